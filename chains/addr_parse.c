@@ -1,0 +1,128 @@
+#include <ctype.h>
+#include <string.h>
+
+#include "addr.h"
+#include "bitcoin/base58.h"
+#include "bitcoin/bech32.h"
+#include "bitcoin/params.h"
+
+static void set(cw_addr *a, cw_net space, cw_addr_kind kind, int version, const uint8_t *p, size_t n)
+{
+    memset(a, 0, sizeof *a);
+    a->chain = CW_CHAIN_BITCOIN;
+    a->net = (uint8_t)space;
+    a->kind = (uint8_t)kind;
+    a->version = (uint8_t)version;
+    a->len = (uint8_t)n;
+    memcpy(a->payload, p, n);
+}
+
+/* The address space a segwit HRP belongs to. */
+static bool space_of_hrp(const char *hrp, cw_net *space)
+{
+    if (strcmp(hrp, "bc") == 0) { *space = CW_NET_MAIN; return true; }
+    if (strcmp(hrp, "tb") == 0) { *space = CW_NET_TEST; return true; }
+    if (strcmp(hrp, "bcrt") == 0) { *space = CW_NET_REGTEST; return true; }
+    return false;
+}
+
+/* Does the text start with a known HRP and its separator (any case)? */
+static bool has_segwit_prefix(const char *s)
+{
+    static const char *const prefixes[] = {"bcrt1", "bc1", "tb1"};
+    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
+        size_t n = strlen(prefixes[i]);
+        if (strlen(s) <= n)
+            continue;
+        size_t k = 0;
+        while (k < n && tolower((unsigned char)s[k]) == prefixes[i][k])
+            k++;
+        if (k == n)
+            return true;
+    }
+    return false;
+}
+
+static cw_code wrong_net(cw_err *err, cw_net got, int want)
+{
+    return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "address is for %s, not %s", cw_net_name(got),
+                      cw_net_name((cw_net)want));
+}
+
+static cw_code parse_segwit(const char *s, int net, cw_addr *out, cw_err *err)
+{
+    char hrp[BECH32_HRP_MAX + 1];
+    uint8_t prog[40];
+    size_t plen;
+    int ver;
+    cw_code rc = segwit_addr_decode(s, hrp, &ver, prog, &plen, err);
+    if (rc)
+        return rc;
+    cw_net space;
+    if (!space_of_hrp(hrp, &space))
+        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "unknown prefix: human-readable part '%s'", hrp);
+    if (net != CW_NET_ANY && cw_net_space((cw_net)net) != space)
+        return wrong_net(err, space, net);
+    cw_addr_kind kind = CW_ADDR_WITNESS;
+    if (ver == 0)
+        kind = plen == 20 ? CW_ADDR_P2WPKH : CW_ADDR_P2WSH;
+    else if (ver == 1 && plen == 32)
+        kind = CW_ADDR_P2TR;
+    set(out, space, kind, ver, prog, plen);
+    return CW_OK;
+}
+
+static cw_code parse_base58(const char *s, int net, cw_addr *out, cw_err *err)
+{
+    uint8_t buf[BASE58_MAX_BYTES];
+    size_t n;
+    cw_code rc = base58check_decode(s, strlen(s), buf, sizeof buf, &n, err);
+    if (rc)
+        return rc;
+    if (n != 21)
+        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "wrong length: base58 payload of %zu bytes (21 expected)",
+                          n);
+    const btc_params *main = btc_params_for(CW_NET_MAIN), *test = btc_params_for(CW_NET_TEST);
+    cw_net space;
+    cw_addr_kind kind;
+    if (buf[0] == main->p2pkh || buf[0] == main->p2sh) {
+        space = CW_NET_MAIN;
+        kind = buf[0] == main->p2pkh ? CW_ADDR_P2PKH : CW_ADDR_P2SH;
+    } else if (buf[0] == test->p2pkh || buf[0] == test->p2sh) {
+        space = net == CW_NET_REGTEST ? CW_NET_REGTEST : CW_NET_TEST; /* same version bytes */
+        kind = buf[0] == test->p2pkh ? CW_ADDR_P2PKH : CW_ADDR_P2SH;
+    } else {
+        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "unknown prefix: base58 version byte 0x%02x", buf[0]);
+    }
+    if (net != CW_NET_ANY && cw_net_space((cw_net)net) != space)
+        return wrong_net(err, space, net);
+    set(out, space, kind, 0, buf + 1, 20);
+    return CW_OK;
+}
+
+cw_code cw_addr_parse(const char *text, int net, cw_addr *out, cw_err *err)
+{
+    size_t len = strlen(text);
+    if (len == 0)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "empty address");
+    if (len >= CW_ADDR_TEXT_MAX)
+        return cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET, "address of %zu characters is too long", len);
+    for (size_t i = 0; i < len; i++)
+        if (isspace((unsigned char)text[i]))
+            return cw_err_set(err, CW_EFORMAT, i, "whitespace at character %zu", i);
+    if (net != CW_NET_ANY && btc_params_for((cw_net)net) == NULL)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "unknown network %d", net);
+    if (has_segwit_prefix(text))
+        return parse_segwit(text, net, out, err);
+    cw_code rc = parse_base58(text, net, out, err);
+    if (rc == CW_EFORMAT && strchr(text, '1') != NULL) {
+        /* Not base58: maybe bech32 with a prefix we do not know. */
+        char hrp[BECH32_HRP_MAX + 1];
+        uint8_t data[BECH32_MAX_LEN];
+        size_t n;
+        bech32_variant v;
+        if (bech32_decode(text, hrp, data, &n, &v, NULL) == CW_OK)
+            return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "unknown prefix: human-readable part '%s'", hrp);
+    }
+    return rc;
+}

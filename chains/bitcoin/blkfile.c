@@ -1,0 +1,39 @@
+#include "blkfile.h"
+
+#include "block.h"
+#include "params.h"
+
+bool btc_blk_is_framed(const uint8_t *buf, size_t len)
+{
+    cw_net net;
+    return len >= 8 && btc_net_from_magic(buf, &net);
+}
+
+cw_code btc_blk_next(const uint8_t *buf, size_t len, size_t *pos, cw_net *net, cw_span *block, bool *done,
+                     cw_err *err)
+{
+    size_t at = *pos;
+    *done = false;
+    if (at >= len || (len - at >= 4 && buf[at] == 0 && buf[at + 1] == 0 && buf[at + 2] == 0 && buf[at + 3] == 0)) {
+        *done = true;
+        return CW_OK;
+    }
+    if (len - at < 8)
+        return cw_err_set(err, CW_ETRUNC, at, "byte %zu: truncated block record header: %zu bytes left", at,
+                          len - at);
+    if (!btc_net_from_magic(buf + at, net))
+        return cw_err_set(err, CW_EFORMAT, at, "byte %zu: unknown network magic %02x%02x%02x%02x", at, buf[at],
+                          buf[at + 1], buf[at + 2], buf[at + 3]);
+    size_t size = (size_t)buf[at + 4] | (size_t)buf[at + 5] << 8 | (size_t)buf[at + 6] << 16 |
+                  (size_t)buf[at + 7] << 24;
+    if (size > BTC_MAX_BLOCK_SIZE)
+        return cw_err_set(err, CW_ELIMIT, at + 4, "byte %zu: block record size %zu exceeds %u", at + 4, size,
+                          BTC_MAX_BLOCK_SIZE);
+    if (size > len - at - 8)
+        return cw_err_set(err, CW_ETRUNC, at + 8, "byte %zu: truncated block record: size %zu, %zu bytes left", at + 8,
+                          size, len - at - 8);
+    block->p = buf + at + 8;
+    block->n = size;
+    *pos = at + 8 + size;
+    return CW_OK;
+}

@@ -1,0 +1,35 @@
+/* chainwatch: the executable. Dispatches verbs; each lives in its own file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: chainwatch <verb> [options]   (chainwatch <verb> --help for details)\n"
+    "\n"
+    "  decode tx|block   decode Bitcoin transactions and blocks to JSON lines\n"
+    "  address ADDR      parse and check an address\n"
+    "  version           print the version\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *verb = argv[1];
+    if (strcmp(verb, "decode") == 0)
+        return cmd_decode(argc - 1, argv + 1);
+    if (strcmp(verb, "address") == 0)
+        return cmd_address(argc - 1, argv + 1);
+    if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0) {
+        printf("chainwatch %s\n", CW_VERSION);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(verb, "help") == 0 || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
+        fputs(usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    fprintf(stderr, "chainwatch: unknown verb '%s'\n%s", verb, usage);
+    return CLI_EXIT_USAGE;
+}
