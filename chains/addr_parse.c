@@ -32,7 +32,7 @@ static bool has_segwit_prefix(const char *s)
     static const char *const prefixes[] = {"bcrt1", "bc1", "tb1"};
     for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
         size_t n = strlen(prefixes[i]);
-        if (strlen(s) <= n)
+        if (strlen(s) < n)
             continue;
         size_t k = 0;
         while (k < n && tolower((unsigned char)s[k]) == prefixes[i][k])

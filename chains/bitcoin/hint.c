@@ -31,12 +31,18 @@ static bool looks_like_control_block(const uint8_t *p, size_t n)
 
 static bool hint_from_witness(const cw_txin *in, cw_net net, cw_addr *out)
 {
-    cw_span last, first;
-    uint32_t k = in->witness_items;
-    if (k == 0 || !btc_witness_item(in, k - 1, &last))
+    cw_span last = {0}, first = {0}, item;
+    uint32_t k = 0;
+    btc_witness_iter it;
+    btc_witness_begin(in, &it);
+    while (btc_witness_next(&it, &item)) {
+        if (k++ == 0)
+            first = item;
+        last = item;
+    }
+    if (k == 0)
         return false;
-    if (k == 2 && last.n == 33 && btc_pubkey_plausible(last.p, last.n) && btc_witness_item(in, 0, &first) &&
-        looks_like_sig(first.p, first.n)) {
+    if (k == 2 && last.n == 33 && btc_pubkey_plausible(last.p, last.n) && looks_like_sig(first.p, first.n)) {
         uint8_t h[20];
         cw_hash160(last.p, last.n, h);
         set_hash_addr(out, net, CW_ADDR_P2WPKH, h, 20);

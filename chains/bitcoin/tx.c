@@ -169,17 +169,42 @@ cw_code btc_tx_parse(const uint8_t *buf, size_t len, size_t *consumed, cw_net ne
     return CW_OK;
 }
 
-bool btc_witness_item(const cw_txin *in, uint32_t i, cw_span *item)
+void btc_witness_begin(const cw_txin *in, btc_witness_iter *it)
 {
-    if (i >= in->witness_items)
-        return false;
-    /* The stack was validated by the parser, so plain reads are safe. */
     btc_reader r = {in->witness.p, 0, in->witness.n, NULL};
     uint64_t n;
-    if (btc_read_compact(&r, &n, "witness item count"))
+    it->remaining = 0;
+    it->p = NULL;
+    it->left = 0;
+    if (in->witness.n == 0 || btc_read_compact(&r, &n, "witness item count"))
+        return;
+    it->p = in->witness.p + r.pos;
+    it->left = in->witness.n - r.pos;
+    it->remaining = in->witness_items;
+}
+
+bool btc_witness_next(btc_witness_iter *it, cw_span *item)
+{
+    if (it->remaining == 0)
         return false;
-    for (uint32_t k = 0; k <= i; k++)
-        if (btc_read_var_bytes(&r, item, "witness item"))
-            return false;
+    /* Bounds are still checked: a hand-built cw_txin may lie. */
+    btc_reader r = {it->p, 0, it->left, NULL};
+    if (btc_read_var_bytes(&r, item, "witness item")) {
+        it->remaining = 0;
+        return false;
+    }
+    it->p += r.pos;
+    it->left -= r.pos;
+    it->remaining--;
     return true;
+}
+
+bool btc_witness_item(const cw_txin *in, uint32_t i, cw_span *item)
+{
+    btc_witness_iter it;
+    btc_witness_begin(in, &it);
+    for (uint32_t k = 0; btc_witness_next(&it, item); k++)
+        if (k == i)
+            return true;
+    return false;
 }

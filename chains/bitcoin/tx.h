@@ -33,7 +33,18 @@ size_t btc_arena_bound(size_t len);
 cw_code btc_tx_parse(const uint8_t *buf, size_t len, size_t *consumed, cw_net net, cw_arena *arena, cw_tx *tx,
                      cw_err *err);
 
-/* The i-th item of an input's witness stack (0-based), or false. */
+/* Walks an input's witness stack in order (items were validated by the
+ * parser). Usage: btc_witness_begin(in, &it); while (btc_witness_next(&it, &item)) ... */
+typedef struct {
+    const uint8_t *p;
+    size_t left;
+    uint32_t remaining;
+} btc_witness_iter;
+
+void btc_witness_begin(const cw_txin *in, btc_witness_iter *it);
+bool btc_witness_next(btc_witness_iter *it, cw_span *item);
+
+/* The i-th item (0-based), or false. Linear in i: use the iterator to walk. */
 bool btc_witness_item(const cw_txin *in, uint32_t i, cw_span *item);
 
 #endif

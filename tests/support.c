@@ -1,0 +1,131 @@
+#include "support.h"
+
+#include <bzlib.h>
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "chains/bitcoin/tx.h"
+#include "chains/hex.h"
+#include "monitor/buf.h"
+
+static uint8_t *bunzip(const uint8_t *in, size_t n, size_t *len)
+{
+    size_t cap = n * 8 + 1024, got = 0;
+    uint8_t *out = malloc(cap);
+    bz_stream s = {0};
+    cr_assert_eq(BZ2_bzDecompressInit(&s, 0, 0), BZ_OK);
+    s.next_in = (char *)in;
+    s.avail_in = (unsigned)n;
+    for (;;) {
+        if (cap - got < 65536) {
+            cap *= 2;
+            out = realloc(out, cap);
+        }
+        s.next_out = (char *)out + got;
+        s.avail_out = (unsigned)(cap - got);
+        int rc = BZ2_bzDecompress(&s);
+        got = cap - s.avail_out;
+        if (rc == BZ_STREAM_END)
+            break;
+        cr_assert_eq(rc, BZ_OK, "bz2 stream error %d", rc);
+    }
+    BZ2_bzDecompressEnd(&s);
+    *len = got;
+    return out;
+}
+
+uint8_t *fixture(const char *rel, size_t *len)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", CW_DATA_DIR, rel);
+    cw_buf b = CW_BUF_INIT;
+    cw_err err = {0};
+    cr_assert_eq(cw_read_file(path, 1u << 30, &b, &err), CW_OK, "fixture %s: %s", path, err.msg);
+    size_t rl = strlen(rel);
+    if (rl > 4 && strcmp(rel + rl - 4, ".bz2") == 0) {
+        uint8_t *out = bunzip(b.p, b.n, len);
+        cw_buf_free(&b);
+        return out;
+    }
+    *len = b.n;
+    return b.p;
+}
+
+json_t *fixture_json(const char *rel)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", CW_DATA_DIR, rel);
+    json_error_t e;
+    json_t *j = json_load_file(path, 0, &e);
+    cr_assert_not_null(j, "fixture %s: line %d: %s", path, e.line, e.text);
+    return j;
+}
+
+uint8_t *unhex(const char *hex, size_t *len)
+{
+    size_t n = strlen(hex);
+    uint8_t *out = malloc(n / 2 + 1);
+    cw_err err = {0};
+    cr_assert_eq(cw_hex_decode(hex, n, out, n / 2 + 1, len, &err), CW_OK, "bad hex in test: %s", err.msg);
+    return out;
+}
+
+cw_arena test_arena(size_t len)
+{
+    size_t cap = btc_arena_bound(len);
+    cw_arena a;
+    cw_arena_init(&a, malloc(cap), cap);
+    return a;
+}
+
+static char *slurp_fd(int fd)
+{
+    cw_buf b = CW_BUF_INIT;
+    char chunk[4096];
+    ssize_t r;
+    while ((r = read(fd, chunk, sizeof chunk)) > 0)
+        cw_buf_append(&b, chunk, (size_t)r, NULL);
+    cw_buf_append(&b, "", 1, NULL);
+    return (char *)b.p;
+}
+
+int run_cmd(char *const argv[], const uint8_t *in, size_t in_len, char **out, char **err)
+{
+    char inpath[] = "/tmp/cwtest-in-XXXXXX", outpath[] = "/tmp/cwtest-out-XXXXXX",
+         errpath[] = "/tmp/cwtest-err-XXXXXX";
+    int infd = mkstemp(inpath), outfd = mkstemp(outpath), errfd = mkstemp(errpath);
+    cr_assert(infd >= 0 && outfd >= 0 && errfd >= 0);
+    if (in && in_len)
+        cr_assert_eq(write(infd, in, in_len), (ssize_t)in_len);
+    lseek(infd, 0, SEEK_SET);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        dup2(infd, 0);
+        dup2(outfd, 1);
+        dup2(errfd, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    lseek(outfd, 0, SEEK_SET);
+    lseek(errfd, 0, SEEK_SET);
+    *out = slurp_fd(outfd);
+    *err = slurp_fd(errfd);
+    close(infd);
+    close(outfd);
+    close(errfd);
+    unlink(inpath);
+    unlink(outpath);
+    unlink(errpath);
+    cr_assert(WIFEXITED(status), "%s died by signal %d; stderr: %s", argv[0], WTERMSIG(status), *err);
+    return WEXITSTATUS(status);
+}

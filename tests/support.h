@@ -1,0 +1,33 @@
+/* support.h: fixtures for the criterion suites (real data from ../shared/data). */
+#ifndef CW_TEST_SUPPORT_H
+#define CW_TEST_SUPPORT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chains/model.h"
+
+/* Reads ../shared/data/<rel>; a .bz2 file is decompressed. Aborts the test
+ * (cr_assert) when missing. Caller frees. */
+uint8_t *fixture(const char *rel, size_t *len);
+/* Parses a JSON fixture. Caller json_decref()s. */
+json_t *fixture_json(const char *rel);
+/* Hex to malloc'd bytes (cr_assert on bad hex). */
+uint8_t *unhex(const char *hex, size_t *len);
+
+/* The block file names of SOURCES.md, by height. */
+#define BLOCK_514485 "btc/block-000000000000000000050f70113ab1932c195442cb49bcc4ee4d7f426c8a3295.raw"
+#define BLOCK_514492 "btc/block-00000000000000000008513c860373da0484f065983aeb063ebf81c172e81d48.raw"
+#define BLOCK_540107 "btc/block-00000000000000000021868c2cefc52a480d173c849412fe81c4e5ab806f94ab.blk"
+#define TX_TAPROOT "btc/tx-7393096d97bfee8660f4100ffd61874d62f9a65de9fb6acf740c4c386990ef73.raw"
+#define TX_BIGWITNESS "btc/tx-73be398c4bdc43709db7398106609eea2a7841aaf3a4fa2000dc18184faa2a7e.raw"
+
+/* An arena big enough for any tx/block of len bytes (caller frees .base). */
+cw_arena test_arena(size_t len);
+
+/* Runs argv (NULL-terminated) with stdin from `in` (may be NULL), captures
+ * stdout and stderr (caller frees), returns the exit status. */
+int run_cmd(char *const argv[], const uint8_t *in, size_t in_len, char **out, char **err);
+
+#endif
