@@ -106,8 +106,8 @@ cw_code bech32_decode(const char *s, char *hrp_out, uint8_t *data5, size_t *n5, 
 
 /* Regroups bits; pad adds zero bits at the end (encoding), !pad refuses
  * leftovers of 5+ bits or nonzero padding (decoding). */
-static bool convert_bits(uint8_t *out, size_t *outlen, int outbits, const uint8_t *in, size_t inlen, int inbits,
-                         bool pad)
+static bool convert_bits(uint8_t *out, size_t outcap, size_t *outlen, int outbits, const uint8_t *in, size_t inlen,
+                         int inbits, bool pad)
 {
     uint32_t val = 0;
     int bits = 0;
@@ -118,12 +118,17 @@ static bool convert_bits(uint8_t *out, size_t *outlen, int outbits, const uint8_
         bits += inbits;
         while (bits >= outbits) {
             bits -= outbits;
+            if (*outlen == outcap)
+                return false;
             out[(*outlen)++] = (uint8_t)((val >> bits) & maxv);
         }
     }
     if (pad) {
-        if (bits)
+        if (bits) {
+            if (*outlen == outcap)
+                return false;
             out[(*outlen)++] = (uint8_t)((val << (outbits - bits)) & maxv);
+        }
     } else if (bits >= inbits || ((val << (outbits - bits)) & maxv)) {
         return false;
     }
@@ -139,7 +144,8 @@ size_t segwit_addr_encode(const char *hrp, int version, const uint8_t *prog, siz
     uint8_t data[1 + 64];
     size_t n;
     data[0] = (uint8_t)version;
-    convert_bits(data + 1, &n, 5, prog, prog_len, 8, true);
+    if (!convert_bits(data + 1, sizeof data - 1, &n, 5, prog, prog_len, 8, true))
+        return 0;
     return bech32_encode(hrp, data, n + 1, version == 0 ? BECH32 : BECH32M, out, cap);
 }
 
@@ -155,8 +161,13 @@ cw_code segwit_addr_decode(const char *s, char *hrp_out, int *version, uint8_t p
         return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "segwit address: no witness version");
     if (data[0] > 16)
         return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "segwit address: witness version %u is over 16", data[0]);
-    if (!convert_bits(prog, prog_len, 8, data + 1, n - 1, 5, false))
+    /* Up to 90 characters hold at most 52 program bytes: decode into room
+     * for all of them, then refuse what is over 40. */
+    uint8_t wide[BECH32_MAX_LEN * 5 / 8 + 1];
+    size_t wide_len;
+    if (!convert_bits(wide, sizeof wide, &wide_len, 8, data + 1, n - 1, 5, false))
         return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "segwit address: invalid padding in the program");
+    *prog_len = wide_len;
     if (*prog_len < 2 || *prog_len > 40)
         return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET,
                           "segwit address: wrong length: program of %zu bytes (2 to 40 allowed)", *prog_len);
@@ -169,6 +180,7 @@ cw_code segwit_addr_decode(const char *s, char *hrp_out, int *version, uint8_t p
     if (data[0] != 0 && v != BECH32M)
         return cw_err_set(err, CW_ECHECKSUM, CW_NO_OFFSET,
                           "segwit address: wrong witness version encoding: v%u must use bech32m, not bech32", data[0]);
+    memcpy(prog, wide, wide_len);
     *version = data[0];
     return CW_OK;
 }
