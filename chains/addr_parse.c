@@ -5,6 +5,41 @@
 #include "bitcoin/base58.h"
 #include "bitcoin/bech32.h"
 #include "bitcoin/params.h"
+#include "hex.h"
+#include "keccak.h"
+
+/* 0x + 40 hex digits. All-lower or all-upper carries no checksum; mixed
+ * case must match EIP-55, or it is a typo. */
+static cw_code parse_evm(const char *s, cw_addr *out, cw_err *err)
+{
+    size_t len = strlen(s);
+    if (len != 42)
+        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "wrong length: EVM address of %zu characters (42 expected)",
+                          len);
+    uint8_t payload[20];
+    size_t n;
+    cw_code rc = cw_hex_decode(s + 2, 40, payload, sizeof payload, &n, err);
+    if (rc)
+        return cw_err_set(err, CW_EFORMAT, err ? err->offset + 2 : 0, "EVM address: character %zu is not hex",
+                          err ? err->offset + 2 : 0);
+    bool lower = false, upper = false;
+    for (size_t i = 2; i < 42; i++) {
+        lower |= s[i] >= 'a' && s[i] <= 'f';
+        upper |= s[i] >= 'A' && s[i] <= 'F';
+    }
+    memset(out, 0, sizeof *out);
+    out->chain = CW_CHAIN_EVM;
+    out->kind = CW_ADDR_EVM;
+    out->len = 20;
+    memcpy(out->payload, payload, 20);
+    if (lower && upper) {
+        char canon[CW_ADDR_TEXT_MAX];
+        cw_addr_format(out, canon, sizeof canon);
+        if (strcmp(canon + 2, s + 2) != 0)
+            return cw_err_set(err, CW_ECHECKSUM, CW_NO_OFFSET, "EVM address: bad checksum (EIP-55 mixed case)");
+    }
+    return CW_OK;
+}
 
 static void set(cw_addr *a, cw_net space, cw_addr_kind kind, int version, const uint8_t *p, size_t n)
 {
@@ -82,6 +117,11 @@ static cw_code parse_base58(const char *s, int net, cw_addr *out, cw_err *err)
     if (n != 21)
         return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "wrong length: base58 payload of %zu bytes (21 expected)",
                           n);
+    if (buf[0] == 0x41) { /* Tron: 0x41 + the 20-byte account, every Tron network */
+        set(out, CW_NET_MAIN, CW_ADDR_TRON, 0, buf + 1, 20);
+        out->chain = CW_CHAIN_TRON;
+        return CW_OK;
+    }
     const btc_params *main = btc_params_for(CW_NET_MAIN), *test = btc_params_for(CW_NET_TEST);
     cw_net space;
     cw_addr_kind kind;
@@ -114,6 +154,8 @@ cw_code cw_addr_parse(const char *text, int net, cw_addr *out, cw_err *err)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "unknown network %d", net);
     if (has_segwit_prefix(text))
         return parse_segwit(text, net, out, err);
+    if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
+        return parse_evm(text, out, err);
     cw_code rc = parse_base58(text, net, out, err);
     if (rc == CW_EFORMAT && strchr(text, '1') != NULL) {
         /* Not base58: maybe bech32 with a prefix we do not know. */

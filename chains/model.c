@@ -44,6 +44,8 @@ const char *cw_chain_name(cw_chain chain)
 {
     switch (chain) {
     case CW_CHAIN_BITCOIN: return "bitcoin";
+    case CW_CHAIN_EVM: return "evm";
+    case CW_CHAIN_TRON: return "tron";
     }
     return "unknown";
 }
@@ -58,6 +60,8 @@ const char *cw_addr_kind_name(cw_addr_kind k)
     case CW_ADDR_P2WSH: return "p2wsh";
     case CW_ADDR_P2TR: return "p2tr";
     case CW_ADDR_WITNESS: return "witness";
+    case CW_ADDR_EVM: return "evm";
+    case CW_ADDR_TRON: return "tron";
     }
     return "unknown";
 }

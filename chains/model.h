@@ -29,7 +29,9 @@ typedef struct {
 
 typedef enum {
     CW_CHAIN_BITCOIN = 1,
-    /* later: litecoin, dogecoin, dash, bitcoin cash, tron, evm */
+    CW_CHAIN_EVM = 2,   /* every EVM chain: one 20-byte account space */
+    CW_CHAIN_TRON = 3,  /* 0x41 + the same 20 bytes an EVM account has */
+    /* later: litecoin, dogecoin, dash, bitcoin cash */
 } cw_chain;
 
 /* Networks of a chain. TESTNET4 and SIGNET share testnet3's address forms
@@ -51,6 +53,8 @@ typedef enum {
     CW_ADDR_P2WSH,    /* witness v0, 32-byte program */
     CW_ADDR_P2TR,     /* witness v1, 32-byte program */
     CW_ADDR_WITNESS,  /* any other witness version/length (2..40 bytes) */
+    CW_ADDR_EVM,      /* 20-byte account (chain CW_CHAIN_EVM) */
+    CW_ADDR_TRON,     /* 20-byte account; text adds the 0x41 prefix (chain CW_CHAIN_TRON) */
 } cw_addr_kind;
 
 #define CW_ADDR_PAYLOAD_MAX 40

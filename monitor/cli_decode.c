@@ -74,7 +74,8 @@ static const char decode_usage[] =
 static const char address_usage[] =
     "usage: chainwatch address ADDR [--network N]\n"
     "\n"
-    "Parses a Bitcoin address (base58check P2PKH/P2SH, bech32 v0, bech32m v1+)\n"
+    "Parses an address: Bitcoin (base58check P2PKH/P2SH, bech32 v0, bech32m v1+),\n"
+    "EVM (0x..., EIP-55 checked when mixed case) or Tron (T..., base58check),\n"
     "and prints {\"chain\",\"network\",\"kind\",\"witness_version\",\"payload\",\"script\",\"address\"}.\n"
     "Without --network the network is detected; testnet3, testnet4 and signet\n"
     "share one address space, reported as \"test\".\n"
@@ -344,14 +345,17 @@ int cmd_address(int argc, char **argv)
     cw_json_key(&j, "kind");
     cw_json_str(&j, cw_addr_kind_name((cw_addr_kind)a.kind));
     cw_json_key(&j, "witness_version");
-    if (a.kind >= CW_ADDR_P2WPKH)
+    if (a.kind >= CW_ADDR_P2WPKH && a.kind <= CW_ADDR_WITNESS)
         cw_json_u64(&j, a.version);
     else
         cw_json_null(&j);
     cw_json_key(&j, "payload");
     cw_json_hex(&j, a.payload, a.len);
     cw_json_key(&j, "script");
-    cw_json_hex(&j, script, slen);
+    if (slen)
+        cw_json_hex(&j, script, slen);
+    else
+        cw_json_null(&j);
     cw_json_key(&j, "address");
     cw_json_str(&j, canon);
     cw_json_obj_end(&j);

@@ -188,3 +188,75 @@ Test(addr, malformed_text_is_refused_with_a_reason)
                   cases[i].why);
     }
 }
+
+#include "chains/keccak.h"
+
+Test(addr, keccak256_vectors)
+{
+    struct { const char *msg, *hash; } v[] = {
+        {"", "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"},
+        {"abc", "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45"},
+        /* ERC-20 Transfer(address,address,uint256) topic (FORMATS.md) */
+        {"Transfer(address,address,uint256)", "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        uint8_t h[32];
+        char hex[65];
+        cw_keccak256(v[i].msg, strlen(v[i].msg), h);
+        cw_hex_encode(h, 32, hex);
+        cr_assert_str_eq(hex, v[i].hash, "keccak256(\"%s\")", v[i].msg);
+    }
+    /* crossing the 136-byte rate boundary */
+    char big[300];
+    memset(big, 'a', sizeof big);
+    uint8_t h1[32], h2[32];
+    cw_keccak256(big, 135, h1);
+    cw_keccak256(big, 136, h2);
+    cr_assert_neq(memcmp(h1, h2, 32), 0);
+}
+
+/* EIP-55's own examples, and the SDN list's Lazarus Group address. */
+Test(addr, evm_eip55)
+{
+    const char *valid[] = {"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+                           "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB", "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+                           "0x098B716B8Aaf21512996dC57EB0615e2383E2f96"};
+    for (size_t i = 0; i < sizeof valid / sizeof *valid; i++) {
+        cw_addr a;
+        cw_err err = {0};
+        cr_assert_eq(cw_addr_parse(valid[i], CW_NET_ANY, &a, &err), CW_OK, "%s: %s", valid[i], err.msg);
+        cr_assert_eq(a.chain, CW_CHAIN_EVM);
+        char back[CW_ADDR_TEXT_MAX];
+        cr_assert_eq(cw_addr_format(&a, back, sizeof back), 42);
+        cr_assert_str_eq(back, valid[i]);
+    }
+    cw_addr a, b;
+    cw_err err = {0};
+    /* all lowercase: no checksum to check, same account */
+    cr_assert_eq(cw_addr_parse("0x098b716b8aaf21512996dc57eb0615e2383e2f96", CW_NET_ANY, &a, NULL), CW_OK);
+    cr_assert_eq(cw_addr_parse("0x098B716B8Aaf21512996dC57EB0615e2383E2f96", CW_NET_ANY, &b, NULL), CW_OK);
+    cr_assert(cw_addr_eq(&a, &b));
+    /* one letter's case flipped: a checksum failure */
+    cr_assert_eq(cw_addr_parse("0x098B716B8Aaf21512996dC57EB0615e2383E2F96", CW_NET_ANY, &a, &err), CW_ECHECKSUM);
+    cr_assert(strstr(err.msg, "EIP-55") != NULL, "%s", err.msg);
+    cr_assert_eq(cw_addr_parse("0x098B716B8Aaf21512996dC57EB0615e2383E2f9", CW_NET_ANY, &a, &err), CW_EFORMAT);
+    cr_assert(strstr(err.msg, "wrong length") != NULL, "%s", err.msg);
+    cr_assert_eq(cw_addr_parse("0x098B716B8Aaf21512996dC57EB0615e2383E2f9g", CW_NET_ANY, &a, &err), CW_EFORMAT);
+}
+
+/* Tron: USDT's TRC-20 contract, whose hex form FORMATS.md gives. */
+Test(addr, tron_base58)
+{
+    cw_addr a;
+    cw_err err = {0};
+    cr_assert_eq(cw_addr_parse("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", CW_NET_ANY, &a, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(a.chain, CW_CHAIN_TRON);
+    cr_assert_eq(a.kind, CW_ADDR_TRON);
+    char hex[41];
+    cw_hex_encode(a.payload, a.len, hex);
+    cr_assert_str_eq(hex, "a614f803b6fd780986a42c78ec9c7f77e6ded13c");
+    char back[CW_ADDR_TEXT_MAX];
+    cr_assert_gt(cw_addr_format(&a, back, sizeof back), 0);
+    cr_assert_str_eq(back, "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t");
+    cr_assert_eq(cw_addr_parse("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u", CW_NET_ANY, &a, &err), CW_ECHECKSUM);
+}

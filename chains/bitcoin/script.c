@@ -158,6 +158,8 @@ size_t btc_script_for_addr(const cw_addr *a, uint8_t out[42])
         memcpy(out + 2, a->payload, a->len);
         return 2u + a->len;
     case CW_ADDR_NONE:
+    case CW_ADDR_EVM:
+    case CW_ADDR_TRON:
         break;
     }
     return 0;
