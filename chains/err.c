@@ -53,6 +53,7 @@ const char *cw_code_name(cw_code code)
     case CW_ENOMEM: return "out of memory";
     case CW_EIO: return "i/o error";
     case CW_ESTORE: return "store error";
+    case CW_EFULL: return "store full";
     case CW_ENOTFOUND: return "not found";
     }
     return "unknown error";

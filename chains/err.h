@@ -24,6 +24,7 @@ typedef enum {
     CW_ENOMEM,     /* out of memory, or a caller-supplied buffer too small */
     CW_EIO,        /* reading or writing a file or socket failed */
     CW_ESTORE,     /* the LMDB store refused an operation */
+    CW_EFULL,      /* the store's map is full: grow it and retry the transaction */
     CW_ENOTFOUND,  /* a looked-up item does not exist */
 } cw_code;
 

@@ -17,6 +17,7 @@ enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 
 int cmd_decode(int argc, char **argv);
 int cmd_address(int argc, char **argv);
+int cmd_watchlist(int argc, char **argv);
 
 /* Prints "chainwatch: <context>: <message>" to stderr and returns the exit
  * code for the error (2 for input and argument errors, 1 otherwise). */

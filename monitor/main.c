@@ -9,6 +9,7 @@ static const char usage[] =
     "\n"
     "  decode tx|block   decode Bitcoin transactions and blocks to JSON lines\n"
     "  address ADDR      parse and check an address\n"
+    "  watchlist ...     import designation lists; stats, lookup, diff, export\n"
     "  version           print the version\n";
 
 int main(int argc, char **argv)
@@ -22,6 +23,8 @@ int main(int argc, char **argv)
         return cmd_decode(argc - 1, argv + 1);
     if (strcmp(verb, "address") == 0)
         return cmd_address(argc - 1, argv + 1);
+    if (strcmp(verb, "watchlist") == 0)
+        return cmd_watchlist(argc - 1, argv + 1);
     if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0) {
         printf("chainwatch %s\n", CW_VERSION);
         return CLI_EXIT_OK;

@@ -96,10 +96,15 @@ static double run_decode(const tx_set *s, int rounds, cw_arena *arena, size_t *a
     return now() - t0;
 }
 
+int bench_lookup(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "lookup") == 0)
+        return bench_lookup(argc, argv);
     if (argc < 3 || strcmp(argv[1], "decode") != 0) {
-        fprintf(stderr, "usage: cw_bench decode BLOCKFILE... (raw blocks or blk records)\n");
+        fprintf(stderr, "usage: cw_bench decode BLOCKFILE... (raw blocks or blk records)\n"
+                        "       cw_bench lookup DATADIR\n");
         return 2;
     }
     tx_set set = {0};

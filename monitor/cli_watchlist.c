@@ -1,0 +1,504 @@
+/* `chainwatch watchlist import|stats|lookup|diff|export`. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chains/addr.h"
+#include "cli.h"
+#include "json.h"
+#include "watchlists/import.h"
+#include "watchlists/store.h"
+#include "watchlists/watchlist.h"
+
+static const char usage[] =
+    "usage: chainwatch watchlist import FORMAT FILE [--source S] [--comments FILE]\n"
+    "       chainwatch watchlist stats\n"
+    "       chainwatch watchlist lookup ADDR...\n"
+    "       chainwatch watchlist diff [--source S]\n"
+    "       chainwatch watchlist export [--format csv|json] [--source S]\n"
+    "  every verb takes --datadir D (default ~/.chainwatch) and --map-size BYTES\n"
+    "\n"
+    "FORMAT: sdn-advanced (OFAC SDN_ADVANCED.XML), sdn-xml (OFAC sdn.xml),\n"
+    "        sdn-csv (OFAC sdn.csv; --comments sdn_comments.csv for cut remarks),\n"
+    "        opensanctions (FollowTheMoney JSON lines), csv (chain,address,entity,program,note)\n"
+    "Re-importing a source replaces its list in one transaction; 'diff' shows what\n"
+    "the last import added and removed. Addresses chainwatch cannot decode yet are\n"
+    "kept as text, addresses that fail their checksum are kept and flagged, and\n"
+    "tickers never seen before are kept and named: nothing listed is dropped.\n"
+    "\n"
+    "lookup prints one JSON object per address and exits 0 if any is listed,\n"
+    "1 if none is, 2 on bad input.\n";
+
+typedef struct {
+    const char *datadir;
+    size_t map_size;
+    const char *source;
+    const char *comments;
+    const char *format;
+    const char *positional[64];
+    int n_pos;
+    char datadir_buf[4096];
+} wl_opts;
+
+static int parse_opts(int argc, char **argv, wl_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    for (int i = 0; i < argc;) {
+        const char *v;
+        if (cli_opt(argc, argv, &i, "--datadir", &v)) {
+            o->datadir = v;
+        } else if (cli_opt(argc, argv, &i, "--source", &v)) {
+            o->source = v;
+        } else if (cli_opt(argc, argv, &i, "--comments", &v)) {
+            o->comments = v;
+        } else if (cli_opt(argc, argv, &i, "--format", &v)) {
+            o->format = v;
+        } else if (cli_opt(argc, argv, &i, "--map-size", &v)) {
+            o->map_size = v ? strtoull(v, NULL, 10) : 0;
+            if (o->map_size == 0) {
+                fprintf(stderr, "chainwatch: watchlist: --map-size needs a size in bytes\n");
+                return CLI_EXIT_USAGE;
+            }
+            continue;
+        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
+            fprintf(stderr, "chainwatch: watchlist: unknown option '%s'\n", argv[i]);
+            return CLI_EXIT_USAGE;
+        } else {
+            if (o->n_pos == 64) {
+                fprintf(stderr, "chainwatch: watchlist: too many arguments\n");
+                return CLI_EXIT_USAGE;
+            }
+            o->positional[o->n_pos++] = argv[i++];
+            continue;
+        }
+        if (v == NULL) {
+            fprintf(stderr, "chainwatch: watchlist: %s needs a value\n", argv[i - 1]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (o->datadir == NULL) {
+        if (!store_default_datadir(o->datadir_buf, sizeof o->datadir_buf)) {
+            fprintf(stderr, "chainwatch: watchlist: HOME is not set: pass --datadir\n");
+            return CLI_EXIT_USAGE;
+        }
+        o->datadir = o->datadir_buf;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* ---- import ---- */
+
+typedef struct {
+    const char *file;
+    bool tty;
+    double start;
+} progress_ctx;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void show_progress(void *ctx, uint64_t done, uint64_t total, size_t addresses)
+{
+    progress_ctx *p = ctx;
+    if (!p->tty)
+        return;
+    if (total)
+        fprintf(stderr, "\r  reading %s: %3.0f%%  %.1f of %.1f MB  %zu addresses ", p->file, 100.0 * done / total,
+                done / 1e6, total / 1e6, addresses);
+    else
+        fprintf(stderr, "\r  reading %s: %.1f MB  %zu addresses ", p->file, done / 1e6, addresses);
+    fflush(stderr);
+}
+
+static const char *default_source(const char *format)
+{
+    if (strncmp(format, "sdn-", 4) == 0)
+        return "ofac-sdn";
+    if (strcmp(format, "opensanctions") == 0)
+        return "opensanctions";
+    return "own";
+}
+
+static int cmd_import(wl_opts *o)
+{
+    if (o->n_pos != 3) {
+        fprintf(stderr, "chainwatch: watchlist import: expected FORMAT FILE\n");
+        return CLI_EXIT_USAGE;
+    }
+    const char *format = o->positional[1], *file = o->positional[2];
+    static const char *const formats[] = {"sdn-advanced", "sdn-xml", "sdn-csv", "opensanctions", "csv"};
+    bool known = false;
+    for (size_t i = 0; i < 5; i++)
+        known |= strcmp(format, formats[i]) == 0;
+    if (!known) {
+        fprintf(stderr, "chainwatch: watchlist import: unknown format '%s' (sdn-advanced, sdn-xml, sdn-csv, "
+                        "opensanctions, csv)\n", format);
+        return CLI_EXIT_USAGE;
+    }
+    const char *source = o->source ? o->source : default_source(format);
+    wl_import *imp = wl_import_new(source, format);
+    if (imp == NULL)
+        return cli_fail("watchlist import", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
+    progress_ctx pc = {file, isatty(2) == 1, now_s()};
+    import_progress prog = {show_progress, &pc};
+    cw_err err = {0};
+    cw_code rc;
+    if (strcmp(format, "sdn-advanced") == 0)
+        rc = import_sdn_advanced(file, imp, &prog, &err);
+    else if (strcmp(format, "sdn-xml") == 0)
+        rc = import_sdn_xml(file, imp, &prog, &err);
+    else if (strcmp(format, "sdn-csv") == 0)
+        rc = import_sdn_csv(file, o->comments, imp, &prog, &err);
+    else if (strcmp(format, "opensanctions") == 0)
+        rc = import_opensanctions(file, imp, &prog, &err);
+    else {
+        wl_import_allow_test_networks(imp, true);
+        rc = import_own_csv(file, imp, &prog, &err);
+    }
+    if (pc.tty)
+        fprintf(stderr, "\r%*s\r", 79, "");
+    if (rc) {
+        wl_import_free(imp);
+        fprintf(stderr, "chainwatch: watchlist import: nothing imported, the previous list is unchanged\n");
+        return cli_fail("watchlist import", &err);
+    }
+    double parsed = now_s();
+    cw_store *s;
+    if ((rc = store_open(o->datadir, o->map_size, false, &s, &err))) {
+        wl_import_free(imp);
+        return cli_fail("watchlist import", &err);
+    }
+    wl_summary sum;
+    rc = wl_import_commit(s, imp, &sum, &err);
+    store_close(s);
+    wl_import_free(imp);
+    if (rc) {
+        fprintf(stderr, "chainwatch: watchlist import: nothing imported, the previous list is unchanged\n");
+        return cli_fail("watchlist import", &err);
+    }
+    double end = now_s();
+    printf("imported %s as source '%s' into %s\n", file, source, o->datadir);
+    printf("  addresses   %zu listed (%zu kept as text), %zu key-linked forms added\n", sum.addresses,
+           sum.text_kept, sum.linked);
+    printf("  entities    %zu\n", sum.entities);
+    printf("  by chain    %s\n", sum.by_chain[0] ? sum.by_chain : "-");
+    printf("  by ticker   %s\n", sum.by_ticker[0] ? sum.by_ticker : "-");
+    if (sum.n_new_tickers)
+        printf("  NEW tickers %s (imported as text: chainwatch has no mapping for them yet)\n", sum.new_tickers);
+    if (sum.n_invalid)
+        printf("  invalid     %zu, imported as text and flagged: %s\n", sum.n_invalid, sum.invalid);
+    if (sum.n_mismatched)
+        printf("  mismatched  %zu, imported under the chain of their form: %s\n", sum.n_mismatched, sum.mismatched);
+    if (sum.had_previous)
+        printf("  changes     %zu addresses added, %zu removed; %zu entities added, %zu removed "
+               "(chainwatch watchlist diff --source %s)\n",
+               sum.added, sum.removed, sum.entities_added, sum.entities_removed, source);
+    else
+        printf("  changes     first import of this source\n");
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("  time        %.2f s (read %.2f s, store %.2f s), peak memory %.1f MB\n", end - pc.start,
+           parsed - pc.start, end - parsed, ru.ru_maxrss / 1024.0);
+    return CLI_EXIT_OK;
+}
+
+/* ---- lookup ---- */
+
+typedef struct {
+    cw_json *j;
+    store_txn *t;
+} lookup_ctx;
+
+static void write_ref(void *ctx, const wl_ref *r)
+{
+    lookup_ctx *c = ctx;
+    cw_json *j = c->j;
+    cw_json_obj_begin(j);
+    cw_json_key(j, "source");
+    cw_json_str(j, r->source);
+    cw_json_key(j, "uid");
+    cw_json_str(j, r->uid);
+    cw_span ej;
+    json_t *e = NULL;
+    if (wl_entity_json(c->t, r->source, r->uid, &ej, NULL) == CW_OK)
+        e = json_loadb((const char *)ej.p, ej.n, 0, NULL);
+    cw_json_key(j, "name");
+    cw_json_str(j, e ? json_string_value(json_object_get(e, "name")) : NULL);
+    cw_json_key(j, "type");
+    cw_json_str(j, e ? json_string_value(json_object_get(e, "type")) : NULL);
+    cw_json_key(j, "programs");
+    cw_json_arr_begin(j);
+    size_t i;
+    json_t *p;
+    json_array_foreach(e ? json_object_get(e, "programs") : NULL, i, p) cw_json_str(j, json_string_value(p));
+    cw_json_arr_end(j);
+    cw_json_key(j, "list");
+    cw_json_str(j, e ? json_string_value(json_object_get(e, "list")) : NULL);
+    cw_json_key(j, "designated");
+    cw_json_str(j, e ? json_string_value(json_object_get(e, "designated")) : NULL);
+    json_decref(e);
+    cw_json_key(j, "ticker");
+    cw_json_str(j, r->ticker);
+    cw_json_key(j, "chain");
+    cw_json_str(j, r->chain);
+    cw_json_key(j, "listed_as");
+    cw_json_str(j, r->listed);
+    cw_json_key(j, "linked_from");
+    cw_json_str(j, r->linked_from);
+    cw_json_key(j, "flags");
+    cw_json_arr_begin(j);
+    if (r->flags & WL_REF_LINKED) cw_json_str(j, "key_linked");
+    if (r->flags & WL_REF_INVALID) cw_json_str(j, "invalid_checksum");
+    if (r->flags & WL_REF_MISMATCH) cw_json_str(j, "ticker_mismatch");
+    if (r->flags & WL_REF_TEXT) cw_json_str(j, "text_only");
+    if (r->flags & WL_REF_NEW_TICKER) cw_json_str(j, "new_ticker");
+    cw_json_arr_end(j);
+    cw_json_obj_end(j);
+}
+
+static int cmd_lookup(wl_opts *o)
+{
+    if (o->n_pos < 2) {
+        fprintf(stderr, "chainwatch: watchlist lookup: expected one or more addresses\n");
+        return CLI_EXIT_USAGE;
+    }
+    cw_store *s;
+    cw_err err = {0};
+    if (store_open(o->datadir, o->map_size, true, &s, &err))
+        return cli_fail("watchlist lookup", &err);
+    store_txn *t;
+    if (store_begin(s, false, &t, &err)) {
+        store_close(s);
+        return cli_fail("watchlist lookup", &err);
+    }
+    int rc = CLI_EXIT_FAIL - 0; /* 1: none listed, until one is */
+    bool bad = false;
+    cw_buf out = CW_BUF_INIT;
+    for (int a = 1; a < o->n_pos; a++) {
+        const char *text = o->positional[a];
+        uint8_t key[WL_KEY_MAX];
+        size_t kn = wl_key_from_text(text, key);
+        if (kn == 0) {
+            fprintf(stderr, "chainwatch: watchlist lookup: '%s' is not an address\n", text);
+            bad = true;
+            continue;
+        }
+        cw_json j;
+        cw_json_init(&j, &out);
+        cw_json_obj_begin(&j);
+        cw_json_key(&j, "address");
+        cw_json_str(&j, text);
+        cw_addr parsed;
+        bool decoded = cw_addr_parse(text, CW_NET_ANY, &parsed, NULL) == CW_OK;
+        cw_json_key(&j, "chain");
+        cw_json_str(&j, decoded ? cw_chain_name((cw_chain)parsed.chain) : NULL);
+        cw_json_key(&j, "designations");
+        cw_json_arr_begin(&j);
+        lookup_ctx lc = {&j, t};
+        size_t count = 0;
+        if (wl_lookup(t, key, kn, write_ref, &lc, &count, &err)) {
+            store_abort(t);
+            store_close(s);
+            cw_buf_free(&out);
+            return cli_fail("watchlist lookup", &err);
+        }
+        cw_json_arr_end(&j);
+        cw_json_key(&j, "listed");
+        cw_json_bool(&j, count > 0);
+        cw_json_obj_end(&j);
+        cw_json_newline(&j);
+        if (count)
+            rc = CLI_EXIT_OK;
+    }
+    fwrite(out.p, 1, out.n, stdout);
+    cw_buf_free(&out);
+    store_abort(t);
+    store_close(s);
+    return bad ? CLI_EXIT_USAGE : rc;
+}
+
+/* ---- stats, diff, export ---- */
+
+static int print_db(wl_opts *o, store_db db, const char *verb)
+{
+    cw_store *s;
+    cw_err err = {0};
+    if (store_open(o->datadir, o->map_size, true, &s, &err))
+        return cli_fail(verb, &err);
+    store_txn *t;
+    if (store_begin(s, false, &t, &err)) {
+        store_close(s);
+        return cli_fail(verb, &err);
+    }
+    int rc = CLI_EXIT_OK;
+    if (o->source) {
+        cw_span v;
+        cw_code c = store_get(t, db, o->source, strlen(o->source), &v, &err);
+        if (c == CW_ENOTFOUND) {
+            fprintf(stderr, "chainwatch: %s: no source '%s' in %s\n", verb, o->source, o->datadir);
+            rc = CLI_EXIT_USAGE;
+        } else if (c) {
+            rc = cli_fail(verb, &err);
+        } else {
+            fwrite(v.p, 1, v.n, stdout);
+            putchar('\n');
+        }
+    } else {
+        store_cursor *c;
+        if (store_cursor_open(t, db, &c, &err) == CW_OK) {
+            cw_span k, v;
+            size_t n = 0;
+            for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v)) {
+                fwrite(v.p, 1, v.n, stdout);
+                putchar('\n');
+                n++;
+            }
+            store_cursor_close(c);
+            if (n == 0)
+                fprintf(stderr, "chainwatch: %s: no imports in %s yet\n", verb, o->datadir);
+        } else {
+            rc = cli_fail(verb, &err);
+        }
+    }
+    store_abort(t);
+    store_close(s);
+    return rc;
+}
+
+typedef struct {
+    bool csv;
+    store_txn *t;
+    const char *source;
+    size_t n;
+} export_ctx;
+
+static void csv_field(const char *s)
+{
+    bool quote = strpbrk(s, ",\"\n\r") != NULL;
+    if (!quote) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+static void export_ref(void *ctx, const wl_ref *r)
+{
+    export_ctx *c = ctx;
+    if ((r->flags & WL_REF_LINKED) || (c->source && strcmp(c->source, r->source) != 0))
+        return; /* linked forms are derived again on import */
+    cw_span ej;
+    json_t *e = NULL;
+    if (wl_entity_json(c->t, r->source, r->uid, &ej, NULL) == CW_OK)
+        e = json_loadb((const char *)ej.p, ej.n, 0, NULL);
+    const char *name = e ? json_string_value(json_object_get(e, "name")) : "";
+    c->n++;
+    if (c->csv) {
+        char programs[512] = "", note[512];
+        size_t i;
+        json_t *p;
+        json_array_foreach(e ? json_object_get(e, "programs") : NULL, i, p) {
+            size_t used = strlen(programs);
+            snprintf(programs + used, sizeof programs - used, "%s%s", i ? ";" : "", json_string_value(p));
+        }
+        snprintf(note, sizeof note, "source=%s uid=%s ticker=%s", r->source, r->uid, r->ticker);
+        csv_field(r->ticker);
+        putchar(',');
+        csv_field(r->listed);
+        putchar(',');
+        csv_field(name ? name : "");
+        putchar(',');
+        csv_field(programs);
+        putchar(',');
+        csv_field(note);
+        putchar('\n');
+    } else {
+        cw_buf b = CW_BUF_INIT;
+        cw_json j;
+        cw_json_init(&j, &b);
+        cw_json_obj_begin(&j);
+        cw_json_key(&j, "address");
+        cw_json_str(&j, r->listed);
+        cw_json_key(&j, "chain");
+        cw_json_str(&j, r->chain);
+        cw_json_key(&j, "ticker");
+        cw_json_str(&j, r->ticker);
+        cw_json_key(&j, "source");
+        cw_json_str(&j, r->source);
+        cw_json_key(&j, "uid");
+        cw_json_str(&j, r->uid);
+        cw_json_key(&j, "entity");
+        cw_json_str(&j, name);
+        cw_json_key(&j, "invalid");
+        cw_json_bool(&j, (r->flags & WL_REF_INVALID) != 0);
+        cw_json_obj_end(&j);
+        cw_json_newline(&j);
+        fwrite(b.p, 1, b.n, stdout);
+        cw_buf_free(&b);
+    }
+    json_decref(e);
+}
+
+static int cmd_export(wl_opts *o)
+{
+    const char *fmt = o->format ? o->format : "csv";
+    if (strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0) {
+        fprintf(stderr, "chainwatch: watchlist export: --format is csv or json\n");
+        return CLI_EXIT_USAGE;
+    }
+    cw_store *s;
+    cw_err err = {0};
+    if (store_open(o->datadir, o->map_size, true, &s, &err))
+        return cli_fail("watchlist export", &err);
+    store_txn *t;
+    if (store_begin(s, false, &t, &err)) {
+        store_close(s);
+        return cli_fail("watchlist export", &err);
+    }
+    export_ctx c = {strcmp(fmt, "csv") == 0, t, o->source, 0};
+    if (c.csv)
+        puts("chain,address,entity,program,note");
+    cw_code rc = wl_each_ref(t, export_ref, &c, &err);
+    store_abort(t);
+    store_close(s);
+    return rc ? cli_fail("watchlist export", &err) : CLI_EXIT_OK;
+}
+
+int cmd_watchlist(int argc, char **argv)
+{
+    if (argc < 2 || cli_wants_help(argc, argv)) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    }
+    wl_opts o;
+    int rc = parse_opts(argc - 1, argv + 1, &o);
+    if (rc)
+        return rc;
+    const char *verb = argv[1];
+    if (strcmp(verb, "import") == 0)
+        return cmd_import(&o);
+    if (strcmp(verb, "lookup") == 0)
+        return cmd_lookup(&o);
+    if (strcmp(verb, "stats") == 0)
+        return print_db(&o, STORE_WL_META, "watchlist stats");
+    if (strcmp(verb, "diff") == 0)
+        return print_db(&o, STORE_WL_DIFF, "watchlist diff");
+    if (strcmp(verb, "export") == 0)
+        return cmd_export(&o);
+    fprintf(stderr, "chainwatch: watchlist: unknown verb '%s'\n%s", verb, usage);
+    return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,535 @@
+/* Watchlists on the real OFAC files: the 2025-11-19 SDN_ADVANCED.XML, the
+ * 2024-05-03 sdn.csv, the 2025 CSV subset with its comments; hostile and
+ * malformed files; a killed import. */
+#define _GNU_SOURCE /* memmem */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <strings.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "support.h"
+#include "watchlists/import.h"
+#include "watchlists/store.h"
+#include "watchlists/watchlist.h"
+
+#define OFAC CW_DATA_DIR "/ofac/"
+
+static char *temp_dir(void)
+{
+    char *d = strdup("/tmp/cw-wl-XXXXXX");
+    cr_assert_not_null(mkdtemp(d));
+    return d;
+}
+
+static void rm_rf(const char *d)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
+    cr_assert_eq(system(cmd), 0);
+}
+
+typedef enum { FMT_ADV, FMT_CSV, FMT_OWN } fmt;
+
+/* Imports a file as `source`; returns the code, fills sum and err. */
+static cw_code import(const char *datadir, fmt f, const char *path, const char *comments, const char *source,
+                      wl_summary *sum, cw_err *err)
+{
+    wl_import *imp = wl_import_new(source, f == FMT_ADV ? "sdn-advanced" : f == FMT_CSV ? "sdn-csv" : "csv");
+    cw_code rc = f == FMT_ADV   ? import_sdn_advanced(path, imp, NULL, err)
+                 : f == FMT_CSV ? import_sdn_csv(path, comments, imp, NULL, err)
+                                : (wl_import_allow_test_networks(imp, true), import_own_csv(path, imp, NULL, err));
+    if (rc == CW_OK) {
+        cw_store *s;
+        rc = store_open(datadir, 0, false, &s, err);
+        if (rc == CW_OK) {
+            rc = wl_import_commit(s, imp, sum, err);
+            store_close(s);
+        }
+    }
+    wl_import_free(imp);
+    return rc;
+}
+
+typedef struct {
+    size_t n;
+    char uid[8][32], ticker[8][16], linked_from[8][64];
+    uint8_t flags[8];
+    char name[8][128], programs[8][128], designated[8][16];
+    store_txn *t;
+} hits;
+
+static void collect(void *ctx, const wl_ref *r)
+{
+    hits *h = ctx;
+    if (h->n == 8)
+        return;
+    size_t i = h->n++;
+    snprintf(h->uid[i], sizeof h->uid[i], "%s", r->uid);
+    snprintf(h->ticker[i], sizeof h->ticker[i], "%s", r->ticker);
+    snprintf(h->linked_from[i], sizeof h->linked_from[i], "%s", r->linked_from ? r->linked_from : "");
+    h->flags[i] = r->flags;
+    cw_span ej;
+    if (wl_entity_json(h->t, r->source, r->uid, &ej, NULL) == CW_OK) {
+        json_t *e = json_loadb((const char *)ej.p, ej.n, 0, NULL);
+        snprintf(h->name[i], sizeof h->name[i], "%s", json_string_value(json_object_get(e, "name")));
+        const char *d = json_string_value(json_object_get(e, "designated"));
+        snprintf(h->designated[i], sizeof h->designated[i], "%s", d ? d : "");
+        size_t k;
+        json_t *p;
+        h->programs[i][0] = '\0';
+        json_array_foreach(json_object_get(e, "programs"), k, p) {
+            size_t used = strlen(h->programs[i]);
+            snprintf(h->programs[i] + used, sizeof h->programs[i] - used, "%s%s", k ? "," : "", json_string_value(p));
+        }
+        json_decref(e);
+    }
+}
+
+static hits lookup(const char *datadir, const char *text)
+{
+    cw_store *s;
+    cw_err err = {0};
+    cr_assert_eq(store_open(datadir, 0, true, &s, &err), CW_OK, "%s", err.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, false, &t, &err), CW_OK);
+    hits h = {.t = t};
+    uint8_t key[WL_KEY_MAX];
+    size_t kn = wl_key_from_text(text, key);
+    cr_assert_gt(kn, 0, "%s", text);
+    size_t count;
+    cr_assert_eq(wl_lookup(t, key, kn, collect, &h, &count, &err), CW_OK);
+    cr_assert_eq(count, h.n);
+    store_abort(t);
+    store_close(s);
+    return h;
+}
+
+static char *read_text(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s: run through ctest, whose fixture unpacks it", path);
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc(*n + 1);
+    cr_assert_eq(fread(s, 1, *n, f), *n);
+    s[*n] = '\0';
+    fclose(f);
+    return s;
+}
+
+/* Independent of the importer: the FeatureType IDs named "Digital Currency
+ * Address - T", then every Feature element using one of them. */
+static void naive_counts(json_t *counts)
+{
+    size_t n;
+    char *s = read_text(CW_SDN_XML, &n);
+    const char *tag = "<FeatureType ID=\"";
+    int ids[64];
+    char tickers[64][16];
+    int nt = 0;
+    for (char *p = strstr(s, tag); p && nt < 64; p = strstr(p + 1, tag)) {
+        char *gt = strchr(p, '>');
+        const char *pre = ">Digital Currency Address - ";
+        if (strncmp(gt, pre, strlen(pre)) != 0)
+            continue;
+        ids[nt] = atoi(p + strlen(tag));
+        sscanf(gt + strlen(pre), "%15[A-Z0-9]", tickers[nt]);
+        nt++;
+    }
+    for (int i = 0; i < nt; i++) {
+        char needle[64];
+        snprintf(needle, sizeof needle, "<Feature ID=\"");
+        size_t c = 0;
+        char want[48];
+        snprintf(want, sizeof want, "FeatureTypeID=\"%d\">", ids[i]);
+        for (char *p = strstr(s, needle); p; p = strstr(p + 1, needle)) {
+            char *end = strchr(p, '>');
+            if (end && (size_t)(end - p) < 80 && memmem(p, (size_t)(end - p) + 1, want, strlen(want)))
+                c++;
+        }
+        json_object_set_new(counts, tickers[i], json_integer((json_int_t)c));
+    }
+    free(s);
+}
+
+Test(watchlist, sdn_advanced_real_file, .timeout = 300)
+{
+    char *dir = temp_dir();
+    wl_summary sum;
+    cw_err err = {0};
+    cr_assert_eq(import(dir, FMT_ADV, CW_SDN_XML, NULL, "ofac-sdn", &sum, &err), CW_OK, "%s", err.msg);
+
+    /* Per-ticker totals equal a naive count over the same file. */
+    json_t *naive = json_object();
+    naive_counts(naive);
+    cr_assert_eq(json_object_size(naive), 19, "SOURCES.md: 19 tickers");
+    cw_store *s;
+    cr_assert_eq(store_open(dir, 0, true, &s, &err), CW_OK);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, false, &t, &err), CW_OK);
+    cw_span mv;
+    cr_assert_eq(store_get(t, STORE_WL_META, "ofac-sdn", 8, &mv, &err), CW_OK);
+    json_t *meta = json_loadb((const char *)mv.p, mv.n, 0, NULL);
+    cr_assert_not_null(meta);
+    const char *k;
+    json_t *v;
+    json_int_t total = 0;
+    json_object_foreach(naive, k, v) {
+        json_t *got = json_object_get(json_object_get(meta, "by_ticker"), k);
+        cr_assert_eq(json_integer_value(got), json_integer_value(v), "%s: imported %lld, file has %lld", k,
+                     (long long)json_integer_value(got), (long long)json_integer_value(v));
+        total += json_integer_value(v);
+    }
+    cr_assert_eq(total, 761);
+    cr_assert_eq(sum.addresses, 761);
+    cr_assert_str_eq(json_string_value(json_object_get(meta, "published")), "2025-11-19");
+    cr_assert_str_eq(json_string_value(json_object_get(meta, "sha256")),
+                     "36c517bd264d8d97eff353eadd8d84427d5eb293505a8ce07271a5bc258c3117");
+    json_decref(meta);
+    json_decref(naive);
+    store_abort(t);
+    store_close(s);
+
+    /* Kim Sang Man: 6 entries over 5 addresses (one 0x address as ETH, USDT and USDC). */
+    const char *kim[] = {"1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ", "1FCNgfZWpYMeYhy9t18AAkTBu8AsdoAc1Z",
+                         "0x97b1043abd9e6fc31681635166d430a458d14f9c"};
+    for (int i = 0; i < 3; i++) {
+        hits h = lookup(dir, kim[i]);
+        cr_assert_eq(h.n, 1, "%s", kim[i]);
+        cr_assert_str_eq(h.uid[0], "43377");
+        cr_assert_str_eq(h.name[0], "Kim Sang Man");
+        cr_assert_str_eq(h.programs[0], "DPRK4");
+        cr_assert_str_eq(h.designated[0], "2023-05-23");
+    }
+    hits h = lookup(dir, "0xb6f5ec1a0a9cd1526536d3f0426c429529471f40");
+    cr_assert_eq(h.n, 3, "ETH, USDT and USDC");
+    char tickers[64] = "";
+    for (size_t i = 0; i < h.n; i++) {
+        cr_assert_str_eq(h.uid[i], "43377");
+        strcat(tickers, h.ticker[i]);
+    }
+    cr_assert(strstr(tickers, "ETH") && strstr(tickers, "USDT") && strstr(tickers, "USDC"), "%s", tickers);
+
+    /* Lazarus Group, by its EIP-55 form and by lowercase. */
+    h = lookup(dir, "0x098B716B8Aaf21512996dC57EB0615e2383E2f96");
+    cr_assert_eq(h.n, 1);
+    cr_assert_str_eq(h.uid[0], "27307");
+    cr_assert(strstr(h.name[0], "LAZARUS GROUP") != NULL || strstr(h.name[0], "Lazarus") != NULL, "%s", h.name[0]);
+    cr_assert_str_eq(h.programs[0], "DPRK3");
+    cr_assert_eq(lookup(dir, "0x098b716b8aaf21512996dc57eb0615e2383e2f96").n, 1);
+
+    /* Key-linked: the same key's P2WPKH form, and the Tron form of an EVM account. */
+    h = lookup(dir, "bc1qsj69ec0dsv0xewahjfnjz9jh8yjsgk6safpynk");
+    cr_assert_eq(h.n, 1, "P2WPKH form of 1D6gG9...");
+    cr_assert(h.flags[0] & WL_REF_LINKED);
+    cr_assert_str_eq(h.linked_from[0], "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ");
+    h = lookup(dir, "TAqg8TXo8tmpaz7TwHS669Tgt8MPSWgoxB");
+    cr_assert_eq(h.n, 1, "Tron form of Lazarus Group's EVM account");
+    cr_assert_str_eq(h.uid[0], "27307");
+    cr_assert(h.flags[0] & WL_REF_LINKED);
+
+    /* Two addresses are listed for two parties each. */
+    h = lookup(dir, "1H939dom7i4WDLCKyGbXUp3fs9CSTNRzgL");
+    cr_assert_eq(h.n, 2);
+    cr_assert_neq(strcmp(h.uid[0], h.uid[1]), 0);
+    h = lookup(dir, "LeKvNdNEzgQkzVVnRdV3fAu2DSF1nLsNw6");
+    cr_assert_eq(h.n, 2);
+    cr_assert(h.flags[0] & WL_REF_TEXT, "Litecoin is kept as text");
+
+    /* The official list's error: a Tron address filed under XBT. */
+    h = lookup(dir, "TUCsTq7TofTCJRRoHk6RvhMoS2mJLm5Yzq");
+    cr_assert_eq(h.n, 1);
+    cr_assert_str_eq(h.ticker[0], "XBT");
+    cr_assert(h.flags[0] & WL_REF_MISMATCH);
+    cr_assert_eq(sum.n_mismatched, 1);
+    cr_assert_eq(sum.n_new_tickers, 0);
+
+    /* Not listed. */
+    cr_assert_eq(lookup(dir, "1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH").n, 0);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* The real delisting: Tornado Cash is in the 2024 sdn.csv and gone from the
+ * 2025 XML. Importing both as one source, the diff names its addresses. */
+Test(watchlist, tornado_cash_delisting_in_diff, .timeout = 300)
+{
+    char *dir = temp_dir();
+    wl_summary sum;
+    cw_err err = {0};
+    cr_assert_eq(import(dir, FMT_CSV, OFAC "sdn_2024-05-03.csv", NULL, "ofac-sdn", &sum, &err), CW_OK, "%s",
+                 err.msg);
+    hits h = lookup(dir, "0x12D66f87A04A9E220743712cE6d9bB1B5616B8Fc");
+    cr_assert_eq(h.n, 1);
+    cr_assert_str_eq(h.name[0], "TORNADO CASH");
+    /* Blender.io: 11 XBT mentions in this file, the last one cut mid-address */
+    h = lookup(dir, "3K35dyL85fR9ht7UgzPfd1gLRRXQtNTqE3");
+    cr_assert_eq(h.n, 1);
+    cr_assert_str_eq(h.name[0], "BLENDER.IO");
+    cr_assert_gt(sum.n_invalid, 0, "cut addresses are kept and flagged");
+
+    cr_assert_eq(import(dir, FMT_ADV, CW_SDN_XML, NULL, "ofac-sdn", &sum, &err), CW_OK, "%s", err.msg);
+    cr_assert(sum.had_previous);
+    cr_assert_gt(sum.removed, 0);
+    cr_assert_eq(lookup(dir, "0x12D66f87A04A9E220743712cE6d9bB1B5616B8Fc").n, 0, "delisted");
+    cw_store *s;
+    cr_assert_eq(store_open(dir, 0, true, &s, &err), CW_OK);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, false, &t, &err), CW_OK);
+    cw_span dv;
+    cr_assert_eq(store_get(t, STORE_WL_DIFF, "ofac-sdn", 8, &dv, &err), CW_OK);
+    json_t *diff = json_loadb((const char *)dv.p, dv.n, 0, NULL);
+    cr_assert_not_null(diff);
+    size_t i, tornado = 0;
+    json_t *r;
+    json_array_foreach(json_object_get(diff, "removed"), i, r) {
+        if (strcasecmp(json_string_value(json_object_get(r, "address")), "0x12D66f87A04A9E220743712cE6d9bB1B5616B8Fc") == 0)
+            tornado++;
+    }
+    cr_assert_eq(tornado, 1, "the diff's removed list names Tornado Cash's address");
+    bool entity_removed = false;
+    json_array_foreach(json_object_get(diff, "entities_removed"), i, r)
+        entity_removed |= strcmp(json_string_value(json_object_get(r, "name")), "TORNADO CASH") == 0;
+    cr_assert(entity_removed);
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(diff, "current"), "published")), "2025-11-19");
+    json_decref(diff);
+    store_abort(t);
+    store_close(s);
+    rm_rf(dir);
+    free(dir);
+}
+
+Test(watchlist, sdn_csv_remarks_continue_in_comments)
+{
+    char *dir = temp_dir();
+    wl_summary with, without;
+    cw_err err = {0};
+    cr_assert_eq(import(dir, FMT_CSV, OFAC "sdn_subset.csv", OFAC "sdn_comments_subset.csv", "a", &with, &err), CW_OK,
+                 "%s", err.msg);
+    cr_assert_eq(import(dir, FMT_CSV, OFAC "sdn_subset.csv", NULL, "b", &without, &err), CW_OK, "%s", err.msg);
+    cr_assert_gt(with.addresses, without.addresses, "the comments file adds addresses");
+    /* 21 mentions in sdn_subset.csv, 11 more in the comments; SUEX's last
+     * address in the CSV is cut mid-way and made whole by the join */
+    cr_assert_eq(without.addresses, 21);
+    cr_assert_eq(with.addresses, 32);
+    cr_assert_eq(without.n_invalid, 1, "the cut address, kept and flagged");
+    cr_assert_eq(with.n_invalid, 0);
+    /* SUEX's ETH address is only in the continuation */
+    hits h = lookup(dir, "0x2f389ce8bd8ff92de3402ffce4691d17fc4f6535");
+    cr_assert_eq(h.n, 2, "listed by SUEX as ETH and as USDT");
+    for (size_t i = 0; i < h.n; i++) {
+        cr_assert_str_eq(h.name[i], "SUEX OTC, S.R.O.");
+        cr_assert_str_eq(h.programs[i], "CYBER2");
+    }
+    /* multi-program cells: "CYBER2] [ELECTION-EO13848" */
+    h = lookup(dir, "12udabs2TkX7NXCSj6KpqXfakjE52ZPLhz");
+    if (h.n)
+        cr_assert_str_eq(h.programs[0], "CYBER2,ELECTION-EO13848");
+    rm_rf(dir);
+    free(dir);
+}
+
+static char *write_file(const char *dir, const char *name, const char *content, size_t n)
+{
+    char *path = malloc(strlen(dir) + strlen(name) + 2);
+    sprintf(path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(content, 1, n, f), n);
+    fclose(f);
+    return path;
+}
+
+/* Hostile and malformed XML: a clear error, and the previous list stays. */
+Test(watchlist, hostile_xml_leaves_previous_list)
+{
+    char *dir = temp_dir();
+    wl_summary sum;
+    cw_err err = {0};
+    const char own[] = "chain,address,entity,program,note\nbitcoin,1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ,Kim,DPRK4,x\n";
+    char *ownp = write_file(dir, "own.csv", own, sizeof own - 1);
+    cr_assert_eq(import(dir, FMT_OWN, ownp, NULL, "ofac-sdn", &sum, &err), CW_OK, "%s", err.msg);
+    struct { const char *name, *xml, *why; } cases[] = {
+        {"laughs.xml",
+         "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 "
+         "\"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\"><!ENTITY lol3 "
+         "\"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">]><Sanctions>&lol3;</Sanctions>",
+         "DTD"},
+        {"xxe.xml",
+         "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e SYSTEM \"http://127.0.0.1:9/secret\">]><Sanctions>&e;</Sanctions>",
+         "DTD"},
+        {"other.xml", "<?xml version=\"1.0\"?><rss><channel/></rss>", "root element is <rss>"},
+        {"truncated.xml", "<?xml version=\"1.0\"?><Sanctions><ReferenceValueSets><FeatureTypeValues>", "line"},
+        {"garbage.xml", "\x01\x02 not xml at all", "line"},
+        {"empty.xml", "", "line"},
+        {"nofeatures.xml", "<?xml version=\"1.0\"?><Sanctions></Sanctions>", "Digital Currency Address"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *p = write_file(dir, cases[i].name, cases[i].xml, strlen(cases[i].xml));
+        cr_assert_neq(import(dir, FMT_ADV, p, NULL, "ofac-sdn", &sum, &err), CW_OK, "%s accepted", cases[i].name);
+        cr_assert(strstr(err.msg, cases[i].why) != NULL, "%s: '%s' lacks '%s'", cases[i].name, err.msg, cases[i].why);
+        cr_assert(strstr(err.msg, cases[i].name) != NULL, "%s: message names the file: %s", cases[i].name, err.msg);
+        hits h = lookup(dir, "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ");
+        cr_assert_eq(h.n, 1, "after %s the previous list is intact", cases[i].name);
+        free(p);
+    }
+    free(ownp);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* Own CSV: BOM, CRLF, quotes with commas and doubled quotes, every network. */
+Test(watchlist, own_csv_formats_and_networks)
+{
+    char *dir = temp_dir();
+    const char csv[] = "\xef\xbb\xbf"
+                       "chain,address,entity,program,note\r\n"
+                       "bitcoin,mqBXtoBQx88vMij3Hj8YM3RXDDvbrNfx9v,\"Staging, regtest\",TEST,\"said \"\"hi\"\"\"\r\n"
+                       "bitcoin,bcrt1q4x7w9d6luc7ru88rk6ncknf55a5un4kyees2a0,\"Staging, regtest\",TEST,\r\n"
+                       "ethereum,0x098b716b8aaf21512996dc57eb0615e2383e2f96,Own EVM,INTERNAL;DPRK3,\"multi\nline\"\r\n"
+                       "monero,888tNkZrPN6JsEgekjMnABU4TBzc2Dt29EPAvkRxbANsAnjyPbb3iQ1YBRk1UXcdRsiKc9dhwMVgN5S9cQUiyoogDavup3H,Own XMR,,\r\n"
+                       "DOGE2,someaddress,New chain,,\r\n";
+    char *p = write_file(dir, "own.csv", csv, sizeof csv - 1);
+    wl_summary sum;
+    cw_err err = {0};
+    cr_assert_eq(import(dir, FMT_OWN, p, NULL, "own", &sum, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(sum.addresses, 5);
+    cr_assert_eq(sum.n_new_tickers, 1, "DOGE2 is new: imported as text and named");
+    hits h = lookup(dir, "mqBXtoBQx88vMij3Hj8YM3RXDDvbrNfx9v");
+    cr_assert_eq(h.n, 1);
+    cr_assert_str_eq(h.name[0], "Staging, regtest");
+    cr_assert_eq(lookup(dir, "bcrt1q4x7w9d6luc7ru88rk6ncknf55a5un4kyees2a0").n, 1);
+    h = lookup(dir, "0x098B716B8Aaf21512996dC57EB0615e2383E2f96");
+    cr_assert_eq(h.n, 1);
+    cr_assert_str_eq(h.programs[0], "INTERNAL,DPRK3");
+    /* the Tron form of the same account is linked */
+    h = lookup(dir, "TAqg8TXo8tmpaz7TwHS669Tgt8MPSWgoxB");
+    cr_assert_eq(h.n, 1);
+    cr_assert(h.flags[0] & WL_REF_LINKED);
+    cr_assert_str_eq(h.linked_from[0], "0x098b716b8aaf21512996dc57eb0615e2383e2f96");
+    cr_assert_eq(lookup(dir, "888tNkZrPN6JsEgekjMnABU4TBzc2Dt29EPAvkRxbANsAnjyPbb3iQ1YBRk1UXcdRsiKc9dhwMVgN5S9cQUiyoogDavup3H").n, 1);
+    cr_assert_eq(lookup(dir, "someaddress").n, 1);
+    free(p);
+
+    struct { const char *name, *csv, *why; } bad[] = {
+        {"noheader.csv", "bitcoin,1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ,x,y,z\n", "header"},
+        {"unterminated.csv", "chain,address,entity,program,note\nbitcoin,\"1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ,x\n",
+         "line 2: a quoted field is not closed"},
+        {"toomany.csv", "chain,address,entity,program,note\na,b,c,d,e,f,g\n", "line 2: 7 fields"},
+        {"nul.csv", "chain,address,entity,program,note\nbit\0coin,x\n", "NUL"},
+        {"empty.csv", "", "empty"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        size_t n = strlen(bad[i].csv);
+        if (strcmp(bad[i].name, "nul.csv") == 0)
+            n = 45;
+        char *bp = write_file(dir, bad[i].name, bad[i].csv, n);
+        cr_assert_neq(import(dir, FMT_OWN, bp, NULL, "own", &sum, &err), CW_OK, "%s accepted", bad[i].name);
+        cr_assert(strstr(err.msg, bad[i].why) != NULL, "%s: '%s' lacks '%s'", bad[i].name, err.msg, bad[i].why);
+        cr_assert_eq(lookup(dir, "mqBXtoBQx88vMij3Hj8YM3RXDDvbrNfx9v").n, 1, "previous list intact after %s",
+                     bad[i].name);
+        free(bp);
+    }
+    /* an sdn.csv that is not one */
+    char *bp = write_file(dir, "notsdn.csv", "a,b\n", 4);
+    cr_assert_neq(import(dir, FMT_CSV, bp, NULL, "x", &sum, &err), CW_OK);
+    cr_assert(strstr(err.msg, "12") != NULL, "%s", err.msg);
+    free(bp);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* SIGKILL at several moments of a real import through the CLI: afterwards
+ * the store opens and holds either the whole previous list or the whole new
+ * one, never a mix. */
+Test(watchlist, killed_import_leaves_a_whole_list, .timeout = 300)
+{
+    char *dir = temp_dir();
+    wl_summary sum;
+    cw_err err = {0};
+    const char own[] = "chain,address,entity,program,note\nbitcoin,1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH,Old,OLD,\n";
+    char *ownp = write_file(dir, "own.csv", own, sizeof own - 1);
+    cr_assert_eq(import(dir, FMT_OWN, ownp, NULL, "ofac-sdn", &sum, &err), CW_OK, "%s", err.msg);
+    int old_seen = 0, new_seen = 0;
+    for (int delay_ms = 50; delay_ms <= 1550; delay_ms += 250) {
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+            int devnull = open("/dev/null", 1);
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+            execl(CW_BIN, CW_BIN, "watchlist", "import", "sdn-advanced", CW_SDN_XML, "--source", "ofac-sdn",
+                  "--datadir", dir, (char *)NULL);
+            _exit(127);
+        }
+        struct timespec ts = {0, (long)delay_ms * 1000000L};
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int status;
+        waitpid(pid, &status, 0);
+        bool old = lookup(dir, "1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH").n == 1;
+        bool new = lookup(dir, "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ").n == 1;
+        cr_assert(old != new, "after a kill at %d ms: old list %d, new list %d", delay_ms, old, new);
+        old_seen += old;
+        new_seen += new;
+        if (new) { /* completed before the kill: put the old list back for the next round */
+            cr_assert_eq(import(dir, FMT_OWN, ownp, NULL, "ofac-sdn", &sum, &err), CW_OK);
+        }
+    }
+    cr_assert_gt(old_seen, 0, "at least one kill landed before the commit");
+    free(ownp);
+    rm_rf(dir);
+    free(dir);
+}
+
+Test(watchlist, cli_lookup_exit_codes)
+{
+    char *dir = temp_dir();
+    const char own[] = "chain,address,entity,program,note\nbitcoin,1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ,Kim,DPRK4,\n";
+    char *p = write_file(dir, "own.csv", own, sizeof own - 1);
+    char *out, *err;
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", p, "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "addresses   1 listed") != NULL, "%s", out);
+    free(out);
+    free(err);
+    char *hit[] = {CW_BIN, "watchlist", "lookup", "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ", "1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH",
+                   "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(hit, NULL, 0, &out, &err), 0, "%s", err);
+    json_t *j = json_loadb(out, strchr(out, '\n') - out, 0, NULL);
+    cr_assert_not_null(j);
+    cr_assert(json_is_true(json_object_get(j, "listed")));
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(j, "designations"), 0), "name")),
+                     "Kim");
+    json_decref(j);
+    free(out);
+    free(err);
+    char *miss[] = {CW_BIN, "watchlist", "lookup", "1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH", "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(miss, NULL, 0, &out, &err), 1);
+    cr_assert(strstr(out, "\"listed\":false") != NULL, "%s", out);
+    free(out);
+    free(err);
+    char *badarg[] = {CW_BIN, "watchlist", "lookup", " ", "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(badarg, NULL, 0, &out, &err), 2);
+    free(out);
+    free(err);
+    char *diff[] = {CW_BIN, "watchlist", "diff", "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(diff, NULL, 0, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "\"added\":[{\"address\":\"1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ\"") != NULL, "%s", out);
+    free(out);
+    free(err);
+    char *exp[] = {CW_BIN, "watchlist", "export", "--format", "csv", "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(exp, NULL, 0, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "XBT,1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ,Kim,DPRK4,") != NULL, "%s", out);
+    free(out);
+    free(err);
+    free(p);
+    rm_rf(dir);
+    free(dir);
+}

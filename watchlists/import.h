@@ -1,0 +1,43 @@
+/*
+ * import.h: designation file readers. Each streams its file (memory flat in
+ * the file size), feeds entities and addresses into a wl_import, records the
+ * file's sha256 and publication date, and refuses what it cannot read with
+ * a message naming the file, the line (or byte) and the problem. None of
+ * them writes the store: wl_import_commit() does, so a failed read leaves
+ * the previous list in place.
+ *
+ * XML is read with libxml2's streaming reader, without network access or
+ * entity expansion; a document with a DTD is refused outright (official
+ * lists have none; billion-laughs and external-entity attacks need one).
+ */
+#ifndef CW_IMPORT_H
+#define CW_IMPORT_H
+
+#include <stdint.h>
+
+#include "watchlist.h"
+
+/* Called now and then while reading: bytes read of total, addresses so far. */
+typedef struct {
+    void (*fn)(void *ctx, uint64_t done, uint64_t total, size_t addresses);
+    void *ctx;
+} import_progress;
+
+/* OFAC SDN_ADVANCED.XML: every "Digital Currency Address - TICKER" feature
+ * with its party (uid = FixedRef, name, aliases, type), programs, list and
+ * designation date from the sanctions entries. */
+cw_code import_sdn_advanced(const char *path, wl_import *imp, const import_progress *p, cw_err *err);
+/* OFAC classic sdn.xml: sdnEntry / idList ids of type "Digital Currency Address - TICKER". */
+cw_code import_sdn_xml(const char *path, wl_import *imp, const import_progress *p, cw_err *err);
+/* OFAC sdn.csv; remarks cut at the file's limit continue in sdn_comments.csv
+ * (comments may be NULL: then long remarks are read as they are, and the
+ * summary says so). */
+cw_code import_sdn_csv(const char *path, const char *comments, wl_import *imp, const import_progress *p, cw_err *err);
+/* OpenSanctions FollowTheMoney JSON lines: CryptoWallet entities (publicKey,
+ * currency, holder by id or nested) and their holders. */
+cw_code import_opensanctions(const char *path, wl_import *imp, const import_progress *p, cw_err *err);
+/* A company's own CSV: header chain,address,entity,program,note. Any
+ * network's addresses are accepted. */
+cw_code import_own_csv(const char *path, wl_import *imp, const import_progress *p, cw_err *err);
+
+#endif

@@ -1,0 +1,403 @@
+/*
+ * import_csv.c: the CSV designation files: OFAC's classic sdn.csv (with
+ * sdn_comments.csv) and a company's own list.
+ *
+ * One CSV reader serves both (RFC 4180: quoted fields, doubled quotes,
+ * CRLF, a UTF-8 BOM, newlines inside quotes). OFAC's sdn.csv has no header,
+ * writes "-0-" for empty, and puts addresses in the Remarks column as
+ * "Digital Currency Address - XBT 1ABC...; alt. Digital Currency Address -
+ * ETH 0x...". Remarks longer than OFAC's limit are cut and continue in
+ * sdn_comments.csv under the same entity number, mid-word: the two are
+ * joined before addresses are read.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "import.h"
+#include "import_file.h"
+
+#define MAX_FIELDS 32
+
+typedef struct {
+    import_file in;
+    char *line;
+    size_t cap, len;
+    char *rec; /* the record, fields NUL-separated after parsing */
+    size_t rec_cap;
+    char *field[MAX_FIELDS];
+    int n_fields;
+    size_t line_no;   /* line where the current record starts */
+    size_t next_line; /* lines consumed so far */
+} csv_reader;
+
+static bool rec_reserve(csv_reader *r, size_t need)
+{
+    if (need <= r->rec_cap)
+        return true;
+    size_t cap = r->rec_cap ? r->rec_cap : 4096;
+    while (cap < need)
+        cap *= 2;
+    char *p = realloc(r->rec, cap);
+    if (p == NULL)
+        return false;
+    r->rec = p;
+    r->rec_cap = cap;
+    return true;
+}
+
+/* Reads the next record. Returns 1 with fields set, 0 at EOF, -1 on error. */
+static int csv_next(csv_reader *r, cw_err *err)
+{
+    bool bad;
+    if (!import_file_line(&r->in, &r->line, &r->cap, &r->len, &bad))
+        return bad ? cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: out of memory", r->in.path), -1 : 0;
+    r->line_no = ++r->next_line;
+    if (bad)
+        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: line %zu: a NUL byte: not a text CSV file", r->in.path,
+                          r->line_no), -1;
+    const char *p = r->line;
+    if (r->line_no == 1 && r->len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+        p += 3; /* UTF-8 byte order mark */
+    size_t w = 0;
+    r->n_fields = 0;
+    if (!rec_reserve(r, r->len + 2))
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: out of memory", r->in.path), -1;
+    r->field[r->n_fields++] = r->rec;
+    bool quoted = false;
+    for (;;) {
+        char c = *p;
+        if (c == '\0') {
+            if (!quoted)
+                break;
+            /* a newline inside quotes: the record goes on on the next line */
+            size_t at = (size_t)(p - r->line);
+            (void)at;
+            if (!import_file_line(&r->in, &r->line, &r->cap, &r->len, &bad))
+                return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET,
+                                  "%s: line %zu: a quoted field is not closed before the end of the file", r->in.path,
+                                  r->line_no), -1;
+            r->next_line++;
+            /* field pointers index r->rec, which only grows by realloc: rebase them */
+            char *old = r->rec;
+            if (!rec_reserve(r, w + r->len + 3))
+                return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: out of memory", r->in.path), -1;
+            for (int i = 0; i < r->n_fields; i++)
+                r->field[i] = r->rec + (r->field[i] - old);
+            r->rec[w++] = '\n';
+            p = r->line;
+            continue;
+        }
+        if (quoted) {
+            if (c == '"' && p[1] == '"') {
+                r->rec[w++] = '"';
+                p += 2;
+            } else if (c == '"') {
+                quoted = false;
+                p++;
+            } else {
+                r->rec[w++] = c;
+                p++;
+            }
+        } else if (c == '"') {
+            quoted = true;
+            p++;
+        } else if (c == ',') {
+            r->rec[w++] = '\0';
+            if (r->n_fields == MAX_FIELDS)
+                return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: line %zu: more than %d fields", r->in.path,
+                                  r->line_no, MAX_FIELDS), -1;
+            r->field[r->n_fields++] = r->rec + w;
+            p++;
+        } else {
+            r->rec[w++] = c;
+            p++;
+        }
+        if (!rec_reserve(r, w + 2))
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: out of memory", r->in.path), -1;
+    }
+    r->rec[w] = '\0';
+    return 1;
+}
+
+static cw_code csv_open(csv_reader *r, const char *path, const import_progress *p, const wl_import *imp, cw_err *err)
+{
+    memset(r, 0, sizeof *r);
+    return import_file_open(&r->in, path, p, imp, err);
+}
+
+static void csv_close(csv_reader *r, char sha[65])
+{
+    import_file_close(&r->in, sha);
+    free(r->line);
+    free(r->rec);
+}
+
+/* Trims spaces; OFAC's "-0-" (null) becomes "". */
+static char *clean(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    if (strcmp(s, "-0-") == 0)
+        s[0] = '\0';
+    return s;
+}
+
+/* Every "Digital Currency Address - TICKER ADDRESS" in a remark. */
+static size_t addresses_in_remarks(wl_import *imp, const char *uid, const char *remarks)
+{
+    static const char marker[] = "Digital Currency Address - ";
+    size_t n = 0;
+    for (const char *p = strstr(remarks, marker); p; p = strstr(p, marker)) {
+        p += sizeof marker - 1;
+        char ticker[16];
+        size_t t = 0;
+        while ((isupper((unsigned char)*p) || isdigit((unsigned char)*p)) && t + 1 < sizeof ticker)
+            ticker[t++] = *p++;
+        ticker[t] = '\0';
+        while (*p == ' ')
+            p++;
+        const char *start = p;
+        while (*p && *p != ';' && !isspace((unsigned char)*p))
+            p++;
+        size_t len = (size_t)(p - start);
+        while (len && start[len - 1] == '.')
+            len--; /* the sentence's period, not the address's */
+        if (t == 0 || len == 0)
+            continue;
+        char addr[256];
+        snprintf(addr, sizeof addr, "%.*s", (int)(len < 255 ? len : 255), start);
+        wl_import_address(imp, uid, ticker, addr);
+        n++;
+    }
+    return n;
+}
+
+typedef struct {
+    char *ent;
+    char *text;
+} comment;
+
+static int cmp_comment(const void *a, const void *b)
+{
+    return strcmp(((const comment *)a)->ent, ((const comment *)b)->ent);
+}
+
+static void free_comments(comment *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(c[i].ent);
+        free(c[i].text);
+    }
+    free(c);
+}
+
+static cw_code load_comments(const char *path, comment **out, size_t *n_out, cw_err *err)
+{
+    csv_reader r;
+    cw_code rc = csv_open(&r, path, NULL, NULL, err);
+    if (rc)
+        return rc;
+    comment *v = NULL;
+    size_t n = 0, cap = 0;
+    int got;
+    while ((got = csv_next(&r, err)) == 1) {
+        if (r.n_fields < 2)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            comment *nv = realloc(v, cap * sizeof *nv);
+            if (nv == NULL) {
+                got = -1;
+                cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: out of memory", path);
+                break;
+            }
+            v = nv;
+        }
+        v[n].ent = strdup(clean(r.field[0]));
+        v[n].text = strdup(r.field[1]); /* not trimmed: it continues a cut word */
+        if (!v[n].ent || !v[n].text) {
+            n++;
+            got = -1;
+            cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: out of memory", path);
+            break;
+        }
+        n++;
+    }
+    char sha[65];
+    csv_close(&r, sha);
+    if (got < 0) {
+        free_comments(v, n);
+        return err ? err->code : CW_EFORMAT;
+    }
+    qsort(v, n, sizeof *v, cmp_comment);
+    *out = v;
+    *n_out = n;
+    return CW_OK;
+}
+
+cw_code import_sdn_csv(const char *path, const char *comments_path, wl_import *imp, const import_progress *p,
+                       cw_err *err)
+{
+    comment *comments = NULL;
+    size_t n_comments = 0;
+    cw_code rc;
+    if (comments_path && (rc = load_comments(comments_path, &comments, &n_comments, err)))
+        return rc;
+    csv_reader r;
+    if ((rc = csv_open(&r, path, p, imp, err))) {
+        free_comments(comments, n_comments);
+        return rc;
+    }
+    int got;
+    size_t records = 0;
+    char *joined = NULL;
+    while ((got = csv_next(&r, err)) == 1) {
+        if (r.n_fields == 1 && r.field[0][0] == '\0')
+            continue; /* blank line; OFAC ends the file with a ^Z line on some days */
+        if (r.n_fields == 1 && (unsigned char)r.field[0][0] == 0x1a)
+            continue;
+        if (r.n_fields != 12) {
+            rc = cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET,
+                            "%s: line %zu: %d fields, an OFAC sdn.csv row has 12 (ent_num, SDN_Name, SDN_Type, "
+                            "Program, ..., Remarks)",
+                            path, r.line_no, r.n_fields);
+            break;
+        }
+        char *ent = clean(r.field[0]);
+        if (ent[0] == '\0' || strspn(ent, "0123456789") != strlen(ent)) {
+            rc = cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: line %zu: entity number '%.20s' is not a number", path,
+                            r.line_no, ent);
+            break;
+        }
+        records++;
+        const char *remarks = r.field[11];
+        comment key = {ent, NULL};
+        comment *more = n_comments ? bsearch(&key, comments, n_comments, sizeof *comments, cmp_comment) : NULL;
+        if (more) {
+            size_t n = strlen(remarks) + strlen(more->text) + 1;
+            char *j = realloc(joined, n);
+            if (j == NULL) {
+                rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+                break;
+            }
+            joined = j;
+            snprintf(joined, n, "%s%s", remarks, more->text);
+            remarks = joined;
+        }
+        if (!strstr(remarks, "Digital Currency Address - "))
+            continue;
+        wl_entity *e = wl_import_entity(imp, ent);
+        if (e == NULL)
+            break;
+        wl_entity_set_name(e, clean(r.field[1]));
+        const char *type = clean(r.field[2]);
+        wl_entity_set_type(e, type[0] ? type : "entity");
+        wl_entity_set_list(e, "SDN");
+        /* programs: "CYBER2] [ELECTION-EO13848" */
+        char *prog = clean(r.field[3]);
+        for (char *save = NULL, *tok = strtok_r(prog, "[]", &save); tok; tok = strtok_r(NULL, "[]", &save)) {
+            char *t = clean(tok);
+            if (t[0])
+                wl_entity_add_program(e, t);
+        }
+        addresses_in_remarks(imp, ent, remarks);
+    }
+    free(joined);
+    if (got < 0)
+        rc = err ? err->code : CW_EFORMAT;
+    if (rc == CW_OK && records == 0)
+        rc = cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: no SDN rows: not an OFAC sdn.csv file", path);
+    if (rc == CW_OK && !wl_import_ok(imp))
+        rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: out of memory", path);
+    char sha[65];
+    csv_close(&r, sha);
+    free_comments(comments, n_comments);
+    if (rc == CW_OK)
+        wl_import_set_file(imp, path, sha);
+    return rc;
+}
+
+/* The chain column of an own list: chain names or tickers. */
+static const char *own_ticker(const char *chain)
+{
+    static const struct { const char *name, *ticker; } names[] = {
+        {"bitcoin", "XBT"}, {"btc", "XBT"}, {"ethereum", "ETH"}, {"evm", "ETH"}, {"tron", "TRX"},
+        {"litecoin", "LTC"}, {"dogecoin", "DOGE"}, {"bitcoin-cash", "BCH"}, {"monero", "XMR"},
+        {"solana", "SOL"}, {"ripple", "XRP"}, {"zcash", "ZEC"}, {"dash", "DASH"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strcasecmp(chain, names[i].name) == 0)
+            return names[i].ticker;
+    return NULL;
+}
+
+cw_code import_own_csv(const char *path, wl_import *imp, const import_progress *p, cw_err *err)
+{
+    csv_reader r;
+    cw_code rc = csv_open(&r, path, p, imp, err);
+    if (rc)
+        return rc;
+    int got = csv_next(&r, err);
+    if (got == 1) {
+        static const char *const cols[] = {"chain", "address", "entity", "program", "note"};
+        bool ok = r.n_fields >= 2;
+        for (int i = 0; ok && i < r.n_fields && i < 5; i++)
+            ok = strcasecmp(clean(r.field[i]), cols[i]) == 0;
+        if (!ok)
+            rc = cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET,
+                            "%s: line 1: the header must be chain,address,entity,program,note", path);
+    } else if (got == 0) {
+        rc = cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: empty file: expected the header chain,address,entity,program,note",
+                        path);
+    }
+    while (rc == CW_OK && (got = csv_next(&r, err)) == 1) {
+        if (r.n_fields == 1 && clean(r.field[0])[0] == '\0')
+            continue;
+        if (r.n_fields < 2 || r.n_fields > 5) {
+            rc = cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: line %zu: %d fields, expected 2 to 5", path, r.line_no,
+                            r.n_fields);
+            break;
+        }
+        const char *chain = clean(r.field[0]), *addr = clean(r.field[1]);
+        const char *entity = r.n_fields > 2 ? clean(r.field[2]) : "";
+        char *programs = r.n_fields > 3 ? clean(r.field[3]) : (char *)"";
+        if (chain[0] == '\0' || addr[0] == '\0') {
+            rc = cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: line %zu: chain and address are required", path,
+                            r.line_no);
+            break;
+        }
+        const char *ticker = own_ticker(chain);
+        char up[16];
+        if (ticker == NULL) {
+            size_t i = 0;
+            for (; chain[i] && i + 1 < sizeof up; i++)
+                up[i] = (char)toupper((unsigned char)chain[i]);
+            up[i] = '\0';
+            ticker = up;
+        }
+        const char *uid = entity[0] ? entity : "unnamed";
+        wl_entity *e = wl_import_entity(imp, uid);
+        if (e == NULL)
+            break;
+        wl_entity_set_name(e, uid);
+        wl_entity_set_list(e, "internal");
+        for (char *save = NULL, *tok = strtok_r(programs, ";", &save); tok; tok = strtok_r(NULL, ";", &save))
+            wl_entity_add_program(e, clean(tok));
+        wl_import_address(imp, uid, ticker, addr);
+    }
+    if (got < 0)
+        rc = err ? err->code : CW_EFORMAT;
+    if (rc == CW_OK && !wl_import_ok(imp))
+        rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: out of memory", path);
+    char sha[65];
+    csv_close(&r, sha);
+    if (rc == CW_OK)
+        wl_import_set_file(imp, path, sha);
+    return rc;
+}

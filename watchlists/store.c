@@ -1,0 +1,294 @@
+#include "store.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const struct {
+    const char *name;
+    unsigned flags;
+} db_defs[STORE_DB_COUNT] = {
+    [STORE_WL_ADDR] = {"wl_addr", MDB_DUPSORT},
+    [STORE_WL_ENTITY] = {"wl_entity", 0},
+    [STORE_WL_META] = {"wl_meta", 0},
+    [STORE_WL_DIFF] = {"wl_diff", 0},
+};
+
+struct cw_store {
+    MDB_env *env;
+    MDB_dbi dbi[STORE_DB_COUNT];
+    bool readonly;
+    size_t map_size;
+    char path[4096];
+};
+
+struct store_txn {
+    cw_store *s;
+    MDB_txn *txn;
+};
+
+struct store_cursor {
+    MDB_cursor *cur;
+};
+
+/* LMDB's message plus what the user can do about it. */
+static cw_code lmdb_fail(cw_err *err, int rc, const char *what, const cw_store *s)
+{
+    const char *hint = "";
+    cw_code code = CW_ESTORE;
+    switch (rc) {
+    case MDB_MAP_FULL:
+        code = CW_EFULL;
+        hint = " (the map is full: it is grown automatically; if this persists, pass a larger --map-size)";
+        break;
+    case MDB_READERS_FULL:
+        hint = " (too many readers: stop other chainwatch processes using this datadir)";
+        break;
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+        hint = " (not a chainwatch store, or made by another LMDB version: use a new --datadir)";
+        break;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+        hint = " (the store is damaged: restore it from a backup or rebuild it in a new --datadir)";
+        break;
+    case EACCES:
+        hint = " (permission denied: check the datadir's owner and mode)";
+        break;
+    case ENOSPC:
+        hint = " (the disk is full)";
+        break;
+    case MDB_BAD_VALSIZE:
+        hint = " (a key or value is too large for the store)";
+        break;
+    default:
+        break;
+    }
+    return cw_err_set(err, code, CW_NO_OFFSET, "store %s: %s: %s%s", s ? s->path : "", what, mdb_strerror(rc), hint);
+}
+
+bool store_default_datadir(char *buf, size_t cap)
+{
+    const char *home = getenv("HOME");
+    if (home == NULL || home[0] == '\0')
+        return false;
+    int n = snprintf(buf, cap, "%s/.chainwatch", home);
+    return n > 0 && (size_t)n < cap;
+}
+
+cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store **out, cw_err *err)
+{
+    struct stat st;
+    if (stat(datadir, &st) != 0) {
+        if (readonly || errno != ENOENT)
+            return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "datadir %s: %s%s", datadir, strerror(errno),
+                              readonly ? " (run 'chainwatch init' or import a watchlist first)" : "");
+        if (mkdir(datadir, 0700) != 0)
+            return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot create datadir %s: %s", datadir, strerror(errno));
+    } else if (!S_ISDIR(st.st_mode)) {
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "datadir %s is not a directory", datadir);
+    }
+    cw_store *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory opening the store");
+    snprintf(s->path, sizeof s->path, "%s/store.mdb", datadir);
+    s->readonly = readonly;
+    int rc = mdb_env_create(&s->env);
+    if (rc) {
+        free(s);
+        return lmdb_fail(err, rc, "create", NULL);
+    }
+    if (map_size == 0)
+        map_size = STORE_DEFAULT_MAP_SIZE;
+    if (stat(s->path, &st) == 0 && (size_t)st.st_size > map_size)
+        map_size = (size_t)st.st_size;
+    s->map_size = map_size;
+    if ((rc = mdb_env_set_mapsize(s->env, map_size)) || (rc = mdb_env_set_maxdbs(s->env, 16)) ||
+        (rc = mdb_env_open(s->env, s->path, MDB_NOSUBDIR | MDB_NOTLS | (readonly ? MDB_RDONLY : 0), 0600))) {
+        cw_code c = lmdb_fail(err, rc, "open", s);
+        mdb_env_close(s->env);
+        free(s);
+        return c;
+    }
+    int dead;
+    mdb_reader_check(s->env, &dead); /* clear slots of processes that died holding a read txn */
+    /* Adopt a map grown by another process since the file was made. */
+    MDB_envinfo info;
+    if (mdb_env_info(s->env, &info) == 0 && info.me_mapsize > s->map_size)
+        s->map_size = info.me_mapsize;
+
+    MDB_txn *txn;
+    if ((rc = mdb_txn_begin(s->env, NULL, readonly ? MDB_RDONLY : 0, &txn))) {
+        cw_code c = lmdb_fail(err, rc, "begin", s);
+        store_close(s);
+        return c;
+    }
+    for (int i = 0; i < STORE_DB_COUNT; i++) {
+        rc = mdb_dbi_open(txn, db_defs[i].name, db_defs[i].flags | (readonly ? 0 : MDB_CREATE), &s->dbi[i]);
+        if (rc == MDB_NOTFOUND && readonly) {
+            mdb_txn_abort(txn);
+            store_close(s);
+            return cw_err_set(err, CW_ENOTFOUND, CW_NO_OFFSET,
+                              "store %s has no %s database yet (import a watchlist first)", datadir,
+                              db_defs[i].name);
+        }
+        if (rc) {
+            cw_code c = lmdb_fail(err, rc, db_defs[i].name, s);
+            mdb_txn_abort(txn);
+            store_close(s);
+            return c;
+        }
+    }
+    if ((rc = mdb_txn_commit(txn))) {
+        cw_code c = lmdb_fail(err, rc, "commit", s);
+        store_close(s);
+        return c;
+    }
+    *out = s;
+    return CW_OK;
+}
+
+void store_close(cw_store *s)
+{
+    if (s == NULL)
+        return;
+    mdb_env_close(s->env);
+    free(s);
+}
+
+const char *store_path(const cw_store *s) { return s->path; }
+size_t store_map_size(const cw_store *s) { return s->map_size; }
+
+cw_code store_grow(cw_store *s, cw_err *err)
+{
+    size_t next = s->map_size * 2;
+    int rc = mdb_env_set_mapsize(s->env, next);
+    if (rc)
+        return lmdb_fail(err, rc, "grow map", s);
+    s->map_size = next;
+    return CW_OK;
+}
+
+cw_code store_begin(cw_store *s, bool write, store_txn **out, cw_err *err)
+{
+    if (write && s->readonly)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "store %s is open read-only", s->path);
+    store_txn *t = malloc(sizeof *t);
+    if (t == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+    t->s = s;
+    int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    if (rc == MDB_MAP_RESIZED) { /* another process grew the map: adopt it */
+        mdb_env_set_mapsize(s->env, 0);
+        rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    }
+    if (rc) {
+        free(t);
+        return lmdb_fail(err, rc, "begin transaction", s);
+    }
+    *out = t;
+    return CW_OK;
+}
+
+cw_code store_commit(store_txn *t, cw_err *err)
+{
+    int rc = mdb_txn_commit(t->txn);
+    cw_store *s = t->s;
+    free(t);
+    return rc ? lmdb_fail(err, rc, "commit", s) : CW_OK;
+}
+
+void store_abort(store_txn *t)
+{
+    if (t == NULL)
+        return;
+    mdb_txn_abort(t->txn);
+    free(t);
+}
+
+cw_code store_get(store_txn *t, store_db db, const void *key, size_t klen, cw_span *val, cw_err *err)
+{
+    MDB_val k = {klen, (void *)key}, v;
+    int rc = mdb_get(t->txn, t->s->dbi[db], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return CW_ENOTFOUND;
+    if (rc)
+        return lmdb_fail(err, rc, "get", t->s);
+    val->p = v.mv_data;
+    val->n = v.mv_size;
+    return CW_OK;
+}
+
+cw_code store_put(store_txn *t, store_db db, const void *key, size_t klen, const void *val, size_t vlen, cw_err *err)
+{
+    MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+    int rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, db_defs[db].flags & MDB_DUPSORT ? MDB_NODUPDATA : 0);
+    if (rc == MDB_KEYEXIST)
+        return CW_OK;
+    return rc ? lmdb_fail(err, rc, db_defs[db].name, t->s) : CW_OK;
+}
+
+cw_code store_del(store_txn *t, store_db db, const void *key, size_t klen, const void *val, size_t vlen, cw_err *err)
+{
+    MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+    int rc = mdb_del(t->txn, t->s->dbi[db], &k, val ? &v : NULL);
+    if (rc == MDB_NOTFOUND)
+        return CW_ENOTFOUND;
+    return rc ? lmdb_fail(err, rc, db_defs[db].name, t->s) : CW_OK;
+}
+
+cw_code store_cursor_open(store_txn *t, store_db db, store_cursor **out, cw_err *err)
+{
+    store_cursor *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c->cur);
+    if (rc) {
+        free(c);
+        return lmdb_fail(err, rc, "cursor", t->s);
+    }
+    *out = c;
+    return CW_OK;
+}
+
+static bool cursor_op(store_cursor *c, MDB_val *k, MDB_val *v, MDB_cursor_op op, cw_span *ks, cw_span *vs)
+{
+    if (mdb_cursor_get(c->cur, k, v, op) != 0)
+        return false;
+    if (ks) {
+        ks->p = k->mv_data;
+        ks->n = k->mv_size;
+    }
+    vs->p = v->mv_data;
+    vs->n = v->mv_size;
+    return true;
+}
+
+bool store_cursor_seek(store_cursor *c, const void *key, size_t klen, cw_span *ks, cw_span *vs)
+{
+    MDB_val k = {klen, (void *)key}, v;
+    return cursor_op(c, &k, &v, key ? MDB_SET_RANGE : MDB_FIRST, ks, vs);
+}
+
+bool store_cursor_next(store_cursor *c, cw_span *ks, cw_span *vs)
+{
+    MDB_val k, v;
+    return cursor_op(c, &k, &v, MDB_NEXT, ks, vs);
+}
+
+bool store_cursor_next_dup(store_cursor *c, cw_span *vs)
+{
+    MDB_val k, v;
+    return cursor_op(c, &k, &v, MDB_NEXT_DUP, NULL, vs);
+}
+
+void store_cursor_close(store_cursor *c)
+{
+    if (c == NULL)
+        return;
+    mdb_cursor_close(c->cur);
+    free(c);
+}

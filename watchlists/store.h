@@ -1,0 +1,77 @@
+/*
+ * store.h: chainwatch's one LMDB environment. This is the only code that
+ * calls LMDB; everything else goes through these functions.
+ *
+ * Layout: <datadir>/store.mdb (+ store.mdb-lock), named databases:
+ *   wl_addr     address key -> designation refs (one value per ref, DUPSORT)
+ *   wl_entity   source NUL uid -> entity record (JSON)
+ *   wl_meta     source -> provenance and counts of its last import (JSON)
+ *   wl_diff     source -> what its last import added and removed (JSON)
+ * and room for the monitor's (utxo, undo, cursor, alerts, clusters).
+ *
+ * Transactions: one writer at a time; readers never block (MDB_NOTLS, so a
+ * read transaction may move between threads). A write that finds the map
+ * full fails with CW_EFULL: abort the transaction, call store_grow() and run
+ * it again. Every error carries LMDB's message and what to do about it.
+ */
+#ifndef CW_STORE_H
+#define CW_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "chains/model.h"
+
+typedef enum {
+    STORE_WL_ADDR = 0,
+    STORE_WL_ENTITY,
+    STORE_WL_META,
+    STORE_WL_DIFF,
+    STORE_DB_COUNT
+} store_db;
+
+typedef struct cw_store cw_store;
+typedef struct store_txn store_txn;
+
+#define STORE_DEFAULT_MAP_SIZE ((size_t)1 << 30) /* 1 GiB: virtual; the file grows as used */
+
+/* "$HOME/.chainwatch" into buf; false if HOME is unset or buf too small. */
+bool store_default_datadir(char *buf, size_t cap);
+
+/* Opens (creating when !readonly) the datadir and the environment.
+ * map_size 0 means STORE_DEFAULT_MAP_SIZE, or the file's size if larger. */
+cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store **out, cw_err *err);
+void store_close(cw_store *s);
+const char *store_path(const cw_store *s);
+size_t store_map_size(const cw_store *s);
+
+/* Doubles the map. No transaction of this process may be open. */
+cw_code store_grow(cw_store *s, cw_err *err);
+
+cw_code store_begin(cw_store *s, bool write, store_txn **out, cw_err *err);
+/* Commit ends the transaction, failed or not. */
+cw_code store_commit(store_txn *t, cw_err *err);
+void store_abort(store_txn *t);
+
+/* Gets the value (the first, for wl_addr) under key; CW_ENOTFOUND if none.
+ * The span is valid until the transaction ends. */
+cw_code store_get(store_txn *t, store_db db, const void *key, size_t klen, cw_span *val, cw_err *err);
+/* Puts key/value; in wl_addr a new value joins the key's others (an exact
+ * duplicate is a no-op). Keys are 1..511 bytes, wl_addr values at most 511. */
+cw_code store_put(store_txn *t, store_db db, const void *key, size_t klen, const void *val, size_t vlen, cw_err *err);
+/* Deletes the key (all its values), or only `val` when given. CW_ENOTFOUND if absent. */
+cw_code store_del(store_txn *t, store_db db, const void *key, size_t klen, const void *val, size_t vlen, cw_err *err);
+
+/* Cursor over a database in key order (and value order within a key). */
+typedef struct store_cursor store_cursor;
+cw_code store_cursor_open(store_txn *t, store_db db, store_cursor **out, cw_err *err);
+/* Positions at the first key >= `key` (or the first key when key is NULL)
+ * and returns it; false at the end. */
+bool store_cursor_seek(store_cursor *c, const void *key, size_t klen, cw_span *k, cw_span *v);
+/* Next key/value pair; false at the end. */
+bool store_cursor_next(store_cursor *c, cw_span *k, cw_span *v);
+/* Next value of the current key only (wl_addr); false after its last. */
+bool store_cursor_next_dup(store_cursor *c, cw_span *v);
+void store_cursor_close(store_cursor *c);
+
+#endif

@@ -1,0 +1,1024 @@
+/*
+ * watchlist.c: resolving, linking and storing designations.
+ *
+ * Design note. An import is built in memory (designation lists are small:
+ * the whole SDN list has 761 addresses) and written in one LMDB write
+ * transaction: delete the source's old refs and entities, put the new ones,
+ * the provenance record and the diff. A reader sees the old list or the
+ * new one; a killed import leaves the old one. Holding the import in memory
+ * also makes a full map cheap to handle: grow and write again, no re-parse.
+ */
+#include "watchlist.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "chains/addr.h"
+#include "chains/hash.h"
+#include "monitor/json.h"
+#include "ticker.h"
+
+/* ---------- keys ---------- */
+
+size_t wl_key_from_addr(const cw_addr *a, uint8_t out[WL_KEY_MAX])
+{
+    uint8_t net = a->net;
+    if (a->chain == CW_CHAIN_BITCOIN && (a->kind == CW_ADDR_P2PKH || a->kind == CW_ADDR_P2SH) &&
+        net == CW_NET_REGTEST)
+        net = CW_NET_TEST; /* same base58 version bytes: one key space */
+    if (a->chain != CW_CHAIN_BITCOIN)
+        net = CW_NET_MAIN;
+    out[0] = 'a';
+    out[1] = a->chain;
+    out[2] = net;
+    out[3] = a->kind;
+    out[4] = a->version;
+    out[5] = a->len;
+    memcpy(out + 6, a->payload, a->len);
+    return 6u + a->len;
+}
+
+static size_t text_key(const char *normalised, uint8_t out[WL_KEY_MAX])
+{
+    size_t n = strlen(normalised);
+    if (n == 0 || n + 1 > WL_KEY_MAX)
+        return 0;
+    out[0] = 't';
+    memcpy(out + 1, normalised, n);
+    return n + 1;
+}
+
+size_t wl_key_from_text(const char *text, uint8_t out[WL_KEY_MAX])
+{
+    cw_addr a;
+    if (cw_addr_parse(text, CW_NET_ANY, &a, NULL) == CW_OK)
+        return wl_key_from_addr(&a, out);
+    char norm[WL_TEXT_MAX + 16];
+    if (!ticker_normalise_text(NULL, text, norm, sizeof norm))
+        return 0;
+    return text_key(norm, out);
+}
+
+/* ---------- refs ---------- */
+
+static size_t encode_ref(const wl_ref *r, uint8_t *out, size_t cap)
+{
+    const char *f[6] = {r->source, r->uid, r->ticker, r->chain, r->listed, r->linked_from ? r->linked_from : ""};
+    size_t n = 1;
+    if (cap < 1)
+        return 0;
+    out[0] = r->flags;
+    for (int i = 0; i < 6; i++) {
+        size_t l = strlen(f[i]) + 1;
+        if (n + l > cap)
+            return 0;
+        memcpy(out + n, f[i], l);
+        n += l;
+    }
+    return n;
+}
+
+static bool decode_ref(cw_span v, wl_ref *r)
+{
+    if (v.n < 7 || v.p[v.n - 1] != '\0')
+        return false;
+    const char *f[6];
+    size_t pos = 1;
+    for (int i = 0; i < 6; i++) {
+        if (pos >= v.n)
+            return false;
+        f[i] = (const char *)v.p + pos;
+        const uint8_t *z = memchr(v.p + pos, 0, v.n - pos);
+        if (z == NULL)
+            return false;
+        pos = (size_t)(z - v.p) + 1;
+    }
+    r->flags = v.p[0];
+    r->source = f[0];
+    r->uid = f[1];
+    r->ticker = f[2];
+    r->chain = f[3];
+    r->listed = f[4];
+    r->linked_from = f[5][0] ? f[5] : NULL;
+    return true;
+}
+
+bool wl_is_listed(store_txn *t, const uint8_t *key, size_t klen)
+{
+    cw_span v;
+    return store_get(t, STORE_WL_ADDR, key, klen, &v, NULL) == CW_OK;
+}
+
+cw_code wl_lookup(store_txn *t, const uint8_t *key, size_t klen, wl_ref_fn fn, void *ctx, size_t *count, cw_err *err)
+{
+    *count = 0;
+    store_cursor *c;
+    cw_code rc = store_cursor_open(t, STORE_WL_ADDR, &c, err);
+    if (rc)
+        return rc;
+    cw_span k, v;
+    bool more = store_cursor_seek(c, key, klen, &k, &v) && k.n == klen && memcmp(k.p, key, klen) == 0;
+    while (more) {
+        wl_ref r;
+        if (decode_ref(v, &r)) {
+            (*count)++;
+            if (fn)
+                fn(ctx, &r);
+        }
+        more = store_cursor_next_dup(c, &v);
+    }
+    store_cursor_close(c);
+    return CW_OK;
+}
+
+cw_code wl_each_ref(store_txn *t, wl_ref_fn fn, void *ctx, cw_err *err)
+{
+    store_cursor *c;
+    cw_code rc = store_cursor_open(t, STORE_WL_ADDR, &c, err);
+    if (rc)
+        return rc;
+    cw_span k, v;
+    for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v)) {
+        wl_ref r;
+        if (decode_ref(v, &r))
+            fn(ctx, &r);
+    }
+    store_cursor_close(c);
+    return CW_OK;
+}
+
+static size_t entity_key(const char *source, const char *uid, uint8_t *out, size_t cap)
+{
+    size_t a = strlen(source), b = strlen(uid);
+    if (a + 1 + b > cap)
+        return 0;
+    memcpy(out, source, a);
+    out[a] = '\0';
+    memcpy(out + a + 1, uid, b);
+    return a + 1 + b;
+}
+
+cw_code wl_entity_json(store_txn *t, const char *source, const char *uid, cw_span *json, cw_err *err)
+{
+    uint8_t key[512];
+    size_t kn = entity_key(source, uid, key, sizeof key);
+    if (kn == 0)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "entity key too long");
+    return store_get(t, STORE_WL_ENTITY, key, kn, json, err);
+}
+
+/* ---------- the import under construction ---------- */
+
+struct wl_entity {
+    char *uid, *name, *type, *list, *designated;
+    char **aliases, **programs;
+    size_t n_aliases, n_programs;
+    bool *failed; /* the import's flag */
+};
+
+typedef struct {
+    char *uid, *ticker, *text;
+} listing;
+
+struct wl_import {
+    char *source, *format, *file, *sha256, *published;
+    bool test_nets, failed;
+    wl_entity **ents;
+    size_t n_ents, cap_ents;
+    size_t *slots; /* open-addressing index of ents by uid: index+1, 0 = empty */
+    size_t n_slots;
+    listing *list;
+    size_t n_list, cap_list;
+};
+
+static char *dup_or_fail(const char *s, bool *failed)
+{
+    char *d = strdup(s ? s : "");
+    if (d == NULL)
+        *failed = true;
+    return d;
+}
+
+static void set_str(char **dst, const char *s, bool *failed)
+{
+    free(*dst);
+    *dst = dup_or_fail(s, failed);
+}
+
+wl_import *wl_import_new(const char *source, const char *format)
+{
+    wl_import *imp = calloc(1, sizeof *imp);
+    if (imp == NULL)
+        return NULL;
+    imp->source = dup_or_fail(source, &imp->failed);
+    imp->format = dup_or_fail(format, &imp->failed);
+    imp->file = dup_or_fail("", &imp->failed);
+    imp->sha256 = dup_or_fail("", &imp->failed);
+    imp->published = dup_or_fail("", &imp->failed);
+    return imp;
+}
+
+static void free_strs(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void wl_import_free(wl_import *imp)
+{
+    if (imp == NULL)
+        return;
+    for (size_t i = 0; i < imp->n_ents; i++) {
+        wl_entity *e = imp->ents[i];
+        free(e->uid);
+        free(e->name);
+        free(e->type);
+        free(e->list);
+        free(e->designated);
+        free_strs(e->aliases, e->n_aliases);
+        free_strs(e->programs, e->n_programs);
+        free(e);
+    }
+    free(imp->ents);
+    free(imp->slots);
+    for (size_t i = 0; i < imp->n_list; i++) {
+        free(imp->list[i].uid);
+        free(imp->list[i].ticker);
+        free(imp->list[i].text);
+    }
+    free(imp->list);
+    free(imp->source);
+    free(imp->format);
+    free(imp->file);
+    free(imp->sha256);
+    free(imp->published);
+    free(imp);
+}
+
+void wl_import_allow_test_networks(wl_import *imp, bool allow) { imp->test_nets = allow; }
+void wl_import_set_file(wl_import *imp, const char *path, const char *sha)
+{
+    set_str(&imp->file, path, &imp->failed);
+    set_str(&imp->sha256, sha, &imp->failed);
+}
+void wl_import_set_published(wl_import *imp, const char *d) { set_str(&imp->published, d, &imp->failed); }
+bool wl_import_ok(const wl_import *imp) { return !imp->failed; }
+size_t wl_import_address_count(const wl_import *imp) { return imp->n_list; }
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static size_t *find_slot(const wl_import *imp, const char *uid)
+{
+    if (imp->n_slots == 0)
+        return NULL;
+    for (size_t i = fnv1a(uid) & (imp->n_slots - 1);; i = (i + 1) & (imp->n_slots - 1)) {
+        size_t *s = &imp->slots[i];
+        if (*s == 0 || strcmp(imp->ents[*s - 1]->uid, uid) == 0)
+            return s;
+    }
+}
+
+static bool grow_index(wl_import *imp)
+{
+    size_t n = imp->n_slots ? imp->n_slots * 2 : 256;
+    size_t *slots = calloc(n, sizeof *slots);
+    if (slots == NULL)
+        return false;
+    free(imp->slots);
+    imp->slots = slots;
+    imp->n_slots = n;
+    for (size_t i = 0; i < imp->n_ents; i++)
+        *find_slot(imp, imp->ents[i]->uid) = i + 1;
+    return true;
+}
+
+bool wl_import_has_entity(const wl_import *imp, const char *uid)
+{
+    size_t *s = find_slot(imp, uid);
+    return s && *s;
+}
+
+wl_entity *wl_import_entity(wl_import *imp, const char *uid)
+{
+    size_t *slot = find_slot(imp, uid);
+    if (slot && *slot)
+        return imp->ents[*slot - 1];
+    if ((imp->n_ents + 1) * 2 > imp->n_slots && !grow_index(imp)) {
+        imp->failed = true;
+        return NULL;
+    }
+    if (imp->n_ents == imp->cap_ents) {
+        size_t cap = imp->cap_ents ? imp->cap_ents * 2 : 64;
+        wl_entity **v = realloc(imp->ents, cap * sizeof *v);
+        if (v == NULL) {
+            imp->failed = true;
+            return NULL;
+        }
+        imp->ents = v;
+        imp->cap_ents = cap;
+    }
+    wl_entity *e = calloc(1, sizeof *e);
+    if (e == NULL) {
+        imp->failed = true;
+        return NULL;
+    }
+    e->failed = &imp->failed;
+    e->uid = dup_or_fail(uid, &imp->failed);
+    e->name = dup_or_fail("", &imp->failed);
+    e->type = dup_or_fail("", &imp->failed);
+    e->list = dup_or_fail("", &imp->failed);
+    e->designated = dup_or_fail("", &imp->failed);
+    imp->ents[imp->n_ents++] = e;
+    *find_slot(imp, uid) = imp->n_ents;
+    return e;
+}
+
+static void push_str(char ***v, size_t *n, const char *s, bool *failed)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*v)[i], s) == 0)
+            return; /* keep each alias/program once */
+    char **nv = realloc(*v, (*n + 1) * sizeof **v);
+    if (nv == NULL) {
+        *failed = true;
+        return;
+    }
+    *v = nv;
+    nv[(*n)++] = dup_or_fail(s, failed);
+}
+
+void wl_entity_set_name(wl_entity *e, const char *name) { set_str(&e->name, name, e->failed); }
+const char *wl_entity_name(const wl_entity *e) { return e->name; }
+void wl_entity_add_alias(wl_entity *e, const char *a)
+{
+    if (a[0] && strcmp(a, e->name) != 0)
+        push_str(&e->aliases, &e->n_aliases, a, e->failed);
+}
+void wl_entity_add_program(wl_entity *e, const char *p)
+{
+    if (p[0])
+        push_str(&e->programs, &e->n_programs, p, e->failed);
+}
+void wl_entity_set_type(wl_entity *e, const char *t) { set_str(&e->type, t, e->failed); }
+void wl_entity_set_list(wl_entity *e, const char *l) { set_str(&e->list, l, e->failed); }
+void wl_entity_set_designated(wl_entity *e, const char *d) { set_str(&e->designated, d, e->failed); }
+
+void wl_import_address(wl_import *imp, const char *uid, const char *ticker, const char *text)
+{
+    if (imp->n_list == imp->cap_list) {
+        size_t cap = imp->cap_list ? imp->cap_list * 2 : 256;
+        listing *v = realloc(imp->list, cap * sizeof *v);
+        if (v == NULL) {
+            imp->failed = true;
+            return;
+        }
+        imp->list = v;
+        imp->cap_list = cap;
+    }
+    listing *l = &imp->list[imp->n_list++];
+    l->uid = dup_or_fail(uid, &imp->failed);
+    l->ticker = dup_or_fail(ticker, &imp->failed);
+    l->text = dup_or_fail(text, &imp->failed);
+}
+
+/* ---------- resolving ---------- */
+
+typedef struct {
+    uint8_t key[WL_KEY_MAX];
+    size_t klen;
+    uint8_t flags;
+    char chain[32];
+    char why[96]; /* for invalid and mismatched entries */
+    bool decoded;
+    cw_addr addr;
+} resolved;
+
+static void lower_copy(char *dst, size_t cap, const char *s)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < cap; i++)
+        dst[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+    dst[i] = '\0';
+}
+
+static void resolve(const wl_import *imp, const listing *l, resolved *r)
+{
+    memset(r, 0, sizeof *r);
+    const ticker_info *ti = ticker_lookup(l->ticker);
+    if (ti == NULL || ti->decode == TICKER_DECODE_TOKEN) {
+        if (ti == NULL)
+            r->flags |= WL_REF_NEW_TICKER;
+        lower_copy(r->chain, sizeof r->chain, l->ticker);
+    } else {
+        snprintf(r->chain, sizeof r->chain, "%s", ti->chain);
+    }
+    char text[WL_TEXT_MAX + 1];
+    snprintf(text, sizeof text, "%s", l->text);
+    for (char *p = text + strlen(text); p > text && (p[-1] == ' ' || p[-1] == '.' || p[-1] == '\t'); *--p = '\0')
+        ; /* a trailing period ends a remark sentence, never an address */
+    const char *t = text;
+    while (*t == ' ' || *t == '\t')
+        t++;
+
+    cw_addr a;
+    cw_err err = {0};
+    cw_code rc = cw_addr_parse(t, CW_NET_ANY, &a, &err);
+    /* Tokens live on many chains: only their EVM (0x) and Tron (T) forms are
+     * expected to decode; anything else (Solana, BNB Beacon, Omni) is text. */
+    bool want_decoder = ti && ti->decode != TICKER_DECODE_TEXT &&
+                        (ti->decode != TICKER_DECODE_TOKEN || (t[0] == '0' && t[1] == 'x') || t[0] == 'T');
+    if (rc == CW_OK && a.chain == CW_CHAIN_BITCOIN && a.net != CW_NET_MAIN && !imp->test_nets)
+        rc = cw_err_set(&err, CW_EARG, CW_NO_OFFSET, "a %s address in a mainnet list", cw_net_name((cw_net)a.net));
+    if (rc == CW_OK && (want_decoder || ti == NULL)) {
+        cw_chain expect = !ti ? 0
+                          : ti->decode == TICKER_DECODE_BITCOIN ? CW_CHAIN_BITCOIN
+                          : ti->decode == TICKER_DECODE_EVM     ? CW_CHAIN_EVM
+                          : ti->decode == TICKER_DECODE_TRON    ? CW_CHAIN_TRON
+                                                                : 0;
+        if (expect && a.chain != expect) {
+            r->flags |= WL_REF_MISMATCH;
+            snprintf(r->why, sizeof r->why, "listed as %s but is a %s address", l->ticker,
+                     cw_chain_name((cw_chain)a.chain));
+        }
+        snprintf(r->chain, sizeof r->chain, "%s", cw_chain_name((cw_chain)a.chain));
+        r->decoded = true;
+        r->addr = a;
+        r->klen = wl_key_from_addr(&a, r->key);
+        return;
+    }
+    /* Kept as text: a chain we do not decode, or an address that failed. */
+    r->flags |= WL_REF_TEXT;
+    if (want_decoder) {
+        r->flags |= WL_REF_INVALID;
+        snprintf(r->why, sizeof r->why, "%.95s", err.msg[0] ? err.msg : "not an address");
+    }
+    char norm[WL_TEXT_MAX + 16];
+    if (!ticker_normalise_text(ti, t, norm, sizeof norm)) {
+        snprintf(norm, sizeof norm, "%.*s", WL_TEXT_MAX, t[0] ? t : "(empty)");
+        r->flags |= WL_REF_INVALID;
+        snprintf(r->why, sizeof r->why, "empty or over %d characters", WL_TEXT_MAX);
+    }
+    r->klen = text_key(norm, r->key);
+}
+
+/* Key-linked forms of a decoded address: the same key's other scripts. */
+static size_t linked_forms(const cw_addr *a, cw_addr out[3])
+{
+    size_t n = 0;
+    if (a->chain == CW_CHAIN_BITCOIN && (a->kind == CW_ADDR_P2PKH || a->kind == CW_ADDR_P2WPKH)) {
+        cw_addr x = *a;
+        x.kind = a->kind == CW_ADDR_P2PKH ? CW_ADDR_P2WPKH : CW_ADDR_P2PKH;
+        out[n++] = x;
+        uint8_t redeem[22] = {0x00, 0x14};
+        memcpy(redeem + 2, a->payload, 20);
+        cw_addr y = *a;
+        y.kind = CW_ADDR_P2SH;
+        cw_hash160(redeem, sizeof redeem, y.payload); /* P2SH-P2WPKH */
+        out[n++] = y;
+    } else if (a->chain == CW_CHAIN_EVM || a->chain == CW_CHAIN_TRON) {
+        cw_addr x = *a;
+        x.chain = a->chain == CW_CHAIN_EVM ? CW_CHAIN_TRON : CW_CHAIN_EVM;
+        x.kind = a->chain == CW_CHAIN_EVM ? CW_ADDR_TRON : CW_ADDR_EVM;
+        out[n++] = x;
+    }
+    return n;
+}
+
+/* ---------- committing ---------- */
+
+typedef struct {
+    uint8_t *key;
+    size_t klen;
+    uint8_t *val;
+    size_t vlen;
+} kv;
+
+typedef struct {
+    kv *v;
+    size_t n, cap;
+    bool failed;
+} kv_list;
+
+static void kv_push(kv_list *l, const void *k, size_t kn, const void *v, size_t vn)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        kv *nv = realloc(l->v, cap * sizeof *nv);
+        if (nv == NULL) {
+            l->failed = true;
+            return;
+        }
+        l->v = nv;
+        l->cap = cap;
+    }
+    kv *e = &l->v[l->n];
+    e->key = malloc(kn ? kn : 1);
+    e->val = malloc(vn ? vn : 1);
+    if (e->key == NULL || e->val == NULL) {
+        free(e->key);
+        free(e->val);
+        l->failed = true;
+        return;
+    }
+    memcpy(e->key, k, kn);
+    memcpy(e->val, v, vn);
+    e->klen = kn;
+    e->vlen = vn;
+    l->n++;
+}
+
+static void kv_free(kv_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].key);
+        free(l->v[i].val);
+    }
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+/* A listed (not linked) designation as a comparable string for diffs. */
+static char *diff_item(const char *uid, const char *ticker, const char *listed)
+{
+    size_t n = strlen(uid) + strlen(ticker) + strlen(listed) + 3;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s\x1f%s\x1f%s", listed, ticker, uid);
+    return s;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+typedef struct {
+    char **v;
+    size_t n, cap;
+    bool failed;
+} str_list;
+
+static void str_push(str_list *l, char *s)
+{
+    if (s == NULL) {
+        l->failed = true;
+        return;
+    }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        char **nv = realloc(l->v, cap * sizeof *nv);
+        if (nv == NULL) {
+            free(s);
+            l->failed = true;
+            return;
+        }
+        l->v = nv;
+        l->cap = cap;
+    }
+    l->v[l->n++] = s;
+}
+
+static void str_sort_unique(str_list *l)
+{
+    if (l->n == 0)
+        return;
+    qsort(l->v, l->n, sizeof *l->v, cmp_str);
+    size_t w = 1;
+    for (size_t i = 1; i < l->n; i++) {
+        if (strcmp(l->v[i], l->v[w - 1]) == 0)
+            free(l->v[i]);
+        else
+            l->v[w++] = l->v[i];
+    }
+    l->n = w;
+}
+
+static void str_free(str_list *l) { free_strs(l->v, l->n), memset(l, 0, sizeof *l); }
+
+/* Writes the items of `a` missing from `b` (both sorted) as JSON objects. */
+static size_t json_missing(cw_json *j, const str_list *a, const str_list *b, bool entities)
+{
+    size_t count = 0, k = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        while (k < b->n && strcmp(b->v[k], a->v[i]) < 0)
+            k++;
+        if (k < b->n && strcmp(b->v[k], a->v[i]) == 0)
+            continue;
+        count++;
+        char *copy = strdup(a->v[i]);
+        if (copy == NULL)
+            continue;
+        char *f1 = copy, *f2 = strchr(f1, '\x1f'), *f3 = f2 ? strchr(f2 + 1, '\x1f') : NULL;
+        if (f2) *f2++ = '\0';
+        if (f3) *f3++ = '\0';
+        cw_json_obj_begin(j);
+        if (entities) {
+            cw_json_key(j, "uid");
+            cw_json_str(j, f1);
+            cw_json_key(j, "name");
+            cw_json_str(j, f2 ? f2 : "");
+        } else {
+            cw_json_key(j, "address");
+            cw_json_str(j, f1);
+            cw_json_key(j, "ticker");
+            cw_json_str(j, f2 ? f2 : "");
+            cw_json_key(j, "uid");
+            cw_json_str(j, f3 ? f3 : "");
+        }
+        cw_json_obj_end(j);
+        free(copy);
+    }
+    return count;
+}
+
+static void entity_json(cw_json *j, const wl_import *imp, const wl_entity *e)
+{
+    cw_json_obj_begin(j);
+    cw_json_key(j, "aliases");
+    cw_json_arr_begin(j);
+    for (size_t i = 0; i < e->n_aliases; i++)
+        cw_json_str(j, e->aliases[i]);
+    cw_json_arr_end(j);
+    cw_json_key(j, "designated");
+    if (e->designated[0])
+        cw_json_str(j, e->designated);
+    else
+        cw_json_null(j);
+    cw_json_key(j, "list");
+    cw_json_str(j, e->list);
+    cw_json_key(j, "name");
+    cw_json_str(j, e->name);
+    cw_json_key(j, "programs");
+    cw_json_arr_begin(j);
+    for (size_t i = 0; i < e->n_programs; i++)
+        cw_json_str(j, e->programs[i]);
+    cw_json_arr_end(j);
+    cw_json_key(j, "source");
+    cw_json_str(j, imp->source);
+    cw_json_key(j, "type");
+    cw_json_str(j, e->type);
+    cw_json_key(j, "uid");
+    cw_json_str(j, e->uid);
+    cw_json_obj_end(j);
+}
+
+/* "name n, name n" counts, most first. */
+typedef struct {
+    char name[40];
+    size_t n;
+} tally;
+
+static void tally_add(tally *t, size_t *nt, size_t cap, const char *name)
+{
+    for (size_t i = 0; i < *nt; i++)
+        if (strcmp(t[i].name, name) == 0) {
+            t[i].n++;
+            return;
+        }
+    if (*nt < cap) {
+        snprintf(t[*nt].name, sizeof t[*nt].name, "%s", name);
+        t[(*nt)++].n = 1;
+    }
+}
+
+static int cmp_tally(const void *a, const void *b)
+{
+    const tally *x = a, *y = b;
+    return x->n != y->n ? (x->n < y->n ? 1 : -1) : strcmp(x->name, y->name);
+}
+
+static void tally_text(tally *t, size_t nt, char *out, size_t cap)
+{
+    qsort(t, nt, sizeof *t, cmp_tally);
+    out[0] = '\0';
+    size_t used = 0;
+    for (size_t i = 0; i < nt && used + 1 < cap; i++) {
+        int w = snprintf(out + used, cap - used, "%s%s %zu", i ? ", " : "", t[i].name, t[i].n);
+        if (w < 0 || (size_t)w >= cap - used)
+            break;
+        used += (size_t)w;
+    }
+}
+
+static void tally_json(cw_json *j, tally *t, size_t nt)
+{
+    qsort(t, nt, sizeof *t, cmp_tally);
+    cw_json_obj_begin(j);
+    for (size_t i = 0; i < nt; i++) {
+        cw_json_key(j, t[i].name);
+        cw_json_u64(j, t[i].n);
+    }
+    cw_json_obj_end(j);
+}
+
+static void append(char *buf, size_t cap, const char *fmt, const char *a, const char *b, const char *c)
+{
+    size_t used = strlen(buf);
+    if (used + 1 < cap)
+        snprintf(buf + used, cap - used, fmt, a, b, c);
+}
+
+/* One attempt at the write transaction; CW_EFULL means grow and retry. */
+static cw_code write_import(cw_store *s, wl_import *imp, resolved *res, wl_summary *sum, const char *now,
+                            cw_err *err)
+{
+    store_txn *t;
+    cw_code rc = store_begin(s, true, &t, err);
+    if (rc)
+        return rc;
+    kv_list old_refs = {0}, old_ents = {0};
+    str_list old_items = {0}, new_items = {0}, old_uids = {0}, new_uids = {0};
+    cw_buf jb = CW_BUF_INIT;
+    store_cursor *c = NULL;
+    cw_span k, v;
+    char *prev_meta = NULL;
+
+    /* The source's current refs and entities, to delete and to diff. */
+    if ((rc = store_cursor_open(t, STORE_WL_ADDR, &c, err)))
+        goto fail;
+    for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v)) {
+        wl_ref r;
+        if (!decode_ref(v, &r) || strcmp(r.source, imp->source) != 0)
+            continue;
+        kv_push(&old_refs, k.p, k.n, v.p, v.n);
+        if (!(r.flags & WL_REF_LINKED))
+            str_push(&old_items, diff_item(r.uid, r.ticker, r.listed));
+    }
+    store_cursor_close(c);
+    c = NULL;
+    size_t sl = strlen(imp->source);
+    if ((rc = store_cursor_open(t, STORE_WL_ENTITY, &c, err)))
+        goto fail;
+    for (bool more = store_cursor_seek(c, imp->source, sl + 1, &k, &v);
+         more && k.n > sl && memcmp(k.p, imp->source, sl) == 0 && k.p[sl] == '\0'; more = store_cursor_next(c, &k, &v)) {
+        kv_push(&old_ents, k.p, k.n, v.p, v.n);
+        json_t *e = json_loadb((const char *)v.p, v.n, 0, NULL);
+        const char *name = e ? json_string_value(json_object_get(e, "name")) : NULL;
+        char uid[256];
+        snprintf(uid, sizeof uid, "%.*s", (int)(k.n - sl - 1), (const char *)k.p + sl + 1);
+        size_t n = strlen(uid) + (name ? strlen(name) : 0) + 2;
+        char *item = malloc(n);
+        if (item)
+            snprintf(item, n, "%s\x1f%s", uid, name ? name : "");
+        str_push(&old_uids, item);
+        json_decref(e);
+    }
+    store_cursor_close(c);
+    c = NULL;
+    if (old_refs.failed || old_ents.failed || old_items.failed || old_uids.failed) {
+        rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory reading the previous list");
+        goto fail;
+    }
+    cw_span pm;
+    if (store_get(t, STORE_WL_META, imp->source, sl, &pm, NULL) == CW_OK) {
+        prev_meta = malloc(pm.n + 1);
+        if (prev_meta) {
+            memcpy(prev_meta, pm.p, pm.n);
+            prev_meta[pm.n] = '\0';
+        }
+    }
+    for (size_t i = 0; i < old_refs.n; i++)
+        if ((rc = store_del(t, STORE_WL_ADDR, old_refs.v[i].key, old_refs.v[i].klen, old_refs.v[i].val,
+                            old_refs.v[i].vlen, err)) && rc != CW_ENOTFOUND)
+            goto fail;
+    for (size_t i = 0; i < old_ents.n; i++)
+        if ((rc = store_del(t, STORE_WL_ENTITY, old_ents.v[i].key, old_ents.v[i].klen, NULL, 0, err)) &&
+            rc != CW_ENOTFOUND)
+            goto fail;
+
+    /* The new refs: listed ones, then their linked forms. */
+    tally chains[32], tickers[64], programs[128];
+    size_t nc = 0, ntk = 0, np = 0;
+    memset(sum, 0, sizeof *sum);
+    for (size_t i = 0; i < imp->n_list; i++) {
+        const listing *l = &imp->list[i];
+        resolved *r = &res[i];
+        char text[WL_TEXT_MAX + 1];
+        snprintf(text, sizeof text, "%s", l->text);
+        wl_ref ref = {r->flags, imp->source, l->uid, l->ticker, r->chain, text, NULL};
+        uint8_t val[512];
+        size_t vn = encode_ref(&ref, val, sizeof val);
+        if (vn == 0 || r->klen == 0) {
+            rc = cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET, "designation of %.60s is too long to store", l->text);
+            goto fail;
+        }
+        if ((rc = store_put(t, STORE_WL_ADDR, r->key, r->klen, val, vn, err)))
+            goto fail;
+        str_push(&new_items, diff_item(l->uid, l->ticker, text));
+        sum->addresses++;
+        tally_add(chains, &nc, 32, r->chain);
+        tally_add(tickers, &ntk, 64, l->ticker);
+        if (r->flags & WL_REF_TEXT)
+            sum->text_kept++;
+        if (r->flags & WL_REF_INVALID) {
+            sum->n_invalid++;
+            append(sum->invalid, sizeof sum->invalid, "%s%s (%s); ", l->ticker[0] ? "" : "", text, r->why);
+        }
+        if (r->flags & WL_REF_MISMATCH) {
+            sum->n_mismatched++;
+            append(sum->mismatched, sizeof sum->mismatched, "%s%s (%s); ", "", text, r->why);
+        }
+        if ((r->flags & WL_REF_NEW_TICKER) && !strstr(sum->new_tickers, l->ticker)) {
+            sum->n_new_tickers++;
+            append(sum->new_tickers, sizeof sum->new_tickers, "%s%s%s", sum->new_tickers[0] ? ", " : "", l->ticker,
+                   "");
+        }
+        if (!r->decoded)
+            continue;
+        cw_addr forms[3];
+        size_t nf = linked_forms(&r->addr, forms);
+        for (size_t f = 0; f < nf; f++) {
+            uint8_t lk[WL_KEY_MAX];
+            size_t lkn = wl_key_from_addr(&forms[f], lk);
+            char chain[32];
+            snprintf(chain, sizeof chain, "%s", cw_chain_name((cw_chain)forms[f].chain));
+            char ltext[CW_ADDR_TEXT_MAX];
+            if (cw_addr_format(&forms[f], ltext, sizeof ltext) == 0)
+                continue;
+            wl_ref lref = {WL_REF_LINKED, imp->source, l->uid, l->ticker, chain, ltext, text};
+            if ((vn = encode_ref(&lref, val, sizeof val)) == 0)
+                continue;
+            if ((rc = store_put(t, STORE_WL_ADDR, lk, lkn, val, vn, err)))
+                goto fail;
+            sum->linked++;
+        }
+    }
+    /* Entities. */
+    for (size_t i = 0; i < imp->n_ents; i++) {
+        const wl_entity *e = imp->ents[i];
+        uint8_t key[512];
+        size_t kn = entity_key(imp->source, e->uid, key, sizeof key);
+        jb.n = 0;
+        cw_json j;
+        cw_json_init(&j, &jb);
+        entity_json(&j, imp, e);
+        if (kn == 0 || !cw_json_ok(&j)) {
+            rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "entity %.60s: record too large", e->uid);
+            goto fail;
+        }
+        if ((rc = store_put(t, STORE_WL_ENTITY, key, kn, jb.p, jb.n, err)))
+            goto fail;
+        size_t n = strlen(e->uid) + strlen(e->name) + 2;
+        char *item = malloc(n);
+        if (item)
+            snprintf(item, n, "%s\x1f%s", e->uid, e->name);
+        str_push(&new_uids, item);
+        for (size_t p = 0; p < e->n_programs; p++)
+            tally_add(programs, &np, 128, e->programs[p]);
+    }
+    sum->entities = imp->n_ents;
+    tally_text(chains, nc, sum->by_chain, sizeof sum->by_chain);
+    tally_text(tickers, ntk, sum->by_ticker, sizeof sum->by_ticker);
+    str_sort_unique(&old_items);
+    str_sort_unique(&new_items);
+    str_sort_unique(&old_uids);
+    str_sort_unique(&new_uids);
+    if (new_items.failed || new_uids.failed) {
+        rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+        goto fail;
+    }
+
+    /* The diff against the previous import. */
+    jb.n = 0;
+    cw_json j;
+    cw_json_init(&j, &jb);
+    cw_json_obj_begin(&j);
+    cw_json_key(&j, "source");
+    cw_json_str(&j, imp->source);
+    cw_json_key(&j, "previous");
+    json_t *pmj = prev_meta ? json_loads(prev_meta, 0, NULL) : NULL;
+    if (pmj) {
+        cw_json_obj_begin(&j);
+        const char *fields[] = {"imported_at", "published", "sha256", "file"};
+        for (int f = 0; f < 4; f++) {
+            cw_json_key(&j, fields[f]);
+            cw_json_str(&j, json_string_value(json_object_get(pmj, fields[f])));
+        }
+        cw_json_obj_end(&j);
+    } else {
+        cw_json_null(&j);
+    }
+    json_decref(pmj);
+    sum->had_previous = prev_meta != NULL;
+    cw_json_key(&j, "current");
+    cw_json_obj_begin(&j);
+    cw_json_key(&j, "imported_at");
+    cw_json_str(&j, now);
+    cw_json_key(&j, "published");
+    cw_json_str(&j, imp->published);
+    cw_json_key(&j, "sha256");
+    cw_json_str(&j, imp->sha256);
+    cw_json_key(&j, "file");
+    cw_json_str(&j, imp->file);
+    cw_json_obj_end(&j);
+    cw_json_key(&j, "added");
+    cw_json_arr_begin(&j);
+    sum->added = json_missing(&j, &new_items, &old_items, false);
+    cw_json_arr_end(&j);
+    cw_json_key(&j, "removed");
+    cw_json_arr_begin(&j);
+    sum->removed = json_missing(&j, &old_items, &new_items, false);
+    cw_json_arr_end(&j);
+    cw_json_key(&j, "entities_added");
+    cw_json_arr_begin(&j);
+    sum->entities_added = json_missing(&j, &new_uids, &old_uids, true);
+    cw_json_arr_end(&j);
+    cw_json_key(&j, "entities_removed");
+    cw_json_arr_begin(&j);
+    sum->entities_removed = json_missing(&j, &old_uids, &new_uids, true);
+    cw_json_arr_end(&j);
+    cw_json_obj_end(&j);
+    if (!cw_json_ok(&j)) {
+        rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory writing the diff");
+        goto fail;
+    }
+    if ((rc = store_put(t, STORE_WL_DIFF, imp->source, sl, jb.p, jb.n, err)))
+        goto fail;
+
+    /* Provenance. */
+    jb.n = 0;
+    cw_json_init(&j, &jb);
+    cw_json_obj_begin(&j);
+    cw_json_key(&j, "source");
+    cw_json_str(&j, imp->source);
+    cw_json_key(&j, "format");
+    cw_json_str(&j, imp->format);
+    cw_json_key(&j, "file");
+    cw_json_str(&j, imp->file);
+    cw_json_key(&j, "sha256");
+    cw_json_str(&j, imp->sha256);
+    cw_json_key(&j, "published");
+    cw_json_str(&j, imp->published);
+    cw_json_key(&j, "imported_at");
+    cw_json_str(&j, now);
+    cw_json_key(&j, "addresses");
+    cw_json_u64(&j, sum->addresses);
+    cw_json_key(&j, "linked");
+    cw_json_u64(&j, sum->linked);
+    cw_json_key(&j, "entities");
+    cw_json_u64(&j, sum->entities);
+    cw_json_key(&j, "text_kept");
+    cw_json_u64(&j, sum->text_kept);
+    cw_json_key(&j, "invalid");
+    cw_json_u64(&j, sum->n_invalid);
+    cw_json_key(&j, "by_chain");
+    tally_json(&j, chains, nc);
+    cw_json_key(&j, "by_ticker");
+    tally_json(&j, tickers, ntk);
+    cw_json_key(&j, "by_program");
+    tally_json(&j, programs, np);
+    cw_json_obj_end(&j);
+    if (!cw_json_ok(&j)) {
+        rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory writing provenance");
+        goto fail;
+    }
+    if ((rc = store_put(t, STORE_WL_META, imp->source, sl, jb.p, jb.n, err)))
+        goto fail;
+    rc = store_commit(t, err);
+    t = NULL;
+fail:
+    store_cursor_close(c);
+    if (t)
+        store_abort(t);
+    kv_free(&old_refs);
+    kv_free(&old_ents);
+    str_free(&old_items);
+    str_free(&new_items);
+    str_free(&old_uids);
+    str_free(&new_uids);
+    cw_buf_free(&jb);
+    free(prev_meta);
+    return rc;
+}
+
+cw_code wl_import_commit(cw_store *s, wl_import *imp, wl_summary *out, cw_err *err)
+{
+    if (imp->failed)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory while reading the list: nothing imported");
+    resolved *res = calloc(imp->n_list ? imp->n_list : 1, sizeof *res);
+    if (res == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory resolving %zu addresses", imp->n_list);
+    for (size_t i = 0; i < imp->n_list; i++)
+        resolve(imp, &imp->list[i], &res[i]);
+    char now[32];
+    time_t tt = time(NULL);
+    struct tm tm;
+    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&tt, &tm));
+    cw_code rc;
+    for (int attempt = 0;; attempt++) {
+        rc = write_import(s, imp, res, out, now, err);
+        if (rc != CW_EFULL || attempt == 8)
+            break;
+        if ((rc = store_grow(s, err)))
+            break;
+    }
+    free(res);
+    return rc;
+}

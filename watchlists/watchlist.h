@@ -1,0 +1,104 @@
+/*
+ * watchlist.h: designations in the store. Importers feed a wl_import with
+ * entities and listed addresses; wl_import_commit() resolves every address
+ * (decoded where chainwatch can, kept as normalised text where it cannot,
+ * never dropped), adds the key-linked forms, and replaces the source's
+ * previous list in one write transaction, recording provenance and the diff
+ * against the previous import. Lookups read wl_addr by key.
+ *
+ * Address keys (wl_addr): 'a' + chain + address space + kind + version +
+ * len + payload for decoded addresses; 't' + normalised text otherwise.
+ * Testnet and regtest share base58 forms, so their P2PKH/P2SH keys share
+ * the testnet space.
+ */
+#ifndef CW_WATCHLIST_H
+#define CW_WATCHLIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chains/model.h"
+#include "store.h"
+
+#define WL_KEY_MAX 128
+#define WL_TEXT_MAX 120 /* longest address text kept (Monero integrated addresses are 106) */
+
+enum {
+    WL_REF_LINKED = 1 << 0,   /* not listed itself: a key-linked form of `linked_from` */
+    WL_REF_INVALID = 1 << 1,  /* failed its checksum or format: kept as text, flagged */
+    WL_REF_MISMATCH = 1 << 2, /* the ticker names another chain than the address's form */
+    WL_REF_TEXT = 1 << 3,     /* a chain chainwatch does not decode yet: kept as text */
+    WL_REF_NEW_TICKER = 1 << 4,
+};
+
+/* One designation of one address, as stored (strings point into the store
+ * or the caller's buffer; valid until the transaction ends). */
+typedef struct {
+    uint8_t flags;
+    const char *source, *uid, *ticker, *chain, *listed, *linked_from;
+} wl_ref;
+
+/* ---- keys ---- */
+size_t wl_key_from_addr(const cw_addr *a, uint8_t out[WL_KEY_MAX]);
+/* Text as a user or a file gives it: decoded when it parses as a Bitcoin
+ * (any network), EVM or Tron address, else normalised text. 0 if unusable. */
+size_t wl_key_from_text(const char *text, uint8_t out[WL_KEY_MAX]);
+
+/* ---- lookups ---- */
+/* True when the key has any designation (the monitor's hot path). */
+bool wl_is_listed(store_txn *t, const uint8_t *key, size_t klen);
+typedef void (*wl_ref_fn)(void *ctx, const wl_ref *ref);
+/* Calls fn for each ref under key; *count receives how many (0: not listed). */
+cw_code wl_lookup(store_txn *t, const uint8_t *key, size_t klen, wl_ref_fn fn, void *ctx, size_t *count, cw_err *err);
+/* The entity record (JSON text) of source/uid; CW_ENOTFOUND if absent. */
+cw_code wl_entity_json(store_txn *t, const char *source, const char *uid, cw_span *json, cw_err *err);
+/* Walks every ref in key order. */
+cw_code wl_each_ref(store_txn *t, wl_ref_fn fn, void *ctx, cw_err *err);
+
+/* ---- imports ---- */
+typedef struct wl_import wl_import;
+typedef struct wl_entity wl_entity;
+
+wl_import *wl_import_new(const char *source, const char *format);
+void wl_import_free(wl_import *imp);
+/* Own lists accept every Bitcoin network; official lists are mainnet. */
+void wl_import_allow_test_networks(wl_import *imp, bool allow);
+void wl_import_set_file(wl_import *imp, const char *path, const char *sha256_hex);
+void wl_import_set_published(wl_import *imp, const char *yyyy_mm_dd);
+
+/* The entity with this uid, created empty on first use; NULL on OOM. */
+wl_entity *wl_import_entity(wl_import *imp, const char *uid);
+bool wl_import_has_entity(const wl_import *imp, const char *uid);
+void wl_entity_set_name(wl_entity *e, const char *name);
+const char *wl_entity_name(const wl_entity *e);
+void wl_entity_add_alias(wl_entity *e, const char *alias);
+void wl_entity_add_program(wl_entity *e, const char *program);
+void wl_entity_set_type(wl_entity *e, const char *type);   /* individual, entity, vessel, aircraft */
+void wl_entity_set_list(wl_entity *e, const char *list);   /* SDN, EU, UN, ... */
+void wl_entity_set_designated(wl_entity *e, const char *yyyy_mm_dd);
+
+/* A listed address of entity uid under ticker (as the file spells it). */
+void wl_import_address(wl_import *imp, const char *uid, const char *ticker, const char *text);
+size_t wl_import_address_count(const wl_import *imp);
+/* False once an allocation failed: the import must not be committed. */
+bool wl_import_ok(const wl_import *imp);
+
+/* What an import did, for the summary. Counts are of listed addresses. */
+typedef struct {
+    size_t addresses, entities, linked, text_kept;
+    size_t added, removed, entities_added, entities_removed;
+    bool had_previous;
+    char by_chain[1024];    /* "bitcoin 519, evm 83, ..." */
+    char by_ticker[1024];   /* "XBT 519, USDT 93, ..." */
+    char new_tickers[256];  /* "" when none */
+    char invalid[2048];     /* "ticker text (why); ..." */
+    char mismatched[1024];
+    size_t n_invalid, n_mismatched, n_new_tickers;
+} wl_summary;
+
+/* Resolves and stores the import as the source's whole list, replacing the
+ * previous one atomically (grows the map and retries when full). */
+cw_code wl_import_commit(cw_store *s, wl_import *imp, wl_summary *out, cw_err *err);
+
+#endif
