@@ -318,7 +318,8 @@ static int cmd_lookup(wl_opts *o)
         if (count)
             rc = CLI_EXIT_OK;
     }
-    fwrite(out.p, 1, out.n, stdout);
+    if (out.n)
+        fwrite(out.p, 1, out.n, stdout);
     cw_buf_free(&out);
     store_abort(t);
     store_close(s);
