@@ -27,11 +27,7 @@ static cw_code parse_evm(const char *s, cw_addr *out, cw_err *err)
         lower |= s[i] >= 'a' && s[i] <= 'f';
         upper |= s[i] >= 'A' && s[i] <= 'F';
     }
-    memset(out, 0, sizeof *out);
-    out->chain = CW_CHAIN_EVM;
-    out->kind = CW_ADDR_EVM;
-    out->len = 20;
-    memcpy(out->payload, payload, 20);
+    cw_addr_set(out, CW_CHAIN_EVM, CW_NET_MAIN, CW_ADDR_EVM, 0, payload, 20);
     if (lower && upper) {
         char canon[CW_ADDR_TEXT_MAX];
         cw_addr_format(out, canon, sizeof canon);
@@ -39,17 +35,6 @@ static cw_code parse_evm(const char *s, cw_addr *out, cw_err *err)
             return cw_err_set(err, CW_ECHECKSUM, CW_NO_OFFSET, "EVM address: bad checksum (EIP-55 mixed case)");
     }
     return CW_OK;
-}
-
-static void set(cw_addr *a, cw_net space, cw_addr_kind kind, int version, const uint8_t *p, size_t n)
-{
-    memset(a, 0, sizeof *a);
-    a->chain = CW_CHAIN_BITCOIN;
-    a->net = (uint8_t)space;
-    a->kind = (uint8_t)kind;
-    a->version = (uint8_t)version;
-    a->len = (uint8_t)n;
-    memcpy(a->payload, p, n);
 }
 
 /* The address space a segwit HRP belongs to. */
@@ -103,7 +88,7 @@ static cw_code parse_segwit(const char *s, int net, cw_addr *out, cw_err *err)
         kind = plen == 20 ? CW_ADDR_P2WPKH : CW_ADDR_P2WSH;
     else if (ver == 1 && plen == 32)
         kind = CW_ADDR_P2TR;
-    set(out, space, kind, ver, prog, plen);
+    cw_addr_set(out, CW_CHAIN_BITCOIN, space, kind, ver, prog, plen);
     return CW_OK;
 }
 
@@ -118,8 +103,7 @@ static cw_code parse_base58(const char *s, int net, cw_addr *out, cw_err *err)
         return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "wrong length: base58 payload of %zu bytes (21 expected)",
                           n);
     if (buf[0] == 0x41) { /* Tron: 0x41 + the 20-byte account, every Tron network */
-        set(out, CW_NET_MAIN, CW_ADDR_TRON, 0, buf + 1, 20);
-        out->chain = CW_CHAIN_TRON;
+        cw_addr_set(out, CW_CHAIN_TRON, CW_NET_MAIN, CW_ADDR_TRON, 0, buf + 1, 20);
         return CW_OK;
     }
     const btc_params *main = btc_params_for(CW_NET_MAIN), *test = btc_params_for(CW_NET_TEST);
@@ -136,7 +120,7 @@ static cw_code parse_base58(const char *s, int net, cw_addr *out, cw_err *err)
     }
     if (net != CW_NET_ANY && cw_net_space((cw_net)net) != space)
         return wrong_net(err, space, net);
-    set(out, space, kind, 0, buf + 1, 20);
+    cw_addr_set(out, CW_CHAIN_BITCOIN, space, kind, 0, buf + 1, 20);
     return CW_OK;
 }
 

@@ -17,10 +17,10 @@ cw_code cw_err_set(cw_err *err, cw_code code, size_t offset, const char *fmt, ..
     return code;
 }
 
-cw_code cw_err_prefix(cw_err *err, const char *fmt, ...)
+cw_code cw_err_prefix(cw_err *err, cw_code code, const char *fmt, ...)
 {
     if (err == NULL)
-        return CW_OK;
+        return code;
     char head[CW_ERR_MSG_MAX], old[CW_ERR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
@@ -38,7 +38,7 @@ cw_code cw_err_prefix(cw_err *err, const char *fmt, ...)
         on = room;
     memcpy(err->msg + hn + 2, old, on);
     err->msg[hn + 2 + on] = '\0';
-    return err->code;
+    return code;
 }
 
 const char *cw_code_name(cw_code code)

@@ -46,10 +46,11 @@ cw_code cw_err_set(cw_err *err, cw_code code, size_t offset, const char *fmt, ..
     ;
 
 /* Prefixes the existing message with context ("tx 17: ..."), keeping code
- * and offset. Returns err->code (CW_OK if err is NULL). */
-cw_code cw_err_prefix(cw_err *err, const char *fmt, ...)
+ * and offset. Returns `code` (the failure being passed up), so it works
+ * when err is NULL too. */
+cw_code cw_err_prefix(cw_err *err, cw_code code, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(printf, 3, 4)))
 #endif
     ;
 

@@ -84,6 +84,17 @@ const char *cw_script_type_name(cw_script_type t)
     return "unknown";
 }
 
+void cw_addr_set(cw_addr *a, cw_chain chain, cw_net net, cw_addr_kind kind, int version, const uint8_t *p, size_t n)
+{
+    memset(a, 0, sizeof *a);
+    a->chain = (uint8_t)chain;
+    a->net = (uint8_t)(chain == CW_CHAIN_BITCOIN ? cw_net_space(net) : CW_NET_MAIN);
+    a->kind = (uint8_t)kind;
+    a->version = (uint8_t)version;
+    a->len = (uint8_t)(n <= CW_ADDR_PAYLOAD_MAX ? n : CW_ADDR_PAYLOAD_MAX);
+    memcpy(a->payload, p, a->len);
+}
+
 bool cw_addr_eq(const cw_addr *a, const cw_addr *b)
 {
     return a->chain == b->chain && a->net == b->net && a->kind == b->kind && a->version == b->version &&

@@ -154,6 +154,10 @@ const char *cw_chain_name(cw_chain chain);    /* "bitcoin" */
 const char *cw_addr_kind_name(cw_addr_kind k);/* "p2pkh", ... "witness" */
 const char *cw_script_type_name(cw_script_type t);
 
+/* Fills an address (payload copied, rest zeroed); net is reduced to its
+ * address space for Bitcoin. */
+void cw_addr_set(cw_addr *a, cw_chain chain, cw_net net, cw_addr_kind kind, int version, const uint8_t *p, size_t n);
+
 /* Two addresses are the same key when all fields up to len and the payload match. */
 bool cw_addr_eq(const cw_addr *a, const cw_addr *b);
 

@@ -14,6 +14,9 @@
 #include "chains/err.h"
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
+/* Screening verbs (lookup): the check itself could not be made. Distinct
+ * from 1 ("not listed"), so a broken store never reads as a clean result. */
+enum { CLI_EXIT_UNCHECKED = 3 };
 
 int cmd_decode(int argc, char **argv);
 int cmd_address(int argc, char **argv);

@@ -124,7 +124,7 @@ static void print_summary(const block_summary *s, cw_net net)
            (unsigned long long)s->n_with_address, (unsigned long long)(s->total_out / 100000000),
            (unsigned long long)(s->total_out % 100000000));
     printf("  merkle root   %s\n", s->merkle_ok && !s->merkle_mutated ? "ok" : "MISMATCH");
-    static const char *const w[] = {"none", "ok", "MISMATCH"};
+    static const char *const w[] = {"none", "ok", "MISMATCH", "MISSING (witness data without a commitment)"};
     printf("  witness       %s\n", w[s->witness]);
     printf("  output types ");
     for (int k = 0; k <= CW_SCRIPT_MULTISIG; k++)
@@ -145,7 +145,7 @@ static int decode_one_block(block_walker *w, const uint8_t *p, size_t n, cw_net 
     cw_code rc = decode_block_walk(w, p, n, net, summary ? NULL : emit_tx_line, &ctx, &s, &err);
     if (rc) {
         if (base != CW_NO_OFFSET && err.offset != CW_NO_OFFSET)
-            cw_err_prefix(&err, "block record at file byte %zu", base);
+            cw_err_prefix(&err, rc, "block record at file byte %zu", base);
         return cli_fail("decode block", &err);
     }
     if (summary) {

@@ -23,7 +23,9 @@ static const char usage[] =
     "  every verb takes --datadir D (default ~/.chainwatch) and --map-size BYTES\n"
     "\n"
     "FORMAT: sdn-advanced (OFAC SDN_ADVANCED.XML), sdn-xml (OFAC sdn.xml),\n"
-    "        sdn-csv (OFAC sdn.csv; --comments sdn_comments.csv for cut remarks),\n"
+    "        sdn-csv (OFAC sdn.csv with --comments sdn_comments.csv; remarks over 1,000\n"
+    "        characters are cut in sdn.csv, so without it the import is refused unless\n"
+    "        --allow-cut-remarks),\n"
     "        opensanctions (FollowTheMoney JSON lines), csv (chain,address,entity,program,note)\n"
     "Re-importing a source replaces its list in one transaction; 'diff' shows what\n"
     "the last import added and removed. Addresses chainwatch cannot decode yet are\n"
@@ -31,7 +33,8 @@ static const char usage[] =
     "tickers never seen before are kept and named: nothing listed is dropped.\n"
     "\n"
     "lookup prints one JSON object per address and exits 0 if any is listed,\n"
-    "1 if none is, 2 on bad input.\n";
+    "1 if none is, 2 on bad input, 3 if the watchlist could not be read (never\n"
+    "read a 3 as \"not listed\").\n";
 
 typedef struct {
     const char *datadir;
@@ -39,6 +42,7 @@ typedef struct {
     const char *source;
     const char *comments;
     const char *format;
+    bool allow_cut;
     const char *positional[64];
     int n_pos;
     char datadir_buf[4096];
@@ -57,6 +61,10 @@ static int parse_opts(int argc, char **argv, wl_opts *o)
             o->comments = v;
         } else if (cli_opt(argc, argv, &i, "--format", &v)) {
             o->format = v;
+        } else if (strcmp(argv[i], "--allow-cut-remarks") == 0) {
+            o->allow_cut = true;
+            i++;
+            continue;
         } else if (cli_opt(argc, argv, &i, "--map-size", &v)) {
             o->map_size = v ? strtoull(v, NULL, 10) : 0;
             if (o->map_size == 0) {
@@ -156,7 +164,7 @@ static int cmd_import(wl_opts *o)
     else if (strcmp(format, "sdn-xml") == 0)
         rc = import_sdn_xml(file, imp, &prog, &err);
     else if (strcmp(format, "sdn-csv") == 0)
-        rc = import_sdn_csv(file, o->comments, imp, &prog, &err);
+        rc = import_sdn_csv(file, o->comments, o->allow_cut, imp, &prog, &err);
     else if (strcmp(format, "opensanctions") == 0)
         rc = import_opensanctions(file, imp, &prog, &err);
     else {
@@ -197,6 +205,8 @@ static int cmd_import(wl_opts *o)
         printf("  invalid     %zu, imported as text and flagged: %s\n", sum.n_invalid, sum.invalid);
     if (sum.n_mismatched)
         printf("  mismatched  %zu, imported under the chain of their form: %s\n", sum.n_mismatched, sum.mismatched);
+    if (sum.warnings[0])
+        printf("  WARNING     %s\n", sum.warnings);
     if (sum.had_previous)
         printf("  changes     %zu addresses added, %zu removed; %zu entities added, %zu removed "
                "(chainwatch watchlist diff --source %s)\n",
@@ -272,22 +282,25 @@ static int cmd_lookup(wl_opts *o)
     }
     cw_store *s;
     cw_err err = {0};
-    if (store_open(o->datadir, o->map_size, true, &s, &err))
-        return cli_fail("watchlist lookup", &err);
+    if (store_open(o->datadir, o->map_size, true, &s, &err)) {
+        cli_fail("watchlist lookup", &err);
+        return CLI_EXIT_UNCHECKED;
+    }
     store_txn *t;
     if (store_begin(s, false, &t, &err)) {
         store_close(s);
-        return cli_fail("watchlist lookup", &err);
+        cli_fail("watchlist lookup", &err);
+        return CLI_EXIT_UNCHECKED;
     }
-    int rc = CLI_EXIT_FAIL - 0; /* 1: none listed, until one is */
+    int rc = CLI_EXIT_FAIL; /* 1: none listed, until one is */
     bool bad = false;
     cw_buf out = CW_BUF_INIT;
     for (int a = 1; a < o->n_pos; a++) {
         const char *text = o->positional[a];
         uint8_t key[WL_KEY_MAX];
-        size_t kn = wl_key_from_text(text, key);
+        size_t kn = wl_key_from_text(text, key, &err);
         if (kn == 0) {
-            fprintf(stderr, "chainwatch: watchlist lookup: '%s' is not an address\n", text);
+            fprintf(stderr, "chainwatch: watchlist lookup: '%s' is not an address: %s\n", text, err.msg);
             bad = true;
             continue;
         }
@@ -308,7 +321,8 @@ static int cmd_lookup(wl_opts *o)
             store_abort(t);
             store_close(s);
             cw_buf_free(&out);
-            return cli_fail("watchlist lookup", &err);
+            cli_fail("watchlist lookup", &err);
+            return CLI_EXIT_UNCHECKED;
         }
         cw_json_arr_end(&j);
         cw_json_key(&j, "listed");

@@ -160,12 +160,14 @@ cw_code decode_block_walk(block_walker *w, const uint8_t *buf, size_t len, cw_ne
     cw_tx cb;
     if (btc_tx_parse(coinbase.p, coinbase.n, NULL, net, &arena, &cb, NULL) == CW_OK)
         s->witness = btc_witness_check(&cb, root);
+    if (s->witness == BTC_WITNESS_NONE && s->n_segwit > 0)
+        s->witness = BTC_WITNESS_MISSING;
     return CW_OK;
 }
 
 void decode_block_json(cw_json *j, const block_summary *s)
 {
-    static const char *const witness_names[] = {"none", "ok", "bad"};
+    static const char *const witness_names[] = {"none", "ok", "bad", "missing"};
     cw_json_obj_begin(j);
     cw_json_key(j, "hash");
     cw_json_hex_rev(j, s->header.hash, 32);

@@ -318,7 +318,7 @@ static hits lookup(const char *datadir, const char *text)
     cr_assert_eq(store_begin(s, false, &t, &err), CW_OK, "%s", err.msg);
     hits h = {.t = t};
     uint8_t key[WL_KEY_MAX];
-    size_t kn = wl_key_from_text(text, key);
+    size_t kn = wl_key_from_text(text, key, NULL);
     cr_assert_gt(kn, 0, "%s", text);
     size_t count;
     cr_assert_eq(wl_lookup(t, key, kn, collect, &h, &count, &err), CW_OK, "%s", err.msg);

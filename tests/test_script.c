@@ -80,3 +80,15 @@ Test(script, push_walker_stops_at_overruns)
     cr_assert(btc_script_next_push(s4, sizeof s4, &pos, &d, &l));
     cr_assert_eq(pos, 5);
 }
+
+/* Core's Solver: multisig keys may come in any push form; OP_RESERVED is a
+ * push-only opcode after OP_RETURN. */
+Test(script, solver_edge_cases)
+{
+    cw_addr a;
+    char text[CW_ADDR_TEXT_MAX];
+    cr_assert_eq(classify_hex("51" "4c21" "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798" "51ae", &a, text),
+                 CW_SCRIPT_MULTISIG);
+    cr_assert_eq(classify_hex("6a50", &a, text), CW_SCRIPT_NULLDATA);
+    cr_assert_eq(classify_hex("6a4c", &a, text), CW_SCRIPT_NONSTANDARD, "PUSHDATA1 without its length");
+}

@@ -346,3 +346,32 @@ Test(tx, random_byte_flips, .timeout = 300)
     cr_assert_gt(ok, 0, "some flips land in data and still parse");
     cr_assert_gt(bad, 0, "some flips break the structure");
 }
+
+/* Regression: with err == NULL a truncated tx must still be an error (the
+ * context prefix once turned the failure into CW_OK). */
+Test(tx, truncation_is_an_error_without_an_error_struct)
+{
+    size_t n;
+    uint8_t *b = fixture(TX_TAPROOT, &n);
+    cw_arena a = test_arena(n);
+    cw_tx tx;
+    size_t used = 0;
+    for (size_t len = 41; len < 90; len++) {
+        cw_arena_reset(&a);
+        cr_assert_neq(btc_tx_parse(b, len, &used, CW_NET_MAIN, &a, &tx, NULL), CW_OK, "%zu bytes", len);
+    }
+    free(a.base);
+    free(b);
+}
+
+Test(tx, coinbase_height_never_negative)
+{
+    /* a coinbase whose height push has its top bit set is not a height */
+    cw_txin in = {.script_sig = {(const uint8_t *)"\x08\xff\xff\xff\xff\xff\xff\xff\xff", 9}, .prev_vout = 0xffffffffu};
+    cw_tx tx = {.flags = CW_TX_COINBASE, .in = &in, .n_in = 1};
+    int64_t h = 0;
+    cr_assert(!btc_coinbase_height(&tx, &h));
+    in.script_sig = (cw_span){(const uint8_t *)"\x03\xb5\xd9\x07", 4}; /* 514485 */
+    cr_assert(btc_coinbase_height(&tx, &h));
+    cr_assert_eq(h, 514485);
+}

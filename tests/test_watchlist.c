@@ -40,7 +40,7 @@ static cw_code import(const char *datadir, fmt f, const char *path, const char *
 {
     wl_import *imp = wl_import_new(source, f == FMT_ADV ? "sdn-advanced" : f == FMT_CSV ? "sdn-csv" : "csv");
     cw_code rc = f == FMT_ADV   ? import_sdn_advanced(path, imp, NULL, err)
-                 : f == FMT_CSV ? import_sdn_csv(path, comments, imp, NULL, err)
+                 : f == FMT_CSV ? import_sdn_csv(path, comments, true, imp, NULL, err)
                                 : (wl_import_allow_test_networks(imp, true), import_own_csv(path, imp, NULL, err));
     if (rc == CW_OK) {
         cw_store *s;
@@ -98,7 +98,7 @@ static hits lookup(const char *datadir, const char *text)
     cr_assert_eq(store_begin(s, false, &t, &err), CW_OK);
     hits h = {.t = t};
     uint8_t key[WL_KEY_MAX];
-    size_t kn = wl_key_from_text(text, key);
+    size_t kn = wl_key_from_text(text, key, NULL);
     cr_assert_gt(kn, 0, "%s", text);
     size_t count;
     cr_assert_eq(wl_lookup(t, key, kn, collect, &h, &count, &err), CW_OK);
@@ -264,6 +264,15 @@ Test(watchlist, sdn_advanced_real_file, .timeout = 300)
     cr_assert_eq(sum.n_mismatched, 1);
     cr_assert_eq(sum.n_new_tickers, 0);
 
+    /* Kept as text but also a Bitcoin address (Omni USDT, Bitcoin SV legacy):
+     * the same key pays on Bitcoin, so lookups by the address find it. */
+    h = lookup(dir, "16iWn2J1McqjToYLHSsAyS6En3QA8YQ91H");
+    cr_assert_geq(h.n, 1, "SUEX's USDT (Omni) address");
+    cr_assert_str_eq(h.ticker[0], "USDT");
+    h = lookup(dir, "12sjrrhoFEsedNRhtgwvvRqjFTh8fZTDX9");
+    cr_assert_geq(h.n, 1, "a BSV address");
+    cr_assert_str_eq(h.ticker[0], "BSV");
+
     /* Not listed. */
     cr_assert_eq(lookup(dir, "1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH").n, 0);
     rm_rf(dir);
@@ -286,7 +295,9 @@ Test(watchlist, tornado_cash_delisting_in_diff, .timeout = 300)
     h = lookup(dir, "3K35dyL85fR9ht7UgzPfd1gLRRXQtNTqE3");
     cr_assert_eq(h.n, 1);
     cr_assert_str_eq(h.name[0], "BLENDER.IO");
-    cr_assert_gt(sum.n_invalid, 0, "cut addresses are kept and flagged");
+    cr_assert(strstr(sum.warnings, "remarks were cut") != NULL, "no comments file: the import says so: %s",
+              sum.warnings);
+    cr_assert_eq(lookup(dir, "3F6bbvS1krsc1qR8FsbTDfYQyvkMm").n, 0, "half an address is not stored");
 
     cr_assert_eq(import(dir, FMT_ADV, CW_SDN_XML, NULL, "ofac-sdn", &sum, &err), CW_OK, "%s", err.msg);
     cr_assert(sum.had_previous);
@@ -329,11 +340,13 @@ Test(watchlist, sdn_csv_remarks_continue_in_comments)
     cr_assert_eq(import(dir, FMT_CSV, OFAC "sdn_subset.csv", NULL, "b", &without, &err), CW_OK, "%s", err.msg);
     cr_assert_gt(with.addresses, without.addresses, "the comments file adds addresses");
     /* 21 mentions in sdn_subset.csv, 11 more in the comments; SUEX's last
-     * address in the CSV is cut mid-way and made whole by the join */
-    cr_assert_eq(without.addresses, 21);
+     * address in the CSV is cut mid-way and made whole by the join (without
+     * the comments it is skipped and the import warns) */
+    cr_assert_eq(without.addresses, 20, "the mention cut in half is skipped, not stored half");
+    cr_assert(strstr(without.warnings, "1 remarks were cut") != NULL, "%s", without.warnings);
     cr_assert_eq(with.addresses, 32);
-    cr_assert_eq(without.n_invalid, 1, "the cut address, kept and flagged");
     cr_assert_eq(with.n_invalid, 0);
+    cr_assert_str_empty(with.warnings);
     /* SUEX's ETH address is only in the continuation */
     hits h = lookup(dir, "0x2f389ce8bd8ff92de3402ffce4691d17fc4f6535");
     cr_assert_eq(h.n, 2, "listed by SUEX as ETH and as USDT");
@@ -531,6 +544,31 @@ Test(watchlist, cli_lookup_exit_codes)
     free(err);
     char *badarg[] = {CW_BIN, "watchlist", "lookup", " ", "--datadir", dir, NULL};
     cr_assert_eq(run_cmd(badarg, NULL, 0, &out, &err), 2);
+    free(out);
+    free(err);
+    /* a typo in a checksummed form is bad input, not "not listed" */
+    char *typo[] = {CW_BIN, "watchlist", "lookup", "0x098B716B8Aaf21512996dC57EB0615e2383E2F96", "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(typo, NULL, 0, &out, &err), 2);
+    cr_assert(strstr(err, "EIP-55") != NULL, "%s", err);
+    free(out);
+    free(err);
+    /* no store: 3, never 1 ("not listed") */
+    char *nostore[] = {CW_BIN, "watchlist", "lookup", "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ", "--datadir",
+                       "/nonexistent/chainwatch", NULL};
+    cr_assert_eq(run_cmd(nostore, NULL, 0, &out, &err), 3);
+    cr_assert(strstr(err, "import a watchlist first") != NULL, "%s", err);
+    free(out);
+    free(err);
+    /* a cut sdn.csv without its comments file is refused, naming the fix */
+    char *cut[] = {CW_BIN, "watchlist", "import", "sdn-csv", OFAC "sdn_2024-05-03.csv", "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(cut, NULL, 0, &out, &err), 2);
+    cr_assert(strstr(err, "1,000-character limit") && strstr(err, "--comments"), "%s", err);
+    free(out);
+    free(err);
+    char *cut2[] = {CW_BIN, "watchlist", "import", "sdn-csv", OFAC "sdn_2024-05-03.csv", "--allow-cut-remarks",
+                    "--source", "old", "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(cut2, NULL, 0, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "WARNING") && strstr(out, "remarks were cut"), "%s", out);
     free(out);
     free(err);
     char *diff[] = {CW_BIN, "watchlist", "diff", "--datadir", dir, NULL};

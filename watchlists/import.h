@@ -29,10 +29,13 @@ typedef struct {
 cw_code import_sdn_advanced(const char *path, wl_import *imp, const import_progress *p, cw_err *err);
 /* OFAC classic sdn.xml: sdnEntry / idList ids of type "Digital Currency Address - TICKER". */
 cw_code import_sdn_xml(const char *path, wl_import *imp, const import_progress *p, cw_err *err);
-/* OFAC sdn.csv; remarks cut at the file's limit continue in sdn_comments.csv
- * (comments may be NULL: then long remarks are read as they are, and the
- * summary says so). */
-cw_code import_sdn_csv(const char *path, const char *comments, wl_import *imp, const import_progress *p, cw_err *err);
+/* OFAC sdn.csv. Remarks are cut at 1,000 characters and continue in
+ * sdn_comments.csv. Without `comments`, a file with cut remarks is refused
+ * (a cut remark can hide any number of addresses) unless allow_cut is set:
+ * then the address running into the cut is skipped, and the import records
+ * a warning naming how many remarks were cut. */
+cw_code import_sdn_csv(const char *path, const char *comments, bool allow_cut, wl_import *imp,
+                       const import_progress *p, cw_err *err);
 /* OpenSanctions FollowTheMoney JSON lines: CryptoWallet entities (publicKey,
  * currency, holder by id or nested) and their holders. */
 cw_code import_opensanctions(const char *path, wl_import *imp, const import_progress *p, cw_err *err);

@@ -241,8 +241,10 @@ static cw_code load_comments(const char *path, comment **out, size_t *n_out, cw_
     return CW_OK;
 }
 
-cw_code import_sdn_csv(const char *path, const char *comments_path, wl_import *imp, const import_progress *p,
-                       cw_err *err)
+#define OFAC_REMARKS_LIMIT 1000
+
+cw_code import_sdn_csv(const char *path, const char *comments_path, bool allow_cut, wl_import *imp,
+                       const import_progress *p, cw_err *err)
 {
     comment *comments = NULL;
     size_t n_comments = 0;
@@ -255,7 +257,7 @@ cw_code import_sdn_csv(const char *path, const char *comments_path, wl_import *i
         return rc;
     }
     int got;
-    size_t records = 0;
+    size_t records = 0, cut = 0, cut_dropped = 0;
     char *joined = NULL;
     while ((got = csv_next(&r, err)) == 1) {
         if (r.n_fields == 1 && r.field[0][0] == '\0')
@@ -290,8 +292,34 @@ cw_code import_sdn_csv(const char *path, const char *comments_path, wl_import *i
             snprintf(joined, n, "%s%s", remarks, more->text);
             remarks = joined;
         }
-        if (!strstr(remarks, "Digital Currency Address - "))
+        char *own_copy = NULL;
+        if (!more && strlen(remarks) >= OFAC_REMARKS_LIMIT) {
+            cut++;
+            if (!allow_cut) {
+                rc = cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET,
+                                "%s: line %zu: the remarks of entity %s are cut at OFAC's 1,000-character limit and "
+                                "continue in sdn_comments.csv: pass --comments sdn_comments.csv (or "
+                                "--allow-cut-remarks to import what is here)",
+                                path, r.line_no, ent);
+                break;
+            }
+            /* The last mention may run into the cut: drop it rather than store half an address. */
+            const char *last = NULL;
+            for (const char *q = strstr(remarks, "Digital Currency Address - "); q;
+                 q = strstr(q + 1, "Digital Currency Address - "))
+                last = q;
+            if (last && !strchr(last, ';')) {
+                own_copy = strndup(remarks, (size_t)(last - remarks));
+                if (own_copy) {
+                    remarks = own_copy;
+                    cut_dropped++;
+                }
+            }
+        }
+        if (!strstr(remarks, "Digital Currency Address - ")) {
+            free(own_copy);
             continue;
+        }
         wl_entity *e = wl_import_entity(imp, ent);
         if (e == NULL)
             break;
@@ -307,8 +335,17 @@ cw_code import_sdn_csv(const char *path, const char *comments_path, wl_import *i
                 wl_entity_add_program(e, t);
         }
         addresses_in_remarks(imp, ent, remarks);
+        free(own_copy);
     }
     free(joined);
+    if (rc == CW_OK && cut) {
+        char w[200];
+        snprintf(w, sizeof w,
+                 "%zu remarks were cut at OFAC's 1,000-character limit and no sdn_comments.csv was given: addresses "
+                 "after each cut are missing (%zu cut mentions skipped)",
+                 cut, cut_dropped);
+        wl_import_warn(imp, w);
+    }
     if (got < 0)
         rc = err ? err->code : CW_EFORMAT;
     if (rc == CW_OK && records == 0)
@@ -393,6 +430,10 @@ cw_code import_own_csv(const char *path, wl_import *imp, const import_progress *
     }
     if (got < 0)
         rc = err ? err->code : CW_EFORMAT;
+    if (rc == CW_OK && wl_import_address_count(imp) == 0)
+        rc = cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET,
+                        "%s: no addresses after the header: an empty list would remove the source's every entry",
+                        path);
     if (rc == CW_OK && !wl_import_ok(imp))
         rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: out of memory", path);
     char sha[65];

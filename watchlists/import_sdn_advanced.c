@@ -92,6 +92,7 @@ typedef struct {
 
     /* DateOfIssue */
     char issue[3][8];
+    bool oom; /* an allocation failed: the import must not be committed */
 } sdn_state;
 
 static void on_xml_error(void *arg, const char *msg, xmlParserSeverities severity, xmlTextReaderLocatorPtr loc)
@@ -135,7 +136,8 @@ static bool attr_is(xmlTextReaderPtr r, const char *name, const char *want)
 
 static bool in(const sdn_state *s, int up, const char *name)
 {
-    return s->depth - 1 - up >= 0 && strcmp(s->stack[s->depth - 1 - up], name) == 0;
+    int i = s->depth - 1 - up;
+    return i >= 0 && i < MAX_DEPTH && strcmp(s->stack[i], name) == 0;
 }
 
 static void party_reset(sdn_state *s)
@@ -243,9 +245,14 @@ static void on_end(sdn_state *s, const char *name)
             s->have_name = true;
         } else if (s->docname[0]) {
             char **v = realloc(s->aliases, (s->n_aliases + 1) * sizeof *v);
-            if (v) {
+            char *copy = strdup(s->docname);
+            if (v)
                 s->aliases = v;
-                v[s->n_aliases++] = strdup(s->docname);
+            if (v && copy)
+                v[s->n_aliases++] = copy;
+            else {
+                free(copy);
+                s->oom = true;
             }
         }
     } else if (strcmp(name, "Feature") == 0) {
@@ -268,7 +275,7 @@ static void on_end(sdn_state *s, const char *name)
 
 static void on_text(sdn_state *s, const char *text)
 {
-    const char *el = s->depth > 0 ? s->stack[s->depth - 1] : "";
+    const char *el = s->depth > 0 && s->depth <= MAX_DEPTH ? s->stack[s->depth - 1] : "";
     if (strcmp(el, "NamePartValue") == 0 && s->uid[0]) {
         append_part(s->docname, sizeof s->docname, text);
     } else if (strcmp(el, "VersionDetail") == 0 && s->feature_ticker[0]) {
@@ -279,6 +286,10 @@ static void on_text(sdn_state *s, const char *text)
             v[s->n_addrs].text = strdup(text);
             if (v[s->n_addrs].text)
                 s->n_addrs++;
+            else
+                s->oom = true;
+        } else {
+            s->oom = true;
         }
     } else if (strcmp(el, "FeatureType") == 0) {
         static const char prefix[] = "Digital Currency Address - ";
@@ -383,7 +394,7 @@ cw_code import_sdn_advanced(const char *path, wl_import *imp, const import_progr
     if (rc == CW_OK && s->features.n == 0)
         rc = cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET,
                         "%s: no 'Digital Currency Address' feature types: not a complete SDN_ADVANCED file", path);
-    if (rc == CW_OK && !wl_import_ok(imp))
+    if (rc == CW_OK && (s->oom || !wl_import_ok(imp)))
         rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: out of memory", path);
     xmlFreeTextReader(s->reader);
     char sha[65];

@@ -82,6 +82,8 @@ bool store_default_datadir(char *buf, size_t cap)
 cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store **out, cw_err *err)
 {
     struct stat st;
+    char file[4096];
+    snprintf(file, sizeof file, "%s/store.mdb", datadir);
     if (stat(datadir, &st) != 0) {
         if (readonly || errno != ENOENT)
             return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "datadir %s: %s%s", datadir, strerror(errno),
@@ -90,6 +92,10 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
             return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot create datadir %s: %s", datadir, strerror(errno));
     } else if (!S_ISDIR(st.st_mode)) {
         return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "datadir %s is not a directory", datadir);
+    } else if (readonly && stat(file, &st) != 0) {
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET,
+                          "no store in %s (import a watchlist first: chainwatch watchlist import ... --datadir %s)",
+                          datadir, datadir);
     }
     cw_store *s = calloc(1, sizeof *s);
     if (s == NULL)
@@ -182,8 +188,12 @@ cw_code store_begin(cw_store *s, bool write, store_txn **out, cw_err *err)
     t->s = s;
     int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
     if (rc == MDB_MAP_RESIZED) { /* another process grew the map: adopt it */
-        mdb_env_set_mapsize(s->env, 0);
-        rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+        MDB_envinfo info;
+        rc = mdb_env_set_mapsize(s->env, 0);
+        if (rc == 0 && mdb_env_info(s->env, &info) == 0)
+            s->map_size = info.me_mapsize;
+        if (rc == 0)
+            rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
     }
     if (rc) {
         free(t);

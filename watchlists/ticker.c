@@ -1,5 +1,7 @@
 #include "ticker.h"
 
+#include "chains/bitcoin/bech32.h"
+
 #include <ctype.h>
 #include <stddef.h>
 #include <string.h>
@@ -61,8 +63,17 @@ bool ticker_normalise_text(const ticker_info *t, const char *in, char *out, size
     if (n == 0)
         return false;
     /* Bech32-family and CashAddr text is case-insensitive; base58 is not. */
-    bool fold = (t && t->case_insensitive) || memchr(in, ':', n) != NULL || bare_cashaddr(in, n) ||
-                (n > 4 && strncasecmp(in, "ltc1", 4) == 0);
+    char copy[BECH32_MAX_LEN + 1], hrp[BECH32_HRP_MAX + 1];
+    uint8_t data[BECH32_MAX_LEN];
+    size_t n5;
+    bech32_variant v;
+    bool bech = false;
+    if (n <= BECH32_MAX_LEN) { /* any valid bech32/bech32m text (ltc1, bnb1, ...) is case-insensitive */
+        memcpy(copy, in, n);
+        copy[n] = '\0';
+        bech = bech32_decode(copy, hrp, data, &n5, &v, NULL) == CW_OK;
+    }
+    bool fold = (t && t->case_insensitive) || memchr(in, ':', n) != NULL || bare_cashaddr(in, n) || bech;
     const char *prefix = bare_cashaddr(in, n) ? "bitcoincash:" : "";
     size_t pn = strlen(prefix);
     if (pn + n + 1 > cap)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "chains/addr.h"
@@ -51,14 +52,23 @@ static size_t text_key(const char *normalised, uint8_t out[WL_KEY_MAX])
     return n + 1;
 }
 
-size_t wl_key_from_text(const char *text, uint8_t out[WL_KEY_MAX])
+size_t wl_key_from_text(const char *text, uint8_t out[WL_KEY_MAX], cw_err *err)
 {
     cw_addr a;
-    if (cw_addr_parse(text, CW_NET_ANY, &a, NULL) == CW_OK)
+    cw_err perr = {0};
+    if (cw_addr_parse(text, CW_NET_ANY, &a, &perr) == CW_OK)
         return wl_key_from_addr(&a, out);
-    char norm[WL_TEXT_MAX + 16];
-    if (!ticker_normalise_text(NULL, text, norm, sizeof norm))
+    /* Forms only Bitcoin, EVM and Tron use: a failure is a typo, not another chain. */
+    if ((text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) || strncasecmp(text, "bc1", 3) == 0 ||
+        strncasecmp(text, "tb1", 3) == 0 || strncasecmp(text, "bcrt1", 5) == 0) {
+        cw_err_set(err, perr.code ? perr.code : CW_EFORMAT, CW_NO_OFFSET, "%s", perr.msg);
         return 0;
+    }
+    char norm[WL_TEXT_MAX + 16];
+    if (!ticker_normalise_text(NULL, text, norm, sizeof norm)) {
+        cw_err_set(err, CW_EARG, CW_NO_OFFSET, "empty, or over %d characters", WL_TEXT_MAX);
+        return 0;
+    }
     return text_key(norm, out);
 }
 
@@ -185,6 +195,7 @@ typedef struct {
 
 struct wl_import {
     char *source, *format, *file, *sha256, *published;
+    char warnings[512];
     bool test_nets, failed;
     wl_entity **ents;
     size_t n_ents, cap_ents;
@@ -202,10 +213,16 @@ static char *dup_or_fail(const char *s, bool *failed)
     return d;
 }
 
+/* On failure the old value stays, so no field is ever NULL. */
 static void set_str(char **dst, const char *s, bool *failed)
 {
+    char *d = strdup(s ? s : "");
+    if (d == NULL) {
+        *failed = true;
+        return;
+    }
     free(*dst);
-    *dst = dup_or_fail(s, failed);
+    *dst = d;
 }
 
 wl_import *wl_import_new(const char *source, const char *format)
@@ -260,6 +277,11 @@ void wl_import_free(wl_import *imp)
 }
 
 void wl_import_allow_test_networks(wl_import *imp, bool allow) { imp->test_nets = allow; }
+void wl_import_warn(wl_import *imp, const char *text)
+{
+    size_t used = strlen(imp->warnings);
+    snprintf(imp->warnings + used, sizeof imp->warnings - used, "%s%s", used ? "; " : "", text);
+}
 void wl_import_set_file(wl_import *imp, const char *path, const char *sha)
 {
     set_str(&imp->file, path, &imp->failed);
@@ -333,11 +355,16 @@ wl_entity *wl_import_entity(wl_import *imp, const char *uid)
         return NULL;
     }
     e->failed = &imp->failed;
-    e->uid = dup_or_fail(uid, &imp->failed);
-    e->name = dup_or_fail("", &imp->failed);
-    e->type = dup_or_fail("", &imp->failed);
-    e->list = dup_or_fail("", &imp->failed);
-    e->designated = dup_or_fail("", &imp->failed);
+    e->uid = strdup(uid);
+    e->name = strdup("");
+    e->type = strdup("");
+    e->list = strdup("");
+    e->designated = strdup("");
+    if (!e->uid || !e->name || !e->type || !e->list || !e->designated) {
+        free(e->uid), free(e->name), free(e->type), free(e->list), free(e->designated), free(e);
+        imp->failed = true;
+        return NULL;
+    }
     imp->ents[imp->n_ents++] = e;
     *find_slot(imp, uid) = imp->n_ents;
     return e;
@@ -349,12 +376,15 @@ static void push_str(char ***v, size_t *n, const char *s, bool *failed)
         if (strcmp((*v)[i], s) == 0)
             return; /* keep each alias/program once */
     char **nv = realloc(*v, (*n + 1) * sizeof **v);
-    if (nv == NULL) {
+    char *copy = strdup(s);
+    if (nv)
+        *v = nv;
+    if (nv == NULL || copy == NULL) {
+        free(copy);
         *failed = true;
         return;
     }
-    *v = nv;
-    nv[(*n)++] = dup_or_fail(s, failed);
+    nv[(*n)++] = copy;
 }
 
 void wl_entity_set_name(wl_entity *e, const char *name) { set_str(&e->name, name, e->failed); }
@@ -385,10 +415,16 @@ void wl_import_address(wl_import *imp, const char *uid, const char *ticker, cons
         imp->list = v;
         imp->cap_list = cap;
     }
-    listing *l = &imp->list[imp->n_list++];
-    l->uid = dup_or_fail(uid, &imp->failed);
-    l->ticker = dup_or_fail(ticker, &imp->failed);
-    l->text = dup_or_fail(text, &imp->failed);
+    listing *l = &imp->list[imp->n_list];
+    l->uid = strdup(uid);
+    l->ticker = strdup(ticker);
+    l->text = strdup(text);
+    if (!l->uid || !l->ticker || !l->text) {
+        free(l->uid), free(l->ticker), free(l->text);
+        imp->failed = true;
+        return;
+    }
+    imp->n_list++;
 }
 
 /* ---------- resolving ---------- */
@@ -401,6 +437,11 @@ typedef struct {
     char why[96]; /* for invalid and mismatched entries */
     bool decoded;
     cw_addr addr;
+    /* Kept as text, but the text is also a valid Bitcoin/EVM/Tron address
+     * (Omni USDT, BSV/BCH legacy, a testnet address in a mainnet list): the
+     * same key can pay on that chain, so the ref is stored there too. */
+    bool also_decoded;
+    cw_addr also;
 } resolved;
 
 static void lower_copy(char *dst, size_t cap, const char *s)
@@ -458,6 +499,8 @@ static void resolve(const wl_import *imp, const listing *l, resolved *r)
     }
     /* Kept as text: a chain we do not decode, or an address that failed. */
     r->flags |= WL_REF_TEXT;
+    if (cw_addr_parse(t, CW_NET_ANY, &r->also, NULL) == CW_OK)
+        r->also_decoded = true;
     if (want_decoder) {
         r->flags |= WL_REF_INVALID;
         snprintf(r->why, sizeof r->why, "%.95s", err.msg[0] ? err.msg : "not an address");
@@ -718,6 +761,16 @@ static void tally_json(cw_json *j, tally *t, size_t nt)
     cw_json_obj_end(j);
 }
 
+/* Is `word` an item of the ", "-separated list? */
+static bool list_has(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ','))
+            return true;
+    return false;
+}
+
 static void append(char *buf, size_t cap, const char *fmt, const char *a, const char *b, const char *c)
 {
     size_t used = strlen(buf);
@@ -803,10 +856,13 @@ static cw_code write_import(cw_store *s, wl_import *imp, resolved *res, wl_summa
         char text[WL_TEXT_MAX + 1];
         snprintf(text, sizeof text, "%s", l->text);
         wl_ref ref = {r->flags, imp->source, l->uid, l->ticker, r->chain, text, NULL};
-        uint8_t val[512];
+        uint8_t val[WL_REF_MAX];
         size_t vn = encode_ref(&ref, val, sizeof val);
         if (vn == 0 || r->klen == 0) {
-            rc = cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET, "designation of %.60s is too long to store", l->text);
+            rc = cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET,
+                            "designation of %.60s (entity %.60s) is too long to store: source, uid, ticker and "
+                            "address together must fit in %d bytes",
+                            l->text, l->uid, WL_REF_MAX);
             goto fail;
         }
         if ((rc = store_put(t, STORE_WL_ADDR, r->key, r->klen, val, vn, err)))
@@ -825,10 +881,23 @@ static cw_code write_import(cw_store *s, wl_import *imp, resolved *res, wl_summa
             sum->n_mismatched++;
             append(sum->mismatched, sizeof sum->mismatched, "%s%s (%s); ", "", text, r->why);
         }
-        if ((r->flags & WL_REF_NEW_TICKER) && !strstr(sum->new_tickers, l->ticker)) {
+        if ((r->flags & WL_REF_NEW_TICKER) && !list_has(sum->new_tickers, l->ticker)) {
             sum->n_new_tickers++;
             append(sum->new_tickers, sizeof sum->new_tickers, "%s%s%s", sum->new_tickers[0] ? ", " : "", l->ticker,
                    "");
+        }
+        if (r->also_decoded) {
+            uint8_t lk[WL_KEY_MAX];
+            size_t lkn = wl_key_from_addr(&r->also, lk);
+            wl_ref lref = {WL_REF_LINKED | (r->flags & WL_REF_INVALID), imp->source, l->uid, l->ticker,
+                           cw_chain_name((cw_chain)r->also.chain), text, text};
+            if ((vn = encode_ref(&lref, val, sizeof val)) == 0) {
+                rc = cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET, "designation of %.60s is too long to store", text);
+                goto fail;
+            }
+            if ((rc = store_put(t, STORE_WL_ADDR, lk, lkn, val, vn, err)))
+                goto fail;
+            sum->linked++;
         }
         if (!r->decoded)
             continue;
@@ -843,8 +912,11 @@ static cw_code write_import(cw_store *s, wl_import *imp, resolved *res, wl_summa
             if (cw_addr_format(&forms[f], ltext, sizeof ltext) == 0)
                 continue;
             wl_ref lref = {WL_REF_LINKED, imp->source, l->uid, l->ticker, chain, ltext, text};
-            if ((vn = encode_ref(&lref, val, sizeof val)) == 0)
-                continue;
+            if ((vn = encode_ref(&lref, val, sizeof val)) == 0) {
+                rc = cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET,
+                                "key-linked form of %.60s (entity %.60s) is too long to store", text, l->uid);
+                goto fail;
+            }
             if ((rc = store_put(t, STORE_WL_ADDR, lk, lkn, val, vn, err)))
                 goto fail;
             sum->linked++;
@@ -874,6 +946,7 @@ static cw_code write_import(cw_store *s, wl_import *imp, resolved *res, wl_summa
             tally_add(programs, &np, 128, e->programs[p]);
     }
     sum->entities = imp->n_ents;
+    snprintf(sum->warnings, sizeof sum->warnings, "%s", imp->warnings);
     tally_text(chains, nc, sum->by_chain, sizeof sum->by_chain);
     tally_text(tickers, ntk, sum->by_ticker, sizeof sum->by_ticker);
     str_sort_unique(&old_items);
@@ -968,6 +1041,8 @@ static cw_code write_import(cw_store *s, wl_import *imp, resolved *res, wl_summa
     cw_json_u64(&j, sum->text_kept);
     cw_json_key(&j, "invalid");
     cw_json_u64(&j, sum->n_invalid);
+    cw_json_key(&j, "warnings");
+    cw_json_str(&j, imp->warnings);
     cw_json_key(&j, "by_chain");
     tally_json(&j, chains, nc);
     cw_json_key(&j, "by_ticker");

@@ -22,6 +22,7 @@
 #include "store.h"
 
 #define WL_KEY_MAX 128
+#define WL_REF_MAX 511 /* LMDB's limit on a DUPSORT value */
 #define WL_TEXT_MAX 120 /* longest address text kept (Monero integrated addresses are 106) */
 
 enum {
@@ -42,8 +43,10 @@ typedef struct {
 /* ---- keys ---- */
 size_t wl_key_from_addr(const cw_addr *a, uint8_t out[WL_KEY_MAX]);
 /* Text as a user or a file gives it: decoded when it parses as a Bitcoin
- * (any network), EVM or Tron address, else normalised text. 0 if unusable. */
-size_t wl_key_from_text(const char *text, uint8_t out[WL_KEY_MAX]);
+ * (any network), EVM or Tron address, else normalised text. Returns the key
+ * length, or 0 with err set: empty text, or text of a decodable form (0x...,
+ * bc1/tb1/bcrt1...) that fails to parse: a typo must not read as "not listed". */
+size_t wl_key_from_text(const char *text, uint8_t out[WL_KEY_MAX], cw_err *err);
 
 /* ---- lookups ---- */
 /* True when the key has any designation (the monitor's hot path). */
@@ -81,6 +84,8 @@ void wl_entity_set_designated(wl_entity *e, const char *yyyy_mm_dd);
 /* A listed address of entity uid under ticker (as the file spells it). */
 void wl_import_address(wl_import *imp, const char *uid, const char *ticker, const char *text);
 size_t wl_import_address_count(const wl_import *imp);
+/* A warning the summary and the provenance record carry (e.g. cut remarks). */
+void wl_import_warn(wl_import *imp, const char *text);
 /* False once an allocation failed: the import must not be committed. */
 bool wl_import_ok(const wl_import *imp);
 
@@ -95,6 +100,7 @@ typedef struct {
     char invalid[2048];     /* "ticker text (why); ..." */
     char mismatched[1024];
     size_t n_invalid, n_mismatched, n_new_tickers;
+    char warnings[512];
 } wl_summary;
 
 /* Resolves and stores the import as the source's whole list, replacing the

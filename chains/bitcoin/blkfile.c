@@ -2,6 +2,7 @@
 
 #include "block.h"
 #include "params.h"
+#include "reader.h"
 
 bool btc_blk_is_framed(const uint8_t *buf, size_t len)
 {
@@ -24,8 +25,7 @@ cw_code btc_blk_next(const uint8_t *buf, size_t len, size_t *pos, cw_net *net, c
     if (!btc_net_from_magic(buf + at, net))
         return cw_err_set(err, CW_EFORMAT, at, "byte %zu: unknown network magic %02x%02x%02x%02x", at, buf[at],
                           buf[at + 1], buf[at + 2], buf[at + 3]);
-    size_t size = (size_t)buf[at + 4] | (size_t)buf[at + 5] << 8 | (size_t)buf[at + 6] << 16 |
-                  (size_t)buf[at + 7] << 24;
+    size_t size = btc_le32(buf + at + 4);
     if (size > BTC_MAX_BLOCK_SIZE)
         return cw_err_set(err, CW_ELIMIT, at + 4, "byte %zu: block record size %zu exceeds %u", at + 4, size,
                           BTC_MAX_BLOCK_SIZE);

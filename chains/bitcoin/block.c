@@ -4,26 +4,22 @@
 
 #include "../hash.h"
 #include "internal.h"
+#include "reader.h"
 #include "script.h"
 #include "tx.h"
 
 #define MIN_TX_BYTES 60 /* version, 1 input of 41, 1 output of 9, locktime... */
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 cw_code btc_header_parse(const uint8_t *buf, size_t len, btc_header *h, cw_err *err)
 {
     if (len < BTC_HEADER_SIZE)
         return cw_err_set(err, CW_ETRUNC, len, "byte %zu: truncated block header: need 80 bytes, have %zu", len, len);
-    h->version = (int32_t)le32(buf);
+    h->version = (int32_t)btc_le32(buf);
     memcpy(h->prev, buf + 4, 32);
     memcpy(h->merkle_root, buf + 36, 32);
-    h->time = le32(buf + 68);
-    h->bits = le32(buf + 72);
-    h->nonce = le32(buf + 76);
+    h->time = btc_le32(buf + 68);
+    h->bits = btc_le32(buf + 72);
+    h->nonce = btc_le32(buf + 76);
     cw_sha256d(buf, BTC_HEADER_SIZE, h->hash);
     return CW_OK;
 }
@@ -59,7 +55,7 @@ cw_code btc_block_next(btc_block *b, cw_arena *arena, cw_tx *tx, cw_err *err)
     btc_reader r = {b->buf, b->pos, b->len, err};
     cw_code rc = btc_tx_read(&r, b->net, arena, tx);
     if (rc)
-        return cw_err_prefix(err, "tx %llu", (unsigned long long)b->next);
+        return cw_err_prefix(err, rc, "tx %llu", (unsigned long long)b->next);
     bool coinbase = (tx->flags & CW_TX_COINBASE) != 0;
     if (b->next == 0 && !coinbase)
         return cw_err_set(err, CW_EFORMAT, b->pos, "tx 0: byte %zu: the first transaction is not a coinbase", b->pos);
@@ -140,11 +136,11 @@ bool btc_coinbase_height(const cw_tx *cb, int64_t *height)
     size_t len = s[0];
     if (len < 1 || len > 8 || n < 1 + len)
         return false;
-    int64_t v = 0;
-    for (size_t i = 0; i < len; i++)
-        v |= (int64_t)s[1 + i] << (8 * i);
     if (s[len] & 0x80) /* script numbers are sign-magnitude; heights are positive */
         return false;
-    *height = v;
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++)
+        v |= (uint64_t)s[1 + i] << (8 * i);
+    *height = (int64_t)v;
     return true;
 }

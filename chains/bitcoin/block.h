@@ -60,6 +60,7 @@ typedef enum {
     BTC_WITNESS_NONE = 0,   /* no commitment in the coinbase */
     BTC_WITNESS_OK = 1,
     BTC_WITNESS_BAD = 2,    /* commitment present but does not match */
+    BTC_WITNESS_MISSING = 3, /* witness data in the block but no commitment (Core: unexpected-witness) */
 } btc_witness_status;
 
 /* Checks the BIP-141 commitment of the coinbase against the witness merkle

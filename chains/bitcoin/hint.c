@@ -6,16 +6,6 @@
 #include "script.h"
 #include "tx.h"
 
-static void set_hash_addr(cw_addr *a, cw_net net, cw_addr_kind kind, const uint8_t *h, size_t n)
-{
-    memset(a, 0, sizeof *a);
-    a->chain = CW_CHAIN_BITCOIN;
-    a->net = (uint8_t)cw_net_space(net);
-    a->kind = (uint8_t)kind;
-    a->len = (uint8_t)n;
-    memcpy(a->payload, h, n);
-}
-
 /* A DER signature with its sighash byte: 0x30 <len> ... as Core's
  * IsValidSignatureEncoding frames it (lengths only). */
 static bool looks_like_sig(const uint8_t *p, size_t n)
@@ -45,7 +35,7 @@ static bool hint_from_witness(const cw_txin *in, cw_net net, cw_addr *out)
     if (k == 2 && last.n == 33 && btc_pubkey_plausible(last.p, last.n) && looks_like_sig(first.p, first.n)) {
         uint8_t h[20];
         cw_hash160(last.p, last.n, h);
-        set_hash_addr(out, net, CW_ADDR_P2WPKH, h, 20);
+        cw_addr_set(out, CW_CHAIN_BITCOIN, net, CW_ADDR_P2WPKH, 0, h, 20);
         return true;
     }
     /* Taproot: one item (key path) or an annex or control block last. */
@@ -58,7 +48,7 @@ static bool hint_from_witness(const cw_txin *in, cw_net net, cw_addr *out)
     if (k >= 2 && last.n > 0) {
         uint8_t h[32];
         cw_sha256(last.p, last.n, h);
-        set_hash_addr(out, net, CW_ADDR_P2WSH, h, 32);
+        cw_addr_set(out, CW_CHAIN_BITCOIN, net, CW_ADDR_P2WSH, 0, h, 32);
         return true;
     }
     return false;
@@ -93,19 +83,19 @@ bool btc_input_hint(const cw_txin *in, cw_net net, cw_addr *out)
     if (count == 1 && ((l[0] == 22 && d[0][0] == 0x00 && d[0][1] == 20) ||
                        (l[0] == 34 && d[0][0] == 0x00 && d[0][1] == 32))) {
         cw_hash160(d[0], l[0], h); /* nested segwit: the push is the redeem script */
-        set_hash_addr(out, net, CW_ADDR_P2SH, h, 20);
+        cw_addr_set(out, CW_CHAIN_BITCOIN, net, CW_ADDR_P2SH, 0, h, 20);
         return true;
     }
     if (count == 2 && looks_like_sig(d[0], l[0]) && btc_pubkey_plausible(d[1], l[1])) {
         cw_hash160(d[1], l[1], h);
-        set_hash_addr(out, net, CW_ADDR_P2PKH, h, 20);
+        cw_addr_set(out, CW_CHAIN_BITCOIN, net, CW_ADDR_P2PKH, 0, h, 20);
         return true;
     }
     /* P2SH multisig and friends: OP_0 (the CHECKMULTISIG dummy), signatures,
      * then the redeem script as the last push. */
     if (count >= 3 && s[0] == 0x00 && last_len > 0 && !looks_like_sig(last, last_len)) {
         cw_hash160(last, last_len, h);
-        set_hash_addr(out, net, CW_ADDR_P2SH, h, 20);
+        cw_addr_set(out, CW_CHAIN_BITCOIN, net, CW_ADDR_P2SH, 0, h, 20);
         return true;
     }
     return false;

@@ -23,6 +23,11 @@ typedef struct {
 
 static inline size_t btc_left(const btc_reader *r) { return r->end - r->pos; }
 
+static inline uint32_t btc_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 static inline cw_code btc_need(btc_reader *r, size_t n, const char *what)
 {
     if (btc_left(r) < n)
@@ -35,8 +40,7 @@ static inline cw_code btc_read_u32(btc_reader *r, uint32_t *v, const char *what)
 {
     if (btc_need(r, 4, what))
         return CW_ETRUNC;
-    const uint8_t *p = r->buf + r->pos;
-    *v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    *v = btc_le32(r->buf + r->pos);
     r->pos += 4;
     return CW_OK;
 }

@@ -6,16 +6,6 @@ enum { OP_0 = 0x00, OP_PUSHDATA1 = 0x4c, OP_PUSHDATA2 = 0x4d, OP_PUSHDATA4 = 0x4
        OP_1 = 0x51, OP_16 = 0x60, OP_RETURN = 0x6a, OP_DUP = 0x76, OP_EQUAL = 0x87, OP_EQUALVERIFY = 0x88,
        OP_HASH160 = 0xa9, OP_CHECKSIG = 0xac, OP_CHECKMULTISIG = 0xae };
 
-static void set_addr(cw_addr *a, cw_net net, cw_addr_kind kind, int version, const uint8_t *p, size_t n)
-{
-    a->chain = CW_CHAIN_BITCOIN;
-    a->net = (uint8_t)cw_net_space(net);
-    a->kind = (uint8_t)kind;
-    a->version = (uint8_t)version;
-    a->len = (uint8_t)n;
-    memcpy(a->payload, p, n);
-}
-
 bool btc_pubkey_plausible(const uint8_t *p, size_t n)
 {
     if (n == 33)
@@ -46,7 +36,7 @@ bool btc_script_next_push(const uint8_t *s, size_t n, size_t *pos, const uint8_t
         if (n - i < 4) return false;
         sz = (size_t)s[i] | (size_t)s[i + 1] << 8 | (size_t)s[i + 2] << 16 | (size_t)s[i + 3] << 24;
         i += 4;
-    } else if (op == OP_1NEGATE || (op >= OP_1 && op <= OP_16)) {
+    } else if (op >= OP_1NEGATE && op <= OP_16) { /* OP_1NEGATE, OP_RESERVED, OP_1..OP_16 */
         sz = 0;
     } else {
         return false;
@@ -70,7 +60,8 @@ static bool push_only(const uint8_t *s, size_t n, size_t from)
     return true;
 }
 
-/* Bare multisig: OP_m <pubkey>... OP_n OP_CHECKMULTISIG with 1 <= m <= n <= 16. */
+/* Bare multisig as Core's MatchMultisig: OP_m, keys of a valid size in any
+ * push form, OP_n, OP_CHECKMULTISIG, with 1 <= m <= n <= 16. */
 static bool is_multisig(const uint8_t *s, size_t n)
 {
     if (n < 3 || s[n - 1] != OP_CHECKMULTISIG)
@@ -80,10 +71,10 @@ static bool is_multisig(const uint8_t *s, size_t n)
     int m = s[0] - OP_1 + 1, keys = s[n - 2] - OP_1 + 1, seen = 0;
     size_t pos = 1;
     while (pos < n - 2) {
-        uint8_t len = s[pos];
-        if ((len != 33 && len != 65) || n - 2 - pos - 1 < len || !btc_pubkey_plausible(s + pos + 1, len))
+        const uint8_t *d;
+        size_t l;
+        if (s[pos] > OP_PUSHDATA4 || !btc_script_next_push(s, n - 2, &pos, &d, &l) || !btc_pubkey_plausible(d, l))
             return false;
-        pos += 1 + (size_t)len;
         seen++;
     }
     return seen == keys && m <= keys;
@@ -94,11 +85,11 @@ cw_script_type btc_script_classify(const uint8_t *s, size_t n, cw_net net, cw_ad
     memset(addr, 0, sizeof *addr);
     if (n == 25 && s[0] == OP_DUP && s[1] == OP_HASH160 && s[2] == 20 && s[23] == OP_EQUALVERIFY &&
         s[24] == OP_CHECKSIG) {
-        set_addr(addr, net, CW_ADDR_P2PKH, 0, s + 3, 20);
+        cw_addr_set(addr, CW_CHAIN_BITCOIN, net, CW_ADDR_P2PKH, 0, s + 3, 20);
         return CW_SCRIPT_P2PKH;
     }
     if (n == 23 && s[0] == OP_HASH160 && s[1] == 20 && s[22] == OP_EQUAL) {
-        set_addr(addr, net, CW_ADDR_P2SH, 0, s + 2, 20);
+        cw_addr_set(addr, CW_CHAIN_BITCOIN, net, CW_ADDR_P2SH, 0, s + 2, 20);
         return CW_SCRIPT_P2SH;
     }
     /* witness program: version opcode then one direct push of 2..40 bytes */
@@ -107,20 +98,20 @@ cw_script_type btc_script_classify(const uint8_t *s, size_t n, cw_net net, cw_ad
         size_t plen = s[1];
         const uint8_t *prog = s + 2;
         if (ver == 0 && plen == 20) {
-            set_addr(addr, net, CW_ADDR_P2WPKH, 0, prog, plen);
+            cw_addr_set(addr, CW_CHAIN_BITCOIN, net, CW_ADDR_P2WPKH, 0, prog, plen);
             return CW_SCRIPT_P2WPKH;
         }
         if (ver == 0 && plen == 32) {
-            set_addr(addr, net, CW_ADDR_P2WSH, 0, prog, plen);
+            cw_addr_set(addr, CW_CHAIN_BITCOIN, net, CW_ADDR_P2WSH, 0, prog, plen);
             return CW_SCRIPT_P2WSH;
         }
         if (ver == 0)
             return CW_SCRIPT_NONSTANDARD; /* v0 of any other length cannot be spent */
         if (ver == 1 && plen == 32) {
-            set_addr(addr, net, CW_ADDR_P2TR, 1, prog, plen);
+            cw_addr_set(addr, CW_CHAIN_BITCOIN, net, CW_ADDR_P2TR, 1, prog, plen);
             return CW_SCRIPT_P2TR;
         }
-        set_addr(addr, net, CW_ADDR_WITNESS, ver, prog, plen);
+        cw_addr_set(addr, CW_CHAIN_BITCOIN, net, CW_ADDR_WITNESS, ver, prog, plen);
         if (ver == 1 && plen == 2 && prog[0] == 0x4e && prog[1] == 0x73)
             return CW_SCRIPT_ANCHOR;
         return CW_SCRIPT_WITNESS_UNKNOWN;

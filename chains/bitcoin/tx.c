@@ -69,14 +69,14 @@ cw_code btc_tx_read(btc_reader *r, cw_net net, cw_arena *arena, cw_tx *tx)
     for (size_t i = 0; i < tx->n_in; i++) {
         cw_txin *in = &tx->in[i];
         memset(in, 0, sizeof *in);
-        if (btc_need(r, 36, "input prevout"))
-            return cw_err_prefix(r->err, "input %zu", i);
+        if ((rc = btc_need(r, 36, "input prevout")))
+            return cw_err_prefix(r->err, rc, "input %zu", i);
         memcpy(in->prev_txid, r->buf + r->pos, 32);
         r->pos += 32;
-        if (btc_read_u32(r, &in->prev_vout, "input prevout index") ||
-            btc_read_var_bytes(r, &in->script_sig, "scriptSig") ||
-            btc_read_u32(r, &in->sequence, "input sequence"))
-            return cw_err_prefix(r->err, "input %zu", i);
+        if ((rc = btc_read_u32(r, &in->prev_vout, "input prevout index")) ||
+            (rc = btc_read_var_bytes(r, &in->script_sig, "scriptSig")) ||
+            (rc = btc_read_u32(r, &in->sequence, "input sequence")))
+            return cw_err_prefix(r->err, rc, "input %zu", i);
     }
 
     uint64_t n_out;
@@ -90,8 +90,9 @@ cw_code btc_tx_read(btc_reader *r, cw_net net, cw_arena *arena, cw_tx *tx)
         cw_txout *out = &tx->out[i];
         size_t at = r->pos;
         out->n = (uint32_t)i;
-        if (btc_read_u64(r, &out->value, "output value") || btc_read_var_bytes(r, &out->script, "scriptPubKey"))
-            return cw_err_prefix(r->err, "output %zu", i);
+        if ((rc = btc_read_u64(r, &out->value, "output value")) ||
+            (rc = btc_read_var_bytes(r, &out->script, "scriptPubKey")))
+            return cw_err_prefix(r->err, rc, "output %zu", i);
         if (out->value > BTC_MAX_MONEY)
             return cw_err_set(r->err, CW_ELIMIT, at, "byte %zu: output %zu: value %llu exceeds 21 million BTC", at, i,
                               (unsigned long long)out->value);
@@ -106,11 +107,11 @@ cw_code btc_tx_read(btc_reader *r, cw_net net, cw_arena *arena, cw_tx *tx)
             size_t wstart = r->pos;
             uint64_t items;
             if ((rc = btc_read_compact(r, &items, "witness item count")))
-                return cw_err_prefix(r->err, "witness of input %zu", i);
+                return cw_err_prefix(r->err, rc, "witness of input %zu", i);
             for (uint64_t k = 0; k < items; k++) {
                 cw_span item;
                 if ((rc = btc_read_var_bytes(r, &item, "witness item")))
-                    return cw_err_prefix(r->err, "witness of input %zu", i);
+                    return cw_err_prefix(r->err, rc, "witness of input %zu", i);
             }
             in->witness.p = r->buf + wstart;
             in->witness.n = r->pos - wstart;
