@@ -95,7 +95,7 @@ typedef struct {
     cw_json *j;
 } tx_lines_ctx;
 
-static cw_code emit_tx_line(void *ctx, const cw_tx *tx, cw_err *err)
+static cw_code emit_tx_line(void *ctx, cw_tx *tx, cw_err *err)
 {
     tx_lines_ctx *c = ctx;
     decode_tx_json(c->j, tx);

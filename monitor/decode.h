@@ -46,7 +46,7 @@ typedef struct {
 void block_walker_free(block_walker *w);
 
 /* Called for each tx in block order; a non-OK return stops the walk. */
-typedef cw_code (*decode_tx_fn)(void *ctx, const cw_tx *tx, cw_err *err);
+typedef cw_code (*decode_tx_fn)(void *ctx, cw_tx *tx, cw_err *err);
 
 /* Decodes every tx of one block (fn may be NULL), checks the merkle root
  * and the witness commitment and fills *s. A malformed block fails with the

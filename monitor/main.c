@@ -10,6 +10,9 @@ static const char usage[] =
     "  decode tx|block   decode Bitcoin transactions and blocks to JSON lines\n"
     "  address ADDR      parse and check an address\n"
     "  watchlist ...     import designation lists; stats, lookup, diff, export\n"
+    "  init              create the datadir, its store and the alert signing key\n"
+    "  watch             the monitor: Bitcoin Core ZeroMQ feeds to signed alerts\n"
+    "  verify FILE       check the signatures of an alert file\n"
     "  version           print the version\n";
 
 int main(int argc, char **argv)
@@ -25,6 +28,12 @@ int main(int argc, char **argv)
         return cmd_address(argc - 1, argv + 1);
     if (strcmp(verb, "watchlist") == 0)
         return cmd_watchlist(argc - 1, argv + 1);
+    if (strcmp(verb, "init") == 0)
+        return cmd_init(argc - 1, argv + 1);
+    if (strcmp(verb, "verify") == 0)
+        return cmd_verify(argc - 1, argv + 1);
+    if (strcmp(verb, "watch") == 0)
+        return cmd_watch(argc - 1, argv + 1);
     if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0) {
         printf("chainwatch %s\n", CW_VERSION);
         return CLI_EXIT_OK;

@@ -68,7 +68,7 @@ typedef struct {
     size_t segwit;
 } expect_ctx;
 
-static cw_code compare_tx(void *ctx, const cw_tx *tx, cw_err *err)
+static cw_code compare_tx(void *ctx, cw_tx *tx, cw_err *err)
 {
     (void)err;
     expect_ctx *c = ctx;

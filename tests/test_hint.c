@@ -35,7 +35,7 @@ static const outrec *find_out(const spend_ctx *c, const uint8_t txid[32], uint32
     return NULL;
 }
 
-static cw_code on_tx(void *ctx, const cw_tx *tx, cw_err *err)
+static cw_code on_tx(void *ctx, cw_tx *tx, cw_err *err)
 {
     (void)err;
     spend_ctx *c = ctx;

@@ -15,6 +15,12 @@ static const struct {
     [STORE_WL_ENTITY] = {"wl_entity", 0},
     [STORE_WL_META] = {"wl_meta", 0},
     [STORE_WL_DIFF] = {"wl_diff", 0},
+    [STORE_UTXO] = {"utxo", 0},
+    [STORE_UNDO] = {"undo", 0},
+    [STORE_CHAIN] = {"chain", 0},
+    [STORE_CURSOR] = {"cursor", 0},
+    [STORE_ALERTS] = {"alerts", 0},
+    [STORE_OUTBOX] = {"outbox", 0},
 };
 
 struct cw_store {

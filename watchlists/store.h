@@ -7,7 +7,13 @@
  *   wl_entity   source NUL uid -> entity record (JSON)
  *   wl_meta     source -> provenance and counts of its last import (JSON)
  *   wl_diff     source -> what its last import added and removed (JSON)
- * and room for the monitor's (utxo, undo, cursor, alerts, clusters).
+ *   utxo        outpoint -> value and address of unspent outputs of connected blocks
+ *   undo        block hash -> the outputs it spent and created, and its alerts
+ *   chain       height -> hash of each connected block
+ *   cursor      "tip" and per-topic feed counters
+ *   alerts      alert id -> its latest signed record
+ *   outbox      records committed with their block, not yet written out
+ * (clusters and exposure come with their issue).
  *
  * Transactions: one writer at a time; readers never block (MDB_NOTLS, so a
  * read transaction may move between threads). A write that finds the map
@@ -27,6 +33,12 @@ typedef enum {
     STORE_WL_ENTITY,
     STORE_WL_META,
     STORE_WL_DIFF,
+    STORE_UTXO,    /* txid(32) + vout(4, BE) -> value(8, LE) + address */
+    STORE_UNDO,    /* block hash -> what connecting it changed */
+    STORE_CHAIN,   /* height (8, BE) -> block hash: the connected chain */
+    STORE_CURSOR,  /* name -> position of the monitor (tip, per-topic counters) */
+    STORE_ALERTS,  /* alert id -> its latest signed record */
+    STORE_OUTBOX,  /* sequence (8, BE) -> a signed record committed but not yet written to the sinks */
     STORE_DB_COUNT
 } store_db;
 

@@ -1,0 +1,435 @@
+/*
+ * `chainwatch watch`: the monitor. Bitcoin Core's ZeroMQ feeds in, signed
+ * alert records out (a JSON-lines file or stdout, and a ZeroMQ PUB socket).
+ *
+ * Options come from <datadir>/chainwatch.conf (INI, the same names without
+ * the dashes) and then from flags, which win. Endpoint names are Bitcoin
+ * Core's, so the lines can be copied from bitcoin.conf.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "chains/hex.h"
+#include "cli.h"
+#include "feed_zmq.h"
+#include "keys.h"
+#include "pipeline.h"
+#include "rest.h"
+#include "watchlists/store.h"
+
+static const char usage[] =
+    "usage: chainwatch watch [--zmqpubrawtx=EP] [--zmqpubrawblock=EP] [--zmqpubsequence=EP]\n"
+    "                        [--rest=http://127.0.0.1:8332] [--alerts=FILE|-] [--pub=EP]\n"
+    "                        [--network main|test|testnet4|signet|regtest] [--datadir D]\n"
+    "                        [--start-height H] [--rcvhwm N] [--status-interval S]\n"
+    "                        [--log-level error|warn|info|debug] [--config FILE]\n"
+    "\n"
+    "Subscribes to a Bitcoin node's ZeroMQ feeds and writes a signed alert record\n"
+    "for every payment to or from a designated address: when it enters the mempool\n"
+    "(status mempool), when it confirms (confirmed, same id), and if its block is\n"
+    "reorganised away (reorged). Gaps and node restarts in the feed are recorded as\n"
+    "feed_gap records. With --rest (the node's -rest=1 interface) chainwatch fetches\n"
+    "blocks it missed and follows reorgs; at start it catches up from its last block\n"
+    "(or from --start-height on an empty datadir).\n"
+    "\n"
+    "Defaults: --alerts <datadir>/alerts.jsonl, --network main, --status-interval 60.\n"
+    "Run 'chainwatch init' and import a watchlist first. SIGINT/SIGTERM stop it\n"
+    "cleanly; records are committed with their block and survive any crash.\n";
+
+typedef struct {
+    char datadir[4096];
+    const char *endpoint[FEED_TOPIC_COUNT];
+    const char *rest, *alerts, *pub, *network, *log_level, *config;
+    int64_t start_height;
+    int rcvhwm;
+    int status_interval;
+    char *owned[32]; /* strings from the config file */
+    int n_owned;
+} watch_opts;
+
+static int log_level = 2; /* 0 error, 1 warn, 2 info, 3 debug */
+
+static void logf_(int level, const char *fmt, ...)
+{
+    if (level > log_level)
+        return;
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    char ts[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    fprintf(stderr, "%s %s: ", ts, names[level]);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static volatile sig_atomic_t stop_requested;
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* ---- options ---- */
+
+static int set_opt(watch_opts *o, const char *name, const char *value)
+{
+    static const char *const topics[FEED_TOPIC_COUNT] = {"zmqpubrawtx", "zmqpubrawblock", "zmqpubsequence"};
+    for (int t = 0; t < FEED_TOPIC_COUNT; t++)
+        if (strcmp(name, topics[t]) == 0) {
+            o->endpoint[t] = value;
+            return 0;
+        }
+    if (strcmp(name, "datadir") == 0) snprintf(o->datadir, sizeof o->datadir, "%s", value);
+    else if (strcmp(name, "rest") == 0) o->rest = value;
+    else if (strcmp(name, "alerts") == 0) o->alerts = value;
+    else if (strcmp(name, "pub") == 0) o->pub = value;
+    else if (strcmp(name, "network") == 0) o->network = value;
+    else if (strcmp(name, "log-level") == 0) o->log_level = value;
+    else if (strcmp(name, "config") == 0) o->config = value;
+    else if (strcmp(name, "start-height") == 0) o->start_height = strtoll(value, NULL, 10);
+    else if (strcmp(name, "rcvhwm") == 0) o->rcvhwm = atoi(value);
+    else if (strcmp(name, "status-interval") == 0) o->status_interval = atoi(value);
+    else return -1;
+    return 0;
+}
+
+static int watch_ini_line(void *ctx, const char *section, const char *name, const char *value)
+{
+    watch_opts *o = ctx;
+    (void)section;
+    if (o->n_owned == 32)
+        return 0;
+    char *v = strdup(value);
+    if (v == NULL)
+        return 0;
+    o->owned[o->n_owned++] = v;
+    if (strcmp(name, "datadir") == 0 || strcmp(name, "config") == 0)
+        return 1; /* the config file lives in the datadir: it cannot move it */
+    if (set_opt(o, name, v) != 0) {
+        fprintf(stderr, "chainwatch: watch: config: unknown option '%s'\n", name);
+        return 0;
+    }
+    return 1;
+}
+
+static int parse_flags(int argc, char **argv, watch_opts *o, bool config_pass)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0) {
+            fprintf(stderr, "chainwatch: watch: unexpected argument '%s'\n", a);
+            return CLI_EXIT_USAGE;
+        }
+        char name[64];
+        const char *eq = strchr(a + 2, '='), *value;
+        if (eq) {
+            snprintf(name, sizeof name, "%.*s", (int)(eq - a - 2), a + 2);
+            value = eq + 1;
+        } else {
+            snprintf(name, sizeof name, "%s", a + 2);
+            if (i + 1 >= argc) {
+                fprintf(stderr, "chainwatch: watch: --%s needs a value\n", name);
+                return CLI_EXIT_USAGE;
+            }
+            value = argv[++i];
+        }
+        bool early = strcmp(name, "datadir") == 0 || strcmp(name, "config") == 0;
+        if (config_pass != early)
+            continue;
+        if (set_opt(o, name, value) != 0) {
+            fprintf(stderr, "chainwatch: watch: unknown option '--%s' (see chainwatch watch --help)\n", name);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
+/* ---- sinks ---- */
+
+typedef struct {
+    int fd;          /* alerts file, or 1 for stdout */
+    bool is_stdout;
+    void *pub;       /* ZMQ PUB socket or NULL */
+    char *tail;      /* the file's last bytes at start, to skip records already written */
+    size_t tail_len;
+} sinks;
+
+static bool sink_line(void *ctx, const char *line, size_t len)
+{
+    sinks *s = ctx;
+    if (s->tail) {
+        /* After a crash between writing and clearing the outbox the same
+         * record may already be in the file: write it once. */
+        for (const char *p = s->tail; p && p + len <= s->tail + s->tail_len;) {
+            const char *hit = memchr(p, line[0], (size_t)(s->tail + s->tail_len - p));
+            if (hit == NULL || hit + len > s->tail + s->tail_len)
+                break;
+            if (memcmp(hit, line, len) == 0 && (hit + len == s->tail + s->tail_len || hit[len] == '\n'))
+                return true;
+            p = hit + 1;
+        }
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(s->fd, line + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            logf_(0, "writing an alert record: %s", strerror(errno));
+            return false;
+        }
+        done += (size_t)w;
+    }
+    if (write(s->fd, "\n", 1) != 1)
+        return false;
+    if (s->pub) {
+        zmq_send(s->pub, "alert", 5, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+        zmq_send(s->pub, line, len, ZMQ_DONTWAIT);
+    }
+    return true;
+}
+
+static bool sink_durable(void *ctx)
+{
+    sinks *s = ctx;
+    if (s->is_stdout)
+        return true;
+    return fsync(s->fd) == 0;
+}
+
+static void load_tail(sinks *s)
+{
+    if (s->is_stdout)
+        return;
+    struct stat st;
+    if (fstat(s->fd, &st) != 0 || st.st_size == 0)
+        return;
+    size_t n = st.st_size > (1 << 20) ? (1 << 20) : (size_t)st.st_size;
+    s->tail = malloc(n);
+    if (s->tail && pread(s->fd, s->tail, n, st.st_size - (off_t)n) == (ssize_t)n)
+        s->tail_len = n;
+    else {
+        free(s->tail);
+        s->tail = NULL;
+    }
+}
+
+/* ---- the loop ---- */
+
+static void status_line(const pipeline *p, const feed *f, double elapsed, uint64_t *last_txs)
+{
+    pipeline_stats ps;
+    feed_stats fs;
+    pipeline_stats_get(p, &ps);
+    feed_stats_get(f, &fs);
+    uint64_t gaps = fs.gaps[0] + fs.gaps[1] + fs.gaps[2];
+    double rate = elapsed > 0 ? (double)(ps.txs - *last_txs) / elapsed : 0;
+    *last_txs = ps.txs;
+    char lag[32] = "?";
+    if (ps.node_height >= 0 && ps.tip_height >= 0)
+        snprintf(lag, sizeof lag, "%lld", (long long)(ps.node_height - ps.tip_height));
+    logf_(2, "status: %.1f tx/s, tip %lld, blocks +%llu -%llu, alerts %llu, gaps %llu, bad frames %llu, lag %s blocks",
+          rate, (long long)ps.tip_height, (unsigned long long)ps.blocks_connected,
+          (unsigned long long)ps.blocks_disconnected, (unsigned long long)ps.alerts, (unsigned long long)gaps,
+          (unsigned long long)fs.bad, lag);
+}
+
+int cmd_watch(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    watch_opts o = {0};
+    o.start_height = -1;
+    o.status_interval = 60;
+    store_default_datadir(o.datadir, sizeof o.datadir);
+    int rc = parse_flags(argc, argv, &o, true);
+    if (rc)
+        return rc;
+    char conf[4200];
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", o.datadir);
+    const char *conf_path = o.config ? o.config : conf;
+    if (access(conf_path, R_OK) == 0) {
+        int line = ini_parse(conf_path, watch_ini_line, &o);
+        if (line != 0) {
+            fprintf(stderr, "chainwatch: watch: %s: line %d: cannot use this line\n", conf_path, line);
+            rc = CLI_EXIT_USAGE;
+        }
+    } else if (o.config) {
+        fprintf(stderr, "chainwatch: watch: cannot read %s: %s\n", o.config, strerror(errno));
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc == CLI_EXIT_OK)
+        rc = parse_flags(argc, argv, &o, false);
+    cw_net net = CW_NET_MAIN;
+    if (rc == CLI_EXIT_OK && o.network && !cw_net_from_name(o.network, &net)) {
+        fprintf(stderr, "chainwatch: watch: unknown network '%s'\n", o.network);
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc == CLI_EXIT_OK && o.log_level) {
+        static const char *const lv[] = {"error", "warn", "info", "debug"};
+        int found = -1;
+        for (int i = 0; i < 4; i++)
+            if (strcmp(o.log_level, lv[i]) == 0)
+                found = i;
+        if (found < 0) {
+            fprintf(stderr, "chainwatch: watch: --log-level is error, warn, info or debug\n");
+            rc = CLI_EXIT_USAGE;
+        } else {
+            log_level = found;
+        }
+    }
+    if (rc == CLI_EXIT_OK && !o.endpoint[0] && !o.endpoint[1] && !o.endpoint[2]) {
+        fprintf(stderr, "chainwatch: watch: no feed: pass --zmqpubrawtx=tcp://127.0.0.1:28332 (and rawblock, sequence)\n");
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc) {
+        for (int i = 0; i < o.n_owned; i++)
+            free(o.owned[i]);
+        return rc;
+    }
+
+    cw_err err = {0};
+    uint8_t sk[64];
+    cw_store *store = NULL;
+    rest_client *rest = NULL;
+    feed *f = NULL;
+    pipeline *p = NULL;
+    void *zctx = NULL;
+    sinks sk_out = {-1, false, NULL, NULL, 0};
+    rc = CLI_EXIT_FAIL;
+    if (keys_load_secret(o.datadir, sk, &err)) {
+        cli_fail("watch", &err);
+        fprintf(stderr, "chainwatch: watch: run 'chainwatch init --datadir %s' first\n", o.datadir);
+        goto out;
+    }
+    if (store_open(o.datadir, 0, false, &store, &err)) {
+        cli_fail("watch", &err);
+        goto out;
+    }
+    char alerts_default[4200];
+    snprintf(alerts_default, sizeof alerts_default, "%s/alerts.jsonl", o.datadir);
+    const char *alerts = o.alerts ? o.alerts : alerts_default;
+    if (strcmp(alerts, "-") == 0) {
+        sk_out.fd = 1;
+        sk_out.is_stdout = true;
+    } else if ((sk_out.fd = open(alerts, O_WRONLY | O_APPEND | O_CREAT, 0644)) < 0) {
+        fprintf(stderr, "chainwatch: watch: cannot open %s: %s\n", alerts, strerror(errno));
+        goto out;
+    }
+    if (o.pub) {
+        zctx = zmq_ctx_new();
+        sk_out.pub = zctx ? zmq_socket(zctx, ZMQ_PUB) : NULL;
+        int linger = 0;
+        if (sk_out.pub)
+            zmq_setsockopt(sk_out.pub, ZMQ_LINGER, &linger, sizeof linger);
+        if (sk_out.pub == NULL || zmq_bind(sk_out.pub, o.pub) != 0) {
+            fprintf(stderr, "chainwatch: watch: cannot bind --pub %s: %s\n", o.pub, zmq_strerror(zmq_errno()));
+            goto out;
+        }
+    }
+    if (o.rest && rest_open(o.rest, &rest, &err)) {
+        cli_fail("watch --rest", &err);
+        goto out;
+    }
+    feed_config fc = {{o.endpoint[0], o.endpoint[1], o.endpoint[2]}, o.rcvhwm, 0};
+    if (feed_open(&fc, &f, &err)) {
+        cli_fail("watch", &err);
+        goto out;
+    }
+    pipeline_config pc = {store, net, sk, sink_line, sink_durable, &sk_out, rest, o.start_height};
+    if (pipeline_open(&pc, &p, &err)) {
+        cli_fail("watch", &err);
+        goto out;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal; /* no SA_RESTART: the poll wakes up */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    load_tail(&sk_out);
+    if (pipeline_flush(p, &err))
+        logf_(1, "flushing records left from the last run: %s", err.msg);
+    free(sk_out.tail);
+    sk_out.tail = NULL;
+    logf_(2, "watching (%s): rawtx %s, rawblock %s, sequence %s; rest %s; alerts to %s", cw_net_name(net),
+          o.endpoint[0] ? o.endpoint[0] : "-", o.endpoint[1] ? o.endpoint[1] : "-", o.endpoint[2] ? o.endpoint[2] : "-",
+          o.rest ? o.rest : "none", alerts);
+    if (rest && pipeline_sync(p, &err))
+        logf_(1, "catching up with the node: %s (will retry on the next block)", err.msg);
+
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double last_status = (double)t0.tv_sec;
+    uint64_t last_txs = 0;
+    while (!stop_requested) {
+        feed_event ev;
+        bool got = false;
+        if (feed_next(f, 1000, &ev, &got, &err)) {
+            logf_(0, "feed: %s", err.msg);
+            break;
+        }
+        if (got) {
+            cw_code prc = CW_OK;
+            err.msg[0] = '\0';
+            if (ev.kind == FEED_EV_BAD) {
+                logf_(1, "feed: bad message skipped: %s", ev.reason);
+            } else if (ev.kind == FEED_EV_GAP) {
+                logf_(1, "feed: %s counter %s: expected %u, got %u", feed_topic_name(ev.topic),
+                      ev.restart ? "restarted (node restart)" : "skipped (messages lost)", ev.expected, ev.seq);
+                prc = pipeline_gap(p, feed_topic_name(ev.topic), ev.expected, ev.seq, ev.restart, &err);
+            } else if (ev.topic == FEED_RAWTX) {
+                prc = pipeline_tx(p, ev.body, ev.len, &err);
+            } else if (ev.topic == FEED_RAWBLOCK) {
+                prc = pipeline_block(p, ev.body, ev.len, &err);
+            } else if (ev.topic == FEED_SEQUENCE) {
+                prc = pipeline_sequence(p, ev.body, ev.len, &err);
+            }
+            if (prc)
+                logf_(prc == CW_EFORMAT || prc == CW_ETRUNC || prc == CW_ELIMIT ? 1 : 0, "%s #%u: %s",
+                      feed_topic_name(ev.topic), ev.seq, err.msg);
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (o.status_interval > 0 && (double)now.tv_sec - last_status >= o.status_interval) {
+            status_line(p, f, (double)now.tv_sec - last_status, &last_txs);
+            last_status = (double)now.tv_sec;
+        }
+    }
+    if (pipeline_flush(p, &err))
+        logf_(1, "final flush: %s (the records stay in the outbox for the next start)", err.msg);
+    status_line(p, f, 0, &last_txs);
+    logf_(2, "stopped");
+    rc = CLI_EXIT_OK;
+out:
+    memset(sk, 0, sizeof sk);
+    pipeline_close(p);
+    feed_close(f);
+    rest_close(rest);
+    if (sk_out.pub)
+        zmq_close(sk_out.pub);
+    if (zctx)
+        zmq_ctx_term(zctx);
+    if (sk_out.fd > 2)
+        close(sk_out.fd);
+    store_close(store);
+    for (int i = 0; i < o.n_owned; i++)
+        free(o.owned[i]);
+    return rc;
+}

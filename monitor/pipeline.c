@@ -1,0 +1,676 @@
+#include "pipeline.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alert.h"
+#include "chains/addr.h"
+#include "chains/bitcoin/block.h"
+#include "chains/bitcoin/hint.h"
+#include "chains/bitcoin/tx.h"
+#include "chains/hex.h"
+#include "chainstate.h"
+#include "watchlists/watchlist.h"
+
+struct pipeline {
+    pipeline_config cfg;
+    block_walker walker;
+    void *arena_mem;
+    size_t arena_cap;
+    uint64_t outbox_seq;
+    pipeline_stats st;
+};
+
+/* ---------- records ---------- */
+
+static void now_iso(char out[32])
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char base[24];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, 32, "%.20s.%03dZ", base, (int)((ts.tv_nsec / 1000000) % 1000));
+}
+
+static void be64(uint64_t v, uint8_t k[8])
+{
+    for (int i = 0; i < 8; i++)
+        k[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+/* Signs a record, stores it as the id's latest and queues it in the outbox,
+ * all in transaction t. */
+static cw_code commit_record(pipeline *p, store_txn *t, json_t *rec, cw_err *err)
+{
+    cw_buf line = CW_BUF_INIT;
+    cw_code rc = alert_sign(rec, p->cfg.sk, &line, err);
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    if (rc == CW_OK && id)
+        rc = store_put(t, STORE_ALERTS, id, strlen(id), line.p, line.n, err);
+    if (rc == CW_OK) {
+        uint8_t k[8];
+        be64(++p->outbox_seq, k);
+        rc = store_put(t, STORE_OUTBOX, k, 8, line.p, line.n, err);
+    }
+    cw_buf_free(&line);
+    if (rc == CW_OK)
+        p->st.alerts++;
+    return rc;
+}
+
+/* The latest record of an alert id, parsed; NULL if none. */
+static json_t *latest_record(store_txn *t, const char *id)
+{
+    cw_span v;
+    if (store_get(t, STORE_ALERTS, id, strlen(id), &v, NULL) != CW_OK)
+        return NULL;
+    return json_loadb((const char *)v.p, v.n, 0, NULL);
+}
+
+typedef struct {
+    char source[64], uid[64], ticker[16], linked_from[CW_ADDR_TEXT_MAX];
+    bool linked, found;
+} first_ref;
+
+static void take_first(void *ctx, const wl_ref *r)
+{
+    first_ref *f = ctx;
+    if (f->found)
+        return;
+    f->found = true;
+    snprintf(f->source, sizeof f->source, "%s", r->source);
+    snprintf(f->uid, sizeof f->uid, "%s", r->uid);
+    snprintf(f->ticker, sizeof f->ticker, "%s", r->ticker);
+    snprintf(f->linked_from, sizeof f->linked_from, "%s", r->linked_from ? r->linked_from : "");
+    f->linked = (r->flags & WL_REF_LINKED) != 0;
+}
+
+/* One match of a tx against the watchlist: an address and a direction. */
+typedef struct {
+    cw_addr addr;
+    bool to;            /* to_designated (an output) or from_designated (an input) */
+    bool resolved;      /* inputs: the prevout was in our index (else: a hint) */
+    uint64_t amount;
+    first_ref ref;
+} match;
+
+#define MAX_MATCHES 64
+
+static size_t find_matches(store_txn *t, const cw_tx *tx, match *m, cw_err *err)
+{
+    size_t n = 0;
+    for (size_t pass = 0; pass < 2; pass++) {
+        size_t count = pass == 0 ? tx->n_out : ((tx->flags & CW_TX_COINBASE) ? 0 : tx->n_in);
+        for (size_t i = 0; i < count; i++) {
+            cw_addr a;
+            uint64_t amount = 0;
+            bool resolved = true;
+            if (pass == 0) {
+                a = tx->out[i].addr;
+                amount = tx->out[i].value;
+            } else if (tx->in[i].resolved) {
+                a = tx->in[i].addr;
+                amount = tx->in[i].value;
+            } else {
+                resolved = false;
+                if (!btc_input_hint(&tx->in[i], (cw_net)tx->net, &a))
+                    continue;
+            }
+            if (a.kind == CW_ADDR_NONE)
+                continue;
+            uint8_t key[WL_KEY_MAX];
+            size_t kn = wl_key_from_addr(&a, key);
+            if (!wl_is_listed(t, key, kn))
+                continue;
+            size_t j = 0;
+            while (j < n && !(m[j].to == (pass == 0) && cw_addr_eq(&m[j].addr, &a)))
+                j++;
+            if (j == n) {
+                if (n == MAX_MATCHES)
+                    continue; /* one record per address: 64 designated addresses in one tx is already a flood */
+                memset(&m[n], 0, sizeof m[n]);
+                m[n].addr = a;
+                m[n].to = pass == 0;
+                m[n].resolved = resolved;
+                size_t c;
+                wl_lookup(t, key, kn, take_first, &m[n].ref, &c, err);
+                n++;
+            }
+            m[j].amount += amount; /* several outputs to one address: one alert, summed */
+            m[j].resolved &= resolved;
+        }
+    }
+    return n;
+}
+
+static json_t *entity_json(store_txn *t, const first_ref *r)
+{
+    json_t *e = json_object();
+    cw_span ej;
+    json_t *stored = NULL;
+    if (wl_entity_json(t, r->source, r->uid, &ej, NULL) == CW_OK)
+        stored = json_loadb((const char *)ej.p, ej.n, 0, NULL);
+    json_object_set_new(e, "uid", json_string(r->uid));
+    json_object_set_new(e, "source", json_string(r->source));
+    const char *name = stored ? json_string_value(json_object_get(stored, "name")) : NULL;
+    const char *list = stored ? json_string_value(json_object_get(stored, "list")) : NULL;
+    json_object_set_new(e, "name", name ? json_string(name) : json_null());
+    json_object_set_new(e, "list", list ? json_string(list) : json_null());
+    json_t *programs = stored ? json_object_get(stored, "programs") : NULL;
+    json_object_set_new(e, "programs", programs ? json_incref(programs) : json_array());
+    const char *designated = stored ? json_string_value(json_object_get(stored, "designated")) : NULL;
+    json_object_set_new(e, "designated", designated ? json_string(designated) : json_null());
+    json_decref(stored);
+    return e;
+}
+
+static json_t *block_json(const cs_block *b)
+{
+    json_t *o = json_object();
+    char h[65];
+    cw_hex_encode_rev(b->hash, 32, h);
+    json_object_set_new(o, "hash", json_string(h));
+    json_object_set_new(o, "height", json_integer(b->height));
+    json_object_set_new(o, "time", json_integer(b->time));
+    return o;
+}
+
+/* The designated_address records of one tx, with status and block. */
+static cw_code tx_records(pipeline *p, store_txn *t, const cw_tx *tx, const char *status, const cs_block *blk,
+                          cw_buf *ids, cw_err *err)
+{
+    match m[MAX_MATCHES];
+    size_t n = find_matches(t, tx, m, err);
+    char txid[65], seen[32];
+    cw_hex_encode_rev(tx->txid, 32, txid);
+    now_iso(seen);
+    const char *network = cw_net_name((cw_net)p->cfg.net);
+    for (size_t i = 0; i < n; i++) {
+        char addr[CW_ADDR_TEXT_MAX];
+        if (cw_addr_format(&m[i].addr, addr, sizeof addr) == 0)
+            continue;
+        char id[33];
+        alert_id("bitcoin", network, txid, "designated_address", addr, id);
+        json_t *prev = latest_record(t, id);
+        const char *prev_status = prev ? json_string_value(json_object_get(prev, "status")) : NULL;
+        bool skip = false;
+        if (strcmp(status, "mempool") == 0)
+            skip = prev != NULL; /* seen already, in the mempool or a block */
+        else if (prev_status && strcmp(prev_status, "confirmed") == 0) {
+            const char *ph = json_string_value(json_object_get(json_object_get(prev, "block"), "hash"));
+            char h[65];
+            cw_hex_encode_rev(blk->hash, 32, h);
+            skip = ph && strcmp(ph, h) == 0; /* this confirmation is already recorded */
+        }
+        json_decref(prev);
+        if (ids && cw_buf_append(ids, id, 32, err))
+            return CW_ENOMEM;
+        if (skip)
+            continue;
+        json_t *r = json_object();
+        json_object_set_new(r, "id", json_string(id));
+        json_object_set_new(r, "rule", json_string("designated_address"));
+        json_object_set_new(r, "severity", json_string(m[i].ref.linked ? "high" : "severe"));
+        json_object_set_new(r, "decision", json_string(m[i].ref.linked ? "hold" : "block"));
+        json_object_set_new(r, "status", json_string(status));
+        json_object_set_new(r, "chain", json_string("bitcoin"));
+        json_object_set_new(r, "network", json_string(network));
+        json_object_set_new(r, "txid", json_string(txid));
+        json_object_set_new(r, "block", blk ? block_json(blk) : json_null());
+        json_object_set_new(r, "direction", json_string(m[i].to ? "to_designated" : "from_designated"));
+        json_object_set_new(r, "address", json_string(addr));
+        json_object_set_new(r, "linked_from", m[i].ref.linked_from[0] ? json_string(m[i].ref.linked_from) : json_null());
+        json_object_set_new(r, "entity", entity_json(t, &m[i].ref));
+        json_object_set_new(r, "hops", json_integer(0));
+        json_t *ev = json_array();
+        json_array_append_new(ev, json_string(txid));
+        json_object_set_new(r, "evidence", ev);
+        json_object_set_new(r, "amount", json_integer((json_int_t)m[i].amount));
+        json_object_set_new(r, "amount_known", json_boolean(m[i].to || m[i].resolved));
+        json_object_set_new(r, "asset", json_string("BTC"));
+        json_object_set_new(r, "seen_at", json_string(seen));
+        cw_code rc = commit_record(p, t, r, err);
+        json_decref(r);
+        if (rc)
+            return rc;
+    }
+    return CW_OK;
+}
+
+/* ---------- open / close ---------- */
+
+cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err)
+{
+    pipeline *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+    p->cfg = *cfg;
+    p->st.node_height = -1;
+    /* continue the outbox numbering after whatever a crash left in it */
+    store_txn *t;
+    cw_code rc = store_begin(cfg->store, false, &t, err);
+    if (rc) {
+        free(p);
+        return rc;
+    }
+    store_cursor *c;
+    if (store_cursor_open(t, STORE_OUTBOX, &c, err) == CW_OK) {
+        cw_span k, v;
+        for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v))
+            if (k.n == 8) {
+                uint64_t s = 0;
+                for (int i = 0; i < 8; i++)
+                    s = s << 8 | k.p[i];
+                if (s > p->outbox_seq)
+                    p->outbox_seq = s;
+            }
+        store_cursor_close(c);
+    }
+    cs_tip tip;
+    rc = cs_get_tip(t, &tip, err);
+    store_abort(t);
+    if (rc) {
+        free(p);
+        return rc;
+    }
+    p->st.tip_height = tip.valid ? tip.height : -1;
+    *out = p;
+    return CW_OK;
+}
+
+void pipeline_close(pipeline *p)
+{
+    if (p == NULL)
+        return;
+    block_walker_free(&p->walker);
+    free(p->arena_mem);
+    free(p);
+}
+
+void pipeline_stats_get(const pipeline *p, pipeline_stats *out) { *out = p->st; }
+
+/* ---------- flush ---------- */
+
+cw_code pipeline_flush(pipeline *p, cw_err *err)
+{
+    for (;;) {
+        store_txn *t;
+        cw_code rc = store_begin(p->cfg.store, false, &t, err);
+        if (rc)
+            return rc;
+        store_cursor *c;
+        if ((rc = store_cursor_open(t, STORE_OUTBOX, &c, err))) {
+            store_abort(t);
+            return rc;
+        }
+        cw_span k, v;
+        uint8_t last[8];
+        size_t sent = 0;
+        bool ok = true;
+        for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more && sent < 4096; more = store_cursor_next(c, &k, &v)) {
+            if (!p->cfg.sink(p->cfg.sink_ctx, (const char *)v.p, v.n)) {
+                ok = false;
+                break;
+            }
+            memcpy(last, k.p, 8);
+            sent++;
+        }
+        store_cursor_close(c);
+        store_abort(t);
+        if (sent == 0)
+            return ok ? CW_OK : cw_err_set(err, CW_EIO, CW_NO_OFFSET, "the alert sink refused a record");
+        if (p->cfg.durable && !p->cfg.durable(p->cfg.sink_ctx))
+            return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "the alert sink could not make records durable (fsync)");
+        /* durable: take them out of the outbox */
+        if ((rc = store_begin(p->cfg.store, true, &t, err)))
+            return rc;
+        if ((rc = store_cursor_open(t, STORE_OUTBOX, &c, err)) == CW_OK) {
+            uint8_t (*keys)[8] = malloc(sent * 8);
+            size_t nk = 0;
+            for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more && keys && nk < sent;
+                 more = store_cursor_next(c, &k, &v)) {
+                memcpy(keys[nk++], k.p, 8);
+                if (memcmp(k.p, last, 8) == 0)
+                    break;
+            }
+            store_cursor_close(c);
+            for (size_t i = 0; keys && i < nk && rc == CW_OK; i++)
+                rc = store_del(t, STORE_OUTBOX, keys[i], 8, NULL, 0, err);
+            free(keys);
+        }
+        if (rc == CW_OK)
+            rc = store_commit(t, err);
+        else
+            store_abort(t);
+        if (rc)
+            return rc;
+        p->st.records_written += sent;
+        if (!ok)
+            return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "the alert sink refused a record");
+    }
+}
+
+/* ---------- mempool ---------- */
+
+static cw_code arena_for(pipeline *p, size_t len, cw_arena *a, cw_err *err)
+{
+    size_t need = btc_arena_bound(len);
+    if (need > p->arena_cap) {
+        void *m = realloc(p->arena_mem, need);
+        if (m == NULL)
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory for a %zu-byte arena", need);
+        p->arena_mem = m;
+        p->arena_cap = need;
+    }
+    cw_arena_init(a, p->arena_mem, p->arena_cap);
+    return CW_OK;
+}
+
+cw_code pipeline_tx(pipeline *p, const uint8_t *raw, size_t len, cw_err *err)
+{
+    cw_arena a;
+    cw_code rc = arena_for(p, len, &a, err);
+    if (rc)
+        return rc;
+    cw_tx tx;
+    if ((rc = btc_tx_parse(raw, len, NULL, p->cfg.net, &a, &tx, err)))
+        return rc;
+    p->st.txs++;
+    if (tx.flags & CW_TX_COINBASE)
+        return CW_OK; /* published when its block connects: handled there */
+    store_txn *t;
+    for (int attempt = 0;; attempt++) {
+        if ((rc = store_begin(p->cfg.store, true, &t, err)))
+            return rc;
+        rc = cs_resolve_inputs(t, &tx, err);
+        if (rc == CW_OK)
+            rc = tx_records(p, t, &tx, "mempool", NULL, NULL, err);
+        if (rc == CW_OK)
+            rc = store_commit(t, err);
+        else
+            store_abort(t);
+        if (rc != CW_EFULL || attempt == 4 || store_grow(p->cfg.store, err))
+            break;
+    }
+    return rc ? rc : pipeline_flush(p, err);
+}
+
+/* ---------- blocks ---------- */
+
+typedef struct {
+    pipeline *p;
+    store_txn *t;
+    cw_buf ids;
+    cs_block blk; /* hash/height/time known before the walk */
+} block_ctx;
+
+static cw_code block_tx(void *arg, cw_tx *tx, cw_err *err)
+{
+    block_ctx *c = arg;
+    c->p->st.txs++;
+    return tx_records(c->p, c->t, tx, "confirmed", &c->blk, &c->ids, err);
+}
+
+/* Connects one block at height in its own transaction. */
+static cw_code connect_block(pipeline *p, const uint8_t *raw, size_t len, int64_t height, cw_err *err)
+{
+    btc_header h;
+    cw_code rc = btc_header_parse(raw, len, &h, err);
+    if (rc)
+        return rc;
+    for (int attempt = 0;; attempt++) {
+        block_ctx c = {p, NULL, CW_BUF_INIT, {0}};
+        c.blk.height = height;
+        memcpy(c.blk.hash, h.hash, 32);
+        c.blk.time = h.time;
+        if ((rc = store_begin(p->cfg.store, true, &c.t, err)))
+            return rc;
+        cs_block done;
+        /* ids are collected during the walk; the undo record is written at
+         * its end from the same buffer */
+        rc = cs_connect(c.t, &p->walker, raw, len, p->cfg.net, height, block_tx, &c, &c.ids, &done, err);
+        if (rc == CW_OK)
+            rc = store_commit(c.t, err);
+        else
+            store_abort(c.t);
+        cw_buf_free(&c.ids);
+        if (rc == CW_OK) {
+            p->st.blocks_connected++;
+            p->st.tip_height = height;
+            return pipeline_flush(p, err);
+        }
+        if (rc != CW_EFULL || attempt == 4 || store_grow(p->cfg.store, err))
+            return rc;
+    }
+}
+
+/* Disconnects the tip in its own transaction, with `reorged` records for
+ * the alerts it had confirmed. */
+static cw_code disconnect_tip(pipeline *p, cw_err *err)
+{
+    store_txn *t;
+    cw_code rc = store_begin(p->cfg.store, true, &t, err);
+    if (rc)
+        return rc;
+    cw_buf ids = CW_BUF_INIT;
+    cs_block blk;
+    rc = cs_disconnect_tip(t, &blk, &ids, err);
+    for (size_t i = 0; rc == CW_OK && i + 32 <= ids.n; i += 32) {
+        char id[33];
+        memcpy(id, ids.p + i, 32);
+        id[32] = '\0';
+        json_t *prev = latest_record(t, id);
+        if (prev == NULL)
+            continue;
+        const char *st = json_string_value(json_object_get(prev, "status"));
+        if (st && strcmp(st, "confirmed") == 0) {
+            char seen[32];
+            now_iso(seen);
+            json_object_set_new(prev, "status", json_string("reorged"));
+            json_object_set_new(prev, "seen_at", json_string(seen));
+            json_object_del(prev, "sig");
+            rc = commit_record(p, t, prev, err);
+        }
+        json_decref(prev);
+    }
+    cw_buf_free(&ids);
+    if (rc == CW_OK)
+        rc = store_commit(t, err);
+    else
+        store_abort(t);
+    if (rc)
+        return rc;
+    p->st.blocks_disconnected++;
+    p->st.tip_height = blk.height - 1;
+    return pipeline_flush(p, err);
+}
+
+static cw_code read_tip(pipeline *p, cs_tip *tip, cw_err *err)
+{
+    store_txn *t;
+    cw_code rc = store_begin(p->cfg.store, false, &t, err);
+    if (rc)
+        return rc;
+    rc = cs_get_tip(t, tip, err);
+    store_abort(t);
+    return rc;
+}
+
+/* Our block hash at height, and whether we have one. */
+static bool our_hash_at(pipeline *p, int64_t h, uint8_t out[32])
+{
+    store_txn *t;
+    if (store_begin(p->cfg.store, false, &t, NULL))
+        return false;
+    bool ok = cs_hash_at(t, h, out, NULL) == CW_OK;
+    store_abort(t);
+    return ok;
+}
+
+cw_code pipeline_sync(pipeline *p, cw_err *err)
+{
+    if (p->cfg.rest == NULL)
+        return CW_OK;
+    p->st.syncs++;
+    int64_t node_h;
+    uint8_t node_best[32];
+    cw_code rc = rest_chaininfo(p->cfg.rest, &node_h, node_best, err);
+    if (rc)
+        return rc;
+    p->st.node_height = node_h;
+    cs_tip tip;
+    if ((rc = read_tip(p, &tip, err)))
+        return rc;
+    int64_t next;
+    if (!tip.valid) {
+        next = p->cfg.start_height >= 0 ? p->cfg.start_height : node_h;
+    } else {
+        /* walk down to the fork: the highest height where we agree */
+        int64_t h = tip.height < node_h ? tip.height : node_h;
+        for (;;) {
+            uint8_t ours[32], theirs[32];
+            if (!our_hash_at(p, h, ours))
+                break; /* below our first block: keep what we have */
+            if ((rc = rest_block_hash_at(p->cfg.rest, h, theirs, err)))
+                return rc;
+            if (memcmp(ours, theirs, 32) == 0)
+                break;
+            h--;
+        }
+        while (p->st.tip_height > h)
+            if ((rc = disconnect_tip(p, err)))
+                return rc;
+        next = h + 1;
+        if ((rc = read_tip(p, &tip, err)))
+            return rc;
+        if (!tip.valid)
+            next = p->cfg.start_height >= 0 ? p->cfg.start_height : node_h;
+    }
+    cw_buf blk = CW_BUF_INIT;
+    for (int64_t h = next; h <= node_h && rc == CW_OK; h++) {
+        uint8_t hash[32];
+        if ((rc = rest_block_hash_at(p->cfg.rest, h, hash, err)))
+            break;
+        if ((rc = rest_block(p->cfg.rest, hash, &blk, err)))
+            break;
+        rc = connect_block(p, blk.p, blk.n, h, err);
+    }
+    cw_buf_free(&blk);
+    return rc;
+}
+
+cw_code pipeline_block(pipeline *p, const uint8_t *raw, size_t len, cw_err *err)
+{
+    btc_header h;
+    cw_code rc = btc_header_parse(raw, len, &h, err);
+    if (rc)
+        return rc;
+    store_txn *t;
+    if ((rc = store_begin(p->cfg.store, false, &t, err)))
+        return rc;
+    cs_tip tip;
+    rc = cs_get_tip(t, &tip, err);
+    bool known = cs_is_connected(t, h.hash, NULL);
+    store_abort(t);
+    if (rc)
+        return rc;
+    if (known) {
+        p->st.stale_blocks++;
+        return CW_OK;
+    }
+    if (tip.valid && memcmp(h.prev, tip.hash, 32) == 0)
+        return connect_block(p, raw, len, tip.height + 1, err);
+    if (p->cfg.rest)
+        return pipeline_sync(p, err);
+    if (!tip.valid) {
+        /* no REST and nothing yet: start here, at the coinbase's height */
+        block_walker w = {0};
+        block_summary s;
+        rc = decode_block_walk(&w, raw, len, p->cfg.net, NULL, NULL, &s, err);
+        block_walker_free(&w);
+        if (rc)
+            return rc;
+        int64_t height = s.has_height ? s.height : (p->cfg.start_height >= 0 ? p->cfg.start_height : 0);
+        return connect_block(p, raw, len, height, err);
+    }
+    p->st.unknown_parent++;
+    char got[65], want[65];
+    cw_hex_encode_rev(h.prev, 32, got);
+    cw_hex_encode_rev(tip.hash, 32, want);
+    return cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                      "block's parent %s is not our tip %s and there is no --rest to recover through", got, want);
+}
+
+cw_code pipeline_sequence(pipeline *p, const uint8_t *body, size_t len, cw_err *err)
+{
+    if (len != 33 && len != 41)
+        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "sequence body of %zu bytes (33 or 41 expected)", len);
+    uint8_t hash[32];
+    for (int i = 0; i < 32; i++)
+        hash[i] = body[31 - i]; /* published byte-reversed */
+    char label = (char)body[32];
+    if (label == 'A' || label == 'R')
+        return CW_OK; /* mempool bookkeeping: rawtx carries what we screen */
+    if (label != 'C' && label != 'D')
+        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "sequence label '%c' (C, D, A or R expected)", label);
+    cs_tip tip;
+    cw_code rc = read_tip(p, &tip, err);
+    if (rc)
+        return rc;
+    if (label == 'D') {
+        if (!tip.valid || memcmp(tip.hash, hash, 32) != 0)
+            return CW_OK; /* not ours (or already gone) */
+        return p->cfg.rest ? pipeline_sync(p, err) : disconnect_tip(p, err);
+    }
+    /* 'C': a block we have not connected means we missed its rawblock */
+    store_txn *t;
+    if ((rc = store_begin(p->cfg.store, false, &t, err)))
+        return rc;
+    bool known = cs_is_connected(t, hash, NULL);
+    store_abort(t);
+    return known || !p->cfg.rest ? CW_OK : pipeline_sync(p, err);
+}
+
+cw_code pipeline_gap(pipeline *p, const char *topic, uint32_t expected, uint32_t got, bool restart, cw_err *err)
+{
+    p->st.feed_gaps++;
+    char seen[32];
+    now_iso(seen);
+    json_t *r = json_object();
+    char id[33], what[64];
+    snprintf(what, sizeof what, "%s:%u:%u:%s", topic, expected, got, seen);
+    alert_id("bitcoin", cw_net_name((cw_net)p->cfg.net), what, "feed_gap", topic, id);
+    json_object_set_new(r, "id", json_string(id));
+    json_object_set_new(r, "rule", json_string("feed_gap"));
+    json_object_set_new(r, "severity", json_string(restart ? "medium" : "high"));
+    json_object_set_new(r, "chain", json_string("bitcoin"));
+    json_object_set_new(r, "network", json_string(cw_net_name((cw_net)p->cfg.net)));
+    json_object_set_new(r, "topic", json_string(topic));
+    json_object_set_new(r, "expected", json_integer(expected));
+    json_object_set_new(r, "got", json_integer(got));
+    json_object_set_new(r, "restart", json_boolean(restart));
+    json_object_set_new(r, "lost", json_integer(restart ? got : (json_int_t)(uint32_t)(got - expected)));
+    json_object_set_new(r, "seen_at", json_string(seen));
+    store_txn *t;
+    cw_code rc = store_begin(p->cfg.store, true, &t, err);
+    if (rc == CW_OK) {
+        rc = commit_record(p, t, r, err);
+        if (rc == CW_OK)
+            rc = store_commit(t, err);
+        else
+            store_abort(t);
+    }
+    json_decref(r);
+    if (rc == CW_OK)
+        rc = pipeline_flush(p, err);
+    /* confirmed state cannot have gaps: ask the node (block topics; a lost
+     * rawtx only costs a mempool sighting, its block still comes) */
+    if (rc == CW_OK && strcmp(topic, "rawtx") != 0)
+        rc = pipeline_sync(p, err);
+    return rc;
+}

@@ -1,0 +1,78 @@
+/*
+ * pipeline.h: from raw transactions and blocks to signed alert records, the
+ * same code for the live monitor and (later) replay.
+ *
+ * Design note. Everything a block causes (utxo changes, undo record, chain
+ * tip, alert records) is written in one LMDB write transaction, and the
+ * records go into an outbox in that same transaction. Only after the commit
+ * are they handed to the sinks (pipeline_flush), and only after the sinks
+ * have them (file fsynced) are they taken out of the outbox. A crash at any
+ * point therefore loses nothing; the one duplicate a crash between fsync and
+ * outbox removal could cause is caught by checking the alerts file's tail
+ * before re-writing (see cli_watch.c).
+ *
+ * Confirmed state follows the node: a block that extends our tip is
+ * connected; anything else (unknown parent, a 'D' for our tip, a gap in the
+ * feed, a restart) makes pipeline_sync() ask the node's REST interface for
+ * its chain, disconnect our blocks above the fork and connect the node's.
+ */
+#ifndef CW_PIPELINE_H
+#define CW_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chains/model.h"
+#include "rest.h"
+#include "watchlists/store.h"
+
+typedef struct pipeline pipeline;
+
+/* Receives one signed record (canonical JSON, no newline). Returns false if
+ * the sink failed: the record stays in the outbox for the next flush. */
+typedef bool (*pipeline_sink_fn)(void *ctx, const char *line, size_t len);
+/* Called after a batch of records was handed to the sink: make it durable
+ * (fsync); false keeps the batch in the outbox. */
+typedef bool (*pipeline_sync_fn)(void *ctx);
+
+typedef struct {
+    cw_store *store;
+    cw_net net;
+    const uint8_t *sk;        /* Ed25519 secret key (64 bytes) signing every record */
+    pipeline_sink_fn sink;
+    pipeline_sync_fn durable;
+    void *sink_ctx;
+    rest_client *rest;        /* NULL: no recovery, blocks must arrive in order */
+    int64_t start_height;     /* first height to connect on an empty store; -1: the node's tip */
+} pipeline_config;
+
+typedef struct {
+    uint64_t txs, blocks_connected, blocks_disconnected, alerts, records_written;
+    uint64_t unknown_parent, syncs, stale_blocks, feed_gaps;
+    int64_t tip_height;       /* -1 when nothing is connected */
+    int64_t node_height;      /* from the last REST sync, -1 unknown */
+} pipeline_stats;
+
+cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err);
+void pipeline_close(pipeline *p);
+
+/* A transaction from the mempool (rawtx). Raises `mempool` records for
+ * designated addresses, once per alert id (the node republishes every tx
+ * of a connected block: those are not new sightings). */
+cw_code pipeline_tx(pipeline *p, const uint8_t *raw, size_t len, cw_err *err);
+/* A block (rawblock): connected when it extends the tip, ignored when
+ * already connected, otherwise a sync. */
+cw_code pipeline_block(pipeline *p, const uint8_t *raw, size_t len, cw_err *err);
+/* A 'sequence' message body (33 or 41 bytes). */
+cw_code pipeline_sequence(pipeline *p, const uint8_t *body, size_t len, cw_err *err);
+/* A gap (or restart) on a feed topic: a feed_gap record, then a sync for
+ * block topics. */
+cw_code pipeline_gap(pipeline *p, const char *topic, uint32_t expected, uint32_t got, bool restart, cw_err *err);
+/* Reconciles the connected chain with the node's (REST). */
+cw_code pipeline_sync(pipeline *p, cw_err *err);
+/* Hands outbox records to the sink, oldest first. */
+cw_code pipeline_flush(pipeline *p, cw_err *err);
+
+void pipeline_stats_get(const pipeline *p, pipeline_stats *out);
+
+#endif

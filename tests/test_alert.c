@@ -1,0 +1,804 @@
+/* Alert ids, canonical JSON, signatures, the datadir key, and the init and
+ * verify verbs (called directly: the suites link the monitor library). */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "chains/hex.h"
+#include "monitor/alert.h"
+#include "monitor/cli.h"
+#include "monitor/json.h"
+#include "monitor/keys.h"
+#include "support.h"
+
+int cmd_init(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+
+#define TXID "debfb5eb53533f09166f351c39f1e42e9853c7cc129d8ab347522942458d2ab3"
+#define ADDR "bcrt1q4x7w9d6luc7ru88rk6ncknf55a5un4kyees2a0"
+#define SIG_OF_MISMATCH "signature does not match: the record was changed or signed by another key"
+
+/* A record shaped like DESIGN.md's alert fields, with its real id. */
+static json_t *sample_record(void)
+{
+    char id[33];
+    alert_id("bitcoin", "regtest", TXID, "designated_address", ADDR, id);
+    json_t *r = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:s, s:s, s:n,"
+                          " s:{s:s, s:s, s:[s], s:s, s:s}, s:i, s:[s], s:I, s:s, s:s}",
+                          "id", id, "rule", "designated_address", "severity", "severe", "decision", "block",
+                          "status", "mempool", "chain", "bitcoin", "network", "regtest", "txid", TXID, "block",
+                          "direction", "to_designated", "address", ADDR, "linked_from", "entity", "uid",
+                          "ofac-sdn:39620", "name", "Sim Hyon Sop \"Kim\" \xc3\xa9", "programs", "DPRK4", "list",
+                          "SDN", "source", "own", "hops", 0, "evidence", TXID, "amount", (json_int_t)50000000,
+                          "asset", "BTC", "seen_at", "2026-11-23T12:00:00Z");
+    cr_assert_not_null(r);
+    return r;
+}
+
+static char *canon_str(const json_t *v)
+{
+    cw_buf b = CW_BUF_INIT;
+    cw_err err = {0};
+    cr_assert_eq(alert_canonical(v, &b, &err), CW_OK, "%s", err.msg);
+    cw_buf_append(&b, "", 1, NULL);
+    return (char *)b.p;
+}
+
+static char *sign_str(json_t *rec, const uint8_t sk[64])
+{
+    cw_buf b = CW_BUF_INIT;
+    cw_err err = {0};
+    cr_assert_eq(alert_sign(rec, sk, &b, &err), CW_OK, "%s", err.msg);
+    cw_buf_append(&b, "", 1, NULL);
+    return (char *)b.p;
+}
+
+static cw_code verify_str(const char *s, const uint8_t pk[32], char reason[160])
+{
+    return alert_verify(s, strlen(s), pk, reason);
+}
+
+/* Replaces the first `from` in s by `to` (same length), asserting it is there. */
+static void replace_once(char *s, const char *from, const char *to)
+{
+    cr_assert_eq(strlen(from), strlen(to));
+    char *p = strstr(s, from);
+    cr_assert_not_null(p, "'%s' not in '%s'", from, s);
+    memcpy(p, to, strlen(to));
+}
+
+/* ---- alert_id ---- */
+
+static void reference_id(const char *f[5], char out[33])
+{
+    uint8_t msg[1024], h[16];
+    size_t n = 0;
+    for (int i = 0; i < 5; i++) {
+        if (i)
+            msg[n++] = 0x1f;
+        memcpy(msg + n, f[i], strlen(f[i]));
+        n += strlen(f[i]);
+    }
+    cr_assert_eq(crypto_generichash(h, sizeof h, msg, n, NULL, 0), 0);
+    cw_hex_encode(h, sizeof h, out);
+}
+
+Test(alert_id, matches_blake2b_128_and_is_deterministic)
+{
+    const char *f[5] = {"bitcoin", "regtest", TXID, "designated_address", ADDR};
+    char a[33], b[33], ref[33];
+    alert_id(f[0], f[1], f[2], f[3], f[4], a);
+    alert_id(f[0], f[1], f[2], f[3], f[4], b);
+    reference_id(f, ref);
+    cr_assert_eq(strlen(a), 32);
+    cr_assert_eq(strspn(a, "0123456789abcdef"), 32, "not lowercase hex: %s", a);
+    cr_assert_str_eq(a, b);
+    cr_assert_str_eq(a, ref);
+}
+
+Test(alert_id, changes_with_every_field_and_boundary)
+{
+    const char *base[5] = {"bitcoin", "regtest", TXID, "designated_address", ADDR};
+    const char *other[5] = {"ethereum", "main", "eebfb5eb53533f09166f351c39f1e42e9853c7cc129d8ab347522942458d2ab3",
+                            "cluster_hit", "bcrt1q4x7w9d6luc7ru88rk6ncknf55a5un4kyees2a1"};
+    char id0[33];
+    alert_id(base[0], base[1], base[2], base[3], base[4], id0);
+    for (int i = 0; i < 5; i++) {
+        const char *f[5];
+        memcpy(f, base, sizeof f);
+        f[i] = other[i];
+        char id[33], ref[33];
+        alert_id(f[0], f[1], f[2], f[3], f[4], id);
+        reference_id(f, ref);
+        cr_assert_str_neq(id, id0, "field %d changed but the id did not", i);
+        cr_assert_str_eq(id, ref);
+    }
+    /* the separator keeps "ab"+"c" apart from "a"+"bc" */
+    char x[33], y[33];
+    alert_id("ab", "c", "t", "r", "a", x);
+    alert_id("a", "bc", "t", "r", "a", y);
+    cr_assert_str_neq(x, y);
+}
+
+/* ---- canonical JSON ---- */
+
+Test(canonical, sorts_keys_recursively_and_is_compact)
+{
+    json_error_t je;
+    json_t *v = json_loads("{ \"b\" : 1, \"z\": 2, \"\xc3\xa9\": 3, \"a\" : { \"d\" : [3, 1, {\"y\":1,\"x\":2}],"
+                           " \"c\" : \"s\" }, \"A\": null, \"_\": true, \"aa\": false, \"\": -5 }",
+                           0, &je);
+    cr_assert_not_null(v, "%s", je.text);
+    char *s = canon_str(v);
+    /* bytewise: "" < "A" < "_" < "a" < "aa" < "b" < "z" < "\xc3\xa9" */
+    cr_assert_str_eq(s, "{\"\":-5,\"A\":null,\"_\":true,\"a\":{\"c\":\"s\",\"d\":[3,1,{\"x\":2,\"y\":1}]},\"aa\":false,"
+                        "\"b\":1,\"z\":2,\"\xc3\xa9\":3}");
+    free(s);
+    json_decref(v);
+}
+
+Test(canonical, minimal_escapes_and_integers)
+{
+    json_t *v = json_pack("{s:s, s:I, s:I, s:I}", "s", "q\"b\\n\n\t\x01/\xc3\xa9\xe2\x80\xa8", "big",
+                          (json_int_t)9007199254740993LL, "neg", (json_int_t)-42, "zero", (json_int_t)0);
+    cr_assert_not_null(v);
+    char *s = canon_str(v);
+    cr_assert_str_eq(s, "{\"big\":9007199254740993,\"neg\":-42,\"s\":\"q\\\"b\\\\n\\n\\t\\u0001/\xc3\xa9\xe2\x80\xa8\","
+                        "\"zero\":0}");
+    free(s);
+    json_decref(v);
+}
+
+Test(canonical, same_bytes_whatever_the_insertion_order)
+{
+    json_t *a = sample_record();
+    json_t *b = json_object();
+    /* insert a's members in reverse order */
+    const char *keys[64];
+    size_t n = 0;
+    const char *k;
+    json_t *val;
+    json_object_foreach(a, k, val) keys[n++] = k;
+    while (n--)
+        json_object_set(b, keys[n], json_object_get(a, keys[n]));
+    char *sa = canon_str(a), *sb = canon_str(b);
+    cr_assert_str_eq(sa, sb);
+    cr_assert(strncmp(sa, "{\"address\":\"" ADDR "\",\"amount\":50000000,\"asset\":\"BTC\",\"block\":null,", 80) == 0,
+              "%s", sa);
+    cr_assert_not_null(strstr(sa, "\"entity\":{\"list\":\"SDN\",\"name\":\"Sim Hyon Sop \\\"Kim\\\" \xc3\xa9\","
+                                  "\"programs\":[\"DPRK4\"],\"source\":\"own\",\"uid\":\"ofac-sdn:39620\"},"),
+                   "%s", sa);
+    cr_assert_null(strstr(sa, "\": "), "whitespace in %s", sa);
+    cr_assert_null(strstr(sa, ", "), "whitespace in %s", sa);
+    cr_assert_null(strchr(sa, '\n'), "newline in %s", sa);
+    free(sa);
+    free(sb);
+    json_decref(a);
+    json_decref(b);
+}
+
+Test(canonical, arrays_keep_order_and_scalars)
+{
+    json_t *v = json_pack("[s, i, b, n, [], {}]", "b", 2, 1);
+    char *s = canon_str(v);
+    cr_assert_str_eq(s, "[\"b\",2,true,null,[],{}]");
+    free(s);
+    json_decref(v);
+}
+
+Test(canonical, refuses_real_numbers_naming_where)
+{
+    json_t *v = json_pack("{s:{s:[i, f]}}", "x", "y", 1, 2.5);
+    cw_buf b = CW_BUF_INIT;
+    cw_buf_append(&b, "keep", 4, NULL);
+    cw_err err = {0};
+    cr_assert_eq(alert_canonical(v, &b, &err), CW_EFORMAT);
+    cr_assert_eq(b.n, 4, "a refused value must not leave partial output");
+    cr_assert_not_null(strstr(err.msg, "real number"), "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, ".x.y[1]"), "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "integers only"), "%s", err.msg);
+    json_decref(v);
+    json_t *r = json_real(50000000.0);
+    cr_assert_eq(alert_canonical(r, &b, &err), CW_EFORMAT);
+    cr_assert_eq(b.n, 4);
+    json_decref(r);
+    cw_buf_free(&b);
+}
+
+Test(canonical, refuses_nesting_deeper_than_the_writer)
+{
+    json_t *v = json_array();
+    for (int i = 0; i < CW_JSON_MAX_DEPTH + 5; i++) {
+        json_t *outer = json_array();
+        json_array_append_new(outer, v);
+        v = outer;
+    }
+    cw_buf b = CW_BUF_INIT;
+    cw_err err = {0};
+    cr_assert_eq(alert_canonical(v, &b, &err), CW_EFORMAT);
+    cr_assert_not_null(strstr(err.msg, "nesting"), "%s", err.msg);
+    cr_assert_eq(b.n, 0);
+    cw_buf_free(&b);
+    json_decref(v);
+}
+
+/* ---- sign and verify ---- */
+
+typedef struct {
+    uint8_t pk[32], sk[64];
+} keypair;
+
+static keypair new_keys(void)
+{
+    cr_assert_geq(sodium_init(), 0);
+    keypair k;
+    crypto_sign_keypair(k.pk, k.sk);
+    return k;
+}
+
+Test(sign, signs_canonical_bytes_and_verifies)
+{
+    keypair k = new_keys();
+    json_t *rec = sample_record();
+    char *unsigned_canon = canon_str(rec);
+    char *line = sign_str(rec, k.sk);
+    /* sig is the detached signature of the canonical record without sig */
+    const char *sig = json_string_value(json_object_get(rec, "sig"));
+    cr_assert_not_null(sig);
+    cr_assert_eq(strlen(sig), 128);
+    cr_assert_eq(strspn(sig, "0123456789abcdef"), 128, "%s", sig);
+    uint8_t raw[64];
+    size_t n;
+    cr_assert_eq(cw_hex_decode(sig, 128, raw, sizeof raw, &n, NULL), CW_OK);
+    cr_assert_eq(crypto_sign_verify_detached(raw, (const uint8_t *)unsigned_canon, strlen(unsigned_canon), k.pk), 0);
+    /* the line is the canonical record with sig, no newline */
+    char *canon_with_sig = canon_str(rec);
+    cr_assert_str_eq(line, canon_with_sig);
+    cr_assert_null(strchr(line, '\n'));
+    cr_assert_not_null(strstr(line, ",\"severity\":\"severe\",\"sig\":\""));
+    char reason[160] = "x";
+    cr_assert_eq(verify_str(line, k.pk, reason), CW_OK, "%s", reason);
+    cr_assert_str_eq(reason, "");
+    /* signing again replaces the sig: same bytes (Ed25519 is deterministic) */
+    char *again = sign_str(rec, k.sk);
+    cr_assert_str_eq(again, line);
+    free(again);
+    free(canon_with_sig);
+    free(line);
+    free(unsigned_canon);
+    json_decref(rec);
+}
+
+Test(sign, any_changed_value_fails)
+{
+    keypair k = new_keys();
+    json_t *rec = sample_record();
+    char *line = sign_str(rec, k.sk);
+    char reason[160];
+
+    char *t = strdup(line);
+    replace_once(t, "\"amount\":50000000", "\"amount\":50000001");
+    cr_assert_eq(verify_str(t, k.pk, reason), CW_ECHECKSUM);
+    cr_assert_str_eq(reason, SIG_OF_MISMATCH);
+    free(t);
+
+    t = strdup(line);
+    replace_once(t, "\"address\":\"bcrt1q4x7w", "\"address\":\"bcrt1q4x8w");
+    cr_assert_eq(verify_str(t, k.pk, reason), CW_ECHECKSUM);
+    cr_assert_str_eq(reason, SIG_OF_MISMATCH);
+    free(t);
+
+    t = strdup(line);
+    replace_once(t, "\"decision\":\"block\"", "\"decision\":\"allow\"");
+    cr_assert_eq(verify_str(t, k.pk, reason), CW_ECHECKSUM);
+    free(t);
+
+    /* every single-byte change anywhere in the line, sig included, is caught */
+    size_t len = strlen(line), mismatches = 0;
+    for (size_t i = 0; i < len; i++) {
+        t = strdup(line);
+        t[i] ^= 1;
+        cw_code rc = alert_verify(t, len, k.pk, reason);
+        cr_assert_neq(rc, CW_OK, "byte %zu changed ('%c' -> '%c') and the record still verified", i, line[i], t[i]);
+        cr_assert(rc == CW_ECHECKSUM || rc == CW_EFORMAT, "byte %zu: code %d", i, rc);
+        cr_assert_neq(reason[0], '\0');
+        mismatches += rc == CW_ECHECKSUM;
+        free(t);
+    }
+    cr_assert_gt(mismatches, len / 2, "most flips keep valid JSON and must fail the signature");
+    free(line);
+    json_decref(rec);
+}
+
+Test(sign, reordered_and_reformatted_line_still_verifies)
+{
+    keypair k = new_keys();
+    json_t *rec = sample_record();
+    char *line = sign_str(rec, k.sk);
+    char reason[160];
+
+    json_t *parsed = json_loads(line, 0, NULL);
+    cr_assert_not_null(parsed);
+    json_t *rev = json_object();
+    const char *keys[64];
+    size_t n = 0;
+    const char *key;
+    json_t *val;
+    json_object_foreach(parsed, key, val) keys[n++] = key;
+    while (n--)
+        json_object_set(rev, keys[n], json_object_get(parsed, keys[n]));
+    char *pretty = json_dumps(rev, JSON_INDENT(3) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+    cr_assert_not_null(pretty);
+    cr_assert_neq(strncmp(pretty, line, 10), 0, "the reformatted line should differ: %s", pretty);
+    cr_assert_eq(verify_str(pretty, k.pk, reason), CW_OK, "%s: %s", reason, pretty);
+
+    /* and still fails when a value is changed in that form */
+    replace_once(pretty, "50000000", "50000001");
+    cr_assert_eq(verify_str(pretty, k.pk, reason), CW_ECHECKSUM);
+
+    free(pretty);
+    json_decref(rev);
+    json_decref(parsed);
+    free(line);
+    json_decref(rec);
+}
+
+Test(sign, another_key_fails)
+{
+    keypair k = new_keys(), other = new_keys();
+    json_t *rec = sample_record();
+    char *line = sign_str(rec, k.sk);
+    char reason[160];
+    cr_assert_eq(verify_str(line, other.pk, reason), CW_ECHECKSUM);
+    cr_assert_str_eq(reason, SIG_OF_MISMATCH);
+    /* a forger re-signing a changed record with their own key fails too */
+    json_object_set_new(rec, "amount", json_integer(1));
+    char *forged = sign_str(rec, other.sk);
+    cr_assert_eq(verify_str(forged, k.pk, reason), CW_ECHECKSUM);
+    free(forged);
+    free(line);
+    json_decref(rec);
+}
+
+Test(sign, refuses_non_objects_and_reals)
+{
+    keypair k = new_keys();
+    cw_buf b = CW_BUF_INIT;
+    cw_err err = {0};
+    json_t *arr = json_array();
+    cr_assert_eq(alert_sign(arr, k.sk, &b, &err), CW_EARG);
+    cr_assert_not_null(strstr(err.msg, "not a JSON object"), "%s", err.msg);
+    json_decref(arr);
+    json_t *rec = sample_record();
+    json_object_set_new(rec, "amount", json_real(0.5));
+    cr_assert_eq(alert_sign(rec, k.sk, &b, &err), CW_EFORMAT);
+    cr_assert_not_null(strstr(err.msg, ".amount"), "%s", err.msg);
+    cr_assert_eq(b.n, 0);
+    json_decref(rec);
+    cw_buf_free(&b);
+}
+
+static void expect_format(const char *line, const uint8_t pk[32], const char *in_reason)
+{
+    char reason[160];
+    cr_assert_eq(alert_verify(line, strlen(line), pk, reason), CW_EFORMAT, "%s", line);
+    cr_assert_not_null(strstr(reason, in_reason), "reason '%s' should say '%s'", reason, in_reason);
+}
+
+Test(verify, malformed_lines_give_format_errors)
+{
+    keypair k = new_keys();
+    char hex128[129];
+    memset(hex128, 'a', 128);
+    hex128[128] = '\0';
+    char buf[512];
+
+    expect_format("", k.pk, "not JSON");
+    expect_format("not json", k.pk, "not JSON");
+    expect_format("{\"a\":1", k.pk, "not JSON");
+    expect_format("[1,2]", k.pk, "not a JSON object");
+    expect_format("{\"amount\":1}", k.pk, "no \"sig\"");
+    expect_format("{\"amount\":1,\"sig\":5}", k.pk, "not a string");
+    expect_format("{\"amount\":1,\"sig\":\"abcd\"}", k.pk, "is 4 characters, expected 128");
+    memset(hex128, 'z', 1);
+    snprintf(buf, sizeof buf, "{\"amount\":1,\"sig\":\"%s\"}", hex128);
+    expect_format(buf, k.pk, "not hex");
+    hex128[0] = 'a';
+    snprintf(buf, sizeof buf, "{\"amount\":1.5,\"sig\":\"%s\"}", hex128);
+    expect_format(buf, k.pk, "real number");
+    snprintf(buf, sizeof buf, "{\"amount\":1,\"amount\":2,\"sig\":\"%s\"}", hex128);
+    expect_format(buf, k.pk, "duplicate");
+    /* well-formed but wrong signature */
+    char reason[160];
+    snprintf(buf, sizeof buf, "{\"amount\":1,\"sig\":\"%s\"}", hex128);
+    cr_assert_eq(verify_str(buf, k.pk, reason), CW_ECHECKSUM);
+}
+
+Test(verify, uses_only_len_bytes)
+{
+    keypair k = new_keys();
+    json_t *rec = sample_record();
+    char *line = sign_str(rec, k.sk);
+    size_t n = strlen(line);
+    char *padded = malloc(n + 8);
+    memcpy(padded, line, n);
+    memcpy(padded + n, "garbage", 8);
+    char reason[160];
+    cr_assert_eq(alert_verify(padded, n, k.pk, reason), CW_OK, "%s", reason);
+    free(padded);
+    free(line);
+    json_decref(rec);
+}
+
+/* ---- keys ---- */
+
+static char *temp_dir(void)
+{
+    char *d = strdup("/tmp/cw_alert_XXXXXX");
+    cr_assert_not_null(mkdtemp(d));
+    return d;
+}
+
+static void rm_tree(const char *dir)
+{
+    DIR *dh = opendir(dir);
+    if (dh) {
+        struct dirent *e;
+        char p[4096];
+        while ((e = readdir(dh)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            struct stat st;
+            if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+                rm_tree(p);
+            else
+                unlink(p);
+        }
+        closedir(dh);
+    }
+    rmdir(dir);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    char *s = calloc(1, 65536);
+    size_t n = fread(s, 1, 65535, f);
+    s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+static void file_path(char *out, const char *dir, const char *name)
+{
+    int n = snprintf(out, 4096, "%s/%s", dir, name);
+    cr_assert(n > 0 && n < 4096);
+}
+
+Test(keys, create_then_keep)
+{
+    char *d = temp_dir();
+    char pub[65], pub2[65], kp[4096], pp[4096];
+    bool created = false;
+    cw_err err = {0};
+    cr_assert_eq(keys_create(d, pub, &created, &err), CW_OK, "%s", err.msg);
+    cr_assert(created);
+    cr_assert_eq(strlen(pub), 64);
+    cr_assert_eq(strspn(pub, "0123456789abcdef"), 64);
+
+    file_path(kp, d, "signing.key");
+    file_path(pp, d, "signing.pub");
+    struct stat st;
+    cr_assert_eq(stat(kp, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0600, "signing.key mode %o", st.st_mode & 0777);
+    cr_assert_eq(stat(pp, &st), 0);
+    char *pubfile = slurp(pp);
+    char expect[80];
+    snprintf(expect, sizeof expect, "%s\n", pub);
+    cr_assert_str_eq(pubfile, expect);
+    char *keyfile = slurp(kp);
+    cr_assert_eq(strlen(keyfile), 129);
+    /* the secret key's second half is the public key */
+    cr_assert_eq(strncmp(keyfile + 64, pub, 64), 0);
+
+    uint8_t sk[64], pk[32], parsed[32];
+    cr_assert_eq(keys_load_secret(d, sk, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(keys_load_public(d, pk, &err), CW_OK, "%s", err.msg);
+    cr_assert(keys_parse_public_hex(pub, parsed));
+    cr_assert_arr_eq(pk, parsed, 32);
+    cr_assert_arr_eq(sk + 32, pk, 32);
+
+    /* a record signed with the loaded key verifies with the loaded public key */
+    json_t *rec = sample_record();
+    char *line = sign_str(rec, sk);
+    char reason[160];
+    cr_assert_eq(verify_str(line, pk, reason), CW_OK, "%s", reason);
+
+    created = true;
+    cr_assert_eq(keys_create(d, pub2, &created, &err), CW_OK, "%s", err.msg);
+    cr_assert(!created);
+    cr_assert_str_eq(pub2, pub);
+    char *keyfile2 = slurp(kp);
+    cr_assert_str_eq(keyfile2, keyfile, "the key must never be overwritten");
+
+    /* a missing signing.pub is written again from the key */
+    cr_assert_eq(unlink(pp), 0);
+    cr_assert_eq(keys_create(d, pub2, &created, &err), CW_OK, "%s", err.msg);
+    cr_assert(!created);
+    cr_assert_str_eq(pub2, pub);
+    free(pubfile);
+    pubfile = slurp(pp);
+    cr_assert_str_eq(pubfile, expect);
+
+    free(keyfile2);
+    free(keyfile);
+    free(pubfile);
+    free(line);
+    json_decref(rec);
+    rm_tree(d);
+    free(d);
+}
+
+Test(keys, refuses_a_key_others_can_read)
+{
+    char *d = temp_dir();
+    char pub[65], kp[4096];
+    bool created;
+    cw_err err = {0};
+    cr_assert_eq(keys_create(d, pub, &created, &err), CW_OK, "%s", err.msg);
+    file_path(kp, d, "signing.key");
+    cr_assert_eq(chmod(kp, 0644), 0);
+    uint8_t sk[64];
+    memset(sk, 0xaa, sizeof sk);
+    cr_assert_eq(keys_load_secret(d, sk, &err), CW_EARG);
+    cr_assert_not_null(strstr(err.msg, kp), "message should name the file: %s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "chmod 600"), "message should say the fix: %s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "0644"), "%s", err.msg);
+    uint8_t zero[64] = {0};
+    cr_assert_arr_eq(sk, zero, 64);
+    /* init refuses too, instead of quietly making a new key */
+    cr_assert_eq(keys_create(d, pub, &created, &err), CW_EARG);
+    cr_assert_eq(chmod(kp, 0600), 0);
+    cr_assert_eq(keys_load_secret(d, sk, &err), CW_OK, "%s", err.msg);
+    rm_tree(d);
+    free(d);
+}
+
+Test(keys, refuses_damaged_and_missing_files)
+{
+    char *d = temp_dir();
+    char kp[4096], pp[4096];
+    file_path(kp, d, "signing.key");
+    file_path(pp, d, "signing.pub");
+    uint8_t sk[64], pk[32];
+    cw_err err = {0};
+    cr_assert_eq(keys_load_secret(d, sk, &err), CW_EIO);
+    cr_assert_not_null(strstr(err.msg, "chainwatch init"), "%s", err.msg);
+    cr_assert_eq(keys_load_public(d, pk, &err), CW_EIO);
+    cr_assert_not_null(strstr(err.msg, pp), "%s", err.msg);
+
+    /* a lone signing.pub means a lost key: no new key is made */
+    FILE *f = fopen(pp, "w");
+    fputs("00\n", f);
+    fclose(f);
+    char pub[65];
+    bool created = true;
+    cr_assert_neq(keys_create(d, pub, &created, &err), CW_OK);
+    cr_assert(!created);
+    cr_assert_not_null(strstr(err.msg, "lost"), "%s", err.msg);
+    struct stat st;
+    cr_assert_neq(stat(kp, &st), 0);
+    cr_assert_eq(keys_load_public(d, pk, &err), CW_EFORMAT);
+    cr_assert_not_null(strstr(err.msg, "64 hex"), "%s", err.msg);
+    unlink(pp);
+
+    /* a key whose halves disagree */
+    keypair k = new_keys();
+    k.sk[40] ^= 1;
+    char hex[129];
+    cw_hex_encode(k.sk, 64, hex);
+    int fd = open(kp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, hex, 128), 128);
+    close(fd);
+    cr_assert_eq(keys_load_secret(d, sk, &err), CW_EFORMAT);
+    cr_assert_not_null(strstr(err.msg, "damaged"), "%s", err.msg);
+    rm_tree(d);
+    free(d);
+}
+
+Test(keys, parse_public_hex)
+{
+    uint8_t pk[32], want[32];
+    for (int i = 0; i < 32; i++)
+        want[i] = (uint8_t)(0xa0 + i % 16);
+    char hex[65];
+    cw_hex_encode(want, 32, hex);
+    cr_assert(keys_parse_public_hex(hex, pk));
+    cr_assert_arr_eq(pk, want, 32);
+    for (int i = 0; i < 64; i++)
+        if (hex[i] >= 'a')
+            hex[i] = (char)(hex[i] - 32);
+    memset(pk, 0, 32);
+    cr_assert(keys_parse_public_hex(hex, pk), "uppercase is hex too");
+    cr_assert_arr_eq(pk, want, 32);
+    hex[63] = '\0';
+    cr_assert(!keys_parse_public_hex(hex, pk));
+    cr_assert(!keys_parse_public_hex("", pk));
+    cr_assert(!keys_parse_public_hex(NULL, pk));
+    char bad[66];
+    memset(bad, 'a', 65);
+    bad[65] = '\0';
+    cr_assert(!keys_parse_public_hex(bad, pk));
+    bad[64] = '\0';
+    bad[10] = 'g';
+    cr_assert(!keys_parse_public_hex(bad, pk));
+}
+
+/* ---- the verbs ---- */
+
+/* Runs a verb with stdout captured (and stdin from `in` if given). */
+static int run_verb(int (*verb)(int, char **), char **argv, const char *in, char **out)
+{
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    fflush(stdout);
+    int saved_out = dup(1), saved_in = -1;
+    FILE *cap = tmpfile();
+    cr_assert_not_null(cap);
+    dup2(fileno(cap), 1);
+    if (in) {
+        FILE *src = tmpfile();
+        fputs(in, src);
+        fflush(src);
+        rewind(src);
+        saved_in = dup(0);
+        dup2(fileno(src), 0);
+        fclose(src);
+    }
+    int rc = verb(argc, argv);
+    fflush(stdout);
+    dup2(saved_out, 1);
+    close(saved_out);
+    if (saved_in >= 0) {
+        dup2(saved_in, 0);
+        close(saved_in);
+    }
+    long n = ftell(cap) >= 0 ? lseek(fileno(cap), 0, SEEK_END) : 0;
+    *out = calloc(1, (size_t)n + 1);
+    lseek(fileno(cap), 0, SEEK_SET);
+    cr_assert_eq(read(fileno(cap), *out, (size_t)n), n);
+    fclose(cap);
+    return rc;
+}
+
+static void write_file(const char *path, const char *s)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(s, f);
+    fclose(f);
+}
+
+Test(verbs, init_and_verify)
+{
+    char *d = temp_dir();
+    char dd[4096];
+    file_path(dd, d, "data");
+    char *out;
+    char *init_argv[] = {"init", "--datadir", dd, NULL};
+    cr_assert_eq(run_verb(cmd_init, init_argv, NULL, &out), CLI_EXIT_OK);
+    struct stat st;
+    cr_assert_eq(stat(dd, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0700);
+    char p[4096];
+    file_path(p, dd, "store.mdb");
+    cr_assert_eq(stat(p, &st), 0, "init must create the store");
+    file_path(p, dd, "signing.pub");
+    char *pubfile = slurp(p);
+    char want[100];
+    snprintf(want, sizeof want, "public key: %.64s\n", pubfile);
+    cr_assert_not_null(strstr(out, want), "%s", out);
+    cr_assert_not_null(strstr(out, "created signing key"), "%s", out);
+    free(out);
+    cr_assert_eq(run_verb(cmd_init, init_argv, NULL, &out), CLI_EXIT_OK);
+    cr_assert_not_null(strstr(out, want), "%s", out);
+    cr_assert_not_null(strstr(out, "kept the existing signing key"), "%s", out);
+    free(out);
+
+    /* three records, one tampered, a blank line, one long record */
+    uint8_t sk[64];
+    cw_err err = {0};
+    cr_assert_eq(keys_load_secret(dd, sk, &err), CW_OK, "%s", err.msg);
+    json_t *rec = sample_record();
+    char *l1 = sign_str(rec, sk);
+    json_t *ev = json_object_get(rec, "evidence");
+    for (int i = 0; i < 400; i++)
+        json_array_append_new(ev, json_string(TXID));
+    char *l2 = sign_str(rec, sk);
+    cr_assert_gt(strlen(l2), 20000);
+    char *l3 = strdup(l1);
+    replace_once(l3, "50000000", "50000001");
+    size_t total = strlen(l1) + strlen(l2) + strlen(l3) + 16;
+    char *all = malloc(total);
+    snprintf(all, total, "%s\n\n%s\r\n%s\n", l1, l2, l3);
+    char recs[4096];
+    file_path(recs, d, "alerts.jsonl");
+    write_file(recs, all);
+
+    char *v_argv[] = {"verify", recs, "--datadir", dd, NULL};
+    cr_assert_eq(run_verb(cmd_verify, v_argv, NULL, &out), CLI_EXIT_FAIL);
+    char line[4400];
+    snprintf(line, sizeof line, "%s:4: " SIG_OF_MISMATCH "\n3 records, 2 valid, 1 invalid\n", recs);
+    cr_assert_str_eq(out, line);
+    free(out);
+
+    /* only the good ones: exit 0; from stdin, with --pubkey */
+    snprintf(all, total, "%s\n%s\n", l1, l2);
+    write_file(recs, all);
+    cr_assert_eq(run_verb(cmd_verify, v_argv, NULL, &out), CLI_EXIT_OK);
+    cr_assert_str_eq(out, "2 records, 2 valid, 0 invalid\n");
+    free(out);
+    char pubhex[65];
+    snprintf(pubhex, sizeof pubhex, "%.64s", pubfile);
+    char *stdin_argv[] = {"verify", "-", "--pubkey", pubhex, NULL};
+    cr_assert_eq(run_verb(cmd_verify, stdin_argv, all, &out), CLI_EXIT_OK);
+    cr_assert_str_eq(out, "2 records, 2 valid, 0 invalid\n");
+    free(out);
+
+    /* another key: every record fails */
+    keypair other = new_keys();
+    char otherhex[65];
+    cw_hex_encode(other.pk, 32, otherhex);
+    char *o_argv[] = {"verify", recs, "--pubkey", otherhex, NULL};
+    cr_assert_eq(run_verb(cmd_verify, o_argv, NULL, &out), CLI_EXIT_FAIL);
+    cr_assert_not_null(strstr(out, ":1: " SIG_OF_MISMATCH), "%s", out);
+    cr_assert_not_null(strstr(out, ":2: " SIG_OF_MISMATCH), "%s", out);
+    cr_assert_not_null(strstr(out, "2 records, 0 valid, 2 invalid\n"), "%s", out);
+    free(out);
+
+    /* a non-JSON line is reported with its reason */
+    write_file(recs, "hello\n");
+    cr_assert_eq(run_verb(cmd_verify, v_argv, NULL, &out), CLI_EXIT_FAIL);
+    snprintf(line, sizeof line, "%s:1: not JSON", recs);
+    cr_assert(strncmp(out, line, strlen(line)) == 0, "%s", out);
+    free(out);
+
+    /* no records: not a success */
+    write_file(recs, "\n  \n");
+    cr_assert_eq(run_verb(cmd_verify, v_argv, NULL, &out), CLI_EXIT_FAIL);
+    cr_assert_str_eq(out, "0 records, 0 valid, 0 invalid\n");
+    free(out);
+
+    /* usage errors and unreadable inputs: 2 */
+    char *bad_key[] = {"verify", recs, "--pubkey", "abcd", NULL};
+    cr_assert_eq(run_verb(cmd_verify, bad_key, NULL, &out), CLI_EXIT_USAGE);
+    free(out);
+    char *no_file[] = {"verify", "/nonexistent/alerts.jsonl", "--pubkey", pubhex, NULL};
+    cr_assert_eq(run_verb(cmd_verify, no_file, NULL, &out), CLI_EXIT_USAGE);
+    free(out);
+    char *no_key[] = {"verify", recs, "--datadir", d, NULL};
+    cr_assert_eq(run_verb(cmd_verify, no_key, NULL, &out), CLI_EXIT_USAGE);
+    free(out);
+    char *no_arg[] = {"verify", NULL};
+    cr_assert_eq(run_verb(cmd_verify, no_arg, NULL, &out), CLI_EXIT_USAGE);
+    free(out);
+
+    free(all);
+    free(l1);
+    free(l2);
+    free(l3);
+    free(pubfile);
+    json_decref(rec);
+    rm_tree(d);
+    free(d);
+}

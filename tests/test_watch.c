@@ -1,0 +1,316 @@
+/* The monitor end to end, with real sockets on 127.0.0.1: a publisher that
+ * replays what a real Bitcoin Core v30 node published (zmq-capture.jsonl:
+ * payments, an RBF bump, a reorg, a restart), a REST server serving that
+ * node's blocks, and `chainwatch watch` run as a process. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chains/bitcoin/block.h"
+#include "chains/hex.h"
+#include "rest_server.h"
+#include "support.h"
+#include "zmq_pub.h"
+
+#define CAPTURE "btc/regtest-v30/zmq-capture.jsonl"
+/* the regtest node's coinbase address: every mined block pays it */
+#define COINBASE_ADDR "bcrt1qm8u6rvn20zmwgwtzledx7nqw4le2zntfrs7w2n"
+#define PAID_BECH32 "bcrt1q4x7w9d6luc7ru88rk6ncknf55a5un4kyees2a0"
+#define PAID_LEGACY "mqBXtoBQx88vMij3Hj8YM3RXDDvbrNfx9v"
+
+/* CW_KEEP_TEST_DIRS=1 keeps the datadirs (alerts.jsonl, watch.log) to look at. */
+static void remove_dir(char *dir)
+{
+    if (getenv("CW_KEEP_TEST_DIRS"))
+        fprintf(stderr, "kept %s\n", dir);
+    else {
+        char cmd[700];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        cr_assert_eq(system(cmd), 0);
+    }
+    free(dir);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static char *setup_datadir(bool list_coinbase)
+{
+    char *dir = strdup("/tmp/cw-watch-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    char csv[512], path[600];
+    snprintf(path, sizeof path, "%s/list.csv", dir);
+    snprintf(csv, sizeof csv,
+             "chain,address,entity,program,note\n"
+             "bitcoin," PAID_BECH32 ",Test front company,DPRK4,\n"
+             "bitcoin," PAID_LEGACY ",Test IT worker,DPRK3,\n%s",
+             list_coinbase ? "bitcoin," COINBASE_ADDR ",Test miner,TEST,\n" : "");
+    FILE *f = fopen(path, "w");
+    fputs(csv, f);
+    fclose(f);
+    char *out, *err;
+    char *init[] = {CW_BIN, "init", "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(init, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", path, "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    return dir;
+}
+
+static pid_t start_watch(const char *dir, const char *ep, const char *rest, const char *extra)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        char log[600], alerts[600], a1[300], a2[300], a3[300], a4[300];
+        snprintf(log, sizeof log, "%s/watch.log", dir);
+        snprintf(alerts, sizeof alerts, "--alerts=%s/alerts.jsonl", dir);
+        snprintf(a1, sizeof a1, "--zmqpubrawtx=%s", ep);
+        snprintf(a2, sizeof a2, "--zmqpubrawblock=%s", ep);
+        snprintf(a3, sizeof a3, "--zmqpubsequence=%s", ep);
+        snprintf(a4, sizeof a4, "--rest=%s", rest ? rest : "");
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(fd, 2);
+        dup2(fd, 1);
+        char *argv[16] = {CW_BIN, "watch", "--datadir", (char *)dir, "--network", "regtest", a1, a2, a3, alerts,
+                          "--status-interval", "0"};
+        int n = 12;
+        if (rest)
+            argv[n++] = a4;
+        if (extra)
+            argv[n++] = (char *)extra;
+        argv[n] = NULL;
+        execv(CW_BIN, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void stop_watch(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "watch ended with status %d", status);
+}
+
+/* All records of the alerts file. */
+static json_t *read_alerts(const char *dir)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/alerts.jsonl", dir);
+    json_t *all = json_array();
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return all;
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        json_t *j = json_loads(line, 0, NULL);
+        cr_assert_not_null(j, "an alert line is not JSON: %s", line);
+        json_array_append_new(all, j);
+    }
+    free(line);
+    fclose(f);
+    return all;
+}
+
+/* Waits until the file holds a record matching txid+status (+block hash). */
+static json_t *find(json_t *all, const char *txid, const char *status, const char *block)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(all, i, r) {
+        const char *t = json_string_value(json_object_get(r, "txid"));
+        const char *s = json_string_value(json_object_get(r, "status"));
+        const char *b = json_string_value(json_object_get(json_object_get(r, "block"), "hash"));
+        if (t && s && strcmp(t, txid) == 0 && strcmp(s, status) == 0 && (!block || (b && strcmp(b, block) == 0)))
+            return r;
+    }
+    return NULL;
+}
+
+static json_t *wait_for(const char *dir, const char *txid, const char *status, const char *block, int ms)
+{
+    for (int waited = 0;; waited += 100) {
+        json_t *all = read_alerts(dir);
+        if (find(all, txid, status, block) || waited >= ms)
+            return all;
+        json_decref(all);
+        sleep_ms(100);
+    }
+}
+
+static size_t count_rule(json_t *all, const char *rule, const char *status)
+{
+    size_t i, n = 0;
+    json_t *r;
+    json_array_foreach(all, i, r) {
+        const char *ru = json_string_value(json_object_get(r, "rule"));
+        const char *s = json_string_value(json_object_get(r, "status"));
+        n += ru && strcmp(ru, rule) == 0 && (!status || (s && strcmp(s, status) == 0));
+    }
+    return n;
+}
+
+static void verify_file(const char *dir)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/alerts.jsonl", dir);
+    char *out, *err;
+    char *v[] = {CW_BIN, "verify", path, "--datadir", (char *)dir, NULL};
+    cr_assert_eq(run_cmd(v, NULL, 0, &out, &err), 0, "verify: %s %s", out, err);
+    free(out), free(err);
+}
+
+Test(watch, capture_replay_mempool_confirm_rbf_reorg_restart, .timeout = 120)
+{
+    char *dir = setup_datadir(false);
+    zpub *pub = zpub_start();
+    pid_t pid = start_watch(dir, zpub_endpoint(pub), NULL, NULL);
+    zpub_wait_subscribers(pub, 700);
+    cr_assert_eq(zpub_replay_capture(pub, CAPTURE, 0, -1), 342);
+    json_t *all = wait_for(dir, "78c9750fef95723fd220adbf811f2cfcfce93a372b26114af612042ec2939fe8", "confirmed",
+                           "2f0ae58e0b99c85bff7dbe2984bc8917b2dc951193c87407cbbb434e0de0043c", 20000);
+    stop_watch(pid);
+    zpub_stop(pub);
+
+    /* the 0.5 BTC payment: mempool, then confirmed in block 102, one id */
+    json_t *m = find(all, "debfb5eb53533f09166f351c39f1e42e9853c7cc129d8ab347522942458d2ab3", "mempool", NULL);
+    json_t *c = find(all, "debfb5eb53533f09166f351c39f1e42e9853c7cc129d8ab347522942458d2ab3", "confirmed",
+                     "09117bbe37bd5d85bf6d62bdce8fc396c0e0473eea464d603dcab82b046cda35");
+    cr_assert_not_null(m, "mempool record of the 0.5 BTC payment");
+    cr_assert_not_null(c, "confirmed record of the 0.5 BTC payment");
+    cr_assert_str_eq(json_string_value(json_object_get(m, "id")), json_string_value(json_object_get(c, "id")));
+    cr_assert_eq(json_integer_value(json_object_get(m, "amount")), 50000000);
+    cr_assert_str_eq(json_string_value(json_object_get(m, "address")), PAID_BECH32);
+    cr_assert_str_eq(json_string_value(json_object_get(m, "direction")), "to_designated");
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(c, "block"), "height")), 102);
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(c, "entity"), "name")), "Test front company");
+    cr_assert_str_eq(json_string_value(json_object_get(c, "severity")), "severe");
+    /* the 0.7 BTC payment to the legacy address */
+    c = find(all, "c2d6700161361376c80fe3deba52a29c49a3c1d20c8daa5b8b1c6c3c52003acb", "confirmed", NULL);
+    cr_assert_not_null(c);
+    cr_assert_eq(json_integer_value(json_object_get(c, "amount")), 70000000);
+    /* RBF: the original was seen in the mempool; the replacement confirmed
+     * in 70a17254, was reorged out with it, and confirmed on the new branch */
+    cr_assert_not_null(find(all, "1a43b61152b66fb7f318a3a0828418a160cdf58267c5ecdc22ede620ca459986", "mempool", NULL));
+    const char *repl = "ed35d83afa996234357beb2bf9c0270ca1e702bbc824a53885acd9bf3021c3fb";
+    cr_assert_not_null(find(all, repl, "confirmed", "70a172546b3d5e769d0cb3e68c962d501f7901e910b02945ff55f707bc7ab63e"));
+    cr_assert_not_null(find(all, repl, "reorged", "70a172546b3d5e769d0cb3e68c962d501f7901e910b02945ff55f707bc7ab63e"));
+    json_t *again = find(all, repl, "confirmed", "01e75f864834b3fc21c06297780b0962ab0bfc4b392a76e2509b0d6cfd7d5fa6");
+    cr_assert_not_null(again, "the replacement confirmed again on the new branch");
+    /* the restart: each topic's counter went back */
+    cr_assert_geq(count_rule(all, "feed_gap", NULL), 3);
+    /* after the restart: the 0.1 BTC payment, mempool and confirmed */
+    cr_assert_not_null(find(all, "78c9750fef95723fd220adbf811f2cfcfce93a372b26114af612042ec2939fe8", "mempool", NULL));
+    /* no record twice */
+    size_t i, j;
+    json_t *a, *b;
+    json_array_foreach(all, i, a) json_array_foreach(all, j, b) if (i < j) {
+        bool same = json_equal(json_object_get(a, "id"), json_object_get(b, "id")) &&
+                    json_equal(json_object_get(a, "status"), json_object_get(b, "status")) &&
+                    json_equal(json_object_get(a, "block"), json_object_get(b, "block"));
+        cr_assert(!same, "record %zu and %zu are the same alert, status and block", i, j);
+    }
+    verify_file(dir);
+    json_decref(all);
+    remove_dir(dir);
+}
+
+/* A rawblock lost on the way (its counter skips): the gap is recorded and
+ * the block is fetched from the node's REST interface. The server follows
+ * the node: its chain grows as the capture's blocks are published. */
+Test(watch, dropped_block_recovered_through_rest, .timeout = 120)
+{
+    uint8_t **blocks;
+    size_t *lens;
+    uint8_t(*chain)[32];
+    size_t chain_len;
+    size_t nblocks = regtest_blocks_load(&blocks, &lens, &chain, &chain_len);
+    cr_assert_geq(chain_len, 106);
+    rest_server *srv = rest_server_start();
+    cr_assert_not_null(srv);
+    for (size_t i = 0; i < nblocks; i++)
+        rest_server_add_block(srv, blocks[i], lens[i]);
+    rest_server_set_chain(srv, chain, 1); /* the node has only genesis so far */
+
+    char *dir = setup_datadir(true);
+    zpub *pub = zpub_start();
+    pid_t pid = start_watch(dir, zpub_endpoint(pub), rest_server_url(srv), "--start-height=1");
+    zpub_wait_subscribers(pub, 700);
+
+    size_t n;
+    uint8_t *text = fixture(CAPTURE, &n);
+    text = realloc(text, n + 1);
+    text[n] = '\0';
+    char *save = NULL;
+    int rawblocks = 0, dropped = 0;
+    size_t height = 0;
+    for (char *line = strtok_r((char *)text, "\n", &save); line && rawblocks < 60; line = strtok_r(NULL, "\n", &save)) {
+        json_t *j = json_loads(line, 0, NULL);
+        const char *topic = json_string_value(json_object_get(j, "topic"));
+        size_t bl;
+        uint8_t *body = unhex(json_string_value(json_object_get(j, "body_hex")), &bl);
+        if (strcmp(topic, "rawblock") == 0) {
+            height++;
+            rest_server_set_chain(srv, chain, height + 1); /* the node has this block now */
+            rawblocks++;
+        }
+        zpub_set_counter(pub, topic, (uint32_t)json_integer_value(json_object_get(j, "seq")));
+        if (strcmp(topic, "rawblock") == 0 && rawblocks == 30)
+            dropped++; /* lost: never sent, the counter moves on */
+        else
+            zpub_send(pub, topic, body, bl);
+        free(body);
+        json_decref(j);
+        if (strcmp(topic, "rawblock") == 0)
+            sleep_ms(5);
+    }
+    cr_assert_eq(dropped, 1);
+    /* wait for the coinbase of block 60 to be confirmed */
+    json_t *all = NULL;
+    char want[65];
+    for (int waited = 0; waited < 20000; waited += 100) {
+        json_decref(all);
+        all = read_alerts(dir);
+        if (count_rule(all, "designated_address", "confirmed") >= 60)
+            break;
+        sleep_ms(100);
+    }
+    stop_watch(pid);
+    zpub_stop(pub);
+    /* every block 1..60 confirmed the miner's coinbase, block 30 included */
+    size_t i;
+    json_t *r;
+    bool heights[61] = {0};
+    json_array_foreach(all, i, r) {
+        json_t *b = json_object_get(r, "block");
+        if (b && json_is_object(b) && strcmp(json_string_value(json_object_get(r, "status")), "confirmed") == 0) {
+            json_int_t h = json_integer_value(json_object_get(b, "height"));
+            if (h >= 1 && h <= 60)
+                heights[h] = true;
+        }
+    }
+    for (int h = 1; h <= 60; h++)
+        cr_assert(heights[h], "no confirmed record at height %d", h);
+    cw_hex_encode_rev(chain[30], 32, want);
+    size_t gaps = count_rule(all, "feed_gap", NULL);
+    cr_assert_geq(gaps, 1, "the lost rawblock is recorded as a feed gap");
+    cr_assert_gt(rest_server_requests(srv), 0, "recovery went through REST");
+    verify_file(dir);
+    json_decref(all);
+    free(text);
+    rest_server_stop(srv);
+    regtest_blocks_free(blocks, lens, chain, nblocks);
+    remove_dir(dir);
+}
