@@ -383,13 +383,22 @@ cw_code pipeline_tx(pipeline *p, const uint8_t *raw, size_t len, cw_err *err)
     p->st.txs++;
     if (tx.flags & CW_TX_COINBASE)
         return CW_OK; /* published when its block connects: handled there */
+    /* Most txs touch no designated address: look with a read transaction
+     * and take the writer (and its fsync) only when there is something to
+     * record. */
     store_txn *t;
+    if ((rc = store_begin(p->cfg.store, false, &t, err)))
+        return rc;
+    rc = cs_resolve_inputs(t, &tx, err);
+    match m[MAX_MATCHES];
+    size_t hits = rc == CW_OK ? find_matches(t, &tx, m, err) : 0;
+    store_abort(t);
+    if (rc || hits == 0)
+        return rc;
     for (int attempt = 0;; attempt++) {
         if ((rc = store_begin(p->cfg.store, true, &t, err)))
             return rc;
-        rc = cs_resolve_inputs(t, &tx, err);
-        if (rc == CW_OK)
-            rc = tx_records(p, t, &tx, "mempool", NULL, NULL, err);
+        rc = tx_records(p, t, &tx, "mempool", NULL, NULL, err);
         if (rc == CW_OK)
             rc = store_commit(t, err);
         else
