@@ -97,14 +97,18 @@ static double run_decode(const tx_set *s, int rounds, cw_arena *arena, size_t *a
 }
 
 int bench_lookup(int argc, char **argv);
+int bench_feed(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "lookup") == 0)
         return bench_lookup(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "feed") == 0)
+        return bench_feed(argc, argv);
     if (argc < 3 || strcmp(argv[1], "decode") != 0) {
         fprintf(stderr, "usage: cw_bench decode BLOCKFILE... (raw blocks or blk records)\n"
-                        "       cw_bench lookup DATADIR\n");
+                        "       cw_bench lookup DATADIR\n"
+                        "       cw_bench feed BLOCKFILE\n");
         return 2;
     }
     tx_set set = {0};
