@@ -363,6 +363,13 @@ int cmd_watch(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* Counters saved by the last run: what came while we were down shows up
+     * as a gap (or, if the node restarted, as a restart). */
+    for (int tp = 0; tp < FEED_TOPIC_COUNT; tp++) {
+        uint32_t seq;
+        if (o.endpoint[tp] && pipeline_saved_counter(p, feed_topic_name((feed_topic)tp), &seq))
+            feed_set_last(f, (feed_topic)tp, seq);
+    }
     load_tail(&sk_out);
     if (pipeline_flush(p, &err))
         logf_(1, "flushing records left from the last run: %s", err.msg);
@@ -401,6 +408,8 @@ int cmd_watch(int argc, char **argv)
             } else if (ev.topic == FEED_SEQUENCE) {
                 prc = pipeline_sequence(p, ev.body, ev.len, &err);
             }
+            if (ev.kind == FEED_EV_MSG || ev.kind == FEED_EV_GAP)
+                pipeline_note_counter(p, ev.topic, feed_topic_name(ev.topic), ev.seq);
             if (prc)
                 logf_(prc == CW_EFORMAT || prc == CW_ETRUNC || prc == CW_ELIMIT ? 1 : 0, "%s #%u: %s",
                       feed_topic_name(ev.topic), ev.seq, err.msg);
@@ -414,6 +423,8 @@ int cmd_watch(int argc, char **argv)
     }
     if (pipeline_flush(p, &err))
         logf_(1, "final flush: %s (the records stay in the outbox for the next start)", err.msg);
+    if (pipeline_save_counters(p, &err))
+        logf_(1, "saving the feed counters: %s", err.msg);
     status_line(p, f, 0, &last_txs);
     logf_(2, "stopped");
     rc = CLI_EXIT_OK;

@@ -31,6 +31,22 @@ struct feed {
     feed_stats st;
 };
 
+bool feed_get_last(const feed *f, feed_topic t, uint32_t *seq)
+{
+    if (f == NULL || (int)t < 0 || t >= FEED_TOPIC_COUNT || !f->have_last[t])
+        return false;
+    *seq = f->last[t];
+    return true;
+}
+
+void feed_set_last(feed *f, feed_topic t, uint32_t seq)
+{
+    if (f == NULL || (int)t < 0 || t >= FEED_TOPIC_COUNT)
+        return;
+    f->have_last[t] = true;
+    f->last[t] = seq;
+}
+
 const char *feed_topic_name(feed_topic t)
 {
     if ((int)t < 0 || t >= FEED_TOPIC_COUNT)

@@ -102,6 +102,13 @@ cw_code feed_next(feed *f, int timeout_ms, feed_event *ev, bool *got, cw_err *er
 /* Counters since feed_open. */
 void feed_stats_get(const feed *f, feed_stats *out);
 
+/* The counter of the last message seen on a topic, for persisting across
+ * restarts (false if none yet), and restoring it: after feed_set_last the
+ * next message is checked against it, so what was missed while chainwatch
+ * was down shows up as a gap (or a restart). */
+bool feed_get_last(const feed *f, feed_topic t, uint32_t *seq);
+void feed_set_last(feed *f, feed_topic t, uint32_t seq);
+
 /* Closes the sockets (linger 0: nothing waits) and the context. NULL is a
  * no-op. */
 void feed_close(feed *f);

@@ -15,8 +15,15 @@
 #include "chainstate.h"
 #include "watchlists/watchlist.h"
 
+#define MAX_COUNTERS 8
+
 struct pipeline {
     pipeline_config cfg;
+    struct {
+        char name[24];
+        uint32_t seq;
+        bool set;
+    } counters[MAX_COUNTERS];
     block_walker walker;
     void *arena_mem;
     size_t arena_cap;
@@ -294,6 +301,52 @@ void pipeline_close(pipeline *p)
 
 void pipeline_stats_get(const pipeline *p, pipeline_stats *out) { *out = p->st; }
 
+void pipeline_note_counter(pipeline *p, int topic, const char *name, uint32_t seq)
+{
+    if (topic < 0 || topic >= MAX_COUNTERS)
+        return;
+    snprintf(p->counters[topic].name, sizeof p->counters[topic].name, "seq.%s", name);
+    p->counters[topic].seq = seq;
+    p->counters[topic].set = true;
+}
+
+/* Writes the noted counters into t (the block's own transaction). */
+static cw_code put_counters(pipeline *p, store_txn *t, cw_err *err)
+{
+    for (int i = 0; i < MAX_COUNTERS; i++)
+        if (p->counters[i].set) {
+            cw_code rc = cs_cursor_put(t, p->counters[i].name, p->counters[i].seq, err);
+            if (rc)
+                return rc;
+        }
+    return CW_OK;
+}
+
+cw_code pipeline_save_counters(pipeline *p, cw_err *err)
+{
+    store_txn *t;
+    cw_code rc = store_begin(p->cfg.store, true, &t, err);
+    if (rc)
+        return rc;
+    rc = put_counters(p, t, err);
+    return rc ? (store_abort(t), rc) : store_commit(t, err);
+}
+
+bool pipeline_saved_counter(pipeline *p, const char *name, uint32_t *seq)
+{
+    char key[32];
+    snprintf(key, sizeof key, "seq.%s", name);
+    store_txn *t;
+    if (store_begin(p->cfg.store, false, &t, NULL))
+        return false;
+    uint64_t v;
+    bool ok = cs_cursor_get(t, key, &v, NULL) == CW_OK;
+    store_abort(t);
+    if (ok)
+        *seq = (uint32_t)v;
+    return ok;
+}
+
 /* ---------- flush ---------- */
 
 cw_code pipeline_flush(pipeline *p, cw_err *err)
@@ -343,8 +396,10 @@ cw_code pipeline_flush(pipeline *p, cw_err *err)
                 rc = store_del(t, STORE_OUTBOX, keys[i], 8, NULL, 0, err);
             free(keys);
         }
+        /* Lazy: if a crash undoes this removal the records are written
+         * again, and the sink's tail check drops the repeats. */
         if (rc == CW_OK)
-            rc = store_commit(t, err);
+            rc = store_commit_lazy(t, err);
         else
             store_abort(t);
         if (rc)
@@ -443,6 +498,8 @@ static cw_code connect_block(pipeline *p, const uint8_t *raw, size_t len, int64_
         /* ids are collected during the walk; the undo record is written at
          * its end from the same buffer */
         rc = cs_connect(c.t, &p->walker, raw, len, p->cfg.net, height, block_tx, &c, &c.ids, &done, err);
+        if (rc == CW_OK)
+            rc = put_counters(p, c.t, err); /* the feed position moves with the block */
         if (rc == CW_OK)
             rc = store_commit(c.t, err);
         else

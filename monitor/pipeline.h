@@ -75,4 +75,12 @@ cw_code pipeline_flush(pipeline *p, cw_err *err);
 
 void pipeline_stats_get(const pipeline *p, pipeline_stats *out);
 
+/* The feed's per-topic counters: noted after each message, saved in the
+ * cursor with the next block's transaction (and by pipeline_save_counters),
+ * loaded at start. names[i] is the topic name, seq[i] its counter. */
+void pipeline_note_counter(pipeline *p, int topic, const char *name, uint32_t seq);
+cw_code pipeline_save_counters(pipeline *p, cw_err *err);
+/* Reads a saved counter; false when none was saved. */
+bool pipeline_saved_counter(pipeline *p, const char *name, uint32_t *seq);
+
 #endif

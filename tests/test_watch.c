@@ -456,3 +456,231 @@ Test(watch, garbage_and_sigkill_lose_nothing_and_repeat_nothing, .timeout = 120)
     regtest_blocks_free(blocks, lens, chain, nblocks);
     remove_dir(dir);
 }
+
+/* ---- a two-block reorg over REST, with blocks built here ---- */
+
+#include "chains/addr.h"
+#include "chains/bitcoin/script.h"
+#include "chains/hash.h"
+#include "monitor/chainstate.h"
+#include "monitor/keys.h"
+#include "monitor/pipeline.h"
+#include "monitor/rest.h"
+#include "watchlists/store.h"
+#include "watchlists/watchlist.h"
+
+static void put32(cw_buf *b, uint32_t v)
+{
+    uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    cw_buf_append(b, x, 4, NULL);
+}
+
+static void put64(cw_buf *b, uint64_t v)
+{
+    put32(b, (uint32_t)v);
+    put32(b, (uint32_t)(v >> 32));
+}
+
+/* A legacy tx: one input (prevout, empty scriptSig), one output. */
+static void make_tx(cw_buf *out, const uint8_t prev_txid[32], uint32_t vout, const uint8_t *script, size_t slen,
+                    uint64_t value, const uint8_t *coinbase_sig, size_t cblen)
+{
+    put32(out, 2);
+    uint8_t one = 1;
+    cw_buf_append(out, &one, 1, NULL);
+    cw_buf_append(out, prev_txid, 32, NULL);
+    put32(out, vout);
+    uint8_t l = (uint8_t)cblen;
+    cw_buf_append(out, &l, 1, NULL);
+    cw_buf_append(out, coinbase_sig, cblen, NULL);
+    put32(out, 0xffffffffu);
+    cw_buf_append(out, &one, 1, NULL);
+    put64(out, value);
+    l = (uint8_t)slen;
+    cw_buf_append(out, &l, 1, NULL);
+    cw_buf_append(out, script, slen, NULL);
+    put32(out, 0);
+}
+
+/* A block on prev at height: a coinbase (BIP-34) paying `miner`, then `extra`
+ * (a serialized tx) if given. chainwatch checks structure and merkle root,
+ * not proof of work, so the nonce can stay 0. */
+static void make_block(cw_buf *out, const uint8_t prev[32], int64_t height, uint32_t salt, const cw_buf *extra,
+                       uint8_t hash_out[32], uint8_t coinbase_txid[32])
+{
+    static const uint8_t zero[32];
+    uint8_t miner[25] = {0x76, 0xa9, 0x14};
+    miner[23] = 0x88, miner[24] = 0xac;
+    miner[3] = (uint8_t)salt;
+    uint8_t sig[6] = {0x03, (uint8_t)height, (uint8_t)(height >> 8), (uint8_t)(height >> 16), (uint8_t)salt, 0x51};
+    cw_buf cb = CW_BUF_INIT;
+    make_tx(&cb, zero, 0xffffffffu, miner, sizeof miner, 5000000000ull, sig, sizeof sig);
+    uint8_t ids[2][32];
+    cw_sha256d(cb.p, cb.n, ids[0]);
+    memcpy(coinbase_txid, ids[0], 32);
+    size_t n = 1;
+    if (extra) {
+        cw_sha256d(extra->p, extra->n, ids[1]);
+        n = 2;
+    }
+    uint8_t root[32];
+    bool mutated;
+    btc_merkle_root(ids, n, root, &mutated);
+    out->n = 0;
+    put32(out, 0x20000000);
+    cw_buf_append(out, prev, 32, NULL);
+    cw_buf_append(out, root, 32, NULL);
+    put32(out, 1795440000u + (uint32_t)height);
+    put32(out, 0x207fffff);
+    put32(out, salt);
+    uint8_t count = (uint8_t)n;
+    cw_buf_append(out, &count, 1, NULL);
+    cw_buf_append(out, cb.p, cb.n, NULL);
+    if (extra)
+        cw_buf_append(out, extra->p, extra->n, NULL);
+    cw_sha256d(out->p, 80, hash_out);
+    cw_buf_free(&cb);
+}
+
+static bool sink_collect(void *ctx, const char *line, size_t len)
+{
+    cw_buf_append(ctx, line, len, NULL);
+    cw_buf_append(ctx, "\n", 1, NULL);
+    return true;
+}
+
+/* Dumps the databases that make up confirmed state. */
+static void dump_state(cw_store *s, cw_buf *out)
+{
+    store_txn *t;
+    cr_assert_eq(store_begin(s, false, &t, NULL), CW_OK);
+    store_db dbs[] = {STORE_UTXO, STORE_CHAIN, STORE_UNDO};
+    for (size_t d = 0; d < 3; d++) {
+        store_cursor *c;
+        cr_assert_eq(store_cursor_open(t, dbs[d], &c, NULL), CW_OK);
+        cw_span k, v;
+        for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v)) {
+            if (dbs[d] == STORE_UNDO && v.n >= 48) {
+                /* undo records end with alert ids, which differ between runs by design */
+                cw_buf_append(out, k.p, k.n, NULL);
+                continue;
+            }
+            cw_buf_append(out, k.p, k.n, NULL);
+            cw_buf_append(out, v.p, v.n, NULL);
+        }
+        store_cursor_close(c);
+    }
+    cs_tip tip;
+    cs_get_tip(t, &tip, NULL);
+    cw_buf_append(out, &tip, sizeof tip, NULL);
+    store_abort(t);
+}
+
+static char *fresh_store(cw_store **s, uint8_t sk[64], const char *listed)
+{
+    char *dir = strdup("/tmp/cw-reorg-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    cr_assert_eq(store_open(dir, 0, false, s, NULL), CW_OK);
+    char pub[65];
+    bool created;
+    cr_assert_eq(keys_create(dir, pub, &created, NULL), CW_OK);
+    cr_assert_eq(keys_load_secret(dir, sk, NULL), CW_OK);
+    wl_import *imp = wl_import_new("test", "csv");
+    wl_import_allow_test_networks(imp, true);
+    wl_entity *e = wl_import_entity(imp, "paid");
+    wl_entity_set_name(e, "Paid party");
+    wl_import_address(imp, "paid", "XBT", listed);
+    wl_summary sum;
+    cr_assert_eq(wl_import_commit(*s, imp, &sum, NULL), CW_OK);
+    wl_import_free(imp);
+    return dir;
+}
+
+Test(watch, two_block_reorg_reverts_state_and_the_alert, .timeout = 60)
+{
+    uint8_t **blocks;
+    size_t *lens;
+    uint8_t(*chain)[32];
+    size_t chain_len;
+    size_t nblocks = regtest_blocks_load(&blocks, &lens, &chain, &chain_len);
+    rest_server *srv = rest_server_start();
+    for (size_t i = 0; i < nblocks; i++)
+        rest_server_add_block(srv, blocks[i], lens[i]);
+    /* branch A on the node's tip (height 105): A1 pays the listed address, A2 */
+    size_t base = chain_len; /* heights 0..base-1 */
+    uint8_t listed_script[22] = {0x00, 0x14};
+    memset(listed_script + 2, 0x42, 20);
+    cw_addr la;
+    btc_script_classify(listed_script, sizeof listed_script, CW_NET_REGTEST, &la);
+    char listed[CW_ADDR_TEXT_MAX];
+    cw_addr_format(&la, listed, sizeof listed);
+    uint8_t (*achain)[32] = calloc(base + 2, 32), (*bchain)[32] = calloc(base + 3, 32);
+    memcpy(achain, chain, base * 32);
+    memcpy(bchain, chain, base * 32);
+    cw_buf blk = CW_BUF_INIT, pay = CW_BUF_INIT;
+    uint8_t cbid[32], some_prev[32];
+    memset(some_prev, 0x77, 32); /* an output from before the start: unresolved, fine */
+    make_tx(&pay, some_prev, 0, listed_script, sizeof listed_script, 123456789, NULL, 0);
+    uint8_t pay_txid[32];
+    cw_sha256d(pay.p, pay.n, pay_txid);
+    make_block(&blk, chain[base - 1], (int64_t)base, 1, &pay, achain[base], cbid);
+    rest_server_add_block(srv, blk.p, blk.n);
+    make_block(&blk, achain[base], (int64_t)base + 1, 1, NULL, achain[base + 1], cbid);
+    rest_server_add_block(srv, blk.p, blk.n);
+    for (int i = 0; i < 3; i++) { /* branch B: three blocks, no payment */
+        make_block(&blk, bchain[base - 1 + i], (int64_t)base + i, 2, NULL, bchain[base + i], cbid);
+        rest_server_add_block(srv, blk.p, blk.n);
+    }
+
+    uint8_t sk[64];
+    cw_store *s;
+    char *dir = fresh_store(&s, sk, listed);
+    rest_client *rc;
+    cr_assert_eq(rest_open(rest_server_url(srv), &rc, NULL), CW_OK);
+    cw_buf records = CW_BUF_INIT;
+    pipeline_config pc = {s, CW_NET_REGTEST, sk, sink_collect, NULL, &records, rc, 100};
+    pipeline *p;
+    cw_err err = {0};
+    cr_assert_eq(pipeline_open(&pc, &p, &err), CW_OK, "%s", err.msg);
+    rest_server_set_chain(srv, achain, base + 2);
+    cr_assert_eq(pipeline_sync(p, &err), CW_OK, "%s", err.msg);
+    char txid[65];
+    cw_hex_encode_rev(pay_txid, 32, txid);
+    cw_buf_append(&records, "", 1, NULL);
+    cr_assert(strstr((char *)records.p, txid) && strstr((char *)records.p, "\"status\":\"confirmed\""),
+              "the payment confirmed on branch A: %s", (char *)records.p);
+    records.n = 0;
+    rest_server_set_chain(srv, bchain, base + 3); /* the node reorganises: two blocks out, three in */
+    cr_assert_eq(pipeline_sync(p, &err), CW_OK, "%s", err.msg);
+    pipeline_stats st;
+    pipeline_stats_get(p, &st);
+    cr_assert_eq(st.blocks_disconnected, 2);
+    cr_assert_eq(st.tip_height, (int64_t)base + 2);
+    cw_buf_append(&records, "", 1, NULL);
+    cr_assert(strstr((char *)records.p, "\"status\":\"reorged\"") && strstr((char *)records.p, txid),
+              "a reorged record for the payment: %s", (char *)records.p);
+    cw_buf after = CW_BUF_INIT, direct = CW_BUF_INIT;
+    dump_state(s, &after);
+    pipeline_close(p);
+    store_close(s);
+
+    /* a datadir that only ever saw branch B holds the same confirmed state */
+    cw_store *s2;
+    char *dir2 = fresh_store(&s2, sk, listed);
+    records.n = 0;
+    pc.store = s2;
+    cr_assert_eq(pipeline_open(&pc, &p, &err), CW_OK);
+    cr_assert_eq(pipeline_sync(p, &err), CW_OK, "%s", err.msg);
+    dump_state(s2, &direct);
+    cr_assert_eq(after.n, direct.n, "state sizes differ: %zu vs %zu", after.n, direct.n);
+    cr_assert_eq(memcmp(after.p, direct.p, after.n), 0, "the store after the reorg differs from never seeing branch A");
+    pipeline_close(p);
+    store_close(s2);
+    rest_close(rc);
+    rest_server_stop(srv);
+    cw_buf_free(&after), cw_buf_free(&direct), cw_buf_free(&records), cw_buf_free(&blk), cw_buf_free(&pay);
+    free(achain), free(bchain);
+    regtest_blocks_free(blocks, lens, chain, nblocks);
+    remove_dir(dir);
+    remove_dir(dir2);
+}
