@@ -24,6 +24,7 @@ int cmd_watchlist(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 /* Prints "chainwatch: <context>: <message>" to stderr and returns the exit
  * code for the error (2 for input and argument errors, 1 otherwise). */

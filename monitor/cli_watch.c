@@ -25,6 +25,7 @@
 #include "keys.h"
 #include "pipeline.h"
 #include "rest.h"
+#include "sink.h"
 #include "watchlists/store.h"
 
 static const char usage[] =
@@ -158,76 +159,6 @@ static int parse_flags(int argc, char **argv, watch_opts *o, bool config_pass)
     return CLI_EXIT_OK;
 }
 
-/* ---- sinks ---- */
-
-typedef struct {
-    int fd;          /* alerts file, or 1 for stdout */
-    bool is_stdout;
-    void *pub;       /* ZMQ PUB socket or NULL */
-    char *tail;      /* the file's last bytes at start, to skip records already written */
-    size_t tail_len;
-} sinks;
-
-static bool sink_line(void *ctx, const char *line, size_t len)
-{
-    sinks *s = ctx;
-    if (s->tail) {
-        /* After a crash between writing and clearing the outbox the same
-         * record may already be in the file: write it once. */
-        for (const char *p = s->tail; p && p + len <= s->tail + s->tail_len;) {
-            const char *hit = memchr(p, line[0], (size_t)(s->tail + s->tail_len - p));
-            if (hit == NULL || hit + len > s->tail + s->tail_len)
-                break;
-            if (memcmp(hit, line, len) == 0 && (hit + len == s->tail + s->tail_len || hit[len] == '\n'))
-                return true;
-            p = hit + 1;
-        }
-    }
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = write(s->fd, line + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            logf_(0, "writing an alert record: %s", strerror(errno));
-            return false;
-        }
-        done += (size_t)w;
-    }
-    if (write(s->fd, "\n", 1) != 1)
-        return false;
-    if (s->pub) {
-        zmq_send(s->pub, "alert", 5, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-        zmq_send(s->pub, line, len, ZMQ_DONTWAIT);
-    }
-    return true;
-}
-
-static bool sink_durable(void *ctx)
-{
-    sinks *s = ctx;
-    if (s->is_stdout)
-        return true;
-    return fsync(s->fd) == 0;
-}
-
-static void load_tail(sinks *s)
-{
-    if (s->is_stdout)
-        return;
-    struct stat st;
-    if (fstat(s->fd, &st) != 0 || st.st_size == 0)
-        return;
-    size_t n = st.st_size > (1 << 20) ? (1 << 20) : (size_t)st.st_size;
-    s->tail = malloc(n);
-    if (s->tail && pread(s->fd, s->tail, n, st.st_size - (off_t)n) == (ssize_t)n)
-        s->tail_len = n;
-    else {
-        free(s->tail);
-        s->tail = NULL;
-    }
-}
-
 /* ---- the loop ---- */
 
 static void status_line(const pipeline *p, const feed *f, double elapsed, uint64_t *last_txs)
@@ -311,7 +242,7 @@ int cmd_watch(int argc, char **argv)
     feed *f = NULL;
     pipeline *p = NULL;
     void *zctx = NULL;
-    sinks sk_out = {-1, false, NULL, NULL, 0};
+    alert_sink sk_out = {-1, false, NULL, NULL, 0};
     rc = CLI_EXIT_FAIL;
     if (keys_load_secret(o.datadir, sk, &err)) {
         cli_fail("watch", &err);
@@ -325,11 +256,8 @@ int cmd_watch(int argc, char **argv)
     char alerts_default[4200];
     snprintf(alerts_default, sizeof alerts_default, "%s/alerts.jsonl", o.datadir);
     const char *alerts = o.alerts ? o.alerts : alerts_default;
-    if (strcmp(alerts, "-") == 0) {
-        sk_out.fd = 1;
-        sk_out.is_stdout = true;
-    } else if ((sk_out.fd = open(alerts, O_WRONLY | O_APPEND | O_CREAT, 0644)) < 0) {
-        fprintf(stderr, "chainwatch: watch: cannot open %s: %s\n", alerts, strerror(errno));
+    if (alert_sink_open(&sk_out, alerts, &err)) {
+        cli_fail("watch", &err);
         goto out;
     }
     if (o.pub) {
@@ -352,7 +280,7 @@ int cmd_watch(int argc, char **argv)
         cli_fail("watch", &err);
         goto out;
     }
-    pipeline_config pc = {store, net, sk, sink_line, sink_durable, &sk_out, rest, o.start_height};
+    pipeline_config pc = {store, net, sk, alert_sink_line, alert_sink_durable, &sk_out, rest, o.start_height};
     if (pipeline_open(&pc, &p, &err)) {
         cli_fail("watch", &err);
         goto out;
@@ -370,11 +298,10 @@ int cmd_watch(int argc, char **argv)
         if (o.endpoint[tp] && pipeline_saved_counter(p, feed_topic_name((feed_topic)tp), &seq))
             feed_set_last(f, (feed_topic)tp, seq);
     }
-    load_tail(&sk_out);
+    alert_sink_load_tail(&sk_out);
     if (pipeline_flush(p, &err))
         logf_(1, "flushing records left from the last run: %s", err.msg);
-    free(sk_out.tail);
-    sk_out.tail = NULL;
+    alert_sink_drop_tail(&sk_out);
     logf_(2, "watching (%s): rawtx %s, rawblock %s, sequence %s; rest %s; alerts to %s", cw_net_name(net),
           o.endpoint[0] ? o.endpoint[0] : "-", o.endpoint[1] ? o.endpoint[1] : "-", o.endpoint[2] ? o.endpoint[2] : "-",
           o.rest ? o.rest : "none", alerts);
@@ -437,8 +364,7 @@ out:
         zmq_close(sk_out.pub);
     if (zctx)
         zmq_ctx_term(zctx);
-    if (sk_out.fd > 2)
-        close(sk_out.fd);
+    alert_sink_close(&sk_out);
     store_close(store);
     for (int i = 0; i < o.n_owned; i++)
         free(o.owned[i]);

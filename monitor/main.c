@@ -13,6 +13,7 @@ static const char usage[] =
     "  init              create the datadir, its store and the alert signing key\n"
     "  watch             the monitor: Bitcoin Core ZeroMQ feeds to signed alerts\n"
     "  verify FILE       check the signatures of an alert file\n"
+    "  replay            historical blocks (a node's blocks/ dir) through the same pipeline\n"
     "  version           print the version\n";
 
 int main(int argc, char **argv)
@@ -34,6 +35,8 @@ int main(int argc, char **argv)
         return cmd_verify(argc - 1, argv + 1);
     if (strcmp(verb, "watch") == 0)
         return cmd_watch(argc - 1, argv + 1);
+    if (strcmp(verb, "replay") == 0)
+        return cmd_replay(argc - 1, argv + 1);
     if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0) {
         printf("chainwatch %s\n", CW_VERSION);
         return CLI_EXIT_OK;

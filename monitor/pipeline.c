@@ -477,6 +477,13 @@ static cw_code block_tx(void *arg, cw_tx *tx, cw_err *err)
 {
     block_ctx *c = arg;
     c->p->st.txs++;
+    if (!(tx->flags & CW_TX_COINBASE))
+        for (size_t i = 0; i < tx->n_in; i++) {
+            if (tx->in[i].resolved)
+                c->p->st.inputs_resolved++;
+            else
+                c->p->st.inputs_unresolved++;
+        }
     return tx_records(c->p, c->t, tx, "confirmed", &c->blk, &c->ids, err);
 }
 
@@ -628,6 +635,11 @@ cw_code pipeline_sync(pipeline *p, cw_err *err)
     }
     cw_buf_free(&blk);
     return rc;
+}
+
+cw_code pipeline_connect_at(pipeline *p, const uint8_t *raw, size_t len, int64_t height, cw_err *err)
+{
+    return connect_block(p, raw, len, height, err); /* cs_connect refuses a block that does not extend the tip */
 }
 
 cw_code pipeline_block(pipeline *p, const uint8_t *raw, size_t len, cw_err *err)

@@ -49,6 +49,7 @@ typedef struct {
 typedef struct {
     uint64_t txs, blocks_connected, blocks_disconnected, alerts, records_written;
     uint64_t unknown_parent, syncs, stale_blocks, feed_gaps;
+    uint64_t inputs_resolved, inputs_unresolved; /* of connected blocks' non-coinbase inputs */
     int64_t tip_height;       /* -1 when nothing is connected */
     int64_t node_height;      /* from the last REST sync, -1 unknown */
 } pipeline_stats;
@@ -68,6 +69,10 @@ cw_code pipeline_sequence(pipeline *p, const uint8_t *body, size_t len, cw_err *
 /* A gap (or restart) on a feed topic: a feed_gap record, then a sync for
  * block topics. */
 cw_code pipeline_gap(pipeline *p, const char *topic, uint32_t expected, uint32_t got, bool restart, cw_err *err);
+/* Connects a block known to be at `height` of the best chain (replay):
+ * refused unless the store is empty or the block extends its tip. */
+cw_code pipeline_connect_at(pipeline *p, const uint8_t *raw, size_t len, int64_t height, cw_err *err);
+
 /* Reconciles the connected chain with the node's (REST). */
 cw_code pipeline_sync(pipeline *p, cw_err *err);
 /* Hands outbox records to the sink, oldest first. */

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -440,8 +441,22 @@ Test(watch, garbage_and_sigkill_lose_nothing_and_repeat_nothing, .timeout = 120)
                 per_height[h]++;
         }
     }
-    for (int h = 1; h <= 70; h++)
-        cr_assert_eq(per_height[h], 1, "height %d has %d confirmed records of the miner's coinbase", h, per_height[h]);
+    for (int h = 1; h <= 70; h++) {
+        if (per_height[h] == 1)
+            continue;
+        char seen[512] = "";
+        json_array_foreach(all, i, r) {
+            json_t *b = json_object_get(r, "block");
+            if (json_is_object(b) && json_integer_value(json_object_get(b, "height")) == h) {
+                size_t used = strlen(seen);
+                snprintf(seen + used, sizeof seen - used, " [%zu %s %s %.16s]", i,
+                         json_string_value(json_object_get(r, "status")), json_string_value(json_object_get(r, "seen_at")),
+                         json_string_value(json_object_get(r, "sig")));
+            }
+        }
+        cr_assert_eq(per_height[h], 1, "height %d has %d confirmed records of the miner's coinbase:%s (kept in %s)", h,
+                     per_height[h], seen, dir);
+    }
     json_array_foreach(all, i, r) json_array_foreach(all, j, q) if (i < j) {
         bool same = json_equal(json_object_get(r, "id"), json_object_get(q, "id")) &&
                     json_equal(json_object_get(r, "status"), json_object_get(q, "status")) &&
@@ -681,6 +696,91 @@ Test(watch, two_block_reorg_reverts_state_and_the_alert, .timeout = 60)
     cw_buf_free(&after), cw_buf_free(&direct), cw_buf_free(&records), cw_buf_free(&blk), cw_buf_free(&pay);
     free(achain), free(bchain);
     regtest_blocks_free(blocks, lens, chain, nblocks);
+    remove_dir(dir);
+    remove_dir(dir2);
+}
+
+/* "id status height hash direction address amount entity" of every
+ * confirmed record whose block is on the final chain, sorted. */
+static char *confirmed_on_chain(json_t *all, uint8_t (*chain)[32], size_t chain_len)
+{
+    char items[64][400];
+    size_t n = 0, i;
+    json_t *r;
+    json_array_foreach(all, i, r) {
+        const char *s = json_string_value(json_object_get(r, "status"));
+        json_t *b = json_object_get(r, "block");
+        if (!s || strcmp(s, "confirmed") != 0 || !json_is_object(b) || n == 64)
+            continue;
+        json_int_t h = json_integer_value(json_object_get(b, "height"));
+        char want[65];
+        if (h < 0 || (size_t)h >= chain_len)
+            continue;
+        cw_hex_encode_rev(chain[h], 32, want);
+        if (strcmp(want, json_string_value(json_object_get(b, "hash"))) != 0)
+            continue; /* a block the node reorganised away */
+        snprintf(items[n++], 400, "%s %s %lld %s %s %s %lld %s", json_string_value(json_object_get(r, "id")), s,
+                 (long long)h, want, json_string_value(json_object_get(r, "direction")),
+                 json_string_value(json_object_get(r, "address")), (long long)json_integer_value(json_object_get(r, "amount")),
+                 json_string_value(json_object_get(json_object_get(r, "entity"), "name")));
+    }
+    qsort(items, n, 400, (int (*)(const void *, const void *))strcmp);
+    char *out = calloc(n * 400 + 1, 1);
+    for (i = 0; i < n; i++) {
+        strcat(out, items[i]);
+        strcat(out, "\n");
+    }
+    return out;
+}
+
+/* The live run over the capture and a replay of the same node's block
+ * files give the same confirmed records: ids, blocks, amounts, entities. */
+Test(watch, live_equals_replay, .timeout = 120)
+{
+    char *dir = setup_datadir(false);
+    zpub *pub = zpub_start();
+    pid_t pid = start_watch(dir, zpub_endpoint(pub), NULL, NULL);
+    wait_ready(dir, pub);
+    zpub_replay_capture(pub, CAPTURE, 0, -1);
+    json_t *live = wait_for(dir, "78c9750fef95723fd220adbf811f2cfcfce93a372b26114af612042ec2939fe8", "confirmed",
+                            "2f0ae58e0b99c85bff7dbe2984bc8917b2dc951193c87407cbbb434e0de0043c", 20000);
+    stop_watch(pid);
+    zpub_stop(pub);
+
+    char *dir2 = setup_datadir(false);
+    char blocks[700];
+    snprintf(blocks, sizeof blocks, "%s/blocks", dir2);
+    cr_assert_eq(mkdir(blocks, 0700), 0);
+    size_t n, kn;
+    uint8_t *raw = fixture("btc/regtest-v30/blk00000.dat.bz2", &n);
+    uint8_t *key = fixture("btc/regtest-v30/xor.dat", &kn);
+    char path[800];
+    snprintf(path, sizeof path, "%s/blk00000.dat", blocks);
+    FILE *f = fopen(path, "wb");
+    fwrite(raw, 1, n, f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/xor.dat", blocks);
+    f = fopen(path, "wb");
+    fwrite(key, 1, kn, f);
+    fclose(f);
+    free(raw), free(key);
+    char *out, *err;
+    char *argv[] = {CW_BIN, "replay", "--blocksdir", blocks, "--datadir", dir2, "--network", "regtest", NULL};
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    json_t *replayed = read_alerts(dir2);
+
+    uint8_t **blks;
+    size_t *lens;
+    uint8_t(*chain)[32];
+    size_t chain_len;
+    size_t nb = regtest_blocks_load(&blks, &lens, &chain, &chain_len);
+    char *a = confirmed_on_chain(live, chain, chain_len), *b = confirmed_on_chain(replayed, chain, chain_len);
+    cr_assert_gt(strlen(a), 100, "live run produced confirmed records");
+    cr_assert_str_eq(a, b);
+    free(a), free(b);
+    json_decref(live), json_decref(replayed);
+    regtest_blocks_free(blks, lens, chain, nb);
     remove_dir(dir);
     remove_dir(dir2);
 }

@@ -1,0 +1,289 @@
+#include "blocksdir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "chains/bitcoin/blkfile.h"
+#include "chains/bitcoin/block.h"
+#include "chains/bitcoin/params.h"
+#include "chains/hash.h"
+
+typedef struct {
+    uint8_t hash[32], prev[32];
+    uint32_t file;
+    uint64_t offset; /* of the block bytes (after magic and size) */
+    uint32_t size;
+    uint32_t bits;
+    int64_t height;  /* -1 until linked; -2 orphan */
+    long double work; /* cumulative */
+} entry;
+
+struct blocksdir {
+    char dir[4096];
+    char **files;
+    size_t n_files;
+    uint8_t key[8];
+    bool xor;
+    entry *e;
+    size_t n, cap;
+    size_t *best; /* entry index by height */
+    int64_t best_len;
+    char warnings[1024];
+};
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int cmp_hash(const void *a, const void *b) { return memcmp(((const entry *)a)->hash, ((const entry *)b)->hash, 32); }
+
+static entry *find(blocksdir *b, const uint8_t hash[32])
+{
+    entry key;
+    memcpy(key.hash, hash, 32);
+    return bsearch(&key, b->e, b->n, sizeof *b->e, cmp_hash);
+}
+
+static void warn(blocksdir *b, const char *msg)
+{
+    size_t used = strlen(b->warnings);
+    snprintf(b->warnings + used, sizeof b->warnings - used, "%s%s", used ? "; " : "", msg);
+}
+
+/* Work of one block: 2^256 / (target + 1), as a long double. */
+static long double block_work(uint32_t bits)
+{
+    int exp = (int)(bits >> 24);
+    long double mant = (long double)(bits & 0x007fffff);
+    if (mant == 0)
+        return 0;
+    long double target = mant * powl(256.0L, (long double)(exp - 3));
+    return powl(2.0L, 256.0L) / (target + 1.0L);
+}
+
+static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *info, cw_err *err)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", b->dir, b->files[fi]);
+    cw_buf buf = CW_BUF_INIT;
+    cw_code rc = cw_read_file(path, (size_t)1 << 30, &buf, err);
+    if (rc)
+        return rc;
+    size_t pos = 0;
+    while (pos + 8 <= buf.n) {
+        /* padding was never obfuscated: judge the end on the raw bytes */
+        if (buf.p[pos] == 0 && buf.p[pos + 1] == 0 && buf.p[pos + 2] == 0 && buf.p[pos + 3] == 0)
+            break;
+        uint8_t head[8];
+        for (int i = 0; i < 8; i++)
+            head[i] = buf.p[pos + i] ^ (b->xor ? b->key[(pos + i) % 8] : 0);
+        cw_net rec_net;
+        if (!btc_net_from_magic(head, &rec_net)) {
+            rc = cw_err_set(err, CW_EFORMAT, pos, "%s: byte %zu: unknown network magic%s", path, pos,
+                            b->xor ? "" : " (is xor.dat missing?)");
+            break;
+        }
+        if (rec_net != net) {
+            rc = cw_err_set(err, CW_EARG, pos, "%s: byte %zu: a %s block, but --network is %s", path, pos,
+                            cw_net_name(rec_net), cw_net_name(net));
+            break;
+        }
+        uint32_t size = (uint32_t)head[4] | (uint32_t)head[5] << 8 | (uint32_t)head[6] << 16 | (uint32_t)head[7] << 24;
+        if (size < 81 || size > BTC_MAX_BLOCK_SIZE || pos + 8 + size > buf.n) {
+            char w[300];
+            snprintf(w, sizeof w, "%s: byte %zu: record of %u bytes cut short (a node stopped mid-write?): skipped",
+                     b->files[fi], pos, size);
+            warn(b, w);
+            info->truncated++;
+            break;
+        }
+        uint8_t hdr[80];
+        for (int i = 0; i < 80; i++)
+            hdr[i] = buf.p[pos + 8 + i] ^ (b->xor ? b->key[(pos + 8 + i) % 8] : 0);
+        if (b->n == b->cap) {
+            b->cap = b->cap ? b->cap * 2 : 4096;
+            entry *ne = realloc(b->e, b->cap * sizeof *ne);
+            if (ne == NULL) {
+                rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory indexing blocks");
+                break;
+            }
+            b->e = ne;
+        }
+        entry *e = &b->e[b->n++];
+        btc_header h;
+        btc_header_parse(hdr, 80, &h, NULL);
+        memcpy(e->hash, h.hash, 32);
+        memcpy(e->prev, h.prev, 32);
+        e->bits = h.bits;
+        e->file = fi;
+        e->offset = pos + 8;
+        e->size = size;
+        e->height = -1;
+        e->work = 0;
+        info->records++;
+        pos += 8 + size;
+    }
+    cw_buf_free(&buf);
+    return rc;
+}
+
+cw_code blocksdir_open(const char *dir, cw_net net, blocksdir **out, blocksdir_info *info, cw_err *err)
+{
+    memset(info, 0, sizeof *info);
+    info->best_height = -1;
+    blocksdir *b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+    snprintf(b->dir, sizeof b->dir, "%s", dir);
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        free(b);
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot open blocks directory %s: %s", dir, strerror(errno));
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+        if (l == 12 && strncmp(de->d_name, "blk", 3) == 0 && strcmp(de->d_name + 8, ".dat") == 0) {
+            char **nf = realloc(b->files, (b->n_files + 1) * sizeof *nf);
+            if (nf == NULL)
+                break;
+            b->files = nf;
+            b->files[b->n_files++] = strdup(de->d_name);
+        }
+    }
+    closedir(d);
+    cw_code rc = CW_OK;
+    if (b->n_files == 0)
+        rc = cw_err_set(err, CW_EARG, CW_NO_OFFSET, "%s holds no blk?????.dat files (pass a node's blocks/ directory)",
+                        dir);
+    qsort(b->files, b->n_files, sizeof *b->files, cmp_str);
+    info->files = b->n_files;
+    char kp[8192];
+    snprintf(kp, sizeof kp, "%s/xor.dat", dir);
+    FILE *kf = fopen(kp, "rb");
+    if (rc == CW_OK && kf) {
+        size_t got = fread(b->key, 1, 8, kf);
+        if (got != 8)
+            rc = cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: %zu bytes, an obfuscation key is 8", kp, got);
+        for (int i = 0; i < 8; i++)
+            b->xor |= b->key[i] != 0;
+    }
+    if (kf)
+        fclose(kf);
+    info->obfuscated = b->xor;
+    for (size_t fi = 0; rc == CW_OK && fi < b->n_files; fi++)
+        rc = scan_file(b, (uint32_t)fi, net, info, err);
+    if (rc) {
+        blocksdir_close(b);
+        return rc;
+    }
+    /* link: sort by hash, then resolve heights and work from parents */
+    qsort(b->e, b->n, sizeof *b->e, cmp_hash);
+    static const uint8_t zero[32];
+    size_t *stack = malloc((b->n + 1) * sizeof *stack);
+    for (size_t i = 0; stack && i < b->n; i++) {
+        size_t sp = 0, cur = i;
+        while (b->e[cur].height == -1) { /* walk up to a resolved ancestor */
+            stack[sp++] = cur;
+            if (memcmp(b->e[cur].prev, zero, 32) == 0)
+                break;
+            entry *parent = find(b, b->e[cur].prev);
+            if (parent == NULL || parent->height == -2) {
+                b->e[cur].height = -2; /* orphan: its parent is not in the files */
+                sp--;
+                break;
+            }
+            cur = (size_t)(parent - b->e);
+        }
+        while (sp > 0) {
+            entry *e = &b->e[stack[--sp]];
+            if (memcmp(e->prev, zero, 32) == 0) {
+                e->height = 0;
+                e->work = block_work(e->bits);
+            } else {
+                entry *parent = find(b, e->prev);
+                if (parent->height < 0) {
+                    e->height = -2;
+                    continue;
+                }
+                e->height = parent->height + 1;
+                e->work = parent->work + block_work(e->bits);
+            }
+        }
+    }
+    free(stack);
+    size_t best = (size_t)-1;
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->e[i].height == -2)
+            info->orphans++;
+        else if (best == (size_t)-1 || b->e[i].work > b->e[best].work)
+            best = i;
+    }
+    if (best != (size_t)-1) {
+        b->best_len = b->e[best].height + 1;
+        b->best = malloc((size_t)b->best_len * sizeof *b->best);
+        for (size_t cur = best; b->best;) {
+            b->best[b->e[cur].height] = cur;
+            if (b->e[cur].height == 0)
+                break;
+            cur = (size_t)(find(b, b->e[cur].prev) - b->e);
+        }
+        info->best_height = b->best_len - 1;
+        info->stale = b->n - info->orphans - (size_t)b->best_len;
+    }
+    *out = b;
+    return CW_OK;
+}
+
+void blocksdir_close(blocksdir *b)
+{
+    if (b == NULL)
+        return;
+    for (size_t i = 0; i < b->n_files; i++)
+        free(b->files[i]);
+    free(b->files);
+    free(b->e);
+    free(b->best);
+    free(b);
+}
+
+bool blocksdir_hash_at(const blocksdir *b, int64_t height, uint8_t hash[32])
+{
+    if (height < 0 || height >= b->best_len)
+        return false;
+    memcpy(hash, b->e[b->best[height]].hash, 32);
+    return true;
+}
+
+cw_code blocksdir_read(blocksdir *b, int64_t height, cw_buf *out, cw_err *err)
+{
+    if (height < 0 || height >= b->best_len)
+        return cw_err_set(err, CW_ENOTFOUND, CW_NO_OFFSET, "no block at height %lld in %s", (long long)height, b->dir);
+    const entry *e = &b->e[b->best[height]];
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", b->dir, b->files[e->file]);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot open %s: %s", path, strerror(errno));
+    out->n = 0;
+    cw_code rc = cw_buf_reserve(out, e->size, err);
+    ssize_t got = rc ? -1 : pread(fd, out->p, e->size, (off_t)e->offset);
+    close(fd);
+    if (rc)
+        return rc;
+    if (got != (ssize_t)e->size)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "%s: could not read the block at byte %llu", path,
+                          (unsigned long long)e->offset);
+    out->n = e->size;
+    if (b->xor)
+        for (size_t i = 0; i < e->size; i++)
+            out->p[i] ^= b->key[(e->offset + i) % 8];
+    return CW_OK;
+}
+
+const char *blocksdir_warnings(const blocksdir *b) { return b->warnings; }

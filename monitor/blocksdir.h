@@ -1,0 +1,42 @@
+/*
+ * blocksdir.h: a Bitcoin Core blocks/ directory read as a chain.
+ *
+ * Design note. blk?????.dat files hold blocks in arrival order, stale
+ * branches and orphans included, obfuscated with the 8-byte key of xor.dat
+ * (Core 28+; absent or all zero: plain). The scan reads every record once,
+ * keeps only (file, offset, size, hash, prev, bits) per block, links blocks
+ * to their parents, and picks the tip with the most work; the best chain is
+ * that tip's ancestry. Blocks off it are never processed. Zero padding after
+ * the last record was never obfuscated, so the end of data is judged on the
+ * raw bytes; a record cut short (a node killed mid-write) is reported and
+ * skipped.
+ */
+#ifndef CW_BLOCKSDIR_H
+#define CW_BLOCKSDIR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "chains/model.h"
+
+typedef struct blocksdir blocksdir;
+
+typedef struct {
+    size_t files, records, orphans, stale, truncated;
+    int64_t best_height;      /* -1 if no chain */
+    bool obfuscated;
+} blocksdir_info;
+
+/* Scans dir for blocks of network `net`. Refuses a directory without
+ * blk*.dat files and records of another network (naming file and offset). */
+cw_code blocksdir_open(const char *dir, cw_net net, blocksdir **out, blocksdir_info *info, cw_err *err);
+void blocksdir_close(blocksdir *b);
+/* Hash (internal order) of the best chain's block at height. */
+bool blocksdir_hash_at(const blocksdir *b, int64_t height, uint8_t hash[32]);
+/* Reads (and de-obfuscates) the best chain's block at height into out. */
+cw_code blocksdir_read(blocksdir *b, int64_t height, cw_buf *out, cw_err *err);
+/* Warnings collected during the scan (truncated records, ...), or "". */
+const char *blocksdir_warnings(const blocksdir *b);
+
+#endif

@@ -1,0 +1,114 @@
+#include "sink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+cw_code alert_sink_open(alert_sink *s, const char *path, cw_err *err)
+{
+    memset(s, 0, sizeof *s);
+    if (strcmp(path, "-") == 0) {
+        s->fd = 1;
+        s->is_stdout = true;
+        return CW_OK;
+    }
+    s->fd = open(path, O_RDWR | O_APPEND | O_CREAT, 0644);
+    if (s->fd < 0)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot open the alerts file %s: %s", path, strerror(errno));
+    /* a file cut mid-record by a full disk or a copy: start on a fresh line */
+    struct stat st;
+    char last;
+    if (fstat(s->fd, &st) == 0 && st.st_size > 0 && pread(s->fd, &last, 1, st.st_size - 1) == 1 && last != '\n' &&
+        write(s->fd, "\n", 1) != 1)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot write to the alerts file %s: %s", path, strerror(errno));
+    return CW_OK;
+}
+
+void alert_sink_close(alert_sink *s)
+{
+    if (s->fd > 2)
+        close(s->fd);
+    s->fd = -1;
+    alert_sink_drop_tail(s);
+}
+
+void alert_sink_load_tail(alert_sink *s)
+{
+    if (s->is_stdout || s->fd < 0)
+        return;
+    struct stat st;
+    if (fstat(s->fd, &st) != 0 || st.st_size == 0)
+        return;
+    size_t n = st.st_size > (1 << 20) ? (1 << 20) : (size_t)st.st_size;
+    s->tail = malloc(n);
+    if (s->tail && pread(s->fd, s->tail, n, st.st_size - (off_t)n) == (ssize_t)n) {
+        s->tail_len = n;
+    } else {
+        free(s->tail);
+        s->tail = NULL;
+    }
+}
+
+void alert_sink_drop_tail(alert_sink *s)
+{
+    free(s->tail);
+    s->tail = NULL;
+    s->tail_len = 0;
+}
+
+/* Is this exact line (followed by a newline or the end) in the tail? */
+static bool in_tail(const alert_sink *s, const char *line, size_t len)
+{
+    const char *end = s->tail + s->tail_len;
+    for (const char *p = s->tail; p + len <= end;) {
+        const char *hit = memchr(p, line[0], (size_t)(end - p));
+        if (hit == NULL || hit + len > end)
+            return false;
+        if (memcmp(hit, line, len) == 0 && (hit + len == end || hit[len] == '\n') && (hit == s->tail || hit[-1] == '\n'))
+            return true;
+        p = hit + 1;
+    }
+    return false;
+}
+
+bool alert_sink_line(void *ctx, const char *line, size_t len)
+{
+    alert_sink *s = ctx;
+    if (len == 0)
+        return true;
+    if (s->tail && in_tail(s, line, len))
+        return true;
+    /* line and newline in one write: a crash never leaves a record without its end */
+    char *buf = malloc(len + 1);
+    if (buf == NULL)
+        return false;
+    memcpy(buf, line, len);
+    buf[len] = '\n';
+    for (size_t done = 0; done < len + 1;) {
+        ssize_t w = write(s->fd, buf + done, len + 1 - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            free(buf);
+            return false;
+        }
+        done += (size_t)w;
+    }
+    free(buf);
+    if (s->pub) {
+        zmq_send(s->pub, "alert", 5, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+        zmq_send(s->pub, line, len, ZMQ_DONTWAIT);
+    }
+    return true;
+}
+
+bool alert_sink_durable(void *ctx)
+{
+    alert_sink *s = ctx;
+    return s->is_stdout || fsync(s->fd) == 0;
+}
