@@ -106,7 +106,7 @@ int cmd_replay(int argc, char **argv)
         cli_fail("replay", &err);
         goto out;
     }
-    pipeline_config pc = {store, net, sk, alert_sink_line, alert_sink_durable, &sink, NULL, -1};
+    pipeline_config pc = {store, net, sk, alert_sink_line, alert_sink_durable, &sink, NULL, -1, NULL, false};
     if (pipeline_open(&pc, &p, &err)) {
         cli_fail("replay", &err);
         goto out;

@@ -280,7 +280,8 @@ int cmd_watch(int argc, char **argv)
         cli_fail("watch", &err);
         goto out;
     }
-    pipeline_config pc = {store, net, sk, alert_sink_line, alert_sink_durable, &sk_out, rest, o.start_height};
+    pipeline_config pc = {store, net, sk, alert_sink_line, alert_sink_durable, &sk_out, rest, o.start_height,
+                          (volatile const int *)&stop_requested, o.endpoint[FEED_SEQUENCE] != NULL};
     if (pipeline_open(&pc, &p, &err)) {
         cli_fail("watch", &err);
         goto out;
@@ -300,14 +301,20 @@ int cmd_watch(int argc, char **argv)
     }
     alert_sink_load_tail(&sk_out);
     if (pipeline_flush(p, &err))
-        logf_(1, "flushing records left from the last run: %s", err.msg);
-    alert_sink_drop_tail(&sk_out);
+        logf_(1, "flushing records left from the last run: %s (the file's tail stays checked until it works)",
+              err.msg);
+    else
+        alert_sink_drop_tail(&sk_out);
     logf_(2, "watching (%s): rawtx %s, rawblock %s, sequence %s; rest %s; alerts to %s", cw_net_name(net),
           o.endpoint[0] ? o.endpoint[0] : "-", o.endpoint[1] ? o.endpoint[1] : "-", o.endpoint[2] ? o.endpoint[2] : "-",
           o.rest ? o.rest : "none", alerts);
     if (rest && pipeline_sync(p, &err))
         logf_(1, "catching up with the node: %s (will retry on the next block)", err.msg);
+    if (!rest)
+        logf_(1, "no --rest: a block lost on the feed (or a reorg deeper than one block) cannot be recovered, and "
+                 "confirmations stop until chainwatch runs with the node's REST interface (bitcoind -rest=1)");
 
+    bool failed = false;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     double last_status = (double)t0.tv_sec;
@@ -317,11 +324,14 @@ int cmd_watch(int argc, char **argv)
         bool got = false;
         if (feed_next(f, 1000, &ev, &got, &err)) {
             logf_(0, "feed: %s", err.msg);
+            failed = true;
             break;
         }
         if (got) {
             cw_code prc = CW_OK;
             err.msg[0] = '\0';
+            if (ev.kind == FEED_EV_MSG || ev.kind == FEED_EV_GAP) /* saved with this message's own block */
+                pipeline_note_counter(p, ev.topic, feed_topic_name(ev.topic), ev.seq);
             if (ev.kind == FEED_EV_BAD) {
                 logf_(1, "feed: bad message skipped: %s", ev.reason);
             } else if (ev.kind == FEED_EV_GAP) {
@@ -335,8 +345,6 @@ int cmd_watch(int argc, char **argv)
             } else if (ev.topic == FEED_SEQUENCE) {
                 prc = pipeline_sequence(p, ev.body, ev.len, &err);
             }
-            if (ev.kind == FEED_EV_MSG || ev.kind == FEED_EV_GAP)
-                pipeline_note_counter(p, ev.topic, feed_topic_name(ev.topic), ev.seq);
             if (prc)
                 logf_(prc == CW_EFORMAT || prc == CW_ETRUNC || prc == CW_ELIMIT ? 1 : 0, "%s #%u: %s",
                       feed_topic_name(ev.topic), ev.seq, err.msg);
@@ -354,7 +362,7 @@ int cmd_watch(int argc, char **argv)
         logf_(1, "saving the feed counters: %s", err.msg);
     status_line(p, f, 0, &last_txs);
     logf_(2, "stopped");
-    rc = CLI_EXIT_OK;
+    rc = failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 out:
     memset(sk, 0, sizeof sk);
     pipeline_close(p);

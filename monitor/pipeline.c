@@ -16,6 +16,14 @@
 #include "watchlists/watchlist.h"
 
 #define MAX_COUNTERS 8
+#define ACCEPTED_RING 4096 /* recent 'A' txids, for a rawtx arriving after its 'A' */
+#define MAX_PENDING 256    /* rawtx hits waiting for their 'A' */
+
+typedef struct {
+    uint8_t txid[32];
+    uint8_t *raw;
+    size_t len;
+} pending_tx;
 
 struct pipeline {
     pipeline_config cfg;
@@ -28,6 +36,14 @@ struct pipeline {
     void *arena_mem;
     size_t arena_cap;
     uint64_t outbox_seq;
+    uint8_t written[8]; /* outbox key of the last record handed to the sink */
+    bool have_written;
+    uint8_t (*accepted)[32];
+    size_t accepted_next;
+    pending_tx pending[MAX_PENDING];
+    size_t n_pending;
+    uint8_t pending_c[32]; /* a 'C' whose rawblock has not come yet */
+    bool have_pending_c;
     pipeline_stats st;
 };
 
@@ -80,7 +96,7 @@ static json_t *latest_record(store_txn *t, const char *id)
 }
 
 typedef struct {
-    char source[64], uid[64], ticker[16], linked_from[CW_ADDR_TEXT_MAX];
+    char source[WL_REF_MAX], uid[WL_REF_MAX], ticker[32], linked_from[WL_REF_MAX];
     bool linked, found;
 } first_ref;
 
@@ -290,10 +306,19 @@ cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err)
     return CW_OK;
 }
 
+static void drop_pending(pipeline *p)
+{
+    for (size_t i = 0; i < p->n_pending; i++)
+        free(p->pending[i].raw);
+    p->n_pending = 0;
+}
+
 void pipeline_close(pipeline *p)
 {
     if (p == NULL)
         return;
+    drop_pending(p);
+    free(p->accepted);
     block_walker_free(&p->walker);
     free(p->arena_mem);
     free(p);
@@ -349,7 +374,14 @@ bool pipeline_saved_counter(pipeline *p, const char *name, uint32_t *seq)
 
 /* ---------- flush ---------- */
 
-cw_code pipeline_flush(pipeline *p, cw_err *err)
+/*
+ * Records go to the sink in outbox order. A mempool sighting is written at
+ * once but made durable (fsync) with the next block: the file is fsynced
+ * per block, and a record stays in the outbox until it is durable, so a
+ * crash re-sends it (the sink's tail check drops what the file has).
+ * `written` remembers what this process already handed to the sink.
+ */
+static cw_code flush_records(pipeline *p, bool durable, cw_err *err)
 {
     for (;;) {
         store_txn *t;
@@ -362,53 +394,58 @@ cw_code pipeline_flush(pipeline *p, cw_err *err)
             return rc;
         }
         cw_span k, v;
-        uint8_t last[8];
         size_t sent = 0;
-        bool ok = true;
-        for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more && sent < 4096; more = store_cursor_next(c, &k, &v)) {
+        bool ok = true, more = p->have_written ? store_cursor_seek(c, p->written, 8, &k, &v)
+                                                : store_cursor_seek(c, NULL, 0, &k, &v);
+        if (more && p->have_written && k.n == 8 && memcmp(k.p, p->written, 8) == 0)
+            more = store_cursor_next(c, &k, &v); /* already handed over */
+        size_t bytes = 0;
+        for (; more && sent < 4096 && bytes < (512u << 10); more = store_cursor_next(c, &k, &v)) {
+            bytes += v.n + 1;
             if (!p->cfg.sink(p->cfg.sink_ctx, (const char *)v.p, v.n)) {
                 ok = false;
                 break;
             }
-            memcpy(last, k.p, 8);
+            memcpy(p->written, k.p, 8);
+            p->have_written = true;
             sent++;
         }
         store_cursor_close(c);
         store_abort(t);
-        if (sent == 0)
-            return ok ? CW_OK : cw_err_set(err, CW_EIO, CW_NO_OFFSET, "the alert sink refused a record");
+        p->st.records_written += sent;
+        if (!ok)
+            return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "the alert sink refused a record (it stays queued)");
+        if (more)
+            continue; /* more to hand over first (batches stay under the sink's 1 MB tail check) */
+        if (!durable || !p->have_written)
+            return CW_OK;
         if (p->cfg.durable && !p->cfg.durable(p->cfg.sink_ctx))
             return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "the alert sink could not make records durable (fsync)");
-        /* durable: take them out of the outbox */
+        /* durable: everything up to `written` leaves the outbox */
         if ((rc = store_begin(p->cfg.store, true, &t, err)))
             return rc;
         if ((rc = store_cursor_open(t, STORE_OUTBOX, &c, err)) == CW_OK) {
-            uint8_t (*keys)[8] = malloc(sent * 8);
-            size_t nk = 0;
-            for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more && keys && nk < sent;
-                 more = store_cursor_next(c, &k, &v)) {
-                memcpy(keys[nk++], k.p, 8);
-                if (memcmp(k.p, last, 8) == 0)
+            cw_buf keys = CW_BUF_INIT;
+            for (bool m = store_cursor_seek(c, NULL, 0, &k, &v); m && k.n == 8 && memcmp(k.p, p->written, 8) <= 0;
+                 m = store_cursor_next(c, &k, &v))
+                if ((rc = cw_buf_append(&keys, k.p, 8, err)))
                     break;
-            }
             store_cursor_close(c);
-            for (size_t i = 0; keys && i < nk && rc == CW_OK; i++)
-                rc = store_del(t, STORE_OUTBOX, keys[i], 8, NULL, 0, err);
-            free(keys);
+            for (size_t i = 0; rc == CW_OK && i + 8 <= keys.n; i += 8)
+                rc = store_del(t, STORE_OUTBOX, keys.p + i, 8, NULL, 0, err);
+            cw_buf_free(&keys);
         }
-        /* Lazy: if a crash undoes this removal the records are written
-         * again, and the sink's tail check drops the repeats. */
         if (rc == CW_OK)
-            rc = store_commit_lazy(t, err);
+            rc = store_commit(t, err); /* NOSYNC could corrupt the store on a power loss: one fsync it is */
         else
             store_abort(t);
-        if (rc)
-            return rc;
-        p->st.records_written += sent;
-        if (!ok)
-            return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "the alert sink refused a record");
+        if (rc == CW_OK)
+            p->have_written = false; /* the outbox is empty up to here */
+        return rc;
     }
 }
+
+cw_code pipeline_flush(pipeline *p, cw_err *err) { return flush_records(p, true, err); }
 
 /* ---------- mempool ---------- */
 
@@ -426,7 +463,20 @@ static cw_code arena_for(pipeline *p, size_t len, cw_arena *a, cw_err *err)
     return CW_OK;
 }
 
-cw_code pipeline_tx(pipeline *p, const uint8_t *raw, size_t len, cw_err *err)
+static bool recently_accepted(const pipeline *p, const uint8_t txid[32])
+{
+    if (p->accepted == NULL)
+        return false;
+    for (size_t i = 0; i < ACCEPTED_RING; i++)
+        if (memcmp(p->accepted[i], txid, 32) == 0)
+            return true;
+    return false;
+}
+
+/* Decodes, looks for designated addresses with a read transaction, and
+ * records a mempool sighting (if `now`) or holds the tx for its 'A'. The
+ * writer (and its fsync) is taken only when there is something to record. */
+static cw_code screen_tx(pipeline *p, const uint8_t *raw, size_t len, bool now, cw_err *err)
 {
     cw_arena a;
     cw_code rc = arena_for(p, len, &a, err);
@@ -435,12 +485,8 @@ cw_code pipeline_tx(pipeline *p, const uint8_t *raw, size_t len, cw_err *err)
     cw_tx tx;
     if ((rc = btc_tx_parse(raw, len, NULL, p->cfg.net, &a, &tx, err)))
         return rc;
-    p->st.txs++;
     if (tx.flags & CW_TX_COINBASE)
         return CW_OK; /* published when its block connects: handled there */
-    /* Most txs touch no designated address: look with a read transaction
-     * and take the writer (and its fsync) only when there is something to
-     * record. */
     store_txn *t;
     if ((rc = store_begin(p->cfg.store, false, &t, err)))
         return rc;
@@ -450,6 +496,21 @@ cw_code pipeline_tx(pipeline *p, const uint8_t *raw, size_t len, cw_err *err)
     store_abort(t);
     if (rc || hits == 0)
         return rc;
+    if (!now && !recently_accepted(p, tx.txid)) {
+        if (p->n_pending == MAX_PENDING) { /* oldest out: its 'A' is long overdue */
+            free(p->pending[0].raw);
+            memmove(p->pending, p->pending + 1, (MAX_PENDING - 1) * sizeof *p->pending);
+            p->n_pending--;
+        }
+        pending_tx *q = &p->pending[p->n_pending];
+        if ((q->raw = malloc(len)) == NULL)
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory holding a tx for its 'A'");
+        memcpy(q->raw, raw, len);
+        q->len = len;
+        memcpy(q->txid, tx.txid, 32);
+        p->n_pending++;
+        return CW_OK;
+    }
     for (int attempt = 0;; attempt++) {
         if ((rc = store_begin(p->cfg.store, true, &t, err)))
             return rc;
@@ -461,7 +522,32 @@ cw_code pipeline_tx(pipeline *p, const uint8_t *raw, size_t len, cw_err *err)
         if (rc != CW_EFULL || attempt == 4 || store_grow(p->cfg.store, err))
             break;
     }
-    return rc ? rc : pipeline_flush(p, err);
+    return rc ? rc : flush_records(p, false, err); /* durable with the next block */
+}
+
+cw_code pipeline_tx(pipeline *p, const uint8_t *raw, size_t len, cw_err *err)
+{
+    p->st.txs++;
+    return screen_tx(p, raw, len, !p->cfg.sequence_feed, err);
+}
+
+/* 'A': the tx entered the mempool; a held rawtx hit becomes a sighting. */
+static cw_code accepted(pipeline *p, const uint8_t txid[32], cw_err *err)
+{
+    if (p->accepted == NULL && (p->accepted = calloc(ACCEPTED_RING, 32)) == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+    memcpy(p->accepted[p->accepted_next], txid, 32);
+    p->accepted_next = (p->accepted_next + 1) % ACCEPTED_RING;
+    for (size_t i = 0; i < p->n_pending; i++)
+        if (memcmp(p->pending[i].txid, txid, 32) == 0) {
+            pending_tx q = p->pending[i];
+            memmove(p->pending + i, p->pending + i + 1, (p->n_pending - i - 1) * sizeof *p->pending);
+            p->n_pending--;
+            cw_code rc = screen_tx(p, q.raw, q.len, true, err);
+            free(q.raw);
+            return rc;
+        }
+    return CW_OK;
 }
 
 /* ---------- blocks ---------- */
@@ -522,6 +608,8 @@ static cw_code connect_block(pipeline *p, const uint8_t *raw, size_t len, int64_
     }
 }
 
+static cw_code read_tip(pipeline *p, cs_tip *tip, cw_err *err);
+
 /* Disconnects the tip in its own transaction, with `reorged` records for
  * the alerts it had confirmed. */
 static cw_code disconnect_tip(pipeline *p, cw_err *err)
@@ -559,7 +647,8 @@ static cw_code disconnect_tip(pipeline *p, cw_err *err)
     if (rc)
         return rc;
     p->st.blocks_disconnected++;
-    p->st.tip_height = blk.height - 1;
+    cs_tip now;
+    p->st.tip_height = read_tip(p, &now, NULL) == CW_OK && now.valid ? now.height : -1;
     return pipeline_flush(p, err);
 }
 
@@ -603,29 +692,37 @@ cw_code pipeline_sync(pipeline *p, cw_err *err)
     if (!tip.valid) {
         next = p->cfg.start_height >= 0 ? p->cfg.start_height : node_h;
     } else {
+        uint8_t ours[32];
+        if (tip.height > node_h && our_hash_at(p, node_h, ours) && memcmp(ours, node_best, 32) == 0)
+            return CW_OK; /* the node is behind us on our own chain (reindexing, another node): wait */
         /* walk down to the fork: the highest height where we agree */
         int64_t h = tip.height < node_h ? tip.height : node_h;
         for (;;) {
-            uint8_t ours[32], theirs[32];
+            uint8_t theirs[32];
             if (!our_hash_at(p, h, ours))
-                break; /* below our first block: keep what we have */
+                break; /* below our first block: every block we have is off the node's chain */
             if ((rc = rest_block_hash_at(p->cfg.rest, h, theirs, err)))
                 return rc;
             if (memcmp(ours, theirs, 32) == 0)
                 break;
             h--;
         }
-        while (p->st.tip_height > h)
+        for (;;) { /* disconnect down to the fork, judged on the stored tip */
+            if ((rc = read_tip(p, &tip, err)))
+                return rc;
+            if (!tip.valid || tip.height <= h)
+                break;
             if ((rc = disconnect_tip(p, err)))
                 return rc;
-        next = h + 1;
-        if ((rc = read_tip(p, &tip, err)))
-            return rc;
-        if (!tip.valid)
-            next = p->cfg.start_height >= 0 ? p->cfg.start_height : node_h;
+        }
+        next = h + 1; /* also after disconnecting everything: the fork's first block */
     }
+    if (next < 0)
+        next = 0;
     cw_buf blk = CW_BUF_INIT;
     for (int64_t h = next; h <= node_h && rc == CW_OK; h++) {
+        if (p->cfg.stop && *p->cfg.stop)
+            break; /* SIGINT/SIGTERM: stop between blocks; the next start catches up */
         uint8_t hash[32];
         if ((rc = rest_block_hash_at(p->cfg.rest, h, hash, err)))
             break;
@@ -692,8 +789,10 @@ cw_code pipeline_sequence(pipeline *p, const uint8_t *body, size_t len, cw_err *
     for (int i = 0; i < 32; i++)
         hash[i] = body[31 - i]; /* published byte-reversed */
     char label = (char)body[32];
-    if (label == 'A' || label == 'R')
-        return CW_OK; /* mempool bookkeeping: rawtx carries what we screen */
+    if (label == 'A')
+        return accepted(p, hash, err);
+    if (label == 'R')
+        return CW_OK;
     if (label != 'C' && label != 'D')
         return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "sequence label '%c' (C, D, A or R expected)", label);
     cs_tip tip;
@@ -705,13 +804,29 @@ cw_code pipeline_sequence(pipeline *p, const uint8_t *body, size_t len, cw_err *
             return CW_OK; /* not ours (or already gone) */
         return p->cfg.rest ? pipeline_sync(p, err) : disconnect_tip(p, err);
     }
-    /* 'C': a block we have not connected means we missed its rawblock */
+    /* 'C': the rawtx messages before it were the block's txs, not mempool
+     * sightings. Its rawblock follows (UpdatedBlockTip comes after
+     * BlockConnected), so an unknown block is only remembered; if the next
+     * 'C' finds it still missing, the rawblock was lost: sync. */
+    drop_pending(p);
+    if (!p->cfg.rest)
+        return CW_OK;
     store_txn *t;
     if ((rc = store_begin(p->cfg.store, false, &t, err)))
         return rc;
     bool known = cs_is_connected(t, hash, NULL);
+    bool earlier_missing = p->have_pending_c && !cs_is_connected(t, p->pending_c, NULL);
     store_abort(t);
-    return known || !p->cfg.rest ? CW_OK : pipeline_sync(p, err);
+    if (earlier_missing) {
+        p->have_pending_c = false;
+        if ((rc = pipeline_sync(p, err)))
+            return rc;
+    }
+    if (!known) {
+        memcpy(p->pending_c, hash, 32);
+        p->have_pending_c = true;
+    }
+    return CW_OK;
 }
 
 cw_code pipeline_gap(pipeline *p, const char *topic, uint32_t expected, uint32_t got, bool restart, cw_err *err)

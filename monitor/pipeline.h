@@ -44,6 +44,8 @@ typedef struct {
     void *sink_ctx;
     rest_client *rest;        /* NULL: no recovery, blocks must arrive in order */
     int64_t start_height;     /* first height to connect on an empty store; -1: the node's tip */
+    volatile const int *stop; /* when set and nonzero, long syncs stop between blocks */
+    bool sequence_feed;       /* the 'sequence' topic is subscribed: mempool records wait for its 'A' */
 } pipeline_config;
 
 typedef struct {
@@ -57,9 +59,12 @@ typedef struct {
 cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err);
 void pipeline_close(pipeline *p);
 
-/* A transaction from the mempool (rawtx). Raises `mempool` records for
- * designated addresses, once per alert id (the node republishes every tx
- * of a connected block: those are not new sightings). */
+/* A transaction from the rawtx feed. Raises `mempool` records for
+ * designated addresses, once per alert id. The node also republishes every
+ * tx of a connected block on rawtx: with the sequence feed, a hit is held
+ * until its 'A' (mempool accept) arrives and dropped at the block's 'C', so
+ * a tx first seen in a block gets only its `confirmed` record. Without the
+ * sequence feed every rawtx hit counts as a mempool sighting. */
 cw_code pipeline_tx(pipeline *p, const uint8_t *raw, size_t len, cw_err *err);
 /* A block (rawblock): connected when it extends the tip, ignored when
  * already connected, otherwise a sync. */

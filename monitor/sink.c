@@ -20,12 +20,18 @@ cw_code alert_sink_open(alert_sink *s, const char *path, cw_err *err)
     s->fd = open(path, O_RDWR | O_APPEND | O_CREAT, 0644);
     if (s->fd < 0)
         return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot open the alerts file %s: %s", path, strerror(errno));
-    /* a file cut mid-record by a full disk or a copy: start on a fresh line */
+    /* A file that ends mid-record (a crash during a write): that record was
+     * never made durable, so it is still queued; cut the fragment. */
     struct stat st;
-    char last;
-    if (fstat(s->fd, &st) == 0 && st.st_size > 0 && pread(s->fd, &last, 1, st.st_size - 1) == 1 && last != '\n' &&
-        write(s->fd, "\n", 1) != 1)
-        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot write to the alerts file %s: %s", path, strerror(errno));
+    if (fstat(s->fd, &st) == 0 && st.st_size > 0) {
+        off_t end = st.st_size;
+        char c;
+        while (end > 0 && pread(s->fd, &c, 1, end - 1) == 1 && c != '\n')
+            end--;
+        if (end != st.st_size && ftruncate(s->fd, end) != 0)
+            return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot cut a partial record from %s: %s", path,
+                              strerror(errno));
+    }
     return CW_OK;
 }
 
@@ -83,17 +89,23 @@ bool alert_sink_line(void *ctx, const char *line, size_t len)
         return true;
     if (s->tail && in_tail(s, line, len))
         return true;
-    /* line and newline in one write: a crash never leaves a record without its end */
+    /* line and newline in one write; a write that fails half way (disk
+     * full) is rolled back, so the file never holds half a record: the
+     * record stays queued and is written whole later */
     char *buf = malloc(len + 1);
     if (buf == NULL)
         return false;
     memcpy(buf, line, len);
     buf[len] = '\n';
+    struct stat st;
+    off_t before = !s->is_stdout && fstat(s->fd, &st) == 0 ? st.st_size : -1;
     for (size_t done = 0; done < len + 1;) {
         ssize_t w = write(s->fd, buf + done, len + 1 - done);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
+            if (before >= 0 && ftruncate(s->fd, before) != 0)
+                fprintf(stderr, "chainwatch: alerts file: cannot roll back a partial record: %s\n", strerror(errno));
             free(buf);
             return false;
         }
