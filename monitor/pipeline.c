@@ -439,6 +439,8 @@ static cw_code flush_records(pipeline *p, bool durable, cw_err *err)
             rc = store_commit(t, err); /* NOSYNC could corrupt the store on a power loss: one fsync it is */
         else
             store_abort(t);
+        if (rc == CW_EFULL && store_grow(p->cfg.store, err) == CW_OK)
+            return flush_records(p, durable, err); /* grown: the records are durable, remove them again */
         if (rc == CW_OK)
             p->have_written = false; /* the outbox is empty up to here */
         return rc;
@@ -612,7 +614,8 @@ static cw_code read_tip(pipeline *p, cs_tip *tip, cw_err *err);
 
 /* Disconnects the tip in its own transaction, with `reorged` records for
  * the alerts it had confirmed. */
-static cw_code disconnect_tip(pipeline *p, cw_err *err)
+/* One attempt; CW_EFULL leaves the store untouched for a retry. */
+static cw_code disconnect_tip_once(pipeline *p, cw_err *err)
 {
     store_txn *t;
     cw_code rc = store_begin(p->cfg.store, true, &t, err);
@@ -644,6 +647,17 @@ static cw_code disconnect_tip(pipeline *p, cw_err *err)
         rc = store_commit(t, err);
     else
         store_abort(t);
+    return rc;
+}
+
+static cw_code disconnect_tip(pipeline *p, cw_err *err)
+{
+    cw_code rc;
+    for (int attempt = 0;; attempt++) {
+        rc = disconnect_tip_once(p, err);
+        if (rc != CW_EFULL || attempt == 4 || store_grow(p->cfg.store, err))
+            break;
+    }
     if (rc)
         return rc;
     p->st.blocks_disconnected++;
@@ -849,14 +863,19 @@ cw_code pipeline_gap(pipeline *p, const char *topic, uint32_t expected, uint32_t
     json_object_set_new(r, "restart", json_boolean(restart));
     json_object_set_new(r, "lost", json_integer(restart ? got : (json_int_t)(uint32_t)(got - expected)));
     json_object_set_new(r, "seen_at", json_string(seen));
-    store_txn *t;
-    cw_code rc = store_begin(p->cfg.store, true, &t, err);
-    if (rc == CW_OK) {
-        rc = commit_record(p, t, r, err);
-        if (rc == CW_OK)
-            rc = store_commit(t, err);
-        else
-            store_abort(t);
+    cw_code rc;
+    for (int attempt = 0;; attempt++) {
+        store_txn *t;
+        rc = store_begin(p->cfg.store, true, &t, err);
+        if (rc == CW_OK) {
+            rc = commit_record(p, t, r, err);
+            if (rc == CW_OK)
+                rc = store_commit(t, err);
+            else
+                store_abort(t);
+        }
+        if (rc != CW_EFULL || attempt == 4 || store_grow(p->cfg.store, err))
+            break;
     }
     json_decref(r);
     if (rc == CW_OK)

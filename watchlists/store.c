@@ -221,15 +221,6 @@ cw_code store_commit(store_txn *t, cw_err *err)
     return rc ? lmdb_fail(err, rc, "commit", s) : CW_OK;
 }
 
-cw_code store_commit_lazy(store_txn *t, cw_err *err)
-{
-    MDB_env *env = t->s->env;
-    mdb_env_set_flags(env, MDB_NOSYNC, 1); /* one writer at a time: no other commit sees the flag */
-    cw_code rc = store_commit(t, err);
-    mdb_env_set_flags(env, MDB_NOSYNC, 0);
-    return rc;
-}
-
 void store_abort(store_txn *t)
 {
     if (t == NULL)

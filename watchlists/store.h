@@ -63,9 +63,6 @@ cw_code store_grow(cw_store *s, cw_err *err);
 cw_code store_begin(cw_store *s, bool write, store_txn **out, cw_err *err);
 /* Commit ends the transaction, failed or not. */
 cw_code store_commit(store_txn *t, cw_err *err);
-/* Commits without waiting for the disk: durable with the next store_commit.
- * For bookkeeping whose loss a crash recovery already tolerates. */
-cw_code store_commit_lazy(store_txn *t, cw_err *err);
 void store_abort(store_txn *t);
 
 /* Gets the value (the first, for wl_addr) under key; CW_ENOTFOUND if none.
