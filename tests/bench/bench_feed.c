@@ -201,8 +201,13 @@ int bench_feed(int argc, char **argv)
     publisher pub = {0};
     pub.txs = calloc((size_t)b.tx_count, sizeof *pub.txs);
     pub.block = (cw_span){blk.p, blk.n};
-    char dir[] = "/tmp/cw-bench-feed-XXXXXX";
-    mkdtemp(dir);
+    /* CW_BENCH_DIR=/dev/shm shows the cost without the disk */
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/cw-bench-feed-XXXXXX", getenv("CW_BENCH_DIR") ? getenv("CW_BENCH_DIR") : "/tmp");
+    if (mkdtemp(dir) == NULL) {
+        perror("cw_bench: mkdtemp");
+        return 1;
+    }
     wl_import *imp = wl_import_new("bench", "csv");
     wl_entity *e = wl_import_entity(imp, "bench");
     wl_entity_set_name(e, "Bench designated party");
@@ -233,7 +238,7 @@ int bench_feed(int argc, char **argv)
         return 1;
     }
     wl_import_free(imp);
-    char alerts[64];
+    char alerts[300];
     snprintf(alerts, sizeof alerts, "%s/alerts.jsonl", dir);
     sink_ctx sc = {open(alerts, O_WRONLY | O_CREAT | O_APPEND, 0644), 0, NULL, 0, 0};
     pipeline_config pc = {store, CW_NET_MAIN, sk, sink, durable, &sc, NULL, -1, NULL, false};
@@ -334,7 +339,7 @@ int bench_feed(int argc, char **argv)
     free(pub.txs);
     free(arena.base);
     cw_buf_free(&blk);
-    char cmd[128];
+    char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "cw_bench: could not remove %s\n", dir);
