@@ -122,5 +122,6 @@ bool alert_sink_line(void *ctx, const char *line, size_t len)
 bool alert_sink_durable(void *ctx)
 {
     alert_sink *s = ctx;
-    return s->is_stdout || fsync(s->fd) == 0;
+    /* EINVAL: a file that cannot be synced (/dev/null, a pipe): nothing to make durable */
+    return s->is_stdout || fsync(s->fd) == 0 || errno == EINVAL;
 }
