@@ -25,7 +25,8 @@ static const char usage[] =
     "Reads a Bitcoin Core blocks/ directory (blk*.dat, de-obfuscated with xor.dat\n"
     "when present), builds the best chain from its headers (most work; stale\n"
     "branches and orphans are skipped), and runs heights --from..--to (inclusive)\n"
-    "through the monitor's pipeline: the same confirmed records `watch` writes.\n"
+    "through the monitor's pipeline: the same confirmed records `watch` writes,\n"
+    "committed in batches of about 20,000 txs (a crash costs at most one batch).\n"
     "On a datadir that already holds blocks it continues from its tip, which\n"
     "must be on this chain. Defaults: --from 0 (or the tip + 1), --to the best\n"
     "height, --alerts <datadir>/alerts.jsonl.\n";
@@ -144,8 +145,35 @@ int cmd_replay(int argc, char **argv)
     cw_buf blk = CW_BUF_INIT;
     double last = 0;
     rc = CLI_EXIT_OK;
+    /* Blocks go in batches of one write transaction (one fsync) each, about
+     * 20,000 txs: a crash or a full map costs at most one batch, redone. */
+    int64_t batch_start = from;
+    uint64_t batch_txs0 = 0;
     for (int64_t h = from; h <= to; h++) {
-        if (blocksdir_read(bd, h, &blk, &err) || pipeline_connect_at(p, blk.p, blk.n, h, &err)) {
+        pipeline_stats bs;
+        if (h == batch_start) {
+            if (pipeline_batch_begin(p, &err)) {
+                rc = cli_fail("replay", &err);
+                break;
+            }
+            pipeline_stats_get(p, &bs);
+            batch_txs0 = bs.txs;
+        }
+        cw_code crc = blocksdir_read(bd, h, &blk, &err);
+        if (crc == CW_OK)
+            crc = pipeline_connect_at(p, blk.p, blk.n, h, &err);
+        pipeline_stats_get(p, &bs);
+        if (crc == CW_OK && (h == to || bs.txs - batch_txs0 >= 20000)) {
+            crc = pipeline_batch_commit(p, &err);
+            batch_start = h + 1;
+        }
+        if (crc == CW_EFULL && store_grow(store, &err) == CW_OK) {
+            pipeline_batch_abort(p);
+            h = batch_start - 1; /* the batch is gone: redo it in a bigger map */
+            continue;
+        }
+        if (crc) {
+            pipeline_batch_abort(p);
             fprintf(stderr, "%schainwatch: replay: height %lld: %s\n", tty ? "\n" : "", (long long)h, err.msg);
             rc = CLI_EXIT_FAIL;
             break;

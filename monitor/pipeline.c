@@ -44,6 +44,7 @@ struct pipeline {
     size_t n_pending;
     uint8_t pending_c[32]; /* a 'C' whose rawblock has not come yet */
     bool have_pending_c;
+    store_txn *batch;      /* an open replay batch, or NULL */
     pipeline_stats st;
 };
 
@@ -318,6 +319,7 @@ void pipeline_close(pipeline *p)
     if (p == NULL)
         return;
     drop_pending(p);
+    pipeline_batch_abort(p);
     free(p->accepted);
     block_walker_free(&p->walker);
     free(p->arena_mem);
@@ -576,12 +578,72 @@ static cw_code block_tx(void *arg, cw_tx *tx, cw_err *err)
 }
 
 /* Connects one block at height in its own transaction. */
+static cw_code read_tip(pipeline *p, cs_tip *tip, cw_err *err);
+
+void pipeline_batch_abort(pipeline *p)
+{
+    if (p->batch == NULL)
+        return;
+    store_abort(p->batch);
+    p->batch = NULL;
+    cs_tip tip;
+    p->st.tip_height = read_tip(p, &tip, NULL) == CW_OK && tip.valid ? tip.height : -1;
+}
+
+cw_code pipeline_batch_begin(pipeline *p, cw_err *err)
+{
+    if (p->batch)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "a batch is already open");
+    return store_begin(p->cfg.store, true, &p->batch, err);
+}
+
+cw_code pipeline_batch_commit(pipeline *p, cw_err *err)
+{
+    if (p->batch == NULL)
+        return CW_OK;
+    cw_code rc = put_counters(p, p->batch, err);
+    if (rc) {
+        pipeline_batch_abort(p);
+        return rc;
+    }
+    rc = store_commit(p->batch, err);
+    p->batch = NULL;
+    if (rc) {
+        cs_tip tip;
+        p->st.tip_height = read_tip(p, &tip, NULL) == CW_OK && tip.valid ? tip.height : -1;
+        return rc;
+    }
+    return pipeline_flush(p, err);
+}
+
+/* Inside an open batch: connect into it, no commit, no flush. */
+static cw_code connect_in_batch(pipeline *p, const uint8_t *raw, size_t len, int64_t height, const btc_header *h,
+                                cw_err *err)
+{
+    block_ctx c = {p, p->batch, CW_BUF_INIT, {0}};
+    c.blk.height = height;
+    memcpy(c.blk.hash, h->hash, 32);
+    c.blk.time = h->time;
+    cs_block done;
+    cw_code rc = cs_connect(c.t, &p->walker, raw, len, p->cfg.net, height, block_tx, &c, &c.ids, &done, err);
+    cw_buf_free(&c.ids);
+    if (rc) {
+        pipeline_batch_abort(p);
+        return rc;
+    }
+    p->st.blocks_connected++;
+    p->st.tip_height = height;
+    return CW_OK;
+}
+
 static cw_code connect_block(pipeline *p, const uint8_t *raw, size_t len, int64_t height, cw_err *err)
 {
     btc_header h;
     cw_code rc = btc_header_parse(raw, len, &h, err);
     if (rc)
         return rc;
+    if (p->batch)
+        return connect_in_batch(p, raw, len, height, &h, err);
     for (int attempt = 0;; attempt++) {
         block_ctx c = {p, NULL, CW_BUF_INIT, {0}};
         c.blk.height = height;
@@ -609,8 +671,6 @@ static cw_code connect_block(pipeline *p, const uint8_t *raw, size_t len, int64_
             return rc;
     }
 }
-
-static cw_code read_tip(pipeline *p, cs_tip *tip, cw_err *err);
 
 /* Disconnects the tip in its own transaction, with `reorged` records for
  * the alerts it had confirmed. */

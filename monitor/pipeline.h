@@ -78,6 +78,17 @@ cw_code pipeline_gap(pipeline *p, const char *topic, uint32_t expected, uint32_t
  * refused unless the store is empty or the block extends its tip. */
 cw_code pipeline_connect_at(pipeline *p, const uint8_t *raw, size_t len, int64_t height, cw_err *err);
 
+/* Replay: many blocks in one write transaction (one fsync, not one per
+ * block). While a batch is open pipeline_connect_at adds to it; commit
+ * makes it durable and hands its records to the sink. Any failure inside a
+ * batch (CW_EFULL included) aborts the whole batch: the store is back at
+ * the batch's start, and the caller resumes from there (after store_grow
+ * for CW_EFULL). Keep batches to some tens of thousands of txs: LMDB holds
+ * a transaction's dirty pages in memory. */
+cw_code pipeline_batch_begin(pipeline *p, cw_err *err);
+cw_code pipeline_batch_commit(pipeline *p, cw_err *err);
+void pipeline_batch_abort(pipeline *p);
+
 /* Reconciles the connected chain with the node's (REST). */
 cw_code pipeline_sync(pipeline *p, cw_err *err);
 /* Hands outbox records to the sink, oldest first. */
