@@ -48,6 +48,14 @@ struct pipeline {
     pipeline_stats st;
 };
 
+/* The one place a full map is handled: after CW_EFULL the write was
+ * aborted whole, so grow the map and let the caller run it again (a few
+ * times at most). False: stop with rc as it is. */
+static bool retry_after_full(pipeline *p, cw_code rc, int attempt, cw_err *err)
+{
+    return rc == CW_EFULL && attempt < 4 && store_grow(p->cfg.store, err) == CW_OK;
+}
+
 /* ---------- records ---------- */
 
 static void now_iso(char out[32])
@@ -523,7 +531,7 @@ static cw_code screen_tx(pipeline *p, const uint8_t *raw, size_t len, bool now, 
             rc = store_commit(t, err);
         else
             store_abort(t);
-        if (rc != CW_EFULL || attempt == 4 || store_grow(p->cfg.store, err))
+        if (!retry_after_full(p, rc, attempt, err))
             break;
     }
     return rc ? rc : flush_records(p, false, err); /* durable with the next block */
@@ -667,7 +675,7 @@ static cw_code connect_block(pipeline *p, const uint8_t *raw, size_t len, int64_
             p->st.tip_height = height;
             return pipeline_flush(p, err);
         }
-        if (rc != CW_EFULL || attempt == 4 || store_grow(p->cfg.store, err))
+        if (!retry_after_full(p, rc, attempt, err))
             return rc;
     }
 }
@@ -715,7 +723,7 @@ static cw_code disconnect_tip(pipeline *p, cw_err *err)
     cw_code rc;
     for (int attempt = 0;; attempt++) {
         rc = disconnect_tip_once(p, err);
-        if (rc != CW_EFULL || attempt == 4 || store_grow(p->cfg.store, err))
+        if (!retry_after_full(p, rc, attempt, err))
             break;
     }
     if (rc)
@@ -934,7 +942,7 @@ cw_code pipeline_gap(pipeline *p, const char *topic, uint32_t expected, uint32_t
             else
                 store_abort(t);
         }
-        if (rc != CW_EFULL || attempt == 4 || store_grow(p->cfg.store, err))
+        if (!retry_after_full(p, rc, attempt, err))
             break;
     }
     json_decref(r);

@@ -248,21 +248,41 @@ Test(watch, capture_replay_mempool_confirm_rbf_reorg_restart, .timeout = 120)
     remove_dir(dir);
 }
 
+/* The recorded regtest node's blocks, served by a REST server on
+ * 127.0.0.1 (its chain is set by each test as the node's would grow). */
+typedef struct {
+    uint8_t **blocks;
+    size_t *lens;
+    uint8_t (*chain)[32];
+    size_t chain_len, n;
+    rest_server *srv;
+} regtest_node;
+
+static void node_start(regtest_node *node)
+{
+    node->n = regtest_blocks_load(&node->blocks, &node->lens, &node->chain, &node->chain_len);
+    cr_assert_geq(node->chain_len, 106);
+    node->srv = rest_server_start();
+    cr_assert_not_null(node->srv);
+    for (size_t i = 0; i < node->n; i++)
+        rest_server_add_block(node->srv, node->blocks[i], node->lens[i]);
+}
+
+static void node_stop(regtest_node *node)
+{
+    rest_server_stop(node->srv);
+    regtest_blocks_free(node->blocks, node->lens, node->chain, node->n);
+}
+
 /* A rawblock lost on the way (its counter skips): the gap is recorded and
  * the block is fetched from the node's REST interface. The server follows
  * the node: its chain grows as the capture's blocks are published. */
 Test(watch, dropped_block_recovered_through_rest, .timeout = 120)
 {
-    uint8_t **blocks;
-    size_t *lens;
-    uint8_t(*chain)[32];
-    size_t chain_len;
-    size_t nblocks = regtest_blocks_load(&blocks, &lens, &chain, &chain_len);
-    cr_assert_geq(chain_len, 106);
-    rest_server *srv = rest_server_start();
-    cr_assert_not_null(srv);
-    for (size_t i = 0; i < nblocks; i++)
-        rest_server_add_block(srv, blocks[i], lens[i]);
+    regtest_node node;
+    node_start(&node);
+    rest_server *srv = node.srv;
+    uint8_t(*chain)[32] = node.chain;
     rest_server_set_chain(srv, chain, 1); /* the node has only genesis so far */
 
     char *dir = setup_datadir(true);
@@ -332,8 +352,7 @@ Test(watch, dropped_block_recovered_through_rest, .timeout = 120)
     verify_file(dir);
     json_decref(all);
     free(text);
-    rest_server_stop(srv);
-    regtest_blocks_free(blocks, lens, chain, nblocks);
+    node_stop(&node);
     remove_dir(dir);
 }
 
@@ -382,14 +401,10 @@ static void replay_until(replay_state *st, zpub *pub, rest_server *srv, uint8_t 
  * middle and started again: every block's record is there exactly once. */
 Test(watch, garbage_and_sigkill_lose_nothing_and_repeat_nothing, .timeout = 120)
 {
-    uint8_t **blocks;
-    size_t *lens;
-    uint8_t(*chain)[32];
-    size_t chain_len;
-    size_t nblocks = regtest_blocks_load(&blocks, &lens, &chain, &chain_len);
-    rest_server *srv = rest_server_start();
-    for (size_t i = 0; i < nblocks; i++)
-        rest_server_add_block(srv, blocks[i], lens[i]);
+    regtest_node node;
+    node_start(&node);
+    rest_server *srv = node.srv;
+    uint8_t(*chain)[32] = node.chain;
     rest_server_set_chain(srv, chain, 1);
     char *dir = setup_datadir(true);
     zpub *pub = zpub_start();
@@ -467,8 +482,7 @@ Test(watch, garbage_and_sigkill_lose_nothing_and_repeat_nothing, .timeout = 120)
     json_decref(all);
     free(st.lines);
     free(text);
-    rest_server_stop(srv);
-    regtest_blocks_free(blocks, lens, chain, nblocks);
+    node_stop(&node);
     remove_dir(dir);
 }
 
@@ -613,14 +627,11 @@ static char *fresh_store(cw_store **s, uint8_t sk[64], const char *listed)
 
 Test(watch, two_block_reorg_reverts_state_and_the_alert, .timeout = 60)
 {
-    uint8_t **blocks;
-    size_t *lens;
-    uint8_t(*chain)[32];
-    size_t chain_len;
-    size_t nblocks = regtest_blocks_load(&blocks, &lens, &chain, &chain_len);
-    rest_server *srv = rest_server_start();
-    for (size_t i = 0; i < nblocks; i++)
-        rest_server_add_block(srv, blocks[i], lens[i]);
+    regtest_node node;
+    node_start(&node);
+    rest_server *srv = node.srv;
+    uint8_t(*chain)[32] = node.chain;
+    size_t chain_len = node.chain_len;
     /* branch A on the node's tip (height 105): A1 pays the listed address, A2 */
     size_t base = chain_len; /* heights 0..base-1 */
     uint8_t listed_script[22] = {0x00, 0x14};
@@ -692,10 +703,9 @@ Test(watch, two_block_reorg_reverts_state_and_the_alert, .timeout = 60)
     pipeline_close(p);
     store_close(s2);
     rest_close(rc);
-    rest_server_stop(srv);
+    node_stop(&node);
     cw_buf_free(&after), cw_buf_free(&direct), cw_buf_free(&records), cw_buf_free(&blk), cw_buf_free(&pay);
     free(achain), free(bchain);
-    regtest_blocks_free(blocks, lens, chain, nblocks);
     remove_dir(dir);
     remove_dir(dir2);
 }
