@@ -280,9 +280,22 @@ cw_code blocksdir_read(blocksdir *b, int64_t height, cw_buf *out, cw_err *err)
         return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "%s: could not read the block at byte %llu", path,
                           (unsigned long long)e->offset);
     out->n = e->size;
-    if (b->xor)
-        for (size_t i = 0; i < e->size; i++)
-            out->p[i] ^= b->key[(e->offset + i) % 8];
+    if (b->xor) { /* eight bytes at a time, with the key rotated to the block's offset */
+        uint8_t rot[8];
+        for (int i = 0; i < 8; i++)
+            rot[i] = b->key[(e->offset + (uint64_t)i) % 8];
+        uint64_t k;
+        memcpy(&k, rot, 8);
+        size_t i = 0;
+        for (; i + 8 <= e->size; i += 8) {
+            uint64_t w;
+            memcpy(&w, out->p + i, 8);
+            w ^= k;
+            memcpy(out->p + i, &w, 8);
+        }
+        for (; i < e->size; i++)
+            out->p[i] ^= rot[i % 8];
+    }
     return CW_OK;
 }
 

@@ -174,6 +174,7 @@ cw_code cs_resolve_inputs(store_txn *t, cw_tx *tx, cw_err *err)
  */
 typedef struct {
     store_txn *t;
+    coins *cache;
     cs_tx_fn fn;
     void *ctx;
     cw_buf spent, created;
@@ -190,12 +191,17 @@ static cw_code connect_tx(void *arg, cw_tx *tx, cw_err *err)
             cw_txin *in = &tx->in[i];
             uint8_t k[36];
             outpoint_key(in->prev_txid, in->prev_vout, k);
-            cw_span v;
-            rc = store_get(c->t, STORE_UTXO, k, 36, &v, err);
-            if (rc == CW_ENOTFOUND)
-                continue; /* spent an output from before our start: unresolved */
-            if (rc)
-                return rc;
+            uint8_t cached[COINS_VALUE_MAX];
+            size_t cn = 0;
+            bool fresh = c->cache && coins_get(c->cache, k, cached, &cn, true); /* created in this batch */
+            cw_span v = {cached, cn};
+            if (!fresh) {
+                rc = store_get(c->t, STORE_UTXO, k, 36, &v, err);
+                if (rc == CW_ENOTFOUND)
+                    continue; /* spent an output from before our start: unresolved */
+                if (rc)
+                    return rc;
+            }
             if (!decode_coin(v, &in->value, &in->addr) || v.n > 255)
                 return corrupt(err, "utxo");
             in->resolved = true;
@@ -204,7 +210,7 @@ static cw_code connect_tx(void *arg, cw_tx *tx, cw_err *err)
                 cw_buf_append(&c->spent, v.p, v.n, err))
                 return CW_ENOMEM;
             c->n_spent++;
-            if ((rc = store_del(c->t, STORE_UTXO, k, 36, NULL, 0, err)))
+            if (!fresh && (rc = store_del(c->t, STORE_UTXO, k, 36, NULL, 0, err)))
                 return rc;
         }
     }
@@ -216,7 +222,8 @@ static cw_code connect_tx(void *arg, cw_tx *tx, cw_err *err)
         uint8_t k[36], coin[8 + 5 + CW_ADDR_PAYLOAD_MAX];
         outpoint_key(tx->txid, (uint32_t)i, k);
         size_t n = encode_coin(tx->out[i].value, &tx->out[i].addr, coin);
-        if ((rc = store_put(c->t, STORE_UTXO, k, 36, coin, n, err)))
+        rc = c->cache ? coins_add(c->cache, k, coin, n, err) : store_put(c->t, STORE_UTXO, k, 36, coin, n, err);
+        if (rc)
             return rc;
         if (cw_buf_append(&c->created, k, 36, err))
             return CW_ENOMEM;
@@ -225,8 +232,8 @@ static cw_code connect_tx(void *arg, cw_tx *tx, cw_err *err)
     return CW_OK;
 }
 
-cw_code cs_connect(store_txn *t, block_walker *w, const uint8_t *blk, size_t len, cw_net net, int64_t height,
-                   cs_tx_fn fn, void *ctx, const cw_buf *alert_ids, cs_block *out, cw_err *err)
+cw_code cs_connect(store_txn *t, coins *cache, block_walker *w, const uint8_t *blk, size_t len, cw_net net,
+                   int64_t height, cs_tx_fn fn, void *ctx, const cw_buf *alert_ids, cs_block *out, cw_err *err)
 {
     btc_header h;
     cw_code rc = btc_header_parse(blk, len, &h, err);
@@ -242,7 +249,7 @@ cw_code cs_connect(store_txn *t, block_walker *w, const uint8_t *blk, size_t len
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "block at height %lld builds on %s, not on the tip %s",
                           (long long)height, got, want);
     }
-    connect_ctx c = {t, fn, ctx, CW_BUF_INIT, CW_BUF_INIT, 0, 0, err};
+    connect_ctx c = {t, cache, fn, ctx, CW_BUF_INIT, CW_BUF_INIT, 0, 0, err};
     memset(out, 0, sizeof *out);
     rc = decode_block_walk(w, blk, len, net, connect_tx, &c, &out->summary, err);
     if (rc == CW_OK && !(out->summary.merkle_ok && !out->summary.merkle_mutated))

@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "chains/model.h"
+#include "coins.h"
 #include "decode.h"
 #include "watchlists/store.h"
 
@@ -51,13 +52,16 @@ typedef struct {
     block_summary summary;
 } cs_block;
 
-/* Connects blk as the block at `height` on top of the tip. Refuses a block
+/* Connects blk as the block at `height` on top of the tip. With a cache,
+ * new outputs go into it and spends look there first (see coins.h): the
+ * caller flushes it into t before committing and clears it on abort.
+ * Without one (NULL) every change goes straight to t. Refuses a block
  * whose parent is not the tip (CW_EARG: the caller must sync first), and a
  * malformed block or a merkle mismatch (CW_EFORMAT). alert_ids (32 hex
  * chars each, concatenated) are kept in the undo record so a disconnect can
  * name the alerts it reverts. */
-cw_code cs_connect(store_txn *t, block_walker *w, const uint8_t *blk, size_t len, cw_net net, int64_t height,
-                   cs_tx_fn fn, void *ctx, const cw_buf *alert_ids, cs_block *out, cw_err *err);
+cw_code cs_connect(store_txn *t, coins *cache, block_walker *w, const uint8_t *blk, size_t len, cw_net net,
+                   int64_t height, cs_tx_fn fn, void *ctx, const cw_buf *alert_ids, cs_block *out, cw_err *err);
 
 /* Disconnects the tip using its undo record. Fills *out with the block's
  * height/hash/time and appends its alert ids to alert_ids. */

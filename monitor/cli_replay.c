@@ -163,7 +163,7 @@ int cmd_replay(int argc, char **argv)
         if (crc == CW_OK)
             crc = pipeline_connect_at(p, blk.p, blk.n, h, &err);
         pipeline_stats_get(p, &bs);
-        if (crc == CW_OK && (h == to || bs.txs - batch_txs0 >= 20000)) {
+        if (crc == CW_OK && (h == to || bs.txs - batch_txs0 >= 200000)) {
             crc = pipeline_batch_commit(p, &err);
             batch_start = h + 1;
         }

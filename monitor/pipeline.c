@@ -45,6 +45,7 @@ struct pipeline {
     uint8_t pending_c[32]; /* a 'C' whose rawblock has not come yet */
     bool have_pending_c;
     store_txn *batch;      /* an open replay batch, or NULL */
+    coins *cache;          /* outputs created in the open batch, not yet in it (coins.h) */
     pipeline_stats st;
 };
 
@@ -218,6 +219,8 @@ static cw_code tx_records(pipeline *p, store_txn *t, const cw_tx *tx, const char
 {
     match m[MAX_MATCHES];
     size_t n = find_matches(t, tx, m, err);
+    if (n == 0)
+        return CW_OK; /* the common case: nothing to format */
     char txid[65], seen[32];
     cw_hex_encode_rev(tx->txid, 32, txid);
     now_iso(seen);
@@ -283,10 +286,16 @@ cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
     p->cfg = *cfg;
     p->st.node_height = -1;
+    cw_code crc = coins_new(&p->cache, err);
+    if (crc) {
+        free(p);
+        return crc;
+    }
     /* continue the outbox numbering after whatever a crash left in it */
     store_txn *t;
     cw_code rc = store_begin(cfg->store, false, &t, err);
     if (rc) {
+        coins_free(p->cache);
         free(p);
         return rc;
     }
@@ -307,6 +316,7 @@ cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err)
     rc = cs_get_tip(t, &tip, err);
     store_abort(t);
     if (rc) {
+        coins_free(p->cache);
         free(p);
         return rc;
     }
@@ -328,13 +338,19 @@ void pipeline_close(pipeline *p)
         return;
     drop_pending(p);
     pipeline_batch_abort(p);
+    coins_free(p->cache);
     free(p->accepted);
     block_walker_free(&p->walker);
     free(p->arena_mem);
     free(p);
 }
 
-void pipeline_stats_get(const pipeline *p, pipeline_stats *out) { *out = p->st; }
+void pipeline_stats_get(const pipeline *p, pipeline_stats *out)
+{
+    *out = p->st;
+    out->cached_coins = coins_count(p->cache);
+    out->cache_bytes = coins_memory(p->cache);
+}
 
 void pipeline_note_counter(pipeline *p, int topic, const char *name, uint32_t seq)
 {
@@ -594,6 +610,7 @@ void pipeline_batch_abort(pipeline *p)
         return;
     store_abort(p->batch);
     p->batch = NULL;
+    coins_clear(p->cache);
     cs_tip tip;
     p->st.tip_height = read_tip(p, &tip, NULL) == CW_OK && tip.valid ? tip.height : -1;
 }
@@ -609,7 +626,9 @@ cw_code pipeline_batch_commit(pipeline *p, cw_err *err)
 {
     if (p->batch == NULL)
         return CW_OK;
-    cw_code rc = put_counters(p, p->batch, err);
+    cw_code rc = coins_flush(p->cache, p->batch, err);
+    if (rc == CW_OK)
+        rc = put_counters(p, p->batch, err);
     if (rc) {
         pipeline_batch_abort(p);
         return rc;
@@ -633,7 +652,7 @@ static cw_code connect_in_batch(pipeline *p, const uint8_t *raw, size_t len, int
     memcpy(c.blk.hash, h->hash, 32);
     c.blk.time = h->time;
     cs_block done;
-    cw_code rc = cs_connect(c.t, &p->walker, raw, len, p->cfg.net, height, block_tx, &c, &c.ids, &done, err);
+    cw_code rc = cs_connect(c.t, p->cache, &p->walker, raw, len, p->cfg.net, height, block_tx, &c, &c.ids, &done, err);
     cw_buf_free(&c.ids);
     if (rc) {
         pipeline_batch_abort(p);
@@ -662,7 +681,7 @@ static cw_code connect_block(pipeline *p, const uint8_t *raw, size_t len, int64_
         cs_block done;
         /* ids are collected during the walk; the undo record is written at
          * its end from the same buffer */
-        rc = cs_connect(c.t, &p->walker, raw, len, p->cfg.net, height, block_tx, &c, &c.ids, &done, err);
+        rc = cs_connect(c.t, NULL, &p->walker, raw, len, p->cfg.net, height, block_tx, &c, &c.ids, &done, err);
         if (rc == CW_OK)
             rc = put_counters(p, c.t, err); /* the feed position moves with the block */
         if (rc == CW_OK)

@@ -54,6 +54,8 @@ typedef struct {
     uint64_t inputs_resolved, inputs_unresolved; /* of connected blocks' non-coinbase inputs */
     int64_t tip_height;       /* -1 when nothing is connected */
     int64_t node_height;      /* from the last REST sync, -1 unknown */
+    uint64_t cached_coins;    /* outputs of the open batch held in memory (coins.h) */
+    uint64_t cache_bytes;     /* the memory that cache uses */
 } pipeline_stats;
 
 cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err);
@@ -83,8 +85,10 @@ cw_code pipeline_connect_at(pipeline *p, const uint8_t *raw, size_t len, int64_t
  * makes it durable and hands its records to the sink. Any failure inside a
  * batch (CW_EFULL included) aborts the whole batch: the store is back at
  * the batch's start, and the caller resumes from there (after store_grow
- * for CW_EFULL). Keep batches to some tens of thousands of txs: LMDB holds
- * a transaction's dirty pages in memory. */
+ * for CW_EFULL). Inside a batch new outputs wait in a memory cache and
+ * outputs spent within the batch never reach LMDB (coins.h): bigger batches
+ * are faster, but LMDB holds a transaction's dirty pages in memory and the
+ * cache grows with the batch (pipeline_stats.cache_bytes). */
 cw_code pipeline_batch_begin(pipeline *p, cw_err *err);
 cw_code pipeline_batch_commit(pipeline *p, cw_err *err);
 void pipeline_batch_abort(pipeline *p);

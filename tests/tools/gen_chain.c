@@ -5,8 +5,9 @@
  * with an xor.dat key, as Bitcoin Core 28+ writes them).
  *
  * Shapes: P2WPKH/P2TR/P2PKH/P2SH outputs, 1-5 inputs and 2-3 outputs per
- * tx spending earlier outputs, a fan-in consolidation every 200th tx, and
- * payments to chosen addresses. The same seed gives identical files.
+ * tx spending earlier outputs (mostly recent ones, see pool_take), a
+ * fan-in consolidation every 200th tx, and payments to chosen addresses
+ * (by default in every 10th tx; --pay-every N). The same seed gives identical files.
  * Signatures are random bytes of the right size: chainwatch does not
  * verify scripts or proof of work, and neither does this generator.
  */
@@ -59,9 +60,14 @@ static void pool_add(const uint8_t txid[32], uint32_t vout, uint64_t value, uint
     c->kind = kind;
 }
 
+/* Like real chains, most outputs are spent soon after they are made: two
+ * spends in three take one of the newest 20,000 coins (a few blocks' worth
+ * at bench sizes), the rest any coin at all. Swap-removal keeps that window
+ * made of recent coins: the last coin moves into the hole. */
 static coin pool_take(void)
 {
-    size_t i = (size_t)rand_below(n_pool);
+    size_t window = n_pool < 20000 ? n_pool : 20000;
+    size_t i = rand_below(3) < 2 ? n_pool - 1 - (size_t)rand_below(window) : (size_t)rand_below(n_pool);
     coin c = pool[i];
     pool[i] = pool[--n_pool];
     return c;
@@ -183,6 +189,7 @@ int main(int argc, char **argv)
     long blocks = 100, per_block = 100;
     uint64_t seed = 1;
     bool xor = false;
+    long pay_every = 10;
     cw_addr pay[16];
     size_t n_pay = 0;
     for (int i = 1; i < argc; i++) {
@@ -193,6 +200,7 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--seed") == 0 && v) seed = strtoull(v, NULL, 10), i++;
         else if (strcmp(a, "--network") == 0 && v) netname = v, i++;
         else if (strcmp(a, "--xor") == 0) xor = true;
+        else if (strcmp(a, "--pay-every") == 0 && v) pay_every = atol(v), i++;
         else if (strcmp(a, "--pay") == 0 && v && n_pay < 16) {
             cw_err err;
             if (cw_addr_parse(v, CW_NET_ANY, &pay[n_pay], &err)) {
@@ -202,13 +210,13 @@ int main(int argc, char **argv)
             n_pay++, i++;
         } else {
             fprintf(stderr, "usage: cw_genchain --out DIR [--blocks N] [--txs-per-block M] [--seed S] [--xor]\n"
-                            "                   [--network regtest|main|...] [--pay ADDR]...\n");
+                            "                   [--network regtest|main|...] [--pay ADDR]... [--pay-every N]\n");
             return 2;
         }
     }
     cw_net net;
-    if (out == NULL || blocks < 1 || per_block < 0 || !cw_net_from_name(netname, &net)) {
-        fprintf(stderr, "cw_genchain: --out DIR is required; --blocks >= 1; a known --network\n");
+    if (out == NULL || blocks < 1 || per_block < 0 || pay_every < 1 || !cw_net_from_name(netname, &net)) {
+        fprintf(stderr, "cw_genchain: --out DIR is required; --blocks >= 1; --pay-every >= 1; a known --network\n");
         return 2;
     }
     rng = seed * 0x9E3779B97F4A7C15ull + 1;
@@ -255,7 +263,7 @@ int main(int argc, char **argv)
             size_t n_in = (k + 1) % 200 == 0 ? 20 + (size_t)rand_below(31) : spread[rand_below(20)];
             if (n_in > n_pool - 4)
                 n_in = 1;
-            build_tx(&txs[1 + n], n_in, 2 + (size_t)rand_below(2), pay, (k % 10 == 0) ? n_pay : 0);
+            build_tx(&txs[1 + n], n_in, 2 + (size_t)rand_below(2), pay, (k % pay_every == 0) ? n_pay : 0);
             n++;
         }
         memset(wids[0], 0, 32);
