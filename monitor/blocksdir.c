@@ -13,6 +13,7 @@
 #include "chains/bitcoin/blkfile.h"
 #include "chains/bitcoin/block.h"
 #include "chains/bitcoin/params.h"
+#include "chains/bitcoin/tx.h"
 #include "chains/hash.h"
 
 typedef struct {
@@ -22,6 +23,7 @@ typedef struct {
     uint32_t size;
     uint32_t bits;
     int64_t height;  /* -1 until linked; -2 orphan */
+    int64_t bip34;   /* --rawblocks: the coinbase's height, for a block whose parent is absent; -1 none */
     long double work; /* cumulative */
 } entry;
 
@@ -33,7 +35,9 @@ struct blocksdir {
     bool xor;
     entry *e;
     size_t n, cap;
-    size_t *best; /* entry index by height */
+    bool raw_files; /* --rawblocks: one block per file, raw or hex */
+    size_t *best;   /* entry index by height - base */
+    int64_t base;   /* height of best[0]: 0, or a --rawblocks chain's first block */
     int64_t best_len;
     char warnings[1024];
 };
@@ -64,6 +68,25 @@ static long double block_work(uint32_t bits)
         return 0;
     long double target = mant * powl(256.0L, (long double)(exp - 3));
     return powl(2.0L, 256.0L) / (target + 1.0L);
+}
+
+static entry *new_entry(blocksdir *b, cw_err *err)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        entry *ne = realloc(b->e, cap * sizeof *ne);
+        if (ne == NULL) {
+            cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory indexing blocks");
+            return NULL;
+        }
+        b->e = ne;
+        b->cap = cap;
+    }
+    entry *e = &b->e[b->n++];
+    memset(e, 0, sizeof *e);
+    e->height = -1;
+    e->bip34 = -1;
+    return e;
 }
 
 static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *info, cw_err *err)
@@ -105,16 +128,11 @@ static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *
         uint8_t hdr[80];
         for (int i = 0; i < 80; i++)
             hdr[i] = buf.p[pos + 8 + i] ^ (b->xor ? b->key[(pos + 8 + i) % 8] : 0);
-        if (b->n == b->cap) {
-            b->cap = b->cap ? b->cap * 2 : 4096;
-            entry *ne = realloc(b->e, b->cap * sizeof *ne);
-            if (ne == NULL) {
-                rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory indexing blocks");
-                break;
-            }
-            b->e = ne;
+        entry *e = new_entry(b, err);
+        if (e == NULL) {
+            rc = CW_ENOMEM;
+            break;
         }
-        entry *e = &b->e[b->n++];
         btc_header h;
         btc_header_parse(hdr, 80, &h, NULL);
         memcpy(e->hash, h.hash, 32);
@@ -123,8 +141,6 @@ static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *
         e->file = fi;
         e->offset = pos + 8;
         e->size = size;
-        e->height = -1;
-        e->work = 0;
         info->records++;
         pos += 8 + size;
     }
@@ -132,7 +148,67 @@ static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *
     return rc;
 }
 
+/* A --rawblocks file: one block, raw bytes or hex text. */
+static cw_code read_raw_block(const blocksdir *b, uint32_t fi, cw_buf *out, cw_err *err)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", b->dir, b->files[fi]);
+    cw_code rc = cw_read_file(path, 2 * (size_t)BTC_MAX_BLOCK_SIZE + 64, out, err);
+    cw_err hex_err = {0};
+    if (rc == CW_OK && (rc = cw_buf_unhex_if_text(out, &hex_err)))
+        cw_err_set(err, rc, hex_err.offset, "%s: %s", path, hex_err.msg);
+    return rc;
+}
+
+static cw_code scan_raw_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *info, cw_err *err)
+{
+    cw_buf buf = CW_BUF_INIT;
+    cw_code rc = read_raw_block(b, fi, &buf, err);
+    btc_block blk;
+    cw_err why = {0};
+    if (rc == CW_OK && (rc = btc_block_open(buf.p, buf.n, net, &blk, &why)))
+        cw_err_set(err, rc, why.offset, "%s/%s is not a block: %s", b->dir, b->files[fi], why.msg);
+    entry *e = rc ? NULL : new_entry(b, err);
+    if (e == NULL) {
+        cw_buf_free(&buf);
+        return rc ? rc : CW_ENOMEM;
+    }
+    memcpy(e->hash, blk.header.hash, 32);
+    memcpy(e->prev, blk.header.prev, 32);
+    e->bits = blk.header.bits;
+    e->file = fi;
+    e->size = (uint32_t)buf.n;
+    /* the coinbase's BIP-34 height places a chain whose parent is not here */
+    size_t cap = btc_arena_bound(buf.n);
+    void *mem = malloc(cap);
+    cw_arena a;
+    cw_tx cb;
+    if (mem) {
+        cw_arena_init(&a, mem, cap);
+        if (btc_block_next(&blk, &a, &cb, NULL) == CW_OK && !btc_coinbase_height(&cb, &e->bip34))
+            e->bip34 = -1;
+    }
+    free(mem);
+    info->records++;
+    cw_buf_free(&buf);
+    return CW_OK;
+}
+
+static cw_code open_dir(const char *dir, bool raw_files, cw_net net, blocksdir **out, blocksdir_info *info,
+                        cw_err *err);
+
 cw_code blocksdir_open(const char *dir, cw_net net, blocksdir **out, blocksdir_info *info, cw_err *err)
+{
+    return open_dir(dir, false, net, out, info, err);
+}
+
+cw_code blocksdir_open_raw(const char *dir, cw_net net, blocksdir **out, blocksdir_info *info, cw_err *err)
+{
+    return open_dir(dir, true, net, out, info, err);
+}
+
+static cw_code open_dir(const char *dir, bool raw_files, cw_net net, blocksdir **out, blocksdir_info *info,
+                        cw_err *err)
 {
     memset(info, 0, sizeof *info);
     info->best_height = -1;
@@ -140,6 +216,7 @@ cw_code blocksdir_open(const char *dir, cw_net net, blocksdir **out, blocksdir_i
     if (b == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
     snprintf(b->dir, sizeof b->dir, "%s", dir);
+    b->raw_files = raw_files;
     DIR *d = opendir(dir);
     if (d == NULL) {
         free(b);
@@ -148,7 +225,15 @@ cw_code blocksdir_open(const char *dir, cw_net net, blocksdir **out, blocksdir_i
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         size_t l = strlen(de->d_name);
-        if (l == 12 && strncmp(de->d_name, "blk", 3) == 0 && strcmp(de->d_name + 8, ".dat") == 0) {
+        bool take = raw_files ? de->d_name[0] != '.'
+                              : l == 12 && strncmp(de->d_name, "blk", 3) == 0 && strcmp(de->d_name + 8, ".dat") == 0;
+        if (take && raw_files) {
+            char fp[8192];
+            struct stat st;
+            snprintf(fp, sizeof fp, "%s/%s", dir, de->d_name);
+            take = stat(fp, &st) == 0 && S_ISREG(st.st_mode);
+        }
+        if (take) {
             char **nf = realloc(b->files, (b->n_files + 1) * sizeof *nf);
             if (nf == NULL)
                 break;
@@ -159,13 +244,15 @@ cw_code blocksdir_open(const char *dir, cw_net net, blocksdir **out, blocksdir_i
     closedir(d);
     cw_code rc = CW_OK;
     if (b->n_files == 0)
-        rc = cw_err_set(err, CW_EARG, CW_NO_OFFSET, "%s holds no blk?????.dat files (pass a node's blocks/ directory)",
+        rc = cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                        raw_files ? "%s holds no files (one block per file, raw or hex)"
+                                  : "%s holds no blk?????.dat files (pass a node's blocks/ directory)",
                         dir);
     qsort(b->files, b->n_files, sizeof *b->files, cmp_str);
     info->files = b->n_files;
     char kp[8192];
     snprintf(kp, sizeof kp, "%s/xor.dat", dir);
-    FILE *kf = fopen(kp, "rb");
+    FILE *kf = raw_files ? NULL : fopen(kp, "rb");
     if (rc == CW_OK && kf) {
         size_t got = fread(b->key, 1, 8, kf);
         if (got != 8)
@@ -177,7 +264,7 @@ cw_code blocksdir_open(const char *dir, cw_net net, blocksdir **out, blocksdir_i
         fclose(kf);
     info->obfuscated = b->xor;
     for (size_t fi = 0; rc == CW_OK && fi < b->n_files; fi++)
-        rc = scan_file(b, (uint32_t)fi, net, info, err);
+        rc = raw_files ? scan_raw_file(b, (uint32_t)fi, net, info, err) : scan_file(b, (uint32_t)fi, net, info, err);
     if (rc) {
         blocksdir_close(b);
         return rc;
@@ -193,6 +280,8 @@ cw_code blocksdir_open(const char *dir, cw_net net, blocksdir **out, blocksdir_i
             if (memcmp(b->e[cur].prev, zero, 32) == 0)
                 break;
             entry *parent = find(b, b->e[cur].prev);
+            if (parent == NULL && b->raw_files && b->e[cur].bip34 >= 0)
+                break; /* a chain's first block: placed by its coinbase height */
             if (parent == NULL || parent->height == -2) {
                 b->e[cur].height = -2; /* orphan: its parent is not in the files */
                 sp--;
@@ -202,11 +291,11 @@ cw_code blocksdir_open(const char *dir, cw_net net, blocksdir **out, blocksdir_i
         }
         while (sp > 0) {
             entry *e = &b->e[stack[--sp]];
-            if (memcmp(e->prev, zero, 32) == 0) {
-                e->height = 0;
+            entry *parent = memcmp(e->prev, zero, 32) == 0 ? NULL : find(b, e->prev);
+            if (parent == NULL) { /* genesis, or a --rawblocks chain's first block */
+                e->height = memcmp(e->prev, zero, 32) == 0 ? 0 : e->bip34;
                 e->work = block_work(e->bits);
             } else {
-                entry *parent = find(b, e->prev);
                 if (parent->height < 0) {
                     e->height = -2;
                     continue;
@@ -225,15 +314,24 @@ cw_code blocksdir_open(const char *dir, cw_net net, blocksdir **out, blocksdir_i
             best = i;
     }
     if (best != (size_t)-1) {
-        b->best_len = b->e[best].height + 1;
+        size_t first = best; /* the best chain's first block: genesis, or where the files begin */
+        for (entry *par; (par = find(b, b->e[first].prev)) != NULL;)
+            first = (size_t)(par - b->e);
+        b->base = b->e[first].height;
+        b->best_len = b->e[best].height - b->base + 1;
         b->best = malloc((size_t)b->best_len * sizeof *b->best);
         for (size_t cur = best; b->best;) {
-            b->best[b->e[cur].height] = cur;
-            if (b->e[cur].height == 0)
+            b->best[b->e[cur].height - b->base] = cur;
+            if (cur == first)
                 break;
             cur = (size_t)(find(b, b->e[cur].prev) - b->e);
         }
-        info->best_height = b->best_len - 1;
+        if (b->best == NULL) {
+            blocksdir_close(b);
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory for the best chain");
+        }
+        info->first_height = b->base;
+        info->best_height = b->e[best].height;
         info->stale = b->n - info->orphans - (size_t)b->best_len;
     }
     *out = b;
@@ -254,17 +352,19 @@ void blocksdir_close(blocksdir *b)
 
 bool blocksdir_hash_at(const blocksdir *b, int64_t height, uint8_t hash[32])
 {
-    if (height < 0 || height >= b->best_len)
+    if (height < b->base || height - b->base >= b->best_len)
         return false;
-    memcpy(hash, b->e[b->best[height]].hash, 32);
+    memcpy(hash, b->e[b->best[height - b->base]].hash, 32);
     return true;
 }
 
 cw_code blocksdir_read(blocksdir *b, int64_t height, cw_buf *out, cw_err *err)
 {
-    if (height < 0 || height >= b->best_len)
+    if (height < b->base || height - b->base >= b->best_len)
         return cw_err_set(err, CW_ENOTFOUND, CW_NO_OFFSET, "no block at height %lld in %s", (long long)height, b->dir);
-    const entry *e = &b->e[b->best[height]];
+    const entry *e = &b->e[b->best[height - b->base]];
+    if (b->raw_files)
+        return read_raw_block(b, e->file, out, err);
     char path[8192];
     snprintf(path, sizeof path, "%s/%s", b->dir, b->files[e->file]);
     int fd = open(path, O_RDONLY);
@@ -297,6 +397,13 @@ cw_code blocksdir_read(blocksdir *b, int64_t height, cw_buf *out, cw_err *err)
             out->p[i] ^= rot[i % 8];
     }
     return CW_OK;
+}
+
+uint64_t blocksdir_size_at(const blocksdir *b, int64_t height)
+{
+    if (height < b->base || height - b->base >= b->best_len)
+        return 0;
+    return b->e[b->best[height - b->base]].size;
 }
 
 const char *blocksdir_warnings(const blocksdir *b) { return b->warnings; }

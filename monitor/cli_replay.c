@@ -1,8 +1,20 @@
 /*
- * `chainwatch replay --blocksdir DIR`: historical blocks through the same
- * pipeline as `watch` (prevout index, watchlist, alert records, undo,
- * cursor), read from a Bitcoin Core blocks/ directory in best-chain order.
+ * `chainwatch replay`: historical blocks through the same pipeline as
+ * `watch` (prevout index, watchlist, alert records, undo, cursor), read
+ * from a Bitcoin Core blocks/ directory (--blocksdir) or a directory of
+ * single blocks (--rawblocks), in best-chain order.
+ *
+ * Design note. Blocks are committed in batches: one LMDB write transaction
+ * (one fsync) per batch, with new outputs held in the prevout cache until
+ * the batch commits (coins.h), so outputs spent within a batch never reach
+ * the disk. A batch ends at 250,000 txs, at 512 MB of cached coins or after
+ * 15 seconds, whichever comes first: a kill loses at most that much work,
+ * redone on the next run from the committed tip, and the records of a
+ * batch reach the alert file only after it commits (the outbox), so a
+ * resumed replay neither loses nor repeats one. SIGINT/SIGTERM commit the
+ * open batch and stop between blocks.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,23 +25,47 @@
 #include "chains/hex.h"
 #include "chainstate.h"
 #include "cli.h"
+#include "decode.h"
 #include "keys.h"
 #include "pipeline.h"
 #include "sink.h"
 #include "watchlists/store.h"
 
 static const char usage[] =
-    "usage: chainwatch replay --blocksdir DIR [--from H] [--to H] [--network N]\n"
-    "                         [--datadir D] [--alerts FILE|-]\n"
+    "usage: chainwatch replay (--blocksdir DIR | --rawblocks DIR) [--from H] [--to H]\n"
+    "                         [--network N] [--datadir D] [--alerts FILE|-] [--pub EP]\n"
+    "                         [--no-state]\n"
     "\n"
-    "Reads a Bitcoin Core blocks/ directory (blk*.dat, de-obfuscated with xor.dat\n"
-    "when present), builds the best chain from its headers (most work; stale\n"
-    "branches and orphans are skipped), and runs heights --from..--to (inclusive)\n"
-    "through the monitor's pipeline: the same confirmed records `watch` writes,\n"
-    "committed in batches of about 20,000 txs (a crash costs at most one batch).\n"
-    "On a datadir that already holds blocks it continues from its tip, which\n"
-    "must be on this chain. Defaults: --from 0 (or the tip + 1), --to the best\n"
-    "height, --alerts <datadir>/alerts.jsonl.\n";
+    "Runs historical blocks through the monitor's pipeline: the same confirmed\n"
+    "records `watch` writes, with today's watchlist (a payment made before its\n"
+    "address was designated says so: designated_after_tx).\n"
+    "\n"
+    "  --blocksdir DIR  a Bitcoin Core blocks/ directory: blk*.dat, de-obfuscated\n"
+    "                   with xor.dat when present. The best chain is built from the\n"
+    "                   headers (most work); stale branches and orphans are skipped.\n"
+    "  --rawblocks DIR  one block per file, raw bytes or hex, any order; a chain\n"
+    "                   whose first parent is missing starts at its BIP-34 height.\n"
+    "  --from H --to H  heights, inclusive. Defaults: the chain's first height (or\n"
+    "                   the datadir's tip + 1) to the best height.\n"
+    "  --alerts FILE    default <datadir>/alerts.jsonl; '-' is stdout.\n"
+    "  --pub EP         also publish each record on a ZeroMQ PUB socket (topic alert).\n"
+    "  --no-state       parse only: decode every tx (ids, output addresses), no store,\n"
+    "                   no records; the figure to compare the full replay against.\n"
+    "\n"
+    "Work is committed in batches (at most 250,000 txs or 15 s); an interrupted\n"
+    "replay (Ctrl-C, kill) continues from its datadir's tip when run again, with\n"
+    "no record lost or repeated. The datadir's tip must be on the directory's chain.\n";
+
+#define BATCH_TXS 250000
+#define BATCH_CACHE_BYTES ((uint64_t)512 << 20)
+#define BATCH_SECONDS 15.0
+
+static volatile sig_atomic_t stop_requested;
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
 
 static double now_s(void)
 {
@@ -38,23 +74,134 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Progress on a terminal: where we are, how fast, how long to go. */
+typedef struct {
+    bool tty;
+    double t0, last;
+    int64_t to;
+    uint64_t bytes_done, bytes_total;
+} progress;
+
+static void progress_show(progress *pr, int64_t h, uint64_t blocks, uint64_t txs, uint64_t alerts, bool force)
+{
+    double now = now_s();
+    if (!pr->tty || (!force && now - pr->last < 0.5))
+        return;
+    pr->last = now;
+    double el = now - pr->t0 + 1e-9;
+    double mbs = (double)pr->bytes_done / 1e6 / el;
+    double eta = mbs > 0 ? (double)(pr->bytes_total - pr->bytes_done) / 1e6 / mbs : 0;
+    fprintf(stderr, "\r  height %lld/%lld  %.0f blocks/s  %.0f tx/s  %.1f MB/s  %llu alerts  ETA %02d:%02d:%02d ",
+            (long long)h, (long long)pr->to, (double)blocks / el, (double)txs / el, mbs, (unsigned long long)alerts,
+            (int)(eta / 3600), (int)(eta / 60) % 60, (int)eta % 60);
+}
+
+static cw_code count_tx(void *ctx, cw_tx *tx, cw_err *err)
+{
+    (void)tx, (void)err;
+    ++*(uint64_t *)ctx;
+    return CW_OK;
+}
+
+/* --no-state: decode every block of the range, nothing else. */
+static int parse_only(blocksdir *bd, cw_net net, int64_t from, int64_t to, progress *pr)
+{
+    block_walker w = {0};
+    cw_buf blk = CW_BUF_INIT;
+    cw_err err = {0};
+    uint64_t txs = 0, blocks = 0, inputs = 0, outputs = 0;
+    int rc = CLI_EXIT_OK;
+    for (int64_t h = from; h <= to && !stop_requested; h++) {
+        block_summary s;
+        if (blocksdir_read(bd, h, &blk, &err) || decode_block_walk(&w, blk.p, blk.n, net, count_tx, &txs, &s, &err)) {
+            fprintf(stderr, "%schainwatch: replay: height %lld: %s\n", pr->tty ? "\n" : "", (long long)h, err.msg);
+            rc = CLI_EXIT_FAIL;
+            break;
+        }
+        blocks++;
+        inputs += s.n_inputs;
+        outputs += s.n_outputs;
+        pr->bytes_done += blk.n;
+        progress_show(pr, h, blocks, txs, 0, h == to);
+    }
+    if (pr->tty)
+        fputc('\n', stderr);
+    double el = now_s() - pr->t0;
+    printf("parsed heights %lld..%lld (--no-state: decode only, no store)\n", (long long)from,
+           (long long)(from + (int64_t)blocks - 1));
+    printf("  blocks      %llu\n", (unsigned long long)blocks);
+    printf("  txs         %llu (%.0f tx/s)\n", (unsigned long long)txs, (double)txs / (el + 1e-9));
+    printf("  inputs      %llu, outputs %llu\n", (unsigned long long)inputs, (unsigned long long)outputs);
+    printf("  bytes       %.1f MB (%.1f MB/s)\n", (double)pr->bytes_done / 1e6, (double)pr->bytes_done / 1e6 / (el + 1e-9));
+    printf("  elapsed     %.2f s\n", el);
+    block_walker_free(&w);
+    cw_buf_free(&blk);
+    return stop_requested ? 130 : rc;
+}
+
+static void summary(const char *src, const char *datadir, int64_t from, const pipeline_stats *st, const progress *pr,
+                    bool interrupted)
+{
+    double el = now_s() - pr->t0;
+    if (st->blocks_connected)
+        printf("replayed heights %lld..%lld of %s into %s%s\n", (long long)from,
+               (long long)(from + (int64_t)st->blocks_connected - 1), src, datadir,
+               interrupted ? " (interrupted: run again to continue)" : "");
+    else
+        printf("replayed nothing from %s into %s%s\n", src, datadir, interrupted ? " (interrupted)" : "");
+    printf("  blocks      %llu connected\n", (unsigned long long)st->blocks_connected);
+    printf("  txs         %llu (%.0f tx/s)\n", (unsigned long long)st->txs, (double)st->txs / (el + 1e-9));
+    printf("  bytes       %.1f MB (%.1f MB/s)\n", (double)pr->bytes_done / 1e6, (double)pr->bytes_done / 1e6 / (el + 1e-9));
+    printf("  inputs      %llu resolved from the prevout index, %llu unresolved (spent outputs from before the start)\n",
+           (unsigned long long)st->inputs_resolved, (unsigned long long)st->inputs_unresolved);
+    printf("  alerts      %llu records", (unsigned long long)st->alerts);
+    for (int r = 0; r < PIPELINE_RULE_COUNT; r++)
+        if (st->by_rule[r])
+            printf(", %s %llu", pipeline_rule_name((pipeline_rule)r), (unsigned long long)st->by_rule[r]);
+    printf("\n  elapsed     %.2f s\n", el);
+}
+
+static bool parse_height(const char *flag, const char *v, int64_t *out)
+{
+    char *end = NULL;
+    long long x = strtoll(v, &end, 10);
+    if (end == v || *end || x < 0) {
+        fprintf(stderr, "chainwatch: replay: %s '%s' is not a height\n", flag, v);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
 int cmd_replay(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv) || argc < 2) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
-    const char *blocksdir_path = NULL, *datadir = NULL, *alerts = NULL, *netname = NULL;
+    const char *blocks_path = NULL, *datadir = NULL, *alerts = NULL, *netname = NULL, *pub = NULL;
+    bool raw_files = false, no_state = false;
     int64_t from = -1, to = -1;
     for (int i = 1; i < argc;) {
         const char *v = NULL;
-        if (cli_opt(argc, argv, &i, "--blocksdir", &v)) blocksdir_path = v;
+        if (strcmp(argv[i], "--no-state") == 0) {
+            no_state = true;
+            i++;
+            continue;
+        }
+        if (cli_opt(argc, argv, &i, "--blocksdir", &v)) blocks_path = v, raw_files = false;
+        else if (cli_opt(argc, argv, &i, "--rawblocks", &v)) blocks_path = v, raw_files = true;
         else if (cli_opt(argc, argv, &i, "--datadir", &v)) datadir = v;
         else if (cli_opt(argc, argv, &i, "--alerts", &v)) alerts = v;
+        else if (cli_opt(argc, argv, &i, "--pub", &v)) pub = v;
         else if (cli_opt(argc, argv, &i, "--network", &v)) netname = v;
-        else if (cli_opt(argc, argv, &i, "--from", &v)) from = v ? strtoll(v, NULL, 10) : -1;
-        else if (cli_opt(argc, argv, &i, "--to", &v)) to = v ? strtoll(v, NULL, 10) : -1;
-        else {
+        else if (cli_opt(argc, argv, &i, "--from", &v)) {
+            if (v && !parse_height("--from", v, &from))
+                return CLI_EXIT_USAGE;
+        } else if (cli_opt(argc, argv, &i, "--to", &v)) {
+            if (v && !parse_height("--to", v, &to))
+                return CLI_EXIT_USAGE;
+        } else {
             fprintf(stderr, "chainwatch: replay: unexpected argument '%s'\n", argv[i]);
             return CLI_EXIT_USAGE;
         }
@@ -63,47 +210,80 @@ int cmd_replay(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
+    cw_net net = CW_NET_MAIN;
+    if (netname && !cw_net_from_name(netname, &net)) {
+        fprintf(stderr, "chainwatch: replay: unknown network '%s'\n", netname);
+        return CLI_EXIT_USAGE;
+    }
+    if (blocks_path == NULL) {
+        fprintf(stderr, "chainwatch: replay: --blocksdir or --rawblocks is required\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (from >= 0 && to >= 0 && from > to) {
+        fprintf(stderr, "chainwatch: replay: --from %lld is above --to %lld\n", (long long)from, (long long)to);
+        return CLI_EXIT_USAGE;
+    }
     char dd[4096];
-    if (datadir == NULL) {
+    if (datadir == NULL && !no_state) {
         if (!store_default_datadir(dd, sizeof dd)) {
             fprintf(stderr, "chainwatch: replay: HOME is not set: pass --datadir\n");
             return CLI_EXIT_USAGE;
         }
         datadir = dd;
     }
-    cw_net net = CW_NET_MAIN;
-    if (netname && !cw_net_from_name(netname, &net)) {
-        fprintf(stderr, "chainwatch: replay: unknown network '%s'\n", netname);
-        return CLI_EXIT_USAGE;
-    }
-    if (blocksdir_path == NULL) {
-        fprintf(stderr, "chainwatch: replay: --blocksdir is required\n");
-        return CLI_EXIT_USAGE;
-    }
     cw_err err = {0};
     uint8_t sk[64];
-    if (keys_load_secret(datadir, sk, &err)) {
+    if (!no_state && keys_load_secret(datadir, sk, &err)) {
         fprintf(stderr, "chainwatch: replay: %s (run 'chainwatch init --datadir %s' first)\n", err.msg, datadir);
         return CLI_EXIT_FAIL;
     }
-    double t0 = now_s();
+    progress pr = {.tty = isatty(2) == 1, .t0 = now_s()};
     blocksdir *bd;
     blocksdir_info info;
-    if (blocksdir_open(blocksdir_path, net, &bd, &info, &err))
+    if ((raw_files ? blocksdir_open_raw : blocksdir_open)(blocks_path, net, &bd, &info, &err))
         return cli_fail("replay", &err);
     if (blocksdir_warnings(bd)[0])
         fprintf(stderr, "chainwatch: replay: warning: %s\n", blocksdir_warnings(bd));
-    fprintf(stderr, "chainwatch: replay: %zu files, %zu blocks (%s), best chain to height %lld, %zu stale, %zu orphans\n",
-            info.files, info.records, info.obfuscated ? "xor-obfuscated" : "plain", (long long)info.best_height,
-            info.stale, info.orphans);
+    fprintf(stderr, "chainwatch: replay: %zu files, %zu blocks%s, best chain %lld..%lld, %zu stale, %zu orphans\n",
+            info.files, info.records, raw_files ? "" : info.obfuscated ? " (xor-obfuscated)" : " (plain)",
+            (long long)info.first_height, (long long)info.best_height, info.stale, info.orphans);
+    if (info.best_height < 0) {
+        fprintf(stderr, "chainwatch: replay: %s holds no chain (every block's parent is missing)\n", blocks_path);
+        blocksdir_close(bd);
+        return CLI_EXIT_FAIL;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
     cw_store *store = NULL;
-    alert_sink sink = {-1, false, NULL, NULL, 0};
+    alert_sink sink = {.fd = -1};
     pipeline *p = NULL;
     int rc = CLI_EXIT_FAIL;
+    cw_buf blk = CW_BUF_INIT;
+    if ((from >= 0 && (from < info.first_height || from > info.best_height)) || (to >= 0 && to < info.first_height)) {
+        fprintf(stderr, "chainwatch: replay: heights %lld..%lld are outside the chain in %s (%lld..%lld)\n",
+                (long long)(from >= 0 ? from : info.first_height), (long long)(to >= 0 ? to : info.best_height),
+                blocks_path, (long long)info.first_height, (long long)info.best_height);
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (to < 0 || to > info.best_height)
+        to = info.best_height;
+    if (no_state) {
+        if (from < 0)
+            from = info.first_height;
+        pr.to = to;
+        for (int64_t h = from; h <= to; h++)
+            pr.bytes_total += blocksdir_size_at(bd, h);
+        rc = parse_only(bd, net, from, to, &pr);
+        goto out;
+    }
     char alerts_default[4200];
     snprintf(alerts_default, sizeof alerts_default, "%s/alerts.jsonl", datadir);
-    if (store_open(datadir, 0, false, &store, &err) ||
-        alert_sink_open(&sink, alerts ? alerts : alerts_default, &err)) {
+    if (store_open(datadir, 0, false, &store, &err) || alert_sink_open(&sink, alerts ? alerts : alerts_default, &err) ||
+        (pub && alert_sink_bind_pub(&sink, pub, &err))) {
         cli_fail("replay", &err);
         goto out;
     }
@@ -112,6 +292,7 @@ int cmd_replay(int argc, char **argv)
         cli_fail("replay", &err);
         goto out;
     }
+    /* records a crash left in the outbox go out first, minus what the file has */
     alert_sink_load_tail(&sink);
     pipeline_flush(p, &err);
     alert_sink_drop_tail(&sink);
@@ -138,17 +319,14 @@ int cmd_replay(int argc, char **argv)
         from = tip.height + 1;
     }
     if (from < 0)
-        from = 0;
-    if (to < 0 || to > info.best_height)
-        to = info.best_height;
-    bool tty = isatty(2) == 1;
-    cw_buf blk = CW_BUF_INIT;
-    double last = 0;
+        from = info.first_height;
+    pr.to = to;
+    for (int64_t h = from; h <= to; h++)
+        pr.bytes_total += blocksdir_size_at(bd, h);
     rc = CLI_EXIT_OK;
-    /* Blocks go in batches of one write transaction (one fsync) each, about
-     * 20,000 txs: a crash or a full map costs at most one batch, redone. */
     int64_t batch_start = from;
-    uint64_t batch_txs0 = 0;
+    uint64_t batch_txs0 = 0, batch_bytes0 = 0;
+    double batch_t0 = 0;
     for (int64_t h = from; h <= to; h++) {
         pipeline_stats bs;
         if (h == batch_start) {
@@ -158,49 +336,44 @@ int cmd_replay(int argc, char **argv)
             }
             pipeline_stats_get(p, &bs);
             batch_txs0 = bs.txs;
+            batch_bytes0 = pr.bytes_done;
+            batch_t0 = now_s();
         }
         cw_code crc = blocksdir_read(bd, h, &blk, &err);
         if (crc == CW_OK)
             crc = pipeline_connect_at(p, blk.p, blk.n, h, &err);
+        pr.bytes_done += blk.n;
         pipeline_stats_get(p, &bs);
-        if (crc == CW_OK && (h == to || bs.txs - batch_txs0 >= 200000)) {
+        if (crc == CW_OK && (h == to || stop_requested || bs.txs - batch_txs0 >= BATCH_TXS ||
+                             bs.cache_bytes >= BATCH_CACHE_BYTES || now_s() - batch_t0 >= BATCH_SECONDS)) {
             crc = pipeline_batch_commit(p, &err);
             batch_start = h + 1;
         }
         if (crc == CW_EFULL && store_grow(store, &err) == CW_OK) {
             pipeline_batch_abort(p);
+            pr.bytes_done = batch_bytes0;
             h = batch_start - 1; /* the batch is gone: redo it in a bigger map */
             continue;
         }
         if (crc) {
             pipeline_batch_abort(p);
-            fprintf(stderr, "%schainwatch: replay: height %lld: %s\n", tty ? "\n" : "", (long long)h, err.msg);
+            fprintf(stderr, "%schainwatch: replay: height %lld: %s\n", pr.tty ? "\n" : "", (long long)h, err.msg);
             rc = CLI_EXIT_FAIL;
             break;
         }
-        double now = now_s();
-        if (tty && (now - last > 0.5 || h == to)) {
-            pipeline_stats st;
-            pipeline_stats_get(p, &st);
-            fprintf(stderr, "\r  height %lld of %lld  %llu txs  %.0f tx/s  %llu alerts ", (long long)h, (long long)to,
-                    (unsigned long long)st.txs, st.txs / (now - t0 + 1e-9), (unsigned long long)st.alerts);
-            last = now;
-        }
+        progress_show(&pr, h, bs.blocks_connected, bs.txs, bs.alerts, h == to);
+        if (stop_requested)
+            break;
     }
-    if (tty)
+    if (pr.tty)
         fputc('\n', stderr);
-    cw_buf_free(&blk);
     pipeline_stats st;
     pipeline_stats_get(p, &st);
-    double el = now_s() - t0;
-    printf("replayed heights %lld..%lld of %s into %s\n", (long long)from, (long long)to, blocksdir_path, datadir);
-    printf("  blocks      %llu connected\n", (unsigned long long)st.blocks_connected);
-    printf("  txs         %llu (%.0f tx/s)\n", (unsigned long long)st.txs, st.txs / (el + 1e-9));
-    printf("  inputs      %llu resolved from the prevout index, %llu unresolved (spent outputs from before the start)\n",
-           (unsigned long long)st.inputs_resolved, (unsigned long long)st.inputs_unresolved);
-    printf("  alerts      %llu records\n", (unsigned long long)st.alerts);
-    printf("  elapsed     %.2f s\n", el);
+    summary(blocks_path, datadir, from, &st, &pr, stop_requested);
+    if (rc == CLI_EXIT_OK && stop_requested)
+        rc = 130; /* as a shell reports SIGINT */
 out:
+    cw_buf_free(&blk);
     memset(sk, 0, sizeof sk);
     pipeline_close(p);
     alert_sink_close(&sink);

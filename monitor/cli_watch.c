@@ -242,7 +242,7 @@ int cmd_watch(int argc, char **argv)
     feed *f = NULL;
     pipeline *p = NULL;
     void *zctx = NULL;
-    alert_sink sk_out = {-1, false, NULL, NULL, 0};
+    alert_sink sk_out = {.fd = -1};
     rc = CLI_EXIT_FAIL;
     if (keys_load_secret(o.datadir, sk, &err)) {
         cli_fail("watch", &err);

@@ -91,9 +91,25 @@ static cw_code commit_record(pipeline *p, store_txn *t, json_t *rec, cw_err *err
         rc = store_put(t, STORE_OUTBOX, k, 8, line.p, line.n, err);
     }
     cw_buf_free(&line);
-    if (rc == CW_OK)
+    if (rc == CW_OK) {
         p->st.alerts++;
+        const char *rule = json_string_value(json_object_get(rec, "rule"));
+        const char *status = json_string_value(json_object_get(rec, "status"));
+        if (status && strcmp(status, "reorged") == 0)
+            p->st.reorged++;
+        else
+            for (int i = 0; rule && i < PIPELINE_RULE_COUNT; i++)
+                if (strcmp(rule, pipeline_rule_name((pipeline_rule)i)) == 0)
+                    p->st.by_rule[i]++;
+    }
     return rc;
+}
+
+const char *pipeline_rule_name(pipeline_rule r)
+{
+    static const char *const names[PIPELINE_RULE_COUNT] = {"designated_address", "cluster_hit", "indirect_exposure",
+                                                           "feed_gap"};
+    return r < PIPELINE_RULE_COUNT ? names[r] : "?";
 }
 
 /* The latest record of an alert id, parsed; NULL if none. */
@@ -213,6 +229,25 @@ static json_t *block_json(const cs_block *b)
     return o;
 }
 
+/* Retroactive screening: was the address designated only after this tx?
+ * True when the tx's day (its block's time, UTC) is before the entity's
+ * designation date; null when either is unknown (a mempool sighting is
+ * now, after any designation already listed: false). */
+static json_t *designated_after_json(const json_t *entity, const cs_block *blk)
+{
+    const char *d = json_string_value(json_object_get(entity, "designated"));
+    if (d == NULL || strlen(d) != 10)
+        return json_null();
+    if (blk == NULL)
+        return json_false();
+    time_t t = (time_t)blk->time;
+    struct tm tm;
+    char day[16];
+    gmtime_r(&t, &tm);
+    strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    return json_boolean(strcmp(day, d) < 0);
+}
+
 /* The designated_address records of one tx, with status and block. */
 static cw_code tx_records(pipeline *p, store_txn *t, const cw_tx *tx, const char *status, const cs_block *blk,
                           cw_buf *ids, cw_err *err)
@@ -260,7 +295,9 @@ static cw_code tx_records(pipeline *p, store_txn *t, const cw_tx *tx, const char
         json_object_set_new(r, "direction", json_string(m[i].to ? "to_designated" : "from_designated"));
         json_object_set_new(r, "address", json_string(addr));
         json_object_set_new(r, "linked_from", m[i].ref.linked_from[0] ? json_string(m[i].ref.linked_from) : json_null());
-        json_object_set_new(r, "entity", entity_json(t, &m[i].ref));
+        json_t *entity = entity_json(t, &m[i].ref);
+        json_object_set_new(r, "designated_after_tx", designated_after_json(entity, blk));
+        json_object_set_new(r, "entity", entity);
         json_object_set_new(r, "hops", json_integer(0));
         json_t *ev = json_array();
         json_array_append_new(ev, json_string(txid));

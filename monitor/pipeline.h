@@ -48,12 +48,25 @@ typedef struct {
     bool sequence_feed;       /* the 'sequence' topic is subscribed: mempool records wait for its 'A' */
 } pipeline_config;
 
+/* The rules records are counted by (pipeline_stats.by_rule). */
+typedef enum {
+    PIPELINE_RULE_DESIGNATED_ADDRESS = 0,
+    PIPELINE_RULE_CLUSTER_HIT,
+    PIPELINE_RULE_INDIRECT_EXPOSURE,
+    PIPELINE_RULE_FEED_GAP,
+    PIPELINE_RULE_COUNT
+} pipeline_rule;
+/* "designated_address", ... as in the records' `rule` field. */
+const char *pipeline_rule_name(pipeline_rule r);
+
 typedef struct {
     uint64_t txs, blocks_connected, blocks_disconnected, alerts, records_written;
     uint64_t unknown_parent, syncs, stale_blocks, feed_gaps;
     uint64_t inputs_resolved, inputs_unresolved; /* of connected blocks' non-coinbase inputs */
     int64_t tip_height;       /* -1 when nothing is connected */
     int64_t node_height;      /* from the last REST sync, -1 unknown */
+    uint64_t by_rule[PIPELINE_RULE_COUNT]; /* new records by rule (reorged records not counted) */
+    uint64_t reorged;         /* records re-issued with status reorged */
     uint64_t cached_coins;    /* outputs of the open batch held in memory (coins.h) */
     uint64_t cache_bytes;     /* the memory that cache uses */
 } pipeline_stats;

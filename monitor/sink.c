@@ -35,12 +35,30 @@ cw_code alert_sink_open(alert_sink *s, const char *path, cw_err *err)
     return CW_OK;
 }
 
+cw_code alert_sink_bind_pub(alert_sink *s, const char *endpoint, cw_err *err)
+{
+    s->pub_ctx = zmq_ctx_new();
+    s->pub = s->pub_ctx ? zmq_socket(s->pub_ctx, ZMQ_PUB) : NULL;
+    int linger = 1000; /* at exit, a second to hand queued records to subscribers */
+    if (s->pub)
+        zmq_setsockopt(s->pub, ZMQ_LINGER, &linger, sizeof linger);
+    if (s->pub == NULL || zmq_bind(s->pub, endpoint) != 0)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot bind --pub %s: %s", endpoint, zmq_strerror(zmq_errno()));
+    return CW_OK;
+}
+
 void alert_sink_close(alert_sink *s)
 {
     if (s->fd > 2)
         close(s->fd);
     s->fd = -1;
     alert_sink_drop_tail(s);
+    if (s->pub_ctx) { /* only a socket this sink bound itself */
+        if (s->pub)
+            zmq_close(s->pub);
+        zmq_ctx_term(s->pub_ctx);
+        s->pub = s->pub_ctx = NULL;
+    }
 }
 
 void alert_sink_load_tail(alert_sink *s)
