@@ -190,6 +190,7 @@ int main(int argc, char **argv)
     uint64_t seed = 1;
     bool xor = false;
     long pay_every = 10;
+    uint64_t start_time = 1700000000; /* block 0's time; each next block 600 s later */
     cw_addr pay[16];
     size_t n_pay = 0;
     for (int i = 1; i < argc; i++) {
@@ -201,6 +202,7 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--network") == 0 && v) netname = v, i++;
         else if (strcmp(a, "--xor") == 0) xor = true;
         else if (strcmp(a, "--pay-every") == 0 && v) pay_every = atol(v), i++;
+        else if (strcmp(a, "--start-time") == 0 && v) start_time = strtoull(v, NULL, 10), i++;
         else if (strcmp(a, "--pay") == 0 && v && n_pay < 16) {
             cw_err err;
             if (cw_addr_parse(v, CW_NET_ANY, &pay[n_pay], &err)) {
@@ -210,7 +212,8 @@ int main(int argc, char **argv)
             n_pay++, i++;
         } else {
             fprintf(stderr, "usage: cw_genchain --out DIR [--blocks N] [--txs-per-block M] [--seed S] [--xor]\n"
-                            "                   [--network regtest|main|...] [--pay ADDR]... [--pay-every N]\n");
+                            "                   [--network regtest|main|...] [--pay ADDR]... [--pay-every N]\n"
+                            "                   [--start-time UNIX]\n");
             return 2;
         }
     }
@@ -318,7 +321,7 @@ int main(int argc, char **argv)
         put_le(&blk, 0x20000000, 4);
         put(&blk, prev, 32);
         put(&blk, root, 32);
-        put_le(&blk, 1700000000u + (uint64_t)h * 600, 4);
+        put_le(&blk, start_time + (uint64_t)h * 600, 4);
         put_le(&blk, 0x207fffff, 4);
         put_le(&blk, (uint64_t)h, 4);
         put_cs(&blk, n + 1);
