@@ -34,7 +34,7 @@
 static const char usage[] =
     "usage: chainwatch replay (--blocksdir DIR | --rawblocks DIR) [--from H] [--to H]\n"
     "                         [--network N] [--datadir D] [--alerts FILE|-] [--pub EP]\n"
-    "                         [--no-state]\n"
+    "                         [--no-state] [--batch-txs N]\n"
     "\n"
     "Runs historical blocks through the monitor's pipeline: the same confirmed\n"
     "records `watch` writes, with today's watchlist (a payment made before its\n"
@@ -51,8 +51,10 @@ static const char usage[] =
     "  --pub EP         also publish each record on a ZeroMQ PUB socket (topic alert).\n"
     "  --no-state       parse only: decode every tx (ids, output addresses), no store,\n"
     "                   no records; the figure to compare the full replay against.\n"
+    "  --batch-txs N    commit at least every N txs (default 250000): smaller batches\n"
+    "                   lose less to a kill, bigger ones are faster.\n"
     "\n"
-    "Work is committed in batches (at most 250,000 txs or 15 s); an interrupted\n"
+    "Work is committed in batches (at most --batch-txs txs or 15 s); an interrupted\n"
     "replay (Ctrl-C, kill) continues from its datadir's tip when run again, with\n"
     "no record lost or repeated. The datadir's tip must be on the directory's chain.\n";
 
@@ -166,7 +168,7 @@ static bool parse_height(const char *flag, const char *v, int64_t *out)
     char *end = NULL;
     long long x = strtoll(v, &end, 10);
     if (end == v || *end || x < 0) {
-        fprintf(stderr, "chainwatch: replay: %s '%s' is not a height\n", flag, v);
+        fprintf(stderr, "chainwatch: replay: %s '%s' is not a number of 0 or more\n", flag, v);
         return false;
     }
     *out = x;
@@ -181,7 +183,7 @@ int cmd_replay(int argc, char **argv)
     }
     const char *blocks_path = NULL, *datadir = NULL, *alerts = NULL, *netname = NULL, *pub = NULL;
     bool raw_files = false, no_state = false;
-    int64_t from = -1, to = -1;
+    int64_t from = -1, to = -1, batch_txs = BATCH_TXS;
     for (int i = 1; i < argc;) {
         const char *v = NULL;
         if (strcmp(argv[i], "--no-state") == 0) {
@@ -201,6 +203,11 @@ int cmd_replay(int argc, char **argv)
         } else if (cli_opt(argc, argv, &i, "--to", &v)) {
             if (v && !parse_height("--to", v, &to))
                 return CLI_EXIT_USAGE;
+        } else if (cli_opt(argc, argv, &i, "--batch-txs", &v)) {
+            if (v && (!parse_height("--batch-txs", v, &batch_txs) || batch_txs < 1)) {
+                fprintf(stderr, "chainwatch: replay: --batch-txs needs a count of at least 1\n");
+                return CLI_EXIT_USAGE;
+            }
         } else {
             fprintf(stderr, "chainwatch: replay: unexpected argument '%s'\n", argv[i]);
             return CLI_EXIT_USAGE;
@@ -344,7 +351,7 @@ int cmd_replay(int argc, char **argv)
             crc = pipeline_connect_at(p, blk.p, blk.n, h, &err);
         pr.bytes_done += blk.n;
         pipeline_stats_get(p, &bs);
-        if (crc == CW_OK && (h == to || stop_requested || bs.txs - batch_txs0 >= BATCH_TXS ||
+        if (crc == CW_OK && (h == to || stop_requested || bs.txs - batch_txs0 >= (uint64_t)batch_txs ||
                              bs.cache_bytes >= BATCH_CACHE_BYTES || now_s() - batch_t0 >= BATCH_SECONDS)) {
             crc = pipeline_batch_commit(p, &err);
             batch_start = h + 1;

@@ -5,13 +5,16 @@
 #include <string.h>
 
 typedef struct {
-    uint64_t hash; /* 0: empty; kept so probes compare 8 bytes, not 36, and moves need no rehash */
     uint8_t key[COINS_KEY_LEN];
     uint8_t vlen;
     uint8_t val[COINS_VALUE_MAX];
 } slot;
 
+/* Probes walk `hashes` (8 per cache line), and touch a slot only on a full
+ * hash match: the table is far bigger than the CPU caches, so each line
+ * read is a miss. */
 struct coins {
+    uint64_t *hashes; /* 0: empty; kept so moves need no rehash */
     slot *slots;
     size_t cap; /* a power of two */
     size_t count;
@@ -39,14 +42,15 @@ static uint64_t hash_key(const coins *c, const uint8_t key[COINS_KEY_LEN])
     return (mix64(a ^ c->seed[0]) ^ mix64(b ^ c->seed[1] ^ (v << 1))) | 1;
 }
 
+static bool alloc_table(coins *c, size_t cap);
+
 cw_code coins_new(coins **out, cw_err *err)
 {
     coins *c = calloc(1, sizeof *c);
-    if (c == NULL || sodium_init() < 0 || (c->slots = calloc(INITIAL_CAP, sizeof *c->slots)) == NULL) {
+    if (c == NULL || sodium_init() < 0 || !alloc_table(c, INITIAL_CAP)) {
         free(c);
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory for the prevout cache");
     }
-    c->cap = INITIAL_CAP;
     randombytes_buf(c->seed, sizeof c->seed); /* libsodium: the OS's CSPRNG */
     *out = c;
     return CW_OK;
@@ -56,6 +60,7 @@ void coins_free(coins *c)
 {
     if (c == NULL)
         return;
+    free(c->hashes);
     free(c->slots);
     free(c);
 }
@@ -63,36 +68,51 @@ void coins_free(coins *c)
 static slot *find(const coins *c, const uint8_t key[COINS_KEY_LEN], uint64_t h)
 {
     for (size_t i = (size_t)h & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
-        slot *s = &c->slots[i];
-        if (s->hash == 0)
+        if (c->hashes[i] == 0)
             return NULL;
-        if (s->hash == h && memcmp(s->key, key, COINS_KEY_LEN) == 0)
-            return s;
+        if (c->hashes[i] == h && memcmp(c->slots[i].key, key, COINS_KEY_LEN) == 0)
+            return &c->slots[i];
     }
 }
 
-static void insert(coins *c, const slot *in)
+static void insert(coins *c, uint64_t h, const slot *in)
 {
-    size_t i = (size_t)in->hash & (c->cap - 1);
-    while (c->slots[i].hash)
+    size_t i = (size_t)h & (c->cap - 1);
+    while (c->hashes[i])
         i = (i + 1) & (c->cap - 1);
+    c->hashes[i] = h;
     c->slots[i] = *in;
+}
+
+/* Allocates an empty table of cap entries (slots are only read where a
+ * hash is set, so they need no clearing). */
+static bool alloc_table(coins *c, size_t cap)
+{
+    uint64_t *h = calloc(cap, sizeof *h);
+    slot *s = malloc(cap * sizeof *s);
+    if (h == NULL || s == NULL) {
+        free(h), free(s);
+        return false;
+    }
+    c->hashes = h;
+    c->slots = s;
+    c->cap = cap;
+    return true;
 }
 
 static cw_code grow(coins *c, cw_err *err)
 {
     slot *old = c->slots;
+    uint64_t *old_h = c->hashes;
     size_t old_cap = c->cap;
-    slot *fresh = calloc(old_cap * 2, sizeof *fresh);
-    if (fresh == NULL)
+    if (!alloc_table(c, old_cap * 2))
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory growing the prevout cache to %zu entries",
                           old_cap * 2);
-    c->slots = fresh;
-    c->cap = old_cap * 2;
     for (size_t i = 0; i < old_cap; i++)
-        if (old[i].hash)
-            insert(c, &old[i]);
+        if (old_h[i])
+            insert(c, old_h[i], &old[i]);
     free(old);
+    free(old_h);
     return CW_OK;
 }
 
@@ -108,12 +128,11 @@ cw_code coins_add(coins *c, const uint8_t key[COINS_KEY_LEN], const uint8_t *val
             if (rc)
                 return rc;
         }
-        slot n = {0};
+        slot n;
         memcpy(n.key, key, COINS_KEY_LEN);
-        n.hash = h;
         n.vlen = (uint8_t)vlen;
         memcpy(n.val, val, vlen);
-        insert(c, &n);
+        insert(c, h, &n);
         c->count++;
         return CW_OK;
     }
@@ -128,16 +147,17 @@ static void remove_at(coins *c, size_t i)
 {
     size_t mask = c->cap - 1;
     for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
-        if (c->slots[j].hash == 0)
+        if (c->hashes[j] == 0)
             break;
-        size_t home = (size_t)c->slots[j].hash & mask;
+        size_t home = (size_t)c->hashes[j] & mask;
         /* j's entry may fill the hole at i if its home is not in (i, j] */
         if (((j - home) & mask) >= ((j - i) & mask)) {
+            c->hashes[i] = c->hashes[j];
             c->slots[i] = c->slots[j];
             i = j;
         }
     }
-    c->slots[i].hash = 0;
+    c->hashes[i] = 0;
     c->count--;
 }
 
@@ -154,7 +174,7 @@ bool coins_get(coins *c, const uint8_t key[COINS_KEY_LEN], uint8_t *val, size_t 
 }
 
 size_t coins_count(const coins *c) { return c->count; }
-size_t coins_memory(const coins *c) { return c->cap * sizeof(slot); }
+size_t coins_memory(const coins *c) { return c->cap * (sizeof(slot) + sizeof(uint64_t)); }
 
 static int cmp_slot_ptr(const void *a, const void *b)
 {
@@ -171,7 +191,7 @@ cw_code coins_flush(coins *c, store_txn *t, cw_err *err)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory flushing %zu cached coins", c->count);
     size_t n = 0;
     for (size_t i = 0; i < c->cap; i++)
-        if (c->slots[i].hash)
+        if (c->hashes[i])
             order[n++] = &c->slots[i];
     qsort(order, n, sizeof *order, cmp_slot_ptr); /* key order: neighbouring puts share B-tree pages */
     cw_code rc = CW_OK;
@@ -187,16 +207,6 @@ void coins_clear(coins *c)
 {
     if (c->count == 0)
         return;
-    if (c->cap > INITIAL_CAP * 64) { /* give back a big batch's table */
-        slot *small = calloc(INITIAL_CAP, sizeof *small);
-        if (small) {
-            free(c->slots);
-            c->slots = small;
-            c->cap = INITIAL_CAP;
-            c->count = 0;
-            return;
-        }
-    }
-    memset(c->slots, 0, c->cap * sizeof *c->slots);
+    memset(c->hashes, 0, c->cap * sizeof *c->hashes); /* the table stays this size: the next batch needs it too */
     c->count = 0;
 }

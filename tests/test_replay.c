@@ -254,3 +254,376 @@ Test(replay, generated_chain_is_deterministic_and_replays)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     cr_assert_eq(system(cmd), 0);
 }
+
+/* ---- block files rearranged as nodes and analysts leave them ---- */
+
+/* The node's records, de-obfuscated: offsets and sizes of each block. */
+typedef struct {
+    uint8_t *raw;
+    size_t n, off[128], len[128];
+    uint8_t key[8];
+} node_records;
+
+static void load_records(node_records *r)
+{
+    size_t kn, total;
+    r->raw = fixture("btc/regtest-v30/blk00000.dat.bz2", &total);
+    uint8_t *key = fixture("btc/regtest-v30/xor.dat", &kn);
+    memcpy(r->key, key, 8);
+    free(key);
+    size_t records = 28878;
+    for (size_t i = 0; i < records; i++)
+        r->raw[i] ^= r->key[i % 8];
+    r->n = 0;
+    for (size_t pos = 0; pos + 8 <= records && r->n < 128;) {
+        size_t size = r->raw[pos + 4] | (size_t)r->raw[pos + 5] << 8 | (size_t)r->raw[pos + 6] << 16;
+        r->off[r->n] = pos + 8;
+        r->len[r->n++] = size;
+        pos += 8 + size;
+    }
+    cr_assert_eq(r->n, 107, "the node wrote 107 records");
+}
+
+static void write_blk(const char *path, const node_records *r, const size_t *order, size_t n, const uint8_t *orphan,
+                      size_t orphan_len, bool xor)
+{
+    size_t cap = 64;
+    for (size_t i = 0; i < n; i++)
+        cap += 8 + r->len[order[i]];
+    cap += orphan_len + 8;
+    uint8_t *buf = malloc(cap), *p = buf;
+    for (size_t i = 0; i <= n; i++) {
+        const uint8_t *blk = i < n ? r->raw + r->off[order[i]] : orphan;
+        size_t len = i < n ? r->len[order[i]] : orphan_len;
+        if (blk == NULL)
+            break;
+        memcpy(p, r->raw, 4); /* regtest magic, from the first record */
+        p[4] = (uint8_t)len, p[5] = (uint8_t)(len >> 8), p[6] = (uint8_t)(len >> 16), p[7] = 0;
+        memcpy(p + 8, blk, len);
+        p += 8 + len;
+    }
+    size_t total = (size_t)(p - buf);
+    for (size_t i = 0; xor && i < total; i++)
+        buf[i] ^= r->key[i % 8];
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(buf, 1, total, f), total);
+    fclose(f);
+    free(buf);
+}
+
+Test(replay, out_of_order_blocks_and_an_orphan)
+{
+    fixture_dirs d;
+    make_dirs(&d, false, 0);
+    node_records r;
+    load_records(&r);
+    /* two files, each block's position scrambled (a node syncing headers
+     * first writes blocks as they arrive), and an orphan: block 50 with a
+     * parent no file holds */
+    size_t order[107];
+    for (size_t i = 0; i < 107; i++)
+        order[i] = (i * 37 + 11) % 107;
+    uint8_t orphan[4096];
+    cr_assert_lt(r.len[50], sizeof orphan);
+    memcpy(orphan, r.raw + r.off[50], r.len[50]);
+    orphan[4 + 7] ^= 0x5a; /* prev hash changed: an unknown parent */
+    char path[256];
+    snprintf(path, sizeof path, "%s/blk00000.dat", d.blocks);
+    write_blk(path, &r, order, 60, NULL, 0, true);
+    snprintf(path, sizeof path, "%s/blk00001.dat", d.blocks);
+    write_blk(path, &r, order + 60, 47, orphan, r.len[50], true);
+    free(r.raw);
+    char *out, *err;
+    cr_assert_eq(replay(&d, NULL, NULL, &out, &err), 0, "%s", err);
+    cr_assert(strstr(err, "2 files, 108 blocks (xor-obfuscated), best chain 0..105, 1 stale, 1 orphans"), "%s", err);
+    cr_assert(strstr(out, "106 connected"), "%s", out);
+    char *got = records(&d);
+    cr_assert_str_eq(got, expected);
+    free(got), free(out), free(err);
+    cleanup(&d);
+}
+
+Test(replay, rawblocks_raw_and_hex_in_any_order)
+{
+    fixture_dirs d;
+    make_dirs(&d, false, 0);
+    node_records r;
+    load_records(&r);
+    char raw_dir[256];
+    snprintf(raw_dir, sizeof raw_dir, "%s/raw", d.root);
+    cr_assert_eq(mkdir(raw_dir, 0700), 0);
+    for (size_t i = 0; i < r.n; i++) {
+        char path[320];
+        snprintf(path, sizeof path, "%s/block-%03zu.%s", raw_dir, 106 - i, i % 2 ? "hex" : "raw"); /* names reversed */
+        FILE *f = fopen(path, "wb");
+        cr_assert_not_null(f);
+        if (i % 2) {
+            for (size_t k = 0; k < r.len[i]; k++)
+                fprintf(f, "%02x", r.raw[r.off[i] + k]);
+            fputc('\n', f);
+        } else {
+            fwrite(r.raw + r.off[i], 1, r.len[i], f);
+        }
+        fclose(f);
+    }
+    free(r.raw);
+    char *out, *err;
+    char *argv[] = {CW_BIN, "replay", "--rawblocks", raw_dir, "--datadir", d.dd, "--network", "regtest", NULL};
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
+    cr_assert(strstr(err, "107 files, 107 blocks, best chain 0..105, 1 stale"), "%s", err);
+    char *got = records(&d);
+    cr_assert_str_eq(got, expected);
+    free(got), free(out), free(err);
+    /* a file that is no block is named */
+    char bad[320];
+    snprintf(bad, sizeof bad, "%s/zz-notes.txt", raw_dir);
+    FILE *f = fopen(bad, "w");
+    fputs("not a block\n", f);
+    fclose(f);
+    cr_assert_neq(run_cmd(argv, NULL, 0, &out, &err), 0);
+    cr_assert(strstr(err, "zz-notes.txt") && strstr(err, "not a block"), "%s", err);
+    free(out), free(err);
+    cleanup(&d);
+}
+
+/* A real mainnet block alone in a directory replays at its real height
+ * (BIP-34), its inputs unresolved (their outputs are older than the start). */
+Test(replay, rawblocks_mainnet_block_at_its_height)
+{
+    char root[] = "/tmp/cw-rawmain-XXXXXX";
+    cr_assert_not_null(mkdtemp(root));
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/raw && cp %s/btc/block-000000000000000000050f70113ab1932c195442cb49bcc4ee4d7f426c8a3295.raw "
+             "%s/raw/ && %s init --datadir %s/dd >/dev/null",
+             root, CW_DATA_DIR, root, CW_BIN, root);
+    cr_assert_eq(system(cmd), 0);
+    char raw[128], dd[128];
+    snprintf(raw, sizeof raw, "%s/raw", root);
+    snprintf(dd, sizeof dd, "%s/dd", root);
+    char *out, *err;
+    char *argv[] = {CW_BIN, "replay", "--rawblocks", raw, "--datadir", dd, NULL};
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
+    cr_assert(strstr(err, "best chain 514485..514485"), "%s", err);
+    cr_assert(strstr(out, "heights 514485..514485"), "%s", out);
+    cr_assert(strstr(out, "txs         2165 "), "%s", out);
+    /* only spends of the block's own outputs resolve */
+    cr_assert(strstr(out, " 232 resolved from the prevout index, 4398 unresolved"), "%s", out);
+    free(out), free(err);
+    char *np[] = {CW_BIN, "replay", "--rawblocks", raw, "--no-state", NULL};
+    cr_assert_eq(run_cmd(np, NULL, 0, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "txs         2165 "), "%s", out);
+    free(out), free(err);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    cr_assert_eq(system(cmd), 0);
+}
+
+Test(replay, from_to_boundaries)
+{
+    fixture_dirs d;
+    make_dirs(&d, false, 0);
+    char *out, *err;
+    cr_assert_eq(replay(&d, "200", NULL, &out, &err), 2);
+    cr_assert(strstr(err, "outside the chain") && strstr(err, "0..105"), "%s", err);
+    free(out), free(err);
+    cr_assert_eq(replay(&d, "90", "80", &out, &err), 2);
+    cr_assert(strstr(err, "--from 90 is above --to 80"), "%s", err);
+    free(out), free(err);
+    cr_assert_eq(replay(&d, "x", NULL, &out, &err), 2);
+    free(out), free(err);
+    /* one block, on a fresh datadir: its inputs' outputs are before the start */
+    cr_assert_eq(replay(&d, "105", "105", &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "heights 105..105") && strstr(out, "1 connected"), "%s", out);
+    cr_assert(!strstr(out, " 0 unresolved"), "%s", out);
+    free(out), free(err);
+    /* --to beyond the best height stops at it; the tip moves on from 105 */
+    cr_assert_eq(replay(&d, NULL, "5000", &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "replayed nothing"), "%s", out);
+    free(out), free(err);
+    cleanup(&d);
+}
+
+/* ---- generated chains: kill and resume, parse-only, nothing twice ---- */
+
+static void gen_chain(const char *dir, const char *blocks, const char *per_block, const char *extra_pay)
+{
+    char *out, *err;
+    char *gen[] = {CW_GENCHAIN, "--out", (char *)dir, "--blocks", (char *)blocks, "--txs-per-block", (char *)per_block,
+                   "--seed", "5", "--xor", "--pay-every", "40", "--pay", "bcrt1q4x7w9d6luc7ru88rk6ncknf55a5un4kyees2a0",
+                   "--pay", (char *)extra_pay, NULL};
+    cr_assert_eq(run_cmd(gen, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+}
+
+static int strcmp_ptr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* sorted "id status txid block-hash" lines: what must agree between runs */
+static char *record_keys(const char *alerts, size_t *count)
+{
+    FILE *f = fopen(alerts, "r");
+    cr_assert_not_null(f, "%s", alerts);
+    char *line = NULL;
+    size_t cap = 0, n = 0, ncap = 1024;
+    char **items = malloc(ncap * sizeof *items);
+    while (getline(&line, &cap, f) > 0) {
+        json_t *r = json_loads(line, 0, NULL);
+        cr_assert_not_null(r, "a whole JSON record per line: %s", line);
+        if (n == ncap)
+            items = realloc(items, (ncap *= 2) * sizeof *items);
+        char buf[400];
+        snprintf(buf, sizeof buf, "%s %s %s %s %lld", json_string_value(json_object_get(r, "id")),
+                 json_string_value(json_object_get(r, "status")), json_string_value(json_object_get(r, "txid")),
+                 json_string_value(json_object_get(json_object_get(r, "block"), "hash")),
+                 (long long)json_integer_value(json_object_get(r, "amount")));
+        items[n++] = strdup(buf);
+        json_decref(r);
+    }
+    free(line);
+    fclose(f);
+    qsort(items, n, sizeof *items, strcmp_ptr);
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(items[i]) + 1;
+    char *all = calloc(1, len);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            cr_assert_str_neq(items[i], items[i - 1], "a record written twice: %s", items[i]);
+        strcat(all, items[i]);
+        strcat(all, "\n");
+        free(items[i]);
+    }
+    free(items);
+    *count = n;
+    return all;
+}
+
+static void init_dd(const char *dd)
+{
+    char *out, *err;
+    char *init[] = {CW_BIN, "init", "--datadir", (char *)dd, NULL};
+    cr_assert_eq(run_cmd(init, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char list[256];
+    snprintf(list, sizeof list, "%s/list.csv", dd);
+    FILE *f = fopen(list, "w");
+    fputs("chain,address,entity,program,note\nbitcoin,bcrt1q4x7w9d6luc7ru88rk6ncknf55a5un4kyees2a0,Gen,TEST,\n", f);
+    fclose(f);
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", list, "--datadir", (char *)dd, NULL};
+    cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+}
+
+Test(replay, resume_after_sigkill_loses_and_repeats_nothing)
+{
+    char root[] = "/tmp/cw-kill-XXXXXX";
+    cr_assert_not_null(mkdtemp(root));
+    char blocks[128], once[128], killed[128], cmd[1024];
+    snprintf(blocks, sizeof blocks, "%s/blocks", root);
+    snprintf(once, sizeof once, "%s/once", root);
+    snprintf(killed, sizeof killed, "%s/killed", root);
+    gen_chain(blocks, "200", "600", "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080");
+    init_dd(once);
+    init_dd(killed);
+    char *out, *err;
+    char *rep[] = {CW_BIN, "replay", "--blocksdir", blocks, "--datadir", once, "--network", "regtest", NULL};
+    cr_assert_eq(run_cmd(rep, NULL, 0, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "200 connected"), "%s", out);
+    long full_txs = 0;
+    cr_assert(strstr(out, "txs ") && sscanf(strstr(out, "txs "), "txs %ld", &full_txs) == 1 && full_txs > 100000,
+              "%s", out);
+    free(out), free(err);
+    /* kill -9 the second one several times, each once some batches are in */
+    for (int round = 0; round < 3; round++) {
+        snprintf(cmd, sizeof cmd,
+                 "%s replay --blocksdir %s --datadir %s --network regtest --batch-txs 3000 >/dev/null 2>&1 & pid=$!; "
+                 "for i in $(seq 1 400); do [ $(cat %s/alerts.jsonl 2>/dev/null | wc -l) -gt %d ] && break; "
+                 "kill -0 $pid 2>/dev/null || break; sleep 0.005; done; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null; true",
+                 CW_BIN, blocks, killed, killed, 40 + round * 150);
+        cr_assert_eq(system(cmd), 0);
+    }
+    char *rk[] = {CW_BIN, "replay", "--blocksdir", blocks, "--datadir", killed, "--network", "regtest", NULL};
+    cr_assert_eq(run_cmd(rk, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char a1[256], a2[256];
+    snprintf(a1, sizeof a1, "%s/alerts.jsonl", once);
+    snprintf(a2, sizeof a2, "%s/alerts.jsonl", killed);
+    size_t n1, n2;
+    char *k1 = record_keys(a1, &n1), *k2 = record_keys(a2, &n2);
+    cr_assert_gt(n1, 100, "the chain pays the listed address often");
+    cr_assert_eq(n1, n2);
+    cr_assert_str_eq(k1, k2);
+    free(k1), free(k2);
+    /* a second replay over what the datadir already holds adds nothing */
+    cr_assert_eq(run_cmd(rk, NULL, 0, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "replayed nothing"), "%s", out);
+    free(out), free(err);
+    k2 = record_keys(a2, &n2);
+    cr_assert_eq(n1, n2);
+    free(k2);
+    /* parse-only sees every tx the full replay did */
+    char *np[] = {CW_BIN, "replay", "--blocksdir", blocks, "--network", "regtest", "--no-state", NULL};
+    cr_assert_eq(run_cmd(np, NULL, 0, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "blocks      200"), "%s", out);
+    long parsed = 0;
+    cr_assert(strstr(out, "txs ") && sscanf(strstr(out, "txs "), "txs %ld", &parsed) == 1, "%s", out);
+    cr_assert_eq(parsed, full_txs);
+    free(out), free(err);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* Retroactive screening with the real SDN list: Kim Sang Man was designated
+ * on 2023-05-23. Paid in blocks of 2023-03 the records say the payment came
+ * before the designation; paid in 2024 they do not. */
+Test(replay, designated_after_tx_with_the_real_list)
+{
+    char root[] = "/tmp/cw-retro-XXXXXX";
+    cr_assert_not_null(mkdtemp(root));
+    const char *starts[2] = {"1677628800", "1704067200"}; /* 2023-03-01, 2024-01-01 */
+    for (int k = 0; k < 2; k++) {
+        char blocks[128], dd[128];
+        snprintf(blocks, sizeof blocks, "%s/blocks%d", root, k);
+        snprintf(dd, sizeof dd, "%s/dd%d", root, k);
+        char *out, *err;
+        char *gen[] = {CW_GENCHAIN, "--out", blocks, "--network", "main", "--blocks", "6", "--txs-per-block", "200",
+                       "--seed", "7", "--pay-every", "50", "--start-time", (char *)starts[k], "--pay",
+                       "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ", NULL};
+        cr_assert_eq(run_cmd(gen, NULL, 0, &out, &err), 0, "%s", err);
+        free(out), free(err);
+        char *init[] = {CW_BIN, "init", "--datadir", dd, NULL};
+        cr_assert_eq(run_cmd(init, NULL, 0, &out, &err), 0, "%s", err);
+        free(out), free(err);
+        char *imp[] = {CW_BIN, "watchlist", "import", "sdn-advanced", CW_SDN_XML, "--datadir", dd, NULL};
+        cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
+        free(out), free(err);
+        char *rep[] = {CW_BIN, "replay", "--blocksdir", blocks, "--datadir", dd, NULL};
+        cr_assert_eq(run_cmd(rep, NULL, 0, &out, &err), 0, "%s", err);
+        free(out), free(err);
+        char path[256];
+        snprintf(path, sizeof path, "%s/alerts.jsonl", dd);
+        FILE *f = fopen(path, "r");
+        cr_assert_not_null(f);
+        char *line = NULL;
+        size_t cap = 0, n = 0;
+        while (getline(&line, &cap, f) > 0) {
+            json_t *r = json_loads(line, 0, NULL);
+            cr_assert_not_null(r);
+            json_t *e = json_object_get(r, "entity");
+            cr_assert_str_eq(json_string_value(json_object_get(e, "name")), "Kim Sang Man");
+            cr_assert_str_eq(json_string_value(json_object_get(e, "designated")), "2023-05-23");
+            cr_assert_str_eq(json_string_value(json_object_get(r, "address")), "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ");
+            json_t *after = json_object_get(r, "designated_after_tx");
+            cr_assert(json_is_boolean(after));
+            cr_assert_eq(json_is_true(after), k == 0, "block time %s: %s", starts[k], line);
+            json_decref(r);
+            n++;
+        }
+        free(line);
+        fclose(f);
+        cr_assert_geq(n, 20, "one payment in 50 txs over 1,200 txs");
+    }
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    cr_assert_eq(system(cmd), 0);
+}
