@@ -21,6 +21,11 @@ static const struct {
     [STORE_CURSOR] = {"cursor", 0},
     [STORE_ALERTS] = {"alerts", 0},
     [STORE_OUTBOX] = {"outbox", 0},
+    [STORE_CLUSTER] = {"cluster", 0},
+    [STORE_CLUSTER_INFO] = {"cluster_info", 0},
+    [STORE_TAINT] = {"taint", 0},
+    [STORE_EXPOSURE] = {"exposure", 0},
+    [STORE_JOURNAL] = {"journal", 0},
 };
 
 struct cw_store {
@@ -118,7 +123,7 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
     if (stat(s->path, &st) == 0 && (size_t)st.st_size > map_size)
         map_size = (size_t)st.st_size;
     s->map_size = map_size;
-    if ((rc = mdb_env_set_mapsize(s->env, map_size)) || (rc = mdb_env_set_maxdbs(s->env, 16)) ||
+    if ((rc = mdb_env_set_mapsize(s->env, map_size)) || (rc = mdb_env_set_maxdbs(s->env, 24)) ||
         /* NOMETASYNC: one fsync per commit instead of two. A system crash may
          * undo the last commit, never corrupt; the monitor's outbox and the
          * alert file's tail check make that replay exact. */

@@ -13,7 +13,12 @@
  *   cursor      "tip" and per-topic feed counters
  *   alerts      alert id -> its latest signed record
  *   outbox      records committed with their block, not yet written out
- * (clusters and exposure come with their issue).
+ *   cluster     address key -> parent address key (union-find, cluster.h)
+ *   cluster_info root address key -> size, designated members, flags, evidence
+ *   taint       outpoint -> the designated money an unspent output carries (exposure.h)
+ *   exposure    address key -> the designated money it ever received (exposure.h)
+ *   journal     block hash -> the old values of what the block changed in
+ *               cluster, cluster_info, taint and exposure (journal.h)
  *
  * Transactions: one writer at a time; readers never block (MDB_NOTLS, so a
  * read transaction may move between threads). A write that finds the map
@@ -39,6 +44,11 @@ typedef enum {
     STORE_CURSOR,  /* name -> position of the monitor (tip, per-topic counters) */
     STORE_ALERTS,  /* alert id -> its latest signed record */
     STORE_OUTBOX,  /* sequence (8, BE) -> a signed record committed but not yet written to the sinks */
+    STORE_CLUSTER, /* address key -> parent key + the txid that joined it */
+    STORE_CLUSTER_INFO, /* root key -> cluster record */
+    STORE_TAINT,   /* outpoint (36) -> taint record */
+    STORE_EXPOSURE, /* address key -> exposure record */
+    STORE_JOURNAL, /* block hash -> journal of old values, for an exact disconnect */
     STORE_DB_COUNT
 } store_db;
 

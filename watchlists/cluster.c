@@ -1,0 +1,276 @@
+#include "cluster.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_DEPTH 64 /* union by size keeps trees below log2(size); deeper is a damaged store */
+
+static cw_code damaged(cw_err *err, const char *what)
+{
+    return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
+                      "store: damaged %s record (rebuild the datadir by replaying from a known height)", what);
+}
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* cluster value: parent_len(1) parent txid(32) */
+static bool decode_parent(cw_span v, cl_key *parent, uint8_t txid[32])
+{
+    if (v.n < 1 || v.p[0] == 0 || v.p[0] > WL_KEY_MAX || v.n != 1u + v.p[0] + 32)
+        return false;
+    parent->len = v.p[0];
+    memcpy(parent->key, v.p + 1, parent->len);
+    if (txid)
+        memcpy(txid, v.p + 1 + parent->len, 32);
+    return true;
+}
+
+/* cluster_info value: size(8) designated(4) flags(4) merge_txid(32)
+ * dlen(1) dkey slen(1) service n_sample(1) {klen(1) key}* */
+static size_t encode_info(const cl_info *c, uint8_t *out)
+{
+    uint8_t *p = out;
+    put_le(p, c->size, 8), p += 8;
+    put_le(p, c->designated, 4), p += 4;
+    put_le(p, c->flags, 4), p += 4;
+    memcpy(p, c->merge_txid, 32), p += 32;
+    *p++ = (uint8_t)c->first_designated.len;
+    memcpy(p, c->first_designated.key, c->first_designated.len), p += c->first_designated.len;
+    size_t sl = strlen(c->service);
+    *p++ = (uint8_t)sl;
+    memcpy(p, c->service, sl), p += sl;
+    *p++ = (uint8_t)c->n_sample;
+    for (size_t i = 0; i < c->n_sample; i++) {
+        *p++ = (uint8_t)c->sample[i].len;
+        memcpy(p, c->sample[i].key, c->sample[i].len), p += c->sample[i].len;
+    }
+    return (size_t)(p - out);
+}
+
+#define INFO_MAX (48 + 1 + WL_KEY_MAX + 1 + CL_SERVICE_MAX + 1 + CL_SAMPLE_MAX * (1 + WL_KEY_MAX))
+
+static bool decode_info(cw_span v, cl_info *c)
+{
+    const uint8_t *p = v.p, *end = v.p + v.n;
+    if (v.n < 48 + 3)
+        return false;
+    c->size = get_le(p, 8), p += 8;
+    c->designated = (uint32_t)get_le(p, 4), p += 4;
+    c->flags = (uint32_t)get_le(p, 4), p += 4;
+    memcpy(c->merge_txid, p, 32), p += 32;
+    size_t dl = *p++;
+    if (dl > WL_KEY_MAX || end - p < (ptrdiff_t)dl + 1)
+        return false;
+    c->first_designated.len = dl;
+    memcpy(c->first_designated.key, p, dl), p += dl;
+    size_t sl = *p++;
+    if (sl >= CL_SERVICE_MAX || end - p < (ptrdiff_t)sl + 1)
+        return false;
+    memcpy(c->service, p, sl), p += sl;
+    c->service[sl] = '\0';
+    c->n_sample = *p++;
+    if (c->n_sample > CL_SAMPLE_MAX)
+        return false;
+    for (size_t i = 0; i < c->n_sample; i++) {
+        if (end - p < 1 || *p > WL_KEY_MAX || end - p < 1 + (ptrdiff_t)*p)
+            return false;
+        c->sample[i].len = *p++;
+        memcpy(c->sample[i].key, p, c->sample[i].len), p += c->sample[i].len;
+    }
+    return p == end;
+}
+
+/* A cluster of one: what an address never merged is. */
+static void singleton(store_txn *t, const cl_key *k, bool designated, const char *service, cl_info *c)
+{
+    memset(c, 0, sizeof *c);
+    c->root = *k;
+    c->size = 1;
+    c->designated = designated || (t && wl_is_listed(t, k->key, k->len));
+    if (c->designated)
+        c->first_designated = *k;
+    if (service && *service) {
+        snprintf(c->service, sizeof c->service, "%s", service);
+        c->flags |= CL_SERVICE;
+    }
+    c->n_sample = 1;
+    c->sample[0] = *k;
+}
+
+/* Walks to the root; path[] receives the nodes below it (key first). */
+static cw_code walk(store_txn *t, const cl_key *start, cl_key *root, cl_key *path, size_t *n_path, uint8_t join[32],
+                    cw_err *err)
+{
+    cl_key cur = *start;
+    *n_path = 0;
+    if (join)
+        memset(join, 0, 32);
+    for (int depth = 0;; depth++) {
+        cw_span v;
+        cw_code rc = store_get(t, STORE_CLUSTER, cur.key, cur.len, &v, err);
+        if (rc == CW_ENOTFOUND) {
+            *root = cur;
+            return CW_OK;
+        }
+        if (rc)
+            return rc;
+        if (depth >= MAX_DEPTH)
+            return damaged(err, "cluster (a cycle)");
+        cl_key parent;
+        if (!decode_parent(v, &parent, depth == 0 ? join : NULL))
+            return damaged(err, "cluster");
+        if (path)
+            path[(*n_path)++] = cur;
+        cur = parent;
+    }
+}
+
+static cw_code load_info(store_txn *t, const cl_key *root, cl_info *c, cw_err *err)
+{
+    cw_span v;
+    cw_code rc = store_get(t, STORE_CLUSTER_INFO, root->key, root->len, &v, err);
+    if (rc)
+        return rc;
+    memset(c, 0, sizeof *c);
+    if (!decode_info(v, c))
+        return damaged(err, "cluster_info");
+    c->root = *root;
+    return CW_OK;
+}
+
+cw_code cl_find(store_txn *t, const uint8_t *key, size_t klen, cl_info *info, uint8_t join_txid[32], cw_err *err)
+{
+    if (klen == 0 || klen > WL_KEY_MAX)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "cluster: a %zu-byte address key", klen);
+    cl_key k = {.len = klen}, root;
+    memcpy(k.key, key, klen);
+    size_t n;
+    cw_code rc = walk(t, &k, &root, NULL, &n, join_txid, err);
+    if (rc)
+        return rc;
+    rc = load_info(t, &root, info, err);
+    if (rc == CW_ENOTFOUND) {
+        singleton(t, &root, false, NULL, info);
+        return CW_OK;
+    }
+    return rc;
+}
+
+static int key_cmp(const cl_key *a, const cl_key *b)
+{
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->key, b->key, n);
+    return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+static cw_code put_parent(journal *j, const cl_key *node, const cl_key *parent, const uint8_t txid[32], cw_err *err)
+{
+    uint8_t v[1 + WL_KEY_MAX + 32];
+    v[0] = (uint8_t)parent->len;
+    memcpy(v + 1, parent->key, parent->len);
+    memcpy(v + 1 + parent->len, txid, 32);
+    return jn_put(j, STORE_CLUSTER, node->key, node->len, v, 1 + parent->len + 32, err);
+}
+
+#define MERGE_MAX 64 /* distinct roots merged per call; a tx's inputs beyond that merge in later calls */
+
+cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t txid[32], uint64_t limit,
+                 cl_merge_result *out, cw_err *err)
+{
+    if (n == 0)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "cluster: nothing to merge");
+    memset(out, 0, sizeof *out);
+    static const uint8_t zero[32];
+    cl_info roots[MERGE_MAX];
+    bool had_info[MERGE_MAX];
+    size_t n_roots = 0;
+    cw_code rc;
+    for (size_t i = 0; i < n; i++) {
+        cl_key root, path[MAX_DEPTH + 1];
+        size_t n_path;
+        if ((rc = walk(j->t, &members[i].key, &root, path, &n_path, NULL, err)))
+            return rc;
+        /* path compression: every node below the root's children points at the root */
+        for (size_t p = 0; p + 1 < n_path; p++) {
+            cw_span v;
+            uint8_t join[32];
+            cl_key parent;
+            if ((rc = store_get(j->t, STORE_CLUSTER, path[p].key, path[p].len, &v, err)))
+                return rc;
+            if (!decode_parent(v, &parent, join))
+                return damaged(err, "cluster");
+            if ((rc = put_parent(j, &path[p], &root, join, err)))
+                return rc;
+        }
+        size_t r = 0;
+        while (r < n_roots && key_cmp(&roots[r].root, &root) != 0)
+            r++;
+        if (r < n_roots)
+            continue;
+        if (n_roots == MERGE_MAX)
+            break;
+        rc = load_info(j->t, &root, &roots[r], err);
+        had_info[r] = rc == CW_OK;
+        if (rc == CW_ENOTFOUND) /* a cluster of one: the member itself */
+            singleton(j->t, &root, members[i].designated, members[i].service, &roots[r]);
+        else if (rc)
+            return rc;
+        n_roots++;
+    }
+    size_t w = 0;
+    for (size_t r = 1; r < n_roots; r++)
+        if (roots[r].size > roots[w].size || (roots[r].size == roots[w].size && key_cmp(&roots[r].root, &roots[w].root) < 0))
+            w = r;
+    cl_info m = roots[w];
+    if (n_roots == 1) {
+        out->info = m;
+        return CW_OK;
+    }
+    bool was_super = (m.flags & CL_SUPER) != 0, any_designated = false, any_clean = false;
+    for (size_t r = 0; r < n_roots; r++) {
+        any_designated |= roots[r].designated > 0;
+        any_clean |= roots[r].designated == 0;
+    }
+    out->became_designated = any_designated && any_clean;
+    for (size_t r = 0; r < n_roots; r++) {
+        if (r == w)
+            continue;
+        cl_info *o = &roots[r];
+        if ((rc = put_parent(j, &o->root, &m.root, txid, err)))
+            return rc;
+        if (had_info[r] && (rc = jn_del(j, STORE_CLUSTER_INFO, o->root.key, o->root.len, err)))
+            return rc;
+        if (m.designated == 0 && o->designated > 0)
+            m.first_designated = o->first_designated;
+        m.designated += o->designated;
+        m.size += o->size;
+        m.flags |= o->flags;
+        if (m.service[0] == '\0' && o->service[0])
+            memcpy(m.service, o->service, sizeof m.service);
+        for (size_t s = 0; s < o->n_sample && m.n_sample < CL_SAMPLE_MAX; s++)
+            m.sample[m.n_sample++] = o->sample[s];
+    }
+    if (m.size > limit)
+        m.flags |= CL_SUPER;
+    out->became_super = !was_super && (m.flags & CL_SUPER);
+    memcpy(m.merge_txid, txid ? txid : zero, 32);
+    uint8_t buf[INFO_MAX];
+    size_t len = encode_info(&m, buf);
+    if ((rc = jn_put(j, STORE_CLUSTER_INFO, m.root.key, m.root.len, buf, len, err)))
+        return rc;
+    out->merged = true;
+    out->info = m;
+    return CW_OK;
+}

@@ -1,0 +1,88 @@
+/*
+ * cluster.h: wallets by common-input ownership, as a union-find forest in
+ * the store.
+ *
+ * Design note. All inputs of an ordinary transaction are signed by one
+ * wallet, so their addresses belong together (the common-input-ownership
+ * heuristic; multi-party transactions such as CoinJoins are the exception
+ * and the caller must not merge them). Each address that ever shared a tx's
+ * inputs with another has a `cluster` entry naming its parent and the tx
+ * that joined it; a root has no entry, and an address never merged is a
+ * cluster of one with no entry at all. Roots carry a `cluster_info` record:
+ * size, designated members (count and the first one), whether a labelled
+ * service is inside, a supercluster flag, the last merging tx, and a few
+ * sample members. Merges are union by size (ties: the smaller key wins, so
+ * every run builds the same forest) with path compression; every write goes
+ * through the journal, so a disconnected block takes its merges back.
+ *
+ * Designated membership is counted when addresses join. An address listed
+ * by a later import is found by cl_find (it checks the watchlist for the
+ * address itself), but a cluster it had already joined learns of it only
+ * when it next merges.
+ */
+#ifndef CW_CLUSTER_H
+#define CW_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "journal.h"
+#include "store.h"
+#include "watchlist.h"
+
+#define CL_SAMPLE_MAX 8
+#define CL_SERVICE_MAX 64
+
+enum {
+    CL_SERVICE = 1 << 0, /* a labelled service (exchange, ...) is a member: no propagation */
+    CL_SUPER = 1 << 1,   /* grew past the size limit: no propagation */
+};
+
+typedef struct {
+    uint8_t key[WL_KEY_MAX];
+    size_t len;
+} cl_key;
+
+typedef struct {
+    cl_key root;
+    uint64_t size;                 /* addresses */
+    uint32_t designated;           /* designated members, as counted at merges */
+    uint32_t flags;                /* CL_SERVICE, CL_SUPER */
+    uint8_t merge_txid[32];        /* the tx that last merged into it (zero: none) */
+    cl_key first_designated;       /* len 0: none */
+    char service[CL_SERVICE_MAX];  /* the first labelled service inside, or "" */
+    size_t n_sample;
+    cl_key sample[CL_SAMPLE_MAX];  /* the first members to join */
+} cl_info;
+
+/* Finds key's cluster (read only: no path compression). An address never
+ * merged is its own root: size 1, designated when the watchlist lists it.
+ * Fills *join_txid (may be NULL) with the tx that joined key to its cluster
+ * (zero for a root). CW_ESTORE for a damaged record. */
+cw_code cl_find(store_txn *t, const uint8_t *key, size_t klen, cl_info *info, uint8_t join_txid[32], cw_err *err);
+
+/* What one address brings to a merge. */
+typedef struct {
+    cl_key key;
+    bool designated;     /* the watchlist lists it */
+    const char *service; /* its label when it is a known service, else NULL */
+} cl_member;
+
+typedef struct {
+    bool merged;         /* two or more clusters became one */
+    bool became_designated; /* a cluster without designated members joined one with */
+    bool became_super;   /* the merge crossed the size limit */
+    cl_info info;        /* the merged cluster */
+} cl_merge_result;
+
+/* Merges the clusters of members[0..n) (the input addresses of one tx),
+ * journaled. Duplicated members are fine. `limit` is the supercluster size
+ * (a cluster above it gets CL_SUPER). CW_EARG for n == 0. */
+cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t txid[32], uint64_t limit,
+                 cl_merge_result *out, cw_err *err);
+
+/* True when designation and exposure propagate through this cluster. */
+static inline bool cl_propagates(const cl_info *c) { return (c->flags & (CL_SERVICE | CL_SUPER)) == 0; }
+
+#endif
