@@ -1,0 +1,119 @@
+/*
+ * coinjoin.h: is a Bitcoin transaction the work of several owners?
+ *
+ * Common-input-ownership clustering merges the addresses a tx spends from:
+ * one owner signed all inputs. CoinJoins (Whirlpool, Wasabi, JoinMarket and
+ * look-alikes) and PayJoins break that assumption on purpose, and merging
+ * across them glues strangers into one cluster. The clusterer asks this
+ * module first and does not merge the inputs of a tx classified as anything
+ * but BTC_MP_NONE.
+ *
+ * The detector is pure: it reads a decoded cw_tx (chains/model.h) and
+ * nothing else, does no I/O, no allocation, keeps no state, and touches no
+ * globals (its tables are constants). It works on what it is given:
+ * - Outputs (values, address kinds) are always known and carry most of the
+ *   evidence.
+ * - Inputs may or may not be resolved. Where `in->resolved` is set,
+ *   `in->value` and `in->addr` are used; the value-based checks (Whirlpool
+ *   input bounds, JoinMarket's input bound, PayJoin) run only when every
+ *   input is resolved, and checks on input script kinds skip inputs whose
+ *   kind cannot be told. For an unresolved input the kind is read from the
+ *   spend when it is unmistakable (empty scriptSig and a [signature,
+ *   33-byte key] witness is P2WPKH; a lone 64/65-byte witness item is a
+ *   taproot key path; any scriptSig is not native segwit).
+ *
+ * Checks run from the most to the least specific; the first that holds
+ * names the tx. Thresholds (sats; 1 BTC = 100,000,000):
+ *
+ * BTC_MP_WHIRLPOOL  Samourai/Sparrow Whirlpool mix: n inputs and n outputs
+ *   with n in 5..8 (5 until May 2023; "surge cycles" since allow 6..8),
+ *   every output P2WPKH and equal to a pool denomination (100,000,
+ *   1,000,000, 5,000,000 or 50,000,000). Known inputs must be P2WPKH and
+ *   within [pool, pool + 110,000] (premixers carry their miner-fee share,
+ *   at most 0.0011 BTC); with all inputs known, at least one is exactly the
+ *   pool value (a remixer: every round has some).
+ * BTC_MP_WASABI2  WabiSabi (Wasabi 2.x, and the coordinators that run its
+ *   code): >= 20 inputs (rounds started at >= 50; later coordinators run
+ *   smaller ones), outputs in non-increasing value order, more than 80% of
+ *   them standard denominations (powers of 2, of 3, 2 x powers of 3, and
+ *   1-2-5 x powers of 10, from 5,000 to 134,375,000,000), at least one
+ *   denomination repeated, at least 80% of outputs P2WPKH/P2TR; known
+ *   inputs P2WPKH/P2TR in non-increasing value order.
+ * BTC_MP_WASABI1  ZeroLink (Wasabi 1.x): either an output pays one of the
+ *   two published zkSNACKs coordinator addresses (2018-2019) with >= 3
+ *   equal outputs, or >= 10 equal P2WPKH outputs within 0.1 BTC +- 0.02
+ *   (the base denomination floated with the round), at least as many
+ *   inputs as equal outputs, >= 2 outputs of unique value (coordinator fee
+ *   and change), every output and known input P2WPKH.
+ * BTC_MP_JOINMARKET  k >= 3 equal outputs above 10,000 as the only repeated
+ *   value, n_out = 2k (every participant has change) or 2k-1 (the taker
+ *   swept), >= k inputs, >= k distinct output addresses, no OP_RETURN. With
+ *   every input known: >= k distinct input addresses, and no input larger
+ *   than one participant's take (an equal output plus the largest change)
+ *   plus the fee paid and 1% of the amount for maker fees. JoinMarket has no
+ *   coordinator output, so 2k+1 is not its shape (it still meets the
+ *   generic check below).
+ * BTC_MP_EQUAL_OUTPUTS  any other equal-output join: k >= 3 outputs of one
+ *   value above 10,000, at least a third of all outputs, >= k inputs, >= k
+ *   distinct output addresses, no OP_RETURN; with every input known, >= k
+ *   distinct input addresses (k participants have k addresses).
+ *   Why 3: two equal outputs happen by chance (a payment that equals its
+ *   change, a two-way split) and one-party batch payouts of a popular
+ *   amount are common; three equal outputs from at least three inputs, as a
+ *   large share of the outputs, is the smallest shape published joins use.
+ *   Why above 10,000: values at or below are dust limits and token/ordinal
+ *   postage (330, 546, 600, 1,000, 10,000) that one owner sends in equal
+ *   batches.
+ * BTC_MP_PAYJOIN  (BIP 78 shape, detectable only sometimes) exactly 2
+ *   outputs, >= 2 inputs, every input known, the inputs at >= 2 distinct
+ *   addresses of one address kind (BIP 78 receivers contribute inputs of the
+ *   sender's kind), no output paying back to an input's address (change to
+ *   a spending address is one wallet's habit; PayJoin wallets use fresh
+ *   addresses), and one input larger than every output: that input alone
+ *   could have paid either output, so the others were unnecessary for a
+ *   single owner (the "unnecessary input heuristic"). A PayJoin whose
+ *   receiver picked its input well is indistinguishable from a payment and
+ *   is not found. False positives are the trade-off: wallets whose coin
+ *   selection adds inputs it did not need (random selection, spending every
+ *   coin of an address, consolidating while paying) make the same shape,
+ *   and studies of unnecessary-input heuristics find it in a large share of
+ *   ordinary 2-output txs. This class only withholds a merge (the cluster is
+ *   less complete, never wrongly joined); never read it as evidence of
+ *   anything.
+ *
+ * Everything else is BTC_MP_NONE: ordinary payments, consolidations, batch
+ * payouts of differing amounts, coinbases, and txs of other chains.
+ */
+#ifndef CW_BTC_COINJOIN_H
+#define CW_BTC_COINJOIN_H
+
+#include <stddef.h>
+
+#include "../model.h"
+
+typedef enum {
+    BTC_MP_NONE = 0,
+    BTC_MP_WASABI1,
+    BTC_MP_WASABI2,
+    BTC_MP_WHIRLPOOL,
+    BTC_MP_JOINMARKET,
+    BTC_MP_EQUAL_OUTPUTS,
+    BTC_MP_PAYJOIN,
+} btc_multiparty;
+
+/* Enough for any `why` line this module writes. */
+#define BTC_MP_WHY_MAX 160
+
+/* Classifies `tx`. When why != NULL and why_cap > 0, writes one line (NUL
+ * terminated, cut to why_cap) naming the evidence, e.g. "5 inputs, 5 equal
+ * outputs of 0.01 BTC (Whirlpool pool)"; "" for BTC_MP_NONE. Any tx is
+ * accepted; a coinbase or a non-Bitcoin tx is BTC_MP_NONE. Cost is linear
+ * in inputs and outputs, up to a copy-and-sort of the output values
+ * (quadratic only above 2,048 outputs). */
+btc_multiparty btc_multiparty_detect(const cw_tx *tx, char *why, size_t why_cap);
+
+/* A short constant name: "none", "wasabi1", "wasabi2", "whirlpool",
+ * "joinmarket", "equal_outputs", "payjoin"; "unknown" for other values. */
+const char *btc_multiparty_name(btc_multiparty k);
+
+#endif
