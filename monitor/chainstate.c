@@ -26,7 +26,7 @@ static void height_key(int64_t h, uint8_t k[8])
         k[i] = (uint8_t)((uint64_t)h >> (56 - 8 * i)); /* big-endian: the chain sorts by height */
 }
 
-static void outpoint_key(const uint8_t txid[32], uint32_t vout, uint8_t k[36])
+void cs_outpoint_key(const uint8_t txid[32], uint32_t vout, uint8_t k[36])
 {
     memcpy(k, txid, 32);
     k[32] = (uint8_t)(vout >> 24);
@@ -150,7 +150,7 @@ cw_code cs_resolve_inputs(store_txn *t, cw_tx *tx, cw_err *err)
     for (size_t i = 0; i < tx->n_in; i++) {
         cw_txin *in = &tx->in[i];
         uint8_t k[36];
-        outpoint_key(in->prev_txid, in->prev_vout, k);
+        cs_outpoint_key(in->prev_txid, in->prev_vout, k);
         cw_span v;
         cw_code rc = store_get(t, STORE_UTXO, k, 36, &v, err);
         if (rc == CW_ENOTFOUND)
@@ -190,7 +190,7 @@ static cw_code connect_tx(void *arg, cw_tx *tx, cw_err *err)
         for (size_t i = 0; i < tx->n_in; i++) {
             cw_txin *in = &tx->in[i];
             uint8_t k[36];
-            outpoint_key(in->prev_txid, in->prev_vout, k);
+            cs_outpoint_key(in->prev_txid, in->prev_vout, k);
             uint8_t cached[COINS_VALUE_MAX];
             size_t cn = 0;
             bool fresh = c->cache && coins_get(c->cache, k, cached, &cn, true); /* created in this batch */
@@ -220,7 +220,7 @@ static cw_code connect_tx(void *arg, cw_tx *tx, cw_err *err)
         if (tx->out[i].type == CW_SCRIPT_NULLDATA)
             continue; /* provably unspendable: never a prevout */
         uint8_t k[36], coin[8 + 5 + CW_ADDR_PAYLOAD_MAX];
-        outpoint_key(tx->txid, (uint32_t)i, k);
+        cs_outpoint_key(tx->txid, (uint32_t)i, k);
         size_t n = encode_coin(tx->out[i].value, &tx->out[i].addr, coin);
         rc = c->cache ? coins_add(c->cache, k, coin, n, err) : store_put(c->t, STORE_UTXO, k, 36, coin, n, err);
         if (rc)

@@ -30,6 +30,10 @@ typedef struct {
     uint8_t hash[32];  /* internal order */
 } cs_tip;
 
+/* The utxo (and taint) key of an output: txid (internal order) + vout
+ * (4, big-endian, so a tx's outputs sort together). */
+void cs_outpoint_key(const uint8_t txid[32], uint32_t vout, uint8_t k[36]);
+
 cw_code cs_get_tip(store_txn *t, cs_tip *out, cw_err *err);
 /* Hash of the connected block at height; CW_ENOTFOUND if none. */
 cw_code cs_hash_at(store_txn *t, int64_t height, uint8_t hash[32], cw_err *err);

@@ -1,0 +1,291 @@
+#include "flows.h"
+
+#include <string.h>
+
+#include "chains/bitcoin/coinjoin.h"
+#include "chains/bitcoin/hint.h"
+#include "chainstate.h"
+#include "watchlists/watchlist.h"
+
+void flows_config_default(flows_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->enabled = true;
+    c->hops = 3;
+    c->min_share_ppm = 10000; /* 1% */
+    c->min_amount = 10000;    /* 0.0001 BTC */
+    c->hold_share_ppm = 100000; /* 10% */
+    c->cluster_limit = 100000;
+}
+
+#define MAX_INPUTS 256 /* inputs analysed per tx; a bigger consolidation is clustered by its first 256 */
+
+typedef struct {
+    bool has_addr, resolved;
+    cw_addr addr;
+    uint8_t key[WL_KEY_MAX];
+    size_t klen;
+    uint64_t value;
+    bool listed;
+    cl_info cluster;
+    uint8_t join[32];
+    bool source;            /* designated money leaves here (hop 0) */
+    exp_taint taint;        /* the taint it carries (source: all of its value) */
+    bool tainted;
+} input_view;
+
+static bool service_label(const flows_config *cfg, const cw_addr *a)
+{
+    return cfg->labels && labels_find(cfg->labels, a) != NULL;
+}
+
+static flow_finding *add_finding(flow_finding *out, size_t *n, flows_stats *st)
+{
+    if (*n == FLOWS_MAX_FINDINGS)
+        return NULL;
+    flow_finding *f = &out[(*n)++];
+    memset(f, 0, sizeof *f);
+    if (st)
+        st->findings++;
+    return f;
+}
+
+static bool same_root(const cl_info *a, const cl_info *b)
+{
+    return a->root.len == b->root.len && memcmp(a->root.key, b->root.key, a->root.len) == 0;
+}
+
+/* Where the designated member of a cluster joined it (zero for a root or a
+ * cluster of one). */
+static cw_code designated_join(store_txn *t, const cl_info *c, uint8_t out[32], cw_err *err)
+{
+    memset(out, 0, 32);
+    if (c->first_designated.len == 0)
+        return CW_OK;
+    cl_info tmp;
+    return cl_find(t, c->first_designated.key, c->first_designated.len, &tmp, out, err);
+}
+
+cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx *tx, flow_finding *out, size_t *n,
+                 flows_stats *st, cw_err *err)
+{
+    *n = 0;
+    if (!cfg->enabled || (tx->flags & CW_TX_COINBASE))
+        return CW_OK;
+    static input_view in[MAX_INPUTS]; /* ~100 kB: off the stack (the pipeline runs on one thread) */
+    size_t n_in = tx->n_in < MAX_INPUTS ? tx->n_in : MAX_INPUTS;
+    cw_code rc;
+    /* 1. clustering: the input addresses merge, unless several parties signed */
+    cl_member members[MAX_INPUTS];
+    size_t n_members = 0;
+    for (size_t i = 0; i < n_in; i++) {
+        input_view *v = &in[i];
+        memset(v, 0, sizeof *v);
+        const cw_txin *ti = &tx->in[i];
+        v->resolved = ti->resolved;
+        v->value = ti->resolved ? ti->value : 0;
+        if (ti->resolved && ti->addr.kind != CW_ADDR_NONE)
+            v->addr = ti->addr, v->has_addr = true;
+        else if (!ti->resolved && btc_input_hint(ti, (cw_net)tx->net, &v->addr))
+            v->has_addr = true; /* the key that signed it names the address */
+        if (!v->has_addr)
+            continue;
+        v->klen = wl_key_from_addr(&v->addr, v->key);
+        v->listed = wl_is_listed(t, v->key, v->klen);
+        cl_member *m = &members[n_members++];
+        memcpy(m->key.key, v->key, v->klen);
+        m->key.len = v->klen;
+        m->designated = v->listed;
+        const label *lb = cfg->labels ? labels_find(cfg->labels, &v->addr) : NULL;
+        m->service = lb ? (lb->entity[0] ? lb->entity : lb->category) : NULL;
+    }
+    char why[160];
+    btc_multiparty mp = btc_multiparty_detect(tx, why, sizeof why);
+    if (mp != BTC_MP_NONE) {
+        if (st) {
+            st->multiparty_skipped++;
+            st->multiparty_by_kind[(size_t)mp < 8 ? (size_t)mp : 7]++;
+        }
+    } else if (j && n_members >= 2) {
+        cl_merge_result mr;
+        if ((rc = cl_merge(j, members, n_members, tx->txid, cfg->cluster_limit, &mr, err)))
+            return rc;
+        if (st && mr.merged)
+            st->merges++;
+        if (st && mr.became_super)
+            st->clusters_stopped++;
+    }
+    /* 2. what each input carries */
+    uint64_t total_in = 0, tainted_in = 0;
+    bool all_resolved = true, any_source = false;
+    size_t dominant = (size_t)-1;
+    int min_hops = 255;
+    for (size_t i = 0; i < n_in; i++) {
+        input_view *v = &in[i];
+        all_resolved &= v->resolved;
+        total_in += v->value;
+        if (v->has_addr) {
+            if ((rc = cl_find(t, v->key, v->klen, &v->cluster, v->join, err)))
+                return rc;
+            bool via_cluster = v->cluster.designated > 0 && cl_propagates(&v->cluster);
+            if (v->listed || via_cluster) {
+                v->source = v->tainted = true;
+                v->taint.amount = v->value;
+                v->taint.hops = 0;
+                if (v->listed) { /* the designated address itself */
+                    memcpy(v->taint.source, v->key, v->klen);
+                    v->taint.source_len = v->klen;
+                } else { /* the cluster's designated member */
+                    memcpy(v->taint.source, v->cluster.first_designated.key, v->cluster.first_designated.len);
+                    v->taint.source_len = v->cluster.first_designated.len;
+                }
+                any_source = true;
+                if (!v->listed) { /* a member of a designated cluster pays: a cluster hit */
+                    flow_finding *f = add_finding(out, n, st);
+                    if (f) {
+                        f->kind = FLOW_CLUSTER_HIT;
+                        f->addr = v->addr;
+                        f->to = false;
+                        f->amount = v->value;
+                        f->amount_known = v->resolved;
+                        f->cluster = v->cluster;
+                        memcpy(f->member_join, v->join, 32);
+                        if ((rc = designated_join(t, &v->cluster, f->designated_join, err)))
+                            return rc;
+                    }
+                }
+            }
+        }
+        if (!v->source && v->resolved) {
+            uint8_t op[36];
+            cs_outpoint_key(tx->in[i].prev_txid, tx->in[i].prev_vout, op);
+            rc = exp_taint_get(t, op, &v->taint, err);
+            if (rc == CW_OK) {
+                v->tainted = true;
+                if (v->taint.amount > v->value)
+                    v->taint.amount = v->value;
+            } else if (rc != CW_ENOTFOUND) {
+                return rc;
+            }
+        }
+        if (j && v->resolved) { /* the output is spent: its taint moves on with this tx */
+            uint8_t op[36];
+            cs_outpoint_key(tx->in[i].prev_txid, tx->in[i].prev_vout, op);
+            if ((rc = exp_taint_del(j, op, err)))
+                return rc;
+        }
+        if (v->tainted) {
+            tainted_in += v->taint.amount;
+            if (v->taint.hops < min_hops)
+                min_hops = v->taint.hops;
+            if (dominant == (size_t)-1 || v->taint.amount > in[dominant].taint.amount)
+                dominant = i;
+        }
+    }
+    /* 3. payments to members of a designated cluster (not from inside it) */
+    for (size_t o = 0; o < tx->n_out; o++) {
+        const cw_txout *to = &tx->out[o];
+        if (to->addr.kind == CW_ADDR_NONE)
+            continue;
+        uint8_t key[WL_KEY_MAX];
+        size_t kn = wl_key_from_addr(&to->addr, key);
+        if (wl_is_listed(t, key, kn))
+            continue; /* a designated_address record already */
+        cl_info c;
+        uint8_t join[32];
+        if ((rc = cl_find(t, key, kn, &c, join, err)))
+            return rc;
+        if (c.designated == 0 || !cl_propagates(&c))
+            continue;
+        bool internal = false;
+        for (size_t i = 0; i < n_in && !internal; i++)
+            internal = in[i].has_addr && same_root(&in[i].cluster, &c);
+        if (internal)
+            continue; /* change inside the designated wallet */
+        flow_finding *f = add_finding(out, n, st);
+        if (f == NULL)
+            break;
+        f->kind = FLOW_CLUSTER_HIT;
+        f->addr = to->addr;
+        f->to = true;
+        f->amount = to->value;
+        f->amount_known = true;
+        f->watched = addrset_has(cfg->watched, &to->addr);
+        f->cluster = c;
+        memcpy(f->member_join, join, 32);
+        if ((rc = designated_join(t, &c, f->designated_join, err)))
+            return rc;
+    }
+    if (tainted_in == 0)
+        return CW_OK;
+    /* 4. the tainted share goes to every output, one hop further */
+    uint64_t total_out = 0;
+    for (size_t o = 0; o < tx->n_out; o++)
+        total_out += tx->out[o].value;
+    uint64_t denom = all_resolved ? total_in : total_out; /* unknown inputs: judge by what the tx pays out */
+    if (denom == 0)
+        return CW_OK;
+    if (tainted_in > denom)
+        tainted_in = denom;
+    int hops = any_source ? 1 : min_hops + 1;
+    if (hops > (int)cfg->hops)
+        return CW_OK; /* past the limit: the taint was not kept, but a watched address still wants to know */
+    const exp_taint *dom = &in[dominant].taint;
+    for (size_t o = 0; o < tx->n_out; o++) {
+        const cw_txout *to = &tx->out[o];
+        if (to->addr.kind == CW_ADDR_NONE || to->value == 0)
+            continue;
+        uint8_t key[WL_KEY_MAX];
+        size_t kn = wl_key_from_addr(&to->addr, key);
+        if (wl_is_listed(t, key, kn))
+            continue; /* back to a designated address: still designated money */
+        cl_info c;
+        if ((rc = cl_find(t, key, kn, &c, NULL, err)))
+            return rc;
+        if (c.designated > 0 && cl_propagates(&c))
+            continue; /* into a designated wallet: a cluster hit, not exposure */
+        unsigned __int128 share = (unsigned __int128)to->value * tainted_in / denom;
+        exp_taint ot;
+        memset(&ot, 0, sizeof ot);
+        ot.amount = (uint64_t)share;
+        if (ot.amount == 0)
+            continue;
+        ot.hops = (uint8_t)hops;
+        memcpy(ot.source, dom->source, dom->source_len);
+        ot.source_len = dom->source_len;
+        ot.n_path = dom->n_path < EXP_MAX_HOPS ? dom->n_path : EXP_MAX_HOPS - 1;
+        memcpy(ot.path, dom->path, (size_t)ot.n_path * 32);
+        memcpy(ot.path[ot.n_path++], tx->txid, 32);
+        uint32_t ppm = (uint32_t)((unsigned __int128)ot.amount * 1000000u / to->value);
+        bool watched = addrset_has(cfg->watched, &to->addr);
+        bool stops = !cl_propagates(&c) || service_label(cfg, &to->addr);
+        if ((ppm >= cfg->min_share_ppm && ot.amount >= cfg->min_amount) || watched) {
+            flow_finding *f = add_finding(out, n, st);
+            if (f) {
+                f->kind = FLOW_EXPOSURE;
+                f->addr = to->addr;
+                f->to = true;
+                f->amount = ot.amount;
+                f->amount_known = true;
+                f->value = to->value;
+                f->share_ppm = ppm;
+                f->hops = (uint8_t)hops;
+                f->taint = ot;
+                f->watched = watched;
+            }
+        }
+        if (j == NULL)
+            continue;
+        if ((rc = exp_address_add(j, key, kn, &ot, err)))
+            return rc;
+        if (hops < (int)cfg->hops && !stops) { /* the next tx that spends it is one hop further */
+            uint8_t op[36];
+            cs_outpoint_key(tx->txid, (uint32_t)o, op);
+            if ((rc = exp_taint_put(j, op, &ot, err)))
+                return rc;
+            if (st)
+                st->taint_outputs++;
+        }
+    }
+    return CW_OK;
+}

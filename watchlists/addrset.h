@@ -1,0 +1,28 @@
+/*
+ * addrset.h: a set of addresses read from a file, one per line: an
+ * exchange's own deposit and withdrawal addresses (`--watch FILE`).
+ *
+ * Lines are trimmed; empty lines and lines starting with '#' are skipped.
+ * Every other line must be an address chainwatch can key (Bitcoin of any
+ * network, EVM, Tron, or text for other chains): a line that is not is an
+ * error naming the file and line, since a typo would silently leave a
+ * deposit address unscreened. Lookups are a binary search over sorted keys.
+ */
+#ifndef CW_ADDRSET_H
+#define CW_ADDRSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "chains/model.h"
+
+typedef struct addrset addrset;
+
+/* Loads path. CW_EIO when unreadable, CW_EFORMAT for a bad line (named). */
+cw_code addrset_load(const char *path, addrset **out, cw_err *err);
+void addrset_free(addrset *s);
+size_t addrset_count(const addrset *s);
+bool addrset_has(const addrset *s, const cw_addr *a);
+bool addrset_has_key(const addrset *s, const uint8_t *key, size_t klen);
+
+#endif
