@@ -590,6 +590,24 @@ Test(coinjoin, ten_equal_outputs)
     txb_free(b);
 }
 
+/* One recipient paid in equal parts (block 514485 has such a tx: 18 x 6 BTC
+ * to one address) is no join, however many other outputs there are. */
+Test(coinjoin, equal_outputs_to_one_address)
+{
+    txb *b = txb_new(12, 20);
+    for (int i = 0; i < 12; i++)
+        in_unknown(b);
+    for (int i = 0; i < 10; i++)
+        out_to(b, 5000000, CW_ADDR_P2WPKH);
+    for (int i = 0; i < 10; i++)
+        out_to(b, 700000 + (uint64_t)i * 3001, CW_ADDR_P2WPKH);
+    assert_kind(b, BTC_MP_JOINMARKET);
+    for (int i = 1; i < 10; i++)
+        b->out[i].addr = b->out[0].addr;
+    assert_kind(b, BTC_MP_NONE);
+    txb_free(b);
+}
+
 /* Above the stack sort limit the values are counted pairwise: same answer. */
 Test(coinjoin, large_join_counted_without_sorting)
 {

@@ -190,7 +190,9 @@ static int input_kind(const cw_txin *in)
     if (in->script_sig.n > 0)
         return KIND_NOT_NATIVE;
     cw_span item;
-    if (in->witness_items == 2 && btc_witness_item(in, 1, &item) && item.n == 33)
+    /* [signature, compressed key]; a 33-byte taproot control block starts c0/c1 */
+    if (in->witness_items == 2 && btc_witness_item(in, 1, &item) && item.n == 33 &&
+        (item.p[0] == 0x02 || item.p[0] == 0x03))
         return CW_ADDR_P2WPKH;
     if (in->witness_items == 1 && btc_witness_item(in, 0, &item) && (item.n == 64 || item.n == 65))
         return CW_ADDR_P2TR;
@@ -218,10 +220,10 @@ static size_t outputs_of_kind(const cw_tx *tx, cw_addr_kind a, cw_addr_kind b)
     return n;
 }
 
-/* Distinct addresses among the outputs (inputs == false) or the resolved
- * inputs, counted until `want` (at most DISTINCT_CAP) is reached. Outputs or
- * inputs without an address are not counted. */
-static bool distinct_at_least(const cw_tx *tx, bool inputs, size_t want)
+/* At least `want` distinct addresses (counted up to DISTINCT_CAP) among the
+ * resolved inputs (inputs == true), or among the outputs of value `value`.
+ * Inputs and outputs without an address are not counted. */
+static bool distinct_at_least(const cw_tx *tx, bool inputs, uint64_t value, size_t want)
 {
     if (want > DISTINCT_CAP)
         want = DISTINCT_CAP;
@@ -234,6 +236,8 @@ static bool distinct_at_least(const cw_tx *tx, bool inputs, size_t want)
                 continue;
             a = &tx->in[i].addr;
         } else {
+            if (tx->out[i].value != value)
+                continue;
             a = &tx->out[i].addr;
         }
         if (a->kind == CW_ADDR_NONE)
@@ -376,14 +380,14 @@ static uint64_t largest_other_output(const cw_tx *tx, uint64_t eq_value)
     return m;
 }
 
-/* What every equal-output join needs: k >= 3 equal outputs above postage,
- * >= k inputs, k distinct receiving addresses, no OP_RETURN, and when the
- * inputs are known, k distinct spending addresses. */
+/* What every equal-output join needs: k >= 3 equal outputs above postage
+ * paying k distinct addresses, >= k inputs, no OP_RETURN, and when the
+ * inputs are known, k distinct spending addresses (k participants). */
 static bool equal_join_basics(const cw_tx *tx, const shape *s)
 {
     size_t k = s->eq_count;
     return k >= JOIN_MIN_EQUAL && s->eq_value > POSTAGE_MAX && tx->n_in >= k && !s->nulldata &&
-           distinct_at_least(tx, false, k) && (!s->all_resolved || distinct_at_least(tx, true, k));
+           distinct_at_least(tx, false, s->eq_value, k) && (!s->all_resolved || distinct_at_least(tx, true, 0, k));
 }
 
 static bool is_joinmarket(const cw_tx *tx, const shape *s, char *why, size_t cap)
@@ -426,7 +430,7 @@ static bool is_payjoin(const cw_tx *tx, const shape *s, char *why, size_t cap)
     for (size_t i = 1; i < tx->n_in; i++)
         if (tx->in[i].addr.kind != kind)
             return false;
-    if (kind == CW_ADDR_NONE || !distinct_at_least(tx, true, 2))
+    if (kind == CW_ADDR_NONE || !distinct_at_least(tx, true, 0, 2))
         return false;
     /* Change sent back to a spending address marks one owner's wallet (and
      * BIP 78 wallets use fresh addresses): seen in real 2018 txs, years

@@ -23,7 +23,10 @@
  *   taproot key path; any scriptSig is not native segwit).
  *
  * Checks run from the most to the least specific; the first that holds
- * names the tx. Thresholds (sats; 1 BTC = 100,000,000):
+ * names the tx. The rules follow the published protocols and the scanner
+ * rules of coinjoin measurement work (Dumplings, crocs-muni; the Samourai
+ * CoinJoin Detection Heuristic), tightened where noted. Thresholds (sats;
+ * 1 BTC = 100,000,000):
  *
  * BTC_MP_WHIRLPOOL  Samourai/Sparrow Whirlpool mix: n inputs and n outputs
  *   with n in 5..8 (5 until May 2023; "surge cycles" since allow 6..8),
@@ -47,15 +50,15 @@
  *   and change), every output and known input P2WPKH.
  * BTC_MP_JOINMARKET  k >= 3 equal outputs above 10,000 as the only repeated
  *   value, n_out = 2k (every participant has change) or 2k-1 (the taker
- *   swept), >= k inputs, >= k distinct output addresses, no OP_RETURN. With
- *   every input known: >= k distinct input addresses, and no input larger
- *   than one participant's take (an equal output plus the largest change)
- *   plus the fee paid and 1% of the amount for maker fees. JoinMarket has no
- *   coordinator output, so 2k+1 is not its shape (it still meets the
- *   generic check below).
+ *   swept), the equal outputs at k distinct addresses, >= k inputs, no
+ *   OP_RETURN. With every input known: >= k distinct input addresses, and
+ *   no input larger than one participant's take (an equal output plus the
+ *   largest change) plus the fee paid and 1% of the amount for maker fees.
+ *   JoinMarket has no coordinator output, so 2k+1 is not its shape (it
+ *   still meets the generic check below).
  * BTC_MP_EQUAL_OUTPUTS  any other equal-output join: k >= 3 outputs of one
- *   value above 10,000, at least a third of all outputs, >= k inputs, >= k
- *   distinct output addresses, no OP_RETURN; with every input known, >= k
+ *   value above 10,000 at k distinct addresses, at least a third of all
+ *   outputs, >= k inputs, no OP_RETURN; with every input known, >= k
  *   distinct input addresses (k participants have k addresses).
  *   Why 3: two equal outputs happen by chance (a payment that equals its
  *   change, a two-way split) and one-party batch payouts of a popular
