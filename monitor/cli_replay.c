@@ -25,6 +25,7 @@
 #include "chains/hex.h"
 #include "chainstate.h"
 #include "cli.h"
+#include "cli_flows.h"
 #include "decode.h"
 #include "keys.h"
 #include "pipeline.h"
@@ -179,8 +180,12 @@ int cmd_replay(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv) || argc < 2) {
         fputs(usage, argc < 2 ? stderr : stdout);
+        if (argc >= 2)
+            fputs(flows_opts_usage, stdout);
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
+    flows_opts fo;
+    flows_opts_init(&fo);
     const char *blocks_path = NULL, *datadir = NULL, *alerts = NULL, *netname = NULL, *pub = NULL;
     bool raw_files = false, no_state = false;
     int64_t from = -1, to = -1, batch_txs = BATCH_TXS;
@@ -209,8 +214,24 @@ int cmd_replay(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
         } else {
-            fprintf(stderr, "chainwatch: replay: unexpected argument '%s'\n", argv[i]);
-            return CLI_EXIT_USAGE;
+            /* the clustering and exposure options, shared with watch */
+            const char *a = argv[i], *eq = strchr(a, '=');
+            char name[64], why[160];
+            int taken = 0;
+            if (strncmp(a, "--", 2) == 0) {
+                snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a - 2) : (int)strlen(a + 2), a + 2);
+                v = eq ? eq + 1 : (i + 1 < argc ? argv[i + 1] : NULL);
+                taken = v ? flows_opts_set(&fo, name, v, why, sizeof why) : 0;
+            }
+            if (taken < 0) {
+                fprintf(stderr, "chainwatch: replay: %s\n", why);
+                return CLI_EXIT_USAGE;
+            }
+            if (taken == 0) {
+                fprintf(stderr, "chainwatch: replay: unexpected argument '%s'\n", argv[i]);
+                return CLI_EXIT_USAGE;
+            }
+            i += eq ? 1 : 2;
         }
         if (v == NULL) {
             fprintf(stderr, "chainwatch: replay: %s needs a value\n", argv[i - 1]);
@@ -294,7 +315,15 @@ int cmd_replay(int argc, char **argv)
         cli_fail("replay", &err);
         goto out;
     }
-    pipeline_config pc = {store, net, sk, alert_sink_line, alert_sink_durable, &sink, NULL, -1, NULL, false};
+    if (flows_opts_load(&fo, net, &err)) {
+        cli_fail("replay", &err);
+        goto out;
+    }
+    char flows_line[512];
+    flows_opts_describe(&fo, flows_line, sizeof flows_line);
+    fprintf(stderr, "chainwatch: replay: %s\n", flows_line);
+    pipeline_config pc = {.store = store, .net = net, .sk = sk, .sink = alert_sink_line, .durable = alert_sink_durable,
+                          .sink_ctx = &sink, .start_height = -1, .flows = flows_opts_config(&fo)};
     if (pipeline_open(&pc, &p, &err)) {
         cli_fail("replay", &err);
         goto out;
@@ -386,5 +415,6 @@ out:
     alert_sink_close(&sink);
     store_close(store);
     blocksdir_close(bd);
+    flows_opts_free(&fo);
     return rc;
 }

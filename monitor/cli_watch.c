@@ -25,6 +25,7 @@
 #include "keys.h"
 #include "pipeline.h"
 #include "rest.h"
+#include "cli_flows.h"
 #include "sink.h"
 #include "watchlists/store.h"
 
@@ -45,7 +46,8 @@ static const char usage[] =
     "\n"
     "Defaults: --alerts <datadir>/alerts.jsonl, --network main, --status-interval 60.\n"
     "Run 'chainwatch init' and import a watchlist first. SIGINT/SIGTERM stop it\n"
-    "cleanly; records are committed with their block and survive any crash.\n";
+    "cleanly; records are committed with their block and survive any crash.\n"
+    "\n";
 
 typedef struct {
     char datadir[4096];
@@ -54,6 +56,7 @@ typedef struct {
     int64_t start_height;
     int rcvhwm;
     int status_interval;
+    flows_opts flows;
     char *owned[32]; /* strings from the config file */
     int n_owned;
 } watch_opts;
@@ -104,7 +107,13 @@ static int set_opt(watch_opts *o, const char *name, const char *value)
     else if (strcmp(name, "start-height") == 0) o->start_height = strtoll(value, NULL, 10);
     else if (strcmp(name, "rcvhwm") == 0) o->rcvhwm = atoi(value);
     else if (strcmp(name, "status-interval") == 0) o->status_interval = atoi(value);
-    else return -1;
+    else {
+        char why[160];
+        int taken = flows_opts_set(&o->flows, name, value, why, sizeof why);
+        if (taken < 0)
+            fprintf(stderr, "chainwatch: watch: %s\n", why);
+        return taken == 1 ? 0 : -1;
+    }
     return 0;
 }
 
@@ -183,9 +192,11 @@ int cmd_watch(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
         fputs(usage, stdout);
+        fputs(flows_opts_usage, stdout);
         return CLI_EXIT_OK;
     }
     watch_opts o = {0};
+    flows_opts_init(&o.flows);
     o.start_height = -1;
     o.status_interval = 60;
     store_default_datadir(o.datadir, sizeof o.datadir);
@@ -241,7 +252,6 @@ int cmd_watch(int argc, char **argv)
     rest_client *rest = NULL;
     feed *f = NULL;
     pipeline *p = NULL;
-    void *zctx = NULL;
     alert_sink sk_out = {.fd = -1};
     rc = CLI_EXIT_FAIL;
     if (keys_load_secret(o.datadir, sk, &err)) {
@@ -260,16 +270,13 @@ int cmd_watch(int argc, char **argv)
         cli_fail("watch", &err);
         goto out;
     }
-    if (o.pub) {
-        zctx = zmq_ctx_new();
-        sk_out.pub = zctx ? zmq_socket(zctx, ZMQ_PUB) : NULL;
-        int linger = 0;
-        if (sk_out.pub)
-            zmq_setsockopt(sk_out.pub, ZMQ_LINGER, &linger, sizeof linger);
-        if (sk_out.pub == NULL || zmq_bind(sk_out.pub, o.pub) != 0) {
-            fprintf(stderr, "chainwatch: watch: cannot bind --pub %s: %s\n", o.pub, zmq_strerror(zmq_errno()));
-            goto out;
-        }
+    if (o.pub && alert_sink_bind_pub(&sk_out, o.pub, &err)) {
+        cli_fail("watch", &err);
+        goto out;
+    }
+    if (flows_opts_load(&o.flows, net, &err)) {
+        cli_fail("watch", &err);
+        goto out;
     }
     if (o.rest && rest_open(o.rest, &rest, &err)) {
         cli_fail("watch --rest", &err);
@@ -281,7 +288,8 @@ int cmd_watch(int argc, char **argv)
         goto out;
     }
     pipeline_config pc = {store, net, sk, alert_sink_line, alert_sink_durable, &sk_out, rest, o.start_height,
-                          (volatile const int *)&stop_requested, o.endpoint[FEED_SEQUENCE] != NULL};
+                          (volatile const int *)&stop_requested, o.endpoint[FEED_SEQUENCE] != NULL,
+                          flows_opts_config(&o.flows)};
     if (pipeline_open(&pc, &p, &err)) {
         cli_fail("watch", &err);
         goto out;
@@ -368,12 +376,9 @@ out:
     pipeline_close(p);
     feed_close(f);
     rest_close(rest);
-    if (sk_out.pub)
-        zmq_close(sk_out.pub);
-    if (zctx)
-        zmq_ctx_term(zctx);
     alert_sink_close(&sk_out);
     store_close(store);
+    flows_opts_free(&o.flows);
     for (int i = 0; i < o.n_owned; i++)
         free(o.owned[i]);
     return rc;

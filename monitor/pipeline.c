@@ -13,6 +13,8 @@
 #include "chains/bitcoin/tx.h"
 #include "chains/hex.h"
 #include "chainstate.h"
+#include "flows.h"
+#include "watchlists/journal.h"
 #include "watchlists/watchlist.h"
 
 #define MAX_COUNTERS 8
@@ -46,6 +48,7 @@ struct pipeline {
     bool have_pending_c;
     store_txn *batch;      /* an open replay batch, or NULL */
     coins *cache;          /* outputs created in the open batch, not yet in it (coins.h) */
+    flow_finding findings[FLOWS_MAX_FINDINGS];
     pipeline_stats st;
 };
 
@@ -248,6 +251,69 @@ static json_t *designated_after_json(const json_t *entity, const cs_block *blk)
     return json_boolean(strcmp(day, d) < 0);
 }
 
+/* Is this sighting already recorded? A mempool sighting repeats nothing; a
+ * confirmation repeats only the same block's. */
+static bool already_recorded(store_txn *t, const char *id, const char *status, const cs_block *blk)
+{
+    json_t *prev = latest_record(t, id);
+    const char *prev_status = prev ? json_string_value(json_object_get(prev, "status")) : NULL;
+    bool skip = false;
+    if (strcmp(status, "mempool") == 0)
+        skip = prev != NULL; /* seen already, in the mempool or a block */
+    else if (prev_status && strcmp(prev_status, "confirmed") == 0) {
+        const char *ph = json_string_value(json_object_get(json_object_get(prev, "block"), "hash"));
+        char h[65];
+        cw_hex_encode_rev(blk->hash, 32, h);
+        skip = ph && strcmp(ph, h) == 0;
+    }
+    json_decref(prev);
+    return skip;
+}
+
+/* The fields every record of a tx has (the rule's own come after). */
+static json_t *record_base(pipeline *p, store_txn *t, const char *id, const char *rule, const char *severity,
+                           const char *decision, const char *status, const char *txid, const cs_block *blk,
+                           bool to_designated, const char *addr, const first_ref *ref, const char *seen)
+{
+    json_t *r = json_object();
+    json_object_set_new(r, "id", json_string(id));
+    json_object_set_new(r, "rule", json_string(rule));
+    json_object_set_new(r, "severity", json_string(severity));
+    json_object_set_new(r, "decision", json_string(decision));
+    json_object_set_new(r, "status", json_string(status));
+    json_object_set_new(r, "chain", json_string("bitcoin"));
+    json_object_set_new(r, "network", json_string(cw_net_name((cw_net)p->cfg.net)));
+    json_object_set_new(r, "txid", json_string(txid));
+    json_object_set_new(r, "block", blk ? block_json(blk) : json_null());
+    json_object_set_new(r, "direction", json_string(to_designated ? "to_designated" : "from_designated"));
+    json_object_set_new(r, "address", json_string(addr));
+    json_object_set_new(r, "linked_from", ref->linked_from[0] ? json_string(ref->linked_from) : json_null());
+    json_t *entity = entity_json(t, ref);
+    json_object_set_new(r, "designated_after_tx", designated_after_json(entity, blk));
+    json_object_set_new(r, "entity", entity);
+    json_object_set_new(r, "asset", json_string("BTC"));
+    json_object_set_new(r, "seen_at", json_string(seen));
+    return r;
+}
+
+static json_t *txids_json(const uint8_t (*ids)[32], size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        static const uint8_t zero[32];
+        if (memcmp(ids[i], zero, 32) == 0)
+            continue;
+        char h[65];
+        cw_hex_encode_rev(ids[i], 32, h);
+        bool dup = false;
+        for (size_t k = 0; k < json_array_size(a) && !dup; k++)
+            dup = strcmp(json_string_value(json_array_get(a, k)), h) == 0;
+        if (!dup)
+            json_array_append_new(a, json_string(h));
+    }
+    return a;
+}
+
 /* The designated_address records of one tx, with status and block. */
 static cw_code tx_records(pipeline *p, store_txn *t, const cw_tx *tx, const char *status, const cs_block *blk,
                           cw_buf *ids, cw_err *err)
@@ -266,46 +332,94 @@ static cw_code tx_records(pipeline *p, store_txn *t, const cw_tx *tx, const char
             continue;
         char id[33];
         alert_id("bitcoin", network, txid, "designated_address", addr, id);
-        json_t *prev = latest_record(t, id);
-        const char *prev_status = prev ? json_string_value(json_object_get(prev, "status")) : NULL;
-        bool skip = false;
-        if (strcmp(status, "mempool") == 0)
-            skip = prev != NULL; /* seen already, in the mempool or a block */
-        else if (prev_status && strcmp(prev_status, "confirmed") == 0) {
-            const char *ph = json_string_value(json_object_get(json_object_get(prev, "block"), "hash"));
-            char h[65];
-            cw_hex_encode_rev(blk->hash, 32, h);
-            skip = ph && strcmp(ph, h) == 0; /* this confirmation is already recorded */
-        }
-        json_decref(prev);
         if (ids && cw_buf_append(ids, id, 32, err))
             return CW_ENOMEM;
-        if (skip)
+        if (already_recorded(t, id, status, blk))
             continue;
-        json_t *r = json_object();
-        json_object_set_new(r, "id", json_string(id));
-        json_object_set_new(r, "rule", json_string("designated_address"));
-        json_object_set_new(r, "severity", json_string(m[i].ref.linked ? "high" : "severe"));
-        json_object_set_new(r, "decision", json_string(m[i].ref.linked ? "hold" : "block"));
-        json_object_set_new(r, "status", json_string(status));
-        json_object_set_new(r, "chain", json_string("bitcoin"));
-        json_object_set_new(r, "network", json_string(network));
-        json_object_set_new(r, "txid", json_string(txid));
-        json_object_set_new(r, "block", blk ? block_json(blk) : json_null());
-        json_object_set_new(r, "direction", json_string(m[i].to ? "to_designated" : "from_designated"));
-        json_object_set_new(r, "address", json_string(addr));
-        json_object_set_new(r, "linked_from", m[i].ref.linked_from[0] ? json_string(m[i].ref.linked_from) : json_null());
-        json_t *entity = entity_json(t, &m[i].ref);
-        json_object_set_new(r, "designated_after_tx", designated_after_json(entity, blk));
-        json_object_set_new(r, "entity", entity);
+        json_t *r = record_base(p, t, id, "designated_address", m[i].ref.linked ? "high" : "severe",
+                                m[i].ref.linked ? "hold" : "block", status, txid, blk, m[i].to, addr, &m[i].ref, seen);
         json_object_set_new(r, "hops", json_integer(0));
         json_t *ev = json_array();
         json_array_append_new(ev, json_string(txid));
         json_object_set_new(r, "evidence", ev);
         json_object_set_new(r, "amount", json_integer((json_int_t)m[i].amount));
         json_object_set_new(r, "amount_known", json_boolean(m[i].to || m[i].resolved));
-        json_object_set_new(r, "asset", json_string("BTC"));
-        json_object_set_new(r, "seen_at", json_string(seen));
+        cw_code rc = commit_record(p, t, r, err);
+        json_decref(r);
+        if (rc)
+            return rc;
+    }
+    return CW_OK;
+}
+
+/* The designation behind a watchlist key (its first ref). */
+static bool ref_of_key(store_txn *t, const uint8_t *key, size_t klen, first_ref *ref)
+{
+    memset(ref, 0, sizeof *ref);
+    size_t c = 0;
+    return wl_lookup(t, key, klen, take_first, ref, &c, NULL) == CW_OK && ref->found;
+}
+
+/* cluster_hit and indirect_exposure records of one tx's findings. */
+static cw_code flow_records(pipeline *p, store_txn *t, const cw_tx *tx, const flow_finding *f, size_t n,
+                            const char *status, const cs_block *blk, cw_buf *ids, cw_err *err)
+{
+    if (n == 0)
+        return CW_OK;
+    const flows_config *fc = p->cfg.flows;
+    char txid[65], seen[32];
+    cw_hex_encode_rev(tx->txid, 32, txid);
+    now_iso(seen);
+    const char *network = cw_net_name((cw_net)p->cfg.net);
+    for (size_t i = 0; i < n; i++) {
+        char addr[CW_ADDR_TEXT_MAX], source[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
+        if (cw_addr_format(&f[i].addr, addr, sizeof addr) == 0)
+            continue;
+        bool hit = f[i].kind == FLOW_CLUSTER_HIT;
+        const char *rule = hit ? "cluster_hit" : "indirect_exposure";
+        const uint8_t *skey = hit ? f[i].cluster.first_designated.key : f[i].taint.source;
+        size_t sklen = hit ? f[i].cluster.first_designated.len : f[i].taint.source_len;
+        first_ref ref;
+        if (!ref_of_key(t, skey, sklen, &ref))
+            continue; /* the designation is gone (a newer import): nothing to say */
+        wl_key_to_text(skey, sklen, source, sizeof source);
+        char id[33];
+        alert_id("bitcoin", network, txid, rule, addr, id);
+        if (ids && cw_buf_append(ids, id, 32, err))
+            return CW_ENOMEM;
+        if (already_recorded(t, id, status, blk))
+            continue;
+        bool hold = hit || f[i].share_ppm >= fc->hold_share_ppm;
+        const char *decision = hit ? "hold" : f[i].watched && hold ? "hold" : "review";
+        json_t *r = record_base(p, t, id, rule, hold ? "high" : "medium", decision, status, txid, blk,
+                                hit ? f[i].to : false, addr, &ref, seen);
+        json_object_set_new(r, "linked_from", json_null());
+        json_object_set_new(r, "watched", json_boolean(f[i].watched));
+        json_object_set_new(r, "amount", json_integer((json_int_t)f[i].amount));
+        json_object_set_new(r, "amount_known", json_boolean(f[i].amount_known));
+        if (hit) {
+            uint8_t ev[4][32];
+            memcpy(ev[0], tx->txid, 32);
+            memcpy(ev[1], f[i].member_join, 32);
+            memcpy(ev[2], f[i].designated_join, 32);
+            memcpy(ev[3], f[i].cluster.merge_txid, 32);
+            json_object_set_new(r, "hops", json_integer(0));
+            json_object_set_new(r, "evidence", txids_json((const uint8_t(*)[32])ev, 4));
+            json_object_set_new(r, "designated_member", json_string(source));
+            json_t *c = json_object();
+            char root[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
+            wl_key_to_text(f[i].cluster.root.key, f[i].cluster.root.len, root, sizeof root);
+            json_object_set_new(c, "root", json_string(root));
+            json_object_set_new(c, "size", json_integer((json_int_t)f[i].cluster.size));
+            json_object_set_new(c, "designated", json_integer(f[i].cluster.designated));
+            json_object_set_new(r, "cluster", c);
+        } else {
+            json_object_set_new(r, "hops", json_integer(f[i].hops));
+            json_object_set_new(r, "evidence", txids_json((const uint8_t(*)[32])f[i].taint.path, f[i].taint.n_path));
+            json_object_set_new(r, "source_address", json_string(source));
+            json_object_set_new(r, "share_ppm", json_integer(f[i].share_ppm));
+            json_object_set_new(r, "output_value", json_integer((json_int_t)f[i].value));
+        }
         cw_code rc = commit_record(p, t, r, err);
         json_decref(r);
         if (rc)
@@ -557,9 +671,11 @@ static cw_code screen_tx(pipeline *p, const uint8_t *raw, size_t len, bool now, 
         return rc;
     rc = cs_resolve_inputs(t, &tx, err);
     match m[MAX_MATCHES];
-    size_t hits = rc == CW_OK ? find_matches(t, &tx, m, err) : 0;
+    size_t hits = rc == CW_OK ? find_matches(t, &tx, m, err) : 0, n_flows = 0;
+    if (rc == CW_OK && p->cfg.flows)
+        rc = flows_tx(p->cfg.flows, t, NULL, &tx, p->findings, &n_flows, NULL, err);
     store_abort(t);
-    if (rc || hits == 0)
+    if (rc || hits + n_flows == 0)
         return rc;
     if (!now && !recently_accepted(p, tx.txid)) {
         if (p->n_pending == MAX_PENDING) { /* oldest out: its 'A' is long overdue */
@@ -580,6 +696,10 @@ static cw_code screen_tx(pipeline *p, const uint8_t *raw, size_t len, bool now, 
         if ((rc = store_begin(p->cfg.store, true, &t, err)))
             return rc;
         rc = tx_records(p, t, &tx, "mempool", NULL, NULL, err);
+        if (rc == CW_OK && p->cfg.flows) /* the same findings: a mempool tx changes no state */
+            rc = flows_tx(p->cfg.flows, t, NULL, &tx, p->findings, &n_flows, NULL, err);
+        if (rc == CW_OK && n_flows)
+            rc = flow_records(p, t, &tx, p->findings, n_flows, "mempool", NULL, NULL, err);
         if (rc == CW_OK)
             rc = store_commit(t, err);
         else
@@ -622,20 +742,41 @@ typedef struct {
     store_txn *t;
     cw_buf ids;
     cs_block blk; /* hash/height/time known before the walk */
+    journal jn;   /* what clusters and exposure change, for the disconnect */
 } block_ctx;
 
 static cw_code block_tx(void *arg, cw_tx *tx, cw_err *err)
 {
     block_ctx *c = arg;
-    c->p->st.txs++;
+    pipeline *p = c->p;
+    p->st.txs++;
     if (!(tx->flags & CW_TX_COINBASE))
         for (size_t i = 0; i < tx->n_in; i++) {
             if (tx->in[i].resolved)
-                c->p->st.inputs_resolved++;
+                p->st.inputs_resolved++;
             else
-                c->p->st.inputs_unresolved++;
+                p->st.inputs_unresolved++;
         }
-    return tx_records(c->p, c->t, tx, "confirmed", &c->blk, &c->ids, err);
+    cw_code rc = tx_records(p, c->t, tx, "confirmed", &c->blk, &c->ids, err);
+    if (rc || p->cfg.flows == NULL)
+        return rc;
+    size_t n;
+    if ((rc = flows_tx(p->cfg.flows, c->t, &c->jn, tx, p->findings, &n, &p->st.flows, err)))
+        return rc;
+    return flow_records(p, c->t, tx, p->findings, n, "confirmed", &c->blk, &c->ids, err);
+}
+
+/* cs_connect with the block's journal around it. */
+static cw_code connect_with_journal(pipeline *p, block_ctx *c, coins *cache, const uint8_t *raw, size_t len,
+                                    int64_t height, cw_err *err)
+{
+    cs_block done;
+    jn_init(&c->jn, c->t);
+    cw_code rc = cs_connect(c->t, cache, &p->walker, raw, len, p->cfg.net, height, block_tx, c, &c->ids, &done, err);
+    if (rc == CW_OK)
+        rc = jn_save(&c->jn, done.hash, err);
+    jn_free(&c->jn);
+    return rc;
 }
 
 /* Connects one block at height in its own transaction. */
@@ -684,12 +825,11 @@ cw_code pipeline_batch_commit(pipeline *p, cw_err *err)
 static cw_code connect_in_batch(pipeline *p, const uint8_t *raw, size_t len, int64_t height, const btc_header *h,
                                 cw_err *err)
 {
-    block_ctx c = {p, p->batch, CW_BUF_INIT, {0}};
+    block_ctx c = {p, p->batch, CW_BUF_INIT, {0}, {0}};
     c.blk.height = height;
     memcpy(c.blk.hash, h->hash, 32);
     c.blk.time = h->time;
-    cs_block done;
-    cw_code rc = cs_connect(c.t, p->cache, &p->walker, raw, len, p->cfg.net, height, block_tx, &c, &c.ids, &done, err);
+    cw_code rc = connect_with_journal(p, &c, p->cache, raw, len, height, err);
     cw_buf_free(&c.ids);
     if (rc) {
         pipeline_batch_abort(p);
@@ -709,16 +849,15 @@ static cw_code connect_block(pipeline *p, const uint8_t *raw, size_t len, int64_
     if (p->batch)
         return connect_in_batch(p, raw, len, height, &h, err);
     for (int attempt = 0;; attempt++) {
-        block_ctx c = {p, NULL, CW_BUF_INIT, {0}};
+        block_ctx c = {p, NULL, CW_BUF_INIT, {0}, {0}};
         c.blk.height = height;
         memcpy(c.blk.hash, h.hash, 32);
         c.blk.time = h.time;
         if ((rc = store_begin(p->cfg.store, true, &c.t, err)))
             return rc;
-        cs_block done;
         /* ids are collected during the walk; the undo record is written at
          * its end from the same buffer */
-        rc = cs_connect(c.t, NULL, &p->walker, raw, len, p->cfg.net, height, block_tx, &c, &c.ids, &done, err);
+        rc = connect_with_journal(p, &c, NULL, raw, len, height, err);
         if (rc == CW_OK)
             rc = put_counters(p, c.t, err); /* the feed position moves with the block */
         if (rc == CW_OK)
@@ -748,6 +887,8 @@ static cw_code disconnect_tip_once(pipeline *p, cw_err *err)
     cw_buf ids = CW_BUF_INIT;
     cs_block blk;
     rc = cs_disconnect_tip(t, &blk, &ids, err);
+    if (rc == CW_OK)
+        rc = jn_revert_block(t, blk.hash, err); /* clusters and exposure as before the block */
     for (size_t i = 0; rc == CW_OK && i + 32 <= ids.n; i += 32) {
         char id[33];
         memcpy(id, ids.p + i, 32);

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "chains/model.h"
+#include "flows.h"
 #include "rest.h"
 #include "watchlists/store.h"
 
@@ -46,6 +47,7 @@ typedef struct {
     int64_t start_height;     /* first height to connect on an empty store; -1: the node's tip */
     volatile const int *stop; /* when set and nonzero, long syncs stop between blocks */
     bool sequence_feed;       /* the 'sequence' topic is subscribed: mempool records wait for its 'A' */
+    const flows_config *flows; /* clusters and exposure (flows.h); NULL: off */
 } pipeline_config;
 
 /* The rules records are counted by (pipeline_stats.by_rule). */
@@ -67,6 +69,7 @@ typedef struct {
     int64_t node_height;      /* from the last REST sync, -1 unknown */
     uint64_t by_rule[PIPELINE_RULE_COUNT]; /* new records by rule (reorged records not counted) */
     uint64_t reorged;         /* records re-issued with status reorged */
+    flows_stats flows;        /* clustering and exposure counters */
     uint64_t cached_coins;    /* outputs of the open batch held in memory (coins.h) */
     uint64_t cache_bytes;     /* the memory that cache uses */
 } pipeline_stats;

@@ -72,6 +72,31 @@ size_t wl_key_from_text(const char *text, uint8_t out[WL_KEY_MAX], cw_err *err)
     return text_key(norm, out);
 }
 
+size_t wl_key_to_text(const uint8_t *key, size_t klen, char *out, size_t cap)
+{
+    if (cap == 0)
+        return 0;
+    out[0] = '\0';
+    if (klen >= 1 && key[0] == 't') { /* kept as normalised text */
+        if (klen - 1 >= cap)
+            return 0;
+        memcpy(out, key + 1, klen - 1);
+        out[klen - 1] = '\0';
+        return klen - 1;
+    }
+    if (klen < 6 || key[0] != 'a' || key[5] > CW_ADDR_PAYLOAD_MAX || klen != 6u + key[5])
+        return 0;
+    cw_addr a;
+    memset(&a, 0, sizeof a);
+    a.chain = key[1];
+    a.net = key[2]; /* regtest base58 was keyed as testnet: the same text */
+    a.kind = key[3];
+    a.version = key[4];
+    a.len = key[5];
+    memcpy(a.payload, key + 6, a.len);
+    return cw_addr_format(&a, out, cap);
+}
+
 /* ---------- refs ---------- */
 
 static size_t encode_ref(const wl_ref *r, uint8_t *out, size_t cap)

@@ -48,6 +48,10 @@ size_t wl_key_from_addr(const cw_addr *a, uint8_t out[WL_KEY_MAX]);
  * bc1/tb1/bcrt1...) that fails to parse: a typo must not read as "not listed". */
 size_t wl_key_from_text(const char *text, uint8_t out[WL_KEY_MAX], cw_err *err);
 
+/* The address text of a key (as cw_addr_format writes it, or the kept
+ * text); returns its length, 0 for a key that is neither. */
+size_t wl_key_to_text(const uint8_t *key, size_t klen, char *out, size_t cap);
+
 /* ---- lookups ---- */
 /* True when the key has any designation (the monitor's hot path). */
 bool wl_is_listed(store_txn *t, const uint8_t *key, size_t klen);

@@ -1,0 +1,142 @@
+#include "cli_flows.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char flows_opts_usage[] =
+    "Clusters and exposure (on by default):\n"
+    "  --clusters on|off          common-input clustering and exposure tracing\n"
+    "  --labels FILE              known services (chain,address,entity,category,source):\n"
+    "                             designation and exposure stop at them\n"
+    "  --watch FILE               your own deposit addresses, one per line: any payment\n"
+    "                             into them with designated or indirect exposure is\n"
+    "                             recorded with decision hold or review\n"
+    "  --hops N                   follow designated money N txs (default 3, at most 8)\n"
+    "  --min-exposure SHARE       smallest share worth a record, 1% or 0.01 (default 1%)\n"
+    "  --min-exposure-amount BTC  and smallest amount (default 0.0001)\n"
+    "  --hold-exposure SHARE      watched deposits at or above it: hold (default 10%)\n"
+    "  --cluster-limit N          a bigger cluster stops propagating (default 100000)\n";
+
+void flows_opts_init(flows_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    flows_config_default(&o->cfg);
+}
+
+/* "1%", "0.5%" or "0.01" as parts per million. */
+static bool parse_share(const char *v, uint32_t *ppm)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v)
+        return false;
+    if (*end == '%')
+        x /= 100.0, end++;
+    if (*end || x < 0 || x > 1)
+        return false;
+    *ppm = (uint32_t)(x * 1e6 + 0.5);
+    return true;
+}
+
+/* "0.0001" BTC as satoshis, exactly (no floating point). */
+static bool parse_btc(const char *v, uint64_t *sats)
+{
+    uint64_t whole = 0, frac = 0;
+    int digits = 0;
+    const char *p = v;
+    if (*p < '0' || *p > '9')
+        return false;
+    while (*p >= '0' && *p <= '9')
+        whole = whole * 10 + (uint64_t)(*p++ - '0');
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
+            if (digits < 8)
+                frac = frac * 10 + (uint64_t)(*p - '0');
+            else if (*p != '0')
+                return false; /* below a satoshi */
+        }
+    }
+    if (*p || whole > 21000000)
+        return false;
+    for (int d = digits < 8 ? digits : 8; d < 8; d++)
+        frac *= 10;
+    *sats = whole * 100000000u + frac;
+    return true;
+}
+
+int flows_opts_set(flows_opts *o, const char *name, const char *value, char *why, size_t why_cap)
+{
+    char *end;
+    if (strcmp(name, "clusters") == 0) {
+        if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0)
+            return snprintf(why, why_cap, "--clusters takes on or off"), -1;
+        o->cfg.enabled = strcmp(value, "on") == 0;
+    } else if (strcmp(name, "labels") == 0) {
+        o->labels_path = value;
+    } else if (strcmp(name, "watch") == 0) {
+        o->watch_path = value;
+    } else if (strcmp(name, "hops") == 0) {
+        long h = strtol(value, &end, 10);
+        if (*end || end == value || h < 1 || h > EXP_MAX_HOPS)
+            return snprintf(why, why_cap, "--hops takes 1 to %d", EXP_MAX_HOPS), -1;
+        o->cfg.hops = (unsigned)h;
+    } else if (strcmp(name, "min-exposure") == 0) {
+        if (!parse_share(value, &o->cfg.min_share_ppm))
+            return snprintf(why, why_cap, "--min-exposure takes a share: 1%% or 0.01"), -1;
+    } else if (strcmp(name, "hold-exposure") == 0) {
+        if (!parse_share(value, &o->cfg.hold_share_ppm))
+            return snprintf(why, why_cap, "--hold-exposure takes a share: 10%% or 0.1"), -1;
+    } else if (strcmp(name, "min-exposure-amount") == 0) {
+        if (!parse_btc(value, &o->cfg.min_amount))
+            return snprintf(why, why_cap, "--min-exposure-amount takes BTC, e.g. 0.0001"), -1;
+    } else if (strcmp(name, "cluster-limit") == 0) {
+        long long n = strtoll(value, &end, 10);
+        if (*end || end == value || n < 2)
+            return snprintf(why, why_cap, "--cluster-limit takes a size of 2 or more"), -1;
+        o->cfg.cluster_limit = (uint64_t)n;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+cw_code flows_opts_load(flows_opts *o, cw_net net, cw_err *err)
+{
+    cw_code rc;
+    if (o->labels_path) {
+        labels_stats st;
+        if ((rc = labels_load(o->labels_path, net, &o->labels, &st, err)))
+            return rc;
+        o->cfg.labels = o->labels;
+    }
+    if (o->watch_path) {
+        if ((rc = addrset_load(o->watch_path, &o->watched, err)))
+            return rc;
+        o->cfg.watched = o->watched;
+    }
+    return CW_OK;
+}
+
+const flows_config *flows_opts_config(const flows_opts *o) { return o->cfg.enabled ? &o->cfg : NULL; }
+
+void flows_opts_describe(const flows_opts *o, char *out, size_t cap)
+{
+    if (!o->cfg.enabled) {
+        snprintf(out, cap, "clusters and exposure off");
+        return;
+    }
+    snprintf(out, cap, "clusters and exposure on: %u hops, min %.2f%% and %llu sat, hold at %.2f%%, cluster limit %llu, "
+                       "%s%s, %zu watched addresses",
+             o->cfg.hops, o->cfg.min_share_ppm / 1e4, (unsigned long long)o->cfg.min_amount, o->cfg.hold_share_ppm / 1e4,
+             (unsigned long long)o->cfg.cluster_limit, o->labels_path ? "labels from " : "no labels",
+             o->labels_path ? o->labels_path : "", addrset_count(o->watched));
+}
+
+void flows_opts_free(flows_opts *o)
+{
+    labels_free(o->labels);
+    addrset_free(o->watched);
+    o->labels = NULL;
+    o->watched = NULL;
+}
