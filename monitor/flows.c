@@ -106,10 +106,13 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
             st->multiparty_skipped++;
             st->multiparty_by_kind[(size_t)mp < 8 ? (size_t)mp : 7]++;
         }
-    } else if (j && n_members >= 2) {
-        cl_merge_result mr;
+    }
+    cl_merge_result mr;
+    bool one_cluster = false; /* every input address is now in mr.info */
+    if (mp == BTC_MP_NONE && j && n_members >= 2) {
         if ((rc = cl_merge(j, members, n_members, tx->txid, cfg->cluster_limit, &mr, err)))
             return rc;
+        one_cluster = n_members <= 64; /* cl_merge takes at most 64 distinct clusters at once */
         if (st && mr.merged)
             st->merges++;
         if (st && mr.became_super)
@@ -125,7 +128,9 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
         all_resolved &= v->resolved;
         total_in += v->value;
         if (v->has_addr) {
-            if ((rc = cl_find(t, v->key, v->klen, &v->cluster, v->join, err)))
+            if (one_cluster)
+                v->cluster = mr.info; /* the join tx is looked up only for a hit */
+            else if ((rc = cl_find(t, v->key, v->klen, &v->cluster, v->join, err)))
                 return rc;
             bool via_cluster = v->cluster.designated > 0 && cl_propagates(&v->cluster);
             if (v->listed || via_cluster) {
@@ -149,6 +154,9 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
                         f->amount = v->value;
                         f->amount_known = v->resolved;
                         f->cluster = v->cluster;
+                        cl_info tmp;
+                        if (one_cluster && (rc = cl_find(t, v->key, v->klen, &tmp, v->join, err)))
+                            return rc;
                         memcpy(f->member_join, v->join, 32);
                         if ((rc = designated_join(t, &v->cluster, f->designated_join, err)))
                             return rc;
@@ -156,23 +164,23 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
                 }
             }
         }
-        if (!v->source && v->resolved) {
+        if (v->resolved) { /* only outputs we saw created can carry taint */
             uint8_t op[36];
+            exp_taint carried;
             cs_outpoint_key(tx->in[i].prev_txid, tx->in[i].prev_vout, op);
-            rc = exp_taint_get(t, op, &v->taint, err);
+            rc = exp_taint_get(t, op, &carried, err);
             if (rc == CW_OK) {
-                v->tainted = true;
-                if (v->taint.amount > v->value)
-                    v->taint.amount = v->value;
+                if (!v->source) {
+                    v->taint = carried;
+                    v->tainted = true;
+                    if (v->taint.amount > v->value)
+                        v->taint.amount = v->value;
+                }
+                if (j && (rc = exp_taint_del(j, op, err))) /* spent: its taint moves on with this tx */
+                    return rc;
             } else if (rc != CW_ENOTFOUND) {
                 return rc;
             }
-        }
-        if (j && v->resolved) { /* the output is spent: its taint moves on with this tx */
-            uint8_t op[36];
-            cs_outpoint_key(tx->in[i].prev_txid, tx->in[i].prev_vout, op);
-            if ((rc = exp_taint_del(j, op, err)))
-                return rc;
         }
         if (v->tainted) {
             tainted_in += v->taint.amount;

@@ -109,18 +109,23 @@ static void singleton(store_txn *t, const cl_key *k, bool designated, const char
     c->sample[0] = *k;
 }
 
-/* Walks to the root; path[] receives the nodes below it (key first). */
+/* Walks to the root; path[] receives the nodes below it (key first).
+ * *merged: the root has an entry (it points at itself, and cluster_info
+ * holds its record); false for an address never merged (no entry). */
 static cw_code walk(store_txn *t, const cl_key *start, cl_key *root, cl_key *path, size_t *n_path, uint8_t join[32],
-                    cw_err *err)
+                    bool *merged, cw_err *err)
 {
     cl_key cur = *start;
     *n_path = 0;
+    *merged = false;
     if (join)
         memset(join, 0, 32);
     for (int depth = 0;; depth++) {
         cw_span v;
         cw_code rc = store_get(t, STORE_CLUSTER, cur.key, cur.len, &v, err);
         if (rc == CW_ENOTFOUND) {
+            if (depth > 0)
+                return damaged(err, "cluster (a parent without its own entry)");
             *root = cur;
             return CW_OK;
         }
@@ -131,6 +136,13 @@ static cw_code walk(store_txn *t, const cl_key *start, cl_key *root, cl_key *pat
         cl_key parent;
         if (!decode_parent(v, &parent, depth == 0 ? join : NULL))
             return damaged(err, "cluster");
+        if (parent.len == cur.len && memcmp(parent.key, cur.key, cur.len) == 0) {
+            *root = cur;
+            *merged = true;
+            if (join && depth == 0)
+                memset(join, 0, 32); /* a root joined nothing */
+            return CW_OK;
+        }
         if (path)
             path[(*n_path)++] = cur;
         cur = parent;
@@ -157,15 +169,16 @@ cw_code cl_find(store_txn *t, const uint8_t *key, size_t klen, cl_info *info, ui
     cl_key k = {.len = klen}, root;
     memcpy(k.key, key, klen);
     size_t n;
-    cw_code rc = walk(t, &k, &root, NULL, &n, join_txid, err);
+    bool merged;
+    cw_code rc = walk(t, &k, &root, NULL, &n, join_txid, &merged, err);
     if (rc)
         return rc;
-    rc = load_info(t, &root, info, err);
-    if (rc == CW_ENOTFOUND) {
+    if (!merged) { /* the common case: an address that never shared a tx's inputs */
         singleton(t, &root, false, NULL, info);
         return CW_OK;
     }
-    return rc;
+    rc = load_info(t, &root, info, err);
+    return rc == CW_ENOTFOUND ? damaged(err, "cluster_info (missing)") : rc;
 }
 
 static int key_cmp(const cl_key *a, const cl_key *b)
@@ -175,13 +188,17 @@ static int key_cmp(const cl_key *a, const cl_key *b)
     return c ? c : (a->len > b->len) - (a->len < b->len);
 }
 
-static cw_code put_parent(journal *j, const cl_key *node, const cl_key *parent, const uint8_t txid[32], cw_err *err)
+/* had_entry false: the node is known to have none (saves the journal's read). */
+static cw_code put_parent(journal *j, const cl_key *node, const cl_key *parent, const uint8_t txid[32], bool had_entry,
+                          cw_err *err)
 {
     uint8_t v[1 + WL_KEY_MAX + 32];
     v[0] = (uint8_t)parent->len;
     memcpy(v + 1, parent->key, parent->len);
     memcpy(v + 1 + parent->len, txid, 32);
-    return jn_put(j, STORE_CLUSTER, node->key, node->len, v, 1 + parent->len + 32, err);
+    size_t n = 1 + parent->len + 32;
+    return had_entry ? jn_put(j, STORE_CLUSTER, node->key, node->len, v, n, err)
+                     : jn_put_known(j, STORE_CLUSTER, node->key, node->len, NULL, v, n, err);
 }
 
 #define MERGE_MAX 64 /* distinct roots merged per call; a tx's inputs beyond that merge in later calls */
@@ -200,7 +217,8 @@ cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t t
     for (size_t i = 0; i < n; i++) {
         cl_key root, path[MAX_DEPTH + 1];
         size_t n_path;
-        if ((rc = walk(j->t, &members[i].key, &root, path, &n_path, NULL, err)))
+        bool merged;
+        if ((rc = walk(j->t, &members[i].key, &root, path, &n_path, NULL, &merged, err)))
             return rc;
         /* path compression: every node below the root's children points at the root */
         for (size_t p = 0; p + 1 < n_path; p++) {
@@ -211,7 +229,7 @@ cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t t
                 return rc;
             if (!decode_parent(v, &parent, join))
                 return damaged(err, "cluster");
-            if ((rc = put_parent(j, &path[p], &root, join, err)))
+            if ((rc = put_parent(j, &path[p], &root, join, true, err)))
                 return rc;
         }
         size_t r = 0;
@@ -221,12 +239,11 @@ cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t t
             continue;
         if (n_roots == MERGE_MAX)
             break;
-        rc = load_info(j->t, &root, &roots[r], err);
-        had_info[r] = rc == CW_OK;
-        if (rc == CW_ENOTFOUND) /* a cluster of one: the member itself */
-            singleton(j->t, &root, members[i].designated, members[i].service, &roots[r]);
-        else if (rc)
-            return rc;
+        had_info[r] = merged;
+        if (!merged) /* a cluster of one: the member itself */
+            singleton(NULL, &root, members[i].designated, members[i].service, &roots[r]);
+        else if ((rc = load_info(j->t, &root, &roots[r], err)))
+            return rc == CW_ENOTFOUND ? damaged(err, "cluster_info (missing)") : rc;
         n_roots++;
     }
     size_t w = 0;
@@ -248,7 +265,7 @@ cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t t
         if (r == w)
             continue;
         cl_info *o = &roots[r];
-        if ((rc = put_parent(j, &o->root, &m.root, txid, err)))
+        if ((rc = put_parent(j, &o->root, &m.root, txid, had_info[r], err)))
             return rc;
         if (had_info[r] && (rc = jn_del(j, STORE_CLUSTER_INFO, o->root.key, o->root.len, err)))
             return rc;
@@ -266,9 +283,13 @@ cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t t
         m.flags |= CL_SUPER;
     out->became_super = !was_super && (m.flags & CL_SUPER);
     memcpy(m.merge_txid, txid ? txid : zero, 32);
+    if (!had_info[w] && (rc = put_parent(j, &m.root, &m.root, zero, false, err))) /* a new root points at itself */
+        return rc;
     uint8_t buf[INFO_MAX];
     size_t len = encode_info(&m, buf);
-    if ((rc = jn_put(j, STORE_CLUSTER_INFO, m.root.key, m.root.len, buf, len, err)))
+    rc = had_info[w] ? jn_put(j, STORE_CLUSTER_INFO, m.root.key, m.root.len, buf, len, err)
+                     : jn_put_known(j, STORE_CLUSTER_INFO, m.root.key, m.root.len, NULL, buf, len, err);
+    if (rc)
         return rc;
     out->merged = true;
     out->info = m;

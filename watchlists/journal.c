@@ -24,16 +24,11 @@ static uint64_t get_le(const uint8_t *p, int n)
     return v;
 }
 
-/* Logs the current value of key (or its absence). */
-static cw_code log_old(journal *j, store_db db, const void *key, size_t klen, cw_err *err)
+/* Logs a key's old value (had: present, as old). */
+static cw_code log_entry(journal *j, store_db db, const void *key, size_t klen, bool had, cw_span old, cw_err *err)
 {
     if (klen > 0xffff)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "journal: a %zu-byte key", klen);
-    cw_span old = {NULL, 0};
-    cw_code rc = store_get(j->t, db, key, klen, &old, err);
-    if (rc && rc != CW_ENOTFOUND)
-        return rc;
-    bool had = rc == CW_OK;
     uint8_t head[3], mid[5], tail[4];
     head[0] = (uint8_t)db;
     le(head + 1, klen, 2);
@@ -50,7 +45,17 @@ static cw_code log_old(journal *j, store_db db, const void *key, size_t klen, cw
 
 cw_code jn_put(journal *j, store_db db, const void *key, size_t klen, const void *val, size_t vlen, cw_err *err)
 {
-    cw_code rc = log_old(j, db, key, klen, err);
+    cw_span old = {NULL, 0};
+    cw_code rc = store_get(j->t, db, key, klen, &old, err);
+    if (rc && rc != CW_ENOTFOUND)
+        return rc;
+    return jn_put_known(j, db, key, klen, rc == CW_OK ? &old : NULL, val, vlen, err);
+}
+
+cw_code jn_put_known(journal *j, store_db db, const void *key, size_t klen, const cw_span *old, const void *val,
+                     size_t vlen, cw_err *err)
+{
+    cw_code rc = log_entry(j, db, key, klen, old != NULL, old ? *old : (cw_span){NULL, 0}, err);
     return rc ? rc : store_put(j->t, db, key, klen, val, vlen, err);
 }
 
@@ -60,9 +65,7 @@ cw_code jn_del(journal *j, store_db db, const void *key, size_t klen, cw_err *er
     cw_code rc = store_get(j->t, db, key, klen, &v, err);
     if (rc == CW_ENOTFOUND)
         return CW_OK;
-    if (rc)
-        return rc;
-    if ((rc = log_old(j, db, key, klen, err)))
+    if (rc || (rc = log_entry(j, db, key, klen, true, v, err)))
         return rc;
     return store_del(j->t, db, key, klen, NULL, 0, err);
 }

@@ -37,6 +37,11 @@ void jn_free(journal *j);
 
 /* Puts key -> val in db, logging the old value first. */
 cw_code jn_put(journal *j, store_db db, const void *key, size_t klen, const void *val, size_t vlen, cw_err *err);
+/* The same when the caller has just read the old value in this
+ * transaction: old is it, or NULL for an absent key (saves the read). The
+ * span must still be valid (no write since it was read). */
+cw_code jn_put_known(journal *j, store_db db, const void *key, size_t klen, const cw_span *old, const void *val,
+                     size_t vlen, cw_err *err);
 /* Deletes key from db (absent is fine: nothing logged), logging the old value. */
 cw_code jn_del(journal *j, store_db db, const void *key, size_t klen, cw_err *err);
 
