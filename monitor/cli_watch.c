@@ -5,6 +5,9 @@
  * Options come from <datadir>/chainwatch.conf (INI, the same names without
  * the dashes) and then from flags, which win. Endpoint names are Bitcoin
  * Core's, so the lines can be copied from bitcoin.conf.
+ *
+ * Each event goes to the pipeline through feed_dispatch (feed_dispatch.h),
+ * the one place that decides what an event means for the pipeline.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +24,7 @@
 
 #include "chains/hex.h"
 #include "cli.h"
+#include "feed_dispatch.h"
 #include "feed_zmq.h"
 #include "keys.h"
 #include "pipeline.h"
@@ -188,6 +192,12 @@ static void status_line(const pipeline *p, const feed *f, double elapsed, uint64
           (unsigned long long)fs.bad, lag);
 }
 
+static void log_event(void *ctx, feed_log_level level, const char *line)
+{
+    (void)ctx;
+    logf_((int)level, "%s", line);
+}
+
 int cmd_watch(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
@@ -302,11 +312,14 @@ int cmd_watch(int argc, char **argv)
 
     /* Counters saved by the last run: what came while we were down shows up
      * as a gap (or, if the node restarted, as a restart). */
-    for (int tp = 0; tp < FEED_TOPIC_COUNT; tp++) {
-        uint32_t seq;
-        if (o.endpoint[tp] && pipeline_saved_counter(p, feed_topic_name((feed_topic)tp), &seq))
-            feed_set_last(f, (feed_topic)tp, seq);
-    }
+    unsigned topics = 0;
+    for (int tp = 0; tp < FEED_TOPIC_COUNT; tp++)
+        topics |= o.endpoint[tp] ? 1u << tp : 0;
+    uint32_t saved[FEED_TOPIC_COUNT];
+    unsigned found = feed_saved_counters(p, topics, saved);
+    for (int tp = 0; tp < FEED_TOPIC_COUNT; tp++)
+        if (found & (1u << tp))
+            feed_set_last(f, (feed_topic)tp, saved[tp]);
     alert_sink_load_tail(&sk_out);
     if (pipeline_flush(p, &err))
         logf_(1, "flushing records left from the last run: %s (the file's tail stays checked until it works)",
@@ -335,28 +348,8 @@ int cmd_watch(int argc, char **argv)
             failed = true;
             break;
         }
-        if (got) {
-            cw_code prc = CW_OK;
-            err.msg[0] = '\0';
-            if (ev.kind == FEED_EV_MSG || ev.kind == FEED_EV_GAP) /* saved with this message's own block */
-                pipeline_note_counter(p, ev.topic, feed_topic_name(ev.topic), ev.seq);
-            if (ev.kind == FEED_EV_BAD) {
-                logf_(1, "feed: bad message skipped: %s", ev.reason);
-            } else if (ev.kind == FEED_EV_GAP) {
-                logf_(1, "feed: %s counter %s: expected %u, got %u", feed_topic_name(ev.topic),
-                      ev.restart ? "restarted (node restart)" : "skipped (messages lost)", ev.expected, ev.seq);
-                prc = pipeline_gap(p, feed_topic_name(ev.topic), ev.expected, ev.seq, ev.restart, &err);
-            } else if (ev.topic == FEED_RAWTX) {
-                prc = pipeline_tx(p, ev.body, ev.len, &err);
-            } else if (ev.topic == FEED_RAWBLOCK) {
-                prc = pipeline_block(p, ev.body, ev.len, &err);
-            } else if (ev.topic == FEED_SEQUENCE) {
-                prc = pipeline_sequence(p, ev.body, ev.len, &err);
-            }
-            if (prc)
-                logf_(prc == CW_EFORMAT || prc == CW_ETRUNC || prc == CW_ELIMIT ? 1 : 0, "%s #%u: %s",
-                      feed_topic_name(ev.topic), ev.seq, err.msg);
-        }
+        if (got)
+            feed_dispatch(p, &ev, log_event, NULL, NULL);
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (o.status_interval > 0 && (double)now.tv_sec - last_status >= o.status_interval) {
@@ -364,6 +357,11 @@ int cmd_watch(int argc, char **argv)
             last_status = (double)now.tv_sec;
         }
     }
+    /* A MSG still held behind a last GAP: handle it rather than drop it. */
+    feed_event held;
+    bool got_held = false;
+    if (feed_has_pending(f) && feed_next(f, 0, &held, &got_held, &err) == CW_OK && got_held)
+        feed_dispatch(p, &held, log_event, NULL, NULL);
     if (pipeline_flush(p, &err))
         logf_(1, "final flush: %s (the records stay in the outbox for the next start)", err.msg);
     if (pipeline_save_counters(p, &err))
