@@ -23,6 +23,8 @@ struct feed {
     feed_checker check; /* counters, the MSG held behind a GAP, statistics */
     zmq_msg_t body;     /* the frame the last MSG (or pending MSG) points into */
     bool body_live;
+    void (*tap)(void *, const feed_message *);
+    void *tap_ctx;
 };
 
 bool feed_get_last(const feed *f, feed_topic t, uint32_t *seq)
@@ -151,6 +153,8 @@ cw_code feed_open(const feed_config *cfg, feed **out, cw_err *err)
             return rc;
         }
     }
+    f->tap = cfg->tap;
+    f->tap_ctx = cfg->tap_ctx;
     *out = f;
     return CW_OK;
 }
@@ -202,6 +206,8 @@ static cw_code read_message(feed *f, int i, feed_event *ev, bool *got, cw_err *e
         m.frame[k] = zmq_msg_data(src);
         m.len[k] = zmq_msg_size(src);
     }
+    if (f->tap)
+        f->tap(f->tap_ctx, &m);
     feed_checker_take(&f->check, &m, f->topics[i], f->endpoint[i], ev);
     *got = true;
     for (int k = 0; k < kept; k++)

@@ -34,6 +34,11 @@ typedef struct {
     /* 0 = 16 MB. A rawblock can exceed 4 MB. A larger frame makes libzmq
      * drop the connection (it reconnects); nothing is reported for it. */
     int64_t maxmsgsize;
+    /* NULL = none. Called from feed_next with every whole message read,
+     * before it is checked (so BAD messages too), e.g. to record it
+     * (capture.h). The message is valid only during the call. */
+    void (*tap)(void *tap_ctx, const feed_message *m);
+    void *tap_ctx;
 } feed_config;
 
 typedef struct feed feed;
