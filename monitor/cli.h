@@ -25,6 +25,13 @@ int cmd_init(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+/* `replay --capture FILE` (cli_replay_capture.c). cmd_replay calls the
+ * hook first: with --capture among the arguments it runs cmd_replay_capture,
+ * with --help it prints blocks_usage and then the capture form; either way
+ * it sets *exit_code and returns true. Otherwise it returns false and
+ * cmd_replay goes on. */
+int cmd_replay_capture(int argc, char **argv);
+bool replay_capture_hook(int argc, char **argv, const char *blocks_usage, int *exit_code);
 
 /* Prints "chainwatch: <context>: <message>" to stderr and returns the exit
  * code for the error (2 for input and argument errors, 1 otherwise). */

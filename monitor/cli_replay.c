@@ -178,6 +178,9 @@ static bool parse_height(const char *flag, const char *v, int64_t *out)
 
 int cmd_replay(int argc, char **argv)
 {
+    int capture_rc;
+    if (replay_capture_hook(argc, argv, usage, &capture_rc)) /* --capture FILE, and --help (cli_replay_capture.c) */
+        return capture_rc;
     if (cli_wants_help(argc, argv) || argc < 2) {
         fputs(usage, argc < 2 ? stderr : stdout);
         if (argc >= 2)

@@ -5,6 +5,11 @@
  * Options come from <datadir>/chainwatch.conf (INI, the same names without
  * the dashes) and then from flags, which win. Endpoint names are Bitcoin
  * Core's, so the lines can be copied from bitcoin.conf.
+ *
+ * Each event goes to the pipeline through feed_dispatch (feed_dispatch.h),
+ * the function `replay --capture` uses too; --record taps the feed before
+ * its checks, so the capture holds what the sockets delivered, bad
+ * messages included, in the order they were handled.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +24,10 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "capture.h"
 #include "chains/hex.h"
 #include "cli.h"
+#include "feed_dispatch.h"
 #include "feed_zmq.h"
 #include "keys.h"
 #include "pipeline.h"
@@ -35,6 +42,7 @@ static const char usage[] =
     "                        [--network main|test|testnet4|signet|regtest] [--datadir D]\n"
     "                        [--start-height H] [--rcvhwm N] [--status-interval S]\n"
     "                        [--log-level error|warn|info|debug] [--config FILE]\n"
+    "                        [--record FILE]\n"
     "\n"
     "Subscribes to a Bitcoin node's ZeroMQ feeds and writes a signed alert record\n"
     "for every payment to or from a designated address: when it enters the mempool\n"
@@ -44,6 +52,10 @@ static const char usage[] =
     "blocks it missed and follows reorgs; at start it catches up from its last block\n"
     "(or from --start-height on an empty datadir).\n"
     "\n"
+    "--record FILE appends every message the feed receives (bad ones too), with\n"
+    "its arrival time, to a capture file (written as received, synced every\n"
+    "second); 'chainwatch replay --capture FILE' runs it through this same code.\n"
+    "\n"
     "Defaults: --alerts <datadir>/alerts.jsonl, --network main, --status-interval 60.\n"
     "Run 'chainwatch init' and import a watchlist first. SIGINT/SIGTERM stop it\n"
     "cleanly; records are committed with their block and survive any crash.\n"
@@ -52,7 +64,7 @@ static const char usage[] =
 typedef struct {
     char datadir[4096];
     const char *endpoint[FEED_TOPIC_COUNT];
-    const char *rest, *alerts, *pub, *network, *log_level, *config;
+    const char *rest, *alerts, *pub, *network, *log_level, *config, *record;
     int64_t start_height;
     int rcvhwm;
     int status_interval;
@@ -104,6 +116,7 @@ static int set_opt(watch_opts *o, const char *name, const char *value)
     else if (strcmp(name, "network") == 0) o->network = value;
     else if (strcmp(name, "log-level") == 0) o->log_level = value;
     else if (strcmp(name, "config") == 0) o->config = value;
+    else if (strcmp(name, "record") == 0) o->record = value;
     else if (strcmp(name, "start-height") == 0) o->start_height = strtoll(value, NULL, 10);
     else if (strcmp(name, "rcvhwm") == 0) o->rcvhwm = atoi(value);
     else if (strcmp(name, "status-interval") == 0) o->status_interval = atoi(value);
@@ -188,6 +201,59 @@ static void status_line(const pipeline *p, const feed *f, double elapsed, uint64
           (unsigned long long)fs.bad, lag);
 }
 
+static void log_event(void *ctx, feed_log_level level, const char *line)
+{
+    (void)ctx;
+    logf_((int)level, "%s", line);
+}
+
+/* --record: the feed's tap. A capture that cannot be written stops the
+ * recording, never the monitoring: alerts matter more than the file. */
+typedef struct {
+    capture_writer *w;
+    const char *path;
+    double last_sync; /* CLOCK_MONOTONIC seconds */
+} recorder;
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void recorder_fail(recorder *r, const cw_err *err)
+{
+    logf_(0, "recording to %s: %s; recording stopped after %llu messages (watching goes on)", r->path, err->msg,
+          (unsigned long long)capture_writer_count(r->w));
+    capture_writer_close(r->w, NULL);
+    r->w = NULL;
+}
+
+/* Makes what was recorded durable at least once a second. */
+static void recorder_sync(recorder *r, bool force)
+{
+    double now = mono_s();
+    if (r->w == NULL || !capture_writer_dirty(r->w) || (!force && now - r->last_sync < 1.0))
+        return;
+    cw_err err = {0};
+    if (capture_writer_sync(r->w, &err))
+        recorder_fail(r, &err);
+    r->last_sync = now;
+}
+
+static void record_message(void *ctx, const feed_message *m)
+{
+    recorder *r = ctx;
+    if (r->w == NULL)
+        return;
+    cw_err err = {0};
+    if (capture_write(r->w, m, &err))
+        recorder_fail(r, &err);
+    else
+        recorder_sync(r, false);
+}
+
 int cmd_watch(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
@@ -247,6 +313,7 @@ int cmd_watch(int argc, char **argv)
     }
 
     cw_err err = {0};
+    recorder rec = {NULL, o.record, 0}; /* --record */
     uint8_t sk[64];
     cw_store *store = NULL;
     rest_client *rest = NULL;
@@ -282,7 +349,24 @@ int cmd_watch(int argc, char **argv)
         cli_fail("watch --rest", &err);
         goto out;
     }
-    feed_config fc = {{o.endpoint[0], o.endpoint[1], o.endpoint[2]}, o.rcvhwm, 0};
+    unsigned topics = 0;
+    for (int tp = 0; tp < FEED_TOPIC_COUNT; tp++)
+        topics |= o.endpoint[tp] ? 1u << tp : 0;
+    if (o.record) {
+        capture_open_info ci;
+        struct stat rst;
+        if (stat(o.record, &rst) == 0 && rst.st_size > (64 << 20)) /* every record is checked before appending */
+            logf_(2, "checking the %lld MB already in %s", (long long)(rst.st_size >> 20), o.record);
+        if (capture_writer_open(o.record, net, topics, &rec.w, &ci, &err)) {
+            cli_fail("watch --record", &err);
+            goto out;
+        }
+        if (ci.cut_bytes)
+            logf_(1, "capture %s ended in a partial record at byte %llu (%llu bytes, left by a crash): cut off",
+                  o.record, (unsigned long long)ci.cut_at, (unsigned long long)ci.cut_bytes);
+        rec.last_sync = mono_s();
+    }
+    feed_config fc = {{o.endpoint[0], o.endpoint[1], o.endpoint[2]}, o.rcvhwm, 0, record_message, &rec};
     if (feed_open(&fc, &f, &err)) {
         cli_fail("watch", &err);
         goto out;
@@ -302,20 +386,20 @@ int cmd_watch(int argc, char **argv)
 
     /* Counters saved by the last run: what came while we were down shows up
      * as a gap (or, if the node restarted, as a restart). */
-    for (int tp = 0; tp < FEED_TOPIC_COUNT; tp++) {
-        uint32_t seq;
-        if (o.endpoint[tp] && pipeline_saved_counter(p, feed_topic_name((feed_topic)tp), &seq))
-            feed_set_last(f, (feed_topic)tp, seq);
-    }
+    uint32_t saved[FEED_TOPIC_COUNT];
+    unsigned found = feed_saved_counters(p, topics, saved);
+    for (int tp = 0; tp < FEED_TOPIC_COUNT; tp++)
+        if (found & (1u << tp))
+            feed_set_last(f, (feed_topic)tp, saved[tp]);
     alert_sink_load_tail(&sk_out);
     if (pipeline_flush(p, &err))
         logf_(1, "flushing records left from the last run: %s (the file's tail stays checked until it works)",
               err.msg);
     else
         alert_sink_drop_tail(&sk_out);
-    logf_(2, "watching (%s): rawtx %s, rawblock %s, sequence %s; rest %s; alerts to %s", cw_net_name(net),
+    logf_(2, "watching (%s): rawtx %s, rawblock %s, sequence %s; rest %s; alerts to %s%s%s", cw_net_name(net),
           o.endpoint[0] ? o.endpoint[0] : "-", o.endpoint[1] ? o.endpoint[1] : "-", o.endpoint[2] ? o.endpoint[2] : "-",
-          o.rest ? o.rest : "none", alerts);
+          o.rest ? o.rest : "none", alerts, o.record ? "; recording to " : "", o.record ? o.record : "");
     if (rest && pipeline_sync(p, &err))
         logf_(1, "catching up with the node: %s (will retry on the next block)", err.msg);
     if (!rest)
@@ -335,28 +419,10 @@ int cmd_watch(int argc, char **argv)
             failed = true;
             break;
         }
-        if (got) {
-            cw_code prc = CW_OK;
-            err.msg[0] = '\0';
-            if (ev.kind == FEED_EV_MSG || ev.kind == FEED_EV_GAP) /* saved with this message's own block */
-                pipeline_note_counter(p, ev.topic, feed_topic_name(ev.topic), ev.seq);
-            if (ev.kind == FEED_EV_BAD) {
-                logf_(1, "feed: bad message skipped: %s", ev.reason);
-            } else if (ev.kind == FEED_EV_GAP) {
-                logf_(1, "feed: %s counter %s: expected %u, got %u", feed_topic_name(ev.topic),
-                      ev.restart ? "restarted (node restart)" : "skipped (messages lost)", ev.expected, ev.seq);
-                prc = pipeline_gap(p, feed_topic_name(ev.topic), ev.expected, ev.seq, ev.restart, &err);
-            } else if (ev.topic == FEED_RAWTX) {
-                prc = pipeline_tx(p, ev.body, ev.len, &err);
-            } else if (ev.topic == FEED_RAWBLOCK) {
-                prc = pipeline_block(p, ev.body, ev.len, &err);
-            } else if (ev.topic == FEED_SEQUENCE) {
-                prc = pipeline_sequence(p, ev.body, ev.len, &err);
-            }
-            if (prc)
-                logf_(prc == CW_EFORMAT || prc == CW_ETRUNC || prc == CW_ELIMIT ? 1 : 0, "%s #%u: %s",
-                      feed_topic_name(ev.topic), ev.seq, err.msg);
-        }
+        if (got)
+            feed_dispatch(p, &ev, log_event, NULL, NULL);
+        else
+            recorder_sync(&rec, true); /* idle: make the last messages durable now */
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (o.status_interval > 0 && (double)now.tv_sec - last_status >= o.status_interval) {
@@ -364,17 +430,33 @@ int cmd_watch(int argc, char **argv)
             last_status = (double)now.tv_sec;
         }
     }
+    /* The MSG held behind a last GAP was recorded already: handle it too,
+     * or a replay of the capture would see one message the run did not. */
+    feed_event held;
+    bool got_held = false;
+    if (feed_has_pending(f) && feed_next(f, 0, &held, &got_held, &err) == CW_OK && got_held)
+        feed_dispatch(p, &held, log_event, NULL, NULL);
     if (pipeline_flush(p, &err))
         logf_(1, "final flush: %s (the records stay in the outbox for the next start)", err.msg);
     if (pipeline_save_counters(p, &err))
         logf_(1, "saving the feed counters: %s", err.msg);
     status_line(p, f, 0, &last_txs);
+    if (rec.w) {
+        cw_err cerr = {0};
+        uint64_t n = capture_writer_count(rec.w);
+        if (capture_writer_close(rec.w, &cerr))
+            logf_(0, "recording to %s: %s", o.record, cerr.msg);
+        else
+            logf_(2, "recorded %llu messages to %s", (unsigned long long)n, o.record);
+        rec.w = NULL;
+    }
     logf_(2, "stopped");
     rc = failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 out:
     memset(sk, 0, sizeof sk);
     pipeline_close(p);
     feed_close(f);
+    capture_writer_close(rec.w, NULL);
     rest_close(rest);
     alert_sink_close(&sk_out);
     store_close(store);

@@ -1,7 +1,6 @@
 #include "feed_zmq.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,6 @@
 #define FEED_RECONNECT_MS 100
 #define FEED_RECONNECT_MAX_MS 5000
 
-static const char *const topic_names[FEED_TOPIC_COUNT] = {"rawtx", "rawblock", "sequence"};
 
 struct feed {
     void *ctx;
@@ -22,50 +20,27 @@ struct feed {
     unsigned topics[FEED_TOPIC_COUNT]; /* per socket: bit t = topic t */
     char *endpoint[FEED_TOPIC_COUNT];  /* per socket */
     int next_sock;                     /* where the next scan starts, so one busy socket cannot starve others */
-    bool have_last[FEED_TOPIC_COUNT];
-    uint32_t last[FEED_TOPIC_COUNT];
-    zmq_msg_t body; /* the frame the last MSG (or pending MSG) points into */
+    feed_checker check; /* counters, the MSG held behind a GAP, statistics */
+    zmq_msg_t body;     /* the frame the last MSG (or pending MSG) points into */
     bool body_live;
-    bool pending; /* a MSG held back behind the GAP just returned */
-    feed_event pending_ev;
-    feed_stats st;
+    void (*tap)(void *, const feed_message *);
+    void *tap_ctx;
 };
 
 bool feed_get_last(const feed *f, feed_topic t, uint32_t *seq)
 {
-    if (f == NULL || (int)t < 0 || t >= FEED_TOPIC_COUNT || !f->have_last[t])
-        return false;
-    *seq = f->last[t];
-    return true;
+    return f != NULL && feed_checker_get_last(&f->check, t, seq);
 }
 
 void feed_set_last(feed *f, feed_topic t, uint32_t seq)
 {
-    if (f == NULL || (int)t < 0 || t >= FEED_TOPIC_COUNT)
-        return;
-    f->have_last[t] = true;
-    f->last[t] = seq;
+    if (f != NULL)
+        feed_checker_set_last(&f->check, t, seq);
 }
 
-const char *feed_topic_name(feed_topic t)
+bool feed_has_pending(const feed *f)
 {
-    if ((int)t < 0 || t >= FEED_TOPIC_COUNT)
-        return "?";
-    return topic_names[t];
-}
-
-bool feed_seq_gap(uint32_t last, uint32_t got, uint32_t *expected, bool *restart)
-{
-    uint32_t exp = last + 1u; /* unsigned: wraps at 2^32 by definition */
-    if (expected)
-        *expected = exp;
-    if (restart)
-        *restart = false;
-    if (got == exp)
-        return false;
-    if (restart)
-        *restart = got < exp;
-    return true;
+    return f != NULL && feed_checker_has_pending(&f->check);
 }
 
 static double now_realtime(void)
@@ -73,31 +48,6 @@ static double now_realtime(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int topic_of(const void *p, size_t n)
-{
-    for (int t = 0; t < FEED_TOPIC_COUNT; t++)
-        if (strlen(topic_names[t]) == n && memcmp(topic_names[t], p, n) == 0)
-            return t;
-    return -1;
-}
-
-/* A topic frame as a quoted, printable, bounded string for reasons. */
-static void quote_frame(const uint8_t *p, size_t n, char *out, size_t cap)
-{
-    size_t o = 0, max = 40;
-    for (size_t i = 0; i < n && i < max && o + 5 < cap; i++) {
-        if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\'' && p[i] != '\\')
-            out[o++] = (char)p[i];
-        else
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", p[i]);
-    }
-    if (n > max && o + 4 < cap) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
 }
 
 static cw_code zmq_fail(cw_err *err, const char *what, const char *endpoint)
@@ -137,7 +87,7 @@ static cw_code setup_socket(feed *f, int i, int hwm, int64_t maxsize, cw_err *er
         return zmq_fail(err, "setsockopt ZMQ_IPV6", ep);
     for (int t = 0; t < FEED_TOPIC_COUNT; t++)
         if ((f->topics[i] & (1u << t)) &&
-            zmq_setsockopt(s, ZMQ_SUBSCRIBE, topic_names[t], strlen(topic_names[t])) != 0)
+            zmq_setsockopt(s, ZMQ_SUBSCRIBE, feed_topic_name((feed_topic)t), strlen(feed_topic_name((feed_topic)t))) != 0)
             return zmq_fail(err, "setsockopt ZMQ_SUBSCRIBE", ep);
     if (zmq_connect(s, ep) != 0) {
         int e = zmq_errno();
@@ -162,7 +112,7 @@ cw_code feed_open(const feed_config *cfg, feed **out, cw_err *err)
         if (cfg->endpoint[t] != NULL) {
             if (cfg->endpoint[t][0] == '\0')
                 return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "feed config: empty endpoint for topic %s",
-                                  topic_names[t]);
+                                  feed_topic_name((feed_topic)t));
             n++;
         }
     if (n == 0)
@@ -203,21 +153,10 @@ cw_code feed_open(const feed_config *cfg, feed **out, cw_err *err)
             return rc;
         }
     }
+    f->tap = cfg->tap;
+    f->tap_ctx = cfg->tap_ctx;
     *out = f;
     return CW_OK;
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void bad(feed_event *ev, int topic, const char *fmt, ...)
-{
-    ev->kind = FEED_EV_BAD;
-    ev->topic = topic < 0 ? FEED_TOPIC_COUNT : (feed_topic)topic;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ev->reason, sizeof ev->reason, fmt, ap);
-    va_end(ap);
 }
 
 /* Reads one whole multipart message from socket i (libzmq delivers all
@@ -252,53 +191,25 @@ static cw_code read_message(feed *f, int i, feed_event *ev, bool *got, cw_err *e
             kept++;
     }
 
-    memset(ev, 0, sizeof *ev);
-    ev->received_at = now_realtime();
-    *got = true;
-    const uint8_t *tp = zmq_msg_data(&part[0]);
-    size_t tn = zmq_msg_size(&part[0]);
-    int topic = topic_of(tp, tn);
-    char q[48 * 4 + 8];
-    quote_frame(tp, tn, q, sizeof q);
-    if (topic < 0) {
-        bad(ev, -1, "unknown topic '%s' (%d frame%s)", q, total, total == 1 ? "" : "s");
-    } else if (total != 3) {
-        bad(ev, topic, "3 frames expected, got %d (topic %s)", total, q);
-    } else if (!(f->topics[i] & (1u << topic))) {
-        bad(ev, topic, "topic %s arrived on '%s', which is not configured for it", q, f->endpoint[i]);
-    } else if (zmq_msg_size(&part[2]) != 4) {
-        bad(ev, topic, "sequence frame of %zu bytes, 4 expected (topic %s)", zmq_msg_size(&part[2]), q);
-    } else {
-        const uint8_t *c = zmq_msg_data(&part[2]);
-        uint32_t seq = (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 | (uint32_t)c[3] << 24;
-        zmq_msg_init(&f->body);
-        zmq_msg_move(&f->body, &part[1]);
-        f->body_live = true;
-        ev->kind = FEED_EV_MSG;
-        ev->topic = (feed_topic)topic;
-        ev->body = zmq_msg_data(&f->body);
-        ev->len = zmq_msg_size(&f->body);
-        ev->seq = seq;
-        uint32_t exp;
-        bool restart;
-        if (f->have_last[topic] && feed_seq_gap(f->last[topic], seq, &exp, &restart)) {
-            f->pending_ev = *ev;
-            f->pending = true;
-            ev->kind = FEED_EV_GAP;
-            ev->body = NULL;
-            ev->len = 0;
-            ev->expected = exp;
-            ev->restart = restart;
-            f->st.gaps[topic]++;
-            f->st.lost_estimate += restart ? seq : seq - exp;
-        } else {
-            f->have_last[topic] = true;
-            f->last[topic] = seq;
-            f->st.msgs[topic]++;
+    /* The body frame moves into the feed first: events point into it until
+     * the next feed_next, and a small frame's bytes live inside the
+     * zmq_msg_t itself, so only the moved-to message's pointer is stable. */
+    feed_message m = {.nframes = (unsigned)total, .received_at = now_realtime()};
+    for (int k = 0; k < kept; k++) {
+        zmq_msg_t *src = &part[k];
+        if (k == 1) {
+            zmq_msg_init(&f->body);
+            zmq_msg_move(&f->body, &part[1]);
+            f->body_live = true;
+            src = &f->body;
         }
+        m.frame[k] = zmq_msg_data(src);
+        m.len[k] = zmq_msg_size(src);
     }
-    if (ev->kind == FEED_EV_BAD)
-        f->st.bad++;
+    if (f->tap)
+        f->tap(f->tap_ctx, &m);
+    feed_checker_take(&f->check, &m, f->topics[i], f->endpoint[i], ev);
+    *got = true;
     for (int k = 0; k < kept; k++)
         zmq_msg_close(&part[k]);
     return CW_OK;
@@ -311,12 +222,7 @@ cw_code feed_next(feed *f, int timeout_ms, feed_event *ev, bool *got, cw_err *er
     if (f == NULL || ev == NULL || got == NULL)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "feed_next: NULL %s",
                           f == NULL ? "feed" : ev == NULL ? "event" : "got");
-    if (f->pending) {
-        f->pending = false;
-        *ev = f->pending_ev;
-        f->have_last[ev->topic] = true;
-        f->last[ev->topic] = ev->seq;
-        f->st.msgs[ev->topic]++;
+    if (feed_checker_pending(&f->check, ev)) {
         *got = true;
         return CW_OK;
     }
@@ -351,7 +257,7 @@ void feed_stats_get(const feed *f, feed_stats *out)
         memset(out, 0, sizeof *out);
         return;
     }
-    *out = f->st;
+    *out = f->check.st;
 }
 
 void feed_close(feed *f)

@@ -13,7 +13,8 @@ static const char usage[] =
     "  init              create the datadir, its store and the alert signing key\n"
     "  watch             the monitor: Bitcoin Core ZeroMQ feeds to signed alerts\n"
     "  verify FILE       check the signatures of an alert file\n"
-    "  replay            historical blocks (a node's blocks/ dir) through the same pipeline\n"
+    "  replay            a node's blocks/ dir, or a capture from watch --record, through the\n"
+    "                    same pipeline\n"
     "  version           print the version\n";
 
 int main(int argc, char **argv)

@@ -1108,14 +1108,15 @@ cw_code pipeline_sequence(pipeline *p, const uint8_t *body, size_t len, cw_err *
     return CW_OK;
 }
 
-cw_code pipeline_gap(pipeline *p, const char *topic, uint32_t expected, uint32_t got, bool restart, cw_err *err)
+cw_code pipeline_gap(pipeline *p, const char *topic, uint32_t expected, uint32_t got, bool restart,
+                     double received_at, cw_err *err)
 {
     p->st.feed_gaps++;
     char seen[32];
     now_iso(seen);
     json_t *r = json_object();
-    char id[33], what[64];
-    snprintf(what, sizeof what, "%s:%u:%u:%s", topic, expected, got, seen);
+    char id[33], what[96];
+    snprintf(what, sizeof what, "%s:%u:%u:%.6f", topic, expected, got, received_at);
     alert_id("bitcoin", cw_net_name((cw_net)p->cfg.net), what, "feed_gap", topic, id);
     json_object_set_new(r, "id", json_string(id));
     json_object_set_new(r, "rule", json_string("feed_gap"));

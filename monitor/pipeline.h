@@ -90,8 +90,11 @@ cw_code pipeline_block(pipeline *p, const uint8_t *raw, size_t len, cw_err *err)
 /* A 'sequence' message body (33 or 41 bytes). */
 cw_code pipeline_sequence(pipeline *p, const uint8_t *body, size_t len, cw_err *err);
 /* A gap (or restart) on a feed topic: a feed_gap record, then a sync for
- * block topics. */
-cw_code pipeline_gap(pipeline *p, const char *topic, uint32_t expected, uint32_t got, bool restart, cw_err *err);
+ * block topics. `received_at` is when the message that revealed the gap
+ * arrived (feed_event.received_at): the record's id is drawn from it, so a
+ * replayed capture gives the gap the id the live run gave it. */
+cw_code pipeline_gap(pipeline *p, const char *topic, uint32_t expected, uint32_t got, bool restart,
+                     double received_at, cw_err *err);
 /* Connects a block known to be at `height` of the best chain (replay):
  * refused unless the store is empty or the block extends its tip. */
 cw_code pipeline_connect_at(pipeline *p, const uint8_t *raw, size_t len, int64_t height, cw_err *err);

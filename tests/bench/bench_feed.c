@@ -252,7 +252,7 @@ int bench_feed(int argc, char **argv)
     pub.rate = 1000;
     pub.rounds = 1;
     pub_open(&pub);
-    feed_config fc = {{pub.endpoint, NULL, NULL}, 0, 0};
+    feed_config fc = {.endpoint = {pub.endpoint, NULL, NULL}};
     feed *f;
     feed_open(&fc, &f, &err);
     settle();

@@ -1,0 +1,154 @@
+/*
+ * capture.h: capture files, every message a ZeroMQ feed received with the
+ * time it arrived, written by `chainwatch watch --record FILE` and read
+ * back by `chainwatch replay --capture FILE`.
+ *
+ * Design note. A capture holds the messages exactly as they came off the
+ * sockets, in the order the monitor read them, malformed ones included:
+ * the replay runs them through the same checks (feed_check.h) and the same
+ * dispatch (feed_dispatch.h) as the live run, so it makes the same
+ * decisions, gaps and restarts included. The arrival time is stored bit for
+ * bit (a feed_gap record's id is drawn from it). Records are appended with
+ * one write(2) each as they arrive and the file is fdatasync'ed at least
+ * once a second by the caller (capture_writer_sync): a crashed process
+ * leaves at most its last record cut short, which the reader reports with
+ * its offset and the writer cuts off when it opens the file again.
+ *
+ * FORMAT, version 1. Integers are unsigned little-endian.
+ *
+ *   Header, at offset 0:
+ *     off  size  field
+ *     0    7     "CWCAP1\n": the magic "CWCAP", the version as one ASCII
+ *                digit, a newline (so `head -1` names the file)
+ *     7    1     n, the length of the network name, 1..16
+ *     8    n     the network name in ASCII, as cw_net_name() spells it:
+ *                "main", "test", "testnet4", "signet" or "regtest"
+ *     8+n  1     the recorder's topics: bit 0 rawtx, bit 1 rawblock, bit 2
+ *                sequence (feed_topic bits); at least one set, bits 3-7 zero
+ *
+ *   Then records, back to back to the end of the file. Each:
+ *     off  size  field
+ *     0    4     L, the number of bytes of the record after this field,
+ *                16 <= L <= CAPTURE_MAX_RECORD
+ *     4    8     received_at: the IEEE-754 binary64 bits of the arrival
+ *                time, seconds since the Unix epoch (CLOCK_REALTIME)
+ *     12   4     F, the number of frames the message had, >= 1
+ *     16   ...   the first min(F, 3) frames, each a u32 length then that
+ *                many bytes. Bitcoin Core's messages have F = 3: the topic,
+ *                the body, the 4-byte little-endian counter.
+ *   L must equal 12 + the sum over the stored frames of (4 + length).
+ *
+ * A file that ends inside a record (its length prefix included) is cut
+ * short; bytes after a complete record are always the start of another.
+ *
+ * Contract: every function takes a cw_err * last (may be NULL), returns
+ * CW_OK or a code with the message naming the file and, for the bytes of
+ * the file, the byte offset (also in err->offset). Nothing here exits or
+ * aborts; no input crashes the reader.
+ */
+#ifndef CW_CAPTURE_H
+#define CW_CAPTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chains/err.h"
+#include "chains/model.h"
+#include "feed_check.h"
+
+#define CAPTURE_VERSION 1
+/* The largest record accepted (L): well above the feed's 16 MB frame
+ * limit; a bigger length can only be a damaged file. */
+#define CAPTURE_MAX_RECORD ((uint32_t)64 * 1024 * 1024)
+
+/* What a capture's header says. */
+typedef struct {
+    cw_net net;
+    unsigned topics;      /* bit mask of feed_topic, never 0 */
+    uint64_t header_len;  /* where the first record starts */
+} capture_info;
+
+/* ---- writing ---- */
+
+typedef struct capture_writer capture_writer;
+
+/* What capture_writer_open found in an existing file. */
+typedef struct {
+    uint64_t records;   /* complete records already there */
+    uint64_t size;      /* the file's size after open: new records go here */
+    uint64_t cut_at;    /* offset of a partial last record that was cut off, 0 if none */
+    uint64_t cut_bytes; /* how many bytes were cut there */
+} capture_open_info;
+
+/* Opens `path` for appending records, creating it with a header for `net`
+ * and `topics` when it does not exist or is empty (or holds only the start
+ * of that header). An existing capture is checked record by record and
+ * appended to; a partial last record (a crash mid-write) is cut off and
+ * reported in *info. Holds a write lock (fcntl) on the file until closed,
+ * so two recorders never interleave.
+ * Refuses: CW_EARG for a NULL path/out, `topics` 0 or above 7, an unknown
+ * net, an existing capture of another network or other topics (record to a
+ * new file); CW_EIO when the file cannot be opened, locked (another process
+ * records to it), read, cut or written; CW_EFORMAT, CW_ELIMIT for a file
+ * that is not a version-1 capture or is damaged before its last record
+ * (with the offset). *out is set only on CW_OK; info may be NULL. */
+cw_code capture_writer_open(const char *path, cw_net net, unsigned topics, capture_writer **out,
+                            capture_open_info *info, cw_err *err);
+
+/* Appends one record (one write(2)). Refuses CW_EARG for NULL arguments,
+ * nframes 0, a NULL frame with a nonzero length, and CW_ELIMIT for a
+ * message larger than CAPTURE_MAX_RECORD allows. CW_EIO when the write
+ * fails; what it wrote of the record is cut off again when possible, so the
+ * file keeps only whole records, and later writes may succeed. */
+cw_code capture_write(capture_writer *w, const feed_message *m, cw_err *err);
+
+/* fdatasync if anything was written since the last sync. CW_EIO on
+ * failure. */
+cw_code capture_writer_sync(capture_writer *w, cw_err *err);
+
+/* Records written through this writer, and whether any await a sync. */
+uint64_t capture_writer_count(const capture_writer *w);
+bool capture_writer_dirty(const capture_writer *w);
+
+/* Syncs, unlocks and closes; returns the sync's result. NULL is a no-op
+ * (CW_OK). */
+cw_code capture_writer_close(capture_writer *w, cw_err *err);
+
+/* ---- reading ---- */
+
+typedef struct capture_reader capture_reader;
+
+/* Opens a capture and reads its header into *info (info may be NULL).
+ * Refuses: CW_EARG for NULL path/out; CW_EIO when the file cannot be
+ * opened or read; CW_ETRUNC for a file shorter than its header; CW_EFORMAT
+ * when the first bytes are not the magic "CWCAP" + digit + newline ("not a
+ * chainwatch capture", offset 0), for a version other than 1 (offset 5),
+ * a network name of bad length or unknown (offset 7 or 8), or a topics byte
+ * that is 0 or above 7 (its offset). *out is set only on CW_OK. */
+cw_code capture_reader_open(const char *path, capture_reader **out, capture_info *info, cw_err *err);
+
+/* Reads the next record into *m and sets *got. m's frames point into the
+ * reader's buffer and stay valid until the next capture_read or close.
+ * At the end of the file: CW_OK with *got = false. Errors, each with the
+ * record's offset (err->offset, and capture_reader_offset): CW_ETRUNC when
+ * the file ends inside the record (a recorder stopped mid-write, or a
+ * length pointing past the end), CW_ELIMIT for a length above
+ * CAPTURE_MAX_RECORD, CW_EFORMAT for a length below 16, a frame count of
+ * 0, or frame lengths that do not add up to the record's length, CW_EIO
+ * when reading fails. After an error every later call returns it again
+ * (the rest of the file cannot be framed). CW_EARG for NULL arguments. */
+cw_code capture_read(capture_reader *r, feed_message *m, bool *got, cw_err *err);
+
+/* The offset of the record the last capture_read returned (or failed on);
+ * the header's length before the first read. */
+uint64_t capture_reader_offset(const capture_reader *r);
+
+/* Bytes consumed so far (the end of the last record read) and the file's
+ * size when last looked at: for progress. */
+uint64_t capture_reader_pos(const capture_reader *r);
+uint64_t capture_reader_size(const capture_reader *r);
+
+/* NULL is a no-op. */
+void capture_reader_close(capture_reader *r);
+
+#endif

@@ -1,0 +1,361 @@
+/*
+ * `chainwatch replay --capture FILE`: a capture recorded by `chainwatch
+ * watch --record` (capture.h) run through the live monitor's code.
+ *
+ * Design note. The recorded messages go through feed_checker_take (the
+ * frame, topic and counter checks of feed_zmq.c) and feed_dispatch (the
+ * calls watch makes into the pipeline), with the pipeline configured as the
+ * recorder was (network and subscribed topics come from the capture's
+ * header), so the alert records equal the live run's in every field but
+ * `seen_at` and `sig`. Only what happened outside the feed differs: watch
+ * asks the node's REST interface to catch up when it starts, which a replay
+ * cannot repeat (the node has moved on), so --rest here serves only what
+ * the capture itself asks for (gaps, unknown parents, reorgs).
+ *
+ * A capture cut short (a recorder that crashed mid-write) is replayed up to
+ * its last whole record, then reported with the byte offset, exit status 2.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "cli.h"
+#include "cli_flows.h"
+#include "feed_dispatch.h"
+#include "keys.h"
+#include "pipeline.h"
+#include "rest.h"
+#include "sink.h"
+#include "watchlists/store.h"
+
+static const char usage[] =
+    "usage: chainwatch replay --capture FILE [--datadir D] [--network N] [--alerts FILE|-]\n"
+    "                         [--pub EP] [--rest URL] [--start-height H]\n"
+    "                         [--log-level error|warn|info]\n"
+    "\n"
+    "Replays a capture written by 'chainwatch watch --record FILE': every recorded\n"
+    "message, in the order the monitor handled it, goes through the same feed checks\n"
+    "(frames, topics, counter gaps and node restarts) and the same pipeline as\n"
+    "'watch', so the alert records are the live run's (all fields but seen_at and\n"
+    "sig). The network and the subscribed topics come from the capture; --network,\n"
+    "if given, must agree. --rest (the node's REST interface) lets it fetch blocks\n"
+    "the capture lacks (after a gap) and follow reorgs; unlike watch it does not\n"
+    "catch up with the node first. --start-height is watch's (an empty datadir's\n"
+    "first block when the node is asked). Bad messages are reported with their byte\n"
+    "offset and skipped, as watch skips them. --pub also publishes each record on\n"
+    "a ZeroMQ PUB socket (topic alert), as watch --pub does. The clustering and\n"
+    "exposure options below are watch's: pass the ones the recording ran with.\n"
+    "\n"
+    "Shows progress on a terminal and prints a summary (frames, txs, blocks,\n"
+    "alerts, elapsed). Defaults: --datadir ~/.chainwatch, --alerts\n"
+    "<datadir>/alerts.jsonl, --log-level warn. Exit status: 0 replayed; 2 a usage\n"
+    "error, or a capture that is not one or is cut short or damaged (the records\n"
+    "before the damage are replayed; the message names the byte offset); 1 a\n"
+    "failure of the store, the alerts file or an interruption (SIGINT/SIGTERM).\n";
+
+static volatile sig_atomic_t stop_requested;
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* What the log lines and the progress line share: a log line must not
+ * land in the middle of the progress line. */
+typedef struct {
+    int level;              /* the highest feed_log_level printed */
+    bool tty;
+    bool progress_shown;    /* a progress line without a newline is on the terminal */
+    const capture_reader *reader;
+} replay_view;
+
+static void end_progress_line(replay_view *v)
+{
+    if (v->progress_shown) {
+        fputc('\n', stderr);
+        v->progress_shown = false;
+    }
+}
+
+static void log_event(void *ctx, feed_log_level level, const char *line)
+{
+    replay_view *v = ctx;
+    if ((int)level > v->level)
+        return;
+    end_progress_line(v);
+    fprintf(stderr, "chainwatch: replay: byte %llu: %s%s\n", (unsigned long long)capture_reader_offset(v->reader),
+            level == FEED_LOG_ERROR ? "error: " : "", line);
+}
+
+static void topic_list(unsigned topics, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (int t = 0; t < FEED_TOPIC_COUNT; t++)
+        if (topics & (1u << t))
+            snprintf(out + strlen(out), cap - strlen(out), "%s%s", out[0] ? "," : "", feed_topic_name((feed_topic)t));
+}
+
+bool replay_capture_hook(int argc, char **argv, const char *blocks_usage, int *exit_code)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--capture") == 0 || strncmp(argv[i], "--capture=", 10) == 0) {
+            *exit_code = cmd_replay_capture(argc, argv);
+            return true;
+        }
+    if (!cli_wants_help(argc, argv))
+        return false;
+    printf("%s\n%s\n%s", blocks_usage, usage, flows_opts_usage);
+    *exit_code = CLI_EXIT_OK;
+    return true;
+}
+
+int cmd_replay_capture(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        printf("%s\n%s", usage, flows_opts_usage);
+        return CLI_EXIT_OK;
+    }
+    const char *path = NULL, *datadir = NULL, *alerts = NULL, *netname = NULL, *rest_url = NULL, *level = NULL,
+               *pub = NULL;
+    int64_t start_height = -1;
+    flows_opts fo;
+    flows_opts_init(&fo);
+    capture_reader *reader = NULL;
+    int rc = CLI_EXIT_USAGE; /* until the options and the capture are good */
+    for (int i = 1; i < argc;) {
+        const char *v = NULL;
+        if (cli_opt(argc, argv, &i, "--capture", &v)) path = v;
+        else if (cli_opt(argc, argv, &i, "--datadir", &v)) datadir = v;
+        else if (cli_opt(argc, argv, &i, "--alerts", &v)) alerts = v;
+        else if (cli_opt(argc, argv, &i, "--network", &v)) netname = v;
+        else if (cli_opt(argc, argv, &i, "--rest", &v)) rest_url = v;
+        else if (cli_opt(argc, argv, &i, "--pub", &v)) pub = v;
+        else if (cli_opt(argc, argv, &i, "--log-level", &v)) level = v;
+        else if (cli_opt(argc, argv, &i, "--start-height", &v)) start_height = v ? strtoll(v, NULL, 10) : -1;
+        else {
+            /* the clustering and exposure options, as watch takes them */
+            const char *a = argv[i], *eq = strchr(a, '=');
+            char name[64], why[160];
+            int taken = 0;
+            if (strncmp(a, "--", 2) == 0) {
+                snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a - 2) : (int)strlen(a + 2), a + 2);
+                v = eq ? eq + 1 : (i + 1 < argc ? argv[i + 1] : NULL);
+                taken = v ? flows_opts_set(&fo, name, v, why, sizeof why) : 0;
+            }
+            if (taken < 0) {
+                fprintf(stderr, "chainwatch: replay: %s\n", why);
+                goto early_out;
+            }
+            if (taken == 0) {
+                fprintf(stderr, "chainwatch: replay: unexpected argument '%s' (see chainwatch replay --capture --help)\n",
+                        argv[i]);
+                goto early_out;
+            }
+            i += eq ? 1 : 2;
+        }
+        if (v == NULL) {
+            fprintf(stderr, "chainwatch: replay: %s needs a value\n", argv[i - 1]);
+            goto early_out;
+        }
+    }
+    replay_view view = {FEED_LOG_WARN, isatty(2) == 1, false, NULL};
+    if (level) {
+        static const char *const names[] = {"error", "warn", "info", "debug"};
+        view.level = -1;
+        for (int l = 0; l < 4; l++)
+            if (strcmp(level, names[l]) == 0)
+                view.level = l;
+        if (view.level < 0) {
+            fprintf(stderr, "chainwatch: replay: --log-level is error, warn, info or debug\n");
+            goto early_out;
+        }
+    }
+    char dd[4096];
+    if (datadir == NULL) {
+        if (!store_default_datadir(dd, sizeof dd)) {
+            fprintf(stderr, "chainwatch: replay: HOME is not set: pass --datadir\n");
+            goto early_out;
+        }
+        datadir = dd;
+    }
+    cw_err err = {0};
+    capture_info info;
+    if (capture_reader_open(path, &reader, &info, &err)) {
+        rc = cli_fail("replay", &err);
+        goto early_out;
+    }
+    view.reader = reader;
+    cw_net net = info.net;
+    if (netname) {
+        cw_net asked;
+        if (!cw_net_from_name(netname, &asked)) {
+            fprintf(stderr, "chainwatch: replay: unknown network '%s'\n", netname);
+            goto early_out;
+        }
+        if (asked != net) {
+            fprintf(stderr, "chainwatch: replay: %s was recorded on %s, not %s\n", path, cw_net_name(net),
+                    cw_net_name(asked));
+            goto early_out;
+        }
+    }
+
+    uint8_t sk[64];
+    cw_store *store = NULL;
+    rest_client *rest = NULL;
+    alert_sink sink = {.fd = -1};
+    pipeline *p = NULL;
+    rc = CLI_EXIT_FAIL;
+    if (keys_load_secret(datadir, sk, &err)) {
+        fprintf(stderr, "chainwatch: replay: %s (run 'chainwatch init --datadir %s' first)\n", err.msg, datadir);
+        goto out;
+    }
+    char alerts_default[4200];
+    snprintf(alerts_default, sizeof alerts_default, "%s/alerts.jsonl", datadir);
+    if (store_open(datadir, 0, false, &store, &err) ||
+        alert_sink_open(&sink, alerts ? alerts : alerts_default, &err) ||
+        (pub && alert_sink_bind_pub(&sink, pub, &err)) ||
+        (rest_url && rest_open(rest_url, &rest, &err)) || flows_opts_load(&fo, net, &err)) {
+        rc = cli_fail("replay", &err);
+        goto out;
+    }
+    char flows_line[512];
+    flows_opts_describe(&fo, flows_line, sizeof flows_line);
+    fprintf(stderr, "chainwatch: replay: %s\n", flows_line);
+    /* configured as the recorder was: the sequence topic changes when a
+     * mempool record is raised (pipeline_config.sequence_feed) */
+    pipeline_config pc = {.store = store,
+                          .net = net,
+                          .sk = sk,
+                          .sink = alert_sink_line,
+                          .durable = alert_sink_durable,
+                          .sink_ctx = &sink,
+                          .rest = rest,
+                          .start_height = start_height,
+                          .stop = (volatile const int *)&stop_requested,
+                          .sequence_feed = (info.topics & (1u << FEED_SEQUENCE)) != 0,
+                          .flows = flows_opts_config(&fo)};
+    if (pipeline_open(&pc, &p, &err)) {
+        rc = cli_fail("replay", &err);
+        goto out;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    /* the start watch makes, minus catching up with the node (see above) */
+    feed_checker check = {0};
+    uint32_t saved[FEED_TOPIC_COUNT];
+    unsigned found = feed_saved_counters(p, info.topics, saved);
+    for (int t = 0; t < FEED_TOPIC_COUNT; t++)
+        if (found & (1u << t))
+            feed_checker_set_last(&check, (feed_topic)t, saved[t]);
+    alert_sink_load_tail(&sink);
+    if (pipeline_flush(p, &err))
+        fprintf(stderr, "chainwatch: replay: flushing records left from the last run: %s\n", err.msg);
+    else
+        alert_sink_drop_tail(&sink);
+
+    char topics[64];
+    topic_list(info.topics, topics, sizeof topics);
+    double t0 = now_s(), last_progress = 0;
+    uint64_t messages = 0, failures = 0;
+    cw_err read_err = {0};
+    bool read_failed = false;
+    for (;;) {
+        feed_event ev;
+        /* a MSG held behind a GAP still points into the reader's buffer:
+         * handle it before reading on */
+        if (!feed_checker_pending(&check, &ev)) {
+            if (stop_requested)
+                break;
+            feed_message m;
+            bool got = false;
+            if (capture_read(reader, &m, &got, &read_err)) {
+                read_failed = true;
+                break;
+            }
+            if (!got)
+                break;
+            messages++;
+            feed_checker_take(&check, &m, info.topics, "the recorder", &ev);
+        }
+        if (feed_dispatch(p, &ev, log_event, &view, NULL))
+            failures++;
+        double now = now_s();
+        if (view.tty && now - last_progress > 0.5) {
+            pipeline_stats st;
+            pipeline_stats_get(p, &st);
+            uint64_t size = capture_reader_size(reader), pos = capture_reader_pos(reader);
+            fprintf(stderr, "\r  %.0f%%  %llu frames  %llu txs  %llu blocks  %llu alerts  %.0f frames/s ",
+                    size ? 100.0 * (double)pos / (double)size : 100.0, (unsigned long long)messages,
+                    (unsigned long long)st.txs, (unsigned long long)st.blocks_connected,
+                    (unsigned long long)st.alerts, (double)messages / (now - t0 + 1e-9));
+            view.progress_shown = true;
+            last_progress = now;
+        }
+    }
+    end_progress_line(&view);
+    rc = CLI_EXIT_OK;
+    if (pipeline_flush(p, &err)) {
+        fprintf(stderr, "chainwatch: replay: final flush: %s (the records stay in the outbox for the next run)\n",
+                err.msg);
+        rc = CLI_EXIT_FAIL;
+    }
+    if (pipeline_save_counters(p, &err)) {
+        fprintf(stderr, "chainwatch: replay: saving the feed counters: %s\n", err.msg);
+        rc = CLI_EXIT_FAIL;
+    }
+    if (read_failed) {
+        /* everything before the damage was replayed; say where it stopped */
+        int why = cli_fail("replay", &read_err);
+        if (rc == CLI_EXIT_OK)
+            rc = why;
+    }
+    if (stop_requested && rc == CLI_EXIT_OK) {
+        fprintf(stderr, "chainwatch: replay: interrupted at byte %llu\n",
+                (unsigned long long)capture_reader_pos(reader));
+        rc = CLI_EXIT_FAIL;
+    }
+    pipeline_stats st;
+    pipeline_stats_get(p, &st);
+    uint64_t gaps = 0;
+    for (int t = 0; t < FEED_TOPIC_COUNT; t++)
+        gaps += check.st.gaps[t];
+    double el = now_s() - t0;
+    printf("replayed capture %s (%s; %s) into %s\n", path, cw_net_name(net), topics, datadir);
+    printf("  frames      %llu messages: %llu rawtx, %llu rawblock, %llu sequence, %llu bad (skipped)%s\n",
+           (unsigned long long)messages, (unsigned long long)check.st.msgs[FEED_RAWTX],
+           (unsigned long long)check.st.msgs[FEED_RAWBLOCK], (unsigned long long)check.st.msgs[FEED_SEQUENCE],
+           (unsigned long long)check.st.bad, read_failed ? "; the capture is damaged after them" : "");
+    printf("  gaps        %llu (counter breaks and node restarts, recorded as feed_gap)\n", (unsigned long long)gaps);
+    printf("  txs         %llu (%.0f tx/s)\n", (unsigned long long)st.txs, (double)st.txs / (el + 1e-9));
+    printf("  blocks      %llu connected, %llu disconnected\n", (unsigned long long)st.blocks_connected,
+           (unsigned long long)st.blocks_disconnected);
+    printf("  alerts      %llu records\n", (unsigned long long)st.alerts);
+    if (failures)
+        printf("  refused     %llu messages the pipeline could not use (see the lines above)\n",
+               (unsigned long long)failures);
+    printf("  elapsed     %.2f s\n", el);
+out:
+    memset(sk, 0, sizeof sk);
+    pipeline_close(p);
+    rest_close(rest);
+    alert_sink_close(&sink);
+    store_close(store);
+early_out: /* before the store was opened; rc says why */
+    capture_reader_close(reader);
+    flows_opts_free(&fo);
+    return rc;
+}
