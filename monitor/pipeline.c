@@ -437,7 +437,14 @@ cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
     p->cfg = *cfg;
     p->st.node_height = -1;
-    cw_code crc = coins_new(&p->cache, err);
+    cw_code crc = CW_OK;
+    /* clusters and taint: mostly asked about keys they never held */
+    if (cfg->flows && ((crc = store_filter_enable(cfg->store, STORE_CLUSTER, err)) ||
+                       (crc = store_filter_enable(cfg->store, STORE_TAINT, err)))) {
+        free(p);
+        return crc;
+    }
+    crc = coins_new(&p->cache, err);
     if (crc) {
         free(p);
         return crc;

@@ -1,5 +1,7 @@
 #include "store.h"
 
+#include "bloom.h"
+
 #include <errno.h>
 #include <lmdb.h>
 #include <stdio.h>
@@ -31,6 +33,7 @@ static const struct {
 struct cw_store {
     MDB_env *env;
     MDB_dbi dbi[STORE_DB_COUNT];
+    bloom *filter[STORE_DB_COUNT]; /* store_filter_enable: absent keys answered from memory */
     bool readonly;
     size_t map_size;
     char path[4096];
@@ -177,6 +180,8 @@ void store_close(cw_store *s)
     if (s == NULL)
         return;
     mdb_env_close(s->env);
+    for (int i = 0; i < STORE_DB_COUNT; i++)
+        bloom_free(s->filter[i]);
     free(s);
 }
 
@@ -234,8 +239,56 @@ void store_abort(store_txn *t)
     free(t);
 }
 
+/* Fills a filter with every key of db as t sees it. */
+static bloom *filter_build(store_txn *t, store_db db, size_t at_least)
+{
+    MDB_stat st;
+    if (mdb_stat(t->txn, t->s->dbi[db], &st))
+        return NULL;
+    size_t want = st.ms_entries * 2 > at_least ? st.ms_entries * 2 : at_least;
+    bloom *b = bloom_new(want);
+    MDB_cursor *c;
+    if (b == NULL || mdb_cursor_open(t->txn, t->s->dbi[db], &c)) {
+        bloom_free(b);
+        return NULL;
+    }
+    MDB_val k, v;
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP))
+        bloom_add(b, k.mv_data, k.mv_size);
+    mdb_cursor_close(c);
+    return b;
+}
+
+cw_code store_filter_enable(cw_store *s, store_db db, cw_err *err)
+{
+    if (db >= STORE_DB_COUNT || db == STORE_WL_ADDR)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "store: no filter for %s (other processes write it)",
+                          db < STORE_DB_COUNT ? db_defs[db].name : "?");
+    store_txn *t;
+    cw_code rc = store_begin(s, false, &t, err);
+    if (rc)
+        return rc;
+    bloom *b = filter_build(t, db, 0);
+    store_abort(t);
+    if (b == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "store: out of memory for the %s filter", db_defs[db].name);
+    bloom_free(s->filter[db]);
+    s->filter[db] = b;
+    return CW_OK;
+}
+
 cw_code store_get(store_txn *t, store_db db, const void *key, size_t klen, cw_span *val, cw_err *err)
 {
+    bloom *f = t->s->filter[db];
+    if (f && bloom_full(f)) { /* grown past its size: rebuild it twice as big from what t sees */
+        bloom *nf = filter_build(t, db, bloom_keys(f) * 2);
+        if (nf) {
+            bloom_free(f);
+            t->s->filter[db] = f = nf;
+        }
+    }
+    if (f && !bloom_maybe(f, key, klen))
+        return CW_ENOTFOUND;
     MDB_val k = {klen, (void *)key}, v;
     int rc = mdb_get(t->txn, t->s->dbi[db], &k, &v);
     if (rc == MDB_NOTFOUND)
@@ -251,6 +304,8 @@ cw_code store_put(store_txn *t, store_db db, const void *key, size_t klen, const
 {
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
     int rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, db_defs[db].flags & MDB_DUPSORT ? MDB_NODUPDATA : 0);
+    if (t->s->filter[db])
+        bloom_add(t->s->filter[db], key, klen); /* before any abort too: a stale "maybe" only costs a read */
     if (rc == MDB_KEYEXIST)
         return CW_OK;
     return rc ? lmdb_fail(err, rc, db_defs[db].name, t->s) : CW_OK;

@@ -84,6 +84,13 @@ cw_code store_put(store_txn *t, store_db db, const void *key, size_t klen, const
 /* Deletes the key (all its values), or only `val` when given. CW_ENOTFOUND if absent. */
 cw_code store_del(store_txn *t, store_db db, const void *key, size_t klen, const void *val, size_t vlen, cw_err *err);
 
+/* Puts a Bloom filter (bloom.h) in front of db for this process: reads of
+ * keys db never held are answered from memory. Only for databases this
+ * process alone writes (the monitor's clusters and taint): another
+ * process's puts would not reach the filter, and its reads would miss
+ * them. Not for wl_addr (CW_EARG). Built by scanning db's keys. */
+cw_code store_filter_enable(cw_store *s, store_db db, cw_err *err);
+
 /* Cursor over a database in key order (and value order within a key). */
 typedef struct store_cursor store_cursor;
 cw_code store_cursor_open(store_txn *t, store_db db, store_cursor **out, cw_err *err);
