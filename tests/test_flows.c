@@ -692,7 +692,7 @@ Test(flows, hop_limit_2_stops_the_third_hop_even_for_a_watched_address)
     build_hops_chain(&hc);
     scene *s = &hc.sc;
     char watch[256], line[128];
-    snprintf(watch, sizeof watch, "%s/watch.txt", s->root);
+    snprintf(watch, sizeof watch, "%.64s/watch.txt", s->root);
     snprintf(line, sizeof line, "# ours\n%s\n", text_of(&hc.K1));
     write_file(watch, line);
     const char *dd = datadir(s, "dd");
@@ -764,5 +764,244 @@ Test(flows, mixed_hops_evidence_is_a_path_of_hops_txids)
     cr_assert(shortest || followed, "hops and evidence disagree: %s", line);
     json_decref(all);
     cb_tx_free(&a1), cb_tx_free(&a2), cb_tx_free(&a3), cb_tx_free(&mix);
+    scene_free(s);
+}
+
+/* ---------- thresholds and watched addresses ---------- */
+
+Test(flows, thresholds_and_watched_addresses)
+{
+    scene sc, *s = &sc;
+    scene_new(s);
+    cw_addr D = W("D", 10), N = W("N", 80), N2 = W("N2", 86), N3 = W("N3", 87), M1 = W("M1", 88), M2 = W("M2", 89),
+            R = W("R", 90), Wh = W("Wh", 91), E = W("E", 92), P1 = W("P1", 93), P2 = W("P2", 94), S1 = W("S1", 95),
+            S2 = W("S2", 96), V1 = W("V1", 97), V2 = W("V2", 98), Q = W("Q", 99);
+    designate(s, D);
+    size_t b0 = mine(s, -1, NULL, 0, NULL, 0);
+    cb_pay fund[] = {{D, 1 * BTC}, {D, 20000},       {N, 199000000}, {D, BTC / 2},
+                     {D, BTC / 10}, {N3, 90000000},  {N2, 9801000000ull}};
+    size_t b1 = mine(s, (long)b0, fund, 7, NULL, 0);
+    name_tx(s, &s->c.blocks[b1].coinbase, "cb1");
+    cb_tx t1, t2, t3, t4, t5, t6, t7, t8;
+    cb_coin t1_in[] = {cbc(s, b1, 1)};
+    cb_pay t1_out[] = {{M1, 1000000}, {M2, 99000000}};
+    PAY(t1, "t1", t1_in, t1_out);
+    cb_coin t2_in[] = {cbc(s, b1, 2)};
+    cb_pay t2_out[] = {{R, 20000}};
+    PAY(t2, "t2", t2_in, t2_out);
+    cb_coin t5_in[] = {cbc(s, b1, 4)};
+    cb_pay t5_out[] = {{Wh, BTC / 2}};
+    PAY(t5, "t5", t5_in, t5_out);
+    cb_coin t6_in[] = {cbc(s, b1, 5)};
+    cb_pay t6_out[] = {{E, BTC / 10}};
+    PAY(t6, "t6", t6_in, t6_out);
+    size_t b2 = mine(s, (long)b1, NULL, 0, TXS(&t1, &t2, &t5, &t6));
+    /* 0.01 tainted of 2 BTC: 0.5% */
+    cb_coin t3_in[] = {coin(&t1, 0), cbc(s, b1, 3)};
+    cb_pay t3_out[] = {{P1, 150000000}, {P2, BTC / 2}};
+    PAY(t3, "t3", t3_in, t3_out);
+    /* all tainted, 20,000 sats split round 0.0001 BTC */
+    cb_coin t4_in[] = {coin(&t2, 0)};
+    cb_pay t4_out[] = {{S1, 9999}, {S2, 10001}};
+    PAY(t4, "t4", t4_in, t4_out);
+    /* 0.1 tainted of 1 BTC: exactly 10% */
+    cb_coin t7_in[] = {coin(&t6, 0), cbc(s, b1, 6)};
+    cb_pay t7_out[] = {{V1, BTC / 2}, {V2, BTC / 2}};
+    PAY(t7, "t7", t7_in, t7_out);
+    /* 0.99 tainted of 99 BTC: exactly 1% */
+    cb_coin t8_in[] = {coin(&t1, 1), cbc(s, b1, 7)};
+    cb_pay t8_out[] = {{Q, 9900000000ull}};
+    PAY(t8, "t8", t8_in, t8_out);
+    mine(s, (long)b2, NULL, 0, TXS(&t3, &t4, &t7, &t8));
+    write_blocks(s);
+    char watch[256], lines[512];
+    snprintf(watch, sizeof watch, "%.64s/watch.txt", s->root);
+    snprintf(lines, sizeof lines, "%s\n\n%s\n%s\n", text_of(&Wh), text_of(&P2), text_of(&V1));
+    write_file(watch, lines);
+
+#define THRESHOLDS_COMMON                                                                                             \
+    "DA cb1 to_designated D amt=160020000 @1", "DA t1 from_designated D amt=100000000 @2",                            \
+        "EXP t1 M1 hops=1 ppm=1000000 amt=1000000 of=1000000 ev=t1 src=D review/high w=0 @2",                         \
+        "EXP t1 M2 hops=1 ppm=1000000 amt=99000000 of=99000000 ev=t1 src=D review/high w=0 @2",                       \
+        "DA t2 from_designated D amt=20000 @2",                                                                       \
+        "EXP t2 R hops=1 ppm=1000000 amt=20000 of=20000 ev=t2 src=D review/high w=0 @2",                              \
+        "DA t5 from_designated D amt=50000000 @2", /* watched, 100%: held */                                          \
+        "EXP t5 Wh hops=1 ppm=1000000 amt=50000000 of=50000000 ev=t5 src=D hold/high w=1 @2",                         \
+        "DA t6 from_designated D amt=10000000 @2",                                                                    \
+        "EXP t6 E hops=1 ppm=1000000 amt=10000000 of=10000000 ev=t6 src=D review/high w=0 @2",                        \
+        /* 0.5%, 250,000 sats: below 1%, recorded only because P2 is watched; below 10%: review */                  \
+        "EXP t3 P2 hops=2 ppm=5000 amt=250000 of=50000000 ev=t1,t3 src=D review/medium w=1 @3",                       \
+        "EXP t4 S2 hops=2 ppm=1000000 amt=10001 of=10001 ev=t2,t4 src=D review/high w=0 @3",                          \
+        /* exactly 1%: at the threshold */                                                                            \
+        "EXP t8 Q hops=2 ppm=10000 amt=99000000 of=9900000000 ev=t1,t8 src=D review/medium w=0 @3"
+
+    const char *dd = datadir(s, "dd");
+    replay(s, dd, OPTS("--watch", watch));
+    /* P1 (0.5%) and S1 (9,999 sats) are below the defaults: no record */
+    EXPECT(s, dd, THRESHOLDS_COMMON,
+           /* exactly 10%: a watched address is held, the other one reviewed */
+           "EXP t7 V1 hops=2 ppm=100000 amt=5000000 of=50000000 ev=t6,t7 src=D hold/high w=1 @3",
+           "EXP t7 V2 hops=2 ppm=100000 amt=5000000 of=50000000 ev=t6,t7 src=D review/high w=0 @3");
+
+    const char *dd2 = datadir(s, "dd2");
+    replay(s, dd2,
+           OPTS("--watch", watch, "--min-exposure", "0.5%", "--min-exposure-amount", "0.00009999", "--hold-exposure",
+                "0.2"));
+    EXPECT(s, dd2, THRESHOLDS_COMMON,
+           /* at the lowered thresholds now */
+           "EXP t3 P1 hops=2 ppm=5000 amt=750000 of=150000000 ev=t1,t3 src=D review/medium w=0 @3",
+           "EXP t4 S1 hops=2 ppm=1000000 amt=9999 of=9999 ev=t2,t4 src=D review/high w=0 @3",
+           /* 10% is below a 20% hold: reviewed, medium */
+           "EXP t7 V1 hops=2 ppm=100000 amt=5000000 of=50000000 ev=t6,t7 src=D review/medium w=1 @3",
+           "EXP t7 V2 hops=2 ppm=100000 amt=5000000 of=50000000 ev=t6,t7 src=D review/medium w=0 @3");
+    cb_tx_free(&t1), cb_tx_free(&t2), cb_tx_free(&t3), cb_tx_free(&t4), cb_tx_free(&t5), cb_tx_free(&t6);
+    cb_tx_free(&t7), cb_tx_free(&t8);
+    scene_free(s);
+}
+
+/* ---------- where designation and exposure stop ---------- */
+
+/* X and S are a labelled exchange's. D's deposit into X is exposure, but
+ * X's withdrawal carries nothing on; and once S joins D's cluster (A spends
+ * with S), the cluster holds a service and designates nobody. Without the
+ * labels the same chain propagates both ways. */
+Test(flows, labelled_service_stops_exposure_and_designation)
+{
+    scene sc, *s = &sc;
+    scene_new(s);
+    cw_addr D = W("D", 10), A = W("A", 20), U = W("U", 30), U2 = W("U2", 31), Y = W("Y", 50), Z = W("Z", 60),
+            Z2 = W("Z2", 61), X = W("X", 150), S = W("S", 151);
+    designate(s, D);
+    size_t b0 = mine(s, -1, NULL, 0, NULL, 0);
+    cb_pay fund[] = {{D, 1 * BTC}, {D, 30000000}, {A, 20000000}, {S, 10000000}, {U, 1 * BTC}, {A, 5000000}};
+    size_t b1 = mine(s, (long)b0, fund, 6, NULL, 0);
+    name_tx(s, &s->c.blocks[b1].coinbase, "cb1");
+    cb_tx d1, m1, x1, m2, p1;
+    cb_coin d1_in[] = {cbc(s, b1, 1)};
+    cb_pay d1_out[] = {{X, 1 * BTC}};
+    PAY(d1, "d1", d1_in, d1_out);
+    cb_coin m1_in[] = {cbc(s, b1, 2), cbc(s, b1, 3)};
+    cb_pay m1_out[] = {{Z, 50000000}};
+    PAY(m1, "m1", m1_in, m1_out);
+    size_t b2 = mine(s, (long)b1, NULL, 0, TXS(&d1, &m1));
+    cb_coin x1_in[] = {coin(&d1, 0)};
+    cb_pay x1_out[] = {{Y, 1 * BTC}};
+    PAY(x1, "x1", x1_in, x1_out);
+    cb_coin m2_in[] = {cbc(s, b1, 6), cbc(s, b1, 4)};
+    cb_pay m2_out[] = {{Z2, 15000000}};
+    PAY(m2, "m2", m2_in, m2_out);
+    size_t b3 = mine(s, (long)b2, NULL, 0, TXS(&x1, &m2));
+    cb_coin p1_in[] = {cbc(s, b1, 5)};
+    cb_pay p1_out[] = {{A, 10000000}, {U2, 90000000}};
+    PAY(p1, "p1", p1_in, p1_out);
+    mine(s, (long)b3, NULL, 0, TXS(&p1));
+    write_blocks(s);
+    char labels[256], rows[512];
+    snprintf(labels, sizeof labels, "%.64s/labels.csv", s->root);
+    snprintf(rows, sizeof rows,
+             "chain,address,entity,category,source\nBTC,%s,TestExchange,exchange,test\n"
+             "BTC,%s,TestExchange,exchange,test\n",
+             text_of(&X), text_of(&S));
+    write_file(labels, rows);
+
+#define SERVICE_COMMON                                                                                                \
+    "DA cb1 to_designated D amt=130000000 @1", "DA d1 from_designated D amt=100000000 @2",                            \
+        "EXP d1 X hops=1 ppm=1000000 amt=100000000 of=100000000 ev=d1 src=D review/high w=0 @2",                      \
+        "DA m1 from_designated D amt=30000000 @2",                                                                    \
+        "HIT m1 from_designated A amt=20000000 member=D root=D size=2 desig=1 ev=m1 hold/high w=0 @2",                \
+        "EXP m1 Z hops=1 ppm=1000000 amt=50000000 of=50000000 ev=m1 src=D review/high w=0 @2"
+
+    const char *dd = datadir(s, "dd");
+    replay(s, dd, OPTS("--labels", labels));
+    /* x1 (X's withdrawal), m2 (S joins), p1 (paying A): nothing */
+    EXPECT(s, dd, SERVICE_COMMON);
+
+    const char *dd2 = datadir(s, "nolabels");
+    replay(s, dd2, NULL);
+    EXPECT(s, dd2, SERVICE_COMMON,
+           "EXP x1 Y hops=2 ppm=1000000 amt=100000000 of=100000000 ev=d1,x1 src=D review/high w=0 @3",
+           "HIT m2 from_designated A amt=5000000 member=D root=D size=3 desig=1 ev=m2,m1 hold/high w=0 @3",
+           "HIT m2 from_designated S amt=10000000 member=D root=D size=3 desig=1 ev=m2 hold/high w=0 @3",
+           "EXP m2 Z2 hops=1 ppm=1000000 amt=15000000 of=15000000 ev=m2 src=D review/high w=0 @3",
+           "HIT p1 to_designated A amt=10000000 member=D root=D size=3 desig=1 ev=p1,m1,m2 hold/high w=0 @4");
+    cb_tx_free(&d1), cb_tx_free(&m1), cb_tx_free(&x1), cb_tx_free(&m2), cb_tx_free(&p1);
+    scene_free(s);
+}
+
+/* --cluster-limit 3: D's cluster of 3 still designates; the merge that
+ * makes it 4 turns it into a supercluster, and nothing after is a hit
+ * (D's own spends stay designated money). */
+Test(flows, supercluster_stops_cluster_hits)
+{
+    scene sc, *s = &sc;
+    scene_new(s);
+    cw_addr D = W("D", 10), A = W("A", 20), B = W("B", 21), C = W("C", 22), U = W("U", 30), U2 = W("U2", 31),
+            U3 = W("U3", 32), U4 = W("U4", 33), Z1 = W("Z1", 60), Z2 = W("Z2", 61), Z3 = W("Z3", 62),
+            Z4 = W("Z4", 63), Z5 = W("Z5", 64);
+    designate(s, D);
+    size_t b0 = mine(s, -1, NULL, 0, NULL, 0);
+    cb_pay fund[] = {{D, BTC / 2},     {A, BTC / 2},     {A, 40000000}, {B, 30000000}, {B, 20000000},
+                     {C, BTC / 10},    {U, 2 * BTC},     {D, 25000000}, {A, 15000000}};
+    size_t b1 = mine(s, (long)b0, fund, 9, NULL, 0);
+    name_tx(s, &s->c.blocks[b1].coinbase, "cb1");
+    cb_tx s1, p1, s2, p2, s3, p3, d, a;
+    cb_coin s1_in[] = {cbc(s, b1, 1), cbc(s, b1, 2)};
+    cb_pay s1_out[] = {{Z1, 1 * BTC}};
+    PAY(s1, "s1", s1_in, s1_out);
+    size_t b2 = mine(s, (long)b1, NULL, 0, TXS(&s1));
+    cb_coin p1_in[] = {cbc(s, b1, 7)};
+    cb_pay p1_out[] = {{A, 10000000}, {U2, 190000000}};
+    PAY(p1, "p1", p1_in, p1_out);
+    cb_coin s2_in[] = {cbc(s, b1, 3), cbc(s, b1, 4)};
+    cb_pay s2_out[] = {{Z2, 70000000}};
+    PAY(s2, "s2", s2_in, s2_out);
+    cb_coin p2_in[] = {coin(&p1, 1)};
+    cb_pay p2_out[] = {{B, 10000000}, {U3, 180000000}};
+    PAY(p2, "p2", p2_in, p2_out);
+    size_t b3 = mine(s, (long)b2, NULL, 0, TXS(&p1, &s2, &p2));
+    cb_coin s3_in[] = {cbc(s, b1, 5), cbc(s, b1, 6)};
+    cb_pay s3_out[] = {{Z3, 30000000}};
+    PAY(s3, "s3", s3_in, s3_out);
+    cb_coin p3_in[] = {coin(&p2, 1)};
+    cb_pay p3_out[] = {{A, 10000000}, {C, 10000000}, {U4, 160000000}};
+    PAY(p3, "p3", p3_in, p3_out);
+    cb_coin d_in[] = {cbc(s, b1, 8)};
+    cb_pay d_out[] = {{Z4, 25000000}};
+    PAY(d, "d", d_in, d_out);
+    cb_coin a_in[] = {cbc(s, b1, 9)};
+    cb_pay a_out[] = {{Z5, 15000000}};
+    PAY(a, "a", a_in, a_out);
+    mine(s, (long)b3, NULL, 0, TXS(&s3, &p3, &d, &a));
+    write_blocks(s);
+
+#define SUPER_COMMON                                                                                                  \
+    "DA cb1 to_designated D amt=75000000 @1", "DA s1 from_designated D amt=50000000 @2",                              \
+        "HIT s1 from_designated A amt=50000000 member=D root=D size=2 desig=1 ev=s1 hold/high w=0 @2",                \
+        "EXP s1 Z1 hops=1 ppm=1000000 amt=100000000 of=100000000 ev=s1 src=D review/high w=0 @2",                     \
+        "HIT p1 to_designated A amt=10000000 member=D root=D size=2 desig=1 ev=p1,s1 hold/high w=0 @3",               \
+        /* size 3: at the limit, not past it */                                                                       \
+        "HIT s2 from_designated A amt=40000000 member=D root=D size=3 desig=1 ev=s2,s1 hold/high w=0 @3",             \
+        "HIT s2 from_designated B amt=30000000 member=D root=D size=3 desig=1 ev=s2 hold/high w=0 @3",                \
+        "EXP s2 Z2 hops=1 ppm=1000000 amt=70000000 of=70000000 ev=s2 src=D review/high w=0 @3",                       \
+        "HIT p2 to_designated B amt=10000000 member=D root=D size=3 desig=1 ev=p2,s2 hold/high w=0 @3",               \
+        "DA d from_designated D amt=25000000 @4",                                                                     \
+        "EXP d Z4 hops=1 ppm=1000000 amt=25000000 of=25000000 ev=d src=D review/high w=0 @4"
+
+    const char *dd = datadir(s, "dd");
+    replay(s, dd, OPTS("--cluster-limit", "3"));
+    EXPECT(s, dd, SUPER_COMMON);
+
+    const char *dd2 = datadir(s, "nolimit");
+    replay(s, dd2, NULL);
+    EXPECT(s, dd2, SUPER_COMMON,
+           "HIT s3 from_designated B amt=20000000 member=D root=D size=4 desig=1 ev=s3,s2 hold/high w=0 @4",
+           "HIT s3 from_designated C amt=10000000 member=D root=D size=4 desig=1 ev=s3 hold/high w=0 @4",
+           "EXP s3 Z3 hops=1 ppm=1000000 amt=30000000 of=30000000 ev=s3 src=D review/high w=0 @4",
+           "HIT p3 to_designated A amt=10000000 member=D root=D size=4 desig=1 ev=p3,s1,s3 hold/high w=0 @4",
+           "HIT p3 to_designated C amt=10000000 member=D root=D size=4 desig=1 ev=p3,s3 hold/high w=0 @4",
+           "HIT a from_designated A amt=15000000 member=D root=D size=4 desig=1 ev=a,s1,s3 hold/high w=0 @4",
+           "EXP a Z5 hops=1 ppm=1000000 amt=15000000 of=15000000 ev=a src=D review/high w=0 @4");
+    cb_tx_free(&s1), cb_tx_free(&p1), cb_tx_free(&s2), cb_tx_free(&p2), cb_tx_free(&s3), cb_tx_free(&p3);
+    cb_tx_free(&d), cb_tx_free(&a);
     scene_free(s);
 }
