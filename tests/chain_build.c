@@ -219,16 +219,54 @@ int cb_mkdirs(const char *dir)
 
 /* ---------- coins and txs ---------- */
 
+/* The stand-in keys of the P2WPKH/P2PKH addresses made here, so their
+ * spends carry the key that hashes to them (one test process's worth). */
+#define MAX_KEYS 4096
+static struct {
+    uint8_t h160[20];
+    uint8_t pubkey[33];
+} keys[MAX_KEYS];
+static size_t n_keys;
+
+static const uint8_t *key_of(const cw_addr *a)
+{
+    if (a->len != 20 || (a->kind != CW_ADDR_P2WPKH && a->kind != CW_ADDR_P2PKH))
+        return NULL;
+    for (size_t i = 0; i < n_keys; i++)
+        if (memcmp(keys[i].h160, a->payload, 20) == 0)
+            return keys[i].pubkey;
+    return NULL;
+}
+
 cw_addr cb_addr_make(cw_net net, cw_addr_kind kind, uint32_t seed)
 {
     uint8_t p[32];
     size_t n = kind == CW_ADDR_P2WSH || kind == CW_ADDR_P2TR ? 32 : 20;
-    uint8_t h[32];
-    uint8_t s[8] = {'c', 'b', (uint8_t)kind, 0, (uint8_t)seed, (uint8_t)(seed >> 8), (uint8_t)(seed >> 16),
-                    (uint8_t)(seed >> 24)};
-    cw_sha256(s, sizeof s, h);
-    memcpy(p, h, n);
-    p[0] = (uint8_t)seed; /* keys of one kind sort by seed (mod 256) */
+    uint8_t s[12] = {'c', 'b', (uint8_t)kind, 0, (uint8_t)seed, (uint8_t)(seed >> 8), (uint8_t)(seed >> 16),
+                     (uint8_t)(seed >> 24)};
+    if (kind == CW_ADDR_P2WPKH || kind == CW_ADDR_P2PKH) {
+        /* HASH160 of a key: the first key (by counter) whose hash starts with the seed's low byte */
+        uint8_t pk[33] = {0x02};
+        for (uint32_t ctr = 0;; ctr++) {
+            memcpy(s + 8, &ctr, 4);
+            cw_sha256(s, sizeof s, pk + 1);
+            cw_hash160(pk, 33, p);
+            if (p[0] == (uint8_t)seed)
+                break;
+        }
+        cw_addr probe;
+        cw_addr_set(&probe, CW_CHAIN_BITCOIN, net, kind, 0, p, 20);
+        if (key_of(&probe) == NULL && n_keys < MAX_KEYS) {
+            memcpy(keys[n_keys].h160, p, 20);
+            memcpy(keys[n_keys].pubkey, pk, 33);
+            n_keys++;
+        }
+    } else {
+        uint8_t h[32];
+        cw_sha256(s, sizeof s, h);
+        memcpy(p, h, n);
+        p[0] = (uint8_t)seed; /* keys of one kind sort by seed (mod 256) */
+    }
     cw_addr a;
     cw_addr_set(&a, CW_CHAIN_BITCOIN, net, kind, kind == CW_ADDR_P2TR ? 1 : 0, p, n);
     return a;
@@ -283,10 +321,15 @@ void cb_tx_pay(cb_tx *t, const cb_coin *in, size_t n_in, const cb_pay *out, size
         for (size_t k = 2; k < 72; k++)
             x->sig[k] = h[k % 32] ^ (uint8_t)k;
         x->sig[71] = 0x01; /* SIGHASH_ALL */
-        seed[36] = 'k';
-        cw_sha256(seed, sizeof seed, h);
-        x->pubkey[0] = 0x02;
-        memcpy(x->pubkey + 1, h, 32);
+        const uint8_t *pk = key_of(&in[i].addr);
+        if (pk) { /* the key the address hashes: input hints find it */
+            memcpy(x->pubkey, pk, 33);
+        } else {
+            seed[36] = 'k';
+            cw_sha256(seed, sizeof seed, h);
+            x->pubkey[0] = 0x02;
+            memcpy(x->pubkey + 1, h, 32);
+        }
     }
     for (size_t o = 0; o < n_out; o++) {
         outs[o].value = out[o].value;

@@ -109,10 +109,13 @@ int cb_mkdirs(const char *dir);
 
 /* ---------- coins and txs for tests ---------- */
 
-/* An address of kind P2PKH, P2SH, P2WPKH, P2WSH or P2TR on `net` whose
- * payload is made from `seed` (every byte differs with the seed: distinct
- * seeds give distinct addresses; the first byte is the seed's low byte, so
- * the order of keys follows the seeds for one kind). */
+/* An address of kind P2PKH, P2SH, P2WPKH, P2WSH or P2TR on `net` made
+ * from `seed`: distinct seeds give distinct addresses, and the payload's
+ * first byte is the seed's low byte, so for one kind the order of watchlist
+ * keys (and so cluster roots) follows the seeds. P2WPKH and P2PKH payloads
+ * are the HASH160 of a stand-in public key that cb_tx_pay puts in their
+ * spends, so chainwatch's input hints (hint.h) name the right address when
+ * the prevout is unknown (the key is remembered per process). */
 cw_addr cb_addr_make(cw_net net, cw_addr_kind kind, uint32_t seed);
 /* The address's canonical text (cw_addr_format). */
 const char *cb_addr_text(const cw_addr *a, char out[96]);
@@ -128,7 +131,8 @@ typedef struct {
 } cb_coin;
 
 /* A tx spending `in` (in order, each in the style of its address's kind,
- * with stand-in signature and key bytes derived from the outpoint) to `out`
+ * with a stand-in signature derived from the outpoint and the address's key
+ * when cb_addr_make made it, else a stand-in key) to `out`
  * (in order). Values are not checked: the fee is whatever the caller left.
  * Free with cb_tx_free. */
 void cb_tx_pay(cb_tx *t, const cb_coin *in, size_t n_in, const cb_pay *out, size_t n_out);

@@ -1413,3 +1413,57 @@ Test(flows, mempool_sighting_of_a_merging_tx_has_the_block_findings, .timeout = 
     cb_tx_free(&m1);
     scene_free(s);
 }
+
+/* Inputs the prevout index does not know (a replay or a watch that starts
+ * after they were made): chainwatch still finds the spender from the spend
+ * itself (hint.h) and so clusters D and A and sees D pay. When every input
+ * is designated money (D alone; D with A, now D's member), the outputs are
+ * designated money whatever the inputs' values: flows.h step 2 ("carries
+ * fully tainted value") and the denominator for unknown inputs ("judge by
+ * what the tx pays out") give 100%.
+ * FAILS on f70af8a: an unresolved source input counts as 0 tainted
+ * satoshis, so nothing propagates (no exposure for X, Y, nor Z at hop 2). */
+Test(flows, designated_spend_of_an_unknown_prevout_still_taints)
+{
+    scene sc, *s = &sc;
+    scene_new(s);
+    cw_addr D = W("D", 10), A = W("A", 20), X = W("X", 40), Y = W("Y", 50), Z = W("Z", 60);
+    designate(s, D);
+    size_t b0 = mine(s, -1, NULL, 0, NULL, 0);
+    cb_pay fund[] = {{D, 1 * BTC}, {A, 1 * BTC}, {D, BTC / 2}};
+    size_t b1 = mine(s, (long)b0, fund, 3, NULL, 0);
+    name_tx(s, &s->c.blocks[b1].coinbase, "cb1");
+    cb_tx m1, d1, px;
+    cb_coin m1_in[] = {cbc(s, b1, 1), cbc(s, b1, 2)};
+    cb_pay m1_out[] = {{X, 2 * BTC}};
+    PAY(m1, "m1", m1_in, m1_out);
+    cb_coin d1_in[] = {cbc(s, b1, 3)};
+    cb_pay d1_out[] = {{Y, BTC / 2}};
+    PAY(d1, "d1", d1_in, d1_out);
+    size_t b2 = mine(s, (long)b1, NULL, 0, TXS(&m1, &d1));
+    cb_coin px_in[] = {coin(&m1, 0)};
+    cb_pay px_out[] = {{Z, 2 * BTC}};
+    PAY(px, "pX", px_in, px_out);
+    mine(s, (long)b2, NULL, 0, TXS(&px));
+    write_blocks(s);
+#define UNKNOWN_EXPOSURE                                                                                              \
+    "EXP m1 X hops=1 ppm=1000000 amt=200000000 of=200000000 ev=m1 src=D review/high w=0 @2",                          \
+        "EXP d1 Y hops=1 ppm=1000000 amt=50000000 of=50000000 ev=d1 src=D review/high w=0 @2",                        \
+        "EXP pX Z hops=2 ppm=1000000 amt=200000000 of=200000000 ev=m1,pX src=D review/high w=0 @3"
+    /* control: from height 0 every input is known */
+    const char *all = datadir(s, "all");
+    replay(s, all, NULL);
+    EXPECT(s, all, "DA cb1 to_designated D amt=150000000 @1", "DA m1 from_designated D amt=100000000 @2",
+           "HIT m1 from_designated A amt=100000000 member=D root=D size=2 desig=1 ev=m1 hold/high w=0 @2",
+           "DA d1 from_designated D amt=50000000 @2", UNKNOWN_EXPOSURE);
+    /* from height 2: block 1's outputs are unknown; the amounts spent are too */
+    const char *late = datadir(s, "late");
+    char *out = replay_opts(s, late, OPTS("--from", "2"), NULL);
+    cr_assert(strstr(out, "1 resolved from the prevout index, 3 unresolved"), "%s", out);
+    free(out);
+    EXPECT(s, late, "DA m1 from_designated D amt=0 @2",
+           "HIT m1 from_designated A amt=0 member=D root=D size=2 desig=1 ev=m1 hold/high w=0 @2",
+           "DA d1 from_designated D amt=0 @2", UNKNOWN_EXPOSURE);
+    cb_tx_free(&m1), cb_tx_free(&d1), cb_tx_free(&px);
+    scene_free(s);
+}
