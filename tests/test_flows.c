@@ -1467,3 +1467,98 @@ Test(flows, designated_spend_of_an_unknown_prevout_still_taints)
     cb_tx_free(&m1), cb_tx_free(&d1), cb_tx_free(&px);
     scene_free(s);
 }
+
+/* One record per tx, rule and address (the alert id): when a member pays
+ * from two coins, or one address is paid twice, the record must count
+ * both, as designated_address records do ("several outputs to one address:
+ * one alert, summed").
+ * FAILS on f70af8a: each coin and output is a finding of its own, the
+ * first one's record is kept (HIT amount 30000000, EXP 25000000 of
+ * 25000000) and the second is dropped as already recorded. */
+Test(flows, one_record_per_address_counts_all_its_coins)
+{
+    scene sc, *s = &sc;
+    scene_new(s);
+    cw_addr D = W("D", 10), A = W("A", 20), X = W("X", 40), Z = W("Z", 60);
+    designate(s, D);
+    size_t b0 = mine(s, -1, NULL, 0, NULL, 0);
+    cb_pay fund[] = {{D, 1 * BTC}, {A, 1 * BTC}, {A, 30000000}, {A, 20000000}};
+    size_t b1 = mine(s, (long)b0, fund, 4, NULL, 0);
+    name_tx(s, &s->c.blocks[b1].coinbase, "cb1");
+    cb_tx m1, a2;
+    cb_coin m1_in[] = {cbc(s, b1, 1), cbc(s, b1, 2)};
+    cb_pay m1_out[] = {{Z, 2 * BTC}};
+    PAY(m1, "m1", m1_in, m1_out);
+    size_t b2 = mine(s, (long)b1, NULL, 0, TXS(&m1));
+    cb_coin a2_in[] = {cbc(s, b1, 3), cbc(s, b1, 4)};
+    cb_pay a2_out[] = {{X, 25000000}, {X, 25000000}};
+    PAY(a2, "a2", a2_in, a2_out);
+    mine(s, (long)b2, NULL, 0, TXS(&a2));
+    write_blocks(s);
+    const char *dd = datadir(s, "dd");
+    replay(s, dd, NULL);
+    EXPECT(s, dd, "DA cb1 to_designated D amt=100000000 @1", "DA m1 from_designated D amt=100000000 @2",
+           "HIT m1 from_designated A amt=100000000 member=D root=D size=2 desig=1 ev=m1 hold/high w=0 @2",
+           "EXP m1 Z hops=1 ppm=1000000 amt=200000000 of=200000000 ev=m1 src=D review/high w=0 @2",
+           "HIT a2 from_designated A amt=50000000 member=D root=D size=2 desig=1 ev=a2,m1 hold/high w=0 @3",
+           "EXP a2 X hops=1 ppm=1000000 amt=50000000 of=50000000 ev=a2 src=D review/high w=0 @3");
+    cb_tx_free(&m1), cb_tx_free(&a2);
+    scene_free(s);
+}
+
+/* A consolidation of 70 addresses (D and 69 others): common-input
+ * ownership puts all 70 in one cluster (flows.h step 1: "the input
+ * addresses merge"; cluster.h: "a tx's inputs beyond [64 clusters] merge in
+ * later calls"). Payments to the first and the last of them are hits on a
+ * cluster of 70.
+ * FAILS on f70af8a: flows_tx calls cl_merge once, which stops at 64
+ * distinct clusters: A64..A69 never join, the payment to A69 is no hit and
+ * the cluster has 64 members. */
+Test(flows, consolidation_of_70_addresses_is_one_cluster)
+{
+    scene sc, *s = &sc;
+    scene_new(s);
+    cw_addr D = W("D", 10), U = W("U", 30), U2 = W("U2", 31), U3 = W("U3", 32), Z = W("Z", 60), Am[69];
+    designate(s, D);
+    size_t b0 = mine(s, -1, NULL, 0, NULL, 0);
+    cb_pay fund[72];
+    fund[0] = (cb_pay){s->miner, 50 * BTC};
+    fund[1] = (cb_pay){D, 1000000};
+    for (int i = 0; i < 69; i++) {
+        char nm[8];
+        snprintf(nm, sizeof nm, "A%d", i + 1);
+        Am[i] = addr(s, nm, CW_ADDR_P2WPKH, 300 + (uint32_t)i);
+        fund[2 + i] = (cb_pay){Am[i], 1000000};
+    }
+    fund[71] = (cb_pay){U, 1 * BTC};
+    size_t b1 = cb_chain_mine(&s->c, (long)b0, fund, 72, NULL, 0);
+    name_tx(s, &s->c.blocks[b1].coinbase, "cb1");
+    cb_coin in[70];
+    for (int i = 0; i < 70; i++)
+        in[i] = cbc(s, b1, (uint32_t)(1 + i));
+    cb_pay c_out[] = {{Z, 70000000}};
+    cb_tx c, p1, p2;
+    pay(s, &c, "c", in, 70, c_out, 1);
+    size_t b2 = mine(s, (long)b1, NULL, 0, TXS(&c));
+    cb_coin p1_in[] = {cbc(s, b1, 71)};
+    cb_pay p1_out[] = {{Am[0], 1000000}, {U2, 99000000}};
+    PAY(p1, "p1", p1_in, p1_out);
+    cb_coin p2_in[] = {coin(&p1, 1)};
+    cb_pay p2_out[] = {{Am[68], 1000000}, {U3, 98000000}};
+    PAY(p2, "p2", p2_in, p2_out);
+    mine(s, (long)b2, NULL, 0, TXS(&p1, &p2));
+    write_blocks(s);
+    const char *dd = datadir(s, "dd");
+    replay(s, dd, NULL);
+    json_t *all = records(dd);
+    json_t *h1 = find_record(all, "cluster_hit", p1.txid, &Am[0]), *h69 = find_record(all, "cluster_hit", p2.txid, &Am[68]);
+    char *got = summary(s, dd);
+    cr_assert_not_null(h1, "no hit for the payment to A1:\n%s", got);
+    cr_assert_eq(num(json_object_get(h1, "cluster"), "size"), 70, "%s", got);
+    cr_assert_not_null(h69, "no hit for the payment to A69:\n%s", got);
+    cr_assert_eq(num(json_object_get(h69, "cluster"), "size"), 70, "%s", got);
+    free(got);
+    json_decref(all);
+    cb_tx_free(&c), cb_tx_free(&p1), cb_tx_free(&p2);
+    scene_free(s);
+}
