@@ -138,7 +138,8 @@ static size_t mine(scene *s, long parent, const cb_pay *extra, size_t n_extra, c
     cb_pay pays[32];
     cr_assert_lt(n_extra, 32);
     pays[0] = (cb_pay){s->miner, 50 * BTC};
-    memcpy(pays + 1, extra, n_extra * sizeof *extra);
+    if (n_extra)
+        memcpy(pays + 1, extra, n_extra * sizeof *extra);
     return cb_chain_mine(&s->c, parent, pays, n_extra + 1, txs, n_txs);
 }
 #define TXS(...) (const cb_tx *const[]){__VA_ARGS__}, sizeof((const cb_tx *const[]){__VA_ARGS__}) / sizeof(cb_tx *)
