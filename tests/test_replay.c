@@ -496,8 +496,9 @@ static char *record_keys(const char *alerts, size_t *count)
             cr_assert_str_neq(items[i], items[i - 1], "a record written twice: %s", items[i]);
         strcat(all, items[i]);
         strcat(all, "\n");
-        free(items[i]);
     }
+    for (size_t i = 0; i < n; i++) /* after the loop: each compares with the one before */
+        free(items[i]);
     free(items);
     *count = n;
     return all;
