@@ -11,7 +11,6 @@
 #include "chains/addr.h"
 #include "chains/bitcoin/tx.h"
 #include "chains/hex.h"
-#include "chainstate.h"
 #include "cli.h"
 #include "cli_flows.h"
 #include "screen.h"
@@ -192,25 +191,6 @@ static json_t *policy_json(const flows_config *cfg)
     return p;
 }
 
-/* How far the monitor's knowledge goes: its connected tip, or null. */
-static cw_code tip_json(store_txn *t, json_t **out, cw_err *err)
-{
-    cs_tip tip;
-    cw_code rc = cs_get_tip(t, &tip, err);
-    if (rc)
-        return rc;
-    if (!tip.valid) {
-        *out = json_null();
-        return CW_OK;
-    }
-    char h[65];
-    cw_hex_encode_rev(tip.hash, 32, h);
-    *out = json_object();
-    json_object_set_new(*out, "height", json_integer(tip.height));
-    json_object_set_new(*out, "hash", json_string(h));
-    return CW_OK;
-}
-
 typedef struct {
     const char *subject, *direction, *datadir, *netname;
     int64_t amount; /* -1: not given */
@@ -329,7 +309,7 @@ int cmd_screen(int argc, char **argv)
     if (rc == CLI_EXIT_OK) {
         json_t *out = json_object(), *tip = NULL;
         screen_decision d = SCREEN_ALLOW;
-        cw_code c = tip_json(t, &tip, &err);
+        cw_code c = screen_tip_json(t, &tip, &err);
         if (c == CW_OK && raw_tx) {
             json_object_set_new(out, "type", json_string("tx"));
             json_object_set_new(out, "network", json_string(cw_net_name(net)));

@@ -27,8 +27,9 @@ static const char cluster_usage[] =
     "member; supercluster: it grew past --cluster-limit) with propagates and a note\n"
     "(designation and exposure stop at such clusters), service, last_merge_txid,\n"
     "joined_by (the tx that joined ADDR, null for the root) and sample (the first\n"
-    "members to join). Designated membership is counted when addresses join: an\n"
-    "address listed later counts from the cluster's next merge.\n"
+    "members to join), with listed (ADDR itself) and tip (how far the monitor has\n"
+    "got). Designated membership is counted when addresses join: an address\n"
+    "listed later counts from the cluster's next merge.\n"
     "\n"
     "Exit status: 0 found (a cluster of one included); 2 bad input; 3 the store\n"
     "could not be read.\n";
@@ -39,7 +40,8 @@ static const char trace_usage[] =
     "How designated money reached ADDR, as the monitor followed it: its closest\n"
     "tainted payment (the designated source address, the txs of the path in\n"
     "order, the hops), what it received tainted in all and in how many payments;\n"
-    "its own designations; and its cluster when that has designated members.\n"
+    "its own designations; its cluster when that has designated members; and the\n"
+    "monitor's tip (what it has seen so far).\n"
     "\n"
     "  --hops N    report exposure within N hops (default 8, the most recorded)\n"
     "  --dot FILE  also write the flow as a Graphviz graph: the designated source\n"
@@ -149,10 +151,15 @@ int cmd_cluster(int argc, char **argv)
         json_t *out = json_object();
         json_object_set_new(out, "address", json_string(text));
         json_object_set_new(out, "listed", json_boolean(wl_is_listed(t, key, kn)));
-        if (cl_find(t, key, kn, &c, join, &err) || screen_cluster_fields(t, &c, join, out, NULL, &err))
+        json_t *tip = NULL;
+        if (screen_tip_json(t, &tip, &err) || cl_find(t, key, kn, &c, join, &err) ||
+            screen_cluster_fields(t, &c, join, out, NULL, &err)) {
+            json_decref(tip);
             rc = unchecked("cluster", &err);
-        else
+        } else {
+            json_object_set_new(out, "tip", tip);
             rc = cli_print_json("cluster", out);
+        }
         json_decref(out);
     }
     cli_store_done(s, t);
@@ -344,10 +351,15 @@ static cw_code build_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t
     size_t kn = wl_key_from_addr(a, key);
     json_object_set_new(tr, "address", json_string(text));
     json_object_set_new(tr, "hops_limit", json_integer(hops));
+    json_t *tip;
+    cw_code rc = screen_tip_json(t, &tip, err);
+    if (rc)
+        return rc;
+    json_object_set_new(tr, "tip", tip);
     json_t *designations = json_array();
     json_object_set_new(tr, "designations", designations);
     screen_decision d;
-    cw_code rc = screen_designations(t, a, designations, &d, err);
+    rc = screen_designations(t, a, designations, &d, err);
     if (rc)
         return rc;
     exp_address e;

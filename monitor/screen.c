@@ -191,6 +191,24 @@ static void worst(screen_decision *acc, screen_decision d)
         *acc = d;
 }
 
+cw_code screen_tip_json(store_txn *t, json_t **out, cw_err *err)
+{
+    cs_tip tip;
+    cw_code rc = cs_get_tip(t, &tip, err);
+    if (rc)
+        return rc;
+    if (!tip.valid) {
+        *out = json_null();
+        return CW_OK;
+    }
+    char h[65];
+    cw_hex_encode_rev(tip.hash, 32, h);
+    *out = json_object();
+    json_object_set_new(*out, "height", json_integer(tip.height));
+    json_object_set_new(*out, "hash", json_string(h));
+    return CW_OK;
+}
+
 /* ---- one address ---- */
 
 typedef struct {

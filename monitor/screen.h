@@ -56,6 +56,11 @@ typedef enum { SCREEN_ALLOW = 0, SCREEN_REVIEW, SCREEN_HOLD, SCREEN_BLOCK } scre
 /* "allow", "review", "hold", "block". */
 const char *screen_decision_name(screen_decision d);
 
+/* How far the monitor's knowledge goes: {height, hash} of the connected
+ * tip, or null when nothing is connected (a screen then knows the
+ * watchlist only). */
+cw_code screen_tip_json(store_txn *t, json_t **out, cw_err *err);
+
 /* The entity of one designation as alert records render it: {uid, source,
  * name, list, programs, designated}; fields the store lacks are null (an
  * empty programs array). Never NULL except out of memory. */
