@@ -130,7 +130,7 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
         if (v->has_addr) {
             if (one_cluster)
                 v->cluster = mr.info; /* the join tx is looked up only for a hit */
-            else if ((rc = cl_find(t, v->key, v->klen, &v->cluster, v->join, err)))
+            else if ((rc = cl_find_listed(t, v->key, v->klen, v->listed, &v->cluster, v->join, err)))
                 return rc;
             bool via_cluster = v->cluster.designated > 0 && cl_propagates(&v->cluster);
             if (v->listed || via_cluster) {
@@ -201,7 +201,7 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
             continue; /* a designated_address record already */
         cl_info c;
         uint8_t join[32];
-        if ((rc = cl_find(t, key, kn, &c, join, err)))
+        if ((rc = cl_find_listed(t, key, kn, false, &c, join, err)))
             return rc;
         if (c.designated == 0 || !cl_propagates(&c))
             continue;
@@ -248,7 +248,7 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
         if (wl_is_listed(t, key, kn))
             continue; /* back to a designated address: still designated money */
         cl_info c;
-        if ((rc = cl_find(t, key, kn, &c, NULL, err)))
+        if ((rc = cl_find_listed(t, key, kn, false, &c, NULL, err)))
             return rc;
         if (c.designated > 0 && cl_propagates(&c))
             continue; /* into a designated wallet: a cluster hit, not exposure */

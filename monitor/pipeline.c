@@ -507,7 +507,7 @@ void pipeline_stats_get(const pipeline *p, pipeline_stats *out)
 {
     *out = p->st;
     out->cached_coins = coins_count(p->cache);
-    out->cache_bytes = coins_memory(p->cache);
+    out->cache_bytes = coins_memory(p->cache) + (p->batch ? store_pending_bytes(p->batch) : 0);
 }
 
 void pipeline_note_counter(pipeline *p, int topic, const char *name, uint32_t seq)
@@ -800,11 +800,25 @@ void pipeline_batch_abort(pipeline *p)
     p->st.tip_height = read_tip(p, &tip, NULL) == CW_OK && tip.valid ? tip.height : -1;
 }
 
+/* Clusters and exposure rewrite the same records often: with flows on,
+ * their writes wait in memory until the commit (store_write_back). */
+static cw_code write_back_flows(pipeline *p, store_txn *t, cw_err *err)
+{
+    static const store_db dbs[] = {STORE_CLUSTER, STORE_CLUSTER_INFO, STORE_TAINT, STORE_EXPOSURE};
+    cw_code rc = CW_OK;
+    for (size_t i = 0; p->cfg.flows && rc == CW_OK && i < sizeof dbs / sizeof *dbs; i++)
+        rc = store_write_back(t, dbs[i], err);
+    return rc;
+}
+
 cw_code pipeline_batch_begin(pipeline *p, cw_err *err)
 {
     if (p->batch)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "a batch is already open");
-    return store_begin(p->cfg.store, true, &p->batch, err);
+    cw_code rc = store_begin(p->cfg.store, true, &p->batch, err);
+    if (rc == CW_OK && (rc = write_back_flows(p, p->batch, err)))
+        pipeline_batch_abort(p);
+    return rc;
 }
 
 cw_code pipeline_batch_commit(pipeline *p, cw_err *err)
@@ -864,7 +878,9 @@ static cw_code connect_block(pipeline *p, const uint8_t *raw, size_t len, int64_
             return rc;
         /* ids are collected during the walk; the undo record is written at
          * its end from the same buffer */
-        rc = connect_with_journal(p, &c, NULL, raw, len, height, err);
+        rc = write_back_flows(p, c.t, err);
+        if (rc == CW_OK)
+            rc = connect_with_journal(p, &c, NULL, raw, len, height, err);
         if (rc == CW_OK)
             rc = put_counters(p, c.t, err); /* the feed position moves with the block */
         if (rc == CW_OK)
