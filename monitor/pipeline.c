@@ -782,6 +782,9 @@ static cw_code connect_with_journal(pipeline *p, block_ctx *c, coins *cache, con
     cw_code rc = cs_connect(c->t, cache, &p->walker, raw, len, p->cfg.net, height, block_tx, c, &c->ids, &done, err);
     if (rc == CW_OK)
         rc = jn_save(&c->jn, done.hash, err);
+    uint8_t old[32];
+    if (rc == CW_OK && height >= JN_KEEP_BLOCKS && cs_hash_at(c->t, height - JN_KEEP_BLOCKS, old, NULL) == CW_OK)
+        rc = jn_prune(c->t, old, err);
     jn_free(&c->jn);
     return rc;
 }
@@ -911,7 +914,7 @@ static cw_code disconnect_tip_once(pipeline *p, cw_err *err)
     cs_block blk;
     rc = cs_disconnect_tip(t, &blk, &ids, err);
     if (rc == CW_OK)
-        rc = jn_revert_block(t, blk.hash, err); /* clusters and exposure as before the block */
+        rc = jn_revert_block(t, blk.hash, p->cfg.flows != NULL, err); /* clusters and exposure as before the block */
     for (size_t i = 0; rc == CW_OK && i + 32 <= ids.n; i += 32) {
         char id[33];
         memcpy(id, ids.p + i, 32);
