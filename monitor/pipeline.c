@@ -148,6 +148,7 @@ typedef struct {
     bool to;            /* to_designated (an output) or from_designated (an input) */
     bool resolved;      /* inputs: the prevout was in our index (else: a hint) */
     uint64_t amount;
+    uint64_t returned;  /* from_designated: what the tx paid back to the same address (change) */
     first_ref ref;
 } match;
 
@@ -179,9 +180,18 @@ static size_t find_matches(store_txn *t, const cw_tx *tx, match *m, cw_err *err)
             size_t kn = wl_key_from_addr(&a, key);
             if (!wl_is_listed(t, key, kn))
                 continue;
+            /* One record per address and tx (the id says so): an address
+             * that spends and is paid change in the same tx is recorded as
+             * spending, with the change as `returned`. */
             size_t j = 0;
-            while (j < n && !(m[j].to == (pass == 0) && cw_addr_eq(&m[j].addr, &a)))
+            while (j < n && !cw_addr_eq(&m[j].addr, &a))
                 j++;
+            if (j < n && m[j].to && pass == 1) {
+                m[j].to = false;
+                m[j].returned = m[j].amount;
+                m[j].amount = 0;
+                m[j].resolved = true;
+            }
             if (j == n) {
                 if (n == MAX_MATCHES)
                     continue; /* one record per address: 64 designated addresses in one tx is already a flood */
@@ -344,6 +354,8 @@ static cw_code tx_records(pipeline *p, store_txn *t, const cw_tx *tx, const char
         json_object_set_new(r, "evidence", ev);
         json_object_set_new(r, "amount", json_integer((json_int_t)m[i].amount));
         json_object_set_new(r, "amount_known", json_boolean(m[i].to || m[i].resolved));
+        if (m[i].returned)
+            json_object_set_new(r, "returned", json_integer((json_int_t)m[i].returned));
         cw_code rc = commit_record(p, t, r, err);
         json_decref(r);
         if (rc)
