@@ -372,7 +372,11 @@ static cw_code build_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t
     if (exposed) {
         json_t *x = json_object();
         screen_exposure_fields(&e, x);
-        json_t *entity = screen_key_entity(t, e.closest.source, e.closest.source_len);
+        json_t *entity;
+        if ((rc = screen_key_entity(t, e.closest.source, e.closest.source_len, &entity, err))) {
+            json_decref(x);
+            return rc;
+        }
         json_object_set_new(x, "source_entity", entity ? entity : json_null()); /* null: delisted since */
         entity_text(entity, name, sizeof name);
         char amt[48];

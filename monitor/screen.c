@@ -82,15 +82,19 @@ static void take_first_entity(void *ctx, const wl_ref *r)
         c->entity = screen_entity_json(c->t, r->source, r->uid);
 }
 
-json_t *screen_key_entity(store_txn *t, const uint8_t *key, size_t klen)
+cw_code screen_key_entity(store_txn *t, const uint8_t *key, size_t klen, json_t **out, cw_err *err)
 {
     first_entity_ctx c = {t, NULL};
     size_t n = 0;
-    if (klen == 0 || wl_lookup(t, key, klen, take_first_entity, &c, &n, NULL) != CW_OK) {
+    *out = NULL;
+    if (klen == 0)
+        return CW_OK; /* no key: nothing listed */
+    cw_code rc = wl_lookup(t, key, klen, take_first_entity, &c, &n, err);
+    if (rc)
         json_decref(c.entity);
-        return NULL;
-    }
-    return c.entity;
+    else
+        *out = c.entity;
+    return rc;
 }
 
 const char *screen_key_text(const uint8_t *key, size_t klen, char *out, size_t cap)
@@ -120,7 +124,9 @@ cw_code screen_cluster_fields(store_txn *t, const cl_info *c, const uint8_t join
         cw_code rc = cl_find(t, c->first_designated.key, c->first_designated.len, &tmp, djoin, err);
         if (rc)
             return rc;
-        json_t *entity = screen_key_entity(t, c->first_designated.key, c->first_designated.len);
+        json_t *entity;
+        if ((rc = screen_key_entity(t, c->first_designated.key, c->first_designated.len, &entity, err)))
+            return rc;
         member = json_object();
         json_object_set_new(member, "address", key_json(&c->first_designated));
         json_object_set_new(member, "entity", entity ? entity : json_null()); /* null: delisted since it joined */
@@ -277,8 +283,10 @@ cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, 
     if ((rc = cl_find(t, key, kn, &c, join, err)))
         return rc;
     if (c.designated > 0 && c.size > 1) { /* a cluster of one is the address itself: designated above */
-        json_t *entity = screen_key_entity(t, c.first_designated.key, c.first_designated.len);
-        if (entity) {
+        json_t *entity;
+        if ((rc = screen_key_entity(t, c.first_designated.key, c.first_designated.len, &entity, err)))
+            return rc;
+        if (entity) { /* still listed: a delisted member's cluster is not reported, as the pipeline records none */
             screen_decision d = cl_propagates(&c) ? SCREEN_HOLD : SCREEN_ALLOW;
             json_t *r = reason("cluster", d, text, entity);
             uint8_t ev[3][32]; /* how the address and the designated member joined, and the last merge */
@@ -297,8 +305,10 @@ cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, 
     exp_address e;
     rc = exp_address_get(t, key, kn, &e, err);
     if (rc == CW_OK && e.min_hops <= cfg->hops) {
-        json_t *entity = screen_key_entity(t, e.closest.source, e.closest.source_len);
-        if (entity) {
+        json_t *entity;
+        if ((rc = screen_key_entity(t, e.closest.source, e.closest.source_len, &entity, err)))
+            return rc;
+        if (entity) { /* still listed, as above */
             uint32_t share = 0;
             screen_decision d = exposure_decision(cfg, &e, amount, &share);
             json_t *r = reason("exposure", d, text, entity);
@@ -354,16 +364,17 @@ static cw_code finding_reason(const flows_config *cfg, store_txn *t, const cw_tx
     if (cw_addr_format(&f->addr, text, sizeof text) == 0)
         return CW_OK;
     bool hit = f->kind == FLOW_CLUSTER_HIT;
-    json_t *entity = hit ? screen_key_entity(t, f->cluster.first_designated.key, f->cluster.first_designated.len)
-                         : screen_key_entity(t, f->taint.source, f->taint.source_len);
-    if (entity == NULL)
-        return CW_OK;
+    json_t *entity;
+    cw_code rc = hit ? screen_key_entity(t, f->cluster.first_designated.key, f->cluster.first_designated.len, &entity,
+                                         err)
+                     : screen_key_entity(t, f->taint.source, f->taint.source_len, &entity, err);
+    if (rc || entity == NULL)
+        return rc;
     *d = hit || f->share_ppm >= cfg->hold_share_ppm ? SCREEN_HOLD : SCREEN_REVIEW;
     json_t *r = reason(hit ? "cluster" : "exposure", *d, text, entity);
     json_object_set_new(r, "role", json_string(f->to ? "output" : "input"));
     if (hit) {
-        cw_code rc = screen_cluster_fields(t, &f->cluster, f->member_join, r, NULL, err);
-        if (rc) {
+        if ((rc = screen_cluster_fields(t, &f->cluster, f->member_join, r, NULL, err))) {
             json_decref(r);
             return rc;
         }

@@ -66,8 +66,10 @@ cw_code screen_tip_json(store_txn *t, json_t **out, cw_err *err);
  * empty programs array). Never NULL except out of memory. */
 json_t *screen_entity_json(store_txn *t, const char *source, const char *uid);
 
-/* The entity of key's first designation, or NULL when key is not listed. */
-json_t *screen_key_entity(store_txn *t, const uint8_t *key, size_t klen);
+/* The entity of key's first designation into *out (the caller's), or NULL
+ * when key is not listed. Store errors are returned, never read as "not
+ * listed". */
+cw_code screen_key_entity(store_txn *t, const uint8_t *key, size_t klen, json_t **out, cw_err *err);
 
 /* A key's address text ("" for a key that has none) into out[cap]. */
 const char *screen_key_text(const uint8_t *key, size_t klen, char *out, size_t cap);
