@@ -168,29 +168,41 @@ int cmd_cluster(int argc, char **argv)
 
 /* ---- trace ---- */
 
+/* The graph being written; an allocation failure is sticky, checked once. */
+typedef struct {
+    cw_buf b;
+    bool failed;
+} dot_out;
+
+static void put(dot_out *d, const void *p, size_t n)
+{
+    if (!d->failed && cw_buf_append(&d->b, p, n, NULL) != CW_OK)
+        d->failed = true;
+}
+
 /* A DOT double-quoted string: quotes and backslashes escaped, line breaks
  * as \n, other control characters dropped (UTF-8 passes: DOT's default). */
-static void dot_str(cw_buf *b, const char *s)
+static void dot_str(dot_out *b, const char *s)
 {
-    cw_buf_append(b, "\"", 1, NULL);
+    put(b, "\"", 1);
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '"' || c == '\\') {
             char e[2] = {'\\', (char)c};
-            cw_buf_append(b, e, 2, NULL);
+            put(b, e, 2);
         } else if (c == '\n') {
-            cw_buf_append(b, "\\n", 2, NULL);
+            put(b, "\\n", 2);
         } else if (c >= 0x20 && c != 0x7f) {
-            cw_buf_append(b, s, 1, NULL);
+            put(b, s, 1);
         }
     }
-    cw_buf_append(b, "\"", 1, NULL);
+    put(b, "\"", 1);
 }
 
-static void dot_raw(cw_buf *b, const char *s) { cw_buf_append(b, s, strlen(s), NULL); }
+static void dot_raw(dot_out *b, const char *s) { put(b, s, strlen(s)); }
 
 /* One node: id, label, then raw attributes. */
-static void dot_node(cw_buf *b, const char *id, const char *label, const char *tooltip, const char *attrs)
+static void dot_node(dot_out *b, const char *id, const char *label, const char *tooltip, const char *attrs)
 {
     dot_raw(b, "  ");
     dot_str(b, id);
@@ -204,19 +216,20 @@ static void dot_node(cw_buf *b, const char *id, const char *label, const char *t
     dot_raw(b, "];\n");
 }
 
-static void dot_edge(cw_buf *b, const char *from, const char *to, const char *label, const char *attrs)
+/* One edge; label may be NULL, attrs ("" or ", name=value...") follow it. */
+static void dot_edge(dot_out *b, const char *from, const char *to, const char *label, const char *attrs)
 {
     dot_raw(b, "  ");
     dot_str(b, from);
     dot_raw(b, " -> ");
     dot_str(b, to);
-    dot_raw(b, " [");
     if (label) {
-        dot_raw(b, "label=");
+        dot_raw(b, " [label=");
         dot_str(b, label);
+        dot_raw(b, attrs);
+        dot_raw(b, "]");
     }
-    dot_raw(b, attrs);
-    dot_raw(b, "];\n");
+    dot_raw(b, ";\n");
 }
 
 static void btc_text(uint64_t sats, char *out, size_t cap)
@@ -227,11 +240,11 @@ static void btc_text(uint64_t sats, char *out, size_t cap)
 /* "Name (PROGRAM, PROGRAM)" of an entity object, or "no longer listed". */
 static void entity_text(const json_t *entity, char *out, size_t cap)
 {
-    const char *name = json_string_value(json_object_get(entity, "name"));
     if (entity == NULL || json_is_null(entity)) {
         snprintf(out, cap, "no longer listed");
         return;
     }
+    const char *name = json_string_value(json_object_get(entity, "name"));
     size_t n = (size_t)snprintf(out, cap, "%s", name ? name : json_string_value(json_object_get(entity, "uid")));
     size_t i;
     json_t *p;
@@ -247,7 +260,7 @@ static void entity_text(const json_t *entity, char *out, size_t cap)
 
 /* The trace as a graph, from the JSON trace already built (one source of
  * truth for both outputs). */
-static void trace_dot(const json_t *tr, cw_buf *b)
+static void trace_dot(const json_t *tr, dot_out *b)
 {
     const char *addr = json_string_value(json_object_get(tr, "address"));
     char id[256], label[1024], name[512];
@@ -267,9 +280,10 @@ static void trace_dot(const json_t *tr, cw_buf *b)
     } else if (json_is_object(exp)) {
         char amt[48];
         btc_text((uint64_t)json_integer_value(json_object_get(exp, "tainted_received")), amt, sizeof amt);
-        snprintf(label, sizeof label, "%s\n%s tainted in %lld payment(s), closest %lld hop(s)", addr, amt,
-                 (long long)json_integer_value(json_object_get(exp, "payments")),
-                 (long long)json_integer_value(json_object_get(exp, "hops")));
+        long long payments = json_integer_value(json_object_get(exp, "payments")),
+                  hops = json_integer_value(json_object_get(exp, "hops"));
+        snprintf(label, sizeof label, "%s\n%s tainted in %lld payment%s, closest %lld hop%s", addr, amt, payments,
+                 payments == 1 ? "" : "s", hops, hops == 1 ? "" : "s");
     } else {
         snprintf(label, sizeof label, "%s\nno designated money within %lld hops", addr,
                  (long long)json_integer_value(json_object_get(tr, "hops_limit")));
@@ -297,7 +311,7 @@ static void trace_dot(const json_t *tr, cw_buf *b)
             snprintf(id, sizeof id, "tx:%s", txid);
             snprintf(label, sizeof label, "hop %zu\n%.8s…%.8s", i + 1, txid, txid + (strlen(txid) > 8 ? strlen(txid) - 8 : 0));
             dot_node(b, id, label, txid, ", shape=box");
-            dot_edge(b, prev, id, NULL, "");
+            dot_edge(b, prev, id, NULL, NULL);
             snprintf(prev_buf, sizeof prev_buf, "%s", id);
             prev = prev_buf;
         }
@@ -332,8 +346,13 @@ static void trace_dot(const json_t *tr, cw_buf *b)
     dot_raw(b, "}\n");
 }
 
-static int write_file(const char *path, const cw_buf *b)
+static int write_file(const char *path, const dot_out *d)
 {
+    if (d->failed) {
+        fprintf(stderr, "chainwatch: trace: --dot %s: out of memory\n", path);
+        return CLI_EXIT_FAIL;
+    }
+    const cw_buf *b = &d->b;
     FILE *f = fopen(path, "w");
     if (f == NULL || fwrite(b->p, 1, b->n, f) != b->n || fclose(f) != 0) {
         fprintf(stderr, "chainwatch: trace: --dot %s: %s\n", path, strerror(errno));
@@ -438,10 +457,10 @@ int cmd_trace(int argc, char **argv)
             rc = unchecked("trace", &err);
         } else {
             if (o.dot) { /* the graph first: a failure to write it prints nothing */
-                cw_buf dot = CW_BUF_INIT;
+                dot_out dot = {CW_BUF_INIT, false};
                 trace_dot(tr, &dot);
                 rc = write_file(o.dot, &dot);
-                cw_buf_free(&dot);
+                cw_buf_free(&dot.b);
             }
             if (rc == CLI_EXIT_OK)
                 rc = cli_print_json("trace", tr);
