@@ -159,8 +159,9 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
             mdb_txn_abort(txn);
             store_close(s);
             return cw_err_set(err, CW_ENOTFOUND, CW_NO_OFFSET,
-                              "store %s has no %s database yet (import a watchlist first)", datadir,
-                              db_defs[i].name);
+                              "store %s has no %s database yet (run 'chainwatch init --datadir %s' to add it, "
+                              "or import a watchlist)",
+                              datadir, db_defs[i].name, datadir);
         }
         if (rc) {
             cw_code c = lmdb_fail(err, rc, db_defs[i].name, s);
