@@ -39,8 +39,7 @@ static bool parse_share(const char *v, uint32_t *ppm)
     return true;
 }
 
-/* "0.0001" BTC as satoshis, exactly (no floating point). */
-static bool parse_btc(const char *v, uint64_t *sats)
+bool flows_parse_btc(const char *v, uint64_t *sats)
 {
     uint64_t whole = 0, frac = 0;
     int digits = 0;
@@ -88,7 +87,7 @@ int flows_opts_set(flows_opts *o, const char *name, const char *value, char *why
         if (!parse_share(value, &o->cfg.hold_share_ppm))
             return snprintf(why, why_cap, "--hold-exposure takes a share: 10%% or 0.1"), -1;
     } else if (strcmp(name, "min-exposure-amount") == 0) {
-        if (!parse_btc(value, &o->cfg.min_amount))
+        if (!flows_parse_btc(value, &o->cfg.min_amount))
             return snprintf(why, why_cap, "--min-exposure-amount takes BTC, e.g. 0.0001"), -1;
     } else if (strcmp(name, "cluster-limit") == 0) {
         long long n = strtoll(value, &end, 10);

@@ -40,4 +40,9 @@ const flows_config *flows_opts_config(const flows_opts *o);
 void flows_opts_describe(const flows_opts *o, char *out, size_t cap);
 void flows_opts_free(flows_opts *o);
 
+/* "0.0001" (BTC) as satoshis, exactly (no floating point). False for
+ * anything else: a sign, other characters, a fraction of a satoshi, more
+ * than 21,000,000. */
+bool flows_parse_btc(const char *v, uint64_t *sats);
+
 #endif

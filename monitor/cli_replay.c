@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "blocksdir.h"
+#include "chains/bitcoin/coinjoin.h"
 #include "chains/hex.h"
 #include "chainstate.h"
 #include "cli.h"
@@ -161,7 +162,18 @@ static void summary(const char *src, const char *datadir, int64_t from, const pi
     for (int r = 0; r < PIPELINE_RULE_COUNT; r++)
         if (st->by_rule[r])
             printf(", %s %llu", pipeline_rule_name((pipeline_rule)r), (unsigned long long)st->by_rule[r]);
-    printf("\n  elapsed     %.2f s\n", el);
+    printf("\n");
+    const flows_stats *f = &st->flows;
+    if (f->merges || f->multiparty_skipped || f->taint_outputs) {
+        printf("  clusters    %llu merges, %llu multi-party txs not merged",
+               (unsigned long long)f->merges, (unsigned long long)f->multiparty_skipped);
+        for (int k = 1; k < 8; k++)
+            if (f->multiparty_by_kind[k])
+                printf(" (%s %llu)", btc_multiparty_name((btc_multiparty)k), (unsigned long long)f->multiparty_by_kind[k]);
+        printf(", %llu grew past the size limit (no propagation)\n", (unsigned long long)f->clusters_stopped);
+        printf("  exposure    %llu outputs carrying designated money\n", (unsigned long long)f->taint_outputs);
+    }
+    printf("  elapsed     %.2f s\n", el);
 }
 
 static bool parse_height(const char *flag, const char *v, int64_t *out)

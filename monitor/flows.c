@@ -118,6 +118,43 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
         if (st && mr.became_super)
             st->clusters_stopped++;
     }
+    for (size_t i = 0; i < n_in && !one_cluster; i++)
+        if (in[i].has_addr && (rc = cl_find_listed(t, in[i].key, in[i].klen, in[i].listed, &in[i].cluster, in[i].join, err)))
+            return rc;
+    if (!j && mp == BTC_MP_NONE && n_members >= 2) {
+        /* Read only (mempool, screening): the merge this tx makes when it
+         * confirms is not written, but its findings must be the block's:
+         * judge every input by the cluster they will form together. */
+        cl_info merged;
+        bool have = false;
+        for (size_t i = 0; i < n_in; i++) {
+            if (!in[i].has_addr)
+                continue;
+            bool seen = false;
+            for (size_t k = 0; k < i && !seen; k++)
+                seen = in[k].has_addr && same_root(&in[k].cluster, &in[i].cluster);
+            if (seen)
+                continue;
+            if (!have) {
+                merged = in[i].cluster;
+                have = true;
+                continue;
+            }
+            const cl_info *o = &in[i].cluster;
+            if (merged.designated == 0 && o->designated > 0)
+                merged.first_designated = o->first_designated;
+            if (o->size > merged.size)
+                merged.root = o->root;
+            merged.size += o->size;
+            merged.designated += o->designated;
+            merged.flags |= o->flags;
+            if (merged.size > cfg->cluster_limit)
+                merged.flags |= CL_SUPER;
+        }
+        for (size_t i = 0; have && i < n_in; i++)
+            if (in[i].has_addr)
+                in[i].cluster = merged;
+    }
     /* 2. what each input carries */
     uint64_t total_in = 0, tainted_in = 0;
     bool all_resolved = true, any_source = false;
@@ -130,8 +167,6 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
         if (v->has_addr) {
             if (one_cluster)
                 v->cluster = mr.info; /* the join tx is looked up only for a hit */
-            else if ((rc = cl_find(t, v->key, v->klen, &v->cluster, v->join, err)))
-                return rc;
             bool via_cluster = v->cluster.designated > 0 && cl_propagates(&v->cluster);
             if (v->listed || via_cluster) {
                 v->source = v->tainted = true;
@@ -186,7 +221,10 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
             tainted_in += v->taint.amount;
             if (v->taint.hops < min_hops)
                 min_hops = v->taint.hops;
-            if (dominant == (size_t)-1 || v->taint.amount > in[dominant].taint.amount)
+            /* the closest input names the source and the path, so hops and
+             * evidence agree; the largest among equally close ones */
+            if (dominant == (size_t)-1 || v->taint.hops < in[dominant].taint.hops ||
+                (v->taint.hops == in[dominant].taint.hops && v->taint.amount > in[dominant].taint.amount))
                 dominant = i;
         }
     }
@@ -201,7 +239,7 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
             continue; /* a designated_address record already */
         cl_info c;
         uint8_t join[32];
-        if ((rc = cl_find(t, key, kn, &c, join, err)))
+        if ((rc = cl_find_listed(t, key, kn, false, &c, join, err)))
             return rc;
         if (c.designated == 0 || !cl_propagates(&c))
             continue;
@@ -248,7 +286,7 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
         if (wl_is_listed(t, key, kn))
             continue; /* back to a designated address: still designated money */
         cl_info c;
-        if ((rc = cl_find(t, key, kn, &c, NULL, err)))
+        if ((rc = cl_find_listed(t, key, kn, false, &c, NULL, err)))
             return rc;
         if (c.designated > 0 && cl_propagates(&c))
             continue; /* into a designated wallet: a cluster hit, not exposure */

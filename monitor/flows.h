@@ -78,7 +78,8 @@ typedef struct {
 
 #define FLOWS_MAX_FINDINGS 64
 
-/* Analyses tx (inputs resolved where the prevout index knew them). With a
+/* Analyses tx (inputs resolved where the prevout index knew them). Not
+ * reentrant (its per-input scratch is static): one thread calls it. With a
  * journal (t is its write transaction) the tx's effects are written; with
  * j == NULL only t is read. Fills out[0..*n) (at most FLOWS_MAX_FINDINGS,
  * the rest dropped: one tx paying 64 tainted outputs is already a flood). */

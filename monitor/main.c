@@ -15,6 +15,10 @@ static const char usage[] =
     "  verify FILE       check the signatures of an alert file\n"
     "  replay            a node's blocks/ dir, or a capture from watch --record, through the\n"
     "                    same pipeline\n"
+    "  screen ADDR|RAWTX allow, review, hold or block before a deposit or withdrawal\n"
+    "                    (exit 0, 10, 11, 12)\n"
+    "  cluster ADDR      the wallet (common-input cluster) an address belongs to\n"
+    "  trace ADDR        how designated money reached an address (JSON, Graphviz)\n"
     "  version           print the version\n";
 
 int main(int argc, char **argv)
@@ -38,6 +42,12 @@ int main(int argc, char **argv)
         return cmd_watch(argc - 1, argv + 1);
     if (strcmp(verb, "replay") == 0)
         return cmd_replay(argc - 1, argv + 1);
+    if (strcmp(verb, "screen") == 0)
+        return cmd_screen(argc - 1, argv + 1);
+    if (strcmp(verb, "cluster") == 0)
+        return cmd_cluster(argc - 1, argv + 1);
+    if (strcmp(verb, "trace") == 0)
+        return cmd_trace(argc - 1, argv + 1);
     if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0) {
         printf("chainwatch %s\n", CW_VERSION);
         return CLI_EXIT_OK;

@@ -148,6 +148,7 @@ typedef struct {
     bool to;            /* to_designated (an output) or from_designated (an input) */
     bool resolved;      /* inputs: the prevout was in our index (else: a hint) */
     uint64_t amount;
+    uint64_t returned;  /* from_designated: what the tx paid back to the same address (change) */
     first_ref ref;
 } match;
 
@@ -179,9 +180,18 @@ static size_t find_matches(store_txn *t, const cw_tx *tx, match *m, cw_err *err)
             size_t kn = wl_key_from_addr(&a, key);
             if (!wl_is_listed(t, key, kn))
                 continue;
+            /* One record per address and tx (the id says so): an address
+             * that spends and is paid change in the same tx is recorded as
+             * spending, with the change as `returned`. */
             size_t j = 0;
-            while (j < n && !(m[j].to == (pass == 0) && cw_addr_eq(&m[j].addr, &a)))
+            while (j < n && !cw_addr_eq(&m[j].addr, &a))
                 j++;
+            if (j < n && m[j].to && pass == 1) {
+                m[j].to = false;
+                m[j].returned = m[j].amount;
+                m[j].amount = 0;
+                m[j].resolved = true;
+            }
             if (j == n) {
                 if (n == MAX_MATCHES)
                     continue; /* one record per address: 64 designated addresses in one tx is already a flood */
@@ -344,6 +354,8 @@ static cw_code tx_records(pipeline *p, store_txn *t, const cw_tx *tx, const char
         json_object_set_new(r, "evidence", ev);
         json_object_set_new(r, "amount", json_integer((json_int_t)m[i].amount));
         json_object_set_new(r, "amount_known", json_boolean(m[i].to || m[i].resolved));
+        if (m[i].returned)
+            json_object_set_new(r, "returned", json_integer((json_int_t)m[i].returned));
         cw_code rc = commit_record(p, t, r, err);
         json_decref(r);
         if (rc)
@@ -507,7 +519,7 @@ void pipeline_stats_get(const pipeline *p, pipeline_stats *out)
 {
     *out = p->st;
     out->cached_coins = coins_count(p->cache);
-    out->cache_bytes = coins_memory(p->cache);
+    out->cache_bytes = coins_memory(p->cache) + (p->batch ? store_pending_bytes(p->batch) : 0);
 }
 
 void pipeline_note_counter(pipeline *p, int topic, const char *name, uint32_t seq)
@@ -782,6 +794,9 @@ static cw_code connect_with_journal(pipeline *p, block_ctx *c, coins *cache, con
     cw_code rc = cs_connect(c->t, cache, &p->walker, raw, len, p->cfg.net, height, block_tx, c, &c->ids, &done, err);
     if (rc == CW_OK)
         rc = jn_save(&c->jn, done.hash, err);
+    uint8_t old[32];
+    if (rc == CW_OK && height >= JN_KEEP_BLOCKS && cs_hash_at(c->t, height - JN_KEEP_BLOCKS, old, NULL) == CW_OK)
+        rc = jn_prune(c->t, old, err);
     jn_free(&c->jn);
     return rc;
 }
@@ -800,11 +815,25 @@ void pipeline_batch_abort(pipeline *p)
     p->st.tip_height = read_tip(p, &tip, NULL) == CW_OK && tip.valid ? tip.height : -1;
 }
 
+/* Clusters and exposure rewrite the same records often: with flows on,
+ * their writes wait in memory until the commit (store_write_back). */
+static cw_code write_back_flows(pipeline *p, store_txn *t, cw_err *err)
+{
+    static const store_db dbs[] = {STORE_CLUSTER, STORE_CLUSTER_INFO, STORE_TAINT, STORE_EXPOSURE};
+    cw_code rc = CW_OK;
+    for (size_t i = 0; p->cfg.flows && rc == CW_OK && i < sizeof dbs / sizeof *dbs; i++)
+        rc = store_write_back(t, dbs[i], err);
+    return rc;
+}
+
 cw_code pipeline_batch_begin(pipeline *p, cw_err *err)
 {
     if (p->batch)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "a batch is already open");
-    return store_begin(p->cfg.store, true, &p->batch, err);
+    cw_code rc = store_begin(p->cfg.store, true, &p->batch, err);
+    if (rc == CW_OK && (rc = write_back_flows(p, p->batch, err)))
+        pipeline_batch_abort(p);
+    return rc;
 }
 
 cw_code pipeline_batch_commit(pipeline *p, cw_err *err)
@@ -864,7 +893,9 @@ static cw_code connect_block(pipeline *p, const uint8_t *raw, size_t len, int64_
             return rc;
         /* ids are collected during the walk; the undo record is written at
          * its end from the same buffer */
-        rc = connect_with_journal(p, &c, NULL, raw, len, height, err);
+        rc = write_back_flows(p, c.t, err);
+        if (rc == CW_OK)
+            rc = connect_with_journal(p, &c, NULL, raw, len, height, err);
         if (rc == CW_OK)
             rc = put_counters(p, c.t, err); /* the feed position moves with the block */
         if (rc == CW_OK)
@@ -895,7 +926,7 @@ static cw_code disconnect_tip_once(pipeline *p, cw_err *err)
     cs_block blk;
     rc = cs_disconnect_tip(t, &blk, &ids, err);
     if (rc == CW_OK)
-        rc = jn_revert_block(t, blk.hash, err); /* clusters and exposure as before the block */
+        rc = jn_revert_block(t, blk.hash, p->cfg.flows != NULL, err); /* clusters and exposure as before the block */
     for (size_t i = 0; rc == CW_OK && i + 32 <= ids.n; i += 32) {
         char id[33];
         memcpy(id, ids.p + i, 32);

@@ -491,14 +491,13 @@ static char *record_keys(const char *alerts, size_t *count)
     for (size_t i = 0; i < n; i++)
         len += strlen(items[i]) + 1;
     char *all = calloc(1, len);
+    for (size_t i = 1; i < n; i++)
+        cr_assert_str_neq(items[i], items[i - 1], "a record written twice: %s", items[i]);
     for (size_t i = 0; i < n; i++) {
-        if (i > 0)
-            cr_assert_str_neq(items[i], items[i - 1], "a record written twice: %s", items[i]);
         strcat(all, items[i]);
         strcat(all, "\n");
-    }
-    for (size_t i = 0; i < n; i++) /* after the loop: each compares with the one before */
         free(items[i]);
+    }
     free(items);
     *count = n;
     return all;

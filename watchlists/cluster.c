@@ -164,6 +164,13 @@ static cw_code load_info(store_txn *t, const cl_key *root, cl_info *c, cw_err *e
 
 cw_code cl_find(store_txn *t, const uint8_t *key, size_t klen, cl_info *info, uint8_t join_txid[32], cw_err *err)
 {
+    return cl_find_listed(t, key, klen, klen && klen <= WL_KEY_MAX && wl_is_listed(t, key, klen), info, join_txid,
+                          err);
+}
+
+cw_code cl_find_listed(store_txn *t, const uint8_t *key, size_t klen, bool listed, cl_info *info,
+                       uint8_t join_txid[32], cw_err *err)
+{
     if (klen == 0 || klen > WL_KEY_MAX)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "cluster: a %zu-byte address key", klen);
     cl_key k = {.len = klen}, root;
@@ -174,7 +181,7 @@ cw_code cl_find(store_txn *t, const uint8_t *key, size_t klen, cl_info *info, ui
     if (rc)
         return rc;
     if (!merged) { /* the common case: an address that never shared a tx's inputs */
-        singleton(t, &root, false, NULL, info);
+        singleton(NULL, &root, listed, NULL, info);
         return CW_OK;
     }
     rc = load_info(t, &root, info, err);

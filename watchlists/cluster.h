@@ -63,6 +63,11 @@ typedef struct {
  * (zero for a root). CW_ESTORE for a damaged record. */
 cw_code cl_find(store_txn *t, const uint8_t *key, size_t klen, cl_info *info, uint8_t join_txid[32], cw_err *err);
 
+/* The same when the caller already knows whether the watchlist lists key
+ * (saves a lookup on the hot path). */
+cw_code cl_find_listed(store_txn *t, const uint8_t *key, size_t klen, bool listed, cl_info *info,
+                       uint8_t join_txid[32], cw_err *err);
+
 /* What one address brings to a merge. */
 typedef struct {
     cl_key key;

@@ -15,7 +15,8 @@
  * closest payment. Both are written through the journal.
  *
  * Taint from several sources mixes into one amount; the record keeps the
- * source and path of the largest tainted input (the dominant source).
+ * source and path of the closest tainted input (fewest hops; the largest
+ * of those), so its hop count and its path always agree.
  */
 #ifndef CW_EXPOSURE_H
 #define CW_EXPOSURE_H

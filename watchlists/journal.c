@@ -72,9 +72,14 @@ cw_code jn_del(journal *j, store_db db, const void *key, size_t klen, cw_err *er
 
 cw_code jn_save(journal *j, const uint8_t block_hash[32], cw_err *err)
 {
-    if (j->log.n == 0)
-        return CW_OK;
-    return store_put(j->t, STORE_JOURNAL, block_hash, 32, j->log.p, j->log.n, err);
+    /* saved even when empty: a missing log then means a pruned one */
+    return store_put(j->t, STORE_JOURNAL, block_hash, 32, j->log.n ? j->log.p : (const uint8_t *)"", j->log.n, err);
+}
+
+cw_code jn_prune(store_txn *t, const uint8_t block_hash[32], cw_err *err)
+{
+    cw_code rc = store_del(t, STORE_JOURNAL, block_hash, 32, NULL, 0, err);
+    return rc == CW_ENOTFOUND ? CW_OK : rc;
 }
 
 static cw_code damaged(cw_err *err)
@@ -83,12 +88,17 @@ static cw_code damaged(cw_err *err)
                       "store: damaged journal record (rebuild the datadir by replaying from a known height)");
 }
 
-cw_code jn_revert_block(store_txn *t, const uint8_t block_hash[32], cw_err *err)
+cw_code jn_revert_block(store_txn *t, const uint8_t block_hash[32], bool required, cw_err *err)
 {
     cw_span v;
     cw_code rc = store_get(t, STORE_JOURNAL, block_hash, 32, &v, err);
-    if (rc == CW_ENOTFOUND)
+    if (rc == CW_ENOTFOUND && !required)
         return CW_OK;
+    if (rc == CW_ENOTFOUND)
+        return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
+                          "store: the cluster history of this block was pruned (the last %d blocks keep theirs): "
+                          "a reorg this deep needs a rebuild, replaying from a known height into a new datadir",
+                          JN_KEEP_BLOCKS);
     if (rc)
         return rc;
     cw_buf copy = CW_BUF_INIT; /* the span dies with the first put */

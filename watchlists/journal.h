@@ -45,11 +45,18 @@ cw_code jn_put_known(journal *j, store_db db, const void *key, size_t klen, cons
 /* Deletes key from db (absent is fine: nothing logged), logging the old value. */
 cw_code jn_del(journal *j, store_db db, const void *key, size_t klen, cw_err *err);
 
-/* Stores the log under the block hash (nothing when the log is empty). */
+/* Logs are kept for the newest blocks only: a reorg deeper than this
+ * (a day of blocks; Bitcoin's deepest in years was a few) needs a rebuild. */
+#define JN_KEEP_BLOCKS 288
+
+/* Stores the log under the block hash (an empty one too). */
 cw_code jn_save(journal *j, const uint8_t block_hash[32], cw_err *err);
+/* Drops the log of an old block (absent is fine). */
+cw_code jn_prune(store_txn *t, const uint8_t block_hash[32], cw_err *err);
 /* Takes back everything the block's saved log recorded, newest first, and
- * deletes the log. A block without a log is fine (it changed nothing). A
- * damaged log is CW_ESTORE. */
-cw_code jn_revert_block(store_txn *t, const uint8_t block_hash[32], cw_err *err);
+ * deletes the log. A block whose log is missing (pruned, or written before
+ * logs existed) is CW_ESTORE when `required` (clusters are on), else
+ * nothing to do. A damaged log is CW_ESTORE. */
+cw_code jn_revert_block(store_txn *t, const uint8_t block_hash[32], bool required, cw_err *err);
 
 #endif

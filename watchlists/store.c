@@ -1,6 +1,7 @@
 #include "store.h"
 
 #include "bloom.h"
+#include "overlay.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -42,6 +43,8 @@ struct cw_store {
 struct store_txn {
     cw_store *s;
     MDB_txn *txn;
+    overlay *ov;      /* pending writes of the write-back databases (store_write_back) */
+    uint32_t ov_dbs;  /* which: 1 << db */
 };
 
 struct store_cursor {
@@ -156,8 +159,9 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
             mdb_txn_abort(txn);
             store_close(s);
             return cw_err_set(err, CW_ENOTFOUND, CW_NO_OFFSET,
-                              "store %s has no %s database yet (import a watchlist first)", datadir,
-                              db_defs[i].name);
+                              "store %s has no %s database yet (run 'chainwatch init --datadir %s' to add it, "
+                              "or import a watchlist)",
+                              datadir, db_defs[i].name, datadir);
         }
         if (rc) {
             cw_code c = lmdb_fail(err, rc, db_defs[i].name, s);
@@ -206,6 +210,8 @@ cw_code store_begin(cw_store *s, bool write, store_txn **out, cw_err *err)
     if (t == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
     t->s = s;
+    t->ov = NULL;
+    t->ov_dbs = 0;
     int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
     if (rc == MDB_MAP_RESIZED) { /* another process grew the map: adopt it */
         MDB_envinfo info;
@@ -223,10 +229,48 @@ cw_code store_begin(cw_store *s, bool write, store_txn **out, cw_err *err)
     return CW_OK;
 }
 
+cw_code store_write_back(store_txn *t, store_db db, cw_err *err)
+{
+    if (db >= STORE_DB_COUNT || (db_defs[db].flags & MDB_DUPSORT))
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "store: no write-back for %s",
+                          db < STORE_DB_COUNT ? db_defs[db].name : "?");
+    if (t->ov == NULL && (t->ov = ovl_new()) == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "store: out of memory");
+    t->ov_dbs |= 1u << db;
+    return CW_OK;
+}
+
+size_t store_pending_bytes(const store_txn *t) { return t->ov ? ovl_bytes(t->ov) : 0; }
+
+/* The overlay's writes into LMDB, in key order, just before the commit. */
+static int flush_overlay(store_txn *t)
+{
+    if (t->ov == NULL || ovl_count(t->ov) == 0)
+        return 0;
+    const ovl_entry **all = ovl_sorted(t->ov);
+    if (all == NULL)
+        return ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < ovl_count(t->ov); i++) {
+        MDB_val k = {all[i]->klen, all[i]->key}, v = {all[i]->vlen, all[i]->val};
+        rc = all[i]->dead ? mdb_del(t->txn, t->s->dbi[all[i]->db], &k, NULL)
+                          : mdb_put(t->txn, t->s->dbi[all[i]->db], &k, &v, 0);
+        if (rc == MDB_NOTFOUND)
+            rc = 0; /* deleted here, never committed */
+    }
+    free(all);
+    return rc;
+}
+
 cw_code store_commit(store_txn *t, cw_err *err)
 {
-    int rc = mdb_txn_commit(t->txn);
+    int rc = flush_overlay(t);
+    if (rc)
+        mdb_txn_abort(t->txn);
+    else
+        rc = mdb_txn_commit(t->txn);
     cw_store *s = t->s;
+    ovl_free(t->ov);
     free(t);
     return rc ? lmdb_fail(err, rc, "commit", s) : CW_OK;
 }
@@ -236,7 +280,20 @@ void store_abort(store_txn *t)
     if (t == NULL)
         return;
     mdb_txn_abort(t->txn);
+    ovl_free(t->ov);
     free(t);
+}
+
+typedef struct {
+    bloom *b;
+    uint8_t db;
+} filter_pending;
+
+static void filter_add_pending(void *ctx, const ovl_entry *e)
+{
+    filter_pending *fp = ctx;
+    if (e->db == fp->db)
+        bloom_add(fp->b, e->key, e->klen);
 }
 
 /* Fills a filter with every key of db as t sees it. */
@@ -256,6 +313,8 @@ static bloom *filter_build(store_txn *t, store_db db, size_t at_least)
     for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP))
         bloom_add(b, k.mv_data, k.mv_size);
     mdb_cursor_close(c);
+    if (t->ov && (t->ov_dbs & (1u << db))) /* and the writes not in LMDB yet */
+        ovl_each(t->ov, filter_add_pending, &(filter_pending){b, (uint8_t)db});
     return b;
 }
 
@@ -288,7 +347,17 @@ cw_code store_get(store_txn *t, store_db db, const void *key, size_t klen, cw_sp
         }
     }
     if (f && !bloom_maybe(f, key, klen))
-        return CW_ENOTFOUND;
+        return CW_ENOTFOUND; /* pending writes reach the filter too */
+    if (t->ov_dbs & (1u << db)) {
+        const ovl_entry *e = ovl_find(t->ov, (uint8_t)db, key, klen);
+        if (e && e->dead)
+            return CW_ENOTFOUND;
+        if (e) {
+            val->p = e->val;
+            val->n = e->vlen;
+            return CW_OK;
+        }
+    }
     MDB_val k = {klen, (void *)key}, v;
     int rc = mdb_get(t->txn, t->s->dbi[db], &k, &v);
     if (rc == MDB_NOTFOUND)
@@ -302,6 +371,15 @@ cw_code store_get(store_txn *t, store_db db, const void *key, size_t klen, cw_sp
 
 cw_code store_put(store_txn *t, store_db db, const void *key, size_t klen, const void *val, size_t vlen, cw_err *err)
 {
+    if (t->ov_dbs & (1u << db)) {
+        if (klen == 0 || klen > 511)
+            return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "store: a %zu-byte key for %s", klen, db_defs[db].name);
+        if (!ovl_set(t->ov, (uint8_t)db, key, klen, val, vlen))
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "store: out of memory for pending writes");
+        if (t->s->filter[db])
+            bloom_add(t->s->filter[db], key, klen);
+        return CW_OK;
+    }
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
     int rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, db_defs[db].flags & MDB_DUPSORT ? MDB_NODUPDATA : 0);
     if (t->s->filter[db])
@@ -313,6 +391,15 @@ cw_code store_put(store_txn *t, store_db db, const void *key, size_t klen, const
 
 cw_code store_del(store_txn *t, store_db db, const void *key, size_t klen, const void *val, size_t vlen, cw_err *err)
 {
+    if (t->ov_dbs & (1u << db)) {
+        cw_span old;
+        cw_code rc = store_get(t, db, key, klen, &old, err);
+        if (rc)
+            return rc; /* CW_ENOTFOUND as LMDB would say */
+        if (!ovl_set(t->ov, (uint8_t)db, key, klen, NULL, 0))
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "store: out of memory for pending writes");
+        return CW_OK;
+    }
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
     int rc = mdb_del(t->txn, t->s->dbi[db], &k, val ? &v : NULL);
     if (rc == MDB_NOTFOUND)

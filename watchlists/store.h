@@ -91,6 +91,15 @@ cw_code store_del(store_txn *t, store_db db, const void *key, size_t klen, const
  * them. Not for wl_addr (CW_EARG). Built by scanning db's keys. */
 cw_code store_filter_enable(cw_store *s, store_db db, cw_err *err);
 
+/* Write-back for db in write transaction t: its puts and deletes wait in
+ * memory (overlay.h) and reach LMDB once per key, in key order, at the
+ * commit (which then fails whole, CW_EFULL included, if they do not fit);
+ * reads see them. Cursors over db do not: use it only for databases read
+ * by key (clusters, taint, exposure). Not for DUPSORT databases (CW_EARG). */
+cw_code store_write_back(store_txn *t, store_db db, cw_err *err);
+/* Memory held by t's pending writes. */
+size_t store_pending_bytes(const store_txn *t);
+
 /* Cursor over a database in key order (and value order within a key). */
 typedef struct store_cursor store_cursor;
 cw_code store_cursor_open(store_txn *t, store_db db, store_cursor **out, cw_err *err);

@@ -44,6 +44,7 @@ typedef struct {
 
 static coin *pool;
 static size_t n_pool, cap_pool;
+static bool spend_paid; /* --spend-paid: payments to the chosen addresses are spent on like any output */
 
 static void pool_add(const uint8_t txid[32], uint32_t vout, uint64_t value, uint8_t kind)
 {
@@ -99,8 +100,10 @@ static void build_tx(cb_tx *t, size_t n_in, size_t n_out, const cw_addr *pay, si
         outs[o].value = o + 1 == n_out ? avail : avail / n_out;
         avail -= o + 1 == n_out ? 0 : outs[o].value;
         if (pay && n_pay && o == 0) {
-            outs[o].script_len = btc_script_for_addr(&pay[rand_below(n_pay)], outs[o].script);
-            kinds[o] = 255; /* not re-spent: keeps the chosen addresses' outputs for analysts */
+            const cw_addr *pa = &pay[rand_below(n_pay)];
+            outs[o].script_len = btc_script_for_addr(pa, outs[o].script);
+            /* not re-spent unless asked: keeps the chosen addresses' outputs for analysts */
+            kinds[o] = !spend_paid ? 255 : pa->kind == CW_ADDR_P2WPKH ? 0 : pa->kind == CW_ADDR_P2TR ? 1 : pa->kind == CW_ADDR_P2PKH ? 2 : 3;
         } else {
             kinds[o] = (uint8_t)rand_below(4);
             outs[o].script_len = random_script(kinds[o], outs[o].script);
@@ -143,6 +146,7 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--network") == 0 && v) netname = v, i++;
         else if (strcmp(a, "--xor") == 0) xor = true;
         else if (strcmp(a, "--pay-every") == 0 && v) pay_every = atol(v), i++;
+        else if (strcmp(a, "--spend-paid") == 0) spend_paid = true;
         else if (strcmp(a, "--start-time") == 0 && v) start_time = strtoull(v, NULL, 10), i++;
         else if (strcmp(a, "--pay") == 0 && v && n_pay < 16) {
             cw_err err;
@@ -154,7 +158,7 @@ int main(int argc, char **argv)
         } else {
             fprintf(stderr, "usage: cw_genchain --out DIR [--blocks N] [--txs-per-block M] [--seed S] [--xor]\n"
                             "                   [--network regtest|main|...] [--pay ADDR]... [--pay-every N]\n"
-                            "                   [--start-time UNIX]\n");
+                            "                   [--start-time UNIX] [--spend-paid]\n");
             return 2;
         }
     }

@@ -1,0 +1,489 @@
+#include "screen.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chains/addr.h"
+#include "chains/bitcoin/hint.h"
+#include "chains/hex.h"
+#include "chainstate.h"
+#include "watchlists/labels.h"
+#include "watchlists/watchlist.h"
+
+const char *screen_decision_name(screen_decision d)
+{
+    static const char *const names[] = {"allow", "review", "hold", "block"};
+    return (unsigned)d <= SCREEN_BLOCK ? names[d] : "?";
+}
+
+static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+static bool is_zero(const uint8_t id[32])
+{
+    static const uint8_t zero[32];
+    return memcmp(id, zero, 32) == 0;
+}
+
+/* A txid in display order, or null for the zero id ("none"). */
+static json_t *txid_json(const uint8_t id[32])
+{
+    if (is_zero(id))
+        return json_null();
+    char h[65];
+    cw_hex_encode_rev(id, 32, h);
+    return json_string(h);
+}
+
+/* Distinct non-zero txids, in the order given. */
+static json_t *txids_json(const uint8_t (*ids)[32], size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (is_zero(ids[i]))
+            continue;
+        bool dup = false;
+        for (size_t k = 0; k < i && !dup; k++)
+            dup = memcmp(ids[k], ids[i], 32) == 0;
+        if (!dup)
+            json_array_append_new(a, txid_json(ids[i]));
+    }
+    return a;
+}
+
+json_t *screen_entity_json(store_txn *t, const char *source, const char *uid)
+{
+    json_t *e = json_object();
+    cw_span ej;
+    json_t *stored = NULL;
+    if (wl_entity_json(t, source, uid, &ej, NULL) == CW_OK)
+        stored = json_loadb((const char *)ej.p, ej.n, 0, NULL);
+    json_object_set_new(e, "uid", json_string(uid));
+    json_object_set_new(e, "source", json_string(source));
+    json_object_set_new(e, "name", str_or_null(stored ? json_string_value(json_object_get(stored, "name")) : NULL));
+    json_object_set_new(e, "list", str_or_null(stored ? json_string_value(json_object_get(stored, "list")) : NULL));
+    json_t *programs = stored ? json_object_get(stored, "programs") : NULL;
+    json_object_set_new(e, "programs", json_is_array(programs) ? json_incref(programs) : json_array());
+    json_object_set_new(e, "designated",
+                        str_or_null(stored ? json_string_value(json_object_get(stored, "designated")) : NULL));
+    json_decref(stored);
+    return e;
+}
+
+typedef struct {
+    store_txn *t;
+    json_t *entity; /* of the first ref */
+} first_entity_ctx;
+
+static void take_first_entity(void *ctx, const wl_ref *r)
+{
+    first_entity_ctx *c = ctx;
+    if (c->entity == NULL)
+        c->entity = screen_entity_json(c->t, r->source, r->uid);
+}
+
+cw_code screen_key_entity(store_txn *t, const uint8_t *key, size_t klen, json_t **out, cw_err *err)
+{
+    first_entity_ctx c = {t, NULL};
+    size_t n = 0;
+    *out = NULL;
+    if (klen == 0)
+        return CW_OK; /* no key: nothing listed */
+    cw_code rc = wl_lookup(t, key, klen, take_first_entity, &c, &n, err);
+    if (rc)
+        json_decref(c.entity);
+    else
+        *out = c.entity;
+    return rc;
+}
+
+const char *screen_key_text(const uint8_t *key, size_t klen, char *out, size_t cap)
+{
+    if (wl_key_to_text(key, klen, out, cap) == 0 && cap)
+        out[0] = '\0';
+    return out;
+}
+
+static json_t *key_json(const cl_key *k)
+{
+    char text[WL_KEY_MAX + CW_ADDR_TEXT_MAX];
+    return json_string(screen_key_text(k->key, k->len, text, sizeof text));
+}
+
+cw_code screen_cluster_fields(store_txn *t, const cl_info *c, const uint8_t join[32], json_t *obj,
+                              uint8_t designated_join[32], cw_err *err)
+{
+    json_object_set_new(obj, "root", key_json(&c->root));
+    json_object_set_new(obj, "size", json_integer((json_int_t)c->size));
+    json_object_set_new(obj, "merged", json_boolean(c->size > 1)); /* a cluster of one has no record */
+    json_object_set_new(obj, "designated_count", json_integer(c->designated));
+    json_t *member = json_null();
+    uint8_t djoin[32] = {0};
+    if (c->first_designated.len) {
+        cl_info tmp;
+        cw_code rc = cl_find(t, c->first_designated.key, c->first_designated.len, &tmp, djoin, err);
+        if (rc)
+            return rc;
+        json_t *entity;
+        if ((rc = screen_key_entity(t, c->first_designated.key, c->first_designated.len, &entity, err)))
+            return rc;
+        member = json_object();
+        json_object_set_new(member, "address", key_json(&c->first_designated));
+        json_object_set_new(member, "entity", entity ? entity : json_null()); /* null: delisted since it joined */
+        json_object_set_new(member, "joined_by", txid_json(djoin));
+    }
+    json_object_set_new(obj, "designated_member", member);
+    if (designated_join)
+        memcpy(designated_join, djoin, 32);
+    json_t *flags = json_array();
+    if (c->flags & CL_SERVICE)
+        json_array_append_new(flags, json_string("service"));
+    if (c->flags & CL_SUPER)
+        json_array_append_new(flags, json_string("supercluster"));
+    json_object_set_new(obj, "flags", flags);
+    json_object_set_new(obj, "propagates", json_boolean(cl_propagates(c)));
+    const char *note = NULL;
+    char why[CL_SERVICE_MAX + 160];
+    if (c->flags & CL_SERVICE) {
+        snprintf(why, sizeof why,
+                 "a labelled service (%s) is a member: designation and exposure do not propagate through this "
+                 "cluster", c->service[0] ? c->service : "unnamed");
+        note = why;
+    } else if (c->flags & CL_SUPER) {
+        note = "a supercluster (grew past the size limit, too big to be one owner): designation and exposure do not "
+               "propagate through this cluster";
+    }
+    json_object_set_new(obj, "note", str_or_null(note));
+    json_object_set_new(obj, "service", str_or_null(c->service[0] ? c->service : NULL));
+    json_object_set_new(obj, "last_merge_txid", txid_json(c->merge_txid));
+    json_object_set_new(obj, "joined_by", txid_json(join));
+    json_t *sample = json_array();
+    for (size_t i = 0; i < c->n_sample; i++)
+        json_array_append_new(sample, key_json(&c->sample[i]));
+    json_object_set_new(obj, "sample", sample);
+    return CW_OK;
+}
+
+static json_t *source_json(const uint8_t *key, size_t klen)
+{
+    char text[WL_KEY_MAX + CW_ADDR_TEXT_MAX];
+    return json_string(screen_key_text(key, klen, text, sizeof text));
+}
+
+void screen_exposure_fields(const exp_address *e, json_t *obj)
+{
+    json_object_set_new(obj, "hops", json_integer(e->min_hops));
+    json_object_set_new(obj, "tainted_received", json_integer((json_int_t)e->amount));
+    json_object_set_new(obj, "payments", json_integer((json_int_t)e->payments));
+    json_object_set_new(obj, "closest_amount", json_integer((json_int_t)e->closest.amount));
+    json_object_set_new(obj, "source_address", source_json(e->closest.source, e->closest.source_len));
+    json_object_set_new(obj, "path", txids_json((const uint8_t(*)[32])e->closest.path, e->closest.n_path));
+}
+
+/* A reason object with the fields every reason has. Takes `entity`. */
+static json_t *reason(const char *kind, screen_decision d, const char *address, json_t *entity)
+{
+    json_t *r = json_object();
+    json_object_set_new(r, "kind", json_string(kind));
+    json_object_set_new(r, "decision", json_string(screen_decision_name(d)));
+    json_object_set_new(r, "address", json_string(address));
+    json_object_set_new(r, "entity", entity ? entity : json_null());
+    return r;
+}
+
+static void worst(screen_decision *acc, screen_decision d)
+{
+    if (d > *acc)
+        *acc = d;
+}
+
+cw_code screen_tip_json(store_txn *t, json_t **out, cw_err *err)
+{
+    cs_tip tip;
+    cw_code rc = cs_get_tip(t, &tip, err);
+    if (rc)
+        return rc;
+    if (!tip.valid) {
+        *out = json_null();
+        return CW_OK;
+    }
+    char h[65];
+    cw_hex_encode_rev(tip.hash, 32, h);
+    *out = json_object();
+    json_object_set_new(*out, "height", json_integer(tip.height));
+    json_object_set_new(*out, "hash", json_string(h));
+    return CW_OK;
+}
+
+/* ---- one address ---- */
+
+typedef struct {
+    store_txn *t;
+    const char *address;
+    json_t *reasons;
+    screen_decision *decision;
+} designation_ctx;
+
+static void add_designation(void *ctx, const wl_ref *r)
+{
+    designation_ctx *c = ctx;
+    bool linked = (r->flags & WL_REF_LINKED) != 0;
+    screen_decision d = linked ? SCREEN_HOLD : SCREEN_BLOCK;
+    json_t *o = reason(linked ? "key_linked" : "designated", d, c->address, screen_entity_json(c->t, r->source, r->uid));
+    json_object_set_new(o, "listed_as", str_or_null(r->listed));
+    json_object_set_new(o, "linked_from", str_or_null(linked && r->linked_from && *r->linked_from ? r->linked_from : NULL));
+    json_array_append_new(c->reasons, o);
+    worst(c->decision, d);
+}
+
+/* The exposure decision (see screen.h): the tainted share of `amount`
+ * when there is one, else the distance. */
+static screen_decision exposure_decision(const flows_config *cfg, const exp_address *e, int64_t amount,
+                                         uint32_t *share_ppm)
+{
+    if (amount > 0) {
+        uint64_t tainted = e->amount < (uint64_t)amount ? e->amount : (uint64_t)amount;
+        *share_ppm = (uint32_t)((unsigned __int128)tainted * 1000000u / (uint64_t)amount);
+        if (*share_ppm < cfg->min_share_ppm || tainted < cfg->min_amount)
+            return SCREEN_ALLOW; /* shown, below what counts */
+        return *share_ppm >= cfg->hold_share_ppm ? SCREEN_HOLD : SCREEN_REVIEW;
+    }
+    if (e->amount < cfg->min_amount)
+        return SCREEN_REVIEW; /* dust: anyone can send some from a designated address to anyone */
+    return e->min_hops <= 1 ? SCREEN_HOLD : SCREEN_REVIEW;
+}
+
+cw_code screen_designations(store_txn *t, const cw_addr *a, json_t *reasons, screen_decision *out, cw_err *err)
+{
+    *out = SCREEN_ALLOW;
+    char text[CW_ADDR_TEXT_MAX];
+    if (cw_addr_format(a, text, sizeof text) == 0)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "screen: an address with no text form");
+    uint8_t key[WL_KEY_MAX];
+    size_t kn = wl_key_from_addr(a, key);
+    designation_ctx dc = {t, text, reasons, out};
+    size_t count = 0;
+    return wl_lookup(t, key, kn, add_designation, &dc, &count, err);
+}
+
+cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, int64_t amount, json_t *reasons,
+                       screen_decision *out, cw_err *err)
+{
+    /* designated, or a key-linked form of a designated key */
+    cw_code rc = screen_designations(t, a, reasons, out, err);
+    if (rc)
+        return rc;
+    char text[CW_ADDR_TEXT_MAX];
+    cw_addr_format(a, text, sizeof text);
+    uint8_t key[WL_KEY_MAX];
+    size_t kn = wl_key_from_addr(a, key);
+    /* a member of a designated cluster */
+    cl_info c;
+    uint8_t join[32];
+    if ((rc = cl_find(t, key, kn, &c, join, err)))
+        return rc;
+    if (c.designated > 0 && c.size > 1) { /* a cluster of one is the address itself: designated above */
+        json_t *entity;
+        if ((rc = screen_key_entity(t, c.first_designated.key, c.first_designated.len, &entity, err)))
+            return rc;
+        if (entity) { /* still listed: a delisted member's cluster is not reported, as the pipeline records none */
+            screen_decision d = cl_propagates(&c) ? SCREEN_HOLD : SCREEN_ALLOW;
+            json_t *r = reason("cluster", d, text, entity);
+            uint8_t ev[3][32]; /* how the address and the designated member joined, and the last merge */
+            if ((rc = screen_cluster_fields(t, &c, join, r, ev[1], err))) {
+                json_decref(r);
+                return rc;
+            }
+            memcpy(ev[0], join, 32);
+            memcpy(ev[2], c.merge_txid, 32);
+            json_object_set_new(r, "evidence", txids_json((const uint8_t(*)[32])ev, 3));
+            json_array_append_new(reasons, r);
+            worst(out, d);
+        }
+    }
+    /* designated money received within the hops that count */
+    exp_address e;
+    rc = exp_address_get(t, key, kn, &e, err);
+    if (rc == CW_OK && e.min_hops <= cfg->hops) {
+        json_t *entity;
+        if ((rc = screen_key_entity(t, e.closest.source, e.closest.source_len, &entity, err)))
+            return rc;
+        if (entity) { /* still listed, as above */
+            uint32_t share = 0;
+            screen_decision d = exposure_decision(cfg, &e, amount, &share);
+            json_t *r = reason("exposure", d, text, entity);
+            screen_exposure_fields(&e, r);
+            json_object_set_new(r, "share_ppm", amount > 0 ? json_integer(share) : json_null());
+            json_array_append_new(reasons, r);
+            worst(out, d);
+        }
+    } else if (rc != CW_OK && rc != CW_ENOTFOUND) {
+        return rc;
+    }
+    /* a known service: context, never a decision */
+    for (const label *l = labels_find(cfg->labels, a); l; l = l->next) {
+        json_t *r = reason("service", SCREEN_ALLOW, text, NULL);
+        json_object_set_new(r, "label_entity", str_or_null(l->entity[0] ? l->entity : NULL));
+        json_object_set_new(r, "category", json_string(l->category));
+        json_object_set_new(r, "label_source", json_string(l->source));
+        json_array_append_new(reasons, r);
+    }
+    return CW_OK;
+}
+
+/* ---- a transaction ---- */
+
+typedef struct {
+    cw_addr addr;
+    json_t *inputs, *outputs; /* indices */
+    uint64_t amount_in, amount_out;
+    bool in_known;            /* every input of this address was resolved */
+} tx_addr;
+
+static tx_addr *entry_for(tx_addr *list, size_t *n, const cw_addr *a)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (cw_addr_eq(&list[i].addr, a))
+            return &list[i];
+    tx_addr *e = &list[(*n)++];
+    memset(e, 0, sizeof *e);
+    e->addr = *a;
+    e->inputs = json_array();
+    e->outputs = json_array();
+    e->in_known = true;
+    return e;
+}
+
+/* One of flows_tx's findings as a reason of the tx. NULL when its
+ * designated source is no longer listed (the pipeline records nothing). */
+static cw_code finding_reason(const flows_config *cfg, store_txn *t, const cw_tx *tx, const flow_finding *f,
+                              json_t **out, screen_decision *d, cw_err *err)
+{
+    *out = NULL;
+    char text[CW_ADDR_TEXT_MAX];
+    if (cw_addr_format(&f->addr, text, sizeof text) == 0)
+        return CW_OK;
+    bool hit = f->kind == FLOW_CLUSTER_HIT;
+    json_t *entity;
+    cw_code rc = hit ? screen_key_entity(t, f->cluster.first_designated.key, f->cluster.first_designated.len, &entity,
+                                         err)
+                     : screen_key_entity(t, f->taint.source, f->taint.source_len, &entity, err);
+    if (rc || entity == NULL)
+        return rc;
+    *d = hit || f->share_ppm >= cfg->hold_share_ppm ? SCREEN_HOLD : SCREEN_REVIEW;
+    json_t *r = reason(hit ? "cluster" : "exposure", *d, text, entity);
+    json_object_set_new(r, "role", json_string(f->to ? "output" : "input"));
+    if (hit) {
+        if ((rc = screen_cluster_fields(t, &f->cluster, f->member_join, r, NULL, err))) {
+            json_decref(r);
+            return rc;
+        }
+        uint8_t ev[4][32];
+        memcpy(ev[0], tx->txid, 32);
+        memcpy(ev[1], f->member_join, 32);
+        memcpy(ev[2], f->designated_join, 32);
+        memcpy(ev[3], f->cluster.merge_txid, 32);
+        json_object_set_new(r, "evidence", txids_json((const uint8_t(*)[32])ev, 4));
+        json_object_set_new(r, "amount", json_integer((json_int_t)f->amount));
+        json_object_set_new(r, "amount_known", json_boolean(f->amount_known));
+    } else {
+        json_object_set_new(r, "hops", json_integer(f->hops));
+        json_object_set_new(r, "tainted_amount", json_integer((json_int_t)f->amount));
+        json_object_set_new(r, "output_value", json_integer((json_int_t)f->value));
+        json_object_set_new(r, "share_ppm", json_integer(f->share_ppm));
+        json_object_set_new(r, "source_address", source_json(f->taint.source, f->taint.source_len));
+        json_object_set_new(r, "path", txids_json((const uint8_t(*)[32])f->taint.path, f->taint.n_path));
+    }
+    *out = r;
+    return CW_OK;
+}
+
+cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj, screen_decision *out, cw_err *err)
+{
+    *out = SCREEN_ALLOW;
+    char txid[65];
+    cw_hex_encode_rev(tx->txid, 32, txid);
+    json_object_set_new(obj, "subject", json_string(txid));
+    cw_code rc = cs_resolve_inputs(t, tx, err);
+    if (rc)
+        return rc;
+    bool coinbase = (tx->flags & CW_TX_COINBASE) != 0;
+    size_t n_in = coinbase ? 0 : tx->n_in;
+    tx_addr *list = calloc(n_in + tx->n_out + 1, sizeof *list);
+    flow_finding *found = calloc(FLOWS_MAX_FINDINGS, sizeof *found);
+    if (list == NULL || found == NULL) {
+        free(list), free(found);
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "screen: out of memory");
+    }
+    size_t n = 0, unresolved = 0;
+    for (size_t i = 0; i < n_in; i++) {
+        const cw_txin *in = &tx->in[i];
+        cw_addr a;
+        if (in->resolved)
+            a = in->addr;
+        else if (!btc_input_hint(in, (cw_net)tx->net, &a))
+            a.kind = CW_ADDR_NONE;
+        unresolved += !in->resolved;
+        if (a.kind == CW_ADDR_NONE)
+            continue; /* nothing to screen: a bare script, or a spend the hint cannot read */
+        tx_addr *e = entry_for(list, &n, &a);
+        json_array_append_new(e->inputs, json_integer((json_int_t)i));
+        e->amount_in += in->resolved ? in->value : 0;
+        e->in_known &= in->resolved;
+    }
+    for (size_t o = 0; o < tx->n_out; o++) {
+        const cw_txout *to = &tx->out[o];
+        if (to->addr.kind == CW_ADDR_NONE)
+            continue;
+        tx_addr *e = entry_for(list, &n, &to->addr);
+        json_array_append_new(e->outputs, json_integer((json_int_t)o));
+        e->amount_out += to->value;
+    }
+    json_t *addresses = json_array();
+    json_object_set_new(obj, "addresses", addresses);
+    for (size_t i = 0; i < n && rc == CW_OK; i++) {
+        tx_addr *e = &list[i];
+        bool spends = json_array_size(e->inputs) > 0, paid = json_array_size(e->outputs) > 0;
+        /* the amount at stake for this address: what it spends, else what it is paid */
+        int64_t amount = spends && e->in_known && e->amount_in ? (int64_t)e->amount_in
+                         : paid && e->amount_out            ? (int64_t)e->amount_out
+                                                            : -1;
+        char text[CW_ADDR_TEXT_MAX];
+        cw_addr_format(&e->addr, text, sizeof text);
+        json_t *a = json_object(), *reasons = json_array();
+        json_object_set_new(a, "address", json_string(text));
+        json_object_set_new(a, "inputs", e->inputs);
+        json_object_set_new(a, "outputs", e->outputs);
+        e->inputs = e->outputs = NULL;
+        json_object_set_new(a, "amount_in", spends && e->in_known ? json_integer((json_int_t)e->amount_in) : json_null());
+        json_object_set_new(a, "amount_out", paid ? json_integer((json_int_t)e->amount_out) : json_null());
+        /* an input not in the prevout index is named by its scriptSig/witness: evidence, not proof */
+        json_object_set_new(a, "resolved", json_boolean(!spends || e->in_known));
+        screen_decision d;
+        rc = screen_address(cfg, t, &e->addr, amount, reasons, &d, err);
+        json_object_set_new(a, "decision", json_string(screen_decision_name(d)));
+        json_object_set_new(a, "reasons", reasons);
+        json_array_append_new(addresses, a);
+        worst(out, d);
+    }
+    for (size_t i = 0; i < n; i++) /* entries an error left unused */
+        json_decref(list[i].inputs), json_decref(list[i].outputs);
+    free(list);
+    json_object_set_new(obj, "inputs_unresolved", json_integer((json_int_t)unresolved));
+    /* what the tx itself does: the pipeline's analysis, read only */
+    json_t *tx_reasons = json_array();
+    json_object_set_new(obj, "reasons", tx_reasons);
+    size_t nf = 0;
+    if (rc == CW_OK)
+        rc = flows_tx(cfg, t, NULL, tx, found, &nf, NULL, err);
+    for (size_t i = 0; i < nf && rc == CW_OK; i++) {
+        json_t *r;
+        screen_decision d = SCREEN_ALLOW;
+        if ((rc = finding_reason(cfg, t, tx, &found[i], &r, &d, err)) == CW_OK && r) {
+            json_array_append_new(tx_reasons, r);
+            worst(out, d);
+        }
+    }
+    free(found);
+    return rc;
+}
