@@ -1,5 +1,6 @@
 #include "flows.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "chains/bitcoin/coinjoin.h"
@@ -39,15 +40,34 @@ static bool service_label(const flows_config *cfg, const cw_addr *a)
     return cfg->labels && labels_find(cfg->labels, a) != NULL;
 }
 
-static flow_finding *add_finding(flow_finding *out, size_t *n, flows_stats *st)
+/* The finding of this kind, direction and address (one record each: the
+ * record id is per tx, rule and address), new or to add to (*fresh). */
+static flow_finding *add_finding(flow_finding *out, size_t *n, flows_stats *st, flow_kind kind, bool to,
+                                 const cw_addr *a, bool *fresh)
 {
+    for (size_t i = 0; i < *n; i++)
+        if (out[i].kind == kind && out[i].to == to && cw_addr_eq(&out[i].addr, a)) {
+            *fresh = false;
+            return &out[i];
+        }
     if (*n == FLOWS_MAX_FINDINGS)
         return NULL;
     flow_finding *f = &out[(*n)++];
     memset(f, 0, sizeof *f);
+    f->kind = kind;
+    f->to = to;
+    f->addr = *a;
+    *fresh = true;
     if (st)
         st->findings++;
     return f;
+}
+
+static bool key_less(const cl_key *a, const cl_key *b)
+{
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->key, b->key, n);
+    return c ? c < 0 : a->len < b->len;
 }
 
 static bool same_root(const cl_info *a, const cl_info *b)
@@ -110,17 +130,38 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
     cl_merge_result mr;
     bool one_cluster = false; /* every input address is now in mr.info */
     if (mp == BTC_MP_NONE && j && n_members >= 2) {
-        if ((rc = cl_merge(j, members, n_members, tx->txid, cfg->cluster_limit, &mr, err)))
-            return rc;
-        one_cluster = n_members <= 64; /* cl_merge takes at most 64 distinct clusters at once */
-        if (st && mr.merged)
+        /* cl_merge takes up to 64 distinct clusters at a time: a bigger
+         * consolidation goes in chunks, each holding the first member */
+        bool merged = false, super = false;
+        for (size_t start = 0; start < n_members;) {
+            cl_member chunk[64];
+            size_t k = 0;
+            if (start > 0)
+                chunk[k++] = members[0];
+            while (k < 64 && start < n_members)
+                chunk[k++] = members[start++];
+            if ((rc = cl_merge(j, chunk, k, tx->txid, cfg->cluster_limit, &mr, err)))
+                return rc;
+            merged |= mr.merged;
+            super |= mr.became_super;
+        }
+        one_cluster = true;
+        if (st && merged)
             st->merges++;
-        if (st && mr.became_super)
+        if (st && super)
             st->clusters_stopped++;
     }
-    for (size_t i = 0; i < n_in && !one_cluster; i++)
-        if (in[i].has_addr && (rc = cl_find_listed(t, in[i].key, in[i].klen, in[i].listed, &in[i].cluster, in[i].join, err)))
+    for (size_t i = 0; i < n_in && !one_cluster; i++) {
+        if (!in[i].has_addr)
+            continue;
+        if ((rc = cl_find_listed(t, in[i].key, in[i].klen, in[i].listed, &in[i].cluster, in[i].join, err)))
             return rc;
+        const label *lb = cfg->labels ? labels_find(cfg->labels, &in[i].addr) : NULL;
+        if (lb && in[i].cluster.size == 1) { /* a service never merged: as cl_merge would take it */
+            in[i].cluster.flags |= CL_SERVICE;
+            snprintf(in[i].cluster.service, sizeof in[i].cluster.service, "%s", lb->entity[0] ? lb->entity : lb->category);
+        }
+    }
     if (!j && mp == BTC_MP_NONE && n_members >= 2) {
         /* Read only (mempool, screening): the merge this tx makes when it
          * confirms is not written, but its findings must be the block's:
@@ -143,14 +184,17 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
             const cl_info *o = &in[i].cluster;
             if (merged.designated == 0 && o->designated > 0)
                 merged.first_designated = o->first_designated;
-            if (o->size > merged.size)
-                merged.root = o->root;
+            if (o->size > merged.size || (o->size == merged.size && key_less(&o->root, &merged.root)))
+                merged.root = o->root; /* cl_merge's winner: the bigger, then the smaller key */
+            if (merged.service[0] == '\0' && o->service[0])
+                memcpy(merged.service, o->service, sizeof merged.service);
             merged.size += o->size;
             merged.designated += o->designated;
             merged.flags |= o->flags;
             if (merged.size > cfg->cluster_limit)
                 merged.flags |= CL_SUPER;
         }
+        memcpy(merged.merge_txid, tx->txid, 32);
         for (size_t i = 0; have && i < n_in; i++)
             if (in[i].has_addr)
                 in[i].cluster = merged;
@@ -180,12 +224,13 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
                     v->taint.source_len = v->cluster.first_designated.len;
                 }
                 any_source = true;
-                if (!v->listed) { /* a member of a designated cluster pays: a cluster hit */
-                    flow_finding *f = add_finding(out, n, st);
-                    if (f) {
-                        f->kind = FLOW_CLUSTER_HIT;
-                        f->addr = v->addr;
-                        f->to = false;
+                bool fresh;
+                flow_finding *f = v->listed ? NULL : add_finding(out, n, st, FLOW_CLUSTER_HIT, false, &v->addr, &fresh);
+                if (f && !fresh) { /* another coin of the same member */
+                    f->amount += v->value;
+                    f->amount_known &= v->resolved;
+                } else if (f) { /* a member of a designated cluster pays: a cluster hit */
+                    {
                         f->amount = v->value;
                         f->amount_known = v->resolved;
                         f->cluster = v->cluster;
@@ -248,12 +293,14 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
             internal = in[i].has_addr && same_root(&in[i].cluster, &c);
         if (internal)
             continue; /* change inside the designated wallet */
-        flow_finding *f = add_finding(out, n, st);
+        bool fresh;
+        flow_finding *f = add_finding(out, n, st, FLOW_CLUSTER_HIT, true, &to->addr, &fresh);
         if (f == NULL)
             break;
-        f->kind = FLOW_CLUSTER_HIT;
-        f->addr = to->addr;
-        f->to = true;
+        if (!fresh) { /* another output to the same member */
+            f->amount += to->value;
+            continue;
+        }
         f->amount = to->value;
         f->amount_known = true;
         f->watched = addrset_has(cfg->watched, &to->addr);
@@ -262,12 +309,26 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
         if ((rc = designated_join(t, &c, f->designated_join, err)))
             return rc;
     }
-    if (tainted_in == 0)
-        return CW_OK;
     /* 4. the tainted share goes to every output, one hop further */
     uint64_t total_out = 0;
     for (size_t o = 0; o < tx->n_out; o++)
         total_out += tx->out[o].value;
+    if (!all_resolved) {
+        /* inputs from before our start have no known value: they brought
+         * what the outputs take beyond the known inputs, split evenly; a
+         * designated one among them brings its part as taint */
+        size_t unknown = 0, unknown_sources = 0;
+        for (size_t i = 0; i < n_in; i++)
+            if (!in[i].resolved) {
+                unknown++;
+                unknown_sources += in[i].source;
+            }
+        uint64_t rest = total_out > total_in ? total_out - total_in : 0;
+        if (unknown && unknown_sources)
+            tainted_in += (uint64_t)((unsigned __int128)rest * unknown_sources / unknown);
+    }
+    if (tainted_in == 0)
+        return CW_OK;
     uint64_t denom = all_resolved ? total_in : total_out; /* unknown inputs: judge by what the tx pays out */
     if (denom == 0)
         return CW_OK;
@@ -305,18 +366,25 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
         uint32_t ppm = (uint32_t)((unsigned __int128)ot.amount * 1000000u / to->value);
         bool watched = addrset_has(cfg->watched, &to->addr);
         bool stops = !cl_propagates(&c) || service_label(cfg, &to->addr);
-        if ((ppm >= cfg->min_share_ppm && ot.amount >= cfg->min_amount) || watched) {
-            flow_finding *f = add_finding(out, n, st);
+        /* one record per address: its outputs in this tx are judged together */
+        flow_finding *prior = NULL;
+        for (size_t k = 0; k < *n && !prior; k++)
+            if (out[k].kind == FLOW_EXPOSURE && cw_addr_eq(&out[k].addr, &to->addr))
+                prior = &out[k];
+        uint64_t sum_amount = ot.amount + (prior ? prior->amount : 0), sum_value = to->value + (prior ? prior->value : 0);
+        uint32_t sum_ppm = (uint32_t)((unsigned __int128)sum_amount * 1000000u / sum_value);
+        if (prior || (ppm >= cfg->min_share_ppm && ot.amount >= cfg->min_amount) || watched ||
+            (sum_ppm >= cfg->min_share_ppm && sum_amount >= cfg->min_amount)) {
+            bool fresh;
+            flow_finding *f = add_finding(out, n, st, FLOW_EXPOSURE, true, &to->addr, &fresh);
             if (f) {
-                f->kind = FLOW_EXPOSURE;
-                f->addr = to->addr;
-                f->to = true;
-                f->amount = ot.amount;
+                f->amount = sum_amount;
                 f->amount_known = true;
-                f->value = to->value;
-                f->share_ppm = ppm;
+                f->value = sum_value;
+                f->share_ppm = sum_ppm;
                 f->hops = (uint8_t)hops;
                 f->taint = ot;
+                f->taint.amount = sum_amount;
                 f->watched = watched;
             }
         }

@@ -24,6 +24,10 @@
  *      designated cluster. An output at or above the thresholds (or any
  *      tainted payment into a watched address) is a finding. Taint is kept
  *      for the output while hops < the limit and it is not a service's.
+ *
+ * A cluster learns that a labelled service is inside when the service's
+ * address merges into it: labels given to a datadir that already merged
+ * the service's address (under no labels) do not stop that cluster.
  */
 #ifndef CW_FLOWS_H
 #define CW_FLOWS_H
@@ -76,13 +80,14 @@ typedef struct {
     uint64_t multiparty_by_kind[8];
 } flows_stats;
 
-#define FLOWS_MAX_FINDINGS 64
+#define FLOWS_MAX_FINDINGS 512
 
 /* Analyses tx (inputs resolved where the prevout index knew them). Not
  * reentrant (its per-input scratch is static): one thread calls it. With a
  * journal (t is its write transaction) the tx's effects are written; with
  * j == NULL only t is read. Fills out[0..*n) (at most FLOWS_MAX_FINDINGS,
- * the rest dropped: one tx paying 64 tainted outputs is already a flood). */
+ * the rest dropped). One finding per kind, direction and address: an
+ * address's coins and outputs in the tx are summed. */
 cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx *tx, flow_finding *out, size_t *n,
                  flows_stats *st, cw_err *err);
 

