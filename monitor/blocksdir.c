@@ -89,45 +89,73 @@ static entry *new_entry(blocksdir *b, cw_err *err)
     return e;
 }
 
+/* Reads the 88 bytes (record head and block header) at pos, or fewer at
+ * the end of the file; returns how many. */
+static size_t read_head(int fd, uint64_t pos, uint8_t out[88])
+{
+    size_t got = 0;
+    while (got < 88) {
+        ssize_t n = pread(fd, out + got, 88 - got, (off_t)(pos + got));
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    return got;
+}
+
+/* Only each record's head and block header are read (pread, then a jump
+ * over the block): a 128 MB file costs some hundred kilobytes of reads. */
 static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *info, cw_err *err)
 {
     char path[8192];
     snprintf(path, sizeof path, "%s/%s", b->dir, b->files[fi]);
-    cw_buf buf = CW_BUF_INIT;
-    cw_code rc = cw_read_file(path, (size_t)1 << 30, &buf, err);
-    if (rc)
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        cw_code rc = cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot open %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return rc;
-    size_t pos = 0;
-    while (pos + 8 <= buf.n) {
+    }
+    uint64_t file_size = (uint64_t)st.st_size, pos = 0;
+    cw_code rc = CW_OK;
+    uint8_t raw[88];
+    while (pos + 8 <= file_size) {
+        size_t got = read_head(fd, pos, raw);
+        if (got < 8) {
+            rc = cw_err_set(err, CW_EIO, pos, "%s: cannot read byte %llu: %s", path, (unsigned long long)pos,
+                            strerror(errno));
+            break;
+        }
         /* padding was never obfuscated: judge the end on the raw bytes */
-        if (buf.p[pos] == 0 && buf.p[pos + 1] == 0 && buf.p[pos + 2] == 0 && buf.p[pos + 3] == 0)
+        if (raw[0] == 0 && raw[1] == 0 && raw[2] == 0 && raw[3] == 0)
             break;
         uint8_t head[8];
         for (int i = 0; i < 8; i++)
-            head[i] = buf.p[pos + i] ^ (b->xor ? b->key[(pos + i) % 8] : 0);
+            head[i] = raw[i] ^ (b->xor ? b->key[(pos + (uint64_t)i) % 8] : 0);
         cw_net rec_net;
         if (!btc_net_from_magic(head, &rec_net)) {
-            rc = cw_err_set(err, CW_EFORMAT, pos, "%s: byte %zu: unknown network magic%s", path, pos,
-                            b->xor ? "" : " (is xor.dat missing?)");
+            rc = cw_err_set(err, CW_EFORMAT, pos, "%s: byte %llu: unknown network magic%s", path,
+                            (unsigned long long)pos, b->xor ? "" : " (is xor.dat missing?)");
             break;
         }
         if (rec_net != net) {
-            rc = cw_err_set(err, CW_EARG, pos, "%s: byte %zu: a %s block, but --network is %s", path, pos,
-                            cw_net_name(rec_net), cw_net_name(net));
+            rc = cw_err_set(err, CW_EARG, pos, "%s: byte %llu: a %s block, but --network is %s", path,
+                            (unsigned long long)pos, cw_net_name(rec_net), cw_net_name(net));
             break;
         }
         uint32_t size = (uint32_t)head[4] | (uint32_t)head[5] << 8 | (uint32_t)head[6] << 16 | (uint32_t)head[7] << 24;
-        if (size < 81 || size > BTC_MAX_BLOCK_SIZE || pos + 8 + size > buf.n) {
+        if (size < 81 || size > BTC_MAX_BLOCK_SIZE || pos + 8 + size > file_size || got < 88) {
             char w[300];
-            snprintf(w, sizeof w, "%s: byte %zu: record of %u bytes cut short (a node stopped mid-write?): skipped",
-                     b->files[fi], pos, size);
+            snprintf(w, sizeof w, "%s: byte %llu: record of %u bytes cut short (a node stopped mid-write?): skipped",
+                     b->files[fi], (unsigned long long)pos, size);
             warn(b, w);
             info->truncated++;
             break;
         }
         uint8_t hdr[80];
         for (int i = 0; i < 80; i++)
-            hdr[i] = buf.p[pos + 8 + i] ^ (b->xor ? b->key[(pos + 8 + i) % 8] : 0);
+            hdr[i] = raw[8 + i] ^ (b->xor ? b->key[(pos + 8 + (uint64_t)i) % 8] : 0);
         entry *e = new_entry(b, err);
         if (e == NULL) {
             rc = CW_ENOMEM;
@@ -144,7 +172,7 @@ static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *
         info->records++;
         pos += 8 + size;
     }
-    cw_buf_free(&buf);
+    close(fd);
     return rc;
 }
 

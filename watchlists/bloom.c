@@ -44,7 +44,9 @@ bloom *bloom_new(size_t keys)
     uint64_t bits = 1u << 20;
     while (bits < (uint64_t)keys * 10)
         bits <<= 1;
-    b->bits = calloc(bits / 64, sizeof *b->bits);
+    b->bits = aligned_alloc(64, bits / 8); /* blocks on cache lines */
+    if (b->bits)
+        memset(b->bits, 0, bits / 8);
     if (b->bits == NULL) {
         free(b);
         return NULL;
@@ -63,19 +65,26 @@ void bloom_free(bloom *b)
     free(b);
 }
 
+/* Blocked: all probes of a key fall in one 512-bit block (one cache line),
+ * so a lookup costs one cache miss, not seven, for a slightly higher false
+ * positive rate. */
+static uint64_t *block_of(const bloom *b, uint64_t h) { return b->bits + ((h & b->mask) >> 9 << 3); }
+
 void bloom_add(bloom *b, const void *key, size_t len)
 {
-    uint64_t h = hash(b, key, len), h2 = mix64(h) | 1;
-    for (int i = 0; i < PROBES; i++, h += h2)
-        b->bits[(h & b->mask) >> 6] |= 1ull << (h & 63);
+    uint64_t h = hash(b, key, len), h2 = mix64(h);
+    uint64_t *blk = block_of(b, h);
+    for (int i = 0; i < PROBES; i++, h2 >>= 9)
+        blk[(h2 >> 6) & 7] |= 1ull << (h2 & 63);
     b->keys++;
 }
 
 bool bloom_maybe(const bloom *b, const void *key, size_t len)
 {
-    uint64_t h = hash(b, key, len), h2 = mix64(h) | 1;
-    for (int i = 0; i < PROBES; i++, h += h2)
-        if (!(b->bits[(h & b->mask) >> 6] & (1ull << (h & 63))))
+    uint64_t h = hash(b, key, len), h2 = mix64(h);
+    const uint64_t *blk = block_of(b, h);
+    for (int i = 0; i < PROBES; i++, h2 >>= 9)
+        if (!(blk[(h2 >> 6) & 7] & (1ull << (h2 & 63))))
             return false;
     return true;
 }

@@ -22,6 +22,7 @@ typedef struct {
     bool dead;        /* a tombstone: deleted in this transaction */
     uint16_t klen;
     uint32_t vlen;
+    uint32_t cap;     /* room at val */
     uint8_t *val;
     uint8_t *key;
 } ovl_entry;
