@@ -450,9 +450,10 @@ cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err)
     p->cfg = *cfg;
     p->st.node_height = -1;
     cw_code crc = CW_OK;
-    /* clusters and taint: mostly asked about keys they never held */
-    if (cfg->flows && ((crc = store_filter_enable(cfg->store, STORE_CLUSTER, err)) ||
-                       (crc = store_filter_enable(cfg->store, STORE_TAINT, err)))) {
+    /* the watchlist, clusters and taint: mostly asked about keys they never held */
+    if ((crc = store_filter_enable(cfg->store, STORE_WL_ADDR, err)) ||
+        (cfg->flows && ((crc = store_filter_enable(cfg->store, STORE_CLUSTER, err)) ||
+                        (crc = store_filter_enable(cfg->store, STORE_TAINT, err))))) {
         free(p);
         return crc;
     }

@@ -35,6 +35,7 @@ struct cw_store {
     MDB_env *env;
     MDB_dbi dbi[STORE_DB_COUNT];
     bloom *filter[STORE_DB_COUNT]; /* store_filter_enable: absent keys answered from memory */
+    uint64_t guard_fp[STORE_DB_COUNT]; /* wl_addr's filter: the fingerprint of wl_meta it was built at */
     bool readonly;
     size_t map_size;
     char path[4096];
@@ -45,6 +46,7 @@ struct store_txn {
     MDB_txn *txn;
     overlay *ov;      /* pending writes of the write-back databases (store_write_back) */
     uint32_t ov_dbs;  /* which: 1 << db */
+    bool guard_checked; /* wl_addr's filter was checked against wl_meta in this transaction */
 };
 
 struct store_cursor {
@@ -212,6 +214,7 @@ cw_code store_begin(cw_store *s, bool write, store_txn **out, cw_err *err)
     t->s = s;
     t->ov = NULL;
     t->ov_dbs = 0;
+    t->guard_checked = false;
     int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
     if (rc == MDB_MAP_RESIZED) { /* another process grew the map: adopt it */
         MDB_envinfo info;
@@ -318,16 +321,62 @@ static bloom *filter_build(store_txn *t, store_db db, size_t at_least)
     return b;
 }
 
+/* A fingerprint of wl_meta: every import rewrites its source's record
+ * there (file hash, import time, counts), so a changed fingerprint means
+ * wl_addr may have changed under this process's filter. */
+static uint64_t meta_fingerprint(store_txn *t)
+{
+    MDB_cursor *c;
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    if (mdb_cursor_open(t->txn, t->s->dbi[STORE_WL_META], &c))
+        return 0;
+    MDB_val k, v;
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const MDB_val *parts[2] = {&k, &v};
+        for (int p = 0; p < 2; p++) {
+            const uint8_t *b = parts[p]->mv_data;
+            for (size_t i = 0; i < parts[p]->mv_size; i++)
+                h = (h ^ b[i]) * 0x100000001b3ull;
+            h = (h ^ parts[p]->mv_size) * 0x100000001b3ull;
+        }
+    }
+    mdb_cursor_close(c);
+    return h;
+}
+
+/* wl_addr's filter against imports by other processes: checked once per
+ * transaction, rebuilt when wl_meta changed. False: no usable filter. */
+static bool guard_ok(store_txn *t, store_db db)
+{
+    if (db != STORE_WL_ADDR || t->guard_checked)
+        return true;
+    t->guard_checked = true;
+    uint64_t fp = meta_fingerprint(t);
+    if (fp == t->s->guard_fp[db])
+        return true;
+    bloom *nf = filter_build(t, db, 0);
+    if (nf == NULL) { /* no memory: drop the filter rather than trust a stale one */
+        bloom_free(t->s->filter[db]);
+        t->s->filter[db] = NULL;
+        return false;
+    }
+    bloom_free(t->s->filter[db]);
+    t->s->filter[db] = nf;
+    t->s->guard_fp[db] = fp;
+    return true;
+}
+
 cw_code store_filter_enable(cw_store *s, store_db db, cw_err *err)
 {
-    if (db >= STORE_DB_COUNT || db == STORE_WL_ADDR)
-        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "store: no filter for %s (other processes write it)",
-                          db < STORE_DB_COUNT ? db_defs[db].name : "?");
+    if (db >= STORE_DB_COUNT)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "store: no database %d", (int)db);
     store_txn *t;
     cw_code rc = store_begin(s, false, &t, err);
     if (rc)
         return rc;
     bloom *b = filter_build(t, db, 0);
+    if (db == STORE_WL_ADDR)
+        s->guard_fp[db] = meta_fingerprint(t);
     store_abort(t);
     if (b == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "store: out of memory for the %s filter", db_defs[db].name);
@@ -339,6 +388,8 @@ cw_code store_filter_enable(cw_store *s, store_db db, cw_err *err)
 cw_code store_get(store_txn *t, store_db db, const void *key, size_t klen, cw_span *val, cw_err *err)
 {
     bloom *f = t->s->filter[db];
+    if (f && !guard_ok(t, db))
+        f = NULL;
     if (f && bloom_full(f)) { /* grown past its size: rebuild it twice as big from what t sees */
         bloom *nf = filter_build(t, db, bloom_keys(f) * 2);
         if (nf) {

@@ -85,10 +85,12 @@ cw_code store_put(store_txn *t, store_db db, const void *key, size_t klen, const
 cw_code store_del(store_txn *t, store_db db, const void *key, size_t klen, const void *val, size_t vlen, cw_err *err);
 
 /* Puts a Bloom filter (bloom.h) in front of db for this process: reads of
- * keys db never held are answered from memory. Only for databases this
- * process alone writes (the monitor's clusters and taint): another
- * process's puts would not reach the filter, and its reads would miss
- * them. Not for wl_addr (CW_EARG). Built by scanning db's keys. */
+ * keys db never held are answered from memory. For databases this process
+ * alone writes (the monitor's clusters and taint: another process's puts
+ * would not reach the filter), and for wl_addr, which imports in other
+ * processes change: there the filter is checked against a fingerprint of
+ * wl_meta (every import rewrites its record) once per transaction and
+ * rebuilt when it changed. Built by scanning db's keys. */
 cw_code store_filter_enable(cw_store *s, store_db db, cw_err *err);
 
 /* Write-back for db in write transaction t: its puts and deletes wait in
