@@ -25,9 +25,9 @@
  *      tainted payment into a watched address) is a finding. Taint is kept
  *      for the output while hops < the limit and it is not a service's.
  *
- * A cluster learns that a labelled service is inside when the service's
- * address merges into it: labels given to a datadir that already merged
- * the service's address (under no labels) do not stop that cluster.
+ * Clusters follow imports and labels given later: the pipeline runs
+ * cl_refresh (cluster.h) between blocks when the watchlist changed, when a
+ * run starts with labels, and after a disconnect.
  */
 #ifndef CW_FLOWS_H
 #define CW_FLOWS_H

@@ -49,6 +49,8 @@ struct pipeline {
     store_txn *batch;      /* an open replay batch, or NULL */
     coins *cache;          /* outputs created in the open batch, not yet in it (coins.h) */
     flow_finding findings[FLOWS_MAX_FINDINGS];
+    bool refresh_labels;   /* labels not yet applied to clusters merged before this run */
+    bool refresh_recount;  /* a disconnect may have restored older designated counts */
     pipeline_stats st;
 };
 
@@ -440,6 +442,45 @@ static cw_code flow_records(pipeline *p, store_txn *t, const cw_tx *tx, const fl
     return CW_OK;
 }
 
+/* ---------- clusters against today's watchlist and labels ---------- */
+
+/* An import since the last look (the wl_meta fingerprint moved), labels
+ * given to this run, or a disconnect: bring cluster records up to date
+ * (cl_refresh), in a write transaction of its own, between blocks. */
+static cw_code refresh_clusters(pipeline *p, cw_err *err)
+{
+    if (p->cfg.flows == NULL || p->batch)
+        return CW_OK;
+    store_txn *t;
+    cw_code rc = store_begin(p->cfg.store, false, &t, err);
+    if (rc)
+        return rc;
+    uint64_t fp = store_fingerprint(t, STORE_WL_META), saved = 0;
+    bool known = cs_cursor_get(t, "flows.wl_fp", &saved, NULL) == CW_OK;
+    store_abort(t);
+    bool recount = !known || saved != fp || p->refresh_recount;
+    const labels *lb = p->refresh_labels ? p->cfg.flows->labels : NULL;
+    if (!recount && lb == NULL)
+        return CW_OK;
+    for (int attempt = 0;; attempt++) {
+        if ((rc = store_begin(p->cfg.store, true, &t, err)))
+            return rc;
+        cl_refresh_stats st;
+        rc = cl_refresh(t, recount, lb, &st, err);
+        if (rc == CW_OK)
+            rc = cs_cursor_put(t, "flows.wl_fp", fp, err);
+        if (rc == CW_OK)
+            rc = store_commit(t, err);
+        else
+            store_abort(t);
+        if (!retry_after_full(p, rc, attempt, err))
+            break;
+    }
+    if (rc == CW_OK)
+        p->refresh_labels = p->refresh_recount = false;
+    return rc;
+}
+
 /* ---------- open / close ---------- */
 
 cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err)
@@ -492,6 +533,11 @@ cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err)
         return rc;
     }
     p->st.tip_height = tip.valid ? tip.height : -1;
+    p->refresh_labels = cfg->flows && cfg->flows->labels;
+    if ((rc = refresh_clusters(p, err))) {
+        pipeline_close(p);
+        return rc;
+    }
     *out = p;
     return CW_OK;
 }
@@ -831,7 +877,10 @@ cw_code pipeline_batch_begin(pipeline *p, cw_err *err)
 {
     if (p->batch)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "a batch is already open");
-    cw_code rc = store_begin(p->cfg.store, true, &p->batch, err);
+    cw_code rc = refresh_clusters(p, err);
+    if (rc)
+        return rc;
+    rc = store_begin(p->cfg.store, true, &p->batch, err);
     if (rc == CW_OK && (rc = write_back_flows(p, p->batch, err)))
         pipeline_batch_abort(p);
     return rc;
@@ -885,6 +934,8 @@ static cw_code connect_block(pipeline *p, const uint8_t *raw, size_t len, int64_
         return rc;
     if (p->batch)
         return connect_in_batch(p, raw, len, height, &h, err);
+    if ((rc = refresh_clusters(p, err))) /* an import while we ran */
+        return rc;
     for (int attempt = 0;; attempt++) {
         block_ctx c = {p, NULL, CW_BUF_INIT, {0}, {0}};
         c.blk.height = height;
@@ -965,6 +1016,8 @@ static cw_code disconnect_tip(pipeline *p, cw_err *err)
     if (rc)
         return rc;
     p->st.blocks_disconnected++;
+    p->refresh_recount = p->refresh_labels = p->cfg.flows != NULL; /* the journal restored older records */
+    p->refresh_labels = p->refresh_labels && p->cfg.flows->labels;
     cs_tip now;
     p->st.tip_height = read_tip(p, &now, NULL) == CW_OK && now.valid ? now.height : -1;
     return pipeline_flush(p, err);

@@ -1710,3 +1710,82 @@ Test(flows, mempool_sighting_forms_the_blocks_cluster, .timeout = 60)
     cb_tx_free(&k1), cb_tx_free(&m1), cb_tx_free(&m2);
     scene_free(s);
 }
+
+
+/* The labels file is an option of each run: a datadir that merged S into
+ * D's cluster before S was labelled must stop designating once the labels
+ * arrive (cl_refresh marks the clusters labelled addresses are in), as one
+ * replay with the labels from the start (the first test above) does. */
+Test(flows, labels_given_later_still_stop_a_cluster)
+{
+    service_chain v;
+    build_service_chain(&v);
+    scene *s = &v.sc;
+    const char *dd = datadir(s, "dd");
+    replay(s, dd, OPTS("--to", "3"));
+    replay(s, dd, OPTS("--labels", v.labels));
+    char *got = summary(s, dd);
+    cr_assert_null(strstr(got, "HIT p1 "), "A is in a cluster with the exchange's S:\n%s", got);
+    free(got);
+    free_service_chain(&v);
+}
+
+
+/* OFAC designates an address whose wallet chainwatch merged months ago: the
+ * import that lists D must make D's existing cluster designated (cl_refresh
+ * recounts after an import), so the next payment to D's co-spender A is a
+ * cluster hit naming D, with the cluster's size and the merging tx. */
+Test(flows, a_later_import_designates_an_existing_cluster)
+{
+    scene sc, *s = &sc;
+    scene_new(s);
+    cw_addr D = W("D", 10), A = W("A", 20), U = W("U", 30), X = W("X", 40), Z = W("Z", 90);
+    designate(s, Z); /* the list before: D is not on it */
+    size_t b0 = mine(s, -1, NULL, 0, NULL, 0);
+    cb_pay fund[] = {{D, 1 * BTC}, {A, 2 * BTC}, {U, 5 * BTC}};
+    size_t b1 = mine(s, (long)b0, fund, 3, NULL, 0);
+    cb_tx m1, p1;
+    cb_coin m1_in[] = {cbc(s, b1, 1), cbc(s, b1, 2)};
+    cb_pay m1_out[] = {{X, 299990000}};
+    PAY(m1, "m1", m1_in, m1_out);
+    size_t b2 = mine(s, (long)b1, NULL, 0, TXS(&m1));
+    cb_coin p1_in[] = {cbc(s, b1, 3)};
+    cb_pay p1_out[] = {{A, 30000000}, {U, 469990000}};
+    PAY(p1, "p1", p1_in, p1_out);
+    mine(s, (long)b2, NULL, 0, TXS(&p1));
+    write_blocks(s);
+    const char *dd = datadir(s, "dd");
+    replay(s, dd, OPTS("--to", "2"));
+    json_t *before = records(dd);
+    cr_assert_eq(json_array_size(before), 0, "nothing designated yet");
+    json_decref(before);
+    /* the new list names D too */
+    char csv[512], path[40000];
+    snprintf(csv, sizeof csv, "chain,address,entity,program,note\nbitcoin,%s,Test front 1,DPRK3,\nbitcoin,%s,Late designee,DPRK3,\n",
+             text_of(&Z), text_of(&D));
+    snprintf(path, sizeof path, "%s/list2.csv", s->root);
+    write_file(path, csv);
+    char *out, *err;
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", path, "--datadir", (char *)dd, NULL};
+    cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    replay(s, dd, NULL);
+    json_t *all = records(dd);
+    json_t *r = find_record(all, "cluster_hit", p1.txid, &A);
+    cr_assert_not_null(r, "the payment to A after D's designation is a cluster hit");
+    cr_assert_str_eq(str(r, "direction"), "to_designated");
+    cr_assert_str_eq(str(r, "designated_member"), text_of(&D));
+    cr_assert_eq(num(json_object_get(r, "cluster"), "size"), 2);
+    cr_assert_eq(num(json_object_get(r, "cluster"), "designated"), 1);
+    cr_assert_str_eq(str(json_object_get(r, "entity"), "name"), "Late designee");
+    char m1hex[65];
+    cb_txid_hex(m1.txid, m1hex);
+    bool has_merge = false;
+    json_t *ev = json_object_get(r, "evidence");
+    for (size_t i = 0; i < json_array_size(ev); i++)
+        has_merge |= strcmp(json_string_value(json_array_get(ev, i)), m1hex) == 0;
+    cr_assert(has_merge, "the merging tx is evidence");
+    json_decref(all);
+    cb_tx_free(&m1), cb_tx_free(&p1);
+    scene_free(s);
+}

@@ -1,6 +1,7 @@
 #include "cluster.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_DEPTH 64 /* union by size keeps trees below log2(size); deeper is a damaged store */
@@ -301,4 +302,158 @@ cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t t
     out->merged = true;
     out->info = m;
     return CW_OK;
+}
+
+/* ---- refresh ---- */
+
+typedef struct {
+    cl_key root, first;
+    uint32_t count;
+} root_count;
+
+typedef struct {
+    root_count *v;
+    size_t n, cap;
+} root_counts;
+
+static root_count *count_for(root_counts *rc, const cl_key *root)
+{
+    for (size_t i = 0; i < rc->n; i++) /* listed addresses in clusters are few (thousands) */
+        if (key_cmp(&rc->v[i].root, root) == 0)
+            return &rc->v[i];
+    if (rc->n == rc->cap) {
+        size_t cap = rc->cap ? rc->cap * 2 : 64;
+        root_count *nv = realloc(rc->v, cap * sizeof *nv);
+        if (nv == NULL)
+            return NULL;
+        rc->v = nv;
+        rc->cap = cap;
+    }
+    root_count *r = &rc->v[rc->n++];
+    memset(r, 0, sizeof *r);
+    r->root = *root;
+    return r;
+}
+
+static cw_code put_info(store_txn *t, const cl_info *c, cw_err *err)
+{
+    uint8_t buf[INFO_MAX];
+    return store_put(t, STORE_CLUSTER_INFO, c->root.key, c->root.len, buf, encode_info(c, buf), err);
+}
+
+typedef struct {
+    store_txn *t;
+    cl_refresh_stats *st;
+    cw_code rc;
+    cw_err *err;
+} mark_ctx;
+
+static void mark_service(void *ctx, const uint8_t *key, size_t klen, const label *lb)
+{
+    mark_ctx *m = ctx;
+    if (m->rc != CW_OK || klen > WL_KEY_MAX)
+        return;
+    cl_key k = {.len = klen}, root;
+    memcpy(k.key, key, klen);
+    size_t n_path;
+    bool merged;
+    if ((m->rc = walk(m->t, &k, &root, NULL, &n_path, NULL, &merged, m->err)) || !merged)
+        return;
+    cl_info info;
+    if ((m->rc = load_info(m->t, &root, &info, m->err)) || (info.flags & CL_SERVICE))
+        return;
+    info.flags |= CL_SERVICE;
+    snprintf(info.service, sizeof info.service, "%s", lb->entity[0] ? lb->entity : lb->category);
+    if ((m->rc = put_info(m->t, &info, m->err)) == CW_OK)
+        m->st->services_marked++;
+}
+
+cw_code cl_refresh(store_txn *t, bool recount, const labels *services, cl_refresh_stats *st, cw_err *err)
+{
+    memset(st, 0, sizeof *st);
+    cw_code rc = CW_OK;
+    root_counts counts = {0};
+    cw_buf roots = CW_BUF_INIT; /* clusters with designated members now: len(1) key */
+    store_cursor *c = NULL;
+    if (recount) {
+        /* 1. every listed address that is in a cluster, by root */
+        if ((rc = store_cursor_open(t, STORE_WL_ADDR, &c, err)))
+            return rc;
+        cw_span k, v;
+        cl_key last = {.len = 0};
+        for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more && rc == CW_OK; more = store_cursor_next(c, &k, &v)) {
+            if (k.n > WL_KEY_MAX || (k.n == last.len && memcmp(k.p, last.key, k.n) == 0))
+                continue; /* text keys never merge; one visit per key */
+            memcpy(last.key, k.p, k.n);
+            last.len = k.n;
+            cl_key root, path[MAX_DEPTH + 1];
+            size_t n_path;
+            bool merged;
+            if ((rc = walk(t, &last, &root, path, &n_path, NULL, &merged, err)) || !merged)
+                continue;
+            root_count *r = count_for(&counts, &root);
+            if (r == NULL) {
+                rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+                break;
+            }
+            if (r->count++ == 0)
+                r->first = last;
+        }
+        store_cursor_close(c);
+        c = NULL;
+        /* 2. every cluster record whose count differs (delistings too) */
+        if (rc == CW_OK && (rc = store_cursor_open(t, STORE_CLUSTER_INFO, &c, err)) == CW_OK) {
+            for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more && rc == CW_OK;
+                 more = store_cursor_next(c, &k, &v)) {
+                cl_info info;
+                memset(&info, 0, sizeof info);
+                if (k.n > WL_KEY_MAX || !decode_info(v, &info)) {
+                    rc = damaged(err, "cluster_info");
+                    break;
+                }
+                memcpy(info.root.key, k.p, k.n);
+                info.root.len = k.n;
+                root_count *r = NULL;
+                for (size_t i = 0; i < counts.n && !r; i++)
+                    if (key_cmp(&counts.v[i].root, &info.root) == 0)
+                        r = &counts.v[i];
+                uint32_t want = r ? r->count : 0;
+                bool first_ok = r ? key_cmp(&info.first_designated, &r->first) == 0 || info.designated == want
+                                  : info.first_designated.len == 0;
+                if (info.designated != want || !first_ok) {
+                    uint8_t len = (uint8_t)k.n;
+                    if (cw_buf_append(&roots, &len, 1, err) || cw_buf_append(&roots, k.p, k.n, err))
+                        rc = CW_ENOMEM;
+                }
+            }
+            store_cursor_close(c);
+            c = NULL;
+        }
+        /* 3. rewrite them (after the cursor: writes move LMDB's pages) */
+        for (size_t off = 0; rc == CW_OK && off < roots.n; off += 1u + roots.p[off]) {
+            cl_key root = {.len = roots.p[off]};
+            memcpy(root.key, roots.p + off + 1, root.len);
+            cl_info info;
+            if ((rc = load_info(t, &root, &info, err)))
+                break;
+            root_count *r = NULL;
+            for (size_t i = 0; i < counts.n && !r; i++)
+                if (key_cmp(&counts.v[i].root, &root) == 0)
+                    r = &counts.v[i];
+            info.designated = r ? r->count : 0;
+            if (r == NULL)
+                info.first_designated.len = 0;
+            else if (info.first_designated.len == 0 || !wl_is_listed(t, info.first_designated.key, info.first_designated.len))
+                info.first_designated = r->first;
+            if ((rc = put_info(t, &info, err)) == CW_OK)
+                st->roots_changed++;
+        }
+    }
+    free(counts.v);
+    cw_buf_free(&roots);
+    /* labelled addresses inside clusters: their clusters stop propagating */
+    mark_ctx m = {t, st, rc, err};
+    if (rc == CW_OK && services)
+        labels_each(services, mark_service, &m);
+    return m.rc;
 }

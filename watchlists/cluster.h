@@ -16,10 +16,12 @@
  * every run builds the same forest) with path compression; every write goes
  * through the journal, so a disconnected block takes its merges back.
  *
- * Designated membership is counted when addresses join. An address listed
- * by a later import is found by cl_find (it checks the watchlist for the
- * address itself), but a cluster it had already joined learns of it only
- * when it next merges.
+ * Designated membership is counted when addresses join, and counted again
+ * from the watchlist by cl_refresh when an import changed the list (the
+ * monitor checks between blocks), so a cluster whose member is designated
+ * later, or delisted, says so from the next block on. Labels work the same
+ * way: a cluster learns of a service when the service's address merges in,
+ * or when cl_refresh runs with the labels of a new run.
  */
 #ifndef CW_CLUSTER_H
 #define CW_CLUSTER_H
@@ -29,6 +31,7 @@
 #include <stdint.h>
 
 #include "journal.h"
+#include "labels.h"
 #include "store.h"
 #include "watchlist.h"
 
@@ -89,6 +92,20 @@ typedef struct {
  * (a cluster above it gets CL_SUPER). CW_EARG for n == 0. */
 cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t txid[32], uint64_t limit,
                  cl_merge_result *out, cw_err *err);
+
+typedef struct {
+    uint64_t roots_changed;   /* cluster records whose designated members were recounted */
+    uint64_t services_marked; /* clusters newly marked as holding a labelled service */
+} cl_refresh_stats;
+
+/* Brings cluster records up to date with the watchlist and labels as they
+ * are now, in write transaction t (no journal: run it outside a block's
+ * transaction, and again after a disconnect, whose journal may restore
+ * older counts). With `recount` every cluster's designated members are
+ * counted again from the watchlist (a full pass over cluster_info: run it
+ * when an import changed the list); labelled addresses (services may be
+ * NULL) mark their clusters as services. Not with write-back on t. */
+cw_code cl_refresh(store_txn *t, bool recount, const labels *services, cl_refresh_stats *st, cw_err *err);
 
 /* True when designation and exposure propagate through this cluster. */
 static inline bool cl_propagates(const cl_info *c) { return (c->flags & (CL_SERVICE | CL_SUPER)) == 0; }

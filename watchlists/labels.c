@@ -144,6 +144,13 @@ const label *labels_find(const labels *l, const cw_addr *a)
     return s->klen ? s->first : NULL;
 }
 
+void labels_each(const labels *l, void (*fn)(void *ctx, const uint8_t *key, size_t klen, const label *first), void *ctx)
+{
+    for (size_t i = 0; l && i < l->cap; i++)
+        if (l->slots[i].klen)
+            fn(ctx, l->slots[i].key, l->slots[i].klen, l->slots[i].first);
+}
+
 void labels_free(labels *l)
 {
     if (l == NULL)

@@ -324,11 +324,13 @@ static bloom *filter_build(store_txn *t, store_db db, size_t at_least)
 /* A fingerprint of wl_meta: every import rewrites its source's record
  * there (file hash, import time, counts), so a changed fingerprint means
  * wl_addr may have changed under this process's filter. */
-static uint64_t meta_fingerprint(store_txn *t)
+static uint64_t meta_fingerprint(store_txn *t) { return store_fingerprint(t, STORE_WL_META); }
+
+uint64_t store_fingerprint(store_txn *t, store_db db)
 {
     MDB_cursor *c;
     uint64_t h = 0x9e3779b97f4a7c15ull;
-    if (mdb_cursor_open(t->txn, t->s->dbi[STORE_WL_META], &c))
+    if (mdb_cursor_open(t->txn, t->s->dbi[db], &c))
         return 0;
     MDB_val k, v;
     for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {

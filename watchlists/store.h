@@ -102,6 +102,10 @@ cw_code store_write_back(store_txn *t, store_db db, cw_err *err);
 /* Memory held by t's pending writes. */
 size_t store_pending_bytes(const store_txn *t);
 
+/* A 64-bit FNV fingerprint of every key and value of db as t sees it (for
+ * small databases: wl_meta, whose change means an import happened). */
+uint64_t store_fingerprint(store_txn *t, store_db db);
+
 /* Cursor over a database in key order (and value order within a key). */
 typedef struct store_cursor store_cursor;
 cw_code store_cursor_open(store_txn *t, store_db db, store_cursor **out, cw_err *err);
