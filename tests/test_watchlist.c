@@ -432,6 +432,14 @@ Test(watchlist, own_csv_formats_and_networks)
     cr_assert_eq(h.n, 1);
     cr_assert_str_eq(h.name[0], "Staging, regtest");
     cr_assert_eq(lookup(dir, "bcrt1q4x7w9d6luc7ru88rk6ncknf55a5un4kyees2a0").n, 1);
+    /* m... is testnet's and regtest's: its key links to both SegWit forms */
+    const char *segwit_forms[] = {"tb1qdgz0c5mlgsy03w97cgcvp2xma8meacs7kavwwt", "bcrt1qdgz0c5mlgsy03w97cgcvp2xma8meacs7554rez"};
+    for (int i = 0; i < 2; i++) {
+        h = lookup(dir, segwit_forms[i]);
+        cr_assert_eq(h.n, 1, "%s", segwit_forms[i]);
+        cr_assert(h.flags[0] & WL_REF_LINKED);
+        cr_assert_str_eq(h.linked_from[0], "mqBXtoBQx88vMij3Hj8YM3RXDDvbrNfx9v");
+    }
     h = lookup(dir, "0x098B716B8Aaf21512996dC57EB0615e2383E2f96");
     cr_assert_eq(h.n, 1);
     cr_assert_str_eq(h.programs[0], "INTERNAL,DPRK3");

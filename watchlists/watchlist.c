@@ -539,14 +539,20 @@ static void resolve(const wl_import *imp, const listing *l, resolved *r)
     r->klen = text_key(norm, r->key);
 }
 
-/* Key-linked forms of a decoded address: the same key's other scripts. */
-static size_t linked_forms(const cw_addr *a, cw_addr out[3])
+/* Key-linked forms of a decoded address: the same key's other scripts.
+ * Testnet and regtest share base58 forms, so a testnet P2PKH (m/n...) is
+ * also regtest's: it links to both tb1q... and bcrt1q... */
+static size_t linked_forms(const cw_addr *a, cw_addr out[4])
 {
     size_t n = 0;
     if (a->chain == CW_CHAIN_BITCOIN && (a->kind == CW_ADDR_P2PKH || a->kind == CW_ADDR_P2WPKH)) {
         cw_addr x = *a;
         x.kind = a->kind == CW_ADDR_P2PKH ? CW_ADDR_P2WPKH : CW_ADDR_P2PKH;
         out[n++] = x;
+        if (a->kind == CW_ADDR_P2PKH && a->net == CW_NET_TEST) {
+            x.net = CW_NET_REGTEST;
+            out[n++] = x;
+        }
         uint8_t redeem[22] = {0x00, 0x14};
         memcpy(redeem + 2, a->payload, 20);
         cw_addr y = *a;
@@ -926,7 +932,7 @@ static cw_code write_import(cw_store *s, wl_import *imp, resolved *res, wl_summa
         }
         if (!r->decoded)
             continue;
-        cw_addr forms[3];
+        cw_addr forms[4];
         size_t nf = linked_forms(&r->addr, forms);
         for (size_t f = 0; f < nf; f++) {
             uint8_t lk[WL_KEY_MAX];
