@@ -138,8 +138,8 @@ static size_t mine(scene *s, long parent, const cb_pay *extra, size_t n_extra, c
     cb_pay pays[32];
     cr_assert_lt(n_extra, 32);
     pays[0] = (cb_pay){s->miner, 50 * BTC};
-    if (n_extra)
-        memcpy(pays + 1, extra, n_extra * sizeof *extra);
+    for (size_t i = 0; i < n_extra; i++) /* extra may be NULL when n_extra is 0 */
+        pays[1 + i] = extra[i];
     return cb_chain_mine(&s->c, parent, pays, n_extra + 1, txs, n_txs);
 }
 #define TXS(...) (const cb_tx *const[]){__VA_ARGS__}, sizeof((const cb_tx *const[]){__VA_ARGS__}) / sizeof(cb_tx *)

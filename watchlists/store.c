@@ -372,7 +372,7 @@ cw_code store_filter_enable(cw_store *s, store_db db, cw_err *err)
 {
     if (db >= STORE_DB_COUNT)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "store: no database %d", (int)db);
-    store_txn *t;
+    store_txn *t = NULL;
     cw_code rc = store_begin(s, false, &t, err);
     if (rc)
         return rc;

@@ -107,7 +107,7 @@ static inline cw_code btc_read_compact(btc_reader *r, uint64_t *v, const char *w
 /* A compact-size length followed by that many bytes. */
 static inline cw_code btc_read_var_bytes(btc_reader *r, cw_span *out, const char *what)
 {
-    uint64_t n;
+    uint64_t n = 0;
     cw_code rc = btc_read_compact(r, &n, what);
     if (rc)
         return rc;

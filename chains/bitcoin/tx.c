@@ -57,7 +57,7 @@ cw_code btc_tx_read(btc_reader *r, cw_net net, cw_arena *arena, cw_tx *tx)
         body_start = r->pos;
     }
 
-    uint64_t n_in;
+    uint64_t n_in = 0;
     if ((rc = read_count(r, &n_in, MIN_TXIN_BYTES, "input count")))
         return rc;
     if (n_in == 0)
@@ -79,7 +79,7 @@ cw_code btc_tx_read(btc_reader *r, cw_net net, cw_arena *arena, cw_tx *tx)
             return cw_err_prefix(r->err, rc, "input %zu", i);
     }
 
-    uint64_t n_out;
+    uint64_t n_out = 0;
     if ((rc = read_count(r, &n_out, MIN_TXOUT_BYTES, "output count")))
         return rc;
     tx->out = cw_arena_alloc(arena, (size_t)n_out, sizeof(cw_txout));
@@ -105,7 +105,7 @@ cw_code btc_tx_read(btc_reader *r, cw_net net, cw_arena *arena, cw_tx *tx)
         for (size_t i = 0; i < tx->n_in; i++) {
             cw_txin *in = &tx->in[i];
             size_t wstart = r->pos;
-            uint64_t items;
+            uint64_t items = 0;
             if ((rc = btc_read_compact(r, &items, "witness item count")))
                 return cw_err_prefix(r->err, rc, "witness of input %zu", i);
             for (uint64_t k = 0; k < items; k++) {
@@ -173,7 +173,7 @@ cw_code btc_tx_parse(const uint8_t *buf, size_t len, size_t *consumed, cw_net ne
 void btc_witness_begin(const cw_txin *in, btc_witness_iter *it)
 {
     btc_reader r = {in->witness.p, 0, in->witness.n, NULL};
-    uint64_t n;
+    uint64_t n = 0;
     it->remaining = 0;
     it->p = NULL;
     it->left = 0;
