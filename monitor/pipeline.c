@@ -494,6 +494,7 @@ cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err)
     /* the watchlist, clusters and taint: mostly asked about keys they never held */
     if ((crc = store_filter_enable(cfg->store, STORE_WL_ADDR, err)) ||
         (cfg->flows && ((crc = store_filter_enable(cfg->store, STORE_CLUSTER, err)) ||
+                        (crc = store_filter_enable(cfg->store, STORE_CLUSTER_INFO, err)) ||
                         (crc = store_filter_enable(cfg->store, STORE_TAINT, err))))) {
         free(p);
         return crc;

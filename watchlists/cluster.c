@@ -111,8 +111,9 @@ static void singleton(store_txn *t, const cl_key *k, bool designated, const char
 }
 
 /* Walks to the root; path[] receives the nodes below it (key first).
- * *merged: the root has an entry (it points at itself, and cluster_info
- * holds its record); false for an address never merged (no entry). */
+ * *merged: the root heads a cluster of two or more (cluster_info holds
+ * its record); false for an address never merged. Only non-roots have a
+ * `cluster` entry; the store's filters answer "no entry" from memory. */
 static cw_code walk(store_txn *t, const cl_key *start, cl_key *root, cl_key *path, size_t *n_path, uint8_t join[32],
                     bool *merged, cw_err *err)
 {
@@ -125,10 +126,14 @@ static cw_code walk(store_txn *t, const cl_key *start, cl_key *root, cl_key *pat
         cw_span v;
         cw_code rc = store_get(t, STORE_CLUSTER, cur.key, cur.len, &v, err);
         if (rc == CW_ENOTFOUND) {
-            if (depth > 0)
-                return damaged(err, "cluster (a parent without its own entry)");
             *root = cur;
-            return CW_OK;
+            if (depth > 0) { /* a parent without a parent: a root */
+                *merged = true;
+                return CW_OK;
+            }
+            rc = store_get(t, STORE_CLUSTER_INFO, cur.key, cur.len, &v, err);
+            *merged = rc == CW_OK;
+            return rc == CW_ENOTFOUND ? CW_OK : rc;
         }
         if (rc)
             return rc;
@@ -137,13 +142,6 @@ static cw_code walk(store_txn *t, const cl_key *start, cl_key *root, cl_key *pat
         cl_key parent;
         if (!decode_parent(v, &parent, depth == 0 ? join : NULL))
             return damaged(err, "cluster");
-        if (parent.len == cur.len && memcmp(parent.key, cur.key, cur.len) == 0) {
-            *root = cur;
-            *merged = true;
-            if (join && depth == 0)
-                memset(join, 0, 32); /* a root joined nothing */
-            return CW_OK;
-        }
         if (path)
             path[(*n_path)++] = cur;
         cur = parent;
@@ -273,7 +271,7 @@ cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t t
         if (r == w)
             continue;
         cl_info *o = &roots[r];
-        if ((rc = put_parent(j, &o->root, &m.root, txid, had_info[r], err)))
+        if ((rc = put_parent(j, &o->root, &m.root, txid, false, err))) /* roots have no entry */
             return rc;
         if (had_info[r] && (rc = jn_del(j, STORE_CLUSTER_INFO, o->root.key, o->root.len, err)))
             return rc;
@@ -291,8 +289,6 @@ cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t t
         m.flags |= CL_SUPER;
     out->became_super = !was_super && (m.flags & CL_SUPER);
     memcpy(m.merge_txid, txid ? txid : zero, 32);
-    if (!had_info[w] && (rc = put_parent(j, &m.root, &m.root, zero, false, err))) /* a new root points at itself */
-        return rc;
     uint8_t buf[INFO_MAX];
     size_t len = encode_info(&m, buf);
     rc = had_info[w] ? jn_put(j, STORE_CLUSTER_INFO, m.root.key, m.root.len, buf, len, err)

@@ -7,9 +7,9 @@
  * heuristic; multi-party transactions such as CoinJoins are the exception
  * and the caller must not merge them). Each address that ever shared a tx's
  * inputs with another has a `cluster` entry naming its parent and the tx
- * that joined it; a root's entry names itself, and an address never
- * merged is a cluster of one with no entry at all (one read tells the
- * common case). Roots carry a `cluster_info` record:
+ * that joined it; a root has no entry but a `cluster_info` record, and an
+ * address never merged has neither (the store's Bloom filters answer that
+ * common case from memory). Roots carry a `cluster_info` record:
  * size, designated members (count and the first one), whether a labelled
  * service is inside, a supercluster flag, the last merging tx, and a few
  * sample members. Merges are union by size (ties: the smaller key wins, so
