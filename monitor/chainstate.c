@@ -2,23 +2,11 @@
 
 #include <string.h>
 
+#include "monitor/buf.h"
+
 #include "chains/hex.h"
 
 /* ---- small encodings ---- */
-
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-    for (int i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = n - 1; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
 
 static void height_key(int64_t h, uint8_t k[8])
 {
@@ -38,7 +26,7 @@ void cs_outpoint_key(const uint8_t txid[32], uint32_t vout, uint8_t k[36])
 /* utxo value: value(8) chain net kind version len payload */
 static size_t encode_coin(uint64_t value, const cw_addr *a, uint8_t out[8 + 5 + CW_ADDR_PAYLOAD_MAX])
 {
-    put_le(out, value, 8);
+    cw_put_le(out, value, 8);
     out[8] = a->chain;
     out[9] = a->net;
     out[10] = a->kind;
@@ -52,7 +40,7 @@ static bool decode_coin(cw_span v, uint64_t *value, cw_addr *a)
 {
     if (v.n < 13 || v.p[12] > CW_ADDR_PAYLOAD_MAX || v.n != 13u + v.p[12])
         return false;
-    *value = get_le(v.p, 8);
+    *value = cw_get_le(v.p, 8);
     memset(a, 0, sizeof *a);
     a->chain = v.p[8];
     a->net = v.p[9];
@@ -79,14 +67,14 @@ cw_code cs_cursor_get(store_txn *t, const char *name, uint64_t *value, cw_err *e
         return rc;
     if (v.n != 8)
         return corrupt(err, "cursor");
-    *value = get_le(v.p, 8);
+    *value = cw_get_le(v.p, 8);
     return CW_OK;
 }
 
 cw_code cs_cursor_put(store_txn *t, const char *name, uint64_t value, cw_err *err)
 {
     uint8_t b[8];
-    put_le(b, value, 8);
+    cw_put_le(b, value, 8);
     return store_put(t, STORE_CURSOR, name, strlen(name), b, 8, err);
 }
 
@@ -102,7 +90,7 @@ cw_code cs_get_tip(store_txn *t, cs_tip *out, cw_err *err)
     if (v.n != 40)
         return corrupt(err, "tip");
     out->valid = true;
-    out->height = (int64_t)get_le(v.p, 8);
+    out->height = (int64_t)cw_get_le(v.p, 8);
     memcpy(out->hash, v.p + 8, 32);
     return CW_OK;
 }
@@ -114,7 +102,7 @@ static cw_code set_tip(store_txn *t, bool valid, int64_t height, const uint8_t h
         return rc == CW_ENOTFOUND ? CW_OK : rc;
     }
     uint8_t b[40];
-    put_le(b, (uint64_t)height, 8);
+    cw_put_le(b, (uint64_t)height, 8);
     memcpy(b + 8, hash, 32);
     return store_put(t, STORE_CURSOR, "tip", 3, b, sizeof b, err);
 }
@@ -139,7 +127,7 @@ bool cs_is_connected(store_txn *t, const uint8_t hash[32], int64_t *height)
     if (store_get(t, STORE_UNDO, hash, 32, &v, NULL) != CW_OK || v.n < 8)
         return false;
     if (height)
-        *height = (int64_t)get_le(v.p, 8);
+        *height = (int64_t)cw_get_le(v.p, 8);
     return true;
 }
 
@@ -258,18 +246,18 @@ cw_code cs_connect(store_txn *t, coins *cache, block_walker *w, const uint8_t *b
     cw_buf undo = CW_BUF_INIT;
     if (rc == CW_OK) {
         uint8_t head[44], n4[4];
-        put_le(head, (uint64_t)height, 8);
+        cw_put_le(head, (uint64_t)height, 8);
         memcpy(head + 8, h.prev, 32);
-        put_le(head + 40, h.time, 4);
+        cw_put_le(head + 40, h.time, 4);
         size_t n_alerts = alert_ids ? alert_ids->n / 32 : 0;
         rc = cw_buf_append(&undo, head, sizeof head, err);
-        put_le(n4, c.n_spent, 4);
+        cw_put_le(n4, c.n_spent, 4);
         if (!rc) rc = cw_buf_append(&undo, n4, 4, err);
         if (!rc) rc = cw_buf_append(&undo, c.spent.p, c.spent.n, err);
-        put_le(n4, c.n_created, 4);
+        cw_put_le(n4, c.n_created, 4);
         if (!rc) rc = cw_buf_append(&undo, n4, 4, err);
         if (!rc) rc = cw_buf_append(&undo, c.created.p, c.created.n, err);
-        put_le(n4, n_alerts, 4);
+        cw_put_le(n4, n_alerts, 4);
         if (!rc) rc = cw_buf_append(&undo, n4, 4, err);
         if (!rc && n_alerts) rc = cw_buf_append(&undo, alert_ids->p, n_alerts * 32, err);
     }
@@ -315,12 +303,12 @@ cw_code cs_disconnect_tip(store_txn *t, cs_block *out, cw_buf *alert_ids, cw_err
         rc = corrupt(err, "undo");
         goto done;
     }
-    out->height = (int64_t)get_le(p, 8);
+    out->height = (int64_t)cw_get_le(p, 8);
     memcpy(out->prev, p + 8, 32);
-    out->time = (uint32_t)get_le(p + 40, 4);
+    out->time = (uint32_t)cw_get_le(p + 40, 4);
     memcpy(out->hash, tip.hash, 32);
     p += 44;
-    uint32_t n_spent = (uint32_t)get_le(p, 4);
+    uint32_t n_spent = (uint32_t)cw_get_le(p, 4);
     p += 4;
     for (uint32_t i = 0; i < n_spent && rc == CW_OK; i++) { /* outputs it spent come back first */
         if (end - p < 37 || end - p < 37 + p[36]) {
@@ -332,7 +320,7 @@ cw_code cs_disconnect_tip(store_txn *t, cs_block *out, cw_buf *alert_ids, cw_err
     }
     if (rc == CW_OK && end - p < 4)
         rc = corrupt(err, "undo");
-    uint32_t n_created = rc == CW_OK ? (uint32_t)get_le(p, 4) : 0;
+    uint32_t n_created = rc == CW_OK ? (uint32_t)cw_get_le(p, 4) : 0;
     p += rc == CW_OK ? 4 : 0;
     for (uint32_t i = 0; i < n_created && rc == CW_OK; i++) { /* then the outputs it made go */
         if (end - p < 36) {
@@ -345,7 +333,7 @@ cw_code cs_disconnect_tip(store_txn *t, cs_block *out, cw_buf *alert_ids, cw_err
         p += 36;
     }
     if (rc == CW_OK && end - p >= 4) {
-        uint32_t n_alerts = (uint32_t)get_le(p, 4);
+        uint32_t n_alerts = (uint32_t)cw_get_le(p, 4);
         p += 4;
         if ((size_t)(end - p) < (size_t)n_alerts * 32)
             rc = corrupt(err, "undo");

@@ -75,6 +75,9 @@ int cli_fail(const char *context, const cw_err *err);
  * value sets *value to NULL. */
 bool cli_opt(int argc, char **argv, int *i, const char *name, const char **value);
 
+/* Monotonic seconds, for progress lines and elapsed times. */
+double cli_seconds(void);
+
 bool cli_wants_help(int argc, char **argv);
 
 #endif

@@ -100,6 +100,20 @@ int flows_opts_set(flows_opts *o, const char *name, const char *value, char *why
     return 1;
 }
 
+int flows_opts_take(flows_opts *o, int argc, char **argv, int *i, char *why, size_t why_cap)
+{
+    const char *a = argv[*i], *eq = strchr(a, '=');
+    if (strncmp(a, "--", 2) != 0)
+        return 0;
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a - 2) : (int)strlen(a + 2), a + 2);
+    const char *v = eq ? eq + 1 : (*i + 1 < argc ? argv[*i + 1] : NULL);
+    int taken = v ? flows_opts_set(o, name, v, why, why_cap) : 0;
+    if (taken == 1)
+        *i += eq ? 1 : 2;
+    return taken;
+}
+
 cw_code flows_opts_load(flows_opts *o, cw_net net, cw_err *err)
 {
     cw_code rc;

@@ -32,6 +32,9 @@ void flows_opts_init(flows_opts *o);
 /* One option by name (without "--"). Returns 1 when taken, 0 when the name
  * is not one of these, -1 for a bad value (why says what is wrong). */
 int flows_opts_set(flows_opts *o, const char *name, const char *value, char *why, size_t why_cap);
+/* argv[*i] as one of these options (--name VALUE or --name=VALUE): 1 taken
+ * (*i moves past it), 0 not one of these, -1 a bad value (why says so). */
+int flows_opts_take(flows_opts *o, int argc, char **argv, int *i, char *why, size_t why_cap);
 /* Loads the files named (labels for network net). Errors name the file. */
 cw_code flows_opts_load(flows_opts *o, cw_net net, cw_err *err);
 /* The configuration for pipeline_config.flows: NULL when --clusters off. */

@@ -71,13 +71,6 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Progress on a terminal: where we are, how fast, how long to go. */
 typedef struct {
     bool tty;
@@ -88,7 +81,7 @@ typedef struct {
 
 static void progress_show(progress *pr, int64_t h, uint64_t blocks, uint64_t txs, uint64_t alerts, bool force)
 {
-    double now = now_s();
+    double now = cli_seconds();
     if (!pr->tty || (!force && now - pr->last < 0.5))
         return;
     pr->last = now;
@@ -130,7 +123,7 @@ static int parse_only(blocksdir *bd, cw_net net, int64_t from, int64_t to, progr
     }
     if (pr->tty)
         fputc('\n', stderr);
-    double el = now_s() - pr->t0;
+    double el = cli_seconds() - pr->t0;
     printf("parsed heights %lld..%lld (--no-state: decode only, no store)\n", (long long)from,
            (long long)(from + (int64_t)blocks - 1));
     printf("  blocks      %llu\n", (unsigned long long)blocks);
@@ -146,7 +139,7 @@ static int parse_only(blocksdir *bd, cw_net net, int64_t from, int64_t to, progr
 static void summary(const char *src, const char *datadir, int64_t from, const pipeline_stats *st, const progress *pr,
                     bool interrupted)
 {
-    double el = now_s() - pr->t0;
+    double el = cli_seconds() - pr->t0;
     if (st->blocks_connected)
         printf("replayed heights %lld..%lld of %s into %s%s\n", (long long)from,
                (long long)(from + (int64_t)st->blocks_connected - 1), src, datadir,
@@ -229,15 +222,8 @@ int cmd_replay(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
         } else {
-            /* the clustering and exposure options, shared with watch */
-            const char *a = argv[i], *eq = strchr(a, '=');
-            char name[64], why[160];
-            int taken = 0;
-            if (strncmp(a, "--", 2) == 0) {
-                snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a - 2) : (int)strlen(a + 2), a + 2);
-                v = eq ? eq + 1 : (i + 1 < argc ? argv[i + 1] : NULL);
-                taken = v ? flows_opts_set(&fo, name, v, why, sizeof why) : 0;
-            }
+            char why[160];
+            int taken = flows_opts_take(&fo, argc, argv, &i, why, sizeof why); /* shared with watch */
             if (taken < 0) {
                 fprintf(stderr, "chainwatch: replay: %s\n", why);
                 return CLI_EXIT_USAGE;
@@ -246,7 +232,7 @@ int cmd_replay(int argc, char **argv)
                 fprintf(stderr, "chainwatch: replay: unexpected argument '%s'\n", argv[i]);
                 return CLI_EXIT_USAGE;
             }
-            i += eq ? 1 : 2;
+            continue;
         }
         if (v == NULL) {
             fprintf(stderr, "chainwatch: replay: %s needs a value\n", argv[i - 1]);
@@ -280,7 +266,7 @@ int cmd_replay(int argc, char **argv)
         fprintf(stderr, "chainwatch: replay: %s (run 'chainwatch init --datadir %s' first)\n", err.msg, datadir);
         return CLI_EXIT_FAIL;
     }
-    progress pr = {.tty = isatty(2) == 1, .t0 = now_s()};
+    progress pr = {.tty = isatty(2) == 1, .t0 = cli_seconds()};
     blocksdir *bd;
     blocksdir_info info;
     if ((raw_files ? blocksdir_open_raw : blocksdir_open)(blocks_path, net, &bd, &info, &err))
@@ -388,7 +374,7 @@ int cmd_replay(int argc, char **argv)
             pipeline_stats_get(p, &bs);
             batch_txs0 = bs.txs;
             batch_bytes0 = pr.bytes_done;
-            batch_t0 = now_s();
+            batch_t0 = cli_seconds();
         }
         cw_code crc = blocksdir_read(bd, h, &blk, &err);
         if (crc == CW_OK)
@@ -396,7 +382,7 @@ int cmd_replay(int argc, char **argv)
         pr.bytes_done += blk.n;
         pipeline_stats_get(p, &bs);
         if (crc == CW_OK && (h == to || stop_requested || bs.txs - batch_txs0 >= (uint64_t)batch_txs ||
-                             bs.cache_bytes >= BATCH_CACHE_BYTES || now_s() - batch_t0 >= BATCH_SECONDS)) {
+                             bs.cache_bytes >= BATCH_CACHE_BYTES || cli_seconds() - batch_t0 >= BATCH_SECONDS)) {
             crc = pipeline_batch_commit(p, &err);
             batch_start = h + 1;
         }

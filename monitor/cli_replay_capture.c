@@ -64,13 +64,6 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* What the log lines and the progress line share: a log line must not
  * land in the middle of the progress line. */
 typedef struct {
@@ -144,15 +137,8 @@ int cmd_replay_capture(int argc, char **argv)
         else if (cli_opt(argc, argv, &i, "--log-level", &v)) level = v;
         else if (cli_opt(argc, argv, &i, "--start-height", &v)) start_height = v ? strtoll(v, NULL, 10) : -1;
         else {
-            /* the clustering and exposure options, as watch takes them */
-            const char *a = argv[i], *eq = strchr(a, '=');
-            char name[64], why[160];
-            int taken = 0;
-            if (strncmp(a, "--", 2) == 0) {
-                snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a - 2) : (int)strlen(a + 2), a + 2);
-                v = eq ? eq + 1 : (i + 1 < argc ? argv[i + 1] : NULL);
-                taken = v ? flows_opts_set(&fo, name, v, why, sizeof why) : 0;
-            }
+            char why[160];
+            int taken = flows_opts_take(&fo, argc, argv, &i, why, sizeof why); /* as watch takes them */
             if (taken < 0) {
                 fprintf(stderr, "chainwatch: replay: %s\n", why);
                 goto early_out;
@@ -162,7 +148,7 @@ int cmd_replay_capture(int argc, char **argv)
                         argv[i]);
                 goto early_out;
             }
-            i += eq ? 1 : 2;
+            continue;
         }
         if (v == NULL) {
             fprintf(stderr, "chainwatch: replay: %s needs a value\n", argv[i - 1]);
@@ -269,7 +255,7 @@ int cmd_replay_capture(int argc, char **argv)
 
     char topics[64];
     topic_list(info.topics, topics, sizeof topics);
-    double t0 = now_s(), last_progress = 0;
+    double t0 = cli_seconds(), last_progress = 0;
     uint64_t messages = 0, failures = 0;
     cw_err read_err = {0};
     bool read_failed = false;
@@ -293,7 +279,7 @@ int cmd_replay_capture(int argc, char **argv)
         }
         if (feed_dispatch(p, &ev, log_event, &view, NULL))
             failures++;
-        double now = now_s();
+        double now = cli_seconds();
         if (view.tty && now - last_progress > 0.5) {
             pipeline_stats st;
             pipeline_stats_get(p, &st);
@@ -333,7 +319,7 @@ int cmd_replay_capture(int argc, char **argv)
     uint64_t gaps = 0;
     for (int t = 0; t < FEED_TOPIC_COUNT; t++)
         gaps += check.st.gaps[t];
-    double el = now_s() - t0;
+    double el = cli_seconds() - t0;
     printf("replayed capture %s (%s; %s) into %s\n", path, cw_net_name(net), topics, datadir);
     printf("  frames      %llu messages: %llu rawtx, %llu rawblock, %llu sequence, %llu bad (skipped)%s\n",
            (unsigned long long)messages, (unsigned long long)check.st.msgs[FEED_RAWTX],

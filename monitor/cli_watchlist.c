@@ -106,13 +106,6 @@ typedef struct {
     double start;
 } progress_ctx;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void show_progress(void *ctx, uint64_t done, uint64_t total, size_t addresses)
 {
     progress_ctx *p = ctx;
@@ -155,7 +148,7 @@ static int cmd_import(wl_opts *o)
     wl_import *imp = wl_import_new(source, format);
     if (imp == NULL)
         return cli_fail("watchlist import", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
-    progress_ctx pc = {file, isatty(2) == 1, now_s()};
+    progress_ctx pc = {file, isatty(2) == 1, cli_seconds()};
     import_progress prog = {show_progress, &pc};
     cw_err err = {0};
     cw_code rc;
@@ -178,7 +171,7 @@ static int cmd_import(wl_opts *o)
         fprintf(stderr, "chainwatch: watchlist import: nothing imported, the previous list is unchanged\n");
         return cli_fail("watchlist import", &err);
     }
-    double parsed = now_s();
+    double parsed = cli_seconds();
     cw_store *s;
     if ((rc = store_open(o->datadir, o->map_size, false, &s, &err))) {
         wl_import_free(imp);
@@ -192,7 +185,7 @@ static int cmd_import(wl_opts *o)
         fprintf(stderr, "chainwatch: watchlist import: nothing imported, the previous list is unchanged\n");
         return cli_fail("watchlist import", &err);
     }
-    double end = now_s();
+    double end = cli_seconds();
     printf("imported %s as source '%s' into %s\n", file, source, o->datadir);
     printf("  addresses   %zu listed (%zu kept as text), %zu key-linked forms added\n", sum.addresses,
            sum.text_kept, sum.linked);

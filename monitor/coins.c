@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor/buf.h"
+
 typedef struct {
     uint8_t key[COINS_KEY_LEN];
     uint8_t vlen;
@@ -23,13 +25,6 @@ struct coins {
 
 #define INITIAL_CAP ((size_t)1 << 16)
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30, x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27, x *= 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
 /* txids are hashes, but anyone can grind txids whose low bits collide; a
  * secret seed through a full 64-bit mix takes that away at a fraction of
  * SipHash's cost (the cache is probed four times per tx). */
@@ -39,7 +34,7 @@ static uint64_t hash_key(const coins *c, const uint8_t key[COINS_KEY_LEN])
     memcpy(&a, key, 8);
     memcpy(&b, key + 8, 8);
     v = (uint64_t)key[32] << 24 | (uint64_t)key[33] << 16 | (uint64_t)key[34] << 8 | key[35];
-    return (mix64(a ^ c->seed[0]) ^ mix64(b ^ c->seed[1] ^ (v << 1))) | 1;
+    return (cw_mix64(a ^ c->seed[0]) ^ cw_mix64(b ^ c->seed[1] ^ (v << 1))) | 1;
 }
 
 static bool alloc_table(coins *c, size_t cap);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor/buf.h"
+
 #define PROBES 7
 
 struct bloom {
@@ -12,27 +14,6 @@ struct bloom {
     size_t keys, capacity;
     uint64_t seed;
 };
-
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30, x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27, x *= 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
-/* Eight bytes at a time through a full mix: keys are hashes and addresses. */
-static uint64_t hash(const bloom *b, const uint8_t *p, size_t n)
-{
-    uint64_t h = b->seed ^ (n * 0x9e3779b97f4a7c15ull);
-    for (; n >= 8; p += 8, n -= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = mix64(h ^ w);
-    }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
-    return mix64(h ^ w ^ 0xff);
-}
 
 bloom *bloom_new(size_t keys)
 {
@@ -72,7 +53,7 @@ static uint64_t *block_of(const bloom *b, uint64_t h) { return b->bits + ((h & b
 
 void bloom_add(bloom *b, const void *key, size_t len)
 {
-    uint64_t h = hash(b, key, len), h2 = mix64(h);
+    uint64_t h = cw_hash64(b->seed, key, len), h2 = cw_mix64(h);
     uint64_t *blk = block_of(b, h);
     for (int i = 0; i < PROBES; i++, h2 >>= 9)
         blk[(h2 >> 6) & 7] |= 1ull << (h2 & 63);
@@ -81,7 +62,7 @@ void bloom_add(bloom *b, const void *key, size_t len)
 
 bool bloom_maybe(const bloom *b, const void *key, size_t len)
 {
-    uint64_t h = hash(b, key, len), h2 = mix64(h);
+    uint64_t h = cw_hash64(b->seed, key, len), h2 = cw_mix64(h);
     const uint64_t *blk = block_of(b, h);
     for (int i = 0; i < PROBES; i++, h2 >>= 9)
         if (!(blk[(h2 >> 6) & 7] & (1ull << (h2 & 63))))

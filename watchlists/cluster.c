@@ -4,26 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor/buf.h"
+
 #define MAX_DEPTH 64 /* union by size keeps trees below log2(size); deeper is a damaged store */
 
 static cw_code damaged(cw_err *err, const char *what)
 {
     return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
                       "store: damaged %s record (rebuild the datadir by replaying from a known height)", what);
-}
-
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-    for (int i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = n - 1; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
 }
 
 /* cluster value: parent_len(1) parent txid(32) */
@@ -43,9 +31,9 @@ static bool decode_parent(cw_span v, cl_key *parent, uint8_t txid[32])
 static size_t encode_info(const cl_info *c, uint8_t *out)
 {
     uint8_t *p = out;
-    put_le(p, c->size, 8), p += 8;
-    put_le(p, c->designated, 4), p += 4;
-    put_le(p, c->flags, 4), p += 4;
+    cw_put_le(p, c->size, 8), p += 8;
+    cw_put_le(p, c->designated, 4), p += 4;
+    cw_put_le(p, c->flags, 4), p += 4;
     memcpy(p, c->merge_txid, 32), p += 32;
     *p++ = (uint8_t)c->first_designated.len;
     memcpy(p, c->first_designated.key, c->first_designated.len), p += c->first_designated.len;
@@ -67,9 +55,9 @@ static bool decode_info(cw_span v, cl_info *c)
     const uint8_t *p = v.p, *end = v.p + v.n;
     if (v.n < 48 + 3)
         return false;
-    c->size = get_le(p, 8), p += 8;
-    c->designated = (uint32_t)get_le(p, 4), p += 4;
-    c->flags = (uint32_t)get_le(p, 4), p += 4;
+    c->size = cw_get_le(p, 8), p += 8;
+    c->designated = (uint32_t)cw_get_le(p, 4), p += 4;
+    c->flags = (uint32_t)cw_get_le(p, 4), p += 4;
     memcpy(c->merge_txid, p, 32), p += 32;
     size_t dl = *p++;
     if (dl > WL_KEY_MAX || end - p < (ptrdiff_t)dl + 1)

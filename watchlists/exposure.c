@@ -2,19 +2,7 @@
 
 #include <string.h>
 
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-    for (int i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = n - 1; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
+#include "monitor/buf.h"
 
 static cw_code damaged(cw_err *err, const char *what)
 {
@@ -28,7 +16,7 @@ static cw_code damaged(cw_err *err, const char *what)
 static size_t encode_taint(const exp_taint *v, uint8_t *out)
 {
     uint8_t *p = out;
-    put_le(p, v->amount, 8), p += 8;
+    cw_put_le(p, v->amount, 8), p += 8;
     *p++ = v->hops;
     *p++ = v->n_path;
     memcpy(p, v->path, (size_t)v->n_path * 32), p += (size_t)v->n_path * 32;
@@ -42,7 +30,7 @@ static bool decode_taint(const uint8_t *p, size_t n, exp_taint *v, size_t *used)
     if (n < 11)
         return false;
     memset(v, 0, sizeof *v);
-    v->amount = get_le(p, 8);
+    v->amount = cw_get_le(p, 8);
     v->hops = p[8];
     v->n_path = p[9];
     if (v->n_path > EXP_MAX_HOPS || n < 10 + (size_t)v->n_path * 32 + 1)
@@ -93,8 +81,8 @@ cw_code exp_address_get(store_txn *t, const uint8_t *key, size_t klen, exp_addre
     if (v.n < 17 || !decode_taint(v.p + 17, v.n - 17, &out->closest, &used) || used != v.n - 17)
         return damaged(err, "exposure");
     out->min_hops = v.p[0];
-    out->amount = get_le(v.p + 1, 8);
-    out->payments = get_le(v.p + 9, 8);
+    out->amount = cw_get_le(v.p + 1, 8);
+    out->payments = cw_get_le(v.p + 9, 8);
     return CW_OK;
 }
 
@@ -117,8 +105,8 @@ cw_code exp_address_add(journal *j, const uint8_t *key, size_t klen, const exp_t
     a.payments++;
     uint8_t buf[17 + TAINT_MAX];
     buf[0] = a.min_hops;
-    put_le(buf + 1, a.amount, 8);
-    put_le(buf + 9, a.payments, 8);
+    cw_put_le(buf + 1, a.amount, 8);
+    cw_put_le(buf + 9, a.payments, 8);
     size_t n = 17 + encode_taint(&a.closest, buf + 17);
     return jn_put(j, STORE_EXPOSURE, key, klen, buf, n, err);
 }

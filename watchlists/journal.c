@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "monitor/buf.h"
+
 void jn_init(journal *j, store_txn *t)
 {
     j->t = t;
@@ -10,20 +12,6 @@ void jn_init(journal *j, store_txn *t)
 
 void jn_free(journal *j) { cw_buf_free(&j->log); }
 
-static void le(uint8_t *p, uint64_t v, int n)
-{
-    for (int i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = n - 1; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
 /* Logs a key's old value (had: present, as old). */
 static cw_code log_entry(journal *j, store_db db, const void *key, size_t klen, bool had, cw_span old, cw_err *err)
 {
@@ -31,11 +19,11 @@ static cw_code log_entry(journal *j, store_db db, const void *key, size_t klen, 
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "journal: a %zu-byte key", klen);
     uint8_t head[3], mid[5], tail[4];
     head[0] = (uint8_t)db;
-    le(head + 1, klen, 2);
+    cw_put_le(head + 1, klen, 2);
     mid[0] = had;
-    le(mid + 1, had ? old.n : 0, 4);
+    cw_put_le(mid + 1, had ? old.n : 0, 4);
     size_t total = sizeof head + klen + sizeof mid + (had ? old.n : 0) + sizeof tail;
-    le(tail, total, 4);
+    cw_put_le(tail, total, 4);
     if (cw_buf_append(&j->log, head, sizeof head, err) || cw_buf_append(&j->log, key, klen, err) ||
         cw_buf_append(&j->log, mid, sizeof mid, err) || (had && cw_buf_append(&j->log, old.p, old.n, err)) ||
         cw_buf_append(&j->log, tail, sizeof tail, err))
@@ -110,21 +98,21 @@ cw_code jn_revert_block(store_txn *t, const uint8_t block_hash[32], bool require
             rc = damaged(err);
             break;
         }
-        size_t total = (size_t)get_le(copy.p + end - 4, 4);
+        size_t total = (size_t)cw_get_le(copy.p + end - 4, 4);
         if (total < 3 + 5 + 4 || total > end) {
             rc = damaged(err);
             break;
         }
         const uint8_t *e = copy.p + end - total;
         store_db db = (store_db)e[0];
-        size_t klen = (size_t)get_le(e + 1, 2);
+        size_t klen = (size_t)cw_get_le(e + 1, 2);
         if (db >= STORE_DB_COUNT || 3 + klen + 5 + 4 > total) {
             rc = damaged(err);
             break;
         }
         const uint8_t *key = e + 3, *mid = e + 3 + klen;
         bool had = mid[0] != 0;
-        size_t vlen = (size_t)get_le(mid + 1, 4);
+        size_t vlen = (size_t)cw_get_le(mid + 1, 4);
         if (3 + klen + 5 + vlen + 4 != total) {
             rc = damaged(err);
             break;

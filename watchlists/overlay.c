@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor/buf.h"
+
 typedef struct node {
     struct node *next;
     uint64_t hash;
@@ -43,24 +45,9 @@ static void *take(overlay *o, size_t n)
     return p;
 }
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30, x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27, x *= 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
 static uint64_t hash(const overlay *o, uint8_t db, const uint8_t *p, size_t n)
 {
-    uint64_t h = o->seed ^ ((uint64_t)db << 56) ^ n;
-    for (; n >= 8; p += 8, n -= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = mix64(h ^ w);
-    }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
-    return mix64(h ^ w ^ 0xa5);
+    return cw_hash64(o->seed ^ ((uint64_t)db << 56), p, n);
 }
 
 overlay *ovl_new(void)
