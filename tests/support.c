@@ -129,3 +129,23 @@ int run_cmd(char *const argv[], const uint8_t *in, size_t in_len, char **out, ch
     cr_assert(WIFEXITED(status), "%s died by signal %d; stderr: %s", argv[0], WTERMSIG(status), *err);
     return WEXITSTATUS(status);
 }
+
+json_t *alerts_read(const char *datadir)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/alerts.jsonl", datadir);
+    json_t *all = json_array();
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return all;
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        json_t *j = json_loads(line, 0, NULL);
+        cr_assert_not_null(j, "an alert line is not JSON: %s", line);
+        json_array_append_new(all, j);
+    }
+    free(line);
+    fclose(f);
+    return all;
+}

@@ -30,4 +30,8 @@ cw_arena test_arena(size_t len);
  * stdout and stderr (caller frees), returns the exit status. */
 int run_cmd(char *const argv[], const uint8_t *in, size_t in_len, char **out, char **err);
 
+/* Every record of <datadir>/alerts.jsonl, parsed (an empty array when the
+ * file is absent); a line that is not JSON fails the test. */
+json_t *alerts_read(const char *datadir);
+
 #endif

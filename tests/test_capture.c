@@ -201,26 +201,6 @@ static char *setup_datadir(void)
     return dir;
 }
 
-/* The records of an alerts file, parsed. */
-static json_t *read_alerts(const char *dir)
-{
-    char path[600];
-    snprintf(path, sizeof path, "%s/alerts.jsonl", dir);
-    json_t *all = json_array();
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return all;
-    char *line = NULL;
-    size_t cap = 0;
-    while (getline(&line, &cap, f) > 0) {
-        json_t *j = json_loads(line, 0, NULL);
-        cr_assert_not_null(j, "an alert line is not JSON: %s", line);
-        json_array_append_new(all, j);
-    }
-    free(line);
-    fclose(f);
-    return all;
-}
 
 static bool has_record(json_t *all, const char *txid, const char *status, const char *block)
 {
@@ -696,7 +676,7 @@ Test(capture, watch_record_then_replay_gives_the_live_records, .timeout = 120)
     json_t *live_records = NULL;
     for (int waited = 0; waited < 20000; waited += 100) {
         json_decref(live_records);
-        live_records = read_alerts(live);
+        live_records = alerts_read(live);
         if (has_record(live_records, LAST_TXID, "confirmed", LAST_BLOCK))
             break;
         sleep_ms(100);
@@ -707,7 +687,7 @@ Test(capture, watch_record_then_replay_gives_the_live_records, .timeout = 120)
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "watch ended with status %d", status);
     zpub_stop(pub);
     json_decref(live_records);
-    live_records = read_alerts(live); /* after the final flush */
+    live_records = alerts_read(live); /* after the final flush */
     cr_assert(has_record(live_records, LAST_TXID, "confirmed", LAST_BLOCK), "the live run saw the last block");
     char *log = read_log(live);
     cr_assert(strstr(log, "recorded 345 messages to"), "watch log: %s", log);
@@ -758,7 +738,7 @@ Test(capture, watch_record_then_replay_gives_the_live_records, .timeout = 120)
     cr_assert(strstr(out, "gaps        3 "), "summary: %s", out);
     cr_assert_eq(count_lines_with(errtext, "feed: bad message skipped"), 3, "%s", errtext);
     cr_assert(strstr(errtext, "byte 16: feed: bad message skipped: unknown topic 'rawtxlock'"), "%s", errtext);
-    json_t *replayed = read_alerts(fresh);
+    json_t *replayed = alerts_read(fresh);
     cr_assert_gt(json_array_size(live_records), 0);
     cr_assert_eq(json_array_size(replayed), json_array_size(live_records), "live %zu records, replay %zu",
                  json_array_size(live_records), json_array_size(replayed));
@@ -829,7 +809,7 @@ Test(capture, replay_of_damaged_captures, .timeout = 120)
     snprintf(want, sizeof want, "%s: record at byte %llu: ", path, (unsigned long long)off[CAPTURE_MESSAGES - 1]);
     cr_assert(strstr(err, want) && strstr(err, "cut short"), "'%s' lacks '%s'", err, want);
     cr_assert(strstr(out, "341 messages") && strstr(out, "damaged"), "%s", out);
-    json_t *all = read_alerts(dd);
+    json_t *all = alerts_read(dd);
     cr_assert(has_record(all, LAST_TXID, "mempool", NULL), "records before the cut are there");
     cr_assert_not(has_record(all, LAST_TXID, "confirmed", NULL), "its block was the cut record");
     json_decref(all);
@@ -866,7 +846,7 @@ Test(capture, replay_of_damaged_captures, .timeout = 120)
              (unsigned long long)off2[5]);
     cr_assert(strstr(err, want), "'%s' lacks '%s'", err, want);
     cr_assert(strstr(out, "343 messages: 121 rawtx, 106 rawblock, 115 sequence, 1 bad"), "%s", out);
-    all = read_alerts(dd);
+    all = alerts_read(dd);
     cr_assert(has_record(all, LAST_TXID, "confirmed", LAST_BLOCK));
     json_decref(all);
     free(out), free(err);

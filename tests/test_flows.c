@@ -213,26 +213,6 @@ static char *replay_opts(scene *s, const char *dd, const char *const *opts, char
 
 static void replay(scene *s, const char *dd, const char *const *opts) { free(replay_opts(s, dd, opts, NULL)); }
 
-/* All records of dd/alerts.jsonl. */
-static json_t *records(const char *dd)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/alerts.jsonl", dd);
-    json_t *all = json_array();
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return all;
-    char *line = NULL;
-    size_t cap = 0;
-    while (getline(&line, &cap, f) > 0) {
-        json_t *j = json_loads(line, 0, NULL);
-        cr_assert_not_null(j, "an alert line is not JSON: %s", line);
-        json_array_append_new(all, j);
-    }
-    free(line);
-    fclose(f);
-    return all;
-}
 
 static const char *str(const json_t *o, const char *k)
 {
@@ -306,7 +286,7 @@ static char *join_sorted(char **lines, size_t n)
 /* The summary of every record in dd's alert file, sorted. */
 static char *summary(const scene *s, const char *dd)
 {
-    json_t *all = records(dd);
+    json_t *all = alerts_read(dd);
     size_t n = json_array_size(all), i;
     char **lines = calloc(n + 1, sizeof *lines);
     json_t *r;
@@ -410,7 +390,7 @@ Test(flows, cluster_hit_to_and_from_a_merged_member)
            "HIT p2 from_designated A amt=50000000 member=D root=D size=2 desig=1 ev=p2,m1 hold/high w=0 @3",
            "EXP p2 Y hops=1 ppm=1000000 amt=50000000 of=50000000 ev=p2 src=D review/high w=0 @3");
     /* the whole record of the payment to A */
-    json_t *all = records(dd);
+    json_t *all = alerts_read(dd);
     json_t *r = find_record(all, "cluster_hit", p1.txid, &A);
     cr_assert_not_null(r);
     char txid[65], id[33], bh[65];
@@ -511,7 +491,7 @@ Test(flows, designated_spend_with_change_back_is_recorded)
     EXPECT(s, dd, "DA cb1 to_designated D amt=100000000 @1", "DA m from_designated D amt=100000000 @2",
            /* the change to D is D's: no exposure */
            "EXP m X hops=1 ppm=1000000 amt=60000000 of=60000000 ev=m src=D review/high w=0 @2");
-    json_t *all = records(dd);
+    json_t *all = alerts_read(dd);
     json_t *r = find_record(all, "designated_address", m.txid, &D);
     cr_assert_not_null(r);
     cr_assert_eq(num(r, "returned"), 40000000);
@@ -768,7 +748,7 @@ Test(flows, mixed_hops_evidence_is_a_path_of_hops_txids)
     write_blocks(s);
     const char *dd = datadir(s, "dd");
     replay(s, dd, NULL);
-    json_t *all = records(dd);
+    json_t *all = alerts_read(dd);
     json_t *r = find_record(all, "indirect_exposure", mix.txid, &V);
     cr_assert_not_null(r);
     char line[1024];
@@ -1055,7 +1035,7 @@ Test(flows, supercluster_stops_cluster_hits)
  * count. */
 static char *canonical_records(const char *dd, bool latest_only, const char *status, size_t *n)
 {
-    json_t *all = records(dd);
+    json_t *all = alerts_read(dd);
     size_t cnt = json_array_size(all), i, k = 0;
     char **lines = calloc(cnt + 1, sizeof *lines);
     json_t *r;
@@ -1445,7 +1425,7 @@ Test(flows, mempool_sighting_of_a_merging_tx_has_the_block_findings, .timeout = 
     stop_watch(pid);
     zpub_stop(pub);
     /* "rule address amount share hops" of each sighting */
-    json_t *all = records(dd);
+    json_t *all = alerts_read(dd);
     char seen[2][4096] = {"", ""};
     size_t i;
     json_t *r;
@@ -1600,7 +1580,7 @@ Test(flows, consolidation_of_70_addresses_is_one_cluster)
     write_blocks(s);
     const char *dd = datadir(s, "dd");
     replay(s, dd, NULL);
-    json_t *all = records(dd);
+    json_t *all = alerts_read(dd);
     json_t *h1 = find_record(all, "cluster_hit", p1.txid, &Am[0]), *h69 = find_record(all, "cluster_hit", p2.txid, &Am[68]);
     char *got = summary(s, dd);
     cr_assert_not_null(h1, "no hit for the payment to A1:\n%s", got);
@@ -1756,7 +1736,7 @@ Test(flows, a_later_import_designates_an_existing_cluster)
     write_blocks(s);
     const char *dd = datadir(s, "dd");
     replay(s, dd, OPTS("--to", "2"));
-    json_t *before = records(dd);
+    json_t *before = alerts_read(dd);
     cr_assert_eq(json_array_size(before), 0, "nothing designated yet");
     json_decref(before);
     /* the new list names D too */
@@ -1770,7 +1750,7 @@ Test(flows, a_later_import_designates_an_existing_cluster)
     cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
     free(out), free(err);
     replay(s, dd, NULL);
-    json_t *all = records(dd);
+    json_t *all = alerts_read(dd);
     json_t *r = find_record(all, "cluster_hit", p1.txid, &A);
     cr_assert_not_null(r, "the payment to A after D's designation is a cluster hit");
     cr_assert_str_eq(str(r, "direction"), "to_designated");

@@ -124,26 +124,6 @@ static void stop_watch(pid_t pid)
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "watch ended with status %d", status);
 }
 
-/* All records of the alerts file. */
-static json_t *read_alerts(const char *dir)
-{
-    char path[600];
-    snprintf(path, sizeof path, "%s/alerts.jsonl", dir);
-    json_t *all = json_array();
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return all;
-    char *line = NULL;
-    size_t cap = 0;
-    while (getline(&line, &cap, f) > 0) {
-        json_t *j = json_loads(line, 0, NULL);
-        cr_assert_not_null(j, "an alert line is not JSON: %s", line);
-        json_array_append_new(all, j);
-    }
-    free(line);
-    fclose(f);
-    return all;
-}
 
 /* Waits until the file holds a record matching txid+status (+block hash). */
 static json_t *find(json_t *all, const char *txid, const char *status, const char *block)
@@ -163,7 +143,7 @@ static json_t *find(json_t *all, const char *txid, const char *status, const cha
 static json_t *wait_for(const char *dir, const char *txid, const char *status, const char *block, int ms)
 {
     for (int waited = 0;; waited += 100) {
-        json_t *all = read_alerts(dir);
+        json_t *all = alerts_read(dir);
         if (find(all, txid, status, block) || waited >= ms)
             return all;
         json_decref(all);
@@ -324,7 +304,7 @@ Test(watch, dropped_block_recovered_through_rest, .timeout = 120)
     char want[65];
     for (int waited = 0; waited < 20000; waited += 100) {
         json_decref(all);
-        all = read_alerts(dir);
+        all = alerts_read(dir);
         if (count_rule(all, "designated_address", "confirmed") >= 60)
             break;
         sleep_ms(100);
@@ -437,7 +417,7 @@ Test(watch, garbage_and_sigkill_lose_nothing_and_repeat_nothing, .timeout = 120)
     json_t *all = NULL;
     for (int waited = 0; waited < 20000; waited += 100) {
         json_decref(all);
-        all = read_alerts(dir);
+        all = alerts_read(dir);
         if (count_rule(all, "designated_address", "confirmed") >= 70)
             break;
         sleep_ms(100);
@@ -778,7 +758,7 @@ Test(watch, live_equals_replay, .timeout = 120)
     char *argv[] = {CW_BIN, "replay", "--blocksdir", blocks, "--datadir", dir2, "--network", "regtest", NULL};
     cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
     free(out), free(err);
-    json_t *replayed = read_alerts(dir2);
+    json_t *replayed = alerts_read(dir2);
 
     uint8_t **blks;
     size_t *lens;
