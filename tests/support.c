@@ -1,3 +1,4 @@
+#include <time.h>
 #include "support.h"
 
 #include <bzlib.h>
@@ -148,4 +149,48 @@ json_t *alerts_read(const char *datadir)
     free(line);
     fclose(f);
     return all;
+}
+
+void test_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+void test_remove_dir(char *dir)
+{
+    if (getenv("CW_KEEP_TEST_DIRS"))
+        fprintf(stderr, "kept %s\n", dir);
+    else {
+        char cmd[700];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        cr_assert_eq(system(cmd), 0);
+    }
+    free(dir);
+}
+
+void watch_wait_ready(const char *datadir, zpub *pub)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/watch.log", datadir);
+    for (int waited = 0; waited < 15000; waited += 50) {
+        FILE *f = fopen(path, "r");
+        char buf[4096] = "";
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[n] = '\0';
+        if (strstr(buf, "watching ("))
+            break;
+        test_sleep_ms(50);
+    }
+    zpub_wait_subscribers(pub, 500);
+}
+
+void watch_stop(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "watch ended with status %d", status);
 }

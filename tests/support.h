@@ -6,7 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/types.h>
+
 #include "chains/model.h"
+#include "zmq_pub.h"
 
 /* Reads ../shared/data/<rel>; a .bz2 file is decompressed. Aborts the test
  * (cr_assert) when missing. Caller frees. */
@@ -33,5 +36,14 @@ int run_cmd(char *const argv[], const uint8_t *in, size_t in_len, char **out, ch
 /* Every record of <datadir>/alerts.jsonl, parsed (an empty array when the
  * file is absent); a line that is not JSON fails the test. */
 json_t *alerts_read(const char *datadir);
+
+void test_sleep_ms(int ms);
+/* rm -rf dir (kept, and named on stderr, when CW_KEEP_TEST_DIRS is set), and free(dir). */
+void test_remove_dir(char *dir);
+/* Waits (at most 15 s) for the watcher of datadir to log "watching (", then
+ * for pub's subscribers: PUB drops what it sends before they join. */
+void watch_wait_ready(const char *datadir, zpub *pub);
+/* SIGTERM, then asserts the watcher exited 0. */
+void watch_stop(pid_t pid);
 
 #endif

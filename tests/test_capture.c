@@ -39,25 +39,6 @@ static char *temp_dir(void)
     return dir;
 }
 
-/* CW_KEEP_TEST_DIRS=1 keeps the directories to look at. */
-static void remove_dir(char *dir)
-{
-    if (getenv("CW_KEEP_TEST_DIRS"))
-        fprintf(stderr, "kept %s\n", dir);
-    else {
-        char cmd[700];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        cr_assert_eq(system(cmd), 0);
-    }
-    free(dir);
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static uint64_t file_size(const char *path)
 {
     struct stat st;
@@ -332,7 +313,7 @@ Test(capture, records_read_back_exactly)
     cr_assert_eq(capture_reader_pos(r), file_size(path));
     capture_reader_close(r);
     capture_reader_close(NULL);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 Test(capture, append_cuts_a_partial_last_record)
@@ -381,7 +362,7 @@ Test(capture, append_cuts_a_partial_last_record)
     cr_assert_eq(capture_writer_open(path, CW_NET_REGTEST, FEED_ALL_TOPICS, &w, &oi, &err), CW_OK, "%s", err.msg);
     cr_assert_eq(oi.size, 16);
     capture_writer_close(w, NULL);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 Test(capture, writer_refuses)
@@ -428,7 +409,7 @@ Test(capture, writer_refuses)
     cr_assert_eq(capture_writer_count(w), 0);
     cr_assert_eq(capture_writer_close(w, &err), CW_OK);
     cr_assert_eq(capture_writer_close(NULL, &err), CW_OK);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 Test(capture, second_recorder_is_refused)
@@ -452,7 +433,7 @@ Test(capture, second_recorder_is_refused)
     waitpid(pid, &status, 0);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a second recorder was let in");
     capture_writer_close(w, NULL);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 /* Opens path and reads until the first error; returns its code, with the
@@ -575,7 +556,7 @@ Test(capture, reader_reports_damage_with_its_offset)
     cr_assert_eq(r, (capture_reader *)0x1);
     free(orig);
     free(b);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 /* ---------------- the executable ---------------- */
@@ -620,21 +601,6 @@ static char *read_log(const char *dir)
     return (char *)b.p;
 }
 
-/* Waits for the watcher's "watching (" line, then lets the subscription
- * reach the publisher (PUB drops what it sends before that). */
-static void wait_ready(const char *dir, zpub *pub)
-{
-    for (int waited = 0; waited < 15000; waited += 50) {
-        char *log = read_log(dir);
-        bool ready = strstr(log, "watching (") != NULL;
-        free(log);
-        if (ready)
-            break;
-        sleep_ms(50);
-    }
-    zpub_wait_subscribers(pub, 500);
-}
-
 static size_t count_lines_with(const char *text, const char *needle)
 {
     size_t n = 0;
@@ -663,7 +629,7 @@ Test(capture, watch_record_then_replay_gives_the_live_records, .timeout = 120)
     snprintf(capture, sizeof capture, "%s/feed.cwcap", live);
     zpub *pub = zpub_start();
     pid_t pid = start_recording_watch(live, zpub_endpoint(pub), capture);
-    wait_ready(live, pub);
+    watch_wait_ready(live, pub);
     /* some garbage first, as a node with extra topics on the port would
      * send: recorded, and skipped in the replay as watch skipped it */
     static const char *const junk_topics[] = {"rawtxlock", "rawtx", "sequence"};
@@ -679,7 +645,7 @@ Test(capture, watch_record_then_replay_gives_the_live_records, .timeout = 120)
         live_records = alerts_read(live);
         if (has_record(live_records, LAST_TXID, "confirmed", LAST_BLOCK))
             break;
-        sleep_ms(100);
+        test_sleep_ms(100);
     }
     kill(pid, SIGTERM);
     int status;
@@ -759,8 +725,8 @@ Test(capture, watch_record_then_replay_gives_the_live_records, .timeout = 120)
     cr_assert_eq(run_cmd(verify, NULL, 0, &out, &errtext), 0, "verify: %s %s", out, errtext);
     free(out), free(errtext);
     json_decref(a), json_decref(b), json_decref(live_records), json_decref(replayed);
-    remove_dir(fresh);
-    remove_dir(live);
+    test_remove_dir(fresh);
+    test_remove_dir(live);
 }
 
 /* Damaged captures through the executable: the message names the file and
@@ -797,7 +763,7 @@ Test(capture, replay_of_damaged_captures, .timeout = 120)
     cr_assert_eq(run_cmd(argv_missing, NULL, 0, &out, &err), 2);
     cr_assert(strstr(err, "--capture needs a value"), "%s", err);
     free(out), free(err);
-    remove_dir(dd);
+    test_remove_dir(dd);
 
     /* the last record cut short (the recorder crashed mid-write): every
      * earlier message replayed, the cut reported with its offset */
@@ -814,7 +780,7 @@ Test(capture, replay_of_damaged_captures, .timeout = 120)
     cr_assert_not(has_record(all, LAST_TXID, "confirmed", NULL), "its block was the cut record");
     json_decref(all);
     free(out), free(err);
-    remove_dir(dd);
+    test_remove_dir(dd);
 
     /* a record whose length points past the end of the file */
     snprintf(path, sizeof path, "%s/long.cwcap", dir);
@@ -828,7 +794,7 @@ Test(capture, replay_of_damaged_captures, .timeout = 120)
     cr_assert(strstr(err, want), "'%s' lacks '%s'", err, want);
     cr_assert(strstr(out, "200 messages"), "%s", out);
     free(out), free(err);
-    remove_dir(dd);
+    test_remove_dir(dd);
 
     /* an unknown topic in the middle: skipped with its offset, as watch
      * skips it live; the rest replays and the run succeeds */
@@ -850,6 +816,6 @@ Test(capture, replay_of_damaged_captures, .timeout = 120)
     cr_assert(has_record(all, LAST_TXID, "confirmed", LAST_BLOCK));
     json_decref(all);
     free(out), free(err);
-    remove_dir(dd);
-    remove_dir(dir);
+    test_remove_dir(dd);
+    test_remove_dir(dir);
 }

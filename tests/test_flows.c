@@ -1182,12 +1182,6 @@ Test(flows, reorg_replay_ignores_a_merge_on_the_losing_branch)
     free_fork_chain(&f);
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* `chainwatch watch` on dd, fed by the publisher at ep (rawtx and rawblock
  * only: mempool txs are recorded as they come), with the node's REST
  * interface at rest (or none) and more options. */
@@ -1227,31 +1221,6 @@ static char *slurp(const char *path)
     return (char *)b.p;
 }
 
-/* Until the watcher says it is subscribed, then a moment for the
- * subscription to reach the publisher (ZeroMQ's slow joiner). */
-static void wait_ready(const char *dd, zpub *pub)
-{
-    char path[300];
-    snprintf(path, sizeof path, "%s/watch.log", dd);
-    for (int waited = 0; waited < 15000; waited += 50) {
-        char *log = slurp(path);
-        bool ready = strstr(log, "watching (") != NULL;
-        free(log);
-        if (ready)
-            break;
-        sleep_ms(50);
-    }
-    zpub_wait_subscribers(pub, 500);
-}
-
-static void stop_watch(pid_t pid)
-{
-    kill(pid, SIGTERM);
-    int status;
-    waitpid(pid, &status, 0);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "watch ended with status %d", status);
-}
-
 /* Waits (up to ms) for a summary line in dd's records. */
 static void wait_line(const scene *s, const char *dd, const char *line, int ms)
 {
@@ -1269,7 +1238,7 @@ static void wait_line(const scene *s, const char *dd, const char *line, int ms)
             return;
         }
         free(got);
-        sleep_ms(100);
+        test_sleep_ms(100);
     }
 }
 
@@ -1325,7 +1294,7 @@ Test(flows, reorg_live_takes_the_merge_back, .timeout = 120)
     const char *live = datadir(s, "live");
     zpub *pub = zpub_start();
     pid_t pid = start_watch(live, zpub_endpoint(pub), rest_server_url(srv), OPTS("--start-height=0"));
-    wait_ready(live, pub);
+    watch_wait_ready(live, pub);
     /* caught up with the node on the losing branch: A is D's */
     wait_line(s, live, "HIT pA to_designated A amt=10000000 member=D root=D size=2 desig=1 ev=pA,m1 hold/high w=0 @3",
               20000);
@@ -1334,7 +1303,7 @@ Test(flows, reorg_live_takes_the_merge_back, .timeout = 120)
     const cb_block *tip = &s->c.blocks[f.b[B4B]];
     zpub_send(pub, "rawblock", tip->raw.p, tip->raw.n);
     wait_line(s, live, "DA pd to_designated D amt=50000000 @4", 20000);
-    stop_watch(pid);
+    watch_stop(pid);
     zpub_stop(pub);
     rest_server_stop(srv);
     EXPECT(s, live, WINNER_RECORDS, LOSER_RECORDS(""), LOSER_RECORDS(" reorged"));
@@ -1414,7 +1383,7 @@ Test(flows, mempool_sighting_of_a_merging_tx_has_the_block_findings, .timeout = 
     const char *dd = datadir(s, "dd");
     zpub *pub = zpub_start();
     pid_t pid = start_watch(dd, zpub_endpoint(pub), NULL, NULL);
-    wait_ready(dd, pub);
+    watch_wait_ready(dd, pub);
     zpub_send(pub, "rawblock", s->c.blocks[b0].raw.p, s->c.blocks[b0].raw.n);
     zpub_send(pub, "rawblock", s->c.blocks[b1].raw.p, s->c.blocks[b1].raw.n);
     wait_line(s, dd, "DA cb1 to_designated D amt=100000000 @1", 20000);
@@ -1422,7 +1391,7 @@ Test(flows, mempool_sighting_of_a_merging_tx_has_the_block_findings, .timeout = 
     wait_line(s, dd, "DA m1 from_designated D amt=100000000 mempool", 20000);
     zpub_send(pub, "rawblock", s->c.blocks[b2].raw.p, s->c.blocks[b2].raw.n);
     wait_line(s, dd, "DA m1 from_designated D amt=100000000 @2", 20000);
-    stop_watch(pid);
+    watch_stop(pid);
     zpub_stop(pub);
     /* "rule address amount share hops" of each sighting */
     json_t *all = alerts_read(dd);
@@ -1653,7 +1622,7 @@ Test(flows, mempool_sighting_forms_the_blocks_cluster, .timeout = 60)
     char lab[300];
     snprintf(lab, sizeof lab, "--labels=%s", labels);
     pid_t pid = start_watch(dd, zpub_endpoint(pub), NULL, OPTS(lab));
-    wait_ready(dd, pub);
+    watch_wait_ready(dd, pub);
     for (size_t b = b0; b <= b2; b++)
         zpub_send(pub, "rawblock", s->c.blocks[b].raw.p, s->c.blocks[b].raw.n);
     wait_line(s, dd, "DA k1 from_designated D amt=20000000 @2", 20000);
@@ -1661,7 +1630,7 @@ Test(flows, mempool_sighting_forms_the_blocks_cluster, .timeout = 60)
     zpub_send(pub, "rawtx", m2.full.p, m2.full.n);
     zpub_send(pub, "rawblock", s->c.blocks[b3].raw.p, s->c.blocks[b3].raw.n);
     wait_line(s, dd, "DA m1 from_designated D2 amt=100000000 @3", 20000);
-    stop_watch(pid);
+    watch_stop(pid);
     zpub_stop(pub);
     /* the block's records, as replay would write them */
     char *all = summary(s, dd);

@@ -24,25 +24,6 @@
 #define PAID_BECH32 "bcrt1q4x7w9d6luc7ru88rk6ncknf55a5un4kyees2a0"
 #define PAID_LEGACY "mqBXtoBQx88vMij3Hj8YM3RXDDvbrNfx9v"
 
-/* CW_KEEP_TEST_DIRS=1 keeps the datadirs (alerts.jsonl, watch.log) to look at. */
-static void remove_dir(char *dir)
-{
-    if (getenv("CW_KEEP_TEST_DIRS"))
-        fprintf(stderr, "kept %s\n", dir);
-    else {
-        char cmd[700];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        cr_assert_eq(system(cmd), 0);
-    }
-    free(dir);
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static char *setup_datadir(bool list_coinbase)
 {
     char *dir = strdup("/tmp/cw-watch-XXXXXX");
@@ -96,34 +77,6 @@ static pid_t start_watch(const char *dir, const char *ep, const char *rest, cons
     return pid;
 }
 
-/* Waits until the watcher says it is subscribed, then lets the connection
- * settle: PUB drops what it sends before a subscriber has joined. */
-static void wait_ready(const char *dir, zpub *pub)
-{
-    char path[600];
-    snprintf(path, sizeof path, "%s/watch.log", dir);
-    for (int waited = 0; waited < 15000; waited += 50) {
-        FILE *f = fopen(path, "r");
-        char buf[4096] = "";
-        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-        if (f)
-            fclose(f);
-        buf[n] = '\0';
-        if (strstr(buf, "watching ("))
-            break;
-        sleep_ms(50);
-    }
-    zpub_wait_subscribers(pub, 500);
-}
-
-static void stop_watch(pid_t pid)
-{
-    kill(pid, SIGTERM);
-    int status;
-    waitpid(pid, &status, 0);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "watch ended with status %d", status);
-}
-
 
 /* Waits until the file holds a record matching txid+status (+block hash). */
 static json_t *find(json_t *all, const char *txid, const char *status, const char *block)
@@ -147,7 +100,7 @@ static json_t *wait_for(const char *dir, const char *txid, const char *status, c
         if (find(all, txid, status, block) || waited >= ms)
             return all;
         json_decref(all);
-        sleep_ms(100);
+        test_sleep_ms(100);
     }
 }
 
@@ -178,11 +131,11 @@ Test(watch, capture_replay_mempool_confirm_rbf_reorg_restart, .timeout = 120)
     char *dir = setup_datadir(false);
     zpub *pub = zpub_start();
     pid_t pid = start_watch(dir, zpub_endpoint(pub), NULL, NULL);
-    wait_ready(dir, pub);
+    watch_wait_ready(dir, pub);
     cr_assert_eq(zpub_replay_capture(pub, CAPTURE, 0, -1), 342);
     json_t *all = wait_for(dir, "78c9750fef95723fd220adbf811f2cfcfce93a372b26114af612042ec2939fe8", "confirmed",
                            "2f0ae58e0b99c85bff7dbe2984bc8917b2dc951193c87407cbbb434e0de0043c", 20000);
-    stop_watch(pid);
+    watch_stop(pid);
     zpub_stop(pub);
 
     /* the 0.5 BTC payment: mempool, then confirmed in block 102, one id */
@@ -225,7 +178,7 @@ Test(watch, capture_replay_mempool_confirm_rbf_reorg_restart, .timeout = 120)
     }
     verify_file(dir);
     json_decref(all);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 /* The recorded regtest node's blocks, served by a REST server on
@@ -268,7 +221,7 @@ Test(watch, dropped_block_recovered_through_rest, .timeout = 120)
     char *dir = setup_datadir(true);
     zpub *pub = zpub_start();
     pid_t pid = start_watch(dir, zpub_endpoint(pub), rest_server_url(srv), "--start-height=1");
-    wait_ready(dir, pub);
+    watch_wait_ready(dir, pub);
 
     size_t n;
     uint8_t *text = fixture(CAPTURE, &n);
@@ -296,7 +249,7 @@ Test(watch, dropped_block_recovered_through_rest, .timeout = 120)
         free(body);
         json_decref(j); /* topic points into j */
         if (is_block)
-            sleep_ms(5);
+            test_sleep_ms(5);
     }
     cr_assert_eq(dropped, 1);
     /* wait for the coinbase of block 60 to be confirmed */
@@ -307,9 +260,9 @@ Test(watch, dropped_block_recovered_through_rest, .timeout = 120)
         all = alerts_read(dir);
         if (count_rule(all, "designated_address", "confirmed") >= 60)
             break;
-        sleep_ms(100);
+        test_sleep_ms(100);
     }
-    stop_watch(pid);
+    watch_stop(pid);
     zpub_stop(pub);
     /* every block 1..60 confirmed the miner's coinbase, block 30 included */
     size_t i;
@@ -333,7 +286,7 @@ Test(watch, dropped_block_recovered_through_rest, .timeout = 120)
     json_decref(all);
     free(text);
     node_stop(&node);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 /* Replays capture lines [*line_no, ...) until `until_blocks` rawblocks have
@@ -373,7 +326,7 @@ static void replay_until(replay_state *st, zpub *pub, rest_server *srv, uint8_t 
         free(body);
         json_decref(j); /* topic points into j */
         if (is_block)
-            sleep_ms(5);
+            test_sleep_ms(5);
     }
 }
 
@@ -389,7 +342,7 @@ Test(watch, garbage_and_sigkill_lose_nothing_and_repeat_nothing, .timeout = 120)
     char *dir = setup_datadir(true);
     zpub *pub = zpub_start();
     pid_t pid = start_watch(dir, zpub_endpoint(pub), rest_server_url(srv), "--start-height=1");
-    wait_ready(dir, pub);
+    watch_wait_ready(dir, pub);
 
     size_t n;
     char *text = (char *)fixture(CAPTURE, &n);
@@ -411,7 +364,7 @@ Test(watch, garbage_and_sigkill_lose_nothing_and_repeat_nothing, .timeout = 120)
     snprintf(logp, sizeof logp, "%s/watch.log", dir);
     unlink(logp);
     pid = start_watch(dir, zpub_endpoint(pub), rest_server_url(srv), "--start-height=1");
-    wait_ready(dir, pub);
+    watch_wait_ready(dir, pub);
     replay_until(&st, pub, srv, chain, 70, 12);
     cr_assert_geq(st.garbage_sent, 1000);
     json_t *all = NULL;
@@ -420,9 +373,9 @@ Test(watch, garbage_and_sigkill_lose_nothing_and_repeat_nothing, .timeout = 120)
         all = alerts_read(dir);
         if (count_rule(all, "designated_address", "confirmed") >= 70)
             break;
-        sleep_ms(100);
+        test_sleep_ms(100);
     }
-    stop_watch(pid);
+    watch_stop(pid);
     zpub_stop(pub);
     int per_height[71] = {0};
     size_t i, j;
@@ -463,7 +416,7 @@ Test(watch, garbage_and_sigkill_lose_nothing_and_repeat_nothing, .timeout = 120)
     free(st.lines);
     free(text);
     node_stop(&node);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 /* ---- a two-block reorg over REST, with blocks built here ---- */
@@ -686,8 +639,8 @@ Test(watch, two_block_reorg_reverts_state_and_the_alert, .timeout = 60)
     node_stop(&node);
     cw_buf_free(&after), cw_buf_free(&direct), cw_buf_free(&records), cw_buf_free(&blk), cw_buf_free(&pay);
     free(achain), free(bchain);
-    remove_dir(dir);
-    remove_dir(dir2);
+    test_remove_dir(dir);
+    test_remove_dir(dir2);
 }
 
 /* "id status height hash direction address amount entity" of every
@@ -730,11 +683,11 @@ Test(watch, live_equals_replay, .timeout = 120)
     char *dir = setup_datadir(false);
     zpub *pub = zpub_start();
     pid_t pid = start_watch(dir, zpub_endpoint(pub), NULL, NULL);
-    wait_ready(dir, pub);
+    watch_wait_ready(dir, pub);
     zpub_replay_capture(pub, CAPTURE, 0, -1);
     json_t *live = wait_for(dir, "78c9750fef95723fd220adbf811f2cfcfce93a372b26114af612042ec2939fe8", "confirmed",
                             "2f0ae58e0b99c85bff7dbe2984bc8917b2dc951193c87407cbbb434e0de0043c", 20000);
-    stop_watch(pid);
+    watch_stop(pid);
     zpub_stop(pub);
 
     char *dir2 = setup_datadir(false);
@@ -771,6 +724,6 @@ Test(watch, live_equals_replay, .timeout = 120)
     free(a), free(b);
     json_decref(live), json_decref(replayed);
     regtest_blocks_free(blks, lens, chain, nb);
-    remove_dir(dir);
-    remove_dir(dir2);
+    test_remove_dir(dir);
+    test_remove_dir(dir2);
 }
