@@ -164,6 +164,10 @@ static void summary(const char *src, const char *datadir, int64_t from, const pi
             if (f->multiparty_by_kind[k])
                 printf(" (%s %llu)", btc_multiparty_name((btc_multiparty)k), (unsigned long long)f->multiparty_by_kind[k]);
         printf(", %llu grew past the size limit (no propagation)\n", (unsigned long long)f->clusters_stopped);
+        for (int k = 1; k < 8; k++)
+            if (f->multiparty_by_kind[k])
+                printf("              not merged, e.g. %s %s\n", btc_multiparty_name((btc_multiparty)k),
+                       f->multiparty_example[k]);
         printf("  exposure    %llu outputs carrying designated money\n", (unsigned long long)f->taint_outputs);
     }
     printf("  elapsed     %.2f s\n", el);

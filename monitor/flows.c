@@ -5,6 +5,7 @@
 
 #include "chains/bitcoin/coinjoin.h"
 #include "chains/bitcoin/hint.h"
+#include "chains/hex.h"
 #include "chainstate.h"
 #include "watchlists/watchlist.h"
 
@@ -123,8 +124,13 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
     btc_multiparty mp = btc_multiparty_detect(tx, why, sizeof why);
     if (mp != BTC_MP_NONE) {
         if (st) {
+            size_t k = (size_t)mp < 8 ? (size_t)mp : 7;
             st->multiparty_skipped++;
-            st->multiparty_by_kind[(size_t)mp < 8 ? (size_t)mp : 7]++;
+            if (st->multiparty_by_kind[k]++ == 0) { /* the reason kept, with the tx that showed it */
+                char txid[65];
+                cw_hex_encode_rev(tx->txid, 32, txid);
+                snprintf(st->multiparty_example[k], sizeof st->multiparty_example[k], "%.16s…: %s", txid, why);
+            }
         }
     }
     cl_merge_result mr;

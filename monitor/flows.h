@@ -78,6 +78,7 @@ typedef struct {
 typedef struct {
     uint64_t merges, multiparty_skipped, clusters_stopped, taint_outputs, findings;
     uint64_t multiparty_by_kind[8];
+    char multiparty_example[8][200]; /* by kind: the first skipped tx and the detector's reason */
 } flows_stats;
 
 #define FLOWS_MAX_FINDINGS 512
