@@ -338,8 +338,10 @@ static cw_code open_dir(const char *dir, bool raw_files, cw_net net, blocksdir *
     for (size_t i = 0; i < b->n; i++) {
         if (b->e[i].height == -2)
             info->orphans++;
-        else if (best == (size_t)-1 || b->e[i].work > b->e[best].work)
-            best = i;
+        else if (best == (size_t)-1 || b->e[i].work > b->e[best].work ||
+                 (b->e[i].work == b->e[best].work && (b->e[i].file < b->e[best].file ||
+                                                      (b->e[i].file == b->e[best].file && b->e[i].offset < b->e[best].offset))))
+            best = i; /* equal work: the tip stored first, as Core keeps the first it saw */
     }
     if (best != (size_t)-1) {
         size_t first = best; /* the best chain's first block: genesis, or where the files begin */

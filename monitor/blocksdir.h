@@ -5,8 +5,9 @@
  * branches and orphans included, obfuscated with the 8-byte key of xor.dat
  * (Core 28+; absent or all zero: plain). The scan reads every record once,
  * keeps only (file, offset, size, hash, prev, bits) per block, links blocks
- * to their parents, and picks the tip with the most work; the best chain is
- * that tip's ancestry. Blocks off it are never processed. Zero padding after
+ * to their parents, and picks the tip with the most work (of equal ones,
+ * the one stored first, as Bitcoin Core keeps the first it received); the
+ * best chain is that tip's ancestry. Blocks off it are never processed. Zero padding after
  * the last record was never obfuscated, so the end of data is judged on the
  * raw bytes; a record cut short (a node killed mid-write) is reported and
  * skipped.

@@ -1746,3 +1746,41 @@ Test(flows, a_later_import_designates_an_existing_cluster)
     cb_tx_free(&m1), cb_tx_free(&p1);
     scene_free(s);
 }
+
+/* Two tips of equal work (heights 3a and 3b, the same bits): Bitcoin Core
+ * keeps the one it received first, which is the one its files hold first.
+ * Replay does the same, whichever branch that is. */
+Test(flows, equal_work_tips_the_first_stored_wins)
+{
+    fork_chain f;
+    build_fork_chain(&f);
+    scene *s = &f.sc;
+    const size_t a_first[] = {f.b[B0], f.b[B1], f.b[B2A], f.b[B3A], f.b[B2B], f.b[B3B]};
+    const size_t b_first[] = {f.b[B0], f.b[B1], f.b[B2B], f.b[B3B], f.b[B2A], f.b[B3A]};
+    const size_t *orders[2] = {a_first, b_first};
+    for (int k = 0; k < 2; k++) {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->blocks);
+        cr_assert_eq(system(cmd), 0);
+        cr_assert_eq(cb_chain_write_some(&s->c, s->blocks, true, orders[k], 6), 0);
+        const char *dd = datadir(s, k ? "dd_b" : "dd_a");
+        char *err = NULL;
+        char *out = replay_opts(s, dd, NULL, &err);
+        cr_assert(strstr(err, "6 blocks (xor-obfuscated), best chain 0..3, 2 stale"), "%s", err);
+        free(out), free(err);
+        json_t *all = alerts_read(dd);
+        bool m1 = false, pD2 = false; /* m1 is on branch a, pD2 on branch b */
+        char m1hex[65], pd2hex[65];
+        cb_txid_hex(f.m1.txid, m1hex);
+        cb_txid_hex(f.pD2.txid, pd2hex);
+        for (size_t i = 0; i < json_array_size(all); i++) {
+            const char *txid = json_string_value(json_object_get(json_array_get(all, i), "txid"));
+            m1 |= strcmp(txid, m1hex) == 0;
+            pD2 |= strcmp(txid, pd2hex) == 0;
+        }
+        cr_assert_eq(m1, k == 0, "branch a's records only when a was stored first");
+        cr_assert_eq(pD2, k == 1, "branch b's records only when b was stored first");
+        json_decref(all);
+    }
+    free_fork_chain(&f);
+}
