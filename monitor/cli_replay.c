@@ -7,7 +7,7 @@
  * Design note. Blocks are committed in batches: one LMDB write transaction
  * (one fsync) per batch, with new outputs held in the prevout cache until
  * the batch commits (coins.h), so outputs spent within a batch never reach
- * the disk. A batch ends at 1,000,000 txs, at 512 MB of cached state or after
+ * the disk. A batch ends at 250,000 txs, at 512 MB of cached coins or after
  * 15 seconds, whichever comes first: a kill loses at most that much work,
  * redone on the next run from the committed tip, and the records of a
  * batch reach the alert file only after it commits (the outbox), so a
@@ -53,14 +53,14 @@ static const char usage[] =
     "  --pub EP         also publish each record on a ZeroMQ PUB socket (topic alert).\n"
     "  --no-state       parse only: decode every tx (ids, output addresses), no store,\n"
     "                   no records; the figure to compare the full replay against.\n"
-    "  --batch-txs N    commit at least every N txs (default 1000000): smaller batches\n"
+    "  --batch-txs N    commit at least every N txs (default 250000): smaller batches\n"
     "                   lose less to a kill, bigger ones are faster.\n"
     "\n"
     "Work is committed in batches (at most --batch-txs txs or 15 s); an interrupted\n"
     "replay (Ctrl-C, kill) continues from its datadir's tip when run again, with\n"
     "no record lost or repeated. The datadir's tip must be on the directory's chain.\n";
 
-#define BATCH_TXS 1000000
+#define BATCH_TXS 250000
 #define BATCH_CACHE_BYTES ((uint64_t)512 << 20)
 #define BATCH_SECONDS 15.0
 
