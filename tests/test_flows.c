@@ -1980,3 +1980,70 @@ Test(review, mempool_change_into_a_merging_clean_cluster_is_no_exposure, .timeou
     cb_tx_free(&ka), cb_tx_free(&k2), cb_tx_free(&m), cb_tx_free(&k3);
     scene_free(s);
 }
+
+/* An import while `watch` runs (another process): the first wl_addr lookup
+ * of the watcher's next transaction reads the freed filter (store_get kept
+ * the pointer guard_ok just freed) and answers with the old list. A mempool
+ * tx whose first output pays the address just imported gets no record (or
+ * the watcher crashes). Same root cause as test_review's
+ * the_first_lookup_after_another_process_imported_sees_the_import.
+ * FAILS on main 9f09b35. */
+Test(review, a_payment_to_an_address_imported_while_watching_is_seen, .timeout = 60)
+{
+    scene sc, *s = &sc;
+    scene_new(s);
+    cw_addr D = W("D", 10), N = W("N", 20), U = W("U", 30), K = W("K", 40);
+    designate(s, D);
+    size_t b0 = mine(s, -1, NULL, 0, NULL, 0);
+    cb_pay fund[] = {{D, BTC}, {U, BTC}, {K, BTC}};
+    size_t b1 = mine(s, (long)b0, fund, 3, NULL, 0);
+    name_tx(s, &s->c.blocks[b1].coinbase, "cb1");
+    cb_tx t1, k1;
+    cb_coin t1_in[] = {cbc(s, b1, 2)};
+    cb_pay t1_out[] = {{N, 60000000}, {U, 39990000}};
+    PAY(t1, "t1", t1_in, t1_out);
+    cb_coin k1_in[] = {cbc(s, b1, 3)};
+    cb_pay k1_out[] = {{D, 90000000}};
+    PAY(k1, "k1", k1_in, k1_out);
+    const char *dd = datadir(s, "dd");
+    zpub *pub = zpub_start();
+    pid_t pid = start_watch(dd, zpub_endpoint(pub), NULL, NULL);
+    watch_wait_ready(dd, pub);
+    for (size_t b = b0; b <= b1; b++)
+        zpub_send(pub, "rawblock", s->c.blocks[b].raw.p, s->c.blocks[b].raw.n);
+    wait_line(s, dd, "DA cb1 to_designated D amt=100000000 @1", 20000);
+    /* the list now names N too (imported by another process) */
+    char csv[512], path[40000];
+    snprintf(csv, sizeof csv, "chain,address,entity,program,note\nbitcoin,%s,Test front 1,DPRK3,\nbitcoin,%s,New designee,DPRK3,\n",
+             text_of(&D), text_of(&N));
+    snprintf(path, sizeof path, "%s/list2.csv", s->root);
+    write_file(path, csv);
+    char *out, *err;
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", path, "--datadir", (char *)dd, NULL};
+    cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    zpub_send(pub, "rawtx", t1.full.p, t1.full.n);
+    zpub_send(pub, "rawtx", k1.full.p, k1.full.n); /* a marker: t1 is done when k1's line is there */
+    for (int waited = 0; waited < 20000; waited += 100) { /* k1's line, or the watcher's end */
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            zpub_stop(pub);
+            cr_assert_fail("the watcher died (%s %d) after the import", WIFSIGNALED(status) ? "signal" : "exit",
+                           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        }
+        char *got = summary(s, dd);
+        bool found = strstr(got, "DA k1 to_designated D amt=90000000 mempool\n") != NULL;
+        free(got);
+        if (found)
+            break;
+        test_sleep_ms(100);
+    }
+    watch_stop(pid);
+    zpub_stop(pub);
+    char *all = summary(s, dd);
+    cr_assert(strstr(all, "DA t1 to_designated N amt=60000000 mempool\n"), "no mempool record for the payment to N:\n%s",
+              all);
+    free(all);
+    cb_tx_free(&t1), cb_tx_free(&k1);
+    scene_free(s);
+}

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "monitor/coins.h"
@@ -105,6 +106,53 @@ Test(review, filter_rebuilt_in_an_aborted_transaction_forgets_no_key)
     store_close(s);
     test_remove_dir(dir);
     cr_assert_eq(rc, CW_OK, "k0 exists but the filter says it does not (rc %d)", rc);
+}
+
+/* ---------- store.c: wl_addr's guard rebuild ---------- */
+
+/* Another process imports (wl_meta and wl_addr change). The next store_get
+ * on wl_addr notices the new wl_meta fingerprint in guard_ok, which frees
+ * the old filter and installs a rebuilt one; but store_get had loaded
+ * `f = t->s->filter[db]` before calling guard_ok and goes on with that
+ * pointer: bloom_full and bloom_maybe read the freed filter (ASan:
+ * heap-use-after-free), and the answer is the old list's: the address the
+ * import just added is "not listed" for this first lookup of the
+ * transaction (the next transactions use the new filter).
+ * FAILS: rc 10 (CW_ENOTFOUND) for a listed address, or a crash. */
+Test(review, the_first_lookup_after_another_process_imported_sees_the_import)
+{
+    char *dir = tmpdir();
+    cw_store *s;
+    cw_err err = {0};
+    cr_assert_eq(store_open(dir, 0, false, &s, &err), CW_OK, "%s", err.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, true, &t, &err), CW_OK);
+    cr_assert_eq(store_put(t, STORE_WL_META, "src", 3, "import 1", 8, &err), CW_OK);
+    cr_assert_eq(store_put(t, STORE_WL_ADDR, "old-address", 11, "ref", 3, &err), CW_OK);
+    cr_assert_eq(store_commit(t, &err), CW_OK);
+    cr_assert_eq(store_filter_enable(s, STORE_WL_ADDR, &err), CW_OK, "%s", err.msg);
+    pid_t pid = fork(); /* the importer: another process on the same datadir */
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        cw_store *o;
+        store_txn *w;
+        if (store_open(dir, 0, false, &o, NULL) || store_begin(o, true, &w, NULL) ||
+            store_put(w, STORE_WL_META, "src", 3, "import 2", 8, NULL) ||
+            store_put(w, STORE_WL_ADDR, "new-address", 11, "ref", 3, NULL) || store_commit(w, NULL))
+            _exit(1);
+        store_close(o);
+        _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the importer failed");
+    cr_assert_eq(store_begin(s, false, &t, &err), CW_OK);
+    cw_span v;
+    cw_code rc = store_get(t, STORE_WL_ADDR, "new-address", 11, &v, &err);
+    store_abort(t);
+    store_close(s);
+    test_remove_dir(dir);
+    cr_assert_eq(rc, CW_OK, "the address the import added is not found (rc %d)", rc);
 }
 
 /* ---------- cli_replay.c: a full map at a batch's commit ---------- */
