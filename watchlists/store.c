@@ -392,7 +392,9 @@ cw_code store_filter_enable(cw_store *s, store_db db, cw_err *err)
 cw_code store_get(store_txn *t, store_db db, const void *key, size_t klen, cw_span *val, cw_err *err)
 {
     bloom *f = t->s->filter[db];
-    if (f && !guard_ok(t, db))
+    if (f && guard_ok(t, db))
+        f = t->s->filter[db]; /* guard_ok may have replaced (and freed) it */
+    else
         f = NULL;
     /* grown past its size: rebuild it twice as big from what t sees, unless
      * t deleted keys of db (an abort would bring them back, unfiltered) */
