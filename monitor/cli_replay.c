@@ -388,7 +388,8 @@ int cmd_replay(int argc, char **argv)
         if (crc == CW_OK && (h == to || stop_requested || bs.txs - batch_txs0 >= (uint64_t)batch_txs ||
                              bs.cache_bytes >= BATCH_CACHE_BYTES || cli_seconds() - batch_t0 >= BATCH_SECONDS)) {
             crc = pipeline_batch_commit(p, &err);
-            batch_start = h + 1;
+            if (crc == CW_OK)
+                batch_start = h + 1; /* else the batch is redone (a full map) or the replay stops */
         }
         if (crc == CW_EFULL && store_grow(store, &err) == CW_OK) {
             pipeline_batch_abort(p);

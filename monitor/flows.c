@@ -168,42 +168,55 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
             snprintf(in[i].cluster.service, sizeof in[i].cluster.service, "%s", lb->entity[0] ? lb->entity : lb->category);
         }
     }
+    static cl_key merging[MAX_INPUTS]; /* read only: the roots this tx merges */
+    size_t n_merging = 0;
+    cl_info ro_merged;
     if (!j && mp == BTC_MP_NONE && n_members >= 2) {
         /* Read only (mempool, screening): the merge this tx makes when it
          * confirms is not written, but its findings must be the block's:
-         * judge every input by the cluster they will form together. */
-        cl_info merged;
-        bool have = false;
+         * judge every input, and every output in a merging cluster, by the
+         * cluster they will form together. As cl_merge: the winner among
+         * the distinct roots (the biggest, then the smaller key), then the
+         * others folded in, in input order. (cl_merge's 64-root chunks can
+         * pick another winner for a merge of more than 64 clusters.) */
+        size_t first_of[MAX_INPUTS], w = (size_t)-1;
         for (size_t i = 0; i < n_in; i++) {
             if (!in[i].has_addr)
                 continue;
             bool seen = false;
-            for (size_t k = 0; k < i && !seen; k++)
-                seen = in[k].has_addr && same_root(&in[k].cluster, &in[i].cluster);
+            for (size_t k = 0; k < n_merging && !seen; k++)
+                seen = same_root(&in[first_of[k]].cluster, &in[i].cluster);
             if (seen)
                 continue;
-            if (!have) {
-                merged = in[i].cluster;
-                have = true;
-                continue;
-            }
+            merging[n_merging] = in[i].cluster.root;
+            first_of[n_merging] = i;
             const cl_info *o = &in[i].cluster;
-            if (merged.designated == 0 && o->designated > 0)
-                merged.first_designated = o->first_designated;
-            if (o->size > merged.size || (o->size == merged.size && key_less(&o->root, &merged.root)))
-                merged.root = o->root; /* cl_merge's winner: the bigger, then the smaller key */
-            if (merged.service[0] == '\0' && o->service[0])
-                memcpy(merged.service, o->service, sizeof merged.service);
-            merged.size += o->size;
-            merged.designated += o->designated;
-            merged.flags |= o->flags;
-            if (merged.size > cfg->cluster_limit)
-                merged.flags |= CL_SUPER;
+            if (w == (size_t)-1 || o->size > in[w].cluster.size ||
+                (o->size == in[w].cluster.size && key_less(&o->root, &in[w].cluster.root)))
+                w = i;
+            n_merging++;
         }
-        memcpy(merged.merge_txid, tx->txid, 32);
-        for (size_t i = 0; have && i < n_in; i++)
+        ro_merged = in[w].cluster;
+        for (size_t k = 0; k < n_merging; k++) {
+            const cl_info *o = &in[first_of[k]].cluster;
+            if (first_of[k] == w)
+                continue;
+            if (ro_merged.designated == 0 && o->designated > 0)
+                ro_merged.first_designated = o->first_designated;
+            if (ro_merged.service[0] == '\0' && o->service[0])
+                memcpy(ro_merged.service, o->service, sizeof ro_merged.service);
+            ro_merged.size += o->size;
+            ro_merged.designated += o->designated;
+            ro_merged.flags |= o->flags;
+        }
+        if (n_merging > 1 && ro_merged.size > cfg->cluster_limit)
+            ro_merged.flags |= CL_SUPER;
+        memcpy(ro_merged.merge_txid, tx->txid, 32);
+        for (size_t i = 0; i < n_in; i++)
             if (in[i].has_addr)
-                in[i].cluster = merged;
+                in[i].cluster = ro_merged;
+        if (n_merging < 2)
+            n_merging = 0;
     }
     /* 2. what each input carries */
     uint64_t total_in = 0, tainted_in = 0;
@@ -292,6 +305,9 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
         uint8_t join[32];
         if ((rc = cl_find_listed(t, key, kn, false, &c, join, err)))
             return rc;
+        for (size_t k = 0; k < n_merging; k++)
+            if (c.root.len == merging[k].len && memcmp(c.root.key, merging[k].key, c.root.len) == 0)
+                c = ro_merged;
         if (c.designated == 0 || !cl_propagates(&c))
             continue;
         bool internal = false;
@@ -355,6 +371,9 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
         cl_info c;
         if ((rc = cl_find_listed(t, key, kn, false, &c, NULL, err)))
             return rc;
+        for (size_t k = 0; k < n_merging; k++)
+            if (c.root.len == merging[k].len && memcmp(c.root.key, merging[k].key, c.root.len) == 0)
+                c = ro_merged;
         if (c.designated > 0 && cl_propagates(&c))
             continue; /* into a designated wallet: a cluster hit, not exposure */
         unsigned __int128 share = (unsigned __int128)to->value * tainted_in / denom;

@@ -52,6 +52,7 @@ struct pipeline {
     bool refresh_labels;   /* labels not yet applied to clusters merged before this run */
     bool refresh_recount;  /* a disconnect may have restored older designated counts */
     pipeline_stats st;
+    pipeline_stats st_at_batch; /* st when the open batch began: an abort restores it */
 };
 
 /* The one place a full map is handled: after CW_EFULL the write was
@@ -859,6 +860,7 @@ void pipeline_batch_abort(pipeline *p)
     store_abort(p->batch);
     p->batch = NULL;
     coins_clear(p->cache);
+    p->st = p->st_at_batch; /* nothing the batch counted happened */
     cs_tip tip;
     p->st.tip_height = read_tip(p, &tip, NULL) == CW_OK && tip.valid ? tip.height : -1;
 }
@@ -881,6 +883,7 @@ cw_code pipeline_batch_begin(pipeline *p, cw_err *err)
     cw_code rc = refresh_clusters(p, err);
     if (rc)
         return rc;
+    p->st_at_batch = p->st;
     rc = store_begin(p->cfg.store, true, &p->batch, err);
     if (rc == CW_OK && (rc = write_back_flows(p, p->batch, err)))
         pipeline_batch_abort(p);
@@ -901,6 +904,7 @@ cw_code pipeline_batch_commit(pipeline *p, cw_err *err)
     rc = store_commit(p->batch, err);
     p->batch = NULL;
     if (rc) {
+        p->st = p->st_at_batch;
         cs_tip tip;
         p->st.tip_height = read_tip(p, &tip, NULL) == CW_OK && tip.valid ? tip.height : -1;
         return rc;

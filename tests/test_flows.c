@@ -433,6 +433,7 @@ Test(flows, transitive_merge_gives_size_3)
     cb_pay fund[] = {{A, 1 * BTC}, {B, 1 * BTC}, {B, 60000000}, {D, 40000000}, {U, 3 * BTC}};
     size_t b1 = mine(s, (long)b0, fund, 5, NULL, 0);
     name_tx(s, &s->c.blocks[b1].coinbase, "cb1");
+    name_tx(s, &s->c.blocks[b1].coinbase, "cb1");
     cb_tx t1, t2, p3, p4;
     cb_coin t1_in[] = {cbc(s, b1, 1), cbc(s, b1, 2)};
     cb_pay t1_out[] = {{Z1, 2 * BTC}};
@@ -1783,4 +1784,266 @@ Test(flows, equal_work_tips_the_first_stored_wins)
         json_decref(all);
     }
     free_fork_chain(&f);
+}
+
+/* ---------- review findings ---------- */
+
+/* Three clusters merge in one mempool tx: P (3 addresses, root P1), Q (2)
+ * and R (4, holding the designated D, root D). cl_merge makes R's root the
+ * winner (the biggest). The read-only merge in flows_tx compares each
+ * cluster's size with the running *sum* (merged.size) instead of the
+ * biggest so far, so it keeps P1 as root (4 < 3 + 2). The mempool records
+ * then name another root than the block's, and the output back to R4 (a
+ * member of R: change inside the wallet, "internal" in the block) is not
+ * recognised as internal: an extra cluster_hit in the mempool.
+ * FAILS on main 9f09b35. */
+Test(review, mempool_merge_of_three_clusters_has_the_blocks_root, .timeout = 60)
+{
+    scene sc, *s = &sc;
+    scene_new(s);
+    cw_addr P1 = W("P1", 101), P2 = W("P2", 102), P3 = W("P3", 103), Q1 = W("Q1", 111), Q2 = W("Q2", 112),
+            D = W("D", 121), R2 = W("R2", 122), R3 = W("R3", 123), R4 = W("R4", 124), X1 = W("X1", 131),
+            X2 = W("X2", 132), X3 = W("X3", 133), Y = W("Y", 141), Z = W("Z", 142), K = W("K", 151);
+    designate(s, D);
+    size_t b0 = mine(s, -1, NULL, 0, NULL, 0);
+    cb_pay fund[] = {{P1, BTC}, {P2, BTC}, {P3, BTC}, {Q1, BTC},     {Q2, BTC},     {D, BTC},      {R2, BTC},
+                     {R3, BTC}, {R4, BTC}, {P1, BTC / 2}, {Q1, BTC / 2}, {R2, BTC / 2}, {K, BTC}};
+    size_t b1 = mine(s, (long)b0, fund, 13, NULL, 0);
+    name_tx(s, &s->c.blocks[b1].coinbase, "cb1");
+    cb_tx mp, mq, mr, m, k3;
+    cb_coin mp_in[] = {cbc(s, b1, 1), cbc(s, b1, 2), cbc(s, b1, 3)};
+    cb_pay mp_out[] = {{X1, 299990000}};
+    PAY(mp, "mp", mp_in, mp_out);
+    cb_coin mq_in[] = {cbc(s, b1, 4), cbc(s, b1, 5)};
+    cb_pay mq_out[] = {{X2, 199990000}};
+    PAY(mq, "mq", mq_in, mq_out);
+    cb_coin mr_in[] = {cbc(s, b1, 6), cbc(s, b1, 7), cbc(s, b1, 8), cbc(s, b1, 9)};
+    cb_pay mr_out[] = {{X3, 399990000}};
+    PAY(mr, "mr", mr_in, mr_out);
+    size_t b2 = mine(s, (long)b1, NULL, 0, TXS(&mp, &mq, &mr));
+    cb_coin m_in[] = {cbc(s, b1, 10), cbc(s, b1, 11), cbc(s, b1, 12)};
+    cb_pay m_out[] = {{Y, 70000000}, {R4, 40000000}, {Z, 30000000}};
+    PAY(m, "m", m_in, m_out);
+    cb_coin k3_in[] = {cbc(s, b1, 13)};
+    cb_pay k3_out[] = {{D, 90000000}};
+    PAY(k3, "k3", k3_in, k3_out);
+    size_t b3 = mine(s, (long)b2, NULL, 0, TXS(&m, &k3));
+    const char *dd = datadir(s, "dd");
+    zpub *pub = zpub_start();
+    pid_t pid = start_watch(dd, zpub_endpoint(pub), NULL, NULL);
+    watch_wait_ready(dd, pub);
+    for (size_t b = b0; b <= b2; b++)
+        zpub_send(pub, "rawblock", s->c.blocks[b].raw.p, s->c.blocks[b].raw.n);
+    wait_line(s, dd, "DA mr from_designated D amt=100000000 @2", 20000);
+    zpub_send(pub, "rawtx", m.full.p, m.full.n);
+    zpub_send(pub, "rawtx", k3.full.p, k3.full.n); /* a marker: m is done when k3's line is there */
+    wait_line(s, dd, "DA k3 to_designated D amt=90000000 mempool", 20000);
+    zpub_send(pub, "rawblock", s->c.blocks[b3].raw.p, s->c.blocks[b3].raw.n);
+    wait_line(s, dd, "DA k3 to_designated D amt=90000000 @3", 20000);
+    watch_stop(pid);
+    zpub_stop(pub);
+    char *all = summary(s, dd);
+    char seen[2][4096] = {"", ""};
+    char *copy = strdup(all);
+    for (char *line = copy, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        *nl = '\0';
+        if (strncmp(line + 3, "m ", 2) != 0 && strncmp(line + 4, "m ", 2) != 0)
+            continue;
+        char *mpool = strstr(line, " mempool"), *at = strstr(line, " @3");
+        int k = mpool ? 0 : 1;
+        *(mpool ? mpool : at) = '\0';
+        cat(seen[k], sizeof seen[k], "%s\n", line);
+    }
+    free(copy);
+    cr_assert(strstr(seen[1], "root=D size=9 desig=1"), "the block's cluster is R's, rooted at D:\n%s", all);
+    cr_assert_str_eq(seen[0], seen[1], "mempool (first) and block (second) disagree; all records:\n%s", all);
+    free(all);
+    cb_tx_free(&mp), cb_tx_free(&mq), cb_tx_free(&mr), cb_tx_free(&m), cb_tx_free(&k3);
+    scene_free(s);
+}
+
+/* A list update swaps one designated address for another in the same
+ * cluster: A was listed, the new import lists B (A's co-spender) instead.
+ * cl_refresh recounts: the count is still 1, and it keeps the record's
+ * first_designated (A) because "info.designated == want" makes first_ok
+ * true without checking that A is still listed. Every later cluster hit
+ * and exposure from that cluster names A; the pipeline's flow_records
+ * finds no designation for A (ref_of_key) and drops the record.
+ * FAILS on main 9f09b35: no record for the payment to C. */
+Test(review, a_list_update_that_swaps_the_designated_member_keeps_alerting)
+{
+    scene sc, *s = &sc;
+    scene_new(s);
+    cw_addr A = W("A", 10), B = W("B", 20), C = W("C", 30), U = W("U", 40), X = W("X", 50);
+    designate(s, A);
+    size_t b0 = mine(s, -1, NULL, 0, NULL, 0);
+    cb_pay fund[] = {{A, BTC}, {B, BTC}, {C, BTC}, {U, 5 * BTC}};
+    size_t b1 = mine(s, (long)b0, fund, 4, NULL, 0);
+    cb_tx m1, p1;
+    cb_coin m1_in[] = {cbc(s, b1, 1), cbc(s, b1, 2), cbc(s, b1, 3)};
+    cb_pay m1_out[] = {{X, 299990000}};
+    PAY(m1, "m1", m1_in, m1_out);
+    size_t b2 = mine(s, (long)b1, NULL, 0, TXS(&m1));
+    cb_coin p1_in[] = {cbc(s, b1, 4)};
+    cb_pay p1_out[] = {{C, 30000000}, {U, 469990000}};
+    PAY(p1, "p1", p1_in, p1_out);
+    mine(s, (long)b2, NULL, 0, TXS(&p1));
+    write_blocks(s);
+    const char *dd = datadir(s, "dd");
+    replay(s, dd, OPTS("--to", "2"));
+    char csv[512], path[40000];
+    snprintf(csv, sizeof csv, "chain,address,entity,program,note\nbitcoin,%s,Test front 2,DPRK3,\n", text_of(&B));
+    snprintf(path, sizeof path, "%s/list2.csv", s->root);
+    write_file(path, csv);
+    char *out, *err;
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", path, "--datadir", (char *)dd, NULL};
+    cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    replay(s, dd, NULL);
+    json_t *all = alerts_read(dd);
+    char *sum = summary(s, dd);
+    json_t *r = find_record(all, "cluster_hit", p1.txid, &C);
+    cr_assert_not_null(r, "the payment to C (in B's cluster, B now designated) is a cluster hit:\n%s", sum);
+    cr_assert_str_eq(str(r, "designated_member"), text_of(&B));
+    free(sum);
+    json_decref(all);
+    cb_tx_free(&m1), cb_tx_free(&p1);
+    scene_free(s);
+}
+
+/* Two clusters merge in a mempool tx: D's (designated) and A's {A, A2}
+ * (clean, formed earlier); the tx pays change to A2. In the block, A2 is in
+ * the merged, designated cluster by the time the outputs are judged: no
+ * exposure record (flows.h step 4: "into a designated wallet: a cluster
+ * hit, not exposure", and internal for step 3). The read-only path merges
+ * only the inputs' view; each output is still judged by its own pre-merge
+ * cluster (cl_find_listed), so A2 looks clean and gets an indirect_exposure
+ * record that the block does not have.
+ * FAILS on main 9f09b35 (independent of the root choice above). */
+Test(review, mempool_change_into_a_merging_clean_cluster_is_no_exposure, .timeout = 60)
+{
+    scene sc, *s = &sc;
+    scene_new(s);
+    cw_addr D = W("D", 10), A = W("A", 20), A2 = W("A2", 21), X = W("X", 40), Y = W("Y", 41), V = W("V", 42),
+            K = W("K", 50);
+    designate(s, D);
+    size_t b0 = mine(s, -1, NULL, 0, NULL, 0);
+    cb_pay fund[] = {{D, BTC}, {A, BTC}, {A2, BTC}, {A, BTC}, {K, BTC}, {K, BTC / 2}};
+    size_t b1 = mine(s, (long)b0, fund, 6, NULL, 0);
+    name_tx(s, &s->c.blocks[b1].coinbase, "cb1");
+    cb_tx ka, k2, m, k3;
+    cb_coin ka_in[] = {cbc(s, b1, 2), cbc(s, b1, 3)};
+    cb_pay ka_out[] = {{V, 199990000}};
+    PAY(ka, "ka", ka_in, ka_out);
+    cb_coin k2_in[] = {cbc(s, b1, 6)};
+    cb_pay k2_out[] = {{D, 40000000}};
+    PAY(k2, "k2", k2_in, k2_out); /* a marker: b2 is connected when k2's line is there */
+    size_t b2 = mine(s, (long)b1, NULL, 0, TXS(&ka, &k2));
+    cb_coin m_in[] = {cbc(s, b1, 1), cbc(s, b1, 4)};
+    cb_pay m_out[] = {{X, 90000000}, {A2, 60000000}, {Y, 40000000}};
+    PAY(m, "m", m_in, m_out);
+    cb_coin k3_in[] = {cbc(s, b1, 5)};
+    cb_pay k3_out[] = {{D, 90000000}};
+    PAY(k3, "k3", k3_in, k3_out);
+    size_t b3 = mine(s, (long)b2, NULL, 0, TXS(&m, &k3));
+    const char *dd = datadir(s, "dd");
+    zpub *pub = zpub_start();
+    pid_t pid = start_watch(dd, zpub_endpoint(pub), NULL, NULL);
+    watch_wait_ready(dd, pub);
+    for (size_t b = b0; b <= b2; b++)
+        zpub_send(pub, "rawblock", s->c.blocks[b].raw.p, s->c.blocks[b].raw.n);
+    wait_line(s, dd, "DA k2 to_designated D amt=40000000 @2", 20000);
+    zpub_send(pub, "rawtx", m.full.p, m.full.n);
+    zpub_send(pub, "rawtx", k3.full.p, k3.full.n); /* a marker: m is done when k3's line is there */
+    wait_line(s, dd, "DA k3 to_designated D amt=90000000 mempool", 20000);
+    zpub_send(pub, "rawblock", s->c.blocks[b3].raw.p, s->c.blocks[b3].raw.n);
+    wait_line(s, dd, "DA k3 to_designated D amt=90000000 @3", 20000);
+    watch_stop(pid);
+    zpub_stop(pub);
+    char *all = summary(s, dd);
+    char seen[2][4096] = {"", ""};
+    char *copy = strdup(all);
+    for (char *line = copy, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        *nl = '\0';
+        if (strncmp(line + 3, "m ", 2) != 0 && strncmp(line + 4, "m ", 2) != 0)
+            continue;
+        char *mpool = strstr(line, " mempool"), *at = strstr(line, " @3");
+        int k = mpool ? 0 : 1;
+        *(mpool ? mpool : at) = '\0';
+        cat(seen[k], sizeof seen[k], "%s\n", line);
+    }
+    free(copy);
+    cr_assert_str_eq(seen[0], seen[1], "mempool (first) and block (second) disagree; all records:\n%s", all);
+    free(all);
+    cb_tx_free(&ka), cb_tx_free(&k2), cb_tx_free(&m), cb_tx_free(&k3);
+    scene_free(s);
+}
+
+/* An import while `watch` runs (another process): the first wl_addr lookup
+ * of the watcher's next transaction reads the freed filter (store_get kept
+ * the pointer guard_ok just freed) and answers with the old list. A mempool
+ * tx whose first output pays the address just imported gets no record (or
+ * the watcher crashes). Same root cause as test_review's
+ * the_first_lookup_after_another_process_imported_sees_the_import.
+ * FAILS on main 9f09b35. */
+Test(review, a_payment_to_an_address_imported_while_watching_is_seen, .timeout = 60)
+{
+    scene sc, *s = &sc;
+    scene_new(s);
+    cw_addr D = W("D", 10), N = W("N", 20), U = W("U", 30), K = W("K", 40);
+    designate(s, D);
+    size_t b0 = mine(s, -1, NULL, 0, NULL, 0);
+    cb_pay fund[] = {{D, BTC}, {U, BTC}, {K, BTC}};
+    size_t b1 = mine(s, (long)b0, fund, 3, NULL, 0);
+    name_tx(s, &s->c.blocks[b1].coinbase, "cb1");
+    cb_tx t1, k1;
+    cb_coin t1_in[] = {cbc(s, b1, 2)};
+    cb_pay t1_out[] = {{N, 60000000}, {U, 39990000}};
+    PAY(t1, "t1", t1_in, t1_out);
+    cb_coin k1_in[] = {cbc(s, b1, 3)};
+    cb_pay k1_out[] = {{D, 90000000}};
+    PAY(k1, "k1", k1_in, k1_out);
+    const char *dd = datadir(s, "dd");
+    zpub *pub = zpub_start();
+    pid_t pid = start_watch(dd, zpub_endpoint(pub), NULL, NULL);
+    watch_wait_ready(dd, pub);
+    for (size_t b = b0; b <= b1; b++)
+        zpub_send(pub, "rawblock", s->c.blocks[b].raw.p, s->c.blocks[b].raw.n);
+    wait_line(s, dd, "DA cb1 to_designated D amt=100000000 @1", 20000);
+    /* the list now names N too (imported by another process) */
+    char csv[512], path[40000];
+    snprintf(csv, sizeof csv, "chain,address,entity,program,note\nbitcoin,%s,Test front 1,DPRK3,\nbitcoin,%s,New designee,DPRK3,\n",
+             text_of(&D), text_of(&N));
+    snprintf(path, sizeof path, "%s/list2.csv", s->root);
+    write_file(path, csv);
+    char *out, *err;
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", path, "--datadir", (char *)dd, NULL};
+    cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    zpub_send(pub, "rawtx", t1.full.p, t1.full.n);
+    zpub_send(pub, "rawtx", k1.full.p, k1.full.n); /* a marker: t1 is done when k1's line is there */
+    for (int waited = 0; waited < 20000; waited += 100) { /* k1's line, or the watcher's end */
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            zpub_stop(pub);
+            cr_assert_fail("the watcher died (%s %d) after the import", WIFSIGNALED(status) ? "signal" : "exit",
+                           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        }
+        char *got = summary(s, dd);
+        bool found = strstr(got, "DA k1 to_designated D amt=90000000 mempool\n") != NULL;
+        free(got);
+        if (found)
+            break;
+        test_sleep_ms(100);
+    }
+    watch_stop(pid);
+    zpub_stop(pub);
+    char *all = summary(s, dd);
+    cr_assert(strstr(all, "DA t1 to_designated N amt=60000000 mempool\n"), "no mempool record for the payment to N:\n%s",
+              all);
+    free(all);
+    cb_tx_free(&t1), cb_tx_free(&k1);
+    scene_free(s);
 }

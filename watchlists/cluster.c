@@ -402,8 +402,9 @@ cw_code cl_refresh(store_txn *t, bool recount, const labels *services, cl_refres
                     if (key_cmp(&counts.v[i].root, &info.root) == 0)
                         r = &counts.v[i];
                 uint32_t want = r ? r->count : 0;
-                bool first_ok = r ? key_cmp(&info.first_designated, &r->first) == 0 || info.designated == want
-                                  : info.first_designated.len == 0;
+                bool first_ok = r ? info.first_designated.len > 0 &&
+                                        wl_is_listed(t, info.first_designated.key, info.first_designated.len)
+                                  : info.first_designated.len == 0; /* a delisted first (a swap keeps the count) */
                 if (info.designated != want || !first_ok) {
                     uint8_t len = (uint8_t)k.n;
                     if (cw_buf_append(&roots, &len, 1, err) || cw_buf_append(&roots, k.p, k.n, err))

@@ -47,6 +47,7 @@ struct store_txn {
     overlay *ov;      /* pending writes of the write-back databases (store_write_back) */
     uint32_t ov_dbs;  /* which: 1 << db */
     bool guard_checked; /* wl_addr's filter was checked against wl_meta in this transaction */
+    uint32_t deleted;   /* 1 << db: keys deleted straight in LMDB (an abort brings them back) */
 };
 
 struct store_cursor {
@@ -215,6 +216,7 @@ cw_code store_begin(cw_store *s, bool write, store_txn **out, cw_err *err)
     t->ov = NULL;
     t->ov_dbs = 0;
     t->guard_checked = false;
+    t->deleted = 0;
     int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
     if (rc == MDB_MAP_RESIZED) { /* another process grew the map: adopt it */
         MDB_envinfo info;
@@ -390,9 +392,13 @@ cw_code store_filter_enable(cw_store *s, store_db db, cw_err *err)
 cw_code store_get(store_txn *t, store_db db, const void *key, size_t klen, cw_span *val, cw_err *err)
 {
     bloom *f = t->s->filter[db];
-    if (f && !guard_ok(t, db))
+    if (f && guard_ok(t, db))
+        f = t->s->filter[db]; /* guard_ok may have replaced (and freed) it */
+    else
         f = NULL;
-    if (f && bloom_full(f)) { /* grown past its size: rebuild it twice as big from what t sees */
+    /* grown past its size: rebuild it twice as big from what t sees, unless
+     * t deleted keys of db (an abort would bring them back, unfiltered) */
+    if (f && bloom_full(f) && !(t->deleted & (1u << db))) {
         bloom *nf = filter_build(t, db, bloom_keys(f) * 2);
         if (nf) {
             bloom_free(f);
@@ -454,6 +460,7 @@ cw_code store_del(store_txn *t, store_db db, const void *key, size_t klen, const
         return CW_OK;
     }
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+    t->deleted |= 1u << db;
     int rc = mdb_del(t->txn, t->s->dbi[db], &k, val ? &v : NULL);
     if (rc == MDB_NOTFOUND)
         return CW_ENOTFOUND;
