@@ -1,5 +1,8 @@
 #include "pipeline.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +52,7 @@ struct pipeline {
     store_txn *batch;      /* an open replay batch, or NULL */
     coins *cache;          /* outputs created in the open batch, not yet in it (coins.h) */
     flow_finding findings[FLOWS_MAX_FINDINGS];
+    int lock_fd;           /* <datadir>/monitor.lock, held while open: one monitor per datadir */
     bool refresh_labels;   /* labels not yet applied to clusters merged before this run */
     bool refresh_recount;  /* a disconnect may have restored older designated counts */
     pipeline_stats st;
@@ -484,12 +488,41 @@ static cw_code refresh_clusters(pipeline *p, cw_err *err)
 
 /* ---------- open / close ---------- */
 
+/* One monitor (watch or replay) per datadir: its Bloom filters and caches
+ * assume no other process writes chain state (store.h). Imports and the
+ * read-only verbs run beside it freely. The lock goes with the process. */
+static cw_code lock_datadir(pipeline *p, cw_err *err)
+{
+    char path[4200];
+    const char *store = store_path(p->cfg.store), *slash = strrchr(store, '/');
+    snprintf(path, sizeof path, "%.*s/monitor.lock", slash ? (int)(slash - store) : 1, slash ? store : ".");
+    p->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (p->lock_fd < 0)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot open %s: %s", path, strerror(errno));
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (fcntl(p->lock_fd, F_SETLK, &fl) == 0)
+        return CW_OK;
+    struct flock who = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    fcntl(p->lock_fd, F_GETLK, &who);
+    close(p->lock_fd);
+    p->lock_fd = -1;
+    return cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                      "%.*s is in use by another chainwatch watch or replay (pid %ld): one monitor per datadir",
+                      slash ? (int)(slash - store) : 1, slash ? store : ".", (long)who.l_pid);
+}
+
 cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err)
 {
     pipeline *p = calloc(1, sizeof *p);
     if (p == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
     p->cfg = *cfg;
+    p->lock_fd = -1;
+    cw_code lrc = lock_datadir(p, err);
+    if (lrc) {
+        free(p);
+        return lrc;
+    }
     p->st.node_height = -1;
     cw_code crc = CW_OK;
     /* the watchlist, clusters and taint: mostly asked about keys they never held */
@@ -497,20 +530,19 @@ cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err)
         (cfg->flows && ((crc = store_filter_enable(cfg->store, STORE_CLUSTER, err)) ||
                         (crc = store_filter_enable(cfg->store, STORE_CLUSTER_INFO, err)) ||
                         (crc = store_filter_enable(cfg->store, STORE_TAINT, err))))) {
-        free(p);
+        pipeline_close(p);
         return crc;
     }
     crc = coins_new(&p->cache, err);
     if (crc) {
-        free(p);
+        pipeline_close(p);
         return crc;
     }
     /* continue the outbox numbering after whatever a crash left in it */
     store_txn *t;
     cw_code rc = store_begin(cfg->store, false, &t, err);
     if (rc) {
-        coins_free(p->cache);
-        free(p);
+        pipeline_close(p);
         return rc;
     }
     store_cursor *c;
@@ -530,8 +562,7 @@ cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err)
     rc = cs_get_tip(t, &tip, err);
     store_abort(t);
     if (rc) {
-        coins_free(p->cache);
-        free(p);
+        pipeline_close(p);
         return rc;
     }
     p->st.tip_height = tip.valid ? tip.height : -1;
@@ -558,6 +589,8 @@ void pipeline_close(pipeline *p)
     drop_pending(p);
     pipeline_batch_abort(p);
     coins_free(p->cache);
+    if (p->lock_fd >= 0)
+        close(p->lock_fd);
     free(p->accepted);
     block_walker_free(&p->walker);
     free(p->arena_mem);
@@ -941,7 +974,9 @@ static cw_code connect_block(pipeline *p, const uint8_t *raw, size_t len, int64_
         return connect_in_batch(p, raw, len, height, &h, err);
     if ((rc = refresh_clusters(p, err))) /* an import while we ran */
         return rc;
+    pipeline_stats st0 = p->st; /* a failed attempt counted nothing that happened */
     for (int attempt = 0;; attempt++) {
+        p->st = st0;
         block_ctx c = {p, NULL, CW_BUF_INIT, {0}, {0}};
         c.blk.height = height;
         memcpy(c.blk.hash, h.hash, 32);
@@ -965,8 +1000,10 @@ static cw_code connect_block(pipeline *p, const uint8_t *raw, size_t len, int64_
             p->st.tip_height = height;
             return pipeline_flush(p, err);
         }
-        if (!retry_after_full(p, rc, attempt, err))
+        if (!retry_after_full(p, rc, attempt, err)) {
+            p->st = st0;
             return rc;
+        }
     }
 }
 
@@ -1013,13 +1050,17 @@ static cw_code disconnect_tip_once(pipeline *p, cw_err *err)
 static cw_code disconnect_tip(pipeline *p, cw_err *err)
 {
     cw_code rc;
+    pipeline_stats st0 = p->st;
     for (int attempt = 0;; attempt++) {
+        p->st = st0; /* what a failed attempt counted did not happen */
         rc = disconnect_tip_once(p, err);
         if (!retry_after_full(p, rc, attempt, err))
             break;
     }
-    if (rc)
+    if (rc) {
+        p->st = st0;
         return rc;
+    }
     p->st.blocks_disconnected++;
     p->refresh_recount = p->refresh_labels = p->cfg.flows != NULL; /* the journal restored older records */
     p->refresh_labels = p->refresh_labels && p->cfg.flows->labels;

@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -631,4 +632,29 @@ Test(replay, designated_after_tx_with_the_real_list)
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     cr_assert_eq(system(cmd), 0);
+}
+
+/* One monitor per datadir: a replay into a datadir another monitor holds
+ * (here the test itself holds the lock) is refused, naming the holder. */
+Test(replay, refuses_a_datadir_another_monitor_holds)
+{
+    fixture_dirs d;
+    make_dirs(&d, false, 0);
+    char path[256];
+    snprintf(path, sizeof path, "%s/monitor.lock", d.dd);
+    int fd = open(path, O_RDWR | O_CREAT, 0600);
+    cr_assert_geq(fd, 0);
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    cr_assert_eq(fcntl(fd, F_SETLK, &fl), 0);
+    char *out, *err;
+    cr_assert_neq(replay(&d, NULL, NULL, &out, &err), 0);
+    char want[64];
+    snprintf(want, sizeof want, "(pid %ld)", (long)getpid());
+    cr_assert(strstr(err, "in use by another chainwatch watch or replay") && strstr(err, want), "%s", err);
+    free(out), free(err);
+    close(fd); /* released: the replay runs */
+    cr_assert_eq(replay(&d, NULL, NULL, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "106 connected"), "%s", out);
+    free(out), free(err);
+    cleanup(&d);
 }

@@ -55,9 +55,13 @@ void bloom_add(bloom *b, const void *key, size_t len)
 {
     uint64_t h = cw_hash64(b->seed, key, len), h2 = cw_mix64(h);
     uint64_t *blk = block_of(b, h);
-    for (int i = 0; i < PROBES; i++, h2 >>= 9)
-        blk[(h2 >> 6) & 7] |= 1ull << (h2 & 63);
-    b->keys++;
+    bool fresh = false;
+    for (int i = 0; i < PROBES; i++, h2 >>= 9) {
+        uint64_t bit = 1ull << (h2 & 63);
+        fresh |= !(blk[(h2 >> 6) & 7] & bit);
+        blk[(h2 >> 6) & 7] |= bit;
+    }
+    b->keys += fresh; /* a key written again (a cluster record rewritten at every merge) is no new key */
 }
 
 bool bloom_maybe(const bloom *b, const void *key, size_t len)

@@ -23,7 +23,8 @@ void bloom_free(bloom *b);
 void bloom_add(bloom *b, const void *key, size_t len);
 /* False: the key was never added. */
 bool bloom_maybe(const bloom *b, const void *key, size_t len);
-/* True once more keys were added than it was sized for. */
+/* True once more keys were added than it was sized for (a key added again
+ * does not count; nor, rarely, a new one whose bits were all set). */
 bool bloom_full(const bloom *b);
 size_t bloom_keys(const bloom *b);
 
