@@ -1,5 +1,6 @@
-/* Review findings as tests (branch `review`): each test states the
- * behaviour the design promises; the ones marked FAILS show a bug. */
+/* The store's caches under stress: the prevout cache against a reference,
+ * Bloom filters across aborted transactions and imports by another
+ * process, and a replay whose batch commit finds the map full. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 
 static char *tmpdir(void)
 {
-    char *d = strdup("/tmp/cw-review-XXXXXX");
+    char *d = strdup("/tmp/cw-store-XXXXXX");
     cr_assert_not_null(mkdtemp(d));
     return d;
 }
@@ -23,7 +24,7 @@ static char *tmpdir(void)
 /* Random adds and takes against a plain array, through two table growths:
  * every coin still in the table must be found with its value, every coin
  * taken must be gone. (Passes: the deletion condition is right.) */
-Test(review, coins_table_agrees_with_a_reference_through_deletes)
+Test(store, coins_table_agrees_with_a_reference_through_deletes)
 {
     enum { N = 150000 };
     coins *c;
@@ -73,9 +74,9 @@ Test(review, coins_table_agrees_with_a_reference_through_deletes)
  * for the whole process. When t deleted a key directly (no write-back) and
  * is then aborted, the key is back in the database but not in the filter:
  * every later read says CW_ENOTFOUND for a key that exists.
- * FAILS: latent in today's pipeline (no filtered read follows a direct
+ * (was a bug): latent in today's pipeline (no filtered read follows a direct
  * delete in one transaction), but store.h's contract allows it. */
-Test(review, filter_rebuilt_in_an_aborted_transaction_forgets_no_key)
+Test(store, filter_rebuilt_in_an_aborted_transaction_forgets_no_key)
 {
     char *dir = tmpdir();
     cw_store *s;
@@ -118,8 +119,8 @@ Test(review, filter_rebuilt_in_an_aborted_transaction_forgets_no_key)
  * heap-use-after-free), and the answer is the old list's: the address the
  * import just added is "not listed" for this first lookup of the
  * transaction (the next transactions use the new filter).
- * FAILS: rc 10 (CW_ENOTFOUND) for a listed address, or a crash. */
-Test(review, the_first_lookup_after_another_process_imported_sees_the_import)
+ * (was a bug): rc 10 (CW_ENOTFOUND) for a listed address, or a crash. */
+Test(store, the_first_lookup_after_another_process_imported_sees_the_import)
 {
     char *dir = tmpdir();
     cw_store *s;
@@ -163,15 +164,15 @@ Test(review, the_first_lookup_after_another_process_imported_sees_the_import)
  * before it looks at the commit's result, so after CW_EFULL it "redoes"
  * from h + 1: the aborted batch is skipped and the next block does not
  * extend the tip.
- * FAILS: exit 1, "block at height 21 builds on ..., not on the tip ...".
- * With batch_start moved only on a successful commit, it still FAILS on the
+ * (was a bug): exit 1, "block at height 21 builds on ..., not on the tip ...".
+ * With batch_start moved only on a successful commit, it still (was a bug) on the
  * summary: "replayed heights 0..39", "40 connected" for a 30-block chain,
  * because pipeline_stats (blocks, txs, alerts, flows) are not rolled back
  * with an aborted batch.
  * The fault: LD_PRELOAD=cw_failcommit makes the 4th commit of the process
  * (store_open's, the cluster refresh's, then the first two batches) report
  * MDB_MAP_FULL, as LMDB does when the commit's pages do not fit. */
-Test(review, replay_redoes_a_batch_whose_commit_found_the_map_full, .timeout = 120)
+Test(store, replay_redoes_a_batch_whose_commit_found_the_map_full, .timeout = 120)
 {
     char *root = tmpdir();
     char blocks[300], dd[300];
