@@ -34,7 +34,8 @@ cw_arena test_arena(size_t len);
 int run_cmd(char *const argv[], const uint8_t *in, size_t in_len, char **out, char **err);
 
 /* Every record of <datadir>/alerts.jsonl, parsed (an empty array when the
- * file is absent); a line that is not JSON fails the test. */
+ * file is absent); a whole line that is not JSON fails the test, a last
+ * line without its newline (being written) is left for the next read. */
 json_t *alerts_read(const char *datadir);
 
 void test_sleep_ms(int ms);

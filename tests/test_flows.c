@@ -2047,3 +2047,52 @@ Test(review, a_payment_to_an_address_imported_while_watching_is_seen, .timeout =
     cb_tx_free(&t1), cb_tx_free(&k1);
     scene_free(s);
 }
+
+/* A delisting: D's wallet was merged while D was designated; the import
+ * that drops D leaves the cluster without designated members (found
+ * through cluster_desig, not a scan of every cluster), so the next payment
+ * to A is no cluster hit. */
+Test(flows, a_delisting_undesignates_an_existing_cluster)
+{
+    scene sc, *s = &sc;
+    scene_new(s);
+    cw_addr D = W("D", 10), A = W("A", 20), U = W("U", 30), X = W("X", 40), Z = W("Z", 90);
+    designate(s, Z);
+    designate(s, D);
+    size_t b0 = mine(s, -1, NULL, 0, NULL, 0);
+    cb_pay fund[] = {{D, 1 * BTC}, {A, 2 * BTC}, {U, 5 * BTC}};
+    size_t b1 = mine(s, (long)b0, fund, 3, NULL, 0);
+    cb_tx m1, p1, p2;
+    cb_coin m1_in[] = {cbc(s, b1, 1), cbc(s, b1, 2)};
+    cb_pay m1_out[] = {{X, 299990000}};
+    PAY(m1, "m1", m1_in, m1_out);
+    size_t b2 = mine(s, (long)b1, NULL, 0, TXS(&m1));
+    cb_coin p1_in[] = {cbc(s, b1, 3)};
+    cb_pay p1_out[] = {{A, 30000000}, {U, 469990000}};
+    PAY(p1, "p1", p1_in, p1_out);
+    size_t b3 = mine(s, (long)b2, NULL, 0, TXS(&p1));
+    cb_coin p2_in[] = {coin(&p1, 1)};
+    cb_pay p2_out[] = {{A, 20000000}, {U, 449980000}};
+    PAY(p2, "p2", p2_in, p2_out);
+    mine(s, (long)b3, NULL, 0, TXS(&p2));
+    write_blocks(s);
+    const char *dd = datadir(s, "dd");
+    replay(s, dd, OPTS("--to", "3"));
+    json_t *all = alerts_read(dd);
+    cr_assert_not_null(find_record(all, "cluster_hit", p1.txid, &A), "designated: the payment to A is a hit");
+    json_decref(all);
+    char csv[512], path[40000];
+    snprintf(csv, sizeof csv, "chain,address,entity,program,note\nbitcoin,%s,Test front 1,DPRK3,\n", text_of(&Z));
+    snprintf(path, sizeof path, "%s/list2.csv", s->root);
+    write_file(path, csv);
+    char *out, *err;
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", path, "--datadir", (char *)dd, NULL};
+    cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    replay(s, dd, NULL);
+    all = alerts_read(dd);
+    cr_assert_null(find_record(all, "cluster_hit", p2.txid, &A), "D delisted: its old wallet designates nobody");
+    json_decref(all);
+    cb_tx_free(&m1), cb_tx_free(&p1), cb_tx_free(&p2);
+    scene_free(s);
+}

@@ -186,7 +186,11 @@ Test(store, replay_redoes_a_batch_whose_commit_found_the_map_full, .timeout = 12
     char *init[] = {CW_BIN, "init", "--datadir", dd, NULL};
     cr_assert_eq(run_cmd(init, NULL, 0, &out, &err), 0, "%s", err);
     free(out), free(err);
+#ifdef CW_ASAN_RUNTIME
+    setenv("LD_PRELOAD", CW_ASAN_RUNTIME ":" CW_FAILCOMMIT, 1); /* a sanitizer build: its runtime first */
+#else
     setenv("LD_PRELOAD", CW_FAILCOMMIT, 1);
+#endif
     setenv("CW_FAIL_COMMIT", "4", 1);
     char *rep[] = {CW_BIN, "replay", "--blocksdir", blocks, "--datadir", dd, "--network", "regtest",
                    "--batch-txs", "200", NULL};

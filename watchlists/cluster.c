@@ -6,7 +6,8 @@
 
 #include "monitor/buf.h"
 
-#define MAX_DEPTH 64 /* union by size keeps trees below log2(size); deeper is a damaged store */
+#define MAX_DEPTH 64
+#define CL_KEY_MAX_STORED 255 /* union by size keeps trees below log2(size); deeper is a damaged store */
 
 static cw_code damaged(cw_err *err, const char *what)
 {
@@ -263,6 +264,8 @@ cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t t
             return rc;
         if (had_info[r] && (rc = jn_del(j, STORE_CLUSTER_INFO, o->root.key, o->root.len, err)))
             return rc;
+        if (had_info[r] && o->designated && (rc = jn_del(j, STORE_CLUSTER_DESIG, o->root.key, o->root.len, err)))
+            return rc;
         if (m.designated == 0 && o->designated > 0)
             m.first_designated = o->first_designated;
         m.designated += o->designated;
@@ -281,6 +284,8 @@ cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t t
     size_t len = encode_info(&m, buf);
     rc = had_info[w] ? jn_put(j, STORE_CLUSTER_INFO, m.root.key, m.root.len, buf, len, err)
                      : jn_put_known(j, STORE_CLUSTER_INFO, m.root.key, m.root.len, NULL, buf, len, err);
+    if (rc == CW_OK && m.designated && !(had_info[w] && roots[w].designated)) /* newly designated root */
+        rc = jn_put(j, STORE_CLUSTER_DESIG, m.root.key, m.root.len, "", 0, err);
     if (rc)
         return rc;
     out->merged = true;
@@ -322,7 +327,12 @@ static root_count *count_for(root_counts *rc, const cl_key *root)
 static cw_code put_info(store_txn *t, const cl_info *c, cw_err *err)
 {
     uint8_t buf[INFO_MAX];
-    return store_put(t, STORE_CLUSTER_INFO, c->root.key, c->root.len, buf, encode_info(c, buf), err);
+    cw_code rc = store_put(t, STORE_CLUSTER_INFO, c->root.key, c->root.len, buf, encode_info(c, buf), err);
+    if (rc == CW_OK && c->designated)
+        rc = store_put(t, STORE_CLUSTER_DESIG, c->root.key, c->root.len, "", 0, err);
+    else if (rc == CW_OK && (rc = store_del(t, STORE_CLUSTER_DESIG, c->root.key, c->root.len, NULL, 0, err)) == CW_ENOTFOUND)
+        rc = CW_OK;
+    return rc;
 }
 
 typedef struct {
@@ -385,39 +395,33 @@ cw_code cl_refresh(store_txn *t, bool recount, const labels *services, cl_refres
         }
         store_cursor_close(c);
         c = NULL;
-        /* 2. every cluster record whose count differs (delistings too) */
-        if (rc == CW_OK && (rc = store_cursor_open(t, STORE_CLUSTER_INFO, &c, err)) == CW_OK) {
+        /* 2. the clusters that count designated members now (the short list
+         * in cluster_desig) and those that should: every one whose count or
+         * first member differs is rewritten (delistings too) */
+        if (rc == CW_OK && (rc = store_cursor_open(t, STORE_CLUSTER_DESIG, &c, err)) == CW_OK) {
             for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more && rc == CW_OK;
                  more = store_cursor_next(c, &k, &v)) {
-                cl_info info;
-                memset(&info, 0, sizeof info);
-                if (k.n > WL_KEY_MAX || !decode_info(v, &info)) {
-                    rc = damaged(err, "cluster_info");
-                    break;
-                }
-                memcpy(info.root.key, k.p, k.n);
-                info.root.len = k.n;
-                root_count *r = NULL;
-                for (size_t i = 0; i < counts.n && !r; i++)
-                    if (key_cmp(&counts.v[i].root, &info.root) == 0)
-                        r = &counts.v[i];
-                uint32_t want = r ? r->count : 0;
-                bool first_ok = r ? info.first_designated.len > 0 &&
-                                        wl_is_listed(t, info.first_designated.key, info.first_designated.len)
-                                  : info.first_designated.len == 0; /* a delisted first (a swap keeps the count) */
-                if (info.designated != want || !first_ok) {
-                    uint8_t len = (uint8_t)k.n;
-                    if (cw_buf_append(&roots, &len, 1, err) || cw_buf_append(&roots, k.p, k.n, err))
-                        rc = CW_ENOMEM;
-                }
+                uint8_t len = (uint8_t)k.n;
+                if (k.n > CL_KEY_MAX_STORED || cw_buf_append(&roots, &len, 1, err) || cw_buf_append(&roots, k.p, k.n, err))
+                    rc = k.n > CL_KEY_MAX_STORED ? damaged(err, "cluster_desig") : CW_ENOMEM;
             }
             store_cursor_close(c);
             c = NULL;
         }
-        /* 3. rewrite them (after the cursor: writes move LMDB's pages) */
+        for (size_t i = 0; rc == CW_OK && i < counts.n; i++) {
+            uint8_t len = (uint8_t)counts.v[i].root.len;
+            if (cw_buf_append(&roots, &len, 1, err) || cw_buf_append(&roots, counts.v[i].root.key, len, err))
+                rc = CW_ENOMEM;
+        }
+        /* 3. rewrite those that differ (after the cursor: writes move LMDB's pages) */
         for (size_t off = 0; rc == CW_OK && off < roots.n; off += 1u + roots.p[off]) {
             cl_key root = {.len = roots.p[off]};
             memcpy(root.key, roots.p + off + 1, root.len);
+            bool seen = false; /* a root on both lists comes twice */
+            for (size_t o2 = 0; o2 < off && !seen; o2 += 1u + roots.p[o2])
+                seen = roots.p[o2] == root.len && memcmp(roots.p + o2 + 1, root.key, root.len) == 0;
+            if (seen)
+                continue;
             cl_info info;
             if ((rc = load_info(t, &root, &info, err)))
                 break;
@@ -425,10 +429,16 @@ cw_code cl_refresh(store_txn *t, bool recount, const labels *services, cl_refres
             for (size_t i = 0; i < counts.n && !r; i++)
                 if (key_cmp(&counts.v[i].root, &root) == 0)
                     r = &counts.v[i];
-            info.designated = r ? r->count : 0;
+            uint32_t want = r ? r->count : 0;
+            bool first_ok = r ? info.first_designated.len > 0 &&
+                                    wl_is_listed(t, info.first_designated.key, info.first_designated.len)
+                              : info.first_designated.len == 0; /* a delisted first (a swap keeps the count) */
+            if (info.designated == want && first_ok)
+                continue;
+            info.designated = want;
             if (r == NULL)
                 info.first_designated.len = 0;
-            else if (info.first_designated.len == 0 || !wl_is_listed(t, info.first_designated.key, info.first_designated.len))
+            else if (!first_ok)
                 info.first_designated = r->first;
             if ((rc = put_info(t, &info, err)) == CW_OK)
                 st->roots_changed++;

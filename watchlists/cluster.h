@@ -102,9 +102,11 @@ typedef struct {
  * are now, in write transaction t (no journal: run it outside a block's
  * transaction, and again after a disconnect, whose journal may restore
  * older counts). With `recount` every cluster's designated members are
- * counted again from the watchlist (a full pass over cluster_info: run it
- * when an import changed the list); labelled addresses (services may be
- * NULL) mark their clusters as services. Not with write-back on t. */
+ * counted again from the watchlist: the listed addresses' clusters and
+ * those cluster_desig lists (every cluster with designated members), so it
+ * costs the list's size, not the number of clusters; labelled addresses
+ * (services may be NULL) mark their clusters as services. Not with
+ * write-back on t. */
 cw_code cl_refresh(store_txn *t, bool recount, const labels *services, cl_refresh_stats *st, cw_err *err);
 
 /* True when designation and exposure propagate through this cluster. */

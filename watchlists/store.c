@@ -26,6 +26,7 @@ static const struct {
     [STORE_OUTBOX] = {"outbox", 0},
     [STORE_CLUSTER] = {"cluster", 0},
     [STORE_CLUSTER_INFO] = {"cluster_info", 0},
+    [STORE_CLUSTER_DESIG] = {"cluster_desig", 0},
     [STORE_TAINT] = {"taint", 0},
     [STORE_EXPOSURE] = {"exposure", 0},
     [STORE_JOURNAL] = {"journal", 0},

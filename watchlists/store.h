@@ -15,6 +15,7 @@
  *   outbox      records committed with their block, not yet written out
  *   cluster     address key -> parent address key (union-find, cluster.h)
  *   cluster_info root address key -> size, designated members, flags, evidence
+ *   cluster_desig root address key of every cluster with designated members
  *   taint       outpoint -> the designated money an unspent output carries (exposure.h)
  *   exposure    address key -> the designated money it ever received (exposure.h)
  *   journal     block hash -> the old values of what the block changed in
@@ -46,6 +47,7 @@ typedef enum {
     STORE_OUTBOX,  /* sequence (8, BE) -> a signed record committed but not yet written to the sinks */
     STORE_CLUSTER, /* address key -> parent key + the txid that joined it */
     STORE_CLUSTER_INFO, /* root key -> cluster record */
+    STORE_CLUSTER_DESIG, /* root key -> "" for clusters with designated members (a recount's short list) */
     STORE_TAINT,   /* outpoint (36) -> taint record */
     STORE_EXPOSURE, /* address key -> exposure record */
     STORE_JOURNAL, /* block hash -> journal of old values, for an exact disconnect */
