@@ -2093,6 +2093,12 @@ Test(flows, a_delisting_undesignates_an_existing_cluster)
     all = alerts_read(dd);
     cr_assert_null(find_record(all, "cluster_hit", p2.txid, &A), "D delisted: its old wallet designates nobody");
     json_decref(all);
+    /* and the cluster's own record says so */
+    char *cl[] = {CW_BIN, "cluster", (char *)text_of(&A), "--datadir", (char *)dd, NULL};
+    cr_assert_eq(run_cmd(cl, NULL, 0, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "\"designated_count\":0"), "%s", out);
+    cr_assert(strstr(out, "\"size\":2"), "%s", out);
+    free(out), free(err);
     cb_tx_free(&m1), cb_tx_free(&p1), cb_tx_free(&p2);
     scene_free(s);
 }
