@@ -103,6 +103,30 @@ static size_t read_head(int fd, uint64_t pos, uint8_t out[88])
     return got;
 }
 
+/* The offset of the next record start (the network's magic, de-obfuscated)
+ * at or after pos, or the end of the file (or of its data: zero padding). */
+static uint64_t find_magic(const blocksdir *b, int fd, uint64_t pos, uint64_t file_size, const uint8_t magic[4])
+{
+    uint8_t buf[65536];
+    while (pos + 4 <= file_size) {
+        ssize_t n = pread(fd, buf, sizeof buf, (off_t)pos);
+        if (n < 4)
+            break;
+        for (ssize_t i = 0; i + 4 <= n; i++) {
+            uint64_t at = pos + (uint64_t)i;
+            if (buf[i] == 0 && buf[i + 1] == 0 && buf[i + 2] == 0 && buf[i + 3] == 0)
+                return at; /* the zero padding: the data ends here */
+            bool hit = true;
+            for (int k = 0; k < 4 && hit; k++)
+                hit = (uint8_t)(buf[i + k] ^ (b->xor ? b->key[(at + (uint64_t)k) % 8] : 0)) == magic[k];
+            if (hit)
+                return at;
+        }
+        pos += (uint64_t)n - 3; /* a magic may straddle two reads */
+    }
+    return file_size;
+}
+
 /* Only each record's head and block header are read (pread, then a jump
  * over the block): a 128 MB file costs some hundred kilobytes of reads. */
 static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *info, cw_err *err)
@@ -118,6 +142,7 @@ static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *
         return rc;
     }
     uint64_t file_size = (uint64_t)st.st_size, pos = 0;
+    size_t records_here = 0;
     cw_code rc = CW_OK;
     uint8_t raw[88];
     while (pos + 8 <= file_size) {
@@ -135,9 +160,22 @@ static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *
             head[i] = raw[i] ^ (b->xor ? b->key[(pos + (uint64_t)i) % 8] : 0);
         cw_net rec_net;
         if (!btc_net_from_magic(head, &rec_net)) {
-            rc = cw_err_set(err, CW_EFORMAT, pos, "%s: byte %llu: unknown network magic%s", path,
-                            (unsigned long long)pos, b->xor ? "" : " (is xor.dat missing?)");
-            break;
+            if (records_here == 0) { /* the file's first record: the wrong key, or not a blk file */
+                rc = cw_err_set(err, CW_EFORMAT, pos, "%s: byte %llu: unknown network magic%s", path,
+                                (unsigned long long)pos, b->xor ? "" : " (is xor.dat missing?)");
+                break;
+            }
+            /* Left over from a record a crash cut short, which a node that
+             * restarted wrote a shorter block over: skip to the next magic,
+             * as Core's -reindex does. */
+            uint64_t next = find_magic(b, fd, pos + 1, file_size, btc_params_for(net)->magic);
+            char w[300];
+            snprintf(w, sizeof w, "%s: bytes %llu..%llu are no record (left by a crash?): skipped", b->files[fi],
+                     (unsigned long long)pos, (unsigned long long)(next - 1));
+            warn(b, w);
+            info->skipped_bytes += next - pos;
+            pos = next;
+            continue;
         }
         if (rec_net != net) {
             rc = cw_err_set(err, CW_EARG, pos, "%s: byte %llu: a %s block, but --network is %s", path,
@@ -170,6 +208,7 @@ static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *
         e->offset = pos + 8;
         e->size = size;
         info->records++;
+        records_here++;
         pos += 8 + size;
     }
     close(fd);

@@ -10,7 +10,10 @@
  * best chain is that tip's ancestry. Blocks off it are never processed. Zero padding after
  * the last record was never obfuscated, so the end of data is judged on the
  * raw bytes; a record cut short (a node killed mid-write) is reported and
- * skipped.
+ * skipped, and so are bytes between records that are no record (what is
+ * left when a restarted node wrote a shorter block over a cut record): the
+ * scan moves on to the next magic, as Core's -reindex does. Unreadable
+ * bytes at the start of a file are an error (a missing xor.dat).
  */
 #ifndef CW_BLOCKSDIR_H
 #define CW_BLOCKSDIR_H
@@ -25,6 +28,7 @@ typedef struct blocksdir blocksdir;
 
 typedef struct {
     size_t files, records, orphans, stale, truncated;
+    uint64_t skipped_bytes;   /* bytes between records that were no record (a crash's leftovers) */
     int64_t first_height;     /* the best chain's first height: 0, or where --rawblocks files begin */
     int64_t best_height;      /* -1 if no chain */
     bool obfuscated;
