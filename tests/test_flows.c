@@ -1586,6 +1586,53 @@ Test(flows, clusters_off_records_designated_addresses_only)
     free_service_chain(&v);
 }
 
+/* Each sighting's summary lines of the txs named, without their status:
+ * seen[0] the mempool's, seen[1] the block's at `height`. */
+static void split_sightings(const char *all, const char *const *txs, int height, char seen[2][4096])
+{
+    char at[16];
+    snprintf(at, sizeof at, " @%d", height);
+    seen[0][0] = seen[1][0] = '\0';
+    char *copy = strdup(all);
+    for (char *line = copy, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        *nl = '\0';
+        const char *name = strchr(line, ' '); /* after "DA", "HIT" or "EXP" */
+        bool ours = false;
+        for (size_t i = 0; name && txs[i] && !ours; i++)
+            ours = strncmp(name + 1, txs[i], strlen(txs[i])) == 0 && name[1 + strlen(txs[i])] == ' ';
+        char *mp = strstr(line, " mempool"), *bl = strstr(line, at);
+        if (!ours || (!mp && !bl))
+            continue;
+        int k = mp ? 0 : 1;
+        *(mp ? mp : bl) = '\0';
+        cat(seen[k], 4096, "%s\n", line);
+    }
+    free(copy);
+}
+
+/* A watcher sees blocks 0..last, then m in the mempool (k3 after it, a
+ * marker: m is handled when k3's line is there), then block b3 with both;
+ * returns the summary of every record. */
+static char *mempool_then_block(scene *s, const char *dd, size_t last, const char *connected, const cb_tx *m,
+                                const cb_tx *k3, size_t b3)
+{
+    zpub *pub = zpub_start();
+    pid_t pid = start_watch(dd, zpub_endpoint(pub), NULL, NULL);
+    watch_wait_ready(dd, pub);
+    for (size_t b = 0; b <= last; b++)
+        zpub_send(pub, "rawblock", s->c.blocks[b].raw.p, s->c.blocks[b].raw.n);
+    wait_line(s, dd, connected, 20000);
+    zpub_send(pub, "rawtx", m->full.p, m->full.n);
+    zpub_send(pub, "rawtx", k3->full.p, k3->full.n);
+    wait_line(s, dd, "DA k3 to_designated D amt=90000000 mempool", 20000);
+    zpub_send(pub, "rawblock", s->c.blocks[b3].raw.p, s->c.blocks[b3].raw.n);
+    wait_line(s, dd, "DA k3 to_designated D amt=90000000 @3", 20000);
+    watch_stop(pid);
+    zpub_stop(pub);
+    return summary(s, dd);
+}
+
 /* The mempool sighting of a merging tx, continued: the cluster the inputs
  * will form must be the one the block forms. m1 merges two clusters of one
  * (A first, then D2: the tie goes to the smaller key, D2, as root); m2
@@ -1649,20 +1696,8 @@ Test(flows, mempool_sighting_forms_the_blocks_cluster, .timeout = 60)
                                "w=0 @3\n"),
                    "S is the exchange's: %s", all);
     /* each sighting's lines without their status and height */
-    char seen[2][4096] = {"", ""};
-    char *copy = strdup(all);
-    for (char *line = copy, *nl; *line; line = nl + 1) {
-        nl = strchr(line, '\n');
-        *nl = '\0';
-        if (strncmp(line + 3, "m1 ", 3) != 0 && strncmp(line + 4, "m1 ", 3) != 0 && strncmp(line + 3, "m2 ", 3) != 0 &&
-            strncmp(line + 4, "m2 ", 3) != 0)
-            continue;
-        char *mp = strstr(line, " mempool"), *at = strstr(line, " @3");
-        int k = mp ? 0 : 1;
-        *(mp ? mp : at) = '\0';
-        cat(seen[k], sizeof seen[k], "%s\n", line);
-    }
-    free(copy);
+    char seen[2][4096];
+    split_sightings(all, (const char *const[]){"m1", "m2", NULL}, 3, seen);
     cr_assert_str_eq(seen[0], seen[1], "mempool (first) and block (second) disagree; all records:\n%s", all);
     free(all);
     cb_tx_free(&k1), cb_tx_free(&m1), cb_tx_free(&m2);
@@ -1797,7 +1832,7 @@ Test(flows, equal_work_tips_the_first_stored_wins)
  * member of R: change inside the wallet, "internal" in the block) is not
  * recognised as internal: an extra cluster_hit in the mempool.
  * FAILS on main 9f09b35. */
-Test(review, mempool_merge_of_three_clusters_has_the_blocks_root, .timeout = 60)
+Test(flows, mempool_merge_of_three_clusters_has_the_blocks_root, .timeout = 60)
 {
     scene sc, *s = &sc;
     scene_new(s);
@@ -1829,33 +1864,9 @@ Test(review, mempool_merge_of_three_clusters_has_the_blocks_root, .timeout = 60)
     PAY(k3, "k3", k3_in, k3_out);
     size_t b3 = mine(s, (long)b2, NULL, 0, TXS(&m, &k3));
     const char *dd = datadir(s, "dd");
-    zpub *pub = zpub_start();
-    pid_t pid = start_watch(dd, zpub_endpoint(pub), NULL, NULL);
-    watch_wait_ready(dd, pub);
-    for (size_t b = b0; b <= b2; b++)
-        zpub_send(pub, "rawblock", s->c.blocks[b].raw.p, s->c.blocks[b].raw.n);
-    wait_line(s, dd, "DA mr from_designated D amt=100000000 @2", 20000);
-    zpub_send(pub, "rawtx", m.full.p, m.full.n);
-    zpub_send(pub, "rawtx", k3.full.p, k3.full.n); /* a marker: m is done when k3's line is there */
-    wait_line(s, dd, "DA k3 to_designated D amt=90000000 mempool", 20000);
-    zpub_send(pub, "rawblock", s->c.blocks[b3].raw.p, s->c.blocks[b3].raw.n);
-    wait_line(s, dd, "DA k3 to_designated D amt=90000000 @3", 20000);
-    watch_stop(pid);
-    zpub_stop(pub);
-    char *all = summary(s, dd);
-    char seen[2][4096] = {"", ""};
-    char *copy = strdup(all);
-    for (char *line = copy, *nl; *line; line = nl + 1) {
-        nl = strchr(line, '\n');
-        *nl = '\0';
-        if (strncmp(line + 3, "m ", 2) != 0 && strncmp(line + 4, "m ", 2) != 0)
-            continue;
-        char *mpool = strstr(line, " mempool"), *at = strstr(line, " @3");
-        int k = mpool ? 0 : 1;
-        *(mpool ? mpool : at) = '\0';
-        cat(seen[k], sizeof seen[k], "%s\n", line);
-    }
-    free(copy);
+    char *all = mempool_then_block(s, dd, b2, "DA mr from_designated D amt=100000000 @2", &m, &k3, b3);
+    char seen[2][4096];
+    split_sightings(all, (const char *const[]){"m", NULL}, 3, seen);
     cr_assert(strstr(seen[1], "root=D size=9 desig=1"), "the block's cluster is R's, rooted at D:\n%s", all);
     cr_assert_str_eq(seen[0], seen[1], "mempool (first) and block (second) disagree; all records:\n%s", all);
     free(all);
@@ -1871,7 +1882,7 @@ Test(review, mempool_merge_of_three_clusters_has_the_blocks_root, .timeout = 60)
  * and exposure from that cluster names A; the pipeline's flow_records
  * finds no designation for A (ref_of_key) and drops the record.
  * FAILS on main 9f09b35: no record for the payment to C. */
-Test(review, a_list_update_that_swaps_the_designated_member_keeps_alerting)
+Test(flows, a_list_update_that_swaps_the_designated_member_keeps_alerting)
 {
     scene sc, *s = &sc;
     scene_new(s);
@@ -1921,7 +1932,7 @@ Test(review, a_list_update_that_swaps_the_designated_member_keeps_alerting)
  * cluster (cl_find_listed), so A2 looks clean and gets an indirect_exposure
  * record that the block does not have.
  * FAILS on main 9f09b35 (independent of the root choice above). */
-Test(review, mempool_change_into_a_merging_clean_cluster_is_no_exposure, .timeout = 60)
+Test(flows, mempool_change_into_a_merging_clean_cluster_is_no_exposure, .timeout = 60)
 {
     scene sc, *s = &sc;
     scene_new(s);
@@ -1948,33 +1959,9 @@ Test(review, mempool_change_into_a_merging_clean_cluster_is_no_exposure, .timeou
     PAY(k3, "k3", k3_in, k3_out);
     size_t b3 = mine(s, (long)b2, NULL, 0, TXS(&m, &k3));
     const char *dd = datadir(s, "dd");
-    zpub *pub = zpub_start();
-    pid_t pid = start_watch(dd, zpub_endpoint(pub), NULL, NULL);
-    watch_wait_ready(dd, pub);
-    for (size_t b = b0; b <= b2; b++)
-        zpub_send(pub, "rawblock", s->c.blocks[b].raw.p, s->c.blocks[b].raw.n);
-    wait_line(s, dd, "DA k2 to_designated D amt=40000000 @2", 20000);
-    zpub_send(pub, "rawtx", m.full.p, m.full.n);
-    zpub_send(pub, "rawtx", k3.full.p, k3.full.n); /* a marker: m is done when k3's line is there */
-    wait_line(s, dd, "DA k3 to_designated D amt=90000000 mempool", 20000);
-    zpub_send(pub, "rawblock", s->c.blocks[b3].raw.p, s->c.blocks[b3].raw.n);
-    wait_line(s, dd, "DA k3 to_designated D amt=90000000 @3", 20000);
-    watch_stop(pid);
-    zpub_stop(pub);
-    char *all = summary(s, dd);
-    char seen[2][4096] = {"", ""};
-    char *copy = strdup(all);
-    for (char *line = copy, *nl; *line; line = nl + 1) {
-        nl = strchr(line, '\n');
-        *nl = '\0';
-        if (strncmp(line + 3, "m ", 2) != 0 && strncmp(line + 4, "m ", 2) != 0)
-            continue;
-        char *mpool = strstr(line, " mempool"), *at = strstr(line, " @3");
-        int k = mpool ? 0 : 1;
-        *(mpool ? mpool : at) = '\0';
-        cat(seen[k], sizeof seen[k], "%s\n", line);
-    }
-    free(copy);
+    char *all = mempool_then_block(s, dd, b2, "DA k2 to_designated D amt=40000000 @2", &m, &k3, b3);
+    char seen[2][4096];
+    split_sightings(all, (const char *const[]){"m", NULL}, 3, seen);
     cr_assert_str_eq(seen[0], seen[1], "mempool (first) and block (second) disagree; all records:\n%s", all);
     free(all);
     cb_tx_free(&ka), cb_tx_free(&k2), cb_tx_free(&m), cb_tx_free(&k3);
@@ -1988,7 +1975,7 @@ Test(review, mempool_change_into_a_merging_clean_cluster_is_no_exposure, .timeou
  * the watcher crashes). Same root cause as test_review's
  * the_first_lookup_after_another_process_imported_sees_the_import.
  * FAILS on main 9f09b35. */
-Test(review, a_payment_to_an_address_imported_while_watching_is_seen, .timeout = 60)
+Test(flows, a_payment_to_an_address_imported_while_watching_is_seen, .timeout = 60)
 {
     scene sc, *s = &sc;
     scene_new(s);
