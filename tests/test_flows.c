@@ -1429,7 +1429,7 @@ Test(flows, mempool_sighting_of_a_merging_tx_has_the_block_findings, .timeout = 
  * designated money whatever the inputs' values: flows.h step 2 ("carries
  * fully tainted value") and the denominator for unknown inputs ("judge by
  * what the tx pays out") give 100%.
- * FAILS on f70af8a and on main 5eafe2e: an unresolved source input counts as 0 tainted
+ * Before the fix: an unresolved source input counts as 0 tainted
  * satoshis, so nothing propagates (no exposure for X, Y, nor Z at hop 2). */
 Test(flows, designated_spend_of_an_unknown_prevout_still_taints)
 {
@@ -1480,7 +1480,7 @@ Test(flows, designated_spend_of_an_unknown_prevout_still_taints)
  * from two coins, or one address is paid twice, the record must count
  * both, as designated_address records do ("several outputs to one address:
  * one alert, summed").
- * FAILS on f70af8a and on main 5eafe2e: each coin and output is a finding of its own, the
+ * Before the fix: each coin and output is a finding of its own, the
  * first one's record is kept (HIT amount 30000000, EXP 25000000 of
  * 25000000) and the second is dropped as already recorded. */
 Test(flows, one_record_per_address_counts_all_its_coins)
@@ -1519,7 +1519,7 @@ Test(flows, one_record_per_address_counts_all_its_coins)
  * addresses merge"; cluster.h: "a tx's inputs beyond [64 clusters] merge in
  * later calls"). Payments to the first and the last of them are hits on a
  * cluster of 70.
- * FAILS on f70af8a and on main 5eafe2e: flows_tx calls cl_merge once, which stops at 64
+ * Before the fix: flows_tx calls cl_merge once, which stops at 64
  * distinct clusters: A64..A69 never join, the payment to A69 is no hit and
  * the cluster has 64 members. */
 Test(flows, consolidation_of_70_addresses_is_one_cluster)
@@ -1639,7 +1639,7 @@ static char *mempool_then_block(scene *s, const char *dd, size_t last, const cha
  * merges the exchange's labelled S into D's cluster, which then designates
  * nobody. Each tx's records must read the same in the mempool as in its
  * block (status and block aside).
- * FAILS on main 5eafe2e: the read-only merge in flows_tx takes the first
+ * Before the fix: the read-only merge in flows_tx takes the first
  * input's root on a tie (root A in the mempool, D2 in the block) and knows
  * no labels for addresses never merged (S is no service in the mempool:
  * cluster hits for A2 and S and exposure for Z2 that the block does not
@@ -1831,7 +1831,7 @@ Test(flows, equal_work_tips_the_first_stored_wins)
  * then name another root than the block's, and the output back to R4 (a
  * member of R: change inside the wallet, "internal" in the block) is not
  * recognised as internal: an extra cluster_hit in the mempool.
- * FAILS on main 9f09b35. */
+ * (A bug before its fix.) */
 Test(flows, mempool_merge_of_three_clusters_has_the_blocks_root, .timeout = 60)
 {
     scene sc, *s = &sc;
@@ -1881,7 +1881,7 @@ Test(flows, mempool_merge_of_three_clusters_has_the_blocks_root, .timeout = 60)
  * true without checking that A is still listed. Every later cluster hit
  * and exposure from that cluster names A; the pipeline's flow_records
  * finds no designation for A (ref_of_key) and drops the record.
- * FAILS on main 9f09b35: no record for the payment to C. */
+ * Before the fix: no record for the payment to C. */
 Test(flows, a_list_update_that_swaps_the_designated_member_keeps_alerting)
 {
     scene sc, *s = &sc;
@@ -1931,7 +1931,7 @@ Test(flows, a_list_update_that_swaps_the_designated_member_keeps_alerting)
  * only the inputs' view; each output is still judged by its own pre-merge
  * cluster (cl_find_listed), so A2 looks clean and gets an indirect_exposure
  * record that the block does not have.
- * FAILS on main 9f09b35 (independent of the root choice above). */
+ * Before the fix (independent of the root choice above). */
 Test(flows, mempool_change_into_a_merging_clean_cluster_is_no_exposure, .timeout = 60)
 {
     scene sc, *s = &sc;
@@ -1974,7 +1974,7 @@ Test(flows, mempool_change_into_a_merging_clean_cluster_is_no_exposure, .timeout
  * tx whose first output pays the address just imported gets no record (or
  * the watcher crashes). Same root cause as test_review's
  * the_first_lookup_after_another_process_imported_sees_the_import.
- * FAILS on main 9f09b35. */
+ * (A bug before its fix.) */
 Test(flows, a_payment_to_an_address_imported_while_watching_is_seen, .timeout = 60)
 {
     scene sc, *s = &sc;

@@ -74,7 +74,7 @@ Test(store, coins_table_agrees_with_a_reference_through_deletes)
  * for the whole process. When t deleted a key directly (no write-back) and
  * is then aborted, the key is back in the database but not in the filter:
  * every later read says CW_ENOTFOUND for a key that exists.
- * (was a bug): latent in today's pipeline (no filtered read follows a direct
+ * Before its fix: latent in today's pipeline (no filtered read follows a direct
  * delete in one transaction), but store.h's contract allows it. */
 Test(store, filter_rebuilt_in_an_aborted_transaction_forgets_no_key)
 {
@@ -119,7 +119,7 @@ Test(store, filter_rebuilt_in_an_aborted_transaction_forgets_no_key)
  * heap-use-after-free), and the answer is the old list's: the address the
  * import just added is "not listed" for this first lookup of the
  * transaction (the next transactions use the new filter).
- * (was a bug): rc 10 (CW_ENOTFOUND) for a listed address, or a crash. */
+ * Before its fix: rc 10 (CW_ENOTFOUND) for a listed address, or a crash. */
 Test(store, the_first_lookup_after_another_process_imported_sees_the_import)
 {
     char *dir = tmpdir();
@@ -164,8 +164,8 @@ Test(store, the_first_lookup_after_another_process_imported_sees_the_import)
  * before it looks at the commit's result, so after CW_EFULL it "redoes"
  * from h + 1: the aborted batch is skipped and the next block does not
  * extend the tip.
- * (was a bug): exit 1, "block at height 21 builds on ..., not on the tip ...".
- * With batch_start moved only on a successful commit, it still (was a bug) on the
+ * Before its fix: exit 1, "block at height 21 builds on ..., not on the tip ...".
+ * With batch_start moved only on a successful commit, it still failed on the
  * summary: "replayed heights 0..39", "40 connected" for a 30-block chain,
  * because pipeline_stats (blocks, txs, alerts, flows) are not rolled back
  * with an aborted batch.
