@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "chains/addr.h"
+#include "chains/bitcoin/blkfile.h"
 #include "chains/bitcoin/coinjoin.h"
+#include "chains/bitcoin/script.h"
 #include "chains/bitcoin/tx.h"
 #include "chains/hex.h"
 #include "monitor/decode.h"
@@ -625,11 +627,12 @@ Test(coinjoin, large_join_counted_without_sorting)
     txb_free(b);
 }
 
-/* ---------- PayJoin ---------- */
+/* ---------- PayJoin: only with the opt-in guard ---------- */
 
 /* BIP 78: the sender's 0.5 BTC coin pays 0.03 BTC; the receiver adds its
  * 0.02 BTC coin and takes 0.05 BTC. The 0.5 BTC input alone covers every
- * output, so the receiver's input was "unnecessary". */
+ * output, so the receiver's input was "unnecessary". The same shape is a
+ * wallet paying 0.4699859 BTC from two of its own coins. */
 static txb *payjoin(void)
 {
     txb *b = txb_new(3, 2);
@@ -640,40 +643,76 @@ static txb *payjoin(void)
     return b;
 }
 
-Test(coinjoin, payjoin_unnecessary_input)
+static btc_multiparty detect_guarded(const txb *b, char *why)
+{
+    btc_multiparty k = btc_multiparty_detect_opts(&b->tx, BTC_MP_PAYJOIN_GUARD, why, BTC_MP_WHY_MAX);
+    cr_assert_eq(k != BTC_MP_NONE, why[0] != '\0', "%s: why '%s'", btc_multiparty_name(k), why);
+    return k;
+}
+
+/* One unnecessary input is no evidence of two owners: by default the tx is
+ * ordinary and its inputs merge (coinjoin.h: why). */
+Test(coinjoin, unnecessary_input_alone_is_not_multiparty_by_default)
 {
     txb *b = payjoin();
     char why[BTC_MP_WHY_MAX];
-    cr_assert_eq(detect(b, why), BTC_MP_PAYJOIN, "%s", why);
+    cr_assert_eq(detect(b, why), BTC_MP_NONE, "%s", why);
+    cr_assert_str_eq(why, "");
+    cr_assert_eq(btc_multiparty_detect_opts(&b->tx, 0, why, sizeof why), BTC_MP_NONE, "%s", why);
+    /* unknown flag bits change nothing */
+    cr_assert_eq(btc_multiparty_detect_opts(&b->tx, ~BTC_MP_PAYJOIN_GUARD, why, sizeof why), BTC_MP_NONE, "%s", why);
+    txb_free(b);
+}
+
+Test(coinjoin, payjoin_guard_reports_the_unnecessary_input)
+{
+    txb *b = payjoin();
+    char why[BTC_MP_WHY_MAX];
+    cr_assert_eq(detect_guarded(b, why), BTC_MP_PAYJOIN, "%s", why);
     cr_assert_str_eq(why, "an input of 0.5 BTC alone covers the largest output (0.4699859 BTC): 1 other input(s) "
                           "unnecessary (possible PayJoin)");
     txb_free(b);
 }
 
-Test(coinjoin, payjoin_needs_every_input_known_and_one_kind)
+/* The guard does not change any CoinJoin answer. */
+Test(coinjoin, payjoin_guard_leaves_coinjoins_alone)
 {
+    txb *b = txb_new(5, 5);
+    for (int i = 0; i < 5; i++) {
+        in_known(b, i ? 1000000 : 1000170, CW_ADDR_P2WPKH);
+        out_to(b, 1000000, CW_ADDR_P2WPKH);
+    }
+    char why[BTC_MP_WHY_MAX];
+    cr_assert_eq(detect_guarded(b, why), BTC_MP_WHIRLPOOL, "%s", why);
+    cr_assert_eq(detect(b, why), BTC_MP_WHIRLPOOL, "%s", why);
+    txb_free(b);
+}
+
+Test(coinjoin, payjoin_guard_needs_every_input_known_and_one_kind)
+{
+    char why[BTC_MP_WHY_MAX];
     txb *b = payjoin();
     b->in[1].resolved = false;
-    assert_kind(b, BTC_MP_NONE);
+    cr_assert_eq(detect_guarded(b, why), BTC_MP_NONE, "%s", why);
     txb_free(b);
 
     /* a P2PKH input next to a P2WPKH one: BIP 78 receivers match the sender's kind */
     b = payjoin();
     make_addr(b, CW_ADDR_P2PKH, &b->in[1].addr);
-    assert_kind(b, BTC_MP_NONE);
+    cr_assert_eq(detect_guarded(b, why), BTC_MP_NONE, "%s", why);
     txb_free(b);
 
     /* both inputs at one address: one owner */
     b = payjoin();
     b->in[1].addr = b->in[0].addr;
-    assert_kind(b, BTC_MP_NONE);
+    cr_assert_eq(detect_guarded(b, why), BTC_MP_NONE, "%s", why);
     txb_free(b);
 
     /* change back to the big input's address: one wallet paying (two such
      * txs in block 514492, 2018, had every other PayJoin mark) */
     b = payjoin();
     b->out[0].addr = b->in[0].addr;
-    assert_kind(b, BTC_MP_NONE);
+    cr_assert_eq(detect_guarded(b, why), BTC_MP_NONE, "%s", why);
     txb_free(b);
 
     /* three outputs */
@@ -682,7 +721,7 @@ Test(coinjoin, payjoin_needs_every_input_known_and_one_kind)
     b->out = realloc(b->out, 3 * sizeof *b->out);
     b->tx.out = b->out;
     out_to(b, 10000, CW_ADDR_P2WPKH);
-    assert_kind(b, BTC_MP_NONE);
+    cr_assert_eq(detect_guarded(b, why), BTC_MP_NONE, "%s", why);
     txb_free(b);
 }
 
@@ -839,9 +878,11 @@ typedef struct {
 typedef struct {
     prevout *outs;
     size_t n_outs, cap;
-    size_t kinds[8];
-    size_t resolved_inputs;
+    size_t kinds[8];        /* by default */
+    size_t guarded[8];      /* with BTC_MP_PAYJOIN_GUARD: what every tx was before it was opt-in */
+    size_t txs, resolved_inputs;
     char first[8][65]; /* the first txid of each kind */
+    char first_guarded[8][65];
 } block_ctx;
 
 static cw_code classify(void *vctx, cw_tx *tx, cw_err *err)
@@ -860,8 +901,14 @@ static cw_code classify(void *vctx, cw_tx *tx, cw_err *err)
     char why[BTC_MP_WHY_MAX];
     btc_multiparty k = btc_multiparty_detect(tx, why, sizeof why);
     cr_assert_lt((int)k, 8);
+    cr_assert_neq(k, BTC_MP_PAYJOIN);
     if (c->kinds[k]++ == 0)
         cw_hex_encode_rev(tx->txid, 32, c->first[k]);
+    btc_multiparty g = btc_multiparty_detect_opts(tx, BTC_MP_PAYJOIN_GUARD, why, sizeof why);
+    cr_assert(g == k || (k == BTC_MP_NONE && g == BTC_MP_PAYJOIN), "the guard only adds PayJoin");
+    if (c->guarded[g]++ == 0)
+        cw_hex_encode_rev(tx->txid, 32, c->first_guarded[g]);
+    c->txs++;
     for (size_t i = 0; i < tx->n_out; i++) {
         if (c->n_outs == c->cap) {
             c->cap = c->cap ? c->cap * 2 : 4096;
@@ -876,6 +923,8 @@ static cw_code classify(void *vctx, cw_tx *tx, cw_err *err)
     return CW_OK;
 }
 
+/* Every tx of a file: one raw block, or framed records (blk*.dat) read in
+ * order, spends of earlier blocks of the same file resolved too. */
 static block_ctx classify_block(const char *file)
 {
     size_t n;
@@ -884,28 +933,176 @@ static block_ctx classify_block(const char *file)
     block_summary s;
     block_ctx c = {0};
     cw_err err = {0};
-    cr_assert_eq(decode_block_walk(&w, b, n, CW_NET_MAIN, classify, &c, &s, &err), CW_OK, "%s", err.msg);
+    if (!btc_blk_is_framed(b, n)) {
+        cr_assert_eq(decode_block_walk(&w, b, n, CW_NET_MAIN, classify, &c, &s, &err), CW_OK, "%s", err.msg);
+    } else {
+        size_t pos = 0;
+        for (;;) {
+            cw_net net;
+            cw_span blk;
+            bool done;
+            cr_assert_eq(btc_blk_next(b, n, &pos, &net, &blk, &done, &err), CW_OK, "%s", err.msg);
+            if (done)
+                break;
+            cr_assert_eq(decode_block_walk(&w, blk.p, blk.n, net, classify, &c, &s, &err), CW_OK, "%s", err.msg);
+        }
+    }
     block_walker_free(&w);
     free(c.outs);
     free(b);
     return c;
 }
 
-/* 2018 blocks: before Whirlpool, Wasabi 2 and PayJoin. Exactly one
- * equal-output join (the JoinMarket one above); the 18-output tx of 514485
- * that pays 6 BTC 18 times to one address is one recipient, not a join; and
- * with in-block spends resolved, no tx reads as a PayJoin. */
-Test(coinjoin, real_blocks)
+/* Exact counts by kind over every tx of the real blocks of ../shared/data,
+ * with spends of earlier outputs of the same file resolved (the only
+ * prevouts these files hold), by default and with the PayJoin guard. */
+typedef struct {
+    const char *file;
+    size_t txs, resolved, joinmarket;
+} block_expect;
+
+Test(coinjoin, real_blocks_by_kind)
 {
-    block_ctx c = classify_block(BLOCK_514485);
-    cr_assert_eq(c.kinds[BTC_MP_NONE], 2165, "%s: %s", btc_multiparty_name(BTC_MP_PAYJOIN), c.first[BTC_MP_PAYJOIN]);
-    cr_assert_eq(c.resolved_inputs, 232, "in-block spends resolved: %zu", c.resolved_inputs);
+    const block_expect want[] = {
+        {BLOCK_514485, 2165, 232, 0},
+        /* a23570534b8f...: the one join of these files (hand-checked: 9
+         * inputs from 9 distinct P2SH addresses; 12 outputs, 6 of exactly
+         * 0.1 BTC to 6 distinct addresses and 6 of unique values: each
+         * participant's equal output and change, n_out = 2k, no
+         * coordinator fee: JoinMarket's shape) */
+        {BLOCK_514492, 1044, 126, 1},
+        {BLOCK_540107, 230, 35, 0},
+        {"btc/277647.dat.bz2", 213, 62, 0},
+        {"btc/blocks1-256.bz2", 262, 7, 0},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        block_ctx c = classify_block(want[i].file);
+        cr_assert_eq(c.txs, want[i].txs, "%s", want[i].file);
+        cr_assert_eq(c.resolved_inputs, want[i].resolved, "%s: in-file spends resolved: %zu", want[i].file,
+                     c.resolved_inputs);
+        cr_assert_eq(c.kinds[BTC_MP_JOINMARKET], want[i].joinmarket, "%s", want[i].file);
+        cr_assert_eq(c.kinds[BTC_MP_NONE], want[i].txs - want[i].joinmarket, "%s", want[i].file);
+        /* the guard finds nothing more here: it needs every input's value,
+         * and no 2-output tx of these files has all its prevouts in-file */
+        for (int k = 0; k < 8; k++)
+            cr_assert_eq(c.guarded[k], c.kinds[k], "%s: %s with the guard (first %s)", want[i].file,
+                         btc_multiparty_name((btc_multiparty)k), c.first_guarded[k]);
+        if (want[i].joinmarket)
+            cr_assert_str_eq(c.first[BTC_MP_JOINMARKET],
+                             "a23570534b8f31f3fd946b3b4e0d54c0f07ef61fe44aa5a7e35f37e4a14ed229");
+    }
+}
 
-    c = classify_block(BLOCK_514492);
-    cr_assert_eq(c.kinds[BTC_MP_NONE], 1043, "%s: %s", btc_multiparty_name(BTC_MP_PAYJOIN), c.first[BTC_MP_PAYJOIN]);
-    cr_assert_eq(c.kinds[BTC_MP_JOINMARKET], 1);
-    cr_assert_str_eq(c.first[BTC_MP_JOINMARKET], "a23570534b8f31f3fd946b3b4e0d54c0f07ef61fe44aa5a7e35f37e4a14ed229");
+/* ---------- real joins from public fixtures ---------- */
 
-    c = classify_block(BLOCK_540107);
-    cr_assert_eq(c.kinds[BTC_MP_NONE], 230);
+/* A tx given as its prevouts (value, scriptPubKey hex) and outputs. */
+typedef struct {
+    uint64_t value;
+    const char *script;
+} coin_hex;
+
+static txb *txb_from(const coin_hex *in, size_t n_in, const coin_hex *out, size_t n_out)
+{
+    txb *b = txb_new(n_in, n_out);
+    for (size_t i = 0; i < n_in + n_out; i++) {
+        const coin_hex *c = i < n_in ? &in[i] : &out[i - n_in];
+        size_t len;
+        uint8_t *script = unhex(c->script, &len);
+        cw_addr a;
+        cw_script_type t = btc_script_classify(script, len, CW_NET_MAIN, &a);
+        free(script);
+        cr_assert_neq(a.kind, CW_ADDR_NONE, "%s", c->script);
+        if (i < n_in) {
+            cw_txin *ti = in_unknown(b);
+            ti->resolved = true;
+            ti->value = c->value;
+            ti->addr = a;
+        } else {
+            cw_txout *o = out_to(b, c->value, a.kind);
+            o->type = t;
+            o->addr = a;
+        }
+    }
+    return b;
+}
+
+/* Mainnet 9cb79d566256bea130eb88ee0f12a85617bc166f17f49a2e8a6edd8365b94298
+ * (block 867013), a JoinMarket join: its prevouts and outputs as the test
+ * AcceptsMainnetJoinMarket9cb79d56 of crocs-muni/Dumplings lists them
+ * (Dumplings.Tests/OtherCoinJoinDetectionTests.cs, commit a2b0b1fd; the
+ * repository states no licence; these are facts of a public mainnet tx).
+ * 13 inputs, 9 equal outputs of 0.01483226 BTC and 8 changes (the taker
+ * swept: 2k - 1 outputs). */
+static const coin_hex jm_9cb79d56_in[] = {
+    {2411000, "0014f7a77d9545f6ecfb1ff20b6a63dd396a1f3e1afc"},
+    {175813, "0014de4813e4ba6adc77d6ef216f84389d5d23ca06fe"},
+    {7526469, "00141053643fc8e48cb827fa9befd6f7ad8fa6b6f7cb"},
+    {7412750, "0014e4ef62ea364a30de83f94af2c35384a8015bf134"},
+    {1498872, "001409c76d15068d8f6a46c3fd5f858df77cd5b72b39"},
+    {1326535, "001451f118685610ab115c7eb3f8e4090d18234c6144"},
+    {3468740, "001492e76f2f0e7e2485943d543896af56ce81e16c10"},
+    {600000, "0014061e4c3bc95ce2fc16c969291eb74f684636c435"},
+    {55896, "00140ae397be23c18308a2916d504e7a5a031554ee14"},
+    {36372910, "00144ed58df5d9df4327a28856e33e5a63b4efc7c224"},
+    {2423396, "0014d6716b3681a9be7591ddabcdf08f0cb17fff584f"},
+    {700000, "0014770452eb67584d7d79d87ed0ee1354f4f35bae50"},
+    {590707, "0014d5a62effca01bf5403603f0373eaec39025a7bc6"},
+};
+static const coin_hex jm_9cb79d56_out[] = {
+    {1483226, "00149cf1b54e0b515053a1191b7c3794f068afcdb846"},
+    {75085, "00146c10fcf687281fcddfb9403f2e2c2cf0c00ef54d"},
+    {1483226, "0014084b604bc6f516e9131222022bec6e1d1356b40e"},
+    {1483226, "001473551702c9dcb9c0fa7bde1c7519a6ad0d0dfd57"},
+    {1483226, "00140250037f803e357971f734cf759edf31a25cf618"},
+    {1985662, "001417cc786bfee9bfcc6802a6ee2b66ea943e3f1718"},
+    {5931945, "00143feca0d5cec83934c9ee71210d15b91d6edf12ad"},
+    {34889699, "00141766958d6a748e8aafa05d613f2518ea4902c848"},
+    {1483226, "0014de773fe7e774712be2afce477b7d95c3e79fa025"},
+    {1483226, "00144a3c200d450f9883ebe559427e7bf603105f6c4f"},
+    {927921, "0014f882a970c2cc3226b4eaf48a5c9cf7c18d536d69"},
+    {940198, "001439371599276e2b0d2b3ee754103e99aabc3a0046"},
+    {1483226, "00149bada7e32bd09bccf6b47de1c57548d13ad6a49f"},
+    {6043307, "00141370d2f8f22aac1605d69813cd8ac2334cd90b5b"},
+    {1483226, "00144b5a2e83df007197e5b7b30e4029a424a0ea414c"},
+    {1483226, "0014369ab7c5e949a3ac94d8570b449a90247edac6c7"},
+    {407926, "0014f1d69147302d42e39b0c14e6df5fed437728c27e"},
+};
+
+/* Mainnet b61e05cee65742dfdc374fa08d9b07603d610f0e825813a8a5cc1a47c2ff2624
+ * (block 733936), from the same file (RejectsMainnetTwoPartyB61e05ce): two
+ * equal outputs only, not a join. */
+static const coin_hex two_b61e05ce_in[] = {
+    {257423, "00145b8154c451af4acabf666b3f98612d26085df119"},
+    {271230, "0014b48d7cbb44e7405834f4615d80e360370ef12e70"},
+};
+static const coin_hex two_b61e05ce_out[] = {
+    {4472, "00148b1fe55ea929b548b3989837f73e07d9c2f10164"},
+    {18279, "00146da0ba0bbcf493f24f2a41318f49d4b5ffd09e7c"},
+    {252323, "001459235d73c8e24956592ef3c6e348838e44502847"},
+    {252323, "0014f24ee014c1e2e491719dae9caea30ec47e4dfbd5"},
+};
+
+#define N(a) (sizeof a / sizeof *a)
+
+Test(coinjoin, real_joinmarket_9cb79d56)
+{
+    txb *b = txb_from(jm_9cb79d56_in, N(jm_9cb79d56_in), jm_9cb79d56_out, N(jm_9cb79d56_out));
+    char why[BTC_MP_WHY_MAX];
+    cr_assert_eq(detect(b, why), BTC_MP_JOINMARKET, "%s", why);
+    cr_assert_str_eq(why, "13 inputs, 9 equal outputs of 0.01483226 BTC and 8 change (JoinMarket)");
+    cr_assert_eq(detect_guarded(b, why), BTC_MP_JOINMARKET, "%s", why);
+    /* seen from the mempool, inputs unknown: the same answer */
+    for (size_t i = 0; i < b->tx.n_in; i++)
+        b->in[i].resolved = false;
+    cr_assert_eq(detect(b, why), BTC_MP_JOINMARKET, "%s", why);
+    txb_free(b);
+}
+
+Test(coinjoin, real_two_party_b61e05ce_is_not_a_join)
+{
+    txb *b = txb_from(two_b61e05ce_in, N(two_b61e05ce_in), two_b61e05ce_out, N(two_b61e05ce_out));
+    char why[BTC_MP_WHY_MAX];
+    cr_assert_eq(detect(b, why), BTC_MP_NONE, "%s", why);
+    cr_assert_eq(detect_guarded(b, why), BTC_MP_NONE, "%s", why);
+    txb_free(b);
 }
