@@ -51,7 +51,8 @@ typedef struct {
     uint64_t min_amount;       /* ... and this many tainted satoshis (10,000 = 0.0001 BTC) */
     uint32_t hold_share_ppm;   /* a watched deposit at or above this share is held, below reviewed */
     uint64_t cluster_limit;    /* supercluster size (default 100,000) */
-    bool payjoin_guard;        /* also withhold merges of PayJoin-like txs (default off: coinjoin.h) */
+    bool payjoin_guard;        /* also withhold merges of PayJoin-like txs (default off: coinjoin.h);
+                                * blocks already connected keep the merges made under the setting then */
     const labels *labels;      /* known services, or NULL */
     const addrset *watched;    /* the user's own deposit addresses, or NULL */
 } flows_config;
