@@ -16,7 +16,10 @@ const char flows_opts_usage[] =
     "  --min-exposure SHARE       smallest share worth a record, 1% or 0.01 (default 1%)\n"
     "  --min-exposure-amount BTC  and smallest amount (default 0.0001)\n"
     "  --hold-exposure SHARE      watched deposits at or above it: hold (default 10%)\n"
-    "  --cluster-limit N          a bigger cluster stops propagating (default 100000)\n";
+    "  --cluster-limit N          a bigger cluster stops propagating (default 100000)\n"
+    "  --payjoin-guard on|off     also leave unmerged a 2-output tx with an unnecessary\n"
+    "                             input (possible PayJoin; default off: ordinary\n"
+    "                             wallets make that shape, and skipping it splits them)\n";
 
 void flows_opts_init(flows_opts *o)
 {
@@ -89,6 +92,10 @@ int flows_opts_set(flows_opts *o, const char *name, const char *value, char *why
     } else if (strcmp(name, "min-exposure-amount") == 0) {
         if (!flows_parse_btc(value, &o->cfg.min_amount))
             return snprintf(why, why_cap, "--min-exposure-amount takes BTC, e.g. 0.0001"), -1;
+    } else if (strcmp(name, "payjoin-guard") == 0) {
+        if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0)
+            return snprintf(why, why_cap, "--payjoin-guard takes on or off"), -1;
+        o->cfg.payjoin_guard = strcmp(value, "on") == 0;
     } else if (strcmp(name, "cluster-limit") == 0) {
         long long n = strtoll(value, &end, 10);
         if (*end || end == value || n < 2)
@@ -140,10 +147,11 @@ void flows_opts_describe(const flows_opts *o, char *out, size_t cap)
         return;
     }
     snprintf(out, cap, "clusters and exposure on: %u hops, min %.2f%% and %llu sat, hold at %.2f%%, cluster limit %llu, "
-                       "%s%s, %zu watched addresses",
+                       "%s%s, %zu watched addresses%s",
              o->cfg.hops, o->cfg.min_share_ppm / 1e4, (unsigned long long)o->cfg.min_amount, o->cfg.hold_share_ppm / 1e4,
              (unsigned long long)o->cfg.cluster_limit, o->labels_path ? "labels from " : "no labels",
-             o->labels_path ? o->labels_path : "", addrset_count(o->watched));
+             o->labels_path ? o->labels_path : "", addrset_count(o->watched),
+             o->cfg.payjoin_guard ? ", PayJoin guard on" : "");
 }
 
 void flows_opts_free(flows_opts *o)

@@ -10,6 +10,7 @@
  *   --min-exposure-amount BTC  default 0.0001
  *   --hold-exposure SHARE      a watched deposit at or above is held (default 10%)
  *   --cluster-limit N          supercluster size (default 100000)
+ *   --payjoin-guard on|off     withhold merges of PayJoin-like txs (default off)
  */
 #ifndef CW_CLI_FLOWS_H
 #define CW_CLI_FLOWS_H

@@ -121,7 +121,7 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
         m->service = lb ? (lb->entity[0] ? lb->entity : lb->category) : NULL;
     }
     char why[160];
-    btc_multiparty mp = btc_multiparty_detect(tx, why, sizeof why);
+    btc_multiparty mp = btc_multiparty_detect_opts(tx, cfg->payjoin_guard ? BTC_MP_PAYJOIN_GUARD : 0, why, sizeof why);
     if (mp != BTC_MP_NONE) {
         if (st) {
             size_t k = (size_t)mp < 8 ? (size_t)mp : 7;

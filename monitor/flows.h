@@ -11,8 +11,9 @@
  *
  * Per tx, in order:
  *   1. Clustering: the input addresses merge (common-input ownership),
- *      unless the tx is multi-party (CoinJoin, PayJoin-like: see
- *      chains/bitcoin/coinjoin.h), which is counted with its reason.
+ *      unless the tx is multi-party (a CoinJoin shape; PayJoin-like only
+ *      with payjoin_guard: see chains/bitcoin/coinjoin.h), which is counted
+ *      with its reason.
  *   2. Sources: an input whose address is designated, or a member of a
  *      cluster with designated members that still propagates (no labelled
  *      service, not a supercluster), carries fully tainted value (hop 0).
@@ -50,6 +51,8 @@ typedef struct {
     uint64_t min_amount;       /* ... and this many tainted satoshis (10,000 = 0.0001 BTC) */
     uint32_t hold_share_ppm;   /* a watched deposit at or above this share is held, below reviewed */
     uint64_t cluster_limit;    /* supercluster size (default 100,000) */
+    bool payjoin_guard;        /* also withhold merges of PayJoin-like txs (default off: coinjoin.h);
+                                * blocks already connected keep the merges made under the setting then */
     const labels *labels;      /* known services, or NULL */
     const addrset *watched;    /* the user's own deposit addresses, or NULL */
 } flows_config;

@@ -678,9 +678,32 @@ Test(flows, exposure_after_1_2_3_hops_and_the_default_limit)
     scene *s = &hc.sc;
     const char *dd = datadir(s, "dd");
     char *out = replay_opts(s, dd, NULL, NULL);
-    /* h3 merges its two inputs; h2 (2 in, 2 out, F's 0.75 alone could pay either output) has the
-     * PayJoin shape and does not (coinjoin.h: the unnecessary-input heuristic's false positives);
-     * E1, E2, G1, G2 carry taint on (hop 3 is the limit: K1, K2 do not) */
+    /* h2 and h3 merge their two inputs: h2 (2 in, 2 out, F's 0.75 alone could pay either output)
+     * has an unnecessary input, which ordinary wallets make and is no evidence of two owners
+     * (coinjoin.h); E1, E2, G1, G2 carry taint on (hop 3 is the limit: K1, K2 do not) */
+    cr_assert(strstr(out, "  clusters    2 merges, 0 multi-party txs not merged, 0 grew past the size "
+                          "limit (no propagation)\n"),
+              "%s", out);
+    cr_assert(strstr(out, "  exposure    4 outputs carrying designated money\n"), "%s", out);
+    free(out);
+    /* hop 3 is the last kept: L, paid from K1 at hop 4, gets nothing */
+    EXPECT(s, dd, HOPS_1_2, HOPS_3);
+    free_hops_chain(&hc);
+}
+
+/* --payjoin-guard on (opt-in) leaves h2 unmerged as a possible PayJoin and
+ * says why; exposure is the same (a skipped merge only leaves a cluster
+ * less complete). */
+Test(flows, payjoin_guard_is_opt_in)
+{
+    hops_chain hc;
+    build_hops_chain(&hc);
+    scene *s = &hc.sc;
+    const char *dd = datadir(s, "dd");
+    char *err;
+    char *out = replay_opts(s, dd, OPTS("--payjoin-guard", "on"), &err);
+    cr_assert(strstr(err, ", PayJoin guard on"), "%s", err);
+    free(err);
     cr_assert(strstr(out, "  clusters    1 merges, 1 multi-party txs not merged (payjoin 1), 0 grew past the size "
                           "limit (no propagation)\n"),
               "%s", out);
@@ -688,8 +711,13 @@ Test(flows, exposure_after_1_2_3_hops_and_the_default_limit)
               "%s", out);
     cr_assert(strstr(out, "  exposure    4 outputs carrying designated money\n"), "%s", out);
     free(out);
-    /* hop 3 is the last kept: L, paid from K1 at hop 4, gets nothing */
     EXPECT(s, dd, HOPS_1_2, HOPS_3);
+    char *bad[] = {CW_BIN, "replay", "--blocksdir", s->blocks, "--datadir", (char *)datadir(s, "dd2"), "--network",
+                   "regtest", "--payjoin-guard", "maybe", NULL};
+    cr_assert_eq(run_cmd(bad, NULL, 0, &out, &err), 2, "%s%s", out, err);
+    cr_assert(strstr(err, "--payjoin-guard takes on or off"), "%s", err);
+    free(out);
+    free(err);
     free_hops_chain(&hc);
 }
 

@@ -276,7 +276,7 @@ Test(tx, malformed_inputs_name_what_and_where)
         {"01000000" "fe00000004", CW_ELIMIT, "exceeds the limit"},
         {"01000000" "ff0000000000000001", CW_ELIMIT, "exceeds the limit"},
         {"01000000" "05" "00", CW_ETRUNC, "input count 5"},
-        {TX_HEAD "01" "0140075af0750700" "00" TX_TAIL, CW_ELIMIT, "21 million"},
+        {TX_HEAD "01" "0140075af0750700" "00" TX_TAIL, CW_ELIMIT, "21,000,000 BTC"},
         {TX_HEAD "01" "0000000000000000" "06" "6a" TX_TAIL, CW_ETRUNC, "scriptPubKey"},
         /* segwit flag with all-empty witnesses */
         {"01000000" "0001" "01" "0000000000000000000000000000000000000000000000000000000000000000" "ffffffff" "00"
@@ -291,6 +291,141 @@ Test(tx, malformed_inputs_name_what_and_where)
     }
     cw_err err = {0};
     cr_assert_eq(parse_hex(TX_HEAD TX_ONE_OUT TX_TAIL, &err), CW_OK, "the well-formed base case: %s", err.msg);
+}
+
+/* ---------- output values: Core's CheckTransaction bounds ---------- */
+
+/* Little-endian hex of an 8-byte value. */
+static void le64_hex(uint64_t v, char out[17])
+{
+    for (int i = 0; i < 8; i++)
+        snprintf(out + 2 * i, 3, "%02x", (unsigned)(v >> (8 * i) & 0xff));
+}
+
+/* A tx of one null input and outputs of the given values (empty scripts). */
+static cw_code parse_values(const uint64_t *v, size_t n, cw_err *err)
+{
+    char hex[1024];
+    size_t at = (size_t)snprintf(hex, sizeof hex, "%s%02zx", TX_HEAD, n);
+    for (size_t i = 0; i < n; i++) {
+        le64_hex(v[i], hex + at);
+        at += 16;
+        at += (size_t)snprintf(hex + at, sizeof hex - at, "00");
+    }
+    snprintf(hex + at, sizeof hex - at, "%s", TX_TAIL);
+    return parse_hex(hex, err);
+}
+
+#define MAX_MONEY 2100000000000000ull /* 21,000,000 * 100,000,000, as consensus/amount.h */
+
+Test(tx, output_values_bounded_at_max_money)
+{
+    cw_err err = {0};
+    uint64_t exact[] = {MAX_MONEY};
+    cr_assert_eq(parse_values(exact, 1, &err), CW_OK, "MAX_MONEY exactly is valid: %s", err.msg);
+    uint64_t split[] = {MAX_MONEY - 1, 1};
+    cr_assert_eq(parse_values(split, 2, &err), CW_OK, "a total of exactly MAX_MONEY is valid: %s", err.msg);
+    uint64_t zero[] = {0, 0, MAX_MONEY};
+    cr_assert_eq(parse_values(zero, 3, &err), CW_OK, "zero values are valid: %s", err.msg);
+
+    struct { uint64_t v[3]; size_t n; const char *msg; } bad[] = {
+        {{MAX_MONEY + 1}, 1, "byte 47: output 0: value 2100000000000001 sat is above 21,000,000 BTC"},
+        /* 0xffffffffffffffff is -1 as Core's signed CAmount */
+        {{UINT64_MAX}, 1, "output 0: value 18446744073709551615 sat is negative as a signed amount"},
+        {{1, (uint64_t)INT64_MIN}, 2, "byte 56: output 1: value 9223372036854775808 sat is negative"},
+        /* each within range, the running total not */
+        {{MAX_MONEY, 1}, 2, "byte 56: output 1: value 1 sat brings the outputs' total to 2100000000000001 sat"},
+        {{MAX_MONEY / 2 + 1, MAX_MONEY / 2, 7}, 3, "output 1: value 1050000000000000 sat brings the outputs' total to "
+                                                  "2100000000000001 sat, above 21,000,000 BTC (2100000000000000 sat)"},
+        /* two values whose uint64 sum would wrap to a small number */
+        {{MAX_MONEY, (uint64_t)INT64_MAX}, 2, "output 1: value 9223372036854775807 sat is above"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        memset(&err, 0, sizeof err);
+        cr_assert_eq(parse_values(bad[i].v, bad[i].n, &err), CW_ELIMIT, "case %zu: %s", i, err.msg);
+        cr_assert(strstr(err.msg, bad[i].msg) != NULL, "case %zu: '%s' lacks '%s'", i, err.msg, bad[i].msg);
+    }
+}
+
+/* Core's tx_invalid.json as the oracle: of all its vectors, the decoder
+ * refuses for an output value exactly the three CheckTransaction value
+ * cases, each at the output Core names, and no other vector. */
+Test(tx, core_tx_invalid_value_range_vectors)
+{
+    json_t *root = fixture_json("btc/tx_invalid.json");
+    size_t i, vectors = 0, refused = 0;
+    const char *comment = "";
+    json_t *v;
+    json_array_foreach(root, i, v) {
+        if (json_array_size(v) == 1 && json_is_string(json_array_get(v, 0))) {
+            comment = json_string_value(json_array_get(v, 0));
+            continue;
+        }
+        if (json_array_size(v) != 3 || !json_is_string(json_array_get(v, 1)))
+            continue;
+        vectors++;
+        cw_err err = {0};
+        cw_code rc = parse_hex(json_string_value(json_array_get(v, 1)), &err);
+        bool value_error = rc == CW_ELIMIT && strstr(err.msg, "21,000,000 BTC") != NULL;
+        const char *want = NULL;
+        if (strcmp(comment, "Negative output") == 0)
+            want = "output 0: value 18446744073709551615 sat is negative";
+        else if (strcmp(comment, "MAX_MONEY + 1 output") == 0)
+            want = "output 0: value 2100000000000001 sat is above";
+        else if (strcmp(comment, "MAX_MONEY output + 1 output") == 0)
+            want = "output 1: value 256 sat brings the outputs' total to 2100000000000256 sat";
+        cr_assert_eq(value_error, want != NULL, "vector %zu (\"%s\"): %s", i, comment, err.msg);
+        if (want) {
+            cr_assert_str_eq(json_string_value(json_array_get(v, 2)), "BADTX", "vector %zu", i);
+            cr_assert(strstr(err.msg, want) != NULL, "vector %zu: '%s' lacks '%s'", i, err.msg, want);
+            refused++;
+        }
+    }
+    cr_assert_eq(refused, 3, "value-range vectors refused: %zu of %zu", refused, vectors);
+    cr_assert_gt(vectors, 80, "only %zu vectors", vectors);
+    json_decref(root);
+}
+
+/* A block holding such a tx is refused with it: real block 514485 with
+ * the first output of its first 2-output tx raised past MAX_MONEY, then to a value that is in
+ * range alone but takes the tx's total past it. */
+Test(tx, block_with_an_out_of_range_output_is_refused)
+{
+    size_t n;
+    uint8_t *blk = fixture(BLOCK_514485, &n);
+    cw_arena a = test_arena(n);
+    btc_block b;
+    cw_tx tx;
+    cr_assert_eq(btc_block_open(blk, n, CW_NET_MAIN, &b, NULL), CW_OK);
+    size_t idx = 0; /* the first tx with two outputs */
+    do
+        cr_assert_eq(btc_block_next(&b, &a, &tx, NULL), CW_OK);
+    while (idx++ == 0 || tx.n_out < 2);
+    idx--;
+    cr_assert_lt(tx.out[0].script.n, 0xfd);
+    size_t at = (size_t)(tx.out[0].script.p - 9 - blk); /* value, then a 1-byte script length */
+    uint64_t other = tx.out[1].value;
+    cr_assert_gt(other, 0);
+    uint64_t values[] = {MAX_MONEY + 1, MAX_MONEY - other + 1};
+    const char *want[] = {"output 0: value 2100000000000001 sat is above 21,000,000 BTC",
+                          "output 1: value %llu sat brings the outputs' total to 2100000000000001 sat"};
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < 8; i++)
+            blk[at + (size_t)i] = (uint8_t)(values[k] >> (8 * i));
+        cw_arena_reset(&a);
+        cw_err err = {0};
+        cr_assert_eq(btc_block_open(blk, n, CW_NET_MAIN, &b, NULL), CW_OK);
+        for (size_t t = 0; t < idx; t++)
+            cr_assert_eq(btc_block_next(&b, &a, &tx, NULL), CW_OK);
+        cr_assert_eq(btc_block_next(&b, &a, &tx, &err), CW_ELIMIT, "case %d: %s", k, err.msg);
+        char w[160], head[32];
+        snprintf(w, sizeof w, want[k], (unsigned long long)other);
+        snprintf(head, sizeof head, "tx %zu: byte ", idx);
+        cr_assert(strncmp(err.msg, head, strlen(head)) == 0, "%s", err.msg);
+        cr_assert(strstr(err.msg, w) != NULL, "case %d: '%s' lacks '%s'", k, err.msg, w);
+    }
+    free(a.base);
+    free(blk);
 }
 
 Test(tx, arena_too_small_is_an_error_not_a_crash)

@@ -447,6 +447,11 @@ static bool is_payjoin(const cw_tx *tx, const shape *s, char *why, size_t cap)
 
 btc_multiparty btc_multiparty_detect(const cw_tx *tx, char *why, size_t why_cap)
 {
+    return btc_multiparty_detect_opts(tx, 0, why, why_cap);
+}
+
+btc_multiparty btc_multiparty_detect_opts(const cw_tx *tx, unsigned flags, char *why, size_t why_cap)
+{
     say(why, why_cap, "%s", "");
     if (tx == NULL || tx->chain != CW_CHAIN_BITCOIN || (tx->flags & CW_TX_COINBASE) || tx->n_in == 0 ||
         tx->n_out == 0)
@@ -463,7 +468,8 @@ btc_multiparty btc_multiparty_detect(const cw_tx *tx, char *why, size_t why_cap)
         return BTC_MP_JOINMARKET;
     if (is_equal_outputs(tx, &s, why, why_cap))
         return BTC_MP_EQUAL_OUTPUTS;
-    if (is_payjoin(tx, &s, why, why_cap))
+    /* one unnecessary input is no evidence of two owners (coinjoin.h) */
+    if ((flags & BTC_MP_PAYJOIN_GUARD) && is_payjoin(tx, &s, why, why_cap))
         return BTC_MP_PAYJOIN;
     return BTC_MP_NONE;
 }

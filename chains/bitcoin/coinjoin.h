@@ -6,7 +6,7 @@
  * look-alikes) and PayJoins break that assumption on purpose, and merging
  * across them glues strangers into one cluster. The clusterer asks this
  * module first and does not merge the inputs of a tx classified as anything
- * but BTC_MP_NONE.
+ * but BTC_MP_NONE. PayJoin-like txs are reported only on request (below).
  *
  * The detector is pure: it reads a decoded cw_tx (chains/model.h) and
  * nothing else, does no I/O, no allocation, keeps no state, and touches no
@@ -67,22 +67,49 @@
  *   Why above 10,000: values at or below are dust limits and token/ordinal
  *   postage (330, 546, 600, 1,000, 10,000) that one owner sends in equal
  *   batches.
- * BTC_MP_PAYJOIN  (BIP 78 shape, detectable only sometimes) exactly 2
- *   outputs, >= 2 inputs, every input known, the inputs at >= 2 distinct
- *   addresses of one address kind (BIP 78 receivers contribute inputs of the
- *   sender's kind), no output paying back to an input's address (change to
- *   a spending address is one wallet's habit; PayJoin wallets use fresh
- *   addresses), and one input larger than every output: that input alone
- *   could have paid either output, so the others were unnecessary for a
- *   single owner (the "unnecessary input heuristic"). A PayJoin whose
- *   receiver picked its input well is indistinguishable from a payment and
- *   is not found. False positives are the trade-off: wallets whose coin
- *   selection adds inputs it did not need (random selection, spending every
- *   coin of an address, consolidating while paying) make the same shape,
- *   and studies of unnecessary-input heuristics find it in a large share of
- *   ordinary 2-output txs. This class only withholds a merge (the cluster is
- *   less complete, never wrongly joined); never read it as evidence of
- *   anything.
+ * BTC_MP_PAYJOIN  only with BTC_MP_PAYJOIN_GUARD (off by default; see
+ *   "Why PayJoin is not skipped by default" below). Exactly 2 outputs,
+ *   >= 2 inputs, every input known, the inputs at >= 2 distinct addresses
+ *   of one address kind (BIP 78 receivers contribute inputs of the
+ *   sender's kind), no output paying back to an input's address, and one
+ *   input larger than every output: that input alone could have paid
+ *   either output, so the others were unnecessary for a single owner (an
+ *   "unnecessary input").
+ *
+ * Why PayJoin is not skipped by default. Common-input ownership (Meiklejohn
+ * et al., "A Fistful of Bitcoins", IMC 2013, heuristic 1) is what joins a
+ * designated wallet's addresses; every tx wrongly withheld from it leaves
+ * that wallet split and its other addresses reading as clean, which a
+ * sanctions screen must not do on a guess. The CoinJoin shapes above are
+ * evidence: published protocols whose outputs no single payer makes (equal
+ * denominations across many participants, coordinator fees, pool sizes;
+ * ZeroLink by Ficsor/nopara73 for Wasabi 1, Samourai's Whirlpool,
+ * JoinMarket, WabiSabi; the Dumplings scanner's rules follow the same
+ * shapes). A PayJoin (BIP 78, "A Simple Payjoin Proposal", created
+ * 2019-05-01, since deployed by BTCPay Server, JoinMarket, Wasabi,
+ * BlueWallet and Sparrow) is by design a 2-output payment that looks like
+ * any other: its only published on-chain tell is the unnecessary input
+ * heuristic (UIH), i.e. an input the payment did not need. Ordinary wallets
+ * make that shape constantly (coin selection that adds inputs it did not
+ * need, spending every coin of an address, consolidating while paying);
+ * Ghesmati, Kern, Judmayer, Stifter and Weippl ("Unnecessary Input
+ * Heuristics and PayJoin Transactions", HCII 2021, ePrint 2022/589) study
+ * how far ordinary multi-input 2-output txs resemble PayJoins under the UIH
+ * because of naive coin selection, and Moser and Narayanan ("Resurrecting
+ * Address Clustering in Bitcoin", FC 2022) show that change heuristics of
+ * this kind (e.g. "optimal change") had not been validated against ground
+ * truth and must be before a clustering relies on them. Issue 10 found the
+ * shape in about 1.1% of all txs of mainnet blocks of 2018-2019, before BIP
+ * 78 was written: false positives for all practical purposes. (The blocks in
+ * ../shared/data hold too few of their prevouts for the check to run:
+ * tests/test_coinjoin.c, real_blocks_by_kind.) So one unnecessary input is
+ * not evidence of two owners: by default such a tx is BTC_MP_NONE and its
+ * inputs merge. A user who prefers incomplete clusters to the risk of gluing
+ * a PayJoin receiver to its payer turns the guard on (flows config
+ * payjoin_guard, CLI --payjoin-guard on); it then only withholds a merge (a
+ * cluster less complete, never wrongly joined), and is counted as "payjoin"
+ * in the replay summary. A PayJoin whose receiver picked its input well is
+ * indistinguishable from a payment and is never found.
  *
  * Everything else is BTC_MP_NONE: ordinary payments, consolidations, batch
  * payouts of differing amounts, coinbases, and txs of other chains.
@@ -107,13 +134,21 @@ typedef enum {
 /* Enough for any `why` line this module writes. */
 #define BTC_MP_WHY_MAX 160
 
-/* Classifies `tx`. When why != NULL and why_cap > 0, writes one line (NUL
+/* Flags for btc_multiparty_detect_opts. */
+#define BTC_MP_PAYJOIN_GUARD 0x1u /* also report the unnecessary-input shape as BTC_MP_PAYJOIN */
+
+/* Classifies `tx` with the CoinJoin shapes only (flags 0): never returns
+ * BTC_MP_PAYJOIN. When why != NULL and why_cap > 0, writes one line (NUL
  * terminated, cut to why_cap) naming the evidence, e.g. "5 inputs, 5 equal
  * outputs of 0.01 BTC (Whirlpool pool)"; "" for BTC_MP_NONE. Any tx is
  * accepted; a coinbase or a non-Bitcoin tx is BTC_MP_NONE. Cost is linear
  * in inputs and outputs, up to a copy-and-sort of the output values
  * (quadratic only above 2,048 outputs). */
 btc_multiparty btc_multiparty_detect(const cw_tx *tx, char *why, size_t why_cap);
+
+/* As btc_multiparty_detect, with `flags` (BTC_MP_PAYJOIN_GUARD); unknown
+ * flag bits are ignored. */
+btc_multiparty btc_multiparty_detect_opts(const cw_tx *tx, unsigned flags, char *why, size_t why_cap);
 
 /* A short constant name: "none", "wasabi1", "wasabi2", "whirlpool",
  * "joinmarket", "equal_outputs", "payjoin"; "unknown" for other values. */

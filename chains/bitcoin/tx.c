@@ -86,6 +86,7 @@ cw_code btc_tx_read(btc_reader *r, cw_net net, cw_arena *arena, cw_tx *tx)
     if (tx->out == NULL && n_out > 0)
         return cw_err_set(r->err, CW_ENOMEM, r->pos, "arena too small for %llu outputs", (unsigned long long)n_out);
     tx->n_out = (size_t)n_out;
+    uint64_t out_total = 0; /* <= BTC_MAX_MONEY after each output, so the sum cannot wrap */
     for (size_t i = 0; i < tx->n_out; i++) {
         cw_txout *out = &tx->out[i];
         size_t at = r->pos;
@@ -93,9 +94,22 @@ cw_code btc_tx_read(btc_reader *r, cw_net net, cw_arena *arena, cw_tx *tx)
         if ((rc = btc_read_u64(r, &out->value, "output value")) ||
             (rc = btc_read_var_bytes(r, &out->script, "scriptPubKey")))
             return cw_err_prefix(r->err, rc, "output %zu", i);
+        /* Core's CheckTransaction: each value and the running total in
+         * 0..MAX_MONEY (a value read as negative int64 is above it here) */
         if (out->value > BTC_MAX_MONEY)
-            return cw_err_set(r->err, CW_ELIMIT, at, "byte %zu: output %zu: value %llu exceeds 21 million BTC", at, i,
-                              (unsigned long long)out->value);
+            return cw_err_set(r->err, CW_ELIMIT, at,
+                              "byte %zu: output %zu: value %llu sat is %s 21,000,000 BTC (%llu sat): no valid tx "
+                              "carries it",
+                              at, i, (unsigned long long)out->value,
+                              (int64_t)out->value < 0 ? "negative as a signed amount, and above" : "above",
+                              (unsigned long long)BTC_MAX_MONEY);
+        out_total += out->value;
+        if (out_total > BTC_MAX_MONEY)
+            return cw_err_set(r->err, CW_ELIMIT, at,
+                              "byte %zu: output %zu: value %llu sat brings the outputs' total to %llu sat, above "
+                              "21,000,000 BTC (%llu sat): no valid tx carries it",
+                              at, i, (unsigned long long)out->value, (unsigned long long)out_total,
+                              (unsigned long long)BTC_MAX_MONEY);
         out->type = btc_script_classify(out->script.p, out->script.n, net, &out->addr);
     }
     size_t body_end = r->pos;

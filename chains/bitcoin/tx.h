@@ -8,8 +8,12 @@
  *
  * It refuses what Bitcoin Core's deserializer refuses: truncation, compact
  * sizes that are non-minimal or over 0x02000000, an unknown segwit flag, a
- * witness flag with no witness data; and values over 21M BTC, which no valid
- * tx carries. Every error names the byte offset and the field.
+ * witness flag with no witness data; and, as Core's CheckTransaction
+ * (consensus/tx_check.cpp), an output value outside 0..BTC_MAX_MONEY or
+ * outputs whose running total passes BTC_MAX_MONEY (CW_ELIMIT, naming the
+ * output and its value), which no valid tx carries: a block holding such a
+ * tx is invalid and is refused with it. Every error names the byte offset
+ * and the field.
  */
 #ifndef CW_BTC_TX_H
 #define CW_BTC_TX_H
