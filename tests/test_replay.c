@@ -189,9 +189,12 @@ Test(replay, truncated_last_record_is_reported_and_skipped)
     fixture_dirs d;
     make_dirs(&d, false, 40); /* the last record loses its last 40 bytes */
     char *out, *err;
-    cr_assert_eq(replay(&d, NULL, NULL, &out, &err), 0, "%s", err);
-    cr_assert(strstr(err, "cut short") && strstr(err, "skipped"), "%s", err);
+    /* everything readable replays; the exit status says a block was not */
+    cr_assert_eq(replay(&d, NULL, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "skipped blk00000.dat bytes 28393..28837 (445 bytes): a record of 477 bytes cut short by "
+                          "the end of the file"), "%s", err);
     cr_assert(strstr(err, "106 blocks"), "%s", err);
+    cr_assert(strstr(out, "105 connected") && strstr(out, "skipped     1 spans/files, 445 bytes"), "%s", out);
     free(out), free(err);
     cleanup(&d);
 }
@@ -694,9 +697,12 @@ Test(replay, leftovers_between_records_are_skipped)
     free(buf);
     free(r.raw);
     char *out, *err;
-    cr_assert_eq(replay(&d, NULL, NULL, &out, &err), 0, "%s", err);
-    cr_assert(strstr(err, "are no record (left by a crash?): skipped"), "%s", err);
-    cr_assert(strstr(err, "107 blocks (xor-obfuscated), best chain 0..105, 1 stale"), "%s", err);
+    cr_assert_eq(replay(&d, NULL, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "skipped blk00000.dat bytes 15440..16139 (700 bytes): bytes that are no record (left by a "
+                          "crash?)"), "%s", err);
+    /* the padding after the last leftovers is not counted with them */
+    cr_assert(strstr(err, "skipped blk00000.dat bytes 29578..29877 (300 bytes): bytes that are no record"), "%s", err);
+    cr_assert(strstr(err, "107 blocks (xor-obfuscated), best chain 0..105, 1 stale, 0 orphans, 2 skipped"), "%s", err);
     char *got = records(&d);
     cr_assert_str_eq(got, expected);
     free(got), free(out), free(err);
@@ -988,5 +994,102 @@ Test(replay, blk_cut_record_then_the_whole_one)
         bytes_free(&b);
         mainnet_dirs_free(&d);
     }
+    mainnet_free(&m);
+}
+
+/* Writes dir/name with n bytes of p (hex text when hex). */
+static void write_raw(const char *dir, const char *name, const uint8_t *p, size_t n, bool hex)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    for (size_t i = 0; hex && i < n; i++)
+        fprintf(f, "%02x", p[i]);
+    if (!hex)
+        fwrite(p, 1, n, f);
+    fclose(f);
+}
+
+/* --rawblocks names every file it cannot use and replays the others; it
+ * used to stop at the first stray file with nothing replayed. */
+Test(replay, rawblocks_names_every_unreadable_file)
+{
+    mainnet m;
+    load_mainnet(&m);
+    mainnet_dirs d;
+    mainnet_dirs_make(&d);
+    for (int h = 0; h < 256; h++) {
+        char name[64];
+        snprintf(name, sizeof name, "block-%03d.%s", h, h % 3 ? "raw" : "hex");
+        write_raw(d.blocks, name, m.rec[h] + 8, m.len[h] - 8, h % 3 == 0);
+    }
+    write_raw(d.blocks, "aa-readme.txt", (const uint8_t *)"blocks 0..255\n", 14, false);
+    uint8_t copy[512];
+    memcpy(copy, m.rec[100] + 8, m.len[100] - 8);
+    copy[m.len[100] - 8 - 20] ^= 1; /* a byte of the coinbase's output script: the merkle root fails */
+    write_raw(d.blocks, "block-100-copy.raw", copy, m.len[100] - 8, false);
+    write_raw(d.blocks, "empty.raw", copy, 0, false);
+    char *out, *err;
+    cr_assert_eq(replay_mainnet(&d, "--rawblocks", d.blocks, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "259 files, 256 blocks, best chain 0..255, 0 stale, 0 orphans, 3 skipped, 0 duplicates, "
+                          "tip " MAIN_255), "%s", err);
+    cr_assert(strstr(out, "replayed heights 0..255") && strstr(out, "256 connected"), "%s", out);
+    assert_span(out, err, "aa-readme.txt", 0, 14, "not a block: ");
+    assert_span(out, err, "block-100-copy.raw", 0, m.len[100] - 8,
+                "not a block: its txs do not hash to the header's merkle root");
+    cr_assert(strstr(err, "skipped empty.raw bytes 0..0 (0 bytes): not a block: "), "%s", err);
+    cr_assert(strstr(out, "skipped     3 spans/files"), "%s", out);
+    free(out), free(err);
+    mainnet_dirs_free(&d);
+    mainnet_free(&m);
+}
+
+/* Blocks that are not one chain are refused, the gap named, unless
+ * --allow-gaps; two mainnet blocks 7 apart used to replay one and call the
+ * other "1 stale", exit 0. */
+Test(replay, rawblocks_refuses_gaps)
+{
+    mainnet_dirs d;
+    mainnet_dirs_make(&d);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cp %s/%s %s/%s %s/", CW_DATA_DIR, BLOCK_514485, CW_DATA_DIR, BLOCK_514492, d.blocks);
+    cr_assert_eq(system(cmd), 0);
+    char *out, *err;
+    cr_assert_eq(replay_mainnet(&d, "--rawblocks", d.blocks, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "gap: block-00000000000000000008513c860373da0484f065983aeb063ebf81c172e81d48.raw: block "
+                          "00000000000000000008513c860373da0484f065983aeb063ebf81c172e81d48 (height 514492: heights "
+                          "514486..514491 are missing after the chain's tip) follows "),
+              "%s", err);
+    cr_assert(strstr(err, "is not one chain: 1 blocks sit behind 1 missing parents (above); add the missing blocks, "
+                          "or pass --allow-gaps to replay only heights 514485..514485"), "%s", err);
+    cr_assert(strstr(err, "0 stale"), "%s", err);
+    cr_assert_null(strstr(out, "replayed"), "%s", out);
+    free(out), free(err);
+    cr_assert_eq(replay_mainnet(&d, "--rawblocks", d.blocks, "--allow-gaps", &out, &err), 0, "%s", err);
+    cr_assert(strstr(err, "left out (--allow-gaps): block-00000000000000000008513c"), "%s", err);
+    cr_assert(strstr(out, "replayed heights 514485..514485") && strstr(out, "1 connected"), "%s", out);
+    cr_assert(strstr(out, "left out    1 blocks behind 1 gaps (--allow-gaps)"), "%s", out);
+    free(out), free(err);
+    mainnet_dirs_free(&d);
+
+    /* heights 0..255 but 100: the blocks after the gap have no BIP-34
+     * height, so where they belong is unknown, and they are named */
+    mainnet m;
+    load_mainnet(&m);
+    mainnet_dirs_make(&d);
+    for (int h = 0; h < 256; h++) {
+        char name[64];
+        snprintf(name, sizeof name, "block-%03d.raw", h);
+        if (h != 100)
+            write_raw(d.blocks, name, m.rec[h] + 8, m.len[h] - 8, false);
+    }
+    cr_assert_eq(replay_mainnet(&d, "--rawblocks", d.blocks, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "gap: block-101.raw: block 00000000b69bd8e4dc60580117617a466d5c76ada85fb7b87e9baea01f9d9984 "
+                          "(no height in its coinbase: where it belongs is unknown) follows " MAIN_100
+                          ", which is not in the directory"), "%s", err);
+    cr_assert(strstr(err, "155 blocks sit behind 1 missing parents"), "%s", err);
+    free(out), free(err);
+    mainnet_dirs_free(&d);
     mainnet_free(&m);
 }
