@@ -280,7 +280,8 @@ static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *
         switch (r.kind) {
         case REC_ZERO:
             rc = skip(b, fi, pos, next, info, err, "%s (space a node reserved and never wrote, or a crash's leftovers)",
-                      next_nonzero(fd, pos, next) >= next ? "zero bytes between records" : "zero bytes and bytes that are no record");
+                      next_nonzero(fd, pos, next) >= next ? "zero bytes between records"
+                                                          : "zero bytes and bytes that are no record");
             break;
         case REC_SHORT:
             rc = skip(b, fi, pos, data_end, info, err, "%llu bytes at the end of the file, too few for a record",
@@ -315,7 +316,8 @@ static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *
             if (!plausible_end(b, fd, end, file_size, net)) {
                 /* cut short with another record inside it (a restarted node
                  * wrote it again), or whole and followed by leftovers */
-                for (uint64_t m = find_magic(b, fd, pos + 8, end, net); m < end; m = find_magic(b, fd, m + 1, end, net)) {
+                for (uint64_t m = find_magic(b, fd, pos + 8, end, net); m < end;
+                     m = find_magic(b, fd, m + 1, end, net)) {
                     rec_probe in = probe(b, fd, m, file_size, net);
                     if (in.kind == REC_OK && (memcmp(in.h.hash, r.h.hash, 32) == 0 ||
                                             plausible_end(b, fd, m + 8 + in.size, file_size, net))) {
@@ -326,8 +328,8 @@ static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *
                 if (next != pos) {
                     cw_hex_encode_rev(r.h.hash, 32, hx);
                     rc = skip(b, fi, pos, next, info, err,
-                              "a record of block %s cut short: another record starts inside it (written again after a restart?)",
-                              hx);
+                              "a record of block %s cut short: another record starts inside it "
+                              "(written again after a restart?)", hx);
                     break;
                 }
             }

@@ -323,8 +323,9 @@ int cmd_replay_capture(int argc, char **argv)
     if (rc == CLI_EXIT_OK && (failures || check.st.bad)) {
         /* everything usable was replayed, but a screen that skipped
          * messages must not look like a clean run */
-        fprintf(stderr, "chainwatch: replay: %s: %llu messages refused (%llu of %llu blocks), %llu bad frames skipped\n",
-                path, (unsigned long long)failures, (unsigned long long)failed_blocks,
+        fprintf(stderr,
+                "chainwatch: replay: %s: %llu messages refused (%llu of %llu blocks), %llu bad frames skipped\n", path,
+                (unsigned long long)failures, (unsigned long long)failed_blocks,
                 (unsigned long long)check.st.msgs[FEED_RAWBLOCK], (unsigned long long)check.st.bad);
         rc = failed_hard ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
     }

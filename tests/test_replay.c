@@ -923,7 +923,8 @@ Test(replay, blk_bad_size_mid_file)
     char *out, *err;
     cr_assert_eq(replay_mainnet(&d, "--blocksdir", d.blocks, NULL, &out, &err), 2, "%s", err);
     assert_all_connected(out, err, 2, 0);
-    assert_span(out, err, "blk00000.dat", bad, m.len[101], "a record size of 2130706647 bytes, no block's (81..4000000)");
+    assert_span(out, err, "blk00000.dat", bad, m.len[101],
+                "a record size of 2130706647 bytes, no block's (81..4000000)");
     /* up to the end of the data: the genesis block ends in a zero lock time */
     assert_span(out, err, "blk00001.dat", 0, m.len[0] - 4, "a record size of 3 bytes, no block's (81..4000000)");
     free(out), free(err);
@@ -938,7 +939,8 @@ Test(replay, blk_bad_size_mid_file)
     snprintf(second, sizeof second, "%s/blk00001.dat", d.blocks);
     cr_assert_eq(unlink(second), 0);
     cr_assert_eq(replay_mainnet(&d, "--blocksdir", d.blocks, NULL, &out, &err), 2, "%s", err);
-    cr_assert(strstr(err, "best chain 0..100, 0 stale, 154 orphans, 1 skipped, 0 duplicates, tip " MAIN_100), "%s", err);
+    cr_assert(strstr(err, "best chain 0..100, 0 stale, 154 orphans, 1 skipped, 0 duplicates, tip " MAIN_100), "%s",
+              err);
     cr_assert(strstr(out, "101 connected"), "%s", out);
     free(out), free(err);
     bytes_free(&b), bytes_free(&c), bytes_free(&e);
