@@ -133,7 +133,7 @@ static void report_skips(const blocksdir *bd, FILE *f, size_t cap, const char *p
 static void summary_skips(const blocksdir *bd, const blocksdir_info *info)
 {
     if (info->skipped)
-        printf("  skipped     %zu spans/files, %llu bytes that are no block (exit status 2):\n", info->skipped,
+        printf("  skipped     %zu spans/files, %llu bytes that are no block:\n", info->skipped,
                (unsigned long long)info->skipped_bytes);
     report_skips(bd, stdout, 20, "              ");
     if (info->gap_blocks)
