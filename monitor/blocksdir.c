@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 #include "chains/bitcoin/params.h"
 #include "chains/bitcoin/tx.h"
 #include "chains/hash.h"
+#include "chains/hex.h"
+#include "decode.h"
 
 typedef struct {
     uint8_t hash[32], prev[32];
@@ -39,7 +42,10 @@ struct blocksdir {
     size_t *best;   /* entry index by height - base */
     int64_t base;   /* height of best[0]: 0, or a --rawblocks chain's first block */
     int64_t best_len;
-    char warnings[1024];
+    blocksdir_skip *skips;
+    size_t n_skips, cap_skips;
+    char *gaps;     /* --rawblocks: one line per block whose parent is missing, off the best chain */
+    size_t gaps_len;
 };
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -51,12 +57,6 @@ static entry *find(blocksdir *b, const uint8_t hash[32])
     entry key;
     memcpy(key.hash, hash, 32);
     return bsearch(&key, b->e, b->n, sizeof *b->e, cmp_hash);
-}
-
-static void warn(blocksdir *b, const char *msg)
-{
-    size_t used = strlen(b->warnings);
-    snprintf(b->warnings + used, sizeof b->warnings - used, "%s%s", used ? "; " : "", msg);
 }
 
 /* Work of one block: 2^256 / (target + 1), as a long double. */
@@ -89,46 +89,173 @@ static entry *new_entry(blocksdir *b, cw_err *err)
     return e;
 }
 
-/* Reads the 88 bytes (record head and block header) at pos, or fewer at
- * the end of the file; returns how many. */
-static size_t read_head(int fd, uint64_t pos, uint8_t out[88])
+/* Reads up to n bytes at pos; returns how many. */
+static size_t read_at(int fd, uint64_t pos, uint8_t *out, size_t n)
 {
     size_t got = 0;
-    while (got < 88) {
-        ssize_t n = pread(fd, out + got, 88 - got, (off_t)(pos + got));
-        if (n <= 0)
+    while (got < n) {
+        ssize_t r = pread(fd, out + got, n - got, (off_t)(pos + got));
+        if (r <= 0)
             break;
-        got += (size_t)n;
+        got += (size_t)r;
     }
     return got;
 }
 
+static void unxor(const blocksdir *b, uint64_t pos, uint8_t *p, size_t n)
+{
+    for (size_t i = 0; b->xor && i < n; i++)
+        p[i] ^= b->key[(pos + i) % 8];
+}
+
 /* The offset of the next record start (the network's magic, de-obfuscated)
- * at or after pos, or the end of the file (or of its data: zero padding). */
-static uint64_t find_magic(const blocksdir *b, int fd, uint64_t pos, uint64_t file_size, const uint8_t magic[4])
+ * in [pos, limit), or limit. Only the magic counts: zero bytes are all over
+ * blocks, so stopping at them would end a file at its first damage. */
+static uint64_t find_magic(const blocksdir *b, int fd, uint64_t pos, uint64_t limit, cw_net net)
 {
     uint8_t buf[65536];
-    while (pos + 4 <= file_size) {
-        ssize_t n = pread(fd, buf, sizeof buf, (off_t)pos);
+    while (pos + 4 <= limit) {
+        size_t want = limit - pos < sizeof buf ? (size_t)(limit - pos) : sizeof buf;
+        size_t n = read_at(fd, pos, buf, want);
         if (n < 4)
             break;
-        for (ssize_t i = 0; i + 4 <= n; i++) {
-            uint64_t at = pos + (uint64_t)i;
-            if (buf[i] == 0 && buf[i + 1] == 0 && buf[i + 2] == 0 && buf[i + 3] == 0)
-                return at; /* the zero padding: the data ends here */
-            bool hit = true;
-            for (int k = 0; k < 4 && hit; k++)
-                hit = (uint8_t)(buf[i + k] ^ (b->xor ? b->key[(at + (uint64_t)k) % 8] : 0)) == magic[k];
-            if (hit)
-                return at;
-        }
-        pos += (uint64_t)n - 3; /* a magic may straddle two reads */
+        unxor(b, pos, buf, n);
+        size_t at = btc_blk_find_magic(buf, n, 0, net);
+        if (at < n)
+            return pos + at;
+        pos += n - 3; /* a magic may straddle two reads */
     }
-    return file_size;
+    return limit;
+}
+
+/* The offset of the first non-zero raw byte in [pos, limit), or limit.
+ * Padding was never obfuscated: judged on the raw bytes. */
+static uint64_t next_nonzero(int fd, uint64_t pos, uint64_t limit)
+{
+    uint8_t buf[65536];
+    while (pos < limit) {
+        size_t want = limit - pos < sizeof buf ? (size_t)(limit - pos) : sizeof buf;
+        size_t n = read_at(fd, pos, buf, want);
+        if (n == 0)
+            break;
+        for (size_t i = 0; i < n; i++)
+            if (buf[i])
+                return pos + i;
+        pos += n;
+    }
+    return limit;
+}
+
+/* The end of a file's data: the offset after its last non-zero byte. */
+static uint64_t last_nonzero_end(int fd, uint64_t file_size)
+{
+    uint8_t buf[65536];
+    uint64_t end = file_size;
+    while (end > 0) {
+        size_t want = end < sizeof buf ? (size_t)end : sizeof buf;
+        size_t n = read_at(fd, end - want, buf, want);
+        if (n < want)
+            return file_size; /* unreadable: let the scan say where */
+        for (size_t i = want; i > 0; i--)
+            if (buf[i - 1])
+                return end - want + i;
+        end -= want;
+    }
+    return 0;
+}
+
+typedef enum { REC_OK, REC_ZERO, REC_SHORT, REC_NOMAGIC, REC_OTHERNET, REC_BADSIZE, REC_PASTEND } rec_kind;
+
+typedef struct {
+    rec_kind kind;
+    cw_net net;
+    uint32_t size;
+    btc_header h;
+} rec_probe;
+
+/* What the bytes at pos are: a record that fits the file and starts with
+ * a block header, or why not. */
+static rec_probe probe(const blocksdir *b, int fd, uint64_t pos, uint64_t file_size, cw_net net)
+{
+    rec_probe r = {.kind = REC_OK};
+    uint8_t raw[88];
+    size_t got = read_at(fd, pos, raw, sizeof raw);
+    if (btc_blk_all_zero(raw, got < 4 ? got : 4))
+        r.kind = REC_ZERO;
+    else if (got < 8)
+        r.kind = REC_SHORT;
+    if (r.kind != REC_OK)
+        return r;
+    unxor(b, pos, raw, got);
+    r.size = (uint32_t)raw[4] | (uint32_t)raw[5] << 8 | (uint32_t)raw[6] << 16 | (uint32_t)raw[7] << 24;
+    if (!btc_net_from_magic(raw, &r.net))
+        r.kind = REC_NOMAGIC;
+    else if (r.net != net)
+        r.kind = REC_OTHERNET;
+    else if (r.size < 81 || r.size > BTC_MAX_BLOCK_SIZE)
+        r.kind = REC_BADSIZE;
+    else if (pos + 8 + r.size > file_size || got < 88)
+        r.kind = REC_PASTEND;
+    if (r.kind != REC_OK)
+        return r;
+    btc_header_parse(raw + 8, 80, &r.h, NULL);
+    return r;
+}
+
+/* Whether a record ending at `end` is followed by what follows a whole
+ * record: the end of the file, the next record's magic, or zero bytes up to
+ * one of those. */
+static bool plausible_end(const blocksdir *b, int fd, uint64_t end, uint64_t file_size, cw_net net)
+{
+    if (end == file_size)
+        return true;
+    uint8_t m[4];
+    size_t got = read_at(fd, end, m, sizeof m);
+    if (!btc_blk_all_zero(m, got)) { /* the common case: a magic, four bytes read */
+        unxor(b, end, m, got);
+        return got == 4 && memcmp(m, btc_params_for(net)->magic, 4) == 0;
+    }
+    uint64_t nz = next_nonzero(fd, end, file_size);
+    if (nz == file_size)
+        return true;
+    return find_magic(b, fd, end, nz + 4 < file_size ? nz + 4 : file_size, net) <= nz;
+}
+
+static cw_code skip(blocksdir *b, uint32_t fi, uint64_t pos, uint64_t next, blocksdir_info *info, cw_err *err,
+                    const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 7, 8)))
+#endif
+    ;
+
+static cw_code skip(blocksdir *b, uint32_t fi, uint64_t pos, uint64_t next, blocksdir_info *info, cw_err *err,
+                    const char *fmt, ...)
+{
+    if (b->n_skips == b->cap_skips) {
+        size_t cap = b->cap_skips ? b->cap_skips * 2 : 16;
+        blocksdir_skip *ns = realloc(b->skips, cap * sizeof *ns);
+        if (ns == NULL)
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory listing skipped bytes");
+        b->skips = ns;
+        b->cap_skips = cap;
+    }
+    blocksdir_skip *s = &b->skips[b->n_skips++];
+    s->file = b->files[fi];
+    s->offset = pos;
+    s->length = next - pos;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->why, sizeof s->why, fmt, ap);
+    va_end(ap);
+    info->skipped++;
+    info->skipped_bytes += next - pos;
+    return CW_OK;
 }
 
 /* Only each record's head and block header are read (pread, then a jump
- * over the block): a 128 MB file costs some hundred kilobytes of reads. */
+ * over the block), plus the bytes where it ends: a 128 MB file costs some
+ * hundred kilobytes of reads. A record whose end is not where a record ends
+ * is read whole, to find a record a restarted node wrote inside it. */
 static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *info, cw_err *err)
 {
     char path[8192];
@@ -142,74 +269,87 @@ static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *
         return rc;
     }
     uint64_t file_size = (uint64_t)st.st_size, pos = 0;
-    size_t records_here = 0;
+    /* zero padding to the end is no damage: spans stop where it starts
+     * (records may still run into it: a block can end in zero bytes) */
+    uint64_t data_end = last_nonzero_end(fd, file_size);
     cw_code rc = CW_OK;
-    uint8_t raw[88];
-    while (pos + 8 <= file_size) {
-        size_t got = read_head(fd, pos, raw);
-        if (got < 8) {
-            rc = cw_err_set(err, CW_EIO, pos, "%s: cannot read byte %llu: %s", path, (unsigned long long)pos,
-                            strerror(errno));
+    char hx[65];
+    while (rc == CW_OK && pos < data_end) {
+        rec_probe r = probe(b, fd, pos, file_size, net);
+        uint64_t next = r.kind == REC_OK ? pos : find_magic(b, fd, pos + 1, data_end, net);
+        switch (r.kind) {
+        case REC_ZERO:
+            rc = skip(b, fi, pos, next, info, err, "%s (space a node reserved and never wrote, or a crash's leftovers)",
+                      next_nonzero(fd, pos, next) >= next ? "zero bytes between records"
+                                                          : "zero bytes and bytes that are no record");
             break;
-        }
-        /* padding was never obfuscated: judge the end on the raw bytes */
-        if (raw[0] == 0 && raw[1] == 0 && raw[2] == 0 && raw[3] == 0)
+        case REC_SHORT:
+            rc = skip(b, fi, pos, data_end, info, err, "%llu bytes at the end of the file, too few for a record",
+                      (unsigned long long)(data_end - pos));
+            next = data_end;
             break;
-        uint8_t head[8];
-        for (int i = 0; i < 8; i++)
-            head[i] = raw[i] ^ (b->xor ? b->key[(pos + (uint64_t)i) % 8] : 0);
-        cw_net rec_net;
-        if (!btc_net_from_magic(head, &rec_net)) {
-            if (records_here == 0) { /* the file's first record: the wrong key, or not a blk file */
-                rc = cw_err_set(err, CW_EFORMAT, pos, "%s: byte %llu: unknown network magic%s", path,
-                                (unsigned long long)pos, b->xor ? "" : " (is xor.dat missing?)");
+        case REC_NOMAGIC:
+            if (pos == 0) { /* a node writes every file from a record: the wrong key, or not a blk file */
+                rc = cw_err_set(err, CW_EFORMAT, pos, "%s: byte 0: unknown network magic%s", path,
+                                b->xor ? "" : " (is xor.dat missing?)");
                 break;
             }
-            /* Left over from a record a crash cut short, which a node that
-             * restarted wrote a shorter block over: skip to the next magic,
-             * as Core's -reindex does. */
-            uint64_t next = find_magic(b, fd, pos + 1, file_size, btc_params_for(net)->magic);
-            char w[300];
-            snprintf(w, sizeof w, "%s: bytes %llu..%llu are no record (left by a crash?): skipped", b->files[fi],
-                     (unsigned long long)pos, (unsigned long long)(next - 1));
-            warn(b, w);
-            info->skipped_bytes += next - pos;
-            pos = next;
-            continue;
-        }
-        if (rec_net != net) {
+            rc = skip(b, fi, pos, next, info, err, "bytes that are no record (left by a crash?)");
+            break;
+        case REC_OTHERNET:
             rc = cw_err_set(err, CW_EARG, pos, "%s: byte %llu: a %s block, but --network is %s", path,
-                            (unsigned long long)pos, cw_net_name(rec_net), cw_net_name(net));
+                            (unsigned long long)pos, cw_net_name(r.net), cw_net_name(net));
+            break;
+        case REC_BADSIZE:
+            rc = skip(b, fi, pos, next, info, err, "a record size of %u bytes, no block's (81..%u)", r.size,
+                      BTC_MAX_BLOCK_SIZE);
+            break;
+        case REC_PASTEND:
+            if (next == data_end)
+                info->truncated++;
+            rc = skip(b, fi, pos, next, info, err, next == data_end
+                          ? "a record of %u bytes cut short by the end of the file (a node stopped mid-write?)"
+                          : "a record of %u bytes cut short: another record starts inside it", r.size);
+            break;
+        case REC_OK: {
+            uint64_t end = pos + 8 + r.size;
+            if (!plausible_end(b, fd, end, file_size, net)) {
+                /* cut short with another record inside it (a restarted node
+                 * wrote it again), or whole and followed by leftovers */
+                for (uint64_t m = find_magic(b, fd, pos + 8, end, net); m < end;
+                     m = find_magic(b, fd, m + 1, end, net)) {
+                    rec_probe in = probe(b, fd, m, file_size, net);
+                    if (in.kind == REC_OK && (memcmp(in.h.hash, r.h.hash, 32) == 0 ||
+                                            plausible_end(b, fd, m + 8 + in.size, file_size, net))) {
+                        next = m;
+                        break;
+                    }
+                }
+                if (next != pos) {
+                    cw_hex_encode_rev(r.h.hash, 32, hx);
+                    rc = skip(b, fi, pos, next, info, err,
+                              "a record of block %s cut short: another record starts inside it "
+                              "(written again after a restart?)", hx);
+                    break;
+                }
+            }
+            entry *e = new_entry(b, err);
+            if (e == NULL) {
+                rc = CW_ENOMEM;
+                break;
+            }
+            memcpy(e->hash, r.h.hash, 32);
+            memcpy(e->prev, r.h.prev, 32);
+            e->bits = r.h.bits;
+            e->file = fi;
+            e->offset = pos + 8;
+            e->size = r.size;
+            info->records++;
+            next = end;
             break;
         }
-        uint32_t size = (uint32_t)head[4] | (uint32_t)head[5] << 8 | (uint32_t)head[6] << 16 | (uint32_t)head[7] << 24;
-        if (size < 81 || size > BTC_MAX_BLOCK_SIZE || pos + 8 + size > file_size || got < 88) {
-            char w[300];
-            snprintf(w, sizeof w, "%s: byte %llu: record of %u bytes cut short (a node stopped mid-write?): skipped",
-                     b->files[fi], (unsigned long long)pos, size);
-            warn(b, w);
-            info->truncated++;
-            break;
         }
-        uint8_t hdr[80];
-        for (int i = 0; i < 80; i++)
-            hdr[i] = raw[8 + i] ^ (b->xor ? b->key[(pos + 8 + (uint64_t)i) % 8] : 0);
-        entry *e = new_entry(b, err);
-        if (e == NULL) {
-            rc = CW_ENOMEM;
-            break;
-        }
-        btc_header h;
-        btc_header_parse(hdr, 80, &h, NULL);
-        memcpy(e->hash, h.hash, 32);
-        memcpy(e->prev, h.prev, 32);
-        e->bits = h.bits;
-        e->file = fi;
-        e->offset = pos + 8;
-        e->size = size;
-        info->records++;
-        records_here++;
-        pos += 8 + size;
+        pos = next;
     }
     close(fd);
     return rc;
@@ -227,37 +367,125 @@ static cw_code read_raw_block(const blocksdir *b, uint32_t fi, cw_buf *out, cw_e
     return rc;
 }
 
+/* A file that cannot be read or is not one whole block (header, every tx,
+ * the merkle root and witness commitment) is named and skipped: the others
+ * still make a chain, and the caller exits non-zero at the end. */
 static cw_code scan_raw_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *info, cw_err *err)
 {
     cw_buf buf = CW_BUF_INIT;
-    cw_code rc = read_raw_block(b, fi, &buf, err);
-    btc_block blk;
     cw_err why = {0};
-    if (rc == CW_OK && (rc = btc_block_open(buf.p, buf.n, net, &blk, &why)))
-        cw_err_set(err, rc, why.offset, "%s/%s is not a block: %s", b->dir, b->files[fi], why.msg);
-    entry *e = rc ? NULL : new_entry(b, err);
-    if (e == NULL) {
+    cw_code rc = read_raw_block(b, fi, &buf, &why);
+    if (rc == CW_ENOMEM) {
         cw_buf_free(&buf);
-        return rc ? rc : CW_ENOMEM;
+        return cw_err_set(err, rc, CW_NO_OFFSET, "%s", why.msg);
     }
-    memcpy(e->hash, blk.header.hash, 32);
-    memcpy(e->prev, blk.header.prev, 32);
-    e->bits = blk.header.bits;
-    e->file = fi;
-    e->size = (uint32_t)buf.n;
-    /* the coinbase's BIP-34 height places a chain whose parent is not here */
-    size_t cap = btc_arena_bound(buf.n);
-    void *mem = malloc(cap);
-    cw_arena a;
-    cw_tx cb;
-    if (mem) {
-        cw_arena_init(&a, mem, cap);
-        if (btc_block_next(&blk, &a, &cb, NULL) == CW_OK && !btc_coinbase_height(&cb, &e->bip34))
-            e->bip34 = -1;
+    block_summary s = {0};
+    if (rc == CW_OK) {
+        block_walker w = {0};
+        rc = decode_block_walk(&w, buf.p, buf.n, net, NULL, NULL, &s, &why);
+        block_walker_free(&w);
+        if (rc == CW_OK && (!s.merkle_ok || s.merkle_mutated))
+            rc = cw_err_set(&why, CW_ECHECKSUM, CW_NO_OFFSET, "its txs do not hash to the header's merkle root");
+        else if (rc == CW_OK && (s.witness == BTC_WITNESS_BAD || s.witness == BTC_WITNESS_MISSING))
+            rc = cw_err_set(&why, CW_ECHECKSUM, CW_NO_OFFSET, "its witness commitment does not match");
     }
-    free(mem);
-    info->records++;
+    uint64_t size = buf.n;
     cw_buf_free(&buf);
+    if (rc) {
+        char path[8192];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", b->dir, b->files[fi]);
+        uint64_t len = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+        return skip(b, fi, 0, len, info, err, "not a block: %s", why.msg);
+    }
+    entry *e = new_entry(b, err);
+    if (e == NULL)
+        return CW_ENOMEM;
+    memcpy(e->hash, s.header.hash, 32);
+    memcpy(e->prev, s.header.prev, 32);
+    e->bits = s.header.bits;
+    e->file = fi;
+    e->size = (uint32_t)size;
+    e->bip34 = s.has_height ? s.height : -1; /* places a chain whose parent is not here */
+    info->records++;
+    return CW_OK;
+}
+
+/* --rawblocks: the blocks that do not descend from the best chain's first
+ * block (`first`) sit behind a missing parent. Each such run's first block
+ * gets one line naming it, its height and the parent that is missing; stale
+ * counts only the branches off the best chain. stack has room for b->n. */
+static cw_code find_gaps(blocksdir *b, size_t first, size_t *stack, blocksdir_info *info, cw_err *err)
+{
+    static const uint8_t zero[32];
+    size_t *root = malloc((b->n + 1) * sizeof *root);
+    if (root == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory looking for gaps");
+    for (size_t i = 0; i < b->n; i++)
+        root[i] = (size_t)-1;
+    for (size_t i = 0; i < b->n; i++) {
+        size_t sp = 0, cur = i;
+        while (root[cur] == (size_t)-1) {
+            entry *parent = memcmp(b->e[cur].prev, zero, 32) == 0 ? NULL : find(b, b->e[cur].prev);
+            if (parent == NULL) {
+                root[cur] = cur;
+                break;
+            }
+            stack[sp++] = cur;
+            cur = (size_t)(parent - b->e);
+        }
+        while (sp > 0)
+            root[stack[--sp]] = root[cur];
+    }
+    int64_t *top = malloc((b->n + 1) * sizeof *top); /* the highest block of each run, by its root */
+    if (top == NULL) {
+        free(root);
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory looking for gaps");
+    }
+    for (size_t i = 0; i < b->n; i++)
+        top[i] = -1;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->e[i].height > top[root[i]])
+            top[root[i]] = b->e[i].height;
+    int64_t tip = b->base + b->best_len - 1;
+    size_t off_chain = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (root[i] == first)
+            continue;
+        off_chain++;
+        if (root[i] != i)
+            continue;
+        const entry *e = &b->e[i];
+        char hx[65], px[65], where[200], line[600];
+        cw_hex_encode_rev(e->hash, 32, hx);
+        cw_hex_encode_rev(e->prev, 32, px);
+        if (e->height < 0)
+            snprintf(where, sizeof where, "no height in its coinbase: where it belongs is unknown");
+        else if (e->height > tip + 1)
+            snprintf(where, sizeof where, "height %lld: heights %lld..%lld are missing after the chain's tip",
+                     (long long)e->height, (long long)(tip + 1), (long long)(e->height - 1));
+        else if (top[i] >= 0 && top[i] < b->base - 1)
+            snprintf(where, sizeof where, "height %lld: heights %lld..%lld are missing before the chain's start",
+                     (long long)e->height, (long long)(top[i] + 1), (long long)(b->base - 1));
+        else
+            snprintf(where, sizeof where, "height %lld: a branch whose fork point is missing", (long long)e->height);
+        int n = snprintf(line, sizeof line, "%s: block %s (%s) follows %s, which is not in the directory\n",
+                         b->files[e->file], hx, where, px);
+        char *ng = realloc(b->gaps, b->gaps_len + (size_t)n + 1);
+        if (ng == NULL) {
+            free(root);
+            free(top);
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory listing gaps");
+        }
+        b->gaps = ng;
+        memcpy(b->gaps + b->gaps_len, line, (size_t)n + 1);
+        b->gaps_len += (size_t)n;
+        info->gaps++;
+    }
+    free(top);
+    free(root);
+    info->gap_blocks = off_chain;
+    info->stale = b->n - off_chain - (size_t)b->best_len;
     return CW_OK;
 }
 
@@ -338,6 +566,20 @@ static cw_code open_dir(const char *dir, bool raw_files, cw_net net, blocksdir *
     }
     /* link: sort by hash, then resolve heights and work from parents */
     qsort(b->e, b->n, sizeof *b->e, cmp_hash);
+    /* the same block stored twice: the later record wins (a cut record
+     * whose header survived, written again whole after a restart) */
+    size_t kept = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (kept && memcmp(b->e[kept - 1].hash, b->e[i].hash, 32) == 0) {
+            entry *k = &b->e[kept - 1];
+            if (b->e[i].file > k->file || (b->e[i].file == k->file && b->e[i].offset > k->offset))
+                *k = b->e[i];
+            info->duplicates++;
+            continue;
+        }
+        b->e[kept++] = b->e[i];
+    }
+    b->n = kept;
     static const uint8_t zero[32];
     size_t *stack = malloc((b->n + 1) * sizeof *stack);
     for (size_t i = 0; stack && i < b->n; i++) {
@@ -372,7 +614,6 @@ static cw_code open_dir(const char *dir, bool raw_files, cw_net net, blocksdir *
             }
         }
     }
-    free(stack);
     size_t best = (size_t)-1;
     for (size_t i = 0; i < b->n; i++) {
         if (b->e[i].height == -2)
@@ -395,14 +636,22 @@ static cw_code open_dir(const char *dir, bool raw_files, cw_net net, blocksdir *
                 break;
             cur = (size_t)(find(b, b->e[cur].prev) - b->e);
         }
-        if (b->best == NULL) {
+        if (b->best == NULL || stack == NULL) {
+            free(stack);
             blocksdir_close(b);
             return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory for the best chain");
         }
         info->first_height = b->base;
         info->best_height = b->e[best].height;
+        memcpy(info->tip, b->e[best].hash, 32);
         info->stale = b->n - info->orphans - (size_t)b->best_len;
+        if (b->raw_files && (rc = find_gaps(b, first, stack, info, err))) {
+            free(stack);
+            blocksdir_close(b);
+            return rc;
+        }
     }
+    free(stack);
     *out = b;
     return CW_OK;
 }
@@ -416,6 +665,8 @@ void blocksdir_close(blocksdir *b)
     free(b->files);
     free(b->e);
     free(b->best);
+    free(b->skips);
+    free(b->gaps);
     free(b);
 }
 
@@ -475,4 +726,10 @@ uint64_t blocksdir_size_at(const blocksdir *b, int64_t height)
     return b->e[b->best[height - b->base]].size;
 }
 
-const char *blocksdir_warnings(const blocksdir *b) { return b->warnings; }
+size_t blocksdir_skipped(const blocksdir *b, const blocksdir_skip **out)
+{
+    *out = b->skips;
+    return b->n_skips;
+}
+
+const char *blocksdir_gaps(const blocksdir *b) { return b->gaps ? b->gaps : ""; }

@@ -36,7 +36,7 @@
 static const char usage[] =
     "usage: chainwatch replay (--blocksdir DIR | --rawblocks DIR) [--from H] [--to H]\n"
     "                         [--network N] [--datadir D] [--alerts FILE|-] [--pub EP]\n"
-    "                         [--no-state] [--batch-txs N]\n"
+    "                         [--no-state] [--batch-txs N] [--allow-gaps]\n"
     "\n"
     "Runs historical blocks through the monitor's pipeline: the same confirmed\n"
     "records `watch` writes, with today's watchlist (a payment made before its\n"
@@ -47,6 +47,11 @@ static const char usage[] =
     "                   headers (most work); stale branches and orphans are skipped.\n"
     "  --rawblocks DIR  one block per file, raw bytes or hex, any order; a chain\n"
     "                   whose first parent is missing starts at its BIP-34 height.\n"
+    "                   The blocks must make one chain: blocks behind a missing\n"
+    "                   parent (a gap) are refused, each named, before anything\n"
+    "                   is replayed.\n"
+    "  --allow-gaps     replay the best chain of --rawblocks anyway; the blocks\n"
+    "                   behind a gap are named and left out.\n"
     "  --from H --to H  heights, inclusive. Defaults: the chain's first height (or\n"
     "                   the datadir's tip + 1) to the best height.\n"
     "  --alerts FILE    default <datadir>/alerts.jsonl; '-' is stdout.\n"
@@ -58,7 +63,18 @@ static const char usage[] =
     "\n"
     "Work is committed in batches (at most --batch-txs txs or 15 s); an interrupted\n"
     "replay (Ctrl-C, kill) continues from its datadir's tip when run again, with\n"
-    "no record lost or repeated. The datadir's tip must be on the directory's chain.\n";
+    "no record lost or repeated. The datadir's tip must be on the directory's chain.\n"
+    "\n"
+    "Damaged input is read around, never stopped at: bytes of blk files that are\n"
+    "no record (zero runs between records, bad sizes, cut records, a crash's\n"
+    "leftovers) are skipped to the next network magic, and --rawblocks files that\n"
+    "are not a block are skipped; each is named (file, offset, length, why) on\n"
+    "stderr and in the summary. Zero padding to the end of a file is not damage.\n"
+    "\n"
+    "Exit status: 0 replayed, nothing skipped; 2 a usage error, input refused\n"
+    "(gaps, another network), or input skipped (every readable block was still\n"
+    "replayed); 1 a failure (store, I/O, a block the pipeline refused); 130\n"
+    "interrupted.\n";
 
 #define BATCH_TXS 250000
 #define BATCH_CACHE_BYTES ((uint64_t)512 << 20)
@@ -100,8 +116,32 @@ static cw_code count_tx(void *ctx, cw_tx *tx, cw_err *err)
     return CW_OK;
 }
 
+/* The input's damage: each skipped span, the rawblocks gaps left out. Every
+ * line on stderr; the summary (stdout) gets the first `cap` spans. */
+static void report_skips(const blocksdir *bd, FILE *f, size_t cap, const char *prefix)
+{
+    const blocksdir_skip *sk;
+    size_t n = blocksdir_skipped(bd, &sk);
+    for (size_t i = 0; i < n && i < cap; i++)
+        fprintf(f, "%s%s bytes %llu..%llu (%llu bytes): %s\n", prefix, sk[i].file, (unsigned long long)sk[i].offset,
+                (unsigned long long)(sk[i].offset + sk[i].length - (sk[i].length > 0)),
+                (unsigned long long)sk[i].length, sk[i].why);
+    if (n > cap)
+        fprintf(f, "%s... and %zu more (all on stderr)\n", prefix, n - cap);
+}
+
+static void summary_skips(const blocksdir *bd, const blocksdir_info *info)
+{
+    if (info->skipped)
+        printf("  skipped     %zu spans/files, %llu bytes that are no block:\n", info->skipped,
+               (unsigned long long)info->skipped_bytes);
+    report_skips(bd, stdout, 20, "              ");
+    if (info->gap_blocks)
+        printf("  left out    %zu blocks behind %zu gaps (--allow-gaps)\n", info->gap_blocks, info->gaps);
+}
+
 /* --no-state: decode every block of the range, nothing else. */
-static int parse_only(blocksdir *bd, cw_net net, int64_t from, int64_t to, progress *pr)
+static int parse_only(blocksdir *bd, const blocksdir_info *info, cw_net net, int64_t from, int64_t to, progress *pr)
 {
     block_walker w = {0};
     cw_buf blk = CW_BUF_INIT;
@@ -130,14 +170,17 @@ static int parse_only(blocksdir *bd, cw_net net, int64_t from, int64_t to, progr
     printf("  txs         %llu (%.0f tx/s)\n", (unsigned long long)txs, (double)txs / (el + 1e-9));
     printf("  inputs      %llu, outputs %llu\n", (unsigned long long)inputs, (unsigned long long)outputs);
     printf("  bytes       %.1f MB (%.1f MB/s)\n", (double)pr->bytes_done / 1e6, (double)pr->bytes_done / 1e6 / (el + 1e-9));
+    summary_skips(bd, info);
     printf("  elapsed     %.2f s\n", el);
     block_walker_free(&w);
     cw_buf_free(&blk);
-    return stop_requested ? 130 : rc;
+    if (stop_requested)
+        return 130;
+    return rc == CLI_EXIT_OK && info->skipped ? CLI_EXIT_USAGE : rc;
 }
 
 static void summary(const char *src, const char *datadir, int64_t from, const pipeline_stats *st, const progress *pr,
-                    bool interrupted)
+                    bool interrupted, const blocksdir *bd, const blocksdir_info *info)
 {
     double el = cli_seconds() - pr->t0;
     if (st->blocks_connected)
@@ -170,6 +213,7 @@ static void summary(const char *src, const char *datadir, int64_t from, const pi
                        f->multiparty_example[k]);
         printf("  exposure    %llu outputs carrying designated money\n", (unsigned long long)f->taint_outputs);
     }
+    summary_skips(bd, info);
     printf("  elapsed     %.2f s\n", el);
 }
 
@@ -199,12 +243,17 @@ int cmd_replay(int argc, char **argv)
     flows_opts fo;
     flows_opts_init(&fo);
     const char *blocks_path = NULL, *datadir = NULL, *alerts = NULL, *netname = NULL, *pub = NULL;
-    bool raw_files = false, no_state = false;
+    bool raw_files = false, no_state = false, allow_gaps = false;
     int64_t from = -1, to = -1, batch_txs = BATCH_TXS;
     for (int i = 1; i < argc;) {
         const char *v = NULL;
         if (strcmp(argv[i], "--no-state") == 0) {
             no_state = true;
+            i++;
+            continue;
+        }
+        if (strcmp(argv[i], "--allow-gaps") == 0) {
+            allow_gaps = true;
             i++;
             continue;
         }
@@ -275,15 +324,34 @@ int cmd_replay(int argc, char **argv)
     blocksdir_info info;
     if ((raw_files ? blocksdir_open_raw : blocksdir_open)(blocks_path, net, &bd, &info, &err))
         return cli_fail("replay", &err);
-    if (blocksdir_warnings(bd)[0])
-        fprintf(stderr, "chainwatch: replay: warning: %s\n", blocksdir_warnings(bd));
-    fprintf(stderr, "chainwatch: replay: %zu files, %zu blocks%s, best chain %lld..%lld, %zu stale, %zu orphans\n",
+    report_skips(bd, stderr, (size_t)-1, "chainwatch: replay: skipped ");
+    char tip_hex[65] = "none";
+    if (info.best_height >= 0)
+        cw_hex_encode_rev(info.tip, 32, tip_hex);
+    fprintf(stderr, "chainwatch: replay: %zu files, %zu blocks%s, best chain %lld..%lld, %zu stale, %zu orphans, "
+                    "%zu skipped, %zu duplicates, tip %s\n",
             info.files, info.records, raw_files ? "" : info.obfuscated ? " (xor-obfuscated)" : " (plain)",
-            (long long)info.first_height, (long long)info.best_height, info.stale, info.orphans);
+            (long long)info.first_height, (long long)info.best_height, info.stale, info.orphans, info.skipped,
+            info.duplicates, tip_hex);
     if (info.best_height < 0) {
         fprintf(stderr, "chainwatch: replay: %s holds no chain (every block's parent is missing)\n", blocks_path);
         blocksdir_close(bd);
-        return CLI_EXIT_FAIL;
+        return info.skipped ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+    }
+    if (info.gaps) {
+        /* a missing parent in the middle of the run: replaying the best
+         * chain alone would drop the rest without a word */
+        const char *g = blocksdir_gaps(bd);
+        for (const char *nl; (nl = strchr(g, '\n')) != NULL; g = nl + 1)
+            fprintf(stderr, "chainwatch: replay: %s%.*s\n", allow_gaps ? "left out (--allow-gaps): " : "gap: ",
+                    (int)(nl - g), g);
+        if (!allow_gaps) {
+            fprintf(stderr, "chainwatch: replay: %s is not one chain: %zu blocks sit behind %zu missing parents "
+                            "(above); add the missing blocks, or pass --allow-gaps to replay only heights %lld..%lld\n",
+                    blocks_path, info.gap_blocks, info.gaps, (long long)info.first_height, (long long)info.best_height);
+            blocksdir_close(bd);
+            return CLI_EXIT_USAGE;
+        }
     }
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
@@ -310,7 +378,7 @@ int cmd_replay(int argc, char **argv)
         pr.to = to;
         for (int64_t h = from; h <= to; h++)
             pr.bytes_total += blocksdir_size_at(bd, h);
-        rc = parse_only(bd, net, from, to, &pr);
+        rc = parse_only(bd, &info, net, from, to, &pr);
         goto out;
     }
     char alerts_default[4200];
@@ -411,9 +479,11 @@ int cmd_replay(int argc, char **argv)
         fputc('\n', stderr);
     pipeline_stats st;
     pipeline_stats_get(p, &st);
-    summary(blocks_path, datadir, from, &st, &pr, stop_requested);
+    summary(blocks_path, datadir, from, &st, &pr, stop_requested, bd, &info);
     if (rc == CLI_EXIT_OK && stop_requested)
         rc = 130; /* as a shell reports SIGINT */
+    if (rc == CLI_EXIT_OK && info.skipped)
+        rc = CLI_EXIT_USAGE; /* everything readable was replayed, but not everything was readable */
 out:
     cw_buf_free(&blk);
     memset(sk, 0, sizeof sk);

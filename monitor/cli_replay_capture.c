@@ -14,6 +14,10 @@
  *
  * A capture cut short (a recorder that crashed mid-write) is replayed up to
  * its last whole record, then reported with the byte offset, exit status 2.
+ * So is one with bad frames or messages the pipeline refused (a damaged
+ * block, and the blocks after it whose parent it was): every usable message
+ * is still replayed, as watch would, but the exit status says the screen
+ * is incomplete (1 instead when a refusal was the store's or the disk's).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -52,10 +56,12 @@ static const char usage[] =
     "\n"
     "Shows progress on a terminal and prints a summary (frames, txs, blocks,\n"
     "alerts, elapsed). Defaults: --datadir ~/.chainwatch, --alerts\n"
-    "<datadir>/alerts.jsonl, --log-level warn. Exit status: 0 replayed; 2 a usage\n"
-    "error, or a capture that is not one or is cut short or damaged (the records\n"
-    "before the damage are replayed; the message names the byte offset); 1 a\n"
-    "failure of the store, the alerts file or an interruption (SIGINT/SIGTERM).\n";
+    "<datadir>/alerts.jsonl, --log-level warn. Exit status: 0 replayed, every\n"
+    "message used; 2 a usage error, or a capture that is not one, is cut short or\n"
+    "damaged (the records before the damage are replayed; the message names the\n"
+    "byte offset), or holds bad frames or messages the pipeline refused (every\n"
+    "other message is replayed; the summary counts them); 1 a failure of the\n"
+    "store, the alerts file or an interruption (SIGINT/SIGTERM).\n";
 
 static volatile sig_atomic_t stop_requested;
 static void on_signal(int sig)
@@ -256,7 +262,8 @@ int cmd_replay_capture(int argc, char **argv)
     char topics[64];
     topic_list(info.topics, topics, sizeof topics);
     double t0 = cli_seconds(), last_progress = 0;
-    uint64_t messages = 0, failures = 0;
+    uint64_t messages = 0, failures = 0, failed_blocks = 0;
+    bool failed_hard = false; /* a refusal that is no fault of the capture (store, I/O, memory) */
     cw_err read_err = {0};
     bool read_failed = false;
     for (;;) {
@@ -277,8 +284,12 @@ int cmd_replay_capture(int argc, char **argv)
             messages++;
             feed_checker_take(&check, &m, info.topics, "the recorder", &ev);
         }
-        if (feed_dispatch(p, &ev, log_event, &view, NULL))
+        cw_code drc = feed_dispatch(p, &ev, log_event, &view, NULL);
+        if (drc) {
             failures++;
+            failed_blocks += ev.kind == FEED_EV_MSG && ev.topic == FEED_RAWBLOCK;
+            failed_hard |= drc == CW_EIO || drc == CW_ENOMEM || drc == CW_ESTORE || drc == CW_EFULL;
+        }
         double now = cli_seconds();
         if (view.tty && now - last_progress > 0.5) {
             pipeline_stats st;
@@ -309,6 +320,15 @@ int cmd_replay_capture(int argc, char **argv)
         if (rc == CLI_EXIT_OK)
             rc = why;
     }
+    if (rc == CLI_EXIT_OK && (failures || check.st.bad)) {
+        /* everything usable was replayed, but a screen that skipped
+         * messages must not look like a clean run */
+        fprintf(stderr,
+                "chainwatch: replay: %s: %llu messages refused (%llu of %llu blocks), %llu bad frames skipped\n", path,
+                (unsigned long long)failures, (unsigned long long)failed_blocks,
+                (unsigned long long)check.st.msgs[FEED_RAWBLOCK], (unsigned long long)check.st.bad);
+        rc = failed_hard ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+    }
     if (stop_requested && rc == CLI_EXIT_OK) {
         fprintf(stderr, "chainwatch: replay: interrupted at byte %llu\n",
                 (unsigned long long)capture_reader_pos(reader));
@@ -331,8 +351,8 @@ int cmd_replay_capture(int argc, char **argv)
            (unsigned long long)st.blocks_disconnected);
     printf("  alerts      %llu records\n", (unsigned long long)st.alerts);
     if (failures)
-        printf("  refused     %llu messages the pipeline could not use (see the lines above)\n",
-               (unsigned long long)failures);
+        printf("  refused     %llu messages the pipeline could not use, %llu of them blocks (see the lines above)\n",
+               (unsigned long long)failures, (unsigned long long)failed_blocks);
     printf("  elapsed     %.2f s\n", el);
 out:
     memset(sk, 0, sizeof sk);

@@ -237,6 +237,54 @@ Test(block, blk_record_errors)
     uint8_t pad[32] = {0};
     cr_assert_eq(btc_blk_next(pad, sizeof pad, &pos, &net, &blk, &done, &err), CW_OK);
     cr_assert(done, "zero padding ends the file");
+    pad[20] = 0xf9; /* zeros with data after them are no padding */
+    cr_assert_eq(btc_blk_next(pad, sizeof pad, &pos, &net, &blk, &done, &err), CW_EFORMAT);
+    cr_assert(strstr(err.msg, "byte 0: zero bytes where a record should start") != NULL, "%s", err.msg);
+}
+
+/* Real records with a crash's damage between them (a zero run with a
+ * stray byte, garbage) and zero padding: a reader that resyncs with
+ * btc_blk_find_magic reads all 255 and stops only at the padding. The old
+ * framing took the first zero run for the end (50 records). */
+Test(block, blk_resync_on_magic_only)
+{
+    size_t n;
+    uint8_t *recs = fixture("btc/blocks1-256.bz2", &n);
+    size_t at50 = 0;
+    for (int r = 0; r < 50; r++)
+        at50 += 8 + (recs[at50 + 4] | (size_t)recs[at50 + 5] << 8);
+    size_t len = n + 1000 + 20 + 64;
+    uint8_t *buf = calloc(1, len);
+    memcpy(buf, recs, at50);
+    buf[at50 + 500] = 0xbe; /* inside the zero run: not a magic's start */
+    for (int k = 0; k < 20; k++)
+        buf[at50 + 1000 + k] = (uint8_t)(k * 37 + 1);
+    memcpy(buf + at50 + 1020, recs + at50, n - at50);
+    size_t pos = 0, count = 0, resyncs = 0, skipped_from = 0, skipped_to = 0;
+    for (;;) {
+        cw_net net;
+        cw_span blk;
+        bool done;
+        cw_err err = {0};
+        if (btc_blk_next(buf, len, &pos, &net, &blk, &done, &err) != CW_OK) {
+            skipped_from = pos;
+            pos = btc_blk_find_magic(buf, len, pos + 1, CW_NET_MAIN);
+            skipped_to = pos;
+            resyncs++;
+            continue;
+        }
+        if (done)
+            break;
+        count++;
+    }
+    cr_assert_eq(count, 255);
+    cr_assert_eq(resyncs, 1);
+    cr_assert_eq(skipped_from, at50);
+    cr_assert_eq(skipped_to, at50 + 1020);
+    cr_assert_eq(btc_blk_find_magic(buf, len, n + 1020, CW_NET_MAIN), len, "none in the padding");
+    cr_assert_eq(btc_blk_find_magic(buf, 3, 0, CW_NET_MAIN), 3, "too short for one");
+    free(buf);
+    free(recs);
 }
 
 /* Headers 1..11: each hashes to the next one's prev. */

@@ -699,8 +699,11 @@ Test(capture, watch_record_then_replay_gives_the_live_records, .timeout = 120)
     /* replayed into a datadir that never saw the feed */
     char *fresh = setup_datadir();
     char *out, *errtext;
-    cr_assert_eq(replay(capture, fresh, NULL, NULL, &out, &errtext), 0, "replay: %s %s", out, errtext);
+    /* the 3 bad messages the test sent are skipped as live, and counted in
+     * the exit status: 2 */
+    cr_assert_eq(replay(capture, fresh, NULL, NULL, &out, &errtext), 2, "replay: %s %s", out, errtext);
     cr_assert(strstr(out, "345 messages: 121 rawtx, 106 rawblock, 115 sequence, 3 bad"), "summary: %s", out);
+    cr_assert(strstr(errtext, "0 messages refused (0 of 106 blocks), 3 bad frames skipped"), "%s", errtext);
     cr_assert(strstr(out, "gaps        3 "), "summary: %s", out);
     cr_assert_eq(count_lines_with(errtext, "feed: bad message skipped"), 3, "%s", errtext);
     cr_assert(strstr(errtext, "byte 16: feed: bad message skipped: unknown topic 'rawtxlock'"), "%s", errtext);
@@ -797,7 +800,8 @@ Test(capture, replay_of_damaged_captures, .timeout = 120)
     test_remove_dir(dd);
 
     /* an unknown topic in the middle: skipped with its offset, as watch
-     * skips it live; the rest replays and the run succeeds */
+     * skips it live; the rest replays, and the exit status says a message
+     * was skipped */
     static const uint8_t counter[4] = {0, 0, 0, 0};
     feed_message lock = {.frame = {(const uint8_t *)"rawtxlock", (const uint8_t *)"\x01", counter},
                          .len = {9, 1, 4},
@@ -807,7 +811,8 @@ Test(capture, replay_of_damaged_captures, .timeout = 120)
     snprintf(path, sizeof path, "%s/topic.cwcap", dir);
     write_node_capture(path, CAPTURE_MESSAGES, off2, &lock, 5);
     dd = setup_datadir();
-    cr_assert_eq(replay(path, dd, NULL, NULL, &out, &err), 0, "%s %s", out, err);
+    cr_assert_eq(replay(path, dd, NULL, NULL, &out, &err), 2, "%s %s", out, err);
+    cr_assert(strstr(err, "0 messages refused (0 of 106 blocks), 1 bad frames skipped"), "%s", err);
     snprintf(want, sizeof want, "byte %llu: feed: bad message skipped: unknown topic 'rawtxlock'",
              (unsigned long long)off2[5]);
     cr_assert(strstr(err, want), "'%s' lacks '%s'", err, want);
@@ -815,6 +820,39 @@ Test(capture, replay_of_damaged_captures, .timeout = 120)
     all = alerts_read(dd);
     cr_assert(has_record(all, LAST_TXID, "confirmed", LAST_BLOCK));
     json_decref(all);
+    free(out), free(err);
+    test_remove_dir(dd);
+    test_remove_dir(dir);
+}
+
+/* A block damaged in the capture: it and the blocks built on it are
+ * refused (no --rest to fetch them again), everything else replays, and the
+ * run exits 2 with the count. It used to exit 0 after refusing them. */
+Test(capture, replay_of_a_damaged_block_exits_nonzero, .timeout = 120)
+{
+    char *dir = temp_dir();
+    char path[700], *out, *err;
+    uint64_t off[CAPTURE_MESSAGES];
+    snprintf(path, sizeof path, "%s/block.cwcap", dir);
+    write_node_capture(path, CAPTURE_MESSAGES, off, NULL, 0);
+    size_t n;
+    node_msg *msgs = load_node_capture(&n);
+    size_t at = n;
+    for (size_t i = 0, blocks = 0; i < n && at == n; i++)
+        if (strcmp(msgs[i].topic, "rawblock") == 0 && ++blocks == 11)
+            at = i;
+    cr_assert_lt(at, n);
+    /* record: length, time, frame count, then the topic and the body, each
+     * after its length */
+    uint64_t body = off[at] + 4 + 8 + 4 + 4 + strlen("rawblock") + 4;
+    uint8_t flipped = msgs[at].body[100] ^ 0x40; /* in the coinbase: the merkle root fails */
+    patch(path, body + 100, &flipped, 1);
+    free_node_capture(msgs, n);
+    char *dd = setup_datadir();
+    cr_assert_eq(replay(path, dd, NULL, NULL, &out, &err), 2, "%s %s", out, err);
+    cr_assert(strstr(err, "96 messages refused (96 of 106 blocks), 0 bad frames skipped"), "%s", err);
+    cr_assert(strstr(out, "refused     96 messages the pipeline could not use, 96 of them blocks"), "%s", out);
+    cr_assert(strstr(out, "10 connected"), "%s", out);
     free(out), free(err);
     test_remove_dir(dd);
     test_remove_dir(dir);

@@ -189,9 +189,12 @@ Test(replay, truncated_last_record_is_reported_and_skipped)
     fixture_dirs d;
     make_dirs(&d, false, 40); /* the last record loses its last 40 bytes */
     char *out, *err;
-    cr_assert_eq(replay(&d, NULL, NULL, &out, &err), 0, "%s", err);
-    cr_assert(strstr(err, "cut short") && strstr(err, "skipped"), "%s", err);
+    /* everything readable replays; the exit status says a block was not */
+    cr_assert_eq(replay(&d, NULL, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "skipped blk00000.dat bytes 28393..28837 (445 bytes): a record of 477 bytes cut short by "
+                          "the end of the file"), "%s", err);
     cr_assert(strstr(err, "106 blocks"), "%s", err);
+    cr_assert(strstr(out, "105 connected") && strstr(out, "skipped     1 spans/files, 445 bytes"), "%s", out);
     free(out), free(err);
     cleanup(&d);
 }
@@ -694,11 +697,401 @@ Test(replay, leftovers_between_records_are_skipped)
     free(buf);
     free(r.raw);
     char *out, *err;
-    cr_assert_eq(replay(&d, NULL, NULL, &out, &err), 0, "%s", err);
-    cr_assert(strstr(err, "are no record (left by a crash?): skipped"), "%s", err);
-    cr_assert(strstr(err, "107 blocks (xor-obfuscated), best chain 0..105, 1 stale"), "%s", err);
+    cr_assert_eq(replay(&d, NULL, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "skipped blk00000.dat bytes 15440..16139 (700 bytes): bytes that are no record (left by a "
+                          "crash?)"), "%s", err);
+    /* the padding after the last leftovers is not counted with them */
+    cr_assert(strstr(err, "skipped blk00000.dat bytes 29578..29877 (300 bytes): bytes that are no record"), "%s", err);
+    cr_assert(strstr(err, "107 blocks (xor-obfuscated), best chain 0..105, 1 stale, 0 orphans, 2 skipped"), "%s", err);
     char *got = records(&d);
     cr_assert_str_eq(got, expected);
     free(got), free(out), free(err);
     cleanup(&d);
+}
+
+/* ---- mainnet block files with a crash's damage (issue 10) ----
+ *
+ * Real mainnet records: the genesis block (the first record of
+ * blk_0_to_4.dat) and heights 1..255 (blocks1-256), laid out by each test
+ * with the damage a killed and restarted node leaves, in blk files without
+ * xor.dat (and with the regtest fixture's key where cheap). Every readable
+ * block must connect; each skipped span must be named. */
+
+typedef struct {
+    uint8_t *g, *rest;
+    const uint8_t *rec[256]; /* framed: magic, size, block */
+    size_t len[256];
+} mainnet;
+
+static void load_mainnet(mainnet *m)
+{
+    size_t gn, n;
+    m->g = fixture("btc/blk_0_to_4.dat.bz2", &gn);
+    m->rest = fixture("btc/blocks1-256.bz2", &n);
+    m->rec[0] = m->g;
+    m->len[0] = 8 + 285;
+    size_t pos = 0;
+    for (int h = 1; h < 256; h++) {
+        cr_assert_leq(pos + 8, n);
+        size_t size = m->rest[pos + 4] | (size_t)m->rest[pos + 5] << 8 | (size_t)m->rest[pos + 6] << 16;
+        m->rec[h] = m->rest + pos;
+        m->len[h] = 8 + size;
+        pos += 8 + size;
+    }
+    cr_assert_eq(pos, n, "255 records from height 1");
+}
+
+static void mainnet_free(mainnet *m) { free(m->g), free(m->rest); }
+
+/* Hashes of mainnet heights 100 and 255 (sha256d of the records' headers,
+ * computed apart with Python's hashlib; 100 is the well-known one). */
+#define MAIN_100 "000000007bc154e0fa7ea32218a72fe2c1bb9f86cf8c9ebf9a715ed27fdb229a"
+#define MAIN_255 "00000000d0a75c861fabf9ff7b92022f60e4afeed9331fe5aa073d8e4706fe3c"
+
+typedef struct {
+    uint8_t *p, *unwritten; /* unwritten[i]: a zero byte no node wrote (never obfuscated) */
+    size_t n, cap;
+} bytes;
+
+/* Appends n bytes of p, or n zero bytes no node wrote when p is NULL. */
+static void put(bytes *b, const void *p, size_t n)
+{
+    if (b->n + n > b->cap) {
+        b->cap = (b->n + n) * 2;
+        b->p = realloc(b->p, b->cap);
+        b->unwritten = realloc(b->unwritten, b->cap);
+        cr_assert(b->p && b->unwritten);
+    }
+    if (p)
+        memcpy(b->p + b->n, p, n);
+    else
+        memset(b->p + b->n, 0, n);
+    memset(b->unwritten + b->n, p == NULL, n);
+    b->n += n;
+}
+
+static void bytes_free(bytes *b) { free(b->p), free(b->unwritten); }
+
+static void put_range(bytes *b, const mainnet *m, int from, int to)
+{
+    for (int h = from; h <= to; h++)
+        put(b, m->rec[h], m->len[h]);
+}
+
+/* n bytes that are neither zero nor hold a magic */
+static void put_garbage(bytes *b, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = (uint8_t)((i * 37 + seed * 11 + 7) | 1);
+        put(b, &c, 1);
+    }
+}
+
+/* Writes dir/name: the data, obfuscated with key (if not NULL) as Core
+ * does, then `pad` zero bytes never obfuscated; and dir/xor.dat. */
+static void write_blkfile(const char *dir, const char *name, const bytes *b, size_t pad, const uint8_t *key)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    for (size_t i = 0; i < b->n; i++)
+        fputc(key && !b->unwritten[i] ? b->p[i] ^ key[i % 8] : b->p[i], f);
+    for (size_t i = 0; i < pad; i++)
+        fputc(0, f);
+    fclose(f);
+    if (key) {
+        snprintf(path, sizeof path, "%s/xor.dat", dir);
+        f = fopen(path, "wb");
+        fwrite(key, 1, 8, f);
+        fclose(f);
+    }
+}
+
+typedef struct {
+    char root[64], blocks[128], dd[128];
+} mainnet_dirs;
+
+static void mainnet_dirs_make(mainnet_dirs *d)
+{
+    snprintf(d->root, sizeof d->root, "/tmp/cw-mainblk-XXXXXX");
+    cr_assert_not_null(mkdtemp(d->root));
+    snprintf(d->blocks, sizeof d->blocks, "%s/blocks", d->root);
+    snprintf(d->dd, sizeof d->dd, "%s/dd", d->root);
+    cr_assert_eq(mkdir(d->blocks, 0700), 0);
+}
+
+/* A full replay into a new datadir: the exit status, stdout and stderr. */
+static int replay_mainnet(mainnet_dirs *d, const char *flag, const char *dir, const char *extra, char **out, char **err)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && %s init --datadir '%s' >/dev/null", d->dd, CW_BIN, d->dd);
+    cr_assert_eq(system(cmd), 0);
+    char *argv[] = {CW_BIN, "replay", (char *)flag, (char *)dir, "--datadir", d->dd, (char *)extra, NULL};
+    return run_cmd(argv, NULL, 0, out, err);
+}
+
+static void mainnet_dirs_free(mainnet_dirs *d)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->root);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static const uint8_t regtest_key[8] = {0x3a, 0x8f, 0x01, 0x6c, 0xd2, 0x55, 0x00, 0x9b};
+
+/* The whole chain 0..255 connected, tip 255, and exactly `skipped` spans. */
+static void assert_all_connected(const char *out, const char *err, int skipped, int duplicates)
+{
+    char want[200];
+    snprintf(want, sizeof want, "best chain 0..255, 0 stale, 0 orphans, %d skipped, %d duplicates, tip " MAIN_255,
+             skipped, duplicates);
+    cr_assert(strstr(err, want), "'%s' lacks '%s'", err, want);
+    cr_assert(strstr(out, "replayed heights 0..255") && strstr(out, "256 connected"), "%s", out);
+    cr_assert(strstr(out, "txs         263 "), "%s", out); /* 263 txs in heights 0..255 */
+}
+
+/* "FILE bytes A..B (N bytes): WHY" on stderr and in the summary */
+static void assert_span(const char *out, const char *err, const char *file, size_t off, size_t len, const char *why)
+{
+    char want[400];
+    snprintf(want, sizeof want, "skipped %s bytes %zu..%zu (%zu bytes): %s", file, off, off + len - 1, len, why);
+    cr_assert(strstr(err, want), "stderr '%s' lacks '%s'", err, want);
+    cr_assert(strstr(out, want + 8), "summary '%s' lacks '%s'", out, want + 8);
+}
+
+/* Zero runs between records (space reserved and never written) no longer
+ * end the file: before, the scan stopped at the first and connected
+ * 0..100. Zero padding to the end stays silent. */
+Test(replay, blk_zero_runs_between_records)
+{
+    mainnet m;
+    load_mainnet(&m);
+    for (int x = 0; x < 2; x++) { /* plain, then obfuscated */
+        mainnet_dirs d;
+        mainnet_dirs_make(&d);
+        bytes b = {0};
+        put_range(&b, &m, 0, 100);
+        size_t z1 = b.n;
+        put(&b, NULL, 4096);
+        put_range(&b, &m, 101, 200);
+        size_t z2 = b.n;
+        put(&b, NULL, 5); /* shorter than a magic */
+        put_range(&b, &m, 201, 255);
+        write_blkfile(d.blocks, "blk00000.dat", &b, 65536, x ? regtest_key : NULL);
+        char *out, *err;
+        cr_assert_eq(replay_mainnet(&d, "--blocksdir", d.blocks, NULL, &out, &err), 2, "%s", err);
+        assert_all_connected(out, err, 2, 0);
+        assert_span(out, err, "blk00000.dat", z1, 4096, "zero bytes between records");
+        assert_span(out, err, "blk00000.dat", z2, 5, "zero bytes between records");
+        cr_assert(strstr(out, "skipped     2 spans/files, 4101 bytes"), "%s", out);
+        free(out), free(err);
+        /* the same records without the runs: exit 0, nothing skipped */
+        bytes c = {0};
+        put_range(&c, &m, 0, 255);
+        write_blkfile(d.blocks, "blk00000.dat", &c, 65536, x ? regtest_key : NULL);
+        cr_assert_eq(replay_mainnet(&d, "--blocksdir", d.blocks, NULL, &out, &err), 0, "%s", err);
+        assert_all_connected(out, err, 0, 0);
+        cr_assert_null(strstr(out, "skipped"), "%s", out);
+        free(out), free(err);
+        bytes_free(&b), bytes_free(&c);
+        mainnet_dirs_free(&d);
+    }
+    mainnet_free(&m);
+}
+
+/* A bad size field mid-file: the scan goes on at the next magic. Before,
+ * it ended the file there (0..100 connected). */
+Test(replay, blk_bad_size_mid_file)
+{
+    mainnet m;
+    load_mainnet(&m);
+    mainnet_dirs d;
+    mainnet_dirs_make(&d);
+    bytes b = {0};
+    put_range(&b, &m, 0, 100);
+    size_t bad = b.n;
+    put_range(&b, &m, 101, 101); /* this copy's size field is damaged... */
+    b.p[bad + 7] = 0x7f;
+    put_range(&b, &m, 101, 255); /* ...and the node wrote the block again */
+    /* a second file: a size far too small, then the rest of a record */
+    bytes c = {0};
+    put_range(&c, &m, 0, 0);
+    c.p[4] = 3, c.p[5] = 0;
+    write_blkfile(d.blocks, "blk00000.dat", &b, 0, NULL);
+    write_blkfile(d.blocks, "blk00001.dat", &c, 100, NULL);
+    char *out, *err;
+    cr_assert_eq(replay_mainnet(&d, "--blocksdir", d.blocks, NULL, &out, &err), 2, "%s", err);
+    assert_all_connected(out, err, 2, 0);
+    assert_span(out, err, "blk00000.dat", bad, m.len[101],
+                "a record size of 2130706647 bytes, no block's (81..4000000)");
+    /* up to the end of the data: the genesis block ends in a zero lock time */
+    assert_span(out, err, "blk00001.dat", 0, m.len[0] - 4, "a record size of 3 bytes, no block's (81..4000000)");
+    free(out), free(err);
+    /* without the second copy, the blocks after the bad record are still
+     * read: orphans, named in the count, and the chain ends at 100 */
+    bytes e = {0};
+    put_range(&e, &m, 0, 101);
+    e.p[bad + 7] = 0x7f;
+    put_range(&e, &m, 102, 255);
+    write_blkfile(d.blocks, "blk00000.dat", &e, 0, NULL);
+    char second[256];
+    snprintf(second, sizeof second, "%s/blk00001.dat", d.blocks);
+    cr_assert_eq(unlink(second), 0);
+    cr_assert_eq(replay_mainnet(&d, "--blocksdir", d.blocks, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "best chain 0..100, 0 stale, 154 orphans, 1 skipped, 0 duplicates, tip " MAIN_100), "%s",
+              err);
+    cr_assert(strstr(out, "101 connected"), "%s", out);
+    free(out), free(err);
+    bytes_free(&b), bytes_free(&c), bytes_free(&e);
+    mainnet_dirs_free(&d);
+    mainnet_free(&m);
+}
+
+/* A restarted node left a record cut short (its size says more than was
+ * written) right before the whole record of the same block: the cut one
+ * yields to it. Before, the scan jumped into the whole record, then stopped
+ * at its zero bytes, and the cut block failed to decode. Also: a cut inside
+ * the header, a cut record followed by zeros and the whole one at its
+ * reserved end (a duplicate: the later record is read), and garbage. */
+Test(replay, blk_cut_record_then_the_whole_one)
+{
+    mainnet m;
+    load_mainnet(&m);
+    for (int x = 0; x < 2; x++) {
+        mainnet_dirs d;
+        mainnet_dirs_make(&d);
+        bytes b = {0};
+        put_range(&b, &m, 0, 150);
+        size_t cut1 = b.n;
+        put(&b, m.rec[151], 8 + 100); /* the header and 20 bytes of the coinbase */
+        put_range(&b, &m, 151, 199);
+        size_t cut2 = b.n;
+        put(&b, m.rec[200], 8 + 40); /* half a header */
+        put_range(&b, &m, 200, 230);
+        size_t cut3 = b.n;
+        put(&b, m.rec[231], 8 + 90);
+        put(&b, NULL, m.len[231] - 8 - 90); /* reserved, never written */
+        put_range(&b, &m, 231, 240);
+        size_t junk = b.n;
+        put_garbage(&b, 300, 3);
+        put(&b, NULL, 50);
+        put_garbage(&b, 100, 5);
+        put_range(&b, &m, 241, 255);
+        write_blkfile(d.blocks, "blk00000.dat", &b, 4096, x ? regtest_key : NULL);
+        char *out, *err;
+        cr_assert_eq(replay_mainnet(&d, "--blocksdir", d.blocks, NULL, &out, &err), 2, "%s", err);
+        assert_all_connected(out, err, 3, 1);
+        /* block 151's own header survived the cut: the span names it */
+        assert_span(out, err, "blk00000.dat", cut1, 108,
+                    "a record of block 00000000f04ec51395de63f4c3c76766d012ce73eaabe7eceaf124eb7696f36a cut short: "
+                    "another record starts inside it (written again after a restart?)");
+        char want[300]; /* a cut inside the header: its hash is no block's */
+        snprintf(want, sizeof want, "blk00000.dat bytes %zu..%zu (48 bytes): a record of block ", cut2, cut2 + 47);
+        cr_assert(strstr(err, want), "'%s' lacks '%s'", err, want);
+        snprintf(want, sizeof want, "blk00000.dat bytes %zu..", cut3); /* a duplicate, not a skip */
+        cr_assert_null(strstr(err, want), "%s", err);
+        assert_span(out, err, "blk00000.dat", junk, 450, "bytes that are no record (left by a crash?)");
+        free(out), free(err);
+        bytes_free(&b);
+        mainnet_dirs_free(&d);
+    }
+    mainnet_free(&m);
+}
+
+/* Writes dir/name with n bytes of p (hex text when hex). */
+static void write_raw(const char *dir, const char *name, const uint8_t *p, size_t n, bool hex)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    for (size_t i = 0; hex && i < n; i++)
+        fprintf(f, "%02x", p[i]);
+    if (!hex)
+        fwrite(p, 1, n, f);
+    fclose(f);
+}
+
+/* --rawblocks names every file it cannot use and replays the others; it
+ * used to stop at the first stray file with nothing replayed. */
+Test(replay, rawblocks_names_every_unreadable_file)
+{
+    mainnet m;
+    load_mainnet(&m);
+    mainnet_dirs d;
+    mainnet_dirs_make(&d);
+    for (int h = 0; h < 256; h++) {
+        char name[64];
+        snprintf(name, sizeof name, "block-%03d.%s", h, h % 3 ? "raw" : "hex");
+        write_raw(d.blocks, name, m.rec[h] + 8, m.len[h] - 8, h % 3 == 0);
+    }
+    write_raw(d.blocks, "aa-readme.txt", (const uint8_t *)"blocks 0..255\n", 14, false);
+    uint8_t copy[512];
+    memcpy(copy, m.rec[100] + 8, m.len[100] - 8);
+    copy[m.len[100] - 8 - 20] ^= 1; /* a byte of the coinbase's output script: the merkle root fails */
+    write_raw(d.blocks, "block-100-copy.raw", copy, m.len[100] - 8, false);
+    write_raw(d.blocks, "empty.raw", copy, 0, false);
+    char *out, *err;
+    cr_assert_eq(replay_mainnet(&d, "--rawblocks", d.blocks, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "259 files, 256 blocks, best chain 0..255, 0 stale, 0 orphans, 3 skipped, 0 duplicates, "
+                          "tip " MAIN_255), "%s", err);
+    cr_assert(strstr(out, "replayed heights 0..255") && strstr(out, "256 connected"), "%s", out);
+    assert_span(out, err, "aa-readme.txt", 0, 14, "not a block: ");
+    assert_span(out, err, "block-100-copy.raw", 0, m.len[100] - 8,
+                "not a block: its txs do not hash to the header's merkle root");
+    cr_assert(strstr(err, "skipped empty.raw bytes 0..0 (0 bytes): not a block: "), "%s", err);
+    cr_assert(strstr(out, "skipped     3 spans/files"), "%s", out);
+    free(out), free(err);
+    mainnet_dirs_free(&d);
+    mainnet_free(&m);
+}
+
+/* Blocks that are not one chain are refused, the gap named, unless
+ * --allow-gaps; two mainnet blocks 7 apart used to replay one and call the
+ * other "1 stale", exit 0. */
+Test(replay, rawblocks_refuses_gaps)
+{
+    mainnet_dirs d;
+    mainnet_dirs_make(&d);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cp %s/%s %s/%s %s/", CW_DATA_DIR, BLOCK_514485, CW_DATA_DIR, BLOCK_514492, d.blocks);
+    cr_assert_eq(system(cmd), 0);
+    char *out, *err;
+    cr_assert_eq(replay_mainnet(&d, "--rawblocks", d.blocks, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "gap: block-00000000000000000008513c860373da0484f065983aeb063ebf81c172e81d48.raw: block "
+                          "00000000000000000008513c860373da0484f065983aeb063ebf81c172e81d48 (height 514492: heights "
+                          "514486..514491 are missing after the chain's tip) follows "),
+              "%s", err);
+    cr_assert(strstr(err, "is not one chain: 1 blocks sit behind 1 missing parents (above); add the missing blocks, "
+                          "or pass --allow-gaps to replay only heights 514485..514485"), "%s", err);
+    cr_assert(strstr(err, "0 stale"), "%s", err);
+    cr_assert_null(strstr(out, "replayed"), "%s", out);
+    free(out), free(err);
+    cr_assert_eq(replay_mainnet(&d, "--rawblocks", d.blocks, "--allow-gaps", &out, &err), 0, "%s", err);
+    cr_assert(strstr(err, "left out (--allow-gaps): block-00000000000000000008513c"), "%s", err);
+    cr_assert(strstr(out, "replayed heights 514485..514485") && strstr(out, "1 connected"), "%s", out);
+    cr_assert(strstr(out, "left out    1 blocks behind 1 gaps (--allow-gaps)"), "%s", out);
+    free(out), free(err);
+    mainnet_dirs_free(&d);
+
+    /* heights 0..255 but 100: the blocks after the gap have no BIP-34
+     * height, so where they belong is unknown, and they are named */
+    mainnet m;
+    load_mainnet(&m);
+    mainnet_dirs_make(&d);
+    for (int h = 0; h < 256; h++) {
+        char name[64];
+        snprintf(name, sizeof name, "block-%03d.raw", h);
+        if (h != 100)
+            write_raw(d.blocks, name, m.rec[h] + 8, m.len[h] - 8, false);
+    }
+    cr_assert_eq(replay_mainnet(&d, "--rawblocks", d.blocks, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "gap: block-101.raw: block 00000000b69bd8e4dc60580117617a466d5c76ada85fb7b87e9baea01f9d9984 "
+                          "(no height in its coinbase: where it belongs is unknown) follows " MAIN_100
+                          ", which is not in the directory"), "%s", err);
+    cr_assert(strstr(err, "155 blocks sit behind 1 missing parents"), "%s", err);
+    free(out), free(err);
+    mainnet_dirs_free(&d);
+    mainnet_free(&m);
 }

@@ -1,5 +1,7 @@
 #include "blkfile.h"
 
+#include <string.h>
+
 #include "block.h"
 #include "params.h"
 #include "reader.h"
@@ -10,15 +12,40 @@ bool btc_blk_is_framed(const uint8_t *buf, size_t len)
     return len >= 8 && btc_net_from_magic(buf, &net);
 }
 
+bool btc_blk_all_zero(const uint8_t *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (buf[i])
+            return false;
+    return true;
+}
+
+size_t btc_blk_find_magic(const uint8_t *buf, size_t len, size_t from, cw_net net)
+{
+    const uint8_t *m = btc_params_for(net)->magic;
+    for (size_t at = from; at < len && len - at >= 4; at++) {
+        const uint8_t *hit = memchr(buf + at, m[0], len - at - 3);
+        if (hit == NULL)
+            break;
+        at = (size_t)(hit - buf);
+        if (memcmp(hit, m, 4) == 0)
+            return at;
+    }
+    return len;
+}
+
 cw_code btc_blk_next(const uint8_t *buf, size_t len, size_t *pos, cw_net *net, cw_span *block, bool *done,
                      cw_err *err)
 {
     size_t at = *pos;
     *done = false;
-    if (at >= len || (len - at >= 4 && buf[at] == 0 && buf[at + 1] == 0 && buf[at + 2] == 0 && buf[at + 3] == 0)) {
+    if (at >= len || btc_blk_all_zero(buf + at, len - at)) {
         *done = true;
         return CW_OK;
     }
+    if (len - at >= 4 && btc_blk_all_zero(buf + at, 4))
+        return cw_err_set(err, CW_EFORMAT, at, "byte %zu: zero bytes where a record should start, with data after them",
+                          at);
     if (len - at < 8)
         return cw_err_set(err, CW_ETRUNC, at, "byte %zu: truncated block record header: %zu bytes left", at,
                           len - at);

@@ -51,7 +51,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cw_span blk;
             bool done;
             cw_err err;
-            if (btc_blk_next(data, size, &pos, &net, &blk, &done, &err) != CW_OK || done)
+            if (btc_blk_next(data, size, &pos, &net, &blk, &done, &err) != CW_OK) {
+                /* resync as the blk scan does: the next main-net magic */
+                size_t next = btc_blk_find_magic(data, size, pos + 1, CW_NET_MAIN);
+                if (next <= pos || next > size)
+                    abort();
+                pos = next;
+                continue;
+            }
+            if (done)
                 break;
             if (blk.p < data || blk.p + blk.n > data + size)
                 abort();
