@@ -85,10 +85,11 @@ bool cli_opt(int argc, char **argv, int *i, const char *name, const char **value
 /* False once a write to stdout has failed (reported as above): verbs that
  * write much call it in their loops to stop early. */
 bool cli_out_ok(const char *verb);
-/* Flushes stdout and, when it is a regular file, fsyncs it. False (after
- * the report) when any write to it failed. */
+/* Flushes stdout. False (after the report) when any write to it failed. */
 bool cli_out_flush(const char *verb);
-/* What main does after every verb: cli_out_flush, then the exit code: rc
+/* What main does after every verb: cli_out_flush and, when stdout is a
+ * regular file, fsync (what was redirected there is kept); then the exit
+ * code: rc
  * unchanged when everything was written; else CLI_EXIT_FAIL in place of a
  * success or a screen decision (an answer not delivered), and an error code
  * rc kept (lookup's 3 stays 3). */

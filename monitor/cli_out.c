@@ -68,14 +68,17 @@ bool cli_out_flush(const char *verb)
     int e = fflush(stdout) != 0 ? errno : 0;
     if (e || ferror(stdout))
         return stdout_failed(verb, e);
-    if ((e = sync_fd(fileno(stdout))) != 0)
-        return stdout_failed(verb, e);
     return true;
 }
 
 int cli_finish_output(const char *verb, int rc)
 {
-    if (cli_out_flush(verb))
+    bool ok = cli_out_flush(verb);
+    int e;
+    /* once a run, when stdout is a file: what was redirected there is kept */
+    if (ok && (e = sync_fd(fileno(stdout))) != 0)
+        ok = stdout_failed(verb, e);
+    if (ok)
         return rc;
     /* a success or a decision that was not delivered is a failure; an
      * error code already says the run failed, and which way */

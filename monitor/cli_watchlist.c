@@ -699,7 +699,7 @@ static int cmd_export(wl_opts *o)
         return cli_fail("watchlist export", &err);
     if (c.oom)
         fprintf(stderr, "chainwatch: watchlist export: out of memory: the export is incomplete\n");
-    /* flushed and synced here, not at exit: a compliance export is kept */
+    /* flushed here, to say so before exiting; main fsyncs it when stdout is a file */
     return c.failed || !cli_out_flush("watchlist export") ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 

@@ -193,6 +193,39 @@ Test(cli_strict, watchlist_verbs_on_a_full_disk_fail)
     test_remove_dir(dir);
 }
 
+/* Files the user keeps are fsynced, and a failed fsync is a failure: the
+ * export redirected to a file, the --dot graph. */
+Test(cli_strict, kept_files_are_synced_and_a_failed_sync_fails)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    char path[160], gv[160];
+    snprintf(path, sizeof path, "%s/export.csv", dir);
+    snprintf(gv, sizeof gv, "%s/trace.gv", dir);
+#ifdef CW_ASAN_RUNTIME
+    setenv("LD_PRELOAD", CW_ASAN_RUNTIME ":" CW_FAILFSYNC, 1); /* a sanitizer build: its runtime first */
+#else
+    setenv("LD_PRELOAD", CW_FAILFSYNC, 1);
+#endif
+    char *exp_csv[] = {CW_BIN, "watchlist", "export", "--datadir", dd, NULL};
+    result r = run_to(exp_csv, NULL, 0, path);
+    char *dot[] = {CW_BIN, "trace", KIM1, "--dot", gv, "--datadir", dd, NULL};
+    result d = run_to(dot, NULL, 0, "/dev/null");
+    /* to a pipe or a device there is nothing to sync: not an error */
+    result p = run_to(exp_csv, NULL, 0, "/dev/null");
+    unsetenv("LD_PRELOAD");
+    cr_assert_eq(r.code, 1, "%s", r.err);
+    cr_assert_str_eq(r.err, "chainwatch: watchlist export: writing standard output: Input/output error\n");
+    cr_assert_eq(d.code, 1, "%s", d.err);
+    char want[256];
+    snprintf(want, sizeof want, "chainwatch: trace: --dot: writing %s: Input/output error\n", gv);
+    cr_assert_str_eq(d.err, want);
+    cr_assert_eq(p.code, 0, "%s", p.err);
+    free(r.err);
+    free(d.err);
+    free(p.err);
+    test_remove_dir(dir);
+}
+
 Test(cli_strict, screening_verbs_on_a_full_disk_fail)
 {
     char *dir = datadir(), *dd = dd_of(dir);
