@@ -1,6 +1,7 @@
 /* `chainwatch watchlist import|stats|lookup|diff|export`. */
 #include <errno.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,17 +387,48 @@ static int lookup_one(store_txn *t, const char *text, unsigned long line, cw_buf
     return LOOKUP_DONE;
 }
 
-/* One line of standard input into buf (cap bytes, NUL-terminated, the
- * "\n" or "\r\n" ending dropped); a longer line is read to its end and cut
- * (*long_line set): memory stays the same whatever the input. False at
- * the end of the input. */
-static bool read_line(FILE *in, char *buf, size_t cap, bool *long_line)
+/* Standard input, read by us rather than stdio: before waiting for more
+ * input the answers so far are flushed, so a program that writes one
+ * address and waits for its answer gets it, and a file still goes through
+ * in big writes. */
+typedef struct {
+    int fd, err;
+    bool eof;
+    size_t pos, len;
+    char buf[1 << 16];
+} line_reader;
+
+static int next_byte(line_reader *r)
+{
+    if (r->pos == r->len) {
+        if (r->eof)
+            return EOF;
+        fflush(stdout); /* a failure stays on the stream: cli_out_ok reports it */
+        ssize_t n;
+        do
+            n = read(r->fd, r->buf, sizeof r->buf);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0) {
+            r->eof = true;
+            r->err = n < 0 ? errno : 0;
+            return EOF;
+        }
+        r->pos = 0;
+        r->len = (size_t)n;
+    }
+    return (unsigned char)r->buf[r->pos++];
+}
+
+/* One line into buf (cap bytes, NUL-terminated, the "\n" or "\r\n" ending
+ * dropped); a longer line is read to its end and cut (*long_line set):
+ * memory stays the same whatever the input. False at the end. */
+static bool read_line(line_reader *in, char *buf, size_t cap, bool *long_line)
 {
     size_t n = 0;
     int c;
     bool any = false;
     *long_line = false;
-    while ((c = getc(in)) != EOF) {
+    while ((c = next_byte(in)) != EOF) {
         any = true;
         if (c == '\n')
             break;
@@ -412,8 +444,11 @@ static bool read_line(FILE *in, char *buf, size_t cap, bool *long_line)
 }
 
 /* `lookup -`: one address a line, each answered as it is read. */
-static int lookup_stream(store_txn *t, FILE *in, bool *any_bad, bool *any_listed)
+static int lookup_stream(store_txn *t, int fd, bool *any_bad, bool *any_listed)
 {
+    static line_reader in; /* 64 KiB: not on the stack */
+    memset(&in, 0, offsetof(line_reader, buf));
+    in.fd = fd;
     const char *verb = "watchlist lookup";
     char text[WL_TEXT_MAX + 2], why[CW_ERR_MSG_MAX + 64];
     unsigned long line = 0;
@@ -421,7 +456,7 @@ static int lookup_stream(store_txn *t, FILE *in, bool *any_bad, bool *any_listed
     cw_buf out = CW_BUF_INIT;
     cw_err err = {0};
     int rc = CLI_EXIT_OK;
-    while (read_line(in, text, sizeof text, &long_line)) {
+    while (read_line(&in, text, sizeof text, &long_line)) {
         line++;
         out.n = 0;
         bool listed = false;
@@ -469,8 +504,8 @@ static int lookup_stream(store_txn *t, FILE *in, bool *any_bad, bool *any_listed
             break;
         }
     }
-    if (rc == CLI_EXIT_OK && ferror(in)) {
-        fprintf(stderr, "chainwatch: %s: reading standard input after line %lu: %s\n", verb, line, strerror(errno));
+    if (rc == CLI_EXIT_OK && in.err) {
+        fprintf(stderr, "chainwatch: %s: reading standard input after line %lu: %s\n", verb, line, strerror(in.err));
         rc = CLI_EXIT_UNCHECKED;
     }
     cw_buf_free(&out);
@@ -504,7 +539,7 @@ static int cmd_lookup(wl_opts *o)
     bool bad = false, any_listed = false;
     int rc = CLI_EXIT_OK;
     if (from_stdin) {
-        rc = lookup_stream(t, stdin, &bad, &any_listed);
+        rc = lookup_stream(t, STDIN_FILENO, &bad, &any_listed);
     } else {
         cw_buf out = CW_BUF_INIT;
         char why[CW_ERR_MSG_MAX + 64];

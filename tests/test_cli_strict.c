@@ -7,6 +7,7 @@
 #define _DEFAULT_SOURCE /* wait4 */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -677,5 +678,55 @@ Test(cli_strict, lookup_stdin_memory_does_not_grow_with_the_count)
     free(b.err);
     free(small);
     free(big);
+    test_remove_dir(dir);
+}
+
+/* One line of the child's answers, waiting at most 10 s for it. */
+static void read_answer(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    while (n + 1 < cap) {
+        struct pollfd p = {fd, POLLIN, 0};
+        cr_assert_eq(poll(&p, 1, 10000), 1, "no answer within 10 s (held back until more input?)");
+        cr_assert_eq(read(fd, buf + n, 1), 1);
+        if (buf[n++] == '\n')
+            break;
+    }
+    buf[n] = '\0';
+}
+
+/* A program that writes an address and waits for its answer gets it
+ * before it writes the next: answers are not held back for more input. */
+Test(cli_strict, lookup_stdin_answers_each_line_as_it_is_read)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    int to_child[2], from_child[2];
+    cr_assert_eq(pipe(to_child), 0);
+    cr_assert_eq(pipe(from_child), 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        dup2(to_child[0], 0);
+        dup2(from_child[1], 1);
+        close(to_child[1]);
+        close(from_child[0]);
+        execl(CW_BIN, CW_BIN, "watchlist", "lookup", "-", "--datadir", dd, (char *)NULL);
+        _exit(127);
+    }
+    close(to_child[0]);
+    close(from_child[1]);
+    char answer[8192];
+    cr_assert_eq(write(to_child[1], KIM1 "\n", strlen(KIM1) + 1), (ssize_t)strlen(KIM1) + 1);
+    read_answer(from_child[0], answer, sizeof answer);
+    cr_assert(strstr(answer, "\"address\":\"" KIM1 "\"") && strstr(answer, "\"listed\":true,\"line\":1}"), "%s",
+              answer);
+    cr_assert_eq(write(to_child[1], UNLISTED "\n", strlen(UNLISTED) + 1), (ssize_t)strlen(UNLISTED) + 1);
+    read_answer(from_child[0], answer, sizeof answer);
+    cr_assert(strstr(answer, "\"listed\":false,\"line\":2}"), "%s", answer);
+    close(to_child[1]);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "one listed: exit 0");
+    close(from_child[0]);
     test_remove_dir(dir);
 }
