@@ -433,7 +433,7 @@ static bool read_line(line_reader *in, char *buf, size_t cap, bool *long_line)
         if (c == '\n')
             break;
         if (n + 1 < cap)
-            buf[n++] = (char)c;
+            buf[n++] = c ? (char)c : '\x01'; /* a NUL must not end the text early: kept as a control character */
         else
             *long_line = true;
     }

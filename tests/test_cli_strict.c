@@ -648,6 +648,14 @@ Test(cli_strict, lookup_stdin_answers_every_line_in_order)
     r = run_to(nostore, KIM1 "\n", strlen(KIM1) + 1, "/dev/null");
     cr_assert_eq(r.code, 3, "%s", r.err);
     free(r.err);
+    /* a NUL byte does not end a line early: the listed address before it is no answer */
+    const char nul[] = KIM1 "\0junk\n";
+    r = run_to(argv, nul, sizeof nul - 1, out);
+    cr_assert_eq(r.code, 2, "%s", r.err);
+    text = slurp(out, NULL);
+    cr_assert(strstr(text, "\"listed\":null,\"line\":1}\n") != NULL, "%s", text);
+    free(text);
+    free(r.err);
     char *mixed[] = {CW_BIN, "watchlist", "lookup", "-", KIM1, "--datadir", dd, NULL};
     r = run_to(mixed, NULL, 0, "/dev/null");
     cr_assert_eq(r.code, 2, "%s", r.err);
