@@ -99,6 +99,11 @@ int cli_finish_output(const char *verb, int rc);
  * <path>: <why>". The FILE is closed either way. */
 cw_code cli_close_file(FILE *f, const char *path, cw_err *err);
 
+/* User text for a message: control characters written as \t, \n, \r or
+ * \xHH, so the message stays one line and a terminal shows what was typed.
+ * Cut to fit cap (5 bytes or more). Returns out. */
+const char *cli_quote(const char *text, char *out, size_t cap);
+
 /* ---- numbers in flags and chainwatch.conf (cli_num.c) ----
  * The one reading of numeric options: the whole value is the number, or it
  * is refused (never atoi's 0 for "abc" or 1 for "1G"). No leading or

@@ -335,8 +335,9 @@ int cmd_address(int argc, char **argv)
     }
     cw_addr a;
     cw_err err = {0};
+    char q[4 * CW_ADDR_TEXT_MAX + 8];
     if (cw_addr_parse(text, net, &a, &err))
-        return cli_fail(text, &err);
+        return cli_fail(cli_quote(text, q, sizeof q), &err);
     char canon[CW_ADDR_TEXT_MAX];
     uint8_t script[42];
     size_t slen = btc_script_for_addr(&a, script);

@@ -14,8 +14,9 @@
 
 static cw_code refuse(cw_err *err, const char *v, const char *why)
 {
-    return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "'%.*s%s' %s", QUOTE_MAX, v, strlen(v) > QUOTE_MAX ? "..." : "",
-                      why);
+    char q[QUOTE_MAX + 8];
+    cli_quote(v, q, sizeof q);
+    return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "'%s%s' %s", q, strlen(q) < strlen(v) ? "..." : "", why);
 }
 
 /* Leading digits of *p as an unsigned value; false on overflow or none. */

@@ -100,3 +100,28 @@ cw_code cli_close_file(FILE *f, const char *path, cw_err *err)
         return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "writing %s: %s", path, strerror(e));
     return CW_OK;
 }
+
+const char *cli_quote(const char *text, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    if (cap == 0)
+        return out;
+    for (const unsigned char *p = (const unsigned char *)text; *p && n + 5 < cap; p++) {
+        if (*p < 0x20 || *p == 0x7f) { /* a newline or an escape sequence must not reach the terminal */
+            char e = *p == '\t' ? 't' : *p == '\n' ? 'n' : *p == '\r' ? 'r' : 0;
+            out[n++] = '\\';
+            if (e) {
+                out[n++] = e;
+            } else {
+                out[n++] = 'x';
+                out[n++] = hex[*p >> 4];
+                out[n++] = hex[*p & 15];
+            }
+        } else {
+            out[n++] = (char)*p;
+        }
+    }
+    out[n] = '\0';
+    return out;
+}

@@ -117,7 +117,9 @@ int cli_screen_address(const char *verb, const char *text, int net, cw_addr *out
     cw_err err = {0};
     if (cw_addr_parse(text, net, out, &err) == CW_OK)
         return CLI_EXIT_OK;
-    fprintf(stderr, "chainwatch: %s: '%s' is not a Bitcoin, EVM or Tron address: %s\n", verb, text, err.msg);
+    char q[4 * CW_ADDR_TEXT_MAX + 8];
+    fprintf(stderr, "chainwatch: %s: '%s' is not a Bitcoin, EVM or Tron address: %s\n", verb, cli_quote(text, q, sizeof q),
+            err.msg);
     return CLI_EXIT_USAGE;
 }
 

@@ -473,8 +473,9 @@ static int lookup_stream(store_txn *t, int fd, bool *any_bad, bool *any_listed)
             break;
         }
         if (r == LOOKUP_BAD) {
-            fprintf(stderr, "chainwatch: %s: line %lu: '%s%s' is not an address: %s\n", verb, line, text,
-                    long_line ? "..." : "", why);
+            char q[4 * sizeof text + 1];
+            fprintf(stderr, "chainwatch: %s: line %lu: '%s%s' is not an address: %s\n", verb, line,
+                    cli_quote(text, q, sizeof q), long_line ? "..." : "", why);
             *any_bad = true;
             /* the line's answer is that it was not checked: listed null, never false */
             out.n = 0;
@@ -551,7 +552,10 @@ static int cmd_lookup(wl_opts *o)
                 cli_fail("watchlist lookup", &err);
                 rc = CLI_EXIT_UNCHECKED;
             } else if (r == LOOKUP_BAD) {
-                fprintf(stderr, "chainwatch: watchlist lookup: '%s' is not an address: %s\n", text, why);
+                char q[4 * WL_TEXT_MAX + 8];
+                cli_quote(text, q, sizeof q);
+                fprintf(stderr, "chainwatch: watchlist lookup: '%s%s' is not an address: %s\n", q,
+                        strlen(q) < strlen(text) ? "..." : "", why);
                 bad = true;
             }
             any_listed |= listed;

@@ -510,6 +510,8 @@ Test(cli_strict, typos_and_whitespace_are_bad_input_in_every_verb)
         KIM1 " ",                                        /* a trailing space */
         " " KIM1,                                        /* a leading one */
         KIM1 "\t",                                       /* a tab */
+        KIM1 "\n",                                       /* a newline (the message stays one line) */
+        "\x1b[31m" KIM1,                                 /* a terminal escape */
         "1D6gG9iKEhPitTcW RJiniuj1jYM2hNeAfJ",           /* embedded */
         "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfK",            /* one character changed: checksum */
         "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAf",             /* one dropped */
@@ -528,12 +530,15 @@ Test(cli_strict, typos_and_whitespace_are_bad_input_in_every_verb)
         cr_assert_eq(r.code, 2, "lookup '%s': exit %d: %s", bad[i], r.code, r.err);
         cr_assert(strstr(r.err, "chainwatch: watchlist lookup: '") && strstr(r.err, "' is not an address: "), "%s",
                   r.err);
+        cr_assert(strchr(r.err, '\n') == r.err + strlen(r.err) - 1 && !strchr(r.err, '\x1b'), "one line: %s", r.err);
         free(r.err);
         static const char *const verbs[] = {"screen", "cluster", "trace"};
         for (size_t v = 0; v < 3; v++) {
             char *argv[] = {CW_BIN, (char *)verbs[v], (char *)bad[i], "--datadir", dd, NULL};
             r = run_to(argv, NULL, 0, "/dev/null");
             cr_assert_eq(r.code, 2, "%s '%s': exit %d: %s", verbs[v], bad[i], r.code, r.err);
+            cr_assert(strchr(r.err, '\n') == r.err + strlen(r.err) - 1 && !strchr(r.err, '\x1b'), "one line: %s",
+                      r.err);
             free(r.err);
         }
         char *addr[] = {CW_BIN, "address", (char *)bad[i], NULL};
