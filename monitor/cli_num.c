@@ -66,8 +66,11 @@ cw_code cli_parse_int(const char *v, int64_t min, int64_t max, int64_t *out, cw_
     uint64_t mag;
     const char *start = p;
     if (!digits(&p, &mag) || *p) {
-        if (*start == '+' || (*start == '-' && min >= 0))
-            return refuse(err, v, min >= 0 ? "is not a whole number of 0 or more (no sign)" : "is not a whole number");
+        if (*start == '+' || (*start == '-' && min >= 0)) {
+            char why[80];
+            snprintf(why, sizeof why, "is not a whole number of %lld or more (no sign)", (long long)(min > 0 ? min : 0));
+            return refuse(err, v, min >= 0 ? why : "is not a whole number");
+        }
         /* all digits yet unread: more than 64 bits */
         if (all_digits(start))
             return out_of_range(err, v, min, max);
