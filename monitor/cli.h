@@ -12,6 +12,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "chains/err.h"
 #include "chains/model.h"
@@ -74,6 +76,58 @@ int cli_fail(const char *context, const cw_err *err);
  * *value, advances *i past what it used and returns true. A "--name" with no
  * value sets *value to NULL. */
 bool cli_opt(int argc, char **argv, int *i, const char *name, const char **value);
+
+/* ---- checked output (cli_out.c) ----
+ * Every verb's output is checked: a write that fails (a full disk, a closed
+ * pipe) is one line on stderr, "chainwatch: <verb>: writing standard output:
+ * <why>" (once per run), and a non-zero exit, never 0. */
+
+/* False once a write to stdout has failed (reported as above): verbs that
+ * write much call it in their loops to stop early. */
+bool cli_out_ok(const char *verb);
+/* Flushes stdout. False (after the report) when any write to it failed. */
+bool cli_out_flush(const char *verb);
+/* What main does after every verb: cli_out_flush and, when stdout is a
+ * regular file, fsync (what was redirected there is kept); then the exit
+ * code: rc
+ * unchanged when everything was written; else CLI_EXIT_FAIL in place of a
+ * success or a screen decision (an answer not delivered), and an error code
+ * rc kept (lookup's 3 stays 3). */
+int cli_finish_output(const char *verb, int rc);
+/* Closes a file a verb wrote for the user to keep: fflush, fsync (when a
+ * regular file), fclose, in that order; any failure is CW_EIO "writing
+ * <path>: <why>". The FILE is closed either way. */
+cw_code cli_close_file(FILE *f, const char *path, cw_err *err);
+
+/* User text for a message: control characters written as \t, \n, \r or
+ * \xHH, so the message stays one line and a terminal shows what was typed.
+ * Cut to fit cap (5 bytes or more). Returns out. */
+const char *cli_quote(const char *text, char *out, size_t cap);
+
+/* ---- numbers in flags and chainwatch.conf (cli_num.c) ----
+ * The one reading of numeric options: the whole value is the number, or it
+ * is refused (never atoi's 0 for "abc" or 1 for "1G"). No leading or
+ * trailing spaces, no '+', a '-' only where min is negative, no overflow.
+ * Each returns CW_OK, or CW_EARG with a message quoting the value, like
+ * "'abc' is not a whole number" or "'9' is out of range (1 to 8)".
+ *   int      [-]digits, within min..max
+ *   size     digits with an optional suffix k, M, G or T (either case,
+ *            optionally followed by "iB"): powers of 1024, so 64k is 65536
+ *            and 1G 1073741824; no suffix is bytes; no fractions (1536M)
+ *   seconds  digits with an optional suffix s, m, h or d
+ *   share    a percentage (1%, 0.5%) or a fraction (0.01), 0 to 1, exact to
+ *            a millionth, as parts per million (no floating point)
+ *   btc      an amount in BTC (0.0001), exact to a satoshi, at most 21M */
+cw_code cli_parse_int(const char *v, int64_t min, int64_t max, int64_t *out, cw_err *err);
+cw_code cli_parse_size(const char *v, uint64_t min, uint64_t max, uint64_t *out, cw_err *err);
+cw_code cli_parse_seconds(const char *v, uint64_t min, uint64_t max, uint64_t *out, cw_err *err);
+cw_code cli_parse_share(const char *v, uint32_t *ppm, cw_err *err);
+cw_code cli_parse_btc(const char *v, uint64_t *sats, cw_err *err);
+/* The same for a flag: CLI_EXIT_OK, or CLI_EXIT_USAGE after one line
+ * "chainwatch: <verb>: <opt>: <message>" on stderr. */
+int cli_opt_int(const char *verb, const char *opt, const char *v, int64_t min, int64_t max, int64_t *out);
+int cli_opt_size(const char *verb, const char *opt, const char *v, uint64_t min, uint64_t max, uint64_t *out);
+int cli_opt_btc(const char *verb, const char *opt, const char *v, uint64_t *sats);
 
 /* Monotonic seconds, for progress lines and elapsed times. */
 double cli_seconds(void);

@@ -88,14 +88,14 @@ static const char address_usage[] =
     "share one address space, reported as \"test\".\n"
     "Exit status: 0 valid, 2 invalid (one line on stderr says why).\n";
 
-static int write_out(cw_buf *b)
+/* Writes b to stdout; a failure stops the verb at once (a block file of
+ * thousands of lines is not written on into a full disk). */
+static int write_out(const char *verb, cw_buf *b)
 {
-    if (b->n && fwrite(b->p, 1, b->n, stdout) != b->n) {
-        perror("chainwatch: writing standard output");
-        return CLI_EXIT_FAIL;
-    }
+    if (b->n)
+        fwrite(b->p, 1, b->n, stdout); /* a short write sets the stream's error */
     b->n = 0;
-    return CLI_EXIT_OK;
+    return cli_out_ok(verb) ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
 typedef struct {
@@ -157,7 +157,7 @@ static int decode_one_block(block_walker *w, const uint8_t *p, size_t n, cw_net 
     }
     if (summary) {
         print_summary(&s, net);
-        return CLI_EXIT_OK;
+        return cli_out_ok("decode") ? CLI_EXIT_OK : CLI_EXIT_FAIL;
     }
     cw_json hj;
     cw_json_init(&hj, out);
@@ -165,7 +165,7 @@ static int decode_one_block(block_walker *w, const uint8_t *p, size_t n, cw_net 
     cw_json_newline(&hj);
     if (!cw_json_ok(&hj) || cw_buf_append(out, txlines->p, txlines->n, &err))
         return cli_fail("decode block", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
-    return write_out(out);
+    return write_out("decode", out);
 }
 
 static int decode_block_input(cw_buf *in, cw_net net, bool net_given, bool summary)
@@ -224,7 +224,7 @@ static int decode_tx_input(cw_buf *in, cw_net net)
         cw_json_init(&j, &out);
         decode_tx_json(&j, &tx);
         cw_json_newline(&j);
-        rc = cw_json_ok(&j) ? write_out(&out)
+        rc = cw_json_ok(&j) ? write_out("decode", &out)
                             : cli_fail("decode tx", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
         cw_buf_free(&out);
     }
@@ -335,8 +335,9 @@ int cmd_address(int argc, char **argv)
     }
     cw_addr a;
     cw_err err = {0};
+    char q[4 * CW_ADDR_TEXT_MAX + 8];
     if (cw_addr_parse(text, net, &a, &err))
-        return cli_fail(text, &err);
+        return cli_fail(cli_quote(text, q, sizeof q), &err);
     char canon[CW_ADDR_TEXT_MAX];
     uint8_t script[42];
     size_t slen = btc_script_for_addr(&a, script);
@@ -367,7 +368,7 @@ int cmd_address(int argc, char **argv)
     cw_json_str(&j, canon);
     cw_json_obj_end(&j);
     cw_json_newline(&j);
-    int rc = cw_json_ok(&j) ? write_out(&out) : CLI_EXIT_FAIL;
+    int rc = cw_json_ok(&j) ? write_out("address", &out) : CLI_EXIT_FAIL;
     cw_buf_free(&out);
     return rc;
 }

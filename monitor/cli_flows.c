@@ -1,5 +1,7 @@
 #include "cli_flows.h"
 
+#include "cli.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,49 +29,11 @@ void flows_opts_init(flows_opts *o)
     flows_config_default(&o->cfg);
 }
 
-/* "1%", "0.5%" or "0.01" as parts per million. */
-static bool parse_share(const char *v, uint32_t *ppm)
-{
-    char *end;
-    double x = strtod(v, &end);
-    if (end == v)
-        return false;
-    if (*end == '%')
-        x /= 100.0, end++;
-    if (*end || x < 0 || x > 1)
-        return false;
-    *ppm = (uint32_t)(x * 1e6 + 0.5);
-    return true;
-}
-
-bool flows_parse_btc(const char *v, uint64_t *sats)
-{
-    uint64_t whole = 0, frac = 0;
-    int digits = 0;
-    const char *p = v;
-    if (*p < '0' || *p > '9')
-        return false;
-    while (*p >= '0' && *p <= '9')
-        whole = whole * 10 + (uint64_t)(*p++ - '0');
-    if (*p == '.') {
-        for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
-            if (digits < 8)
-                frac = frac * 10 + (uint64_t)(*p - '0');
-            else if (*p != '0')
-                return false; /* below a satoshi */
-        }
-    }
-    if (*p || whole > 21000000)
-        return false;
-    for (int d = digits < 8 ? digits : 8; d < 8; d++)
-        frac *= 10;
-    *sats = whole * 100000000u + frac;
-    return true;
-}
-
 int flows_opts_set(flows_opts *o, const char *name, const char *value, char *why, size_t why_cap)
 {
-    char *end;
+    cw_err err = {0};
+    int64_t n;
+    cw_code rc = CW_OK;
     if (strcmp(name, "clusters") == 0) {
         if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0)
             return snprintf(why, why_cap, "--clusters takes on or off"), -1;
@@ -79,31 +43,26 @@ int flows_opts_set(flows_opts *o, const char *name, const char *value, char *why
     } else if (strcmp(name, "watch") == 0) {
         o->watch_path = value;
     } else if (strcmp(name, "hops") == 0) {
-        long h = strtol(value, &end, 10);
-        if (*end || end == value || h < 1 || h > EXP_MAX_HOPS)
-            return snprintf(why, why_cap, "--hops takes 1 to %d", EXP_MAX_HOPS), -1;
-        o->cfg.hops = (unsigned)h;
+        if ((rc = cli_parse_int(value, 1, EXP_MAX_HOPS, &n, &err)) == CW_OK)
+            o->cfg.hops = (unsigned)n;
     } else if (strcmp(name, "min-exposure") == 0) {
-        if (!parse_share(value, &o->cfg.min_share_ppm))
-            return snprintf(why, why_cap, "--min-exposure takes a share: 1%% or 0.01"), -1;
+        rc = cli_parse_share(value, &o->cfg.min_share_ppm, &err);
     } else if (strcmp(name, "hold-exposure") == 0) {
-        if (!parse_share(value, &o->cfg.hold_share_ppm))
-            return snprintf(why, why_cap, "--hold-exposure takes a share: 10%% or 0.1"), -1;
+        rc = cli_parse_share(value, &o->cfg.hold_share_ppm, &err);
     } else if (strcmp(name, "min-exposure-amount") == 0) {
-        if (!flows_parse_btc(value, &o->cfg.min_amount))
-            return snprintf(why, why_cap, "--min-exposure-amount takes BTC, e.g. 0.0001"), -1;
+        rc = cli_parse_btc(value, &o->cfg.min_amount, &err);
     } else if (strcmp(name, "payjoin-guard") == 0) {
         if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0)
             return snprintf(why, why_cap, "--payjoin-guard takes on or off"), -1;
         o->cfg.payjoin_guard = strcmp(value, "on") == 0;
     } else if (strcmp(name, "cluster-limit") == 0) {
-        long long n = strtoll(value, &end, 10);
-        if (*end || end == value || n < 2)
-            return snprintf(why, why_cap, "--cluster-limit takes a size of 2 or more"), -1;
-        o->cfg.cluster_limit = (uint64_t)n;
+        if ((rc = cli_parse_int(value, 2, INT64_MAX, &n, &err)) == CW_OK)
+            o->cfg.cluster_limit = (uint64_t)n;
     } else {
         return 0;
     }
+    if (rc)
+        return snprintf(why, why_cap, "--%s: %s", name, err.msg), -1;
     return 1;
 }
 

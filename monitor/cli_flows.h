@@ -31,7 +31,9 @@ extern const char flows_opts_usage[];
 
 void flows_opts_init(flows_opts *o);
 /* One option by name (without "--"). Returns 1 when taken, 0 when the name
- * is not one of these, -1 for a bad value (why says what is wrong). */
+ * is not one of these, -1 for a bad value (why says what is wrong:
+ * "--hops: '9' is out of range (1 to 8)"). Numbers are read by cli.h's
+ * parsers: shares exact to a millionth, BTC to a satoshi, no garbage. */
 int flows_opts_set(flows_opts *o, const char *name, const char *value, char *why, size_t why_cap);
 /* argv[*i] as one of these options (--name VALUE or --name=VALUE): 1 taken
  * (*i moves past it), 0 not one of these, -1 a bad value (why says so). */
@@ -43,10 +45,5 @@ const flows_config *flows_opts_config(const flows_opts *o);
 /* One line for the start of a run: what is on and with which files. */
 void flows_opts_describe(const flows_opts *o, char *out, size_t cap);
 void flows_opts_free(flows_opts *o);
-
-/* "0.0001" (BTC) as satoshis, exactly (no floating point). False for
- * anything else: a sign, other characters, a fraction of a satoshi, more
- * than 21,000,000. */
-bool flows_parse_btc(const char *v, uint64_t *sats);
 
 #endif

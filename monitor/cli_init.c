@@ -124,6 +124,10 @@ static int verify_stream(FILE *in, const char *name, const uint8_t pk[32])
             valid++;
         else
             printf("%s:%lu: %s\n", name, lineno, reason);
+        if (!cli_out_ok("verify")) { /* a report cut by a full disk stops here, and says so */
+            free(line);
+            return CLI_EXIT_FAIL;
+        }
     }
     bool read_failed = ferror(in) != 0;
     int read_errno = errno;

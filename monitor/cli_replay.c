@@ -217,16 +217,10 @@ static void summary(const char *src, const char *datadir, int64_t from, const pi
     printf("  elapsed     %.2f s\n", el);
 }
 
+/* Heights fit a block header's 32-bit field; counts are positive. */
 static bool parse_height(const char *flag, const char *v, int64_t *out)
 {
-    char *end = NULL;
-    long long x = strtoll(v, &end, 10);
-    if (end == v || *end || x < 0) {
-        fprintf(stderr, "chainwatch: replay: %s '%s' is not a number of 0 or more\n", flag, v);
-        return false;
-    }
-    *out = x;
-    return true;
+    return cli_opt_int("replay", flag, v, strcmp(flag, "--batch-txs") == 0 ? 1 : 0, INT32_MAX, out) == CLI_EXIT_OK;
 }
 
 int cmd_replay(int argc, char **argv)
@@ -270,10 +264,8 @@ int cmd_replay(int argc, char **argv)
             if (v && !parse_height("--to", v, &to))
                 return CLI_EXIT_USAGE;
         } else if (cli_opt(argc, argv, &i, "--batch-txs", &v)) {
-            if (v && (!parse_height("--batch-txs", v, &batch_txs) || batch_txs < 1)) {
-                fprintf(stderr, "chainwatch: replay: --batch-txs needs a count of at least 1\n");
+            if (v && !parse_height("--batch-txs", v, &batch_txs))
                 return CLI_EXIT_USAGE;
-            }
         } else {
             char why[160];
             int taken = flows_opts_take(&fo, argc, argv, &i, why, sizeof why); /* shared with watch */

@@ -141,7 +141,10 @@ int cmd_replay_capture(int argc, char **argv)
         else if (cli_opt(argc, argv, &i, "--rest", &v)) rest_url = v;
         else if (cli_opt(argc, argv, &i, "--pub", &v)) pub = v;
         else if (cli_opt(argc, argv, &i, "--log-level", &v)) level = v;
-        else if (cli_opt(argc, argv, &i, "--start-height", &v)) start_height = v ? strtoll(v, NULL, 10) : -1;
+        else if (cli_opt(argc, argv, &i, "--start-height", &v)) {
+            if (v && cli_opt_int("replay", "--start-height", v, 0, INT32_MAX, &start_height))
+                goto early_out;
+        }
         else {
             char why[160];
             int taken = flows_opts_take(&fo, argc, argv, &i, why, sizeof why); /* as watch takes them */

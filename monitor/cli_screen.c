@@ -117,7 +117,9 @@ int cli_screen_address(const char *verb, const char *text, int net, cw_addr *out
     cw_err err = {0};
     if (cw_addr_parse(text, net, out, &err) == CW_OK)
         return CLI_EXIT_OK;
-    fprintf(stderr, "chainwatch: %s: '%s' is not a Bitcoin, EVM or Tron address: %s\n", verb, text, err.msg);
+    char q[4 * CW_ADDR_TEXT_MAX + 8];
+    fprintf(stderr, "chainwatch: %s: '%s' is not a Bitcoin, EVM or Tron address: %s\n", verb, cli_quote(text, q, sizeof q),
+            err.msg);
     return CLI_EXIT_USAGE;
 }
 
@@ -129,9 +131,10 @@ int cli_print_json(const char *verb, const json_t *v)
     if (alert_canonical(v, &b, &err) || cw_buf_append(&b, "\n", 1, &err)) {
         fprintf(stderr, "chainwatch: %s: %s\n", verb, err.msg); /* our own JSON: never the user's input */
         rc = CLI_EXIT_FAIL;
-    } else if (fwrite(b.p, 1, b.n, stdout) != b.n || fflush(stdout) != 0) {
-        fprintf(stderr, "chainwatch: %s: writing standard output failed\n", verb);
-        rc = CLI_EXIT_FAIL;
+    } else {
+        fwrite(b.p, 1, b.n, stdout); /* a short write sets the stream's error, which the flush reports */
+        if (!cli_out_flush(verb))
+            rc = CLI_EXIT_FAIL;
     }
     cw_buf_free(&b);
     return rc;
@@ -208,9 +211,11 @@ static int parse_screen(int argc, char **argv, screen_opts *o)
             }
             o->direction = v;
         } else if (cli_opt(argc, argv, &i, "--amount", &v)) {
-            uint64_t sats;
-            if (v && (!flows_parse_btc(v, &sats) || sats == 0)) {
-                fprintf(stderr, "chainwatch: screen: --amount takes BTC above 0, e.g. 0.25, not '%s'\n", v);
+            uint64_t sats = 0;
+            if (v && cli_opt_btc("screen", "--amount", v, &sats))
+                return CLI_EXIT_USAGE;
+            if (v && sats == 0) {
+                fprintf(stderr, "chainwatch: screen: --amount: '%s' is not above 0\n", v);
                 return CLI_EXIT_USAGE;
             }
             o->amount = v ? (int64_t)sats : -1;

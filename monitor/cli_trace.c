@@ -73,12 +73,9 @@ static int parse(const char *verb, int argc, char **argv, bool trace, trace_opts
         } else if (trace && cli_opt(argc, argv, &i, "--dot", &v)) {
             o->dot = v;
         } else if (trace && cli_opt(argc, argv, &i, "--hops", &v)) {
-            char *end;
-            long h = v ? strtol(v, &end, 10) : 0;
-            if (v && (*end || end == v || h < 1 || h > EXP_MAX_HOPS)) {
-                fprintf(stderr, "chainwatch: %s: --hops takes 1 to %d, not '%s'\n", verb, EXP_MAX_HOPS, v);
+            int64_t h = 0;
+            if (v && cli_opt_int(verb, "--hops", v, 1, EXP_MAX_HOPS, &h))
                 return CLI_EXIT_USAGE;
-            }
             o->hops = (unsigned)h;
         } else if (strncmp(argv[i], "--", 2) == 0) {
             fprintf(stderr, "chainwatch: %s: unknown option '%s' (see chainwatch %s --help)\n", verb, argv[i], verb);
@@ -354,8 +351,14 @@ static int write_file(const char *path, const dot_out *d)
     }
     const cw_buf *b = &d->b;
     FILE *f = fopen(path, "w");
-    if (f == NULL || fwrite(b->p, 1, b->n, f) != b->n || fclose(f) != 0) {
-        fprintf(stderr, "chainwatch: trace: --dot %s: %s\n", path, strerror(errno));
+    if (f == NULL) {
+        fprintf(stderr, "chainwatch: trace: --dot: writing %s: %s\n", path, strerror(errno));
+        return CLI_EXIT_FAIL;
+    }
+    fwrite(b->p, 1, b->n, f); /* a short write sets the stream's error: cli_close_file reports it */
+    cw_err err = {0};
+    if (cli_close_file(f, path, &err)) { /* flushed, synced, closed: the analyst keeps the graph */
+        fprintf(stderr, "chainwatch: trace: --dot: %s\n", err.msg);
         return CLI_EXIT_FAIL;
     }
     return CLI_EXIT_OK;

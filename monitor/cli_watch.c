@@ -40,7 +40,7 @@ static const char usage[] =
     "usage: chainwatch watch [--zmqpubrawtx=EP] [--zmqpubrawblock=EP] [--zmqpubsequence=EP]\n"
     "                        [--rest=http://127.0.0.1:8332] [--alerts=FILE|-] [--pub=EP]\n"
     "                        [--network main|test|testnet4|signet|regtest] [--datadir D]\n"
-    "                        [--start-height H] [--rcvhwm N] [--status-interval S]\n"
+    "                        [--start-height H] [--rcvhwm N] [--status-interval SECS]\n"
     "                        [--log-level error|warn|info|debug] [--config FILE]\n"
     "                        [--record FILE]\n"
     "\n"
@@ -56,7 +56,9 @@ static const char usage[] =
     "its arrival time, to a capture file (written as received, synced every\n"
     "second); 'chainwatch replay --capture FILE' runs it through this same code.\n"
     "\n"
-    "Defaults: --alerts <datadir>/alerts.jsonl, --network main, --status-interval 60.\n"
+    "Defaults: --alerts <datadir>/alerts.jsonl, --network main, --status-interval 60\n"
+    "(seconds, or with s, m, h; 0 is off). Numbers are whole, with no sign: a\n"
+    "value like 'abc' or '10x' is refused, in flags and chainwatch.conf alike.\n"
     "Run 'chainwatch init' and import a watchlist first. SIGINT/SIGTERM stop it\n"
     "cleanly; records are committed with their block and survive any crash.\n"
     "\n";
@@ -101,7 +103,32 @@ static void on_signal(int sig)
 
 /* ---- options ---- */
 
-static int set_opt(watch_opts *o, const char *name, const char *value)
+/* The numeric options, by cli.h's one reader: 0 set, -2 refused (why
+ * names the option and the value). */
+static int set_number(watch_opts *o, const char *name, const char *value, char *why, size_t why_cap)
+{
+    cw_err err = {0};
+    cw_code rc;
+    int64_t n;
+    uint64_t secs;
+    if (strcmp(name, "start-height") == 0) {
+        if ((rc = cli_parse_int(value, 0, INT32_MAX, &n, &err)) == CW_OK)
+            o->start_height = n;
+    } else if (strcmp(name, "rcvhwm") == 0) { /* 0: ZeroMQ's default */
+        if ((rc = cli_parse_int(value, 0, INT32_MAX, &n, &err)) == CW_OK)
+            o->rcvhwm = (int)n;
+    } else { /* status-interval: 0 turns the status line off */
+        if ((rc = cli_parse_seconds(value, 0, INT32_MAX, &secs, &err)) == CW_OK)
+            o->status_interval = (int)secs;
+    }
+    if (rc == CW_OK)
+        return 0;
+    snprintf(why, why_cap, "--%s: %s", name, err.msg);
+    return -2;
+}
+
+/* 0 set; -1 not an option of watch; -2 a bad value (why says so). */
+static int set_opt(watch_opts *o, const char *name, const char *value, char *why, size_t why_cap)
 {
     static const char *const topics[FEED_TOPIC_COUNT] = {"zmqpubrawtx", "zmqpubrawblock", "zmqpubsequence"};
     for (int t = 0; t < FEED_TOPIC_COUNT; t++)
@@ -117,15 +144,11 @@ static int set_opt(watch_opts *o, const char *name, const char *value)
     else if (strcmp(name, "log-level") == 0) o->log_level = value;
     else if (strcmp(name, "config") == 0) o->config = value;
     else if (strcmp(name, "record") == 0) o->record = value;
-    else if (strcmp(name, "start-height") == 0) o->start_height = strtoll(value, NULL, 10);
-    else if (strcmp(name, "rcvhwm") == 0) o->rcvhwm = atoi(value);
-    else if (strcmp(name, "status-interval") == 0) o->status_interval = atoi(value);
+    else if (strcmp(name, "start-height") == 0 || strcmp(name, "rcvhwm") == 0 || strcmp(name, "status-interval") == 0)
+        return set_number(o, name, value, why, why_cap);
     else {
-        char why[160];
-        int taken = flows_opts_set(&o->flows, name, value, why, sizeof why);
-        if (taken < 0)
-            fprintf(stderr, "chainwatch: watch: %s\n", why);
-        return taken == 1 ? 0 : -1;
+        int taken = flows_opts_set(&o->flows, name, value, why, why_cap);
+        return taken == 1 ? 0 : taken < 0 ? -2 : -1;
     }
     return 0;
 }
@@ -142,10 +165,14 @@ static int watch_ini_line(void *ctx, const char *section, const char *name, cons
     o->owned[o->n_owned++] = v;
     if (strcmp(name, "datadir") == 0 || strcmp(name, "config") == 0)
         return 1; /* the config file lives in the datadir: it cannot move it */
-    if (set_opt(o, name, v) != 0) {
+    char why[CW_ERR_MSG_MAX + 64];
+    int r = set_opt(o, name, v, why, sizeof why);
+    if (r == -2)
+        fprintf(stderr, "chainwatch: watch: config: %s\n", why);
+    else if (r != 0)
         fprintf(stderr, "chainwatch: watch: config: unknown option '%s'\n", name);
+    if (r != 0)
         return 0;
-    }
     return 1;
 }
 
@@ -173,7 +200,13 @@ static int parse_flags(int argc, char **argv, watch_opts *o, bool config_pass)
         bool early = strcmp(name, "datadir") == 0 || strcmp(name, "config") == 0;
         if (config_pass != early)
             continue;
-        if (set_opt(o, name, value) != 0) {
+        char why[CW_ERR_MSG_MAX + 64];
+        int r = set_opt(o, name, value, why, sizeof why);
+        if (r == -2) {
+            fprintf(stderr, "chainwatch: watch: %s\n", why);
+            return CLI_EXIT_USAGE;
+        }
+        if (r != 0) {
             fprintf(stderr, "chainwatch: watch: unknown option '--%s' (see chainwatch watch --help)\n", name);
             return CLI_EXIT_USAGE;
         }

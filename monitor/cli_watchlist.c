@@ -1,5 +1,7 @@
 /* `chainwatch watchlist import|stats|lookup|diff|export`. */
+#include <errno.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +19,11 @@
 static const char usage[] =
     "usage: chainwatch watchlist import FORMAT FILE [--source S] [--comments FILE]\n"
     "       chainwatch watchlist stats\n"
-    "       chainwatch watchlist lookup ADDR...\n"
+    "       chainwatch watchlist lookup ADDR...|-\n"
     "       chainwatch watchlist diff [--source S]\n"
     "       chainwatch watchlist export [--format csv|json] [--source S]\n"
-    "  every verb takes --datadir D (default ~/.chainwatch) and --map-size BYTES\n"
+    "  every verb takes --datadir D (default ~/.chainwatch) and --map-size SIZE\n"
+    "  (bytes, or with a suffix k, M, G, T: powers of 1024, so 1G is 1073741824)\n"
     "\n"
     "FORMAT: sdn-advanced (OFAC SDN_ADVANCED.XML), sdn-xml (OFAC sdn.xml),\n"
     "        sdn-csv (OFAC sdn.csv with --comments sdn_comments.csv; remarks over 1,000\n"
@@ -33,8 +36,15 @@ static const char usage[] =
     "tickers never seen before are kept and named: nothing listed is dropped.\n"
     "\n"
     "lookup prints one JSON object per address and exits 0 if any is listed,\n"
-    "1 if none is, 2 on bad input, 3 if the watchlist could not be read (never\n"
-    "read a 3 as \"not listed\").\n";
+    "1 if none is, 2 on bad input, 3 if the watchlist could not be read or the\n"
+    "answers could not be written (never read a 3 as \"not listed\"). Text with\n"
+    "spaces or characters no address uses, and text shaped like a Bitcoin, EVM\n"
+    "or Tron address that fails its checksum (unless listed as written), is bad\n"
+    "input. 'lookup -' reads addresses from standard input, one a line (a \"\\r\\n\"\n"
+    "ending is taken as \"\\n\"), any number, and answers each line as it is read,\n"
+    "in order, with \"line\": N; a bad line is named on stderr and answered\n"
+    "{\"address\",\"error\",\"listed\":null,\"line\"}, the others still answered\n"
+    "(exit 2); a store error stops it (exit 3, nothing further answered).\n";
 
 typedef struct {
     const char *datadir;
@@ -47,6 +57,10 @@ typedef struct {
     int n_pos;
     char datadir_buf[4096];
 } wl_opts;
+
+/* LMDB needs a few pages per database; past 16 TiB is a typo, not a plan */
+#define MAP_SIZE_MIN ((uint64_t)1 << 20)
+#define MAP_SIZE_MAX ((uint64_t)1 << 44)
 
 static int parse_opts(int argc, char **argv, wl_opts *o)
 {
@@ -66,11 +80,14 @@ static int parse_opts(int argc, char **argv, wl_opts *o)
             i++;
             continue;
         } else if (cli_opt(argc, argv, &i, "--map-size", &v)) {
-            o->map_size = v ? strtoull(v, NULL, 10) : 0;
-            if (o->map_size == 0) {
-                fprintf(stderr, "chainwatch: watchlist: --map-size needs a size in bytes\n");
+            uint64_t size;
+            if (v == NULL) {
+                fprintf(stderr, "chainwatch: watchlist: --map-size needs a size (bytes, or with k, M, G, T)\n");
                 return CLI_EXIT_USAGE;
             }
+            if (cli_opt_size("watchlist", "--map-size", v, MAP_SIZE_MIN, MAP_SIZE_MAX, &size))
+                return CLI_EXIT_USAGE;
+            o->map_size = (size_t)size;
             continue;
         } else if (argv[i][0] == '-' && argv[i][1] == '-') {
             fprintf(stderr, "chainwatch: watchlist: unknown option '%s'\n", argv[i]);
@@ -267,10 +284,245 @@ static void write_ref(void *ctx, const wl_ref *r)
     cw_json_obj_end(j);
 }
 
+/* Why `text` cannot be an address of any form, or NULL. wl_key_from_text
+ * keeps forms it cannot decode as text (other chains), so what reaches it
+ * must already look like an address: a space or a stray character would
+ * otherwise look up as a text key no list holds, "not listed". */
+static const char *not_an_address(const char *text, char *why, size_t cap)
+{
+    size_t n = strlen(text);
+    if (n == 0)
+        return "empty";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c <= ' ' || c == 0x7f) {
+            snprintf(why, cap, "whitespace or a control character at character %zu", i + 1);
+            return why;
+        }
+        /* alphanumerics, and the punctuation of CashAddr prefixes (:) and account forms (0.0.123, a-b_c) */
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ':' || c == '.' ||
+              c == '-' || c == '_')) {
+            snprintf(why, cap, "character %zu ('%c') is in no address form", i + 1, c >= 0x80 ? '?' : c);
+            return why;
+        }
+    }
+    if (n > WL_TEXT_MAX) {
+        snprintf(why, cap, "longer than any address (%zu characters, at most %d)", n, WL_TEXT_MAX);
+        return why;
+    }
+    return NULL;
+}
+
+/* Text with the prefix, length and alphabet of a Bitcoin base58 address
+ * (1, 3; m, n, 2 on test networks) or a Tron one (T, 34 characters): when
+ * it does not decode, it is a typo far more likely than another chain. */
+static bool looks_like_base58_btc_tron(const char *text)
+{
+    static const char alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    size_t n = strlen(text);
+    for (size_t i = 0; i < n; i++)
+        if (strchr(alphabet, text[i]) == NULL)
+            return false;
+    if (text[0] == 'T')
+        return n == 34;
+    return strchr("13mn2", text[0]) != NULL && n >= 25 && n <= 35;
+}
+
+enum { LOOKUP_DONE, LOOKUP_BAD, LOOKUP_STORE };
+
+/* Looks up one address and appends its JSON line to out (with "line" when
+ * line > 0). LOOKUP_BAD: not an address, why says so (nothing appended);
+ * LOOKUP_STORE: the store failed, err says so. */
+static int lookup_one(store_txn *t, const char *text, unsigned long line, cw_buf *out, bool *listed, char *why,
+                      size_t why_cap, cw_err *err)
+{
+    const char *refused = not_an_address(text, why, why_cap);
+    if (refused) {
+        if (refused != why)
+            snprintf(why, why_cap, "%s", refused);
+        return LOOKUP_BAD;
+    }
+    uint8_t key[WL_KEY_MAX];
+    cw_err kerr = {0};
+    size_t kn = wl_key_from_text(text, key, &kerr);
+    if (kn == 0) {
+        snprintf(why, why_cap, "%s", kerr.msg);
+        return LOOKUP_BAD;
+    }
+    cw_addr parsed;
+    cw_err perr = {0};
+    bool decoded = cw_addr_parse(text, CW_NET_ANY, &parsed, &perr) == CW_OK;
+    size_t mark = out->n;
+    cw_json j;
+    cw_json_init(&j, out);
+    cw_json_obj_begin(&j);
+    cw_json_key(&j, "address");
+    cw_json_str(&j, text);
+    cw_json_key(&j, "chain");
+    cw_json_str(&j, decoded ? cw_chain_name((cw_chain)parsed.chain) : NULL);
+    cw_json_key(&j, "designations");
+    cw_json_arr_begin(&j);
+    lookup_ctx lc = {&j, t};
+    size_t count = 0;
+    if (wl_lookup(t, key, kn, write_ref, &lc, &count, err))
+        return LOOKUP_STORE;
+    /* a listed text with a bad checksum is answered (the list holds it, flagged); any other is a typo */
+    if (count == 0 && !decoded && looks_like_base58_btc_tron(text)) {
+        out->n = mark;
+        snprintf(why, why_cap, "not a valid %s address: %s", text[0] == 'T' ? "Tron" : "Bitcoin", perr.msg);
+        return LOOKUP_BAD;
+    }
+    cw_json_arr_end(&j);
+    cw_json_key(&j, "listed");
+    cw_json_bool(&j, count > 0);
+    if (line) {
+        cw_json_key(&j, "line");
+        cw_json_u64(&j, line);
+    }
+    cw_json_obj_end(&j);
+    cw_json_newline(&j);
+    if (!cw_json_ok(&j))
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory"), LOOKUP_STORE;
+    *listed = count > 0;
+    return LOOKUP_DONE;
+}
+
+/* Standard input, read by us rather than stdio: before waiting for more
+ * input the answers so far are flushed, so a program that writes one
+ * address and waits for its answer gets it, and a file still goes through
+ * in big writes. */
+typedef struct {
+    int fd, err;
+    bool eof;
+    size_t pos, len;
+    char buf[1 << 16];
+} line_reader;
+
+static int next_byte(line_reader *r)
+{
+    if (r->pos == r->len) {
+        if (r->eof)
+            return EOF;
+        fflush(stdout); /* a failure stays on the stream: cli_out_ok reports it */
+        ssize_t n;
+        do
+            n = read(r->fd, r->buf, sizeof r->buf);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0) {
+            r->eof = true;
+            r->err = n < 0 ? errno : 0;
+            return EOF;
+        }
+        r->pos = 0;
+        r->len = (size_t)n;
+    }
+    return (unsigned char)r->buf[r->pos++];
+}
+
+/* One line into buf (cap bytes, NUL-terminated, the "\n" or "\r\n" ending
+ * dropped); a longer line is read to its end and cut (*long_line set):
+ * memory stays the same whatever the input. False at the end. */
+static bool read_line(line_reader *in, char *buf, size_t cap, bool *long_line)
+{
+    size_t n = 0;
+    int c;
+    bool any = false;
+    *long_line = false;
+    while ((c = next_byte(in)) != EOF) {
+        any = true;
+        if (c == '\n')
+            break;
+        if (n + 1 < cap)
+            buf[n++] = c ? (char)c : '\x01'; /* a NUL must not end the text early: kept as a control character */
+        else
+            *long_line = true;
+    }
+    if (!*long_line && c == '\n' && n > 0 && buf[n - 1] == '\r')
+        n--;
+    buf[n] = '\0';
+    return any;
+}
+
+/* `lookup -`: one address a line, each answered as it is read. */
+static int lookup_stream(store_txn *t, int fd, bool *any_bad, bool *any_listed)
+{
+    static line_reader in; /* 64 KiB: not on the stack */
+    memset(&in, 0, offsetof(line_reader, buf));
+    in.fd = fd;
+    const char *verb = "watchlist lookup";
+    char text[WL_TEXT_MAX + 2], why[CW_ERR_MSG_MAX + 64];
+    unsigned long line = 0;
+    bool long_line;
+    cw_buf out = CW_BUF_INIT;
+    cw_err err = {0};
+    int rc = CLI_EXIT_OK;
+    while (read_line(&in, text, sizeof text, &long_line)) {
+        line++;
+        out.n = 0;
+        bool listed = false;
+        int r;
+        if (long_line) {
+            snprintf(why, sizeof why, "longer than any address (over %d characters)", WL_TEXT_MAX);
+            r = LOOKUP_BAD;
+        } else {
+            r = lookup_one(t, text, line, &out, &listed, why, sizeof why, &err);
+        }
+        if (r == LOOKUP_STORE) {
+            fprintf(stderr, "chainwatch: %s: line %lu: %s (nothing further looked up)\n", verb, line, err.msg);
+            rc = CLI_EXIT_UNCHECKED;
+            break;
+        }
+        if (r == LOOKUP_BAD) {
+            char q[4 * sizeof text + 1];
+            fprintf(stderr, "chainwatch: %s: line %lu: '%s%s' is not an address: %s\n", verb, line,
+                    cli_quote(text, q, sizeof q), long_line ? "..." : "", why);
+            *any_bad = true;
+            /* the line's answer is that it was not checked: listed null, never false */
+            out.n = 0;
+            cw_json j;
+            cw_json_init(&j, &out);
+            cw_json_obj_begin(&j);
+            cw_json_key(&j, "address");
+            cw_json_str(&j, text);
+            cw_json_key(&j, "error");
+            cw_json_str(&j, why);
+            cw_json_key(&j, "listed");
+            cw_json_null(&j);
+            cw_json_key(&j, "line");
+            cw_json_u64(&j, line);
+            cw_json_obj_end(&j);
+            cw_json_newline(&j);
+            if (!cw_json_ok(&j)) {
+                fprintf(stderr, "chainwatch: %s: out of memory\n", verb);
+                rc = CLI_EXIT_UNCHECKED;
+                break;
+            }
+        }
+        *any_listed |= listed;
+        fwrite(out.p, 1, out.n, stdout); /* a short write sets the stream's error, checked next */
+        if (!cli_out_ok(verb)) {
+            rc = CLI_EXIT_UNCHECKED; /* an answer not delivered is no "not listed" */
+            break;
+        }
+    }
+    if (rc == CLI_EXIT_OK && in.err) {
+        fprintf(stderr, "chainwatch: %s: reading standard input after line %lu: %s\n", verb, line, strerror(in.err));
+        rc = CLI_EXIT_UNCHECKED;
+    }
+    cw_buf_free(&out);
+    return rc;
+}
+
 static int cmd_lookup(wl_opts *o)
 {
     if (o->n_pos < 2) {
-        fprintf(stderr, "chainwatch: watchlist lookup: expected one or more addresses\n");
+        fprintf(stderr, "chainwatch: watchlist lookup: expected one or more addresses, or - to read them from "
+                        "standard input\n");
+        return CLI_EXIT_USAGE;
+    }
+    bool from_stdin = strcmp(o->positional[1], "-") == 0;
+    if (from_stdin && o->n_pos > 2) {
+        fprintf(stderr, "chainwatch: watchlist lookup: - reads every address from standard input: no others\n");
         return CLI_EXIT_USAGE;
     }
     cw_store *s;
@@ -285,52 +537,41 @@ static int cmd_lookup(wl_opts *o)
         cli_fail("watchlist lookup", &err);
         return CLI_EXIT_UNCHECKED;
     }
-    int rc = CLI_EXIT_FAIL; /* 1: none listed, until one is */
-    bool bad = false;
-    cw_buf out = CW_BUF_INIT;
-    for (int a = 1; a < o->n_pos; a++) {
-        const char *text = o->positional[a];
-        uint8_t key[WL_KEY_MAX];
-        size_t kn = wl_key_from_text(text, key, &err);
-        if (kn == 0) {
-            fprintf(stderr, "chainwatch: watchlist lookup: '%s' is not an address: %s\n", text, err.msg);
-            bad = true;
-            continue;
+    bool bad = false, any_listed = false;
+    int rc = CLI_EXIT_OK;
+    if (from_stdin) {
+        rc = lookup_stream(t, STDIN_FILENO, &bad, &any_listed);
+    } else {
+        cw_buf out = CW_BUF_INIT;
+        char why[CW_ERR_MSG_MAX + 64];
+        for (int a = 1; a < o->n_pos && rc == CLI_EXIT_OK; a++) {
+            const char *text = o->positional[a];
+            bool listed = false;
+            int r = lookup_one(t, text, 0, &out, &listed, why, sizeof why, &err);
+            if (r == LOOKUP_STORE) {
+                cli_fail("watchlist lookup", &err);
+                rc = CLI_EXIT_UNCHECKED;
+            } else if (r == LOOKUP_BAD) {
+                char q[4 * WL_TEXT_MAX + 8];
+                cli_quote(text, q, sizeof q);
+                fprintf(stderr, "chainwatch: watchlist lookup: '%s%s' is not an address: %s\n", q,
+                        strlen(q) < strlen(text) ? "..." : "", why);
+                bad = true;
+            }
+            any_listed |= listed;
         }
-        cw_json j;
-        cw_json_init(&j, &out);
-        cw_json_obj_begin(&j);
-        cw_json_key(&j, "address");
-        cw_json_str(&j, text);
-        cw_addr parsed;
-        bool decoded = cw_addr_parse(text, CW_NET_ANY, &parsed, NULL) == CW_OK;
-        cw_json_key(&j, "chain");
-        cw_json_str(&j, decoded ? cw_chain_name((cw_chain)parsed.chain) : NULL);
-        cw_json_key(&j, "designations");
-        cw_json_arr_begin(&j);
-        lookup_ctx lc = {&j, t};
-        size_t count = 0;
-        if (wl_lookup(t, key, kn, write_ref, &lc, &count, &err)) {
-            store_abort(t);
-            store_close(s);
-            cw_buf_free(&out);
-            cli_fail("watchlist lookup", &err);
-            return CLI_EXIT_UNCHECKED;
-        }
-        cw_json_arr_end(&j);
-        cw_json_key(&j, "listed");
-        cw_json_bool(&j, count > 0);
-        cw_json_obj_end(&j);
-        cw_json_newline(&j);
-        if (count)
-            rc = CLI_EXIT_OK;
+        if (rc == CLI_EXIT_OK && out.n)
+            fwrite(out.p, 1, out.n, stdout); /* checked with the flush below */
+        cw_buf_free(&out);
     }
-    if (out.n)
-        fwrite(out.p, 1, out.n, stdout);
-    cw_buf_free(&out);
     store_abort(t);
     store_close(s);
-    return bad ? CLI_EXIT_USAGE : rc;
+    /* every answer delivered, or the run says it was not: never 1 ("not listed") for a lost line */
+    if (rc == CLI_EXIT_OK && !cli_out_flush("watchlist lookup"))
+        rc = CLI_EXIT_UNCHECKED;
+    if (rc)
+        return rc;
+    return bad ? CLI_EXIT_USAGE : any_listed ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
 /* ---- stats, diff, export ---- */
@@ -368,9 +609,13 @@ static int print_db(wl_opts *o, store_db db, const char *verb)
                 fwrite(v.p, 1, v.n, stdout);
                 putchar('\n');
                 n++;
+                if (!cli_out_ok(verb)) {
+                    rc = CLI_EXIT_FAIL;
+                    break;
+                }
             }
             store_cursor_close(c);
-            if (n == 0)
+            if (n == 0 && rc == CLI_EXIT_OK)
                 fprintf(stderr, "chainwatch: %s: no imports in %s yet\n", verb, o->datadir);
         } else {
             rc = cli_fail(verb, &err);
@@ -386,6 +631,7 @@ typedef struct {
     store_txn *t;
     const char *source;
     size_t n;
+    bool failed, oom; /* stdout failed (or memory): the rest of the walk writes nothing */
 } export_ctx;
 
 static void csv_field(const char *s)
@@ -407,7 +653,7 @@ static void csv_field(const char *s)
 static void export_ref(void *ctx, const wl_ref *r)
 {
     export_ctx *c = ctx;
-    if ((r->flags & WL_REF_LINKED) || (c->source && strcmp(c->source, r->source) != 0))
+    if (c->failed || (r->flags & WL_REF_LINKED) || (c->source && strcmp(c->source, r->source) != 0))
         return; /* linked forms are derived again on import */
     cw_span ej;
     json_t *e = NULL;
@@ -455,10 +701,15 @@ static void export_ref(void *ctx, const wl_ref *r)
         cw_json_bool(&j, (r->flags & WL_REF_INVALID) != 0);
         cw_json_obj_end(&j);
         cw_json_newline(&j);
-        fwrite(b.p, 1, b.n, stdout);
+        if (cw_json_ok(&j))
+            fwrite(b.p, 1, b.n, stdout);
+        else
+            c->oom = c->failed = true;
         cw_buf_free(&b);
     }
     json_decref(e);
+    if (!cli_out_ok("watchlist export"))
+        c->failed = true;
 }
 
 static int cmd_export(wl_opts *o)
@@ -477,13 +728,18 @@ static int cmd_export(wl_opts *o)
         store_close(s);
         return cli_fail("watchlist export", &err);
     }
-    export_ctx c = {strcmp(fmt, "csv") == 0, t, o->source, 0};
+    export_ctx c = {strcmp(fmt, "csv") == 0, t, o->source, 0, false, false};
     if (c.csv)
         puts("chain,address,entity,program,note");
     cw_code rc = wl_each_ref(t, export_ref, &c, &err);
     store_abort(t);
     store_close(s);
-    return rc ? cli_fail("watchlist export", &err) : CLI_EXIT_OK;
+    if (rc)
+        return cli_fail("watchlist export", &err);
+    if (c.oom)
+        fprintf(stderr, "chainwatch: watchlist export: out of memory: the export is incomplete\n");
+    /* flushed here, to say so before exiting; main fsyncs it when stdout is a file */
+    return c.failed || !cli_out_flush("watchlist export") ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
 int cmd_watchlist(int argc, char **argv)

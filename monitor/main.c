@@ -21,7 +21,7 @@ static const char usage[] =
     "  trace ADDR        how designated money reached an address (JSON, Graphviz)\n"
     "  version           print the version\n";
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         fputs(usage, stderr);
@@ -58,4 +58,15 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "chainwatch: unknown verb '%s'\n%s", verb, usage);
     return CLI_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    int rc = dispatch(argc, argv);
+    /* every verb's output is checked here, after it: a cut output never exits 0 */
+    char verb[64] = "output";
+    if (argc >= 2)
+        snprintf(verb, sizeof verb, "%s%s%s", argv[1], argc >= 3 && strcmp(argv[1], "watchlist") == 0 ? " " : "",
+                 argc >= 3 && strcmp(argv[1], "watchlist") == 0 ? argv[2] : "");
+    return cli_finish_output(verb, rc);
 }
