@@ -277,6 +277,8 @@ cw_code import_own_csv(const char *path, wl_import *imp, const import_progress *
     } else if (got == 0) {
         rc = cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: empty file: expected the header chain,address,entity,program,note",
                         path);
+    } else {
+        rc = err && err->code ? err->code : CW_EFORMAT; /* csv_next said why */
     }
     while (rc == CW_OK && (got = csv_next(&r, err)) == 1) {
         if (r.n_fields == 1 && clean(r.field[0])[0] == '\0')

@@ -43,10 +43,9 @@ long import_file_read(import_file *in, void *buf, size_t cap)
     return (long)got;
 }
 
-bool import_file_line(import_file *in, char **line, size_t *cap, size_t *len, bool *bad)
+import_line_status import_file_line(import_file *in, char **line, size_t *cap, size_t *len)
 {
     *len = 0;
-    *bad = false;
     int c;
     bool any = false;
     while ((c = getc(in->f)) != EOF) {
@@ -57,30 +56,52 @@ bool import_file_line(import_file *in, char **line, size_t *cap, size_t *len, bo
         if (c == '\n')
             break;
         if (c == '\0')
-            *bad = true;
+            return IMPORT_LINE_NUL;
+        if (*len >= IMPORT_LINE_MAX)
+            return IMPORT_LINE_LONG;
         if (*len + 2 > *cap) {
             size_t nc = *cap ? *cap * 2 : 4096;
             char *nl = realloc(*line, nc);
-            if (nl == NULL) {
-                *bad = true;
-                return false;
-            }
+            if (nl == NULL)
+                return IMPORT_LINE_NOMEM;
             *line = nl;
             *cap = nc;
         }
         (*line)[(*len)++] = (char)c;
     }
+    if (ferror(in->f))
+        return IMPORT_LINE_EIO;
     if (!any)
-        return false;
+        return IMPORT_LINE_EOF;
     if (*len > 0 && (*line)[*len - 1] == '\r')
         (*len)--;
     if (*cap == 0) {
-        *line = malloc(1);
+        if ((*line = malloc(1)) == NULL)
+            return IMPORT_LINE_NOMEM;
         *cap = 1;
     }
     (*line)[*len] = '\0';
     report(in);
-    return true;
+    return IMPORT_LINE_OK;
+}
+
+cw_code import_line_error(const import_file *in, import_line_status st, size_t line_no, cw_err *err)
+{
+    switch (st) {
+    case IMPORT_LINE_NUL:
+        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: line %zu: a NUL byte: not a text file (is it compressed?)",
+                          in->path, line_no);
+    case IMPORT_LINE_LONG:
+        return cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET,
+                          "%s: line %zu: longer than %zu bytes, the most a line (or CSV record) may have: not a "
+                          "designation list",
+                          in->path, line_no, IMPORT_LINE_MAX);
+    case IMPORT_LINE_EIO:
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "%s: read error at line %zu", in->path, line_no);
+    default:
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: line %zu: out of memory reading the line", in->path,
+                          line_no);
+    }
 }
 
 void import_file_close(import_file *in, char sha_hex[65])
