@@ -137,3 +137,66 @@ bool xml_prolog_has_doctype(xml_prolog_guard *g, const char *buf, long n)
     }
     return false;
 }
+
+static bool xml_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+static void xml_text_push(xml_text *t, char c)
+{
+    if (t->n >= XML_VALUE_MAX) {
+        t->over = true;
+        return;
+    }
+    if (t->n + 2 > t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 128;
+        char *np = realloc(t->p, nc);
+        if (np == NULL) {
+            t->oom = true;
+            return;
+        }
+        t->p = np;
+        t->cap = nc;
+    }
+    t->p[t->n++] = c;
+    t->p[t->n] = '\0';
+}
+
+void xml_text_add(xml_text *t, const char *piece)
+{
+    for (const char *c = piece; *c && !t->over && !t->oom; c++) {
+        if (xml_space(*c)) {
+            t->space = t->n > 0; /* leading whitespace is dropped */
+            continue;
+        }
+        if (t->space)
+            xml_text_push(t, ' ');
+        t->space = false;
+        xml_text_push(t, *c);
+    }
+}
+
+void xml_text_clear(xml_text *t)
+{
+    t->n = 0;
+    t->space = t->over = false;
+    if (t->p)
+        t->p[0] = '\0';
+}
+
+void xml_text_free(xml_text *t)
+{
+    free(t->p);
+    memset(t, 0, sizeof *t);
+}
+
+const char *xml_text_value(xml_text *t) { return t->n ? t->p : ""; }
+
+void xml_text_strip_spaces(xml_text *t)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->p[i] != ' ')
+            t->p[w++] = t->p[i];
+    t->n = w;
+    if (t->p)
+        t->p[w] = '\0';
+}

@@ -44,6 +44,31 @@ cw_code import_line_error(const import_file *in, import_line_status st, size_t l
 /* Finishes: hex sha256 of everything read (65 bytes), closes. */
 void import_file_close(import_file *in, char sha_hex[65]);
 
+/* An XML element's value as the schema means it. libxml2's reader hands an
+ * element's text over in pieces (text, CDATA, whitespace nodes, split by
+ * comments); they are joined here, leading and trailing whitespace dropped
+ * and each inner run of whitespace (line breaks, indentation) kept as one
+ * space; xml_text_strip_spaces then drops those too where whitespace is not
+ * part of the value (an address). Memory is bounded: a value over
+ * XML_VALUE_MAX bytes once collapsed is marked `over` and not kept further,
+ * and the importer refuses it when it uses that element. */
+#define XML_VALUE_MAX 4096
+
+typedef struct {
+    char *p; /* NUL-terminated when n > 0 or after xml_text_value */
+    size_t n, cap;
+    bool space; /* whitespace after the last kept character */
+    bool over;  /* longer than XML_VALUE_MAX: the value is incomplete */
+    bool oom;
+} xml_text;
+
+void xml_text_add(xml_text *t, const char *piece);
+void xml_text_clear(xml_text *t);
+void xml_text_free(xml_text *t);
+/* The value so far ("" when none); valid until the next add or clear. */
+const char *xml_text_value(xml_text *t);
+void xml_text_strip_spaces(xml_text *t);
+
 /* libxml2 reads ahead: by the time its reader hands over a DOCTYPE node it
  * may already have parsed (and tried to expand) the entities after it. So
  * the XML importers scan the bytes before the root element as they are
