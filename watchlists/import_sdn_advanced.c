@@ -233,12 +233,20 @@ static void lower_words(char *dst, size_t cap, const char *src)
             *p = (char)(*p + 32);
 }
 
+/* The line of the node being read: the parser itself may have read ahead. */
+static int line_now(const sdn_state *s)
+{
+    xmlNodePtr node = xmlTextReaderCurrentNode(s->reader);
+    long line = node ? xmlGetLineNo(node) : -1;
+    return line > 0 ? (int)line : xmlTextReaderGetParserLineNumber(s->reader);
+}
+
 static cw_code refuse(sdn_state *s, cw_err *err, const char *fmt, const char *a, const char *b)
 {
     char what[200];
     snprintf(what, sizeof what, fmt, a, b);
     return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: line %d: %s: not OFAC's schema, refused rather than half read",
-                      s->path, xmlTextReaderGetParserLineNumber(s->reader), what);
+                      s->path, line_now(s), what);
 }
 
 static cw_code on_start(sdn_state *s, const char *name, cw_err *err)
@@ -353,7 +361,7 @@ static cw_code on_value(sdn_state *s, const char *el, cw_err *err)
         return cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET,
                           "%s: line %d: the text of <%s> is over %d bytes, the most a name or address may have: "
                           "refused rather than cut",
-                          s->path, xmlTextReaderGetParserLineNumber(s->reader), el, XML_VALUE_MAX);
+                          s->path, line_now(s), el, XML_VALUE_MAX);
     if (strcmp(el, "VersionDetail") == 0)
         xml_text_strip_spaces(&s->text); /* an address has no whitespace: a line break in it is layout */
     const char *text = xml_text_value(&s->text);
