@@ -64,7 +64,7 @@ static cw_code import(const char *datadir, fmt f, const char *path, const char *
 
 typedef struct {
     size_t n;
-    char uid[8][32], ticker[8][16], linked_from[8][64];
+    char uid[8][32], ticker[8][32], linked_from[8][64];
     uint8_t flags[8];
     char name[8][128], programs[8][128], designated[8][16];
     store_txn *t;
@@ -981,6 +981,35 @@ Test(watchlist, sdn_advanced_values_whole_or_refused)
     cr_assert_eq(h.n, 1, "every refusal left the list as it was");
     free(doc);
     free(x);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* A ticker of 20 characters in an own CSV and in sdn.csv remarks: kept
+ * whole (before, cut to 15, and in remarks the rest read as the address). */
+Test(watchlist, long_tickers_kept_whole)
+{
+    char *dir = temp_dir();
+    const char own[] = "chain,address,entity,program,note\nNEWCHAINTOKEN2026ABC,addr-on-a-new-chain-1,Someone,X,\n";
+    char *p = write_file(dir, "own.csv", own, sizeof own - 1);
+    wl_summary sum;
+    cw_err err = {0};
+    cr_assert_eq(import(dir, FMT_OWN, p, NULL, "own", &sum, &err), CW_OK, "%s", err.msg);
+    hits h = lookup(dir, "addr-on-a-new-chain-1");
+    cr_assert_eq(h.n, 1);
+    cr_assert_str_eq(h.ticker[0], "NEWCHAINTOKEN2026ABC");
+    free(p);
+    const char sdn[] = "123,\"SOMEONE\",-0- ,\"CYBER2\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,\"Digital Currency Address - "
+                       "NEWCHAINTOKEN2026ABC addr-on-a-new-chain-2; Digital Currency Address - XBT "
+                       "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ.\"\n";
+    p = write_file(dir, "sdn.csv", sdn, sizeof sdn - 1);
+    cr_assert_eq(import(dir, FMT_CSV, p, NULL, "sdn", &sum, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(sum.addresses, 2);
+    h = lookup(dir, "addr-on-a-new-chain-2");
+    cr_assert_eq(h.n, 1);
+    cr_assert_str_eq(h.ticker[0], "NEWCHAINTOKEN2026ABC");
+    cr_assert_eq(lookup(dir, "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ").n, 1);
+    free(p);
     rm_rf(dir);
     free(dir);
 }

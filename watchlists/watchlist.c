@@ -441,6 +441,10 @@ void wl_entity_set_designated(wl_entity *e, const char *d) { set_str(&e->designa
 
 void wl_import_address(wl_import *imp, const char *uid, const char *ticker, const char *text)
 {
+    if (uid == NULL || ticker == NULL || text == NULL) {
+        imp->failed = true; /* the caller's copy failed */
+        return;
+    }
     if (imp->n_list == imp->cap_list) {
         size_t cap = imp->cap_list ? imp->cap_list * 2 : 256;
         listing *v = realloc(imp->list, cap * sizeof *v);

@@ -102,7 +102,8 @@ void wl_entity_set_type(wl_entity *e, const char *type);   /* individual, entity
 void wl_entity_set_list(wl_entity *e, const char *list);   /* SDN, EU, UN, ... */
 void wl_entity_set_designated(wl_entity *e, const char *yyyy_mm_dd);
 
-/* A listed address of entity uid under ticker (as the file spells it). */
+/* A listed address of entity uid under ticker (as the file spells it).
+ * A NULL argument (a caller's failed copy) marks the import failed. */
 void wl_import_address(wl_import *imp, const char *uid, const char *ticker, const char *text);
 size_t wl_import_address_count(const wl_import *imp);
 /* A warning the summary and the provenance record carry (e.g. cut remarks). */
