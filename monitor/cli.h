@@ -2,7 +2,9 @@
  * cli.h: the verbs of the chainwatch executable and their shared conventions.
  *
  * Exit codes: 0 success; 1 a runtime failure (I/O, out of memory); 2 a usage
- * error or invalid input (malformed tx/block, invalid address). Machine
+ * error or invalid input (malformed tx/block, invalid address); 3 a check
+ * that could not be made; 4 an import the shrink guard refused; 10-12
+ * screen decisions. Machine
  * output is one JSON object per line on stdout; errors are one line on
  * stderr, "chainwatch: <what>: <why>".
  */
@@ -27,6 +29,11 @@ enum { CLI_EXIT_UNCHECKED = 3 };
  * a script testing "non-zero" never reads an error as a decision or the
  * reverse. */
 enum { CLI_EXIT_REVIEW = 10, CLI_EXIT_HOLD = 11, CLI_EXIT_BLOCK = 12 };
+/* `watchlist import`: refused by the shrink guard (the new list would
+ * remove too large a share of the source's addresses, all of them, or has
+ * none); the store is unchanged. Distinct from 1 and 2 so a nightly job
+ * can page someone instead of retrying. --allow-shrink overrides. */
+enum { CLI_EXIT_SHRINK = 4 };
 
 int cmd_decode(int argc, char **argv);
 int cmd_address(int argc, char **argv);

@@ -18,6 +18,7 @@
 
 static const char usage[] =
     "usage: chainwatch watchlist import FORMAT FILE [--source S] [--comments FILE]\n"
+    "                                   [--max-shrink PCT] [--allow-shrink]\n"
     "       chainwatch watchlist stats\n"
     "       chainwatch watchlist lookup ADDR...|-\n"
     "       chainwatch watchlist diff [--source S]\n"
@@ -34,6 +35,12 @@ static const char usage[] =
     "the last import added and removed. Addresses chainwatch cannot decode yet are\n"
     "kept as text, addresses that fail their checksum are kept and flagged, and\n"
     "tickers never seen before are kept and named: nothing listed is dropped.\n"
+    "An import that would remove more than PCT percent (--max-shrink, default 10)\n"
+    "of the source's addresses, or all of them, or that has no address at all, is\n"
+    "refused with exit code 4 and the counts, the store unchanged (a wrong or empty\n"
+    "file must not empty a list); the diff is printed either way. --allow-shrink\n"
+    "imports it anyway (a real mass delisting). The first import of a source\n"
+    "removes nothing.\n"
     "\n"
     "lookup prints one JSON object per address and exits 0 if any is listed,\n"
     "1 if none is, 2 on bad input, 3 if the watchlist could not be read or the\n"
@@ -53,6 +60,8 @@ typedef struct {
     const char *comments;
     const char *format;
     bool allow_cut;
+    bool allow_shrink;
+    double max_shrink;
     const char *positional[64];
     int n_pos;
     char datadir_buf[4096];
@@ -65,6 +74,7 @@ typedef struct {
 static int parse_opts(int argc, char **argv, wl_opts *o)
 {
     memset(o, 0, sizeof *o);
+    o->max_shrink = WL_MAX_SHRINK_DEFAULT;
     for (int i = 0; i < argc;) {
         const char *v;
         if (cli_opt(argc, argv, &i, "--datadir", &v)) {
@@ -75,6 +85,18 @@ static int parse_opts(int argc, char **argv, wl_opts *o)
             o->comments = v;
         } else if (cli_opt(argc, argv, &i, "--format", &v)) {
             o->format = v;
+        } else if (strcmp(argv[i], "--allow-shrink") == 0) {
+            o->allow_shrink = true;
+            i++;
+            continue;
+        } else if (cli_opt(argc, argv, &i, "--max-shrink", &v)) {
+            char *end = NULL;
+            o->max_shrink = v ? strtod(v, &end) : -1;
+            if (v == NULL || end == v || *end != '\0' || !(o->max_shrink >= 0 && o->max_shrink <= 100)) {
+                fprintf(stderr, "chainwatch: watchlist: --max-shrink needs a percent from 0 to 100\n");
+                return CLI_EXIT_USAGE;
+            }
+            continue;
         } else if (strcmp(argv[i], "--allow-cut-remarks") == 0) {
             o->allow_cut = true;
             i++;
@@ -145,6 +167,32 @@ static const char *default_source(const char *format)
     return "own";
 }
 
+static void print_shrink(const wl_summary *sum)
+{
+    printf("  shrink      previous %zu, new %zu, removed %zu (%.1f%%, limit %.1f%%)%s\n", sum->shrink_previous,
+           sum->shrink_new, sum->removed, sum->shrink_pct, sum->shrink_max_pct,
+           sum->shrink_refused ? ": REFUSED (--allow-shrink to import it anyway)" : "");
+}
+
+/* The diff as lines: "+ TICKER ADDRESS uid U" / "- ...". */
+static void print_diff(const char *diff_json)
+{
+    json_t *d = diff_json ? json_loads(diff_json, 0, NULL) : NULL;
+    if (d == NULL) {
+        printf("  diff        unavailable\n");
+        return;
+    }
+    const char *names[2] = {"added", "removed"};
+    for (int k = 0; k < 2; k++) {
+        size_t i;
+        json_t *r;
+        json_array_foreach(json_object_get(d, names[k]), i, r)
+            printf("  %c %s %s uid %s\n", k ? '-' : '+', json_string_value(json_object_get(r, "ticker")),
+                   json_string_value(json_object_get(r, "address")), json_string_value(json_object_get(r, "uid")));
+    }
+    json_decref(d);
+}
+
 static int cmd_import(wl_opts *o)
 {
     if (o->n_pos != 3) {
@@ -165,6 +213,7 @@ static int cmd_import(wl_opts *o)
     wl_import *imp = wl_import_new(source, format);
     if (imp == NULL)
         return cli_fail("watchlist import", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
+    wl_import_set_shrink(imp, o->max_shrink, o->allow_shrink);
     progress_ctx pc = {file, isatty(2) == 1, cli_seconds()};
     import_progress prog = {show_progress, &pc};
     cw_err err = {0};
@@ -197,8 +246,17 @@ static int cmd_import(wl_opts *o)
     wl_summary sum;
     rc = wl_import_commit(s, imp, &sum, &err);
     store_close(s);
-    wl_import_free(imp);
+    if (rc && sum.shrink_refused) {
+        printf("refused to import %s as source '%s' into %s: the store is unchanged\n", file, source, o->datadir);
+        print_shrink(&sum);
+        print_diff(wl_import_diff_json(imp));
+        wl_import_free(imp);
+        fprintf(stderr, "chainwatch: watchlist import: nothing imported, the previous list is unchanged\n");
+        cli_fail("watchlist import", &err);
+        return CLI_EXIT_SHRINK;
+    }
     if (rc) {
+        wl_import_free(imp);
         fprintf(stderr, "chainwatch: watchlist import: nothing imported, the previous list is unchanged\n");
         return cli_fail("watchlist import", &err);
     }
@@ -223,6 +281,11 @@ static int cmd_import(wl_opts *o)
                sum.added, sum.removed, sum.entities_added, sum.entities_removed, source);
     else
         printf("  changes     first import of this source\n");
+    if (sum.had_previous) {
+        print_shrink(&sum);
+        print_diff(wl_import_diff_json(imp));
+    }
+    wl_import_free(imp);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("  time        %.2f s (read %.2f s, store %.2f s), peak memory %.1f MB\n", end - pc.start,

@@ -5,9 +5,14 @@
  * malformed or hostile files, which must fail with the file and line named
  * and leave the previous import in place. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "chains/hash.h"
@@ -724,6 +729,119 @@ Test(opensanctions, file_without_wallets_is_refused)
     cr_assert_eq(wl_import_address_count(imp), 0);
     wl_import_free(imp);
     free(path);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* ---------- nesting and whitespace in sdn.xml ---------- */
+
+/* An entry inside Kim Sang Man's: before, its start reset the outer entry
+ * and Kim's six addresses vanished from an import that exited 0. */
+Test(sdn_xml, nested_entry_is_refused)
+{
+    const char *end = strstr(strstr(sdn_xml, "<uid>43377</uid>"), "  </sdnEntry>");
+    cr_assert_not_null(end);
+    size_t ins = (size_t)(end - sdn_xml);
+    static const char inner[] = "    <sdnEntry>\n      <uid>99</uid>\n      <lastName>INNER</lastName>\n    </sdnEntry>\n";
+    size_t n = sizeof sdn_xml - 1 + sizeof inner - 1;
+    char *bad = malloc(n + 1);
+    memcpy(bad, sdn_xml, ins);
+    memcpy(bad + ins, inner, sizeof inner - 1);
+    memcpy(bad + ins + sizeof inner - 1, sdn_xml + ins, sizeof sdn_xml - 1 - ins);
+    bad[n] = '\0';
+    bad_sdn_xml_keeps_previous(bad, n, lines_in(sdn_xml, ins), "an <sdnEntry> inside another <sdnEntry>");
+    free(bad);
+}
+
+/* 3,000 bytes of line breaks and indentation around an address, and a
+ * comment inside it: the value is the address. Before, the 2 KiB text
+ * buffer filled with whitespace and the address was dropped (exit 0). */
+Test(sdn_xml, address_after_2kb_of_whitespace_is_read)
+{
+    const char *at = strstr(sdn_xml, KIM_XBT_1);
+    cr_assert_not_null(at);
+    size_t pre = (size_t)(at - sdn_xml), n = 0;
+    char *doc = malloc(sizeof sdn_xml + 4096);
+    memcpy(doc, sdn_xml, pre);
+    n = pre;
+    for (int i = 0; i < 3000; i++)
+        doc[n++] = i % 60 == 59 ? '\n' : ' ';
+    n += (size_t)sprintf(doc + n, "%.10s<!-- wrapped -->\n   %s\n        ", KIM_XBT_1, KIM_XBT_1 + 10);
+    size_t rest = sizeof sdn_xml - 1 - pre - strlen(KIM_XBT_1);
+    memcpy(doc + n, at + strlen(KIM_XBT_1), rest);
+    n += rest;
+    char *dir = temp_dir();
+    char *path = write_file(dir, "spaced.xml", doc, n);
+    wl_summary sum;
+    cw_err err = {0};
+    cr_assert_eq(import(dir, FMT_SDN_XML, path, "ofac-sdn", &sum, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(sum.addresses, 8, "%zu", sum.addresses);
+    cr_assert_eq(sum.n_invalid, 0, "%s", sum.invalid);
+    assert_kim_listed(dir, "43377", "KIM, Sang Man", "DPRK4");
+    hits h = lookup(dir, KIM_XBT_1);
+    cr_assert_eq(h.flags[0], 0, "decoded, not kept as flagged text");
+    free(path);
+    free(doc);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* ---------- line-based importers: bounded memory ---------- */
+
+typedef enum { LINE_OWN_CSV, LINE_SDN_CSV, LINE_OPENSANCTIONS } line_fmt;
+
+static cw_code import_lines(line_fmt f, const char *path, cw_err *err)
+{
+    wl_import *imp = wl_import_new("x", "x");
+    cw_code rc = f == LINE_OWN_CSV   ? import_own_csv(path, imp, NULL, err)
+                 : f == LINE_SDN_CSV ? import_sdn_csv(path, NULL, true, imp, NULL, err)
+                                     : import_opensanctions(path, imp, NULL, err);
+    wl_import_free(imp);
+    return rc;
+}
+
+static long max_rss_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+/* /dev/zero and an endless single line (a FIFO fed without a newline: a
+ * 1 GB one-line file without the disk) end at once with an error naming
+ * line 1, and memory stays near the 1 MiB line limit. Before, each
+ * importer grew its line buffer until memory ran out. */
+Test(line_import, dev_zero_and_endless_line_end_with_an_error, .timeout = 60)
+{
+    char *dir = temp_dir();
+    char fifo[512];
+    snprintf(fifo, sizeof fifo, "%s/endless", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    signal(SIGPIPE, SIG_IGN);
+    for (line_fmt f = LINE_OWN_CSV; f <= LINE_OPENSANCTIONS; f++) {
+        long before = max_rss_kb();
+        cw_err err = {0};
+        cr_assert_neq(import_lines(f, "/dev/zero", &err), CW_OK);
+        cr_assert(strstr(err.msg, "/dev/zero: line 1: a NUL byte"), "format %d: %s", f, err.msg);
+
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+            int fd = open(fifo, O_WRONLY);
+            char block[65536];
+            memset(block, 'a', sizeof block);
+            for (long sent = 0; fd >= 0 && sent < (1L << 30); sent += (long)sizeof block)
+                if (write(fd, block, sizeof block) < 0)
+                    break; /* the reader gave up: EPIPE */
+            _exit(0);
+        }
+        cr_assert_eq(import_lines(f, fifo, &err), CW_ELIMIT, "format %d: %s", f, err.msg);
+        cr_assert(strstr(err.msg, "endless: line 1: longer than 1048576 bytes"), "format %d: %s", f, err.msg);
+        int status;
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        long grown = max_rss_kb() - before;
+        cr_assert_lt(grown, 16 * 1024, "format %d: peak memory grew %ld KiB reading an endless line", f, grown);
+    }
     rm_rf(dir);
     free(dir);
 }

@@ -34,11 +34,13 @@ static void rm_rf(const char *d)
 
 typedef enum { FMT_ADV, FMT_CSV, FMT_OWN } fmt;
 
-/* Imports a file as `source`; returns the code, fills sum and err. */
-static cw_code import(const char *datadir, fmt f, const char *path, const char *comments, const char *source,
-                      wl_summary *sum, cw_err *err)
+/* Imports a file as `source` under a shrink policy; returns the code,
+ * fills sum and err. */
+static cw_code import_shrink(const char *datadir, fmt f, const char *path, const char *comments, const char *source,
+                             double max_pct, bool allow, wl_summary *sum, cw_err *err)
 {
     wl_import *imp = wl_import_new(source, f == FMT_ADV ? "sdn-advanced" : f == FMT_CSV ? "sdn-csv" : "csv");
+    wl_import_set_shrink(imp, max_pct, allow);
     cw_code rc = f == FMT_ADV   ? import_sdn_advanced(path, imp, NULL, err)
                  : f == FMT_CSV ? import_sdn_csv(path, comments, true, imp, NULL, err)
                                 : (wl_import_allow_test_networks(imp, true), import_own_csv(path, imp, NULL, err));
@@ -54,9 +56,15 @@ static cw_code import(const char *datadir, fmt f, const char *path, const char *
     return rc;
 }
 
+static cw_code import(const char *datadir, fmt f, const char *path, const char *comments, const char *source,
+                      wl_summary *sum, cw_err *err)
+{
+    return import_shrink(datadir, f, path, comments, source, WL_MAX_SHRINK_DEFAULT, false, sum, err);
+}
+
 typedef struct {
     size_t n;
-    char uid[8][32], ticker[8][16], linked_from[8][64];
+    char uid[8][32], ticker[8][32], linked_from[8][64];
     uint8_t flags[8];
     char name[8][128], programs[8][128], designated[8][16];
     store_txn *t;
@@ -500,7 +508,7 @@ Test(watchlist, killed_import_leaves_a_whole_list, .timeout = 300)
             dup2(devnull, 1);
             dup2(devnull, 2);
             execl(CW_BIN, CW_BIN, "watchlist", "import", "sdn-advanced", CW_SDN_XML, "--source", "ofac-sdn",
-                  "--datadir", dir, (char *)NULL);
+                  "--allow-shrink", "--datadir", dir, (char *)NULL);
             _exit(127);
         }
         struct timespec ts = {0, (long)delay_ms * 1000000L};
@@ -514,7 +522,7 @@ Test(watchlist, killed_import_leaves_a_whole_list, .timeout = 300)
         old_seen += old;
         new_seen += new;
         if (new) { /* completed before the kill: put the old list back for the next round */
-            cr_assert_eq(import(dir, FMT_OWN, ownp, NULL, "ofac-sdn", &sum, &err), CW_OK);
+            cr_assert_eq(import_shrink(dir, FMT_OWN, ownp, NULL, "ofac-sdn", 10, true, &sum, &err), CW_OK);
         }
     }
     cr_assert_gt(old_seen, 0, "at least one kill landed before the commit");
@@ -589,6 +597,418 @@ Test(watchlist, cli_lookup_exit_codes)
     cr_assert(strstr(out, "XBT,1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ,Kim,DPRK4,") != NULL, "%s", out);
     free(out);
     free(err);
+    free(p);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* ---------- the shrink guard and element values, on the real list ---------- */
+
+typedef struct {
+    char **v;
+    size_t n, cap;
+    const char *source;
+    bool linked;
+} ref_set;
+
+static void ref_set_add(void *ctx, const wl_ref *r)
+{
+    ref_set *set = ctx;
+    if (strcmp(r->source, set->source) != 0 || ((r->flags & WL_REF_LINKED) != 0) != set->linked)
+        return;
+    if (set->n == set->cap) {
+        set->cap = set->cap ? set->cap * 2 : 1024;
+        set->v = realloc(set->v, set->cap * sizeof *set->v);
+        cr_assert_not_null(set->v);
+    }
+    char line[512];
+    snprintf(line, sizeof line, "%s|%s|%s|%s|%u", r->listed, r->ticker, r->uid, r->chain, (unsigned)r->flags);
+    set->v[set->n++] = strdup(line);
+}
+
+static int cmp_line(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Every stored ref of `source` (listed ones, or key-linked ones), sorted. */
+static ref_set refs_of(const char *datadir, const char *source, bool linked)
+{
+    cw_store *s;
+    cw_err err = {0};
+    cr_assert_eq(store_open(datadir, 0, true, &s, &err), CW_OK, "%s", err.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, false, &t, &err), CW_OK);
+    ref_set set = {.source = source, .linked = linked};
+    cr_assert_eq(wl_each_ref(t, ref_set_add, &set, &err), CW_OK);
+    store_abort(t);
+    store_close(s);
+    qsort(set.v, set.n, sizeof *set.v, cmp_line);
+    return set;
+}
+
+static void ref_set_free(ref_set *set)
+{
+    for (size_t i = 0; i < set->n; i++)
+        free(set->v[i]);
+    free(set->v);
+}
+
+static void assert_same_refs(const char *dir, const char *a, const char *b)
+{
+    for (int linked = 0; linked < 2; linked++) {
+        ref_set x = refs_of(dir, a, linked), y = refs_of(dir, b, linked);
+        cr_assert_eq(x.n, y.n, "%s: %zu refs, %s: %zu (linked %d)", a, x.n, b, y.n, linked);
+        for (size_t i = 0; i < x.n; i++)
+            cr_assert_str_eq(x.v[i], y.v[i], "%s and %s differ (linked %d)", a, b, linked);
+        ref_set_free(&x);
+        ref_set_free(&y);
+    }
+}
+
+typedef enum { DERIVE_WRAP, DERIVE_HIDE } derive_mode;
+
+/* Writes a copy of the real SDN_ADVANCED.XML to dir/name, changing the
+ * address element (<VersionDetail>) of digital currency features:
+ * DERIVE_WRAP, all of them: their text split by a line break, indentation,
+ * a comment and a CDATA section, its first character as a character
+ * reference (what a re-wrapping editor or tool may do; the value is the
+ * same); DERIVE_HIDE, the first `limit`: the element renamed (same length),
+ * so the import no longer sees those addresses. Returns how many it changed. */
+static size_t derive_xml(const char *dir, const char *name, derive_mode mode, size_t limit)
+{
+    size_t n;
+    char *s = read_text(CW_SDN_XML, &n);
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *out = fopen(path, "wb");
+    cr_assert_not_null(out);
+    static const char def[] = "<FeatureType ID=\"", pre[] = "Digital Currency Address - ";
+    static const char use[] = "<Feature ID=\"", attr[] = "FeatureTypeID=\"", vd[] = "<VersionDetail";
+    int ids[64], nt = 0;
+    size_t done = 0, copied = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '<')
+            continue;
+        if (at(s, n, i, def) && nt < 64) {
+            size_t j = i;
+            while (j < n && s[j] != '>')
+                j++;
+            if (at(s, n, j + 1, pre))
+                ids[nt++] = atoi(s + i + sizeof def - 1);
+            continue;
+        }
+        if (!at(s, n, i, use))
+            continue;
+        bool currency = false;
+        for (size_t j = i; j < n && s[j] != '>'; j++)
+            if (at(s, n, j, attr)) {
+                int id = atoi(s + j + sizeof attr - 1);
+                for (int t = 0; t < nt; t++)
+                    currency |= ids[t] == id;
+                break;
+            }
+        if (!currency || (mode == DERIVE_HIDE && done == limit))
+            continue;
+        size_t v = i;
+        while (v < n && !at(s, n, v, vd))
+            v++;
+        cr_assert_lt(v, n);
+        size_t open_end = v;
+        while (s[open_end] != '>')
+            open_end++;
+        size_t close = open_end;
+        while (s[close] != '<')
+            close++;
+        cr_assert(at(s, n, close, "</VersionDetail>"));
+        if (mode == DERIVE_HIDE) {
+            s[v + sizeof vd - 2] = 'X'; /* <VersionDetaiX ... </VersionDetaiX> */
+            s[close + 14] = 'X';
+        } else {
+            const char *text = s + open_end + 1;
+            size_t len = close - open_end - 1, half = len / 2;
+            cr_assert_gt(len, 2);
+            fwrite(s + copied, 1, open_end + 1 - copied, out);
+            fprintf(out, "\n            &#x%02x;%.*s<!-- wrapped by a mail client -->\n              <![CDATA[%.*s]]>\n"
+                         "          ",
+                    (unsigned char)text[0], (int)(half - 1), text + 1, (int)(len - half), text + half);
+            copied = close;
+        }
+        done++;
+        i = close;
+    }
+    fwrite(s + copied, 1, n - copied, out);
+    cr_assert_eq(fclose(out), 0);
+    free(s);
+    return done;
+}
+
+/* Kim Sang Man's six entries (SOURCES.md), decoded, not flagged. */
+static void assert_kim_whole(const char *dir, const char *source)
+{
+    ref_set set = refs_of(dir, source, false);
+    const char *want[] = {"0x97b1043abd9e6fc31681635166d430a458d14f9c|ETH|43377|evm|0",
+                          "0xb6f5ec1a0a9cd1526536d3f0426c429529471f40|ETH|43377|evm|0",
+                          "0xb6f5ec1a0a9cd1526536d3f0426c429529471f40|USDC|43377|evm|0",
+                          "0xb6f5ec1a0a9cd1526536d3f0426c429529471f40|USDT|43377|evm|0",
+                          "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ|XBT|43377|bitcoin|0",
+                          "1FCNgfZWpYMeYhy9t18AAkTBu8AsdoAc1Z|XBT|43377|bitcoin|0"};
+    size_t k = 0;
+    for (size_t i = 0; i < set.n; i++)
+        if (strstr(set.v[i], "|43377|")) {
+            cr_assert_lt(k, 6, "%s: more than six entries: %s", source, set.v[i]);
+            cr_assert_str_eq(set.v[i], want[k], "%s", source);
+            k++;
+        }
+    cr_assert_eq(k, 6, "%s: %zu of Kim Sang Man's entries", source, k);
+    ref_set_free(&set);
+}
+
+/* Re-indented (xmllint --format) and wrapped (line breaks, comments, CDATA,
+ * a character reference inside every address): the same address set as
+ * the original, all 761 features. Before, a wrapped address was stored as
+ * flagged text (so screening it said allow) and a comment split it in two. */
+Test(watchlist, sdn_advanced_layout_changes_no_address, .timeout = 300)
+{
+    char *dir = temp_dir();
+    wl_summary sum;
+    cw_err err = {0};
+    cr_assert_eq(import(dir, FMT_ADV, CW_SDN_XML, NULL, "orig", &sum, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(sum.addresses, 761);
+    assert_kim_whole(dir, "orig");
+
+    char cmd[1024], fmt_path[512];
+    snprintf(fmt_path, sizeof fmt_path, "%s/formatted.xml", dir);
+    snprintf(cmd, sizeof cmd, "xmllint --format '%s' > '%s'", CW_SDN_XML, fmt_path);
+    cr_assert_eq(system(cmd), 0, "xmllint (libxml2-utils) is installed");
+    cr_assert_eq(import(dir, FMT_ADV, fmt_path, NULL, "formatted", &sum, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(sum.addresses, 761);
+    cr_assert_eq(sum.n_invalid, 0, "%s", sum.invalid);
+    assert_same_refs(dir, "orig", "formatted");
+    assert_kim_whole(dir, "formatted");
+    unlink(fmt_path);
+
+    cr_assert_eq(derive_xml(dir, "wrapped.xml", DERIVE_WRAP, 0), 761);
+    char wrapped[512];
+    snprintf(wrapped, sizeof wrapped, "%s/wrapped.xml", dir);
+    cr_assert_eq(import(dir, FMT_ADV, wrapped, NULL, "wrapped", &sum, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(sum.addresses, 761);
+    cr_assert_eq(sum.n_invalid, 0, "%s", sum.invalid);
+    assert_same_refs(dir, "orig", "wrapped");
+    assert_kim_whole(dir, "wrapped");
+    unlink(wrapped);
+    rm_rf(dir);
+    free(dir);
+}
+
+static bool kim_listed(const char *dir)
+{
+    hits h = lookup(dir, "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ");
+    return h.n == 1 && strcmp(h.uid[0], "43377") == 0;
+}
+
+static char *meta_sha(const char *dir, const char *source)
+{
+    cw_store *s;
+    cw_err err = {0};
+    cr_assert_eq(store_open(dir, 0, true, &s, &err), CW_OK);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, false, &t, &err), CW_OK);
+    cw_span mv;
+    cr_assert_eq(store_get(t, STORE_WL_META, source, strlen(source), &mv, &err), CW_OK);
+    json_t *m = json_loadb((const char *)mv.p, mv.n, 0, NULL);
+    char *sha = strdup(json_string_value(json_object_get(m, "sha256")));
+    json_decref(m);
+    store_abort(t);
+    store_close(s);
+    return sha;
+}
+
+/* A file of OFAC's schema without addresses (an empty download, or OFAC's
+ * non-SDN consolidated list, which shares schema and default source name),
+ * a wrong list, a 20% cut: refused with the counts, the store unchanged.
+ * A 5% change passes; --allow-shrink lets a real mass delisting through.
+ * Before, each of these replaced the 760 designations and exited 0. */
+Test(watchlist, shrink_guard_on_the_real_list, .timeout = 300)
+{
+    char *dir = temp_dir();
+    wl_summary sum;
+    cw_err err = {0};
+    cr_assert_eq(import(dir, FMT_ADV, CW_SDN_XML, NULL, "ofac-sdn", &sum, &err), CW_OK, "%s", err.msg);
+    cr_assert_not(sum.shrink_refused, "the first import is no shrink");
+    char *sha = meta_sha(dir, "ofac-sdn");
+
+    static const char consolidated[] =
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Sanctions>\n  <DateOfIssue><Year>2025</Year><Month>11</Month>"
+        "<Day>19</Day></DateOfIssue>\n  <ReferenceValueSets><FeatureTypeValues>\n    <FeatureType ID=\"344\">Digital "
+        "Currency Address - XBT</FeatureType>\n  </FeatureTypeValues></ReferenceValueSets>\n  <DistinctParties>\n"
+        "    <DistinctParty FixedRef=\"1\"><Profile ID=\"1\"/></DistinctParty>\n  </DistinctParties>\n</Sanctions>\n";
+    char *cons = write_file(dir, "cons_advanced.xml", consolidated, sizeof consolidated - 1);
+    cr_assert_eq(import(dir, FMT_ADV, cons, NULL, "ofac-sdn", &sum, &err), CW_ELIMIT, "accepted a list without addresses");
+    cr_assert(sum.shrink_refused);
+    cr_assert_eq(sum.shrink_previous, 760, "%zu", sum.shrink_previous);
+    cr_assert_eq(sum.shrink_new, 0);
+    cr_assert_eq(sum.removed, 760);
+    cr_assert_float_eq(sum.shrink_pct, 100.0, 1e-9);
+    cr_assert(strstr(err.msg, "previous 760 addresses, new 0, removed 760 (100.0%") && strstr(err.msg, "--allow-shrink"),
+              "%s", err.msg);
+    cr_assert(kim_listed(dir), "refused: the list is unchanged");
+    char *sha2 = meta_sha(dir, "ofac-sdn");
+    cr_assert_str_eq(sha2, sha, "provenance unchanged");
+    free(sha2);
+
+    /* 20% of the addresses gone: refused; 5%: a normal day's change. */
+    size_t hidden = derive_xml(dir, "cut20.xml", DERIVE_HIDE, 152);
+    cr_assert_eq(hidden, 152);
+    char cut[512];
+    snprintf(cut, sizeof cut, "%s/cut20.xml", dir);
+    cr_assert_eq(import(dir, FMT_ADV, cut, NULL, "ofac-sdn", &sum, &err), CW_ELIMIT, "a 20%% cut was imported");
+    cr_assert(sum.shrink_refused);
+    cr_assert_eq(sum.shrink_previous, 760);
+    cr_assert(sum.removed == 152 || sum.removed == 151, "%zu", sum.removed); /* one listing is there twice */
+    cr_assert_eq(sum.shrink_new, 760 - sum.removed);
+    cr_assert_gt(sum.shrink_pct, 19.8);
+    cr_assert(strstr(err.msg, "more than the allowed share") != NULL, "%s", err.msg);
+    cr_assert(kim_listed(dir));
+    cr_assert_eq(import_shrink(dir, FMT_ADV, cut, NULL, "ofac-sdn", 25, false, &sum, &err), CW_OK,
+                 "under a 25%% limit it passes: %s", err.msg);
+    cr_assert_eq(import_shrink(dir, FMT_ADV, CW_SDN_XML, NULL, "ofac-sdn", 10, false, &sum, &err), CW_OK, "%s",
+                 err.msg);
+    cr_assert_eq(sum.removed, 0);
+    unlink(cut);
+    cr_assert_eq(derive_xml(dir, "cut5.xml", DERIVE_HIDE, 38), 38);
+    snprintf(cut, sizeof cut, "%s/cut5.xml", dir);
+    cr_assert_eq(import(dir, FMT_ADV, cut, NULL, "ofac-sdn", &sum, &err), CW_OK, "a 5%% change: %s", err.msg);
+    cr_assert_not(sum.shrink_refused);
+    cr_assert(sum.removed == 38 || sum.removed == 37, "%zu", sum.removed);
+    cr_assert_lt(sum.shrink_pct, 5.1);
+    unlink(cut);
+
+    /* Through the CLI: exit 4, the counts and the diff; --allow-shrink goes through. */
+    const char own[] = "chain,address,entity,program,note\nbitcoin,1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH,Other,X,\n";
+    char *ownp = write_file(dir, "wrong.csv", own, sizeof own - 1);
+    char *out, *errs;
+    char *refuse[] = {CW_BIN, "watchlist", "import", "csv", ownp, "--source", "ofac-sdn", "--max-shrink", "100",
+                      "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(refuse, NULL, 0, &out, &errs), 4, "%s", errs);
+    cr_assert(strstr(out, "refused") && strstr(out, "new 1, removed "), "%s", out);
+    cr_assert(strstr(out, "+ XBT 1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH uid Other") != NULL, "the diff is shown");
+    cr_assert(strstr(errs, "it removes every address of the previous list") != NULL, "%s", errs);
+    free(out), free(errs);
+    cr_assert(kim_listed(dir));
+    char *badpct[] = {CW_BIN, "watchlist", "import", "csv", ownp, "--max-shrink", "x", "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(badpct, NULL, 0, &out, &errs), 2);
+    free(out), free(errs);
+    char *allow[] = {CW_BIN, "watchlist", "import", "csv", ownp, "--source", "ofac-sdn", "--allow-shrink",
+                     "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(allow, NULL, 0, &out, &errs), 0, "%s", errs);
+    cr_assert(strstr(out, "- XBT 1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ uid 43377") != NULL, "the diff is shown");
+    free(out), free(errs);
+    cr_assert_not(kim_listed(dir), "allowed: the new list replaced the old");
+
+    /* No addresses at all is refused even as a first import, and passes when allowed. */
+    cr_assert_eq(import(dir, FMT_ADV, cons, NULL, "fresh", &sum, &err), CW_ELIMIT);
+    cr_assert(sum.shrink_refused && !sum.had_previous);
+    cr_assert_eq(import_shrink(dir, FMT_ADV, cons, NULL, "fresh", 10, true, &sum, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(sum.addresses, 0);
+    free(ownp);
+    free(cons);
+    free(sha);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* Element values in SDN_ADVANCED.XML: tables past 4,096 entries, values
+ * too long to be an address, and shapes the schema does not have. */
+Test(watchlist, sdn_advanced_values_whole_or_refused)
+{
+    char *dir = temp_dir();
+    wl_summary sum;
+    cw_err err = {0};
+    /* 5,000 feature types before the digital currency one (the old tables stopped at 4,096). */
+    size_t cap = 8u << 20, n = 0;
+    char *x = malloc(cap);
+    n += (size_t)snprintf(x + n, cap - n, "<?xml version=\"1.0\"?>\n<Sanctions>\n<ReferenceValueSets><FeatureTypeValues>\n");
+    for (int i = 1; i <= 5000; i++)
+        n += (size_t)snprintf(x + n, cap - n, "<FeatureType ID=\"%d\">Digital Currency Address - T%d</FeatureType>\n",
+                              i, i);
+    n += (size_t)snprintf(x + n, cap - n,
+                          "<FeatureType ID=\"9999\">Digital Currency Address - XBT</FeatureType>\n"
+                          "</FeatureTypeValues></ReferenceValueSets>\n<DistinctParties>\n"
+                          "<DistinctParty FixedRef=\"43377\"><Profile ID=\"43377\"><Feature ID=\"1\" FeatureTypeID=\"9999\">"
+                          "<FeatureVersion><VersionDetail>%%s</VersionDetail></FeatureVersion></Feature></Profile>"
+                          "</DistinctParty>\n</DistinctParties>\n</Sanctions>\n");
+    char *doc = malloc(cap + 8192);
+    snprintf(doc, cap + 8192, x, "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ");
+    char *p = write_file(dir, "many.xml", doc, strlen(doc));
+    cr_assert_eq(import(dir, FMT_ADV, p, NULL, "s", &sum, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(sum.addresses, 1, "the feature type after the 4,096th is known");
+    hits h = lookup(dir, "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ");
+    cr_assert_eq(h.n, 1);
+    cr_assert_str_eq(h.ticker[0], "XBT");
+    cr_assert_eq(h.flags[0], 0);
+    free(p);
+
+    /* 200 characters: longer than any address, stored cut before; refused. */
+    char long_addr[5000];
+    memset(long_addr, 'a', 200);
+    long_addr[200] = '\0';
+    snprintf(doc, cap + 8192, x, long_addr);
+    p = write_file(dir, "long.xml", doc, strlen(doc));
+    cr_assert_eq(import(dir, FMT_ADV, p, NULL, "s", &sum, &err), CW_ELIMIT);
+    cr_assert(strstr(err.msg, "200 characters") && strstr(err.msg, "over the 120"), "%s", err.msg);
+    free(p);
+    /* over 4 KiB: refused while reading, naming the element and line */
+    memset(long_addr, 'b', 4200);
+    long_addr[4200] = '\0';
+    snprintf(doc, cap + 8192, x, long_addr);
+    p = write_file(dir, "huge.xml", doc, strlen(doc));
+    cr_assert_eq(import(dir, FMT_ADV, p, NULL, "s", &sum, &err), CW_ELIMIT);
+    cr_assert(strstr(err.msg, "huge.xml: line 5007: the text of <VersionDetail> is over 4096 bytes"), "%s", err.msg);
+    free(p);
+    /* text beside an element inside an address: the schema has no mixed content */
+    snprintf(doc, cap + 8192, x, "1D6gG9iKEhPitTcWRJ<b/>iniuj1jYM2hNeAfJ");
+    p = write_file(dir, "mixed.xml", doc, strlen(doc));
+    cr_assert_eq(import(dir, FMT_ADV, p, NULL, "s", &sum, &err), CW_EFORMAT);
+    cr_assert(strstr(err.msg, "<VersionDetail> holds both text and the element <b>"), "%s", err.msg);
+    free(p);
+    /* a party inside a party would end the outer one early */
+    snprintf(doc, cap + 8192, x, "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ</VersionDetail></FeatureVersion></Feature>"
+                                 "<DistinctParty FixedRef=\"2\"/><Feature FeatureTypeID=\"9999\"><FeatureVersion>"
+                                 "<VersionDetail>1FCNgfZWpYMeYhy9t18AAkTBu8AsdoAc1Z");
+    p = write_file(dir, "nested.xml", doc, strlen(doc));
+    cr_assert_eq(import(dir, FMT_ADV, p, NULL, "s", &sum, &err), CW_EFORMAT);
+    cr_assert(strstr(err.msg, "a <DistinctParty> inside another <DistinctParty>"), "%s", err.msg);
+    free(p);
+    h = lookup(dir, "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ");
+    cr_assert_eq(h.n, 1, "every refusal left the list as it was");
+    free(doc);
+    free(x);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* A ticker of 20 characters in an own CSV and in sdn.csv remarks: kept
+ * whole (before, cut to 15, and in remarks the rest read as the address). */
+Test(watchlist, long_tickers_kept_whole)
+{
+    char *dir = temp_dir();
+    const char own[] = "chain,address,entity,program,note\nNEWCHAINTOKEN2026ABC,addr-on-a-new-chain-1,Someone,X,\n";
+    char *p = write_file(dir, "own.csv", own, sizeof own - 1);
+    wl_summary sum;
+    cw_err err = {0};
+    cr_assert_eq(import(dir, FMT_OWN, p, NULL, "own", &sum, &err), CW_OK, "%s", err.msg);
+    hits h = lookup(dir, "addr-on-a-new-chain-1");
+    cr_assert_eq(h.n, 1);
+    cr_assert_str_eq(h.ticker[0], "NEWCHAINTOKEN2026ABC");
+    free(p);
+    const char sdn[] = "123,\"SOMEONE\",-0- ,\"CYBER2\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,\"Digital Currency Address - "
+                       "NEWCHAINTOKEN2026ABC addr-on-a-new-chain-2; Digital Currency Address - XBT "
+                       "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ.\"\n";
+    p = write_file(dir, "sdn.csv", sdn, sizeof sdn - 1);
+    cr_assert_eq(import(dir, FMT_CSV, p, NULL, "sdn", &sum, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(sum.addresses, 2);
+    h = lookup(dir, "addr-on-a-new-chain-2");
+    cr_assert_eq(h.n, 1);
+    cr_assert_str_eq(h.ticker[0], "NEWCHAINTOKEN2026ABC");
+    cr_assert_eq(lookup(dir, "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ").n, 1);
     free(p);
     rm_rf(dir);
     free(dir);

@@ -21,13 +21,12 @@ static bool rec_reserve(csv_reader *r, size_t need)
 
 int csv_next(csv_reader *r, cw_err *err)
 {
-    bool bad;
-    if (!import_file_line(&r->in, &r->line, &r->cap, &r->len, &bad))
-        return bad ? cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: out of memory", r->in.path), -1 : 0;
+    import_line_status st = import_file_line(&r->in, &r->line, &r->cap, &r->len);
+    if (st == IMPORT_LINE_EOF)
+        return 0;
     r->line_no = ++r->next_line;
-    if (bad)
-        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: line %zu: a NUL byte: not a text CSV file", r->in.path,
-                          r->line_no), -1;
+    if (st != IMPORT_LINE_OK)
+        return import_line_error(&r->in, st, r->line_no, err), -1;
     const char *p = r->line;
     if (r->line_no == 1 && r->len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
         p += 3; /* UTF-8 byte order mark */
@@ -43,11 +42,19 @@ int csv_next(csv_reader *r, cw_err *err)
             if (!quoted)
                 break;
             /* a newline inside quotes: the record goes on on the next line */
-            if (!import_file_line(&r->in, &r->line, &r->cap, &r->len, &bad))
+            st = import_file_line(&r->in, &r->line, &r->cap, &r->len);
+            if (st == IMPORT_LINE_EOF)
                 return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET,
                                   "%s: line %zu: a quoted field is not closed before the end of the file", r->in.path,
                                   r->line_no), -1;
             r->next_line++;
+            if (st != IMPORT_LINE_OK)
+                return import_line_error(&r->in, st, r->next_line, err), -1;
+            if (w + r->len > IMPORT_LINE_MAX)
+                return cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET,
+                                  "%s: line %zu: a record (a quoted field left open?) longer than %zu bytes, the "
+                                  "most a CSV record may have",
+                                  r->in.path, r->line_no, IMPORT_LINE_MAX), -1;
             /* field pointers index r->rec, which only grows by realloc: rebase them */
             char *old = r->rec;
             if (!rec_reserve(r, w + r->len + 3))

@@ -9,6 +9,17 @@
  * XML is read with libxml2's streaming reader, without network access or
  * entity expansion; a document with a DTD is refused outright (official
  * lists have none; billion-laughs and external-entity attacks need one).
+ *
+ * Values are never cut. An XML element's value is joined from all its text
+ * pieces (comments and CDATA split them) and trimmed, inner whitespace of an
+ * address dropped (xml_text in import_file.h); a used value over
+ * XML_VALUE_MAX (4 KiB) is refused naming the element and line. Mixed
+ * content, an entry inside an entry (which would end the outer one early)
+ * and nesting over 64 deep are refused. Line-based files refuse a line or
+ * CSV record over IMPORT_LINE_MAX (1 MiB) and a NUL byte, naming the line,
+ * as soon as they see it: memory stays bounded on /dev/zero or a 1 GB
+ * single line. A file that reads cleanly but lists too few addresses is
+ * stopped later, by wl_import_commit's shrink guard.
  */
 #ifndef CW_IMPORT_H
 #define CW_IMPORT_H

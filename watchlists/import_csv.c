@@ -40,11 +40,10 @@ static size_t addresses_in_remarks(wl_import *imp, const char *uid, const char *
     size_t n = 0;
     for (const char *p = strstr(remarks, marker); p; p = strstr(p, marker)) {
         p += sizeof marker - 1;
-        char ticker[16];
-        size_t t = 0;
-        while ((isupper((unsigned char)*p) || isdigit((unsigned char)*p)) && t + 1 < sizeof ticker)
-            ticker[t++] = *p++;
-        ticker[t] = '\0';
+        const char *tstart = p;
+        while (isupper((unsigned char)*p) || isdigit((unsigned char)*p))
+            p++;
+        size_t t = (size_t)(p - tstart);
         while (*p == ' ')
             p++;
         const char *start = p;
@@ -55,9 +54,14 @@ static size_t addresses_in_remarks(wl_import *imp, const char *uid, const char *
             len--; /* the sentence's period, not the address's */
         if (t == 0 || len == 0)
             continue;
-        char addr[256];
-        snprintf(addr, sizeof addr, "%.*s", (int)(len < 255 ? len : 255), start);
-        wl_import_address(imp, uid, ticker, addr);
+        /* Whole, however long: wl_import_commit refuses what no address can be. */
+        char *ticker = strndup(tstart, t), *addr = strndup(start, len);
+        if (ticker && addr)
+            wl_import_address(imp, uid, ticker, addr);
+        else
+            wl_import_address(imp, uid, "", NULL); /* marks the import failed */
+        free(ticker);
+        free(addr);
         n++;
     }
     return n;
@@ -277,6 +281,8 @@ cw_code import_own_csv(const char *path, wl_import *imp, const import_progress *
     } else if (got == 0) {
         rc = cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: empty file: expected the header chain,address,entity,program,note",
                         path);
+    } else {
+        rc = err && err->code ? err->code : CW_EFORMAT; /* csv_next said why */
     }
     while (rc == CW_OK && (got = csv_next(&r, err)) == 1) {
         if (r.n_fields == 1 && clean(r.field[0])[0] == '\0')
@@ -286,7 +292,8 @@ cw_code import_own_csv(const char *path, wl_import *imp, const import_progress *
                             r.n_fields);
             break;
         }
-        const char *chain = clean(r.field[0]), *addr = clean(r.field[1]);
+        char *chain = clean(r.field[0]);
+        const char *addr = clean(r.field[1]);
         const char *entity = r.n_fields > 2 ? clean(r.field[2]) : "";
         char *programs = r.n_fields > 3 ? clean(r.field[3]) : (char *)"";
         if (chain[0] == '\0' || addr[0] == '\0') {
@@ -295,13 +302,10 @@ cw_code import_own_csv(const char *path, wl_import *imp, const import_progress *
             break;
         }
         const char *ticker = own_ticker(chain);
-        char up[16];
-        if (ticker == NULL) {
-            size_t i = 0;
-            for (; chain[i] && i + 1 < sizeof up; i++)
-                up[i] = (char)toupper((unsigned char)chain[i]);
-            up[i] = '\0';
-            ticker = up;
+        if (ticker == NULL) { /* a ticker: upper-cased in place, whole */
+            for (char *c = chain; *c; c++)
+                *c = (char)toupper((unsigned char)*c);
+            ticker = chain;
         }
         const char *uid = entity[0] ? entity : "unnamed";
         wl_entity *e = wl_import_entity(imp, uid);

@@ -43,10 +43,9 @@ long import_file_read(import_file *in, void *buf, size_t cap)
     return (long)got;
 }
 
-bool import_file_line(import_file *in, char **line, size_t *cap, size_t *len, bool *bad)
+import_line_status import_file_line(import_file *in, char **line, size_t *cap, size_t *len)
 {
     *len = 0;
-    *bad = false;
     int c;
     bool any = false;
     while ((c = getc(in->f)) != EOF) {
@@ -57,30 +56,52 @@ bool import_file_line(import_file *in, char **line, size_t *cap, size_t *len, bo
         if (c == '\n')
             break;
         if (c == '\0')
-            *bad = true;
+            return IMPORT_LINE_NUL;
+        if (*len >= IMPORT_LINE_MAX)
+            return IMPORT_LINE_LONG;
         if (*len + 2 > *cap) {
             size_t nc = *cap ? *cap * 2 : 4096;
             char *nl = realloc(*line, nc);
-            if (nl == NULL) {
-                *bad = true;
-                return false;
-            }
+            if (nl == NULL)
+                return IMPORT_LINE_NOMEM;
             *line = nl;
             *cap = nc;
         }
         (*line)[(*len)++] = (char)c;
     }
+    if (ferror(in->f))
+        return IMPORT_LINE_EIO;
     if (!any)
-        return false;
+        return IMPORT_LINE_EOF;
     if (*len > 0 && (*line)[*len - 1] == '\r')
         (*len)--;
     if (*cap == 0) {
-        *line = malloc(1);
+        if ((*line = malloc(1)) == NULL)
+            return IMPORT_LINE_NOMEM;
         *cap = 1;
     }
     (*line)[*len] = '\0';
     report(in);
-    return true;
+    return IMPORT_LINE_OK;
+}
+
+cw_code import_line_error(const import_file *in, import_line_status st, size_t line_no, cw_err *err)
+{
+    switch (st) {
+    case IMPORT_LINE_NUL:
+        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: line %zu: a NUL byte: not a text file (is it compressed?)",
+                          in->path, line_no);
+    case IMPORT_LINE_LONG:
+        return cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET,
+                          "%s: line %zu: longer than %zu bytes, the most a line (or CSV record) may have: not a "
+                          "designation list",
+                          in->path, line_no, IMPORT_LINE_MAX);
+    case IMPORT_LINE_EIO:
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "%s: read error at line %zu", in->path, line_no);
+    default:
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: line %zu: out of memory reading the line", in->path,
+                          line_no);
+    }
 }
 
 void import_file_close(import_file *in, char sha_hex[65])
@@ -115,4 +136,67 @@ bool xml_prolog_has_doctype(xml_prolog_guard *g, const char *buf, long n)
         }
     }
     return false;
+}
+
+static bool xml_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+static void xml_text_push(xml_text *t, char c)
+{
+    if (t->n >= XML_VALUE_MAX) {
+        t->over = true;
+        return;
+    }
+    if (t->n + 2 > t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 128;
+        char *np = realloc(t->p, nc);
+        if (np == NULL) {
+            t->oom = true;
+            return;
+        }
+        t->p = np;
+        t->cap = nc;
+    }
+    t->p[t->n++] = c;
+    t->p[t->n] = '\0';
+}
+
+void xml_text_add(xml_text *t, const char *piece)
+{
+    for (const char *c = piece; *c && !t->over && !t->oom; c++) {
+        if (xml_space(*c)) {
+            t->space = t->n > 0; /* leading whitespace is dropped */
+            continue;
+        }
+        if (t->space)
+            xml_text_push(t, ' ');
+        t->space = false;
+        xml_text_push(t, *c);
+    }
+}
+
+void xml_text_clear(xml_text *t)
+{
+    t->n = 0;
+    t->space = t->over = false;
+    if (t->p)
+        t->p[0] = '\0';
+}
+
+void xml_text_free(xml_text *t)
+{
+    free(t->p);
+    memset(t, 0, sizeof *t);
+}
+
+const char *xml_text_value(xml_text *t) { return t->n ? t->p : ""; }
+
+void xml_text_strip_spaces(xml_text *t)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->p[i] != ' ')
+            t->p[w++] = t->p[i];
+    t->n = w;
+    if (t->p)
+        t->p[w] = '\0';
 }

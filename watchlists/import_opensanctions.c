@@ -298,19 +298,13 @@ static cw_code read_pass(os_state *s, const import_progress *p, bool second_pass
         return rc;
     char *line = NULL;
     size_t cap = 0, len = 0, lineno = 0;
-    bool bad;
     while (rc == CW_OK) {
-        bool got = import_file_line(&s->in, &line, &cap, &len, &bad);
-        if (!got) {
-            if (bad)
-                rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: line %zu: out of memory reading the line",
-                                s->path, lineno + 1);
+        import_line_status st = import_file_line(&s->in, &line, &cap, &len);
+        if (st == IMPORT_LINE_EOF)
             break;
-        }
         lineno++;
-        if (bad)
-            rc = cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET,
-                            "%s: line %zu: a NUL byte: not a JSON lines file (is it compressed?)", s->path, lineno);
+        if (st != IMPORT_LINE_OK)
+            rc = import_line_error(&s->in, st, lineno, err);
         else if (!blank(line, len))
             rc = read_line(s, line, len, lineno, second_pass, err);
     }

@@ -11,6 +11,12 @@
  * with addresses, flat in the file size. Names keep OFAC's display form,
  * "LAST, First" (or the last name alone), for the party and its a.k.a.s.
  * The classic file has no designation dates; SDN_ADVANCED.XML has them.
+ *
+ * Values are joined from all their text pieces and trimmed (xml_text), so
+ * indentation, line breaks and comments inside an element change nothing;
+ * a value over XML_VALUE_MAX is refused, never cut. The schema has no mixed
+ * content and no entry inside an entry: either is refused rather than read
+ * as something else (a nested entry would end the outer one early).
  */
 #include <libxml/xmlreader.h>
 #include <stdio.h>
@@ -22,7 +28,6 @@
 
 #define MAX_DEPTH 64
 #define NAME_MAX_LEN 32 /* element local names we match are shorter; longer ones only need to differ */
-#define TEXT_MAX 2048   /* the longest element text kept (names, addresses: far shorter) */
 
 static const char currency_prefix[] = "Digital Currency Address - ";
 
@@ -32,7 +37,7 @@ typedef struct {
 } str_list;
 
 typedef struct {
-    char ticker[32];
+    char *ticker;
     char *text;
 } entry_addr;
 
@@ -45,9 +50,9 @@ typedef struct {
     int xml_error_line, xml_error_code;
 
     char stack[MAX_DEPTH][NAME_MAX_LEN]; /* local names of open elements */
+    bool has_child[MAX_DEPTH];
     int depth;
-    char text[TEXT_MAX]; /* text of the element being read */
-    size_t text_len;
+    xml_text text; /* value of the innermost open element */
 
     size_t entries;
     char published[16];
@@ -57,14 +62,32 @@ typedef struct {
 
     /* the sdnEntry being read */
     char uid[32];
-    char type[32];
-    char first[512], last[512];
+    char *type, *first, *last; /* NULL: absent */
     str_list programs, aliases;
     entry_addr *addrs;
     size_t n_addrs;
-    char aka_first[512], aka_last[512];
-    char id_type[128], id_number[256];
+    char *aka_first, *aka_last;
+    char *id_type, *id_number;
 } sdn_xml_state;
+
+static const char *or_empty(const char *s) { return s ? s : ""; }
+
+static void set_field(sdn_xml_state *s, char **dst, const char *text)
+{
+    char *d = strdup(text);
+    if (d == NULL) {
+        s->oom = true;
+        return;
+    }
+    free(*dst);
+    *dst = d;
+}
+
+static void clear_field(char **f)
+{
+    free(*f);
+    *f = NULL;
+}
 
 static void on_xml_error(void *arg, xmlErrorPtr e)
 {
@@ -116,22 +139,31 @@ static void entry_reset(sdn_xml_state *s)
 {
     list_free(&s->programs);
     list_free(&s->aliases);
-    for (size_t i = 0; i < s->n_addrs; i++)
+    for (size_t i = 0; i < s->n_addrs; i++) {
+        free(s->addrs[i].ticker);
         free(s->addrs[i].text);
+    }
     free(s->addrs);
     s->addrs = NULL;
     s->n_addrs = 0;
-    s->uid[0] = s->type[0] = s->first[0] = s->last[0] = '\0';
-    s->aka_first[0] = s->aka_last[0] = s->id_type[0] = s->id_number[0] = '\0';
+    s->uid[0] = '\0';
+    clear_field(&s->type), clear_field(&s->first), clear_field(&s->last);
+    clear_field(&s->aka_first), clear_field(&s->aka_last), clear_field(&s->id_type), clear_field(&s->id_number);
 }
 
-/* OFAC's display form: "LAST, First", or the last name alone. */
-static void display_name(char *dst, size_t cap, const char *last, const char *first)
+/* OFAC's display form: "LAST, First", or the last name alone. Allocated;
+ * NULL on out of memory. */
+static char *display_name(const char *last, const char *first)
 {
+    size_t n = strlen(last) + strlen(first) + 3;
+    char *d = malloc(n);
+    if (d == NULL)
+        return NULL;
     if (first[0] && last[0])
-        snprintf(dst, cap, "%s, %s", last, first);
+        snprintf(d, n, "%s, %s", last, first);
     else
-        snprintf(dst, cap, "%s", last[0] ? last : first);
+        snprintf(d, n, "%s", last[0] ? last : first);
+    return d;
 }
 
 static const char *parent(const sdn_xml_state *s, int up)
@@ -148,40 +180,6 @@ static int line_now(const sdn_xml_state *s)
     return line > 0 ? (int)line : xmlTextReaderGetParserLineNumber(s->reader);
 }
 
-/* The element's text without surrounding whitespace (OFAC pretty-prints). */
-static const char *trimmed_text(sdn_xml_state *s)
-{
-    size_t n = s->text_len;
-    while (n && (s->text[n - 1] == ' ' || s->text[n - 1] == '\n' || s->text[n - 1] == '\r' ||
-                 s->text[n - 1] == '\t'))
-        n--;
-    s->text[n] = '\0';
-    const char *t = s->text;
-    while (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t')
-        t++;
-    return t;
-}
-
-/* Copies text into a field; false if it had to be cut. */
-static bool copy_field(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(src);
-    bool whole = n < cap;
-    if (!whole)
-        n = cap - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-    return whole;
-}
-
-static void lower_copy(char *dst, size_t cap, const char *src)
-{
-    copy_field(dst, cap, src);
-    for (char *p = dst; *p; p++)
-        if (*p >= 'A' && *p <= 'Z')
-            *p = (char)(*p + 32);
-}
-
 static cw_code entry_finish(sdn_xml_state *s, const char *path, cw_err *err)
 {
     if (s->n_addrs == 0)
@@ -193,10 +191,12 @@ static cw_code entry_finish(sdn_xml_state *s, const char *path, cw_err *err)
     wl_entity *e = wl_import_entity(s->imp, s->uid);
     if (e == NULL)
         return CW_OK; /* wl_import_ok() reports it */
-    char name[1100];
-    display_name(name, sizeof name, s->last, s->first);
-    wl_entity_set_name(e, name);
-    wl_entity_set_type(e, s->type);
+    char *name = display_name(or_empty(s->last), or_empty(s->first));
+    if (name == NULL)
+        s->oom = true;
+    wl_entity_set_name(e, name ? name : "");
+    free(name);
+    wl_entity_set_type(e, or_empty(s->type));
     wl_entity_set_list(e, "SDN");
     for (size_t i = 0; i < s->aliases.n; i++)
         wl_entity_add_alias(e, s->aliases.v[i]);
@@ -209,7 +209,16 @@ static cw_code entry_finish(sdn_xml_state *s, const char *path, cw_err *err)
 
 static void id_finish(sdn_xml_state *s)
 {
-    if (strncmp(s->id_type, currency_prefix, sizeof currency_prefix - 1) != 0 || s->id_number[0] == '\0')
+    const char *type = or_empty(s->id_type);
+    if (strncmp(type, currency_prefix, sizeof currency_prefix - 1) != 0 || s->id_number == NULL)
+        return;
+    /* An address has no whitespace: a line break inside one is layout. */
+    size_t w = 0;
+    for (size_t i = 0; s->id_number[i]; i++)
+        if (s->id_number[i] != ' ')
+            s->id_number[w++] = s->id_number[i];
+    s->id_number[w] = '\0';
+    if (w == 0)
         return;
     entry_addr *v = realloc(s->addrs, (s->n_addrs + 1) * sizeof *v);
     if (v == NULL) {
@@ -217,15 +226,17 @@ static void id_finish(sdn_xml_state *s)
         return;
     }
     s->addrs = v;
-    const char *ticker = s->id_type + sizeof currency_prefix - 1;
+    const char *ticker = type + sizeof currency_prefix - 1;
     while (*ticker == ' ')
         ticker++;
-    snprintf(v[s->n_addrs].ticker, sizeof v[s->n_addrs].ticker, "%s", ticker);
+    v[s->n_addrs].ticker = strdup(ticker);
     v[s->n_addrs].text = strdup(s->id_number);
-    if (v[s->n_addrs].text == NULL)
+    if (v[s->n_addrs].text == NULL || v[s->n_addrs].ticker == NULL) {
+        free(v[s->n_addrs].ticker), free(v[s->n_addrs].text);
         s->oom = true;
-    else
+    } else {
         s->n_addrs++;
+    }
 }
 
 /* "MM/DD/YYYY" -> "YYYY-MM-DD"; anything else is left unset rather than guessed. */
@@ -238,73 +249,119 @@ static void set_published(sdn_xml_state *s, const char *text)
         snprintf(s->published, sizeof s->published, "%04d-%02d-%02d", y, m, d);
 }
 
-static cw_code on_end(sdn_xml_state *s, const char *name, const char *path, cw_err *err)
+/* Does the import use the value of element `name` (innermost open) under `up`? */
+static bool used(const char *name, const char *up)
+{
+    if (strcmp(up, "sdnEntry") == 0)
+        return strcmp(name, "uid") == 0 || strcmp(name, "firstName") == 0 || strcmp(name, "lastName") == 0 ||
+               strcmp(name, "sdnType") == 0;
+    if (strcmp(up, "aka") == 0)
+        return strcmp(name, "firstName") == 0 || strcmp(name, "lastName") == 0;
+    if (strcmp(up, "id") == 0)
+        return strcmp(name, "idType") == 0 || strcmp(name, "idNumber") == 0;
+    return (strcmp(name, "program") == 0 && strcmp(up, "programList") == 0) ||
+           (strcmp(name, "Publish_Date") == 0 && strcmp(up, "publshInformation") == 0);
+}
+
+/* The value of the element about to close (it has no child elements). */
+static cw_code on_value(sdn_xml_state *s, const char *name, const char *path, cw_err *err)
 {
     const char *up = parent(s, 1);
-    const char *text = trimmed_text(s);
+    if (!used(name, up))
+        return CW_OK;
+    if (s->text.over)
+        return cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET,
+                          "%s: line %d: the text of <%s> is over %d bytes, the most a name or address may have: "
+                          "refused rather than cut",
+                          path, line_now(s), name, XML_VALUE_MAX);
+    const char *text = xml_text_value(&s->text);
+    if (strcmp(up, "sdnEntry") == 0) {
+        /* A cut uid would merge parties: refused. */
+        if (strcmp(name, "uid") == 0) {
+            if (strlen(text) >= sizeof s->uid)
+                return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET,
+                                  "%s: line %d: an <sdnEntry> <uid> over %zu characters", path, line_now(s),
+                                  sizeof s->uid - 1);
+            snprintf(s->uid, sizeof s->uid, "%s", text);
+        } else if (strcmp(name, "firstName") == 0) {
+            set_field(s, &s->first, text);
+        } else if (strcmp(name, "lastName") == 0) {
+            set_field(s, &s->last, text);
+        } else if (strcmp(name, "sdnType") == 0) {
+            set_field(s, &s->type, text);
+            for (char *p = s->type; p && *p; p++)
+                if (*p >= 'A' && *p <= 'Z')
+                    *p = (char)(*p + 32);
+        }
+    } else if (strcmp(up, "aka") == 0) {
+        set_field(s, strcmp(name, "firstName") == 0 ? &s->aka_first : &s->aka_last, text);
+    } else if (strcmp(up, "id") == 0) {
+        set_field(s, strcmp(name, "idType") == 0 ? &s->id_type : &s->id_number, text);
+    } else if (strcmp(name, "program") == 0) {
+        if (text[0])
+            list_push(s, &s->programs, text);
+    } else {
+        set_published(s, text);
+    }
+    return CW_OK;
+}
+
+static cw_code on_end(sdn_xml_state *s, const char *name, const char *path, cw_err *err)
+{
     if (strcmp(name, "sdnEntry") == 0) {
         s->entries++;
         cw_code rc = entry_finish(s, path, err);
         entry_reset(s);
         return rc;
     }
-    if (strcmp(up, "sdnEntry") == 0) {
-        /* A cut uid would merge parties: refused. Names are far shorter than the fields. */
-        if (strcmp(name, "uid") == 0 && !copy_field(s->uid, sizeof s->uid, text))
-            return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: line %d: an <sdnEntry> <uid> over %zu characters",
-                              path, line_now(s), sizeof s->uid - 1);
-        else if (strcmp(name, "firstName") == 0)
-            copy_field(s->first, sizeof s->first, text);
-        else if (strcmp(name, "lastName") == 0)
-            copy_field(s->last, sizeof s->last, text);
-        else if (strcmp(name, "sdnType") == 0)
-            lower_copy(s->type, sizeof s->type, text);
-    } else if (strcmp(up, "aka") == 0) {
-        if (strcmp(name, "firstName") == 0)
-            copy_field(s->aka_first, sizeof s->aka_first, text);
-        else if (strcmp(name, "lastName") == 0)
-            copy_field(s->aka_last, sizeof s->aka_last, text);
-    } else if (strcmp(up, "id") == 0) {
-        if (strcmp(name, "idType") == 0)
-            copy_field(s->id_type, sizeof s->id_type, text);
-        else if (strcmp(name, "idNumber") == 0)
-            copy_field(s->id_number, sizeof s->id_number, text); /* longer than any address: flagged when resolved */
-    } else if (strcmp(name, "program") == 0 && strcmp(up, "programList") == 0 && text[0]) {
-        list_push(s, &s->programs, text);
-    } else if (strcmp(name, "Publish_Date") == 0 && strcmp(up, "publshInformation") == 0) {
-        set_published(s, text);
-    }
     if (strcmp(name, "aka") == 0) {
-        char alias[1100];
-        display_name(alias, sizeof alias, s->aka_last, s->aka_first);
-        if (alias[0])
+        char *alias = display_name(or_empty(s->aka_last), or_empty(s->aka_first));
+        if (alias == NULL)
+            s->oom = true;
+        else if (alias[0])
             list_push(s, &s->aliases, alias);
-        s->aka_first[0] = s->aka_last[0] = '\0';
+        free(alias);
+        clear_field(&s->aka_first), clear_field(&s->aka_last);
     } else if (strcmp(name, "id") == 0) {
         id_finish(s);
-        s->id_type[0] = s->id_number[0] = '\0';
+        clear_field(&s->id_type), clear_field(&s->id_number);
     }
     return CW_OK;
 }
 
-static void on_start(sdn_xml_state *s, const char *name)
+static cw_code refuse_nesting(sdn_xml_state *s, const char *path, const char *what, const char *a, const char *b,
+                              cw_err *err)
 {
-    if (s->depth < MAX_DEPTH)
-        snprintf(s->stack[s->depth], sizeof s->stack[0], "%s", name);
-    s->depth++;
-    s->text_len = 0;
-    if (strcmp(name, "sdnEntry") == 0)
-        entry_reset(s);
+    char msg[160];
+    snprintf(msg, sizeof msg, what, a, b);
+    return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET,
+                      "%s: line %d: %s: not OFAC's sdn.xml schema, refused rather than half read", path, line_now(s),
+                      msg);
 }
 
-static void on_text(sdn_xml_state *s, const char *v)
+/* An entry, alias or id inside another would end the outer one early. */
+static cw_code on_start(sdn_xml_state *s, const char *name, const char *path, cw_err *err)
 {
-    size_t n = strlen(v);
-    if (n > sizeof s->text - 1 - s->text_len)
-        n = sizeof s->text - 1 - s->text_len;
-    memcpy(s->text + s->text_len, v, n);
-    s->text_len += n;
-    s->text[s->text_len] = '\0';
+    if (s->depth >= MAX_DEPTH)
+        return refuse_nesting(s, path, "elements nested over %s deep (<%s>)", "64", name, err);
+    if (s->depth > 0) {
+        if (s->text.n > 0)
+            return refuse_nesting(s, path, "<%s> holds both text and the element <%s>", parent(s, 0), name, err);
+        s->has_child[s->depth - 1] = true;
+    }
+    static const char *const flat[] = {"sdnEntry", "aka", "id"};
+    for (size_t i = 0; i < sizeof flat / sizeof *flat; i++)
+        if (strcmp(name, flat[i]) == 0)
+            for (int d = 0; d < s->depth; d++)
+                if (strcmp(s->stack[d], name) == 0)
+                    return refuse_nesting(s, path, "an <%s> inside another <%s>", name, name, err);
+    snprintf(s->stack[s->depth], sizeof s->stack[0], "%s", name);
+    s->has_child[s->depth] = false;
+    s->depth++;
+    xml_text_clear(&s->text);
+    if (strcmp(name, "sdnEntry") == 0)
+        entry_reset(s);
+    return CW_OK;
 }
 
 static cw_code refuse_doctype(const char *path, int line, cw_err *err)
@@ -333,24 +390,36 @@ static cw_code read_document(sdn_xml_state *s, const char *path, cw_err *err)
                                       path, line_now(s), name);
             }
             bool empty = xmlTextReaderIsEmptyElement(s->reader);
-            on_start(s, name);
-            if (empty) {
-                cw_code rc = on_end(s, name, path, err);
+            cw_code rc = on_start(s, name, path, err);
+            if (rc == CW_OK && empty) {
+                rc = on_value(s, name, path, err);
+                if (rc == CW_OK)
+                    rc = on_end(s, name, path, err);
                 s->depth--;
-                if (rc)
-                    return rc;
             }
-        } else if (type == XML_READER_TYPE_END_ELEMENT) {
-            cw_code rc = on_end(s, (const char *)xmlTextReaderConstLocalName(s->reader), path, err);
-            if (s->depth > 0)
-                s->depth--;
-            s->text_len = 0;
             if (rc)
                 return rc;
-        } else if (type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA) {
+        } else if (type == XML_READER_TYPE_END_ELEMENT) {
+            const char *name = (const char *)xmlTextReaderConstLocalName(s->reader);
+            cw_code rc = s->depth > 0 && !s->has_child[s->depth - 1] ? on_value(s, name, path, err) : CW_OK;
+            if (rc == CW_OK)
+                rc = on_end(s, name, path, err);
+            if (s->depth > 0)
+                s->depth--;
+            xml_text_clear(&s->text);
+            if (rc)
+                return rc;
+        } else if (type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA ||
+                   type == XML_READER_TYPE_WHITESPACE || type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE) {
             const char *v = (const char *)xmlTextReaderConstValue(s->reader);
-            if (v)
-                on_text(s, v);
+            if (v == NULL || s->depth == 0)
+                continue;
+            xml_text_add(&s->text, v);
+            if (s->text.oom)
+                s->oom = true;
+            if (s->text.n > 0 && s->has_child[s->depth - 1])
+                return refuse_nesting(s, path, "<%s> holds both elements and the text \"%.40s\"", parent(s, 0),
+                                      xml_text_value(&s->text), err);
         }
     }
     if (ret != 0 && s->prolog.doctype_line)
@@ -410,6 +479,7 @@ cw_code import_sdn_xml(const char *path, wl_import *imp, const import_progress *
             wl_import_set_published(imp, s->published);
     }
     entry_reset(s);
+    xml_text_free(&s->text);
     free(s);
     return rc;
 }

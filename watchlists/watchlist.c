@@ -222,6 +222,9 @@ struct wl_import {
     char *source, *format, *file, *sha256, *published;
     char warnings[512];
     bool test_nets, failed;
+    double max_shrink_pct;
+    bool allow_shrink;
+    char *diff_json; /* the last commit attempt's diff, kept even when refused */
     wl_entity **ents;
     size_t n_ents, cap_ents;
     size_t *slots; /* open-addressing index of ents by uid: index+1, 0 = empty */
@@ -260,6 +263,7 @@ wl_import *wl_import_new(const char *source, const char *format)
     imp->file = dup_or_fail("", &imp->failed);
     imp->sha256 = dup_or_fail("", &imp->failed);
     imp->published = dup_or_fail("", &imp->failed);
+    imp->max_shrink_pct = WL_MAX_SHRINK_DEFAULT;
     return imp;
 }
 
@@ -298,10 +302,17 @@ void wl_import_free(wl_import *imp)
     free(imp->file);
     free(imp->sha256);
     free(imp->published);
+    free(imp->diff_json);
     free(imp);
 }
 
 void wl_import_allow_test_networks(wl_import *imp, bool allow) { imp->test_nets = allow; }
+void wl_import_set_shrink(wl_import *imp, double max_pct, bool allow)
+{
+    imp->max_shrink_pct = max_pct < 0 ? 0 : max_pct > 100 ? 100 : max_pct;
+    imp->allow_shrink = allow;
+}
+const char *wl_import_diff_json(const wl_import *imp) { return imp->diff_json; }
 void wl_import_warn(wl_import *imp, const char *text)
 {
     size_t used = strlen(imp->warnings);
@@ -430,6 +441,10 @@ void wl_entity_set_designated(wl_entity *e, const char *d) { set_str(&e->designa
 
 void wl_import_address(wl_import *imp, const char *uid, const char *ticker, const char *text)
 {
+    if (uid == NULL || ticker == NULL || text == NULL) {
+        imp->failed = true; /* the caller's copy failed */
+        return;
+    }
     if (imp->n_list == imp->cap_list) {
         size_t cap = imp->cap_list ? imp->cap_list * 2 : 256;
         listing *v = realloc(imp->list, cap * sizeof *v);
@@ -460,6 +475,7 @@ typedef struct {
     uint8_t flags;
     char chain[32];
     char why[96]; /* for invalid and mismatched entries */
+    char text[WL_TEXT_MAX + 1]; /* the listed text, trimmed: what the ref and the diff carry */
     bool decoded;
     cw_addr addr;
     /* Kept as text, but the text is also a valid Bitcoin/EVM/Tron address
@@ -477,7 +493,12 @@ static void lower_copy(char *dst, size_t cap, const char *s)
     dst[i] = '\0';
 }
 
-static void resolve(const wl_import *imp, const listing *l, resolved *r)
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+/* Refuses (CW_ELIMIT) text longer than WL_TEXT_MAX once trimmed: no
+ * chain's address is that long, and cutting it would store a different
+ * string than the list names. */
+static cw_code resolve(const wl_import *imp, const listing *l, resolved *r, cw_err *errp)
 {
     memset(r, 0, sizeof *r);
     const ticker_info *ti = ticker_lookup(l->ticker);
@@ -488,13 +509,22 @@ static void resolve(const wl_import *imp, const listing *l, resolved *r)
     } else {
         snprintf(r->chain, sizeof r->chain, "%s", ti->chain);
     }
-    char text[WL_TEXT_MAX + 1];
-    snprintf(text, sizeof text, "%s", l->text);
-    for (char *p = text + strlen(text); p > text && (p[-1] == ' ' || p[-1] == '.' || p[-1] == '\t'); *--p = '\0')
-        ; /* a trailing period ends a remark sentence, never an address */
-    const char *t = text;
-    while (*t == ' ' || *t == '\t')
-        t++;
+    /* Line breaks and indentation are layout, never part of an address; a
+     * trailing period ends a remark sentence. */
+    const char *b = l->text, *e = l->text + strlen(l->text);
+    while (b < e && is_space(*b))
+        b++;
+    while (e > b && (is_space(e[-1]) || e[-1] == '.'))
+        e--;
+    if ((size_t)(e - b) > WL_TEXT_MAX)
+        return cw_err_set(errp, CW_ELIMIT, CW_NO_OFFSET,
+                          "entity %.60s: %.20s address of %zu characters (\"%.40s...\") is over the %d an address "
+                          "may have: no chain's address is that long (two addresses run together, or a remark?): "
+                          "refused rather than cut",
+                          l->uid, l->ticker, (size_t)(e - b), b, WL_TEXT_MAX);
+    memcpy(r->text, b, (size_t)(e - b));
+    r->text[e - b] = '\0';
+    const char *t = r->text;
 
     cw_addr a;
     cw_err err = {0};
@@ -520,7 +550,7 @@ static void resolve(const wl_import *imp, const listing *l, resolved *r)
         r->decoded = true;
         r->addr = a;
         r->klen = wl_key_from_addr(&a, r->key);
-        return;
+        return CW_OK;
     }
     /* Kept as text: a chain we do not decode, or an address that failed. */
     r->flags |= WL_REF_TEXT;
@@ -532,11 +562,12 @@ static void resolve(const wl_import *imp, const listing *l, resolved *r)
     }
     char norm[WL_TEXT_MAX + 16];
     if (!ticker_normalise_text(ti, t, norm, sizeof norm)) {
-        snprintf(norm, sizeof norm, "%.*s", WL_TEXT_MAX, t[0] ? t : "(empty)");
+        snprintf(norm, sizeof norm, "%s", t[0] ? t : "(empty)");
         r->flags |= WL_REF_INVALID;
-        snprintf(r->why, sizeof r->why, "empty or over %d characters", WL_TEXT_MAX);
+        snprintf(r->why, sizeof r->why, "empty or over %d characters once normalised", WL_TEXT_MAX);
     }
     r->klen = text_key(norm, r->key);
+    return CW_OK;
 }
 
 /* Key-linked forms of a decoded address: the same key's other scripts.
@@ -809,6 +840,32 @@ static void append(char *buf, size_t cap, const char *fmt, const char *a, const 
         snprintf(buf + used, cap - used, fmt, a, b, c);
 }
 
+/* The shrink guard. A wrong file (another list sharing the schema, an
+ * empty or cut download) parses cleanly and would replace the source's
+ * list with a fraction of it, and every later screen would say "allow".
+ * Counts are of distinct listed designations (address, ticker, uid). */
+static cw_code check_shrink(const wl_import *imp, size_t previous, size_t now, wl_summary *sum, cw_err *err)
+{
+    sum->shrink_previous = previous;
+    sum->shrink_new = now;
+    sum->shrink_max_pct = imp->max_shrink_pct;
+    sum->shrink_pct = previous ? 100.0 * (double)sum->removed / (double)previous : 0.0;
+    const char *why = NULL;
+    if (now == 0)
+        why = "the new list has no addresses";
+    else if (previous > 0 && sum->removed == previous)
+        why = "it removes every address of the previous list";
+    else if (previous > 0 && sum->shrink_pct > imp->max_shrink_pct)
+        why = "it removes more than the allowed share";
+    if (why == NULL || imp->allow_shrink)
+        return CW_OK;
+    sum->shrink_refused = true;
+    return cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET,
+                      "source '%s': refused: %s: previous %zu addresses, new %zu, removed %zu (%.1f%%, limit "
+                      "%.1f%%); if the list really shrank, import it again with --allow-shrink",
+                      imp->source, why, previous, now, sum->removed, sum->shrink_pct, imp->max_shrink_pct);
+}
+
 /* One attempt at the write transaction; CW_EFULL means grow and retry. */
 static cw_code write_import(cw_store *s, wl_import *imp, resolved *res, wl_summary *sum, const char *now,
                             cw_err *err)
@@ -884,8 +941,7 @@ static cw_code write_import(cw_store *s, wl_import *imp, resolved *res, wl_summa
     for (size_t i = 0; i < imp->n_list; i++) {
         const listing *l = &imp->list[i];
         resolved *r = &res[i];
-        char text[WL_TEXT_MAX + 1];
-        snprintf(text, sizeof text, "%s", l->text);
+        const char *text = r->text;
         wl_ref ref = {r->flags, imp->source, l->uid, l->ticker, r->chain, text, NULL};
         uint8_t val[WL_REF_MAX];
         size_t vn = encode_ref(&ref, val, sizeof val);
@@ -1043,6 +1099,13 @@ static cw_code write_import(cw_store *s, wl_import *imp, resolved *res, wl_summa
         rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory writing the diff");
         goto fail;
     }
+    free(imp->diff_json);
+    if ((imp->diff_json = malloc(jb.n + 1)) != NULL) {
+        memcpy(imp->diff_json, jb.p, jb.n);
+        imp->diff_json[jb.n] = '\0';
+    }
+    if ((rc = check_shrink(imp, old_items.n, new_items.n, sum, err)))
+        goto fail;
     if ((rc = store_put(t, STORE_WL_DIFF, imp->source, sl, jb.p, jb.n, err)))
         goto fail;
 
@@ -1106,13 +1169,17 @@ fail:
 
 cw_code wl_import_commit(cw_store *s, wl_import *imp, wl_summary *out, cw_err *err)
 {
+    memset(out, 0, sizeof *out);
     if (imp->failed)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory while reading the list: nothing imported");
     resolved *res = calloc(imp->n_list ? imp->n_list : 1, sizeof *res);
     if (res == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory resolving %zu addresses", imp->n_list);
     for (size_t i = 0; i < imp->n_list; i++)
-        resolve(imp, &imp->list[i], &res[i]);
+        if (resolve(imp, &imp->list[i], &res[i], err) != CW_OK) {
+            free(res);
+            return CW_ELIMIT;
+        }
     char now[32];
     time_t tt = time(NULL);
     struct tm tm;

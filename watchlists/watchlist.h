@@ -23,7 +23,13 @@
 
 #define WL_KEY_MAX 128
 #define WL_REF_MAX 511 /* LMDB's limit on a DUPSORT value */
-#define WL_TEXT_MAX 120 /* longest address text kept (Monero integrated addresses are 106) */
+/* Longest address text an import stores (Monero integrated addresses are
+ * 106): a longer one, once trimmed, makes wl_import_commit refuse the
+ * import rather than store it cut. */
+#define WL_TEXT_MAX 120
+/* Default of the shrink guard (wl_import_set_shrink): percent of a source's
+ * previous addresses an import may remove. */
+#define WL_MAX_SHRINK_DEFAULT 10.0
 
 enum {
     WL_REF_LINKED = 1 << 0,   /* not listed itself: a key-linked form of `linked_from` */
@@ -73,6 +79,17 @@ void wl_import_free(wl_import *imp);
 void wl_import_allow_test_networks(wl_import *imp, bool allow);
 void wl_import_set_file(wl_import *imp, const char *path, const char *sha256_hex);
 void wl_import_set_published(wl_import *imp, const char *yyyy_mm_dd);
+/* The shrink guard wl_import_commit applies: an import that would remove
+ * more than max_pct percent of the source's previous addresses, or all of
+ * them, or that has no address at all, is refused unless allow is set.
+ * Default: WL_MAX_SHRINK_DEFAULT, not allowed. The first import of a
+ * source removes nothing, so only the zero-address rule applies to it. */
+void wl_import_set_shrink(wl_import *imp, double max_pct, bool allow);
+/* The diff of the last wl_import_commit attempt (JSON, as `watchlist diff`
+ * prints it: source, previous, current, added, removed, entities_added,
+ * entities_removed), also when the commit was refused; NULL before one.
+ * Owned by imp. */
+const char *wl_import_diff_json(const wl_import *imp);
 
 /* The entity with this uid, created empty on first use; NULL on OOM. */
 wl_entity *wl_import_entity(wl_import *imp, const char *uid);
@@ -85,7 +102,8 @@ void wl_entity_set_type(wl_entity *e, const char *type);   /* individual, entity
 void wl_entity_set_list(wl_entity *e, const char *list);   /* SDN, EU, UN, ... */
 void wl_entity_set_designated(wl_entity *e, const char *yyyy_mm_dd);
 
-/* A listed address of entity uid under ticker (as the file spells it). */
+/* A listed address of entity uid under ticker (as the file spells it).
+ * A NULL argument (a caller's failed copy) marks the import failed. */
 void wl_import_address(wl_import *imp, const char *uid, const char *ticker, const char *text);
 size_t wl_import_address_count(const wl_import *imp);
 /* A warning the summary and the provenance record carry (e.g. cut remarks). */
@@ -105,10 +123,21 @@ typedef struct {
     char mismatched[1024];
     size_t n_invalid, n_mismatched, n_new_tickers;
     char warnings[512];
+    /* The shrink guard's inputs and decision (see wl_import_set_shrink):
+     * distinct listed designations before and after, removed as a percent
+     * of previous, the limit applied. */
+    size_t shrink_previous, shrink_new;
+    double shrink_pct, shrink_max_pct;
+    bool shrink_refused;
 } wl_summary;
 
 /* Resolves and stores the import as the source's whole list, replacing the
- * previous one atomically (grows the map and retries when full). */
+ * previous one atomically (grows the map and retries when full). Refuses,
+ * leaving the store untouched: an import the shrink guard stops (CW_ELIMIT,
+ * out->shrink_refused set, the counts in out, the diff in
+ * wl_import_diff_json); an address over WL_TEXT_MAX once trimmed
+ * (CW_ELIMIT); an import whose reading ran out of memory (CW_ENOMEM).
+ * `out` is zeroed first, so its shrink fields are valid on any return. */
 cw_code wl_import_commit(cw_store *s, wl_import *imp, wl_summary *out, cw_err *err);
 
 #endif
