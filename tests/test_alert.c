@@ -2,6 +2,7 @@
  * verify verbs (called directly: the suites link the monitor library). */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -46,6 +47,16 @@ static char *canon_str(const json_t *v)
     cw_buf b = CW_BUF_INIT;
     cw_err err = {0};
     cr_assert_eq(alert_canonical(v, &b, &err), CW_OK, "%s", err.msg);
+    cw_buf_append(&b, "", 1, NULL);
+    return (char *)b.p;
+}
+
+/* Signs rec as the next record of the trail at *head. */
+static char *chain_str(json_t *rec, const uint8_t sk[64], alert_trail *head)
+{
+    cw_buf b = CW_BUF_INIT;
+    cw_err err = {0};
+    cr_assert_eq(alert_sign_chained(rec, sk, head, &b, &err), CW_OK, "%s", err.msg);
     cw_buf_append(&b, "", 1, NULL);
     return (char *)b.p;
 }
@@ -720,11 +731,13 @@ Test(verbs, init_and_verify)
     cw_err err = {0};
     cr_assert_eq(keys_load_secret(dd, sk, &err), CW_OK, "%s", err.msg);
     json_t *rec = sample_record();
-    char *l1 = sign_str(rec, sk);
+    alert_trail head;
+    alert_trail_start(sk + 32, &head);
+    char *l1 = chain_str(rec, sk, &head);
     json_t *ev = json_object_get(rec, "evidence");
     for (int i = 0; i < 400; i++)
         json_array_append_new(ev, json_string(TXID));
-    char *l2 = sign_str(rec, sk);
+    char *l2 = chain_str(rec, sk, &head);
     cr_assert_gt(strlen(l2), 20000);
     char *l3 = strdup(l1);
     replace_once(l3, "50000000", "50000001");
@@ -738,7 +751,8 @@ Test(verbs, init_and_verify)
     char *v_argv[] = {"verify", recs, "--datadir", dd, NULL};
     cr_assert_eq(run_verb(cmd_verify, v_argv, NULL, &out), CLI_EXIT_FAIL);
     char line[4400];
-    snprintf(line, sizeof line, "%s:4: " SIG_OF_MISMATCH "\n3 records, 2 valid, 1 invalid\n", recs);
+    snprintf(line, sizeof line,
+             "%s:4: " SIG_OF_MISMATCH "\n3 records, 2 valid, 1 invalid; trail seq 1..2, 1 problems\n", recs);
     cr_assert_str_eq(out, line);
     free(out);
 
@@ -746,13 +760,13 @@ Test(verbs, init_and_verify)
     snprintf(all, total, "%s\n%s\n", l1, l2);
     write_file(recs, all);
     cr_assert_eq(run_verb(cmd_verify, v_argv, NULL, &out), CLI_EXIT_OK);
-    cr_assert_str_eq(out, "2 records, 2 valid, 0 invalid\n");
+    cr_assert_str_eq(out, "2 records, 2 valid, 0 invalid; trail seq 1..2, 0 problems\n");
     free(out);
     char pubhex[65];
     snprintf(pubhex, sizeof pubhex, "%.64s", pubfile);
     char *stdin_argv[] = {"verify", "-", "--pubkey", pubhex, NULL};
     cr_assert_eq(run_verb(cmd_verify, stdin_argv, all, &out), CLI_EXIT_OK);
-    cr_assert_str_eq(out, "2 records, 2 valid, 0 invalid\n");
+    cr_assert_str_eq(out, "2 records, 2 valid, 0 invalid; trail seq 1..2, 0 problems\n");
     free(out);
 
     /* another key: every record fails */
@@ -763,7 +777,7 @@ Test(verbs, init_and_verify)
     cr_assert_eq(run_verb(cmd_verify, o_argv, NULL, &out), CLI_EXIT_FAIL);
     cr_assert_not_null(strstr(out, ":1: " SIG_OF_MISMATCH), "%s", out);
     cr_assert_not_null(strstr(out, ":2: " SIG_OF_MISMATCH), "%s", out);
-    cr_assert_not_null(strstr(out, "2 records, 0 valid, 2 invalid\n"), "%s", out);
+    cr_assert_not_null(strstr(out, "2 records, 0 valid, 2 invalid; trail seq 1..2, 2 problems\n"), "%s", out);
     free(out);
 
     /* a non-JSON line is reported with its reason */
@@ -776,7 +790,7 @@ Test(verbs, init_and_verify)
     /* no records: not a success */
     write_file(recs, "\n  \n");
     cr_assert_eq(run_verb(cmd_verify, v_argv, NULL, &out), CLI_EXIT_FAIL);
-    cr_assert_str_eq(out, "0 records, 0 valid, 0 invalid\n");
+    cr_assert_str_eq(out, "0 records, 0 valid, 0 invalid; trail seq 0..0, 0 problems\n");
     free(out);
 
     /* usage errors and unreadable inputs: 2 */
@@ -799,6 +813,220 @@ Test(verbs, init_and_verify)
     free(l3);
     free(pubfile);
     json_decref(rec);
+    rm_tree(d);
+    free(d);
+}
+
+/* ---- the audit trail ---- */
+
+/* Six records of one trail (seq 1..6) signed with k, each with its own id. */
+static void six_records(const keypair *k, char *lines[6])
+{
+    alert_trail head;
+    alert_trail_start(k->pk, &head);
+    for (int i = 0; i < 6; i++) {
+        json_t *r = sample_record();
+        json_object_set_new(r, "amount", json_integer(1000 + i));
+        lines[i] = chain_str(r, k->sk, &head);
+        json_decref(r);
+    }
+    cr_assert_eq(head.seq, 6);
+}
+
+/* verify over the lines idx[0..n) of `lines` (-1 ends), extra args after. */
+static int verify_lines(char *const lines[], const int *idx, const char *pubhex, const char *extra, char **out)
+{
+    cw_buf all = CW_BUF_INIT;
+    for (int i = 0; idx[i] >= 0; i++) {
+        cw_buf_append(&all, lines[idx[i]], strlen(lines[idx[i]]), NULL);
+        cw_buf_append(&all, "\n", 1, NULL);
+    }
+    cw_buf_append(&all, "", 1, NULL);
+    char *argv[] = {"verify", "-", "--pubkey", (char *)pubhex, (char *)extra, NULL};
+    clearerr(stdin); /* the last call's EOF */
+    int rc = run_verb(cmd_verify, argv, (const char *)all.p, out);
+    cw_buf_free(&all);
+    return rc;
+}
+
+Test(trail, records_chain_by_seq_and_prev)
+{
+    keypair k = new_keys();
+    char *l[6];
+    six_records(&k, l);
+    alert_trail start;
+    alert_trail_start(k.pk, &start);
+    /* the genesis is BLAKE2b-256 of the tag and the public key, computed here independently */
+    uint8_t want[32], msg[19 + 32];
+    memcpy(msg, "chainwatch-trail-v1", 19);
+    memcpy(msg + 19, k.pk, 32);
+    crypto_generichash(want, 32, msg, sizeof msg, NULL, 0);
+    cr_assert_arr_eq(start.hash, want, 32);
+    for (int i = 0; i < 6; i++) {
+        json_t *r = json_loads(l[i], 0, NULL);
+        cr_assert_eq(json_integer_value(json_object_get(r, "seq")), i + 1);
+        uint8_t h[32];
+        if (i == 0)
+            memcpy(h, want, 32);
+        else
+            crypto_generichash(h, 32, (const unsigned char *)l[i - 1], strlen(l[i - 1]), NULL, 0);
+        char hex[65];
+        cw_hex_encode(h, 32, hex);
+        cr_assert_str_eq(json_string_value(json_object_get(r, "prev")), hex, "record %d", i + 1);
+        json_decref(r);
+        char reason[160];
+        cr_assert_eq(alert_verify(l[i], strlen(l[i]), k.pk, reason), CW_OK, "%s", reason);
+    }
+    for (int i = 0; i < 6; i++)
+        free(l[i]);
+}
+
+Test(trail, verify_names_each_break_with_its_line)
+{
+    keypair k = new_keys();
+    char pub[65];
+    cw_hex_encode(k.pk, 32, pub);
+    char *l[6];
+    six_records(&k, l);
+    char *out;
+
+    int clean[] = {0, 1, 2, 3, 4, 5, -1};
+    cr_assert_eq(verify_lines(l, clean, pub, NULL, &out), CLI_EXIT_OK, "%s", out);
+    cr_assert_str_eq(out, "6 records, 6 valid, 0 invalid; trail seq 1..6, 0 problems\n");
+    free(out);
+
+    /* a record deleted: every remaining one still has a good signature */
+    int deleted[] = {0, 1, 3, 4, 5, -1};
+    cr_assert_eq(verify_lines(l, deleted, pub, NULL, &out), CLI_EXIT_FAIL, "%s", out);
+    cr_assert_str_eq(out, "-:3: record seq 3 is missing (before seq 4; the one before is at line 2)\n"
+                          "5 records, 5 valid, 0 invalid; trail seq 1..6, 1 problems\n");
+    free(out);
+
+    int two_gone[] = {0, 3, 4, 5, -1};
+    cr_assert_eq(verify_lines(l, two_gone, pub, NULL, &out), CLI_EXIT_FAIL, "%s", out);
+    cr_assert(strstr(out, "-:2: records seq 2..3 are missing (before seq 4; the one before is at line 1)\n"), "%s", out);
+    free(out);
+
+    int repeated[] = {0, 1, 1, 2, 3, 4, 5, -1};
+    cr_assert_eq(verify_lines(l, repeated, pub, NULL, &out), CLI_EXIT_FAIL, "%s", out);
+    cr_assert_str_eq(out, "-:3: seq 2 repeats the record at line 2\n"
+                          "7 records, 7 valid, 0 invalid; trail seq 1..6, 1 problems\n");
+    free(out);
+
+    int swapped[] = {0, 1, 3, 2, 4, 5, -1};
+    cr_assert_eq(verify_lines(l, swapped, pub, NULL, &out), CLI_EXIT_FAIL, "%s", out);
+    cr_assert_str_eq(out, "-:3: record seq 3 is missing (before seq 4; the one before is at line 2)\n"
+                          "-:4: seq 3 is out of order: it comes after seq 4 (line 3)\n"
+                          "6 records, 6 valid, 0 invalid; trail seq 1..6, 2 problems\n");
+    free(out);
+
+    /* the same key's record 3 of another trail (a fork, or a store restored
+     * from a backup): a good signature, but it does not chain */
+    alert_trail head;
+    alert_trail_start(k.pk, &head);
+    char *fork[6];
+    for (int i = 0; i < 3; i++) {
+        json_t *r = sample_record();
+        json_object_set_new(r, "amount", json_integer(2000 + i));
+        fork[i] = chain_str(r, k.sk, &head);
+        json_decref(r);
+    }
+    char *mixed[6] = {l[0], l[1], fork[2], l[3], l[4], l[5]};
+    cr_assert_eq(verify_lines(mixed, clean, pub, NULL, &out), CLI_EXIT_FAIL, "%s", out);
+    cr_assert_str_eq(out,
+                     "-:3: seq 3 does not chain to seq 2 at line 2 (its prev is not that record's hash): a record was "
+                     "replaced or spliced in\n"
+                     "-:4: seq 4 does not chain to seq 3 at line 3 (its prev is not that record's hash): a record was "
+                     "replaced or spliced in\n"
+                     "6 records, 6 valid, 0 invalid; trail seq 1..6, 2 problems\n");
+    free(out);
+    char *both[7] = {l[0], l[1], l[2], fork[2], l[3], l[4], l[5]};
+    int all7[] = {0, 1, 2, 3, 4, 5, 6, -1};
+    cr_assert_eq(verify_lines(both, all7, pub, NULL, &out), CLI_EXIT_FAIL, "%s", out);
+    cr_assert(strstr(out, "-:4: seq 3 again, with other content than at line 3"), "%s", out);
+    free(out);
+
+    /* a file that starts mid-trail (the older part rotated away): said, not an error */
+    int tail[] = {2, 3, 4, 5, -1};
+    cr_assert_eq(verify_lines(l, tail, pub, NULL, &out), CLI_EXIT_OK, "%s", out);
+    cr_assert_str_eq(out, "-: starts at seq 3 (the records before it are in an earlier file)\n"
+                          "4 records, 4 valid, 0 invalid; trail seq 3..6, 0 problems\n");
+    free(out);
+    cr_assert_eq(verify_lines(l, tail, pub, "--from-start", &out), CLI_EXIT_FAIL, "%s", out);
+    cr_assert(strstr(out, "-:1: the file starts at seq 3: records 1..2 are missing\n"), "%s", out);
+    free(out);
+
+    /* seq 1 of a trail started for another key, signed with this one */
+    keypair other = new_keys();
+    alert_trail_start(other.pk, &head);
+    json_t *r = sample_record();
+    char *alien = chain_str(r, k.sk, &head);
+    char *alien_l[1] = {alien};
+    int one[] = {0, -1};
+    cr_assert_eq(verify_lines(alien_l, one, pub, NULL, &out), CLI_EXIT_FAIL, "%s", out);
+    cr_assert(strstr(out, "-:1: seq 1 does not start this key's trail"), "%s", out);
+    free(out);
+
+    /* a signed record without seq/prev is not part of the trail */
+    json_object_del(r, "seq");
+    json_object_del(r, "prev");
+    char *plain = sign_str(r, k.sk);
+    char *plain_l[1] = {plain};
+    cr_assert_eq(verify_lines(plain_l, one, pub, NULL, &out), CLI_EXIT_FAIL, "%s", out);
+    cr_assert(strstr(out, "-:1: not part of an audit trail: no seq and prev"), "%s", out);
+    free(out);
+    json_decref(r);
+    free(alien), free(plain);
+    for (int i = 0; i < 3; i++)
+        free(fork[i]);
+    for (int i = 0; i < 6; i++)
+        free(l[i]);
+}
+
+/* A failed sign leaves the head where it was: no seq is used up. */
+Test(trail, a_refused_record_uses_no_seq)
+{
+    keypair k = new_keys();
+    alert_trail head;
+    alert_trail_start(k.pk, &head);
+    alert_trail before = head;
+    json_t *r = sample_record();
+    json_object_set_new(r, "score", json_real(0.5)); /* refused by the canonical form */
+    cw_buf b = CW_BUF_INIT;
+    cw_err err = {0};
+    cr_assert_eq(alert_sign_chained(r, k.sk, &head, &b, &err), CW_EFORMAT);
+    cr_assert_eq(head.seq, 0);
+    cr_assert_arr_eq(head.hash, before.hash, 32);
+    cr_assert_eq(b.n, 0);
+    json_decref(r);
+    cw_buf_free(&b);
+}
+
+/* The long-lived key copy: locked memory, read only once loaded. */
+Test(trail, secret_key_copy_is_read_only, .signal = SIGSEGV)
+{
+    char *d = temp_dir();
+    char pub[65];
+    bool created;
+    cw_err err = {0};
+    cr_assert_eq(keys_create(d, pub, &created, &err), CW_OK, "%s", err.msg);
+    uint8_t *sk = keys_secret_open(d, &err);
+    cr_assert_not_null(sk, "%s", err.msg);
+    uint8_t pk[32];
+    cr_assert(keys_parse_public_hex(pub, pk));
+    cr_assert_arr_eq(sk + 32, pk, 32);
+    rm_tree(d);
+    free(d);
+    ((volatile uint8_t *)sk)[0] ^= 1; /* a stray write: must fault, not change the key */
+}
+
+Test(trail, secret_key_open_refuses_and_leaves_nothing)
+{
+    char *d = temp_dir();
+    cw_err err = {0};
+    cr_assert_null(keys_secret_open(d, &err));
+    cr_assert(strstr(err.msg, "signing.key"), "%s", err.msg);
+    keys_secret_free(NULL);
     rm_tree(d);
     free(d);
 }
