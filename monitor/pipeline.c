@@ -489,12 +489,14 @@ static cw_code tx_records(pipeline *p, store_txn *t, const cw_tx *tx, const char
     return CW_OK;
 }
 
-/* The designation behind a watchlist key (its first ref). */
-static bool ref_of_key(store_txn *t, const uint8_t *key, size_t klen, first_ref *ref)
+/* The designation behind a watchlist key (its first ref): ref->found false
+ * when the key is no longer listed. A lookup that fails is an error, never
+ * "no longer listed": that would drop the record. */
+static cw_code ref_of_key(store_txn *t, const uint8_t *key, size_t klen, first_ref *ref, cw_err *err)
 {
     memset(ref, 0, sizeof *ref);
     size_t c = 0;
-    return wl_lookup(t, key, klen, take_first, ref, &c, NULL) == CW_OK && ref->found;
+    return wl_lookup(t, key, klen, take_first, ref, &c, err);
 }
 
 /* cluster_hit and indirect_exposure records of one tx's findings. */
@@ -517,7 +519,10 @@ static cw_code flow_records(pipeline *p, store_txn *t, const cw_tx *tx, const fl
         const uint8_t *skey = hit ? f[i].cluster.first_designated.key : f[i].taint.source;
         size_t sklen = hit ? f[i].cluster.first_designated.len : f[i].taint.source_len;
         first_ref ref;
-        if (!ref_of_key(t, skey, sklen, &ref))
+        cw_code lrc = ref_of_key(t, skey, sklen, &ref, err);
+        if (lrc)
+            return lrc;
+        if (!ref.found)
             continue; /* the designation is gone (a newer import): nothing to say */
         wl_key_to_text(skey, sklen, source, sizeof source);
         char id[33];
