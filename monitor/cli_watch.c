@@ -426,7 +426,9 @@ int cmd_watch(int argc, char **argv)
             feed_set_last(f, (feed_topic)tp, saved[tp]);
     alert_sink_load_tail(&sk_out);
     if (pipeline_flush(p, &err))
-        logf_(1, "flushing records left from the last run: %s (the file's tail stays checked until it works)",
+        logf_(1,
+              "flushing records left from the last run: %s (re-sent records stay checked against the file until it "
+              "works)",
               err.msg);
     else
         alert_sink_drop_tail(&sk_out);
