@@ -1167,6 +1167,40 @@ Test(sink, other_records_with_the_same_seq_are_written)
 
 /* ---- no partial records (tests/tools/failalloc.c) ---- */
 
+/* The regtest node's block files (root/blocks) and an initialised datadir
+ * listing the two addresses the node paid (root/fresh), for the tests that
+ * run `replay` over the real records of blocks 102..105. */
+static void trail_fixture(const char *root, char blocks[4096], char fresh[4096])
+{
+    char path[4096], csv[4096];
+    file_path(blocks, root, "blocks");
+    file_path(fresh, root, "fresh");
+    cr_assert_eq(mkdir(blocks, 0700), 0);
+    size_t n, kn;
+    uint8_t *raw = fixture("btc/regtest-v30/blk00000.dat.bz2", &n);
+    uint8_t *key = fixture("btc/regtest-v30/xor.dat", &kn);
+    file_path(path, blocks, "blk00000.dat");
+    FILE *f = fopen(path, "wb");
+    cr_assert_eq(fwrite(raw, 1, n, f), n);
+    fclose(f);
+    file_path(path, blocks, "xor.dat");
+    f = fopen(path, "wb");
+    cr_assert_eq(fwrite(key, 1, kn, f), kn);
+    fclose(f);
+    free(raw), free(key);
+    char *out, *err;
+    char *init[] = {CW_BIN, "init", "--datadir", fresh, NULL};
+    cr_assert_eq(run_cmd(init, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    file_path(csv, root, "list.csv");
+    write_file(csv, "chain,address,entity,program,note\n"
+                    "bitcoin,bcrt1q4x7w9d6luc7ru88rk6ncknf55a5un4kyees2a0,Test front company,DPRK4,\n"
+                    "bitcoin,mqBXtoBQx88vMij3Hj8YM3RXDDvbrNfx9v,Test IT worker,DPRK3,\n");
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", fresh, NULL};
+    cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+}
+
 #ifdef CW_FAILALLOC
 /* Field names of each record line, "id status: k1,k2,..." sorted, one per
  * line; *n gets the count. */
@@ -1249,35 +1283,10 @@ Test(trail, an_allocation_failure_never_writes_a_partial_record, .timeout = 120)
     cr_skip_test("malloc cannot be interposed under the sanitizers");
 #else
     char *root = temp_dir();
-    char blocks[4096], fresh[4096], w[4096], cmd[12400], path[4096];
-    file_path(blocks, root, "blocks");
-    file_path(fresh, root, "fresh");
+    char blocks[4096], fresh[4096], w[4096], cmd[12400];
+    trail_fixture(root, blocks, fresh);
     file_path(w, root, "w");
-    cr_assert_eq(mkdir(blocks, 0700), 0);
-    size_t n, kn;
-    uint8_t *raw = fixture("btc/regtest-v30/blk00000.dat.bz2", &n);
-    uint8_t *key = fixture("btc/regtest-v30/xor.dat", &kn);
-    file_path(path, blocks, "blk00000.dat");
-    FILE *f = fopen(path, "wb");
-    cr_assert_eq(fwrite(raw, 1, n, f), n);
-    fclose(f);
-    file_path(path, blocks, "xor.dat");
-    f = fopen(path, "wb");
-    cr_assert_eq(fwrite(key, 1, kn, f), kn);
-    fclose(f);
-    free(raw), free(key);
     char *out, *err;
-    char *init[] = {CW_BIN, "init", "--datadir", fresh, NULL};
-    cr_assert_eq(run_cmd(init, NULL, 0, &out, &err), 0, "%s", err);
-    free(out), free(err);
-    char csv[4096];
-    file_path(csv, root, "list.csv");
-    write_file(csv, "chain,address,entity,program,note\n"
-                    "bitcoin,bcrt1q4x7w9d6luc7ru88rk6ncknf55a5un4kyees2a0,Test front company,DPRK4,\n"
-                    "bitcoin,mqBXtoBQx88vMij3Hj8YM3RXDDvbrNfx9v,Test IT worker,DPRK3,\n");
-    char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", fresh, NULL};
-    cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
-    free(out), free(err);
     char alerts[4200];
     snprintf(alerts, sizeof alerts, "%s/alerts.jsonl", w);
     char *vf[] = {CW_BIN, "verify", alerts, "--datadir", w, "--from-start", NULL};
@@ -1337,35 +1346,10 @@ Test(trail, an_allocation_failure_never_writes_a_partial_record, .timeout = 120)
 Test(trail, an_aborted_batch_gives_its_seq_back, .timeout = 60)
 {
     char *root = temp_dir();
-    char blocks[4096], dd[4096], path[4096], csv[4096];
-    file_path(blocks, root, "blocks");
+    char blocks[4096], fresh[4096], dd[4096], cmd[12400];
+    trail_fixture(root, blocks, fresh);
     file_path(dd, root, "dd");
-    cr_assert_eq(mkdir(blocks, 0700), 0);
-    size_t n, kn;
-    uint8_t *raw = fixture("btc/regtest-v30/blk00000.dat.bz2", &n);
-    uint8_t *key = fixture("btc/regtest-v30/xor.dat", &kn);
-    file_path(path, blocks, "blk00000.dat");
-    FILE *f = fopen(path, "wb");
-    cr_assert_eq(fwrite(raw, 1, n, f), n);
-    fclose(f);
-    file_path(path, blocks, "xor.dat");
-    f = fopen(path, "wb");
-    cr_assert_eq(fwrite(key, 1, kn, f), kn);
-    fclose(f);
-    free(raw), free(key);
     char *out, *err;
-    file_path(csv, root, "list.csv");
-    write_file(csv, "chain,address,entity,program,note\n"
-                    "bitcoin,bcrt1q4x7w9d6luc7ru88rk6ncknf55a5un4kyees2a0,Test front company,DPRK4,\n"
-                    "bitcoin,mqBXtoBQx88vMij3Hj8YM3RXDDvbrNfx9v,Test IT worker,DPRK3,\n");
-    char fresh[4096], cmd[12400];
-    file_path(fresh, root, "fresh");
-    char *init[] = {CW_BIN, "init", "--datadir", fresh, NULL};
-    cr_assert_eq(run_cmd(init, NULL, 0, &out, &err), 0, "%s", err);
-    free(out), free(err);
-    char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", fresh, NULL};
-    cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
-    free(out), free(err);
     char alerts[4200];
     snprintf(alerts, sizeof alerts, "%s/alerts.jsonl", dd);
     char *rep[] = {CW_BIN, "replay", "--blocksdir", blocks, "--datadir", dd, "--network", "regtest", "--batch-txs", "2",
@@ -1401,6 +1385,57 @@ Test(trail, an_aborted_batch_gives_its_seq_back, .timeout = 60)
         free(out), free(err);
     }
     cr_assert_gt(commits, 40, "one commit per batch of 2 txs");
+    rm_tree(root);
+    free(root);
+}
+
+/* A checkpoint vouches only for what the alerts file has made durable:
+ * records the sink refused (here a full disk, /dev/full) stay queued in
+ * the outbox and out of the checkpoint until a later run writes them. */
+Test(trail, checkpoint_vouches_for_durable_records_only, .timeout = 60)
+{
+    char *root = temp_dir();
+    char blocks[4096], fresh[4096];
+    trail_fixture(root, blocks, fresh);
+    char *out, *err;
+    char *full[] = {CW_BIN, "replay", "--blocksdir", blocks, "--datadir", fresh, "--network", "regtest",
+                    "--alerts", "/dev/full", NULL};
+    cr_assert_neq(run_cmd(full, NULL, 0, &out, &err), 0, "a sink that cannot write is an error: %s", err);
+    cr_assert(strstr(err, "the alert sink refused a record"), "%s", err);
+    free(out), free(err);
+    char *ck[] = {CW_BIN, "checkpoint", "--datadir", fresh, NULL};
+    cr_assert_eq(run_cmd(ck, NULL, 0, &out, &err), 0, "%s", err);
+    json_t *c = json_loads(out, 0, NULL);
+    cr_assert_not_null(c, "%s", out);
+    cr_assert_eq(json_integer_value(json_object_get(c, "head_seq")), 0, "nothing is durable yet: %s", out);
+    alert_trail start;
+    uint8_t pk[32];
+    cw_err e = {0};
+    cr_assert_eq(keys_load_public(fresh, pk, &e), CW_OK, "%s", e.msg);
+    alert_trail_start(pk, &start);
+    char hex[65];
+    cw_hex_encode(start.hash, 32, hex);
+    cr_assert_str_eq(json_string_value(json_object_get(c, "head_hash")), hex);
+    json_decref(c);
+    free(out), free(err);
+    /* the next run hands the queued records over first */
+    char alerts[4200];
+    snprintf(alerts, sizeof alerts, "%s/alerts.jsonl", fresh);
+    char *again[] = {CW_BIN, "replay", "--blocksdir", blocks, "--datadir", fresh, "--network", "regtest", NULL};
+    cr_assert_eq(run_cmd(again, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    cr_assert_eq(run_cmd(ck, NULL, 0, &out, &err), 0, "%s", err);
+    c = json_loads(out, 0, NULL);
+    cr_assert_eq(json_integer_value(json_object_get(c, "head_seq")), 9, "%s", out);
+    json_decref(c);
+    char cp[4200];
+    snprintf(cp, sizeof cp, "%s/cp.json", root);
+    write_file(cp, out);
+    free(out), free(err);
+    char *v[] = {CW_BIN, "verify", alerts, "--datadir", fresh, "--from-start", "--checkpoint", cp, NULL};
+    cr_assert_eq(run_cmd(v, NULL, 0, &out, &err), 0, "%s", out);
+    cr_assert(strstr(out, "9 records, 9 valid, 0 invalid; trail seq 1..9, 0 problems"), "%s", out);
+    free(out), free(err);
     rm_tree(root);
     free(root);
 }
