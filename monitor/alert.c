@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,8 +183,30 @@ static cw_code why(char reason[160], cw_code code, const char *fmt, ...)
     return code;
 }
 
-cw_code alert_verify(const char *line, size_t len, const uint8_t pk[32], char reason[160])
+/* Reads seq and prev from a parsed record into link; CW_EFORMAT (reason
+ * set) when either is present in the wrong form. */
+static cw_code read_link(const json_t *rec, alert_link *link, char reason[160])
 {
+    json_t *seq = json_object_get(rec, "seq"), *prev = json_object_get(rec, "prev");
+    if (seq) {
+        if (!json_is_integer(seq) || json_integer_value(seq) < 1)
+            return why(reason, CW_EFORMAT, "%s", "\"seq\" is not a positive integer");
+        link->has_seq = true;
+        link->seq = (uint64_t)json_integer_value(seq);
+    }
+    if (prev) {
+        size_t n = 0;
+        if (!json_is_string(prev) || json_string_length(prev) != 64 ||
+            cw_hex_decode(json_string_value(prev), 64, link->prev, sizeof link->prev, &n, NULL) != CW_OK || n != 32)
+            return why(reason, CW_EFORMAT, "%s", "\"prev\" is not 64 hex characters");
+    }
+    link->chained = seq && prev;
+    return CW_OK;
+}
+
+cw_code alert_check(const char *line, size_t len, const uint8_t pk[32], alert_link *link, char reason[160])
+{
+    memset(link, 0, sizeof *link);
     reason[0] = '\0';
     if (sodium_init() < 0)
         return why(reason, CW_EIO, "%s", "libsodium failed to initialise");
@@ -194,6 +217,7 @@ cw_code alert_verify(const char *line, size_t len, const uint8_t pk[32], char re
         return why(reason, CW_EFORMAT, "not JSON: %s (column %d)", jerr.text, jerr.column);
     }
     cw_code rc;
+    cw_buf full = CW_BUF_INIT, body = CW_BUF_INIT;
     if (!json_is_object(rec)) {
         rc = why(reason, CW_EFORMAT, "%s", "not a JSON object: a record is one {...} per line");
         goto out;
@@ -219,19 +243,94 @@ cw_code alert_verify(const char *line, size_t len, const uint8_t pk[32], char re
         rc = why(reason, CW_EFORMAT, "%s", "\"sig\" is not hex");
         goto out;
     }
-    json_object_del(rec, "sig");
-    cw_buf body = CW_BUF_INIT;
+    if ((rc = read_link(rec, link, reason)))
+        goto out;
     cw_err e = {0};
+    /* the successor's prev is over the line as signed: the canonical form with sig */
+    if (alert_canonical(rec, &full, &e) != CW_OK) {
+        rc = why(reason, e.code == CW_ENOMEM ? CW_ENOMEM : CW_EFORMAT, "%s", e.msg);
+        goto out;
+    }
+    json_object_del(rec, "sig");
     if (alert_canonical(rec, &body, &e) != CW_OK) {
         rc = why(reason, e.code == CW_ENOMEM ? CW_ENOMEM : CW_EFORMAT, "%s", e.msg);
     } else if (crypto_sign_verify_detached(sig, body.p, body.n, pk) != 0) {
         rc = why(reason, CW_ECHECKSUM, "%s",
                  "signature does not match: the record was changed or signed by another key");
     } else {
+        alert_line_hash((const char *)full.p, full.n, link->hash);
         rc = CW_OK;
     }
-    cw_buf_free(&body);
 out:
+    if (rc != CW_OK && rc != CW_ECHECKSUM)
+        link->chained = link->has_seq = false;
+    if (rc != CW_OK)
+        link->chained = false;
+    cw_buf_free(&full);
+    cw_buf_free(&body);
     json_decref(rec);
     return rc;
+}
+
+cw_code alert_verify(const char *line, size_t len, const uint8_t pk[32], char reason[160])
+{
+    alert_link link;
+    return alert_check(line, len, pk, &link, reason);
+}
+
+/* ---- the audit trail ---- */
+
+void alert_trail_start(const uint8_t pk[32], alert_trail *out)
+{
+    static const char tag[] = "chainwatch-trail-v1";
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof out->hash);
+    crypto_generichash_update(&st, (const unsigned char *)tag, sizeof tag - 1);
+    crypto_generichash_update(&st, pk, 32);
+    crypto_generichash_final(&st, out->hash, sizeof out->hash);
+    out->seq = 0;
+}
+
+void alert_line_hash(const char *line, size_t len, uint8_t out[32])
+{
+    crypto_generichash(out, 32, (const unsigned char *)line, len, NULL, 0);
+}
+
+cw_code alert_sign_chained(json_t *record, const uint8_t sk[64], alert_trail *head, cw_buf *line, cw_err *err)
+{
+    if (!json_is_object(record))
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "alert_sign: the record is not a JSON object");
+    if (head->seq >= (uint64_t)INT64_MAX)
+        return cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET, "alert_sign: the audit trail's seq cannot grow");
+    char prev[65];
+    cw_hex_encode(head->hash, sizeof head->hash, prev);
+    bool ok = true;
+    alert_put(record, "seq", json_integer((json_int_t)(head->seq + 1)), &ok);
+    alert_put(record, "prev", json_string(prev), &ok);
+    if (!ok)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "alert_sign: out of memory setting seq and prev");
+    size_t before = line->n;
+    cw_code rc = alert_sign(record, sk, line, err);
+    if (rc) {
+        line->n = before;
+        return rc;
+    }
+    alert_line_hash((const char *)line->p + before, line->n - before, head->hash);
+    head->seq++;
+    return CW_OK;
+}
+
+/* ---- building records ---- */
+
+void alert_put(json_t *obj, const char *key, json_t *val, bool *ok)
+{
+    /* jansson takes val's reference even when it refuses (NULL obj included) */
+    if (json_object_set_new(obj, key, val) != 0)
+        *ok = false;
+}
+
+void alert_push(json_t *arr, json_t *val, bool *ok)
+{
+    if (json_array_append_new(arr, val) != 0)
+        *ok = false;
 }

@@ -40,6 +40,8 @@ int cmd_address(int argc, char **argv);
 int cmd_watchlist(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+/* A signed statement of the datadir's audit trail head (cli_init.c). */
+int cmd_checkpoint(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 /* `replay --capture FILE` (cli_replay_capture.c). cmd_replay calls the

@@ -306,16 +306,18 @@ int cmd_replay(int argc, char **argv)
         datadir = dd;
     }
     cw_err err = {0};
-    uint8_t sk[64];
-    if (!no_state && keys_load_secret(datadir, sk, &err)) {
+    uint8_t *sk = NULL; /* keys_secret_free on every way out */
+    if (!no_state && (sk = keys_secret_open(datadir, &err)) == NULL) {
         fprintf(stderr, "chainwatch: replay: %s (run 'chainwatch init --datadir %s' first)\n", err.msg, datadir);
         return CLI_EXIT_FAIL;
     }
     progress pr = {.tty = isatty(2) == 1, .t0 = cli_seconds()};
     blocksdir *bd;
     blocksdir_info info;
-    if ((raw_files ? blocksdir_open_raw : blocksdir_open)(blocks_path, net, &bd, &info, &err))
+    if ((raw_files ? blocksdir_open_raw : blocksdir_open)(blocks_path, net, &bd, &info, &err)) {
+        keys_secret_free(sk);
         return cli_fail("replay", &err);
+    }
     report_skips(bd, stderr, (size_t)-1, "chainwatch: replay: skipped ");
     char tip_hex[65] = "none";
     if (info.best_height >= 0)
@@ -328,6 +330,7 @@ int cmd_replay(int argc, char **argv)
     if (info.best_height < 0) {
         fprintf(stderr, "chainwatch: replay: %s holds no chain (every block's parent is missing)\n", blocks_path);
         blocksdir_close(bd);
+        keys_secret_free(sk);
         return info.skipped ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
     }
     if (info.gaps) {
@@ -342,6 +345,7 @@ int cmd_replay(int argc, char **argv)
                             "(above); add the missing blocks, or pass --allow-gaps to replay only heights %lld..%lld\n",
                     blocks_path, info.gap_blocks, info.gaps, (long long)info.first_height, (long long)info.best_height);
             blocksdir_close(bd);
+            keys_secret_free(sk);
             return CLI_EXIT_USAGE;
         }
     }
@@ -478,8 +482,8 @@ int cmd_replay(int argc, char **argv)
         rc = CLI_EXIT_USAGE; /* everything readable was replayed, but not everything was readable */
 out:
     cw_buf_free(&blk);
-    memset(sk, 0, sizeof sk);
     pipeline_close(p);
+    keys_secret_free(sk);
     alert_sink_close(&sink);
     store_close(store);
     blocksdir_close(bd);

@@ -205,13 +205,13 @@ int cmd_replay_capture(int argc, char **argv)
         }
     }
 
-    uint8_t sk[64];
+    uint8_t *sk = NULL; /* keys_secret_free at out */
     cw_store *store = NULL;
     rest_client *rest = NULL;
     alert_sink sink = {.fd = -1};
     pipeline *p = NULL;
     rc = CLI_EXIT_FAIL;
-    if (keys_load_secret(datadir, sk, &err)) {
+    if ((sk = keys_secret_open(datadir, &err)) == NULL) {
         fprintf(stderr, "chainwatch: replay: %s (run 'chainwatch init --datadir %s' first)\n", err.msg, datadir);
         goto out;
     }
@@ -358,8 +358,8 @@ int cmd_replay_capture(int argc, char **argv)
                (unsigned long long)failures, (unsigned long long)failed_blocks);
     printf("  elapsed     %.2f s\n", el);
 out:
-    memset(sk, 0, sizeof sk);
     pipeline_close(p);
+    keys_secret_free(sk);
     rest_close(rest);
     alert_sink_close(&sink);
     store_close(store);

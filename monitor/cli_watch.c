@@ -347,14 +347,14 @@ int cmd_watch(int argc, char **argv)
 
     cw_err err = {0};
     recorder rec = {NULL, o.record, 0}; /* --record */
-    uint8_t sk[64];
+    uint8_t *sk = NULL; /* keys_secret_free at out */
     cw_store *store = NULL;
     rest_client *rest = NULL;
     feed *f = NULL;
     pipeline *p = NULL;
     alert_sink sk_out = {.fd = -1};
     rc = CLI_EXIT_FAIL;
-    if (keys_load_secret(o.datadir, sk, &err)) {
+    if ((sk = keys_secret_open(o.datadir, &err)) == NULL) {
         cli_fail("watch", &err);
         fprintf(stderr, "chainwatch: watch: run 'chainwatch init --datadir %s' first\n", o.datadir);
         goto out;
@@ -426,7 +426,9 @@ int cmd_watch(int argc, char **argv)
             feed_set_last(f, (feed_topic)tp, saved[tp]);
     alert_sink_load_tail(&sk_out);
     if (pipeline_flush(p, &err))
-        logf_(1, "flushing records left from the last run: %s (the file's tail stays checked until it works)",
+        logf_(1,
+              "flushing records left from the last run: %s (re-sent records stay checked against the file until it "
+              "works)",
               err.msg);
     else
         alert_sink_drop_tail(&sk_out);
@@ -486,8 +488,8 @@ int cmd_watch(int argc, char **argv)
     logf_(2, "stopped");
     rc = failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 out:
-    memset(sk, 0, sizeof sk);
     pipeline_close(p);
+    keys_secret_free(sk);
     feed_close(f);
     capture_writer_close(rec.w, NULL);
     rest_close(rest);

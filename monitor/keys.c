@@ -143,6 +143,31 @@ cw_code keys_load_secret(const char *datadir, uint8_t sk[64], cw_err *err)
     return rc;
 }
 
+uint8_t *keys_secret_open(const char *datadir, cw_err *err)
+{
+    if (sodium_init() < 0) {
+        cw_err_set(err, CW_EIO, CW_NO_OFFSET, "libsodium failed to initialise");
+        return NULL;
+    }
+    uint8_t *sk = sodium_malloc(64);
+    if (sk == NULL) {
+        cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "cannot allocate locked memory for the signing key");
+        return NULL;
+    }
+    if (keys_load_secret(datadir, sk, err) != CW_OK) {
+        sodium_free(sk); /* zeroed by keys_load_secret, and sodium_free wipes again */
+        return NULL;
+    }
+    sodium_mprotect_readonly(sk); /* a stray write cannot change the key unnoticed */
+    return sk;
+}
+
+void keys_secret_free(uint8_t *sk)
+{
+    if (sk)
+        sodium_free(sk); /* makes it writable, wipes and unmaps */
+}
+
 cw_code keys_load_public(const char *datadir, uint8_t pk[32], cw_err *err)
 {
     char path[4096];

@@ -38,6 +38,15 @@ cw_code keys_create(const char *datadir, char pub_hex[65], bool *created, cw_err
  * from its seed (CW_EFORMAT). sk is zeroed on failure. */
 cw_code keys_load_secret(const char *datadir, uint8_t sk[64], cw_err *err);
 
+/* keys_load_secret into memory of its own for a key that lives as long as
+ * the process runs: sodium_malloc (guard pages, locked out of swap and core
+ * dumps), read-only once loaded. NULL on failure (err says why; nothing is
+ * left behind). The caller owns it: free with keys_secret_free, which
+ * wipes it. */
+uint8_t *keys_secret_open(const char *datadir, cw_err *err);
+/* Wipes and frees what keys_secret_open returned; NULL is a no-op. */
+void keys_secret_free(uint8_t *sk);
+
 /* Loads signing.pub into pk. CW_EIO if missing or unreadable, CW_EFORMAT if
  * it is not 64 hex chars. */
 cw_code keys_load_public(const char *datadir, uint8_t pk[32], cw_err *err);

@@ -12,7 +12,8 @@ static const char usage[] =
     "  watchlist ...     import designation lists; stats, lookup, diff, export\n"
     "  init              create the datadir, its store and the alert signing key\n"
     "  watch             the monitor: Bitcoin Core ZeroMQ feeds to signed alerts\n"
-    "  verify FILE       check the signatures of an alert file\n"
+    "  verify FILE       check the signatures and the audit trail of an alert file\n"
+    "  checkpoint        a signed statement of the audit trail's head, for verify --checkpoint\n"
     "  replay            a node's blocks/ dir, or a capture from watch --record, through the\n"
     "                    same pipeline\n"
     "  screen ADDR|RAWTX allow, review, hold or block before a deposit or withdrawal\n"
@@ -38,6 +39,8 @@ static int dispatch(int argc, char **argv)
         return cmd_init(argc - 1, argv + 1);
     if (strcmp(verb, "verify") == 0)
         return cmd_verify(argc - 1, argv + 1);
+    if (strcmp(verb, "checkpoint") == 0)
+        return cmd_checkpoint(argc - 1, argv + 1);
     if (strcmp(verb, "watch") == 0)
         return cmd_watch(argc - 1, argv + 1);
     if (strcmp(verb, "replay") == 0)

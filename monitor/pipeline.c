@@ -86,15 +86,95 @@ static void be64(uint64_t v, uint8_t k[8])
         k[i] = (uint8_t)(v >> (56 - 8 * i));
 }
 
-/* Signs a record, stores it as the id's latest and queues it in the outbox,
- * all in transaction t. */
+/* ---------- the audit trail (alert.h) ---------- */
+
+/* The trail head lives in the cursor database under "trail": seq (8, BE)
+ * and the last record's line hash (32). Read and written inside each
+ * record's own write transaction, never cached, so an aborted transaction
+ * or batch (CW_EFULL retries included) takes its seq numbers back with it. */
+#define TRAIL_KEY "trail"
+
+cw_code pipeline_trail_head(store_txn *t, const uint8_t pk[32], alert_trail *out, cw_err *err)
+{
+    cw_span v;
+    cw_code rc = store_get(t, STORE_CURSOR, TRAIL_KEY, strlen(TRAIL_KEY), &v, err);
+    if (rc == CW_ENOTFOUND) {
+        alert_trail_start(pk, out);
+        return CW_OK;
+    }
+    if (rc)
+        return rc;
+    if (v.n != 40)
+        return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
+                          "the audit trail head in the store is damaged (%zu bytes, 40 expected)", v.n);
+    out->seq = 0;
+    for (int i = 0; i < 8; i++)
+        out->seq = out->seq << 8 | v.p[i];
+    memcpy(out->hash, v.p + 8, 32);
+    return CW_OK;
+}
+
+cw_code pipeline_trail_durable(store_txn *t, const uint8_t pk[32], alert_trail *out, cw_err *err)
+{
+    cw_code rc = pipeline_trail_head(t, pk, out, err);
+    if (rc)
+        return rc;
+    /* records leave the outbox only once the sinks made them durable: the
+     * oldest one still queued follows the last durable record */
+    store_cursor *c;
+    if ((rc = store_cursor_open(t, STORE_OUTBOX, &c, err)))
+        return rc;
+    cw_span k, v;
+    for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v)) {
+        json_t *r = json_loadb((const char *)v.p, v.n, 0, NULL);
+        if (r == NULL) {
+            store_cursor_close(c);
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "cannot read a queued record (out of memory or damaged)");
+        }
+        json_t *seq = json_object_get(r, "seq");
+        const char *prev = json_string_value(json_object_get(r, "prev"));
+        size_t n = 0;
+        bool chained = json_is_integer(seq) && json_integer_value(seq) >= 1 && prev && strlen(prev) == 64 &&
+                       cw_hex_decode(prev, 64, out->hash, 32, &n, NULL) == CW_OK && n == 32;
+        if (chained)
+            out->seq = (uint64_t)json_integer_value(seq) - 1;
+        json_decref(r);
+        if (chained)
+            break; /* records of an older version carry no seq: the next one tells */
+    }
+    store_cursor_close(c);
+    return CW_OK;
+}
+
+static cw_code trail_put(store_txn *t, const alert_trail *h, cw_err *err)
+{
+    uint8_t v[40];
+    be64(h->seq, v);
+    memcpy(v + 8, h->hash, 32);
+    return store_put(t, STORE_CURSOR, TRAIL_KEY, strlen(TRAIL_KEY), v, sizeof v, err);
+}
+
+/* Chains and signs a record, stores it as the id's latest and queues it in
+ * the outbox, all in transaction t. A NULL rec is a record that could not
+ * be built (out of memory): refused, so the transaction is aborted rather
+ * than a record written with fields missing. */
 static cw_code commit_record(pipeline *p, store_txn *t, json_t *rec, cw_err *err)
 {
+    if (rec == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory building an alert record (nothing written)");
+    alert_trail head;
+    cw_code rc = pipeline_trail_head(t, p->cfg.sk + 32, &head, err); /* libsodium sk = seed || public key */
+    if (rc)
+        return rc;
     cw_buf line = CW_BUF_INIT;
-    cw_code rc = alert_sign(rec, p->cfg.sk, &line, err);
+    rc = alert_sign_chained(rec, p->cfg.sk, &head, &line, err);
     const char *id = json_string_value(json_object_get(rec, "id"));
-    if (rc == CW_OK && id)
+    if (rc == CW_OK && id == NULL)
+        rc = cw_err_set(err, CW_EARG, CW_NO_OFFSET, "an alert record without an id (nothing written)");
+    if (rc == CW_OK)
         rc = store_put(t, STORE_ALERTS, id, strlen(id), line.p, line.n, err);
+    if (rc == CW_OK)
+        rc = trail_put(t, &head, err);
     if (rc == CW_OK) {
         uint8_t k[8];
         be64(++p->outbox_seq, k);
@@ -115,6 +195,16 @@ static cw_code commit_record(pipeline *p, store_txn *t, json_t *rec, cw_err *err
     return rc;
 }
 
+/* Ends a record under construction: the record when every setter
+ * succeeded, else NULL (freed), which commit_record refuses. */
+static json_t *built(json_t *r, bool ok)
+{
+    if (ok && r)
+        return r;
+    json_decref(r);
+    return NULL;
+}
+
 const char *pipeline_rule_name(pipeline_rule r)
 {
     static const char *const names[PIPELINE_RULE_COUNT] = {"designated_address", "cluster_hit", "indirect_exposure",
@@ -122,13 +212,22 @@ const char *pipeline_rule_name(pipeline_rule r)
     return r < PIPELINE_RULE_COUNT ? names[r] : "?";
 }
 
-/* The latest record of an alert id, parsed; NULL if none. */
-static json_t *latest_record(store_txn *t, const char *id)
+/* The latest record of an alert id, parsed into *out; *out NULL if none.
+ * A record that cannot be parsed (out of memory) is an error, never "none":
+ * that would skip a reorged record or repeat a sighting. */
+static cw_code latest_record(store_txn *t, const char *id, json_t **out, cw_err *err)
 {
+    *out = NULL;
     cw_span v;
-    if (store_get(t, STORE_ALERTS, id, strlen(id), &v, NULL) != CW_OK)
-        return NULL;
-    return json_loadb((const char *)v.p, v.n, 0, NULL);
+    cw_code rc = store_get(t, STORE_ALERTS, id, strlen(id), &v, err);
+    if (rc == CW_ENOTFOUND)
+        return CW_OK;
+    if (rc)
+        return rc;
+    if ((*out = json_loadb((const char *)v.p, v.n, 0, NULL)) == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET,
+                          "cannot read the latest record of alert %s (out of memory, or a damaged store)", id);
+    return CW_OK;
 }
 
 typedef struct {
@@ -217,36 +316,41 @@ static size_t find_matches(store_txn *t, const cw_tx *tx, match *m, cw_err *err)
     return n;
 }
 
+/* The entity of a record; NULL when out of memory (a designation the
+ * store has no entity for gets nulls: that is what the store says). */
 static json_t *entity_json(store_txn *t, const first_ref *r)
 {
     json_t *e = json_object();
     cw_span ej;
     json_t *stored = NULL;
-    if (wl_entity_json(t, r->source, r->uid, &ej, NULL) == CW_OK)
-        stored = json_loadb((const char *)ej.p, ej.n, 0, NULL);
-    json_object_set_new(e, "uid", json_string(r->uid));
-    json_object_set_new(e, "source", json_string(r->source));
+    bool ok = true;
+    if (wl_entity_json(t, r->source, r->uid, &ej, NULL) == CW_OK &&
+        (stored = json_loadb((const char *)ej.p, ej.n, 0, NULL)) == NULL)
+        ok = false; /* present but unreadable here: never a record with the name missing */
+    alert_put(e, "uid", json_string(r->uid), &ok);
+    alert_put(e, "source", json_string(r->source), &ok);
     const char *name = stored ? json_string_value(json_object_get(stored, "name")) : NULL;
     const char *list = stored ? json_string_value(json_object_get(stored, "list")) : NULL;
-    json_object_set_new(e, "name", name ? json_string(name) : json_null());
-    json_object_set_new(e, "list", list ? json_string(list) : json_null());
+    alert_put(e, "name", name ? json_string(name) : json_null(), &ok);
+    alert_put(e, "list", list ? json_string(list) : json_null(), &ok);
     json_t *programs = stored ? json_object_get(stored, "programs") : NULL;
-    json_object_set_new(e, "programs", programs ? json_incref(programs) : json_array());
+    alert_put(e, "programs", programs ? json_incref(programs) : json_array(), &ok);
     const char *designated = stored ? json_string_value(json_object_get(stored, "designated")) : NULL;
-    json_object_set_new(e, "designated", designated ? json_string(designated) : json_null());
+    alert_put(e, "designated", designated ? json_string(designated) : json_null(), &ok);
     json_decref(stored);
-    return e;
+    return built(e, ok);
 }
 
 static json_t *block_json(const cs_block *b)
 {
     json_t *o = json_object();
     char h[65];
+    bool ok = true;
     cw_hex_encode_rev(b->hash, 32, h);
-    json_object_set_new(o, "hash", json_string(h));
-    json_object_set_new(o, "height", json_integer(b->height));
-    json_object_set_new(o, "time", json_integer(b->time));
-    return o;
+    alert_put(o, "hash", json_string(h), &ok);
+    alert_put(o, "height", json_integer(b->height), &ok);
+    alert_put(o, "time", json_integer(b->time), &ok);
+    return built(o, ok);
 }
 
 /* Retroactive screening: was the address designated only after this tx?
@@ -270,53 +374,60 @@ static json_t *designated_after_json(const json_t *entity, const cs_block *blk)
 
 /* Is this sighting already recorded? A mempool sighting repeats nothing; a
  * confirmation repeats only the same block's. */
-static bool already_recorded(store_txn *t, const char *id, const char *status, const cs_block *blk)
+static cw_code already_recorded(store_txn *t, const char *id, const char *status, const cs_block *blk, bool *skip,
+                                 cw_err *err)
 {
-    json_t *prev = latest_record(t, id);
+    json_t *prev;
+    cw_code rc = latest_record(t, id, &prev, err);
+    if (rc)
+        return rc;
     const char *prev_status = prev ? json_string_value(json_object_get(prev, "status")) : NULL;
-    bool skip = false;
+    *skip = false;
     if (strcmp(status, "mempool") == 0)
-        skip = prev != NULL; /* seen already, in the mempool or a block */
+        *skip = prev != NULL; /* seen already, in the mempool or a block */
     else if (prev_status && strcmp(prev_status, "confirmed") == 0) {
         const char *ph = json_string_value(json_object_get(json_object_get(prev, "block"), "hash"));
         char h[65];
         cw_hex_encode_rev(blk->hash, 32, h);
-        skip = ph && strcmp(ph, h) == 0;
+        *skip = ph && strcmp(ph, h) == 0;
     }
     json_decref(prev);
-    return skip;
+    return CW_OK;
 }
 
-/* The fields every record of a tx has (the rule's own come after). */
+/* The fields every record of a tx has (the rule's own come after).
+ * Every setter's failure is latched in *ok (alert_put). */
 static json_t *record_base(pipeline *p, store_txn *t, const char *id, const char *rule, const char *severity,
                            const char *decision, const char *status, const char *txid, const cs_block *blk,
-                           bool to_designated, const char *addr, const first_ref *ref, const char *seen)
+                           bool to_designated, const char *addr, const first_ref *ref, const char *seen, bool *ok)
 {
     json_t *r = json_object();
-    json_object_set_new(r, "id", json_string(id));
-    json_object_set_new(r, "rule", json_string(rule));
-    json_object_set_new(r, "severity", json_string(severity));
-    json_object_set_new(r, "decision", json_string(decision));
-    json_object_set_new(r, "status", json_string(status));
-    json_object_set_new(r, "chain", json_string("bitcoin"));
-    json_object_set_new(r, "network", json_string(cw_net_name((cw_net)p->cfg.net)));
-    json_object_set_new(r, "txid", json_string(txid));
-    json_object_set_new(r, "block", blk ? block_json(blk) : json_null());
-    json_object_set_new(r, "direction", json_string(to_designated ? "to_designated" : "from_designated"));
-    json_object_set_new(r, "address", json_string(addr));
-    json_object_set_new(r, "linked_from", ref->linked_from[0] ? json_string(ref->linked_from) : json_null());
+    alert_put(r, "id", json_string(id), ok);
+    alert_put(r, "rule", json_string(rule), ok);
+    alert_put(r, "severity", json_string(severity), ok);
+    alert_put(r, "decision", json_string(decision), ok);
+    alert_put(r, "status", json_string(status), ok);
+    alert_put(r, "chain", json_string("bitcoin"), ok);
+    alert_put(r, "network", json_string(cw_net_name((cw_net)p->cfg.net)), ok);
+    alert_put(r, "txid", json_string(txid), ok);
+    alert_put(r, "block", blk ? block_json(blk) : json_null(), ok);
+    alert_put(r, "direction", json_string(to_designated ? "to_designated" : "from_designated"), ok);
+    alert_put(r, "address", json_string(addr), ok);
+    alert_put(r, "linked_from", ref->linked_from[0] ? json_string(ref->linked_from) : json_null(), ok);
     json_t *entity = entity_json(t, ref);
-    json_object_set_new(r, "designated_after_tx", designated_after_json(entity, blk));
-    json_object_set_new(r, "entity", entity);
-    json_object_set_new(r, "asset", json_string("BTC"));
-    json_object_set_new(r, "seen_at", json_string(seen));
+    alert_put(r, "designated_after_tx", entity ? designated_after_json(entity, blk) : NULL, ok);
+    alert_put(r, "entity", entity, ok);
+    alert_put(r, "asset", json_string("BTC"), ok);
+    alert_put(r, "seen_at", json_string(seen), ok);
     return r;
 }
 
+/* The non-zero txids as a hex array without repeats; NULL when out of memory. */
 static json_t *txids_json(const uint8_t (*ids)[32], size_t n)
 {
     json_t *a = json_array();
-    for (size_t i = 0; i < n; i++) {
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
         static const uint8_t zero[32];
         if (memcmp(ids[i], zero, 32) == 0)
             continue;
@@ -326,9 +437,9 @@ static json_t *txids_json(const uint8_t (*ids)[32], size_t n)
         for (size_t k = 0; k < json_array_size(a) && !dup; k++)
             dup = strcmp(json_string_value(json_array_get(a, k)), h) == 0;
         if (!dup)
-            json_array_append_new(a, json_string(h));
+            alert_push(a, json_string(h), &ok);
     }
-    return a;
+    return built(a, ok);
 }
 
 /* The designated_address records of one tx, with status and block. */
@@ -351,19 +462,26 @@ static cw_code tx_records(pipeline *p, store_txn *t, const cw_tx *tx, const char
         alert_id("bitcoin", network, txid, "designated_address", addr, id);
         if (ids && cw_buf_append(ids, id, 32, err))
             return CW_ENOMEM;
-        if (already_recorded(t, id, status, blk))
+        bool skip;
+        cw_code rc = already_recorded(t, id, status, blk, &skip, err);
+        if (rc)
+            return rc;
+        if (skip)
             continue;
+        bool ok = true;
         json_t *r = record_base(p, t, id, "designated_address", m[i].ref.linked ? "high" : "severe",
-                                m[i].ref.linked ? "hold" : "block", status, txid, blk, m[i].to, addr, &m[i].ref, seen);
-        json_object_set_new(r, "hops", json_integer(0));
+                                m[i].ref.linked ? "hold" : "block", status, txid, blk, m[i].to, addr, &m[i].ref, seen,
+                                &ok);
+        alert_put(r, "hops", json_integer(0), &ok);
         json_t *ev = json_array();
-        json_array_append_new(ev, json_string(txid));
-        json_object_set_new(r, "evidence", ev);
-        json_object_set_new(r, "amount", json_integer((json_int_t)m[i].amount));
-        json_object_set_new(r, "amount_known", json_boolean(m[i].to || m[i].resolved));
+        alert_push(ev, json_string(txid), &ok);
+        alert_put(r, "evidence", ev, &ok);
+        alert_put(r, "amount", json_integer((json_int_t)m[i].amount), &ok);
+        alert_put(r, "amount_known", json_boolean(m[i].to || m[i].resolved), &ok);
         if (m[i].returned)
-            json_object_set_new(r, "returned", json_integer((json_int_t)m[i].returned));
-        cw_code rc = commit_record(p, t, r, err);
+            alert_put(r, "returned", json_integer((json_int_t)m[i].returned), &ok);
+        r = built(r, ok);
+        rc = commit_record(p, t, r, err);
         json_decref(r);
         if (rc)
             return rc;
@@ -371,12 +489,14 @@ static cw_code tx_records(pipeline *p, store_txn *t, const cw_tx *tx, const char
     return CW_OK;
 }
 
-/* The designation behind a watchlist key (its first ref). */
-static bool ref_of_key(store_txn *t, const uint8_t *key, size_t klen, first_ref *ref)
+/* The designation behind a watchlist key (its first ref): ref->found false
+ * when the key is no longer listed. A lookup that fails is an error, never
+ * "no longer listed": that would drop the record. */
+static cw_code ref_of_key(store_txn *t, const uint8_t *key, size_t klen, first_ref *ref, cw_err *err)
 {
     memset(ref, 0, sizeof *ref);
     size_t c = 0;
-    return wl_lookup(t, key, klen, take_first, ref, &c, NULL) == CW_OK && ref->found;
+    return wl_lookup(t, key, klen, take_first, ref, &c, err);
 }
 
 /* cluster_hit and indirect_exposure records of one tx's findings. */
@@ -399,47 +519,56 @@ static cw_code flow_records(pipeline *p, store_txn *t, const cw_tx *tx, const fl
         const uint8_t *skey = hit ? f[i].cluster.first_designated.key : f[i].taint.source;
         size_t sklen = hit ? f[i].cluster.first_designated.len : f[i].taint.source_len;
         first_ref ref;
-        if (!ref_of_key(t, skey, sklen, &ref))
+        cw_code lrc = ref_of_key(t, skey, sklen, &ref, err);
+        if (lrc)
+            return lrc;
+        if (!ref.found)
             continue; /* the designation is gone (a newer import): nothing to say */
         wl_key_to_text(skey, sklen, source, sizeof source);
         char id[33];
         alert_id("bitcoin", network, txid, rule, addr, id);
         if (ids && cw_buf_append(ids, id, 32, err))
             return CW_ENOMEM;
-        if (already_recorded(t, id, status, blk))
+        bool skip;
+        cw_code rc = already_recorded(t, id, status, blk, &skip, err);
+        if (rc)
+            return rc;
+        if (skip)
             continue;
         bool hold = hit || f[i].share_ppm >= fc->hold_share_ppm;
         const char *decision = hit ? "hold" : f[i].watched && hold ? "hold" : "review";
+        bool ok = true;
         json_t *r = record_base(p, t, id, rule, hold ? "high" : "medium", decision, status, txid, blk,
-                                hit ? f[i].to : false, addr, &ref, seen);
-        json_object_set_new(r, "linked_from", json_null());
-        json_object_set_new(r, "watched", json_boolean(f[i].watched));
-        json_object_set_new(r, "amount", json_integer((json_int_t)f[i].amount));
-        json_object_set_new(r, "amount_known", json_boolean(f[i].amount_known));
+                                hit ? f[i].to : false, addr, &ref, seen, &ok);
+        alert_put(r, "linked_from", json_null(), &ok);
+        alert_put(r, "watched", json_boolean(f[i].watched), &ok);
+        alert_put(r, "amount", json_integer((json_int_t)f[i].amount), &ok);
+        alert_put(r, "amount_known", json_boolean(f[i].amount_known), &ok);
         if (hit) {
             uint8_t ev[4][32];
             memcpy(ev[0], tx->txid, 32);
             memcpy(ev[1], f[i].member_join, 32);
             memcpy(ev[2], f[i].designated_join, 32);
             memcpy(ev[3], f[i].cluster.merge_txid, 32);
-            json_object_set_new(r, "hops", json_integer(0));
-            json_object_set_new(r, "evidence", txids_json((const uint8_t(*)[32])ev, 4));
-            json_object_set_new(r, "designated_member", json_string(source));
+            alert_put(r, "hops", json_integer(0), &ok);
+            alert_put(r, "evidence", txids_json((const uint8_t(*)[32])ev, 4), &ok);
+            alert_put(r, "designated_member", json_string(source), &ok);
             json_t *c = json_object();
             char root[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
             wl_key_to_text(f[i].cluster.root.key, f[i].cluster.root.len, root, sizeof root);
-            json_object_set_new(c, "root", json_string(root));
-            json_object_set_new(c, "size", json_integer((json_int_t)f[i].cluster.size));
-            json_object_set_new(c, "designated", json_integer(f[i].cluster.designated));
-            json_object_set_new(r, "cluster", c);
+            alert_put(c, "root", json_string(root), &ok);
+            alert_put(c, "size", json_integer((json_int_t)f[i].cluster.size), &ok);
+            alert_put(c, "designated", json_integer(f[i].cluster.designated), &ok);
+            alert_put(r, "cluster", c, &ok);
         } else {
-            json_object_set_new(r, "hops", json_integer(f[i].hops));
-            json_object_set_new(r, "evidence", txids_json((const uint8_t(*)[32])f[i].taint.path, f[i].taint.n_path));
-            json_object_set_new(r, "source_address", json_string(source));
-            json_object_set_new(r, "share_ppm", json_integer(f[i].share_ppm));
-            json_object_set_new(r, "output_value", json_integer((json_int_t)f[i].value));
+            alert_put(r, "hops", json_integer(f[i].hops), &ok);
+            alert_put(r, "evidence", txids_json((const uint8_t(*)[32])f[i].taint.path, f[i].taint.n_path), &ok);
+            alert_put(r, "source_address", json_string(source), &ok);
+            alert_put(r, "share_ppm", json_integer(f[i].share_ppm), &ok);
+            alert_put(r, "output_value", json_integer((json_int_t)f[i].value), &ok);
         }
-        cw_code rc = commit_record(p, t, r, err);
+        r = built(r, ok);
+        rc = commit_record(p, t, r, err);
         json_decref(r);
         if (rc)
             return rc;
@@ -1025,16 +1154,18 @@ static cw_code disconnect_tip_once(pipeline *p, cw_err *err)
         char id[33];
         memcpy(id, ids.p + i, 32);
         id[32] = '\0';
-        json_t *prev = latest_record(t, id);
-        if (prev == NULL)
+        json_t *prev;
+        if ((rc = latest_record(t, id, &prev, err)) || prev == NULL)
             continue;
         const char *st = json_string_value(json_object_get(prev, "status"));
         if (st && strcmp(st, "confirmed") == 0) {
             char seen[32];
+            bool ok = true;
             now_iso(seen);
-            json_object_set_new(prev, "status", json_string("reorged"));
-            json_object_set_new(prev, "seen_at", json_string(seen));
+            alert_put(prev, "status", json_string("reorged"), &ok);
+            alert_put(prev, "seen_at", json_string(seen), &ok);
             json_object_del(prev, "sig");
+            prev = built(prev, ok);
             rc = commit_record(p, t, prev, err);
         }
         json_decref(prev);
@@ -1254,19 +1385,21 @@ cw_code pipeline_gap(pipeline *p, const char *topic, uint32_t expected, uint32_t
     now_iso(seen);
     json_t *r = json_object();
     char id[33], what[96];
+    bool ok = true;
     snprintf(what, sizeof what, "%s:%u:%u:%.6f", topic, expected, got, received_at);
     alert_id("bitcoin", cw_net_name((cw_net)p->cfg.net), what, "feed_gap", topic, id);
-    json_object_set_new(r, "id", json_string(id));
-    json_object_set_new(r, "rule", json_string("feed_gap"));
-    json_object_set_new(r, "severity", json_string(restart ? "medium" : "high"));
-    json_object_set_new(r, "chain", json_string("bitcoin"));
-    json_object_set_new(r, "network", json_string(cw_net_name((cw_net)p->cfg.net)));
-    json_object_set_new(r, "topic", json_string(topic));
-    json_object_set_new(r, "expected", json_integer(expected));
-    json_object_set_new(r, "got", json_integer(got));
-    json_object_set_new(r, "restart", json_boolean(restart));
-    json_object_set_new(r, "lost", json_integer(restart ? got : (json_int_t)(uint32_t)(got - expected)));
-    json_object_set_new(r, "seen_at", json_string(seen));
+    alert_put(r, "id", json_string(id), &ok);
+    alert_put(r, "rule", json_string("feed_gap"), &ok);
+    alert_put(r, "severity", json_string(restart ? "medium" : "high"), &ok);
+    alert_put(r, "chain", json_string("bitcoin"), &ok);
+    alert_put(r, "network", json_string(cw_net_name((cw_net)p->cfg.net)), &ok);
+    alert_put(r, "topic", json_string(topic), &ok);
+    alert_put(r, "expected", json_integer(expected), &ok);
+    alert_put(r, "got", json_integer(got), &ok);
+    alert_put(r, "restart", json_boolean(restart), &ok);
+    alert_put(r, "lost", json_integer(restart ? got : (json_int_t)(uint32_t)(got - expected)), &ok);
+    alert_put(r, "seen_at", json_string(seen), &ok);
+    r = built(r, ok);
     cw_code rc;
     for (int attempt = 0;; attempt++) {
         store_txn *t;

@@ -8,8 +8,9 @@
  * are they handed to the sinks (pipeline_flush), and only after the sinks
  * have them (file fsynced) are they taken out of the outbox. A crash at any
  * point therefore loses nothing; the one duplicate a crash between fsync and
- * outbox removal could cause is caught by checking the alerts file's tail
- * before re-writing (see cli_watch.c).
+ * outbox removal could cause is caught by the alerts file sink, which finds
+ * the re-sent records' seq in the file and skips exactly those it holds
+ * (sink.h).
  *
  * Confirmed state follows the node: a block that extends our tip is
  * connected; anything else (unknown parent, a 'D' for our tip, a gap in the
@@ -22,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "alert.h"
 #include "chains/model.h"
 #include "flows.h"
 #include "rest.h"
@@ -118,6 +120,18 @@ cw_code pipeline_sync(pipeline *p, cw_err *err);
 cw_code pipeline_flush(pipeline *p, cw_err *err);
 
 void pipeline_stats_get(const pipeline *p, pipeline_stats *out);
+
+/* The audit trail (alert.h). Every record gets the next seq and the hash of
+ * the record before it in its own write transaction, from the head kept in
+ * the cursor database (key "trail"), so an aborted transaction or batch
+ * gives its numbers back and a restart continues the chain.
+ * pipeline_trail_head: the head as t sees it (the trail start of public key
+ * pk when no record was written yet); CW_ESTORE if the stored head is
+ * damaged. pipeline_trail_durable: the last record the sinks have made
+ * durable, i.e. the one before the oldest record still in the outbox (the
+ * head when the outbox is empty): what a checkpoint may vouch for. */
+cw_code pipeline_trail_head(store_txn *t, const uint8_t pk[32], alert_trail *out, cw_err *err);
+cw_code pipeline_trail_durable(store_txn *t, const uint8_t pk[32], alert_trail *out, cw_err *err);
 
 /* The feed's per-topic counters: noted after each message, saved in the
  * cursor with the next block's transaction (and by pipeline_save_counters),

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <jansson.h>
+#include <stdint.h>
 #include <zmq.h>
 
 cw_code alert_sink_open(alert_sink *s, const char *path, cw_err *err)
@@ -68,6 +70,9 @@ void alert_sink_load_tail(alert_sink *s)
     struct stat st;
     if (fstat(s->fd, &st) != 0 || st.st_size == 0)
         return;
+    s->resending = true;
+    s->resend_end = (long long)st.st_size;
+    s->cmp_off = -1;
     size_t n = st.st_size > (1 << 20) ? (1 << 20) : (size_t)st.st_size;
     s->tail = malloc(n);
     if (s->tail && pread(s->fd, s->tail, n, st.st_size - (off_t)n) == (ssize_t)n) {
@@ -80,6 +85,7 @@ void alert_sink_load_tail(alert_sink *s)
 
 void alert_sink_drop_tail(alert_sink *s)
 {
+    s->resending = false;
     free(s->tail);
     s->tail = NULL;
     s->tail_len = 0;
@@ -100,12 +106,111 @@ static bool in_tail(const alert_sink *s, const char *line, size_t len)
     return false;
 }
 
+/* The trail seq of a record line; 0 when it has none (or is no record). */
+static uint64_t seq_of(const char *line, size_t len)
+{
+    json_t *r = json_loadb(line, len, 0, NULL);
+    json_t *v = json_object_get(r, "seq");
+    uint64_t seq = json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
+    json_decref(r);
+    return seq;
+}
+
+/* Reads the file's line that ends just before `end` (at a newline or the
+ * file's end) into *buf; its start in *start. False at the file's start or
+ * on a read error. */
+static bool line_before(const alert_sink *s, long long end, char **buf, size_t *cap, long long *start)
+{
+    if (end <= 0)
+        return false;
+    long long e = end;
+    char c;
+    if (pread(s->fd, &c, 1, (off_t)(e - 1)) == 1 && c == '\n')
+        e--; /* the newline ending the line */
+    long long b = e;
+    while (b > 0) {
+        char chunk[4096];
+        size_t n = b >= (long long)sizeof chunk ? sizeof chunk : (size_t)b;
+        if (pread(s->fd, chunk, n, (off_t)(b - (long long)n)) != (ssize_t)n)
+            return false;
+        size_t i = n;
+        while (i > 0 && chunk[i - 1] != '\n')
+            i--;
+        if (i > 0) {
+            b = b - (long long)n + (long long)i;
+            break;
+        }
+        b -= (long long)n;
+    }
+    size_t len = (size_t)(e - b);
+    if (len + 1 > *cap) {
+        char *m = realloc(*buf, len + 1);
+        if (m == NULL)
+            return false;
+        *buf = m;
+        *cap = len + 1;
+    }
+    if (pread(s->fd, *buf, len, (off_t)b) != (ssize_t)len)
+        return false;
+    (*buf)[len] = '\0';
+    *start = b;
+    return true;
+}
+
+/* Finds the line holding trail seq `seq` in the file as it was at load,
+ * walking back from its end: the trail is in seq order, so the walk stops
+ * at the first lower seq (or a line without one). -1 when absent. */
+static long long find_seq(const alert_sink *s, uint64_t seq)
+{
+    char *buf = NULL;
+    size_t cap = 0;
+    long long end = s->resend_end, start, found = -1;
+    while (line_before(s, end, &buf, &cap, &start)) {
+        uint64_t got = seq_of(buf, strlen(buf));
+        if (got == seq)
+            found = start;
+        if (got <= seq)
+            break;
+        end = start;
+    }
+    free(buf);
+    return found;
+}
+
+/* Is this re-sent record already in the file? Exact for records with a
+ * trail seq: the same bytes where the file holds that seq. */
+static bool already_in_file(alert_sink *s, const char *line, size_t len)
+{
+    if (s->cmp_off < 0) {
+        uint64_t seq = seq_of(line, len);
+        if (seq == 0) /* written before the trail: the old tail search */
+            return s->tail && in_tail(s, line, len);
+        if ((s->cmp_off = find_seq(s, seq)) < 0) {
+            s->resending = false; /* not in the file: neither is anything after it */
+            return false;
+        }
+    }
+    bool same = false;
+    if (s->cmp_off + (long long)len + 1 <= s->resend_end) {
+        char *buf = malloc(len + 1);
+        same = buf && pread(s->fd, buf, len + 1, (off_t)s->cmp_off) == (ssize_t)(len + 1) &&
+               memcmp(buf, line, len) == 0 && buf[len] == '\n';
+        free(buf);
+    }
+    if (!same) {
+        s->resending = false; /* the file ends, or holds something else, from here */
+        return false;
+    }
+    s->cmp_off += (long long)len + 1;
+    return true;
+}
+
 bool alert_sink_line(void *ctx, const char *line, size_t len)
 {
     alert_sink *s = ctx;
     if (len == 0)
         return true;
-    if (s->tail && in_tail(s, line, len))
+    if (s->resending && already_in_file(s, line, len))
         return true;
     /* line and newline in one write; a write that fails half way (disk
      * full) is rolled back, so the file never holds half a record: the

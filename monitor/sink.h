@@ -3,9 +3,14 @@
  * fsynced when the pipeline asks) or stdout, and optionally a ZeroMQ PUB
  * socket (topic "alert"). Plugs into pipeline_config's sink/durable.
  *
- * After a crash the pipeline re-sends what its outbox still holds; the file
- * tail loaded at start lets the sink skip records the file already has, so
- * each record lands exactly once.
+ * After a crash the pipeline re-sends what its outbox still holds, oldest
+ * first; the sink skips exactly the records the file already has, so each
+ * record lands once. Records carry their trail seq (alert.h): the first
+ * re-sent record's seq is looked up in the file (backwards from its end,
+ * one line per seq), and from there each re-sent record is compared byte
+ * for byte with the file's next line; the first that differs, or the
+ * file's end, ends the skipping. Records without seq (written before the
+ * trail) fall back to a search of the file's last megabyte.
  */
 #ifndef CW_SINK_H
 #define CW_SINK_H
@@ -22,6 +27,9 @@ typedef struct {
     void *pub_ctx;   /* set by alert_sink_bind_pub: the sink owns socket and context */
     char *tail;      /* the file's last bytes at start, while re-sending */
     size_t tail_len;
+    bool resending;  /* between alert_sink_load_tail and the first new record */
+    long long resend_end; /* the file's size at alert_sink_load_tail */
+    long long cmp_off;    /* where the next re-sent record should be in the file; -1 not looked up yet */
 } alert_sink;
 
 /* "-" is stdout; otherwise the file is created or appended. */
@@ -31,8 +39,8 @@ cw_code alert_sink_open(alert_sink *s, const char *path, cw_err *err);
  * subscribers. alert_sink_close closes it. */
 cw_code alert_sink_bind_pub(alert_sink *s, const char *endpoint, cw_err *err);
 void alert_sink_close(alert_sink *s);
-/* Remembers the file's last megabyte, then forgets it once the restart's
- * re-sends are done. */
+/* Starts skipping re-sent records the file holds (see above), then stops
+ * once the restart's re-sends are done. */
 void alert_sink_load_tail(alert_sink *s);
 void alert_sink_drop_tail(alert_sink *s);
 /* pipeline_sink_fn and pipeline_sync_fn. */

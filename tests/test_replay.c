@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "support.h"
 
 typedef struct {
@@ -181,6 +183,114 @@ Test(replay, range_then_resume_equals_one_run)
     char *got = records(&d);
     cr_assert_str_eq(got, expected);
     free(got);
+    /* three runs, one trail: seq goes on where the last run stopped */
+    char path[256];
+    snprintf(path, sizeof path, "%s/alerts.jsonl", d.dd);
+    char *v[] = {CW_BIN, "verify", path, "--datadir", d.dd, "--from-start", NULL};
+    cr_assert_eq(run_cmd(v, NULL, 0, &out, &err), 0, "%s", out);
+    free(out), free(err);
+    cleanup(&d);
+}
+
+/* The file's lines, and the file rewritten from some of them. */
+static size_t read_lines(const char *path, char *lines[64])
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    size_t n = 0, cap = 0;
+    char *l = NULL;
+    while (n < 64 && getline(&l, &cap, f) > 0)
+        lines[n++] = strdup(l);
+    free(l);
+    fclose(f);
+    return n;
+}
+
+static void write_lines(const char *path, char *const lines[], size_t n, size_t skip)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    for (size_t i = 0; i < n; i++)
+        if (i != skip)
+            fputs(lines[i], f);
+    fclose(f);
+}
+
+/* Someone removes a `block` record from the trail the replay wrote: every
+ * remaining record's signature is still good, but the chain shows the hole;
+ * a cut-off end shows only against a checkpoint taken before. */
+Test(replay, audit_trail_shows_a_removed_record_and_a_cut_end)
+{
+    fixture_dirs d;
+    make_dirs(&d, false, 0);
+    char *out, *err;
+    cr_assert_eq(replay(&d, NULL, NULL, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char path[256], cp[256];
+    snprintf(path, sizeof path, "%s/alerts.jsonl", d.dd);
+    snprintf(cp, sizeof cp, "%s/checkpoint.json", d.root);
+    char *lines[64];
+    size_t n = read_lines(path, lines);
+    cr_assert_geq(n, 6, "the six designated_address records at least");
+    /* the checkpoint vouches for the last record: seq n, its line's hash */
+    char *ck[] = {CW_BIN, "checkpoint", "--datadir", d.dd, NULL};
+    cr_assert_eq(run_cmd(ck, NULL, 0, &out, &err), 0, "%s", err);
+    json_t *c = json_loads(out, 0, NULL);
+    cr_assert_not_null(c, "%s", out);
+    cr_assert_eq(json_integer_value(json_object_get(c, "head_seq")), (json_int_t)n, "%s", out);
+    json_t *last = json_loads(lines[n - 1], 0, NULL);
+    cr_assert_eq(json_integer_value(json_object_get(last, "seq")), (json_int_t)n);
+    json_decref(last);
+    FILE *f = fopen(cp, "w");
+    fputs(out, f);
+    fclose(f);
+    json_decref(c);
+    free(out), free(err);
+    char *v[] = {CW_BIN, "verify", path, "--datadir", d.dd, "--from-start", "--checkpoint", cp, NULL};
+    cr_assert_eq(run_cmd(v, NULL, 0, &out, &err), 0, "%s", out);
+    free(out), free(err);
+
+    /* remove the record of the 0.2 BTC payment to the front company (block 103) */
+    size_t gone = n;
+    for (size_t i = 0; i < n; i++)
+        if (strstr(lines[i], "\"txid\":\"ed35d83afa996234357beb2bf9c0270ca1e702bbc824a53885acd9bf3021c3fb\"") &&
+            strstr(lines[i], "\"rule\":\"designated_address\""))
+            gone = i;
+    cr_assert(gone > 0 && gone < n - 1, "the record is in the file, not first or last (%zu of %zu)", gone, n);
+    write_lines(path, lines, n, gone);
+    cr_assert_eq(run_cmd(v, NULL, 0, &out, &err), 1, "%s", out);
+    char want[512];
+    snprintf(want, sizeof want, "%s:%zu: record seq %zu is missing (before seq %zu", path, gone + 1, gone + 1, gone + 2);
+    cr_assert(strstr(out, want), "%s", out);
+    cr_assert(strstr(out, "1 problems"), "%s", out);
+    free(out), free(err);
+
+    /* the last record cut off: the chain alone cannot tell, the checkpoint can */
+    write_lines(path, lines, n - 1, n);
+    char *plain[] = {CW_BIN, "verify", path, "--datadir", d.dd, "--from-start", NULL};
+    cr_assert_eq(run_cmd(plain, NULL, 0, &out, &err), 0, "%s", out);
+    free(out), free(err);
+    cr_assert_eq(run_cmd(v, NULL, 0, &out, &err), 1, "%s", out);
+    snprintf(want, sizeof want, "the checkpoint vouches for seq %zu, but the file ends at seq %zu", n, n - 1);
+    cr_assert(strstr(out, want), "%s", out);
+    free(out), free(err);
+
+    /* a changed checkpoint is refused */
+    write_lines(path, lines, n, n);
+    f = fopen(cp, "r+");
+    char buf[1024] = "";
+    cr_assert_not_null(fgets(buf, sizeof buf, f));
+    char *seqp = strstr(buf, "\"head_seq\":");
+    cr_assert_not_null(seqp);
+    seqp[11] = seqp[11] == '1' ? '2' : '1';
+    rewind(f);
+    fputs(buf, f);
+    fclose(f);
+    cr_assert_eq(run_cmd(v, NULL, 0, &out, &err), 1, "%s", out);
+    cr_assert(strstr(err, "checkpoint") && strstr(err, "signature does not match"), "%s", err);
+    free(out), free(err);
+    for (size_t i = 0; i < n; i++)
+        free(lines[i]);
     cleanup(&d);
 }
 
@@ -570,6 +680,10 @@ Test(replay, resume_after_sigkill_loses_and_repeats_nothing)
     k2 = record_keys(a2, &n2);
     cr_assert_eq(n1, n2);
     free(k2);
+    /* the killed runs' file is one whole trail: nothing repeated or lost */
+    char *vk[] = {CW_BIN, "verify", a2, "--datadir", killed, "--from-start", NULL};
+    cr_assert_eq(run_cmd(vk, NULL, 0, &out, &err), 0, "%s", out);
+    free(out), free(err);
     /* parse-only sees every tx the full replay did */
     char *np[] = {CW_BIN, "replay", "--blocksdir", blocks, "--network", "regtest", "--no-state", NULL};
     cr_assert_eq(run_cmd(np, NULL, 0, &out, &err), 0, "%s", err);

@@ -121,7 +121,7 @@ static void verify_file(const char *dir)
     char path[600];
     snprintf(path, sizeof path, "%s/alerts.jsonl", dir);
     char *out, *err;
-    char *v[] = {CW_BIN, "verify", path, "--datadir", (char *)dir, NULL};
+    char *v[] = {CW_BIN, "verify", path, "--datadir", (char *)dir, "--from-start", NULL}; /* the whole trail */
     cr_assert_eq(run_cmd(v, NULL, 0, &out, &err), 0, "verify: %s %s", out, err);
     free(out), free(err);
 }
