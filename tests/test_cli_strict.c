@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,7 +290,12 @@ Test(cli_strict, other_verbs_on_a_full_disk_fail)
     cr_assert_eq(keys_load_secret(dd, sk, &err), CW_OK, "%s", err.msg);
     json_t *rec = json_pack("{s:s,s:s,s:s,s:s}", "id", "00", "rule", "designated_address", "txid", "ab", "address", KIM1);
     cw_buf line = CW_BUF_INIT;
-    cr_assert_eq(alert_sign(rec, sk, &line, &err), CW_OK, "%s", err.msg);
+    uint8_t pk[32];
+    crypto_sign_ed25519_sk_to_pk(pk, sk);
+    alert_trail head;
+    alert_trail_start(pk, &head); /* seq 1 of this datadir's trail: verify wants a chained record */
+    cr_assert_eq(alert_sign_chained(rec, sk, &head, &line, &err), CW_OK, "%s", err.msg);
+    sodium_memzero(sk, sizeof sk);
     json_decref(rec);
     char alerts[160];
     snprintf(alerts, sizeof alerts, "%s/alerts.jsonl", dir);
