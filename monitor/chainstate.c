@@ -53,8 +53,8 @@ static bool decode_coin(cw_span v, uint64_t *value, cw_addr *a)
 
 static cw_code corrupt(cw_err *err, const char *what)
 {
-    return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
-                      "store: damaged %s record (rebuild the datadir by replaying from a known height)", what);
+    return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET,
+                      "store damaged: damaged %s record (rebuild the datadir by replaying from a known height)", what);
 }
 
 /* ---- chain and cursor ---- */

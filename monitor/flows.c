@@ -112,7 +112,8 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
         if (!v->has_addr)
             continue;
         v->klen = wl_key_from_addr(&v->addr, v->key);
-        v->listed = wl_is_listed(t, v->key, v->klen);
+        if ((rc = wl_is_listed(t, v->key, v->klen, &v->listed, err)))
+            return rc;
         cl_member *m = &members[n_members++];
         memcpy(m->key.key, v->key, v->klen);
         m->key.len = v->klen;
@@ -299,7 +300,10 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
             continue;
         uint8_t key[WL_KEY_MAX];
         size_t kn = wl_key_from_addr(&to->addr, key);
-        if (wl_is_listed(t, key, kn))
+        bool listed;
+        if ((rc = wl_is_listed(t, key, kn, &listed, err)))
+            return rc;
+        if (listed)
             continue; /* a designated_address record already */
         cl_info c;
         uint8_t join[32];
@@ -366,7 +370,10 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
             continue;
         uint8_t key[WL_KEY_MAX];
         size_t kn = wl_key_from_addr(&to->addr, key);
-        if (wl_is_listed(t, key, kn))
+        bool listed;
+        if ((rc = wl_is_listed(t, key, kn, &listed, err)))
+            return rc;
+        if (listed)
             continue; /* back to a designated address: still designated money */
         cl_info c;
         if ((rc = cl_find_listed(t, key, kn, false, &c, NULL, err)))

@@ -258,11 +258,20 @@ typedef struct {
     first_ref ref;
 } match;
 
-#define MAX_MATCHES 64
+/* A tx's matches: as many as it has (a tx may pay hundreds of designated
+ * addresses; each is a record, none is dropped). Free with free(m). */
+typedef struct {
+    match *m;
+    size_t n, cap;
+} match_list;
 
-static size_t find_matches(store_txn *t, const cw_tx *tx, match *m, cw_err *err)
+/* Every designated address a tx pays or spends from, into *ml (emptied
+ * first). A store error (a read that failed, a designation that does not
+ * decode) is returned, never read as "not listed": the caller must not
+ * record the tx, or its block, as screened. */
+static cw_code find_matches(store_txn *t, const cw_tx *tx, match_list *ml, cw_err *err)
 {
-    size_t n = 0;
+    ml->n = 0;
     for (size_t pass = 0; pass < 2; pass++) {
         size_t count = pass == 0 ? tx->n_out : ((tx->flags & CW_TX_COINBASE) ? 0 : tx->n_in);
         for (size_t i = 0; i < count; i++) {
@@ -284,12 +293,17 @@ static size_t find_matches(store_txn *t, const cw_tx *tx, match *m, cw_err *err)
                 continue;
             uint8_t key[WL_KEY_MAX];
             size_t kn = wl_key_from_addr(&a, key);
-            if (!wl_is_listed(t, key, kn))
+            bool listed;
+            cw_code rc = wl_is_listed(t, key, kn, &listed, err);
+            if (rc)
+                return rc;
+            if (!listed)
                 continue;
             /* One record per address and tx (the id says so): an address
              * that spends and is paid change in the same tx is recorded as
              * spending, with the change as `returned`. */
-            size_t j = 0;
+            match *m = ml->m;
+            size_t j = 0, n = ml->n;
             while (j < n && !cw_addr_eq(&m[j].addr, &a))
                 j++;
             if (j < n && m[j].to && pass == 1) {
@@ -299,21 +313,28 @@ static size_t find_matches(store_txn *t, const cw_tx *tx, match *m, cw_err *err)
                 m[j].resolved = true;
             }
             if (j == n) {
-                if (n == MAX_MATCHES)
-                    continue; /* one record per address: 64 designated addresses in one tx is already a flood */
+                if (n == ml->cap) {
+                    size_t cap = ml->cap ? ml->cap * 2 : 8;
+                    match *grown = realloc(ml->m, cap * sizeof *grown);
+                    if (grown == NULL)
+                        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory for a tx's %zu matches", n + 1);
+                    ml->m = m = grown;
+                    ml->cap = cap;
+                }
                 memset(&m[n], 0, sizeof m[n]);
                 m[n].addr = a;
                 m[n].to = pass == 0;
                 m[n].resolved = resolved;
                 size_t c;
-                wl_lookup(t, key, kn, take_first, &m[n].ref, &c, err);
-                n++;
+                if ((rc = wl_lookup(t, key, kn, take_first, &m[n].ref, &c, err)))
+                    return rc;
+                ml->n = ++n;
             }
             m[j].amount += amount; /* several outputs to one address: one alert, summed */
             m[j].resolved &= resolved;
         }
     }
-    return n;
+    return CW_OK;
 }
 
 /* The entity of a record; NULL when out of memory (a designation the
@@ -443,13 +464,26 @@ static json_t *txids_json(const uint8_t (*ids)[32], size_t n)
 }
 
 /* The designated_address records of one tx, with status and block. */
+static cw_code tx_records_of(pipeline *p, store_txn *t, const cw_tx *tx, const match *m, size_t n, const char *status,
+                             const cs_block *blk, cw_buf *ids, cw_err *err);
+
 static cw_code tx_records(pipeline *p, store_txn *t, const cw_tx *tx, const char *status, const cs_block *blk,
                           cw_buf *ids, cw_err *err)
 {
-    match m[MAX_MATCHES];
-    size_t n = find_matches(t, tx, m, err);
-    if (n == 0)
-        return CW_OK; /* the common case: nothing to format */
+    match_list ml = {0};
+    cw_code mrc = find_matches(t, tx, &ml, err);
+    if (mrc || ml.n == 0) {
+        free(ml.m);
+        return mrc; /* the common case: nothing to format */
+    }
+    cw_code rc = tx_records_of(p, t, tx, ml.m, ml.n, status, blk, ids, err);
+    free(ml.m);
+    return rc;
+}
+
+static cw_code tx_records_of(pipeline *p, store_txn *t, const cw_tx *tx, const match *m, size_t n, const char *status,
+                             const cs_block *blk, cw_buf *ids, cw_err *err)
+{
     char txid[65], seen[32];
     cw_hex_encode_rev(tx->txid, 32, txid);
     now_iso(seen);
@@ -900,8 +934,11 @@ static cw_code screen_tx(pipeline *p, const uint8_t *raw, size_t len, bool now, 
     if ((rc = store_begin(p->cfg.store, false, &t, err)))
         return rc;
     rc = cs_resolve_inputs(t, &tx, err);
-    match m[MAX_MATCHES];
-    size_t hits = rc == CW_OK ? find_matches(t, &tx, m, err) : 0, n_flows = 0;
+    match_list ml = {0};
+    if (rc == CW_OK)
+        rc = find_matches(t, &tx, &ml, err);
+    size_t hits = ml.n, n_flows = 0;
+    free(ml.m);
     if (rc == CW_OK && p->cfg.flows)
         rc = flows_tx(p->cfg.flows, t, NULL, &tx, p->findings, &n_flows, NULL, err);
     store_abort(t);

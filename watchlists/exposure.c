@@ -6,8 +6,8 @@
 
 static cw_code damaged(cw_err *err, const char *what)
 {
-    return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
-                      "store: damaged %s record (rebuild the datadir by replaying from a known height)", what);
+    return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET,
+                      "store damaged: damaged %s record (rebuild the datadir by replaying from a known height)", what);
 }
 
 #define TAINT_MAX (8 + 1 + 1 + EXP_MAX_HOPS * 32 + 1 + WL_KEY_MAX)

@@ -53,6 +53,8 @@ struct store_txn {
 
 struct store_cursor {
     MDB_cursor *cur;
+    cw_store *s;
+    int rc; /* the LMDB error that ended the walk early (not MDB_NOTFOUND), else 0 */
 };
 
 /* LMDB's message plus what the user can do about it. */
@@ -70,17 +72,21 @@ static cw_code lmdb_fail(cw_err *err, int rc, const char *what, const cw_store *
         break;
     case MDB_INVALID:
     case MDB_VERSION_MISMATCH:
-        hint = " (not a chainwatch store, or made by another LMDB version: use a new --datadir)";
-        break;
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND:
-        hint = " (the store is damaged: restore it from a backup or rebuild it in a new --datadir)";
-        break;
+    case MDB_PANIC:
+    case MDB_BAD_TXN:
+    case MDB_BAD_DBI:
+    case MDB_INCOMPATIBLE:
+    case EIO:
+        /* never "run init": the named databases may be there, unreadable */
+        return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET, "%s %s: %s: %s (%s)", STORE_DAMAGED, s ? s->path : "", what,
+                          mdb_strerror(rc), STORE_DAMAGED_HINT);
     case EACCES:
         hint = " (permission denied: check the datadir's owner and mode)";
         break;
     case ENOSPC:
-        hint = " (the disk is full)";
+        hint = " (the disk is full: free space on it and run again)";
         break;
     case MDB_BAD_VALSIZE:
         hint = " (a key or value is too large for the store)";
@@ -100,6 +106,63 @@ bool store_default_datadir(char *buf, size_t cap)
     return n > 0 && (size_t)n < cap;
 }
 
+/* LMDB maps the file: a page past its end is a SIGBUS at the first read,
+ * not an error. A file cut short (a copy interrupted, a full disk, a crash
+ * of the filesystem) must be refused before any page is touched. */
+static cw_code check_size(cw_store *s, cw_err *err)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    struct stat fs;
+    int rc;
+    if ((rc = mdb_env_info(s->env, &info)) || (rc = mdb_env_stat(s->env, &st)))
+        return lmdb_fail(err, rc, "open", s);
+    if (stat(s->path, &fs) != 0)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "store %s: %s", s->path, strerror(errno));
+    uint64_t need = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+    if ((uint64_t)fs.st_size < need)
+        return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET,
+                          "%s %s: the file is %llu bytes but its pages reach %llu: it was cut short (%s)",
+                          STORE_DAMAGED, s->path, (unsigned long long)fs.st_size, (unsigned long long)need,
+                          STORE_DAMAGED_HINT);
+    return CW_OK;
+}
+
+static bool known_name(const void *p, size_t n)
+{
+    for (int i = 0; i < STORE_DB_COUNT; i++)
+        if (strlen(db_defs[i].name) == n && memcmp(db_defs[i].name, p, n) == 0)
+            return true;
+    return false;
+}
+
+/* A named database is missing. That is an older datadir only when the
+ * store's directory of databases (LMDB's main database) reads through and
+ * names nothing this version does not know; a name damaged in place, or a
+ * directory that does not read, is damage, and "run init" would hide it. */
+static cw_code check_names(MDB_txn *txn, cw_store *s, cw_err *err)
+{
+    MDB_cursor *c;
+    MDB_dbi main;
+    int rc = mdb_dbi_open(txn, NULL, 0, &main);
+    if (rc == 0)
+        rc = mdb_cursor_open(txn, main, &c);
+    if (rc)
+        return lmdb_fail(err, rc, "databases", s);
+    MDB_val k, v;
+    for (MDB_cursor_op op = MDB_FIRST; (rc = mdb_cursor_get(c, &k, &v, op)) == 0; op = MDB_NEXT) {
+        if (!known_name(k.mv_data, k.mv_size)) {
+            mdb_cursor_close(c);
+            return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET,
+                              "%s %s: it holds a database named '%.*s' that chainwatch never made (%s)", STORE_DAMAGED,
+                              s->path, (int)(k.mv_size > 64 ? 64 : k.mv_size), (const char *)k.mv_data,
+                              STORE_DAMAGED_HINT);
+        }
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? CW_OK : lmdb_fail(err, rc, "databases", s);
+}
+
 cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store **out, cw_err *err)
 {
     struct stat st;
@@ -117,6 +180,12 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
         return cw_err_set(err, CW_EIO, CW_NO_OFFSET,
                           "no store in %s (import a watchlist first: chainwatch watchlist import ... --datadir %s)",
                           datadir, datadir);
+    } else if (readonly && st.st_size == 0) {
+        /* LMDB would say "No such file": the file is there, empty (an init
+         * that failed, a copy cut at once) */
+        return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET, "%s %s: the file is empty (%s, or run 'chainwatch init "
+                          "--datadir %s' if this datadir never held data)", STORE_DAMAGED, file, STORE_DAMAGED_HINT,
+                          datadir);
     }
     cw_store *s = calloc(1, sizeof *s);
     if (s == NULL)
@@ -144,6 +213,10 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
         free(s);
         return c;
     }
+    if ((rc = check_size(s, err))) {
+        store_close(s);
+        return rc;
+    }
     int dead;
     mdb_reader_check(s->env, &dead); /* clear slots of processes that died holding a read txn */
     /* Adopt a map grown by another process since the file was made. */
@@ -160,7 +233,12 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
     for (int i = 0; i < STORE_DB_COUNT; i++) {
         rc = mdb_dbi_open(txn, db_defs[i].name, db_defs[i].flags | (readonly ? 0 : MDB_CREATE), &s->dbi[i]);
         if (rc == MDB_NOTFOUND && readonly) {
+            cw_code d = check_names(txn, s, err);
             mdb_txn_abort(txn);
+            if (d) {
+                store_close(s);
+                return d;
+            }
             store_close(s);
             return cw_err_set(err, CW_ENOTFOUND, CW_NO_OFFSET,
                               "store %s has no %s database yet (run 'chainwatch init --datadir %s' to add it, "
@@ -478,14 +556,24 @@ cw_code store_cursor_open(store_txn *t, store_db db, store_cursor **out, cw_err 
         free(c);
         return lmdb_fail(err, rc, "cursor", t->s);
     }
+    c->s = t->s;
     *out = c;
     return CW_OK;
 }
 
+cw_code store_cursor_error(const store_cursor *c, cw_err *err)
+{
+    return c->rc ? lmdb_fail(err, c->rc, "read", c->s) : CW_OK;
+}
+
 static bool cursor_op(store_cursor *c, MDB_val *k, MDB_val *v, MDB_cursor_op op, cw_span *ks, cw_span *vs)
 {
-    if (mdb_cursor_get(c->cur, k, v, op) != 0)
+    int rc = mdb_cursor_get(c->cur, k, v, op);
+    if (rc != 0) {
+        if (rc != MDB_NOTFOUND && c->rc == 0)
+            c->rc = rc; /* an end of the walk that is no end: the caller asks store_cursor_error */
         return false;
+    }
     if (ks) {
         ks->p = k->mv_data;
         ks->n = k->mv_size;
