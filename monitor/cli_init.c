@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <time.h>
 
@@ -101,6 +102,15 @@ int cmd_init(int argc, char **argv)
     }
     cw_err err = {0};
     cw_store *st = NULL;
+    char file[4200];
+    struct stat fs;
+    snprintf(file, sizeof file, "%s/store.mdb", datadir);
+    /* an empty store.mdb holds nothing (an init cut by a full disk): make
+     * it again; store_open refuses one to every other verb */
+    if (stat(file, &fs) == 0 && S_ISREG(fs.st_mode) && fs.st_size == 0 && unlink(file) != 0) {
+        cw_err_set(&err, CW_EIO, CW_NO_OFFSET, "cannot remove the empty %s: %s", file, strerror(errno));
+        return cli_fail("init", &err);
+    }
     if (store_open(datadir, 0, false, &st, &err) != CW_OK)
         return cli_fail("init", &err);
     char store_file[4200];

@@ -12,6 +12,7 @@
 #include "chains/addr.h"
 #include "cli.h"
 #include "json.h"
+#include "store_check.h"
 #include "watchlists/import.h"
 #include "watchlists/store.h"
 #include "watchlists/watchlist.h"
@@ -23,6 +24,7 @@ static const char usage[] =
     "       chainwatch watchlist lookup ADDR...|-\n"
     "       chainwatch watchlist diff [--source S]\n"
     "       chainwatch watchlist export [--format csv|json] [--source S]\n"
+    "       chainwatch watchlist check\n"
     "  every verb takes --datadir D (default ~/.chainwatch) and --map-size SIZE\n"
     "  (bytes, or with a suffix k, M, G, T: powers of 1024, so 1G is 1073741824)\n"
     "\n"
@@ -51,7 +53,13 @@ static const char usage[] =
     "ending is taken as \"\\n\"), any number, and answers each line as it is read,\n"
     "in order, with \"line\": N; a bad line is named on stderr and answered\n"
     "{\"address\",\"error\",\"listed\":null,\"line\"}, the others still answered\n"
-    "(exit 2); a store error stops it (exit 3, nothing further answered).\n";
+    "(exit 2); a store error stops it (exit 3, nothing further answered).\n"
+    "\n"
+    "check reads every record of every database of the store (watchlist, chain\n"
+    "state, clusters, exposure, alerts) and decodes it as chainwatch would; it\n"
+    "prints one line per damage found (database, key as hex, what is wrong) and\n"
+    "exits 3 if there is any, else prints the records per database and exits 0.\n"
+    "stats, diff, export and check exit 3, like lookup, when the store cannot be read.\n";
 
 typedef struct {
     const char *datadir;
@@ -829,6 +837,67 @@ static int cmd_export(wl_opts *o)
     return c.failed || !cli_out_flush("watchlist export") ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
+/* ---- check ---- */
+
+/* A page of garbage reads as many damaged records: the first of each
+ * database are shown, all are counted (the summary has the totals). */
+#define CHECK_SHOWN_MAX 100
+#define CHECK_KEY_SHOWN 64
+
+typedef struct {
+    size_t shown[STORE_DB_COUNT];
+} check_ctx;
+
+static void print_damage(void *ctx, store_db db, const uint8_t *key, size_t klen, const char *what)
+{
+    check_ctx *c = ctx;
+    if (c->shown[db]++ >= CHECK_SHOWN_MAX)
+        return;
+    printf("damaged %s key ", store_db_name(db));
+    if (key == NULL || klen == 0)
+        fputs("-", stdout);
+    for (size_t i = 0; key && i < klen && i < CHECK_KEY_SHOWN; i++)
+        printf("%02x", key[i]);
+    if (key && klen > CHECK_KEY_SHOWN)
+        printf("... (%zu bytes)", klen);
+    printf(": %s\n", what);
+    if (c->shown[db] == CHECK_SHOWN_MAX)
+        printf("damaged %s: further damage in this database is counted, not shown\n", store_db_name(db));
+}
+
+static int cmd_check(wl_opts *o)
+{
+    if (o->n_pos != 1) {
+        fprintf(stderr, "chainwatch: watchlist check: no arguments expected besides --datadir\n");
+        return CLI_EXIT_USAGE;
+    }
+    cw_store *s;
+    cw_err err = {0};
+    if (store_open(o->datadir, o->map_size, true, &s, &err))
+        return unchecked("watchlist check", &err);
+    check_ctx cc = {0};
+    store_check_counts counts;
+    cw_code rc = store_check(s, print_damage, &cc, &counts, &err);
+    store_close(s);
+    if (rc)
+        return unchecked("watchlist check", &err);
+    size_t damaged = 0;
+    for (int d = 0; d < STORE_DB_COUNT; d++) {
+        printf("  %-14s %zu records%s", store_db_name((store_db)d), counts.records[d], counts.damaged[d] ? "," : "\n");
+        if (counts.damaged[d])
+            printf(" %zu damaged\n", counts.damaged[d]);
+        damaged += counts.damaged[d];
+    }
+    if (damaged) {
+        fflush(stdout);
+        fprintf(stderr, "chainwatch: watchlist check: %s %zu damaged records in %s (%s)\n", STORE_DAMAGED, damaged,
+                o->datadir, STORE_DAMAGED_HINT);
+        return CLI_EXIT_UNCHECKED;
+    }
+    printf("store %s: every record reads and decodes\n", o->datadir);
+    return CLI_EXIT_OK;
+}
+
 int cmd_watchlist(int argc, char **argv)
 {
     if (argc < 2 || cli_wants_help(argc, argv)) {
@@ -850,6 +919,8 @@ int cmd_watchlist(int argc, char **argv)
         return print_db(&o, STORE_WL_DIFF, "watchlist diff");
     if (strcmp(verb, "export") == 0)
         return cmd_export(&o);
+    if (strcmp(verb, "check") == 0)
+        return cmd_check(&o);
     fprintf(stderr, "chainwatch: watchlist: unknown verb '%s'\n%s", verb, usage);
     return CLI_EXIT_USAGE;
 }

@@ -181,6 +181,41 @@ cw_code cl_find_listed(store_txn *t, const uint8_t *key, size_t klen, bool liste
     return rc == CW_ENOTFOUND ? damaged(err, "cluster_info (missing)") : rc;
 }
 
+const char *cl_check_record(store_txn *t, store_db db, cw_span k, cw_span v)
+{
+    cl_key parent;
+    cl_info info;
+    cw_span pv;
+    cw_code rc;
+    if ((db == STORE_CLUSTER || db == STORE_CLUSTER_INFO || db == STORE_CLUSTER_DESIG) &&
+        (k.n == 0 || k.n > WL_KEY_MAX))
+        return "a key longer than any address key";
+    switch (db) {
+    case STORE_CLUSTER:
+        if (!decode_parent(v, &parent, NULL))
+            return "a parent link that does not decode";
+        /* the parent is a member with a parent of its own, or a root with its record */
+        rc = store_get(t, STORE_CLUSTER, parent.key, parent.len, &pv, NULL);
+        if (rc == CW_ENOTFOUND)
+            rc = store_get(t, STORE_CLUSTER_INFO, parent.key, parent.len, &pv, NULL);
+        if (rc == CW_ENOTFOUND)
+            return "its parent is neither a member nor a root (no cluster or cluster_info entry)";
+        return rc ? "its parent's entries could not be read" : NULL;
+    case STORE_CLUSTER_INFO:
+        memset(&info, 0, sizeof info);
+        return decode_info(v, &info) ? NULL : "a cluster record that does not decode";
+    case STORE_CLUSTER_DESIG:
+        if (v.n != 0)
+            return "a value where there is none";
+        rc = store_get(t, STORE_CLUSTER_INFO, k.p, k.n, &pv, NULL);
+        if (rc == CW_ENOTFOUND)
+            return "a cluster with designated members that has no cluster_info record";
+        return rc ? "its cluster_info record could not be read" : NULL;
+    default:
+        return NULL;
+    }
+}
+
 static int key_cmp(const cl_key *a, const cl_key *b)
 {
     size_t n = a->len < b->len ? a->len : b->len;

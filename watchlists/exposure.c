@@ -57,6 +57,26 @@ cw_code exp_taint_get(store_txn *t, const uint8_t outpoint[36], exp_taint *out, 
     return CW_OK;
 }
 
+const char *exp_check_record(store_db db, cw_span k, cw_span v)
+{
+    exp_taint tt;
+    size_t used;
+    switch (db) {
+    case STORE_TAINT:
+        if (k.n != 36)
+            return "a key that is not an outpoint (36 bytes)";
+        return decode_taint(v.p, v.n, &tt, &used) && used == v.n ? NULL : "a taint record that does not decode";
+    case STORE_EXPOSURE:
+        if (k.n == 0 || k.n > WL_KEY_MAX)
+            return "a key longer than any address key";
+        return v.n >= 17 && decode_taint(v.p + 17, v.n - 17, &tt, &used) && used == v.n - 17
+                   ? NULL
+                   : "an exposure record that does not decode";
+    default:
+        return NULL;
+    }
+}
+
 cw_code exp_taint_put(journal *j, const uint8_t outpoint[36], const exp_taint *v, cw_err *err)
 {
     if (v->n_path > EXP_MAX_HOPS || v->source_len > WL_KEY_MAX)

@@ -97,6 +97,25 @@ static cw_code lmdb_fail(cw_err *err, int rc, const char *what, const cw_store *
     return cw_err_set(err, code, CW_NO_OFFSET, "store %s: %s: %s%s", s ? s->path : "", what, mdb_strerror(rc), hint);
 }
 
+static store_fatal_fn fatal_fn;
+
+void store_set_fatal(store_fatal_fn fn) { fatal_fn = fn; }
+
+/* LMDB's own consistency checks (mdb_assert) end in abort() when they fail:
+ * damage it cannot return as an error. The process's fatal function says
+ * so and ends the process first. */
+static void on_lmdb_assert(MDB_env *env, const char *what)
+{
+    if (fatal_fn == NULL)
+        return; /* LMDB aborts */
+    const char *path = "";
+    mdb_env_get_path(env, &path);
+    char msg[CW_ERR_MSG_MAX + 256];
+    snprintf(msg, sizeof msg, "%s %s: LMDB found an inconsistency it cannot recover from (%s) (%s)", STORE_DAMAGED,
+             path ? path : "", what, STORE_DAMAGED_HINT);
+    fatal_fn(msg);
+}
+
 bool store_default_datadir(char *buf, size_t cap)
 {
     const char *home = getenv("HOME");
@@ -180,9 +199,10 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
         return cw_err_set(err, CW_EIO, CW_NO_OFFSET,
                           "no store in %s (import a watchlist first: chainwatch watchlist import ... --datadir %s)",
                           datadir, datadir);
-    } else if (readonly && st.st_size == 0) {
-        /* LMDB would say "No such file": the file is there, empty (an init
-         * that failed, a copy cut at once) */
+    } else if (stat(file, &st) == 0 && st.st_size == 0) {
+        /* LMDB would say "No such file", or (writing) make a new empty store
+         * in its place: a watch screening against no watchlist at all. The
+         * file is there, empty: an init that failed, a copy cut at once. */
         return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET, "%s %s: the file is empty (%s, or run 'chainwatch init "
                           "--datadir %s' if this datadir never held data)", STORE_DAMAGED, file, STORE_DAMAGED_HINT,
                           datadir);
@@ -197,6 +217,7 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
         free(s);
         return lmdb_fail(err, rc, "create", NULL);
     }
+    mdb_env_set_assert(s->env, on_lmdb_assert);
     if (map_size == 0)
         map_size = STORE_DEFAULT_MAP_SIZE;
     if (stat(s->path, &st) == 0 && (size_t)st.st_size > map_size)
@@ -272,6 +293,7 @@ void store_close(cw_store *s)
 }
 
 const char *store_path(const cw_store *s) { return s->path; }
+const char *store_db_name(store_db db) { return db < STORE_DB_COUNT ? db_defs[db].name : "?"; }
 size_t store_map_size(const cw_store *s) { return s->map_size; }
 
 cw_code store_grow(cw_store *s, cw_err *err)

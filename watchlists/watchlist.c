@@ -197,6 +197,34 @@ cw_code wl_lookup(store_txn *t, const uint8_t *key, size_t klen, wl_ref_fn fn, v
     return CW_OK;
 }
 
+static bool json_object_text(cw_span v)
+{
+    json_t *j = json_loadb((const char *)v.p, v.n, 0, NULL);
+    bool ok = json_is_object(j);
+    json_decref(j);
+    return ok;
+}
+
+const char *wl_check_record(store_db db, cw_span k, cw_span v)
+{
+    wl_ref r;
+    switch (db) {
+    case STORE_WL_ADDR:
+        if (k.n == 0 || k.n > WL_KEY_MAX)
+            return "a key longer than any address key";
+        return decode_ref(v, &r) ? NULL : "a designation that does not decode";
+    case STORE_WL_ENTITY:
+        if (k.n < 2 || memchr(k.p, 0, k.n) == NULL)
+            return "a key that is not source NUL uid";
+        return json_object_text(v) ? NULL : "an entity record that is not a JSON object";
+    case STORE_WL_META:
+    case STORE_WL_DIFF:
+        return json_object_text(v) ? NULL : "a record that is not a JSON object";
+    default:
+        return NULL;
+    }
+}
+
 cw_code wl_each_ref(store_txn *t, wl_ref_fn fn, void *ctx, cw_err *err)
 {
     store_cursor *c;

@@ -72,6 +72,10 @@ cw_code wl_lookup(store_txn *t, const uint8_t *key, size_t klen, wl_ref_fn fn, v
 /* Decodes one wl_addr value (the strings point into v); false if it is not
  * a ref (for `watchlist check`). */
 bool wl_ref_decode(cw_span v, wl_ref *r);
+/* `watchlist check`: NULL when key/value is a well-formed record of db
+ * (wl_addr, wl_entity, wl_meta, wl_diff; any other db: NULL), else what is
+ * wrong with it (a constant string). */
+const char *wl_check_record(store_db db, cw_span k, cw_span v);
 /* The entity record (JSON text) of source/uid; CW_ENOTFOUND if absent. */
 cw_code wl_entity_json(store_txn *t, const char *source, const char *uid, cw_span *json, cw_err *err);
 /* Walks every ref in key order; CW_ESTORE on a read error or a ref that
