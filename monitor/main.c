@@ -34,14 +34,15 @@ static void store_fatal(const char *msg)
     _exit(CLI_EXIT_UNCHECKED);
 }
 
-/* The store is the one mapped file: a SIGBUS is a read of a page the file
- * no longer has (cut under a running process) or its disk failing. Only
- * async-signal-safe calls here. */
+/* The store (store.mdb and its lock file) is the one mapped file: a SIGBUS
+ * is a page the file cannot give (a full disk, a file cut under a running
+ * process, a failing disk). Only async-signal-safe calls here. */
 static void on_sigbus(int sig)
 {
     (void)sig;
-    static const char msg[] = "chainwatch: " STORE_DAMAGED " a read of store.mdb failed (SIGBUS: the file was cut "
-                              "while in use, or its disk failed) (" STORE_DAMAGED_HINT ")\n";
+    static const char msg[] = "chainwatch: the store's mapped files could not be read or written (SIGBUS): the disk "
+                              "is full, or store.mdb was cut while in use, or its disk failed; free space and run "
+                              "again, or if the disk has room: " STORE_DAMAGED_HINT "\n";
     ssize_t w = write(2, msg, sizeof msg - 1);
     (void)w;
     _exit(CLI_EXIT_UNCHECKED);

@@ -4,6 +4,8 @@
 #include "overlay.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +149,30 @@ static cw_code check_size(cw_store *s, cw_err *err)
     return CW_OK;
 }
 
+/* LMDB sizes its lock file with ftruncate and then writes it through a
+ * mapping: on a full disk (a full tmpfs) that write is a SIGBUS, not an
+ * error. Giving the file its blocks first turns that into ENOSPC here. */
+#define LOCK_FILE_BYTES 8192 /* LMDB's size for its default 126 readers */
+static cw_code reserve_lock_file(const char *datadir, bool readonly, cw_err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/store.mdb-lock", datadir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) /* read only on a read-only datadir: LMDB says what it can do */
+        return readonly ? CW_OK : cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot create %s: %s", path, strerror(errno));
+    struct stat st;
+    int rc = fstat(fd, &st) != 0 ? errno : 0;
+    if (rc == 0 && st.st_blocks * 512 < LOCK_FILE_BYTES)
+        rc = posix_fallocate(fd, 0, LOCK_FILE_BYTES);
+    close(fd);
+    if (rc == ENOSPC)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot make %s: the disk is full: free space on it and run again",
+                          path);
+    if (rc && rc != EOPNOTSUPP && rc != EINVAL)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot make %s: %s", path, strerror(rc));
+    return CW_OK;
+}
+
 static bool known_name(const void *p, size_t n)
 {
     for (int i = 0; i < STORE_DB_COUNT; i++)
@@ -207,6 +233,9 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
                           "--datadir %s' if this datadir never held data)", STORE_DAMAGED, file, STORE_DAMAGED_HINT,
                           datadir);
     }
+    cw_code lrc = reserve_lock_file(datadir, readonly, err);
+    if (lrc)
+        return lrc;
     cw_store *s = calloc(1, sizeof *s);
     if (s == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory opening the store");
