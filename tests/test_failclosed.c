@@ -13,6 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include "chain_build.h"
 #include "support.h"
 #include "watchlists/store.h"
@@ -363,4 +366,344 @@ Test(failclosed, replay_stops_on_a_watchlist_read_error_and_commits_nothing, .ti
     n = records_of_tx(&s, &distinct);
     cr_assert_eq(n, N_DESIG, "%zu records after the second replay", n);
     chain_scene_free(&s);
+}
+
+/* The live monitor: a block whose watchlist read fails. Before, feed_dispatch
+ * logged the error and watch went on with the next message (exit 0 at the
+ * end); now watch stops at once with the store's error and what to do, and
+ * neither a record nor the block reaches the store. */
+Test(failclosed, watch_stops_on_a_watchlist_read_error_and_commits_nothing, .timeout = 60)
+{
+    chain_scene s;
+    chain_scene_new(&s);
+    zpub *pub = zpub_start();
+    char hex[2 * WL_KEY_MAX + 1], spec[320], log[400], a1[200], a2[200];
+    key_hex(&s.desig[37], hex);
+    snprintf(spec, sizeof spec, "mdb_get:1+:EIO@%s", hex);
+    snprintf(log, sizeof log, "%s/watch.log", s.dd);
+    snprintf(a1, sizeof a1, "--zmqpubrawtx=%s", zpub_endpoint(pub));
+    snprintf(a2, sizeof a2, "--zmqpubrawblock=%s", zpub_endpoint(pub));
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(fd, 2);
+        dup2(fd, 1);
+#ifdef CW_ASAN_RUNTIME
+        setenv("LD_PRELOAD", CW_ASAN_RUNTIME ":" CW_FAILCOMMIT, 1);
+#else
+        setenv("LD_PRELOAD", CW_FAILCOMMIT, 1);
+#endif
+        setenv("CW_FAIL_MDB", spec, 1);
+        char *argv[] = {CW_BIN, "watch", "--datadir", s.dd, "--network", "regtest", a1, a2, "--status-interval", "0",
+                        NULL};
+        execv(CW_BIN, argv);
+        _exit(127);
+    }
+    watch_wait_ready(s.dd, pub);
+    zpub_send(pub, "rawblock", s.c.blocks[0].raw.p, s.c.blocks[0].raw.n);
+    zpub_send(pub, "rawblock", s.c.blocks[1].raw.p, s.c.blocks[1].raw.n);
+    int status = 0;
+    pid_t done = 0;
+    for (int waited = 0; waited < 15000 && (done = waitpid(pid, &status, WNOHANG)) == 0; waited += 50)
+        test_sleep_ms(50);
+    if (done == 0) {
+        kill(pid, SIGTERM);
+        waitpid(pid, &status, 0);
+    }
+    zpub_stop(pub);
+    FILE *f = fopen(log, "r");
+    char text[16384] = "";
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    text[n] = '\0';
+    if (f)
+        fclose(f);
+    cr_assert_neq(done, 0, "watch went on after the store failed:\n%s", text);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "watch ended with status %d (want exit 3):\n%s", status,
+              text);
+    cr_assert(strstr(text, "stopping: the store failed") != NULL, "no word of why it stopped:\n%s", text);
+    size_t distinct, records = records_of_tx(&s, &distinct);
+    cr_assert_eq(records, 0, "%zu records of the failed block were written", records);
+    /* the failed block is not the tip: a replay of the same blocks picks it up */
+    char *out, *err;
+    cr_assert_eq(run(replay_argv(&s), &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "replayed heights 1..2") != NULL, "the tip moved past the failed block:\n%s", out);
+    free(out), free(err);
+    records = records_of_tx(&s, &distinct);
+    cr_assert_eq(records, N_DESIG, "%zu records after the replay", records);
+    chain_scene_free(&s);
+}
+
+/* ---------- damaged stores ---------- */
+
+/* Every verb that opens the store, on dd, with the listed address a. */
+static void every_verb(const char *dd, const char *a, const char *blocks, void (*check)(const char *verb, int rc,
+                                                                                          const char *out,
+                                                                                          const char *err))
+{
+    char *verbs[][12] = {
+        {CW_BIN, "watchlist", "lookup", (char *)a, "--datadir", (char *)dd, NULL},
+        {CW_BIN, "watchlist", "stats", "--datadir", (char *)dd, NULL},
+        {CW_BIN, "watchlist", "diff", "--datadir", (char *)dd, NULL},
+        {CW_BIN, "watchlist", "export", "--datadir", (char *)dd, NULL},
+        {CW_BIN, "watchlist", "check", "--datadir", (char *)dd, NULL},
+        {CW_BIN, "screen", (char *)a, "--datadir", (char *)dd, "--network", "regtest", NULL},
+        {CW_BIN, "cluster", (char *)a, "--datadir", (char *)dd, "--network", "regtest", NULL},
+        {CW_BIN, "trace", (char *)a, "--datadir", (char *)dd, "--network", "regtest", NULL},
+        {CW_BIN, "replay", "--blocksdir", (char *)blocks, "--datadir", (char *)dd, "--network", "regtest", NULL},
+        {CW_BIN, "init", "--datadir", (char *)dd, NULL},
+    };
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        char *out, *err;
+        int rc = run(verbs[i], &out, &err); /* a signal fails the test here */
+        char verb[64];
+        snprintf(verb, sizeof verb, "%s %s", verbs[i][1], verbs[i][1][0] == 'w' ? verbs[i][2] : "");
+        check(verb, rc, out, err);
+        free(out), free(err);
+    }
+}
+
+static void assert_damaged(const char *verb, int rc, const char *out, const char *err)
+{
+    cr_assert_eq(rc, 3, "%s: exit %d on a damaged store (want 3)\nstdout: %.400s\nstderr: %s", verb, rc, out, err);
+    cr_assert(strstr(err, STORE_DAMAGED) != NULL, "%s: no '%s' in: %s", verb, STORE_DAMAGED, err);
+    cr_assert(strstr(err, "older") == NULL && strstr(err, "has no") == NULL,
+              "%s: damage read as an older datadir: %s", verb, err);
+    cr_assert(strstr(out, "\"listed\":false") == NULL && strstr(out, "\"decision\":\"allow\"") == NULL,
+              "%s: printed an answer: %s", verb, out);
+}
+
+static void copy_store(const char *from_dd, const char *to_dd)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", to_dd, from_dd, to_dd);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0, "%s: %s", path, strerror(errno));
+    return (long)st.st_size;
+}
+
+/* Before, a store.mdb cut short crashed every verb (SIGBUS, exit 135, no
+ * message) at the first read of a page past the end. */
+Test(failclosed, a_cut_store_is_damaged_in_every_verb, .timeout = 120)
+{
+    chain_scene s;
+    chain_scene_new(&s);
+    char *out, *err;
+    cr_assert_eq(run(replay_argv(&s), &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char cut[400], file[420], a[96];
+    snprintf(cut, sizeof cut, "%s/cut", s.root);
+    snprintf(file, sizeof file, "%s/store.mdb", cut);
+    cb_addr_text(&s.desig[0], a);
+    char orig[420];
+    snprintf(orig, sizeof orig, "%s/store.mdb", s.dd);
+    long size = file_size(orig);
+    cr_assert_gt(size, 16 * 4096, "the store is %ld bytes: too small to cut at the sizes below", size);
+    long sizes[] = {100, 4096, 8192, 3 * 4096 + 100, size / 2, size - 4096};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        copy_store(s.dd, cut);
+        cr_assert_eq(truncate(file, sizes[i]), 0);
+        every_verb(cut, a, s.blocks, assert_damaged);
+        cr_assert_eq(file_size(file), sizes[i], "a verb changed the cut store (was %ld bytes)", sizes[i]);
+    }
+    chain_scene_free(&s);
+}
+
+/* The bytes of `needle` in the file, from `from` on; -1 if absent. */
+static long find_bytes(const char *path, const void *needle, size_t n, long from)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f);
+    static uint8_t buf[1 << 22];
+    size_t len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    for (size_t i = (size_t)from; i + n <= len; i++)
+        if (memcmp(buf + i, needle, n) == 0)
+            return (long)i;
+    return -1;
+}
+
+static void overwrite(const char *path, long off, const void *bytes, size_t n)
+{
+    FILE *f = fopen(path, "r+b");
+    cr_assert_not_null(f);
+    cr_assert_eq(fseek(f, off, SEEK_SET), 0);
+    cr_assert_eq(fwrite(bytes, 1, n, f), n);
+    cr_assert_eq(fclose(f), 0);
+}
+
+static int exit_of(char *const argv[], char **out, char **err) { return run(argv, out, err); }
+
+/* Damage inside the file, where LMDB still reads pages fine: a
+ * designation whose bytes no longer decode. Before, lookup skipped the ref
+ * it could not decode and answered "listed": false, exit 1. */
+Test(failclosed, a_designation_that_does_not_decode_is_damage_not_unlisted, .timeout = 120)
+{
+    chain_scene s;
+    chain_scene_new(&s);
+    char dmg[400], file[420], a[96];
+    snprintf(dmg, sizeof dmg, "%s/dmg", s.root);
+    snprintf(file, sizeof file, "%s/store.mdb", dmg);
+    copy_store(s.dd, dmg);
+    /* the wl_addr value of Front 42's own address (source "own", uid
+     * "Front 42", ticker, chain, the listed text, an empty linked_from):
+     * its NULs become 'x', so no field ends. Every copy in the file: LMDB
+     * leaves old copies of pages behind, and only one is live. */
+    cb_addr_text(&s.desig[42], a);
+    char ref[256];
+    int rn = snprintf(ref, sizeof ref, "own%cFront 42%cXBT%cbitcoin%c%s%c%c", 0, 0, 0, 0, a, 0, 0);
+    char junk[256];
+    memset(junk, 'x', sizeof junk);
+    int copies = 0;
+    for (long at = 0; (at = find_bytes(file, ref, (size_t)rn, at)) >= 0; at += rn, copies++)
+        overwrite(file, at, junk, (size_t)rn);
+    cr_assert_gt(copies, 0, "the designation of Front 42 is not in the file");
+    char *out, *err;
+    char *lookup[] = {CW_BIN, "watchlist", "lookup", a, "--datadir", dmg, NULL};
+    int rc = exit_of(lookup, &out, &err);
+    assert_damaged("lookup", rc, out, err);
+    free(out), free(err);
+    char *screen[] = {CW_BIN, "screen", a, "--datadir", dmg, "--network", "regtest", NULL};
+    rc = exit_of(screen, &out, &err);
+    assert_damaged("screen", rc, out, err);
+    free(out), free(err);
+    char *check[] = {CW_BIN, "watchlist", "check", "--datadir", dmg, NULL};
+    rc = exit_of(check, &out, &err);
+    cr_assert_eq(rc, 3, "check of a damaged store: exit %d\n%s\n%s", rc, out, err);
+    cr_assert(strstr(out, "damaged wl_addr key ") != NULL && strstr(out, "a designation that does not decode"),
+              "check did not name the damaged designation:\n%s", out);
+    cr_assert(strstr(out, "  wl_addr        300 records, 1 damaged\n") != NULL, "check's counts:\n%s", out);
+    free(out), free(err);
+    /* the meta pages' magic: LMDB refuses the file; the named databases
+     * are there, so this is no "older datadir" */
+    copy_store(s.dd, dmg);
+    uint32_t bad = 0;
+    overwrite(file, 16, &bad, 4);
+    overwrite(file, 4096 + 16, &bad, 4);
+    cb_addr_text(&s.desig[0], a);
+    every_verb(dmg, a, s.blocks, assert_damaged);
+    chain_scene_free(&s);
+}
+
+/* Bytes flipped at places chosen by a fixed seed: whatever each verb
+ * answers, it never dies by a signal (run_cmd fails the test then), and
+ * check never calls a store clean that another verb found damaged. */
+Test(failclosed, flipped_bytes_never_crash_a_verb, .timeout = 300)
+{
+    chain_scene s;
+    chain_scene_new(&s);
+    char *out, *err;
+    cr_assert_eq(run(replay_argv(&s), &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char dmg[400], file[420], a[96];
+    snprintf(dmg, sizeof dmg, "%s/dmg", s.root);
+    snprintf(file, sizeof file, "%s/store.mdb", dmg);
+    cb_addr_text(&s.desig[0], a);
+    char orig[420];
+    snprintf(orig, sizeof orig, "%s/store.mdb", s.dd);
+    long size = file_size(orig);
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
+    for (int round = 0; round < 12; round++) {
+        copy_store(s.dd, dmg);
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        long off = (long)(rng % (uint64_t)(size - 8));
+        uint8_t b[8];
+        for (int i = 0; i < 8; i++)
+            b[i] = (uint8_t)(rng >> (8 * i)) ^ 0x5a;
+        overwrite(file, off, b, 8);
+        char *verbs[][10] = {
+            {CW_BIN, "watchlist", "lookup", a, "--datadir", dmg, NULL},
+            {CW_BIN, "watchlist", "export", "--datadir", dmg, NULL},
+            {CW_BIN, "screen", a, "--datadir", dmg, "--network", "regtest", NULL},
+            {CW_BIN, "trace", a, "--datadir", dmg, "--network", "regtest", NULL},
+            {CW_BIN, "watchlist", "check", "--datadir", dmg, NULL},
+        };
+        bool damaged_seen = false;
+        for (size_t v = 0; v < sizeof verbs / sizeof verbs[0]; v++) {
+            int rc = run(verbs[v], &out, &err);
+            bool is_check = v == 4;
+            cr_assert(rc == 0 || rc == 1 || rc == 3 || rc == 12, "offset %ld, %s: exit %d\n%s", off, verbs[v][1], rc,
+                      err);
+            if (!is_check && rc == 3)
+                damaged_seen = true;
+            if (is_check && damaged_seen)
+                cr_assert_eq(rc, 3, "offset %ld: a verb found damage that check calls clean:\n%s", off, out);
+            free(out), free(err);
+        }
+    }
+    chain_scene_free(&s);
+}
+
+/* `watchlist check` on a clean store: every database read, with the counts
+ * the scene makes: 100 designated P2WPKH addresses, each listed with its 2
+ * key-linked forms (P2PKH and P2SH-P2WPKH of the same key); 3 blocks (3
+ * coinbase outputs, the tx's 101 outputs, the one coinbase output it spent);
+ * one designated_address record per designated output. */
+Test(failclosed, check_counts_a_clean_store, .timeout = 120)
+{
+    chain_scene s;
+    chain_scene_new(&s);
+    char *out, *err;
+    cr_assert_eq(run(replay_argv(&s), &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char *check[] = {CW_BIN, "watchlist", "check", "--datadir", s.dd, NULL};
+    int rc = run(check, &out, &err);
+    cr_assert_eq(rc, 0, "check of a clean store: exit %d\n%s\n%s", rc, out, err);
+    static const char *const want[] = {
+        "  wl_addr        300 records\n", "  wl_entity      100 records\n", "  wl_meta        1 records\n",
+        "  wl_diff        1 records\n",   "  utxo           103 records\n", "  undo           3 records\n",
+        "  chain          3 records\n",   "  alerts         100 records\n", "  outbox         0 records\n",
+        "  journal        3 records\n",   "every record reads and decodes\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_assert(strstr(out, want[i]) != NULL, "no \"%s\" in:\n%s", want[i], out);
+    cr_assert(strstr(out, "damaged") == NULL, "%s", out);
+    free(out), free(err);
+    chain_scene_free(&s);
+}
+
+/* `init` on a full disk: every write the disk refuses (the shim's
+ * ENOSPC) ends in one clear error, exit 1, no signal, and nothing left
+ * behind that a later verb would read as a datadir; init then works once
+ * there is room. */
+Test(failclosed, init_on_a_full_disk_fails_cleanly_and_leaves_nothing, .timeout = 60)
+{
+    char *root = tmpdir();
+    char dd[300];
+    snprintf(dd, sizeof dd, "%s/dd", root);
+    static const char *const specs[] = {"CW_FAIL_IO=disk:1+:ENOSPC",      "CW_FAIL_IO=posix_fallocate:1:ENOSPC",
+                                        "CW_FAIL_IO=pwrite:2+:ENOSPC",    "CW_FAIL_IO=fdatasync:1:ENOSPC",
+                                        "CW_FAIL_IO=write:1:ENOSPC",      "CW_FAIL_IO=write:2:ENOSPC",
+                                        "CW_FAIL_IO=fsync:1:ENOSPC",      "CW_FAIL_IO=fsync:2:ENOSPC",
+                                        "CW_FAIL_MDB=mdb_txn_commit:1:ENOSPC"};
+    char *init[] = {CW_BIN, "init", "--datadir", dd, NULL};
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        char *out, *err;
+        int rc = run_faulty(init, &out, &err, specs[i], NULL);
+        cr_assert_eq(rc, 1, "%s: exit %d\n%s", specs[i], rc, err);
+        cr_assert(strstr(err, "No space left") != NULL || strstr(err, "disk is full") != NULL,
+                  "%s: the error does not say the disk is full: %s", specs[i], err);
+        struct stat st;
+        cr_assert(stat(dd, &st) != 0 && errno == ENOENT, "%s: init left %s behind", specs[i], dd);
+        free(out), free(err);
+    }
+    /* an existing datadir: a failed init keeps its store and key */
+    char *out, *err;
+    cr_assert_eq(run(init, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char key[400];
+    snprintf(key, sizeof key, "%s/signing.key", dd);
+    int rc = run_faulty(init, &out, &err, "CW_FAIL_IO=disk:1+:ENOSPC", NULL);
+    free(out), free(err);
+    cr_assert_eq(file_size(key), 129, "the existing key was touched (init exit %d)", rc);
+    char *stats[] = {CW_BIN, "watchlist", "stats", "--datadir", dd, NULL};
+    rc = run(stats, &out, &err);
+    cr_assert_eq(rc, 0, "the datadir does not read after a failed init: %s", err);
+    free(out), free(err);
+    test_remove_dir(root);
 }
