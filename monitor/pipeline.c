@@ -51,7 +51,7 @@ struct pipeline {
     bool have_pending_c;
     store_txn *batch;      /* an open replay batch, or NULL */
     coins *cache;          /* outputs created in the open batch, not yet in it (coins.h) */
-    flow_finding findings[FLOWS_MAX_FINDINGS];
+    const flow_finding *findings; /* flows_tx's, of the last tx analysed */
     int lock_fd;           /* <datadir>/monitor.lock, held while open: one monitor per datadir */
     bool refresh_labels;   /* labels not yet applied to clusters merged before this run */
     bool refresh_recount;  /* a disconnect may have restored older designated counts */
@@ -940,7 +940,7 @@ static cw_code screen_tx(pipeline *p, const uint8_t *raw, size_t len, bool now, 
     size_t hits = ml.n, n_flows = 0;
     free(ml.m);
     if (rc == CW_OK && p->cfg.flows)
-        rc = flows_tx(p->cfg.flows, t, NULL, &tx, p->findings, &n_flows, NULL, err);
+        rc = flows_tx(p->cfg.flows, t, NULL, &tx, &p->findings, &n_flows, NULL, err);
     store_abort(t);
     if (rc || hits + n_flows == 0)
         return rc;
@@ -964,7 +964,7 @@ static cw_code screen_tx(pipeline *p, const uint8_t *raw, size_t len, bool now, 
             return rc;
         rc = tx_records(p, t, &tx, "mempool", NULL, NULL, err);
         if (rc == CW_OK && p->cfg.flows) /* the same findings: a mempool tx changes no state */
-            rc = flows_tx(p->cfg.flows, t, NULL, &tx, p->findings, &n_flows, NULL, err);
+            rc = flows_tx(p->cfg.flows, t, NULL, &tx, &p->findings, &n_flows, NULL, err);
         if (rc == CW_OK && n_flows)
             rc = flow_records(p, t, &tx, p->findings, n_flows, "mempool", NULL, NULL, err);
         if (rc == CW_OK)
@@ -1028,7 +1028,7 @@ static cw_code block_tx(void *arg, cw_tx *tx, cw_err *err)
     if (rc || p->cfg.flows == NULL)
         return rc;
     size_t n;
-    if ((rc = flows_tx(p->cfg.flows, c->t, &c->jn, tx, p->findings, &n, &p->st.flows, err)))
+    if ((rc = flows_tx(p->cfg.flows, c->t, &c->jn, tx, &p->findings, &n, &p->st.flows, err)))
         return rc;
     return flow_records(p, c->t, tx, p->findings, n, "confirmed", &c->blk, &c->ids, err);
 }

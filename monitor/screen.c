@@ -421,9 +421,8 @@ cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj,
     bool coinbase = (tx->flags & CW_TX_COINBASE) != 0;
     size_t n_in = coinbase ? 0 : tx->n_in;
     tx_addr *list = calloc(n_in + tx->n_out + 1, sizeof *list);
-    flow_finding *found = calloc(FLOWS_MAX_FINDINGS, sizeof *found);
-    if (list == NULL || found == NULL) {
-        free(list), free(found);
+    const flow_finding *found = NULL;
+    if (list == NULL) {
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "screen: out of memory");
     }
     size_t n = 0, unresolved = 0;
@@ -486,7 +485,7 @@ cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj,
     json_object_set_new(obj, "reasons", tx_reasons);
     size_t nf = 0;
     if (rc == CW_OK)
-        rc = flows_tx(cfg, t, NULL, tx, found, &nf, NULL, err);
+        rc = flows_tx(cfg, t, NULL, tx, &found, &nf, NULL, err);
     for (size_t i = 0; i < nf && rc == CW_OK; i++) {
         json_t *r;
         screen_decision d = SCREEN_ALLOW;
@@ -495,6 +494,5 @@ cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj,
             worst(out, d);
         }
     }
-    free(found);
     return rc;
 }

@@ -707,3 +707,99 @@ Test(failclosed, init_on_a_full_disk_fails_cleanly_and_leaves_nothing, .timeout 
     free(out), free(err);
     test_remove_dir(root);
 }
+
+/* ---------- flows: no cap on inputs or findings ---------- */
+
+/* Records of `rule` in tx `txid` (displayed hex), and whether one is for
+ * address `addr` (may be NULL). */
+static size_t records_of(const char *dd, const char *rule, const char *txid, const char *addr, bool *has_addr)
+{
+    json_t *all = alerts_read(dd);
+    size_t n = 0, i;
+    json_t *r;
+    if (has_addr)
+        *has_addr = false;
+    json_array_foreach(all, i, r)
+    {
+        const char *ru = json_string_value(json_object_get(r, "rule"));
+        const char *tx = json_string_value(json_object_get(r, "txid"));
+        const char *a = json_string_value(json_object_get(r, "address"));
+        if (ru && tx && strcmp(ru, rule) == 0 && strcmp(tx, txid) == 0) {
+            n++;
+            if (addr && a && has_addr && strcmp(a, addr) == 0)
+                *has_addr = true;
+        }
+    }
+    json_decref(all);
+    return n;
+}
+
+/* Before, flows_tx analysed the first 256 inputs of a tx and kept at most
+ * 512 findings, dropping the rest without a word: a designated coin spent
+ * as input 299 passed no taint on, and a payout from designated money to
+ * 600 addresses made 512 exposure records. */
+Test(failclosed, flows_take_every_input_and_keep_every_finding, .timeout = 120)
+{
+    enum { N_X = 299, N_Z = 600 };
+    char *root = tmpdir();
+    char dd[300], blocks[300], path[400];
+    snprintf(dd, sizeof dd, "%s/dd", root);
+    snprintf(blocks, sizeof blocks, "%s/blocks", root);
+    cb_chain c;
+    cb_chain_init(&c, CW_NET_REGTEST);
+    cw_addr miner = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 7);
+    cw_addr d1 = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 1000), d2 = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 1001);
+    cw_addr y = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 9000);
+    cb_pay cbp = {miner, 50 * 100000000ull};
+    cb_chain_mine(&c, -1, &cbp, 1, NULL, 0);
+    /* tx1: 299 small coins, then one to each designated address */
+    static cb_pay pays[N_Z + 1];
+    for (int i = 0; i < N_X; i++)
+        pays[i] = (cb_pay){cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 2000 + (uint32_t)i), 2000};
+    pays[N_X] = (cb_pay){d1, 100000000};
+    pays[N_X + 1] = (cb_pay){d2, 2000000000};
+    cb_coin in0 = cb_chain_coinbase_coin(&c, 0, 0);
+    cb_tx tx1 = CB_TX_INIT, tx2 = CB_TX_INIT, tx3 = CB_TX_INIT;
+    cb_tx_pay(&tx1, &in0, 1, pays, N_X + 2);
+    /* tx2: all 299 small coins and d1's, d1's last (input 299), to y */
+    static cb_coin ins[N_X + 1];
+    for (int i = 0; i <= N_X; i++)
+        ins[i] = cb_tx_coin(&tx1, (uint32_t)i);
+    cb_pay to_y = {y, 90000000};
+    cb_tx_pay(&tx2, ins, N_X + 1, &to_y, 1);
+    /* tx3: d2's coin to 600 addresses */
+    for (int i = 0; i < N_Z; i++)
+        pays[i] = (cb_pay){cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 5000 + (uint32_t)i), 1000000};
+    cb_coin in3 = cb_tx_coin(&tx1, N_X + 1);
+    cb_tx_pay(&tx3, &in3, 1, pays, N_Z);
+    const cb_tx *b1[] = {&tx1}, *b2[] = {&tx2, &tx3};
+    cb_chain_mine(&c, 0, &cbp, 1, b1, 1);
+    cb_chain_mine(&c, 1, &cbp, 1, b2, 2);
+    cr_assert_eq(cb_chain_write(&c, blocks, false), 0);
+    char t1[96], t2[96], ty[96], csv[512];
+    snprintf(csv, sizeof csv, "chain,address,entity,program,note\nbitcoin,%s,Front A,DPRK3,\nbitcoin,%s,Front B,DPRK3,\n",
+             cb_addr_text(&d1, t1), cb_addr_text(&d2, t2));
+    snprintf(path, sizeof path, "%s/list.csv", root);
+    write_file(path, csv);
+    char *init[] = {CW_BIN, "init", "--datadir", dd, NULL};
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", path, "--datadir", dd, NULL};
+    char *rep[] = {CW_BIN, "replay", "--blocksdir", blocks, "--datadir", dd, "--network", "regtest", NULL};
+    char *out, *err;
+    cr_assert_eq(run(init, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    cr_assert_eq(run(imp, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    cr_assert_eq(run(rep, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char h2[65], h3[65];
+    cb_txid_hex(tx2.txid, h2);
+    cb_txid_hex(tx3.txid, h3);
+    bool y_found;
+    records_of(dd, "indirect_exposure", h2, cb_addr_text(&y, ty), &y_found);
+    cr_assert(y_found, "no indirect_exposure record for y, paid by a tx whose input 299 is designated");
+    size_t n3 = records_of(dd, "indirect_exposure", h3, NULL, NULL);
+    cr_assert_eq(n3, N_Z, "%zu indirect_exposure records for a tx paying %d addresses from a designated coin", n3, N_Z);
+    cb_tx_free(&tx1), cb_tx_free(&tx2), cb_tx_free(&tx3);
+    cb_chain_free(&c);
+    test_remove_dir(root);
+}
