@@ -431,23 +431,32 @@ static void filter_add_pending(void *ctx, const ovl_entry *e)
         bloom_add(fp->b, e->key, e->klen);
 }
 
-/* Fills a filter with every key of db as t sees it. */
-static bloom *filter_build(store_txn *t, store_db db, size_t at_least)
+/* Fills a filter with every key of db as t sees it. NULL when out of
+ * memory or when a read failed (*rc then holds LMDB's code): a filter
+ * missing keys would answer "absent" for them, so none is better. */
+static bloom *filter_build(store_txn *t, store_db db, size_t at_least, int *rc_out)
 {
     MDB_stat st;
-    if (mdb_stat(t->txn, t->s->dbi[db], &st))
+    *rc_out = 0;
+    if ((*rc_out = mdb_stat(t->txn, t->s->dbi[db], &st)))
         return NULL;
     size_t want = st.ms_entries * 2 > at_least ? st.ms_entries * 2 : at_least;
     bloom *b = bloom_new(want);
     MDB_cursor *c;
-    if (b == NULL || mdb_cursor_open(t->txn, t->s->dbi[db], &c)) {
+    if (b == NULL || (*rc_out = mdb_cursor_open(t->txn, t->s->dbi[db], &c))) {
         bloom_free(b);
         return NULL;
     }
     MDB_val k, v;
-    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP))
+    int rc;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP))
         bloom_add(b, k.mv_data, k.mv_size);
     mdb_cursor_close(c);
+    if (rc != MDB_NOTFOUND) {
+        *rc_out = rc;
+        bloom_free(b);
+        return NULL;
+    }
     if (t->ov && (t->ov_dbs & (1u << db))) /* and the writes not in LMDB yet */
         ovl_each(t->ov, filter_add_pending, &(filter_pending){b, (uint8_t)db});
     return b;
@@ -488,8 +497,9 @@ static bool guard_ok(store_txn *t, store_db db)
     uint64_t fp = meta_fingerprint(t);
     if (fp == t->s->guard_fp[db])
         return true;
-    bloom *nf = filter_build(t, db, 0);
-    if (nf == NULL) { /* no memory: drop the filter rather than trust a stale one */
+    int brc;
+    bloom *nf = filter_build(t, db, 0, &brc);
+    if (nf == NULL) { /* no memory or a read error: drop the filter rather than trust a stale one */
         bloom_free(t->s->filter[db]);
         t->s->filter[db] = NULL;
         return false;
@@ -508,10 +518,13 @@ cw_code store_filter_enable(cw_store *s, store_db db, cw_err *err)
     cw_code rc = store_begin(s, false, &t, err);
     if (rc)
         return rc;
-    bloom *b = filter_build(t, db, 0);
+    int brc;
+    bloom *b = filter_build(t, db, 0, &brc);
     if (db == STORE_WL_ADDR)
         s->guard_fp[db] = meta_fingerprint(t);
     store_abort(t);
+    if (b == NULL && brc)
+        return lmdb_fail(err, brc, db_defs[db].name, s);
     if (b == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "store: out of memory for the %s filter", db_defs[db].name);
     bloom_free(s->filter[db]);
@@ -529,7 +542,8 @@ cw_code store_get(store_txn *t, store_db db, const void *key, size_t klen, cw_sp
     /* grown past its size: rebuild it twice as big from what t sees, unless
      * t deleted keys of db (an abort would bring them back, unfiltered) */
     if (f && bloom_full(f) && !(t->deleted & (1u << db))) {
-        bloom *nf = filter_build(t, db, bloom_keys(f) * 2);
+        int brc;
+        bloom *nf = filter_build(t, db, bloom_keys(f) * 2, &brc); /* NULL: keep f, which has every key */
         if (nf) {
             bloom_free(f);
             t->s->filter[db] = f = nf;
