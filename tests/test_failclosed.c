@@ -822,3 +822,36 @@ Test(failclosed, a_read_error_while_building_the_watchlist_filter_stops_the_repl
     free(out), free(err);
     chain_scene_free(&s);
 }
+
+/* A database's name damaged in LMDB's directory of databases: before, the
+ * read verbs said "has no wl_addr database yet (run 'chainwatch init')",
+ * which would send the user to init over a damaged store. Only an intact
+ * directory that lacks a name is an older datadir. */
+Test(failclosed, a_damaged_database_name_is_damage_not_an_older_datadir, .timeout = 60)
+{
+    wl_scene s;
+    wl_scene_new(&s);
+    char file[400];
+    snprintf(file, sizeof file, "%s/store.mdb", s.dd);
+    int copies = 0;
+    for (long at = 0; (at = find_bytes(file, "wl_addr", 7, at)) >= 0; at += 7, copies++)
+        overwrite(file, at, "wl_adds", 7);
+    cr_assert_gt(copies, 0, "no database name in the file");
+    static const char *const verbs[][3] = {{"watchlist", "lookup", "x"}, {"watchlist", "stats", NULL},
+                                          {"screen", "x", NULL},         {"cluster", "x", NULL}};
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        char *argv[10] = {CW_BIN};
+        int n = 1;
+        for (int k = 0; k < 3 && verbs[i][k]; k++)
+            argv[n++] = strcmp(verbs[i][k], "x") == 0 ? s.text[0] : (char *)verbs[i][k];
+        argv[n++] = "--datadir", argv[n++] = s.dd;
+        if (strcmp(verbs[i][0], "watchlist") != 0)
+            argv[n++] = "--network", argv[n++] = "regtest";
+        argv[n] = NULL;
+        char *out, *err;
+        int rc = run(argv, &out, &err);
+        assert_damaged(verbs[i][0], rc, out, err);
+        free(out), free(err);
+    }
+    wl_scene_free(&s);
+}
