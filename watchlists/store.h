@@ -123,9 +123,10 @@ size_t store_pending_bytes(const store_txn *t);
 uint64_t store_fingerprint(store_txn *t, store_db db);
 
 /* Every error for a store that LMDB cannot read as it should (a cut file,
- * damaged pages, a broken meta page) starts with STORE_DAMAGED and ends with
- * STORE_DAMAGED_HINT, never with "run init": only an intact store that lacks
- * a named database is an older datadir (CW_ENOTFOUND from store_open). */
+ * damaged pages, a broken meta page, a read error) has code CW_EDAMAGED, a
+ * message holding STORE_DAMAGED and ending with STORE_DAMAGED_HINT, never
+ * "run init": only an intact store that lacks a named database is an older
+ * datadir (CW_ENOTFOUND from store_open). */
 #define STORE_DAMAGED "store damaged:"
 #define STORE_DAMAGED_HINT                                                                                             \
     "run 'chainwatch watchlist check' to see where; restore store.mdb from a backup or rebuild it in a new --datadir"
@@ -139,7 +140,8 @@ static inline bool store_error_stops(cw_code c) { return c == CW_ESTORE || c == 
  * seek/next/next_dup return false at the end AND on a read error: a walk
  * that decides anything (a designation, a count) must then call
  * store_cursor_error, which returns CW_OK for a real end and the store's
- * error (CW_ESTORE, message filled) when the walk was cut by one. */
+ * error (CW_EDAMAGED or CW_ESTORE, message filled) when the walk was cut
+ * by one. */
 typedef struct store_cursor store_cursor;
 cw_code store_cursor_open(store_txn *t, store_db db, store_cursor **out, cw_err *err);
 /* Positions at the first key >= `key` (or the first key when key is NULL)
