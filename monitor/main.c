@@ -11,7 +11,7 @@ static const char usage[] =
     "\n"
     "  decode tx|block   decode Bitcoin transactions and blocks to JSON lines\n"
     "  address ADDR      parse and check an address\n"
-    "  watchlist ...     import designation lists; stats, lookup, diff, export\n"
+    "  watchlist ...     import designation lists; stats, lookup, diff, export, check\n"
     "  init              create the datadir, its store and the alert signing key\n"
     "  watch             the monitor: Bitcoin Core ZeroMQ feeds to signed alerts\n"
     "  verify FILE       check the signatures and the audit trail of an alert file\n"

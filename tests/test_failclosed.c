@@ -221,15 +221,15 @@ Test(failclosed, screen_cluster_trace_read_error_is_exit_3, .timeout = 60)
             assert_unchecked(what, rc, out, err);
             free(out), free(err);
         }
-        /* only the listed address's own key unreadable */
+        /* only the reads of the address's own key fail (its cluster, its
+         * exposure, its designation by key): the verbs that found it listed
+         * by the walk over wl_addr still cannot answer */
         char spec[320];
         snprintf(spec, sizeof spec, "CW_FAIL_MDB=mdb_get:1+:EIO@%s", hex);
         rc = run_faulty(argv, &out, &err, spec, NULL);
         char what[128];
         snprintf(what, sizeof what, "%s with the key's reads failing", verbs[i]);
-        cr_assert(rc == 3 || (i != 1 && rc == 12) || (i == 2 && rc == 0), "%s: exit %d: %s", what, rc, err);
-        if (rc == 3)
-            assert_unchecked(what, rc, out, err);
+        assert_unchecked(what, rc, out, err);
         free(out), free(err);
     }
     wl_scene_free(&s);
