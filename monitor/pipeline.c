@@ -345,9 +345,11 @@ static json_t *entity_json(store_txn *t, const first_ref *r)
     cw_span ej;
     json_t *stored = NULL;
     bool ok = true;
-    if (wl_entity_json(t, r->source, r->uid, &ej, NULL) == CW_OK &&
-        (stored = json_loadb((const char *)ej.p, ej.n, 0, NULL)) == NULL)
+    cw_code erc = wl_entity_json(t, r->source, r->uid, &ej, NULL);
+    if (erc == CW_OK && (stored = json_loadb((const char *)ej.p, ej.n, 0, NULL)) == NULL)
         ok = false; /* present but unreadable here: never a record with the name missing */
+    else if (erc != CW_OK && erc != CW_ENOTFOUND)
+        ok = false; /* a store error is no absent entity: the record fails, and its tx with it */
     alert_put(e, "uid", json_string(r->uid), &ok);
     alert_put(e, "source", json_string(r->source), &ok);
     const char *name = stored ? json_string_value(json_object_get(stored, "name")) : NULL;
