@@ -92,7 +92,7 @@ static void be64(uint64_t v, uint8_t k[8])
  * and the last record's line hash (32). Read and written inside each
  * record's own write transaction, never cached, so an aborted transaction
  * or batch (CW_EFULL retries included) takes its seq numbers back with it. */
-#define TRAIL_KEY "trail"
+#define TRAIL_KEY PIPELINE_TRAIL_KEY
 
 cw_code pipeline_trail_head(store_txn *t, const uint8_t pk[32], alert_trail *out, cw_err *err)
 {
@@ -105,7 +105,7 @@ cw_code pipeline_trail_head(store_txn *t, const uint8_t pk[32], alert_trail *out
     if (rc)
         return rc;
     if (v.n != 40)
-        return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
+        return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET,
                           "the audit trail head in the store is damaged (%zu bytes, 40 expected)", v.n);
     out->seq = 0;
     for (int i = 0; i < 8; i++)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "chainstate.h"
+#include "pipeline.h"
 #include "buf.h"
 #include "watchlists/cluster.h"
 #include "watchlists/exposure.h"
@@ -21,8 +22,21 @@ static const char *json_record(store_db db, cw_span k, cw_span v)
     return ok ? NULL : "a record that is not a JSON object";
 }
 
+/* The cursor database's "trail" (the audit trail head) is the pipeline's:
+ * it judges it. */
+static const char *trail_record(store_txn *t)
+{
+    static const uint8_t no_key[32];
+    alert_trail head;
+    cw_err e;
+    cw_code rc = pipeline_trail_head(t, no_key, &head, &e);
+    return rc == CW_OK ? NULL : "an audit trail head that does not decode";
+}
+
 static const char *check_record(store_txn *t, store_db db, cw_span k, cw_span v)
 {
+    if (db == STORE_CURSOR && k.n == strlen(PIPELINE_TRAIL_KEY) && memcmp(k.p, PIPELINE_TRAIL_KEY, k.n) == 0)
+        return trail_record(t);
     switch (db) {
     case STORE_WL_ADDR:
     case STORE_WL_ENTITY:
