@@ -55,6 +55,7 @@ const char *cw_code_name(cw_code code)
     case CW_ESTORE: return "store error";
     case CW_EFULL: return "store full";
     case CW_ENOTFOUND: return "not found";
+    case CW_EDAMAGED: return "store damaged";
     }
     return "unknown error";
 }

@@ -26,6 +26,7 @@ typedef enum {
     CW_ESTORE,     /* the LMDB store refused an operation */
     CW_EFULL,      /* the store's map is full: grow it and retry the transaction */
     CW_ENOTFOUND,  /* a looked-up item does not exist */
+    CW_EDAMAGED,   /* the store's file is cut or damaged: nothing read from it can be trusted */
 } cw_code;
 
 #define CW_NO_OFFSET ((size_t)-1)

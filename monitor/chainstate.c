@@ -51,10 +51,36 @@ static bool decode_coin(cw_span v, uint64_t *value, cw_addr *a)
     return true;
 }
 
+const char *cs_check_record(store_db db, cw_span k, cw_span v)
+{
+    uint64_t value;
+    cw_addr a;
+    switch (db) {
+    case STORE_UTXO:
+        if (k.n != 36)
+            return "a key that is not an outpoint (36 bytes)";
+        return decode_coin(v, &value, &a) ? NULL : "an unspent output that does not decode";
+    case STORE_CHAIN:
+        if (k.n != 8)
+            return "a key that is not a height (8 bytes)";
+        return v.n == 32 ? NULL : "a value that is not a block hash (32 bytes)";
+    case STORE_CURSOR:
+        if (k.n == 3 && memcmp(k.p, "tip", 3) == 0)
+            return v.n == 40 ? NULL : "a tip that is not height and hash (40 bytes)";
+        return v.n == 8 ? NULL : "a counter that is not 8 bytes";
+    case STORE_UNDO:
+        if (k.n != 32)
+            return "a key that is not a block hash (32 bytes)";
+        return v.n >= 8 ? NULL : "an undo record shorter than its header";
+    default:
+        return NULL;
+    }
+}
+
 static cw_code corrupt(cw_err *err, const char *what)
 {
-    return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
-                      "store: damaged %s record (rebuild the datadir by replaying from a known height)", what);
+    return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET,
+                      "store damaged: damaged %s record (rebuild the datadir by replaying from a known height)", what);
 }
 
 /* ---- chain and cursor ---- */

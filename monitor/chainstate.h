@@ -35,6 +35,9 @@ typedef struct {
 void cs_outpoint_key(const uint8_t txid[32], uint32_t vout, uint8_t k[36]);
 
 cw_code cs_get_tip(store_txn *t, cs_tip *out, cw_err *err);
+/* `watchlist check`: NULL when key/value is a well-formed record of db
+ * (utxo, chain, cursor, undo; any other db: NULL), else what is wrong. */
+const char *cs_check_record(store_db db, cw_span k, cw_span v);
 /* Hash of the connected block at height; CW_ENOTFOUND if none. */
 cw_code cs_hash_at(store_txn *t, int64_t height, uint8_t hash[32], cw_err *err);
 /* Is this block (by hash) on the connected chain? Sets *height if so. */

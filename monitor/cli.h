@@ -78,7 +78,8 @@ int cli_screen_address(const char *verb, const char *text, int net, cw_addr *out
 int cli_print_json(const char *verb, const json_t *v);
 
 /* Prints "chainwatch: <context>: <message>" to stderr and returns the exit
- * code for the error (2 for input and argument errors, 1 otherwise). */
+ * code for the error (3 for a damaged store, CW_EDAMAGED; 2 for input and
+ * argument errors; 1 otherwise). */
 int cli_fail(const char *context, const cw_err *err);
 
 /* Matches "--name VALUE" or "--name=VALUE" at argv[*i]; on a match sets

@@ -22,6 +22,8 @@ int cli_fail(const char *context, const cw_err *err)
     case CW_ENOMEM:
     case CW_ESTORE:
         return CLI_EXIT_FAIL;
+    case CW_EDAMAGED: /* every verb: a damaged store is "could not check", never a result */
+        return CLI_EXIT_UNCHECKED;
     default:
         return CLI_EXIT_USAGE;
     }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <time.h>
 
@@ -68,6 +69,46 @@ static bool pick_datadir(const char *verb, const char *given, char *buf, size_t 
     return true;
 }
 
+/* What this init made, so a failure (a full disk) takes it away again:
+ * a half-made datadir would be read later as an older one ("run init"), a
+ * key without its public half as a key that was lost. */
+typedef struct {
+    const char *datadir;
+    bool dir, store, key, pub;
+} init_made;
+
+static bool exists(const char *datadir, const char *name)
+{
+    char path[4200];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", datadir, name);
+    return stat(path, &st) == 0;
+}
+
+static void remove_in(const char *datadir, const char *name)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", datadir, name);
+    unlink(path);
+}
+
+static int init_failed(const init_made *m, const cw_err *err)
+{
+    if (m->key)
+        remove_in(m->datadir, "signing.key");
+    if (m->pub)
+        remove_in(m->datadir, "signing.pub");
+    if (m->store) {
+        remove_in(m->datadir, "store.mdb");
+        remove_in(m->datadir, "store.mdb-lock");
+    }
+    if (m->dir)
+        rmdir(m->datadir);
+    int rc = cli_fail("init", err);
+    fprintf(stderr, "chainwatch: init: nothing was made: %s is as before\n", m->datadir);
+    return rc;
+}
+
 int cmd_init(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
@@ -101,8 +142,19 @@ int cmd_init(int argc, char **argv)
     }
     cw_err err = {0};
     cw_store *st = NULL;
-    if (store_open(datadir, 0, false, &st, &err) != CW_OK)
+    char file[4200];
+    struct stat fs;
+    snprintf(file, sizeof file, "%s/store.mdb", datadir);
+    /* an empty store.mdb holds nothing (an init cut by a full disk): make
+     * it again; store_open refuses one to every other verb */
+    if (stat(file, &fs) == 0 && S_ISREG(fs.st_mode) && fs.st_size == 0 && unlink(file) != 0) {
+        cw_err_set(&err, CW_EIO, CW_NO_OFFSET, "cannot remove the empty %s: %s", file, strerror(errno));
         return cli_fail("init", &err);
+    }
+    init_made made = {datadir, new_dir, !exists(datadir, "store.mdb"), !exists(datadir, "signing.key"),
+                      !exists(datadir, "signing.pub")};
+    if (store_open(datadir, 0, false, &st, &err) != CW_OK)
+        return init_failed(&made, &err);
     char store_file[4200];
     snprintf(store_file, sizeof store_file, "%s", store_path(st));
     store_close(st);
@@ -110,7 +162,7 @@ int cmd_init(int argc, char **argv)
     char pub[65];
     bool created;
     if (keys_create(datadir, pub, &created, &err) != CW_OK)
-        return cli_fail("init", &err);
+        return init_failed(&made, &err);
     printf("%s %s\n", new_dir ? "created datadir" : "datadir", datadir);
     printf("store: %s\n", store_file);
     if (created)

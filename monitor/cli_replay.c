@@ -381,7 +381,7 @@ int cmd_replay(int argc, char **argv)
     snprintf(alerts_default, sizeof alerts_default, "%s/alerts.jsonl", datadir);
     if (store_open(datadir, 0, false, &store, &err) || alert_sink_open(&sink, alerts ? alerts : alerts_default, &err) ||
         (pub && alert_sink_bind_pub(&sink, pub, &err))) {
-        cli_fail("replay", &err);
+        rc = cli_fail("replay", &err);
         goto out;
     }
     if (flows_opts_load(&fo, net, &err)) {
@@ -404,9 +404,14 @@ int cmd_replay(int argc, char **argv)
     /* where to start: after our tip, which must be on this chain */
     store_txn *t;
     cs_tip tip = {0};
-    if (store_begin(store, false, &t, &err) == CW_OK) {
-        cs_get_tip(t, &tip, &err);
+    cw_code trc = store_begin(store, false, &t, &err);
+    if (trc == CW_OK) {
+        trc = cs_get_tip(t, &tip, &err);
         store_abort(t);
+    }
+    if (trc) { /* an unread tip is no empty datadir: starting over would record every block again */
+        rc = cli_fail("replay", &err);
+        goto out;
     }
     if (tip.valid) {
         uint8_t h[32];
@@ -464,7 +469,10 @@ int cmd_replay(int argc, char **argv)
         if (crc) {
             pipeline_batch_abort(p);
             fprintf(stderr, "%schainwatch: replay: height %lld: %s\n", pr.tty ? "\n" : "", (long long)h, err.msg);
-            rc = CLI_EXIT_FAIL;
+            if (store_error_stops(crc))
+                fprintf(stderr, "chainwatch: replay: nothing from height %lld on was recorded; fix the store and run "
+                                "replay again: it continues from the datadir's tip\n", (long long)batch_start);
+            rc = crc == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
             break;
         }
         progress_show(&pr, h, bs.blocks_connected, bs.txs, bs.alerts, h == to);

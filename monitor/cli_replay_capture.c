@@ -267,8 +267,9 @@ int cmd_replay_capture(int argc, char **argv)
     double t0 = cli_seconds(), last_progress = 0;
     uint64_t messages = 0, failures = 0, failed_blocks = 0;
     bool failed_hard = false; /* a refusal that is no fault of the capture (store, I/O, memory) */
-    cw_err read_err = {0};
+    cw_err read_err = {0}, store_err = {0};
     bool read_failed = false;
+    cw_code store_failed = CW_OK; /* a store error stops the replay: nothing after it would be screened */
     for (;;) {
         feed_event ev;
         /* a MSG held behind a GAP still points into the reader's buffer:
@@ -287,11 +288,16 @@ int cmd_replay_capture(int argc, char **argv)
             messages++;
             feed_checker_take(&check, &m, info.topics, "the recorder", &ev);
         }
-        cw_code drc = feed_dispatch(p, &ev, log_event, &view, NULL);
+        cw_code drc = feed_dispatch(p, &ev, log_event, &view, &store_err);
         if (drc) {
             failures++;
             failed_blocks += ev.kind == FEED_EV_MSG && ev.topic == FEED_RAWBLOCK;
-            failed_hard |= drc == CW_EIO || drc == CW_ENOMEM || drc == CW_ESTORE || drc == CW_EFULL;
+            failed_hard |= drc == CW_EIO || drc == CW_ENOMEM || drc == CW_ESTORE || drc == CW_EFULL ||
+                           drc == CW_EDAMAGED;
+        }
+        if (store_error_stops(drc)) {
+            store_failed = drc;
+            break;
         }
         double now = cli_seconds();
         if (view.tty && now - last_progress > 0.5) {
@@ -308,12 +314,18 @@ int cmd_replay_capture(int argc, char **argv)
     }
     end_progress_line(&view);
     rc = CLI_EXIT_OK;
+    if (store_failed) {
+        fprintf(stderr, "chainwatch: replay: stopped at message %llu: the store failed (%s); nothing of that message "
+                        "was recorded\n", (unsigned long long)messages, store_err.msg);
+        rc = store_failed == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
+    }
     if (pipeline_flush(p, &err)) {
         fprintf(stderr, "chainwatch: replay: final flush: %s (the records stay in the outbox for the next run)\n",
                 err.msg);
         rc = CLI_EXIT_FAIL;
     }
-    if (pipeline_save_counters(p, &err)) {
+    /* after a store failure the counters would count the failed message as handled */
+    if (!store_failed && pipeline_save_counters(p, &err)) {
         fprintf(stderr, "chainwatch: replay: saving the feed counters: %s\n", err.msg);
         rc = CLI_EXIT_FAIL;
     }

@@ -147,13 +147,15 @@ int cmd_cluster(int argc, char **argv)
         cw_err err = {0};
         json_t *out = json_object();
         json_object_set_new(out, "address", json_string(text));
-        json_object_set_new(out, "listed", json_boolean(wl_is_listed(t, key, kn)));
+        bool listed = false;
         json_t *tip = NULL;
-        if (screen_tip_json(t, &tip, &err) || cl_find(t, key, kn, &c, join, &err) ||
+        if (wl_is_listed(t, key, kn, &listed, &err) || screen_tip_json(t, &tip, &err) ||
+            cl_find(t, key, kn, &c, join, &err) ||
             screen_cluster_fields(t, &c, join, out, NULL, &err)) {
             json_decref(tip);
             rc = unchecked("cluster", &err);
         } else {
+            json_object_set_new(out, "listed", json_boolean(listed));
             json_object_set_new(out, "tip", tip);
             rc = cli_print_json("cluster", out);
         }

@@ -360,7 +360,7 @@ int cmd_watch(int argc, char **argv)
         goto out;
     }
     if (store_open(o.datadir, 0, false, &store, &err)) {
-        cli_fail("watch", &err);
+        rc = cli_fail("watch", &err);
         goto out;
     }
     char alerts_default[4200];
@@ -442,6 +442,8 @@ int cmd_watch(int argc, char **argv)
                  "confirmations stop until chainwatch runs with the node's REST interface (bitcoind -rest=1)");
 
     bool failed = false;
+    int fail_code = CLI_EXIT_FAIL;
+    bool store_stopped = false;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     double last_status = (double)t0.tv_sec;
@@ -454,8 +456,20 @@ int cmd_watch(int argc, char **argv)
             failed = true;
             break;
         }
-        if (got)
-            feed_dispatch(p, &ev, log_event, NULL, NULL);
+        if (got) {
+            cw_code drc = feed_dispatch(p, &ev, log_event, NULL, &err);
+            if (store_error_stops(drc)) {
+                /* nothing of this message was committed: going on would
+                 * screen the next ones against a store that does not answer */
+                logf_(0, "stopping: the store failed (%s); nothing of %s #%u was recorded. Fix the store (chainwatch "
+                         "watchlist check --datadir %s) and start watch again: with --rest it catches up from its "
+                         "tip",
+                      err.msg, feed_topic_name(ev.topic), ev.seq, o.datadir);
+                failed = store_stopped = true;
+                fail_code = drc == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
+                break;
+            }
+        }
         else
             recorder_sync(&rec, true); /* idle: make the last messages durable now */
         struct timespec now;
@@ -473,7 +487,8 @@ int cmd_watch(int argc, char **argv)
         feed_dispatch(p, &held, log_event, NULL, NULL);
     if (pipeline_flush(p, &err))
         logf_(1, "final flush: %s (the records stay in the outbox for the next start)", err.msg);
-    if (pipeline_save_counters(p, &err))
+    /* after a store failure the counters would count the failed message as handled */
+    if (!store_stopped && pipeline_save_counters(p, &err))
         logf_(1, "saving the feed counters: %s", err.msg);
     status_line(p, f, 0, &last_txs);
     if (rec.w) {
@@ -486,7 +501,7 @@ int cmd_watch(int argc, char **argv)
         rec.w = NULL;
     }
     logf_(2, "stopped");
-    rc = failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    rc = failed ? fail_code : CLI_EXIT_OK;
 out:
     pipeline_close(p);
     keys_secret_free(sk);

@@ -12,6 +12,7 @@
 #include "chains/addr.h"
 #include "cli.h"
 #include "json.h"
+#include "store_check.h"
 #include "watchlists/import.h"
 #include "watchlists/store.h"
 #include "watchlists/watchlist.h"
@@ -23,6 +24,7 @@ static const char usage[] =
     "       chainwatch watchlist lookup ADDR...|-\n"
     "       chainwatch watchlist diff [--source S]\n"
     "       chainwatch watchlist export [--format csv|json] [--source S]\n"
+    "       chainwatch watchlist check\n"
     "  every verb takes --datadir D (default ~/.chainwatch) and --map-size SIZE\n"
     "  (bytes, or with a suffix k, M, G, T: powers of 1024, so 1G is 1073741824)\n"
     "\n"
@@ -51,7 +53,13 @@ static const char usage[] =
     "ending is taken as \"\\n\"), any number, and answers each line as it is read,\n"
     "in order, with \"line\": N; a bad line is named on stderr and answered\n"
     "{\"address\",\"error\",\"listed\":null,\"line\"}, the others still answered\n"
-    "(exit 2); a store error stops it (exit 3, nothing further answered).\n";
+    "(exit 2); a store error stops it (exit 3, nothing further answered).\n"
+    "\n"
+    "check reads every record of every database of the store (watchlist, chain\n"
+    "state, clusters, exposure, alerts) and decodes it as chainwatch would; it\n"
+    "prints one line per damage found (database, key as hex, what is wrong) and\n"
+    "exits 3 if there is any, else prints the records per database and exits 0.\n"
+    "stats, diff, export and check exit 3, like lookup, when the store cannot be read.\n";
 
 typedef struct {
     const char *datadir;
@@ -295,9 +303,33 @@ static int cmd_import(wl_opts *o)
 
 /* ---- lookup ---- */
 
+/* The read verbs (lookup, stats, diff, export, check): a store that could
+ * not be read is exit 3, "could not check", whatever the error: never 1
+ * ("not listed") or 0. */
+static int unchecked(const char *verb, const cw_err *err)
+{
+    cli_fail(verb, err);
+    return CLI_EXIT_UNCHECKED;
+}
+
+/* An entity record that could not be read (not one that is absent: a
+ * designation may outlive its entity's record) fails the verb. */
+static json_t *entity_of(store_txn *t, const wl_ref *r, cw_code *rc, cw_err *err)
+{
+    cw_span ej;
+    cw_code got = wl_entity_json(t, r->source, r->uid, &ej, *rc ? NULL : err);
+    if (got == CW_OK)
+        return json_loadb((const char *)ej.p, ej.n, 0, NULL);
+    if (got != CW_ENOTFOUND && *rc == CW_OK)
+        *rc = got;
+    return NULL;
+}
+
 typedef struct {
     cw_json *j;
     store_txn *t;
+    cw_code rc; /* a store error reading an entity */
+    cw_err *err;
 } lookup_ctx;
 
 static void write_ref(void *ctx, const wl_ref *r)
@@ -309,10 +341,7 @@ static void write_ref(void *ctx, const wl_ref *r)
     cw_json_str(j, r->source);
     cw_json_key(j, "uid");
     cw_json_str(j, r->uid);
-    cw_span ej;
-    json_t *e = NULL;
-    if (wl_entity_json(c->t, r->source, r->uid, &ej, NULL) == CW_OK)
-        e = json_loadb((const char *)ej.p, ej.n, 0, NULL);
+    json_t *e = entity_of(c->t, r, &c->rc, c->err);
     cw_json_key(j, "name");
     cw_json_str(j, e ? json_string_value(json_object_get(e, "name")) : NULL);
     cw_json_key(j, "type");
@@ -425,10 +454,10 @@ static int lookup_one(store_txn *t, const char *text, unsigned long line, cw_buf
     cw_json_str(&j, decoded ? cw_chain_name((cw_chain)parsed.chain) : NULL);
     cw_json_key(&j, "designations");
     cw_json_arr_begin(&j);
-    lookup_ctx lc = {&j, t};
+    lookup_ctx lc = {&j, t, CW_OK, err};
     size_t count = 0;
-    if (wl_lookup(t, key, kn, write_ref, &lc, &count, err))
-        return LOOKUP_STORE;
+    if (wl_lookup(t, key, kn, write_ref, &lc, &count, err) || lc.rc)
+        return LOOKUP_STORE; /* an entity unreadable too: the caller prints nothing of this answer */
     /* a listed text with a bad checksum is answered (the list holds it, flagged); any other is a typo */
     if (count == 0 && !decoded && looks_like_base58_btc_tron(text)) {
         out->n = mark;
@@ -590,15 +619,12 @@ static int cmd_lookup(wl_opts *o)
     }
     cw_store *s;
     cw_err err = {0};
-    if (store_open(o->datadir, o->map_size, true, &s, &err)) {
-        cli_fail("watchlist lookup", &err);
-        return CLI_EXIT_UNCHECKED;
-    }
+    if (store_open(o->datadir, o->map_size, true, &s, &err))
+        return unchecked("watchlist lookup", &err);
     store_txn *t;
     if (store_begin(s, false, &t, &err)) {
         store_close(s);
-        cli_fail("watchlist lookup", &err);
-        return CLI_EXIT_UNCHECKED;
+        return unchecked("watchlist lookup", &err);
     }
     bool bad = false, any_listed = false;
     int rc = CLI_EXIT_OK;
@@ -644,11 +670,11 @@ static int print_db(wl_opts *o, store_db db, const char *verb)
     cw_store *s;
     cw_err err = {0};
     if (store_open(o->datadir, o->map_size, true, &s, &err))
-        return cli_fail(verb, &err);
+        return unchecked(verb, &err);
     store_txn *t;
     if (store_begin(s, false, &t, &err)) {
         store_close(s);
-        return cli_fail(verb, &err);
+        return unchecked(verb, &err);
     }
     int rc = CLI_EXIT_OK;
     if (o->source) {
@@ -658,7 +684,7 @@ static int print_db(wl_opts *o, store_db db, const char *verb)
             fprintf(stderr, "chainwatch: %s: no source '%s' in %s\n", verb, o->source, o->datadir);
             rc = CLI_EXIT_USAGE;
         } else if (c) {
-            rc = cli_fail(verb, &err);
+            rc = unchecked(verb, &err);
         } else {
             fwrite(v.p, 1, v.n, stdout);
             putchar('\n');
@@ -677,11 +703,14 @@ static int print_db(wl_opts *o, store_db db, const char *verb)
                     break;
                 }
             }
+            cw_code e = store_cursor_error(c, &err);
             store_cursor_close(c);
-            if (n == 0 && rc == CLI_EXIT_OK)
+            if (e) /* a walk cut by a read error is no "no imports" */
+                rc = unchecked(verb, &err);
+            else if (n == 0 && rc == CLI_EXIT_OK)
                 fprintf(stderr, "chainwatch: %s: no imports in %s yet\n", verb, o->datadir);
         } else {
-            rc = cli_fail(verb, &err);
+            rc = unchecked(verb, &err);
         }
     }
     store_abort(t);
@@ -695,6 +724,8 @@ typedef struct {
     const char *source;
     size_t n;
     bool failed, oom; /* stdout failed (or memory): the rest of the walk writes nothing */
+    cw_code rc;       /* a store error reading an entity */
+    cw_err *err;
 } export_ctx;
 
 static void csv_field(const char *s)
@@ -718,10 +749,7 @@ static void export_ref(void *ctx, const wl_ref *r)
     export_ctx *c = ctx;
     if (c->failed || (r->flags & WL_REF_LINKED) || (c->source && strcmp(c->source, r->source) != 0))
         return; /* linked forms are derived again on import */
-    cw_span ej;
-    json_t *e = NULL;
-    if (wl_entity_json(c->t, r->source, r->uid, &ej, NULL) == CW_OK)
-        e = json_loadb((const char *)ej.p, ej.n, 0, NULL);
+    json_t *e = entity_of(c->t, r, &c->rc, c->err);
     const char *name = e ? json_string_value(json_object_get(e, "name")) : "";
     c->n++;
     if (c->csv) {
@@ -785,24 +813,89 @@ static int cmd_export(wl_opts *o)
     cw_store *s;
     cw_err err = {0};
     if (store_open(o->datadir, o->map_size, true, &s, &err))
-        return cli_fail("watchlist export", &err);
+        return unchecked("watchlist export", &err);
     store_txn *t;
     if (store_begin(s, false, &t, &err)) {
         store_close(s);
-        return cli_fail("watchlist export", &err);
+        return unchecked("watchlist export", &err);
     }
-    export_ctx c = {strcmp(fmt, "csv") == 0, t, o->source, 0, false, false};
+    export_ctx c = {strcmp(fmt, "csv") == 0, t, o->source, 0, false, false, CW_OK, &err};
     if (c.csv)
         puts("chain,address,entity,program,note");
     cw_code rc = wl_each_ref(t, export_ref, &c, &err);
+    if (rc == CW_OK)
+        rc = c.rc;
     store_abort(t);
     store_close(s);
-    if (rc)
-        return cli_fail("watchlist export", &err);
+    if (rc) {
+        cli_out_flush("watchlist export"); /* what was exported before the error, then the error */
+        return unchecked("watchlist export", &err);
+    }
     if (c.oom)
         fprintf(stderr, "chainwatch: watchlist export: out of memory: the export is incomplete\n");
     /* flushed here, to say so before exiting; main fsyncs it when stdout is a file */
     return c.failed || !cli_out_flush("watchlist export") ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+/* ---- check ---- */
+
+/* A page of garbage reads as many damaged records: the first of each
+ * database are shown, all are counted (the summary has the totals). */
+#define CHECK_SHOWN_MAX 100
+#define CHECK_KEY_SHOWN 64
+
+typedef struct {
+    size_t shown[STORE_DB_COUNT];
+} check_ctx;
+
+static void print_damage(void *ctx, store_db db, const uint8_t *key, size_t klen, const char *what)
+{
+    check_ctx *c = ctx;
+    if (c->shown[db]++ >= CHECK_SHOWN_MAX)
+        return;
+    printf("damaged %s key ", store_db_name(db));
+    if (key == NULL || klen == 0)
+        fputs("-", stdout);
+    for (size_t i = 0; key && i < klen && i < CHECK_KEY_SHOWN; i++)
+        printf("%02x", key[i]);
+    if (key && klen > CHECK_KEY_SHOWN)
+        printf("... (%zu bytes)", klen);
+    printf(": %s\n", what);
+    if (c->shown[db] == CHECK_SHOWN_MAX)
+        printf("damaged %s: further damage in this database is counted, not shown\n", store_db_name(db));
+}
+
+static int cmd_check(wl_opts *o)
+{
+    if (o->n_pos != 1) {
+        fprintf(stderr, "chainwatch: watchlist check: no arguments expected besides --datadir\n");
+        return CLI_EXIT_USAGE;
+    }
+    cw_store *s;
+    cw_err err = {0};
+    if (store_open(o->datadir, o->map_size, true, &s, &err))
+        return unchecked("watchlist check", &err);
+    check_ctx cc = {0};
+    store_check_counts counts;
+    cw_code rc = store_check(s, print_damage, &cc, &counts, &err);
+    store_close(s);
+    if (rc)
+        return unchecked("watchlist check", &err);
+    size_t damaged = 0;
+    for (int d = 0; d < STORE_DB_COUNT; d++) {
+        printf("  %-14s %zu records%s", store_db_name((store_db)d), counts.records[d], counts.damaged[d] ? "," : "\n");
+        if (counts.damaged[d])
+            printf(" %zu damaged\n", counts.damaged[d]);
+        damaged += counts.damaged[d];
+    }
+    if (damaged) {
+        fflush(stdout);
+        fprintf(stderr, "chainwatch: watchlist check: %s %zu damaged records in %s (%s)\n", STORE_DAMAGED, damaged,
+                o->datadir, STORE_DAMAGED_HINT);
+        return CLI_EXIT_UNCHECKED;
+    }
+    printf("store %s: every record reads and decodes\n", o->datadir);
+    return CLI_EXIT_OK;
 }
 
 int cmd_watchlist(int argc, char **argv)
@@ -826,6 +919,8 @@ int cmd_watchlist(int argc, char **argv)
         return print_db(&o, STORE_WL_DIFF, "watchlist diff");
     if (strcmp(verb, "export") == 0)
         return cmd_export(&o);
+    if (strcmp(verb, "check") == 0)
+        return cmd_check(&o);
     fprintf(stderr, "chainwatch: watchlist: unknown verb '%s'\n%s", verb, usage);
     return CLI_EXIT_USAGE;
 }

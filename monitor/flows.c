@@ -1,6 +1,7 @@
 #include "flows.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chains/bitcoin/coinjoin.h"
@@ -20,7 +21,6 @@ void flows_config_default(flows_config *c)
     c->cluster_limit = 100000;
 }
 
-#define MAX_INPUTS 256 /* inputs analysed per tx; a bigger consolidation is clustered by its first 256 */
 
 typedef struct {
     bool has_addr, resolved;
@@ -41,18 +41,67 @@ static bool service_label(const flows_config *cfg, const cw_addr *a)
     return cfg->labels && labels_find(cfg->labels, a) != NULL;
 }
 
-/* The finding of this kind, direction and address (one record each: the
- * record id is per tx, rule and address), new or to add to (*fresh). */
-static flow_finding *add_finding(flow_finding *out, size_t *n, flows_stats *st, flow_kind kind, bool to,
-                                 const cw_addr *a, bool *fresh)
+/* Per-tx scratch, kept between calls and grown to the biggest tx seen:
+ * every input and every finding of a tx is analysed and kept, however many
+ * (a consolidation of thousands of inputs, a payout to thousands of
+ * addresses), with no allocation for the common tx. */
+static struct {
+    input_view *in;
+    cl_member *members;
+    cl_key *merging;
+    size_t *first_of;
+    size_t cap_in;
+    flow_finding *found;
+    size_t cap_found;
+} scratch;
+
+static cw_code scratch_inputs(size_t n, cw_err *err)
 {
+    if (n <= scratch.cap_in)
+        return CW_OK;
+    size_t cap = scratch.cap_in ? scratch.cap_in : 256;
+    while (cap < n)
+        cap *= 2;
+    input_view *in = realloc(scratch.in, cap * sizeof *in);
+    if (in)
+        scratch.in = in;
+    cl_member *m = in ? realloc(scratch.members, cap * sizeof *m) : NULL;
+    if (m)
+        scratch.members = m;
+    cl_key *k = m ? realloc(scratch.merging, cap * sizeof *k) : NULL;
+    if (k)
+        scratch.merging = k;
+    size_t *f = k ? realloc(scratch.first_of, cap * sizeof *f) : NULL;
+    if (f == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "flows: out of memory for a tx of %zu inputs", n);
+    scratch.first_of = f;
+    scratch.cap_in = cap;
+    return CW_OK;
+}
+
+/* The finding of this kind, direction and address (one record each: the
+ * record id is per tx, rule and address), new or to add to (*fresh).
+ * NULL only when out of memory (err set). Grows scratch.found: a pointer
+ * to a finding is good until the next call. */
+static flow_finding *add_finding(size_t *n, flows_stats *st, flow_kind kind, bool to, const cw_addr *a, bool *fresh,
+                                 cw_err *err)
+{
+    flow_finding *out = scratch.found;
     for (size_t i = 0; i < *n; i++)
         if (out[i].kind == kind && out[i].to == to && cw_addr_eq(&out[i].addr, a)) {
             *fresh = false;
             return &out[i];
         }
-    if (*n == FLOWS_MAX_FINDINGS)
-        return NULL;
+    if (*n == scratch.cap_found) {
+        size_t cap = scratch.cap_found ? scratch.cap_found * 2 : 64;
+        flow_finding *grown = realloc(scratch.found, cap * sizeof *grown);
+        if (grown == NULL) {
+            cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "flows: out of memory for %zu findings", *n + 1);
+            return NULL;
+        }
+        scratch.found = out = grown;
+        scratch.cap_found = cap;
+    }
     flow_finding *f = &out[(*n)++];
     memset(f, 0, sizeof *f);
     f->kind = kind;
@@ -87,17 +136,32 @@ static cw_code designated_join(store_txn *t, const cl_info *c, uint8_t out[32], 
     return cl_find(t, c->first_designated.key, c->first_designated.len, &tmp, out, err);
 }
 
-cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx *tx, flow_finding *out, size_t *n,
-                 flows_stats *st, cw_err *err)
+static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, const cw_tx *tx, size_t n_in, size_t *n,
+                          flows_stats *st, cw_err *err);
+
+cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx *tx, const flow_finding **found,
+                 size_t *n, flows_stats *st, cw_err *err)
 {
     *n = 0;
+    *found = scratch.found;
     if (!cfg->enabled || (tx->flags & CW_TX_COINBASE))
         return CW_OK;
-    static input_view in[MAX_INPUTS]; /* ~100 kB: off the stack (the pipeline runs on one thread) */
-    size_t n_in = tx->n_in < MAX_INPUTS ? tx->n_in : MAX_INPUTS;
-    cw_code rc;
+    size_t n_in = tx->n_in;
+    cw_code rc = flows_scan(cfg, t, j, tx, n_in, n, st, err);
+    *found = scratch.found;
+    return rc;
+}
+
+static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, const cw_tx *tx, size_t n_in, size_t *n,
+                          flows_stats *st, cw_err *err)
+{
+    cw_code rc = scratch_inputs(n_in, err);
+    if (rc)
+        return rc;
+    input_view *in = scratch.in;
+    flow_finding *out;
     /* 1. clustering: the input addresses merge, unless several parties signed */
-    cl_member members[MAX_INPUTS];
+    cl_member *members = scratch.members;
     size_t n_members = 0;
     for (size_t i = 0; i < n_in; i++) {
         input_view *v = &in[i];
@@ -112,7 +176,8 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
         if (!v->has_addr)
             continue;
         v->klen = wl_key_from_addr(&v->addr, v->key);
-        v->listed = wl_is_listed(t, v->key, v->klen);
+        if ((rc = wl_is_listed(t, v->key, v->klen, &v->listed, err)))
+            return rc;
         cl_member *m = &members[n_members++];
         memcpy(m->key.key, v->key, v->klen);
         m->key.len = v->klen;
@@ -168,7 +233,7 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
             snprintf(in[i].cluster.service, sizeof in[i].cluster.service, "%s", lb->entity[0] ? lb->entity : lb->category);
         }
     }
-    static cl_key merging[MAX_INPUTS]; /* read only: the roots this tx merges */
+    cl_key *merging = scratch.merging; /* read only: the roots this tx merges */
     size_t n_merging = 0;
     cl_info ro_merged;
     if (!j && mp == BTC_MP_NONE && n_members >= 2) {
@@ -179,7 +244,7 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
          * the distinct roots (the biggest, then the smaller key), then the
          * others folded in, in input order. (cl_merge's 64-root chunks can
          * pick another winner for a merge of more than 64 clusters.) */
-        size_t first_of[MAX_INPUTS], w = (size_t)-1;
+        size_t *first_of = scratch.first_of, w = (size_t)-1;
         for (size_t i = 0; i < n_in; i++) {
             if (!in[i].has_addr)
                 continue;
@@ -244,7 +309,9 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
                 }
                 any_source = true;
                 bool fresh;
-                flow_finding *f = v->listed ? NULL : add_finding(out, n, st, FLOW_CLUSTER_HIT, false, &v->addr, &fresh);
+                flow_finding *f = NULL;
+                if (!v->listed && (f = add_finding(n, st, FLOW_CLUSTER_HIT, false, &v->addr, &fresh, err)) == NULL)
+                    return CW_ENOMEM;
                 if (f && !fresh) { /* another coin of the same member */
                     f->amount += v->value;
                     f->amount_known &= v->resolved;
@@ -299,7 +366,10 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
             continue;
         uint8_t key[WL_KEY_MAX];
         size_t kn = wl_key_from_addr(&to->addr, key);
-        if (wl_is_listed(t, key, kn))
+        bool listed;
+        if ((rc = wl_is_listed(t, key, kn, &listed, err)))
+            return rc;
+        if (listed)
             continue; /* a designated_address record already */
         cl_info c;
         uint8_t join[32];
@@ -316,9 +386,9 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
         if (internal)
             continue; /* change inside the designated wallet */
         bool fresh;
-        flow_finding *f = add_finding(out, n, st, FLOW_CLUSTER_HIT, true, &to->addr, &fresh);
+        flow_finding *f = add_finding(n, st, FLOW_CLUSTER_HIT, true, &to->addr, &fresh, err);
         if (f == NULL)
-            break;
+            return CW_ENOMEM;
         if (!fresh) { /* another output to the same member */
             f->amount += to->value;
             continue;
@@ -366,7 +436,10 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
             continue;
         uint8_t key[WL_KEY_MAX];
         size_t kn = wl_key_from_addr(&to->addr, key);
-        if (wl_is_listed(t, key, kn))
+        bool listed;
+        if ((rc = wl_is_listed(t, key, kn, &listed, err)))
+            return rc;
+        if (listed)
             continue; /* back to a designated address: still designated money */
         cl_info c;
         if ((rc = cl_find_listed(t, key, kn, false, &c, NULL, err)))
@@ -393,6 +466,7 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
         bool stops = !cl_propagates(&c) || service_label(cfg, &to->addr);
         /* one record per address: its outputs in this tx are judged together */
         flow_finding *prior = NULL;
+        out = scratch.found;
         for (size_t k = 0; k < *n && !prior; k++)
             if (out[k].kind == FLOW_EXPOSURE && cw_addr_eq(&out[k].addr, &to->addr))
                 prior = &out[k];
@@ -401,8 +475,10 @@ cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx 
         if (prior || (ppm >= cfg->min_share_ppm && ot.amount >= cfg->min_amount) || watched ||
             (sum_ppm >= cfg->min_share_ppm && sum_amount >= cfg->min_amount)) {
             bool fresh;
-            flow_finding *f = add_finding(out, n, st, FLOW_EXPOSURE, true, &to->addr, &fresh);
-            if (f) {
+            flow_finding *f = add_finding(n, st, FLOW_EXPOSURE, true, &to->addr, &fresh, err);
+            if (f == NULL)
+                return CW_ENOMEM;
+            {
                 f->amount = sum_amount;
                 f->amount_known = true;
                 f->value = sum_value;

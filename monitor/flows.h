@@ -84,15 +84,16 @@ typedef struct {
     char multiparty_example[8][200]; /* by kind: the first skipped tx and the detector's reason */
 } flows_stats;
 
-#define FLOWS_MAX_FINDINGS 512
-
-/* Analyses tx (inputs resolved where the prevout index knew them). Not
- * reentrant (its per-input scratch is static): one thread calls it. With a
- * journal (t is its write transaction) the tx's effects are written; with
- * j == NULL only t is read. Fills out[0..*n) (at most FLOWS_MAX_FINDINGS,
- * the rest dropped). One finding per kind, direction and address: an
- * address's coins and outputs in the tx are summed. */
-cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx *tx, flow_finding *out, size_t *n,
-                 flows_stats *st, cw_err *err);
+/* Analyses tx (inputs resolved where the prevout index knew them): every
+ * input and output, however many. Not reentrant (its scratch is static,
+ * grown to the biggest tx seen): one thread calls it. With a journal (t is
+ * its write transaction) the tx's effects are written; with j == NULL only
+ * t is read. Sets *found to the findings, (*found)[0..*n), owned by flows
+ * and good until the next call. One finding per kind, direction and
+ * address: an address's coins and outputs in the tx are summed. A store
+ * error is returned (the findings are then incomplete: the caller must not
+ * record the tx as analysed); CW_ENOMEM when the scratch cannot grow. */
+cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx *tx, const flow_finding **found,
+                 size_t *n, flows_stats *st, cw_err *err);
 
 #endif

@@ -1,6 +1,8 @@
 /* chainwatch: the executable. Dispatches verbs; each lives in its own file. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -9,7 +11,7 @@ static const char usage[] =
     "\n"
     "  decode tx|block   decode Bitcoin transactions and blocks to JSON lines\n"
     "  address ADDR      parse and check an address\n"
-    "  watchlist ...     import designation lists; stats, lookup, diff, export\n"
+    "  watchlist ...     import designation lists; stats, lookup, diff, export, check\n"
     "  init              create the datadir, its store and the alert signing key\n"
     "  watch             the monitor: Bitcoin Core ZeroMQ feeds to signed alerts\n"
     "  verify FILE       check the signatures and the audit trail of an alert file\n"
@@ -21,6 +23,30 @@ static const char usage[] =
     "  cluster ADDR      the wallet (common-input cluster) an address belongs to\n"
     "  trace ADDR        how designated money reached an address (JSON, Graphviz)\n"
     "  version           print the version\n";
+
+/* Damage found where no error can be returned (store.h) ends here: one
+ * line and exit 3, "could not check", never an abort that a script might
+ * take for something else. */
+static void store_fatal(const char *msg)
+{
+    fflush(stdout);
+    fprintf(stderr, "chainwatch: %s\n", msg);
+    _exit(CLI_EXIT_UNCHECKED);
+}
+
+/* The store (store.mdb and its lock file) is the one mapped file: a SIGBUS
+ * is a page the file cannot give (a full disk, a file cut under a running
+ * process, a failing disk). Only async-signal-safe calls here. */
+static void on_sigbus(int sig)
+{
+    (void)sig;
+    static const char msg[] = "chainwatch: the store's mapped files could not be read or written (SIGBUS): the disk "
+                              "is full, or store.mdb was cut while in use, or its disk failed; free space and run "
+                              "again, or if the disk has room: " STORE_DAMAGED_HINT "\n";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
+    _exit(CLI_EXIT_UNCHECKED);
+}
 
 static int dispatch(int argc, char **argv)
 {
@@ -65,6 +91,10 @@ static int dispatch(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    store_set_fatal(store_fatal);
+    struct sigaction sa = {0};
+    sa.sa_handler = on_sigbus;
+    sigaction(SIGBUS, &sa, NULL);
     int rc = dispatch(argc, argv);
     /* every verb's output is checked here, after it: a cut output never exits 0 */
     char verb[64] = "output";

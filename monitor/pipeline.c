@@ -51,7 +51,7 @@ struct pipeline {
     bool have_pending_c;
     store_txn *batch;      /* an open replay batch, or NULL */
     coins *cache;          /* outputs created in the open batch, not yet in it (coins.h) */
-    flow_finding findings[FLOWS_MAX_FINDINGS];
+    const flow_finding *findings; /* flows_tx's, of the last tx analysed */
     int lock_fd;           /* <datadir>/monitor.lock, held while open: one monitor per datadir */
     bool refresh_labels;   /* labels not yet applied to clusters merged before this run */
     bool refresh_recount;  /* a disconnect may have restored older designated counts */
@@ -92,7 +92,7 @@ static void be64(uint64_t v, uint8_t k[8])
  * and the last record's line hash (32). Read and written inside each
  * record's own write transaction, never cached, so an aborted transaction
  * or batch (CW_EFULL retries included) takes its seq numbers back with it. */
-#define TRAIL_KEY "trail"
+#define TRAIL_KEY PIPELINE_TRAIL_KEY
 
 cw_code pipeline_trail_head(store_txn *t, const uint8_t pk[32], alert_trail *out, cw_err *err)
 {
@@ -105,7 +105,7 @@ cw_code pipeline_trail_head(store_txn *t, const uint8_t pk[32], alert_trail *out
     if (rc)
         return rc;
     if (v.n != 40)
-        return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
+        return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET,
                           "the audit trail head in the store is damaged (%zu bytes, 40 expected)", v.n);
     out->seq = 0;
     for (int i = 0; i < 8; i++)
@@ -258,11 +258,20 @@ typedef struct {
     first_ref ref;
 } match;
 
-#define MAX_MATCHES 64
+/* A tx's matches: as many as it has (a tx may pay hundreds of designated
+ * addresses; each is a record, none is dropped). Free with free(m). */
+typedef struct {
+    match *m;
+    size_t n, cap;
+} match_list;
 
-static size_t find_matches(store_txn *t, const cw_tx *tx, match *m, cw_err *err)
+/* Every designated address a tx pays or spends from, into *ml (emptied
+ * first). A store error (a read that failed, a designation that does not
+ * decode) is returned, never read as "not listed": the caller must not
+ * record the tx, or its block, as screened. */
+static cw_code find_matches(store_txn *t, const cw_tx *tx, match_list *ml, cw_err *err)
 {
-    size_t n = 0;
+    ml->n = 0;
     for (size_t pass = 0; pass < 2; pass++) {
         size_t count = pass == 0 ? tx->n_out : ((tx->flags & CW_TX_COINBASE) ? 0 : tx->n_in);
         for (size_t i = 0; i < count; i++) {
@@ -284,12 +293,17 @@ static size_t find_matches(store_txn *t, const cw_tx *tx, match *m, cw_err *err)
                 continue;
             uint8_t key[WL_KEY_MAX];
             size_t kn = wl_key_from_addr(&a, key);
-            if (!wl_is_listed(t, key, kn))
+            bool listed;
+            cw_code rc = wl_is_listed(t, key, kn, &listed, err);
+            if (rc)
+                return rc;
+            if (!listed)
                 continue;
             /* One record per address and tx (the id says so): an address
              * that spends and is paid change in the same tx is recorded as
              * spending, with the change as `returned`. */
-            size_t j = 0;
+            match *m = ml->m;
+            size_t j = 0, n = ml->n;
             while (j < n && !cw_addr_eq(&m[j].addr, &a))
                 j++;
             if (j < n && m[j].to && pass == 1) {
@@ -299,21 +313,28 @@ static size_t find_matches(store_txn *t, const cw_tx *tx, match *m, cw_err *err)
                 m[j].resolved = true;
             }
             if (j == n) {
-                if (n == MAX_MATCHES)
-                    continue; /* one record per address: 64 designated addresses in one tx is already a flood */
+                if (n == ml->cap) {
+                    size_t cap = ml->cap ? ml->cap * 2 : 8;
+                    match *grown = realloc(ml->m, cap * sizeof *grown);
+                    if (grown == NULL)
+                        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory for a tx's %zu matches", n + 1);
+                    ml->m = m = grown;
+                    ml->cap = cap;
+                }
                 memset(&m[n], 0, sizeof m[n]);
                 m[n].addr = a;
                 m[n].to = pass == 0;
                 m[n].resolved = resolved;
                 size_t c;
-                wl_lookup(t, key, kn, take_first, &m[n].ref, &c, err);
-                n++;
+                if ((rc = wl_lookup(t, key, kn, take_first, &m[n].ref, &c, err)))
+                    return rc;
+                ml->n = ++n;
             }
             m[j].amount += amount; /* several outputs to one address: one alert, summed */
             m[j].resolved &= resolved;
         }
     }
-    return n;
+    return CW_OK;
 }
 
 /* The entity of a record; NULL when out of memory (a designation the
@@ -324,9 +345,11 @@ static json_t *entity_json(store_txn *t, const first_ref *r)
     cw_span ej;
     json_t *stored = NULL;
     bool ok = true;
-    if (wl_entity_json(t, r->source, r->uid, &ej, NULL) == CW_OK &&
-        (stored = json_loadb((const char *)ej.p, ej.n, 0, NULL)) == NULL)
+    cw_code erc = wl_entity_json(t, r->source, r->uid, &ej, NULL);
+    if (erc == CW_OK && (stored = json_loadb((const char *)ej.p, ej.n, 0, NULL)) == NULL)
         ok = false; /* present but unreadable here: never a record with the name missing */
+    else if (erc != CW_OK && erc != CW_ENOTFOUND)
+        ok = false; /* a store error is no absent entity: the record fails, and its tx with it */
     alert_put(e, "uid", json_string(r->uid), &ok);
     alert_put(e, "source", json_string(r->source), &ok);
     const char *name = stored ? json_string_value(json_object_get(stored, "name")) : NULL;
@@ -443,13 +466,26 @@ static json_t *txids_json(const uint8_t (*ids)[32], size_t n)
 }
 
 /* The designated_address records of one tx, with status and block. */
+static cw_code tx_records_of(pipeline *p, store_txn *t, const cw_tx *tx, const match *m, size_t n, const char *status,
+                             const cs_block *blk, cw_buf *ids, cw_err *err);
+
 static cw_code tx_records(pipeline *p, store_txn *t, const cw_tx *tx, const char *status, const cs_block *blk,
                           cw_buf *ids, cw_err *err)
 {
-    match m[MAX_MATCHES];
-    size_t n = find_matches(t, tx, m, err);
-    if (n == 0)
-        return CW_OK; /* the common case: nothing to format */
+    match_list ml = {0};
+    cw_code mrc = find_matches(t, tx, &ml, err);
+    if (mrc || ml.n == 0) {
+        free(ml.m);
+        return mrc; /* the common case: nothing to format */
+    }
+    cw_code rc = tx_records_of(p, t, tx, ml.m, ml.n, status, blk, ids, err);
+    free(ml.m);
+    return rc;
+}
+
+static cw_code tx_records_of(pipeline *p, store_txn *t, const cw_tx *tx, const match *m, size_t n, const char *status,
+                             const cs_block *blk, cw_buf *ids, cw_err *err)
+{
     char txid[65], seen[32];
     cw_hex_encode_rev(tx->txid, 32, txid);
     now_iso(seen);
@@ -900,10 +936,13 @@ static cw_code screen_tx(pipeline *p, const uint8_t *raw, size_t len, bool now, 
     if ((rc = store_begin(p->cfg.store, false, &t, err)))
         return rc;
     rc = cs_resolve_inputs(t, &tx, err);
-    match m[MAX_MATCHES];
-    size_t hits = rc == CW_OK ? find_matches(t, &tx, m, err) : 0, n_flows = 0;
+    match_list ml = {0};
+    if (rc == CW_OK)
+        rc = find_matches(t, &tx, &ml, err);
+    size_t hits = ml.n, n_flows = 0;
+    free(ml.m);
     if (rc == CW_OK && p->cfg.flows)
-        rc = flows_tx(p->cfg.flows, t, NULL, &tx, p->findings, &n_flows, NULL, err);
+        rc = flows_tx(p->cfg.flows, t, NULL, &tx, &p->findings, &n_flows, NULL, err);
     store_abort(t);
     if (rc || hits + n_flows == 0)
         return rc;
@@ -927,7 +966,7 @@ static cw_code screen_tx(pipeline *p, const uint8_t *raw, size_t len, bool now, 
             return rc;
         rc = tx_records(p, t, &tx, "mempool", NULL, NULL, err);
         if (rc == CW_OK && p->cfg.flows) /* the same findings: a mempool tx changes no state */
-            rc = flows_tx(p->cfg.flows, t, NULL, &tx, p->findings, &n_flows, NULL, err);
+            rc = flows_tx(p->cfg.flows, t, NULL, &tx, &p->findings, &n_flows, NULL, err);
         if (rc == CW_OK && n_flows)
             rc = flow_records(p, t, &tx, p->findings, n_flows, "mempool", NULL, NULL, err);
         if (rc == CW_OK)
@@ -991,7 +1030,7 @@ static cw_code block_tx(void *arg, cw_tx *tx, cw_err *err)
     if (rc || p->cfg.flows == NULL)
         return rc;
     size_t n;
-    if ((rc = flows_tx(p->cfg.flows, c->t, &c->jn, tx, p->findings, &n, &p->st.flows, err)))
+    if ((rc = flows_tx(p->cfg.flows, c->t, &c->jn, tx, &p->findings, &n, &p->st.flows, err)))
         return rc;
     return flow_records(p, c->t, tx, p->findings, n, "confirmed", &c->blk, &c->ids, err);
 }

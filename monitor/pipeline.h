@@ -126,10 +126,11 @@ void pipeline_stats_get(const pipeline *p, pipeline_stats *out);
  * the cursor database (key "trail"), so an aborted transaction or batch
  * gives its numbers back and a restart continues the chain.
  * pipeline_trail_head: the head as t sees it (the trail start of public key
- * pk when no record was written yet); CW_ESTORE if the stored head is
+ * pk when no record was written yet); CW_EDAMAGED if the stored head is
  * damaged. pipeline_trail_durable: the last record the sinks have made
  * durable, i.e. the one before the oldest record still in the outbox (the
  * head when the outbox is empty): what a checkpoint may vouch for. */
+#define PIPELINE_TRAIL_KEY "trail"
 cw_code pipeline_trail_head(store_txn *t, const uint8_t pk[32], alert_trail *out, cw_err *err);
 cw_code pipeline_trail_durable(store_txn *t, const uint8_t pk[32], alert_trail *out, cw_err *err);
 

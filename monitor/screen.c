@@ -51,13 +51,16 @@ static json_t *txids_json(const uint8_t (*ids)[32], size_t n)
     return a;
 }
 
-json_t *screen_entity_json(store_txn *t, const char *source, const char *uid)
+json_t *screen_entity_json(store_txn *t, const char *source, const char *uid, cw_code *rc, cw_err *err)
 {
     json_t *e = json_object();
     cw_span ej;
     json_t *stored = NULL;
-    if (wl_entity_json(t, source, uid, &ej, NULL) == CW_OK)
+    cw_code got = wl_entity_json(t, source, uid, &ej, *rc ? NULL : err);
+    if (got == CW_OK)
         stored = json_loadb((const char *)ej.p, ej.n, 0, NULL);
+    else if (got != CW_ENOTFOUND && *rc == CW_OK)
+        *rc = got;
     json_object_set_new(e, "uid", json_string(uid));
     json_object_set_new(e, "source", json_string(source));
     json_object_set_new(e, "name", str_or_null(stored ? json_string_value(json_object_get(stored, "name")) : NULL));
@@ -73,23 +76,27 @@ json_t *screen_entity_json(store_txn *t, const char *source, const char *uid)
 typedef struct {
     store_txn *t;
     json_t *entity; /* of the first ref */
+    cw_code rc;     /* a store error reading an entity */
+    cw_err *err;
 } first_entity_ctx;
 
 static void take_first_entity(void *ctx, const wl_ref *r)
 {
     first_entity_ctx *c = ctx;
     if (c->entity == NULL)
-        c->entity = screen_entity_json(c->t, r->source, r->uid);
+        c->entity = screen_entity_json(c->t, r->source, r->uid, &c->rc, c->err);
 }
 
 cw_code screen_key_entity(store_txn *t, const uint8_t *key, size_t klen, json_t **out, cw_err *err)
 {
-    first_entity_ctx c = {t, NULL};
+    first_entity_ctx c = {t, NULL, CW_OK, err};
     size_t n = 0;
     *out = NULL;
     if (klen == 0)
         return CW_OK; /* no key: nothing listed */
     cw_code rc = wl_lookup(t, key, klen, take_first_entity, &c, &n, err);
+    if (rc == CW_OK)
+        rc = c.rc;
     if (rc)
         json_decref(c.entity);
     else
@@ -222,6 +229,8 @@ typedef struct {
     const char *address;
     json_t *reasons;
     screen_decision *decision;
+    cw_code rc; /* a store error reading an entity */
+    cw_err *err;
 } designation_ctx;
 
 static void add_designation(void *ctx, const wl_ref *r)
@@ -229,7 +238,8 @@ static void add_designation(void *ctx, const wl_ref *r)
     designation_ctx *c = ctx;
     bool linked = (r->flags & WL_REF_LINKED) != 0;
     screen_decision d = linked ? SCREEN_HOLD : SCREEN_BLOCK;
-    json_t *o = reason(linked ? "key_linked" : "designated", d, c->address, screen_entity_json(c->t, r->source, r->uid));
+    json_t *o = reason(linked ? "key_linked" : "designated", d, c->address,
+                       screen_entity_json(c->t, r->source, r->uid, &c->rc, c->err));
     json_object_set_new(o, "listed_as", str_or_null(r->listed));
     json_object_set_new(o, "linked_from", str_or_null(linked && r->linked_from && *r->linked_from ? r->linked_from : NULL));
     json_array_append_new(c->reasons, o);
@@ -261,9 +271,10 @@ cw_code screen_designations(store_txn *t, const cw_addr *a, json_t *reasons, scr
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "screen: an address with no text form");
     uint8_t key[WL_KEY_MAX];
     size_t kn = wl_key_from_addr(a, key);
-    designation_ctx dc = {t, text, reasons, out};
+    designation_ctx dc = {t, text, reasons, out, CW_OK, err};
     size_t count = 0;
-    return wl_lookup(t, key, kn, add_designation, &dc, &count, err);
+    cw_code rc = wl_lookup(t, key, kn, add_designation, &dc, &count, err);
+    return rc ? rc : dc.rc;
 }
 
 cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, int64_t amount, json_t *reasons,
@@ -410,9 +421,8 @@ cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj,
     bool coinbase = (tx->flags & CW_TX_COINBASE) != 0;
     size_t n_in = coinbase ? 0 : tx->n_in;
     tx_addr *list = calloc(n_in + tx->n_out + 1, sizeof *list);
-    flow_finding *found = calloc(FLOWS_MAX_FINDINGS, sizeof *found);
-    if (list == NULL || found == NULL) {
-        free(list), free(found);
+    const flow_finding *found = NULL;
+    if (list == NULL) {
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "screen: out of memory");
     }
     size_t n = 0, unresolved = 0;
@@ -475,7 +485,7 @@ cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj,
     json_object_set_new(obj, "reasons", tx_reasons);
     size_t nf = 0;
     if (rc == CW_OK)
-        rc = flows_tx(cfg, t, NULL, tx, found, &nf, NULL, err);
+        rc = flows_tx(cfg, t, NULL, tx, &found, &nf, NULL, err);
     for (size_t i = 0; i < nf && rc == CW_OK; i++) {
         json_t *r;
         screen_decision d = SCREEN_ALLOW;
@@ -484,6 +494,5 @@ cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj,
             worst(out, d);
         }
     }
-    free(found);
     return rc;
 }

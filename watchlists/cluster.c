@@ -11,8 +11,8 @@
 
 static cw_code damaged(cw_err *err, const char *what)
 {
-    return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
-                      "store: damaged %s record (rebuild the datadir by replaying from a known height)", what);
+    return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET, "%s a %s record does not decode (%s)", STORE_DAMAGED, what,
+                      STORE_DAMAGED_HINT);
 }
 
 /* cluster value: parent_len(1) parent txid(32) */
@@ -83,12 +83,12 @@ static bool decode_info(cw_span v, cl_info *c)
 }
 
 /* A cluster of one: what an address never merged is. */
-static void singleton(store_txn *t, const cl_key *k, bool designated, const char *service, cl_info *c)
+static void singleton(const cl_key *k, bool designated, const char *service, cl_info *c)
 {
     memset(c, 0, sizeof *c);
     c->root = *k;
     c->size = 1;
-    c->designated = designated || (t && wl_is_listed(t, k->key, k->len));
+    c->designated = designated;
     if (c->designated)
         c->first_designated = *k;
     if (service && *service) {
@@ -152,8 +152,13 @@ static cw_code load_info(store_txn *t, const cl_key *root, cl_info *c, cw_err *e
 
 cw_code cl_find(store_txn *t, const uint8_t *key, size_t klen, cl_info *info, uint8_t join_txid[32], cw_err *err)
 {
-    return cl_find_listed(t, key, klen, klen && klen <= WL_KEY_MAX && wl_is_listed(t, key, klen), info, join_txid,
-                          err);
+    bool listed = false;
+    if (klen && klen <= WL_KEY_MAX) {
+        cw_code rc = wl_is_listed(t, key, klen, &listed, err);
+        if (rc)
+            return rc;
+    }
+    return cl_find_listed(t, key, klen, listed, info, join_txid, err);
 }
 
 cw_code cl_find_listed(store_txn *t, const uint8_t *key, size_t klen, bool listed, cl_info *info,
@@ -169,11 +174,46 @@ cw_code cl_find_listed(store_txn *t, const uint8_t *key, size_t klen, bool liste
     if (rc)
         return rc;
     if (!merged) { /* the common case: an address that never shared a tx's inputs */
-        singleton(NULL, &root, listed, NULL, info);
+        singleton(&root, listed, NULL, info);
         return CW_OK;
     }
     rc = load_info(t, &root, info, err);
     return rc == CW_ENOTFOUND ? damaged(err, "cluster_info (missing)") : rc;
+}
+
+const char *cl_check_record(store_txn *t, store_db db, cw_span k, cw_span v)
+{
+    cl_key parent;
+    cl_info info;
+    cw_span pv;
+    cw_code rc;
+    if ((db == STORE_CLUSTER || db == STORE_CLUSTER_INFO || db == STORE_CLUSTER_DESIG) &&
+        (k.n == 0 || k.n > WL_KEY_MAX))
+        return "a key longer than any address key";
+    switch (db) {
+    case STORE_CLUSTER:
+        if (!decode_parent(v, &parent, NULL))
+            return "a parent link that does not decode";
+        /* the parent is a member with a parent of its own, or a root with its record */
+        rc = store_get(t, STORE_CLUSTER, parent.key, parent.len, &pv, NULL);
+        if (rc == CW_ENOTFOUND)
+            rc = store_get(t, STORE_CLUSTER_INFO, parent.key, parent.len, &pv, NULL);
+        if (rc == CW_ENOTFOUND)
+            return "its parent is neither a member nor a root (no cluster or cluster_info entry)";
+        return rc ? "its parent's entries could not be read" : NULL;
+    case STORE_CLUSTER_INFO:
+        memset(&info, 0, sizeof info);
+        return decode_info(v, &info) ? NULL : "a cluster record that does not decode";
+    case STORE_CLUSTER_DESIG:
+        if (v.n != 0)
+            return "a value where there is none";
+        rc = store_get(t, STORE_CLUSTER_INFO, k.p, k.n, &pv, NULL);
+        if (rc == CW_ENOTFOUND)
+            return "a cluster with designated members that has no cluster_info record";
+        return rc ? "its cluster_info record could not be read" : NULL;
+    default:
+        return NULL;
+    }
 }
 
 static int key_cmp(const cl_key *a, const cl_key *b)
@@ -236,7 +276,7 @@ cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t t
             break;
         had_info[r] = merged;
         if (!merged) /* a cluster of one: the member itself */
-            singleton(NULL, &root, members[i].designated, members[i].service, &roots[r]);
+            singleton(&root, members[i].designated, members[i].service, &roots[r]);
         else if ((rc = load_info(j->t, &root, &roots[r], err)))
             return rc == CW_ENOTFOUND ? damaged(err, "cluster_info (missing)") : rc;
         n_roots++;
@@ -393,6 +433,8 @@ cw_code cl_refresh(store_txn *t, bool recount, const labels *services, cl_refres
             if (r->count++ == 0)
                 r->first = last;
         }
+        if (rc == CW_OK)
+            rc = store_cursor_error(c, err); /* a walk cut short would undercount designated members */
         store_cursor_close(c);
         c = NULL;
         /* 2. the clusters that count designated members now (the short list
@@ -405,6 +447,8 @@ cw_code cl_refresh(store_txn *t, bool recount, const labels *services, cl_refres
                 if (k.n > CL_KEY_MAX_STORED || cw_buf_append(&roots, &len, 1, err) || cw_buf_append(&roots, k.p, k.n, err))
                     rc = k.n > CL_KEY_MAX_STORED ? damaged(err, "cluster_desig") : CW_ENOMEM;
             }
+            if (rc == CW_OK)
+                rc = store_cursor_error(c, err);
             store_cursor_close(c);
             c = NULL;
         }
@@ -430,9 +474,13 @@ cw_code cl_refresh(store_txn *t, bool recount, const labels *services, cl_refres
                 if (key_cmp(&counts.v[i].root, &root) == 0)
                     r = &counts.v[i];
             uint32_t want = r ? r->count : 0;
-            bool first_ok = r ? info.first_designated.len > 0 &&
-                                    wl_is_listed(t, info.first_designated.key, info.first_designated.len)
-                              : info.first_designated.len == 0; /* a delisted first (a swap keeps the count) */
+            bool first_ok = info.first_designated.len == 0; /* a delisted first (a swap keeps the count) */
+            if (r) {
+                first_ok = false;
+                if (info.first_designated.len > 0 &&
+                    (rc = wl_is_listed(t, info.first_designated.key, info.first_designated.len, &first_ok, err)))
+                    break;
+            }
             if (info.designated == want && first_ok)
                 continue;
             info.designated = want;

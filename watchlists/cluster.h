@@ -71,6 +71,12 @@ cw_code cl_find(store_txn *t, const uint8_t *key, size_t klen, cl_info *info, ui
 cw_code cl_find_listed(store_txn *t, const uint8_t *key, size_t klen, bool listed, cl_info *info,
                        uint8_t join_txid[32], cw_err *err);
 
+/* `watchlist check`: NULL when key/value is a well-formed record of db
+ * (cluster: its parent present as a member or a root; cluster_info;
+ * cluster_desig: its root's record present; any other db: NULL), else what
+ * is wrong with it. */
+const char *cl_check_record(store_txn *t, store_db db, cw_span k, cw_span v);
+
 /* What one address brings to a merge. */
 typedef struct {
     cl_key key;

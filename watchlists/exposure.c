@@ -6,8 +6,8 @@
 
 static cw_code damaged(cw_err *err, const char *what)
 {
-    return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
-                      "store: damaged %s record (rebuild the datadir by replaying from a known height)", what);
+    return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET,
+                      "store damaged: damaged %s record (rebuild the datadir by replaying from a known height)", what);
 }
 
 #define TAINT_MAX (8 + 1 + 1 + EXP_MAX_HOPS * 32 + 1 + WL_KEY_MAX)
@@ -55,6 +55,26 @@ cw_code exp_taint_get(store_txn *t, const uint8_t outpoint[36], exp_taint *out, 
     if (!decode_taint(v.p, v.n, out, &used) || used != v.n)
         return damaged(err, "taint");
     return CW_OK;
+}
+
+const char *exp_check_record(store_db db, cw_span k, cw_span v)
+{
+    exp_taint tt;
+    size_t used;
+    switch (db) {
+    case STORE_TAINT:
+        if (k.n != 36)
+            return "a key that is not an outpoint (36 bytes)";
+        return decode_taint(v.p, v.n, &tt, &used) && used == v.n ? NULL : "a taint record that does not decode";
+    case STORE_EXPOSURE:
+        if (k.n == 0 || k.n > WL_KEY_MAX)
+            return "a key longer than any address key";
+        return v.n >= 17 && decode_taint(v.p + 17, v.n - 17, &tt, &used) && used == v.n - 17
+                   ? NULL
+                   : "an exposure record that does not decode";
+    default:
+        return NULL;
+    }
 }
 
 cw_code exp_taint_put(journal *j, const uint8_t outpoint[36], const exp_taint *v, cw_err *err)

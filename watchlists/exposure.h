@@ -53,6 +53,10 @@ typedef struct {
     exp_taint closest;                   /* source and path of the closest (then largest) payment */
 } exp_address;
 
+/* `watchlist check`: NULL when key/value is a well-formed record of db
+ * (taint, exposure; any other db: NULL), else what is wrong with it. */
+const char *exp_check_record(store_db db, cw_span k, cw_span v);
+
 /* An address's exposure; CW_ENOTFOUND when it never received tainted money. */
 cw_code exp_address_get(store_txn *t, const uint8_t *key, size_t klen, exp_address *out, cw_err *err);
 /* Adds one tainted payment to the address's record. */

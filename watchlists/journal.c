@@ -72,8 +72,8 @@ cw_code jn_prune(store_txn *t, const uint8_t block_hash[32], cw_err *err)
 
 static cw_code damaged(cw_err *err)
 {
-    return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
-                      "store: damaged journal record (rebuild the datadir by replaying from a known height)");
+    return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET,
+                      "store damaged: damaged journal record (rebuild the datadir by replaying from a known height)");
 }
 
 cw_code jn_revert_block(store_txn *t, const uint8_t block_hash[32], bool required, cw_err *err)

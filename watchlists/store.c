@@ -4,6 +4,8 @@
 #include "overlay.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +55,8 @@ struct store_txn {
 
 struct store_cursor {
     MDB_cursor *cur;
+    cw_store *s;
+    int rc; /* the LMDB error that ended the walk early (not MDB_NOTFOUND), else 0 */
 };
 
 /* LMDB's message plus what the user can do about it. */
@@ -70,17 +74,21 @@ static cw_code lmdb_fail(cw_err *err, int rc, const char *what, const cw_store *
         break;
     case MDB_INVALID:
     case MDB_VERSION_MISMATCH:
-        hint = " (not a chainwatch store, or made by another LMDB version: use a new --datadir)";
-        break;
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND:
-        hint = " (the store is damaged: restore it from a backup or rebuild it in a new --datadir)";
-        break;
+    case MDB_PANIC:
+    case MDB_BAD_TXN:
+    case MDB_BAD_DBI:
+    case MDB_INCOMPATIBLE:
+    case EIO:
+        /* never "run init": the named databases may be there, unreadable */
+        return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET, "%s %s: %s: %s (%s)", STORE_DAMAGED, s ? s->path : "", what,
+                          mdb_strerror(rc), STORE_DAMAGED_HINT);
     case EACCES:
         hint = " (permission denied: check the datadir's owner and mode)";
         break;
     case ENOSPC:
-        hint = " (the disk is full)";
+        hint = " (the disk is full: free space on it and run again)";
         break;
     case MDB_BAD_VALSIZE:
         hint = " (a key or value is too large for the store)";
@@ -91,6 +99,25 @@ static cw_code lmdb_fail(cw_err *err, int rc, const char *what, const cw_store *
     return cw_err_set(err, code, CW_NO_OFFSET, "store %s: %s: %s%s", s ? s->path : "", what, mdb_strerror(rc), hint);
 }
 
+static store_fatal_fn fatal_fn;
+
+void store_set_fatal(store_fatal_fn fn) { fatal_fn = fn; }
+
+/* LMDB's own consistency checks (mdb_assert) end in abort() when they fail:
+ * damage it cannot return as an error. The process's fatal function says
+ * so and ends the process first. */
+static void on_lmdb_assert(MDB_env *env, const char *what)
+{
+    if (fatal_fn == NULL)
+        return; /* LMDB aborts */
+    const char *path = "";
+    mdb_env_get_path(env, &path);
+    char msg[CW_ERR_MSG_MAX + 256];
+    snprintf(msg, sizeof msg, "%s %s: LMDB found an inconsistency it cannot recover from (%s) (%s)", STORE_DAMAGED,
+             path ? path : "", what, STORE_DAMAGED_HINT);
+    fatal_fn(msg);
+}
+
 bool store_default_datadir(char *buf, size_t cap)
 {
     const char *home = getenv("HOME");
@@ -98,6 +125,87 @@ bool store_default_datadir(char *buf, size_t cap)
         return false;
     int n = snprintf(buf, cap, "%s/.chainwatch", home);
     return n > 0 && (size_t)n < cap;
+}
+
+/* LMDB maps the file: a page past its end is a SIGBUS at the first read,
+ * not an error. A file cut short (a copy interrupted, a full disk, a crash
+ * of the filesystem) must be refused before any page is touched. */
+static cw_code check_size(cw_store *s, cw_err *err)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    struct stat fs;
+    int rc;
+    if ((rc = mdb_env_info(s->env, &info)) || (rc = mdb_env_stat(s->env, &st)))
+        return lmdb_fail(err, rc, "open", s);
+    if (stat(s->path, &fs) != 0)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "store %s: %s", s->path, strerror(errno));
+    uint64_t need = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+    if ((uint64_t)fs.st_size < need)
+        return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET,
+                          "%s %s: the file is %llu bytes but its pages reach %llu: it was cut short (%s)",
+                          STORE_DAMAGED, s->path, (unsigned long long)fs.st_size, (unsigned long long)need,
+                          STORE_DAMAGED_HINT);
+    return CW_OK;
+}
+
+/* LMDB sizes its lock file with ftruncate and then writes it through a
+ * mapping: on a full disk (a full tmpfs) that write is a SIGBUS, not an
+ * error. Giving the file its blocks first turns that into ENOSPC here. */
+#define LOCK_FILE_BYTES 8192 /* LMDB's size for its default 126 readers */
+static cw_code reserve_lock_file(const char *datadir, bool readonly, cw_err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/store.mdb-lock", datadir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) /* read only on a read-only datadir: LMDB says what it can do */
+        return readonly ? CW_OK : cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot create %s: %s", path, strerror(errno));
+    struct stat st;
+    int rc = fstat(fd, &st) != 0 ? errno : 0;
+    if (rc == 0 && st.st_blocks * 512 < LOCK_FILE_BYTES)
+        rc = posix_fallocate(fd, 0, LOCK_FILE_BYTES);
+    close(fd);
+    if (rc == ENOSPC)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot make %s: the disk is full: free space on it and run again",
+                          path);
+    if (rc && rc != EOPNOTSUPP && rc != EINVAL)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot make %s: %s", path, strerror(rc));
+    return CW_OK;
+}
+
+static bool known_name(const void *p, size_t n)
+{
+    for (int i = 0; i < STORE_DB_COUNT; i++)
+        if (strlen(db_defs[i].name) == n && memcmp(db_defs[i].name, p, n) == 0)
+            return true;
+    return false;
+}
+
+/* A named database is missing. That is an older datadir only when the
+ * store's directory of databases (LMDB's main database) reads through and
+ * names nothing this version does not know; a name damaged in place, or a
+ * directory that does not read, is damage, and "run init" would hide it. */
+static cw_code check_names(MDB_txn *txn, cw_store *s, cw_err *err)
+{
+    MDB_cursor *c;
+    MDB_dbi main;
+    int rc = mdb_dbi_open(txn, NULL, 0, &main);
+    if (rc == 0)
+        rc = mdb_cursor_open(txn, main, &c);
+    if (rc)
+        return lmdb_fail(err, rc, "databases", s);
+    MDB_val k, v;
+    for (MDB_cursor_op op = MDB_FIRST; (rc = mdb_cursor_get(c, &k, &v, op)) == 0; op = MDB_NEXT) {
+        if (!known_name(k.mv_data, k.mv_size)) {
+            mdb_cursor_close(c);
+            return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET,
+                              "%s %s: it holds a database named '%.*s' that chainwatch never made (%s)", STORE_DAMAGED,
+                              s->path, (int)(k.mv_size > 64 ? 64 : k.mv_size), (const char *)k.mv_data,
+                              STORE_DAMAGED_HINT);
+        }
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? CW_OK : lmdb_fail(err, rc, "databases", s);
 }
 
 cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store **out, cw_err *err)
@@ -117,7 +225,17 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
         return cw_err_set(err, CW_EIO, CW_NO_OFFSET,
                           "no store in %s (import a watchlist first: chainwatch watchlist import ... --datadir %s)",
                           datadir, datadir);
+    } else if (stat(file, &st) == 0 && st.st_size == 0) {
+        /* LMDB would say "No such file", or (writing) make a new empty store
+         * in its place: a watch screening against no watchlist at all. The
+         * file is there, empty: an init that failed, a copy cut at once. */
+        return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET, "%s %s: the file is empty (%s, or run 'chainwatch init "
+                          "--datadir %s' if this datadir never held data)", STORE_DAMAGED, file, STORE_DAMAGED_HINT,
+                          datadir);
     }
+    cw_code lrc = reserve_lock_file(datadir, readonly, err);
+    if (lrc)
+        return lrc;
     cw_store *s = calloc(1, sizeof *s);
     if (s == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory opening the store");
@@ -128,6 +246,7 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
         free(s);
         return lmdb_fail(err, rc, "create", NULL);
     }
+    mdb_env_set_assert(s->env, on_lmdb_assert);
     if (map_size == 0)
         map_size = STORE_DEFAULT_MAP_SIZE;
     if (stat(s->path, &st) == 0 && (size_t)st.st_size > map_size)
@@ -143,6 +262,10 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
         mdb_env_close(s->env);
         free(s);
         return c;
+    }
+    if ((rc = check_size(s, err))) {
+        store_close(s);
+        return rc;
     }
     int dead;
     mdb_reader_check(s->env, &dead); /* clear slots of processes that died holding a read txn */
@@ -160,7 +283,12 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
     for (int i = 0; i < STORE_DB_COUNT; i++) {
         rc = mdb_dbi_open(txn, db_defs[i].name, db_defs[i].flags | (readonly ? 0 : MDB_CREATE), &s->dbi[i]);
         if (rc == MDB_NOTFOUND && readonly) {
+            cw_code d = check_names(txn, s, err);
             mdb_txn_abort(txn);
+            if (d) {
+                store_close(s);
+                return d;
+            }
             store_close(s);
             return cw_err_set(err, CW_ENOTFOUND, CW_NO_OFFSET,
                               "store %s has no %s database yet (run 'chainwatch init --datadir %s' to add it, "
@@ -194,6 +322,7 @@ void store_close(cw_store *s)
 }
 
 const char *store_path(const cw_store *s) { return s->path; }
+const char *store_db_name(store_db db) { return db < STORE_DB_COUNT ? db_defs[db].name : "?"; }
 size_t store_map_size(const cw_store *s) { return s->map_size; }
 
 cw_code store_grow(cw_store *s, cw_err *err)
@@ -302,23 +431,32 @@ static void filter_add_pending(void *ctx, const ovl_entry *e)
         bloom_add(fp->b, e->key, e->klen);
 }
 
-/* Fills a filter with every key of db as t sees it. */
-static bloom *filter_build(store_txn *t, store_db db, size_t at_least)
+/* Fills a filter with every key of db as t sees it. NULL when out of
+ * memory or when a read failed (*rc then holds LMDB's code): a filter
+ * missing keys would answer "absent" for them, so none is better. */
+static bloom *filter_build(store_txn *t, store_db db, size_t at_least, int *rc_out)
 {
     MDB_stat st;
-    if (mdb_stat(t->txn, t->s->dbi[db], &st))
+    *rc_out = 0;
+    if ((*rc_out = mdb_stat(t->txn, t->s->dbi[db], &st)))
         return NULL;
     size_t want = st.ms_entries * 2 > at_least ? st.ms_entries * 2 : at_least;
     bloom *b = bloom_new(want);
     MDB_cursor *c;
-    if (b == NULL || mdb_cursor_open(t->txn, t->s->dbi[db], &c)) {
+    if (b == NULL || (*rc_out = mdb_cursor_open(t->txn, t->s->dbi[db], &c))) {
         bloom_free(b);
         return NULL;
     }
     MDB_val k, v;
-    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP))
+    int rc;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP))
         bloom_add(b, k.mv_data, k.mv_size);
     mdb_cursor_close(c);
+    if (rc != MDB_NOTFOUND) {
+        *rc_out = rc;
+        bloom_free(b);
+        return NULL;
+    }
     if (t->ov && (t->ov_dbs & (1u << db))) /* and the writes not in LMDB yet */
         ovl_each(t->ov, filter_add_pending, &(filter_pending){b, (uint8_t)db});
     return b;
@@ -359,8 +497,9 @@ static bool guard_ok(store_txn *t, store_db db)
     uint64_t fp = meta_fingerprint(t);
     if (fp == t->s->guard_fp[db])
         return true;
-    bloom *nf = filter_build(t, db, 0);
-    if (nf == NULL) { /* no memory: drop the filter rather than trust a stale one */
+    int brc;
+    bloom *nf = filter_build(t, db, 0, &brc);
+    if (nf == NULL) { /* no memory or a read error: drop the filter rather than trust a stale one */
         bloom_free(t->s->filter[db]);
         t->s->filter[db] = NULL;
         return false;
@@ -379,10 +518,13 @@ cw_code store_filter_enable(cw_store *s, store_db db, cw_err *err)
     cw_code rc = store_begin(s, false, &t, err);
     if (rc)
         return rc;
-    bloom *b = filter_build(t, db, 0);
+    int brc;
+    bloom *b = filter_build(t, db, 0, &brc);
     if (db == STORE_WL_ADDR)
         s->guard_fp[db] = meta_fingerprint(t);
     store_abort(t);
+    if (b == NULL && brc)
+        return lmdb_fail(err, brc, db_defs[db].name, s);
     if (b == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "store: out of memory for the %s filter", db_defs[db].name);
     bloom_free(s->filter[db]);
@@ -400,7 +542,8 @@ cw_code store_get(store_txn *t, store_db db, const void *key, size_t klen, cw_sp
     /* grown past its size: rebuild it twice as big from what t sees, unless
      * t deleted keys of db (an abort would bring them back, unfiltered) */
     if (f && bloom_full(f) && !(t->deleted & (1u << db))) {
-        bloom *nf = filter_build(t, db, bloom_keys(f) * 2);
+        int brc;
+        bloom *nf = filter_build(t, db, bloom_keys(f) * 2, &brc); /* NULL: keep f, which has every key */
         if (nf) {
             bloom_free(f);
             t->s->filter[db] = f = nf;
@@ -478,14 +621,24 @@ cw_code store_cursor_open(store_txn *t, store_db db, store_cursor **out, cw_err 
         free(c);
         return lmdb_fail(err, rc, "cursor", t->s);
     }
+    c->s = t->s;
     *out = c;
     return CW_OK;
 }
 
+cw_code store_cursor_error(const store_cursor *c, cw_err *err)
+{
+    return c->rc ? lmdb_fail(err, c->rc, "read", c->s) : CW_OK;
+}
+
 static bool cursor_op(store_cursor *c, MDB_val *k, MDB_val *v, MDB_cursor_op op, cw_span *ks, cw_span *vs)
 {
-    if (mdb_cursor_get(c->cur, k, v, op) != 0)
+    int rc = mdb_cursor_get(c->cur, k, v, op);
+    if (rc != 0) {
+        if (rc != MDB_NOTFOUND && c->rc == 0)
+            c->rc = rc; /* an end of the walk that is no end: the caller asks store_cursor_error */
         return false;
+    }
     if (ks) {
         ks->p = k->mv_data;
         ks->n = k->mv_size;

@@ -59,14 +59,28 @@ typedef struct store_txn store_txn;
 
 #define STORE_DEFAULT_MAP_SIZE ((size_t)1 << 30) /* 1 GiB: virtual; the file grows as used */
 
+/* Damage LMDB finds in the middle of an operation and cannot return as an
+ * error (its internal assertions) ends the process: by default LMDB
+ * aborts. The executable registers fn to say "store damaged" on one line
+ * and end with its own exit code instead; fn must not return. Process-wide,
+ * set once before the first store_open. */
+typedef void (*store_fatal_fn)(const char *msg);
+void store_set_fatal(store_fatal_fn fn);
+
 /* "$HOME/.chainwatch" into buf; false if HOME is unset or buf too small. */
 bool store_default_datadir(char *buf, size_t cap);
 
 /* Opens (creating when !readonly) the datadir and the environment.
- * map_size 0 means STORE_DEFAULT_MAP_SIZE, or the file's size if larger. */
+ * map_size 0 means STORE_DEFAULT_MAP_SIZE, or the file's size if larger.
+ * Refuses (CW_EDAMAGED, STORE_DAMAGED) a store.mdb shorter than its last
+ * used page or empty (only `init` may replace an empty one: it removes it
+ * first), and one LMDB finds damaged; CW_ENOTFOUND (read only) when an
+ * intact store lacks a database this version reads. */
 cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store **out, cw_err *err);
 void store_close(cw_store *s);
 const char *store_path(const cw_store *s);
+/* The database's name in the file ("wl_addr", ...). */
+const char *store_db_name(store_db db);
 size_t store_map_size(const cw_store *s);
 
 /* Doubles the map. No transaction of this process may be open. */
@@ -108,7 +122,26 @@ size_t store_pending_bytes(const store_txn *t);
  * small databases: wl_meta, whose change means an import happened). */
 uint64_t store_fingerprint(store_txn *t, store_db db);
 
-/* Cursor over a database in key order (and value order within a key). */
+/* Every error for a store that LMDB cannot read as it should (a cut file,
+ * damaged pages, a broken meta page, a read error) has code CW_EDAMAGED, a
+ * message holding STORE_DAMAGED and ending with STORE_DAMAGED_HINT, never
+ * "run init": only an intact store that lacks a named database is an older
+ * datadir (CW_ENOTFOUND from store_open). */
+#define STORE_DAMAGED "store damaged:"
+#define STORE_DAMAGED_HINT                                                                                             \
+    "run 'chainwatch watchlist check' to see where; restore store.mdb from a backup or rebuild it in a new --datadir"
+
+/* Errors after which a monitor must stop rather than go on with the next
+ * block or tx: the store could not be read or written as it should, so
+ * what follows would be screened against a store that does not answer. */
+static inline bool store_error_stops(cw_code c) { return c == CW_ESTORE || c == CW_EDAMAGED; }
+
+/* Cursor over a database in key order (and value order within a key).
+ * seek/next/next_dup return false at the end AND on a read error: a walk
+ * that decides anything (a designation, a count) must then call
+ * store_cursor_error, which returns CW_OK for a real end and the store's
+ * error (CW_EDAMAGED or CW_ESTORE, message filled) when the walk was cut
+ * by one. */
 typedef struct store_cursor store_cursor;
 cw_code store_cursor_open(store_txn *t, store_db db, store_cursor **out, cw_err *err);
 /* Positions at the first key >= `key` (or the first key when key is NULL)
@@ -118,6 +151,8 @@ bool store_cursor_seek(store_cursor *c, const void *key, size_t klen, cw_span *k
 bool store_cursor_next(store_cursor *c, cw_span *k, cw_span *v);
 /* Next value of the current key only (wl_addr); false after its last. */
 bool store_cursor_next_dup(store_cursor *c, cw_span *v);
+/* CW_OK, or the read error that made seek/next/next_dup return false. */
+cw_code store_cursor_error(const store_cursor *c, cw_err *err);
 void store_cursor_close(store_cursor *c);
 
 #endif

@@ -141,10 +141,30 @@ static bool decode_ref(cw_span v, wl_ref *r)
     return true;
 }
 
-bool wl_is_listed(store_txn *t, const uint8_t *key, size_t klen)
+bool wl_ref_decode(cw_span v, wl_ref *r) { return decode_ref(v, r); }
+
+/* A value of wl_addr that does not decode is damage: skipping it would
+ * answer "not listed" for what the store holds listed. */
+static cw_code bad_ref(const uint8_t *key, size_t klen, cw_err *err)
+{
+    char text[WL_KEY_MAX * 2 + 1];
+    if (wl_key_to_text(key, klen, text, sizeof text) == 0)
+        snprintf(text, sizeof text, "(%zu-byte key)", klen);
+    return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET, "%s a designation of %s does not decode (%s)", STORE_DAMAGED,
+                      text, STORE_DAMAGED_HINT);
+}
+
+cw_code wl_is_listed(store_txn *t, const uint8_t *key, size_t klen, bool *listed, cw_err *err)
 {
     cw_span v;
-    return store_get(t, STORE_WL_ADDR, key, klen, &v, NULL) == CW_OK;
+    *listed = false;
+    cw_code rc = store_get(t, STORE_WL_ADDR, key, klen, &v, err);
+    if (rc == CW_ENOTFOUND)
+        return CW_OK;
+    if (rc)
+        return cw_err_prefix(err, rc, "watchlist");
+    *listed = true;
+    return CW_OK;
 }
 
 cw_code wl_lookup(store_txn *t, const uint8_t *key, size_t klen, wl_ref_fn fn, void *ctx, size_t *count, cw_err *err)
@@ -153,20 +173,56 @@ cw_code wl_lookup(store_txn *t, const uint8_t *key, size_t klen, wl_ref_fn fn, v
     store_cursor *c;
     cw_code rc = store_cursor_open(t, STORE_WL_ADDR, &c, err);
     if (rc)
-        return rc;
+        return cw_err_prefix(err, rc, "watchlist");
     cw_span k, v;
     bool more = store_cursor_seek(c, key, klen, &k, &v) && k.n == klen && memcmp(k.p, key, klen) == 0;
     while (more) {
         wl_ref r;
-        if (decode_ref(v, &r)) {
-            (*count)++;
-            if (fn)
-                fn(ctx, &r);
+        if (!decode_ref(v, &r)) {
+            store_cursor_close(c);
+            *count = 0;
+            return bad_ref(key, klen, err);
         }
+        (*count)++;
+        if (fn)
+            fn(ctx, &r);
         more = store_cursor_next_dup(c, &v);
     }
+    rc = store_cursor_error(c, err);
     store_cursor_close(c);
+    if (rc) {
+        *count = 0;
+        return cw_err_prefix(err, rc, "watchlist");
+    }
     return CW_OK;
+}
+
+static bool json_object_text(cw_span v)
+{
+    json_t *j = json_loadb((const char *)v.p, v.n, 0, NULL);
+    bool ok = json_is_object(j);
+    json_decref(j);
+    return ok;
+}
+
+const char *wl_check_record(store_db db, cw_span k, cw_span v)
+{
+    wl_ref r;
+    switch (db) {
+    case STORE_WL_ADDR:
+        if (k.n == 0 || k.n > WL_KEY_MAX)
+            return "a key longer than any address key";
+        return decode_ref(v, &r) ? NULL : "a designation that does not decode";
+    case STORE_WL_ENTITY:
+        if (k.n < 2 || memchr(k.p, 0, k.n) == NULL)
+            return "a key that is not source NUL uid";
+        return json_object_text(v) ? NULL : "an entity record that is not a JSON object";
+    case STORE_WL_META:
+    case STORE_WL_DIFF:
+        return json_object_text(v) ? NULL : "a record that is not a JSON object";
+    default:
+        return NULL;
+    }
 }
 
 cw_code wl_each_ref(store_txn *t, wl_ref_fn fn, void *ctx, cw_err *err)
@@ -178,11 +234,15 @@ cw_code wl_each_ref(store_txn *t, wl_ref_fn fn, void *ctx, cw_err *err)
     cw_span k, v;
     for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v)) {
         wl_ref r;
-        if (decode_ref(v, &r))
-            fn(ctx, &r);
+        if (!decode_ref(v, &r)) {
+            store_cursor_close(c);
+            return bad_ref(k.p, k.n, err);
+        }
+        fn(ctx, &r);
     }
+    rc = store_cursor_error(c, err);
     store_cursor_close(c);
-    return CW_OK;
+    return rc;
 }
 
 static size_t entity_key(const char *source, const char *uid, uint8_t *out, size_t cap)

@@ -59,14 +59,27 @@ size_t wl_key_from_text(const char *text, uint8_t out[WL_KEY_MAX], cw_err *err);
 size_t wl_key_to_text(const uint8_t *key, size_t klen, char *out, size_t cap);
 
 /* ---- lookups ---- */
-/* True when the key has any designation (the monitor's hot path). */
-bool wl_is_listed(store_txn *t, const uint8_t *key, size_t klen);
+/* Sets *listed when the key has any designation (the monitor's hot path).
+ * Returns CW_OK (listed or not), or the store's error (CW_ESTORE...) with
+ * *listed false: the caller must treat that as "unknown", never as clean. */
+cw_code wl_is_listed(store_txn *t, const uint8_t *key, size_t klen, bool *listed, cw_err *err);
 typedef void (*wl_ref_fn)(void *ctx, const wl_ref *ref);
-/* Calls fn for each ref under key; *count receives how many (0: not listed). */
+/* Calls fn for each ref under key; *count receives how many (0: not listed).
+ * A read error or a ref that does not decode returns CW_ESTORE (the message
+ * starts with STORE_DAMAGED for damage) with *count 0: fn may have been
+ * called for refs before it, so the caller discards what it gathered. */
 cw_code wl_lookup(store_txn *t, const uint8_t *key, size_t klen, wl_ref_fn fn, void *ctx, size_t *count, cw_err *err);
+/* Decodes one wl_addr value (the strings point into v); false if it is not
+ * a ref (for `watchlist check`). */
+bool wl_ref_decode(cw_span v, wl_ref *r);
+/* `watchlist check`: NULL when key/value is a well-formed record of db
+ * (wl_addr, wl_entity, wl_meta, wl_diff; any other db: NULL), else what is
+ * wrong with it (a constant string). */
+const char *wl_check_record(store_db db, cw_span k, cw_span v);
 /* The entity record (JSON text) of source/uid; CW_ENOTFOUND if absent. */
 cw_code wl_entity_json(store_txn *t, const char *source, const char *uid, cw_span *json, cw_err *err);
-/* Walks every ref in key order. */
+/* Walks every ref in key order; CW_ESTORE on a read error or a ref that
+ * does not decode (the walk stops there). */
 cw_code wl_each_ref(store_txn *t, wl_ref_fn fn, void *ctx, cw_err *err);
 
 /* ---- imports ---- */

@@ -1,27 +1,334 @@
-/* LD_PRELOAD fault injection for the review tests: the commit number
- * $CW_FAIL_COMMIT (1-based, counting every mdb_txn_commit of the process)
- * aborts its transaction and reports MDB_MAP_FULL, as LMDB does when the
- * pages a commit writes do not fit the map. $CW_TRACE_COMMIT=1 logs each
- * commit's number to stderr. */
+/* failcommit: the LD_PRELOAD fault shim of the tests. It makes chosen LMDB
+ * and libc calls fail as a damaged store, a failing disk or a full disk
+ * would, where nothing else can provoke those errors on demand.
+ *
+ * Load it with LD_PRELOAD=<path of cw_failcommit>. In a sanitizer build the
+ * ASan runtime must come first in the list: tests/CMakeLists.txt passes its
+ * path as CW_ASAN_RUNTIME (LD_PRELOAD="$CW_ASAN_RUNTIME:$shim").
+ * Without any of the variables below it changes nothing.
+ *
+ * CW_FAIL_COMMIT=N
+ *     the Nth mdb_txn_commit of the process (1-based) aborts its
+ *     transaction and returns MDB_MAP_FULL, as LMDB does when the pages a
+ *     commit writes do not fit the map. CW_TRACE_COMMIT=1 logs
+ *     "[commit N]" to stderr at each commit.
+ *
+ * CW_FAIL_MDB=FUNC:N:CODE[,FUNC:N:CODE...]
+ *     the Nth call (1-based, counted per function over the whole process)
+ *     of LMDB function FUNC returns CODE without doing anything; "N+" fails
+ *     the Nth and every later call. FUNC is one of mdb_get, mdb_cursor_get,
+ *     mdb_cursor_open, mdb_put, mdb_del, mdb_txn_begin, mdb_txn_commit,
+ *     mdb_env_open, mdb_dbi_open, mdb_stat. CODE is a number or one of
+ *     MDB_NOTFOUND, MDB_CORRUPTED, MDB_PAGE_NOTFOUND, MDB_PANIC,
+ *     MDB_VERSION_MISMATCH, MDB_INVALID, MDB_MAP_FULL, MDB_BAD_TXN,
+ *     MDB_READERS_FULL, MDB_MAP_RESIZED, EIO, ENOSPC, ENOMEM, EACCES.
+ *     Example: CW_FAIL_MDB=mdb_get:1+:EIO (every read fails),
+ *     CW_FAIL_MDB=mdb_cursor_get:3:MDB_CORRUPTED.
+ *     For mdb_get, mdb_put and mdb_del an entry may end with "@HEX": it
+ *     then counts and fails only calls with exactly that key (any
+ *     database), e.g. CW_FAIL_MDB=mdb_get:1+:EIO@<hex of a watchlist key>
+ *     fails every read of one address and nothing else. Each entry keeps
+ *     its own count of the calls it matches.
+ *     A failed mdb_txn_commit aborts its transaction first (LMDB's contract:
+ *     the transaction is gone either way); a failed mdb_cursor_get leaves
+ *     the cursor where it was.
+ *
+ * CW_FAIL_IO=FUNC:N:ERRNO[,...]
+ *     the same for libc writes to regular files (standard streams, pipes and
+ *     sockets are never failed, so the program can still say what went
+ *     wrong): FUNC is write, pwrite, pwrite64, pwritev, ftruncate, fsync,
+ *     fdatasync, fallocate or posix_fallocate; the call returns -1 with
+ *     errno ERRNO (posix_fallocate returns it). Example, a full disk:
+ *     CW_FAIL_IO=write:1+:ENOSPC,pwrite:1+:ENOSPC,pwrite64:1+:ENOSPC,...
+ *     The name "disk" stands for all of them at once:
+ *     CW_FAIL_IO=disk:1+:ENOSPC.
+ *
+ * CW_TRACE_MDB=1 logs "[FUNC N]" to stderr at each call of an intercepted
+ * function, to find the N of a test. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static const struct {
+    const char *name;
+    int code;
+} codes[] = {
+    {"MDB_NOTFOUND", MDB_NOTFOUND},
+    {"MDB_CORRUPTED", MDB_CORRUPTED},
+    {"MDB_PAGE_NOTFOUND", MDB_PAGE_NOTFOUND},
+    {"MDB_PANIC", MDB_PANIC},
+    {"MDB_VERSION_MISMATCH", MDB_VERSION_MISMATCH},
+    {"MDB_INVALID", MDB_INVALID},
+    {"MDB_MAP_FULL", MDB_MAP_FULL},
+    {"MDB_BAD_TXN", MDB_BAD_TXN},
+    {"MDB_READERS_FULL", MDB_READERS_FULL},
+    {"MDB_MAP_RESIZED", MDB_MAP_RESIZED},
+    {"EIO", EIO},
+    {"ENOSPC", ENOSPC},
+    {"ENOMEM", ENOMEM},
+    {"EACCES", EACCES},
+};
+
+static int parse_code(const char *s, size_t n)
+{
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (strlen(codes[i].name) == n && strncmp(codes[i].name, s, n) == 0)
+            return codes[i].code;
+    return atoi(s);
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Does hex text h[0..n) spell the key k? */
+static bool key_is(const char *h, size_t n, const MDB_val *k)
+{
+    if (k == NULL || n != 2 * k->mv_size)
+        return false;
+    const unsigned char *b = k->mv_data;
+    for (size_t i = 0; i < k->mv_size; i++)
+        if (hexval(h[2 * i]) * 16 + hexval(h[2 * i + 1]) != b[i])
+            return false;
+    return true;
+}
+
+#define MAX_SPECS 32
+
+/* Does the spec list in env var `var` fail this call of `fn` (with `key`,
+ * for the keyed functions)? Each entry counts the calls it matches (its
+ * function, "disk" for every libc write when is_disk, and its key when it
+ * names one), so "mdb_get:2:EIO@abcd" is the second read of that key.
+ * Sets *code. */
+static bool should_fail(const char *var, const char *fn, bool is_disk, const MDB_val *key, int *code)
+{
+    static int counts[2][MAX_SPECS]; /* [0] CW_FAIL_MDB, [1] CW_FAIL_IO */
+    int *count = counts[strcmp(var, "CW_FAIL_IO") == 0];
+    const char *spec = getenv(var);
+    if (spec == NULL)
+        return false;
+    size_t fl = strlen(fn);
+    bool fail = false;
+    int i = 0;
+    for (const char *p = spec; *p && i < MAX_SPECS; i++) {
+        const char *end = strchr(p, ',');
+        if (end == NULL)
+            end = p + strlen(p);
+        const char *c1 = memchr(p, ':', (size_t)(end - p));
+        const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+        if (c2) {
+            size_t nl = (size_t)(c1 - p);
+            bool match = (nl == fl && strncmp(p, fn, fl) == 0) || (is_disk && nl == 4 && strncmp(p, "disk", 4) == 0);
+            const char *at = memchr(c2, '@', (size_t)(end - c2));
+            if (match && at)
+                match = key_is(at + 1, (size_t)(end - at - 1), key);
+            if (match) {
+                int n = atoi(c1 + 1), call = ++count[i];
+                bool from = c2[-1] == '+';
+                if (!fail && (call == n || (from && call >= n))) {
+                    *code = parse_code(c2 + 1, (size_t)((at ? at : end) - c2 - 1));
+                    fail = true;
+                }
+            }
+        }
+        p = *end ? end + 1 : end;
+    }
+    return fail;
+}
+
+static void trace(const char *fn, int n)
+{
+    if (getenv("CW_TRACE_MDB"))
+        fprintf(stderr, "[%s %d]\n", fn, n);
+}
+
+#define REAL(fn) static __typeof__(fn) *real; if (real == NULL) real = (__typeof__(fn) *)dlsym(RTLD_NEXT, #fn)
+
+/* The counters are plain ints: the programs under test make their LMDB
+ * calls from one thread at a time, and a test needs exact numbering. */
+#define MDB_FAULT(fn, key)                                                                                             \
+    static int calls;                                                                                                  \
+    int code;                                                                                                          \
+    trace(#fn, ++calls);                                                                                               \
+    if (should_fail("CW_FAIL_MDB", #fn, false, key, &code))                                                            \
+        return code;
+
+int mdb_get(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data)
+{
+    REAL(mdb_get);
+    MDB_FAULT(mdb_get, key)
+    return real(txn, dbi, key, data);
+}
+
+int mdb_cursor_get(MDB_cursor *c, MDB_val *key, MDB_val *data, MDB_cursor_op op)
+{
+    REAL(mdb_cursor_get);
+    MDB_FAULT(mdb_cursor_get, NULL)
+    return real(c, key, data, op);
+}
+
+int mdb_cursor_open(MDB_txn *txn, MDB_dbi dbi, MDB_cursor **c)
+{
+    REAL(mdb_cursor_open);
+    MDB_FAULT(mdb_cursor_open, NULL)
+    return real(txn, dbi, c);
+}
+
+int mdb_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data, unsigned flags)
+{
+    REAL(mdb_put);
+    MDB_FAULT(mdb_put, key)
+    return real(txn, dbi, key, data, flags);
+}
+
+int mdb_del(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data)
+{
+    REAL(mdb_del);
+    MDB_FAULT(mdb_del, key)
+    return real(txn, dbi, key, data);
+}
+
+int mdb_txn_begin(MDB_env *env, MDB_txn *parent, unsigned flags, MDB_txn **txn)
+{
+    REAL(mdb_txn_begin);
+    MDB_FAULT(mdb_txn_begin, NULL)
+    return real(env, parent, flags, txn);
+}
+
+int mdb_env_open(MDB_env *env, const char *path, unsigned flags, mdb_mode_t mode)
+{
+    REAL(mdb_env_open);
+    MDB_FAULT(mdb_env_open, NULL)
+    return real(env, path, flags, mode);
+}
+
+int mdb_dbi_open(MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *dbi)
+{
+    REAL(mdb_dbi_open);
+    MDB_FAULT(mdb_dbi_open, NULL)
+    return real(txn, name, flags, dbi);
+}
+
+int mdb_stat(MDB_txn *txn, MDB_dbi dbi, MDB_stat *st)
+{
+    REAL(mdb_stat);
+    MDB_FAULT(mdb_stat, NULL)
+    return real(txn, dbi, st);
+}
 
 int mdb_txn_commit(MDB_txn *txn)
 {
-    static int (*real)(MDB_txn *);
-    static int n;
-    if (real == NULL)
-        real = (int (*)(MDB_txn *))dlsym(RTLD_NEXT, "mdb_txn_commit");
-    n++;
+    REAL(mdb_txn_commit);
+    static int calls;
+    calls++;
     const char *at = getenv("CW_FAIL_COMMIT");
     if (getenv("CW_TRACE_COMMIT"))
-        fprintf(stderr, "[commit %d]\n", n);
-    if (at && atoi(at) == n) {
-        mdb_txn_abort(txn);
-        return MDB_MAP_FULL;
+        fprintf(stderr, "[commit %d]\n", calls);
+    trace("mdb_txn_commit", calls);
+    int code;
+    if (at && atoi(at) == calls)
+        code = MDB_MAP_FULL;
+    else if (!should_fail("CW_FAIL_MDB", "mdb_txn_commit", false, NULL, &code))
+        return real(txn);
+    mdb_txn_abort(txn);
+    return code;
+}
+
+/* ---- libc writes to regular files ---- */
+
+static bool regular(int fd)
+{
+    struct stat st;
+    return fd > 2 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+#define IO_FAULT(fn, fd)                                                                                               \
+    static int calls;                                                                                                  \
+    int code;                                                                                                          \
+    if (regular(fd)) {                                                                                                 \
+        trace(#fn, ++calls);                                                                                           \
+        if (should_fail("CW_FAIL_IO", #fn, true, NULL, &code)) {                                                       \
+            errno = code;                                                                                              \
+            return -1;                                                                                                 \
+        }                                                                                                              \
     }
-    return real(txn);
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+    REAL(write);
+    IO_FAULT(write, fd)
+    return real(fd, buf, n);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+    REAL(pwrite);
+    IO_FAULT(pwrite, fd)
+    return real(fd, buf, n, off);
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
+{
+    REAL(pwrite64);
+    IO_FAULT(pwrite64, fd)
+    return real(fd, buf, n, off);
+}
+
+ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+    REAL(pwritev);
+    IO_FAULT(pwritev, fd)
+    return real(fd, iov, cnt, off);
+}
+
+int ftruncate(int fd, off_t len)
+{
+    REAL(ftruncate);
+    IO_FAULT(ftruncate, fd)
+    return real(fd, len);
+}
+
+int fsync(int fd)
+{
+    REAL(fsync);
+    IO_FAULT(fsync, fd)
+    return real(fd);
+}
+
+int fdatasync(int fd)
+{
+    REAL(fdatasync);
+    IO_FAULT(fdatasync, fd)
+    return real(fd);
+}
+
+int fallocate(int fd, int mode, off_t off, off_t len)
+{
+    REAL(fallocate);
+    IO_FAULT(fallocate, fd)
+    return real(fd, mode, off, len);
+}
+
+int posix_fallocate(int fd, off_t off, off_t len)
+{
+    REAL(posix_fallocate);
+    static int calls;
+    int code;
+    if (regular(fd)) {
+        trace("posix_fallocate", ++calls);
+        if (should_fail("CW_FAIL_IO", "posix_fallocate", true, NULL, &code))
+            return code;
+    }
+    return real(fd, off, len);
 }
