@@ -1,9 +1,9 @@
 #include <string.h>
 
 #include "addr.h"
-#include "bitcoin/base58.h"
-#include "bitcoin/bech32.h"
-#include "bitcoin/params.h"
+#include "chains/bitcoin/base58.h"
+#include "chains/bitcoin/bech32.h"
+#include "chains/bitcoin/params.h"
 #include "hex.h"
 #include "keccak.h"
 

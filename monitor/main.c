@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "monitor/cli/cli.h"
 
 static const char usage[] =
     "usage: chainwatch <verb> [options]   (chainwatch <verb> --help for details)\n"

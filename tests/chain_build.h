@@ -30,7 +30,7 @@
 #include <stdint.h>
 
 #include "chains/model.h"
-#include "monitor/buf.h"
+#include "chains/buf.h"
 
 /* ---------- serialization ---------- */
 

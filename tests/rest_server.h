@@ -1,7 +1,7 @@
 /*
  * rest_server.h: a real HTTP server (libmicrohttpd, its own polling thread,
  * bound to 127.0.0.1 only on an ephemeral port) that answers like bitcoind's
- * REST interface (-rest=1) for the endpoints monitor/rest.h uses, serving
+ * REST interface (-rest=1) for the endpoints monitor/sources/rest.h uses, serving
  * blocks the test gives it. And a loader for the real regtest blocks.
  *
  * Endpoints (GET only; anything else 405, unknown paths 404):

@@ -14,7 +14,7 @@
 
 #include "chains/bitcoin/tx.h"
 #include "chains/hex.h"
-#include "monitor/buf.h"
+#include "chains/buf.h"
 
 static uint8_t *bunzip(const uint8_t *in, size_t n, size_t *len)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/buf.h"
+#include "chains/buf.h"
 
 #define MAX_DEPTH 64
 #define CL_KEY_MAX_STORED 255 /* union by size keeps trees below log2(size); deeper is a damaged store */

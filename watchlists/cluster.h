@@ -30,9 +30,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "journal.h"
+#include "watchlists/store/journal.h"
 #include "labels.h"
-#include "store.h"
+#include "watchlists/store/store.h"
 #include "watchlist.h"
 
 #define CL_SAMPLE_MAX 8

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "monitor/buf.h"
+#include "chains/buf.h"
 
 static cw_code damaged(cw_err *err, const char *what)
 {

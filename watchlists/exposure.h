@@ -25,8 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "journal.h"
-#include "store.h"
+#include "watchlists/store/journal.h"
+#include "watchlists/store/store.h"
 #include "watchlist.h"
 
 #define EXP_MAX_HOPS 8 /* the most --hops allows */

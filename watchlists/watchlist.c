@@ -19,7 +19,7 @@
 
 #include "chains/addr.h"
 #include "chains/hash.h"
-#include "monitor/json.h"
+#include "chains/json.h"
 #include "ticker.h"
 
 /* ---------- keys ---------- */

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "chains/model.h"
-#include "store.h"
+#include "watchlists/store/store.h"
 
 #define WL_KEY_MAX 128
 #define WL_REF_MAX 511 /* LMDB's limit on a DUPSORT value */

@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "../hash.h"
+#include "chains/hash.h"
 
 static const char alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../err.h"
+#include "chains/err.h"
 
 /* Longest input we encode or decode; addresses and keys are far shorter. */
 #define BASE58_MAX_BYTES 128

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../err.h"
+#include "chains/err.h"
 
 typedef enum { BECH32_NONE = 0, BECH32 = 1, BECH32M = 2 } bech32_variant;
 

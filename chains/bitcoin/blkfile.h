@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../model.h"
+#include "chains/model.h"
 
 /* True when buf starts with the magic of a known network. */
 bool btc_blk_is_framed(const uint8_t *buf, size_t len);

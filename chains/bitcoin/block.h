@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../model.h"
+#include "chains/model.h"
 
 #define BTC_HEADER_SIZE 80
 /* Consensus limit on a serialized block (MAX_BLOCK_SERIALIZED_SIZE). */

@@ -102,7 +102,7 @@
  * shape in about 1.1% of all txs of mainnet blocks of 2018-2019, before BIP
  * 78 was written: false positives for all practical purposes. (The blocks in
  * ../shared/data hold too few of their prevouts for the check to run:
- * tests/test_coinjoin.c, real_blocks_by_kind.) So one unnecessary input is
+ * tests/chains/test_coinjoin.c, real_blocks_by_kind.) So one unnecessary input is
  * not evidence of two owners: by default such a tx is BTC_MP_NONE and its
  * inputs merge. A user who prefers incomplete clusters to the risk of gluing
  * a PayJoin receiver to its payer turns the guard on (flows config
@@ -119,7 +119,7 @@
 
 #include <stddef.h>
 
-#include "../model.h"
+#include "chains/model.h"
 
 typedef enum {
     BTC_MP_NONE = 0,

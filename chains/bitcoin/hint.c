@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "../hash.h"
+#include "chains/hash.h"
 #include "script.h"
 #include "tx.h"
 

@@ -18,7 +18,7 @@
 
 #include <stdbool.h>
 
-#include "../model.h"
+#include "chains/model.h"
 
 /* Fills *out and returns true when the input matches one of the spends above. */
 bool btc_input_hint(const cw_txin *in, cw_net net, cw_addr *out);

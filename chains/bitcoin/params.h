@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "../model.h"
+#include "chains/model.h"
 
 typedef struct {
     cw_net net;

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../model.h"
+#include "chains/model.h"
 
 /* Bitcoin Core's MAX_SIZE: the largest compact size a message may carry. */
 #define BTC_MAX_SIZE 0x02000000u

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../model.h"
+#include "chains/model.h"
 
 /* Classifies an output script as Bitcoin Core's Solver does and fills `addr`
  * (kind CW_ADDR_NONE for P2PK, multisig, nulldata and nonstandard) in the

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "../hash.h"
+#include "chains/hash.h"
 #include "internal.h"
 #include "script.h"
 

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../model.h"
+#include "chains/model.h"
 
 #define BTC_MAX_MONEY 2100000000000000ull
 

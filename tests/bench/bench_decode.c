@@ -18,7 +18,7 @@
 #include "chains/bitcoin/block.h"
 #include "chains/bitcoin/tx.h"
 #include "chains/hash.h"
-#include "monitor/buf.h"
+#include "chains/buf.h"
 
 typedef struct {
     cw_span *txs;

@@ -23,11 +23,11 @@
 #include "chains/addr.h"
 #include "chains/bitcoin/block.h"
 #include "chains/bitcoin/tx.h"
-#include "monitor/buf.h"
-#include "monitor/feed_zmq.h"
-#include "monitor/keys.h"
-#include "monitor/pipeline.h"
-#include "watchlists/store.h"
+#include "chains/buf.h"
+#include "monitor/sources/feed_zmq.h"
+#include "monitor/records/keys.h"
+#include "monitor/engine/pipeline.h"
+#include "watchlists/store/store.h"
 #include "watchlists/watchlist.h"
 
 static double now_rt(void)

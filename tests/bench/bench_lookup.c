@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "chains/addr.h"
-#include "watchlists/store.h"
+#include "watchlists/store/store.h"
 #include "watchlists/watchlist.h"
 
 typedef struct {

@@ -19,7 +19,7 @@
 
 #include "chains/addr.h"
 #include "chains/bitcoin/script.h"
-#include "monitor/buf.h"
+#include "chains/buf.h"
 #include "tests/chain_build.h"
 
 static uint64_t rng;

@@ -1,0 +1,147 @@
+/*
+ * cli.h: the verbs of the chainwatch executable and their shared conventions.
+ *
+ * Exit codes: 0 success; 1 a runtime failure (I/O, out of memory); 2 a usage
+ * error or invalid input (malformed tx/block, invalid address); 3 a check
+ * that could not be made; 4 an import the shrink guard refused; 10-12
+ * screen decisions. Machine
+ * output is one JSON object per line on stdout; errors are one line on
+ * stderr, "chainwatch: <what>: <why>".
+ */
+#ifndef CW_CLI_H
+#define CW_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "chains/err.h"
+#include "chains/model.h"
+#include "watchlists/store/store.h"
+
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
+/* Screening verbs (lookup): the check itself could not be made. Distinct
+ * from 1 ("not listed"), so a broken store never reads as a clean result. */
+enum { CLI_EXIT_UNCHECKED = 3 };
+/* `screen`: the decision, when the check was made (allow is 0). Above 3 so
+ * a script testing "non-zero" never reads an error as a decision or the
+ * reverse. */
+enum { CLI_EXIT_REVIEW = 10, CLI_EXIT_HOLD = 11, CLI_EXIT_BLOCK = 12 };
+/* `watchlist import`: refused by the shrink guard (the new list would
+ * remove too large a share of the source's addresses, all of them, or has
+ * none); the store is unchanged. Distinct from 1 and 2 so a nightly job
+ * can page someone instead of retrying. --allow-shrink overrides. */
+enum { CLI_EXIT_SHRINK = 4 };
+
+int cmd_decode(int argc, char **argv);
+int cmd_address(int argc, char **argv);
+int cmd_watchlist(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+/* A signed statement of the datadir's audit trail head (cli_init.c). */
+int cmd_checkpoint(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+/* `replay --capture FILE` (cli_replay_capture.c). cmd_replay calls the
+ * hook first: with --capture among the arguments it runs cmd_replay_capture,
+ * with --help it prints blocks_usage and then the capture form; either way
+ * it sets *exit_code and returns true. Otherwise it returns false and
+ * cmd_replay goes on. */
+int cmd_replay_capture(int argc, char **argv);
+bool replay_capture_hook(int argc, char **argv, const char *blocks_usage, int *exit_code);
+/* Screening (cli_screen.c) and what the monitor learnt of an address
+ * (cli_trace.c): read only, beside a running `watch`. */
+int cmd_screen(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+
+/* ---- shared by the screening verbs (cli_screen.c) ---- */
+
+/* The datadir to use: `given`, else ~/.chainwatch into buf. Returns NULL
+ * (after saying so on stderr, for `verb`) when HOME is unset. */
+const char *cli_datadir(const char *verb, const char *given, char *buf, size_t cap);
+/* Opens the datadir's store read only and begins a read transaction.
+ * Returns CLI_EXIT_OK, or CLI_EXIT_UNCHECKED after one line on stderr
+ * (missing datadir, no store, a store older than the databases this
+ * version reads, LMDB refusing). Close with cli_store_done. */
+int cli_store_read(const char *verb, const char *datadir, cw_store **s, store_txn **t);
+void cli_store_done(cw_store *s, store_txn *t);
+/* Parses an address to screen: Bitcoin (of network `net`, or any when
+ * net is CW_NET_ANY from chains/addr.h), EVM or Tron. Returns CLI_EXIT_OK,
+ * or CLI_EXIT_USAGE after one line on stderr: a typo must never screen as
+ * "not listed", so text chainwatch cannot decode is refused too (other
+ * chains' addresses: `watchlist lookup`). */
+int cli_screen_address(const char *verb, const char *text, int net, cw_addr *out);
+/* Prints a JSON value in canonical form (sorted keys, one line) on stdout. */
+int cli_print_json(const char *verb, const json_t *v);
+
+/* Prints "chainwatch: <context>: <message>" to stderr and returns the exit
+ * code for the error (3 for a damaged store, CW_EDAMAGED; 2 for input and
+ * argument errors; 1 otherwise). */
+int cli_fail(const char *context, const cw_err *err);
+
+/* Matches "--name VALUE" or "--name=VALUE" at argv[*i]; on a match sets
+ * *value, advances *i past what it used and returns true. A "--name" with no
+ * value sets *value to NULL. */
+bool cli_opt(int argc, char **argv, int *i, const char *name, const char **value);
+
+/* ---- checked output (cli_out.c) ----
+ * Every verb's output is checked: a write that fails (a full disk, a closed
+ * pipe) is one line on stderr, "chainwatch: <verb>: writing standard output:
+ * <why>" (once per run), and a non-zero exit, never 0. */
+
+/* False once a write to stdout has failed (reported as above): verbs that
+ * write much call it in their loops to stop early. */
+bool cli_out_ok(const char *verb);
+/* Flushes stdout. False (after the report) when any write to it failed. */
+bool cli_out_flush(const char *verb);
+/* What main does after every verb: cli_out_flush and, when stdout is a
+ * regular file, fsync (what was redirected there is kept); then the exit
+ * code: rc
+ * unchanged when everything was written; else CLI_EXIT_FAIL in place of a
+ * success or a screen decision (an answer not delivered), and an error code
+ * rc kept (lookup's 3 stays 3). */
+int cli_finish_output(const char *verb, int rc);
+/* Closes a file a verb wrote for the user to keep: fflush, fsync (when a
+ * regular file), fclose, in that order; any failure is CW_EIO "writing
+ * <path>: <why>". The FILE is closed either way. */
+cw_code cli_close_file(FILE *f, const char *path, cw_err *err);
+
+/* User text for a message: control characters written as \t, \n, \r or
+ * \xHH, so the message stays one line and a terminal shows what was typed.
+ * Cut to fit cap (5 bytes or more). Returns out. */
+const char *cli_quote(const char *text, char *out, size_t cap);
+
+/* ---- numbers in flags and chainwatch.conf (cli_num.c) ----
+ * The one reading of numeric options: the whole value is the number, or it
+ * is refused (never atoi's 0 for "abc" or 1 for "1G"). No leading or
+ * trailing spaces, no '+', a '-' only where min is negative, no overflow.
+ * Each returns CW_OK, or CW_EARG with a message quoting the value, like
+ * "'abc' is not a whole number" or "'9' is out of range (1 to 8)".
+ *   int      [-]digits, within min..max
+ *   size     digits with an optional suffix k, M, G or T (either case,
+ *            optionally followed by "iB"): powers of 1024, so 64k is 65536
+ *            and 1G 1073741824; no suffix is bytes; no fractions (1536M)
+ *   seconds  digits with an optional suffix s, m, h or d
+ *   share    a percentage (1%, 0.5%) or a fraction (0.01), 0 to 1, exact to
+ *            a millionth, as parts per million (no floating point)
+ *   btc      an amount in BTC (0.0001), exact to a satoshi, at most 21M */
+cw_code cli_parse_int(const char *v, int64_t min, int64_t max, int64_t *out, cw_err *err);
+cw_code cli_parse_size(const char *v, uint64_t min, uint64_t max, uint64_t *out, cw_err *err);
+cw_code cli_parse_seconds(const char *v, uint64_t min, uint64_t max, uint64_t *out, cw_err *err);
+cw_code cli_parse_share(const char *v, uint32_t *ppm, cw_err *err);
+cw_code cli_parse_btc(const char *v, uint64_t *sats, cw_err *err);
+/* The same for a flag: CLI_EXIT_OK, or CLI_EXIT_USAGE after one line
+ * "chainwatch: <verb>: <opt>: <message>" on stderr. */
+int cli_opt_int(const char *verb, const char *opt, const char *v, int64_t min, int64_t max, int64_t *out);
+int cli_opt_size(const char *verb, const char *opt, const char *v, uint64_t min, uint64_t max, uint64_t *out);
+int cli_opt_btc(const char *verb, const char *opt, const char *v, uint64_t *sats);
+
+/* Monotonic seconds, for progress lines and elapsed times. */
+double cli_seconds(void);
+
+bool cli_wants_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,353 @@
+/*
+ * `chainwatch screen ADDRESS|RAWTX`: allow, review, hold or block, with the
+ * reasons, before crediting a deposit or sending a withdrawal (screen.h has
+ * the rules). Also the helpers every read-only screening verb shares.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor/records/alert.h"
+#include "chains/addr.h"
+#include "chains/bitcoin/tx.h"
+#include "chains/hex.h"
+#include "cli.h"
+#include "flows_opts.h"
+#include "monitor/engine/screen.h"
+#include "watchlists/watchlist.h"
+
+static const char usage[] =
+    "usage: chainwatch screen ADDRESS|RAWTX [--direction deposit|withdrawal] [--amount BTC]\n"
+    "                         [--datadir D] [--network N] [--labels FILE] [--hops N]\n"
+    "                         [--min-exposure S] [--min-exposure-amount BTC] [--hold-exposure S]\n"
+    "\n"
+    "The decision an exchange needs before crediting a deposit or sending a\n"
+    "withdrawal, from what the monitor has learnt (watchlist, clusters, exposure).\n"
+    "Reads the store only: it runs beside a live `watch`, and knows the chain up\n"
+    "to the monitor's tip (printed as `tip`).\n"
+    "\n"
+    "  ADDRESS      Bitcoin (any network), EVM or Tron; other chains' addresses\n"
+    "               cannot be told from typos here: use `watchlist lookup`\n"
+    "  RAWTX        a raw transaction as hex (told from an address by its length),\n"
+    "               @FILE (raw bytes or hex) or - (standard input)\n"
+    "  --direction  deposit or withdrawal: recorded in the output (OFAC prohibits\n"
+    "               dealings either way, so the rules are the same)\n"
+    "  --amount BTC the amount at stake: exposure is judged by the share of it that\n"
+    "               the address's tainted receipts could cover\n"
+    "  --network N  main (default for RAWTX), test, testnet4, signet, regtest; an\n"
+    "               ADDRESS of another network is refused\n"
+    "  --labels FILE       known services (chain,address,entity,category,source)\n"
+    "  --hops N            exposure within N hops counts (default 3, at most 8)\n"
+    "  --min-exposure S    smaller shares of --amount are shown, allowed (default 1%)\n"
+    "  --min-exposure-amount BTC  and smaller tainted amounts (default 0.0001)\n"
+    "  --hold-exposure S   shares at or above are held (default 10%)\n"
+    "  --datadir D         default ~/.chainwatch\n"
+    "\n"
+    "Decision rules; every reason names its own, the most severe wins:\n"
+    "  block   designated: the address is listed\n"
+    "  hold    key_linked: another address type of a listed key (P2PKH listed,\n"
+    "          its P2WPKH or P2SH-P2WPKH form paid; an EVM account's Tron form)\n"
+    "  hold    cluster: a member of a cluster (common-input ownership) that has\n"
+    "          designated members, unless it holds a labelled service or grew into\n"
+    "          a supercluster (then shown, allow: propagation stops there)\n"
+    "  hold    exposure: designated money received within --hops: with --amount,\n"
+    "          when it covers --hold-exposure of it; without, from 1 hop away\n"
+    "  review  exposure: with --amount, when it covers --min-exposure (and at least\n"
+    "          --min-exposure-amount); without, from 2 or more hops away, or less\n"
+    "          than --min-exposure-amount received in all (dust anyone can send)\n"
+    "  allow   none of the above; service labels are shown, never decisive\n"
+    "RAWTX: every input address (from the prevout index, else read from its\n"
+    "scriptSig/witness: resolved false) and output address is screened as above\n"
+    "with its value in the tx as the amount (`addresses`), and the tx's own\n"
+    "findings, as the monitor would record them, are `reasons`: paying from or to a\n"
+    "member of a designated cluster holds; an output receiving designated money\n"
+    "holds at --hold-exposure of its value, else is reviewed. The tx's decision is\n"
+    "the most severe of all.\n"
+    "\n"
+    "Exit status: 0 allow, 10 review, 11 hold, 12 block; 1 error; 2 usage or bad\n"
+    "input (a mistyped address is never 'allow'); 3 the store could not be read\n"
+    "(never read a 3 as allow).\n";
+
+#define MAX_TX_BYTES (4u << 20) /* a block's weight limit: no tx is larger */
+
+/* ---- shared by the screening verbs ---- */
+
+const char *cli_datadir(const char *verb, const char *given, char *buf, size_t cap)
+{
+    if (given)
+        return given;
+    if (!store_default_datadir(buf, cap)) {
+        fprintf(stderr, "chainwatch: %s: HOME is not set: pass --datadir\n", verb);
+        return NULL;
+    }
+    return buf;
+}
+
+int cli_store_read(const char *verb, const char *datadir, cw_store **s, store_txn **t)
+{
+    cw_err err = {0};
+    *s = NULL;
+    *t = NULL;
+    if (store_open(datadir, 0, true, s, &err)) {
+        /* a missing database: a datadir from an older chainwatch (read only, we cannot add it) */
+        fprintf(stderr, "chainwatch: %s: %s%s%s%s\n", verb, err.msg,
+                err.code == CW_ENOTFOUND ? "; for a datadir from an older chainwatch, 'chainwatch init --datadir " : "",
+                err.code == CW_ENOTFOUND ? datadir : "", err.code == CW_ENOTFOUND ? "' adds it, keeping key and data" : "");
+        return CLI_EXIT_UNCHECKED;
+    }
+    if (store_begin(*s, false, t, &err)) {
+        fprintf(stderr, "chainwatch: %s: %s\n", verb, err.msg);
+        store_close(*s);
+        *s = NULL;
+        return CLI_EXIT_UNCHECKED;
+    }
+    return CLI_EXIT_OK;
+}
+
+void cli_store_done(cw_store *s, store_txn *t)
+{
+    if (t)
+        store_abort(t);
+    if (s)
+        store_close(s);
+}
+
+int cli_screen_address(const char *verb, const char *text, int net, cw_addr *out)
+{
+    cw_err err = {0};
+    if (cw_addr_parse(text, net, out, &err) == CW_OK)
+        return CLI_EXIT_OK;
+    char q[4 * CW_ADDR_TEXT_MAX + 8];
+    fprintf(stderr, "chainwatch: %s: '%s' is not a Bitcoin, EVM or Tron address: %s\n", verb, cli_quote(text, q, sizeof q),
+            err.msg);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_print_json(const char *verb, const json_t *v)
+{
+    cw_buf b = CW_BUF_INIT;
+    cw_err err = {0};
+    int rc = CLI_EXIT_OK;
+    if (alert_canonical(v, &b, &err) || cw_buf_append(&b, "\n", 1, &err)) {
+        fprintf(stderr, "chainwatch: %s: %s\n", verb, err.msg); /* our own JSON: never the user's input */
+        rc = CLI_EXIT_FAIL;
+    } else {
+        fwrite(b.p, 1, b.n, stdout); /* a short write sets the stream's error, which the flush reports */
+        if (!cli_out_flush(verb))
+            rc = CLI_EXIT_FAIL;
+    }
+    cw_buf_free(&b);
+    return rc;
+}
+
+/* A failure while reading the store: the check was not made. */
+static int unchecked(const char *verb, const cw_err *err)
+{
+    fprintf(stderr, "chainwatch: %s: %s\n", verb, err->msg);
+    return err->code == CW_ENOMEM ? CLI_EXIT_FAIL : CLI_EXIT_UNCHECKED;
+}
+
+/* ---- screen ---- */
+
+static int exit_for(screen_decision d)
+{
+    static const int codes[] = {CLI_EXIT_OK, CLI_EXIT_REVIEW, CLI_EXIT_HOLD, CLI_EXIT_BLOCK};
+    return codes[d];
+}
+
+/* RAWTX rather than ADDRESS: '-', @FILE, or hex longer than any address. */
+static bool is_raw_tx(const char *subject)
+{
+    size_t n = strlen(subject);
+    return strcmp(subject, "-") == 0 || subject[0] == '@' ||
+           (n > WL_TEXT_MAX && cw_looks_like_hex((const uint8_t *)subject, n));
+}
+
+/* The tx's bytes from the subject; CLI exit code. */
+static int read_tx(const char *subject, cw_buf *raw)
+{
+    cw_err err = {0};
+    cw_code rc;
+    if (strcmp(subject, "-") == 0 || subject[0] == '@')
+        rc = cw_read_file(subject[0] == '@' ? subject + 1 : subject, MAX_TX_BYTES, raw, &err);
+    else
+        rc = cw_buf_append(raw, subject, strlen(subject), &err);
+    if (rc == CW_OK)
+        rc = cw_buf_unhex_if_text(raw, &err);
+    if (rc)
+        return cli_fail("screen: tx", &err);
+    if (raw->n == 0) {
+        fprintf(stderr, "chainwatch: screen: tx: empty input from %s\n", subject);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+static json_t *policy_json(const flows_config *cfg)
+{
+    json_t *p = json_object();
+    json_object_set_new(p, "hops", json_integer(cfg->hops));
+    json_object_set_new(p, "min_share_ppm", json_integer(cfg->min_share_ppm));
+    json_object_set_new(p, "min_amount", json_integer((json_int_t)cfg->min_amount));
+    json_object_set_new(p, "hold_share_ppm", json_integer(cfg->hold_share_ppm));
+    json_object_set_new(p, "labels", json_boolean(cfg->labels != NULL));
+    return p;
+}
+
+typedef struct {
+    const char *subject, *direction, *datadir, *netname;
+    int64_t amount; /* -1: not given */
+    flows_opts fo;
+} screen_opts;
+
+static int parse_screen(int argc, char **argv, screen_opts *o)
+{
+    for (int i = 1; i < argc;) {
+        const char *v = NULL;
+        if (cli_opt(argc, argv, &i, "--direction", &v)) {
+            if (v && strcmp(v, "deposit") != 0 && strcmp(v, "withdrawal") != 0) {
+                fprintf(stderr, "chainwatch: screen: --direction is deposit or withdrawal, not '%s'\n", v);
+                return CLI_EXIT_USAGE;
+            }
+            o->direction = v;
+        } else if (cli_opt(argc, argv, &i, "--amount", &v)) {
+            uint64_t sats = 0;
+            if (v && cli_opt_btc("screen", "--amount", v, &sats))
+                return CLI_EXIT_USAGE;
+            if (v && sats == 0) {
+                fprintf(stderr, "chainwatch: screen: --amount: '%s' is not above 0\n", v);
+                return CLI_EXIT_USAGE;
+            }
+            o->amount = v ? (int64_t)sats : -1;
+        } else if (cli_opt(argc, argv, &i, "--datadir", &v)) {
+            o->datadir = v;
+        } else if (cli_opt(argc, argv, &i, "--network", &v)) {
+            o->netname = v;
+        } else if (strncmp(argv[i], "--", 2) == 0) {
+            /* the exposure options watch and replay take, those that mean something here */
+            static const char *const shared[] = {"labels", "hops", "min-exposure", "min-exposure-amount",
+                                                 "hold-exposure"};
+            const char *a = argv[i] + 2, *eq = strchr(a, '=');
+            char name[64], why[160];
+            snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
+            bool known = false;
+            for (size_t k = 0; k < sizeof shared / sizeof *shared; k++)
+                known |= strcmp(name, shared[k]) == 0;
+            if (!known) {
+                fprintf(stderr, "chainwatch: screen: unknown option '%s' (see chainwatch screen --help)\n", argv[i]);
+                return CLI_EXIT_USAGE;
+            }
+            v = eq ? eq + 1 : (i + 1 < argc ? argv[i + 1] : NULL);
+            if (v && flows_opts_set(&o->fo, name, v, why, sizeof why) < 0) {
+                fprintf(stderr, "chainwatch: screen: %s\n", why);
+                return CLI_EXIT_USAGE;
+            }
+            i += eq || v == NULL ? 1 : 2;
+        } else if (o->subject == NULL) {
+            o->subject = argv[i++];
+            v = o->subject;
+        } else {
+            fprintf(stderr, "chainwatch: screen: one subject at a time: unexpected '%s'\n", argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+        if (v == NULL) {
+            fprintf(stderr, "chainwatch: screen: %s needs a value\n", argv[i - 1]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (o->subject == NULL || o->subject[0] == '\0') {
+        fprintf(stderr, "chainwatch: screen: expected an ADDRESS or a RAWTX (see chainwatch screen --help)\n");
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+int cmd_screen(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv) || argc < 2) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    }
+    screen_opts o = {.amount = -1};
+    flows_opts_init(&o.fo);
+    int rc = parse_screen(argc, argv, &o);
+    cw_net net = CW_NET_MAIN;
+    if (rc == CLI_EXIT_OK && o.netname && !cw_net_from_name(o.netname, &net)) {
+        fprintf(stderr, "chainwatch: screen: unknown network '%s' (main, test, testnet4, signet, regtest)\n", o.netname);
+        rc = CLI_EXIT_USAGE;
+    }
+    /* the subject first: a typo is reported before anything is opened */
+    bool raw_tx = rc == CLI_EXIT_OK && is_raw_tx(o.subject);
+    cw_addr addr;
+    cw_buf raw = CW_BUF_INIT;
+    void *arena_mem = NULL;
+    cw_tx tx;
+    cw_err err = {0};
+    if (rc == CLI_EXIT_OK && !raw_tx) {
+        rc = cli_screen_address("screen", o.subject, o.netname ? (int)net : CW_NET_ANY, &addr);
+        if (rc == CLI_EXIT_OK && !o.netname && addr.chain == CW_CHAIN_BITCOIN)
+            net = (cw_net)addr.net; /* its labels are of its network */
+    } else if (rc == CLI_EXIT_OK) {
+        rc = read_tx(o.subject, &raw);
+        if (rc == CLI_EXIT_OK) {
+            size_t cap = btc_arena_bound(raw.n);
+            cw_arena arena;
+            if ((arena_mem = malloc(cap)) == NULL)
+                rc = cli_fail("screen", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
+            else {
+                cw_arena_init(&arena, arena_mem, cap);
+                if (btc_tx_parse(raw.p, raw.n, NULL, net, &arena, &tx, &err))
+                    rc = cli_fail("screen: tx", &err);
+            }
+        }
+    }
+    if (rc == CLI_EXIT_OK && flows_opts_load(&o.fo, net, &err))
+        rc = cli_fail("screen", &err);
+    char ddbuf[4096];
+    const char *datadir = rc == CLI_EXIT_OK ? cli_datadir("screen", o.datadir, ddbuf, sizeof ddbuf) : NULL;
+    if (rc == CLI_EXIT_OK && datadir == NULL)
+        rc = CLI_EXIT_USAGE;
+    cw_store *s = NULL;
+    store_txn *t = NULL;
+    if (rc == CLI_EXIT_OK)
+        rc = cli_store_read("screen", datadir, &s, &t);
+    if (rc == CLI_EXIT_OK) {
+        json_t *out = json_object(), *tip = NULL;
+        screen_decision d = SCREEN_ALLOW;
+        cw_code c = screen_tip_json(t, &tip, &err);
+        if (c == CW_OK && raw_tx) {
+            json_object_set_new(out, "type", json_string("tx"));
+            json_object_set_new(out, "network", json_string(cw_net_name(net)));
+            c = screen_tx(&o.fo.cfg, t, &tx, out, &d, &err);
+        } else if (c == CW_OK) {
+            json_t *reasons = json_array();
+            json_object_set_new(out, "type", json_string("address"));
+            char text[CW_ADDR_TEXT_MAX];
+            cw_addr_format(&addr, text, sizeof text); /* canonical: lowercase bech32, EIP-55 */
+            json_object_set_new(out, "subject", json_string(text));
+            json_object_set_new(out, "chain", json_string(cw_chain_name((cw_chain)addr.chain)));
+            json_object_set_new(out, "reasons", reasons);
+            c = screen_address(&o.fo.cfg, t, &addr, o.amount, reasons, &d, &err);
+        }
+        if (c) {
+            rc = unchecked("screen", &err);
+        } else {
+            json_object_set_new(out, "tip", tip);
+            tip = NULL;
+            json_object_set_new(out, "direction", o.direction ? json_string(o.direction) : json_null());
+            json_object_set_new(out, "amount", o.amount >= 0 ? json_integer(o.amount) : json_null());
+            json_object_set_new(out, "decision", json_string(screen_decision_name(d)));
+            json_object_set_new(out, "policy", policy_json(&o.fo.cfg));
+            rc = cli_print_json("screen", out);
+            if (rc == CLI_EXIT_OK)
+                rc = exit_for(d);
+        }
+        json_decref(tip);
+        json_decref(out);
+    }
+    cli_store_done(s, t);
+    free(arena_mem);
+    cw_buf_free(&raw);
+    flows_opts_free(&o.fo);
+    return rc;
+}

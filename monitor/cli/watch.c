@@ -1,0 +1,517 @@
+/*
+ * `chainwatch watch`: the monitor. Bitcoin Core's ZeroMQ feeds in, signed
+ * alert records out (a JSON-lines file or stdout, and a ZeroMQ PUB socket).
+ *
+ * Options come from <datadir>/chainwatch.conf (INI, the same names without
+ * the dashes) and then from flags, which win. Endpoint names are Bitcoin
+ * Core's, so the lines can be copied from bitcoin.conf.
+ *
+ * Each event goes to the pipeline through feed_dispatch (feed_dispatch.h),
+ * the function `replay --capture` uses too; --record taps the feed before
+ * its checks, so the capture holds what the sockets delivered, bad
+ * messages included, in the order they were handled.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "monitor/sources/capture.h"
+#include "chains/hex.h"
+#include "cli.h"
+#include "monitor/sources/feed_dispatch.h"
+#include "monitor/sources/feed_zmq.h"
+#include "monitor/records/keys.h"
+#include "monitor/engine/pipeline.h"
+#include "monitor/sources/rest.h"
+#include "flows_opts.h"
+#include "monitor/records/sink.h"
+#include "watchlists/store/store.h"
+
+static const char usage[] =
+    "usage: chainwatch watch [--zmqpubrawtx=EP] [--zmqpubrawblock=EP] [--zmqpubsequence=EP]\n"
+    "                        [--rest=http://127.0.0.1:8332] [--alerts=FILE|-] [--pub=EP]\n"
+    "                        [--network main|test|testnet4|signet|regtest] [--datadir D]\n"
+    "                        [--start-height H] [--rcvhwm N] [--status-interval SECS]\n"
+    "                        [--log-level error|warn|info|debug] [--config FILE]\n"
+    "                        [--record FILE]\n"
+    "\n"
+    "Subscribes to a Bitcoin node's ZeroMQ feeds and writes a signed alert record\n"
+    "for every payment to or from a designated address: when it enters the mempool\n"
+    "(status mempool), when it confirms (confirmed, same id), and if its block is\n"
+    "reorganised away (reorged). Gaps and node restarts in the feed are recorded as\n"
+    "feed_gap records. With --rest (the node's -rest=1 interface) chainwatch fetches\n"
+    "blocks it missed and follows reorgs; at start it catches up from its last block\n"
+    "(or from --start-height on an empty datadir).\n"
+    "\n"
+    "--record FILE appends every message the feed receives (bad ones too), with\n"
+    "its arrival time, to a capture file (written as received, synced every\n"
+    "second); 'chainwatch replay --capture FILE' runs it through this same code.\n"
+    "\n"
+    "Defaults: --alerts <datadir>/alerts.jsonl, --network main, --status-interval 60\n"
+    "(seconds, or with s, m, h; 0 is off). Numbers are whole, with no sign: a\n"
+    "value like 'abc' or '10x' is refused, in flags and chainwatch.conf alike.\n"
+    "Run 'chainwatch init' and import a watchlist first. SIGINT/SIGTERM stop it\n"
+    "cleanly; records are committed with their block and survive any crash.\n"
+    "\n";
+
+typedef struct {
+    char datadir[4096];
+    const char *endpoint[FEED_TOPIC_COUNT];
+    const char *rest, *alerts, *pub, *network, *log_level, *config, *record;
+    int64_t start_height;
+    int rcvhwm;
+    int status_interval;
+    flows_opts flows;
+    char *owned[32]; /* strings from the config file */
+    int n_owned;
+} watch_opts;
+
+static int log_level = 2; /* 0 error, 1 warn, 2 info, 3 debug */
+
+static void logf_(int level, const char *fmt, ...)
+{
+    if (level > log_level)
+        return;
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    char ts[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    fprintf(stderr, "%s %s: ", ts, names[level]);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static volatile sig_atomic_t stop_requested;
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* ---- options ---- */
+
+/* The numeric options, by cli.h's one reader: 0 set, -2 refused (why
+ * names the option and the value). */
+static int set_number(watch_opts *o, const char *name, const char *value, char *why, size_t why_cap)
+{
+    cw_err err = {0};
+    cw_code rc;
+    int64_t n;
+    uint64_t secs;
+    if (strcmp(name, "start-height") == 0) {
+        if ((rc = cli_parse_int(value, 0, INT32_MAX, &n, &err)) == CW_OK)
+            o->start_height = n;
+    } else if (strcmp(name, "rcvhwm") == 0) { /* 0: ZeroMQ's default */
+        if ((rc = cli_parse_int(value, 0, INT32_MAX, &n, &err)) == CW_OK)
+            o->rcvhwm = (int)n;
+    } else { /* status-interval: 0 turns the status line off */
+        if ((rc = cli_parse_seconds(value, 0, INT32_MAX, &secs, &err)) == CW_OK)
+            o->status_interval = (int)secs;
+    }
+    if (rc == CW_OK)
+        return 0;
+    snprintf(why, why_cap, "--%s: %s", name, err.msg);
+    return -2;
+}
+
+/* 0 set; -1 not an option of watch; -2 a bad value (why says so). */
+static int set_opt(watch_opts *o, const char *name, const char *value, char *why, size_t why_cap)
+{
+    static const char *const topics[FEED_TOPIC_COUNT] = {"zmqpubrawtx", "zmqpubrawblock", "zmqpubsequence"};
+    for (int t = 0; t < FEED_TOPIC_COUNT; t++)
+        if (strcmp(name, topics[t]) == 0) {
+            o->endpoint[t] = value;
+            return 0;
+        }
+    if (strcmp(name, "datadir") == 0) snprintf(o->datadir, sizeof o->datadir, "%s", value);
+    else if (strcmp(name, "rest") == 0) o->rest = value;
+    else if (strcmp(name, "alerts") == 0) o->alerts = value;
+    else if (strcmp(name, "pub") == 0) o->pub = value;
+    else if (strcmp(name, "network") == 0) o->network = value;
+    else if (strcmp(name, "log-level") == 0) o->log_level = value;
+    else if (strcmp(name, "config") == 0) o->config = value;
+    else if (strcmp(name, "record") == 0) o->record = value;
+    else if (strcmp(name, "start-height") == 0 || strcmp(name, "rcvhwm") == 0 || strcmp(name, "status-interval") == 0)
+        return set_number(o, name, value, why, why_cap);
+    else {
+        int taken = flows_opts_set(&o->flows, name, value, why, why_cap);
+        return taken == 1 ? 0 : taken < 0 ? -2 : -1;
+    }
+    return 0;
+}
+
+static int watch_ini_line(void *ctx, const char *section, const char *name, const char *value)
+{
+    watch_opts *o = ctx;
+    (void)section;
+    if (o->n_owned == 32)
+        return 0;
+    char *v = strdup(value);
+    if (v == NULL)
+        return 0;
+    o->owned[o->n_owned++] = v;
+    if (strcmp(name, "datadir") == 0 || strcmp(name, "config") == 0)
+        return 1; /* the config file lives in the datadir: it cannot move it */
+    char why[CW_ERR_MSG_MAX + 64];
+    int r = set_opt(o, name, v, why, sizeof why);
+    if (r == -2)
+        fprintf(stderr, "chainwatch: watch: config: %s\n", why);
+    else if (r != 0)
+        fprintf(stderr, "chainwatch: watch: config: unknown option '%s'\n", name);
+    if (r != 0)
+        return 0;
+    return 1;
+}
+
+static int parse_flags(int argc, char **argv, watch_opts *o, bool config_pass)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0) {
+            fprintf(stderr, "chainwatch: watch: unexpected argument '%s'\n", a);
+            return CLI_EXIT_USAGE;
+        }
+        char name[64];
+        const char *eq = strchr(a + 2, '='), *value;
+        if (eq) {
+            snprintf(name, sizeof name, "%.*s", (int)(eq - a - 2), a + 2);
+            value = eq + 1;
+        } else {
+            snprintf(name, sizeof name, "%s", a + 2);
+            if (i + 1 >= argc) {
+                fprintf(stderr, "chainwatch: watch: --%s needs a value\n", name);
+                return CLI_EXIT_USAGE;
+            }
+            value = argv[++i];
+        }
+        bool early = strcmp(name, "datadir") == 0 || strcmp(name, "config") == 0;
+        if (config_pass != early)
+            continue;
+        char why[CW_ERR_MSG_MAX + 64];
+        int r = set_opt(o, name, value, why, sizeof why);
+        if (r == -2) {
+            fprintf(stderr, "chainwatch: watch: %s\n", why);
+            return CLI_EXIT_USAGE;
+        }
+        if (r != 0) {
+            fprintf(stderr, "chainwatch: watch: unknown option '--%s' (see chainwatch watch --help)\n", name);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
+/* ---- the loop ---- */
+
+static void status_line(const pipeline *p, const feed *f, double elapsed, uint64_t *last_txs)
+{
+    pipeline_stats ps;
+    feed_stats fs;
+    pipeline_stats_get(p, &ps);
+    feed_stats_get(f, &fs);
+    uint64_t gaps = fs.gaps[0] + fs.gaps[1] + fs.gaps[2];
+    double rate = elapsed > 0 ? (double)(ps.txs - *last_txs) / elapsed : 0;
+    *last_txs = ps.txs;
+    char lag[32] = "?";
+    if (ps.node_height >= 0 && ps.tip_height >= 0)
+        snprintf(lag, sizeof lag, "%lld", (long long)(ps.node_height - ps.tip_height));
+    logf_(2, "status: %.1f tx/s, tip %lld, blocks +%llu -%llu, alerts %llu, gaps %llu, bad frames %llu, lag %s blocks",
+          rate, (long long)ps.tip_height, (unsigned long long)ps.blocks_connected,
+          (unsigned long long)ps.blocks_disconnected, (unsigned long long)ps.alerts, (unsigned long long)gaps,
+          (unsigned long long)fs.bad, lag);
+}
+
+static void log_event(void *ctx, feed_log_level level, const char *line)
+{
+    (void)ctx;
+    logf_((int)level, "%s", line);
+}
+
+/* --record: the feed's tap. A capture that cannot be written stops the
+ * recording, never the monitoring: alerts matter more than the file. */
+typedef struct {
+    capture_writer *w;
+    const char *path;
+    double last_sync; /* CLOCK_MONOTONIC seconds */
+} recorder;
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void recorder_fail(recorder *r, const cw_err *err)
+{
+    logf_(0, "recording to %s: %s; recording stopped after %llu messages (watching goes on)", r->path, err->msg,
+          (unsigned long long)capture_writer_count(r->w));
+    capture_writer_close(r->w, NULL);
+    r->w = NULL;
+}
+
+/* Makes what was recorded durable at least once a second. */
+static void recorder_sync(recorder *r, bool force)
+{
+    double now = mono_s();
+    if (r->w == NULL || !capture_writer_dirty(r->w) || (!force && now - r->last_sync < 1.0))
+        return;
+    cw_err err = {0};
+    if (capture_writer_sync(r->w, &err))
+        recorder_fail(r, &err);
+    r->last_sync = now;
+}
+
+static void record_message(void *ctx, const feed_message *m)
+{
+    recorder *r = ctx;
+    if (r->w == NULL)
+        return;
+    cw_err err = {0};
+    if (capture_write(r->w, m, &err))
+        recorder_fail(r, &err);
+    else
+        recorder_sync(r, false);
+}
+
+int cmd_watch(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        fputs(flows_opts_usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    watch_opts o = {0};
+    flows_opts_init(&o.flows);
+    o.start_height = -1;
+    o.status_interval = 60;
+    store_default_datadir(o.datadir, sizeof o.datadir);
+    int rc = parse_flags(argc, argv, &o, true);
+    if (rc)
+        return rc;
+    char conf[4200];
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", o.datadir);
+    const char *conf_path = o.config ? o.config : conf;
+    if (access(conf_path, R_OK) == 0) {
+        int line = ini_parse(conf_path, watch_ini_line, &o);
+        if (line != 0) {
+            fprintf(stderr, "chainwatch: watch: %s: line %d: cannot use this line\n", conf_path, line);
+            rc = CLI_EXIT_USAGE;
+        }
+    } else if (o.config) {
+        fprintf(stderr, "chainwatch: watch: cannot read %s: %s\n", o.config, strerror(errno));
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc == CLI_EXIT_OK)
+        rc = parse_flags(argc, argv, &o, false);
+    cw_net net = CW_NET_MAIN;
+    if (rc == CLI_EXIT_OK && o.network && !cw_net_from_name(o.network, &net)) {
+        fprintf(stderr, "chainwatch: watch: unknown network '%s'\n", o.network);
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc == CLI_EXIT_OK && o.log_level) {
+        static const char *const lv[] = {"error", "warn", "info", "debug"};
+        int found = -1;
+        for (int i = 0; i < 4; i++)
+            if (strcmp(o.log_level, lv[i]) == 0)
+                found = i;
+        if (found < 0) {
+            fprintf(stderr, "chainwatch: watch: --log-level is error, warn, info or debug\n");
+            rc = CLI_EXIT_USAGE;
+        } else {
+            log_level = found;
+        }
+    }
+    if (rc == CLI_EXIT_OK && !o.endpoint[0] && !o.endpoint[1] && !o.endpoint[2]) {
+        fprintf(stderr, "chainwatch: watch: no feed: pass --zmqpubrawtx=tcp://127.0.0.1:28332 (and rawblock, sequence)\n");
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc) {
+        for (int i = 0; i < o.n_owned; i++)
+            free(o.owned[i]);
+        return rc;
+    }
+
+    cw_err err = {0};
+    recorder rec = {NULL, o.record, 0}; /* --record */
+    uint8_t *sk = NULL; /* keys_secret_free at out */
+    cw_store *store = NULL;
+    rest_client *rest = NULL;
+    feed *f = NULL;
+    pipeline *p = NULL;
+    alert_sink sk_out = {.fd = -1};
+    rc = CLI_EXIT_FAIL;
+    if ((sk = keys_secret_open(o.datadir, &err)) == NULL) {
+        cli_fail("watch", &err);
+        fprintf(stderr, "chainwatch: watch: run 'chainwatch init --datadir %s' first\n", o.datadir);
+        goto out;
+    }
+    if (store_open(o.datadir, 0, false, &store, &err)) {
+        rc = cli_fail("watch", &err);
+        goto out;
+    }
+    char alerts_default[4200];
+    snprintf(alerts_default, sizeof alerts_default, "%s/alerts.jsonl", o.datadir);
+    const char *alerts = o.alerts ? o.alerts : alerts_default;
+    if (alert_sink_open(&sk_out, alerts, &err)) {
+        cli_fail("watch", &err);
+        goto out;
+    }
+    if (o.pub && alert_sink_bind_pub(&sk_out, o.pub, &err)) {
+        cli_fail("watch", &err);
+        goto out;
+    }
+    if (flows_opts_load(&o.flows, net, &err)) {
+        cli_fail("watch", &err);
+        goto out;
+    }
+    if (o.rest && rest_open(o.rest, &rest, &err)) {
+        cli_fail("watch --rest", &err);
+        goto out;
+    }
+    unsigned topics = 0;
+    for (int tp = 0; tp < FEED_TOPIC_COUNT; tp++)
+        topics |= o.endpoint[tp] ? 1u << tp : 0;
+    if (o.record) {
+        capture_open_info ci;
+        struct stat rst;
+        if (stat(o.record, &rst) == 0 && rst.st_size > (64 << 20)) /* every record is checked before appending */
+            logf_(2, "checking the %lld MB already in %s", (long long)(rst.st_size >> 20), o.record);
+        if (capture_writer_open(o.record, net, topics, &rec.w, &ci, &err)) {
+            cli_fail("watch --record", &err);
+            goto out;
+        }
+        if (ci.cut_bytes)
+            logf_(1, "capture %s ended in a partial record at byte %llu (%llu bytes, left by a crash): cut off",
+                  o.record, (unsigned long long)ci.cut_at, (unsigned long long)ci.cut_bytes);
+        rec.last_sync = mono_s();
+    }
+    feed_config fc = {{o.endpoint[0], o.endpoint[1], o.endpoint[2]}, o.rcvhwm, 0, record_message, &rec};
+    if (feed_open(&fc, &f, &err)) {
+        cli_fail("watch", &err);
+        goto out;
+    }
+    pipeline_config pc = {store, net, sk, alert_sink_line, alert_sink_durable, &sk_out, rest, o.start_height,
+                          (volatile const int *)&stop_requested, o.endpoint[FEED_SEQUENCE] != NULL,
+                          flows_opts_config(&o.flows)};
+    if (pipeline_open(&pc, &p, &err)) {
+        cli_fail("watch", &err);
+        goto out;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal; /* no SA_RESTART: the poll wakes up */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    /* Counters saved by the last run: what came while we were down shows up
+     * as a gap (or, if the node restarted, as a restart). */
+    uint32_t saved[FEED_TOPIC_COUNT];
+    unsigned found = feed_saved_counters(p, topics, saved);
+    for (int tp = 0; tp < FEED_TOPIC_COUNT; tp++)
+        if (found & (1u << tp))
+            feed_set_last(f, (feed_topic)tp, saved[tp]);
+    alert_sink_load_tail(&sk_out);
+    if (pipeline_flush(p, &err))
+        logf_(1,
+              "flushing records left from the last run: %s (re-sent records stay checked against the file until it "
+              "works)",
+              err.msg);
+    else
+        alert_sink_drop_tail(&sk_out);
+    logf_(2, "watching (%s): rawtx %s, rawblock %s, sequence %s; rest %s; alerts to %s%s%s", cw_net_name(net),
+          o.endpoint[0] ? o.endpoint[0] : "-", o.endpoint[1] ? o.endpoint[1] : "-", o.endpoint[2] ? o.endpoint[2] : "-",
+          o.rest ? o.rest : "none", alerts, o.record ? "; recording to " : "", o.record ? o.record : "");
+    if (rest && pipeline_sync(p, &err))
+        logf_(1, "catching up with the node: %s (will retry on the next block)", err.msg);
+    if (!rest)
+        logf_(1, "no --rest: a block lost on the feed (or a reorg deeper than one block) cannot be recovered, and "
+                 "confirmations stop until chainwatch runs with the node's REST interface (bitcoind -rest=1)");
+
+    bool failed = false;
+    int fail_code = CLI_EXIT_FAIL;
+    bool store_stopped = false;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double last_status = (double)t0.tv_sec;
+    uint64_t last_txs = 0;
+    while (!stop_requested) {
+        feed_event ev;
+        bool got = false;
+        if (feed_next(f, 1000, &ev, &got, &err)) {
+            logf_(0, "feed: %s", err.msg);
+            failed = true;
+            break;
+        }
+        if (got) {
+            cw_code drc = feed_dispatch(p, &ev, log_event, NULL, &err);
+            if (store_error_stops(drc)) {
+                /* nothing of this message was committed: going on would
+                 * screen the next ones against a store that does not answer */
+                logf_(0, "stopping: the store failed (%s); nothing of %s #%u was recorded. Fix the store (chainwatch "
+                         "watchlist check --datadir %s) and start watch again: with --rest it catches up from its "
+                         "tip",
+                      err.msg, feed_topic_name(ev.topic), ev.seq, o.datadir);
+                failed = store_stopped = true;
+                fail_code = drc == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
+                break;
+            }
+        }
+        else
+            recorder_sync(&rec, true); /* idle: make the last messages durable now */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (o.status_interval > 0 && (double)now.tv_sec - last_status >= o.status_interval) {
+            status_line(p, f, (double)now.tv_sec - last_status, &last_txs);
+            last_status = (double)now.tv_sec;
+        }
+    }
+    /* The MSG held behind a last GAP was recorded already: handle it too,
+     * or a replay of the capture would see one message the run did not. */
+    feed_event held;
+    bool got_held = false;
+    if (feed_has_pending(f) && feed_next(f, 0, &held, &got_held, &err) == CW_OK && got_held)
+        feed_dispatch(p, &held, log_event, NULL, NULL);
+    if (pipeline_flush(p, &err))
+        logf_(1, "final flush: %s (the records stay in the outbox for the next start)", err.msg);
+    /* after a store failure the counters would count the failed message as handled */
+    if (!store_stopped && pipeline_save_counters(p, &err))
+        logf_(1, "saving the feed counters: %s", err.msg);
+    status_line(p, f, 0, &last_txs);
+    if (rec.w) {
+        cw_err cerr = {0};
+        uint64_t n = capture_writer_count(rec.w);
+        if (capture_writer_close(rec.w, &cerr))
+            logf_(0, "recording to %s: %s", o.record, cerr.msg);
+        else
+            logf_(2, "recorded %llu messages to %s", (unsigned long long)n, o.record);
+        rec.w = NULL;
+    }
+    logf_(2, "stopped");
+    rc = failed ? fail_code : CLI_EXIT_OK;
+out:
+    pipeline_close(p);
+    keys_secret_free(sk);
+    feed_close(f);
+    capture_writer_close(rec.w, NULL);
+    rest_close(rest);
+    alert_sink_close(&sk_out);
+    store_close(store);
+    flows_opts_free(&o.flows);
+    for (int i = 0; i < o.n_owned; i++)
+        free(o.owned[i]);
+    return rc;
+}

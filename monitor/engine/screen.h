@@ -1,0 +1,117 @@
+/*
+ * screen.h: the screening decision an exchange needs before crediting a
+ * deposit or sending a withdrawal, for one address or one transaction, and
+ * the JSON the screening verbs (`screen`, `cluster`, `trace`) share.
+ *
+ * Design note. Screening reads what the monitor wrote (watchlist, clusters,
+ * exposure, the prevout index) inside the caller's read transaction and
+ * writes nothing, so it runs beside a live `watch`. The tx-level findings
+ * come from flows_tx without a journal: the analysis the pipeline makes for
+ * a mempool tx, so a screen and the monitor's records cannot disagree. A
+ * cluster or exposure whose designated source is no longer listed (a newer
+ * import delisted it) is not reported, as the pipeline does not record it.
+ *
+ * Decisions, least severe first: allow, review, hold, block. Each reason
+ * carries the decision it calls for; an address's decision is its most
+ * severe reason's (allow when it has none), a tx's the most severe of its
+ * own findings and of every address it touches.
+ *
+ *   designated  the address is listed                                  block
+ *   key_linked  a key-linked form of a listed key (same key, another
+ *               address type)                                          hold
+ *   cluster     a member of a cluster with designated members that
+ *               still propagates (cl_propagates)                       hold
+ *               ... one that stopped (service, supercluster): shown    allow
+ *   exposure    received designated money within cfg->hops hops
+ *               (exp_address_get). With an amount: the tainted
+ *               received share of it (capped at 100%) at or above
+ *               cfg->hold_share_ppm: hold; at or above
+ *               cfg->min_share_ppm: review; below: shown, allow.
+ *               Without an amount: closest payment 1 hop: hold,
+ *               more: review.
+ *   service     a labelled service (cfg->labels): shown               allow
+ *
+ * A tx adds its own findings (flows_tx): a cluster hit (paying from or to
+ * a member of a designated cluster) holds; an output's exposure holds at or
+ * above cfg->hold_share_ppm of the output, else is reviewed.
+ *
+ * All JSON here is built as jansson values holding integers only, so
+ * alert_canonical (the one writer's canonical form) prints it.
+ */
+#ifndef CW_SCREEN_H
+#define CW_SCREEN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chains/model.h"
+#include "flows.h"
+#include "watchlists/cluster.h"
+#include "watchlists/exposure.h"
+#include "watchlists/store/store.h"
+
+typedef enum { SCREEN_ALLOW = 0, SCREEN_REVIEW, SCREEN_HOLD, SCREEN_BLOCK } screen_decision;
+
+/* "allow", "review", "hold", "block". */
+const char *screen_decision_name(screen_decision d);
+
+/* How far the monitor's knowledge goes: {height, hash} of the connected
+ * tip, or null when nothing is connected (a screen then knows the
+ * watchlist only). */
+cw_code screen_tip_json(store_txn *t, json_t **out, cw_err *err);
+
+/* The entity of one designation as alert records render it: {uid, source,
+ * name, list, programs, designated}; fields the store lacks are null (an
+ * empty programs array). Never NULL except out of memory. A store error
+ * reading the record (not its absence) sets *rc (when still CW_OK) and err:
+ * the caller must fail rather than show the nulls. */
+json_t *screen_entity_json(store_txn *t, const char *source, const char *uid, cw_code *rc, cw_err *err);
+
+/* The entity of key's first designation into *out (the caller's), or NULL
+ * when key is not listed. Store errors are returned, never read as "not
+ * listed". */
+cw_code screen_key_entity(store_txn *t, const uint8_t *key, size_t klen, json_t **out, cw_err *err);
+
+/* A key's address text ("" for a key that has none) into out[cap]. */
+const char *screen_key_text(const uint8_t *key, size_t klen, char *out, size_t cap);
+
+/* Sets on obj what a cluster is: root, size, merged (false: the address
+ * never shared a tx's inputs), designated_count, designated_member
+ * ({address, entity, joined_by} or null), flags (["service",
+ * "supercluster"]), propagates, note (why propagation stops, or null),
+ * service (its label or null), last_merge_txid, joined_by (the tx that
+ * joined the address, null for a root) and sample (member addresses).
+ * `join` is what cl_find gave for the address. Reads the designated
+ * member's designation and join tx, and copies that tx (zero: none) to
+ * designated_join when not NULL; store errors are returned. */
+cw_code screen_cluster_fields(store_txn *t, const cl_info *c, const uint8_t join[32], json_t *obj,
+                              uint8_t designated_join[32], cw_err *err);
+
+/* Sets on obj an address's exposure: hops (of its closest payment),
+ * tainted_received, payments, closest_amount, source_address and path
+ * (txids from the designated source to the address, in order). */
+void screen_exposure_fields(const exp_address *e, json_t *obj);
+
+/* The designated and key_linked reasons of an address alone (one per
+ * designation), as screen_address gives them. */
+cw_code screen_designations(store_txn *t, const cw_addr *a, json_t *reasons, screen_decision *out, cw_err *err);
+
+/* Screens one address (chain-neutral: EVM and Tron keys find their
+ * designations; clusters and exposure exist for Bitcoin). amount: the
+ * satoshis at stake, or -1 for none. Appends one object per reason to
+ * `reasons` (a JSON array) and sets *out to the decision. Errors: the
+ * store's (CW_ESTORE for a damaged record), CW_ENOMEM. */
+cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, int64_t amount, json_t *reasons,
+                       screen_decision *out, cw_err *err);
+
+/* Screens a decoded tx: resolves its inputs from the prevout index (inputs
+ * it lacks fall back to the scriptSig/witness hint), screens every distinct
+ * input and output address (with its value in the tx as the amount when
+ * known), runs flows_tx read-only for the tx's own findings, and sets on obj
+ * subject (txid), addresses ([{address, inputs, outputs, amount_in,
+ * amount_out, resolved, decision, reasons}]) and reasons (the tx's
+ * findings). *out is the most severe decision of all. cfg must be enabled. */
+cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj, screen_decision *out, cw_err *err);
+
+#endif

@@ -1,0 +1,66 @@
+/* The JSON writer: separators, escapes, invalid UTF-8, integers. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "chains/json.h"
+#include "tests/support.h"
+
+static char *finish(cw_buf *b)
+{
+    cw_buf_append(b, "", 1, NULL);
+    return (char *)b->p;
+}
+
+Test(json, nesting_and_commas)
+{
+    cw_buf b = CW_BUF_INIT;
+    cw_json j;
+    cw_json_init(&j, &b);
+    cw_json_obj_begin(&j);
+    cw_json_key(&j, "a");
+    cw_json_u64(&j, 9007199254740993ull); /* 2^53+1: exact as an integer, not as a double */
+    cw_json_key(&j, "b");
+    cw_json_arr_begin(&j);
+    cw_json_i64(&j, -5);
+    cw_json_null(&j);
+    cw_json_obj_begin(&j);
+    cw_json_obj_end(&j);
+    cw_json_bool(&j, true);
+    cw_json_arr_end(&j);
+    cw_json_key(&j, "h");
+    cw_json_hex_rev(&j, (const uint8_t *)"\x01\x02", 2);
+    cw_json_obj_end(&j);
+    cw_json_newline(&j);
+    cw_json_obj_begin(&j);
+    cw_json_obj_end(&j);
+    cr_assert(cw_json_ok(&j));
+    cr_assert_str_eq(finish(&b), "{\"a\":9007199254740993,\"b\":[-5,null,{},true],\"h\":\"0201\"}\n{}");
+    /* and jansson reads the first line back */
+    json_t *back = json_loadb((const char *)b.p, strchr((char *)b.p, '\n') - (char *)b.p, 0, NULL);
+    cr_assert_not_null(back);
+    cr_assert_str_eq(json_string_value(json_object_get(back, "h")), "0201");
+    json_decref(back);
+    cw_buf_free(&b);
+}
+
+Test(json, string_escapes_and_utf8)
+{
+    cw_buf b = CW_BUF_INIT;
+    cw_json j;
+    cw_json_init(&j, &b);
+    const char s[] = "q\"b\\n\n\x01 \xc3\xa9 \xe2\x82\xac bad:\xff\xc3 end";
+    cw_json_strn(&j, s, sizeof s - 1);
+    cr_assert_str_eq(finish(&b), "\"q\\\"b\\\\n\\n\\u0001 \xc3\xa9 \xe2\x82\xac bad:\xef\xbf\xbd\xef\xbf\xbd end\"");
+    cw_buf_free(&b);
+}
+
+Test(json, rejects_overlong_and_surrogates)
+{
+    cw_buf b = CW_BUF_INIT;
+    cw_json j;
+    cw_json_init(&j, &b);
+    /* overlong '/', and an encoded UTF-16 surrogate: both invalid UTF-8 */
+    cw_json_str(&j, "\xc0\xaf|\xed\xa0\x80");
+    cr_assert_str_eq(finish(&b), "\"\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+    cw_buf_free(&b);
+}

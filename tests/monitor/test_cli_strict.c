@@ -1,0 +1,758 @@
+/*
+ * Strict input and checked output in every verb of the chainwatch
+ * executable: a full disk is an error, never a cut file with exit 0; a
+ * number is read whole or refused; a mistyped address is bad input, never
+ * "not listed"; `watchlist lookup -` streams.
+ */
+#define _DEFAULT_SOURCE /* wait4 */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "monitor/cli/cli.h"
+#include "monitor/records/keys.h"
+#include "monitor/records/alert.h"
+#include "tests/support.h"
+
+#define DATA CW_DATA_DIR "/"
+#define FULL "/dev/full"
+#define ENOSPC_TEXT "No space left on device"
+
+/* Real listed addresses (SOURCES.md: Kim Sang Man, Lazarus Group) and a
+ * Litecoin one kept as text; the last row is a Bitcoin address with a bad
+ * checksum as a list may hold it (kept as text, flagged). */
+#define KIM1 "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ"
+#define KIM2 "1FCNgfZWpYMeYhy9t18AAkTBu8AsdoAc1Z"
+#define LAZARUS "0x098B716B8Aaf21512996dC57EB0615e2383E2f96"
+#define LTC "LeKvNdNEzgQkzVVnRdV3fAu2DSF1nLsNw6"
+#define TRX "TUCsTq7TofTCJRRoHk6RvhMoS2mJLm5Yzq"
+#define BAD_LISTED "1FCNgfZWpYMeYhy9t18AAkTBu8AsdoAc1Y"
+#define BECH32 "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4" /* BIP-173, not listed */
+#define UNLISTED "1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH"
+static const char own_csv[] = "chain,address,entity,program,note\n"
+                              "bitcoin," KIM1 ",Kim Sang Man,DPRK4,\n"
+                              "bitcoin," KIM2 ",Kim Sang Man,DPRK4,\n"
+                              "ethereum," LAZARUS ",Lazarus Group,DPRK3,\n"
+                              "litecoin," LTC ",Secondeye Solution,CYBER2,\n"
+                              "tron," TRX ",Cheil Credit Bank,DPRK4,\n"
+                              "bitcoin," BAD_LISTED ",Listed with a typo,TEST,\n";
+
+typedef struct {
+    int code;
+    char *err;
+    long maxrss_kb;
+} result;
+
+/* Runs argv with stdin from `in` and stdout into the file `out_path`
+ * (created or truncated; /dev/full for a full disk); stderr captured. */
+static result run_to(char *const argv[], const char *in, size_t in_len, const char *out_path)
+{
+    char inpath[] = "/tmp/cwstrict-in-XXXXXX", errpath[] = "/tmp/cwstrict-err-XXXXXX";
+    int infd = mkstemp(inpath), errfd = mkstemp(errpath);
+    cr_assert(infd >= 0 && errfd >= 0);
+    for (size_t done = 0; in && done < in_len;) {
+        ssize_t w = write(infd, in + done, in_len - done);
+        cr_assert_gt(w, 0);
+        done += (size_t)w;
+    }
+    lseek(infd, 0, SEEK_SET);
+    int outfd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    cr_assert(outfd >= 0, "%s", out_path);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        dup2(infd, 0);
+        dup2(outfd, 1);
+        dup2(errfd, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    struct rusage ru;
+    cr_assert_eq(wait4(pid, &status, 0, &ru), pid);
+    result r = {0};
+    struct stat st;
+    fstat(errfd, &st);
+    r.err = calloc(1, (size_t)st.st_size + 1);
+    cr_assert_eq(pread(errfd, r.err, (size_t)st.st_size, 0), st.st_size);
+    close(infd);
+    close(outfd);
+    close(errfd);
+    unlink(inpath);
+    unlink(errpath);
+    cr_assert(WIFEXITED(status), "%s died by signal %d: %s", argv[1], WTERMSIG(status), r.err);
+    r.code = WEXITSTATUS(status);
+    r.maxrss_kb = ru.ru_maxrss;
+    return r;
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *p = malloc((size_t)len + 1);
+    cr_assert_eq(fread(p, 1, (size_t)len, f), (size_t)len);
+    p[len] = '\0';
+    fclose(f);
+    if (n)
+        *n = (size_t)len;
+    return p;
+}
+
+static void put_file(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(p, 1, n, f), n);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* A datadir (init'd) with own_csv imported. */
+static char *datadir(void)
+{
+    char tmpl[] = "/tmp/cwstrict-XXXXXX";
+    cr_assert_not_null(mkdtemp(tmpl));
+    char *dir = strdup(tmpl), csv[128], dd[128];
+    snprintf(csv, sizeof csv, "%s/own.csv", dir);
+    snprintf(dd, sizeof dd, "%s/d", dir);
+    put_file(csv, own_csv, sizeof own_csv - 1);
+    char *init[] = {CW_BIN, "init", "--datadir", dd, NULL};
+    result r = run_to(init, NULL, 0, "/dev/null");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    free(r.err);
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", dd, NULL};
+    r = run_to(imp, NULL, 0, "/dev/null");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    free(r.err);
+    return dir;
+}
+
+static char *dd_of(const char *dir)
+{
+    static char dd[128];
+    snprintf(dd, sizeof dd, "%s/d", dir);
+    return dd;
+}
+
+/* The verb, its stdout on a full disk: a non-zero exit `code` and the one
+ * line that says what could not be written. */
+static void assert_full(char *const argv[], const char *in, size_t in_len, int code, const char *verb)
+{
+    result r = run_to(argv, in, in_len, FULL);
+    char want[128];
+    snprintf(want, sizeof want, "chainwatch: %s: writing standard output: " ENOSPC_TEXT "\n", verb);
+    cr_assert_eq(r.code, code, "%s exited %d, not %d; stderr: %s", verb, r.code, code, r.err);
+    cr_assert(strstr(r.err, want) != NULL, "%s: stderr lacks '%s': %s", verb, want, r.err);
+    free(r.err);
+}
+
+/* ---------- 1. every write is checked ---------- */
+
+Test(cli_strict, watchlist_verbs_on_a_full_disk_fail)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    char *exp_csv[] = {CW_BIN, "watchlist", "export", "--datadir", dd, NULL};
+    assert_full(exp_csv, NULL, 0, 1, "watchlist export");
+    char *exp_json[] = {CW_BIN, "watchlist", "export", "--format", "json", "--datadir", dd, NULL};
+    assert_full(exp_json, NULL, 0, 1, "watchlist export");
+    char *stats[] = {CW_BIN, "watchlist", "stats", "--datadir", dd, NULL};
+    assert_full(stats, NULL, 0, 1, "watchlist stats");
+    char *diff[] = {CW_BIN, "watchlist", "diff", "--datadir", dd, NULL};
+    assert_full(diff, NULL, 0, 1, "watchlist diff");
+    /* lookup's answer lost is 3, never 1 ("not listed") nor 0 */
+    char *look[] = {CW_BIN, "watchlist", "lookup", KIM1, "--datadir", dd, NULL};
+    assert_full(look, NULL, 0, 3, "watchlist lookup");
+    char *look_miss[] = {CW_BIN, "watchlist", "lookup", UNLISTED, "--datadir", dd, NULL};
+    assert_full(look_miss, NULL, 0, 3, "watchlist lookup");
+    char *look_in[] = {CW_BIN, "watchlist", "lookup", "-", "--datadir", dd, NULL};
+    assert_full(look_in, KIM1 "\n", strlen(KIM1) + 1, 3, "watchlist lookup");
+    char csv[128];
+    snprintf(csv, sizeof csv, "%s/own.csv", dir);
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", dd, NULL};
+    assert_full(imp, NULL, 0, 1, "watchlist import");
+    /* the same export into a file is whole, and exits 0 */
+    char path[160];
+    snprintf(path, sizeof path, "%s/export.csv", dir);
+    result r = run_to(exp_csv, NULL, 0, path);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    char *text = slurp(path, NULL);
+    cr_assert(strstr(text, "chain,address,entity,program,note\n") == text, "%s", text);
+    cr_assert(strstr(text, "XBT," KIM1 ",Kim Sang Man,DPRK4,") != NULL, "%s", text);
+    cr_assert(strstr(text, "ETH," LAZARUS ",Lazarus Group,DPRK3,") != NULL, "%s", text);
+    free(text);
+    free(r.err);
+    test_remove_dir(dir);
+}
+
+/* Files the user keeps are fsynced, and a failed fsync is a failure: the
+ * export redirected to a file, the --dot graph. */
+Test(cli_strict, kept_files_are_synced_and_a_failed_sync_fails)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    char path[160], gv[160];
+    snprintf(path, sizeof path, "%s/export.csv", dir);
+    snprintf(gv, sizeof gv, "%s/trace.gv", dir);
+#ifdef CW_ASAN_RUNTIME
+    setenv("LD_PRELOAD", CW_ASAN_RUNTIME ":" CW_FAILFSYNC, 1); /* a sanitizer build: its runtime first */
+#else
+    setenv("LD_PRELOAD", CW_FAILFSYNC, 1);
+#endif
+    char *exp_csv[] = {CW_BIN, "watchlist", "export", "--datadir", dd, NULL};
+    result r = run_to(exp_csv, NULL, 0, path);
+    char *dot[] = {CW_BIN, "trace", KIM1, "--dot", gv, "--datadir", dd, NULL};
+    result d = run_to(dot, NULL, 0, "/dev/null");
+    /* to a pipe or a device there is nothing to sync: not an error */
+    result p = run_to(exp_csv, NULL, 0, "/dev/null");
+    unsetenv("LD_PRELOAD");
+    cr_assert_eq(r.code, 1, "%s", r.err);
+    cr_assert_str_eq(r.err, "chainwatch: watchlist export: writing standard output: Input/output error\n");
+    cr_assert_eq(d.code, 1, "%s", d.err);
+    char want[256];
+    snprintf(want, sizeof want, "chainwatch: trace: --dot: writing %s: Input/output error\n", gv);
+    cr_assert_str_eq(d.err, want);
+    cr_assert_eq(p.code, 0, "%s", p.err);
+    free(r.err);
+    free(d.err);
+    free(p.err);
+    test_remove_dir(dir);
+}
+
+Test(cli_strict, screening_verbs_on_a_full_disk_fail)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    /* a block decision (12) not delivered is a failure (1) */
+    char *screen[] = {CW_BIN, "screen", KIM1, "--datadir", dd, NULL};
+    assert_full(screen, NULL, 0, 1, "screen");
+    char *cluster[] = {CW_BIN, "cluster", KIM1, "--datadir", dd, NULL};
+    assert_full(cluster, NULL, 0, 1, "cluster");
+    char *trace[] = {CW_BIN, "trace", KIM1, "--datadir", dd, NULL};
+    assert_full(trace, NULL, 0, 1, "trace");
+    /* the graph to a full disk: one line naming the file, nothing on stdout */
+    char out[160];
+    snprintf(out, sizeof out, "%s/trace.json", dir);
+    char *dot[] = {CW_BIN, "trace", KIM1, "--dot", FULL, "--datadir", dd, NULL};
+    result r = run_to(dot, NULL, 0, out);
+    cr_assert_eq(r.code, 1, "%s", r.err);
+    cr_assert_str_eq(r.err, "chainwatch: trace: --dot: writing /dev/full: " ENOSPC_TEXT "\n");
+    size_t n;
+    free(slurp(out, &n));
+    cr_assert_eq(n, 0, "nothing printed when the graph was not written");
+    free(r.err);
+    /* and to a file: whole, synced, exit 0 */
+    char gv[160];
+    snprintf(gv, sizeof gv, "%s/trace.gv", dir);
+    char *dot_ok[] = {CW_BIN, "trace", KIM1, "--dot", gv, "--datadir", dd, NULL};
+    r = run_to(dot_ok, NULL, 0, out);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    char *g = slurp(gv, NULL);
+    cr_assert(strncmp(g, "digraph chainwatch_trace {", 26) == 0 && strstr(g, "\n}\n"), "%s", g);
+    free(g);
+    free(r.err);
+    test_remove_dir(dir);
+}
+
+Test(cli_strict, other_verbs_on_a_full_disk_fail)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    size_t n;
+    uint8_t *tx = fixture(TX_TAPROOT, &n);
+    char *dtx[] = {CW_BIN, "decode", "tx", "-", NULL};
+    assert_full(dtx, (const char *)tx, n, 1, "decode");
+    free(tx);
+    char *dblk[] = {CW_BIN, "decode", "block", DATA BLOCK_514485, NULL};
+    assert_full(dblk, NULL, 0, 1, "decode");
+    char *dsum[] = {CW_BIN, "decode", "block", "--summary", DATA BLOCK_514485, NULL};
+    assert_full(dsum, NULL, 0, 1, "decode");
+    char *addr[] = {CW_BIN, "address", KIM1, NULL};
+    assert_full(addr, NULL, 0, 1, "address");
+    char newdd[160];
+    snprintf(newdd, sizeof newdd, "%s/fresh", dir);
+    char *init[] = {CW_BIN, "init", "--datadir", newdd, NULL};
+    assert_full(init, NULL, 0, 1, "init");
+    char *version[] = {CW_BIN, "version", NULL};
+    assert_full(version, NULL, 0, 1, "version");
+    char *help[] = {CW_BIN, "screen", "--help", NULL};
+    assert_full(help, NULL, 0, 1, "screen");
+    /* verify: one record signed with the datadir's key, valid (exit 0 to a file) */
+    uint8_t sk[64];
+    cw_err err = {0};
+    cr_assert_eq(keys_load_secret(dd, sk, &err), CW_OK, "%s", err.msg);
+    json_t *rec = json_pack("{s:s,s:s,s:s,s:s}", "id", "00", "rule", "designated_address", "txid", "ab", "address", KIM1);
+    cw_buf line = CW_BUF_INIT;
+    uint8_t pk[32];
+    crypto_sign_ed25519_sk_to_pk(pk, sk);
+    alert_trail head;
+    alert_trail_start(pk, &head); /* seq 1 of this datadir's trail: verify wants a chained record */
+    cr_assert_eq(alert_sign_chained(rec, sk, &head, &line, &err), CW_OK, "%s", err.msg);
+    sodium_memzero(sk, sizeof sk);
+    json_decref(rec);
+    char alerts[160];
+    snprintf(alerts, sizeof alerts, "%s/alerts.jsonl", dir);
+    put_file(alerts, line.p, line.n);
+    cw_buf_free(&line);
+    char *verify[] = {CW_BIN, "verify", alerts, "--datadir", dd, NULL};
+    result r = run_to(verify, NULL, 0, "/dev/null");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    free(r.err);
+    assert_full(verify, NULL, 0, 1, "verify");
+    /* replay's summary (decode only: no store) */
+    char raw[160], cmd[512];
+    snprintf(raw, sizeof raw, "%s/raw", dir);
+    snprintf(cmd, sizeof cmd, "mkdir %s && cp %s %s/", raw, DATA BLOCK_514485, raw);
+    cr_assert_eq(system(cmd), 0);
+    char *replay[] = {CW_BIN, "replay", "--rawblocks", raw, "--no-state", NULL};
+    r = run_to(replay, NULL, 0, "/dev/null");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    free(r.err);
+    assert_full(replay, NULL, 0, 1, "replay");
+    test_remove_dir(dir);
+}
+
+/* ---------- 2. one strict number parser ---------- */
+
+Test(cli_strict, sizes_are_powers_of_1024_and_read_whole)
+{
+    static const struct {
+        const char *v;
+        uint64_t want;
+    } good[] = {{"0", 0}, {"1", 1}, {"64k", 65536}, {"64K", 65536}, {"512M", 536870912}, {"512m", 536870912},
+                {"1G", 1073741824}, {"1GiB", 1073741824}, {"2T", 2199023255552}, {"18446744073709551615", UINT64_MAX}};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        uint64_t x = 7;
+        cw_err err = {0};
+        cr_assert_eq(cli_parse_size(good[i].v, 0, UINT64_MAX, &x, &err), CW_OK, "%s: %s", good[i].v, err.msg);
+        cr_assert_eq(x, good[i].want, "%s read as %llu", good[i].v, (unsigned long long)x);
+    }
+    static const char *const bad[] = {"", "abc", "1.5G", "-1", "+1", " 1G", "1G ", "1 G", "1X", "1GB", "1Gi", "G",
+                                      "18446744073709551616", "16777216T", "0x10", "1e9"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        uint64_t x = 7;
+        cw_err err = {0};
+        cr_assert_eq(cli_parse_size(bad[i], 0, UINT64_MAX, &x, &err), CW_EARG, "'%s' was taken as %llu", bad[i],
+                     (unsigned long long)x);
+        cr_assert_eq(x, 7, "a refused value leaves the output alone");
+        cr_assert(strchr(err.msg, '\'') != NULL, "the message quotes the value: %s", err.msg);
+    }
+    uint64_t s;
+    cr_assert_eq(cli_parse_seconds("90", 0, 86400, &s, NULL), CW_OK);
+    cr_assert_eq(s, 90);
+    cr_assert_eq(cli_parse_seconds("5m", 0, 86400, &s, NULL), CW_OK);
+    cr_assert_eq(s, 300);
+    cr_assert_eq(cli_parse_seconds("1h", 0, 86400, &s, NULL), CW_OK);
+    cr_assert_eq(s, 3600);
+    cr_assert_eq(cli_parse_seconds("2d", 0, 86400, &s, NULL), CW_EARG, "above the range");
+    cr_assert_eq(cli_parse_seconds("1x", 0, 86400, &s, NULL), CW_EARG);
+    cr_assert_eq(cli_parse_seconds("-1", 0, 86400, &s, NULL), CW_EARG);
+}
+
+Test(cli_strict, integers_shares_and_btc_are_read_whole)
+{
+    int64_t x;
+    cw_err err = {0};
+    cr_assert_eq(cli_parse_int("9223372036854775807", INT64_MIN, INT64_MAX, &x, &err), CW_OK);
+    cr_assert_eq(x, INT64_MAX);
+    cr_assert_eq(cli_parse_int("-9223372036854775808", INT64_MIN, INT64_MAX, &x, &err), CW_OK);
+    cr_assert_eq(x, INT64_MIN);
+    cr_assert_eq(cli_parse_int("9223372036854775808", INT64_MIN, INT64_MAX, &x, &err), CW_EARG);
+    cr_assert_eq(cli_parse_int("-9223372036854775809", INT64_MIN, INT64_MAX, &x, &err), CW_EARG);
+    cr_assert_eq(cli_parse_int("99999999999999999999999", 0, INT64_MAX, &x, &err), CW_EARG);
+    cr_assert(strstr(err.msg, "out of range") != NULL, "%s", err.msg);
+    cr_assert_eq(cli_parse_int("abc", 0, 10, &x, &err), CW_EARG);
+    cr_assert_str_eq(err.msg, "'abc' is not a whole number");
+    cr_assert_eq(cli_parse_int("-1", 0, 10, &x, &err), CW_EARG);
+    cr_assert_eq(cli_parse_int("11", 0, 10, &x, &err), CW_EARG);
+    cr_assert_str_eq(err.msg, "'11' is out of range (0 to 10)");
+    static const char *const bad_int[] = {"", " 1", "1 ", "+1", "1.0", "0x1", "1e3", "1k", "--1", "-"};
+    for (size_t i = 0; i < sizeof bad_int / sizeof *bad_int; i++)
+        cr_assert_eq(cli_parse_int(bad_int[i], -10, 10, &x, &err), CW_EARG, "'%s'", bad_int[i]);
+    cr_assert_eq(cli_parse_int("-10", -10, 10, &x, &err), CW_OK);
+    cr_assert_eq(x, -10);
+
+    static const struct {
+        const char *v;
+        uint32_t ppm;
+    } shares[] = {{"1%", 10000}, {"0.5%", 5000}, {"0.01", 10000}, {"100%", 1000000}, {"1", 1000000},
+                  {"0", 0}, {"0.000001", 1}, {"0.0001%", 1}, {"10.50%", 105000}, {"0.1000000", 100000}};
+    for (size_t i = 0; i < sizeof shares / sizeof *shares; i++) {
+        uint32_t ppm = 0;
+        cr_assert_eq(cli_parse_share(shares[i].v, &ppm, &err), CW_OK, "%s: %s", shares[i].v, err.msg);
+        cr_assert_eq(ppm, shares[i].ppm, "%s read as %u", shares[i].v, ppm);
+    }
+    /* strtod took nan (then cast: undefined), inf, exponents, hex and spaces */
+    static const char *const bad_share[] = {"", "nan", "inf", "1e-2", "0x1p-4", " 1%", "1% ", "1%%", "%", "-1%",
+                                            "101%", "1.5", "0.0000001", "1.", ".5", "abc"};
+    for (size_t i = 0; i < sizeof bad_share / sizeof *bad_share; i++) {
+        uint32_t ppm = 77;
+        cr_assert_eq(cli_parse_share(bad_share[i], &ppm, &err), CW_EARG, "'%s' read as %u", bad_share[i], ppm);
+    }
+    uint64_t sats;
+    cr_assert_eq(cli_parse_btc("0.0001", &sats, &err), CW_OK);
+    cr_assert_eq(sats, 10000);
+    cr_assert_eq(cli_parse_btc("21000000", &sats, &err), CW_OK);
+    cr_assert_eq(sats, 2100000000000000ull);
+    /* 2^64 + 1: a wrapping reader took it as 1 BTC */
+    static const char *const bad_btc[] = {"18446744073709551617", "21000000.00000001", "0.000000001", "-1", "1e3", "",
+                                          " 1", "1,5"};
+    for (size_t i = 0; i < sizeof bad_btc / sizeof *bad_btc; i++)
+        cr_assert_eq(cli_parse_btc(bad_btc[i], &sats, &err), CW_EARG, "'%s'", bad_btc[i]);
+}
+
+/* A refusal by the executable: exit 2 and the one line naming the option
+ * and the value. */
+static void assert_refused(char *const argv[], const char *line)
+{
+    result r = run_to(argv, NULL, 0, "/dev/null");
+    cr_assert_eq(r.code, 2, "%s %s: exit %d; stderr: %s", argv[1], line, r.code, r.err);
+    cr_assert(strstr(r.err, line) != NULL, "stderr lacks '%s': %s", line, r.err);
+    free(r.err);
+}
+
+Test(cli_strict, every_numeric_flag_refuses_garbage)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    /* --map-size: 1G is a gibibyte (it was 1 byte: the import failed on a full map) */
+    char csv[128];
+    snprintf(csv, sizeof csv, "%s/own.csv", dir);
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", dd, "--map-size", "1G", NULL};
+    result r = run_to(imp, NULL, 0, "/dev/null");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    free(r.err);
+    char *stats[] = {CW_BIN, "watchlist", "stats", "--datadir", dd, "--map-size=64M", NULL};
+    r = run_to(stats, NULL, 0, "/dev/null");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    free(r.err);
+    static const struct {
+        const char *v, *line;
+    } map[] = {{"abc", "chainwatch: watchlist: --map-size: 'abc' is not a size"},
+               {"-1G", "chainwatch: watchlist: --map-size: '-1G' is not a size (no sign)"},
+               {"1.5G", "chainwatch: watchlist: --map-size: '1.5G' is not a whole number of bytes"},
+               {"99999999999999999999", "chainwatch: watchlist: --map-size: '99999999999999999999' is out of range"},
+               {"64k", "chainwatch: watchlist: --map-size: '64k' is out of range"},
+               {"1Q", "chainwatch: watchlist: --map-size: '1Q' has an unknown suffix"},
+               {"", "chainwatch: watchlist: --map-size: '' is not a size"}};
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
+        char *argv[] = {CW_BIN, "watchlist", "stats", "--datadir", dd, "--map-size", (char *)map[i].v, NULL};
+        assert_refused(argv, map[i].line);
+    }
+    /* replay: heights and counts (checked before any directory is read) */
+    char *from[] = {CW_BIN, "replay", "--blocksdir", dir, "--from", "abc", NULL};
+    assert_refused(from, "chainwatch: replay: --from: 'abc' is not a whole number");
+    char *to[] = {CW_BIN, "replay", "--blocksdir", dir, "--to=12x", NULL};
+    assert_refused(to, "chainwatch: replay: --to: '12x' is not a whole number");
+    char *neg[] = {CW_BIN, "replay", "--blocksdir", dir, "--from", "-5", NULL};
+    assert_refused(neg, "chainwatch: replay: --from: '-5' is not a whole number of 0 or more");
+    char *big[] = {CW_BIN, "replay", "--blocksdir", dir, "--to", "99999999999999999999", NULL};
+    assert_refused(big, "chainwatch: replay: --to: '99999999999999999999' is out of range");
+    char *batch[] = {CW_BIN, "replay", "--blocksdir", dir, "--batch-txs", "0", NULL};
+    assert_refused(batch, "chainwatch: replay: --batch-txs: '0' is out of range (1 to 2147483647)");
+    char *start[] = {CW_BIN, "replay", "--capture", "/nonexistent", "--start-height=abc", NULL};
+    assert_refused(start, "chainwatch: replay: --start-height: 'abc' is not a whole number");
+    char *start2[] = {CW_BIN, "replay", "--capture", "/nonexistent", "--start-height", "", NULL};
+    assert_refused(start2, "chainwatch: replay: --start-height: '' is not a whole number");
+    char *hops[] = {CW_BIN, "replay", "--blocksdir", dir, "--hops", "3x", NULL};
+    assert_refused(hops, "chainwatch: replay: --hops: '3x' is not a whole number");
+    char *limit[] = {CW_BIN, "replay", "--blocksdir", dir, "--cluster-limit", "1e6", NULL};
+    assert_refused(limit, "chainwatch: replay: --cluster-limit: '1e6' is not a whole number");
+    /* screen and trace */
+    char *amount[] = {CW_BIN, "screen", KIM1, "--datadir", dd, "--amount", "18446744073709551617", NULL};
+    assert_refused(amount, "chainwatch: screen: --amount: '18446744073709551617' is not an amount in BTC");
+    char *share[] = {CW_BIN, "screen", KIM1, "--datadir", dd, "--min-exposure", "nan", NULL};
+    assert_refused(share, "chainwatch: screen: --min-exposure: 'nan' is not a share");
+    char *hold[] = {CW_BIN, "screen", KIM1, "--datadir", dd, "--hold-exposure=1e-1", NULL};
+    assert_refused(hold, "chainwatch: screen: --hold-exposure: '1e-1' is not a share");
+    char *minamt[] = {CW_BIN, "screen", KIM1, "--datadir", dd, "--min-exposure-amount", "-0.1", NULL};
+    assert_refused(minamt, "chainwatch: screen: --min-exposure-amount: '-0.1' is not an amount in BTC");
+    char *thops[] = {CW_BIN, "trace", KIM1, "--datadir", dd, "--hops", "+3", NULL};
+    assert_refused(thops, "chainwatch: trace: --hops: '+3' is not a whole number");
+    char *thops9[] = {CW_BIN, "trace", KIM1, "--datadir", dd, "--hops", "9", NULL};
+    assert_refused(thops9, "chainwatch: trace: --hops: '9' is out of range (1 to 8)");
+    /* good values still screen: 50% and 0.5 BTC */
+    char *good[] = {CW_BIN, "screen", KIM1, "--datadir", dd, "--amount", "0.5", "--hold-exposure", "50%", NULL};
+    r = run_to(good, NULL, 0, "/dev/null");
+    cr_assert_eq(r.code, 12, "a listed address blocks: %s", r.err);
+    free(r.err);
+    /* watch: flags, and the same keys in chainwatch.conf (checked before any socket is opened) */
+    char *wstart[] = {CW_BIN, "watch", "--datadir", dd, "--zmqpubrawtx=tcp://127.0.0.1:1", "--start-height=abc", NULL};
+    assert_refused(wstart, "chainwatch: watch: --start-height: 'abc' is not a whole number");
+    char *whwm[] = {CW_BIN, "watch", "--datadir", dd, "--zmqpubrawtx=tcp://127.0.0.1:1", "--rcvhwm", "-1", NULL};
+    assert_refused(whwm, "chainwatch: watch: --rcvhwm: '-1' is not a whole number of 0 or more");
+    char *wint[] = {CW_BIN, "watch", "--datadir", dd, "--zmqpubrawtx=tcp://127.0.0.1:1", "--status-interval", "1y", NULL};
+    assert_refused(wint, "chainwatch: watch: --status-interval: '1y' has an unknown suffix");
+    static const struct {
+        const char *conf, *line;
+    } confs[] = {{"start-height = abc\n", "chainwatch: watch: config: --start-height: 'abc' is not a whole number"},
+                 {"rcvhwm = 10k\n", "chainwatch: watch: config: --rcvhwm: '10k' is not a whole number"},
+                 {"status-interval = 99999999999999999999\n",
+                  "chainwatch: watch: config: --status-interval: '99999999999999999999' is out of range"},
+                 {"hops = 0\n", "chainwatch: watch: config: --hops: '0' is out of range (1 to 8)"},
+                 {"min-exposure = inf\n", "chainwatch: watch: config: --min-exposure: 'inf' is not a share"}};
+    char conf[160];
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", dd);
+    for (size_t i = 0; i < sizeof confs / sizeof *confs; i++) {
+        put_file(conf, confs[i].conf, strlen(confs[i].conf));
+        char *argv[] = {CW_BIN, "watch", "--datadir", dd, "--zmqpubrawtx=tcp://127.0.0.1:1", NULL};
+        assert_refused(argv, confs[i].line);
+    }
+    test_remove_dir(dir);
+}
+
+/* ---------- 3. addresses: whitespace and typos are bad input ---------- */
+
+Test(cli_strict, typos_and_whitespace_are_bad_input_in_every_verb)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    static const char *const bad[] = {
+        KIM1 " ",                                        /* a trailing space */
+        " " KIM1,                                        /* a leading one */
+        KIM1 "\t",                                       /* a tab */
+        KIM1 "\n",                                       /* a newline (the message stays one line) */
+        "\x1b[31m" KIM1,                                 /* a terminal escape */
+        "1D6gG9iKEhPitTcW RJiniuj1jYM2hNeAfJ",           /* embedded */
+        "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfK",            /* one character changed: checksum */
+        "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAf",             /* one dropped */
+        "1FCNgfZWpYMeYhy9t18AAkTBu8AsdoAc1X",            /* a neighbour of the listed typo */
+        "0x098B716B8Aaf21512996dC57EB0615e2383E2f97",    /* EVM, one changed */
+        "0x098B716B8Aaf21512996dC57EB0615e2383E2F96",    /* EVM, EIP-55 case broken */
+        "TUCsTq7TofTCJRRoHk6RvhMoS2mJLm5Yzr",            /* Tron, one changed */
+        "bc1qW508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",    /* bech32, mixed case */
+        "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5",    /* bech32, checksum */
+        "",                                              /* empty */
+        "LeKvNdNEzgQkzVVnRdV3fAu2DSF1nLsNw6;",           /* a character no form uses */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *look[] = {CW_BIN, "watchlist", "lookup", (char *)bad[i], "--datadir", dd, NULL};
+        result r = run_to(look, NULL, 0, "/dev/null");
+        cr_assert_eq(r.code, 2, "lookup '%s': exit %d: %s", bad[i], r.code, r.err);
+        cr_assert(strstr(r.err, "chainwatch: watchlist lookup: '") && strstr(r.err, "' is not an address: "), "%s",
+                  r.err);
+        cr_assert(strchr(r.err, '\n') == r.err + strlen(r.err) - 1 && !strchr(r.err, '\x1b'), "one line: %s", r.err);
+        free(r.err);
+        static const char *const verbs[] = {"screen", "cluster", "trace"};
+        for (size_t v = 0; v < 3; v++) {
+            char *argv[] = {CW_BIN, (char *)verbs[v], (char *)bad[i], "--datadir", dd, NULL};
+            r = run_to(argv, NULL, 0, "/dev/null");
+            cr_assert_eq(r.code, 2, "%s '%s': exit %d: %s", verbs[v], bad[i], r.code, r.err);
+            cr_assert(strchr(r.err, '\n') == r.err + strlen(r.err) - 1 && !strchr(r.err, '\x1b'), "one line: %s",
+                      r.err);
+            free(r.err);
+        }
+        char *addr[] = {CW_BIN, "address", (char *)bad[i], NULL};
+        r = run_to(addr, NULL, 0, "/dev/null");
+        cr_assert_eq(r.code, 2, "address '%s': exit %d: %s", bad[i], r.code, r.err);
+        free(r.err);
+    }
+    /* what a list holds as written is found as written: a listed text with
+     * a bad checksum, another chain's address kept as text */
+    char out[160];
+    snprintf(out, sizeof out, "%s/out", dir);
+    char *listed[] = {CW_BIN, "watchlist", "lookup", BAD_LISTED, LTC, KIM2, "--datadir", dd, NULL};
+    result r = run_to(listed, NULL, 0, out);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    char *text = slurp(out, NULL);
+    cr_assert(strstr(text, "\"invalid_checksum\"") != NULL, "%s", text);
+    size_t hits = 0;
+    for (char *p = text; (p = strstr(p, "\"listed\":true")); p++)
+        hits++;
+    cr_assert_eq(hits, 3, "%s", text);
+    free(text);
+    free(r.err);
+    test_remove_dir(dir);
+}
+
+/* ---------- 4. lookup - ---------- */
+
+#define STREAM_LINES 3000
+
+/* Line i of the stream: every seventh listed (cycling through the five),
+ * the others valid and unlisted; bad lines where asked. */
+static const char *stream_line(size_t i, bool with_bad)
+{
+    static const char *const listed[] = {KIM1, KIM2, LAZARUS, LTC, TRX};
+    static const char *const clean[] = {UNLISTED, BECH32, "0x0000000000000000000000000000000000000001"};
+    if (with_bad && i % 1000 == 500)
+        return KIM1 " "; /* a trailing space: bad, never "not listed" */
+    if (i % 7 == 0)
+        return listed[(i / 7) % 5];
+    return clean[i % 3];
+}
+
+static char *stream_input(size_t lines, bool with_bad, size_t *len)
+{
+    size_t cap = lines * 64 + 1, n = 0;
+    char *in = malloc(cap);
+    for (size_t i = 0; i < lines; i++)
+        n += (size_t)snprintf(in + n, cap - n, "%s\n", stream_line(i, with_bad));
+    *len = n;
+    return in;
+}
+
+Test(cli_strict, lookup_stdin_answers_every_line_in_order)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    size_t len;
+    char *in = stream_input(STREAM_LINES, true, &len);
+    char out[160];
+    snprintf(out, sizeof out, "%s/answers", dir);
+    char *argv[] = {CW_BIN, "watchlist", "lookup", "-", "--datadir", dd, NULL};
+    result r = run_to(argv, in, len, out);
+    cr_assert_eq(r.code, 2, "bad lines make it 2: %s", r.err);
+    /* lines 501, 1501, 2501 (1-based) named on stderr, one line each */
+    cr_assert(strstr(r.err, "chainwatch: watchlist lookup: line 501: '" KIM1 " ' is not an address: whitespace"),
+              "%s", r.err);
+    cr_assert(strstr(r.err, "line 1501: ") && strstr(r.err, "line 2501: "), "%s", r.err);
+    FILE *f = fopen(out, "r");
+    char *line = NULL;
+    size_t cap = 0, n = 0, listed = 0, want_listed = 0, errors = 0;
+    while (getline(&line, &cap, f) > 0) {
+        json_t *j = json_loads(line, 0, NULL);
+        cr_assert_not_null(j, "%s", line);
+        cr_assert_eq(json_integer_value(json_object_get(j, "line")), (json_int_t)n + 1, "in input order");
+        const char *want = stream_line(n, true);
+        cr_assert_str_eq(json_string_value(json_object_get(j, "address")), want);
+        if (json_is_true(json_object_get(j, "listed")))
+            listed++;
+        if (json_is_null(json_object_get(j, "listed"))) {
+            errors++;
+            cr_assert_not_null(json_object_get(j, "error"));
+        }
+        json_decref(j);
+        n++;
+    }
+    free(line);
+    fclose(f);
+    for (size_t i = 0; i < STREAM_LINES; i++)
+        want_listed += i % 7 == 0 && !(i % 1000 == 500);
+    cr_assert_eq(n, STREAM_LINES, "one answer a line");
+    cr_assert_eq(errors, 3);
+    cr_assert_eq(listed, want_listed, "%zu listed, expected %zu", listed, want_listed);
+    cr_assert_eq(want_listed, 429);
+    free(r.err);
+    free(in);
+    /* without the bad lines: 0; without the listed ones: 1 */
+    in = stream_input(STREAM_LINES, false, &len);
+    r = run_to(argv, in, len, "/dev/null");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert_str_empty(r.err);
+    free(r.err);
+    free(in);
+    const char clean[] = UNLISTED "\r\n" BECH32 "\n0x0000000000000000000000000000000000000001";
+    r = run_to(argv, clean, sizeof clean - 1, out);
+    cr_assert_eq(r.code, 1, "none listed: %s", r.err);
+    char *text = slurp(out, NULL);
+    cr_assert_eq(strstr(text, "\"listed\":false,\"line\":3}\n") != NULL, true, "the last line without its newline: %s",
+                 text);
+    free(text);
+    free(r.err);
+    /* no store: 3 before anything is read */
+    char *nostore[] = {CW_BIN, "watchlist", "lookup", "-", "--datadir", "/nonexistent/chainwatch", NULL};
+    r = run_to(nostore, KIM1 "\n", strlen(KIM1) + 1, "/dev/null");
+    cr_assert_eq(r.code, 3, "%s", r.err);
+    free(r.err);
+    /* a NUL byte does not end a line early: the listed address before it is no answer */
+    const char nul[] = KIM1 "\0junk\n";
+    r = run_to(argv, nul, sizeof nul - 1, out);
+    cr_assert_eq(r.code, 2, "%s", r.err);
+    text = slurp(out, NULL);
+    cr_assert(strstr(text, "\"listed\":null,\"line\":1}\n") != NULL, "%s", text);
+    free(text);
+    free(r.err);
+    char *mixed[] = {CW_BIN, "watchlist", "lookup", "-", KIM1, "--datadir", dd, NULL};
+    r = run_to(mixed, NULL, 0, "/dev/null");
+    cr_assert_eq(r.code, 2, "%s", r.err);
+    free(r.err);
+    test_remove_dir(dir);
+}
+
+Test(cli_strict, lookup_stdin_memory_does_not_grow_with_the_count)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    char *argv[] = {CW_BIN, "watchlist", "lookup", "-", "--datadir", dd, NULL};
+    size_t small_len, big_len;
+    char *small = stream_input(1000, false, &small_len), *big = stream_input(200000, false, &big_len);
+#if defined(__SANITIZE_ADDRESS__)
+    /* ASan keeps freed memory in quarantine (256 MB): freed is what counts here */
+    char *saved = getenv("ASAN_OPTIONS") ? strdup(getenv("ASAN_OPTIONS")) : NULL, opts[512];
+    snprintf(opts, sizeof opts, "%s%squarantine_size_mb=0", saved ? saved : "", saved ? ":" : "");
+    setenv("ASAN_OPTIONS", opts, 1);
+#endif
+    result a = run_to(argv, small, small_len, "/dev/null");
+    result b = run_to(argv, big, big_len, "/dev/null");
+#if defined(__SANITIZE_ADDRESS__)
+    if (saved)
+        setenv("ASAN_OPTIONS", saved, 1);
+    else
+        unsetenv("ASAN_OPTIONS");
+    free(saved);
+#endif
+    cr_assert_eq(a.code, 0, "%s", a.err);
+    cr_assert_eq(b.code, 0, "%s", b.err);
+    /* 200,000 answers are ~40 MB of JSON: held, they would show */
+    cr_assert_lt(b.maxrss_kb - a.maxrss_kb, 8 << 10, "peak memory %ld kB for 1,000 lines, %ld kB for 200,000",
+                 a.maxrss_kb, b.maxrss_kb);
+    free(a.err);
+    free(b.err);
+    free(small);
+    free(big);
+    test_remove_dir(dir);
+}
+
+/* One line of the child's answers, waiting at most 10 s for it. */
+static void read_answer(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    while (n + 1 < cap) {
+        struct pollfd p = {fd, POLLIN, 0};
+        cr_assert_eq(poll(&p, 1, 10000), 1, "no answer within 10 s (held back until more input?)");
+        cr_assert_eq(read(fd, buf + n, 1), 1);
+        if (buf[n++] == '\n')
+            break;
+    }
+    buf[n] = '\0';
+}
+
+/* A program that writes an address and waits for its answer gets it
+ * before it writes the next: answers are not held back for more input. */
+Test(cli_strict, lookup_stdin_answers_each_line_as_it_is_read)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    int to_child[2], from_child[2];
+    cr_assert_eq(pipe(to_child), 0);
+    cr_assert_eq(pipe(from_child), 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        dup2(to_child[0], 0);
+        dup2(from_child[1], 1);
+        close(to_child[1]);
+        close(from_child[0]);
+        execl(CW_BIN, CW_BIN, "watchlist", "lookup", "-", "--datadir", dd, (char *)NULL);
+        _exit(127);
+    }
+    close(to_child[0]);
+    close(from_child[1]);
+    char answer[8192];
+    cr_assert_eq(write(to_child[1], KIM1 "\n", strlen(KIM1) + 1), (ssize_t)strlen(KIM1) + 1);
+    read_answer(from_child[0], answer, sizeof answer);
+    cr_assert(strstr(answer, "\"address\":\"" KIM1 "\"") && strstr(answer, "\"listed\":true,\"line\":1}"), "%s",
+              answer);
+    cr_assert_eq(write(to_child[1], UNLISTED "\n", strlen(UNLISTED) + 1), (ssize_t)strlen(UNLISTED) + 1);
+    read_answer(from_child[0], answer, sizeof answer);
+    cr_assert(strstr(answer, "\"listed\":false,\"line\":2}"), "%s", answer);
+    close(to_child[1]);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "one listed: exit 0");
+    close(from_child[0]);
+    test_remove_dir(dir);
+}
