@@ -16,7 +16,7 @@ static cw_code damaged(cw_err *err, const char *what)
 }
 
 /* cluster value: parent_len(1) parent txid(32) */
-static bool decode_parent(cw_span v, cl_key *parent, uint8_t txid[32])
+static bool decode_parent(cw_span v, cluster_key *parent, uint8_t txid[32])
 {
     if (v.n < 1 || v.p[0] == 0 || v.p[0] > WL_KEY_MAX || v.n != 1u + v.p[0] + 32)
         return false;
@@ -29,7 +29,7 @@ static bool decode_parent(cw_span v, cl_key *parent, uint8_t txid[32])
 
 /* cluster_info value: size(8) designated(4) flags(4) merge_txid(32)
  * dlen(1) dkey slen(1) service n_sample(1) {klen(1) key}* */
-static size_t encode_info(const cl_info *c, uint8_t *out)
+static size_t encode_info(const cluster_info *c, uint8_t *out)
 {
     uint8_t *p = out;
     cw_put_le(p, c->size, 8), p += 8;
@@ -51,7 +51,7 @@ static size_t encode_info(const cl_info *c, uint8_t *out)
 
 #define INFO_MAX (48 + 1 + WL_KEY_MAX + 1 + CL_SERVICE_MAX + 1 + CL_SAMPLE_MAX * (1 + WL_KEY_MAX))
 
-static bool decode_info(cw_span v, cl_info *c)
+static bool decode_info(cw_span v, cluster_info *c)
 {
     const uint8_t *p = v.p, *end = v.p + v.n;
     if (v.n < 48 + 3)
@@ -83,7 +83,7 @@ static bool decode_info(cw_span v, cl_info *c)
 }
 
 /* A cluster of one: what an address never merged is. */
-static void singleton(const cl_key *k, bool designated, const char *service, cl_info *c)
+static void singleton(const cluster_key *k, bool designated, const char *service, cluster_info *c)
 {
     memset(c, 0, sizeof *c);
     c->root = *k;
@@ -103,10 +103,10 @@ static void singleton(const cl_key *k, bool designated, const char *service, cl_
  * *merged: the root heads a cluster of two or more (cluster_info holds
  * its record); false for an address never merged. Only non-roots have a
  * `cluster` entry; the store's filters answer "no entry" from memory. */
-static cw_code walk(store_txn *t, const cl_key *start, cl_key *root, cl_key *path, size_t *n_path, uint8_t join[32],
+static cw_code walk(store_txn *t, const cluster_key *start, cluster_key *root, cluster_key *path, size_t *n_path, uint8_t join[32],
                     bool *merged, cw_err *err)
 {
-    cl_key cur = *start;
+    cluster_key cur = *start;
     *n_path = 0;
     *merged = false;
     if (join)
@@ -128,7 +128,7 @@ static cw_code walk(store_txn *t, const cl_key *start, cl_key *root, cl_key *pat
             return rc;
         if (depth >= MAX_DEPTH)
             return damaged(err, "cluster (a cycle)");
-        cl_key parent;
+        cluster_key parent;
         if (!decode_parent(v, &parent, depth == 0 ? join : NULL))
             return damaged(err, "cluster");
         if (path)
@@ -137,7 +137,7 @@ static cw_code walk(store_txn *t, const cl_key *start, cl_key *root, cl_key *pat
     }
 }
 
-static cw_code load_info(store_txn *t, const cl_key *root, cl_info *c, cw_err *err)
+static cw_code load_info(store_txn *t, const cluster_key *root, cluster_info *c, cw_err *err)
 {
     cw_span v;
     cw_code rc = store_get(t, STORE_CLUSTER_INFO, root->key, root->len, &v, err);
@@ -150,7 +150,7 @@ static cw_code load_info(store_txn *t, const cl_key *root, cl_info *c, cw_err *e
     return CW_OK;
 }
 
-cw_code cl_find(store_txn *t, const uint8_t *key, size_t klen, cl_info *info, uint8_t join_txid[32], cw_err *err)
+cw_code cluster_find(store_txn *t, const uint8_t *key, size_t klen, cluster_info *info, uint8_t join_txid[32], cw_err *err)
 {
     bool listed = false;
     if (klen && klen <= WL_KEY_MAX) {
@@ -158,15 +158,15 @@ cw_code cl_find(store_txn *t, const uint8_t *key, size_t klen, cl_info *info, ui
         if (rc)
             return rc;
     }
-    return cl_find_listed(t, key, klen, listed, info, join_txid, err);
+    return cluster_find_listed(t, key, klen, listed, info, join_txid, err);
 }
 
-cw_code cl_find_listed(store_txn *t, const uint8_t *key, size_t klen, bool listed, cl_info *info,
+cw_code cluster_find_listed(store_txn *t, const uint8_t *key, size_t klen, bool listed, cluster_info *info,
                        uint8_t join_txid[32], cw_err *err)
 {
     if (klen == 0 || klen > WL_KEY_MAX)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "cluster: a %zu-byte address key", klen);
-    cl_key k = {.len = klen}, root;
+    cluster_key k = {.len = klen}, root;
     memcpy(k.key, key, klen);
     size_t n;
     bool merged;
@@ -181,10 +181,10 @@ cw_code cl_find_listed(store_txn *t, const uint8_t *key, size_t klen, bool liste
     return rc == CW_ENOTFOUND ? damaged(err, "cluster_info (missing)") : rc;
 }
 
-const char *cl_check_record(store_txn *t, store_db db, cw_span k, cw_span v)
+const char *cluster_check_record(store_txn *t, store_db db, cw_span k, cw_span v)
 {
-    cl_key parent;
-    cl_info info;
+    cluster_key parent;
+    cluster_info info;
     cw_span pv;
     cw_code rc;
     if ((db == STORE_CLUSTER || db == STORE_CLUSTER_INFO || db == STORE_CLUSTER_DESIG) &&
@@ -216,7 +216,7 @@ const char *cl_check_record(store_txn *t, store_db db, cw_span k, cw_span v)
     }
 }
 
-static int key_cmp(const cl_key *a, const cl_key *b)
+static int key_cmp(const cluster_key *a, const cluster_key *b)
 {
     size_t n = a->len < b->len ? a->len : b->len;
     int c = memcmp(a->key, b->key, n);
@@ -224,7 +224,7 @@ static int key_cmp(const cl_key *a, const cl_key *b)
 }
 
 /* had_entry false: the node is known to have none (saves the journal's read). */
-static cw_code put_parent(journal *j, const cl_key *node, const cl_key *parent, const uint8_t txid[32], bool had_entry,
+static cw_code put_parent(journal *j, const cluster_key *node, const cluster_key *parent, const uint8_t txid[32], bool had_entry,
                           cw_err *err)
 {
     uint8_t v[1 + WL_KEY_MAX + 32];
@@ -232,25 +232,25 @@ static cw_code put_parent(journal *j, const cl_key *node, const cl_key *parent, 
     memcpy(v + 1, parent->key, parent->len);
     memcpy(v + 1 + parent->len, txid, 32);
     size_t n = 1 + parent->len + 32;
-    return had_entry ? jn_put(j, STORE_CLUSTER, node->key, node->len, v, n, err)
-                     : jn_put_known(j, STORE_CLUSTER, node->key, node->len, NULL, v, n, err);
+    return had_entry ? journal_put(j, STORE_CLUSTER, node->key, node->len, v, n, err)
+                     : journal_put_known(j, STORE_CLUSTER, node->key, node->len, NULL, v, n, err);
 }
 
 #define MERGE_MAX 64 /* distinct roots merged per call: callers chunk bigger merges (cluster.h) */
 
-cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t txid[32], uint64_t limit,
-                 cl_merge_result *out, cw_err *err)
+cw_code cluster_merge(journal *j, const cluster_member *members, size_t n, const uint8_t txid[32], uint64_t limit,
+                 cluster_merge_result *out, cw_err *err)
 {
     if (n == 0)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "cluster: nothing to merge");
     memset(out, 0, sizeof *out);
     static const uint8_t zero[32];
-    cl_info roots[MERGE_MAX];
+    cluster_info roots[MERGE_MAX];
     bool had_info[MERGE_MAX];
     size_t n_roots = 0;
     cw_code rc;
     for (size_t i = 0; i < n; i++) {
-        cl_key root, path[MAX_DEPTH + 1];
+        cluster_key root, path[MAX_DEPTH + 1];
         size_t n_path;
         bool merged;
         if ((rc = walk(j->t, &members[i].key, &root, path, &n_path, NULL, &merged, err)))
@@ -259,7 +259,7 @@ cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t t
         for (size_t p = 0; p + 1 < n_path; p++) {
             cw_span v;
             uint8_t join[32];
-            cl_key parent;
+            cluster_key parent;
             if ((rc = store_get(j->t, STORE_CLUSTER, path[p].key, path[p].len, &v, err)))
                 return rc;
             if (!decode_parent(v, &parent, join))
@@ -285,7 +285,7 @@ cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t t
     for (size_t r = 1; r < n_roots; r++)
         if (roots[r].size > roots[w].size || (roots[r].size == roots[w].size && key_cmp(&roots[r].root, &roots[w].root) < 0))
             w = r;
-    cl_info m = roots[w];
+    cluster_info m = roots[w];
     if (n_roots == 1) {
         out->info = m;
         return CW_OK;
@@ -299,12 +299,12 @@ cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t t
     for (size_t r = 0; r < n_roots; r++) {
         if (r == w)
             continue;
-        cl_info *o = &roots[r];
+        cluster_info *o = &roots[r];
         if ((rc = put_parent(j, &o->root, &m.root, txid, false, err))) /* roots have no entry */
             return rc;
-        if (had_info[r] && (rc = jn_del(j, STORE_CLUSTER_INFO, o->root.key, o->root.len, err)))
+        if (had_info[r] && (rc = journal_del(j, STORE_CLUSTER_INFO, o->root.key, o->root.len, err)))
             return rc;
-        if (had_info[r] && o->designated && (rc = jn_del(j, STORE_CLUSTER_DESIG, o->root.key, o->root.len, err)))
+        if (had_info[r] && o->designated && (rc = journal_del(j, STORE_CLUSTER_DESIG, o->root.key, o->root.len, err)))
             return rc;
         if (m.designated == 0 && o->designated > 0)
             m.first_designated = o->first_designated;
@@ -322,10 +322,10 @@ cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t t
     memcpy(m.merge_txid, txid ? txid : zero, 32);
     uint8_t buf[INFO_MAX];
     size_t len = encode_info(&m, buf);
-    rc = had_info[w] ? jn_put(j, STORE_CLUSTER_INFO, m.root.key, m.root.len, buf, len, err)
-                     : jn_put_known(j, STORE_CLUSTER_INFO, m.root.key, m.root.len, NULL, buf, len, err);
+    rc = had_info[w] ? journal_put(j, STORE_CLUSTER_INFO, m.root.key, m.root.len, buf, len, err)
+                     : journal_put_known(j, STORE_CLUSTER_INFO, m.root.key, m.root.len, NULL, buf, len, err);
     if (rc == CW_OK && m.designated && !(had_info[w] && roots[w].designated)) /* newly designated root */
-        rc = jn_put(j, STORE_CLUSTER_DESIG, m.root.key, m.root.len, "", 0, err);
+        rc = journal_put(j, STORE_CLUSTER_DESIG, m.root.key, m.root.len, "", 0, err);
     if (rc)
         return rc;
     out->merged = true;
@@ -336,7 +336,7 @@ cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t t
 /* ---- refresh ---- */
 
 typedef struct {
-    cl_key root, first;
+    cluster_key root, first;
     uint32_t count;
 } root_count;
 
@@ -345,7 +345,7 @@ typedef struct {
     size_t n, cap;
 } root_counts;
 
-static root_count *count_for(root_counts *rc, const cl_key *root)
+static root_count *count_for(root_counts *rc, const cluster_key *root)
 {
     for (size_t i = 0; i < rc->n; i++) /* listed addresses in clusters are few (thousands) */
         if (key_cmp(&rc->v[i].root, root) == 0)
@@ -364,7 +364,7 @@ static root_count *count_for(root_counts *rc, const cl_key *root)
     return r;
 }
 
-static cw_code put_info(store_txn *t, const cl_info *c, cw_err *err)
+static cw_code put_info(store_txn *t, const cluster_info *c, cw_err *err)
 {
     uint8_t buf[INFO_MAX];
     cw_code rc = store_put(t, STORE_CLUSTER_INFO, c->root.key, c->root.len, buf, encode_info(c, buf), err);
@@ -377,7 +377,7 @@ static cw_code put_info(store_txn *t, const cl_info *c, cw_err *err)
 
 typedef struct {
     store_txn *t;
-    cl_refresh_stats *st;
+    cluster_refresh_stats *st;
     cw_code rc;
     cw_err *err;
 } mark_ctx;
@@ -387,13 +387,13 @@ static void mark_service(void *ctx, const uint8_t *key, size_t klen, const label
     mark_ctx *m = ctx;
     if (m->rc != CW_OK || klen > WL_KEY_MAX)
         return;
-    cl_key k = {.len = klen}, root;
+    cluster_key k = {.len = klen}, root;
     memcpy(k.key, key, klen);
     size_t n_path;
     bool merged;
     if ((m->rc = walk(m->t, &k, &root, NULL, &n_path, NULL, &merged, m->err)) || !merged)
         return;
-    cl_info info;
+    cluster_info info;
     if ((m->rc = load_info(m->t, &root, &info, m->err)) || (info.flags & CL_SERVICE))
         return;
     info.flags |= CL_SERVICE;
@@ -402,7 +402,7 @@ static void mark_service(void *ctx, const uint8_t *key, size_t klen, const label
         m->st->services_marked++;
 }
 
-cw_code cl_refresh(store_txn *t, bool recount, const labels *services, cl_refresh_stats *st, cw_err *err)
+cw_code cluster_refresh(store_txn *t, bool recount, const labels *services, cluster_refresh_stats *st, cw_err *err)
 {
     memset(st, 0, sizeof *st);
     cw_code rc = CW_OK;
@@ -414,13 +414,13 @@ cw_code cl_refresh(store_txn *t, bool recount, const labels *services, cl_refres
         if ((rc = store_cursor_open(t, STORE_WL_ADDR, &c, err)))
             return rc;
         cw_span k, v;
-        cl_key last = {.len = 0};
+        cluster_key last = {.len = 0};
         for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more && rc == CW_OK; more = store_cursor_next(c, &k, &v)) {
             if (k.n > WL_KEY_MAX || (k.n == last.len && memcmp(k.p, last.key, k.n) == 0))
                 continue; /* text keys never merge; one visit per key */
             memcpy(last.key, k.p, k.n);
             last.len = k.n;
-            cl_key root, path[MAX_DEPTH + 1];
+            cluster_key root, path[MAX_DEPTH + 1];
             size_t n_path;
             bool merged;
             if ((rc = walk(t, &last, &root, path, &n_path, NULL, &merged, err)) || !merged)
@@ -459,14 +459,14 @@ cw_code cl_refresh(store_txn *t, bool recount, const labels *services, cl_refres
         }
         /* 3. rewrite those that differ (after the cursor: writes move LMDB's pages) */
         for (size_t off = 0; rc == CW_OK && off < roots.n; off += 1u + roots.p[off]) {
-            cl_key root = {.len = roots.p[off]};
+            cluster_key root = {.len = roots.p[off]};
             memcpy(root.key, roots.p + off + 1, root.len);
             bool seen = false; /* a root on both lists comes twice */
             for (size_t o2 = 0; o2 < off && !seen; o2 += 1u + roots.p[o2])
                 seen = roots.p[o2] == root.len && memcmp(roots.p + o2 + 1, root.key, root.len) == 0;
             if (seen)
                 continue;
-            cl_info info;
+            cluster_info info;
             if ((rc = load_info(t, &root, &info, err)))
                 break;
             root_count *r = NULL;

@@ -17,11 +17,11 @@
  * through the journal, so a disconnected block takes its merges back.
  *
  * Designated membership is counted when addresses join, and counted again
- * from the watchlist by cl_refresh when an import changed the list (the
+ * from the watchlist by cluster_refresh when an import changed the list (the
  * monitor checks between blocks), so a cluster whose member is designated
  * later, or delisted, says so from the next block on. Labels work the same
  * way: a cluster learns of a service when the service's address merges in,
- * or when cl_refresh runs with the labels of a new run.
+ * or when cluster_refresh runs with the labels of a new run.
  */
 #ifndef CW_CLUSTER_H
 #define CW_CLUSTER_H
@@ -46,63 +46,63 @@ enum {
 typedef struct {
     uint8_t key[WL_KEY_MAX];
     size_t len;
-} cl_key;
+} cluster_key;
 
 typedef struct {
-    cl_key root;
+    cluster_key root;
     uint64_t size;                 /* addresses */
     uint32_t designated;           /* designated members, as counted at merges */
     uint32_t flags;                /* CL_SERVICE, CL_SUPER */
     uint8_t merge_txid[32];        /* the tx that last merged into it (zero: none) */
-    cl_key first_designated;       /* len 0: none */
+    cluster_key first_designated;       /* len 0: none */
     char service[CL_SERVICE_MAX];  /* the first labelled service inside, or "" */
     size_t n_sample;
-    cl_key sample[CL_SAMPLE_MAX];  /* the first members to join */
-} cl_info;
+    cluster_key sample[CL_SAMPLE_MAX];  /* the first members to join */
+} cluster_info;
 
 /* Finds key's cluster (read only: no path compression). An address never
  * merged is its own root: size 1, designated when the watchlist lists it.
  * Fills *join_txid (may be NULL) with the tx that joined key to its cluster
  * (zero for a root). CW_ESTORE for a damaged record. */
-cw_code cl_find(store_txn *t, const uint8_t *key, size_t klen, cl_info *info, uint8_t join_txid[32], cw_err *err);
+cw_code cluster_find(store_txn *t, const uint8_t *key, size_t klen, cluster_info *info, uint8_t join_txid[32], cw_err *err);
 
 /* The same when the caller already knows whether the watchlist lists key
  * (saves a lookup on the hot path). */
-cw_code cl_find_listed(store_txn *t, const uint8_t *key, size_t klen, bool listed, cl_info *info,
+cw_code cluster_find_listed(store_txn *t, const uint8_t *key, size_t klen, bool listed, cluster_info *info,
                        uint8_t join_txid[32], cw_err *err);
 
 /* `watchlist check`: NULL when key/value is a well-formed record of db
  * (cluster: its parent present as a member or a root; cluster_info;
  * cluster_desig: its root's record present; any other db: NULL), else what
  * is wrong with it. */
-const char *cl_check_record(store_txn *t, store_db db, cw_span k, cw_span v);
+const char *cluster_check_record(store_txn *t, store_db db, cw_span k, cw_span v);
 
 /* What one address brings to a merge. */
 typedef struct {
-    cl_key key;
+    cluster_key key;
     bool designated;     /* the watchlist lists it */
     const char *service; /* its label when it is a known service, else NULL */
-} cl_member;
+} cluster_member;
 
 typedef struct {
     bool merged;         /* two or more clusters became one */
     bool became_designated; /* a cluster without designated members joined one with */
     bool became_super;   /* the merge crossed the size limit */
-    cl_info info;        /* the merged cluster */
-} cl_merge_result;
+    cluster_info info;        /* the merged cluster */
+} cluster_merge_result;
 
 /* Merges the clusters of members[0..n) (the input addresses of one tx),
  * journaled. Duplicated members are fine. At most 64 distinct clusters
  * merge per call (the rest are left out): merge more in chunks that share
  * a member. `limit` is the supercluster size
  * (a cluster above it gets CL_SUPER). CW_EARG for n == 0. */
-cw_code cl_merge(journal *j, const cl_member *members, size_t n, const uint8_t txid[32], uint64_t limit,
-                 cl_merge_result *out, cw_err *err);
+cw_code cluster_merge(journal *j, const cluster_member *members, size_t n, const uint8_t txid[32], uint64_t limit,
+                 cluster_merge_result *out, cw_err *err);
 
 typedef struct {
     uint64_t roots_changed;   /* cluster records whose designated members were recounted */
     uint64_t services_marked; /* clusters newly marked as holding a labelled service */
-} cl_refresh_stats;
+} cluster_refresh_stats;
 
 /* Brings cluster records up to date with the watchlist and labels as they
  * are now, in write transaction t (no journal: run it outside a block's
@@ -113,9 +113,9 @@ typedef struct {
  * costs the list's size, not the number of clusters; labelled addresses
  * (services may be NULL) mark their clusters as services. Not with
  * write-back on t. */
-cw_code cl_refresh(store_txn *t, bool recount, const labels *services, cl_refresh_stats *st, cw_err *err);
+cw_code cluster_refresh(store_txn *t, bool recount, const labels *services, cluster_refresh_stats *st, cw_err *err);
 
 /* True when designation and exposure propagate through this cluster. */
-static inline bool cl_propagates(const cl_info *c) { return (c->flags & (CL_SERVICE | CL_SUPER)) == 0; }
+static inline bool cluster_propagates(const cluster_info *c) { return (c->flags & (CL_SERVICE | CL_SUPER)) == 0; }
 
 #endif

@@ -13,7 +13,7 @@ static cw_code damaged(cw_err *err, const char *what)
 #define TAINT_MAX (8 + 1 + 1 + EXP_MAX_HOPS * 32 + 1 + WL_KEY_MAX)
 
 /* amount(8) hops(1) n_path(1) path(32 * n) source_len(1) source */
-static size_t encode_taint(const exp_taint *v, uint8_t *out)
+static size_t encode_taint(const exposure_taint *v, uint8_t *out)
 {
     uint8_t *p = out;
     cw_put_le(p, v->amount, 8), p += 8;
@@ -25,7 +25,7 @@ static size_t encode_taint(const exp_taint *v, uint8_t *out)
     return (size_t)(p - out);
 }
 
-static bool decode_taint(const uint8_t *p, size_t n, exp_taint *v, size_t *used)
+static bool decode_taint(const uint8_t *p, size_t n, exposure_taint *v, size_t *used)
 {
     if (n < 11)
         return false;
@@ -45,7 +45,7 @@ static bool decode_taint(const uint8_t *p, size_t n, exp_taint *v, size_t *used)
     return true;
 }
 
-cw_code exp_taint_get(store_txn *t, const uint8_t outpoint[36], exp_taint *out, cw_err *err)
+cw_code exposure_taint_get(store_txn *t, const uint8_t outpoint[36], exposure_taint *out, cw_err *err)
 {
     cw_span v;
     cw_code rc = store_get(t, STORE_TAINT, outpoint, 36, &v, err);
@@ -57,9 +57,9 @@ cw_code exp_taint_get(store_txn *t, const uint8_t outpoint[36], exp_taint *out, 
     return CW_OK;
 }
 
-const char *exp_check_record(store_db db, cw_span k, cw_span v)
+const char *exposure_check_record(store_db db, cw_span k, cw_span v)
 {
-    exp_taint tt;
+    exposure_taint tt;
     size_t used;
     switch (db) {
     case STORE_TAINT:
@@ -77,21 +77,21 @@ const char *exp_check_record(store_db db, cw_span k, cw_span v)
     }
 }
 
-cw_code exp_taint_put(journal *j, const uint8_t outpoint[36], const exp_taint *v, cw_err *err)
+cw_code exposure_taint_put(journal *j, const uint8_t outpoint[36], const exposure_taint *v, cw_err *err)
 {
     if (v->n_path > EXP_MAX_HOPS || v->source_len > WL_KEY_MAX)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "exposure: a path of %u hops", v->n_path);
     uint8_t buf[TAINT_MAX];
-    return jn_put(j, STORE_TAINT, outpoint, 36, buf, encode_taint(v, buf), err);
+    return journal_put(j, STORE_TAINT, outpoint, 36, buf, encode_taint(v, buf), err);
 }
 
-cw_code exp_taint_del(journal *j, const uint8_t outpoint[36], cw_err *err)
+cw_code exposure_taint_del(journal *j, const uint8_t outpoint[36], cw_err *err)
 {
-    return jn_del(j, STORE_TAINT, outpoint, 36, err);
+    return journal_del(j, STORE_TAINT, outpoint, 36, err);
 }
 
 /* min_hops(1) amount(8) payments(8) closest taint */
-cw_code exp_address_get(store_txn *t, const uint8_t *key, size_t klen, exp_address *out, cw_err *err)
+cw_code exposure_address_get(store_txn *t, const uint8_t *key, size_t klen, exposure_address *out, cw_err *err)
 {
     cw_span v;
     cw_code rc = store_get(t, STORE_EXPOSURE, key, klen, &v, err);
@@ -106,10 +106,10 @@ cw_code exp_address_get(store_txn *t, const uint8_t *key, size_t klen, exp_addre
     return CW_OK;
 }
 
-cw_code exp_address_add(journal *j, const uint8_t *key, size_t klen, const exp_taint *payment, cw_err *err)
+cw_code exposure_address_add(journal *j, const uint8_t *key, size_t klen, const exposure_taint *payment, cw_err *err)
 {
-    exp_address a;
-    cw_code rc = exp_address_get(j->t, key, klen, &a, err);
+    exposure_address a;
+    cw_code rc = exposure_address_get(j->t, key, klen, &a, err);
     if (rc == CW_ENOTFOUND) {
         memset(&a, 0, sizeof a);
         a.min_hops = payment->hops;
@@ -128,5 +128,5 @@ cw_code exp_address_add(journal *j, const uint8_t *key, size_t klen, const exp_t
     cw_put_le(buf + 1, a.amount, 8);
     cw_put_le(buf + 9, a.payments, 8);
     size_t n = 17 + encode_taint(&a.closest, buf + 17);
-    return jn_put(j, STORE_EXPOSURE, key, klen, buf, n, err);
+    return journal_put(j, STORE_EXPOSURE, key, klen, buf, n, err);
 }

@@ -38,28 +38,28 @@ typedef struct {
     uint8_t path[EXP_MAX_HOPS][32];
     uint8_t source[WL_KEY_MAX];          /* the designated address it came from (watchlist key) */
     size_t source_len;
-} exp_taint;
+} exposure_taint;
 
 /* The taint of an unspent output; CW_ENOTFOUND when it carries none. */
-cw_code exp_taint_get(store_txn *t, const uint8_t outpoint[36], exp_taint *out, cw_err *err);
-cw_code exp_taint_put(journal *j, const uint8_t outpoint[36], const exp_taint *v, cw_err *err);
+cw_code exposure_taint_get(store_txn *t, const uint8_t outpoint[36], exposure_taint *out, cw_err *err);
+cw_code exposure_taint_put(journal *j, const uint8_t outpoint[36], const exposure_taint *v, cw_err *err);
 /* The output was spent: its taint moves on with the tx (absent is fine). */
-cw_code exp_taint_del(journal *j, const uint8_t outpoint[36], cw_err *err);
+cw_code exposure_taint_del(journal *j, const uint8_t outpoint[36], cw_err *err);
 
 typedef struct {
     uint8_t min_hops;                    /* of its closest tainted payment */
     uint64_t amount;                     /* tainted satoshis received in all */
     uint64_t payments;                   /* tainted payments received */
-    exp_taint closest;                   /* source and path of the closest (then largest) payment */
-} exp_address;
+    exposure_taint closest;                   /* source and path of the closest (then largest) payment */
+} exposure_address;
 
 /* `watchlist check`: NULL when key/value is a well-formed record of db
  * (taint, exposure; any other db: NULL), else what is wrong with it. */
-const char *exp_check_record(store_db db, cw_span k, cw_span v);
+const char *exposure_check_record(store_db db, cw_span k, cw_span v);
 
 /* An address's exposure; CW_ENOTFOUND when it never received tainted money. */
-cw_code exp_address_get(store_txn *t, const uint8_t *key, size_t klen, exp_address *out, cw_err *err);
+cw_code exposure_address_get(store_txn *t, const uint8_t *key, size_t klen, exposure_address *out, cw_err *err);
 /* Adds one tainted payment to the address's record. */
-cw_code exp_address_add(journal *j, const uint8_t *key, size_t klen, const exp_taint *payment, cw_err *err);
+cw_code exposure_address_add(journal *j, const uint8_t *key, size_t klen, const exposure_taint *payment, cw_err *err);
 
 #endif

@@ -403,10 +403,10 @@ int cmd_replay(int argc, char **argv)
     alert_sink_drop_tail(&sink);
     /* where to start: after our tip, which must be on this chain */
     store_txn *t;
-    cs_tip tip = {0};
+    chainstate_tip tip = {0};
     cw_code trc = store_begin(store, false, &t, &err);
     if (trc == CW_OK) {
-        trc = cs_get_tip(t, &tip, &err);
+        trc = chainstate_get_tip(t, &tip, &err);
         store_abort(t);
     }
     if (trc) { /* an unread tip is no empty datadir: starting over would record every block again */

@@ -143,14 +143,14 @@ int cmd_cluster(int argc, char **argv)
         uint8_t key[WL_KEY_MAX], join[32];
         cw_addr_format(&a, text, sizeof text);
         size_t kn = wl_key_from_addr(&a, key);
-        cl_info c;
+        cluster_info c;
         cw_err err = {0};
         json_t *out = json_object();
         json_object_set_new(out, "address", json_string(text));
         bool listed = false;
         json_t *tip = NULL;
         if (wl_is_listed(t, key, kn, &listed, &err) || screen_tip_json(t, &tip, &err) ||
-            cl_find(t, key, kn, &c, join, &err) ||
+            cluster_find(t, key, kn, &c, join, &err) ||
             screen_cluster_fields(t, &c, join, out, NULL, &err)) {
             json_decref(tip);
             rc = unchecked("cluster", &err);
@@ -324,13 +324,13 @@ static void trace_dot(const json_t *tr, dot_out *b)
         const char *root = json_string_value(json_object_get(cl, "root"));
         const json_t *member = json_object_get(cl, "designated_member");
         const char *dm = json_string_value(json_object_get(member, "address"));
-        char cl_id[256], dm_id[256];
-        snprintf(cl_id, sizeof cl_id, "cluster:%s", root);
+        char cluster_id[256], dm_id[256];
+        snprintf(cluster_id, sizeof cluster_id, "cluster:%s", root);
         snprintf(label, sizeof label, "cluster of %lld (%lld designated)\nroot %s%s",
                  (long long)json_integer_value(json_object_get(cl, "size")),
                  (long long)json_integer_value(json_object_get(cl, "designated_count")), root,
                  json_is_true(json_object_get(cl, "propagates")) ? "" : "\npropagation stops here");
-        dot_node(b, cl_id, label, NULL, ", shape=folder, style=dashed");
+        dot_node(b, cluster_id, label, NULL, ", shape=folder, style=dashed");
         if (dm && strcmp(dm, addr) != 0) {
             snprintf(dm_id, sizeof dm_id, "addr:%s", dm);
             entity_text(json_object_get(member, "entity"), name, sizeof name);
@@ -338,9 +338,9 @@ static void trace_dot(const json_t *tr, dot_out *b)
             dot_node(b, dm_id, label, NULL,
                      ", shape=ellipse, style=filled, fillcolor=\"#f4cccc\", color=\"#cc0000\", fontcolor=\"#990000\", "
                      "penwidth=2");
-            dot_edge(b, dm_id, cl_id, "member", ", style=dashed, arrowhead=none");
+            dot_edge(b, dm_id, cluster_id, "member", ", style=dashed, arrowhead=none");
         }
-        dot_edge(b, cl_id, addr_id, "member (common-input ownership)", ", style=dashed, arrowhead=none");
+        dot_edge(b, cluster_id, addr_id, "member (common-input ownership)", ", style=dashed, arrowhead=none");
     }
     dot_raw(b, "}\n");
 }
@@ -386,8 +386,8 @@ static cw_code build_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t
     rc = screen_designations(t, a, designations, &d, err);
     if (rc)
         return rc;
-    exp_address e;
-    rc = exp_address_get(t, key, kn, &e, err);
+    exposure_address e;
+    rc = exposure_address_get(t, key, kn, &e, err);
     if (rc && rc != CW_ENOTFOUND)
         return rc;
     bool found = rc == CW_OK, exposed = found && e.min_hops <= hops;
@@ -421,9 +421,9 @@ static cw_code build_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t
                      "no designated money reached %s within %u hops, as far as the monitor has followed it", text,
                      hops);
     }
-    cl_info c;
+    cluster_info c;
     uint8_t join[32];
-    if ((rc = cl_find(t, key, kn, &c, join, err)))
+    if ((rc = cluster_find(t, key, kn, &c, join, err)))
         return rc;
     json_t *cl = json_null();
     if (c.designated > 0 && c.size > 1) {
@@ -435,7 +435,7 @@ static cw_code build_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t
         size_t n = strlen(summary);
         snprintf(summary + n, sizeof summary - n, "; a member of a cluster of %llu with %u designated member%s%s",
                  (unsigned long long)c.size, c.designated, c.designated == 1 ? "" : "s",
-                 cl_propagates(&c) ? "" : " (a service or supercluster: propagation stops)");
+                 cluster_propagates(&c) ? "" : " (a service or supercluster: propagation stops)");
     }
     json_object_set_new(tr, "cluster", cl);
     json_object_set_new(tr, "summary", json_string(summary));

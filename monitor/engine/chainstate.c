@@ -14,7 +14,7 @@ static void height_key(int64_t h, uint8_t k[8])
         k[i] = (uint8_t)((uint64_t)h >> (56 - 8 * i)); /* big-endian: the chain sorts by height */
 }
 
-void cs_outpoint_key(const uint8_t txid[32], uint32_t vout, uint8_t k[36])
+void chainstate_outpoint_key(const uint8_t txid[32], uint32_t vout, uint8_t k[36])
 {
     memcpy(k, txid, 32);
     k[32] = (uint8_t)(vout >> 24);
@@ -51,7 +51,7 @@ static bool decode_coin(cw_span v, uint64_t *value, cw_addr *a)
     return true;
 }
 
-const char *cs_check_record(store_db db, cw_span k, cw_span v)
+const char *chainstate_check_record(store_db db, cw_span k, cw_span v)
 {
     uint64_t value;
     cw_addr a;
@@ -85,7 +85,7 @@ static cw_code corrupt(cw_err *err, const char *what)
 
 /* ---- chain and cursor ---- */
 
-cw_code cs_cursor_get(store_txn *t, const char *name, uint64_t *value, cw_err *err)
+cw_code chainstate_cursor_get(store_txn *t, const char *name, uint64_t *value, cw_err *err)
 {
     cw_span v;
     cw_code rc = store_get(t, STORE_CURSOR, name, strlen(name), &v, err);
@@ -97,14 +97,14 @@ cw_code cs_cursor_get(store_txn *t, const char *name, uint64_t *value, cw_err *e
     return CW_OK;
 }
 
-cw_code cs_cursor_put(store_txn *t, const char *name, uint64_t value, cw_err *err)
+cw_code chainstate_cursor_put(store_txn *t, const char *name, uint64_t value, cw_err *err)
 {
     uint8_t b[8];
     cw_put_le(b, value, 8);
     return store_put(t, STORE_CURSOR, name, strlen(name), b, 8, err);
 }
 
-cw_code cs_get_tip(store_txn *t, cs_tip *out, cw_err *err)
+cw_code chainstate_get_tip(store_txn *t, chainstate_tip *out, cw_err *err)
 {
     memset(out, 0, sizeof *out);
     cw_span v;
@@ -133,7 +133,7 @@ static cw_code set_tip(store_txn *t, bool valid, int64_t height, const uint8_t h
     return store_put(t, STORE_CURSOR, "tip", 3, b, sizeof b, err);
 }
 
-cw_code cs_hash_at(store_txn *t, int64_t height, uint8_t hash[32], cw_err *err)
+cw_code chainstate_hash_at(store_txn *t, int64_t height, uint8_t hash[32], cw_err *err)
 {
     uint8_t k[8];
     height_key(height, k);
@@ -147,7 +147,7 @@ cw_code cs_hash_at(store_txn *t, int64_t height, uint8_t hash[32], cw_err *err)
     return CW_OK;
 }
 
-bool cs_is_connected(store_txn *t, const uint8_t hash[32], int64_t *height)
+bool chainstate_is_connected(store_txn *t, const uint8_t hash[32], int64_t *height)
 {
     cw_span v;
     if (store_get(t, STORE_UNDO, hash, 32, &v, NULL) != CW_OK || v.n < 8)
@@ -157,14 +157,14 @@ bool cs_is_connected(store_txn *t, const uint8_t hash[32], int64_t *height)
     return true;
 }
 
-cw_code cs_resolve_inputs(store_txn *t, cw_tx *tx, cw_err *err)
+cw_code chainstate_resolve_inputs(store_txn *t, cw_tx *tx, cw_err *err)
 {
     if (tx->flags & CW_TX_COINBASE)
         return CW_OK;
     for (size_t i = 0; i < tx->n_in; i++) {
         cw_txin *in = &tx->in[i];
         uint8_t k[36];
-        cs_outpoint_key(in->prev_txid, in->prev_vout, k);
+        chainstate_outpoint_key(in->prev_txid, in->prev_vout, k);
         cw_span v;
         cw_code rc = store_get(t, STORE_UTXO, k, 36, &v, err);
         if (rc == CW_ENOTFOUND)
@@ -189,7 +189,7 @@ cw_code cs_resolve_inputs(store_txn *t, cw_tx *tx, cw_err *err)
 typedef struct {
     store_txn *t;
     coins *cache;
-    cs_tx_fn fn;
+    chainstate_tx_fn fn;
     void *ctx;
     cw_buf spent, created;
     uint32_t n_spent, n_created;
@@ -204,7 +204,7 @@ static cw_code connect_tx(void *arg, cw_tx *tx, cw_err *err)
         for (size_t i = 0; i < tx->n_in; i++) {
             cw_txin *in = &tx->in[i];
             uint8_t k[36];
-            cs_outpoint_key(in->prev_txid, in->prev_vout, k);
+            chainstate_outpoint_key(in->prev_txid, in->prev_vout, k);
             uint8_t cached[COINS_VALUE_MAX];
             size_t cn = 0;
             bool fresh = c->cache && coins_get(c->cache, k, cached, &cn, true); /* created in this batch */
@@ -234,7 +234,7 @@ static cw_code connect_tx(void *arg, cw_tx *tx, cw_err *err)
         if (tx->out[i].type == CW_SCRIPT_NULLDATA)
             continue; /* provably unspendable: never a prevout */
         uint8_t k[36], coin[8 + 5 + CW_ADDR_PAYLOAD_MAX];
-        cs_outpoint_key(tx->txid, (uint32_t)i, k);
+        chainstate_outpoint_key(tx->txid, (uint32_t)i, k);
         size_t n = encode_coin(tx->out[i].value, &tx->out[i].addr, coin);
         rc = c->cache ? coins_add(c->cache, k, coin, n, err) : store_put(c->t, STORE_UTXO, k, 36, coin, n, err);
         if (rc)
@@ -246,15 +246,15 @@ static cw_code connect_tx(void *arg, cw_tx *tx, cw_err *err)
     return CW_OK;
 }
 
-cw_code cs_connect(store_txn *t, coins *cache, block_walker *w, const uint8_t *blk, size_t len, cw_net net,
-                   int64_t height, cs_tx_fn fn, void *ctx, const cw_buf *alert_ids, cs_block *out, cw_err *err)
+cw_code chainstate_connect(store_txn *t, coins *cache, block_walker *w, const uint8_t *blk, size_t len, cw_net net,
+                   int64_t height, chainstate_tx_fn fn, void *ctx, const cw_buf *alert_ids, chainstate_block *out, cw_err *err)
 {
     btc_header h;
     cw_code rc = btc_header_parse(blk, len, &h, err);
     if (rc)
         return rc;
-    cs_tip tip;
-    if ((rc = cs_get_tip(t, &tip, err)))
+    chainstate_tip tip;
+    if ((rc = chainstate_get_tip(t, &tip, err)))
         return rc;
     if (tip.valid && (memcmp(h.prev, tip.hash, 32) != 0 || height != tip.height + 1)) {
         char want[65], got[65];
@@ -307,10 +307,10 @@ cw_code cs_connect(store_txn *t, coins *cache, block_walker *w, const uint8_t *b
     return rc;
 }
 
-cw_code cs_disconnect_tip(store_txn *t, cs_block *out, cw_buf *alert_ids, cw_err *err)
+cw_code chainstate_disconnect_tip(store_txn *t, chainstate_block *out, cw_buf *alert_ids, cw_err *err)
 {
-    cs_tip tip;
-    cw_code rc = cs_get_tip(t, &tip, err);
+    chainstate_tip tip;
+    cw_code rc = chainstate_get_tip(t, &tip, err);
     if (rc)
         return rc;
     if (!tip.valid)
@@ -374,7 +374,7 @@ cw_code cs_disconnect_tip(store_txn *t, cs_block *out, cw_buf *alert_ids, cw_err
         rc = store_del(t, STORE_CHAIN, hk, 8, NULL, 0, err);
     if (rc == CW_OK) {
         uint8_t prev_hash[32];
-        cw_code r2 = cs_hash_at(t, out->height - 1, prev_hash, err);
+        cw_code r2 = chainstate_hash_at(t, out->height - 1, prev_hash, err);
         if (r2 == CW_OK)
             rc = set_tip(t, true, out->height - 1, prev_hash, err);
         else if (r2 == CW_ENOTFOUND)

@@ -28,36 +28,36 @@ typedef struct {
     bool valid;        /* false: nothing connected yet */
     int64_t height;
     uint8_t hash[32];  /* internal order */
-} cs_tip;
+} chainstate_tip;
 
 /* The utxo (and taint) key of an output: txid (internal order) + vout
  * (4, big-endian, so a tx's outputs sort together). */
-void cs_outpoint_key(const uint8_t txid[32], uint32_t vout, uint8_t k[36]);
+void chainstate_outpoint_key(const uint8_t txid[32], uint32_t vout, uint8_t k[36]);
 
-cw_code cs_get_tip(store_txn *t, cs_tip *out, cw_err *err);
+cw_code chainstate_get_tip(store_txn *t, chainstate_tip *out, cw_err *err);
 /* `watchlist check`: NULL when key/value is a well-formed record of db
  * (utxo, chain, cursor, undo; any other db: NULL), else what is wrong. */
-const char *cs_check_record(store_db db, cw_span k, cw_span v);
+const char *chainstate_check_record(store_db db, cw_span k, cw_span v);
 /* Hash of the connected block at height; CW_ENOTFOUND if none. */
-cw_code cs_hash_at(store_txn *t, int64_t height, uint8_t hash[32], cw_err *err);
+cw_code chainstate_hash_at(store_txn *t, int64_t height, uint8_t hash[32], cw_err *err);
 /* Is this block (by hash) on the connected chain? Sets *height if so. */
-bool cs_is_connected(store_txn *t, const uint8_t hash[32], int64_t *height);
+bool chainstate_is_connected(store_txn *t, const uint8_t hash[32], int64_t *height);
 
 /* Fills in[i].resolved/addr/value of every non-coinbase input found in the
  * utxo index (read only). Inputs not found stay unresolved. */
-cw_code cs_resolve_inputs(store_txn *t, cw_tx *tx, cw_err *err);
+cw_code chainstate_resolve_inputs(store_txn *t, cw_tx *tx, cw_err *err);
 
 /* Called for each tx of a block being connected, in order, with its inputs
  * resolved (spent outputs of earlier txs of the same block included). A
  * non-OK return aborts the connect (the caller aborts the transaction). */
-typedef cw_code (*cs_tx_fn)(void *ctx, cw_tx *tx, cw_err *err);
+typedef cw_code (*chainstate_tx_fn)(void *ctx, cw_tx *tx, cw_err *err);
 
 typedef struct {
     int64_t height;
     uint8_t hash[32], prev[32];
     uint32_t time;
     block_summary summary;
-} cs_block;
+} chainstate_block;
 
 /* Connects blk as the block at `height` on top of the tip. With a cache,
  * new outputs go into it and spends look there first (see coins.h): the
@@ -67,15 +67,15 @@ typedef struct {
  * malformed block or a merkle mismatch (CW_EFORMAT). alert_ids (32 hex
  * chars each, concatenated) are kept in the undo record so a disconnect can
  * name the alerts it reverts. */
-cw_code cs_connect(store_txn *t, coins *cache, block_walker *w, const uint8_t *blk, size_t len, cw_net net,
-                   int64_t height, cs_tx_fn fn, void *ctx, const cw_buf *alert_ids, cs_block *out, cw_err *err);
+cw_code chainstate_connect(store_txn *t, coins *cache, block_walker *w, const uint8_t *blk, size_t len, cw_net net,
+                   int64_t height, chainstate_tx_fn fn, void *ctx, const cw_buf *alert_ids, chainstate_block *out, cw_err *err);
 
 /* Disconnects the tip using its undo record. Fills *out with the block's
  * height/hash/time and appends its alert ids to alert_ids. */
-cw_code cs_disconnect_tip(store_txn *t, cs_block *out, cw_buf *alert_ids, cw_err *err);
+cw_code chainstate_disconnect_tip(store_txn *t, chainstate_block *out, cw_buf *alert_ids, cw_err *err);
 
 /* The monitor's named positions (per-topic feed counters and the like). */
-cw_code cs_cursor_get(store_txn *t, const char *name, uint64_t *value, cw_err *err);
-cw_code cs_cursor_put(store_txn *t, const char *name, uint64_t value, cw_err *err);
+cw_code chainstate_cursor_get(store_txn *t, const char *name, uint64_t *value, cw_err *err);
+cw_code chainstate_cursor_put(store_txn *t, const char *name, uint64_t value, cw_err *err);
 
 #endif

@@ -29,10 +29,10 @@ typedef struct {
     size_t klen;
     uint64_t value;
     bool listed;
-    cl_info cluster;
+    cluster_info cluster;
     uint8_t join[32];
     bool source;            /* designated money leaves here (hop 0) */
-    exp_taint taint;        /* the taint it carries (source: all of its value) */
+    exposure_taint taint;        /* the taint it carries (source: all of its value) */
     bool tainted;
 } input_view;
 
@@ -47,8 +47,8 @@ static bool service_label(const flows_config *cfg, const cw_addr *a)
  * addresses), with no allocation for the common tx. */
 static struct {
     input_view *in;
-    cl_member *members;
-    cl_key *merging;
+    cluster_member *members;
+    cluster_key *merging;
     size_t *first_of;
     size_t cap_in;
     flow_finding *found;
@@ -65,10 +65,10 @@ static cw_code scratch_inputs(size_t n, cw_err *err)
     input_view *in = realloc(scratch.in, cap * sizeof *in);
     if (in)
         scratch.in = in;
-    cl_member *m = in ? realloc(scratch.members, cap * sizeof *m) : NULL;
+    cluster_member *m = in ? realloc(scratch.members, cap * sizeof *m) : NULL;
     if (m)
         scratch.members = m;
-    cl_key *k = m ? realloc(scratch.merging, cap * sizeof *k) : NULL;
+    cluster_key *k = m ? realloc(scratch.merging, cap * sizeof *k) : NULL;
     if (k)
         scratch.merging = k;
     size_t *f = k ? realloc(scratch.first_of, cap * sizeof *f) : NULL;
@@ -113,27 +113,27 @@ static flow_finding *add_finding(size_t *n, flows_stats *st, flow_kind kind, boo
     return f;
 }
 
-static bool key_less(const cl_key *a, const cl_key *b)
+static bool key_less(const cluster_key *a, const cluster_key *b)
 {
     size_t n = a->len < b->len ? a->len : b->len;
     int c = memcmp(a->key, b->key, n);
     return c ? c < 0 : a->len < b->len;
 }
 
-static bool same_root(const cl_info *a, const cl_info *b)
+static bool same_root(const cluster_info *a, const cluster_info *b)
 {
     return a->root.len == b->root.len && memcmp(a->root.key, b->root.key, a->root.len) == 0;
 }
 
 /* Where the designated member of a cluster joined it (zero for a root or a
  * cluster of one). */
-static cw_code designated_join(store_txn *t, const cl_info *c, uint8_t out[32], cw_err *err)
+static cw_code designated_join(store_txn *t, const cluster_info *c, uint8_t out[32], cw_err *err)
 {
     memset(out, 0, 32);
     if (c->first_designated.len == 0)
         return CW_OK;
-    cl_info tmp;
-    return cl_find(t, c->first_designated.key, c->first_designated.len, &tmp, out, err);
+    cluster_info tmp;
+    return cluster_find(t, c->first_designated.key, c->first_designated.len, &tmp, out, err);
 }
 
 static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, const cw_tx *tx, size_t n_in, size_t *n,
@@ -161,7 +161,7 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
     input_view *in = scratch.in;
     flow_finding *out;
     /* 1. clustering: the input addresses merge, unless several parties signed */
-    cl_member *members = scratch.members;
+    cluster_member *members = scratch.members;
     size_t n_members = 0;
     for (size_t i = 0; i < n_in; i++) {
         input_view *v = &in[i];
@@ -178,7 +178,7 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
         v->klen = wl_key_from_addr(&v->addr, v->key);
         if ((rc = wl_is_listed(t, v->key, v->klen, &v->listed, err)))
             return rc;
-        cl_member *m = &members[n_members++];
+        cluster_member *m = &members[n_members++];
         memcpy(m->key.key, v->key, v->klen);
         m->key.len = v->klen;
         m->designated = v->listed;
@@ -198,20 +198,20 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
             }
         }
     }
-    cl_merge_result mr;
+    cluster_merge_result mr;
     bool one_cluster = false; /* every input address is now in mr.info */
     if (mp == BTC_MP_NONE && j && n_members >= 2) {
-        /* cl_merge takes up to 64 distinct clusters at a time: a bigger
+        /* cluster_merge takes up to 64 distinct clusters at a time: a bigger
          * consolidation goes in chunks, each holding the first member */
         bool merged = false, super = false;
         for (size_t start = 0; start < n_members;) {
-            cl_member chunk[64];
+            cluster_member chunk[64];
             size_t k = 0;
             if (start > 0)
                 chunk[k++] = members[0];
             while (k < 64 && start < n_members)
                 chunk[k++] = members[start++];
-            if ((rc = cl_merge(j, chunk, k, tx->txid, cfg->cluster_limit, &mr, err)))
+            if ((rc = cluster_merge(j, chunk, k, tx->txid, cfg->cluster_limit, &mr, err)))
                 return rc;
             merged |= mr.merged;
             super |= mr.became_super;
@@ -225,24 +225,24 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
     for (size_t i = 0; i < n_in && !one_cluster; i++) {
         if (!in[i].has_addr)
             continue;
-        if ((rc = cl_find_listed(t, in[i].key, in[i].klen, in[i].listed, &in[i].cluster, in[i].join, err)))
+        if ((rc = cluster_find_listed(t, in[i].key, in[i].klen, in[i].listed, &in[i].cluster, in[i].join, err)))
             return rc;
         const label *lb = cfg->labels ? labels_find(cfg->labels, &in[i].addr) : NULL;
-        if (lb && in[i].cluster.size == 1) { /* a service never merged: as cl_merge would take it */
+        if (lb && in[i].cluster.size == 1) { /* a service never merged: as cluster_merge would take it */
             in[i].cluster.flags |= CL_SERVICE;
             snprintf(in[i].cluster.service, sizeof in[i].cluster.service, "%s", lb->entity[0] ? lb->entity : lb->category);
         }
     }
-    cl_key *merging = scratch.merging; /* read only: the roots this tx merges */
+    cluster_key *merging = scratch.merging; /* read only: the roots this tx merges */
     size_t n_merging = 0;
-    cl_info ro_merged;
+    cluster_info ro_merged;
     if (!j && mp == BTC_MP_NONE && n_members >= 2) {
         /* Read only (mempool, screening): the merge this tx makes when it
          * confirms is not written, but its findings must be the block's:
          * judge every input, and every output in a merging cluster, by the
-         * cluster they will form together. As cl_merge: the winner among
+         * cluster they will form together. As cluster_merge: the winner among
          * the distinct roots (the biggest, then the smaller key), then the
-         * others folded in, in input order. (cl_merge's 64-root chunks can
+         * others folded in, in input order. (cluster_merge's 64-root chunks can
          * pick another winner for a merge of more than 64 clusters.) */
         size_t *first_of = scratch.first_of, w = (size_t)-1;
         for (size_t i = 0; i < n_in; i++) {
@@ -255,7 +255,7 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
                 continue;
             merging[n_merging] = in[i].cluster.root;
             first_of[n_merging] = i;
-            const cl_info *o = &in[i].cluster;
+            const cluster_info *o = &in[i].cluster;
             if (w == (size_t)-1 || o->size > in[w].cluster.size ||
                 (o->size == in[w].cluster.size && key_less(&o->root, &in[w].cluster.root)))
                 w = i;
@@ -263,7 +263,7 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
         }
         ro_merged = in[w].cluster;
         for (size_t k = 0; k < n_merging; k++) {
-            const cl_info *o = &in[first_of[k]].cluster;
+            const cluster_info *o = &in[first_of[k]].cluster;
             if (first_of[k] == w)
                 continue;
             if (ro_merged.designated == 0 && o->designated > 0)
@@ -295,7 +295,7 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
         if (v->has_addr) {
             if (one_cluster)
                 v->cluster = mr.info; /* the join tx is looked up only for a hit */
-            bool via_cluster = v->cluster.designated > 0 && cl_propagates(&v->cluster);
+            bool via_cluster = v->cluster.designated > 0 && cluster_propagates(&v->cluster);
             if (v->listed || via_cluster) {
                 v->source = v->tainted = true;
                 v->taint.amount = v->value;
@@ -320,8 +320,8 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
                         f->amount = v->value;
                         f->amount_known = v->resolved;
                         f->cluster = v->cluster;
-                        cl_info tmp;
-                        if (one_cluster && (rc = cl_find(t, v->key, v->klen, &tmp, v->join, err)))
+                        cluster_info tmp;
+                        if (one_cluster && (rc = cluster_find(t, v->key, v->klen, &tmp, v->join, err)))
                             return rc;
                         memcpy(f->member_join, v->join, 32);
                         if ((rc = designated_join(t, &v->cluster, f->designated_join, err)))
@@ -332,9 +332,9 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
         }
         if (v->resolved) { /* only outputs we saw created can carry taint */
             uint8_t op[36];
-            exp_taint carried;
-            cs_outpoint_key(tx->in[i].prev_txid, tx->in[i].prev_vout, op);
-            rc = exp_taint_get(t, op, &carried, err);
+            exposure_taint carried;
+            chainstate_outpoint_key(tx->in[i].prev_txid, tx->in[i].prev_vout, op);
+            rc = exposure_taint_get(t, op, &carried, err);
             if (rc == CW_OK) {
                 if (!v->source) {
                     v->taint = carried;
@@ -342,7 +342,7 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
                     if (v->taint.amount > v->value)
                         v->taint.amount = v->value;
                 }
-                if (j && (rc = exp_taint_del(j, op, err))) /* spent: its taint moves on with this tx */
+                if (j && (rc = exposure_taint_del(j, op, err))) /* spent: its taint moves on with this tx */
                     return rc;
             } else if (rc != CW_ENOTFOUND) {
                 return rc;
@@ -371,14 +371,14 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
             return rc;
         if (listed)
             continue; /* a designated_address record already */
-        cl_info c;
+        cluster_info c;
         uint8_t join[32];
-        if ((rc = cl_find_listed(t, key, kn, false, &c, join, err)))
+        if ((rc = cluster_find_listed(t, key, kn, false, &c, join, err)))
             return rc;
         for (size_t k = 0; k < n_merging; k++)
             if (c.root.len == merging[k].len && memcmp(c.root.key, merging[k].key, c.root.len) == 0)
                 c = ro_merged;
-        if (c.designated == 0 || !cl_propagates(&c))
+        if (c.designated == 0 || !cluster_propagates(&c))
             continue;
         bool internal = false;
         for (size_t i = 0; i < n_in && !internal; i++)
@@ -429,7 +429,7 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
     int hops = any_source ? 1 : min_hops + 1;
     if (hops > (int)cfg->hops)
         return CW_OK; /* past the limit: the taint was not kept, but a watched address still wants to know */
-    const exp_taint *dom = &in[dominant].taint;
+    const exposure_taint *dom = &in[dominant].taint;
     for (size_t o = 0; o < tx->n_out; o++) {
         const cw_txout *to = &tx->out[o];
         if (to->addr.kind == CW_ADDR_NONE || to->value == 0)
@@ -441,16 +441,16 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
             return rc;
         if (listed)
             continue; /* back to a designated address: still designated money */
-        cl_info c;
-        if ((rc = cl_find_listed(t, key, kn, false, &c, NULL, err)))
+        cluster_info c;
+        if ((rc = cluster_find_listed(t, key, kn, false, &c, NULL, err)))
             return rc;
         for (size_t k = 0; k < n_merging; k++)
             if (c.root.len == merging[k].len && memcmp(c.root.key, merging[k].key, c.root.len) == 0)
                 c = ro_merged;
-        if (c.designated > 0 && cl_propagates(&c))
+        if (c.designated > 0 && cluster_propagates(&c))
             continue; /* into a designated wallet: a cluster hit, not exposure */
         unsigned __int128 share = (unsigned __int128)to->value * tainted_in / denom;
-        exp_taint ot;
+        exposure_taint ot;
         memset(&ot, 0, sizeof ot);
         ot.amount = (uint64_t)share;
         if (ot.amount == 0)
@@ -463,7 +463,7 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
         memcpy(ot.path[ot.n_path++], tx->txid, 32);
         uint32_t ppm = (uint32_t)((unsigned __int128)ot.amount * 1000000u / to->value);
         bool watched = addrset_has(cfg->watched, &to->addr);
-        bool stops = !cl_propagates(&c) || service_label(cfg, &to->addr);
+        bool stops = !cluster_propagates(&c) || service_label(cfg, &to->addr);
         /* one record per address: its outputs in this tx are judged together */
         flow_finding *prior = NULL;
         out = scratch.found;
@@ -491,12 +491,12 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
         }
         if (j == NULL)
             continue;
-        if ((rc = exp_address_add(j, key, kn, &ot, err)))
+        if ((rc = exposure_address_add(j, key, kn, &ot, err)))
             return rc;
         if (hops < (int)cfg->hops && !stops) { /* the next tx that spends it is one hop further */
             uint8_t op[36];
-            cs_outpoint_key(tx->txid, (uint32_t)o, op);
-            if ((rc = exp_taint_put(j, op, &ot, err)))
+            chainstate_outpoint_key(tx->txid, (uint32_t)o, op);
+            if ((rc = exposure_taint_put(j, op, &ot, err)))
                 return rc;
             if (st)
                 st->taint_outputs++;

@@ -27,7 +27,7 @@
  *      for the output while hops < the limit and it is not a service's.
  *
  * Clusters follow imports and labels given later: the pipeline runs
- * cl_refresh (cluster.h) between blocks when the watchlist changed, when a
+ * cluster_refresh (cluster.h) between blocks when the watchlist changed, when a
  * run starts with labels, and after a disconnect.
  */
 #ifndef CW_FLOWS_H
@@ -72,8 +72,8 @@ typedef struct {
     uint64_t value;            /* exposure: the output's value */
     uint32_t share_ppm;        /* exposure: amount / value, parts per million */
     uint8_t hops;              /* exposure: >= 1 */
-    exp_taint taint;           /* exposure: source and path (path ends with this tx) */
-    cl_info cluster;           /* cluster hit: the designated cluster */
+    exposure_taint taint;           /* exposure: source and path (path ends with this tx) */
+    cluster_info cluster;           /* cluster hit: the designated cluster */
     uint8_t member_join[32];   /* cluster hit: the tx that joined the member (zero: it is the root) */
     uint8_t designated_join[32]; /* ... and the designated member */
 } flow_finding;

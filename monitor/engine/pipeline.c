@@ -364,7 +364,7 @@ static json_t *entity_json(store_txn *t, const first_ref *r)
     return built(e, ok);
 }
 
-static json_t *block_json(const cs_block *b)
+static json_t *block_json(const chainstate_block *b)
 {
     json_t *o = json_object();
     char h[65];
@@ -380,7 +380,7 @@ static json_t *block_json(const cs_block *b)
  * True when the tx's day (its block's time, UTC) is before the entity's
  * designation date; null when either is unknown (a mempool sighting is
  * now, after any designation already listed: false). */
-static json_t *designated_after_json(const json_t *entity, const cs_block *blk)
+static json_t *designated_after_json(const json_t *entity, const chainstate_block *blk)
 {
     const char *d = json_string_value(json_object_get(entity, "designated"));
     if (d == NULL || strlen(d) != 10)
@@ -397,7 +397,7 @@ static json_t *designated_after_json(const json_t *entity, const cs_block *blk)
 
 /* Is this sighting already recorded? A mempool sighting repeats nothing; a
  * confirmation repeats only the same block's. */
-static cw_code already_recorded(store_txn *t, const char *id, const char *status, const cs_block *blk, bool *skip,
+static cw_code already_recorded(store_txn *t, const char *id, const char *status, const chainstate_block *blk, bool *skip,
                                  cw_err *err)
 {
     json_t *prev;
@@ -421,7 +421,7 @@ static cw_code already_recorded(store_txn *t, const char *id, const char *status
 /* The fields every record of a tx has (the rule's own come after).
  * Every setter's failure is latched in *ok (alert_put). */
 static json_t *record_base(pipeline *p, store_txn *t, const char *id, const char *rule, const char *severity,
-                           const char *decision, const char *status, const char *txid, const cs_block *blk,
+                           const char *decision, const char *status, const char *txid, const chainstate_block *blk,
                            bool to_designated, const char *addr, const first_ref *ref, const char *seen, bool *ok)
 {
     json_t *r = json_object();
@@ -467,9 +467,9 @@ static json_t *txids_json(const uint8_t (*ids)[32], size_t n)
 
 /* The designated_address records of one tx, with status and block. */
 static cw_code tx_records_of(pipeline *p, store_txn *t, const cw_tx *tx, const match *m, size_t n, const char *status,
-                             const cs_block *blk, cw_buf *ids, cw_err *err);
+                             const chainstate_block *blk, cw_buf *ids, cw_err *err);
 
-static cw_code tx_records(pipeline *p, store_txn *t, const cw_tx *tx, const char *status, const cs_block *blk,
+static cw_code tx_records(pipeline *p, store_txn *t, const cw_tx *tx, const char *status, const chainstate_block *blk,
                           cw_buf *ids, cw_err *err)
 {
     match_list ml = {0};
@@ -484,7 +484,7 @@ static cw_code tx_records(pipeline *p, store_txn *t, const cw_tx *tx, const char
 }
 
 static cw_code tx_records_of(pipeline *p, store_txn *t, const cw_tx *tx, const match *m, size_t n, const char *status,
-                             const cs_block *blk, cw_buf *ids, cw_err *err)
+                             const chainstate_block *blk, cw_buf *ids, cw_err *err)
 {
     char txid[65], seen[32];
     cw_hex_encode_rev(tx->txid, 32, txid);
@@ -537,7 +537,7 @@ static cw_code ref_of_key(store_txn *t, const uint8_t *key, size_t klen, first_r
 
 /* cluster_hit and indirect_exposure records of one tx's findings. */
 static cw_code flow_records(pipeline *p, store_txn *t, const cw_tx *tx, const flow_finding *f, size_t n,
-                            const char *status, const cs_block *blk, cw_buf *ids, cw_err *err)
+                            const char *status, const chainstate_block *blk, cw_buf *ids, cw_err *err)
 {
     if (n == 0)
         return CW_OK;
@@ -616,7 +616,7 @@ static cw_code flow_records(pipeline *p, store_txn *t, const cw_tx *tx, const fl
 
 /* An import since the last look (the wl_meta fingerprint moved), labels
  * given to this run, or a disconnect: bring cluster records up to date
- * (cl_refresh), in a write transaction of its own, between blocks. */
+ * (cluster_refresh), in a write transaction of its own, between blocks. */
 static cw_code refresh_clusters(pipeline *p, cw_err *err)
 {
     if (p->cfg.flows == NULL || p->batch)
@@ -626,7 +626,7 @@ static cw_code refresh_clusters(pipeline *p, cw_err *err)
     if (rc)
         return rc;
     uint64_t fp = store_fingerprint(t, STORE_WL_META), saved = 0;
-    bool known = cs_cursor_get(t, "flows.wl_fp", &saved, NULL) == CW_OK;
+    bool known = chainstate_cursor_get(t, "flows.wl_fp", &saved, NULL) == CW_OK;
     store_abort(t);
     bool recount = !known || saved != fp || p->refresh_recount;
     const labels *lb = p->refresh_labels ? p->cfg.flows->labels : NULL;
@@ -635,10 +635,10 @@ static cw_code refresh_clusters(pipeline *p, cw_err *err)
     for (int attempt = 0;; attempt++) {
         if ((rc = store_begin(p->cfg.store, true, &t, err)))
             return rc;
-        cl_refresh_stats st;
-        rc = cl_refresh(t, recount, lb, &st, err);
+        cluster_refresh_stats st;
+        rc = cluster_refresh(t, recount, lb, &st, err);
         if (rc == CW_OK)
-            rc = cs_cursor_put(t, "flows.wl_fp", fp, err);
+            rc = chainstate_cursor_put(t, "flows.wl_fp", fp, err);
         if (rc == CW_OK)
             rc = store_commit(t, err);
         else
@@ -723,8 +723,8 @@ cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err)
             }
         store_cursor_close(c);
     }
-    cs_tip tip;
-    rc = cs_get_tip(t, &tip, err);
+    chainstate_tip tip;
+    rc = chainstate_get_tip(t, &tip, err);
     store_abort(t);
     if (rc) {
         pipeline_close(p);
@@ -783,7 +783,7 @@ static cw_code put_counters(pipeline *p, store_txn *t, cw_err *err)
 {
     for (int i = 0; i < MAX_COUNTERS; i++)
         if (p->counters[i].set) {
-            cw_code rc = cs_cursor_put(t, p->counters[i].name, p->counters[i].seq, err);
+            cw_code rc = chainstate_cursor_put(t, p->counters[i].name, p->counters[i].seq, err);
             if (rc)
                 return rc;
         }
@@ -808,7 +808,7 @@ bool pipeline_saved_counter(pipeline *p, const char *name, uint32_t *seq)
     if (store_begin(p->cfg.store, false, &t, NULL))
         return false;
     uint64_t v;
-    bool ok = cs_cursor_get(t, key, &v, NULL) == CW_OK;
+    bool ok = chainstate_cursor_get(t, key, &v, NULL) == CW_OK;
     store_abort(t);
     if (ok)
         *seq = (uint32_t)v;
@@ -935,7 +935,7 @@ static cw_code screen_tx(pipeline *p, const uint8_t *raw, size_t len, bool now, 
     store_txn *t;
     if ((rc = store_begin(p->cfg.store, false, &t, err)))
         return rc;
-    rc = cs_resolve_inputs(t, &tx, err);
+    rc = chainstate_resolve_inputs(t, &tx, err);
     match_list ml = {0};
     if (rc == CW_OK)
         rc = find_matches(t, &tx, &ml, err);
@@ -1010,7 +1010,7 @@ typedef struct {
     pipeline *p;
     store_txn *t;
     cw_buf ids;
-    cs_block blk; /* hash/height/time known before the walk */
+    chainstate_block blk; /* hash/height/time known before the walk */
     journal jn;   /* what clusters and exposure change, for the disconnect */
 } block_ctx;
 
@@ -1035,24 +1035,24 @@ static cw_code block_tx(void *arg, cw_tx *tx, cw_err *err)
     return flow_records(p, c->t, tx, p->findings, n, "confirmed", &c->blk, &c->ids, err);
 }
 
-/* cs_connect with the block's journal around it. */
+/* chainstate_connect with the block's journal around it. */
 static cw_code connect_with_journal(pipeline *p, block_ctx *c, coins *cache, const uint8_t *raw, size_t len,
                                     int64_t height, cw_err *err)
 {
-    cs_block done;
-    jn_init(&c->jn, c->t);
-    cw_code rc = cs_connect(c->t, cache, &p->walker, raw, len, p->cfg.net, height, block_tx, c, &c->ids, &done, err);
+    chainstate_block done;
+    journal_init(&c->jn, c->t);
+    cw_code rc = chainstate_connect(c->t, cache, &p->walker, raw, len, p->cfg.net, height, block_tx, c, &c->ids, &done, err);
     if (rc == CW_OK)
-        rc = jn_save(&c->jn, done.hash, err);
+        rc = journal_save(&c->jn, done.hash, err);
     uint8_t old[32];
-    if (rc == CW_OK && height >= JN_KEEP_BLOCKS && cs_hash_at(c->t, height - JN_KEEP_BLOCKS, old, NULL) == CW_OK)
-        rc = jn_prune(c->t, old, err);
-    jn_free(&c->jn);
+    if (rc == CW_OK && height >= JN_KEEP_BLOCKS && chainstate_hash_at(c->t, height - JN_KEEP_BLOCKS, old, NULL) == CW_OK)
+        rc = journal_prune(c->t, old, err);
+    journal_free(&c->jn);
     return rc;
 }
 
 /* Connects one block at height in its own transaction. */
-static cw_code read_tip(pipeline *p, cs_tip *tip, cw_err *err);
+static cw_code read_tip(pipeline *p, chainstate_tip *tip, cw_err *err);
 
 void pipeline_batch_abort(pipeline *p)
 {
@@ -1062,7 +1062,7 @@ void pipeline_batch_abort(pipeline *p)
     p->batch = NULL;
     coins_clear(p->cache);
     p->st = p->st_at_batch; /* nothing the batch counted happened */
-    cs_tip tip;
+    chainstate_tip tip;
     p->st.tip_height = read_tip(p, &tip, NULL) == CW_OK && tip.valid ? tip.height : -1;
 }
 
@@ -1106,7 +1106,7 @@ cw_code pipeline_batch_commit(pipeline *p, cw_err *err)
     p->batch = NULL;
     if (rc) {
         p->st = p->st_at_batch;
-        cs_tip tip;
+        chainstate_tip tip;
         p->st.tip_height = read_tip(p, &tip, NULL) == CW_OK && tip.valid ? tip.height : -1;
         return rc;
     }
@@ -1185,10 +1185,10 @@ static cw_code disconnect_tip_once(pipeline *p, cw_err *err)
     if (rc)
         return rc;
     cw_buf ids = CW_BUF_INIT;
-    cs_block blk;
-    rc = cs_disconnect_tip(t, &blk, &ids, err);
+    chainstate_block blk;
+    rc = chainstate_disconnect_tip(t, &blk, &ids, err);
     if (rc == CW_OK)
-        rc = jn_revert_block(t, blk.hash, p->cfg.flows != NULL, err); /* clusters and exposure as before the block */
+        rc = journal_revert_block(t, blk.hash, p->cfg.flows != NULL, err); /* clusters and exposure as before the block */
     for (size_t i = 0; rc == CW_OK && i + 32 <= ids.n; i += 32) {
         char id[33];
         memcpy(id, ids.p + i, 32);
@@ -1234,18 +1234,18 @@ static cw_code disconnect_tip(pipeline *p, cw_err *err)
     p->st.blocks_disconnected++;
     p->refresh_recount = p->refresh_labels = p->cfg.flows != NULL; /* the journal restored older records */
     p->refresh_labels = p->refresh_labels && p->cfg.flows->labels;
-    cs_tip now;
+    chainstate_tip now;
     p->st.tip_height = read_tip(p, &now, NULL) == CW_OK && now.valid ? now.height : -1;
     return pipeline_flush(p, err);
 }
 
-static cw_code read_tip(pipeline *p, cs_tip *tip, cw_err *err)
+static cw_code read_tip(pipeline *p, chainstate_tip *tip, cw_err *err)
 {
     store_txn *t;
     cw_code rc = store_begin(p->cfg.store, false, &t, err);
     if (rc)
         return rc;
-    rc = cs_get_tip(t, tip, err);
+    rc = chainstate_get_tip(t, tip, err);
     store_abort(t);
     return rc;
 }
@@ -1256,7 +1256,7 @@ static bool our_hash_at(pipeline *p, int64_t h, uint8_t out[32])
     store_txn *t;
     if (store_begin(p->cfg.store, false, &t, NULL))
         return false;
-    bool ok = cs_hash_at(t, h, out, NULL) == CW_OK;
+    bool ok = chainstate_hash_at(t, h, out, NULL) == CW_OK;
     store_abort(t);
     return ok;
 }
@@ -1272,7 +1272,7 @@ cw_code pipeline_sync(pipeline *p, cw_err *err)
     if (rc)
         return rc;
     p->st.node_height = node_h;
-    cs_tip tip;
+    chainstate_tip tip;
     if ((rc = read_tip(p, &tip, err)))
         return rc;
     int64_t next;
@@ -1323,7 +1323,7 @@ cw_code pipeline_sync(pipeline *p, cw_err *err)
 
 cw_code pipeline_connect_at(pipeline *p, const uint8_t *raw, size_t len, int64_t height, cw_err *err)
 {
-    return connect_block(p, raw, len, height, err); /* cs_connect refuses a block that does not extend the tip */
+    return connect_block(p, raw, len, height, err); /* chainstate_connect refuses a block that does not extend the tip */
 }
 
 cw_code pipeline_block(pipeline *p, const uint8_t *raw, size_t len, cw_err *err)
@@ -1335,9 +1335,9 @@ cw_code pipeline_block(pipeline *p, const uint8_t *raw, size_t len, cw_err *err)
     store_txn *t;
     if ((rc = store_begin(p->cfg.store, false, &t, err)))
         return rc;
-    cs_tip tip;
-    rc = cs_get_tip(t, &tip, err);
-    bool known = cs_is_connected(t, h.hash, NULL);
+    chainstate_tip tip;
+    rc = chainstate_get_tip(t, &tip, err);
+    bool known = chainstate_is_connected(t, h.hash, NULL);
     store_abort(t);
     if (rc)
         return rc;
@@ -1382,7 +1382,7 @@ cw_code pipeline_sequence(pipeline *p, const uint8_t *body, size_t len, cw_err *
         return CW_OK;
     if (label != 'C' && label != 'D')
         return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "sequence label '%c' (C, D, A or R expected)", label);
-    cs_tip tip;
+    chainstate_tip tip;
     cw_code rc = read_tip(p, &tip, err);
     if (rc)
         return rc;
@@ -1401,8 +1401,8 @@ cw_code pipeline_sequence(pipeline *p, const uint8_t *body, size_t len, cw_err *
     store_txn *t;
     if ((rc = store_begin(p->cfg.store, false, &t, err)))
         return rc;
-    bool known = cs_is_connected(t, hash, NULL);
-    bool earlier_missing = p->have_pending_c && !cs_is_connected(t, p->pending_c, NULL);
+    bool known = chainstate_is_connected(t, hash, NULL);
+    bool earlier_missing = p->have_pending_c && !chainstate_is_connected(t, p->pending_c, NULL);
     store_abort(t);
     if (earlier_missing) {
         p->have_pending_c = false;

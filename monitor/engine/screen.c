@@ -111,13 +111,13 @@ const char *screen_key_text(const uint8_t *key, size_t klen, char *out, size_t c
     return out;
 }
 
-static json_t *key_json(const cl_key *k)
+static json_t *key_json(const cluster_key *k)
 {
     char text[WL_KEY_MAX + CW_ADDR_TEXT_MAX];
     return json_string(screen_key_text(k->key, k->len, text, sizeof text));
 }
 
-cw_code screen_cluster_fields(store_txn *t, const cl_info *c, const uint8_t join[32], json_t *obj,
+cw_code screen_cluster_fields(store_txn *t, const cluster_info *c, const uint8_t join[32], json_t *obj,
                               uint8_t designated_join[32], cw_err *err)
 {
     json_object_set_new(obj, "root", key_json(&c->root));
@@ -127,8 +127,8 @@ cw_code screen_cluster_fields(store_txn *t, const cl_info *c, const uint8_t join
     json_t *member = json_null();
     uint8_t djoin[32] = {0};
     if (c->first_designated.len) {
-        cl_info tmp;
-        cw_code rc = cl_find(t, c->first_designated.key, c->first_designated.len, &tmp, djoin, err);
+        cluster_info tmp;
+        cw_code rc = cluster_find(t, c->first_designated.key, c->first_designated.len, &tmp, djoin, err);
         if (rc)
             return rc;
         json_t *entity;
@@ -148,7 +148,7 @@ cw_code screen_cluster_fields(store_txn *t, const cl_info *c, const uint8_t join
     if (c->flags & CL_SUPER)
         json_array_append_new(flags, json_string("supercluster"));
     json_object_set_new(obj, "flags", flags);
-    json_object_set_new(obj, "propagates", json_boolean(cl_propagates(c)));
+    json_object_set_new(obj, "propagates", json_boolean(cluster_propagates(c)));
     const char *note = NULL;
     char why[CL_SERVICE_MAX + 160];
     if (c->flags & CL_SERVICE) {
@@ -177,7 +177,7 @@ static json_t *source_json(const uint8_t *key, size_t klen)
     return json_string(screen_key_text(key, klen, text, sizeof text));
 }
 
-void screen_exposure_fields(const exp_address *e, json_t *obj)
+void screen_exposure_fields(const exposure_address *e, json_t *obj)
 {
     json_object_set_new(obj, "hops", json_integer(e->min_hops));
     json_object_set_new(obj, "tainted_received", json_integer((json_int_t)e->amount));
@@ -206,8 +206,8 @@ static void worst(screen_decision *acc, screen_decision d)
 
 cw_code screen_tip_json(store_txn *t, json_t **out, cw_err *err)
 {
-    cs_tip tip;
-    cw_code rc = cs_get_tip(t, &tip, err);
+    chainstate_tip tip;
+    cw_code rc = chainstate_get_tip(t, &tip, err);
     if (rc)
         return rc;
     if (!tip.valid) {
@@ -248,7 +248,7 @@ static void add_designation(void *ctx, const wl_ref *r)
 
 /* The exposure decision (see screen.h): the tainted share of `amount`
  * when there is one, else the distance. */
-static screen_decision exposure_decision(const flows_config *cfg, const exp_address *e, int64_t amount,
+static screen_decision exposure_decision(const flows_config *cfg, const exposure_address *e, int64_t amount,
                                          uint32_t *share_ppm)
 {
     if (amount > 0) {
@@ -289,16 +289,16 @@ cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, 
     uint8_t key[WL_KEY_MAX];
     size_t kn = wl_key_from_addr(a, key);
     /* a member of a designated cluster */
-    cl_info c;
+    cluster_info c;
     uint8_t join[32];
-    if ((rc = cl_find(t, key, kn, &c, join, err)))
+    if ((rc = cluster_find(t, key, kn, &c, join, err)))
         return rc;
     if (c.designated > 0 && c.size > 1) { /* a cluster of one is the address itself: designated above */
         json_t *entity;
         if ((rc = screen_key_entity(t, c.first_designated.key, c.first_designated.len, &entity, err)))
             return rc;
         if (entity) { /* still listed: a delisted member's cluster is not reported, as the pipeline records none */
-            screen_decision d = cl_propagates(&c) ? SCREEN_HOLD : SCREEN_ALLOW;
+            screen_decision d = cluster_propagates(&c) ? SCREEN_HOLD : SCREEN_ALLOW;
             json_t *r = reason("cluster", d, text, entity);
             uint8_t ev[3][32]; /* how the address and the designated member joined, and the last merge */
             if ((rc = screen_cluster_fields(t, &c, join, r, ev[1], err))) {
@@ -313,8 +313,8 @@ cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, 
         }
     }
     /* designated money received within the hops that count */
-    exp_address e;
-    rc = exp_address_get(t, key, kn, &e, err);
+    exposure_address e;
+    rc = exposure_address_get(t, key, kn, &e, err);
     if (rc == CW_OK && e.min_hops <= cfg->hops) {
         json_t *entity;
         if ((rc = screen_key_entity(t, e.closest.source, e.closest.source_len, &entity, err)))
@@ -415,7 +415,7 @@ cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj,
     char txid[65];
     cw_hex_encode_rev(tx->txid, 32, txid);
     json_object_set_new(obj, "subject", json_string(txid));
-    cw_code rc = cs_resolve_inputs(t, tx, err);
+    cw_code rc = chainstate_resolve_inputs(t, tx, err);
     if (rc)
         return rc;
     bool coinbase = (tx->flags & CW_TX_COINBASE) != 0;

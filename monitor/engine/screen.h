@@ -20,10 +20,10 @@
  *   key_linked  a key-linked form of a listed key (same key, another
  *               address type)                                          hold
  *   cluster     a member of a cluster with designated members that
- *               still propagates (cl_propagates)                       hold
+ *               still propagates (cluster_propagates)                       hold
  *               ... one that stopped (service, supercluster): shown    allow
  *   exposure    received designated money within cfg->hops hops
- *               (exp_address_get). With an amount: the tainted
+ *               (exposure_address_get). With an amount: the tainted
  *               received share of it (capped at 100%) at or above
  *               cfg->hold_share_ppm: hold; at or above
  *               cfg->min_share_ppm: review; below: shown, allow.
@@ -82,16 +82,16 @@ const char *screen_key_text(const uint8_t *key, size_t klen, char *out, size_t c
  * "supercluster"]), propagates, note (why propagation stops, or null),
  * service (its label or null), last_merge_txid, joined_by (the tx that
  * joined the address, null for a root) and sample (member addresses).
- * `join` is what cl_find gave for the address. Reads the designated
+ * `join` is what cluster_find gave for the address. Reads the designated
  * member's designation and join tx, and copies that tx (zero: none) to
  * designated_join when not NULL; store errors are returned. */
-cw_code screen_cluster_fields(store_txn *t, const cl_info *c, const uint8_t join[32], json_t *obj,
+cw_code screen_cluster_fields(store_txn *t, const cluster_info *c, const uint8_t join[32], json_t *obj,
                               uint8_t designated_join[32], cw_err *err);
 
 /* Sets on obj an address's exposure: hops (of its closest payment),
  * tainted_received, payments, closest_amount, source_address and path
  * (txids from the designated source to the address, in order). */
-void screen_exposure_fields(const exp_address *e, json_t *obj);
+void screen_exposure_fields(const exposure_address *e, json_t *obj);
 
 /* The designated and key_linked reasons of an address alone (one per
  * designation), as screen_address gives them. */

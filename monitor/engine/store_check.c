@@ -47,17 +47,17 @@ static const char *check_record(store_txn *t, store_db db, cw_span k, cw_span v)
     case STORE_UNDO:
     case STORE_CHAIN:
     case STORE_CURSOR:
-        return cs_check_record(db, k, v);
+        return chainstate_check_record(db, k, v);
     case STORE_ALERTS:
     case STORE_OUTBOX:
         return json_record(db, k, v);
     case STORE_CLUSTER:
     case STORE_CLUSTER_INFO:
     case STORE_CLUSTER_DESIG:
-        return cl_check_record(t, db, k, v);
+        return cluster_check_record(t, db, k, v);
     case STORE_TAINT:
     case STORE_EXPOSURE:
-        return exp_check_record(db, k, v);
+        return exposure_check_record(db, k, v);
     case STORE_JOURNAL:
         return k.n == 32 ? NULL : "a key that is not a block hash (32 bytes)";
     default:

@@ -162,10 +162,10 @@ static void assert_full(char *const argv[], const char *in, size_t in_len, int c
 Test(cli_strict, watchlist_verbs_on_a_full_disk_fail)
 {
     char *dir = datadir(), *dd = dd_of(dir);
-    char *exp_csv[] = {CW_BIN, "watchlist", "export", "--datadir", dd, NULL};
-    assert_full(exp_csv, NULL, 0, 1, "watchlist export");
-    char *exp_json[] = {CW_BIN, "watchlist", "export", "--format", "json", "--datadir", dd, NULL};
-    assert_full(exp_json, NULL, 0, 1, "watchlist export");
+    char *exposure_csv[] = {CW_BIN, "watchlist", "export", "--datadir", dd, NULL};
+    assert_full(exposure_csv, NULL, 0, 1, "watchlist export");
+    char *exposure_json[] = {CW_BIN, "watchlist", "export", "--format", "json", "--datadir", dd, NULL};
+    assert_full(exposure_json, NULL, 0, 1, "watchlist export");
     char *stats[] = {CW_BIN, "watchlist", "stats", "--datadir", dd, NULL};
     assert_full(stats, NULL, 0, 1, "watchlist stats");
     char *diff[] = {CW_BIN, "watchlist", "diff", "--datadir", dd, NULL};
@@ -184,7 +184,7 @@ Test(cli_strict, watchlist_verbs_on_a_full_disk_fail)
     /* the same export into a file is whole, and exits 0 */
     char path[160];
     snprintf(path, sizeof path, "%s/export.csv", dir);
-    result r = run_to(exp_csv, NULL, 0, path);
+    result r = run_to(exposure_csv, NULL, 0, path);
     cr_assert_eq(r.code, 0, "%s", r.err);
     char *text = slurp(path, NULL);
     cr_assert(strstr(text, "chain,address,entity,program,note\n") == text, "%s", text);
@@ -208,12 +208,12 @@ Test(cli_strict, kept_files_are_synced_and_a_failed_sync_fails)
 #else
     setenv("LD_PRELOAD", CW_FAILFSYNC, 1);
 #endif
-    char *exp_csv[] = {CW_BIN, "watchlist", "export", "--datadir", dd, NULL};
-    result r = run_to(exp_csv, NULL, 0, path);
+    char *exposure_csv[] = {CW_BIN, "watchlist", "export", "--datadir", dd, NULL};
+    result r = run_to(exposure_csv, NULL, 0, path);
     char *dot[] = {CW_BIN, "trace", KIM1, "--dot", gv, "--datadir", dd, NULL};
     result d = run_to(dot, NULL, 0, "/dev/null");
     /* to a pipe or a device there is nothing to sync: not an error */
-    result p = run_to(exp_csv, NULL, 0, "/dev/null");
+    result p = run_to(exposure_csv, NULL, 0, "/dev/null");
     unsetenv("LD_PRELOAD");
     cr_assert_eq(r.code, 1, "%s", r.err);
     cr_assert_str_eq(r.err, "chainwatch: watchlist export: writing standard output: Input/output error\n");

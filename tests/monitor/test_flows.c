@@ -1550,7 +1550,7 @@ Test(flows, one_record_per_address_counts_all_its_coins)
  * addresses merge"; cluster.h: "a tx's inputs beyond [64 clusters] merge in
  * later calls"). Payments to the first and the last of them are hits on a
  * cluster of 70.
- * Before the fix: flows_tx calls cl_merge once, which stops at 64
+ * Before the fix: flows_tx calls cluster_merge once, which stops at 64
  * distinct clusters: A64..A69 never join, the payment to A69 is no hit and
  * the cluster has 64 members. */
 Test(flows, consolidation_of_70_addresses_is_one_cluster)
@@ -1738,7 +1738,7 @@ Test(flows, mempool_sighting_forms_the_blocks_cluster, .timeout = 60)
 
 /* The labels file is an option of each run: a datadir that merged S into
  * D's cluster before S was labelled must stop designating once the labels
- * arrive (cl_refresh marks the clusters labelled addresses are in), as one
+ * arrive (cluster_refresh marks the clusters labelled addresses are in), as one
  * replay with the labels from the start (the first test above) does. */
 Test(flows, labels_given_later_still_stop_a_cluster)
 {
@@ -1756,7 +1756,7 @@ Test(flows, labels_given_later_still_stop_a_cluster)
 
 
 /* OFAC designates an address whose wallet chainwatch merged months ago: the
- * import that lists D must make D's existing cluster designated (cl_refresh
+ * import that lists D must make D's existing cluster designated (cluster_refresh
  * recounts after an import), so the next payment to D's co-spender A is a
  * cluster hit naming D, with the cluster's size and the merging tx. */
 Test(flows, a_later_import_designates_an_existing_cluster)
@@ -1855,7 +1855,7 @@ Test(flows, equal_work_tips_the_first_stored_wins)
 /* ---------- review findings ---------- */
 
 /* Three clusters merge in one mempool tx: P (3 addresses, root P1), Q (2)
- * and R (4, holding the designated D, root D). cl_merge makes R's root the
+ * and R (4, holding the designated D, root D). cluster_merge makes R's root the
  * winner (the biggest). The read-only merge in flows_tx compares each
  * cluster's size with the running *sum* (merged.size) instead of the
  * biggest so far, so it keeps P1 as root (4 < 3 + 2). The mempool records
@@ -1907,7 +1907,7 @@ Test(flows, mempool_merge_of_three_clusters_has_the_blocks_root, .timeout = 60)
 
 /* A list update swaps one designated address for another in the same
  * cluster: A was listed, the new import lists B (A's co-spender) instead.
- * cl_refresh recounts: the count is still 1, and it keeps the record's
+ * cluster_refresh recounts: the count is still 1, and it keeps the record's
  * first_designated (A) because "info.designated == want" makes first_ok
  * true without checking that A is still listed. Every later cluster hit
  * and exposure from that cluster names A; the pipeline's flow_records
@@ -1961,7 +1961,7 @@ Test(flows, a_list_update_that_swaps_the_designated_member_keeps_alerting)
  * exposure record (flows.h step 4: "into a designated wallet: a cluster
  * hit, not exposure", and internal for step 3). The read-only path merges
  * only the inputs' view; each output is still judged by its own pre-merge
- * cluster (cl_find_listed), so A2 looks clean and gets an indirect_exposure
+ * cluster (cluster_find_listed), so A2 looks clean and gets an indirect_exposure
  * record that the block does not have.
  * Before the fix (independent of the root choice above). */
 Test(flows, mempool_change_into_a_merging_clean_cluster_is_no_exposure, .timeout = 60)

@@ -4,13 +4,13 @@
 
 #include "chains/buf.h"
 
-void jn_init(journal *j, store_txn *t)
+void journal_init(journal *j, store_txn *t)
 {
     j->t = t;
     j->log = (cw_buf)CW_BUF_INIT;
 }
 
-void jn_free(journal *j) { cw_buf_free(&j->log); }
+void journal_free(journal *j) { cw_buf_free(&j->log); }
 
 /* Logs a key's old value (had: present, as old). */
 static cw_code log_entry(journal *j, store_db db, const void *key, size_t klen, bool had, cw_span old, cw_err *err)
@@ -31,23 +31,23 @@ static cw_code log_entry(journal *j, store_db db, const void *key, size_t klen, 
     return CW_OK;
 }
 
-cw_code jn_put(journal *j, store_db db, const void *key, size_t klen, const void *val, size_t vlen, cw_err *err)
+cw_code journal_put(journal *j, store_db db, const void *key, size_t klen, const void *val, size_t vlen, cw_err *err)
 {
     cw_span old = {NULL, 0};
     cw_code rc = store_get(j->t, db, key, klen, &old, err);
     if (rc && rc != CW_ENOTFOUND)
         return rc;
-    return jn_put_known(j, db, key, klen, rc == CW_OK ? &old : NULL, val, vlen, err);
+    return journal_put_known(j, db, key, klen, rc == CW_OK ? &old : NULL, val, vlen, err);
 }
 
-cw_code jn_put_known(journal *j, store_db db, const void *key, size_t klen, const cw_span *old, const void *val,
+cw_code journal_put_known(journal *j, store_db db, const void *key, size_t klen, const cw_span *old, const void *val,
                      size_t vlen, cw_err *err)
 {
     cw_code rc = log_entry(j, db, key, klen, old != NULL, old ? *old : (cw_span){NULL, 0}, err);
     return rc ? rc : store_put(j->t, db, key, klen, val, vlen, err);
 }
 
-cw_code jn_del(journal *j, store_db db, const void *key, size_t klen, cw_err *err)
+cw_code journal_del(journal *j, store_db db, const void *key, size_t klen, cw_err *err)
 {
     cw_span v;
     cw_code rc = store_get(j->t, db, key, klen, &v, err);
@@ -58,13 +58,13 @@ cw_code jn_del(journal *j, store_db db, const void *key, size_t klen, cw_err *er
     return store_del(j->t, db, key, klen, NULL, 0, err);
 }
 
-cw_code jn_save(journal *j, const uint8_t block_hash[32], cw_err *err)
+cw_code journal_save(journal *j, const uint8_t block_hash[32], cw_err *err)
 {
     /* saved even when empty: a missing log then means a pruned one */
     return store_put(j->t, STORE_JOURNAL, block_hash, 32, j->log.n ? j->log.p : (const uint8_t *)"", j->log.n, err);
 }
 
-cw_code jn_prune(store_txn *t, const uint8_t block_hash[32], cw_err *err)
+cw_code journal_prune(store_txn *t, const uint8_t block_hash[32], cw_err *err)
 {
     cw_code rc = store_del(t, STORE_JOURNAL, block_hash, 32, NULL, 0, err);
     return rc == CW_ENOTFOUND ? CW_OK : rc;
@@ -76,7 +76,7 @@ static cw_code damaged(cw_err *err)
                       "store damaged: damaged journal record (rebuild the datadir by replaying from a known height)");
 }
 
-cw_code jn_revert_block(store_txn *t, const uint8_t block_hash[32], bool required, cw_err *err)
+cw_code journal_revert_block(store_txn *t, const uint8_t block_hash[32], bool required, cw_err *err)
 {
     cw_span v;
     cw_code rc = store_get(t, STORE_JOURNAL, block_hash, 32, &v, err);

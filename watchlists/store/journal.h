@@ -32,31 +32,31 @@ typedef struct {
 } journal;
 
 /* Starts an empty journal over write transaction t. */
-void jn_init(journal *j, store_txn *t);
-void jn_free(journal *j);
+void journal_init(journal *j, store_txn *t);
+void journal_free(journal *j);
 
 /* Puts key -> val in db, logging the old value first. */
-cw_code jn_put(journal *j, store_db db, const void *key, size_t klen, const void *val, size_t vlen, cw_err *err);
+cw_code journal_put(journal *j, store_db db, const void *key, size_t klen, const void *val, size_t vlen, cw_err *err);
 /* The same when the caller has just read the old value in this
  * transaction: old is it, or NULL for an absent key (saves the read). The
  * span must still be valid (no write since it was read). */
-cw_code jn_put_known(journal *j, store_db db, const void *key, size_t klen, const cw_span *old, const void *val,
+cw_code journal_put_known(journal *j, store_db db, const void *key, size_t klen, const cw_span *old, const void *val,
                      size_t vlen, cw_err *err);
 /* Deletes key from db (absent is fine: nothing logged), logging the old value. */
-cw_code jn_del(journal *j, store_db db, const void *key, size_t klen, cw_err *err);
+cw_code journal_del(journal *j, store_db db, const void *key, size_t klen, cw_err *err);
 
 /* Logs are kept for the newest blocks only: a reorg deeper than this
  * (a day of blocks; Bitcoin's deepest in years was a few) needs a rebuild. */
 #define JN_KEEP_BLOCKS 288
 
 /* Stores the log under the block hash (an empty one too). */
-cw_code jn_save(journal *j, const uint8_t block_hash[32], cw_err *err);
+cw_code journal_save(journal *j, const uint8_t block_hash[32], cw_err *err);
 /* Drops the log of an old block (absent is fine). */
-cw_code jn_prune(store_txn *t, const uint8_t block_hash[32], cw_err *err);
+cw_code journal_prune(store_txn *t, const uint8_t block_hash[32], cw_err *err);
 /* Takes back everything the block's saved log recorded, newest first, and
  * deletes the log. A block whose log is missing (pruned, or written before
  * logs existed) is CW_ESTORE when `required` (clusters are on), else
  * nothing to do. A damaged log is CW_ESTORE. */
-cw_code jn_revert_block(store_txn *t, const uint8_t block_hash[32], bool required, cw_err *err);
+cw_code journal_revert_block(store_txn *t, const uint8_t block_hash[32], bool required, cw_err *err);
 
 #endif

@@ -9,7 +9,7 @@
 typedef struct node {
     struct node *next;
     uint64_t hash;
-    ovl_entry e;
+    overlay_entry e;
 } node;
 
 /* Nodes and values come from big chunks, freed together: a batch makes
@@ -50,7 +50,7 @@ static uint64_t hash(const overlay *o, uint8_t db, const uint8_t *p, size_t n)
     return cw_hash64(o->seed ^ ((uint64_t)db << 56), p, n);
 }
 
-overlay *ovl_new(void)
+overlay *overlay_new(void)
 {
     overlay *o = calloc(1, sizeof *o);
     if (o == NULL || sodium_init() < 0 || (o->buckets = calloc(1024, sizeof *o->buckets)) == NULL) {
@@ -62,7 +62,7 @@ overlay *ovl_new(void)
     return o;
 }
 
-void ovl_free(overlay *o)
+void overlay_free(overlay *o)
 {
     if (o == NULL)
         return;
@@ -82,7 +82,7 @@ static node *find(const overlay *o, uint8_t db, const void *key, size_t klen, ui
     return NULL;
 }
 
-const ovl_entry *ovl_find(const overlay *o, uint8_t db, const void *key, size_t klen)
+const overlay_entry *overlay_find(const overlay *o, uint8_t db, const void *key, size_t klen)
 {
     node *n = find(o, db, key, klen, hash(o, db, key, klen));
     return n ? &n->e : NULL;
@@ -105,7 +105,7 @@ static void grow(overlay *o)
     o->cap = cap;
 }
 
-bool ovl_set(overlay *o, uint8_t db, const void *key, size_t klen, const void *val, size_t vlen)
+bool overlay_set(overlay *o, uint8_t db, const void *key, size_t klen, const void *val, size_t vlen)
 {
     if (klen > 0xffff || vlen > 0xffffffffu)
         return false;
@@ -148,10 +148,10 @@ bool ovl_set(overlay *o, uint8_t db, const void *key, size_t klen, const void *v
     return true;
 }
 
-size_t ovl_count(const overlay *o) { return o->count; }
-size_t ovl_bytes(const overlay *o) { return o->bytes; }
+size_t overlay_count(const overlay *o) { return o->count; }
+size_t overlay_bytes(const overlay *o) { return o->bytes; }
 
-void ovl_each(const overlay *o, void (*fn)(void *ctx, const ovl_entry *e), void *ctx)
+void overlay_each(const overlay *o, void (*fn)(void *ctx, const overlay_entry *e), void *ctx)
 {
     for (size_t i = 0; i < o->cap; i++)
         for (node *n = o->buckets[i]; n; n = n->next)
@@ -160,7 +160,7 @@ void ovl_each(const overlay *o, void (*fn)(void *ctx, const ovl_entry *e), void 
 
 static int cmp_entry(const void *a, const void *b)
 {
-    const ovl_entry *x = *(const ovl_entry *const *)a, *y = *(const ovl_entry *const *)b;
+    const overlay_entry *x = *(const overlay_entry *const *)a, *y = *(const overlay_entry *const *)b;
     if (x->db != y->db)
         return x->db < y->db ? -1 : 1;
     size_t n = x->klen < y->klen ? x->klen : y->klen;
@@ -169,7 +169,7 @@ static int cmp_entry(const void *a, const void *b)
 }
 
 /* Big-endian bytes [off, off + 8) of a key, zero-padded. */
-static uint64_t key_word(const ovl_entry *e, size_t off)
+static uint64_t key_word(const overlay_entry *e, size_t off)
 {
     uint64_t w = 0;
     for (size_t i = 0; i < 8; i++)
@@ -179,7 +179,7 @@ static uint64_t key_word(const ovl_entry *e, size_t off)
 
 typedef struct {
     uint64_t w0, w1, w2; /* db and key bytes 0..6, 7..14, 15..22: LMDB's order, but integer compares */
-    const ovl_entry *e;
+    const overlay_entry *e;
 } sort_item;
 
 static int cmp_item(const void *a, const void *b)
@@ -194,9 +194,9 @@ static int cmp_item(const void *a, const void *b)
     return cmp_entry(&x->e, &y->e);
 }
 
-const ovl_entry **ovl_sorted(const overlay *o)
+const overlay_entry **overlay_sorted(const overlay *o)
 {
-    const ovl_entry **all = malloc((o->count + 1) * sizeof *all);
+    const overlay_entry **all = malloc((o->count + 1) * sizeof *all);
     sort_item *items = malloc((o->count + 1) * sizeof *items);
     if (all == NULL || items == NULL) {
         free(all), free(items);

@@ -25,22 +25,22 @@ typedef struct {
     uint32_t cap;     /* room at val */
     uint8_t *val;
     uint8_t *key;
-} ovl_entry;
+} overlay_entry;
 
 typedef struct overlay overlay;
 
-overlay *ovl_new(void);
-void ovl_free(overlay *o);
-/* The entry for (db, key), or NULL. Valid until the next ovl_set. */
-const ovl_entry *ovl_find(const overlay *o, uint8_t db, const void *key, size_t klen);
+overlay *overlay_new(void);
+void overlay_free(overlay *o);
+/* The entry for (db, key), or NULL. Valid until the next overlay_set. */
+const overlay_entry *overlay_find(const overlay *o, uint8_t db, const void *key, size_t klen);
 /* Sets (db, key) to val, or to a tombstone when val is NULL. False when out of memory. */
-bool ovl_set(overlay *o, uint8_t db, const void *key, size_t klen, const void *val, size_t vlen);
-size_t ovl_count(const overlay *o);
-size_t ovl_bytes(const overlay *o);
+bool overlay_set(overlay *o, uint8_t db, const void *key, size_t klen, const void *val, size_t vlen);
+size_t overlay_count(const overlay *o);
+size_t overlay_bytes(const overlay *o);
 /* Calls fn for every entry, in no order. */
-void ovl_each(const overlay *o, void (*fn)(void *ctx, const ovl_entry *e), void *ctx);
+void overlay_each(const overlay *o, void (*fn)(void *ctx, const overlay_entry *e), void *ctx);
 /* Every entry in (db, key) order, for the flush; NULL when out of memory
  * (free the array, not the entries). */
-const ovl_entry **ovl_sorted(const overlay *o);
+const overlay_entry **overlay_sorted(const overlay *o);
 
 #endif

@@ -369,24 +369,24 @@ cw_code store_write_back(store_txn *t, store_db db, cw_err *err)
     if (db >= STORE_DB_COUNT || (db_defs[db].flags & MDB_DUPSORT))
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "store: no write-back for %s",
                           db < STORE_DB_COUNT ? db_defs[db].name : "?");
-    if (t->ov == NULL && (t->ov = ovl_new()) == NULL)
+    if (t->ov == NULL && (t->ov = overlay_new()) == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "store: out of memory");
     t->ov_dbs |= 1u << db;
     return CW_OK;
 }
 
-size_t store_pending_bytes(const store_txn *t) { return t->ov ? ovl_bytes(t->ov) : 0; }
+size_t store_pending_bytes(const store_txn *t) { return t->ov ? overlay_bytes(t->ov) : 0; }
 
 /* The overlay's writes into LMDB, in key order, just before the commit. */
 static int flush_overlay(store_txn *t)
 {
-    if (t->ov == NULL || ovl_count(t->ov) == 0)
+    if (t->ov == NULL || overlay_count(t->ov) == 0)
         return 0;
-    const ovl_entry **all = ovl_sorted(t->ov);
+    const overlay_entry **all = overlay_sorted(t->ov);
     if (all == NULL)
         return ENOMEM;
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < ovl_count(t->ov); i++) {
+    for (size_t i = 0; rc == 0 && i < overlay_count(t->ov); i++) {
         MDB_val k = {all[i]->klen, all[i]->key}, v = {all[i]->vlen, all[i]->val};
         rc = all[i]->dead ? mdb_del(t->txn, t->s->dbi[all[i]->db], &k, NULL)
                           : mdb_put(t->txn, t->s->dbi[all[i]->db], &k, &v, 0);
@@ -405,7 +405,7 @@ cw_code store_commit(store_txn *t, cw_err *err)
     else
         rc = mdb_txn_commit(t->txn);
     cw_store *s = t->s;
-    ovl_free(t->ov);
+    overlay_free(t->ov);
     free(t);
     return rc ? lmdb_fail(err, rc, "commit", s) : CW_OK;
 }
@@ -415,7 +415,7 @@ void store_abort(store_txn *t)
     if (t == NULL)
         return;
     mdb_txn_abort(t->txn);
-    ovl_free(t->ov);
+    overlay_free(t->ov);
     free(t);
 }
 
@@ -424,7 +424,7 @@ typedef struct {
     uint8_t db;
 } filter_pending;
 
-static void filter_add_pending(void *ctx, const ovl_entry *e)
+static void filter_add_pending(void *ctx, const overlay_entry *e)
 {
     filter_pending *fp = ctx;
     if (e->db == fp->db)
@@ -458,7 +458,7 @@ static bloom *filter_build(store_txn *t, store_db db, size_t at_least, int *rc_o
         return NULL;
     }
     if (t->ov && (t->ov_dbs & (1u << db))) /* and the writes not in LMDB yet */
-        ovl_each(t->ov, filter_add_pending, &(filter_pending){b, (uint8_t)db});
+        overlay_each(t->ov, filter_add_pending, &(filter_pending){b, (uint8_t)db});
     return b;
 }
 
@@ -552,7 +552,7 @@ cw_code store_get(store_txn *t, store_db db, const void *key, size_t klen, cw_sp
     if (f && !bloom_maybe(f, key, klen))
         return CW_ENOTFOUND; /* pending writes reach the filter too */
     if (t->ov_dbs & (1u << db)) {
-        const ovl_entry *e = ovl_find(t->ov, (uint8_t)db, key, klen);
+        const overlay_entry *e = overlay_find(t->ov, (uint8_t)db, key, klen);
         if (e && e->dead)
             return CW_ENOTFOUND;
         if (e) {
@@ -577,7 +577,7 @@ cw_code store_put(store_txn *t, store_db db, const void *key, size_t klen, const
     if (t->ov_dbs & (1u << db)) {
         if (klen == 0 || klen > 511)
             return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "store: a %zu-byte key for %s", klen, db_defs[db].name);
-        if (!ovl_set(t->ov, (uint8_t)db, key, klen, val, vlen))
+        if (!overlay_set(t->ov, (uint8_t)db, key, klen, val, vlen))
             return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "store: out of memory for pending writes");
         if (t->s->filter[db])
             bloom_add(t->s->filter[db], key, klen);
@@ -599,7 +599,7 @@ cw_code store_del(store_txn *t, store_db db, const void *key, size_t klen, const
         cw_code rc = store_get(t, db, key, klen, &old, err);
         if (rc)
             return rc; /* CW_ENOTFOUND as LMDB would say */
-        if (!ovl_set(t->ov, (uint8_t)db, key, klen, NULL, 0))
+        if (!overlay_set(t->ov, (uint8_t)db, key, klen, NULL, 0))
             return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "store: out of memory for pending writes");
         return CW_OK;
     }
