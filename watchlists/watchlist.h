@@ -130,7 +130,8 @@ void wl_import_set_published(wl_import *imp, const char *yyyy_mm_dd);
  * more than max_pct percent of the source's previous addresses, or all of
  * them, or that has no address at all, is refused unless allow is set.
  * Default: WL_MAX_SHRINK_DEFAULT, not allowed. The first import of a
- * source removes nothing, so only the zero-address rule applies to it. */
+ * source removes nothing, so only the zero-address rule applies to it.
+ * max_pct is clamped to 0..100. */
 void wl_import_set_shrink(wl_import *imp, double max_pct, bool allow);
 /* The diff of the last wl_import_commit attempt (JSON, as `watchlist diff`
  * prints it: source, previous, current, added, removed, entities_added,
