@@ -28,9 +28,9 @@
  * contiguous from base to the tip. The scan trusts headers as found (no
  * proof-of-work check, work from nBits): a blocks/ directory is the
  * user's own node's, and every block read is decoded and its merkle root
- * checked when it is connected (chainstate_connect). Memory is one entry (~130 bytes) per record:
- * ~120 MB for mainnet's 900k blocks, the price of choosing the best chain
- * before reading any block.
+ * checked when it is connected (chainstate_connect). Memory is one entry
+ * (~130 bytes) per record: ~120 MB for mainnet's 900k blocks, the price
+ * of choosing the best chain before reading any block.
  *
  * Not thread-safe; a blocksdir is read by one caller. The files must not
  * change after the scan (a running node appends to its last file: the
