@@ -93,7 +93,8 @@ cw_code chainstate_connect(store_txn *t, coins *cache, block_walker *w, const ui
  * height/hash/time and appends its alert ids to alert_ids. CW_EARG when
  * nothing is connected; CW_EDAMAGED when the tip's undo record is missing
  * or does not decode. Clusters and exposure are not touched: the caller
- * reverts the block's journal (journal.h) in the same transaction. */
+ * reverts the block's journal (watchlists/store/journal.h) in the same
+ * transaction. */
 cw_code chainstate_disconnect_tip(store_txn *t, chainstate_block *out, cw_buf *alert_ids, cw_err *err);
 
 /* The monitor's named positions (per-topic feed counters and the like):

@@ -12,7 +12,7 @@
  * the cluster and exposure code does anyway (journal_put_known skips it).
  *
  * Connect. The pipeline starts a journal per block, hands it to flows
- * (cluster.h, exposure.h write through it), and journal_save stores the
+ * (watchlists/cluster.h and exposure.h write through it), and journal_save stores the
  * log under the block's hash in the `journal` database, in the same write
  * transaction as the block: the block and its log commit together. An
  * empty log is saved too, so a missing log always means a pruned one.

@@ -2,22 +2,28 @@
  * store.h: chainwatch's one LMDB environment. This is the only code that
  * calls LMDB; everything else goes through these functions.
  *
- * Layout: <datadir>/store.mdb (+ store.mdb-lock), named databases:
- *   wl_addr     address key -> designation refs (one value per ref, DUPSORT)
+ * Layout: <datadir>/store.mdb (+ store.mdb-lock), named databases, each
+ * encoded by the module named (the store only moves bytes):
+ *   wl_addr     address key -> designation refs (one value per ref, DUPSORT;
+ *               this and the other wl_ tables: watchlists/watchlist.h)
  *   wl_entity   source NUL uid -> entity record (JSON)
  *   wl_meta     source -> provenance and counts of its last import (JSON)
  *   wl_diff     source -> what its last import added and removed (JSON)
- *   utxo        outpoint -> value and address of unspent outputs of connected blocks
+ *   utxo        outpoint -> value and address of unspent outputs of connected
+ *               blocks (utxo, undo, chain, cursor: monitor/engine/chainstate.h)
  *   undo        block hash -> the outputs it spent and created, and its alerts
  *   chain       height -> hash of each connected block
  *   cursor      "tip" and per-topic feed counters
  *   alerts      alert id -> its latest signed record
  *   outbox      records committed with their block, not yet written out
- *   cluster     address key -> parent address key (union-find, cluster.h)
+ *               (alerts, outbox: monitor/engine/pipeline.c)
+ *   cluster     address key -> parent address key (union-find; this and the
+ *               other cluster tables: watchlists/cluster.h)
  *   cluster_info root address key -> size, designated members, flags, evidence
  *   cluster_desig root address key of every cluster with designated members
- *   taint       outpoint -> the designated money an unspent output carries (exposure.h)
- *   exposure    address key -> the designated money it ever received (exposure.h)
+ *   taint       outpoint -> the designated money an unspent output carries
+ *               (taint, exposure: watchlists/exposure.h)
+ *   exposure    address key -> the designated money it ever received
  *   journal     block hash -> the old values of what the block changed in
  *               cluster, cluster_info, taint and exposure (journal.h)
  *
