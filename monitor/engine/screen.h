@@ -101,7 +101,7 @@ cw_code screen_designations(store_txn *t, const cw_addr *a, json_t *reasons, scr
  * designations; clusters and exposure exist for Bitcoin). amount: the
  * satoshis at stake, or -1 for none. Appends one object per reason to
  * `reasons` (a JSON array) and sets *out to the decision. Errors: the
- * store's (CW_ESTORE for a damaged record), CW_ENOMEM. */
+ * store's (CW_ESTORE; CW_EDAMAGED for a damaged record), CW_ENOMEM. */
 cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, int64_t amount, json_t *reasons,
                        screen_decision *out, cw_err *err);
 
