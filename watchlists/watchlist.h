@@ -67,7 +67,10 @@ size_t wl_key_from_addr(const cw_addr *a, uint8_t out[WL_KEY_MAX]);
  * length, or 0 with err set: empty text, or text of a decodable form (0x...,
  * bc1/tb1/bcrt1...) that fails to parse: a typo must not read as "not listed".
  * text must not be NULL. Codes: the parser's (CW_EFORMAT, CW_ECHECKSUM,
- * ...) for a decodable form, CW_EARG for empty text. */
+ * ...) for a decodable form, CW_EARG for empty text or text whose trimmed
+ * form passes 135 bytes. Known gap: a trimmed form of 128..135 bytes
+ * returns 0 with err left as it was (callers must treat 0 as an error
+ * whatever err says). */
 size_t wl_key_from_text(const char *text, uint8_t out[WL_KEY_MAX], cw_err *err);
 
 /* The address text of a key (as cw_addr_format writes it, or the kept
@@ -142,7 +145,7 @@ const char *wl_import_diff_json(const wl_import *imp);
 /* The entity with this uid (not NULL), created empty on first use; NULL
  * on OOM (the import is then marked failed). Owned by imp. The setters
  * below copy their string (NULL is taken as "" by the set_ ones; the add_
- * ones need a string, ignore "", an alias equal to the name and repeats);
+ * ones need a string and ignore "" and repeats, aliases also the name);
  * an allocation failure marks the import failed, never cuts a field. */
 wl_entity *wl_import_entity(wl_import *imp, const char *uid);
 bool wl_import_has_entity(const wl_import *imp, const char *uid);
