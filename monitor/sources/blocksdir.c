@@ -12,6 +12,9 @@
  *      an error (byte 0 unreadable, another network). The record's end is
  *      checked too (plausible_end): a record that does not end where one
  *      ends is searched for a record inside it, the only costly case.
+ *      --rawblocks files have no framing to trust: each is read and
+ *      decoded whole (merkle root and witness commitment checked) here,
+ *      and read again when replayed.
  *   3. Link: entries are sorted by hash (bsearch for parents), duplicates
  *      collapse to the later record, and each entry's height and
  *      cumulative work come from its parent, walked up with an explicit
