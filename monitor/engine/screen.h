@@ -65,7 +65,10 @@ cw_code screen_tip_json(store_txn *t, json_t **out, cw_err *err);
  * name, list, programs, designated}; fields the store lacks are null (an
  * empty programs array). Never NULL except out of memory. A store error
  * reading the record (not its absence) sets *rc (when still CW_OK) and err:
- * the caller must fail rather than show the nulls. */
+ * the caller must fail rather than show the nulls. Known gap: a stored
+ * record that is not JSON also gives the nulls, with *rc left CW_OK (the
+ * pipeline's own reader refuses it as damage). The caller owns the
+ * returned object. */
 json_t *screen_entity_json(store_txn *t, const char *source, const char *uid, cw_code *rc, cw_err *err);
 
 /* The entity of key's first designation into *out (the caller's), or NULL
