@@ -27,7 +27,11 @@
 /* Parses `text`. With net == CW_NET_ANY the network is detected; otherwise
  * an address of another network is refused, naming both. On failure the
  * message says why: bad checksum, wrong length, wrong witness version
- * encoding, mixed case, unknown prefix, bad character (and where). */
+ * encoding, mixed case, unknown prefix, bad character (and where).
+ * Codes: CW_ECHECKSUM (a checksum that does not match), CW_EFORMAT (not
+ * an address form, bad characters, wrong length), CW_ELIMIT (text too
+ * long), CW_EARG (an address of another network than `net`, empty text,
+ * an unknown `net`). text must not be NULL. */
 cw_code cw_addr_parse(const char *text, int net, cw_addr *out, cw_err *err);
 
 /* Writes the canonical text (lowercase for bech32) and returns its length;

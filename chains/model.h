@@ -90,7 +90,7 @@ typedef struct {
     cw_span script_sig;
     cw_span witness;        /* this input's witness stack, items included */
     uint32_t witness_items;
-    /* Filled by the resolver (prevout index), not by decoders. */
+    /* Filled by the resolver (the prevout index, above chains/), not by decoders. */
     bool resolved;
     cw_addr addr;           /* kind NONE when the prevout has no address */
     uint64_t value;

@@ -18,10 +18,15 @@
 
 typedef struct addrset addrset;
 
-/* Loads path. CW_EIO when unreadable, CW_EFORMAT for a bad line (named). */
+/* Loads path into *out (the caller's, freed with addrset_free). CW_EIO
+ * when unreadable, CW_EFORMAT for a bad line (named), CW_ENOMEM. On error
+ * *out is untouched. */
 cw_code addrset_load(const char *path, addrset **out, cw_err *err);
+/* NULL is a no-op. */
 void addrset_free(addrset *s);
 size_t addrset_count(const addrset *s);
+/* Membership by address or by watchlist key (wl_key_from_addr's form);
+ * false for a NULL set (no --watch). Read-only: safe to share. */
 bool addrset_has(const addrset *s, const cw_addr *a);
 bool addrset_has_key(const addrset *s, const uint8_t *key, size_t klen);
 

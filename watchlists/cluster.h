@@ -22,6 +22,14 @@
  * later, or delisted, says so from the next block on. Labels work the same
  * way: a cluster learns of a service when the service's address merges in,
  * or when cluster_refresh runs with the labels of a new run.
+ *
+ * Errors: store errors pass up (CW_ESTORE, CW_EDAMAGED, CW_EFULL); a
+ * record that does not decode, a parent link to nothing, or a chain of
+ * parents deeper than union by size allows is CW_EDAMAGED (STORE_DAMAGED
+ * in the message), never "not in a cluster". Every result is a copy
+ * (cluster_info holds its keys), nothing points into the store. Writers
+ * take the block's journal, whose transaction the caller commits or
+ * aborts; after an error, abort.
  */
 #ifndef CW_CLUSTER_H
 #define CW_CLUSTER_H
@@ -63,7 +71,9 @@ typedef struct {
 /* Finds key's cluster (read only: no path compression). An address never
  * merged is its own root: size 1, designated when the watchlist lists it.
  * Fills *join_txid (may be NULL) with the tx that joined key to its cluster
- * (zero for a root). CW_ESTORE for a damaged record. */
+ * (zero for a root). CW_EARG for a key over WL_KEY_MAX; CW_EDAMAGED for a
+ * damaged record or a member whose root has no cluster_info; store and
+ * watchlist errors pass up. */
 cw_code cluster_find(store_txn *t, const uint8_t *key, size_t klen, cluster_info *info, uint8_t join_txid[32], cw_err *err);
 
 /* The same when the caller already knows whether the watchlist lists key
@@ -74,7 +84,8 @@ cw_code cluster_find_listed(store_txn *t, const uint8_t *key, size_t klen, bool 
 /* `watchlist check`: NULL when key/value is a well-formed record of db
  * (cluster: its parent present as a member or a root; cluster_info;
  * cluster_desig: its root's record present; any other db: NULL), else what
- * is wrong with it. */
+ * is wrong with it. A store error reading the parent is reported as
+ * damage of this record ("could not be read"). */
 const char *cluster_check_record(store_txn *t, store_db db, cw_span k, cw_span v);
 
 /* What one address brings to a merge. */
@@ -95,7 +106,8 @@ typedef struct {
  * journaled. Duplicated members are fine. At most 64 distinct clusters
  * merge per call (the rest are left out): merge more in chunks that share
  * a member. `limit` is the supercluster size
- * (a cluster above it gets CL_SUPER). CW_EARG for n == 0. */
+ * (a cluster above it gets CL_SUPER). CW_EARG for n == 0; store errors
+ * and CW_EDAMAGED as cluster_find. *out is the merged cluster. */
 cw_code cluster_merge(journal *j, const cluster_member *members, size_t n, const uint8_t txid[32], uint64_t limit,
                  cluster_merge_result *out, cw_err *err);
 
@@ -112,7 +124,8 @@ typedef struct {
  * those cluster_desig lists (every cluster with designated members), so it
  * costs the list's size, not the number of clusters; labelled addresses
  * (services may be NULL) mark their clusters as services. Not with
- * write-back on t. */
+ * write-back on t (it walks cluster_desig with a cursor, which would not
+ * see pending writes). CW_ENOMEM, store errors, CW_EDAMAGED. */
 cw_code cluster_refresh(store_txn *t, bool recount, const labels *services, cluster_refresh_stats *st, cw_err *err);
 
 /* True when designation and exposure propagate through this cluster. */

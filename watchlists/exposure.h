@@ -17,6 +17,11 @@
  * Taint from several sources mixes into one amount; the record keeps the
  * source and path of the closest tainted input (fewest hops; the largest
  * of those), so its hop count and its path always agree.
+ *
+ * Errors: store errors pass up (CW_ESTORE, CW_EDAMAGED, CW_EFULL); a
+ * record that does not decode is CW_EDAMAGED (STORE_DAMAGED in the
+ * message), never "no exposure". Results are copies. Writers take the
+ * block's journal (its transaction is the caller's to commit or abort).
  */
 #ifndef CW_EXPOSURE_H
 #define CW_EXPOSURE_H
@@ -42,6 +47,7 @@ typedef struct {
 
 /* The taint of an unspent output; CW_ENOTFOUND when it carries none. */
 cw_code exposure_taint_get(store_txn *t, const uint8_t outpoint[36], exposure_taint *out, cw_err *err);
+/* Sets an output's taint, journaled. CW_EARG for a path over EXP_MAX_HOPS. */
 cw_code exposure_taint_put(journal *j, const uint8_t outpoint[36], const exposure_taint *v, cw_err *err);
 /* The output was spent: its taint moves on with the tx (absent is fine). */
 cw_code exposure_taint_del(journal *j, const uint8_t outpoint[36], cw_err *err);
@@ -59,7 +65,9 @@ const char *exposure_check_record(store_db db, cw_span k, cw_span v);
 
 /* An address's exposure; CW_ENOTFOUND when it never received tainted money. */
 cw_code exposure_address_get(store_txn *t, const uint8_t *key, size_t klen, exposure_address *out, cw_err *err);
-/* Adds one tainted payment to the address's record. */
+/* Adds one tainted payment to the address's record (created on the
+ * first), journaled: amount and payments grow, the closest payment is kept
+ * (fewer hops, then larger amount). */
 cw_code exposure_address_add(journal *j, const uint8_t *key, size_t klen, const exposure_taint *payment, cw_err *err);
 
 #endif

@@ -19,7 +19,14 @@
  * CSV record over IMPORT_LINE_MAX (1 MiB) and a NUL byte, naming the line,
  * as soon as they see it: memory stays bounded on /dev/zero or a 1 GB
  * single line. A file that reads cleanly but lists too few addresses is
- * stopped later, by wl_import_commit's shrink guard.
+ * stopped at the commit, by wl_import_commit's shrink guard.
+ *
+ * Every reader returns CW_OK or: CW_EIO (cannot open or read the file),
+ * CW_EFORMAT (not the format: a bad header, a DTD, mixed content, a bad
+ * value, a NUL byte), CW_ELIMIT (a value, line or record over its cap),
+ * CW_ETRUNC (the document ends inside an element), CW_ENOMEM. On an error
+ * imp holds part of the file: free it, never commit it. path and imp are
+ * borrowed; imp receives copies. p may be NULL (no progress).
  */
 #ifndef CW_IMPORT_H
 #define CW_IMPORT_H

@@ -30,7 +30,10 @@ const ticker_info *ticker_lookup(const char *ticker);
 
 /* Normalises an address as text for a text-kept chain: trims spaces,
  * lowercases case-insensitive forms, adds "bitcoincash:" to bare CashAddr.
- * Writes at most cap bytes with NUL; returns false if it does not fit or is empty. */
+ * t may be NULL (no ticker): the text's own form decides what is
+ * case-insensitive (a valid bech32/bech32m string, a "prefix:" form, bare
+ * CashAddr). Writes at most cap bytes with NUL; returns false if it does
+ * not fit or is empty (whitespace only). Pure: no allocation. */
 bool ticker_normalise_text(const ticker_info *t, const char *in, char *out, size_t cap);
 
 #endif

@@ -9,7 +9,19 @@
  * Address keys (wl_addr): 'a' + chain + address space + kind + version +
  * len + payload for decoded addresses; 't' + normalised text otherwise.
  * Testnet and regtest share base58 forms, so their P2PKH/P2SH keys share
- * the testnet space.
+ * the testnet space; EVM and Tron keys are always mainnet.
+ *
+ * Errors: lookups fail closed. A store error or a designation that does
+ * not decode is returned (CW_ESTORE, CW_EDAMAGED with STORE_DAMAGED in the
+ * message), never "not listed"; callers treat it as "unknown" (exit 3,
+ * stop the batch: store_error_stops()).
+ *
+ * Ownership: a wl_import owns every string it is given (copied) and every
+ * wl_entity it hands out (valid until wl_import_free). A wl_ref's strings
+ * point into the store (valid until its transaction ends) or, inside the
+ * import, into the import's buffers. Lookups take a read or write
+ * transaction the caller owns; wl_import_commit opens its own write
+ * transactions, so the caller must hold none on that store.
  */
 #ifndef CW_WATCHLIST_H
 #define CW_WATCHLIST_H
@@ -47,56 +59,82 @@ typedef struct {
 } wl_ref;
 
 /* ---- keys ---- */
+/* The wl_addr key of a decoded address into out; returns its length (6 +
+ * payload, never 0). Never fails. */
 size_t wl_key_from_addr(const cw_addr *a, uint8_t out[WL_KEY_MAX]);
 /* Text as a user or a file gives it: decoded when it parses as a Bitcoin
  * (any network), EVM or Tron address, else normalised text. Returns the key
  * length, or 0 with err set: empty text, or text of a decodable form (0x...,
- * bc1/tb1/bcrt1...) that fails to parse: a typo must not read as "not listed". */
+ * bc1/tb1/bcrt1...) that fails to parse: a typo must not read as "not listed".
+ * text must not be NULL. Codes: the parser's (CW_EFORMAT, CW_ECHECKSUM,
+ * ...) for a decodable form, CW_EARG for empty text or text whose trimmed
+ * form passes 135 bytes. Known gap: a trimmed form of 128..135 bytes
+ * returns 0 with err left as it was (callers must treat 0 as an error
+ * whatever err says). */
 size_t wl_key_from_text(const char *text, uint8_t out[WL_KEY_MAX], cw_err *err);
 
 /* The address text of a key (as cw_addr_format writes it, or the kept
- * text); returns its length, 0 for a key that is neither. */
+ * text) into out (NUL-terminated); returns its length, 0 for a key that is
+ * neither or when cap is too small (out is then ""). Regtest P2PKH/P2SH
+ * keys come back in testnet form (the same text). */
 size_t wl_key_to_text(const uint8_t *key, size_t klen, char *out, size_t cap);
 
 /* ---- lookups ---- */
-/* Sets *listed when the key has any designation (the monitor's hot path).
- * Returns CW_OK (listed or not), or the store's error (CW_ESTORE...) with
- * *listed false: the caller must treat that as "unknown", never as clean. */
+/* Sets *listed when the key has any designation (the monitor's hot path:
+ * one store_get, usually answered by wl_addr's Bloom filter). Returns
+ * CW_OK (listed or not), or the store's error (CW_ESTORE, CW_EDAMAGED;
+ * message prefixed "watchlist") with *listed false: the caller must treat
+ * that as "unknown", never as clean. Does not decode the refs. */
 cw_code wl_is_listed(store_txn *t, const uint8_t *key, size_t klen, bool *listed, cw_err *err);
 typedef void (*wl_ref_fn)(void *ctx, const wl_ref *ref);
-/* Calls fn for each ref under key; *count receives how many (0: not listed).
- * A read error or a ref that does not decode returns CW_ESTORE (the message
- * starts with STORE_DAMAGED for damage) with *count 0: fn may have been
- * called for refs before it, so the caller discards what it gathered. */
+/* Calls fn (may be NULL: count only) for each ref under key in value
+ * order; *count receives how many (0: not listed). The ref's strings live
+ * until t ends; fn must not write to the store. A read error returns the
+ * store's code (CW_ESTORE, CW_EDAMAGED), a ref that does not decode
+ * CW_EDAMAGED (message starting with STORE_DAMAGED), with *count 0: fn may
+ * have been called for refs before it, so the caller discards what it
+ * gathered. */
 cw_code wl_lookup(store_txn *t, const uint8_t *key, size_t klen, wl_ref_fn fn, void *ctx, size_t *count, cw_err *err);
-/* Decodes one wl_addr value (the strings point into v); false if it is not
- * a ref (for `watchlist check`). */
+/* Decodes one wl_addr value (the strings point into v, which must stay
+ * alive); false if it is not a ref (for `watchlist check`). */
 bool wl_ref_decode(cw_span v, wl_ref *r);
 /* `watchlist check`: NULL when key/value is a well-formed record of db
  * (wl_addr, wl_entity, wl_meta, wl_diff; any other db: NULL), else what is
  * wrong with it (a constant string). */
 const char *wl_check_record(store_db db, cw_span k, cw_span v);
-/* The entity record (JSON text) of source/uid; CW_ENOTFOUND if absent. */
+/* The entity record (JSON text, not NUL-terminated; the span lives until
+ * t ends) of source/uid; CW_ENOTFOUND if absent, CW_EARG when source and
+ * uid together pass 511 bytes, else store_get's errors. */
 cw_code wl_entity_json(store_txn *t, const char *source, const char *uid, cw_span *json, cw_err *err);
-/* Walks every ref in key order; CW_ESTORE on a read error or a ref that
- * does not decode (the walk stops there). */
+/* Walks every ref of every source in key order; the store's code
+ * (CW_ESTORE, CW_EDAMAGED) on a read error, CW_EDAMAGED for a ref that
+ * does not decode (the walk stops there; fn saw the refs before it). */
 cw_code wl_each_ref(store_txn *t, wl_ref_fn fn, void *ctx, cw_err *err);
 
 /* ---- imports ---- */
 typedef struct wl_import wl_import;
 typedef struct wl_entity wl_entity;
 
+/* An empty import of source (the name under which wl_import_commit
+ * replaces the previous list) read as format ("sdn_advanced", "csv", ...;
+ * recorded in provenance). Both copied; NULL is taken as "". Returns NULL
+ * only when out of memory for the struct; a failed copy marks the import
+ * failed (wl_import_ok). */
 wl_import *wl_import_new(const char *source, const char *format);
+/* Frees the import, its entities and its last diff. NULL is a no-op. */
 void wl_import_free(wl_import *imp);
 /* Own lists accept every Bitcoin network; official lists are mainnet. */
 void wl_import_allow_test_networks(wl_import *imp, bool allow);
+/* Provenance recorded in wl_meta (copied; an allocation failure marks the
+ * import failed). */
 void wl_import_set_file(wl_import *imp, const char *path, const char *sha256_hex);
 void wl_import_set_published(wl_import *imp, const char *yyyy_mm_dd);
 /* The shrink guard wl_import_commit applies: an import that would remove
  * more than max_pct percent of the source's previous addresses, or all of
  * them, or that has no address at all, is refused unless allow is set.
  * Default: WL_MAX_SHRINK_DEFAULT, not allowed. The first import of a
- * source removes nothing, so only the zero-address rule applies to it. */
+ * source removes nothing, so only the zero-address rule applies to it.
+ * max_pct is clamped to 0..100. */
 void wl_import_set_shrink(wl_import *imp, double max_pct, bool allow);
 /* The diff of the last wl_import_commit attempt (JSON, as `watchlist diff`
  * prints it: source, previous, current, added, removed, entities_added,
@@ -104,7 +142,11 @@ void wl_import_set_shrink(wl_import *imp, double max_pct, bool allow);
  * Owned by imp. */
 const char *wl_import_diff_json(const wl_import *imp);
 
-/* The entity with this uid, created empty on first use; NULL on OOM. */
+/* The entity with this uid (not NULL), created empty on first use; NULL
+ * on OOM (the import is then marked failed). Owned by imp. The setters
+ * below copy their string (NULL is taken as "" by the set_ ones; the add_
+ * ones need a string and ignore "" and repeats, aliases also the name);
+ * an allocation failure marks the import failed, never cuts a field. */
 wl_entity *wl_import_entity(wl_import *imp, const char *uid);
 bool wl_import_has_entity(const wl_import *imp, const char *uid);
 void wl_entity_set_name(wl_entity *e, const char *name);
@@ -115,11 +157,13 @@ void wl_entity_set_type(wl_entity *e, const char *type);   /* individual, entity
 void wl_entity_set_list(wl_entity *e, const char *list);   /* SDN, EU, UN, ... */
 void wl_entity_set_designated(wl_entity *e, const char *yyyy_mm_dd);
 
-/* A listed address of entity uid under ticker (as the file spells it).
- * A NULL argument (a caller's failed copy) marks the import failed. */
+/* A listed address of entity uid under ticker (as the file spells it),
+ * copied; it is resolved only at the commit. A NULL argument (a caller's
+ * failed copy) marks the import failed. */
 void wl_import_address(wl_import *imp, const char *uid, const char *ticker, const char *text);
 size_t wl_import_address_count(const wl_import *imp);
-/* A warning the summary and the provenance record carry (e.g. cut remarks). */
+/* A warning the summary and the provenance record carry (e.g. cut remarks);
+ * warnings share 512 bytes, further text is dropped. */
 void wl_import_warn(wl_import *imp, const char *text);
 /* False once an allocation failed: the import must not be committed. */
 bool wl_import_ok(const wl_import *imp);
@@ -149,8 +193,12 @@ typedef struct {
  * leaving the store untouched: an import the shrink guard stops (CW_ELIMIT,
  * out->shrink_refused set, the counts in out, the diff in
  * wl_import_diff_json); an address over WL_TEXT_MAX once trimmed
- * (CW_ELIMIT); an import whose reading ran out of memory (CW_ENOMEM).
- * `out` is zeroed first, so its shrink fields are valid on any return. */
+ * (CW_ELIMIT); a designation whose source, uid, ticker and text pass
+ * WL_REF_MAX bytes (CW_ELIMIT); an import whose reading ran out of memory
+ * (CW_ENOMEM). Store errors pass up (CW_ESTORE, CW_EDAMAGED, CW_EFULL when
+ * still full after 8 doublings of the map), the store untouched.
+ * `out` is zeroed first, so its shrink fields are valid on any return.
+ * imp stays the caller's to free. */
 cw_code wl_import_commit(cw_store *s, wl_import *imp, wl_summary *out, cw_err *err);
 
 #endif

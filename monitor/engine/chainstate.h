@@ -11,6 +11,14 @@
  * undoes outputs created and spent inside the same block. After a reorg the
  * store is byte-for-byte what it would be had the old branch never been
  * seen (tested).
+ *
+ * Errors: store errors pass up (CW_ESTORE, CW_EDAMAGED, CW_EFULL); a
+ * record that does not decode (tip, cursor, utxo, undo, a missing undo
+ * record of a connected block) is CW_EDAMAGED ("store damaged: damaged X
+ * record"). Every function works in the caller's transaction and never
+ * commits or aborts it; after an error from a writing function the caller
+ * aborts. Spans and tx fields filled here are copies (or point into the
+ * tx's own buffers), never into the store.
  */
 #ifndef CW_CHAINSTATE_H
 #define CW_CHAINSTATE_H
@@ -34,17 +42,25 @@ typedef struct {
  * (4, big-endian, so a tx's outputs sort together). */
 void chainstate_outpoint_key(const uint8_t txid[32], uint32_t vout, uint8_t k[36]);
 
+/* The connected tip; out->valid false (and CW_OK) when nothing is
+ * connected yet. */
 cw_code chainstate_get_tip(store_txn *t, chainstate_tip *out, cw_err *err);
 /* `watchlist check`: NULL when key/value is a well-formed record of db
  * (utxo, chain, cursor, undo; any other db: NULL), else what is wrong. */
 const char *chainstate_check_record(store_db db, cw_span k, cw_span v);
-/* Hash of the connected block at height; CW_ENOTFOUND if none. */
+/* Hash of the connected block at height; CW_ENOTFOUND if none, else the
+ * store's error. */
 cw_code chainstate_hash_at(store_txn *t, int64_t height, uint8_t hash[32], cw_err *err);
-/* Is this block (by hash) on the connected chain? Sets *height if so. */
+/* Is this block (by hash) on the connected chain (has an undo record)?
+ * Sets *height (may be NULL) if so. It has no error path: a store error
+ * reads as "not connected", which makes a caller sync or connect again. */
 bool chainstate_is_connected(store_txn *t, const uint8_t hash[32], int64_t *height);
 
 /* Fills in[i].resolved/addr/value of every non-coinbase input found in the
- * utxo index (read only). Inputs not found stay unresolved. */
+ * utxo index (read only; committed outputs only, not a coins cache).
+ * Inputs not found stay unresolved (CW_OK): their prevouts predate the
+ * first connected block or are unconfirmed. A store error or a damaged
+ * utxo record (CW_EDAMAGED) is returned, the inputs before it filled. */
 cw_code chainstate_resolve_inputs(store_txn *t, cw_tx *tx, cw_err *err);
 
 /* Called for each tx of a block being connected, in order, with its inputs
@@ -64,17 +80,26 @@ typedef struct {
  * caller flushes it into t before committing and clears it on abort.
  * Without one (NULL) every change goes straight to t. Refuses a block
  * whose parent is not the tip (CW_EARG: the caller must sync first), and a
- * malformed block or a merkle mismatch (CW_EFORMAT). alert_ids (32 hex
- * chars each, concatenated) are kept in the undo record so a disconnect can
- * name the alerts it reverts. */
+ * malformed block (the decoder's code) or a merkle mismatch, mutated tree
+ * included (CW_EFORMAT). fn's error and the store's pass up. alert_ids (32
+ * hex chars each, concatenated; may be NULL) are kept in the undo record
+ * so a disconnect can name the alerts it reverts; they are read after
+ * every fn call, so fn may append to them. blk and w are borrowed; *out
+ * is filled on success. */
 cw_code chainstate_connect(store_txn *t, coins *cache, block_walker *w, const uint8_t *blk, size_t len, cw_net net,
                    int64_t height, chainstate_tx_fn fn, void *ctx, const cw_buf *alert_ids, chainstate_block *out, cw_err *err);
 
 /* Disconnects the tip using its undo record. Fills *out with the block's
- * height/hash/time and appends its alert ids to alert_ids. */
+ * height/hash/time and appends its alert ids to alert_ids. CW_EARG when
+ * nothing is connected; CW_EDAMAGED when the tip's undo record is missing
+ * or does not decode. Clusters and exposure are not touched: the caller
+ * reverts the block's journal (watchlists/store/journal.h) in the same
+ * transaction. */
 cw_code chainstate_disconnect_tip(store_txn *t, chainstate_block *out, cw_buf *alert_ids, cw_err *err);
 
-/* The monitor's named positions (per-topic feed counters and the like). */
+/* The monitor's named positions (per-topic feed counters and the like):
+ * 8-byte values under name in the cursor database. get: CW_ENOTFOUND when
+ * never put, CW_EDAMAGED when the value is not 8 bytes. */
 cw_code chainstate_cursor_get(store_txn *t, const char *name, uint64_t *value, cw_err *err);
 cw_code chainstate_cursor_put(store_txn *t, const char *name, uint64_t value, cw_err *err);
 

@@ -23,6 +23,10 @@
  * deletion, keyed by the 36-byte outpoint. The hash is keyed with a
  * per-process random seed: the outpoints come from the network, and txids
  * ground to collide in a known hash must not turn lookups quadratic.
+ *
+ * Ownership: the caller owns the cache (coins_new/coins_free) and pairs it
+ * with one write transaction at a time; keys and values are copied in and
+ * out. Not thread-safe.
  */
 #ifndef CW_COINS_H
 #define CW_COINS_H
@@ -41,6 +45,7 @@ typedef struct coins coins;
 
 /* A new, empty cache. CW_ENOMEM when out of memory. */
 cw_code coins_new(coins **out, cw_err *err);
+/* Frees the cache and its coins (unflushed ones are lost). NULL is a no-op. */
 void coins_free(coins *c);
 
 /* Adds a coin created in the current transaction. A key already present is
@@ -58,8 +63,10 @@ size_t coins_count(const coins *c);
 size_t coins_memory(const coins *c);
 
 /* Writes every coin into the utxo database of write transaction t, in key
- * order, and empties the cache. On an error the transaction must be
- * aborted (and the cache cleared). */
+ * order, and empties the cache. CW_ENOMEM (no room to sort) or
+ * store_put's error (CW_EFULL: grow, redo the batch); the cache then keeps
+ * its coins, some of them written: the transaction must be aborted (and
+ * the cache cleared). */
 cw_code coins_flush(coins *c, store_txn *t, cw_err *err);
 
 /* Empties the cache (its transaction was aborted). */

@@ -27,7 +27,7 @@
  *      for the output while hops < the limit and it is not a service's.
  *
  * Clusters follow imports and labels given later: the pipeline runs
- * cluster_refresh (cluster.h) between blocks when the watchlist changed, when a
+ * cluster_refresh (watchlists/cluster.h) between blocks when the watchlist changed, when a
  * run starts with labels, and after a disconnect.
  */
 #ifndef CW_FLOWS_H
@@ -51,7 +51,7 @@ typedef struct {
     uint64_t min_amount;       /* ... and this many tainted satoshis (10,000 = 0.0001 BTC) */
     uint32_t hold_share_ppm;   /* a watched deposit at or above this share is held, below reviewed */
     uint64_t cluster_limit;    /* supercluster size (default 100,000) */
-    bool payjoin_guard;        /* also withhold merges of PayJoin-like txs (default off: coinjoin.h);
+    bool payjoin_guard;        /* also withhold merges of PayJoin-like txs (default off: chains/bitcoin/coinjoin.h);
                                 * blocks already connected keep the merges made under the setting then */
     const labels *labels;      /* known services, or NULL */
     const addrset *watched;    /* the user's own deposit addresses, or NULL */
@@ -86,7 +86,7 @@ typedef struct {
 
 /* Analyses tx (inputs resolved where the prevout index knew them): every
  * input and output, however many. Not reentrant (its scratch is static,
- * grown to the biggest tx seen): one thread calls it. With a journal (t is
+ * grown to the biggest tx seen): one call at a time. With a journal (t is
  * its write transaction) the tx's effects are written; with j == NULL only
  * t is read. Sets *found to the findings, (*found)[0..*n), owned by flows
  * and good until the next call. One finding per kind, direction and

@@ -65,7 +65,10 @@ cw_code screen_tip_json(store_txn *t, json_t **out, cw_err *err);
  * name, list, programs, designated}; fields the store lacks are null (an
  * empty programs array). Never NULL except out of memory. A store error
  * reading the record (not its absence) sets *rc (when still CW_OK) and err:
- * the caller must fail rather than show the nulls. */
+ * the caller must fail rather than show the nulls. Known gap: a stored
+ * record that is not JSON also gives the nulls, with *rc left CW_OK (the
+ * pipeline's own reader refuses it as damage). The caller owns the
+ * returned object. */
 json_t *screen_entity_json(store_txn *t, const char *source, const char *uid, cw_code *rc, cw_err *err);
 
 /* The entity of key's first designation into *out (the caller's), or NULL
@@ -101,7 +104,7 @@ cw_code screen_designations(store_txn *t, const cw_addr *a, json_t *reasons, scr
  * designations; clusters and exposure exist for Bitcoin). amount: the
  * satoshis at stake, or -1 for none. Appends one object per reason to
  * `reasons` (a JSON array) and sets *out to the decision. Errors: the
- * store's (CW_ESTORE for a damaged record), CW_ENOMEM. */
+ * store's (CW_ESTORE; CW_EDAMAGED for a damaged record), CW_ENOMEM. */
 cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, int64_t amount, json_t *reasons,
                        screen_decision *out, cw_err *err);
 

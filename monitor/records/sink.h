@@ -32,18 +32,32 @@ typedef struct {
     long long cmp_off;    /* where the next re-sent record should be in the file; -1 not looked up yet */
 } alert_sink;
 
-/* "-" is stdout; otherwise the file is created or appended. */
+/* Opens s (the caller's struct, zeroed first): "-" is stdout; otherwise
+ * the file is created (0644) or appended, and a last line without its
+ * newline (a crash mid-write: that record is still in the outbox) is cut
+ * off. CW_EIO naming the file when it cannot be opened or cut. */
 cw_code alert_sink_open(alert_sink *s, const char *path, cw_err *err);
 /* Binds a ZeroMQ PUB socket at endpoint (e.g. tcp://127.0.0.1:28340): every
  * record is also published as ["alert", line], without waiting for slow
- * subscribers. alert_sink_close closes it. */
+ * subscribers. Publishing is best effort (a full queue drops the message,
+ * unreported): the file is the record that counts. CW_EIO when the bind
+ * fails. alert_sink_close closes it. */
 cw_code alert_sink_bind_pub(alert_sink *s, const char *endpoint, cw_err *err);
+/* Closes the file (not stdout), the tail and a socket this sink bound. */
 void alert_sink_close(alert_sink *s);
 /* Starts skipping re-sent records the file holds (see above), then stops
- * once the restart's re-sends are done. */
+ * once the restart's re-sends are done. No-op for stdout or an empty file.
+ * Has no error path: when the tail cannot be read, re-sent records that
+ * carry no seq are written again (a duplicate, never a loss). */
 void alert_sink_load_tail(alert_sink *s);
+/* Stops skipping and frees the tail. */
 void alert_sink_drop_tail(alert_sink *s);
-/* pipeline_sink_fn and pipeline_sync_fn. */
+/* pipeline_sink_fn and pipeline_sync_fn (ctx is the alert_sink).
+ * alert_sink_line writes line and a newline in one write; false when out
+ * of memory or the write failed (a partial write is cut off again, so the
+ * file never holds half a record). alert_sink_durable fsyncs the file:
+ * false when that fails; true for stdout, which is never synced, and for
+ * files that cannot be synced (EINVAL: a pipe, /dev/null). */
 bool alert_sink_line(void *ctx, const char *line, size_t len);
 bool alert_sink_durable(void *ctx);
 

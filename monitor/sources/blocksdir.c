@@ -1,3 +1,44 @@
+/*
+ * blocksdir.c: the blk scan (design note; what is refused and skipped is in
+ * blocksdir.h).
+ *
+ * Passes, all at open, none later:
+ *   1. List: blk?????.dat names (or, --rawblocks, every regular file),
+ *      sorted, so file order is the node's write order; xor.dat's key.
+ *   2. Scan each file from byte 0 (scan_file). probe() reads a record's 8
+ *      head bytes and 80-byte header only, then jumps over the block: a
+ *      128 MB file costs some hundred kilobytes of reads. Every outcome is
+ *      a record (an entry), a skip (to the next magic, listed with why), or
+ *      an error (byte 0 unreadable, another network). The record's end is
+ *      checked too (plausible_end): a record that does not end where one
+ *      ends is searched for a record inside it, the only costly case.
+ *      --rawblocks files have no framing to trust: each is read and
+ *      decoded whole (merkle root and witness commitment checked) here,
+ *      and read again when replayed.
+ *   3. Link: entries are sorted by hash (bsearch for parents), duplicates
+ *      collapse to the later record, and each entry's height and
+ *      cumulative work come from its parent, walked up with an explicit
+ *      stack (no recursion: a chain is 900k deep). No parent: genesis
+ *      (prev zero), a --rawblocks chain start (BIP-34 height), else an
+ *      orphan, as is every descendant of one.
+ *   4. Pick the tip with the most work, ties to the one stored first, and
+ *      lay its ancestry into best[] (entry by height).
+ * Reads (blocksdir_read) are then one pread of the block's bytes and the
+ * xor, eight bytes at a time with the key rotated to the block's offset.
+ *
+ * Invariants: an entry's header was parsed from the file and its hash is
+ * that header's; only best-chain blocks are ever read; heights are
+ * contiguous from base to the tip. The scan trusts headers as found (no
+ * proof-of-work check, work from nBits): a blocks/ directory is the
+ * user's own node's, and every block read is decoded and its merkle root
+ * checked when it is connected (chainstate_connect). Memory is one entry
+ * (~130 bytes) per record: ~120 MB for mainnet's 900k blocks, the price
+ * of choosing the best chain before reading any block.
+ *
+ * Not thread-safe; a blocksdir is read by one caller. The files must not
+ * change after the scan (a running node appends to its last file: the
+ * scan sees what was there at open).
+ */
 #include "blocksdir.h"
 
 #include <dirent.h>

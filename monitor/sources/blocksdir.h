@@ -74,10 +74,23 @@ cw_code blocksdir_open(const char *dir, cw_net net, blocksdir **out, blocksdir_i
  * gap_blocks and named by blocksdir_gaps: the caller decides whether to
  * refuse them. */
 cw_code blocksdir_open_raw(const char *dir, cw_net net, blocksdir **out, blocksdir_info *info, cw_err *err);
+/* Both opens: *info is zeroed first and filled (best_height -1 when no
+ * chain was found: not an error); *out is set only on CW_OK, to be freed
+ * with blocksdir_close. Codes: CW_EIO (the directory or a file cannot be
+ * opened), CW_EARG (no block files; another network's record), CW_EFORMAT
+ * (a file that starts with no record; an xor.dat that is not 8 bytes),
+ * CW_ENOMEM. */
+/* NULL is a no-op. */
 void blocksdir_close(blocksdir *b);
-/* Hash (internal order) of the best chain's block at height. */
+/* Hash (internal order) of the best chain's block at height; false when
+ * height is outside first_height..best_height. */
 bool blocksdir_hash_at(const blocksdir *b, int64_t height, uint8_t hash[32]);
-/* Reads (and de-obfuscates) the best chain's block at height into out. */
+/* Reads (and de-obfuscates) the best chain's block at height into out,
+ * replacing its contents. CW_ENOTFOUND for a height off the best chain;
+ * CW_EIO when the file cannot be opened or holds fewer bytes than the scan
+ * found (it changed since); CW_ENOMEM; --rawblocks: cw_read_file's codes
+ * and CW_EFORMAT for bad hex. The bytes are not checked again against the
+ * scanned hash: the caller's decode checks the merkle root. */
 cw_code blocksdir_read(blocksdir *b, int64_t height, cw_buf *out, cw_err *err);
 /* Size in bytes of the best chain's block at height (0 if none). */
 uint64_t blocksdir_size_at(const blocksdir *b, int64_t height);

@@ -19,7 +19,7 @@
 #include "feed_check.h"
 #include "monitor/engine/pipeline.h"
 
-/* The levels of cli_watch's log (--log-level). */
+/* The levels of `watch`'s log (--log-level; monitor/cli/watch.c). */
 typedef enum { FEED_LOG_ERROR = 0, FEED_LOG_WARN, FEED_LOG_INFO, FEED_LOG_DEBUG } feed_log_level;
 
 /* Receives one line (no newline) worth logging about an event: a bad
@@ -42,7 +42,10 @@ cw_code feed_dispatch(pipeline *p, const feed_event *ev, feed_log_fn log, void *
  * in the bit mask `topics`: fills seq[t] and sets bit t of the result for
  * each one found. Restoring them into the feed's checks makes what came
  * while chainwatch was down show up as a gap (or, if the node restarted,
- * as a restart). */
+ * as a restart). It has no error path: a counter the store cannot read
+ * (pipeline_saved_counter) is treated as never saved, so that topic's
+ * downtime shows no gap; the pipeline's resync at start still recovers
+ * the blocks. */
 unsigned feed_saved_counters(pipeline *p, unsigned topics, uint32_t seq[FEED_TOPIC_COUNT]);
 
 #endif

@@ -6,11 +6,13 @@
  * every counter to 0. The only evidence of loss is the 4-byte counter frame,
  * so every message goes through the checks of feed_check.h, which report
  * breaks as GAP events instead of hiding them; the caller decides how to
- * recover (JSON-RPC resync, see FORMATS.md section 1). Malformed messages are
+ * recover (feed_dispatch.h: the pipeline resyncs from the node's REST
+ * interface, rest.h). Malformed messages are
  * reported as BAD events and never stop the feed: a monitor must outlive one
  * garbage frame. This file owns only the sockets.
  *
- * One feed is used from one thread (libzmq sockets are not thread-safe).
+ * One feed is used from one thread (libzmq sockets are not thread-safe);
+ * endpoints are copied; tap_ctx is borrowed and must outlive the feed.
  */
 #ifndef CW_FEED_ZMQ_H
 #define CW_FEED_ZMQ_H
@@ -61,8 +63,9 @@ cw_code feed_open(const feed_config *cfg, feed **out, cw_err *err);
  * topics of the endpoint it arrived on: a GAP event comes first and, on the
  * next call (without waiting), the MSG itself: nothing is dropped. BAD
  * events are counted and the feed goes on. A MSG's body is owned by the
- * feed and valid until the next feed_next or feed_close call. CW_EARG for NULL arguments; CW_EIO when libzmq fails otherwise (e.g. the
- * context was terminated). */
+ * feed and valid until the next feed_next or feed_close call. CW_EARG for
+ * NULL arguments; CW_EIO when libzmq fails otherwise (e.g. the context was
+ * terminated). */
 cw_code feed_next(feed *f, int timeout_ms, feed_event *ev, bool *got, cw_err *err);
 
 /* Counters since feed_open. */

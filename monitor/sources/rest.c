@@ -89,8 +89,9 @@ cw_code rest_open(const char *base_url, rest_client **out, cw_err *err)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "libcurl could not create a handle for %s", base_url);
     }
     CURL *h = c->h;
-    /* NOSIGNAL: the monitor is threaded, and curl's SIGALRM-based DNS
-     * timeouts are not safe there. No redirects: bitcoind never sends them,
+    /* NOSIGNAL: curl's SIGALRM-based DNS timeouts longjmp out of a
+     * signal handler, which is unsafe in any program with its own handlers
+     * (watch and replay stop on SIGINT/SIGTERM). No redirects: bitcoind never sends them,
      * and following one could leave the node we were told to use. */
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);

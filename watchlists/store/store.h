@@ -2,29 +2,55 @@
  * store.h: chainwatch's one LMDB environment. This is the only code that
  * calls LMDB; everything else goes through these functions.
  *
- * Layout: <datadir>/store.mdb (+ store.mdb-lock), named databases:
- *   wl_addr     address key -> designation refs (one value per ref, DUPSORT)
+ * Layout: <datadir>/store.mdb (+ store.mdb-lock), named databases, each
+ * encoded by the module named (the store only moves bytes):
+ *   wl_addr     address key -> designation refs (one value per ref, DUPSORT;
+ *               this and the other wl_ tables: watchlists/watchlist.h)
  *   wl_entity   source NUL uid -> entity record (JSON)
  *   wl_meta     source -> provenance and counts of its last import (JSON)
  *   wl_diff     source -> what its last import added and removed (JSON)
- *   utxo        outpoint -> value and address of unspent outputs of connected blocks
+ *   utxo        outpoint -> value and address of unspent outputs of connected
+ *               blocks (utxo, undo, chain, cursor: monitor/engine/chainstate.h)
  *   undo        block hash -> the outputs it spent and created, and its alerts
  *   chain       height -> hash of each connected block
  *   cursor      "tip" and per-topic feed counters
  *   alerts      alert id -> its latest signed record
  *   outbox      records committed with their block, not yet written out
- *   cluster     address key -> parent address key (union-find, cluster.h)
+ *               (alerts, outbox: monitor/engine/pipeline.c)
+ *   cluster     address key -> parent address key (union-find; this and the
+ *               other cluster tables: watchlists/cluster.h)
  *   cluster_info root address key -> size, designated members, flags, evidence
  *   cluster_desig root address key of every cluster with designated members
- *   taint       outpoint -> the designated money an unspent output carries (exposure.h)
- *   exposure    address key -> the designated money it ever received (exposure.h)
+ *   taint       outpoint -> the designated money an unspent output carries
+ *               (taint, exposure: watchlists/exposure.h)
+ *   exposure    address key -> the designated money it ever received
  *   journal     block hash -> the old values of what the block changed in
  *               cluster, cluster_info, taint and exposure (journal.h)
  *
- * Transactions: one writer at a time; readers never block (MDB_NOTLS, so a
- * read transaction may move between threads). A write that finds the map
- * full fails with CW_EFULL: abort the transaction, call store_grow() and run
- * it again. Every error carries LMDB's message and what to do about it.
+ * Transactions: one write transaction at a time per environment (LMDB
+ * serialises writers, across processes too); readers never block a writer
+ * (MDB_NOTLS). chainwatch is single-threaded: a cw_store, its transactions
+ * and cursors are used by one thread. That is a rule, not a habit: the
+ * Bloom filters live in the cw_store and store_get/store_put update them,
+ * read transactions included. A write that finds the map full fails with
+ * CW_EFULL: abort the transaction, call store_grow() and run it again.
+ *
+ * Errors, each with LMDB's message and what to do about it:
+ *   CW_EFULL      the map is full (see above)
+ *   CW_EDAMAGED   the file is cut or LMDB finds it damaged (STORE_DAMAGED)
+ *   CW_ESTORE     any other LMDB failure (readers full, bad value size, ...)
+ *   CW_ENOTFOUND  no such key; from store_open: an older datadir
+ *   CW_EIO        the datadir or lock file cannot be made or read
+ *   CW_EARG       a write on a read-only store, a bad key size or database
+ *   CW_ENOMEM     out of memory
+ *
+ * Ownership: store_open returns a cw_store the caller frees with
+ * store_close (after every transaction has ended); store_begin returns a
+ * transaction that store_commit or store_abort frees, whatever they
+ * return; store_cursor_open a cursor to close before its transaction
+ * ends. Spans handed out point into LMDB's map (or a transaction's
+ * pending writes) and live until that transaction ends or, for a
+ * write-back database, until the next put or delete of the same key.
  */
 #ifndef CW_STORE_H
 #define CW_STORE_H
@@ -67,7 +93,8 @@ typedef struct store_txn store_txn;
 typedef void (*store_fatal_fn)(const char *msg);
 void store_set_fatal(store_fatal_fn fn);
 
-/* "$HOME/.chainwatch" into buf; false if HOME is unset or buf too small. */
+/* "$HOME/.chainwatch" into buf; false if HOME is unset or empty or buf too
+ * small. Does not create it. */
 bool store_default_datadir(char *buf, size_t cap);
 
 /* Opens (creating when !readonly) the datadir and the environment.
@@ -75,29 +102,51 @@ bool store_default_datadir(char *buf, size_t cap);
  * Refuses (CW_EDAMAGED, STORE_DAMAGED) a store.mdb shorter than its last
  * used page or empty (only `init` may replace an empty one: it removes it
  * first), and one LMDB finds damaged; CW_ENOTFOUND (read only) when an
- * intact store lacks a database this version reads. */
+ * intact store lacks a database this version reads. CW_EIO: a read-only
+ * open of a datadir or store.mdb that does not exist, a datadir that is
+ * not a directory or cannot be created (mode 0700), a lock file that
+ * cannot be made (a full disk). Writable opens create every database.
+ * On success *out is the store, to be freed with store_close(). */
 cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store **out, cw_err *err);
+/* Closes the environment and frees its filters. NULL is a no-op. */
 void store_close(cw_store *s);
+/* "<datadir>/store.mdb", owned by s. */
 const char *store_path(const cw_store *s);
 /* The database's name in the file ("wl_addr", ...). */
 const char *store_db_name(store_db db);
+/* The map size in bytes, including growth adopted from other processes. */
 size_t store_map_size(const cw_store *s);
 
-/* Doubles the map. No transaction of this process may be open. */
+/* Doubles the map. No transaction of this process may be open (LMDB
+ * requires it; not checked). CW_ESTORE/CW_EDAMAGED from LMDB. */
 cw_code store_grow(cw_store *s, cw_err *err);
 
+/* A read (write false) or write transaction into *out. Refuses a write on
+ * a store opened read only (CW_EARG). A map grown by another process is
+ * adopted first. A second write transaction in the same thread would
+ * deadlock in LMDB: end one before beginning the next. */
 cw_code store_begin(cw_store *s, bool write, store_txn **out, cw_err *err);
-/* Commit ends the transaction, failed or not. */
+/* Flushes pending write-back writes, then commits. Commit ends (and frees)
+ * the transaction, failed or not: on failure nothing of it is stored
+ * (CW_EFULL: grow and redo the whole transaction). Committing a read
+ * transaction just ends it. */
 cw_code store_commit(store_txn *t, cw_err *err);
+/* Ends t, dropping its writes. NULL is a no-op. */
 void store_abort(store_txn *t);
 
-/* Gets the value (the first, for wl_addr) under key; CW_ENOTFOUND if none.
- * The span is valid until the transaction ends. */
+/* Gets the value (the first, for wl_addr) under key; CW_ENOTFOUND if none
+ * (answered from the Bloom filter or the pending writes when they know).
+ * The span is valid until the transaction ends (write-back: until the
+ * key's next put or delete) and must not be written through. */
 cw_code store_get(store_txn *t, store_db db, const void *key, size_t klen, cw_span *val, cw_err *err);
-/* Puts key/value; in wl_addr a new value joins the key's others (an exact
- * duplicate is a no-op). Keys are 1..511 bytes, wl_addr values at most 511. */
+/* Puts key/value (copied), replacing the key's value; in wl_addr a new
+ * value joins the key's others (an exact duplicate is a no-op). Keys are
+ * 1..511 bytes, wl_addr values at most 511: LMDB refuses more (CW_ESTORE,
+ * "too large"), a write-back database CW_EARG. t must be a write
+ * transaction (LMDB refuses: CW_ESTORE). */
 cw_code store_put(store_txn *t, store_db db, const void *key, size_t klen, const void *val, size_t vlen, cw_err *err);
-/* Deletes the key (all its values), or only `val` when given. CW_ENOTFOUND if absent. */
+/* Deletes the key (all its values), or only `val` when given (wl_addr).
+ * CW_ENOTFOUND if absent. In a write-back database `val` is ignored. */
 cw_code store_del(store_txn *t, store_db db, const void *key, size_t klen, const void *val, size_t vlen, cw_err *err);
 
 /* Puts a Bloom filter (bloom.h) in front of db for this process: reads of
@@ -115,11 +164,15 @@ cw_code store_filter_enable(cw_store *s, store_db db, cw_err *err);
  * reads see them. Cursors over db do not: use it only for databases read
  * by key (clusters, taint, exposure). Not for DUPSORT databases (CW_EARG). */
 cw_code store_write_back(store_txn *t, store_db db, cw_err *err);
-/* Memory held by t's pending writes. */
+/* Memory held by t's pending writes (keys, values, table), 0 without
+ * write-back: what a caller watches to commit before memory runs out. */
 size_t store_pending_bytes(const store_txn *t);
 
 /* A 64-bit FNV fingerprint of every key and value of db as t sees it (for
- * small databases: wl_meta, whose change means an import happened). */
+ * small databases: wl_meta, whose change means an import happened). Reads
+ * LMDB only (not pending write-back writes). It has no error path: a read
+ * error ends the walk early and the fingerprint covers what was read (0
+ * when no cursor opens), so it can only tell "changed", never "intact". */
 uint64_t store_fingerprint(store_txn *t, store_db db);
 
 /* Every error for a store that LMDB cannot read as it should (a cut file,
@@ -143,9 +196,12 @@ static inline bool store_error_stops(cw_code c) { return c == CW_ESTORE || c == 
  * error (CW_EDAMAGED or CW_ESTORE, message filled) when the walk was cut
  * by one. */
 typedef struct store_cursor store_cursor;
+/* A cursor over db in t into *out; CW_ENOMEM, or LMDB's error. */
 cw_code store_cursor_open(store_txn *t, store_db db, store_cursor **out, cw_err *err);
 /* Positions at the first key >= `key` (or the first key when key is NULL)
- * and returns it; false at the end. */
+ * and returns it; false at the end. k may be NULL; spans live as
+ * store_get's. Cursors read LMDB only: a write-back database's pending
+ * writes are not seen (store_write_back). */
 bool store_cursor_seek(store_cursor *c, const void *key, size_t klen, cw_span *k, cw_span *v);
 /* Next key/value pair; false at the end. */
 bool store_cursor_next(store_cursor *c, cw_span *k, cw_span *v);
@@ -153,6 +209,7 @@ bool store_cursor_next(store_cursor *c, cw_span *k, cw_span *v);
 bool store_cursor_next_dup(store_cursor *c, cw_span *v);
 /* CW_OK, or the read error that made seek/next/next_dup return false. */
 cw_code store_cursor_error(const store_cursor *c, cw_err *err);
+/* Frees the cursor. NULL is a no-op. */
 void store_cursor_close(store_cursor *c);
 
 #endif
