@@ -110,10 +110,12 @@ static inline uint64_t cw_htab_hash(const cw_htab *t, const void *key, size_t kl
 
 static inline unsigned char *cw_htab_slot_(const cw_htab *t, size_t pos) { return t->slots + pos * t->esize; }
 
+/* klen rather than t->ksize (the callers checked they are equal): a caller
+ * with a constant key size gets an inlined compare. */
 static inline bool cw_htab_eq_(const cw_htab *t, const unsigned char *slot, const void *key, size_t klen)
 {
     if (t->ksize)
-        return memcmp(slot, key, t->ksize) == 0;
+        return memcmp(slot, key, klen) == 0;
     const cw_htab_ref *r = (const cw_htab_ref *)(const void *)slot;
     return r->n == klen && memcmp(r->p, key, klen) == 0;
 }
@@ -193,7 +195,7 @@ static inline cw_code cw_htab_put(cw_htab *t, const void *key, size_t klen, void
     }
     unsigned char *s = cw_htab_slot_(t, i);
     if (t->ksize)
-        memcpy(s, key, t->ksize);
+        memcpy(s, key, klen);
     else
         *(cw_htab_ref *)(void *)s = (cw_htab_ref){key, klen};
     memset(s + t->voff, 0, t->vsize);
