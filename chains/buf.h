@@ -41,43 +41,4 @@ cw_code cw_read_file(const char *path, size_t max_bytes, cw_buf *b, cw_err *err)
  * holds the text with its whitespace removed). */
 cw_code cw_buf_unhex_if_text(cw_buf *b, cw_err *err);
 
-/* n-byte little-endian integers (n <= 8), the store's record encoding. */
-static inline void cw_put_le(uint8_t *p, uint64_t v, int n)
-{
-    for (int i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static inline uint64_t cw_get_le(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = n - 1; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
-/* A 64-bit finaliser (splitmix64's): every input bit reaches every output
- * bit. With a secret seed, the in-memory tables' hash. */
-static inline uint64_t cw_mix64(uint64_t x)
-{
-    x ^= x >> 30, x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27, x *= 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
-/* Seeded hash of a byte string, eight bytes per mixing round (keys here are
- * hashes and addresses: short, and not chosen to collide without the seed). */
-static inline uint64_t cw_hash64(uint64_t seed, const uint8_t *p, size_t n)
-{
-    uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ull);
-    for (; n >= 8; p += 8, n -= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8); /* host order: the hash only lives in this process */
-        h = cw_mix64(h ^ w);
-    }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
-    return cw_mix64(h ^ w ^ 0xff);
-}
-
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "chains/buf.h"
+#include "chains/le.h"
 
 #define MAX_DEPTH 64
 #define CL_KEY_MAX_STORED 255 /* union by size keeps trees below log2(size); deeper is a damaged store */

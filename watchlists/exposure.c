@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "chains/buf.h"
+#include "chains/le.h"
 
 static cw_code damaged(cw_err *err, const char *what)
 {

@@ -19,10 +19,12 @@
  * was listed. The list is the first dataset.
  */
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chains/hashtab.h"
 #include "import.h"
 #include "import_file.h"
 
@@ -53,8 +55,7 @@ typedef struct {
     size_t n_wallets, cap_wallets;
     holder_rec *holders;
     size_t n_holders, cap_holders;
-    size_t *slots; /* open addressing on holder id: index+1, 0 = empty */
-    size_t n_slots;
+    cw_htab index; /* holder id (by reference: holders[i].id) -> i + 1 */
     bool skipped_holder_lines; /* a holder-schema line was read before any wallet named it */
 } os_state;
 
@@ -111,27 +112,10 @@ static const char *first_string(json_t *values)
     return json_string_value(json_is_array(values) ? json_array_get(values, 0) : values);
 }
 
-static uint64_t fnv1a(const char *text)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *text; text++)
-        h = (h ^ (uint8_t)*text) * 1099511628211ull;
-    return h;
-}
-
-static size_t *holder_slot(const os_state *s, const char *id)
-{
-    if (s->n_slots == 0)
-        return NULL;
-    for (size_t i = fnv1a(id) & (s->n_slots - 1);; i = (i + 1) & (s->n_slots - 1))
-        if (s->slots[i] == 0 || strcmp(s->holders[s->slots[i] - 1].id, id) == 0)
-            return &s->slots[i];
-}
-
 static holder_rec *holder_find(const os_state *s, const char *id)
 {
-    size_t *slot = holder_slot(s, id);
-    return slot && *slot ? &s->holders[*slot - 1] : NULL;
+    size_t *at = cw_htab_get(&s->index, id, strlen(id));
+    return at ? &s->holders[*at - 1] : NULL;
 }
 
 /* The record of holder `id`, created unknown on first mention; NULL on OOM. */
@@ -140,18 +124,17 @@ static holder_rec *holder_named(os_state *s, const char *id)
     holder_rec *h = holder_find(s, id);
     if (h)
         return h;
-    if ((s->n_holders + 1) * 2 > s->n_slots) {
-        size_t n = s->n_slots ? s->n_slots * 2 : 64;
-        size_t *slots = calloc(n, sizeof *slots);
-        if (slots == NULL) {
+    if (s->index.cap == 0) {
+        uint64_t seed;
+        if (sodium_init() < 0) {
             s->oom = true;
             return NULL;
         }
-        free(s->slots);
-        s->slots = slots;
-        s->n_slots = n;
-        for (size_t i = 0; i < s->n_holders; i++)
-            *holder_slot(s, s->holders[i].id) = i + 1;
+        randombytes_buf(&seed, sizeof seed); /* a list file must not be able to pick ids that collide */
+        if (cw_htab_init(&s->index, 0, sizeof(size_t), 0, seed, 64, NULL)) {
+            s->oom = true;
+            return NULL;
+        }
     }
     if (s->n_holders == s->cap_holders) {
         size_t cap = s->cap_holders ? s->cap_holders * 2 : 32;
@@ -167,8 +150,15 @@ static holder_rec *holder_named(os_state *s, const char *id)
     memset(h, 0, sizeof *h);
     if ((h->id = dup_str(s, id)) == NULL)
         return NULL;
+    void *v = NULL;
+    if (cw_htab_put(&s->index, h->id, strlen(h->id), &v, NULL, NULL)) {
+        free(h->id);
+        h->id = NULL;
+        s->oom = true;
+        return NULL;
+    }
     s->n_holders++;
-    *holder_slot(s, id) = s->n_holders;
+    *(size_t *)v = s->n_holders;
     return h;
 }
 
@@ -405,7 +395,7 @@ static void state_free(os_state *s)
         list_free(&h->datasets);
     }
     free(s->holders);
-    free(s->slots);
+    cw_htab_free(&s->index);
     free(s);
 }
 

@@ -1,12 +1,13 @@
 /*
- * labels.c: the labels CSV (see labels.h) into an open-addressing hash
- * table keyed by watchlist key. Labels and their strings live in a chunked
- * pool, so pointers handed out stay put while the table grows, and freeing
- * is one walk over the chunks.
+ * labels.c: the labels CSV (see labels.h) into a hash table (hashtab.h)
+ * keyed by watchlist key. Labels, their strings and the keys live in a
+ * chunked pool, so pointers handed out stay put while the table grows, and
+ * freeing is one walk over the chunks.
  */
 #include "labels.h"
 
 #include <ctype.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <strings.h>
 
 #include "chains/addr.h"
+#include "chains/hashtab.h"
 #include "csv.h"
 #include "watchlist.h"
 
@@ -68,94 +70,75 @@ static void pool_free(chunk *c)
 
 #define KEY_MAX (6 + CW_ADDR_PAYLOAD_MAX) /* wl_key_from_addr of a decoded address */
 
+/* A labelled address; they are kept in file order (labels_each's order). */
 typedef struct {
-    uint8_t klen; /* 0: empty slot */
-    uint8_t key[KEY_MAX];
+    const uint8_t *key; /* in the pool */
+    size_t klen;
     label *first, *last;
-} slot;
+} address;
 
 struct labels {
-    slot *slots;
-    size_t cap, used; /* cap is a power of two; used <= cap / 2 */
+    cw_htab index; /* watchlist key (by reference, in the pool) -> 1 + its position in `addrs` */
+    address *addrs;
+    size_t n_addrs, cap_addrs;
     chunk *pool;
 };
-
-static uint64_t hash_key(const uint8_t *k, size_t n)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= k[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
-static slot *find_slot(slot *slots, size_t cap, const uint8_t *k, size_t n)
-{
-    size_t i = (size_t)hash_key(k, n) & (cap - 1);
-    while (slots[i].klen && !(slots[i].klen == n && memcmp(slots[i].key, k, n) == 0))
-        i = (i + 1) & (cap - 1);
-    return &slots[i];
-}
-
-static bool grow(labels *l)
-{
-    size_t cap = l->cap ? l->cap * 2 : 1024;
-    slot *s = calloc(cap, sizeof *s);
-    if (s == NULL)
-        return false;
-    for (size_t i = 0; i < l->cap; i++)
-        if (l->slots[i].klen)
-            *find_slot(s, cap, l->slots[i].key, l->slots[i].klen) = l->slots[i];
-    free(l->slots);
-    l->slots = s;
-    l->cap = cap;
-    return true;
-}
 
 /* Adds lab under key; *is_new tells whether the address was new. */
 static bool insert(labels *l, const uint8_t *k, size_t n, label *lab, bool *is_new)
 {
-    if ((l->used + 1) * 2 > l->cap && !grow(l))
-        return false;
-    slot *s = find_slot(l->slots, l->cap, k, n);
-    *is_new = s->klen == 0;
-    if (*is_new) {
-        s->klen = (uint8_t)n;
-        memcpy(s->key, k, n);
-        s->first = s->last = lab;
-        l->used++;
-    } else {
-        s->last->next = lab;
-        s->last = lab;
+    size_t *at = cw_htab_get(&l->index, k, n);
+    *is_new = at == NULL;
+    if (at) {
+        address *a = &l->addrs[*at - 1];
+        a->last->next = lab;
+        a->last = lab;
+        return true;
     }
+    if (l->n_addrs == l->cap_addrs) {
+        size_t cap = l->cap_addrs ? l->cap_addrs * 2 : 256;
+        address *v = realloc(l->addrs, cap * sizeof *v);
+        if (v == NULL)
+            return false;
+        l->addrs = v;
+        l->cap_addrs = cap;
+    }
+    uint8_t *key = pool_alloc(&l->pool, n);
+    void *val = NULL;
+    if (key == NULL)
+        return false;
+    memcpy(key, k, n);
+    if (cw_htab_put(&l->index, key, n, &val, NULL, NULL))
+        return false;
+    l->addrs[l->n_addrs++] = (address){key, n, lab, lab};
+    *(size_t *)val = l->n_addrs;
     return true;
 }
 
 const label *labels_find(const labels *l, const cw_addr *a)
 {
-    if (l == NULL || a == NULL || l->cap == 0 || a->kind == CW_ADDR_NONE)
+    if (l == NULL || a == NULL || a->kind == CW_ADDR_NONE)
         return NULL;
     uint8_t k[WL_KEY_MAX];
     size_t n = wl_key_from_addr(a, k);
     if (n > KEY_MAX)
         return NULL;
-    const slot *s = find_slot(l->slots, l->cap, k, n);
-    return s->klen ? s->first : NULL;
+    const size_t *at = cw_htab_get(&l->index, k, n);
+    return at ? l->addrs[*at - 1].first : NULL;
 }
 
 void labels_each(const labels *l, void (*fn)(void *ctx, const uint8_t *key, size_t klen, const label *first), void *ctx)
 {
-    for (size_t i = 0; l && i < l->cap; i++)
-        if (l->slots[i].klen)
-            fn(ctx, l->slots[i].key, l->slots[i].klen, l->slots[i].first);
+    for (size_t i = 0; l && i < l->n_addrs; i++)
+        fn(ctx, l->addrs[i].key, l->addrs[i].klen, l->addrs[i].first);
 }
 
 void labels_free(labels *l)
 {
     if (l == NULL)
         return;
-    free(l->slots);
+    cw_htab_free(&l->index);
+    free(l->addrs);
     pool_free(l->pool);
     free(l);
 }
@@ -320,13 +303,19 @@ cw_code labels_load(const char *path, cw_net net, labels **out, labels_stats *st
     labels_stats st_local;
     labels_stats *st = st_out ? st_out : &st_local;
     memset(st, 0, sizeof *st);
+    if (sodium_init() < 0)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: libsodium could not start (no randomness)", path);
+    uint64_t seed;
+    randombytes_buf(&seed, sizeof seed); /* a labels file must not be able to pick keys that collide */
     labels *l = calloc(1, sizeof *l);
-    if (l == NULL)
+    if (l == NULL || cw_htab_init(&l->index, 0, sizeof(size_t), 0, seed, 1024, NULL)) {
+        free(l);
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: out of memory", path);
+    }
     csv_reader r;
     cw_code rc = csv_open(&r, path, NULL, NULL, err);
     if (rc) {
-        free(l);
+        labels_free(l);
         return rc;
     }
     bool have_header = false;

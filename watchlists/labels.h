@@ -85,7 +85,8 @@ const label *labels_find(const labels *l, const cw_addr *a);
  * category in the stats; 0 when none. */
 size_t labels_stats_count(const labels_stats *st, const char *chain, const char *category);
 
-/* Calls fn once per labelled address: its watchlist key and its first label. */
+/* Calls fn once per labelled address: its watchlist key and its first
+ * label, in the order the addresses first appear in the file. */
 void labels_each(const labels *l, void (*fn)(void *ctx, const uint8_t *key, size_t klen, const label *first), void *ctx);
 void labels_free(labels *l);
 

@@ -11,6 +11,7 @@
 #include "watchlist.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 
 #include "chains/addr.h"
 #include "chains/hash.h"
+#include "chains/hashtab.h"
 #include "chains/json.h"
 #include "ticker.h"
 
@@ -287,8 +289,7 @@ struct wl_import {
     char *diff_json; /* the last commit attempt's diff, kept even when refused */
     wl_entity **ents;
     size_t n_ents, cap_ents;
-    size_t *slots; /* open-addressing index of ents by uid: index+1, 0 = empty */
-    size_t n_slots;
+    cw_htab index; /* uid (by reference: ents[i]->uid) -> i + 1; made at the first entity */
     listing *list;
     size_t n_list, cap_list;
 };
@@ -350,7 +351,7 @@ void wl_import_free(wl_import *imp)
         free(e);
     }
     free(imp->ents);
-    free(imp->slots);
+    cw_htab_free(&imp->index);
     for (size_t i = 0; i < imp->n_list; i++) {
         free(imp->list[i].uid);
         free(imp->list[i].ticker);
@@ -387,53 +388,27 @@ void wl_import_set_published(wl_import *imp, const char *d) { set_str(&imp->publ
 bool wl_import_ok(const wl_import *imp) { return !imp->failed; }
 size_t wl_import_address_count(const wl_import *imp) { return imp->n_list; }
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static size_t *find_slot(const wl_import *imp, const char *uid)
-{
-    if (imp->n_slots == 0)
-        return NULL;
-    for (size_t i = fnv1a(uid) & (imp->n_slots - 1);; i = (i + 1) & (imp->n_slots - 1)) {
-        size_t *s = &imp->slots[i];
-        if (*s == 0 || strcmp(imp->ents[*s - 1]->uid, uid) == 0)
-            return s;
-    }
-}
-
-static bool grow_index(wl_import *imp)
-{
-    size_t n = imp->n_slots ? imp->n_slots * 2 : 256;
-    size_t *slots = calloc(n, sizeof *slots);
-    if (slots == NULL)
-        return false;
-    free(imp->slots);
-    imp->slots = slots;
-    imp->n_slots = n;
-    for (size_t i = 0; i < imp->n_ents; i++)
-        *find_slot(imp, imp->ents[i]->uid) = i + 1;
-    return true;
-}
-
 bool wl_import_has_entity(const wl_import *imp, const char *uid)
 {
-    size_t *s = find_slot(imp, uid);
-    return s && *s;
+    return cw_htab_get(&imp->index, uid, strlen(uid)) != NULL;
 }
 
 wl_entity *wl_import_entity(wl_import *imp, const char *uid)
 {
-    size_t *slot = find_slot(imp, uid);
-    if (slot && *slot)
-        return imp->ents[*slot - 1];
-    if ((imp->n_ents + 1) * 2 > imp->n_slots && !grow_index(imp)) {
-        imp->failed = true;
-        return NULL;
+    size_t *at = cw_htab_get(&imp->index, uid, strlen(uid));
+    if (at)
+        return imp->ents[*at - 1];
+    if (imp->index.cap == 0) {
+        uint64_t seed;
+        if (sodium_init() < 0) {
+            imp->failed = true;
+            return NULL;
+        }
+        randombytes_buf(&seed, sizeof seed); /* a list file must not be able to pick uids that collide */
+        if (cw_htab_init(&imp->index, 0, sizeof(size_t), 0, seed, 256, NULL)) {
+            imp->failed = true;
+            return NULL;
+        }
     }
     if (imp->n_ents == imp->cap_ents) {
         size_t cap = imp->cap_ents ? imp->cap_ents * 2 : 64;
@@ -461,8 +436,14 @@ wl_entity *wl_import_entity(wl_import *imp, const char *uid)
         imp->failed = true;
         return NULL;
     }
+    void *v = NULL;
+    if (cw_htab_put(&imp->index, e->uid, strlen(e->uid), &v, NULL, NULL)) {
+        free(e->uid), free(e->name), free(e->type), free(e->list), free(e->designated), free(e);
+        imp->failed = true;
+        return NULL;
+    }
     imp->ents[imp->n_ents++] = e;
-    *find_slot(imp, uid) = imp->n_ents;
+    *(size_t *)v = imp->n_ents;
     return e;
 }
 

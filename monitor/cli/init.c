@@ -1,5 +1,6 @@
 /* `chainwatch init`, `chainwatch verify` and `chainwatch checkpoint`. */
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 
 #include "monitor/records/alert.h"
+#include "chains/hashtab.h"
 #include "chains/hex.h"
 #include "cli.h"
 #include "monitor/records/keys.h"
@@ -177,7 +179,7 @@ int cmd_init(int argc, char **argv)
 /* ---- verify: signatures and the audit trail ---- */
 
 /* What verify remembers of each seq: the first line holding it and that
- * record's line hash. Open addressing, keys seq (never 0). */
+ * record's line hash, in a chains/hashtab.h table keyed by seq. */
 typedef struct {
     uint64_t seq;
     unsigned long line;
@@ -185,45 +187,31 @@ typedef struct {
 } seen_rec;
 
 typedef struct {
-    seen_rec *slot;
-    size_t cap, n;
+    cw_htab t; /* seq (8 bytes) -> seen_rec; made at the first add */
 } seen_set;
 
-static size_t seen_pos(const seen_set *s, uint64_t seq)
-{
-    size_t i = (size_t)((seq * 0x9E3779B97F4A7C15ull) >> 17) & (s->cap - 1);
-    while (s->slot[i].seq && s->slot[i].seq != seq)
-        i = (i + 1) & (s->cap - 1);
-    return i;
-}
-
-static const seen_rec *seen_get(const seen_set *s, uint64_t seq)
-{
-    if (s->cap == 0)
-        return NULL;
-    size_t i = seen_pos(s, seq);
-    return s->slot[i].seq ? &s->slot[i] : NULL;
-}
+static const seen_rec *seen_get(const seen_set *s, uint64_t seq) { return cw_htab_get(&s->t, &seq, sizeof seq); }
 
 static bool seen_add(seen_set *s, uint64_t seq, unsigned long line, const uint8_t hash[32])
 {
-    if ((s->n + 1) * 2 > s->cap) {
-        seen_set g = {calloc(s->cap ? s->cap * 2 : 1024, sizeof *g.slot), s->cap ? s->cap * 2 : 1024, 0};
-        if (g.slot == NULL)
+    if (s->t.cap == 0) {
+        uint64_t seed;
+        if (sodium_init() < 0)
             return false;
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->slot[i].seq)
-                g.slot[seen_pos(&g, s->slot[i].seq)] = s->slot[i];
-        g.n = s->n;
-        free(s->slot);
-        *s = g;
+        randombytes_buf(&seed, sizeof seed); /* a file must not be able to pick seqs that collide */
+        if (cw_htab_init(&s->t, sizeof seq, sizeof(seen_rec), 0, seed, 1024, NULL))
+            return false;
     }
-    size_t i = seen_pos(s, seq);
-    s->slot[i] = (seen_rec){seq, line, {0}};
-    memcpy(s->slot[i].hash, hash, 32);
-    s->n++;
+    void *v = NULL;
+    if (cw_htab_put(&s->t, &seq, sizeof seq, &v, NULL, NULL))
+        return false;
+    seen_rec *r = v;
+    *r = (seen_rec){seq, line, {0}};
+    memcpy(r->hash, hash, 32);
     return true;
 }
+
+static void seen_free(seen_set *s) { cw_htab_free(&s->t); }
 
 typedef struct {
     bool have;                 /* a checkpoint was given */
@@ -251,7 +239,7 @@ static int verify_stream(FILE *in, const char *name, const uint8_t pk[32], bool 
     while (!oom && (len = getline(&line, &cap, in)) >= 0) {
         if (!cli_out_ok("verify")) { /* a report cut by a full disk stops here, and says so */
             free(line);
-            free(seen.slot);
+            seen_free(&seen);
             return CLI_EXIT_FAIL;
         }
         lineno++;
@@ -353,7 +341,7 @@ static int verify_stream(FILE *in, const char *name, const uint8_t pk[32], bool 
     int read_errno = errno;
     free(line);
     if (oom || read_failed) {
-        free(seen.slot);
+        seen_free(&seen);
         cw_err e;
         if (oom)
             cw_err_set(&e, CW_ENOMEM, CW_NO_OFFSET, "out of memory at line %lu of %s", lineno, name);
@@ -381,7 +369,7 @@ static int verify_stream(FILE *in, const char *name, const uint8_t pk[32], bool 
             problems++;
         }
     }
-    free(seen.slot);
+    seen_free(&seen);
     if (have_last && first_seq > 1 && !from_start)
         printf("%s: starts at seq %llu (the records before it are in an earlier file)\n", name,
                (unsigned long long)first_seq);

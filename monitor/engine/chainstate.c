@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "chains/buf.h"
+#include "chains/le.h"
 
 #include "chains/hex.h"
 

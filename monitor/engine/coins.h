@@ -19,10 +19,11 @@
  *     always holds exactly the utxo set of its tip, and a crash costs
  *     nothing but the uncommitted batch.
  *
- * The table is open addressing with linear probing and backward-shift
- * deletion, keyed by the 36-byte outpoint. The hash is keyed with a
- * per-process random seed: the outpoints come from the network, and txids
- * ground to collide in a known hash must not turn lookups quadratic.
+ * The table is chains/hashtab.h's (open addressing, linear probing,
+ * backward-shift deletion), keyed by the 36-byte outpoint with its digest
+ * hash, under a per-process random seed: the outpoints come from the
+ * network, and txids ground to collide in a known hash must not turn
+ * lookups quadratic.
  *
  * Ownership: the caller owns the cache (coins_new/coins_free) and pairs it
  * with one write transaction at a time; keys and values are copied in and

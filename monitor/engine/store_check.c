@@ -6,7 +6,7 @@
 
 #include "chainstate.h"
 #include "pipeline.h"
-#include "chains/buf.h"
+#include "chains/le.h"
 #include "watchlists/cluster.h"
 #include "watchlists/exposure.h"
 #include "watchlists/watchlist.h"

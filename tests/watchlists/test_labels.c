@@ -10,6 +10,7 @@
 #include "chains/addr.h"
 #include "tests/support.h"
 #include "watchlists/labels.h"
+#include "watchlists/watchlist.h"
 
 #define SERVICES CW_DATA_DIR "/labels/services.csv"
 
@@ -191,6 +192,39 @@ Test(labels, every_row_finds_itself, .init = load_services, .fini = free_service
     fclose(f);
     cr_assert_eq(rows, 20531);
     cr_assert_eq(found, 20529);
+}
+
+/* labels_each visits every distinct address once, in the order of its first
+ * row (it was the hash table's order, which decided which label names a
+ * cluster holding two labelled addresses). */
+typedef struct {
+    size_t n, last_line;
+    bool ordered, first_of_address;
+} each_ctx;
+
+static void each_visit(void *ctx, const uint8_t *key, size_t klen, const label *first)
+{
+    each_ctx *c = ctx;
+    cw_addr a;
+    cw_err err = {0};
+    if (cw_addr_parse(first->address, CW_NET_MAIN, &a, &err) == CW_OK) {
+        uint8_t k[WL_KEY_MAX];
+        size_t n = wl_key_from_addr(&a, k);
+        c->first_of_address &= n == klen && memcmp(k, key, n) == 0 && labels_find(services, &a) == first;
+    } else
+        c->first_of_address = false;
+    c->ordered &= first->line > c->last_line;
+    c->last_line = first->line;
+    c->n++;
+}
+
+Test(labels, each_in_file_order, .init = load_services, .fini = free_services)
+{
+    each_ctx c = {0, 0, true, true};
+    labels_each(services, each_visit, &c);
+    cr_assert_eq(c.n, 20465, "every distinct address once");
+    cr_assert(c.ordered, "first rows in file order");
+    cr_assert(c.first_of_address, "each key with its own address's first label");
 }
 
 /* ---------- small files ---------- */

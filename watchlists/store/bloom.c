@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chains/buf.h"
+#include "chains/hash.h"
 
 #define PROBES 7
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "chains/buf.h"
+#include "chains/le.h"
 
 void journal_init(journal *j, store_txn *t)
 {

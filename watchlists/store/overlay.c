@@ -4,12 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chains/buf.h"
+#include "chains/hashtab.h"
 
+/* An entry and its key bytes, in one piece of a chunk: they never move, so
+ * the tables hold the key by reference and the entry by pointer. */
 typedef struct node {
-    struct node *next;
-    uint64_t hash;
     overlay_entry e;
+    uint8_t key[];
 } node;
 
 /* Nodes and values come from big chunks, freed together: a batch makes
@@ -20,9 +21,10 @@ typedef struct chunk {
     uint8_t mem[];
 } chunk;
 
+/* One table per database (key -> node *), made at its first write. */
 struct overlay {
-    node **buckets;
-    size_t cap, count, bytes;
+    cw_htab *db[256];
+    size_t count, bytes;
     uint64_t seed;
     chunk *chunks;
 };
@@ -45,19 +47,13 @@ static void *take(overlay *o, size_t n)
     return p;
 }
 
-static uint64_t hash(const overlay *o, uint8_t db, const uint8_t *p, size_t n)
-{
-    return cw_hash64(o->seed ^ ((uint64_t)db << 56), p, n);
-}
-
 overlay *overlay_new(void)
 {
     overlay *o = calloc(1, sizeof *o);
-    if (o == NULL || sodium_init() < 0 || (o->buckets = calloc(1024, sizeof *o->buckets)) == NULL) {
+    if (o == NULL || sodium_init() < 0) {
         free(o);
         return NULL;
     }
-    o->cap = 1024;
     randombytes_buf(&o->seed, sizeof o->seed);
     return o;
 }
@@ -70,64 +66,56 @@ void overlay_free(overlay *o)
         next = c->next;
         free(c);
     }
-    free(o->buckets);
+    for (size_t i = 0; i < 256; i++)
+        if (o->db[i]) {
+            cw_htab_free(o->db[i]);
+            free(o->db[i]);
+        }
     free(o);
-}
-
-static node *find(const overlay *o, uint8_t db, const void *key, size_t klen, uint64_t h)
-{
-    for (node *n = o->buckets[h & (o->cap - 1)]; n; n = n->next)
-        if (n->hash == h && n->e.db == db && n->e.klen == klen && memcmp(n->e.key, key, klen) == 0)
-            return n;
-    return NULL;
 }
 
 const overlay_entry *overlay_find(const overlay *o, uint8_t db, const void *key, size_t klen)
 {
-    node *n = find(o, db, key, klen, hash(o, db, key, klen));
-    return n ? &n->e : NULL;
-}
-
-static void grow(overlay *o)
-{
-    node **nb = calloc(o->cap * 2, sizeof *nb);
-    if (nb == NULL)
-        return; /* longer chains, still correct */
-    size_t cap = o->cap * 2;
-    for (size_t i = 0; i < o->cap; i++)
-        for (node *n = o->buckets[i], *next; n; n = next) {
-            next = n->next;
-            n->next = nb[n->hash & (cap - 1)];
-            nb[n->hash & (cap - 1)] = n;
-        }
-    free(o->buckets);
-    o->buckets = nb;
-    o->cap = cap;
+    if (o->db[db] == NULL)
+        return NULL;
+    node *const *n = cw_htab_get(o->db[db], key, klen);
+    return n ? &(*n)->e : NULL;
 }
 
 bool overlay_set(overlay *o, uint8_t db, const void *key, size_t klen, const void *val, size_t vlen)
 {
     if (klen > 0xffff || vlen > 0xffffffffu)
         return false;
-    uint64_t h = hash(o, db, key, klen);
-    node *n = find(o, db, key, klen, h);
-    if (n == NULL) {
-        if (o->count >= o->cap)
-            grow(o);
+    cw_htab *t = o->db[db];
+    if (t == NULL) {
+        if ((t = malloc(sizeof *t)) == NULL)
+            return false;
+        if (cw_htab_init(t, 0, sizeof(node *), 0, o->seed ^ ((uint64_t)db << 56), 1024, NULL)) {
+            free(t);
+            return false;
+        }
+        o->db[db] = t;
+    }
+    node *n, **slot = cw_htab_get(t, key, klen);
+    if (slot)
+        n = *slot;
+    else {
+        /* the node first: the table holds its key bytes by reference */
         if ((n = take(o, sizeof *n + klen)) == NULL)
             return false;
-        n->hash = h;
+        memcpy(n->key, key, klen);
+        void *v = NULL;
+        if (cw_htab_put(t, n->key, klen, &v, NULL, NULL))
+            return false; /* the node stays unused in its chunk, freed with it */
+        *(node **)v = n;
         n->e.db = db;
         n->e.klen = (uint16_t)klen;
-        n->e.key = (uint8_t *)(n + 1);
-        memcpy(n->e.key, key, klen);
+        n->e.key = n->key;
         n->e.val = NULL;
         n->e.vlen = 0;
         n->e.cap = 0;
-        n->next = o->buckets[h & (o->cap - 1)];
-        o->buckets[h & (o->cap - 1)] = n;
         o->count++;
-        o->bytes += sizeof *n + klen;
+        o->bytes += sizeof *n + klen + t->esize;
     }
     o->bytes -= n->e.vlen;
     n->e.dead = val == NULL;
@@ -153,9 +141,11 @@ size_t overlay_bytes(const overlay *o) { return o->bytes; }
 
 void overlay_each(const overlay *o, void (*fn)(void *ctx, const overlay_entry *e), void *ctx)
 {
-    for (size_t i = 0; i < o->cap; i++)
-        for (node *n = o->buckets[i]; n; n = n->next)
-            fn(ctx, &n->e);
+    for (size_t d = 0; d < 256; d++) {
+        const cw_htab *t = o->db[d];
+        for (size_t i = t ? cw_htab_next(t, 0) : CW_HTAB_NONE; i != CW_HTAB_NONE; i = cw_htab_next(t, i + 1))
+            fn(ctx, &(*(node *const *)cw_htab_val(t, i))->e);
+    }
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -203,13 +193,16 @@ const overlay_entry **overlay_sorted(const overlay *o)
         return NULL;
     }
     size_t k = 0;
-    for (size_t i = 0; i < o->cap; i++)
-        for (node *n = o->buckets[i]; n; n = n->next) {
+    for (size_t d = 0; d < 256; d++) {
+        const cw_htab *t = o->db[d];
+        for (size_t i = t ? cw_htab_next(t, 0) : CW_HTAB_NONE; i != CW_HTAB_NONE; i = cw_htab_next(t, i + 1)) {
+            const node *n = *(node *const *)cw_htab_val(t, i);
             items[k].w0 = (uint64_t)n->e.db << 56 | key_word(&n->e, 0) >> 8;
             items[k].w1 = key_word(&n->e, 7);
             items[k].w2 = key_word(&n->e, 15);
             items[k++].e = &n->e;
         }
+    }
     qsort(items, k, sizeof *items, cmp_item);
     for (size_t i = 0; i < k; i++)
         all[i] = items[i].e;

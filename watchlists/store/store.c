@@ -2,6 +2,7 @@
 
 #include "bloom.h"
 #include "overlay.h"
+#include "chains/hash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -470,6 +471,10 @@ static uint64_t meta_fingerprint(store_txn *t) { return store_fingerprint(t, STO
 uint64_t store_fingerprint(store_txn *t, store_db db)
 {
     MDB_cursor *c;
+    /* FNV-1a 64's step from another start than its basis, and each length
+     * folded in whole: flows.wl_fp persists these values (chainstate
+     * cursor), so they stay as they were (a change would only cost one
+     * needless cluster recount per store). */
     uint64_t h = 0x9e3779b97f4a7c15ull;
     if (mdb_cursor_open(t->txn, t->s->dbi[db], &c))
         return 0;
@@ -477,10 +482,8 @@ uint64_t store_fingerprint(store_txn *t, store_db db)
     for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         const MDB_val *parts[2] = {&k, &v};
         for (int p = 0; p < 2; p++) {
-            const uint8_t *b = parts[p]->mv_data;
-            for (size_t i = 0; i < parts[p]->mv_size; i++)
-                h = (h ^ b[i]) * 0x100000001b3ull;
-            h = (h ^ parts[p]->mv_size) * 0x100000001b3ull;
+            h = cw_fnv1a64_update(h, parts[p]->mv_data, parts[p]->mv_size);
+            h = (h ^ parts[p]->mv_size) * CW_FNV64_PRIME;
         }
     }
     mdb_cursor_close(c);
