@@ -335,6 +335,26 @@ cw_code store_grow(cw_store *s, cw_err *err)
     return CW_OK;
 }
 
+cw_code store_write(cw_store *s, store_write_fn fn, void *ctx, cw_err *err)
+{
+    cw_code rc;
+    for (int attempt = 1;; attempt++) {
+        store_txn *t;
+        if ((rc = store_begin(s, true, &t, err)))
+            return rc;
+        rc = fn(t, ctx, err);
+        if (rc == CW_OK)
+            rc = store_commit(t, err);
+        else
+            store_abort(t);
+        /* a full map aborted the write whole: nothing of it is in the store */
+        if (rc != CW_EFULL || attempt == STORE_WRITE_TRIES)
+            return rc;
+        if ((rc = store_grow(s, err)))
+            return rc;
+    }
+}
+
 cw_code store_begin(cw_store *s, bool write, store_txn **out, cw_err *err)
 {
     if (write && s->readonly)

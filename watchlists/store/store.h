@@ -23,8 +23,9 @@
  *
  * Transactions: one writer at a time; readers never block (MDB_NOTLS, so a
  * read transaction may move between threads). A write that finds the map
- * full fails with CW_EFULL: abort the transaction, call store_grow() and run
- * it again. Every error carries LMDB's message and what to do about it.
+ * full fails with CW_EFULL: store_write() is the one place that aborts,
+ * grows the map and runs the write again. Every error carries LMDB's
+ * message and what to do about it.
  */
 #ifndef CW_STORE_H
 #define CW_STORE_H
@@ -83,8 +84,19 @@ const char *store_path(const cw_store *s);
 const char *store_db_name(store_db db);
 size_t store_map_size(const cw_store *s);
 
-/* Doubles the map. No transaction of this process may be open. */
+/* Doubles the map. No transaction of this process may be open. Called by
+ * store_write() and by the replay batch's redo (pipeline.h), nowhere else. */
 cw_code store_grow(cw_store *s, cw_err *err);
+
+/* One write transaction: begins it, runs fn(t, ctx, err), commits. fn's
+ * error (or the commit's) aborts the transaction whole and is returned;
+ * CW_EFULL instead grows the map (store_grow) and runs fn again in a new
+ * transaction, STORE_WRITE_TRIES times at most, so fn must be redoable:
+ * everything it changes outside t it resets itself at its start. No
+ * transaction of this process may be open around the call. */
+#define STORE_WRITE_TRIES 9 /* 8 doublings: a 1 MiB map grows to 256 MiB, 1 GiB to 256 GiB */
+typedef cw_code (*store_write_fn)(store_txn *t, void *ctx, cw_err *err);
+cw_code store_write(cw_store *s, store_write_fn fn, void *ctx, cw_err *err);
 
 cw_code store_begin(cw_store *s, bool write, store_txn **out, cw_err *err);
 /* Commit ends the transaction, failed or not. */
