@@ -11,6 +11,9 @@
  * undoes outputs created and spent inside the same block. After a reorg the
  * store is byte-for-byte what it would be had the old branch never been
  * seen (tested).
+ *
+ * The tables' keys and values (utxo, undo, chain, the cursor's tip) are
+ * watchlists/chaindb.h's; this module decides what changes and when.
  */
 #ifndef CW_CHAINSTATE_H
 #define CW_CHAINSTATE_H
@@ -22,26 +25,8 @@
 #include "chains/model.h"
 #include "coins.h"
 #include "decode.h"
+#include "watchlists/chaindb.h"
 #include "watchlists/store/store.h"
-
-typedef struct {
-    bool valid;        /* false: nothing connected yet */
-    int64_t height;
-    uint8_t hash[32];  /* internal order */
-} chainstate_tip;
-
-/* The utxo (and taint) key of an output: txid (internal order) + vout
- * (4, big-endian, so a tx's outputs sort together). */
-void chainstate_outpoint_key(const uint8_t txid[32], uint32_t vout, uint8_t k[36]);
-
-cw_code chainstate_get_tip(store_txn *t, chainstate_tip *out, cw_err *err);
-/* `watchlist check`: NULL when key/value is a well-formed record of db
- * (utxo, chain, cursor, undo; any other db: NULL), else what is wrong. */
-const char *chainstate_check_record(store_db db, cw_span k, cw_span v);
-/* Hash of the connected block at height; CW_ENOTFOUND if none. */
-cw_code chainstate_hash_at(store_txn *t, int64_t height, uint8_t hash[32], cw_err *err);
-/* Is this block (by hash) on the connected chain? Sets *height if so. */
-bool chainstate_is_connected(store_txn *t, const uint8_t hash[32], int64_t *height);
 
 /* Fills in[i].resolved/addr/value of every non-coinbase input found in the
  * utxo index (read only). Inputs not found stay unresolved. */
@@ -73,9 +58,5 @@ cw_code chainstate_connect(store_txn *t, coins *cache, block_walker *w, const ui
 /* Disconnects the tip using its undo record. Fills *out with the block's
  * height/hash/time and appends its alert ids to alert_ids. */
 cw_code chainstate_disconnect_tip(store_txn *t, chainstate_block *out, cw_buf *alert_ids, cw_err *err);
-
-/* The monitor's named positions (per-topic feed counters and the like). */
-cw_code chainstate_cursor_get(store_txn *t, const char *name, uint64_t *value, cw_err *err);
-cw_code chainstate_cursor_put(store_txn *t, const char *name, uint64_t value, cw_err *err);
 
 #endif
