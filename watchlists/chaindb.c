@@ -117,6 +117,16 @@ cw_code chaindb_hash_at(store_txn *t, int64_t height, uint8_t hash[32], cw_err *
     return CW_OK;
 }
 
+bool chaindb_chain_key_height(cw_span k, uint64_t *height)
+{
+    if (k.n != 8)
+        return false;
+    *height = 0;
+    for (int i = 0; i < 8; i++)
+        *height = *height << 8 | k.p[i];
+    return true;
+}
+
 cw_code chaindb_chain_put(store_txn *t, int64_t height, const uint8_t hash[32], cw_err *err)
 {
     uint8_t k[8];

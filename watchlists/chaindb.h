@@ -68,6 +68,8 @@ cw_code chaindb_get_tip(store_txn *t, chaindb_tip *out, cw_err *err);
 cw_code chaindb_set_tip(store_txn *t, const chaindb_tip *tip, cw_err *err);
 /* Hash of the connected block at height; CW_ENOTFOUND if none. */
 cw_code chaindb_hash_at(store_txn *t, int64_t height, uint8_t hash[32], cw_err *err);
+/* The height a chain key stands for; false when k is not a chain key. */
+bool chaindb_chain_key_height(cw_span k, uint64_t *height);
 cw_code chaindb_chain_put(store_txn *t, int64_t height, const uint8_t hash[32], cw_err *err);
 cw_code chaindb_chain_del(store_txn *t, int64_t height, cw_err *err);
 

@@ -66,11 +66,9 @@ static void check_chain(walk_ctx *w, store_txn *t)
     uint64_t prev = 0, n = 0;
     uint8_t last_hash[32];
     for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v)) {
-        if (k.n != 8 || v.n != 32)
+        uint64_t h;
+        if (!chaindb_chain_key_height(k, &h) || v.n != 32)
             continue; /* reported by the walk */
-        uint64_t h = 0;
-        for (int i = 0; i < 8; i++)
-            h = h << 8 | k.p[i];
         if (n > 0 && h != prev + 1) {
             char what[96];
             snprintf(what, sizeof what, "height %llu follows height %llu: the heights between are missing",

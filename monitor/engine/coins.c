@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "chains/buf.h"
+#include "watchlists/chaindb.h"
 
 typedef struct {
     uint8_t key[COINS_KEY_LEN];
@@ -191,7 +192,7 @@ cw_code coins_flush(coins *c, store_txn *t, cw_err *err)
     qsort(order, n, sizeof *order, cmp_slot_ptr); /* key order: neighbouring puts share B-tree pages */
     cw_code rc = CW_OK;
     for (size_t i = 0; i < n && rc == CW_OK; i++)
-        rc = store_put(t, STORE_UTXO, order[i]->key, COINS_KEY_LEN, order[i]->val, order[i]->vlen, err);
+        rc = chaindb_coin_put(t, order[i]->key, order[i]->val, order[i]->vlen, err);
     free(order);
     if (rc == CW_OK)
         coins_clear(c);

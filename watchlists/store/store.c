@@ -325,7 +325,9 @@ const char *store_path(const cw_store *s) { return s->path; }
 const char *store_db_name(store_db db) { return db < STORE_DB_COUNT ? db_defs[db].name : "?"; }
 size_t store_map_size(const cw_store *s) { return s->map_size; }
 
-cw_code store_grow(cw_store *s, cw_err *err)
+/* Doubles the map. No transaction of this process may be open: only
+ * store_write calls it, between its attempts. */
+static cw_code store_grow(cw_store *s, cw_err *err)
 {
     size_t next = s->map_size * 2;
     int rc = mdb_env_set_mapsize(s->env, next);

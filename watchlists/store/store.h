@@ -84,17 +84,14 @@ const char *store_path(const cw_store *s);
 const char *store_db_name(store_db db);
 size_t store_map_size(const cw_store *s);
 
-/* Doubles the map. No transaction of this process may be open. Called by
- * store_write() and by the replay batch's redo (pipeline.h), nowhere else. */
-cw_code store_grow(cw_store *s, cw_err *err);
-
 /* One write transaction: begins it, runs fn(t, ctx, err), commits. fn's
  * error (or the commit's) aborts the transaction whole and is returned;
- * CW_EFULL instead grows the map (store_grow) and runs fn again in a new
- * transaction, STORE_WRITE_TRIES times at most, so fn must be redoable:
- * everything it changes outside t it resets itself at its start. No
- * transaction of this process may be open around the call. */
-#define STORE_WRITE_TRIES 9 /* 8 doublings: a 1 MiB map grows to 256 MiB, 1 GiB to 256 GiB */
+ * CW_EFULL instead doubles the map (the only place the map grows) and runs
+ * fn again in a new transaction, STORE_WRITE_TRIES times at most, so fn
+ * must be redoable: everything it changes outside t it resets itself at
+ * its start. No transaction of this process may be open around the call
+ * (LMDB resizes the map only then). */
+#define STORE_WRITE_TRIES 9 /* 8 doublings: 256 times the map */
 typedef cw_code (*store_write_fn)(store_txn *t, void *ctx, cw_err *err);
 cw_code store_write(cw_store *s, store_write_fn fn, void *ctx, cw_err *err);
 
