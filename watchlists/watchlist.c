@@ -907,14 +907,23 @@ static cw_code check_shrink(const wl_import *imp, size_t previous, size_t now, w
                       imp->source, why, previous, now, sum->removed, sum->shrink_pct, imp->max_shrink_pct);
 }
 
-/* One attempt at the write transaction; CW_EFULL means grow and retry. */
-static cw_code write_import(cw_store *s, wl_import *imp, resolved *res, wl_summary *sum, const char *now,
-                            cw_err *err)
+typedef struct {
+    wl_import *imp;
+    resolved *res;
+    wl_summary *sum;
+    const char *now;
+} import_write;
+
+/* The import's write transaction (store_write runs it again after a full
+ * map: it rebuilds *sum from the start). */
+static cw_code write_import(store_txn *t, void *arg, cw_err *err)
 {
-    store_txn *t;
-    cw_code rc = store_begin(s, true, &t, err);
-    if (rc)
-        return rc;
+    import_write *w = arg;
+    wl_import *imp = w->imp;
+    resolved *res = w->res;
+    wl_summary *sum = w->sum;
+    const char *now = w->now;
+    cw_code rc = CW_OK;
     kv_list old_refs = {0}, old_ents = {0};
     str_list old_items = {0}, new_items = {0}, old_uids = {0}, new_uids = {0};
     cw_buf jb = CW_BUF_INIT;
@@ -1191,12 +1200,8 @@ static cw_code write_import(cw_store *s, wl_import *imp, resolved *res, wl_summa
     }
     if ((rc = store_put(t, STORE_WL_META, imp->source, sl, jb.p, jb.n, err)))
         goto fail;
-    rc = store_commit(t, err);
-    t = NULL;
 fail:
     store_cursor_close(c);
-    if (t)
-        store_abort(t);
     kv_free(&old_refs);
     kv_free(&old_ents);
     str_free(&old_items);
@@ -1225,14 +1230,8 @@ cw_code wl_import_commit(cw_store *s, wl_import *imp, wl_summary *out, cw_err *e
     time_t tt = time(NULL);
     struct tm tm;
     strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&tt, &tm));
-    cw_code rc;
-    for (int attempt = 0;; attempt++) {
-        rc = write_import(s, imp, res, out, now, err);
-        if (rc != CW_EFULL || attempt == 8)
-            break;
-        if ((rc = store_grow(s, err)))
-            break;
-    }
+    import_write w = {imp, res, out, now};
+    cw_code rc = store_write(s, write_import, &w, err);
     free(res);
     return rc;
 }

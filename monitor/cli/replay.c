@@ -218,6 +218,42 @@ static void summary(const char *src, const char *datadir, int64_t from, const pi
 }
 
 /* Heights fit a block header's 32-bit field; counts are positive. */
+/* One replay batch: blocks from `start` on, until `to`, a stop request or
+ * the batch's limits, into the open batch (pipeline_batch). Called again
+ * from `start` when a full map made the batch start over. */
+typedef struct {
+    blocksdir *bd;
+    cw_buf *blk;
+    progress *pr;
+    int64_t start, to, batch_txs;
+    int64_t h;              /* the block being connected, or the batch's last */
+    uint64_t bytes0;        /* pr->bytes_done at the batch's start */
+} replay_batch;
+
+static cw_code replay_blocks(pipeline *p, void *ctx, cw_err *err)
+{
+    replay_batch *b = ctx;
+    b->pr->bytes_done = b->bytes0;
+    pipeline_stats bs;
+    pipeline_stats_get(p, &bs);
+    uint64_t txs0 = bs.txs;
+    double t0 = cli_seconds();
+    for (b->h = b->start; b->h <= b->to; b->h++) {
+        cw_code rc = blocksdir_read(b->bd, b->h, b->blk, err);
+        if (rc == CW_OK)
+            rc = pipeline_connect_at(p, b->blk->p, b->blk->n, b->h, err);
+        b->pr->bytes_done += b->blk->n;
+        if (rc)
+            return rc;
+        pipeline_stats_get(p, &bs);
+        progress_show(b->pr, b->h, bs.blocks_connected, bs.txs, bs.alerts, b->h == b->to);
+        if (b->h == b->to || stop_requested || bs.txs - txs0 >= (uint64_t)b->batch_txs ||
+            bs.cache_bytes >= BATCH_CACHE_BYTES || cli_seconds() - t0 >= BATCH_SECONDS)
+            return CW_OK; /* b->h: the batch's last block */
+    }
+    return CW_OK;
+}
+
 static bool parse_height(const char *flag, const char *v, int64_t *out)
 {
     return cli_opt_int("replay", flag, v, strcmp(flag, "--batch-txs") == 0 ? 1 : 0, INT32_MAX, out) == CLI_EXIT_OK;
@@ -403,10 +439,10 @@ int cmd_replay(int argc, char **argv)
     alert_sink_drop_tail(&sink);
     /* where to start: after our tip, which must be on this chain */
     store_txn *t;
-    chainstate_tip tip = {0};
+    chaindb_tip tip = {0};
     cw_code trc = store_begin(store, false, &t, &err);
     if (trc == CW_OK) {
-        trc = chainstate_get_tip(t, &tip, &err);
+        trc = chaindb_get_tip(t, &tip, &err);
         store_abort(t);
     }
     if (trc) { /* an unread tip is no empty datadir: starting over would record every block again */
@@ -435,39 +471,17 @@ int cmd_replay(int argc, char **argv)
         pr.bytes_total += blocksdir_size_at(bd, h);
     rc = CLI_EXIT_OK;
     int64_t batch_start = from;
-    uint64_t batch_txs0 = 0, batch_bytes0 = 0;
-    double batch_t0 = 0;
-    for (int64_t h = from; h <= to; h++) {
-        pipeline_stats bs;
-        if (h == batch_start) {
-            if (pipeline_batch_begin(p, &err)) {
-                rc = cli_fail("replay", &err);
-                break;
-            }
-            pipeline_stats_get(p, &bs);
-            batch_txs0 = bs.txs;
-            batch_bytes0 = pr.bytes_done;
-            batch_t0 = cli_seconds();
-        }
-        cw_code crc = blocksdir_read(bd, h, &blk, &err);
-        if (crc == CW_OK)
-            crc = pipeline_connect_at(p, blk.p, blk.n, h, &err);
-        pr.bytes_done += blk.n;
-        pipeline_stats_get(p, &bs);
-        if (crc == CW_OK && (h == to || stop_requested || bs.txs - batch_txs0 >= (uint64_t)batch_txs ||
-                             bs.cache_bytes >= BATCH_CACHE_BYTES || cli_seconds() - batch_t0 >= BATCH_SECONDS)) {
-            crc = pipeline_batch_commit(p, &err);
-            if (crc == CW_OK)
-                batch_start = h + 1; /* else the batch is redone (a full map) or the replay stops */
-        }
-        if (crc == CW_EFULL && store_grow(store, &err) == CW_OK) {
-            pipeline_batch_abort(p);
-            pr.bytes_done = batch_bytes0;
-            h = batch_start - 1; /* the batch is gone: redo it in a bigger map */
-            continue;
-        }
+    replay_batch b = {.bd = bd, .blk = &blk, .pr = &pr, .to = to, .batch_txs = batch_txs};
+    while (batch_start <= to) {
+        b.start = b.h = batch_start;
+        b.bytes0 = pr.bytes_done;
+        /* The batch is one write transaction across many blocks: a full map
+         * aborts it whole, and pipeline_batch's store_write (the one place
+         * that grows the map) calls replay_blocks again to redo it from
+         * its first block. */
+        cw_code crc = pipeline_batch(p, replay_blocks, &b, &err);
+        int64_t h = b.h;
         if (crc) {
-            pipeline_batch_abort(p);
             fprintf(stderr, "%schainwatch: replay: height %lld: %s\n", pr.tty ? "\n" : "", (long long)h, err.msg);
             if (store_error_stops(crc))
                 fprintf(stderr, "chainwatch: replay: nothing from height %lld on was recorded; fix the store and run "
@@ -475,7 +489,7 @@ int cmd_replay(int argc, char **argv)
             rc = crc == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
             break;
         }
-        progress_show(&pr, h, bs.blocks_connected, bs.txs, bs.alerts, h == to);
+        batch_start = h + 1;
         if (stop_requested)
             break;
     }

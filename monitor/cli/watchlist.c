@@ -12,7 +12,7 @@
 #include "chains/addr.h"
 #include "cli.h"
 #include "chains/json.h"
-#include "monitor/engine/store_check.h"
+#include "watchlists/store_check.h"
 #include "watchlists/import.h"
 #include "watchlists/store/store.h"
 #include "watchlists/watchlist.h"

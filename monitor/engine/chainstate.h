@@ -19,6 +19,9 @@
  * commits or aborts it; after an error from a writing function the caller
  * aborts. Spans and tx fields filled here are copies (or point into the
  * tx's own buffers), never into the store.
+ *
+ * The tables' keys and values (utxo, undo, chain, the cursor's tip) are
+ * watchlists/chaindb.h's; this module decides what changes and when.
  */
 #ifndef CW_CHAINSTATE_H
 #define CW_CHAINSTATE_H
@@ -30,31 +33,8 @@
 #include "chains/model.h"
 #include "coins.h"
 #include "decode.h"
+#include "watchlists/chaindb.h"
 #include "watchlists/store/store.h"
-
-typedef struct {
-    bool valid;        /* false: nothing connected yet */
-    int64_t height;
-    uint8_t hash[32];  /* internal order */
-} chainstate_tip;
-
-/* The utxo (and taint) key of an output: txid (internal order) + vout
- * (4, big-endian, so a tx's outputs sort together). */
-void chainstate_outpoint_key(const uint8_t txid[32], uint32_t vout, uint8_t k[36]);
-
-/* The connected tip; out->valid false (and CW_OK) when nothing is
- * connected yet. */
-cw_code chainstate_get_tip(store_txn *t, chainstate_tip *out, cw_err *err);
-/* `watchlist check`: NULL when key/value is a well-formed record of db
- * (utxo, chain, cursor, undo; any other db: NULL), else what is wrong. */
-const char *chainstate_check_record(store_db db, cw_span k, cw_span v);
-/* Hash of the connected block at height; CW_ENOTFOUND if none, else the
- * store's error. */
-cw_code chainstate_hash_at(store_txn *t, int64_t height, uint8_t hash[32], cw_err *err);
-/* Is this block (by hash) on the connected chain (has an undo record)?
- * Sets *height (may be NULL) if so. It has no error path: a store error
- * reads as "not connected", which makes a caller sync or connect again. */
-bool chainstate_is_connected(store_txn *t, const uint8_t hash[32], int64_t *height);
 
 /* Fills in[i].resolved/addr/value of every non-coinbase input found in the
  * utxo index (read only; committed outputs only, not a coins cache).
@@ -96,11 +76,5 @@ cw_code chainstate_connect(store_txn *t, coins *cache, block_walker *w, const ui
  * reverts the block's journal (watchlists/store/journal.h) in the same
  * transaction. */
 cw_code chainstate_disconnect_tip(store_txn *t, chainstate_block *out, cw_buf *alert_ids, cw_err *err);
-
-/* The monitor's named positions (per-topic feed counters and the like):
- * 8-byte values under name in the cursor database. get: CW_ENOTFOUND when
- * never put, CW_EDAMAGED when the value is not 8 bytes. */
-cw_code chainstate_cursor_get(store_txn *t, const char *name, uint64_t *value, cw_err *err);
-cw_code chainstate_cursor_put(store_txn *t, const char *name, uint64_t value, cw_err *err);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "chains/hashtab.h"
+#include "watchlists/chaindb.h"
 
 /* An entry's value: the encoded coin. */
 typedef struct {
@@ -101,7 +102,7 @@ cw_code coins_flush(coins *c, store_txn *t, cw_err *err)
     qsort(order, n, sizeof *order, cmp_item); /* key order: neighbouring puts share B-tree pages */
     cw_code rc = CW_OK;
     for (size_t i = 0; i < n && rc == CW_OK; i++)
-        rc = store_put(t, STORE_UTXO, order[i].key, COINS_KEY_LEN, order[i].v->val, order[i].v->vlen, err);
+        rc = chaindb_coin_put(t, order[i].key, order[i].v->val, order[i].v->vlen, err);
     free(order);
     if (rc == CW_OK)
         coins_clear(c);

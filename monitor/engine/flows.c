@@ -333,7 +333,7 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
         if (v->resolved) { /* only outputs we saw created can carry taint */
             uint8_t op[36];
             exposure_taint carried;
-            chainstate_outpoint_key(tx->in[i].prev_txid, tx->in[i].prev_vout, op);
+            chaindb_outpoint_key(tx->in[i].prev_txid, tx->in[i].prev_vout, op);
             rc = exposure_taint_get(t, op, &carried, err);
             if (rc == CW_OK) {
                 if (!v->source) {
@@ -495,7 +495,7 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
             return rc;
         if (hops < (int)cfg->hops && !stops) { /* the next tx that spends it is one hop further */
             uint8_t op[36];
-            chainstate_outpoint_key(tx->txid, (uint32_t)o, op);
+            chaindb_outpoint_key(tx->txid, (uint32_t)o, op);
             if ((rc = exposure_taint_put(j, op, &ot, err)))
                 return rc;
             if (st)

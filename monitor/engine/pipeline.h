@@ -2,9 +2,10 @@
  * pipeline.h: from raw transactions and blocks to signed alert records, the
  * same code for the live monitor and (later) replay.
  *
- * Design note. Everything a block causes (utxo changes, undo record, chain
- * tip, alert records) is written in one LMDB write transaction, and the
- * records go into an outbox in that same transaction. Only after the commit
+ * Design note (the commit protocol, in full in pipeline_internal.h).
+ * Everything a block causes (utxo changes, undo record, chain tip, alert
+ * records) is written in one LMDB write transaction, and the records go
+ * into an outbox in that same transaction. Only after the commit
  * are they handed to the sinks (pipeline_flush), and only after the sinks
  * have them (file fsynced) are they taken out of the outbox. A crash at any
  * point therefore loses nothing; the one duplicate a crash between fsync and
@@ -102,17 +103,18 @@ cw_code pipeline_gap(pipeline *p, const char *topic, uint32_t expected, uint32_t
 cw_code pipeline_connect_at(pipeline *p, const uint8_t *raw, size_t len, int64_t height, cw_err *err);
 
 /* Replay: many blocks in one write transaction (one fsync, not one per
- * block). While a batch is open pipeline_connect_at adds to it; commit
- * makes it durable and hands its records to the sink. Any failure inside a
- * batch (CW_EFULL included) aborts the whole batch: the store is back at
- * the batch's start, and the caller resumes from there (after store_grow
- * for CW_EFULL). Inside a batch new outputs wait in a memory cache and
- * outputs spent within the batch never reach LMDB (coins.h): bigger batches
- * are faster, but LMDB holds a transaction's dirty pages in memory and the
+ * block). pipeline_batch opens the transaction and calls fn, in which
+ * pipeline_connect_at adds blocks to it; when fn returns CW_OK the batch is
+ * committed and its records handed to the sink. Any failure (fn's, the
+ * commit's) aborts the whole batch: the store is back at the batch's start.
+ * A full map grows the map and calls fn again in a new transaction
+ * (store_write), so fn must start from the batch's first block each time it
+ * is called. Inside a batch new outputs wait in a memory cache and outputs
+ * spent within the batch never reach LMDB (coins.h): bigger batches are
+ * faster, but LMDB holds a transaction's dirty pages in memory and the
  * cache grows with the batch (pipeline_stats.cache_bytes). */
-cw_code pipeline_batch_begin(pipeline *p, cw_err *err);
-cw_code pipeline_batch_commit(pipeline *p, cw_err *err);
-void pipeline_batch_abort(pipeline *p);
+typedef cw_code (*pipeline_batch_fn)(pipeline *p, void *ctx, cw_err *err);
+cw_code pipeline_batch(pipeline *p, pipeline_batch_fn fn, void *ctx, cw_err *err);
 
 /* Reconciles the connected chain with the node's (REST). */
 cw_code pipeline_sync(pipeline *p, cw_err *err);
@@ -123,14 +125,13 @@ void pipeline_stats_get(const pipeline *p, pipeline_stats *out);
 
 /* The audit trail (alert.h). Every record gets the next seq and the hash of
  * the record before it in its own write transaction, from the head kept in
- * the cursor database (key "trail"), so an aborted transaction or batch
- * gives its numbers back and a restart continues the chain.
+ * the store (alertdb.h), so an aborted transaction or batch gives its
+ * numbers back and a restart continues the chain.
  * pipeline_trail_head: the head as t sees it (the trail start of public key
  * pk when no record was written yet); CW_EDAMAGED if the stored head is
  * damaged. pipeline_trail_durable: the last record the sinks have made
  * durable, i.e. the one before the oldest record still in the outbox (the
  * head when the outbox is empty): what a checkpoint may vouch for. */
-#define PIPELINE_TRAIL_KEY "trail"
 cw_code pipeline_trail_head(store_txn *t, const uint8_t pk[32], alert_trail *out, cw_err *err);
 cw_code pipeline_trail_durable(store_txn *t, const uint8_t pk[32], alert_trail *out, cw_err *err);
 

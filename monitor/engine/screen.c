@@ -206,8 +206,8 @@ static void worst(screen_decision *acc, screen_decision d)
 
 cw_code screen_tip_json(store_txn *t, json_t **out, cw_err *err)
 {
-    chainstate_tip tip;
-    cw_code rc = chainstate_get_tip(t, &tip, err);
+    chaindb_tip tip;
+    cw_code rc = chaindb_get_tip(t, &tip, err);
     if (rc)
         return rc;
     if (!tip.valid) {

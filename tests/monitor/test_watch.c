@@ -532,8 +532,8 @@ static void dump_state(cw_store *s, cw_buf *out)
         }
         store_cursor_close(c);
     }
-    chainstate_tip tip;
-    chainstate_get_tip(t, &tip, NULL);
+    chaindb_tip tip;
+    chaindb_get_tip(t, &tip, NULL);
     cw_buf_append(out, &tip, sizeof tip, NULL);
     store_abort(t);
 }

@@ -326,7 +326,9 @@ const char *store_path(const cw_store *s) { return s->path; }
 const char *store_db_name(store_db db) { return db < STORE_DB_COUNT ? db_defs[db].name : "?"; }
 size_t store_map_size(const cw_store *s) { return s->map_size; }
 
-cw_code store_grow(cw_store *s, cw_err *err)
+/* Doubles the map. No transaction of this process may be open: only
+ * store_write calls it, between its attempts. */
+static cw_code store_grow(cw_store *s, cw_err *err)
 {
     size_t next = s->map_size * 2;
     int rc = mdb_env_set_mapsize(s->env, next);
@@ -334,6 +336,26 @@ cw_code store_grow(cw_store *s, cw_err *err)
         return lmdb_fail(err, rc, "grow map", s);
     s->map_size = next;
     return CW_OK;
+}
+
+cw_code store_write(cw_store *s, store_write_fn fn, void *ctx, cw_err *err)
+{
+    cw_code rc;
+    for (int attempt = 1;; attempt++) {
+        store_txn *t;
+        if ((rc = store_begin(s, true, &t, err)))
+            return rc;
+        rc = fn(t, ctx, err);
+        if (rc == CW_OK)
+            rc = store_commit(t, err);
+        else
+            store_abort(t);
+        /* a full map aborted the write whole: nothing of it is in the store */
+        if (rc != CW_EFULL || attempt == STORE_WRITE_TRIES)
+            return rc;
+        if ((rc = store_grow(s, err)))
+            return rc;
+    }
 }
 
 cw_code store_begin(cw_store *s, bool write, store_txn **out, cw_err *err)

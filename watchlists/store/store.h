@@ -33,7 +33,8 @@
  * and cursors are used by one thread. That is a rule, not a habit: the
  * Bloom filters live in the cw_store and store_get/store_put update them,
  * read transactions included. A write that finds the map full fails with
- * CW_EFULL: abort the transaction, call store_grow() and run it again.
+ * CW_EFULL: store_write() is the one place that aborts, grows the map and
+ * runs the write again.
  *
  * Errors, each with LMDB's message and what to do about it:
  *   CW_EFULL      the map is full (see above)
@@ -117,9 +118,16 @@ const char *store_db_name(store_db db);
 /* The map size in bytes, including growth adopted from other processes. */
 size_t store_map_size(const cw_store *s);
 
-/* Doubles the map. No transaction of this process may be open (LMDB
- * requires it; not checked). CW_ESTORE/CW_EDAMAGED from LMDB. */
-cw_code store_grow(cw_store *s, cw_err *err);
+/* One write transaction: begins it, runs fn(t, ctx, err), commits. fn's
+ * error (or the commit's) aborts the transaction whole and is returned;
+ * CW_EFULL instead doubles the map (the only place the map grows) and runs
+ * fn again in a new transaction, STORE_WRITE_TRIES times at most, so fn
+ * must be redoable: everything it changes outside t it resets itself at
+ * its start. No transaction of this process may be open around the call
+ * (LMDB resizes the map only then). */
+#define STORE_WRITE_TRIES 9 /* 8 doublings: 256 times the map */
+typedef cw_code (*store_write_fn)(store_txn *t, void *ctx, cw_err *err);
+cw_code store_write(cw_store *s, store_write_fn fn, void *ctx, cw_err *err);
 
 /* A read (write false) or write transaction into *out. Refuses a write on
  * a store opened read only (CW_EARG). A map grown by another process is

@@ -3,7 +3,8 @@
  * a datadir's store that says whether each can be read and decoded.
  *
  * Design note. Each module that owns a table's encoding judges its records
- * (wl_check_record, chainstate_check_record, cluster_check_record, exposure_check_record);
+ * (wl_check_record, chaindb_check_record, alertdb_check_record,
+ * cluster_check_record, exposure_check_record);
  * this file only walks: every database with a cursor (so every page a
  * lookup could reach is read once), plus the checks across records that
  * need the order of the walk (chain heights contiguous, the tip on the

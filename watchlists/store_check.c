@@ -1,42 +1,20 @@
 #include "store_check.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "chainstate.h"
-#include "pipeline.h"
+#include "chains/buf.h"
 #include "chains/le.h"
-#include "watchlists/cluster.h"
-#include "watchlists/exposure.h"
-#include "watchlists/watchlist.h"
-
-/* alerts and outbox hold signed records, JSON objects */
-static const char *json_record(store_db db, cw_span k, cw_span v)
-{
-    if (db == STORE_OUTBOX && k.n != 8)
-        return "a key that is not a sequence number (8 bytes)";
-    json_t *j = json_loadb((const char *)v.p, v.n, 0, NULL);
-    bool ok = json_is_object(j);
-    json_decref(j);
-    return ok ? NULL : "a record that is not a JSON object";
-}
-
-/* The cursor database's "trail" (the audit trail head) is the pipeline's:
- * it judges it. */
-static const char *trail_record(store_txn *t)
-{
-    static const uint8_t no_key[32];
-    alert_trail head;
-    cw_err e;
-    cw_code rc = pipeline_trail_head(t, no_key, &head, &e);
-    return rc == CW_OK ? NULL : "an audit trail head that does not decode";
-}
+#include "alertdb.h"
+#include "chaindb.h"
+#include "cluster.h"
+#include "exposure.h"
+#include "watchlist.h"
 
 static const char *check_record(store_txn *t, store_db db, cw_span k, cw_span v)
 {
-    if (db == STORE_CURSOR && k.n == strlen(PIPELINE_TRAIL_KEY) && memcmp(k.p, PIPELINE_TRAIL_KEY, k.n) == 0)
-        return trail_record(t);
+    if (db == STORE_CURSOR && alertdb_is_trail_key(k))
+        return alertdb_check_record(db, k, v);
     switch (db) {
     case STORE_WL_ADDR:
     case STORE_WL_ENTITY:
@@ -47,10 +25,10 @@ static const char *check_record(store_txn *t, store_db db, cw_span k, cw_span v)
     case STORE_UNDO:
     case STORE_CHAIN:
     case STORE_CURSOR:
-        return chainstate_check_record(db, k, v);
+        return chaindb_check_record(db, k, v);
     case STORE_ALERTS:
     case STORE_OUTBOX:
-        return json_record(db, k, v);
+        return alertdb_check_record(db, k, v);
     case STORE_CLUSTER:
     case STORE_CLUSTER_INFO:
     case STORE_CLUSTER_DESIG:
@@ -89,11 +67,9 @@ static void check_chain(walk_ctx *w, store_txn *t)
     uint64_t prev = 0, n = 0;
     uint8_t last_hash[32];
     for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v)) {
-        if (k.n != 8 || v.n != 32)
+        uint64_t h;
+        if (!chaindb_chain_key_height(k, &h) || v.n != 32)
             continue; /* reported by the walk */
-        uint64_t h = 0;
-        for (int i = 0; i < 8; i++)
-            h = h << 8 | k.p[i];
         if (n > 0 && h != prev + 1) {
             char what[96];
             snprintf(what, sizeof what, "height %llu follows height %llu: the heights between are missing",
@@ -105,21 +81,20 @@ static void check_chain(walk_ctx *w, store_txn *t)
         n++;
     }
     store_cursor_close(c);
-    cw_span tv;
-    cw_code rc = store_get(t, STORE_CURSOR, "tip", 3, &tv, &e);
-    if (rc == CW_ENOTFOUND) {
+    chaindb_tip tip;
+    if (chaindb_get_tip(t, &tip, &e))
+        return; /* reported by the walk */
+    if (!tip.valid) {
         if (n > 0)
             damage(w, STORE_CURSOR, "tip", 3, "no tip, but the chain table holds blocks");
         return;
     }
-    if (rc || tv.n != 40)
-        return; /* reported by the walk */
     if (n == 0) {
         damage(w, STORE_CURSOR, "tip", 3, "a tip, but the chain table holds no block");
-    } else if (cw_get_le(tv.p, 8) != prev || memcmp(tv.p + 8, last_hash, 32) != 0) {
+    } else if ((uint64_t)tip.height != prev || memcmp(tip.hash, last_hash, 32) != 0) {
         char what[96];
         snprintf(what, sizeof what, "the tip (height %llu) is not the chain's last block (height %llu)",
-                 (unsigned long long)cw_get_le(tv.p, 8), (unsigned long long)prev);
+                 (unsigned long long)tip.height, (unsigned long long)prev);
         damage(w, STORE_CURSOR, "tip", 3, what);
     }
 }
