@@ -534,9 +534,22 @@ static cw_code scan_raw_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_in
     return CW_OK;
 }
 
+typedef struct {
+    int64_t height;
+    size_t idx;
+} root_at;
+
+static int cmp_root_at(const void *a, const void *b)
+{
+    int64_t x = ((const root_at *)a)->height, y = ((const root_at *)b)->height;
+    return (x > y) - (x < y);
+}
+
 /* --rawblocks: the blocks that do not descend from the best chain's first
- * block (`first`) sit behind a missing parent. Each such run's first block
- * gets one line naming it, its height and the parent that is missing; stale
+ * block (`first`) sit behind a missing parent. Each such run gets one line
+ * naming the block right after its gap, its height and the parent that is
+ * missing: the run's own first block, or for a run below the chain's start
+ * the first block above it (the genesis follows no missing block). stale
  * counts only the branches off the best chain. stack has room for b->n. */
 static cw_code find_gaps(blocksdir *b, size_t first, size_t *stack, blocksdir_info *info, cw_err *err)
 {
@@ -570,6 +583,18 @@ static cw_code find_gaps(blocksdir *b, size_t first, size_t *stack, blocksdir_in
     for (size_t i = 0; i < b->n; i++)
         if (b->e[i].height > top[root[i]])
             top[root[i]] = b->e[i].height;
+    /* the runs' roots that have a height, lowest first */
+    root_at *placed = malloc((b->n + 1) * sizeof *placed);
+    if (placed == NULL) {
+        free(root);
+        free(top);
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory looking for gaps");
+    }
+    size_t n_placed = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (root[i] == i && b->e[i].height >= 0)
+            placed[n_placed++] = (root_at){b->e[i].height, i};
+    qsort(placed, n_placed, sizeof *placed, cmp_root_at);
     int64_t tip = b->base + b->best_len - 1;
     size_t off_chain = 0;
     for (size_t i = 0; i < b->n; i++) {
@@ -587,10 +612,26 @@ static cw_code find_gaps(blocksdir *b, size_t first, size_t *stack, blocksdir_in
         else if (e->height > tip + 1)
             snprintf(where, sizeof where, "height %lld: heights %lld..%lld are missing after the chain's tip",
                      (long long)e->height, (long long)(tip + 1), (long long)(e->height - 1));
-        else if (top[i] >= 0 && top[i] < b->base - 1)
-            snprintf(where, sizeof where, "height %lld: heights %lld..%lld are missing before the chain's start",
-                     (long long)e->height, (long long)(top[i] + 1), (long long)(b->base - 1));
-        else
+        else if (top[i] >= 0 && top[i] < b->base - 1) {
+            /* a run below the chain: the parent missing is the one of the
+             * first block above it (the chain's first, or another run's) */
+            size_t lo = 0, hi = n_placed; /* the first run root placed above top[i] */
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (placed[mid].height <= top[i])
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            const entry *above = lo < n_placed ? &b->e[placed[lo].idx] : &b->e[first];
+            snprintf(where, sizeof where, "height %lld: heights %lld..%lld are missing %s, after heights %lld..%lld",
+                     (long long)above->height, (long long)(top[i] + 1), (long long)(above->height - 1),
+                     above == &b->e[first] ? "before the chain's start" : "before it", (long long)e->height,
+                     (long long)top[i]);
+            e = above;
+            cw_hex_encode_rev(e->hash, 32, hx);
+            cw_hex_encode_rev(e->prev, 32, px);
+        } else
             snprintf(where, sizeof where, "height %lld: a branch whose fork point is missing", (long long)e->height);
         int n = snprintf(line, sizeof line, "%s: block %s (%s) follows %s, which is not in the directory\n",
                          b->files[e->file], hx, where, px);
@@ -598,6 +639,7 @@ static cw_code find_gaps(blocksdir *b, size_t first, size_t *stack, blocksdir_in
         if (ng == NULL) {
             free(root);
             free(top);
+            free(placed);
             return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory listing gaps");
         }
         b->gaps = ng;
@@ -605,6 +647,7 @@ static cw_code find_gaps(blocksdir *b, size_t first, size_t *stack, blocksdir_in
         b->gaps_len += (size_t)n;
         info->gaps++;
     }
+    free(placed);
     free(top);
     free(root);
     info->gap_blocks = off_chain;
@@ -867,6 +910,15 @@ cw_code blocksdir_read(blocksdir *b, int64_t height, cw_buf *out, cw_err *err)
     if (b->raw_files)
         return read_raw_block(b, e->file, out, err);
     return read_block_at(b, e->file, e->offset, e->size, out, err);
+}
+
+const char *blocksdir_file_at(const blocksdir *b, int64_t height, uint64_t *record_offset)
+{
+    if (height < b->base || height - b->base >= b->best_len)
+        return NULL;
+    const entry *e = &b->e[b->best[height - b->base]];
+    *record_offset = b->raw_files ? 0 : e->offset - 8;
+    return b->files[e->file];
 }
 
 uint64_t blocksdir_size_at(const blocksdir *b, int64_t height)

@@ -79,6 +79,9 @@ void blocksdir_close(blocksdir *b);
 bool blocksdir_hash_at(const blocksdir *b, int64_t height, uint8_t hash[32]);
 /* Reads (and de-obfuscates) the best chain's block at height into out. */
 cw_code blocksdir_read(blocksdir *b, int64_t height, cw_buf *out, cw_err *err);
+/* Where the best chain's block at height is stored: its file's name (owned
+ * by b) and, for blk files, the offset of its record; NULL if none. */
+const char *blocksdir_file_at(const blocksdir *b, int64_t height, uint64_t *record_offset);
 /* Size in bytes of the best chain's block at height (0 if none). */
 uint64_t blocksdir_size_at(const blocksdir *b, int64_t height);
 /* What the scan skipped, in scan order: sets *out (owned by b) and returns
