@@ -304,8 +304,8 @@ static cw_code whole_block(block_walker *w, const uint8_t *p, size_t n, cw_net n
     return rc;
 }
 
-/* Decodes a blk record whole: CW_OK (whole), CW_ENOMEM, or another code
- * with why filled (no block). */
+/* Decodes a blk record whole: CW_OK (whole), CW_ENOMEM or CW_EIO (no
+ * verdict), or another code with why filled (no block). */
 static cw_code check_record(blocksdir *b, uint32_t fi, uint64_t offset, uint32_t size, cw_net net, cw_err *why)
 {
     cw_code rc = read_block_at(b, fi, offset, size, &b->rec, why);
@@ -445,7 +445,7 @@ static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *
             cw_err why = {0};
             if (ek != END_RECORD || tail_zero) {
                 cw_code crc = check_record(b, fi, pos + 8, r.size, net, &why);
-                if (crc == CW_ENOMEM) {
+                if (crc == CW_ENOMEM || crc == CW_EIO) { /* no verdict on the record: an error */
                     rc = cw_err_set(err, crc, CW_NO_OFFSET, "%s", why.msg);
                     break;
                 }
@@ -468,8 +468,8 @@ static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *
             if (checked == CHECK_SKIPPED) { /* named unless another copy of the block is whole (open_dir) */
                 next = find_magic(b, fd, pos + 1, data_end, net);
                 cw_hex_encode_rev(r.h.hash, 32, hx);
-                rc = skip(b, fi, pos, next, info, err, "a record of block %s that is no whole block (cut short, or a bad size?): %s",
-                          hx, why.msg);
+                rc = skip(b, fi, pos, next, info, err,
+                          "a record of block %s that is no whole block (cut short, or a bad size?): %s", hx, why.msg);
                 if (rc == CW_OK) {
                     b->skip_pending[b->n_skips - 1] = true;
                     memcpy(b->skip_hash[b->n_skips - 1], r.h.hash, 32);
@@ -669,7 +669,7 @@ static cw_code pick_copy(blocksdir *b, entry *k, entry *e, cw_net net, cw_err *e
             continue;
         cw_err why = {0};
         cw_code rc = check_record(b, c->file, c->offset, c->size, net, &why);
-        if (rc == CW_ENOMEM)
+        if (rc == CW_ENOMEM || rc == CW_EIO)
             return cw_err_set(err, rc, CW_NO_OFFSET, "%s", why.msg);
         c->checked = rc == CW_OK ? CHECK_GOOD : CHECK_BAD;
     }
