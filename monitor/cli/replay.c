@@ -72,9 +72,9 @@ static const char usage[] =
     "stderr and in the summary. Zero padding to the end of a file is not damage.\n"
     "\n"
     "Exit status: 0 replayed, nothing skipped; 2 a usage error, input refused\n"
-    "(gaps, another network), or input skipped (every readable block was still\n"
-    "replayed); 1 a failure (store, I/O, a block the pipeline refused); 130\n"
-    "interrupted.\n";
+    "(gaps, another network), or input skipped or left out by --allow-gaps\n"
+    "(every other readable block was still replayed); 1 a failure (store, I/O,\n"
+    "a block the pipeline refused); 130 interrupted.\n";
 
 #define BATCH_TXS 250000
 #define BATCH_CACHE_BYTES ((uint64_t)512 << 20)
@@ -176,7 +176,7 @@ static int parse_only(blocksdir *bd, const blocksdir_info *info, cw_net net, int
     cw_buf_free(&blk);
     if (stop_requested)
         return 130;
-    return rc == CLI_EXIT_OK && info->skipped ? CLI_EXIT_USAGE : rc;
+    return rc == CLI_EXIT_OK && (info->skipped || info->gap_blocks) ? CLI_EXIT_USAGE : rc;
 }
 
 static void summary(const char *src, const char *datadir, int64_t from, const pipeline_stats *st, const progress *pr,
@@ -470,9 +470,11 @@ int cmd_replay(int argc, char **argv)
     for (int64_t h = from; h <= to; h++)
         pr.bytes_total += blocksdir_size_at(bd, h);
     rc = CLI_EXIT_OK;
+    int64_t bad_height = -1; /* a block that failed: the good ones before it in its batch are redone and kept */
+    cw_err bad_err = {0};
     int64_t batch_start = from;
     replay_batch b = {.bd = bd, .blk = &blk, .pr = &pr, .to = to, .batch_txs = batch_txs};
-    while (batch_start <= to) {
+    while (batch_start <= b.to) {
         b.start = b.h = batch_start;
         b.bytes0 = pr.bytes_done;
         /* The batch is one write transaction across many blocks: a full map
@@ -481,7 +483,23 @@ int cmd_replay(int argc, char **argv)
          * its first block. */
         cw_code crc = pipeline_batch(p, replay_blocks, &b, &err);
         int64_t h = b.h;
+        /* A block whose bytes fail (not the store): the blocks before it in
+         * its batch are good. Redo the batch without it and commit that,
+         * then stop and name the block. */
+        bool bad_block = crc == CW_EIO || crc == CW_ETRUNC || crc == CW_EFORMAT || crc == CW_ELIMIT ||
+                         crc == CW_ECHECKSUM;
+        if (bad_block && bad_height < 0) {
+            bad_height = h, bad_err = err;
+            if (h == batch_start)
+                break;
+            b.to = h - 1;
+            continue;
+        }
         if (crc) {
+            if (bad_height >= 0) /* the redo failed too: both are to fix */
+                fprintf(stderr, "%schainwatch: replay: height %lld: %s\n", pr.tty ? "\n" : "", (long long)bad_height,
+                        bad_err.msg);
+            bad_height = -1;
             fprintf(stderr, "%schainwatch: replay: height %lld: %s\n", pr.tty ? "\n" : "", (long long)h, err.msg);
             if (store_error_stops(crc))
                 fprintf(stderr, "chainwatch: replay: nothing from height %lld on was recorded; fix the store and run "
@@ -495,13 +513,30 @@ int cmd_replay(int argc, char **argv)
     }
     if (pr.tty)
         fputc('\n', stderr);
+    if (bad_height >= 0) {
+        char hx[65] = "?", where[300] = "";
+        uint8_t bh[32];
+        uint64_t off;
+        const char *file = blocksdir_file_at(bd, bad_height, &off);
+        if (blocksdir_hash_at(bd, bad_height, bh))
+            cw_hex_encode_rev(bh, 32, hx);
+        if (file && !raw_files)
+            snprintf(where, sizeof where, ", %s byte %llu", file, (unsigned long long)off);
+        else if (file)
+            snprintf(where, sizeof where, ", %s", file);
+        fprintf(stderr, "chainwatch: replay: height %lld (block %s%s): %s\n", (long long)bad_height, hx, where,
+                bad_err.msg);
+        fprintf(stderr, "chainwatch: replay: the blocks before it are recorded; replace this block (a node's "
+                        "-reindex rewrites its files) and run replay again: it continues from the datadir's tip\n");
+        rc = CLI_EXIT_FAIL;
+    }
     pipeline_stats st;
     pipeline_stats_get(p, &st);
     summary(blocks_path, datadir, from, &st, &pr, stop_requested, bd, &info);
     if (rc == CLI_EXIT_OK && stop_requested)
         rc = 130; /* as a shell reports SIGINT */
-    if (rc == CLI_EXIT_OK && info.skipped)
-        rc = CLI_EXIT_USAGE; /* everything readable was replayed, but not everything was readable */
+    if (rc == CLI_EXIT_OK && (info.skipped || info.gap_blocks))
+        rc = CLI_EXIT_USAGE; /* everything readable was replayed, but not everything was readable (or replayable) */
 out:
     cw_buf_free(&blk);
     pipeline_close(p);

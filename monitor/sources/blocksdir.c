@@ -69,7 +69,17 @@ typedef struct {
     int64_t height;  /* -1 until linked; -2 orphan */
     int64_t bip34;   /* --rawblocks: the coinbase's height, for a block whose parent is absent; -1 none */
     long double work; /* cumulative */
+    uint8_t checked;  /* CHECK_*: whether the whole record was decoded at scan time */
 } entry;
+
+/* A record is trusted on its header when it ends where a record ends; the
+ * others (and both copies of a block stored twice) are decoded whole. */
+enum {
+    CHECK_NONE,
+    CHECK_GOOD,
+    CHECK_BAD,     /* found no whole block while picking between two copies */
+    CHECK_SKIPPED, /* found no whole block by the scan: listed as skipped, pending */
+};
 
 struct blocksdir {
     char dir[4096];
@@ -84,7 +94,11 @@ struct blocksdir {
     int64_t base;   /* height of best[0]: 0, or a --rawblocks chain's first block */
     int64_t best_len;
     blocksdir_skip *skips;
+    uint8_t (*skip_hash)[32]; /* per skip: the block of a record that did not decode... */
+    bool *skip_pending;       /* ...dropped (a duplicate) when another copy of it is whole */
     size_t n_skips, cap_skips;
+    block_walker walker;      /* decoding suspect records at scan time */
+    cw_buf rec;
     char *gaps;     /* --rawblocks: one line per block whose parent is missing, off the best chain */
     size_t gaps_len;
 };
@@ -243,23 +257,103 @@ static rec_probe probe(const blocksdir *b, int fd, uint64_t pos, uint64_t file_s
     return r;
 }
 
-/* Whether a record ending at `end` is followed by what follows a whole
- * record: the end of the file, the next record's magic, or zero bytes up to
- * one of those. */
-static bool plausible_end(const blocksdir *b, int fd, uint64_t end, uint64_t file_size, cw_net net)
+/* What follows a record ending at `end`. */
+typedef enum {
+    END_RECORD, /* the end of the file or the next record's magic: trusted on its header */
+    END_ZEROS,  /* zero bytes up to one of those: padding, or the zeros of a record cut short */
+    END_OTHER,  /* anything else */
+} end_kind;
+
+/* How the record [start, end) ends; *tail_zero: its last eight raw bytes are
+ * zero. Obfuscated, those were never written; plain, few blocks end so (a
+ * zero lock time is four). Either way the record is decoded whole. */
+static end_kind record_end(const blocksdir *b, int fd, uint64_t start, uint64_t end, uint64_t file_size, cw_net net,
+                           bool *tail_zero)
 {
+    uint8_t m[12]; /* the record's last eight bytes and the next four, one read */
+    uint64_t from = end - 8 >= start ? end - 8 : start;
+    size_t got = read_at(fd, from, m, (size_t)(end - from) + 4);
+    size_t tail = (size_t)(end - from);
+    *tail_zero = got >= tail && tail == 8 && btc_blk_all_zero(m, 8);
     if (end == file_size)
-        return true;
-    uint8_t m[4];
-    size_t got = read_at(fd, end, m, sizeof m);
-    if (!btc_blk_all_zero(m, got)) { /* the common case: a magic, four bytes read */
-        unxor(b, end, m, got);
-        return got == 4 && memcmp(m, btc_params_for(net)->magic, 4) == 0;
+        return END_RECORD;
+    if (got < tail)
+        return END_OTHER;
+    got -= tail;
+    if (!btc_blk_all_zero(m + tail, got)) { /* the common case: a magic, four bytes read */
+        unxor(b, end, m + tail, got);
+        return got == 4 && memcmp(m + tail, btc_params_for(net)->magic, 4) == 0 ? END_RECORD : END_OTHER;
     }
     uint64_t nz = next_nonzero(fd, end, file_size);
     if (nz == file_size)
-        return true;
-    return find_magic(b, fd, end, nz + 4 < file_size ? nz + 4 : file_size, net) <= nz;
+        return END_ZEROS;
+    return find_magic(b, fd, end, nz + 4 < file_size ? nz + 4 : file_size, net) <= nz ? END_ZEROS : END_OTHER;
+}
+
+static bool plausible_end(const blocksdir *b, int fd, uint64_t start, uint64_t end, uint64_t file_size, cw_net net)
+{
+    bool tz;
+    return record_end(b, fd, start, end, file_size, net, &tz) != END_OTHER;
+}
+
+/* Reads (and de-obfuscates) size bytes of block at offset of file fi. */
+static cw_code read_block_at(const blocksdir *b, uint32_t fi, uint64_t offset, uint32_t size, cw_buf *out, cw_err *err)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", b->dir, b->files[fi]);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot open %s: %s", path, strerror(errno));
+    out->n = 0;
+    cw_code rc = cw_buf_reserve(out, size, err);
+    ssize_t got = rc ? -1 : pread(fd, out->p, size, (off_t)offset);
+    close(fd);
+    if (rc)
+        return rc;
+    if (got != (ssize_t)size)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "%s: could not read the block at byte %llu", path,
+                          (unsigned long long)offset);
+    out->n = size;
+    if (b->xor) { /* eight bytes at a time, with the key rotated to the block's offset */
+        uint8_t rot[8];
+        for (int i = 0; i < 8; i++)
+            rot[i] = b->key[(offset + (uint64_t)i) % 8];
+        uint64_t k;
+        memcpy(&k, rot, 8);
+        size_t i = 0;
+        for (; i + 8 <= size; i += 8) {
+            uint64_t w;
+            memcpy(&w, out->p + i, 8);
+            w ^= k;
+            memcpy(out->p + i, &w, 8);
+        }
+        for (; i < size; i++)
+            out->p[i] ^= rot[i % 8];
+    }
+    return CW_OK;
+}
+
+/* Whether p is one whole block: every tx decoded, the merkle root and the
+ * witness commitment checked; why says what is wrong. */
+static cw_code whole_block(block_walker *w, const uint8_t *p, size_t n, cw_net net, block_summary *s, cw_err *why)
+{
+    cw_code rc = decode_block_walk(w, p, n, net, NULL, NULL, s, why);
+    if (rc == CW_OK && (!s->merkle_ok || s->merkle_mutated))
+        rc = cw_err_set(why, CW_ECHECKSUM, CW_NO_OFFSET, "its txs do not hash to the header's merkle root");
+    else if (rc == CW_OK && (s->witness == BTC_WITNESS_BAD || s->witness == BTC_WITNESS_MISSING))
+        rc = cw_err_set(why, CW_ECHECKSUM, CW_NO_OFFSET, "its witness commitment does not match");
+    return rc;
+}
+
+/* Decodes a blk record whole: CW_OK (whole), CW_ENOMEM or CW_EIO (no
+ * verdict), or another code with why filled (no block). */
+static cw_code check_record(blocksdir *b, uint32_t fi, uint64_t offset, uint32_t size, cw_net net, cw_err *why)
+{
+    cw_code rc = read_block_at(b, fi, offset, size, &b->rec, why);
+    if (rc)
+        return rc;
+    block_summary s;
+    return whole_block(&b->walker, b->rec.p, b->rec.n, net, &s, why);
 }
 
 static cw_code skip(blocksdir *b, uint32_t fi, uint64_t pos, uint64_t next, blocksdir_info *info, cw_err *err,
@@ -278,8 +372,16 @@ static cw_code skip(blocksdir *b, uint32_t fi, uint64_t pos, uint64_t next, bloc
         if (ns == NULL)
             return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory listing skipped bytes");
         b->skips = ns;
+        uint8_t(*nh)[32] = realloc(b->skip_hash, cap * sizeof *nh);
+        if (nh)
+            b->skip_hash = nh;
+        bool *np = nh ? realloc(b->skip_pending, cap * sizeof *np) : NULL;
+        if (np == NULL)
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory listing skipped bytes");
+        b->skip_pending = np;
         b->cap_skips = cap;
     }
+    b->skip_pending[b->n_skips] = false;
     blocksdir_skip *s = &b->skips[b->n_skips++];
     s->file = b->files[fi];
     s->offset = pos;
@@ -354,14 +456,16 @@ static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *
             break;
         case REC_OK: {
             uint64_t end = pos + 8 + r.size;
-            if (!plausible_end(b, fd, end, file_size, net)) {
+            bool tail_zero;
+            end_kind ek = record_end(b, fd, pos + 8, end, file_size, net, &tail_zero);
+            if (ek == END_OTHER) {
                 /* cut short with another record inside it (a restarted node
                  * wrote it again), or whole and followed by leftovers */
                 for (uint64_t m = find_magic(b, fd, pos + 8, end, net); m < end;
                      m = find_magic(b, fd, m + 1, end, net)) {
                     rec_probe in = probe(b, fd, m, file_size, net);
                     if (in.kind == REC_OK && (memcmp(in.h.hash, r.h.hash, 32) == 0 ||
-                                            plausible_end(b, fd, m + 8 + in.size, file_size, net))) {
+                                            plausible_end(b, fd, m + 8, m + 8 + in.size, file_size, net))) {
                         next = m;
                         break;
                     }
@@ -374,6 +478,20 @@ static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *
                     break;
                 }
             }
+            /* A record that ends in zeros (padding, a gap, or its own
+             * unwritten tail) or in leftovers may be cut short or carry a
+             * damaged size; decoded whole, it either is a block or is
+             * skipped to the next magic (its size is not to be trusted). */
+            uint8_t checked = CHECK_NONE;
+            cw_err why = {0};
+            if (ek != END_RECORD || tail_zero) {
+                cw_code crc = check_record(b, fi, pos + 8, r.size, net, &why);
+                if (crc == CW_ENOMEM || crc == CW_EIO) { /* no verdict on the record: an error */
+                    rc = cw_err_set(err, crc, CW_NO_OFFSET, "%s", why.msg);
+                    break;
+                }
+                checked = crc == CW_OK ? CHECK_GOOD : CHECK_SKIPPED;
+            }
             entry *e = new_entry(b, err);
             if (e == NULL) {
                 rc = CW_ENOMEM;
@@ -385,8 +503,19 @@ static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *
             e->file = fi;
             e->offset = pos + 8;
             e->size = r.size;
+            e->checked = checked;
             info->records++;
             next = end;
+            if (checked == CHECK_SKIPPED) { /* named unless another copy of the block is whole (open_dir) */
+                next = find_magic(b, fd, pos + 1, data_end, net);
+                cw_hex_encode_rev(r.h.hash, 32, hx);
+                rc = skip(b, fi, pos, next, info, err,
+                          "a record of block %s that is no whole block (cut short, or a bad size?): %s", hx, why.msg);
+                if (rc == CW_OK) {
+                    b->skip_pending[b->n_skips - 1] = true;
+                    memcpy(b->skip_hash[b->n_skips - 1], r.h.hash, 32);
+                }
+            }
             break;
         }
         }
@@ -422,13 +551,7 @@ static cw_code scan_raw_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_in
     }
     block_summary s = {0};
     if (rc == CW_OK) {
-        block_walker w = {0};
-        rc = decode_block_walk(&w, buf.p, buf.n, net, NULL, NULL, &s, &why);
-        block_walker_free(&w);
-        if (rc == CW_OK && (!s.merkle_ok || s.merkle_mutated))
-            rc = cw_err_set(&why, CW_ECHECKSUM, CW_NO_OFFSET, "its txs do not hash to the header's merkle root");
-        else if (rc == CW_OK && (s.witness == BTC_WITNESS_BAD || s.witness == BTC_WITNESS_MISSING))
-            rc = cw_err_set(&why, CW_ECHECKSUM, CW_NO_OFFSET, "its witness commitment does not match");
+        rc = whole_block(&b->walker, buf.p, buf.n, net, &s, &why);
     }
     uint64_t size = buf.n;
     cw_buf_free(&buf);
@@ -452,9 +575,22 @@ static cw_code scan_raw_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_in
     return CW_OK;
 }
 
+typedef struct {
+    int64_t height;
+    size_t idx;
+} root_at;
+
+static int cmp_root_at(const void *a, const void *b)
+{
+    int64_t x = ((const root_at *)a)->height, y = ((const root_at *)b)->height;
+    return (x > y) - (x < y);
+}
+
 /* --rawblocks: the blocks that do not descend from the best chain's first
- * block (`first`) sit behind a missing parent. Each such run's first block
- * gets one line naming it, its height and the parent that is missing; stale
+ * block (`first`) sit behind a missing parent. Each such run gets one line
+ * naming the block right after its gap, its height and the parent that is
+ * missing: the run's own first block, or for a run below the chain's start
+ * the first block above it (the genesis follows no missing block). stale
  * counts only the branches off the best chain. stack has room for b->n. */
 static cw_code find_gaps(blocksdir *b, size_t first, size_t *stack, blocksdir_info *info, cw_err *err)
 {
@@ -488,6 +624,18 @@ static cw_code find_gaps(blocksdir *b, size_t first, size_t *stack, blocksdir_in
     for (size_t i = 0; i < b->n; i++)
         if (b->e[i].height > top[root[i]])
             top[root[i]] = b->e[i].height;
+    /* the runs' roots that have a height, lowest first */
+    root_at *placed = malloc((b->n + 1) * sizeof *placed);
+    if (placed == NULL) {
+        free(root);
+        free(top);
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory looking for gaps");
+    }
+    size_t n_placed = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (root[i] == i && b->e[i].height >= 0)
+            placed[n_placed++] = (root_at){b->e[i].height, i};
+    qsort(placed, n_placed, sizeof *placed, cmp_root_at);
     int64_t tip = b->base + b->best_len - 1;
     size_t off_chain = 0;
     for (size_t i = 0; i < b->n; i++) {
@@ -505,10 +653,26 @@ static cw_code find_gaps(blocksdir *b, size_t first, size_t *stack, blocksdir_in
         else if (e->height > tip + 1)
             snprintf(where, sizeof where, "height %lld: heights %lld..%lld are missing after the chain's tip",
                      (long long)e->height, (long long)(tip + 1), (long long)(e->height - 1));
-        else if (top[i] >= 0 && top[i] < b->base - 1)
-            snprintf(where, sizeof where, "height %lld: heights %lld..%lld are missing before the chain's start",
-                     (long long)e->height, (long long)(top[i] + 1), (long long)(b->base - 1));
-        else
+        else if (top[i] >= 0 && top[i] < b->base - 1) {
+            /* a run below the chain: the parent missing is the one of the
+             * first block above it (the chain's first, or another run's) */
+            size_t lo = 0, hi = n_placed; /* the first run root placed above top[i] */
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (placed[mid].height <= top[i])
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            const entry *above = lo < n_placed ? &b->e[placed[lo].idx] : &b->e[first];
+            snprintf(where, sizeof where, "height %lld: heights %lld..%lld are missing %s, after heights %lld..%lld",
+                     (long long)above->height, (long long)(top[i] + 1), (long long)(above->height - 1),
+                     above == &b->e[first] ? "before the chain's start" : "before it", (long long)e->height,
+                     (long long)top[i]);
+            e = above;
+            cw_hex_encode_rev(e->hash, 32, hx);
+            cw_hex_encode_rev(e->prev, 32, px);
+        } else
             snprintf(where, sizeof where, "height %lld: a branch whose fork point is missing", (long long)e->height);
         int n = snprintf(line, sizeof line, "%s: block %s (%s) follows %s, which is not in the directory\n",
                          b->files[e->file], hx, where, px);
@@ -516,6 +680,7 @@ static cw_code find_gaps(blocksdir *b, size_t first, size_t *stack, blocksdir_in
         if (ng == NULL) {
             free(root);
             free(top);
+            free(placed);
             return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory listing gaps");
         }
         b->gaps = ng;
@@ -523,6 +688,7 @@ static cw_code find_gaps(blocksdir *b, size_t first, size_t *stack, blocksdir_in
         b->gaps_len += (size_t)n;
         info->gaps++;
     }
+    free(placed);
     free(top);
     free(root);
     info->gap_blocks = off_chain;
@@ -532,6 +698,70 @@ static cw_code find_gaps(blocksdir *b, size_t first, size_t *stack, blocksdir_in
 
 static cw_code open_dir(const char *dir, bool raw_files, cw_net net, blocksdir **out, blocksdir_info *info,
                         cw_err *err);
+
+/* Of two copies of a block, the one to keep: a whole one over one that is
+ * not (each decoded when the scan did not), else the later (a cut record
+ * whose header survived, written again whole after a restart). */
+static cw_code pick_copy(blocksdir *b, entry *k, entry *e, cw_net net, cw_err *err)
+{
+    for (int i = 0; i < 2 && !b->raw_files; i++) {
+        entry *c = i ? e : k;
+        if (c->checked != CHECK_NONE)
+            continue;
+        cw_err why = {0};
+        cw_code rc = check_record(b, c->file, c->offset, c->size, net, &why);
+        if (rc == CW_ENOMEM || rc == CW_EIO)
+            return cw_err_set(err, rc, CW_NO_OFFSET, "%s", why.msg);
+        c->checked = rc == CW_OK ? CHECK_GOOD : CHECK_BAD;
+    }
+    bool later = e->file > k->file || (e->file == k->file && e->offset > k->offset);
+    bool e_bad = e->checked >= CHECK_BAD, k_bad = k->checked >= CHECK_BAD;
+    if (e_bad == k_bad ? later : k_bad)
+        *k = *e;
+    return CW_OK;
+}
+
+/* The same block stored twice: one copy is kept (pick_copy). Records the
+ * scan found no whole block are listed as skipped, pending: a whole copy
+ * of the block makes one a duplicate instead; without one it stays
+ * skipped and leaves the index. */
+static cw_code dedup(blocksdir *b, cw_net net, blocksdir_info *info, cw_err *err)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (kept && memcmp(b->e[kept - 1].hash, b->e[i].hash, 32) == 0) {
+            cw_code rc = pick_copy(b, &b->e[kept - 1], &b->e[i], net, err);
+            if (rc)
+                return rc;
+            continue;
+        }
+        b->e[kept++] = b->e[i];
+    }
+    b->n = kept;
+    size_t n = 0;
+    for (size_t i = 0; i < b->n_skips; i++) {
+        if (b->skip_pending[i]) {
+            const entry *k = find(b, b->skip_hash[i]);
+            if (k && k->checked != CHECK_SKIPPED && k->checked != CHECK_BAD) {
+                info->skipped--; /* a duplicate of a whole copy */
+                info->skipped_bytes -= b->skips[i].length;
+                continue;
+            }
+            info->records--;
+        }
+        b->skips[n] = b->skips[i];
+        memcpy(b->skip_hash[n], b->skip_hash[i], 32);
+        b->skip_pending[n++] = b->skip_pending[i];
+    }
+    b->n_skips = n;
+    kept = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->e[i].checked != CHECK_SKIPPED)
+            b->e[kept++] = b->e[i];
+    b->n = kept;
+    info->duplicates = info->records - kept;
+    return CW_OK;
+}
 
 cw_code blocksdir_open(const char *dir, cw_net net, blocksdir **out, blocksdir_info *info, cw_err *err)
 {
@@ -607,20 +837,10 @@ static cw_code open_dir(const char *dir, bool raw_files, cw_net net, blocksdir *
     }
     /* link: sort by hash, then resolve heights and work from parents */
     qsort(b->e, b->n, sizeof *b->e, cmp_hash);
-    /* the same block stored twice: the later record wins (a cut record
-     * whose header survived, written again whole after a restart) */
-    size_t kept = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        if (kept && memcmp(b->e[kept - 1].hash, b->e[i].hash, 32) == 0) {
-            entry *k = &b->e[kept - 1];
-            if (b->e[i].file > k->file || (b->e[i].file == k->file && b->e[i].offset > k->offset))
-                *k = b->e[i];
-            info->duplicates++;
-            continue;
-        }
-        b->e[kept++] = b->e[i];
+    if ((rc = dedup(b, net, info, err))) {
+        blocksdir_close(b);
+        return rc;
     }
-    b->n = kept;
     static const uint8_t zero[32];
     size_t *stack = malloc((b->n + 1) * sizeof *stack);
     for (size_t i = 0; stack && i < b->n; i++) {
@@ -707,6 +927,10 @@ void blocksdir_close(blocksdir *b)
     free(b->e);
     free(b->best);
     free(b->skips);
+    free(b->skip_hash);
+    free(b->skip_pending);
+    block_walker_free(&b->walker);
+    cw_buf_free(&b->rec);
     free(b->gaps);
     free(b);
 }
@@ -726,38 +950,16 @@ cw_code blocksdir_read(blocksdir *b, int64_t height, cw_buf *out, cw_err *err)
     const entry *e = &b->e[b->best[height - b->base]];
     if (b->raw_files)
         return read_raw_block(b, e->file, out, err);
-    char path[8192];
-    snprintf(path, sizeof path, "%s/%s", b->dir, b->files[e->file]);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot open %s: %s", path, strerror(errno));
-    out->n = 0;
-    cw_code rc = cw_buf_reserve(out, e->size, err);
-    ssize_t got = rc ? -1 : pread(fd, out->p, e->size, (off_t)e->offset);
-    close(fd);
-    if (rc)
-        return rc;
-    if (got != (ssize_t)e->size)
-        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "%s: could not read the block at byte %llu", path,
-                          (unsigned long long)e->offset);
-    out->n = e->size;
-    if (b->xor) { /* eight bytes at a time, with the key rotated to the block's offset */
-        uint8_t rot[8];
-        for (int i = 0; i < 8; i++)
-            rot[i] = b->key[(e->offset + (uint64_t)i) % 8];
-        uint64_t k;
-        memcpy(&k, rot, 8);
-        size_t i = 0;
-        for (; i + 8 <= e->size; i += 8) {
-            uint64_t w;
-            memcpy(&w, out->p + i, 8);
-            w ^= k;
-            memcpy(out->p + i, &w, 8);
-        }
-        for (; i < e->size; i++)
-            out->p[i] ^= rot[i % 8];
-    }
-    return CW_OK;
+    return read_block_at(b, e->file, e->offset, e->size, out, err);
+}
+
+const char *blocksdir_file_at(const blocksdir *b, int64_t height, uint64_t *record_offset)
+{
+    if (height < b->base || height - b->base >= b->best_len)
+        return NULL;
+    const entry *e = &b->e[b->best[height - b->base]];
+    *record_offset = b->raw_files ? 0 : e->offset - 8;
+    return b->files[e->file];
 }
 
 uint64_t blocksdir_size_at(const blocksdir *b, int64_t height)

@@ -20,9 +20,16 @@
  * zero bytes. A record that does not end where a record ends (a magic,
  * zeros to a magic or the end) is read whole: when another record starts
  * inside it (its block written again after a restart) it was cut short, and
- * it is skipped in favour of that one; and of two records of one block the
- * later is read. Unreadable bytes at the very start of a file are an error
- * (a missing xor.dat), as are records of another network.
+ * it is skipped in favour of that one. A record followed by zeros or
+ * leftovers rather than at once by a magic or the file's end, or whose last
+ * eight bytes are zero (never written), is decoded whole during the scan (a
+ * block cut short in reserved space, a size that points into the padding):
+ * when it is no block it is skipped to the next magic, unless another copy
+ * of its block is whole (then it counts as a duplicate). Of two records of
+ * one block the whole one is read (both decoded), else the later. So the
+ * scan reads each record's head plus one block per file with padding.
+ * Unreadable bytes at the very start of a file are an error (a missing
+ * xor.dat), as are records of another network.
  */
 #ifndef CW_BLOCKSDIR_H
 #define CW_BLOCKSDIR_H
@@ -40,7 +47,7 @@ typedef struct {
     size_t truncated;         /* records cut short by the end of their file */
     size_t skipped;           /* spans of blk files and whole --rawblocks files skipped (blocksdir_skipped) */
     uint64_t skipped_bytes;   /* their bytes */
-    size_t duplicates;        /* records of a block already read (the later one is used) */
+    size_t duplicates;        /* records of a block already read (the whole one is used, else the later) */
     size_t gaps;              /* --rawblocks: runs of blocks whose parent is missing, off the best chain */
     size_t gap_blocks;        /* --rawblocks: the blocks in them (orphans included), not replayable */
     uint8_t tip[32];          /* the best chain's tip, internal order (when best_height >= 0) */
@@ -92,6 +99,9 @@ bool blocksdir_hash_at(const blocksdir *b, int64_t height, uint8_t hash[32]);
  * and CW_EFORMAT for bad hex. The bytes are not checked again against the
  * scanned hash: the caller's decode checks the merkle root. */
 cw_code blocksdir_read(blocksdir *b, int64_t height, cw_buf *out, cw_err *err);
+/* Where the best chain's block at height is stored: its file's name (owned
+ * by b) and, for blk files, the offset of its record; NULL if none. */
+const char *blocksdir_file_at(const blocksdir *b, int64_t height, uint64_t *record_offset);
 /* Size in bytes of the best chain's block at height (0 if none). */
 uint64_t blocksdir_size_at(const blocksdir *b, int64_t height);
 /* What the scan skipped, in scan order: sets *out (owned by b) and returns

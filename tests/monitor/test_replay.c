@@ -1182,7 +1182,8 @@ Test(replay, rawblocks_refuses_gaps)
     cr_assert(strstr(err, "0 stale"), "%s", err);
     cr_assert_null(strstr(out, "replayed"), "%s", out);
     free(out), free(err);
-    cr_assert_eq(replay_mainnet(&d, "--rawblocks", d.blocks, "--allow-gaps", &out, &err), 0, "%s", err);
+    /* blocks left out: exit 2 (it was 0) */
+    cr_assert_eq(replay_mainnet(&d, "--rawblocks", d.blocks, "--allow-gaps", &out, &err), 2, "%s", err);
     cr_assert(strstr(err, "left out (--allow-gaps): block-00000000000000000008513c"), "%s", err);
     cr_assert(strstr(out, "replayed heights 514485..514485") && strstr(out, "1 connected"), "%s", out);
     cr_assert(strstr(out, "left out    1 blocks behind 1 gaps (--allow-gaps)"), "%s", out);
@@ -1208,4 +1209,230 @@ Test(replay, rawblocks_refuses_gaps)
     free(out), free(err);
     mainnet_dirs_free(&d);
     mainnet_free(&m);
+}
+
+/* ---- records that end in zeros, copies, replay-time failures, gaps (issue 10 review) ---- */
+
+/* A node killed while writing its last block into reserved space leaves the
+ * record's head and zeros up to the reserved end. The scan took the zeros
+ * for padding and kept the record; the replay failed on it and aborted the
+ * batch of the whole ones (exit 1, "replayed nothing", "0 skipped"). A
+ * record that ends in zeros is decoded whole at scan time: this one is
+ * named and skipped, 0..254 replay, exit 2. */
+Test(replay, blk_cut_last_record_in_reserved_space_is_skipped)
+{
+    mainnet m;
+    load_mainnet(&m);
+    mainnet_dirs d;
+    mainnet_dirs_make(&d);
+    bytes b = {0};
+    put_range(&b, &m, 0, 254);
+    size_t cut = b.n;
+    put(&b, m.rec[255], m.len[255] - 100);
+    put(&b, NULL, 100); /* reserved, never written */
+    write_blkfile(d.blocks, "blk00000.dat", &b, 65536, NULL);
+    char *out, *err;
+    int rc = replay_mainnet(&d, "--blocksdir", d.blocks, NULL, &out, &err);
+    cr_expect_eq(rc, 2, "exit %d (want 2): %s", rc, err);
+    cr_expect(strstr(out, "replayed heights 0..254") && strstr(out, "255 connected"), "%s", out);
+    cr_expect(strstr(err, "255 blocks (plain), best chain 0..254, 0 stale, 0 orphans, 1 skipped, 0 duplicates"), "%s",
+              err);
+    size_t end = cut + m.len[255] - 100; /* to the last non-zero byte written: zeros after it are padding */
+    while (b.p[end - 1] == 0)
+        end--;
+    char want[300];
+    snprintf(want, sizeof want, "skipped blk00000.dat bytes %zu..%zu (%zu bytes): a record of block " MAIN_255
+             " that is no whole block (cut short, or a bad size?): ", cut, end - 1, end - cut);
+    cr_expect(strstr(err, want), "'%s' lacks '%s'", err, want);
+    free(out), free(err);
+    bytes_free(&b);
+    mainnet_dirs_free(&d);
+    mainnet_free(&m);
+}
+
+/* The real node's file, its last record's tail zeroed (bytes 28778..28877,
+ * as a crash in reserved space leaves it): heights 0..104 and their
+ * records, the cut block named; a rerun continues and says the same. */
+Test(replay, blk_node_file_cut_in_reserved_space_replays_the_rest)
+{
+    fixture_dirs d;
+    make_dirs(&d, false, 0);
+    char path[256];
+    snprintf(path, sizeof path, "%s/blk00000.dat", d.blocks);
+    int fd = open(path, O_WRONLY);
+    uint8_t zero[100] = {0};
+    cr_assert_eq(pwrite(fd, zero, sizeof zero, 28778), (ssize_t)sizeof zero);
+    close(fd);
+    char *out, *err;
+    for (int run = 0; run < 2; run++) {
+        cr_assert_eq(replay(&d, NULL, NULL, &out, &err), 2, "%s", err);
+        cr_assert(strstr(err, "skipped blk00000.dat bytes 28393..28777 (385 bytes): a record of block "
+                              "2f0ae58e0b99c85bff7dbe2984bc8917b2dc951193c87407cbbb434e0de0043c that is no whole block "
+                              "(cut short, or a bad size?): tx 1: "), "%s", err);
+        cr_assert(strstr(err, "106 blocks (xor-obfuscated), best chain 0..104, 1 stale, 0 orphans, 1 skipped, "
+                              "0 duplicates, tip 2b4c27825a752a5b6e755abd68fd47308940b981d9c4087339a5d789b97b5ab9"),
+                  "%s", err);
+        cr_assert(strstr(out, run ? "replayed nothing" : "replayed heights 0..104"), "%s", out);
+        cr_assert(strstr(out, run ? " 0 connected" : "105 connected"), "%s", out);
+        free(out), free(err);
+    }
+    /* every record but height 105's (the last two lines of `expected`) */
+    char *got = records(&d);
+    const char *h105 = strstr(expected, "confirmed 78c9750f");
+    cr_assert_not_null(h105);
+    char want[sizeof expected];
+    snprintf(want, sizeof want, "%.*s%s", (int)(h105 - expected), expected,
+             strstr(h105 + 1, "\nconfirmed c2d67001") + 1);
+    cr_assert_str_eq(got, want);
+    free(got);
+    cleanup(&d);
+}
+
+/* A damaged size field pointing into the zero padding made the record
+ * "end" there: records 101..255 vanished without a word ("0 skipped"), and
+ * the replay failed on the oversized block with nothing committed. The
+ * record is decoded whole, is no block, and the scan goes on at the next
+ * magic: the span is named, 101..255 are orphans, 0..99 replay, exit 2. */
+Test(replay, blk_size_into_padding_is_skipped_to_the_next_magic)
+{
+    mainnet m;
+    load_mainnet(&m);
+    mainnet_dirs d;
+    mainnet_dirs_make(&d);
+    bytes b = {0};
+    put_range(&b, &m, 0, 99);
+    size_t bad = b.n;
+    put_range(&b, &m, 100, 255);
+    uint32_t big = 200000; /* ends inside the padding written below */
+    b.p[bad + 4] = (uint8_t)big, b.p[bad + 5] = (uint8_t)(big >> 8), b.p[bad + 6] = (uint8_t)(big >> 16);
+    write_blkfile(d.blocks, "blk00000.dat", &b, 400000, NULL);
+    char *out, *err;
+    int rc = replay_mainnet(&d, "--blocksdir", d.blocks, NULL, &out, &err);
+    cr_expect_eq(rc, 2, "exit %d (want 2: damage skipped and reported): %s", rc, err);
+    cr_expect(strstr(err, "255 blocks (plain), best chain 0..99, 0 stale, 155 orphans, 1 skipped, 0 duplicates"), "%s",
+              err);
+    char want[300];
+    snprintf(want, sizeof want, "skipped blk00000.dat bytes %zu..%zu (%zu bytes): a record of block " MAIN_100
+             " that is no whole block (cut short, or a bad size?): ", bad, bad + m.len[100] - 1, m.len[100]);
+    cr_expect(strstr(err, want), "'%s' lacks '%s'", err, want);
+    cr_expect(strstr(out, "replayed heights 0..99") && strstr(out, "100 connected"), "%s", out);
+    free(out), free(err);
+    bytes_free(&b);
+    mainnet_dirs_free(&d);
+    mainnet_free(&m);
+}
+
+/* Two records of block 100, the later cut (its tail never written): "the
+ * later record wins" threw the whole one away and the replay failed at
+ * height 100 with nothing committed. The whole copy is kept: all of
+ * 0..255, one duplicate, nothing lost (exit 0). The same when the later
+ * copy's damage is mid-block and a record follows it at once (nothing at
+ * scan time looks wrong; both copies are decoded when a block is stored
+ * twice). */
+Test(replay, blk_whole_copy_wins_over_a_later_broken_one)
+{
+    mainnet m;
+    load_mainnet(&m);
+    mainnet_dirs d;
+    mainnet_dirs_make(&d);
+    bytes b = {0};
+    put_range(&b, &m, 0, 255);
+    put(&b, m.rec[100], 8 + 90);
+    put(&b, NULL, m.len[100] - 8 - 90);
+    write_blkfile(d.blocks, "blk00000.dat", &b, 65536, NULL);
+    char *out, *err;
+    int rc = replay_mainnet(&d, "--blocksdir", d.blocks, NULL, &out, &err);
+    cr_expect_eq(rc, 0, "exit %d: %s", rc, err);
+    assert_all_connected(out, err, 0, 1);
+    free(out), free(err);
+    bytes c = {0};
+    put_range(&c, &m, 0, 100);
+    size_t copy = c.n;
+    put_range(&c, &m, 100, 255);
+    c.p[copy + 8 + 80] = 0xfc; /* the later copy's tx count: 252 */
+    write_blkfile(d.blocks, "blk00000.dat", &c, 65536, regtest_key);
+    rc = replay_mainnet(&d, "--blocksdir", d.blocks, NULL, &out, &err);
+    cr_expect_eq(rc, 0, "exit %d: %s", rc, err);
+    assert_all_connected(out, err, 0, 1);
+    free(out), free(err);
+    bytes_free(&b), bytes_free(&c);
+    mainnet_dirs_free(&d);
+    mainnet_free(&m);
+}
+
+/* A block whose record looks whole but does not decode is found only by
+ * the replay. It used to abort the batch: every good block before it in
+ * the batch was thrown away ("replayed nothing") on every run. They are
+ * committed now, and the block is named by height, hash, file and offset
+ * (exit 1: the chain cannot go on past it). */
+Test(replay, blk_block_failing_at_replay_keeps_the_blocks_before_it)
+{
+    fixture_dirs d;
+    make_dirs(&d, false, 0);
+    char path[256];
+    snprintf(path, sizeof path, "%s/blk00000.dat", d.blocks);
+    int fd = open(path, O_RDWR);
+    size_t at = 15440 + 8 + 80; /* height 60's tx count (its record is at 15440) */
+    uint8_t c;
+    cr_assert_eq(pread(fd, &c, 1, (off_t)at), 1);
+    c ^= 0x01 ^ 0xfc; /* obfuscated 1 -> obfuscated 252 */
+    cr_assert_eq(pwrite(fd, &c, 1, (off_t)at), 1);
+    close(fd);
+    static const char named[] = "height 60 (block 39655d8b1e706532b01c434084dbc263aa1ec37d8c062c40d23944fffbf64365, "
+                                "blk00000.dat byte 15440): byte 80: truncated";
+    char *out, *err;
+    cr_assert_eq(replay(&d, NULL, NULL, &out, &err), 1, "%s", err);
+    cr_assert(strstr(out, "replayed heights 0..59") && strstr(out, "60 connected"), "%s", out);
+    cr_assert(strstr(err, named) && strstr(err, "the blocks before it are recorded"), "%s", err);
+    free(out), free(err);
+    cr_assert_eq(replay(&d, NULL, NULL, &out, &err), 1, "%s", err);
+    cr_assert(strstr(out, "replayed nothing") && strstr(err, named), "continues at 60 and fails there: %s\n%s", out,
+              err);
+    free(out), free(err);
+    cleanup(&d);
+}
+
+/* --rawblocks, the node's blocks one per file, height 50 missing. The
+ * chain from 51 (placed by its BIP-34 height) has the most work; the gap
+ * was named by the genesis "following" the null hash. It is named by the
+ * block after it and the parent actually missing; --allow-gaps replays
+ * 51..105 and exits 2, as blocks were left out (it exited 0). */
+Test(replay, rawblocks_gap_below_the_chain_names_the_missing_parent)
+{
+    fixture_dirs d;
+    make_dirs(&d, false, 0);
+    node_records r;
+    load_records(&r);
+    for (size_t i = 0; i < r.n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "r%03zu.raw", i);
+        if (i != 50)
+            write_raw(d.blocks, name, r.raw + r.off[i], r.len[i], false);
+    }
+    char blk[256];
+    snprintf(blk, sizeof blk, "%s/blk00000.dat", d.blocks);
+    cr_assert_eq(unlink(blk), 0);
+    snprintf(blk, sizeof blk, "%s/xor.dat", d.blocks);
+    cr_assert_eq(unlink(blk), 0);
+    free(r.raw);
+    static const char gap[] =
+        "r051.raw: block 414ff4a79c2211b508d04d36db9732893a91a21212491c555fd3396af2239c86 (height 51: heights "
+        "50..50 are missing before the chain's start, after heights 0..49) follows "
+        "280342ae569bebfffe6becf48c0b19407bf32406e83350303600bd55839556bd, which is not in the directory";
+    char *out, *err;
+    char *argv[] = {CW_BIN, "replay", "--rawblocks", d.blocks, "--datadir", d.dd, "--network", "regtest", NULL, NULL};
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 2, "%s", err);
+    char want[600];
+    snprintf(want, sizeof want, "gap: %s", gap);
+    cr_assert(strstr(err, want), "'%s' lacks '%s'", err, want);
+    cr_assert(strstr(err, "50 blocks sit behind 1 missing parents"), "%s", err);
+    free(out), free(err);
+    argv[8] = "--allow-gaps";
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 2, "%s", err);
+    snprintf(want, sizeof want, "left out (--allow-gaps): %s", gap);
+    cr_assert(strstr(err, want), "'%s' lacks '%s'", err, want);
+    cr_assert(strstr(out, "replayed heights 51..105") && strstr(out, "55 connected"), "%s", out);
+    cr_assert(strstr(out, "left out    50 blocks behind 1 gaps (--allow-gaps)"), "%s", out);
+    free(out), free(err);
+    cleanup(&d);
 }
