@@ -83,16 +83,22 @@ size_t wl_layout_len(const char *s, bool *space)
     return n;
 }
 
-static bool all_in(const char *s, size_t n, const char *set)
+/* Ranges, not strchr over an alphabet: this runs on every text lookup. */
+static bool is_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+static bool is_hex(unsigned char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
+/* the punctuation of CashAddr prefixes (:) and account forms (0.0.123, a-b_c) */
+static bool is_punct(unsigned char c) { return c == ':' || c == '.' || c == '-' || c == '_'; }
+
+static bool all_of(const char *s, size_t n, bool (*ok)(unsigned char))
 {
     for (size_t i = 0; i < n; i++)
-        if (strchr(set, s[i]) == NULL)
+        if (!ok((unsigned char)s[i]))
             return false;
     return true;
 }
-
-#define ALNUM "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-#define HEX "0123456789ABCDEFabcdef"
 
 /* The shapes only Bitcoin, EVM and Tron use, for alphanumeric text that
  * did not decode: the form's name, or NULL. The Tron range stops well short
@@ -103,7 +109,7 @@ static const char *broken_shape(const char *t, size_t n)
         return "EVM";
     if (strncasecmp(t, "bc1", 3) == 0 || strncasecmp(t, "tb1", 3) == 0 || strncasecmp(t, "bcrt1", 5) == 0)
         return "Bitcoin";
-    if (!all_in(t, n, ALNUM))
+    if (!all_of(t, n, is_alnum))
         return NULL;
     if (strchr("13mn2", t[0]) && n >= 25 && n <= 35)
         return "Bitcoin";
@@ -131,8 +137,7 @@ wl_form wl_text_form(const char *text, cw_addr *decoded, cw_err *why)
                               "look-alike letter?)",
                               i + 1),
                    WL_FORM_NONE;
-        /* the punctuation of CashAddr prefixes (:) and account forms (0.0.123, a-b_c) */
-        if (strchr(ALNUM ":.-_", c) == NULL)
+        if (!is_alnum(c) && !is_punct(c))
             return cw_err_set(why, CW_EARG, CW_NO_OFFSET, "character %zu ('%c') is in no address form", i + 1, c),
                    WL_FORM_NONE;
     }
@@ -141,13 +146,16 @@ wl_form wl_text_form(const char *text, cw_addr *decoded, cw_err *why)
                           WL_TEXT_MAX),
                WL_FORM_NONE;
     cw_addr a;
-    cw_err perr = {0};
+    cw_err perr; /* not zeroed: this runs on every text lookup, and a failed parse sets it */
+    perr.msg[0] = '\0';
     if (cw_addr_parse(text, CW_NET_ANY, &a, &perr) == CW_OK) {
         if (decoded)
             *decoded = a;
         return WL_FORM_DECODED;
     }
-    const char *p = strchr(":.-_", text[0]) ? text : strchr(":.-_", text[n - 1]) ? text + n - 1 : NULL;
+    const char *p = is_punct((unsigned char)text[0])       ? text
+                    : is_punct((unsigned char)text[n - 1]) ? text + n - 1
+                                                           : NULL;
     if (p)
         return cw_err_set(why, CW_EFORMAT, CW_NO_OFFSET,
                           "'%c' at its %s: no address form %s with punctuation (pasted along?)", *p,
@@ -166,7 +174,7 @@ wl_form wl_text_form(const char *text, cw_addr *decoded, cw_err *why)
                    WL_FORM_BROKEN;
         return WL_FORM_TEXT;
     }
-    if (n == 40 && all_in(text, n, HEX))
+    if (n == 40 && all_of(text, n, is_hex))
         return cw_err_set(why, CW_EFORMAT, CW_NO_OFFSET, "40 hex digits: an EVM address without its 0x?"),
                WL_FORM_BROKEN;
     const char *shape = broken_shape(text, n);
@@ -181,14 +189,13 @@ wl_form wl_text_form(const char *text, cw_addr *decoded, cw_err *why)
 size_t wl_key_of_text(const char *text, uint8_t out[WL_KEY_MAX], wl_form *form, cw_err *err)
 {
     cw_addr a;
-    cw_err why = {0};
-    wl_form f = wl_text_form(text, &a, &why);
+    /* err is written for NONE and BROKEN only: the caller decides what a
+     * broken text no list holds means */
+    wl_form f = wl_text_form(text, &a, err);
     if (form)
         *form = f;
     if (f == WL_FORM_DECODED)
         return wl_key_from_addr(&a, out);
-    if (err && f != WL_FORM_TEXT)
-        *err = why; /* the caller decides what a broken text no list holds means */
     if (f == WL_FORM_NONE)
         return 0;
     char norm[WL_TEXT_MAX + 16];
