@@ -12,7 +12,9 @@
  *
  * Values are never cut. An XML element's value is joined from all its text
  * pieces (comments and CDATA split them) and trimmed, inner whitespace of an
- * address dropped (xml_text in import_file.h); a used value over
+ * address dropped (xml_text in import_file.h; for every format,
+ * wl_import_commit drops Unicode spaces and invisible format characters
+ * from addresses too: wl_layout_len); a used value over
  * XML_VALUE_MAX (4 KiB) is refused naming the element and line. Mixed
  * content, an entry inside an entry (which would end the outer one early)
  * and nesting over 64 deep are refused. Line-based files refuse a line or

@@ -20,14 +20,22 @@
 #include "import.h"
 #include "import_file.h"
 
-/* Trims spaces; OFAC's "-0-" (null) becomes "". */
+/* Trims layout (wl_layout_len: ASCII and Unicode spaces, invisible format
+ * characters); OFAC's "-0-" (null) becomes "". */
 static char *clean(char *s)
 {
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
+    size_t k;
+    while ((k = wl_layout_len(s, NULL)) > 0)
+        s += k;
+    size_t n = strlen(s), end = 0;
+    for (size_t i = 0; i < n;) {
+        if ((k = wl_layout_len(s + i, NULL)) > 0) {
+            i += k;
+            continue;
+        }
+        end = ++i;
+    }
+    s[end] = '\0';
     if (strcmp(s, "-0-") == 0)
         s[0] = '\0';
     return s;
@@ -44,10 +52,12 @@ static size_t addresses_in_remarks(wl_import *imp, const char *uid, const char *
         while (isupper((unsigned char)*p) || isdigit((unsigned char)*p))
             p++;
         size_t t = (size_t)(p - tstart);
-        while (*p == ' ')
-            p++;
+        bool space;
+        size_t k;
+        while ((k = wl_layout_len(p, &space)) > 0 && space)
+            p += k;
         const char *start = p;
-        while (*p && *p != ';' && !isspace((unsigned char)*p))
+        while (*p && *p != ';' && !((k = wl_layout_len(p, &space)) > 0 && space))
             p++;
         size_t len = (size_t)(p - start);
         while (len && start[len - 1] == '.')

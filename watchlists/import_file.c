@@ -138,8 +138,6 @@ bool xml_prolog_has_doctype(xml_prolog_guard *g, const char *buf, long n)
     return false;
 }
 
-static bool xml_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
 static void xml_text_push(xml_text *t, char c)
 {
     if (t->n >= XML_VALUE_MAX) {
@@ -163,8 +161,14 @@ static void xml_text_push(xml_text *t, char c)
 void xml_text_add(xml_text *t, const char *piece)
 {
     for (const char *c = piece; *c && !t->over && !t->oom; c++) {
-        if (xml_space(*c)) {
+        /* Unicode spaces (a no-break space) collapse like ASCII ones;
+         * invisible format characters stay (a name may need a ZWNJ), and
+         * wl_import_commit drops them from addresses. */
+        bool space;
+        size_t k = wl_layout_len(c, &space);
+        if (k && space) {
             t->space = t->n > 0; /* leading whitespace is dropped */
+            c += k - 1;
             continue;
         }
         if (t->space)

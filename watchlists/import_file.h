@@ -46,9 +46,10 @@ void import_file_close(import_file *in, char sha_hex[65]);
 
 /* An XML element's value as the schema means it. libxml2's reader hands an
  * element's text over in pieces (text, CDATA, whitespace nodes, split by
- * comments); they are joined here, leading and trailing whitespace dropped
- * and each inner run of whitespace (line breaks, indentation) kept as one
- * space; xml_text_strip_spaces then drops those too where whitespace is not
+ * comments); they are joined here, leading and trailing whitespace
+ * (wl_layout_len's spaces: ASCII and Unicode) dropped and each inner run of
+ * it (line breaks, indentation, no-break spaces) kept as one ASCII space;
+ * xml_text_strip_spaces then drops those too where whitespace is not
  * part of the value (an address). Memory is bounded: a value over
  * XML_VALUE_MAX bytes once collapsed is marked `over` and not kept further,
  * and the importer refuses it when it uses that element. */

@@ -54,24 +54,165 @@ static size_t text_key(const char *normalised, uint8_t out[WL_KEY_MAX])
     return n + 1;
 }
 
-size_t wl_key_from_text(const char *text, uint8_t out[WL_KEY_MAX], cw_err *err)
+/* ---------- address text ---------- */
+
+size_t wl_layout_len(const char *s, bool *space)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    bool sp = true;
+    size_t n = 0;
+    if (u[0] == ' ' || (u[0] >= '\t' && u[0] <= '\r'))
+        n = 1;
+    else if (u[0] == 0xc2 && (u[1] == 0x85 || u[1] == 0xa0 || u[1] == 0xad))
+        n = 2, sp = u[1] != 0xad; /* NEL, no-break space; soft hyphen */
+    else if (u[0] == 0xe1 && u[1] == 0x9a && u[2] == 0x80)
+        n = 3; /* ogham space mark */
+    else if (u[0] == 0xe1 && u[1] == 0xa0 && u[2] == 0x8e)
+        n = 3, sp = false; /* Mongolian vowel separator */
+    else if (u[0] == 0xe2 && u[1] == 0x80 && ((u[2] >= 0x80 && u[2] <= 0x8f) || (u[2] >= 0xa8 && u[2] <= 0xaf)))
+        /* U+2000..U+200A spaces; U+200B..U+200F zero-width space, ZWNJ, ZWJ,
+         * direction marks; U+2028/9 line breaks; U+202A..U+202E embeddings;
+         * U+202F narrow no-break space. (U+2010..U+2027 are visible.) */
+        n = 3, sp = u[2] <= 0x8a || u[2] == 0xa8 || u[2] == 0xa9 || u[2] == 0xaf;
+    else if (u[0] == 0xe2 && u[1] == 0x81 && (u[2] == 0x9f || (u[2] >= 0xa0 && u[2] <= 0xa9 && u[2] != 0xa5)))
+        n = 3, sp = u[2] == 0x9f; /* medium mathematical space; word joiner, invisible operators, isolates */
+    else if (u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80)
+        n = 3; /* ideographic space */
+    else if (u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf)
+        n = 3, sp = false; /* byte order mark, zero-width no-break space */
+    if (n && space)
+        *space = sp;
+    return n;
+}
+
+/* Ranges, not strchr over an alphabet: this runs on every text lookup. */
+static bool is_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+static bool is_hex(unsigned char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
+/* the punctuation of CashAddr prefixes (:) and account forms (0.0.123, a-b_c) */
+static bool is_punct(unsigned char c) { return c == ':' || c == '.' || c == '-' || c == '_'; }
+
+static bool all_of(const char *s, size_t n, bool (*ok)(unsigned char))
+{
+    for (size_t i = 0; i < n; i++)
+        if (!ok((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* The shapes only Bitcoin, EVM and Tron use, for alphanumeric text that
+ * did not decode: the form's name, or NULL. The Tron range stops well short
+ * of the 43-44 characters of a Solana key (base58 too, some start with T). */
+static const char *broken_shape(const char *t, size_t n)
+{
+    if (t[0] == '0' && (t[1] == 'x' || t[1] == 'X'))
+        return "EVM";
+    if (strncasecmp(t, "bc1", 3) == 0 || strncasecmp(t, "tb1", 3) == 0 || strncasecmp(t, "bcrt1", 5) == 0)
+        return "Bitcoin";
+    if (!all_of(t, n, is_alnum))
+        return NULL;
+    if (strchr("13mn2", t[0]) && n >= 25 && n <= 35)
+        return "Bitcoin";
+    if (t[0] == 'T' && n >= 25 && n <= 40)
+        return "Tron";
+    return NULL;
+}
+
+wl_form wl_text_form(const char *text, cw_addr *decoded, cw_err *why)
+{
+    cw_err scratch;
+    if (why == NULL)
+        why = &scratch;
+    size_t n = strlen(text);
+    if (n == 0)
+        return cw_err_set(why, CW_EARG, CW_NO_OFFSET, "empty"), WL_FORM_NONE;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c <= ' ' || c == 0x7f)
+            return cw_err_set(why, CW_EARG, CW_NO_OFFSET, "whitespace or a control character at character %zu", i + 1),
+                   WL_FORM_NONE;
+        if (c >= 0x80)
+            return cw_err_set(why, CW_EARG, CW_NO_OFFSET,
+                              "character %zu is not ASCII: no address form uses it (an invisible space, or a "
+                              "look-alike letter?)",
+                              i + 1),
+                   WL_FORM_NONE;
+        if (!is_alnum(c) && !is_punct(c))
+            return cw_err_set(why, CW_EARG, CW_NO_OFFSET, "character %zu ('%c') is in no address form", i + 1, c),
+                   WL_FORM_NONE;
+    }
+    if (n > WL_TEXT_MAX)
+        return cw_err_set(why, CW_EARG, CW_NO_OFFSET, "longer than any address (%zu characters, at most %d)", n,
+                          WL_TEXT_MAX),
+               WL_FORM_NONE;
+    cw_addr a;
+    cw_err perr; /* not zeroed: this runs on every text lookup, and a failed parse sets it */
+    perr.msg[0] = '\0';
+    if (cw_addr_parse(text, CW_NET_ANY, &a, &perr) == CW_OK) {
+        if (decoded)
+            *decoded = a;
+        return WL_FORM_DECODED;
+    }
+    const char *p = is_punct((unsigned char)text[0])       ? text
+                    : is_punct((unsigned char)text[n - 1]) ? text + n - 1
+                                                           : NULL;
+    if (p)
+        return cw_err_set(why, CW_EFORMAT, CW_NO_OFFSET,
+                          "'%c' at its %s: no address form %s with punctuation (pasted along?)", *p,
+                          p == text ? "start" : "end", p == text ? "starts" : "ends"),
+               WL_FORM_BROKEN;
+    /* scheme:address, as a payment URI (BIP-21) writes it; CashAddr's
+     * prefix:payload is no such address, so it stays text */
+    const char *colon = strrchr(text, ':');
+    if (colon) {
+        cw_addr inner;
+        const char *rest = colon + 1;
+        if (cw_addr_parse(rest, CW_NET_ANY, &inner, NULL) == CW_OK || broken_shape(rest, strlen(rest)))
+            return cw_err_set(why, CW_EFORMAT, CW_NO_OFFSET,
+                              "a payment URI (%.*s:...): give the address alone", (int)(colon - text),
+                              text),
+                   WL_FORM_BROKEN;
+        return WL_FORM_TEXT;
+    }
+    if (n == 40 && all_of(text, n, is_hex))
+        return cw_err_set(why, CW_EFORMAT, CW_NO_OFFSET, "40 hex digits: an EVM address without its 0x?"),
+               WL_FORM_BROKEN;
+    const char *shape = broken_shape(text, n);
+    if (shape)
+        return cw_err_set(why, CW_EFORMAT, CW_NO_OFFSET, "not a valid %s address: %s", shape, perr.msg),
+               WL_FORM_BROKEN;
+    return WL_FORM_TEXT;
+}
+
+/* ---------- keys of text ---------- */
+
+size_t wl_key_of_text(const char *text, uint8_t out[WL_KEY_MAX], wl_form *form, cw_err *err)
 {
     cw_addr a;
-    cw_err perr = {0};
-    if (cw_addr_parse(text, CW_NET_ANY, &a, &perr) == CW_OK)
+    /* err is written for NONE and BROKEN only: the caller decides what a
+     * broken text no list holds means */
+    wl_form f = wl_text_form(text, &a, err);
+    if (form)
+        *form = f;
+    if (f == WL_FORM_DECODED)
         return wl_key_from_addr(&a, out);
-    /* Forms only Bitcoin, EVM and Tron use: a failure is a typo, not another chain. */
-    if ((text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) || strncasecmp(text, "bc1", 3) == 0 ||
-        strncasecmp(text, "tb1", 3) == 0 || strncasecmp(text, "bcrt1", 5) == 0) {
-        cw_err_set(err, perr.code ? perr.code : CW_EFORMAT, CW_NO_OFFSET, "%s", perr.msg);
+    if (f == WL_FORM_NONE)
         return 0;
-    }
     char norm[WL_TEXT_MAX + 16];
     if (!ticker_normalise_text(NULL, text, norm, sizeof norm)) {
         cw_err_set(err, CW_EARG, CW_NO_OFFSET, "empty, or over %d characters", WL_TEXT_MAX);
         return 0;
     }
     return text_key(norm, out);
+}
+
+size_t wl_key_from_text(const char *text, uint8_t out[WL_KEY_MAX], cw_err *err)
+{
+    wl_form f;
+    size_t n = wl_key_of_text(text, out, &f, err);
+    return f == WL_FORM_BROKEN ? 0 : n;
 }
 
 size_t wl_key_to_text(const uint8_t *key, size_t klen, char *out, size_t cap)
@@ -515,7 +656,7 @@ typedef struct {
     size_t klen;
     uint8_t flags;
     char chain[32];
-    char why[96]; /* for invalid and mismatched entries */
+    char why[192]; /* for invalid and mismatched entries */
     char text[WL_TEXT_MAX + 1]; /* the listed text, trimmed: what the ref and the diff carry */
     bool decoded;
     cw_addr addr;
@@ -534,8 +675,6 @@ static void lower_copy(char *dst, size_t cap, const char *s)
     dst[i] = '\0';
 }
 
-static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
-
 /* Refuses (CW_ELIMIT) text longer than WL_TEXT_MAX once trimmed: no
  * chain's address is that long, and cutting it would store a different
  * string than the list names. */
@@ -550,26 +689,36 @@ static cw_code resolve(const wl_import *imp, const listing *l, resolved *r, cw_e
     } else {
         snprintf(r->chain, sizeof r->chain, "%s", ti->chain);
     }
-    /* Line breaks and indentation are layout, never part of an address; a
-     * trailing period ends a remark sentence. */
-    const char *b = l->text, *e = l->text + strlen(l->text);
-    while (b < e && is_space(*b))
-        b++;
-    while (e > b && (is_space(e[-1]) || e[-1] == '.'))
-        e--;
-    if ((size_t)(e - b) > WL_TEXT_MAX)
+    /* Layout (line breaks, indentation, a no-break or zero-width space a
+     * copy from a web page carries) is never part of an address, around it
+     * or inside it: it is dropped wherever it is. A trailing period ends a
+     * remark sentence. Length is counted on what is kept. */
+    size_t n = 0, dots = 0;
+    for (const char *p = l->text; *p;) {
+        size_t k = wl_layout_len(p, NULL);
+        if (k) {
+            p += k;
+            continue;
+        }
+        if (n < WL_TEXT_MAX)
+            r->text[n] = *p;
+        dots = *p == '.' ? dots + 1 : 0;
+        n++, p++;
+    }
+    r->text[n < WL_TEXT_MAX ? n : WL_TEXT_MAX] = '\0';
+    if (n - dots > WL_TEXT_MAX)
         return cw_err_set(errp, CW_ELIMIT, CW_NO_OFFSET,
                           "entity %.60s: %.20s address of %zu characters (\"%.40s...\") is over the %d an address "
                           "may have: no chain's address is that long (two addresses run together, or a remark?): "
                           "refused rather than cut",
-                          l->uid, l->ticker, (size_t)(e - b), b, WL_TEXT_MAX);
-    memcpy(r->text, b, (size_t)(e - b));
-    r->text[e - b] = '\0';
+                          l->uid, l->ticker, n - dots, r->text, WL_TEXT_MAX);
+    r->text[n - dots] = '\0';
     const char *t = r->text;
 
     cw_addr a;
     cw_err err = {0};
-    cw_code rc = cw_addr_parse(t, CW_NET_ANY, &a, &err);
+    wl_form form = wl_text_form(t, &a, &err);
+    cw_code rc = form == WL_FORM_DECODED ? CW_OK : CW_EFORMAT;
     /* Tokens live on many chains: only their EVM (0x) and Tron (T) forms are
      * expected to decode; anything else (Solana, BNB Beacon, Omni) is text. */
     bool want_decoder = ti && ti->decode != TICKER_DECODE_TEXT &&
@@ -597,9 +746,12 @@ static cw_code resolve(const wl_import *imp, const listing *l, resolved *r, cw_e
     r->flags |= WL_REF_TEXT;
     if (cw_addr_parse(t, CW_NET_ANY, &r->also, NULL) == CW_OK)
         r->also_decoded = true;
-    if (want_decoder) {
+    /* Whatever the ticker, text that is no address, or has the shape of one
+     * chainwatch decodes and fails, can never match a payment: flagged, so
+     * the summary names it (the import still keeps it, see wl_import_commit). */
+    if (want_decoder || form == WL_FORM_NONE || form == WL_FORM_BROKEN) {
         r->flags |= WL_REF_INVALID;
-        snprintf(r->why, sizeof r->why, "%.95s", err.msg[0] ? err.msg : "not an address");
+        snprintf(r->why, sizeof r->why, "%.191s", err.msg[0] ? err.msg : "not an address");
     }
     char norm[WL_TEXT_MAX + 16];
     if (!ticker_normalise_text(ti, t, norm, sizeof norm)) {
@@ -1012,7 +1164,7 @@ static cw_code write_import(store_txn *t, void *arg, cw_err *err)
             sum->text_kept++;
         if (r->flags & WL_REF_INVALID) {
             sum->n_invalid++;
-            append(sum->invalid, sizeof sum->invalid, "%s%s (%s); ", l->ticker[0] ? "" : "", text, r->why);
+            append(sum->invalid, sizeof sum->invalid, "%s %s (%s); ", l->ticker, text, r->why);
         }
         if (r->flags & WL_REF_MISMATCH) {
             sum->n_mismatched++;

@@ -58,19 +58,54 @@ typedef struct {
     const char *source, *uid, *ticker, *chain, *listed, *linked_from;
 } wl_ref;
 
+/* ---- address text ---- */
+/* Layout, never part of an address: ASCII whitespace, the Unicode spaces
+ * (U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029, U+202F, U+205F,
+ * U+3000) and the invisible format characters a copy from a web page or a
+ * word processor carries along (U+00AD, U+180E, U+200B..U+200F,
+ * U+202A..U+202E, U+2060..U+2064, U+2066..U+2069, U+FEFF). Returns the
+ * byte length (UTF-8) of the one s starts with, 0 when s starts with
+ * anything else or NUL (it reads no byte past a NUL); *space (may be NULL)
+ * is set when it separates words (a space, a line break) rather than being
+ * invisible. The one predicate every importer uses. */
+size_t wl_layout_len(const char *s, bool *space);
+
+/* What a text is, as an address. The one place that decides it, for the
+ * importers (wl_import_commit) and for lookups. */
+typedef enum {
+    WL_FORM_NONE,    /* no address of any form: empty, whitespace or a control
+                      * character, a character no address uses (anything not
+                      * ASCII, ';', '/', ...), over WL_TEXT_MAX */
+    WL_FORM_DECODED, /* a Bitcoin (any network), EVM or Tron address */
+    WL_FORM_TEXT,    /* the form of a chain kept as text (Litecoin, Monero, CashAddr, ...) */
+    WL_FORM_BROKEN,  /* shaped like a Bitcoin, EVM or Tron address, or one
+                      * with something pasted along, but it does not decode:
+                      * 0x..., bc1/tb1/bcrt1..., base58 1/3/m/n/2 of 25..35
+                      * characters, T of 25..40, 40 hex digits (0x dropped),
+                      * a payment URI (bitcoin:1...), punctuation at either
+                      * end (1....).  A typo far more likely than another
+                      * chain's address. */
+} wl_form;
+/* Classifies text as given (nothing is trimmed: the caller decides what
+ * layout it drops). For WL_FORM_DECODED, *decoded (may be NULL) is the
+ * address; for WL_FORM_NONE and WL_FORM_BROKEN, why (may be NULL) says
+ * what is wrong, in words a user can act on. */
+wl_form wl_text_form(const char *text, cw_addr *decoded, cw_err *why);
+
 /* ---- keys ---- */
 /* The wl_addr key of a decoded address into out; returns its length (6 +
  * payload, never 0). Never fails. */
 size_t wl_key_from_addr(const cw_addr *a, uint8_t out[WL_KEY_MAX]);
-/* Text as a user or a file gives it: decoded when it parses as a Bitcoin
- * (any network), EVM or Tron address, else normalised text. Returns the key
- * length, or 0 with err set: empty text, or text of a decodable form (0x...,
- * bc1/tb1/bcrt1...) that fails to parse: a typo must not read as "not listed".
- * text must not be NULL. Codes: the parser's (CW_EFORMAT, CW_ECHECKSUM,
- * ...) for a decodable form, CW_EARG for empty text or text whose trimmed
- * form passes 135 bytes. Known gap: a trimmed form of 128..135 bytes
- * returns 0 with err left as it was (callers must treat 0 as an error
- * whatever err says). */
+/* The key text is stored under, by its wl_text_form (*form, may be NULL):
+ * the binary address for WL_FORM_DECODED, the normalised text for
+ * WL_FORM_TEXT and WL_FORM_BROKEN (an import keeps broken text as listed,
+ * flagged WL_REF_INVALID, so that is where a lookup finds it). Returns the
+ * key length, or 0 with err set for WL_FORM_NONE. A caller that answers
+ * "not listed" must refuse WL_FORM_BROKEN text no list holds: err says why. */
+size_t wl_key_of_text(const char *text, uint8_t out[WL_KEY_MAX], wl_form *form, cw_err *err);
+/* Text as a user or a file gives it, when only an address will do: the key
+ * for WL_FORM_DECODED and WL_FORM_TEXT; 0 with err set for WL_FORM_NONE and
+ * WL_FORM_BROKEN: a typo must not read as "not listed". */
 size_t wl_key_from_text(const char *text, uint8_t out[WL_KEY_MAX], cw_err *err);
 
 /* The address text of a key (as cw_addr_format writes it, or the kept
@@ -189,7 +224,14 @@ typedef struct {
 } wl_summary;
 
 /* Resolves and stores the import as the source's whole list, replacing the
- * previous one atomically (grows the map and retries when full). Refuses,
+ * previous one atomically (grows the map and retries when full). Each
+ * address has its layout dropped (wl_layout_len, around and inside) and a
+ * trailing period, then is classed by wl_text_form. Text that is no address
+ * or a broken Bitcoin/EVM/Tron shape (or fails the decoder its ticker
+ * names) is kept as written and flagged WL_REF_INVALID, and the summary
+ * names each one (n_invalid, invalid): it is not refused, because one typo
+ * of the publisher's would otherwise hold back every new designation of the
+ * list, and a lookup of the text as listed still finds it. Refuses,
  * leaving the store untouched: an import the shrink guard stops (CW_ELIMIT,
  * out->shrink_refused set, the counts in out, the diff in
  * wl_import_diff_json); an address over WL_TEXT_MAX once trimmed

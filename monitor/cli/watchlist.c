@@ -48,8 +48,9 @@ static const char usage[] =
     "1 if none is, 2 on bad input, 3 if the watchlist could not be read or the\n"
     "answers could not be written (never read a 3 as \"not listed\"). Text with\n"
     "spaces or characters no address uses, and text shaped like a Bitcoin, EVM\n"
-    "or Tron address that fails its checksum (unless listed as written), is bad\n"
-    "input. 'lookup -' reads addresses from standard input, one a line (a \"\\r\\n\"\n"
+    "or Tron address that fails its checksum or carries something along (a\n"
+    "payment URI, punctuation at an end, 0x dropped) is bad input, unless a list\n"
+    "holds it as written. 'lookup -' reads addresses from standard input, one a line (a \"\\r\\n\"\n"
     "ending is taken as \"\\n\"), any number, and answers each line as it is read,\n"
     "in order, with \"line\": N; a bad line is named on stderr and answered\n"
     "{\"address\",\"error\",\"listed\":null,\"line\"}, the others still answered\n"
@@ -376,50 +377,6 @@ static void write_ref(void *ctx, const wl_ref *r)
     cw_json_obj_end(j);
 }
 
-/* Why `text` cannot be an address of any form, or NULL. wl_key_from_text
- * keeps forms it cannot decode as text (other chains), so what reaches it
- * must already look like an address: a space or a stray character would
- * otherwise look up as a text key no list holds, "not listed". */
-static const char *not_an_address(const char *text, char *why, size_t cap)
-{
-    size_t n = strlen(text);
-    if (n == 0)
-        return "empty";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c <= ' ' || c == 0x7f) {
-            snprintf(why, cap, "whitespace or a control character at character %zu", i + 1);
-            return why;
-        }
-        /* alphanumerics, and the punctuation of CashAddr prefixes (:) and account forms (0.0.123, a-b_c) */
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ':' || c == '.' ||
-              c == '-' || c == '_')) {
-            snprintf(why, cap, "character %zu ('%c') is in no address form", i + 1, c >= 0x80 ? '?' : c);
-            return why;
-        }
-    }
-    if (n > WL_TEXT_MAX) {
-        snprintf(why, cap, "longer than any address (%zu characters, at most %d)", n, WL_TEXT_MAX);
-        return why;
-    }
-    return NULL;
-}
-
-/* Text with the prefix, length and alphabet of a Bitcoin base58 address
- * (1, 3; m, n, 2 on test networks) or a Tron one (T, 34 characters): when
- * it does not decode, it is a typo far more likely than another chain. */
-static bool looks_like_base58_btc_tron(const char *text)
-{
-    static const char alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-    size_t n = strlen(text);
-    for (size_t i = 0; i < n; i++)
-        if (strchr(alphabet, text[i]) == NULL)
-            return false;
-    if (text[0] == 'T')
-        return n == 34;
-    return strchr("13mn2", text[0]) != NULL && n >= 25 && n <= 35;
-}
-
 enum { LOOKUP_DONE, LOOKUP_BAD, LOOKUP_STORE };
 
 /* Looks up one address and appends its JSON line to out (with "line" when
@@ -428,22 +385,19 @@ enum { LOOKUP_DONE, LOOKUP_BAD, LOOKUP_STORE };
 static int lookup_one(store_txn *t, const char *text, unsigned long line, cw_buf *out, bool *listed, char *why,
                       size_t why_cap, cw_err *err)
 {
-    const char *refused = not_an_address(text, why, why_cap);
-    if (refused) {
-        if (refused != why)
-            snprintf(why, why_cap, "%s", refused);
-        return LOOKUP_BAD;
-    }
+    /* wl_key_of_text decides what the text is: no address is refused here;
+     * a broken Bitcoin/EVM/Tron shape is answered only when a list holds
+     * it as written (flagged), else it is a typo, never "not listed" */
     uint8_t key[WL_KEY_MAX];
     cw_err kerr = {0};
-    size_t kn = wl_key_from_text(text, key, &kerr);
+    wl_form form;
+    size_t kn = wl_key_of_text(text, key, &form, &kerr);
     if (kn == 0) {
         snprintf(why, why_cap, "%s", kerr.msg);
         return LOOKUP_BAD;
     }
     cw_addr parsed;
-    cw_err perr = {0};
-    bool decoded = cw_addr_parse(text, CW_NET_ANY, &parsed, &perr) == CW_OK;
+    bool decoded = form == WL_FORM_DECODED && cw_addr_parse(text, CW_NET_ANY, &parsed, NULL) == CW_OK;
     size_t mark = out->n;
     cw_json j;
     cw_json_init(&j, out);
@@ -459,9 +413,9 @@ static int lookup_one(store_txn *t, const char *text, unsigned long line, cw_buf
     if (wl_lookup(t, key, kn, write_ref, &lc, &count, err) || lc.rc)
         return LOOKUP_STORE; /* an entity unreadable too: the caller prints nothing of this answer */
     /* a listed text with a bad checksum is answered (the list holds it, flagged); any other is a typo */
-    if (count == 0 && !decoded && looks_like_base58_btc_tron(text)) {
+    if (count == 0 && form == WL_FORM_BROKEN) {
         out->n = mark;
-        snprintf(why, why_cap, "not a valid %s address: %s", text[0] == 'T' ? "Tron" : "Bitcoin", perr.msg);
+        snprintf(why, why_cap, "%s", kerr.msg);
         return LOOKUP_BAD;
     }
     cw_json_arr_end(&j);

@@ -756,3 +756,104 @@ Test(cli_strict, lookup_stdin_answers_each_line_as_it_is_read)
     close(from_child[0]);
     test_remove_dir(dir);
 }
+
+/* ---------- 5. listed addresses as users and lists spell them ---------- */
+
+/* A listed address with something pasted along (a payment URI, the
+ * sentence's punctuation), cut short, run on, or an EVM address without
+ * its 0x: lookup refuses it (2), as screen, cluster and trace do, never
+ * "not listed" (1). (Review of issue 10, finding 5.) */
+Test(cli_strict, lookup_refuses_wrapped_and_cut_listed_addresses)
+{
+    char *dir = datadir();
+    char *dd = dd_of(dir);
+    const char *bad[] = {
+        "bitcoin:" KIM1,                            /* a BIP-21 URI of a listed address */
+        "ethereum:" LAZARUS,                        /* an EIP-681 one */
+        KIM1 ".",                                   /* end of a sentence */
+        KIM1 ":",
+        KIM1 "-",
+        "_" KIM1,
+        "TUCsTq7TofTCJRRoHk6RvhMoS2mJLm5Yz",         /* listed Tron address, last character dropped */
+        "TUCsTq7TofTCJRRoHk6RvhMoS2mJLm5Yzqq",       /* last character doubled */
+        "098B716B8Aaf21512996dC57EB0615e2383E2f96",  /* listed EVM address without 0x */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *look[] = {CW_BIN, "watchlist", "lookup", (char *)bad[i], "--datadir", dd, NULL};
+        result r = run_to(look, NULL, 0, "/dev/null");
+        cr_expect_eq(r.code, 2, "lookup '%s': exit %d (1 = \"not listed\"): %s", bad[i], r.code, r.err);
+        cr_expect(strstr(r.err, "' is not an address: ") != NULL, "%s", r.err);
+        free(r.err);
+    }
+    /* the same addresses, as listed, are found */
+    char *good[] = {CW_BIN, "watchlist", "lookup", KIM1, TRX, LAZARUS, LTC, "--datadir", dd, NULL};
+    char out[160];
+    snprintf(out, sizeof out, "%s/out", dir);
+    result r = run_to(good, NULL, 0, out);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    char *text = slurp(out, NULL);
+    size_t hits = 0;
+    for (char *p = text; (p = strstr(p, "\"listed\":true")); p++)
+        hits++;
+    cr_assert_eq(hits, 4, "%s", text);
+    free(text);
+    free(r.err);
+    test_remove_dir(dir);
+}
+
+/* Layout a copy from a web page or a word processor carries (no-break
+ * spaces, zero-width spaces and joiners, a BOM, an ideographic space),
+ * around or inside a listed address, is dropped on import: the address is
+ * listed and screens "block". A text shaped like a Bitcoin address that
+ * fails its checksum is kept, flagged, and named in the summary, whatever
+ * its ticker. (Review of issue 10, finding 1.) */
+Test(cli_strict, unicode_layout_in_a_listed_address_is_dropped)
+{
+    char tmpl[] = "/tmp/cwstrict-XXXXXX";
+    cr_assert_not_null(mkdtemp(tmpl));
+    char csv[128], dd[128], out[160];
+    snprintf(csv, sizeof csv, "%s/nbsp.csv", tmpl);
+    snprintf(dd, sizeof dd, "%s/d", tmpl);
+    snprintf(out, sizeof out, "%s/out", tmpl);
+    static const char body[] =
+        "chain,address,entity,program,note\n"
+        "bitcoin," KIM1 "\xc2\xa0,Kim Sang Man,DPRK4,\n"                                /* U+00A0 after */
+        "bitcoin,1FCNgfZWpYMeYhy9t18\xe2\x80\x8b" "AAkTBu8AsdoAc1Z,Kim Sang Man,DPRK4,\n" /* U+200B inside */
+        "ethereum,\xef\xbb\xbf" LAZARUS "\xe2\x80\xaf,Lazarus Group,DPRK3,\n"           /* U+FEFF before, U+202F after */
+        "tron,TUCsTq7Tof\xe2\x80\x8dTCJRRoHk6RvhMoS2mJLm5Yzq\xe3\x80\x80,Cheil,DPRK4,\n" /* U+200D inside, U+3000 after */
+        "litecoin,\xe2\x80\x83" LTC "\xe2\x81\xa0,Secondeye Solution,CYBER2,\n"          /* U+2003 before, U+2060 after */
+        "bsv,1FCNgfZWpYMeYhy9t18AAkTBu8AsdoAc1X,A typo,TEST,\n";                           /* base58 typo, a text ticker */
+    put_file(csv, body, sizeof body - 1);
+    char *init[] = {CW_BIN, "init", "--datadir", dd, NULL};
+    result r = run_to(init, NULL, 0, "/dev/null");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    free(r.err);
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", dd, NULL};
+    r = run_to(imp, NULL, 0, out);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    free(r.err);
+    char *summary = slurp(out, NULL);
+    cr_assert(strstr(summary, "  invalid     1, imported as text and flagged: BSV 1FCNgfZWpYMeYhy9t18AAkTBu8AsdoAc1X "
+                              "(not a valid Bitcoin address: ") != NULL,
+              "%s", summary);
+    free(summary);
+    static const char *const listed[] = {KIM1, KIM2, LAZARUS, TRX};
+    for (size_t i = 0; i < 4; i++) {
+        char *scr[] = {CW_BIN, "screen", (char *)listed[i], "--datadir", dd, NULL};
+        r = run_to(scr, NULL, 0, "/dev/null");
+        cr_expect_eq(r.code, 12, "screen %s exits %d (0 = allow): %s", listed[i], r.code, r.err);
+        free(r.err);
+    }
+    char *look[] = {CW_BIN, "watchlist", "lookup", LTC, "1FCNgfZWpYMeYhy9t18AAkTBu8AsdoAc1X", "--datadir", dd, NULL};
+    r = run_to(look, NULL, 0, out);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    char *text = slurp(out, NULL);
+    cr_assert(strstr(text, "{\"address\":\"" LTC "\"") && strstr(text, "\"invalid_checksum\""), "%s", text);
+    size_t hits = 0;
+    for (char *p = text; (p = strstr(p, "\"listed\":true")); p++)
+        hits++;
+    cr_assert_eq(hits, 2, "%s", text);
+    free(text);
+    free(r.err);
+    test_remove_dir(strdup(tmpl));
+}

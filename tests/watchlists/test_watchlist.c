@@ -287,6 +287,84 @@ Test(watchlist, sdn_advanced_real_file, .timeout = 300)
     free(dir);
 }
 
+/* wl_layout_len and wl_text_form on hand-made and real vectors: the one
+ * place that says what a text is, for importers and lookups alike. */
+Test(watchlist, layout_and_text_forms)
+{
+    static const struct {
+        const char *s;
+        size_t len;
+        bool space;
+    } layout[] = {
+        {" x", 1, true}, {"\tx", 1, true}, {"\xc2\xa0", 2, true}, {"\xc2\xad", 2, false},
+        {"\xe2\x80\x80", 3, true}, {"\xe2\x80\x8a", 3, true}, {"\xe2\x80\x8b", 3, false},
+        {"\xe2\x80\x8c", 3, false}, {"\xe2\x80\x8d", 3, false}, {"\xe2\x80\xa8", 3, true},
+        {"\xe2\x80\xaf", 3, true}, {"\xe2\x81\x9f", 3, true}, {"\xe2\x81\xa0", 3, false},
+        {"\xe3\x80\x80", 3, true}, {"\xef\xbb\xbf", 3, false},
+        /* visible: a hyphen (U+2010), an en dash, the ellipsis, U+2065 (unassigned), a letter, NUL */
+        {"\xe2\x80\x90", 0, false}, {"\xe2\x80\x93", 0, false}, {"\xe2\x80\xa6", 0, false},
+        {"\xe2\x81\xa5", 0, false}, {"\xc3\xa9", 0, false}, {"a", 0, false}, {"", 0, false},
+        {"\xe2\x80", 0, false}, /* cut short at the NUL: nothing read past it */
+    };
+    for (size_t i = 0; i < sizeof layout / sizeof *layout; i++) {
+        bool space = !layout[i].space;
+        cr_expect_eq(wl_layout_len(layout[i].s, &space), layout[i].len, "vector %zu", i);
+        if (layout[i].len)
+            cr_expect_eq(space, layout[i].space, "vector %zu", i);
+    }
+    static const struct {
+        const char *text;
+        wl_form form;
+    } forms[] = {
+        {"1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ", WL_FORM_DECODED},
+        {"TUCsTq7TofTCJRRoHk6RvhMoS2mJLm5Yzq", WL_FORM_DECODED},
+        {"0x098B716B8Aaf21512996dC57EB0615e2383E2f96", WL_FORM_DECODED},
+        {"bc1qsj69ec0dsv0xewahjfnjz9jh8yjsgk6safpynk", WL_FORM_DECODED},
+        /* other chains of the real list, kept as text */
+        {"LeKvNdNEzgQkzVVnRdV3fAu2DSF1nLsNw6", WL_FORM_TEXT},
+        {"qpf2cphc5dkuclkqur7lhj2yuqq9pk3hmukle77vhq", WL_FORM_TEXT},
+        {"bitcoincash:qpf2cphc5dkuclkqur7lhj2yuqq9pk3hmukle77vhq", WL_FORM_TEXT},
+        {"42RLPACwZPx3vYYmxSueqsogfynBDqXK298EDsNoyoHi", WL_FORM_TEXT},
+        {"rnXyVQzgxZe7TR1EPzTkGj2jxH4LMJYh66", WL_FORM_TEXT},
+        {"t1MMXtBrSp1XG38Lx9cePcNUCJj5vdWfUWL", WL_FORM_TEXT},
+        {"5be5543ff73456ab9f2d207887e2af87322c651ea1a873c5b25b7ffae456c320", WL_FORM_TEXT},
+        /* Solana's SPL token program: base58, starts with T, 43 characters */
+        {"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", WL_FORM_TEXT},
+        {"0.0.123", WL_FORM_TEXT},
+        /* typos and wrappers of listed addresses */
+        {"1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfK", WL_FORM_BROKEN},
+        {"1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAf", WL_FORM_BROKEN},
+        {"1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfl", WL_FORM_BROKEN},
+        {"TUCsTq7TofTCJRRoHk6RvhMoS2mJLm5Yz", WL_FORM_BROKEN},
+        {"TUCsTq7TofTCJRRoHk6RvhMoS2mJLm5Yzqq", WL_FORM_BROKEN},
+        {"098B716B8Aaf21512996dC57EB0615e2383E2f96", WL_FORM_BROKEN},
+        {"0x098B716B8Aaf21512996dC57EB0615e2383E2F96", WL_FORM_BROKEN},
+        {"bitcoin:1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ", WL_FORM_BROKEN},
+        {"bitcoin:bc1qsj69ec0dsv0xewahjfnjz9jh8yjsgk6safpynk", WL_FORM_BROKEN},
+        {"1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ.", WL_FORM_BROKEN},
+        {"-LeKvNdNEzgQkzVVnRdV3fAu2DSF1nLsNw6", WL_FORM_BROKEN},
+        {"LeKvNdNEzgQkzVVnRdV3fAu2DSF1nLsNw6_", WL_FORM_BROKEN},
+        /* no address at all */
+        {"", WL_FORM_NONE},
+        {"1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ\xc2\xa0", WL_FORM_NONE},
+        {"1D6gG9iKEhPitTcW RJiniuj1jYM2hNeAfJ", WL_FORM_NONE},
+        {"LeKvNdNEzgQkzVVnRdV3fAu2DSF1nLsNw6;", WL_FORM_NONE},
+        {"bitcoin:1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ?amount=1", WL_FORM_NONE},
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+        cw_err why = {0};
+        cw_addr a;
+        wl_form f = wl_text_form(forms[i].text, &a, &why);
+        cr_expect_eq(f, forms[i].form, "'%s': form %d, not %d (%s)", forms[i].text, f, forms[i].form, why.msg);
+        cr_expect_eq(why.msg[0] != '\0', f == WL_FORM_NONE || f == WL_FORM_BROKEN, "'%s': %s", forms[i].text, why.msg);
+        uint8_t key[WL_KEY_MAX];
+        cw_err kerr = {0};
+        size_t strict = wl_key_from_text(forms[i].text, key, &kerr);
+        cr_expect_eq(strict > 0, f == WL_FORM_DECODED || f == WL_FORM_TEXT, "'%s'", forms[i].text);
+        cr_expect_eq(strict == 0, kerr.msg[0] != '\0', "'%s': %s", forms[i].text, kerr.msg);
+    }
+}
+
 /* The real delisting: Tornado Cash is in the 2024 sdn.csv and gone from the
  * 2025 XML. Importing both as one source, the diff names its addresses. */
 Test(watchlist, tornado_cash_delisting_in_diff, .timeout = 300)
@@ -305,7 +383,21 @@ Test(watchlist, tornado_cash_delisting_in_diff, .timeout = 300)
     cr_assert_str_eq(h.name[0], "BLENDER.IO");
     cr_assert(strstr(sum.warnings, "remarks were cut") != NULL, "no comments file: the import says so: %s",
               sum.warnings);
-    cr_assert_eq(lookup(dir, "3F6bbvS1krsc1qR8FsbTDfYQyvkMm").n, 0, "half an address is not stored");
+    /* half an address is not stored, and is no address to look up */
+    uint8_t key[WL_KEY_MAX];
+    cr_assert_eq(wl_key_from_text("3F6bbvS1krsc1qR8FsbTDfYQyvkMm", key, NULL), 0);
+    wl_form form;
+    size_t kn = wl_key_of_text("3F6bbvS1krsc1qR8FsbTDfYQyvkMm", key, &form, NULL);
+    cr_assert_eq(form, WL_FORM_BROKEN);
+    cw_store *hs;
+    cr_assert_eq(store_open(dir, 0, true, &hs, &err), CW_OK);
+    store_txn *ht;
+    cr_assert_eq(store_begin(hs, false, &ht, &err), CW_OK);
+    bool listed = true;
+    cr_assert_eq(wl_is_listed(ht, key, kn, &listed, &err), CW_OK, "%s", err.msg);
+    cr_assert_not(listed, "half an address is not stored");
+    store_abort(ht);
+    store_close(hs);
 
     cr_assert_eq(import(dir, FMT_ADV, CW_SDN_XML, NULL, "ofac-sdn", &sum, &err), CW_OK, "%s", err.msg);
     cr_assert(sum.had_previous);
@@ -663,7 +755,20 @@ static void assert_same_refs(const char *dir, const char *a, const char *b)
     }
 }
 
-typedef enum { DERIVE_WRAP, DERIVE_HIDE } derive_mode;
+typedef enum { DERIVE_WRAP, DERIVE_HIDE, DERIVE_UNICODE, DERIVE_ADDRESSES } derive_mode;
+
+/* Unicode layout a copy from a web page or a word processor carries, put
+ * before, inside and after an address: no-break, zero-width, em, narrow,
+ * ideographic and mathematical spaces, ZWJ/ZWNJ, a BOM, a word joiner, a
+ * soft hyphen, a line separator, bidi marks. */
+static const char *const unicode_layout[][3] = {
+    {"", "", "\xc2\xa0"},                                 /* U+00A0 */
+    {"", "\xe2\x80\x8b", ""},                             /* U+200B */
+    {"\xef\xbb\xbf", "", "\xe3\x80\x80"},                 /* U+FEFF, U+3000 */
+    {"", "\xe2\x80\x8d\xe2\x80\x8c", ""},                 /* U+200D U+200C */
+    {"\xe2\x80\x83", "\xe2\x81\x9f", "\xe2\x80\xaf"},     /* U+2003, U+205F, U+202F */
+    {"\xe2\x80\x8e", "\xc2\xad\xe2\x80\xa8", "\xe2\x81\xa0"}, /* U+200E, U+00AD U+2028, U+2060 */
+};
 
 /* Writes a copy of the real SDN_ADVANCED.XML to dir/name, changing the
  * address element (<VersionDetail>) of digital currency features:
@@ -671,7 +776,10 @@ typedef enum { DERIVE_WRAP, DERIVE_HIDE } derive_mode;
  * a comment and a CDATA section, its first character as a character
  * reference (what a re-wrapping editor or tool may do; the value is the
  * same); DERIVE_HIDE, the first `limit`: the element renamed (same length),
- * so the import no longer sees those addresses. Returns how many it changed. */
+ * so the import no longer sees those addresses; DERIVE_UNICODE, all of
+ * them: unicode_layout in turn around and inside the text. DERIVE_ADDRESSES
+ * writes the texts alone, one a line, as the file has them. Returns how
+ * many it changed (or wrote). */
 static size_t derive_xml(const char *dir, const char *name, derive_mode mode, size_t limit)
 {
     size_t n;
@@ -721,6 +829,15 @@ static size_t derive_xml(const char *dir, const char *name, derive_mode mode, si
         if (mode == DERIVE_HIDE) {
             s[v + sizeof vd - 2] = 'X'; /* <VersionDetaiX ... </VersionDetaiX> */
             s[close + 14] = 'X';
+        } else if (mode == DERIVE_ADDRESSES) {
+            fprintf(out, "%.*s\n", (int)(close - open_end - 1), s + open_end + 1);
+        } else if (mode == DERIVE_UNICODE) {
+            const char *text = s + open_end + 1;
+            const char *const *u = unicode_layout[done % (sizeof unicode_layout / sizeof *unicode_layout)];
+            size_t len = close - open_end - 1, half = len / 2;
+            fwrite(s + copied, 1, open_end + 1 - copied, out);
+            fprintf(out, "%s%.*s%s%.*s%s", u[0], (int)half, text, u[1], (int)(len - half), text + half, u[2]);
+            copied = close;
         } else {
             const char *text = s + open_end + 1;
             size_t len = close - open_end - 1, half = len / 2;
@@ -734,7 +851,8 @@ static size_t derive_xml(const char *dir, const char *name, derive_mode mode, si
         done++;
         i = close;
     }
-    fwrite(s + copied, 1, n - copied, out);
+    if (mode != DERIVE_ADDRESSES)
+        fwrite(s + copied, 1, n - copied, out);
     cr_assert_eq(fclose(out), 0);
     free(s);
     return done;
@@ -794,6 +912,67 @@ Test(watchlist, sdn_advanced_layout_changes_no_address, .timeout = 300)
     assert_same_refs(dir, "orig", "wrapped");
     assert_kim_whole(dir, "wrapped");
     unlink(wrapped);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* Unicode spaces and invisible format characters around and inside every
+ * address of the real file are layout: the same address set as the
+ * original, none flagged. Before, each was stored as flagged text, so the
+ * address itself looked up "not listed" and screened "allow". */
+Test(watchlist, sdn_advanced_unicode_layout_changes_no_address, .timeout = 300)
+{
+    char *dir = temp_dir();
+    wl_summary sum;
+    cw_err err = {0};
+    cr_assert_eq(import(dir, FMT_ADV, CW_SDN_XML, NULL, "orig", &sum, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(derive_xml(dir, "unicode.xml", DERIVE_UNICODE, 0), 761);
+    char path[512];
+    snprintf(path, sizeof path, "%s/unicode.xml", dir);
+    cr_assert_eq(import(dir, FMT_ADV, path, NULL, "unicode", &sum, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(sum.addresses, 761);
+    cr_assert_eq(sum.n_invalid, 0, "%s", sum.invalid);
+    cr_assert_eq(sum.text_kept, 45, "as the original: 45 kept as text");
+    assert_same_refs(dir, "orig", "unicode");
+    assert_kim_whole(dir, "unicode");
+    unlink(path);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* Every address text of the real list, read from the file by hand (761
+ * features, SOURCES.md), looks up listed through `watchlist lookup -`:
+ * no listed form of any chain (Litecoin, Monero, CashAddr, XRP, Solana,
+ * Zcash, Dash, Verge, ...) is taken for a typo. */
+Test(watchlist, every_address_of_the_real_list_looks_up_listed, .timeout = 300)
+{
+    char *dir = temp_dir();
+    wl_summary sum;
+    cw_err err = {0};
+    cr_assert_eq(import(dir, FMT_ADV, CW_SDN_XML, NULL, "ofac-sdn", &sum, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(derive_xml(dir, "addresses.txt", DERIVE_ADDRESSES, 0), 761);
+    char path[512];
+    snprintf(path, sizeof path, "%s/addresses.txt", dir);
+    size_t n;
+    char *in = read_text(path, &n);
+    char *out, *errs;
+    char *argv[] = {CW_BIN, "watchlist", "lookup", "-", "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(argv, (const uint8_t *)in, n, &out, &errs), 0, "%s", errs);
+    cr_assert_str_eq(errs, "");
+    size_t lines = 0, listed = 0;
+    for (char *p = out, *e; (e = strchr(p, '\n')) != NULL; p = e + 1) {
+        json_t *j = json_loadb(p, (size_t)(e - p), 0, NULL);
+        cr_assert_not_null(j, "%.*s", (int)(e - p), p);
+        lines++;
+        listed += json_is_true(json_object_get(j, "listed"));
+        cr_assert_eq(json_integer_value(json_object_get(j, "line")), (json_int_t)lines);
+        json_decref(j);
+    }
+    cr_assert_eq(lines, 761);
+    cr_assert_eq(listed, 761);
+    free(in);
+    free(out);
+    free(errs);
     rm_rf(dir);
     free(dir);
 }
