@@ -126,12 +126,17 @@ const char *cli_quote(const char *text, char *out, size_t cap);
  *            and 1G 1073741824; no suffix is bytes; no fractions (1536M)
  *   seconds  digits with an optional suffix s, m, h or d
  *   share    a percentage (1%, 0.5%) or a fraction (0.01), 0 to 1, exact to
- *            a millionth, as parts per million (no floating point)
+ *            a millionth, as parts per million (no floating point); a bare
+ *            number of 1 or more is refused as ambiguous ("1" meant 1%
+ *            far more often than 100%): 100% is written with its '%'
+ *   percent  a number of percent, 0 to 100, with or without '%' (10, 0.5%),
+ *            exact to a ten-thousandth, as parts per million
  *   btc      an amount in BTC (0.0001), exact to a satoshi, at most 21M */
 cw_code cli_parse_int(const char *v, int64_t min, int64_t max, int64_t *out, cw_err *err);
 cw_code cli_parse_size(const char *v, uint64_t min, uint64_t max, uint64_t *out, cw_err *err);
 cw_code cli_parse_seconds(const char *v, uint64_t min, uint64_t max, uint64_t *out, cw_err *err);
 cw_code cli_parse_share(const char *v, uint32_t *ppm, cw_err *err);
+cw_code cli_parse_percent(const char *v, uint32_t *ppm, cw_err *err);
 cw_code cli_parse_btc(const char *v, uint64_t *sats, cw_err *err);
 /* The same for a flag: CLI_EXIT_OK, or CLI_EXIT_USAGE after one line
  * "chainwatch: <verb>: <opt>: <message>" on stderr. */

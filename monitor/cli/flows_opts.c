@@ -19,6 +19,7 @@ const char flows_opts_usage[] =
     "  --min-exposure-amount BTC  and smallest amount (default 0.0001)\n"
     "  --hold-exposure SHARE      watched deposits at or above it: hold (default 10%)\n"
     "  --cluster-limit N          a bigger cluster stops propagating (default 100000)\n"
+    "  A SHARE is 1% or 0.01; a bare 1 or more is refused as ambiguous (write 100%).\n"
     "  --payjoin-guard on|off     also leave unmerged a 2-output tx with an unnecessary\n"
     "                             input (possible PayJoin; default off: ordinary\n"
     "                             wallets make that shape, and skipping it splits them)\n";

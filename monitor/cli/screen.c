@@ -41,6 +41,7 @@ static const char usage[] =
     "  --min-exposure S    smaller shares of --amount are shown, allowed (default 1%)\n"
     "  --min-exposure-amount BTC  and smaller tainted amounts (default 0.0001)\n"
     "  --hold-exposure S   shares at or above are held (default 10%)\n"
+    "  (a share S is 1% or 0.01; a bare 1 or more is refused as ambiguous: write 100%)\n"
     "  --datadir D         default ~/.chainwatch\n"
     "\n"
     "Decision rules; every reason names its own, the most severe wins:\n"

@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -71,8 +70,8 @@ typedef struct {
     int rcvhwm;
     int status_interval;
     flows_opts flows;
-    char *owned[32]; /* strings from the config file */
-    int n_owned;
+    char **owned; /* strings from the config file */
+    size_t n_owned, cap_owned;
 } watch_opts;
 
 static int log_level = 2; /* 0 error, 1 warn, 2 info, 3 debug */
@@ -153,27 +152,116 @@ static int set_opt(watch_opts *o, const char *name, const char *value, char *why
     return 0;
 }
 
-static int watch_ini_line(void *ctx, const char *section, const char *name, const char *value)
+/* chainwatch.conf, read here rather than by inih: inih cuts lines at 200
+ * characters and says only "line N", with N past the long line; a path or
+ * an endpoint may be longer, and a refusal must say why. Any length, any
+ * number of lines; "name = value" (or "name: value"), '#' or ';' starts a
+ * comment line, " ;" an inline comment, "[section]" headers are ignored,
+ * blanks around names and values are trimmed, a UTF-8 BOM is skipped.
+ * CLI_EXIT_OK, or CLI_EXIT_USAGE after one line naming the file, the line
+ * and the reason. */
+static char *trim(char *s)
 {
-    watch_opts *o = ctx;
-    (void)section;
-    if (o->n_owned == 32)
-        return 0;
-    char *v = strdup(value);
-    if (v == NULL)
-        return 0;
-    o->owned[o->n_owned++] = v;
-    if (strcmp(name, "datadir") == 0 || strcmp(name, "config") == 0)
-        return 1; /* the config file lives in the datadir: it cannot move it */
-    char why[CW_ERR_MSG_MAX + 64];
-    int r = set_opt(o, name, v, why, sizeof why);
-    if (r == -2)
-        fprintf(stderr, "chainwatch: watch: config: %s\n", why);
-    else if (r != 0)
-        fprintf(stderr, "chainwatch: watch: config: unknown option '%s'\n", name);
-    if (r != 0)
-        return 0;
-    return 1;
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+static int conf_refused(const char *path, unsigned long line, const char *why)
+{
+    char q[128];
+    fprintf(stderr, "chainwatch: watch: %s: line %lu: cannot use this line: %s\n", cli_quote(path, q, sizeof q), line,
+            why);
+    return CLI_EXIT_USAGE;
+}
+
+static int conf_read(const char *path, watch_opts *o)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "chainwatch: watch: cannot read %s: %s\n", path, strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    char *buf = NULL;
+    size_t cap = 0;
+    unsigned long line = 0;
+    int rc = CLI_EXIT_OK;
+    ssize_t n;
+    errno = 0;
+    while (rc == CLI_EXIT_OK && (n = getline(&buf, &cap, f)) >= 0) {
+        line++;
+        if ((size_t)n != strlen(buf)) {
+            rc = conf_refused(path, line, "it holds a NUL byte (is this a text file?)");
+            break;
+        }
+        char *s = buf;
+        if (line == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
+            s += 3;
+        s = trim(s);
+        if (*s == '\0' || *s == '#' || *s == ';')
+            continue;
+        if (*s == '[') {
+            if (s[strlen(s) - 1] != ']')
+                rc = conf_refused(path, line, "a section header without its closing ']'");
+            continue;
+        }
+        char *sep = s + strcspn(s, "=:");
+        if (*sep == '\0') {
+            rc = conf_refused(path, line, "no '=' (lines are name = value, like rcvhwm = 1000)");
+            break;
+        }
+        *sep = '\0';
+        char *name = trim(s), *value = sep + 1;
+        for (char *c = value; *c; c++)
+            if (*c == ';' && c > value && (c[-1] == ' ' || c[-1] == '\t')) {
+                *c = '\0';
+                break;
+            }
+        value = trim(value);
+        if (*name == '\0') {
+            rc = conf_refused(path, line, "no name before the '='");
+            break;
+        }
+        if (o->n_owned == o->cap_owned) {
+            size_t ncap = o->cap_owned ? 2 * o->cap_owned : 16;
+            char **grown = realloc(o->owned, ncap * sizeof *grown);
+            if (grown == NULL) {
+                rc = conf_refused(path, line, "out of memory");
+                break;
+            }
+            o->owned = grown;
+            o->cap_owned = ncap;
+        }
+        char *v = strdup(value);
+        if (v == NULL) {
+            rc = conf_refused(path, line, "out of memory");
+            break;
+        }
+        o->owned[o->n_owned++] = v;
+        if (strcmp(name, "datadir") == 0 || strcmp(name, "config") == 0)
+            continue; /* the config file lives in the datadir: it cannot move it */
+        char why[CW_ERR_MSG_MAX + 64];
+        int r = set_opt(o, name, v, why, sizeof why);
+        if (r == -2) {
+            char q[128];
+            fprintf(stderr, "chainwatch: watch: config: %s (%s line %lu)\n", why, cli_quote(path, q, sizeof q), line);
+            rc = CLI_EXIT_USAGE;
+        } else if (r != 0) {
+            char qn[128];
+            snprintf(why, sizeof why, "unknown option '%s' (see chainwatch watch --help)", cli_quote(name, qn, sizeof qn));
+            rc = conf_refused(path, line, why);
+        }
+    }
+    if (rc == CLI_EXIT_OK && ferror(f)) {
+        fprintf(stderr, "chainwatch: watch: reading %s: %s\n", path, strerror(errno ? errno : EIO));
+        rc = CLI_EXIT_USAGE;
+    }
+    free(buf);
+    fclose(f);
+    return rc;
 }
 
 static int parse_flags(int argc, char **argv, watch_opts *o, bool config_pass)
@@ -306,11 +394,7 @@ int cmd_watch(int argc, char **argv)
     snprintf(conf, sizeof conf, "%s/chainwatch.conf", o.datadir);
     const char *conf_path = o.config ? o.config : conf;
     if (access(conf_path, R_OK) == 0) {
-        int line = ini_parse(conf_path, watch_ini_line, &o);
-        if (line != 0) {
-            fprintf(stderr, "chainwatch: watch: %s: line %d: cannot use this line\n", conf_path, line);
-            rc = CLI_EXIT_USAGE;
-        }
+        rc = conf_read(conf_path, &o);
     } else if (o.config) {
         fprintf(stderr, "chainwatch: watch: cannot read %s: %s\n", o.config, strerror(errno));
         rc = CLI_EXIT_USAGE;
@@ -340,8 +424,9 @@ int cmd_watch(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
     }
     if (rc) {
-        for (int i = 0; i < o.n_owned; i++)
+        for (size_t i = 0; i < o.n_owned; i++)
             free(o.owned[i]);
+        free(o.owned);
         return rc;
     }
 
@@ -511,7 +596,8 @@ out:
     alert_sink_close(&sk_out);
     store_close(store);
     flows_opts_free(&o.flows);
-    for (int i = 0; i < o.n_owned; i++)
+    for (size_t i = 0; i < o.n_owned; i++)
         free(o.owned[i]);
+    free(o.owned);
     return rc;
 }

@@ -37,7 +37,8 @@ static const char usage[] =
     "the last import added and removed. Addresses chainwatch cannot decode yet are\n"
     "kept as text, addresses that fail their checksum are kept and flagged, and\n"
     "tickers never seen before are kept and named: nothing listed is dropped.\n"
-    "An import that would remove more than PCT percent (--max-shrink, default 10)\n"
+    "An import that would remove more than PCT percent (--max-shrink, default 10;\n"
+    "10, 10% or 0.5, nothing else)\n"
     "of the source's addresses, or all of them, or that has no address at all, is\n"
     "refused with exit code 4 and the counts, the store unchanged (a wrong or empty\n"
     "file must not empty a list); the diff is printed either way. --allow-shrink\n"
@@ -98,12 +99,17 @@ static int parse_opts(int argc, char **argv, wl_opts *o)
             i++;
             continue;
         } else if (cli_opt(argc, argv, &i, "--max-shrink", &v)) {
-            char *end = NULL;
-            o->max_shrink = v ? strtod(v, &end) : -1;
-            if (v == NULL || end == v || *end != '\0' || !(o->max_shrink >= 0 && o->max_shrink <= 100)) {
+            uint32_t ppm;
+            cw_err err = {0};
+            if (v == NULL) {
                 fprintf(stderr, "chainwatch: watchlist: --max-shrink needs a percent from 0 to 100\n");
                 return CLI_EXIT_USAGE;
             }
+            if (cli_parse_percent(v, &ppm, &err)) {
+                fprintf(stderr, "chainwatch: watchlist: --max-shrink: %s\n", err.msg);
+                return CLI_EXIT_USAGE;
+            }
+            o->max_shrink = ppm / 1e4;
             continue;
         } else if (strcmp(argv[i], "--allow-cut-remarks") == 0) {
             o->allow_cut = true;

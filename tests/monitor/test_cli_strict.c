@@ -382,7 +382,7 @@ Test(cli_strict, integers_shares_and_btc_are_read_whole)
     static const struct {
         const char *v;
         uint32_t ppm;
-    } shares[] = {{"1%", 10000}, {"0.5%", 5000}, {"0.01", 10000}, {"100%", 1000000}, {"1", 1000000},
+    } shares[] = {{"1%", 10000}, {"0.5%", 5000}, {"0.01", 10000}, {"100%", 1000000},
                   {"0", 0}, {"0.000001", 1}, {"0.0001%", 1}, {"10.50%", 105000}, {"0.1000000", 100000}};
     for (size_t i = 0; i < sizeof shares / sizeof *shares; i++) {
         uint32_t ppm = 0;
@@ -754,5 +754,98 @@ Test(cli_strict, lookup_stdin_answers_each_line_as_it_is_read)
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "one listed: exit 0");
     close(from_child[0]);
+    test_remove_dir(dir);
+}
+
+/* ---------- review findings of issue 10 ---------- */
+
+/* --max-shrink was the one flag still read with strtod: hex, exponents and
+ * leading blanks passed (0x10 was 16%), unlike every other number. */
+Test(cli_strict, review_max_shrink_is_read_whole)
+{
+    char *dir = datadir();
+    char *dd = dd_of(dir), csv[160];
+    snprintf(csv, sizeof csv, "%s/own.csv", dir);
+    const char *bad[] = {"0x10", " 10", "1e1", "0x1p3", "1e-400"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", dd, "--max-shrink", (char *)bad[i], NULL};
+        result r = run_to(imp, NULL, 0, "/dev/null");
+        cr_expect_eq(r.code, 2, "--max-shrink '%s': exit %d: %s", bad[i], r.code, r.err);
+        cr_expect(strstr(r.err, "chainwatch: watchlist: --max-shrink: '") != NULL, "names the option: %s", r.err);
+        free(r.err);
+    }
+    free(dir);
+}
+
+/* --max-shrink takes a percentage, with or without its '%', exact to a
+ * ten-thousandth; --min-exposure and --hold-exposure refuse a bare number
+ * of 1 or more ("1" read as a fraction was 100%, where 1% was meant). */
+Test(cli_strict, percent_and_share_forms)
+{
+    cw_err err = {0};
+    uint32_t ppm = 0;
+    cr_assert_eq(cli_parse_percent("10", &ppm, &err), CW_OK);
+    cr_assert_eq(ppm, 100000);
+    cr_assert_eq(cli_parse_percent("0.5%", &ppm, &err), CW_OK);
+    cr_assert_eq(ppm, 5000);
+    cr_assert_eq(cli_parse_percent("100", &ppm, &err), CW_OK);
+    cr_assert_eq(ppm, 1000000);
+    static const char *const bad_pct[] = {"100.0001", "0x10", " 10", "10 ", "1e1", "-1", "+1", "", "10%%", "0.00001"};
+    for (size_t i = 0; i < sizeof bad_pct / sizeof *bad_pct; i++)
+        cr_assert_eq(cli_parse_percent(bad_pct[i], &ppm, &err), CW_EARG, "'%s'", bad_pct[i]);
+    static const char *const bad_share[] = {"1", "1.0", "2", "100", "1.5"};
+    for (size_t i = 0; i < sizeof bad_share / sizeof *bad_share; i++) {
+        cr_assert_eq(cli_parse_share(bad_share[i], &ppm, &err), CW_EARG, "'%s'", bad_share[i]);
+        cr_assert(strstr(err.msg, "is ambiguous") && strstr(err.msg, "write 1% for one percent"), "%s", err.msg);
+    }
+    cr_assert_eq(cli_parse_share("100%", &ppm, &err), CW_OK);
+    cr_assert_eq(ppm, 1000000);
+    cr_assert_eq(cli_parse_share("0.99", &ppm, &err), CW_OK);
+    cr_assert_eq(ppm, 990000);
+}
+
+Test(cli_strict, min_exposure_bare_one_is_refused)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    char *scr[] = {CW_BIN, "screen", KIM1, "--datadir", dd, "--min-exposure", "1", NULL};
+    assert_refused(scr, "chainwatch: screen: --min-exposure: '1' is ambiguous");
+    char *w[] = {CW_BIN, "watch", "--datadir", dd, "--zmqpubrawtx=tcp://127.0.0.1:1", "--min-exposure=1", NULL};
+    assert_refused(w, "chainwatch: watch: --min-exposure: '1' is ambiguous");
+    char conf[160];
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", dd);
+    static const char body[] = "hold-exposure = 5\n";
+    put_file(conf, body, sizeof body - 1);
+    char *wc[] = {CW_BIN, "watch", "--datadir", dd, "--zmqpubrawtx=tcp://127.0.0.1:1", NULL};
+    assert_refused(wc, "chainwatch: watch: config: --hold-exposure: '5' is ambiguous");
+    test_remove_dir(dir);
+}
+
+/* chainwatch.conf has no line length or entry cap (inih cut lines at 200
+ * characters and took 32 entries, then said "line N: cannot use this line"
+ * with N past the long line); a refusal names the right line and why. */
+Test(cli_strict, config_any_length_and_count_refusals_name_line_and_reason)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    char conf[160];
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", dd);
+    size_t cap = 64 * 1024, n = 0;
+    char *body = malloc(cap);
+    cr_assert_not_null(body);
+    n += (size_t)snprintf(body + n, cap - n, "# %0500d\n", 0);               /* line 1: 500+ characters */
+    n += (size_t)snprintf(body + n, cap - n, "rest = http://127.0.0.1:8332/%0400d\n", 0); /* line 2 */
+    for (int i = 0; i < 40; i++)                                             /* lines 3..42 */
+        n += (size_t)snprintf(body + n, cap - n, "rcvhwm = %d\n", i);
+    n += (size_t)snprintf(body + n, cap - n, "hops = 9\n"); /* line 43 */
+    put_file(conf, body, n);
+    char *w[] = {CW_BIN, "watch", "--datadir", dd, "--zmqpubrawtx=tcp://127.0.0.1:1", NULL};
+    assert_refused(w, "chainwatch: watch: config: --hops: '9' is out of range (1 to 8) (");
+    assert_refused(w, "chainwatch.conf line 43)");
+    static const char noeq[] = "rcvhwm = 1\n\njust words\n";
+    put_file(conf, noeq, sizeof noeq - 1);
+    assert_refused(w, "chainwatch.conf: line 3: cannot use this line: no '='");
+    static const char unknown[] = "[main]\nrcvhwm = 1\nzmqpubrawtxx = tcp://127.0.0.1:1\n";
+    put_file(conf, unknown, sizeof unknown - 1);
+    assert_refused(w, "chainwatch.conf: line 3: cannot use this line: unknown option 'zmqpubrawtxx'");
+    free(body);
     test_remove_dir(dir);
 }
