@@ -26,6 +26,7 @@
 #include "chains/hex.h"
 #include "monitor/engine/chainstate.h"
 #include "cli.h"
+#include "stop.h"
 #include "flows_opts.h"
 #include "monitor/engine/decode.h"
 #include "monitor/records/keys.h"
@@ -79,13 +80,6 @@ static const char usage[] =
 #define BATCH_TXS 250000
 #define BATCH_CACHE_BYTES ((uint64_t)512 << 20)
 #define BATCH_SECONDS 15.0
-
-static volatile sig_atomic_t stop_requested;
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 /* Progress on a terminal: where we are, how fast, how long to go. */
 typedef struct {
@@ -148,7 +142,7 @@ static int parse_only(blocksdir *bd, const blocksdir_info *info, cw_net net, int
     cw_err err = {0};
     uint64_t txs = 0, blocks = 0, inputs = 0, outputs = 0;
     int rc = CLI_EXIT_OK;
-    for (int64_t h = from; h <= to && !stop_requested; h++) {
+    for (int64_t h = from; h <= to && !cli_stop_requested(); h++) {
         block_summary s;
         if (blocksdir_read(bd, h, &blk, &err) || decode_block_walk(&w, blk.p, blk.n, net, count_tx, &txs, &s, &err)) {
             fprintf(stderr, "%schainwatch: replay: height %lld: %s\n", pr->tty ? "\n" : "", (long long)h, err.msg);
@@ -174,7 +168,7 @@ static int parse_only(blocksdir *bd, const blocksdir_info *info, cw_net net, int
     printf("  elapsed     %.2f s\n", el);
     block_walker_free(&w);
     cw_buf_free(&blk);
-    if (stop_requested)
+    if (cli_stop_requested())
         return 130;
     return rc == CLI_EXIT_OK && info->skipped ? CLI_EXIT_USAGE : rc;
 }
@@ -349,10 +343,7 @@ int cmd_replay(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_stop_install();
 
     cw_store *store = NULL;
     alert_sink sink = {.fd = -1};
@@ -454,7 +445,7 @@ int cmd_replay(int argc, char **argv)
             crc = pipeline_connect_at(p, blk.p, blk.n, h, &err);
         pr.bytes_done += blk.n;
         pipeline_stats_get(p, &bs);
-        if (crc == CW_OK && (h == to || stop_requested || bs.txs - batch_txs0 >= (uint64_t)batch_txs ||
+        if (crc == CW_OK && (h == to || cli_stop_requested() || bs.txs - batch_txs0 >= (uint64_t)batch_txs ||
                              bs.cache_bytes >= BATCH_CACHE_BYTES || cli_seconds() - batch_t0 >= BATCH_SECONDS)) {
             crc = pipeline_batch_commit(p, &err);
             if (crc == CW_OK)
@@ -476,15 +467,15 @@ int cmd_replay(int argc, char **argv)
             break;
         }
         progress_show(&pr, h, bs.blocks_connected, bs.txs, bs.alerts, h == to);
-        if (stop_requested)
+        if (cli_stop_requested())
             break;
     }
     if (pr.tty)
         fputc('\n', stderr);
     pipeline_stats st;
     pipeline_stats_get(p, &st);
-    summary(blocks_path, datadir, from, &st, &pr, stop_requested, bd, &info);
-    if (rc == CLI_EXIT_OK && stop_requested)
+    summary(blocks_path, datadir, from, &st, &pr, cli_stop_requested(), bd, &info);
+    if (rc == CLI_EXIT_OK && cli_stop_requested())
         rc = 130; /* as a shell reports SIGINT */
     if (rc == CLI_EXIT_OK && info.skipped)
         rc = CLI_EXIT_USAGE; /* everything readable was replayed, but not everything was readable */

@@ -28,6 +28,7 @@
 
 #include "monitor/sources/capture.h"
 #include "cli.h"
+#include "stop.h"
 #include "flows_opts.h"
 #include "monitor/sources/feed_dispatch.h"
 #include "monitor/records/keys.h"
@@ -62,13 +63,6 @@ static const char usage[] =
     "byte offset), or holds bad frames or messages the pipeline refused (every\n"
     "other message is replayed; the summary counts them); 1 a failure of the\n"
     "store, the alerts file or an interruption (SIGINT/SIGTERM).\n";
-
-static volatile sig_atomic_t stop_requested;
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 /* What the log lines and the progress line share: a log line must not
  * land in the middle of the progress line. */
@@ -237,17 +231,14 @@ int cmd_replay_capture(int argc, char **argv)
                           .sink_ctx = &sink,
                           .rest = rest,
                           .start_height = start_height,
-                          .stop = (volatile const int *)&stop_requested,
+                          .stop = cli_stop_flag(),
                           .sequence_feed = (info.topics & (1u << FEED_SEQUENCE)) != 0,
                           .flows = flows_opts_config(&fo)};
     if (pipeline_open(&pc, &p, &err)) {
         rc = cli_fail("replay", &err);
         goto out;
     }
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_stop_install();
 
     /* the start watch makes, minus catching up with the node (see above) */
     feed_checker check = {0};
@@ -275,7 +266,7 @@ int cmd_replay_capture(int argc, char **argv)
         /* a MSG held behind a GAP still points into the reader's buffer:
          * handle it before reading on */
         if (!feed_checker_pending(&check, &ev)) {
-            if (stop_requested)
+            if (cli_stop_requested())
                 break;
             feed_message m;
             bool got = false;
@@ -344,7 +335,7 @@ int cmd_replay_capture(int argc, char **argv)
                 (unsigned long long)check.st.msgs[FEED_RAWBLOCK], (unsigned long long)check.st.bad);
         rc = failed_hard ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
     }
-    if (stop_requested && rc == CLI_EXIT_OK) {
+    if (cli_stop_requested() && rc == CLI_EXIT_OK) {
         fprintf(stderr, "chainwatch: replay: interrupted at byte %llu\n",
                 (unsigned long long)capture_reader_pos(reader));
         rc = CLI_EXIT_FAIL;

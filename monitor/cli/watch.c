@@ -26,6 +26,7 @@
 #include "monitor/sources/capture.h"
 #include "chains/hex.h"
 #include "cli.h"
+#include "stop.h"
 #include "monitor/sources/feed_dispatch.h"
 #include "monitor/sources/feed_zmq.h"
 #include "monitor/records/keys.h"
@@ -91,13 +92,6 @@ static void logf_(int level, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-}
-
-static volatile sig_atomic_t stop_requested;
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
 }
 
 /* ---- options ---- */
@@ -490,16 +484,13 @@ int cmd_watch(int argc, char **argv)
         goto out;
     }
     pipeline_config pc = {store, net, sk, alert_sink_line, alert_sink_durable, &sk_out, rest, o.start_height,
-                          (volatile const int *)&stop_requested, o.endpoint[FEED_SEQUENCE] != NULL,
+                          cli_stop_flag(), o.endpoint[FEED_SEQUENCE] != NULL,
                           flows_opts_config(&o.flows)};
     if (pipeline_open(&pc, &p, &err)) {
         cli_fail("watch", &err);
         goto out;
     }
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal; /* no SA_RESTART: the poll wakes up */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_stop_install();
     signal(SIGPIPE, SIG_IGN);
 
     /* Counters saved by the last run: what came while we were down shows up
@@ -533,7 +524,7 @@ int cmd_watch(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     double last_status = (double)t0.tv_sec;
     uint64_t last_txs = 0;
-    while (!stop_requested) {
+    while (!cli_stop_requested()) {
         feed_event ev;
         bool got = false;
         if (feed_next(f, 1000, &ev, &got, &err)) {
