@@ -44,13 +44,13 @@ int cmd_verify(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
-/* `replay --capture FILE` (cli_replay_capture.c). cmd_replay calls the
- * hook first: with --capture among the arguments it runs cmd_replay_capture,
- * with --help it prints blocks_usage and then the capture form; either way
- * it sets *exit_code and returns true. Otherwise it returns false and
- * cmd_replay goes on. */
+/* `replay --capture FILE` (replay_capture.c). cmd_replay calls the hook
+ * first: with --capture among the options it runs cmd_replay_capture, sets
+ * *exit_code and returns true; otherwise it returns false and cmd_replay
+ * goes on. `replay --help` prints the blocks form, then calls
+ * cmd_replay_capture for the capture form's help. */
 int cmd_replay_capture(int argc, char **argv);
-bool replay_capture_hook(int argc, char **argv, const char *blocks_usage, int *exit_code);
+bool replay_capture_hook(int argc, char **argv, int *exit_code);
 /* Screening (cli_screen.c) and what the monitor learnt of an address
  * (cli_trace.c): read only, beside a running `watch`. */
 int cmd_screen(int argc, char **argv);
