@@ -127,6 +127,11 @@ int cli_args_parse(const char *verb, cli_arg *table, int argc, char **argv, cons
             options = false;
             continue;
         }
+        if (options && a[0] == '-' && a[1] != '-' && a[1] != '\0') {
+            fprintf(stderr, "chainwatch: %s: unknown option '%s' (see chainwatch %s --help)\n", verb,
+                    cli_quote(a, q, sizeof q), verb);
+            return CLI_EXIT_USAGE;
+        }
         if (!options || strncmp(a, "--", 2) != 0) {
             if (*n_pos == max_pos) {
                 fprintf(stderr, "chainwatch: %s: unexpected argument '%s' (see chainwatch %s --help)\n", verb,
@@ -224,4 +229,12 @@ void cli_args_usage(FILE *f, const cli_arg *t)
         if (first)
             fputc('\n', f);
     }
+}
+
+bool cli_wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
 }

@@ -10,6 +10,7 @@
 
 #include "monitor/records/alert.h"
 #include "chains/hex.h"
+#include "args.h"
 #include "cli.h"
 #include "monitor/records/keys.h"
 #include "monitor/engine/pipeline.h"
@@ -24,27 +25,25 @@ static const char checkpoint_usage[] =
     "(e.g. one a day, mailed or stored elsewhere): 'chainwatch verify FILE\n"
     "--checkpoint CP' then shows whether the file still holds that record,\n"
     "which a cut-off end (not visible in the chain itself) does not.\n"
-    "Runs beside a running watch (read only). Exit 0, or 1/3 on failure.\n";
-
-/* ---- checkpoint ---- */
+    "Runs beside a running watch (read only). Exit 0, or 1/3 on failure.\n"
+    "\n"
+    "Options:\n";
 
 int cmd_checkpoint(int argc, char **argv)
 {
+    const char *given = NULL;
+    cli_arg args[] = {
+        {"datadir", ARG_PATH, &given, .metavar = "D", .help = "default ~/.chainwatch"},
+        {0},
+    };
     if (cli_wants_help(argc, argv)) {
         fputs(checkpoint_usage, stdout);
+        cli_args_usage(stdout, args);
         return CLI_EXIT_OK;
     }
-    const char *given = NULL;
-    for (int i = 1; i < argc;) {
-        const char *v;
-        if (cli_opt(argc, argv, &i, "--datadir", &v) && v && *v) {
-            given = v;
-        } else {
-            fprintf(stderr, "chainwatch: checkpoint: unexpected argument '%s' (see chainwatch checkpoint --help)\n",
-                    argv[i < argc ? i : argc - 1]);
-            return CLI_EXIT_USAGE;
-        }
-    }
+    int n_pos;
+    if (cli_args_parse("checkpoint", args, argc, argv, NULL, 0, &n_pos))
+        return CLI_EXIT_USAGE;
     char buf[4096];
     const char *datadir;
     if ((datadir = cli_datadir("checkpoint", given, buf, sizeof buf)) == NULL)

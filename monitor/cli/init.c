@@ -10,6 +10,7 @@
 
 #include "monitor/records/alert.h"
 #include "chains/hex.h"
+#include "args.h"
 #include "cli.h"
 #include "monitor/records/keys.h"
 #include "monitor/engine/pipeline.h"
@@ -22,7 +23,9 @@ static const char init_usage[] =
     "the node's Ed25519 signing key (signing.key, mode 0600, and signing.pub),\n"
     "which signs every alert. Prints the public key: give it to whoever checks\n"
     "your alerts with 'chainwatch verify --pubkey HEX'. Running it again keeps\n"
-    "the existing key; it never replaces one.\n";
+    "the existing key; it never replaces one.\n"
+    "\n"
+    "Options:\n";
 
 /* What this init made, so a failure (a full disk) takes it away again:
  * a half-made datadir would be read later as an older one ("run init"), a
@@ -66,24 +69,19 @@ static int init_failed(const init_made *m, const cw_err *err)
 
 int cmd_init(int argc, char **argv)
 {
+    const char *given = NULL;
+    cli_arg args[] = {
+        {"datadir", ARG_PATH, &given, .metavar = "D", .help = "default ~/.chainwatch"},
+        {0},
+    };
     if (cli_wants_help(argc, argv)) {
         fputs(init_usage, stdout);
+        cli_args_usage(stdout, args);
         return CLI_EXIT_OK;
     }
-    const char *given = NULL;
-    for (int i = 1; i < argc;) {
-        const char *v;
-        if (cli_opt(argc, argv, &i, "--datadir", &v)) {
-            if (v == NULL || *v == '\0') {
-                fprintf(stderr, "chainwatch: init: --datadir needs a directory\n");
-                return CLI_EXIT_USAGE;
-            }
-            given = v;
-        } else {
-            fprintf(stderr, "chainwatch: init: unexpected argument '%s' (see chainwatch init --help)\n", argv[i]);
-            return CLI_EXIT_USAGE;
-        }
-    }
+    int n_pos;
+    if (cli_args_parse("init", args, argc, argv, NULL, 0, &n_pos))
+        return CLI_EXIT_USAGE;
     char buf[4096];
     const char *datadir;
     if ((datadir = cli_datadir("init", given, buf, sizeof buf)) == NULL)

@@ -221,27 +221,3 @@ cw_code cli_parse_btc(const char *v, uint64_t *sats, cw_err *err)
     *sats = x;
     return CW_OK;
 }
-
-static int opt_refused(const char *verb, const char *opt, const cw_err *err)
-{
-    fprintf(stderr, "chainwatch: %s: %s: %s\n", verb, opt, err->msg);
-    return CLI_EXIT_USAGE;
-}
-
-int cli_opt_int(const char *verb, const char *opt, const char *v, int64_t min, int64_t max, int64_t *out)
-{
-    cw_err err = {0};
-    return cli_parse_int(v, min, max, out, &err) ? opt_refused(verb, opt, &err) : CLI_EXIT_OK;
-}
-
-int cli_opt_size(const char *verb, const char *opt, const char *v, uint64_t min, uint64_t max, uint64_t *out)
-{
-    cw_err err = {0};
-    return cli_parse_size(v, min, max, out, &err) ? opt_refused(verb, opt, &err) : CLI_EXIT_OK;
-}
-
-int cli_opt_btc(const char *verb, const char *opt, const char *v, uint64_t *sats)
-{
-    cw_err err = {0};
-    return cli_parse_btc(v, sats, &err) ? opt_refused(verb, opt, &err) : CLI_EXIT_OK;
-}

@@ -11,6 +11,7 @@
 #include "chains/addr.h"
 #include "chains/bitcoin/tx.h"
 #include "chains/hex.h"
+#include "args.h"
 #include "cli.h"
 #include "args_flows.h"
 #include "monitor/engine/screen.h"
@@ -133,10 +134,35 @@ int cli_print_json(const char *verb, const json_t *v)
 }
 
 /* A failure while reading the store: the check was not made. */
-static int unchecked(const char *verb, const cw_err *err)
+int cli_unchecked(const char *verb, const cw_err *err)
 {
     fprintf(stderr, "chainwatch: %s: %s\n", verb, err->msg);
     return err->code == CW_ENOMEM ? CLI_EXIT_FAIL : CLI_EXIT_UNCHECKED;
+}
+
+int cli_address_store(const char *verb, const char *text, const char *netname, const char *datadir, cw_addr *a,
+                      cw_store **s, store_txn **t)
+{
+    if (text == NULL) {
+        fprintf(stderr, "chainwatch: %s: expected an address (see chainwatch %s --help)\n", verb, verb);
+        return CLI_EXIT_USAGE;
+    }
+    int net = CW_NET_ANY;
+    if (netname) {
+        cw_net n;
+        if (!cw_net_from_name(netname, &n)) {
+            fprintf(stderr, "chainwatch: %s: unknown network '%s' (main, test, testnet4, signet, regtest)\n", verb,
+                    netname);
+            return CLI_EXIT_USAGE;
+        }
+        net = (int)n;
+    }
+    int rc = cli_screen_address(verb, text, net, a);
+    if (rc)
+        return rc;
+    char buf[4096];
+    const char *dd = cli_datadir(verb, datadir, buf, sizeof buf);
+    return dd ? cli_store_read(verb, dd, s, t) : CLI_EXIT_USAGE;
 }
 
 /* ---- screen ---- */
@@ -317,7 +343,7 @@ int cmd_screen(int argc, char **argv)
             c = screen_address(&o.fo.cfg, t, &addr, o.amount, reasons, &d, &err);
         }
         if (c) {
-            rc = unchecked("screen", &err);
+            rc = cli_unchecked("screen", &err);
         } else {
             json_object_set_new(out, "tip", tip);
             tip = NULL;

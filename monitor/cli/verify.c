@@ -10,6 +10,7 @@
 
 #include "monitor/records/alert.h"
 #include "chains/hex.h"
+#include "args.h"
 #include "cli.h"
 #include "monitor/records/keys.h"
 #include "monitor/engine/pipeline.h"
@@ -32,9 +33,9 @@ static const char verify_usage[] =
     "file cut short or rewritten since the checkpoint fails.\n"
     "Exit 0 if every record is valid and the whole file is one clean chain\n"
     "(and there is at least one record), 1 otherwise, 2 on usage errors or an\n"
-    "unreadable file, key or checkpoint.\n";
-
-/* ---- verify: signatures and the audit trail ---- */
+    "unreadable file, key or checkpoint.\n"
+    "\n"
+    "Options:\n";
 
 /* What verify remembers of each seq: the first line holding it and that
  * record's line hash. Open addressing, keys seq (never 0). */
@@ -306,37 +307,24 @@ out:
 
 int cmd_verify(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(verify_usage, stdout);
-        return CLI_EXIT_OK;
-    }
     const char *file = NULL, *pubhex = NULL, *given = NULL, *cpfile = NULL;
     bool from_start = false;
-    for (int i = 1; i < argc;) {
-        const char *v, *opt;
-        if (strcmp(argv[i], "--from-start") == 0) {
-            from_start = true;
-            i++;
-            continue;
-        }
-        if (cli_opt(argc, argv, &i, opt = "--pubkey", &v)) {
-            pubhex = v;
-        } else if (cli_opt(argc, argv, &i, opt = "--checkpoint", &v)) {
-            cpfile = v;
-        } else if (cli_opt(argc, argv, &i, opt = "--datadir", &v)) {
-            given = v;
-        } else if (file == NULL && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0)) {
-            file = argv[i++];
-            continue;
-        } else {
-            fprintf(stderr, "chainwatch: verify: unexpected argument '%s' (see chainwatch verify --help)\n", argv[i]);
-            return CLI_EXIT_USAGE;
-        }
-        if (v == NULL || *v == '\0') {
-            fprintf(stderr, "chainwatch: verify: %s needs a value\n", opt);
-            return CLI_EXIT_USAGE;
-        }
+    cli_arg args[] = {
+        {"pubkey", ARG_STRING, &pubhex, .metavar = "HEX",
+         .help = "the signer's public key (default: the datadir's signing.pub)"},
+        {"datadir", ARG_PATH, &given, .metavar = "D", .help = "default ~/.chainwatch"},
+        {"checkpoint", ARG_PATH, &cpfile, .metavar = "CP", .help = "a file holding a line of chainwatch checkpoint"},
+        {"from-start", ARG_FLAG, &from_start, .help = "FILE must hold the whole trail, from seq 1"},
+        {0},
+    };
+    if (cli_wants_help(argc, argv)) {
+        fputs(verify_usage, stdout);
+        cli_args_usage(stdout, args);
+        return CLI_EXIT_OK;
     }
+    int n_pos;
+    if (cli_args_parse("verify", args, argc, argv, &file, 1, &n_pos))
+        return CLI_EXIT_USAGE;
     if (file == NULL) {
         fprintf(stderr, "chainwatch: verify: missing FILE (a file of alert records, or - for standard input)\n");
         return CLI_EXIT_USAGE;

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "monitor/cli/args.h"
 #include "monitor/cli/cli.h"
 #include "monitor/records/keys.h"
 #include "monitor/records/alert.h"
@@ -847,5 +848,117 @@ Test(cli_strict, config_any_length_and_count_refusals_name_line_and_reason)
     put_file(conf, unknown, sizeof unknown - 1);
     assert_refused(w, "chainwatch.conf: line 3: cannot use this line: unknown option 'zmqpubrawtxx'");
     free(body);
+    test_remove_dir(dir);
+}
+
+/* ---------- the one option parser (args.h) ---------- */
+
+Test(cli_strict, one_table_reads_argv_both_forms_and_prints_usage)
+{
+    static const char *const colours[] = {"red", "green", NULL};
+    bool flag = false, sw = false;
+    const char *str = NULL, *path = NULL;
+    int64_t n = -1;
+    uint64_t size = 0, secs = 0, sats = 0;
+    uint32_t share = 0, pct = 0;
+    int colour = -1;
+    cli_arg more[] = {{"switch", ARG_SWITCH, &sw, .metavar = "on|off", .help = "a switch"}, {0}};
+    cli_arg t[] = {
+        {"flag", ARG_FLAG, &flag, .help = "a flag"},
+        {"str", ARG_STRING, &str, .metavar = "S", .help = "a string\non two lines"},
+        {"path", ARG_PATH, &path, .metavar = "FILE", .help = "a path"},
+        {"n", ARG_INT, &n, 1, 8, .metavar = "N", .help = "a number", .from = ARG_CONF},
+        {"size", ARG_SIZE, &size, 1024, 1 << 30, .metavar = "SIZE", .help = "a size"},
+        {"secs", ARG_SECONDS, &secs, 0, 86400, .metavar = "T", .help = "a duration"},
+        {"share", ARG_SHARE, &share, .metavar = "S", .help = "a share"},
+        {"pct", ARG_PERCENT, &pct, .metavar = "P", .help = "a percent"},
+        {"btc", ARG_BTC, &sats, .metavar = "BTC", .help = "an amount"},
+        {"colour", ARG_ENUM, &colour, .choices = colours, .metavar = "C", .help = "red or green"},
+        {.kind = ARG_MORE, .dest = more, .help = "More:"},
+        {0},
+    };
+    char *argv[] = {"verb", "--flag", "--str=a=b", "one", "--path", "/x", "--n", "8", "--size=64k", "--secs", "2m",
+                    "--share=0.5%", "--pct", "12.5", "--btc=0.0001", "--colour", "green", "--switch=on", "--",
+                    "--two", NULL};
+    const char *pos[4] = {0};
+    int n_pos = -1;
+    cr_assert_eq(cli_args_parse("verb", t, 20, argv, pos, 4, &n_pos), CLI_EXIT_OK);
+    cr_assert(flag && sw);
+    cr_assert_str_eq(str, "a=b");
+    cr_assert_str_eq(path, "/x");
+    cr_assert_eq(n, 8);
+    cr_assert_eq(size, 65536);
+    cr_assert_eq(secs, 120);
+    cr_assert_eq(share, 5000);
+    cr_assert_eq(pct, 125000);
+    cr_assert_eq(sats, 10000);
+    cr_assert_eq(colour, 1);
+    cr_assert_eq(n_pos, 2);
+    cr_assert_str_eq(pos[0], "one");
+    cr_assert_str_eq(pos[1], "--two");
+    cr_assert(cli_args_given(t, "switch") && cli_args_given(t, "n") && !cli_args_given(t, "nope"));
+    /* chainwatch.conf: flags win, the value is still checked; an unknown name is 0 with the reason */
+    char why[300];
+    cr_assert_eq(cli_args_set_conf(t, "n", "3", why, sizeof why), 1);
+    cr_assert_eq(n, 8, "the flag wins");
+    cr_assert_eq(cli_args_set_conf(t, "n", "9", why, sizeof why), -1);
+    cr_assert_str_eq(why, "--n: '9' is out of range (1 to 8)");
+    cr_assert_eq(cli_args_set_conf(t, "nope", "1", why, sizeof why), 0);
+    cr_assert_str_eq(why, "unknown option 'nope'");
+    cr_assert_eq(cli_args_set_conf(t, "str", "x", why, sizeof why), 0, "not ARG_CONF");
+    cr_assert(strstr(why, "command-line option only"), "%s", why);
+    /* the usage, from the same table */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cli_args_usage(f, t);
+    fclose(f);
+    cr_assert(strstr(text, "  --str S                    a string\n                             on two lines\n"), "%s",
+              text);
+    cr_assert(strstr(text, "  --flag                     a flag\n"), "%s", text);
+    cr_assert(strstr(text, "\nMore:\n  --switch on|off            a switch\n"), "%s", text);
+    free(text);
+}
+
+/* Every verb refuses the same way: exit 2, one line naming the option */
+Test(cli_strict, every_verb_refuses_through_the_one_parser)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    static const struct {
+        const char *argv[8];
+        const char *line;
+    } cases[] = {
+        {{"init", "--datadir=", NULL}, "chainwatch: init: --datadir needs a D, not an empty value"},
+        {{"verify", "f", "--bogus", NULL}, "chainwatch: verify: unknown option '--bogus' (see chainwatch verify --help)"},
+        {{"verify", "f", "--from-start=yes", NULL}, "chainwatch: verify: --from-start takes no value ('yes' given)"},
+        {{"checkpoint", "extra", NULL}, "chainwatch: checkpoint: unexpected argument 'extra'"},
+        {{"decode", "tx", "--network", NULL}, "chainwatch: decode: --network needs a value (N)"},
+        {{"address", KIM1, KIM2, NULL}, "chainwatch: address: unexpected argument '" KIM2 "'"},
+        {{"watchlist", "export", "--format=xml", NULL}, "chainwatch: watchlist: --format is csv or json, not 'xml'"},
+        {{"watchlist", "import", "csv", "f", "--map-size", "1x", NULL}, "chainwatch: watchlist: --map-size: '1x'"},
+        {{"cluster", KIM1, "--hops", "2", NULL}, "chainwatch: cluster: unknown option '--hops'"},
+        {{"trace", KIM1, "--hops=0", NULL}, "chainwatch: trace: --hops: '0' is out of range (1 to 8)"},
+        {{"screen", KIM1, "--direction", "in", NULL}, "chainwatch: screen: --direction is deposit or withdrawal, not 'in'"},
+        {{"replay", "--blocksdir", "a", "--rawblocks", "b", NULL}, "chainwatch: replay: --blocksdir and --rawblocks"},
+        {{"replay", "--capture", "c", "--start-height", "-1", NULL}, "chainwatch: replay: --start-height: '-1'"},
+        {{"watch", "--zmqpubrawtx=tcp://127.0.0.1:1", "--clusters", "maybe", NULL},
+         "chainwatch: watch: --clusters takes on or off, not 'maybe'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *argv[12] = {CW_BIN};
+        int k = 1;
+        for (; cases[i].argv[k - 1]; k++)
+            argv[k] = (char *)cases[i].argv[k - 1];
+        /* last, so a missing value is the case's own; decode and address take none */
+        if (strcmp(cases[i].argv[0], "decode") != 0 && strcmp(cases[i].argv[0], "address") != 0 &&
+            strcmp(cases[i].argv[0], "init") != 0) {
+            memmove(argv + 4, argv + 2, (size_t)(k - 2) * sizeof *argv);
+            argv[2] = "--datadir";
+            argv[3] = dd;
+            k += 2;
+        }
+        argv[k] = NULL;
+        assert_refused(argv, cases[i].line);
+    }
     test_remove_dir(dir);
 }
