@@ -8,6 +8,7 @@
 #include "args.h"
 #include "chains/addr.h"
 #include "cli.h"
+#include "monitor/records/alert.h"
 #include "monitor/engine/screen.h"
 #include "watchlists/cluster.h"
 #include "watchlists/watchlist.h"
@@ -59,18 +60,21 @@ int cmd_cluster(int argc, char **argv)
         cluster_info c;
         cw_err err = {0};
         json_t *out = json_object();
-        json_object_set_new(out, "address", json_string(text));
+        bool ok = out != NULL; /* alert_put latches a failed allocation: no partial answer is printed */
+        alert_put(out, "address", json_string(text), &ok);
         bool listed = false;
         json_t *tip = NULL;
-        if (wl_is_listed(t, key, kn, &listed, &err) || screen_tip_json(t, &tip, &err) ||
-            cluster_find(t, key, kn, &c, join, &err) ||
-            screen_cluster_fields(t, &c, join, out, NULL, &err)) {
+        if (!ok) {
+            rc = cli_unchecked("cluster", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
+        } else if (wl_is_listed(t, key, kn, &listed, &err) || screen_tip_json(t, &tip, &err) ||
+                   cluster_find(t, key, kn, &c, join, &err) || screen_cluster_fields(t, &c, join, out, NULL, &err)) {
             json_decref(tip);
             rc = cli_unchecked("cluster", &err);
         } else {
-            json_object_set_new(out, "listed", json_boolean(listed));
-            json_object_set_new(out, "tip", tip);
-            rc = cli_print_json("cluster", out);
+            alert_put(out, "listed", json_boolean(listed), &ok);
+            alert_put(out, "tip", tip, &ok);
+            rc = ok ? cli_print_json("cluster", out)
+                    : cli_unchecked("cluster", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory building the answer"});
         }
         json_decref(out);
     }

@@ -201,14 +201,20 @@ static int read_tx(const char *subject, cw_buf *raw)
     return CLI_EXIT_OK;
 }
 
+/* NULL when memory ran out (the caller's alert_put then fails). */
 static json_t *policy_json(const flows_config *cfg)
 {
     json_t *p = json_object();
-    json_object_set_new(p, "hops", json_integer(cfg->hops));
-    json_object_set_new(p, "min_share_ppm", json_integer(cfg->min_share_ppm));
-    json_object_set_new(p, "min_amount", json_integer((json_int_t)cfg->min_amount));
-    json_object_set_new(p, "hold_share_ppm", json_integer(cfg->hold_share_ppm));
-    json_object_set_new(p, "labels", json_boolean(cfg->labels != NULL));
+    bool ok = true;
+    alert_put(p, "hops", json_integer(cfg->hops), &ok);
+    alert_put(p, "min_share_ppm", json_integer(cfg->min_share_ppm), &ok);
+    alert_put(p, "min_amount", json_integer((json_int_t)cfg->min_amount), &ok);
+    alert_put(p, "hold_share_ppm", json_integer(cfg->hold_share_ppm), &ok);
+    alert_put(p, "labels", json_boolean(cfg->labels != NULL), &ok);
+    if (!ok) {
+        json_decref(p);
+        return NULL;
+    }
     return p;
 }
 
@@ -327,30 +333,36 @@ int cmd_screen(int argc, char **argv)
     if (rc == CLI_EXIT_OK) {
         json_t *out = json_object(), *tip = NULL;
         screen_decision d = SCREEN_ALLOW;
-        cw_code c = screen_tip_json(t, &tip, &err);
+        bool ok = out != NULL; /* alert_put latches a failed allocation: no partial answer is printed */
+        cw_code c = ok ? screen_tip_json(t, &tip, &err) : cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
         if (c == CW_OK && raw_tx) {
-            json_object_set_new(out, "type", json_string("tx"));
-            json_object_set_new(out, "network", json_string(cw_net_name(net)));
+            alert_put(out, "type", json_string("tx"), &ok);
+            alert_put(out, "network", json_string(cw_net_name(net)), &ok);
             c = screen_tx(&o.fo.cfg, t, &tx, out, &d, &err);
         } else if (c == CW_OK) {
             json_t *reasons = json_array();
-            json_object_set_new(out, "type", json_string("address"));
+            alert_put(out, "type", json_string("address"), &ok);
             char text[CW_ADDR_TEXT_MAX];
             cw_addr_format(&addr, text, sizeof text); /* canonical: lowercase bech32, EIP-55 */
-            json_object_set_new(out, "subject", json_string(text));
-            json_object_set_new(out, "chain", json_string(cw_chain_name((cw_chain)addr.chain)));
-            json_object_set_new(out, "reasons", reasons);
-            c = screen_address(&o.fo.cfg, t, &addr, o.amount, reasons, &d, &err);
+            alert_put(out, "subject", json_string(text), &ok);
+            alert_put(out, "chain", json_string(cw_chain_name((cw_chain)addr.chain)), &ok);
+            c = reasons ? screen_address(&o.fo.cfg, t, &addr, o.amount, reasons, &d, &err)
+                        : cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+            alert_put(out, "reasons", reasons, &ok); /* filled: the reference goes to out */
+        }
+        if (c == CW_OK) {
+            alert_put(out, "tip", tip, &ok);
+            tip = NULL;
+            alert_put(out, "direction", o.direction >= 0 ? json_string(directions[o.direction]) : json_null(), &ok);
+            alert_put(out, "amount", o.amount >= 0 ? json_integer(o.amount) : json_null(), &ok);
+            alert_put(out, "decision", json_string(screen_decision_name(d)), &ok);
+            alert_put(out, "policy", policy_json(&o.fo.cfg), &ok);
+            if (!ok)
+                c = cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory building the answer");
         }
         if (c) {
             rc = cli_unchecked("screen", &err);
         } else {
-            json_object_set_new(out, "tip", tip);
-            tip = NULL;
-            json_object_set_new(out, "direction", o.direction >= 0 ? json_string(directions[o.direction]) : json_null());
-            json_object_set_new(out, "amount", o.amount >= 0 ? json_integer(o.amount) : json_null());
-            json_object_set_new(out, "decision", json_string(screen_decision_name(d)));
-            json_object_set_new(out, "policy", policy_json(&o.fo.cfg));
             rc = cli_print_json("screen", out);
             if (rc == CLI_EXIT_OK)
                 rc = exit_for(d);

@@ -12,6 +12,7 @@
 #include "chains/hex.h"
 #include "args.h"
 #include "cli.h"
+#include "monitor/records/alert.h"
 #include "monitor/engine/screen.h"
 #include "watchlists/cluster.h"
 #include "watchlists/exposure.h"
@@ -239,17 +240,20 @@ static cw_code build_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t
     uint8_t key[WL_KEY_MAX];
     cw_addr_format(a, text, sizeof text);
     size_t kn = wl_key_from_addr(a, key);
-    json_object_set_new(tr, "address", json_string(text));
-    json_object_set_new(tr, "hops_limit", json_integer(hops));
+    bool ok = true; /* alert_put/push latch a failed allocation: checked at the end */
+    alert_put(tr, "address", json_string(text), &ok);
+    alert_put(tr, "hops_limit", json_integer(hops), &ok);
     json_t *tip;
     cw_code rc = screen_tip_json(t, &tip, err);
     if (rc)
         return rc;
-    json_object_set_new(tr, "tip", tip);
+    alert_put(tr, "tip", tip, &ok);
     json_t *designations = json_array();
-    json_object_set_new(tr, "designations", designations);
     screen_decision d;
+    if (designations == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "trace: out of memory");
     rc = screen_designations(t, a, designations, &d, err);
+    alert_put(tr, "designations", designations, &ok); /* filled: the reference goes to tr */
     if (rc)
         return rc;
     exposure_address e;
@@ -257,27 +261,29 @@ static cw_code build_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t
     if (rc && rc != CW_ENOTFOUND)
         return rc;
     bool found = rc == CW_OK, exposed = found && e.min_hops <= hops;
-    json_object_set_new(tr, "exposed", json_boolean(exposed));
-    json_object_set_new(tr, "beyond_hops", found && !exposed ? json_integer(e.min_hops) : json_null());
+    alert_put(tr, "exposed", json_boolean(exposed), &ok);
+    alert_put(tr, "beyond_hops", found && !exposed ? json_integer(e.min_hops) : json_null(), &ok);
     if (exposed) {
         json_t *x = json_object();
-        screen_exposure_fields(&e, x);
         json_t *entity;
-        if ((rc = screen_key_entity(t, e.closest.source, e.closest.source_len, &entity, err))) {
+        if (x == NULL)
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "trace: out of memory");
+        if ((rc = screen_exposure_fields(&e, x, err)) ||
+            (rc = screen_key_entity(t, e.closest.source, e.closest.source_len, &entity, err))) {
             json_decref(x);
             return rc;
         }
-        json_object_set_new(x, "source_entity", entity ? entity : json_null()); /* null: delisted since */
-        entity_text(entity, name, sizeof name);
-        char amt[48];
+        entity_text(entity, name, sizeof name); /* before alert_put takes entity */
+        alert_put(x, "source_entity", entity ? entity : json_null(), &ok); /* null: delisted since */
+        char amt[48], source[WL_KEY_MAX + CW_ADDR_TEXT_MAX];
         btc_text(e.amount, amt, sizeof amt);
         snprintf(summary, sizeof summary, "designated money reached %s %u hop%s from %s (%s): %s tainted in %llu payment%s",
                  text, e.min_hops, e.min_hops == 1 ? "" : "s",
-                 json_string_value(json_object_get(x, "source_address")), name, amt,
+                 screen_key_text(e.closest.source, e.closest.source_len, source, sizeof source), name, amt,
                  (unsigned long long)e.payments, e.payments == 1 ? "" : "s");
-        json_object_set_new(tr, "exposure", x);
+        alert_put(tr, "exposure", x, &ok);
     } else {
-        json_object_set_new(tr, "exposure", json_null());
+        alert_put(tr, "exposure", json_null(), &ok);
         if (found)
             snprintf(summary, sizeof summary,
                      "no designated money reached %s within %u hops (the closest came %u hops away)", text, hops,
@@ -294,6 +300,8 @@ static cw_code build_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t
     json_t *cl = json_null();
     if (c.designated > 0 && c.size > 1) {
         cl = json_object();
+        if (cl == NULL)
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "trace: out of memory");
         if ((rc = screen_cluster_fields(t, &c, join, cl, NULL, err))) {
             json_decref(cl);
             return rc;
@@ -303,9 +311,9 @@ static cw_code build_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t
                  (unsigned long long)c.size, c.designated, c.designated == 1 ? "" : "s",
                  cluster_propagates(&c) ? "" : " (a service or supercluster: propagation stops)");
     }
-    json_object_set_new(tr, "cluster", cl);
-    json_object_set_new(tr, "summary", json_string(summary));
-    return CW_OK;
+    alert_put(tr, "cluster", cl, &ok);
+    alert_put(tr, "summary", json_string(summary), &ok);
+    return ok ? CW_OK : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "trace: out of memory building the answer");
 }
 
 int cmd_trace(int argc, char **argv)
@@ -340,7 +348,9 @@ int cmd_trace(int argc, char **argv)
     if (rc == CLI_EXIT_OK) {
         cw_err err = {0};
         json_t *tr = json_object();
-        if (build_trace(t, &a, (unsigned)hops, tr, &err)) {
+        if (tr == NULL)
+            rc = cli_fail("trace", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
+        else if (build_trace(t, &a, (unsigned)hops, tr, &err)) {
             rc = cli_unchecked("trace", &err);
         } else {
             if (dot_path) { /* the graph first: a failure to write it prints nothing */

@@ -962,3 +962,66 @@ Test(cli_strict, every_verb_refuses_through_the_one_parser)
     }
     test_remove_dir(dir);
 }
+
+/* ---------- answers are whole or not given (tests/tools/failalloc.c) ---------- */
+
+/* An allocation failing anywhere after screen, cluster or trace opened the
+ * store: the verb gives its whole answer (the failure was retried or
+ * harmless) or fails with nothing on stdout; never an answer with a field
+ * missing. Before, engine/screen.c's jansson setters were unchecked: a
+ * failed json_string left the field out and the rest was printed. */
+Test(cli_strict, an_allocation_failure_never_prints_a_partial_answer, .timeout = 120)
+{
+#ifndef CW_FAILALLOC
+    cr_skip_test("malloc cannot be interposed under the sanitizers");
+#else
+    char *dir = datadir(), *dd = dd_of(dir), out[200];
+    snprintf(out, sizeof out, "%s/answer.json", dir);
+    static const char *const verbs[][2] = {{"screen", KIM1}, {"screen", LAZARUS}, {"cluster", KIM1}, {"trace", KIM1}};
+    for (size_t v = 0; v < sizeof verbs / sizeof *verbs; v++) {
+        char *argv[] = {CW_BIN, (char *)verbs[v][0], (char *)verbs[v][1], "--datadir", dd, NULL};
+        setenv("LD_PRELOAD", CW_FAILALLOC, 1);
+        setenv("CW_FAILALLOC_ON", "txn", 1);
+        setenv("CW_FAILALLOC_COUNT", "1", 1);
+        result r = run_to(argv, NULL, 0, out);
+        unsetenv("CW_FAILALLOC_COUNT");
+        long after = 0;
+        const char *c = strstr(r.err, "failalloc: ");
+        cr_assert(c && sscanf(c, "failalloc: %ld allocations", &after) == 1 && after > 10, "%s: %s", argv[1], r.err);
+        int want_code = r.code;
+        cr_assert(want_code == 0 || want_code == 12, "%s %s: exit %d: %s", argv[1], argv[2], r.code, r.err);
+        free(r.err);
+        char *want = slurp(out, NULL);
+        json_t *wj = json_loads(want, 0, NULL);
+        cr_assert_not_null(wj, "%s", want);
+        json_decref(wj);
+        size_t failed = 0;
+        for (long at = 1; at <= after; at++) {
+            char n[24];
+            snprintf(n, sizeof n, "%ld", at);
+            setenv("CW_FAILALLOC_N", n, 1);
+            r = run_to(argv, NULL, 0, out); /* fails the test on a crash */
+            char *got = slurp(out, NULL);
+            if (r.code == want_code) {
+                cr_assert_str_eq(got, want, "%s: allocation %ld failed, exit %d: the answer must be whole", argv[1], at,
+                                 r.code);
+            } else {
+                failed++;
+                cr_assert(r.code == 1 || r.code == 3, "%s: allocation %ld: exit %d: %s", argv[1], at, r.code, r.err);
+                cr_assert_str_eq(got, "", "%s: allocation %ld: exit %d with output", argv[1], at, r.code);
+                cr_assert(strstr(r.err, "out of memory") || strstr(r.err, "Cannot allocate memory") ||
+                              strstr(r.err, "chainwatch: "),
+                          "%s: allocation %ld: exit %d without saying why: %s", argv[1], at, r.code, r.err);
+            }
+            free(got);
+            free(r.err);
+        }
+        unsetenv("CW_FAILALLOC_N");
+        unsetenv("CW_FAILALLOC_ON");
+        unsetenv("LD_PRELOAD");
+        cr_assert_gt(failed, 0, "%s: some allocation must fail the answer", argv[1]);
+        free(want);
+    }
+    test_remove_dir(dir);
+#endif
+}
