@@ -6,7 +6,8 @@
  * that could not be made; 4 an import the shrink guard refused; 10-12
  * screen decisions. Machine
  * output is one JSON object per line on stdout; errors are one line on
- * stderr, "chainwatch: <what>: <why>".
+ * stderr, "chainwatch: <what>: <why>". Each verb reads its options with
+ * the one table-driven parser of args.h; SIGINT/SIGTERM are stop.h's.
  */
 #ifndef CW_CLI_H
 #define CW_CLI_H
