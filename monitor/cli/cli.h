@@ -6,7 +6,8 @@
  * that could not be made; 4 an import the shrink guard refused; 10-12
  * screen decisions. Machine
  * output is one JSON object per line on stdout; errors are one line on
- * stderr, "chainwatch: <what>: <why>".
+ * stderr, "chainwatch: <what>: <why>". Each verb reads its options with
+ * the one table-driven parser of args.h; SIGINT/SIGTERM are stop.h's.
  */
 #ifndef CW_CLI_H
 #define CW_CLI_H
@@ -17,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "chains/buf.h"
 #include "chains/err.h"
 #include "chains/model.h"
 #include "watchlists/store/store.h"
@@ -40,19 +42,19 @@ int cmd_address(int argc, char **argv);
 int cmd_watchlist(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
-/* A signed statement of the datadir's audit trail head (cli_init.c). */
+/* A signed statement of the datadir's audit trail head (checkpoint.c). */
 int cmd_checkpoint(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
-/* `replay --capture FILE` (cli_replay_capture.c). cmd_replay calls the
- * hook first: with --capture among the arguments it runs cmd_replay_capture,
- * with --help it prints blocks_usage and then the capture form; either way
- * it sets *exit_code and returns true. Otherwise it returns false and
- * cmd_replay goes on. */
+/* `replay --capture FILE` (replay_capture.c). cmd_replay calls the hook
+ * first: with --capture among the options it runs cmd_replay_capture, sets
+ * *exit_code and returns true; otherwise it returns false and cmd_replay
+ * goes on. `replay --help` prints the blocks form, then calls
+ * cmd_replay_capture for the capture form's help. */
 int cmd_replay_capture(int argc, char **argv);
-bool replay_capture_hook(int argc, char **argv, const char *blocks_usage, int *exit_code);
-/* Screening (cli_screen.c) and what the monitor learnt of an address
- * (cli_trace.c): read only, beside a running `watch`. */
+bool replay_capture_hook(int argc, char **argv, int *exit_code);
+/* Screening (screen.c) and what the monitor learnt of an address
+ * (cluster.c, trace.c): read only, beside a running `watch`. */
 int cmd_screen(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
@@ -74,6 +76,15 @@ void cli_store_done(cw_store *s, store_txn *t);
  * "not listed", so text chainwatch cannot decode is refused too (other
  * chains' addresses: `watchlist lookup`). */
 int cli_screen_address(const char *verb, const char *text, int net, cw_addr *out);
+/* What cluster and trace do first: --network (netname, or NULL: any), the
+ * address (cli_screen_address), then the store (cli_store_read). Returns
+ * CLI_EXIT_OK with *a, *s and *t set, or the exit code after one line on
+ * stderr (text NULL: "expected an address"). */
+int cli_address_store(const char *verb, const char *text, const char *netname, const char *datadir, cw_addr *a,
+                      cw_store **s, store_txn **t);
+/* A check that could not be made: one line, CLI_EXIT_UNCHECKED (3), or
+ * CLI_EXIT_FAIL for CW_ENOMEM. */
+int cli_unchecked(const char *verb, const cw_err *err);
 /* Prints a JSON value in canonical form (sorted keys, one line) on stdout. */
 int cli_print_json(const char *verb, const json_t *v);
 
@@ -81,11 +92,6 @@ int cli_print_json(const char *verb, const json_t *v);
  * code for the error (3 for a damaged store, CW_EDAMAGED; 2 for input and
  * argument errors; 1 otherwise). */
 int cli_fail(const char *context, const cw_err *err);
-
-/* Matches "--name VALUE" or "--name=VALUE" at argv[*i]; on a match sets
- * *value, advances *i past what it used and returns true. A "--name" with no
- * value sets *value to NULL. */
-bool cli_opt(int argc, char **argv, int *i, const char *name, const char **value);
 
 /* ---- checked output (cli_out.c) ----
  * Every verb's output is checked: a write that fails (a full disk, a closed
@@ -95,6 +101,10 @@ bool cli_opt(int argc, char **argv, int *i, const char *name, const char **value
 /* False once a write to stdout has failed (reported as above): verbs that
  * write much call it in their loops to stop early. */
 bool cli_out_ok(const char *verb);
+/* Writes b to stdout and empties it: CLI_EXIT_OK, or CLI_EXIT_FAIL once a
+ * write failed (reported as above), so a verb writing thousands of lines
+ * stops at once rather than writing on into a full disk. */
+int cli_write_buf(const char *verb, cw_buf *b);
 /* Flushes stdout. False (after the report) when any write to it failed. */
 bool cli_out_flush(const char *verb);
 /* What main does after every verb: cli_out_flush and, when stdout is a
@@ -126,22 +136,25 @@ const char *cli_quote(const char *text, char *out, size_t cap);
  *            and 1G 1073741824; no suffix is bytes; no fractions (1536M)
  *   seconds  digits with an optional suffix s, m, h or d
  *   share    a percentage (1%, 0.5%) or a fraction (0.01), 0 to 1, exact to
- *            a millionth, as parts per million (no floating point)
+ *            a millionth, as parts per million (no floating point); a bare
+ *            number of 1 or more is refused as ambiguous ("1" meant 1%
+ *            far more often than 100%): 100% is written with its '%'
+ *   percent  a number of percent, 0 to 100, with or without '%' (10, 0.5%),
+ *            exact to a ten-thousandth, as parts per million
  *   btc      an amount in BTC (0.0001), exact to a satoshi, at most 21M */
 cw_code cli_parse_int(const char *v, int64_t min, int64_t max, int64_t *out, cw_err *err);
 cw_code cli_parse_size(const char *v, uint64_t min, uint64_t max, uint64_t *out, cw_err *err);
 cw_code cli_parse_seconds(const char *v, uint64_t min, uint64_t max, uint64_t *out, cw_err *err);
 cw_code cli_parse_share(const char *v, uint32_t *ppm, cw_err *err);
+cw_code cli_parse_percent(const char *v, uint32_t *ppm, cw_err *err);
 cw_code cli_parse_btc(const char *v, uint64_t *sats, cw_err *err);
-/* The same for a flag: CLI_EXIT_OK, or CLI_EXIT_USAGE after one line
- * "chainwatch: <verb>: <opt>: <message>" on stderr. */
-int cli_opt_int(const char *verb, const char *opt, const char *v, int64_t min, int64_t max, int64_t *out);
-int cli_opt_size(const char *verb, const char *opt, const char *v, uint64_t min, uint64_t max, uint64_t *out);
-int cli_opt_btc(const char *verb, const char *opt, const char *v, uint64_t *sats);
+/* Flags and chainwatch.conf reach these through the option tables of
+ * args.h, which name the option in every refusal. */
 
 /* Monotonic seconds, for progress lines and elapsed times. */
 double cli_seconds(void);
 
+/* True when argv holds --help or -h (args.c). */
 bool cli_wants_help(int argc, char **argv);
 
 #endif

@@ -1,4 +1,4 @@
-/* `chainwatch decode` and `chainwatch address`. */
+/* `chainwatch decode tx|block`: Bitcoin transactions and blocks to JSON lines. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,58 +9,11 @@
 #include "chains/bitcoin/script.h"
 #include "chains/bitcoin/tx.h"
 #include "chains/hex.h"
+#include "args.h"
 #include "cli.h"
 #include "monitor/engine/decode.h"
 
 #define MAX_INPUT_BYTES (256u << 20) /* a blk file is at most 128 MiB */
-
-int cli_fail(const char *context, const cw_err *err)
-{
-    fprintf(stderr, "chainwatch: %s: %s\n", context, err->msg);
-    switch (err->code) {
-    case CW_EIO:
-    case CW_ENOMEM:
-    case CW_ESTORE:
-        return CLI_EXIT_FAIL;
-    case CW_EDAMAGED: /* every verb: a damaged store is "could not check", never a result */
-        return CLI_EXIT_UNCHECKED;
-    default:
-        return CLI_EXIT_USAGE;
-    }
-}
-
-bool cli_opt(int argc, char **argv, int *i, const char *name, const char **value)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0)
-        return false;
-    if (a[n] == '=') {
-        *value = a + n + 1;
-        *i += 1;
-        return true;
-    }
-    if (a[n] != '\0')
-        return false;
-    *value = *i + 1 < argc ? argv[*i + 1] : NULL;
-    *i += *value ? 2 : 1;
-    return true;
-}
-
-double cli_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-bool cli_wants_help(int argc, char **argv)
-{
-    for (int i = 0; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return true;
-    return false;
-}
 
 static const char decode_usage[] =
     "usage: chainwatch decode tx HEX|-           [--network N]\n"
@@ -74,31 +27,10 @@ static const char decode_usage[] =
     "object per tx: txid, wtxid, size, vsize, weight, coinbase,\n"
     "inputs [{prevout, hint}], outputs [{n, value, type, address}].\n"
     "\n"
-    "  --network N   main (default), test, testnet4, signet, regtest\n"
-    "  --summary     print a human-readable summary of each block instead\n"
-    "\n"
     "Exit status: 0 decoded, 2 malformed input (the message names the byte\n"
-    "offset and the field), 1 I/O failure.\n";
-
-static const char address_usage[] =
-    "usage: chainwatch address ADDR [--network N]\n"
+    "offset and the field), 1 I/O failure.\n"
     "\n"
-    "Parses an address: Bitcoin (base58check P2PKH/P2SH, bech32 v0, bech32m v1+),\n"
-    "EVM (0x..., EIP-55 checked when mixed case) or Tron (T..., base58check),\n"
-    "and prints {\"chain\",\"network\",\"kind\",\"witness_version\",\"payload\",\"script\",\"address\"}.\n"
-    "Without --network the network is detected; testnet3, testnet4 and signet\n"
-    "share one address space, reported as \"test\".\n"
-    "Exit status: 0 valid, 2 invalid (one line on stderr says why).\n";
-
-/* Writes b to stdout; a failure stops the verb at once (a block file of
- * thousands of lines is not written on into a full disk). */
-static int write_out(const char *verb, cw_buf *b)
-{
-    if (b->n)
-        fwrite(b->p, 1, b->n, stdout); /* a short write sets the stream's error */
-    b->n = 0;
-    return cli_out_ok(verb) ? CLI_EXIT_OK : CLI_EXIT_FAIL;
-}
+    "Options:\n";
 
 typedef struct {
     cw_json *j;
@@ -167,7 +99,7 @@ static int decode_one_block(block_walker *w, const uint8_t *p, size_t n, cw_net 
     cw_json_newline(&hj);
     if (!cw_json_ok(&hj) || cw_buf_append(out, txlines->p, txlines->n, &err))
         return cli_fail("decode block", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
-    return write_out("decode", out);
+    return cli_write_buf("decode", out);
 }
 
 static int decode_block_input(cw_buf *in, cw_net net, bool net_given, bool summary)
@@ -226,7 +158,7 @@ static int decode_tx_input(cw_buf *in, cw_net net)
         cw_json_init(&j, &out);
         decode_tx_json(&j, &tx);
         cw_json_newline(&j);
-        rc = cw_json_ok(&j) ? write_out("decode", &out)
+        rc = cw_json_ok(&j) ? cli_write_buf("decode", &out)
                             : cli_fail("decode tx", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
         cw_buf_free(&out);
     }
@@ -236,30 +168,22 @@ static int decode_tx_input(cw_buf *in, cw_net net)
 
 int cmd_decode(int argc, char **argv)
 {
+    const char *pos[2] = {NULL, NULL}, *netname = NULL;
+    bool summary = false;
+    cli_arg args[] = {
+        {"network", ARG_STRING, &netname, .metavar = "N", .help = "main (default), test, testnet4, signet, regtest"},
+        {"summary", ARG_FLAG, &summary, .help = "print a human-readable summary of each block instead"},
+        {0},
+    };
     if (cli_wants_help(argc, argv) || argc < 2) {
         fputs(decode_usage, argc < 2 ? stderr : stdout);
+        cli_args_usage(argc < 2 ? stderr : stdout, args);
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
-    const char *what = argv[1], *source = NULL, *netname = NULL;
-    bool summary = false;
-    for (int i = 2; i < argc;) {
-        const char *v;
-        if (cli_opt(argc, argv, &i, "--network", &v)) {
-            if (v == NULL) {
-                fprintf(stderr, "chainwatch: decode: --network needs a value\n");
-                return CLI_EXIT_USAGE;
-            }
-            netname = v;
-        } else if (strcmp(argv[i], "--summary") == 0) {
-            summary = true;
-            i++;
-        } else if (source == NULL && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0)) {
-            source = argv[i++];
-        } else {
-            fprintf(stderr, "chainwatch: decode: unexpected argument '%s' (see chainwatch decode --help)\n", argv[i]);
-            return CLI_EXIT_USAGE;
-        }
-    }
+    int n_pos;
+    if (cli_args_parse("decode", args, argc, argv, pos, 2, &n_pos))
+        return CLI_EXIT_USAGE;
+    const char *what = pos[0] ? pos[0] : "", *source = pos[1];
     cw_net net = CW_NET_MAIN;
     if (netname && !cw_net_from_name(netname, &net)) {
         fprintf(stderr, "chainwatch: decode: unknown network '%s' (main, test, testnet4, signet, regtest)\n", netname);
@@ -297,80 +221,5 @@ int cmd_decode(int argc, char **argv)
         rc = is_tx ? decode_tx_input(&in, net) : decode_block_input(&in, net, netname != NULL, summary);
     }
     cw_buf_free(&in);
-    return rc;
-}
-
-int cmd_address(int argc, char **argv)
-{
-    if (cli_wants_help(argc, argv) || argc < 2) {
-        fputs(address_usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
-    }
-    const char *text = NULL, *netname = NULL;
-    for (int i = 1; i < argc;) {
-        const char *v;
-        if (cli_opt(argc, argv, &i, "--network", &v)) {
-            if (v == NULL) {
-                fprintf(stderr, "chainwatch: address: --network needs a value\n");
-                return CLI_EXIT_USAGE;
-            }
-            netname = v;
-        } else if (text == NULL) {
-            text = argv[i++];
-        } else {
-            fprintf(stderr, "chainwatch: address: unexpected argument '%s'\n", argv[i]);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    int net = CW_NET_ANY;
-    if (netname) {
-        cw_net n;
-        if (!cw_net_from_name(netname, &n)) {
-            fprintf(stderr, "chainwatch: address: unknown network '%s'\n", netname);
-            return CLI_EXIT_USAGE;
-        }
-        net = (int)n;
-    }
-    if (text == NULL) {
-        fputs(address_usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
-    cw_addr a;
-    cw_err err = {0};
-    char q[4 * CW_ADDR_TEXT_MAX + 8];
-    if (cw_addr_parse(text, net, &a, &err))
-        return cli_fail(cli_quote(text, q, sizeof q), &err);
-    char canon[CW_ADDR_TEXT_MAX];
-    uint8_t script[42];
-    size_t slen = btc_script_for_addr(&a, script);
-    cw_addr_format(&a, canon, sizeof canon);
-    cw_buf out = CW_BUF_INIT;
-    cw_json j;
-    cw_json_init(&j, &out);
-    cw_json_obj_begin(&j);
-    cw_json_key(&j, "chain");
-    cw_json_str(&j, cw_chain_name((cw_chain)a.chain));
-    cw_json_key(&j, "network");
-    cw_json_str(&j, cw_net_name((cw_net)a.net));
-    cw_json_key(&j, "kind");
-    cw_json_str(&j, cw_addr_kind_name((cw_addr_kind)a.kind));
-    cw_json_key(&j, "witness_version");
-    if (a.kind >= CW_ADDR_P2WPKH && a.kind <= CW_ADDR_WITNESS)
-        cw_json_u64(&j, a.version);
-    else
-        cw_json_null(&j);
-    cw_json_key(&j, "payload");
-    cw_json_hex(&j, a.payload, a.len);
-    cw_json_key(&j, "script");
-    if (slen)
-        cw_json_hex(&j, script, slen);
-    else
-        cw_json_null(&j);
-    cw_json_key(&j, "address");
-    cw_json_str(&j, canon);
-    cw_json_obj_end(&j);
-    cw_json_newline(&j);
-    int rc = cw_json_ok(&j) ? write_out("address", &out) : CLI_EXIT_FAIL;
-    cw_buf_free(&out);
     return rc;
 }

@@ -187,8 +187,25 @@ cw_code cli_parse_share(const char *v, uint32_t *ppm, cw_err *err)
     bool percent = v[0] != '\0' && v[strlen(v) - 1] == '%';
     if (!fixed_point(v, percent ? 4 : 6, &end, &x) || *end != (percent ? '%' : '\0') || (percent && end[1]))
         return refuse(err, v, "is not a share (a percentage like 1% or 0.5%, or a fraction like 0.01, to a millionth)");
+    /* "1" read as a fraction is 100%: whoever wrote it most likely meant 1%,
+     * and a threshold silently 100 times too high hides every exposure */
+    if (!percent && x >= 1000000)
+        return refuse(err, v, "is ambiguous: a bare number is a fraction (0.01 is 1%); write 1% for one percent, 100% "
+                              "for all");
     if (x > 1000000)
         return refuse(err, v, "is above 100%");
+    *ppm = (uint32_t)x;
+    return CW_OK;
+}
+
+cw_code cli_parse_percent(const char *v, uint32_t *ppm, cw_err *err)
+{
+    const char *end;
+    uint64_t x;
+    if (!fixed_point(v, 4, &end, &x) || (*end && strcmp(end, "%") != 0))
+        return refuse(err, v, "is not a percentage (like 10, 10% or 0.5, to a ten-thousandth)");
+    if (x > 1000000)
+        return refuse(err, v, "is above 100");
     *ppm = (uint32_t)x;
     return CW_OK;
 }
@@ -203,28 +220,4 @@ cw_code cli_parse_btc(const char *v, uint64_t *sats, cw_err *err)
         return refuse(err, v, "is above 21,000,000 BTC");
     *sats = x;
     return CW_OK;
-}
-
-static int opt_refused(const char *verb, const char *opt, const cw_err *err)
-{
-    fprintf(stderr, "chainwatch: %s: %s: %s\n", verb, opt, err->msg);
-    return CLI_EXIT_USAGE;
-}
-
-int cli_opt_int(const char *verb, const char *opt, const char *v, int64_t min, int64_t max, int64_t *out)
-{
-    cw_err err = {0};
-    return cli_parse_int(v, min, max, out, &err) ? opt_refused(verb, opt, &err) : CLI_EXIT_OK;
-}
-
-int cli_opt_size(const char *verb, const char *opt, const char *v, uint64_t min, uint64_t max, uint64_t *out)
-{
-    cw_err err = {0};
-    return cli_parse_size(v, min, max, out, &err) ? opt_refused(verb, opt, &err) : CLI_EXIT_OK;
-}
-
-int cli_opt_btc(const char *verb, const char *opt, const char *v, uint64_t *sats)
-{
-    cw_err err = {0};
-    return cli_parse_btc(v, sats, &err) ? opt_refused(verb, opt, &err) : CLI_EXIT_OK;
 }

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -124,4 +125,34 @@ const char *cli_quote(const char *text, char *out, size_t cap)
     }
     out[n] = '\0';
     return out;
+}
+
+int cli_fail(const char *context, const cw_err *err)
+{
+    fprintf(stderr, "chainwatch: %s: %s\n", context, err->msg);
+    switch (err->code) {
+    case CW_EIO:
+    case CW_ENOMEM:
+    case CW_ESTORE:
+        return CLI_EXIT_FAIL;
+    case CW_EDAMAGED: /* every verb: a damaged store is "could not check", never a result */
+        return CLI_EXIT_UNCHECKED;
+    default:
+        return CLI_EXIT_USAGE;
+    }
+}
+
+double cli_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int cli_write_buf(const char *verb, cw_buf *b)
+{
+    if (b->n)
+        fwrite(b->p, 1, b->n, stdout); /* a short write sets the stream's error */
+    b->n = 0;
+    return cli_out_ok(verb) ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }

@@ -26,7 +26,8 @@
 #include "chains/hex.h"
 #include "monitor/engine/chainstate.h"
 #include "cli.h"
-#include "flows_opts.h"
+#include "stop.h"
+#include "args_flows.h"
 #include "monitor/engine/decode.h"
 #include "monitor/records/keys.h"
 #include "monitor/engine/pipeline.h"
@@ -41,25 +42,6 @@ static const char usage[] =
     "Runs historical blocks through the monitor's pipeline: the same confirmed\n"
     "records `watch` writes, with today's watchlist (a payment made before its\n"
     "address was designated says so: designated_after_tx).\n"
-    "\n"
-    "  --blocksdir DIR  a Bitcoin Core blocks/ directory: blk*.dat, de-obfuscated\n"
-    "                   with xor.dat when present. The best chain is built from the\n"
-    "                   headers (most work); stale branches and orphans are skipped.\n"
-    "  --rawblocks DIR  one block per file, raw bytes or hex, any order; a chain\n"
-    "                   whose first parent is missing starts at its BIP-34 height.\n"
-    "                   The blocks must make one chain: blocks behind a missing\n"
-    "                   parent (a gap) are refused, each named, before anything\n"
-    "                   is replayed.\n"
-    "  --allow-gaps     replay the best chain of --rawblocks anyway; the blocks\n"
-    "                   behind a gap are named and left out.\n"
-    "  --from H --to H  heights, inclusive. Defaults: the chain's first height (or\n"
-    "                   the datadir's tip + 1) to the best height.\n"
-    "  --alerts FILE    default <datadir>/alerts.jsonl; '-' is stdout.\n"
-    "  --pub EP         also publish each record on a ZeroMQ PUB socket (topic alert).\n"
-    "  --no-state       parse only: decode every tx (ids, output addresses), no store,\n"
-    "                   no records; the figure to compare the full replay against.\n"
-    "  --batch-txs N    commit at least every N txs (default 250000): smaller batches\n"
-    "                   lose less to a kill, bigger ones are faster.\n"
     "\n"
     "Work is committed in batches (at most --batch-txs txs or 15 s); an interrupted\n"
     "replay (Ctrl-C, kill) continues from its datadir's tip when run again, with\n"
@@ -79,13 +61,6 @@ static const char usage[] =
 #define BATCH_TXS 250000
 #define BATCH_CACHE_BYTES ((uint64_t)512 << 20)
 #define BATCH_SECONDS 15.0
-
-static volatile sig_atomic_t stop_requested;
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 /* Progress on a terminal: where we are, how fast, how long to go. */
 typedef struct {
@@ -148,7 +123,7 @@ static int parse_only(blocksdir *bd, const blocksdir_info *info, cw_net net, int
     cw_err err = {0};
     uint64_t txs = 0, blocks = 0, inputs = 0, outputs = 0;
     int rc = CLI_EXIT_OK;
-    for (int64_t h = from; h <= to && !stop_requested; h++) {
+    for (int64_t h = from; h <= to && !cli_stop_requested(); h++) {
         block_summary s;
         if (blocksdir_read(bd, h, &blk, &err) || decode_block_walk(&w, blk.p, blk.n, net, count_tx, &txs, &s, &err)) {
             fprintf(stderr, "%schainwatch: replay: height %lld: %s\n", pr->tty ? "\n" : "", (long long)h, err.msg);
@@ -174,7 +149,7 @@ static int parse_only(blocksdir *bd, const blocksdir_info *info, cw_net net, int
     printf("  elapsed     %.2f s\n", el);
     block_walker_free(&w);
     cw_buf_free(&blk);
-    if (stop_requested)
+    if (cli_stop_requested())
         return 130;
     return rc == CLI_EXIT_OK && (info->skipped || info->gap_blocks) ? CLI_EXIT_USAGE : rc;
 }
@@ -217,7 +192,6 @@ static void summary(const char *src, const char *datadir, int64_t from, const pi
     printf("  elapsed     %.2f s\n", el);
 }
 
-/* Heights fit a block header's 32-bit field; counts are positive. */
 /* One replay batch: blocks from `start` on, until `to`, a stop request or
  * the batch's limits, into the open batch (pipeline_batch). Called again
  * from `start` when a full map made the batch start over. */
@@ -247,79 +221,73 @@ static cw_code replay_blocks(pipeline *p, void *ctx, cw_err *err)
             return rc;
         pipeline_stats_get(p, &bs);
         progress_show(b->pr, b->h, bs.blocks_connected, bs.txs, bs.alerts, b->h == b->to);
-        if (b->h == b->to || stop_requested || bs.txs - txs0 >= (uint64_t)b->batch_txs ||
+        if (b->h == b->to || cli_stop_requested() || bs.txs - txs0 >= (uint64_t)b->batch_txs ||
             bs.cache_bytes >= BATCH_CACHE_BYTES || cli_seconds() - t0 >= BATCH_SECONDS)
             return CW_OK; /* b->h: the batch's last block */
     }
     return CW_OK;
 }
 
-static bool parse_height(const char *flag, const char *v, int64_t *out)
-{
-    return cli_opt_int("replay", flag, v, strcmp(flag, "--batch-txs") == 0 ? 1 : 0, INT32_MAX, out) == CLI_EXIT_OK;
-}
-
 int cmd_replay(int argc, char **argv)
 {
     int capture_rc;
-    if (replay_capture_hook(argc, argv, usage, &capture_rc)) /* --capture FILE, and --help (cli_replay_capture.c) */
+    if (replay_capture_hook(argc, argv, &capture_rc)) /* --capture FILE (replay_capture.c) */
         return capture_rc;
-    if (cli_wants_help(argc, argv) || argc < 2) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        if (argc >= 2)
-            fputs(flows_opts_usage, stdout);
-        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
-    }
     flows_opts fo;
     flows_opts_init(&fo);
-    const char *blocks_path = NULL, *datadir = NULL, *alerts = NULL, *netname = NULL, *pub = NULL;
-    bool raw_files = false, no_state = false, allow_gaps = false;
+    const char *blocksdir_path = NULL, *rawblocks_path = NULL, *datadir = NULL, *alerts = NULL, *netname = NULL,
+               *pub = NULL;
+    bool no_state = false, allow_gaps = false;
+    /* heights fit a block header's 32-bit field */
     int64_t from = -1, to = -1, batch_txs = BATCH_TXS;
-    for (int i = 1; i < argc;) {
-        const char *v = NULL;
-        if (strcmp(argv[i], "--no-state") == 0) {
-            no_state = true;
-            i++;
-            continue;
-        }
-        if (strcmp(argv[i], "--allow-gaps") == 0) {
-            allow_gaps = true;
-            i++;
-            continue;
-        }
-        if (cli_opt(argc, argv, &i, "--blocksdir", &v)) blocks_path = v, raw_files = false;
-        else if (cli_opt(argc, argv, &i, "--rawblocks", &v)) blocks_path = v, raw_files = true;
-        else if (cli_opt(argc, argv, &i, "--datadir", &v)) datadir = v;
-        else if (cli_opt(argc, argv, &i, "--alerts", &v)) alerts = v;
-        else if (cli_opt(argc, argv, &i, "--pub", &v)) pub = v;
-        else if (cli_opt(argc, argv, &i, "--network", &v)) netname = v;
-        else if (cli_opt(argc, argv, &i, "--from", &v)) {
-            if (v && !parse_height("--from", v, &from))
-                return CLI_EXIT_USAGE;
-        } else if (cli_opt(argc, argv, &i, "--to", &v)) {
-            if (v && !parse_height("--to", v, &to))
-                return CLI_EXIT_USAGE;
-        } else if (cli_opt(argc, argv, &i, "--batch-txs", &v)) {
-            if (v && !parse_height("--batch-txs", v, &batch_txs))
-                return CLI_EXIT_USAGE;
-        } else {
-            char why[160];
-            int taken = flows_opts_take(&fo, argc, argv, &i, why, sizeof why); /* shared with watch */
-            if (taken < 0) {
-                fprintf(stderr, "chainwatch: replay: %s\n", why);
-                return CLI_EXIT_USAGE;
-            }
-            if (taken == 0) {
-                fprintf(stderr, "chainwatch: replay: unexpected argument '%s'\n", argv[i]);
-                return CLI_EXIT_USAGE;
-            }
-            continue;
-        }
-        if (v == NULL) {
-            fprintf(stderr, "chainwatch: replay: %s needs a value\n", argv[i - 1]);
+    cli_arg args[] = {
+        {"blocksdir", ARG_PATH, &blocksdir_path, .metavar = "DIR",
+         .help = "a Bitcoin Core blocks/ directory: blk*.dat, de-obfuscated\n"
+                 "with xor.dat when present. The best chain is built from the\n"
+                 "headers (most work); stale branches and orphans are skipped."},
+        {"rawblocks", ARG_PATH, &rawblocks_path, .metavar = "DIR",
+         .help = "one block per file, raw bytes or hex, any order; a chain\n"
+                 "whose first parent is missing starts at its BIP-34 height.\n"
+                 "The blocks must make one chain: blocks behind a missing\n"
+                 "parent (a gap) are refused, each named, before anything\n"
+                 "is replayed."},
+        {"allow-gaps", ARG_FLAG, &allow_gaps,
+         .help = "replay the best chain of --rawblocks anyway; the blocks\nbehind a gap are named and left out."},
+        {"from", ARG_INT, &from, 0, INT32_MAX, .metavar = "H",
+         .help = "first height. Default: the chain's first height (or the\ndatadir's tip + 1)"},
+        {"to", ARG_INT, &to, 0, INT32_MAX, .metavar = "H", .help = "last height (inclusive). Default: the best height"},
+        {"network", ARG_STRING, &netname, .metavar = "N", .help = "main (default), test, testnet4, signet, regtest"},
+        {"datadir", ARG_PATH, &datadir, .metavar = "D", .help = "default ~/.chainwatch"},
+        {"alerts", ARG_PATH, &alerts, .metavar = "FILE|-", .help = "default <datadir>/alerts.jsonl; '-' is stdout."},
+        {"pub", ARG_STRING, &pub, .metavar = "EP",
+         .help = "also publish each record on a ZeroMQ PUB socket (topic\nalert)."},
+        {"no-state", ARG_FLAG, &no_state,
+         .help = "parse only: decode every tx (ids, output addresses), no\n"
+                 "store, no records; the figure to compare the full replay\nagainst."},
+        {"batch-txs", ARG_INT, &batch_txs, 1, INT32_MAX, .metavar = "N",
+         .help = "commit at least every N txs (default 250000): smaller\n"
+                 "batches lose less to a kill, bigger ones are faster."},
+        {.kind = ARG_MORE, .dest = fo.args, .help = "Clusters and exposure (on by default):"},
+        {0},
+    };
+    if (cli_wants_help(argc, argv) || argc < 2) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        if (argc < 2)
             return CLI_EXIT_USAGE;
-        }
+        fputs("\nOptions:\n", stdout);
+        cli_args_usage(stdout, args);
+        fputs("\n", stdout);
+        return cmd_replay_capture(argc, argv); /* its --help: the capture form */
     }
+    int n_pos;
+    if (cli_args_parse("replay", args, argc, argv, NULL, 0, &n_pos))
+        return CLI_EXIT_USAGE;
+    if (blocksdir_path && rawblocks_path) {
+        fprintf(stderr, "chainwatch: replay: --blocksdir and --rawblocks: give one of them\n");
+        return CLI_EXIT_USAGE;
+    }
+    bool raw_files = rawblocks_path != NULL;
+    const char *blocks_path = raw_files ? rawblocks_path : blocksdir_path;
     cw_net net = CW_NET_MAIN;
     if (netname && !cw_net_from_name(netname, &net)) {
         fprintf(stderr, "chainwatch: replay: unknown network '%s'\n", netname);
@@ -385,10 +353,7 @@ int cmd_replay(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_stop_install();
 
     cw_store *store = NULL;
     alert_sink sink = {.fd = -1};
@@ -508,7 +473,7 @@ int cmd_replay(int argc, char **argv)
             break;
         }
         batch_start = h + 1;
-        if (stop_requested)
+        if (cli_stop_requested())
             break;
     }
     if (pr.tty)
@@ -532,8 +497,8 @@ int cmd_replay(int argc, char **argv)
     }
     pipeline_stats st;
     pipeline_stats_get(p, &st);
-    summary(blocks_path, datadir, from, &st, &pr, stop_requested, bd, &info);
-    if (rc == CLI_EXIT_OK && stop_requested)
+    summary(blocks_path, datadir, from, &st, &pr, cli_stop_requested(), bd, &info);
+    if (rc == CLI_EXIT_OK && cli_stop_requested())
         rc = 130; /* as a shell reports SIGINT */
     if (rc == CLI_EXIT_OK && (info.skipped || info.gap_blocks))
         rc = CLI_EXIT_USAGE; /* everything readable was replayed, but not everything was readable (or replayable) */

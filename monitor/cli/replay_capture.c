@@ -28,7 +28,8 @@
 
 #include "monitor/sources/capture.h"
 #include "cli.h"
-#include "flows_opts.h"
+#include "stop.h"
+#include "args_flows.h"
 #include "monitor/sources/feed_dispatch.h"
 #include "monitor/records/keys.h"
 #include "monitor/engine/pipeline.h"
@@ -62,13 +63,6 @@ static const char usage[] =
     "byte offset), or holds bad frames or messages the pipeline refused (every\n"
     "other message is replayed; the summary counts them); 1 a failure of the\n"
     "store, the alerts file or an interruption (SIGINT/SIGTERM).\n";
-
-static volatile sig_atomic_t stop_requested;
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 /* What the log lines and the progress line share: a log line must not
  * land in the middle of the progress line. */
@@ -105,77 +99,53 @@ static void topic_list(unsigned topics, char *out, size_t cap)
             snprintf(out + strlen(out), cap - strlen(out), "%s%s", out[0] ? "," : "", feed_topic_name((feed_topic)t));
 }
 
-bool replay_capture_hook(int argc, char **argv, const char *blocks_usage, int *exit_code)
+bool replay_capture_hook(int argc, char **argv, int *exit_code)
 {
-    for (int i = 1; i < argc; i++)
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
         if (strcmp(argv[i], "--capture") == 0 || strncmp(argv[i], "--capture=", 10) == 0) {
             *exit_code = cmd_replay_capture(argc, argv);
             return true;
         }
-    if (!cli_wants_help(argc, argv))
-        return false;
-    printf("%s\n%s\n%s", blocks_usage, usage, flows_opts_usage);
-    *exit_code = CLI_EXIT_OK;
-    return true;
+    }
+    return false;
 }
+
+static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
 
 int cmd_replay_capture(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        printf("%s\n%s", usage, flows_opts_usage);
-        return CLI_EXIT_OK;
-    }
-    const char *path = NULL, *datadir = NULL, *alerts = NULL, *netname = NULL, *rest_url = NULL, *level = NULL,
-               *pub = NULL;
+    const char *path = NULL, *datadir = NULL, *alerts = NULL, *netname = NULL, *rest_url = NULL, *pub = NULL;
     int64_t start_height = -1;
+    int level = FEED_LOG_WARN;
     flows_opts fo;
     flows_opts_init(&fo);
+    cli_arg args[] = {
+        {"capture", ARG_PATH, &path, .metavar = "FILE", .help = "a capture written by watch --record"},
+        {"datadir", ARG_PATH, &datadir, .metavar = "D", .help = "default ~/.chainwatch"},
+        {"network", ARG_STRING, &netname, .metavar = "N", .help = "must agree with the capture's, if given"},
+        {"alerts", ARG_PATH, &alerts, .metavar = "FILE|-", .help = "default <datadir>/alerts.jsonl; '-' is stdout"},
+        {"pub", ARG_STRING, &pub, .metavar = "EP", .help = "also publish each record (ZeroMQ PUB, topic alert)"},
+        {"rest", ARG_STRING, &rest_url, .metavar = "URL", .help = "the node's REST interface, for missing blocks"},
+        {"start-height", ARG_INT, &start_height, 0, INT32_MAX, .metavar = "H",
+         .help = "an empty datadir's first block when the node is asked"},
+        {"log-level", ARG_ENUM, &level, .choices = log_levels, .metavar = "LEVEL",
+         .help = "error, warn (default), info or debug"},
+        {.kind = ARG_MORE, .dest = fo.args, .help = "Clusters and exposure (on by default), as watch takes them:"},
+        {0},
+    };
+    if (cli_wants_help(argc, argv)) {
+        printf("%s\nOptions:\n", usage);
+        cli_args_usage(stdout, args);
+        return CLI_EXIT_OK;
+    }
     capture_reader *reader = NULL;
     int rc = CLI_EXIT_USAGE; /* until the options and the capture are good */
-    for (int i = 1; i < argc;) {
-        const char *v = NULL;
-        if (cli_opt(argc, argv, &i, "--capture", &v)) path = v;
-        else if (cli_opt(argc, argv, &i, "--datadir", &v)) datadir = v;
-        else if (cli_opt(argc, argv, &i, "--alerts", &v)) alerts = v;
-        else if (cli_opt(argc, argv, &i, "--network", &v)) netname = v;
-        else if (cli_opt(argc, argv, &i, "--rest", &v)) rest_url = v;
-        else if (cli_opt(argc, argv, &i, "--pub", &v)) pub = v;
-        else if (cli_opt(argc, argv, &i, "--log-level", &v)) level = v;
-        else if (cli_opt(argc, argv, &i, "--start-height", &v)) {
-            if (v && cli_opt_int("replay", "--start-height", v, 0, INT32_MAX, &start_height))
-                goto early_out;
-        }
-        else {
-            char why[160];
-            int taken = flows_opts_take(&fo, argc, argv, &i, why, sizeof why); /* as watch takes them */
-            if (taken < 0) {
-                fprintf(stderr, "chainwatch: replay: %s\n", why);
-                goto early_out;
-            }
-            if (taken == 0) {
-                fprintf(stderr, "chainwatch: replay: unexpected argument '%s' (see chainwatch replay --capture --help)\n",
-                        argv[i]);
-                goto early_out;
-            }
-            continue;
-        }
-        if (v == NULL) {
-            fprintf(stderr, "chainwatch: replay: %s needs a value\n", argv[i - 1]);
-            goto early_out;
-        }
-    }
-    replay_view view = {FEED_LOG_WARN, isatty(2) == 1, false, NULL};
-    if (level) {
-        static const char *const names[] = {"error", "warn", "info", "debug"};
-        view.level = -1;
-        for (int l = 0; l < 4; l++)
-            if (strcmp(level, names[l]) == 0)
-                view.level = l;
-        if (view.level < 0) {
-            fprintf(stderr, "chainwatch: replay: --log-level is error, warn, info or debug\n");
-            goto early_out;
-        }
-    }
+    int n_pos;
+    if (cli_args_parse("replay", args, argc, argv, NULL, 0, &n_pos))
+        goto early_out;
+    replay_view view = {level, isatty(2) == 1, false, NULL};
     char dd[4096];
     if (datadir == NULL) {
         if (!store_default_datadir(dd, sizeof dd)) {
@@ -237,17 +207,14 @@ int cmd_replay_capture(int argc, char **argv)
                           .sink_ctx = &sink,
                           .rest = rest,
                           .start_height = start_height,
-                          .stop = (volatile const int *)&stop_requested,
+                          .stop = cli_stop_flag(),
                           .sequence_feed = (info.topics & (1u << FEED_SEQUENCE)) != 0,
                           .flows = flows_opts_config(&fo)};
     if (pipeline_open(&pc, &p, &err)) {
         rc = cli_fail("replay", &err);
         goto out;
     }
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_stop_install();
 
     /* the start watch makes, minus catching up with the node (see above) */
     feed_checker check = {0};
@@ -275,7 +242,7 @@ int cmd_replay_capture(int argc, char **argv)
         /* a MSG held behind a GAP still points into the reader's buffer:
          * handle it before reading on */
         if (!feed_checker_pending(&check, &ev)) {
-            if (stop_requested)
+            if (cli_stop_requested())
                 break;
             feed_message m;
             bool got = false;
@@ -344,7 +311,7 @@ int cmd_replay_capture(int argc, char **argv)
                 (unsigned long long)check.st.msgs[FEED_RAWBLOCK], (unsigned long long)check.st.bad);
         rc = failed_hard ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
     }
-    if (stop_requested && rc == CLI_EXIT_OK) {
+    if (cli_stop_requested() && rc == CLI_EXIT_OK) {
         fprintf(stderr, "chainwatch: replay: interrupted at byte %llu\n",
                 (unsigned long long)capture_reader_pos(reader));
         rc = CLI_EXIT_FAIL;

@@ -11,8 +11,9 @@
 #include "chains/addr.h"
 #include "chains/bitcoin/tx.h"
 #include "chains/hex.h"
+#include "args.h"
 #include "cli.h"
-#include "flows_opts.h"
+#include "args_flows.h"
 #include "monitor/engine/screen.h"
 #include "watchlists/watchlist.h"
 
@@ -30,18 +31,10 @@ static const char usage[] =
     "               cannot be told from typos here: use `watchlist lookup`\n"
     "  RAWTX        a raw transaction as hex (told from an address by its length),\n"
     "               @FILE (raw bytes or hex) or - (standard input)\n"
-    "  --direction  deposit or withdrawal: recorded in the output (OFAC prohibits\n"
-    "               dealings either way, so the rules are the same)\n"
-    "  --amount BTC the amount at stake: exposure is judged by the share of it that\n"
-    "               the address's tainted receipts could cover\n"
-    "  --network N  main (default for RAWTX), test, testnet4, signet, regtest; an\n"
-    "               ADDRESS of another network is refused\n"
-    "  --labels FILE       known services (chain,address,entity,category,source)\n"
-    "  --hops N            exposure within N hops counts (default 3, at most 8)\n"
-    "  --min-exposure S    smaller shares of --amount are shown, allowed (default 1%)\n"
-    "  --min-exposure-amount BTC  and smaller tainted amounts (default 0.0001)\n"
-    "  --hold-exposure S   shares at or above are held (default 10%)\n"
-    "  --datadir D         default ~/.chainwatch\n"
+    "\n"
+    "Options:\n";
+
+static const char usage_tail[] =
     "\n"
     "Decision rules; every reason names its own, the most severe wins:\n"
     "  block   designated: the address is listed\n"
@@ -141,10 +134,35 @@ int cli_print_json(const char *verb, const json_t *v)
 }
 
 /* A failure while reading the store: the check was not made. */
-static int unchecked(const char *verb, const cw_err *err)
+int cli_unchecked(const char *verb, const cw_err *err)
 {
     fprintf(stderr, "chainwatch: %s: %s\n", verb, err->msg);
     return err->code == CW_ENOMEM ? CLI_EXIT_FAIL : CLI_EXIT_UNCHECKED;
+}
+
+int cli_address_store(const char *verb, const char *text, const char *netname, const char *datadir, cw_addr *a,
+                      cw_store **s, store_txn **t)
+{
+    if (text == NULL) {
+        fprintf(stderr, "chainwatch: %s: expected an address (see chainwatch %s --help)\n", verb, verb);
+        return CLI_EXIT_USAGE;
+    }
+    int net = CW_NET_ANY;
+    if (netname) {
+        cw_net n;
+        if (!cw_net_from_name(netname, &n)) {
+            fprintf(stderr, "chainwatch: %s: unknown network '%s' (main, test, testnet4, signet, regtest)\n", verb,
+                    netname);
+            return CLI_EXIT_USAGE;
+        }
+        net = (int)n;
+    }
+    int rc = cli_screen_address(verb, text, net, a);
+    if (rc)
+        return rc;
+    char buf[4096];
+    const char *dd = cli_datadir(verb, datadir, buf, sizeof buf);
+    return dd ? cli_store_read(verb, dd, s, t) : CLI_EXIT_USAGE;
 }
 
 /* ---- screen ---- */
@@ -183,77 +201,74 @@ static int read_tx(const char *subject, cw_buf *raw)
     return CLI_EXIT_OK;
 }
 
+/* NULL when memory ran out (the caller's alert_put then fails). */
 static json_t *policy_json(const flows_config *cfg)
 {
     json_t *p = json_object();
-    json_object_set_new(p, "hops", json_integer(cfg->hops));
-    json_object_set_new(p, "min_share_ppm", json_integer(cfg->min_share_ppm));
-    json_object_set_new(p, "min_amount", json_integer((json_int_t)cfg->min_amount));
-    json_object_set_new(p, "hold_share_ppm", json_integer(cfg->hold_share_ppm));
-    json_object_set_new(p, "labels", json_boolean(cfg->labels != NULL));
+    bool ok = true;
+    alert_put(p, "hops", json_integer(cfg->hops), &ok);
+    alert_put(p, "min_share_ppm", json_integer(cfg->min_share_ppm), &ok);
+    alert_put(p, "min_amount", json_integer((json_int_t)cfg->min_amount), &ok);
+    alert_put(p, "hold_share_ppm", json_integer(cfg->hold_share_ppm), &ok);
+    alert_put(p, "labels", json_boolean(cfg->labels != NULL), &ok);
+    if (!ok) {
+        json_decref(p);
+        return NULL;
+    }
     return p;
 }
 
+static const char *const directions[] = {"deposit", "withdrawal", NULL};
+
 typedef struct {
-    const char *subject, *direction, *datadir, *netname;
+    const char *subject, *datadir, *netname;
+    int direction; /* index in directions, -1: not given */
+    uint64_t amount_sats;
     int64_t amount; /* -1: not given */
     flows_opts fo;
+    cli_arg args[10];
 } screen_opts;
+
+/* The table: screen's own options and those of watch's exposure options
+ * that mean something here (pointing into the same flows_opts). */
+static void screen_args(screen_opts *o)
+{
+    const cli_arg t[] = {
+        {"direction", ARG_ENUM, &o->direction, .choices = directions, .metavar = "D",
+         .help = "deposit or withdrawal: recorded in the output (OFAC\nprohibits dealings either way, so the rules are the same)"},
+        {"amount", ARG_BTC, &o->amount_sats, .metavar = "BTC",
+         .help = "the amount at stake: exposure is judged by the share of\nit that the address's tainted receipts could cover"},
+        {"network", ARG_STRING, &o->netname, .metavar = "N",
+         .help = "main (default for RAWTX), test, testnet4, signet,\nregtest; an ADDRESS of another network is refused"},
+        {"labels", ARG_PATH, &o->fo.labels_path, .metavar = "FILE",
+         .help = "known services (chain,address,entity,category,source)"},
+        {"hops", ARG_INT, &o->fo.hops, 1, EXP_MAX_HOPS, .metavar = "N",
+         .help = "exposure within N hops counts (default 3, at most 8)"},
+        {"min-exposure", ARG_SHARE, &o->fo.cfg.min_share_ppm, .metavar = "S",
+         .help = "smaller shares of --amount are shown, allowed (default 1%)"},
+        {"min-exposure-amount", ARG_BTC, &o->fo.cfg.min_amount, .metavar = "BTC",
+         .help = "and smaller tainted amounts (default 0.0001)"},
+        {"hold-exposure", ARG_SHARE, &o->fo.cfg.hold_share_ppm, .metavar = "S",
+         .help = "shares at or above are held (default 10%)\n(a share S is 1% or 0.01; a bare 1 or more is refused as\n"
+                 "ambiguous: write 100%)"},
+        {"datadir", ARG_PATH, &o->datadir, .metavar = "D", .help = "default ~/.chainwatch"},
+        {0},
+    };
+    _Static_assert(sizeof t / sizeof *t == sizeof o->args / sizeof *o->args, "screen_opts.args fits the table");
+    memcpy(o->args, t, sizeof t);
+}
 
 static int parse_screen(int argc, char **argv, screen_opts *o)
 {
-    for (int i = 1; i < argc;) {
-        const char *v = NULL;
-        if (cli_opt(argc, argv, &i, "--direction", &v)) {
-            if (v && strcmp(v, "deposit") != 0 && strcmp(v, "withdrawal") != 0) {
-                fprintf(stderr, "chainwatch: screen: --direction is deposit or withdrawal, not '%s'\n", v);
-                return CLI_EXIT_USAGE;
-            }
-            o->direction = v;
-        } else if (cli_opt(argc, argv, &i, "--amount", &v)) {
-            uint64_t sats = 0;
-            if (v && cli_opt_btc("screen", "--amount", v, &sats))
-                return CLI_EXIT_USAGE;
-            if (v && sats == 0) {
-                fprintf(stderr, "chainwatch: screen: --amount: '%s' is not above 0\n", v);
-                return CLI_EXIT_USAGE;
-            }
-            o->amount = v ? (int64_t)sats : -1;
-        } else if (cli_opt(argc, argv, &i, "--datadir", &v)) {
-            o->datadir = v;
-        } else if (cli_opt(argc, argv, &i, "--network", &v)) {
-            o->netname = v;
-        } else if (strncmp(argv[i], "--", 2) == 0) {
-            /* the exposure options watch and replay take, those that mean something here */
-            static const char *const shared[] = {"labels", "hops", "min-exposure", "min-exposure-amount",
-                                                 "hold-exposure"};
-            const char *a = argv[i] + 2, *eq = strchr(a, '=');
-            char name[64], why[160];
-            snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
-            bool known = false;
-            for (size_t k = 0; k < sizeof shared / sizeof *shared; k++)
-                known |= strcmp(name, shared[k]) == 0;
-            if (!known) {
-                fprintf(stderr, "chainwatch: screen: unknown option '%s' (see chainwatch screen --help)\n", argv[i]);
-                return CLI_EXIT_USAGE;
-            }
-            v = eq ? eq + 1 : (i + 1 < argc ? argv[i + 1] : NULL);
-            if (v && flows_opts_set(&o->fo, name, v, why, sizeof why) < 0) {
-                fprintf(stderr, "chainwatch: screen: %s\n", why);
-                return CLI_EXIT_USAGE;
-            }
-            i += eq || v == NULL ? 1 : 2;
-        } else if (o->subject == NULL) {
-            o->subject = argv[i++];
-            v = o->subject;
-        } else {
-            fprintf(stderr, "chainwatch: screen: one subject at a time: unexpected '%s'\n", argv[i]);
+    int n_pos;
+    if (cli_args_parse("screen", o->args, argc, argv, &o->subject, 1, &n_pos))
+        return CLI_EXIT_USAGE;
+    if (cli_args_given(o->args, "amount")) {
+        if (o->amount_sats == 0) {
+            fprintf(stderr, "chainwatch: screen: --amount: 0 BTC is not above 0\n");
             return CLI_EXIT_USAGE;
         }
-        if (v == NULL) {
-            fprintf(stderr, "chainwatch: screen: %s needs a value\n", argv[i - 1]);
-            return CLI_EXIT_USAGE;
-        }
+        o->amount = (int64_t)o->amount_sats;
     }
     if (o->subject == NULL || o->subject[0] == '\0') {
         fprintf(stderr, "chainwatch: screen: expected an ADDRESS or a RAWTX (see chainwatch screen --help)\n");
@@ -264,12 +279,16 @@ static int parse_screen(int argc, char **argv, screen_opts *o)
 
 int cmd_screen(int argc, char **argv)
 {
+    screen_opts o = {.amount = -1, .direction = -1};
+    flows_opts_init(&o.fo);
+    screen_args(&o);
     if (cli_wants_help(argc, argv) || argc < 2) {
-        fputs(usage, argc < 2 ? stderr : stdout);
+        FILE *f = argc < 2 ? stderr : stdout;
+        fputs(usage, f);
+        cli_args_usage(f, o.args);
+        fputs(usage_tail, f);
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
-    screen_opts o = {.amount = -1};
-    flows_opts_init(&o.fo);
     int rc = parse_screen(argc, argv, &o);
     cw_net net = CW_NET_MAIN;
     if (rc == CLI_EXIT_OK && o.netname && !cw_net_from_name(o.netname, &net)) {
@@ -314,30 +333,36 @@ int cmd_screen(int argc, char **argv)
     if (rc == CLI_EXIT_OK) {
         json_t *out = json_object(), *tip = NULL;
         screen_decision d = SCREEN_ALLOW;
-        cw_code c = screen_tip_json(t, &tip, &err);
+        bool ok = out != NULL; /* alert_put latches a failed allocation: no partial answer is printed */
+        cw_code c = ok ? screen_tip_json(t, &tip, &err) : cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
         if (c == CW_OK && raw_tx) {
-            json_object_set_new(out, "type", json_string("tx"));
-            json_object_set_new(out, "network", json_string(cw_net_name(net)));
+            alert_put(out, "type", json_string("tx"), &ok);
+            alert_put(out, "network", json_string(cw_net_name(net)), &ok);
             c = screen_tx(&o.fo.cfg, t, &tx, out, &d, &err);
         } else if (c == CW_OK) {
             json_t *reasons = json_array();
-            json_object_set_new(out, "type", json_string("address"));
+            alert_put(out, "type", json_string("address"), &ok);
             char text[CW_ADDR_TEXT_MAX];
             cw_addr_format(&addr, text, sizeof text); /* canonical: lowercase bech32, EIP-55 */
-            json_object_set_new(out, "subject", json_string(text));
-            json_object_set_new(out, "chain", json_string(cw_chain_name((cw_chain)addr.chain)));
-            json_object_set_new(out, "reasons", reasons);
-            c = screen_address(&o.fo.cfg, t, &addr, o.amount, reasons, &d, &err);
+            alert_put(out, "subject", json_string(text), &ok);
+            alert_put(out, "chain", json_string(cw_chain_name((cw_chain)addr.chain)), &ok);
+            c = reasons ? screen_address(&o.fo.cfg, t, &addr, o.amount, reasons, &d, &err)
+                        : cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+            alert_put(out, "reasons", reasons, &ok); /* filled: the reference goes to out */
+        }
+        if (c == CW_OK) {
+            alert_put(out, "tip", tip, &ok);
+            tip = NULL;
+            alert_put(out, "direction", o.direction >= 0 ? json_string(directions[o.direction]) : json_null(), &ok);
+            alert_put(out, "amount", o.amount >= 0 ? json_integer(o.amount) : json_null(), &ok);
+            alert_put(out, "decision", json_string(screen_decision_name(d)), &ok);
+            alert_put(out, "policy", policy_json(&o.fo.cfg), &ok);
+            if (!ok)
+                c = cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory building the answer");
         }
         if (c) {
-            rc = unchecked("screen", &err);
+            rc = cli_unchecked("screen", &err);
         } else {
-            json_object_set_new(out, "tip", tip);
-            tip = NULL;
-            json_object_set_new(out, "direction", o.direction ? json_string(o.direction) : json_null());
-            json_object_set_new(out, "amount", o.amount >= 0 ? json_integer(o.amount) : json_null());
-            json_object_set_new(out, "decision", json_string(screen_decision_name(d)));
-            json_object_set_new(out, "policy", policy_json(&o.fo.cfg));
             rc = cli_print_json("screen", out);
             if (rc == CLI_EXIT_OK)
                 rc = exit_for(d);

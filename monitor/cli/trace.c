@@ -1,8 +1,7 @@
 /*
- * `chainwatch cluster ADDR` and `chainwatch trace ADDR`: what the monitor
- * learnt about one address, for an analyst: the wallet it belongs to, and
- * how designated money reached it (as JSON, and as a Graphviz graph).
- * Read only, like `screen`.
+ * `chainwatch trace ADDR`: how designated money reached an address, for an
+ * analyst (as JSON, and as a Graphviz graph). Read only, like `screen`;
+ * `cluster` (cluster.c) shows the wallet it belongs to.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,28 +10,13 @@
 
 #include "chains/addr.h"
 #include "chains/hex.h"
+#include "args.h"
 #include "cli.h"
+#include "monitor/records/alert.h"
 #include "monitor/engine/screen.h"
 #include "watchlists/cluster.h"
 #include "watchlists/exposure.h"
 #include "watchlists/watchlist.h"
-
-static const char cluster_usage[] =
-    "usage: chainwatch cluster ADDR [--datadir D] [--network N]\n"
-    "\n"
-    "The cluster (wallet, by common-input ownership) the monitor has put ADDR in:\n"
-    "root, size, merged (false: ADDR never shared a tx's inputs, a cluster of one),\n"
-    "designated_count and designated_member (the first designated member, its\n"
-    "entity and the tx that joined it), flags (service: a labelled service is a\n"
-    "member; supercluster: it grew past --cluster-limit) with propagates and a note\n"
-    "(designation and exposure stop at such clusters), service, last_merge_txid,\n"
-    "joined_by (the tx that joined ADDR, null for the root) and sample (the first\n"
-    "members to join), with listed (ADDR itself) and tip (how far the monitor has\n"
-    "got). Designated membership is counted when addresses join: an address\n"
-    "listed later counts from the cluster's next merge.\n"
-    "\n"
-    "Exit status: 0 found (a cluster of one included); 2 bad input; 3 the store\n"
-    "could not be read.\n";
 
 static const char trace_usage[] =
     "usage: chainwatch trace ADDR [--hops N] [--dot FILE] [--datadir D] [--network N]\n"
@@ -43,129 +27,12 @@ static const char trace_usage[] =
     "its own designations; its cluster when that has designated members; and the\n"
     "monitor's tip (what it has seen so far).\n"
     "\n"
-    "  --hops N    report exposure within N hops (default 8, the most recorded)\n"
-    "  --dot FILE  also write the flow as a Graphviz graph: the designated source\n"
-    "              in red, each tx of the path as a box (short txid; the full one\n"
-    "              is the node's id and tooltip), edges in path order, ADDR\n"
-    "              highlighted; the designated cluster dashed. Render it with\n"
-    "              dot -Tsvg FILE > trace.svg\n"
-    "\n"
     "An address designated money never reached prints exposed false (exit 0), and\n"
     "its graph holds the address alone.\n"
     "Exit status: 0 traced; 1 the graph could not be written; 2 bad input; 3 the\n"
-    "store could not be read.\n";
-
-typedef struct {
-    const char *addr, *datadir, *netname, *dot;
-    unsigned hops;
-} trace_opts;
-
-static int parse(const char *verb, int argc, char **argv, bool trace, trace_opts *o)
-{
-    memset(o, 0, sizeof *o);
-    o->hops = EXP_MAX_HOPS;
-    for (int i = 1; i < argc;) {
-        const char *v = NULL;
-        if (cli_opt(argc, argv, &i, "--datadir", &v)) {
-            o->datadir = v;
-        } else if (cli_opt(argc, argv, &i, "--network", &v)) {
-            o->netname = v;
-        } else if (trace && cli_opt(argc, argv, &i, "--dot", &v)) {
-            o->dot = v;
-        } else if (trace && cli_opt(argc, argv, &i, "--hops", &v)) {
-            int64_t h = 0;
-            if (v && cli_opt_int(verb, "--hops", v, 1, EXP_MAX_HOPS, &h))
-                return CLI_EXIT_USAGE;
-            o->hops = (unsigned)h;
-        } else if (strncmp(argv[i], "--", 2) == 0) {
-            fprintf(stderr, "chainwatch: %s: unknown option '%s' (see chainwatch %s --help)\n", verb, argv[i], verb);
-            return CLI_EXIT_USAGE;
-        } else if (o->addr == NULL) {
-            v = o->addr = argv[i++];
-        } else {
-            fprintf(stderr, "chainwatch: %s: one address at a time: unexpected '%s'\n", verb, argv[i]);
-            return CLI_EXIT_USAGE;
-        }
-        if (v == NULL) {
-            fprintf(stderr, "chainwatch: %s: %s needs a value\n", verb, argv[i - 1]);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (o->addr == NULL) {
-        fprintf(stderr, "chainwatch: %s: expected an address (see chainwatch %s --help)\n", verb, verb);
-        return CLI_EXIT_USAGE;
-    }
-    return CLI_EXIT_OK;
-}
-
-/* Parses the address and opens the store: what both verbs do first. */
-static int begin(const char *verb, const trace_opts *o, cw_addr *a, cw_store **s, store_txn **t)
-{
-    int net = CW_NET_ANY;
-    if (o->netname) {
-        cw_net n;
-        if (!cw_net_from_name(o->netname, &n)) {
-            fprintf(stderr, "chainwatch: %s: unknown network '%s' (main, test, testnet4, signet, regtest)\n", verb,
-                    o->netname);
-            return CLI_EXIT_USAGE;
-        }
-        net = (int)n;
-    }
-    int rc = cli_screen_address(verb, o->addr, net, a);
-    if (rc)
-        return rc;
-    char buf[4096];
-    const char *dd = cli_datadir(verb, o->datadir, buf, sizeof buf);
-    return dd ? cli_store_read(verb, dd, s, t) : CLI_EXIT_USAGE;
-}
-
-static int unchecked(const char *verb, const cw_err *err)
-{
-    fprintf(stderr, "chainwatch: %s: %s\n", verb, err->msg);
-    return err->code == CW_ENOMEM ? CLI_EXIT_FAIL : CLI_EXIT_UNCHECKED;
-}
-
-int cmd_cluster(int argc, char **argv)
-{
-    if (cli_wants_help(argc, argv) || argc < 2) {
-        fputs(cluster_usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
-    }
-    trace_opts o;
-    cw_addr a;
-    cw_store *s = NULL;
-    store_txn *t = NULL;
-    int rc = parse("cluster", argc, argv, false, &o);
-    if (rc == CLI_EXIT_OK)
-        rc = begin("cluster", &o, &a, &s, &t);
-    if (rc == CLI_EXIT_OK) {
-        char text[CW_ADDR_TEXT_MAX];
-        uint8_t key[WL_KEY_MAX], join[32];
-        cw_addr_format(&a, text, sizeof text);
-        size_t kn = wl_key_from_addr(&a, key);
-        cluster_info c;
-        cw_err err = {0};
-        json_t *out = json_object();
-        json_object_set_new(out, "address", json_string(text));
-        bool listed = false;
-        json_t *tip = NULL;
-        if (wl_is_listed(t, key, kn, &listed, &err) || screen_tip_json(t, &tip, &err) ||
-            cluster_find(t, key, kn, &c, join, &err) ||
-            screen_cluster_fields(t, &c, join, out, NULL, &err)) {
-            json_decref(tip);
-            rc = unchecked("cluster", &err);
-        } else {
-            json_object_set_new(out, "listed", json_boolean(listed));
-            json_object_set_new(out, "tip", tip);
-            rc = cli_print_json("cluster", out);
-        }
-        json_decref(out);
-    }
-    cli_store_done(s, t);
-    return rc;
-}
-
-/* ---- trace ---- */
+    "store could not be read.\n"
+    "\n"
+    "Options:\n";
 
 /* The graph being written; an allocation failure is sticky, checked once. */
 typedef struct {
@@ -373,17 +240,20 @@ static cw_code build_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t
     uint8_t key[WL_KEY_MAX];
     cw_addr_format(a, text, sizeof text);
     size_t kn = wl_key_from_addr(a, key);
-    json_object_set_new(tr, "address", json_string(text));
-    json_object_set_new(tr, "hops_limit", json_integer(hops));
+    bool ok = true; /* alert_put/push latch a failed allocation: checked at the end */
+    alert_put(tr, "address", json_string(text), &ok);
+    alert_put(tr, "hops_limit", json_integer(hops), &ok);
     json_t *tip;
     cw_code rc = screen_tip_json(t, &tip, err);
     if (rc)
         return rc;
-    json_object_set_new(tr, "tip", tip);
+    alert_put(tr, "tip", tip, &ok);
     json_t *designations = json_array();
-    json_object_set_new(tr, "designations", designations);
     screen_decision d;
+    if (designations == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "trace: out of memory");
     rc = screen_designations(t, a, designations, &d, err);
+    alert_put(tr, "designations", designations, &ok); /* filled: the reference goes to tr */
     if (rc)
         return rc;
     exposure_address e;
@@ -391,27 +261,29 @@ static cw_code build_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t
     if (rc && rc != CW_ENOTFOUND)
         return rc;
     bool found = rc == CW_OK, exposed = found && e.min_hops <= hops;
-    json_object_set_new(tr, "exposed", json_boolean(exposed));
-    json_object_set_new(tr, "beyond_hops", found && !exposed ? json_integer(e.min_hops) : json_null());
+    alert_put(tr, "exposed", json_boolean(exposed), &ok);
+    alert_put(tr, "beyond_hops", found && !exposed ? json_integer(e.min_hops) : json_null(), &ok);
     if (exposed) {
         json_t *x = json_object();
-        screen_exposure_fields(&e, x);
         json_t *entity;
-        if ((rc = screen_key_entity(t, e.closest.source, e.closest.source_len, &entity, err))) {
+        if (x == NULL)
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "trace: out of memory");
+        if ((rc = screen_exposure_fields(&e, x, err)) ||
+            (rc = screen_key_entity(t, e.closest.source, e.closest.source_len, &entity, err))) {
             json_decref(x);
             return rc;
         }
-        json_object_set_new(x, "source_entity", entity ? entity : json_null()); /* null: delisted since */
-        entity_text(entity, name, sizeof name);
-        char amt[48];
+        entity_text(entity, name, sizeof name); /* before alert_put takes entity */
+        alert_put(x, "source_entity", entity ? entity : json_null(), &ok); /* null: delisted since */
+        char amt[48], source[WL_KEY_MAX + CW_ADDR_TEXT_MAX];
         btc_text(e.amount, amt, sizeof amt);
         snprintf(summary, sizeof summary, "designated money reached %s %u hop%s from %s (%s): %s tainted in %llu payment%s",
                  text, e.min_hops, e.min_hops == 1 ? "" : "s",
-                 json_string_value(json_object_get(x, "source_address")), name, amt,
+                 screen_key_text(e.closest.source, e.closest.source_len, source, sizeof source), name, amt,
                  (unsigned long long)e.payments, e.payments == 1 ? "" : "s");
-        json_object_set_new(tr, "exposure", x);
+        alert_put(tr, "exposure", x, &ok);
     } else {
-        json_object_set_new(tr, "exposure", json_null());
+        alert_put(tr, "exposure", json_null(), &ok);
         if (found)
             snprintf(summary, sizeof summary,
                      "no designated money reached %s within %u hops (the closest came %u hops away)", text, hops,
@@ -428,6 +300,8 @@ static cw_code build_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t
     json_t *cl = json_null();
     if (c.designated > 0 && c.size > 1) {
         cl = json_object();
+        if (cl == NULL)
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "trace: out of memory");
         if ((rc = screen_cluster_fields(t, &c, join, cl, NULL, err))) {
             json_decref(cl);
             return rc;
@@ -437,34 +311,52 @@ static cw_code build_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t
                  (unsigned long long)c.size, c.designated, c.designated == 1 ? "" : "s",
                  cluster_propagates(&c) ? "" : " (a service or supercluster: propagation stops)");
     }
-    json_object_set_new(tr, "cluster", cl);
-    json_object_set_new(tr, "summary", json_string(summary));
-    return CW_OK;
+    alert_put(tr, "cluster", cl, &ok);
+    alert_put(tr, "summary", json_string(summary), &ok);
+    return ok ? CW_OK : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "trace: out of memory building the answer");
 }
 
 int cmd_trace(int argc, char **argv)
 {
+    const char *addr = NULL, *datadir = NULL, *netname = NULL, *dot_path = NULL;
+    int64_t hops = EXP_MAX_HOPS;
+    cli_arg args[] = {
+        {"hops", ARG_INT, &hops, 1, EXP_MAX_HOPS, .metavar = "N",
+         .help = "report exposure within N hops (default 8, the most recorded)"},
+        {"dot", ARG_PATH, &dot_path, .metavar = "FILE",
+         .help = "also write the flow as a Graphviz graph: the designated\n"
+                 "source in red, each tx of the path as a box (short txid;\n"
+                 "the full one is the node's id and tooltip), edges in path\n"
+                 "order, ADDR highlighted; the designated cluster dashed.\n"
+                 "Render it with dot -Tsvg FILE > trace.svg"},
+        {"datadir", ARG_PATH, &datadir, .metavar = "D", .help = "default ~/.chainwatch"},
+        {"network", ARG_STRING, &netname, .metavar = "N", .help = "main, test, testnet4, signet or regtest"},
+        {0},
+    };
     if (cli_wants_help(argc, argv) || argc < 2) {
         fputs(trace_usage, argc < 2 ? stderr : stdout);
+        cli_args_usage(argc < 2 ? stderr : stdout, args);
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
-    trace_opts o;
     cw_addr a;
     cw_store *s = NULL;
     store_txn *t = NULL;
-    int rc = parse("trace", argc, argv, true, &o);
+    int n_pos;
+    int rc = cli_args_parse("trace", args, argc, argv, &addr, 1, &n_pos) ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     if (rc == CLI_EXIT_OK)
-        rc = begin("trace", &o, &a, &s, &t);
+        rc = cli_address_store("trace", addr, netname, datadir, &a, &s, &t);
     if (rc == CLI_EXIT_OK) {
         cw_err err = {0};
         json_t *tr = json_object();
-        if (build_trace(t, &a, o.hops, tr, &err)) {
-            rc = unchecked("trace", &err);
+        if (tr == NULL)
+            rc = cli_fail("trace", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
+        else if (build_trace(t, &a, (unsigned)hops, tr, &err)) {
+            rc = cli_unchecked("trace", &err);
         } else {
-            if (o.dot) { /* the graph first: a failure to write it prints nothing */
+            if (dot_path) { /* the graph first: a failure to write it prints nothing */
                 dot_out dot = {CW_BUF_INIT, false};
                 trace_dot(tr, &dot);
-                rc = write_file(o.dot, &dot);
+                rc = write_file(dot_path, &dot);
                 cw_buf_free(&dot.b);
             }
             if (rc == CLI_EXIT_OK)

@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,12 +26,13 @@
 #include "monitor/sources/capture.h"
 #include "chains/hex.h"
 #include "cli.h"
+#include "stop.h"
 #include "monitor/sources/feed_dispatch.h"
 #include "monitor/sources/feed_zmq.h"
 #include "monitor/records/keys.h"
 #include "monitor/engine/pipeline.h"
 #include "monitor/sources/rest.h"
-#include "flows_opts.h"
+#include "args_flows.h"
 #include "monitor/records/sink.h"
 #include "watchlists/store/store.h"
 
@@ -61,19 +61,61 @@ static const char usage[] =
     "value like 'abc' or '10x' is refused, in flags and chainwatch.conf alike.\n"
     "Run 'chainwatch init' and import a watchlist first. SIGINT/SIGTERM stop it\n"
     "cleanly; records are committed with their block and survive any crash.\n"
-    "\n";
+    "\n"
+    "Options; each but --datadir and --config is also a line of chainwatch.conf,\n"
+    "'name = value' (no line length or count limit; flags win over the file):\n";
 
 typedef struct {
-    char datadir[4096];
+    const char *datadir;
+    char datadir_buf[4096];
     const char *endpoint[FEED_TOPIC_COUNT];
-    const char *rest, *alerts, *pub, *network, *log_level, *config, *record;
-    int64_t start_height;
-    int rcvhwm;
-    int status_interval;
+    const char *rest, *alerts, *pub, *network, *config, *record;
+    int log_level; /* index in log_levels */
+    int64_t start_height, rcvhwm;
+    uint64_t status_interval;
     flows_opts flows;
-    char *owned[32]; /* strings from the config file */
-    int n_owned;
+    char **owned; /* strings from the config file */
+    size_t n_owned, cap_owned;
+    cli_arg args[16];
 } watch_opts;
+
+static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
+
+/* Every option is a flag and, but for --datadir and --config (the file is
+ * found through them), a chainwatch.conf key of the same name. */
+static void watch_args(watch_opts *o)
+{
+    const cli_arg t[] = {
+        {"zmqpubrawtx", ARG_STRING, &o->endpoint[FEED_RAWTX], .metavar = "EP",
+         .help = "the node's ZeroMQ endpoints, as in bitcoin.conf\n(tcp://127.0.0.1:28332); at least one", .from = ARG_CONF},
+        {"zmqpubrawblock", ARG_STRING, &o->endpoint[FEED_RAWBLOCK], .metavar = "EP", .help = "", .from = ARG_CONF},
+        {"zmqpubsequence", ARG_STRING, &o->endpoint[FEED_SEQUENCE], .metavar = "EP", .help = "", .from = ARG_CONF},
+        {"rest", ARG_STRING, &o->rest, .metavar = "URL",
+         .help = "the node's REST interface (bitcoind -rest=1), to fetch\nmissed blocks and follow reorgs", .from = ARG_CONF},
+        {"alerts", ARG_PATH, &o->alerts, .metavar = "FILE|-",
+         .help = "where records go (default <datadir>/alerts.jsonl)", .from = ARG_CONF},
+        {"pub", ARG_STRING, &o->pub, .metavar = "EP", .help = "also publish records on this ZeroMQ endpoint",
+         .from = ARG_CONF},
+        {"network", ARG_STRING, &o->network, .metavar = "NET",
+         .help = "main (default), test, testnet4, signet or regtest", .from = ARG_CONF},
+        {"datadir", ARG_PATH, &o->datadir, .metavar = "D", .help = "default ~/.chainwatch"},
+        {"config", ARG_PATH, &o->config, .metavar = "FILE", .help = "default <datadir>/chainwatch.conf"},
+        {"start-height", ARG_INT, &o->start_height, 0, INT32_MAX, .metavar = "H",
+         .help = "where an empty datadir starts (with --rest)", .from = ARG_CONF},
+        {"rcvhwm", ARG_INT, &o->rcvhwm, 0, INT32_MAX, .metavar = "N",
+         .help = "ZeroMQ receive high-water mark (0: ZeroMQ's default)", .from = ARG_CONF},
+        {"status-interval", ARG_SECONDS, &o->status_interval, 0, INT32_MAX, .metavar = "SECS",
+         .help = "a status line this often (default 60; 0 is off)", .from = ARG_CONF},
+        {"log-level", ARG_ENUM, &o->log_level, .choices = log_levels, .metavar = "LEVEL",
+         .help = "error, warn, info (default) or debug", .from = ARG_CONF},
+        {"record", ARG_PATH, &o->record, .metavar = "FILE", .help = "append every message received to a capture",
+         .from = ARG_CONF},
+        {.kind = ARG_MORE, .dest = o->flows.args, .help = "Clusters and exposure (on by default):"},
+        {0},
+    };
+    _Static_assert(sizeof t / sizeof *t == sizeof o->args / sizeof *o->args, "watch_opts.args fits the table");
+    memcpy(o->args, t, sizeof t);
+}
 
 static int log_level = 2; /* 0 error, 1 warn, 2 info, 3 debug */
 
@@ -94,124 +136,114 @@ static void logf_(int level, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-static volatile sig_atomic_t stop_requested;
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
 /* ---- options ---- */
 
-/* The numeric options, by cli.h's one reader: 0 set, -2 refused (why
- * names the option and the value). */
-static int set_number(watch_opts *o, const char *name, const char *value, char *why, size_t why_cap)
+/* chainwatch.conf, read here rather than by inih: inih cuts lines at 200
+ * characters and says only "line N", with N past the long line; a path or
+ * an endpoint may be longer, and a refusal must say why. Any length, any
+ * number of lines; "name = value" (or "name: value"), '#' or ';' starts a
+ * comment line, " ;" an inline comment, "[section]" headers are ignored,
+ * blanks around names and values are trimmed, a UTF-8 BOM is skipped.
+ * CLI_EXIT_OK, or CLI_EXIT_USAGE after one line naming the file, the line
+ * and the reason. */
+static char *trim(char *s)
 {
-    cw_err err = {0};
-    cw_code rc;
-    int64_t n;
-    uint64_t secs;
-    if (strcmp(name, "start-height") == 0) {
-        if ((rc = cli_parse_int(value, 0, INT32_MAX, &n, &err)) == CW_OK)
-            o->start_height = n;
-    } else if (strcmp(name, "rcvhwm") == 0) { /* 0: ZeroMQ's default */
-        if ((rc = cli_parse_int(value, 0, INT32_MAX, &n, &err)) == CW_OK)
-            o->rcvhwm = (int)n;
-    } else { /* status-interval: 0 turns the status line off */
-        if ((rc = cli_parse_seconds(value, 0, INT32_MAX, &secs, &err)) == CW_OK)
-            o->status_interval = (int)secs;
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+static int conf_refused(const char *path, unsigned long line, const char *why)
+{
+    char q[128];
+    fprintf(stderr, "chainwatch: watch: %s: line %lu: cannot use this line: %s\n", cli_quote(path, q, sizeof q), line,
+            why);
+    return CLI_EXIT_USAGE;
+}
+
+static int conf_read(const char *path, watch_opts *o)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "chainwatch: watch: cannot read %s: %s\n", path, strerror(errno));
+        return CLI_EXIT_USAGE;
     }
-    if (rc == CW_OK)
-        return 0;
-    snprintf(why, why_cap, "--%s: %s", name, err.msg);
-    return -2;
-}
-
-/* 0 set; -1 not an option of watch; -2 a bad value (why says so). */
-static int set_opt(watch_opts *o, const char *name, const char *value, char *why, size_t why_cap)
-{
-    static const char *const topics[FEED_TOPIC_COUNT] = {"zmqpubrawtx", "zmqpubrawblock", "zmqpubsequence"};
-    for (int t = 0; t < FEED_TOPIC_COUNT; t++)
-        if (strcmp(name, topics[t]) == 0) {
-            o->endpoint[t] = value;
-            return 0;
+    char *buf = NULL;
+    size_t cap = 0;
+    unsigned long line = 0;
+    int rc = CLI_EXIT_OK;
+    ssize_t n;
+    errno = 0;
+    while (rc == CLI_EXIT_OK && (n = getline(&buf, &cap, f)) >= 0) {
+        line++;
+        if ((size_t)n != strlen(buf)) {
+            rc = conf_refused(path, line, "it holds a NUL byte (is this a text file?)");
+            break;
         }
-    if (strcmp(name, "datadir") == 0) snprintf(o->datadir, sizeof o->datadir, "%s", value);
-    else if (strcmp(name, "rest") == 0) o->rest = value;
-    else if (strcmp(name, "alerts") == 0) o->alerts = value;
-    else if (strcmp(name, "pub") == 0) o->pub = value;
-    else if (strcmp(name, "network") == 0) o->network = value;
-    else if (strcmp(name, "log-level") == 0) o->log_level = value;
-    else if (strcmp(name, "config") == 0) o->config = value;
-    else if (strcmp(name, "record") == 0) o->record = value;
-    else if (strcmp(name, "start-height") == 0 || strcmp(name, "rcvhwm") == 0 || strcmp(name, "status-interval") == 0)
-        return set_number(o, name, value, why, why_cap);
-    else {
-        int taken = flows_opts_set(&o->flows, name, value, why, why_cap);
-        return taken == 1 ? 0 : taken < 0 ? -2 : -1;
-    }
-    return 0;
-}
-
-static int watch_ini_line(void *ctx, const char *section, const char *name, const char *value)
-{
-    watch_opts *o = ctx;
-    (void)section;
-    if (o->n_owned == 32)
-        return 0;
-    char *v = strdup(value);
-    if (v == NULL)
-        return 0;
-    o->owned[o->n_owned++] = v;
-    if (strcmp(name, "datadir") == 0 || strcmp(name, "config") == 0)
-        return 1; /* the config file lives in the datadir: it cannot move it */
-    char why[CW_ERR_MSG_MAX + 64];
-    int r = set_opt(o, name, v, why, sizeof why);
-    if (r == -2)
-        fprintf(stderr, "chainwatch: watch: config: %s\n", why);
-    else if (r != 0)
-        fprintf(stderr, "chainwatch: watch: config: unknown option '%s'\n", name);
-    if (r != 0)
-        return 0;
-    return 1;
-}
-
-static int parse_flags(int argc, char **argv, watch_opts *o, bool config_pass)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strncmp(a, "--", 2) != 0) {
-            fprintf(stderr, "chainwatch: watch: unexpected argument '%s'\n", a);
-            return CLI_EXIT_USAGE;
-        }
-        char name[64];
-        const char *eq = strchr(a + 2, '='), *value;
-        if (eq) {
-            snprintf(name, sizeof name, "%.*s", (int)(eq - a - 2), a + 2);
-            value = eq + 1;
-        } else {
-            snprintf(name, sizeof name, "%s", a + 2);
-            if (i + 1 >= argc) {
-                fprintf(stderr, "chainwatch: watch: --%s needs a value\n", name);
-                return CLI_EXIT_USAGE;
-            }
-            value = argv[++i];
-        }
-        bool early = strcmp(name, "datadir") == 0 || strcmp(name, "config") == 0;
-        if (config_pass != early)
+        char *s = buf;
+        if (line == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
+            s += 3;
+        s = trim(s);
+        if (*s == '\0' || *s == '#' || *s == ';')
             continue;
-        char why[CW_ERR_MSG_MAX + 64];
-        int r = set_opt(o, name, value, why, sizeof why);
-        if (r == -2) {
-            fprintf(stderr, "chainwatch: watch: %s\n", why);
-            return CLI_EXIT_USAGE;
+        if (*s == '[') {
+            if (s[strlen(s) - 1] != ']')
+                rc = conf_refused(path, line, "a section header without its closing ']'");
+            continue;
         }
-        if (r != 0) {
-            fprintf(stderr, "chainwatch: watch: unknown option '--%s' (see chainwatch watch --help)\n", name);
-            return CLI_EXIT_USAGE;
+        char *sep = s + strcspn(s, "=:");
+        if (*sep == '\0') {
+            rc = conf_refused(path, line, "no '=' (lines are name = value, like rcvhwm = 1000)");
+            break;
+        }
+        *sep = '\0';
+        char *name = trim(s), *value = sep + 1;
+        for (char *c = value; *c; c++)
+            if (*c == ';' && c > value && (c[-1] == ' ' || c[-1] == '\t')) {
+                *c = '\0';
+                break;
+            }
+        value = trim(value);
+        if (*name == '\0') {
+            rc = conf_refused(path, line, "no name before the '='");
+            break;
+        }
+        if (o->n_owned == o->cap_owned) {
+            size_t ncap = o->cap_owned ? 2 * o->cap_owned : 16;
+            char **grown = realloc(o->owned, ncap * sizeof *grown);
+            if (grown == NULL) {
+                rc = conf_refused(path, line, "out of memory");
+                break;
+            }
+            o->owned = grown;
+            o->cap_owned = ncap;
+        }
+        char *v = strdup(value);
+        if (v == NULL) {
+            rc = conf_refused(path, line, "out of memory");
+            break;
+        }
+        o->owned[o->n_owned++] = v;
+        char why[CW_ERR_MSG_MAX + 64];
+        int r = cli_args_set_conf(o->args, name, v, why, sizeof why);
+        if (r < 0) {
+            char q[128];
+            fprintf(stderr, "chainwatch: watch: config: %s (%s line %lu)\n", why, cli_quote(path, q, sizeof q), line);
+            rc = CLI_EXIT_USAGE;
+        } else if (r == 0) {
+            rc = conf_refused(path, line, why);
         }
     }
-    return CLI_EXIT_OK;
+    if (rc == CLI_EXIT_OK && ferror(f)) {
+        fprintf(stderr, "chainwatch: watch: reading %s: %s\n", path, strerror(errno ? errno : EIO));
+        rc = CLI_EXIT_USAGE;
+    }
+    free(buf);
+    fclose(f);
+    return rc;
 }
 
 /* ---- the loop ---- */
@@ -289,59 +321,50 @@ static void record_message(void *ctx, const feed_message *m)
 
 int cmd_watch(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(usage, stdout);
-        fputs(flows_opts_usage, stdout);
-        return CLI_EXIT_OK;
-    }
     watch_opts o = {0};
     flows_opts_init(&o.flows);
     o.start_height = -1;
     o.status_interval = 60;
-    store_default_datadir(o.datadir, sizeof o.datadir);
-    int rc = parse_flags(argc, argv, &o, true);
+    o.log_level = 2;
+    watch_args(&o);
+    if (cli_wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        cli_args_usage(stdout, o.args);
+        return CLI_EXIT_OK;
+    }
+    int n_pos;
+    int rc = cli_args_parse("watch", o.args, argc, argv, NULL, 0, &n_pos);
     if (rc)
         return rc;
+    if (o.datadir == NULL && store_default_datadir(o.datadir_buf, sizeof o.datadir_buf))
+        o.datadir = o.datadir_buf;
+    if (o.datadir == NULL) {
+        fprintf(stderr, "chainwatch: watch: HOME is not set: pass --datadir\n");
+        return CLI_EXIT_USAGE;
+    }
     char conf[4200];
     snprintf(conf, sizeof conf, "%s/chainwatch.conf", o.datadir);
     const char *conf_path = o.config ? o.config : conf;
     if (access(conf_path, R_OK) == 0) {
-        int line = ini_parse(conf_path, watch_ini_line, &o);
-        if (line != 0) {
-            fprintf(stderr, "chainwatch: watch: %s: line %d: cannot use this line\n", conf_path, line);
-            rc = CLI_EXIT_USAGE;
-        }
+        rc = conf_read(conf_path, &o);
     } else if (o.config) {
         fprintf(stderr, "chainwatch: watch: cannot read %s: %s\n", o.config, strerror(errno));
         rc = CLI_EXIT_USAGE;
     }
-    if (rc == CLI_EXIT_OK)
-        rc = parse_flags(argc, argv, &o, false);
     cw_net net = CW_NET_MAIN;
     if (rc == CLI_EXIT_OK && o.network && !cw_net_from_name(o.network, &net)) {
         fprintf(stderr, "chainwatch: watch: unknown network '%s'\n", o.network);
         rc = CLI_EXIT_USAGE;
     }
-    if (rc == CLI_EXIT_OK && o.log_level) {
-        static const char *const lv[] = {"error", "warn", "info", "debug"};
-        int found = -1;
-        for (int i = 0; i < 4; i++)
-            if (strcmp(o.log_level, lv[i]) == 0)
-                found = i;
-        if (found < 0) {
-            fprintf(stderr, "chainwatch: watch: --log-level is error, warn, info or debug\n");
-            rc = CLI_EXIT_USAGE;
-        } else {
-            log_level = found;
-        }
-    }
+    log_level = o.log_level;
     if (rc == CLI_EXIT_OK && !o.endpoint[0] && !o.endpoint[1] && !o.endpoint[2]) {
         fprintf(stderr, "chainwatch: watch: no feed: pass --zmqpubrawtx=tcp://127.0.0.1:28332 (and rawblock, sequence)\n");
         rc = CLI_EXIT_USAGE;
     }
     if (rc) {
-        for (int i = 0; i < o.n_owned; i++)
+        for (size_t i = 0; i < o.n_owned; i++)
             free(o.owned[i]);
+        free(o.owned);
         return rc;
     }
 
@@ -399,22 +422,19 @@ int cmd_watch(int argc, char **argv)
                   o.record, (unsigned long long)ci.cut_at, (unsigned long long)ci.cut_bytes);
         rec.last_sync = mono_s();
     }
-    feed_config fc = {{o.endpoint[0], o.endpoint[1], o.endpoint[2]}, o.rcvhwm, 0, record_message, &rec};
+    feed_config fc = {{o.endpoint[0], o.endpoint[1], o.endpoint[2]}, (int)o.rcvhwm, 0, record_message, &rec};
     if (feed_open(&fc, &f, &err)) {
         cli_fail("watch", &err);
         goto out;
     }
     pipeline_config pc = {store, net, sk, alert_sink_line, alert_sink_durable, &sk_out, rest, o.start_height,
-                          (volatile const int *)&stop_requested, o.endpoint[FEED_SEQUENCE] != NULL,
+                          cli_stop_flag(), o.endpoint[FEED_SEQUENCE] != NULL,
                           flows_opts_config(&o.flows)};
     if (pipeline_open(&pc, &p, &err)) {
         cli_fail("watch", &err);
         goto out;
     }
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal; /* no SA_RESTART: the poll wakes up */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_stop_install();
     signal(SIGPIPE, SIG_IGN);
 
     /* Counters saved by the last run: what came while we were down shows up
@@ -448,7 +468,7 @@ int cmd_watch(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     double last_status = (double)t0.tv_sec;
     uint64_t last_txs = 0;
-    while (!stop_requested) {
+    while (!cli_stop_requested()) {
         feed_event ev;
         bool got = false;
         if (feed_next(f, 1000, &ev, &got, &err)) {
@@ -474,7 +494,7 @@ int cmd_watch(int argc, char **argv)
             recorder_sync(&rec, true); /* idle: make the last messages durable now */
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if (o.status_interval > 0 && (double)now.tv_sec - last_status >= o.status_interval) {
+        if (o.status_interval > 0 && (double)now.tv_sec - last_status >= (double)o.status_interval) {
             status_line(p, f, (double)now.tv_sec - last_status, &last_txs);
             last_status = (double)now.tv_sec;
         }
@@ -511,7 +531,8 @@ out:
     alert_sink_close(&sk_out);
     store_close(store);
     flows_opts_free(&o.flows);
-    for (int i = 0; i < o.n_owned; i++)
+    for (size_t i = 0; i < o.n_owned; i++)
         free(o.owned[i]);
+    free(o.owned);
     return rc;
 }

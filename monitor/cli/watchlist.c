@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "chains/addr.h"
+#include "args.h"
 #include "cli.h"
 #include "chains/json.h"
 #include "watchlists/store_check.h"
@@ -37,7 +38,8 @@ static const char usage[] =
     "the last import added and removed. Addresses chainwatch cannot decode yet are\n"
     "kept as text, addresses that fail their checksum are kept and flagged, and\n"
     "tickers never seen before are kept and named: nothing listed is dropped.\n"
-    "An import that would remove more than PCT percent (--max-shrink, default 10)\n"
+    "An import that would remove more than PCT percent (--max-shrink, default 10;\n"
+    "10, 10% or 0.5, nothing else)\n"
     "of the source's addresses, or all of them, or that has no address at all, is\n"
     "refused with exit code 4 and the counts, the store unchanged (a wrong or empty\n"
     "file must not empty a list); the diff is printed either way. --allow-shrink\n"
@@ -60,7 +62,9 @@ static const char usage[] =
     "state, clusters, exposure, alerts) and decodes it as chainwatch would; it\n"
     "prints one line per damage found (database, key as hex, what is wrong) and\n"
     "exits 3 if there is any, else prints the records per database and exits 0.\n"
-    "stats, diff, export and check exit 3, like lookup, when the store cannot be read.\n";
+    "stats, diff, export and check exit 3, like lookup, when the store cannot be read.\n"
+    "\n"
+    "Options:\n";
 
 typedef struct {
     const char *datadir;
@@ -68,6 +72,7 @@ typedef struct {
     const char *source;
     const char *comments;
     const char *format;
+    int format_index;
     bool allow_cut;
     bool allow_shrink;
     double max_shrink;
@@ -80,62 +85,40 @@ typedef struct {
 #define MAP_SIZE_MIN ((uint64_t)1 << 20)
 #define MAP_SIZE_MAX ((uint64_t)1 << 44)
 
+static const char *const export_formats[] = {"csv", "json", NULL};
+
 static int parse_opts(int argc, char **argv, wl_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->max_shrink = WL_MAX_SHRINK_DEFAULT;
-    for (int i = 0; i < argc;) {
-        const char *v;
-        if (cli_opt(argc, argv, &i, "--datadir", &v)) {
-            o->datadir = v;
-        } else if (cli_opt(argc, argv, &i, "--source", &v)) {
-            o->source = v;
-        } else if (cli_opt(argc, argv, &i, "--comments", &v)) {
-            o->comments = v;
-        } else if (cli_opt(argc, argv, &i, "--format", &v)) {
-            o->format = v;
-        } else if (strcmp(argv[i], "--allow-shrink") == 0) {
-            o->allow_shrink = true;
-            i++;
-            continue;
-        } else if (cli_opt(argc, argv, &i, "--max-shrink", &v)) {
-            char *end = NULL;
-            o->max_shrink = v ? strtod(v, &end) : -1;
-            if (v == NULL || end == v || *end != '\0' || !(o->max_shrink >= 0 && o->max_shrink <= 100)) {
-                fprintf(stderr, "chainwatch: watchlist: --max-shrink needs a percent from 0 to 100\n");
-                return CLI_EXIT_USAGE;
-            }
-            continue;
-        } else if (strcmp(argv[i], "--allow-cut-remarks") == 0) {
-            o->allow_cut = true;
-            i++;
-            continue;
-        } else if (cli_opt(argc, argv, &i, "--map-size", &v)) {
-            uint64_t size;
-            if (v == NULL) {
-                fprintf(stderr, "chainwatch: watchlist: --map-size needs a size (bytes, or with k, M, G, T)\n");
-                return CLI_EXIT_USAGE;
-            }
-            if (cli_opt_size("watchlist", "--map-size", v, MAP_SIZE_MIN, MAP_SIZE_MAX, &size))
-                return CLI_EXIT_USAGE;
-            o->map_size = (size_t)size;
-            continue;
-        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
-            fprintf(stderr, "chainwatch: watchlist: unknown option '%s'\n", argv[i]);
-            return CLI_EXIT_USAGE;
-        } else {
-            if (o->n_pos == 64) {
-                fprintf(stderr, "chainwatch: watchlist: too many arguments\n");
-                return CLI_EXIT_USAGE;
-            }
-            o->positional[o->n_pos++] = argv[i++];
-            continue;
-        }
-        if (v == NULL) {
-            fprintf(stderr, "chainwatch: watchlist: %s needs a value\n", argv[i - 1]);
-            return CLI_EXIT_USAGE;
-        }
+    uint32_t max_shrink_ppm = 0;
+    uint64_t map_size = 0;
+    cli_arg args[] = {
+        {"datadir", ARG_PATH, &o->datadir, .metavar = "D", .help = "default ~/.chainwatch"},
+        {"map-size", ARG_SIZE, &map_size, (int64_t)MAP_SIZE_MIN, (int64_t)MAP_SIZE_MAX, .metavar = "SIZE",
+         .help = "the store's map size (bytes, or with k, M, G, T)"},
+        {"source", ARG_STRING, &o->source, .metavar = "S", .help = "the list's source name (import, diff, export)"},
+        {"comments", ARG_PATH, &o->comments, .metavar = "FILE", .help = "sdn_comments.csv, with sdn-csv"},
+        {"format", ARG_ENUM, &o->format_index, .choices = export_formats, .metavar = "csv|json",
+         .help = "export's format (default csv)"},
+        {"max-shrink", ARG_PERCENT, &max_shrink_ppm, .metavar = "PCT",
+         .help = "refuse an import removing more than PCT percent (default\n10; 10, 10% or 0.5)"},
+        {"allow-shrink", ARG_FLAG, &o->allow_shrink, .help = "import even past --max-shrink"},
+        {"allow-cut-remarks", ARG_FLAG, &o->allow_cut, .help = "sdn-csv without --comments"},
+        {0},
+    };
+    if (argv == NULL) { /* --help */
+        cli_args_usage(stdout, args);
+        return CLI_EXIT_OK;
     }
+    if (cli_args_parse("watchlist", args, argc, argv, o->positional, 64, &o->n_pos))
+        return CLI_EXIT_USAGE;
+    if (cli_args_given(args, "max-shrink"))
+        o->max_shrink = max_shrink_ppm / 1e4;
+    if (cli_args_given(args, "map-size"))
+        o->map_size = (size_t)map_size;
+    if (cli_args_given(args, "format"))
+        o->format = export_formats[o->format_index];
     if (o->datadir == NULL) {
         if (!store_default_datadir(o->datadir_buf, sizeof o->datadir_buf)) {
             fprintf(stderr, "chainwatch: watchlist: HOME is not set: pass --datadir\n");
@@ -854,12 +837,14 @@ static int cmd_check(wl_opts *o)
 
 int cmd_watchlist(int argc, char **argv)
 {
+    wl_opts o;
     if (argc < 2 || cli_wants_help(argc, argv)) {
         fputs(usage, argc < 2 ? stderr : stdout);
+        if (argc >= 2)
+            parse_opts(0, NULL, &o); /* the options part of the usage */
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
-    wl_opts o;
-    int rc = parse_opts(argc - 1, argv + 1, &o);
+    int rc = parse_opts(argc, argv, &o);
     if (rc)
         return rc;
     const char *verb = argv[1];

@@ -7,6 +7,7 @@
 #include "chains/addr.h"
 #include "chains/bitcoin/hint.h"
 #include "chains/hex.h"
+#include "monitor/records/alert.h"
 #include "chainstate.h"
 #include "watchlists/labels.h"
 #include "watchlists/watchlist.h"
@@ -18,6 +19,14 @@ const char *screen_decision_name(screen_decision d)
 }
 
 static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+/* Answers are built with alert_put/alert_push (alert.h), which latch the
+ * first allocation failure in `ok`: each builder checks once, and a failed
+ * one is an error, never an answer with a field missing. */
+static cw_code nomem(cw_err *err)
+{
+    return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "screen: out of memory building the answer");
+}
 
 static bool is_zero(const uint8_t id[32])
 {
@@ -39,6 +48,7 @@ static json_t *txid_json(const uint8_t id[32])
 static json_t *txids_json(const uint8_t (*ids)[32], size_t n)
 {
     json_t *a = json_array();
+    bool ok = true;
     for (size_t i = 0; i < n; i++) {
         if (is_zero(ids[i]))
             continue;
@@ -46,7 +56,11 @@ static json_t *txids_json(const uint8_t (*ids)[32], size_t n)
         for (size_t k = 0; k < i && !dup; k++)
             dup = memcmp(ids[k], ids[i], 32) == 0;
         if (!dup)
-            json_array_append_new(a, txid_json(ids[i]));
+            alert_push(a, txid_json(ids[i]), &ok);
+    }
+    if (!ok) {
+        json_decref(a);
+        return NULL; /* a failure to the caller's alert_put */
     }
     return a;
 }
@@ -54,22 +68,37 @@ static json_t *txids_json(const uint8_t (*ids)[32], size_t n)
 json_t *screen_entity_json(store_txn *t, const char *source, const char *uid, cw_code *rc, cw_err *err)
 {
     json_t *e = json_object();
+    bool ok = true;
     cw_span ej;
     json_t *stored = NULL;
     cw_code got = wl_entity_json(t, source, uid, &ej, *rc ? NULL : err);
-    if (got == CW_OK)
-        stored = json_loadb((const char *)ej.p, ej.n, 0, NULL);
-    else if (got != CW_ENOTFOUND && *rc == CW_OK)
+    if (got == CW_OK) {
+        /* a stored entity that does not load is no "entity unknown": out of
+         * memory, or a damaged record, either way not an answer */
+        json_error_t jerr;
+        if ((stored = json_loadb((const char *)ej.p, ej.n, 0, &jerr)) == NULL && *rc == CW_OK)
+            *rc = json_error_code(&jerr) == json_error_out_of_memory
+                      ? nomem(err)
+                      : cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET, "%s the record of entity %s/%s does not parse; %s",
+                                   STORE_DAMAGED, source, uid, STORE_DAMAGED_HINT);
+    } else if (got != CW_ENOTFOUND && *rc == CW_OK) {
         *rc = got;
-    json_object_set_new(e, "uid", json_string(uid));
-    json_object_set_new(e, "source", json_string(source));
-    json_object_set_new(e, "name", str_or_null(stored ? json_string_value(json_object_get(stored, "name")) : NULL));
-    json_object_set_new(e, "list", str_or_null(stored ? json_string_value(json_object_get(stored, "list")) : NULL));
+    }
+    alert_put(e, "uid", json_string(uid), &ok);
+    alert_put(e, "source", json_string(source), &ok);
+    alert_put(e, "name", str_or_null(stored ? json_string_value(json_object_get(stored, "name")) : NULL), &ok);
+    alert_put(e, "list", str_or_null(stored ? json_string_value(json_object_get(stored, "list")) : NULL), &ok);
     json_t *programs = stored ? json_object_get(stored, "programs") : NULL;
-    json_object_set_new(e, "programs", json_is_array(programs) ? json_incref(programs) : json_array());
-    json_object_set_new(e, "designated",
-                        str_or_null(stored ? json_string_value(json_object_get(stored, "designated")) : NULL));
+    alert_put(e, "programs", json_is_array(programs) ? json_incref(programs) : json_array(), &ok);
+    alert_put(e, "designated",
+                        str_or_null(stored ? json_string_value(json_object_get(stored, "designated")) : NULL), &ok);
     json_decref(stored);
+    if (!ok) {
+        json_decref(e);
+        if (*rc == CW_OK)
+            *rc = nomem(err);
+        return NULL;
+    }
     return e;
 }
 
@@ -120,10 +149,11 @@ static json_t *key_json(const cluster_key *k)
 cw_code screen_cluster_fields(store_txn *t, const cluster_info *c, const uint8_t join[32], json_t *obj,
                               uint8_t designated_join[32], cw_err *err)
 {
-    json_object_set_new(obj, "root", key_json(&c->root));
-    json_object_set_new(obj, "size", json_integer((json_int_t)c->size));
-    json_object_set_new(obj, "merged", json_boolean(c->size > 1)); /* a cluster of one has no record */
-    json_object_set_new(obj, "designated_count", json_integer(c->designated));
+    bool ok = true;
+    alert_put(obj, "root", key_json(&c->root), &ok);
+    alert_put(obj, "size", json_integer((json_int_t)c->size), &ok);
+    alert_put(obj, "merged", json_boolean(c->size > 1), &ok); /* a cluster of one has no record */
+    alert_put(obj, "designated_count", json_integer(c->designated), &ok);
     json_t *member = json_null();
     uint8_t djoin[32] = {0};
     if (c->first_designated.len) {
@@ -135,20 +165,20 @@ cw_code screen_cluster_fields(store_txn *t, const cluster_info *c, const uint8_t
         if ((rc = screen_key_entity(t, c->first_designated.key, c->first_designated.len, &entity, err)))
             return rc;
         member = json_object();
-        json_object_set_new(member, "address", key_json(&c->first_designated));
-        json_object_set_new(member, "entity", entity ? entity : json_null()); /* null: delisted since it joined */
-        json_object_set_new(member, "joined_by", txid_json(djoin));
+        alert_put(member, "address", key_json(&c->first_designated), &ok);
+        alert_put(member, "entity", entity ? entity : json_null(), &ok); /* null: delisted since it joined */
+        alert_put(member, "joined_by", txid_json(djoin), &ok);
     }
-    json_object_set_new(obj, "designated_member", member);
+    alert_put(obj, "designated_member", member, &ok);
     if (designated_join)
         memcpy(designated_join, djoin, 32);
     json_t *flags = json_array();
     if (c->flags & CL_SERVICE)
-        json_array_append_new(flags, json_string("service"));
+        alert_push(flags, json_string("service"), &ok);
     if (c->flags & CL_SUPER)
-        json_array_append_new(flags, json_string("supercluster"));
-    json_object_set_new(obj, "flags", flags);
-    json_object_set_new(obj, "propagates", json_boolean(cluster_propagates(c)));
+        alert_push(flags, json_string("supercluster"), &ok);
+    alert_put(obj, "flags", flags, &ok);
+    alert_put(obj, "propagates", json_boolean(cluster_propagates(c)), &ok);
     const char *note = NULL;
     char why[CL_SERVICE_MAX + 160];
     if (c->flags & CL_SERVICE) {
@@ -160,15 +190,15 @@ cw_code screen_cluster_fields(store_txn *t, const cluster_info *c, const uint8_t
         note = "a supercluster (grew past the size limit, too big to be one owner): designation and exposure do not "
                "propagate through this cluster";
     }
-    json_object_set_new(obj, "note", str_or_null(note));
-    json_object_set_new(obj, "service", str_or_null(c->service[0] ? c->service : NULL));
-    json_object_set_new(obj, "last_merge_txid", txid_json(c->merge_txid));
-    json_object_set_new(obj, "joined_by", txid_json(join));
+    alert_put(obj, "note", str_or_null(note), &ok);
+    alert_put(obj, "service", str_or_null(c->service[0] ? c->service : NULL), &ok);
+    alert_put(obj, "last_merge_txid", txid_json(c->merge_txid), &ok);
+    alert_put(obj, "joined_by", txid_json(join), &ok);
     json_t *sample = json_array();
     for (size_t i = 0; i < c->n_sample; i++)
-        json_array_append_new(sample, key_json(&c->sample[i]));
-    json_object_set_new(obj, "sample", sample);
-    return CW_OK;
+        alert_push(sample, key_json(&c->sample[i]), &ok);
+    alert_put(obj, "sample", sample, &ok);
+    return ok ? CW_OK : nomem(err);
 }
 
 static json_t *source_json(const uint8_t *key, size_t klen)
@@ -177,24 +207,32 @@ static json_t *source_json(const uint8_t *key, size_t klen)
     return json_string(screen_key_text(key, klen, text, sizeof text));
 }
 
-void screen_exposure_fields(const exposure_address *e, json_t *obj)
+cw_code screen_exposure_fields(const exposure_address *e, json_t *obj, cw_err *err)
 {
-    json_object_set_new(obj, "hops", json_integer(e->min_hops));
-    json_object_set_new(obj, "tainted_received", json_integer((json_int_t)e->amount));
-    json_object_set_new(obj, "payments", json_integer((json_int_t)e->payments));
-    json_object_set_new(obj, "closest_amount", json_integer((json_int_t)e->closest.amount));
-    json_object_set_new(obj, "source_address", source_json(e->closest.source, e->closest.source_len));
-    json_object_set_new(obj, "path", txids_json((const uint8_t(*)[32])e->closest.path, e->closest.n_path));
+    bool ok = true;
+    alert_put(obj, "hops", json_integer(e->min_hops), &ok);
+    alert_put(obj, "tainted_received", json_integer((json_int_t)e->amount), &ok);
+    alert_put(obj, "payments", json_integer((json_int_t)e->payments), &ok);
+    alert_put(obj, "closest_amount", json_integer((json_int_t)e->closest.amount), &ok);
+    alert_put(obj, "source_address", source_json(e->closest.source, e->closest.source_len), &ok);
+    alert_put(obj, "path", txids_json((const uint8_t(*)[32])e->closest.path, e->closest.n_path), &ok);
+    return ok ? CW_OK : nomem(err);
 }
 
-/* A reason object with the fields every reason has. Takes `entity`. */
+/* A reason object with the fields every reason has. Takes `entity`.
+ * NULL when memory ran out (the caller's alert_put/push then fails). */
 static json_t *reason(const char *kind, screen_decision d, const char *address, json_t *entity)
 {
     json_t *r = json_object();
-    json_object_set_new(r, "kind", json_string(kind));
-    json_object_set_new(r, "decision", json_string(screen_decision_name(d)));
-    json_object_set_new(r, "address", json_string(address));
-    json_object_set_new(r, "entity", entity ? entity : json_null());
+    bool ok = true;
+    alert_put(r, "kind", json_string(kind), &ok);
+    alert_put(r, "decision", json_string(screen_decision_name(d)), &ok);
+    alert_put(r, "address", json_string(address), &ok);
+    alert_put(r, "entity", entity ? entity : json_null(), &ok);
+    if (!ok) {
+        json_decref(r);
+        return NULL;
+    }
     return r;
 }
 
@@ -216,9 +254,15 @@ cw_code screen_tip_json(store_txn *t, json_t **out, cw_err *err)
     }
     char h[65];
     cw_hex_encode_rev(tip.hash, 32, h);
+    bool ok = true;
     *out = json_object();
-    json_object_set_new(*out, "height", json_integer(tip.height));
-    json_object_set_new(*out, "hash", json_string(h));
+    alert_put(*out, "height", json_integer(tip.height), &ok);
+    alert_put(*out, "hash", json_string(h), &ok);
+    if (!ok) {
+        json_decref(*out);
+        *out = NULL;
+        return nomem(err);
+    }
     return CW_OK;
 }
 
@@ -236,13 +280,16 @@ typedef struct {
 static void add_designation(void *ctx, const wl_ref *r)
 {
     designation_ctx *c = ctx;
+    bool ok = true;
     bool linked = (r->flags & WL_REF_LINKED) != 0;
     screen_decision d = linked ? SCREEN_HOLD : SCREEN_BLOCK;
     json_t *o = reason(linked ? "key_linked" : "designated", d, c->address,
                        screen_entity_json(c->t, r->source, r->uid, &c->rc, c->err));
-    json_object_set_new(o, "listed_as", str_or_null(r->listed));
-    json_object_set_new(o, "linked_from", str_or_null(linked && r->linked_from && *r->linked_from ? r->linked_from : NULL));
-    json_array_append_new(c->reasons, o);
+    alert_put(o, "listed_as", str_or_null(r->listed), &ok);
+    alert_put(o, "linked_from", str_or_null(linked && r->linked_from && *r->linked_from ? r->linked_from : NULL), &ok);
+    alert_push(c->reasons, o, &ok);
+    if (!ok && c->rc == CW_OK)
+        c->rc = nomem(c->err);
     worst(c->decision, d);
 }
 
@@ -280,6 +327,7 @@ cw_code screen_designations(store_txn *t, const cw_addr *a, json_t *reasons, scr
 cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, int64_t amount, json_t *reasons,
                        screen_decision *out, cw_err *err)
 {
+    bool ok = true;
     /* designated, or a key-linked form of a designated key */
     cw_code rc = screen_designations(t, a, reasons, out, err);
     if (rc)
@@ -301,14 +349,16 @@ cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, 
             screen_decision d = cluster_propagates(&c) ? SCREEN_HOLD : SCREEN_ALLOW;
             json_t *r = reason("cluster", d, text, entity);
             uint8_t ev[3][32]; /* how the address and the designated member joined, and the last merge */
+            if (r == NULL)
+                return nomem(err);
             if ((rc = screen_cluster_fields(t, &c, join, r, ev[1], err))) {
                 json_decref(r);
                 return rc;
             }
             memcpy(ev[0], join, 32);
             memcpy(ev[2], c.merge_txid, 32);
-            json_object_set_new(r, "evidence", txids_json((const uint8_t(*)[32])ev, 3));
-            json_array_append_new(reasons, r);
+            alert_put(r, "evidence", txids_json((const uint8_t(*)[32])ev, 3), &ok);
+            alert_push(reasons, r, &ok);
             worst(out, d);
         }
     }
@@ -323,9 +373,12 @@ cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, 
             uint32_t share = 0;
             screen_decision d = exposure_decision(cfg, &e, amount, &share);
             json_t *r = reason("exposure", d, text, entity);
-            screen_exposure_fields(&e, r);
-            json_object_set_new(r, "share_ppm", amount > 0 ? json_integer(share) : json_null());
-            json_array_append_new(reasons, r);
+            if (r == NULL || (rc = screen_exposure_fields(&e, r, err))) {
+                json_decref(r);
+                return r ? rc : nomem(err);
+            }
+            alert_put(r, "share_ppm", amount > 0 ? json_integer(share) : json_null(), &ok);
+            alert_push(reasons, r, &ok);
             worst(out, d);
         }
     } else if (rc != CW_OK && rc != CW_ENOTFOUND) {
@@ -334,12 +387,12 @@ cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, 
     /* a known service: context, never a decision */
     for (const label *l = labels_find(cfg->labels, a); l; l = l->next) {
         json_t *r = reason("service", SCREEN_ALLOW, text, NULL);
-        json_object_set_new(r, "label_entity", str_or_null(l->entity[0] ? l->entity : NULL));
-        json_object_set_new(r, "category", json_string(l->category));
-        json_object_set_new(r, "label_source", json_string(l->source));
-        json_array_append_new(reasons, r);
+        alert_put(r, "label_entity", str_or_null(l->entity[0] ? l->entity : NULL), &ok);
+        alert_put(r, "category", json_string(l->category), &ok);
+        alert_put(r, "label_source", json_string(l->source), &ok);
+        alert_push(reasons, r, &ok);
     }
-    return CW_OK;
+    return ok ? CW_OK : nomem(err);
 }
 
 /* ---- a transaction ---- */
@@ -383,7 +436,10 @@ static cw_code finding_reason(const flows_config *cfg, store_txn *t, const cw_tx
         return rc;
     *d = hit || f->share_ppm >= cfg->hold_share_ppm ? SCREEN_HOLD : SCREEN_REVIEW;
     json_t *r = reason(hit ? "cluster" : "exposure", *d, text, entity);
-    json_object_set_new(r, "role", json_string(f->to ? "output" : "input"));
+    if (r == NULL)
+        return nomem(err);
+    bool ok = true;
+    alert_put(r, "role", json_string(f->to ? "output" : "input"), &ok);
     if (hit) {
         if ((rc = screen_cluster_fields(t, &f->cluster, f->member_join, r, NULL, err))) {
             json_decref(r);
@@ -394,16 +450,20 @@ static cw_code finding_reason(const flows_config *cfg, store_txn *t, const cw_tx
         memcpy(ev[1], f->member_join, 32);
         memcpy(ev[2], f->designated_join, 32);
         memcpy(ev[3], f->cluster.merge_txid, 32);
-        json_object_set_new(r, "evidence", txids_json((const uint8_t(*)[32])ev, 4));
-        json_object_set_new(r, "amount", json_integer((json_int_t)f->amount));
-        json_object_set_new(r, "amount_known", json_boolean(f->amount_known));
+        alert_put(r, "evidence", txids_json((const uint8_t(*)[32])ev, 4), &ok);
+        alert_put(r, "amount", json_integer((json_int_t)f->amount), &ok);
+        alert_put(r, "amount_known", json_boolean(f->amount_known), &ok);
     } else {
-        json_object_set_new(r, "hops", json_integer(f->hops));
-        json_object_set_new(r, "tainted_amount", json_integer((json_int_t)f->amount));
-        json_object_set_new(r, "output_value", json_integer((json_int_t)f->value));
-        json_object_set_new(r, "share_ppm", json_integer(f->share_ppm));
-        json_object_set_new(r, "source_address", source_json(f->taint.source, f->taint.source_len));
-        json_object_set_new(r, "path", txids_json((const uint8_t(*)[32])f->taint.path, f->taint.n_path));
+        alert_put(r, "hops", json_integer(f->hops), &ok);
+        alert_put(r, "tainted_amount", json_integer((json_int_t)f->amount), &ok);
+        alert_put(r, "output_value", json_integer((json_int_t)f->value), &ok);
+        alert_put(r, "share_ppm", json_integer(f->share_ppm), &ok);
+        alert_put(r, "source_address", source_json(f->taint.source, f->taint.source_len), &ok);
+        alert_put(r, "path", txids_json((const uint8_t(*)[32])f->taint.path, f->taint.n_path), &ok);
+    }
+    if (!ok) {
+        json_decref(r);
+        return nomem(err);
     }
     *out = r;
     return CW_OK;
@@ -412,9 +472,10 @@ static cw_code finding_reason(const flows_config *cfg, store_txn *t, const cw_tx
 cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj, screen_decision *out, cw_err *err)
 {
     *out = SCREEN_ALLOW;
+    bool ok = true;
     char txid[65];
     cw_hex_encode_rev(tx->txid, 32, txid);
-    json_object_set_new(obj, "subject", json_string(txid));
+    alert_put(obj, "subject", json_string(txid), &ok);
     cw_code rc = chainstate_resolve_inputs(t, tx, err);
     if (rc)
         return rc;
@@ -437,7 +498,7 @@ cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj,
         if (a.kind == CW_ADDR_NONE)
             continue; /* nothing to screen: a bare script, or a spend the hint cannot read */
         tx_addr *e = entry_for(list, &n, &a);
-        json_array_append_new(e->inputs, json_integer((json_int_t)i));
+        alert_push(e->inputs, json_integer((json_int_t)i), &ok);
         e->amount_in += in->resolved ? in->value : 0;
         e->in_known &= in->resolved;
     }
@@ -446,11 +507,10 @@ cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj,
         if (to->addr.kind == CW_ADDR_NONE)
             continue;
         tx_addr *e = entry_for(list, &n, &to->addr);
-        json_array_append_new(e->outputs, json_integer((json_int_t)o));
+        alert_push(e->outputs, json_integer((json_int_t)o), &ok);
         e->amount_out += to->value;
     }
     json_t *addresses = json_array();
-    json_object_set_new(obj, "addresses", addresses);
     for (size_t i = 0; i < n && rc == CW_OK; i++) {
         tx_addr *e = &list[i];
         bool spends = json_array_size(e->inputs) > 0, paid = json_array_size(e->outputs) > 0;
@@ -461,28 +521,28 @@ cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj,
         char text[CW_ADDR_TEXT_MAX];
         cw_addr_format(&e->addr, text, sizeof text);
         json_t *a = json_object(), *reasons = json_array();
-        json_object_set_new(a, "address", json_string(text));
-        json_object_set_new(a, "inputs", e->inputs);
-        json_object_set_new(a, "outputs", e->outputs);
+        alert_put(a, "address", json_string(text), &ok);
+        alert_put(a, "inputs", e->inputs, &ok);
+        alert_put(a, "outputs", e->outputs, &ok);
         e->inputs = e->outputs = NULL;
-        json_object_set_new(a, "amount_in", spends && e->in_known ? json_integer((json_int_t)e->amount_in) : json_null());
-        json_object_set_new(a, "amount_out", paid ? json_integer((json_int_t)e->amount_out) : json_null());
+        alert_put(a, "amount_in", spends && e->in_known ? json_integer((json_int_t)e->amount_in) : json_null(), &ok);
+        alert_put(a, "amount_out", paid ? json_integer((json_int_t)e->amount_out) : json_null(), &ok);
         /* an input not in the prevout index is named by its scriptSig/witness: evidence, not proof */
-        json_object_set_new(a, "resolved", json_boolean(!spends || e->in_known));
+        alert_put(a, "resolved", json_boolean(!spends || e->in_known), &ok);
         screen_decision d;
         rc = screen_address(cfg, t, &e->addr, amount, reasons, &d, err);
-        json_object_set_new(a, "decision", json_string(screen_decision_name(d)));
-        json_object_set_new(a, "reasons", reasons);
-        json_array_append_new(addresses, a);
+        alert_put(a, "decision", json_string(screen_decision_name(d)), &ok);
+        alert_put(a, "reasons", reasons, &ok);
+        alert_push(addresses, a, &ok);
         worst(out, d);
     }
     for (size_t i = 0; i < n; i++) /* entries an error left unused */
         json_decref(list[i].inputs), json_decref(list[i].outputs);
     free(list);
-    json_object_set_new(obj, "inputs_unresolved", json_integer((json_int_t)unresolved));
+    alert_put(obj, "addresses", addresses, &ok); /* filled: alert_put takes the reference */
+    alert_put(obj, "inputs_unresolved", json_integer((json_int_t)unresolved), &ok);
     /* what the tx itself does: the pipeline's analysis, read only */
     json_t *tx_reasons = json_array();
-    json_object_set_new(obj, "reasons", tx_reasons);
     size_t nf = 0;
     if (rc == CW_OK)
         rc = flows_tx(cfg, t, NULL, tx, &found, &nf, NULL, err);
@@ -490,9 +550,12 @@ cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj,
         json_t *r;
         screen_decision d = SCREEN_ALLOW;
         if ((rc = finding_reason(cfg, t, tx, &found[i], &r, &d, err)) == CW_OK && r) {
-            json_array_append_new(tx_reasons, r);
+            alert_push(tx_reasons, r, &ok);
             worst(out, d);
         }
     }
+    alert_put(obj, "reasons", tx_reasons, &ok);
+    if (rc == CW_OK && !ok)
+        rc = nomem(err);
     return rc;
 }

@@ -93,8 +93,10 @@ cw_code screen_cluster_fields(store_txn *t, const cluster_info *c, const uint8_t
 
 /* Sets on obj an address's exposure: hops (of its closest payment),
  * tainted_received, payments, closest_amount, source_address and path
- * (txids from the designated source to the address, in order). */
-void screen_exposure_fields(const exposure_address *e, json_t *obj);
+ * (txids from the designated source to the address, in order). CW_OK, or
+ * CW_ENOMEM when a field could not be made (obj is then incomplete: drop
+ * it, never print it). Every builder here fails the same way. */
+cw_code screen_exposure_fields(const exposure_address *e, json_t *obj, cw_err *err);
 
 /* The designated and key_linked reasons of an address alone (one per
  * designation), as screen_address gives them. */

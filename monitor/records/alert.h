@@ -1,8 +1,9 @@
 /*
  * alert.h: alert ids, canonical JSON and signatures of alert records.
  *
- * Alert records are built as jansson objects (json_t) by the pipeline and
- * made canonical and signed here. Canonical JSON = object keys sorted
+ * Alert records are built as jansson objects (json_t) by the pipeline, with
+ * alert_put/alert_push ("building records" below), and made canonical and
+ * signed here. Canonical JSON = object keys sorted
  * bytewise, no whitespace, integers as integers, strings UTF-8 with minimal
  * escapes: exactly what cw_json writes, so the canonical bytes are produced
  * by walking the json_t with cw_json (one writer). Verification parses a line
@@ -95,10 +96,22 @@ typedef struct {
 cw_code alert_check(const char *line, size_t len, const uint8_t pk[32], alert_link *link, char reason[160]);
 
 /* ---- building records ----
- * Setters that latch the first failure in *ok (never set back to true), so
- * a builder checks once at the end and never signs a record with a field
- * missing. A NULL val (a failed json_string etc.) or a NULL obj/arr counts
- * as a failure; val's reference is always taken (decref'd on failure). */
+ * One way to build a record: a jansson tree, filled with these setters.
+ * The signed alert records (pipeline), the checkpoint line, and the
+ * answers of screen, cluster and trace (engine/screen.c, cli/) are all
+ * built so. A tree, because a record is edited after it is built (sig
+ * taken out and put back, seq and prev set), is canonicalised (keys
+ * sorted, alert_canonical), and verify parses lines back into one; the
+ * screen answers share their reason objects with the records' evidence.
+ * chains/json.h (cw_json) is the one writer of bytes: the canonical form
+ * of these trees, and output that is streamed, never signed nor edited
+ * (decode's lines, watchlist lookup/export/stats, address), where a tree
+ * per line would only cost memory.
+ * The setters latch the first failure in *ok (never set back to true), so
+ * a builder checks once at the end and never signs or prints a record with
+ * a field missing. A NULL val (a failed json_string etc.) or a NULL obj/arr
+ * counts as a failure; val's reference is always taken (decref'd on
+ * failure): fill a child before putting it, never after. */
 void alert_put(json_t *obj, const char *key, json_t *val, bool *ok);
 void alert_push(json_t *arr, json_t *val, bool *ok);
 

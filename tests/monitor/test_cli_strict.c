@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "monitor/cli/args.h"
 #include "monitor/cli/cli.h"
 #include "monitor/records/keys.h"
 #include "monitor/records/alert.h"
@@ -382,7 +383,7 @@ Test(cli_strict, integers_shares_and_btc_are_read_whole)
     static const struct {
         const char *v;
         uint32_t ppm;
-    } shares[] = {{"1%", 10000}, {"0.5%", 5000}, {"0.01", 10000}, {"100%", 1000000}, {"1", 1000000},
+    } shares[] = {{"1%", 10000}, {"0.5%", 5000}, {"0.01", 10000}, {"100%", 1000000},
                   {"0", 0}, {"0.000001", 1}, {"0.0001%", 1}, {"10.50%", 105000}, {"0.1000000", 100000}};
     for (size_t i = 0; i < sizeof shares / sizeof *shares; i++) {
         uint32_t ppm = 0;
@@ -856,4 +857,272 @@ Test(cli_strict, unicode_layout_in_a_listed_address_is_dropped)
     free(text);
     free(r.err);
     test_remove_dir(strdup(tmpl));
+}
+
+/* ---------- review findings of issue 10 ---------- */
+
+/* --max-shrink was the one flag still read with strtod: hex, exponents and
+ * leading blanks passed (0x10 was 16%), unlike every other number. */
+Test(cli_strict, review_max_shrink_is_read_whole)
+{
+    char *dir = datadir();
+    char *dd = dd_of(dir), csv[160];
+    snprintf(csv, sizeof csv, "%s/own.csv", dir);
+    const char *bad[] = {"0x10", " 10", "1e1", "0x1p3", "1e-400"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", dd, "--max-shrink", (char *)bad[i], NULL};
+        result r = run_to(imp, NULL, 0, "/dev/null");
+        cr_expect_eq(r.code, 2, "--max-shrink '%s': exit %d: %s", bad[i], r.code, r.err);
+        cr_expect(strstr(r.err, "chainwatch: watchlist: --max-shrink: '") != NULL, "names the option: %s", r.err);
+        free(r.err);
+    }
+    free(dir);
+}
+
+/* --max-shrink takes a percentage, with or without its '%', exact to a
+ * ten-thousandth; --min-exposure and --hold-exposure refuse a bare number
+ * of 1 or more ("1" read as a fraction was 100%, where 1% was meant). */
+Test(cli_strict, percent_and_share_forms)
+{
+    cw_err err = {0};
+    uint32_t ppm = 0;
+    cr_assert_eq(cli_parse_percent("10", &ppm, &err), CW_OK);
+    cr_assert_eq(ppm, 100000);
+    cr_assert_eq(cli_parse_percent("0.5%", &ppm, &err), CW_OK);
+    cr_assert_eq(ppm, 5000);
+    cr_assert_eq(cli_parse_percent("100", &ppm, &err), CW_OK);
+    cr_assert_eq(ppm, 1000000);
+    static const char *const bad_pct[] = {"100.0001", "0x10", " 10", "10 ", "1e1", "-1", "+1", "", "10%%", "0.00001"};
+    for (size_t i = 0; i < sizeof bad_pct / sizeof *bad_pct; i++)
+        cr_assert_eq(cli_parse_percent(bad_pct[i], &ppm, &err), CW_EARG, "'%s'", bad_pct[i]);
+    static const char *const bad_share[] = {"1", "1.0", "2", "100", "1.5"};
+    for (size_t i = 0; i < sizeof bad_share / sizeof *bad_share; i++) {
+        cr_assert_eq(cli_parse_share(bad_share[i], &ppm, &err), CW_EARG, "'%s'", bad_share[i]);
+        cr_assert(strstr(err.msg, "is ambiguous") && strstr(err.msg, "write 1% for one percent"), "%s", err.msg);
+    }
+    cr_assert_eq(cli_parse_share("100%", &ppm, &err), CW_OK);
+    cr_assert_eq(ppm, 1000000);
+    cr_assert_eq(cli_parse_share("0.99", &ppm, &err), CW_OK);
+    cr_assert_eq(ppm, 990000);
+}
+
+Test(cli_strict, min_exposure_bare_one_is_refused)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    char *scr[] = {CW_BIN, "screen", KIM1, "--datadir", dd, "--min-exposure", "1", NULL};
+    assert_refused(scr, "chainwatch: screen: --min-exposure: '1' is ambiguous");
+    char *w[] = {CW_BIN, "watch", "--datadir", dd, "--zmqpubrawtx=tcp://127.0.0.1:1", "--min-exposure=1", NULL};
+    assert_refused(w, "chainwatch: watch: --min-exposure: '1' is ambiguous");
+    char conf[160];
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", dd);
+    static const char body[] = "hold-exposure = 5\n";
+    put_file(conf, body, sizeof body - 1);
+    char *wc[] = {CW_BIN, "watch", "--datadir", dd, "--zmqpubrawtx=tcp://127.0.0.1:1", NULL};
+    assert_refused(wc, "chainwatch: watch: config: --hold-exposure: '5' is ambiguous");
+    test_remove_dir(dir);
+}
+
+/* chainwatch.conf has no line length or entry cap (inih cut lines at 200
+ * characters and took 32 entries, then said "line N: cannot use this line"
+ * with N past the long line); a refusal names the right line and why. */
+Test(cli_strict, config_any_length_and_count_refusals_name_line_and_reason)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    char conf[160];
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", dd);
+    size_t cap = 64 * 1024, n = 0;
+    char *body = malloc(cap);
+    cr_assert_not_null(body);
+    n += (size_t)snprintf(body + n, cap - n, "# %0500d\n", 0);               /* line 1: 500+ characters */
+    n += (size_t)snprintf(body + n, cap - n, "rest = http://127.0.0.1:8332/%0400d\n", 0); /* line 2 */
+    for (int i = 0; i < 40; i++)                                             /* lines 3..42 */
+        n += (size_t)snprintf(body + n, cap - n, "rcvhwm = %d\n", i);
+    n += (size_t)snprintf(body + n, cap - n, "hops = 9\n"); /* line 43 */
+    put_file(conf, body, n);
+    char *w[] = {CW_BIN, "watch", "--datadir", dd, "--zmqpubrawtx=tcp://127.0.0.1:1", NULL};
+    assert_refused(w, "chainwatch: watch: config: --hops: '9' is out of range (1 to 8) (");
+    assert_refused(w, "chainwatch.conf line 43)");
+    static const char noeq[] = "rcvhwm = 1\n\njust words\n";
+    put_file(conf, noeq, sizeof noeq - 1);
+    assert_refused(w, "chainwatch.conf: line 3: cannot use this line: no '='");
+    static const char unknown[] = "[main]\nrcvhwm = 1\nzmqpubrawtxx = tcp://127.0.0.1:1\n";
+    put_file(conf, unknown, sizeof unknown - 1);
+    assert_refused(w, "chainwatch.conf: line 3: cannot use this line: unknown option 'zmqpubrawtxx'");
+    free(body);
+    test_remove_dir(dir);
+}
+
+/* ---------- the one option parser (args.h) ---------- */
+
+Test(cli_strict, one_table_reads_argv_both_forms_and_prints_usage)
+{
+    static const char *const colours[] = {"red", "green", NULL};
+    bool flag = false, sw = false;
+    const char *str = NULL, *path = NULL;
+    int64_t n = -1;
+    uint64_t size = 0, secs = 0, sats = 0;
+    uint32_t share = 0, pct = 0;
+    int colour = -1;
+    cli_arg more[] = {{"switch", ARG_SWITCH, &sw, .metavar = "on|off", .help = "a switch"}, {0}};
+    cli_arg t[] = {
+        {"flag", ARG_FLAG, &flag, .help = "a flag"},
+        {"str", ARG_STRING, &str, .metavar = "S", .help = "a string\non two lines"},
+        {"path", ARG_PATH, &path, .metavar = "FILE", .help = "a path"},
+        {"n", ARG_INT, &n, 1, 8, .metavar = "N", .help = "a number", .from = ARG_CONF},
+        {"size", ARG_SIZE, &size, 1024, 1 << 30, .metavar = "SIZE", .help = "a size"},
+        {"secs", ARG_SECONDS, &secs, 0, 86400, .metavar = "T", .help = "a duration"},
+        {"share", ARG_SHARE, &share, .metavar = "S", .help = "a share"},
+        {"pct", ARG_PERCENT, &pct, .metavar = "P", .help = "a percent"},
+        {"btc", ARG_BTC, &sats, .metavar = "BTC", .help = "an amount"},
+        {"colour", ARG_ENUM, &colour, .choices = colours, .metavar = "C", .help = "red or green"},
+        {.kind = ARG_MORE, .dest = more, .help = "More:"},
+        {0},
+    };
+    char *argv[] = {"verb", "--flag", "--str=a=b", "one", "--path", "/x", "--n", "8", "--size=64k", "--secs", "2m",
+                    "--share=0.5%", "--pct", "12.5", "--btc=0.0001", "--colour", "green", "--switch=on", "--",
+                    "--two", NULL};
+    const char *pos[4] = {0};
+    int n_pos = -1;
+    cr_assert_eq(cli_args_parse("verb", t, 20, argv, pos, 4, &n_pos), CLI_EXIT_OK);
+    cr_assert(flag && sw);
+    cr_assert_str_eq(str, "a=b");
+    cr_assert_str_eq(path, "/x");
+    cr_assert_eq(n, 8);
+    cr_assert_eq(size, 65536);
+    cr_assert_eq(secs, 120);
+    cr_assert_eq(share, 5000);
+    cr_assert_eq(pct, 125000);
+    cr_assert_eq(sats, 10000);
+    cr_assert_eq(colour, 1);
+    cr_assert_eq(n_pos, 2);
+    cr_assert_str_eq(pos[0], "one");
+    cr_assert_str_eq(pos[1], "--two");
+    cr_assert(cli_args_given(t, "switch") && cli_args_given(t, "n") && !cli_args_given(t, "nope"));
+    /* chainwatch.conf: flags win, the value is still checked; an unknown name is 0 with the reason */
+    char why[300];
+    cr_assert_eq(cli_args_set_conf(t, "n", "3", why, sizeof why), 1);
+    cr_assert_eq(n, 8, "the flag wins");
+    cr_assert_eq(cli_args_set_conf(t, "n", "9", why, sizeof why), -1);
+    cr_assert_str_eq(why, "--n: '9' is out of range (1 to 8)");
+    cr_assert_eq(cli_args_set_conf(t, "nope", "1", why, sizeof why), 0);
+    cr_assert_str_eq(why, "unknown option 'nope'");
+    cr_assert_eq(cli_args_set_conf(t, "str", "x", why, sizeof why), 0, "not ARG_CONF");
+    cr_assert(strstr(why, "command-line option only"), "%s", why);
+    /* the usage, from the same table */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cli_args_usage(f, t);
+    fclose(f);
+    cr_assert(strstr(text, "  --str S                    a string\n                             on two lines\n"), "%s",
+              text);
+    cr_assert(strstr(text, "  --flag                     a flag\n"), "%s", text);
+    cr_assert(strstr(text, "\nMore:\n  --switch on|off            a switch\n"), "%s", text);
+    free(text);
+}
+
+/* Every verb refuses the same way: exit 2, one line naming the option */
+Test(cli_strict, every_verb_refuses_through_the_one_parser)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    static const struct {
+        const char *argv[8];
+        const char *line;
+    } cases[] = {
+        {{"init", "--datadir=", NULL}, "chainwatch: init: --datadir needs a D, not an empty value"},
+        {{"verify", "f", "--bogus", NULL}, "chainwatch: verify: unknown option '--bogus' (see chainwatch verify --help)"},
+        {{"verify", "f", "--from-start=yes", NULL}, "chainwatch: verify: --from-start takes no value ('yes' given)"},
+        {{"checkpoint", "extra", NULL}, "chainwatch: checkpoint: unexpected argument 'extra'"},
+        {{"decode", "tx", "--network", NULL}, "chainwatch: decode: --network needs a value (N)"},
+        {{"address", KIM1, KIM2, NULL}, "chainwatch: address: unexpected argument '" KIM2 "'"},
+        {{"watchlist", "export", "--format=xml", NULL}, "chainwatch: watchlist: --format is csv or json, not 'xml'"},
+        {{"watchlist", "import", "csv", "f", "--map-size", "1x", NULL}, "chainwatch: watchlist: --map-size: '1x'"},
+        {{"cluster", KIM1, "--hops", "2", NULL}, "chainwatch: cluster: unknown option '--hops'"},
+        {{"trace", KIM1, "--hops=0", NULL}, "chainwatch: trace: --hops: '0' is out of range (1 to 8)"},
+        {{"screen", KIM1, "--direction", "in", NULL}, "chainwatch: screen: --direction is deposit or withdrawal, not 'in'"},
+        {{"replay", "--blocksdir", "a", "--rawblocks", "b", NULL}, "chainwatch: replay: --blocksdir and --rawblocks"},
+        {{"replay", "--capture", "c", "--start-height", "-1", NULL}, "chainwatch: replay: --start-height: '-1'"},
+        {{"watch", "--zmqpubrawtx=tcp://127.0.0.1:1", "--clusters", "maybe", NULL},
+         "chainwatch: watch: --clusters takes on or off, not 'maybe'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *argv[12] = {CW_BIN};
+        int k = 1;
+        for (; cases[i].argv[k - 1]; k++)
+            argv[k] = (char *)cases[i].argv[k - 1];
+        /* last, so a missing value is the case's own; decode and address take none */
+        if (strcmp(cases[i].argv[0], "decode") != 0 && strcmp(cases[i].argv[0], "address") != 0 &&
+            strcmp(cases[i].argv[0], "init") != 0) {
+            memmove(argv + 4, argv + 2, (size_t)(k - 2) * sizeof *argv);
+            argv[2] = "--datadir";
+            argv[3] = dd;
+            k += 2;
+        }
+        argv[k] = NULL;
+        assert_refused(argv, cases[i].line);
+    }
+    test_remove_dir(dir);
+}
+
+/* ---------- answers are whole or not given (tests/tools/failalloc.c) ---------- */
+
+/* An allocation failing anywhere after screen, cluster or trace opened the
+ * store: the verb gives its whole answer (the failure was retried or
+ * harmless) or fails with nothing on stdout; never an answer with a field
+ * missing. Before, engine/screen.c's jansson setters were unchecked: a
+ * failed json_string left the field out and the rest was printed. */
+Test(cli_strict, an_allocation_failure_never_prints_a_partial_answer, .timeout = 120)
+{
+#ifndef CW_FAILALLOC
+    cr_skip_test("malloc cannot be interposed under the sanitizers");
+#else
+    char *dir = datadir(), *dd = dd_of(dir), out[200];
+    snprintf(out, sizeof out, "%s/answer.json", dir);
+    static const char *const verbs[][2] = {{"screen", KIM1}, {"screen", LAZARUS}, {"cluster", KIM1}, {"trace", KIM1}};
+    for (size_t v = 0; v < sizeof verbs / sizeof *verbs; v++) {
+        char *argv[] = {CW_BIN, (char *)verbs[v][0], (char *)verbs[v][1], "--datadir", dd, NULL};
+        setenv("LD_PRELOAD", CW_FAILALLOC, 1);
+        setenv("CW_FAILALLOC_ON", "txn", 1);
+        setenv("CW_FAILALLOC_COUNT", "1", 1);
+        result r = run_to(argv, NULL, 0, out);
+        unsetenv("CW_FAILALLOC_COUNT");
+        long after = 0;
+        const char *c = strstr(r.err, "failalloc: ");
+        cr_assert(c && sscanf(c, "failalloc: %ld allocations", &after) == 1 && after > 10, "%s: %s", argv[1], r.err);
+        int want_code = r.code;
+        cr_assert(want_code == 0 || want_code == 12, "%s %s: exit %d: %s", argv[1], argv[2], r.code, r.err);
+        free(r.err);
+        char *want = slurp(out, NULL);
+        json_t *wj = json_loads(want, 0, NULL);
+        cr_assert_not_null(wj, "%s", want);
+        json_decref(wj);
+        size_t failed = 0;
+        for (long at = 1; at <= after; at++) {
+            char n[24];
+            snprintf(n, sizeof n, "%ld", at);
+            setenv("CW_FAILALLOC_N", n, 1);
+            r = run_to(argv, NULL, 0, out); /* fails the test on a crash */
+            char *got = slurp(out, NULL);
+            if (r.code == want_code) {
+                cr_assert_str_eq(got, want, "%s: allocation %ld failed, exit %d: the answer must be whole", argv[1], at,
+                                 r.code);
+            } else {
+                failed++;
+                cr_assert(r.code == 1 || r.code == 3, "%s: allocation %ld: exit %d: %s", argv[1], at, r.code, r.err);
+                cr_assert_str_eq(got, "", "%s: allocation %ld: exit %d with output", argv[1], at, r.code);
+                cr_assert(strstr(r.err, "out of memory") || strstr(r.err, "Cannot allocate memory") ||
+                              strstr(r.err, "chainwatch: "),
+                          "%s: allocation %ld: exit %d without saying why: %s", argv[1], at, r.code, r.err);
+            }
+            free(got);
+            free(r.err);
+        }
+        unsetenv("CW_FAILALLOC_N");
+        unsetenv("CW_FAILALLOC_ON");
+        unsetenv("LD_PRELOAD");
+        cr_assert_gt(failed, 0, "%s: some allocation must fail the answer", argv[1]);
+        free(want);
+    }
+    test_remove_dir(dir);
+#endif
 }

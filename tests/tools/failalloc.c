@@ -4,7 +4,8 @@
  * $CW_FAILALLOC_N-th malloc, calloc or realloc after it (1-based) returns
  * NULL with ENOMEM, once. $CW_FAILALLOC_COUNT=1 prints at exit how many
  * allocations followed the arming ("failalloc: N allocations after arming"),
- * for choosing the range of N to try. glibc's __libc_* allocators are the
+ * for choosing the range of N to try ($CW_FAILALLOC_ON=txn: armed at the
+ * first LMDB transaction instead, see mdb_txn_begin below). glibc's __libc_* allocators are the
  * real ones, so no dlsym (which allocates) is needed on that path. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -12,6 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 extern void *__libc_malloc(size_t n);
 extern void *__libc_calloc(size_t n, size_t size);
@@ -50,6 +52,28 @@ static void report(void)
 
 typedef struct crypto_generichash_blake2b_state crypto_generichash_state;
 
+static void arm(void)
+{
+    const char *n = getenv("CW_FAILALLOC_N");
+    fail_at = n ? atol(n) : -1;
+    atexit(report);
+    armed = 1;
+}
+
+/* With CW_FAILALLOC_ON=txn the shim arms at the first LMDB transaction
+ * instead (the read-only verbs, screen, cluster and trace, compute no
+ * alert id: what follows is their reading and their answer's building). */
+int mdb_txn_begin(void *env, void *parent, unsigned int flags, void **txn)
+{
+    static int (*real)(void *, void *, unsigned int, void **);
+    if (real == NULL)
+        real = (int (*)(void *, void *, unsigned int, void **))dlsym(RTLD_NEXT, "mdb_txn_begin");
+    const char *on = getenv("CW_FAILALLOC_ON");
+    if (!armed && on && strcmp(on, "txn") == 0)
+        arm();
+    return real(env, parent, flags, txn);
+}
+
 int crypto_generichash_init(crypto_generichash_state *state, const unsigned char *key, const size_t keylen,
                             const size_t outlen)
 {
@@ -57,11 +81,7 @@ int crypto_generichash_init(crypto_generichash_state *state, const unsigned char
     if (real == NULL)
         real = (int (*)(crypto_generichash_state *, const unsigned char *, size_t, size_t))dlsym(
             RTLD_NEXT, "crypto_generichash_init");
-    if (!armed) {
-        const char *n = getenv("CW_FAILALLOC_N");
-        fail_at = n ? atol(n) : -1;
-        atexit(report);
-        armed = 1;
-    }
+    if (!armed && getenv("CW_FAILALLOC_ON") == NULL)
+        arm();
     return real(state, key, keylen, outlen);
 }

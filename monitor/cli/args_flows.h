@@ -1,6 +1,7 @@
 /*
- * cli_flows.h: the clustering and exposure options `watch` and `replay`
- * share (flags and config-file keys alike), and the files they name.
+ * args_flows.h: the clustering and exposure options `watch` and `replay`
+ * share (flags and config-file keys alike; `screen` takes some of them),
+ * as an option table for args.h, and the files they name.
  *
  *   --clusters on|off          clustering and exposure (default on)
  *   --labels FILE              known services (chain,address,entity,category,source)
@@ -18,27 +19,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "args.h"
 #include "monitor/engine/flows.h"
 
 typedef struct {
     flows_config cfg;
     const char *labels_path, *watch_path;
+    int64_t hops; /* read here, copied to cfg.hops by flows_opts_load */
     labels *labels;
     addrset *watched;
+    /* The options above as a table (ARG_MORE it into a verb's table);
+     * flows_opts_init fills it, pointing into this struct: do not copy
+     * the struct after. Every one may also come from chainwatch.conf. */
+    cli_arg args[10];
 } flows_opts;
 
-extern const char flows_opts_usage[];
-
 void flows_opts_init(flows_opts *o);
-/* One option by name (without "--"). Returns 1 when taken, 0 when the name
- * is not one of these, -1 for a bad value (why says what is wrong:
- * "--hops: '9' is out of range (1 to 8)"). Numbers are read by cli.h's
- * parsers: shares exact to a millionth, BTC to a satoshi, no garbage. */
-int flows_opts_set(flows_opts *o, const char *name, const char *value, char *why, size_t why_cap);
-/* argv[*i] as one of these options (--name VALUE or --name=VALUE): 1 taken
- * (*i moves past it), 0 not one of these, -1 a bad value (why says so). */
-int flows_opts_take(flows_opts *o, int argc, char **argv, int *i, char *why, size_t why_cap);
-/* Loads the files named (labels for network net). Errors name the file. */
+/* Takes what the table read into cfg and loads the files named (labels
+ * for network net). Call it before flows_opts_config. Errors name the file. */
 cw_code flows_opts_load(flows_opts *o, cw_net net, cw_err *err);
 /* The configuration for pipeline_config.flows: NULL when --clusters off. */
 const flows_config *flows_opts_config(const flows_opts *o);
