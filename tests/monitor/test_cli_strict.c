@@ -203,11 +203,8 @@ Test(cli_strict, kept_files_are_synced_and_a_failed_sync_fails)
     char path[160], gv[160];
     snprintf(path, sizeof path, "%s/export.csv", dir);
     snprintf(gv, sizeof gv, "%s/trace.gv", dir);
-#ifdef CW_ASAN_RUNTIME
-    setenv("LD_PRELOAD", CW_ASAN_RUNTIME ":" CW_FAILFSYNC, 1); /* a sanitizer build: its runtime first */
-#else
-    setenv("LD_PRELOAD", CW_FAILFSYNC, 1);
-#endif
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+    setenv("CW_FAIL_IO", "fsync:1+:EIO@any,fdatasync:1+:EIO@any", 1); /* every sync, whatever it syncs */
     char *exposure_csv[] = {CW_BIN, "watchlist", "export", "--datadir", dd, NULL};
     result r = run_to(exposure_csv, NULL, 0, path);
     char *dot[] = {CW_BIN, "trace", KIM1, "--dot", gv, "--datadir", dd, NULL};
@@ -215,6 +212,7 @@ Test(cli_strict, kept_files_are_synced_and_a_failed_sync_fails)
     /* to a pipe or a device there is nothing to sync: not an error */
     result p = run_to(exposure_csv, NULL, 0, "/dev/null");
     unsetenv("LD_PRELOAD");
+    unsetenv("CW_FAIL_IO");
     cr_assert_eq(r.code, 1, "%s", r.err);
     cr_assert_str_eq(r.err, "chainwatch: watchlist export: writing standard output: Input/output error\n");
     cr_assert_eq(d.code, 1, "%s", d.err);
