@@ -1165,7 +1165,7 @@ Test(sink, other_records_with_the_same_seq_are_written)
     free(d);
 }
 
-/* ---- no partial records (tests/tools/failalloc.c) ---- */
+/* ---- no partial records (tests/tools/fault.c) ---- */
 
 /* The regtest node's block files (root/blocks) and an initialised datadir
  * listing the two addresses the node paid (root/fresh), for the tests that
@@ -1201,7 +1201,7 @@ static void trail_fixture(const char *root, char blocks[4096], char fresh[4096])
     free(out), free(err);
 }
 
-#ifdef CW_FAILALLOC
+#ifdef CW_FAULT_ALLOC
 /* Field names of each record line, "id status: k1,k2,..." sorted, one per
  * line; *n gets the count. */
 static char *record_shapes(const char *path, size_t *n)
@@ -1255,18 +1255,18 @@ static int replay_with(const char *blocks, const char *dd, long fail_at, bool co
     char n[24];
     snprintf(n, sizeof n, "%ld", fail_at);
     if (fail_at > 0 || count) {
-        setenv("LD_PRELOAD", CW_FAILALLOC, 1);
+        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
         if (fail_at > 0)
-            setenv("CW_FAILALLOC_N", n, 1);
+            setenv("CW_FAIL_ALLOC", n, 1);
         if (count)
-            setenv("CW_FAILALLOC_COUNT", "1", 1);
+            setenv("CW_COUNT_ALLOC", "1", 1);
     }
     char *argv[] = {CW_BIN, "replay", "--blocksdir", (char *)blocks, "--datadir", (char *)dd, "--network", "regtest",
                     "--to", "102", NULL};
     int rc = run_cmd(argv, NULL, 0, out, err);
     unsetenv("LD_PRELOAD");
-    unsetenv("CW_FAILALLOC_N");
-    unsetenv("CW_FAILALLOC_COUNT");
+    unsetenv("CW_FAIL_ALLOC");
+    unsetenv("CW_COUNT_ALLOC");
     return rc;
 }
 #endif
@@ -1279,7 +1279,7 @@ static int replay_with(const char *blocks, const char *dd, long fail_at, bool co
  * written (91 of the first 200 positions), and one position crashed. */
 Test(trail, an_allocation_failure_never_writes_a_partial_record, .timeout = 120)
 {
-#ifndef CW_FAILALLOC
+#ifndef CW_FAULT_ALLOC
     cr_skip_test("malloc cannot be interposed under the sanitizers");
 #else
     char *root = temp_dir();
@@ -1296,8 +1296,8 @@ Test(trail, an_allocation_failure_never_writes_a_partial_record, .timeout = 120)
     cr_assert_eq(system(cmd), 0);
     cr_assert_eq(replay_with(blocks, w, 0, true, &out, &err), 0, "%s", err);
     long after = 0;
-    const char *c = strstr(err, "failalloc: ");
-    cr_assert(c && sscanf(c, "failalloc: %ld allocations", &after) == 1 && after > 100, "%s", err);
+    const char *c = strstr(err, "fault: ");
+    cr_assert(c && sscanf(c, "fault: %ld allocations", &after) == 1 && after > 100, "%s", err);
     free(out), free(err);
     size_t want_n;
     char *want = record_shapes(alerts, &want_n);
@@ -1341,7 +1341,7 @@ Test(trail, an_allocation_failure_never_writes_a_partial_record, .timeout = 120)
 }
 
 /* A batch whose commit finds the map full is aborted and redone
- * (tests/tools/failcommit.c): the trail head goes back with it, so the redo
+ * (tests/tools/fault.c): the trail head goes back with it, so the redo
  * numbers its records as the aborted batch did, with no gap or repeat. */
 Test(trail, an_aborted_batch_gives_its_seq_back, .timeout = 60)
 {
@@ -1364,11 +1364,7 @@ Test(trail, an_aborted_batch_gives_its_seq_back, .timeout = 60)
         cr_assert_eq(system(cmd), 0);
         char num[16];
         snprintf(num, sizeof num, "%d", at);
-#ifdef CW_ASAN_RUNTIME_ALERT
-        setenv("LD_PRELOAD", CW_ASAN_RUNTIME_ALERT ":" CW_FAILCOMMIT_ALERT, 1);
-#else
-        setenv("LD_PRELOAD", CW_FAILCOMMIT_ALERT, 1);
-#endif
+        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
         setenv(at ? "CW_FAIL_COMMIT" : "CW_TRACE_COMMIT", at ? num : "1", 1);
         int rc = run_cmd(rep, NULL, 0, &out, &err);
         unsetenv("LD_PRELOAD");

@@ -204,11 +204,8 @@ Test(cli_strict, kept_files_are_synced_and_a_failed_sync_fails)
     char path[160], gv[160];
     snprintf(path, sizeof path, "%s/export.csv", dir);
     snprintf(gv, sizeof gv, "%s/trace.gv", dir);
-#ifdef CW_ASAN_RUNTIME
-    setenv("LD_PRELOAD", CW_ASAN_RUNTIME ":" CW_FAILFSYNC, 1); /* a sanitizer build: its runtime first */
-#else
-    setenv("LD_PRELOAD", CW_FAILFSYNC, 1);
-#endif
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+    setenv("CW_FAIL_IO", "fsync:1+:EIO@any,fdatasync:1+:EIO@any", 1); /* every sync, whatever it syncs */
     char *exposure_csv[] = {CW_BIN, "watchlist", "export", "--datadir", dd, NULL};
     result r = run_to(exposure_csv, NULL, 0, path);
     char *dot[] = {CW_BIN, "trace", KIM1, "--dot", gv, "--datadir", dd, NULL};
@@ -216,6 +213,7 @@ Test(cli_strict, kept_files_are_synced_and_a_failed_sync_fails)
     /* to a pipe or a device there is nothing to sync: not an error */
     result p = run_to(exposure_csv, NULL, 0, "/dev/null");
     unsetenv("LD_PRELOAD");
+    unsetenv("CW_FAIL_IO");
     cr_assert_eq(r.code, 1, "%s", r.err);
     cr_assert_str_eq(r.err, "chainwatch: watchlist export: writing standard output: Input/output error\n");
     cr_assert_eq(d.code, 1, "%s", d.err);
@@ -1064,7 +1062,7 @@ Test(cli_strict, every_verb_refuses_through_the_one_parser)
     test_remove_dir(dir);
 }
 
-/* ---------- answers are whole or not given (tests/tools/failalloc.c) ---------- */
+/* ---------- answers are whole or not given (tests/tools/fault.c, CW_FAIL_ALLOC) ---------- */
 
 /* An allocation failing anywhere after screen, cluster or trace opened the
  * store: the verb gives its whole answer (the failure was retried or
@@ -1073,7 +1071,7 @@ Test(cli_strict, every_verb_refuses_through_the_one_parser)
  * failed json_string left the field out and the rest was printed. */
 Test(cli_strict, an_allocation_failure_never_prints_a_partial_answer, .timeout = 120)
 {
-#ifndef CW_FAILALLOC
+#ifndef CW_FAULT_ALLOC
     cr_skip_test("malloc cannot be interposed under the sanitizers");
 #else
     char *dir = datadir(), *dd = dd_of(dir), out[200];
@@ -1081,14 +1079,14 @@ Test(cli_strict, an_allocation_failure_never_prints_a_partial_answer, .timeout =
     static const char *const verbs[][2] = {{"screen", KIM1}, {"screen", LAZARUS}, {"cluster", KIM1}, {"trace", KIM1}};
     for (size_t v = 0; v < sizeof verbs / sizeof *verbs; v++) {
         char *argv[] = {CW_BIN, (char *)verbs[v][0], (char *)verbs[v][1], "--datadir", dd, NULL};
-        setenv("LD_PRELOAD", CW_FAILALLOC, 1);
-        setenv("CW_FAILALLOC_ON", "txn", 1);
-        setenv("CW_FAILALLOC_COUNT", "1", 1);
+        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+        setenv("CW_FAIL_ALLOC_ON", "txn", 1);
+        setenv("CW_COUNT_ALLOC", "1", 1);
         result r = run_to(argv, NULL, 0, out);
-        unsetenv("CW_FAILALLOC_COUNT");
+        unsetenv("CW_COUNT_ALLOC");
         long after = 0;
-        const char *c = strstr(r.err, "failalloc: ");
-        cr_assert(c && sscanf(c, "failalloc: %ld allocations", &after) == 1 && after > 10, "%s: %s", argv[1], r.err);
+        const char *c = strstr(r.err, "fault: ");
+        cr_assert(c && sscanf(c, "fault: %ld allocations", &after) == 1 && after > 10, "%s: %s", argv[1], r.err);
         int want_code = r.code;
         cr_assert(want_code == 0 || want_code == 12, "%s %s: exit %d: %s", argv[1], argv[2], r.code, r.err);
         free(r.err);
@@ -1100,7 +1098,7 @@ Test(cli_strict, an_allocation_failure_never_prints_a_partial_answer, .timeout =
         for (long at = 1; at <= after; at++) {
             char n[24];
             snprintf(n, sizeof n, "%ld", at);
-            setenv("CW_FAILALLOC_N", n, 1);
+            setenv("CW_FAIL_ALLOC", n, 1);
             r = run_to(argv, NULL, 0, out); /* fails the test on a crash */
             char *got = slurp(out, NULL);
             if (r.code == want_code) {
@@ -1117,8 +1115,8 @@ Test(cli_strict, an_allocation_failure_never_prints_a_partial_answer, .timeout =
             free(got);
             free(r.err);
         }
-        unsetenv("CW_FAILALLOC_N");
-        unsetenv("CW_FAILALLOC_ON");
+        unsetenv("CW_FAIL_ALLOC");
+        unsetenv("CW_FAIL_ALLOC_ON");
         unsetenv("LD_PRELOAD");
         cr_assert_gt(failed, 0, "%s: some allocation must fail the answer", argv[1]);
         free(want);

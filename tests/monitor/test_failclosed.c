@@ -1,7 +1,7 @@
 /* Fail closed: a store that cannot be read, or is damaged, is an error the
  * user sees (exit 3, one line), never "not listed", "allow" or a block
  * recorded as screened. Faults come from the LD_PRELOAD shim
- * tests/tools/failcommit.c (CW_FAIL_MDB, CW_FAIL_IO); damage is made by
+ * tests/tools/fault.c (CW_FAIL_MDB, CW_FAIL_IO); damage is made by
  * cutting and overwriting real store files. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -41,11 +41,7 @@ static void write_file(const char *path, const char *text)
  * test in run_cmd). */
 static int run_faulty(char *const argv[], char **out, char **err, ...)
 {
-#ifdef CW_ASAN_RUNTIME
-    setenv("LD_PRELOAD", CW_ASAN_RUNTIME ":" CW_FAILCOMMIT, 1); /* a sanitizer build: its runtime first */
-#else
-    setenv("LD_PRELOAD", CW_FAILCOMMIT, 1);
-#endif
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
     va_list ap;
     va_start(ap, err);
     const char *names[8];
@@ -389,11 +385,7 @@ Test(failclosed, watch_stops_on_a_watchlist_read_error_and_commits_nothing, .tim
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         dup2(fd, 2);
         dup2(fd, 1);
-#ifdef CW_ASAN_RUNTIME
-        setenv("LD_PRELOAD", CW_ASAN_RUNTIME ":" CW_FAILCOMMIT, 1);
-#else
-        setenv("LD_PRELOAD", CW_FAILCOMMIT, 1);
-#endif
+        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
         setenv("CW_FAIL_MDB", spec, 1);
         char *argv[] = {CW_BIN, "watch", "--datadir", s.dd, "--network", "regtest", a1, a2, "--status-interval", "0",
                         NULL};
@@ -878,11 +870,7 @@ Test(failclosed, a_read_error_asking_if_a_block_is_connected_stops_watch, .timeo
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         dup2(fd, 2);
         dup2(fd, 1);
-#ifdef CW_ASAN_RUNTIME
-        setenv("LD_PRELOAD", CW_ASAN_RUNTIME ":" CW_FAILCOMMIT, 1);
-#else
-        setenv("LD_PRELOAD", CW_FAILCOMMIT, 1);
-#endif
+        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
         setenv("CW_FAIL_MDB", spec, 1);
         char *argv[] = {CW_BIN, "watch", "--datadir", s.dd, "--network", "regtest", a1, a2, "--status-interval", "0",
                         NULL};

@@ -169,7 +169,7 @@ Test(store, the_first_lookup_after_another_process_imported_sees_the_import)
  * summary: "replayed heights 0..39", "40 connected" for a 30-block chain,
  * because pipeline_stats (blocks, txs, alerts, flows) are not rolled back
  * with an aborted batch.
- * The fault: LD_PRELOAD=cw_failcommit makes the 4th commit of the process
+ * The fault: LD_PRELOAD=cw_fault makes the 4th commit of the process
  * (store_open's, the cluster refresh's, then the first two batches) report
  * MDB_MAP_FULL, as LMDB does when the commit's pages do not fit. */
 Test(store, replay_redoes_a_batch_whose_commit_found_the_map_full, .timeout = 120)
@@ -186,11 +186,7 @@ Test(store, replay_redoes_a_batch_whose_commit_found_the_map_full, .timeout = 12
     char *init[] = {CW_BIN, "init", "--datadir", dd, NULL};
     cr_assert_eq(run_cmd(init, NULL, 0, &out, &err), 0, "%s", err);
     free(out), free(err);
-#ifdef CW_ASAN_RUNTIME
-    setenv("LD_PRELOAD", CW_ASAN_RUNTIME ":" CW_FAILCOMMIT, 1); /* a sanitizer build: its runtime first */
-#else
-    setenv("LD_PRELOAD", CW_FAILCOMMIT, 1);
-#endif
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
     setenv("CW_FAIL_COMMIT", "4", 1);
     char *rep[] = {CW_BIN, "replay", "--blocksdir", blocks, "--datadir", dd, "--network", "regtest",
                    "--batch-txs", "200", NULL};

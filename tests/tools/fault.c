@@ -1,11 +1,14 @@
-/* failcommit: the LD_PRELOAD fault shim of the tests. It makes chosen LMDB
- * and libc calls fail as a damaged store, a failing disk or a full disk
- * would, where nothing else can provoke those errors on demand.
+/* fault: the one LD_PRELOAD fault shim of the tests. It makes chosen LMDB
+ * calls, libc writes to files and allocations fail as a damaged store, a
+ * failing or full disk, or an exhausted heap would, where nothing else can
+ * provoke those errors on demand. Without any of the variables below it
+ * changes nothing (every call goes to the real function).
  *
- * Load it with LD_PRELOAD=<path of cw_failcommit>. In a sanitizer build the
- * ASan runtime must come first in the list: tests/CMakeLists.txt passes its
- * path as CW_ASAN_RUNTIME (LD_PRELOAD="$CW_ASAN_RUNTIME:$shim").
- * Without any of the variables below it changes nothing.
+ * LOADING. LD_PRELOAD=<path of cw_fault>. In a sanitizer build the ASan
+ * runtime must come first in the preload list (ASan refuses to start
+ * otherwise): tests/CMakeLists.txt hands each suite CW_FAULT_PRELOAD, the
+ * whole list ("<libasan.so>:<cw_fault>" under SANITIZE, "<cw_fault>"
+ * otherwise), so a test only does setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1).
  *
  * CW_FAIL_COMMIT=N
  *     the Nth mdb_txn_commit of the process (1-based) aborts its
@@ -34,17 +37,41 @@
  *     the cursor where it was.
  *
  * CW_FAIL_IO=FUNC:N:ERRNO[,...]
- *     the same for libc writes to regular files (standard streams, pipes and
- *     sockets are never failed, so the program can still say what went
- *     wrong): FUNC is write, pwrite, pwrite64, pwritev, ftruncate, fsync,
- *     fdatasync, fallocate or posix_fallocate; the call returns -1 with
- *     errno ERRNO (posix_fallocate returns it). Example, a full disk:
- *     CW_FAIL_IO=write:1+:ENOSPC,pwrite:1+:ENOSPC,pwrite64:1+:ENOSPC,...
- *     The name "disk" stands for all of them at once:
- *     CW_FAIL_IO=disk:1+:ENOSPC.
+ *     the same for libc writes to regular files (standard streams, pipes,
+ *     devices and sockets are never failed, so the program can still say
+ *     what went wrong): FUNC is write, pwrite, pwrite64, pwritev, ftruncate,
+ *     fsync, fdatasync, fallocate or posix_fallocate; the call returns -1
+ *     with errno ERRNO (posix_fallocate returns it). ERRNO takes the names
+ *     above or a number. The name "disk" stands for all of them at once:
+ *     CW_FAIL_IO=disk:1+:ENOSPC is a full disk. An entry ending in "@any"
+ *     counts and fails the calls on every descriptor instead (standard
+ *     streams, pipes and devices too): a disk that loses what the page
+ *     cache took, whatever the program syncs, stdout redirected to a file
+ *     or /dev/null included, is CW_FAIL_IO=fsync:1+:EIO@any,fdatasync:1+:EIO@any
+ *     (a program that syncs only what it should then fails only there).
  *
  * CW_TRACE_MDB=1 logs "[FUNC N]" to stderr at each call of an intercepted
- * function, to find the N of a test. */
+ * LMDB or libc function, to find the N of a test.
+ *
+ * CW_FAIL_ALLOC=N
+ *     once the process computes its first alert id (its first
+ *     crypto_generichash_init: libsodium's BLAKE2b serves alert ids and the
+ *     audit trail only, so that call marks the start of record building),
+ *     the Nth malloc, calloc or realloc after it (1-based) returns NULL with
+ *     ENOMEM, once. CW_COUNT_ALLOC=1 prints at exit how many allocations
+ *     followed the arming ("fault: N allocations after arming"), for
+ *     choosing the range of N to try. CW_FAIL_ALLOC_ON=txn arms it at the
+ *     process's first LMDB transaction instead (the read-only verbs,
+ *     screen, cluster and trace, compute no alert id: what follows is their
+ *     reading and the building of their answer).
+ *     Not under ASan: its runtime defines malloc and, being first in the
+ *     preload list, wins the symbol lookup, so an interposed malloc here
+ *     would never be called (and calling __libc_malloc behind ASan's back
+ *     would hand it blocks it cannot free). The shim built with
+ *     -fsanitize=address leaves the allocators out; tests/CMakeLists.txt
+ *     defines CW_FAULT_ALLOC only outside SANITIZE, and the tests that need
+ *     it skip without it. glibc's __libc_* allocators are the real ones, so
+ *     no dlsym (which allocates) is needed on that path. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -109,9 +136,10 @@ static bool key_is(const char *h, size_t n, const MDB_val *k)
 /* Does the spec list in env var `var` fail this call of `fn` (with `key`,
  * for the keyed functions)? Each entry counts the calls it matches (its
  * function, "disk" for every libc write when is_disk, and its key when it
- * names one), so "mdb_get:2:EIO@abcd" is the second read of that key.
- * Sets *code. */
-static bool should_fail(const char *var, const char *fn, bool is_disk, const MDB_val *key, int *code)
+ * names one; for a libc write, a regular file past the standard streams
+ * (regular_fd) unless it says "@any"), so "mdb_get:2:EIO@abcd" is the second
+ * read of that key. Sets *code. */
+static bool should_fail(const char *var, const char *fn, bool is_disk, const MDB_val *key, bool regular_fd, int *code)
 {
     static int counts[2][MAX_SPECS]; /* [0] CW_FAIL_MDB, [1] CW_FAIL_IO */
     int *count = counts[strcmp(var, "CW_FAIL_IO") == 0];
@@ -131,8 +159,10 @@ static bool should_fail(const char *var, const char *fn, bool is_disk, const MDB
             size_t nl = (size_t)(c1 - p);
             bool match = (nl == fl && strncmp(p, fn, fl) == 0) || (is_disk && nl == 4 && strncmp(p, "disk", 4) == 0);
             const char *at = memchr(c2, '@', (size_t)(end - c2));
-            if (match && at)
+            if (match && at && !is_disk)
                 match = key_is(at + 1, (size_t)(end - at - 1), key);
+            else if (match && is_disk) /* a libc write: regular files past stdio, or "@any" descriptor */
+                match = at ? (size_t)(end - at - 1) == 3 && strncmp(at + 1, "any", 3) == 0 : regular_fd;
             if (match) {
                 int n = atoi(c1 + 1), call = ++count[i];
                 bool from = c2[-1] == '+';
@@ -161,7 +191,7 @@ static void trace(const char *fn, int n)
     static int calls;                                                                                                  \
     int code;                                                                                                          \
     trace(#fn, ++calls);                                                                                               \
-    if (should_fail("CW_FAIL_MDB", #fn, false, key, &code))                                                            \
+    if (should_fail("CW_FAIL_MDB", #fn, false, key, false, &code))                                                     \
         return code;
 
 int mdb_get(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data)
@@ -199,9 +229,12 @@ int mdb_del(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data)
     return real(txn, dbi, key, data);
 }
 
+static void alloc_arm_at_txn(void); /* CW_FAIL_ALLOC_ON=txn, below */
+
 int mdb_txn_begin(MDB_env *env, MDB_txn *parent, unsigned flags, MDB_txn **txn)
 {
     REAL(mdb_txn_begin);
+    alloc_arm_at_txn();
     MDB_FAULT(mdb_txn_begin, NULL)
     return real(env, parent, flags, txn);
 }
@@ -239,7 +272,7 @@ int mdb_txn_commit(MDB_txn *txn)
     int code;
     if (at && atoi(at) == calls)
         code = MDB_MAP_FULL;
-    else if (!should_fail("CW_FAIL_MDB", "mdb_txn_commit", false, NULL, &code))
+    else if (!should_fail("CW_FAIL_MDB", "mdb_txn_commit", false, NULL, false, &code))
         return real(txn);
     mdb_txn_abort(txn);
     return code;
@@ -256,12 +289,12 @@ static bool regular(int fd)
 #define IO_FAULT(fn, fd)                                                                                               \
     static int calls;                                                                                                  \
     int code;                                                                                                          \
-    if (regular(fd)) {                                                                                                 \
+    bool reg = regular(fd);                                                                                            \
+    if (reg)                                                                                                           \
         trace(#fn, ++calls);                                                                                           \
-        if (should_fail("CW_FAIL_IO", #fn, true, NULL, &code)) {                                                       \
-            errno = code;                                                                                              \
-            return -1;                                                                                                 \
-        }                                                                                                              \
+    if (should_fail("CW_FAIL_IO", #fn, true, NULL, reg, &code)) {                                                      \
+        errno = code;                                                                                                  \
+        return -1;                                                                                                     \
     }
 
 ssize_t write(int fd, const void *buf, size_t n)
@@ -325,10 +358,89 @@ int posix_fallocate(int fd, off_t off, off_t len)
     REAL(posix_fallocate);
     static int calls;
     int code;
-    if (regular(fd)) {
+    bool reg = regular(fd);
+    if (reg)
         trace("posix_fallocate", ++calls);
-        if (should_fail("CW_FAIL_IO", "posix_fallocate", true, NULL, &code))
-            return code;
-    }
+    if (should_fail("CW_FAIL_IO", "posix_fallocate", true, NULL, reg, &code))
+        return code;
     return real(fd, off, len);
 }
+
+/* ---- allocations once record building starts (not under ASan) ---- */
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CW_FAULT_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define CW_FAULT_ASAN 1
+#endif
+
+#ifndef CW_FAULT_ASAN
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+
+static int armed;
+static long after, fail_at = -1;
+
+static int alloc_fails(void)
+{
+    if (!armed)
+        return 0;
+    long n = __atomic_add_fetch(&after, 1, __ATOMIC_RELAXED);
+    if (n == fail_at) {
+        errno = ENOMEM;
+        return 1;
+    }
+    return 0;
+}
+
+void *malloc(size_t n) { return alloc_fails() ? NULL : __libc_malloc(n); }
+
+void *calloc(size_t n, size_t size) { return alloc_fails() ? NULL : __libc_calloc(n, size); }
+
+void *realloc(void *p, size_t n)
+{
+    /* realloc(p, 0) frees: not an allocation that can fail */
+    return n && alloc_fails() ? NULL : __libc_realloc(p, n);
+}
+
+static void report(void)
+{
+    if (getenv("CW_COUNT_ALLOC"))
+        fprintf(stderr, "fault: %ld allocations after arming\n", after);
+}
+
+static void arm(void)
+{
+    const char *n = getenv("CW_FAIL_ALLOC");
+    fail_at = n ? atol(n) : -1;
+    atexit(report);
+    armed = 1;
+}
+
+typedef struct crypto_generichash_blake2b_state crypto_generichash_state;
+
+int crypto_generichash_init(crypto_generichash_state *state, const unsigned char *key, const size_t keylen,
+                            const size_t outlen)
+{
+    static int (*real)(crypto_generichash_state *, const unsigned char *, size_t, size_t);
+    if (real == NULL)
+        real = (int (*)(crypto_generichash_state *, const unsigned char *, size_t, size_t))dlsym(
+            RTLD_NEXT, "crypto_generichash_init");
+    if (!armed && getenv("CW_FAIL_ALLOC_ON") == NULL)
+        arm();
+    return real(state, key, keylen, outlen);
+}
+
+static void alloc_arm_at_txn(void)
+{
+    const char *on = getenv("CW_FAIL_ALLOC_ON");
+    if (!armed && on && strcmp(on, "txn") == 0)
+        arm();
+}
+#else
+static void alloc_arm_at_txn(void) {}
+#endif
