@@ -1192,3 +1192,30 @@ Test(watchlist, long_tickers_kept_whole)
     rm_rf(dir);
     free(dir);
 }
+
+/* The fuzzer's finding (fuzz_wl_key): text past WL_TEXT_MAX, or 128..135
+ * bytes once normalised, was refused with 0 and no reason, and texts of
+ * 121..127 bytes were given a key. Every length is now either a key or a
+ * refusal that says why. */
+Test(watchlist, every_text_length_is_a_key_or_a_reason)
+{
+    char text[200];
+    for (size_t n = 1; n < sizeof text; n++) {
+        memset(text, 'A', n);
+        text[n] = '\0';
+        uint8_t key[WL_KEY_MAX];
+        cw_err err = {0};
+        size_t k = wl_key_from_text(text, key, &err);
+        if (n > WL_TEXT_MAX)
+            cr_expect_eq(k, 0, "%zu characters got a key", n);
+        if (k == 0)
+            cr_expect(err.msg[0] != '\0', "%zu characters refused without a reason", n);
+    }
+    /* the fuzzer's own input was 128 bytes, mostly invalid UTF-8 (0xc1) */
+    memset(text, 0xc1, 128);
+    text[0] = 'B', text[127] = 'C', text[128] = '\0';
+    uint8_t key[WL_KEY_MAX];
+    cw_err err = {0};
+    cr_expect_eq(wl_key_from_text(text, key, &err), 0);
+    cr_expect(err.msg[0] != '\0', "refused without a reason");
+}
