@@ -408,6 +408,35 @@ cw_code wl_entity_json(store_txn *t, const char *source, const char *uid, cw_spa
     return store_get(t, STORE_WL_ENTITY, key, kn, json, err);
 }
 
+static store_db source_db(wl_source_record what) { return what == WL_DIFF ? STORE_WL_DIFF : STORE_WL_META; }
+
+cw_code wl_source_json(store_txn *t, wl_source_record what, const char *source, cw_span *json, cw_err *err)
+{
+    return store_get(t, source_db(what), source, strlen(source), json, err);
+}
+
+cw_code wl_source_each(store_txn *t, wl_source_record what, wl_json_fn fn, void *ctx, size_t *count, cw_err *err)
+{
+    size_t n = 0;
+    if (count)
+        *count = 0;
+    store_cursor *c;
+    cw_code rc = store_cursor_open(t, source_db(what), &c, err);
+    if (rc)
+        return rc;
+    cw_span k, v;
+    for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v)) {
+        n++;
+        if (!fn(ctx, v))
+            break;
+    }
+    rc = store_cursor_error(c, err); /* a walk cut by a read error is no "no more sources" */
+    store_cursor_close(c);
+    if (count)
+        *count = n;
+    return rc;
+}
+
 /* ---------- the import under construction ---------- */
 
 struct wl_entity {

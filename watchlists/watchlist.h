@@ -141,6 +141,20 @@ const char *wl_check_record(store_db db, cw_span k, cw_span v);
  * t ends) of source/uid; CW_ENOTFOUND if absent, CW_EARG when source and
  * uid together pass 511 bytes, else store_get's errors. */
 cw_code wl_entity_json(store_txn *t, const char *source, const char *uid, cw_span *json, cw_err *err);
+/* What each source's last import left (`watchlist stats` and `diff`):
+ * WL_PROVENANCE is the provenance record (file sha256, publication date,
+ * import time, counts), WL_DIFF what that import added and removed; both
+ * JSON text, not NUL-terminated, living until t ends. */
+typedef enum { WL_PROVENANCE, WL_DIFF } wl_source_record;
+/* The record of one source; CW_ENOTFOUND when the source never imported,
+ * else the store's code (CW_ESTORE, CW_EDAMAGED). */
+cw_code wl_source_json(store_txn *t, wl_source_record what, const char *source, cw_span *json, cw_err *err);
+/* Calls fn for every source's record in source order; fn returns false to
+ * stop early (e.g. its output failed: then CW_OK). *count (may be NULL)
+ * receives how many fn saw. A read error ends the walk with the store's
+ * code, never as "no more sources". */
+typedef bool (*wl_json_fn)(void *ctx, cw_span json);
+cw_code wl_source_each(store_txn *t, wl_source_record what, wl_json_fn fn, void *ctx, size_t *count, cw_err *err);
 /* Walks every ref of every source in key order; the store's code
  * (CW_ESTORE, CW_EDAMAGED) on a read error, CW_EDAMAGED for a ref that
  * does not decode (the walk stops there; fn saw the refs before it). */

@@ -602,7 +602,24 @@ static int cmd_lookup(wl_opts *o)
 
 /* ---- stats, diff, export ---- */
 
-static int print_db(wl_opts *o, store_db db, const char *verb)
+typedef struct {
+    const char *verb;
+    bool out_failed;
+} print_ctx;
+
+static bool print_json(void *ctx, cw_span json)
+{
+    print_ctx *pc = ctx;
+    fwrite(json.p, 1, json.n, stdout);
+    putchar('\n');
+    if (!cli_out_ok(pc->verb)) {
+        pc->out_failed = true;
+        return false;
+    }
+    return true;
+}
+
+static int print_db(wl_opts *o, wl_source_record what, const char *verb)
 {
     cw_store *s;
     cw_err err = {0};
@@ -616,7 +633,7 @@ static int print_db(wl_opts *o, store_db db, const char *verb)
     int rc = CLI_EXIT_OK;
     if (o->source) {
         cw_span v;
-        cw_code c = store_get(t, db, o->source, strlen(o->source), &v, &err);
+        cw_code c = wl_source_json(t, what, o->source, &v, &err);
         if (c == CW_ENOTFOUND) {
             fprintf(stderr, "chainwatch: %s: no source '%s' in %s\n", verb, o->source, o->datadir);
             rc = CLI_EXIT_USAGE;
@@ -627,28 +644,14 @@ static int print_db(wl_opts *o, store_db db, const char *verb)
             putchar('\n');
         }
     } else {
-        store_cursor *c;
-        if (store_cursor_open(t, db, &c, &err) == CW_OK) {
-            cw_span k, v;
-            size_t n = 0;
-            for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v)) {
-                fwrite(v.p, 1, v.n, stdout);
-                putchar('\n');
-                n++;
-                if (!cli_out_ok(verb)) {
-                    rc = CLI_EXIT_FAIL;
-                    break;
-                }
-            }
-            cw_code e = store_cursor_error(c, &err);
-            store_cursor_close(c);
-            if (e) /* a walk cut by a read error is no "no imports" */
-                rc = unchecked(verb, &err);
-            else if (n == 0 && rc == CLI_EXIT_OK)
-                fprintf(stderr, "chainwatch: %s: no imports in %s yet\n", verb, o->datadir);
-        } else {
+        print_ctx pc = {verb, false};
+        size_t n = 0;
+        if (wl_source_each(t, what, print_json, &pc, &n, &err))
             rc = unchecked(verb, &err);
-        }
+        else if (pc.out_failed)
+            rc = CLI_EXIT_FAIL;
+        else if (n == 0)
+            fprintf(stderr, "chainwatch: %s: no imports in %s yet\n", verb, o->datadir);
     }
     store_abort(t);
     store_close(s);
@@ -853,9 +856,9 @@ int cmd_watchlist(int argc, char **argv)
     if (strcmp(verb, "lookup") == 0)
         return cmd_lookup(&o);
     if (strcmp(verb, "stats") == 0)
-        return print_db(&o, STORE_WL_META, "watchlist stats");
+        return print_db(&o, WL_PROVENANCE, "watchlist stats");
     if (strcmp(verb, "diff") == 0)
-        return print_db(&o, STORE_WL_DIFF, "watchlist diff");
+        return print_db(&o, WL_DIFF, "watchlist diff");
     if (strcmp(verb, "export") == 0)
         return cmd_export(&o);
     if (strcmp(verb, "check") == 0)
