@@ -24,7 +24,7 @@
  *   verify                 0 every record valid and one clean chain; 1 not;
  *                          2 an unreadable file, key or checkpoint
  *   replay                 0; 2 input refused or skipped (--allow-gaps);
- *                          1 a failure; 3 the store is damaged; 130 SIGINT
+ *                          1 a failure; 3 the store is damaged; 130 SIGINT/SIGTERM
  *   replay --capture       0; 2 a bad or cut capture or refused messages;
  *                          1 store, alerts file, interruption; 3 damaged
  *   screen                 0 allow, 10 review, 11 hold, 12 block; 1; 3
