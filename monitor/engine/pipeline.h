@@ -24,8 +24,10 @@
  *     changed from elsewhere (a signal handler, stop.h).
  *   - Which errors stop the monitor. A code for which store_error_stops()
  *     (store.h) is true (CW_ESTORE, CW_EDAMAGED) means the store did not
- *     answer: nothing of the message was committed, and `watch` and `replay`
- *     stop (exit 1, or 3 for CW_EDAMAGED). Every other code fails this one
+ *     answer: the transaction it happened in was aborted whole (what
+ *     earlier transactions of the same call committed, e.g. a sync's
+ *     blocks, stays), and `watch` and `replay` stop (exit 1, or 3 for
+ *     CW_EDAMAGED). Every other code, CW_EFULL included, fails this one
  *     message and the caller goes on with the next (feed_dispatch.h):
  *     CW_EFORMAT, CW_ETRUNC, CW_ELIMIT for a malformed tx, block or
  *     'sequence' body; CW_EARG for a block that cannot be placed; CW_EIO for
