@@ -77,8 +77,9 @@ typedef struct {
 
 /* Sets up an empty table for at least `expected` entries before its first
  * growth. ksize: the key size (0: byte strings by reference); vsize: the
- * value size (may be 0: a set); flags: 0 or CW_HTAB_DIGEST. Refuses
- * CW_HTAB_DIGEST with ksize < 24 (CW_EARG); CW_ENOMEM when out of memory.
+ * value size (may be 0: a set); flags: 0 or CW_HTAB_DIGEST. Refuses with
+ * CW_EARG: CW_HTAB_DIGEST with ksize < 24, any other flag, a key or value
+ * size above SIZE_MAX / 4; CW_ENOMEM when out of memory.
  * On failure *t is left empty (cw_htab_free is safe on it). */
 cw_code cw_htab_init(cw_htab *t, size_t ksize, size_t vsize, unsigned flags, uint64_t seed, size_t expected,
                      cw_err *err);
@@ -87,7 +88,8 @@ void cw_htab_free(cw_htab *t);
 /* Removes every entry; keeps the capacity. */
 void cw_htab_clear(cw_htab *t);
 /* Doubles the capacity now (cw_htab_put does it when needed). CW_ENOMEM
- * leaves the table as it was. */
+ * leaves the table as it was (also the code for a table never
+ * initialised, or a capacity that would overflow). */
 cw_code cw_htab_grow(cw_htab *t, cw_err *err);
 
 static inline size_t cw_htab_count(const cw_htab *t) { return t->count; }
@@ -121,7 +123,7 @@ static inline bool cw_htab_eq_(const cw_htab *t, const unsigned char *slot, cons
 }
 
 /* The position of key, or CW_HTAB_NONE when absent (also for a key of the
- * wrong size in a fixed-key table). */
+ * wrong size in a fixed-key table, and in an empty or uninitialised one). */
 static inline size_t cw_htab_find(const cw_htab *t, const void *key, size_t klen)
 {
     if (t->count == 0 || (t->ksize && klen != t->ksize))

@@ -1,6 +1,9 @@
 /*
  * le.h: n-byte little-endian integers (n <= 8), the store's record
  * encoding. Byte by byte, so any alignment and any host order.
+ * n is not checked (the hot path): 0 writes nothing and reads 0; above 8
+ * is undefined. cw_put_le keeps the low n bytes of v; cw_get_le reads
+ * exactly n bytes of p.
  */
 #ifndef CW_LE_H
 #define CW_LE_H

@@ -43,9 +43,12 @@ cw_code alertdb_outbox_last(store_txn *t, uint64_t *seq, cw_err *err);
 /* Called for each queued record in seq order; false stops the walk. */
 typedef bool (*alertdb_outbox_fn)(void *ctx, uint64_t seq, cw_span line);
 /* Walks the records with seq > after (0: all of them). CW_OK at the end or
- * when fn stopped it; a read error that cut the walk is returned. */
+ * when fn stopped it; a read error that cut the walk is returned. A key
+ * that is not 8 bytes is passed over silently (`watchlist check` reports
+ * it); line is valid during the call only. */
 cw_code alertdb_outbox_each(store_txn *t, uint64_t after, alertdb_outbox_fn fn, void *ctx, cw_err *err);
-/* Removes every queued record with seq <= last. */
+/* Removes every queued record with seq <= last (CW_ENOMEM while
+ * collecting their keys; on any error the caller aborts t). */
 cw_code alertdb_outbox_remove_through(store_txn *t, uint64_t last, cw_err *err);
 
 /* ---- the audit trail head ---- */
@@ -60,7 +63,8 @@ bool alertdb_is_trail_key(cw_span k);
 
 /* `watchlist check`: NULL when key/value is a well-formed record of db
  * (alerts, outbox, and the cursor's "trail"; other records: NULL), else
- * what is wrong. */
+ * what is wrong. A record is judged to be a JSON object; its signature and
+ * chain are `chainwatch verify`'s. */
 const char *alertdb_check_record(store_db db, cw_span k, cw_span v);
 
 #endif

@@ -99,13 +99,16 @@ cw_code chaindb_is_connected(store_txn *t, const uint8_t hash[32], bool *yes, in
  * outputs it spent come back first, then the outputs it created go (which
  * also undoes outputs created and spent inside the block). Fills height,
  * prev and time and appends its alert ids to alert_ids (when not NULL).
- * A missing or malformed record is CW_EDAMAGED. */
+ * A missing or malformed record is CW_EDAMAGED. The utxo writes before an
+ * error stay in t: on any error the caller aborts t. The chain entry and
+ * the tip are the caller's (chainstate_disconnect_tip). */
 cw_code chaindb_undo_revert(store_txn *t, const uint8_t hash[32], int64_t *height, uint8_t prev[32], uint32_t *time,
                             cw_buf *alert_ids, cw_err *err);
 
 /* ---- cursor: the monitor's named positions ---- */
 
-/* A feed topic's message counter ("seq.<topic>"); CW_ENOTFOUND if none saved. */
+/* A feed topic's message counter ("seq.<topic>"); CW_ENOTFOUND if none
+ * saved; CW_EARG for a topic name of 28 bytes or more (no key for it). */
 cw_code chaindb_feed_counter_get(store_txn *t, const char *topic, uint64_t *value, cw_err *err);
 cw_code chaindb_feed_counter_put(store_txn *t, const char *topic, uint64_t value, cw_err *err);
 /* The wl_meta fingerprint the clusters were last refreshed against
@@ -114,8 +117,10 @@ cw_code chaindb_flows_fp_get(store_txn *t, uint64_t *value, cw_err *err);
 cw_code chaindb_flows_fp_put(store_txn *t, uint64_t value, cw_err *err);
 
 /* `watchlist check`: NULL when key/value is a well-formed record of db
- * (utxo, chain, cursor but its "trail", undo; any other db: NULL), else
- * what is wrong. */
+ * (utxo, chain, cursor, undo; any other db: NULL), else what is wrong.
+ * The cursor's "trail" is alertdb's: given here it reads as a counter of
+ * the wrong size, so the caller routes it to alertdb_check_record first
+ * (store_check.c does). Undo records are checked for their height only. */
 const char *chaindb_check_record(store_db db, cw_span k, cw_span v);
 
 #endif

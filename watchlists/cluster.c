@@ -8,7 +8,7 @@
 #include "chains/le.h"
 
 #define MAX_DEPTH 64
-#define CL_KEY_MAX_STORED 255 /* union by size keeps trees below log2(size); deeper is a damaged store */
+#define CLUSTER_KEY_MAX_STORED 255 /* union by size keeps trees below log2(size); deeper is a damaged store */
 
 static cw_code damaged(cw_err *err, const char *what)
 {
@@ -50,7 +50,7 @@ static size_t encode_info(const cluster_info *c, uint8_t *out)
     return (size_t)(p - out);
 }
 
-#define INFO_MAX (48 + 1 + WL_KEY_MAX + 1 + CL_SERVICE_MAX + 1 + CL_SAMPLE_MAX * (1 + WL_KEY_MAX))
+#define INFO_MAX (48 + 1 + WL_KEY_MAX + 1 + CLUSTER_SERVICE_MAX + 1 + CLUSTER_SAMPLE_MAX * (1 + WL_KEY_MAX))
 
 static bool decode_info(cw_span v, cluster_info *c)
 {
@@ -67,12 +67,12 @@ static bool decode_info(cw_span v, cluster_info *c)
     c->first_designated.len = dl;
     memcpy(c->first_designated.key, p, dl), p += dl;
     size_t sl = *p++;
-    if (sl >= CL_SERVICE_MAX || end - p < (ptrdiff_t)sl + 1)
+    if (sl >= CLUSTER_SERVICE_MAX || end - p < (ptrdiff_t)sl + 1)
         return false;
     memcpy(c->service, p, sl), p += sl;
     c->service[sl] = '\0';
     c->n_sample = *p++;
-    if (c->n_sample > CL_SAMPLE_MAX)
+    if (c->n_sample > CLUSTER_SAMPLE_MAX)
         return false;
     for (size_t i = 0; i < c->n_sample; i++) {
         if (end - p < 1 || *p > WL_KEY_MAX || end - p < 1 + (ptrdiff_t)*p)
@@ -94,7 +94,7 @@ static void singleton(const cluster_key *k, bool designated, const char *service
         c->first_designated = *k;
     if (service && *service) {
         snprintf(c->service, sizeof c->service, "%s", service);
-        c->flags |= CL_SERVICE;
+        c->flags |= CLUSTER_SERVICE;
     }
     c->n_sample = 1;
     c->sample[0] = *k;
@@ -291,7 +291,7 @@ cw_code cluster_merge(journal *j, const cluster_member *members, size_t n, const
         out->info = m;
         return CW_OK;
     }
-    bool was_super = (m.flags & CL_SUPER) != 0, any_designated = false, any_clean = false;
+    bool was_super = (m.flags & CLUSTER_SUPER) != 0, any_designated = false, any_clean = false;
     for (size_t r = 0; r < n_roots; r++) {
         any_designated |= roots[r].designated > 0;
         any_clean |= roots[r].designated == 0;
@@ -314,12 +314,12 @@ cw_code cluster_merge(journal *j, const cluster_member *members, size_t n, const
         m.flags |= o->flags;
         if (m.service[0] == '\0' && o->service[0])
             memcpy(m.service, o->service, sizeof m.service);
-        for (size_t s = 0; s < o->n_sample && m.n_sample < CL_SAMPLE_MAX; s++)
+        for (size_t s = 0; s < o->n_sample && m.n_sample < CLUSTER_SAMPLE_MAX; s++)
             m.sample[m.n_sample++] = o->sample[s];
     }
     if (m.size > limit)
-        m.flags |= CL_SUPER;
-    out->became_super = !was_super && (m.flags & CL_SUPER);
+        m.flags |= CLUSTER_SUPER;
+    out->became_super = !was_super && (m.flags & CLUSTER_SUPER);
     memcpy(m.merge_txid, txid ? txid : zero, 32);
     uint8_t buf[INFO_MAX];
     size_t len = encode_info(&m, buf);
@@ -395,9 +395,9 @@ static void mark_service(void *ctx, const uint8_t *key, size_t klen, const label
     if ((m->rc = walk(m->t, &k, &root, NULL, &n_path, NULL, &merged, m->err)) || !merged)
         return;
     cluster_info info;
-    if ((m->rc = load_info(m->t, &root, &info, m->err)) || (info.flags & CL_SERVICE))
+    if ((m->rc = load_info(m->t, &root, &info, m->err)) || (info.flags & CLUSTER_SERVICE))
         return;
-    info.flags |= CL_SERVICE;
+    info.flags |= CLUSTER_SERVICE;
     snprintf(info.service, sizeof info.service, "%s", lb->entity[0] ? lb->entity : lb->category);
     if ((m->rc = put_info(m->t, &info, m->err)) == CW_OK)
         m->st->services_marked++;
@@ -445,8 +445,8 @@ cw_code cluster_refresh(store_txn *t, bool recount, const labels *services, clus
             for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more && rc == CW_OK;
                  more = store_cursor_next(c, &k, &v)) {
                 uint8_t len = (uint8_t)k.n;
-                if (k.n > CL_KEY_MAX_STORED || cw_buf_append(&roots, &len, 1, err) || cw_buf_append(&roots, k.p, k.n, err))
-                    rc = k.n > CL_KEY_MAX_STORED ? damaged(err, "cluster_desig") : CW_ENOMEM;
+                if (k.n > CLUSTER_KEY_MAX_STORED || cw_buf_append(&roots, &len, 1, err) || cw_buf_append(&roots, k.p, k.n, err))
+                    rc = k.n > CLUSTER_KEY_MAX_STORED ? damaged(err, "cluster_desig") : CW_ENOMEM;
             }
             if (rc == CW_OK)
                 rc = store_cursor_error(c, err);

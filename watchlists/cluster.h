@@ -43,12 +43,12 @@
 #include "watchlists/store/store.h"
 #include "watchlist.h"
 
-#define CL_SAMPLE_MAX 8
-#define CL_SERVICE_MAX 64
+#define CLUSTER_SAMPLE_MAX 8
+#define CLUSTER_SERVICE_MAX 64
 
 enum {
-    CL_SERVICE = 1 << 0, /* a labelled service (exchange, ...) is a member: no propagation */
-    CL_SUPER = 1 << 1,   /* grew past the size limit: no propagation */
+    CLUSTER_SERVICE = 1 << 0, /* a labelled service (exchange, ...) is a member: no propagation */
+    CLUSTER_SUPER = 1 << 1,   /* grew past the size limit: no propagation */
 };
 
 typedef struct {
@@ -60,12 +60,12 @@ typedef struct {
     cluster_key root;
     uint64_t size;                 /* addresses */
     uint32_t designated;           /* designated members, as counted at merges */
-    uint32_t flags;                /* CL_SERVICE, CL_SUPER */
+    uint32_t flags;                /* CLUSTER_SERVICE, CLUSTER_SUPER */
     uint8_t merge_txid[32];        /* the tx that last merged into it (zero: none) */
     cluster_key first_designated;       /* len 0: none */
-    char service[CL_SERVICE_MAX];  /* the first labelled service inside, or "" */
+    char service[CLUSTER_SERVICE_MAX];  /* the first labelled service inside, or "" */
     size_t n_sample;
-    cluster_key sample[CL_SAMPLE_MAX];  /* the first members to join */
+    cluster_key sample[CLUSTER_SAMPLE_MAX];  /* the first members to join */
 } cluster_info;
 
 /* Finds key's cluster (read only: no path compression). An address never
@@ -106,7 +106,7 @@ typedef struct {
  * journaled. Duplicated members are fine. At most 64 distinct clusters
  * merge per call (the rest are left out): merge more in chunks that share
  * a member. `limit` is the supercluster size
- * (a cluster above it gets CL_SUPER). CW_EARG for n == 0; store errors
+ * (a cluster above it gets CLUSTER_SUPER). CW_EARG for n == 0; store errors
  * and CW_EDAMAGED as cluster_find. *out is the merged cluster. */
 cw_code cluster_merge(journal *j, const cluster_member *members, size_t n, const uint8_t txid[32], uint64_t limit,
                  cluster_merge_result *out, cw_err *err);
@@ -129,6 +129,6 @@ typedef struct {
 cw_code cluster_refresh(store_txn *t, bool recount, const labels *services, cluster_refresh_stats *st, cw_err *err);
 
 /* True when designation and exposure propagate through this cluster. */
-static inline bool cluster_propagates(const cluster_info *c) { return (c->flags & (CL_SERVICE | CL_SUPER)) == 0; }
+static inline bool cluster_propagates(const cluster_info *c) { return (c->flags & (CLUSTER_SERVICE | CLUSTER_SUPER)) == 0; }
 
 #endif

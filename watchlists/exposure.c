@@ -10,7 +10,7 @@ static cw_code damaged(cw_err *err, const char *what)
                       "store damaged: damaged %s record (rebuild the datadir by replaying from a known height)", what);
 }
 
-#define TAINT_MAX (8 + 1 + 1 + EXP_MAX_HOPS * 32 + 1 + WL_KEY_MAX)
+#define TAINT_MAX (8 + 1 + 1 + EXPOSURE_MAX_HOPS * 32 + 1 + WL_KEY_MAX)
 
 /* amount(8) hops(1) n_path(1) path(32 * n) source_len(1) source */
 static size_t encode_taint(const exposure_taint *v, uint8_t *out)
@@ -33,7 +33,7 @@ static bool decode_taint(const uint8_t *p, size_t n, exposure_taint *v, size_t *
     v->amount = cw_get_le(p, 8);
     v->hops = p[8];
     v->n_path = p[9];
-    if (v->n_path > EXP_MAX_HOPS || n < 10 + (size_t)v->n_path * 32 + 1)
+    if (v->n_path > EXPOSURE_MAX_HOPS || n < 10 + (size_t)v->n_path * 32 + 1)
         return false;
     memcpy(v->path, p + 10, (size_t)v->n_path * 32);
     size_t off = 10 + (size_t)v->n_path * 32;
@@ -79,7 +79,7 @@ const char *exposure_check_record(store_db db, cw_span k, cw_span v)
 
 cw_code exposure_taint_put(journal *j, const uint8_t outpoint[36], const exposure_taint *v, cw_err *err)
 {
-    if (v->n_path > EXP_MAX_HOPS || v->source_len > WL_KEY_MAX)
+    if (v->n_path > EXPOSURE_MAX_HOPS || v->source_len > WL_KEY_MAX)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "exposure: a path of %u hops", v->n_path);
     uint8_t buf[TAINT_MAX];
     return journal_put(j, STORE_TAINT, outpoint, 36, buf, encode_taint(v, buf), err);

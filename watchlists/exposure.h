@@ -34,20 +34,20 @@
 #include "watchlists/store/store.h"
 #include "watchlist.h"
 
-#define EXP_MAX_HOPS 8 /* the most --hops allows */
+#define EXPOSURE_MAX_HOPS 8 /* the most --hops allows */
 
 typedef struct {
     uint64_t amount;                     /* tainted satoshis */
     uint8_t hops;                        /* 1: paid straight from the designated cluster */
     uint8_t n_path;                      /* txids from the designated source on: n_path == hops */
-    uint8_t path[EXP_MAX_HOPS][32];
+    uint8_t path[EXPOSURE_MAX_HOPS][32];
     uint8_t source[WL_KEY_MAX];          /* the designated address it came from (watchlist key) */
     size_t source_len;
 } exposure_taint;
 
 /* The taint of an unspent output; CW_ENOTFOUND when it carries none. */
 cw_code exposure_taint_get(store_txn *t, const uint8_t outpoint[36], exposure_taint *out, cw_err *err);
-/* Sets an output's taint, journaled. CW_EARG for a path over EXP_MAX_HOPS. */
+/* Sets an output's taint, journaled. CW_EARG for a path over EXPOSURE_MAX_HOPS. */
 cw_code exposure_taint_put(journal *j, const uint8_t outpoint[36], const exposure_taint *v, cw_err *err);
 /* The output was spent: its taint moves on with the tx (absent is fine). */
 cw_code exposure_taint_del(journal *j, const uint8_t outpoint[36], cw_err *err);

@@ -22,8 +22,10 @@
 #include "watchlists/store/store.h"
 
 /* One damage found: the database, the key of the record concerned (for a
- * walk cut by a read error, the last key read before it; NULL and 0 when
- * there is none), and what is wrong. */
+ * walk cut by a read error, the last key read before it, its first 512
+ * bytes; NULL and 0 when there is none; the cursor's "tip" for the
+ * chain/tip checks), and what is wrong. key and what are valid during the
+ * call only. */
 typedef void (*store_check_fn)(void *ctx, store_db db, const uint8_t *key, size_t klen, const char *what);
 
 typedef struct {
@@ -33,7 +35,8 @@ typedef struct {
 
 /* Walks every database of s in one read transaction, calling report for
  * each damage. Returns CW_OK when the walk was made (damage or not: see
- * counts), or the error that kept it from starting (no transaction). */
+ * counts), or the error that kept it from starting (no transaction).
+ * report and counts must not be NULL; counts is zeroed first. */
 cw_code store_check(cw_store *s, store_check_fn report, void *ctx, store_check_counts *counts, cw_err *err);
 
 #endif

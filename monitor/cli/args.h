@@ -57,8 +57,10 @@ typedef struct {
 /* Reads argv[1..argc-1] against the table: "--name VALUE" and
  * "--name=VALUE" (the value is the next argument whatever it looks like,
  * so "--rcvhwm -1" reaches the number parser); "--" ends the options;
- * "-" and anything not starting with "--" is a positional, kept in pos (up
- * to max_pos; more is refused) in order, *n_pos set. A repeated option:
+ * "-x" (one dash and more, -h too) is refused as an unknown option, so a
+ * verb asks cli_wants_help first; "-" and anything else not starting with
+ * "--" is a positional, kept in pos (up to max_pos; more is refused) in
+ * order, *n_pos set. A repeated option:
  * the last one wins. Returns CLI_EXIT_OK, or CLI_EXIT_USAGE after the one
  * line on stderr. Options given are marked (cli_args_given). */
 int cli_args_parse(const char *verb, cli_arg *table, int argc, char **argv, const char **pos, int max_pos,

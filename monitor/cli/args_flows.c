@@ -23,7 +23,7 @@ void flows_opts_init(flows_opts *o)
          .help = "your own deposit addresses, one per line: any payment\ninto them with designated or indirect exposure is\n"
                  "recorded with decision hold or review",
          .from = ARG_CONF},
-        {"hops", ARG_INT, &o->hops, 1, EXP_MAX_HOPS, .metavar = "N",
+        {"hops", ARG_INT, &o->hops, 1, EXPOSURE_MAX_HOPS, .metavar = "N",
          .help = "follow designated money N txs (default 3, at most 8)", .from = ARG_CONF},
         {"min-exposure", ARG_SHARE, &o->cfg.min_share_ppm, .metavar = "SHARE",
          .help = "smallest share worth a record, 1% or 0.01 (default 1%;\na bare 1 or more is refused: write 100%)",

@@ -34,14 +34,22 @@ typedef struct {
     cli_arg args[10];
 } flows_opts;
 
+/* The defaults and the table; nothing to free yet. */
 void flows_opts_init(flows_opts *o);
 /* Takes what the table read into cfg and loads the files named (labels
- * for network net). Call it before flows_opts_config. Errors name the file. */
+ * for network net), also when --clusters is off. Call it before
+ * flows_opts_config. Errors are labels_load's and addrset_load's, naming
+ * the file; what was loaded before the error stays in o for
+ * flows_opts_free. */
 cw_code flows_opts_load(flows_opts *o, cw_net net, cw_err *err);
-/* The configuration for pipeline_config.flows: NULL when --clusters off. */
+/* The configuration for pipeline_config.flows: NULL when --clusters off.
+ * It points into o (and its labels and watched set): valid until
+ * flows_opts_free, so o must outlive the pipeline. */
 const flows_config *flows_opts_config(const flows_opts *o);
-/* One line for the start of a run: what is on and with which files. */
+/* One line for the start of a run: what is on and with which files (cut
+ * to cap). */
 void flows_opts_describe(const flows_opts *o, char *out, size_t cap);
+/* Frees the loaded files; safe after init alone and twice. */
 void flows_opts_free(flows_opts *o);
 
 #endif

@@ -8,6 +8,29 @@
  * output is one JSON object per line on stdout; errors are one line on
  * stderr, "chainwatch: <what>: <why>". Each verb reads its options with
  * the one table-driven parser of args.h; SIGINT/SIGTERM are stop.h's.
+ * Every verb exits 2 on a usage error and 0 for --help; besides that:
+ *   decode, address        0 ok; 2 malformed input; 1 I/O
+ *   watchlist import       0; 4 shrink guard; else cli_fail's code
+ *   watchlist lookup       0 any listed; 1 none listed ("not listed", the
+ *                          one verb where 1 is an answer); 2 bad input;
+ *                          3 the store could not be read or the answers
+ *                          not written
+ *   watchlist stats, diff, export, check
+ *                          0; 3 the store unreadable (check: or damage
+ *                          found; export: 1 when stdout fails)
+ *   init, checkpoint       0; else cli_fail's code (1, 2 or 3)
+ *   watch                  0 stopped by SIGINT/SIGTERM; 1 a failure (a store
+ *                          error stops it); 3 the store is damaged
+ *   verify                 0 every record valid and one clean chain; 1 not;
+ *                          2 an unreadable file, key or checkpoint
+ *   replay                 0; 2 input refused or skipped (--allow-gaps);
+ *                          1 a failure; 3 the store is damaged; 130 SIGINT/SIGTERM
+ *   replay --capture       0; 2 a bad or cut capture or refused messages;
+ *                          1 store, alerts file, interruption; 3 damaged
+ *   screen                 0 allow, 10 review, 11 hold, 12 block; 1; 3
+ *   cluster, trace         0; 2 bad input; 3 the store unreadable (trace: 1
+ *                          the graph could not be written)
+ * cli_finish_output turns a success into 1 when stdout could not be written.
  */
 #ifndef CW_CLI_H
 #define CW_CLI_H
@@ -59,10 +82,13 @@ int cmd_screen(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 
-/* ---- shared by the screening verbs (cli_screen.c) ---- */
+/* ---- shared by the screening verbs (screen.c) ---- */
 
-/* The datadir to use: `given`, else ~/.chainwatch into buf. Returns NULL
- * (after saying so on stderr, for `verb`) when HOME is unset. */
+/* The datadir to use: `given` itself when not NULL (returned as is, buf
+ * untouched), else ~/.chainwatch written into the caller's buf (cap bytes)
+ * and buf returned: the result lives as long as `given` or buf. Returns
+ * NULL (after one line on stderr, for `verb`) when HOME is unset or the
+ * path does not fit in cap. */
 const char *cli_datadir(const char *verb, const char *given, char *buf, size_t cap);
 /* Opens the datadir's store read only and begins a read transaction.
  * Returns CLI_EXIT_OK, or CLI_EXIT_UNCHECKED after one line on stderr
@@ -89,11 +115,12 @@ int cli_unchecked(const char *verb, const cw_err *err);
 int cli_print_json(const char *verb, const json_t *v);
 
 /* Prints "chainwatch: <context>: <message>" to stderr and returns the exit
- * code for the error (3 for a damaged store, CW_EDAMAGED; 2 for input and
- * argument errors; 1 otherwise). */
+ * code for err->code: the mapping is the switch in out.c's cli_fail (today
+ * CW_EIO, CW_ENOMEM, CW_ESTORE: 1; CW_EDAMAGED: 3; every other code,
+ * including CW_EFULL and CW_ENOTFOUND: 2). */
 int cli_fail(const char *context, const cw_err *err);
 
-/* ---- checked output (cli_out.c) ----
+/* ---- checked output (out.c) ----
  * Every verb's output is checked: a write that fails (a full disk, a closed
  * pipe) is one line on stderr, "chainwatch: <verb>: writing standard output:
  * <why>" (once per run), and a non-zero exit, never 0. */
@@ -124,7 +151,7 @@ cw_code cli_close_file(FILE *f, const char *path, cw_err *err);
  * Cut to fit cap (5 bytes or more). Returns out. */
 const char *cli_quote(const char *text, char *out, size_t cap);
 
-/* ---- numbers in flags and chainwatch.conf (cli_num.c) ----
+/* ---- numbers in flags and chainwatch.conf (num.c) ----
  * The one reading of numeric options: the whole value is the number, or it
  * is refused (never atoi's 0 for "abc" or 1 for "1G"). No leading or
  * trailing spaces, no '+', a '-' only where min is negative, no overflow.
@@ -151,10 +178,13 @@ cw_code cli_parse_btc(const char *v, uint64_t *sats, cw_err *err);
 /* Flags and chainwatch.conf reach these through the option tables of
  * args.h, which name the option in every refusal. */
 
-/* Monotonic seconds, for progress lines and elapsed times. */
+/* Seconds on CLOCK_MONOTONIC (arbitrary origin: only differences mean
+ * anything), for progress lines and elapsed times. Never fails. */
 double cli_seconds(void);
 
-/* True when argv holds --help or -h (args.c). */
+/* True when any of argv[0..argc) is exactly --help or -h, wherever it
+ * stands (also as another option's value, also after "--"): help wins over
+ * every other argument (args.c). */
 bool cli_wants_help(int argc, char **argv);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * cli_num.c: the one reading of numbers the CLI takes, from flags and from
+ * num.c: the one reading of numbers the CLI takes, from flags and from
  * chainwatch.conf alike (cli.h has the forms). atoi and strtoull read "1G"
  * as 1 and "abc" as 0; a monitor configured that way runs, silently wrong,
  * so every form here is read whole or refused.

@@ -1,5 +1,5 @@
 /*
- * cli_out.c: checked output for every verb (cli.h). A compliance export cut
+ * out.c: checked output for every verb (cli.h). A compliance export cut
  * by a full disk must not end with exit 0, so stdout and the files verbs
  * write are checked once, here, rather than at each printf.
  */

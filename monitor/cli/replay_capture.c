@@ -3,8 +3,9 @@
  * watch --record` (capture.h) run through the live monitor's code.
  *
  * Design note. The recorded messages go through feed_checker_take (the
- * frame, topic and counter checks of feed_zmq.c) and feed_dispatch (the
- * calls watch makes into the pipeline), with the pipeline configured as the
+ * frame, topic and counter checks the live feed uses,
+ * monitor/sources/feed_check.c) and feed_dispatch (the calls watch makes
+ * into the pipeline), with the pipeline configured as the
  * recorder was (network and subscribed topics come from the capture's
  * header), so the alert records equal the live run's in every field but
  * `seen_at` and `sig`. Only what happened outside the feed differs: watch

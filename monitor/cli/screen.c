@@ -242,7 +242,7 @@ static void screen_args(screen_opts *o)
          .help = "main (default for RAWTX), test, testnet4, signet,\nregtest; an ADDRESS of another network is refused"},
         {"labels", ARG_PATH, &o->fo.labels_path, .metavar = "FILE",
          .help = "known services (chain,address,entity,category,source)"},
-        {"hops", ARG_INT, &o->fo.hops, 1, EXP_MAX_HOPS, .metavar = "N",
+        {"hops", ARG_INT, &o->fo.hops, 1, EXPOSURE_MAX_HOPS, .metavar = "N",
          .help = "exposure within N hops counts (default 3, at most 8)"},
         {"min-exposure", ARG_SHARE, &o->fo.cfg.min_share_ppm, .metavar = "S",
          .help = "smaller shares of --amount are shown, allowed (default 1%)"},

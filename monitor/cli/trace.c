@@ -319,9 +319,9 @@ static cw_code build_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t
 int cmd_trace(int argc, char **argv)
 {
     const char *addr = NULL, *datadir = NULL, *netname = NULL, *dot_path = NULL;
-    int64_t hops = EXP_MAX_HOPS;
+    int64_t hops = EXPOSURE_MAX_HOPS;
     cli_arg args[] = {
-        {"hops", ARG_INT, &hops, 1, EXP_MAX_HOPS, .metavar = "N",
+        {"hops", ARG_INT, &hops, 1, EXPOSURE_MAX_HOPS, .metavar = "N",
          .help = "report exposure within N hops (default 8, the most recorded)"},
         {"dot", ARG_PATH, &dot_path, .metavar = "FILE",
          .help = "also write the flow as a Graphviz graph: the designated\n"

@@ -64,7 +64,7 @@ static cw_code connect_with_journal(pipeline *p, block_ctx *c, coins *cache, con
     if (rc == CW_OK)
         rc = journal_save(&c->jn, done.hash, err);
     uint8_t old[32];
-    if (rc == CW_OK && height >= JN_KEEP_BLOCKS && chaindb_hash_at(c->t, height - JN_KEEP_BLOCKS, old, NULL) == CW_OK)
+    if (rc == CW_OK && height >= JOURNAL_KEEP_BLOCKS && chaindb_hash_at(c->t, height - JOURNAL_KEEP_BLOCKS, old, NULL) == CW_OK)
         rc = journal_prune(c->t, old, err);
     journal_free(&c->jn);
     return rc;

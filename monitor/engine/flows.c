@@ -229,7 +229,7 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
             return rc;
         const label *lb = cfg->labels ? labels_find(cfg->labels, &in[i].addr) : NULL;
         if (lb && in[i].cluster.size == 1) { /* a service never merged: as cluster_merge would take it */
-            in[i].cluster.flags |= CL_SERVICE;
+            in[i].cluster.flags |= CLUSTER_SERVICE;
             snprintf(in[i].cluster.service, sizeof in[i].cluster.service, "%s", lb->entity[0] ? lb->entity : lb->category);
         }
     }
@@ -275,7 +275,7 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
             ro_merged.flags |= o->flags;
         }
         if (n_merging > 1 && ro_merged.size > cfg->cluster_limit)
-            ro_merged.flags |= CL_SUPER;
+            ro_merged.flags |= CLUSTER_SUPER;
         memcpy(ro_merged.merge_txid, tx->txid, 32);
         for (size_t i = 0; i < n_in; i++)
             if (in[i].has_addr)
@@ -458,7 +458,7 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
         ot.hops = (uint8_t)hops;
         memcpy(ot.source, dom->source, dom->source_len);
         ot.source_len = dom->source_len;
-        ot.n_path = dom->n_path < EXP_MAX_HOPS ? dom->n_path : EXP_MAX_HOPS - 1;
+        ot.n_path = dom->n_path < EXPOSURE_MAX_HOPS ? dom->n_path : EXPOSURE_MAX_HOPS - 1;
         memcpy(ot.path, dom->path, (size_t)ot.n_path * 32);
         memcpy(ot.path[ot.n_path++], tx->txid, 32);
         uint32_t ppm = (uint32_t)((unsigned __int128)ot.amount * 1000000u / to->value);

@@ -46,7 +46,7 @@
 
 typedef struct {
     bool enabled;              /* false: flows_tx does nothing */
-    unsigned hops;             /* follow taint this many txs (1..EXP_MAX_HOPS, default 3) */
+    unsigned hops;             /* follow taint this many txs (1..EXPOSURE_MAX_HOPS, default 3) */
     uint32_t min_share_ppm;    /* an exposure finding needs this share (10,000 = 1%) */
     uint64_t min_amount;       /* ... and this many tainted satoshis (10,000 = 0.0001 BTC) */
     uint32_t hold_share_ppm;   /* a watched deposit at or above this share is held, below reviewed */

@@ -17,6 +17,29 @@
  * connected; anything else (unknown parent, a 'D' for our tip, a gap in the
  * feed, a restart) makes pipeline_sync() ask the node's REST interface for
  * its chain, disconnect our blocks above the fork and connect the node's.
+ *
+ * Contract common to every entry point below.
+ *   - One thread. A pipeline is not thread-safe: every call on it (and on
+ *     its store's writer) comes from one thread. Only *cfg.stop may be
+ *     changed from elsewhere (a signal handler, stop.h).
+ *   - Which errors stop the monitor. A code for which store_error_stops()
+ *     (store.h) is true (CW_ESTORE, CW_EDAMAGED) means the store did not
+ *     answer: the transaction it happened in was aborted whole (what
+ *     earlier transactions of the same call committed, e.g. a sync's
+ *     blocks, stays), and `watch` and `replay` stop (exit 1, or 3 for
+ *     CW_EDAMAGED). Every other code, CW_EFULL included, fails this one
+ *     message and the caller goes on with the next (feed_dispatch.h):
+ *     CW_EFORMAT, CW_ETRUNC, CW_ELIMIT for a malformed tx, block or
+ *     'sequence' body; CW_EARG for a block that cannot be placed; CW_EIO for
+ *     a sink that refused or could not fsync, or the REST client's transport
+ *     errors (rest.h); CW_ENOMEM.
+ *   - A full LMDB map (CW_EFULL) is retried inside: every write goes through
+ *     store_write, which grows the map and runs the whole transaction again
+ *     (STORE_WRITE_TRIES times); CW_EFULL is returned only when that fails.
+ *   - Records are committed before a call returns, and handed to the sink
+ *     (pipeline_flush). A sink failure after the commit returns CW_EIO: the
+ *     records stay in the store and in the outbox, and the next flush hands
+ *     them over (nothing is lost, but the call reports the failure).
  */
 #ifndef CW_PIPELINE_H
 #define CW_PIPELINE_H
@@ -39,6 +62,9 @@ typedef bool (*pipeline_sink_fn)(void *ctx, const char *line, size_t len);
  * (fsync); false keeps the batch in the outbox. */
 typedef bool (*pipeline_sync_fn)(void *ctx);
 
+/* Copied by pipeline_open; every pointer in it is borrowed and must stay
+ * valid until pipeline_close: store, sk, sink_ctx, rest, stop, flows (and
+ * flows->labels). The pipeline closes none of them. */
 typedef struct {
     cw_store *store;
     cw_net net;
@@ -77,7 +103,20 @@ typedef struct {
     uint64_t cache_bytes;     /* the memory that cache uses */
 } pipeline_stats;
 
+/* Opens the pipeline on cfg->store and sets *out (untouched on failure).
+ * Side effects: takes <datadir>/monitor.lock (fcntl, held until close:
+ * CW_EARG naming the holder's pid when another watch or replay has it,
+ * CW_EIO when it cannot be opened); turns on Bloom filters for the whole
+ * store handle (store_filter_enable: wl_addr always; cluster, cluster_info
+ * and taint with flows), which stay on after close or a failed open; reads
+ * the outbox's last number and the tip; with flows, may write (a cluster
+ * refresh and "flows.wl_fp") when the watchlist changed since the last run
+ * or labels are given. Store errors as above; CW_ENOMEM. */
 cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err);
+/* Frees p and releases the datadir lock. NULL is a no-op. It does not
+ * flush: records still in the outbox are handed over by the next run's
+ * first flush. rawtx hits held for their 'A' are dropped (their block
+ * records them as confirmed). Not to be called from inside a batch's fn. */
 void pipeline_close(pipeline *p);
 
 /* A transaction from the rawtx feed. Raises `mempool` records for
@@ -85,21 +124,43 @@ void pipeline_close(pipeline *p);
  * tx of a connected block on rawtx: with the sequence feed, a hit is held
  * until its 'A' (mempool accept) arrives and dropped at the block's 'C', so
  * a tx first seen in a block gets only its `confirmed` record. Without the
- * sequence feed every rawtx hit counts as a mempool sighting. */
+ * sequence feed every rawtx hit counts as a mempool sighting.
+ * A coinbase is ignored (CW_OK). At most 256 hits wait for their 'A'; the
+ * oldest is then dropped (not recorded as mempool; its block records it).
+ * A sighting's records are committed and handed to the sink before the
+ * call returns, but made durable (fsync, outbox removal) with the next
+ * block's flush. Parse errors fail this message; store errors stop. */
 cw_code pipeline_tx(pipeline *p, const uint8_t *raw, size_t len, cw_err *err);
-/* A block (rawblock): connected when it extends the tip, ignored when
- * already connected, otherwise a sync. */
+/* A block (rawblock): ignored (CW_OK, stats.stale_blocks) when already
+ * connected; connected in one write transaction, then flushed and made
+ * durable, when it extends the tip. Otherwise (an unknown parent):
+ * pipeline_sync when there is a REST client (the node's blocks are
+ * connected, not this one); without REST, on an empty store it is connected
+ * at its coinbase's height (BIP34; else start_height, else 0), and on a
+ * non-empty one it is refused with CW_EARG (stats.unknown_parent), nothing
+ * written. A header that does not parse: CW_EFORMAT/CW_ETRUNC. */
 cw_code pipeline_block(pipeline *p, const uint8_t *raw, size_t len, cw_err *err);
-/* A 'sequence' message body (33 or 41 bytes). */
+/* A 'sequence' message body (33 or 41 bytes; else CW_EFORMAT, as is a
+ * label other than C, D, A, R). 'A': a held rawtx hit becomes a mempool
+ * sighting (as pipeline_tx). 'R': ignored. 'D' for our tip: pipeline_sync
+ * with REST, else the tip is disconnected (reorged records, flushed);
+ * a 'D' for another block is ignored. 'C': held hits are dropped; with
+ * REST an unknown block is remembered, and a sync follows when the next
+ * 'C' finds it still missing (its rawblock was lost). */
 cw_code pipeline_sequence(pipeline *p, const uint8_t *body, size_t len, cw_err *err);
 /* A gap (or restart) on a feed topic: a feed_gap record, then a sync for
  * block topics. `received_at` is when the message that revealed the gap
  * arrived (feed_event.received_at): the record's id is drawn from it, so a
- * replayed capture gives the gap the id the live run gave it. */
+ * replayed capture gives the gap the id the live run gave it. The record
+ * is committed, flushed and made durable before the sync; a gap on rawtx
+ * causes no sync (its txs' blocks still come). */
 cw_code pipeline_gap(pipeline *p, const char *topic, uint32_t expected, uint32_t got, bool restart,
                      double received_at, cw_err *err);
 /* Connects a block known to be at `height` of the best chain (replay):
- * refused unless the store is empty or the block extends its tip. */
+ * refused with CW_EARG unless the store is empty or the block extends its
+ * tip at height - 1; CW_EFORMAT for a merkle root that does not match.
+ * Inside a batch's fn it joins the batch (no commit, no flush); outside,
+ * one write transaction, then a durable flush. */
 cw_code pipeline_connect_at(pipeline *p, const uint8_t *raw, size_t len, int64_t height, cw_err *err);
 
 /* Replay: many blocks in one write transaction (one fsync, not one per
@@ -112,13 +173,31 @@ cw_code pipeline_connect_at(pipeline *p, const uint8_t *raw, size_t len, int64_t
  * is called. Inside a batch new outputs wait in a memory cache and outputs
  * spent within the batch never reach LMDB (coins.h): bigger batches are
  * faster, but LMDB holds a transaction's dirty pages in memory and the
- * cache grows with the batch (pipeline_stats.cache_bytes). */
+ * cache grows with the batch (pipeline_stats.cache_bytes).
+ * CW_EARG when called from inside a batch (one at a time). After a
+ * failure no batch is open, the stats are as before the call (the tip as
+ * stored) and pipeline_batch may be called again. After the commit the
+ * records are flushed and made durable; a sink failure then returns CW_EIO
+ * though the batch is committed (its records stay queued). */
 typedef cw_code (*pipeline_batch_fn)(pipeline *p, void *ctx, cw_err *err);
 cw_code pipeline_batch(pipeline *p, pipeline_batch_fn fn, void *ctx, cw_err *err);
 
-/* Reconciles the connected chain with the node's (REST). */
+/* Reconciles the connected chain with the node's (REST). Without a REST
+ * client: CW_OK, nothing done. When the node is behind us on our own chain
+ * it waits (CW_OK). Otherwise it disconnects our blocks above the fork,
+ * one write transaction each (no depth limit of its own), and connects the
+ * node's up to its tip (from start_height, or the node's tip, on an empty
+ * store). With flows, a block older than the journal's last 288
+ * (JOURNAL_KEEP_BLOCKS) cannot be disconnected: CW_ESTORE ("a reorg this
+ * deep needs a rebuild"), which stops the monitor. *cfg.stop set: it
+ * returns CW_OK between two connected blocks, partly caught up (the next
+ * start continues); the walk down and the disconnects do not look at it.
+ * REST errors (rest.h) are returned as they are. */
 cw_code pipeline_sync(pipeline *p, cw_err *err);
-/* Hands outbox records to the sink, oldest first. */
+/* Hands outbox records to the sink, oldest first, has the sink make them
+ * durable and then removes them from the outbox (a write transaction).
+ * CW_EIO when the sink refuses a record or cannot fsync: what it did not
+ * take stays queued for the next flush. */
 cw_code pipeline_flush(pipeline *p, cw_err *err);
 
 void pipeline_stats_get(const pipeline *p, pipeline_stats *out);

@@ -30,6 +30,12 @@
  * A full map aborts the transaction whole; store_write grows the map and
  * runs it again from its start, so each write function resets what it
  * changes outside the transaction (the stats) first.
+ *
+ * Rules for the functions below: one thread (pipeline.h); those taking a
+ * store_txn t work inside the caller's transaction and never commit it, so
+ * any error they return makes the caller abort t whole; store errors are
+ * returned as the store gave them (CW_ESTORE, CW_EDAMAGED, CW_EFULL for
+ * store_write to retry), never read as "absent" or "not listed".
  */
 #ifndef CW_PIPELINE_INTERNAL_H
 #define CW_PIPELINE_INTERNAL_H
@@ -90,7 +96,8 @@ struct pipeline {
  * disconnect: brings cluster records up to date in a write transaction of
  * its own, between blocks (not inside a batch). */
 cw_code pipeline_refresh_clusters(pipeline *p, cw_err *err);
-/* Writes the noted feed counters into t (the block's own transaction). */
+/* Writes the noted feed counters into t (the block's own transaction, or
+ * the batch's). */
 cw_code pipeline_put_counters(pipeline *p, store_txn *t, cw_err *err);
 
 /* ---- connect.c ---- */
@@ -103,7 +110,11 @@ cw_code connect_write_back(pipeline *p, store_txn *t, cw_err *err);
 
 /* ---- mempool.c ---- */
 
-/* 'A': the tx entered the mempool; a held rawtx hit becomes a sighting. */
+/* 'A': the tx entered the mempool; a held rawtx hit becomes a sighting
+ * (committed in its own write transaction, then handed to the sink, not
+ * yet durable). The txid joins a ring of the last 4096 'A's, for a rawtx
+ * that comes after its 'A'. CW_ENOMEM; store and sink errors as
+ * pipeline_tx. */
 cw_code mempool_accepted(pipeline *p, const uint8_t txid[32], cw_err *err);
 /* Forgets the held rawtx hits ('C': they were the block's txs). */
 void mempool_drop_pending(pipeline *p);
@@ -118,7 +129,10 @@ cw_code records_count_hits(store_txn *t, const cw_tx *tx, size_t *hits, cw_err *
  * appended to ids (32 hex chars) when ids is not NULL. */
 cw_code records_tx(pipeline *p, store_txn *t, const cw_tx *tx, const char *status, const chainstate_block *blk,
                    cw_buf *ids, cw_err *err);
-/* The cluster_hit and indirect_exposure records of a tx's flow findings. */
+/* The cluster_hit and indirect_exposure records of a tx's flow findings,
+ * as records_tx. Every record is chained, signed, stored as its id's
+ * latest and queued in the outbox in t; one that could not be built is
+ * CW_ENOMEM (t is then aborted, never written with fields missing). */
 cw_code records_flows(pipeline *p, store_txn *t, const cw_tx *tx, const flow_finding *f, size_t n,
                       const char *status, const chainstate_block *blk, cw_buf *ids, cw_err *err);
 /* A `reorged` record for each id (32 hex chars each) whose latest record
@@ -131,8 +145,11 @@ cw_code records_reorged(pipeline *p, store_txn *t, const cw_buf *ids, cw_err *er
 cw_code outbox_resume(pipeline *p, store_txn *t, cw_err *err);
 /* Queues a signed record under the next sequence number, in t. */
 cw_code outbox_queue(pipeline *p, store_txn *t, const char *line, size_t n, cw_err *err);
-/* Hands the queued records to the sink; when durable, makes them durable
- * and takes them out of the outbox. */
+/* Hands the queued records to the sink (those after `written`), in passes
+ * of 4096 records or 512 KiB; when durable, has the sink fsync them and
+ * takes them out of the outbox in a write transaction of its own. Without
+ * durable they stay queued (and are not handed over twice). CW_EIO when the
+ * sink refuses a record or cannot fsync; store errors. */
 cw_code outbox_flush(pipeline *p, bool durable, cw_err *err);
 
 #endif

@@ -173,20 +173,20 @@ cw_code screen_cluster_fields(store_txn *t, const cluster_info *c, const uint8_t
     if (designated_join)
         memcpy(designated_join, djoin, 32);
     json_t *flags = json_array();
-    if (c->flags & CL_SERVICE)
+    if (c->flags & CLUSTER_SERVICE)
         alert_push(flags, json_string("service"), &ok);
-    if (c->flags & CL_SUPER)
+    if (c->flags & CLUSTER_SUPER)
         alert_push(flags, json_string("supercluster"), &ok);
     alert_put(obj, "flags", flags, &ok);
     alert_put(obj, "propagates", json_boolean(cluster_propagates(c)), &ok);
     const char *note = NULL;
-    char why[CL_SERVICE_MAX + 160];
-    if (c->flags & CL_SERVICE) {
+    char why[CLUSTER_SERVICE_MAX + 160];
+    if (c->flags & CLUSTER_SERVICE) {
         snprintf(why, sizeof why,
                  "a labelled service (%s) is a member: designation and exposure do not propagate through this "
                  "cluster", c->service[0] ? c->service : "unnamed");
         note = why;
-    } else if (c->flags & CL_SUPER) {
+    } else if (c->flags & CLUSTER_SUPER) {
         note = "a supercluster (grew past the size limit, too big to be one owner): designation and exposure do not "
                "propagate through this cluster";
     }

@@ -1,7 +1,8 @@
 /* libFuzzer target: capture files (monitor/sources/capture.c), read the way
  * `replay --capture` reads them: each record through the feed checks
- * (feed_check.c), a GAP's held message taken back. Every frame lies in the
- * file, record offsets grow, a refusal says why and sticks. */
+ * (monitor/sources/feed_check.c), a GAP's held message taken back. Every
+ * frame lies in the file, record offsets grow, a refusal says why and
+ * sticks. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -849,7 +849,7 @@ Test(failclosed, a_damaged_database_name_is_damage_not_an_older_datadir, .timeou
 }
 
 /* Is a block already connected? A read error there is no "no": before,
- * chainstate_is_connected returned false on it, and watch connected the
+ * chaindb_is_connected returned false on it, and watch connected the
  * block (and recorded its tx) on a guess. Now the read error stops watch
  * (exit 3) with nothing of the block written. */
 Test(failclosed, a_read_error_asking_if_a_block_is_connected_stops_watch, .timeout = 60)

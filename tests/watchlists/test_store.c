@@ -156,7 +156,7 @@ Test(store, the_first_lookup_after_another_process_imported_sees_the_import)
     cr_assert_eq(rc, CW_OK, "the address the import added is not found (rc %d)", rc);
 }
 
-/* ---------- cli_replay.c: a full map at a batch's commit ---------- */
+/* ---------- monitor/cli/replay.c: a full map at a batch's commit ---------- */
 
 /* The store promises a full map "is grown automatically". With write-back
  * (coins, overlay) most of a batch's writes happen at its commit, so that

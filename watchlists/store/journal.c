@@ -87,7 +87,7 @@ cw_code journal_revert_block(store_txn *t, const uint8_t block_hash[32], bool re
         return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
                           "store: the cluster history of this block was pruned (the last %d blocks keep theirs): "
                           "a reorg this deep needs a rebuild, replaying from a known height into a new datadir",
-                          JN_KEEP_BLOCKS);
+                          JOURNAL_KEEP_BLOCKS);
     if (rc)
         return rc;
     cw_buf copy = CW_BUF_INIT; /* the span dies with the first put */

@@ -26,7 +26,7 @@
  * each revert starts from the state its block left.
  *
  * Pruning at 288. After connecting height h the pipeline drops the log of
- * the block at h - JN_KEEP_BLOCKS (the same transaction): the newest 288
+ * the block at h - JOURNAL_KEEP_BLOCKS (the same transaction): the newest 288
  * blocks (two days of Bitcoin blocks; the deepest reorg in years was a few
  * blocks) keep theirs. A disconnect below that finds no log: with clusters
  * on that is an error (a rebuild from a known height), never a silent
@@ -77,7 +77,7 @@ cw_code journal_del(journal *j, store_db db, const void *key, size_t klen, cw_er
 /* Logs are kept for the newest blocks only: a reorg deeper than this
  * (two days of blocks; Bitcoin's deepest in years was a few) needs a
  * rebuild. The pipeline prunes; nothing here counts blocks. */
-#define JN_KEEP_BLOCKS 288
+#define JOURNAL_KEEP_BLOCKS 288
 
 /* Stores the log under the block hash (an empty one too), in j's
  * transaction; the log stays j's to free. store_put's errors. */

@@ -494,7 +494,7 @@ uint64_t store_fingerprint(store_txn *t, store_db db)
 {
     MDB_cursor *c;
     /* FNV-1a 64's step from another start than its basis, and each length
-     * folded in whole: flows.wl_fp persists these values (chainstate
+     * folded in whole: flows.wl_fp persists these values (chaindb.h's
      * cursor), so they stay as they were (a change would only cost one
      * needless cluster recount per store). */
     uint64_t h = 0x9e3779b97f4a7c15ull;
