@@ -84,10 +84,16 @@ static cw_code screen_tx(pipeline *p, const uint8_t *raw, size_t len, bool now, 
     if (rc || hits + n_flows == 0)
         return rc;
     if (!now && !recently_accepted(p, tx.txid)) {
-        if (p->n_pending == MAX_PENDING) { /* oldest out: its 'A' is long overdue */
-            free(p->pending[0].raw);
-            memmove(p->pending, p->pending + 1, (MAX_PENDING - 1) * sizeof *p->pending);
-            p->n_pending--;
+        /* No cap: a held hit leaves at its 'A' or at the next 'C' (every tx
+         * the node publishes is followed by one of them), so the list holds
+         * at most a block's worth of hits; dropping one would lose its
+         * mempool sighting. */
+        if (p->n_pending == p->cap_pending) {
+            size_t cap = p->cap_pending ? p->cap_pending * 2 : 64;
+            pending_tx *grown = realloc(p->pending, cap * sizeof *grown);
+            if (grown == NULL)
+                return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory holding a tx for its 'A'");
+            p->pending = grown, p->cap_pending = cap;
         }
         pending_tx *q = &p->pending[p->n_pending];
         if ((q->raw = malloc(len)) == NULL)
@@ -133,4 +139,11 @@ void mempool_drop_pending(pipeline *p)
     for (size_t i = 0; i < p->n_pending; i++)
         free(p->pending[i].raw);
     p->n_pending = 0;
+}
+
+void mempool_free(pipeline *p)
+{
+    mempool_drop_pending(p);
+    free(p->pending);
+    p->pending = NULL, p->cap_pending = 0;
 }

@@ -135,7 +135,7 @@ void pipeline_close(pipeline *p)
 {
     if (p == NULL)
         return;
-    mempool_drop_pending(p);
+    mempool_free(p);
     coins_free(p->cache);
     if (p->lock_fd >= 0)
         close(p->lock_fd);

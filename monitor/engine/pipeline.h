@@ -125,8 +125,8 @@ void pipeline_close(pipeline *p);
  * until its 'A' (mempool accept) arrives and dropped at the block's 'C', so
  * a tx first seen in a block gets only its `confirmed` record. Without the
  * sequence feed every rawtx hit counts as a mempool sighting.
- * A coinbase is ignored (CW_OK). At most 256 hits wait for their 'A'; the
- * oldest is then dropped (not recorded as mempool; its block records it).
+ * A coinbase is ignored (CW_OK). Held hits have no cap: each leaves at its
+ * 'A' or at the next 'C' (CW_ENOMEM when one cannot be held).
  * A sighting's records are committed and handed to the sink before the
  * call returns, but made durable (fsync, outbox removal) with the next
  * block's flush. Parse errors fail this message; store errors stop. */

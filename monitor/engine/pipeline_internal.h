@@ -54,7 +54,6 @@
 
 #define MAX_COUNTERS 8
 #define ACCEPTED_RING 4096 /* recent 'A' txids, for a rawtx arriving after its 'A' */
-#define MAX_PENDING 256    /* rawtx hits waiting for their 'A' */
 
 typedef struct {
     uint8_t txid[32];
@@ -76,8 +75,8 @@ struct pipeline {
     uint64_t written;         /* outbox.c: the last one handed to the sink, 0: none since the last removal */
     uint8_t (*accepted)[32];  /* mempool.c: ring of recent 'A' txids */
     size_t accepted_next;
-    pending_tx pending[MAX_PENDING]; /* mempool.c: rawtx hits waiting for their 'A' */
-    size_t n_pending;
+    pending_tx *pending;      /* mempool.c: rawtx hits waiting for their 'A' (all dropped at the next 'C') */
+    size_t n_pending, cap_pending;
     uint8_t pending_c[32];    /* connect.c: a 'C' whose rawblock has not come yet */
     bool have_pending_c;
     store_txn *batch;         /* the open replay batch's transaction, or NULL */
@@ -118,6 +117,8 @@ cw_code connect_write_back(pipeline *p, store_txn *t, cw_err *err);
 cw_code mempool_accepted(pipeline *p, const uint8_t txid[32], cw_err *err);
 /* Forgets the held rawtx hits ('C': they were the block's txs). */
 void mempool_drop_pending(pipeline *p);
+/* Drops the held hits and frees their list (pipeline_close). */
+void mempool_free(pipeline *p);
 
 /* ---- records.c ---- */
 

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -726,4 +727,60 @@ Test(watch, live_equals_replay, .timeout = 120)
     regtest_blocks_free(blks, lens, chain, nb);
     test_remove_dir(dir);
     test_remove_dir(dir2);
+}
+
+/* With the sequence feed a rawtx hit waits for its 'A'. The wait list had a
+ * cap of 256: past it the oldest hit was dropped and its mempool sighting
+ * never recorded. 300 payments to a listed address, their rawtx first and
+ * then their 'A's, give exactly 300 mempool records. */
+Test(watch, every_held_hit_is_recorded_at_its_accept, .timeout = 60)
+{
+    uint8_t listed_script[22] = {0x00, 0x14};
+    memset(listed_script + 2, 0x42, 20);
+    cw_addr la;
+    btc_script_classify(listed_script, sizeof listed_script, CW_NET_REGTEST, &la);
+    char listed[CW_ADDR_TEXT_MAX];
+    cw_addr_format(&la, listed, sizeof listed);
+    uint8_t sk[64];
+    cw_store *s;
+    char *dir = fresh_store(&s, sk, listed);
+    cw_buf records = CW_BUF_INIT;
+    pipeline_config pc = {s, CW_NET_REGTEST, sk, sink_collect, NULL, &records, NULL, 100, NULL, true, NULL};
+    pipeline *p;
+    cw_err err = {0};
+    cr_assert_eq(pipeline_open(&pc, &p, &err), CW_OK, "%s", err.msg);
+    enum { N = 300 };
+    uint8_t (*txids)[32] = calloc(N, 32);
+    cw_buf tx = CW_BUF_INIT;
+    for (int i = 0; i < N; i++) {
+        uint8_t prev[32];
+        memset(prev, 0x11, 32);
+        memcpy(prev, &i, sizeof i); /* 300 distinct spends of outputs from before the start */
+        tx.n = 0;
+        make_tx(&tx, prev, 0, listed_script, sizeof listed_script, 100000 + (uint64_t)i, NULL, 0);
+        cw_sha256d(tx.p, tx.n, txids[i]);
+        cr_assert_eq(pipeline_tx(p, tx.p, tx.n, &err), CW_OK, "%s", err.msg);
+    }
+    cr_assert_eq(records.n, 0, "held until their 'A': %.*s", (int)records.n, (char *)records.p);
+    for (int i = 0; i < N; i++) {
+        uint8_t body[41];
+        for (int k = 0; k < 32; k++)
+            body[k] = txids[i][31 - k]; /* as the node publishes it: byte-reversed */
+        body[32] = 'A';
+        uint64_t seq = 1000 + (uint64_t)i;
+        memcpy(body + 33, &seq, 8);
+        cr_assert_eq(pipeline_sequence(p, body, sizeof body, &err), CW_OK, "%s", err.msg);
+    }
+    cw_buf_append(&records, "", 1, NULL);
+    size_t mempool = 0;
+    for (char *q = (char *)records.p; (q = strstr(q, "\"status\":\"mempool\"")); q++)
+        mempool++;
+    cr_assert_eq(mempool, N, "%zu mempool records", mempool);
+    pipeline_close(p);
+    store_close(s);
+    cw_buf_free(&tx);
+    cw_buf_free(&records);
+    free(txids);
+    sodium_memzero(sk, sizeof sk);
+    test_remove_dir(dir);
 }
