@@ -1115,13 +1115,23 @@ static cw_code write_import(store_txn *t, void *arg, cw_err *err)
     /* The source's current refs and entities, to delete and to diff. */
     if ((rc = store_cursor_open(t, STORE_WL_ADDR, &c, err)))
         goto fail;
+    /* A ref that does not decode or a walk cut by a read error would leave
+     * old refs in the store and out of the diff and the shrink guard. */
     for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v)) {
         wl_ref r;
-        if (!decode_ref(v, &r) || strcmp(r.source, imp->source) != 0)
+        if (!decode_ref(v, &r)) {
+            rc = bad_ref(k.p, k.n, err);
+            goto fail;
+        }
+        if (strcmp(r.source, imp->source) != 0)
             continue;
         kv_push(&old_refs, k.p, k.n, v.p, v.n);
         if (!(r.flags & WL_REF_LINKED))
             str_push(&old_items, diff_item(r.uid, r.ticker, r.listed));
+    }
+    if ((rc = store_cursor_error(c, err))) {
+        cw_err_prefix(err, rc, "source '%s': reading its previous list", imp->source);
+        goto fail;
     }
     store_cursor_close(c);
     c = NULL;
@@ -1142,6 +1152,10 @@ static cw_code write_import(store_txn *t, void *arg, cw_err *err)
         str_push(&old_uids, item);
         json_decref(e);
     }
+    if ((rc = store_cursor_error(c, err))) {
+        cw_err_prefix(err, rc, "source '%s': reading its previous entities", imp->source);
+        goto fail;
+    }
     store_cursor_close(c);
     c = NULL;
     if (old_refs.failed || old_ents.failed || old_items.failed || old_uids.failed) {
@@ -1149,13 +1163,21 @@ static cw_code write_import(store_txn *t, void *arg, cw_err *err)
         goto fail;
     }
     cw_span pm;
-    if (store_get(t, STORE_WL_META, imp->source, sl, &pm, NULL) == CW_OK) {
-        prev_meta = malloc(pm.n + 1);
-        if (prev_meta) {
-            memcpy(prev_meta, pm.p, pm.n);
-            prev_meta[pm.n] = '\0';
+    /* Only an absent record is "no previous import": an unreadable one
+     * would drop the previous list from the diff. */
+    rc = store_get(t, STORE_WL_META, imp->source, sl, &pm, err);
+    if (rc == CW_OK) {
+        if ((prev_meta = malloc(pm.n + 1)) == NULL) {
+            rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory reading the previous list");
+            goto fail;
         }
+        memcpy(prev_meta, pm.p, pm.n);
+        prev_meta[pm.n] = '\0';
+    } else if (rc != CW_ENOTFOUND) {
+        cw_err_prefix(err, rc, "source '%s': reading its previous import", imp->source);
+        goto fail;
     }
+    rc = CW_OK;
     for (size_t i = 0; i < old_refs.n; i++)
         if ((rc = store_del(t, STORE_WL_ADDR, old_refs.v[i].key, old_refs.v[i].klen, old_refs.v[i].val,
                             old_refs.v[i].vlen, err)) && rc != CW_ENOTFOUND)

@@ -115,9 +115,10 @@ int cli_unchecked(const char *verb, const cw_err *err);
 int cli_print_json(const char *verb, const json_t *v);
 
 /* Prints "chainwatch: <context>: <message>" to stderr and returns the exit
- * code for err->code: the mapping is the switch in out.c's cli_fail (today
- * CW_EIO, CW_ENOMEM, CW_ESTORE: 1; CW_EDAMAGED: 3; every other code,
- * including CW_EFULL and CW_ENOTFOUND: 2). */
+ * code for the error, the one mapping of every verb: 3 for a store that did
+ * not answer (CW_ESTORE, CW_EDAMAGED); 1 for I/O, memory, a full store and
+ * a missing block or store part (CW_EIO, CW_ENOMEM, CW_EFULL,
+ * CW_ENOTFOUND); 2 for input and argument errors (every other code). */
 int cli_fail(const char *context, const cw_err *err);
 
 /* ---- checked output (out.c) ----

@@ -910,3 +910,91 @@ Test(failclosed, a_read_error_asking_if_a_block_is_connected_stops_watch, .timeo
     cr_assert_eq(records, N_DESIG, "%zu records after the replay", records);
     chain_scene_free(&s);
 }
+
+/* ---------- the gaps of the contract review ---------- */
+
+/* `watchlist export` of s, for "the store is unchanged". */
+static char *export_of(const wl_scene *s)
+{
+    char *argv[] = {CW_BIN, "watchlist", "export", "--datadir", (char *)s->dd, NULL};
+    char *out, *err;
+    cr_assert_eq(run(argv, &out, &err), 0, "export: %s", err);
+    free(err);
+    return out;
+}
+
+/* A re-import must read the source's previous list whole: before, a read
+ * error mid-walk ended the walk (old refs stayed, out of the diff and the
+ * shrink guard), a ref that did not decode was skipped, and an unreadable
+ * previous wl_meta read as "no previous import"; each committed, exit 0. */
+Test(failclosed, import_fails_on_a_read_error_or_damage_in_the_previous_list, .timeout = 120)
+{
+    wl_scene s;
+    wl_scene_new(&s);
+    char csv[400];
+    snprintf(csv, sizeof csv, "%s/list.csv", s.root);
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", s.dd, NULL};
+    char *out, *err;
+    /* how many cursor reads a re-import makes: every one is in the walks */
+    int rc = run_faulty(imp, &out, &err, "CW_TRACE_MDB=1", NULL);
+    cr_assert_eq(rc, 0, "%s", err);
+    int reads = 0;
+    for (const char *p = err; (p = strstr(p, "[mdb_cursor_get ")) != NULL; p++)
+        reads++;
+    cr_assert_geq(reads, 12, "want the 9 refs and 3 entities walked, saw %d reads", reads);
+    free(out), free(err);
+    char *before = export_of(&s);
+    for (int n = 1; n <= reads; n++) {
+        char spec[64];
+        snprintf(spec, sizeof spec, "CW_FAIL_MDB=mdb_cursor_get:%d:EIO", n);
+        rc = run_faulty(imp, &out, &err, spec, NULL);
+        cr_assert_eq(rc, 3, "%s: exit %d (want 3)\n%s\n%s", spec, rc, out, err);
+        cr_assert(strstr(err, STORE_DAMAGED) != NULL, "%s: %s", spec, err);
+        free(out), free(err);
+    }
+    /* the previous import's record, key "own" */
+    rc = run_faulty(imp, &out, &err, "CW_FAIL_MDB=mdb_get:1:EIO@6f776e", NULL);
+    cr_assert_eq(rc, 3, "previous wl_meta unreadable: exit %d\n%s\n%s", rc, out, err);
+    cr_assert(strstr(err, "previous import") != NULL && strstr(err, STORE_DAMAGED) != NULL, "%s", err);
+    free(out), free(err);
+    char *after = export_of(&s);
+    cr_assert_str_eq(after, before, "a failed import changed the store");
+    free(after);
+    /* a ref that does not decode: its NULs become 'x' */
+    char file[400], ref[256], junk[256];
+    snprintf(file, sizeof file, "%s/store.mdb", s.dd);
+    int rn = snprintf(ref, sizeof ref, "own%cFront 2%cXBT%cbitcoin%c%s%c%c", 0, 0, 0, 0, s.text[1], 0, 0);
+    memset(junk, 'x', sizeof junk);
+    int copies = 0;
+    for (long at = 0; (at = find_bytes(file, ref, (size_t)rn, at)) >= 0; at += rn, copies++)
+        overwrite(file, at, junk, (size_t)rn);
+    cr_assert_gt(copies, 0, "the designation of Front 2 is not in the file");
+    rc = run(imp, &out, &err);
+    assert_damaged("import", rc, out, err);
+    cr_assert(strstr(err, "does not decode") != NULL, "%s", err);
+    free(out), free(err);
+    free(before);
+    wl_scene_free(&s);
+}
+
+/* cli_fail's one mapping: a store that did not answer is 3 in every verb
+ * (before: CW_ESTORE was 1, for lookup "not listed"), a full store is 1
+ * (before: CW_EFULL was 2, "bad input"). */
+Test(failclosed, store_errors_map_to_3_and_a_full_store_to_1, .timeout = 60)
+{
+    wl_scene s;
+    wl_scene_new(&s);
+    char csv[400];
+    snprintf(csv, sizeof csv, "%s/list.csv", s.root);
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", s.dd, NULL};
+    char *out, *err;
+    int rc = run_faulty(imp, &out, &err, "CW_FAIL_MDB=mdb_cursor_get:1:MDB_READERS_FULL", NULL);
+    cr_assert_eq(rc, 3, "a store error (CW_ESTORE): exit %d (want 3)\n%s", rc, err);
+    cr_assert(strstr(err, "MDB_READERS_FULL") != NULL, "%s", err);
+    free(out), free(err);
+    rc = run_faulty(imp, &out, &err, "CW_FAIL_MDB=mdb_txn_commit:1+:MDB_MAP_FULL", NULL);
+    cr_assert_eq(rc, 1, "a full store (CW_EFULL): exit %d (want 1)\n%s", rc, err);
+    cr_assert(strstr(err, "map is full") != NULL, "%s", err);
+    free(out), free(err);
+    wl_scene_free(&s);
+}
