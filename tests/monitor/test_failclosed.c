@@ -998,3 +998,118 @@ Test(failclosed, store_errors_map_to_3_and_a_full_store_to_1, .timeout = 60)
     free(out), free(err);
     wl_scene_free(&s);
 }
+
+/* Runs argv with stdout to the file `out` (created), stderr to `err`, the
+ * fault shim preloaded with CW_FAIL_IO=io (NULL: none); the exit code. */
+static int run_stdout_to(char *const argv[], const char *out, const char *err, const char *io)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644), e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+            _exit(126);
+        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+        if (io)
+            setenv("CW_FAIL_IO", io, 1);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "killed by signal %d", WTERMSIG(status));
+    return WEXITSTATUS(status);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+static size_t count_of(const char *s, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = s; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* --alerts - with stdout redirected to a file: before, the sink called
+ * the records durable without an fsync, so when the disk lost them the
+ * outbox had dropped them already. Now the failed fsync keeps them queued:
+ * the next run re-sends every one. */
+Test(failclosed, alerts_on_stdout_to_a_file_are_fsynced_before_leaving_the_outbox, .timeout = 120)
+{
+    chain_scene s;
+    chain_scene_new(&s);
+    char out1[400], out2[400], errf[400];
+    snprintf(out1, sizeof out1, "%s/out1.jsonl", s.root);
+    snprintf(out2, sizeof out2, "%s/out2.jsonl", s.root);
+    snprintf(errf, sizeof errf, "%s/err.txt", s.root);
+    char *argv[] = {CW_BIN, "replay", "--blocksdir", s.blocks, "--datadir", s.dd, "--network", "regtest", "--alerts",
+                    "-", NULL};
+    int rc = run_stdout_to(argv, out1, errf, "fsync:1+:EIO@any");
+    char *err = slurp(errf);
+    cr_assert_neq(rc, 0, "replay passed although stdout could not be synced:\n%s", err);
+    cr_assert(strstr(err, "durable") != NULL, "no word of the failed fsync:\n%s", err);
+    free(err);
+    rc = run_stdout_to(argv, out2, errf, NULL);
+    err = slurp(errf);
+    cr_assert_eq(rc, 0, "%s", err);
+    free(err);
+    char *again = slurp(out2);
+    size_t n = count_of(again, "\"rule\":\"designated_address\"");
+    cr_assert_eq(n, N_DESIG, "the next run re-sent %zu of the %d records the failed fsync left unsynced", n, N_DESIG);
+    free(again);
+    chain_scene_free(&s);
+}
+
+/* The alerts file's last line is cut (a crash mid-write): at start the sink
+ * finds where the last whole record ends. Before, a read error stopped that
+ * backward scan where it was: the file was cut mid-line, or not at all and
+ * new records were glued to the fragment. Each pread of the run fails in
+ * turn: the file is never cut anywhere but after its last whole record. */
+Test(failclosed, a_read_error_finding_the_alerts_files_last_record_never_cuts_it_wrong, .timeout = 120)
+{
+    chain_scene s;
+    chain_scene_new(&s);
+    static const char whole[] = "{\"a\":1}\n{\"b\":2}\n", orig[] = "{\"a\":1}\n{\"b\":2}\npartial";
+    char alerts[400], outf[400], errf[400], dd0[400], cmd[1400];
+    snprintf(alerts, sizeof alerts, "%s/alerts.jsonl", s.root);
+    snprintf(outf, sizeof outf, "%s/out.txt", s.root);
+    snprintf(errf, sizeof errf, "%s/err.txt", s.root);
+    snprintf(dd0, sizeof dd0, "%s/dd0", s.root);
+    copy_store(s.dd, dd0);
+    char *argv[] = {CW_BIN, "replay", "--blocksdir", s.blocks, "--datadir", s.dd, "--network", "regtest", "--alerts",
+                    alerts, NULL};
+    bool reported = false;
+    for (int n = 1; n <= 60; n++) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", s.dd, dd0, s.dd);
+        cr_assert_eq(system(cmd), 0);
+        write_file(alerts, orig);
+        char io[64];
+        snprintf(io, sizeof io, "pread:%d:EIO", n);
+        int rc = run_stdout_to(argv, outf, errf, io);
+        char *text = slurp(alerts), *err = slurp(errf);
+        bool unchanged = strcmp(text, orig) == 0;
+        bool cut_right = strncmp(text, whole, sizeof whole - 1) == 0 &&
+                         (text[sizeof whole - 1] == '\0' || text[sizeof whole - 1] == '{');
+        cr_assert(unchanged || cut_right, "%s (exit %d): the alerts file was cut at the wrong place:\n%.200s\n%s", io,
+                  rc, text, err);
+        cr_assert(!unchanged || rc != 0, "%s: exit 0 with the fragment left in the file:\n%s", io, err);
+        if (strstr(err, "cannot read the alerts file") != NULL) {
+            reported = true;
+            cr_assert_neq(rc, 0, "%s", err);
+            cr_assert(unchanged, "%s: the file changed after its read failed", io);
+        }
+        free(text), free(err);
+    }
+    cr_assert(reported, "no pread of the alerts file failed in 60 tries");
+    chain_scene_free(&s);
+}

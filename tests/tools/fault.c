@@ -40,9 +40,10 @@
  *     the same for libc writes to regular files (standard streams, pipes,
  *     devices and sockets are never failed, so the program can still say
  *     what went wrong): FUNC is write, pwrite, pwrite64, pwritev, ftruncate,
- *     fsync, fdatasync, fallocate or posix_fallocate; the call returns -1
+ *     fsync, fdatasync, fallocate or posix_fallocate, or the read pread
+ *     (pread64: a read error of the disk); the call returns -1
  *     with errno ERRNO (posix_fallocate returns it). ERRNO takes the names
- *     above or a number. The name "disk" stands for all of them at once:
+ *     above or a number. The name "disk" stands for all the writes at once:
  *     CW_FAIL_IO=disk:1+:ENOSPC is a full disk. An entry ending in "@any"
  *     counts and fails the calls on every descriptor instead (standard
  *     streams, pipes and devices too): a disk that loses what the page
@@ -157,7 +158,8 @@ static bool should_fail(const char *var, const char *fn, bool is_disk, const MDB
         const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
         if (c2) {
             size_t nl = (size_t)(c1 - p);
-            bool match = (nl == fl && strncmp(p, fn, fl) == 0) || (is_disk && nl == 4 && strncmp(p, "disk", 4) == 0);
+            bool full_disk = is_disk && strncmp(fn, "pread", 5) != 0; /* a full disk fails writes, not reads */
+            bool match = (nl == fl && strncmp(p, fn, fl) == 0) || (full_disk && nl == 4 && strncmp(p, "disk", 4) == 0);
             const char *at = memchr(c2, '@', (size_t)(end - c2));
             if (match && at && !is_disk)
                 match = key_is(at + 1, (size_t)(end - at - 1), key);
@@ -323,6 +325,20 @@ ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
     REAL(pwritev);
     IO_FAULT(pwritev, fd)
     return real(fd, iov, cnt, off);
+}
+
+ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+    REAL(pread);
+    IO_FAULT(pread, fd)
+    return real(fd, buf, n, off);
+}
+
+ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
+{
+    REAL(pread64);
+    IO_FAULT(pread64, fd)
+    return real(fd, buf, n, off);
 }
 
 int ftruncate(int fd, off_t len)
