@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "tests/chain_build.h"
+#include "tests/rest_server.h"
 #include "tests/support.h"
 #include "watchlists/store/store.h"
 #include "watchlists/watchlist.h"
@@ -1112,4 +1113,147 @@ Test(failclosed, a_read_error_finding_the_alerts_files_last_record_never_cuts_it
     }
     cr_assert(reported, "no pread of the alerts file failed in 60 tries");
     chain_scene_free(&s);
+}
+
+/* Starts watch on dd (rawtx/rawblock from pub, --rest=rest unless NULL)
+ * with CW_FAIL_MDB=mdb (NULL: no fault, but the shim loaded); its output
+ * goes to log. */
+static pid_t watch_start(const char *dd, zpub *pub, const char *rest, const char *mdb, const char *log)
+{
+    char a1[200], a2[200], a3[300];
+    snprintf(a1, sizeof a1, "--zmqpubrawtx=%s", zpub_endpoint(pub));
+    snprintf(a2, sizeof a2, "--zmqpubrawblock=%s", zpub_endpoint(pub));
+    snprintf(a3, sizeof a3, "--rest=%s", rest ? rest : "");
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(fd, 2);
+        dup2(fd, 1);
+        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+        if (mdb)
+            setenv("CW_FAIL_MDB", mdb, 1);
+        char *argv[] = {CW_BIN, "watch", "--datadir", (char *)dd, "--network", "regtest", a1, a2, "--status-interval",
+                        "0", rest ? a3 : NULL, NULL};
+        execv(CW_BIN, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Waits up to ms for pid; SIGTERM then. Its exit code, or -1 when it had
+ * to be stopped. */
+static int watch_end(pid_t pid, int ms)
+{
+    int status = 0;
+    pid_t done = 0;
+    for (int waited = 0; waited < ms && (done = waitpid(pid, &status, WNOHANG)) == 0; waited += 50)
+        test_sleep_ms(50);
+    if (done == 0) {
+        kill(pid, SIGTERM);
+        waitpid(pid, &status, 0);
+        return -1;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void hex_of(const void *p, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", ((const uint8_t *)p)[i]);
+}
+
+/* A saved feed counter that cannot be read: before, it read as "never
+ * saved" and what came while watch was down showed no gap. Now watch
+ * refuses to start, exit 3. */
+Test(failclosed, an_unreadable_feed_counter_stops_watch_at_start, .timeout = 60)
+{
+    chain_scene s;
+    chain_scene_new(&s);
+    zpub *pub = zpub_start();
+    char log[400], spec[200], hex[64];
+    snprintf(log, sizeof log, "%s/watch.log", s.dd);
+    pid_t pid = watch_start(s.dd, pub, NULL, NULL, log);
+    watch_wait_ready(s.dd, pub);
+    zpub_send(pub, "rawblock", s.c.blocks[0].raw.p, s.c.blocks[0].raw.n);
+    zpub_send(pub, "rawblock", s.c.blocks[1].raw.p, s.c.blocks[1].raw.n);
+    size_t distinct;
+    for (int waited = 0; waited < 10000 && records_of_tx(&s, &distinct) < N_DESIG; waited += 50)
+        test_sleep_ms(50);
+    cr_assert_eq(watch_end(pid, 0), -1, "watch ended by itself");
+    hex_of("seq.rawblock", strlen("seq.rawblock"), hex);
+    snprintf(spec, sizeof spec, "mdb_get:1+:EIO@%s", hex);
+    pid = watch_start(s.dd, pub, NULL, spec, log);
+    int rc = watch_end(pid, 10000);
+    zpub_stop(pub);
+    char *text = slurp(log);
+    cr_assert_eq(rc, 3, "watch (exit %d) started without its saved rawblock counter:\n%s", rc, text);
+    cr_assert(strstr(text, "rawblock") != NULL && strstr(text, STORE_DAMAGED) != NULL, "%s", text);
+    free(text);
+    chain_scene_free(&s);
+}
+
+/* Catching up through REST walks down to the fork comparing our block
+ * hashes with the node's: before, a read error there read as "no block at
+ * that height", so the walk stopped as if it had found the fork. Now the
+ * sync stops watch, exit 3. */
+Test(failclosed, a_read_error_walking_down_to_the_fork_stops_watch, .timeout = 60)
+{
+    chain_scene s;
+    chain_scene_new(&s);
+    char *out, *err;
+    cr_assert_eq(run(replay_argv(&s), &out, &err), 0, "%s", err);
+    free(out), free(err);
+    rest_server *srv = rest_server_start();
+    cr_assert_not_null(srv);
+    uint8_t chain[3][32];
+    for (int i = 0; i < 3; i++) {
+        rest_server_add_block(srv, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n);
+        memcpy(chain[i], s.c.blocks[i].hash, 32);
+    }
+    rest_server_set_chain(srv, (const uint8_t(*)[32])chain, 3);
+    zpub *pub = zpub_start();
+    char log[400];
+    snprintf(log, sizeof log, "%s/watch.log", s.dd);
+    /* the chain table's key of height 2, our tip: big-endian */
+    pid_t pid = watch_start(s.dd, pub, rest_server_url(srv), "mdb_get:1+:EIO@0000000000000002", log);
+    int rc = watch_end(pid, 10000);
+    zpub_stop(pub);
+    rest_server_stop(srv);
+    char *text = slurp(log);
+    cr_assert_eq(rc, 3, "watch (exit %d) went on after a read error in the walk to the fork:\n%s", rc, text);
+    cr_assert(strstr(text, STORE_DAMAGED) != NULL, "%s", text);
+    free(text);
+    chain_scene_free(&s);
+}
+
+/* The journal is pruned JN_KEEP_BLOCKS (288) blocks behind the tip, looking
+ * up the hash of the block there: before, a read error skipped the prune
+ * without a word (the replay passed, exit 0). */
+Test(failclosed, a_read_error_finding_the_block_to_prune_stops_the_replay, .timeout = 120)
+{
+    char *root = tmpdir(), dd[300], blocks[300];
+    snprintf(dd, sizeof dd, "%s/dd", root);
+    snprintf(blocks, sizeof blocks, "%s/blocks", root);
+    cb_chain c;
+    cb_chain_init(&c, CW_NET_REGTEST);
+    cb_pay pay = {cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 7), 50 * 100000000ull};
+    for (long i = 0; i < 290; i++)
+        cb_chain_mine(&c, i - 1, &pay, 1, NULL, 0);
+    cr_assert_eq(cb_chain_write(&c, blocks, false), 0);
+    char *init[] = {CW_BIN, "init", "--datadir", dd, NULL};
+    char *out, *err;
+    cr_assert_eq(run(init, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char *argv[] = {CW_BIN, "replay", "--blocksdir", blocks, "--datadir", dd, "--network", "regtest", NULL};
+    /* height 0's chain key: the first prune, at height 288 */
+    int rc = run_faulty(argv, &out, &err, "CW_FAIL_MDB=mdb_get:1+:EIO@0000000000000000", NULL);
+    cr_assert_eq(rc, 3, "replay (exit %d) went on without pruning:\n%s\n%s", rc, out, err);
+    cr_assert(strstr(err, STORE_DAMAGED) != NULL, "%s", err);
+    free(out), free(err);
+    cr_assert_eq(run(argv, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "..289") != NULL, "%s", out);
+    free(out), free(err);
+    cb_chain_free(&c);
+    test_remove_dir(root);
 }
