@@ -1257,3 +1257,78 @@ Test(failclosed, a_read_error_finding_the_block_to_prune_stops_the_replay, .time
     cb_chain_free(&c);
     test_remove_dir(root);
 }
+
+/* The blk scan: before, a read error inside a blk file read as a record
+ * cut short there (skipped, or the file's end found early), and the replay
+ * went on with what it had. Each pread of the run fails in turn: every one
+ * is an error naming the file, never a skipped record or a clean exit. */
+Test(failclosed, a_read_error_in_a_blk_file_is_an_error_naming_it, .timeout = 120)
+{
+    chain_scene s;
+    chain_scene_new(&s);
+    char *out, *err;
+    int rc = run_faulty(replay_argv(&s), &out, &err, "CW_TRACE_MDB=1", NULL);
+    cr_assert_eq(rc, 0, "%s", err);
+    int reads = (int)count_of(err, "[pread ");
+    cr_assert_geq(reads, 3, "the scan made %d reads", reads);
+    free(out), free(err);
+    char dd0[400], cmd[1000];
+    snprintf(dd0, sizeof dd0, "%s/dd0", s.root);
+    char *argv[] = {CW_BIN, "replay", "--blocksdir", s.blocks, "--datadir", dd0, "--network", "regtest", NULL};
+    for (int n = 1; n <= reads; n++) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dd0);
+        cr_assert_eq(system(cmd), 0);
+        char *init[] = {CW_BIN, "init", "--datadir", dd0, NULL};
+        cr_assert_eq(run(init, &out, &err), 0, "%s", err);
+        free(out), free(err);
+        char spec[64];
+        snprintf(spec, sizeof spec, "CW_FAIL_IO=pread:%d:EIO", n);
+        rc = run_faulty(argv, &out, &err, spec, NULL);
+        cr_assert_neq(rc, 0, "%s: the replay passed:\n%s\n%s", spec, out, err);
+        cr_assert(strstr(err, "Input/output error") != NULL || strstr(err, STORE_DAMAGED) != NULL,
+                  "%s: the read error is not named:\n%s", spec, err);
+        cr_assert(strstr(err, "skipped") == NULL || strstr(err, " 0 skipped") != NULL,
+                  "%s: a record was skipped as damage:\n%s", spec, err);
+        free(out), free(err);
+    }
+    chain_scene_free(&s);
+}
+
+/* An xor.dat that exists but cannot be opened (here a symlink loop,
+ * ELOOP; EACCES is the same path but root reads anything): before, it
+ * read as "no key" and the blocks were read unobfuscated. */
+Test(failclosed, an_xor_dat_that_cannot_be_opened_is_an_error, .timeout = 60)
+{
+    chain_scene s;
+    chain_scene_new(&s);
+    char kp[400];
+    snprintf(kp, sizeof kp, "%s/xor.dat", s.blocks);
+    cr_assert_eq(symlink("xor.dat", kp), 0, "%s", strerror(errno));
+    char *out, *err;
+    int rc = run(replay_argv(&s), &out, &err);
+    cr_assert_eq(rc, 1, "exit %d (want 1, an I/O error)\n%s", rc, err);
+    cr_assert(strstr(err, "xor.dat") != NULL && strstr(err, "Too many levels of symbolic links") != NULL, "%s", err);
+    free(out), free(err);
+    chain_scene_free(&s);
+}
+
+/* Listing the blk files: before, a failed realloc ended the listing (the
+ * files after it were left out of the chain) and strdup was unchecked. */
+Test(failclosed, running_out_of_memory_listing_blk_files_is_an_error, .timeout = 60)
+{
+#ifndef CW_FAULT_ALLOC
+    cr_skip_test("malloc cannot be interposed under the sanitizers");
+#else
+    chain_scene s;
+    chain_scene_new(&s);
+    for (int n = 1; n <= 2; n++) { /* the list's realloc, then the name's strdup */
+        char spec[32], *out, *err;
+        snprintf(spec, sizeof spec, "CW_FAIL_ALLOC=%d", n);
+        int rc = run_faulty(replay_argv(&s), &out, &err, spec, "CW_FAIL_ALLOC_ON=opendir", NULL);
+        cr_assert_eq(rc, 1, "%s: exit %d (want 1)\n%s", spec, rc, err);
+        cr_assert(strstr(err, "out of memory listing") != NULL && strstr(err, s.blocks) != NULL, "%s: %s", spec, err);
+        free(out), free(err);
+    }
+    chain_scene_free(&s);
+#endif
+}

@@ -64,7 +64,9 @@
  *     choosing the range of N to try. CW_FAIL_ALLOC_ON=txn arms it at the
  *     process's first LMDB transaction instead (the read-only verbs,
  *     screen, cluster and trace, compute no alert id: what follows is their
- *     reading and the building of their answer).
+ *     reading and the building of their answer); CW_FAIL_ALLOC_ON=opendir
+ *     right after its first opendir (replay's listing of a blocks
+ *     directory, before any transaction).
  *     Not under ASan: its runtime defines malloc and, being first in the
  *     preload list, wins the symbol lookup, so an interposed malloc here
  *     would never be called (and calling __libc_malloc behind ASan's back
@@ -74,6 +76,7 @@
  *     it skip without it. glibc's __libc_* allocators are the real ones, so
  *     no dlsym (which allocates) is needed on that path. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -456,6 +459,16 @@ static void alloc_arm_at_txn(void)
     const char *on = getenv("CW_FAIL_ALLOC_ON");
     if (!armed && on && strcmp(on, "txn") == 0)
         arm();
+}
+
+DIR *opendir(const char *name)
+{
+    REAL(opendir);
+    DIR *d = real(name);
+    const char *on = getenv("CW_FAIL_ALLOC_ON");
+    if (!armed && on && strcmp(on, "opendir") == 0)
+        arm(); /* after: the DIR's own allocation is not counted */
+    return d;
 }
 #else
 static void alloc_arm_at_txn(void) {}
