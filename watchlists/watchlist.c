@@ -288,13 +288,12 @@ bool wl_ref_decode(cw_span v, wl_ref *r) { return decode_ref(v, r); }
 
 /* A value of wl_addr that does not decode is damage: skipping it would
  * answer "not listed" for what the store holds listed. */
-static cw_code bad_ref(const uint8_t *key, size_t klen, cw_err *err)
+static cw_code bad_ref(const store_txn *t, const uint8_t *key, size_t klen, cw_err *err)
 {
     char text[WL_KEY_MAX * 2 + 1];
     if (wl_key_to_text(key, klen, text, sizeof text) == 0)
         snprintf(text, sizeof text, "(%zu-byte key)", klen);
-    return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET, "%s a designation of %s does not decode (%s)", STORE_DAMAGED,
-                      text, STORE_DAMAGED_HINT);
+    return store_damaged(t, err, "a designation of %s does not decode", text);
 }
 
 cw_code wl_is_listed(store_txn *t, const uint8_t *key, size_t klen, bool *listed, cw_err *err)
@@ -324,7 +323,7 @@ cw_code wl_lookup(store_txn *t, const uint8_t *key, size_t klen, wl_ref_fn fn, v
         if (!decode_ref(v, &r)) {
             store_cursor_close(c);
             *count = 0;
-            return bad_ref(key, klen, err);
+            return bad_ref(t, key, klen, err);
         }
         (*count)++;
         if (fn)
@@ -379,7 +378,7 @@ cw_code wl_each_ref(store_txn *t, wl_ref_fn fn, void *ctx, cw_err *err)
         wl_ref r;
         if (!decode_ref(v, &r)) {
             store_cursor_close(c);
-            return bad_ref(k.p, k.n, err);
+            return bad_ref(t, k.p, k.n, err);
         }
         fn(ctx, &r);
     }
@@ -1120,7 +1119,7 @@ static cw_code write_import(store_txn *t, void *arg, cw_err *err)
     for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v)) {
         wl_ref r;
         if (!decode_ref(v, &r)) {
-            rc = bad_ref(k.p, k.n, err);
+            rc = bad_ref(t, k.p, k.n, err);
             goto fail;
         }
         if (strcmp(r.source, imp->source) != 0)

@@ -19,6 +19,9 @@
 #include "tests/chain_build.h"
 #include "tests/rest_server.h"
 #include "tests/support.h"
+#include "watchlists/chaindb.h"
+#include "watchlists/exposure.h"
+#include "watchlists/store/journal.h"
 #include "watchlists/store/store.h"
 #include "watchlists/watchlist.h"
 
@@ -1331,4 +1334,39 @@ Test(failclosed, running_out_of_memory_listing_blk_files_is_an_error, .timeout =
     }
     chain_scene_free(&s);
 #endif
+}
+
+/* Every CW_EDAMAGED names the store and says what to do (store.h's
+ * promise): before, journal, chain and exposure records built their own
+ * text, without the path or STORE_DAMAGED_HINT. */
+static void assert_damage_message(const char *what, cw_code rc, const cw_err *err, const char *path)
+{
+    cr_assert_eq(rc, CW_EDAMAGED, "%s: rc %d: %s", what, rc, err->msg);
+    cr_assert(strncmp(err->msg, STORE_DAMAGED, strlen(STORE_DAMAGED)) == 0, "%s: %s", what, err->msg);
+    cr_assert(strstr(err->msg, path) != NULL, "%s: the store's path is not named: %s", what, err->msg);
+    size_t n = strlen(err->msg), h = strlen(STORE_DAMAGED_HINT);
+    cr_assert(n > h + 1 && strncmp(err->msg + n - h - 1, STORE_DAMAGED_HINT, h) == 0, "%s: no hint: %s", what,
+              err->msg);
+}
+
+Test(failclosed, damaged_journal_chain_and_taint_records_name_the_store_and_the_way_out, .timeout = 30)
+{
+    char *dir = tmpdir();
+    cw_store *s;
+    cw_err err = {0};
+    cr_assert_eq(store_open(dir, 0, false, &s, &err), CW_OK, "%s", err.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, true, &t, &err), CW_OK, "%s", err.msg);
+    static const uint8_t h0[8], block[32], outpoint[36], junk[2] = {1, 2};
+    cr_assert_eq(store_put(t, STORE_CHAIN, h0, 8, junk, 2, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_put(t, STORE_JOURNAL, block, 32, junk, 2, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_put(t, STORE_TAINT, outpoint, 36, junk, 1, &err), CW_OK, "%s", err.msg);
+    uint8_t hash[32];
+    assert_damage_message("chain", chaindb_hash_at(t, 0, hash, &err), &err, store_path(s));
+    assert_damage_message("journal", journal_revert_block(t, block, true, &err), &err, store_path(s));
+    exposure_taint taint;
+    assert_damage_message("taint", exposure_taint_get(t, outpoint, &taint, &err), &err, store_path(s));
+    store_abort(t);
+    store_close(s);
+    test_remove_dir(dir);
 }
