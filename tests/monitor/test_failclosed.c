@@ -981,22 +981,48 @@ Test(failclosed, import_fails_on_a_read_error_or_damage_in_the_previous_list, .t
     wl_scene_free(&s);
 }
 
-/* cli_fail's one mapping: a store that did not answer is 3 in every verb
- * (before: CW_ESTORE was 1, for lookup "not listed"), a full store is 1
- * (before: CW_EFULL was 2, "bad input"). */
-Test(failclosed, store_errors_map_to_3_and_a_full_store_to_1, .timeout = 60)
+/* The exit codes of a store error: every read verb answers 3 for any
+ * store error, a refusal (CW_ESTORE: too many readers) as much as damage
+ * (before, check read an unreadable tip as no tip, exit 0); a full store
+ * in a writing verb is 1 (before, CW_EFULL was 2, "bad input"). */
+Test(failclosed, read_verbs_answer_every_store_error_with_3_and_a_full_store_is_1, .timeout = 120)
 {
     wl_scene s;
     wl_scene_new(&s);
+    char *out, *err;
+    static const char *const verbs[][3] = {{"watchlist", "lookup", "A"}, {"watchlist", "stats", NULL},
+                                           {"watchlist", "diff", NULL},  {"watchlist", "export", NULL},
+                                           {"watchlist", "check", NULL}, {"screen", "A", NULL},
+                                           {"cluster", "A", NULL},       {"trace", "A", NULL}};
+    static const char *const fns[] = {"mdb_txn_begin", "mdb_cursor_open", "mdb_cursor_get", "mdb_get"};
+    for (size_t v = 0; v < sizeof verbs / sizeof verbs[0]; v++) {
+        char *argv[12];
+        int n = 0;
+        argv[n++] = CW_BIN;
+        for (int i = 0; i < 3 && verbs[v][i]; i++)
+            argv[n++] = strcmp(verbs[v][i], "A") == 0 ? s.text[0] : (char *)verbs[v][i];
+        argv[n++] = "--datadir";
+        argv[n++] = s.dd;
+        if (strcmp(verbs[v][0], "watchlist") != 0) {
+            argv[n++] = "--network";
+            argv[n++] = "regtest";
+        }
+        argv[n] = NULL;
+        for (size_t f = 0; f < sizeof fns / sizeof fns[0]; f++)
+            for (int call = 1; call <= 3; call++) {
+                char spec[96], fired[64];
+                snprintf(spec, sizeof spec, "CW_FAIL_MDB=%s:%d:MDB_READERS_FULL", fns[f], call);
+                snprintf(fired, sizeof fired, "[%s %d]", fns[f], call);
+                int rc = run_faulty(argv, &out, &err, spec, "CW_TRACE_MDB=1", NULL);
+                if (strstr(err, fired) != NULL) /* the verb made that call */
+                    cr_assert_eq(rc, 3, "%s %s, %s: exit %d (want 3)\n%s", verbs[v][0], verbs[v][1], spec, rc, err);
+                free(out), free(err);
+            }
+    }
     char csv[400];
     snprintf(csv, sizeof csv, "%s/list.csv", s.root);
     char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", s.dd, NULL};
-    char *out, *err;
-    int rc = run_faulty(imp, &out, &err, "CW_FAIL_MDB=mdb_cursor_get:1:MDB_READERS_FULL", NULL);
-    cr_assert_eq(rc, 3, "a store error (CW_ESTORE): exit %d (want 3)\n%s", rc, err);
-    cr_assert(strstr(err, "MDB_READERS_FULL") != NULL, "%s", err);
-    free(out), free(err);
-    rc = run_faulty(imp, &out, &err, "CW_FAIL_MDB=mdb_txn_commit:1+:MDB_MAP_FULL", NULL);
+    int rc = run_faulty(imp, &out, &err, "CW_FAIL_MDB=mdb_txn_commit:1+:MDB_MAP_FULL", NULL);
     cr_assert_eq(rc, 1, "a full store (CW_EFULL): exit %d (want 1)\n%s", rc, err);
     cr_assert(strstr(err, "map is full") != NULL, "%s", err);
     free(out), free(err);
