@@ -1256,7 +1256,7 @@ Test(failclosed, a_read_error_walking_down_to_the_fork_stops_watch, .timeout = 6
     chain_scene_free(&s);
 }
 
-/* The journal is pruned JN_KEEP_BLOCKS (288) blocks behind the tip, looking
+/* The journal is pruned JOURNAL_KEEP_BLOCKS (288) blocks behind the tip, looking
  * up the hash of the block there: before, a read error skipped the prune
  * without a word (the replay passed, exit 0). */
 Test(failclosed, a_read_error_finding_the_block_to_prune_stops_the_replay, .timeout = 120)
