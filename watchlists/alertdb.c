@@ -116,8 +116,7 @@ cw_code alertdb_trail_get(store_txn *t, uint64_t *seq, uint8_t hash[32], cw_err 
     if (rc)
         return rc;
     if (v.n != TRAIL_LEN)
-        return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET,
-                          "the audit trail head in the store is damaged (%zu bytes, 40 expected)", v.n);
+        return store_damaged(t, err, "the audit trail head is %zu bytes, 40 expected", v.n);
     *seq = get_be64(v.p);
     memcpy(hash, v.p + 8, 32);
     return CW_OK;

@@ -14,11 +14,6 @@ static void height_key(int64_t h, uint8_t k[8])
         k[i] = (uint8_t)((uint64_t)h >> (56 - 8 * i)); /* big-endian: the chain sorts by height */
 }
 
-static cw_code corrupt(cw_err *err, const char *what)
-{
-    return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET,
-                      "store damaged: damaged %s record (rebuild the datadir by replaying from a known height)", what);
-}
 
 /* ---- utxo ---- */
 
@@ -86,7 +81,7 @@ cw_code chaindb_get_tip(store_txn *t, chaindb_tip *out, cw_err *err)
     if (rc)
         return rc;
     if (v.n != 40)
-        return corrupt(err, "tip");
+        return store_damaged(t, err, "a tip record does not decode");
     out->valid = true;
     out->height = (int64_t)cw_get_le(v.p, 8);
     memcpy(out->hash, v.p + 8, 32);
@@ -114,7 +109,7 @@ cw_code chaindb_hash_at(store_txn *t, int64_t height, uint8_t hash[32], cw_err *
     if (rc)
         return rc;
     if (v.n != 32)
-        return corrupt(err, "chain");
+        return store_damaged(t, err, "a chain record does not decode");
     memcpy(hash, v.p, 32);
     return CW_OK;
 }
@@ -148,7 +143,7 @@ cw_code chaindb_chain_del(store_txn *t, int64_t height, cw_err *err)
 cw_code chaindb_undo_spent(chaindb_undo *u, const uint8_t op[CHAINDB_OUTPOINT_LEN], cw_span coin, cw_err *err)
 {
     if (coin.n > 255)
-        return corrupt(err, "utxo");
+        return store_damaged(NULL, err, "a utxo record does not decode");
     uint8_t len = (uint8_t)coin.n;
     if (cw_buf_append(&u->spent, op, CHAINDB_OUTPOINT_LEN, err) || cw_buf_append(&u->spent, &len, 1, err) ||
         cw_buf_append(&u->spent, coin.p, coin.n, err))
@@ -206,7 +201,7 @@ cw_code chaindb_is_connected(store_txn *t, const uint8_t hash[32], bool *yes, in
     if (rc)
         return rc;
     if (v.n < 8)
-        return corrupt(err, "undo");
+        return store_damaged(t, err, "an undo record does not decode");
     *yes = true;
     if (height)
         *height = (int64_t)cw_get_le(v.p, 8);
@@ -219,7 +214,7 @@ cw_code chaindb_undo_revert(store_txn *t, const uint8_t hash[32], int64_t *heigh
     cw_span u;
     cw_code rc = store_get(t, STORE_UNDO, hash, 32, &u, err);
     if (rc)
-        return rc == CW_ENOTFOUND ? corrupt(err, "undo (missing)") : rc;
+        return rc == CW_ENOTFOUND ? store_damaged(t, err, "the undo record is missing") : rc;
     /* Copy: the span dies with the puts below. */
     cw_buf undo = CW_BUF_INIT;
     if ((rc = cw_buf_append(&undo, u.p, u.n, err)))
@@ -227,7 +222,7 @@ cw_code chaindb_undo_revert(store_txn *t, const uint8_t hash[32], int64_t *heigh
     const uint8_t *p = undo.p, *end = undo.p + undo.n;
     rc = CW_OK;
     if (end - p < 48) {
-        rc = corrupt(err, "undo");
+        rc = store_damaged(t, err, "an undo record does not decode");
         goto done;
     }
     *height = (int64_t)cw_get_le(p, 8);
@@ -238,19 +233,19 @@ cw_code chaindb_undo_revert(store_txn *t, const uint8_t hash[32], int64_t *heigh
     p += 4;
     for (uint32_t i = 0; i < n_spent && rc == CW_OK; i++) { /* outputs it spent come back first */
         if (end - p < 37 || end - p < 37 + p[36]) {
-            rc = corrupt(err, "undo");
+            rc = store_damaged(t, err, "an undo record does not decode");
             break;
         }
         rc = store_put(t, STORE_UTXO, p, 36, p + 37, p[36], err);
         p += 37 + p[36];
     }
     if (rc == CW_OK && end - p < 4)
-        rc = corrupt(err, "undo");
+        rc = store_damaged(t, err, "an undo record does not decode");
     uint32_t n_created = rc == CW_OK ? (uint32_t)cw_get_le(p, 4) : 0;
     p += rc == CW_OK ? 4 : 0;
     for (uint32_t i = 0; i < n_created && rc == CW_OK; i++) { /* then the outputs it made go */
         if (end - p < 36) {
-            rc = corrupt(err, "undo");
+            rc = store_damaged(t, err, "an undo record does not decode");
             break;
         }
         rc = store_del(t, STORE_UTXO, p, 36, NULL, 0, err);
@@ -262,7 +257,7 @@ cw_code chaindb_undo_revert(store_txn *t, const uint8_t hash[32], int64_t *heigh
         uint32_t n_alerts = (uint32_t)cw_get_le(p, 4);
         p += 4;
         if ((size_t)(end - p) < (size_t)n_alerts * 32)
-            rc = corrupt(err, "undo");
+            rc = store_damaged(t, err, "an undo record does not decode");
         else if (alert_ids)
             rc = cw_buf_append(alert_ids, p, (size_t)n_alerts * 32, err);
     }
@@ -282,7 +277,7 @@ static cw_code cursor_get(store_txn *t, const char *name, uint64_t *value, cw_er
     if (rc)
         return rc;
     if (v.n != 8)
-        return corrupt(err, "cursor");
+        return store_damaged(t, err, "a cursor record does not decode");
     *value = cw_get_le(v.p, 8);
     return CW_OK;
 }

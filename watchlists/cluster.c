@@ -10,11 +10,6 @@
 #define MAX_DEPTH 64
 #define CLUSTER_KEY_MAX_STORED 255 /* union by size keeps trees below log2(size); deeper is a damaged store */
 
-static cw_code damaged(cw_err *err, const char *what)
-{
-    return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET, "%s a %s record does not decode (%s)", STORE_DAMAGED, what,
-                      STORE_DAMAGED_HINT);
-}
 
 /* cluster value: parent_len(1) parent txid(32) */
 static bool decode_parent(cw_span v, cluster_key *parent, uint8_t txid[32])
@@ -128,10 +123,10 @@ static cw_code walk(store_txn *t, const cluster_key *start, cluster_key *root, c
         if (rc)
             return rc;
         if (depth >= MAX_DEPTH)
-            return damaged(err, "cluster (a cycle)");
+            return store_damaged(t, err, "the cluster records make a cycle");
         cluster_key parent;
         if (!decode_parent(v, &parent, depth == 0 ? join : NULL))
-            return damaged(err, "cluster");
+            return store_damaged(t, err, "a cluster record does not decode");
         if (path)
             path[(*n_path)++] = cur;
         cur = parent;
@@ -146,7 +141,7 @@ static cw_code load_info(store_txn *t, const cluster_key *root, cluster_info *c,
         return rc;
     memset(c, 0, sizeof *c);
     if (!decode_info(v, c))
-        return damaged(err, "cluster_info");
+        return store_damaged(t, err, "a cluster_info record does not decode");
     c->root = *root;
     return CW_OK;
 }
@@ -179,7 +174,7 @@ cw_code cluster_find_listed(store_txn *t, const uint8_t *key, size_t klen, bool 
         return CW_OK;
     }
     rc = load_info(t, &root, info, err);
-    return rc == CW_ENOTFOUND ? damaged(err, "cluster_info (missing)") : rc;
+    return rc == CW_ENOTFOUND ? store_damaged(t, err, "a cluster_info record is missing") : rc;
 }
 
 const char *cluster_check_record(store_txn *t, store_db db, cw_span k, cw_span v)
@@ -264,7 +259,7 @@ cw_code cluster_merge(journal *j, const cluster_member *members, size_t n, const
             if ((rc = store_get(j->t, STORE_CLUSTER, path[p].key, path[p].len, &v, err)))
                 return rc;
             if (!decode_parent(v, &parent, join))
-                return damaged(err, "cluster");
+                return store_damaged(j->t, err, "a cluster record does not decode");
             if ((rc = put_parent(j, &path[p], &root, join, true, err)))
                 return rc;
         }
@@ -279,7 +274,7 @@ cw_code cluster_merge(journal *j, const cluster_member *members, size_t n, const
         if (!merged) /* a cluster of one: the member itself */
             singleton(&root, members[i].designated, members[i].service, &roots[r]);
         else if ((rc = load_info(j->t, &root, &roots[r], err)))
-            return rc == CW_ENOTFOUND ? damaged(err, "cluster_info (missing)") : rc;
+            return rc == CW_ENOTFOUND ? store_damaged(j->t, err, "a cluster_info record is missing") : rc;
         n_roots++;
     }
     size_t w = 0;
@@ -446,7 +441,7 @@ cw_code cluster_refresh(store_txn *t, bool recount, const labels *services, clus
                  more = store_cursor_next(c, &k, &v)) {
                 uint8_t len = (uint8_t)k.n;
                 if (k.n > CLUSTER_KEY_MAX_STORED || cw_buf_append(&roots, &len, 1, err) || cw_buf_append(&roots, k.p, k.n, err))
-                    rc = k.n > CLUSTER_KEY_MAX_STORED ? damaged(err, "cluster_desig") : CW_ENOMEM;
+                    rc = k.n > CLUSTER_KEY_MAX_STORED ? store_damaged(t, err, "a cluster_desig record does not decode") : CW_ENOMEM;
             }
             if (rc == CW_OK)
                 rc = store_cursor_error(c, err);

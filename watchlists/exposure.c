@@ -4,11 +4,6 @@
 
 #include "chains/le.h"
 
-static cw_code damaged(cw_err *err, const char *what)
-{
-    return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET,
-                      "store damaged: damaged %s record (rebuild the datadir by replaying from a known height)", what);
-}
 
 #define TAINT_MAX (8 + 1 + 1 + EXPOSURE_MAX_HOPS * 32 + 1 + WL_KEY_MAX)
 
@@ -53,7 +48,7 @@ cw_code exposure_taint_get(store_txn *t, const uint8_t outpoint[36], exposure_ta
         return rc;
     size_t used;
     if (!decode_taint(v.p, v.n, out, &used) || used != v.n)
-        return damaged(err, "taint");
+        return store_damaged(t, err, "a taint record does not decode");
     return CW_OK;
 }
 
@@ -99,7 +94,7 @@ cw_code exposure_address_get(store_txn *t, const uint8_t *key, size_t klen, expo
         return rc;
     size_t used;
     if (v.n < 17 || !decode_taint(v.p + 17, v.n - 17, &out->closest, &used) || used != v.n - 17)
-        return damaged(err, "exposure");
+        return store_damaged(t, err, "an exposure record does not decode");
     out->min_hops = v.p[0];
     out->amount = cw_get_le(v.p + 1, 8);
     out->payments = cw_get_le(v.p + 9, 8);

@@ -82,8 +82,13 @@ static void check_chain(walk_ctx *w, store_txn *t)
     }
     store_cursor_close(c);
     chaindb_tip tip;
-    if (chaindb_get_tip(t, &tip, &e))
-        return; /* reported by the walk */
+    cw_code rc = chaindb_get_tip(t, &tip, &e);
+    if (rc == CW_EDAMAGED)
+        return; /* a tip that does not decode: reported by the walk */
+    if (rc) { /* the walk read it; this read failed: no "every record reads" */
+        damage(w, STORE_CURSOR, "tip", 3, e.msg);
+        return;
+    }
     if (!tip.valid) {
         if (n > 0)
             damage(w, STORE_CURSOR, "tip", 3, "no tip, but the chain table holds blocks");

@@ -288,13 +288,12 @@ bool wl_ref_decode(cw_span v, wl_ref *r) { return decode_ref(v, r); }
 
 /* A value of wl_addr that does not decode is damage: skipping it would
  * answer "not listed" for what the store holds listed. */
-static cw_code bad_ref(const uint8_t *key, size_t klen, cw_err *err)
+static cw_code bad_ref(const store_txn *t, const uint8_t *key, size_t klen, cw_err *err)
 {
     char text[WL_KEY_MAX * 2 + 1];
     if (wl_key_to_text(key, klen, text, sizeof text) == 0)
         snprintf(text, sizeof text, "(%zu-byte key)", klen);
-    return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET, "%s a designation of %s does not decode (%s)", STORE_DAMAGED,
-                      text, STORE_DAMAGED_HINT);
+    return store_damaged(t, err, "a designation of %s does not decode", text);
 }
 
 cw_code wl_is_listed(store_txn *t, const uint8_t *key, size_t klen, bool *listed, cw_err *err)
@@ -324,7 +323,7 @@ cw_code wl_lookup(store_txn *t, const uint8_t *key, size_t klen, wl_ref_fn fn, v
         if (!decode_ref(v, &r)) {
             store_cursor_close(c);
             *count = 0;
-            return bad_ref(key, klen, err);
+            return bad_ref(t, key, klen, err);
         }
         (*count)++;
         if (fn)
@@ -379,7 +378,7 @@ cw_code wl_each_ref(store_txn *t, wl_ref_fn fn, void *ctx, cw_err *err)
         wl_ref r;
         if (!decode_ref(v, &r)) {
             store_cursor_close(c);
-            return bad_ref(k.p, k.n, err);
+            return bad_ref(t, k.p, k.n, err);
         }
         fn(ctx, &r);
     }
@@ -1115,13 +1114,23 @@ static cw_code write_import(store_txn *t, void *arg, cw_err *err)
     /* The source's current refs and entities, to delete and to diff. */
     if ((rc = store_cursor_open(t, STORE_WL_ADDR, &c, err)))
         goto fail;
+    /* A ref that does not decode or a walk cut by a read error would leave
+     * old refs in the store and out of the diff and the shrink guard. */
     for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v)) {
         wl_ref r;
-        if (!decode_ref(v, &r) || strcmp(r.source, imp->source) != 0)
+        if (!decode_ref(v, &r)) {
+            rc = bad_ref(t, k.p, k.n, err);
+            goto fail;
+        }
+        if (strcmp(r.source, imp->source) != 0)
             continue;
         kv_push(&old_refs, k.p, k.n, v.p, v.n);
         if (!(r.flags & WL_REF_LINKED))
             str_push(&old_items, diff_item(r.uid, r.ticker, r.listed));
+    }
+    if ((rc = store_cursor_error(c, err))) {
+        cw_err_prefix(err, rc, "source '%s': reading its previous list", imp->source);
+        goto fail;
     }
     store_cursor_close(c);
     c = NULL;
@@ -1142,6 +1151,10 @@ static cw_code write_import(store_txn *t, void *arg, cw_err *err)
         str_push(&old_uids, item);
         json_decref(e);
     }
+    if ((rc = store_cursor_error(c, err))) {
+        cw_err_prefix(err, rc, "source '%s': reading its previous entities", imp->source);
+        goto fail;
+    }
     store_cursor_close(c);
     c = NULL;
     if (old_refs.failed || old_ents.failed || old_items.failed || old_uids.failed) {
@@ -1149,13 +1162,21 @@ static cw_code write_import(store_txn *t, void *arg, cw_err *err)
         goto fail;
     }
     cw_span pm;
-    if (store_get(t, STORE_WL_META, imp->source, sl, &pm, NULL) == CW_OK) {
-        prev_meta = malloc(pm.n + 1);
-        if (prev_meta) {
-            memcpy(prev_meta, pm.p, pm.n);
-            prev_meta[pm.n] = '\0';
+    /* Only an absent record is "no previous import": an unreadable one
+     * would drop the previous list from the diff. */
+    rc = store_get(t, STORE_WL_META, imp->source, sl, &pm, err);
+    if (rc == CW_OK) {
+        if ((prev_meta = malloc(pm.n + 1)) == NULL) {
+            rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory reading the previous list");
+            goto fail;
         }
+        memcpy(prev_meta, pm.p, pm.n);
+        prev_meta[pm.n] = '\0';
+    } else if (rc != CW_ENOTFOUND) {
+        cw_err_prefix(err, rc, "source '%s': reading its previous import", imp->source);
+        goto fail;
     }
+    rc = CW_OK;
     for (size_t i = 0; i < old_refs.n; i++)
         if ((rc = store_del(t, STORE_WL_ADDR, old_refs.v[i].key, old_refs.v[i].klen, old_refs.v[i].val,
                             old_refs.v[i].vlen, err)) && rc != CW_ENOTFOUND)

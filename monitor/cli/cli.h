@@ -115,9 +115,13 @@ int cli_unchecked(const char *verb, const cw_err *err);
 int cli_print_json(const char *verb, const json_t *v);
 
 /* Prints "chainwatch: <context>: <message>" to stderr and returns the exit
- * code for err->code: the mapping is the switch in out.c's cli_fail (today
- * CW_EIO, CW_ENOMEM, CW_ESTORE: 1; CW_EDAMAGED: 3; every other code,
- * including CW_EFULL and CW_ENOTFOUND: 2). */
+ * code for the error, the one mapping of the verbs that change things: 3
+ * for a damaged store (CW_EDAMAGED); 1 for I/O, memory, a store refusing a
+ * write (a full disk), a full map, a missing block or store part (CW_EIO,
+ * CW_ENOMEM, CW_ESTORE, CW_EFULL, CW_ENOTFOUND); 2 for input and argument
+ * errors (every other code). The read verbs (lookup, stats, diff, export,
+ * check, screen, cluster, trace) answer every store error with 3 through
+ * cli_unchecked (1 is lookup's "not listed"). */
 int cli_fail(const char *context, const cw_err *err);
 
 /* ---- checked output (out.c) ----

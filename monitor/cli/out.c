@@ -133,7 +133,9 @@ int cli_fail(const char *context, const cw_err *err)
     switch (err->code) {
     case CW_EIO:
     case CW_ENOMEM:
-    case CW_ESTORE:
+    case CW_ESTORE:    /* a write that failed (a full disk); the read verbs answer 3 (cli_unchecked) */
+    case CW_EFULL:     /* a full store is not the user's input */
+    case CW_ENOTFOUND: /* a block or store part missing at run time */
         return CLI_EXIT_FAIL;
     case CW_EDAMAGED: /* every verb: a damaged store is "could not check", never a result */
         return CLI_EXIT_UNCHECKED;

@@ -220,7 +220,11 @@ int cmd_replay_capture(int argc, char **argv)
     /* the start watch makes, minus catching up with the node (see above) */
     feed_checker check = {0};
     uint32_t saved[FEED_TOPIC_COUNT];
-    unsigned found = feed_saved_counters(p, info.topics, saved);
+    unsigned found;
+    if (feed_saved_counters(p, info.topics, saved, &found, &err)) {
+        rc = cli_fail("replay", &err);
+        goto out;
+    }
     for (int t = 0; t < FEED_TOPIC_COUNT; t++)
         if (found & (1u << t))
             feed_checker_set_last(&check, (feed_topic)t, saved[t]);

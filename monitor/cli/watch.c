@@ -440,7 +440,11 @@ int cmd_watch(int argc, char **argv)
     /* Counters saved by the last run: what came while we were down shows up
      * as a gap (or, if the node restarted, as a restart). */
     uint32_t saved[FEED_TOPIC_COUNT];
-    unsigned found = feed_saved_counters(p, topics, saved);
+    unsigned found;
+    if (feed_saved_counters(p, topics, saved, &found, &err)) {
+        rc = cli_fail("watch", &err);
+        goto out;
+    }
     for (int tp = 0; tp < FEED_TOPIC_COUNT; tp++)
         if (found & (1u << tp))
             feed_set_last(f, (feed_topic)tp, saved[tp]);
@@ -455,7 +459,12 @@ int cmd_watch(int argc, char **argv)
     logf_(2, "watching (%s): rawtx %s, rawblock %s, sequence %s; rest %s; alerts to %s%s%s", cw_net_name(net),
           o.endpoint[0] ? o.endpoint[0] : "-", o.endpoint[1] ? o.endpoint[1] : "-", o.endpoint[2] ? o.endpoint[2] : "-",
           o.rest ? o.rest : "none", alerts, o.record ? "; recording to " : "", o.record ? o.record : "");
-    if (rest && pipeline_sync(p, &err))
+    cw_code src = rest ? pipeline_sync(p, &err) : CW_OK;
+    if (store_error_stops(src)) { /* the node's errors are retried; the store's stop, as in the loop below */
+        rc = cli_fail("watch: catching up with the node", &err);
+        goto out;
+    }
+    if (src)
         logf_(1, "catching up with the node: %s (will retry on the next block)", err.msg);
     if (!rest)
         logf_(1, "no --rest: a block lost on the feed (or a reorg deeper than one block) cannot be recovered, and "

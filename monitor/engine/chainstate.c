@@ -7,11 +7,6 @@
 
 #include "chains/hex.h"
 
-static cw_code corrupt(cw_err *err, const char *what)
-{
-    return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET,
-                      "store damaged: damaged %s record (rebuild the datadir by replaying from a known height)", what);
-}
 
 cw_code chainstate_resolve_inputs(store_txn *t, cw_tx *tx, cw_err *err)
 {
@@ -28,7 +23,7 @@ cw_code chainstate_resolve_inputs(store_txn *t, cw_tx *tx, cw_err *err)
         if (rc)
             return rc;
         if (!chaindb_coin_decode(v, &in->value, &in->addr))
-            return corrupt(err, "utxo");
+            return store_damaged(t, err, "a utxo record does not decode");
         in->resolved = true;
     }
     return CW_OK;
@@ -65,7 +60,7 @@ static cw_code connect_tx(void *arg, cw_tx *tx, cw_err *err)
                     return rc;
             }
             if (!chaindb_coin_decode(v, &in->value, &in->addr))
-                return corrupt(err, "utxo");
+                return store_damaged(c->t, err, "a utxo record does not decode");
             in->resolved = true;
             if ((rc = chaindb_undo_spent(&c->undo, k, v, err)))
                 return rc;

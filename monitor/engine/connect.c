@@ -64,8 +64,15 @@ static cw_code connect_with_journal(pipeline *p, block_ctx *c, coins *cache, con
     if (rc == CW_OK)
         rc = journal_save(&c->jn, done.hash, err);
     uint8_t old[32];
-    if (rc == CW_OK && height >= JOURNAL_KEEP_BLOCKS && chaindb_hash_at(c->t, height - JOURNAL_KEEP_BLOCKS, old, NULL) == CW_OK)
-        rc = journal_prune(c->t, old, err);
+    if (rc == CW_OK && height >= JOURNAL_KEEP_BLOCKS) {
+        /* absent: below the first block we connected; a read error is no
+         * reason to keep the journal growing unseen */
+        rc = chaindb_hash_at(c->t, height - JOURNAL_KEEP_BLOCKS, old, err);
+        if (rc == CW_OK)
+            rc = journal_prune(c->t, old, err);
+        else if (rc == CW_ENOTFOUND)
+            rc = CW_OK;
+    }
     journal_free(&c->jn);
     return rc;
 }
@@ -200,15 +207,22 @@ cw_code connect_read_tip(pipeline *p, chaindb_tip *tip, cw_err *err)
     return rc;
 }
 
-/* Our block hash at height, and whether we have one. */
-static bool our_hash_at(pipeline *p, int64_t h, uint8_t out[32])
+/* Our block hash at height; *have false when we have none. A read error
+ * is returned: read as "none" it would end the walk down to the fork
+ * there and disconnect blocks the node still has. */
+static cw_code our_hash_at(pipeline *p, int64_t h, uint8_t out[32], bool *have, cw_err *err)
 {
     store_txn *t;
-    if (store_begin(p->cfg.store, false, &t, NULL))
-        return false;
-    bool ok = chaindb_hash_at(t, h, out, NULL) == CW_OK;
+    *have = false;
+    cw_code rc = store_begin(p->cfg.store, false, &t, err);
+    if (rc)
+        return rc;
+    rc = chaindb_hash_at(t, h, out, err);
     store_abort(t);
-    return ok;
+    if (rc == CW_ENOTFOUND)
+        return CW_OK;
+    *have = rc == CW_OK;
+    return rc;
 }
 
 cw_code pipeline_sync(pipeline *p, cw_err *err)
@@ -230,13 +244,20 @@ cw_code pipeline_sync(pipeline *p, cw_err *err)
         next = p->cfg.start_height >= 0 ? p->cfg.start_height : node_h;
     } else {
         uint8_t ours[32];
-        if (tip.height > node_h && our_hash_at(p, node_h, ours) && memcmp(ours, node_best, 32) == 0)
-            return CW_OK; /* the node is behind us on our own chain (reindexing, another node): wait */
+        bool have;
+        if (tip.height > node_h) {
+            if ((rc = our_hash_at(p, node_h, ours, &have, err)))
+                return rc;
+            if (have && memcmp(ours, node_best, 32) == 0)
+                return CW_OK; /* the node is behind us on our own chain (reindexing, another node): wait */
+        }
         /* walk down to the fork: the highest height where we agree */
         int64_t h = tip.height < node_h ? tip.height : node_h;
         for (;;) {
             uint8_t theirs[32];
-            if (!our_hash_at(p, h, ours))
+            if ((rc = our_hash_at(p, h, ours, &have, err)))
+                return rc;
+            if (!have)
                 break; /* below our first block: every block we have is off the node's chain */
             if ((rc = rest_block_hash_at(p->cfg.rest, h, theirs, err)))
                 return rc;

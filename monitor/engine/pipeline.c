@@ -176,17 +176,23 @@ static cw_code write_counters(store_txn *t, void *arg, cw_err *err) { return pip
 
 cw_code pipeline_save_counters(pipeline *p, cw_err *err) { return store_write(p->cfg.store, write_counters, p, err); }
 
-bool pipeline_saved_counter(pipeline *p, const char *name, uint32_t *seq)
+cw_code pipeline_saved_counter(pipeline *p, const char *name, uint32_t *seq, bool *found, cw_err *err)
 {
     store_txn *t;
-    if (store_begin(p->cfg.store, false, &t, NULL))
-        return false;
+    *found = false;
+    cw_code rc = store_begin(p->cfg.store, false, &t, err);
+    if (rc)
+        return rc;
     uint64_t v;
-    bool ok = chaindb_feed_counter_get(t, name, &v, NULL) == CW_OK;
+    rc = chaindb_feed_counter_get(t, name, &v, err);
     store_abort(t);
-    if (ok)
+    if (rc == CW_ENOTFOUND)
+        return CW_OK;
+    if (rc == CW_OK) {
+        *found = true;
         *seq = (uint32_t)v;
-    return ok;
+    }
+    return rc;
 }
 
 /* ---------- replay batches ---------- */

@@ -219,7 +219,8 @@ cw_code pipeline_trail_durable(store_txn *t, const uint8_t pk[32], alert_trail *
  * loaded at start. names[i] is the topic name, seq[i] its counter. */
 void pipeline_note_counter(pipeline *p, int topic, const char *name, uint32_t seq);
 cw_code pipeline_save_counters(pipeline *p, cw_err *err);
-/* Reads a saved counter; false when none was saved. */
-bool pipeline_saved_counter(pipeline *p, const char *name, uint32_t *seq);
+/* Reads a saved counter: *found false when none was saved; a read error
+ * is returned (a lost counter would hide downtime as no gap). */
+cw_code pipeline_saved_counter(pipeline *p, const char *name, uint32_t *seq, bool *found, cw_err *err);
 
 #endif

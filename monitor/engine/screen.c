@@ -79,8 +79,7 @@ json_t *screen_entity_json(store_txn *t, const char *source, const char *uid, cw
         if ((stored = json_loadb((const char *)ej.p, ej.n, 0, &jerr)) == NULL && *rc == CW_OK)
             *rc = json_error_code(&jerr) == json_error_out_of_memory
                       ? nomem(err)
-                      : cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET, "%s the record of entity %s/%s does not parse; %s",
-                                   STORE_DAMAGED, source, uid, STORE_DAMAGED_HINT);
+                      : store_damaged(t, err, "the record of entity %s/%s does not parse", source, uid);
     } else if (got != CW_ENOTFOUND && *rc == CW_OK) {
         *rc = got;
     }

@@ -25,15 +25,27 @@ cw_code alert_sink_open(alert_sink *s, const char *path, cw_err *err)
     /* A file that ends mid-record (a crash during a write): that record was
      * never made durable, so it is still queued; cut the fragment. */
     struct stat st;
-    if (fstat(s->fd, &st) == 0 && st.st_size > 0) {
-        off_t end = st.st_size;
-        char c;
-        while (end > 0 && pread(s->fd, &c, 1, end - 1) == 1 && c != '\n')
-            end--;
-        if (end != st.st_size && ftruncate(s->fd, end) != 0)
-            return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot cut a partial record from %s: %s", path,
-                              strerror(errno));
+    if (fstat(s->fd, &st) != 0)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot read the alerts file %s: %s", path, strerror(errno));
+    /* A read error must not pass for the start of the last line: cutting
+     * there would drop whole records. */
+    off_t end = st.st_size;
+    while (end > 0) {
+        char chunk[4096];
+        size_t n = end >= (off_t)sizeof chunk ? sizeof chunk : (size_t)end;
+        ssize_t r = pread(s->fd, chunk, n, end - (off_t)n);
+        if (r != (ssize_t)n)
+            return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot read the alerts file %s at byte %lld: %s", path,
+                              (long long)(end - (off_t)n), r < 0 ? strerror(errno) : "it shrank while read");
+        size_t i = n;
+        while (i > 0 && chunk[i - 1] != '\n')
+            i--;
+        end -= (off_t)(n - i);
+        if (i > 0)
+            break;
     }
+    if (end != st.st_size && ftruncate(s->fd, end) != 0)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot cut a partial record from %s: %s", path, strerror(errno));
     return CW_OK;
 }
 
@@ -245,6 +257,11 @@ bool alert_sink_line(void *ctx, const char *line, size_t len)
 bool alert_sink_durable(void *ctx)
 {
     alert_sink *s = ctx;
-    /* EINVAL: a file that cannot be synced (/dev/null, a pipe): nothing to make durable */
-    return s->is_stdout || fsync(s->fd) == 0 || errno == EINVAL;
+    /* stdout redirected to a file holds records like the alerts file does:
+     * the outbox may drop them only once they are on disk. A pipe, a
+     * terminal or /dev/null has nothing to sync (and fsync says EINVAL). */
+    struct stat st;
+    if (s->is_stdout && (fstat(s->fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))))
+        return true;
+    return fsync(s->fd) == 0 || errno == EINVAL;
 }

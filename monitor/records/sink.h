@@ -35,7 +35,8 @@ typedef struct {
 /* Opens s (the caller's struct, zeroed first): "-" is stdout; otherwise
  * the file is created (0644) or appended, and a last line without its
  * newline (a crash mid-write: that record is still in the outbox) is cut
- * off. CW_EIO naming the file when it cannot be opened or cut. */
+ * off. CW_EIO naming the file when it cannot be opened, read or cut (a read
+ * error never cuts). */
 cw_code alert_sink_open(alert_sink *s, const char *path, cw_err *err);
 /* Binds a ZeroMQ PUB socket at endpoint (e.g. tcp://127.0.0.1:28340): every
  * record is also published as ["alert", line], without waiting for slow
@@ -55,9 +56,10 @@ void alert_sink_drop_tail(alert_sink *s);
 /* pipeline_sink_fn and pipeline_sync_fn (ctx is the alert_sink).
  * alert_sink_line writes line and a newline in one write; false when out
  * of memory or the write failed (a partial write is cut off again, so the
- * file never holds half a record). alert_sink_durable fsyncs the file:
- * false when that fails; true for stdout, which is never synced, and for
- * files that cannot be synced (EINVAL: a pipe, /dev/null). */
+ * file never holds half a record). alert_sink_durable fsyncs the file, or
+ * stdout when it is a regular file or block device: false when that fails;
+ * true for a stdout that is a pipe, terminal or other device, and for
+ * files that cannot be synced (EINVAL). */
 bool alert_sink_line(void *ctx, const char *line, size_t len);
 bool alert_sink_durable(void *ctx);
 

@@ -101,6 +101,8 @@ struct blocksdir {
     cw_buf rec;
     char *gaps;     /* --rawblocks: one line per block whose parent is missing, off the best chain */
     size_t gaps_len;
+    int read_errno;       /* the scan's first read error (0 none): the file's scan fails with it, */
+    uint64_t read_err_at; /* at this byte, never reads as a record cut short */
 };
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -144,12 +146,20 @@ static entry *new_entry(blocksdir *b, cw_err *err)
     return e;
 }
 
-/* Reads up to n bytes at pos; returns how many. */
-static size_t read_at(int fd, uint64_t pos, uint8_t *out, size_t n)
+/* Reads up to n bytes at pos; returns how many (fewer at the file's end).
+ * A read error also returns what was read, and is noted in b for the scan
+ * to fail with (scan_file). */
+static size_t read_at(blocksdir *b, int fd, uint64_t pos, uint8_t *out, size_t n)
 {
     size_t got = 0;
     while (got < n) {
         ssize_t r = pread(fd, out + got, n - got, (off_t)(pos + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && b->read_errno == 0) {
+            b->read_errno = errno;
+            b->read_err_at = pos + got;
+        }
         if (r <= 0)
             break;
         got += (size_t)r;
@@ -166,12 +176,12 @@ static void unxor(const blocksdir *b, uint64_t pos, uint8_t *p, size_t n)
 /* The offset of the next record start (the network's magic, de-obfuscated)
  * in [pos, limit), or limit. Only the magic counts: zero bytes are all over
  * blocks, so stopping at them would end a file at its first damage. */
-static uint64_t find_magic(const blocksdir *b, int fd, uint64_t pos, uint64_t limit, cw_net net)
+static uint64_t find_magic(blocksdir *b, int fd, uint64_t pos, uint64_t limit, cw_net net)
 {
     uint8_t buf[65536];
     while (pos + 4 <= limit) {
         size_t want = limit - pos < sizeof buf ? (size_t)(limit - pos) : sizeof buf;
-        size_t n = read_at(fd, pos, buf, want);
+        size_t n = read_at(b, fd, pos, buf, want);
         if (n < 4)
             break;
         unxor(b, pos, buf, n);
@@ -185,12 +195,12 @@ static uint64_t find_magic(const blocksdir *b, int fd, uint64_t pos, uint64_t li
 
 /* The offset of the first non-zero raw byte in [pos, limit), or limit.
  * Padding was never obfuscated: judged on the raw bytes. */
-static uint64_t next_nonzero(int fd, uint64_t pos, uint64_t limit)
+static uint64_t next_nonzero(blocksdir *b, int fd, uint64_t pos, uint64_t limit)
 {
     uint8_t buf[65536];
     while (pos < limit) {
         size_t want = limit - pos < sizeof buf ? (size_t)(limit - pos) : sizeof buf;
-        size_t n = read_at(fd, pos, buf, want);
+        size_t n = read_at(b, fd, pos, buf, want);
         if (n == 0)
             break;
         for (size_t i = 0; i < n; i++)
@@ -202,13 +212,13 @@ static uint64_t next_nonzero(int fd, uint64_t pos, uint64_t limit)
 }
 
 /* The end of a file's data: the offset after its last non-zero byte. */
-static uint64_t last_nonzero_end(int fd, uint64_t file_size)
+static uint64_t last_nonzero_end(blocksdir *b, int fd, uint64_t file_size)
 {
     uint8_t buf[65536];
     uint64_t end = file_size;
     while (end > 0) {
         size_t want = end < sizeof buf ? (size_t)end : sizeof buf;
-        size_t n = read_at(fd, end - want, buf, want);
+        size_t n = read_at(b, fd, end - want, buf, want);
         if (n < want)
             return file_size; /* unreadable: let the scan say where */
         for (size_t i = want; i > 0; i--)
@@ -230,11 +240,11 @@ typedef struct {
 
 /* What the bytes at pos are: a record that fits the file and starts with
  * a block header, or why not. */
-static rec_probe probe(const blocksdir *b, int fd, uint64_t pos, uint64_t file_size, cw_net net)
+static rec_probe probe(blocksdir *b, int fd, uint64_t pos, uint64_t file_size, cw_net net)
 {
     rec_probe r = {.kind = REC_OK};
     uint8_t raw[88];
-    size_t got = read_at(fd, pos, raw, sizeof raw);
+    size_t got = read_at(b, fd, pos, raw, sizeof raw);
     if (btc_blk_all_zero(raw, got < 4 ? got : 4))
         r.kind = REC_ZERO;
     else if (got < 8)
@@ -267,12 +277,12 @@ typedef enum {
 /* How the record [start, end) ends; *tail_zero: its last eight raw bytes are
  * zero. Obfuscated, those were never written; plain, few blocks end so (a
  * zero lock time is four). Either way the record is decoded whole. */
-static end_kind record_end(const blocksdir *b, int fd, uint64_t start, uint64_t end, uint64_t file_size, cw_net net,
+static end_kind record_end(blocksdir *b, int fd, uint64_t start, uint64_t end, uint64_t file_size, cw_net net,
                            bool *tail_zero)
 {
     uint8_t m[12]; /* the record's last eight bytes and the next four, one read */
     uint64_t from = end - 8 >= start ? end - 8 : start;
-    size_t got = read_at(fd, from, m, (size_t)(end - from) + 4);
+    size_t got = read_at(b, fd, from, m, (size_t)(end - from) + 4);
     size_t tail = (size_t)(end - from);
     *tail_zero = got >= tail && tail == 8 && btc_blk_all_zero(m, 8);
     if (end == file_size)
@@ -284,13 +294,13 @@ static end_kind record_end(const blocksdir *b, int fd, uint64_t start, uint64_t 
         unxor(b, end, m + tail, got);
         return got == 4 && memcmp(m + tail, btc_params_for(net)->magic, 4) == 0 ? END_RECORD : END_OTHER;
     }
-    uint64_t nz = next_nonzero(fd, end, file_size);
+    uint64_t nz = next_nonzero(b, fd, end, file_size);
     if (nz == file_size)
         return END_ZEROS;
     return find_magic(b, fd, end, nz + 4 < file_size ? nz + 4 : file_size, net) <= nz ? END_ZEROS : END_OTHER;
 }
 
-static bool plausible_end(const blocksdir *b, int fd, uint64_t start, uint64_t end, uint64_t file_size, cw_net net)
+static bool plausible_end(blocksdir *b, int fd, uint64_t start, uint64_t end, uint64_t file_size, cw_net net)
 {
     bool tz;
     return record_end(b, fd, start, end, file_size, net, &tz) != END_OTHER;
@@ -307,12 +317,13 @@ static cw_code read_block_at(const blocksdir *b, uint32_t fi, uint64_t offset, u
     out->n = 0;
     cw_code rc = cw_buf_reserve(out, size, err);
     ssize_t got = rc ? -1 : pread(fd, out->p, size, (off_t)offset);
+    int read_errno = errno;
     close(fd);
     if (rc)
         return rc;
     if (got != (ssize_t)size)
-        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "%s: could not read the block at byte %llu", path,
-                          (unsigned long long)offset);
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "%s: could not read the block at byte %llu: %s", path,
+                          (unsigned long long)offset, got < 0 ? strerror(read_errno) : "the file is shorter");
     out->n = size;
     if (b->xor) { /* eight bytes at a time, with the key rotated to the block's offset */
         uint8_t rot[8];
@@ -414,16 +425,17 @@ static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *
     uint64_t file_size = (uint64_t)st.st_size, pos = 0;
     /* zero padding to the end is no damage: spans stop where it starts
      * (records may still run into it: a block can end in zero bytes) */
-    uint64_t data_end = last_nonzero_end(fd, file_size);
+    b->read_errno = 0;
+    uint64_t data_end = last_nonzero_end(b, fd, file_size);
     cw_code rc = CW_OK;
     char hx[65];
-    while (rc == CW_OK && pos < data_end) {
+    while (rc == CW_OK && b->read_errno == 0 && pos < data_end) {
         rec_probe r = probe(b, fd, pos, file_size, net);
         uint64_t next = r.kind == REC_OK ? pos : find_magic(b, fd, pos + 1, data_end, net);
         switch (r.kind) {
         case REC_ZERO:
             rc = skip(b, fi, pos, next, info, err, "%s (space a node reserved and never wrote, or a crash's leftovers)",
-                      next_nonzero(fd, pos, next) >= next ? "zero bytes between records"
+                      next_nonzero(b, fd, pos, next) >= next ? "zero bytes between records"
                                                           : "zero bytes and bytes that are no record");
             break;
         case REC_SHORT:
@@ -520,8 +532,13 @@ static cw_code scan_file(blocksdir *b, uint32_t fi, cw_net net, blocksdir_info *
         }
         }
         pos = next;
+        if (b->read_errno) /* what was read since may have passed for a cut record */
+            break;
     }
     close(fd);
+    if (b->read_errno && rc == CW_OK)
+        rc = cw_err_set(err, CW_EIO, CW_NO_OFFSET, "%s: cannot read byte %llu: %s", path,
+                        (unsigned long long)b->read_err_at, strerror(b->read_errno));
     return rc;
 }
 
@@ -800,11 +817,16 @@ static cw_code open_dir(const char *dir, bool raw_files, cw_net net, blocksdir *
             take = stat(fp, &st) == 0 && S_ISREG(st.st_mode);
         }
         if (take) {
+            /* a file left out of the list would drop its blocks from the chain */
             char **nf = realloc(b->files, (b->n_files + 1) * sizeof *nf);
-            if (nf == NULL)
-                break;
-            b->files = nf;
-            b->files[b->n_files++] = strdup(de->d_name);
+            if (nf != NULL)
+                b->files = nf;
+            if (nf == NULL || (b->files[b->n_files] = strdup(de->d_name)) == NULL) {
+                closedir(d);
+                blocksdir_close(b);
+                return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory listing %s (at %s)", dir, de->d_name);
+            }
+            b->n_files++;
         }
     }
     closedir(d);
@@ -819,6 +841,8 @@ static cw_code open_dir(const char *dir, bool raw_files, cw_net net, blocksdir *
     char kp[8192];
     snprintf(kp, sizeof kp, "%s/xor.dat", dir);
     FILE *kf = raw_files ? NULL : fopen(kp, "rb");
+    if (rc == CW_OK && !raw_files && kf == NULL && errno != ENOENT) /* only an absent key means "not obfuscated" */
+        rc = cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot open the obfuscation key %s: %s", kp, strerror(errno));
     if (rc == CW_OK && kf) {
         size_t got = fread(b->key, 1, 8, kf);
         if (got != 8)

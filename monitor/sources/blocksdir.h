@@ -83,10 +83,12 @@ cw_code blocksdir_open(const char *dir, cw_net net, blocksdir **out, blocksdir_i
 cw_code blocksdir_open_raw(const char *dir, cw_net net, blocksdir **out, blocksdir_info *info, cw_err *err);
 /* Both opens: *info is zeroed first and filled (best_height -1 when no
  * chain was found: not an error); *out is set only on CW_OK, to be freed
- * with blocksdir_close. Codes: CW_EIO (the directory or a file cannot be
- * opened), CW_EARG (no block files; another network's record), CW_EFORMAT
- * (a file that starts with no record; an xor.dat that is not 8 bytes),
- * CW_ENOMEM. */
+ * with blocksdir_close. Codes: CW_EIO naming the file (the directory, a
+ * file or an xor.dat that exists cannot be opened; a read error in a file,
+ * never taken for a cut record), CW_EARG (no block files; another
+ * network's record), CW_EFORMAT (a file that starts with no record; an
+ * xor.dat that is not 8 bytes), CW_ENOMEM (also while listing the files:
+ * never a shorter list). */
 /* NULL is a no-op. */
 void blocksdir_close(blocksdir *b);
 /* Hash (internal order) of the best chain's block at height; false when

@@ -52,11 +52,18 @@ cw_code feed_dispatch(pipeline *p, const feed_event *ev, feed_log_fn log, void *
     return rc;
 }
 
-unsigned feed_saved_counters(pipeline *p, unsigned topics, uint32_t seq[FEED_TOPIC_COUNT])
+cw_code feed_saved_counters(pipeline *p, unsigned topics, uint32_t seq[FEED_TOPIC_COUNT], unsigned *found,
+                            cw_err *err)
 {
-    unsigned found = 0;
-    for (int t = 0; t < FEED_TOPIC_COUNT; t++)
-        if ((topics & (1u << t)) && pipeline_saved_counter(p, feed_topic_name((feed_topic)t), &seq[t]))
-            found |= 1u << t;
-    return found;
+    *found = 0;
+    for (int t = 0; t < FEED_TOPIC_COUNT; t++) {
+        bool have = false;
+        cw_code rc;
+        if ((topics & (1u << t)) &&
+            (rc = pipeline_saved_counter(p, feed_topic_name((feed_topic)t), &seq[t], &have, err)))
+            return cw_err_prefix(err, rc, "feed counter of %s", feed_topic_name((feed_topic)t));
+        if (have)
+            *found |= 1u << t;
+    }
+    return CW_OK;
 }

@@ -39,13 +39,12 @@ typedef void (*feed_log_fn)(void *ctx, feed_log_level level, const char *line);
 cw_code feed_dispatch(pipeline *p, const feed_event *ev, feed_log_fn log, void *log_ctx, cw_err *err);
 
 /* The counters the last run saved (pipeline_saved_counter) for the topics
- * in the bit mask `topics`: fills seq[t] and sets bit t of the result for
- * each one found. Restoring them into the feed's checks makes what came
- * while chainwatch was down show up as a gap (or, if the node restarted,
- * as a restart). It has no error path: a counter the store cannot read
- * (pipeline_saved_counter) is treated as never saved, so that topic's
- * downtime shows no gap; the pipeline's resync at start still recovers
- * the blocks. */
-unsigned feed_saved_counters(pipeline *p, unsigned topics, uint32_t seq[FEED_TOPIC_COUNT]);
+ * in the bit mask `topics`: fills seq[t] and sets bit t of *found for each
+ * one found. Restoring them into the feed's checks makes what came while
+ * chainwatch was down show up as a gap (or, if the node restarted, as a
+ * restart). A counter the store cannot read is an error naming the topic
+ * (read as never saved, that topic's downtime would show no gap). */
+cw_code feed_saved_counters(pipeline *p, unsigned topics, uint32_t seq[FEED_TOPIC_COUNT], unsigned *found,
+                            cw_err *err);
 
 #endif

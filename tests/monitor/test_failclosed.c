@@ -17,7 +17,11 @@
 #include <sys/wait.h>
 
 #include "tests/chain_build.h"
+#include "tests/rest_server.h"
 #include "tests/support.h"
+#include "watchlists/chaindb.h"
+#include "watchlists/exposure.h"
+#include "watchlists/store/journal.h"
 #include "watchlists/store/store.h"
 #include "watchlists/watchlist.h"
 
@@ -909,4 +913,486 @@ Test(failclosed, a_read_error_asking_if_a_block_is_connected_stops_watch, .timeo
     records = records_of_tx(&s, &distinct);
     cr_assert_eq(records, N_DESIG, "%zu records after the replay", records);
     chain_scene_free(&s);
+}
+
+/* ---------- the gaps of the contract review ---------- */
+
+/* `watchlist export` of s, for "the store is unchanged". */
+static char *export_of(const wl_scene *s)
+{
+    char *argv[] = {CW_BIN, "watchlist", "export", "--datadir", (char *)s->dd, NULL};
+    char *out, *err;
+    cr_assert_eq(run(argv, &out, &err), 0, "export: %s", err);
+    free(err);
+    return out;
+}
+
+/* A re-import must read the source's previous list whole: before, a read
+ * error mid-walk ended the walk (old refs stayed, out of the diff and the
+ * shrink guard), a ref that did not decode was skipped, and an unreadable
+ * previous wl_meta read as "no previous import"; each committed, exit 0. */
+Test(failclosed, import_fails_on_a_read_error_or_damage_in_the_previous_list, .timeout = 120)
+{
+    wl_scene s;
+    wl_scene_new(&s);
+    char csv[400];
+    snprintf(csv, sizeof csv, "%s/list.csv", s.root);
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", s.dd, NULL};
+    char *out, *err;
+    /* how many cursor reads a re-import makes: every one is in the walks */
+    int rc = run_faulty(imp, &out, &err, "CW_TRACE_MDB=1", NULL);
+    cr_assert_eq(rc, 0, "%s", err);
+    int reads = 0;
+    for (const char *p = err; (p = strstr(p, "[mdb_cursor_get ")) != NULL; p++)
+        reads++;
+    cr_assert_geq(reads, 12, "want the 9 refs and 3 entities walked, saw %d reads", reads);
+    free(out), free(err);
+    char *before = export_of(&s);
+    for (int n = 1; n <= reads; n++) {
+        char spec[64];
+        snprintf(spec, sizeof spec, "CW_FAIL_MDB=mdb_cursor_get:%d:EIO", n);
+        rc = run_faulty(imp, &out, &err, spec, NULL);
+        cr_assert_eq(rc, 3, "%s: exit %d (want 3)\n%s\n%s", spec, rc, out, err);
+        cr_assert(strstr(err, STORE_DAMAGED) != NULL, "%s: %s", spec, err);
+        free(out), free(err);
+    }
+    /* the previous import's record, key "own" */
+    rc = run_faulty(imp, &out, &err, "CW_FAIL_MDB=mdb_get:1:EIO@6f776e", NULL);
+    cr_assert_eq(rc, 3, "previous wl_meta unreadable: exit %d\n%s\n%s", rc, out, err);
+    cr_assert(strstr(err, "previous import") != NULL && strstr(err, STORE_DAMAGED) != NULL, "%s", err);
+    free(out), free(err);
+    char *after = export_of(&s);
+    cr_assert_str_eq(after, before, "a failed import changed the store");
+    free(after);
+    /* a ref that does not decode: its NULs become 'x' */
+    char file[400], ref[256], junk[256];
+    snprintf(file, sizeof file, "%s/store.mdb", s.dd);
+    int rn = snprintf(ref, sizeof ref, "own%cFront 2%cXBT%cbitcoin%c%s%c%c", 0, 0, 0, 0, s.text[1], 0, 0);
+    memset(junk, 'x', sizeof junk);
+    int copies = 0;
+    for (long at = 0; (at = find_bytes(file, ref, (size_t)rn, at)) >= 0; at += rn, copies++)
+        overwrite(file, at, junk, (size_t)rn);
+    cr_assert_gt(copies, 0, "the designation of Front 2 is not in the file");
+    rc = run(imp, &out, &err);
+    assert_damaged("import", rc, out, err);
+    cr_assert(strstr(err, "does not decode") != NULL, "%s", err);
+    free(out), free(err);
+    free(before);
+    wl_scene_free(&s);
+}
+
+/* The exit codes of a store error: every read verb answers 3 for any
+ * store error, a refusal (CW_ESTORE: too many readers) as much as damage
+ * (before, check read an unreadable tip as no tip, exit 0); a full store
+ * in a writing verb is 1 (before, CW_EFULL was 2, "bad input"). */
+Test(failclosed, read_verbs_answer_every_store_error_with_3_and_a_full_store_is_1, .timeout = 120)
+{
+    wl_scene s;
+    wl_scene_new(&s);
+    char *out, *err;
+    static const char *const verbs[][3] = {{"watchlist", "lookup", "A"}, {"watchlist", "stats", NULL},
+                                           {"watchlist", "diff", NULL},  {"watchlist", "export", NULL},
+                                           {"watchlist", "check", NULL}, {"screen", "A", NULL},
+                                           {"cluster", "A", NULL},       {"trace", "A", NULL}};
+    static const char *const fns[] = {"mdb_txn_begin", "mdb_cursor_open", "mdb_cursor_get", "mdb_get"};
+    for (size_t v = 0; v < sizeof verbs / sizeof verbs[0]; v++) {
+        char *argv[12];
+        int n = 0;
+        argv[n++] = CW_BIN;
+        for (int i = 0; i < 3 && verbs[v][i]; i++)
+            argv[n++] = strcmp(verbs[v][i], "A") == 0 ? s.text[0] : (char *)verbs[v][i];
+        argv[n++] = "--datadir";
+        argv[n++] = s.dd;
+        if (strcmp(verbs[v][0], "watchlist") != 0) {
+            argv[n++] = "--network";
+            argv[n++] = "regtest";
+        }
+        argv[n] = NULL;
+        for (size_t f = 0; f < sizeof fns / sizeof fns[0]; f++)
+            for (int call = 1; call <= 3; call++) {
+                char spec[96], fired[64];
+                snprintf(spec, sizeof spec, "CW_FAIL_MDB=%s:%d:MDB_READERS_FULL", fns[f], call);
+                snprintf(fired, sizeof fired, "[%s %d]", fns[f], call);
+                int rc = run_faulty(argv, &out, &err, spec, "CW_TRACE_MDB=1", NULL);
+                if (strstr(err, fired) != NULL) /* the verb made that call */
+                    cr_assert_eq(rc, 3, "%s %s, %s: exit %d (want 3)\n%s", verbs[v][0], verbs[v][1], spec, rc, err);
+                free(out), free(err);
+            }
+    }
+    char csv[400];
+    snprintf(csv, sizeof csv, "%s/list.csv", s.root);
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", s.dd, NULL};
+    int rc = run_faulty(imp, &out, &err, "CW_FAIL_MDB=mdb_txn_commit:1+:MDB_MAP_FULL", NULL);
+    cr_assert_eq(rc, 1, "a full store (CW_EFULL): exit %d (want 1)\n%s", rc, err);
+    cr_assert(strstr(err, "map is full") != NULL, "%s", err);
+    free(out), free(err);
+    wl_scene_free(&s);
+}
+
+/* Runs argv with stdout to the file `out` (created), stderr to `err`, the
+ * fault shim preloaded with CW_FAIL_IO=io (NULL: none); the exit code. */
+static int run_stdout_to(char *const argv[], const char *out, const char *err, const char *io)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644), e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+            _exit(126);
+        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+        if (io)
+            setenv("CW_FAIL_IO", io, 1);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "killed by signal %d", WTERMSIG(status));
+    return WEXITSTATUS(status);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+static size_t count_of(const char *s, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = s; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* --alerts - with stdout redirected to a file: before, the sink called
+ * the records durable without an fsync, so when the disk lost them the
+ * outbox had dropped them already. Now the failed fsync keeps them queued:
+ * the next run re-sends every one. */
+Test(failclosed, alerts_on_stdout_to_a_file_are_fsynced_before_leaving_the_outbox, .timeout = 120)
+{
+    chain_scene s;
+    chain_scene_new(&s);
+    char out1[400], out2[400], errf[400];
+    snprintf(out1, sizeof out1, "%s/out1.jsonl", s.root);
+    snprintf(out2, sizeof out2, "%s/out2.jsonl", s.root);
+    snprintf(errf, sizeof errf, "%s/err.txt", s.root);
+    char *argv[] = {CW_BIN, "replay", "--blocksdir", s.blocks, "--datadir", s.dd, "--network", "regtest", "--alerts",
+                    "-", NULL};
+    int rc = run_stdout_to(argv, out1, errf, "fsync:1+:EIO@any");
+    char *err = slurp(errf);
+    cr_assert_neq(rc, 0, "replay passed although stdout could not be synced:\n%s", err);
+    cr_assert(strstr(err, "durable") != NULL, "no word of the failed fsync:\n%s", err);
+    free(err);
+    rc = run_stdout_to(argv, out2, errf, NULL);
+    err = slurp(errf);
+    cr_assert_eq(rc, 0, "%s", err);
+    free(err);
+    char *again = slurp(out2);
+    size_t n = count_of(again, "\"rule\":\"designated_address\"");
+    cr_assert_eq(n, N_DESIG, "the next run re-sent %zu of the %d records the failed fsync left unsynced", n, N_DESIG);
+    free(again);
+    chain_scene_free(&s);
+}
+
+/* The alerts file's last line is cut (a crash mid-write): at start the sink
+ * finds where the last whole record ends. Before, a read error stopped that
+ * backward scan where it was: the file was cut mid-line, or not at all and
+ * new records were glued to the fragment. Each pread of the run fails in
+ * turn: the file is never cut anywhere but after its last whole record. */
+Test(failclosed, a_read_error_finding_the_alerts_files_last_record_never_cuts_it_wrong, .timeout = 120)
+{
+    chain_scene s;
+    chain_scene_new(&s);
+    static const char whole[] = "{\"a\":1}\n{\"b\":2}\n", orig[] = "{\"a\":1}\n{\"b\":2}\npartial";
+    char alerts[400], outf[400], errf[400], dd0[400], cmd[1400];
+    snprintf(alerts, sizeof alerts, "%s/alerts.jsonl", s.root);
+    snprintf(outf, sizeof outf, "%s/out.txt", s.root);
+    snprintf(errf, sizeof errf, "%s/err.txt", s.root);
+    snprintf(dd0, sizeof dd0, "%s/dd0", s.root);
+    copy_store(s.dd, dd0);
+    char *argv[] = {CW_BIN, "replay", "--blocksdir", s.blocks, "--datadir", s.dd, "--network", "regtest", "--alerts",
+                    alerts, NULL};
+    bool reported = false;
+    for (int n = 1; n <= 60; n++) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", s.dd, dd0, s.dd);
+        cr_assert_eq(system(cmd), 0);
+        write_file(alerts, orig);
+        char io[64];
+        snprintf(io, sizeof io, "pread:%d:EIO", n);
+        int rc = run_stdout_to(argv, outf, errf, io);
+        char *text = slurp(alerts), *err = slurp(errf);
+        bool unchanged = strcmp(text, orig) == 0;
+        bool cut_right = strncmp(text, whole, sizeof whole - 1) == 0 &&
+                         (text[sizeof whole - 1] == '\0' || text[sizeof whole - 1] == '{');
+        cr_assert(unchanged || cut_right, "%s (exit %d): the alerts file was cut at the wrong place:\n%.200s\n%s", io,
+                  rc, text, err);
+        cr_assert(!unchanged || rc != 0, "%s: exit 0 with the fragment left in the file:\n%s", io, err);
+        if (strstr(err, "cannot read the alerts file") != NULL) {
+            reported = true;
+            cr_assert_neq(rc, 0, "%s", err);
+            cr_assert(unchanged, "%s: the file changed after its read failed", io);
+        }
+        free(text), free(err);
+    }
+    cr_assert(reported, "no pread of the alerts file failed in 60 tries");
+    chain_scene_free(&s);
+}
+
+/* Starts watch on dd (rawtx/rawblock from pub, --rest=rest unless NULL)
+ * with CW_FAIL_MDB=mdb (NULL: no fault, but the shim loaded); its output
+ * goes to log. */
+static pid_t watch_start(const char *dd, zpub *pub, const char *rest, const char *mdb, const char *log)
+{
+    char a1[200], a2[200], a3[300];
+    snprintf(a1, sizeof a1, "--zmqpubrawtx=%s", zpub_endpoint(pub));
+    snprintf(a2, sizeof a2, "--zmqpubrawblock=%s", zpub_endpoint(pub));
+    snprintf(a3, sizeof a3, "--rest=%s", rest ? rest : "");
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(fd, 2);
+        dup2(fd, 1);
+        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+        if (mdb)
+            setenv("CW_FAIL_MDB", mdb, 1);
+        char *argv[] = {CW_BIN, "watch", "--datadir", (char *)dd, "--network", "regtest", a1, a2, "--status-interval",
+                        "0", rest ? a3 : NULL, NULL};
+        execv(CW_BIN, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Waits up to ms for pid; SIGTERM then. Its exit code, or -1 when it had
+ * to be stopped. */
+static int watch_end(pid_t pid, int ms)
+{
+    int status = 0;
+    pid_t done = 0;
+    for (int waited = 0; waited < ms && (done = waitpid(pid, &status, WNOHANG)) == 0; waited += 50)
+        test_sleep_ms(50);
+    if (done == 0) {
+        kill(pid, SIGTERM);
+        waitpid(pid, &status, 0);
+        return -1;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void hex_of(const void *p, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", ((const uint8_t *)p)[i]);
+}
+
+/* A saved feed counter that cannot be read: before, it read as "never
+ * saved" and what came while watch was down showed no gap. Now watch
+ * refuses to start, exit 3. */
+Test(failclosed, an_unreadable_feed_counter_stops_watch_at_start, .timeout = 60)
+{
+    chain_scene s;
+    chain_scene_new(&s);
+    zpub *pub = zpub_start();
+    char log[400], spec[200], hex[64];
+    snprintf(log, sizeof log, "%s/watch.log", s.dd);
+    pid_t pid = watch_start(s.dd, pub, NULL, NULL, log);
+    watch_wait_ready(s.dd, pub);
+    zpub_send(pub, "rawblock", s.c.blocks[0].raw.p, s.c.blocks[0].raw.n);
+    zpub_send(pub, "rawblock", s.c.blocks[1].raw.p, s.c.blocks[1].raw.n);
+    size_t distinct;
+    for (int waited = 0; waited < 10000 && records_of_tx(&s, &distinct) < N_DESIG; waited += 50)
+        test_sleep_ms(50);
+    cr_assert_eq(watch_end(pid, 0), -1, "watch ended by itself");
+    hex_of("seq.rawblock", strlen("seq.rawblock"), hex);
+    snprintf(spec, sizeof spec, "mdb_get:1+:EIO@%s", hex);
+    pid = watch_start(s.dd, pub, NULL, spec, log);
+    int rc = watch_end(pid, 10000);
+    zpub_stop(pub);
+    char *text = slurp(log);
+    cr_assert_eq(rc, 3, "watch (exit %d) started without its saved rawblock counter:\n%s", rc, text);
+    cr_assert(strstr(text, "rawblock") != NULL && strstr(text, STORE_DAMAGED) != NULL, "%s", text);
+    free(text);
+    chain_scene_free(&s);
+}
+
+/* Catching up through REST walks down to the fork comparing our block
+ * hashes with the node's: before, a read error there read as "no block at
+ * that height", so the walk stopped as if it had found the fork. Now the
+ * sync stops watch, exit 3. */
+Test(failclosed, a_read_error_walking_down_to_the_fork_stops_watch, .timeout = 60)
+{
+    chain_scene s;
+    chain_scene_new(&s);
+    char *out, *err;
+    cr_assert_eq(run(replay_argv(&s), &out, &err), 0, "%s", err);
+    free(out), free(err);
+    rest_server *srv = rest_server_start();
+    cr_assert_not_null(srv);
+    uint8_t chain[3][32];
+    for (int i = 0; i < 3; i++) {
+        rest_server_add_block(srv, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n);
+        memcpy(chain[i], s.c.blocks[i].hash, 32);
+    }
+    rest_server_set_chain(srv, (const uint8_t(*)[32])chain, 3);
+    zpub *pub = zpub_start();
+    char log[400];
+    snprintf(log, sizeof log, "%s/watch.log", s.dd);
+    /* the chain table's key of height 2, our tip: big-endian */
+    pid_t pid = watch_start(s.dd, pub, rest_server_url(srv), "mdb_get:1+:EIO@0000000000000002", log);
+    int rc = watch_end(pid, 10000);
+    zpub_stop(pub);
+    rest_server_stop(srv);
+    char *text = slurp(log);
+    cr_assert_eq(rc, 3, "watch (exit %d) went on after a read error in the walk to the fork:\n%s", rc, text);
+    cr_assert(strstr(text, STORE_DAMAGED) != NULL, "%s", text);
+    free(text);
+    chain_scene_free(&s);
+}
+
+/* The journal is pruned JOURNAL_KEEP_BLOCKS (288) blocks behind the tip, looking
+ * up the hash of the block there: before, a read error skipped the prune
+ * without a word (the replay passed, exit 0). */
+Test(failclosed, a_read_error_finding_the_block_to_prune_stops_the_replay, .timeout = 120)
+{
+    char *root = tmpdir(), dd[300], blocks[300];
+    snprintf(dd, sizeof dd, "%s/dd", root);
+    snprintf(blocks, sizeof blocks, "%s/blocks", root);
+    cb_chain c;
+    cb_chain_init(&c, CW_NET_REGTEST);
+    cb_pay pay = {cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 7), 50 * 100000000ull};
+    for (long i = 0; i < 290; i++)
+        cb_chain_mine(&c, i - 1, &pay, 1, NULL, 0);
+    cr_assert_eq(cb_chain_write(&c, blocks, false), 0);
+    char *init[] = {CW_BIN, "init", "--datadir", dd, NULL};
+    char *out, *err;
+    cr_assert_eq(run(init, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char *argv[] = {CW_BIN, "replay", "--blocksdir", blocks, "--datadir", dd, "--network", "regtest", NULL};
+    /* height 0's chain key: the first prune, at height 288 */
+    int rc = run_faulty(argv, &out, &err, "CW_FAIL_MDB=mdb_get:1+:EIO@0000000000000000", NULL);
+    cr_assert_eq(rc, 3, "replay (exit %d) went on without pruning:\n%s\n%s", rc, out, err);
+    cr_assert(strstr(err, STORE_DAMAGED) != NULL, "%s", err);
+    free(out), free(err);
+    cr_assert_eq(run(argv, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "..289") != NULL, "%s", out);
+    free(out), free(err);
+    cb_chain_free(&c);
+    test_remove_dir(root);
+}
+
+/* The blk scan: before, a read error inside a blk file read as a record
+ * cut short there (skipped, or the file's end found early), and the replay
+ * went on with what it had. Each pread of the run fails in turn: every one
+ * is an error naming the file, never a skipped record or a clean exit. */
+Test(failclosed, a_read_error_in_a_blk_file_is_an_error_naming_it, .timeout = 120)
+{
+    chain_scene s;
+    chain_scene_new(&s);
+    char *out, *err;
+    int rc = run_faulty(replay_argv(&s), &out, &err, "CW_TRACE_MDB=1", NULL);
+    cr_assert_eq(rc, 0, "%s", err);
+    int reads = (int)count_of(err, "[pread ");
+    cr_assert_geq(reads, 3, "the scan made %d reads", reads);
+    free(out), free(err);
+    char dd0[400], cmd[1000];
+    snprintf(dd0, sizeof dd0, "%s/dd0", s.root);
+    char *argv[] = {CW_BIN, "replay", "--blocksdir", s.blocks, "--datadir", dd0, "--network", "regtest", NULL};
+    for (int n = 1; n <= reads; n++) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dd0);
+        cr_assert_eq(system(cmd), 0);
+        char *init[] = {CW_BIN, "init", "--datadir", dd0, NULL};
+        cr_assert_eq(run(init, &out, &err), 0, "%s", err);
+        free(out), free(err);
+        char spec[64];
+        snprintf(spec, sizeof spec, "CW_FAIL_IO=pread:%d:EIO", n);
+        rc = run_faulty(argv, &out, &err, spec, NULL);
+        cr_assert_neq(rc, 0, "%s: the replay passed:\n%s\n%s", spec, out, err);
+        cr_assert(strstr(err, "Input/output error") != NULL || strstr(err, STORE_DAMAGED) != NULL,
+                  "%s: the read error is not named:\n%s", spec, err);
+        cr_assert(strstr(err, "skipped") == NULL || strstr(err, " 0 skipped") != NULL,
+                  "%s: a record was skipped as damage:\n%s", spec, err);
+        free(out), free(err);
+    }
+    chain_scene_free(&s);
+}
+
+/* An xor.dat that exists but cannot be opened (here a symlink loop,
+ * ELOOP; EACCES is the same path but root reads anything): before, it
+ * read as "no key" and the blocks were read unobfuscated. */
+Test(failclosed, an_xor_dat_that_cannot_be_opened_is_an_error, .timeout = 60)
+{
+    chain_scene s;
+    chain_scene_new(&s);
+    char kp[400];
+    snprintf(kp, sizeof kp, "%s/xor.dat", s.blocks);
+    cr_assert_eq(symlink("xor.dat", kp), 0, "%s", strerror(errno));
+    char *out, *err;
+    int rc = run(replay_argv(&s), &out, &err);
+    cr_assert_eq(rc, 1, "exit %d (want 1, an I/O error)\n%s", rc, err);
+    cr_assert(strstr(err, "xor.dat") != NULL && strstr(err, "Too many levels of symbolic links") != NULL, "%s", err);
+    free(out), free(err);
+    chain_scene_free(&s);
+}
+
+/* Listing the blk files: before, a failed realloc ended the listing (the
+ * files after it were left out of the chain) and strdup was unchecked. */
+Test(failclosed, running_out_of_memory_listing_blk_files_is_an_error, .timeout = 60)
+{
+#ifndef CW_FAULT_ALLOC
+    cr_skip_test("malloc cannot be interposed under the sanitizers");
+#else
+    chain_scene s;
+    chain_scene_new(&s);
+    for (int n = 1; n <= 2; n++) { /* the list's realloc, then the name's strdup */
+        char spec[32], *out, *err;
+        snprintf(spec, sizeof spec, "CW_FAIL_ALLOC=%d", n);
+        int rc = run_faulty(replay_argv(&s), &out, &err, spec, "CW_FAIL_ALLOC_ON=opendir", NULL);
+        cr_assert_eq(rc, 1, "%s: exit %d (want 1)\n%s", spec, rc, err);
+        cr_assert(strstr(err, "out of memory listing") != NULL && strstr(err, s.blocks) != NULL, "%s: %s", spec, err);
+        free(out), free(err);
+    }
+    chain_scene_free(&s);
+#endif
+}
+
+/* Every CW_EDAMAGED names the store and says what to do (store.h's
+ * promise): before, journal, chain and exposure records built their own
+ * text, without the path or STORE_DAMAGED_HINT. */
+static void assert_damage_message(const char *what, cw_code rc, const cw_err *err, const char *path)
+{
+    cr_assert_eq(rc, CW_EDAMAGED, "%s: rc %d: %s", what, rc, err->msg);
+    cr_assert(strncmp(err->msg, STORE_DAMAGED, strlen(STORE_DAMAGED)) == 0, "%s: %s", what, err->msg);
+    cr_assert(strstr(err->msg, path) != NULL, "%s: the store's path is not named: %s", what, err->msg);
+    size_t n = strlen(err->msg), h = strlen(STORE_DAMAGED_HINT);
+    cr_assert(n > h + 1 && strncmp(err->msg + n - h - 1, STORE_DAMAGED_HINT, h) == 0, "%s: no hint: %s", what,
+              err->msg);
+}
+
+Test(failclosed, damaged_journal_chain_and_taint_records_name_the_store_and_the_way_out, .timeout = 30)
+{
+    char *dir = tmpdir();
+    cw_store *s;
+    cw_err err = {0};
+    cr_assert_eq(store_open(dir, 0, false, &s, &err), CW_OK, "%s", err.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, true, &t, &err), CW_OK, "%s", err.msg);
+    static const uint8_t h0[8], block[32], outpoint[36], junk[2] = {1, 2};
+    cr_assert_eq(store_put(t, STORE_CHAIN, h0, 8, junk, 2, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_put(t, STORE_JOURNAL, block, 32, junk, 2, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_put(t, STORE_TAINT, outpoint, 36, junk, 1, &err), CW_OK, "%s", err.msg);
+    uint8_t hash[32];
+    assert_damage_message("chain", chaindb_hash_at(t, 0, hash, &err), &err, store_path(s));
+    assert_damage_message("journal", journal_revert_block(t, block, true, &err), &err, store_path(s));
+    exposure_taint taint;
+    assert_damage_message("taint", exposure_taint_get(t, outpoint, &taint, &err), &err, store_path(s));
+    store_abort(t);
+    store_close(s);
+    test_remove_dir(dir);
 }

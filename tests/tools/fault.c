@@ -40,9 +40,10 @@
  *     the same for libc writes to regular files (standard streams, pipes,
  *     devices and sockets are never failed, so the program can still say
  *     what went wrong): FUNC is write, pwrite, pwrite64, pwritev, ftruncate,
- *     fsync, fdatasync, fallocate or posix_fallocate; the call returns -1
+ *     fsync, fdatasync, fallocate or posix_fallocate, or the read pread
+ *     (pread64: a read error of the disk); the call returns -1
  *     with errno ERRNO (posix_fallocate returns it). ERRNO takes the names
- *     above or a number. The name "disk" stands for all of them at once:
+ *     above or a number. The name "disk" stands for all the writes at once:
  *     CW_FAIL_IO=disk:1+:ENOSPC is a full disk. An entry ending in "@any"
  *     counts and fails the calls on every descriptor instead (standard
  *     streams, pipes and devices too): a disk that loses what the page
@@ -63,7 +64,9 @@
  *     choosing the range of N to try. CW_FAIL_ALLOC_ON=txn arms it at the
  *     process's first LMDB transaction instead (the read-only verbs,
  *     screen, cluster and trace, compute no alert id: what follows is their
- *     reading and the building of their answer).
+ *     reading and the building of their answer); CW_FAIL_ALLOC_ON=opendir
+ *     right after its first opendir (replay's listing of a blocks
+ *     directory, before any transaction).
  *     Not under ASan: its runtime defines malloc and, being first in the
  *     preload list, wins the symbol lookup, so an interposed malloc here
  *     would never be called (and calling __libc_malloc behind ASan's back
@@ -73,6 +76,7 @@
  *     it skip without it. glibc's __libc_* allocators are the real ones, so
  *     no dlsym (which allocates) is needed on that path. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -157,7 +161,8 @@ static bool should_fail(const char *var, const char *fn, bool is_disk, const MDB
         const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
         if (c2) {
             size_t nl = (size_t)(c1 - p);
-            bool match = (nl == fl && strncmp(p, fn, fl) == 0) || (is_disk && nl == 4 && strncmp(p, "disk", 4) == 0);
+            bool full_disk = is_disk && strncmp(fn, "pread", 5) != 0; /* a full disk fails writes, not reads */
+            bool match = (nl == fl && strncmp(p, fn, fl) == 0) || (full_disk && nl == 4 && strncmp(p, "disk", 4) == 0);
             const char *at = memchr(c2, '@', (size_t)(end - c2));
             if (match && at && !is_disk)
                 match = key_is(at + 1, (size_t)(end - at - 1), key);
@@ -325,6 +330,20 @@ ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
     return real(fd, iov, cnt, off);
 }
 
+ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+    REAL(pread);
+    IO_FAULT(pread, fd)
+    return real(fd, buf, n, off);
+}
+
+ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
+{
+    REAL(pread64);
+    IO_FAULT(pread64, fd)
+    return real(fd, buf, n, off);
+}
+
 int ftruncate(int fd, off_t len)
 {
     REAL(ftruncate);
@@ -440,6 +459,16 @@ static void alloc_arm_at_txn(void)
     const char *on = getenv("CW_FAIL_ALLOC_ON");
     if (!armed && on && strcmp(on, "txn") == 0)
         arm();
+}
+
+DIR *opendir(const char *name)
+{
+    REAL(opendir);
+    DIR *d = real(name);
+    const char *on = getenv("CW_FAIL_ALLOC_ON");
+    if (!armed && on && strcmp(on, "opendir") == 0)
+        arm(); /* after: the DIR's own allocation is not counted */
+    return d;
 }
 #else
 static void alloc_arm_at_txn(void) {}

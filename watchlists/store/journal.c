@@ -71,11 +71,6 @@ cw_code journal_prune(store_txn *t, const uint8_t block_hash[32], cw_err *err)
     return rc == CW_ENOTFOUND ? CW_OK : rc;
 }
 
-static cw_code damaged(cw_err *err)
-{
-    return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET,
-                      "store damaged: damaged journal record (rebuild the datadir by replaying from a known height)");
-}
 
 cw_code journal_revert_block(store_txn *t, const uint8_t block_hash[32], bool required, cw_err *err)
 {
@@ -96,26 +91,26 @@ cw_code journal_revert_block(store_txn *t, const uint8_t block_hash[32], bool re
     size_t end = copy.n;
     while (rc == CW_OK && end > 0) {
         if (end < 4) {
-            rc = damaged(err);
+            rc = store_damaged(t, err, "a journal record does not decode");
             break;
         }
         size_t total = (size_t)cw_get_le(copy.p + end - 4, 4);
         if (total < 3 + 5 + 4 || total > end) {
-            rc = damaged(err);
+            rc = store_damaged(t, err, "a journal record does not decode");
             break;
         }
         const uint8_t *e = copy.p + end - total;
         store_db db = (store_db)e[0];
         size_t klen = (size_t)cw_get_le(e + 1, 2);
         if (db >= STORE_DB_COUNT || 3 + klen + 5 + 4 > total) {
-            rc = damaged(err);
+            rc = store_damaged(t, err, "a journal record does not decode");
             break;
         }
         const uint8_t *key = e + 3, *mid = e + 3 + klen;
         bool had = mid[0] != 0;
         size_t vlen = (size_t)cw_get_le(mid + 1, 4);
         if (3 + klen + 5 + vlen + 4 != total) {
-            rc = damaged(err);
+            rc = store_damaged(t, err, "a journal record does not decode");
             break;
         }
         if (had)

@@ -5,6 +5,7 @@
 #include "chains/hash.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <lmdb.h>
@@ -323,6 +324,17 @@ void store_close(cw_store *s)
 }
 
 const char *store_path(const cw_store *s) { return s->path; }
+
+cw_code store_damaged(const store_txn *t, cw_err *err, const char *fmt, ...)
+{
+    char what[CW_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET, "%s %s%s%s (%s)", STORE_DAMAGED, t ? t->s->path : "",
+                      t ? ": " : "", what, STORE_DAMAGED_HINT);
+}
 const char *store_db_name(store_db db) { return db < STORE_DB_COUNT ? db_defs[db].name : "?"; }
 size_t store_map_size(const cw_store *s) { return s->map_size; }
 

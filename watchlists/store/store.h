@@ -192,6 +192,15 @@ uint64_t store_fingerprint(store_txn *t, store_db db);
 #define STORE_DAMAGED_HINT                                                                                             \
     "run 'chainwatch watchlist check' to see where; restore store.mdb from a backup or rebuild it in a new --datadir"
 
+/* The one "this record is damaged" error of every module: CW_EDAMAGED with
+ * "store damaged: <store path>: <what> (STORE_DAMAGED_HINT)", what from
+ * fmt (e.g. "a tip record does not decode"). t may be NULL (no path). */
+cw_code store_damaged(const store_txn *t, cw_err *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
 /* Errors after which a monitor must stop rather than go on with the next
  * block or tx: the store could not be read or written as it should, so
  * what follows would be screened against a store that does not answer. */
