@@ -23,11 +23,11 @@
  *     its store's writer) comes from one thread. Only *cfg.stop may be
  *     changed from elsewhere (a signal handler, stop.h).
  *   - Which errors stop the monitor. A code for which store_error_stops()
- *     (store.h) is true (CW_ESTORE, CW_EDAMAGED) means the store did not
+ *     (store.h) is true (CW_ESTORE, CW_EDAMAGED, CW_EFULL) means the store did not
  *     answer: the transaction it happened in was aborted whole (what
  *     earlier transactions of the same call committed, e.g. a sync's
  *     blocks, stays), and `watch` and `replay` stop (exit 1, or 3 for
- *     CW_EDAMAGED). Every other code, CW_EFULL included, fails this one
+ *     CW_EDAMAGED). Every other code fails this one
  *     message and the caller goes on with the next (feed_dispatch.h):
  *     CW_EFORMAT, CW_ETRUNC, CW_ELIMIT for a malformed tx, block or
  *     'sequence' body; CW_EARG for a block that cannot be placed; CW_EIO for
@@ -35,7 +35,8 @@
  *     errors (rest.h); CW_ENOMEM.
  *   - A full LMDB map (CW_EFULL) is retried inside: every write goes through
  *     store_write, which grows the map and runs the whole transaction again
- *     (STORE_WRITE_TRIES times); CW_EFULL is returned only when that fails.
+ *     (STORE_WRITE_TRIES times); CW_EFULL is returned only when that fails,
+ *     and then stops the monitor like any store error.
  *   - Records are committed before a call returns, and handed to the sink
  *     (pipeline_flush). A sink failure after the commit returns CW_EIO: the
  *     records stay in the store and in the outbox, and the next flush hands

@@ -203,8 +203,10 @@ cw_code store_damaged(const store_txn *t, cw_err *err, const char *fmt, ...)
 
 /* Errors after which a monitor must stop rather than go on with the next
  * block or tx: the store could not be read or written as it should, so
- * what follows would be screened against a store that does not answer. */
-static inline bool store_error_stops(cw_code c) { return c == CW_ESTORE || c == CW_EDAMAGED; }
+ * what follows would be screened against a store that does not answer.
+ * CW_EFULL too: store_write grew the map STORE_WRITE_TRIES times and it
+ * still did not fit, so every later write would fail the same way. */
+static inline bool store_error_stops(cw_code c) { return c == CW_ESTORE || c == CW_EDAMAGED || c == CW_EFULL; }
 
 /* Cursor over a database in key order (and value order within a key).
  * seek/next/next_dup return false at the end AND on a read error: a walk
