@@ -883,58 +883,12 @@ Test(failclosed, a_read_error_asking_if_a_block_is_connected_stops_watch, .timeo
 {
     chain_scene s;
     chain_scene_new(&s);
-    zpub *pub = zpub_start();
-    char spec[160], log[400], a1[200], a2[200];
+    char spec[160];
     int n = snprintf(spec, sizeof spec, "mdb_get:1+:EIO@");
     for (int i = 0; i < 32; i++) /* the undo table's key: the block hash, internal order */
         n += snprintf(spec + n, sizeof spec - (size_t)n, "%02x", s.c.blocks[1].hash[i]);
-    snprintf(log, sizeof log, "%s/watch.log", s.dd);
-    snprintf(a1, sizeof a1, "--zmqpubrawtx=%s", zpub_endpoint(pub));
-    snprintf(a2, sizeof a2, "--zmqpubrawblock=%s", zpub_endpoint(pub));
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        dup2(fd, 2);
-        dup2(fd, 1);
-        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
-        setenv("CW_FAIL_MDB", spec, 1);
-        char *argv[] = {CW_BIN, "watch", "--datadir", s.dd, "--network", "regtest", a1, a2, "--status-interval", "0",
-                        NULL};
-        execv(CW_BIN, argv);
-        _exit(127);
-    }
-    watch_wait_ready(s.dd, pub);
-    zpub_send(pub, "rawblock", s.c.blocks[0].raw.p, s.c.blocks[0].raw.n);
-    zpub_send(pub, "rawblock", s.c.blocks[1].raw.p, s.c.blocks[1].raw.n);
-    int status = 0;
-    pid_t done = 0;
-    for (int waited = 0; waited < 15000 && (done = waitpid(pid, &status, WNOHANG)) == 0; waited += 50)
-        test_sleep_ms(50);
-    if (done == 0) {
-        kill(pid, SIGTERM);
-        waitpid(pid, &status, 0);
-    }
-    zpub_stop(pub);
-    FILE *f = fopen(log, "r");
-    char text[16384] = "";
-    size_t len = f ? fread(text, 1, sizeof text - 1, f) : 0;
-    text[len] = '\0';
-    if (f)
-        fclose(f);
-    cr_assert_neq(done, 0, "watch went on after the read error:\n%s", text);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "watch ended with status %d (want exit 3):\n%s", status,
-              text);
-    cr_assert(strstr(text, "stopping: the store failed") != NULL, "no word of why it stopped:\n%s", text);
-    size_t distinct, records = records_of_tx(&s, &distinct);
-    cr_assert_eq(records, 0, "%zu records of the unchecked block were written", records);
-    /* block 0 went in; block 1 did not: a replay continues from 1 and records its tx */
-    char *out, *err;
-    cr_assert_eq(run(replay_argv(&s), &out, &err), 0, "%s", err);
-    cr_assert(strstr(out, "replayed heights 1..2") != NULL, "the tip is not block 0:\n%s", out);
-    free(out), free(err);
-    records = records_of_tx(&s, &distinct);
-    cr_assert_eq(records, N_DESIG, "%zu records after the replay", records);
+    /* block 0 goes in, block 1 does not: a replay continues from 1 and records its tx */
+    watch_stops_and_commits_nothing(&s, spec, 3);
     chain_scene_free(&s);
 }
 
