@@ -10,8 +10,16 @@
  *   the caller's input buffer, which must outlive the decoded tx. Input and
  *   output arrays come from a caller-owned `cw_arena` that is reset per tx or
  *   per block, so the hot path has no malloc.
- * - Values are base units in 64 bits (satoshis). Token amounts of account
- *   chains will need 128 bits; they come with those decoders.
+ * - Values of UTXO chains are base units in 64 bits (satoshis).
+ * - Account chains (Ethereum and every EVM chain, Tron) use the same cw_tx
+ *   with no inputs or outputs: what a tx moves is a list of transfers
+ *   (`cw_transfer`: from, to, asset, exact 256-bit amount). The native value
+ *   of the call is one transfer; each token Transfer log (or, for a tx not
+ *   yet mined, the ERC-20/TRC-20 call's calldata) is another. Transfers and
+ *   not one input with outputs, because a token's `from` need not be the
+ *   signer (transferFrom, contract wallets) and one tx can move several
+ *   assets between several pairs. The txid of an account chain is kept in
+ *   display order (as the node prints it), not reversed.
  */
 #ifndef CW_MODEL_H
 #define CW_MODEL_H
@@ -21,6 +29,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "u256.h"
 
 typedef struct {
     const uint8_t *p;
@@ -104,9 +113,39 @@ typedef struct {
     cw_addr addr;           /* kind CW_ADDR_NONE when the script has no address */
 } cw_txout;
 
+/* What a transfer moves. */
+typedef enum {
+    CW_ASSET_NATIVE = 0, /* the chain's coin: ETH (wei), TRX (sun), BTC */
+    CW_ASSET_TOKEN = 1,  /* an ERC-20 / TRC-20 token: `contract` */
+    CW_ASSET_TRC10 = 2,  /* a Tron TRC-10 asset: `id` */
+} cw_asset_kind;
+
+typedef struct {
+    uint8_t kind;     /* cw_asset_kind */
+    cw_addr contract; /* CW_ASSET_TOKEN: the token contract (kind EVM or TRON) */
+    uint64_t id;      /* CW_ASSET_TRC10: the asset id */
+} cw_asset;
+
+/* Where a transfer was read from. */
+typedef enum {
+    CW_XFER_VALUE = 0,      /* the tx's (or an internal call's) native value */
+    CW_XFER_TOKEN_LOG = 1,  /* a Transfer event in the receipt: what happened */
+    CW_XFER_TOKEN_CALL = 2, /* transfer/transferFrom calldata of a tx not yet mined: what is asked */
+    CW_XFER_TRC10 = 3,      /* Tron TransferAssetContract */
+} cw_xfer_kind;
+
+typedef struct {
+    uint8_t kind;      /* cw_xfer_kind */
+    uint32_t index;    /* the log index in the block for TOKEN_LOG; else 0 */
+    cw_addr from, to;  /* to: kind NONE for a contract creation */
+    cw_asset asset;
+    cw_u256 amount;    /* base units (wei, token units, sun) */
+} cw_transfer;
+
 typedef enum {
     CW_TX_COINBASE = 1u << 0,
     CW_TX_SEGWIT = 1u << 1,   /* serialized with witness data */
+    CW_TX_FAILED = 1u << 2,   /* account chains: execution failed (reverted); its transfers did not happen */
 } cw_tx_flags;
 
 typedef struct {
@@ -124,6 +163,9 @@ typedef struct {
     size_t n_in;
     cw_txout *out;
     size_t n_out;
+    /* Account chains: what the tx moves (UTXO chains: NULL, 0). */
+    cw_transfer *xfer;
+    size_t n_xfer;
 } cw_tx;
 
 /* weight = base*3 + total (BIP-141); vsize rounds up. */
