@@ -76,7 +76,7 @@ typedef struct {
     const char *pvalues[API_MAX_PARAMS];
     size_t n_params;
     cw_buf body;
-    bool started, refused;
+    bool started, refused, too_large, oom;
     int early_status; /* set when the request is refused before its body is read */
     api_reply early;
     store_txn *txn;
@@ -532,24 +532,43 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return send_reply(c, r, &r->early, idx, r->early.status == 405 ? allow : NULL);
         }
         r->route_idx = idx;
+        /* a declared body over the limit: refused before it is read */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > srv->max_body) {
+            r->refused = true;
+            api_reply_error(&r->early, 413, "too_large", "the request body (%.20s bytes) is larger than %zu bytes", cl,
+                            srv->max_body);
+            return send_reply(c, r, &r->early, (size_t)idx, NULL);
+        }
         return MHD_YES;
     }
-    if (r->refused)
-        return MHD_YES; /* a refused request's body is discarded */
+    if (r->refused) { /* a refused request's body is read and dropped */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
+        if (r->too_large)
+            return MHD_YES; /* chunked past the limit: dropped, answered at the end */
         if (r->body.n + n > srv->max_body) {
-            r->refused = true;
-            api_reply_error(&r->early, 413, "too_large", "the request body is larger than %zu bytes", srv->max_body);
-            return send_reply(c, r, &r->early, (size_t)r->route_idx, NULL);
+            r->too_large = true;
+            cw_buf_free(&r->body);
+            return MHD_YES;
         }
         if (cw_buf_append(&r->body, upload_data, n, NULL)) {
-            r->refused = true;
-            api_reply_error(&r->early, 500, "out_of_memory", "out of memory reading the body");
-            return send_reply(c, r, &r->early, (size_t)r->route_idx, NULL);
+            r->too_large = true; /* answered at the end, as 500 */
+            r->oom = true;
+            cw_buf_free(&r->body);
         }
         return MHD_YES;
+    }
+    if (r->too_large) {
+        if (r->oom)
+            api_reply_error(&r->early, 500, "out_of_memory", "out of memory reading the body");
+        else
+            api_reply_error(&r->early, 413, "too_large", "the request body is larger than %zu bytes", srv->max_body);
+        return send_reply(c, r, &r->early, (size_t)r->route_idx, NULL);
     }
     /* the whole request is here */
     if (cw_buf_append(&r->body, "", 1, NULL)) { /* NUL-terminated for handlers */
