@@ -10,6 +10,8 @@
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -689,5 +691,124 @@ Test(api, screening_while_replay_writes_and_alerts_paging)
     free(r.body);
     json_decref(all);
     serve_stop(&fx);
+    fx_done(&fx);
+}
+
+typedef struct {
+    api_fx *fx;
+    _Atomic int stop;
+    int ok, bad;
+} screener;
+
+/* Screens a listed address until told to stop; counts right and wrong
+ * answers (no assertions off the test's thread). */
+static void *screen_loop(void *p)
+{
+    screener *s = p;
+    char url[200], hdr[200];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/api/v1/address/" REG_LISTED, s->fx->port);
+    snprintf(hdr, sizeof hdr, "X-API-Key: %s", s->fx->key_screen);
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, hdr);
+    while (!atomic_load(&s->stop)) {
+        reply r = {0};
+        r.body = calloc(1, 1);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+        curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+        long status = 0;
+        bool ok = curl_easy_perform(c) == CURLE_OK && curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
+                  status == 200 && strstr(r.body, "Test front company");
+        if (ok)
+            s->ok++;
+        else
+            s->bad++;
+        free(r.body);
+    }
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return NULL;
+}
+
+/* `watch --api` in the monitor's own process: it serves while the
+ * pipeline writes the real regtest node's feed into the same store, and
+ * /healthz and /metrics see the running feed. */
+Test(api, watch_api_same_process, .timeout = 120)
+{
+    api_fx fx;
+    fx_make(&fx);
+    zpub *pub = zpub_start();
+    char log[300];
+    snprintf(log, sizeof log, "%s/watch.log", fx.dd);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        char a1[300], a2[300], a3[300];
+        snprintf(a1, sizeof a1, "--zmqpubrawtx=%s", zpub_endpoint(pub));
+        snprintf(a2, sizeof a2, "--zmqpubrawblock=%s", zpub_endpoint(pub));
+        snprintf(a3, sizeof a3, "--zmqpubsequence=%s", zpub_endpoint(pub));
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(fd, 2), dup2(fd, 1);
+        execl(CW_BIN, CW_BIN, "watch", "--datadir", fx.dd, "--network", "regtest", a1, a2, a3, "--status-interval",
+              "0", "--api=127.0.0.1:0", NULL);
+        _exit(127);
+    }
+    watch_wait_ready(fx.dd, pub);
+    /* the port, from the log: "API listening on 127.0.0.1:0 (port N)" */
+    cw_buf b = CW_BUF_INIT;
+    cr_assert_eq(cw_read_file(log, 1 << 20, &b, NULL), CW_OK);
+    cw_buf_append(&b, "", 1, NULL);
+    const char *at = strstr((char *)b.p, "(port ");
+    cr_assert_not_null(at, "%s", (char *)b.p);
+    fx.port = (unsigned)atoi(at + 6);
+    cw_buf_free(&b);
+    cr_assert_gt(fx.port, 0);
+
+    reply r = http(&fx, "GET", "/healthz", NULL, NULL);
+    json_t *h = js(&r);
+    cr_assert_not_null(json_object_get(h, "feed"));
+    cr_assert(json_is_null(json_object_get(h, "node_reachable")), "no message yet: %s", r.body);
+    json_decref(h);
+    free(r.body);
+
+    /* the capture goes in (ZeroMQ from this thread) while a thread screens */
+    screener sc = {&fx, 0, 0, 0};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, screen_loop, &sc), 0);
+    cr_assert_eq(zpub_replay_capture(pub, "btc/regtest-v30/zmq-capture.jsonl", 0, -1), 342);
+    atomic_store(&sc.stop, 1);
+    pthread_join(th, NULL);
+    cr_assert_eq(sc.bad, 0, "%d answers were wrong while watch wrote", sc.bad);
+    int during = sc.ok, st;
+    cr_assert_gt(during, 0);
+    /* the monitor records its alerts; the API serves them from the same process */
+    size_t n = 0;
+    for (int i = 0; i < 200 && n == 0; i++) {
+        test_sleep_ms(100);
+        r = http(&fx, "GET", "/v1/alerts?rule=designated_address", fx.key_review, NULL);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        json_t *j = js(&r);
+        n = json_array_size(json_object_get(j, "alerts"));
+        json_decref(j);
+        free(r.body);
+    }
+    cr_assert_gt(n, 0, "no record served while watch ran");
+    r = http(&fx, "GET", "/healthz", NULL, NULL);
+    h = js(&r);
+    cr_assert_eq(json_is_true(json_object_get(h, "node_reachable")), true, "%s", r.body);
+    cr_assert(json_is_true(json_object_get(json_object_get(h, "feed"), "fresh")), "%s", r.body);
+    json_decref(h);
+    free(r.body);
+    r = http(&fx, "GET", "/metrics", NULL, NULL);
+    cr_assert(strstr(r.body, "chainwatch_blocks_total ") && !strstr(r.body, "chainwatch_blocks_total 0\n"), "%s",
+              r.body);
+    cr_assert(strstr(r.body, "chainwatch_txs_total "), "%s", r.body);
+    free(r.body);
+    kill(pid, SIGTERM);
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "watch --api ended with %d", st);
+    zpub_stop(pub);
     fx_done(&fx);
 }
