@@ -154,6 +154,8 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *ctx)
     return sz * nm;
 }
 
+static const char *extra_header; /* one more request header for the next http() */
+
 /* One request on 127.0.0.1:port; key and body may be NULL. */
 static reply http(const api_fx *fx, const char *method, const char *target, const char *key, const char *body)
 {
@@ -173,6 +175,10 @@ static reply http(const api_fx *fx, const char *method, const char *target, cons
     if (key) {
         snprintf(hdr, sizeof hdr, "X-API-Key: %s", key);
         h = curl_slist_append(h, hdr);
+    }
+    if (extra_header) {
+        h = curl_slist_append(h, extra_header);
+        extra_header = NULL;
     }
     if (body) {
         h = curl_slist_append(h, "Content-Type: application/json");
@@ -416,6 +422,9 @@ Test(api, malformed_requests_are_4xx_json)
     big[sizeof big - 2] = '}';
     r = http(&fx, "POST", "/v1/screen", k, big);
     is_error(&r, 413, "too_large"); /* declared by Content-Length: refused before reading */
+    extra_header = "Transfer-Encoding: chunked"; /* no length declared: read, dropped past the limit */
+    r = http(&fx, "POST", "/v1/screen", k, big);
+    is_error(&r, 413, "too_large");
     r = http(&fx, "GET", "/v1/alerts?limit=0", k, NULL);
     is_error(&r, 400, "bad_request");
     r = http(&fx, "GET", "/v1/alerts?since=yesterday", k, NULL);
@@ -813,5 +822,33 @@ Test(api, watch_api_same_process, .timeout = 120)
     cr_assert_eq(waitpid(pid, &st, 0), pid);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "watch --api ended with %d", st);
     zpub_stop(pub);
+    fx_done(&fx);
+}
+
+Test(api, rate_limit_per_key)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *opts[] = {"--api-rate", "5", NULL};
+    serve_start(&fx, opts, NULL);
+    int ok = 0, limited = 0;
+    for (int i = 0; i < 20; i++) {
+        reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_screen, NULL);
+        if (r.status == 200) {
+            ok++;
+            free(r.body);
+        } else {
+            is_error(&r, 429, "rate_limited");
+            limited++;
+        }
+    }
+    /* a burst of one second's worth (5), then about 5 a second: 20 quick requests cannot all pass */
+    cr_assert_geq(ok, 5);
+    cr_assert_geq(limited, 10, "ok %d, limited %d", ok, limited);
+    /* another key has its own bucket */
+    reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_review, NULL);
+    cr_assert_eq(r.status, 200);
+    free(r.body);
+    serve_stop(&fx);
     fx_done(&fx);
 }
