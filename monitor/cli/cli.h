@@ -93,8 +93,9 @@ typedef struct {
     int64_t threads;
     uint64_t max_body, timeout;
     int64_t rate;
+    bool writable; /* routes that write (api_write): serve then opens the store read-write */
 } cli_api_opts;
-#define CLI_API_OPTS_INIT {false, 2, (uint64_t)1 << 20, 10, 0}
+#define CLI_API_OPTS_INIT {false, 2, (uint64_t)1 << 20, 10, 0, false}
 /* Fills t (a cli_arg[6] of args.h, the last the table's end) with the API's options
  * pointing into o, for ARG_MORE in a verb's table (args.h). */
 void cli_api_table(cli_api_opts *o, void *t);
