@@ -48,6 +48,14 @@
  * read-only or the module locks it. A handler must set a reply (an unset
  * reply is sent as a 500 JSON error) and must not block for long (a
  * request's time limit is cfg.timeout_s).
+ *
+ * A module whose routes write (api_write) needs the store open read-write:
+ * `serve` does so when cli_api_opts.writable is set (monitor/cli/cli.h),
+ * which also sets api_config.writable; `watch --api` shares the monitor's
+ * read-write store. Writes from API threads go through store_write on the
+ * thread's view: LMDB serialises them with the monitor's writes.
+ * Live facts of a `watch` (feed, blocks) are in status.h (api_status),
+ * reachable from a handler as req->server's status (server_internal.h).
  */
 #ifndef CW_API_SERVER_H
 #define CW_API_SERVER_H
