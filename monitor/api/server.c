@@ -726,6 +726,8 @@ cw_code api_server_start(api_server *srv, cw_err *err)
 }
 
 unsigned api_server_port(const api_server *srv) { return srv->port; }
+api_status *api_server_status(const api_server *srv) { return srv->status; }
+const char *api_server_datadir(const api_server *srv) { return srv->cfg.datadir; }
 
 void api_server_free(api_server *srv)
 {
