@@ -669,8 +669,9 @@ Test(eth, types_2_3_4_signed_here_round_trip)
             blobs[3] = 0x02;
             eth_test_sign(&tx, ETH_TEST_KEY);
             uint8_t *b2 = eth_test_encode(&tx, &len);
-            cr_assert_eq(eth_tx_decode(b2, len, &d, &err), CW_OK);
-            cr_assert_eq(eth_tx_check(&d, &prague, &err), CW_EFORMAT);
+            eth_tx d2;
+            cr_assert_eq(eth_tx_decode(b2, len, &d2, &err), CW_OK);
+            cr_assert_eq(eth_tx_check(&d2, &prague, &err), CW_EFORMAT);
             cr_assert(strstr(err.msg, "version 0x01"), "%s", err.msg);
             free(b2);
         }
