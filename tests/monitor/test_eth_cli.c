@@ -336,3 +336,78 @@ Test(eth_cli, screen_a_usdt_payment_to_a_listed_address)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     cr_assert_eq(system(cmd), 0);
 }
+
+/* A type 4 tx: one authorization signed by the test key delegating to
+ * Lazarus Group's listed address, one that does not recover. */
+static char *set_code_tx(void)
+{
+    eth_auth a[2];
+    memset(a, 0, sizeof a);
+    cw_u256_set_u64(&a[0].chain_id, 1);
+    parse_addr(LAZARUS_EVM, a[0].address);
+    a[0].nonce = 4;
+    eth_test_sign_auth(&a[0], ETH_TEST_KEY);
+    a[1] = a[0];
+    a[1].y_parity = 2;
+    static uint8_t auths[400];
+    eth_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.type = ETH_TX_SET_CODE;
+    tx.has_chain_id = true;
+    tx.chain_id = 1;
+    tx.nonce = 3;
+    cw_u256_set_u64(&tx.max_priority_fee, 1);
+    cw_u256_set_u64(&tx.max_fee, 2);
+    tx.gas = 100000;
+    tx.has_to = true;
+    parse_addr("0x3535353535353535353535353535353535353535", tx.to);
+    tx.auth_list.p = auths;
+    tx.auth_list.n = eth_test_auth_list(a, 2, auths, sizeof auths);
+    eth_test_sign(&tx, ETH_TEST_KEY);
+    size_t len;
+    uint8_t *b = eth_test_encode(&tx, &len);
+    char *hex = malloc(2 * len + 3);
+    memcpy(hex, "0x", 2);
+    cw_hex_encode(b, len, hex + 2);
+    free(b);
+    return hex;
+}
+
+Test(eth_cli, type_4_authorities_decoded_and_screened)
+{
+    char *tx = set_code_tx();
+    json_t *j;
+    char *err;
+    cr_assert_eq(cw(&j, &err, "decode", "tx", "--chain", "ethereum", tx), 0, "%s", err);
+    free(err);
+    cr_assert_eq(json_integer_value(json_object_get(j, "type")), 4);
+    json_t *au = json_object_get(j, "authorities");
+    cr_assert_eq(json_array_size(au), 2);
+    json_t *a0 = json_array_get(au, 0), *a1 = json_array_get(au, 1);
+    cr_assert_str_eq(jstr(a0, "authority"), KEY46_ADDR);
+    cr_assert(json_is_null(json_object_get(a0, "error")));
+    cr_assert_str_eq(jstr(a0, "delegate"), LAZARUS_EVM);
+    cr_assert_str_eq(jstr(a0, "chain_id"), "1");
+    cr_assert_eq(json_integer_value(json_object_get(a0, "nonce")), 4);
+    cr_assert(json_is_null(json_object_get(a1, "authority")));
+    cr_assert(strstr(jstr(a1, "error"), "yParity 2"), "%s", jstr(a1, "error"));
+    json_decref(j);
+    /* screened: the delegate is listed */
+    char root[64], dd[128];
+    sdn_datadir(root, sizeof root, dd, sizeof dd);
+    cr_assert_eq(cw(&j, &err, "screen", tx, "--datadir", dd), 12, "%s", err);
+    free(err);
+    json_t *r = address_entry(j, LAZARUS_EVM);
+    cr_assert_str_eq(json_string_value(json_array_get(json_object_get(r, "roles"), 0)), "delegate");
+    cr_assert_str_eq(jstr(r, "decision"), "block");
+    /* the test key signs the tx and the authorization: one entry, both roles */
+    json_t *k = address_entry(j, KEY46_ADDR);
+    cr_assert_eq(json_array_size(json_object_get(k, "roles")), 2);
+    cr_assert_str_eq(json_string_value(json_array_get(json_object_get(k, "roles"), 1)), "authority");
+    cr_assert_eq(json_integer_value(json_object_get(j, "authorizations_unrecovered")), 1);
+    json_decref(j);
+    free(tx);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    cr_assert_eq(system(cmd), 0);
+}
