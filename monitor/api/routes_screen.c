@@ -275,7 +275,7 @@ static json_t *screen_one_address(const api_request *req, store_txn *t, const ch
         return NULL;
     }
     cw_net net = a.chain == CW_CHAIN_BITCOIN && !p->net_given ? (cw_net)a.net : p->net;
-    screen_subject s = {&a, NULL, net, p->amount, p->direction};
+    screen_subject s = {.addr = &a, .net = net, .amount = p->amount, .direction = p->direction};
     json_t *ans;
     if (screen_answer(api_core_flows(req, net), t, &s, &ans, d, &err)) {
         api_reply_store_error(rep, &err);
@@ -327,7 +327,7 @@ static void screen_tx_reply(const api_request *req, store_txn *t, cw_tx *tx, con
                             api_reply *rep)
 {
     cw_err err = {0};
-    screen_subject s = {NULL, tx, p->net, p->amount, p->direction};
+    screen_subject s = {.tx = tx, .net = p->net, .amount = p->amount, .direction = p->direction};
     json_t *ans;
     screen_decision d;
     if (screen_answer(api_core_flows(req, p->net), t, &s, &ans, &d, &err)) {
