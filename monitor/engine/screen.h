@@ -135,4 +135,31 @@ cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj,
 cw_code screen_eth_tx(const flows_config *cfg, store_txn *t, const eth_view *v, json_t *obj, screen_decision *out,
                       cw_err *err);
 
+/* What screen_answer screens: an address (addr), a decoded Bitcoin tx
+ * (tx, of network net) or a decoded Ethereum tx (eth); exactly one is
+ * set. amount: satoshis at stake, -1 for none (Bitcoin addresses only);
+ * direction: "deposit", "withdrawal" or NULL. */
+typedef struct {
+    const cw_addr *addr;
+    cw_tx *tx;
+    const eth_view *eth;
+    cw_net net;
+    int64_t amount;
+    const char *direction;
+} screen_subject;
+
+/* The policy an answer was made under: {hops, min_share_ppm, min_amount,
+ * hold_share_ppm, labels}. NULL when out of memory. */
+json_t *screen_policy_json(const flows_config *cfg);
+
+/* The one answer of `chainwatch screen` and the API's POST /v1/screen, so
+ * both say the same: {type ("address"|"tx"), subject, chain (address,
+ * Ethereum tx) or network (Bitcoin tx), reasons, (tx: addresses, and
+ * what screen_tx or screen_eth_tx set), tip,
+ * direction, amount, decision, policy}, into *out (the caller's), and the
+ * decision into *d. Errors: the store's (never a partial answer),
+ * CW_ENOMEM. */
+cw_code screen_answer(const flows_config *cfg, store_txn *t, const screen_subject *s, json_t **out, screen_decision *d,
+                      cw_err *err);
+
 #endif
