@@ -87,6 +87,8 @@ typedef struct {
     cw_store *store;
     const char *chain;       /* records' `chain`: "ethereum", "tron" */
     const char *network;     /* records' `network`: "mainnet", "sepolia", "chain-<id>" */
+    const char *native_symbol; /* the coin's symbol in records: "ETH", "TRX" */
+    unsigned native_decimals;  /* 18 for ETH, 6 for TRX */
     uint64_t chain_id;       /* the one chain this datadir follows */
     cw_net net;              /* the addresses' space (CW_NET_MAIN for EVM) */
     const uint8_t *sk;       /* Ed25519 secret key (64 bytes) signing every record */
