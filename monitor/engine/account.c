@@ -82,7 +82,7 @@ cw_code account_open(const account_config *cfg, account **out, cw_err *err)
     p->network_name = cfg->network;
     p->native_symbol = cfg->native_symbol;
     p->native_decimals = cfg->native_decimals;
-    p->token_info = cfg->token_info;
+    p->tokens = cfg->tokens;
     if ((rc = check_chain(a, err))) {
         account_close(a);
         return rc;

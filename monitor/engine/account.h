@@ -42,6 +42,7 @@
 
 #include "chains/model.h"
 #include "pipeline.h"
+#include "watchlists/tokens.h"
 
 /* One block as the source hands it over: its txs carry chain, net, txid
  * (display order, as the node prints it), flags (CW_TX_FAILED for a
@@ -100,10 +101,10 @@ typedef struct {
     uint32_t confirmations;  /* >= 1; a block is connected with this many blocks counting itself */
     bool finalized;          /* follow the node's "finalized" tag instead */
     volatile const int *stop; /* set: syncs stop between blocks */
-    /* Names a token contract's asset for records: symbol and decimals
-     * (false: unknown token, recorded with its contract and null symbol).
-     * May be NULL. */
-    bool (*token_info)(const cw_addr *contract, const char **symbol, unsigned *decimals);
+    /* Known tokens (watchlists/tokens.h): records name a token's symbol and
+     * decimals; an unknown token is recorded with its contract and a null
+     * symbol. NULL: none known. */
+    const tokens_table *tokens;
     /* Account-level exposure (account_exposure.h), 0: off. */
     unsigned hops;
     const void *labels;      /* watchlists/labels.h's labels, or NULL */

@@ -51,6 +51,7 @@
 #include "decode.h"
 #include "flows.h"
 #include "pipeline.h"
+#include "watchlists/tokens.h"
 
 #define MAX_COUNTERS 8
 #define ACCEPTED_RING 4096 /* recent 'A' txids, for a rawtx arriving after its 'A' */
@@ -92,7 +93,7 @@ struct pipeline {
     bool account;
     const char *native_symbol; /* account chains: "ETH", "TRX" */
     unsigned native_decimals;
-    bool (*token_info)(const cw_addr *contract, const char **symbol, unsigned *decimals);
+    const tokens_table *tokens; /* account chains: known tokens (tokens.h), or NULL */
     pipeline_stats st;
     pipeline_stats st_at_batch; /* st when the open batch began: a failed batch restores it */
 };

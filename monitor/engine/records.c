@@ -726,13 +726,11 @@ static json_t *asset_json(const pipeline *p, const cw_asset *as, bool *ok)
     json_t *o = json_object();
     if (as->kind == CW_ASSET_TOKEN) {
         char c[CW_ADDR_TEXT_MAX];
-        const char *sym = NULL;
-        unsigned dec = 0;
-        bool known = p->token_info && p->token_info(&as->contract, &sym, &dec);
+        const token_info *ti = p->tokens ? tokens_find(p->tokens, &as->contract) : NULL;
         alert_put(o, "kind", json_string("token"), ok);
         alert_put(o, "contract", cw_addr_format(&as->contract, c, sizeof c) ? json_string(c) : json_null(), ok);
-        alert_put(o, "symbol", known && sym ? json_string(sym) : json_null(), ok);
-        alert_put(o, "decimals", known ? json_integer(dec) : json_null(), ok);
+        alert_put(o, "symbol", ti ? json_string(ti->symbol) : json_null(), ok);
+        alert_put(o, "decimals", ti ? json_integer(ti->decimals) : json_null(), ok);
     } else if (as->kind == CW_ASSET_TRC10) {
         alert_put(o, "kind", json_string("trc10"), ok);
         alert_put(o, "id", json_integer((json_int_t)as->id), ok);
