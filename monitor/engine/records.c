@@ -307,19 +307,20 @@ static json_t *entity_json(store_txn *t, const first_ref *r)
 }
 
 /* A block or tx hash as records print it: Bitcoin's reversed, an account
- * chain's as the node prints it (kept in display order). */
-static void hash_hex(const pipeline *p, const uint8_t h[32], char out[65])
+ * chain's as the node prints it (kept in display order, with its 0x). */
+static void hash_hex(const pipeline *p, const uint8_t h[32], char out[67])
 {
-    if (p->account)
-        cw_hex_encode(h, 32, out);
-    else
+    if (p->account) {
+        out[0] = '0', out[1] = 'x';
+        cw_hex_encode(h, 32, out + 2);
+    } else
         cw_hex_encode_rev(h, 32, out);
 }
 
 static json_t *block_json(const pipeline *p, const chainstate_block *b)
 {
     json_t *o = json_object();
-    char h[65];
+    char h[67];
     bool ok = true;
     hash_hex(p, b->hash, h);
     alert_put(o, "hash", json_string(h), &ok);
@@ -362,7 +363,7 @@ static cw_code already_recorded(const pipeline *p, store_txn *t, const char *id,
         *skip = prev != NULL; /* seen already, in the mempool or a block */
     else if (prev_status && strcmp(prev_status, "confirmed") == 0) {
         const char *ph = json_string_value(json_object_get(json_object_get(prev, "block"), "hash"));
-        char h[65];
+        char h[67];
         hash_hex(p, blk->hash, h);
         *skip = ph && strcmp(ph, h) == 0;
     }
@@ -755,7 +756,7 @@ cw_code records_account_tx(pipeline *p, store_txn *t, const cw_tx *tx, const cha
         free(ml.m);
         return rc;
     }
-    char txid[65], seen[32];
+    char txid[67], seen[32];
     hash_hex(p, tx->txid, txid);
     now_iso(seen);
     bool failed = (tx->flags & CW_TX_FAILED) != 0;
