@@ -251,7 +251,15 @@ Test(eth_follow, pending_then_confirmed_ether_tokens_and_a_revert, .timeout = 12
     node_start(&n);
     char *dir = new_datadir();
     char *token = deploy_token(&n); /* block 1, before the watch: its head */
-    pid_t w = start_watch(dir, n.url, NULL, NULL);
+    char *unknown = deploy_token(&n); /* block 2: a token no table names */
+    /* --tokens names the first one (the built-in table has mainnet's USDT/USDC) */
+    char csv[600], opt[620];
+    snprintf(csv, sizeof csv, "%s/tokens.csv", dir);
+    FILE *f = fopen(csv, "w");
+    fprintf(f, "chain,token,contract_address,decimals,source\nETH,MINI,%s,6,test deployment\n", token);
+    fclose(f);
+    snprintf(opt, sizeof opt, "--tokens=%s", csv);
+    pid_t w = start_watch(dir, n.url, opt, NULL);
 
     /* 1.5 ETH to L1: pending, then confirmed, one id */
     char *h1 = send_tx(&n, ACCT1, L1, "0x14d1120d7b160000", NULL, NULL);
@@ -271,8 +279,8 @@ Test(eth_follow, pending_then_confirmed_ether_tokens_and_a_revert, .timeout = 12
     json_t *c1 = wait_record(dir, h1, L1, "confirmed");
     cr_assert_str_eq(s_of(c1, "id"), s_of(p1, "id"));
     cr_assert_str_eq(s_of(c1, "amount"), "1500000000000000000");
-    cr_assert_eq(json_integer_value(json_object_get(json_object_get(c1, "block"), "height")), 2);
-    json_t *b2 = call(&n, "eth_getBlockByNumber", json_pack("[sb]", "0x2", 0));
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(c1, "block"), "height")), 3);
+    json_t *b2 = call(&n, "eth_getBlockByNumber", json_pack("[sb]", "0x3", 0));
     cr_assert_str_eq(s_of(json_object_get(c1, "block"), "hash"), s_of(b2, "hash"));
     json_decref(b2);
 
@@ -286,7 +294,8 @@ Test(eth_follow, pending_then_confirmed_ether_tokens_and_a_revert, .timeout = 12
     json_t *as = json_object_get(p2, "asset");
     cr_assert_str_eq(s_of(as, "kind"), "token");
     cr_assert(same_hex(s_of(as, "contract"), token), "%s %s", s_of(as, "contract"), token);
-    cr_assert(json_is_null(json_object_get(as, "symbol")), "an unknown token has no symbol");
+    cr_assert_str_eq(s_of(as, "symbol"), "MINI");
+    cr_assert_eq(json_integer_value(json_object_get(as, "decimals")), 6);
     mine(&n);
     json_t *c2 = wait_record(dir, h2, L2, "confirmed");
     cr_assert_str_eq(s_of(c2, "id"), s_of(p2, "id"));
@@ -294,6 +303,18 @@ Test(eth_follow, pending_then_confirmed_ether_tokens_and_a_revert, .timeout = 12
     cr_assert_str_eq(s_of(c2, "amount"), "2500000");
     cr_assert(same_hex(s_of(c2, "counterparty"), ACCT0));
     cr_assert_eq(json_is_false(json_object_get(c2, "failed")), true);
+
+    /* an unknown token to L1: recorded with its contract, symbol null */
+    transfer_data(L1, 99, data);
+    char *h5 = send_tx(&n, ACCT0, unknown, NULL, data, "0x30000");
+    json_decref(wait_record(dir, h5, L1, "mempool"));
+    mine(&n);
+    json_t *c5 = wait_record(dir, h5, L1, "confirmed");
+    as = json_object_get(c5, "asset");
+    cr_assert(same_hex(s_of(as, "contract"), unknown));
+    cr_assert(json_is_null(json_object_get(as, "symbol")) && json_is_null(json_object_get(as, "decimals")));
+    cr_assert_str_eq(s_of(c5, "amount"), "99");
+    json_decref(c5);
 
     /* a transfer ACCT2 cannot pay (it holds no MINI) reverts: asked (pending
      * record), but it moved nothing: no confirmed record for L2 */
@@ -312,7 +333,7 @@ Test(eth_follow, pending_then_confirmed_ether_tokens_and_a_revert, .timeout = 12
     json_decref(wait_record(dir, h4, L1, "confirmed"));
     json_t *all = alerts_read(dir);
     cr_assert_null(find(all, h3, L2, "confirmed"), "a reverted token transfer is no confirmed payment");
-    cr_assert_eq(json_array_size(all), 7, "mempool+confirmed for h1, h2 and h4, the revert's mempool: %zu",
+    cr_assert_eq(json_array_size(all), 9, "mempool+confirmed for h1, h2, h5 and h4, the revert's mempool: %zu",
                  json_array_size(all));
     json_decref(all);
     stop_watch(w);
@@ -323,7 +344,7 @@ Test(eth_follow, pending_then_confirmed_ether_tokens_and_a_revert, .timeout = 12
     cr_assert_eq(run_cmd(ver, NULL, 0, &out, &err), 0, "%s%s", out, err);
     free(out), free(err);
     json_decref(p1), json_decref(c1), json_decref(p2), json_decref(c2), json_decref(p3);
-    free(h1), free(h2), free(h3), free(h4), free(token);
+    free(h1), free(h2), free(h3), free(h4), free(h5), free(token), free(unknown);
     test_remove_dir(dir);
     node_stop(&n);
 }
