@@ -23,6 +23,8 @@
 
 #include "monitor/sources/eth_follow.h"
 #include "monitor/sources/rpc.h"
+#include "chains/hex.h"
+#include "monitor/cli/cli.h"
 #include "tests/support.h"
 
 #define L1 "0x901bb9583b24d97e995513c6778dc6888ab6870e"
@@ -491,4 +493,252 @@ Test(eth_follow, kill9_mid_stream_loses_and_repeats_nothing_and_replay_equals_li
     test_remove_dir(dir);
     test_remove_dir(dir2);
     node_stop(&n);
+}
+
+/* ---------- the node's JSON, checked (tests/data/eth_follow/block2.json) ---------- */
+
+static json_t *block2(void)
+{
+    json_error_t je;
+    json_t *d = json_load_file(CW_TESTS_DIR "/data/eth_follow/block2.json", 0, &je);
+    cr_assert_not_null(d, "%s", je.text);
+    return d;
+}
+
+static void addr_is(const cw_addr *a, const char *hex)
+{
+    char t[64];
+    cr_assert_eq(a->kind, CW_ADDR_EVM);
+    cw_hex_encode(a->payload, 20, t);
+    cr_assert(strcasecmp(t, hex + 2) == 0, "%s != %s", t, hex);
+}
+
+static void amount_is(const cw_u256 *v, const char *dec)
+{
+    char s[CW_U256_DEC_MAX];
+    cw_u256_to_dec(v, s);
+    cr_assert_str_eq(s, dec);
+}
+
+Test(eth_follow, a_real_block_and_its_receipts_become_the_model)
+{
+    json_t *d = block2();
+    account_block *b;
+    cw_err err = {0};
+    cr_assert_eq(eth_block_from_json(json_object_get(d, "block"), json_object_get(d, "receipts"), 2, &b, &err), CW_OK,
+                 "%s", err.msg);
+    cr_assert_eq(b->number, 2);
+    cr_assert_eq(b->n_txs, 5);
+    char h[65];
+    cw_hex_encode(b->hash, 32, h);
+    cr_assert(same_hex(h, s_of(json_object_get(d, "block"), "hash") + 2));
+    cw_hex_encode(b->parent, 32, h);
+    cr_assert(same_hex(h, s_of(json_object_get(d, "block"), "parentHash") + 2));
+    /* 1.5 ETH to L1 */
+    cr_assert_eq(b->txs[0].n_xfer, 1);
+    cr_assert_eq(b->txs[0].xfer[0].kind, CW_XFER_VALUE);
+    addr_is(&b->txs[0].xfer[0].from, ACCT1);
+    addr_is(&b->txs[0].xfer[0].to, L1);
+    amount_is(&b->txs[0].xfer[0].amount, "1500000000000000000");
+    cw_hex_encode(b->txs[0].txid, 32, h);
+    cr_assert_str_eq(h, "84dd9c466d401a406c56c3f0d05283d00abb37f53229032c526dc99455b5a350");
+    /* the token call: its zero value to the contract, then the mined Transfer log (not the calldata) */
+    cr_assert_eq(b->txs[1].n_xfer, 2);
+    amount_is(&b->txs[1].xfer[0].amount, "0");
+    cr_assert_eq(b->txs[1].xfer[1].kind, CW_XFER_TOKEN_LOG);
+    cr_assert_eq(b->txs[1].xfer[1].asset.kind, CW_ASSET_TOKEN);
+    addr_is(&b->txs[1].xfer[1].asset.contract, s_of(d, "token"));
+    addr_is(&b->txs[1].xfer[1].from, ACCT0);
+    addr_is(&b->txs[1].xfer[1].to, L2);
+    amount_is(&b->txs[1].xfer[1].amount, "2500000");
+    /* the reverted transfer: failed, its value only, no token move */
+    cr_assert(b->txs[2].flags & CW_TX_FAILED);
+    cr_assert_eq(b->txs[2].n_xfer, 1);
+    addr_is(&b->txs[2].xfer[0].from, ACCT2);
+    /* legacy EIP-155 and an access-list tx rebuild to their hashes too */
+    addr_is(&b->txs[3].xfer[0].to, L2);
+    amount_is(&b->txs[3].xfer[0].amount, "7");
+    cr_assert_eq(b->txs[3].flags & CW_TX_FAILED, 0);
+    amount_is(&b->txs[4].xfer[0].amount, "1");
+    eth_block_free(b);
+    json_decref(d);
+}
+
+/* Edits block2 with fn, expects a refusal whose message holds each of want. */
+static void refused(void (*fn)(json_t *blk, json_t *rc), cw_code code, const char *want1, const char *want2)
+{
+    json_t *d = block2();
+    fn(json_object_get(d, "block"), json_object_get(d, "receipts"));
+    account_block *b = NULL;
+    cw_err err = {0};
+    cw_code rc = eth_block_from_json(json_object_get(d, "block"), json_object_get(d, "receipts"), 2, &b, &err);
+    cr_assert_eq(rc, code, "got %d: %s", rc, err.msg);
+    cr_assert_null(b);
+    cr_assert(strstr(err.msg, want1) != NULL, "'%s' not in: %s", want1, err.msg);
+    cr_assert(want2 == NULL || strstr(err.msg, want2) != NULL, "'%s' not in: %s", want2, err.msg);
+    json_decref(d);
+}
+
+static json_t *tx_at(json_t *blk, size_t i) { return json_array_get(json_object_get(blk, "transactions"), i); }
+
+static void lie_value(json_t *blk, json_t *rc) { (void)rc; json_object_set_new(tx_at(blk, 0), "value", json_string("0x14d1120d7b160001")); }
+static void lie_from(json_t *blk, json_t *rc) { (void)rc; json_object_set_new(tx_at(blk, 1), "from", json_string(ACCT2)); }
+static void lie_to(json_t *blk, json_t *rc) { (void)rc; json_object_set_new(tx_at(blk, 3), "to", json_string(L1)); }
+static void lie_storage_key(json_t *blk, json_t *rc)
+{
+    (void)rc;
+    json_t *al = json_object_get(tx_at(blk, 4), "accessList");
+    json_array_set_new(json_object_get(json_array_get(al, 0), "storageKeys"), 0,
+                       json_string("0x0000000000000000000000000000000000000000000000000000000000000002"));
+}
+static void drop_receipt(json_t *blk, json_t *rc) { (void)blk; json_array_remove(rc, 4); }
+static void swap_receipts(json_t *blk, json_t *rc)
+{
+    (void)blk;
+    json_t *a = json_incref(json_array_get(rc, 0));
+    json_array_set(rc, 0, json_array_get(rc, 1));
+    json_array_set_new(rc, 1, a);
+}
+static void failed_with_log(json_t *blk, json_t *rc)
+{
+    (void)blk;
+    json_t *logs = json_object_get(json_array_get(rc, 1), "logs");
+    json_array_append(json_object_get(json_array_get(rc, 2), "logs"), json_array_get(logs, 0));
+}
+static void bad_status(json_t *blk, json_t *rc) { (void)blk; json_object_set_new(json_array_get(rc, 0), "status", json_string("0x2")); }
+static void bad_hash_hex(json_t *blk, json_t *rc) { (void)rc; json_object_set_new(blk, "hash", json_string("0x12zz")); }
+static void no_v(json_t *blk, json_t *rc) { (void)rc; json_object_del(tx_at(blk, 0), "v"); }
+static void deposit_type(json_t *blk, json_t *rc) { (void)rc; json_object_set_new(tx_at(blk, 0), "type", json_string("0x7e")); }
+static void other_block_receipt(json_t *blk, json_t *rc)
+{
+    (void)blk;
+    json_object_set_new(json_array_get(rc, 0), "blockHash",
+                        json_string("0x1111111111111111111111111111111111111111111111111111111111111111"));
+}
+static void tx_hashes_only(json_t *blk, json_t *rc)
+{
+    (void)rc;
+    json_array_set_new(json_object_get(blk, "transactions"), 0, json_string("0x84dd"));
+}
+static void leading_zero_qty(json_t *blk, json_t *rc) { (void)rc; json_object_set_new(tx_at(blk, 0), "nonce", json_string("0x00")); }
+
+Test(eth_follow, a_node_reply_that_does_not_add_up_is_refused_naming_what_and_where)
+{
+    refused(lie_value, CW_EFORMAT, "tx 0x84dd9c466d401a406c56c3f0d05283d00abb37f53229032c526dc99455b5a350",
+            "a field is wrong");
+    refused(lie_from, CW_EFORMAT, "the signature recovers 0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266", "tx 0xc74f");
+    refused(lie_to, CW_EFORMAT, "tx 0x5934", "hashes to");
+    refused(lie_storage_key, CW_EFORMAT, "tx 0x88f8", "hashes to");
+    refused(drop_receipt, CW_EFORMAT, "block 2: 4 receipts for 5 txs", NULL);
+    refused(swap_receipts, CW_EFORMAT, "block 2: receipt 0 is another tx's", NULL);
+    refused(failed_with_log, CW_EFORMAT, "a reverted tx has no logs", "receipt of tx 0xca6d");
+    refused(bad_status, CW_EFORMAT, "field status", "neither 0x0 nor 0x1");
+    refused(bad_hash_hex, CW_EFORMAT, "block 2: field hash", NULL);
+    refused(no_v, CW_EFORMAT, "field v: missing", NULL);
+    refused(deposit_type, CW_EFORMAT, "type 126 is not one chainwatch knows", NULL);
+    refused(other_block_receipt, CW_EIO, "receipt 0 is from another block", "try again");
+    refused(tx_hashes_only, CW_EFORMAT, "tx 0 is not an object", NULL);
+    refused(leading_zero_qty, CW_EFORMAT, "field nonce", NULL);
+    /* the block the node was asked for, not another */
+    json_t *d = block2();
+    account_block *b = NULL;
+    cw_err err = {0};
+    cr_assert_eq(eth_block_from_json(json_object_get(d, "block"), json_object_get(d, "receipts"), 3, &b, &err),
+                 CW_EFORMAT);
+    cr_assert(strstr(err.msg, "block 3: the node answered with block 2") != NULL, "%s", err.msg);
+    json_decref(d);
+}
+
+Test(eth_follow, a_transfer_event_of_another_shape_is_skipped_not_a_stop)
+{
+    /* anyone can emit a Transfer topic with 2 topics: no standard token
+     * event, and no reason to stop following the chain */
+    json_t *d = block2();
+    json_t *logs = json_object_get(json_array_get(json_object_get(d, "receipts"), 0), "logs");
+    json_t *odd = json_deep_copy(json_array_get(json_object_get(json_array_get(json_object_get(d, "receipts"), 1), "logs"), 0));
+    json_array_remove(json_object_get(odd, "topics"), 2);
+    json_array_append_new(logs, odd);
+    account_block *b;
+    cw_err err = {0};
+    cr_assert_eq(eth_block_from_json(json_object_get(d, "block"), json_object_get(d, "receipts"), 2, &b, &err), CW_OK,
+                 "%s", err.msg);
+    cr_assert_eq(b->txs[0].n_xfer, 1, "only its value");
+    cr_assert_eq(b->txs[1].n_xfer, 2, "the standard log still counts");
+    eth_block_free(b);
+    json_decref(d);
+}
+
+Test(eth_follow, network_names_from_the_chain_id)
+{
+    char n[32];
+    eth_network_name(1, n);
+    cr_assert_str_eq(n, "mainnet");
+    eth_network_name(11155111, n);
+    cr_assert_str_eq(n, "sepolia");
+    eth_network_name(17000, n);
+    cr_assert_str_eq(n, "holesky");
+    eth_network_name(31337, n);
+    cr_assert_str_eq(n, "chain-31337");
+}
+
+/* ---------- rpc.c against the node ---------- */
+
+Test(eth_follow, rpc_errors_name_the_method_the_url_and_what_failed, .timeout = 60)
+{
+    node n;
+    node_start(&n);
+    cw_err err = {0};
+    json_t *r = NULL;
+    /* the node's error object: not retried, its code kept */
+    cr_assert_eq(rpc_call(n.c, "chainwatch_nosuchmethod", NULL, &r, &err), CW_EARG);
+    cr_assert_eq(rpc_last_error(n.c)->code, -32601, "%lld", rpc_last_error(n.c)->code);
+    cr_assert(strstr(err.msg, "chainwatch_nosuchmethod at http://127.0.0.1:") != NULL, "%s", err.msg);
+    cr_assert(strstr(err.msg, "error -32601") != NULL, "%s", err.msg);
+    /* a bounded reply: a block's JSON over 200 bytes is refused, never cut */
+    rpc_client *small;
+    rpc_options so = {.url = n.url, .max_reply = 200};
+    cr_assert_eq(rpc_open(&so, &small, &err), CW_OK);
+    cr_assert_eq(rpc_call(small, "eth_getBlockByNumber", json_pack("[sb]", "0x0", 1), &r, &err), CW_ELIMIT);
+    cr_assert(strstr(err.msg, "eth_getBlockByNumber at http://127.0.0.1:") && strstr(err.msg, "over 200 bytes"), "%s",
+              err.msg);
+    rpc_close(small);
+    /* a batch answers in request order */
+    const char *methods[2] = {"eth_chainId", "eth_blockNumber"};
+    json_t *params[2] = {NULL, NULL}, *res[2];
+    cr_assert_eq(rpc_batch(n.c, 2, methods, params, res, &err), CW_OK, "%s", err.msg);
+    cr_assert_str_eq(json_string_value(res[0]), "0x7a69"); /* 31337 */
+    cr_assert_str_eq(json_string_value(res[1]), "0x0");
+    json_decref(res[0]), json_decref(res[1]);
+    /* the rate limit spaces requests: 6 calls at 20/s take at least 0.25 s */
+    rpc_client *slow;
+    rpc_options ro = {.url = n.url, .rate = 20};
+    cr_assert_eq(rpc_open(&ro, &slow, &err), CW_OK);
+    double t0 = cli_seconds();
+    for (int i = 0; i < 6; i++) {
+        cr_assert_eq(rpc_call(slow, "eth_blockNumber", NULL, &r, &err), CW_OK, "%s", err.msg);
+        json_decref(r);
+    }
+    cr_assert_geq(cli_seconds() - t0, 0.25);
+    rpc_close(slow);
+    /* a node that is gone: transport errors are retried, then named */
+    char url[64];
+    snprintf(url, sizeof url, "%s", n.url);
+    node_stop(&n);
+    rpc_client *gone;
+    rpc_options go = {.url = url, .retries = 2, .backoff_ms = 10};
+    cr_assert_eq(rpc_open(&go, &gone, &err), CW_OK);
+    cr_assert_eq(rpc_call(gone, "eth_blockNumber", NULL, &r, &err), CW_EIO);
+    cr_assert(strstr(err.msg, "eth_blockNumber at http://127.0.0.1:") && strstr(err.msg, "(after 3 tries)"), "%s",
+              err.msg);
+    rpc_stats st;
+    rpc_stats_get(gone, &st);
+    cr_assert_eq(st.requests, 3);
+    cr_assert_eq(st.retries, 2);
+    rpc_close(gone);
+    /* URLs that are no node's */
+    rpc_options bad = {.url = "ftp://127.0.0.1:8545"};
+    cr_assert_eq(rpc_open(&bad, &gone, &err), CW_EARG);
+    cr_assert(strstr(err.msg, "ftp://127.0.0.1:8545") != NULL, "%s", err.msg);
+    bad.url = "http:// 127.0.0.1";
+    cr_assert_eq(rpc_open(&bad, &gone, &err), CW_EARG);
 }
