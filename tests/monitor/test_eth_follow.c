@@ -742,3 +742,52 @@ Test(eth_follow, rpc_errors_name_the_method_the_url_and_what_failed, .timeout = 
     bad.url = "http:// 127.0.0.1";
     cr_assert_eq(rpc_open(&bad, &gone, &err), CW_EARG);
 }
+
+/* ---------- how deep a block must be ---------- */
+
+static void mine_n(node *n, int k)
+{
+    char h[16];
+    snprintf(h, sizeof h, "0x%x", k);
+    json_decref(call(n, "anvil_mine", json_pack("[s]", h)));
+}
+
+static bool has_record(const char *dir, const char *txid, const char *status)
+{
+    json_t *all = alerts_read(dir);
+    bool yes = find(all, txid, L1, status) != NULL;
+    json_decref(all);
+    return yes;
+}
+
+static void depth_case(const char *opt, int before, int last)
+{
+    node n;
+    node_start(&n);
+    char *dir = new_datadir();
+    pid_t w = start_watch(dir, n.url, opt, NULL);
+    char *h = send_tx(&n, ACCT1, L1, "0x3", NULL, NULL);
+    json_decref(wait_record(dir, h, L1, "mempool"));
+    mine(&n); /* block 1 */
+    mine_n(&n, before);
+    test_sleep_ms(400); /* several polls: the block is not deep enough yet */
+    cr_assert(!has_record(dir, h, "confirmed"), "%s: confirmed too early", opt);
+    mine_n(&n, last);
+    json_t *c = wait_record(dir, h, L1, "confirmed");
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(c, "block"), "height")), 1);
+    json_decref(c);
+    stop_watch(w);
+    free(h);
+    test_remove_dir(dir);
+    node_stop(&n);
+}
+
+Test(eth_follow, confirmations_wait_for_n_blocks, .timeout = 60)
+{
+    depth_case("--confirmations=3", 1, 1); /* head 2: 2 blocks count block 1; head 3: 3 do */
+}
+
+Test(eth_follow, finalized_waits_for_the_tag, .timeout = 60)
+{
+    depth_case("--finalized", 63, 1); /* anvil finalizes head - 64 */
+}
