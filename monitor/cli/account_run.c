@@ -110,7 +110,9 @@ static int run_open(run_ctx *c, const account_run_opts *o, int64_t start, bool q
                          .confirmations = (uint32_t)o->confirmations,
                          .finalized = o->finalized,
                          .stop = cli_stop_flag(),
-                         .tokens = &c->tokens};
+                         .tokens = &c->tokens,
+                         .hops = o->hops,
+                         .labels = o->labels};
     if (account_open(&ac, &c->a, &err))
         return cli_fail(what, &err);
     /* records a crash left in the outbox go out first, minus what the file has */

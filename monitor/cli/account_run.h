@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "watchlists/labels.h"
+
 typedef struct {
     const char *datadir, *alerts, *pub, *rpc, *tokens;
     int64_t rpc_rate;        /* requests per second, 0: unlimited */
@@ -21,6 +23,8 @@ typedef struct {
     uint64_t status_interval; /* watch: seconds between status lines, 0: off */
     int64_t from, to;        /* replay: the range (to -1: the node's head) */
     int64_t batch;           /* replay: blocks per write transaction */
+    unsigned hops;           /* account exposure: follow this many transfers (0: off) */
+    const labels *labels;    /* services that stop it, or NULL */
 } account_run_opts;
 
 /* The CLI_EXIT_* codes of watch and replay (cli.h). */

@@ -312,9 +312,18 @@ int cmd_replay(int argc, char **argv)
             fprintf(stderr, "chainwatch: replay: HOME is not set: pass --datadir\n");
             return CLI_EXIT_USAGE;
         }
+        cw_err ferr = {0};
+        if (flows_opts_load(&fo, CW_NET_MAIN, &ferr)) {
+            int frc = cli_fail("replay", &ferr);
+            flows_opts_free(&fo);
+            return frc;
+        }
+        const flows_config *fc = flows_opts_config(&fo);
         account_run_opts ao = {datadir ? datadir : edd, alerts, pub, rpc, tokens, rpc_rate, 1, false, 0, -1, 0,
-                               from, to, batch_blocks};
-        return account_run_replay(&ao);
+                               from, to, batch_blocks, fc ? fc->hops : 0, fc ? fc->labels : NULL};
+        int arc = account_run_replay(&ao);
+        flows_opts_free(&fo);
+        return arc;
     }
     if (rpc || tokens) {
         fprintf(stderr, "chainwatch: replay: --rpc and --tokens are for --chain ethereum\n");

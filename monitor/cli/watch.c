@@ -390,9 +390,16 @@ int cmd_watch(int argc, char **argv)
             fprintf(stderr, "chainwatch: watch: --finalized and --confirmations: give one of them\n");
             rc = CLI_EXIT_USAGE;
         } else {
-            account_run_opts ao = {o.datadir, o.alerts, o.pub, o.rpc, o.tokens, o.rpc_rate, o.confirmations,
-                                   o.finalized, o.poll_ms, o.start_height, o.status_interval, -1, -1, 1};
-            rc = account_run_watch(&ao);
+            cw_err ferr = {0};
+            if (flows_opts_load(&o.flows, CW_NET_MAIN, &ferr)) {
+                rc = cli_fail("watch", &ferr);
+            } else {
+                const flows_config *fc = flows_opts_config(&o.flows); /* --clusters off: no exposure either */
+                account_run_opts ao = {o.datadir, o.alerts, o.pub, o.rpc, o.tokens, o.rpc_rate, o.confirmations,
+                                       o.finalized, o.poll_ms, o.start_height, o.status_interval, -1, -1, 1,
+                                       fc ? fc->hops : 0, fc ? fc->labels : NULL};
+                rc = account_run_watch(&ao);
+            }
         }
         for (size_t i = 0; i < o.n_owned; i++)
             free(o.owned[i]);

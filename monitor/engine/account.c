@@ -14,6 +14,7 @@
 
 #include "chains/hex.h"
 #include "pipeline_internal.h"
+#include "watchlists/acct_exposure.h"
 #include "watchlists/chaindb.h"
 #include "watchlists/store/journal.h"
 
@@ -130,9 +131,18 @@ static cw_code connect_in(account *a, store_txn *t, const account_block *b, cw_e
     cw_buf ids = CW_BUF_INIT;
     journal jn;
     journal_init(&jn, t);
+    acct_exposure_config xc = {a->cfg.hops, a->cfg.labels};
     for (size_t i = 0; rc == CW_OK && i < b->n_txs; i++) {
+        const cw_tx *tx = &b->txs[i];
         p->st.txs++;
-        rc = records_account_tx(p, t, &b->txs[i], "confirmed", &blk, &ids, err);
+        rc = records_account_tx(p, t, tx, "confirmed", &blk, &ids, err);
+        /* designated money moves on, transfer by transfer (a reverted tx moved nothing) */
+        for (size_t k = 0; rc == CW_OK && a->cfg.hops && !(tx->flags & CW_TX_FAILED) && k < tx->n_xfer; k++) {
+            cw_u256 part;
+            rc = acct_exposure_transfer(&xc, &jn, &tx->xfer[k], tx->txid, &part, err);
+            if (rc == CW_OK && !cw_u256_is_zero(&part))
+                p->st.flows.taint_outputs++;
+        }
     }
     chaindb_undo none = CHAINDB_UNDO_INIT;
     chaindb_tip now = {true, b->number, {0}};
@@ -202,7 +212,7 @@ static cw_code write_disconnect(store_txn *t, void *arg, cw_err *err)
     chainstate_block blk;
     cw_code rc = chainstate_disconnect_tip(t, &blk, &ids, err); /* no coins in the undo record: the chain, the tip, the ids */
     if (rc == CW_OK)
-        rc = journal_revert_block(t, blk.hash, false, err);
+        rc = journal_revert_block(t, blk.hash, w->a->cfg.hops > 0, err); /* exposure as before the block */
     if (rc == CW_OK)
         rc = records_reorged(p, t, &ids, err);
     cw_buf_free(&ids);

@@ -42,6 +42,7 @@
 
 #include "chains/model.h"
 #include "pipeline.h"
+#include "watchlists/labels.h"
 #include "watchlists/tokens.h"
 
 /* One block as the source hands it over: its txs carry chain, net, txid
@@ -105,9 +106,11 @@ typedef struct {
      * decimals; an unknown token is recorded with its contract and a null
      * symbol. NULL: none known. */
     const tokens_table *tokens;
-    /* Account-level exposure (account_exposure.h), 0: off. */
+    /* Account-level exposure (watchlists/acct_exposure.h): follow
+     * designated money this many transfers (0: off), stopped at labelled
+     * services. */
     unsigned hops;
-    const void *labels;      /* watchlists/labels.h's labels, or NULL */
+    const labels *labels;    /* watchlists/labels.h's labels, or NULL */
 } account_config;
 
 typedef struct account account;
