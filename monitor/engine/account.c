@@ -298,6 +298,14 @@ static cw_code sync_round(account *a, bool *moved, cw_err *err)
     } else {
         /* walk down from our tip (or the node's head) to where we agree */
         int64_t h = tip.height < p->st.node_height ? tip.height : p->st.node_height;
+        if (tip.height > p->st.node_height) {
+            uint8_t ours[32], theirs[32];
+            bool have_ours, have_theirs;
+            if ((rc = our_hash_at(a, h, ours, &have_ours, err)) || (rc = node_hash_at(a, h, theirs, &have_theirs, err)))
+                return rc;
+            if (have_ours && have_theirs && memcmp(ours, theirs, 32) == 0)
+                return CW_OK; /* the node is behind us on our own chain (restarted, resyncing, another node): wait */
+        }
         for (;;) {
             uint8_t ours[32], theirs[32];
             bool have_ours, have_theirs;
