@@ -38,7 +38,7 @@ const char *cw_key_form_name(cw_key_form f)
 
 const char *cw_revealed_by_name(cw_revealed_by b)
 {
-    static const char *const names[] = {"none", "p2pkh", "p2wpkh", "p2sh_p2wpkh", "p2pk"};
+    static const char *const names[] = {"none", "p2pkh", "p2wpkh", "p2sh_p2wpkh", "p2pk", "signature"};
     return (unsigned)b < sizeof names / sizeof *names ? names[b] : "?";
 }
 

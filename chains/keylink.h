@@ -115,9 +115,10 @@ typedef enum {
     CW_REVEALED_BY_P2WPKH,
     CW_REVEALED_BY_P2SH_P2WPKH,
     CW_REVEALED_BY_P2PK,
+    CW_REVEALED_BY_SIGNATURE, /* recovered from an account-chain tx's signature (its sender) */
 } cw_revealed_by;
 
-/* "none", "p2pkh", "p2wpkh", "p2sh_p2wpkh", "p2pk". */
+/* "none", "p2pkh", "p2wpkh", "p2sh_p2wpkh", "p2pk", "signature". */
 const char *cw_revealed_by_name(cw_revealed_by b);
 
 /* The key a Bitcoin input reveals (in->resolved and in->addr: the spent

@@ -23,6 +23,7 @@
 #include "chains/hex.h"
 #include "pipeline_internal.h"
 #include "watchlists/chaindb.h"
+#include "watchlists/keylink.h"
 #include "watchlists/store/journal.h"
 
 typedef struct {
@@ -45,7 +46,12 @@ static cw_code block_tx(void *arg, cw_tx *tx, cw_err *err)
             else
                 p->st.inputs_unresolved++;
         }
-    cw_code rc = records_tx(p, c->t, tx, "confirmed", &c->blk, &c->ids, err);
+    /* keys first: a tx that reveals a designated key is recorded as spending
+     * from a designated address, and so is a payment to its other forms in
+     * the same tx */
+    cw_code rc = keylink_tx(&c->jn, tx, c->blk.height, &p->st.keylink, err);
+    if (rc == CW_OK)
+        rc = records_tx(p, c->t, tx, "confirmed", &c->blk, &c->ids, err);
     if (rc || p->cfg.flows == NULL)
         return rc;
     size_t n;
@@ -173,7 +179,9 @@ static cw_code write_disconnect(store_txn *t, void *arg, cw_err *err)
     chainstate_block blk;
     cw_code rc = chainstate_disconnect_tip(t, &blk, &ids, err);
     if (rc == CW_OK)
-        rc = journal_revert_block(t, blk.hash, p->cfg.flows != NULL, err); /* clusters and exposure as before the block */
+        rc = journal_revert_block(t, blk.hash, p->cfg.flows != NULL, err); /* clusters, exposure, key links as before the block */
+    if (rc == CW_OK) /* key links of a block whose journal was pruned */
+        rc = keylink_disconnect(t, CW_CHAIN_BITCOIN, blk.height, NULL, err);
     if (rc == CW_OK)
         rc = records_reorged(p, t, &ids, err);
     cw_buf_free(&ids);

@@ -93,8 +93,10 @@ cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err)
     }
     p->st.node_height = -1;
     cw_code crc = CW_OK;
-    /* the watchlist, clusters and taint: mostly asked about keys they never held */
+    /* the watchlist, key links, clusters and taint: mostly asked about keys
+     * they never held (key links: this process is the one writer, monitor.lock) */
     if ((crc = store_filter_enable(cfg->store, STORE_WL_ADDR, err)) ||
+        (crc = store_filter_enable(cfg->store, STORE_KEYLINK, err)) ||
         (cfg->flows && ((crc = store_filter_enable(cfg->store, STORE_CLUSTER, err)) ||
                         (crc = store_filter_enable(cfg->store, STORE_CLUSTER_INFO, err)) ||
                         (crc = store_filter_enable(cfg->store, STORE_TAINT, err))))) {
