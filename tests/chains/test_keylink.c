@@ -173,7 +173,7 @@ Test(keylink, invalid_keys_are_refused_with_the_reason)
 /* ---------- revealed keys ---------- */
 
 typedef struct {
-    uint8_t sig[80], wit[200];
+    uint8_t sig[160], wit[200];
     cw_txin in;
 } hand_input;
 
@@ -184,6 +184,7 @@ static void build(hand_input *h, const cw_span *ss, size_t n_ss, const cw_span *
     size_t p = 0;
     for (size_t i = 0; i < n_ss; i++) {
         cr_assert_lt(ss[i].n, 76);
+        cr_assert_lt(p + 1 + ss[i].n, sizeof h->sig);
         h->sig[p++] = (uint8_t)ss[i].n;
         memcpy(h->sig + p, ss[i].p, ss[i].n);
         p += ss[i].n;

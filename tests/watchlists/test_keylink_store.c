@@ -38,7 +38,7 @@ static void import(fx *f, const char *const *texts, const char *const *tickers, 
     wl_import *imp = wl_import_new("test", "csv");
     wl_import_set_shrink(imp, 100, true);
     for (size_t i = 0; i < n; i++) {
-        char uid[16];
+        char uid[32];
         snprintf(uid, sizeof uid, "e%zu", i);
         wl_entity_set_name(wl_import_entity(imp, uid), uid);
         wl_import_address(imp, uid, tickers[i], texts[i]);
