@@ -147,13 +147,14 @@ static cw_code find_root(store_txn *t, const cw_addr *forms, const uint8_t (*key
     return CW_OK;
 }
 
-cw_code keylink_observe(journal *j, const cw_pubkey *key, cw_net btc_net, cw_chain chain, cw_revealed_by by,
-                        const uint8_t txid[32], int64_t height, keylink_stats *st, cw_err *err)
+/* keylink_observe, checking the forms in `check` only. */
+static cw_code observe(journal *j, const cw_pubkey *key, cw_net btc_net, cw_chain chain, cw_revealed_by by,
+                       const uint8_t txid[32], int64_t height, unsigned check, keylink_stats *st, cw_err *err)
 {
     store_txn *t = j->t;
     cw_addr forms[CW_FORM_COUNT];
     /* a failed taproot tweak (probability ~2^-128) leaves that form out */
-    (void)cw_pubkey_forms(key, btc_net, CW_FORMS_ALL, forms, NULL);
+    (void)cw_pubkey_forms(key, btc_net, check, forms, NULL);
     uint8_t keys[CW_FORM_COUNT][WL_KEY_MAX];
     size_t klen[CW_FORM_COUNT];
     for (int f = 0; f < CW_FORM_COUNT; f++)
@@ -167,6 +168,11 @@ cw_code keylink_observe(journal *j, const cw_pubkey *key, cw_net btc_net, cw_cha
         return rc;
     if (st)
         st->designated++;
+    if (check != CW_FORMS_ALL) { /* a root: every form gets its link */
+        (void)cw_pubkey_forms(key, btc_net, CW_FORMS_ALL, forms, NULL);
+        for (int f = 0; f < CW_FORM_COUNT; f++)
+            klen[f] = forms[f].kind == CW_ADDR_NONE ? 0 : wl_key_from_addr(&forms[f], keys[f]);
+    }
     char root_text[CW_ADDR_TEXT_MAX];
     if (wl_key_to_text(root, root_len, root_text, sizeof root_text) == 0)
         return store_damaged(t, err, "a designated address key that has no text");
@@ -216,6 +222,51 @@ cw_code keylink_observe(journal *j, const cw_pubkey *key, cw_net btc_net, cw_cha
     return CW_OK;
 }
 
+cw_code keylink_observe(journal *j, const cw_pubkey *key, cw_net btc_net, cw_chain chain, cw_revealed_by by,
+                        const uint8_t txid[32], int64_t height, keylink_stats *st, cw_err *err)
+{
+    return observe(j, key, btc_net, chain, by, txid, height, CW_FORMS_ALL, st, err);
+}
+
+cw_code keylink_scope_read(store_txn *t, cw_net btc_net, keylink_scope *out, cw_err *err)
+{
+    out->forms = CW_FORMS_ALL;
+    static const struct {
+        uint8_t chain, kind, version, len;
+        unsigned forms;
+    } kinds[] = {
+        {CW_CHAIN_BITCOIN, CW_ADDR_P2PKH, 0, 20, (1u << CW_FORM_P2PKH) | (1u << CW_FORM_P2PKH_UNCOMP)},
+        {CW_CHAIN_BITCOIN, CW_ADDR_P2WPKH, 0, 20, 1u << CW_FORM_P2WPKH},
+        {CW_CHAIN_BITCOIN, CW_ADDR_P2SH, 0, 20, 1u << CW_FORM_P2SH_P2WPKH},
+        {CW_CHAIN_BITCOIN, CW_ADDR_P2TR, 1, 32, 1u << CW_FORM_P2TR},
+        {CW_CHAIN_EVM, CW_ADDR_EVM, 0, 20, 1u << CW_FORM_EVM},
+        {CW_CHAIN_TRON, CW_ADDR_TRON, 0, 20, 1u << CW_FORM_TRON},
+    };
+    store_cursor *c;
+    cw_code rc = store_cursor_open(t, STORE_WL_ADDR, &c, err);
+    if (rc)
+        return rc;
+    unsigned forms = 0;
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        static const uint8_t zero[32];
+        cw_addr a;
+        cw_addr_set(&a, (cw_chain)kinds[i].chain, btc_net, (cw_addr_kind)kinds[i].kind, kinds[i].version, zero,
+                    kinds[i].len);
+        uint8_t prefix[WL_KEY_MAX];
+        wl_key_from_addr(&a, prefix); /* 'a' chain space kind version len: the first 6 bytes */
+        cw_span k, v;
+        if (store_cursor_seek(c, prefix, 6, &k, &v)) {
+            if (k.n >= 6 && memcmp(k.p, prefix, 6) == 0)
+                forms |= kinds[i].forms;
+        } else if ((rc = store_cursor_error(c, err)))
+            break;
+    }
+    store_cursor_close(c);
+    if (rc == CW_OK)
+        out->forms = forms;
+    return rc;
+}
+
 cw_code keylink_observe_sender(journal *j, const uint8_t pubkey65[65], cw_net btc_net, cw_chain chain,
                                const uint8_t txid[32], int64_t height, keylink_stats *st, cw_err *err)
 {
@@ -227,10 +278,10 @@ cw_code keylink_observe_sender(journal *j, const uint8_t pubkey65[65], cw_net bt
 }
 
 static cw_code counted(journal *j, cw_reveal r, const cw_pubkey *k, const cw_tx *tx, cw_revealed_by by,
-                       int64_t height, keylink_stats *st, cw_err *err)
+                       int64_t height, unsigned check, keylink_stats *st, cw_err *err)
 {
     if (r == CW_REVEAL_KEY)
-        return keylink_observe(j, k, (cw_net)tx->net, (cw_chain)tx->chain, by, tx->txid, height, st, err);
+        return observe(j, k, (cw_net)tx->net, (cw_chain)tx->chain, by, tx->txid, height, check, st, err);
     if (st && r == CW_REVEAL_UNCHECKED)
         st->unchecked++;
     if (st && (r == CW_REVEAL_MISMATCH || r == CW_REVEAL_BAD_KEY))
@@ -238,20 +289,22 @@ static cw_code counted(journal *j, cw_reveal r, const cw_pubkey *k, const cw_tx 
     return CW_OK;
 }
 
-cw_code keylink_tx(journal *j, const cw_tx *tx, int64_t height, keylink_stats *st, cw_err *err)
+cw_code keylink_tx(journal *j, const cw_tx *tx, int64_t height, const keylink_scope *scope, keylink_stats *st,
+                   cw_err *err)
 {
+    unsigned check = scope ? scope->forms : CW_FORMS_ALL;
     cw_code rc = CW_OK;
     cw_pubkey k;
     for (size_t i = 0; rc == CW_OK && !(tx->flags & CW_TX_COINBASE) && i < tx->n_in; i++) {
         cw_revealed_by by;
         cw_reveal r = cw_reveal_input(&tx->in[i], &k, &by);
-        rc = counted(j, r, &k, tx, by, height, st, err);
+        rc = counted(j, r, &k, tx, by, height, check, st, err);
     }
     for (size_t i = 0; rc == CW_OK && i < tx->n_out; i++) {
         if (tx->out[i].type != CW_SCRIPT_P2PK)
             continue;
         cw_reveal r = cw_reveal_output(&tx->out[i], &k);
-        rc = counted(j, r, &k, tx, CW_REVEALED_BY_P2PK, height, st, err);
+        rc = counted(j, r, &k, tx, CW_REVEALED_BY_P2PK, height, check, st, err);
     }
     return rc;
 }

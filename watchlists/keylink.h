@@ -115,11 +115,26 @@ cw_code keylink_observe(journal *j, const cw_pubkey *key, cw_net btc_net, cw_cha
 cw_code keylink_observe_sender(journal *j, const uint8_t pubkey65[65], cw_net btc_net, cw_chain chain,
                                const uint8_t txid[32], int64_t height, keylink_stats *st, cw_err *err);
 
+/* Which forms of a key can be designated at all: a form whose kind (and,
+ * for Bitcoin, address space) no import lists cannot be a root, so the
+ * check skips computing it (the BIP-86 tweak is a point multiplication,
+ * ~30 us; EVM and Tron a Keccak). Read once per block: an import between
+ * blocks changes it. */
+typedef struct {
+    unsigned forms; /* bit (1u << cw_key_form) */
+} keylink_scope;
+/* The forms of btc_net's space that imports list in t (a cursor seek per
+ * kind into wl_addr). Store errors (the scope is then all forms). */
+cw_code keylink_scope_read(store_txn *t, cw_net btc_net, keylink_scope *out, cw_err *err);
+
 /* Every key a Bitcoin tx of a confirmed block reveals (cw_reveal_input on
  * each input of a non-coinbase tx, cw_reveal_output on each output) goes
- * through keylink_observe, for tx->net's address space. Inputs must have
- * been resolved (chainstate) where the prevout index knew them. */
-cw_code keylink_tx(journal *j, const cw_tx *tx, int64_t height, keylink_stats *st, cw_err *err);
+ * through keylink_observe, for tx->net's address space, checking only the
+ * forms in scope (NULL: every form; a link, once a root is found, is
+ * written for every form). Inputs must have been resolved (chainstate)
+ * where the prevout index knew them. */
+cw_code keylink_tx(journal *j, const cw_tx *tx, int64_t height, const keylink_scope *scope, keylink_stats *st,
+                   cw_err *err);
 
 /* Removes every link revealed on `chain` at `height` or above, in write
  * transaction t, not journaled: after a disconnect whose journal restored

@@ -361,3 +361,66 @@ Test(keylink_store, a_damaged_link_fails_closed)
     store_abort(t);
     fx_close(&f);
 }
+
+static cw_code scope_fn(store_txn *t, void *arg, cw_err *err) { return keylink_scope_read(t, CW_NET_MAIN, arg, err); }
+
+static cw_code observe_tx_fn(store_txn *t, void *arg, cw_err *err)
+{
+    const void **a = arg;
+    journal j;
+    journal_init(&j, t);
+    cw_code rc = keylink_tx(&j, a[0], 30, a[1], (keylink_stats *)a[2], err);
+    journal_free(&j);
+    return rc;
+}
+
+/* The scope follows the kinds imports list; a listed taproot form is found
+ * through the BIP-86 tweak only when taproot is in scope. */
+Test(keylink_store, scope_and_a_taproot_root)
+{
+    fx f;
+    fx_open(&f);
+    const char *texts[] = {G_EVM};
+    const char *tick[] = {"ETH"};
+    import(&f, texts, tick, 1);
+    keylink_scope sc;
+    cw_err err = {0};
+    cr_assert_eq(store_write(f.s, scope_fn, &sc, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(sc.forms, (1u << CW_FORM_EVM) | (1u << CW_FORM_TRON), "EVM listed, Tron its import link: %#x", sc.forms);
+    /* key 3's taproot address listed (oracle: bc1pgxxy...) */
+    const char *tr[] = {"bc1pgxxyvcmdncdxs06cudd5yvmwwahaesaj6n3eu7st7x4sw9hrchaqjy33gs"};
+    const char *xbt[] = {"XBT"};
+    import(&f, tr, xbt, 1);
+    cr_assert_eq(store_write(f.s, scope_fn, &sc, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(sc.forms, 1u << CW_FORM_P2TR, "%#x", sc.forms);
+    /* a tx whose P2PK output is key 3: out of scope (no taproot) nothing, in scope the link */
+    cw_pubkey k3 = key(K3_COMP);
+    uint8_t script[35] = {33};
+    memcpy(script + 1, k3.compressed, 33);
+    script[34] = 0xac;
+    cw_txout out;
+    memset(&out, 0, sizeof out);
+    out.script = (cw_span){script, 35};
+    out.type = CW_SCRIPT_P2PK;
+    cw_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.chain = CW_CHAIN_BITCOIN;
+    tx.net = CW_NET_MAIN;
+    tx.out = &out;
+    tx.n_out = 1;
+    keylink_scope none = {CW_FORMS_ALL & ~(1u << CW_FORM_P2TR)};
+    keylink_stats st = {0};
+    const void *a[3] = {&tx, &none, &st};
+    cr_assert_eq(store_write(f.s, observe_tx_fn, a, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(st.keys, 1);
+    cr_assert_eq(st.designated, 0, "taproot out of scope: not checked");
+    memset(&st, 0, sizeof st);
+    a[1] = &sc;
+    cr_assert_eq(store_write(f.s, observe_tx_fn, a, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(st.designated, 1);
+    cr_assert_eq(st.links, 6, "all six other forms, computed once a root is found");
+    bool l;
+    refs r = lookup(&f, K3_EVM, &l);
+    cr_assert_str_eq(r.linked_from[0], tr[0]);
+    fx_close(&f);
+}
