@@ -130,8 +130,8 @@ cw_code keylink_scope_read(store_txn *t, cw_net btc_net, keylink_scope *out, cw_
 /* Every key a Bitcoin tx of a confirmed block reveals (cw_reveal_input on
  * each input of a non-coinbase tx, cw_reveal_output on each output) goes
  * through keylink_observe, for tx->net's address space, checking only the
- * forms in scope (NULL: every form; a link, once a root is found, is
- * written for every form). Inputs must have been resolved (chainstate)
+ * forms in scope (NULL: every form; an empty scope skips the tx; a link,
+ * once a root is found, is written for every form). Inputs must have been resolved (chainstate)
  * where the prevout index knew them. */
 cw_code keylink_tx(journal *j, const cw_tx *tx, int64_t height, const keylink_scope *scope, keylink_stats *st,
                    cw_err *err);
