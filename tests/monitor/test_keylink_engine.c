@@ -260,6 +260,23 @@ Test(keylink_engine, reveal_links_every_form_and_a_reorg_takes_it_back, .timeout
     cr_assert_eq(n, 5);
     free(l);
     cr_assert(listed(&e, G_P2PKH) && listed(&e, G_P2WPKH));
+    {   /* `watchlist lookup` shows the link and where the key was seen (exit 0: listed) */
+        char *argv[] = {CW_BIN, "watchlist", "lookup", G_P2PKH, "--datadir", e.dir, NULL};
+        char *out, *errout;
+        cr_assert_eq(run_cmd(argv, NULL, 0, &out, &errout), 0, "%s", errout);
+        json_t *j = json_loads(out, 0, NULL);
+        cr_assert_not_null(j, "%s", out);
+        json_t *d = json_array_get(json_object_get(j, "designations"), 0);
+        cr_assert_not_null(d, "%s", out);
+        cr_assert_str_eq(str(d, "linked_from"), G_EVM, "%s", out);
+        cr_assert_str_eq(str(d, "listed_as"), G_P2PKH);
+        cr_assert_str_eq(str(d, "uid"), "evm-front");
+        cr_assert_str_eq(str(json_object_get(d, "revealed_in"), "txid"), t1, "%s", out);
+        cr_assert_str_eq(str(json_object_get(d, "revealed_in"), "chain"), "bitcoin");
+        cr_assert_eq(json_integer_value(json_object_get(json_object_get(d, "revealed_in"), "height")), 1);
+        json_decref(j);
+        free(out), free(errout);
+    }
     pipeline_stats st;
     pipeline_stats_get(e.p, &st);
     cr_assert_eq(st.keylink.designated, 1);
