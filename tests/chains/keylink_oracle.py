@@ -4,7 +4,7 @@ key computed with nothing but Python's standard library (hashlib for SHA-256
 and RIPEMD-160, integer arithmetic for secp256k1, and the Keccak-f[1600]
 permutation written out below from the Keccak reference, FIPS 202 section 3
 with the original 0x01 padding Ethereum uses). No code is shared with the C
-implementation. Run: python3 tests/chains/keylink_oracle.py"""
+implementation. Run: python3 tests/chains/keylink_oracle.py [RAW_BLOCK...]"""
 import hashlib
 
 P = 2**256 - 2**32 - 977
@@ -119,9 +119,73 @@ def forms(pt):
         'tron': b58check(b'\x41' + evm),
     }
 
+
+def count_block(path):
+    """Key-revealing inputs of a raw block, by shape, with the key checked on
+    the curve (y^2 = x^3 + 7 solvable): what test_keylink's real-block test
+    expects. A tx parser of its own, nothing shared with chains/."""
+    b = open(path, 'rb').read()
+    st = {'pos': 80}
+    def cs():
+        pos = st['pos']; v = b[pos]; pos += 1
+        if v >= 0xfd:
+            n = {0xfd: 2, 0xfe: 4, 0xff: 8}[v]; v = int.from_bytes(b[pos:pos+n], 'little'); pos += n
+        st['pos'] = pos; return v
+    def take(n):
+        pos = st['pos']; st['pos'] = pos + n; return b[pos:pos+n]
+    def on_curve(k):
+        if len(k) == 33 and k[0] in (2, 3):
+            x = int.from_bytes(k[1:], 'big')
+            return x < P and pow((x**3 + 7) % P, (P - 1) // 2, P) in (0, 1)
+        if len(k) == 65 and k[0] == 4:
+            x = int.from_bytes(k[1:33], 'big'); y = int.from_bytes(k[33:], 'big')
+            return x < P and y < P and (y * y - x**3 - 7) % P == 0
+        return False
+    def pushes(s):
+        i, out = 0, []
+        while i < len(s):
+            op = s[i]; i += 1
+            if op == 0 or 79 <= op <= 96: out.append(b''); continue
+            if op <= 75: n = op
+            elif op == 76: n = s[i]; i += 1
+            elif op == 77: n = int.from_bytes(s[i:i+2], 'little'); i += 2
+            elif op == 78: n = int.from_bytes(s[i:i+4], 'little'); i += 4
+            else: return None
+            if i + n > len(s): return None
+            out.append(s[i:i+n]); i += n
+        return out
+    count = {'p2pkh': 0, 'p2wpkh': 0, 'p2sh_p2wpkh': 0, 'not_a_point': 0}
+    ntx = cs()
+    for t in range(ntx):
+        take(4)
+        seg = b[st['pos']] == 0 and b[st['pos'] + 1] == 1
+        if seg: take(2)
+        ins = []
+        for _ in range(cs()):
+            take(36); ins.append(take(cs())); take(4)
+        for _ in range(cs()):
+            take(8); take(cs())
+        wits = [[] for _ in ins]
+        if seg:
+            for w in wits:
+                for _ in range(cs()): w.append(take(cs()))
+        take(4)
+        if t == 0: continue
+        for ss, w in zip(ins, wits):
+            p = pushes(ss); kind = None
+            if len(ss) == 0 and len(w) == 2 and len(w[1]) == 33: kind, key = 'p2wpkh', w[1]
+            elif p and len(p) == 1 and len(p[0]) == 22 and p[0][:2] == b'\x00\x14' and len(w) == 2 and len(w[1]) == 33 \
+                    and hash160(w[1]) == p[0][2:]: kind, key = 'p2sh_p2wpkh', w[1]
+            elif p and len(p) == 2 and not w and len(p[1]) in (33, 65): kind, key = 'p2pkh', p[1]
+            if kind: count[kind if on_curve(key) else 'not_a_point'] += 1
+    return ntx, count
+
 if __name__ == '__main__':
     for k in (1, 3):
         print('private key', k)
         for name, v in forms(mul(k, G)).items(): print('  %-20s %s' % (name, v))
     # BIP-86's first receiving address: internal key cc8a...c115 -> bc1p5cyx...edrcr
     print('bip86', forms(lift_x(0xcc8a4bc64d897bddc5fbc2f670f7a8ba0b386779106cf1223c6fc5d7cd6fc115))['p2tr'])
+    import sys
+    for path in sys.argv[1:]:  # raw blocks: ../shared/data/btc/block-*.raw
+        print(path.rsplit('/', 1)[-1], count_block(path))

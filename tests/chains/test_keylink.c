@@ -14,11 +14,15 @@
  *  - BIP-86's test vectors (bitcoin/bips bip-0086.mediawiki, "Test
  *    vectors": internal_key -> output_key / address for m/86'/0'/0'/0/0,
  *    0/1 and 1/0).
+ *  - Mainnet blocks 514485 and 514492 (../shared/data/btc): the revealed
+ *    keys by shape, counted by keylink_oracle.py's count_block.
  */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "chains/addr.h"
+#include "chains/bitcoin/block.h"
+#include "chains/bitcoin/hint.h"
 #include "chains/bitcoin/script.h"
 #include "chains/bitcoin/tx.h"
 #include "chains/hash.h"
@@ -372,4 +376,69 @@ Test(keylink, p2pk_outputs)
     cr_assert_eq(cw_reveal_output(&o, &k), CW_REVEAL_NONE);
     o.script.n = 0;
     cr_assert_eq(cw_reveal_output(&o, &k), CW_REVEAL_NONE);
+}
+
+/* ---------- real blocks ---------- */
+
+
+/* Mainnet blocks 514485 and 514492: every input "resolved" to the address
+ * its own bytes hash to (hint.h), as the prevout index resolves a spend of
+ * a real output. Counts by shape from tests/chains/keylink_oracle.py's
+ * count_block (its own tx parser and on-curve check); every key found
+ * must be a valid point whose forms include the address it spends, and
+ * with the prevouts unknown only the P2SH-P2WPKH ones count. */
+static void real_block(const char *rel, size_t want_tx, size_t want_pkh, size_t want_wpkh, size_t want_sh)
+{
+    size_t len;
+    uint8_t *raw = fixture(rel, &len);
+    cw_arena arena = test_arena(len);
+    btc_block b;
+    cw_err err;
+    cr_assert_eq(btc_block_open(raw, len, CW_NET_MAIN, &b, &err), CW_OK, "%s", err.msg);
+    size_t ntx = 0, by[8] = {0}, unchecked_keys = 0, other = 0;
+    while (b.next < b.tx_count) {
+        cw_tx tx;
+        cr_assert_eq(btc_block_next(&b, &arena, &tx, &err), CW_OK, "%s", err.msg);
+        ntx++;
+        for (size_t i = 0; !(tx.flags & CW_TX_COINBASE) && i < tx.n_in; i++) {
+            cw_txin in = tx.in[i];
+            cw_pubkey k;
+            cw_revealed_by how;
+            cw_reveal r = cw_reveal_input(&in, &k, &how);
+            if (r == CW_REVEAL_KEY)
+                unchecked_keys++;
+            in.resolved = btc_input_hint(&tx.in[i], CW_NET_MAIN, &in.addr);
+            r = cw_reveal_input(&in, &k, &how);
+            if (r != CW_REVEAL_KEY) {
+                cr_assert(r == CW_REVEAL_NONE, "input %zu of tx %zu: %d", i, ntx, r);
+                other++;
+                continue;
+            }
+            by[how]++;
+            cw_addr f[CW_FORM_COUNT];
+            cr_assert_eq(cw_pubkey_forms(&k, CW_NET_MAIN, CW_FORMS_ALL, f, NULL), CW_OK);
+            bool found = false;
+            for (int x = 0; x < CW_FORM_COUNT; x++)
+                found |= cw_addr_eq(&f[x], &in.addr);
+            cr_assert(found, "tx %zu input %zu: the key's forms hold what it spends", ntx, i);
+        }
+    }
+    cr_assert_eq(ntx, want_tx);
+    cr_assert_eq(by[CW_REVEALED_BY_P2PKH], want_pkh);
+    cr_assert_eq(by[CW_REVEALED_BY_P2WPKH], want_wpkh);
+    cr_assert_eq(by[CW_REVEALED_BY_P2SH_P2WPKH], want_sh);
+    cr_assert_eq(unchecked_keys, want_sh, "unresolved, only the self-committing shape counts");
+    cr_assert_gt(other, 0, "multisig and other spends reveal nothing here");
+    free(arena.base);
+    free(raw);
+}
+
+Test(keylink, real_block_514485_every_revealed_key)
+{
+    real_block(BLOCK_514485, 2165, 3349, 205, 558);
+}
+
+Test(keylink, real_block_514492_every_revealed_key)
+{
+    real_block(BLOCK_514492, 1044, 2572, 74, 842);
 }
