@@ -129,12 +129,45 @@ static bool spends(const cw_txin *in, cw_addr_kind kind, const uint8_t h[20])
            memcmp(in->addr.payload, h, 20) == 0;
 }
 
-static cw_reveal parsed(const uint8_t *p, size_t n, cw_pubkey *key)
+static cw_reveal found(const uint8_t *p, size_t n, cw_span *key)
 {
-    return cw_pubkey_parse(p, n, key, NULL) == CW_OK ? CW_REVEAL_KEY : CW_REVEAL_BAD_KEY;
+    *key = (cw_span){p, n};
+    return CW_REVEAL_KEY;
+}
+
+static cw_reveal parsed(cw_reveal r, cw_span raw, cw_pubkey *key)
+{
+    if (r != CW_REVEAL_KEY)
+        return r;
+    return cw_pubkey_parse(raw.p, raw.n, key, NULL) == CW_OK ? CW_REVEAL_KEY : CW_REVEAL_BAD_KEY;
 }
 
 cw_reveal cw_reveal_input(const cw_txin *in, cw_pubkey *key, cw_revealed_by *by)
+{
+    cw_span raw;
+    return parsed(cw_reveal_input_raw(in, &raw, by), raw, key);
+}
+
+cw_reveal cw_reveal_output(const cw_txout *out, cw_pubkey *key)
+{
+    cw_span raw;
+    return parsed(cw_reveal_output_raw(out, &raw), raw, key);
+}
+
+bool cw_pubkey_compress_bytes(cw_span key, uint8_t out[33])
+{
+    if (key.n == 33 && (key.p[0] == 0x02 || key.p[0] == 0x03)) {
+        memcpy(out, key.p, 33);
+        return true;
+    }
+    if (key.n != 65 || key.p[0] != 0x04)
+        return false; /* hybrid 06/07 too: refused by the parse */
+    out[0] = (uint8_t)(0x02 | (key.p[64] & 1));
+    memcpy(out + 1, key.p + 1, 32);
+    return true;
+}
+
+cw_reveal cw_reveal_input_raw(const cw_txin *in, cw_span *key, cw_revealed_by *by)
 {
     cw_revealed_by b = CW_REVEALED_BY_NONE;
     if (by)
@@ -158,7 +191,7 @@ cw_reveal cw_reveal_input(const cw_txin *in, cw_pubkey *key, cw_revealed_by *by)
         cw_hash160(item[1].p, 33, h);
         if (!spends(in, CW_ADDR_P2WPKH, h) || in->addr.version != 0)
             return CW_REVEAL_MISMATCH;
-        return parsed(item[1].p, 33, key);
+        return found(item[1].p, 33, key);
     }
     cw_span push[2];
     size_t n;
@@ -178,7 +211,7 @@ cw_reveal cw_reveal_input(const cw_txin *in, cw_pubkey *key, cw_revealed_by *by)
             if (!spends(in, CW_ADDR_P2SH, h))
                 return CW_REVEAL_MISMATCH;
         }
-        return parsed(item[1].p, 33, key);
+        return found(item[1].p, 33, key);
     }
     if (n == 2 && in->witness_items == 0 && (push[1].n == 33 || push[1].n == 65)) {
         /* P2PKH: <sig> <key> */
@@ -189,16 +222,16 @@ cw_reveal cw_reveal_input(const cw_txin *in, cw_pubkey *key, cw_revealed_by *by)
         cw_hash160(push[1].p, push[1].n, h);
         if (!spends(in, CW_ADDR_P2PKH, h))
             return CW_REVEAL_MISMATCH;
-        return parsed(push[1].p, push[1].n, key);
+        return found(push[1].p, push[1].n, key);
     }
     return CW_REVEAL_NONE;
 }
 
-cw_reveal cw_reveal_output(const cw_txout *out, cw_pubkey *key)
+cw_reveal cw_reveal_output_raw(const cw_txout *out, cw_span *key)
 {
     const uint8_t *s = out->script.p;
     size_t n = out->script.n;
     if ((n != 35 && n != 67) || s[0] != n - 2 || s[n - 1] != 0xac)
         return CW_REVEAL_NONE;
-    return parsed(s + 1, n - 2, key);
+    return found(s + 1, n - 2, key);
 }

@@ -129,4 +129,18 @@ cw_reveal cw_reveal_input(const cw_txin *in, cw_pubkey *key, cw_revealed_by *by)
 /* The key of a P2PK output (21{33}ac or 41{65}ac), as cw_reveal_input. */
 cw_reveal cw_reveal_output(const cw_txout *out, cw_pubkey *key);
 
+/* The same two without the key parse (a field square root for a
+ * compressed key): CW_REVEAL_KEY means the shape and hash checks passed
+ * and *key spans the key's bytes in the input (33 bytes 02/03, or 65
+ * starting 04/06/07 for P2PKH and P2PK), not yet known to be a point:
+ * cw_pubkey_parse it before use. Never CW_REVEAL_BAD_KEY. */
+cw_reveal cw_reveal_input_raw(const cw_txin *in, cw_span *key, cw_revealed_by *by);
+cw_reveal cw_reveal_output_raw(const cw_txout *out, cw_span *key);
+
+/* The 33-byte compressed encoding of a key's bytes without parsing them
+ * (65 bytes: the prefix from Y's parity): the same key gives the same 33
+ * bytes whichever encoding it was seen in. False for any other length or
+ * prefix (hybrid 06/07 included). */
+bool cw_pubkey_compress_bytes(cw_span key, uint8_t out[33]);
+
 #endif

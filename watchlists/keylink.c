@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "chains/addr.h"
+#include "chains/hash.h"
 #include "chains/hex.h"
 #include "chains/le.h"
 #include "watchlist.h"
@@ -149,9 +150,11 @@ static cw_code find_root(store_txn *t, const cw_addr *forms, const uint8_t (*key
 
 /* keylink_observe, checking the forms in `check` only. */
 static cw_code observe(journal *j, const cw_pubkey *key, cw_net btc_net, cw_chain chain, cw_revealed_by by,
-                       const uint8_t txid[32], int64_t height, unsigned check, keylink_stats *st, cw_err *err)
+                       const uint8_t txid[32], int64_t height, unsigned check, bool *designated, keylink_stats *st,
+                       cw_err *err)
 {
     store_txn *t = j->t;
+    *designated = false;
     cw_addr forms[CW_FORM_COUNT];
     /* a failed taproot tweak (probability ~2^-128) leaves that form out */
     (void)cw_pubkey_forms(key, btc_net, check, forms, NULL);
@@ -166,6 +169,7 @@ static cw_code observe(journal *j, const cw_pubkey *key, cw_net btc_net, cw_chai
     cw_code rc = find_root(t, forms, (const uint8_t(*)[WL_KEY_MAX])keys, klen, root, &root_len, err);
     if (rc || root_len == 0)
         return rc;
+    *designated = true;
     if (st)
         st->designated++;
     if (check != CW_FORMS_ALL) { /* a root: every form gets its link */
@@ -225,12 +229,50 @@ static cw_code observe(journal *j, const cw_pubkey *key, cw_net btc_net, cw_chai
 cw_code keylink_observe(journal *j, const cw_pubkey *key, cw_net btc_net, cw_chain chain, cw_revealed_by by,
                         const uint8_t txid[32], int64_t height, keylink_stats *st, cw_err *err)
 {
-    return observe(j, key, btc_net, chain, by, txid, height, CW_FORMS_ALL, st, err);
+    bool designated;
+    return observe(j, key, btc_net, chain, by, txid, height, CW_FORMS_ALL, &designated, st, err);
 }
 
-cw_code keylink_scope_read(store_txn *t, cw_net btc_net, keylink_scope *out, cw_err *err)
+struct keylink_seen {
+    uint64_t epoch; /* the wl_meta fingerprint and scope the keys were checked under */
+    bool have_epoch;
+    uint8_t (*key)[33]; /* 0x00 in byte 0: an empty slot (keys start 02/03) */
+};
+
+keylink_seen *keylink_seen_new(void)
+{
+    keylink_seen *s = calloc(1, sizeof *s);
+    if (s && (s->key = calloc(KEYLINK_SEEN_SLOTS, sizeof *s->key)) == NULL) {
+        free(s);
+        s = NULL;
+    }
+    return s;
+}
+
+void keylink_seen_free(keylink_seen *s)
+{
+    if (s) {
+        free(s->key);
+        free(s);
+    }
+}
+
+static void seen_clear(keylink_seen *s)
+{
+    memset(s->key, 0, KEYLINK_SEEN_SLOTS * sizeof *s->key);
+    s->have_epoch = false;
+}
+
+/* A fixed seed: the worst a chosen collision does is evict, costing work. */
+static uint8_t *seen_slot(keylink_seen *s, const uint8_t k33[33])
+{
+    return s->key[cw_hash64(0x6b65796c696e6bull, k33, 33) & (KEYLINK_SEEN_SLOTS - 1)];
+}
+
+cw_code keylink_scope_read(store_txn *t, cw_net btc_net, keylink_seen *seen, keylink_scope *out, cw_err *err)
 {
     out->forms = CW_FORMS_ALL;
+    out->seen = seen;
     static const struct {
         uint8_t chain, kind, version, len;
         unsigned forms;
@@ -264,6 +306,15 @@ cw_code keylink_scope_read(store_txn *t, cw_net btc_net, keylink_scope *out, cw_
     store_cursor_close(c);
     if (rc == CW_OK)
         out->forms = forms;
+    if (seen) {
+        /* a read error ends the fingerprint's walk early: a different value,
+         * so the table is emptied (never kept across an unknown change) */
+        uint64_t epoch = cw_mix64(store_fingerprint(t, STORE_WL_META) ^ (uint64_t)out->forms << 56 ^ (uint64_t)btc_net);
+        if (rc || !seen->have_epoch || seen->epoch != epoch)
+            seen_clear(seen);
+        seen->epoch = epoch;
+        seen->have_epoch = rc == CW_OK;
+    }
     return rc;
 }
 
@@ -277,36 +328,63 @@ cw_code keylink_observe_sender(journal *j, const uint8_t pubkey65[65], cw_net bt
     return keylink_observe(j, &k, btc_net, chain, CW_REVEALED_BY_SIGNATURE, txid, height, st, err);
 }
 
-static cw_code counted(journal *j, cw_reveal r, const cw_pubkey *k, const cw_tx *tx, cw_revealed_by by,
-                       int64_t height, unsigned check, keylink_stats *st, cw_err *err)
+/* One revealed key of a Bitcoin tx: the memory of clean keys first (no
+ * parse, no forms), then the parse and the check. */
+static cw_code counted(journal *j, cw_reveal r, cw_span raw, const cw_tx *tx, cw_revealed_by by, int64_t height,
+                       const keylink_scope *scope, keylink_stats *st, cw_err *err)
 {
-    if (r == CW_REVEAL_KEY)
-        return observe(j, k, (cw_net)tx->net, (cw_chain)tx->chain, by, tx->txid, height, check, st, err);
-    if (st && r == CW_REVEAL_UNCHECKED)
-        st->unchecked++;
-    if (st && (r == CW_REVEAL_MISMATCH || r == CW_REVEAL_BAD_KEY))
-        st->refused++;
-    return CW_OK;
+    if (r == CW_REVEAL_UNCHECKED) {
+        if (st)
+            st->unchecked++;
+        return CW_OK;
+    }
+    if (r == CW_REVEAL_MISMATCH) {
+        if (st)
+            st->refused++;
+        return CW_OK;
+    }
+    if (r != CW_REVEAL_KEY)
+        return CW_OK;
+    uint8_t k33[33], *slot = NULL;
+    if (scope && scope->seen && cw_pubkey_compress_bytes(raw, k33)) {
+        slot = seen_slot(scope->seen, k33);
+        if (memcmp(slot, k33, 33) == 0) {
+            if (st)
+                st->keys++, st->seen++;
+            return CW_OK;
+        }
+    }
+    cw_pubkey k;
+    if (cw_pubkey_parse(raw.p, raw.n, &k, NULL) != CW_OK) {
+        if (st)
+            st->refused++;
+        return CW_OK;
+    }
+    bool designated;
+    cw_code rc = observe(j, &k, (cw_net)tx->net, (cw_chain)tx->chain, by, tx->txid, height,
+                         scope ? scope->forms : CW_FORMS_ALL, &designated, st, err);
+    if (rc == CW_OK && slot && !designated)
+        memcpy(slot, k.compressed, 33); /* the parsed key's own bytes: a valid point */
+    return rc;
 }
 
 cw_code keylink_tx(journal *j, const cw_tx *tx, int64_t height, const keylink_scope *scope, keylink_stats *st,
                    cw_err *err)
 {
-    unsigned check = scope ? scope->forms : CW_FORMS_ALL;
-    if (check == 0)
+    if (scope && scope->forms == 0)
         return CW_OK; /* nothing a key could link to: not even the key parse */
     cw_code rc = CW_OK;
-    cw_pubkey k;
+    cw_span raw;
     for (size_t i = 0; rc == CW_OK && !(tx->flags & CW_TX_COINBASE) && i < tx->n_in; i++) {
         cw_revealed_by by;
-        cw_reveal r = cw_reveal_input(&tx->in[i], &k, &by);
-        rc = counted(j, r, &k, tx, by, height, check, st, err);
+        cw_reveal r = cw_reveal_input_raw(&tx->in[i], &raw, &by);
+        rc = counted(j, r, raw, tx, by, height, scope, st, err);
     }
     for (size_t i = 0; rc == CW_OK && i < tx->n_out; i++) {
         if (tx->out[i].type != CW_SCRIPT_P2PK)
             continue;
-        cw_reveal r = cw_reveal_output(&tx->out[i], &k);
-        rc = counted(j, r, &k, tx, CW_REVEALED_BY_P2PK, height, check, st, err);
+        cw_reveal r = cw_reveal_output_raw(&tx->out[i], &raw);
+        rc = counted(j, r, raw, tx, CW_REVEALED_BY_P2PK, height, scope, st, err);
     }
     return rc;
 }

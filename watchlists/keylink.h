@@ -71,6 +71,7 @@ cw_code keylink_get(store_txn *t, const uint8_t *key, size_t klen, keylink_entry
 
 typedef struct {
     uint64_t keys;        /* revealed keys looked at (checked ones) */
+    uint64_t seen;        /* of those, keys found clean before (keylink_seen): nothing computed */
     uint64_t designated;  /* of those, keys with a designated form */
     uint64_t links;       /* links written */
     uint64_t unchecked;   /* key shapes whose prevout was unknown (not counted) */
@@ -120,12 +121,31 @@ cw_code keylink_observe_sender(journal *j, const uint8_t pubkey65[65], cw_net bt
  * check skips computing it (the BIP-86 tweak is a point multiplication,
  * ~30 us; EVM and Tron a Keccak). Read once per block: an import between
  * blocks changes it. */
+/* Keys a process found clean (no form designated, none linked) since the
+ * watchlist last changed: a key seen again (address reuse) is then not
+ * parsed nor its forms computed again. A fixed-size direct-mapped table of
+ * compressed keys (KEYLINK_SEEN_SLOTS, ~4.5 MB): a newer key takes an
+ * older one's slot, so a miss only costs the work. Sound because nothing
+ * but an import makes a clean key designated: a link needs a designated
+ * form of the same key, and disconnects and delistings only take
+ * designations away. keylink_scope_read empties it when wl_meta (which
+ * every import rewrites) or the scope changed. Owned by the caller, one
+ * thread. */
+typedef struct keylink_seen keylink_seen;
+#define KEYLINK_SEEN_SLOTS (1u << 17)
+/* NULL when out of memory. */
+keylink_seen *keylink_seen_new(void);
+void keylink_seen_free(keylink_seen *s);
+
 typedef struct {
-    unsigned forms; /* bit (1u << cw_key_form) */
+    unsigned forms;      /* bit (1u << cw_key_form) */
+    keylink_seen *seen;  /* borrowed, may be NULL: no memory of clean keys */
 } keylink_scope;
 /* The forms of btc_net's space that imports list in t (a cursor seek per
- * kind into wl_addr). Store errors (the scope is then all forms). */
-cw_code keylink_scope_read(store_txn *t, cw_net btc_net, keylink_scope *out, cw_err *err);
+ * kind into wl_addr), and seen (may be NULL) emptied when the watchlist
+ * changed since its last read. Store errors (the scope is then all forms,
+ * seen emptied). */
+cw_code keylink_scope_read(store_txn *t, cw_net btc_net, keylink_seen *seen, keylink_scope *out, cw_err *err);
 
 /* Every key a Bitcoin tx of a confirmed block reveals (cw_reveal_input on
  * each input of a non-coinbase tx, cw_reveal_output on each output) goes

@@ -67,7 +67,7 @@ static cw_code connect_with_journal(pipeline *p, block_ctx *c, coins *cache, con
 {
     chainstate_block done;
     journal_init(&c->jn, c->t);
-    cw_code rc = keylink_scope_read(c->t, p->cfg.net, &c->scope, err);
+    cw_code rc = keylink_scope_read(c->t, p->cfg.net, p->seen, &c->scope, err);
     if (rc == CW_OK)
         rc = chainstate_connect(c->t, cache, &p->walker, raw, len, p->cfg.net, height, block_tx, c, &c->ids, &done, err);
     if (rc == CW_OK)

@@ -103,6 +103,11 @@ cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err)
         pipeline_close(p);
         return crc;
     }
+    if ((p->seen = keylink_seen_new()) == NULL) {
+        pipeline_close(p);
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory for the table of revealed keys (%zu KB)",
+                          (size_t)KEYLINK_SEEN_SLOTS * 33 / 1024);
+    }
     crc = coins_new(&p->cache, err);
     if (crc) {
         pipeline_close(p);
@@ -139,6 +144,7 @@ void pipeline_close(pipeline *p)
         return;
     mempool_free(p);
     coins_free(p->cache);
+    keylink_seen_free(p->seen);
     if (p->lock_fd >= 0)
         close(p->lock_fd);
     free(p->accepted);

@@ -34,6 +34,8 @@ static double now(void)
 
 static volatile uint8_t sink;
 
+static int cmp33(const void *a, const void *b) { return memcmp(a, b, 33); }
+
 int bench_keylink(int argc, char **argv)
 {
     if (argc < 3) {
@@ -78,12 +80,20 @@ int bench_keylink(int argc, char **argv)
         }
     }
     size_t keys = 0, refused = 0;
+    uint8_t (*all)[33] = malloc((n_in ? n_in : 1) * 33);
     for (size_t k = 0; k < n_in; k++) {
         cw_pubkey key;
         cw_reveal r = cw_reveal_input(&ins[k], &key, NULL);
-        keys += r == CW_REVEAL_KEY;
+        if (r == CW_REVEAL_KEY)
+            memcpy(all[keys++], key.compressed, 33);
         refused += r == CW_REVEAL_MISMATCH || r == CW_REVEAL_BAD_KEY;
     }
+    /* keys seen before in these blocks: what keylink_seen spares (a clean key is remembered) */
+    qsort(all, keys, 33, cmp33);
+    size_t distinct = 0;
+    for (size_t k = 0; k < keys; k++)
+        distinct += k == 0 || memcmp(all[k], all[k - 1], 33) != 0;
+    free(all);
     /* the forms checked: none (reveal only), all, all but the BIP-86 tweak
      * (a list without taproot addresses, as OFAC's of 2025-11-19), HASH160 ones */
     static const unsigned check[4] = {0, CW_FORMS_ALL, CW_FORMS_ALL & ~(1u << CW_FORM_P2TR), CW_FORMS_HASH160};
@@ -106,8 +116,8 @@ int bench_keylink(int argc, char **argv)
             if (dt < best[mode])
                 best[mode] = dt;
         }
-    printf("keylink bench: %zu txs, %zu inputs, %zu revealed keys (%zu refused), best of 5\n", n_tx, n_in, keys,
-           refused);
+    printf("keylink bench: %zu txs, %zu inputs, %zu revealed keys (%zu refused, %zu distinct), best of 5\n", n_tx,
+           n_in, keys, refused, distinct);
     static const char *const what[4] = {"reveal (shape, HASH160, key parse)", "reveal + every form",
                                         "reveal + every form but BIP-86", "reveal + HASH160 forms only"};
     for (int mode = 0; mode < 4; mode++)

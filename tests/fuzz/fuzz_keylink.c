@@ -3,7 +3,8 @@
  * Properties beyond "no crash": a key counted for an input is one whose
  * forms include the address the input spends (the rule that keeps an
  * attacker's push from linking what it does not spend); a parsed key's
- * two encodings parse back to the same key. */
+ * two encodings parse back to the same key; the raw reveal (no parse)
+ * agrees with the parsing one. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 memset(&in.addr, 0, sizeof in.addr);
             r = cw_reveal_input(&in, &k, &by);
             if (r == CW_REVEAL_KEY && !has_form(&k, &in.addr))
+                abort();
+            /* the raw reveal agrees: KEY when the parse passes, and the
+             * compressed bytes it remembers keys by are the parsed key's */
+            cw_span raw;
+            cw_reveal rr = cw_reveal_input_raw(&in, &raw, NULL);
+            if ((r == CW_REVEAL_KEY || r == CW_REVEAL_BAD_KEY) != (rr == CW_REVEAL_KEY) || rr == CW_REVEAL_BAD_KEY)
+                abort();
+            uint8_t c33[33];
+            if (r == CW_REVEAL_KEY && (!cw_pubkey_compress_bytes(raw, c33) || memcmp(c33, k.compressed, 33)))
                 abort();
         }
         for (size_t o = 0; o < tx.n_out; o++) {

@@ -362,7 +362,15 @@ Test(keylink_store, a_damaged_link_fails_closed)
     fx_close(&f);
 }
 
-static cw_code scope_fn(store_txn *t, void *arg, cw_err *err) { return keylink_scope_read(t, CW_NET_MAIN, arg, err); }
+typedef struct {
+    keylink_seen *seen;
+    keylink_scope scope;
+} scope_read;
+static cw_code scope_fn(store_txn *t, void *arg, cw_err *err)
+{
+    scope_read *r = arg;
+    return keylink_scope_read(t, CW_NET_MAIN, r->seen, &r->scope, err);
+}
 
 static cw_code observe_tx_fn(store_txn *t, void *arg, cw_err *err)
 {
@@ -383,15 +391,18 @@ Test(keylink_store, scope_and_a_taproot_root)
     const char *texts[] = {G_EVM};
     const char *tick[] = {"ETH"};
     import(&f, texts, tick, 1);
+    scope_read rd = {NULL, {0, NULL}};
     keylink_scope sc;
     cw_err err = {0};
-    cr_assert_eq(store_write(f.s, scope_fn, &sc, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_write(f.s, scope_fn, &rd, &err), CW_OK, "%s", err.msg);
+    sc = rd.scope;
     cr_assert_eq(sc.forms, (1u << CW_FORM_EVM) | (1u << CW_FORM_TRON), "EVM listed, Tron its import link: %#x", sc.forms);
     /* key 3's taproot address listed (oracle: bc1pgxxy...) */
     const char *tr[] = {"bc1pgxxyvcmdncdxs06cudd5yvmwwahaesaj6n3eu7st7x4sw9hrchaqjy33gs"};
     const char *xbt[] = {"XBT"};
     import(&f, tr, xbt, 1);
-    cr_assert_eq(store_write(f.s, scope_fn, &sc, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_write(f.s, scope_fn, &rd, &err), CW_OK, "%s", err.msg);
+    sc = rd.scope;
     cr_assert_eq(sc.forms, 1u << CW_FORM_P2TR, "%#x", sc.forms);
     /* a tx whose P2PK output is key 3: out of scope (no taproot) nothing, in scope the link */
     cw_pubkey k3 = key(K3_COMP);
@@ -408,7 +419,7 @@ Test(keylink_store, scope_and_a_taproot_root)
     tx.net = CW_NET_MAIN;
     tx.out = &out;
     tx.n_out = 1;
-    keylink_scope none = {CW_FORMS_ALL & ~(1u << CW_FORM_P2TR)};
+    keylink_scope none = {CW_FORMS_ALL & ~(1u << CW_FORM_P2TR), NULL};
     keylink_stats st = {0};
     const void *a[3] = {&tx, &none, &st};
     cr_assert_eq(store_write(f.s, observe_tx_fn, a, &err), CW_OK, "%s", err.msg);
@@ -422,5 +433,56 @@ Test(keylink_store, scope_and_a_taproot_root)
     bool l;
     refs r = lookup(&f, K3_EVM, &l);
     cr_assert_str_eq(r.linked_from[0], tr[0]);
+    fx_close(&f);
+}
+
+/* The memory of clean keys: a key seen clean is not computed again, until
+ * an import (which may designate one of its forms) empties it. */
+Test(keylink_store, clean_keys_are_remembered_until_an_import)
+{
+    fx f;
+    fx_open(&f);
+    const char *texts[] = {G_EVM};
+    const char *tick[] = {"ETH"};
+    import(&f, texts, tick, 1);
+    keylink_seen *seen = keylink_seen_new();
+    cr_assert_not_null(seen);
+    cw_pubkey k3 = key(K3_COMP);
+    uint8_t script[67] = {65};
+    memcpy(script + 1, k3.uncompressed, 65); /* seen uncompressed, remembered by its compressed bytes */
+    script[66] = 0xac;
+    cw_txout out;
+    memset(&out, 0, sizeof out);
+    out.script = (cw_span){script, 67};
+    out.type = CW_SCRIPT_P2PK;
+    cw_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.chain = CW_CHAIN_BITCOIN;
+    tx.net = CW_NET_MAIN;
+    tx.out = &out;
+    tx.n_out = 1;
+    cw_err err = {0};
+    keylink_stats st[4];
+    memset(st, 0, sizeof st);
+    for (int round = 0; round < 4; round++) {
+        if (round == 2) {
+            const char *both[] = {G_EVM, K3_EVM};
+            const char *ticks[] = {"ETH", "ETH"};
+            import(&f, both, ticks, 2); /* key 3's EVM address is designated now */
+        }
+        scope_read rd = {seen, {0, NULL}};
+        cr_assert_eq(store_write(f.s, scope_fn, &rd, &err), CW_OK, "%s", err.msg);
+        const void *a[3] = {&tx, &rd.scope, &st[round]};
+        cr_assert_eq(store_write(f.s, observe_tx_fn, a, &err), CW_OK, "%s", err.msg);
+    }
+    cr_assert(st[0].keys == 1 && st[0].seen == 0 && st[0].designated == 0, "first sight: computed, clean");
+    cr_assert(st[1].keys == 1 && st[1].seen == 1, "second: remembered, nothing computed");
+    cr_assert(st[2].seen == 0 && st[2].designated == 1 && st[2].links == 5, "after the import: computed again, linked");
+    cr_assert(st[3].seen == 0 && st[3].designated == 1 && st[3].links == 0, "a designated key is never remembered as clean");
+    bool l;
+    refs r = lookup(&f, "1NZUP3JAc9JkmbvmoTv7nVgZGtyJjirKV1", &l); /* key 3's uncompressed P2PKH (oracle) */
+    cr_assert(l);
+    cr_assert_str_eq(r.linked_from[0], K3_EVM);
+    keylink_seen_free(seen);
     fx_close(&f);
 }
