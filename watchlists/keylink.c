@@ -340,7 +340,7 @@ static cw_code counted(journal *j, cw_reveal r, cw_span raw, const cw_tx *tx, cw
     }
     if (r == CW_REVEAL_MISMATCH) {
         if (st)
-            st->refused++;
+            st->mismatch++;
         return CW_OK;
     }
     if (r != CW_REVEAL_KEY)
@@ -357,7 +357,7 @@ static cw_code counted(journal *j, cw_reveal r, cw_span raw, const cw_tx *tx, cw
     cw_pubkey k;
     if (cw_pubkey_parse(raw.p, raw.n, &k, NULL) != CW_OK) {
         if (st)
-            st->refused++;
+            st->bad_key++;
         return CW_OK;
     }
     bool designated;

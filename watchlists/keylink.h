@@ -75,7 +75,8 @@ typedef struct {
     uint64_t designated;  /* of those, keys with a designated form */
     uint64_t links;       /* links written */
     uint64_t unchecked;   /* key shapes whose prevout was unknown (not counted) */
-    uint64_t refused;     /* keys that did not hash to what they spend, or no valid point */
+    uint64_t mismatch;    /* key pushes that do not hash to the output they spend: refused */
+    uint64_t bad_key;     /* key-shaped bytes that are no valid point (or hybrid): refused */
 } keylink_stats;
 
 /* A revealed key, in a confirmed block: when one of its forms is
