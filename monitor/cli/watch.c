@@ -397,7 +397,8 @@ int cmd_watch(int argc, char **argv)
                 const flows_config *fc = flows_opts_config(&o.flows); /* --clusters off: no exposure either */
                 account_run_opts ao = {o.datadir, o.alerts, o.pub, o.rpc, o.tokens, o.rpc_rate, o.confirmations,
                                        o.finalized, o.poll_ms, o.start_height, o.status_interval, -1, -1, 1,
-                                       fc ? fc->hops : 0, fc ? fc->labels : NULL};
+                                       fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
+                                       fc ? fc->hold_share_ppm : 0};
                 rc = account_run_watch(&ao);
             }
         }
