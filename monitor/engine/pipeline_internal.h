@@ -51,6 +51,7 @@
 #include "decode.h"
 #include "flows.h"
 #include "pipeline.h"
+#include "watchlists/tokens.h"
 
 #define MAX_COUNTERS 8
 #define ACCEPTED_RING 4096 /* recent 'A' txids, for a rawtx arriving after its 'A' */
@@ -82,9 +83,18 @@ struct pipeline {
     store_txn *batch;         /* the open replay batch's transaction, or NULL */
     coins *cache;             /* outputs created in the open batch, not yet in it (coins.h) */
     const flow_finding *findings; /* flows_tx's, of the last tx analysed */
+    keylink_seen *seen;       /* connect.c: revealed keys found clean since the watchlist last changed */
     int lock_fd;              /* <datadir>/monitor.lock, held while open: one monitor per datadir */
     bool refresh_labels;      /* labels not yet applied to clusters merged before this run */
     bool refresh_recount;     /* a disconnect may have restored older designated counts */
+    /* What records say the chain is: "bitcoin" and cw_net_name(net) from
+     * pipeline_open; an account chain's engine (account.c) sets its own
+     * and `account` (hashes kept as the node prints them). */
+    const char *chain_name, *network_name;
+    bool account;
+    const char *native_symbol; /* account chains: "ETH", "TRX" */
+    unsigned native_decimals;
+    const tokens_table *tokens; /* account chains: known tokens (tokens.h), or NULL */
     pipeline_stats st;
     pipeline_stats st_at_batch; /* st when the open batch began: a failed batch restores it */
 };
@@ -136,6 +146,22 @@ cw_code records_tx(pipeline *p, store_txn *t, const cw_tx *tx, const char *statu
  * CW_ENOMEM (t is then aborted, never written with fields missing). */
 cw_code records_flows(pipeline *p, store_txn *t, const cw_tx *tx, const flow_finding *f, size_t n,
                       const char *status, const chainstate_block *blk, cw_buf *ids, cw_err *err);
+/* Account chains: the designated_address records of a tx's transfers
+ * (direct hits on sender, recipient and token from/to), one per address
+ * and tx, with `asset` and `amount` (decimal string, base units); as
+ * records_tx otherwise. */
+cw_code records_account_tx(pipeline *p, store_txn *t, const cw_tx *tx, const char *status, const chainstate_block *blk,
+                           cw_buf *ids, cw_err *err);
+/* Account chains: an indirect_exposure record for a transfer that carried
+ * designated money (part of its amount, share_ppm of it) from `source`
+ * (a watchlist key) at `hops` >= 2; skipped when the source is no longer
+ * listed or the recipient is listed itself (its own record). */
+cw_code records_account_exposure(pipeline *p, store_txn *t, const cw_tx *tx, const cw_transfer *x,
+                                 const uint8_t *source, size_t source_len, unsigned hops, const cw_u256 *part,
+                                 uint32_t share_ppm, bool hold, const chainstate_block *blk, cw_buf *ids,
+                                 cw_err *err);
+/* How many designated addresses an account tx's transfers touch (read only). */
+cw_code records_account_hits(store_txn *t, const cw_tx *tx, size_t *hits, cw_err *err);
 /* A `reorged` record for each id (32 hex chars each) whose latest record
  * is `confirmed`. */
 cw_code records_reorged(pipeline *p, store_txn *t, const cw_buf *ids, cw_err *err);

@@ -36,6 +36,8 @@ static const struct {
     [STORE_TAINT] = {"taint", 0},
     [STORE_EXPOSURE] = {"exposure", 0},
     [STORE_JOURNAL] = {"journal", 0},
+    [STORE_ACCT_EXPOSURE] = {"acct_exposure", 0},
+    [STORE_KEYLINK] = {"keylink", 0},
 };
 
 /* What a store and its views share: the environment's map-change lock.
