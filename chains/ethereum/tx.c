@@ -571,8 +571,17 @@ void eth_auth_begin(const eth_tx *tx, eth_auth_iter *it)
     it->end = 0;
     if (tx->type != ETH_TX_SET_CODE || tx->auth_list.n == 0)
         return;
+    /* Offsets count from the tx input when the list lies inside it (a
+     * decoded tx), so eth_auth.off says where in the input it stands. */
+    size_t shift = 0;
+    uintptr_t lp = (uintptr_t)tx->auth_list.p, rp = (uintptr_t)tx->raw.p;
+    if (tx->raw.p && lp >= rp && lp - rp <= tx->raw.n && tx->auth_list.n <= tx->raw.n - (lp - rp)) {
+        it->base = tx->raw.p;
+        shift = lp - rp;
+    }
     eth_rlp r, l;
-    eth_rlp_init(&r, tx->auth_list.p, tx->auth_list.n);
+    eth_rlp_init(&r, it->base, shift + tx->auth_list.n);
+    r.pos = shift;
     if (eth_rlp_list(&r, "authorizationList", &l, NULL, NULL) == CW_OK) {
         it->pos = l.pos;
         it->end = l.end;
@@ -615,6 +624,9 @@ cw_code eth_auth_recover(const eth_auth *a, eth_signer *out, cw_err *err)
 {
     if (a->y_parity > 1)
         return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "authorization: yParity %u, must be 0 or 1", a->y_parity);
+    if (a->nonce == UINT64_MAX) /* EIP-7702: the nonce must be below 2^64-1 (EIP-2681), else a node skips it */
+        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET,
+                          "authorization: nonce 2^64-1 is not allowed (EIP-7702, EIP-2681: a node skips it)");
     uint8_t h[32];
     eth_auth_sighash(a, h);
     return recover(h, a->r, a->s, a->y_parity, "authorization", out, err);
