@@ -564,6 +564,26 @@ cw_code eth_tx_recover(const eth_tx *tx, eth_signer *out, cw_err *err)
     return recover(h, tx->r, tx->s, tx->y_parity, "signature", out, err);
 }
 
+/* Where span s stands in tx->raw, or CW_NO_OFFSET when it is not inside it
+ * (a tx built from fields). */
+static size_t raw_offset(const eth_tx *tx, cw_span s)
+{
+    uintptr_t sp = (uintptr_t)s.p, rp = (uintptr_t)tx->raw.p;
+    if (tx->raw.p && s.p && sp >= rp && sp - rp <= tx->raw.n && s.n <= tx->raw.n - (sp - rp))
+        return (size_t)(sp - rp);
+    return CW_NO_OFFSET;
+}
+
+cw_code eth_tx_call_decode(const eth_tx *tx, erc20_call *out, cw_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!tx->has_to)
+        return CW_OK;
+    size_t at = raw_offset(tx, tx->data);
+    cw_code rc = erc20_call_decode_at(tx->data, at == CW_NO_OFFSET ? 0 : at, CW_CHAIN_EVM, out, err);
+    return rc ? cw_err_prefix(err, rc, "data") : CW_OK;
+}
+
 void eth_auth_begin(const eth_tx *tx, eth_auth_iter *it)
 {
     it->base = tx->auth_list.p;
@@ -573,12 +593,11 @@ void eth_auth_begin(const eth_tx *tx, eth_auth_iter *it)
         return;
     /* Offsets count from the tx input when the list lies inside it (a
      * decoded tx), so eth_auth.off says where in the input it stands. */
-    size_t shift = 0;
-    uintptr_t lp = (uintptr_t)tx->auth_list.p, rp = (uintptr_t)tx->raw.p;
-    if (tx->raw.p && lp >= rp && lp - rp <= tx->raw.n && tx->auth_list.n <= tx->raw.n - (lp - rp)) {
+    size_t shift = raw_offset(tx, tx->auth_list);
+    if (shift != CW_NO_OFFSET)
         it->base = tx->raw.p;
-        shift = lp - rp;
-    }
+    else
+        shift = 0;
     eth_rlp r, l;
     eth_rlp_init(&r, it->base, shift + tx->auth_list.n);
     r.pos = shift;
@@ -659,9 +678,9 @@ cw_code eth_tx_to_model(const eth_tx *tx, const eth_signer *from, unsigned flags
     size_t n = 1;
     if ((flags & ETH_MODEL_CALLDATA) && tx->has_to) {
         erc20_call c;
-        cw_code rc = erc20_call_decode(tx->data, CW_CHAIN_EVM, &c, err);
+        cw_code rc = eth_tx_call_decode(tx, &c, err);
         if (rc)
-            return cw_err_prefix(err, rc, "data");
+            return rc;
         if (c.kind != ERC20_CALL_NONE) {
             if (cap < 2)
                 return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "no room for the tx's transfers (need up to %d)",

@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "chains/err.h"
+#include "chains/ethereum/erc20.h"
 #include "chains/model.h"
 #include "chains/u256.h"
 
@@ -191,6 +192,12 @@ void eth_auth_sighash(const eth_auth *a, uint8_t out[32]);
  * that network skips it too): the caller compares a->chain_id. A refused
  * authorization does not make the tx invalid; the chain ignores it. */
 cw_code eth_auth_recover(const eth_auth *a, eth_signer *out, cw_err *err);
+
+/* The ERC-20 transfer/transferFrom call in the calldata (erc20.h;
+ * kind NONE for another call or a creation). Errors are erc20's, prefixed
+ * "data", with offsets in the tx input when the calldata lies in tx->raw
+ * (else in the calldata). */
+cw_code eth_tx_call_decode(const eth_tx *tx, erc20_call *out, cw_err *err);
 
 /* Transfers eth_tx_to_model can produce: the native value, and one
  * ERC-20 call read from the calldata. */
