@@ -425,3 +425,80 @@ Test(eth_cli, type_4_authorities_decoded_and_screened)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     cr_assert_eq(system(cmd), 0);
 }
+
+/* A type 4 tx with n authorizations, each signed by its own key (0x11..11
+ * ending in i+1) delegating to 0x01..00i, the last to `last_delegate`;
+ * raw hex without 0x (malloc'd). */
+static char *many_auth_tx(size_t n, const char *last_delegate)
+{
+    eth_auth *a = calloc(n, sizeof *a);
+    for (size_t i = 0; i < n; i++) {
+        cw_u256_set_u64(&a[i].chain_id, 1);
+        a[i].address[0] = 1;
+        a[i].address[18] = (uint8_t)(i >> 8);
+        a[i].address[19] = (uint8_t)i;
+        if (i == n - 1)
+            parse_addr(last_delegate, a[i].address);
+        a[i].nonce = i;
+        uint8_t k[32];
+        memset(k, 0x11, 32);
+        k[30] = (uint8_t)(i >> 8);
+        k[31] = (uint8_t)(i + 1);
+        eth_test_sign_auth(&a[i], k);
+    }
+    size_t cap = 120 * n + 16;
+    uint8_t *auths = malloc(cap);
+    eth_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.type = ETH_TX_SET_CODE;
+    tx.has_chain_id = true;
+    tx.chain_id = 1;
+    cw_u256_set_u64(&tx.max_fee, 2);
+    tx.gas = 30000000;
+    tx.has_to = true;
+    parse_addr("0x3535353535353535353535353535353535353535", tx.to);
+    tx.auth_list.p = auths;
+    tx.auth_list.n = eth_test_auth_list(a, n, auths, cap);
+    eth_test_sign(&tx, ETH_TEST_KEY);
+    size_t len;
+    uint8_t *b = eth_test_encode(&tx, &len);
+    char *hex = malloc(2 * len + 1);
+    cw_hex_encode(b, len, hex);
+    free(b);
+    free(auths);
+    free(a);
+    return hex;
+}
+
+/* A relayer may batch hundreds of authorizations (25000 gas each: a 30M
+ * gas tx holds 1200): every authority and delegate is screened, the listed
+ * delegate at the end of a 70-long list blocks (it was refused as a store
+ * error, exit 3, past 64). A list no Ethereum block could hold is bad
+ * input (2), not an unreadable store. */
+Test(eth_cli, a_long_authorization_list_is_screened_in_full)
+{
+    char root[64], dd[128];
+    sdn_datadir(root, sizeof root, dd, sizeof dd);
+    char *tx = many_auth_tx(70, LAZARUS_EVM);
+    json_t *j;
+    char *err;
+    cr_assert_eq(cw_in((const uint8_t *)tx, strlen(tx), &j, &err, "screen", "-", "--chain", "ethereum", "--datadir", dd,
+                       NULL),
+                 12, "%s", err);
+    free(err);
+    cr_assert_eq(json_array_size(json_object_get(j, "addresses")), 2 + 2 * 70);
+    cr_assert_str_eq(jstr(address_entry(j, LAZARUS_EVM), "decision"), "block");
+    json_decref(j);
+    free(tx);
+    tx = many_auth_tx(2049, "0x3535353535353535353535353535353535353535");
+    cr_assert_eq(cw_in((const uint8_t *)tx, strlen(tx), &j, &err, "screen", "-", "--chain", "ethereum", "--datadir", dd,
+                       NULL),
+                 2, "%s", err);
+    cr_assert_null(j);
+    cr_assert(strstr(err, "2049 authorizations"), "%s", err);
+    free(err);
+    free(tx);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    cr_assert_eq(system(cmd), 0);
+}
