@@ -359,6 +359,12 @@ int cmd_screen(int argc, char **argv)
                             "Ethereum block holds): not screened\n",
                             ev.tx.n_auth, SCREEN_ETH_AUTH_MAX);
                     rc = CLI_EXIT_USAGE;
+                } else if (ev.tx.has_chain_id && ev.tx.chain_id > SCREEN_ETH_CHAIN_ID_MAX) {
+                    fprintf(stderr,
+                            "chainwatch: screen: tx: chain id %llu is above 2^63-1, no network's (EIP-2294): not "
+                            "screened\n",
+                            (unsigned long long)ev.tx.chain_id);
+                    rc = CLI_EXIT_USAGE;
                 }
             }
         } else if (rc == CLI_EXIT_OK) {

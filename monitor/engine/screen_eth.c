@@ -100,6 +100,9 @@ cw_code screen_eth_tx(const flows_config *cfg, store_txn *t, const eth_view *v, 
     }
     alert_put(obj, "token", token, &ok);
 
+    if (tx->has_chain_id && tx->chain_id > SCREEN_ETH_CHAIN_ID_MAX)
+        return cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET, "screen: chain id %llu is above 2^63-1: not screened",
+                          (unsigned long long)tx->chain_id);
     if (tx->n_auth > SCREEN_ETH_AUTH_MAX)
         return cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET,
                           "screen: a tx with %zu authorizations, above %d (25000 gas each: more than any Ethereum "

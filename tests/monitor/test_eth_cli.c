@@ -502,3 +502,32 @@ Test(eth_cli, a_long_authorization_list_is_screened_in_full)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     cr_assert_eq(system(cmd), 0);
 }
+
+/* screen's answer is built with jansson, whose integers are signed 64-bit:
+ * a chain id of 2^63 came out as -9223372036854775808. No network has a
+ * chain id that large (EIP-2294 bounds it below 2^63): bad input (2). */
+Test(eth_cli, screen_refuses_a_chain_id_its_answer_cannot_carry)
+{
+    eth_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.type = ETH_TX_DYNAMIC_FEE;
+    tx.has_chain_id = true;
+    tx.chain_id = 1ull << 63;
+    tx.gas = 21000;
+    tx.has_to = true;
+    parse_addr(LAZARUS_EVM, tx.to);
+    eth_test_sign(&tx, ETH_TEST_KEY);
+    size_t len;
+    uint8_t *b = eth_test_encode(&tx, &len);
+    char *hex = malloc(2 * len + 3);
+    memcpy(hex, "0x", 2);
+    cw_hex_encode(b, len, hex + 2);
+    free(b);
+    json_t *j;
+    char *err;
+    cr_assert_eq(cw(&j, &err, "screen", hex, "--datadir", "/nonexistent/dd"), 2, "%s", err);
+    cr_assert_null(j);
+    cr_assert(strstr(err, "chain id 9223372036854775808"), "%s", err);
+    free(err);
+    free(hex);
+}
