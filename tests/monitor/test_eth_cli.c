@@ -59,6 +59,20 @@ static void parse_addr(const char *text, uint8_t out[20])
     cr_assert_eq(cw_hex_decode(text + 2, 40, out, 20, &n, NULL), CW_OK);
 }
 
+/* tx signed with the test key and encoded, as hex after `prefix` ("0x" or
+ * ""); malloc'd. */
+static char *sign_to_hex(eth_tx *tx, const char *prefix)
+{
+    eth_test_sign(tx, ETH_TEST_KEY);
+    size_t len, pn = strlen(prefix);
+    uint8_t *b = eth_test_encode(tx, &len);
+    char *hex = malloc(2 * len + pn + 1);
+    memcpy(hex, prefix, pn);
+    cw_hex_encode(b, len, hex + pn);
+    free(b);
+    return hex;
+}
+
 /* A type 2 tx signed with the test key calling `to` with data; hex with 0x
  * into out (malloc'd). */
 static char *signed_tx(const char *to, const uint8_t *data, size_t n, uint64_t value)
@@ -77,14 +91,7 @@ static char *signed_tx(const char *to, const uint8_t *data, size_t n, uint64_t v
     cw_u256_set_u64(&tx.value, value);
     tx.data.p = data;
     tx.data.n = n;
-    eth_test_sign(&tx, ETH_TEST_KEY);
-    size_t len;
-    uint8_t *b = eth_test_encode(&tx, &len);
-    char *hex = malloc(2 * len + 3);
-    memcpy(hex, "0x", 2);
-    cw_hex_encode(b, len, hex + 2);
-    free(b);
-    return hex;
+    return sign_to_hex(&tx, "0x");
 }
 
 static void transfer_data(uint8_t out[68], const char *to, uint64_t amount)
@@ -377,14 +384,7 @@ static char *set_code_tx(void)
     parse_addr("0x3535353535353535353535353535353535353535", tx.to);
     tx.auth_list.p = auths;
     tx.auth_list.n = eth_test_auth_list(a, 2, auths, sizeof auths);
-    eth_test_sign(&tx, ETH_TEST_KEY);
-    size_t len;
-    uint8_t *b = eth_test_encode(&tx, &len);
-    char *hex = malloc(2 * len + 3);
-    memcpy(hex, "0x", 2);
-    cw_hex_encode(b, len, hex + 2);
-    free(b);
-    return hex;
+    return sign_to_hex(&tx, "0x");
 }
 
 Test(eth_cli, type_4_authorities_decoded_and_screened)
@@ -459,12 +459,7 @@ static char *many_auth_tx(size_t n, const char *last_delegate)
     parse_addr("0x3535353535353535353535353535353535353535", tx.to);
     tx.auth_list.p = auths;
     tx.auth_list.n = eth_test_auth_list(a, n, auths, cap);
-    eth_test_sign(&tx, ETH_TEST_KEY);
-    size_t len;
-    uint8_t *b = eth_test_encode(&tx, &len);
-    char *hex = malloc(2 * len + 1);
-    cw_hex_encode(b, len, hex);
-    free(b);
+    char *hex = sign_to_hex(&tx, "");
     free(auths);
     free(a);
     return hex;
@@ -516,13 +511,7 @@ Test(eth_cli, screen_refuses_a_chain_id_its_answer_cannot_carry)
     tx.gas = 21000;
     tx.has_to = true;
     parse_addr(LAZARUS_EVM, tx.to);
-    eth_test_sign(&tx, ETH_TEST_KEY);
-    size_t len;
-    uint8_t *b = eth_test_encode(&tx, &len);
-    char *hex = malloc(2 * len + 3);
-    memcpy(hex, "0x", 2);
-    cw_hex_encode(b, len, hex + 2);
-    free(b);
+    char *hex = sign_to_hex(&tx, "0x");
     json_t *j;
     char *err;
     cr_assert_eq(cw(&j, &err, "screen", hex, "--datadir", "/nonexistent/dd"), 2, "%s", err);
