@@ -651,6 +651,19 @@ cw_code eth_auth_recover(const eth_auth *a, eth_signer *out, cw_err *err)
     return recover(h, a->r, a->s, a->y_parity, "authorization", out, err);
 }
 
+cw_code eth_auth_check_chain(const eth_auth *a, uint64_t chain_id, cw_err *err)
+{
+    cw_u256 want;
+    cw_u256_set_u64(&want, chain_id);
+    if (cw_u256_is_zero(&a->chain_id) || cw_u256_cmp(&a->chain_id, &want) == 0)
+        return CW_OK;
+    char dec[CW_U256_DEC_MAX];
+    cw_u256_to_dec(&a->chain_id, dec);
+    return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET,
+                      "authorization: chain id %s is neither 0 nor the tx's (%llu): a node skips it (EIP-7702)", dec,
+                      (unsigned long long)chain_id);
+}
+
 /* ---- model ---- */
 
 cw_code eth_tx_to_model(const eth_tx *tx, const eth_signer *from, unsigned flags, cw_transfer *xfer, size_t cap,

@@ -199,6 +199,12 @@ cw_code eth_auth_recover(const eth_auth *a, eth_signer *out, cw_err *err);
  * (else in the calldata). */
 cw_code eth_tx_call_decode(const eth_tx *tx, erc20_call *out, cw_err *err);
 
+/* EIP-7702's chain rule: an authorization applies on chain `chain_id` only
+ * when its chain id is 0 or that one; CW_EFORMAT naming both otherwise
+ * (every node running a tx of that chain skips it). A type 4 tx runs only
+ * on its own chain id, so pass tx->chain_id to judge one in a tx. */
+cw_code eth_auth_check_chain(const eth_auth *a, uint64_t chain_id, cw_err *err);
+
 /* Transfers eth_tx_to_model can produce: the native value, and one
  * ERC-20 call read from the calldata. */
 #define ETH_TX_XFER_MAX 2

@@ -124,10 +124,11 @@ void decode_eth_tx_json(cw_json *j, const eth_view *v)
             eth_signer s;
             cw_err e = {0};
             bool ok = eth_auth_recover(&a, &s, &e) == CW_OK;
+            bool applies = ok && eth_auth_check_chain(&a, tx->chain_id, &e) == CW_OK;
             cw_json_obj_begin(j);
             put_addr(j, "authority", ok ? s.addr : NULL);
             cw_json_key(j, "error");
-            cw_json_str(j, ok ? NULL : e.msg);
+            cw_json_str(j, applies ? NULL : e.msg);
             put_addr(j, "delegate", a.address);
             put_dec(j, "chain_id", &a.chain_id);
             cw_json_key(j, "nonce");

@@ -520,3 +520,43 @@ Test(eth_cli, screen_refuses_a_chain_id_its_answer_cannot_carry)
     free(err);
     free(hex);
 }
+
+/* EIP-7702: an authorization whose chain id is neither 0 nor the chain the
+ * tx runs on (its own chain id) is skipped by every node that runs the tx:
+ * decode says so in `error` (the authority still shown: it signed). */
+Test(eth_cli, decode_names_an_authorization_for_another_chain)
+{
+    eth_auth a[2];
+    memset(a, 0, sizeof a);
+    cw_u256_set_u64(&a[0].chain_id, 5);
+    parse_addr(LAZARUS_EVM, a[0].address);
+    eth_test_sign_auth(&a[0], ETH_TEST_KEY);
+    a[1] = a[0];
+    cw_u256_set_u64(&a[1].chain_id, 0); /* any chain: applies */
+    eth_test_sign_auth(&a[1], ETH_TEST_KEY);
+    uint8_t auths[400];
+    eth_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.type = ETH_TX_SET_CODE;
+    tx.has_chain_id = true;
+    tx.chain_id = 1;
+    tx.gas = 100000;
+    tx.has_to = true;
+    parse_addr(LAZARUS_EVM, tx.to);
+    tx.auth_list.p = auths;
+    tx.auth_list.n = eth_test_auth_list(a, 2, auths, sizeof auths);
+    char *hex = sign_to_hex(&tx, "0x");
+    json_t *j;
+    char *err;
+    cr_assert_eq(cw(&j, &err, "decode", "tx", "--chain", "ethereum", hex), 0, "%s", err);
+    free(err);
+    json_t *au = json_object_get(j, "authorities");
+    cr_assert_eq(json_array_size(au), 2);
+    cr_assert_str_eq(jstr(json_array_get(au, 0), "authority"), KEY46_ADDR);
+    const char *why = jstr(json_array_get(au, 0), "error");
+    cr_assert(why && strstr(why, "chain id 5 is neither 0 nor the tx's (1)"), "%s", why ? why : "(null)");
+    cr_assert_str_eq(jstr(json_array_get(au, 1), "authority"), KEY46_ADDR);
+    cr_assert(json_is_null(json_object_get(json_array_get(au, 1), "error")));
+    json_decref(j);
+    free(hex);
+}
