@@ -1,6 +1,8 @@
 /* csv.c: the shared CSV reader (see csv.h). */
 #include "csv.h"
 
+#include <ctype.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,4 +110,24 @@ void csv_close(csv_reader *r, char sha[65])
     import_file_close(&r->in, sha);
     free(r->line);
     free(r->rec);
+}
+
+char *csv_trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+bool csv_blank(const csv_reader *r)
+{
+    if (r->n_fields != 1)
+        return false;
+    for (const char *p = r->field[0]; *p; p++)
+        if (!isspace((unsigned char)*p))
+            return false;
+    return true;
 }

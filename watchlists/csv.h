@@ -5,6 +5,8 @@
 #ifndef CW_CSV_H
 #define CW_CSV_H
 
+#include <stdbool.h>
+
 #include "import_file.h"
 
 #define CSV_MAX_FIELDS 32
@@ -31,5 +33,11 @@ cw_code csv_open(csv_reader *r, const char *path, const import_progress *p, cons
 int csv_next(csv_reader *r, cw_err *err);
 /* Closes and frees; sha receives the hex sha256 of the bytes read. */
 void csv_close(csv_reader *r, char sha[65]);
+
+/* A field without its leading and trailing white space (cut in place:
+ * returns a pointer into s). */
+char *csv_trim(char *s);
+/* True when the record read is a blank line (one field of white space). */
+bool csv_blank(const csv_reader *r);
 
 #endif

@@ -167,16 +167,6 @@ static int chain_index(const char *name)
     return -1;
 }
 
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
-}
-
 static void count_category(labels_stats *st, const char *chain, const char *category)
 {
     for (size_t i = 0; i < st->n_categories; i++)
@@ -220,8 +210,8 @@ static cw_code add_row(labels *l, csv_reader *r, cw_net net, labels_stats *st, c
         return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET,
                           "%s: line %zu: expected %zu fields (chain,address,entity,category,source), found %d", path,
                           line, N_COLUMNS, r->n_fields);
-    char *chain = trim(r->field[0]), *text = trim(r->field[1]), *entity = trim(r->field[2]);
-    char *category = trim(r->field[3]), *source = trim(r->field[4]);
+    char *chain = csv_trim(r->field[0]), *text = csv_trim(r->field[1]), *entity = csv_trim(r->field[2]);
+    char *category = csv_trim(r->field[3]), *source = csv_trim(r->field[4]);
     /* An entity may be empty (blocklisted addresses often have no name); a
      * row without chain or category says nothing usable. */
     const char *empty = !*chain ? "chain" : !*category ? "category" : NULL;
@@ -274,21 +264,11 @@ static cw_code add_row(labels *l, csv_reader *r, cw_net net, labels_stats *st, c
     return CW_OK;
 }
 
-static bool blank(const csv_reader *r)
-{
-    if (r->n_fields != 1)
-        return false;
-    for (const char *p = r->field[0]; *p; p++)
-        if (!isspace((unsigned char)*p))
-            return false;
-    return true;
-}
-
 static cw_code check_header(csv_reader *r, cw_err *err)
 {
     bool ok = r->n_fields == (int)N_COLUMNS;
     for (size_t i = 0; ok && i < N_COLUMNS; i++)
-        ok = strcasecmp(trim(r->field[i]), header[i]) == 0;
+        ok = strcasecmp(csv_trim(r->field[i]), header[i]) == 0;
     if (ok)
         return CW_OK;
     return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET,
@@ -321,7 +301,7 @@ cw_code labels_load(const char *path, cw_net net, labels **out, labels_stats *st
     bool have_header = false;
     int got;
     while ((got = csv_next(&r, err)) == 1) {
-        if (blank(&r))
+        if (csv_blank(&r))
             continue;
         if (!have_header) {
             if ((rc = check_header(&r, err)))

@@ -137,26 +137,6 @@ cw_code tokens_init(tokens_table *t, cw_err *err)
     return CW_OK;
 }
 
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        s[--n] = 0;
-    return s;
-}
-
-static bool blank(const csv_reader *r)
-{
-    if (r->n_fields != 1)
-        return false;
-    for (const char *p = r->field[0]; *p; p++)
-        if (!isspace((unsigned char)*p))
-            return false;
-    return true;
-}
-
 enum { COL_CHAIN, COL_TOKEN, COL_CONTRACT, COL_DECIMALS, N_COLS };
 static const char *const COLS[N_COLS] = {"chain", "token", "contract_address", "decimals"};
 
@@ -183,13 +163,13 @@ cw_code tokens_load_csv(tokens_table *t, const char *path, cw_err *err)
     bool have_header = false;
     int got;
     while ((got = csv_next(&r, err)) == 1) {
-        if (blank(&r))
+        if (csv_blank(&r))
             continue;
         if (!have_header) {
             for (int c = 0; c < N_COLS; c++) {
                 col[c] = -1;
                 for (int i = 0; i < r.n_fields; i++)
-                    if (!strcasecmp(trim(r.field[i]), COLS[c]))
+                    if (!strcasecmp(csv_trim(r.field[i]), COLS[c]))
                         col[c] = i;
                 if (col[c] < 0) {
                     rc = cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET,
@@ -211,7 +191,7 @@ cw_code tokens_load_csv(tokens_table *t, const char *path, cw_err *err)
                                 r.n_fields, COLS[c]);
                 break;
             }
-            f[c] = trim(r.field[col[c]]);
+            f[c] = csv_trim(r.field[col[c]]);
         }
         if (rc)
             break;

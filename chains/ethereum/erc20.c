@@ -21,7 +21,7 @@ static cw_code addr_word(const uint8_t *w, size_t off, const char *field, bool t
     return CW_OK;
 }
 
-cw_code erc20_call_decode(cw_span data, cw_chain chain, erc20_call *out, cw_err *err)
+cw_code erc20_call_decode_at(cw_span data, size_t base, cw_chain chain, erc20_call *out, cw_err *err)
 {
     memset(out, 0, sizeof *out);
     if (data.n < 4)
@@ -31,10 +31,10 @@ cw_code erc20_call_decode(cw_span data, cw_chain chain, erc20_call *out, cw_err 
     cw_code rc;
     if (sel == ERC20_SEL_TRANSFER) {
         if (data.n != ERC20_TRANSFER_LEN)
-            return cw_err_set(err, CW_EFORMAT, 0,
-                              "byte 0, field transfer calldata: %zu bytes, transfer(address,uint256) takes exactly %d",
-                              data.n, ERC20_TRANSFER_LEN);
-        if ((rc = addr_word(data.p + 4, 4, "transfer to", tron, out->to, err)))
+            return cw_err_set(err, CW_EFORMAT, base,
+                              "byte %zu, field transfer calldata: %zu bytes, transfer(address,uint256) takes exactly %d",
+                              base, data.n, ERC20_TRANSFER_LEN);
+        if ((rc = addr_word(data.p + 4, base + 4, "transfer to", tron, out->to, err)))
             return rc;
         out->kind = ERC20_CALL_TRANSFER;
         return cw_u256_from_be(data.p + 36, 32, &out->amount, err);
@@ -42,16 +42,21 @@ cw_code erc20_call_decode(cw_span data, cw_chain chain, erc20_call *out, cw_err 
     if (sel == ERC20_SEL_TRANSFER_FROM) {
         if (data.n != ERC20_TRANSFER_FROM_LEN)
             return cw_err_set(
-                err, CW_EFORMAT, 0,
-                "byte 0, field transferFrom calldata: %zu bytes, transferFrom(address,address,uint256) takes exactly %d",
-                data.n, ERC20_TRANSFER_FROM_LEN);
-        if ((rc = addr_word(data.p + 4, 4, "transferFrom from", tron, out->from, err)) ||
-            (rc = addr_word(data.p + 36, 36, "transferFrom to", tron, out->to, err)))
+                err, CW_EFORMAT, base,
+                "byte %zu, field transferFrom calldata: %zu bytes, transferFrom(address,address,uint256) takes exactly %d",
+                base, data.n, ERC20_TRANSFER_FROM_LEN);
+        if ((rc = addr_word(data.p + 4, base + 4, "transferFrom from", tron, out->from, err)) ||
+            (rc = addr_word(data.p + 36, base + 36, "transferFrom to", tron, out->to, err)))
             return rc;
         out->kind = ERC20_CALL_TRANSFER_FROM;
         return cw_u256_from_be(data.p + 68, 32, &out->amount, err);
     }
     return CW_OK;
+}
+
+cw_code erc20_call_decode(cw_span data, cw_chain chain, erc20_call *out, cw_err *err)
+{
+    return erc20_call_decode_at(data, 0, chain, out, err);
 }
 
 static void account(cw_addr *a, const cw_addr *contract, const uint8_t b[20])

@@ -60,6 +60,10 @@ typedef struct {
  * also pass): CW_EFORMAT naming the offset and the field. `chain` is
  * CW_CHAIN_EVM or CW_CHAIN_TRON. */
 cw_code erc20_call_decode(cw_span data, cw_chain chain, erc20_call *out, cw_err *err);
+/* The same, with error offsets counted from `base` (where the calldata
+ * stands in the caller's input, e.g. a tx: eth_tx_call_decode) rather than
+ * from the calldata's first byte. */
+cw_code erc20_call_decode_at(cw_span data, size_t base, cw_chain chain, erc20_call *out, cw_err *err);
 
 /* The call as a transfer of kind CW_XFER_TOKEN_CALL: from is the call's
  * `from` for transferFrom, else `sender` (the tx signer); the asset is the

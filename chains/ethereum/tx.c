@@ -564,6 +564,26 @@ cw_code eth_tx_recover(const eth_tx *tx, eth_signer *out, cw_err *err)
     return recover(h, tx->r, tx->s, tx->y_parity, "signature", out, err);
 }
 
+/* Where span s stands in tx->raw, or CW_NO_OFFSET when it is not inside it
+ * (a tx built from fields). */
+static size_t raw_offset(const eth_tx *tx, cw_span s)
+{
+    uintptr_t sp = (uintptr_t)s.p, rp = (uintptr_t)tx->raw.p;
+    if (tx->raw.p && s.p && sp >= rp && sp - rp <= tx->raw.n && s.n <= tx->raw.n - (sp - rp))
+        return (size_t)(sp - rp);
+    return CW_NO_OFFSET;
+}
+
+cw_code eth_tx_call_decode(const eth_tx *tx, erc20_call *out, cw_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!tx->has_to)
+        return CW_OK;
+    size_t at = raw_offset(tx, tx->data);
+    cw_code rc = erc20_call_decode_at(tx->data, at == CW_NO_OFFSET ? 0 : at, CW_CHAIN_EVM, out, err);
+    return rc ? cw_err_prefix(err, rc, "data") : CW_OK;
+}
+
 void eth_auth_begin(const eth_tx *tx, eth_auth_iter *it)
 {
     it->base = tx->auth_list.p;
@@ -571,8 +591,16 @@ void eth_auth_begin(const eth_tx *tx, eth_auth_iter *it)
     it->end = 0;
     if (tx->type != ETH_TX_SET_CODE || tx->auth_list.n == 0)
         return;
+    /* Offsets count from the tx input when the list lies inside it (a
+     * decoded tx), so eth_auth.off says where in the input it stands. */
+    size_t shift = raw_offset(tx, tx->auth_list);
+    if (shift != CW_NO_OFFSET)
+        it->base = tx->raw.p;
+    else
+        shift = 0;
     eth_rlp r, l;
-    eth_rlp_init(&r, tx->auth_list.p, tx->auth_list.n);
+    eth_rlp_init(&r, it->base, shift + tx->auth_list.n);
+    r.pos = shift;
     if (eth_rlp_list(&r, "authorizationList", &l, NULL, NULL) == CW_OK) {
         it->pos = l.pos;
         it->end = l.end;
@@ -615,9 +643,25 @@ cw_code eth_auth_recover(const eth_auth *a, eth_signer *out, cw_err *err)
 {
     if (a->y_parity > 1)
         return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "authorization: yParity %u, must be 0 or 1", a->y_parity);
+    if (a->nonce == UINT64_MAX) /* EIP-7702: the nonce must be below 2^64-1 (EIP-2681), else a node skips it */
+        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET,
+                          "authorization: nonce 2^64-1 is not allowed (EIP-7702, EIP-2681: a node skips it)");
     uint8_t h[32];
     eth_auth_sighash(a, h);
     return recover(h, a->r, a->s, a->y_parity, "authorization", out, err);
+}
+
+cw_code eth_auth_check_chain(const eth_auth *a, uint64_t chain_id, cw_err *err)
+{
+    cw_u256 want;
+    cw_u256_set_u64(&want, chain_id);
+    if (cw_u256_is_zero(&a->chain_id) || cw_u256_cmp(&a->chain_id, &want) == 0)
+        return CW_OK;
+    char dec[CW_U256_DEC_MAX];
+    cw_u256_to_dec(&a->chain_id, dec);
+    return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET,
+                      "authorization: chain id %s is neither 0 nor the tx's (%llu): a node skips it (EIP-7702)", dec,
+                      (unsigned long long)chain_id);
 }
 
 /* ---- model ---- */
@@ -647,9 +691,9 @@ cw_code eth_tx_to_model(const eth_tx *tx, const eth_signer *from, unsigned flags
     size_t n = 1;
     if ((flags & ETH_MODEL_CALLDATA) && tx->has_to) {
         erc20_call c;
-        cw_code rc = erc20_call_decode(tx->data, CW_CHAIN_EVM, &c, err);
+        cw_code rc = eth_tx_call_decode(tx, &c, err);
         if (rc)
-            return cw_err_prefix(err, rc, "data");
+            return rc;
         if (c.kind != ERC20_CALL_NONE) {
             if (cap < 2)
                 return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "no room for the tx's transfers (need up to %d)",

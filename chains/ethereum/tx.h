@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "chains/err.h"
+#include "chains/ethereum/erc20.h"
 #include "chains/model.h"
 #include "chains/u256.h"
 
@@ -166,7 +167,8 @@ typedef struct {
     uint64_t nonce;
     uint8_t y_parity;    /* 0..255 as encoded; only 0/1 can recover */
     uint8_t r[32], s[32];
-    size_t off;          /* offset of the authorization in the tx input */
+    size_t off;          /* offset of the authorization in the tx input (tx->raw); for a
+                          * tx not from eth_tx_decode, in its auth_list span */
 } eth_auth;
 
 typedef struct {
@@ -183,10 +185,25 @@ bool eth_auth_next(eth_auth_iter *it, eth_auth *out);
  * nonce])). */
 void eth_auth_sighash(const eth_auth *a, uint8_t out[32]);
 
-/* The authority: the signer of eth_auth_sighash. Refuses what EIP-7702 makes a node skip: y_parity not 0/1,
- * r or s zero or out of range, s above n/2, no recoverable key. A refused
+/* The authority: the signer of eth_auth_sighash. Refuses (CW_EFORMAT) what
+ * EIP-7702 makes a node skip whatever the chain: y_parity not 0/1, nonce
+ * 2^64-1, r or s zero or out of range, s above n/2, no recoverable key. A
+ * chain id other than 0 and the network's is not checked here (a node of
+ * that network skips it too): the caller compares a->chain_id. A refused
  * authorization does not make the tx invalid; the chain ignores it. */
 cw_code eth_auth_recover(const eth_auth *a, eth_signer *out, cw_err *err);
+
+/* The ERC-20 transfer/transferFrom call in the calldata (erc20.h;
+ * kind NONE for another call or a creation). Errors are erc20's, prefixed
+ * "data", with offsets in the tx input when the calldata lies in tx->raw
+ * (else in the calldata). */
+cw_code eth_tx_call_decode(const eth_tx *tx, erc20_call *out, cw_err *err);
+
+/* EIP-7702's chain rule: an authorization applies on chain `chain_id` only
+ * when its chain id is 0 or that one; CW_EFORMAT naming both otherwise
+ * (every node running a tx of that chain skips it). A type 4 tx runs only
+ * on its own chain id, so pass tx->chain_id to judge one in a tx. */
+cw_code eth_auth_check_chain(const eth_auth *a, uint64_t chain_id, cw_err *err);
 
 /* Transfers eth_tx_to_model can produce: the native value, and one
  * ERC-20 call read from the calldata. */

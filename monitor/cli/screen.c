@@ -334,8 +334,21 @@ int cmd_screen(int argc, char **argv)
                 rc = CLI_EXIT_USAGE;
             } else if ((rc = cli_tokens_load("screen", o.tokens_path, &tokens)) == CLI_EXIT_OK) {
                 have_tokens = true;
-                if (decode_eth_view(raw.p, raw.n, &tokens, &ev, &err))
+                if (decode_eth_view(raw.p, raw.n, &tokens, &ev, &err)) {
                     rc = cli_fail("screen: tx", &err);
+                } else if (ev.tx.n_auth > SCREEN_ETH_AUTH_MAX) { /* bad input, before the store is opened */
+                    fprintf(stderr,
+                            "chainwatch: screen: tx: %zu authorizations, above %d (25000 gas each: more than any "
+                            "Ethereum block holds): not screened\n",
+                            ev.tx.n_auth, SCREEN_ETH_AUTH_MAX);
+                    rc = CLI_EXIT_USAGE;
+                } else if (ev.tx.has_chain_id && ev.tx.chain_id > SCREEN_ETH_CHAIN_ID_MAX) {
+                    fprintf(stderr,
+                            "chainwatch: screen: tx: chain id %llu is above 2^63-1, no network's (EIP-2294): not "
+                            "screened\n",
+                            (unsigned long long)ev.tx.chain_id);
+                    rc = CLI_EXIT_USAGE;
+                }
             }
         } else if (rc == CLI_EXIT_OK) {
             size_t cap = btc_arena_bound(raw.n);

@@ -16,14 +16,12 @@ cw_code decode_eth_view(const uint8_t *raw, size_t n, const tokens_table *tokens
     if ((rc = eth_tx_recover(&v->tx, &v->from, err)))
         return rc;
     eth_tx_hash(&v->tx, v->hash);
-    if (v->tx.has_to) {
-        if ((rc = erc20_call_decode(v->tx.data, CW_CHAIN_EVM, &v->call, err)))
-            return cw_err_prefix(err, rc, "data");
-        if (v->call.kind != ERC20_CALL_NONE && tokens) {
-            cw_addr c;
-            cw_addr_set(&c, CW_CHAIN_EVM, CW_NET_MAIN, CW_ADDR_EVM, 0, v->tx.to, 20);
-            v->token = tokens_find(tokens, &c);
-        }
+    if ((rc = eth_tx_call_decode(&v->tx, &v->call, err)))
+        return rc;
+    if (v->call.kind != ERC20_CALL_NONE && tokens) {
+        cw_addr c;
+        cw_addr_set(&c, CW_CHAIN_EVM, CW_NET_MAIN, CW_ADDR_EVM, 0, v->tx.to, 20);
+        v->token = tokens_find(tokens, &c);
     }
     return CW_OK;
 }
@@ -126,10 +124,11 @@ void decode_eth_tx_json(cw_json *j, const eth_view *v)
             eth_signer s;
             cw_err e = {0};
             bool ok = eth_auth_recover(&a, &s, &e) == CW_OK;
+            bool applies = ok && eth_auth_check_chain(&a, tx->chain_id, &e) == CW_OK;
             cw_json_obj_begin(j);
             put_addr(j, "authority", ok ? s.addr : NULL);
             cw_json_key(j, "error");
-            cw_json_str(j, ok ? NULL : e.msg);
+            cw_json_str(j, applies ? NULL : e.msg);
             put_addr(j, "delegate", a.address);
             put_dec(j, "chain_id", &a.chain_id);
             cw_json_key(j, "nonce");

@@ -40,8 +40,10 @@ cw_code decode_eth_view(const uint8_t *raw, size_t n, const tokens_table *tokens
  * (decimal strings), data_size, access_list {addresses, storage_keys},
  * blob fields (type 3), token ({kind, contract, symbol (null when
  * unknown), decimals (null), from, recipient, amount} or null) and, for
- * type 4, authorities [{authority (null when it does not recover), error,
- * delegate, chain_id, nonce}]. Addresses in EIP-55. Writer errors: check
+ * type 4, authorities [{authority (null when it does not recover), error
+ * (why a node skips it: it does not recover, or its chain id is neither 0
+ * nor the tx's, the authority then still shown; else null), delegate,
+ * chain_id, nonce}]. Addresses in EIP-55. Writer errors: check
  * cw_json_ok. */
 void decode_eth_tx_json(cw_json *j, const eth_view *v);
 

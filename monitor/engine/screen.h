@@ -120,6 +120,13 @@ cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, 
  * findings). *out is the most severe decision of all. cfg must be enabled. */
 cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj, screen_decision *out, cw_err *err);
 
+/* Most authorizations screen_eth_tx takes: each costs 25000 gas, so 2048
+ * need 51M gas, above any Ethereum block (and EIP-7825's 2^24 per tx). */
+#define SCREEN_ETH_AUTH_MAX 2048
+/* Largest chain id screen_eth_tx answers for: its answer's integers are
+ * jansson's (signed 64-bit); EIP-2294 bounds chain ids below this anyway. */
+#define SCREEN_ETH_CHAIN_ID_MAX INT64_MAX
+
 /* Screens a signed Ethereum tx before broadcast (screen_eth.c): every
  * distinct address it touches, screened with screen_address (no amount):
  * the sender, `to`, an ERC-20 call's from and recipient, a type 4 tx's
@@ -130,8 +137,9 @@ cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj,
  * ([{address, roles, decision, reasons}]), reasons (empty: an account tx
  * has no tx-level findings here) and, for type 4,
  * authorizations_unrecovered. *out is the most severe decision. Store
- * errors are returned, never read as allow; a tx touching more than
- * 132 addresses (a long authorization list) is CW_ELIMIT (not screened). */
+ * errors are returned, never read as allow; a tx with more than
+ * SCREEN_ETH_AUTH_MAX authorizations or a chain id above
+ * SCREEN_ETH_CHAIN_ID_MAX is CW_ELIMIT (not screened). */
 cw_code screen_eth_tx(const flows_config *cfg, store_txn *t, const eth_view *v, json_t *obj, screen_decision *out,
                       cw_err *err);
 

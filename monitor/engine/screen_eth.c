@@ -8,6 +8,7 @@
  * is screened once with screen_address (designations and, when the
  * watchlist has them, key-linked forms), its roles listed.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "chains/addr.h"
@@ -15,17 +16,17 @@
 #include "monitor/records/alert.h"
 #include "screen.h"
 
-#define ROLES_MAX (4 + 2 * 64) /* sender, to, token from/recipient, and authorities shown */
-
 typedef struct {
     cw_addr addr;
     json_t *roles;
 } eth_entry;
 
+/* Distinct addresses in order of first appearance, at most cap (4 + 2 per
+ * authorization: sized from the tx, so none is ever dropped). A linear
+ * scan: SCREEN_ETH_AUTH_MAX bounds it to a few million comparisons. */
 typedef struct {
-    eth_entry v[ROLES_MAX];
-    size_t n;
-    bool full; /* an address did not fit: the tx is not screened */
+    eth_entry *v;
+    size_t n, cap;
 } eth_entries;
 
 static eth_entry *entry(eth_entries *l, const uint8_t a20[20], bool *ok)
@@ -35,8 +36,8 @@ static eth_entry *entry(eth_entries *l, const uint8_t a20[20], bool *ok)
     for (size_t i = 0; i < l->n; i++)
         if (cw_addr_eq(&l->v[i].addr, &a))
             return &l->v[i];
-    if (l->n == ROLES_MAX) {
-        l->full = true;
+    if (l->n == l->cap) { /* cannot happen: cap counts every address the tx names */
+        *ok = false;
         return NULL;
     }
     eth_entry *e = &l->v[l->n++];
@@ -99,9 +100,17 @@ cw_code screen_eth_tx(const flows_config *cfg, store_txn *t, const eth_view *v, 
     }
     alert_put(obj, "token", token, &ok);
 
-    eth_entries l;
-    l.n = 0;
-    l.full = false;
+    if (tx->has_chain_id && tx->chain_id > SCREEN_ETH_CHAIN_ID_MAX)
+        return cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET, "screen: chain id %llu is above 2^63-1: not screened",
+                          (unsigned long long)tx->chain_id);
+    if (tx->n_auth > SCREEN_ETH_AUTH_MAX)
+        return cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET,
+                          "screen: a tx with %zu authorizations, above %d (25000 gas each: more than any Ethereum "
+                          "block holds): not screened",
+                          tx->n_auth, SCREEN_ETH_AUTH_MAX);
+    eth_entries l = {calloc(4 + 2 * tx->n_auth, sizeof(eth_entry)), 0, 4 + 2 * tx->n_auth};
+    if (!l.v)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "screen: out of memory");
     add_role(&l, v->from.addr, "sender", &ok);
     if (tx->has_to)
         add_role(&l, tx->to, v->call.kind != ERC20_CALL_NONE ? "token_contract" : "to", &ok);
@@ -124,10 +133,6 @@ cw_code screen_eth_tx(const flows_config *cfg, store_txn *t, const eth_view *v, 
                 unrecovered++;
             add_role(&l, a.address, "delegate", &ok);
         }
-        if (l.full) /* fail closed: an address not screened is never "allow" */
-            rc = cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET,
-                            "screen: the tx touches more than %d addresses (authorization list): not screened",
-                            ROLES_MAX);
         alert_put(obj, "authorizations_unrecovered", json_integer((json_int_t)unrecovered), &ok);
     }
     json_t *addresses = json_array();
@@ -150,6 +155,7 @@ cw_code screen_eth_tx(const flows_config *cfg, store_txn *t, const eth_view *v, 
     }
     for (size_t i = 0; i < l.n; i++)
         json_decref(l.v[i].roles);
+    free(l.v);
     alert_put(obj, "addresses", addresses, &ok);
     alert_put(obj, "reasons", json_array(), &ok); /* no tx-level findings for an account tx before broadcast */
     if (rc == CW_OK && !ok)

@@ -801,3 +801,69 @@ Test(eth, keccak_incremental_equals_one_shot)
         }
     }
 }
+
+/* EIP-7702: an authorization's offset is in the tx input (as tx.h says),
+ * and what a node skips besides a bad signature: nonce 2^64-1 (EIP-7702
+ * "verify the nonce is less than 2**64 - 1"). */
+/* Where needle[0..m) first stands in hay[0..n), or NULL. */
+static const uint8_t *find_bytes(const uint8_t *hay, size_t n, const uint8_t *needle, size_t m)
+{
+    for (size_t i = 0; m <= n && i <= n - m; i++)
+        if (memcmp(hay + i, needle, m) == 0)
+            return hay + i;
+    return NULL;
+}
+
+Test(eth, authorization_offsets_and_the_nonce_a_node_skips)
+{
+    eth_auth a[2];
+    memset(a, 0, sizeof a);
+    cw_u256_set_u64(&a[0].chain_id, 1);
+    memset(a[0].address, 0x77, 20);
+    a[0].nonce = 8;
+    eth_test_sign_auth(&a[0], ETH_TEST_KEY);
+    a[1] = a[0];
+    a[1].nonce = UINT64_MAX;
+    eth_test_sign_auth(&a[1], ETH_TEST_KEY);
+    uint8_t auths[400], one[200];
+    eth_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.type = ETH_TX_SET_CODE;
+    tx.has_chain_id = true;
+    tx.chain_id = 1;
+    tx.gas = 100000;
+    tx.has_to = true;
+    memcpy(tx.to, USDT, 20);
+    tx.auth_list.p = auths;
+    tx.auth_list.n = eth_test_auth_list(a, 2, auths, sizeof auths);
+    eth_test_sign(&tx, ETH_TEST_KEY);
+    size_t len;
+    uint8_t *b = eth_test_encode(&tx, &len);
+    eth_tx d;
+    cw_err err = {0};
+    cr_assert_eq(eth_tx_decode(b, len, &d, &err), CW_OK, "%s", err.msg);
+    /* where each authorization stands in b: found by its own encoding (a
+     * one-item list's payload is that authorization) */
+    size_t on = eth_test_auth_list(&a[1], 1, one, sizeof one), hdr = one[0] >= 0xf8 ? 1 + (size_t)(one[0] - 0xf7) : 1;
+    const uint8_t *at1 = find_bytes(b, len, one + hdr, on - hdr);
+    cr_assert_not_null(at1);
+    on = eth_test_auth_list(&a[0], 1, one, sizeof one);
+    hdr = one[0] >= 0xf8 ? 1 + (size_t)(one[0] - 0xf7) : 1;
+    const uint8_t *at0 = find_bytes(b, len, one + hdr, on - hdr);
+    cr_assert_not_null(at0);
+    eth_auth_iter it;
+    eth_auth got;
+    eth_signer s;
+    eth_auth_begin(&d, &it);
+    cr_assert(eth_auth_next(&it, &got));
+    cr_assert_eq(got.off, (size_t)(at0 - b), "offset %zu, the authorization is at byte %zu of the tx", got.off,
+                 (size_t)(at0 - b));
+    cr_assert_eq(eth_auth_recover(&got, &s, &err), CW_OK, "%s", err.msg);
+    cr_assert(eth_auth_next(&it, &got));
+    cr_assert_eq(got.off, (size_t)(at1 - b));
+    cr_assert_eq(got.nonce, UINT64_MAX);
+    cr_assert_neq(eth_auth_recover(&got, &s, &err), CW_OK, "nonce 2^64-1 recovered an authority a node skips");
+    cr_assert(strstr(err.msg, "nonce 2^64-1"), "%s", err.msg);
+    cr_assert(!eth_auth_next(&it, &got));
+    free(b);
+}

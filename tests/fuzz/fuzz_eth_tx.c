@@ -51,6 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (n != tx.n_auth)
         abort();
     erc20_call c;
+    /* calldata errors name a byte of the input */
+    if (eth_tx_call_decode(&tx, &c, &err) != CW_OK && (err.offset == CW_NO_OFFSET || err.offset >= size))
+        abort();
     (void)erc20_call_decode(tx.data, CW_CHAIN_EVM, &c, &err);
     (void)erc20_call_decode(tx.data, CW_CHAIN_TRON, &c, &err);
     return 0;

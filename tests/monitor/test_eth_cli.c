@@ -59,6 +59,20 @@ static void parse_addr(const char *text, uint8_t out[20])
     cr_assert_eq(cw_hex_decode(text + 2, 40, out, 20, &n, NULL), CW_OK);
 }
 
+/* tx signed with the test key and encoded, as hex after `prefix` ("0x" or
+ * ""); malloc'd. */
+static char *sign_to_hex(eth_tx *tx, const char *prefix)
+{
+    eth_test_sign(tx, ETH_TEST_KEY);
+    size_t len, pn = strlen(prefix);
+    uint8_t *b = eth_test_encode(tx, &len);
+    char *hex = malloc(2 * len + pn + 1);
+    memcpy(hex, prefix, pn);
+    cw_hex_encode(b, len, hex + pn);
+    free(b);
+    return hex;
+}
+
 /* A type 2 tx signed with the test key calling `to` with data; hex with 0x
  * into out (malloc'd). */
 static char *signed_tx(const char *to, const uint8_t *data, size_t n, uint64_t value)
@@ -77,14 +91,7 @@ static char *signed_tx(const char *to, const uint8_t *data, size_t n, uint64_t v
     cw_u256_set_u64(&tx.value, value);
     tx.data.p = data;
     tx.data.n = n;
-    eth_test_sign(&tx, ETH_TEST_KEY);
-    size_t len;
-    uint8_t *b = eth_test_encode(&tx, &len);
-    char *hex = malloc(2 * len + 3);
-    memcpy(hex, "0x", 2);
-    cw_hex_encode(b, len, hex + 2);
-    free(b);
-    return hex;
+    return sign_to_hex(&tx, "0x");
 }
 
 static void transfer_data(uint8_t out[68], const char *to, uint64_t amount)
@@ -229,9 +236,23 @@ Test(eth_cli, decode_token_calls_and_the_token_table)
     unlink(path);
     free(tx);
     /* a transfer selector with a cut argument: refused, never "no token" */
+    /* (offsets count from the tx's first byte, as for every other field:
+     * the calldata starts where its selector stands in the hex) */
     tx = signed_tx(USDT_ETH, data, 67, 0);
+    size_t at = (size_t)(strstr(tx, "a9059cbb") - tx - 2) / 2;
+    char want_cut[96];
+    snprintf(want_cut, sizeof want_cut, "data: byte %zu, field transfer calldata: 67 bytes", at);
     cr_assert_eq(cw(NULL, &err, "decode", "tx", "--chain", "ethereum", tx), 2);
-    cr_assert(strstr(err, "data: byte 0, field transfer calldata: 67 bytes"), "%s", err);
+    cr_assert(strstr(err, want_cut), "%s (want %s)", err, want_cut);
+    free(err);
+    free(tx);
+    /* a dirty address word: the offending byte (the word's 12th) named where it stands in the tx */
+    data[15] = 0x01;
+    tx = signed_tx(USDT_ETH, data, sizeof data, 0);
+    at = (size_t)(strstr(tx, "a9059cbb") - tx - 2) / 2 + 15;
+    snprintf(want_cut, sizeof want_cut, "data: byte %zu, field transfer to:", at);
+    cr_assert_eq(cw(NULL, &err, "decode", "tx", "--chain", "ethereum", tx), 2);
+    cr_assert(strstr(err, want_cut), "%s (want %s)", err, want_cut);
     free(err);
     free(tx);
 }
@@ -363,14 +384,7 @@ static char *set_code_tx(void)
     parse_addr("0x3535353535353535353535353535353535353535", tx.to);
     tx.auth_list.p = auths;
     tx.auth_list.n = eth_test_auth_list(a, 2, auths, sizeof auths);
-    eth_test_sign(&tx, ETH_TEST_KEY);
-    size_t len;
-    uint8_t *b = eth_test_encode(&tx, &len);
-    char *hex = malloc(2 * len + 3);
-    memcpy(hex, "0x", 2);
-    cw_hex_encode(b, len, hex + 2);
-    free(b);
-    return hex;
+    return sign_to_hex(&tx, "0x");
 }
 
 Test(eth_cli, type_4_authorities_decoded_and_screened)
@@ -410,4 +424,139 @@ Test(eth_cli, type_4_authorities_decoded_and_screened)
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     cr_assert_eq(system(cmd), 0);
+}
+
+/* A type 4 tx with n authorizations, each signed by its own key (0x11..11
+ * ending in i+1) delegating to 0x01..00i, the last to `last_delegate`;
+ * raw hex without 0x (malloc'd). */
+static char *many_auth_tx(size_t n, const char *last_delegate)
+{
+    eth_auth *a = calloc(n, sizeof *a);
+    for (size_t i = 0; i < n; i++) {
+        cw_u256_set_u64(&a[i].chain_id, 1);
+        a[i].address[0] = 1;
+        a[i].address[18] = (uint8_t)(i >> 8);
+        a[i].address[19] = (uint8_t)i;
+        if (i == n - 1)
+            parse_addr(last_delegate, a[i].address);
+        a[i].nonce = i;
+        uint8_t k[32];
+        memset(k, 0x11, 32);
+        k[30] = (uint8_t)(i >> 8);
+        k[31] = (uint8_t)(i + 1);
+        eth_test_sign_auth(&a[i], k);
+    }
+    size_t cap = 120 * n + 16;
+    uint8_t *auths = malloc(cap);
+    eth_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.type = ETH_TX_SET_CODE;
+    tx.has_chain_id = true;
+    tx.chain_id = 1;
+    cw_u256_set_u64(&tx.max_fee, 2);
+    tx.gas = 30000000;
+    tx.has_to = true;
+    parse_addr("0x3535353535353535353535353535353535353535", tx.to);
+    tx.auth_list.p = auths;
+    tx.auth_list.n = eth_test_auth_list(a, n, auths, cap);
+    char *hex = sign_to_hex(&tx, "");
+    free(auths);
+    free(a);
+    return hex;
+}
+
+/* A relayer may batch hundreds of authorizations (25000 gas each: a 30M
+ * gas tx holds 1200): every authority and delegate is screened, the listed
+ * delegate at the end of a 70-long list blocks (it was refused as a store
+ * error, exit 3, past 64). A list no Ethereum block could hold is bad
+ * input (2), not an unreadable store. */
+Test(eth_cli, a_long_authorization_list_is_screened_in_full)
+{
+    char root[64], dd[128];
+    sdn_datadir(root, sizeof root, dd, sizeof dd);
+    char *tx = many_auth_tx(70, LAZARUS_EVM);
+    json_t *j;
+    char *err;
+    cr_assert_eq(cw_in((const uint8_t *)tx, strlen(tx), &j, &err, "screen", "-", "--chain", "ethereum", "--datadir", dd,
+                       NULL),
+                 12, "%s", err);
+    free(err);
+    cr_assert_eq(json_array_size(json_object_get(j, "addresses")), 2 + 2 * 70);
+    cr_assert_str_eq(jstr(address_entry(j, LAZARUS_EVM), "decision"), "block");
+    json_decref(j);
+    free(tx);
+    tx = many_auth_tx(2049, "0x3535353535353535353535353535353535353535");
+    cr_assert_eq(cw_in((const uint8_t *)tx, strlen(tx), &j, &err, "screen", "-", "--chain", "ethereum", "--datadir", dd,
+                       NULL),
+                 2, "%s", err);
+    cr_assert_null(j);
+    cr_assert(strstr(err, "2049 authorizations"), "%s", err);
+    free(err);
+    free(tx);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* screen's answer is built with jansson, whose integers are signed 64-bit:
+ * a chain id of 2^63 came out as -9223372036854775808. No network has a
+ * chain id that large (EIP-2294 bounds it below 2^63): bad input (2). */
+Test(eth_cli, screen_refuses_a_chain_id_its_answer_cannot_carry)
+{
+    eth_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.type = ETH_TX_DYNAMIC_FEE;
+    tx.has_chain_id = true;
+    tx.chain_id = 1ull << 63;
+    tx.gas = 21000;
+    tx.has_to = true;
+    parse_addr(LAZARUS_EVM, tx.to);
+    char *hex = sign_to_hex(&tx, "0x");
+    json_t *j;
+    char *err;
+    cr_assert_eq(cw(&j, &err, "screen", hex, "--datadir", "/nonexistent/dd"), 2, "%s", err);
+    cr_assert_null(j);
+    cr_assert(strstr(err, "chain id 9223372036854775808"), "%s", err);
+    free(err);
+    free(hex);
+}
+
+/* EIP-7702: an authorization whose chain id is neither 0 nor the chain the
+ * tx runs on (its own chain id) is skipped by every node that runs the tx:
+ * decode says so in `error` (the authority still shown: it signed). */
+Test(eth_cli, decode_names_an_authorization_for_another_chain)
+{
+    eth_auth a[2];
+    memset(a, 0, sizeof a);
+    cw_u256_set_u64(&a[0].chain_id, 5);
+    parse_addr(LAZARUS_EVM, a[0].address);
+    eth_test_sign_auth(&a[0], ETH_TEST_KEY);
+    a[1] = a[0];
+    cw_u256_set_u64(&a[1].chain_id, 0); /* any chain: applies */
+    eth_test_sign_auth(&a[1], ETH_TEST_KEY);
+    uint8_t auths[400];
+    eth_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.type = ETH_TX_SET_CODE;
+    tx.has_chain_id = true;
+    tx.chain_id = 1;
+    tx.gas = 100000;
+    tx.has_to = true;
+    parse_addr(LAZARUS_EVM, tx.to);
+    tx.auth_list.p = auths;
+    tx.auth_list.n = eth_test_auth_list(a, 2, auths, sizeof auths);
+    char *hex = sign_to_hex(&tx, "0x");
+    json_t *j;
+    char *err;
+    cr_assert_eq(cw(&j, &err, "decode", "tx", "--chain", "ethereum", hex), 0, "%s", err);
+    free(err);
+    json_t *au = json_object_get(j, "authorities");
+    cr_assert_eq(json_array_size(au), 2);
+    cr_assert_str_eq(jstr(json_array_get(au, 0), "authority"), KEY46_ADDR);
+    const char *why = jstr(json_array_get(au, 0), "error");
+    cr_assert(why && strstr(why, "chain id 5 is neither 0 nor the tx's (1)"), "%s", why ? why : "(null)");
+    cr_assert_str_eq(jstr(json_array_get(au, 1), "authority"), KEY46_ADDR);
+    cr_assert(json_is_null(json_object_get(json_array_get(au, 1), "error")));
+    json_decref(j);
+    free(hex);
 }
