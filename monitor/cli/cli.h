@@ -30,6 +30,11 @@
  *   screen                 0 allow, 10 review, 11 hold, 12 block; 1; 3
  *   cluster, trace         0; 2 bad input; 3 the store unreadable (trace: 1
  *                          the graph could not be written)
+ *   cases                  0; 1 a failure (show: the audit trail does not
+ *                          verify); 2 bad input or no such case; 3 the
+ *                          store unreadable or damaged; 5 release/block
+ *                          refused in the case's state, report of a case
+ *                          that is not blocked
  * cli_finish_output turns a success into 1 when stdout could not be written.
  */
 #ifndef CW_CLI_H
@@ -81,6 +86,8 @@ bool replay_capture_hook(int argc, char **argv, int *exit_code);
 int cmd_screen(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+/* The hold queue, its audit trails, report drafts and webhooks (cases.c). */
+int cmd_cases(int argc, char **argv);
 
 /* ---- shared by the screening verbs (screen.c) ---- */
 

@@ -26,6 +26,11 @@
  *   exposure    address key -> the designated money it ever received
  *   journal     block hash -> the old values of what the block changed in
  *               cluster, cluster_info, taint and exposure (journal.h)
+ *   cases       alert id -> the hold case it opened (casedb.h)
+ *   case_audit  alert id + entry number -> a signed audit entry (append only)
+ *   hooks       event number -> a webhook event not yet delivered everywhere
+ *               (hooks, hook_state: watchlists/hookdb.h)
+ *   hook_state  per webhook endpoint: its delivery cursor, and dead letters
  *
  * Transactions: one write transaction at a time per environment (LMDB
  * serialises writers, across processes too); readers never block a writer
@@ -78,6 +83,10 @@ typedef enum {
     STORE_TAINT,   /* outpoint (36) -> taint record */
     STORE_EXPOSURE, /* address key -> exposure record */
     STORE_JOURNAL, /* block hash -> journal of old values, for an exact disconnect */
+    STORE_CASES,   /* alert id -> case record (casedb.h) */
+    STORE_CASE_AUDIT, /* alert id + entry seq (8, BE) -> signed audit entry */
+    STORE_HOOKS,   /* event seq (8, BE) -> webhook event (hookdb.h) */
+    STORE_HOOK_STATE, /* endpoint cursor / dead letter (hookdb.h) */
     STORE_DB_COUNT
 } store_db;
 
