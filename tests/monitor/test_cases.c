@@ -1,0 +1,741 @@
+/* The hold queue (chainwatch cases), its signed audit trails, blocking
+ * report drafts, and webhook delivery to receivers on 127.0.0.1: on state
+ * built by replaying a real regtest node's blocks with a watched deposit
+ * address, so the pipeline itself records the hold.
+ *
+ * Independent oracles: the case id is the alert id, BLAKE2b-128 over
+ * "bitcoin\x1fregtest\x1f<txid>\x1findirect_exposure\x1f<address>",
+ * computed with Python's hashlib.blake2b(digest_size=16):
+ * 191480d0487c1aecaaa3db13a8e01431. The first audit entry's prev is
+ * BLAKE2b-256 of the hold record's line as the alerts file holds it,
+ * computed here with libsodium from the file's bytes; webhook signatures
+ * are checked with crypto_sign_verify_detached and signing.pub, not with
+ * chainwatch's own verifier. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "chains/hex.h"
+#include "monitor/records/keys.h"
+#include "monitor/records/webhook.h"
+#include "tests/support.h"
+#include "watchlists/casedb.h"
+#include "watchlists/hookdb.h"
+#include "watchlists/store/store.h"
+
+#define EXPOSED_TAPROOT "bcrt1p9emuswdssstyl89vhvcuzd3lkpscen03tr40ppq503xrxj3g73hqm2g07p"
+#define HOLD_TXID "0957cd71aa76d1c0ee0d5184d6840a453200674a3ccf0aabb781968e1d82fddd"
+#define CASE_ID "191480d0487c1aecaaa3db13a8e01431"
+#define BLOCK_RECORDS 6 /* designated_address records of the replay, decision block */
+
+/* ---- helpers ---- */
+
+static int cw_in(const uint8_t *in, size_t in_len, json_t **j, char **errout, ...)
+{
+    char *argv[40] = {CW_BIN};
+    int n = 1;
+    va_list ap;
+    va_start(ap, errout);
+    for (char *a; (a = va_arg(ap, char *)) != NULL && n < 38;)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    char *out, *err;
+    int rc = run_cmd(argv, in, in_len, &out, &err);
+    if (j) {
+        json_error_t e;
+        *j = out[0] ? json_loads(out, 0, &e) : NULL;
+        cr_assert(out[0] == '\0' || *j, "%s %s: stdout is not one JSON object: %s", argv[1], argv[2], out);
+    }
+    free(out);
+    if (errout)
+        *errout = err;
+    else
+        free(err);
+    return rc;
+}
+#define cw(j, e, ...) cw_in(NULL, 0, j, e, __VA_ARGS__, NULL)
+
+static const char *jstr(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+static long long jint(const json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *read_text(const char *path)
+{
+    size_t n;
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    fseek(f, 0, SEEK_END);
+    n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc(n + 1);
+    cr_assert_eq(fread(s, 1, n, f), n);
+    s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+/* A datadir after replaying the regtest blocks with the list and EXPOSED_TAPROOT
+ * watched: one hold (indirect exposure into the watched address). */
+static void hold_datadir(char *root, size_t cap, char *dd, size_t dcap)
+{
+    snprintf(root, cap, "/tmp/cw-cases-XXXXXX");
+    cr_assert_not_null(mkdtemp(root));
+    snprintf(dd, dcap, "%s/dd", root);
+    char blocks[256], path[300], list[300], watch[300];
+    snprintf(blocks, sizeof blocks, "%s/blocks", root);
+    cr_assert_eq(mkdir(blocks, 0700), 0);
+    size_t n, kn;
+    uint8_t *raw = fixture("btc/regtest-v30/blk00000.dat.bz2", &n);
+    uint8_t *key = fixture("btc/regtest-v30/xor.dat", &kn);
+    snprintf(path, sizeof path, "%s/blk00000.dat", blocks);
+    FILE *f = fopen(path, "wb");
+    cr_assert_eq(fwrite(raw, 1, n, f), n);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/xor.dat", blocks);
+    f = fopen(path, "wb");
+    cr_assert_eq(fwrite(key, 1, kn, f), kn);
+    fclose(f);
+    free(raw), free(key);
+    snprintf(list, sizeof list, "%s/list.csv", root);
+    write_text(list, "chain,address,entity,program,note\n"
+                     "bitcoin,bcrt1q4x7w9d6luc7ru88rk6ncknf55a5un4kyees2a0,Test front company,DPRK4,\n"
+                     "bitcoin,mqBXtoBQx88vMij3Hj8YM3RXDDvbrNfx9v,Test IT worker,DPRK3,\n");
+    snprintf(watch, sizeof watch, "%s/watch.txt", root);
+    write_text(watch, EXPOSED_TAPROOT "\n");
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "init", "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_eq(cw(NULL, &err, "watchlist", "import", "csv", list, "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_eq(cw(NULL, &err, "replay", "--blocksdir", blocks, "--datadir", dd, "--network", "regtest", "--watch",
+                    watch),
+                 0, "%s", err);
+    free(err);
+}
+
+static void rm_root(const char *root)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* The one line of the alerts file holding the record with this id and decision. */
+static char *hold_line(const char *dd)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/alerts.jsonl", dd);
+    char *all = read_text(path), *found = NULL;
+    int count = 0;
+    for (char *l = strtok(all, "\n"); l; l = strtok(NULL, "\n"))
+        if (strstr(l, "\"decision\":\"hold\"")) {
+            count++;
+            found = strdup(l);
+        }
+    free(all);
+    cr_assert_eq(count, 1, "one hold record in the alerts file");
+    cr_assert(strstr(found, "\"id\":\"" CASE_ID "\""));
+    return found;
+}
+
+/* ---- the queue ---- */
+
+Test(cases, a_hold_opens_its_case_with_the_record)
+{
+    char root[64], dd[128];
+    hold_datadir(root, sizeof root, dd, sizeof dd);
+    json_t *j, *c;
+    char *err;
+    cr_assert_eq(cw(&j, &err, "cases", "list", "--datadir", dd), 0, "%s", err);
+    free(err);
+    json_t *list = json_object_get(j, "cases");
+    cr_assert_eq(json_array_size(list), 1, "one hold, one case: %s", json_dumps(j, 0));
+    cr_assert(json_is_null(json_object_get(j, "next")));
+    c = json_array_get(list, 0);
+    cr_assert_str_eq(jstr(c, "id"), CASE_ID);
+    cr_assert_str_eq(jstr(c, "state"), "open");
+    cr_assert_str_eq(jstr(c, "rule"), "indirect_exposure");
+    cr_assert_str_eq(jstr(c, "address"), EXPOSED_TAPROOT);
+    cr_assert_str_eq(jstr(c, "txid"), HOLD_TXID);
+    cr_assert_eq(jint(c, "amount"), 30000000);
+    cr_assert_eq(jint(c, "entries"), 1);
+    cr_assert_null(json_object_get(c, "alert"), "lists carry no record");
+    json_decref(j);
+
+    cr_assert_eq(cw(&j, &err, "cases", "show", CASE_ID, "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert(json_is_true(json_object_get(json_object_get(j, "trail"), "ok")));
+    json_t *audit = json_object_get(j, "audit");
+    cr_assert_eq(json_array_size(audit), 1);
+    json_t *e = json_array_get(audit, 0);
+    cr_assert_str_eq(jstr(e, "action"), "open");
+    cr_assert_str_eq(jstr(e, "actor"), "chainwatch");
+    cr_assert_str_eq(jstr(e, "state"), "open");
+    cr_assert_eq(jint(e, "seq"), 1);
+    /* entry 1 is chained to the hold record as the alerts file holds it */
+    char *line = hold_line(dd);
+    uint8_t h[32];
+    char hex[65];
+    crypto_generichash(h, 32, (const uint8_t *)line, strlen(line), NULL, 0);
+    cw_hex_encode(h, 32, hex);
+    cr_assert_str_eq(jstr(e, "prev"), hex);
+    cr_assert_str_eq(jstr(j, "opened_by"), hex);
+    json_t *rec = json_loads(line, 0, NULL);
+    cr_assert(json_equal(rec, json_object_get(j, "alert")), "the case keeps the signed hold record");
+    json_decref(rec);
+    free(line);
+    json_decref(j);
+
+    /* replaying the same blocks again records nothing and opens nothing */
+    char blocks[256];
+    snprintf(blocks, sizeof blocks, "%s/blocks", root);
+    cr_assert_eq(cw(NULL, &err, "replay", "--blocksdir", blocks, "--datadir", dd, "--network", "regtest"), 0, "%s",
+                 err);
+    free(err);
+    cr_assert_eq(cw(&j, &err, "cases", "show", CASE_ID, "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_eq(json_array_size(json_object_get(j, "audit")), 1);
+    json_decref(j);
+    rm_root(root);
+}
+
+Test(cases, release_block_note_and_refusals)
+{
+    char root[64], dd[128];
+    hold_datadir(root, sizeof root, dd, sizeof dd);
+    json_t *j;
+    char *err;
+    cr_assert_eq(cw(&j, &err, "cases", "release", CASE_ID, "--datadir", dd, "--actor", "alice", "--reason",
+                    "known customer, payout reviewed"),
+                 0, "%s", err);
+    free(err);
+    cr_assert_str_eq(jstr(j, "action"), "release");
+    cr_assert_str_eq(jstr(j, "state"), "released");
+    cr_assert_str_eq(jstr(j, "actor"), "alice");
+    cr_assert_eq(jint(j, "seq"), 2);
+    json_decref(j);
+    /* a decided case takes no other decision: 5, nothing written */
+    cr_assert_eq(cw(NULL, &err, "cases", "release", CASE_ID, "--datadir", dd, "--actor", "alice", "--reason", "again"), 5);
+    cr_assert(strstr(err, "is released"), "%s", err);
+    free(err);
+    cr_assert_eq(cw(NULL, &err, "cases", "block", CASE_ID, "--datadir", dd, "--actor", "bob", "--reason", "no"), 5);
+    free(err);
+    cr_assert_eq(cw(&j, &err, "cases", "note", CASE_ID, "--datadir", dd, "--actor", "bob", "--reason",
+                    "customer called\nticket 42"),
+                 0, "%s", err);
+    free(err);
+    cr_assert_eq(jint(j, "seq"), 3);
+    cr_assert_str_eq(jstr(j, "state"), "released", "a note keeps the state");
+    json_decref(j);
+    cr_assert_eq(cw(&j, &err, "cases", "show", CASE_ID, "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert(json_is_true(json_object_get(json_object_get(j, "trail"), "ok")));
+    json_t *audit = json_object_get(j, "audit");
+    cr_assert_eq(json_array_size(audit), 3);
+    static const char *const actions[] = {"open", "release", "note"};
+    for (size_t i = 0; i < 3; i++)
+        cr_assert_str_eq(jstr(json_array_get(audit, i), "action"), actions[i]);
+    cr_assert_str_eq(jstr(json_array_get(audit, 2), "reason"), "customer called\nticket 42");
+    cr_assert_eq(jint(j, "entries"), 3);
+    json_decref(j);
+
+    /* list by state */
+    cr_assert_eq(cw(&j, &err, "cases", "list", "--status", "open", "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_eq(json_array_size(json_object_get(j, "cases")), 0);
+    json_decref(j);
+    cr_assert_eq(cw(&j, &err, "cases", "list", "--status", "released", "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_eq(json_array_size(json_object_get(j, "cases")), 1);
+    json_decref(j);
+
+    /* bad input: 2, with what was wrong */
+    struct {
+        const char *args[8];
+        const char *says;
+    } bad[] = {
+        {{"list", "--status", "pending"}, "status must be"},
+        {{"show", "191480D0487C1AECAAA3DB13A8E01431"}, "not a case id"},
+        {{"show", "00000000000000000000000000000000"}, "no case"},
+        {{"release", "00000000000000000000000000000000", "--actor", "a", "--reason", "r"}, "no case"},
+        {{"block", CASE_ID, "--actor", "a"}, "--reason are required"},
+        {{"note", CASE_ID, "--actor", "a\x01", "--reason", "r"}, "actor must be"},
+        {{"note", CASE_ID, "--actor", "a", "--reason", ""}, "a reason is required"},
+        {{"frobnicate", CASE_ID}, "unknown subcommand"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *argv[20] = {CW_BIN, "cases"};
+        int n = 2;
+        for (int k = 0; k < 8 && bad[i].args[k]; k++)
+            argv[n++] = (char *)bad[i].args[k];
+        argv[n++] = "--datadir";
+        argv[n++] = dd;
+        argv[n] = NULL;
+        char *out;
+        cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 2, "case %zu: %s", i, err);
+        cr_assert(strstr(err, bad[i].says), "case %zu: %s", i, err);
+        free(out), free(err);
+    }
+    /* nothing of that was written */
+    cr_assert_eq(cw(&j, &err, "cases", "show", CASE_ID, "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_eq(json_array_size(json_object_get(j, "audit")), 3);
+    json_decref(j);
+    rm_root(root);
+}
+
+Test(cases, a_changed_audit_entry_is_seen_and_entries_are_never_rewritten)
+{
+    char root[64], dd[128];
+    hold_datadir(root, sizeof root, dd, sizeof dd);
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "cases", "release", CASE_ID, "--datadir", dd, "--actor", "alice", "--reason", "ok"),
+                 0, "%s", err);
+    free(err);
+    cw_store *s;
+    cw_err e = {0};
+    cr_assert_eq(store_open(dd, 0, false, &s, &e), CW_OK, "%s", e.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, true, &t, &e), CW_OK);
+    /* the module refuses to rewrite an entry */
+    cr_assert_eq(casedb_audit_append(t, CASE_ID, 2, "{}", 2, &e), CW_EARG);
+    cr_assert(strstr(e.msg, "never rewritten"), "%s", e.msg);
+    /* rewrite entry 2 behind its back: the reason changed, the signature kept */
+    uint8_t k[40];
+    memcpy(k, CASE_ID, 32);
+    memset(k + 32, 0, 8);
+    k[39] = 2;
+    cw_span v;
+    cr_assert_eq(store_get(t, STORE_CASE_AUDIT, k, 40, &v, &e), CW_OK);
+    char *old = strndup((const char *)v.p, v.n);
+    char *at = strstr(old, "\"reason\":\"ok\"");
+    cr_assert_not_null(at);
+    at[10] = 'O';
+    cr_assert_eq(store_put(t, STORE_CASE_AUDIT, k, 40, old, strlen(old), &e), CW_OK);
+    cr_assert_eq(store_commit(t, &e), CW_OK);
+    store_close(s);
+    free(old);
+    json_t *j;
+    cr_assert_eq(cw(&j, &err, "cases", "show", CASE_ID, "--datadir", dd), 1);
+    cr_assert(strstr(err, "does not verify"), "%s", err);
+    cr_assert(strstr(err, "entry 2"), "%s", err);
+    free(err);
+    cr_assert(json_is_false(json_object_get(json_object_get(j, "trail"), "ok")));
+    json_decref(j);
+    rm_root(root);
+}
+
+Test(cases, a_blocked_case_has_a_report_draft)
+{
+    char root[64], dd[128];
+    hold_datadir(root, sizeof root, dd, sizeof dd);
+    json_t *j, *entry;
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "cases", "report", CASE_ID, "--datadir", dd), 5, "an open case has no report");
+    free(err);
+    cr_assert_eq(cw(&entry, &err, "cases", "block", CASE_ID, "--datadir", dd, "--actor", "<b>carol</b>", "--reason",
+                    "exposure confirmed: payout to DPRK IT worker's wallet"),
+                 0, "%s", err);
+    free(err);
+    cr_assert_eq(cw(&j, &err, "cases", "report", CASE_ID, "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_str_eq(jstr(j, "type"), "blocked_property_report_draft");
+    cr_assert(strstr(jstr(j, "regulation"), "31 CFR 501.603"));
+    char day[11];
+    memcpy(day, jstr(entry, "time"), 10);
+    day[10] = 0;
+    cr_assert_str_eq(jstr(j, "date_blocked"), day);
+    cr_assert_str_eq(jstr(j, "blocked_at"), jstr(entry, "time"));
+    json_t *party = json_object_get(j, "designated_party");
+    cr_assert_str_eq(jstr(party, "name"), "Test IT worker");
+    cr_assert_str_eq(json_string_value(json_array_get(json_object_get(party, "programs"), 0)), "DPRK3");
+    json_t *prop = json_object_get(j, "property");
+    cr_assert_eq(jint(prop, "amount_base_units"), 30000000);
+    cr_assert_str_eq(jstr(prop, "amount"), "0.30000000");
+    cr_assert_str_eq(jstr(prop, "asset"), "BTC");
+    cr_assert(json_is_null(json_object_get(prop, "value_usd")), "the dollar value is the holder's to fill");
+    cr_assert(json_is_null(json_object_get(json_object_get(j, "holder"), "name")));
+    json_t *tx = json_object_get(j, "transaction");
+    cr_assert_str_eq(jstr(tx, "txid"), HOLD_TXID);
+    cr_assert_eq(jint(json_object_get(tx, "block"), "height"), 102);
+    cr_assert_str_eq(jstr(json_object_get(j, "case"), "blocked_by"), "<b>carol</b>");
+    json_decref(j);
+    json_decref(entry);
+
+    char *argv[] = {CW_BIN, "cases", "report", CASE_ID, "--html", "--datadir", dd, NULL};
+    char *out;
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "<!DOCTYPE html>") == out);
+    cr_assert(strstr(out, "Test IT worker"));
+    cr_assert(strstr(out, "0.30000000"));
+    cr_assert(strstr(out, "&lt;b&gt;carol&lt;/b&gt;"), "values are escaped");
+    cr_assert_null(strstr(out, "<b>carol"));
+    cr_assert(strstr(out, "(to be filled)"));
+    free(out), free(err);
+    rm_root(root);
+}
+
+/* ---- webhooks ---- */
+
+typedef struct {
+    struct MHD_Daemon *d;
+    pthread_mutex_t mu;
+    int fail_first; /* the first N requests answer 503 */
+    int status_when_failing;
+    json_t *got; /* [{"seq","type","sig","body","status"}] in arrival order */
+    unsigned port;
+} receiver;
+
+typedef struct {
+    cw_buf body;
+} upload;
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *data, size_t *size, void **con_cls)
+{
+    (void)url, (void)version;
+    receiver *r = cls;
+    if (*con_cls == NULL) {
+        upload *u = calloc(1, sizeof *u);
+        *con_cls = u;
+        return MHD_YES;
+    }
+    upload *u = *con_cls;
+    if (*size) {
+        cw_buf_append(&u->body, data, *size, NULL);
+        *size = 0;
+        return MHD_YES;
+    }
+    pthread_mutex_lock(&r->mu);
+    int status = 200;
+    if (r->fail_first > 0) {
+        r->fail_first--;
+        status = r->status_when_failing;
+    }
+    json_t *o = json_object();
+    const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Chainwatch-Signature");
+    const char *seq = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Chainwatch-Seq");
+    const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Chainwatch-Event");
+    json_object_set_new(o, "method", json_string(method));
+    json_object_set_new(o, "sig", json_string(sig ? sig : ""));
+    json_object_set_new(o, "seq", json_integer(seq ? atoll(seq) : -1));
+    json_object_set_new(o, "type", json_string(type ? type : ""));
+    json_object_set_new(o, "body", json_stringn(u->body.p ? (const char *)u->body.p : "", u->body.n));
+    json_object_set_new(o, "status", json_integer(status));
+    json_array_append_new(r->got, o);
+    pthread_mutex_unlock(&r->mu);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode code)
+{
+    (void)cls, (void)c, (void)code;
+    upload *u = *con_cls;
+    if (u) {
+        cw_buf_free(&u->body);
+        free(u);
+    }
+    *con_cls = NULL;
+}
+
+/* Starts a receiver on 127.0.0.1:port (0: a free one). */
+static receiver *receiver_start(unsigned port, int fail_first, int status_when_failing)
+{
+    receiver *r = calloc(1, sizeof *r);
+    pthread_mutex_init(&r->mu, NULL);
+    r->fail_first = fail_first;
+    r->status_when_failing = status_when_failing;
+    r->got = json_array();
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    r->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port, NULL, NULL, on_request, r,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_done, r,
+                            MHD_OPTION_END);
+    cr_assert_not_null(r->d, "the receiver could not listen on 127.0.0.1:%u", port);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(r->d, MHD_DAEMON_INFO_BIND_PORT);
+    r->port = info->port;
+    return r;
+}
+
+static void receiver_stop(receiver *r)
+{
+    MHD_stop_daemon(r->d);
+    json_decref(r->got);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
+
+/* The signature header checked independently: Ed25519 over "<t>.<body>". */
+static void assert_signed(const json_t *req, const uint8_t pk[32])
+{
+    const char *h = jstr(req, "sig"), *body = jstr(req, "body");
+    long long ts;
+    char hex[130];
+    cr_assert_eq(sscanf(h, "t=%lld,ed25519=%128s", &ts, hex), 2, "%s", h);
+    cr_assert(llabs((long long)time(NULL) - ts) < 120, "a current timestamp");
+    uint8_t sig[64];
+    size_t n = 0;
+    cr_assert_eq(sodium_hex2bin(sig, 64, hex, 128, NULL, &n, NULL), 0);
+    cr_assert_eq(n, 64);
+    size_t cap = strlen(body) + 32;
+    char *msg = malloc(cap);
+    snprintf(msg, cap, "%lld.%s", ts, body);
+    cr_assert_eq(crypto_sign_verify_detached(sig, (const uint8_t *)msg, strlen(msg), pk), 0, "signature of %s", body);
+    /* and it covers the body: one byte changed fails */
+    msg[strlen(msg) - 2] ^= 1;
+    cr_assert_neq(crypto_sign_verify_detached(sig, (const uint8_t *)msg, strlen(msg), pk), 0);
+    free(msg);
+}
+
+/* The successful requests: each event once, seq 1..n in order, of the
+ * expected types; returns how many. */
+static size_t assert_delivered_in_order(const receiver *r, size_t from_seq, const uint8_t pk[32])
+{
+    size_t ok = 0, blocked = 0, opened = 0, i;
+    json_t *q;
+    json_array_foreach(r->got, i, q)
+    {
+        if (jint(q, "status") != 200)
+            continue;
+        cr_assert_str_eq(jstr(q, "method"), "POST");
+        cr_assert_eq(jint(q, "seq"), (long long)(from_seq + ok), "in order, each once");
+        json_t *b = json_loads(jstr(q, "body"), 0, NULL);
+        cr_assert_not_null(b);
+        cr_assert_eq(jint(b, "seq"), jint(q, "seq"));
+        cr_assert_str_eq(jstr(b, "type"), jstr(q, "type"));
+        if (strcmp(jstr(b, "type"), "alert.blocked") == 0) {
+            blocked++;
+            cr_assert_str_eq(jstr(json_object_get(b, "alert"), "decision"), "block");
+        } else if (strcmp(jstr(b, "type"), "case.opened") == 0) {
+            opened++;
+            cr_assert_str_eq(jstr(json_object_get(b, "case"), "id"), CASE_ID);
+            cr_assert_str_eq(jstr(json_object_get(b, "alert"), "decision"), "hold");
+        }
+        json_decref(b);
+        assert_signed(q, pk);
+        ok++;
+    }
+    if (from_seq == 1) {
+        cr_assert_eq(blocked, BLOCK_RECORDS);
+        cr_assert_eq(opened, 1);
+    }
+    return ok;
+}
+
+static size_t stored_events(const char *dd)
+{
+    cw_store *s;
+    cw_err e = {0};
+    cr_assert_eq(store_open(dd, 0, true, &s, &e), CW_OK, "%s", e.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, false, &t, &e), CW_OK);
+    size_t n = 0;
+    store_cursor *c;
+    cr_assert_eq(store_cursor_open(t, STORE_HOOKS, &c, &e), CW_OK);
+    cw_span k, v;
+    for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v))
+        n++;
+    store_cursor_close(c);
+    store_abort(t);
+    store_close(s);
+    return n;
+}
+
+Test(webhooks, failed_tries_are_retried_and_events_arrive_in_order, .timeout = 60)
+{
+    char root[64], dd[128], url[64];
+    hold_datadir(root, sizeof root, dd, sizeof dd);
+    uint8_t pk[32];
+    cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
+    cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1, "6 alert.blocked and 1 case.opened queued");
+    receiver *r = receiver_start(0, 2, 503);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", r->port);
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "cases", "deliver", url, "--until-idle", "--retry-base-ms", "20", "--datadir", dd), 0,
+                 "%s", err);
+    free(err);
+    pthread_mutex_lock(&r->mu);
+    cr_assert_eq(json_array_size(r->got), BLOCK_RECORDS + 1 + 2, "two failed tries, then each event once");
+    cr_assert_eq(jint(json_array_get(r->got, 0), "seq"), 1);
+    cr_assert_eq(jint(json_array_get(r->got, 1), "seq"), 1, "the failed event is tried again, not skipped");
+    cr_assert_eq(jint(json_array_get(r->got, 2), "status"), 200);
+    cr_assert_eq(assert_delivered_in_order(r, 1, pk), BLOCK_RECORDS + 1);
+    json_array_clear(r->got);
+    pthread_mutex_unlock(&r->mu);
+    cr_assert_eq(stored_events(dd), 0, "delivered events leave the store");
+
+    /* a decision is an event too, numbered on */
+    cr_assert_eq(cw(NULL, &err, "cases", "release", CASE_ID, "--datadir", dd, "--actor", "alice", "--reason", "ok"),
+                 0, "%s", err);
+    free(err);
+    cr_assert_eq(cw(NULL, &err, "cases", "deliver", url, "--until-idle", "--datadir", dd), 0, "%s", err);
+    free(err);
+    pthread_mutex_lock(&r->mu);
+    cr_assert_eq(json_array_size(r->got), 1);
+    json_t *b = json_loads(jstr(json_array_get(r->got, 0), "body"), 0, NULL);
+    cr_assert_str_eq(jstr(b, "type"), "case.released");
+    cr_assert_eq(jint(b, "seq"), BLOCK_RECORDS + 2);
+    cr_assert_str_eq(jstr(json_object_get(b, "entry"), "actor"), "alice");
+    cr_assert_str_eq(jstr(json_object_get(b, "case"), "state"), "released");
+    json_decref(b);
+    assert_signed(json_array_get(r->got, 0), pk);
+    pthread_mutex_unlock(&r->mu);
+
+    /* the cursor, as the CLI shows it */
+    char *argv[] = {CW_BIN, "cases", "webhooks", "--datadir", dd, NULL};
+    char *out;
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
+    json_t *st = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
+    cr_assert_str_eq(jstr(st, "endpoint"), url);
+    cr_assert_eq(jint(st, "delivered"), BLOCK_RECORDS + 2);
+    cr_assert_eq(jint(st, "pending"), 0);
+    cr_assert_eq(jint(st, "dead"), 0);
+    json_decref(st);
+    free(out), free(err);
+    receiver_stop(r);
+    rm_root(root);
+}
+
+Test(webhooks, an_endpoint_down_across_a_restart_gets_everything_after, .timeout = 60)
+{
+    char root[64], dd[128], url[64];
+    hold_datadir(root, sizeof root, dd, sizeof dd);
+    uint8_t pk[32];
+    cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
+    /* a free port with nothing listening on it */
+    receiver *probe = receiver_start(0, 0, 200);
+    unsigned port = probe->port;
+    receiver_stop(probe);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", port);
+
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);
+        execl(CW_BIN, CW_BIN, "cases", "deliver", url, "--retry-base-ms", "50", "--datadir", dd, (char *)NULL);
+        _exit(127);
+    }
+    test_sleep_ms(600);
+    kill(pid, SIGTERM);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "stopped by SIGTERM: exit 0");
+
+    char *argv[] = {CW_BIN, "cases", "webhooks", "--datadir", dd, NULL};
+    char *out, *err;
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
+    json_t *st = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
+    cr_assert_eq(jint(st, "delivered"), 0);
+    cr_assert_geq(jint(st, "attempts"), 2, "tried and backed off: %s", out);
+    cr_assert_eq(jint(st, "pending"), BLOCK_RECORDS + 1);
+    json_decref(st);
+    free(out), free(err);
+    cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1, "nothing lost while it was down");
+
+    /* the endpoint comes up; a new deliverer continues from the stored cursor */
+    receiver *r = receiver_start(port, 0, 200);
+    test_sleep_ms(300); /* the stored retry time (50 ms doubling) may still be ahead */
+    cr_assert_eq(cw(NULL, &err, "cases", "deliver", url, "--until-idle", "--retry-base-ms", "50", "--datadir", dd), 0,
+                 "%s", err);
+    free(err);
+    pthread_mutex_lock(&r->mu);
+    cr_assert_eq(json_array_size(r->got), BLOCK_RECORDS + 1);
+    cr_assert_eq(assert_delivered_in_order(r, 1, pk), BLOCK_RECORDS + 1);
+    pthread_mutex_unlock(&r->mu);
+    receiver_stop(r);
+    rm_root(root);
+}
+
+Test(webhooks, an_event_that_keeps_failing_becomes_a_dead_letter, .timeout = 60)
+{
+    char root[64], dd[128], url[64];
+    hold_datadir(root, sizeof root, dd, sizeof dd);
+    receiver *r = receiver_start(0, 1000, 500);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", r->port);
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "cases", "deliver", url, "--until-idle", "--max-tries", "2", "--retry-base-ms", "10",
+                    "--datadir", dd),
+                 0, "%s", err);
+    cr_assert(strstr(err, "7 dead letters"), "%s", err);
+    free(err);
+    pthread_mutex_lock(&r->mu);
+    cr_assert_eq(json_array_size(r->got), 2 * (BLOCK_RECORDS + 1), "two tries each");
+    pthread_mutex_unlock(&r->mu);
+    char *argv[] = {CW_BIN, "cases", "webhooks", "--datadir", dd, NULL};
+    char *out;
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
+    size_t lines = 0, dead = 0;
+    for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"), lines++) {
+        json_t *o = json_loads(l, 0, NULL);
+        cr_assert_not_null(o, "%s", l);
+        if (json_object_get(o, "dead_letter")) {
+            dead++;
+            cr_assert_str_eq(jstr(o, "error"), "HTTP 500");
+            cr_assert_eq(jint(o, "attempts"), 2);
+            cr_assert_eq(jint(o, "seq"), (long long)dead);
+            cr_assert_eq(jint(json_object_get(o, "event"), "seq"), (long long)dead, "the event is kept with it");
+        } else
+            cr_assert_eq(jint(o, "dead"), BLOCK_RECORDS + 1);
+    }
+    cr_assert_eq(lines, BLOCK_RECORDS + 2);
+    cr_assert_eq(dead, BLOCK_RECORDS + 1);
+    free(out), free(err);
+    receiver_stop(r);
+    rm_root(root);
+}
+
+Test(webhooks, signature_helpers)
+{
+    uint8_t pk[32], sk[64], pk2[32], sk2[64];
+    cr_assert_eq(sodium_init() >= 0, true);
+    crypto_sign_keypair(pk, sk);
+    crypto_sign_keypair(pk2, sk2);
+    const char *body = "{\"seq\":1,\"type\":\"case.opened\"}";
+    char h[200];
+    webhook_sign(sk, 1764700000, body, strlen(body), h, sizeof h);
+    cr_assert(strncmp(h, "t=1764700000,ed25519=", 21) == 0, "%s", h);
+    cr_assert_eq(strlen(h), 21 + 128);
+    cr_assert(webhook_verify(pk, h, body, strlen(body)));
+    cr_assert_not(webhook_verify(pk2, h, body, strlen(body)), "another key");
+    cr_assert_not(webhook_verify(pk, h, body, strlen(body) - 1), "another body");
+    char h2[200];
+    snprintf(h2, sizeof h2, "t=1764700001%s", h + 12);
+    cr_assert_not(webhook_verify(pk, h2, body, strlen(body)), "another time");
+    static const char *const bad[] = {"", "t=,ed25519=", "ed25519=00", "t=1,ed25519=zz", "t=1764700000,ed25519=00"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_not(webhook_verify(pk, bad[i], body, strlen(body)), "%s", bad[i]);
+    snprintf(h2, sizeof h2, "%s ", h);
+    cr_assert_not(webhook_verify(pk, h2, body, strlen(body)), "trailing bytes");
+    cr_assert(webhook_url_valid("http://127.0.0.1:8080/hook"));
+    cr_assert(webhook_url_valid("https://pay.example/hooks/cw"));
+    cr_assert_not(webhook_url_valid("ftp://x/y"));
+    cr_assert_not(webhook_url_valid("http://"));
+    cr_assert_not(webhook_url_valid("http:///path"));
+    cr_assert_not(webhook_url_valid("http://a b/"));
+}
