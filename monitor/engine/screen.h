@@ -119,4 +119,14 @@ cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, 
  * findings). *out is the most severe decision of all. cfg must be enabled. */
 cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj, screen_decision *out, cw_err *err);
 
+/* The trace of one address (`chainwatch trace`, and the review console's
+ * graph): into tr (the caller's object) address, hops_limit, tip,
+ * designations, exposed, beyond_hops, exposure (the closest tainted
+ * payment: source_address, source_entity, path of txids, hops, amounts;
+ * or null), cluster (when it has designated members; else null) and a
+ * one-line summary. Read only; store errors are returned. */
+cw_code screen_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t *tr, cw_err *err);
+/* "Name (PROGRAM, PROGRAM)" of an entity object, or "no longer listed". */
+void screen_entity_text(const json_t *entity, char *out, size_t cap);
+
 #endif
