@@ -27,7 +27,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+
 #include "chains/hex.h"
+#include "monitor/api/trace_svg.h"
 #include "monitor/records/keys.h"
 #include "monitor/records/webhook.h"
 #include "tests/support.h"
@@ -738,4 +741,47 @@ Test(webhooks, signature_helpers)
     cr_assert_not(webhook_url_valid("http://"));
     cr_assert_not(webhook_url_valid("http:///path"));
     cr_assert_not(webhook_url_valid("http://a b/"));
+}
+
+/* ---- the console's trace graph ---- */
+
+Test(cases, the_trace_graph_is_drawn_from_the_trace_evidence)
+{
+    char root[64], dd[128];
+    hold_datadir(root, sizeof root, dd, sizeof dd);
+    json_t *tr;
+    char *err;
+    cr_assert_eq(cw(&tr, &err, "trace", EXPOSED_TAPROOT, "--datadir", dd), 0, "%s", err);
+    free(err);
+    cw_buf b = CW_BUF_INIT;
+    cw_err e = {0};
+    cr_assert_eq(trace_svg(tr, HOLD_TXID, &b, &e), CW_OK, "%s", e.msg);
+    cr_assert_eq(cw_buf_append(&b, "", 1, NULL), CW_OK);
+    const char *svg = (const char *)b.p;
+    /* well-formed XML (libxml2), one <svg> root */
+    xmlDocPtr doc = xmlReadMemory(svg, (int)strlen(svg), "graph.svg", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
+    cr_assert_not_null(doc, "the SVG parses as XML: %s", svg);
+    cr_assert_str_eq((const char *)xmlDocGetRootElement(doc)->name, "svg");
+    xmlFreeDoc(doc);
+    /* the designated source, the one hop (the case's own tx), the address */
+    cr_assert(strstr(svg, "class=\"node designated\" data-id=\"addr:mqBXtoBQx88vMij3Hj8YM3RXDDvbrNfx9v\""), "%s", svg);
+    cr_assert(strstr(svg, "class=\"node tx case-tx\" data-id=\"tx:" HOLD_TXID "\""), "%s", svg);
+    cr_assert(strstr(svg, "class=\"node subject\" data-id=\"addr:" EXPOSED_TAPROOT "\""), "%s", svg);
+    size_t nodes = 0;
+    for (const char *p = svg; (p = strstr(p, "<g class=\"node")); p++)
+        nodes++;
+    cr_assert_eq(nodes, 3);
+    cr_assert(strstr(svg, "0.30000000 BTC tainted"));
+    cr_assert(strstr(svg, "Test IT worker (DPRK3)"));
+    /* a name with markup is text in the graph, never markup */
+    json_t *ent = json_object_get(json_object_get(tr, "exposure"), "source_entity");
+    json_object_set_new(ent, "name", json_string("<script>x</script>&"));
+    b.n = 0;
+    cr_assert_eq(trace_svg(tr, HOLD_TXID, &b, &e), CW_OK);
+    cr_assert_eq(cw_buf_append(&b, "", 1, NULL), CW_OK);
+    cr_assert_null(strstr((const char *)b.p, "<script>"));
+    cr_assert(strstr((const char *)b.p, "&lt;script&gt;x&lt;/script&gt;&amp;"));
+    cw_buf_free(&b);
+    json_decref(tr);
+    rm_root(root);
 }
