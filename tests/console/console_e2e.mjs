@@ -54,7 +54,7 @@ try {
   for (const want of ['indirect_exposure', 'Test IT worker', '0957cd71aa76d1c0ee0d5184d6840a453200674a3ccf0aabb781968e1d82fddd']) {
     if (!evidence.includes(want)) fail(`the evidence lacks ${want}: ${evidence}`);
   }
-  await page.locator('#graph svg g.node.subject').waitFor({ timeout: 10000 }).catch(() => fail('no trace graph'));
+  await page.locator('#graph svg g.node.subject').waitFor({ state: 'attached', timeout: 10000 }).catch(() => fail('no trace graph'));
   const nodes = await page.locator('#graph svg g.node').count();
   if (nodes < 3) fail(`the graph has ${nodes} nodes, 3 expected`);
   if (await page.locator('#graph svg g.node.designated').count() !== 1) fail('the graph lacks the designated source');
