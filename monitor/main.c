@@ -24,6 +24,9 @@ static const char usage[] =
     "  trace ADDR        how designated money reached an address (JSON, Graphviz)\n"
     "  cases ...         the hold queue: list, show, release, block, note, blocking\n"
     "                    report drafts, webhook delivery\n"
+    "  serve             the HTTP API: screening (Chainalysis-compatible), alerts,\n"
+    "                    metrics, health\n"
+    "  apikey ...        add, list or remove the API's keys\n"
     "  version           print the version\n";
 
 /* Damage found where no error can be returned (store.h) ends here: one
@@ -81,6 +84,10 @@ static int dispatch(int argc, char **argv)
         return cmd_trace(argc - 1, argv + 1);
     if (strcmp(verb, "cases") == 0)
         return cmd_cases(argc - 1, argv + 1);
+    if (strcmp(verb, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(verb, "apikey") == 0)
+        return cmd_apikey(argc - 1, argv + 1);
     if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0) {
         printf("chainwatch %s\n", CW_VERSION);
         return CLI_EXIT_OK;

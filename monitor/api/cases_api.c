@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "chains/addr.h"
+#include "monitor/api/server_internal.h"
 #include "monitor/api/trace_svg.h"
 #include "monitor/engine/cases.h"
 #include "monitor/engine/screen.h"
@@ -135,6 +136,12 @@ static void post_action(const api_request *req, api_reply *rep, const cases_ctx 
 {
     if (!only_params(req, rep, NULL))
         return;
+    if (!req->server->cfg.writable || c->sk == NULL) {
+        api_reply_error(rep, 503, "read_only",
+                        "this server cannot record decisions (%s)",
+                        c->sk == NULL ? "the datadir has no signing key: run chainwatch init" : "its store is read-only");
+        return;
+    }
     json_error_t je;
     json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
     if (!json_is_object(body)) {
@@ -382,14 +389,11 @@ static cw_code metrics(void *ctx, store_txn *t, cw_buf *out, cw_err *err)
 
 cw_code cases_api_register(api_server *srv, const char *datadir, cw_err *err)
 {
-    if (the_ctx.sk == NULL) {
-        cw_code rc = keys_load_public(datadir, the_ctx.pk, err);
-        if (rc)
-            return rc;
-        if ((the_ctx.sk = keys_secret_open(datadir, err)) == NULL)
-            return err ? err->code : CW_EIO;
+    /* without keys (a datadir made before init made them) the queue is still
+     * readable: trails then show as not verified, decisions answer 503 */
+    if (the_ctx.sk == NULL && keys_load_public(datadir, the_ctx.pk, NULL) == CW_OK &&
+        (the_ctx.sk = keys_secret_open(datadir, NULL)) != NULL)
         atexit(free_ctx);
-    }
     static const struct {
         const char *method, *pattern;
         api_role role;

@@ -39,9 +39,11 @@
 #include "monitor/api/server.h"
 
 /* Registers the routes, the metrics and the console on srv, before
- * api_server_start. datadir: where signing.key and signing.pub are (read
- * once here; the secret key is kept in guarded memory, wiped at exit).
- * Errors: the keys' (keys.h), api_route's. */
+ * api_server_start (api_register_all, routes.c, calls it). datadir: where
+ * signing.key and signing.pub are (read once per process; the secret key
+ * is kept in guarded memory, wiped at exit). Without them the queue is
+ * still readable, trails show as not verified and decisions answer 503.
+ * Errors: api_route's, api_metrics_add's. */
 cw_code cases_api_register(api_server *srv, const char *datadir, cw_err *err);
 
 /* The console's embedded files (console_assets.c, generated at build time

@@ -177,6 +177,8 @@ typedef struct {
     unsigned max_connections; /* (0: 1024) */
     bool writable;           /* the views may write (api_write); else read-only */
     const char *feed_name;   /* for /healthz: what feeds the store ("watch", "serve": none of its own) */
+    const void *flows_template; /* a flows_opts (monitor/cli/args_flows.h) as the verb read it: the screening
+                                 * policy (hops, shares, labels file); NULL: the defaults */
 } api_config;
 
 /* Live facts of a `watch` running in the same process, for /metrics and

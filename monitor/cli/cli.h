@@ -88,6 +88,28 @@ int cmd_cluster(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 /* The hold queue, its audit trails, report drafts and webhooks (cases.c). */
 int cmd_cases(int argc, char **argv);
+/* The HTTP API alone (serve.c) and its keys (apikey.c). */
+int cmd_serve(int argc, char **argv);
+int cmd_apikey(int argc, char **argv);
+
+/* ---- the API's options, shared by serve and watch --api (serve.c) ---- */
+typedef struct api_server api_server;
+typedef struct api_status api_status;
+typedef struct {
+    bool allow_remote;
+    int64_t threads;
+    uint64_t max_body, timeout;
+    int64_t rate;
+} cli_api_opts;
+#define CLI_API_OPTS_INIT {false, 2, (uint64_t)1 << 20, 10, 0}
+/* Fills t (a cli_arg[6] of args.h, the last the table's end) with the API's options
+ * pointing into o, for ARG_MORE in a verb's table (args.h). */
+void cli_api_table(cli_api_opts *o, void *t);
+/* Makes, registers (api_register_all) and starts the server on s for
+ * listen; status: a watch's live facts or NULL; flows_template: the verb's
+ * flows_opts (args_flows.h) or NULL. */
+cw_code cli_api_start(const cli_api_opts *o, const char *listen, const char *datadir, cw_store *s, api_status *status,
+                      const void *flows_template, const char *feed_name, api_server **out, cw_err *err);
 
 /* ---- shared by the screening verbs (screen.c) ---- */
 

@@ -201,23 +201,6 @@ static int read_tx(const char *subject, cw_buf *raw)
     return CLI_EXIT_OK;
 }
 
-/* NULL when memory ran out (the caller's alert_put then fails). */
-static json_t *policy_json(const flows_config *cfg)
-{
-    json_t *p = json_object();
-    bool ok = true;
-    alert_put(p, "hops", json_integer(cfg->hops), &ok);
-    alert_put(p, "min_share_ppm", json_integer(cfg->min_share_ppm), &ok);
-    alert_put(p, "min_amount", json_integer((json_int_t)cfg->min_amount), &ok);
-    alert_put(p, "hold_share_ppm", json_integer(cfg->hold_share_ppm), &ok);
-    alert_put(p, "labels", json_boolean(cfg->labels != NULL), &ok);
-    if (!ok) {
-        json_decref(p);
-        return NULL;
-    }
-    return p;
-}
-
 static const char *const directions[] = {"deposit", "withdrawal", NULL};
 
 typedef struct {
@@ -331,43 +314,17 @@ int cmd_screen(int argc, char **argv)
     if (rc == CLI_EXIT_OK)
         rc = cli_store_read("screen", datadir, &s, &t);
     if (rc == CLI_EXIT_OK) {
-        json_t *out = json_object(), *tip = NULL;
+        json_t *out = NULL;
         screen_decision d = SCREEN_ALLOW;
-        bool ok = out != NULL; /* alert_put latches a failed allocation: no partial answer is printed */
-        cw_code c = ok ? screen_tip_json(t, &tip, &err) : cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
-        if (c == CW_OK && raw_tx) {
-            alert_put(out, "type", json_string("tx"), &ok);
-            alert_put(out, "network", json_string(cw_net_name(net)), &ok);
-            c = screen_tx(&o.fo.cfg, t, &tx, out, &d, &err);
-        } else if (c == CW_OK) {
-            json_t *reasons = json_array();
-            alert_put(out, "type", json_string("address"), &ok);
-            char text[CW_ADDR_TEXT_MAX];
-            cw_addr_format(&addr, text, sizeof text); /* canonical: lowercase bech32, EIP-55 */
-            alert_put(out, "subject", json_string(text), &ok);
-            alert_put(out, "chain", json_string(cw_chain_name((cw_chain)addr.chain)), &ok);
-            c = reasons ? screen_address(&o.fo.cfg, t, &addr, o.amount, reasons, &d, &err)
-                        : cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
-            alert_put(out, "reasons", reasons, &ok); /* filled: the reference goes to out */
-        }
-        if (c == CW_OK) {
-            alert_put(out, "tip", tip, &ok);
-            tip = NULL;
-            alert_put(out, "direction", o.direction >= 0 ? json_string(directions[o.direction]) : json_null(), &ok);
-            alert_put(out, "amount", o.amount >= 0 ? json_integer(o.amount) : json_null(), &ok);
-            alert_put(out, "decision", json_string(screen_decision_name(d)), &ok);
-            alert_put(out, "policy", policy_json(&o.fo.cfg), &ok);
-            if (!ok)
-                c = cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory building the answer");
-        }
-        if (c) {
+        screen_subject subj = {raw_tx ? NULL : &addr, raw_tx ? &tx : NULL, net, o.amount,
+                               o.direction >= 0 ? directions[o.direction] : NULL};
+        if (screen_answer(&o.fo.cfg, t, &subj, &out, &d, &err)) {
             rc = cli_unchecked("screen", &err);
         } else {
             rc = cli_print_json("screen", out);
             if (rc == CLI_EXIT_OK)
                 rc = exit_for(d);
         }
-        json_decref(tip);
         json_decref(out);
     }
     cli_store_done(s, t);

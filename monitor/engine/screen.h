@@ -128,5 +128,28 @@ cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj,
 cw_code screen_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t *tr, cw_err *err);
 /* "Name (PROGRAM, PROGRAM)" of an entity object, or "no longer listed". */
 void screen_entity_text(const json_t *entity, char *out, size_t cap);
+/* What screen_answer screens: an address (addr), or a decoded tx (tx,
+ * of network net) when addr is NULL. amount: satoshis at stake, -1 for
+ * none (addresses only); direction: "deposit", "withdrawal" or NULL. */
+typedef struct {
+    const cw_addr *addr;
+    cw_tx *tx;
+    cw_net net;
+    int64_t amount;
+    const char *direction;
+} screen_subject;
+
+/* The policy an answer was made under: {hops, min_share_ppm, min_amount,
+ * hold_share_ppm, labels}. NULL when out of memory. */
+json_t *screen_policy_json(const flows_config *cfg);
+
+/* The one answer of `chainwatch screen` and the API's POST /v1/screen, so
+ * both say the same: {type ("address"|"tx"), subject, chain (address) or
+ * network (tx), reasons, (tx: addresses, inputs_unresolved), tip,
+ * direction, amount, decision, policy}, into *out (the caller's), and the
+ * decision into *d. Errors: the store's (never a partial answer),
+ * CW_ENOMEM. */
+cw_code screen_answer(const flows_config *cfg, store_txn *t, const screen_subject *s, json_t **out, screen_decision *d,
+                      cw_err *err);
 
 #endif
