@@ -9,7 +9,7 @@
 
 #define NODE_W 230
 #define NODE_H 74
-#define GAP 70
+#define GAP 150
 #define MARGIN 20
 #define MAX_NODES 16
 
@@ -202,7 +202,7 @@ cw_code trace_svg(const json_t *tr, const char *case_txid, cw_buf *out, cw_err *
             x + NODE_W / 2, y, MARGIN + 24 + NODE_H, 0);
         draw_node(&o, &c, x, y);
     }
-    raw(&o, "<text x=\"20\" y=\"24\" class=\"caption\">");
+    raw(&o, "<text x=\"20\" y=\"24\" class=\"caption\" style=\"font-size:11px\">");
     text(&o, json_string_value(json_object_get(tr, "summary")) ? json_string_value(json_object_get(tr, "summary")) : "");
     raw(&o, "</text>\n</svg>\n");
     return o.rc;

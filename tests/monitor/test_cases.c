@@ -33,14 +33,15 @@
 #include "monitor/api/trace_svg.h"
 #include "monitor/records/keys.h"
 #include "monitor/records/webhook.h"
+#include "tests/cases_fixture.h"
 #include "tests/support.h"
 #include "watchlists/casedb.h"
 #include "watchlists/hookdb.h"
 #include "watchlists/store/store.h"
 
-#define EXPOSED_TAPROOT "bcrt1p9emuswdssstyl89vhvcuzd3lkpscen03tr40ppq503xrxj3g73hqm2g07p"
-#define HOLD_TXID "0957cd71aa76d1c0ee0d5184d6840a453200674a3ccf0aabb781968e1d82fddd"
-#define CASE_ID "191480d0487c1aecaaa3db13a8e01431"
+#define EXPOSED_TAPROOT CASES_EXPOSED_TAPROOT
+#define HOLD_TXID CASES_HOLD_TXID
+#define CASE_ID CASES_CASE_ID
 #define BLOCK_RECORDS 6 /* designated_address records of the replay, decision block */
 
 /* ---- helpers ---- */
@@ -74,14 +75,6 @@ static int cw_in(const uint8_t *in, size_t in_len, json_t **j, char **errout, ..
 static const char *jstr(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 static long long jint(const json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f, "%s", path);
-    fputs(text, f);
-    fclose(f);
-}
-
 static char *read_text(const char *path)
 {
     size_t n;
@@ -95,52 +88,6 @@ static char *read_text(const char *path)
     s[n] = 0;
     fclose(f);
     return s;
-}
-
-/* A datadir after replaying the regtest blocks with the list and EXPOSED_TAPROOT
- * watched: one hold (indirect exposure into the watched address). */
-static void hold_datadir(char *root, size_t cap, char *dd, size_t dcap)
-{
-    snprintf(root, cap, "/tmp/cw-cases-XXXXXX");
-    cr_assert_not_null(mkdtemp(root));
-    snprintf(dd, dcap, "%s/dd", root);
-    char blocks[256], path[300], list[300], watch[300];
-    snprintf(blocks, sizeof blocks, "%s/blocks", root);
-    cr_assert_eq(mkdir(blocks, 0700), 0);
-    size_t n, kn;
-    uint8_t *raw = fixture("btc/regtest-v30/blk00000.dat.bz2", &n);
-    uint8_t *key = fixture("btc/regtest-v30/xor.dat", &kn);
-    snprintf(path, sizeof path, "%s/blk00000.dat", blocks);
-    FILE *f = fopen(path, "wb");
-    cr_assert_eq(fwrite(raw, 1, n, f), n);
-    fclose(f);
-    snprintf(path, sizeof path, "%s/xor.dat", blocks);
-    f = fopen(path, "wb");
-    cr_assert_eq(fwrite(key, 1, kn, f), kn);
-    fclose(f);
-    free(raw), free(key);
-    snprintf(list, sizeof list, "%s/list.csv", root);
-    write_text(list, "chain,address,entity,program,note\n"
-                     "bitcoin,bcrt1q4x7w9d6luc7ru88rk6ncknf55a5un4kyees2a0,Test front company,DPRK4,\n"
-                     "bitcoin,mqBXtoBQx88vMij3Hj8YM3RXDDvbrNfx9v,Test IT worker,DPRK3,\n");
-    snprintf(watch, sizeof watch, "%s/watch.txt", root);
-    write_text(watch, EXPOSED_TAPROOT "\n");
-    char *err;
-    cr_assert_eq(cw(NULL, &err, "init", "--datadir", dd), 0, "%s", err);
-    free(err);
-    cr_assert_eq(cw(NULL, &err, "watchlist", "import", "csv", list, "--datadir", dd), 0, "%s", err);
-    free(err);
-    cr_assert_eq(cw(NULL, &err, "replay", "--blocksdir", blocks, "--datadir", dd, "--network", "regtest", "--watch",
-                    watch),
-                 0, "%s", err);
-    free(err);
-}
-
-static void rm_root(const char *root)
-{
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    cr_assert_eq(system(cmd), 0);
 }
 
 /* The one line of the alerts file holding the record with this id and decision. */
@@ -166,7 +113,7 @@ static char *hold_line(const char *dd)
 Test(cases, a_hold_opens_its_case_with_the_record)
 {
     char root[64], dd[128];
-    hold_datadir(root, sizeof root, dd, sizeof dd);
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
     json_t *j, *c;
     char *err;
     cr_assert_eq(cw(&j, &err, "cases", "list", "--datadir", dd), 0, "%s", err);
@@ -219,13 +166,13 @@ Test(cases, a_hold_opens_its_case_with_the_record)
     free(err);
     cr_assert_eq(json_array_size(json_object_get(j, "audit")), 1);
     json_decref(j);
-    rm_root(root);
+    cases_rm_root(root);
 }
 
 Test(cases, release_block_note_and_refusals)
 {
     char root[64], dd[128];
-    hold_datadir(root, sizeof root, dd, sizeof dd);
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
     json_t *j;
     char *err;
     cr_assert_eq(cw(&j, &err, "cases", "release", CASE_ID, "--datadir", dd, "--actor", "alice", "--reason",
@@ -304,13 +251,13 @@ Test(cases, release_block_note_and_refusals)
     free(err);
     cr_assert_eq(json_array_size(json_object_get(j, "audit")), 3);
     json_decref(j);
-    rm_root(root);
+    cases_rm_root(root);
 }
 
 Test(cases, a_changed_audit_entry_is_seen_and_entries_are_never_rewritten)
 {
     char root[64], dd[128];
-    hold_datadir(root, sizeof root, dd, sizeof dd);
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
     char *err;
     cr_assert_eq(cw(NULL, &err, "cases", "release", CASE_ID, "--datadir", dd, "--actor", "alice", "--reason", "ok"),
                  0, "%s", err);
@@ -345,13 +292,13 @@ Test(cases, a_changed_audit_entry_is_seen_and_entries_are_never_rewritten)
     free(err);
     cr_assert(json_is_false(json_object_get(json_object_get(j, "trail"), "ok")));
     json_decref(j);
-    rm_root(root);
+    cases_rm_root(root);
 }
 
 Test(cases, a_blocked_case_has_a_report_draft)
 {
     char root[64], dd[128];
-    hold_datadir(root, sizeof root, dd, sizeof dd);
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
     json_t *j, *entry;
     char *err;
     cr_assert_eq(cw(NULL, &err, "cases", "report", CASE_ID, "--datadir", dd), 5, "an open case has no report");
@@ -395,7 +342,7 @@ Test(cases, a_blocked_case_has_a_report_draft)
     cr_assert_null(strstr(out, "<b>carol"));
     cr_assert(strstr(out, "(to be filled)"));
     free(out), free(err);
-    rm_root(root);
+    cases_rm_root(root);
 }
 
 /* ---- webhooks ---- */
@@ -572,7 +519,7 @@ static size_t stored_events(const char *dd)
 Test(webhooks, failed_tries_are_retried_and_events_arrive_in_order, .timeout = 60)
 {
     char root[64], dd[128], url[64];
-    hold_datadir(root, sizeof root, dd, sizeof dd);
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
     uint8_t pk[32];
     cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
     cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1, "6 alert.blocked and 1 case.opened queued");
@@ -621,13 +568,13 @@ Test(webhooks, failed_tries_are_retried_and_events_arrive_in_order, .timeout = 6
     json_decref(st);
     free(out), free(err);
     receiver_stop(r);
-    rm_root(root);
+    cases_rm_root(root);
 }
 
 Test(webhooks, an_endpoint_down_across_a_restart_gets_everything_after, .timeout = 60)
 {
     char root[64], dd[128], url[64];
-    hold_datadir(root, sizeof root, dd, sizeof dd);
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
     uint8_t pk[32];
     cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
     /* a free port with nothing listening on it */
@@ -672,13 +619,13 @@ Test(webhooks, an_endpoint_down_across_a_restart_gets_everything_after, .timeout
     cr_assert_eq(assert_delivered_in_order(r, 1, pk), BLOCK_RECORDS + 1);
     pthread_mutex_unlock(&r->mu);
     receiver_stop(r);
-    rm_root(root);
+    cases_rm_root(root);
 }
 
 Test(webhooks, an_event_that_keeps_failing_becomes_a_dead_letter, .timeout = 60)
 {
     char root[64], dd[128], url[64];
-    hold_datadir(root, sizeof root, dd, sizeof dd);
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
     receiver *r = receiver_start(0, 1000, 500);
     snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", r->port);
     char *err;
@@ -710,7 +657,7 @@ Test(webhooks, an_event_that_keeps_failing_becomes_a_dead_letter, .timeout = 60)
     cr_assert_eq(dead, BLOCK_RECORDS + 1);
     free(out), free(err);
     receiver_stop(r);
-    rm_root(root);
+    cases_rm_root(root);
 }
 
 Test(webhooks, signature_helpers)
@@ -748,7 +695,7 @@ Test(webhooks, signature_helpers)
 Test(cases, the_trace_graph_is_drawn_from_the_trace_evidence)
 {
     char root[64], dd[128];
-    hold_datadir(root, sizeof root, dd, sizeof dd);
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
     json_t *tr;
     char *err;
     cr_assert_eq(cw(&tr, &err, "trace", EXPOSED_TAPROOT, "--datadir", dd), 0, "%s", err);
@@ -783,5 +730,5 @@ Test(cases, the_trace_graph_is_drawn_from_the_trace_evidence)
     cr_assert(strstr((const char *)b.p, "&lt;script&gt;x&lt;/script&gt;&amp;"));
     cw_buf_free(&b);
     json_decref(tr);
-    rm_root(root);
+    cases_rm_root(root);
 }
