@@ -3,6 +3,8 @@
 #ifndef CW_TEST_CASES_FIXTURE_H
 #define CW_TEST_CASES_FIXTURE_H
 
+#include <jansson.h>
+#include <pthread.h>
 #include <stddef.h>
 
 #define CASES_EXPOSED_TAPROOT "bcrt1p9emuswdssstyl89vhvcuzd3lkpscen03tr40ppq503xrxj3g73hqm2g07p"
@@ -17,6 +19,22 @@
  * indirect exposure payment into the watched address) and six blocks.
  * Must run inside a criterion test. */
 void cases_hold_datadir(char *root, size_t cap, char *dd, size_t dcap);
+/* A webhook receiver: libmicrohttpd on 127.0.0.1 (its own thread) that
+ * records every request in `got` (under mu): {"method","sig","seq","type",
+ * "body","status"}; the first fail_first requests answer
+ * status_when_failing, the others 200. */
+typedef struct receiver {
+    struct MHD_Daemon *d;
+    pthread_mutex_t mu;
+    int fail_first; /* the first N requests answer 503 */
+    int status_when_failing;
+    json_t *got; /* [{"seq","type","sig","body","status"}] in arrival order */
+    unsigned port;
+} receiver;
+/* Starts one on 127.0.0.1:port (0: a free port, in ->port). */
+receiver *receiver_start(unsigned port, int fail_first, int status_when_failing);
+void receiver_stop(receiver *r);
+
 /* rm -rf root. */
 void cases_rm_root(const char *root);
 

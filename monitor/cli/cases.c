@@ -217,26 +217,6 @@ static int do_webhooks(const char *datadir)
     return rc;
 }
 
-/* <datadir>/webhooks.lock, held for the life of the process: two
- * deliverers would send events twice and race on the cursors. */
-static int lock_deliverer(const char *datadir)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/webhooks.lock", datadir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        fprintf(stderr, "chainwatch: cases deliver: cannot open %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-    if (fcntl(fd, F_SETLK, &fl) != 0) {
-        fprintf(stderr, "chainwatch: cases deliver: another deliverer holds %s (one per datadir)\n", path);
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 static int do_deliver(const char **urls, int n_urls, const cases_opts *o, const char *datadir)
 {
     webhook_config cfg = {.max_tries = (uint32_t)o->max_tries,
@@ -253,10 +233,12 @@ static int do_deliver(const char **urls, int n_urls, const cases_opts *o, const 
         }
         cfg.urls[cfg.n_urls++] = urls[i];
     }
-    int lock = lock_deliverer(datadir);
-    if (lock < 0)
-        return CLI_EXIT_FAIL;
     cw_err err = {0};
+    int lock;
+    if (webhook_lock(datadir, &lock, &err)) {
+        fprintf(stderr, "chainwatch: cases deliver: %s\n", err.msg);
+        return CLI_EXIT_FAIL;
+    }
     uint8_t *sk = keys_secret_open(datadir, &err);
     cw_store *s = NULL;
     int rc = CLI_EXIT_OK;

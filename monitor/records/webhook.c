@@ -2,6 +2,10 @@
 #include "webhook.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -11,6 +15,7 @@
 
 #include "chains/hex.h"
 #include "monitor/records/alert.h"
+#include "monitor/records/keys.h"
 #include "watchlists/hookdb.h"
 
 uint64_t webhook_now_ms(void)
@@ -396,4 +401,111 @@ cw_code webhook_status(store_txn *t, cw_buf *out, cw_err *err)
     if (rc == CW_OK)
         rc = hookdb_dead_each(t, status_dead, &c, err);
     return rc ? rc : c.rc;
+}
+
+/* ---- the lock and the runner ---- */
+
+cw_code webhook_lock(const char *datadir, int *fd, cw_err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/webhooks.lock", datadir);
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (f < 0)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot open %s: %s", path, strerror(errno));
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (fcntl(f, F_SETLK, &fl) != 0) {
+        close(f);
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                          "another deliverer holds %s (one per datadir: stop it, or let it deliver)", path);
+    }
+    *fd = f;
+    return CW_OK;
+}
+
+struct webhook_runner {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    volatile int stop;
+    int lock_fd;
+    uint8_t *sk;
+    cw_store *view;
+    webhook_config cfg;
+};
+
+static void *runner_main(void *arg)
+{
+    webhook_runner *r = arg;
+    while (!r->stop) {
+        webhook_stats st;
+        cw_err err = {0};
+        if (webhook_pass(r->view, r->sk, &r->cfg, webhook_now_ms(), &r->stop, &st, &err)) {
+            fprintf(stderr, "chainwatch: webhooks: delivery stopped: %s\n", err.msg);
+            break;
+        }
+        uint64_t now = webhook_now_ms(), wait = 200;
+        if (st.next_due_ms > now && st.next_due_ms - now < wait)
+            wait = st.next_due_ms - now;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += (long)(wait % 1000) * 1000000L;
+        until.tv_sec += (time_t)(wait / 1000) + until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_mutex_lock(&r->mu);
+        if (!r->stop)
+            pthread_cond_timedwait(&r->cv, &r->mu, &until);
+        pthread_mutex_unlock(&r->mu);
+    }
+    return NULL;
+}
+
+cw_code webhook_runner_start(cw_store *base, const char *datadir, const webhook_config *cfg, webhook_runner **out,
+                             cw_err *err)
+{
+    webhook_runner *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+    r->cfg = *cfg;
+    r->lock_fd = -1;
+    cw_code rc = webhook_lock(datadir, &r->lock_fd, err);
+    if (rc == CW_OK && (r->sk = keys_secret_open(datadir, err)) == NULL)
+        rc = err ? err->code : CW_EIO;
+    if (rc == CW_OK)
+        rc = store_view_open(base, true, &r->view, err);
+    if (rc == CW_OK) {
+        pthread_mutex_init(&r->mu, NULL);
+        pthread_cond_init(&r->cv, NULL);
+        if (pthread_create(&r->thread, NULL, runner_main, r) != 0) {
+            pthread_mutex_destroy(&r->mu);
+            pthread_cond_destroy(&r->cv);
+            rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "cannot start the webhook thread");
+        }
+    }
+    if (rc) {
+        store_close(r->view);
+        keys_secret_free(r->sk);
+        if (r->lock_fd >= 0)
+            close(r->lock_fd);
+        free(r);
+        return rc;
+    }
+    *out = r;
+    return CW_OK;
+}
+
+void webhook_runner_stop(webhook_runner *r)
+{
+    if (r == NULL)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->stop = 1;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->thread, NULL);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+    store_close(r->view);
+    keys_secret_free(r->sk);
+    close(r->lock_fd);
+    free(r);
 }

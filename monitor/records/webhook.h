@@ -86,4 +86,23 @@ cw_code webhook_status(store_txn *t, cw_buf *out, cw_err *err);
 /* Unix time in milliseconds (CLOCK_REALTIME). */
 uint64_t webhook_now_ms(void);
 
+/* Takes <datadir>/webhooks.lock (fcntl, held until the fd is closed): one
+ * deliverer per datadir, or two would send events twice and race on the
+ * cursors. CW_EARG when another process holds it, CW_EIO when it cannot
+ * be opened. *fd: the lock's descriptor, for the caller to close. */
+cw_code webhook_lock(const char *datadir, int *fd, cw_err *err);
+
+/* Delivery on a thread of its own (`serve --webhook`): takes the lock,
+ * loads the signing key, opens a writable view of base (store_view_open)
+ * and runs webhook_pass every 200 ms or when a retry is due, until
+ * webhook_runner_stop. A store error stops the thread (reported on stderr
+ * once); a receiver's failure never does. Errors from start: the lock's,
+ * the key's, the view's; CW_ENOMEM. */
+typedef struct webhook_runner webhook_runner;
+cw_code webhook_runner_start(cw_store *base, const char *datadir, const webhook_config *cfg, webhook_runner **out,
+                             cw_err *err);
+/* Stops the thread (between two events), closes the view, frees r and
+ * releases the lock. NULL is a no-op. Call before closing base. */
+void webhook_runner_stop(webhook_runner *r);
+
 #endif

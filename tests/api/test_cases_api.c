@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "chains/buf.h"
+#include "monitor/records/keys.h"
+#include "monitor/records/webhook.h"
 #include "tests/cases_fixture.h"
 #include "tests/support.h"
 
@@ -24,6 +26,7 @@ typedef struct {
     pid_t pid;
     unsigned port;
     char review_key[128], screen_key[128];
+    const char *extra[3]; /* more options for serve (NULL-terminated) */
 } server;
 
 static const char *jstr(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
@@ -52,7 +55,7 @@ static void serve_start(const char *dd, server *s)
     if (s->pid == 0) {
         dup2(out[1], 1);
         close(out[0]);
-        execl(CW_BIN, CW_BIN, "serve", "--datadir", dd, "--listen", "127.0.0.1:0", (char *)NULL);
+        execl(CW_BIN, CW_BIN, "serve", "--datadir", dd, "--listen", "127.0.0.1:0", s->extra[0], s->extra[1], (char *)NULL);
         _exit(127);
     }
     close(out[1]);
@@ -138,7 +141,7 @@ Test(cases_api, queue_decisions_and_refusals, .timeout = 60)
 {
     char root[64], dd[128];
     cases_hold_datadir(root, sizeof root, dd, sizeof dd);
-    server s;
+    server s = {0};
     serve_start(dd, &s);
     json_t *j = http_json(&s, "GET", "/v1/cases?status=open", s.review_key, NULL, 200);
     cr_assert_eq(json_array_size(json_object_get(j, "cases")), 1);
@@ -222,7 +225,7 @@ Test(cases_api, block_report_graph_and_metrics, .timeout = 60)
 {
     char root[64], dd[128];
     cases_hold_datadir(root, sizeof root, dd, sizeof dd);
-    server s;
+    server s = {0};
     serve_start(dd, &s);
     char *out, type[128];
     cr_assert_eq(http(&s, "GET", "/metrics", NULL, NULL, &out, NULL, 0), 200);
@@ -272,7 +275,7 @@ Test(console, a_reviewer_releases_a_hold_in_chromium, .timeout = 120)
 {
     char root[64], dd[128];
     cases_hold_datadir(root, sizeof root, dd, sizeof dd);
-    server s;
+    server s = {0};
     serve_start(dd, &s);
     char base[64];
     snprintf(base, sizeof base, "http://127.0.0.1:%u", s.port);
@@ -317,5 +320,50 @@ Test(console, a_reviewer_releases_a_hold_in_chromium, .timeout = 120)
     cr_assert(strstr(jstr(e, "reason"), "ticket 4711"));
     json_decref(j);
     free(out), free(err);
+    cases_rm_root(root);
+}
+
+Test(cases_api, serve_delivers_webhooks_of_the_queue_and_its_decisions, .timeout = 60)
+{
+    char root[64], dd[128], url[80], hook_arg[100];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    receiver *r = receiver_start(0, 1, 503);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hooks/chainwatch", r->port);
+    snprintf(hook_arg, sizeof hook_arg, "--webhook=%s", url);
+    server s = {0};
+    s.extra[0] = hook_arg;
+    s.extra[1] = "--webhook-retry-base-ms=20";
+    serve_start(dd, &s);
+    json_t *j = http_json(&s, "POST", "/v1/cases/" CASE_ID "/release", s.review_key, "{\"reason\":\"ok\",\"actor\":\"dan\"}",
+                          200);
+    json_decref(j);
+    /* 6 alert.blocked and case.opened from the replay, then case.released */
+    size_t ok = 0;
+    for (int i = 0; i < 100 && ok < 8; i++) {
+        test_sleep_ms(50);
+        pthread_mutex_lock(&r->mu);
+        ok = 0;
+        size_t k;
+        json_t *q;
+        json_array_foreach(r->got, k, q) ok += json_integer_value(json_object_get(q, "status")) == 200;
+        pthread_mutex_unlock(&r->mu);
+    }
+    serve_stop(&s);
+    uint8_t pk[32];
+    cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
+    pthread_mutex_lock(&r->mu);
+    cr_assert_eq(json_array_size(r->got), 9, "one failed try, then 8 events once each");
+    cr_assert_eq(json_integer_value(json_object_get(json_array_get(r->got, 0), "status")), 503);
+    for (size_t i = 1; i < 9; i++) {
+        json_t *q = json_array_get(r->got, i);
+        cr_assert_eq(json_integer_value(json_object_get(q, "seq")), (json_int_t)i, "in order");
+        cr_assert(webhook_verify(pk, jstr(q, "sig"), jstr(q, "body"), strlen(jstr(q, "body"))));
+    }
+    json_t *last = json_loads(jstr(json_array_get(r->got, 8), "body"), 0, NULL);
+    cr_assert_str_eq(jstr(last, "type"), "case.released");
+    cr_assert_str_eq(jstr(json_object_get(last, "entry"), "actor"), "dan (key rev)");
+    json_decref(last);
+    pthread_mutex_unlock(&r->mu);
+    receiver_stop(r);
     cases_rm_root(root);
 }
