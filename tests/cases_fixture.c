@@ -32,7 +32,7 @@ static int run(char **err, char *const *argv)
 
 /* A datadir after replaying the regtest blocks with the list and CASES_EXPOSED_TAPROOT
  * watched: one hold (indirect exposure into the watched address). */
-void cases_hold_datadir(char *root, size_t cap, char *dd, size_t dcap)
+void cases_prepare_datadir(char *root, size_t cap, char *dd, size_t dcap)
 {
     snprintf(root, cap, "/tmp/cw-cases-XXXXXX");
     cr_assert_not_null(mkdtemp(root));
@@ -63,9 +63,22 @@ void cases_hold_datadir(char *root, size_t cap, char *dd, size_t dcap)
     free(err);
     cr_assert_eq(cw(NULL, &err, "watchlist", "import", "csv", list, "--datadir", dd), 0, "%s", err);
     free(err);
-    cr_assert_eq(cw(NULL, &err, "replay", "--blocksdir", blocks, "--datadir", dd, "--network", "regtest", "--watch",
-                    watch),
-                 0, "%s", err);
+}
+
+int cases_replay(const char *root, const char *dd, char **err)
+{
+    char blocks[256], watch[300];
+    snprintf(blocks, sizeof blocks, "%s/blocks", root);
+    snprintf(watch, sizeof watch, "%s/watch.txt", root);
+    return cw(NULL, err, "replay", "--blocksdir", blocks, "--datadir", (char *)dd, "--network", "regtest", "--watch",
+              watch);
+}
+
+void cases_hold_datadir(char *root, size_t cap, char *dd, size_t dcap)
+{
+    cases_prepare_datadir(root, cap, dd, dcap);
+    char *err;
+    cr_assert_eq(cases_replay(root, dd, &err), 0, "%s", err);
     free(err);
 }
 

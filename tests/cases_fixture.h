@@ -19,6 +19,11 @@
  * indirect exposure payment into the watched address) and six blocks.
  * Must run inside a criterion test. */
 void cases_hold_datadir(char *root, size_t cap, char *dd, size_t dcap);
+/* cases_hold_datadir in two steps: everything but the replay, and the
+ * replay (its exit status; *err its stderr, caller frees), which a test
+ * may run with a fault injected (tests/tools/fault.c). */
+void cases_prepare_datadir(char *root, size_t cap, char *dd, size_t dcap);
+int cases_replay(const char *root, const char *dd, char **err);
 /* A webhook receiver: libmicrohttpd on 127.0.0.1 (its own thread) that
  * records every request in `got` (under mu): {"method","sig","seq","type",
  * "body","status"}; the first fail_first requests answer

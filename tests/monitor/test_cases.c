@@ -639,3 +639,51 @@ Test(cases, the_trace_graph_is_drawn_from_the_trace_evidence)
     json_decref(tr);
     cases_rm_root(root);
 }
+
+/* ---- a hold and its case: one transaction ---- */
+
+Test(cases, a_case_that_cannot_be_written_takes_its_record_with_it, .timeout = 60)
+{
+    char root[64], dd[128], fail[200];
+    cases_prepare_datadir(root, sizeof root, dd, sizeof dd);
+    /* the put of the case fails once. Its key, the alert id's 32 ASCII chars,
+     * is also the alerts table's key, put just before in the same
+     * transaction (records.c commit_record): the case's is the 2nd put */
+    char hex[65];
+    cw_hex_encode((const uint8_t *)CASE_ID, 32, hex);
+    snprintf(fail, sizeof fail, "mdb_put:2:EIO@%s", hex);
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+    setenv("CW_FAIL_MDB", fail, 1);
+    char *err;
+    int rc = cases_replay(root, dd, &err);
+    unsetenv("LD_PRELOAD");
+    unsetenv("CW_FAIL_MDB");
+    cr_assert_neq(rc, 0, "the replay stops: %s", err);
+    free(err);
+    /* neither the hold record nor its case, nor its event: the batch is gone whole */
+    cw_store *s;
+    cw_err e = {0};
+    cr_assert_eq(store_open(dd, 0, true, &s, &e), CW_OK, "%s", e.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, false, &t, &e), CW_OK);
+    cw_span v;
+    cr_assert_eq(store_get(t, STORE_ALERTS, CASE_ID, 32, &v, &e), CW_ENOTFOUND, "no hold record without its case");
+    cr_assert_eq(casedb_get(t, CASE_ID, &v, &e), CW_ENOTFOUND);
+    uint64_t last;
+    cr_assert_eq(hookdb_event_last(t, &last, &e), CW_OK);
+    cr_assert_eq(last, 0);
+    store_abort(t);
+    store_close(s);
+    /* run again without the fault: record, case and events together */
+    cr_assert_eq(cases_replay(root, dd, &err), 0, "%s", err);
+    free(err);
+    char *line = hold_line(dd);
+    free(line);
+    json_t *j;
+    cr_assert_eq(cw(&j, &err, "cases", "show", CASE_ID, "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert(json_is_true(json_object_get(json_object_get(j, "trail"), "ok")));
+    json_decref(j);
+    cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1);
+    cases_rm_root(root);
+}
