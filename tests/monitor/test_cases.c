@@ -559,6 +559,7 @@ Test(webhooks, an_event_that_keeps_failing_becomes_a_dead_letter, .timeout = 60)
             cr_assert_eq(jint(json_object_get(o, "event"), "seq"), (long long)dead, "the event is kept with it");
         } else
             cr_assert_eq(jint(o, "dead"), BLOCK_RECORDS + 1);
+        json_decref(o);
     }
     cr_assert_eq(lines, BLOCK_RECORDS + 2);
     cr_assert_eq(dead, BLOCK_RECORDS + 1);
@@ -581,7 +582,7 @@ Test(webhooks, signature_helpers)
     cr_assert(webhook_verify(pk, h, body, strlen(body)));
     cr_assert_not(webhook_verify(pk2, h, body, strlen(body)), "another key");
     cr_assert_not(webhook_verify(pk, h, body, strlen(body) - 1), "another body");
-    char h2[200];
+    char h2[240];
     snprintf(h2, sizeof h2, "t=1764700001%s", h + 12);
     cr_assert_not(webhook_verify(pk, h2, body, strlen(body)), "another time");
     static const char *const bad[] = {"", "t=,ed25519=", "ed25519=00", "t=1,ed25519=zz", "t=1764700000,ed25519=00"};
