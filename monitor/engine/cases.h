@@ -31,6 +31,10 @@
  * "address", "txid", "amount", "asset", "chain", "network", "entity", and
  * "alert": the signed hold record as it was}.
  *
+ * A case stays as it is when its record is re-issued as `reorged` or
+ * confirmed later (same id): the reviewer's decision is about the payment,
+ * and the record's latest status is in the alerts table (GET /v1/alerts).
+ *
  * Every function works in the caller's transaction t (store_write's fn:
  * redoable, nothing kept outside t) and never commits it.
  */
