@@ -31,6 +31,8 @@
 
 #include "chains/hex.h"
 #include "monitor/api/trace_svg.h"
+#include "monitor/engine/cases.h"
+#include "monitor/records/alert.h"
 #include "monitor/records/keys.h"
 #include "monitor/records/webhook.h"
 #include "tests/cases_fixture.h"
@@ -686,5 +688,110 @@ Test(cases, a_case_that_cannot_be_written_takes_its_record_with_it, .timeout = 6
     cr_assert(json_is_true(json_object_get(json_object_get(j, "trail"), "ok")));
     json_decref(j);
     cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1);
+    cases_rm_root(root);
+}
+
+/* ---- paging, and cases_on_record inside the caller's transaction ---- */
+
+/* A hold record signed with the datadir's key (as the pipeline signs). */
+static void synthetic_hold(const uint8_t *sk, const char *id, cw_buf *line, json_t **rec)
+{
+    *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "id", id, "decision", "hold", "rule",
+                     "cluster_hit", "status", "mempool", "address", EXPOSED_TAPROOT, "txid", HOLD_TXID, "asset", "BTC",
+                     "amount", 1000, "chain", "bitcoin", "seen_at", "2026-12-03T00:00:00.000Z");
+    cr_assert_not_null(*rec);
+    line->n = 0;
+    cr_assert_eq(alert_sign(*rec, sk, line, NULL), CW_OK);
+}
+
+Test(cases, pages_and_the_callers_transaction)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    cw_err e = {0};
+    uint8_t *sk = keys_secret_open(dd, &e);
+    cr_assert_not_null(sk, "%s", e.msg);
+    cw_store *s;
+    cr_assert_eq(store_open(dd, 0, false, &s, &e), CW_OK, "%s", e.msg);
+    cw_buf line = CW_BUF_INIT;
+    json_t *rec;
+    char id[33];
+    store_txn *t;
+    /* an aborted transaction takes its case and event with it */
+    snprintf(id, sizeof id, "%032x", 0xabcdef);
+    cr_assert_eq(store_begin(s, true, &t, &e), CW_OK);
+    synthetic_hold(sk, id, &line, &rec);
+    cr_assert_eq(cases_on_record(t, sk, rec, (const char *)line.p, line.n, &e), CW_OK, "%s", e.msg);
+    cw_span v;
+    cr_assert_eq(casedb_get(t, id, &v, &e), CW_OK, "the transaction sees its case");
+    store_abort(t);
+    json_decref(rec);
+    cr_assert_eq(store_begin(s, false, &t, &e), CW_OK);
+    cr_assert_eq(casedb_get(t, id, &v, &e), CW_ENOTFOUND);
+    uint64_t last;
+    cr_assert_eq(hookdb_event_last(t, &last, &e), CW_OK);
+    cr_assert_eq(last, BLOCK_RECORDS + 1, "the aborted event's number is given back");
+    store_abort(t);
+    /* five more holds, committed; the same id again opens nothing */
+    cr_assert_eq(store_begin(s, true, &t, &e), CW_OK);
+    for (int i = 1; i <= 5; i++) {
+        snprintf(id, sizeof id, "%032x", i);
+        synthetic_hold(sk, id, &line, &rec);
+        cr_assert_eq(cases_on_record(t, sk, rec, (const char *)line.p, line.n, &e), CW_OK, "%s", e.msg);
+        cr_assert_eq(cases_on_record(t, sk, rec, (const char *)line.p, line.n, &e), CW_OK, "%s", e.msg);
+        json_decref(rec);
+    }
+    cr_assert_eq(store_commit(t, &e), CW_OK, "%s", e.msg);
+    store_close(s);
+    keys_secret_free(sk);
+    cw_buf_free(&line);
+    cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1 + 5, "one case.opened per new case");
+
+    /* pages of 2 in id order: 00..01, 00..02 | 00..03, 00..04 | 00..05, 1914... */
+    static const char *const want[] = {"00000000000000000000000000000001", "00000000000000000000000000000002",
+                                       "00000000000000000000000000000003", "00000000000000000000000000000004",
+                                       "00000000000000000000000000000005", CASE_ID};
+    char after[40] = "";
+    size_t seen = 0;
+    for (int page = 0; page < 4; page++) {
+        json_t *j;
+        char *err;
+        int rc = after[0] ? cw(&j, &err, "cases", "list", "--limit", "2", "--after", after, "--datadir", dd)
+                          : cw(&j, &err, "cases", "list", "--limit", "2", "--datadir", dd);
+        cr_assert_eq(rc, 0, "%s", err);
+        free(err);
+        json_t *cs = json_object_get(j, "cases");
+        for (size_t i = 0; i < json_array_size(cs); i++, seen++)
+            cr_assert_str_eq(jstr(json_array_get(cs, i), "id"), want[seen]);
+        const char *next = jstr(j, "next");
+        if (page < 2) {
+            cr_assert_eq(json_array_size(cs), 2);
+            cr_assert_str_eq(next, want[seen - 1]);
+            snprintf(after, sizeof after, "%s", next);
+        } else {
+            cr_assert(json_is_null(json_object_get(j, "next")), "page %d ends the list", page);
+            json_decref(j);
+            break;
+        }
+        json_decref(j);
+    }
+    cr_assert_eq(seen, 6);
+    /* a status filter pages the same way */
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "cases", "block", "00000000000000000000000000000003", "--actor", "a", "--reason", "r",
+                    "--datadir", dd),
+                 0, "%s", err);
+    free(err);
+    json_t *j;
+    cr_assert_eq(cw(&j, &err, "cases", "list", "--status", "blocked", "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_eq(json_array_size(json_object_get(j, "cases")), 1);
+    cr_assert_str_eq(jstr(json_array_get(json_object_get(j, "cases"), 0), "id"), "00000000000000000000000000000003");
+    json_decref(j);
+    cr_assert_eq(cw(&j, &err, "cases", "list", "--status", "open", "--limit", "4", "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_eq(json_array_size(json_object_get(j, "cases")), 4);
+    cr_assert_str_eq(jstr(j, "next"), "00000000000000000000000000000005");
+    json_decref(j);
     cases_rm_root(root);
 }
