@@ -64,10 +64,10 @@ static bool only_params(const api_request *req, api_reply *rep, const char *cons
 static void get_cases(const api_request *req, api_reply *rep, void *ctx)
 {
     (void)ctx;
-    static const char *const allowed[] = {"status", "after", "limit", NULL};
+    static const char *const allowed[] = {"status", "cursor", "limit", NULL};
     if (!only_params(req, rep, allowed))
         return;
-    const char *status = api_query(req, "status"), *after = api_query(req, "after"), *lim = api_query(req, "limit");
+    const char *status = api_query(req, "status"), *after = api_query(req, "cursor"), *lim = api_query(req, "limit");
     long limit = 100;
     if (lim) {
         char *end;

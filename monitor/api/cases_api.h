@@ -3,10 +3,11 @@
  * console, added to the API server (server.h) by cases_api_register.
  *
  * Routes (role review unless said; JSON errors as server.h says):
- *   GET  /v1/cases?status=open|released|blocked&after=ID&limit=N
- *        a page: {"cases":[summaries],"next":ID|null} (limit 1..500,
- *        default 100); 400 for another status, a bad after or limit, an
- *        unknown parameter
+ *   GET  /v1/cases?status=open|released|blocked&cursor=ID&limit=N
+ *        a page in id order: {"cases":[summaries],"next_cursor":ID|null}
+ *        (limit 1..500, default 100; cursor: the previous page's
+ *        next_cursor, as GET /v1/alerts); 400 for another status, a bad
+ *        cursor or limit, an unknown parameter
  *   GET  /v1/cases/{id}            the case, its hold record, its audit
  *        trail and "trail":{"ok","error"} (verified on every read); 404
  *   POST /v1/cases/{id}/release    body {"reason": TEXT, "actor": NAME?}:

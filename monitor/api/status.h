@@ -39,17 +39,15 @@ static inline void api_status_message(api_status *st, int64_t now)
     if (st)
         atomic_store_explicit(&st->last_message, now, memory_order_relaxed);
 }
-static inline void api_status_block(api_status *st, int64_t now)
+/* The monitor's counts since start (pipeline_stats): a change of blocks
+ * marks now as the last block's time. */
+static inline void api_status_counts(api_status *st, uint64_t blocks, uint64_t txs, int64_t now)
 {
-    if (st) {
+    if (st == NULL)
+        return;
+    if (atomic_exchange_explicit(&st->blocks, blocks, memory_order_relaxed) != blocks)
         atomic_store_explicit(&st->last_block, now, memory_order_relaxed);
-        atomic_fetch_add_explicit(&st->blocks, 1, memory_order_relaxed);
-    }
-}
-static inline void api_status_txs(api_status *st, uint64_t n)
-{
-    if (st)
-        atomic_fetch_add_explicit(&st->txs, n, memory_order_relaxed);
+    atomic_store_explicit(&st->txs, txs, memory_order_relaxed);
 }
 static inline void api_status_node(api_status *st, bool ok)
 {

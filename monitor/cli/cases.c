@@ -22,7 +22,7 @@
 #include "stop.h"
 
 static const char cases_usage[] =
-    "usage: chainwatch cases list [--status S] [--after ID] [--limit N]\n"
+    "usage: chainwatch cases list [--status S] [--cursor ID] [--limit N]\n"
     "       chainwatch cases show ID\n"
     "       chainwatch cases release|block|note ID --actor NAME --reason TEXT\n"
     "       chainwatch cases report ID [--html]\n"
@@ -34,7 +34,7 @@ static const char cases_usage[] =
     "releases or blocks it (open -> released | blocked) or adds notes; each step is\n"
     "a signed audit entry chained to the one before it and to the hold record.\n"
     "\n"
-    "  list      a page of cases as one JSON object {\"cases\":[...],\"next\":ID|null}\n"
+    "  list      a page of cases as one JSON object {\"cases\":[...],\"next_cursor\":ID|null}\n"
     "  show      the case, its hold record, its audit trail and whether the trail\n"
     "            verifies (\"trail\":{\"ok\":...}) against signing.pub\n"
     "  release   the payment may go out; block: it must not (both need an open\n"
@@ -284,7 +284,7 @@ int cmd_cases(int argc, char **argv)
     cli_arg args[] = {
         {"datadir", ARG_PATH, &o.datadir, .metavar = "D", .help = "default ~/.chainwatch"},
         {"status", ARG_STRING, &o.status, .metavar = "S", .help = "list: open, released or blocked (default all)"},
-        {"after", ARG_STRING, &o.after, .metavar = "ID", .help = "list: the page after this case id (its \"next\")"},
+        {"cursor", ARG_STRING, &o.after, .metavar = "ID", .help = "list: the next page (the last page's next_cursor)"},
         {"limit", ARG_INT, &o.limit, 1, CASES_PAGE_MAX, .metavar = "N", .help = "list: cases per page (default 100)"},
         {"actor", ARG_STRING, &o.actor, .metavar = "NAME", .help = "release, block, note: who decides"},
         {"reason", ARG_STRING, &o.reason, .metavar = "TEXT", .help = "release, block, note: why (required)"},

@@ -458,7 +458,7 @@ cw_code cases_list(store_txn *t, const char *state, const char *after, size_t li
     if (limit < 1 || limit > CASES_PAGE_MAX)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "limit must be 1 to %d", CASES_PAGE_MAX);
     if (after && after[0] && !casedb_id_valid(after))
-        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "after must be a case id (32 lowercase hex chars)");
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "cursor: the next_cursor of the previous page (a case id, 32 lowercase hex chars)");
     list_walk w = {.state = state, .limit = limit, .list = json_array()};
     if (w.list == NULL)
         return nomem(err, "a list of cases");
@@ -472,7 +472,7 @@ cw_code cases_list(store_txn *t, const char *state, const char *after, size_t li
     if (rc == CW_OK) {
         o = json_object();
         alert_put(o, "cases", json_incref(w.list), &ok);
-        alert_put(o, "next", w.more ? json_string(w.last) : json_null(), &ok);
+        alert_put(o, "next_cursor", w.more ? json_string(w.last) : json_null(), &ok);
         if (!ok)
             rc = nomem(err, "a list of cases");
     }

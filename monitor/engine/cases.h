@@ -88,7 +88,8 @@ cw_code cases_show(store_txn *t, const uint8_t pk[32], const char *id, json_t **
 /* A page of cases in id order after `after` (NULL: from the start),
  * state "open", "released", "blocked" or NULL (all; else CW_EARG), at most
  * limit (1..CASES_PAGE_MAX) summaries (the case record without "alert").
- * *out: {"cases": [...], "next": id to pass as after, or null at the end}. */
+ * *out: {"cases": [...], "next_cursor": the id to pass as after for the
+ * next page, or null at the end} (the convention of GET /v1/alerts). */
 cw_code cases_list(store_txn *t, const char *state, const char *after, size_t limit, json_t **out, cw_err *err);
 
 /* How many cases are in each state (a walk of the cases table). */

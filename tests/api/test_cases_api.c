@@ -169,7 +169,7 @@ Test(cases_api, queue_decisions_and_refusals, .timeout = 60)
         {"GET", "/v1/cases?limit=0", NULL, 400, "limit"},
         {"GET", "/v1/cases?limit=5x", NULL, 400, "limit"},
         {"GET", "/v1/cases?sort=id", NULL, 400, "unknown query parameter"},
-        {"GET", "/v1/cases?after=xyz", NULL, 400, "after must be"},
+        {"GET", "/v1/cases?cursor=xyz", NULL, 400, "cursor: the next_cursor"},
         {"GET", "/v1/cases/NOT-AN-ID", NULL, 400, "not a case id"},
         {"GET", "/v1/cases/00000000000000000000000000000000", NULL, 404, "no case"},
         {"POST", "/v1/cases/" CASE_ID "/release", "not json", 400, "JSON object"},

@@ -122,7 +122,7 @@ Test(cases, a_hold_opens_its_case_with_the_record)
     free(err);
     json_t *list = json_object_get(j, "cases");
     cr_assert_eq(json_array_size(list), 1, "one hold, one case: %s", json_dumps(j, 0));
-    cr_assert(json_is_null(json_object_get(j, "next")));
+    cr_assert(json_is_null(json_object_get(j, "next_cursor")));
     c = json_array_get(list, 0);
     cr_assert_str_eq(jstr(c, "id"), CASE_ID);
     cr_assert_str_eq(jstr(c, "state"), "open");
@@ -756,20 +756,20 @@ Test(cases, pages_and_the_callers_transaction)
     for (int page = 0; page < 4; page++) {
         json_t *j;
         char *err;
-        int rc = after[0] ? cw(&j, &err, "cases", "list", "--limit", "2", "--after", after, "--datadir", dd)
+        int rc = after[0] ? cw(&j, &err, "cases", "list", "--limit", "2", "--cursor", after, "--datadir", dd)
                           : cw(&j, &err, "cases", "list", "--limit", "2", "--datadir", dd);
         cr_assert_eq(rc, 0, "%s", err);
         free(err);
         json_t *cs = json_object_get(j, "cases");
         for (size_t i = 0; i < json_array_size(cs); i++, seen++)
             cr_assert_str_eq(jstr(json_array_get(cs, i), "id"), want[seen]);
-        const char *next = jstr(j, "next");
+        const char *next = jstr(j, "next_cursor");
         if (page < 2) {
             cr_assert_eq(json_array_size(cs), 2);
             cr_assert_str_eq(next, want[seen - 1]);
             snprintf(after, sizeof after, "%s", next);
         } else {
-            cr_assert(json_is_null(json_object_get(j, "next")), "page %d ends the list", page);
+            cr_assert(json_is_null(json_object_get(j, "next_cursor")), "page %d ends the list", page);
             json_decref(j);
             break;
         }
@@ -791,7 +791,7 @@ Test(cases, pages_and_the_callers_transaction)
     cr_assert_eq(cw(&j, &err, "cases", "list", "--status", "open", "--limit", "4", "--datadir", dd), 0, "%s", err);
     free(err);
     cr_assert_eq(json_array_size(json_object_get(j, "cases")), 4);
-    cr_assert_str_eq(jstr(j, "next"), "00000000000000000000000000000005");
+    cr_assert_str_eq(jstr(j, "next_cursor"), "00000000000000000000000000000005");
     json_decref(j);
     cases_rm_root(root);
 }

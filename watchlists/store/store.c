@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: a writer (map growth) is not starved by readers */
 #include "store.h"
 
 #include "bloom.h"
@@ -264,7 +265,16 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory opening the store");
     snprintf(s->path, sizeof s->path, "%s/store.mdb", datadir);
     s->readonly = readonly;
-    if ((s->sh = calloc(1, sizeof *s->sh)) == NULL || pthread_rwlock_init(&s->sh->lock, NULL) != 0) {
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    /* writer first: growing the map waits only for the reads already open
+     * (each store takes the lock once however many transactions it has
+     * open, so no thread ever read-locks twice: no deadlock behind a
+     * waiting writer) */
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    bool lock_ok = (s->sh = calloc(1, sizeof *s->sh)) != NULL && pthread_rwlock_init(&s->sh->lock, &ra) == 0;
+    pthread_rwlockattr_destroy(&ra);
+    if (!lock_ok) {
         free(s->sh);
         free(s);
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory opening the store");
@@ -418,6 +428,9 @@ size_t store_map_size(const cw_store *s) { return s->map_size; }
 static cw_code store_grow(cw_store *s, cw_err *err)
 {
     size_t next = s->map_size * 2;
+    if (s->open_txns)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                          "store %s: the map cannot grow while this thread has a transaction open", s->path);
     pthread_rwlock_wrlock(&s->sh->lock); /* no transaction of any view open */
     MDB_envinfo info;
     if (mdb_env_info(s->env, &info) == 0 && info.me_mapsize > next)

@@ -74,7 +74,7 @@ async function loadQueue(append) {
   const status = document.getElementById('status').value;
   const q = new URLSearchParams({ limit: '50' });
   if (status) q.set('status', status);
-  if (append && next) q.set('after', next);
+  if (append && next) q.set('cursor', next);
   const body = document.querySelector('#queue tbody');
   if (!append) body.textContent = '';
   let page;
@@ -101,7 +101,7 @@ async function loadQueue(append) {
     tr.addEventListener('click', () => { location.href = link.href; });
     body.appendChild(tr);
   }
-  next = page.next;
+  next = page.next_cursor;
   document.getElementById('more').hidden = !next;
   document.getElementById('count').textContent = body.children.length + ' case(s)' + (next ? ', more' : '');
 }
