@@ -390,9 +390,17 @@ static bool status_dead(void *ctx, const char *url, uint64_t seq, cw_span rec)
     return put_line(c, o);
 }
 
+static bool count_event(void *ctx, uint64_t seq, cw_span body)
+{
+    (void)seq, (void)body;
+    (*(uint64_t *)ctx)++;
+    return true;
+}
+
 cw_code webhook_status(store_txn *t, cw_buf *out, cw_err *err)
 {
     status_ctx c = {out, 0, CW_OK, err};
+    uint64_t queued = 0;
     cw_code rc = hookdb_event_last(t, &c.last, err);
     if (rc == CW_OK)
         rc = hookdb_endpoint_each(t, status_endpoint, &c, err);
@@ -400,7 +408,23 @@ cw_code webhook_status(store_txn *t, cw_buf *out, cw_err *err)
         rc = c.rc;
     if (rc == CW_OK)
         rc = hookdb_dead_each(t, status_dead, &c, err);
-    return rc ? rc : c.rc;
+    if (rc == CW_OK)
+        rc = c.rc;
+    if (rc == CW_OK)
+        rc = hookdb_event_each(t, 0, count_event, &queued, err);
+    if (rc == CW_OK) {
+        bool ok = true;
+        json_t *o = json_object();
+        alert_put(o, "events_stored", json_integer((json_int_t)queued), &ok);
+        alert_put(o, "last_seq", json_integer((json_int_t)c.last), &ok);
+        if (!ok) {
+            json_decref(o);
+            o = NULL;
+        }
+        put_line(&c, o);
+        rc = c.rc;
+    }
+    return rc;
 }
 
 /* ---- the lock and the runner ---- */

@@ -80,7 +80,9 @@ cw_code webhook_pass(cw_store *s, const uint8_t sk[64], const webhook_config *cf
 /* The webhook state as JSON lines appended to out: one per endpoint with
  * a cursor ({"endpoint", "delivered", "attempts", "next_try_ms", "dead",
  * "pending"}) and one per dead letter ({"dead_letter": url, "seq",
- * "attempts", "error", "at", "event"}). */
+ * "attempts", "error", "at", "event"}), then one summary line
+ * {"events_stored", "last_seq"}: the events still in the store (a backlog
+ * when no deliverer runs) and the last number handed out. */
 cw_code webhook_status(store_txn *t, cw_buf *out, cw_err *err);
 
 /* Unix time in milliseconds (CLOCK_REALTIME). */
