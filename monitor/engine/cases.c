@@ -170,22 +170,59 @@ static json_t *copy_or_null(const json_t *o, const char *k)
     return v ? json_deep_copy(v) : json_null();
 }
 
+/* A confirmation (after a mempool sighting) or a reorg of the payment of
+ * an existing case: an audit entry by chainwatch, the state unchanged, so
+ * the reviewer sees where the payment stands. */
+static cw_code record_update(store_txn *t, const uint8_t sk[64], const char *id, const json_t *rec, cw_err *err)
+{
+    const char *status = str(rec, "status");
+    const json_t *b = json_object_get(rec, "block");
+    char reason[300];
+    if (is(status, "confirmed"))
+        snprintf(reason, sizeof reason, "the payment was confirmed in block %lld %s",
+                 (long long)json_integer_value(json_object_get(b, "height")),
+                 str(b, "hash") ? str(b, "hash") : "?");
+    else if (is(status, "reorged"))
+        snprintf(reason, sizeof reason,
+                 "block %lld %s, which confirmed the payment, left the best chain (reorg): it may confirm again",
+                 (long long)json_integer_value(json_object_get(b, "height")), str(b, "hash") ? str(b, "hash") : "?");
+    else
+        return CW_OK;
+    json_t *c;
+    cw_code rc = load_case(t, id, &c, err);
+    if (rc)
+        return rc;
+    char state[16], when[32];
+    snprintf(state, sizeof state, "%s", str(c, "state") ? str(c, "state") : "");
+    snprintf(when, sizeof when, "%s", str(rec, "seen_at") ? str(rec, "seen_at") : "");
+    if (when[0] == '\0')
+        now_iso(when);
+    rc = append_entry(t, sk, c, status, "chainwatch", reason, when, state, NULL, err);
+    if (rc == CW_OK)
+        rc = save_case(t, c, err);
+    json_decref(c);
+    return rc;
+}
+
 cw_code cases_on_record(store_txn *t, const uint8_t sk[64], const json_t *rec, const char *line, size_t n,
                         cw_err *err)
 {
     const char *decision = str(rec, "decision"), *status = str(rec, "status"), *id = str(rec, "id");
-    if (id == NULL || decision == NULL || is(status, "reorged"))
+    if (id == NULL || decision == NULL)
         return CW_OK;
     char now[32];
     now_iso(now);
     if (is(decision, "block"))
-        return queue_event(t, "alert.blocked", now, "alert", json_deep_copy(rec), NULL, NULL, err);
+        return is(status, "reorged") ? CW_OK
+                                     : queue_event(t, "alert.blocked", now, "alert", json_deep_copy(rec), NULL, NULL, err);
     if (!is(decision, "hold"))
         return CW_OK;
     cw_span old;
     cw_code rc = casedb_get(t, id, &old, err);
-    if (rc != CW_ENOTFOUND)
-        return rc; /* CW_OK: the id's case is open already (a confirmation of a mempool hold) */
+    if (rc == CW_OK)
+        return record_update(t, sk, id, rec, err); /* a later sighting of the case's payment */
+    if (rc != CW_ENOTFOUND || is(status, "reorged"))
+        return rc == CW_ENOTFOUND ? CW_OK : rc;
     uint8_t h[32];
     char hex[65];
     alert_line_hash(line, n, h);

@@ -31,9 +31,10 @@
  * "address", "txid", "amount", "asset", "chain", "network", "entity", and
  * "alert": the signed hold record as it was}.
  *
- * A case stays as it is when its record is re-issued as `reorged` or
- * confirmed later (same id): the reviewer's decision is about the payment,
- * and the record's latest status is in the alerts table (GET /v1/alerts).
+ * A later sighting of a case's payment (same id: a mempool hold then
+ * confirmed, or its block reorged out) appends an entry by "chainwatch"
+ * with action "confirmed" or "reorged" and the state unchanged: the
+ * reviewer's decision is about the payment, and sees where it stands.
  *
  * Every function works in the caller's transaction t (store_write's fn:
  * redoable, nothing kept outside t) and never commits it.
@@ -62,8 +63,9 @@ const char *cases_action_name(case_action a);
 
 /* After a record (rec, and its signed line) was stored in t: opens the
  * case of a new `hold` record whose id has none yet (entry 1, event
- * case.opened), queues alert.blocked for a `block` record (not for a
- * `reorged` re-issue). Anything else: nothing. sk: the datadir's secret key
+ * case.opened), or notes a `confirmed` or `reorged` record of an id that
+ * has one (see above); queues alert.blocked for a `block` record (not for
+ * a `reorged` re-issue). Anything else: nothing. sk: the datadir's secret key
  * (64 bytes). Store errors as they come; CW_ENOMEM. */
 cw_code cases_on_record(store_txn *t, const uint8_t sk[64], const json_t *rec, const char *line, size_t n,
                         cw_err *err);

@@ -798,3 +798,60 @@ Test(cases, pages_and_the_callers_transaction)
     json_decref(j);
     cases_rm_root(root);
 }
+
+Test(cases, later_sightings_of_the_payment_are_noted)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    cw_err e = {0};
+    uint8_t *sk = keys_secret_open(dd, &e);
+    cr_assert_not_null(sk, "%s", e.msg);
+    cw_store *s;
+    cr_assert_eq(store_open(dd, 0, false, &s, &e), CW_OK, "%s", e.msg);
+    cw_buf line = CW_BUF_INIT;
+    json_t *rec;
+    const char *id = "000000000000000000000000000000aa";
+    static const char *const statuses[] = {"mempool", "confirmed", "reorged"};
+    for (int i = 0; i < 3; i++) {
+        store_txn *t;
+        cr_assert_eq(store_begin(s, true, &t, &e), CW_OK);
+        synthetic_hold(sk, id, &line, &rec);
+        json_object_set_new(rec, "status", json_string(statuses[i]));
+        json_object_set_new(rec, "block", i ? json_pack("{s:i, s:s}", "height", 777, "hash", "ab12") : json_null());
+        json_object_del(rec, "sig");
+        line.n = 0;
+        cr_assert_eq(alert_sign(rec, sk, &line, NULL), CW_OK);
+        cr_assert_eq(cases_on_record(t, sk, rec, (const char *)line.p, line.n, &e), CW_OK, "%s", e.msg);
+        cr_assert_eq(store_commit(t, &e), CW_OK);
+        json_decref(rec);
+        if (i == 0) { /* the reviewer decides before the block comes */
+            store_close(s);
+            char *err;
+            cr_assert_eq(cw(NULL, &err, "cases", "release", (char *)id, "--actor", "a", "--reason", "r", "--datadir",
+                            dd),
+                         0, "%s", err);
+            free(err);
+            cr_assert_eq(store_open(dd, 0, false, &s, &e), CW_OK, "%s", e.msg);
+        }
+    }
+    store_close(s);
+    keys_secret_free(sk);
+    cw_buf_free(&line);
+    json_t *j;
+    char *err;
+    cr_assert_eq(cw(&j, &err, "cases", "show", (char *)id, "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert(json_is_true(json_object_get(json_object_get(j, "trail"), "ok")));
+    cr_assert_str_eq(jstr(j, "state"), "released", "sightings never change the decision");
+    json_t *audit = json_object_get(j, "audit");
+    cr_assert_eq(json_array_size(audit), 4);
+    static const char *const actions[] = {"open", "release", "confirmed", "reorged"};
+    for (size_t i = 0; i < 4; i++)
+        cr_assert_str_eq(jstr(json_array_get(audit, i), "action"), actions[i]);
+    cr_assert_str_eq(jstr(json_array_get(audit, 2), "actor"), "chainwatch");
+    cr_assert_str_eq(jstr(json_array_get(audit, 2), "state"), "released");
+    cr_assert(strstr(jstr(json_array_get(audit, 2), "reason"), "confirmed in block 777 ab12"));
+    cr_assert(strstr(jstr(json_array_get(audit, 3), "reason"), "left the best chain"));
+    json_decref(j);
+    cases_rm_root(root);
+}
