@@ -18,6 +18,7 @@ static void core_free(void *p)
         return;
     for (int i = 0; i < API_NETS; i++)
         flows_opts_free(&c->fo[i]);
+    tokens_free(&c->tokens);
     free(c);
 }
 
@@ -30,6 +31,12 @@ static cw_code core_new(const api_config *cfg, api_core **out, cw_err *err)
     if (c == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
     const flows_opts *tpl = cfg->flows_template;
+    tokens_init_empty(&c->tokens);
+    cw_code trc = tokens_init(&c->tokens, err);
+    if (trc) {
+        free(c);
+        return trc;
+    }
     for (int i = 0; i < API_NETS; i++) {
         flows_opts_init(&c->fo[i]);
         if (tpl) {
@@ -54,6 +61,12 @@ const flows_config *api_core_flows(const api_request *req, cw_net net)
 {
     const api_core *c = req->server->core;
     return &c->fo[(int)net < API_NETS ? (int)net : 0].cfg;
+}
+
+const tokens_table *api_core_tokens(const api_request *req)
+{
+    const api_core *c = req->server->core;
+    return &c->tokens;
 }
 
 cw_code api_register_all(api_server *srv, cw_err *err)

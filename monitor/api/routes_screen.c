@@ -12,6 +12,7 @@
 #include "chains/bitcoin/tx.h"
 #include "chains/hex.h"
 #include "monitor/cli/cli.h"
+#include "monitor/engine/decode_eth.h"
 #include "monitor/engine/screen.h"
 #include "monitor/records/alert.h"
 #include "routes.h"
@@ -275,7 +276,7 @@ static json_t *screen_one_address(const api_request *req, store_txn *t, const ch
         return NULL;
     }
     cw_net net = a.chain == CW_CHAIN_BITCOIN && !p->net_given ? (cw_net)a.net : p->net;
-    screen_subject s = {&a, NULL, net, p->amount, p->direction};
+    screen_subject s = {.addr = &a, .net = net, .amount = p->amount, .direction = p->direction};
     json_t *ans;
     if (screen_answer(api_core_flows(req, net), t, &s, &ans, d, &err)) {
         api_reply_store_error(rep, &err);
@@ -327,7 +328,7 @@ static void screen_tx_reply(const api_request *req, store_txn *t, cw_tx *tx, con
                             api_reply *rep)
 {
     cw_err err = {0};
-    screen_subject s = {NULL, tx, p->net, p->amount, p->direction};
+    screen_subject s = {.tx = tx, .net = p->net, .amount = p->amount, .direction = p->direction};
     json_t *ans;
     screen_decision d;
     if (screen_answer(api_core_flows(req, p->net), t, &s, &ans, &d, &err)) {
@@ -344,6 +345,71 @@ static void screen_tx_reply(const api_request *req, store_txn *t, cw_tx *tx, con
     json_decref(ans);
 }
 
+/* Is the body's tx an Ethereum one: "chain":"ethereum", or no chain and
+ * 0x-prefixed hex or RLP (a list byte, or a type 1-4 byte and a list),
+ * as `chainwatch screen` tells them. False after a 400 for a bad chain. */
+static bool is_eth_tx(const json_t *body, const json_t *txv, api_reply *rep)
+{
+    const json_t *ch = json_object_get(body, "chain");
+    const char *c = json_string_value(ch);
+    if (ch && (!c || (strcmp(c, "bitcoin") != 0 && strcmp(c, "ethereum") != 0))) {
+        api_reply_error(rep, 400, "bad_request", "chain: \"bitcoin\" or \"ethereum\"");
+        return false;
+    }
+    if (c)
+        return strcmp(c, "ethereum") == 0;
+    const char *t = json_string_value(txv);
+    if (t == NULL)
+        return false;
+    if (t[0] == '0' && (t[1] == 'x' || t[1] == 'X'))
+        return true;
+    uint8_t b[2];
+    size_t got;
+    if (strlen(t) < 4 || cw_hex_decode(t, 4, b, 2, &got, NULL) != CW_OK)
+        return false;
+    return b[0] >= 0xc0 || (b[0] >= 1 && b[0] <= 4 && b[1] >= 0xc0);
+}
+
+/* An Ethereum tx: decoded (sender recovered, token call read), screened
+ * as `chainwatch screen 0x...` does. */
+static void screen_eth_reply(const api_request *req, store_txn *t, const char *text, const screen_params *p,
+                             const json_t *body, api_reply *rep)
+{
+    if (p->amount >= 0 || json_object_get(body, "network")) {
+        api_reply_error(rep, 400, "bad_request", "network and amount (BTC) are for Bitcoin, not an Ethereum tx");
+        return;
+    }
+    if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
+        text += 2;
+    cw_buf raw = CW_BUF_INIT;
+    if (!tx_bytes("tx", text, &raw, rep))
+        return;
+    eth_view ev;
+    cw_err err = {0};
+    if (decode_eth_view(raw.p, raw.n, api_core_tokens(req), &ev, &err)) {
+        api_reply_error(rep, 400, "bad_tx", "tx: %s", err.msg);
+        cw_buf_free(&raw);
+        return;
+    }
+    screen_subject s = {.eth = &ev, .net = CW_NET_MAIN, .amount = -1, .direction = p->direction};
+    json_t *ans;
+    screen_decision d;
+    if (screen_answer(api_core_flows(req, CW_NET_MAIN), t, &s, &ans, &d, &err)) {
+        api_reply_store_error(rep, &err);
+    } else {
+        bool ok = true;
+        alert_put(ans, "risk", json_string(risk_of(d)), &ok);
+        alert_put(ans, "alert_id", json_null(), &ok); /* the monitor records no Ethereum txs yet */
+        alert_put(ans, "alert_ids", json_array(), &ok);
+        if (ok)
+            api_reply_json(rep, 200, ans);
+        else
+            api_reply_error(rep, 500, "out_of_memory", "out of memory building the reply");
+        json_decref(ans);
+    }
+    cw_buf_free(&raw);
+}
+
 static void post_screen(const api_request *req, api_reply *rep, void *ctx)
 {
     (void)ctx;
@@ -351,7 +417,7 @@ static void post_screen(const api_request *req, api_reply *rep, void *ctx)
     if (body == NULL)
         return;
     static const char *const known[] = {"address", "addresses", "tx", "psbt", "direction", "amount", "amount_sats",
-                                        "network", NULL};
+                                        "network", "chain", NULL};
     const char *key;
     json_t *v;
     json_object_foreach(body, key, v)
@@ -361,7 +427,7 @@ static void post_screen(const api_request *req, api_reply *rep, void *ctx)
             found |= strcmp(key, known[i]) == 0;
         if (!found) {
             api_reply_error(rep, 400, "bad_request", "unknown field '%.64s' (address, addresses, tx, psbt, direction, "
-                                                     "amount, amount_sats, network)", key);
+                                                     "amount, amount_sats, network, chain)", key);
             json_decref(body);
             return;
         }
@@ -427,7 +493,9 @@ static void post_screen(const api_request *req, api_reply *rep, void *ctx)
                 json_decref(results);
                 json_decref(out);
             }
-        } else {
+        } else if (txv && is_eth_tx(body, txv, rep)) {
+            screen_eth_reply(req, t, json_string_value(txv), &p, body, rep);
+        } else if (rep->status == 0) {
             cw_buf raw = CW_BUF_INIT;
             const char *text = json_string_value(txv ? txv : psbtv);
             void *mem = NULL;

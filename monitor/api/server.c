@@ -712,7 +712,7 @@ cw_code api_server_start(api_server *srv, cw_err *err)
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(srv->cfg.timeout_s ? srv->cfg.timeout_s : 10), MHD_OPTION_CONNECTION_LIMIT,
         srv->cfg.max_connections ? srv->cfg.max_connections : 1024u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024, /* MHD zeroes the pool per request: keep it small */
         MHD_OPTION_END);
     (void)slen;
     if (srv->daemon == NULL) {
@@ -726,6 +726,8 @@ cw_code api_server_start(api_server *srv, cw_err *err)
 }
 
 unsigned api_server_port(const api_server *srv) { return srv->port; }
+api_status *api_server_status(const api_server *srv) { return srv->status; }
+const char *api_server_datadir(const api_server *srv) { return srv->cfg.datadir; }
 
 void api_server_free(api_server *srv)
 {

@@ -48,6 +48,14 @@
  * read-only or the module locks it. A handler must set a reply (an unset
  * reply is sent as a 500 JSON error) and must not block for long (a
  * request's time limit is cfg.timeout_s).
+ *
+ * A module whose routes write (api_write) needs the store open read-write:
+ * `serve` does so when cli_api_opts.writable is set (monitor/cli/cli.h),
+ * which also sets api_config.writable; `watch --api` shares the monitor's
+ * read-write store. Writes from API threads go through store_write on the
+ * thread's view: LMDB serialises them with the monitor's writes.
+ * Live facts of a `watch` (feed, blocks) are in status.h (api_status):
+ * api_server_status(req->server), NULL under `serve`.
  */
 #ifndef CW_API_SERVER_H
 #define CW_API_SERVER_H
@@ -197,6 +205,11 @@ cw_code api_server_new(const api_config *cfg, cw_store *s, api_status *status, a
 cw_code api_server_start(api_server *srv, cw_err *err);
 /* The port bound (after start). */
 unsigned api_server_port(const api_server *srv);
+/* The status given to api_server_new (a running watch's), or NULL. */
+api_status *api_server_status(const api_server *srv);
+/* The datadir of the server's config (where apikeys and a module's own
+ * files live). */
+const char *api_server_datadir(const api_server *srv);
 /* Stops (after start: waits for the threads) and frees srv. NULL is a
  * no-op. */
 void api_server_free(api_server *srv);

@@ -50,6 +50,7 @@
 #include "chains/err.h"
 #include "chains/model.h"
 #include "watchlists/store/store.h"
+#include "watchlists/tokens.h"
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 /* Screening verbs (lookup): the check itself could not be made. Distinct
@@ -100,8 +101,11 @@ typedef struct {
     int64_t threads;
     uint64_t max_body, timeout;
     int64_t rate;
+    bool writable; /* routes that write (api_write): serve then opens the store read-write */
 } cli_api_opts;
-#define CLI_API_OPTS_INIT {false, 2, (uint64_t)1 << 20, 10, 0}
+/* writable: the hold queue's routes record reviewers' decisions
+ * (monitor/api/cases_api.h), in serve and in watch --api alike. */
+#define CLI_API_OPTS_INIT {false, 2, (uint64_t)1 << 20, 10, 0, true}
 /* Fills t (a cli_arg[6] of args.h, the last the table's end) with the API's options
  * pointing into o, for ARG_MORE in a verb's table (args.h). */
 void cli_api_table(cli_api_opts *o, void *t);
@@ -165,6 +169,14 @@ bool cli_out_ok(const char *verb);
  * write failed (reported as above), so a verb writing thousands of lines
  * stops at once rather than writing on into a full disk. */
 int cli_write_buf(const char *verb, cw_buf *b);
+
+/* A raw signed Ethereum tx from `source` (decode.c): hex with or without
+ * 0x, "-" (standard input) or @FILE / FILE (raw bytes or hex text) into
+ * raw; errors printed; CLI exit code. */
+int cli_eth_raw_tx(const char *verb, const char *source, size_t max_bytes, cw_buf *raw);
+/* The built-in token table plus `path` (NULL: none) into *t (decode.c);
+ * errors printed (file:line); CLI exit code. tokens_free() it on success. */
+int cli_tokens_load(const char *verb, const char *path, tokens_table *t);
 /* Flushes stdout. False (after the report) when any write to it failed. */
 bool cli_out_flush(const char *verb);
 /* What main does after every verb: cli_out_flush and, when stdout is a

@@ -57,7 +57,7 @@ cw_code cli_api_start(const cli_api_opts *o, const char *listen, const char *dat
         .rate_per_key = (unsigned)o->rate,
         .feed_name = feed_name,
         .flows_template = flows_template,
-        .writable = true, /* reviewers' release/block/note (cases_api.h): one small write each */
+        .writable = o->writable,
     };
     api_server *srv;
     cw_code rc = api_server_new(&cfg, s, status, &srv, err);
@@ -120,7 +120,7 @@ int cmd_serve(int argc, char **argv)
     }
     cw_store *s = NULL;
     cw_err err = {0};
-    if (store_open(datadir, 0, false, &s, &err)) { /* writable: case decisions (cases_api.h) */
+    if (store_open(datadir, 0, !ao.writable, &s, &err)) {
         fprintf(stderr, "chainwatch: serve: %s\n", err.msg);
         flows_opts_free(&fo);
         return CLI_EXIT_UNCHECKED;

@@ -689,7 +689,10 @@ cw_code screen_answer(const flows_config *cfg, store_txn *t, const screen_subjec
     *d = SCREEN_ALLOW;
     bool ok = out != NULL; /* alert_put latches a failed allocation: no partial answer is given */
     cw_code c = ok ? screen_tip_json(t, &tip, err) : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
-    if (c == CW_OK && s->addr == NULL) {
+    if (c == CW_OK && s->eth) {
+        alert_put(out, "type", json_string("tx"), &ok);
+        c = screen_eth_tx(cfg, t, s->eth, out, d, err);
+    } else if (c == CW_OK && s->addr == NULL) {
         alert_put(out, "type", json_string("tx"), &ok);
         alert_put(out, "network", json_string(cw_net_name(s->net)), &ok);
         c = screen_tx(cfg, t, s->tx, out, d, err);

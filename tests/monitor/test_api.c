@@ -73,7 +73,9 @@ static void fx_make(api_fx *fx)
     char path[256];
     snprintf(path, sizeof path, "%s/list.csv", fx->root);
     FILE *f = fopen(path, "w");
-    fputs("chain,address,entity,program,note\nbitcoin," REG_LISTED ",Test front company,DPRK4,\n", f);
+    fputs("chain,address,entity,program,note\nbitcoin," REG_LISTED ",Test front company,DPRK4,\n"
+          "ethereum,0x3535353535353535353535353535353535353535,Test EVM front,DPRK4,\n",
+          f);
     fclose(f);
     char *imp2[] = {CW_BIN, "watchlist", "import", "csv", path, "--datadir", fx->dd, NULL};
     must_run(imp2);
@@ -866,6 +868,50 @@ Test(api, rate_limit_per_key)
     reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_review, NULL);
     cr_assert_eq(r.status, 200);
     free(r.body);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
+/* EIP-155's example tx (chains/ethereum's vector): it pays 0x3535...35,
+ * listed by the fixture's own list. */
+#define EIP155_TX                                                                                                      \
+    "0xf86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195f" \
+    "e537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83"
+
+Test(api, ethereum_tx_as_the_cli_screens_it)
+{
+    api_fx fx;
+    fx_make(&fx);
+    serve_start(&fx, NULL, NULL);
+    reply r = http(&fx, "POST", "/v1/screen", fx.key_screen, "{\"tx\":\"" EIP155_TX "\",\"direction\":\"withdrawal\"}");
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *api = js(&r);
+    free(r.body);
+    cr_assert_str_eq(json_string_value(json_object_get(api, "chain")), "ethereum");
+    cr_assert_str_eq(json_string_value(json_object_get(api, "decision")), "block");
+    cr_assert_str_eq(json_string_value(json_object_get(api, "risk")), "severe");
+    /* the same bytes named as Ethereum, without 0x */
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, "{\"chain\":\"ethereum\",\"tx\":\"" EIP155_TX "\"}");
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, "{\"tx\":\"" EIP155_TX "\",\"amount\":\"1\"}");
+    is_error(&r, 400, "bad_request");
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, "{\"tx\":\"0xf86c09\"}");
+    is_error(&r, 400, "bad_tx");
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, "{\"tx\":\"" EIP155_TX "\",\"chain\":\"dogecoin\"}");
+    is_error(&r, 400, "bad_request");
+    char *o, *e;
+    char *argv[] = {CW_BIN, "screen", EIP155_TX, "--direction", "withdrawal", "--datadir", fx.dd, NULL};
+    cr_assert_eq(run_cmd(argv, NULL, 0, &o, &e), 12, "%s", e);
+    json_t *cli = json_loads(o, 0, NULL);
+    cr_assert_not_null(cli, "%s", o);
+    json_object_del(api, "risk");
+    json_object_del(api, "alert_id");
+    json_object_del(api, "alert_ids");
+    cr_assert(json_equal(api, cli), "API and CLI differ:\n%s\n%s", json_dumps(api, JSON_SORT_KEYS), o);
+    free(o), free(e);
+    json_decref(cli);
+    json_decref(api);
     serve_stop(&fx);
     fx_done(&fx);
 }
