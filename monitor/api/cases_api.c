@@ -200,6 +200,12 @@ static void post_action(const api_request *req, api_reply *rep, const cases_ctx 
     bool ok = true;
     alert_put(o, "case", cs, &ok);
     alert_put(o, "entry", w.entry, &ok);
+    if (a == CASE_BLOCK) { /* the report draft with the decision (also GET .../report) */
+        json_t *r = NULL;
+        bool not_blocked;
+        if (cases_report(t, w.id, &not_blocked, &r, &err) == CW_OK)
+            alert_put(o, "report", r, &ok);
+    }
     if (ok)
         api_reply_json(rep, 200, o);
     else

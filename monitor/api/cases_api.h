@@ -11,7 +11,8 @@
  *   GET  /v1/cases/{id}            the case, its hold record, its audit
  *        trail and "trail":{"ok","error"} (verified on every read); 404
  *   POST /v1/cases/{id}/release    body {"reason": TEXT, "actor": NAME?}:
- *   POST /v1/cases/{id}/block      200 {"case": case, "entry": new entry};
+ *   POST /v1/cases/{id}/block      200 {"case": case, "entry": new entry}
+ *                                  (block: and "report", the draft);
  *   POST /v1/cases/{id}/note       409 when the case's state refuses it
  *        (release or block of a case already released or blocked), 404,
  *        400 (no reason, a body that is not a JSON object, bad text). The

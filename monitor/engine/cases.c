@@ -85,16 +85,17 @@ static json_t *summary(const json_t *c)
     return s;
 }
 
-/* Queues a webhook event: {"type","seq","time", k1: v1, k2: v2} (v2 may be
- * NULL; references to v1 and v2 are taken). */
-static cw_code queue_event(store_txn *t, const char *type, const char *now, const char *k1, json_t *v1, const char *k2,
-                           json_t *v2, cw_err *err)
+/* Queues a webhook event: {"type","seq","time", k1: v1, k2: v2, k3: v3}
+ * (k2, k3 may be NULL; references to the values are taken). */
+static cw_code queue_event3(store_txn *t, const char *type, const char *now, const char *k1, json_t *v1, const char *k2,
+                            json_t *v2, const char *k3, json_t *v3, cw_err *err)
 {
     uint64_t last, seq;
     cw_code rc = hookdb_event_last(t, &last, err);
     if (rc) {
         json_decref(v1);
         json_decref(v2);
+        json_decref(v3);
         return rc;
     }
     bool ok = true;
@@ -105,6 +106,8 @@ static cw_code queue_event(store_txn *t, const char *type, const char *now, cons
     alert_put(e, k1, v1, &ok);
     if (k2)
         alert_put(e, k2, v2, &ok);
+    if (k3)
+        alert_put(e, k3, v3, &ok);
     cw_buf b = CW_BUF_INIT;
     rc = ok ? alert_canonical(e, &b, err) : nomem(err, "a webhook event");
     if (rc == CW_OK)
@@ -115,6 +118,12 @@ static cw_code queue_event(store_txn *t, const char *type, const char *now, cons
     cw_buf_free(&b);
     json_decref(e);
     return rc;
+}
+
+static cw_code queue_event(store_txn *t, const char *type, const char *now, const char *k1, json_t *v1, const char *k2,
+                           json_t *v2, cw_err *err)
+{
+    return queue_event3(t, type, now, k1, v1, k2, v2, NULL, NULL, err);
 }
 
 /* Appends an audit entry to case c (in memory and in t) and moves c's
@@ -326,9 +335,18 @@ cw_code cases_act(store_txn *t, const uint8_t sk[64], const char *id, case_actio
     rc = append_entry(t, sk, c, cases_action_name(a), actor, reason, now, next_s, &entry, err);
     if (rc == CW_OK)
         rc = save_case(t, c, err);
-    if (rc == CW_OK && a != CASE_NOTE)
-        rc = queue_event(t, a == CASE_RELEASE ? "case.released" : "case.blocked", now, "case", summary(c), "entry",
-                         json_incref(entry), err);
+    if (rc == CW_OK && a == CASE_RELEASE)
+        rc = queue_event(t, "case.released", now, "case", summary(c), "entry", json_incref(entry), err);
+    if (rc == CW_OK && a == CASE_BLOCK) {
+        /* the blocking report draft goes out with the decision: drawn in t,
+         * which holds the block entry just appended */
+        json_t *report = NULL;
+        bool not_blocked = false;
+        rc = cases_report(t, id, &not_blocked, &report, err);
+        if (rc == CW_OK)
+            rc = queue_event3(t, "case.blocked", now, "case", summary(c), "entry", json_incref(entry), "report", report,
+                              err);
+    }
     if (rc == CW_OK && entry_out)
         *entry_out = json_incref(entry);
     json_decref(entry);

@@ -19,7 +19,8 @@
  * same decision twice is refused (a conflict: the API answers 409).
  *
  * Webhook events (hookdb.h) are queued in the same transaction as the
- * change they announce: "case.opened", "case.released", "case.blocked", and
+ * change they announce: "case.opened", "case.released", "case.blocked"
+ * (with the blocking report draft, cases_report, as "report"), and
  * "alert.blocked" for each new record whose decision is `block` (no case:
  * the payment must not go out). Body: canonical JSON with "type", "seq"
  * (the event number), "time" and "case" or "alert" (and "entry" for a

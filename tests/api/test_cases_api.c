@@ -234,6 +234,9 @@ Test(cases_api, block_report_graph_and_metrics, .timeout = 60)
     free(out);
     json_t *j = http_json(&s, "POST", "/v1/cases/" CASE_ID "/block", s.review_key,
                           "{\"reason\":\"payout to a DPRK IT worker's wallet\",\"actor\":\"carol\"}", 200);
+    cr_assert_str_eq(jstr(json_object_get(j, "report"), "type"), "blocked_property_report_draft",
+                     "the draft comes with the decision");
+    cr_assert_str_eq(jstr(json_object_get(json_object_get(j, "report"), "case"), "blocked_by"), "carol (key rev)");
     json_decref(j);
     cr_assert_eq(http(&s, "GET", "/metrics", NULL, NULL, &out, NULL, 0), 200);
     cr_assert(strstr(out, "\nchainwatch_cases_open 0\n"), "%s", out);

@@ -331,6 +331,23 @@ Test(cases, a_blocked_case_has_a_report_draft)
     cr_assert_str_eq(jstr(tx, "txid"), HOLD_TXID);
     cr_assert_eq(jint(json_object_get(tx, "block"), "height"), 102);
     cr_assert_str_eq(jstr(json_object_get(j, "case"), "blocked_by"), "<b>carol</b>");
+    /* the case.blocked event carries the same draft */
+    cw_store *st;
+    cw_err e = {0};
+    cr_assert_eq(store_open(dd, 0, true, &st, &e), CW_OK, "%s", e.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(st, false, &t, &e), CW_OK);
+    uint64_t last;
+    cw_span body;
+    cr_assert_eq(hookdb_event_last(t, &last, &e), CW_OK);
+    cr_assert_eq(hookdb_event_get(t, last, &body, &e), CW_OK);
+    json_t *ev = json_loadb((const char *)body.p, body.n, 0, NULL);
+    store_abort(t);
+    store_close(st);
+    cr_assert_str_eq(jstr(ev, "type"), "case.blocked");
+    cr_assert(json_equal(json_object_get(ev, "report"), j), "the event's report is the draft: %s", json_dumps(ev, 0));
+    cr_assert_str_eq(jstr(json_object_get(ev, "entry"), "action"), "block");
+    json_decref(ev);
     json_decref(j);
     json_decref(entry);
 
