@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -456,7 +457,8 @@ Test(webhooks, failed_tries_are_retried_and_events_arrive_in_order, .timeout = 6
                  "%s", err);
     free(err);
     pthread_mutex_lock(&r->mu);
-    cr_assert_eq(json_array_size(r->got), BLOCK_RECORDS + 1 + 2, "two failed tries, then each event once");
+    cr_assert_eq(json_array_size(r->got), BLOCK_RECORDS + 1 + 2, "two failed tries, then each event once: %s",
+                 json_dumps(r->got, JSON_COMPACT));
     cr_assert_eq(jint(json_array_get(r->got, 0), "seq"), 1);
     cr_assert_eq(jint(json_array_get(r->got, 1), "seq"), 1, "the failed event is tried again, not skipped");
     cr_assert_eq(jint(json_array_get(r->got, 2), "status"), 200);
@@ -503,10 +505,15 @@ Test(webhooks, an_endpoint_down_across_a_restart_gets_everything_after, .timeout
     cases_hold_datadir(root, sizeof root, dd, sizeof dd);
     uint8_t pk[32];
     cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
-    /* a free port with nothing listening on it */
-    receiver *probe = receiver_start(0, 0, 200);
-    unsigned port = probe->port;
-    receiver_stop(probe);
+    /* a port with nothing listening on it: bound (so no other test's
+     * receiver, running in parallel, is given it) but not listening, so a
+     * connection is refused */
+    int hold = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    cr_assert_eq(bind(hold, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(getsockname(hold, (struct sockaddr *)&sa, &sl), 0);
+    unsigned port = ntohs(sa.sin_port);
     snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", port);
 
     pid_t pid = fork();
@@ -535,6 +542,7 @@ Test(webhooks, an_endpoint_down_across_a_restart_gets_everything_after, .timeout
     cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1, "nothing lost while it was down");
 
     /* the endpoint comes up; a new deliverer continues from the stored cursor */
+    close(hold);
     receiver *r = receiver_start(port, 0, 200);
     test_sleep_ms(300); /* the stored retry time (50 ms doubling) may still be ahead */
     cr_assert_eq(cw(NULL, &err, "cases", "deliver", url, "--until-idle", "--retry-base-ms", "50", "--datadir", dd), 0,
