@@ -342,7 +342,7 @@ Test(cases_api, serve_delivers_webhooks_of_the_queue_and_its_decisions, .timeout
     json_decref(j);
     /* 6 alert.blocked and case.opened from the replay, then case.released */
     size_t ok = 0;
-    for (int i = 0; i < 100 && ok < 8; i++) {
+    for (int i = 0; i < 300 && ok < 8; i++) { /* up to 15 s on a loaded machine */
         test_sleep_ms(50);
         pthread_mutex_lock(&r->mu);
         ok = 0;

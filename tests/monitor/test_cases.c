@@ -524,14 +524,24 @@ Test(webhooks, an_endpoint_down_across_a_restart_gets_everything_after, .timeout
         execl(CW_BIN, CW_BIN, "cases", "deliver", url, "--retry-base-ms", "50", "--datadir", dd, (char *)NULL);
         _exit(127);
     }
-    test_sleep_ms(600);
+    /* until it has tried twice (its cursor says so), however slow the machine */
+    char *argv[] = {CW_BIN, "cases", "webhooks", "--datadir", dd, NULL};
+    char *out, *err;
+    for (int i = 0; i < 200; i++) {
+        test_sleep_ms(50);
+        cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
+        json_t *st = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
+        long long tries = st && json_object_get(st, "attempts") ? jint(st, "attempts") : 0;
+        json_decref(st);
+        free(out), free(err);
+        if (tries >= 2)
+            break;
+    }
     kill(pid, SIGTERM);
     int status;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "stopped by SIGTERM: exit 0");
 
-    char *argv[] = {CW_BIN, "cases", "webhooks", "--datadir", dd, NULL};
-    char *out, *err;
     cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
     json_t *st = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
     cr_assert_eq(jint(st, "delivered"), 0);
