@@ -22,6 +22,8 @@ static const char usage[] =
     "                    (exit 0, 10, 11, 12)\n"
     "  cluster ADDR      the wallet (common-input cluster) an address belongs to\n"
     "  trace ADDR        how designated money reached an address (JSON, Graphviz)\n"
+    "  cases ...         the hold queue: list, show, release, block, note, blocking\n"
+    "                    report drafts, webhook delivery\n"
     "  serve             the HTTP API: screening (Chainalysis-compatible), alerts,\n"
     "                    metrics, health\n"
     "  apikey ...        add, list or remove the API's keys\n"
@@ -80,6 +82,8 @@ static int dispatch(int argc, char **argv)
         return cmd_cluster(argc - 1, argv + 1);
     if (strcmp(verb, "trace") == 0)
         return cmd_trace(argc - 1, argv + 1);
+    if (strcmp(verb, "cases") == 0)
+        return cmd_cases(argc - 1, argv + 1);
     if (strcmp(verb, "serve") == 0)
         return cmd_serve(argc - 1, argv + 1);
     if (strcmp(verb, "apikey") == 0)
@@ -106,7 +110,7 @@ int main(int argc, char **argv)
     /* every verb's output is checked here, after it: a cut output never exits 0 */
     char verb[64] = "output";
     if (argc >= 2)
-        snprintf(verb, sizeof verb, "%s%s%s", argv[1], argc >= 3 && strcmp(argv[1], "watchlist") == 0 ? " " : "",
-                 argc >= 3 && strcmp(argv[1], "watchlist") == 0 ? argv[2] : "");
+        snprintf(verb, sizeof verb, "%s%s%s", argv[1], argc >= 3 && (strcmp(argv[1], "watchlist") == 0 || strcmp(argv[1], "cases") == 0) ? " " : "",
+                 argc >= 3 && (strcmp(argv[1], "watchlist") == 0 || strcmp(argv[1], "cases") == 0) ? argv[2] : "");
     return cli_finish_output(verb, rc);
 }

@@ -7,6 +7,8 @@
 #include "chains/le.h"
 #include "acct_exposure.h"
 #include "alertdb.h"
+#include "casedb.h"
+#include "hookdb.h"
 #include "chaindb.h"
 #include "cluster.h"
 #include "exposure.h"
@@ -44,6 +46,12 @@ static const char *check_record(store_txn *t, store_db db, cw_span k, cw_span v)
         return k.n == 32 ? NULL : "a key that is not a block hash (32 bytes)";
     case STORE_KEYLINK:
         return keylink_check_record(k, v);
+    case STORE_CASES:
+    case STORE_CASE_AUDIT:
+        return casedb_check_record(db, k, v);
+    case STORE_HOOKS:
+    case STORE_HOOK_STATE:
+        return hookdb_check_record(db, k, v);
     default:
         return NULL;
     }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor/api/cases_api.h"
 #include "monitor/cli/args_flows.h"
 #include "routes.h"
 #include "server_internal.h"
@@ -78,7 +79,8 @@ cw_code api_register_all(api_server *srv, cw_err *err)
     srv->core_free = core_free;
     if ((rc = api_routes_screen(srv, err)) || (rc = api_routes_alerts(srv, err)) || (rc = api_routes_ops(srv, err)))
         return rc;
-    /* other modules' routes: one line each, e.g.
-     * if ((rc = cases_api_register(srv, err))) return rc; */
+    /* other modules' routes: one line each */
+    if ((rc = cases_api_register(srv, srv->cfg.datadir, err)))
+        return rc;
     return CW_OK;
 }

@@ -30,6 +30,11 @@
  *   screen                 0 allow, 10 review, 11 hold, 12 block; 1; 3
  *   cluster, trace         0; 2 bad input; 3 the store unreadable (trace: 1
  *                          the graph could not be written)
+ *   cases                  0; 1 a failure (show: the audit trail does not
+ *                          verify); 2 bad input or no such case; 3 the
+ *                          store unreadable or damaged; 5 release/block
+ *                          refused in the case's state, report of a case
+ *                          that is not blocked
  * cli_finish_output turns a success into 1 when stdout could not be written.
  */
 #ifndef CW_CLI_H
@@ -82,6 +87,8 @@ bool replay_capture_hook(int argc, char **argv, int *exit_code);
 int cmd_screen(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+/* The hold queue, its audit trails, report drafts and webhooks (cases.c). */
+int cmd_cases(int argc, char **argv);
 /* The HTTP API alone (serve.c) and its keys (apikey.c). */
 int cmd_serve(int argc, char **argv);
 int cmd_apikey(int argc, char **argv);
@@ -96,7 +103,9 @@ typedef struct {
     int64_t rate;
     bool writable; /* routes that write (api_write): serve then opens the store read-write */
 } cli_api_opts;
-#define CLI_API_OPTS_INIT {false, 2, (uint64_t)1 << 20, 10, 0, false}
+/* writable: the hold queue's routes record reviewers' decisions
+ * (monitor/api/cases_api.h), in serve and in watch --api alike. */
+#define CLI_API_OPTS_INIT {false, 2, (uint64_t)1 << 20, 10, 0, true}
 /* Fills t (a cli_arg[6] of args.h, the last the table's end) with the API's options
  * pointing into o, for ARG_MORE in a verb's table (args.h). */
 void cli_api_table(cli_api_opts *o, void *t);

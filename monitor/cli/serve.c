@@ -12,6 +12,7 @@
 #include "args_flows.h"
 #include "cli.h"
 #include "monitor/api/server.h"
+#include "monitor/records/webhook.h"
 #include "stop.h"
 
 static const char usage[] =
@@ -19,7 +20,8 @@ static const char usage[] =
     "\n"
     "The HTTP API: address screening answered like Chainalysis' sanctions API\n"
     "(GET /api/v1/address/ADDR), POST /v1/screen (address, batch, raw tx, PSBT),\n"
-    "alerts (GET /v1/alerts, /v1/alerts/ID), /metrics and /healthz. API keys:\n"
+    "alerts (GET /v1/alerts, /v1/alerts/ID), the hold queue (/v1/cases) and its\n"
+    "review console (/console/), /metrics and /healthz. API keys:\n"
     "chainwatch apikey add NAME --role screen|review|admin. Runs until SIGINT or\n"
     "SIGTERM. See the README's API section.\n"
     "\n"
@@ -71,7 +73,8 @@ cw_code cli_api_start(const cli_api_opts *o, const char *listen, const char *dat
 
 int cmd_serve(int argc, char **argv)
 {
-    const char *listen = "127.0.0.1:8480", *datadir_opt = NULL;
+    const char *listen = "127.0.0.1:8480", *datadir_opt = NULL, *webhook = NULL;
+    int64_t hook_tries = 8, hook_base_ms = 1000;
     cli_api_opts ao = CLI_API_OPTS_INIT;
     flows_opts fo;
     flows_opts_init(&fo);
@@ -81,6 +84,13 @@ int cmd_serve(int argc, char **argv)
         {"listen", ARG_STRING, &listen, .metavar = "HOST:PORT",
          .help = "where to listen (default 127.0.0.1:8480; port 0: any free\nport, printed at start)"},
         {"datadir", ARG_PATH, &datadir_opt, .metavar = "D", .help = "default ~/.chainwatch"},
+        {"webhook", ARG_STRING, &webhook, .metavar = "URL",
+         .help = "also deliver the webhook outbox (case and decision events,\nsigned) to URL, as chainwatch cases deliver does;\n"
+                 "more URLs: run cases deliver beside serve instead"},
+        {"webhook-max-tries", ARG_INT, &hook_tries, 1, 1000, .metavar = "N",
+         .help = "failed tries before an event is a dead letter (default 8)"},
+        {"webhook-retry-base-ms", ARG_INT, &hook_base_ms, 1, 86400000, .metavar = "MS",
+         .help = "first retry delay, doubled each try (default 1000)"},
         {NULL, ARG_MORE, api_t, .help = NULL},
         {NULL, ARG_MORE, fo.args, .help = "The screening policy of POST /v1/screen (as chainwatch screen):"},
         {0},
@@ -103,6 +113,11 @@ int cmd_serve(int argc, char **argv)
         flows_opts_free(&fo);
         return CLI_EXIT_USAGE;
     }
+    if (webhook && !webhook_url_valid(webhook)) {
+        fprintf(stderr, "chainwatch: serve: --webhook: not an http:// or https:// URL (at most 400 bytes)\n");
+        flows_opts_free(&fo);
+        return CLI_EXIT_USAGE;
+    }
     cw_store *s = NULL;
     cw_err err = {0};
     if (store_open(datadir, 0, !ao.writable, &s, &err)) {
@@ -112,9 +127,15 @@ int cmd_serve(int argc, char **argv)
     }
     cli_stop_install();
     api_server *srv = NULL;
+    webhook_runner *hooks = NULL;
+    webhook_config hc = {.urls = {webhook}, .n_urls = 1, .max_tries = (uint32_t)hook_tries,
+                         .base_ms = (uint64_t)hook_base_ms};
     int rc = CLI_EXIT_OK;
     if (cli_api_start(&ao, listen, datadir, s, NULL, &fo, "serve", &srv, &err)) {
         rc = cli_fail("serve", &err);
+    } else if (webhook && webhook_runner_start(s, datadir, &hc, &hooks, &err)) {
+        rc = cli_fail("serve: --webhook", &err);
+        api_server_free(srv);
     } else {
         fprintf(stderr, "chainwatch: serve: listening on %s (port %u), datadir %s; stop with SIGINT or SIGTERM\n",
                 listen, api_server_port(srv), datadir);
@@ -125,6 +146,7 @@ int cmd_serve(int argc, char **argv)
         while (!cli_stop_requested())
             nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
         fprintf(stderr, "chainwatch: serve: stopping\n");
+        webhook_runner_stop(hooks);
         api_server_free(srv);
     }
     store_close(s);

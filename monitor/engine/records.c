@@ -6,8 +6,9 @@
  * deterministic id (alert.h), skipped when that sighting is already
  * recorded. commit_record chains it to the audit trail (seq and the hash
  * of the record before it, from the head in the store), signs it, and in
- * the caller's write transaction stores it as the id's latest and queues
- * it in the outbox (outbox.c); the sinks see it only after that
+ * the caller's write transaction stores it as the id's latest, opens its
+ * case when its decision is hold (cases.h) and queues it in the outbox
+ * (outbox.c); the sinks see it only after that
  * transaction commits (pipeline_internal.h: the commit protocol).
  *
  * This file lives in the engine, not in monitor/records/: it is the
@@ -23,6 +24,7 @@
 
 #include "chains/addr.h"
 #include "chains/bitcoin/hint.h"
+#include "cases.h"
 #include "chains/hex.h"
 #include "monitor/records/alert.h"
 #include "pipeline_internal.h"
@@ -119,6 +121,8 @@ static cw_code commit_record(pipeline *p, store_txn *t, json_t *rec, cw_err *err
         rc = cw_err_set(err, CW_EARG, CW_NO_OFFSET, "an alert record without an id (nothing written)");
     if (rc == CW_OK)
         rc = alertdb_latest_put(t, id, (const char *)line.p, line.n, err);
+    if (rc == CW_OK) /* a hold opens its case with the record: never one without the other (cases.h) */
+        rc = cases_on_record(t, p->cfg.sk, rec, (const char *)line.p, line.n, err);
     if (rc == CW_OK)
         rc = alertdb_trail_put(t, head.seq, head.hash, err);
     if (rc == CW_OK)

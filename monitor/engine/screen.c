@@ -655,6 +655,187 @@ cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj,
     return rc;
 }
 
+typedef struct {
+    store_txn *t;
+    unsigned hops;
+    json_t *arr;
+    cw_code rc;
+    cw_err *err;
+    bool ok;
+    unsigned n, closest;
+} acct_trace;
+
+static bool acct_one(void *ctx, const cw_asset *as, const acct_exposure *e)
+{
+    acct_trace *a = ctx;
+    if (e->hops > a->hops)
+        return true;
+    json_t *x = json_object(), *entity = NULL, *ev = json_array(), *asj = json_object();
+    char dec[CW_U256_DEC_MAX], src[WL_KEY_MAX + CW_ADDR_TEXT_MAX], txid[67] = "0x", c[CW_ADDR_TEXT_MAX];
+    if ((a->rc = screen_key_entity(a->t, e->source, e->source_len, &entity, a->err))) {
+        json_decref(x), json_decref(ev), json_decref(asj);
+        return false;
+    }
+    alert_put(asj, "kind", json_string(as->kind == CW_ASSET_TOKEN ? "token" : as->kind == CW_ASSET_TRC10 ? "trc10" : "native"), &a->ok);
+    alert_put(asj, "contract", as->kind == CW_ASSET_TOKEN && cw_addr_format(&as->contract, c, sizeof c) ? json_string(c) : json_null(), &a->ok);
+    alert_put(x, "asset", asj, &a->ok);
+    alert_put(x, "hops", json_integer(e->hops), &a->ok);
+    cw_u256_to_dec(&e->received, dec);
+    alert_put(x, "received", json_string(dec), &a->ok);
+    cw_u256_to_dec(&e->tainted, dec);
+    alert_put(x, "tainted_received", json_string(dec), &a->ok);
+    alert_put(x, "share_ppm", json_integer(acct_exposure_share_ppm(e)), &a->ok);
+    alert_put(x, "source_address", json_string(screen_key_text(e->source, e->source_len, src, sizeof src)), &a->ok);
+    alert_put(x, "source_entity", entity ? entity : json_null(), &a->ok);
+    cw_hex_encode(e->txid, 32, txid + 2);
+    alert_push(ev, json_string(txid), &a->ok);
+    alert_put(x, "evidence", ev, &a->ok);
+    alert_push(a->arr, x, &a->ok);
+    if (a->n++ == 0 || e->hops < a->closest)
+        a->closest = e->hops;
+    return true;
+}
+
+/* Account chains: no common-input clusters, no output path; what each
+ * asset's pool received and how much of it was designated money. */
+static cw_code build_account_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t *tr, const char *text,
+                                   cw_err *err)
+{
+    bool ok = true;
+    acct_trace at = {t, hops, json_array(), CW_OK, err, true, 0, 0};
+    if (at.arr == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "trace: out of memory");
+    cw_code rc = acct_exposure_each(t, a, acct_one, &at, err);
+    if (rc == CW_OK)
+        rc = at.rc;
+    if (rc) {
+        json_decref(at.arr);
+        return rc;
+    }
+    char summary[512];
+    if (at.n)
+        snprintf(summary, sizeof summary,
+                 "designated money reached %s in %u asset%s, the closest %u hop%s away (per asset: the share of all "
+                 "it received)",
+                 text, at.n, at.n == 1 ? "" : "s", at.closest, at.closest == 1 ? "" : "s");
+    else
+        snprintf(summary, sizeof summary, "no designated money reached %s within %u hops, as far as the monitor has "
+                 "followed it", text, hops);
+    alert_put(tr, "exposed", json_boolean(at.n > 0), &ok);
+    alert_put(tr, "exposure", json_null(), &ok);
+    alert_put(tr, "account_exposure", at.arr, &ok);
+    alert_put(tr, "cluster", json_null(), &ok);
+    alert_put(tr, "summary", json_string(summary), &ok);
+    return ok && at.ok ? CW_OK : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "trace: out of memory building the answer");
+}
+
+/* ---- trace (chainwatch trace, the console's graph) ---- */
+
+void screen_entity_text(const json_t *entity, char *out, size_t cap)
+{
+    if (entity == NULL || json_is_null(entity)) {
+        snprintf(out, cap, "no longer listed");
+        return;
+    }
+    const char *name = json_string_value(json_object_get(entity, "name"));
+    size_t n = (size_t)snprintf(out, cap, "%s", name ? name : json_string_value(json_object_get(entity, "uid")));
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(entity, "programs"), i, p)
+    {
+        if (n >= cap)
+            break;
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? ", " : " (", json_string_value(p));
+        if (i + 1 == json_array_size(json_object_get(entity, "programs")) && n < cap)
+            n += (size_t)snprintf(out + n, cap - n, ")");
+    }
+}
+
+cw_code screen_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t *tr, cw_err *err)
+{
+    char text[CW_ADDR_TEXT_MAX], summary[1024], name[512];
+    uint8_t key[WL_KEY_MAX];
+    cw_addr_format(a, text, sizeof text);
+    size_t kn = wl_key_from_addr(a, key);
+    bool ok = true; /* alert_put/push latch a failed allocation: checked at the end */
+    alert_put(tr, "address", json_string(text), &ok);
+    alert_put(tr, "hops_limit", json_integer(hops), &ok);
+    json_t *tip;
+    cw_code rc = screen_tip_json(t, &tip, err);
+    if (rc)
+        return rc;
+    alert_put(tr, "tip", tip, &ok);
+    json_t *designations = json_array();
+    screen_decision d;
+    if (designations == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "trace: out of memory");
+    rc = screen_designations(t, a, designations, &d, err);
+    alert_put(tr, "designations", designations, &ok); /* filled: the reference goes to tr */
+    if (rc)
+        return rc;
+    if (a->chain == CW_CHAIN_EVM || a->chain == CW_CHAIN_TRON)
+        return ok ? build_account_trace(t, a, hops, tr, text, err)
+                  : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "trace: out of memory");
+    exposure_address e;
+    rc = exposure_address_get(t, key, kn, &e, err);
+    if (rc && rc != CW_ENOTFOUND)
+        return rc;
+    bool found = rc == CW_OK, exposed = found && e.min_hops <= hops;
+    alert_put(tr, "exposed", json_boolean(exposed), &ok);
+    alert_put(tr, "beyond_hops", found && !exposed ? json_integer(e.min_hops) : json_null(), &ok);
+    if (exposed) {
+        json_t *x = json_object();
+        json_t *entity;
+        if (x == NULL)
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "trace: out of memory");
+        if ((rc = screen_exposure_fields(&e, x, err)) ||
+            (rc = screen_key_entity(t, e.closest.source, e.closest.source_len, &entity, err))) {
+            json_decref(x);
+            return rc;
+        }
+        screen_entity_text(entity, name, sizeof name); /* before alert_put takes entity */
+        alert_put(x, "source_entity", entity ? entity : json_null(), &ok); /* null: delisted since */
+        char amt[48], source[WL_KEY_MAX + CW_ADDR_TEXT_MAX];
+        snprintf(amt, sizeof amt, "%llu.%08llu BTC", (unsigned long long)(e.amount / 100000000), (unsigned long long)(e.amount % 100000000));
+        snprintf(summary, sizeof summary, "designated money reached %s %u hop%s from %s (%s): %s tainted in %llu payment%s",
+                 text, e.min_hops, e.min_hops == 1 ? "" : "s",
+                 screen_key_text(e.closest.source, e.closest.source_len, source, sizeof source), name, amt,
+                 (unsigned long long)e.payments, e.payments == 1 ? "" : "s");
+        alert_put(tr, "exposure", x, &ok);
+    } else {
+        alert_put(tr, "exposure", json_null(), &ok);
+        if (found)
+            snprintf(summary, sizeof summary,
+                     "no designated money reached %s within %u hops (the closest came %u hops away)", text, hops,
+                     e.min_hops);
+        else
+            snprintf(summary, sizeof summary,
+                     "no designated money reached %s within %u hops, as far as the monitor has followed it", text,
+                     hops);
+    }
+    cluster_info c;
+    uint8_t join[32];
+    if ((rc = cluster_find(t, key, kn, &c, join, err)))
+        return rc;
+    json_t *cl = json_null();
+    if (c.designated > 0 && c.size > 1) {
+        cl = json_object();
+        if (cl == NULL)
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "trace: out of memory");
+        if ((rc = screen_cluster_fields(t, &c, join, cl, NULL, err))) {
+            json_decref(cl);
+            return rc;
+        }
+        size_t n = strlen(summary);
+        snprintf(summary + n, sizeof summary - n, "; a member of a cluster of %llu with %u designated member%s%s",
+                 (unsigned long long)c.size, c.designated, c.designated == 1 ? "" : "s",
+                 cluster_propagates(&c) ? "" : " (a service or supercluster: propagation stops)");
+    }
+    alert_put(tr, "cluster", cl, &ok);
+    alert_put(tr, "summary", json_string(summary), &ok);
+    return ok ? CW_OK : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "trace: out of memory building the answer");
+}
+
 /* ---- the answer of screen and POST /v1/screen ---- */
 
 json_t *screen_policy_json(const flows_config *cfg)

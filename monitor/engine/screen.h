@@ -127,6 +127,15 @@ cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj,
  * jansson's (signed 64-bit); EIP-2294 bounds chain ids below this anyway. */
 #define SCREEN_ETH_CHAIN_ID_MAX INT64_MAX
 
+/* The trace of one address (`chainwatch trace`, and the review console's
+ * graph): into tr (the caller's object) address, hops_limit, tip,
+ * designations, exposed, beyond_hops, exposure (the closest tainted
+ * payment: source_address, source_entity, path of txids, hops, amounts;
+ * or null), cluster (when it has designated members; else null) and a
+ * one-line summary. Read only; store errors are returned. */
+cw_code screen_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t *tr, cw_err *err);
+/* "Name (PROGRAM, PROGRAM)" of an entity object, or "no longer listed". */
+void screen_entity_text(const json_t *entity, char *out, size_t cap);
 /* Screens a signed Ethereum tx before broadcast (screen_eth.c): every
  * distinct address it touches, screened with screen_address (no amount):
  * the sender, `to`, an ERC-20 call's from and recipient, a type 4 tx's

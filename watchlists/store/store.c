@@ -38,6 +38,10 @@ static const struct {
     [STORE_JOURNAL] = {"journal", 0},
     [STORE_ACCT_EXPOSURE] = {"acct_exposure", 0},
     [STORE_KEYLINK] = {"keylink", 0},
+    [STORE_CASES] = {"cases", 0},
+    [STORE_CASE_AUDIT] = {"case_audit", 0},
+    [STORE_HOOKS] = {"hooks", 0},
+    [STORE_HOOK_STATE] = {"hook_state", 0},
 };
 
 /* What a store and its views share: the environment's map-change lock.
@@ -291,7 +295,7 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
     if (stat(s->path, &st) == 0 && (size_t)st.st_size > map_size)
         map_size = (size_t)st.st_size;
     s->map_size = map_size;
-    if ((rc = mdb_env_set_mapsize(s->env, map_size)) || (rc = mdb_env_set_maxdbs(s->env, 24)) ||
+    if ((rc = mdb_env_set_mapsize(s->env, map_size)) || (rc = mdb_env_set_maxdbs(s->env, 32)) ||
         /* NOMETASYNC: one fsync per commit instead of two. A system crash may
          * undo the last commit, never corrupt; the monitor's outbox and the
          * alert file's tail check make that replay exact. */

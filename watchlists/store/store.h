@@ -31,6 +31,12 @@
  *   acct_exposure  account chains: address key + asset -> the share of what
  *               the account received that was designated money (haircut;
  *               watchlists/acct_exposure.h), journaled too
+ *               cluster, cluster_info, taint and exposure (journal.h)
+ *   cases       alert id -> the hold case it opened (casedb.h)
+ *   case_audit  alert id + entry number -> a signed audit entry (append only)
+ *   hooks       event number -> a webhook event not yet delivered everywhere
+ *               (hooks, hook_state: watchlists/hookdb.h)
+ *   hook_state  per webhook endpoint: its delivery cursor, and dead letters
  *
  * Transactions: one write transaction at a time per environment (LMDB
  * serialises writers, across processes too); readers never block a writer
@@ -86,6 +92,10 @@ typedef enum {
     STORE_JOURNAL, /* block hash -> journal of old values, for an exact disconnect */
     STORE_ACCT_EXPOSURE, /* account chains: address key + asset -> exposure (acct_exposure.h) */
     STORE_KEYLINK, /* address key -> the designated address a revealed key links it to (watchlists/keylink.h) */
+    STORE_CASES,   /* alert id -> case record (casedb.h) */
+    STORE_CASE_AUDIT, /* alert id + entry seq (8, BE) -> signed audit entry */
+    STORE_HOOKS,   /* event seq (8, BE) -> webhook event (hookdb.h) */
+    STORE_HOOK_STATE, /* endpoint cursor / dead letter (hookdb.h) */
     STORE_DB_COUNT
 } store_db;
 

@@ -1,0 +1,209 @@
+/* trace_svg.c: the trace graph of a case as SVG (trace_svg.h). */
+#include "trace_svg.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "monitor/engine/cases.h"
+#include "monitor/engine/screen.h"
+
+#define NODE_W 230
+#define NODE_H 74
+#define GAP 150
+#define MARGIN 20
+#define MAX_NODES 16
+
+typedef struct {
+    char id[200];     /* data-id: "addr:<address>", "tx:<txid>" */
+    const char *kind; /* CSS class: designated, tx, case-tx, subject */
+    char line[3][200];
+    char title[600];
+    char edge[80]; /* label of the edge into this node ("" none) */
+} node;
+
+static void short_hex(const char *h, char *out, size_t cap)
+{
+    size_t n = h ? strlen(h) : 0;
+    if (n > 20)
+        snprintf(out, cap, "%.8s…%.8s", h, h + n - 8);
+    else
+        snprintf(out, cap, "%s", h ? h : "?");
+}
+
+static void short_addr(const char *a, char *out, size_t cap)
+{
+    size_t n = a ? strlen(a) : 0;
+    if (n > 28)
+        snprintf(out, cap, "%.14s…%.10s", a, a + n - 10);
+    else
+        snprintf(out, cap, "%s", a ? a : "?");
+}
+
+static void btc(long long sats, char *out, size_t cap)
+{
+    snprintf(out, cap, "%lld.%08lld BTC", sats / 100000000, sats % 100000000);
+}
+
+typedef struct {
+    cw_buf *b;
+    cw_err *err;
+    cw_code rc;
+} svg_out;
+
+static void raw(svg_out *o, const char *s)
+{
+    if (o->rc == CW_OK)
+        o->rc = cw_buf_append(o->b, s, strlen(s), o->err);
+}
+
+static void text(svg_out *o, const char *s)
+{
+    if (o->rc == CW_OK)
+        o->rc = cases_html_escape(o->b, s, o->err);
+}
+
+static void fmt(svg_out *o, const char *f, int a, int b, int c, int d)
+{
+    char s[200];
+    snprintf(s, sizeof s, f, a, b, c, d);
+    raw(o, s);
+}
+
+static void draw_node(svg_out *o, const node *n, int x, int y)
+{
+    raw(o, "<g class=\"node ");
+    raw(o, n->kind);
+    raw(o, "\" data-id=\"");
+    text(o, n->id);
+    raw(o, "\"><title>");
+    text(o, n->title);
+    raw(o, "</title>");
+    fmt(o, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"8\"/>", x, y, NODE_W, NODE_H);
+    for (int i = 0; i < 3; i++) {
+        if (!n->line[i][0])
+            continue;
+        fmt(o, "<text x=\"%d\" y=\"%d\">", x + 10, y + 20 + 20 * i, 0, 0);
+        text(o, n->line[i]);
+        raw(o, "</text>");
+    }
+    raw(o, "</g>\n");
+}
+
+cw_code trace_svg(const json_t *tr, const char *case_txid, cw_buf *out, cw_err *err)
+{
+    node nodes[MAX_NODES];
+    size_t n = 0;
+    memset(nodes, 0, sizeof nodes);
+    const char *addr = json_string_value(json_object_get(tr, "address"));
+    const json_t *exp = json_object_get(tr, "exposure");
+    char s1[64], s2[48], name[400];
+    bool case_on_path = false;
+    if (json_is_object(exp)) {
+        const char *src = json_string_value(json_object_get(exp, "source_address"));
+        node *d = &nodes[n++];
+        d->kind = "designated";
+        snprintf(d->id, sizeof d->id, "addr:%s", src ? src : "");
+        screen_entity_text(json_object_get(exp, "source_entity"), name, sizeof name);
+        short_addr(src, s1, sizeof s1);
+        snprintf(d->line[0], sizeof d->line[0], "designated source");
+        snprintf(d->line[1], sizeof d->line[1], "%s", s1);
+        snprintf(d->line[2], sizeof d->line[2], "%.60s", name);
+        snprintf(d->title, sizeof d->title, "%s: %s", src ? src : "", name);
+        size_t i;
+        json_t *txj;
+        json_array_foreach(json_object_get(exp, "path"), i, txj)
+        {
+            if (n >= MAX_NODES - 3)
+                break;
+            const char *txid = json_string_value(txj);
+            bool is_case = case_txid && txid && strcmp(case_txid, txid) == 0;
+            case_on_path |= is_case;
+            node *t = &nodes[n++];
+            t->kind = is_case ? "tx case-tx" : "tx";
+            snprintf(t->id, sizeof t->id, "tx:%s", txid ? txid : "");
+            short_hex(txid, s1, sizeof s1);
+            snprintf(t->line[0], sizeof t->line[0], "hop %zu%s", i + 1, is_case ? ": the case's tx" : "");
+            snprintf(t->line[1], sizeof t->line[1], "%s", s1);
+            snprintf(t->title, sizeof t->title, "tx %s", txid ? txid : "");
+        }
+    }
+    if (case_txid && !case_on_path) {
+        node *t = &nodes[n++];
+        t->kind = "tx case-tx";
+        snprintf(t->id, sizeof t->id, "tx:%s", case_txid);
+        short_hex(case_txid, s1, sizeof s1);
+        snprintf(t->line[0], sizeof t->line[0], "the case's tx");
+        snprintf(t->line[1], sizeof t->line[1], "%s", s1);
+        snprintf(t->title, sizeof t->title, "tx %s", case_txid);
+    }
+    node *a = &nodes[n++];
+    bool listed = json_array_size(json_object_get(tr, "designations")) > 0;
+    a->kind = listed ? "subject designated" : "subject";
+    snprintf(a->id, sizeof a->id, "addr:%s", addr ? addr : "");
+    short_addr(addr, s1, sizeof s1);
+    snprintf(a->line[0], sizeof a->line[0], "%s", listed ? "the case's address (designated)" : "the case's address");
+    snprintf(a->line[1], sizeof a->line[1], "%s", s1);
+    if (json_is_object(exp)) {
+        btc(json_integer_value(json_object_get(exp, "tainted_received")), s2, sizeof s2);
+        snprintf(a->line[2], sizeof a->line[2], "%.40s tainted, %lld hop(s)", s2,
+                 (long long)json_integer_value(json_object_get(exp, "hops")));
+        btc(json_integer_value(json_object_get(exp, "closest_amount")), s2, sizeof s2);
+        snprintf(a->edge, sizeof a->edge, "%.40s tainted", s2);
+    } else if (listed) {
+        screen_entity_text(json_object_get(json_array_get(json_object_get(tr, "designations"), 0), "entity"), name,
+                           sizeof name);
+        snprintf(a->line[2], sizeof a->line[2], "%.60s", name);
+    }
+    snprintf(a->title, sizeof a->title, "%s", addr ? addr : "");
+    const json_t *cl = json_object_get(tr, "cluster");
+    int width = MARGIN * 2 + (int)n * NODE_W + ((int)n - 1) * GAP;
+    int height = MARGIN * 2 + NODE_H + (json_is_object(cl) ? NODE_H + GAP : 0) + 24;
+    svg_out o = {out, err, CW_OK};
+    fmt(&o,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"trace\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n",
+        width, height, width, height);
+    raw(&o, "<style>.node rect{fill:#fff;stroke:#555;stroke-width:1.5}.node.designated rect{fill:#f4cccc;stroke:#c00;"
+            "stroke-width:2.5}.node.subject rect{fill:#fff2cc;stroke:#b45f06;stroke-width:3}.node.case-tx rect{"
+            "stroke:#1155cc;stroke-width:3}.node.cluster rect{fill:#f3f3f3;stroke-dasharray:6 4}text{font:12px "
+            "sans-serif}.edge{stroke:#333;stroke-width:1.5;fill:none;marker-end:url(#arrow)}.edge.tainted{stroke:#c00;"
+            "stroke-width:2.5}.label{font:11px sans-serif;fill:#900}</style>\n"
+            "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" "
+            "markerHeight=\"8\" orient=\"auto\"><path d=\"M0,0L10,5L0,10z\"/></marker></defs>\n");
+    for (size_t i = 0; i < n; i++) {
+        int x = MARGIN + (int)i * (NODE_W + GAP), y = MARGIN + 24;
+        if (i > 0) {
+            bool last = i + 1 == n;
+            raw(&o, last && nodes[i].edge[0] ? "<path class=\"edge tainted\" d=\"M" : "<path class=\"edge\" d=\"M");
+            fmt(&o, "%d,%d H%d\"/>\n", x - GAP, y + NODE_H / 2, x - 2, 0);
+            if (nodes[i].edge[0]) {
+                fmt(&o, "<text class=\"label\" x=\"%d\" y=\"%d\">", x - GAP + 2, y + NODE_H / 2 - 6, 0, 0);
+                text(&o, nodes[i].edge);
+                raw(&o, "</text>\n");
+            }
+        }
+        draw_node(&o, &nodes[i], x, y);
+    }
+    if (json_is_object(cl)) {
+        node c;
+        memset(&c, 0, sizeof c);
+        c.kind = "cluster";
+        const char *root = json_string_value(json_object_get(cl, "root"));
+        snprintf(c.id, sizeof c.id, "cluster:%s", root ? root : "");
+        snprintf(c.line[0], sizeof c.line[0], "cluster of %lld (%lld designated)",
+                 (long long)json_integer_value(json_object_get(cl, "size")),
+                 (long long)json_integer_value(json_object_get(cl, "designated_count")));
+        short_addr(root, s1, sizeof s1);
+        snprintf(c.line[1], sizeof c.line[1], "root %s", s1);
+        snprintf(c.line[2], sizeof c.line[2], "%s",
+                 json_is_true(json_object_get(cl, "propagates")) ? "common-input ownership" : "propagation stops here");
+        snprintf(c.title, sizeof c.title, "cluster root %s", root ? root : "");
+        int x = MARGIN + (int)(n - 1) * (NODE_W + GAP), y = MARGIN + 24 + NODE_H + GAP;
+        fmt(&o, "<path class=\"edge\" style=\"stroke-dasharray:5 4;marker-end:none\" d=\"M%d,%d V%d\"/>\n",
+            x + NODE_W / 2, y, MARGIN + 24 + NODE_H, 0);
+        draw_node(&o, &c, x, y);
+    }
+    raw(&o, "<text x=\"20\" y=\"24\" class=\"caption\" style=\"font-size:11px\">");
+    text(&o, json_string_value(json_object_get(tr, "summary")) ? json_string_value(json_object_get(tr, "summary")) : "");
+    raw(&o, "</text>\n</svg>\n");
+    return o.rc;
+}

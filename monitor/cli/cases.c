@@ -1,0 +1,339 @@
+/*
+ * `chainwatch cases list|show|release|block|note|report|webhooks|deliver`:
+ * the hold queue (monitor/engine/cases.h) from the command line, the same
+ * functions the API's routes call. The reading forms open the store read
+ * only, beside a running watch; release, block and note write one
+ * transaction each (LMDB serialises them with watch's writes).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "cli.h"
+#include "monitor/engine/cases.h"
+#include "monitor/records/alert.h"
+#include "monitor/records/keys.h"
+#include "monitor/records/webhook.h"
+#include "stop.h"
+
+static const char cases_usage[] =
+    "usage: chainwatch cases list [--status S] [--cursor ID] [--limit N]\n"
+    "       chainwatch cases show ID\n"
+    "       chainwatch cases release|block|note ID --actor NAME --reason TEXT\n"
+    "       chainwatch cases report ID [--html]\n"
+    "       chainwatch cases webhooks\n"
+    "       chainwatch cases deliver URL... [--until-idle] [--max-tries N] [--retry-base-ms MS]\n"
+    "\n"
+    "The hold queue. Every alert record whose decision is hold opens a case, keyed\n"
+    "by the alert id, in the transaction that stores the record. A reviewer\n"
+    "releases or blocks it (open -> released | blocked) or adds notes; each step is\n"
+    "a signed audit entry chained to the one before it and to the hold record.\n"
+    "\n"
+    "  list      a page of cases as one JSON object {\"cases\":[...],\"next_cursor\":ID|null}\n"
+    "  show      the case, its hold record, its audit trail and whether the trail\n"
+    "            verifies (\"trail\":{\"ok\":...}) against signing.pub\n"
+    "  release   the payment may go out; block: it must not (both need an open\n"
+    "  block     case); note: a remark on any case. Prints the new audit entry.\n"
+    "  note\n"
+    "  report    the blocking report draft of a blocked case (31 CFR 501.603):\n"
+    "            JSON, or a printable HTML page with --html\n"
+    "  webhooks  each webhook endpoint's cursor and its dead letters (JSON lines)\n"
+    "  deliver   posts the webhook outbox to the URLs given, in order per URL,\n"
+    "            signed (X-Chainwatch-Signature), retried with exponential backoff;\n"
+    "            runs until SIGINT/SIGTERM, or with --until-idle until nothing is\n"
+    "            owed. One deliverer per datadir (webhooks.lock).\n"
+    "\n"
+    "Exit status: 0 done; 1 a failure, or show: the trail does not verify;\n"
+    "2 bad input or no such case; 3 the store could not be read or is damaged;\n"
+    "5 release or block refused in the case's state (already released or blocked),\n"
+    "or report of a case that is not blocked.\n"
+    "\n"
+    "Options:\n";
+
+enum { CLI_EXIT_CONFLICT = 5 };
+
+typedef struct {
+    const char *datadir, *status, *after, *actor, *reason;
+    int64_t limit, max_tries, base_ms, max_ms, timeout_ms;
+    bool html, until_idle;
+} cases_opts;
+
+static int usage_error(const char *fmt, const char *a)
+{
+    fprintf(stderr, "chainwatch: cases: ");
+    fprintf(stderr, fmt, a);
+    fputs(" (see chainwatch cases --help)\n", stderr);
+    return CLI_EXIT_USAGE;
+}
+
+/* CW_ENOTFOUND (no such case) and CW_EARG (a bad id) are the user's input. */
+static int read_fail(const char *verb, const cw_err *err)
+{
+    if (err->code == CW_ENOTFOUND || err->code == CW_EARG) {
+        fprintf(stderr, "chainwatch: %s: %s\n", verb, err->msg);
+        return CLI_EXIT_USAGE;
+    }
+    return cli_unchecked(verb, err);
+}
+
+static int do_list(const cases_opts *o, const char *datadir)
+{
+    cw_store *s;
+    store_txn *t;
+    int rc = cli_store_read("cases list", datadir, &s, &t);
+    if (rc)
+        return rc;
+    cw_err err = {0};
+    json_t *page = NULL;
+    if (cases_list(t, o->status, o->after, (size_t)o->limit, &page, &err))
+        rc = read_fail("cases list", &err);
+    else
+        rc = cli_print_json("cases list", page);
+    json_decref(page);
+    cli_store_done(s, t);
+    return rc;
+}
+
+static int do_show(const char *id, const char *datadir)
+{
+    cw_err err = {0};
+    uint8_t pk[32];
+    if (keys_load_public(datadir, pk, &err))
+        return cli_unchecked("cases show", &err);
+    cw_store *s;
+    store_txn *t;
+    int rc = cli_store_read("cases show", datadir, &s, &t);
+    if (rc)
+        return rc;
+    json_t *c = NULL;
+    if (cases_show(t, pk, id, &c, &err))
+        rc = read_fail("cases show", &err);
+    else {
+        rc = cli_print_json("cases show", c);
+        if (rc == CLI_EXIT_OK && !json_is_true(json_object_get(json_object_get(c, "trail"), "ok"))) {
+            fprintf(stderr, "chainwatch: cases show: the audit trail of %s does not verify: %s\n", id,
+                    json_string_value(json_object_get(json_object_get(c, "trail"), "error")));
+            rc = CLI_EXIT_FAIL;
+        }
+    }
+    json_decref(c);
+    cli_store_done(s, t);
+    return rc;
+}
+
+static int do_report(const char *id, bool html, const char *datadir)
+{
+    cw_store *s;
+    store_txn *t;
+    int rc = cli_store_read("cases report", datadir, &s, &t);
+    if (rc)
+        return rc;
+    cw_err err = {0};
+    json_t *r = NULL;
+    bool conflict = false;
+    if (cases_report(t, id, &conflict, &r, &err)) {
+        if (conflict) {
+            fprintf(stderr, "chainwatch: cases report: %s\n", err.msg);
+            rc = CLI_EXIT_CONFLICT;
+        } else
+            rc = read_fail("cases report", &err);
+    } else if (html) {
+        cw_buf b = CW_BUF_INIT;
+        rc = cases_report_html(r, &b, &err) ? cli_unchecked("cases report", &err) : cli_write_buf("cases report", &b);
+        cw_buf_free(&b);
+    } else
+        rc = cli_print_json("cases report", r);
+    json_decref(r);
+    cli_store_done(s, t);
+    return rc;
+}
+
+typedef struct {
+    const uint8_t *sk;
+    const char *id, *actor, *reason;
+    case_action a;
+    bool conflict;
+    json_t *entry;
+} act_ctx;
+
+static cw_code act_fn(store_txn *t, void *arg, cw_err *err)
+{
+    act_ctx *c = arg;
+    json_decref(c->entry); /* a full map's retry: start over */
+    c->entry = NULL;
+    return cases_act(t, c->sk, c->id, c->a, c->actor, c->reason, &c->conflict, &c->entry, err);
+}
+
+static int do_act(case_action a, const char *id, const cases_opts *o, const char *datadir)
+{
+    const char *verb = a == CASE_RELEASE ? "cases release" : a == CASE_BLOCK ? "cases block" : "cases note";
+    if (o->actor == NULL || o->reason == NULL) {
+        fprintf(stderr, "chainwatch: %s: --actor and --reason are required (who decided, and why)\n", verb);
+        return CLI_EXIT_USAGE;
+    }
+    cw_err err = {0};
+    uint8_t *sk = keys_secret_open(datadir, &err);
+    if (sk == NULL)
+        return cli_fail(verb, &err);
+    cw_store *s = NULL;
+    int rc = CLI_EXIT_OK;
+    act_ctx c = {sk, id, o->actor, o->reason, a, false, NULL};
+    if (store_open(datadir, 0, false, &s, &err))
+        rc = cli_fail(verb, &err);
+    else if (store_write(s, act_fn, &c, &err)) {
+        if (c.conflict) {
+            fprintf(stderr, "chainwatch: %s: %s\n", verb, err.msg);
+            rc = CLI_EXIT_CONFLICT;
+        } else if (err.code == CW_ENOTFOUND || err.code == CW_EARG) {
+            fprintf(stderr, "chainwatch: %s: %s\n", verb, err.msg);
+            rc = CLI_EXIT_USAGE;
+        } else
+            rc = cli_fail(verb, &err);
+    } else
+        rc = cli_print_json(verb, c.entry);
+    json_decref(c.entry);
+    store_close(s);
+    keys_secret_free(sk);
+    return rc;
+}
+
+static int do_webhooks(const char *datadir)
+{
+    cw_store *s;
+    store_txn *t;
+    int rc = cli_store_read("cases webhooks", datadir, &s, &t);
+    if (rc)
+        return rc;
+    cw_err err = {0};
+    cw_buf b = CW_BUF_INIT;
+    rc = webhook_status(t, &b, &err) ? cli_unchecked("cases webhooks", &err) : cli_write_buf("cases webhooks", &b);
+    cw_buf_free(&b);
+    cli_store_done(s, t);
+    return rc;
+}
+
+static int do_deliver(const char **urls, int n_urls, const cases_opts *o, const char *datadir)
+{
+    webhook_config cfg = {.max_tries = (uint32_t)o->max_tries,
+                          .base_ms = (uint64_t)o->base_ms,
+                          .max_ms = (uint64_t)o->max_ms,
+                          .timeout_ms = (long)o->timeout_ms};
+    if (n_urls == 0)
+        return usage_error("deliver needs at least one URL%s", "");
+    for (int i = 0; i < n_urls; i++) {
+        if (!webhook_url_valid(urls[i])) {
+            char q[120];
+            return usage_error("'%s' is not an http:// or https:// URL (at most 400 bytes)",
+                               cli_quote(urls[i], q, sizeof q));
+        }
+        cfg.urls[cfg.n_urls++] = urls[i];
+    }
+    cw_err err = {0};
+    int lock;
+    if (webhook_lock(datadir, &lock, &err)) {
+        fprintf(stderr, "chainwatch: cases deliver: %s\n", err.msg);
+        return CLI_EXIT_FAIL;
+    }
+    uint8_t *sk = keys_secret_open(datadir, &err);
+    cw_store *s = NULL;
+    int rc = CLI_EXIT_OK;
+    if (sk == NULL)
+        rc = cli_fail("cases deliver", &err);
+    else if (store_open(datadir, 0, false, &s, &err))
+        rc = cli_fail("cases deliver", &err);
+    cli_stop_install();
+    uint64_t total_ok = 0, total_fail = 0, total_dead = 0;
+    while (rc == CLI_EXIT_OK && !cli_stop_requested()) {
+        webhook_stats st;
+        if (webhook_pass(s, sk, &cfg, webhook_now_ms(), cli_stop_flag(), &st, &err)) {
+            rc = cli_fail("cases deliver", &err);
+            break;
+        }
+        total_ok += st.delivered;
+        total_fail += st.failed;
+        total_dead += st.dead;
+        if (st.delivered || st.failed || st.dead)
+            fprintf(stderr, "cases deliver: %llu delivered, %llu failed, %llu dead letters, %llu owed\n",
+                    (unsigned long long)st.delivered, (unsigned long long)st.failed, (unsigned long long)st.dead,
+                    (unsigned long long)st.pending);
+        if (o->until_idle && st.pending == 0)
+            break;
+        /* sleep until the next retry is due, polling for new events every 200 ms */
+        uint64_t now = webhook_now_ms(), wait = 200;
+        if (st.next_due_ms > now && st.next_due_ms - now < wait)
+            wait = st.next_due_ms - now;
+        struct timespec ts = {(time_t)(wait / 1000), (long)(wait % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    fprintf(stderr, "cases deliver: stopped: %llu delivered, %llu failed tries, %llu dead letters\n",
+            (unsigned long long)total_ok, (unsigned long long)total_fail, (unsigned long long)total_dead);
+    store_close(s);
+    keys_secret_free(sk);
+    close(lock);
+    return rc;
+}
+
+int cmd_cases(int argc, char **argv)
+{
+    cases_opts o = {.limit = 100, .max_tries = 8, .base_ms = 1000, .max_ms = 600000, .timeout_ms = 5000};
+    cli_arg args[] = {
+        {"datadir", ARG_PATH, &o.datadir, .metavar = "D", .help = "default ~/.chainwatch"},
+        {"status", ARG_STRING, &o.status, .metavar = "S", .help = "list: open, released or blocked (default all)"},
+        {"cursor", ARG_STRING, &o.after, .metavar = "ID", .help = "list: the next page (the last page's next_cursor)"},
+        {"limit", ARG_INT, &o.limit, 1, CASES_PAGE_MAX, .metavar = "N", .help = "list: cases per page (default 100)"},
+        {"actor", ARG_STRING, &o.actor, .metavar = "NAME", .help = "release, block, note: who decides"},
+        {"reason", ARG_STRING, &o.reason, .metavar = "TEXT", .help = "release, block, note: why (required)"},
+        {"html", ARG_FLAG, &o.html, .help = "report: a printable HTML page instead of JSON"},
+        {"until-idle", ARG_FLAG, &o.until_idle, .help = "deliver: stop once every event reached every URL"},
+        {"max-tries", ARG_INT, &o.max_tries, 1, 1000, .metavar = "N",
+         .help = "deliver: failed tries before an event becomes a dead letter (default 8)"},
+        {"retry-base-ms", ARG_INT, &o.base_ms, 1, 86400000, .metavar = "MS",
+         .help = "deliver: first retry delay, doubled each try (default 1000)"},
+        {"retry-max-ms", ARG_INT, &o.max_ms, 1, 86400000, .metavar = "MS",
+         .help = "deliver: the longest retry delay (default 600000)"},
+        {"timeout-ms", ARG_INT, &o.timeout_ms, 100, 600000, .metavar = "MS",
+         .help = "deliver: per request (default 5000)"},
+        {0},
+    };
+    if (cli_wants_help(argc, argv) || argc < 2) {
+        fputs(cases_usage, argc < 2 ? stderr : stdout);
+        cli_args_usage(argc < 2 ? stderr : stdout, args);
+        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    }
+    const char *sub = argv[1];
+    const char *pos[WEBHOOK_MAX_URLS] = {0};
+    int n_pos = 0;
+    char vb[64];
+    snprintf(vb, sizeof vb, "cases %.40s", sub);
+    if (cli_args_parse(vb, args, argc - 1, argv + 1, pos, WEBHOOK_MAX_URLS, &n_pos))
+        return CLI_EXIT_USAGE;
+    char buf[4096];
+    const char *datadir = cli_datadir(vb, o.datadir, buf, sizeof buf);
+    if (datadir == NULL)
+        return CLI_EXIT_USAGE;
+    case_action a;
+    if (strcmp(sub, "deliver") == 0)
+        return do_deliver(pos, n_pos, &o, datadir);
+    if (strcmp(sub, "list") == 0 || strcmp(sub, "webhooks") == 0) {
+        if (n_pos)
+            return usage_error("unexpected argument '%s'", pos[0]);
+        return sub[0] == 'l' ? do_list(&o, datadir) : do_webhooks(datadir);
+    }
+    bool known = strcmp(sub, "show") == 0 || strcmp(sub, "report") == 0 || cases_action_parse(sub, &a);
+    if (!known) {
+        char q[80];
+        return usage_error("unknown subcommand '%s'", cli_quote(sub, q, sizeof q));
+    }
+    if (n_pos != 1)
+        return usage_error("%s needs one case id", sub);
+    if (strcmp(sub, "show") == 0)
+        return do_show(pos[0], datadir);
+    if (strcmp(sub, "report") == 0)
+        return do_report(pos[0], o.html, datadir);
+    return do_act(a, pos[0], &o, datadir);
+}

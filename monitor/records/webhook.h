@@ -1,0 +1,110 @@
+/*
+ * webhook.h: delivery of the webhook outbox (hookdb.h) to HTTP endpoints
+ * (libcurl), signed with the datadir's Ed25519 key.
+ *
+ * Design note. Events are written by cases.c in the transaction of the
+ * change they announce, so none is lost to a crash. Each endpoint has a
+ * cursor in the store (the last event it took, the failed tries of the
+ * next, when it may be tried again): events go to an endpoint one at a
+ * time, in order, and a failing event holds back the ones after it, so a
+ * receiver never sees "released" before "opened". A failed try is retried
+ * after base, 2*base, 4*base, ... (capped at max) milliseconds; after
+ * max_tries failures the event becomes a dead letter for that endpoint
+ * (kept in the store, listed by `chainwatch cases webhooks`) and the
+ * cursor moves on. The cursor is written after every try, so a restart
+ * continues where the last run stopped: at worst an event whose 2xx was
+ * received but whose cursor write did not happen is sent again (receivers
+ * deduplicate by the body's "seq"). Events every configured endpoint took
+ * leave the store.
+ *
+ * The request: POST, Content-Type: application/json, the event's exact
+ * bytes as body, and
+ *   X-Chainwatch-Event: the event's type
+ *   X-Chainwatch-Seq: the event's number
+ *   X-Chainwatch-Signature: t=<unix seconds>,ed25519=<128 hex chars>
+ * where the signature is Ed25519 (crypto_sign_detached) over the bytes
+ * "<t>.<body>" with signing.key; a receiver checks it with signing.pub and
+ * refuses a t far from its clock (replays). Any 2xx answer is delivery;
+ * anything else (3xx included: redirects are not followed), a timeout or
+ * a refused connection is a failed try.
+ */
+#ifndef CW_WEBHOOK_H
+#define CW_WEBHOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chains/buf.h"
+#include "chains/err.h"
+#include "watchlists/store/store.h"
+
+#define WEBHOOK_MAX_URLS 16
+
+typedef struct {
+    const char *urls[WEBHOOK_MAX_URLS]; /* http:// or https:// (webhook_url_valid) */
+    size_t n_urls;
+    uint32_t max_tries;   /* failed tries before a dead letter (0: 8) */
+    uint64_t base_ms;     /* first retry delay (0: 1000) */
+    uint64_t max_ms;      /* retry delay cap (0: 600000) */
+    long timeout_ms;      /* per request, connect included (0: 5000) */
+} webhook_config;
+
+typedef struct {
+    uint64_t delivered, failed, dead; /* tries of this pass */
+    uint64_t pending;                 /* events still owed to some endpoint after the pass */
+    uint64_t next_due_ms;             /* earliest retry time of a waiting endpoint, 0 when none waits */
+} webhook_stats;
+
+/* True when url is http:// or https:// with a host, at most 400 bytes,
+ * no spaces or control characters. */
+bool webhook_url_valid(const char *url);
+
+/* Signs body for the X-Chainwatch-Signature header value, written into
+ * out (at least 160 bytes): "t=<ts>,ed25519=<hex>". */
+void webhook_sign(const uint8_t sk[64], long long ts, const char *body, size_t n, char *out, size_t cap);
+/* Checks a header value against body and pk: true when it parses and the
+ * signature holds (the timestamp's freshness is the receiver's call). */
+bool webhook_verify(const uint8_t pk[32], const char *header, const char *body, size_t n);
+
+/* One delivery pass over every configured endpoint at time now_ms (Unix
+ * ms): each endpoint whose retry time has come gets its due events in
+ * order until one fails or none is left; then events every endpoint took
+ * are pruned. Store writes go through store_write (no transaction of this
+ * thread may be open). Store errors stop the pass and are returned; a
+ * receiver's failure is not an error (it is counted and scheduled). stop,
+ * when set and nonzero, ends the pass between two events. */
+cw_code webhook_pass(cw_store *s, const uint8_t sk[64], const webhook_config *cfg, uint64_t now_ms,
+                     volatile const int *stop, webhook_stats *st, cw_err *err);
+
+/* The webhook state as JSON lines appended to out: one per endpoint with
+ * a cursor ({"endpoint", "delivered", "attempts", "next_try_ms", "dead",
+ * "pending"}) and one per dead letter ({"dead_letter": url, "seq",
+ * "attempts", "error", "at", "event"}), then one summary line
+ * {"events_stored", "last_seq"}: the events still in the store (a backlog
+ * when no deliverer runs) and the last number handed out. */
+cw_code webhook_status(store_txn *t, cw_buf *out, cw_err *err);
+
+/* Unix time in milliseconds (CLOCK_REALTIME). */
+uint64_t webhook_now_ms(void);
+
+/* Takes <datadir>/webhooks.lock (fcntl, held until the fd is closed): one
+ * deliverer per datadir, or two would send events twice and race on the
+ * cursors. CW_EARG when another process holds it, CW_EIO when it cannot
+ * be opened. *fd: the lock's descriptor, for the caller to close. */
+cw_code webhook_lock(const char *datadir, int *fd, cw_err *err);
+
+/* Delivery on a thread of its own (`serve --webhook`): takes the lock,
+ * loads the signing key, opens a writable view of base (store_view_open)
+ * and runs webhook_pass every 200 ms or when a retry is due, until
+ * webhook_runner_stop. A store error stops the thread (reported on stderr
+ * once); a receiver's failure never does. Errors from start: the lock's,
+ * the key's, the view's; CW_ENOMEM. */
+typedef struct webhook_runner webhook_runner;
+cw_code webhook_runner_start(cw_store *base, const char *datadir, const webhook_config *cfg, webhook_runner **out,
+                             cw_err *err);
+/* Stops the thread (between two events), closes the view, frees r and
+ * releases the lock. NULL is a no-op. Call before closing base. */
+void webhook_runner_stop(webhook_runner *r);
+
+#endif

@@ -1,0 +1,372 @@
+/* The hold queue over HTTP: `chainwatch serve` on 127.0.0.1 (a real
+ * process, real API keys from `chainwatch apikey`), its cases routes,
+ * /metrics, and the review console driven end to end in headless Chromium
+ * (Debian's /usr/bin/chromium through playwright-core, tests/console): a
+ * hold appears in the queue, a reviewer releases it, the audit trail shows
+ * it. Screenshots are kept in build/console-shots/. */
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "chains/buf.h"
+#include "monitor/records/keys.h"
+#include "monitor/records/webhook.h"
+#include "tests/cases_fixture.h"
+#include "tests/support.h"
+
+#define CASE_ID CASES_CASE_ID
+
+typedef struct {
+    pid_t pid;
+    unsigned port;
+    char review_key[128], screen_key[128];
+    const char *extra[3]; /* more options for serve (NULL-terminated) */
+} server;
+
+static const char *jstr(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+
+static void add_key(const char *dd, const char *name, const char *role, char *out, size_t cap)
+{
+    char *argv[] = {CW_BIN, "apikey", "add", (char *)name, "--role", (char *)role, "--datadir", (char *)dd, NULL};
+    char *o, *e;
+    cr_assert_eq(run_cmd(argv, NULL, 0, &o, &e), 0, "%s", e);
+    o[strcspn(o, "\n")] = 0;
+    cr_assert(strncmp(o, "cwk_", 4) == 0, "%s", o);
+    snprintf(out, cap, "%s", o);
+    free(o), free(e);
+}
+
+/* Starts `chainwatch serve` on a free loopback port; reads the port from
+ * its first stdout line. */
+static void serve_start(const char *dd, server *s)
+{
+    add_key(dd, "rev", "review", s->review_key, sizeof s->review_key);
+    add_key(dd, "scr", "screen", s->screen_key, sizeof s->screen_key);
+    int out[2];
+    cr_assert_eq(pipe(out), 0);
+    s->pid = fork();
+    cr_assert_neq(s->pid, -1);
+    if (s->pid == 0) {
+        dup2(out[1], 1);
+        close(out[0]);
+        execl(CW_BIN, CW_BIN, "serve", "--datadir", dd, "--listen", "127.0.0.1:0", s->extra[0], s->extra[1], (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    char line[128] = "";
+    size_t n = 0;
+    while (n < sizeof line - 1) {
+        ssize_t r = read(out[0], line + n, 1);
+        if (r <= 0 || line[n] == '\n')
+            break;
+        n++;
+    }
+    line[n] = 0;
+    close(out[0]);
+    cr_assert_eq(sscanf(line, "{\"port\":%u}", &s->port), 1, "serve did not start: '%s'", line);
+}
+
+static void serve_stop(server *s)
+{
+    kill(s->pid, SIGTERM);
+    int st;
+    cr_assert_eq(waitpid(s->pid, &st, 0), s->pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "serve stopped cleanly");
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+    cw_buf_append(ctx, p, size * n, NULL);
+    return size * n;
+}
+
+/* One request; returns the status, *body (NUL-terminated, caller frees)
+ * and the Content-Type into type (may be NULL). */
+static long http(const server *s, const char *method, const char *path, const char *key, const char *body, char **out,
+                 char *type, size_t tcap)
+{
+    CURL *h = curl_easy_init();
+    char url[512], hdr[200];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", s->port, path);
+    struct curl_slist *hs = NULL;
+    if (key) {
+        snprintf(hdr, sizeof hdr, "X-API-Key: %s", key);
+        hs = curl_slist_append(hs, hdr);
+    }
+    hs = curl_slist_append(hs, "Content-Type: application/json");
+    cw_buf b = CW_BUF_INIT;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    if (body)
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+    cr_assert_eq(curl_easy_perform(h), CURLE_OK, "%s %s", method, path);
+    long code = 0;
+    char *ct = NULL;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+    if (type)
+        snprintf(type, tcap, "%s", ct ? ct : "");
+    cw_buf_append(&b, "", 1, NULL);
+    *out = (char *)b.p;
+    curl_slist_free_all(hs);
+    curl_easy_cleanup(h);
+    return code;
+}
+
+static json_t *http_json(const server *s, const char *method, const char *path, const char *key, const char *body,
+                         long want)
+{
+    char *out;
+    long code = http(s, method, path, key, body, &out, NULL, 0);
+    cr_assert_eq(code, want, "%s %s: %ld %s", method, path, code, out);
+    json_t *j = json_loads(out, 0, NULL);
+    cr_assert_not_null(j, "%s %s: not JSON: %s", method, path, out);
+    free(out);
+    return j;
+}
+
+static const char *error_code(const json_t *j) { return jstr(json_object_get(j, "error"), "code"); }
+
+Test(cases_api, queue_decisions_and_refusals, .timeout = 60)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    server s = {0};
+    serve_start(dd, &s);
+    json_t *j = http_json(&s, "GET", "/v1/cases?status=open", s.review_key, NULL, 200);
+    cr_assert_eq(json_array_size(json_object_get(j, "cases")), 1);
+    cr_assert_str_eq(jstr(json_array_get(json_object_get(j, "cases"), 0), "id"), CASE_ID);
+    json_decref(j);
+    j = http_json(&s, "GET", "/v1/cases/" CASE_ID, s.review_key, NULL, 200);
+    cr_assert(json_is_true(json_object_get(json_object_get(j, "trail"), "ok")));
+    cr_assert_str_eq(jstr(json_object_get(j, "alert"), "decision"), "hold");
+    json_decref(j);
+
+    /* auth: no key 401, a screen key 403 */
+    j = http_json(&s, "GET", "/v1/cases", NULL, NULL, 401);
+    json_decref(j);
+    j = http_json(&s, "GET", "/v1/cases", s.screen_key, NULL, 403);
+    json_decref(j);
+    j = http_json(&s, "POST", "/v1/cases/" CASE_ID "/release", s.screen_key, "{\"reason\":\"x\"}", 403);
+    json_decref(j);
+    /* malformed requests: 400 with what was wrong; unknown case 404 */
+    struct {
+        const char *method, *path, *body;
+        long code;
+        const char *says;
+    } bad[] = {
+        {"GET", "/v1/cases?status=pending", NULL, 400, "status must be"},
+        {"GET", "/v1/cases?limit=0", NULL, 400, "limit"},
+        {"GET", "/v1/cases?limit=5x", NULL, 400, "limit"},
+        {"GET", "/v1/cases?sort=id", NULL, 400, "unknown query parameter"},
+        {"GET", "/v1/cases?cursor=xyz", NULL, 400, "cursor: the next_cursor"},
+        {"GET", "/v1/cases/NOT-AN-ID", NULL, 400, "not a case id"},
+        {"GET", "/v1/cases/00000000000000000000000000000000", NULL, 404, "no case"},
+        {"POST", "/v1/cases/" CASE_ID "/release", "not json", 400, "JSON object"},
+        {"POST", "/v1/cases/" CASE_ID "/release", "[1]", 400, "JSON object"},
+        {"POST", "/v1/cases/" CASE_ID "/release", "{}", 400, "a reason is required"},
+        {"POST", "/v1/cases/" CASE_ID "/release", "{\"reason\":\"\"}", 400, "a reason is required"},
+        {"POST", "/v1/cases/" CASE_ID "/release", "{\"reason\":7}", 400, "must be a string"},
+        {"POST", "/v1/cases/" CASE_ID "/release", "{\"reason\":\"x\",\"amount\":1}", 400, "unknown field"},
+        {"POST", "/v1/cases/00000000000000000000000000000000/block", "{\"reason\":\"x\"}", 404, "no case"},
+        {"GET", "/v1/cases/" CASE_ID "/report", NULL, 409, "blocked cases only"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        j = http_json(&s, bad[i].method, bad[i].path, s.review_key, bad[i].body, bad[i].code);
+        const char *msg = jstr(json_object_get(j, "error"), "message");
+        cr_assert(msg && strstr(msg, bad[i].says), "%s %s: %s", bad[i].method, bad[i].path, msg);
+        json_decref(j);
+    }
+
+    /* release: the actor names the person and the key */
+    j = http_json(&s, "POST", "/v1/cases/" CASE_ID "/release", s.review_key,
+                  "{\"reason\":\"known customer\",\"actor\":\"alice\"}", 200);
+    cr_assert_str_eq(jstr(json_object_get(j, "entry"), "actor"), "alice (key rev)");
+    cr_assert_str_eq(jstr(json_object_get(j, "entry"), "action"), "release");
+    cr_assert_str_eq(jstr(json_object_get(j, "case"), "state"), "released");
+    cr_assert_eq(json_array_size(json_object_get(json_object_get(j, "case"), "audit")), 2);
+    json_decref(j);
+    /* a second decision is a conflict; a note is not */
+    j = http_json(&s, "POST", "/v1/cases/" CASE_ID "/release", s.review_key, "{\"reason\":\"again\"}", 409);
+    cr_assert_str_eq(error_code(j), "conflict");
+    json_decref(j);
+    j = http_json(&s, "POST", "/v1/cases/" CASE_ID "/block", s.review_key, "{\"reason\":\"late\"}", 409);
+    json_decref(j);
+    j = http_json(&s, "POST", "/v1/cases/" CASE_ID "/note", s.review_key, "{\"reason\":\"called back\"}", 200);
+    cr_assert_str_eq(jstr(json_object_get(j, "entry"), "actor"), "rev", "no actor named: the key's name");
+    json_decref(j);
+    j = http_json(&s, "GET", "/v1/cases?status=released", s.review_key, NULL, 200);
+    cr_assert_eq(json_array_size(json_object_get(j, "cases")), 1);
+    json_decref(j);
+    serve_stop(&s);
+
+    /* the CLI sees what the API wrote: 3 entries, the trail verifies */
+    char *argv[] = {CW_BIN, "cases", "show", CASE_ID, "--datadir", dd, NULL};
+    char *out, *err;
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
+    j = json_loads(out, 0, NULL);
+    cr_assert_eq(json_array_size(json_object_get(j, "audit")), 3);
+    json_decref(j);
+    free(out), free(err);
+    cases_rm_root(root);
+}
+
+Test(cases_api, block_report_graph_and_metrics, .timeout = 60)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    server s = {0};
+    serve_start(dd, &s);
+    char *out, type[128];
+    cr_assert_eq(http(&s, "GET", "/metrics", NULL, NULL, &out, NULL, 0), 200);
+    cr_assert(strstr(out, "\nchainwatch_cases_open 1\n"), "%s", out);
+    cr_assert(strstr(out, "# TYPE chainwatch_cases_open gauge\n"));
+    free(out);
+    json_t *j = http_json(&s, "POST", "/v1/cases/" CASE_ID "/block", s.review_key,
+                          "{\"reason\":\"payout to a DPRK IT worker's wallet\",\"actor\":\"carol\"}", 200);
+    cr_assert_str_eq(jstr(json_object_get(j, "report"), "type"), "blocked_property_report_draft",
+                     "the draft comes with the decision");
+    cr_assert_str_eq(jstr(json_object_get(json_object_get(j, "report"), "case"), "blocked_by"), "carol (key rev)");
+    json_decref(j);
+    cr_assert_eq(http(&s, "GET", "/metrics", NULL, NULL, &out, NULL, 0), 200);
+    cr_assert(strstr(out, "\nchainwatch_cases_open 0\n"), "%s", out);
+    cr_assert(strstr(out, "\nchainwatch_cases{state=\"blocked\"} 1\n"), "%s", out);
+    free(out);
+
+    j = http_json(&s, "GET", "/v1/cases/" CASE_ID "/report", s.review_key, NULL, 200);
+    cr_assert_str_eq(jstr(j, "type"), "blocked_property_report_draft");
+    cr_assert_str_eq(jstr(json_object_get(j, "designated_party"), "name"), "Test IT worker");
+    cr_assert_str_eq(jstr(json_object_get(j, "property"), "amount"), "0.30000000");
+    cr_assert_str_eq(jstr(json_object_get(j, "case"), "blocked_by"), "carol (key rev)");
+    json_decref(j);
+    cr_assert_eq(http(&s, "GET", "/v1/cases/" CASE_ID "/report.html", s.review_key, NULL, &out, type, sizeof type), 200);
+    cr_assert_str_eq(type, "text/html; charset=utf-8");
+    cr_assert(strstr(out, "Report of blocked property"));
+    cr_assert(strstr(out, "Test IT worker"));
+    free(out);
+    cr_assert_eq(http(&s, "GET", "/v1/cases/" CASE_ID "/graph.svg", s.review_key, NULL, &out, type, sizeof type), 200);
+    cr_assert_str_eq(type, "image/svg+xml; charset=utf-8");
+    cr_assert(strstr(out, "data-id=\"tx:" CASES_HOLD_TXID "\""), "%s", out);
+    cr_assert(strstr(out, "data-id=\"addr:mqBXtoBQx88vMij3Hj8YM3RXDDvbrNfx9v\""));
+    free(out);
+    /* the console's files are public and hold no data */
+    cr_assert_eq(http(&s, "GET", "/console/", NULL, NULL, &out, type, sizeof type), 200);
+    cr_assert_str_eq(type, "text/html; charset=utf-8");
+    cr_assert(strstr(out, "hold queue"));
+    cr_assert_null(strstr(out, CASE_ID));
+    free(out);
+    cr_assert_eq(http(&s, "GET", "/console/console.js", NULL, NULL, &out, type, sizeof type), 200);
+    cr_assert_str_eq(type, "text/javascript; charset=utf-8");
+    free(out);
+    cr_assert_eq(http(&s, "GET", "/console/secrets.txt", NULL, NULL, &out, NULL, 0), 404);
+    free(out);
+    serve_stop(&s);
+    cases_rm_root(root);
+}
+
+Test(console, a_reviewer_releases_a_hold_in_chromium, .timeout = 120)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    server s = {0};
+    serve_start(dd, &s);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", s.port);
+    mkdir(CW_CONSOLE_SHOTS, 0755);
+    for (const char *const *f = (const char *const[]){"1-queue.png", "2-case.png", "3-released.png", "4-released-queue.png",
+                                                      "failure.png", NULL};
+         *f; f++) {
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", CW_CONSOLE_SHOTS, *f);
+        unlink(p); /* screenshots of this run only */
+    }
+    char *argv[] = {"/usr/bin/env",
+                    "CW_CONSOLE_URL=" /* filled below */,
+                    NULL, NULL, NULL, "node", CW_CONSOLE_DIR "/console_e2e.mjs", NULL};
+    char e_url[128], e_key[200], e_id[80], e_shots[600];
+    snprintf(e_url, sizeof e_url, "CW_CONSOLE_URL=%s", base);
+    snprintf(e_key, sizeof e_key, "CW_API_KEY=%s", s.review_key);
+    snprintf(e_id, sizeof e_id, "CW_CASE_ID=%s", CASE_ID);
+    snprintf(e_shots, sizeof e_shots, "CW_SHOTS=%s", CW_CONSOLE_SHOTS);
+    argv[1] = e_url, argv[2] = e_key, argv[3] = e_id, argv[4] = e_shots;
+    char *out, *err;
+    int rc = run_cmd(argv, NULL, 0, &out, &err);
+    serve_stop(&s);
+    cr_assert_eq(rc, 0, "the console test failed (screenshots in %s): %s%s", CW_CONSOLE_SHOTS, out, err);
+    cr_assert(strstr(out, "console_e2e: ok"), "%s", out);
+    free(out), free(err);
+    for (const char *const *f = (const char *const[]){"1-queue.png", "2-case.png", "3-released.png", NULL}; *f; f++) {
+        char p[512];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", CW_CONSOLE_SHOTS, *f);
+        cr_assert_eq(stat(p, &st), 0, "screenshot %s kept", p);
+        cr_assert_gt(st.st_size, 1000);
+    }
+    /* what the page did is in the store: the release, by the person and the key */
+    char *show[] = {CW_BIN, "cases", "show", CASE_ID, "--datadir", dd, NULL};
+    cr_assert_eq(run_cmd(show, NULL, 0, &out, &err), 0, "%s", err);
+    json_t *j = json_loads(out, 0, NULL);
+    cr_assert_str_eq(jstr(j, "state"), "released");
+    json_t *e = json_array_get(json_object_get(j, "audit"), 1);
+    cr_assert_str_eq(jstr(e, "action"), "release");
+    cr_assert_str_eq(jstr(e, "actor"), "Alice Reviewer (key rev)");
+    cr_assert(strstr(jstr(e, "reason"), "ticket 4711"));
+    json_decref(j);
+    free(out), free(err);
+    cases_rm_root(root);
+}
+
+Test(cases_api, serve_delivers_webhooks_of_the_queue_and_its_decisions, .timeout = 60)
+{
+    char root[64], dd[128], url[80], hook_arg[100];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    receiver *r = receiver_start(0, 1, 503);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hooks/chainwatch", r->port);
+    snprintf(hook_arg, sizeof hook_arg, "--webhook=%s", url);
+    server s = {0};
+    s.extra[0] = hook_arg;
+    s.extra[1] = "--webhook-retry-base-ms=20";
+    serve_start(dd, &s);
+    json_t *j = http_json(&s, "POST", "/v1/cases/" CASE_ID "/release", s.review_key, "{\"reason\":\"ok\",\"actor\":\"dan\"}",
+                          200);
+    json_decref(j);
+    /* 6 alert.blocked and case.opened from the replay, then case.released */
+    size_t ok = 0;
+    for (int i = 0; i < 300 && ok < 8; i++) { /* up to 15 s on a loaded machine */
+        test_sleep_ms(50);
+        pthread_mutex_lock(&r->mu);
+        ok = 0;
+        size_t k;
+        json_t *q;
+        json_array_foreach(r->got, k, q) ok += json_integer_value(json_object_get(q, "status")) == 200;
+        pthread_mutex_unlock(&r->mu);
+    }
+    serve_stop(&s);
+    uint8_t pk[32];
+    cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
+    pthread_mutex_lock(&r->mu);
+    cr_assert_eq(json_array_size(r->got), 9, "one failed try, then 8 events once each");
+    cr_assert_eq(json_integer_value(json_object_get(json_array_get(r->got, 0), "status")), 503);
+    for (size_t i = 1; i < 9; i++) {
+        json_t *q = json_array_get(r->got, i);
+        cr_assert_eq(json_integer_value(json_object_get(q, "seq")), (json_int_t)i, "in order");
+        cr_assert(webhook_verify(pk, jstr(q, "sig"), jstr(q, "body"), strlen(jstr(q, "body"))));
+    }
+    json_t *last = json_loads(jstr(json_array_get(r->got, 8), "body"), 0, NULL);
+    cr_assert_str_eq(jstr(last, "type"), "case.released");
+    cr_assert_str_eq(jstr(json_object_get(last, "entry"), "actor"), "dan (key rev)");
+    json_decref(last);
+    pthread_mutex_unlock(&r->mu);
+    receiver_stop(r);
+    cases_rm_root(root);
+}

@@ -1,0 +1,892 @@
+/* The hold queue (chainwatch cases), its signed audit trails, blocking
+ * report drafts, and webhook delivery to receivers on 127.0.0.1: on state
+ * built by replaying a real regtest node's blocks with a watched deposit
+ * address, so the pipeline itself records the hold.
+ *
+ * Independent oracles: the case id is the alert id, BLAKE2b-128 over
+ * "bitcoin\x1fregtest\x1f<txid>\x1findirect_exposure\x1f<address>",
+ * computed with Python's hashlib.blake2b(digest_size=16):
+ * 191480d0487c1aecaaa3db13a8e01431. The first audit entry's prev is
+ * BLAKE2b-256 of the hold record's line as the alerts file holds it,
+ * computed here with libsodium from the file's bytes; webhook signatures
+ * are checked with crypto_sign_verify_detached and signing.pub, not with
+ * chainwatch's own verifier. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+
+#include "chains/hex.h"
+#include "monitor/api/trace_svg.h"
+#include "monitor/engine/cases.h"
+#include "monitor/records/alert.h"
+#include "monitor/records/keys.h"
+#include "monitor/records/webhook.h"
+#include "tests/cases_fixture.h"
+#include "tests/support.h"
+#include "watchlists/casedb.h"
+#include "watchlists/hookdb.h"
+#include "watchlists/store/store.h"
+
+#define EXPOSED_TAPROOT CASES_EXPOSED_TAPROOT
+#define HOLD_TXID CASES_HOLD_TXID
+#define CASE_ID CASES_CASE_ID
+#define BLOCK_RECORDS 6 /* designated_address records of the replay, decision block */
+
+/* ---- helpers ---- */
+
+static int cw_in(const uint8_t *in, size_t in_len, json_t **j, char **errout, ...)
+{
+    char *argv[40] = {CW_BIN};
+    int n = 1;
+    va_list ap;
+    va_start(ap, errout);
+    for (char *a; (a = va_arg(ap, char *)) != NULL && n < 38;)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    char *out, *err;
+    int rc = run_cmd(argv, in, in_len, &out, &err);
+    if (j) {
+        json_error_t e;
+        *j = out[0] ? json_loads(out, 0, &e) : NULL;
+        cr_assert(out[0] == '\0' || *j, "%s %s: stdout is not one JSON object: %s", argv[1], argv[2], out);
+    }
+    free(out);
+    if (errout)
+        *errout = err;
+    else
+        free(err);
+    return rc;
+}
+#define cw(j, e, ...) cw_in(NULL, 0, j, e, __VA_ARGS__, NULL)
+
+static const char *jstr(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+static long long jint(const json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
+
+static char *read_text(const char *path)
+{
+    size_t n;
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    fseek(f, 0, SEEK_END);
+    n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc(n + 1);
+    cr_assert_eq(fread(s, 1, n, f), n);
+    s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+/* The one line of the alerts file holding the record with this id and decision. */
+static char *hold_line(const char *dd)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/alerts.jsonl", dd);
+    char *all = read_text(path), *found = NULL;
+    int count = 0;
+    for (char *l = strtok(all, "\n"); l; l = strtok(NULL, "\n"))
+        if (strstr(l, "\"decision\":\"hold\"")) {
+            count++;
+            found = strdup(l);
+        }
+    free(all);
+    cr_assert_eq(count, 1, "one hold record in the alerts file");
+    cr_assert(strstr(found, "\"id\":\"" CASE_ID "\""));
+    return found;
+}
+
+/* ---- the queue ---- */
+
+Test(cases, a_hold_opens_its_case_with_the_record)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    json_t *j, *c;
+    char *err;
+    cr_assert_eq(cw(&j, &err, "cases", "list", "--datadir", dd), 0, "%s", err);
+    free(err);
+    json_t *list = json_object_get(j, "cases");
+    cr_assert_eq(json_array_size(list), 1, "one hold, one case: %s", json_dumps(j, 0));
+    cr_assert(json_is_null(json_object_get(j, "next_cursor")));
+    c = json_array_get(list, 0);
+    cr_assert_str_eq(jstr(c, "id"), CASE_ID);
+    cr_assert_str_eq(jstr(c, "state"), "open");
+    cr_assert_str_eq(jstr(c, "rule"), "indirect_exposure");
+    cr_assert_str_eq(jstr(c, "address"), EXPOSED_TAPROOT);
+    cr_assert_str_eq(jstr(c, "txid"), HOLD_TXID);
+    cr_assert_eq(jint(c, "amount"), 30000000);
+    cr_assert_eq(jint(c, "entries"), 1);
+    cr_assert_null(json_object_get(c, "alert"), "lists carry no record");
+    json_decref(j);
+
+    cr_assert_eq(cw(&j, &err, "cases", "show", CASE_ID, "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert(json_is_true(json_object_get(json_object_get(j, "trail"), "ok")));
+    json_t *audit = json_object_get(j, "audit");
+    cr_assert_eq(json_array_size(audit), 1);
+    json_t *e = json_array_get(audit, 0);
+    cr_assert_str_eq(jstr(e, "action"), "open");
+    cr_assert_str_eq(jstr(e, "actor"), "chainwatch");
+    cr_assert_str_eq(jstr(e, "state"), "open");
+    cr_assert_eq(jint(e, "seq"), 1);
+    /* entry 1 is chained to the hold record as the alerts file holds it */
+    char *line = hold_line(dd);
+    uint8_t h[32];
+    char hex[65];
+    crypto_generichash(h, 32, (const uint8_t *)line, strlen(line), NULL, 0);
+    cw_hex_encode(h, 32, hex);
+    cr_assert_str_eq(jstr(e, "prev"), hex);
+    cr_assert_str_eq(jstr(j, "opened_by"), hex);
+    json_t *rec = json_loads(line, 0, NULL);
+    cr_assert(json_equal(rec, json_object_get(j, "alert")), "the case keeps the signed hold record");
+    json_decref(rec);
+    free(line);
+    json_decref(j);
+
+    /* replaying the same blocks again records nothing and opens nothing */
+    char blocks[256];
+    snprintf(blocks, sizeof blocks, "%s/blocks", root);
+    cr_assert_eq(cw(NULL, &err, "replay", "--blocksdir", blocks, "--datadir", dd, "--network", "regtest"), 0, "%s",
+                 err);
+    free(err);
+    cr_assert_eq(cw(&j, &err, "cases", "show", CASE_ID, "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_eq(json_array_size(json_object_get(j, "audit")), 1);
+    json_decref(j);
+    cases_rm_root(root);
+}
+
+Test(cases, release_block_note_and_refusals)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    json_t *j;
+    char *err;
+    cr_assert_eq(cw(&j, &err, "cases", "release", CASE_ID, "--datadir", dd, "--actor", "alice", "--reason",
+                    "known customer, payout reviewed"),
+                 0, "%s", err);
+    free(err);
+    cr_assert_str_eq(jstr(j, "action"), "release");
+    cr_assert_str_eq(jstr(j, "state"), "released");
+    cr_assert_str_eq(jstr(j, "actor"), "alice");
+    cr_assert_eq(jint(j, "seq"), 2);
+    json_decref(j);
+    /* a decided case takes no other decision: 5, nothing written */
+    cr_assert_eq(cw(NULL, &err, "cases", "release", CASE_ID, "--datadir", dd, "--actor", "alice", "--reason", "again"), 5);
+    cr_assert(strstr(err, "is released"), "%s", err);
+    free(err);
+    cr_assert_eq(cw(NULL, &err, "cases", "block", CASE_ID, "--datadir", dd, "--actor", "bob", "--reason", "no"), 5);
+    free(err);
+    cr_assert_eq(cw(&j, &err, "cases", "note", CASE_ID, "--datadir", dd, "--actor", "bob", "--reason",
+                    "customer called\nticket 42"),
+                 0, "%s", err);
+    free(err);
+    cr_assert_eq(jint(j, "seq"), 3);
+    cr_assert_str_eq(jstr(j, "state"), "released", "a note keeps the state");
+    json_decref(j);
+    cr_assert_eq(cw(&j, &err, "cases", "show", CASE_ID, "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert(json_is_true(json_object_get(json_object_get(j, "trail"), "ok")));
+    json_t *audit = json_object_get(j, "audit");
+    cr_assert_eq(json_array_size(audit), 3);
+    static const char *const actions[] = {"open", "release", "note"};
+    for (size_t i = 0; i < 3; i++)
+        cr_assert_str_eq(jstr(json_array_get(audit, i), "action"), actions[i]);
+    cr_assert_str_eq(jstr(json_array_get(audit, 2), "reason"), "customer called\nticket 42");
+    cr_assert_eq(jint(j, "entries"), 3);
+    json_decref(j);
+
+    /* list by state */
+    cr_assert_eq(cw(&j, &err, "cases", "list", "--status", "open", "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_eq(json_array_size(json_object_get(j, "cases")), 0);
+    json_decref(j);
+    cr_assert_eq(cw(&j, &err, "cases", "list", "--status", "released", "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_eq(json_array_size(json_object_get(j, "cases")), 1);
+    json_decref(j);
+
+    /* bad input: 2, with what was wrong */
+    struct {
+        const char *args[8];
+        const char *says;
+    } bad[] = {
+        {{"list", "--status", "pending"}, "status must be"},
+        {{"show", "191480D0487C1AECAAA3DB13A8E01431"}, "not a case id"},
+        {{"show", "00000000000000000000000000000000"}, "no case"},
+        {{"release", "00000000000000000000000000000000", "--actor", "a", "--reason", "r"}, "no case"},
+        {{"block", CASE_ID, "--actor", "a"}, "--reason are required"},
+        {{"note", CASE_ID, "--actor", "a\x01", "--reason", "r"}, "actor must be"},
+        {{"note", CASE_ID, "--actor", "a", "--reason", ""}, "a reason is required"},
+        {{"frobnicate", CASE_ID}, "unknown subcommand"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *argv[20] = {CW_BIN, "cases"};
+        int n = 2;
+        for (int k = 0; k < 8 && bad[i].args[k]; k++)
+            argv[n++] = (char *)bad[i].args[k];
+        argv[n++] = "--datadir";
+        argv[n++] = dd;
+        argv[n] = NULL;
+        char *out;
+        cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 2, "case %zu: %s", i, err);
+        cr_assert(strstr(err, bad[i].says), "case %zu: %s", i, err);
+        free(out), free(err);
+    }
+    /* nothing of that was written */
+    cr_assert_eq(cw(&j, &err, "cases", "show", CASE_ID, "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_eq(json_array_size(json_object_get(j, "audit")), 3);
+    json_decref(j);
+    cases_rm_root(root);
+}
+
+Test(cases, a_changed_audit_entry_is_seen_and_entries_are_never_rewritten)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "cases", "release", CASE_ID, "--datadir", dd, "--actor", "alice", "--reason", "ok"),
+                 0, "%s", err);
+    free(err);
+    cw_store *s;
+    cw_err e = {0};
+    cr_assert_eq(store_open(dd, 0, false, &s, &e), CW_OK, "%s", e.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, true, &t, &e), CW_OK);
+    /* the module refuses to rewrite an entry */
+    cr_assert_eq(casedb_audit_append(t, CASE_ID, 2, "{}", 2, &e), CW_EARG);
+    cr_assert(strstr(e.msg, "never rewritten"), "%s", e.msg);
+    /* rewrite entry 2 behind its back: the reason changed, the signature kept */
+    uint8_t k[40];
+    memcpy(k, CASE_ID, 32);
+    memset(k + 32, 0, 8);
+    k[39] = 2;
+    cw_span v;
+    cr_assert_eq(store_get(t, STORE_CASE_AUDIT, k, 40, &v, &e), CW_OK);
+    char *old = strndup((const char *)v.p, v.n);
+    char *at = strstr(old, "\"reason\":\"ok\"");
+    cr_assert_not_null(at);
+    at[10] = 'O';
+    cr_assert_eq(store_put(t, STORE_CASE_AUDIT, k, 40, old, strlen(old), &e), CW_OK);
+    cr_assert_eq(store_commit(t, &e), CW_OK);
+    store_close(s);
+    free(old);
+    json_t *j;
+    cr_assert_eq(cw(&j, &err, "cases", "show", CASE_ID, "--datadir", dd), 1);
+    cr_assert(strstr(err, "does not verify"), "%s", err);
+    cr_assert(strstr(err, "entry 2"), "%s", err);
+    free(err);
+    cr_assert(json_is_false(json_object_get(json_object_get(j, "trail"), "ok")));
+    json_decref(j);
+    cases_rm_root(root);
+}
+
+Test(cases, a_blocked_case_has_a_report_draft)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    json_t *j, *entry;
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "cases", "report", CASE_ID, "--datadir", dd), 5, "an open case has no report");
+    free(err);
+    cr_assert_eq(cw(&entry, &err, "cases", "block", CASE_ID, "--datadir", dd, "--actor", "<b>carol</b>", "--reason",
+                    "exposure confirmed: payout to DPRK IT worker's wallet"),
+                 0, "%s", err);
+    free(err);
+    cr_assert_eq(cw(&j, &err, "cases", "report", CASE_ID, "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_str_eq(jstr(j, "type"), "blocked_property_report_draft");
+    cr_assert(strstr(jstr(j, "regulation"), "31 CFR 501.603"));
+    char day[11];
+    memcpy(day, jstr(entry, "time"), 10);
+    day[10] = 0;
+    cr_assert_str_eq(jstr(j, "date_blocked"), day);
+    cr_assert_str_eq(jstr(j, "blocked_at"), jstr(entry, "time"));
+    json_t *party = json_object_get(j, "designated_party");
+    cr_assert_str_eq(jstr(party, "name"), "Test IT worker");
+    cr_assert_str_eq(json_string_value(json_array_get(json_object_get(party, "programs"), 0)), "DPRK3");
+    json_t *prop = json_object_get(j, "property");
+    cr_assert_eq(jint(prop, "amount_base_units"), 30000000);
+    cr_assert_str_eq(jstr(prop, "amount"), "0.30000000");
+    cr_assert_str_eq(jstr(prop, "asset"), "BTC");
+    cr_assert(json_is_null(json_object_get(prop, "value_usd")), "the dollar value is the holder's to fill");
+    cr_assert(json_is_null(json_object_get(json_object_get(j, "holder"), "name")));
+    json_t *tx = json_object_get(j, "transaction");
+    cr_assert_str_eq(jstr(tx, "txid"), HOLD_TXID);
+    cr_assert_eq(jint(json_object_get(tx, "block"), "height"), 102);
+    cr_assert_str_eq(jstr(json_object_get(j, "case"), "blocked_by"), "<b>carol</b>");
+    /* the case.blocked event carries the same draft */
+    cw_store *st;
+    cw_err e = {0};
+    cr_assert_eq(store_open(dd, 0, true, &st, &e), CW_OK, "%s", e.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(st, false, &t, &e), CW_OK);
+    uint64_t last;
+    cw_span body;
+    cr_assert_eq(hookdb_event_last(t, &last, &e), CW_OK);
+    cr_assert_eq(hookdb_event_get(t, last, &body, &e), CW_OK);
+    json_t *ev = json_loadb((const char *)body.p, body.n, 0, NULL);
+    store_abort(t);
+    store_close(st);
+    cr_assert_str_eq(jstr(ev, "type"), "case.blocked");
+    cr_assert(json_equal(json_object_get(ev, "report"), j), "the event's report is the draft: %s", json_dumps(ev, 0));
+    cr_assert_str_eq(jstr(json_object_get(ev, "entry"), "action"), "block");
+    json_decref(ev);
+    json_decref(j);
+    json_decref(entry);
+
+    char *argv[] = {CW_BIN, "cases", "report", CASE_ID, "--html", "--datadir", dd, NULL};
+    char *out;
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "<!DOCTYPE html>") == out);
+    cr_assert(strstr(out, "Test IT worker"));
+    cr_assert(strstr(out, "0.30000000"));
+    cr_assert(strstr(out, "&lt;b&gt;carol&lt;/b&gt;"), "values are escaped");
+    cr_assert_null(strstr(out, "<b>carol"));
+    cr_assert(strstr(out, "(to be filled)"));
+    free(out), free(err);
+    cases_rm_root(root);
+}
+
+/* ---- webhooks ---- */
+
+/* The signature header checked independently: Ed25519 over "<t>.<body>". */
+static void assert_signed(const json_t *req, const uint8_t pk[32])
+{
+    const char *h = jstr(req, "sig"), *body = jstr(req, "body");
+    long long ts;
+    char hex[130];
+    cr_assert_eq(sscanf(h, "t=%lld,ed25519=%128s", &ts, hex), 2, "%s", h);
+    cr_assert(llabs((long long)time(NULL) - ts) < 120, "a current timestamp");
+    uint8_t sig[64];
+    size_t n = 0;
+    cr_assert_eq(sodium_hex2bin(sig, 64, hex, 128, NULL, &n, NULL), 0);
+    cr_assert_eq(n, 64);
+    size_t cap = strlen(body) + 32;
+    char *msg = malloc(cap);
+    snprintf(msg, cap, "%lld.%s", ts, body);
+    cr_assert_eq(crypto_sign_verify_detached(sig, (const uint8_t *)msg, strlen(msg), pk), 0, "signature of %s", body);
+    /* and it covers the body: one byte changed fails */
+    msg[strlen(msg) - 2] ^= 1;
+    cr_assert_neq(crypto_sign_verify_detached(sig, (const uint8_t *)msg, strlen(msg), pk), 0);
+    free(msg);
+}
+
+/* The successful requests: each event once, seq 1..n in order, of the
+ * expected types; returns how many. */
+static size_t assert_delivered_in_order(const receiver *r, size_t from_seq, const uint8_t pk[32])
+{
+    size_t ok = 0, blocked = 0, opened = 0, i;
+    json_t *q;
+    json_array_foreach(r->got, i, q)
+    {
+        if (jint(q, "status") != 200)
+            continue;
+        cr_assert_str_eq(jstr(q, "method"), "POST");
+        cr_assert_eq(jint(q, "seq"), (long long)(from_seq + ok), "in order, each once");
+        json_t *b = json_loads(jstr(q, "body"), 0, NULL);
+        cr_assert_not_null(b);
+        cr_assert_eq(jint(b, "seq"), jint(q, "seq"));
+        cr_assert_str_eq(jstr(b, "type"), jstr(q, "type"));
+        if (strcmp(jstr(b, "type"), "alert.blocked") == 0) {
+            blocked++;
+            cr_assert_str_eq(jstr(json_object_get(b, "alert"), "decision"), "block");
+        } else if (strcmp(jstr(b, "type"), "case.opened") == 0) {
+            opened++;
+            cr_assert_str_eq(jstr(json_object_get(b, "case"), "id"), CASE_ID);
+            cr_assert_str_eq(jstr(json_object_get(b, "alert"), "decision"), "hold");
+        }
+        json_decref(b);
+        assert_signed(q, pk);
+        ok++;
+    }
+    if (from_seq == 1) {
+        cr_assert_eq(blocked, BLOCK_RECORDS);
+        cr_assert_eq(opened, 1);
+    }
+    return ok;
+}
+
+static size_t stored_events(const char *dd)
+{
+    cw_store *s;
+    cw_err e = {0};
+    cr_assert_eq(store_open(dd, 0, true, &s, &e), CW_OK, "%s", e.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, false, &t, &e), CW_OK);
+    size_t n = 0;
+    store_cursor *c;
+    cr_assert_eq(store_cursor_open(t, STORE_HOOKS, &c, &e), CW_OK);
+    cw_span k, v;
+    for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v))
+        n++;
+    store_cursor_close(c);
+    store_abort(t);
+    store_close(s);
+    return n;
+}
+
+Test(webhooks, failed_tries_are_retried_and_events_arrive_in_order, .timeout = 60)
+{
+    char root[64], dd[128], url[64];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    uint8_t pk[32];
+    cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
+    cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1, "6 alert.blocked and 1 case.opened queued");
+    receiver *r = receiver_start(0, 2, 503);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", r->port);
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "cases", "deliver", url, "--until-idle", "--retry-base-ms", "20", "--datadir", dd), 0,
+                 "%s", err);
+    free(err);
+    pthread_mutex_lock(&r->mu);
+    cr_assert_eq(json_array_size(r->got), BLOCK_RECORDS + 1 + 2, "two failed tries, then each event once: %s",
+                 json_dumps(r->got, JSON_COMPACT));
+    cr_assert_eq(jint(json_array_get(r->got, 0), "seq"), 1);
+    cr_assert_eq(jint(json_array_get(r->got, 1), "seq"), 1, "the failed event is tried again, not skipped");
+    cr_assert_eq(jint(json_array_get(r->got, 2), "status"), 200);
+    cr_assert_eq(assert_delivered_in_order(r, 1, pk), BLOCK_RECORDS + 1);
+    json_array_clear(r->got);
+    pthread_mutex_unlock(&r->mu);
+    cr_assert_eq(stored_events(dd), 0, "delivered events leave the store");
+
+    /* a decision is an event too, numbered on */
+    cr_assert_eq(cw(NULL, &err, "cases", "release", CASE_ID, "--datadir", dd, "--actor", "alice", "--reason", "ok"),
+                 0, "%s", err);
+    free(err);
+    cr_assert_eq(cw(NULL, &err, "cases", "deliver", url, "--until-idle", "--datadir", dd), 0, "%s", err);
+    free(err);
+    pthread_mutex_lock(&r->mu);
+    cr_assert_eq(json_array_size(r->got), 1);
+    json_t *b = json_loads(jstr(json_array_get(r->got, 0), "body"), 0, NULL);
+    cr_assert_str_eq(jstr(b, "type"), "case.released");
+    cr_assert_eq(jint(b, "seq"), BLOCK_RECORDS + 2);
+    cr_assert_str_eq(jstr(json_object_get(b, "entry"), "actor"), "alice");
+    cr_assert_str_eq(jstr(json_object_get(b, "case"), "state"), "released");
+    json_decref(b);
+    assert_signed(json_array_get(r->got, 0), pk);
+    pthread_mutex_unlock(&r->mu);
+
+    /* the cursor, as the CLI shows it */
+    char *argv[] = {CW_BIN, "cases", "webhooks", "--datadir", dd, NULL};
+    char *out;
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
+    json_t *st = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
+    cr_assert_str_eq(jstr(st, "endpoint"), url);
+    cr_assert_eq(jint(st, "delivered"), BLOCK_RECORDS + 2);
+    cr_assert_eq(jint(st, "pending"), 0);
+    cr_assert_eq(jint(st, "dead"), 0);
+    json_decref(st);
+    free(out), free(err);
+    receiver_stop(r);
+    cases_rm_root(root);
+}
+
+Test(webhooks, an_endpoint_down_across_a_restart_gets_everything_after, .timeout = 60)
+{
+    char root[64], dd[128], url[64];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    uint8_t pk[32];
+    cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
+    /* a port with nothing listening on it: bound (so no other test's
+     * receiver, running in parallel, is given it) but not listening, so a
+     * connection is refused */
+    int hold = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    cr_assert_eq(bind(hold, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(getsockname(hold, (struct sockaddr *)&sa, &sl), 0);
+    unsigned port = ntohs(sa.sin_port);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", port);
+
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);
+        execl(CW_BIN, CW_BIN, "cases", "deliver", url, "--retry-base-ms", "50", "--datadir", dd, (char *)NULL);
+        _exit(127);
+    }
+    /* until it has tried twice (its cursor says so), however slow the machine */
+    char *argv[] = {CW_BIN, "cases", "webhooks", "--datadir", dd, NULL};
+    char *out, *err;
+    for (int i = 0; i < 200; i++) {
+        test_sleep_ms(50);
+        cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
+        json_t *st = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
+        long long tries = st && json_object_get(st, "attempts") ? jint(st, "attempts") : 0;
+        json_decref(st);
+        free(out), free(err);
+        if (tries >= 2)
+            break;
+    }
+    kill(pid, SIGTERM);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "stopped by SIGTERM: exit 0");
+
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
+    json_t *st = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
+    cr_assert_eq(jint(st, "delivered"), 0);
+    cr_assert_geq(jint(st, "attempts"), 2, "tried and backed off: %s", out);
+    cr_assert_eq(jint(st, "pending"), BLOCK_RECORDS + 1);
+    json_decref(st);
+    free(out), free(err);
+    cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1, "nothing lost while it was down");
+
+    /* the endpoint comes up; a new deliverer continues from the stored cursor */
+    close(hold);
+    receiver *r = receiver_start(port, 0, 200);
+    test_sleep_ms(300); /* the stored retry time (50 ms doubling) may still be ahead */
+    cr_assert_eq(cw(NULL, &err, "cases", "deliver", url, "--until-idle", "--retry-base-ms", "50", "--datadir", dd), 0,
+                 "%s", err);
+    free(err);
+    pthread_mutex_lock(&r->mu);
+    cr_assert_eq(json_array_size(r->got), BLOCK_RECORDS + 1);
+    cr_assert_eq(assert_delivered_in_order(r, 1, pk), BLOCK_RECORDS + 1);
+    pthread_mutex_unlock(&r->mu);
+    receiver_stop(r);
+    cases_rm_root(root);
+}
+
+Test(webhooks, an_event_that_keeps_failing_becomes_a_dead_letter, .timeout = 60)
+{
+    char root[64], dd[128], url[64];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    receiver *r = receiver_start(0, 1000, 500);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", r->port);
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "cases", "deliver", url, "--until-idle", "--max-tries", "2", "--retry-base-ms", "10",
+                    "--datadir", dd),
+                 0, "%s", err);
+    cr_assert(strstr(err, "7 dead letters"), "%s", err);
+    free(err);
+    pthread_mutex_lock(&r->mu);
+    cr_assert_eq(json_array_size(r->got), 2 * (BLOCK_RECORDS + 1), "two tries each");
+    pthread_mutex_unlock(&r->mu);
+    char *argv[] = {CW_BIN, "cases", "webhooks", "--datadir", dd, NULL};
+    char *out;
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
+    size_t lines = 0, dead = 0;
+    for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"), lines++) {
+        json_t *o = json_loads(l, 0, NULL);
+        cr_assert_not_null(o, "%s", l);
+        if (json_object_get(o, "events_stored")) {
+            cr_assert_eq(jint(o, "events_stored"), 0, "all dead-lettered: nothing owed, pruned");
+            cr_assert_eq(jint(o, "last_seq"), BLOCK_RECORDS + 1);
+        } else if (json_object_get(o, "dead_letter")) {
+            dead++;
+            cr_assert_str_eq(jstr(o, "error"), "HTTP 500");
+            cr_assert_eq(jint(o, "attempts"), 2);
+            cr_assert_eq(jint(o, "seq"), (long long)dead);
+            cr_assert_eq(jint(json_object_get(o, "event"), "seq"), (long long)dead, "the event is kept with it");
+        } else
+            cr_assert_eq(jint(o, "dead"), BLOCK_RECORDS + 1);
+        json_decref(o);
+    }
+    cr_assert_eq(lines, BLOCK_RECORDS + 3);
+    cr_assert_eq(dead, BLOCK_RECORDS + 1);
+    free(out), free(err);
+    receiver_stop(r);
+    cases_rm_root(root);
+}
+
+Test(webhooks, signature_helpers)
+{
+    uint8_t pk[32], sk[64], pk2[32], sk2[64];
+    cr_assert_eq(sodium_init() >= 0, true);
+    crypto_sign_keypair(pk, sk);
+    crypto_sign_keypair(pk2, sk2);
+    const char *body = "{\"seq\":1,\"type\":\"case.opened\"}";
+    char h[200];
+    webhook_sign(sk, 1764700000, body, strlen(body), h, sizeof h);
+    cr_assert(strncmp(h, "t=1764700000,ed25519=", 21) == 0, "%s", h);
+    cr_assert_eq(strlen(h), 21 + 128);
+    cr_assert(webhook_verify(pk, h, body, strlen(body)));
+    cr_assert_not(webhook_verify(pk2, h, body, strlen(body)), "another key");
+    cr_assert_not(webhook_verify(pk, h, body, strlen(body) - 1), "another body");
+    char h2[240];
+    snprintf(h2, sizeof h2, "t=1764700001%s", h + 12);
+    cr_assert_not(webhook_verify(pk, h2, body, strlen(body)), "another time");
+    static const char *const bad[] = {"", "t=,ed25519=", "ed25519=00", "t=1,ed25519=zz", "t=1764700000,ed25519=00"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_not(webhook_verify(pk, bad[i], body, strlen(body)), "%s", bad[i]);
+    snprintf(h2, sizeof h2, "%s ", h);
+    cr_assert_not(webhook_verify(pk, h2, body, strlen(body)), "trailing bytes");
+    cr_assert(webhook_url_valid("http://127.0.0.1:8080/hook"));
+    cr_assert(webhook_url_valid("https://pay.example/hooks/cw"));
+    cr_assert_not(webhook_url_valid("ftp://x/y"));
+    cr_assert_not(webhook_url_valid("http://"));
+    cr_assert_not(webhook_url_valid("http:///path"));
+    cr_assert_not(webhook_url_valid("http://a b/"));
+}
+
+/* ---- the console's trace graph ---- */
+
+Test(cases, the_trace_graph_is_drawn_from_the_trace_evidence)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    json_t *tr;
+    char *err;
+    cr_assert_eq(cw(&tr, &err, "trace", EXPOSED_TAPROOT, "--datadir", dd), 0, "%s", err);
+    free(err);
+    cw_buf b = CW_BUF_INIT;
+    cw_err e = {0};
+    cr_assert_eq(trace_svg(tr, HOLD_TXID, &b, &e), CW_OK, "%s", e.msg);
+    cr_assert_eq(cw_buf_append(&b, "", 1, NULL), CW_OK);
+    const char *svg = (const char *)b.p;
+    /* well-formed XML (libxml2), one <svg> root */
+    xmlDocPtr doc = xmlReadMemory(svg, (int)strlen(svg), "graph.svg", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
+    cr_assert_not_null(doc, "the SVG parses as XML: %s", svg);
+    cr_assert_str_eq((const char *)xmlDocGetRootElement(doc)->name, "svg");
+    xmlFreeDoc(doc);
+    /* the designated source, the one hop (the case's own tx), the address */
+    cr_assert(strstr(svg, "class=\"node designated\" data-id=\"addr:mqBXtoBQx88vMij3Hj8YM3RXDDvbrNfx9v\""), "%s", svg);
+    cr_assert(strstr(svg, "class=\"node tx case-tx\" data-id=\"tx:" HOLD_TXID "\""), "%s", svg);
+    cr_assert(strstr(svg, "class=\"node subject\" data-id=\"addr:" EXPOSED_TAPROOT "\""), "%s", svg);
+    size_t nodes = 0;
+    for (const char *p = svg; (p = strstr(p, "<g class=\"node")); p++)
+        nodes++;
+    cr_assert_eq(nodes, 3);
+    cr_assert(strstr(svg, "0.30000000 BTC tainted"));
+    cr_assert(strstr(svg, "Test IT worker (DPRK3)"));
+    /* a name with markup is text in the graph, never markup */
+    json_t *ent = json_object_get(json_object_get(tr, "exposure"), "source_entity");
+    json_object_set_new(ent, "name", json_string("<script>x</script>&"));
+    b.n = 0;
+    cr_assert_eq(trace_svg(tr, HOLD_TXID, &b, &e), CW_OK);
+    cr_assert_eq(cw_buf_append(&b, "", 1, NULL), CW_OK);
+    cr_assert_null(strstr((const char *)b.p, "<script>"));
+    cr_assert(strstr((const char *)b.p, "&lt;script&gt;x&lt;/script&gt;&amp;"));
+    cw_buf_free(&b);
+    json_decref(tr);
+    cases_rm_root(root);
+}
+
+/* ---- a hold and its case: one transaction ---- */
+
+Test(cases, a_case_that_cannot_be_written_takes_its_record_with_it, .timeout = 60)
+{
+    char root[64], dd[128], fail[200];
+    cases_prepare_datadir(root, sizeof root, dd, sizeof dd);
+    /* the put of the case fails once. Its key, the alert id's 32 ASCII chars,
+     * is also the alerts table's key, put just before in the same
+     * transaction (records.c commit_record): the case's is the 2nd put */
+    char hex[65];
+    cw_hex_encode((const uint8_t *)CASE_ID, 32, hex);
+    snprintf(fail, sizeof fail, "mdb_put:2:EIO@%s", hex);
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+    setenv("CW_FAIL_MDB", fail, 1);
+    char *err;
+    int rc = cases_replay(root, dd, &err);
+    unsetenv("LD_PRELOAD");
+    unsetenv("CW_FAIL_MDB");
+    cr_assert_neq(rc, 0, "the replay stops: %s", err);
+    free(err);
+    /* neither the hold record nor its case, nor its event: the batch is gone whole */
+    cw_store *s;
+    cw_err e = {0};
+    cr_assert_eq(store_open(dd, 0, true, &s, &e), CW_OK, "%s", e.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, false, &t, &e), CW_OK);
+    cw_span v;
+    cr_assert_eq(store_get(t, STORE_ALERTS, CASE_ID, 32, &v, &e), CW_ENOTFOUND, "no hold record without its case");
+    cr_assert_eq(casedb_get(t, CASE_ID, &v, &e), CW_ENOTFOUND);
+    uint64_t last;
+    cr_assert_eq(hookdb_event_last(t, &last, &e), CW_OK);
+    cr_assert_eq(last, 0);
+    store_abort(t);
+    store_close(s);
+    /* run again without the fault: record, case and events together */
+    cr_assert_eq(cases_replay(root, dd, &err), 0, "%s", err);
+    free(err);
+    char *line = hold_line(dd);
+    free(line);
+    json_t *j;
+    cr_assert_eq(cw(&j, &err, "cases", "show", CASE_ID, "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert(json_is_true(json_object_get(json_object_get(j, "trail"), "ok")));
+    json_decref(j);
+    cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1);
+    cases_rm_root(root);
+}
+
+/* ---- paging, and cases_on_record inside the caller's transaction ---- */
+
+/* A hold record signed with the datadir's key (as the pipeline signs). */
+static void synthetic_hold(const uint8_t *sk, const char *id, cw_buf *line, json_t **rec)
+{
+    *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "id", id, "decision", "hold", "rule",
+                     "cluster_hit", "status", "mempool", "address", EXPOSED_TAPROOT, "txid", HOLD_TXID, "asset", "BTC",
+                     "amount", 1000, "chain", "bitcoin", "seen_at", "2026-12-03T00:00:00.000Z");
+    cr_assert_not_null(*rec);
+    line->n = 0;
+    cr_assert_eq(alert_sign(*rec, sk, line, NULL), CW_OK);
+}
+
+Test(cases, pages_and_the_callers_transaction)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    cw_err e = {0};
+    uint8_t *sk = keys_secret_open(dd, &e);
+    cr_assert_not_null(sk, "%s", e.msg);
+    cw_store *s;
+    cr_assert_eq(store_open(dd, 0, false, &s, &e), CW_OK, "%s", e.msg);
+    cw_buf line = CW_BUF_INIT;
+    json_t *rec;
+    char id[33];
+    store_txn *t;
+    /* an aborted transaction takes its case and event with it */
+    snprintf(id, sizeof id, "%032x", 0xabcdef);
+    cr_assert_eq(store_begin(s, true, &t, &e), CW_OK);
+    synthetic_hold(sk, id, &line, &rec);
+    cr_assert_eq(cases_on_record(t, sk, rec, (const char *)line.p, line.n, &e), CW_OK, "%s", e.msg);
+    cw_span v;
+    cr_assert_eq(casedb_get(t, id, &v, &e), CW_OK, "the transaction sees its case");
+    store_abort(t);
+    json_decref(rec);
+    cr_assert_eq(store_begin(s, false, &t, &e), CW_OK);
+    cr_assert_eq(casedb_get(t, id, &v, &e), CW_ENOTFOUND);
+    uint64_t last;
+    cr_assert_eq(hookdb_event_last(t, &last, &e), CW_OK);
+    cr_assert_eq(last, BLOCK_RECORDS + 1, "the aborted event's number is given back");
+    store_abort(t);
+    /* five more holds, committed; the same id again opens nothing */
+    cr_assert_eq(store_begin(s, true, &t, &e), CW_OK);
+    for (int i = 1; i <= 5; i++) {
+        snprintf(id, sizeof id, "%032x", i);
+        synthetic_hold(sk, id, &line, &rec);
+        cr_assert_eq(cases_on_record(t, sk, rec, (const char *)line.p, line.n, &e), CW_OK, "%s", e.msg);
+        cr_assert_eq(cases_on_record(t, sk, rec, (const char *)line.p, line.n, &e), CW_OK, "%s", e.msg);
+        json_decref(rec);
+    }
+    cr_assert_eq(store_commit(t, &e), CW_OK, "%s", e.msg);
+    store_close(s);
+    keys_secret_free(sk);
+    cw_buf_free(&line);
+    cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1 + 5, "one case.opened per new case");
+
+    /* pages of 2 in id order: 00..01, 00..02 | 00..03, 00..04 | 00..05, 1914... */
+    static const char *const want[] = {"00000000000000000000000000000001", "00000000000000000000000000000002",
+                                       "00000000000000000000000000000003", "00000000000000000000000000000004",
+                                       "00000000000000000000000000000005", CASE_ID};
+    char after[40] = "";
+    size_t seen = 0;
+    for (int page = 0; page < 4; page++) {
+        json_t *j;
+        char *err;
+        int rc = after[0] ? cw(&j, &err, "cases", "list", "--limit", "2", "--cursor", after, "--datadir", dd)
+                          : cw(&j, &err, "cases", "list", "--limit", "2", "--datadir", dd);
+        cr_assert_eq(rc, 0, "%s", err);
+        free(err);
+        json_t *cs = json_object_get(j, "cases");
+        for (size_t i = 0; i < json_array_size(cs); i++, seen++)
+            cr_assert_str_eq(jstr(json_array_get(cs, i), "id"), want[seen]);
+        const char *next = jstr(j, "next_cursor");
+        if (page < 2) {
+            cr_assert_eq(json_array_size(cs), 2);
+            cr_assert_str_eq(next, want[seen - 1]);
+            snprintf(after, sizeof after, "%s", next);
+        } else {
+            cr_assert(json_is_null(json_object_get(j, "next_cursor")), "page %d ends the list", page);
+            json_decref(j);
+            break;
+        }
+        json_decref(j);
+    }
+    cr_assert_eq(seen, 6);
+    /* a status filter pages the same way */
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "cases", "block", "00000000000000000000000000000003", "--actor", "a", "--reason", "r",
+                    "--datadir", dd),
+                 0, "%s", err);
+    free(err);
+    json_t *j;
+    cr_assert_eq(cw(&j, &err, "cases", "list", "--status", "blocked", "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_eq(json_array_size(json_object_get(j, "cases")), 1);
+    cr_assert_str_eq(jstr(json_array_get(json_object_get(j, "cases"), 0), "id"), "00000000000000000000000000000003");
+    json_decref(j);
+    cr_assert_eq(cw(&j, &err, "cases", "list", "--status", "open", "--limit", "4", "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_eq(json_array_size(json_object_get(j, "cases")), 4);
+    cr_assert_str_eq(jstr(j, "next_cursor"), "00000000000000000000000000000005");
+    json_decref(j);
+    cases_rm_root(root);
+}
+
+Test(cases, later_sightings_of_the_payment_are_noted)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    cw_err e = {0};
+    uint8_t *sk = keys_secret_open(dd, &e);
+    cr_assert_not_null(sk, "%s", e.msg);
+    cw_store *s;
+    cr_assert_eq(store_open(dd, 0, false, &s, &e), CW_OK, "%s", e.msg);
+    cw_buf line = CW_BUF_INIT;
+    json_t *rec;
+    const char *id = "000000000000000000000000000000aa";
+    static const char *const statuses[] = {"mempool", "confirmed", "reorged"};
+    for (int i = 0; i < 3; i++) {
+        store_txn *t;
+        cr_assert_eq(store_begin(s, true, &t, &e), CW_OK);
+        synthetic_hold(sk, id, &line, &rec);
+        json_object_set_new(rec, "status", json_string(statuses[i]));
+        json_object_set_new(rec, "block", i ? json_pack("{s:i, s:s}", "height", 777, "hash", "ab12") : json_null());
+        json_object_del(rec, "sig");
+        line.n = 0;
+        cr_assert_eq(alert_sign(rec, sk, &line, NULL), CW_OK);
+        cr_assert_eq(cases_on_record(t, sk, rec, (const char *)line.p, line.n, &e), CW_OK, "%s", e.msg);
+        cr_assert_eq(store_commit(t, &e), CW_OK);
+        json_decref(rec);
+        if (i == 0) { /* the reviewer decides before the block comes */
+            store_close(s);
+            char *err;
+            cr_assert_eq(cw(NULL, &err, "cases", "release", (char *)id, "--actor", "a", "--reason", "r", "--datadir",
+                            dd),
+                         0, "%s", err);
+            free(err);
+            cr_assert_eq(store_open(dd, 0, false, &s, &e), CW_OK, "%s", e.msg);
+        }
+    }
+    store_close(s);
+    keys_secret_free(sk);
+    cw_buf_free(&line);
+    json_t *j;
+    char *err;
+    cr_assert_eq(cw(&j, &err, "cases", "show", (char *)id, "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert(json_is_true(json_object_get(json_object_get(j, "trail"), "ok")));
+    cr_assert_str_eq(jstr(j, "state"), "released", "sightings never change the decision");
+    json_t *audit = json_object_get(j, "audit");
+    cr_assert_eq(json_array_size(audit), 4);
+    static const char *const actions[] = {"open", "release", "confirmed", "reorged"};
+    for (size_t i = 0; i < 4; i++)
+        cr_assert_str_eq(jstr(json_array_get(audit, i), "action"), actions[i]);
+    cr_assert_str_eq(jstr(json_array_get(audit, 2), "actor"), "chainwatch");
+    cr_assert_str_eq(jstr(json_array_get(audit, 2), "state"), "released");
+    cr_assert(strstr(jstr(json_array_get(audit, 2), "reason"), "confirmed in block 777 ab12"));
+    cr_assert(strstr(jstr(json_array_get(audit, 3), "reason"), "left the best chain"));
+    json_decref(j);
+    cases_rm_root(root);
+}
