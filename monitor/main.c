@@ -22,6 +22,9 @@ static const char usage[] =
     "                    (exit 0, 10, 11, 12)\n"
     "  cluster ADDR      the wallet (common-input cluster) an address belongs to\n"
     "  trace ADDR        how designated money reached an address (JSON, Graphviz)\n"
+    "  serve             the HTTP API: screening (Chainalysis-compatible), alerts,\n"
+    "                    metrics, health\n"
+    "  apikey ...        add, list or remove the API's keys\n"
     "  version           print the version\n";
 
 /* Damage found where no error can be returned (store.h) ends here: one
@@ -77,6 +80,10 @@ static int dispatch(int argc, char **argv)
         return cmd_cluster(argc - 1, argv + 1);
     if (strcmp(verb, "trace") == 0)
         return cmd_trace(argc - 1, argv + 1);
+    if (strcmp(verb, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(verb, "apikey") == 0)
+        return cmd_apikey(argc - 1, argv + 1);
     if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0) {
         printf("chainwatch %s\n", CW_VERSION);
         return CLI_EXIT_OK;

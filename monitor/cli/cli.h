@@ -45,6 +45,7 @@
 #include "chains/err.h"
 #include "chains/model.h"
 #include "watchlists/store/store.h"
+#include "watchlists/tokens.h"
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 /* Screening verbs (lookup): the check itself could not be made. Distinct
@@ -81,6 +82,29 @@ bool replay_capture_hook(int argc, char **argv, int *exit_code);
 int cmd_screen(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+/* The HTTP API alone (serve.c) and its keys (apikey.c). */
+int cmd_serve(int argc, char **argv);
+int cmd_apikey(int argc, char **argv);
+
+/* ---- the API's options, shared by serve and watch --api (serve.c) ---- */
+typedef struct api_server api_server;
+typedef struct api_status api_status;
+typedef struct {
+    bool allow_remote;
+    int64_t threads;
+    uint64_t max_body, timeout;
+    int64_t rate;
+    bool writable; /* routes that write (api_write): serve then opens the store read-write */
+} cli_api_opts;
+#define CLI_API_OPTS_INIT {false, 2, (uint64_t)1 << 20, 10, 0, false}
+/* Fills t (a cli_arg[6] of args.h, the last the table's end) with the API's options
+ * pointing into o, for ARG_MORE in a verb's table (args.h). */
+void cli_api_table(cli_api_opts *o, void *t);
+/* Makes, registers (api_register_all) and starts the server on s for
+ * listen; status: a watch's live facts or NULL; flows_template: the verb's
+ * flows_opts (args_flows.h) or NULL. */
+cw_code cli_api_start(const cli_api_opts *o, const char *listen, const char *datadir, cw_store *s, api_status *status,
+                      const void *flows_template, const char *feed_name, api_server **out, cw_err *err);
 
 /* ---- shared by the screening verbs (screen.c) ---- */
 
@@ -136,6 +160,14 @@ bool cli_out_ok(const char *verb);
  * write failed (reported as above), so a verb writing thousands of lines
  * stops at once rather than writing on into a full disk. */
 int cli_write_buf(const char *verb, cw_buf *b);
+
+/* A raw signed Ethereum tx from `source` (decode.c): hex with or without
+ * 0x, "-" (standard input) or @FILE / FILE (raw bytes or hex text) into
+ * raw; errors printed; CLI exit code. */
+int cli_eth_raw_tx(const char *verb, const char *source, size_t max_bytes, cw_buf *raw);
+/* The built-in token table plus `path` (NULL: none) into *t (decode.c);
+ * errors printed (file:line); CLI exit code. tokens_free() it on success. */
+int cli_tokens_load(const char *verb, const char *path, tokens_table *t);
 /* Flushes stdout. False (after the report) when any write to it failed. */
 bool cli_out_flush(const char *verb);
 /* What main does after every verb: cli_out_flush and, when stdout is a

@@ -14,6 +14,7 @@
 #include "args.h"
 #include "cli.h"
 #include "args_flows.h"
+#include "monitor/engine/decode_eth.h"
 #include "monitor/engine/screen.h"
 #include "watchlists/watchlist.h"
 
@@ -21,6 +22,7 @@ static const char usage[] =
     "usage: chainwatch screen ADDRESS|RAWTX [--direction deposit|withdrawal] [--amount BTC]\n"
     "                         [--datadir D] [--network N] [--labels FILE] [--hops N]\n"
     "                         [--min-exposure S] [--min-exposure-amount BTC] [--hold-exposure S]\n"
+    "                         [--chain bitcoin|ethereum] [--tokens FILE]\n"
     "\n"
     "The decision an exchange needs before crediting a deposit or sending a\n"
     "withdrawal, from what the monitor has learnt (watchlist, clusters, exposure).\n"
@@ -30,7 +32,8 @@ static const char usage[] =
     "  ADDRESS      Bitcoin (any network), EVM or Tron; other chains' addresses\n"
     "               cannot be told from typos here: use `watchlist lookup`\n"
     "  RAWTX        a raw transaction as hex (told from an address by its length),\n"
-    "               @FILE (raw bytes or hex) or - (standard input)\n"
+    "               @FILE (raw bytes or hex) or - (standard input); a signed\n"
+    "               Ethereum tx (0x02f8..., 0xf86c...) is told by its form\n"
     "\n"
     "Options:\n";
 
@@ -56,6 +59,11 @@ static const char usage_tail[] =
     "member of a designated cluster holds; an output receiving designated money\n"
     "holds at --hold-exposure of its value, else is reviewed. The tx's decision is\n"
     "the most severe of all.\n"
+    "Ethereum RAWTX (signed, before broadcast): the sender is recovered from the\n"
+    "signature; the sender, `to`, an ERC-20 transfer/transferFrom call's from and\n"
+    "recipient (read from the calldata; `token` names the token when known) and a\n"
+    "type 4 tx's authorities and delegates are each screened as an ADDRESS, with\n"
+    "their roles. Malformed calldata behind a transfer selector is refused (2).\n"
     "\n"
     "Exit status: 0 allow, 10 review, 11 hold, 12 block; 1 error; 2 usage or bad\n"
     "input (a mistyped address is never 'allow'); 3 the store could not be read\n"
@@ -173,12 +181,29 @@ static int exit_for(screen_decision d)
     return codes[d];
 }
 
-/* RAWTX rather than ADDRESS: '-', @FILE, or hex longer than any address. */
+/* RAWTX rather than ADDRESS: '-', @FILE, or hex longer than any address
+ * (with 0x: an Ethereum tx; an EVM address is 42 characters). */
 static bool is_raw_tx(const char *subject)
 {
     size_t n = strlen(subject);
-    return strcmp(subject, "-") == 0 || subject[0] == '@' ||
+    bool eth_hex = n > 42 && subject[0] == '0' && (subject[1] == 'x' || subject[1] == 'X') &&
+                   cw_looks_like_hex((const uint8_t *)subject + 2, n - 2);
+    return strcmp(subject, "-") == 0 || subject[0] == '@' || eth_hex ||
            (n > WL_TEXT_MAX && cw_looks_like_hex((const uint8_t *)subject, n));
+}
+
+/* Is this raw input an Ethereum tx? Hex with 0x is; bytes are when they
+ * start as one: an RLP list (legacy), or a type byte 1-4 then an RLP list
+ * (a Bitcoin tx starts with its 4-byte little-endian version, 01 00 or
+ * 02 00, so its second byte is never a list header). */
+static bool looks_eth(const char *subject, const cw_buf *raw)
+{
+    if (subject[0] == '0' && (subject[1] == 'x' || subject[1] == 'X'))
+        return true;
+    if (raw->n < 2)
+        return false;
+    uint8_t b0 = raw->p[0], b1 = raw->p[1];
+    return b0 >= 0xc0 || (b0 >= 1 && b0 <= 4 && b1 >= 0xc0);
 }
 
 /* The tx's bytes from the subject; CLI exit code. */
@@ -201,24 +226,8 @@ static int read_tx(const char *subject, cw_buf *raw)
     return CLI_EXIT_OK;
 }
 
-/* NULL when memory ran out (the caller's alert_put then fails). */
-static json_t *policy_json(const flows_config *cfg)
-{
-    json_t *p = json_object();
-    bool ok = true;
-    alert_put(p, "hops", json_integer(cfg->hops), &ok);
-    alert_put(p, "min_share_ppm", json_integer(cfg->min_share_ppm), &ok);
-    alert_put(p, "min_amount", json_integer((json_int_t)cfg->min_amount), &ok);
-    alert_put(p, "hold_share_ppm", json_integer(cfg->hold_share_ppm), &ok);
-    alert_put(p, "labels", json_boolean(cfg->labels != NULL), &ok);
-    if (!ok) {
-        json_decref(p);
-        return NULL;
-    }
-    return p;
-}
-
 static const char *const directions[] = {"deposit", "withdrawal", NULL};
+static const char *const chains[] = {"auto", "bitcoin", "ethereum", NULL};
 
 typedef struct {
     const char *subject, *datadir, *netname;
@@ -226,7 +235,9 @@ typedef struct {
     uint64_t amount_sats;
     int64_t amount; /* -1: not given */
     flows_opts fo;
-    cli_arg args[10];
+    int chain; /* index in chains: 0 auto */
+    const char *tokens_path;
+    cli_arg args[12];
 } screen_opts;
 
 /* The table: screen's own options and those of watch's exposure options
@@ -252,6 +263,10 @@ static void screen_args(screen_opts *o)
          .help = "shares at or above are held (default 10%)\n(a share S is 1% or 0.01; a bare 1 or more is refused as\n"
                  "ambiguous: write 100%)"},
         {"datadir", ARG_PATH, &o->datadir, .metavar = "D", .help = "default ~/.chainwatch"},
+        {"chain", ARG_ENUM, &o->chain, .choices = chains, .metavar = "C",
+         .help = "the RAWTX's chain: auto (default: told by its form),\nbitcoin or ethereum"},
+        {"tokens", ARG_PATH, &o->tokens_path, .metavar = "FILE",
+         .help = "Ethereum: more known tokens (chain,token,contract_address,\ndecimals[,source]; built in: USDT, USDC)"},
         {0},
     };
     _Static_assert(sizeof t / sizeof *t == sizeof o->args / sizeof *o->args, "screen_opts.args fits the table");
@@ -302,13 +317,27 @@ int cmd_screen(int argc, char **argv)
     void *arena_mem = NULL;
     cw_tx tx;
     cw_err err = {0};
+    bool is_eth = false, have_tokens = false;
+    tokens_table tokens;
+    eth_view ev;
     if (rc == CLI_EXIT_OK && !raw_tx) {
         rc = cli_screen_address("screen", o.subject, o.netname ? (int)net : CW_NET_ANY, &addr);
         if (rc == CLI_EXIT_OK && !o.netname && addr.chain == CW_CHAIN_BITCOIN)
             net = (cw_net)addr.net; /* its labels are of its network */
     } else if (rc == CLI_EXIT_OK) {
-        rc = read_tx(o.subject, &raw);
-        if (rc == CLI_EXIT_OK) {
+        /* Ethereum's reader also takes hex with 0x (in the argument or the file) */
+        rc = o.chain == 1 ? read_tx(o.subject, &raw) : cli_eth_raw_tx("screen: tx", o.subject, MAX_TX_BYTES, &raw);
+        is_eth = rc == CLI_EXIT_OK && (o.chain == 2 || (o.chain == 0 && looks_eth(o.subject, &raw)));
+        if (rc == CLI_EXIT_OK && is_eth) {
+            if (o.netname || o.amount >= 0) {
+                fprintf(stderr, "chainwatch: screen: --network and --amount (BTC) are for Bitcoin, not an Ethereum tx\n");
+                rc = CLI_EXIT_USAGE;
+            } else if ((rc = cli_tokens_load("screen", o.tokens_path, &tokens)) == CLI_EXIT_OK) {
+                have_tokens = true;
+                if (decode_eth_view(raw.p, raw.n, &tokens, &ev, &err))
+                    rc = cli_fail("screen: tx", &err);
+            }
+        } else if (rc == CLI_EXIT_OK) {
             size_t cap = btc_arena_bound(raw.n);
             cw_arena arena;
             if ((arena_mem = malloc(cap)) == NULL)
@@ -319,6 +348,10 @@ int cmd_screen(int argc, char **argv)
                     rc = cli_fail("screen: tx", &err);
             }
         }
+    }
+    if (rc == CLI_EXIT_OK && !is_eth && (o.chain == 2 || o.tokens_path)) {
+        fprintf(stderr, "chainwatch: screen: --chain ethereum and --tokens take an Ethereum RAWTX\n");
+        rc = CLI_EXIT_USAGE;
     }
     if (rc == CLI_EXIT_OK && flows_opts_load(&o.fo, net, &err))
         rc = cli_fail("screen", &err);
@@ -331,46 +364,23 @@ int cmd_screen(int argc, char **argv)
     if (rc == CLI_EXIT_OK)
         rc = cli_store_read("screen", datadir, &s, &t);
     if (rc == CLI_EXIT_OK) {
-        json_t *out = json_object(), *tip = NULL;
+        /* the one answer, as POST /v1/screen gives it (screen_answer) */
+        json_t *out = NULL;
         screen_decision d = SCREEN_ALLOW;
-        bool ok = out != NULL; /* alert_put latches a failed allocation: no partial answer is printed */
-        cw_code c = ok ? screen_tip_json(t, &tip, &err) : cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
-        if (c == CW_OK && raw_tx) {
-            alert_put(out, "type", json_string("tx"), &ok);
-            alert_put(out, "network", json_string(cw_net_name(net)), &ok);
-            c = screen_tx(&o.fo.cfg, t, &tx, out, &d, &err);
-        } else if (c == CW_OK) {
-            json_t *reasons = json_array();
-            alert_put(out, "type", json_string("address"), &ok);
-            char text[CW_ADDR_TEXT_MAX];
-            cw_addr_format(&addr, text, sizeof text); /* canonical: lowercase bech32, EIP-55 */
-            alert_put(out, "subject", json_string(text), &ok);
-            alert_put(out, "chain", json_string(cw_chain_name((cw_chain)addr.chain)), &ok);
-            c = reasons ? screen_address(&o.fo.cfg, t, &addr, o.amount, reasons, &d, &err)
-                        : cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
-            alert_put(out, "reasons", reasons, &ok); /* filled: the reference goes to out */
-        }
-        if (c == CW_OK) {
-            alert_put(out, "tip", tip, &ok);
-            tip = NULL;
-            alert_put(out, "direction", o.direction >= 0 ? json_string(directions[o.direction]) : json_null(), &ok);
-            alert_put(out, "amount", o.amount >= 0 ? json_integer(o.amount) : json_null(), &ok);
-            alert_put(out, "decision", json_string(screen_decision_name(d)), &ok);
-            alert_put(out, "policy", policy_json(&o.fo.cfg), &ok);
-            if (!ok)
-                c = cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory building the answer");
-        }
-        if (c) {
+        screen_subject subj = {raw_tx ? NULL : &addr, raw_tx && !is_eth ? &tx : NULL, is_eth ? &ev : NULL, net,
+                               o.amount, o.direction >= 0 ? directions[o.direction] : NULL};
+        if (screen_answer(&o.fo.cfg, t, &subj, &out, &d, &err)) {
             rc = cli_unchecked("screen", &err);
         } else {
             rc = cli_print_json("screen", out);
             if (rc == CLI_EXIT_OK)
                 rc = exit_for(d);
         }
-        json_decref(tip);
         json_decref(out);
     }
     cli_store_done(s, t);
+    if (have_tokens)
+        tokens_free(&tokens);
     free(arena_mem);
     cw_buf_free(&raw);
     flows_opts_free(&o.fo);

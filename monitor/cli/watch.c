@@ -27,6 +27,7 @@
 #include "chains/hex.h"
 #include "cli.h"
 #include "stop.h"
+#include "monitor/api/status.h"
 #include "monitor/sources/feed_dispatch.h"
 #include "monitor/sources/feed_zmq.h"
 #include "monitor/records/keys.h"
@@ -74,9 +75,12 @@ typedef struct {
     int64_t start_height, rcvhwm;
     uint64_t status_interval;
     flows_opts flows;
+    const char *api; /* --api HOST:PORT: the HTTP API in this process */
+    cli_api_opts api_opts;
+    cli_arg api_args[6];
     char **owned; /* strings from the config file */
     size_t n_owned, cap_owned;
-    cli_arg args[16];
+    cli_arg args[18];
 } watch_opts;
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
@@ -111,9 +115,15 @@ static void watch_args(watch_opts *o)
         {"record", ARG_PATH, &o->record, .metavar = "FILE", .help = "append every message received to a capture",
          .from = ARG_CONF},
         {.kind = ARG_MORE, .dest = o->flows.args, .help = "Clusters and exposure (on by default):"},
+        {"api", ARG_STRING, &o->api, .metavar = "HOST:PORT",
+         .help = "also serve the HTTP API here, in this process (as\nchainwatch serve: reads the store while watch writes it)",
+         .from = ARG_CONF},
+        {.kind = ARG_MORE, .dest = o->api_args, .help = "The HTTP API (with --api):"},
         {0},
     };
     _Static_assert(sizeof t / sizeof *t == sizeof o->args / sizeof *o->args, "watch_opts.args fits the table");
+    o->api_opts = (cli_api_opts)CLI_API_OPTS_INIT;
+    cli_api_table(&o->api_opts, o->api_args);
     memcpy(o->args, t, sizeof t);
 }
 
@@ -322,6 +332,8 @@ static void record_message(void *ctx, const feed_message *m)
 int cmd_watch(int argc, char **argv)
 {
     watch_opts o = {0};
+    api_server *api = NULL;
+    api_status api_st;
     flows_opts_init(&o.flows);
     o.start_height = -1;
     o.status_interval = 60;
@@ -436,6 +448,14 @@ int cmd_watch(int argc, char **argv)
     }
     cli_stop_install();
     signal(SIGPIPE, SIG_IGN);
+    if (o.api) { /* after the pipeline took the monitor lock: one watch per datadir */
+        api_status_init(&api_st, (int64_t)time(NULL));
+        if (cli_api_start(&o.api_opts, o.api, o.datadir, store, &api_st, &o.flows, "watch", &api, &err)) {
+            rc = cli_fail("watch --api", &err);
+            goto out;
+        }
+        logf_(2, "API listening on %s (port %u)", o.api, api_server_port(api));
+    }
 
     /* Counters saved by the last run: what came while we were down shows up
      * as a gap (or, if the node restarted, as a restart). */
@@ -485,8 +505,17 @@ int cmd_watch(int argc, char **argv)
             failed = true;
             break;
         }
+        if (got && api) {
+            api_status_message(&api_st, (int64_t)time(NULL));
+            api_status_node(&api_st, true); /* the node's feed answers */
+        }
         if (got) {
             cw_code drc = feed_dispatch(p, &ev, log_event, NULL, &err);
+            if (api) {
+                pipeline_stats ps;
+                pipeline_stats_get(p, &ps);
+                api_status_counts(&api_st, ps.blocks_connected, ps.txs, (int64_t)time(NULL));
+            }
             if (store_error_stops(drc)) {
                 /* nothing of this message was committed: going on would
                  * screen the next ones against a store that does not answer */
@@ -532,6 +561,7 @@ int cmd_watch(int argc, char **argv)
     logf_(2, "stopped");
     rc = failed ? fail_code : CLI_EXIT_OK;
 out:
+    api_server_free(api); /* its threads and views end before the store closes */
     pipeline_close(p);
     keys_secret_free(sk);
     feed_close(f);

@@ -44,8 +44,10 @@ static bool service_label(const flows_config *cfg, const cw_addr *a)
 /* Per-tx scratch, kept between calls and grown to the biggest tx seen:
  * every input and every finding of a tx is analysed and kept, however many
  * (a consolidation of thousands of inputs, a payout to thousands of
- * addresses), with no allocation for the common tx. */
-static struct {
+ * addresses), with no allocation for the common tx. One per thread: the
+ * API's threads screen txs while `watch` runs the pipeline in the same
+ * process (flows_thread_free at a thread's end). */
+static _Thread_local struct {
     input_view *in;
     cluster_member *members;
     cluster_key *merging;
@@ -503,4 +505,14 @@ static cw_code flows_scan(const flows_config *cfg, store_txn *t, journal *j, con
         }
     }
     return CW_OK;
+}
+
+void flows_thread_free(void)
+{
+    free(scratch.in);
+    free(scratch.members);
+    free(scratch.merging);
+    free(scratch.first_of);
+    free(scratch.found);
+    memset(&scratch, 0, sizeof scratch);
 }

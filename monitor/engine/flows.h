@@ -85,8 +85,10 @@ typedef struct {
 } flows_stats;
 
 /* Analyses tx (inputs resolved where the prevout index knew them): every
- * input and output, however many. Not reentrant (its scratch is static,
- * grown to the biggest tx seen): one call at a time. With a journal (t is
+ * input and output, however many. Not reentrant (its scratch is per
+ * thread, grown to the biggest tx seen): one call at a time per thread;
+ * a thread that called it frees the scratch with flows_thread_free before
+ * it ends. With a journal (t is
  * its write transaction) the tx's effects are written; with j == NULL only
  * t is read. Sets *found to the findings, (*found)[0..*n), owned by flows
  * and good until the next call. One finding per kind, direction and
@@ -95,5 +97,7 @@ typedef struct {
  * record the tx as analysed); CW_ENOMEM when the scratch cannot grow. */
 cw_code flows_tx(const flows_config *cfg, store_txn *t, journal *j, const cw_tx *tx, const flow_finding **found,
                  size_t *n, flows_stats *st, cw_err *err);
+/* Frees the calling thread's flows_tx scratch (findings handed out die). */
+void flows_thread_free(void);
 
 #endif

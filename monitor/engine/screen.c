@@ -558,3 +558,66 @@ cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj,
         rc = nomem(err);
     return rc;
 }
+
+/* ---- the answer of screen and POST /v1/screen ---- */
+
+json_t *screen_policy_json(const flows_config *cfg)
+{
+    json_t *p = json_object();
+    bool ok = true;
+    alert_put(p, "hops", json_integer(cfg->hops), &ok);
+    alert_put(p, "min_share_ppm", json_integer(cfg->min_share_ppm), &ok);
+    alert_put(p, "min_amount", json_integer((json_int_t)cfg->min_amount), &ok);
+    alert_put(p, "hold_share_ppm", json_integer(cfg->hold_share_ppm), &ok);
+    alert_put(p, "labels", json_boolean(cfg->labels != NULL), &ok);
+    if (!ok) {
+        json_decref(p);
+        return NULL;
+    }
+    return p;
+}
+
+cw_code screen_answer(const flows_config *cfg, store_txn *t, const screen_subject *s, json_t **answer,
+                      screen_decision *d, cw_err *err)
+{
+    json_t *out = json_object(), *tip = NULL;
+    *answer = NULL;
+    *d = SCREEN_ALLOW;
+    bool ok = out != NULL; /* alert_put latches a failed allocation: no partial answer is given */
+    cw_code c = ok ? screen_tip_json(t, &tip, err) : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+    if (c == CW_OK && s->eth) {
+        alert_put(out, "type", json_string("tx"), &ok);
+        c = screen_eth_tx(cfg, t, s->eth, out, d, err);
+    } else if (c == CW_OK && s->addr == NULL) {
+        alert_put(out, "type", json_string("tx"), &ok);
+        alert_put(out, "network", json_string(cw_net_name(s->net)), &ok);
+        c = screen_tx(cfg, t, s->tx, out, d, err);
+    } else if (c == CW_OK) {
+        json_t *reasons = json_array();
+        alert_put(out, "type", json_string("address"), &ok);
+        char text[CW_ADDR_TEXT_MAX];
+        cw_addr_format(s->addr, text, sizeof text); /* canonical: lowercase bech32, EIP-55 */
+        alert_put(out, "subject", json_string(text), &ok);
+        alert_put(out, "chain", json_string(cw_chain_name((cw_chain)s->addr->chain)), &ok);
+        c = reasons ? screen_address(cfg, t, s->addr, s->amount, reasons, d, err)
+                    : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+        alert_put(out, "reasons", reasons, &ok); /* filled: the reference goes to out */
+    }
+    if (c == CW_OK) {
+        alert_put(out, "tip", tip, &ok);
+        tip = NULL;
+        alert_put(out, "direction", s->direction ? json_string(s->direction) : json_null(), &ok);
+        alert_put(out, "amount", s->amount >= 0 ? json_integer(s->amount) : json_null(), &ok);
+        alert_put(out, "decision", json_string(screen_decision_name(*d)), &ok);
+        alert_put(out, "policy", screen_policy_json(cfg), &ok);
+        if (!ok)
+            c = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory building the answer");
+    }
+    json_decref(tip);
+    if (c) {
+        json_decref(out);
+        return c;
+    }
+    *answer = out;
+    return CW_OK;
+}

@@ -46,6 +46,7 @@
 #include <stdint.h>
 
 #include "chains/model.h"
+#include "decode_eth.h"
 #include "flows.h"
 #include "watchlists/cluster.h"
 #include "watchlists/exposure.h"
@@ -118,5 +119,47 @@ cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, 
  * amount_out, resolved, decision, reasons}]) and reasons (the tx's
  * findings). *out is the most severe decision of all. cfg must be enabled. */
 cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj, screen_decision *out, cw_err *err);
+
+/* Screens a signed Ethereum tx before broadcast (screen_eth.c): every
+ * distinct address it touches, screened with screen_address (no amount):
+ * the sender, `to`, an ERC-20 call's from and recipient, a type 4 tx's
+ * authorities and delegates, each with its roles ("sender", "to" or
+ * "token_contract", "token_from", "token_recipient", "authority",
+ * "delegate"). Sets on obj subject (the tx hash), chain, chain_id, from,
+ * to, value (wei), token (as `decode` shows it, or null), addresses
+ * ([{address, roles, decision, reasons}]), reasons (empty: an account tx
+ * has no tx-level findings here) and, for type 4,
+ * authorizations_unrecovered. *out is the most severe decision. Store
+ * errors are returned, never read as allow; a tx touching more than
+ * 132 addresses (a long authorization list) is CW_ELIMIT (not screened). */
+cw_code screen_eth_tx(const flows_config *cfg, store_txn *t, const eth_view *v, json_t *obj, screen_decision *out,
+                      cw_err *err);
+
+/* What screen_answer screens: an address (addr), a decoded Bitcoin tx
+ * (tx, of network net) or a decoded Ethereum tx (eth); exactly one is
+ * set. amount: satoshis at stake, -1 for none (Bitcoin addresses only);
+ * direction: "deposit", "withdrawal" or NULL. */
+typedef struct {
+    const cw_addr *addr;
+    cw_tx *tx;
+    const eth_view *eth;
+    cw_net net;
+    int64_t amount;
+    const char *direction;
+} screen_subject;
+
+/* The policy an answer was made under: {hops, min_share_ppm, min_amount,
+ * hold_share_ppm, labels}. NULL when out of memory. */
+json_t *screen_policy_json(const flows_config *cfg);
+
+/* The one answer of `chainwatch screen` and the API's POST /v1/screen, so
+ * both say the same: {type ("address"|"tx"), subject, chain (address,
+ * Ethereum tx) or network (Bitcoin tx), reasons, (tx: addresses, and
+ * what screen_tx or screen_eth_tx set), tip,
+ * direction, amount, decision, policy}, into *out (the caller's), and the
+ * decision into *d. Errors: the store's (never a partial answer),
+ * CW_ENOMEM. */
+cw_code screen_answer(const flows_config *cfg, store_txn *t, const screen_subject *s, json_t **out, screen_decision *d,
+                      cw_err *err);
 
 #endif

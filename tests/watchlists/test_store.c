@@ -2,6 +2,8 @@
  * Bloom filters across aborted transactions and imports by another
  * process, and a replay whose batch commit finds the map full. */
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,4 +203,101 @@ Test(store, replay_redoes_a_batch_whose_commit_found_the_map_full, .timeout = 12
     free(out), free(err);
     test_remove_dir(root);
     cr_assert(rc == 0 && all, "replay after a full map at a commit (exit %d):\n%s", rc, msg);
+}
+
+/* ---- views: other threads of the process read while the base writes ---- */
+
+typedef struct {
+    cw_store *view;
+    _Atomic int stop;
+    int reads, wrong, errors;
+} view_reader;
+
+/* Reads key "anchor" (written before) in one read transaction after
+ * another until told to stop: it must always be there with its value. */
+static void *view_read_loop(void *p)
+{
+    view_reader *r = p;
+    while (!atomic_load(&r->stop)) {
+        store_txn *t;
+        cw_span v;
+        if (store_begin(r->view, false, &t, NULL)) {
+            r->errors++;
+            continue;
+        }
+        cw_code rc = store_get(t, STORE_CURSOR, "anchor", 6, &v, NULL);
+        if (rc != CW_OK || v.n != 5 || memcmp(v.p, "value", 5) != 0)
+            r->wrong++;
+        store_abort(t);
+        r->reads++;
+    }
+    return NULL;
+}
+
+typedef struct {
+    int round;
+} fill_ctx;
+
+/* 2,000 keys of 400 bytes a round: a small map fills and grows */
+static cw_code fill(store_txn *t, void *ctx, cw_err *err)
+{
+    fill_ctx *f = ctx;
+    uint8_t val[400];
+    memset(val, f->round, sizeof val);
+    for (int i = 0; i < 2000; i++) {
+        char k[32];
+        int n = snprintf(k, sizeof k, "k%d-%d", f->round, i);
+        cw_code rc = store_put(t, STORE_UTXO, k, (size_t)n, val, sizeof val, err);
+        if (rc)
+            return rc;
+    }
+    return CW_OK;
+}
+
+static cw_code put_anchor(store_txn *t, void *ctx, cw_err *err)
+{
+    (void)ctx;
+    return store_put(t, STORE_CURSOR, "anchor", 6, "value", 5, err);
+}
+
+Test(store, views_read_on_other_threads_while_the_map_grows, .timeout = 120)
+{
+    char *dir = tmpdir();
+    cw_store *s, *v1, *v2;
+    cw_err err = {0};
+    cr_assert_eq(store_open(dir, (size_t)1 << 20, false, &s, &err), CW_OK, "%s", err.msg); /* 1 MiB: it must grow */
+    cr_assert_eq(store_write(s, put_anchor, NULL, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_view_open(s, false, &v1, &err), CW_OK);
+    cr_assert_eq(store_view_open(s, false, &v2, &err), CW_OK);
+    store_txn *w;
+    cr_assert_eq(store_begin(v1, true, &w, &err), CW_EARG, "a read-only view refuses writes");
+    view_reader r1 = {v1, 0, 0, 0, 0}, r2 = {v2, 0, 0, 0, 0};
+    pthread_t t1, t2;
+    pthread_create(&t1, NULL, view_read_loop, &r1);
+    pthread_create(&t2, NULL, view_read_loop, &r2);
+    size_t before = store_map_size(s);
+    for (int round = 0; round < 12; round++) {
+        fill_ctx f = {round};
+        cr_assert_eq(store_write(s, fill, &f, &err), CW_OK, "round %d: %s", round, err.msg);
+    }
+    atomic_store(&r1.stop, 1);
+    atomic_store(&r2.stop, 1);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    cr_assert_gt(store_map_size(s), before, "the map never grew: the test did not test growth");
+    cr_assert_gt(r1.reads + r2.reads, 0);
+    cr_assert_eq(r1.wrong + r2.wrong + r1.errors + r2.errors, 0, "wrong %d/%d, errors %d/%d", r1.wrong, r2.wrong,
+                 r1.errors, r2.errors);
+    /* the views see the writes, 24,000 keys */
+    store_txn *t;
+    cw_span val;
+    cr_assert_eq(store_begin(v1, false, &t, &err), CW_OK);
+    cr_assert_eq(store_get(t, STORE_UTXO, "k11-1999", 8, &val, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(val.n, 400);
+    cr_assert_eq(val.p[0], 11);
+    store_abort(t);
+    store_close(v1);
+    store_close(v2);
+    store_close(s);
+    test_remove_dir(dir);
 }

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: a writer (map growth) is not starved by readers */
 #include "store.h"
 
 #include "bloom.h"
@@ -5,6 +6,7 @@
 #include "chains/hash.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -37,8 +39,23 @@ static const struct {
     [STORE_KEYLINK] = {"keylink", 0},
 };
 
+/* What a store and its views share: the environment's map-change lock.
+ * Every open transaction of a store holds it shared (taken once per store,
+ * at its first open transaction); changing the map size (store_grow, and
+ * adopting another process's growth) holds it exclusive, since LMDB allows
+ * that only while no transaction of the process is open. */
+typedef struct {
+    pthread_rwlock_t lock;
+    int refs; /* the base store and its views; under views_mu */
+} store_shared;
+static pthread_mutex_t views_mu = PTHREAD_MUTEX_INITIALIZER;
+
 struct cw_store {
     MDB_env *env;
+    store_shared *sh;
+    int open_txns;    /* this store's open transactions (one thread's) */
+    bool view;        /* store_view_open: shares env, does not close it */
+    MDB_txn *idle;    /* a view's reset read transaction, renewed by the next read begin */
     MDB_dbi dbi[STORE_DB_COUNT];
     bloom *filter[STORE_DB_COUNT]; /* store_filter_enable: absent keys answered from memory */
     uint64_t guard_fp[STORE_DB_COUNT]; /* wl_addr's filter: the fingerprint of wl_meta it was built at */
@@ -53,6 +70,7 @@ struct store_txn {
     overlay *ov;      /* pending writes of the write-back databases (store_write_back) */
     uint32_t ov_dbs;  /* which: 1 << db */
     bool guard_checked; /* wl_addr's filter was checked against wl_meta in this transaction */
+    bool write;
     uint32_t deleted;   /* 1 << db: keys deleted straight in LMDB (an abort brings them back) */
 };
 
@@ -244,8 +262,25 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory opening the store");
     snprintf(s->path, sizeof s->path, "%s/store.mdb", datadir);
     s->readonly = readonly;
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    /* writer first: growing the map waits only for the reads already open
+     * (each store takes the lock once however many transactions it has
+     * open, so no thread ever read-locks twice: no deadlock behind a
+     * waiting writer) */
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    bool lock_ok = (s->sh = calloc(1, sizeof *s->sh)) != NULL && pthread_rwlock_init(&s->sh->lock, &ra) == 0;
+    pthread_rwlockattr_destroy(&ra);
+    if (!lock_ok) {
+        free(s->sh);
+        free(s);
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory opening the store");
+    }
+    s->sh->refs = 1;
     int rc = mdb_env_create(&s->env);
     if (rc) {
+        pthread_rwlock_destroy(&s->sh->lock);
+        free(s->sh);
         free(s);
         return lmdb_fail(err, rc, "create", NULL);
     }
@@ -263,6 +298,8 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
                            MDB_NOSUBDIR | MDB_NOTLS | MDB_NOMETASYNC | (readonly ? MDB_RDONLY : 0), 0600))) {
         cw_code c = lmdb_fail(err, rc, "open", s);
         mdb_env_close(s->env);
+        pthread_rwlock_destroy(&s->sh->lock);
+        free(s->sh);
         free(s);
         return c;
     }
@@ -318,10 +355,54 @@ void store_close(cw_store *s)
 {
     if (s == NULL)
         return;
-    mdb_env_close(s->env);
+    if (s->idle)
+        mdb_txn_abort(s->idle);
+    if (!s->view)
+        mdb_env_close(s->env);
     for (int i = 0; i < STORE_DB_COUNT; i++)
         bloom_free(s->filter[i]);
+    pthread_mutex_lock(&views_mu);
+    bool last = --s->sh->refs == 0;
+    pthread_mutex_unlock(&views_mu);
+    if (last) {
+        pthread_rwlock_destroy(&s->sh->lock);
+        free(s->sh);
+    }
     free(s);
+}
+
+cw_code store_view_open(cw_store *base, bool writable, cw_store **out, cw_err *err)
+{
+    if (writable && base->readonly)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "store %s is open read-only: no writable view", base->path);
+    cw_store *v = calloc(1, sizeof *v);
+    if (v == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory opening a view of the store");
+    v->env = base->env;
+    v->sh = base->sh;
+    v->view = true;
+    memcpy(v->dbi, base->dbi, sizeof v->dbi);
+    v->readonly = !writable;
+    v->map_size = base->map_size;
+    memcpy(v->path, base->path, sizeof v->path);
+    pthread_mutex_lock(&views_mu);
+    base->sh->refs++;
+    pthread_mutex_unlock(&views_mu);
+    *out = v;
+    return CW_OK;
+}
+
+/* The map-change lock, shared, from a store's first open transaction to
+ * its last. */
+static void txn_enter(cw_store *s)
+{
+    if (s->open_txns++ == 0)
+        pthread_rwlock_rdlock(&s->sh->lock);
+}
+static void txn_leave(cw_store *s)
+{
+    if (--s->open_txns == 0)
+        pthread_rwlock_unlock(&s->sh->lock);
 }
 
 const char *store_path(const cw_store *s) { return s->path; }
@@ -344,7 +425,15 @@ size_t store_map_size(const cw_store *s) { return s->map_size; }
 static cw_code store_grow(cw_store *s, cw_err *err)
 {
     size_t next = s->map_size * 2;
+    if (s->open_txns)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                          "store %s: the map cannot grow while this thread has a transaction open", s->path);
+    pthread_rwlock_wrlock(&s->sh->lock); /* no transaction of any view open */
+    MDB_envinfo info;
+    if (mdb_env_info(s->env, &info) == 0 && info.me_mapsize > next)
+        next = info.me_mapsize; /* a view (or another process) grew it meanwhile */
     int rc = mdb_env_set_mapsize(s->env, next);
+    pthread_rwlock_unlock(&s->sh->lock);
     if (rc)
         return lmdb_fail(err, rc, "grow map", s);
     s->map_size = next;
@@ -371,6 +460,24 @@ cw_code store_write(cw_store *s, store_write_fn fn, void *ctx, cw_err *err)
     }
 }
 
+/* Begins (or, for a view's read, renews) the LMDB transaction of t. */
+static int txn_open(cw_store *s, bool write, MDB_txn **txn)
+{
+    if (!write && s->idle) {
+        int rc = mdb_txn_renew(s->idle);
+        if (rc == 0) {
+            *txn = s->idle;
+            s->idle = NULL;
+            return 0;
+        }
+        mdb_txn_abort(s->idle);
+        s->idle = NULL;
+        if (rc != MDB_MAP_RESIZED)
+            return rc;
+    }
+    return mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, txn);
+}
+
 cw_code store_begin(cw_store *s, bool write, store_txn **out, cw_err *err)
 {
     if (write && s->readonly)
@@ -383,21 +490,48 @@ cw_code store_begin(cw_store *s, bool write, store_txn **out, cw_err *err)
     t->ov_dbs = 0;
     t->guard_checked = false;
     t->deleted = 0;
-    int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
-    if (rc == MDB_MAP_RESIZED) { /* another process grew the map: adopt it */
+    t->write = write;
+    txn_enter(s);
+    int rc = txn_open(s, write, &t->txn);
+    if (rc == MDB_MAP_RESIZED && s->open_txns > 1) {
+        txn_leave(s);
+        free(t);
+        return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
+                          "store %s: another process grew the map while this one had a transaction open: run again",
+                          s->path);
+    }
+    if (rc == MDB_MAP_RESIZED) { /* another process grew the map: adopt it, no transaction of ours open */
+        txn_leave(s);
+        pthread_rwlock_wrlock(&s->sh->lock);
         MDB_envinfo info;
         rc = mdb_env_set_mapsize(s->env, 0);
         if (rc == 0 && mdb_env_info(s->env, &info) == 0)
             s->map_size = info.me_mapsize;
+        pthread_rwlock_unlock(&s->sh->lock);
+        txn_enter(s);
         if (rc == 0)
-            rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+            rc = txn_open(s, write, &t->txn);
     }
     if (rc) {
+        txn_leave(s);
         free(t);
         return lmdb_fail(err, rc, "begin transaction", s);
     }
     *out = t;
     return CW_OK;
+}
+
+/* Ends t's LMDB read transaction: a view keeps one reset for the next
+ * read (its reader slot too: no slot search per request). */
+static void txn_close(store_txn *t)
+{
+    if (!t->write && t->s->view && t->s->idle == NULL) {
+        mdb_txn_reset(t->txn);
+        t->s->idle = t->txn;
+    } else {
+        mdb_txn_abort(t->txn);
+    }
+    txn_leave(t->s);
 }
 
 cw_code store_write_back(store_txn *t, store_db db, cw_err *err)
@@ -435,12 +569,18 @@ static int flush_overlay(store_txn *t)
 
 cw_code store_commit(store_txn *t, cw_err *err)
 {
+    cw_store *s = t->s;
+    if (!t->write) {
+        txn_close(t);
+        free(t);
+        return CW_OK;
+    }
     int rc = flush_overlay(t);
     if (rc)
         mdb_txn_abort(t->txn);
     else
         rc = mdb_txn_commit(t->txn);
-    cw_store *s = t->s;
+    txn_leave(s);
     overlay_free(t->ov);
     free(t);
     return rc ? lmdb_fail(err, rc, "commit", s) : CW_OK;
@@ -450,7 +590,7 @@ void store_abort(store_txn *t)
 {
     if (t == NULL)
         return;
-    mdb_txn_abort(t->txn);
+    txn_close(t);
     overlay_free(t->ov);
     free(t);
 }

@@ -31,8 +31,9 @@
  *
  * Transactions: one write transaction at a time per environment (LMDB
  * serialises writers, across processes too); readers never block a writer
- * (MDB_NOTLS). chainwatch is single-threaded: a cw_store, its transactions
- * and cursors are used by one thread. That is a rule, not a habit: the
+ * (MDB_NOTLS). A cw_store, its transactions and cursors are used by one
+ * thread; other threads of the process (the HTTP API) use views of it
+ * (store_view_open). That is a rule, not a habit: the
  * Bloom filters live in the cw_store and store_get/store_put update them,
  * read transactions included. A write that finds the map full fails with
  * CW_EFULL: store_write() is the one place that aborts, grows the map and
@@ -112,8 +113,21 @@ bool store_default_datadir(char *buf, size_t cap);
  * cannot be made (a full disk). Writable opens create every database.
  * On success *out is the store, to be freed with store_close(). */
 cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store **out, cw_err *err);
-/* Closes the environment and frees its filters. NULL is a no-op. */
+/* Closes the environment and frees its filters; a view (store_view_open)
+ * frees itself only. Close every view of a store before the store. NULL
+ * is a no-op. */
 void store_close(cw_store *s);
+/* A view of base for another thread of this process (the HTTP API's):
+ * the same LMDB environment (LMDB allows one per process), its own
+ * transactions, no filters (store_filter_enable on the view gives it its
+ * own), and a reset read transaction kept between reads so that a read
+ * costs no reader-slot search (MDB_NOTLS: readers never wait for the
+ * writer). Read-only unless writable (refused, CW_EARG, on a read-only
+ * base). Growing the map (store_write, and adopting another process's
+ * growth) waits until no transaction of the base or any view is open:
+ * every open transaction holds the shared map lock. Free with store_close
+ * before base. */
+cw_code store_view_open(cw_store *base, bool writable, cw_store **out, cw_err *err);
 /* "<datadir>/store.mdb", owned by s. */
 const char *store_path(const cw_store *s);
 /* The database's name in the file ("wl_addr", ...). */

@@ -1,0 +1,546 @@
+/*
+ * routes_screen.c: GET /api/v1/address/{address} (Chainalysis' free
+ * sanctions API's shape) and POST /v1/screen (screen.h's answer, as
+ * `chainwatch screen` gives it, for an address, a batch of addresses, a raw
+ * tx or a PSBT).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "chains/addr.h"
+#include "chains/bitcoin/psbt.h"
+#include "chains/bitcoin/tx.h"
+#include "chains/hex.h"
+#include "monitor/cli/cli.h"
+#include "monitor/engine/decode_eth.h"
+#include "monitor/engine/screen.h"
+#include "monitor/records/alert.h"
+#include "routes.h"
+
+#define SCREEN_BATCH_MAX 1000
+
+/* ---- GET /api/v1/address/{address} ---- */
+
+/* One identification of a designation, as Chainalysis names them:
+ * name "SANCTIONS: OFAC SDN <entity> <designated> <address>". */
+static json_t *identification(const json_t *entity, const char *address)
+{
+    const char *name = json_string_value(json_object_get(entity, "name"));
+    const char *list = json_string_value(json_object_get(entity, "list"));
+    const char *source = json_string_value(json_object_get(entity, "source"));
+    const char *uid = json_string_value(json_object_get(entity, "uid"));
+    const char *designated = json_string_value(json_object_get(entity, "designated"));
+    const json_t *programs = json_object_get(entity, "programs");
+    bool ofac = source && strncmp(source, "ofac", 4) == 0;
+    char nm[600], desc[1200], url[300];
+    snprintf(nm, sizeof nm, "SANCTIONS: %s%s%s%s%s %s", ofac ? "OFAC " : "", list ? list : (source ? source : ""),
+             name ? " " : "", name ? name : "", designated ? " " : "", designated ? designated : "");
+    size_t l = strlen(nm);
+    snprintf(nm + l, sizeof nm - l, "%s%s", nm[l - 1] == ' ' ? "" : " ", address);
+    char progs[300] = "";
+    size_t i;
+    json_t *p;
+    json_array_foreach(programs, i, p)
+    {
+        size_t pl = strlen(progs);
+        snprintf(progs + pl, sizeof progs - pl, "%s%s", pl ? ", " : "", json_string_value(p) ? json_string_value(p) : "");
+    }
+    snprintf(desc, sizeof desc, "%s is designated%s%s%s%s%s%s; %s lists %s under it (%s entry %s).",
+             name ? name : "This entity", list ? " on the " : "", list ? list : "", list ? " list" : "",
+             progs[0] ? " (programs: " : "", progs, progs[0] ? ")" : "", source ? source : "the list", address,
+             source ? source : "list", uid ? uid : "?");
+    if (ofac && uid)
+        snprintf(url, sizeof url, "https://sanctionssearch.ofac.treas.gov/Details.aspx?id=%s", uid);
+    else if (source && uid && strcmp(source, "opensanctions") == 0)
+        snprintf(url, sizeof url, "https://www.opensanctions.org/entities/%s/", uid);
+    else
+        url[0] = '\0';
+    json_t *o = json_object();
+    bool ok = true;
+    alert_put(o, "category", json_string("sanctions"), &ok);
+    alert_put(o, "name", json_string(nm), &ok);
+    alert_put(o, "description", json_string(desc), &ok);
+    alert_put(o, "url", url[0] ? json_string(url) : json_null(), &ok);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static void get_address(const api_request *req, api_reply *rep, void *ctx)
+{
+    (void)ctx;
+    const char *text = api_param(req, "address");
+    cw_addr a;
+    cw_err err = {0};
+    if (cw_addr_parse(text, CW_NET_ANY, &a, &err)) {
+        /* fail closed: a typo is never "no identifications" */
+        api_reply_error(rep, 400, "bad_address", "'%.120s' is not a Bitcoin, EVM or Tron address chainwatch can check: %s",
+                        text, err.msg);
+        return;
+    }
+    store_txn *t;
+    if (api_read(req, &t, &err)) {
+        api_reply_store_error(rep, &err);
+        return;
+    }
+    json_t *reasons = json_array(), *ids = json_array(), *out = json_object();
+    screen_decision d;
+    cw_code rc = reasons && ids && out ? screen_designations(t, &a, reasons, &d, &err)
+                                       : cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+    bool ok = rc == CW_OK;
+    char canon[CW_ADDR_TEXT_MAX];
+    cw_addr_format(&a, canon, sizeof canon);
+    size_t i;
+    json_t *r;
+    /* the address's own designations only (Chainalysis lists the address's
+     * identifications; key-linked forms are POST /v1/screen's hold) */
+    json_array_foreach(reasons, i, r)
+    {
+        const char *kind = json_string_value(json_object_get(r, "kind"));
+        if (ok && kind && strcmp(kind, "designated") == 0)
+            alert_push(ids, identification(json_object_get(r, "entity"), canon), &ok);
+    }
+    if (rc == CW_OK && !ok)
+        rc = cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory building the reply");
+    if (rc == CW_OK) {
+        alert_put(out, "identifications", ids, &ok);
+        ids = NULL;
+        if (ok)
+            api_reply_json(rep, 200, out);
+        else
+            api_reply_error(rep, 500, "out_of_memory", "out of memory building the reply");
+    } else {
+        api_reply_store_error(rep, &err);
+    }
+    json_decref(reasons);
+    json_decref(ids);
+    json_decref(out);
+}
+
+/* ---- POST /v1/screen ---- */
+
+static const char *risk_of(screen_decision d)
+{
+    static const char *const r[] = {"low", "medium", "high", "severe"};
+    return r[d];
+}
+
+/* The ids of the records the monitor writes for this tx when it sees it
+ * (records.c): designated_address for each designated or key-linked
+ * address, cluster_hit and indirect_exposure for the tx's findings. */
+static json_t *tx_alert_ids(const json_t *answer, const char *net)
+{
+    json_t *ids = json_array();
+    const char *txid = json_string_value(json_object_get(answer, "subject"));
+    bool ok = ids != NULL && txid != NULL;
+    size_t i, j;
+    json_t *a, *r;
+    json_array_foreach(json_object_get(answer, "addresses"), i, a)
+    {
+        const char *addr = json_string_value(json_object_get(a, "address"));
+        json_array_foreach(json_object_get(a, "reasons"), j, r)
+        {
+            const char *kind = json_string_value(json_object_get(r, "kind"));
+            if (ok && addr && kind && (strcmp(kind, "designated") == 0 || strcmp(kind, "key_linked") == 0)) {
+                char id[33];
+                alert_id("bitcoin", net, txid, "designated_address", addr, id);
+                alert_push(ids, json_string(id), &ok);
+                break;
+            }
+        }
+    }
+    json_array_foreach(json_object_get(answer, "reasons"), i, r)
+    {
+        const char *kind = json_string_value(json_object_get(r, "kind"));
+        const char *addr = json_string_value(json_object_get(r, "address"));
+        if (ok && kind && addr && (strcmp(kind, "cluster") == 0 || strcmp(kind, "exposure") == 0)) {
+            char id[33];
+            alert_id("bitcoin", net, txid, strcmp(kind, "cluster") == 0 ? "cluster_hit" : "indirect_exposure", addr,
+                     id);
+            alert_push(ids, json_string(id), &ok);
+        }
+    }
+    if (!ok) {
+        json_decref(ids);
+        return NULL;
+    }
+    return ids;
+}
+
+typedef struct {
+    const char *direction;
+    int64_t amount; /* -1: none */
+    bool net_given;
+    cw_net net;
+} screen_params;
+
+/* Reads direction, amount/amount_sats and network from the body. False
+ * after a 400 reply. */
+static bool read_params(const json_t *body, screen_params *p, api_reply *rep)
+{
+    p->direction = NULL;
+    p->amount = -1;
+    p->net_given = false;
+    p->net = CW_NET_MAIN;
+    const json_t *dir = json_object_get(body, "direction"), *amount = json_object_get(body, "amount"),
+                 *sats = json_object_get(body, "amount_sats"), *net = json_object_get(body, "network");
+    if (dir && !json_is_null(dir)) {
+        const char *d = json_string_value(dir);
+        if (!d || (strcmp(d, "deposit") != 0 && strcmp(d, "withdrawal") != 0)) {
+            api_reply_error(rep, 400, "bad_request", "direction: \"deposit\" or \"withdrawal\"");
+            return false;
+        }
+        p->direction = strcmp(d, "deposit") == 0 ? "deposit" : "withdrawal";
+    }
+    if (amount && sats) {
+        api_reply_error(rep, 400, "bad_request", "give amount (BTC, as a string) or amount_sats, not both");
+        return false;
+    }
+    if (amount && !json_is_null(amount)) {
+        uint64_t v;
+        cw_err err = {0};
+        if (!json_is_string(amount) || cli_parse_btc(json_string_value(amount), &v, &err) || v == 0) {
+            api_reply_error(rep, 400, "bad_request", "amount: a positive amount in BTC as a string (\"0.5\")%s%s",
+                            err.msg[0] ? ": " : "", err.msg);
+            return false;
+        }
+        p->amount = (int64_t)v;
+    }
+    if (sats && !json_is_null(sats)) {
+        if (!json_is_integer(sats) || json_integer_value(sats) <= 0 ||
+            json_integer_value(sats) > (json_int_t)2100000000000000LL) {
+            api_reply_error(rep, 400, "bad_request", "amount_sats: a whole number of satoshis, 1 to 21M BTC");
+            return false;
+        }
+        p->amount = (int64_t)json_integer_value(sats);
+    }
+    if (net && !json_is_null(net)) {
+        if (!json_is_string(net) || !cw_net_from_name(json_string_value(net), &p->net)) {
+            api_reply_error(rep, 400, "bad_request", "network: main, test, testnet4, signet or regtest");
+            return false;
+        }
+        p->net_given = true;
+    }
+    return true;
+}
+
+/* The body's JSON object, or NULL after a 4xx reply. */
+static json_t *read_body(const api_request *req, api_reply *rep)
+{
+    if (req->body_len == 0) {
+        api_reply_error(rep, 400, "bad_request", "expected a JSON object body (see the README's API section)");
+        return NULL;
+    }
+    json_error_t je;
+    json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK * 0, &je);
+    if (body == NULL) {
+        api_reply_error(rep, 400, "bad_json", "the body is not JSON: %s at line %d column %d", je.text, je.line,
+                        je.column);
+        return NULL;
+    }
+    if (!json_is_object(body)) {
+        json_decref(body);
+        api_reply_error(rep, 400, "bad_request", "the body must be a JSON object");
+        return NULL;
+    }
+    return body;
+}
+
+/* Adds risk and alert ids to an answer. */
+static bool finish_answer(json_t *ans, screen_decision d, const char *net, bool tx)
+{
+    bool ok = true;
+    alert_put(ans, "risk", json_string(risk_of(d)), &ok);
+    if (tx) {
+        json_t *ids = tx_alert_ids(ans, net);
+        json_t *first = ids && json_array_size(ids) ? json_incref(json_array_get(ids, 0)) : json_null();
+        alert_put(ans, "alert_ids", ids, &ok);
+        alert_put(ans, "alert_id", first, &ok);
+    } else {
+        alert_put(ans, "alert_id", json_null(), &ok);
+    }
+    return ok;
+}
+
+/* One address: the answer, or NULL after a reply (400 or store). */
+static json_t *screen_one_address(const api_request *req, store_txn *t, const char *text, const screen_params *p,
+                                  screen_decision *d, api_reply *rep, const char *where)
+{
+    cw_addr a;
+    cw_err err = {0};
+    if (cw_addr_parse(text, p->net_given ? (int)p->net : CW_NET_ANY, &a, &err)) {
+        api_reply_error(rep, 400, "bad_address", "%s'%.120s' is not a Bitcoin, EVM or Tron address: %s", where, text,
+                        err.msg);
+        return NULL;
+    }
+    cw_net net = a.chain == CW_CHAIN_BITCOIN && !p->net_given ? (cw_net)a.net : p->net;
+    screen_subject s = {.addr = &a, .net = net, .amount = p->amount, .direction = p->direction};
+    json_t *ans;
+    if (screen_answer(api_core_flows(req, net), t, &s, &ans, d, &err)) {
+        api_reply_store_error(rep, &err);
+        return NULL;
+    }
+    if (!finish_answer(ans, *d, cw_net_name(net), false)) {
+        json_decref(ans);
+        api_reply_error(rep, 500, "out_of_memory", "out of memory building the reply");
+        return NULL;
+    }
+    return ans;
+}
+
+/* A tx's bytes from hex text into raw; false after a 400. */
+static bool tx_bytes(const char *field, const char *text, cw_buf *raw, api_reply *rep)
+{
+    size_t n = strlen(text);
+    if (n == 0 || n % 2 || !cw_looks_like_hex((const uint8_t *)text, n)) {
+        api_reply_error(rep, 400, "bad_request", "%s: expected the raw transaction as hex", field);
+        return false;
+    }
+    cw_err err = {0};
+    size_t got = 0;
+    if (cw_buf_reserve(raw, n / 2, &err) || cw_hex_decode(text, n, raw->p, n / 2, &got, &err)) {
+        api_reply_error(rep, err.code == CW_ENOMEM ? 500 : 400, "bad_request", "%s: %s", field, err.msg);
+        return false;
+    }
+    raw->n = got;
+    return true;
+}
+
+/* What the PSBT said beside its tx. */
+static json_t *psbt_summary(const btc_psbt *ps)
+{
+    json_t *o = json_object();
+    bool ok = true;
+    alert_put(o, "version", json_integer(ps->version), &ok);
+    alert_put(o, "inputs_with_utxo", json_integer((json_int_t)ps->n_utxo), &ok);
+    alert_put(o, "partial_signatures", json_integer((json_int_t)ps->n_partial_sigs), &ok);
+    alert_put(o, "inputs_final", json_integer((json_int_t)ps->n_final), &ok);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static void screen_tx_reply(const api_request *req, store_txn *t, cw_tx *tx, const screen_params *p, json_t *extra,
+                            api_reply *rep)
+{
+    cw_err err = {0};
+    screen_subject s = {.tx = tx, .net = p->net, .amount = p->amount, .direction = p->direction};
+    json_t *ans;
+    screen_decision d;
+    if (screen_answer(api_core_flows(req, p->net), t, &s, &ans, &d, &err)) {
+        api_reply_store_error(rep, &err);
+        return;
+    }
+    bool ok = finish_answer(ans, d, cw_net_name(p->net), true);
+    if (extra)
+        alert_put(ans, "psbt", json_incref(extra), &ok);
+    if (ok)
+        api_reply_json(rep, 200, ans);
+    else
+        api_reply_error(rep, 500, "out_of_memory", "out of memory building the reply");
+    json_decref(ans);
+}
+
+/* Is the body's tx an Ethereum one: "chain":"ethereum", or no chain and
+ * 0x-prefixed hex or RLP (a list byte, or a type 1-4 byte and a list),
+ * as `chainwatch screen` tells them. False after a 400 for a bad chain. */
+static bool is_eth_tx(const json_t *body, const json_t *txv, api_reply *rep)
+{
+    const json_t *ch = json_object_get(body, "chain");
+    const char *c = json_string_value(ch);
+    if (ch && (!c || (strcmp(c, "bitcoin") != 0 && strcmp(c, "ethereum") != 0))) {
+        api_reply_error(rep, 400, "bad_request", "chain: \"bitcoin\" or \"ethereum\"");
+        return false;
+    }
+    if (c)
+        return strcmp(c, "ethereum") == 0;
+    const char *t = json_string_value(txv);
+    if (t == NULL)
+        return false;
+    if (t[0] == '0' && (t[1] == 'x' || t[1] == 'X'))
+        return true;
+    uint8_t b[2];
+    size_t got;
+    if (strlen(t) < 4 || cw_hex_decode(t, 4, b, 2, &got, NULL) != CW_OK)
+        return false;
+    return b[0] >= 0xc0 || (b[0] >= 1 && b[0] <= 4 && b[1] >= 0xc0);
+}
+
+/* An Ethereum tx: decoded (sender recovered, token call read), screened
+ * as `chainwatch screen 0x...` does. */
+static void screen_eth_reply(const api_request *req, store_txn *t, const char *text, const screen_params *p,
+                             const json_t *body, api_reply *rep)
+{
+    if (p->amount >= 0 || json_object_get(body, "network")) {
+        api_reply_error(rep, 400, "bad_request", "network and amount (BTC) are for Bitcoin, not an Ethereum tx");
+        return;
+    }
+    if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
+        text += 2;
+    cw_buf raw = CW_BUF_INIT;
+    if (!tx_bytes("tx", text, &raw, rep))
+        return;
+    eth_view ev;
+    cw_err err = {0};
+    if (decode_eth_view(raw.p, raw.n, api_core_tokens(req), &ev, &err)) {
+        api_reply_error(rep, 400, "bad_tx", "tx: %s", err.msg);
+        cw_buf_free(&raw);
+        return;
+    }
+    screen_subject s = {.eth = &ev, .net = CW_NET_MAIN, .amount = -1, .direction = p->direction};
+    json_t *ans;
+    screen_decision d;
+    if (screen_answer(api_core_flows(req, CW_NET_MAIN), t, &s, &ans, &d, &err)) {
+        api_reply_store_error(rep, &err);
+    } else {
+        bool ok = true;
+        alert_put(ans, "risk", json_string(risk_of(d)), &ok);
+        alert_put(ans, "alert_id", json_null(), &ok); /* the monitor records no Ethereum txs yet */
+        alert_put(ans, "alert_ids", json_array(), &ok);
+        if (ok)
+            api_reply_json(rep, 200, ans);
+        else
+            api_reply_error(rep, 500, "out_of_memory", "out of memory building the reply");
+        json_decref(ans);
+    }
+    cw_buf_free(&raw);
+}
+
+static void post_screen(const api_request *req, api_reply *rep, void *ctx)
+{
+    (void)ctx;
+    json_t *body = read_body(req, rep);
+    if (body == NULL)
+        return;
+    static const char *const known[] = {"address", "addresses", "tx", "psbt", "direction", "amount", "amount_sats",
+                                        "network", "chain", NULL};
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v)
+    {
+        bool found = false;
+        for (int i = 0; known[i]; i++)
+            found |= strcmp(key, known[i]) == 0;
+        if (!found) {
+            api_reply_error(rep, 400, "bad_request", "unknown field '%.64s' (address, addresses, tx, psbt, direction, "
+                                                     "amount, amount_sats, network, chain)", key);
+            json_decref(body);
+            return;
+        }
+    }
+    const json_t *addr = json_object_get(body, "address"), *addrs = json_object_get(body, "addresses"),
+                 *txv = json_object_get(body, "tx"), *psbtv = json_object_get(body, "psbt");
+    int given = !!addr + !!addrs + !!txv + !!psbtv;
+    screen_params p;
+    if (given != 1) {
+        api_reply_error(rep, 400, "bad_request", "give exactly one of address, addresses, tx or psbt");
+    } else if (read_params(body, &p, rep)) {
+        store_txn *t;
+        cw_err err = {0};
+        if (api_read(req, &t, &err)) {
+            api_reply_store_error(rep, &err);
+        } else if (addr) {
+            screen_decision d;
+            json_t *ans = json_is_string(addr) ? screen_one_address(req, t, json_string_value(addr), &p, &d, rep, "address: ")
+                                               : NULL;
+            if (!json_is_string(addr))
+                api_reply_error(rep, 400, "bad_request", "address: a string");
+            if (ans)
+                api_reply_json(rep, 200, ans);
+            json_decref(ans);
+        } else if (addrs) {
+            size_t n = json_array_size(addrs);
+            if (!json_is_array(addrs) || n == 0) {
+                api_reply_error(rep, 400, "bad_request", "addresses: an array of 1 to %d address strings",
+                                SCREEN_BATCH_MAX);
+            } else if (n > SCREEN_BATCH_MAX) {
+                api_reply_error(rep, 413, "too_many_addresses",
+                                "addresses: %zu given, at most %d per request: split the batch", n, SCREEN_BATCH_MAX);
+            } else {
+                json_t *results = json_array(), *out = json_object();
+                screen_decision worst = SCREEN_ALLOW;
+                bool ok = results && out, failed = false;
+                for (size_t i = 0; i < n && ok && !failed; i++) {
+                    const char *text = json_string_value(json_array_get(addrs, i));
+                    char where[48];
+                    snprintf(where, sizeof where, "addresses[%zu]: ", i);
+                    screen_decision d;
+                    json_t *ans = text ? screen_one_address(req, t, text, &p, &d, rep, where) : NULL;
+                    if (!text)
+                        api_reply_error(rep, 400, "bad_request", "addresses[%zu]: a string", i);
+                    if (ans == NULL) {
+                        failed = true; /* the whole batch fails: never a partial answer */
+                        break;
+                    }
+                    worst = d > worst ? d : worst;
+                    alert_push(results, ans, &ok);
+                }
+                if (!failed) {
+                    alert_put(out, "results", results, &ok);
+                    results = NULL;
+                    alert_put(out, "count", json_integer((json_int_t)n), &ok);
+                    alert_put(out, "decision", json_string(screen_decision_name(worst)), &ok);
+                    alert_put(out, "risk", json_string(risk_of(worst)), &ok);
+                    if (ok)
+                        api_reply_json(rep, 200, out);
+                    else
+                        api_reply_error(rep, 500, "out_of_memory", "out of memory building the reply");
+                }
+                json_decref(results);
+                json_decref(out);
+            }
+        } else if (txv && is_eth_tx(body, txv, rep)) {
+            screen_eth_reply(req, t, json_string_value(txv), &p, body, rep);
+        } else if (rep->status == 0) {
+            cw_buf raw = CW_BUF_INIT;
+            const char *text = json_string_value(txv ? txv : psbtv);
+            void *mem = NULL;
+            json_t *extra = NULL;
+            if (text == NULL) {
+                api_reply_error(rep, 400, "bad_request", "%s: a string", txv ? "tx" : "psbt");
+            } else if (txv ? tx_bytes("tx", text, &raw, rep) : btc_psbt_text(text, strlen(text), &raw, &err) == CW_OK) {
+                size_t cap = btc_arena_bound(raw.n) + (psbtv ? btc_psbt_arena_bound(raw.n) : 0);
+                cw_arena arena;
+                cw_tx tx;
+                btc_psbt psbt;
+                if ((mem = malloc(cap)) == NULL) {
+                    api_reply_error(rep, 500, "out_of_memory", "out of memory");
+                } else {
+                    cw_arena_init(&arena, mem, cap);
+                    cw_code rc = txv ? btc_tx_parse(raw.p, raw.n, NULL, p.net, &arena, &tx, &err)
+                                     : btc_psbt_parse(raw.p, raw.n, p.net, &arena, &psbt, &err);
+                    if (rc) {
+                        api_reply_error(rep, 400, txv ? "bad_tx" : "bad_psbt", "%s: %s", txv ? "tx" : "psbt", err.msg);
+                    } else {
+                        if (psbtv) {
+                            tx = psbt.tx; /* inputs resolved from the PSBT's UTXO fields */
+                            extra = psbt_summary(&psbt);
+                        }
+                        if (psbtv && extra == NULL)
+                            api_reply_error(rep, 500, "out_of_memory", "out of memory");
+                        else
+                            screen_tx_reply(req, t, &tx, &p, extra, rep);
+                    }
+                }
+            } else if (psbtv) {
+                api_reply_error(rep, 400, "bad_psbt", "psbt: %s", err.msg);
+            }
+            json_decref(extra);
+            free(mem);
+            cw_buf_free(&raw);
+        }
+    }
+    json_decref(body);
+}
+
+cw_code api_routes_screen(api_server *srv, cw_err *err)
+{
+    cw_code rc = api_route(srv, "GET", "/api/v1/address/{address}", API_ROLE_SCREEN, get_address, NULL, err);
+    if (rc == CW_OK)
+        rc = api_route(srv, "POST", "/v1/screen", API_ROLE_SCREEN, post_screen, NULL, err);
+    return rc;
+}

@@ -1,0 +1,133 @@
+/*
+ * `chainwatch serve`: the HTTP API (monitor/api/server.h) over a datadir,
+ * beside a `watch` in another process or none. It reads the store only
+ * (LMDB readers: never waits for the writer). `watch --api` runs the same
+ * server inside the monitor's process (watch.c, cli_api_start).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "args.h"
+#include "args_flows.h"
+#include "cli.h"
+#include "monitor/api/server.h"
+#include "stop.h"
+
+static const char usage[] =
+    "usage: chainwatch serve [--listen HOST:PORT] [--datadir D] [options]\n"
+    "\n"
+    "The HTTP API: address screening answered like Chainalysis' sanctions API\n"
+    "(GET /api/v1/address/ADDR), POST /v1/screen (address, batch, raw tx, PSBT),\n"
+    "alerts (GET /v1/alerts, /v1/alerts/ID), /metrics and /healthz. API keys:\n"
+    "chainwatch apikey add NAME --role screen|review|admin. Runs until SIGINT or\n"
+    "SIGTERM. See the README's API section.\n"
+    "\n"
+    "Options:\n";
+
+void cli_api_table(cli_api_opts *o, void *t)
+{
+    const cli_arg table[] = {
+        {"allow-remote", ARG_FLAG, &o->allow_remote,
+         .help = "allow a --listen address that is not loopback (put TLS\nand a firewall in front: the API speaks plain HTTP)"},
+        {"api-threads", ARG_INT, &o->threads, 1, 64, .metavar = "N", .help = "server threads (default 2)"},
+        {"api-max-body", ARG_SIZE, &o->max_body, 1024, (int64_t)64 << 20, .metavar = "SIZE",
+         .help = "largest request body (default 1M; more: 413)"},
+        {"api-timeout", ARG_SECONDS, &o->timeout, 1, 3600, .metavar = "S",
+         .help = "idle connection and request time limit (default 10s)"},
+        {"api-rate", ARG_INT, &o->rate, 0, 10000000, .metavar = "N",
+         .help = "requests per second per API key (default 0: no limit;\npast it: 429)"},
+        {0},
+    };
+    memcpy(t, table, sizeof table);
+}
+
+cw_code cli_api_start(const cli_api_opts *o, const char *listen, const char *datadir, cw_store *s, api_status *status,
+                      const void *flows_template, const char *feed_name, api_server **out, cw_err *err)
+{
+    api_config cfg = {
+        .listen = listen,
+        .allow_remote = o->allow_remote,
+        .datadir = datadir,
+        .threads = (unsigned)o->threads,
+        .max_body = (size_t)o->max_body,
+        .timeout_s = (unsigned)o->timeout,
+        .rate_per_key = (unsigned)o->rate,
+        .feed_name = feed_name,
+        .flows_template = flows_template,
+        .writable = o->writable,
+    };
+    api_server *srv;
+    cw_code rc = api_server_new(&cfg, s, status, &srv, err);
+    if (rc)
+        return rc;
+    if ((rc = api_register_all(srv, err)) || (rc = api_server_start(srv, err))) {
+        api_server_free(srv);
+        return rc;
+    }
+    *out = srv;
+    return CW_OK;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    const char *listen = "127.0.0.1:8480", *datadir_opt = NULL;
+    cli_api_opts ao = CLI_API_OPTS_INIT;
+    flows_opts fo;
+    flows_opts_init(&fo);
+    cli_arg api_t[8];
+    cli_api_table(&ao, api_t);
+    cli_arg t[] = {
+        {"listen", ARG_STRING, &listen, .metavar = "HOST:PORT",
+         .help = "where to listen (default 127.0.0.1:8480; port 0: any free\nport, printed at start)"},
+        {"datadir", ARG_PATH, &datadir_opt, .metavar = "D", .help = "default ~/.chainwatch"},
+        {NULL, ARG_MORE, api_t, .help = NULL},
+        {NULL, ARG_MORE, fo.args, .help = "The screening policy of POST /v1/screen (as chainwatch screen):"},
+        {0},
+    };
+    if (cli_wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        cli_args_usage(stdout, t);
+        flows_opts_free(&fo);
+        return CLI_EXIT_OK;
+    }
+    int n_pos;
+    const char *pos[1];
+    if (cli_args_parse("serve", t, argc, argv, pos, 0, &n_pos)) {
+        flows_opts_free(&fo);
+        return CLI_EXIT_USAGE;
+    }
+    char ddbuf[4096];
+    const char *datadir = cli_datadir("serve", datadir_opt, ddbuf, sizeof ddbuf);
+    if (datadir == NULL) {
+        flows_opts_free(&fo);
+        return CLI_EXIT_USAGE;
+    }
+    cw_store *s = NULL;
+    cw_err err = {0};
+    if (store_open(datadir, 0, !ao.writable, &s, &err)) {
+        fprintf(stderr, "chainwatch: serve: %s\n", err.msg);
+        flows_opts_free(&fo);
+        return CLI_EXIT_UNCHECKED;
+    }
+    cli_stop_install();
+    api_server *srv = NULL;
+    int rc = CLI_EXIT_OK;
+    if (cli_api_start(&ao, listen, datadir, s, NULL, &fo, "serve", &srv, &err)) {
+        rc = cli_fail("serve", &err);
+    } else {
+        fprintf(stderr, "chainwatch: serve: listening on %s (port %u), datadir %s; stop with SIGINT or SIGTERM\n",
+                listen, api_server_port(srv), datadir);
+        /* one line for scripts and tests: the port bound (--listen ...:0 picks one) */
+        printf("{\"port\":%u}\n", api_server_port(srv));
+        fflush(stdout);
+        /* signals may land on a server thread: poll the flag, never pause() */
+        while (!cli_stop_requested())
+            nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+        fprintf(stderr, "chainwatch: serve: stopping\n");
+        api_server_free(srv);
+    }
+    store_close(s);
+    flows_opts_free(&fo);
+    return rc;
+}

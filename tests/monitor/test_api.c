@@ -1,0 +1,917 @@
+/*
+ * test_api: the HTTP API over loopback. A real `chainwatch serve` on
+ * 127.0.0.1 with a port it picks (--listen 127.0.0.1:0, read from its
+ * first stdout line), a libcurl client here. Datadirs hold the bundled
+ * OFAC subset (ofac/sdn_subset.csv with its comments: SUEX OTC, S.R.O.,
+ * uid 33151, holds 1295rkVyNfFpqZpXvKGhDqwhP1jZcNNDMV, per `watchlist
+ * export` and the CSV itself) and a regtest list for replays.
+ * Also the request parser (monitor/api/request.h) directly.
+ */
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "chains/buf.h"
+#include "chains/hex.h"
+#include "monitor/api/request.h"
+#include "tests/support.h"
+
+#define SUEX_BTC "1295rkVyNfFpqZpXvKGhDqwhP1jZcNNDMV"
+#define GENESIS_ADDR "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa" /* not listed */
+#define REG_LISTED "bcrt1q4x7w9d6luc7ru88rk6ncknf55a5un4kyees2a0"
+
+typedef struct {
+    char root[64], dd[128];
+    char key_screen[80], key_review[80], key_admin[80];
+    pid_t pid;
+    unsigned port;
+} api_fx;
+
+static void must_run(char *const argv[])
+{
+    char *out, *err;
+    int rc = run_cmd(argv, NULL, 0, &out, &err);
+    cr_assert_eq(rc, 0, "%s: %s", argv[1], err);
+    free(out), free(err);
+}
+
+static void key_add(api_fx *fx, const char *name, const char *role, char *out, size_t cap)
+{
+    char *o, *e;
+    char *argv[] = {CW_BIN, "apikey", "add", (char *)name, "--role", (char *)role, "--datadir", fx->dd, NULL};
+    cr_assert_eq(run_cmd(argv, NULL, 0, &o, &e), 0, "%s", e);
+    size_t n = strcspn(o, "\n");
+    cr_assert(n > 4 && n < cap && strncmp(o, "cwk_", 4) == 0, "key: %s", o);
+    memcpy(out, o, n);
+    out[n] = '\0';
+    free(o), free(e);
+}
+
+/* A datadir with the OFAC subset and a regtest list, and three keys. */
+static void fx_make(api_fx *fx)
+{
+    memset(fx, 0, sizeof *fx);
+    snprintf(fx->root, sizeof fx->root, "/tmp/cw-api-XXXXXX");
+    cr_assert_not_null(mkdtemp(fx->root));
+    snprintf(fx->dd, sizeof fx->dd, "%s/dd", fx->root);
+    char *init[] = {CW_BIN, "init", "--datadir", fx->dd, NULL};
+    must_run(init);
+    char *imp[] = {CW_BIN, "watchlist", "import", "sdn-csv", CW_DATA_DIR "/ofac/sdn_subset.csv", "--comments",
+                   CW_DATA_DIR "/ofac/sdn_comments_subset.csv", "--datadir", fx->dd, NULL};
+    must_run(imp);
+    char path[256];
+    snprintf(path, sizeof path, "%s/list.csv", fx->root);
+    FILE *f = fopen(path, "w");
+    fputs("chain,address,entity,program,note\nbitcoin," REG_LISTED ",Test front company,DPRK4,\n"
+          "ethereum,0x3535353535353535353535353535353535353535,Test EVM front,DPRK4,\n",
+          f);
+    fclose(f);
+    char *imp2[] = {CW_BIN, "watchlist", "import", "csv", path, "--datadir", fx->dd, NULL};
+    must_run(imp2);
+    key_add(fx, "exchange", "screen", fx->key_screen, sizeof fx->key_screen);
+    key_add(fx, "analyst", "review", fx->key_review, sizeof fx->key_review);
+    key_add(fx, "ops", "admin", fx->key_admin, sizeof fx->key_admin);
+}
+
+/* Starts serve on 127.0.0.1:0 with extra options (NULL-terminated) and
+ * environment (NAME=VALUE, NULL-terminated); reads the port. */
+static void serve_start(api_fx *fx, const char *const *opts, const char *const *env)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        char logp[300];
+        snprintf(logp, sizeof logp, "%s/serve.log", fx->root);
+        int logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        dup2(logfd, 2); /* serve's messages, and a sanitizer's reports (serve_stop reads them) */
+        for (int i = 0; env && env[i]; i++) {
+            char name[64];
+            const char *eq = strchr(env[i], '=');
+            snprintf(name, sizeof name, "%.*s", (int)(eq - env[i]), env[i]);
+            setenv(name, eq + 1, 1);
+        }
+        char *argv[32] = {CW_BIN, "serve", "--listen", "127.0.0.1:0", "--datadir", fx->dd};
+        int n = 6;
+        for (int i = 0; opts && opts[i] && n < 30; i++)
+            argv[n++] = (char *)opts[i];
+        argv[n] = NULL;
+        execv(CW_BIN, argv);
+        _exit(127);
+    }
+    close(p[1]);
+    char line[128] = "";
+    size_t got = 0;
+    for (int tries = 0; tries < 1000 && !memchr(line, '\n', got); tries++) {
+        ssize_t r = read(p[0], line + got, sizeof line - 1 - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        line[got] = '\0';
+    }
+    close(p[0]);
+    cr_assert(sscanf(line, "{\"port\":%u}", &fx->port) == 1 && fx->port > 0, "serve did not start: '%s'", line);
+    fx->pid = pid;
+}
+
+/* SIGTERM; serve exits 0 and its log holds no sanitizer report (in the
+ * ASan build leaks do not change exit statuses: scripts/test). */
+static void serve_stop(api_fx *fx)
+{
+    kill(fx->pid, SIGTERM);
+    int st;
+    cr_assert_eq(waitpid(fx->pid, &st, 0), fx->pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "serve ended with status %d", st);
+    char logp[300];
+    snprintf(logp, sizeof logp, "%s/serve.log", fx->root);
+    cw_buf b = CW_BUF_INIT;
+    if (cw_read_file(logp, 1 << 22, &b, NULL) == CW_OK) {
+        cw_buf_append(&b, "", 1, NULL);
+        cr_assert(!strstr((char *)b.p, "Sanitizer") && !strstr((char *)b.p, "runtime error"), "serve: %s",
+                  (char *)b.p);
+        unlink(logp); /* the next serve of the test starts a clean log */
+    }
+    cw_buf_free(&b);
+}
+
+static void fx_done(api_fx *fx) { test_remove_dir(strdup(fx->root)); }
+
+typedef struct {
+    long status;
+    char *body;
+    size_t n;
+    char ctype[128];
+} reply;
+
+static size_t on_body(char *p, size_t sz, size_t nm, void *ctx)
+{
+    reply *r = ctx;
+    r->body = realloc(r->body, r->n + sz * nm + 1);
+    memcpy(r->body + r->n, p, sz * nm);
+    r->n += sz * nm;
+    r->body[r->n] = '\0';
+    return sz * nm;
+}
+
+static const char *extra_header; /* one more request header for the next http() */
+
+/* One request on 127.0.0.1:port; key and body may be NULL. */
+static reply http(const api_fx *fx, const char *method, const char *target, const char *key, const char *body)
+{
+    reply r = {0};
+    r.body = calloc(1, 1);
+    CURL *c = curl_easy_init();
+    char url[8300], hdr[200];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", fx->port, target);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    struct curl_slist *h = NULL;
+    if (key) {
+        snprintf(hdr, sizeof hdr, "X-API-Key: %s", key);
+        h = curl_slist_append(h, hdr);
+    }
+    if (extra_header) {
+        h = curl_slist_append(h, extra_header);
+        extra_header = NULL;
+    }
+    if (body) {
+        h = curl_slist_append(h, "Content-Type: application/json");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    CURLcode rc = curl_easy_perform(c);
+    cr_assert_eq(rc, CURLE_OK, "%s %s: %s", method, target, curl_easy_strerror(rc));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    char *ct = NULL;
+    curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+    snprintf(r.ctype, sizeof r.ctype, "%s", ct ? ct : "");
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return r;
+}
+
+/* The reply as JSON (must parse). */
+static json_t *js(const reply *r)
+{
+    json_error_t je;
+    json_t *j = json_loadb(r->body, r->n, 0, &je);
+    cr_assert_not_null(j, "not JSON (%s): %s", je.text, r->body);
+    return j;
+}
+
+/* A 4xx/5xx JSON error with code. */
+static void is_error(reply *r, long status, const char *code)
+{
+    cr_assert_eq(r->status, status, "want %ld, got %ld: %s", status, r->status, r->body);
+    cr_assert_str_eq(r->ctype, "application/json");
+    json_t *j = js(r);
+    const char *c = json_string_value(json_object_get(json_object_get(j, "error"), "code"));
+    const char *m = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
+    cr_assert(c && m && m[0], "not an error object: %s", r->body);
+    cr_assert_str_eq(c, code, "%s", r->body);
+    json_decref(j);
+    free(r->body);
+}
+
+/* ---- the request parser ---- */
+
+Test(api, url_parser)
+{
+    static api_url u;
+    cw_err e = {0};
+    const char *t = "/api/v1/address/1295rk%56?x=a+b&limit=10&empty";
+    cr_assert_eq(api_url_parse(t, strlen(t), &u, &e), CW_OK, "%s", e.msg);
+    cr_assert_eq(u.n_seg, 4);
+    cr_assert_str_eq(u.seg[3], "1295rkV");
+    cr_assert_str_eq(u.path, "/api/v1/address/1295rkV");
+    cr_assert_str_eq(api_url_query(&u, "x"), "a b");
+    cr_assert_str_eq(api_url_query(&u, "limit"), "10");
+    cr_assert_str_eq(api_url_query(&u, "empty"), "");
+    cr_assert_null(api_url_query(&u, "nope"));
+    const char *names[8], *values[8];
+    size_t lens[8], n;
+    cr_assert(api_url_match("/api/v1/address/{address}", &u, names, lens, values, 8, &n));
+    cr_assert_eq(n, 1);
+    cr_assert_eq(lens[0], 7);
+    cr_assert_str_eq(values[0], "1295rkV");
+    cr_assert(!api_url_match("/api/v1/address", &u, names, lens, values, 8, &n));
+    cr_assert(!api_url_match("/api/v1/address/{address}/x", &u, names, lens, values, 8, &n));
+    cr_assert(!api_url_match("/api/v1/{bad name}/x", &u, names, lens, values, 8, &n));
+    /* refusals, each naming where */
+    static const struct {
+        const char *t, *what;
+    } bad[] = {
+        {"v1/x", "start with '/'"},       {"/a%zz", "two hex digits"},   {"/a%4", "two hex digits"},
+        {"/a%00", "control character"},   {"/a/../b", "'..'"},           {"/a//b", "empty path segment"},
+        {"/a?x=1&x=2", "given twice"},    {"/a?=1", "without a name"},   {"/a b", "percent-encoded"},
+        {"/a%2fb", "encoded '/'"},        {"/a/./b", "'.'"},             {"/a\x7f", "percent-encoded"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cr_assert_neq(api_url_parse(bad[i].t, strlen(bad[i].t), &u, &e), CW_OK, "'%s' accepted", bad[i].t);
+        cr_assert(strstr(e.msg, bad[i].what), "'%s': %s", bad[i].t, e.msg);
+    }
+    char big[API_URL_MAX + 10];
+    memset(big, 'a', sizeof big);
+    big[0] = '/';
+    cr_assert_eq(api_url_parse(big, sizeof big, &u, &e), CW_ELIMIT);
+    char many[200] = "";
+    for (int i = 0; i < 17; i++)
+        strcat(many, "/s");
+    cr_assert_eq(api_url_parse(many, strlen(many), &u, &e), CW_ELIMIT);
+    cr_assert_eq(api_url_parse("/", 1, &u, &e), CW_OK);
+    cr_assert_eq(u.n_seg, 0);
+    cr_assert_str_eq(u.path, "/");
+    cr_assert_eq(api_url_parse("/v1/alerts/", 11, &u, &e), CW_OK); /* a trailing '/' is the same path */
+    cr_assert_str_eq(u.path, "/v1/alerts");
+}
+
+/* ---- over loopback ---- */
+
+Test(api, address_like_chainalysis_and_auth)
+{
+    api_fx fx;
+    fx_make(&fx);
+    serve_start(&fx, NULL, NULL);
+
+    reply r = http(&fx, "GET", "/api/v1/address/" SUEX_BTC, fx.key_screen, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_str_eq(r.ctype, "application/json");
+    json_t *j = js(&r);
+    cr_assert_eq(json_object_size(j), 1, "only identifications: %s", r.body);
+    json_t *ids = json_object_get(j, "identifications");
+    cr_assert_eq(json_array_size(ids), 1, "%s", r.body);
+    json_t *id = json_array_get(ids, 0);
+    cr_assert_eq(json_object_size(id), 4, "category, name, description, url: %s", r.body);
+    cr_assert_str_eq(json_string_value(json_object_get(id, "category")), "sanctions");
+    cr_assert_str_eq(json_string_value(json_object_get(id, "name")), "SANCTIONS: OFAC SDN SUEX OTC, S.R.O. " SUEX_BTC);
+    cr_assert(strstr(json_string_value(json_object_get(id, "description")), "CYBER2"), "%s", r.body);
+    cr_assert_str_eq(json_string_value(json_object_get(id, "url")),
+                     "https://sanctionssearch.ofac.treas.gov/Details.aspx?id=33151");
+    json_decref(j);
+    free(r.body);
+
+    /* clean: an empty list, exactly */
+    r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_screen, NULL);
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(r.body, "{\"identifications\":[]}\n");
+    free(r.body);
+    /* Authorization: Bearer works as X-API-Key does; a review key screens too */
+    r = http(&fx, "GET", "/api/v1/address/" SUEX_BTC, fx.key_review, NULL);
+    cr_assert_eq(r.status, 200);
+    free(r.body);
+
+    /* refusals */
+    r = http(&fx, "GET", "/api/v1/address/" SUEX_BTC, NULL, NULL);
+    is_error(&r, 401, "unauthorized");
+    r = http(&fx, "GET", "/api/v1/address/" SUEX_BTC, "cwk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL);
+    is_error(&r, 401, "unauthorized");
+    char almost[80];
+    snprintf(almost, sizeof almost, "%s", fx.key_screen);
+    almost[strlen(almost) - 1] ^= 1; /* one bit off */
+    r = http(&fx, "GET", "/api/v1/address/" SUEX_BTC, almost, NULL);
+    is_error(&r, 401, "unauthorized");
+    r = http(&fx, "GET", "/v1/alerts", fx.key_screen, NULL);
+    is_error(&r, 403, "forbidden");
+    r = http(&fx, "GET", "/v1/alerts", fx.key_review, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_str_eq(r.body, "{\"alerts\":[],\"next_cursor\":null}\n");
+    free(r.body);
+    /* public */
+    r = http(&fx, "GET", "/healthz", NULL, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    j = js(&r);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "status")), "ok");
+    cr_assert_eq(json_array_size(json_object_get(j, "lists")), 2);
+    cr_assert(json_is_null(json_object_get(j, "feed")));
+    json_decref(j);
+    free(r.body);
+
+    /* a key added while the server runs works within a second or two; removed, it stops */
+    char late[80];
+    key_add(&fx, "late", "screen", late, sizeof late);
+    long st = 0;
+    for (int i = 0; i < 40 && st != 200; i++) {
+        test_sleep_ms(100);
+        r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, late, NULL);
+        st = r.status;
+        free(r.body);
+    }
+    cr_assert_eq(st, 200, "a new key was never accepted");
+    char *rm[] = {CW_BIN, "apikey", "remove", "late", "--datadir", fx.dd, NULL};
+    must_run(rm);
+    for (int i = 0; i < 40 && st != 401; i++) {
+        test_sleep_ms(100);
+        r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, late, NULL);
+        st = r.status;
+        free(r.body);
+    }
+    cr_assert_eq(st, 401, "a removed key still works");
+
+    /* the file keeps hashes only */
+    char path[256], *keys;
+    snprintf(path, sizeof path, "%s/apikeys", fx.dd);
+    struct stat sb;
+    cr_assert_eq(stat(path, &sb), 0);
+    cr_assert_eq(sb.st_mode & 0777, 0600);
+    size_t n;
+    cw_buf b = CW_BUF_INIT;
+    cr_assert_eq(cw_read_file(path, 1 << 20, &b, NULL), CW_OK);
+    cw_buf_append(&b, "", 1, NULL);
+    keys = (char *)b.p;
+    (void)n;
+    cr_assert_null(strstr(keys, fx.key_screen + 4), "a key in clear in apikeys");
+    cr_assert(strstr(keys, "exchange screen "), "%s", keys);
+    cw_buf_free(&b);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
+Test(api, malformed_requests_are_4xx_json)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *opts[] = {"--api-max-body", "2k", NULL};
+    serve_start(&fx, opts, NULL);
+    const char *k = fx.key_admin;
+    reply r = http(&fx, "GET", "/api/v1/address/1295rkVyNfFpqZpXvKGhDqwhP1jZcNNDMX", k, NULL); /* checksum */
+    is_error(&r, 400, "bad_address");
+    r = http(&fx, "GET", "/api/v1/address/%zz", k, NULL);
+    is_error(&r, 400, "bad_request");
+    r = http(&fx, "GET", "/v1/nothing", k, NULL);
+    is_error(&r, 404, "not_found");
+    r = http(&fx, "DELETE", "/v1/screen", k, NULL);
+    is_error(&r, 405, "method_not_allowed");
+    r = http(&fx, "POST", "/v1/screen", k, "{\"address\":");
+    is_error(&r, 400, "bad_json");
+    r = http(&fx, "POST", "/v1/screen", k, "[1]");
+    is_error(&r, 400, "bad_request");
+    r = http(&fx, "POST", "/v1/screen", k, "{\"address\":\"" SUEX_BTC "\",\"address\":\"" SUEX_BTC "\"}");
+    is_error(&r, 400, "bad_json"); /* a duplicate key */
+    r = http(&fx, "POST", "/v1/screen", k, "{\"adress\":\"" SUEX_BTC "\"}");
+    is_error(&r, 400, "bad_request");
+    r = http(&fx, "POST", "/v1/screen", k, "{\"address\":\"" SUEX_BTC "\",\"tx\":\"00\"}");
+    is_error(&r, 400, "bad_request");
+    r = http(&fx, "POST", "/v1/screen", k, "{\"address\":\"" SUEX_BTC "\",\"amount\":0.5}");
+    is_error(&r, 400, "bad_request"); /* a float: amounts are strings of BTC or amount_sats */
+    r = http(&fx, "POST", "/v1/screen", k, "{\"address\":\"" SUEX_BTC "\",\"direction\":\"sideways\"}");
+    is_error(&r, 400, "bad_request");
+    r = http(&fx, "POST", "/v1/screen", k, "{\"tx\":\"0200zz\"}");
+    is_error(&r, 400, "bad_request");
+    r = http(&fx, "POST", "/v1/screen", k, "{\"tx\":\"02000000\"}");
+    is_error(&r, 400, "bad_tx");
+    r = http(&fx, "POST", "/v1/screen", k, "{\"psbt\":\"cHNidP8BAA==\"}");
+    is_error(&r, 400, "bad_psbt");
+    r = http(&fx, "POST", "/v1/screen", k, "{\"addresses\":[]}");
+    is_error(&r, 400, "bad_request");
+    r = http(&fx, "POST", "/v1/screen", k, "{\"addresses\":[\"" SUEX_BTC "\",\"nope\"]}");
+    is_error(&r, 400, "bad_address");
+    r = http(&fx, "POST", "/v1/screen", k, NULL);
+    is_error(&r, 400, "bad_request");
+    /* the body limit (2k here): 413 */
+    char big[4000];
+    memset(big, ' ', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    memcpy(big, "{\"address\":\"x\"", 14);
+    big[sizeof big - 2] = '}';
+    r = http(&fx, "POST", "/v1/screen", k, big);
+    is_error(&r, 413, "too_large"); /* declared by Content-Length: refused before reading */
+    extra_header = "Transfer-Encoding: chunked"; /* no length declared: read, dropped past the limit */
+    r = http(&fx, "POST", "/v1/screen", k, big);
+    is_error(&r, 413, "too_large");
+    r = http(&fx, "GET", "/v1/alerts?limit=0", k, NULL);
+    is_error(&r, 400, "bad_request");
+    r = http(&fx, "GET", "/v1/alerts?since=yesterday", k, NULL);
+    is_error(&r, 400, "bad_request");
+    r = http(&fx, "GET", "/v1/alerts?status=confirmed&status=mempool", k, NULL);
+    is_error(&r, 400, "bad_request");
+    r = http(&fx, "GET", "/v1/alerts?colour=red", k, NULL);
+    is_error(&r, 400, "bad_request");
+    r = http(&fx, "GET", "/v1/alerts?cursor=xyz", k, NULL);
+    is_error(&r, 400, "bad_request");
+    r = http(&fx, "GET", "/v1/alerts/NOTANID", k, NULL);
+    is_error(&r, 400, "bad_request");
+    r = http(&fx, "GET", "/v1/alerts/0123456789abcdef0123456789abcdef", k, NULL);
+    is_error(&r, 404, "not_found");
+    serve_stop(&fx);
+
+    /* the batch limit, with the default body limit */
+    serve_start(&fx, NULL, NULL);
+    cw_buf b = CW_BUF_INIT;
+    cw_buf_append(&b, "{\"addresses\":[", 14, NULL);
+    for (int i = 0; i < 1001; i++)
+        cw_buf_append(&b, i ? ",\"" GENESIS_ADDR "\"" : "\"" GENESIS_ADDR "\"", i ? 37 : 36, NULL);
+    cw_buf_append(&b, "]}", 3, NULL);
+    r = http(&fx, "POST", "/v1/screen", k, (char *)b.p);
+    cr_assert(strstr(r.body, "at most 1000"), "%s", r.body);
+    is_error(&r, 413, "too_many_addresses");
+    /* 1,000 is fine */
+    memcpy(strstr((char *)b.p, ",\"" GENESIS_ADDR "\"]}"), "]}", 3);
+    r = http(&fx, "POST", "/v1/screen", k, (char *)b.p);
+    cr_assert_eq(r.status, 200, "%.300s", r.body);
+    json_t *j = js(&r);
+    cr_assert_eq(json_integer_value(json_object_get(j, "count")), 1000);
+    cr_assert_eq(json_array_size(json_object_get(j, "results")), 1000);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "decision")), "allow");
+    json_decref(j);
+    free(r.body);
+    cw_buf_free(&b);
+    serve_stop(&fx);
+
+    /* a non-loopback bind is refused unless --allow-remote */
+    char *o, *e;
+    char *argv[] = {CW_BIN, "serve", "--listen", "0.0.0.0:0", "--datadir", fx.dd, NULL};
+    cr_assert_eq(run_cmd(argv, NULL, 0, &o, &e), 2, "%s", e);
+    cr_assert(strstr(e, "not a loopback address") && strstr(e, "--allow-remote"), "%s", e);
+    free(o), free(e);
+    fx_done(&fx);
+}
+
+Test(api, screen_answers_as_the_cli_does)
+{
+    api_fx fx;
+    fx_make(&fx);
+    serve_start(&fx, NULL, NULL);
+    reply r = http(&fx, "POST", "/v1/screen", fx.key_screen,
+                   "{\"address\":\"" SUEX_BTC "\",\"amount\":\"0.5\",\"direction\":\"deposit\"}");
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *api = js(&r);
+    free(r.body);
+    cr_assert_str_eq(json_string_value(json_object_get(api, "decision")), "block");
+    cr_assert_str_eq(json_string_value(json_object_get(api, "risk")), "severe");
+    cr_assert_eq(json_integer_value(json_object_get(api, "amount")), 50000000);
+    cr_assert(json_is_null(json_object_get(api, "alert_id")));
+    json_t *reason = json_array_get(json_object_get(api, "reasons"), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(reason, "kind")), "designated");
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(reason, "entity"), "uid")), "33151");
+    /* the CLI's answer is the same object, without the API's risk and alert_id */
+    char *o, *e;
+    char *argv[] = {CW_BIN, "screen", SUEX_BTC, "--amount", "0.5", "--direction", "deposit", "--datadir", fx.dd, NULL};
+    cr_assert_eq(run_cmd(argv, NULL, 0, &o, &e), 12, "%s", e);
+    json_t *cli = json_loads(o, 0, NULL);
+    cr_assert_not_null(cli, "%s", o);
+    json_object_del(api, "risk");
+    json_object_del(api, "alert_id");
+    cr_assert(json_equal(api, cli), "API and CLI differ:\n%s\n%s", json_dumps(api, JSON_SORT_KEYS), o);
+    free(o), free(e);
+    json_decref(cli);
+    json_decref(api);
+
+    /* a batch: the most severe decides; each result in order */
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen,
+             "{\"addresses\":[\"" GENESIS_ADDR "\",\"" SUEX_BTC "\",\"0x19aa5fe80d33a56d56c78e82ea5e50e5d80b4dff\"]}");
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *j = js(&r);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "decision")), "block");
+    json_t *res = json_object_get(j, "results");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(res, 0), "decision")), "allow");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(res, 1), "decision")), "block");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(res, 2), "chain")), "evm");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(res, 2), "decision")), "block");
+    json_decref(j);
+    free(r.body);
+
+    /* a raw tx (the taproot spend of SOURCES.md): screened as the CLI screens it */
+    size_t n;
+    uint8_t *raw = fixture(TX_TAPROOT, &n);
+    char *hex = malloc(2 * n + 1);
+    cw_hex_encode(raw, n, hex);
+    char *body = malloc(2 * n + 64);
+    sprintf(body, "{\"tx\":\"%s\"}", hex);
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, body);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    j = js(&r);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "type")), "tx");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "subject")),
+                     "7393096d97bfee8660f4100ffd61874d62f9a65de9fb6acf740c4c386990ef73");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "decision")), "allow");
+    cr_assert_eq(json_array_size(json_object_get(j, "alert_ids")), 0);
+    char *argv2[] = {CW_BIN, "screen", "@" CW_DATA_DIR "/" TX_TAPROOT, "--datadir", fx.dd, NULL};
+    cr_assert_eq(run_cmd(argv2, NULL, 0, &o, &e), 0, "%s", e);
+    cli = json_loads(o, 0, NULL);
+    json_object_del(j, "risk");
+    json_object_del(j, "alert_id");
+    json_object_del(j, "alert_ids");
+    cr_assert(json_equal(j, cli), "tx: API and CLI differ");
+    json_decref(cli), json_decref(j);
+    free(o), free(e), free(body), free(hex), free(raw), free(r.body);
+
+    /* a PSBT (BIP-174's signer vector, regtest): its UTXO fields resolve the inputs */
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen,
+             "{\"network\":\"regtest\",\"direction\":\"withdrawal\",\"psbt\":\"cHNidP8BAKACAAAAAqsJSaCMWvfEm4IS9Bfi8Vqz9cM9"
+             "zxU4IagTn4d6W3vkAAAAAAD+////qwlJoIxa98SbghL0F+LxWrP1wz3PFTghqBOfh3pbe+QBAAAAAP7///8CYDvqCwAAAAAZdqkUdopAu9dAy+gdmI"
+             "5x3ipNXHE5ax2IrI4kAAAAAAAAGXapFG9GILVT+glechue4O/p+gOcykWXiKwAAAAAAAEBItPf9QUAAAAAGXapFNSO0xELlAFMsRS9Mtb00GbcdCVr"
+             "iKwAAQEgAOH1BQAAAAAXqRQ1RebjO4MsRwUPJNPuuTycA5SLx4cBBBYAFIXRNTfy4mVAWjTbr6nj3aAfuCMIACICAurVlmh8qAYEPtw94RbN8p1ekl"
+             "fBls0FXPaYyNAr8k6ZELSmumcAAACAAAAAgAIAAIAAIgIDlPYr6d8ZlSxVh3aK63aYBhrSxKJciU9H2MFitNchPQUQtKa6ZwAAAIABAACAAgAAgAA=\"}");
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    j = js(&r);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "subject")),
+                     "fed6cd1fde4db4e13e7e800317e37f9cbd75ec364389670eeff80da993c7e560");
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "psbt"), "inputs_with_utxo")), 2);
+    cr_assert_eq(json_integer_value(json_object_get(j, "inputs_unresolved")), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "direction")), "withdrawal");
+    json_decref(j);
+    free(r.body);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
+Test(api, store_error_is_5xx_never_clean)
+{
+    api_fx fx;
+    fx_make(&fx);
+    /* every LMDB read fails as a failing disk would */
+    const char *env[] = {"LD_PRELOAD=" CW_FAULT_PRELOAD, "CW_FAIL_MDB=mdb_get:1+:EIO,mdb_cursor_get:1+:EIO", NULL};
+    serve_start(&fx, NULL, env);
+    reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_screen, NULL);
+    cr_assert(strstr(r.body, "could not be made"), "%s", r.body);
+    is_error(&r, 503, "store_error");
+    r = http(&fx, "GET", "/api/v1/address/" SUEX_BTC, fx.key_screen, NULL);
+    is_error(&r, 503, "store_error");
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, "{\"addresses\":[\"" GENESIS_ADDR "\"]}");
+    is_error(&r, 503, "store_error");
+    r = http(&fx, "GET", "/v1/alerts", fx.key_review, NULL);
+    is_error(&r, 503, "store_error");
+    r = http(&fx, "GET", "/metrics", NULL, NULL);
+    is_error(&r, 503, "store_error");
+    r = http(&fx, "GET", "/healthz", NULL, NULL);
+    cr_assert_eq(r.status, 503, "%s", r.body);
+    json_t *j = js(&r);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "status")), "down");
+    json_decref(j);
+    free(r.body);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
+/* Screening goes on, right, while a replay writes blocks into the same
+ * store; then the replay's records are served by /v1/alerts. */
+Test(api, screening_while_replay_writes_and_alerts_paging)
+{
+    api_fx fx;
+    fx_make(&fx);
+    char blocks[160];
+    snprintf(blocks, sizeof blocks, "%s/blocks", fx.root);
+    char *gen[] = {CW_GENCHAIN, "--out", blocks, "--network", "regtest", "--blocks", "30", "--txs-per-block", "400",
+                   "--seed", "7", "--pay", REG_LISTED, "--pay-every", "150", NULL};
+    must_run(gen);
+    serve_start(&fx, NULL, NULL);
+    pid_t rp = fork();
+    cr_assert_geq(rp, 0);
+    if (rp == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1), dup2(devnull, 2);
+        execl(CW_BIN, CW_BIN, "replay", "--blocksdir", blocks, "--datadir", fx.dd, "--network", "regtest", NULL);
+        _exit(127);
+    }
+    int during = 0, st = 0;
+    bool running = true;
+    while (running) {
+        reply r = http(&fx, "GET", "/api/v1/address/" SUEX_BTC, fx.key_screen, NULL);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        cr_assert(strstr(r.body, "\"category\":\"sanctions\""), "%s", r.body);
+        free(r.body);
+        r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_screen, NULL);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        cr_assert_str_eq(r.body, "{\"identifications\":[]}\n");
+        free(r.body);
+        if (waitpid(rp, &st, WNOHANG) == rp)
+            running = false;
+        else
+            during++;
+    }
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "replay failed: %d", st);
+    cr_assert_gt(during, 0, "no request ran during the replay");
+
+    /* the replay's records: every designated_address record, paged by 2 */
+    reply r = http(&fx, "GET", "/v1/alerts?rule=designated_address&limit=1000", fx.key_review, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *all = js(&r);
+    free(r.body);
+    size_t total = json_array_size(json_object_get(all, "alerts"));
+    cr_assert_gt(total, 2, "the replay paid the listed address: records expected");
+    cr_assert(json_is_null(json_object_get(all, "next_cursor")));
+    size_t seen = 0;
+    char target[200] = "/v1/alerts?rule=designated_address&limit=2";
+    for (int page = 0; page < 1000; page++) {
+        r = http(&fx, "GET", target, fx.key_review, NULL);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        json_t *j = js(&r);
+        free(r.body);
+        json_t *list = json_object_get(j, "alerts");
+        for (size_t i = 0; i < json_array_size(list); i++, seen++)
+            cr_assert(json_equal(json_array_get(list, i), json_array_get(json_object_get(all, "alerts"), seen)),
+                      "page %d item %zu differs from the unpaged list", page, i);
+        const char *next = json_string_value(json_object_get(j, "next_cursor"));
+        if (!next) {
+            json_decref(j);
+            break;
+        }
+        snprintf(target, sizeof target, "/v1/alerts?rule=designated_address&limit=2&cursor=%s", next);
+        json_decref(j);
+    }
+    cr_assert_eq(seen, total, "paging saw %zu of %zu", seen, total);
+    /* one by id: the same record as alerts.jsonl holds */
+    json_t *first = json_array_get(json_object_get(all, "alerts"), 0);
+    const char *id = json_string_value(json_object_get(first, "id"));
+    char path[128];
+    snprintf(path, sizeof path, "/v1/alerts/%s", id);
+    r = http(&fx, "GET", path, fx.key_review, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *one = js(&r);
+    free(r.body);
+    cr_assert(json_equal(one, first));
+    json_t *file = alerts_read(fx.dd);
+    bool in_file = false;
+    for (size_t i = 0; i < json_array_size(file); i++)
+        in_file |= json_equal(json_array_get(file, i), one);
+    cr_assert(in_file, "the record served is not the one in alerts.jsonl");
+    json_decref(file);
+    json_decref(one);
+    /* status filter: every record is confirmed after a replay; none mempool */
+    r = http(&fx, "GET", "/v1/alerts?rule=designated_address&status=mempool", fx.key_review, NULL);
+    cr_assert_str_eq(r.body, "{\"alerts\":[],\"next_cursor\":null}\n");
+    free(r.body);
+    r = http(&fx, "GET", "/v1/alerts?since=2999-01-01", fx.key_review, NULL);
+    cr_assert_str_eq(r.body, "{\"alerts\":[],\"next_cursor\":null}\n");
+    free(r.body);
+
+    /* metrics count them by rule; healthz sees the tip */
+    r = http(&fx, "GET", "/metrics", NULL, NULL);
+    cr_assert_eq(r.status, 200);
+    cr_assert(strncmp(r.ctype, "text/plain", 10) == 0, "%s", r.ctype);
+    char want[128];
+    snprintf(want, sizeof want, "chainwatch_records{rule=\"designated_address\"} %zu\n", total);
+    cr_assert(strstr(r.body, want), "%s not in:\n%s", want, r.body);
+    cr_assert(strstr(r.body, "chainwatch_tip_height 29\n"), "%s", r.body);
+    cr_assert(strstr(r.body, "chainwatch_api_request_duration_seconds_bucket{route=\"GET /api/v1/address/{address}\",le=\"+Inf\"}"),
+              "%s", r.body);
+    free(r.body);
+    r = http(&fx, "GET", "/healthz", NULL, NULL);
+    json_t *h = js(&r);
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(h, "store"), "tip_height")), 29, "%s", r.body);
+    json_decref(h);
+    free(r.body);
+    json_decref(all);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
+typedef struct {
+    api_fx *fx;
+    _Atomic int stop, ok;
+    int bad;
+} screener;
+
+/* Screens a listed address until told to stop; counts right and wrong
+ * answers (no assertions off the test's thread). */
+static void *screen_loop(void *p)
+{
+    screener *s = p;
+    char url[200], hdr[200];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/api/v1/address/" REG_LISTED, s->fx->port);
+    snprintf(hdr, sizeof hdr, "X-API-Key: %s", s->fx->key_screen);
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, hdr);
+    while (!atomic_load(&s->stop)) {
+        reply r = {0};
+        r.body = calloc(1, 1);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+        curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+        long status = 0;
+        bool ok = curl_easy_perform(c) == CURLE_OK && curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
+                  status == 200 && strstr(r.body, "Test front company");
+        if (ok)
+            atomic_fetch_add(&s->ok, 1);
+        else
+            s->bad++;
+        free(r.body);
+    }
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return NULL;
+}
+
+/* `watch --api` in the monitor's own process: it serves while the
+ * pipeline writes the real regtest node's feed into the same store, and
+ * /healthz and /metrics see the running feed. */
+Test(api, watch_api_same_process, .timeout = 120)
+{
+    api_fx fx;
+    fx_make(&fx);
+    zpub *pub = zpub_start();
+    char log[300];
+    snprintf(log, sizeof log, "%s/watch.log", fx.dd);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        char a1[300], a2[300], a3[300];
+        snprintf(a1, sizeof a1, "--zmqpubrawtx=%s", zpub_endpoint(pub));
+        snprintf(a2, sizeof a2, "--zmqpubrawblock=%s", zpub_endpoint(pub));
+        snprintf(a3, sizeof a3, "--zmqpubsequence=%s", zpub_endpoint(pub));
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(fd, 2), dup2(fd, 1);
+        execl(CW_BIN, CW_BIN, "watch", "--datadir", fx.dd, "--network", "regtest", a1, a2, a3, "--status-interval",
+              "0", "--api=127.0.0.1:0", NULL);
+        _exit(127);
+    }
+    watch_wait_ready(fx.dd, pub);
+    /* the port, from the log: "API listening on 127.0.0.1:0 (port N)" */
+    cw_buf b = CW_BUF_INIT;
+    cr_assert_eq(cw_read_file(log, 1 << 20, &b, NULL), CW_OK);
+    cw_buf_append(&b, "", 1, NULL);
+    const char *at = strstr((char *)b.p, "(port ");
+    cr_assert_not_null(at, "%s", (char *)b.p);
+    fx.port = (unsigned)atoi(at + 6);
+    cw_buf_free(&b);
+    cr_assert_gt(fx.port, 0);
+
+    reply r = http(&fx, "GET", "/healthz", NULL, NULL);
+    json_t *h = js(&r);
+    cr_assert_not_null(json_object_get(h, "feed"));
+    cr_assert(json_is_null(json_object_get(h, "node_reachable")), "no message yet: %s", r.body);
+    json_decref(h);
+    free(r.body);
+
+    /* the capture goes in (ZeroMQ from this thread) while a thread screens */
+    screener sc = {&fx, 0, 0, 0};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, screen_loop, &sc), 0);
+    for (int i = 0; i < 100 && atomic_load(&sc.ok) == 0; i++)
+        test_sleep_ms(20);
+    cr_assert_eq(zpub_replay_capture(pub, "btc/regtest-v30/zmq-capture.jsonl", 0, -1), 342);
+    int st;
+    /* the monitor records its alerts; the API serves them from the same process */
+    size_t n = 0;
+    for (int i = 0; i < 200 && n == 0; i++) {
+        test_sleep_ms(100);
+        r = http(&fx, "GET", "/v1/alerts?rule=designated_address", fx.key_review, NULL);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        json_t *j = js(&r);
+        n = json_array_size(json_object_get(j, "alerts"));
+        json_decref(j);
+        free(r.body);
+    }
+    cr_assert_gt(n, 0, "no record served while watch ran");
+    /* the screener ran from before the first message until the records were in */
+    atomic_store(&sc.stop, 1);
+    pthread_join(th, NULL);
+    cr_assert_eq(sc.bad, 0, "%d answers were wrong while watch wrote", sc.bad);
+    cr_assert_gt(atomic_load(&sc.ok), 1);
+    r = http(&fx, "GET", "/healthz", NULL, NULL);
+    h = js(&r);
+    cr_assert_eq(json_is_true(json_object_get(h, "node_reachable")), true, "%s", r.body);
+    cr_assert(json_is_true(json_object_get(json_object_get(h, "feed"), "fresh")), "%s", r.body);
+    json_decref(h);
+    free(r.body);
+    r = http(&fx, "GET", "/metrics", NULL, NULL);
+    cr_assert(strstr(r.body, "chainwatch_blocks_total ") && !strstr(r.body, "chainwatch_blocks_total 0\n"), "%s",
+              r.body);
+    cr_assert(strstr(r.body, "chainwatch_txs_total "), "%s", r.body);
+    free(r.body);
+    kill(pid, SIGTERM);
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "watch --api ended with %d", st);
+    cw_buf wl = CW_BUF_INIT;
+    cr_assert_eq(cw_read_file(log, 1 << 22, &wl, NULL), CW_OK);
+    cw_buf_append(&wl, "", 1, NULL);
+    cr_assert(!strstr((char *)wl.p, "Sanitizer") && !strstr((char *)wl.p, "runtime error"), "%s", (char *)wl.p);
+    cw_buf_free(&wl);
+    zpub_stop(pub);
+    fx_done(&fx);
+}
+
+Test(api, rate_limit_per_key)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *opts[] = {"--api-rate", "5", NULL};
+    serve_start(&fx, opts, NULL);
+    int ok = 0, limited = 0;
+    for (int i = 0; i < 20; i++) {
+        reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_screen, NULL);
+        if (r.status == 200) {
+            ok++;
+            free(r.body);
+        } else {
+            is_error(&r, 429, "rate_limited");
+            limited++;
+        }
+    }
+    /* a burst of one second's worth (5), then about 5 a second: 20 quick requests cannot all pass */
+    cr_assert_geq(ok, 5);
+    cr_assert_geq(limited, 10, "ok %d, limited %d", ok, limited);
+    /* another key has its own bucket */
+    reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_review, NULL);
+    cr_assert_eq(r.status, 200);
+    free(r.body);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
+/* EIP-155's example tx (chains/ethereum's vector): it pays 0x3535...35,
+ * listed by the fixture's own list. */
+#define EIP155_TX                                                                                                      \
+    "0xf86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195f" \
+    "e537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83"
+
+Test(api, ethereum_tx_as_the_cli_screens_it)
+{
+    api_fx fx;
+    fx_make(&fx);
+    serve_start(&fx, NULL, NULL);
+    reply r = http(&fx, "POST", "/v1/screen", fx.key_screen, "{\"tx\":\"" EIP155_TX "\",\"direction\":\"withdrawal\"}");
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *api = js(&r);
+    free(r.body);
+    cr_assert_str_eq(json_string_value(json_object_get(api, "chain")), "ethereum");
+    cr_assert_str_eq(json_string_value(json_object_get(api, "decision")), "block");
+    cr_assert_str_eq(json_string_value(json_object_get(api, "risk")), "severe");
+    /* the same bytes named as Ethereum, without 0x */
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, "{\"chain\":\"ethereum\",\"tx\":\"" EIP155_TX "\"}");
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, "{\"tx\":\"" EIP155_TX "\",\"amount\":\"1\"}");
+    is_error(&r, 400, "bad_request");
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, "{\"tx\":\"0xf86c09\"}");
+    is_error(&r, 400, "bad_tx");
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, "{\"tx\":\"" EIP155_TX "\",\"chain\":\"dogecoin\"}");
+    is_error(&r, 400, "bad_request");
+    char *o, *e;
+    char *argv[] = {CW_BIN, "screen", EIP155_TX, "--direction", "withdrawal", "--datadir", fx.dd, NULL};
+    cr_assert_eq(run_cmd(argv, NULL, 0, &o, &e), 12, "%s", e);
+    json_t *cli = json_loads(o, 0, NULL);
+    cr_assert_not_null(cli, "%s", o);
+    json_object_del(api, "risk");
+    json_object_del(api, "alert_id");
+    json_object_del(api, "alert_ids");
+    cr_assert(json_equal(api, cli), "API and CLI differ:\n%s\n%s", json_dumps(api, JSON_SORT_KEYS), o);
+    free(o), free(e);
+    json_decref(cli);
+    json_decref(api);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
