@@ -178,7 +178,8 @@ cw_code wl_source_json(store_txn *t, wl_source_record what, const char *source, 
  * code, never as "no more sources". */
 typedef bool (*wl_json_fn)(void *ctx, cw_span json);
 cw_code wl_source_each(store_txn *t, wl_source_record what, wl_json_fn fn, void *ctx, size_t *count, cw_err *err);
-/* Walks every ref of every source in key order; the store's code
+/* Walks every ref of every source in key order (what imports stored:
+ * not the runtime key links of keylink.h); the store's code
  * (CW_ESTORE, CW_EDAMAGED) on a read error, CW_EDAMAGED for a ref that
  * does not decode (the walk stops there; fn saw the refs before it). */
 cw_code wl_each_ref(store_txn *t, wl_ref_fn fn, void *ctx, cw_err *err);
