@@ -872,6 +872,46 @@ Test(api, rate_limit_per_key)
     fx_done(&fx);
 }
 
+/* A key's rate bucket is its own, not its line's in the key file: removing
+ * an earlier key must not hand a drained key a fresh burst (buckets were
+ * indexed by position, which shifts on removal). */
+Test(api, rate_bucket_survives_removal_of_another_key)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *opts[] = {"--api-rate", "20", NULL};
+    serve_start(&fx, opts, NULL);
+    /* drain ops (third key) */
+    for (int i = 0; i < 40; i++) {
+        reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_admin, NULL);
+        free(r.body);
+    }
+    char *o, *e;
+    char *argv[] = {CW_BIN, "apikey", "remove", "exchange", "--datadir", fx.dd, NULL};
+    cr_assert_eq(run_cmd(argv, NULL, 0, &o, &e), 0, "%s", e);
+    free(o), free(e);
+    /* keep ops drained until the server has seen the removal (exchange: 401) */
+    bool gone = false;
+    for (int i = 0; i < 3000 && !gone; i++) {
+        reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_admin, NULL);
+        free(r.body);
+        r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_screen, NULL);
+        gone = r.status == 401;
+        free(r.body);
+    }
+    cr_assert(gone, "the server never dropped the removed key");
+    int ok = 0;
+    for (int i = 0; i < 10; i++) {
+        reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_admin, NULL);
+        ok += r.status == 200;
+        free(r.body);
+    }
+    /* drained and refilled at 20/s for the few ms of 10 requests: 1 or 2 pass, not a new burst of 10 */
+    cr_assert_leq(ok, 4, "ops got a fresh bucket after another key was removed: %d of 10 passed", ok);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
 /* EIP-155's example tx (chains/ethereum's vector): it pays 0x3535...35,
  * listed by the fixture's own list. */
 #define EIP155_TX                                                                                                      \
