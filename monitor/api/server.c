@@ -582,6 +582,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
+        /* MHD's timeout is on idleness only: a body dripped a byte at a time
+         * (slowloris) would hold the connection for ever. The whole request
+         * gets timeout_s; past it the connection is closed (MHD cannot
+         * queue a reply while the body is still coming). */
+        if (now_mono() - r->t0 > (double)srv->timeout_s) {
+            count(srv, (size_t)r->route_idx, 408, now_mono() - r->t0);
+            return MHD_NO;
+        }
         if (r->too_large)
             return MHD_YES; /* chunked past the limit: dropped, answered at the end */
         if (r->body.n + n > srv->max_body) {
@@ -640,6 +648,7 @@ cw_code api_server_new(const api_config *cfg, cw_store *s, api_status *status, a
     srv->store = s;
     srv->status = status;
     srv->max_body = cfg->max_body ? cfg->max_body : (size_t)1 << 20;
+    srv->timeout_s = cfg->timeout_s ? cfg->timeout_s : 10;
     srv->started_at = (int64_t)time(NULL);
     pthread_mutex_init(&srv->mu, NULL);
     pthread_rwlockattr_t ra;
@@ -739,7 +748,7 @@ cw_code api_server_start(api_server *srv, cw_err *err)
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)(srv->cfg.timeout_s ? srv->cfg.timeout_s : 10), MHD_OPTION_CONNECTION_LIMIT,
+        srv->timeout_s, MHD_OPTION_CONNECTION_LIMIT,
         srv->cfg.max_connections ? srv->cfg.max_connections : 1024u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024, /* MHD zeroes the pool per request: keep it small */
         MHD_OPTION_END);

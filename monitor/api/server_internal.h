@@ -47,6 +47,7 @@ struct api_server {
     cw_store *store;
     api_status *status;
     size_t max_body;
+    unsigned timeout_s; /* idle limit (MHD's) and whole-request limit (server.c) */
     int64_t started_at;
     struct MHD_Daemon *daemon;
     unsigned port;
