@@ -9,6 +9,7 @@
  */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -18,6 +19,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -868,6 +873,91 @@ Test(api, rate_limit_per_key)
     reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_review, NULL);
     cr_assert_eq(r.status, 200);
     free(r.body);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
+/* A key's rate bucket is its own, not its line's in the key file: removing
+ * an earlier key must not hand a drained key a fresh burst (buckets were
+ * indexed by position, which shifts on removal). */
+Test(api, rate_bucket_survives_removal_of_another_key)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *opts[] = {"--api-rate", "20", NULL};
+    serve_start(&fx, opts, NULL);
+    /* drain ops (third key) */
+    for (int i = 0; i < 40; i++) {
+        reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_admin, NULL);
+        free(r.body);
+    }
+    char *o, *e;
+    char *argv[] = {CW_BIN, "apikey", "remove", "exchange", "--datadir", fx.dd, NULL};
+    cr_assert_eq(run_cmd(argv, NULL, 0, &o, &e), 0, "%s", e);
+    free(o), free(e);
+    /* keep ops drained until the server has seen the removal (exchange: 401) */
+    bool gone = false;
+    for (int i = 0; i < 3000 && !gone; i++) {
+        reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_admin, NULL);
+        free(r.body);
+        r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_screen, NULL);
+        gone = r.status == 401;
+        free(r.body);
+    }
+    cr_assert(gone, "the server never dropped the removed key");
+    int ok = 0;
+    for (int i = 0; i < 10; i++) {
+        reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_admin, NULL);
+        ok += r.status == 200;
+        free(r.body);
+    }
+    /* drained and refilled at 20/s for the few ms of 10 requests: 1 or 2 pass, not a new burst of 10 */
+    cr_assert_leq(ok, 4, "ops got a fresh bucket after another key was removed: %d of 10 passed", ok);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
+/* --api-timeout is a limit on the whole request, not only on idleness: a
+ * client dripping its body a byte at a time under the idle limit
+ * (slowloris) is cut off once the request is older than the limit. */
+Test(api, slow_body_is_cut_at_the_request_time_limit, .timeout = 60)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *opts[] = {"--api-timeout", "2", NULL};
+    serve_start(&fx, opts, NULL);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)fx.port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    char head[300];
+    int hn = snprintf(head, sizeof head,
+                      "POST /v1/screen HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: %s\r\n"
+                      "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n",
+                      fx.key_screen);
+    cr_assert_eq(send(fd, head, (size_t)hn, MSG_NOSIGNAL), hn);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    bool cut = false;
+    char got[512] = "";
+    for (int i = 0; i < 14 && !cut; i++) {
+        struct timespec d = {0, 700 * 1000 * 1000}; /* under the 2 s idle limit */
+        nanosleep(&d, NULL);
+        ssize_t r = recv(fd, got, sizeof got - 1, MSG_DONTWAIT);
+        if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+            cut = true;
+            break;
+        }
+        if (send(fd, " ", 1, MSG_NOSIGNAL) != 1)
+            cut = true;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    close(fd);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    cr_assert(cut, "a body dripped under the idle limit kept the request open for %.1f s (limit 2 s)", secs);
+    cr_assert_leq(secs, 5.0, "cut after %.1f s, limit 2 s", secs);
+    if (got[0])
+        cr_assert(strstr(got, " 408 "), "%s", got);
     serve_stop(&fx);
     fx_done(&fx);
 }
