@@ -11,6 +11,7 @@
 #include "chains/hex.h"
 #include "args.h"
 #include "cli.h"
+#include "decode_tron.h"
 #include "monitor/engine/decode.h"
 
 #define MAX_INPUT_BYTES (256u << 20) /* a blk file is at most 128 MiB */
@@ -18,6 +19,7 @@
 static const char decode_usage[] =
     "usage: chainwatch decode tx HEX|-           [--network N]\n"
     "       chainwatch decode block FILE|-       [--network N] [--summary]\n"
+    "       chainwatch decode tx --chain tron FILE|-\n"
     "\n"
     "Decodes Bitcoin transactions and blocks into one JSON object per line.\n"
     "Input is raw bytes or hex text; '-' reads standard input. A block file may\n"
@@ -26,6 +28,13 @@ static const char decode_usage[] =
     "height, tx_count, merkle_ok and witness_commitment comes first, then one\n"
     "object per tx: txid, wtxid, size, vsize, weight, coinbase,\n"
     "inputs [{prevout, hint}], outputs [{n, value, type, address}].\n"
+    "\n"
+    "With --chain tron, FILE is a signed tx as java-tron's HTTP API returns it\n"
+    "(txID, raw_data_hex, signature): one object with txid (checked against\n"
+    "sha256 of the signed bytes), contract_type, owner (the signer, recovered and\n"
+    "checked against the owner in the signed bytes), to, asset_kind, asset,\n"
+    "symbol, decimals, amount (base units), contract, call_value, memo, timestamp,\n"
+    "expiration, fee_limit, signatures. raw_data is never read.\n"
     "\n"
     "Exit status: 0 decoded, 2 malformed input (the message names the byte\n"
     "offset and the field), 1 I/O failure.\n"
@@ -168,9 +177,10 @@ static int decode_tx_input(cw_buf *in, cw_net net)
 
 int cmd_decode(int argc, char **argv)
 {
-    const char *pos[2] = {NULL, NULL}, *netname = NULL;
+    const char *pos[2] = {NULL, NULL}, *netname = NULL, *chain = NULL;
     bool summary = false;
     cli_arg args[] = {
+        {"chain", ARG_STRING, &chain, .metavar = "C", .help = "bitcoin (default) or tron (tx only)"},
         {"network", ARG_STRING, &netname, .metavar = "N", .help = "main (default), test, testnet4, signet, regtest"},
         {"summary", ARG_FLAG, &summary, .help = "print a human-readable summary of each block instead"},
         {0},
@@ -184,6 +194,17 @@ int cmd_decode(int argc, char **argv)
     if (cli_args_parse("decode", args, argc, argv, pos, 2, &n_pos))
         return CLI_EXIT_USAGE;
     const char *what = pos[0] ? pos[0] : "", *source = pos[1];
+    if (chain && strcmp(chain, "bitcoin") != 0) {
+        if (strcmp(chain, "tron") != 0) {
+            fprintf(stderr, "chainwatch: decode: --chain: unknown chain '%s' (bitcoin, tron)\n", chain);
+            return CLI_EXIT_USAGE;
+        }
+        if (strcmp(what, "tx") != 0 || source == NULL || netname || summary) {
+            fprintf(stderr, "chainwatch: decode: --chain tron takes 'tx FILE' or 'tx -' and no other option\n");
+            return CLI_EXIT_USAGE;
+        }
+        return decode_tron_tx(source);
+    }
     cw_net net = CW_NET_MAIN;
     if (netname && !cw_net_from_name(netname, &net)) {
         fprintf(stderr, "chainwatch: decode: unknown network '%s' (main, test, testnet4, signet, regtest)\n", netname);
