@@ -58,22 +58,49 @@ static void absorb(uint64_t s[25], const uint8_t *block)
 
 void cw_keccak256(const void *p, size_t n, uint8_t out[32])
 {
-    enum { RATE = 136 };
-    uint64_t s[25] = {0};
+    cw_keccak_ctx c;
+    cw_keccak256_init(&c);
+    cw_keccak256_update(&c, p, n);
+    cw_keccak256_final(&c, out);
+}
+
+enum { RATE = 136 };
+
+void cw_keccak256_init(cw_keccak_ctx *c) { memset(c, 0, sizeof *c); }
+
+void cw_keccak256_update(cw_keccak_ctx *c, const void *p, size_t n)
+{
     const uint8_t *in = p;
+    if (c->n > 0) {
+        size_t take = RATE - c->n < n ? RATE - c->n : n;
+        memcpy(c->buf + c->n, in, take);
+        c->n += take;
+        in += take;
+        n -= take;
+        if (c->n < RATE)
+            return;
+        absorb(c->s, c->buf);
+        keccak_f(c->s);
+        c->n = 0;
+    }
     while (n >= RATE) {
-        absorb(s, in);
-        keccak_f(s);
+        absorb(c->s, in);
+        keccak_f(c->s);
         in += RATE;
         n -= RATE;
     }
-    uint8_t last[RATE] = {0};
-    memcpy(last, in, n);
-    last[n] ^= 0x01;
-    last[RATE - 1] ^= 0x80;
-    absorb(s, last);
-    keccak_f(s);
+    memcpy(c->buf, in, n);
+    c->n = n;
+}
+
+void cw_keccak256_final(cw_keccak_ctx *c, uint8_t out[32])
+{
+    memset(c->buf + c->n, 0, RATE - c->n);
+    c->buf[c->n] ^= 0x01;
+    c->buf[RATE - 1] ^= 0x80;
+    absorb(c->s, c->buf);
+    keccak_f(c->s);
     for (int i = 0; i < 4; i++)
         for (int b = 0; b < 8; b++)
-            out[i * 8 + b] = (uint8_t)(s[i] >> (8 * b));
+            out[i * 8 + b] = (uint8_t)(c->s[i] >> (8 * b));
 }
