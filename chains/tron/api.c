@@ -5,11 +5,8 @@
 #include <string.h>
 
 #include "chains/addr.h"
+#include "chains/ethereum/erc20.h"
 #include "chains/hex.h"
-
-static const uint8_t transfer_topic[32] = {0xdd, 0xf2, 0x52, 0xad, 0x1b, 0xe2, 0xc8, 0x9b, 0x69, 0xc2, 0xb0,
-                                           0x68, 0xfc, 0x37, 0x8d, 0xaa, 0x95, 0x2b, 0xa7, 0xf1, 0x63, 0xc4,
-                                           0xa1, 0x16, 0x28, 0xf5, 0x5a, 0x4d, 0xf5, 0x23, 0xb3, 0xef};
 
 /* ---- small JSON readers; `where` names the object for messages ---- */
 
@@ -130,22 +127,6 @@ static cw_code hex_alloc(const char *s, size_t len, uint8_t **out, size_t *n, co
     return CW_OK;
 }
 
-bool tron_transfer_log(const uint8_t token[20], const uint8_t (*topics)[32], size_t n_topics, const uint8_t *data,
-                       size_t data_n, uint32_t index, cw_transfer *out)
-{
-    if (n_topics != 3 || data_n != 32 || memcmp(topics[0], transfer_topic, 32) != 0)
-        return false;
-    memset(out, 0, sizeof *out);
-    out->kind = CW_XFER_TOKEN_LOG;
-    out->index = index;
-    tron_addr(&out->from, topics[1] + 12);
-    tron_addr(&out->to, topics[2] + 12);
-    out->asset.kind = CW_ASSET_TOKEN;
-    tron_addr(&out->asset.contract, token);
-    cw_u256_from_be(data, 32, &out->amount, NULL);
-    return true;
-}
-
 /* A log object {address, topics|topicList, data}: a Transfer into *out
  * (*is set), or not one (*is false). Malformed hex is an error. */
 static cw_code log_transfer(const json_t *log, const char *topics_key, uint32_t index, const char *where,
@@ -176,6 +157,8 @@ static cw_code log_transfer(const json_t *log, const char *topics_key, uint32_t 
         if ((rc = hex_fixed(json_string_value(t), json_string_length(t), topics[i], 32, where, topics_key, err)))
             return rc;
     }
+    if (nt == 0 || nt > 4 || memcmp(topics[0], erc20_transfer_topic, 32) != 0)
+        return CW_OK; /* not a Transfer event */
     uint8_t word[32];
     size_t wn = 0;
     if (data && dlen == 64) {
@@ -183,7 +166,16 @@ static cw_code log_transfer(const json_t *log, const char *topics_key, uint32_t 
             return rc;
         wn = 32;
     }
-    *is = nt <= 4 && tron_transfer_log(token, (const uint8_t(*)[32])topics, nt, word, wn, index, out);
+    erc20_log l;
+    cw_addr contract;
+    tron_addr(&contract, token);
+    /* an NFT or a non-standard Transfer moves no fungible amount (api.h) */
+    if (erc20_log_decode((const uint8_t(*)[32])topics, nt, (cw_span){word, wn}, &l, NULL) != CW_OK ||
+        l.kind != ERC20_LOG_TRANSFER)
+        return CW_OK;
+    if ((rc = erc20_log_to_transfer(&l, &contract, index, out, err)))
+        return rc;
+    *is = true;
     return CW_OK;
 }
 
@@ -277,7 +269,10 @@ cw_code tron_signed_parse(const char *text, size_t n, tron_signed *out, cw_err *
         goto out;
     }
     size_t nx;
-    tron_raw_transfers(&out->raw, out->xf, &nx);
+    if ((rc = tron_raw_transfers(&out->raw, true, out->xf, &nx, err))) {
+        cw_err_prefix(err, rc, "signed tx: raw_data_hex");
+        goto out;
+    }
     tron_tx_init(&out->tx, &out->raw, out->xf, nx);
 out:
     json_decref(root);
@@ -390,7 +385,7 @@ cw_code tron_block_parse(const char *text, size_t n, tron_block *out, cw_err *er
             goto out;
         }
         size_t nx;
-        tron_raw_transfers(&r, out->xf + out->n_xf, &nx);
+        tron_raw_transfers(&r, false, out->xf + out->n_xf, &nx, NULL); /* no calldata read: cannot fail */
         tron_tx_init(&out->txs[i], &r, out->xf + out->n_xf, nx);
         out->n_xf += nx;
         out->ctype[i] = r.contract_type;
@@ -488,8 +483,7 @@ cw_code tron_block_apply_infos(tron_block *b, const char *text, size_t n, cw_err
             flags[i] |= CW_TX_FAILED;
         start[i] = nx;
         for (size_t k = 0; k < tx->n_xfer; k++)
-            if (tx->xfer[k].kind != CW_XFER_TOKEN_CALL)
-                xf[nx++] = tx->xfer[k];
+            xf[nx++] = tx->xfer[k];
         const json_t *logs = in ? json_object_get(in, "log") : NULL;
         if (logs != NULL && !json_is_array(logs)) {
             rc = cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: tx %s: \"log\" is not an array", W, hex);

@@ -9,8 +9,11 @@
  *   (raw_data_hex, decoded by tx.h); raw_data and the other renderings
  *   are never trusted. txID must equal sha256(raw_data_hex).
  * - A TRC-20 transfer of a mined tx is its Transfer log (topic0 ddf252ad...,
- *   3 topics, 32-byte data), never the calldata and never `toAddress`
- *   (the contract). Logs are indexed block-wide in the order the block
+ *   3 topics, 32-byte data; chains/ethereum/erc20.h reads it), never the
+ *   calldata and never `toAddress` (the contract). A log with Transfer's
+ *   topic0 in another shape (ERC-721's 4 topics, a non-standard token) moves
+ *   no fungible amount and is not a transfer here: one odd contract on
+ *   mainnet must not stop the monitor. Logs are indexed block-wide in the order the block
  *   gives them (the infos in block order, each tx's logs in order): what
  *   an ethCompatible trigger's logIndex is, so a block read from the feed
  *   and the same block read over HTTP give the same transfers and ids.
@@ -73,16 +76,15 @@ typedef struct {
 
 /* A getblockbynum / getnowblock body. {} (no such block) is CW_ENOTFOUND.
  * Every tx's txID is checked against its raw_data_hex; transfers are the
- * signed bytes' (tron_raw_transfers): apply the infos before using a
- * TriggerSmartContract's. tron_block_free in every case. */
+ * signed bytes' TRX and TRC-10 ones (tron_raw_transfers without calldata):
+ * apply the infos for the TRC-20 ones. tron_block_free in every case. */
 cw_code tron_block_parse(const char *json, size_t n, tron_block *out, cw_err *err);
 void tron_block_free(tron_block *b);
 
 /* A gettransactioninfobyblocknum body (a JSON array; {} or [] for a block
  * without txs) for block b: each info's id must be one of b's txs and its
  * blockNumber b's number, and every TriggerSmartContract tx must have one.
- * Replaces the calldata transfers (CW_XFER_TOKEN_CALL) with the Transfer
- * logs (CW_XFER_TOKEN_LOG, block-wide index) and sets CW_TX_FAILED from
+ * Adds the Transfer logs (CW_XFER_TOKEN_LOG, block-wide index) and sets CW_TX_FAILED from
  * receipt.result. b is unchanged on error. */
 cw_code tron_block_apply_infos(tron_block *b, const char *json, size_t n, cw_err *err);
 
@@ -136,11 +138,5 @@ typedef struct {
  * truth). CW_EFORMAT naming the field. tron_trigger_free in every case. */
 cw_code tron_trigger_parse(tron_trigger_kind kind, const char *json, size_t n, tron_trigger *out, cw_err *err);
 void tron_trigger_free(tron_trigger *t);
-
-/* A Transfer log (address: the 20-byte token, topics as 32-byte words,
- * data) as a transfer: true when topic0 is Transfer with exactly 3 topics
- * and 32 bytes of data (ERC-721's has 4 topics: not a token amount). */
-bool tron_transfer_log(const uint8_t token[20], const uint8_t (*topics)[32], size_t n_topics, const uint8_t *data,
-                       size_t data_n, uint32_t index, cw_transfer *out);
 
 #endif

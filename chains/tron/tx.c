@@ -4,6 +4,7 @@
 
 #include "chains/addr.h"
 #include "chains/ecrecover.h"
+#include "chains/ethereum/erc20.h"
 #include "chains/hash.h"
 #include "pb.h"
 
@@ -469,26 +470,7 @@ cw_code tron_raw_check_signer(const tron_raw *r, const uint8_t *sig, size_t n, u
                       r->permission_id ? " (a multi-signature permission: not supported)" : "");
 }
 
-bool tron_trc20_call(cw_span d, bool *has_from, uint8_t from[20], uint8_t to[20], cw_u256 *amount)
-{
-    static const uint8_t transfer[4] = {0xa9, 0x05, 0x9c, 0xbb}, transfer_from[4] = {0x23, 0xb8, 0x72, 0xdd};
-    if (d.n >= 4 + 64 && memcmp(d.p, transfer, 4) == 0) {
-        *has_from = false;
-        memcpy(to, d.p + 4 + 12, 20);
-        cw_u256_from_be(d.p + 36, 32, amount, NULL);
-        return true;
-    }
-    if (d.n >= 4 + 96 && memcmp(d.p, transfer_from, 4) == 0) {
-        *has_from = true;
-        memcpy(from, d.p + 4 + 12, 20);
-        memcpy(to, d.p + 36 + 12, 20);
-        cw_u256_from_be(d.p + 68, 32, amount, NULL);
-        return true;
-    }
-    return false;
-}
-
-void tron_raw_transfers(const tron_raw *r, cw_transfer *xf, size_t *n)
+cw_code tron_raw_transfers(const tron_raw *r, bool calldata, cw_transfer *xf, size_t *n, cw_err *err)
 {
     *n = 0;
     cw_transfer *t;
@@ -503,7 +485,7 @@ void tron_raw_transfers(const tron_raw *r, cw_transfer *xf, size_t *n)
         t->asset.kind = r->contract_type == TRON_CT_TRANSFER ? CW_ASSET_NATIVE : CW_ASSET_TRC10;
         t->asset.id = r->contract_type == TRON_CT_TRANSFER ? 0 : r->asset_id;
         cw_u256_set_u64(&t->amount, r->amount);
-        return;
+        return CW_OK;
     case TRON_CT_TRIGGER_SMART: {
         if (r->call_value) {
             t = &xf[(*n)++];
@@ -523,23 +505,22 @@ void tron_raw_transfers(const tron_raw *r, cw_transfer *xf, size_t *n)
             t->asset.id = r->token_id;
             cw_u256_set_u64(&t->amount, r->call_token_value);
         }
-        bool has_from;
-        uint8_t from[20], to[20];
-        cw_u256 amount;
-        if (tron_trc20_call(r->call_data, &has_from, from, to, &amount)) {
-            t = &xf[(*n)++];
-            memset(t, 0, sizeof *t);
-            t->kind = CW_XFER_TOKEN_CALL;
-            tron_addr(&t->from, has_from ? from : r->owner);
-            tron_addr(&t->to, to);
-            t->asset.kind = CW_ASSET_TOKEN;
-            tron_addr(&t->asset.contract, r->contract);
-            t->amount = amount;
+        if (!calldata)
+            return CW_OK;
+        erc20_call c;
+        cw_code rc = erc20_call_decode(r->call_data, CW_CHAIN_TRON, &c, err);
+        if (rc)
+            return cw_err_prefix(err, rc, "TriggerSmartContract.data");
+        if (c.kind != ERC20_CALL_NONE) {
+            cw_addr sender, contract;
+            tron_addr(&sender, r->owner);
+            tron_addr(&contract, r->contract);
+            erc20_call_to_transfer(&c, &sender, &contract, &xf[(*n)++]);
         }
-        return;
+        return CW_OK;
     }
     default:
-        return;
+        return CW_OK;
     }
 }
 

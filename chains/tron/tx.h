@@ -98,18 +98,15 @@ cw_code tron_sig_recover(const tron_raw *r, const uint8_t *sig, size_t n, uint8_
  * (also for a tx without an owner). */
 cw_code tron_raw_check_signer(const tron_raw *r, const uint8_t *sig, size_t n, uint8_t signer[20], cw_err *err);
 
-/* A TRC-20 transfer(to, amount) (a9059cbb) or transferFrom(from, to,
- * amount) (23b872dd) call: true with *to, *amount and, for transferFrom,
- * *from (has_from). Address words: the last 20 bytes (Tron wallets put
- * 0x41 in byte 11; contracts of solc 0.4, USDT's, mask the word). Calldata
- * shorter than the call's words, or another selector: false. */
-bool tron_trc20_call(cw_span data, bool *has_from, uint8_t from[20], uint8_t to[20], cw_u256 *amount);
-
-/* The transfers a signed tx asks for (not yet mined: the TRC-20 one from
- * its calldata, CW_XFER_TOKEN_CALL): into xf (cap >= TRON_CALL_XFER_MAX),
+/* The transfers a signed tx asks for: into xf (cap >= TRON_CALL_XFER_MAX),
  * *n set. TRX and TRC-10 transfers of zero are kept (a tx that moves
- * nothing still names its recipient). */
-void tron_raw_transfers(const tron_raw *r, cw_transfer *xf, size_t *n);
+ * nothing still names its recipient). With `calldata`, a TRC-20
+ * transfer/transferFrom call is one more (CW_XFER_TOKEN_CALL, read by
+ * chains/ethereum/erc20.h with Tron's 0x41 byte allowed), and calldata
+ * with a transfer selector that does not decode is refused (CW_EFORMAT:
+ * screening must not miss a recipient). Without it (a mined tx, whose
+ * Transfer logs say what happened) the calldata is not read. */
+cw_code tron_raw_transfers(const tron_raw *r, bool calldata, cw_transfer *xf, size_t *n, cw_err *err);
 
 /* Fills tx as a Tron tx (chain, txid, raw, flags 0; xfer/n_xfer as given). */
 void tron_tx_init(cw_tx *tx, const tron_raw *r, cw_transfer *xf, size_t n_xfer);

@@ -11,28 +11,6 @@
 
 #define MAX_TRON_JSON (4u << 20) /* a signed tx is at most 500 KB of bytes, 1 MB of hex */
 
-bool decode_tron_token(const cw_addr *contract, const char **symbol, unsigned *decimals)
-{
-    /* Tether's and Circle's TRC-20 contracts on mainnet (tronscan's token pages) */
-    static const struct {
-        const char *addr, *symbol;
-        unsigned decimals;
-    } known[] = {
-        {"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "USDT", 6},
-        {"TEkxiTehnzSmSe2XqrBj4w32RUN966rdz8", "USDC", 6},
-    };
-    char text[CW_ADDR_TEXT_MAX];
-    if (contract->chain != CW_CHAIN_TRON || cw_addr_format(contract, text, sizeof text) == 0)
-        return false;
-    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
-        if (strcmp(text, known[i].addr) == 0) {
-            *symbol = known[i].symbol;
-            *decimals = known[i].decimals;
-            return true;
-        }
-    return false;
-}
-
 static void put_addr(cw_json *j, const char *key, const cw_addr *a)
 {
     char text[CW_ADDR_TEXT_MAX];
@@ -55,7 +33,7 @@ static void put_u256(cw_json *j, const char *key, const cw_u256 *v)
     }
 }
 
-void decode_tron_json(cw_json *j, const tron_signed *s)
+void decode_tron_json(cw_json *j, const tron_signed *s, const tokens_table *tokens)
 {
     const tron_raw *r = &s->raw;
     const cw_tx *tx = &s->tx;
@@ -92,7 +70,9 @@ void decode_tron_json(cw_json *j, const tron_signed *s)
     } else if (m) {
         kind = "trc20";
         cw_addr_format(&m->asset.contract, asset, sizeof asset);
-        has_decimals = decode_tron_token(&m->asset.contract, &symbol, &decimals);
+        const token_info *ti = tokens ? tokens_find(tokens, &m->asset.contract) : NULL;
+        if (ti)
+            symbol = ti->symbol, decimals = ti->decimals, has_decimals = true;
     }
     cw_json_key(j, "asset_kind");
     cw_json_str(j, kind);
@@ -132,8 +112,11 @@ int decode_tron_tx(const char *source)
 {
     cw_buf in = CW_BUF_INIT, out = CW_BUF_INIT;
     cw_err err = {0};
+    tokens_table tokens;
     int rc;
-    if (cw_read_file(source, MAX_TRON_JSON, &in, &err)) {
+    if (tokens_init(&tokens, &err)) {
+        rc = cli_fail("decode tx --chain tron: known tokens", &err);
+    } else if (cw_read_file(source, MAX_TRON_JSON, &in, &err)) {
         rc = cli_fail("decode tx --chain tron", &err);
     } else if (in.n == 0) {
         fprintf(stderr, "chainwatch: decode tx --chain tron: empty input\n");
@@ -145,13 +128,14 @@ int decode_tron_tx(const char *source)
         } else {
             cw_json j;
             cw_json_init(&j, &out);
-            decode_tron_json(&j, &s);
+            decode_tron_json(&j, &s, &tokens);
             cw_json_newline(&j);
             rc = cw_json_ok(&j) ? cli_write_buf("decode", &out)
                                 : cli_fail("decode tx --chain tron", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
             tron_signed_free(&s);
         }
     }
+    tokens_free(&tokens);
     cw_buf_free(&in);
     cw_buf_free(&out);
     return rc;

@@ -18,15 +18,13 @@
 
 #include "chains/json.h"
 #include "chains/tron/api.h"
+#include "watchlists/tokens.h"
 
-/* Writes the object above for a parsed, checked tx. */
-void decode_tron_json(cw_json *j, const tron_signed *s);
+/* Writes the object above for a parsed, checked tx; tokens names TRC-20
+ * contracts (may be NULL: symbol null). */
+void decode_tron_json(cw_json *j, const tron_signed *s, const tokens_table *tokens);
 
 /* Reads FILE or - and decodes it: CLI exit code (0, 2 bad input, 1 I/O). */
 int decode_tron_tx(const char *source);
-
-/* The symbol and decimals of a known TRC-20 token (mainnet); false when
- * unknown. */
-bool decode_tron_token(const cw_addr *contract, const char **symbol, unsigned *decimals);
 
 #endif
