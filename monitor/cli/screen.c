@@ -11,6 +11,7 @@
 #include "chains/addr.h"
 #include "chains/bitcoin/tx.h"
 #include "chains/hex.h"
+#include "chains/tron/api.h"
 #include "args.h"
 #include "cli.h"
 #include "args_flows.h"
@@ -30,7 +31,10 @@ static const char usage[] =
     "  ADDRESS      Bitcoin (any network), EVM or Tron; other chains' addresses\n"
     "               cannot be told from typos here: use `watchlist lookup`\n"
     "  RAWTX        a raw transaction as hex (told from an address by its length),\n"
-    "               @FILE (raw bytes or hex) or - (standard input)\n"
+    "               @FILE (raw bytes or hex) or - (standard input); or a signed\n"
+    "               Tron tx as java-tron's HTTP API returns it (JSON: txID,\n"
+    "               raw_data_hex, signature), decoded from its signed bytes with\n"
+    "               its signer recovered and checked (a mismatch exits 2)\n"
     "\n"
     "Options:\n";
 
@@ -56,6 +60,10 @@ static const char usage_tail[] =
     "member of a designated cluster holds; an output receiving designated money\n"
     "holds at --hold-exposure of its value, else is reviewed. The tx's decision is\n"
     "the most severe of all.\n"
+    "A Tron tx: its signer, every transfer's sender and recipient (a TRC-20\n"
+    "transfer's recipient from its calldata, never the token contract) are screened\n"
+    "as addresses (`addresses`, each with its roles), its transfers listed exactly\n"
+    "(`transfers`, amounts in base units).\n"
     "\n"
     "Exit status: 0 allow, 10 review, 11 hold, 12 block; 1 error; 2 usage or bad\n"
     "input (a mistyped address is never 'allow'); 3 the store could not be read\n"
@@ -177,19 +185,35 @@ static int exit_for(screen_decision d)
 static bool is_raw_tx(const char *subject)
 {
     size_t n = strlen(subject);
-    return strcmp(subject, "-") == 0 || subject[0] == '@' ||
+    return strcmp(subject, "-") == 0 || subject[0] == '@' || subject[0] == '{' ||
            (n > WL_TEXT_MAX && cw_looks_like_hex((const uint8_t *)subject, n));
 }
 
-/* The tx's bytes from the subject; CLI exit code. */
-static int read_tx(const char *subject, cw_buf *raw)
+/* Text that is a JSON object: a signed Tron tx as java-tron's HTTP API
+ * returns it (the one JSON form of a tx screen reads). */
+static bool is_json_tx(const cw_buf *raw)
+{
+    size_t i = 0;
+    while (i < raw->n && (raw->p[i] == ' ' || raw->p[i] == '\t' || raw->p[i] == '\n' || raw->p[i] == '\r'))
+        i++;
+    return i < raw->n && raw->p[i] == '{';
+}
+
+/* The tx's bytes from the subject (raw bytes, or the JSON text when *json
+ * is set); CLI exit code. */
+static int read_tx(const char *subject, cw_buf *raw, bool *json)
 {
     cw_err err = {0};
     cw_code rc;
+    *json = false;
     if (strcmp(subject, "-") == 0 || subject[0] == '@')
         rc = cw_read_file(subject[0] == '@' ? subject + 1 : subject, MAX_TX_BYTES, raw, &err);
     else
         rc = cw_buf_append(raw, subject, strlen(subject), &err);
+    if (rc == CW_OK && is_json_tx(raw)) {
+        *json = true;
+        return CLI_EXIT_OK;
+    }
     if (rc == CW_OK)
         rc = cw_buf_unhex_if_text(raw, &err);
     if (rc)
@@ -302,13 +326,19 @@ int cmd_screen(int argc, char **argv)
     void *arena_mem = NULL;
     cw_tx tx;
     cw_err err = {0};
+    bool tron_json = false;
+    tron_signed tron = {0};
     if (rc == CLI_EXIT_OK && !raw_tx) {
         rc = cli_screen_address("screen", o.subject, o.netname ? (int)net : CW_NET_ANY, &addr);
         if (rc == CLI_EXIT_OK && !o.netname && addr.chain == CW_CHAIN_BITCOIN)
             net = (cw_net)addr.net; /* its labels are of its network */
     } else if (rc == CLI_EXIT_OK) {
-        rc = read_tx(o.subject, &raw);
-        if (rc == CLI_EXIT_OK) {
+        rc = read_tx(o.subject, &raw, &tron_json);
+        if (rc == CLI_EXIT_OK && tron_json) {
+            /* decoded from the signed bytes, its signer recovered and checked: else refused (2) */
+            if (tron_signed_parse((const char *)raw.p, raw.n, &tron, &err))
+                rc = cli_fail("screen: tron tx", &err);
+        } else if (rc == CLI_EXIT_OK) {
             size_t cap = btc_arena_bound(raw.n);
             cw_arena arena;
             if ((arena_mem = malloc(cap)) == NULL)
@@ -335,7 +365,13 @@ int cmd_screen(int argc, char **argv)
         screen_decision d = SCREEN_ALLOW;
         bool ok = out != NULL; /* alert_put latches a failed allocation: no partial answer is printed */
         cw_code c = ok ? screen_tip_json(t, &tip, &err) : cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
-        if (c == CW_OK && raw_tx) {
+        if (c == CW_OK && tron_json) {
+            cw_addr signer;
+            tron_addr(&signer, tron.signer);
+            alert_put(out, "type", json_string("tx"), &ok);
+            alert_put(out, "chain", json_string("tron"), &ok);
+            c = screen_account_tx(&o.fo.cfg, t, &tron.tx, &signer, out, &d, &err);
+        } else if (c == CW_OK && raw_tx) {
             alert_put(out, "type", json_string("tx"), &ok);
             alert_put(out, "network", json_string(cw_net_name(net)), &ok);
             c = screen_tx(&o.fo.cfg, t, &tx, out, &d, &err);
@@ -372,6 +408,8 @@ int cmd_screen(int argc, char **argv)
     }
     cli_store_done(s, t);
     free(arena_mem);
+    if (tron_json)
+        tron_signed_free(&tron);
     cw_buf_free(&raw);
     flows_opts_free(&o.fo);
     return rc;

@@ -119,4 +119,18 @@ cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, 
  * findings). *out is the most severe decision of all. cfg must be enabled. */
 cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj, screen_decision *out, cw_err *err);
 
+/* Screens an account-chain tx (Tron today; any cw_tx whose value moves as
+ * transfers, chains/model.h): every distinct address it names, the
+ * signer, each transfer's from and to (a TRC-20 call's recipient from its
+ * calldata, never the contract called), is screened as screen_address
+ * does with no amount (account-chain exposure is not kept), and sets on
+ * obj subject (the txid as the node prints it), transfers ([{kind, from,
+ * to, asset_kind, asset, amount}], amounts exact decimal strings),
+ * addresses ([{address, roles ("signer", "from", "to"), decision,
+ * reasons}]) and reasons (the tx's own findings: none for account
+ * chains). signer may be NULL. *out is the most severe decision. Errors as
+ * screen_address's. */
+cw_code screen_account_tx(const flows_config *cfg, store_txn *t, const cw_tx *tx, const cw_addr *signer, json_t *obj,
+                          screen_decision *out, cw_err *err);
+
 #endif
