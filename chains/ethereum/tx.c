@@ -592,11 +592,8 @@ bool eth_auth_next(eth_auth_iter *it, eth_auth *out)
     return true;
 }
 
-cw_code eth_auth_recover(const eth_auth *a, eth_signer *out, cw_err *err)
+void eth_auth_sighash(const eth_auth *a, uint8_t out[32])
 {
-    if (a->y_parity > 1)
-        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "authorization: yParity %u, must be 0 or 1", a->y_parity);
-    /* keccak256(0x05 || rlp([chainId, address, nonce])) */
     eth_rlp_w count, w;
     eth_rlp_w_init(&count, NULL, 0, NULL);
     eth_rlp_w_u256(&count, &a->chain_id);
@@ -611,8 +608,15 @@ cw_code eth_auth_recover(const eth_auth *a, eth_signer *out, cw_err *err)
     eth_rlp_w_u256(&w, &a->chain_id);
     eth_rlp_w_bytes(&w, a->address, 20);
     eth_rlp_w_uint64(&w, a->nonce);
+    cw_keccak256_final(&k, out);
+}
+
+cw_code eth_auth_recover(const eth_auth *a, eth_signer *out, cw_err *err)
+{
+    if (a->y_parity > 1)
+        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "authorization: yParity %u, must be 0 or 1", a->y_parity);
     uint8_t h[32];
-    cw_keccak256_final(&k, h);
+    eth_auth_sighash(a, h);
     return recover(h, a->r, a->s, a->y_parity, "authorization", out, err);
 }
 

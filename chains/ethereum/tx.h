@@ -176,8 +176,11 @@ void eth_auth_begin(const eth_tx *tx, eth_auth_iter *it);
  * not come from it must hold a canonical list (else iteration stops early). */
 bool eth_auth_next(eth_auth_iter *it, eth_auth *out);
 
-/* The authority: the signer of keccak256(0x05 || rlp([chainId, address,
- * nonce])). Refuses what EIP-7702 makes a node skip: y_parity not 0/1,
+/* The hash an authority signs: keccak256(0x05 || rlp([chainId, address,
+ * nonce])). */
+void eth_auth_sighash(const eth_auth *a, uint8_t out[32]);
+
+/* The authority: the signer of eth_auth_sighash. Refuses what EIP-7702 makes a node skip: y_parity not 0/1,
  * r or s zero or out of range, s above n/2, no recoverable key. A refused
  * authorization does not make the tx invalid; the chain ignores it. */
 cw_code eth_auth_recover(const eth_auth *a, eth_signer *out, cw_err *err);

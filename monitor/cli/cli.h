@@ -45,6 +45,7 @@
 #include "chains/err.h"
 #include "chains/model.h"
 #include "watchlists/store/store.h"
+#include "watchlists/tokens.h"
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 /* Screening verbs (lookup): the check itself could not be made. Distinct
@@ -136,6 +137,14 @@ bool cli_out_ok(const char *verb);
  * write failed (reported as above), so a verb writing thousands of lines
  * stops at once rather than writing on into a full disk. */
 int cli_write_buf(const char *verb, cw_buf *b);
+
+/* A raw signed Ethereum tx from `source` (decode.c): hex with or without
+ * 0x, "-" (standard input) or @FILE / FILE (raw bytes or hex text) into
+ * raw; errors printed; CLI exit code. */
+int cli_eth_raw_tx(const char *verb, const char *source, size_t max_bytes, cw_buf *raw);
+/* The built-in token table plus `path` (NULL: none) into *t (decode.c);
+ * errors printed (file:line); CLI exit code. tokens_free() it on success. */
+int cli_tokens_load(const char *verb, const char *path, tokens_table *t);
 /* Flushes stdout. False (after the report) when any write to it failed. */
 bool cli_out_flush(const char *verb);
 /* What main does after every verb: cli_out_flush and, when stdout is a

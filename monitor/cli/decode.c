@@ -1,4 +1,5 @@
-/* `chainwatch decode tx|block`: Bitcoin transactions and blocks to JSON lines. */
+/* `chainwatch decode tx|block`: Bitcoin transactions and blocks to JSON
+ * lines; `decode tx --chain ethereum`: one signed Ethereum tx. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,13 +14,16 @@
 #include "cli.h"
 #include "decode_tron.h"
 #include "monitor/engine/decode.h"
+#include "monitor/engine/decode_eth.h"
+#include "watchlists/tokens.h"
 
 #define MAX_INPUT_BYTES (256u << 20) /* a blk file is at most 128 MiB */
 
 static const char decode_usage[] =
     "usage: chainwatch decode tx HEX|-           [--network N]\n"
     "       chainwatch decode block FILE|-       [--network N] [--summary]\n"
-    "       chainwatch decode tx --chain tron FILE|-\n"
+    "       chainwatch decode tx --chain ethereum 0xHEX|@FILE|FILE|- [--tokens FILE]\n"
+    "       chainwatch decode tx --chain tron FILE|- [--tokens FILE]\n"
     "\n"
     "Decodes Bitcoin transactions and blocks into one JSON object per line.\n"
     "Input is raw bytes or hex text; '-' reads standard input. A block file may\n"
@@ -35,6 +39,14 @@ static const char decode_usage[] =
     "checked against the owner in the signed bytes), to, asset_kind, asset,\n"
     "symbol, decimals, amount (base units), contract, call_value, memo, timestamp,\n"
     "expiration, fee_limit, signatures. raw_data is never read.\n"
+    "\n"
+    "--chain ethereum: one signed tx (legacy, EIP-2930, 1559, 4844, 7702; hex\n"
+    "with or without 0x, or raw bytes from a file) as one object: hash, type,\n"
+    "chain_id (null before EIP-155), nonce, from (recovered from the signature,\n"
+    "EIP-55), to (null: a contract creation), value (wei, a decimal string), gas\n"
+    "and fee fields, token (an ERC-20 transfer/transferFrom call: kind, contract,\n"
+    "symbol and decimals when known or null, from, recipient, amount in token\n"
+    "units; else null) and, for type 4, authorities (each authorization's signer).\n"
     "\n"
     "Exit status: 0 decoded, 2 malformed input (the message names the byte\n"
     "offset and the field), 1 I/O failure.\n"
@@ -175,12 +187,90 @@ static int decode_tx_input(cw_buf *in, cw_net net)
     return rc;
 }
 
+int cli_eth_raw_tx(const char *verb, const char *source, size_t max_bytes, cw_buf *raw)
+{
+    cw_err err = {0};
+    cw_code rc;
+    size_t n = strlen(source);
+    bool hex_arg = n > 2 && source[0] == '0' && (source[1] == 'x' || source[1] == 'X');
+    hex_arg = hex_arg || (n > 0 && cw_looks_like_hex((const uint8_t *)source, n));
+    if (strcmp(source, "-") == 0 || source[0] == '@' || !hex_arg)
+        rc = cw_read_file(source[0] == '@' ? source + 1 : source, max_bytes, raw, &err);
+    else
+        rc = cw_buf_append(raw, source, n, &err);
+    if (rc == CW_OK) {
+        /* hex text may carry the 0x Ethereum tools print: drop it (after leading blanks) */
+        size_t i = 0;
+        while (i < raw->n && (raw->p[i] == ' ' || raw->p[i] == '\t' || raw->p[i] == '\n' || raw->p[i] == '\r'))
+            i++;
+        if (raw->n - i > 2 && raw->p[i] == '0' && (raw->p[i + 1] == 'x' || raw->p[i + 1] == 'X') &&
+            cw_looks_like_hex(raw->p + i + 2, raw->n - i - 2)) {
+            memmove(raw->p, raw->p + i + 2, raw->n - i - 2);
+            raw->n -= i + 2;
+        }
+        rc = cw_buf_unhex_if_text(raw, &err);
+    }
+    if (rc)
+        return cli_fail(verb, &err);
+    if (raw->n == 0) {
+        fprintf(stderr, "chainwatch: %s: empty input\n", verb);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_tokens_load(const char *verb, const char *path, tokens_table *t)
+{
+    cw_err err = {0};
+    if (tokens_init(t, &err))
+        return cli_fail(verb, &err);
+    if (path && tokens_load_csv(t, path, &err)) {
+        tokens_free(t);
+        return cli_fail(verb, &err);
+    }
+    return CLI_EXIT_OK;
+}
+
+static int decode_eth_tx(const char *source, const char *tokens_path)
+{
+    cw_buf in = CW_BUF_INIT;
+    tokens_table tokens;
+    int rc = cli_tokens_load("decode tx", tokens_path, &tokens);
+    if (rc)
+        return rc;
+    rc = cli_eth_raw_tx("decode tx", source, ETH_TX_SIZE_MAX, &in);
+    if (rc == CLI_EXIT_OK) {
+        eth_view v;
+        cw_err err = {0};
+        if (decode_eth_view(in.p, in.n, &tokens, &v, &err)) {
+            rc = cli_fail("decode tx", &err);
+        } else {
+            cw_buf out = CW_BUF_INIT;
+            cw_json j;
+            cw_json_init(&j, &out);
+            decode_eth_tx_json(&j, &v);
+            cw_json_newline(&j);
+            rc = cw_json_ok(&j) ? cli_write_buf("decode", &out)
+                                : cli_fail("decode tx", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
+            cw_buf_free(&out);
+        }
+    }
+    cw_buf_free(&in);
+    tokens_free(&tokens);
+    return rc;
+}
+
+static const char *const chains[] = {"bitcoin", "ethereum", "tron", NULL};
+
 int cmd_decode(int argc, char **argv)
 {
-    const char *pos[2] = {NULL, NULL}, *netname = NULL, *chain = NULL;
+    const char *pos[2] = {NULL, NULL}, *netname = NULL, *tokens_path = NULL;
     bool summary = false;
+    int chain = 0;
     cli_arg args[] = {
-        {"chain", ARG_STRING, &chain, .metavar = "C", .help = "bitcoin (default) or tron (tx only)"},
+        {"chain", ARG_ENUM, &chain, .choices = chains, .metavar = "C", .help = "bitcoin (default), ethereum or tron"},
+        {"tokens", ARG_PATH, &tokens_path, .metavar = "FILE",
+         .help = "ethereum, tron: more known tokens, as chain,token,\ncontract_address,decimals[,source] (built in: USDT, USDC)"},
         {"network", ARG_STRING, &netname, .metavar = "N", .help = "main (default), test, testnet4, signet, regtest"},
         {"summary", ARG_FLAG, &summary, .help = "print a human-readable summary of each block instead"},
         {0},
@@ -194,16 +284,25 @@ int cmd_decode(int argc, char **argv)
     if (cli_args_parse("decode", args, argc, argv, pos, 2, &n_pos))
         return CLI_EXIT_USAGE;
     const char *what = pos[0] ? pos[0] : "", *source = pos[1];
-    if (chain && strcmp(chain, "bitcoin") != 0) {
-        if (strcmp(chain, "tron") != 0) {
-            fprintf(stderr, "chainwatch: decode: --chain: unknown chain '%s' (bitcoin, tron)\n", chain);
-            return CLI_EXIT_USAGE;
-        }
+    if (chain == 2) {
         if (strcmp(what, "tx") != 0 || source == NULL || netname || summary) {
-            fprintf(stderr, "chainwatch: decode: --chain tron takes 'tx FILE' or 'tx -' and no other option\n");
+            fprintf(stderr, "chainwatch: decode: --chain tron decodes one signed tx: chainwatch decode tx --chain tron "
+                            "FILE|- (no --network, --summary)\n");
             return CLI_EXIT_USAGE;
         }
-        return decode_tron_tx(source);
+        return decode_tron_tx(source, tokens_path);
+    }
+    if (chain == 1) {
+        if (strcmp(what, "tx") != 0 || source == NULL || netname || summary) {
+            fprintf(stderr, "chainwatch: decode: --chain ethereum decodes one tx: chainwatch decode tx --chain "
+                            "ethereum 0xHEX|@FILE|FILE|- (no --network, --summary)\n");
+            return CLI_EXIT_USAGE;
+        }
+        return decode_eth_tx(source, tokens_path);
+    }
+    if (tokens_path) {
+        fprintf(stderr, "chainwatch: decode: --tokens is for --chain ethereum or tron\n");
+        return CLI_EXIT_USAGE;
     }
     cw_net net = CW_NET_MAIN;
     if (netname && !cw_net_from_name(netname, &net)) {

@@ -108,15 +108,15 @@ void decode_tron_json(cw_json *j, const tron_signed *s, const tokens_table *toke
     cw_json_obj_end(j);
 }
 
-int decode_tron_tx(const char *source)
+int decode_tron_tx(const char *source, const char *tokens_path)
 {
     cw_buf in = CW_BUF_INIT, out = CW_BUF_INIT;
     cw_err err = {0};
     tokens_table tokens;
-    int rc;
-    if (tokens_init(&tokens, &err)) {
-        rc = cli_fail("decode tx --chain tron: known tokens", &err);
-    } else if (cw_read_file(source, MAX_TRON_JSON, &in, &err)) {
+    int rc = cli_tokens_load("decode tx", tokens_path, &tokens);
+    if (rc)
+        return rc;
+    if (cw_read_file(source, MAX_TRON_JSON, &in, &err)) {
         rc = cli_fail("decode tx --chain tron", &err);
     } else if (in.n == 0) {
         fprintf(stderr, "chainwatch: decode tx --chain tron: empty input\n");

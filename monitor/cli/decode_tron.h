@@ -24,7 +24,8 @@
  * contracts (may be NULL: symbol null). */
 void decode_tron_json(cw_json *j, const tron_signed *s, const tokens_table *tokens);
 
-/* Reads FILE or - and decodes it: CLI exit code (0, 2 bad input, 1 I/O). */
-int decode_tron_tx(const char *source);
+/* Reads FILE or - and decodes it, naming tokens from the built-in table
+ * and tokens_path (may be NULL): CLI exit code (0, 2 bad input, 1 I/O). */
+int decode_tron_tx(const char *source, const char *tokens_path);
 
 #endif

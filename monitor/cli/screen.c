@@ -15,6 +15,7 @@
 #include "args.h"
 #include "cli.h"
 #include "args_flows.h"
+#include "monitor/engine/decode_eth.h"
 #include "monitor/engine/screen.h"
 #include "watchlists/watchlist.h"
 
@@ -22,6 +23,7 @@ static const char usage[] =
     "usage: chainwatch screen ADDRESS|RAWTX [--direction deposit|withdrawal] [--amount BTC]\n"
     "                         [--datadir D] [--network N] [--labels FILE] [--hops N]\n"
     "                         [--min-exposure S] [--min-exposure-amount BTC] [--hold-exposure S]\n"
+    "                         [--chain bitcoin|ethereum] [--tokens FILE]\n"
     "\n"
     "The decision an exchange needs before crediting a deposit or sending a\n"
     "withdrawal, from what the monitor has learnt (watchlist, clusters, exposure).\n"
@@ -31,10 +33,11 @@ static const char usage[] =
     "  ADDRESS      Bitcoin (any network), EVM or Tron; other chains' addresses\n"
     "               cannot be told from typos here: use `watchlist lookup`\n"
     "  RAWTX        a raw transaction as hex (told from an address by its length),\n"
-    "               @FILE (raw bytes or hex) or - (standard input); or a signed\n"
-    "               Tron tx as java-tron's HTTP API returns it (JSON: txID,\n"
-    "               raw_data_hex, signature), decoded from its signed bytes with\n"
-    "               its signer recovered and checked (a mismatch exits 2)\n"
+    "               @FILE (raw bytes or hex) or - (standard input); a signed\n"
+    "               Ethereum tx (0x02f8..., 0xf86c...) is told by its form; a\n"
+    "               signed Tron tx as java-tron's HTTP API returns it (JSON:\n"
+    "               txID, raw_data_hex, signature) as @FILE, the JSON itself,\n"
+    "               or - with --chain tron\n"
     "\n"
     "Options:\n";
 
@@ -60,10 +63,16 @@ static const char usage_tail[] =
     "member of a designated cluster holds; an output receiving designated money\n"
     "holds at --hold-exposure of its value, else is reviewed. The tx's decision is\n"
     "the most severe of all.\n"
-    "A Tron tx: its signer, every transfer's sender and recipient (a TRC-20\n"
-    "transfer's recipient from its calldata, never the token contract) are screened\n"
-    "as addresses (`addresses`, each with its roles), its transfers listed exactly\n"
-    "(`transfers`, amounts in base units).\n"
+    "Ethereum RAWTX (signed, before broadcast): the sender is recovered from the\n"
+    "signature; the sender, `to`, an ERC-20 transfer/transferFrom call's from and\n"
+    "recipient (read from the calldata; `token` names the token when known) and a\n"
+    "type 4 tx's authorities and delegates are each screened as an ADDRESS, with\n"
+    "their roles. Malformed calldata behind a transfer selector is refused (2).\n"
+    "Tron tx: decoded from its signed bytes (raw_data_hex; txID checked), its\n"
+    "signer recovered and checked against the owner in them (else 2); the signer\n"
+    "and every transfer's sender and recipient (a TRC-20 transfer's recipient from\n"
+    "its calldata, never the token contract) are screened as ADDRESSes with their\n"
+    "roles; `transfers` lists what it moves, amounts exact in base units.\n"
     "\n"
     "Exit status: 0 allow, 10 review, 11 hold, 12 block; 1 error; 2 usage or bad\n"
     "input (a mistyped address is never 'allow'); 3 the store could not be read\n"
@@ -181,39 +190,75 @@ static int exit_for(screen_decision d)
     return codes[d];
 }
 
-/* RAWTX rather than ADDRESS: '-', @FILE, or hex longer than any address. */
+/* RAWTX rather than ADDRESS: '-', @FILE, or hex longer than any address
+ * (with 0x: an Ethereum tx; an EVM address is 42 characters). */
 static bool is_raw_tx(const char *subject)
 {
     size_t n = strlen(subject);
-    return strcmp(subject, "-") == 0 || subject[0] == '@' || subject[0] == '{' ||
+    bool eth_hex = n > 42 && subject[0] == '0' && (subject[1] == 'x' || subject[1] == 'X') &&
+                   cw_looks_like_hex((const uint8_t *)subject + 2, n - 2);
+    return strcmp(subject, "-") == 0 || subject[0] == '@' || subject[0] == '{' || eth_hex ||
            (n > WL_TEXT_MAX && cw_looks_like_hex((const uint8_t *)subject, n));
 }
 
-/* Text that is a JSON object: a signed Tron tx as java-tron's HTTP API
- * returns it (the one JSON form of a tx screen reads). */
-static bool is_json_tx(const cw_buf *raw)
+/* Is this raw input an Ethereum tx? Hex with 0x is; bytes are when they
+ * start as one: an RLP list (legacy), or a type byte 1-4 then an RLP list
+ * (a Bitcoin tx starts with its 4-byte little-endian version, 01 00 or
+ * 02 00, so its second byte is never a list header). */
+static bool looks_eth(const char *subject, const cw_buf *raw)
 {
+    if (subject[0] == '0' && (subject[1] == 'x' || subject[1] == 'X'))
+        return true;
+    if (raw->n < 2)
+        return false;
+    uint8_t b0 = raw->p[0], b1 = raw->p[1];
+    return b0 >= 0xc0 || (b0 >= 1 && b0 <= 4 && b1 >= 0xc0);
+}
+
+/* A Tron tx's JSON: --chain tron, or (auto) the JSON itself or an @FILE
+ * holding a JSON object. Reads it into raw (CLI exit code in *rc). */
+static bool tron_json_subject(const char *subject, int chain, cw_buf *raw, int *rc)
+{
+    *rc = CLI_EXIT_OK;
+    if (chain != 3 && chain != 0)
+        return false;
+    cw_err err = {0};
+    cw_code c = CW_OK;
+    if (subject[0] == '{')
+        c = cw_buf_append(raw, subject, strlen(subject), &err);
+    else if (subject[0] == '@' || (chain == 3 && strcmp(subject, "-") == 0))
+        c = cw_read_file(subject[0] == '@' ? subject + 1 : subject, MAX_TX_BYTES, raw, &err);
+    else if (chain == 0)
+        return false;
+    else
+        c = cw_err_set(&err, CW_EARG, CW_NO_OFFSET, "a Tron tx is JSON: @FILE, - or the JSON itself");
+    if (c) {
+        *rc = cli_fail("screen: tron tx", &err);
+        return true;
+    }
     size_t i = 0;
     while (i < raw->n && (raw->p[i] == ' ' || raw->p[i] == '\t' || raw->p[i] == '\n' || raw->p[i] == '\r'))
         i++;
-    return i < raw->n && raw->p[i] == '{';
+    if (i < raw->n && raw->p[i] == '{')
+        return true;
+    if (chain == 3) {
+        fprintf(stderr, "chainwatch: screen: tron tx: not a JSON object (a signed tx as java-tron's HTTP API returns it)\n");
+        *rc = CLI_EXIT_USAGE;
+        return true;
+    }
+    raw->n = 0; /* auto: an @FILE that is not JSON is read again as raw bytes or hex */
+    return false;
 }
 
-/* The tx's bytes from the subject (raw bytes, or the JSON text when *json
- * is set); CLI exit code. */
-static int read_tx(const char *subject, cw_buf *raw, bool *json)
+/* The tx's bytes from the subject; CLI exit code. */
+static int read_tx(const char *subject, cw_buf *raw)
 {
     cw_err err = {0};
     cw_code rc;
-    *json = false;
     if (strcmp(subject, "-") == 0 || subject[0] == '@')
         rc = cw_read_file(subject[0] == '@' ? subject + 1 : subject, MAX_TX_BYTES, raw, &err);
     else
         rc = cw_buf_append(raw, subject, strlen(subject), &err);
-    if (rc == CW_OK && is_json_tx(raw)) {
-        *json = true;
-        return CLI_EXIT_OK;
-    }
     if (rc == CW_OK)
         rc = cw_buf_unhex_if_text(raw, &err);
     if (rc)
@@ -243,6 +288,7 @@ static json_t *policy_json(const flows_config *cfg)
 }
 
 static const char *const directions[] = {"deposit", "withdrawal", NULL};
+static const char *const chains[] = {"auto", "bitcoin", "ethereum", "tron", NULL};
 
 typedef struct {
     const char *subject, *datadir, *netname;
@@ -250,7 +296,9 @@ typedef struct {
     uint64_t amount_sats;
     int64_t amount; /* -1: not given */
     flows_opts fo;
-    cli_arg args[10];
+    int chain; /* index in chains: 0 auto */
+    const char *tokens_path;
+    cli_arg args[12];
 } screen_opts;
 
 /* The table: screen's own options and those of watch's exposure options
@@ -276,6 +324,10 @@ static void screen_args(screen_opts *o)
          .help = "shares at or above are held (default 10%)\n(a share S is 1% or 0.01; a bare 1 or more is refused as\n"
                  "ambiguous: write 100%)"},
         {"datadir", ARG_PATH, &o->datadir, .metavar = "D", .help = "default ~/.chainwatch"},
+        {"chain", ARG_ENUM, &o->chain, .choices = chains, .metavar = "C",
+         .help = "the RAWTX's chain: auto (default: told by its form),\nbitcoin, ethereum or tron"},
+        {"tokens", ARG_PATH, &o->tokens_path, .metavar = "FILE",
+         .help = "Ethereum: more known tokens (chain,token,contract_address,\ndecimals[,source]; built in: USDT, USDC)"},
         {0},
     };
     _Static_assert(sizeof t / sizeof *t == sizeof o->args / sizeof *o->args, "screen_opts.args fits the table");
@@ -326,19 +378,37 @@ int cmd_screen(int argc, char **argv)
     void *arena_mem = NULL;
     cw_tx tx;
     cw_err err = {0};
-    bool tron_json = false;
+    bool is_eth = false, have_tokens = false, is_tron = false;
+    tokens_table tokens;
+    eth_view ev;
     tron_signed tron = {0};
     if (rc == CLI_EXIT_OK && !raw_tx) {
         rc = cli_screen_address("screen", o.subject, o.netname ? (int)net : CW_NET_ANY, &addr);
         if (rc == CLI_EXIT_OK && !o.netname && addr.chain == CW_CHAIN_BITCOIN)
             net = (cw_net)addr.net; /* its labels are of its network */
     } else if (rc == CLI_EXIT_OK) {
-        rc = read_tx(o.subject, &raw, &tron_json);
-        if (rc == CLI_EXIT_OK && tron_json) {
-            /* decoded from the signed bytes, its signer recovered and checked: else refused (2) */
-            if (tron_signed_parse((const char *)raw.p, raw.n, &tron, &err))
-                rc = cli_fail("screen: tron tx", &err);
-        } else if (rc == CLI_EXIT_OK) {
+        is_tron = tron_json_subject(o.subject, o.chain, &raw, &rc);
+        if (is_tron && rc == CLI_EXIT_OK && (o.netname || o.amount >= 0)) {
+            fprintf(stderr, "chainwatch: screen: --network and --amount (BTC) are for Bitcoin, not a Tron tx\n");
+            rc = CLI_EXIT_USAGE;
+        }
+        /* decoded from the signed bytes, its signer recovered and checked: else refused (2) */
+        if (is_tron && rc == CLI_EXIT_OK && tron_signed_parse((const char *)raw.p, raw.n, &tron, &err))
+            rc = cli_fail("screen: tron tx", &err);
+        /* Ethereum's reader also takes hex with 0x (in the argument or the file) */
+        if (!is_tron)
+            rc = o.chain == 1 ? read_tx(o.subject, &raw) : cli_eth_raw_tx("screen: tx", o.subject, MAX_TX_BYTES, &raw);
+        is_eth = !is_tron && rc == CLI_EXIT_OK && (o.chain == 2 || (o.chain == 0 && looks_eth(o.subject, &raw)));
+        if (rc == CLI_EXIT_OK && is_eth) {
+            if (o.netname || o.amount >= 0) {
+                fprintf(stderr, "chainwatch: screen: --network and --amount (BTC) are for Bitcoin, not an Ethereum tx\n");
+                rc = CLI_EXIT_USAGE;
+            } else if ((rc = cli_tokens_load("screen", o.tokens_path, &tokens)) == CLI_EXIT_OK) {
+                have_tokens = true;
+                if (decode_eth_view(raw.p, raw.n, &tokens, &ev, &err))
+                    rc = cli_fail("screen: tx", &err);
+            }
+        } else if (rc == CLI_EXIT_OK && !is_tron) {
             size_t cap = btc_arena_bound(raw.n);
             cw_arena arena;
             if ((arena_mem = malloc(cap)) == NULL)
@@ -349,6 +419,10 @@ int cmd_screen(int argc, char **argv)
                     rc = cli_fail("screen: tx", &err);
             }
         }
+    }
+    if (rc == CLI_EXIT_OK && !is_eth && (o.chain == 2 || o.tokens_path)) {
+        fprintf(stderr, "chainwatch: screen: --chain ethereum and --tokens take an Ethereum RAWTX\n");
+        rc = CLI_EXIT_USAGE;
     }
     if (rc == CLI_EXIT_OK && flows_opts_load(&o.fo, net, &err))
         rc = cli_fail("screen", &err);
@@ -365,12 +439,15 @@ int cmd_screen(int argc, char **argv)
         screen_decision d = SCREEN_ALLOW;
         bool ok = out != NULL; /* alert_put latches a failed allocation: no partial answer is printed */
         cw_code c = ok ? screen_tip_json(t, &tip, &err) : cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
-        if (c == CW_OK && tron_json) {
+        if (c == CW_OK && is_tron) {
             cw_addr signer;
             tron_addr(&signer, tron.signer);
             alert_put(out, "type", json_string("tx"), &ok);
             alert_put(out, "chain", json_string("tron"), &ok);
             c = screen_account_tx(&o.fo.cfg, t, &tron.tx, &signer, out, &d, &err);
+        } else if (c == CW_OK && is_eth) {
+            alert_put(out, "type", json_string("tx"), &ok);
+            c = screen_eth_tx(&o.fo.cfg, t, &ev, out, &d, &err);
         } else if (c == CW_OK && raw_tx) {
             alert_put(out, "type", json_string("tx"), &ok);
             alert_put(out, "network", json_string(cw_net_name(net)), &ok);
@@ -407,8 +484,10 @@ int cmd_screen(int argc, char **argv)
         json_decref(out);
     }
     cli_store_done(s, t);
+    if (have_tokens)
+        tokens_free(&tokens);
     free(arena_mem);
-    if (tron_json)
+    if (is_tron)
         tron_signed_free(&tron);
     cw_buf_free(&raw);
     flows_opts_free(&o.fo);

@@ -46,6 +46,7 @@
 #include <stdint.h>
 
 #include "chains/model.h"
+#include "decode_eth.h"
 #include "flows.h"
 #include "watchlists/cluster.h"
 #include "watchlists/exposure.h"
@@ -132,5 +133,20 @@ cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj,
  * screen_address's. */
 cw_code screen_account_tx(const flows_config *cfg, store_txn *t, const cw_tx *tx, const cw_addr *signer, json_t *obj,
                           screen_decision *out, cw_err *err);
+
+/* Screens a signed Ethereum tx before broadcast (screen_eth.c): every
+ * distinct address it touches, screened with screen_address (no amount):
+ * the sender, `to`, an ERC-20 call's from and recipient, a type 4 tx's
+ * authorities and delegates, each with its roles ("sender", "to" or
+ * "token_contract", "token_from", "token_recipient", "authority",
+ * "delegate"). Sets on obj subject (the tx hash), chain, chain_id, from,
+ * to, value (wei), token (as `decode` shows it, or null), addresses
+ * ([{address, roles, decision, reasons}]), reasons (empty: an account tx
+ * has no tx-level findings here) and, for type 4,
+ * authorizations_unrecovered. *out is the most severe decision. Store
+ * errors are returned, never read as allow; a tx touching more than
+ * 132 addresses (a long authorization list) is CW_ELIMIT (not screened). */
+cw_code screen_eth_tx(const flows_config *cfg, store_txn *t, const eth_view *v, json_t *obj, screen_decision *out,
+                      cw_err *err);
 
 #endif
