@@ -5,6 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <secp256k1.h>
+#include <secp256k1_recovery.h>
+
+#include "chains/hash.h"
+#include "chains/hex.h"
+#include "chains/keccak.h"
+#include "chains/tron/tx.h"
+#include "eth_sign.h"
 #include "support.h"
 
 json_t *tron_signed_line(size_t i)
@@ -93,4 +101,63 @@ json_t *tron_txid_list(json_t *txs)
     json_t *t;
     json_array_foreach(txs, i, t) json_array_append(l, json_object_get(t, "txID"));
     return l;
+}
+
+static void replace20(uint8_t *b, size_t n, const uint8_t from[20], const uint8_t to[20])
+{
+    size_t hits = 0;
+    for (size_t k = 0; k + 20 <= n; k++)
+        if (memcmp(b + k, from, 20) == 0) {
+            memcpy(b + k, to, 20);
+            hits++;
+        }
+    cr_assert_eq(hits, 1, "the 20 bytes occur once in the signed bytes");
+}
+
+json_t *tron_test_resigned(size_t i, const uint8_t *to)
+{
+    json_t *l = tron_signed_line(i);
+    size_t n;
+    uint8_t *raw = unhex(json_string_value(json_object_get(l, "raw_data_hex")), &n);
+    tron_raw r;
+    cw_err err = {0};
+    cr_assert_eq(tron_raw_parse(raw, n, &r, &err), CW_OK, "%s", err.msg);
+    /* the recipient as the signed bytes hold it */
+    cw_transfer xf[TRON_CALL_XFER_MAX];
+    size_t nx;
+    cr_assert_eq(tron_raw_transfers(&r, true, xf, &nx, &err), CW_OK, "%s", err.msg);
+    uint8_t old_to[20], old_owner[20];
+    memcpy(old_to, xf[nx - 1].to.payload, 20);
+    memcpy(old_owner, r.owner, 20);
+    /* the test key's account */
+    secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+    secp256k1_pubkey pub;
+    cr_assert(secp256k1_ec_pubkey_create(ctx, &pub, ETH_TEST_KEY));
+    uint8_t ser[65], h[32], owner[20];
+    size_t sl = sizeof ser;
+    secp256k1_ec_pubkey_serialize(ctx, ser, &sl, &pub, SECP256K1_EC_UNCOMPRESSED);
+    cw_keccak256(ser + 1, 64, h);
+    memcpy(owner, h + 12, 20);
+    replace20(raw, n, old_owner, owner);
+    if (to)
+        replace20(raw, n, old_to, to);
+    uint8_t txid[32];
+    cw_sha256(raw, n, txid);
+    secp256k1_ecdsa_recoverable_signature sig;
+    cr_assert(secp256k1_ecdsa_sign_recoverable(ctx, &sig, txid, ETH_TEST_KEY, NULL, NULL));
+    uint8_t s65[65];
+    int recid;
+    secp256k1_ecdsa_recoverable_signature_serialize_compact(ctx, s65, &recid, &sig);
+    s65[64] = (uint8_t)recid;
+    secp256k1_context_destroy(ctx);
+    char *hex = malloc(2 * n + 1), sighex[131], idhex[65];
+    cw_hex_encode(raw, n, hex);
+    cw_hex_encode(s65, 65, sighex);
+    cw_hex_encode(txid, 32, idhex);
+    json_t *t = json_pack("{s:[{s:s}], s:[s], s:s, s:s}", "ret", "contractRet", "SUCCESS", "signature", sighex, "txID",
+                          idhex, "raw_data_hex", hex);
+    free(hex);
+    free(raw);
+    json_decref(l);
+    return t;
 }

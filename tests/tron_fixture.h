@@ -36,3 +36,11 @@ char *tron_block_body(int64_t number, uint8_t tag, const char *parent, int64_t t
 json_t *tron_txid_list(json_t *txs);
 
 #endif
+
+/* Line i of signed_txs.jsonl re-signed by eth_sign.h's ETH_TEST_KEY as
+ * owner (the account 0x9d8A62f656a8d1615C1294fd71e9CFb3E4855A4F), with its
+ * recipient (the TRX/TRC-10 to_address, or the TRC-20 calldata recipient;
+ * 20 bytes, found in the signed bytes) replaced by `to` (20 bytes, or NULL
+ * to keep it): the HTTP API's signed tx shape, txID recomputed. A new
+ * reference. */
+json_t *tron_test_resigned(size_t i, const uint8_t *to);
