@@ -161,3 +161,101 @@ json_t *tron_test_resigned(size_t i, const uint8_t *to)
     json_decref(l);
     return t;
 }
+
+#include "chains/addr.h"
+
+char *tron_trig_block(int64_t number, const char *hash, json_t *txs, int64_t solidified)
+{
+    json_t *ids = txs ? tron_txid_list(txs) : json_array();
+    json_t *t = json_pack("{s:I, s:s, s:I, s:s, s:I, s:I, s:o}", "timeStamp", (json_int_t)(1700000000000 + number * 3000),
+                          "triggerName", "blockTrigger", "blockNumber", (json_int_t)number, "blockHash", hash,
+                          "transactionSize", (json_int_t)json_array_size(ids), "latestSolidifiedBlockNumber",
+                          (json_int_t)solidified, "transactionList", ids);
+    cr_assert_not_null(t);
+    char *s = json_dumps(t, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(t);
+    return s;
+}
+
+static json_t *taddr_json(const uint8_t a20[20])
+{
+    cw_addr a;
+    char text[CW_ADDR_TEXT_MAX];
+    tron_addr(&a, a20);
+    cw_addr_format(&a, text, sizeof text);
+    return json_string(text);
+}
+
+char *tron_trig_tx(json_t *api_tx, json_t *info, int64_t number, const char *hash, int64_t solidified, int index,
+                   int log_base)
+{
+    size_t n;
+    uint8_t *raw = unhex(json_string_value(json_object_get(api_tx, "raw_data_hex")), &n);
+    tron_raw r;
+    cw_err err = {0};
+    cr_assert_eq(tron_raw_parse(raw, n, &r, &err), CW_OK, "%s", err.msg);
+    json_t *receipt = json_object_get(info, "receipt");
+    const char *result = json_string_value(json_object_get(receipt, "result"));
+    json_t *t = json_object();
+    json_object_set_new(t, "timeStamp", json_integer(1700000000000 + number * 3000));
+    json_object_set_new(t, "triggerName", json_string("transactionTrigger"));
+    json_object_set(t, "transactionId", json_object_get(api_tx, "txID"));
+    json_object_set_new(t, "blockHash", json_string(hash));
+    json_object_set_new(t, "blockNumber", json_integer(number));
+    json_object_set_new(t, "energyUsage", json_integer(json_integer_value(json_object_get(receipt, "energy_usage"))));
+    json_object_set_new(t, "energyFee", json_integer(json_integer_value(json_object_get(receipt, "energy_fee"))));
+    json_object_set_new(t, "originEnergyUsage", json_integer(0));
+    json_object_set_new(t, "energyUsageTotal",
+                        json_integer(json_integer_value(json_object_get(receipt, "energy_usage_total"))));
+    json_object_set_new(t, "netUsage", json_integer(json_integer_value(json_object_get(receipt, "net_usage"))));
+    json_object_set_new(t, "netFee", json_integer(json_integer_value(json_object_get(receipt, "net_fee"))));
+    json_object_set_new(t, "result", json_string(result ? result : "SUCCESS"));
+    json_object_set_new(t, "contractAddress", json_null()); /* ethCompatible: null for calls */
+    json_object_set_new(t, "contractType", json_string(tron_contract_type_name(r.contract_type)));
+    json_object_set_new(t, "feeLimit", json_integer(r.fee_limit));
+    json_object_set_new(t, "contractCallValue", json_integer((json_int_t)r.call_value));
+    json_object_set_new(t, "contractResult", json_string(""));
+    json_object_set_new(t, "fromAddress", taddr_json(r.owner));
+    json_object_set_new(t, "toAddress", r.contract_type == TRON_CT_TRIGGER_SMART ? taddr_json(r.contract) : taddr_json(r.to));
+    char asset[24];
+    snprintf(asset, sizeof asset, "%llu", (unsigned long long)r.asset_id);
+    json_object_set_new(t, "assetName", r.contract_type == TRON_CT_TRANSFER         ? json_string("trx")
+                                        : r.contract_type == TRON_CT_TRANSFER_ASSET ? json_string(asset)
+                                                                                    : json_null());
+    json_object_set_new(t, "assetAmount", json_integer(r.contract_type == TRON_CT_TRIGGER_SMART ? 0 : (json_int_t)r.amount));
+    json_object_set_new(t, "latestSolidifiedBlockNumber", json_integer(solidified));
+    json_object_set_new(t, "internalTransactionList", json_array());
+    json_object_set_new(t, "data", json_string(""));
+    json_object_set_new(t, "transactionIndex", json_integer(index));
+    json_object_set_new(t, "cumulativeEnergyUsed", json_integer(0));
+    json_object_set_new(t, "preCumulativeLogCount", json_integer(log_base));
+    json_t *logs = json_array();
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(info, "log"), i, l)
+    {
+        json_t *topics = json_object_get(l, "topics");
+        json_array_append_new(logs, json_pack("{s:O, s:s, s:I, s:O, s:I, s:O, s:O, s:i}", "address",
+                                              json_object_get(l, "address"), "blockHash", hash, "blockNumber",
+                                              (json_int_t)number, "data", json_object_get(l, "data"), "logIndex",
+                                              (json_int_t)(log_base + (int)i), "topicList", topics ? topics : json_array(),
+                                              "transactionHash", json_object_get(api_tx, "txID"), "transactionIndex",
+                                              index));
+    }
+    json_object_set_new(t, "logList", logs);
+    json_object_set_new(t, "energyUnitPrice", json_integer(210));
+    json_object_set_new(t, "extMap", json_null());
+    char *s = json_dumps(t, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(t);
+    free(raw);
+    return s;
+}
+
+char *tron_trig_solidity(int64_t solidified)
+{
+    json_t *t = json_pack("{s:I, s:s, s:I}", "timeStamp", (json_int_t)1700000000000, "triggerName", "solidityTrigger",
+                          "latestSolidifiedBlockNumber", (json_int_t)solidified);
+    char *s = json_dumps(t, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(t);
+    return s;
+}

@@ -44,3 +44,18 @@ json_t *tron_txid_list(json_t *txs);
  * to keep it): the HTTP API's signed tx shape, txID recomputed. A new
  * reference. */
 json_t *tron_test_resigned(size_t i, const uint8_t *to);
+
+/* ---- native queue triggers, as java-tron's Jackson writes them (every
+ * field of the trigger class, nulls included) ---- */
+
+/* A blockTrigger: transactionList from txs' txIDs (txs may be NULL). */
+char *tron_trig_block(int64_t number, const char *hash, json_t *txs, int64_t solidified);
+/* A transactionTrigger for api_tx (the HTTP API shape, its signed bytes
+ * decoded for contractType, from/to, assetName, amounts) in block
+ * number/hash at index `index` (transactionIndex), with its info (the
+ * gettransactioninfo shape, or NULL: no logs) as logList (ethCompatible
+ * on), log indexes from log_base. */
+char *tron_trig_tx(json_t *api_tx, json_t *info, int64_t number, const char *hash, int64_t solidified, int index,
+                   int log_base);
+/* A solidityTrigger. */
+char *tron_trig_solidity(int64_t solidified);

@@ -327,6 +327,7 @@ cw_code tron_block_parse(const char *text, size_t n, tron_block *out, cw_err *er
         (rc = get_hash(root, "blockID", true, "block", out->hash, NULL, err)) ||
         (rc = get_hash(hdr, "parentHash", true, "block_header.raw_data", out->parent, NULL, err)))
         goto out;
+    out->parent_known = true;
     snprintf(W, sizeof W, "block %lld", (long long)out->number);
     /* the number is in the blockID's first 8 bytes: a block under another number is refused */
     uint64_t idnum = 0;

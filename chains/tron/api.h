@@ -64,6 +64,8 @@ typedef struct {
     int64_t number;
     uint8_t hash[32];    /* blockID, display order */
     uint8_t parent[32];  /* parentHash */
+    bool parent_known;   /* false for a block built from triggers (the
+                          * blockTrigger has no parentHash) */
     int64_t time_ms;
     size_t n_tx;
     cw_tx *txs;          /* chain TRON, txid, flags, transfers */
