@@ -5,6 +5,7 @@
 
 #include "chains/buf.h"
 #include "chains/le.h"
+#include "acct_exposure.h"
 #include "alertdb.h"
 #include "chaindb.h"
 #include "cluster.h"
@@ -36,6 +37,8 @@ static const char *check_record(store_txn *t, store_db db, cw_span k, cw_span v)
     case STORE_TAINT:
     case STORE_EXPOSURE:
         return exposure_check_record(db, k, v);
+    case STORE_ACCT_EXPOSURE:
+        return acct_exposure_check_record(k, v);
     case STORE_JOURNAL:
         return k.n == 32 ? NULL : "a key that is not a block hash (32 bytes)";
     default:

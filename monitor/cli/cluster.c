@@ -27,6 +27,8 @@ static const char cluster_usage[] =
     "got). Designated membership is counted when addresses join: an address\n"
     "listed later counts from the cluster's next merge.\n"
     "\n"
+    "For an EVM or Tron account the answer is applicable false with a note: account\n"
+    "chains have no common-input clustering (see trace and screen for exposure).\n"
     "Exit status: 0 found (a cluster of one included); 2 bad input; 3 the store\n"
     "could not be read.\n"
     "\n"
@@ -64,7 +66,22 @@ int cmd_cluster(int argc, char **argv)
         alert_put(out, "address", json_string(text), &ok);
         bool listed = false;
         json_t *tip = NULL;
-        if (!ok) {
+        if (ok && (a.chain == CW_CHAIN_EVM || a.chain == CW_CHAIN_TRON)) {
+            /* no common-input ownership on account chains: an account is one pool */
+            if (wl_is_listed(t, key, kn, &listed, &err) || screen_tip_json(t, &tip, &err)) {
+                json_decref(tip);
+                rc = cli_unchecked("cluster", &err);
+            } else {
+                alert_put(out, "applicable", json_false(), &ok);
+                alert_put(out, "note", json_string("not applicable: account chains (EVM, Tron) have no common-input "
+                                                   "clustering; an account is its own wallet. See 'chainwatch trace' "
+                                                   "and 'chainwatch screen' for its exposure"), &ok);
+                alert_put(out, "listed", json_boolean(listed), &ok);
+                alert_put(out, "tip", tip, &ok);
+                rc = ok ? cli_print_json("cluster", out)
+                        : cli_unchecked("cluster", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory building the answer"});
+            }
+        } else if (!ok) {
             rc = cli_unchecked("cluster", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
         } else if (wl_is_listed(t, key, kn, &listed, &err) || screen_tip_json(t, &tip, &err) ||
                    cluster_find(t, key, kn, &c, join, &err) || screen_cluster_fields(t, &c, join, out, NULL, &err)) {

@@ -27,6 +27,7 @@
 #include "monitor/engine/chainstate.h"
 #include "cli.h"
 #include "stop.h"
+#include "account_run.h"
 #include "args_flows.h"
 #include "monitor/engine/decode.h"
 #include "monitor/records/keys.h"
@@ -38,6 +39,8 @@ static const char usage[] =
     "usage: chainwatch replay (--blocksdir DIR | --rawblocks DIR) [--from H] [--to H]\n"
     "                         [--network N] [--datadir D] [--alerts FILE|-] [--pub EP]\n"
     "                         [--no-state] [--batch-txs N] [--allow-gaps]\n"
+    "       chainwatch replay --chain ethereum --rpc URL --from N [--to M] [--datadir D]\n"
+    "                         [--alerts FILE|-] [--batch-blocks N] [--rpc-rate N]\n"
     "\n"
     "Runs historical blocks through the monitor's pipeline: the same confirmed\n"
     "records `watch` writes, with today's watchlist (a payment made before its\n"
@@ -240,7 +243,19 @@ int cmd_replay(int argc, char **argv)
     bool no_state = false, allow_gaps = false;
     /* heights fit a block header's 32-bit field */
     int64_t from = -1, to = -1, batch_txs = BATCH_TXS;
+    static const char *const chains[] = {"bitcoin", "ethereum", NULL};
+    int chain = 0;
+    const char *rpc = NULL, *tokens = NULL;
+    int64_t rpc_rate = 0, batch_blocks = 64;
     cli_arg args[] = {
+        {"chain", ARG_ENUM, &chain, .choices = chains, .metavar = "CHAIN",
+         .help = "bitcoin (default: --blocksdir or --rawblocks) or ethereum\n(blocks --from..--to asked of the node at --rpc)"},
+        {"rpc", ARG_STRING, &rpc, .metavar = "URL", .help = "--chain ethereum: the node's HTTP JSON-RPC"},
+        {"rpc-rate", ARG_INT, &rpc_rate, 0, 100000, .metavar = "N",
+         .help = "--chain ethereum: at most N requests a second (0: no limit)"},
+        {"batch-blocks", ARG_INT, &batch_blocks, 1, 100000, .metavar = "N",
+         .help = "--chain ethereum: blocks per write transaction (default 64)"},
+        {"tokens", ARG_PATH, &tokens, .metavar = "FILE", .help = "--chain ethereum: more known tokens (CSV)"},
         {"blocksdir", ARG_PATH, &blocksdir_path, .metavar = "DIR",
          .help = "a Bitcoin Core blocks/ directory: blk*.dat, de-obfuscated\n"
                  "with xor.dat when present. The best chain is built from the\n"
@@ -282,6 +297,38 @@ int cmd_replay(int argc, char **argv)
     int n_pos;
     if (cli_args_parse("replay", args, argc, argv, NULL, 0, &n_pos))
         return CLI_EXIT_USAGE;
+    if (chain == 1) { /* ethereum (account_run.c) */
+        if (rpc == NULL || from < 0 || blocksdir_path || rawblocks_path || no_state || netname) {
+            fprintf(stderr, "chainwatch: replay: --chain ethereum takes --rpc URL and --from N (and --to M); not "
+                            "--blocksdir, --rawblocks, --no-state or --network\n");
+            return CLI_EXIT_USAGE;
+        }
+        if (to >= 0 && from > to) {
+            fprintf(stderr, "chainwatch: replay: --from %lld is above --to %lld\n", (long long)from, (long long)to);
+            return CLI_EXIT_USAGE;
+        }
+        char edd[4096];
+        if (datadir == NULL && !store_default_datadir(edd, sizeof edd)) {
+            fprintf(stderr, "chainwatch: replay: HOME is not set: pass --datadir\n");
+            return CLI_EXIT_USAGE;
+        }
+        cw_err ferr = {0};
+        if (flows_opts_load(&fo, CW_NET_MAIN, &ferr)) {
+            int frc = cli_fail("replay", &ferr);
+            flows_opts_free(&fo);
+            return frc;
+        }
+        const flows_config *fc = flows_opts_config(&fo);
+        account_run_opts ao = {datadir ? datadir : edd, alerts, pub, rpc, tokens, rpc_rate, 1, false, 0, -1, 0,
+                               from, to, batch_blocks, fc ? fc->hops : 0, fc ? fc->labels : NULL};
+        int arc = account_run_replay(&ao);
+        flows_opts_free(&fo);
+        return arc;
+    }
+    if (rpc || tokens) {
+        fprintf(stderr, "chainwatch: replay: --rpc and --tokens are for --chain ethereum\n");
+        return CLI_EXIT_USAGE;
+    }
     if (blocksdir_path && rawblocks_path) {
         fprintf(stderr, "chainwatch: replay: --blocksdir and --rawblocks: give one of them\n");
         return CLI_EXIT_USAGE;

@@ -15,6 +15,7 @@
 #include "monitor/records/alert.h"
 #include "monitor/engine/screen.h"
 #include "watchlists/cluster.h"
+#include "watchlists/acct_exposure.h"
 #include "watchlists/exposure.h"
 #include "watchlists/watchlist.h"
 
@@ -29,6 +30,10 @@ static const char trace_usage[] =
     "\n"
     "An address designated money never reached prints exposed false (exit 0), and\n"
     "its graph holds the address alone.\n"
+    "An EVM or Tron account has no cluster and no output path: account_exposure\n"
+    "lists, per asset (ETH, each token contract), what it received, how much of it\n"
+    "was designated money (share_ppm: the haircut), the hops, the designated source\n"
+    "and the tx of its closest designated payment.\n"
     "Exit status: 0 traced; 1 the graph could not be written; 2 bad input; 3 the\n"
     "store could not be read.\n"
     "\n"
@@ -209,6 +214,33 @@ static void trace_dot(const json_t *tr, dot_out *b)
         }
         dot_edge(b, cluster_id, addr_id, "member (common-input ownership)", ", style=dashed, arrowhead=none");
     }
+    /* account chains: per asset, the designated source, the tx of the closest payment, the share */
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(tr, "account_exposure"), i, x)
+    {
+        const char *src = json_string_value(json_object_get(x, "source_address"));
+        const char *txid = json_string_value(json_array_get(json_object_get(x, "evidence"), 0));
+        const json_t *as = json_object_get(x, "asset");
+        const char *contract = json_string_value(json_object_get(as, "contract"));
+        char src_id[256], tx_id[256];
+        snprintf(src_id, sizeof src_id, "addr:%s", src ? src : "?");
+        entity_text(json_object_get(x, "source_entity"), name, sizeof name);
+        snprintf(label, sizeof label, "%s\ndesignated: %s", src ? src : "?", name);
+        dot_node(b, src_id, label, NULL,
+                 ", shape=ellipse, style=filled, fillcolor=\"#f4cccc\", color=\"#cc0000\", fontcolor=\"#990000\", "
+                 "penwidth=2");
+        snprintf(tx_id, sizeof tx_id, "tx:%s", txid ? txid : "?");
+        snprintf(label, sizeof label, "closest payment, hop %lld\n%.10s…", (long long)json_integer_value(json_object_get(x, "hops")),
+                 txid ? txid : "?");
+        dot_node(b, tx_id, label, txid, ", shape=box");
+        dot_edge(b, src_id, tx_id, NULL, NULL);
+        long long ppm = json_integer_value(json_object_get(x, "share_ppm"));
+        snprintf(label, sizeof label, "%s: %s of %s received designated (%lld.%04lld%%)",
+                 contract ? contract : "native coin", json_string_value(json_object_get(x, "tainted_received")),
+                 json_string_value(json_object_get(x, "received")), ppm / 10000, ppm % 10000);
+        dot_edge(b, tx_id, addr_id, label, ", color=\"#cc0000\", penwidth=2");
+    }
     dot_raw(b, "}\n");
 }
 
@@ -231,6 +263,80 @@ static int write_file(const char *path, const dot_out *d)
         return CLI_EXIT_FAIL;
     }
     return CLI_EXIT_OK;
+}
+
+typedef struct {
+    store_txn *t;
+    unsigned hops;
+    json_t *arr;
+    cw_code rc;
+    cw_err *err;
+    bool ok;
+    unsigned n, closest;
+} acct_trace;
+
+static bool acct_one(void *ctx, const cw_asset *as, const acct_exposure *e)
+{
+    acct_trace *a = ctx;
+    if (e->hops > a->hops)
+        return true;
+    json_t *x = json_object(), *entity = NULL, *ev = json_array(), *asj = json_object();
+    char dec[CW_U256_DEC_MAX], src[WL_KEY_MAX + CW_ADDR_TEXT_MAX], txid[67] = "0x", c[CW_ADDR_TEXT_MAX];
+    if ((a->rc = screen_key_entity(a->t, e->source, e->source_len, &entity, a->err))) {
+        json_decref(x), json_decref(ev), json_decref(asj);
+        return false;
+    }
+    alert_put(asj, "kind", json_string(as->kind == CW_ASSET_TOKEN ? "token" : as->kind == CW_ASSET_TRC10 ? "trc10" : "native"), &a->ok);
+    alert_put(asj, "contract", as->kind == CW_ASSET_TOKEN && cw_addr_format(&as->contract, c, sizeof c) ? json_string(c) : json_null(), &a->ok);
+    alert_put(x, "asset", asj, &a->ok);
+    alert_put(x, "hops", json_integer(e->hops), &a->ok);
+    cw_u256_to_dec(&e->received, dec);
+    alert_put(x, "received", json_string(dec), &a->ok);
+    cw_u256_to_dec(&e->tainted, dec);
+    alert_put(x, "tainted_received", json_string(dec), &a->ok);
+    alert_put(x, "share_ppm", json_integer(acct_exposure_share_ppm(e)), &a->ok);
+    alert_put(x, "source_address", json_string(screen_key_text(e->source, e->source_len, src, sizeof src)), &a->ok);
+    alert_put(x, "source_entity", entity ? entity : json_null(), &a->ok);
+    cw_hex_encode(e->txid, 32, txid + 2);
+    alert_push(ev, json_string(txid), &a->ok);
+    alert_put(x, "evidence", ev, &a->ok);
+    alert_push(a->arr, x, &a->ok);
+    if (a->n++ == 0 || e->hops < a->closest)
+        a->closest = e->hops;
+    return true;
+}
+
+/* Account chains: no common-input clusters, no output path; what each
+ * asset's pool received and how much of it was designated money. */
+static cw_code build_account_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t *tr, const char *text,
+                                   cw_err *err)
+{
+    bool ok = true;
+    acct_trace at = {t, hops, json_array(), CW_OK, err, true, 0, 0};
+    if (at.arr == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "trace: out of memory");
+    cw_code rc = acct_exposure_each(t, a, acct_one, &at, err);
+    if (rc == CW_OK)
+        rc = at.rc;
+    if (rc) {
+        json_decref(at.arr);
+        return rc;
+    }
+    char summary[512];
+    if (at.n)
+        snprintf(summary, sizeof summary,
+                 "designated money reached %s in %u asset%s, the closest %u hop%s away (per asset: the share of all "
+                 "it received)",
+                 text, at.n, at.n == 1 ? "" : "s", at.closest, at.closest == 1 ? "" : "s");
+    else
+        snprintf(summary, sizeof summary, "no designated money reached %s within %u hops, as far as the monitor has "
+                 "followed it", text, hops);
+    alert_put(tr, "exposed", json_boolean(at.n > 0), &ok);
+    alert_put(tr, "exposure", json_null(), &ok);
+    alert_put(tr, "account_exposure", at.arr, &ok);
+    alert_put(tr, "cluster", json_null(), &ok);
+    alert_put(tr, "summary", json_string(summary), &ok);
+    return ok && at.ok ? CW_OK : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "trace: out of memory building the answer");
 }
 
 /* The trace of one address as JSON (see trace_usage). */
@@ -256,6 +362,9 @@ static cw_code build_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t
     alert_put(tr, "designations", designations, &ok); /* filled: the reference goes to tr */
     if (rc)
         return rc;
+    if (a->chain == CW_CHAIN_EVM || a->chain == CW_CHAIN_TRON)
+        return ok ? build_account_trace(t, a, hops, tr, text, err)
+                  : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "trace: out of memory");
     exposure_address e;
     rc = exposure_address_get(t, key, kn, &e, err);
     if (rc && rc != CW_ENOTFOUND)

@@ -32,6 +32,7 @@
 #include "monitor/records/keys.h"
 #include "monitor/engine/pipeline.h"
 #include "monitor/sources/rest.h"
+#include "account_run.h"
 #include "args_flows.h"
 #include "monitor/records/sink.h"
 #include "watchlists/store/store.h"
@@ -74,12 +75,17 @@ typedef struct {
     int64_t start_height, rcvhwm;
     uint64_t status_interval;
     flows_opts flows;
+    int chain;                 /* index in watch_chains */
+    const char *rpc, *tokens;  /* --chain ethereum */
+    int64_t rpc_rate, confirmations, poll_ms;
+    bool finalized;
     char **owned; /* strings from the config file */
     size_t n_owned, cap_owned;
-    cli_arg args[16];
+    cli_arg args[23];
 } watch_opts;
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
+static const char *const watch_chains[] = {"bitcoin", "ethereum", NULL};
 
 /* Every option is a flag and, but for --datadir and --config (the file is
  * found through them), a chainwatch.conf key of the same name. */
@@ -111,6 +117,20 @@ static void watch_args(watch_opts *o)
         {"record", ARG_PATH, &o->record, .metavar = "FILE", .help = "append every message received to a capture",
          .from = ARG_CONF},
         {.kind = ARG_MORE, .dest = o->flows.args, .help = "Clusters and exposure (on by default):"},
+        {"chain", ARG_ENUM, &o->chain, .choices = watch_chains, .metavar = "CHAIN",
+         .help = "bitcoin (default: the ZeroMQ feeds above) or ethereum\n(a node's JSON-RPC, --rpc)", .from = ARG_CONF},
+        {"rpc", ARG_STRING, &o->rpc, .metavar = "URL",
+         .help = "--chain ethereum: the node's HTTP JSON-RPC (http://127.0.0.1:8545)", .from = ARG_CONF},
+        {"rpc-rate", ARG_INT, &o->rpc_rate, 0, 100000, .metavar = "N",
+         .help = "at most N requests a second to the node (0: no limit, the default)", .from = ARG_CONF},
+        {"confirmations", ARG_INT, &o->confirmations, 1, 10000, .metavar = "N",
+         .help = "--chain ethereum: connect a block once N blocks count it\n(1, the default: the head)", .from = ARG_CONF},
+        {"finalized", ARG_FLAG, &o->finalized,
+         .help = "--chain ethereum: connect blocks up to the node's finalized tag", .from = ARG_CONF},
+        {"poll-ms", ARG_INT, &o->poll_ms, 10, 600000, .metavar = "MS",
+         .help = "--chain ethereum: ask the node every MS milliseconds (default 1000)", .from = ARG_CONF},
+        {"tokens", ARG_PATH, &o->tokens, .metavar = "FILE",
+         .help = "--chain ethereum: more known tokens (chain,token,contract_address,decimals)", .from = ARG_CONF},
         {0},
     };
     _Static_assert(sizeof t / sizeof *t == sizeof o->args / sizeof *o->args, "watch_opts.args fits the table");
@@ -326,6 +346,8 @@ int cmd_watch(int argc, char **argv)
     o.start_height = -1;
     o.status_interval = 60;
     o.log_level = 2;
+    o.confirmations = 1;
+    o.poll_ms = 1000;
     watch_args(&o);
     if (cli_wants_help(argc, argv)) {
         fputs(usage, stdout);
@@ -357,6 +379,38 @@ int cmd_watch(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
     }
     log_level = o.log_level;
+    if (rc == CLI_EXIT_OK && o.chain == 1) { /* ethereum: the node is asked over JSON-RPC (account_run.c) */
+        if (o.rpc == NULL) {
+            fprintf(stderr, "chainwatch: watch: --chain ethereum needs --rpc http://127.0.0.1:8545 (the node's JSON-RPC)\n");
+            rc = CLI_EXIT_USAGE;
+        } else if (o.endpoint[0] || o.endpoint[1] || o.endpoint[2] || o.rest || o.record) {
+            fprintf(stderr, "chainwatch: watch: --chain ethereum follows --rpc: the ZeroMQ, --rest and --record options are Bitcoin's\n");
+            rc = CLI_EXIT_USAGE;
+        } else if (o.finalized && cli_args_given(o.args, "confirmations")) {
+            fprintf(stderr, "chainwatch: watch: --finalized and --confirmations: give one of them\n");
+            rc = CLI_EXIT_USAGE;
+        } else {
+            cw_err ferr = {0};
+            if (flows_opts_load(&o.flows, CW_NET_MAIN, &ferr)) {
+                rc = cli_fail("watch", &ferr);
+            } else {
+                const flows_config *fc = flows_opts_config(&o.flows); /* --clusters off: no exposure either */
+                account_run_opts ao = {o.datadir, o.alerts, o.pub, o.rpc, o.tokens, o.rpc_rate, o.confirmations,
+                                       o.finalized, o.poll_ms, o.start_height, o.status_interval, -1, -1, 1,
+                                       fc ? fc->hops : 0, fc ? fc->labels : NULL};
+                rc = account_run_watch(&ao);
+            }
+        }
+        for (size_t i = 0; i < o.n_owned; i++)
+            free(o.owned[i]);
+        free(o.owned);
+        flows_opts_free(&o.flows);
+        return rc;
+    }
+    if (rc == CLI_EXIT_OK && (o.rpc || o.finalized || o.tokens)) {
+        fprintf(stderr, "chainwatch: watch: --rpc, --finalized and --tokens are for --chain ethereum\n");
+        rc = CLI_EXIT_USAGE;
+    }
     if (rc == CLI_EXIT_OK && !o.endpoint[0] && !o.endpoint[1] && !o.endpoint[2]) {
         fprintf(stderr, "chainwatch: watch: no feed: pass --zmqpubrawtx=tcp://127.0.0.1:28332 (and rawblock, sequence)\n");
         rc = CLI_EXIT_USAGE;

@@ -86,6 +86,8 @@ cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
     p->cfg = *cfg;
     p->lock_fd = -1;
+    p->chain_name = "bitcoin";
+    p->network_name = cw_net_name(cfg->net);
     cw_code lrc = lock_datadir(p, err);
     if (lrc) {
         free(p);

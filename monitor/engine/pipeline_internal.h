@@ -51,6 +51,7 @@
 #include "decode.h"
 #include "flows.h"
 #include "pipeline.h"
+#include "watchlists/tokens.h"
 
 #define MAX_COUNTERS 8
 #define ACCEPTED_RING 4096 /* recent 'A' txids, for a rawtx arriving after its 'A' */
@@ -85,6 +86,14 @@ struct pipeline {
     int lock_fd;              /* <datadir>/monitor.lock, held while open: one monitor per datadir */
     bool refresh_labels;      /* labels not yet applied to clusters merged before this run */
     bool refresh_recount;     /* a disconnect may have restored older designated counts */
+    /* What records say the chain is: "bitcoin" and cw_net_name(net) from
+     * pipeline_open; an account chain's engine (account.c) sets its own
+     * and `account` (hashes kept as the node prints them). */
+    const char *chain_name, *network_name;
+    bool account;
+    const char *native_symbol; /* account chains: "ETH", "TRX" */
+    unsigned native_decimals;
+    const tokens_table *tokens; /* account chains: known tokens (tokens.h), or NULL */
     pipeline_stats st;
     pipeline_stats st_at_batch; /* st when the open batch began: a failed batch restores it */
 };
@@ -136,6 +145,14 @@ cw_code records_tx(pipeline *p, store_txn *t, const cw_tx *tx, const char *statu
  * CW_ENOMEM (t is then aborted, never written with fields missing). */
 cw_code records_flows(pipeline *p, store_txn *t, const cw_tx *tx, const flow_finding *f, size_t n,
                       const char *status, const chainstate_block *blk, cw_buf *ids, cw_err *err);
+/* Account chains: the designated_address records of a tx's transfers
+ * (direct hits on sender, recipient and token from/to), one per address
+ * and tx, with `asset` and `amount` (decimal string, base units); as
+ * records_tx otherwise. */
+cw_code records_account_tx(pipeline *p, store_txn *t, const cw_tx *tx, const char *status, const chainstate_block *blk,
+                           cw_buf *ids, cw_err *err);
+/* How many designated addresses an account tx's transfers touch (read only). */
+cw_code records_account_hits(store_txn *t, const cw_tx *tx, size_t *hits, cw_err *err);
 /* A `reorged` record for each id (32 hex chars each) whose latest record
  * is `confirmed`. */
 cw_code records_reorged(pipeline *p, store_txn *t, const cw_buf *ids, cw_err *err);

@@ -306,12 +306,23 @@ static json_t *entity_json(store_txn *t, const first_ref *r)
     return built(e, ok);
 }
 
-static json_t *block_json(const chainstate_block *b)
+/* A block or tx hash as records print it: Bitcoin's reversed, an account
+ * chain's as the node prints it (kept in display order, with its 0x). */
+static void hash_hex(const pipeline *p, const uint8_t h[32], char out[67])
+{
+    if (p->account) {
+        out[0] = '0', out[1] = 'x';
+        cw_hex_encode(h, 32, out + 2);
+    } else
+        cw_hex_encode_rev(h, 32, out);
+}
+
+static json_t *block_json(const pipeline *p, const chainstate_block *b)
 {
     json_t *o = json_object();
-    char h[65];
+    char h[67];
     bool ok = true;
-    cw_hex_encode_rev(b->hash, 32, h);
+    hash_hex(p, b->hash, h);
     alert_put(o, "hash", json_string(h), &ok);
     alert_put(o, "height", json_integer(b->height), &ok);
     alert_put(o, "time", json_integer(b->time), &ok);
@@ -339,7 +350,7 @@ static json_t *designated_after_json(const json_t *entity, const chainstate_bloc
 
 /* Is this sighting already recorded? A mempool sighting repeats nothing; a
  * confirmation repeats only the same block's. */
-static cw_code already_recorded(store_txn *t, const char *id, const char *status, const chainstate_block *blk, bool *skip,
+static cw_code already_recorded(const pipeline *p, store_txn *t, const char *id, const char *status, const chainstate_block *blk, bool *skip,
                                  cw_err *err)
 {
     json_t *prev;
@@ -352,8 +363,8 @@ static cw_code already_recorded(store_txn *t, const char *id, const char *status
         *skip = prev != NULL; /* seen already, in the mempool or a block */
     else if (prev_status && strcmp(prev_status, "confirmed") == 0) {
         const char *ph = json_string_value(json_object_get(json_object_get(prev, "block"), "hash"));
-        char h[65];
-        cw_hex_encode_rev(blk->hash, 32, h);
+        char h[67];
+        hash_hex(p, blk->hash, h);
         *skip = ph && strcmp(ph, h) == 0;
     }
     json_decref(prev);
@@ -372,17 +383,18 @@ static json_t *record_base(pipeline *p, store_txn *t, const char *id, const char
     alert_put(r, "severity", json_string(severity), ok);
     alert_put(r, "decision", json_string(decision), ok);
     alert_put(r, "status", json_string(status), ok);
-    alert_put(r, "chain", json_string("bitcoin"), ok);
-    alert_put(r, "network", json_string(cw_net_name((cw_net)p->cfg.net)), ok);
+    alert_put(r, "chain", json_string(p->chain_name), ok);
+    alert_put(r, "network", json_string(p->network_name), ok);
     alert_put(r, "txid", json_string(txid), ok);
-    alert_put(r, "block", blk ? block_json(blk) : json_null(), ok);
+    alert_put(r, "block", blk ? block_json(p, blk) : json_null(), ok);
     alert_put(r, "direction", json_string(to_designated ? "to_designated" : "from_designated"), ok);
     alert_put(r, "address", json_string(addr), ok);
     alert_put(r, "linked_from", ref->linked_from[0] ? json_string(ref->linked_from) : json_null(), ok);
     json_t *entity = entity_json(t, ref);
     alert_put(r, "designated_after_tx", entity ? designated_after_json(entity, blk) : NULL, ok);
     alert_put(r, "entity", entity, ok);
-    alert_put(r, "asset", json_string("BTC"), ok);
+    if (!p->account) /* an account chain's record names its asset itself (records_account_tx) */
+        alert_put(r, "asset", json_string("BTC"), ok);
     alert_put(r, "seen_at", json_string(seen), ok);
     return r;
 }
@@ -439,17 +451,17 @@ static cw_code tx_records_of(pipeline *p, store_txn *t, const cw_tx *tx, const m
     char txid[65], seen[32];
     cw_hex_encode_rev(tx->txid, 32, txid);
     now_iso(seen);
-    const char *network = cw_net_name((cw_net)p->cfg.net);
+    const char *network = p->network_name;
     for (size_t i = 0; i < n; i++) {
         char addr[CW_ADDR_TEXT_MAX];
         if (cw_addr_format(&m[i].addr, addr, sizeof addr) == 0)
             continue;
         char id[33];
-        alert_id("bitcoin", network, txid, "designated_address", addr, id);
+        alert_id(p->chain_name, network, txid, "designated_address", addr, id);
         if (ids && cw_buf_append(ids, id, 32, err))
             return CW_ENOMEM;
         bool skip;
-        cw_code rc = already_recorded(t, id, status, blk, &skip, err);
+        cw_code rc = already_recorded(p, t, id, status, blk, &skip, err);
         if (rc)
             return rc;
         if (skip)
@@ -494,7 +506,7 @@ cw_code records_flows(pipeline *p, store_txn *t, const cw_tx *tx, const flow_fin
     char txid[65], seen[32];
     cw_hex_encode_rev(tx->txid, 32, txid);
     now_iso(seen);
-    const char *network = cw_net_name((cw_net)p->cfg.net);
+    const char *network = p->network_name;
     for (size_t i = 0; i < n; i++) {
         char addr[CW_ADDR_TEXT_MAX], source[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
         if (cw_addr_format(&f[i].addr, addr, sizeof addr) == 0)
@@ -511,11 +523,11 @@ cw_code records_flows(pipeline *p, store_txn *t, const cw_tx *tx, const flow_fin
             continue; /* the designation is gone (a newer import): nothing to say */
         wl_key_to_text(skey, sklen, source, sizeof source);
         char id[33];
-        alert_id("bitcoin", network, txid, rule, addr, id);
+        alert_id(p->chain_name, network, txid, rule, addr, id);
         if (ids && cw_buf_append(ids, id, 32, err))
             return CW_ENOMEM;
         bool skip;
-        cw_code rc = already_recorded(t, id, status, blk, &skip, err);
+        cw_code rc = already_recorded(p, t, id, status, blk, &skip, err);
         if (rc)
             return rc;
         if (skip)
@@ -612,12 +624,12 @@ cw_code pipeline_gap(pipeline *p, const char *topic, uint32_t expected, uint32_t
     char id[33], what[96];
     bool ok = true;
     snprintf(what, sizeof what, "%s:%u:%u:%.6f", topic, expected, got, received_at);
-    alert_id("bitcoin", cw_net_name((cw_net)p->cfg.net), what, "feed_gap", topic, id);
+    alert_id(p->chain_name, p->network_name, what, "feed_gap", topic, id);
     alert_put(r, "id", json_string(id), &ok);
     alert_put(r, "rule", json_string("feed_gap"), &ok);
     alert_put(r, "severity", json_string(restart ? "medium" : "high"), &ok);
-    alert_put(r, "chain", json_string("bitcoin"), &ok);
-    alert_put(r, "network", json_string(cw_net_name((cw_net)p->cfg.net)), &ok);
+    alert_put(r, "chain", json_string(p->chain_name), &ok);
+    alert_put(r, "network", json_string(p->network_name), &ok);
     alert_put(r, "topic", json_string(topic), &ok);
     alert_put(r, "expected", json_integer(expected), &ok);
     alert_put(r, "got", json_integer(got), &ok);
@@ -636,5 +648,156 @@ cw_code pipeline_gap(pipeline *p, const char *topic, uint32_t expected, uint32_t
      * rawtx only costs a mempool sighting, its block still comes) */
     if (rc == CW_OK && strcmp(topic, "rawtx") != 0)
         rc = pipeline_sync(p, err);
+    return rc;
+}
+
+/* ---------- account chains ---------- */
+
+/* One designated address a tx's transfers touch, and the transfer the
+ * record describes (the first that moves a non-zero amount to or from it,
+ * else the first that touches it). */
+typedef struct {
+    cw_addr addr;
+    bool to;
+    size_t xfer;
+    first_ref ref;
+} account_match;
+
+typedef struct {
+    account_match *m;
+    size_t n, cap;
+} account_match_list;
+
+static cw_code account_matches(store_txn *t, const cw_tx *tx, account_match_list *ml, bool refs, cw_err *err)
+{
+    ml->n = 0;
+    for (size_t i = 0; i < tx->n_xfer; i++)
+        for (int side = 0; side < 2; side++) {
+            const cw_transfer *x = &tx->xfer[i];
+            const cw_addr *a = side == 0 ? &x->to : &x->from;
+            if (a->kind == CW_ADDR_NONE)
+                continue;
+            uint8_t key[WL_KEY_MAX];
+            size_t kn = wl_key_from_addr(a, key);
+            bool listed;
+            cw_code rc = wl_is_listed(t, key, kn, &listed, err);
+            if (rc)
+                return rc;
+            if (!listed)
+                continue;
+            size_t j = 0;
+            while (j < ml->n && !cw_addr_eq(&ml->m[j].addr, a))
+                j++;
+            if (j < ml->n) {
+                if (cw_u256_is_zero(&tx->xfer[ml->m[j].xfer].amount) && !cw_u256_is_zero(&x->amount))
+                    ml->m[j].xfer = i, ml->m[j].to = side == 0;
+                continue;
+            }
+            if (ml->n == ml->cap) {
+                size_t cap = ml->cap ? ml->cap * 2 : 8;
+                account_match *grown = realloc(ml->m, cap * sizeof *grown);
+                if (grown == NULL)
+                    return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory for a tx's %zu matches", ml->n + 1);
+                ml->m = grown, ml->cap = cap;
+            }
+            account_match *m = &ml->m[ml->n++];
+            memset(m, 0, sizeof *m);
+            m->addr = *a;
+            m->to = side == 0;
+            m->xfer = i;
+            size_t c;
+            if (refs && (rc = wl_lookup(t, key, kn, take_first, &m->ref, &c, err)))
+                return rc;
+        }
+    return CW_OK;
+}
+
+cw_code records_account_hits(store_txn *t, const cw_tx *tx, size_t *hits, cw_err *err)
+{
+    account_match_list ml = {0};
+    cw_code rc = account_matches(t, tx, &ml, false, err);
+    *hits = ml.n;
+    free(ml.m);
+    return rc;
+}
+
+/* {kind, symbol, contract, decimals}: what a record's amount counts. */
+static json_t *asset_json(const pipeline *p, const cw_asset *as, bool *ok)
+{
+    json_t *o = json_object();
+    if (as->kind == CW_ASSET_TOKEN) {
+        char c[CW_ADDR_TEXT_MAX];
+        const token_info *ti = p->tokens ? tokens_find(p->tokens, &as->contract) : NULL;
+        alert_put(o, "kind", json_string("token"), ok);
+        alert_put(o, "contract", cw_addr_format(&as->contract, c, sizeof c) ? json_string(c) : json_null(), ok);
+        alert_put(o, "symbol", ti ? json_string(ti->symbol) : json_null(), ok);
+        alert_put(o, "decimals", ti ? json_integer(ti->decimals) : json_null(), ok);
+    } else if (as->kind == CW_ASSET_TRC10) {
+        alert_put(o, "kind", json_string("trc10"), ok);
+        alert_put(o, "id", json_integer((json_int_t)as->id), ok);
+        alert_put(o, "symbol", json_null(), ok);
+        alert_put(o, "contract", json_null(), ok);
+        alert_put(o, "decimals", json_null(), ok);
+    } else {
+        alert_put(o, "kind", json_string("native"), ok);
+        alert_put(o, "symbol", json_string(p->native_symbol ? p->native_symbol : "?"), ok);
+        alert_put(o, "contract", json_null(), ok);
+        alert_put(o, "decimals", json_integer(p->native_decimals), ok);
+    }
+    return o;
+}
+
+cw_code records_account_tx(pipeline *p, store_txn *t, const cw_tx *tx, const char *status, const chainstate_block *blk,
+                           cw_buf *ids, cw_err *err)
+{
+    account_match_list ml = {0};
+    cw_code rc = account_matches(t, tx, &ml, true, err);
+    if (rc || ml.n == 0) {
+        free(ml.m);
+        return rc;
+    }
+    char txid[67], seen[32];
+    hash_hex(p, tx->txid, txid);
+    now_iso(seen);
+    bool failed = (tx->flags & CW_TX_FAILED) != 0;
+    static const char *const xfer_kinds[] = {"value", "token_log", "token_call", "trc10"};
+    for (size_t i = 0; rc == CW_OK && i < ml.n; i++) {
+        const account_match *m = &ml.m[i];
+        const cw_transfer *x = &tx->xfer[m->xfer];
+        char addr[CW_ADDR_TEXT_MAX];
+        if (cw_addr_format(&m->addr, addr, sizeof addr) == 0)
+            continue;
+        char id[33];
+        alert_id(p->chain_name, p->network_name, txid, "designated_address", addr, id);
+        if (ids && cw_buf_append(ids, id, 32, err)) {
+            rc = CW_ENOMEM;
+            break;
+        }
+        bool skip;
+        if ((rc = already_recorded(p, t, id, status, blk, &skip, err)) || skip)
+            continue;
+        bool ok = true;
+        json_t *r = record_base(p, t, id, "designated_address", m->ref.linked ? "high" : "severe",
+                                m->ref.linked ? "hold" : "block", status, txid, blk, m->to, addr, &m->ref, seen, &ok);
+        alert_put(r, "hops", json_integer(0), &ok);
+        json_t *ev = json_array();
+        alert_push(ev, json_string(txid), &ok);
+        alert_put(r, "evidence", ev, &ok);
+        alert_put(r, "asset", asset_json(p, &x->asset, &ok), &ok);
+        char amount[CW_U256_DEC_MAX];
+        cw_u256 zero = {{0, 0, 0, 0}};
+        cw_u256_to_dec(failed ? &zero : &x->amount, amount); /* a reverted tx moved nothing */
+        alert_put(r, "amount", json_string(amount), &ok);
+        alert_put(r, "amount_known", json_true(), &ok);
+        alert_put(r, "transfer", json_string(x->kind < 4 ? xfer_kinds[x->kind] : "?"), &ok);
+        char other[CW_ADDR_TEXT_MAX];
+        const cw_addr *o = m->to ? &x->from : &x->to;
+        alert_put(r, "counterparty", cw_addr_format(o, other, sizeof other) ? json_string(other) : json_null(), &ok);
+        alert_put(r, "failed", json_boolean(failed), &ok);
+        r = built(r, ok);
+        rc = commit_record(p, t, r, err);
+        json_decref(r);
+    }
+    free(ml.m);
     return rc;
 }

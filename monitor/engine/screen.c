@@ -9,6 +9,7 @@
 #include "chains/hex.h"
 #include "monitor/records/alert.h"
 #include "chainstate.h"
+#include "watchlists/acct_exposure.h"
 #include "watchlists/labels.h"
 #include "watchlists/watchlist.h"
 
@@ -323,6 +324,9 @@ cw_code screen_designations(store_txn *t, const cw_addr *a, json_t *reasons, scr
     return rc ? rc : dc.rc;
 }
 
+static cw_code screen_account_exposure(const flows_config *cfg, store_txn *t, const cw_addr *a, const char *text,
+                                       json_t *reasons, screen_decision *out, cw_err *err);
+
 cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, int64_t amount, json_t *reasons,
                        screen_decision *out, cw_err *err)
 {
@@ -383,6 +387,9 @@ cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, 
     } else if (rc != CW_OK && rc != CW_ENOTFOUND) {
         return rc;
     }
+    if ((a->chain == CW_CHAIN_EVM || a->chain == CW_CHAIN_TRON) &&
+        (rc = screen_account_exposure(cfg, t, a, text, reasons, out, err)))
+        return rc;
     /* a known service: context, never a decision */
     for (const label *l = labels_find(cfg->labels, a); l; l = l->next) {
         json_t *r = reason("service", SCREEN_ALLOW, text, NULL);
@@ -392,6 +399,95 @@ cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, 
         alert_push(reasons, r, &ok);
     }
     return ok ? CW_OK : nomem(err);
+}
+
+/* ---- account chains: exposure per asset (watchlists/acct_exposure.h) ---- */
+
+typedef struct {
+    cw_asset as;
+    acct_exposure e;
+} acct_row;
+
+typedef struct {
+    acct_row *rows;
+    size_t n, cap;
+    bool nomem;
+} acct_rows;
+
+static bool take_acct_row(void *ctx, const cw_asset *as, const acct_exposure *e)
+{
+    acct_rows *r = ctx;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 8;
+        acct_row *g = realloc(r->rows, cap * sizeof *g);
+        if (g == NULL) {
+            r->nomem = true;
+            return false;
+        }
+        r->rows = g, r->cap = cap;
+    }
+    r->rows[r->n].as = *as;
+    r->rows[r->n++].e = *e;
+    return true;
+}
+
+/* {kind, contract} of an asset (symbols are the records'; a screen names the contract). */
+static json_t *acct_asset_json(const cw_asset *as, bool *ok)
+{
+    json_t *o = json_object();
+    char c[CW_ADDR_TEXT_MAX];
+    alert_put(o, "kind", json_string(as->kind == CW_ASSET_TOKEN ? "token" : as->kind == CW_ASSET_TRC10 ? "trc10" : "native"), ok);
+    alert_put(o, "contract", as->kind == CW_ASSET_TOKEN && cw_addr_format(&as->contract, c, sizeof c) ? json_string(c) : json_null(), ok);
+    return o;
+}
+
+/* One `exposure` reason per asset an account received designated money
+ * in, within cfg->hops: hold at cfg->hold_share_ppm of what it received,
+ * review at cfg->min_share_ppm, else shown (allow). */
+static cw_code screen_account_exposure(const flows_config *cfg, store_txn *t, const cw_addr *a, const char *text,
+                                       json_t *reasons, screen_decision *out, cw_err *err)
+{
+    acct_rows rows = {0};
+    cw_code rc = acct_exposure_each(t, a, take_acct_row, &rows, err);
+    if (rc == CW_OK && rows.nomem)
+        rc = nomem(err);
+    bool ok = true;
+    for (size_t i = 0; rc == CW_OK && i < rows.n; i++) {
+        const acct_exposure *e = &rows.rows[i].e;
+        if (e->hops > cfg->hops)
+            continue;
+        json_t *entity;
+        if ((rc = screen_key_entity(t, e->source, e->source_len, &entity, err)))
+            break;
+        if (entity == NULL)
+            continue; /* the source is no longer listed */
+        uint32_t share = acct_exposure_share_ppm(e);
+        screen_decision d = share >= cfg->hold_share_ppm  ? SCREEN_HOLD
+                            : share >= cfg->min_share_ppm ? SCREEN_REVIEW
+                                                          : SCREEN_ALLOW;
+        json_t *r = reason("exposure", d, text, entity);
+        if (r == NULL) {
+            rc = nomem(err);
+            break;
+        }
+        char dec[CW_U256_DEC_MAX], src[CW_ADDR_TEXT_MAX + WL_KEY_MAX], txid[67] = "0x";
+        alert_put(r, "asset", acct_asset_json(&rows.rows[i].as, &ok), &ok);
+        alert_put(r, "hops", json_integer(e->hops), &ok);
+        cw_u256_to_dec(&e->received, dec);
+        alert_put(r, "received", json_string(dec), &ok);
+        cw_u256_to_dec(&e->tainted, dec);
+        alert_put(r, "tainted_received", json_string(dec), &ok);
+        alert_put(r, "share_ppm", json_integer(share), &ok);
+        alert_put(r, "source_address", json_string(screen_key_text(e->source, e->source_len, src, sizeof src)), &ok);
+        cw_hex_encode(e->txid, 32, txid + 2);
+        json_t *ev = json_array();
+        alert_push(ev, json_string(txid), &ok);
+        alert_put(r, "evidence", ev, &ok);
+        alert_push(reasons, r, &ok);
+        worst(out, d);
+    }
+    free(rows.rows);
+    return rc ? rc : ok ? CW_OK : nomem(err);
 }
 
 /* ---- a transaction ---- */

@@ -34,6 +34,7 @@ static const struct {
     [STORE_TAINT] = {"taint", 0},
     [STORE_EXPOSURE] = {"exposure", 0},
     [STORE_JOURNAL] = {"journal", 0},
+    [STORE_ACCT_EXPOSURE] = {"acct_exposure", 0},
 };
 
 struct cw_store {

@@ -78,6 +78,7 @@ typedef enum {
     STORE_TAINT,   /* outpoint (36) -> taint record */
     STORE_EXPOSURE, /* address key -> exposure record */
     STORE_JOURNAL, /* block hash -> journal of old values, for an exact disconnect */
+    STORE_ACCT_EXPOSURE, /* account chains: address key + asset -> exposure (acct_exposure.h) */
     STORE_DB_COUNT
 } store_db;
 

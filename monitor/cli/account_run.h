@@ -1,0 +1,34 @@
+/*
+ * account_run.h: `watch --chain ethereum` and `replay --chain ethereum`:
+ * the account-chain engine (monitor/engine/account.h) over an Ethereum
+ * node's JSON-RPC (monitor/sources/eth_follow.h), with the same keys,
+ * store, alerts file and ZeroMQ publisher as the Bitcoin verbs. watch.c
+ * and replay.c parse the options (their tables) and call these.
+ */
+#ifndef CW_CLI_ACCOUNT_RUN_H
+#define CW_CLI_ACCOUNT_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "watchlists/labels.h"
+
+typedef struct {
+    const char *datadir, *alerts, *pub, *rpc, *tokens;
+    int64_t rpc_rate;        /* requests per second, 0: unlimited */
+    int64_t confirmations;   /* >= 1 */
+    bool finalized;
+    int64_t poll_ms;         /* watch: how often the node is asked */
+    int64_t start;           /* watch: first block of an empty datadir, -1: the followed head */
+    uint64_t status_interval; /* watch: seconds between status lines, 0: off */
+    int64_t from, to;        /* replay: the range (to -1: the node's head) */
+    int64_t batch;           /* replay: blocks per write transaction */
+    unsigned hops;           /* account exposure: follow this many transfers (0: off) */
+    const labels *labels;    /* services that stop it, or NULL */
+} account_run_opts;
+
+/* The CLI_EXIT_* codes of watch and replay (cli.h). */
+int account_run_watch(const account_run_opts *o);
+int account_run_replay(const account_run_opts *o);
+
+#endif

@@ -1,0 +1,467 @@
+/*
+ * account.c: the account-chain engine (account.h). A pipeline underneath
+ * (its lock, outbox, trail, records and sinks); confirmed state is
+ * chaindb's chain of hashes, tip and per-block undo records (alert ids
+ * only: an account chain has no coins to restore), plus the journal for
+ * what exposure writes. Each block, each disconnect, each mempool sighting
+ * is one write transaction (store_write) and then a flush, as connect.c
+ * and mempool.c do for Bitcoin.
+ */
+#include "account.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chains/hex.h"
+#include "pipeline_internal.h"
+#include "watchlists/acct_exposure.h"
+#include "watchlists/chaindb.h"
+#include "watchlists/store/journal.h"
+
+/* The cursor entry naming the one chain this datadir follows. */
+#define ACCOUNT_CHAIN_KEY "account.chain"
+/* Syncs restarted because the node moved under us (a reorg between our
+ * walk to the fork and the fetch of the next block) before giving up. */
+#define ACCOUNT_SYNC_ROUNDS 8
+
+struct account {
+    account_config cfg;
+    pipeline *p;
+};
+
+pipeline *account_pipeline(account *a) { return a->p; }
+
+static cw_code check_chain(account *a, cw_err *err)
+{
+    store_txn *t;
+    cw_code rc = store_begin(a->cfg.store, false, &t, err);
+    if (rc)
+        return rc;
+    chaindb_tip tip;
+    uint64_t id = 0;
+    rc = chaindb_get_tip(t, &tip, err);
+    cw_code irc = rc ? rc : chaindb_feed_counter_get(t, ACCOUNT_CHAIN_KEY, &id, err);
+    store_abort(t);
+    if (rc)
+        return rc;
+    if (irc == CW_ENOTFOUND) {
+        if (tip.valid)
+            return cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                              "this datadir follows Bitcoin (block %lld connected): one datadir per chain; give "
+                              "%s its own --datadir",
+                              (long long)tip.height, a->cfg.chain);
+        return CW_OK;
+    }
+    if (irc)
+        return irc;
+    if (id != a->cfg.chain_id)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                          "this datadir follows chain id %llu, the node is chain id %llu (%s %s): one datadir per "
+                          "chain",
+                          (unsigned long long)id, (unsigned long long)a->cfg.chain_id, a->cfg.chain, a->cfg.network);
+    return CW_OK;
+}
+
+cw_code account_open(const account_config *cfg, account **out, cw_err *err)
+{
+    if (cfg->confirmations < 1)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "confirmations must be at least 1 (1: the node's head)");
+    account *a = calloc(1, sizeof *a);
+    if (a == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+    a->cfg = *cfg;
+    pipeline_config pc = {cfg->store, cfg->net, cfg->sk, cfg->sink, cfg->durable, cfg->sink_ctx, NULL, cfg->start,
+                          cfg->stop, false, NULL};
+    cw_code rc = pipeline_open(&pc, &a->p, err);
+    if (rc) {
+        free(a);
+        return rc;
+    }
+    pipeline *p = a->p;
+    p->account = true;
+    p->chain_name = cfg->chain;
+    p->network_name = cfg->network;
+    p->native_symbol = cfg->native_symbol;
+    p->native_decimals = cfg->native_decimals;
+    p->tokens = cfg->tokens;
+    if ((rc = check_chain(a, err))) {
+        account_close(a);
+        return rc;
+    }
+    *out = a;
+    return CW_OK;
+}
+
+void account_close(account *a)
+{
+    if (a == NULL)
+        return;
+    pipeline_close(a->p);
+    free(a);
+}
+
+/* ---------- connect and disconnect ---------- */
+
+/* Everything block b causes, in transaction t (its own or a replay
+ * batch's): records, chain entry, undo record (its alert ids), tip,
+ * journal, the chain id. */
+static cw_code connect_in(account *a, store_txn *t, const account_block *b, cw_err *err)
+{
+    pipeline *p = a->p;
+    chaindb_tip tip;
+    cw_code rc = chaindb_get_tip(t, &tip, err);
+    if (rc)
+        return rc;
+    if (tip.valid && (b->number != tip.height + 1 || memcmp(b->parent, tip.hash, 32) != 0)) {
+        char want[65], got[65];
+        cw_hex_encode(tip.hash, 32, want);
+        cw_hex_encode(b->parent, 32, got);
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                          "block %lld (parent 0x%s) does not extend our tip %lld (0x%s)", (long long)b->number, got,
+                          (long long)tip.height, want);
+    }
+    if (b->time > UINT32_MAX || b->number < 0)
+        return cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET, "block %lld: time %llu or number out of range",
+                          (long long)b->number, (unsigned long long)b->time);
+    chainstate_block blk = {0};
+    blk.height = b->number;
+    memcpy(blk.hash, b->hash, 32);
+    memcpy(blk.prev, b->parent, 32);
+    blk.time = (uint32_t)b->time;
+    cw_buf ids = CW_BUF_INIT;
+    journal jn;
+    journal_init(&jn, t);
+    acct_exposure_config xc = {a->cfg.hops, a->cfg.labels};
+    for (size_t i = 0; rc == CW_OK && i < b->n_txs; i++) {
+        const cw_tx *tx = &b->txs[i];
+        p->st.txs++;
+        rc = records_account_tx(p, t, tx, "confirmed", &blk, &ids, err);
+        /* designated money moves on, transfer by transfer (a reverted tx moved nothing) */
+        for (size_t k = 0; rc == CW_OK && a->cfg.hops && !(tx->flags & CW_TX_FAILED) && k < tx->n_xfer; k++) {
+            cw_u256 part;
+            rc = acct_exposure_transfer(&xc, &jn, &tx->xfer[k], tx->txid, &part, err);
+            if (rc == CW_OK && !cw_u256_is_zero(&part))
+                p->st.flows.taint_outputs++;
+        }
+    }
+    chaindb_undo none = CHAINDB_UNDO_INIT;
+    chaindb_tip now = {true, b->number, {0}};
+    memcpy(now.hash, b->hash, 32);
+    if (rc == CW_OK)
+        rc = chaindb_chain_put(t, b->number, b->hash, err);
+    if (rc == CW_OK)
+        rc = chaindb_undo_put(t, b->hash, b->number, b->parent, blk.time, &none, &ids, err);
+    if (rc == CW_OK)
+        rc = chaindb_set_tip(t, &now, err);
+    if (rc == CW_OK)
+        rc = journal_save(&jn, b->hash, err);
+    if (rc == CW_OK && b->number >= JOURNAL_KEEP_BLOCKS) {
+        uint8_t old[32];
+        rc = chaindb_hash_at(t, b->number - JOURNAL_KEEP_BLOCKS, old, err);
+        if (rc == CW_OK)
+            rc = journal_prune(t, old, err);
+        else if (rc == CW_ENOTFOUND)
+            rc = CW_OK;
+    }
+    if (rc == CW_OK)
+        rc = chaindb_feed_counter_put(t, ACCOUNT_CHAIN_KEY, a->cfg.chain_id, err);
+    journal_free(&jn);
+    cw_buf_free(&ids);
+    if (rc == CW_OK) {
+        p->st.blocks_connected++;
+        p->st.tip_height = b->number;
+    }
+    return rc;
+}
+
+typedef struct {
+    account *a;
+    const account_block *b;
+    pipeline_stats st0;
+} connect_write;
+
+static cw_code write_connect(store_txn *t, void *arg, cw_err *err)
+{
+    connect_write *w = arg;
+    w->a->p->st = w->st0; /* a full map's retry counts again from the start */
+    return connect_in(w->a, t, w->b, err);
+}
+
+cw_code account_connect(account *a, const account_block *b, cw_err *err)
+{
+    connect_write w = {a, b, a->p->st};
+    cw_code rc = store_write(a->cfg.store, write_connect, &w, err);
+    if (rc) {
+        a->p->st = w.st0;
+        return rc;
+    }
+    return pipeline_flush(a->p, err);
+}
+
+typedef struct {
+    account *a;
+    pipeline_stats st0;
+} disconnect_write;
+
+static cw_code write_disconnect(store_txn *t, void *arg, cw_err *err)
+{
+    disconnect_write *w = arg;
+    pipeline *p = w->a->p;
+    p->st = w->st0;
+    cw_buf ids = CW_BUF_INIT;
+    chainstate_block blk;
+    cw_code rc = chainstate_disconnect_tip(t, &blk, &ids, err); /* no coins in the undo record: the chain, the tip, the ids */
+    if (rc == CW_OK)
+        rc = journal_revert_block(t, blk.hash, w->a->cfg.hops > 0, err); /* exposure as before the block */
+    if (rc == CW_OK)
+        rc = records_reorged(p, t, &ids, err);
+    cw_buf_free(&ids);
+    if (rc == CW_OK) {
+        p->st.blocks_disconnected++;
+        p->st.tip_height = blk.height - 1;
+    }
+    return rc;
+}
+
+cw_code account_disconnect_tip(account *a, cw_err *err)
+{
+    disconnect_write w = {a, a->p->st};
+    cw_code rc = store_write(a->cfg.store, write_disconnect, &w, err);
+    if (rc) {
+        a->p->st = w.st0;
+        return rc;
+    }
+    return pipeline_flush(a->p, err);
+}
+
+/* ---------- following the node ---------- */
+
+static cw_code our_hash_at(account *a, int64_t h, uint8_t out[32], bool *have, cw_err *err)
+{
+    store_txn *t;
+    *have = false;
+    cw_code rc = store_begin(a->cfg.store, false, &t, err);
+    if (rc)
+        return rc;
+    rc = chaindb_hash_at(t, h, out, err);
+    store_abort(t);
+    if (rc == CW_ENOTFOUND)
+        return CW_OK;
+    *have = rc == CW_OK;
+    return rc;
+}
+
+/* The node's hash at h; *have false above its head. */
+static cw_code node_hash_at(account *a, int64_t h, uint8_t out[32], bool *have, cw_err *err)
+{
+    cw_code rc = a->cfg.src->hash_at(a->cfg.src->ctx, h, out, err);
+    *have = rc == CW_OK;
+    return rc == CW_ENOTFOUND ? CW_OK : rc;
+}
+
+/* The highest block to connect: the head less confirmations - 1, or the
+ * finalized tag. */
+static cw_code followed_height(account *a, int64_t *target, cw_err *err)
+{
+    const account_source *s = a->cfg.src;
+    int64_t head;
+    cw_code rc = s->head(s->ctx, &head, err);
+    if (rc)
+        return rc;
+    a->p->st.node_height = head;
+    if (a->cfg.finalized) {
+        if (s->finalized == NULL)
+            return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "this source has no finalized tag");
+        return s->finalized(s->ctx, target, err);
+    }
+    *target = head - (int64_t)(a->cfg.confirmations - 1);
+    return CW_OK;
+}
+
+/* One round: walk to the fork, disconnect, connect up to the target.
+ * *moved: a fetched block did not extend our tip (the node reorged under
+ * us): run again. */
+static cw_code sync_round(account *a, bool *moved, cw_err *err)
+{
+    pipeline *p = a->p;
+    *moved = false;
+    int64_t target;
+    cw_code rc = followed_height(a, &target, err);
+    if (rc)
+        return rc;
+    chaindb_tip tip;
+    if ((rc = connect_read_tip(p, &tip, err)))
+        return rc;
+    int64_t next;
+    if (!tip.valid) {
+        next = a->cfg.start >= 0 ? a->cfg.start : target;
+    } else {
+        /* walk down from our tip (or the node's head) to where we agree */
+        int64_t h = tip.height < p->st.node_height ? tip.height : p->st.node_height;
+        for (;;) {
+            uint8_t ours[32], theirs[32];
+            bool have_ours, have_theirs;
+            if ((rc = our_hash_at(a, h, ours, &have_ours, err)))
+                return rc;
+            if (!have_ours)
+                break; /* below our first block */
+            if ((rc = node_hash_at(a, h, theirs, &have_theirs, err)))
+                return rc;
+            if (have_theirs && memcmp(ours, theirs, 32) == 0)
+                break;
+            h--;
+        }
+        for (;;) {
+            if ((rc = connect_read_tip(p, &tip, err)))
+                return rc;
+            if (!tip.valid || tip.height <= h)
+                break;
+            if ((rc = account_disconnect_tip(a, err)))
+                return rc;
+        }
+        next = h + 1;
+    }
+    if (next < 0)
+        next = 0;
+    const account_source *s = a->cfg.src;
+    for (int64_t h = next; h <= target; h++) {
+        if (a->cfg.stop && *a->cfg.stop)
+            break;
+        account_block *b = NULL;
+        if ((rc = s->block(s->ctx, h, &b, err)))
+            return rc == CW_ENOTFOUND ? (*moved = true, CW_OK) : rc;
+        if ((rc = connect_read_tip(p, &tip, err)) == CW_OK && tip.valid && memcmp(b->parent, tip.hash, 32) != 0) {
+            s->block_free(s->ctx, b);
+            *moved = true;
+            return CW_OK;
+        }
+        if (rc == CW_OK)
+            rc = account_connect(a, b, err);
+        s->block_free(s->ctx, b);
+        if (rc)
+            return rc;
+    }
+    return CW_OK;
+}
+
+cw_code account_sync(account *a, cw_err *err)
+{
+    a->p->st.syncs++;
+    for (int round = 0; round < ACCOUNT_SYNC_ROUNDS; round++) {
+        bool moved;
+        cw_code rc = sync_round(a, &moved, err);
+        if (rc || !moved)
+            return rc;
+    }
+    return cw_err_set(err, CW_EIO, CW_NO_OFFSET,
+                      "the node's chain kept changing during %d syncs in a row (a reorg storm?): will try again",
+                      ACCOUNT_SYNC_ROUNDS);
+}
+
+/* ---------- pending txs ---------- */
+
+typedef struct {
+    account *a;
+    const cw_tx *tx;
+    pipeline_stats st0;
+} sighting_write;
+
+static cw_code write_sighting(store_txn *t, void *arg, cw_err *err)
+{
+    sighting_write *w = arg;
+    w->a->p->st = w->st0;
+    return records_account_tx(w->a->p, t, w->tx, "mempool", NULL, NULL, err);
+}
+
+cw_code account_pending_tx(account *a, const cw_tx *tx, cw_err *err)
+{
+    pipeline *p = a->p;
+    p->st.txs++;
+    store_txn *t;
+    cw_code rc = store_begin(a->cfg.store, false, &t, err);
+    if (rc)
+        return rc;
+    size_t hits = 0;
+    rc = records_account_hits(t, tx, &hits, err);
+    store_abort(t);
+    if (rc || hits == 0)
+        return rc;
+    sighting_write w = {a, tx, p->st};
+    if ((rc = store_write(a->cfg.store, write_sighting, &w, err))) {
+        p->st = w.st0;
+        return rc;
+    }
+    return outbox_flush(p, false, err); /* durable with the next block */
+}
+
+static cw_code pending_cb(void *ctx, const cw_tx *tx, cw_err *err) { return account_pending_tx(ctx, tx, err); }
+
+cw_code account_poll_pending(account *a, cw_err *err)
+{
+    const account_source *s = a->cfg.src;
+    if (s->pending == NULL)
+        return CW_OK;
+    return s->pending(s->ctx, pending_cb, a, err);
+}
+
+/* ---------- replay ---------- */
+
+typedef struct {
+    account *a;
+    account_block **blocks;
+    size_t n;
+} replay_batch;
+
+static cw_code batch_fn(pipeline *p, void *ctx, cw_err *err)
+{
+    replay_batch *rb = ctx;
+    for (size_t i = 0; i < rb->n; i++) {
+        cw_code rc = connect_in(rb->a, p->batch, rb->blocks[i], err);
+        if (rc)
+            return rc;
+    }
+    return CW_OK;
+}
+
+cw_code account_replay(account *a, int64_t from, int64_t to, unsigned batch,
+                       void (*progress)(void *ctx, int64_t done, int64_t total), void *progress_ctx, cw_err *err)
+{
+    if (from < 0 || to < from)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "replay range %lld..%lld is empty or negative", (long long)from,
+                          (long long)to);
+    if (batch == 0)
+        batch = 1;
+    chaindb_tip tip;
+    cw_code rc = connect_read_tip(a->p, &tip, err);
+    if (rc)
+        return rc;
+    if (tip.valid && tip.height != from - 1)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                          "this datadir's tip is block %lld: a replay from %lld needs an empty datadir or its tip at "
+                          "%lld",
+                          (long long)tip.height, (long long)from, (long long)from - 1);
+    account_block **bl = calloc(batch, sizeof *bl);
+    if (bl == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory for a batch of %u blocks", batch);
+    const account_source *s = a->cfg.src;
+    for (int64_t h = from; h <= to && rc == CW_OK;) {
+        if (a->cfg.stop && *a->cfg.stop)
+            break;
+        replay_batch rb = {a, bl, 0};
+        for (; rb.n < batch && h <= to; h++) {
+            if ((rc = s->block(s->ctx, h, &bl[rb.n], err)))
+                break;
+            rb.n++;
+        }
+        if (rc == CW_ENOTFOUND)
+            rc = cw_err_set(err, CW_EARG, CW_NO_OFFSET, "block %lld is above the node's head", (long long)h);
+        if (rc == CW_OK)
+            rc = pipeline_batch(a->p, batch_fn, &rb, err);
+        for (size_t i = 0; i < rb.n; i++)
+            s->block_free(s->ctx, bl[i]);
+        if (rc == CW_OK && progress)
+            progress(progress_ctx, h - from, to - from + 1);
+    }
+    free(bl);
+    return rc;
+}

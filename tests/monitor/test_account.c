@@ -1,0 +1,339 @@
+/*
+ * test_account.c: the account-chain engine (monitor/engine/account.h) with
+ * blocks built by hand (no node): account exposure by haircut per asset,
+ * hops, services, exact 256-bit shares, a reorg taking it all back, and
+ * `screen`, `trace --dot` and `cluster` on EVM addresses.
+ *
+ * The watchlist is the real OFAC SDN subset: L1 is entity 29702's EVM
+ * address. Expected shares are floor(amount * tainted / received),
+ * computed by hand in the comments and, for the 256-bit case, with
+ * Python's integers (noted there).
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "chains/addr.h"
+#include "monitor/engine/account.h"
+#include "monitor/records/keys.h"
+#include "tests/support.h"
+#include "watchlists/acct_exposure.h"
+
+#define L1 "0x901bb9583b24d97e995513c6778dc6888ab6870e"
+#define A_ "0x1000000000000000000000000000000000000001"
+#define B_ "0x2000000000000000000000000000000000000002"
+#define C_ "0x3000000000000000000000000000000000000003"
+#define D_ "0x4000000000000000000000000000000000000004"
+#define E_ "0x5000000000000000000000000000000000000005"
+#define X_ "0x6000000000000000000000000000000000000006" /* an exchange (labels) */
+#define TOKEN "0x7000000000000000000000000000000000000007"
+
+static cw_addr ad(const char *s)
+{
+    cw_addr a;
+    cw_err err = {0};
+    cr_assert_eq(cw_addr_parse(s, 0, &a, &err), CW_OK, "%s: %s", s, err.msg);
+    return a;
+}
+
+static size_t n_lines;
+static bool sink(void *ctx, const char *line, size_t len)
+{
+    (void)ctx, (void)line, (void)len;
+    n_lines++;
+    return true;
+}
+static bool durable(void *ctx) { (void)ctx; return true; }
+
+typedef struct {
+    account_block b;
+    cw_tx tx[8];
+    cw_transfer x[8][2];
+} hand_block;
+
+/* A block at number on top of parent (hash = number in its last byte). */
+static void block_init(hand_block *h, int64_t number)
+{
+    memset(h, 0, sizeof *h);
+    h->b.number = number;
+    h->b.hash[31] = (uint8_t)number;
+    h->b.hash[0] = 0xbb;
+    h->b.parent[31] = (uint8_t)(number - 1);
+    h->b.parent[0] = 0xbb;
+    h->b.time = 1764000000 + (uint64_t)number * 12;
+    h->b.txs = h->tx;
+}
+
+/* One tx moving `amount` (decimal) of native coin (token NULL) or a token. */
+static void pay(hand_block *h, const char *from, const char *to, const char *amount, const char *token)
+{
+    size_t i = h->b.n_txs++;
+    cw_tx *tx = &h->tx[i];
+    tx->chain = CW_CHAIN_EVM;
+    tx->txid[0] = 0x7e;
+    tx->txid[30] = (uint8_t)h->b.number;
+    tx->txid[31] = (uint8_t)i;
+    tx->xfer = h->x[i];
+    tx->n_xfer = 1;
+    cw_transfer *x = &h->x[i][0];
+    x->kind = token ? CW_XFER_TOKEN_LOG : CW_XFER_VALUE;
+    x->from = ad(from);
+    x->to = ad(to);
+    if (token) {
+        x->asset.kind = CW_ASSET_TOKEN;
+        x->asset.contract = ad(token);
+    }
+    cw_err err = {0};
+    cr_assert_eq(cw_u256_from_dec(amount, strlen(amount), &x->amount, &err), CW_OK, "%s", err.msg);
+}
+
+typedef struct {
+    char *dir;
+    cw_store *store;
+    uint8_t *sk;
+    labels *lb;
+    account *a;
+} fixture_t;
+
+static void open_engine(fixture_t *f, unsigned hops)
+{
+    f->dir = strdup("/tmp/cw-acct-XXXXXX");
+    cr_assert_not_null(mkdtemp(f->dir));
+    char *out, *err;
+    char *init[] = {CW_BIN, "init", "--datadir", f->dir, NULL};
+    cr_assert_eq(run_cmd(init, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char *imp[] = {CW_BIN, "watchlist", "import", "sdn-csv", CW_DATA_DIR "/ofac/sdn_subset.csv", "--comments",
+                   CW_DATA_DIR "/ofac/sdn_comments_subset.csv", "--datadir", f->dir, NULL};
+    cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char path[600];
+    snprintf(path, sizeof path, "%s/labels.csv", f->dir);
+    FILE *lf = fopen(path, "w");
+    fprintf(lf, "chain,address,entity,category,source\nETH,%s,Some exchange,exchange,test\n", X_);
+    fclose(lf);
+    cw_err e = {0};
+    labels_stats st;
+    cr_assert_eq(labels_load(path, CW_NET_MAIN, &f->lb, &st, &e), CW_OK, "%s", e.msg);
+    cr_assert_eq(store_open(f->dir, 0, false, &f->store, &e), CW_OK, "%s", e.msg);
+    cr_assert_not_null(f->sk = keys_secret_open(f->dir, &e), "%s", e.msg);
+    static const account_source none = {0};
+    account_config c = {.store = f->store, .chain = "ethereum", .network = "mainnet", .native_symbol = "ETH",
+                        .native_decimals = 18, .chain_id = 1, .net = CW_NET_MAIN, .sk = f->sk, .sink = sink,
+                        .durable = durable, .src = &none, .start = -1, .confirmations = 1, .hops = hops,
+                        .labels = f->lb};
+    cr_assert_eq(account_open(&c, &f->a, &e), CW_OK, "%s", e.msg);
+}
+
+static void close_engine(fixture_t *f)
+{
+    account_close(f->a);
+    store_close(f->store);
+    keys_secret_free(f->sk);
+    labels_free(f->lb);
+    test_remove_dir(f->dir);
+}
+
+static void connect(fixture_t *f, hand_block *h)
+{
+    cw_err e = {0};
+    cr_assert_eq(account_connect(f->a, &h->b, &e), CW_OK, "block %lld: %s", (long long)h->b.number, e.msg);
+}
+
+/* The record of addr for the asset (token NULL: native); false when none. */
+static bool exp_of(fixture_t *f, const char *addr, const char *token, acct_exposure *out)
+{
+    store_txn *t;
+    cw_err e = {0};
+    cr_assert_eq(store_begin(f->store, false, &t, &e), CW_OK);
+    cw_addr a = ad(addr);
+    cw_asset as = {0};
+    if (token) {
+        as.kind = CW_ASSET_TOKEN;
+        as.contract = ad(token);
+    }
+    cw_code rc = acct_exposure_get(t, &a, &as, out, &e);
+    store_abort(t);
+    cr_assert(rc == CW_OK || rc == CW_ENOTFOUND, "%s", e.msg);
+    return rc == CW_OK;
+}
+
+static void dec_is(const cw_u256 *v, const char *want)
+{
+    char s[CW_U256_DEC_MAX];
+    cw_u256_to_dec(v, s);
+    cr_assert_str_eq(s, want);
+}
+
+Test(account, haircut_per_asset_hops_services_and_a_reorg_that_takes_it_back, .timeout = 60)
+{
+    fixture_t f;
+    open_engine(&f, 3);
+    hand_block b1, b2, b3, b4;
+    block_init(&b1, 1);
+    pay(&b1, L1, A_, "100", NULL); /* designated money: A's pool starts, 100 of 100 */
+    pay(&b1, C_, A_, "300", NULL); /* clean money dilutes it: 100 of 400 */
+    pay(&b1, L1, A_, "5", TOKEN);  /* another asset, another pool */
+    pay(&b1, C_, B_, "1000", NULL); /* clean money to an account without a record: nothing kept */
+    connect(&f, &b1);
+    acct_exposure e;
+    cr_assert(exp_of(&f, A_, NULL, &e));
+    dec_is(&e.received, "400");
+    dec_is(&e.tainted, "100");
+    cr_assert_eq(e.hops, 1);
+    cr_assert_eq(acct_exposure_share_ppm(&e), 250000);
+    cr_assert(exp_of(&f, A_, TOKEN, &e));
+    dec_is(&e.tainted, "5");
+    cr_assert(!exp_of(&f, B_, NULL, &e), "clean money alone keeps no record");
+
+    block_init(&b2, 2);
+    pay(&b2, A_, B_, "40", NULL); /* floor(40 * 100 / 400) = 10, hops 2 */
+    pay(&b2, A_, X_, "40", NULL); /* the exchange gets its record ... */
+    connect(&f, &b2);
+    cr_assert(exp_of(&f, B_, NULL, &e));
+    dec_is(&e.received, "40");
+    dec_is(&e.tainted, "10");
+    cr_assert_eq(e.hops, 2);
+    cr_assert_eq(e.txid[31], 0, "the evidence is b2's first tx");
+    cr_assert_eq(e.txid[30], 2);
+
+    block_init(&b3, 3);
+    pay(&b3, B_, D_, "7", NULL);  /* floor(7 * 10 / 40) = floor(1.75) = 1, hops 3 */
+    pay(&b3, X_, E_, "40", NULL); /* ... but passes nothing on */
+    connect(&f, &b3);
+    cr_assert(exp_of(&f, D_, NULL, &e));
+    dec_is(&e.tainted, "1");
+    cr_assert_eq(e.hops, 3);
+    cr_assert(!exp_of(&f, E_, NULL, &e), "a labelled service stops propagation");
+
+    block_init(&b4, 4);
+    pay(&b4, D_, E_, "1", NULL); /* D is at the hop limit (3): nothing moves on */
+    connect(&f, &b4);
+    cr_assert(!exp_of(&f, E_, NULL, &e), "--hops 3 ends at D");
+
+    /* a reorg takes every write back, newest block first */
+    cw_err err = {0};
+    cr_assert_eq(account_disconnect_tip(f.a, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(account_disconnect_tip(f.a, &err), CW_OK, "%s", err.msg);
+    cr_assert(!exp_of(&f, D_, NULL, &e));
+    cr_assert(exp_of(&f, B_, NULL, &e));
+    cr_assert_eq(account_disconnect_tip(f.a, &err), CW_OK, "%s", err.msg);
+    cr_assert(!exp_of(&f, B_, NULL, &e));
+    cr_assert(exp_of(&f, A_, NULL, &e));
+    dec_is(&e.received, "400");
+    /* block 2 again, now extending the tip: the same state */
+    connect(&f, &b2);
+    cr_assert(exp_of(&f, B_, NULL, &e));
+    dec_is(&e.tainted, "10");
+    close_engine(&f);
+}
+
+Test(account, shares_are_exact_at_256_bits, .timeout = 60)
+{
+    fixture_t f;
+    open_engine(&f, 3);
+    /* 2^255 designated and 2^255 - 1 clean: received 2^256 - 1; then 2^254
+     * moves on: floor(2^254 * 2^255 / (2^256 - 1)), by Python:
+     * (2**254 * 2**255) // (2**256 - 1) */
+    hand_block b1, b2;
+    block_init(&b1, 1);
+    pay(&b1, L1, A_, "57896044618658097711785492504343953926634992332820282019728792003956564819968", TOKEN);
+    pay(&b1, C_, A_, "57896044618658097711785492504343953926634992332820282019728792003956564819967", TOKEN);
+    connect(&f, &b1);
+    block_init(&b2, 2);
+    pay(&b2, A_, B_, "28948022309329048855892746252171976963317496166410141009864396001978282409984", TOKEN);
+    connect(&f, &b2);
+    acct_exposure e;
+    cr_assert(exp_of(&f, A_, TOKEN, &e));
+    dec_is(&e.received, "115792089237316195423570985008687907853269984665640564039457584007913129639935");
+    cr_assert(exp_of(&f, B_, TOKEN, &e));
+    dec_is(&e.tainted, "14474011154664524427946373126085988481658748083205070504932198000989141204992");
+    /* one more wei to A would pass 2^256 - 1: refused, nothing written */
+    hand_block b3;
+    block_init(&b3, 3);
+    pay(&b3, C_, A_, "1", TOKEN);
+    cw_err err = {0};
+    cr_assert_eq(account_connect(f.a, &b3.b, &err), CW_ELIMIT);
+    cr_assert(strstr(err.msg, "2^256-1") != NULL, "%s", err.msg);
+    cr_assert_eq(account_pipeline(f.a) != NULL, true);
+    close_engine(&f);
+}
+
+Test(account, a_block_that_does_not_extend_the_tip_is_refused)
+{
+    fixture_t f;
+    open_engine(&f, 3);
+    hand_block b1, b5;
+    block_init(&b1, 1);
+    connect(&f, &b1);
+    block_init(&b5, 5);
+    cw_err err = {0};
+    cr_assert_eq(account_connect(f.a, &b5.b, &err), CW_EARG);
+    cr_assert(strstr(err.msg, "block 5") && strstr(err.msg, "does not extend our tip 1"), "%s", err.msg);
+    close_engine(&f);
+}
+
+Test(account, screen_trace_and_cluster_on_evm_addresses, .timeout = 60)
+{
+    fixture_t f;
+    open_engine(&f, 3);
+    hand_block b1, b2;
+    block_init(&b1, 1);
+    pay(&b1, L1, A_, "100", NULL);
+    pay(&b1, C_, A_, "300", NULL);
+    connect(&f, &b1);
+    block_init(&b2, 2);
+    pay(&b2, A_, B_, "40", NULL);
+    connect(&f, &b2);
+    account_close(f.a); /* the verbs read the store themselves */
+    f.a = NULL;
+    char *out, *err;
+    /* B received 10 of 40 designated: 25% >= the 10% hold share */
+    char *scr[] = {CW_BIN, "screen", B_, "--datadir", f.dir, NULL};
+    int rc = run_cmd(scr, NULL, 0, &out, &err);
+    json_t *j = json_loads(out, 0, NULL);
+    cr_assert_not_null(j, "%s %s", out, err);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "decision")), "hold", "%s", out);
+    cr_assert_eq(rc, 11, "hold's exit code: %s", err);
+    json_t *r = json_array_get(json_object_get(j, "reasons"), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(r, "kind")), "exposure", "%s", out);
+    cr_assert_eq(json_integer_value(json_object_get(r, "share_ppm")), 250000);
+    cr_assert_str_eq(json_string_value(json_object_get(r, "tainted_received")), "10");
+    cr_assert_eq(json_integer_value(json_object_get(r, "hops")), 2);
+    cr_assert(strcasecmp(json_string_value(json_object_get(r, "source_address")), L1) == 0, "%s", out);
+    json_decref(j);
+    free(out), free(err);
+    /* trace: JSON and DOT */
+    char dot[600];
+    snprintf(dot, sizeof dot, "%s/b.dot", f.dir);
+    char *tr[] = {CW_BIN, "trace", B_, "--dot", dot, "--datadir", f.dir, NULL};
+    cr_assert_eq(run_cmd(tr, NULL, 0, &out, &err), 0, "%s", err);
+    j = json_loads(out, 0, NULL);
+    cr_assert(json_is_true(json_object_get(j, "exposed")), "%s", out);
+    json_t *x = json_array_get(json_object_get(j, "account_exposure"), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(x, "received")), "40");
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(x, "source_entity"), "uid")), "29702");
+    cr_assert_str_eq(json_string_value(json_array_get(json_object_get(x, "evidence"), 0)),
+                     "0x7e00000000000000000000000000000000000000000000000000000000000200");
+    json_decref(j);
+    free(out), free(err);
+    char *g = calloc(1, 1 << 16);
+    FILE *df = fopen(dot, "r");
+    cr_assert_not_null(df);
+    cr_assert_gt(fread(g, 1, (1 << 16) - 1, df), 0);
+    fclose(df);
+    cr_assert(strstr(g, "digraph chainwatch_trace") && strstr(g, "tx:0x7e0000") && strstr(g, "10 of 40 received"),
+              "%s", g);
+    free(g);
+    /* cluster: not applicable */
+    char *cl[] = {CW_BIN, "cluster", A_, "--datadir", f.dir, NULL};
+    cr_assert_eq(run_cmd(cl, NULL, 0, &out, &err), 0, "%s", err);
+    j = json_loads(out, 0, NULL);
+    cr_assert(json_is_false(json_object_get(j, "applicable")), "%s", out);
+    cr_assert(strstr(json_string_value(json_object_get(j, "note")), "not applicable") != NULL);
+    json_decref(j);
+    free(out), free(err);
+    close_engine(&f);
+}

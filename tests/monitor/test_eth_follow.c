@@ -1,0 +1,793 @@
+/*
+ * test_eth_follow.c: `watch --chain ethereum` and `replay --chain ethereum`
+ * against a real node: anvil (tools/node_modules, installed by
+ * scripts/setup) on 127.0.0.1 with a free port, mining only when told
+ * (--no-mining), so a tx is pending until the test mines it.
+ *
+ * The watchlist is the real OFAC SDN subset (../shared/data/ofac): entity
+ * 29702 (LIFSHITS, Artem Mikhaylovich) lists two EVM addresses, L1 and L2
+ * below. Payments come from anvil's funded dev accounts; tokens from
+ * MiniToken (tests/data/erc20: source, bytecode and how it was built).
+ * Expected amounts are the values the test sends (wei, token units), and
+ * ids are compared across statuses: one id per (tx, address).
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "monitor/sources/eth_follow.h"
+#include "monitor/sources/rpc.h"
+#include "chains/hex.h"
+#include "monitor/cli/cli.h"
+#include "tests/support.h"
+
+#define L1 "0x901bb9583b24d97e995513c6778dc6888ab6870e"
+#define L2 "0xa7e5d5a720f06526557c513402f2e6b5fa20b008"
+/* anvil's default dev accounts (mnemonic "test test ... junk") */
+#define ACCT0 "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
+#define ACCT1 "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"
+#define ACCT2 "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc"
+
+typedef struct {
+    pid_t pid;
+    char url[64];
+    char *dir;
+    rpc_client *c;
+} node;
+
+static void node_start(node *n)
+{
+    n->dir = strdup("/tmp/cw-anvil-XXXXXX");
+    cr_assert_not_null(mkdtemp(n->dir));
+    char log[600];
+    snprintf(log, sizeof log, "%s/anvil.log", n->dir);
+    n->pid = fork();
+    cr_assert_geq(n->pid, 0);
+    if (n->pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(CW_ANVIL, CW_ANVIL, "--host", "127.0.0.1", "--port", "0", "--no-mining", "--chain-id", "31337",
+              (char *)NULL);
+        _exit(127);
+    }
+    int port = 0;
+    for (int i = 0; i < 300 && port == 0; i++) {
+        test_sleep_ms(50);
+        FILE *f = fopen(log, "r");
+        char line[512];
+        while (f && fgets(line, sizeof line, f))
+            if (sscanf(line, "Listening on 127.0.0.1:%d", &port) == 1)
+                break;
+        if (f)
+            fclose(f);
+    }
+    cr_assert_gt(port, 0, "anvil (%s) did not start: is it installed (scripts/setup)?", CW_ANVIL);
+    snprintf(n->url, sizeof n->url, "http://127.0.0.1:%d", port);
+    rpc_options o = {.url = n->url, .retries = 2};
+    cw_err err = {0};
+    cr_assert_eq(rpc_open(&o, &n->c, &err), CW_OK, "%s", err.msg);
+}
+
+static void node_stop(node *n)
+{
+    rpc_close(n->c);
+    kill(n->pid, SIGKILL);
+    waitpid(n->pid, NULL, 0);
+    test_remove_dir(n->dir);
+}
+
+static json_t *call(node *n, const char *method, json_t *params)
+{
+    json_t *r;
+    cw_err err = {0};
+    cr_assert_eq(rpc_call(n->c, method, params, &r, &err), CW_OK, "%s", err.msg);
+    return r;
+}
+
+static void mine(node *n) { json_decref(call(n, "evm_mine", NULL)); }
+
+/* eth_sendTransaction from an unlocked dev account; the tx hash (free it). */
+static char *send_tx(node *n, const char *from, const char *to, const char *value, const char *data, const char *gas)
+{
+    json_t *tx = json_pack("{ss}", "from", from);
+    if (to)
+        json_object_set_new(tx, "to", json_string(to));
+    if (value)
+        json_object_set_new(tx, "value", json_string(value));
+    if (data)
+        json_object_set_new(tx, "data", json_string(data));
+    if (gas)
+        json_object_set_new(tx, "gas", json_string(gas));
+    json_t *r = call(n, "eth_sendTransaction", json_pack("[o]", tx));
+    char *h = strdup(json_string_value(r));
+    json_decref(r);
+    return h;
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    char *buf = calloc(1, 1 << 16);
+    size_t n = fread(buf, 1, (1 << 16) - 1, f);
+    fclose(f);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    return buf;
+}
+
+/* Deploys MiniToken (supply 10^12 units to ACCT0) and mines it; its address. */
+static char *deploy_token(node *n)
+{
+    char *bin = read_text(CW_TESTS_DIR "/data/erc20/MiniToken.bin");
+    size_t len = strlen(bin) + 2 + 64 + 1;
+    char *data = malloc(len);
+    snprintf(data, len, "0x%s%064llx", bin, 1000000000000ULL);
+    char *h = send_tx(n, ACCT0, NULL, NULL, data, "0x200000");
+    mine(n);
+    json_t *rc = call(n, "eth_getTransactionReceipt", json_pack("[s]", h));
+    const char *addr = json_string_value(json_object_get(rc, "contractAddress"));
+    cr_assert_not_null(addr, "the token was not deployed");
+    char *out = strdup(addr);
+    json_decref(rc);
+    free(h), free(data), free(bin);
+    return out;
+}
+
+/* transfer(to, amount) calldata. */
+static void transfer_data(const char *to, unsigned long long amount, char out[2 + 8 + 64 + 64 + 1])
+{
+    snprintf(out, 2 + 8 + 64 + 64 + 1, "0xa9059cbb000000000000000000000000%s%064llx", to + 2, amount);
+}
+
+static char *new_datadir(void)
+{
+    char *dir = strdup("/tmp/cw-ethw-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    char *out, *err;
+    char *init[] = {CW_BIN, "init", "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(init, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char *imp[] = {CW_BIN, "watchlist", "import", "sdn-csv", CW_DATA_DIR "/ofac/sdn_subset.csv", "--comments",
+                   CW_DATA_DIR "/ofac/sdn_comments_subset.csv", "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    return dir;
+}
+
+static pid_t start_watch(const char *dir, const char *url, const char *extra1, const char *extra2)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        char log[600];
+        snprintf(log, sizeof log, "%s/watch.log", dir);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(fd, 2);
+        dup2(fd, 1);
+        char *argv[16] = {CW_BIN, "watch", "--chain", "ethereum", "--rpc", (char *)url, "--datadir", (char *)dir,
+                          "--poll-ms", "50", "--status-interval", "0"};
+        int k = 12;
+        if (extra1)
+            argv[k++] = (char *)extra1;
+        if (extra2)
+            argv[k++] = (char *)extra2;
+        argv[k] = NULL;
+        execv(CW_BIN, argv);
+        _exit(127);
+    }
+    /* ready once it has logged that it watches */
+    char log[600];
+    snprintf(log, sizeof log, "%s/watch.log", dir);
+    for (int i = 0; i < 300; i++) {
+        FILE *f = fopen(log, "r");
+        char line[1024];
+        bool ready = false;
+        while (f && fgets(line, sizeof line, f))
+            ready |= strstr(line, "watching ethereum") != NULL;
+        if (f)
+            fclose(f);
+        if (ready)
+            return pid;
+        test_sleep_ms(50);
+    }
+    cr_assert_fail("watch did not start (see %s)", log);
+    return pid;
+}
+
+static void stop_watch(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    int st;
+    waitpid(pid, &st, 0);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "watch exited %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+static bool same_hex(const char *a, const char *b) { return a && b && strcasecmp(a, b) == 0; }
+
+/* The first record of txid, address and status, or NULL. */
+static json_t *find(json_t *all, const char *txid, const char *addr, const char *status)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(all, i, r)
+    {
+        if (same_hex(json_string_value(json_object_get(r, "txid")), txid) &&
+            same_hex(json_string_value(json_object_get(r, "address")), addr) &&
+            strcmp(json_string_value(json_object_get(r, "status")), status) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+/* Waits (10 s) for such a record; a new reference. */
+static json_t *wait_record(const char *dir, const char *txid, const char *addr, const char *status)
+{
+    for (int i = 0; i < 400; i++) {
+        json_t *all = alerts_read(dir);
+        json_t *r = find(all, txid, addr, status);
+        if (r) {
+            json_incref(r);
+            json_decref(all);
+            return r;
+        }
+        json_decref(all);
+        test_sleep_ms(25);
+    }
+    cr_assert_fail("no %s record of %s for %s", status, txid, addr);
+    return NULL;
+}
+
+static const char *s_of(json_t *r, const char *k) { return json_string_value(json_object_get(r, k)); }
+
+Test(eth_follow, pending_then_confirmed_ether_tokens_and_a_revert, .timeout = 120)
+{
+    node n;
+    node_start(&n);
+    char *dir = new_datadir();
+    char *token = deploy_token(&n); /* block 1, before the watch: its head */
+    char *unknown = deploy_token(&n); /* block 2: a token no table names */
+    /* --tokens names the first one (the built-in table has mainnet's USDT/USDC) */
+    char csv[600], opt[620];
+    snprintf(csv, sizeof csv, "%s/tokens.csv", dir);
+    FILE *f = fopen(csv, "w");
+    fprintf(f, "chain,token,contract_address,decimals,source\nETH,MINI,%s,6,test deployment\n", token);
+    fclose(f);
+    snprintf(opt, sizeof opt, "--tokens=%s", csv);
+    pid_t w = start_watch(dir, n.url, opt, NULL);
+
+    /* 1.5 ETH to L1: pending, then confirmed, one id */
+    char *h1 = send_tx(&n, ACCT1, L1, "0x14d1120d7b160000", NULL, NULL);
+    json_t *p1 = wait_record(dir, h1, L1, "mempool");
+    cr_assert_str_eq(s_of(p1, "amount"), "1500000000000000000");
+    cr_assert_str_eq(s_of(p1, "chain"), "ethereum");
+    cr_assert_str_eq(s_of(p1, "network"), "chain-31337");
+    cr_assert_str_eq(s_of(p1, "direction"), "to_designated");
+    cr_assert_str_eq(s_of(p1, "transfer"), "value");
+    cr_assert(same_hex(s_of(p1, "counterparty"), ACCT1));
+    cr_assert_str_eq(s_of(json_object_get(p1, "asset"), "kind"), "native");
+    cr_assert_str_eq(s_of(json_object_get(p1, "asset"), "symbol"), "ETH");
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(p1, "asset"), "decimals")), 18);
+    cr_assert_str_eq(s_of(json_object_get(p1, "entity"), "uid"), "29702");
+    cr_assert(json_is_null(json_object_get(p1, "block")));
+    mine(&n);
+    json_t *c1 = wait_record(dir, h1, L1, "confirmed");
+    cr_assert_str_eq(s_of(c1, "id"), s_of(p1, "id"));
+    cr_assert_str_eq(s_of(c1, "amount"), "1500000000000000000");
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(c1, "block"), "height")), 3);
+    json_t *b2 = call(&n, "eth_getBlockByNumber", json_pack("[sb]", "0x3", 0));
+    cr_assert_str_eq(s_of(json_object_get(c1, "block"), "hash"), s_of(b2, "hash"));
+    json_decref(b2);
+
+    /* 2.5 MINI (6 decimals) to L2: the pending call, then the mined Transfer log */
+    char data[2 + 8 + 64 + 64 + 1];
+    transfer_data(L2, 2500000, data);
+    char *h2 = send_tx(&n, ACCT0, token, NULL, data, "0x30000");
+    json_t *p2 = wait_record(dir, h2, L2, "mempool");
+    cr_assert_str_eq(s_of(p2, "transfer"), "token_call");
+    cr_assert_str_eq(s_of(p2, "amount"), "2500000");
+    json_t *as = json_object_get(p2, "asset");
+    cr_assert_str_eq(s_of(as, "kind"), "token");
+    cr_assert(same_hex(s_of(as, "contract"), token), "%s %s", s_of(as, "contract"), token);
+    cr_assert_str_eq(s_of(as, "symbol"), "MINI");
+    cr_assert_eq(json_integer_value(json_object_get(as, "decimals")), 6);
+    mine(&n);
+    json_t *c2 = wait_record(dir, h2, L2, "confirmed");
+    cr_assert_str_eq(s_of(c2, "id"), s_of(p2, "id"));
+    cr_assert_str_eq(s_of(c2, "transfer"), "token_log");
+    cr_assert_str_eq(s_of(c2, "amount"), "2500000");
+    cr_assert(same_hex(s_of(c2, "counterparty"), ACCT0));
+    cr_assert_eq(json_is_false(json_object_get(c2, "failed")), true);
+
+    /* an unknown token to L1: recorded with its contract, symbol null */
+    transfer_data(L1, 99, data);
+    char *h5 = send_tx(&n, ACCT0, unknown, NULL, data, "0x30000");
+    json_decref(wait_record(dir, h5, L1, "mempool"));
+    mine(&n);
+    json_t *c5 = wait_record(dir, h5, L1, "confirmed");
+    as = json_object_get(c5, "asset");
+    cr_assert(same_hex(s_of(as, "contract"), unknown));
+    cr_assert(json_is_null(json_object_get(as, "symbol")) && json_is_null(json_object_get(as, "decimals")));
+    cr_assert_str_eq(s_of(c5, "amount"), "99");
+    json_decref(c5);
+
+    /* a transfer ACCT2 cannot pay (it holds no MINI) reverts: asked (pending
+     * record), but it moved nothing: no confirmed record for L2 */
+    transfer_data(L2, 7, data);
+    char *h3 = send_tx(&n, ACCT2, token, NULL, data, "0x30000");
+    json_t *p3 = wait_record(dir, h3, L2, "mempool");
+    cr_assert_str_eq(s_of(p3, "amount"), "7");
+    mine(&n);
+    json_t *r3 = call(&n, "eth_getTransactionReceipt", json_pack("[s]", h3));
+    cr_assert_str_eq(s_of(r3, "status"), "0x0", "the revert happened on chain");
+    json_decref(r3);
+    /* a later payment confirms after the reverted block was connected */
+    char *h4 = send_tx(&n, ACCT1, L1, "0x1", NULL, NULL);
+    json_decref(wait_record(dir, h4, L1, "mempool"));
+    mine(&n);
+    json_decref(wait_record(dir, h4, L1, "confirmed"));
+    json_t *all = alerts_read(dir);
+    cr_assert_null(find(all, h3, L2, "confirmed"), "a reverted token transfer is no confirmed payment");
+    cr_assert_eq(json_array_size(all), 9, "mempool+confirmed for h1, h2, h5 and h4, the revert's mempool: %zu",
+                 json_array_size(all));
+    json_decref(all);
+    stop_watch(w);
+    /* the trail and every signature */
+    char path[600], *out, *err;
+    snprintf(path, sizeof path, "%s/alerts.jsonl", dir);
+    char *ver[] = {CW_BIN, "verify", path, "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(ver, NULL, 0, &out, &err), 0, "%s%s", out, err);
+    free(out), free(err);
+    json_decref(p1), json_decref(c1), json_decref(p2), json_decref(c2), json_decref(p3);
+    free(h1), free(h2), free(h3), free(h4), free(h5), free(token), free(unknown);
+    test_remove_dir(dir);
+    node_stop(&n);
+}
+
+Test(eth_follow, reorg_gives_reorged_then_confirmed_again_with_one_id, .timeout = 120)
+{
+    node n;
+    node_start(&n);
+    mine(&n);
+    char *dir = new_datadir();
+    pid_t w = start_watch(dir, n.url, NULL, NULL);
+    char *h = send_tx(&n, ACCT1, L1, "0x2a", NULL, NULL);
+    json_t *raw = call(&n, "eth_getRawTransactionByHash", json_pack("[s]", h));
+    json_decref(wait_record(dir, h, L1, "mempool"));
+    mine(&n);
+    json_t *c = wait_record(dir, h, L1, "confirmed");
+    /* the block is replaced by one without the tx */
+    json_decref(call(&n, "anvil_reorg", json_pack("[i[]]", 1)));
+    json_t *r = wait_record(dir, h, L1, "reorged");
+    cr_assert_str_eq(s_of(r, "id"), s_of(c, "id"));
+    cr_assert_str_eq(s_of(json_object_get(r, "block"), "hash"), s_of(json_object_get(c, "block"), "hash"));
+    /* the same signed tx is mined again, in another block */
+    json_decref(call(&n, "eth_sendRawTransaction", json_pack("[O]", raw)));
+    mine(&n);
+    for (int i = 0; i < 400; i++) {
+        json_t *all = alerts_read(dir);
+        size_t k = json_array_size(all);
+        json_decref(all);
+        if (k >= 4)
+            break;
+        test_sleep_ms(25);
+    }
+    stop_watch(w);
+    json_t *all = alerts_read(dir);
+    cr_assert_eq(json_array_size(all), 4, "mempool, confirmed, reorged, confirmed: %zu", json_array_size(all));
+    static const char *const want[] = {"mempool", "confirmed", "reorged", "confirmed"};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *x = json_array_get(all, i);
+        cr_assert_str_eq(s_of(x, "status"), want[i]);
+        cr_assert_str_eq(s_of(x, "id"), s_of(c, "id"));
+        cr_assert_eq(json_integer_value(json_object_get(x, "seq")), (json_int_t)i + 1);
+    }
+    const char *again = s_of(json_object_get(json_array_get(all, 3), "block"), "hash");
+    cr_assert_str_neq(again, s_of(json_object_get(c, "block"), "hash"), "confirmed again in another block");
+    json_decref(all), json_decref(c), json_decref(r), json_decref(raw);
+    free(h);
+    test_remove_dir(dir);
+    node_stop(&n);
+}
+
+/* Records without what differs between two runs (seen_at, sig, seq, prev). */
+static json_t *comparable(json_t *all)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(all, i, r)
+    {
+        json_t *c = json_deep_copy(r);
+        json_object_del(c, "seen_at");
+        json_object_del(c, "sig");
+        json_object_del(c, "seq");
+        json_object_del(c, "prev");
+        json_array_append_new(out, c);
+    }
+    return out;
+}
+
+#define KILL_BLOCKS 30
+
+Test(eth_follow, kill9_mid_stream_loses_and_repeats_nothing_and_replay_equals_live, .timeout = 180)
+{
+    node n;
+    node_start(&n);
+    char *hs[KILL_BLOCKS];
+    for (int i = 0; i < KILL_BLOCKS; i++) { /* blocks 1..30, one payment each */
+        char v[24];
+        snprintf(v, sizeof v, "0x%x", 1000 + i);
+        hs[i] = send_tx(&n, ACCT1, i % 2 ? L2 : L1, v, NULL, NULL);
+        mine(&n);
+    }
+    char *dir = new_datadir();
+    /* slowed down (--rpc-rate) so the kill lands mid-stream */
+    pid_t w = start_watch(dir, n.url, "--start-height=1", "--rpc-rate=40");
+    size_t seen = 0;
+    for (int i = 0; i < 400 && seen < 4; i++) {
+        json_t *all = alerts_read(dir);
+        seen = json_array_size(all);
+        json_decref(all);
+        test_sleep_ms(10);
+    }
+    kill(w, SIGKILL);
+    waitpid(w, NULL, 0);
+    json_t *mid = alerts_read(dir);
+    cr_assert(json_array_size(mid) >= 4 && json_array_size(mid) < KILL_BLOCKS, "killed mid-stream: %zu records",
+              json_array_size(mid));
+    json_decref(mid);
+    w = start_watch(dir, n.url, NULL, NULL);
+    for (int i = 0; i < 600; i++) {
+        json_t *all = alerts_read(dir);
+        seen = json_array_size(all);
+        json_decref(all);
+        if (seen >= KILL_BLOCKS)
+            break;
+        test_sleep_ms(25);
+    }
+    test_sleep_ms(300); /* a repeat would show up now */
+    stop_watch(w);
+    json_t *all = alerts_read(dir);
+    cr_assert_eq(json_array_size(all), KILL_BLOCKS, "one record per payment, none lost or repeated: %zu",
+                 json_array_size(all));
+    for (int i = 0; i < KILL_BLOCKS; i++) {
+        json_t *r = json_array_get(all, (size_t)i);
+        cr_assert_eq(json_integer_value(json_object_get(r, "seq")), i + 1, "the trail has no hole and no repeat");
+        cr_assert(same_hex(s_of(r, "txid"), hs[i]), "record %d is block %d's payment", i, i + 1);
+        cr_assert_str_eq(s_of(r, "status"), "confirmed");
+        char v[24];
+        snprintf(v, sizeof v, "%d", 1000 + i);
+        cr_assert_str_eq(s_of(r, "amount"), v);
+        cr_assert_eq(json_integer_value(json_object_get(json_object_get(r, "block"), "height")), i + 1);
+    }
+    char path[600], *out, *err;
+    snprintf(path, sizeof path, "%s/alerts.jsonl", dir);
+    char *ver[] = {CW_BIN, "verify", path, "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(ver, NULL, 0, &out, &err), 0, "%s%s", out, err);
+    free(out), free(err);
+
+    /* replay of the same range into a new datadir: the same records */
+    char *dir2 = new_datadir();
+    char to[16];
+    snprintf(to, sizeof to, "%d", KILL_BLOCKS);
+    char *rep[] = {CW_BIN, "replay", "--chain", "ethereum", "--rpc", n.url, "--from", "1", "--to", to,
+                   "--datadir", dir2, "--batch-blocks", "7", NULL};
+    cr_assert_eq(run_cmd(rep, NULL, 0, &out, &err), 0, "%s%s", out, err);
+    cr_assert(strstr(out, "30 connected") != NULL, "%s", out);
+    free(out), free(err);
+    json_t *replayed = alerts_read(dir2);
+    json_t *a = comparable(all), *b = comparable(replayed);
+    cr_assert(json_equal(a, b), "replay differs from the live records:\n%s\n%s", json_dumps(a, JSON_COMPACT),
+              json_dumps(b, JSON_COMPACT));
+    json_decref(a), json_decref(b), json_decref(all), json_decref(replayed);
+    for (int i = 0; i < KILL_BLOCKS; i++)
+        free(hs[i]);
+    test_remove_dir(dir);
+    test_remove_dir(dir2);
+    node_stop(&n);
+}
+
+/* ---------- the node's JSON, checked (tests/data/eth_follow/block2.json) ---------- */
+
+static json_t *block2(void)
+{
+    json_error_t je;
+    json_t *d = json_load_file(CW_TESTS_DIR "/data/eth_follow/block2.json", 0, &je);
+    cr_assert_not_null(d, "%s", je.text);
+    return d;
+}
+
+static void addr_is(const cw_addr *a, const char *hex)
+{
+    char t[64];
+    cr_assert_eq(a->kind, CW_ADDR_EVM);
+    cw_hex_encode(a->payload, 20, t);
+    cr_assert(strcasecmp(t, hex + 2) == 0, "%s != %s", t, hex);
+}
+
+static void amount_is(const cw_u256 *v, const char *dec)
+{
+    char s[CW_U256_DEC_MAX];
+    cw_u256_to_dec(v, s);
+    cr_assert_str_eq(s, dec);
+}
+
+Test(eth_follow, a_real_block_and_its_receipts_become_the_model)
+{
+    json_t *d = block2();
+    account_block *b;
+    cw_err err = {0};
+    cr_assert_eq(eth_block_from_json(json_object_get(d, "block"), json_object_get(d, "receipts"), 2, &b, &err), CW_OK,
+                 "%s", err.msg);
+    cr_assert_eq(b->number, 2);
+    cr_assert_eq(b->n_txs, 5);
+    char h[65];
+    cw_hex_encode(b->hash, 32, h);
+    cr_assert(same_hex(h, s_of(json_object_get(d, "block"), "hash") + 2));
+    cw_hex_encode(b->parent, 32, h);
+    cr_assert(same_hex(h, s_of(json_object_get(d, "block"), "parentHash") + 2));
+    /* 1.5 ETH to L1 */
+    cr_assert_eq(b->txs[0].n_xfer, 1);
+    cr_assert_eq(b->txs[0].xfer[0].kind, CW_XFER_VALUE);
+    addr_is(&b->txs[0].xfer[0].from, ACCT1);
+    addr_is(&b->txs[0].xfer[0].to, L1);
+    amount_is(&b->txs[0].xfer[0].amount, "1500000000000000000");
+    cw_hex_encode(b->txs[0].txid, 32, h);
+    cr_assert_str_eq(h, "84dd9c466d401a406c56c3f0d05283d00abb37f53229032c526dc99455b5a350");
+    /* the token call: its zero value to the contract, then the mined Transfer log (not the calldata) */
+    cr_assert_eq(b->txs[1].n_xfer, 2);
+    amount_is(&b->txs[1].xfer[0].amount, "0");
+    cr_assert_eq(b->txs[1].xfer[1].kind, CW_XFER_TOKEN_LOG);
+    cr_assert_eq(b->txs[1].xfer[1].asset.kind, CW_ASSET_TOKEN);
+    addr_is(&b->txs[1].xfer[1].asset.contract, s_of(d, "token"));
+    addr_is(&b->txs[1].xfer[1].from, ACCT0);
+    addr_is(&b->txs[1].xfer[1].to, L2);
+    amount_is(&b->txs[1].xfer[1].amount, "2500000");
+    /* the reverted transfer: failed, its value only, no token move */
+    cr_assert(b->txs[2].flags & CW_TX_FAILED);
+    cr_assert_eq(b->txs[2].n_xfer, 1);
+    addr_is(&b->txs[2].xfer[0].from, ACCT2);
+    /* legacy EIP-155 and an access-list tx rebuild to their hashes too */
+    addr_is(&b->txs[3].xfer[0].to, L2);
+    amount_is(&b->txs[3].xfer[0].amount, "7");
+    cr_assert_eq(b->txs[3].flags & CW_TX_FAILED, 0);
+    amount_is(&b->txs[4].xfer[0].amount, "1");
+    eth_block_free(b);
+    json_decref(d);
+}
+
+/* Edits block2 with fn, expects a refusal whose message holds each of want. */
+static void refused(void (*fn)(json_t *blk, json_t *rc), cw_code code, const char *want1, const char *want2)
+{
+    json_t *d = block2();
+    fn(json_object_get(d, "block"), json_object_get(d, "receipts"));
+    account_block *b = NULL;
+    cw_err err = {0};
+    cw_code rc = eth_block_from_json(json_object_get(d, "block"), json_object_get(d, "receipts"), 2, &b, &err);
+    cr_assert_eq(rc, code, "got %d: %s", rc, err.msg);
+    cr_assert_null(b);
+    cr_assert(strstr(err.msg, want1) != NULL, "'%s' not in: %s", want1, err.msg);
+    cr_assert(want2 == NULL || strstr(err.msg, want2) != NULL, "'%s' not in: %s", want2, err.msg);
+    json_decref(d);
+}
+
+static json_t *tx_at(json_t *blk, size_t i) { return json_array_get(json_object_get(blk, "transactions"), i); }
+
+static void lie_value(json_t *blk, json_t *rc) { (void)rc; json_object_set_new(tx_at(blk, 0), "value", json_string("0x14d1120d7b160001")); }
+static void lie_from(json_t *blk, json_t *rc) { (void)rc; json_object_set_new(tx_at(blk, 1), "from", json_string(ACCT2)); }
+static void lie_to(json_t *blk, json_t *rc) { (void)rc; json_object_set_new(tx_at(blk, 3), "to", json_string(L1)); }
+static void lie_storage_key(json_t *blk, json_t *rc)
+{
+    (void)rc;
+    json_t *al = json_object_get(tx_at(blk, 4), "accessList");
+    json_array_set_new(json_object_get(json_array_get(al, 0), "storageKeys"), 0,
+                       json_string("0x0000000000000000000000000000000000000000000000000000000000000002"));
+}
+static void drop_receipt(json_t *blk, json_t *rc) { (void)blk; json_array_remove(rc, 4); }
+static void swap_receipts(json_t *blk, json_t *rc)
+{
+    (void)blk;
+    json_t *a = json_incref(json_array_get(rc, 0));
+    json_array_set(rc, 0, json_array_get(rc, 1));
+    json_array_set_new(rc, 1, a);
+}
+static void failed_with_log(json_t *blk, json_t *rc)
+{
+    (void)blk;
+    json_t *logs = json_object_get(json_array_get(rc, 1), "logs");
+    json_array_append(json_object_get(json_array_get(rc, 2), "logs"), json_array_get(logs, 0));
+}
+static void bad_status(json_t *blk, json_t *rc) { (void)blk; json_object_set_new(json_array_get(rc, 0), "status", json_string("0x2")); }
+static void bad_hash_hex(json_t *blk, json_t *rc) { (void)rc; json_object_set_new(blk, "hash", json_string("0x12zz")); }
+static void no_v(json_t *blk, json_t *rc) { (void)rc; json_object_del(tx_at(blk, 0), "v"); }
+static void deposit_type(json_t *blk, json_t *rc) { (void)rc; json_object_set_new(tx_at(blk, 0), "type", json_string("0x7e")); }
+static void other_block_receipt(json_t *blk, json_t *rc)
+{
+    (void)blk;
+    json_object_set_new(json_array_get(rc, 0), "blockHash",
+                        json_string("0x1111111111111111111111111111111111111111111111111111111111111111"));
+}
+static void tx_hashes_only(json_t *blk, json_t *rc)
+{
+    (void)rc;
+    json_array_set_new(json_object_get(blk, "transactions"), 0, json_string("0x84dd"));
+}
+static void leading_zero_qty(json_t *blk, json_t *rc) { (void)rc; json_object_set_new(tx_at(blk, 0), "nonce", json_string("0x00")); }
+
+Test(eth_follow, a_node_reply_that_does_not_add_up_is_refused_naming_what_and_where)
+{
+    refused(lie_value, CW_EFORMAT, "tx 0x84dd9c466d401a406c56c3f0d05283d00abb37f53229032c526dc99455b5a350",
+            "a field is wrong");
+    refused(lie_from, CW_EFORMAT, "the signature recovers 0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266", "tx 0xc74f");
+    refused(lie_to, CW_EFORMAT, "tx 0x5934", "hashes to");
+    refused(lie_storage_key, CW_EFORMAT, "tx 0x88f8", "hashes to");
+    refused(drop_receipt, CW_EFORMAT, "block 2: 4 receipts for 5 txs", NULL);
+    refused(swap_receipts, CW_EFORMAT, "block 2: receipt 0 is another tx's", NULL);
+    refused(failed_with_log, CW_EFORMAT, "a reverted tx has no logs", "receipt of tx 0xca6d");
+    refused(bad_status, CW_EFORMAT, "field status", "neither 0x0 nor 0x1");
+    refused(bad_hash_hex, CW_EFORMAT, "block 2: field hash", NULL);
+    refused(no_v, CW_EFORMAT, "field v: missing", NULL);
+    refused(deposit_type, CW_EFORMAT, "type 126 is not one chainwatch knows", NULL);
+    refused(other_block_receipt, CW_EIO, "receipt 0 is from another block", "try again");
+    refused(tx_hashes_only, CW_EFORMAT, "tx 0 is not an object", NULL);
+    refused(leading_zero_qty, CW_EFORMAT, "field nonce", NULL);
+    /* the block the node was asked for, not another */
+    json_t *d = block2();
+    account_block *b = NULL;
+    cw_err err = {0};
+    cr_assert_eq(eth_block_from_json(json_object_get(d, "block"), json_object_get(d, "receipts"), 3, &b, &err),
+                 CW_EFORMAT);
+    cr_assert(strstr(err.msg, "block 3: the node answered with block 2") != NULL, "%s", err.msg);
+    json_decref(d);
+}
+
+Test(eth_follow, a_transfer_event_of_another_shape_is_skipped_not_a_stop)
+{
+    /* anyone can emit a Transfer topic with 2 topics: no standard token
+     * event, and no reason to stop following the chain */
+    json_t *d = block2();
+    json_t *logs = json_object_get(json_array_get(json_object_get(d, "receipts"), 0), "logs");
+    json_t *odd = json_deep_copy(json_array_get(json_object_get(json_array_get(json_object_get(d, "receipts"), 1), "logs"), 0));
+    json_array_remove(json_object_get(odd, "topics"), 2);
+    json_array_append_new(logs, odd);
+    account_block *b;
+    cw_err err = {0};
+    cr_assert_eq(eth_block_from_json(json_object_get(d, "block"), json_object_get(d, "receipts"), 2, &b, &err), CW_OK,
+                 "%s", err.msg);
+    cr_assert_eq(b->txs[0].n_xfer, 1, "only its value");
+    cr_assert_eq(b->txs[1].n_xfer, 2, "the standard log still counts");
+    eth_block_free(b);
+    json_decref(d);
+}
+
+Test(eth_follow, network_names_from_the_chain_id)
+{
+    char n[32];
+    eth_network_name(1, n);
+    cr_assert_str_eq(n, "mainnet");
+    eth_network_name(11155111, n);
+    cr_assert_str_eq(n, "sepolia");
+    eth_network_name(17000, n);
+    cr_assert_str_eq(n, "holesky");
+    eth_network_name(31337, n);
+    cr_assert_str_eq(n, "chain-31337");
+}
+
+/* ---------- rpc.c against the node ---------- */
+
+Test(eth_follow, rpc_errors_name_the_method_the_url_and_what_failed, .timeout = 60)
+{
+    node n;
+    node_start(&n);
+    cw_err err = {0};
+    json_t *r = NULL;
+    /* the node's error object: not retried, its code kept */
+    cr_assert_eq(rpc_call(n.c, "chainwatch_nosuchmethod", NULL, &r, &err), CW_EARG);
+    cr_assert_eq(rpc_last_error(n.c)->code, -32601, "%lld", rpc_last_error(n.c)->code);
+    cr_assert(strstr(err.msg, "chainwatch_nosuchmethod at http://127.0.0.1:") != NULL, "%s", err.msg);
+    cr_assert(strstr(err.msg, "error -32601") != NULL, "%s", err.msg);
+    /* a bounded reply: a block's JSON over 200 bytes is refused, never cut */
+    rpc_client *small;
+    rpc_options so = {.url = n.url, .max_reply = 200};
+    cr_assert_eq(rpc_open(&so, &small, &err), CW_OK);
+    cr_assert_eq(rpc_call(small, "eth_getBlockByNumber", json_pack("[sb]", "0x0", 1), &r, &err), CW_ELIMIT);
+    cr_assert(strstr(err.msg, "eth_getBlockByNumber at http://127.0.0.1:") && strstr(err.msg, "over 200 bytes"), "%s",
+              err.msg);
+    rpc_close(small);
+    /* a batch answers in request order */
+    const char *methods[2] = {"eth_chainId", "eth_blockNumber"};
+    json_t *params[2] = {NULL, NULL}, *res[2];
+    cr_assert_eq(rpc_batch(n.c, 2, methods, params, res, &err), CW_OK, "%s", err.msg);
+    cr_assert_str_eq(json_string_value(res[0]), "0x7a69"); /* 31337 */
+    cr_assert_str_eq(json_string_value(res[1]), "0x0");
+    json_decref(res[0]), json_decref(res[1]);
+    /* the rate limit spaces requests: 6 calls at 20/s take at least 0.25 s */
+    rpc_client *slow;
+    rpc_options ro = {.url = n.url, .rate = 20};
+    cr_assert_eq(rpc_open(&ro, &slow, &err), CW_OK);
+    double t0 = cli_seconds();
+    for (int i = 0; i < 6; i++) {
+        cr_assert_eq(rpc_call(slow, "eth_blockNumber", NULL, &r, &err), CW_OK, "%s", err.msg);
+        json_decref(r);
+    }
+    cr_assert_geq(cli_seconds() - t0, 0.25);
+    rpc_close(slow);
+    /* a node that is gone: transport errors are retried, then named */
+    char url[64];
+    snprintf(url, sizeof url, "%s", n.url);
+    node_stop(&n);
+    rpc_client *gone;
+    rpc_options go = {.url = url, .retries = 2, .backoff_ms = 10};
+    cr_assert_eq(rpc_open(&go, &gone, &err), CW_OK);
+    cr_assert_eq(rpc_call(gone, "eth_blockNumber", NULL, &r, &err), CW_EIO);
+    cr_assert(strstr(err.msg, "eth_blockNumber at http://127.0.0.1:") && strstr(err.msg, "(after 3 tries)"), "%s",
+              err.msg);
+    rpc_stats st;
+    rpc_stats_get(gone, &st);
+    cr_assert_eq(st.requests, 3);
+    cr_assert_eq(st.retries, 2);
+    rpc_close(gone);
+    /* URLs that are no node's */
+    rpc_options bad = {.url = "ftp://127.0.0.1:8545"};
+    cr_assert_eq(rpc_open(&bad, &gone, &err), CW_EARG);
+    cr_assert(strstr(err.msg, "ftp://127.0.0.1:8545") != NULL, "%s", err.msg);
+    bad.url = "http:// 127.0.0.1";
+    cr_assert_eq(rpc_open(&bad, &gone, &err), CW_EARG);
+}
+
+/* ---------- how deep a block must be ---------- */
+
+static void mine_n(node *n, int k)
+{
+    char h[16];
+    snprintf(h, sizeof h, "0x%x", k);
+    json_decref(call(n, "anvil_mine", json_pack("[s]", h)));
+}
+
+static bool has_record(const char *dir, const char *txid, const char *status)
+{
+    json_t *all = alerts_read(dir);
+    bool yes = find(all, txid, L1, status) != NULL;
+    json_decref(all);
+    return yes;
+}
+
+static void depth_case(const char *opt, int before, int last)
+{
+    node n;
+    node_start(&n);
+    char *dir = new_datadir();
+    pid_t w = start_watch(dir, n.url, opt, NULL);
+    char *h = send_tx(&n, ACCT1, L1, "0x3", NULL, NULL);
+    json_decref(wait_record(dir, h, L1, "mempool"));
+    mine(&n); /* block 1 */
+    mine_n(&n, before);
+    test_sleep_ms(400); /* several polls: the block is not deep enough yet */
+    cr_assert(!has_record(dir, h, "confirmed"), "%s: confirmed too early", opt);
+    mine_n(&n, last);
+    json_t *c = wait_record(dir, h, L1, "confirmed");
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(c, "block"), "height")), 1);
+    json_decref(c);
+    stop_watch(w);
+    free(h);
+    test_remove_dir(dir);
+    node_stop(&n);
+}
+
+Test(eth_follow, confirmations_wait_for_n_blocks, .timeout = 60)
+{
+    depth_case("--confirmations=3", 1, 1); /* head 2: 2 blocks count block 1; head 3: 3 do */
+}
+
+Test(eth_follow, finalized_waits_for_the_tag, .timeout = 60)
+{
+    depth_case("--finalized", 63, 1); /* anvil finalizes head - 64 */
+}
