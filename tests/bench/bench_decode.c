@@ -99,6 +99,7 @@ static double run_decode(const tx_set *s, int rounds, cw_arena *arena, size_t *a
 int bench_lookup(int argc, char **argv);
 int bench_feed(int argc, char **argv);
 int bench_coins(int argc, char **argv);
+int bench_tron(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
@@ -108,11 +109,14 @@ int main(int argc, char **argv)
         return bench_feed(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "coins") == 0)
         return bench_coins(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "tron") == 0)
+        return bench_tron(argc, argv);
     if (argc < 3 || strcmp(argv[1], "decode") != 0) {
         fprintf(stderr, "usage: cw_bench decode BLOCKFILE... (raw blocks or blk records)\n"
                         "       cw_bench lookup DATADIR\n"
                         "       cw_bench feed BLOCKFILE\n"
-                        "       cw_bench coins [N [REPS]]\n");
+                        "       cw_bench coins [N [REPS]]\n"
+                        "       cw_bench tron [BLOCKS [TXS]]\n");
         return 2;
     }
     tx_set set = {0};
