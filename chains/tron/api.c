@@ -357,7 +357,7 @@ cw_code tron_block_parse(const char *text, size_t n, tron_block *out, cw_err *er
     size_t used = 0;
     for (size_t i = 0; i < nt; i++) {
         const json_t *tx = json_array_get(txs, i);
-        char tw[128];
+        char tw[160];
         snprintf(tw, sizeof tw, "%s: transactions[%zu]", W, i);
         const char *hex;
         size_t hex_n, rn;
@@ -434,7 +434,7 @@ cw_code tron_block_apply_infos(tron_block *b, const char *text, size_t n, cw_err
     /* match each info to its tx by id (infos come in block order) */
     for (size_t i = 0; i < ni; i++) {
         const json_t *in = json_array_get(root, i);
-        char iw[128];
+        char iw[160];
         snprintf(iw, sizeof iw, "%s: [%zu]", W, i);
         uint8_t id[32];
         int64_t num;
@@ -660,7 +660,7 @@ static cw_code parse_tx_trigger(const json_t *o, tron_trigger *t, const char *W,
     }
     for (size_t i = 0; i < nl; i++) {
         const json_t *log = json_array_get(logs, i);
-        char lw[128];
+        char lw[200];
         snprintf(lw, sizeof lw, "%s: logList[%zu]", W, i);
         int64_t idx;
         bool is;
@@ -706,7 +706,7 @@ static cw_code parse_log_trigger(const json_t *o, tron_trigger *t, const char *W
     if (t->xf == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: out of memory", W);
     bool is = false;
-    char lw[128];
+    char lw[200];
     if (json_is_object(raw)) {
         snprintf(lw, sizeof lw, "%s: rawData", W);
         rc = log_transfer(raw, "topics", (uint32_t)idx, lw, t->xf, &is, err);
