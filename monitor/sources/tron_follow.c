@@ -21,6 +21,8 @@ struct tron_follow {
     int64_t head, solidified;
     /* txs handed to pending: up to this block */
     int64_t pending_done;
+    /* the highest block handed to the engine to connect: never sighted after */
+    int64_t handed;
     tron_follow_stats st;
 };
 
@@ -145,6 +147,8 @@ static cw_code src_block(void *ctx, int64_t n, account_block **out, cw_err *err)
     }
     if (s->from_feed)
         t->st.trigger_blocks++;
+    if (n > t->handed)
+        t->handed = n;
     *out = &o->ab;
     return CW_OK;
 }
@@ -165,16 +169,20 @@ static cw_code src_pending(void *ctx, account_pending_fn fn, void *fn_ctx, cw_er
     tron_follow *t = ctx;
     if (t->pending_done < 0)
         t->pending_done = t->solidified >= 0 ? t->solidified : t->head;
+    /* solidified blocks are (or are about to be) connected: their txs are
+     * confirmed, never sighted after that */
+    if (t->solidified > t->pending_done)
+        t->pending_done = t->solidified;
+    if (t->handed > t->pending_done) /* connected (--confirmations): confirmed, not sighted */
+        t->pending_done = t->handed;
     for (int64_t n = t->pending_done + 1; n <= t->head; n++) {
         tron_block *b = cached(t, n);
-        if (b == NULL)
-            continue; /* not here: its txs are recorded when it is connected */
-        for (size_t i = 0; i < b->n_tx; i++) {
+        for (size_t i = 0; b && i < b->n_tx; i++) {
             cw_code rc = fn(fn_ctx, &b->txs[i], err);
             if (rc)
                 return rc; /* this block again next time: sightings are idempotent by id */
         }
-        t->pending_done = n;
+        t->pending_done = n; /* a block not here (a gap HTTP could not refill yet) is recorded when connected */
     }
     return CW_OK;
 }
@@ -184,7 +192,7 @@ cw_code tron_follow_open(const feed_tron_config *fc, const tron_http_options *ho
     tron_follow *t = calloc(1, sizeof *t);
     if (t == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
-    t->head = t->solidified = t->pending_done = -1;
+    t->head = t->solidified = t->pending_done = t->handed = -1;
     cw_code rc = tron_http_open(ho, &t->http, err);
     if (rc == CW_OK)
         rc = feed_tron_open(fc, &t->feed, err);
@@ -216,6 +224,8 @@ void tron_follow_set_tip(tron_follow *t, int64_t tip)
 {
     if (tip >= 0 && feed_tron_last(t->feed) < tip)
         feed_tron_set_last(t->feed, tip);
+    if (tip > t->handed)
+        t->handed = tip;
 }
 
 cw_code tron_follow_poll(tron_follow *t, int timeout_ms, uint64_t *bad, cw_err *err)
@@ -238,6 +248,8 @@ cw_code tron_follow_poll(tron_follow *t, int timeout_ms, uint64_t *bad, cw_err *
                 drop_above(t, ev.block.number);
                 if (t->pending_done >= ev.block.number)
                     t->pending_done = ev.block.number - 1; /* the replacement's txs are new sightings */
+                if (t->handed >= ev.block.number)
+                    t->handed = ev.block.number - 1; /* the engine disconnects ours and asks again */
             }
             if (ev.block.number > t->head || (old && memcmp(old->hash, ev.block.hash, 32) != 0))
                 t->head = ev.block.number;

@@ -18,7 +18,8 @@
  *   first trigger). finalized: latestSolidifiedBlockNumber from the
  *   triggers; until one has come it is CW_EIO ("waiting for ..."): watch
  *   logs it and asks again.
- * - pending: every tx of a block at the head not yet handed over (a tx in a
+ * - pending: every tx of a block above the solidified one and above the
+ *   last block handed to the engine, not yet handed over (a tx in a
  *   block that is not solidified: the engine records it as a `mempool`
  *   sighting; with --finalized it is `confirmed` once solidified).
  * - The chain id is TIP-474's: the last 4 bytes of block 0's blockID

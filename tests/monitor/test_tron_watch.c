@@ -274,6 +274,7 @@ Test(tron_watch, replaced_unsolidified_block_is_reorged, .timeout = 120)
     cr_assert_str_eq(jstr(g, "id"), jstr(c, "id"));
     stop_watch(w);
     json_t *all = alerts_read(r.dir);
+    cr_assert_eq(count(all, t1, "mempool", NULL), 1, "sighted once, before its block was connected");
     cr_assert_eq(count(all, t1, "confirmed", NULL), 1);
     cr_assert_eq(count(all, t1, "reorged", NULL), 1);
     json_decref(all);
