@@ -247,7 +247,8 @@ Test(tron_cli, screen_owner_keylinked_clean_and_unchecked)
 {
     /* TL24LCps... is 0x6e3b44b96104b26f84057974a1f0c9880f7c9b13 (its bytes in raw_data_hex) */
     char *dd = datadir_with("ethereum,0x6e3b44b96104b26f84057974a1f0c9880f7c9b13,Test EVM key,DPRK4,\n"
-                            "tron,TFYJDYsKSatjohTrFd5i3J3uDSXnS5on38,Test recipient,DPRK4,\n",
+                            "tron,TFYJDYsKSatjohTrFd5i3J3uDSXnS5on38,Test recipient,DPRK4,\n"
+                            "tron,TD3UjWy82fFre6VEqEVpK2J2HKm3NewYE3,Test owner,DPRK4,\n",
                             false),
          *err;
     json_t *j, *t;
@@ -271,6 +272,19 @@ Test(tron_cli, screen_owner_keylinked_clean_and_unchecked)
     cr_assert_eq(cw(in, &j, &err, "screen", "--chain", "tron", "-", "--datadir", dd), 12, "%s", err);
     free(err);
     cr_assert_str_eq(jstr(address_entry(j, "TFYJDYsKSatjohTrFd5i3J3uDSXnS5on38"), "decision"), "block");
+    json_decref(j);
+    json_decref(t);
+    free(in);
+    /* tx 8: TD3UjWy8... (listed) pays TL24 (key-linked): the owner blocks, as signer and sender */
+    t = tron_api_tx(8);
+    in = text_of(t);
+    cr_assert_eq(cw(in, &j, &err, "screen", "--chain", "tron", "-", "--datadir", dd), 12, "%s", err);
+    free(err);
+    a = address_entry(j, "TD3UjWy82fFre6VEqEVpK2J2HKm3NewYE3");
+    cr_assert_str_eq(jstr(a, "decision"), "block");
+    cr_assert_str_eq(json_string_value(json_array_get(json_object_get(a, "roles"), 0)), "signer");
+    cr_assert_str_eq(json_string_value(json_array_get(json_object_get(a, "roles"), 1)), "from");
+    cr_assert_str_eq(jstr(address_entry(j, "TL24LCps5FKwp3PoU1MvrYrwhi5LU1tHre"), "decision"), "hold");
     json_decref(j);
     json_decref(t);
     free(in);
