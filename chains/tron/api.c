@@ -98,10 +98,12 @@ static cw_code get_taddr(const json_t *o, const char *key, const char *where, ui
     if (rc || s == NULL || *s == '\0')
         return rc;
     cw_addr a;
-    cw_err aerr;
-    if (cw_addr_parse(s, CW_NET_ANY, &a, &aerr) || a.chain != CW_CHAIN_TRON)
-        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: \"%s\" is not a Tron address: %s", where, key,
-                          a.chain != CW_CHAIN_TRON && aerr.code == CW_OK ? "another chain's" : aerr.msg);
+    cw_err aerr = {0};
+    if (cw_addr_parse(s, CW_NET_ANY, &a, &aerr))
+        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: \"%s\" is not a Tron address: %s", where, key, aerr.msg);
+    if (a.chain != CW_CHAIN_TRON)
+        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: \"%s\" is another chain's address, not a Tron one", where,
+                          key);
     memcpy(out, a.payload, 20);
     *has = true;
     return CW_OK;

@@ -584,6 +584,10 @@ Test(tron, trigger_refusals)
                        "\"d51101d58a80a36fad4588bac295c277b0360904ce8584e5a90184536f6af38c\",\"contractType\":"
                        "\"TransferContract\",\"fromAddress\":\"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u\"}",
          "\"fromAddress\" is not a Tron address"},
+        {TRON_TRIG_TX, "{\"triggerName\":\"transactionTrigger\",\"blockNumber\":5,\"transactionId\":"
+                       "\"d51101d58a80a36fad4588bac295c277b0360904ce8584e5a90184536f6af38c\",\"contractType\":"
+                       "\"TransferContract\",\"toAddress\":\"0x098B716B8Aaf21512996dC57EB0615e2383E2f96\"}",
+         "\"toAddress\" is another chain's address"},
         {TRON_TRIG_LOG, "{\"triggerName\":\"contractLogTrigger\",\"blockNumber\":5,\"transactionId\":"
                         "\"d51101d58a80a36fad4588bac295c277b0360904ce8584e5a90184536f6af38c\",\"uniqueId\":\"x_1\"}",
          "is not transactionId_N"},
