@@ -10,6 +10,7 @@
 #include "chaindb.h"
 #include "cluster.h"
 #include "exposure.h"
+#include "keylink.h"
 #include "watchlist.h"
 
 static const char *check_record(store_txn *t, store_db db, cw_span k, cw_span v)
@@ -41,6 +42,8 @@ static const char *check_record(store_txn *t, store_db db, cw_span k, cw_span v)
         return acct_exposure_check_record(k, v);
     case STORE_JOURNAL:
         return k.n == 32 ? NULL : "a key that is not a block hash (32 bytes)";
+    case STORE_KEYLINK:
+        return keylink_check_record(k, v);
     default:
         return NULL;
     }

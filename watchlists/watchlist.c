@@ -9,6 +9,7 @@
  * also makes a full map cheap to handle: grow and write again, no re-parse.
  */
 #include "watchlist.h"
+#include "keylink.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -281,6 +282,9 @@ static bool decode_ref(cw_span v, wl_ref *r)
     r->chain = f[3];
     r->listed = f[4];
     r->linked_from = f[5][0] ? f[5] : NULL;
+    r->reveal_txid = NULL;
+    r->reveal_chain = 0;
+    r->reveal_height = 0;
     return true;
 }
 
@@ -296,7 +300,7 @@ static cw_code bad_ref(const store_txn *t, const uint8_t *key, size_t klen, cw_e
     return store_damaged(t, err, "a designation of %s does not decode", text);
 }
 
-cw_code wl_is_listed(store_txn *t, const uint8_t *key, size_t klen, bool *listed, cw_err *err)
+cw_code wl_is_listed_by_import(store_txn *t, const uint8_t *key, size_t klen, bool *listed, cw_err *err)
 {
     cw_span v;
     *listed = false;
@@ -309,7 +313,69 @@ cw_code wl_is_listed(store_txn *t, const uint8_t *key, size_t klen, bool *listed
     return CW_OK;
 }
 
+cw_code wl_is_listed(store_txn *t, const uint8_t *key, size_t klen, bool *listed, cw_err *err)
+{
+    cw_code rc = wl_is_listed_by_import(t, key, klen, listed, err);
+    if (rc || *listed)
+        return rc;
+    keylink_entry e;
+    if ((rc = keylink_get(t, key, klen, &e, err)) == CW_ENOTFOUND)
+        return CW_OK;
+    if (rc)
+        return cw_err_prefix(err, rc, "watchlist");
+    return wl_is_listed_by_import(t, e.root, e.root_len, listed, err); /* a delisted root carries nothing */
+}
+
+static cw_code lookup_listed(store_txn *t, const uint8_t *key, size_t klen, wl_ref_fn fn, void *ctx, size_t *count,
+                             cw_err *err);
+
+typedef struct {
+    wl_ref_fn fn;
+    void *ctx;
+    const keylink_entry *e;
+    const char *chain;
+} relay_ctx;
+
+/* A root's ref as the linked address's. */
+static void relay_ref(void *arg, const wl_ref *r)
+{
+    relay_ctx *c = arg;
+    wl_ref l = *r;
+    l.flags = (uint8_t)(r->flags | WL_REF_LINKED | WL_REF_KEYLINK);
+    l.chain = c->chain;
+    l.listed = c->e->text;
+    l.linked_from = c->e->root_text;
+    l.reveal_txid = c->e->txid;
+    l.reveal_chain = c->e->chain;
+    l.reveal_height = c->e->height;
+    c->fn(c->ctx, &l);
+}
+
 cw_code wl_lookup(store_txn *t, const uint8_t *key, size_t klen, wl_ref_fn fn, void *ctx, size_t *count, cw_err *err)
+{
+    cw_code rc = lookup_listed(t, key, klen, fn, ctx, count, err);
+    if (rc)
+        return rc;
+    keylink_entry e;
+    if ((rc = keylink_get(t, key, klen, &e, err)) == CW_ENOTFOUND)
+        return CW_OK;
+    if (rc) {
+        *count = 0;
+        return cw_err_prefix(err, rc, "watchlist");
+    }
+    size_t n = 0;
+    relay_ctx rl = {fn, ctx, &e, cw_chain_name((cw_chain)(klen > 1 ? key[1] : 0))};
+    if ((rc = lookup_listed(t, e.root, e.root_len, fn ? relay_ref : NULL, &rl, &n, err))) {
+        *count = 0;
+        return rc;
+    }
+    *count += n;
+    return CW_OK;
+}
+
+/* The refs imports stored under key (wl_addr). */
+static cw_code lookup_listed(store_txn *t, const uint8_t *key, size_t klen, wl_ref_fn fn, void *ctx, size_t *count,
+                             cw_err *err)
 {
     *count = 0;
     store_cursor *c;
@@ -1194,7 +1260,7 @@ static cw_code write_import(store_txn *t, void *arg, cw_err *err)
         const listing *l = &imp->list[i];
         resolved *r = &res[i];
         const char *text = r->text;
-        wl_ref ref = {r->flags, imp->source, l->uid, l->ticker, r->chain, text, NULL};
+        wl_ref ref = {r->flags, imp->source, l->uid, l->ticker, r->chain, text, NULL, NULL, 0, 0};
         uint8_t val[WL_REF_MAX];
         size_t vn = encode_ref(&ref, val, sizeof val);
         if (vn == 0 || r->klen == 0) {
@@ -1229,7 +1295,7 @@ static cw_code write_import(store_txn *t, void *arg, cw_err *err)
             uint8_t lk[WL_KEY_MAX];
             size_t lkn = wl_key_from_addr(&r->also, lk);
             wl_ref lref = {WL_REF_LINKED | (r->flags & WL_REF_INVALID), imp->source, l->uid, l->ticker,
-                           cw_chain_name((cw_chain)r->also.chain), text, text};
+                           cw_chain_name((cw_chain)r->also.chain), text, text, NULL, 0, 0};
             if ((vn = encode_ref(&lref, val, sizeof val)) == 0) {
                 rc = cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET, "designation of %.60s is too long to store", text);
                 goto fail;
@@ -1250,7 +1316,7 @@ static cw_code write_import(store_txn *t, void *arg, cw_err *err)
             char ltext[CW_ADDR_TEXT_MAX];
             if (cw_addr_format(&forms[f], ltext, sizeof ltext) == 0)
                 continue;
-            wl_ref lref = {WL_REF_LINKED, imp->source, l->uid, l->ticker, chain, ltext, text};
+            wl_ref lref = {WL_REF_LINKED, imp->source, l->uid, l->ticker, chain, ltext, text, NULL, 0, 0};
             if ((vn = encode_ref(&lref, val, sizeof val)) == 0) {
                 rc = cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET,
                                 "key-linked form of %.60s (entity %.60s) is too long to store", text, l->uid);

@@ -49,13 +49,25 @@ enum {
     WL_REF_MISMATCH = 1 << 2, /* the ticker names another chain than the address's form */
     WL_REF_TEXT = 1 << 3,     /* a chain chainwatch does not decode yet: kept as text */
     WL_REF_NEW_TICKER = 1 << 4,
+    /* never stored: a ref wl_lookup builds for an address a revealed key
+     * links to a designated one at run time (keylink.h), always with
+     * WL_REF_LINKED; the reveal_ fields say where the key was seen */
+    WL_REF_KEYLINK = 1 << 5,
 };
 
 /* One designation of one address, as stored (strings point into the store
- * or the caller's buffer; valid until the transaction ends). */
+ * or the caller's buffer; valid until the transaction ends). For a
+ * WL_REF_KEYLINK ref: source, uid and ticker are the root's designation,
+ * chain and listed this address's, linked_from the root (the designated
+ * address), reveal_txid (32 bytes, the chain's order: keylink.h),
+ * reveal_chain and reveal_height the tx that revealed the key; for every
+ * other ref reveal_txid is NULL. */
 typedef struct {
     uint8_t flags;
     const char *source, *uid, *ticker, *chain, *listed, *linked_from;
+    const uint8_t *reveal_txid;
+    uint8_t reveal_chain;
+    int64_t reveal_height;
 } wl_ref;
 
 /* ---- address text ---- */
@@ -114,16 +126,27 @@ size_t wl_key_from_text(const char *text, uint8_t out[WL_KEY_MAX], cw_err *err);
  * keys come back in testnet form (the same text). */
 size_t wl_key_to_text(const uint8_t *key, size_t klen, char *out, size_t cap);
 
-/* ---- lookups ---- */
-/* Sets *listed when the key has any designation (the monitor's hot path:
- * one store_get, usually answered by wl_addr's Bloom filter). Returns
- * CW_OK (listed or not), or the store's error (CW_ESTORE, CW_EDAMAGED;
- * message prefixed "watchlist") with *listed false: the caller must treat
- * that as "unknown", never as clean. Does not decode the refs. */
+/* ---- lookups ----
+ * Lookups see two sources of designations: what imports listed (wl_addr,
+ * with the key-linked forms an import derives from a listed address), and
+ * the addresses a revealed public key linked to a designated one while
+ * the monitor ran (keylink.h): a linked address counts as listed while its
+ * root is. */
+/* Sets *listed when the key has any designation, listed or key-linked (the
+ * monitor's hot path: a store_get in wl_addr and one in keylink, usually
+ * answered by their Bloom filters). Returns CW_OK (listed or not), or the
+ * store's error (CW_ESTORE, CW_EDAMAGED; message prefixed "watchlist")
+ * with *listed false: the caller must treat that as "unknown", never as
+ * clean. Does not decode the refs. */
 cw_code wl_is_listed(store_txn *t, const uint8_t *key, size_t klen, bool *listed, cw_err *err);
+/* The same for what imports listed only (wl_addr), without runtime key
+ * links: what a key link may hang on. */
+cw_code wl_is_listed_by_import(store_txn *t, const uint8_t *key, size_t klen, bool *listed, cw_err *err);
 typedef void (*wl_ref_fn)(void *ctx, const wl_ref *ref);
 /* Calls fn (may be NULL: count only) for each ref under key in value
- * order; *count receives how many (0: not listed). The ref's strings live
+ * order, then, when a revealed key links the address to a designated
+ * root, for each of the root's refs as a WL_REF_KEYLINK ref; *count
+ * receives how many (0: not listed). The ref's strings live
  * until t ends; fn must not write to the store. A read error returns the
  * store's code (CW_ESTORE, CW_EDAMAGED), a ref that does not decode
  * CW_EDAMAGED (message starting with STORE_DAMAGED), with *count 0: fn may

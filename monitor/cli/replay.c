@@ -191,6 +191,14 @@ static void summary(const char *src, const char *datadir, int64_t from, const pi
                        f->multiparty_example[k]);
         printf("  exposure    %llu outputs carrying designated money\n", (unsigned long long)f->taint_outputs);
     }
+    const keylink_stats *k = &st->keylink;
+    if (k->keys || k->unchecked || k->mismatch || k->bad_key)
+        printf("  key links   %llu revealed keys checked (%llu remembered clean), %llu with a designated form, %llu "
+               "links; not counted: %llu with the prevout unknown, %llu not hashing to what they spend, %llu no "
+               "valid key\n",
+               (unsigned long long)k->keys, (unsigned long long)k->seen, (unsigned long long)k->designated,
+               (unsigned long long)k->links, (unsigned long long)k->unchecked, (unsigned long long)k->mismatch,
+               (unsigned long long)k->bad_key);
     summary_skips(bd, info);
     printf("  elapsed     %.2f s\n", el);
 }

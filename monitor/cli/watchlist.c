@@ -13,6 +13,7 @@
 #include "args.h"
 #include "cli.h"
 #include "chains/json.h"
+#include "watchlists/keylink.h"
 #include "watchlists/store_check.h"
 #include "watchlists/import.h"
 #include "watchlists/store/store.h"
@@ -349,6 +350,19 @@ static void write_ref(void *ctx, const wl_ref *r)
     cw_json_str(j, r->listed);
     cw_json_key(j, "linked_from");
     cw_json_str(j, r->linked_from);
+    if (r->reveal_txid) { /* a link a revealed key made (watchlists/keylink.h): where the key was seen */
+        char txid[67];
+        keylink_txid_text((cw_chain)r->reveal_chain, r->reveal_txid, txid);
+        cw_json_key(j, "revealed_in");
+        cw_json_obj_begin(j);
+        cw_json_key(j, "chain");
+        cw_json_str(j, cw_chain_name((cw_chain)r->reveal_chain));
+        cw_json_key(j, "txid");
+        cw_json_str(j, txid);
+        cw_json_key(j, "height");
+        cw_json_i64(j, r->reveal_height);
+        cw_json_obj_end(j);
+    }
     cw_json_key(j, "flags");
     cw_json_arr_begin(j);
     if (r->flags & WL_REF_LINKED) cw_json_str(j, "key_linked");

@@ -16,6 +16,7 @@
 #include "pipeline_internal.h"
 #include "watchlists/acct_exposure.h"
 #include "watchlists/chaindb.h"
+#include "watchlists/keylink.h"
 #include "watchlists/store/journal.h"
 
 /* The cursor entry naming the one chain this datadir follows. */
@@ -27,6 +28,7 @@
 struct account {
     account_config cfg;
     pipeline *p;
+    cw_chain chain; /* CW_CHAIN_TRON for "tron", else CW_CHAIN_EVM: whose key links a disconnect takes back */
 };
 
 pipeline *account_pipeline(account *a) { return a->p; }
@@ -70,6 +72,7 @@ cw_code account_open(const account_config *cfg, account **out, cw_err *err)
     if (a == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
     a->cfg = *cfg;
+    a->chain = strcmp(cfg->chain, "tron") == 0 ? CW_CHAIN_TRON : CW_CHAIN_EVM;
     pipeline_config pc = {cfg->store, cfg->net, cfg->sk, cfg->sink, cfg->durable, cfg->sink_ctx, NULL, cfg->start,
                           cfg->stop, false, NULL};
     cw_code rc = pipeline_open(&pc, &a->p, err);
@@ -135,7 +138,14 @@ static cw_code connect_in(account *a, store_txn *t, const account_block *b, cw_e
     for (size_t i = 0; rc == CW_OK && i < b->n_txs; i++) {
         const cw_tx *tx = &b->txs[i];
         p->st.txs++;
-        rc = records_account_tx(p, t, tx, "confirmed", &blk, &ids, err);
+        /* the signer's key first (a reverted tx was signed too): when one of
+         * its forms is designated, the others are linked, and this tx is
+         * recorded as sent from a designated address, as Bitcoin's are */
+        if (b->senders)
+            rc = keylink_observe_sender(&jn, b->senders[i], CW_NET_MAIN, a->chain, tx->txid, b->number,
+                                        &p->st.keylink, err);
+        if (rc == CW_OK)
+            rc = records_account_tx(p, t, tx, "confirmed", &blk, &ids, err);
         /* designated money moves on, transfer by transfer (a reverted tx moved nothing) */
         for (size_t k = 0; rc == CW_OK && a->cfg.hops && !(tx->flags & CW_TX_FAILED) && k < tx->n_xfer; k++) {
             cw_u256 part;
@@ -212,7 +222,9 @@ static cw_code write_disconnect(store_txn *t, void *arg, cw_err *err)
     chainstate_block blk;
     cw_code rc = chainstate_disconnect_tip(t, &blk, &ids, err); /* no coins in the undo record: the chain, the tip, the ids */
     if (rc == CW_OK)
-        rc = journal_revert_block(t, blk.hash, w->a->cfg.hops > 0, err); /* exposure as before the block */
+        rc = journal_revert_block(t, blk.hash, w->a->cfg.hops > 0, err); /* exposure and key links as before the block */
+    if (rc == CW_OK) /* and links of a block whose journal was pruned */
+        rc = keylink_disconnect(t, w->a->chain, blk.height, NULL, err);
     if (rc == CW_OK)
         rc = records_reorged(p, t, &ids, err);
     cw_buf_free(&ids);
@@ -298,6 +310,14 @@ static cw_code sync_round(account *a, bool *moved, cw_err *err)
     } else {
         /* walk down from our tip (or the node's head) to where we agree */
         int64_t h = tip.height < p->st.node_height ? tip.height : p->st.node_height;
+        if (tip.height > p->st.node_height) {
+            uint8_t ours[32], theirs[32];
+            bool have_ours, have_theirs;
+            if ((rc = our_hash_at(a, h, ours, &have_ours, err)) || (rc = node_hash_at(a, h, theirs, &have_theirs, err)))
+                return rc;
+            if (have_ours && have_theirs && memcmp(ours, theirs, 32) == 0)
+                return CW_OK; /* the node is behind us on our own chain (restarted, resyncing, another node): wait */
+        }
         for (;;) {
             uint8_t ours[32], theirs[32];
             bool have_ours, have_theirs;

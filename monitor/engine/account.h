@@ -56,6 +56,11 @@ typedef struct {
     uint64_t time;    /* seconds since 1970 */
     cw_tx *txs;
     size_t n_txs;
+    /* The key that signed each tx (04 || X || Y, recovered by the source),
+     * or NULL when the source has none: each one goes to key linking
+     * (watchlists/keylink.h), so a key's other addresses (Bitcoin, Tron)
+     * are designated with its EVM address. */
+    const uint8_t (*senders)[65];
 } account_block;
 
 /* A pending tx handed to account_pending_fn: valid during the call. */

@@ -23,6 +23,7 @@
 #include "chains/hex.h"
 #include "pipeline_internal.h"
 #include "watchlists/chaindb.h"
+#include "watchlists/keylink.h"
 #include "watchlists/store/journal.h"
 
 typedef struct {
@@ -30,7 +31,8 @@ typedef struct {
     store_txn *t;
     cw_buf ids;
     chainstate_block blk; /* hash/height/time known before the walk */
-    journal jn;   /* what clusters and exposure change, for the disconnect */
+    journal jn;   /* what clusters, exposure and key links change, for the disconnect */
+    keylink_scope scope; /* the key forms the watchlist can designate, read at the block's start */
 } block_ctx;
 
 static cw_code block_tx(void *arg, cw_tx *tx, cw_err *err)
@@ -45,7 +47,12 @@ static cw_code block_tx(void *arg, cw_tx *tx, cw_err *err)
             else
                 p->st.inputs_unresolved++;
         }
-    cw_code rc = records_tx(p, c->t, tx, "confirmed", &c->blk, &c->ids, err);
+    /* keys first: a tx that reveals a designated key is recorded as spending
+     * from a designated address, and so is a payment to its other forms in
+     * the same tx */
+    cw_code rc = keylink_tx(&c->jn, tx, c->blk.height, &c->scope, &p->st.keylink, err);
+    if (rc == CW_OK)
+        rc = records_tx(p, c->t, tx, "confirmed", &c->blk, &c->ids, err);
     if (rc || p->cfg.flows == NULL)
         return rc;
     size_t n;
@@ -60,7 +67,9 @@ static cw_code connect_with_journal(pipeline *p, block_ctx *c, coins *cache, con
 {
     chainstate_block done;
     journal_init(&c->jn, c->t);
-    cw_code rc = chainstate_connect(c->t, cache, &p->walker, raw, len, p->cfg.net, height, block_tx, c, &c->ids, &done, err);
+    cw_code rc = keylink_scope_read(c->t, p->cfg.net, p->seen, &c->scope, err);
+    if (rc == CW_OK)
+        rc = chainstate_connect(c->t, cache, &p->walker, raw, len, p->cfg.net, height, block_tx, c, &c->ids, &done, err);
     if (rc == CW_OK)
         rc = journal_save(&c->jn, done.hash, err);
     uint8_t old[32];
@@ -92,7 +101,7 @@ cw_code connect_write_back(pipeline *p, store_txn *t, cw_err *err)
 static cw_code connect_in_batch(pipeline *p, const uint8_t *raw, size_t len, int64_t height, const btc_header *h,
                                 cw_err *err)
 {
-    block_ctx c = {p, p->batch, CW_BUF_INIT, {0}, {0}};
+    block_ctx c = {p, p->batch, CW_BUF_INIT, {0}, {0}, {0}};
     c.blk.height = height;
     memcpy(c.blk.hash, h->hash, 32);
     c.blk.time = h->time;
@@ -120,7 +129,7 @@ static cw_code write_block(store_txn *t, void *arg, cw_err *err)
     block_write *w = arg;
     pipeline *p = w->p;
     p->st = w->st0;
-    block_ctx c = {p, t, CW_BUF_INIT, {0}, {0}};
+    block_ctx c = {p, t, CW_BUF_INIT, {0}, {0}, {0}};
     c.blk.height = w->height;
     memcpy(c.blk.hash, w->h->hash, 32);
     c.blk.time = w->h->time;
@@ -173,7 +182,9 @@ static cw_code write_disconnect(store_txn *t, void *arg, cw_err *err)
     chainstate_block blk;
     cw_code rc = chainstate_disconnect_tip(t, &blk, &ids, err);
     if (rc == CW_OK)
-        rc = journal_revert_block(t, blk.hash, p->cfg.flows != NULL, err); /* clusters and exposure as before the block */
+        rc = journal_revert_block(t, blk.hash, p->cfg.flows != NULL, err); /* clusters, exposure, key links as before the block */
+    if (rc == CW_OK) /* key links of a block whose journal was pruned */
+        rc = keylink_disconnect(t, CW_CHAIN_BITCOIN, blk.height, NULL, err);
     if (rc == CW_OK)
         rc = records_reorged(p, t, &ids, err);
     cw_buf_free(&ids);

@@ -95,13 +95,20 @@ cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err)
     }
     p->st.node_height = -1;
     cw_code crc = CW_OK;
-    /* the watchlist, clusters and taint: mostly asked about keys they never held */
+    /* the watchlist, key links, clusters and taint: mostly asked about keys
+     * they never held (key links: this process is the one writer, monitor.lock) */
     if ((crc = store_filter_enable(cfg->store, STORE_WL_ADDR, err)) ||
+        (crc = store_filter_enable(cfg->store, STORE_KEYLINK, err)) ||
         (cfg->flows && ((crc = store_filter_enable(cfg->store, STORE_CLUSTER, err)) ||
                         (crc = store_filter_enable(cfg->store, STORE_CLUSTER_INFO, err)) ||
                         (crc = store_filter_enable(cfg->store, STORE_TAINT, err))))) {
         pipeline_close(p);
         return crc;
+    }
+    if ((p->seen = keylink_seen_new()) == NULL) {
+        pipeline_close(p);
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory for the table of revealed keys (%zu KB)",
+                          (size_t)KEYLINK_SEEN_SLOTS * 33 / 1024);
     }
     crc = coins_new(&p->cache, err);
     if (crc) {
@@ -139,6 +146,7 @@ void pipeline_close(pipeline *p)
         return;
     mempool_free(p);
     coins_free(p->cache);
+    keylink_seen_free(p->seen);
     if (p->lock_fd >= 0)
         close(p->lock_fd);
     free(p->accepted);

@@ -52,6 +52,7 @@
 #include "chains/model.h"
 #include "flows.h"
 #include "monitor/sources/rest.h"
+#include "watchlists/keylink.h"
 #include "watchlists/store/store.h"
 
 typedef struct pipeline pipeline;
@@ -100,6 +101,7 @@ typedef struct {
     uint64_t by_rule[PIPELINE_RULE_COUNT]; /* new records by rule (reorged records not counted) */
     uint64_t reorged;         /* records re-issued with status reorged */
     flows_stats flows;        /* clustering and exposure counters */
+    keylink_stats keylink;    /* keys revealed by confirmed txs and the links they made (keylink.h) */
     uint64_t cached_coins;    /* outputs of the open batch held in memory (coins.h) */
     uint64_t cache_bytes;     /* the memory that cache uses */
 } pipeline_stats;

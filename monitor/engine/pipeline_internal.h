@@ -83,6 +83,7 @@ struct pipeline {
     store_txn *batch;         /* the open replay batch's transaction, or NULL */
     coins *cache;             /* outputs created in the open batch, not yet in it (coins.h) */
     const flow_finding *findings; /* flows_tx's, of the last tx analysed */
+    keylink_seen *seen;       /* connect.c: revealed keys found clean since the watchlist last changed */
     int lock_fd;              /* <datadir>/monitor.lock, held while open: one monitor per datadir */
     bool refresh_labels;      /* labels not yet applied to clusters merged before this run */
     bool refresh_recount;     /* a disconnect may have restored older designated counts */

@@ -27,6 +27,7 @@
 #include "monitor/records/alert.h"
 #include "pipeline_internal.h"
 #include "watchlists/alertdb.h"
+#include "watchlists/keylink.h"
 #include "watchlists/watchlist.h"
 
 
@@ -175,6 +176,7 @@ static cw_code latest_record(store_txn *t, const char *id, json_t **out, cw_err 
 typedef struct {
     char source[WL_REF_MAX], uid[WL_REF_MAX], ticker[32], linked_from[WL_REF_MAX];
     bool linked, found;
+    char revealed_in[67]; /* a key link's revealing tx (keylink_txid_text), else "" */
 } first_ref;
 
 static void take_first(void *ctx, const wl_ref *r)
@@ -188,6 +190,9 @@ static void take_first(void *ctx, const wl_ref *r)
     snprintf(f->ticker, sizeof f->ticker, "%s", r->ticker);
     snprintf(f->linked_from, sizeof f->linked_from, "%s", r->linked_from ? r->linked_from : "");
     f->linked = (r->flags & WL_REF_LINKED) != 0;
+    f->revealed_in[0] = '\0';
+    if (r->reveal_txid)
+        keylink_txid_text((cw_chain)r->reveal_chain, r->reveal_txid, f->revealed_in);
 }
 
 /* One match of a tx against the watchlist: an address and a direction. */
@@ -475,6 +480,8 @@ static cw_code tx_records_of(pipeline *p, store_txn *t, const cw_tx *tx, const m
         alert_put(r, "hops", json_integer(0), &ok);
         json_t *ev = json_array();
         alert_push(ev, json_string(txid), &ok);
+        if (m[i].ref.revealed_in[0] && strcmp(m[i].ref.revealed_in, txid) != 0)
+            alert_push(ev, json_string(m[i].ref.revealed_in), &ok); /* the tx that revealed the linking key */
         alert_put(r, "evidence", ev, &ok);
         alert_put(r, "amount", json_integer((json_int_t)m[i].amount), &ok);
         alert_put(r, "amount_known", json_boolean(m[i].to || m[i].resolved), &ok);

@@ -25,6 +25,7 @@ struct eth_follow {
 typedef struct {
     account_block b; /* first: eth_block_free casts back */
     cw_transfer *xfer;
+    uint8_t (*senders)[65];
 } eth_block_mem;
 
 void eth_network_name(uint64_t chain_id, char out[32])
@@ -283,7 +284,8 @@ static cw_code encode_list(list_fn fn, const json_t *j, const char *where, uint8
 
 /* ---------- one tx ---------- */
 
-cw_code eth_tx_from_json(const json_t *j, bool calldata, cw_transfer *xfer, size_t cap, cw_tx *out, cw_err *err)
+cw_code eth_tx_from_json(const json_t *j, bool calldata, cw_transfer *xfer, size_t cap, cw_tx *out,
+                         uint8_t pubkey65[65], cw_err *err)
 {
     char where[96];
     const char *hs = str_field(j, "hash");
@@ -415,6 +417,8 @@ cw_code eth_tx_from_json(const json_t *j, bool calldata, cw_transfer *xfer, size
                         str_field(j, "from"), h);
         goto out;
     }
+    if (pubkey65)
+        memcpy(pubkey65, signer.pubkey, 65);
     cw_err merr = {0};
     if ((rc = eth_tx_to_model(&tx, &signer, calldata ? ETH_MODEL_CALLDATA : 0, xfer, cap, out, &merr)))
         rc = cw_err_set(err, rc, CW_NO_OFFSET, "%s: %s", where, merr.msg);
@@ -436,6 +440,7 @@ void eth_block_free(account_block *b)
         return;
     eth_block_mem *m = (eth_block_mem *)b;
     free(m->xfer);
+    free(m->senders);
     free(b->txs);
     free(m);
 }
@@ -493,6 +498,7 @@ cw_code eth_block_from_json(const json_t *bj, const json_t *receipts, int64_t wa
     }
     eth_block_mem *m = calloc(1, sizeof *m);
     if (m == NULL || (n && (m->b.txs = calloc(n, sizeof *m->b.txs)) == NULL) ||
+        (n && (m->senders = calloc(n, sizeof *m->senders)) == NULL) ||
         (slots && (m->xfer = calloc(slots, sizeof *m->xfer)) == NULL)) {
         eth_block_free(m ? &m->b : NULL);
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: out of memory for %zu txs", where, n);
@@ -503,6 +509,7 @@ cw_code eth_block_from_json(const json_t *bj, const json_t *receipts, int64_t wa
     memcpy(b->hash, hash, 32);
     memcpy(b->parent, parent, 32);
     b->n_txs = n;
+    b->senders = (const uint8_t(*)[65])m->senders;
     size_t used = 0;
     for (size_t i = 0; i < n && rc == CW_OK; i++) {
         const json_t *tj = json_array_get(txs, i), *rj = json_array_get(receipts, i);
@@ -513,7 +520,7 @@ cw_code eth_block_from_json(const json_t *bj, const json_t *receipts, int64_t wa
             break;
         }
         /* the block's own txs are mined: token moves come from the logs, not the calldata */
-        if ((rc = eth_tx_from_json(tj, false, m->xfer + used, ETH_TX_XFER_MAX, tx, err)))
+        if ((rc = eth_tx_from_json(tj, false, m->xfer + used, ETH_TX_XFER_MAX, tx, m->senders[i], err)))
             break;
         char twhere[256];
         snprintf(twhere, sizeof twhere, "%s, receipt of tx %.66s", where, str_field(tj, "hash"));
@@ -784,7 +791,7 @@ static cw_code src_pending(void *ctx, account_pending_fn fn, void *fn_ctx, cw_er
             if (rc == CW_OK && !json_is_null(res[q])) { /* null: gone from the pool already */
                 cw_transfer xfer[ETH_TX_XFER_MAX];
                 cw_tx tx;
-                cw_code trc = eth_tx_from_json(res[q], true, xfer, ETH_TX_XFER_MAX, &tx, &ferr);
+                cw_code trc = eth_tx_from_json(res[q], true, xfer, ETH_TX_XFER_MAX, &tx, NULL, &ferr);
                 if (trc == CW_OK)
                     rc = fn(fn_ctx, &tx, err); /* a store error stops */
                 else if (first == CW_OK)

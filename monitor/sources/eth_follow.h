@@ -56,7 +56,9 @@ cw_code eth_block_from_json(const json_t *block, const json_t *receipts, int64_t
 void eth_block_free(account_block *b);
 /* One tx from its JSON (eth_getTransactionByHash, or a block's), checked
  * (hash, sender); transfers into xfer[0..cap): its value, and with
- * calldata an ERC-20 call. */
-cw_code eth_tx_from_json(const json_t *tx, bool calldata, cw_transfer *xfer, size_t cap, cw_tx *out, cw_err *err);
+ * calldata an ERC-20 call. pubkey65 (may be NULL) gets the signer's
+ * uncompressed key. */
+cw_code eth_tx_from_json(const json_t *tx, bool calldata, cw_transfer *xfer, size_t cap, cw_tx *out,
+                         uint8_t pubkey65[65], cw_err *err);
 
 #endif

@@ -99,6 +99,7 @@ static double run_decode(const tx_set *s, int rounds, cw_arena *arena, size_t *a
 int bench_lookup(int argc, char **argv);
 int bench_feed(int argc, char **argv);
 int bench_coins(int argc, char **argv);
+int bench_keylink(int argc, char **argv);
 int bench_tron(int argc, char **argv);
 
 int main(int argc, char **argv)
@@ -109,6 +110,8 @@ int main(int argc, char **argv)
         return bench_feed(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "coins") == 0)
         return bench_coins(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "keylink") == 0)
+        return bench_keylink(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "tron") == 0)
         return bench_tron(argc, argv);
     if (argc < 3 || strcmp(argv[1], "decode") != 0) {
@@ -116,6 +119,7 @@ int main(int argc, char **argv)
                         "       cw_bench lookup DATADIR\n"
                         "       cw_bench feed BLOCKFILE\n"
                         "       cw_bench coins [N [REPS]]\n"
+                        "       cw_bench keylink BLOCKFILE... (raw blocks)\n"
                         "       cw_bench tron [BLOCKS [TXS]]\n");
         return 2;
     }

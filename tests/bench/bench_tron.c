@@ -197,7 +197,7 @@ int bench_tron(int argc, char **argv)
             if (ev.kind != FEED_TRON_BLOCK)
                 continue;
             account_block ab = {ev.block.number, {0}, {0}, (uint64_t)(ev.block.time_ms / 1000), ev.block.txs,
-                                ev.block.n_tx};
+                                ev.block.n_tx, NULL};
             memcpy(ab.hash, ev.block.hash, 32);
             memcpy(ab.parent, have_parent ? parent : ab.parent, 32);
             if (!have_parent) { /* the first block: its parent is what the chain says, here none */

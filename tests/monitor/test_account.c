@@ -337,3 +337,102 @@ Test(account, screen_trace_and_cluster_on_evm_addresses, .timeout = 60)
     free(out), free(err);
     close_engine(&f);
 }
+
+/* ---------- account_sync against a source of hand-built blocks ---------- */
+
+typedef struct {
+    hand_block blk[16];
+    int64_t head; /* the node's newest block */
+} fake_node;
+
+static cw_code fk_head(void *ctx, int64_t *n, cw_err *err)
+{
+    (void)err;
+    *n = ((fake_node *)ctx)->head;
+    return CW_OK;
+}
+static cw_code fk_hash(void *ctx, int64_t n, uint8_t h[32], cw_err *err)
+{
+    (void)err;
+    fake_node *f = ctx;
+    if (n < 1 || n > f->head)
+        return CW_ENOTFOUND;
+    memcpy(h, f->blk[n].b.hash, 32);
+    return CW_OK;
+}
+static cw_code fk_block(void *ctx, int64_t n, account_block **out, cw_err *err)
+{
+    (void)err;
+    fake_node *f = ctx;
+    if (n < 1 || n > f->head)
+        return CW_ENOTFOUND;
+    *out = &f->blk[n].b;
+    return CW_OK;
+}
+static void fk_free(void *ctx, account_block *b) { (void)ctx, (void)b; }
+
+/* Block n of branch `br` (its hashes differ from other branches' from `from` on). */
+static void branch_block(fake_node *f, int64_t n, uint8_t br, int64_t from)
+{
+    block_init(&f->blk[n], n);
+    f->blk[n].b.hash[1] = n >= from ? br : 0;
+    f->blk[n].b.parent[1] = n - 1 >= from ? br : 0;
+    pay(&f->blk[n], C_, L1, "5", NULL); /* each block pays L1: one confirmed record each */
+}
+
+Test(account, sync_follows_waits_for_a_node_behind_and_reorgs_deeper_than_one, .timeout = 60)
+{
+    static fake_node fk;
+    memset(&fk, 0, sizeof fk);
+    for (int64_t n = 1; n <= 5; n++)
+        branch_block(&fk, n, 0, 99);
+    fk.head = 5;
+    fixture_t f;
+    open_engine(&f, 3);
+    /* the engine's source is the fixture's empty one: open another engine on the fake node */
+    account_close(f.a);
+    account_source src = {&fk, fk_head, NULL, fk_hash, fk_block, fk_free, NULL};
+    account_config c = {.store = f.store, .chain = "ethereum", .network = "mainnet", .native_symbol = "ETH",
+                        .native_decimals = 18, .chain_id = 1, .net = CW_NET_MAIN, .sk = f.sk, .sink = sink,
+                        .durable = durable, .src = &src, .start = 1, .confirmations = 1, .hops = 3};
+    cw_err err = {0};
+    cr_assert_eq(account_open(&c, &f.a, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(account_sync(f.a, &err), CW_OK, "%s", err.msg);
+    pipeline_stats st;
+    pipeline_stats_get(account_pipeline(f.a), &st);
+    cr_assert_eq(st.tip_height, 5);
+    cr_assert_eq(st.blocks_connected, 5);
+    cr_assert_eq(st.alerts, 5);
+    /* the node restarted and is at 3 of our own chain: wait, keep ours */
+    fk.head = 3;
+    cr_assert_eq(account_sync(f.a, &err), CW_OK, "%s", err.msg);
+    pipeline_stats_get(account_pipeline(f.a), &st);
+    cr_assert_eq(st.tip_height, 5);
+    cr_assert_eq(st.blocks_disconnected, 0);
+    /* a reorg of depth 3: blocks 3..5 replaced by 3'..6' */
+    for (int64_t n = 3; n <= 6; n++)
+        branch_block(&fk, n, 7, 3);
+    fk.head = 6;
+    cr_assert_eq(account_sync(f.a, &err), CW_OK, "%s", err.msg);
+    pipeline_stats_get(account_pipeline(f.a), &st);
+    cr_assert_eq(st.tip_height, 6);
+    cr_assert_eq(st.blocks_disconnected, 3);
+    cr_assert_eq(st.blocks_connected, 5 + 4);
+    cr_assert_eq(st.reorged, 3, "the three confirmed records of 3..5 are reorged");
+    /* confirmations 2: a new head 7' is not connected yet */
+    account_close(f.a);
+    c.confirmations = 2;
+    cr_assert_eq(account_open(&c, &f.a, &err), CW_OK, "%s", err.msg);
+    branch_block(&fk, 7, 7, 3);
+    fk.head = 7;
+    cr_assert_eq(account_sync(f.a, &err), CW_OK, "%s", err.msg);
+    pipeline_stats_get(account_pipeline(f.a), &st);
+    cr_assert_eq(st.tip_height, 6, "7 has one confirmation of the 2 asked");
+    /* another chain id on this datadir is refused */
+    account_close(f.a);
+    c.chain_id = 137;
+    f.a = NULL;
+    cr_assert_eq(account_open(&c, &f.a, &err), CW_EARG);
+    cr_assert(strstr(err.msg, "chain id 1, the node is chain id 137") != NULL, "%s", err.msg);
+    close_engine(&f);
+}

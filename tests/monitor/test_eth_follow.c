@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,6 +51,7 @@ static void node_start(node *n)
     n->pid = fork();
     cr_assert_geq(n->pid, 0);
     if (n->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed assertion ends the test process: anvil goes with it */
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(fd, 1);
         dup2(fd, 2);
@@ -790,4 +792,47 @@ Test(eth_follow, confirmations_wait_for_n_blocks, .timeout = 60)
 Test(eth_follow, finalized_waits_for_the_tag, .timeout = 60)
 {
     depth_case("--finalized", 63, 1); /* anvil finalizes head - 64 */
+}
+
+/* ---------- one key, every chain ---------- */
+
+/* anvil's account 1 (private key 0x59c6995e...690d, the "test test ... junk"
+ * mnemonic) as a Bitcoin P2WPKH address: computed independently in Python
+ * (secp256k1 point multiplication in plain integers, hashlib sha256 and
+ * ripemd160, the BIP-173 checksum), not with chainwatch's code. */
+#define ACCT1_P2WPKH "bc1qcjzphr67dug28rw9ueewrqllmxlqe5f0xcnzwg"
+
+Test(eth_follow, a_sender_whose_key_is_listed_on_bitcoin_is_designated, .timeout = 60)
+{
+    node n;
+    node_start(&n);
+    mine(&n);
+    char *dir = strdup("/tmp/cw-ethk-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    char csv[600], *out, *err;
+    snprintf(csv, sizeof csv, "%s/list.csv", dir);
+    FILE *f = fopen(csv, "w");
+    fprintf(f, "chain,address,entity,program,note\nbitcoin,%s,Test key holder,DPRK3,\n", ACCT1_P2WPKH);
+    fclose(f);
+    char *init[] = {CW_BIN, "init", "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(init, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    pid_t w = start_watch(dir, n.url, NULL, NULL);
+    /* ACCT1 signs a payment to a clean address: its key is revealed, its
+     * EVM form linked, and this very tx is from a designated key */
+    char *h = send_tx(&n, ACCT1, "0x00000000000000000000000000000000000000aa", "0x5", NULL, NULL);
+    mine(&n);
+    json_t *c = wait_record(dir, h, ACCT1, "confirmed");
+    cr_assert_str_eq(s_of(c, "direction"), "from_designated");
+    cr_assert_str_eq(s_of(c, "linked_from"), ACCT1_P2WPKH, "%s", json_dumps(c, 0));
+    cr_assert_str_eq(s_of(c, "severity"), "high");
+    cr_assert_str_eq(s_of(c, "decision"), "hold");
+    json_decref(c);
+    stop_watch(w);
+    free(h);
+    test_remove_dir(dir);
+    node_stop(&n);
 }

@@ -66,7 +66,9 @@
  *     screen, cluster and trace, compute no alert id: what follows is their
  *     reading and the building of their answer); CW_FAIL_ALLOC_ON=opendir
  *     right after its first opendir (replay's listing of a blocks
- *     directory, before any transaction).
+ *     directory, before any transaction). Allocations inside jansson's
+ *     json_loadb/json_loads are never failed nor counted (its parser
+ *     crashes on a failed allocation: see json_loadb below).
  *     Not under ASan: its runtime defines malloc and, being first in the
  *     preload list, wins the symbol lookup, so an interposed malloc here
  *     would never be called (and calling __libc_malloc behind ASan's back
@@ -403,10 +405,11 @@ extern void *__libc_realloc(void *p, size_t n);
 
 static int armed;
 static long after, fail_at = -1;
+static int in_json_load; /* inside jansson's parser: see json_loadb below */
 
 static int alloc_fails(void)
 {
-    if (!armed)
+    if (!armed || in_json_load)
         return 0;
     long n = __atomic_add_fetch(&after, 1, __ATOMIC_RELAXED);
     if (n == fail_at) {
@@ -452,6 +455,43 @@ int crypto_generichash_init(crypto_generichash_state *state, const unsigned char
     if (!armed && getenv("CW_FAIL_ALLOC_ON") == NULL)
         arm();
     return real(state, key, keylen, outlen);
+}
+
+/* jansson 2.14's parser ignores a failed growth of its token buffer (lex_save)
+ * and then asserts or reads past what it saved: an allocation failing inside
+ * json_loadb/json_loads crashes libjansson itself, whatever its caller does.
+ * That is jansson's, not chainwatch's to handle, so allocations inside its
+ * parser are neither failed nor counted: the positions CW_FAIL_ALLOC tries
+ * are chainwatch's own allocations and the builders'. */
+typedef struct json_t json_t;
+typedef struct json_error_t json_error_t;
+
+json_t *json_loadb(const char *buffer, size_t buflen, size_t flags, json_error_t *error)
+{
+    static json_t *(*real)(const char *, size_t, size_t, json_error_t *);
+    if (real == NULL) {
+        in_json_load++; /* dlsym may allocate */
+        real = (json_t * (*)(const char *, size_t, size_t, json_error_t *)) dlsym(RTLD_NEXT, "json_loadb");
+        in_json_load--;
+    }
+    in_json_load++;
+    json_t *j = real(buffer, buflen, flags, error);
+    in_json_load--;
+    return j;
+}
+
+json_t *json_loads(const char *input, size_t flags, json_error_t *error)
+{
+    static json_t *(*real)(const char *, size_t, json_error_t *);
+    if (real == NULL) {
+        in_json_load++;
+        real = (json_t * (*)(const char *, size_t, json_error_t *)) dlsym(RTLD_NEXT, "json_loads");
+        in_json_load--;
+    }
+    in_json_load++;
+    json_t *j = real(input, flags, error);
+    in_json_load--;
+    return j;
 }
 
 static void alloc_arm_at_txn(void)

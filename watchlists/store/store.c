@@ -35,6 +35,7 @@ static const struct {
     [STORE_EXPOSURE] = {"exposure", 0},
     [STORE_JOURNAL] = {"journal", 0},
     [STORE_ACCT_EXPOSURE] = {"acct_exposure", 0},
+    [STORE_KEYLINK] = {"keylink", 0},
 };
 
 struct cw_store {

@@ -25,7 +25,12 @@
  *               (taint, exposure: watchlists/exposure.h)
  *   exposure    address key -> the designated money it ever received
  *   journal     block hash -> the old values of what the block changed in
- *               cluster, cluster_info, taint and exposure (journal.h)
+ *               cluster, cluster_info, taint, exposure and keylink (journal.h)
+ *   keylink     address key -> the designated address one revealed key links it
+ *               to, and the revealing tx (watchlists/keylink.h)
+ *   acct_exposure  account chains: address key + asset -> the share of what
+ *               the account received that was designated money (haircut;
+ *               watchlists/acct_exposure.h), journaled too
  *
  * Transactions: one write transaction at a time per environment (LMDB
  * serialises writers, across processes too); readers never block a writer
@@ -79,6 +84,7 @@ typedef enum {
     STORE_EXPOSURE, /* address key -> exposure record */
     STORE_JOURNAL, /* block hash -> journal of old values, for an exact disconnect */
     STORE_ACCT_EXPOSURE, /* account chains: address key + asset -> exposure (acct_exposure.h) */
+    STORE_KEYLINK, /* address key -> the designated address a revealed key links it to (watchlists/keylink.h) */
     STORE_DB_COUNT
 } store_db;
 
