@@ -107,7 +107,7 @@ static cw_code parse_contract(const char *chain, const char *text, cw_addr *out,
     }
     cw_err perr = {0};
     if (cw_addr_parse(text, CW_NET_ANY, out, &perr) != CW_OK) {
-        snprintf(why, whylen, "contract \"%.40s\": %.150s", text, perr.msg);
+        snprintf(why, whylen, "contract \"%.64s\": %.120s", text, perr.msg);
         return CW_EFORMAT;
     }
     if (out->chain != c) {

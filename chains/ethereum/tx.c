@@ -74,14 +74,14 @@ static cw_code read_access_list(eth_rlp *r, eth_tx *tx, cw_err *err)
         if ((rc = eth_rlp_list(&list, "accessList entry", &entry, NULL, err)) ||
             (rc = eth_rlp_fixed(&entry, "accessList address", 20, addr, err)) ||
             (rc = eth_rlp_list(&entry, "accessList storageKeys", &keys, NULL, err)))
-            return cw_err_prefix(err, rc, "accessList entry %zu: ", i);
+            return cw_err_prefix(err, rc, "accessList entry %zu", i);
         while (!eth_rlp_done(&keys)) {
             if ((rc = eth_rlp_fixed(&keys, "accessList storageKey", 32, key, err)))
-                return cw_err_prefix(err, rc, "accessList entry %zu: ", i);
+                return cw_err_prefix(err, rc, "accessList entry %zu", i);
             tx->n_storage_keys++;
         }
         if ((rc = eth_rlp_end(&entry, "an accessList entry's storageKeys", err)))
-            return cw_err_prefix(err, rc, "accessList entry %zu: ", i);
+            return cw_err_prefix(err, rc, "accessList entry %zu", i);
     }
     tx->n_access = i;
     return CW_OK;
@@ -145,7 +145,7 @@ static cw_code read_auth_list(eth_rlp *r, eth_tx *tx, cw_err *err)
     tx->auth_list.n = item.size;
     for (size_t i = 0; !eth_rlp_done(&list); i++) {
         if ((rc = read_auth(&list, NULL, err)))
-            return cw_err_prefix(err, rc, "authorization %zu: ", i);
+            return cw_err_prefix(err, rc, "authorization %zu", i);
         tx->n_auth++;
     }
     return CW_OK;
@@ -649,7 +649,7 @@ cw_code eth_tx_to_model(const eth_tx *tx, const eth_signer *from, unsigned flags
         erc20_call c;
         cw_code rc = erc20_call_decode(tx->data, CW_CHAIN_EVM, &c, err);
         if (rc)
-            return cw_err_prefix(err, rc, "data: ");
+            return cw_err_prefix(err, rc, "data");
         if (c.kind != ERC20_CALL_NONE) {
             if (cap < 2)
                 return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "no room for the tx's transfers (need up to %d)",

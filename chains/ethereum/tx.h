@@ -97,9 +97,10 @@ typedef struct {
  * typed envelope (type byte || rlp(payload)). Trailing bytes, truncation,
  * non-canonical RLP, a field of the wrong kind or width, a legacy v that is
  * neither 27/28 nor >= 35, a typed yParity other than 0/1, a missing `to`
- * on types 3 and 4, an empty authorization list on type 4, an unknown type
- * byte: all refused (CW_ETRUNC, CW_EFORMAT, CW_ELIMIT) with the offset and
- * the field. On success every field of *tx is set and tx->raw is the input. */
+ * on types 3 and 4, an unknown type byte: all refused (CW_ETRUNC,
+ * CW_EFORMAT, CW_ELIMIT) with the offset and the field. (An empty blob or
+ * authorization list is well-formed: eth_tx_check refuses it.) On success
+ * every field of *tx is set and tx->raw is the input. */
 cw_code eth_tx_decode(const uint8_t *buf, size_t len, eth_tx *tx, cw_err *err);
 
 /* The signed encoding rebuilt from the fields (raw is not read): a legacy
@@ -147,7 +148,9 @@ typedef struct {
  * zero/non-zero data byte, 2400 per access-list address and 1900 per key,
  * 2 per init-code word from Shanghai, 25000 per authorization, the EIP-7623
  * floor from Prague); init code above 49152 bytes (Shanghai); a type 3 tx
- * without blob hashes or with a hash whose first byte is not 0x01. */
+ * without blob hashes, with more than the fork's blobs per block (6, 9) or
+ * with a hash whose first byte is not 0x01; a type 4 tx with an empty
+ * authorization list. */
 cw_code eth_tx_check(const eth_tx *tx, const eth_rules *rules, cw_err *err);
 
 /* Recovers the sender from the signature over eth_tx_sighash. Refuses

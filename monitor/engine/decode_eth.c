@@ -18,7 +18,7 @@ cw_code decode_eth_view(const uint8_t *raw, size_t n, const tokens_table *tokens
     eth_tx_hash(&v->tx, v->hash);
     if (v->tx.has_to) {
         if ((rc = erc20_call_decode(v->tx.data, CW_CHAIN_EVM, &v->call, err)))
-            return cw_err_prefix(err, rc, "data: ");
+            return cw_err_prefix(err, rc, "data");
         if (v->call.kind != ERC20_CALL_NONE && tokens) {
             cw_addr c;
             cw_addr_set(&c, CW_CHAIN_EVM, CW_NET_MAIN, CW_ADDR_EVM, 0, v->tx.to, 20);

@@ -101,6 +101,7 @@ int bench_feed(int argc, char **argv);
 int bench_coins(int argc, char **argv);
 int bench_keylink(int argc, char **argv);
 int bench_tron(int argc, char **argv);
+int bench_eth(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
@@ -114,13 +115,16 @@ int main(int argc, char **argv)
         return bench_keylink(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "tron") == 0)
         return bench_tron(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "eth") == 0)
+        return bench_eth(argc, argv);
     if (argc < 3 || strcmp(argv[1], "decode") != 0) {
         fprintf(stderr, "usage: cw_bench decode BLOCKFILE... (raw blocks or blk records)\n"
                         "       cw_bench lookup DATADIR\n"
                         "       cw_bench feed BLOCKFILE\n"
                         "       cw_bench coins [N [REPS]]\n"
                         "       cw_bench keylink BLOCKFILE... (raw blocks)\n"
-                        "       cw_bench tron [BLOCKS [TXS]]\n");
+                        "       cw_bench tron [BLOCKS [TXS]]\n"
+                        "       cw_bench eth [HEXFILE]\n");
         return 2;
     }
     tx_set set = {0};
