@@ -132,13 +132,13 @@ static void watch_args(watch_opts *o)
         {"rpc-rate", ARG_INT, &o->rpc_rate, 0, 100000, .metavar = "N",
          .help = "at most N requests a second to the node (0: no limit, the default)", .from = ARG_CONF},
         {"confirmations", ARG_INT, &o->confirmations, 1, 10000, .metavar = "N",
-         .help = "--chain ethereum: connect a block once N blocks count it\n(1, the default: the head)", .from = ARG_CONF},
+         .help = "--chain ethereum, tron: connect a block once N blocks count\nit (ethereum's default 1: the head)", .from = ARG_CONF},
         {"finalized", ARG_FLAG, &o->finalized,
-         .help = "--chain ethereum: connect blocks up to the node's finalized tag", .from = ARG_CONF},
+         .help = "--chain ethereum: connect blocks up to the node's finalized\ntag; tron (its default): up to the solidified block", .from = ARG_CONF},
         {"poll-ms", ARG_INT, &o->poll_ms, 10, 600000, .metavar = "MS",
-         .help = "--chain ethereum: ask the node every MS milliseconds (default 1000)", .from = ARG_CONF},
+         .help = "--chain ethereum: ask the node every MS milliseconds (default\n1000); tron: wait on its queue MS at a time (default 200)", .from = ARG_CONF},
         {"tokens", ARG_PATH, &o->tokens, .metavar = "FILE",
-         .help = "--chain ethereum: more known tokens (chain,token,contract_address,decimals)", .from = ARG_CONF},
+         .help = "--chain ethereum, tron: more known tokens\n(chain,token,contract_address,decimals)", .from = ARG_CONF},
         {0},
     };
     _Static_assert(sizeof t / sizeof *t == sizeof o->args / sizeof *o->args, "watch_opts.args fits the table");
