@@ -612,7 +612,7 @@ static cw_code parse_tx_trigger(const json_t *o, tron_trigger *t, const char *W,
     if (logs != NULL && !json_is_null(logs) && !json_is_array(logs))
         return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: \"logList\" is not an array", W);
     size_t nl = json_array_size(logs);
-    t->xf = calloc(nl + 2, sizeof *t->xf);
+    t->xf = calloc(nl + 3, sizeof *t->xf);
     if (t->xf == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: out of memory", W);
     size_t nx = 0;
@@ -652,6 +652,22 @@ static cw_code parse_tx_trigger(const json_t *o, tron_trigger *t, const char *W,
                 tron_addr(&x->from, from);
                 tron_addr(&x->to, to);
                 cw_u256_set_u64(&x->amount, (uint64_t)call_value);
+            }
+        }
+        /* TRC-10 sent along with the call, when the trigger names it (assetName = the id) */
+        if (asset && amount > 0 && strcmp(asset, "trx") != 0) {
+            if (!has_from || !has_to) {
+                t->complete = false;
+            } else {
+                x = &t->xf[nx++];
+                x->kind = CW_XFER_TRC10;
+                tron_addr(&x->from, from);
+                tron_addr(&x->to, to);
+                x->asset.kind = CW_ASSET_TRC10;
+                if ((rc = tron_asset_id_parse((const uint8_t *)asset, strlen(asset), CW_NO_OFFSET, "assetName",
+                                              &x->asset.id, err)))
+                    return rc;
+                cw_u256_set_u64(&x->amount, (uint64_t)amount);
             }
         }
         if (logs == NULL || json_is_null(logs))

@@ -555,6 +555,22 @@ Test(tron, usdt_transaction_trigger_with_log_list)
     cr_assert_str_eq(dec_of(&x->amount), "41677389");
     cr_assert_str_eq(text_of(&x->asset.contract), "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t");
     tron_trigger_free(&t);
+    /* TRC-10 sent with the call, when the trigger names it: one more transfer, to the contract */
+    char *tok = strdup(usdt_tx_trigger);
+    char *q = strstr(tok, "\"assetName\":null,\"assetAmount\":0");
+    cr_assert_not_null(q);
+    char edited[sizeof usdt_tx_trigger + 32];
+    snprintf(edited, sizeof edited, "%.*s\"assetName\":\"1002000\",\"assetAmount\":5%s", (int)(q - tok), tok,
+             q + strlen("\"assetName\":null,\"assetAmount\":0"));
+    cr_assert_eq(tron_trigger_parse(TRON_TRIG_TX, edited, strlen(edited), &t, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(t.tx.n_xfer, 2);
+    cr_assert_eq(t.tx.xfer[0].kind, CW_XFER_TRC10);
+    cr_assert_eq(t.tx.xfer[0].asset.id, 1002000);
+    cr_assert_str_eq(text_of(&t.tx.xfer[0].to), "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t");
+    cr_assert_str_eq(dec_of(&t.tx.xfer[0].amount), "5");
+    cr_assert_eq(t.tx.xfer[1].kind, CW_XFER_TOKEN_LOG);
+    tron_trigger_free(&t);
+    free(tok);
     /* a reverted one: FAILED */
     char *failed = strdup(usdt_tx_trigger);
     char *p = strstr(failed, "\"SUCCESS\"");
