@@ -115,11 +115,11 @@ uint32_t acct_exposure_share_ppm(const acct_exposure *e)
 }
 
 cw_code acct_exposure_transfer(const acct_exposure_config *cfg, journal *j, const cw_transfer *x,
-                               const uint8_t txid[32], cw_u256 *designated, cw_err *err)
+                               const uint8_t txid[32], acct_exposure_move *moved, cw_err *err)
 {
     cw_u256 part = {{0, 0, 0, 0}};
-    if (designated)
-        *designated = part;
+    if (moved)
+        memset(moved, 0, sizeof *moved);
     if (x->to.kind == CW_ADDR_NONE || cw_u256_is_zero(&x->amount))
         return CW_OK;
     store_txn *t = j->t;
@@ -173,8 +173,12 @@ cw_code acct_exposure_transfer(const acct_exposure_config *cfg, journal *j, cons
         memcpy(te.source, source, source_len);
         te.source_len = source_len;
     }
-    if (designated)
-        *designated = part;
+    if (moved && hops) {
+        moved->part = part;
+        moved->hops = hops;
+        memcpy(moved->source, source, source_len);
+        moved->source_len = source_len;
+    }
     uint8_t k[ACCT_KEY_MAX], v[ACCT_VAL_FIXED + WL_KEY_MAX];
     size_t kn = make_key(&x->to, &x->asset, k);
     return journal_put(j, STORE_ACCT_EXPOSURE, k, kn, v, encode(&te, v), err);

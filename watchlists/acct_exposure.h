@@ -71,12 +71,19 @@ typedef struct {
     const labels *labels;   /* services that pass nothing on, or NULL */
 } acct_exposure_config;
 
-/* One transfer of a tx being connected (in order), journaled. *designated
- * (may be NULL) is set to the designated part that reached x->to (zero
- * when none). Transfers without a recipient or with a zero amount change
- * nothing. */
+/* What one transfer carried of designated money. */
+typedef struct {
+    cw_u256 part;                /* zero: none */
+    uint8_t hops;                /* 1: from a designated account; 0 with part zero */
+    uint8_t source[WL_KEY_MAX];  /* the designated account it came from */
+    size_t source_len;
+} acct_exposure_move;
+
+/* One transfer of a tx being connected (in order), journaled. *moved (may
+ * be NULL) is what of it was designated money. Transfers without a
+ * recipient or with a zero amount change nothing. */
 cw_code acct_exposure_transfer(const acct_exposure_config *cfg, journal *j, const cw_transfer *x,
-                               const uint8_t txid[32], cw_u256 *designated, cw_err *err);
+                               const uint8_t txid[32], acct_exposure_move *moved, cw_err *err);
 
 /* `watchlist check`: NULL when key/value is a well-formed record, else what is wrong. */
 const char *acct_exposure_check_record(cw_span k, cw_span v);

@@ -130,7 +130,9 @@ static int run_open(run_ctx *c, const account_run_opts *o, int64_t start, bool q
                          .stop = cli_stop_flag(),
                          .tokens = &c->tokens,
                          .hops = o->hops,
-                         .labels = o->labels};
+                         .labels = o->labels,
+                         .min_share_ppm = o->min_share_ppm,
+                         .hold_share_ppm = o->hold_share_ppm};
     if (account_open(&ac, &c->a, &err))
         return cli_fail(what, &err);
     /* records a crash left in the outbox go out first, minus what the file has */

@@ -25,6 +25,7 @@ typedef struct {
     int64_t batch;           /* replay: blocks per write transaction */
     unsigned hops;           /* account exposure: follow this many transfers (0: off) */
     const labels *labels;    /* services that stop it, or NULL */
+    uint32_t min_share_ppm, hold_share_ppm; /* indirect_exposure records (account.h) */
     /* --chain tron (watch only): java-tron's native queue and HTTP API
      * (monitor/sources/tron_follow.h) instead of --rpc */
     bool tron;

@@ -413,8 +413,9 @@ int cmd_watch(int argc, char **argv)
                 bool finalized = o.finalized || !cli_args_given(o.args, "confirmations");
                 account_run_opts ao = {o.datadir, o.alerts, o.pub, NULL, o.tokens, 0, o.confirmations, finalized,
                                        cli_args_given(o.args, "poll-ms") ? o.poll_ms : 200, o.start_height,
-                                       o.status_interval, -1, -1, 1, fc ? fc->hops : 0, fc ? fc->labels : NULL, true,
-                                       o.zmq_tron, o.tron_http};
+                                       o.status_interval, -1, -1, 1, fc ? fc->hops : 0, fc ? fc->labels : NULL,
+                                       fc ? fc->min_share_ppm : 0, fc ? fc->hold_share_ppm : 0, true, o.zmq_tron,
+                                       o.tron_http};
                 rc = account_run_watch(&ao);
             }
         }
@@ -442,7 +443,8 @@ int cmd_watch(int argc, char **argv)
                 const flows_config *fc = flows_opts_config(&o.flows); /* --clusters off: no exposure either */
                 account_run_opts ao = {o.datadir, o.alerts, o.pub, o.rpc, o.tokens, o.rpc_rate, o.confirmations,
                                        o.finalized, o.poll_ms, o.start_height, o.status_interval, -1, -1, 1,
-                                       fc ? fc->hops : 0, fc ? fc->labels : NULL, false, NULL, NULL};
+                                       fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
+                                       fc ? fc->hold_share_ppm : 0, false, NULL, NULL};
                 rc = account_run_watch(&ao);
             }
         }

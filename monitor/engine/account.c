@@ -105,6 +105,17 @@ void account_close(account *a)
 
 /* ---------- connect and disconnect ---------- */
 
+/* part / whole in parts per million (whole > 0). */
+static uint32_t share_of(const cw_u256 *part, const cw_u256 *whole)
+{
+    static const cw_u256 million = {{1000000, 0, 0, 0}};
+    cw_u256 r;
+    uint64_t v;
+    if (!cw_u256_mul_div(&r, part, &million, whole) || !cw_u256_to_u64(&r, &v))
+        return 0;
+    return v > 1000000 ? 1000000 : (uint32_t)v;
+}
+
 /* Everything block b causes, in transaction t (its own or a replay
  * batch's): records, chain entry, undo record (its alert ids), tip,
  * journal, the chain id. */
@@ -148,10 +159,17 @@ static cw_code connect_in(account *a, store_txn *t, const account_block *b, cw_e
             rc = records_account_tx(p, t, tx, "confirmed", &blk, &ids, err);
         /* designated money moves on, transfer by transfer (a reverted tx moved nothing) */
         for (size_t k = 0; rc == CW_OK && a->cfg.hops && !(tx->flags & CW_TX_FAILED) && k < tx->n_xfer; k++) {
-            cw_u256 part;
-            rc = acct_exposure_transfer(&xc, &jn, &tx->xfer[k], tx->txid, &part, err);
-            if (rc == CW_OK && !cw_u256_is_zero(&part))
-                p->st.flows.taint_outputs++;
+            acct_exposure_move mv;
+            rc = acct_exposure_transfer(&xc, &jn, &tx->xfer[k], tx->txid, &mv, err);
+            if (rc || cw_u256_is_zero(&mv.part))
+                continue;
+            p->st.flows.taint_outputs++;
+            /* from 2 hops on (hop 1 is a designated sender: its own record) */
+            uint32_t ppm = share_of(&mv.part, &tx->xfer[k].amount);
+            if (mv.hops >= 2 && ppm >= (a->cfg.min_share_ppm ? a->cfg.min_share_ppm : 10000))
+                rc = records_account_exposure(p, t, tx, &tx->xfer[k], mv.source, mv.source_len, mv.hops, &mv.part,
+                                              ppm, ppm >= (a->cfg.hold_share_ppm ? a->cfg.hold_share_ppm : 100000),
+                                              &blk, &ids, err);
         }
     }
     chaindb_undo none = CHAINDB_UNDO_INIT;

@@ -116,6 +116,10 @@ typedef struct {
      * services. */
     unsigned hops;
     const labels *labels;    /* watchlists/labels.h's labels, or NULL */
+    /* indirect_exposure records: a transfer carrying designated money from
+     * 2 hops on, at least min_share_ppm of it (0: 1%); hold from
+     * hold_share_ppm (0: 10%), else review. */
+    uint32_t min_share_ppm, hold_share_ppm;
 } account_config;
 
 typedef struct account account;

@@ -152,6 +152,14 @@ cw_code records_flows(pipeline *p, store_txn *t, const cw_tx *tx, const flow_fin
  * records_tx otherwise. */
 cw_code records_account_tx(pipeline *p, store_txn *t, const cw_tx *tx, const char *status, const chainstate_block *blk,
                            cw_buf *ids, cw_err *err);
+/* Account chains: an indirect_exposure record for a transfer that carried
+ * designated money (part of its amount, share_ppm of it) from `source`
+ * (a watchlist key) at `hops` >= 2; skipped when the source is no longer
+ * listed or the recipient is listed itself (its own record). */
+cw_code records_account_exposure(pipeline *p, store_txn *t, const cw_tx *tx, const cw_transfer *x,
+                                 const uint8_t *source, size_t source_len, unsigned hops, const cw_u256 *part,
+                                 uint32_t share_ppm, bool hold, const chainstate_block *blk, cw_buf *ids,
+                                 cw_err *err);
 /* How many designated addresses an account tx's transfers touch (read only). */
 cw_code records_account_hits(store_txn *t, const cw_tx *tx, size_t *hits, cw_err *err);
 /* A `reorged` record for each id (32 hex chars each) whose latest record

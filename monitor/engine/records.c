@@ -810,3 +810,54 @@ cw_code records_account_tx(pipeline *p, store_txn *t, const cw_tx *tx, const cha
     free(ml.m);
     return rc;
 }
+
+cw_code records_account_exposure(pipeline *p, store_txn *t, const cw_tx *tx, const cw_transfer *x,
+                                 const uint8_t *source, size_t source_len, unsigned hops, const cw_u256 *part,
+                                 uint32_t share_ppm, bool hold, const chainstate_block *blk, cw_buf *ids,
+                                 cw_err *err)
+{
+    uint8_t key[WL_KEY_MAX];
+    size_t kn = wl_key_from_addr(&x->to, key);
+    bool listed;
+    cw_code rc = wl_is_listed(t, key, kn, &listed, err);
+    if (rc || listed)
+        return rc; /* a listed recipient has its designated_address record */
+    first_ref ref;
+    if ((rc = ref_of_key(t, source, source_len, &ref, err)) || !ref.found)
+        return rc; /* the designation is gone: nothing to say */
+    char addr[CW_ADDR_TEXT_MAX], src[CW_ADDR_TEXT_MAX + WL_KEY_MAX], txid[67], id[33], dec[CW_U256_DEC_MAX], seen[32];
+    if (cw_addr_format(&x->to, addr, sizeof addr) == 0)
+        return CW_OK;
+    wl_key_to_text(source, source_len, src, sizeof src);
+    hash_hex(p, tx->txid, txid);
+    alert_id(p->chain_name, p->network_name, txid, "indirect_exposure", addr, id);
+    if (ids && cw_buf_append(ids, id, 32, err))
+        return CW_ENOMEM;
+    bool skip;
+    if ((rc = already_recorded(p, t, id, "confirmed", blk, &skip, err)) || skip)
+        return rc;
+    now_iso(seen);
+    bool ok = true;
+    json_t *r = record_base(p, t, id, "indirect_exposure", hold ? "high" : "medium", hold ? "hold" : "review",
+                            "confirmed", txid, blk, false, addr, &ref, seen, &ok);
+    alert_put(r, "linked_from", json_null(), &ok);
+    alert_put(r, "watched", json_false(), &ok);
+    alert_put(r, "hops", json_integer(hops), &ok);
+    json_t *ev = json_array();
+    alert_push(ev, json_string(txid), &ok);
+    alert_put(r, "evidence", ev, &ok);
+    alert_put(r, "source_address", json_string(src), &ok);
+    alert_put(r, "share_ppm", json_integer(share_ppm), &ok);
+    alert_put(r, "asset", asset_json(p, &x->asset, &ok), &ok);
+    cw_u256_to_dec(part, dec);
+    alert_put(r, "amount", json_string(dec), &ok);
+    alert_put(r, "amount_known", json_true(), &ok);
+    cw_u256_to_dec(&x->amount, dec);
+    alert_put(r, "transfer_amount", json_string(dec), &ok);
+    char other[CW_ADDR_TEXT_MAX];
+    alert_put(r, "counterparty", cw_addr_format(&x->from, other, sizeof other) ? json_string(other) : json_null(), &ok);
+    r = built(r, ok);
+    rc = commit_record(p, t, r, err);
+    json_decref(r);
+    return rc;
+}

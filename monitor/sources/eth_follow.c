@@ -764,8 +764,12 @@ static cw_code src_pending(void *ctx, account_pending_fn fn, void *fn_ctx, cw_er
         return new_filter(f, err); /* the watch starts now */
     json_t *hashes;
     cw_code rc = rpc_call(f->rpc, "eth_getFilterChanges", json_pack("[s]", f->filter), &hashes, err);
-    if (rc == CW_EARG && strstr(rpc_last_error(f->rpc)->message, "filter not found")) {
-        f->filter[0] = '\0'; /* the node forgot it (restart, timeout): a new one; the blocks bring what came between */
+    if (rc == CW_EARG) {
+        /* The node refused the filter: it forgot it (a restart, or the
+         * ~5 minutes geth keeps an unpolled filter; "filter not found" in
+         * geth and erigon, "Filter with id ... does not exist" in
+         * nethermind). A new one; the blocks bring what came between. */
+        f->filter[0] = '\0';
         return new_filter(f, err);
     }
     if (rc)

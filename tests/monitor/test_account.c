@@ -38,12 +38,31 @@ static cw_addr ad(const char *s)
     return a;
 }
 
-static size_t n_lines;
+static json_t *lines; /* every record the engine handed over, parsed */
 static bool sink(void *ctx, const char *line, size_t len)
 {
-    (void)ctx, (void)line, (void)len;
-    n_lines++;
+    (void)ctx;
+    if (lines == NULL)
+        lines = json_array();
+    json_array_append_new(lines, json_loadb(line, len, 0, NULL));
     return true;
+}
+
+/* The records of a rule for an address (case-insensitive), in order. */
+static size_t records_of(const char *rule, const char *addr, json_t **first)
+{
+    size_t n = 0, i;
+    json_t *r;
+    *first = NULL;
+    json_array_foreach(lines, i, r)
+    {
+        if (strcmp(json_string_value(json_object_get(r, "rule")), rule) == 0 &&
+            strcasecmp(json_string_value(json_object_get(r, "address")), addr) == 0) {
+            if (n++ == 0)
+                *first = r;
+        }
+    }
+    return n;
 }
 static bool durable(void *ctx) { (void)ctx; return true; }
 
@@ -198,6 +217,18 @@ Test(account, haircut_per_asset_hops_services_and_a_reorg_that_takes_it_back, .t
     cr_assert_eq(e.hops, 2);
     cr_assert_eq(e.txid[31], 0, "the evidence is b2's first tx");
     cr_assert_eq(e.txid[30], 2);
+    /* B's payment carried 25% designated money at 2 hops: an indirect_exposure record, hold (>= 10%) */
+    json_t *ie;
+    cr_assert_eq(records_of("indirect_exposure", B_, &ie), 1);
+    cr_assert_str_eq(json_string_value(json_object_get(ie, "amount")), "10");
+    cr_assert_str_eq(json_string_value(json_object_get(ie, "transfer_amount")), "40");
+    cr_assert_eq(json_integer_value(json_object_get(ie, "share_ppm")), 250000);
+    cr_assert_eq(json_integer_value(json_object_get(ie, "hops")), 2);
+    cr_assert_str_eq(json_string_value(json_object_get(ie, "decision")), "hold");
+    cr_assert(strcasecmp(json_string_value(json_object_get(ie, "source_address")), L1) == 0);
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(ie, "entity"), "uid")), "29702");
+    /* L1 sent twice in block 1 (two txs): two designated_address records */
+    cr_assert_eq(records_of("designated_address", L1, &ie), 2);
 
     block_init(&b3, 3);
     pay(&b3, B_, D_, "7", NULL);  /* floor(7 * 10 / 40) = floor(1.75) = 1, hops 3 */
@@ -207,6 +238,10 @@ Test(account, haircut_per_asset_hops_services_and_a_reorg_that_takes_it_back, .t
     dec_is(&e.tainted, "1");
     cr_assert_eq(e.hops, 3);
     cr_assert(!exp_of(&f, E_, NULL, &e), "a labelled service stops propagation");
+    json_t *ie3;
+    cr_assert_eq(records_of("indirect_exposure", D_, &ie3), 1, "1 of 7 (14.2857%%) at 3 hops");
+    cr_assert_eq(json_integer_value(json_object_get(ie3, "share_ppm")), 142857);
+    cr_assert_eq(records_of("indirect_exposure", E_, &ie3), 0);
 
     block_init(&b4, 4);
     pay(&b4, D_, E_, "1", NULL); /* D is at the hop limit (3): nothing moves on */
@@ -223,6 +258,10 @@ Test(account, haircut_per_asset_hops_services_and_a_reorg_that_takes_it_back, .t
     cr_assert(!exp_of(&f, B_, NULL, &e));
     cr_assert(exp_of(&f, A_, NULL, &e));
     dec_is(&e.received, "400");
+    json_t *rg;
+    cr_assert_eq(records_of("indirect_exposure", B_, &rg), 2, "B's record, then its reorged");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(lines, json_array_size(lines) - 1), "status")),
+                     "reorged");
     /* block 2 again, now extending the tip: the same state */
     connect(&f, &b2);
     cr_assert(exp_of(&f, B_, NULL, &e));
