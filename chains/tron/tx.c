@@ -447,7 +447,7 @@ cw_code tron_sig_recover(const tron_raw *r, const uint8_t *sig, size_t n, uint8_
         v -= 27;
     if (v != 0 && v != 1)
         return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "signature: v is %u, expected 0, 1, 27 or 28", sig[64]);
-    return cw_ecrecover(r->txid, sig, v, signer, err);
+    return cw_ecrecover(r->txid, sig, v, signer, NULL, err);
 }
 
 cw_code tron_raw_check_signer(const tron_raw *r, const uint8_t *sig, size_t n, uint8_t signer[20], cw_err *err)

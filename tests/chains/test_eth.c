@@ -384,6 +384,16 @@ Test(eth, eip155_example)
     cr_assert_eq(eth_tx_recover(&tx, &s, &err), CW_OK, "%s", err.msg);
     addr_text(s.addr, who);
     cr_assert_str_eq(who, KEY46_ADDR);
+    /* the recovered public key (chains/ecrecover, for key links) is the
+     * key's own, as libsecp256k1 derives it from the private key */
+    secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+    secp256k1_pubkey pk;
+    uint8_t want[65];
+    size_t wn = sizeof want;
+    cr_assert(secp256k1_ec_pubkey_create(ctx, &pk, ETH_TEST_KEY));
+    secp256k1_ec_pubkey_serialize(ctx, want, &wn, &pk, SECP256K1_EC_UNCOMPRESSED);
+    secp256k1_context_destroy(ctx);
+    cr_assert_arr_eq(s.pubkey, want, 65);
     /* libsecp256k1 signs with RFC 6979 nonces, as the example did: the same bytes */
     eth_tx again = tx;
     memset(again.r, 0, 32);
