@@ -27,10 +27,12 @@
 
 #include <jansson.h>
 
+#include "chains/addr.h"
 #include "chains/buf.h"
 #include "chains/hex.h"
 #include "monitor/api/request.h"
 #include "tests/support.h"
+#include "tests/tron_fixture.h"
 
 #define SUEX_BTC "1295rkVyNfFpqZpXvKGhDqwhP1jZcNNDMV"
 #define GENESIS_ADDR "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa" /* not listed */
@@ -1002,6 +1004,88 @@ Test(api, ethereum_tx_as_the_cli_screens_it)
     free(o), free(e);
     json_decref(cli);
     json_decref(api);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
+/* A signed Tron tx as java-tron's HTTP API returns it: a real mainnet USDT
+ * payment (signed_txs.jsonl line 0) re-signed with its recipient replaced
+ * by TA3941uFAvmVibSkQ6fMJXxmaSNovX86mz, a Cheil Credit Bank address on
+ * the OFAC list of 2025-11-19 (sdn_advanced.xml, uid 22985). POST
+ * /v1/screen gives the answer `chainwatch screen --chain tron` prints,
+ * whether the tx comes as an object (told by its shape) or as a string
+ * with "chain":"tron"; refusals are 400s naming the field. */
+Test(api, tron_tx_as_the_cli_screens_it, .timeout = 120)
+{
+    api_fx fx;
+    fx_make(&fx);
+    char *imp[] = {CW_BIN, "watchlist", "import", "sdn-advanced", CW_SDN_XML, "--datadir", fx.dd, NULL};
+    must_run(imp);
+    serve_start(&fx, NULL, NULL);
+    cw_addr cheil;
+    cr_assert_eq(cw_addr_parse("TA3941uFAvmVibSkQ6fMJXxmaSNovX86mz", CW_NET_ANY, &cheil, NULL), CW_OK);
+    json_t *t = tron_test_resigned(0, cheil.payload);
+    char *txt = json_dumps(t, JSON_COMPACT);
+    /* by its shape: tx is an object */
+    json_t *req = json_pack("{s:O,s:s}", "tx", t, "direction", "withdrawal");
+    char *body = json_dumps(req, JSON_COMPACT);
+    reply r = http(&fx, "POST", "/v1/screen", fx.key_screen, body);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *api = js(&r);
+    free(r.body), free(body), json_decref(req);
+    cr_assert_str_eq(json_string_value(json_object_get(api, "chain")), "tron");
+    cr_assert_str_eq(json_string_value(json_object_get(api, "type")), "tx");
+    cr_assert_str_eq(json_string_value(json_object_get(api, "subject")), json_string_value(json_object_get(t, "txID")));
+    cr_assert_str_eq(json_string_value(json_object_get(api, "decision")), "block");
+    cr_assert_str_eq(json_string_value(json_object_get(api, "risk")), "severe");
+    cr_assert_str_eq(json_string_value(json_object_get(api, "direction")), "withdrawal");
+    json_t *x = json_array_get(json_object_get(api, "transfers"), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(x, "to")), "TA3941uFAvmVibSkQ6fMJXxmaSNovX86mz");
+    cr_assert_str_eq(json_string_value(json_object_get(x, "amount")), "41677389");
+    /* named: "chain":"tron" and the JSON as a string */
+    req = json_pack("{s:s,s:s,s:s}", "chain", "tron", "tx", txt, "direction", "withdrawal");
+    body = json_dumps(req, JSON_COMPACT);
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, body);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *api2 = js(&r);
+    free(r.body), free(body), json_decref(req);
+    cr_assert(json_equal(api, api2), "object and string forms differ:\n%s", json_dumps(api2, JSON_SORT_KEYS));
+    json_decref(api2);
+    /* the CLI, same tx on stdin */
+    char *o, *e;
+    char *argv[] = {CW_BIN, "screen", "--chain", "tron", "-", "--direction", "withdrawal", "--datadir", fx.dd, NULL};
+    cr_assert_eq(run_cmd(argv, (const uint8_t *)txt, strlen(txt), &o, &e), 12, "%s", e);
+    json_t *cli = json_loads(o, 0, NULL);
+    cr_assert_not_null(cli, "%s", o);
+    json_object_del(api, "risk");
+    json_object_del(api, "alert_id");
+    json_object_del(api, "alert_ids");
+    cr_assert(json_equal(api, cli), "API and CLI differ:\n%s\n%s", json_dumps(api, JSON_SORT_KEYS), o);
+    free(o), free(e);
+    json_decref(cli);
+    json_decref(api);
+    /* refusals: BTC amount, a tampered signature, not JSON, a chain unknown */
+    req = json_pack("{s:O,s:s}", "tx", t, "amount", "1");
+    body = json_dumps(req, JSON_COMPACT);
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, body);
+    is_error(&r, 400, "bad_request");
+    free(body), json_decref(req);
+    json_t *orig = tron_api_tx(5);
+    json_object_set(t, "signature", json_object_get(orig, "signature"));
+    req = json_pack("{s:O}", "tx", t);
+    body = json_dumps(req, JSON_COMPACT);
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, body);
+    cr_assert_eq(r.status, 400, "%s", r.body);
+    cr_assert(strstr(r.body, "\"bad_tx\"") && strstr(r.body, "signature[0]"), "%s", r.body);
+    free(r.body), free(body), json_decref(req), json_decref(orig);
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, "{\"chain\":\"tron\",\"tx\":\"0a02abcd\"}");
+    is_error(&r, 400, "bad_tx");
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, "{\"chain\":\"tron\",\"tx\":7}");
+    is_error(&r, 400, "bad_request");
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, "{\"chain\":\"dogecoin\",\"tx\":{}}");
+    is_error(&r, 400, "bad_request");
+    free(txt);
+    json_decref(t);
     serve_stop(&fx);
     fx_done(&fx);
 }
