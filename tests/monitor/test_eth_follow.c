@@ -836,3 +836,61 @@ Test(eth_follow, a_sender_whose_key_is_listed_on_bitcoin_is_designated, .timeout
     test_remove_dir(dir);
     node_stop(&n);
 }
+
+/* ---------- replay ranges against the datadir's tip ---------- */
+
+static int replay_range(const char *url, const char *dir, const char *from, const char *to, char **out, char **err)
+{
+    char *rep[] = {CW_BIN, "replay", "--chain", "ethereum", "--rpc", (char *)url, "--from", (char *)from,
+                   "--to", (char *)to, "--datadir", (char *)dir, NULL};
+    return run_cmd(rep, NULL, 0, out, err);
+}
+
+Test(eth_follow, replay_below_the_tip_is_a_no_op_or_a_refusal_never_an_odd_range, .timeout = 60)
+{
+    node n;
+    node_start(&n);
+    for (int i = 0; i < 5; i++) { /* blocks 1..5, one payment to L1 each */
+        char v[8];
+        snprintf(v, sizeof v, "0x%x", 7 + i);
+        free(send_tx(&n, ACCT1, L1, v, NULL, NULL));
+        mine(&n);
+    }
+    char *dir = new_datadir(), *out, *err;
+    cr_assert_eq(replay_range(n.url, dir, "1", "5", &out, &err), 0, "%s%s", out, err);
+    free(out), free(err);
+    json_t *all = alerts_read(dir);
+    cr_assert_eq(json_array_size(all), 5);
+    json_decref(all);
+    /* 1..3 and 2..5 are already in this datadir: nothing to do, said so, exit 0 */
+    const char *ranges[][2] = {{"1", "3"}, {"2", "5"}, {"1", "5"}};
+    for (size_t i = 0; i < 3; i++) {
+        int rc = replay_range(n.url, dir, ranges[i][0], ranges[i][1], &out, &err);
+        cr_assert_eq(rc, 0, "%s..%s: %s%s", ranges[i][0], ranges[i][1], out, err);
+        cr_assert(strstr(err, "nothing to replay") != NULL && strstr(err, "tip is block 5") != NULL,
+                  "%s..%s: %s", ranges[i][0], ranges[i][1], err);
+        cr_assert(strstr(out, "..") == NULL || strstr(out, "blocks 6..5") == NULL, "%s", out);
+        cr_assert(strstr(out, "0 connected") != NULL, "%s", out);
+        free(out), free(err);
+    }
+    all = alerts_read(dir);
+    cr_assert_eq(json_array_size(all), 5, "no record repeated");
+    json_decref(all);
+    test_remove_dir(dir);
+
+    /* a datadir that starts at block 3 does not hold 1..4: a clear refusal
+     * (exit 2), and no summary of a range that was never replayed */
+    dir = new_datadir();
+    cr_assert_eq(replay_range(n.url, dir, "3", "5", &out, &err), 0, "%s%s", out, err);
+    free(out), free(err);
+    int rc = replay_range(n.url, dir, "1", "4", &out, &err);
+    cr_assert_eq(rc, 2, "%s%s", out, err);
+    cr_assert(strstr(err, "tip is block 5") != NULL && strstr(err, "empty datadir") != NULL, "%s", err);
+    cr_assert(strstr(out, "blocks 1..0") == NULL, "no odd range in the summary: %s", out);
+    free(out), free(err);
+    all = alerts_read(dir);
+    cr_assert_eq(json_array_size(all), 3);
+    json_decref(all);
+    test_remove_dir(dir);
+    node_stop(&n);
+}
