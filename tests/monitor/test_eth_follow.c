@@ -27,6 +27,8 @@
 #include "chains/hex.h"
 #include "monitor/cli/cli.h"
 #include "tests/support.h"
+#include "chains/addr.h"
+#include "watchlists/watchlist.h"
 
 #define L1 "0x901bb9583b24d97e995513c6778dc6888ab6870e"
 #define L2 "0xa7e5d5a720f06526557c513402f2e6b5fa20b008"
@@ -893,4 +895,75 @@ Test(eth_follow, replay_below_the_tip_is_a_no_op_or_a_refusal_never_an_odd_range
     json_decref(all);
     test_remove_dir(dir);
     node_stop(&n);
+}
+
+/* ---------- fail closed: a store error while a block connects ---------- */
+
+/* watch on a block paying L1 with the store failing as spec says
+ * (tests/tools/fault.c): it must stop by itself with exit 3 and why, write
+ * no record and not move its tip, so that a replay then picks the block
+ * up. */
+static void eth_watch_fails_closed(const char *var, const char *spec)
+{
+    node n;
+    node_start(&n);
+    char *h = send_tx(&n, ACCT1, L1, "0x5", NULL, NULL);
+    mine(&n); /* block 1: mined before watch starts, so only the connect sees it */
+    char *dir = new_datadir();
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+    setenv(var, spec, 1);
+    pid_t w = start_watch(dir, n.url, "--start-height=1", NULL);
+    unsetenv("LD_PRELOAD");
+    unsetenv(var);
+    int status = 0;
+    pid_t done = 0;
+    for (int waited = 0; waited < 15000 && (done = waitpid(w, &status, WNOHANG)) == 0; waited += 50)
+        test_sleep_ms(50);
+    if (done == 0) {
+        kill(w, SIGTERM);
+        waitpid(w, &status, 0);
+    }
+    char log[600];
+    snprintf(log, sizeof log, "%s/watch.log", dir);
+    char *text = read_text(log);
+    cr_assert_neq(done, 0, "%s=%s: watch went on after the store failed:\n%s", var, spec, text);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "%s=%s: status %d (want exit 3):\n%s", var, spec,
+              status, text);
+    cr_assert(strstr(text, "stopping: the store failed") != NULL, "no word of why it stopped:\n%s", text);
+    free(text);
+    json_t *all = alerts_read(dir);
+    cr_assert_eq(json_array_size(all), 0, "%s=%s: a record of the failed block was written", var, spec);
+    json_decref(all);
+    /* the tip did not move: a replay from block 1 is accepted and records it once */
+    char *out, *err;
+    cr_assert_eq(replay_range(n.url, dir, "1", "1", &out, &err), 0, "%s%s", out, err);
+    cr_assert(strstr(out, "1 connected") != NULL, "the tip moved past the failed block:\n%s", out);
+    free(out), free(err);
+    all = alerts_read(dir);
+    cr_assert_eq(json_array_size(all), 1);
+    cr_assert(same_hex(s_of(json_array_get(all, 0), "txid"), h));
+    json_decref(all);
+    free(h);
+    test_remove_dir(dir);
+    node_stop(&n);
+}
+
+Test(eth_follow, watch_stops_on_a_watchlist_read_error_and_commits_nothing, .timeout = 60)
+{
+    cw_addr a;
+    cw_err e = {0};
+    cr_assert_eq(cw_addr_parse(L1, CW_NET_MAIN, &a, &e), CW_OK, "%s", e.msg);
+    uint8_t key[WL_KEY_MAX];
+    size_t k = wl_key_from_addr(&a, key);
+    char spec[2 * WL_KEY_MAX + 32] = "mdb_get:1+:EIO@";
+    for (size_t i = 0; i < k; i++)
+        sprintf(spec + strlen(spec), "%02x", key[i]);
+    eth_watch_fails_closed("CW_FAIL_MDB", spec);
+}
+
+Test(eth_follow, watch_stops_when_the_block_commit_fails_and_commits_nothing, .timeout = 60)
+{
+    /* every commit from the second fails (EIO, not retried): the first is
+     * open's (CW_TRACE_COMMIT=1 shows it), the second the block's */
+    eth_watch_fails_closed("CW_FAIL_MDB", "mdb_txn_commit:2+:EIO");
 }
