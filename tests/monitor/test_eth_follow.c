@@ -28,6 +28,11 @@
 #include "monitor/cli/cli.h"
 #include "tests/support.h"
 #include "chains/addr.h"
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include "watchlists/watchlist.h"
 
 #define L1 "0x901bb9583b24d97e995513c6778dc6888ab6870e"
@@ -966,4 +971,146 @@ Test(eth_follow, watch_stops_when_the_block_commit_fails_and_commits_nothing, .t
     /* every commit from the second fails (EIO, not retried): the first is
      * open's (CW_TRACE_COMMIT=1 shows it), the second the block's */
     eth_watch_fails_closed("CW_FAIL_MDB", "mdb_txn_commit:2+:EIO");
+}
+
+/* ---------- a node that forgets the pending filter ---------- */
+
+/* A JSON-RPC proxy on 127.0.0.1 in front of anvil (libmicrohttpd, its own
+ * thread; libcurl forwards): when `forget` is set, it answers the next
+ * eth_getFilterChanges with geth's "filter not found" error, once, and
+ * then counts the eth_newPendingTransactionFilter calls it forwards. */
+typedef struct {
+    struct MHD_Daemon *d;
+    char url[64];
+    const char *upstream;
+    pthread_mutex_t mu;
+    bool forget;
+    int forgotten, new_filters;
+} rpc_proxy;
+
+typedef struct {
+    char *p;
+    size_t n;
+} proxy_buf;
+
+static size_t proxy_sink(char *p, size_t sz, size_t nm, void *ctx)
+{
+    proxy_buf *b = ctx;
+    b->p = realloc(b->p, b->n + sz * nm + 1);
+    memcpy(b->p + b->n, p, sz * nm);
+    b->n += sz * nm;
+    b->p[b->n] = '\0';
+    return sz * nm;
+}
+
+static enum MHD_Result proxy_answer(void *cls, struct MHD_Connection *con, const char *url, const char *method,
+                                    const char *version, const char *data, size_t *size, void **state)
+{
+    (void)url, (void)method, (void)version;
+    rpc_proxy *px = cls;
+    proxy_buf *in = *state;
+    if (in == NULL) {
+        *state = calloc(1, sizeof *in);
+        return MHD_YES;
+    }
+    if (*size) {
+        proxy_sink((char *)data, 1, *size, in);
+        *size = 0;
+        return MHD_YES;
+    }
+    proxy_buf out = {0};
+    json_t *req = json_loadb(in->p ? in->p : "", in->n, 0, NULL);
+    const char *m = json_string_value(json_object_get(req, "method"));
+    pthread_mutex_lock(&px->mu);
+    bool refuse = m && strcmp(m, "eth_getFilterChanges") == 0 && px->forget;
+    if (refuse)
+        px->forget = false, px->forgotten++;
+    if (m && strcmp(m, "eth_newPendingTransactionFilter") == 0 && px->forgotten)
+        px->new_filters++;
+    pthread_mutex_unlock(&px->mu);
+    if (refuse) {
+        json_t *e = json_pack("{sssOs{siss}}", "jsonrpc", "2.0", "id", json_object_get(req, "id"), "error", "code",
+                              -32000, "message", "filter not found");
+        out.p = json_dumps(e, JSON_COMPACT);
+        out.n = strlen(out.p);
+        json_decref(e);
+    } else {
+        CURL *h = curl_easy_init();
+        struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/json");
+        curl_easy_setopt(h, CURLOPT_URL, px->upstream);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, in->p ? in->p : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)in->n);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, proxy_sink);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
+        curl_easy_perform(h);
+        curl_slist_free_all(hd);
+        curl_easy_cleanup(h);
+    }
+    json_decref(req);
+    struct MHD_Response *r = MHD_create_response_from_buffer(out.n, out.p ? out.p : (char *)"", MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result ok = MHD_queue_response(con, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    free(out.p);
+    return ok;
+}
+
+static void proxy_done(void *cls, struct MHD_Connection *con, void **state, enum MHD_RequestTerminationCode code)
+{
+    (void)cls, (void)con, (void)code;
+    proxy_buf *in = *state;
+    if (in)
+        free(in->p);
+    free(in);
+    *state = NULL;
+}
+
+static void proxy_start(rpc_proxy *px, const char *upstream)
+{
+    memset(px, 0, sizeof *px);
+    pthread_mutex_init(&px->mu, NULL);
+    px->upstream = upstream;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    px->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, proxy_answer, px, MHD_OPTION_SOCK_ADDR,
+                             &sa, MHD_OPTION_NOTIFY_COMPLETED, proxy_done, px, MHD_OPTION_END);
+    cr_assert_not_null(px->d, "the proxy did not start");
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(px->d, MHD_DAEMON_INFO_BIND_PORT);
+    snprintf(px->url, sizeof px->url, "http://127.0.0.1:%u", (unsigned)di->port);
+}
+
+static int proxy_get(rpc_proxy *px, int *field)
+{
+    pthread_mutex_lock(&px->mu);
+    int v = *field;
+    pthread_mutex_unlock(&px->mu);
+    return v;
+}
+
+Test(eth_follow, a_forgotten_pending_filter_is_made_again, .timeout = 90)
+{
+    node n;
+    node_start(&n);
+    rpc_proxy px;
+    proxy_start(&px, n.url);
+    char *dir = new_datadir();
+    pid_t w = start_watch(dir, px.url, NULL, NULL);
+    char *h1 = send_tx(&n, ACCT1, L1, "0x11", NULL, NULL);
+    json_decref(wait_record(dir, h1, L1, "mempool"));
+    pthread_mutex_lock(&px.mu);
+    px.forget = true;
+    pthread_mutex_unlock(&px.mu);
+    for (int i = 0; i < 200 && proxy_get(&px, &px.new_filters) == 0; i++)
+        test_sleep_ms(25);
+    cr_assert_eq(proxy_get(&px, &px.forgotten), 1, "the node's refusal was never asked for");
+    cr_assert_geq(proxy_get(&px, &px.new_filters), 1, "no new filter after the node forgot the old one");
+    /* the new filter works: a tx sent now gets its mempool record */
+    char *h2 = send_tx(&n, ACCT1, L1, "0x12", NULL, NULL);
+    json_decref(wait_record(dir, h2, L1, "mempool"));
+    stop_watch(w);
+    MHD_stop_daemon(px.d);
+    pthread_mutex_destroy(&px.mu);
+    free(h1), free(h2);
+    test_remove_dir(dir);
+    node_stop(&n);
 }
