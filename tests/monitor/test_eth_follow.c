@@ -33,6 +33,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include "watchlists/watchlist.h"
 
 #define L1 "0x901bb9583b24d97e995513c6778dc6888ab6870e"
@@ -1113,4 +1114,33 @@ Test(eth_follow, a_forgotten_pending_filter_is_made_again, .timeout = 90)
     free(h1), free(h2);
     test_remove_dir(dir);
     node_stop(&n);
+}
+
+/* A node that takes the connection and never answers: a clear error
+ * naming the method, the URL and the timeout after the retries, within the
+ * time asked for (not a hang). */
+Test(eth_follow, a_node_that_never_answers_times_out_with_a_clear_error, .timeout = 30)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(listen(s, 8), 0); /* the kernel accepts; nobody reads or answers */
+    socklen_t sl = sizeof sa;
+    getsockname(s, (struct sockaddr *)&sa, &sl);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
+    rpc_options o = {.url = url, .timeout_ms = 300, .retries = 1, .backoff_ms = 10};
+    rpc_client *c;
+    cw_err err = {0};
+    cr_assert_eq(rpc_open(&o, &c, &err), CW_OK, "%s", err.msg);
+    json_t *r = NULL;
+    double t0 = cli_seconds();
+    cr_assert_eq(rpc_call(c, "eth_blockNumber", NULL, &r, &err), CW_EIO, "%s", err.msg);
+    double el = cli_seconds() - t0;
+    cr_assert(strstr(err.msg, "eth_blockNumber") && strstr(err.msg, url) && strstr(err.msg, "2 tries") &&
+                  (strstr(err.msg, "imed out") || strstr(err.msg, "imeout")),
+              "%s", err.msg);
+    cr_assert(el >= 0.55 && el < 5, "two tries of 300 ms took %.2f s", el);
+    rpc_close(c);
+    close(s);
 }
