@@ -986,6 +986,7 @@ typedef struct {
     const char *upstream;
     pthread_mutex_t mu;
     bool forget;
+    const char *message; /* the error's message; NULL: "filter not found" */
     int forgotten, new_filters;
 } rpc_proxy;
 
@@ -1031,7 +1032,7 @@ static enum MHD_Result proxy_answer(void *cls, struct MHD_Connection *con, const
     pthread_mutex_unlock(&px->mu);
     if (refuse) {
         json_t *e = json_pack("{sssOs{siss}}", "jsonrpc", "2.0", "id", json_object_get(req, "id"), "error", "code",
-                              -32000, "message", "filter not found");
+                              -32000, "message", px->message ? px->message : "filter not found");
         out.p = json_dumps(e, JSON_COMPACT);
         out.n = strlen(out.p);
         json_decref(e);
@@ -1143,4 +1144,43 @@ Test(eth_follow, a_node_that_never_answers_times_out_with_a_clear_error, .timeou
     cr_assert(el >= 0.55 && el < 5, "two tries of 300 ms took %.2f s", el);
     rpc_close(c);
     close(s);
+}
+
+/* Any other error of eth_getFilterChanges (a provider's rate limit here)
+ * is not a forgotten filter: it is logged, and the same filter is asked
+ * again at the next poll (before, each such error silently made a new
+ * filter on the node and lost the pending txs between). */
+Test(eth_follow, another_filter_error_is_logged_not_a_new_filter, .timeout = 90)
+{
+    node n;
+    node_start(&n);
+    rpc_proxy px;
+    proxy_start(&px, n.url);
+    px.message = "rate limit exceeded";
+    char *dir = new_datadir();
+    pid_t w = start_watch(dir, px.url, NULL, NULL);
+    char *h1 = send_tx(&n, ACCT1, L1, "0x11", NULL, NULL);
+    json_decref(wait_record(dir, h1, L1, "mempool"));
+    pthread_mutex_lock(&px.mu);
+    px.forget = true;
+    pthread_mutex_unlock(&px.mu);
+    for (int i = 0; i < 200 && proxy_get(&px, &px.forgotten) == 0; i++)
+        test_sleep_ms(25);
+    cr_assert_eq(proxy_get(&px, &px.forgotten), 1, "the node's error was never asked for");
+    /* the same filter still brings the next tx */
+    char *h2 = send_tx(&n, ACCT1, L1, "0x12", NULL, NULL);
+    json_decref(wait_record(dir, h2, L1, "mempool"));
+    cr_assert_eq(proxy_get(&px, &px.new_filters), 0, "a new filter for an error that is not about the filter");
+    stop_watch(w);
+    char log[600];
+    snprintf(log, sizeof log, "%s/watch.log", dir);
+    char *text = read_text(log);
+    cr_assert(strstr(text, "pending txs") && strstr(text, "rate limit exceeded"), "the error was not logged:\n%s",
+              text);
+    free(text);
+    MHD_stop_daemon(px.d);
+    pthread_mutex_destroy(&px.mu);
+    free(h1), free(h2);
+    test_remove_dir(dir);
+    node_stop(&n);
 }
