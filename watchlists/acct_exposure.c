@@ -165,8 +165,16 @@ cw_code acct_exposure_transfer(const acct_exposure_config *cfg, journal *j, cons
         memset(&te, 0, sizeof te);
         te.hops = ACCT_EXPOSURE_MAX_HOPS + 1; /* replaced below */
     }
-    if (!cw_u256_add(&te.received, &te.received, &x->amount) || !cw_u256_add(&te.tainted, &te.tainted, &part))
-        return cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET, "an account's received total passed 2^256-1");
+    /* Saturating: any contract can log a Transfer of any amount, so a total
+     * past 2^256-1 is a fake token's, and refusing it would stop the chain
+     * at that block for good. tainted <= received still holds (part <=
+     * amount; tainted saturates only when received has), and the journal
+     * keeps the exact value before, so a reorg still takes it back. */
+    static const cw_u256 max = {{UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX}};
+    if (!cw_u256_add(&te.received, &te.received, &x->amount))
+        te.received = max;
+    if (!cw_u256_add(&te.tainted, &te.tainted, &part))
+        te.tainted = max;
     if (hops && hops < te.hops) {
         te.hops = hops;
         memcpy(te.txid, txid, 32);

@@ -29,8 +29,9 @@
  *         source_len(1) source(source_len)
  *
  * Errors: store errors pass up; a record that does not decode is
- * CW_EDAMAGED (store_damaged), never "no exposure"; CW_ELIMIT when a
- * total would pass 2^256-1.
+ * CW_EDAMAGED (store_damaged), never "no exposure". A total that would
+ * pass 2^256-1 (only a fake token's Transfer logs can) stays at 2^256-1,
+ * never an error: one such log would otherwise stop the chain at its block.
  */
 #ifndef CW_ACCT_EXPOSURE_H
 #define CW_ACCT_EXPOSURE_H

@@ -299,7 +299,35 @@ int account_run_replay(const account_run_opts *o)
     pipeline *p = account_pipeline(c.a);
     pipeline_stats st0;
     pipeline_stats_get(p, &st0);
-    if (st0.tip_height >= from && st0.tip_height <= to) {
+    if (st0.tip_height >= to) {
+        /* the range is at or below the tip: nothing to do when this datadir
+         * holds it on the node's chain, a refusal otherwise (never a replay
+         * that reports an odd range) */
+        bool held = false;
+        cw_code hrc = account_holds(c.a, from, to, &held, &err);
+        if (hrc) {
+            fprintf(stderr, "chainwatch: replay: %s\n", err.msg);
+            run_close(&c);
+            return store_error_stops(hrc) ? (hrc == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL) : CLI_EXIT_FAIL;
+        }
+        if (!held) {
+            fprintf(stderr,
+                    "chainwatch: replay: this datadir's tip is block %lld and it does not hold blocks %lld..%lld "
+                    "of the node's chain: a replay of them needs an empty datadir or its tip at %lld\n",
+                    (long long)st0.tip_height, (long long)from, (long long)to, (long long)from - 1);
+            run_close(&c);
+            return CLI_EXIT_USAGE;
+        }
+        fprintf(stderr, "chainwatch: replay: nothing to replay: this datadir's tip is block %lld and it holds blocks "
+                        "%lld..%lld already\n",
+                (long long)st0.tip_height, (long long)from, (long long)to);
+        printf("replayed ethereum %s: nothing (blocks %lld..%lld are in %s already)\n", c.network, (long long)from,
+               (long long)to, o->datadir);
+        printf("  blocks      0 connected\n");
+        run_close(&c);
+        return CLI_EXIT_OK;
+    }
+    if (st0.tip_height >= from && st0.tip_height < to) {
         fprintf(stderr, "chainwatch: replay: continuing after block %lld (this datadir's tip)\n",
                 (long long)st0.tip_height);
         from = st0.tip_height + 1;
@@ -317,9 +345,13 @@ int account_run_replay(const account_run_opts *o)
         rc = store_error_stops(arc) ? (arc == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL)
                                     : arc == CW_EARG ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
     }
-    printf("replayed ethereum %s blocks %lld..%lld from %s into %s%s\n", c.network, (long long)from,
-           (long long)(from + (int64_t)st.blocks_connected - 1), o->rpc, o->datadir,
-           interrupted ? " (interrupted: run again to continue)" : "");
+    if (st.blocks_connected == 0)
+        printf("replayed ethereum %s: no blocks from %s into %s%s\n", c.network, o->rpc, o->datadir,
+               interrupted ? " (interrupted: run again to continue)" : "");
+    else
+        printf("replayed ethereum %s blocks %lld..%lld from %s into %s%s\n", c.network, (long long)from,
+               (long long)(from + (int64_t)st.blocks_connected - 1), o->rpc, o->datadir,
+               interrupted ? " (interrupted: run again to continue)" : "");
     printf("  blocks      %llu connected\n", (unsigned long long)st.blocks_connected);
     printf("  txs         %llu (%.0f tx/s)\n", (unsigned long long)st.txs, (double)st.txs / (el + 1e-9));
     printf("  alerts      %llu records\n", (unsigned long long)st.alerts);

@@ -444,6 +444,22 @@ cw_code account_poll_pending(account *a, cw_err *err)
 
 /* ---------- replay ---------- */
 
+cw_code account_holds(account *a, int64_t from, int64_t to, bool *held, cw_err *err)
+{
+    *held = false;
+    uint8_t ours[32], theirs[32];
+    bool have;
+    cw_code rc = our_hash_at(a, from, ours, &have, err);
+    if (rc || !have)
+        return rc;
+    if ((rc = our_hash_at(a, to, ours, &have, err)) || !have)
+        return rc;
+    if ((rc = node_hash_at(a, to, theirs, &have, err)))
+        return rc;
+    *held = have && memcmp(ours, theirs, 32) == 0;
+    return CW_OK;
+}
+
 typedef struct {
     account *a;
     account_block **blocks;

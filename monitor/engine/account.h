@@ -146,6 +146,12 @@ cw_code account_poll_pending(account *a, cw_err *err);
  * (CW_EARG otherwise). progress (may be NULL) is called after each batch. */
 cw_code account_replay(account *a, int64_t from, int64_t to, unsigned batch,
                        void (*progress)(void *ctx, int64_t done, int64_t total), void *progress_ctx, cw_err *err);
+/* Whether this datadir already holds blocks from..to on the node's chain:
+ * *held true when it has a connected block at from and at to and the node's
+ * hash at to is ours (then a replay of from..to has nothing to do); false
+ * otherwise (a range below where it started, or a chain the node left).
+ * Store and node errors are returned. */
+cw_code account_holds(account *a, int64_t from, int64_t to, bool *held, cw_err *err);
 /* Connects one checked block on top of our tip (CW_EARG when its parent is
  * not the tip), in its own transaction, then flushed (used by sync, by
  * replay and by tests that build blocks by hand). */

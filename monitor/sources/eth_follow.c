@@ -757,6 +757,19 @@ static cw_code new_filter(eth_follow *f, cw_err *err)
     return rc;
 }
 
+/* Whether a node's error message is about a filter ("filter" in any case). */
+static bool names_the_filter(const char *m)
+{
+    for (; *m; m++) {
+        size_t i = 0;
+        while (i < 6 && m[i] && (m[i] | 0x20) == "filter"[i])
+            i++;
+        if (i == 6)
+            return true;
+    }
+    return false;
+}
+
 static cw_code src_pending(void *ctx, account_pending_fn fn, void *fn_ctx, cw_err *err)
 {
     eth_follow *f = ctx;
@@ -764,11 +777,14 @@ static cw_code src_pending(void *ctx, account_pending_fn fn, void *fn_ctx, cw_er
         return new_filter(f, err); /* the watch starts now */
     json_t *hashes;
     cw_code rc = rpc_call(f->rpc, "eth_getFilterChanges", json_pack("[s]", f->filter), &hashes, err);
-    if (rc == CW_EARG) {
+    if (rc == CW_EARG && names_the_filter(rpc_last_error(f->rpc)->message)) {
         /* The node refused the filter: it forgot it (a restart, or the
          * ~5 minutes geth keeps an unpolled filter; "filter not found" in
          * geth and erigon, "Filter with id ... does not exist" in
-         * nethermind). A new one; the blocks bring what came between. */
+         * nethermind). A new one; the blocks bring what came between. Any
+         * other error (a provider's rate limit) is the caller's to log, and
+         * the same filter is asked again next time: a new filter per error
+         * would lose the pending txs between, silently. */
         f->filter[0] = '\0';
         return new_filter(f, err);
     }

@@ -27,6 +27,14 @@
 #include "chains/hex.h"
 #include "monitor/cli/cli.h"
 #include "tests/support.h"
+#include "chains/addr.h"
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include "watchlists/watchlist.h"
 
 #define L1 "0x901bb9583b24d97e995513c6778dc6888ab6870e"
 #define L2 "0xa7e5d5a720f06526557c513402f2e6b5fa20b008"
@@ -833,6 +841,346 @@ Test(eth_follow, a_sender_whose_key_is_listed_on_bitcoin_is_designated, .timeout
     json_decref(c);
     stop_watch(w);
     free(h);
+    test_remove_dir(dir);
+    node_stop(&n);
+}
+
+/* ---------- replay ranges against the datadir's tip ---------- */
+
+static int replay_range(const char *url, const char *dir, const char *from, const char *to, char **out, char **err)
+{
+    char *rep[] = {CW_BIN, "replay", "--chain", "ethereum", "--rpc", (char *)url, "--from", (char *)from,
+                   "--to", (char *)to, "--datadir", (char *)dir, NULL};
+    return run_cmd(rep, NULL, 0, out, err);
+}
+
+Test(eth_follow, replay_below_the_tip_is_a_no_op_or_a_refusal_never_an_odd_range, .timeout = 60)
+{
+    node n;
+    node_start(&n);
+    for (int i = 0; i < 5; i++) { /* blocks 1..5, one payment to L1 each */
+        char v[8];
+        snprintf(v, sizeof v, "0x%x", 7 + i);
+        free(send_tx(&n, ACCT1, L1, v, NULL, NULL));
+        mine(&n);
+    }
+    char *dir = new_datadir(), *out, *err;
+    cr_assert_eq(replay_range(n.url, dir, "1", "5", &out, &err), 0, "%s%s", out, err);
+    free(out), free(err);
+    json_t *all = alerts_read(dir);
+    cr_assert_eq(json_array_size(all), 5);
+    json_decref(all);
+    /* 1..3 and 2..5 are already in this datadir: nothing to do, said so, exit 0 */
+    const char *ranges[][2] = {{"1", "3"}, {"2", "5"}, {"1", "5"}};
+    for (size_t i = 0; i < 3; i++) {
+        int rc = replay_range(n.url, dir, ranges[i][0], ranges[i][1], &out, &err);
+        cr_assert_eq(rc, 0, "%s..%s: %s%s", ranges[i][0], ranges[i][1], out, err);
+        cr_assert(strstr(err, "nothing to replay") != NULL && strstr(err, "tip is block 5") != NULL,
+                  "%s..%s: %s", ranges[i][0], ranges[i][1], err);
+        cr_assert(strstr(out, "..") == NULL || strstr(out, "blocks 6..5") == NULL, "%s", out);
+        cr_assert(strstr(out, "0 connected") != NULL, "%s", out);
+        free(out), free(err);
+    }
+    all = alerts_read(dir);
+    cr_assert_eq(json_array_size(all), 5, "no record repeated");
+    json_decref(all);
+    test_remove_dir(dir);
+
+    /* a datadir that starts at block 3 does not hold 1..4: a clear refusal
+     * (exit 2), and no summary of a range that was never replayed */
+    dir = new_datadir();
+    cr_assert_eq(replay_range(n.url, dir, "3", "5", &out, &err), 0, "%s%s", out, err);
+    free(out), free(err);
+    int rc = replay_range(n.url, dir, "1", "4", &out, &err);
+    cr_assert_eq(rc, 2, "%s%s", out, err);
+    cr_assert(strstr(err, "tip is block 5") != NULL && strstr(err, "empty datadir") != NULL, "%s", err);
+    cr_assert(strstr(out, "blocks 1..0") == NULL, "no odd range in the summary: %s", out);
+    free(out), free(err);
+    all = alerts_read(dir);
+    cr_assert_eq(json_array_size(all), 3);
+    json_decref(all);
+    test_remove_dir(dir);
+    node_stop(&n);
+}
+
+/* ---------- fail closed: a store error while a block connects ---------- */
+
+/* watch on a block paying L1 with the store failing as spec says
+ * (tests/tools/fault.c): it must stop by itself with exit 3 and why, write
+ * no record and not move its tip, so that a replay then picks the block
+ * up. */
+static void eth_watch_fails_closed(const char *var, const char *spec)
+{
+    node n;
+    node_start(&n);
+    char *h = send_tx(&n, ACCT1, L1, "0x5", NULL, NULL);
+    mine(&n); /* block 1: mined before watch starts, so only the connect sees it */
+    char *dir = new_datadir();
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+    setenv(var, spec, 1);
+    pid_t w = start_watch(dir, n.url, "--start-height=1", NULL);
+    unsetenv("LD_PRELOAD");
+    unsetenv(var);
+    int status = 0;
+    pid_t done = 0;
+    for (int waited = 0; waited < 15000 && (done = waitpid(w, &status, WNOHANG)) == 0; waited += 50)
+        test_sleep_ms(50);
+    if (done == 0) {
+        kill(w, SIGTERM);
+        waitpid(w, &status, 0);
+    }
+    char log[600];
+    snprintf(log, sizeof log, "%s/watch.log", dir);
+    char *text = read_text(log);
+    cr_assert_neq(done, 0, "%s=%s: watch went on after the store failed:\n%s", var, spec, text);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "%s=%s: status %d (want exit 3):\n%s", var, spec,
+              status, text);
+    cr_assert(strstr(text, "stopping: the store failed") != NULL, "no word of why it stopped:\n%s", text);
+    free(text);
+    json_t *all = alerts_read(dir);
+    cr_assert_eq(json_array_size(all), 0, "%s=%s: a record of the failed block was written", var, spec);
+    json_decref(all);
+    /* the tip did not move: a replay from block 1 is accepted and records it once */
+    char *out, *err;
+    cr_assert_eq(replay_range(n.url, dir, "1", "1", &out, &err), 0, "%s%s", out, err);
+    cr_assert(strstr(out, "1 connected") != NULL, "the tip moved past the failed block:\n%s", out);
+    free(out), free(err);
+    all = alerts_read(dir);
+    cr_assert_eq(json_array_size(all), 1);
+    cr_assert(same_hex(s_of(json_array_get(all, 0), "txid"), h));
+    json_decref(all);
+    free(h);
+    test_remove_dir(dir);
+    node_stop(&n);
+}
+
+Test(eth_follow, watch_stops_on_a_watchlist_read_error_and_commits_nothing, .timeout = 60)
+{
+    cw_addr a;
+    cw_err e = {0};
+    cr_assert_eq(cw_addr_parse(L1, CW_NET_MAIN, &a, &e), CW_OK, "%s", e.msg);
+    uint8_t key[WL_KEY_MAX];
+    size_t k = wl_key_from_addr(&a, key);
+    char spec[2 * WL_KEY_MAX + 32] = "mdb_get:1+:EIO@";
+    for (size_t i = 0; i < k; i++)
+        sprintf(spec + strlen(spec), "%02x", key[i]);
+    eth_watch_fails_closed("CW_FAIL_MDB", spec);
+}
+
+Test(eth_follow, watch_stops_when_the_block_commit_fails_and_commits_nothing, .timeout = 60)
+{
+    /* every commit from the second fails (EIO, not retried): the first is
+     * open's (CW_TRACE_COMMIT=1 shows it), the second the block's */
+    eth_watch_fails_closed("CW_FAIL_MDB", "mdb_txn_commit:2+:EIO");
+}
+
+/* ---------- a node that forgets the pending filter ---------- */
+
+/* A JSON-RPC proxy on 127.0.0.1 in front of anvil (libmicrohttpd, its own
+ * thread; libcurl forwards): when `forget` is set, it answers the next
+ * eth_getFilterChanges with geth's "filter not found" error, once, and
+ * then counts the eth_newPendingTransactionFilter calls it forwards. */
+typedef struct {
+    struct MHD_Daemon *d;
+    char url[64];
+    const char *upstream;
+    pthread_mutex_t mu;
+    bool forget;
+    const char *message; /* the error's message; NULL: "filter not found" */
+    int forgotten, new_filters;
+} rpc_proxy;
+
+typedef struct {
+    char *p;
+    size_t n;
+} proxy_buf;
+
+static size_t proxy_sink(char *p, size_t sz, size_t nm, void *ctx)
+{
+    proxy_buf *b = ctx;
+    b->p = realloc(b->p, b->n + sz * nm + 1);
+    memcpy(b->p + b->n, p, sz * nm);
+    b->n += sz * nm;
+    b->p[b->n] = '\0';
+    return sz * nm;
+}
+
+static enum MHD_Result proxy_answer(void *cls, struct MHD_Connection *con, const char *url, const char *method,
+                                    const char *version, const char *data, size_t *size, void **state)
+{
+    (void)url, (void)method, (void)version;
+    rpc_proxy *px = cls;
+    proxy_buf *in = *state;
+    if (in == NULL) {
+        *state = calloc(1, sizeof *in);
+        return MHD_YES;
+    }
+    if (*size) {
+        proxy_sink((char *)data, 1, *size, in);
+        *size = 0;
+        return MHD_YES;
+    }
+    proxy_buf out = {0};
+    json_t *req = json_loadb(in->p ? in->p : "", in->n, 0, NULL);
+    const char *m = json_string_value(json_object_get(req, "method"));
+    pthread_mutex_lock(&px->mu);
+    bool refuse = m && strcmp(m, "eth_getFilterChanges") == 0 && px->forget;
+    if (refuse)
+        px->forget = false, px->forgotten++;
+    if (m && strcmp(m, "eth_newPendingTransactionFilter") == 0 && px->forgotten)
+        px->new_filters++;
+    pthread_mutex_unlock(&px->mu);
+    if (refuse) {
+        json_t *e = json_pack("{sssOs{siss}}", "jsonrpc", "2.0", "id", json_object_get(req, "id"), "error", "code",
+                              -32000, "message", px->message ? px->message : "filter not found");
+        out.p = json_dumps(e, JSON_COMPACT);
+        out.n = strlen(out.p);
+        json_decref(e);
+    } else {
+        CURL *h = curl_easy_init();
+        struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/json");
+        curl_easy_setopt(h, CURLOPT_URL, px->upstream);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, in->p ? in->p : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)in->n);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, proxy_sink);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
+        curl_easy_perform(h);
+        curl_slist_free_all(hd);
+        curl_easy_cleanup(h);
+    }
+    json_decref(req);
+    struct MHD_Response *r = MHD_create_response_from_buffer(out.n, out.p ? out.p : (char *)"", MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result ok = MHD_queue_response(con, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    free(out.p);
+    return ok;
+}
+
+static void proxy_done(void *cls, struct MHD_Connection *con, void **state, enum MHD_RequestTerminationCode code)
+{
+    (void)cls, (void)con, (void)code;
+    proxy_buf *in = *state;
+    if (in)
+        free(in->p);
+    free(in);
+    *state = NULL;
+}
+
+static void proxy_start(rpc_proxy *px, const char *upstream)
+{
+    memset(px, 0, sizeof *px);
+    pthread_mutex_init(&px->mu, NULL);
+    px->upstream = upstream;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    px->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, proxy_answer, px, MHD_OPTION_SOCK_ADDR,
+                             &sa, MHD_OPTION_NOTIFY_COMPLETED, proxy_done, px, MHD_OPTION_END);
+    cr_assert_not_null(px->d, "the proxy did not start");
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(px->d, MHD_DAEMON_INFO_BIND_PORT);
+    snprintf(px->url, sizeof px->url, "http://127.0.0.1:%u", (unsigned)di->port);
+}
+
+static int proxy_get(rpc_proxy *px, int *field)
+{
+    pthread_mutex_lock(&px->mu);
+    int v = *field;
+    pthread_mutex_unlock(&px->mu);
+    return v;
+}
+
+Test(eth_follow, a_forgotten_pending_filter_is_made_again, .timeout = 90)
+{
+    node n;
+    node_start(&n);
+    rpc_proxy px;
+    proxy_start(&px, n.url);
+    char *dir = new_datadir();
+    pid_t w = start_watch(dir, px.url, NULL, NULL);
+    char *h1 = send_tx(&n, ACCT1, L1, "0x11", NULL, NULL);
+    json_decref(wait_record(dir, h1, L1, "mempool"));
+    pthread_mutex_lock(&px.mu);
+    px.forget = true;
+    pthread_mutex_unlock(&px.mu);
+    for (int i = 0; i < 200 && proxy_get(&px, &px.new_filters) == 0; i++)
+        test_sleep_ms(25);
+    cr_assert_eq(proxy_get(&px, &px.forgotten), 1, "the node's refusal was never asked for");
+    cr_assert_geq(proxy_get(&px, &px.new_filters), 1, "no new filter after the node forgot the old one");
+    /* the new filter works: a tx sent now gets its mempool record */
+    char *h2 = send_tx(&n, ACCT1, L1, "0x12", NULL, NULL);
+    json_decref(wait_record(dir, h2, L1, "mempool"));
+    stop_watch(w);
+    MHD_stop_daemon(px.d);
+    pthread_mutex_destroy(&px.mu);
+    free(h1), free(h2);
+    test_remove_dir(dir);
+    node_stop(&n);
+}
+
+/* A node that takes the connection and never answers: a clear error
+ * naming the method, the URL and the timeout after the retries, within the
+ * time asked for (not a hang). */
+Test(eth_follow, a_node_that_never_answers_times_out_with_a_clear_error, .timeout = 30)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(listen(s, 8), 0); /* the kernel accepts; nobody reads or answers */
+    socklen_t sl = sizeof sa;
+    getsockname(s, (struct sockaddr *)&sa, &sl);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
+    rpc_options o = {.url = url, .timeout_ms = 300, .retries = 1, .backoff_ms = 10};
+    rpc_client *c;
+    cw_err err = {0};
+    cr_assert_eq(rpc_open(&o, &c, &err), CW_OK, "%s", err.msg);
+    json_t *r = NULL;
+    double t0 = cli_seconds();
+    cr_assert_eq(rpc_call(c, "eth_blockNumber", NULL, &r, &err), CW_EIO, "%s", err.msg);
+    double el = cli_seconds() - t0;
+    cr_assert(strstr(err.msg, "eth_blockNumber") && strstr(err.msg, url) && strstr(err.msg, "2 tries") &&
+                  (strstr(err.msg, "imed out") || strstr(err.msg, "imeout")),
+              "%s", err.msg);
+    cr_assert(el >= 0.55 && el < 5, "two tries of 300 ms took %.2f s", el);
+    rpc_close(c);
+    close(s);
+}
+
+/* Any other error of eth_getFilterChanges (a provider's rate limit here)
+ * is not a forgotten filter: it is logged, and the same filter is asked
+ * again at the next poll (before, each such error silently made a new
+ * filter on the node and lost the pending txs between). */
+Test(eth_follow, another_filter_error_is_logged_not_a_new_filter, .timeout = 90)
+{
+    node n;
+    node_start(&n);
+    rpc_proxy px;
+    proxy_start(&px, n.url);
+    px.message = "rate limit exceeded";
+    char *dir = new_datadir();
+    pid_t w = start_watch(dir, px.url, NULL, NULL);
+    char *h1 = send_tx(&n, ACCT1, L1, "0x11", NULL, NULL);
+    json_decref(wait_record(dir, h1, L1, "mempool"));
+    pthread_mutex_lock(&px.mu);
+    px.forget = true;
+    pthread_mutex_unlock(&px.mu);
+    for (int i = 0; i < 200 && proxy_get(&px, &px.forgotten) == 0; i++)
+        test_sleep_ms(25);
+    cr_assert_eq(proxy_get(&px, &px.forgotten), 1, "the node's error was never asked for");
+    /* the same filter still brings the next tx */
+    char *h2 = send_tx(&n, ACCT1, L1, "0x12", NULL, NULL);
+    json_decref(wait_record(dir, h2, L1, "mempool"));
+    cr_assert_eq(proxy_get(&px, &px.new_filters), 0, "a new filter for an error that is not about the filter");
+    stop_watch(w);
+    char log[600];
+    snprintf(log, sizeof log, "%s/watch.log", dir);
+    char *text = read_text(log);
+    cr_assert(strstr(text, "pending txs") && strstr(text, "rate limit exceeded"), "the error was not logged:\n%s",
+              text);
+    free(text);
+    MHD_stop_daemon(px.d);
+    pthread_mutex_destroy(&px.mu);
+    free(h1), free(h2);
     test_remove_dir(dir);
     node_stop(&n);
 }
