@@ -1,4 +1,5 @@
 #include "store_check.h"
+#include "rulestats.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -36,6 +37,10 @@ static const char *check_record(store_txn *t, store_db db, cw_span k, cw_span v)
     case STORE_TAINT:
     case STORE_EXPOSURE:
         return exposure_check_record(db, k, v);
+    case STORE_RULE_ADDR:
+    case STORE_RULE_PAIR:
+    case STORE_RULE_TRACE:
+        return rs_check_record(db, k, v);
     case STORE_JOURNAL:
         return k.n == 32 ? NULL : "a key that is not a block hash (32 bytes)";
     default:

@@ -28,6 +28,7 @@
 #include "cli.h"
 #include "stop.h"
 #include "args_flows.h"
+#include "args_rules.h"
 #include "monitor/engine/decode.h"
 #include "monitor/records/keys.h"
 #include "monitor/engine/pipeline.h"
@@ -235,6 +236,8 @@ int cmd_replay(int argc, char **argv)
         return capture_rc;
     flows_opts fo;
     flows_opts_init(&fo);
+    rules_opts ro;
+    rules_opts_init(&ro);
     const char *blocksdir_path = NULL, *rawblocks_path = NULL, *datadir = NULL, *alerts = NULL, *netname = NULL,
                *pub = NULL;
     bool no_state = false, allow_gaps = false;
@@ -268,6 +271,7 @@ int cmd_replay(int argc, char **argv)
          .help = "commit at least every N txs (default 250000): smaller\n"
                  "batches lose less to a kill, bigger ones are faster."},
         {.kind = ARG_MORE, .dest = fo.args, .help = "Clusters and exposure (on by default):"},
+        {.kind = ARG_MORE, .dest = ro.args, .help = "Pattern rules (on by default; docs/rules.md):"},
         {0},
     };
     if (cli_wants_help(argc, argv) || argc < 2) {
@@ -389,11 +393,19 @@ int cmd_replay(int argc, char **argv)
         cli_fail("replay", &err);
         goto out;
     }
+    if (rules_opts_load(&ro, fo.labels, fo.cfg.enabled, &err)) {
+        rc = err.code == CW_EARG || err.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+        fprintf(stderr, "chainwatch: replay: %s\n", err.msg);
+        goto out;
+    }
     char flows_line[512];
     flows_opts_describe(&fo, flows_line, sizeof flows_line);
     fprintf(stderr, "chainwatch: replay: %s\n", flows_line);
+    rules_opts_describe(&ro, flows_line, sizeof flows_line);
+    fprintf(stderr, "chainwatch: replay: %s\n", flows_line);
     pipeline_config pc = {.store = store, .net = net, .sk = sk, .sink = alert_sink_line, .durable = alert_sink_durable,
-                          .sink_ctx = &sink, .start_height = -1, .flows = flows_opts_config(&fo)};
+                          .sink_ctx = &sink, .start_height = -1, .flows = flows_opts_config(&fo),
+                          .rules = rules_opts_config(&ro)};
     if (pipeline_open(&pc, &p, &err)) {
         cli_fail("replay", &err);
         goto out;
@@ -510,5 +522,6 @@ out:
     store_close(store);
     blocksdir_close(bd);
     flows_opts_free(&fo);
+    rules_opts_free(&ro);
     return rc;
 }

@@ -33,6 +33,7 @@
 #include "monitor/engine/pipeline.h"
 #include "monitor/sources/rest.h"
 #include "args_flows.h"
+#include "args_rules.h"
 #include "monitor/records/sink.h"
 #include "watchlists/store/store.h"
 
@@ -74,9 +75,10 @@ typedef struct {
     int64_t start_height, rcvhwm;
     uint64_t status_interval;
     flows_opts flows;
+    rules_opts rules;
     char **owned; /* strings from the config file */
     size_t n_owned, cap_owned;
-    cli_arg args[16];
+    cli_arg args[17];
 } watch_opts;
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
@@ -111,6 +113,7 @@ static void watch_args(watch_opts *o)
         {"record", ARG_PATH, &o->record, .metavar = "FILE", .help = "append every message received to a capture",
          .from = ARG_CONF},
         {.kind = ARG_MORE, .dest = o->flows.args, .help = "Clusters and exposure (on by default):"},
+        {.kind = ARG_MORE, .dest = o->rules.args, .help = "Pattern rules (on by default; docs/rules.md):"},
         {0},
     };
     _Static_assert(sizeof t / sizeof *t == sizeof o->args / sizeof *o->args, "watch_opts.args fits the table");
@@ -323,6 +326,7 @@ int cmd_watch(int argc, char **argv)
 {
     watch_opts o = {0};
     flows_opts_init(&o.flows);
+    rules_opts_init(&o.rules);
     o.start_height = -1;
     o.status_interval = 60;
     o.log_level = 2;
@@ -401,6 +405,11 @@ int cmd_watch(int argc, char **argv)
         cli_fail("watch", &err);
         goto out;
     }
+    if (rules_opts_load(&o.rules, o.flows.labels, o.flows.cfg.enabled, &err)) {
+        rc = err.code == CW_EARG || err.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+        fprintf(stderr, "chainwatch: watch: %s\n", err.msg);
+        goto out;
+    }
     if (o.rest && rest_open(o.rest, &rest, &err)) {
         cli_fail("watch --rest", &err);
         goto out;
@@ -429,7 +438,7 @@ int cmd_watch(int argc, char **argv)
     }
     pipeline_config pc = {store, net, sk, alert_sink_line, alert_sink_durable, &sk_out, rest, o.start_height,
                           cli_stop_flag(), o.endpoint[FEED_SEQUENCE] != NULL,
-                          flows_opts_config(&o.flows)};
+                          flows_opts_config(&o.flows), rules_opts_config(&o.rules)};
     if (pipeline_open(&pc, &p, &err)) {
         cli_fail("watch", &err);
         goto out;
@@ -540,6 +549,7 @@ out:
     alert_sink_close(&sk_out);
     store_close(store);
     flows_opts_free(&o.flows);
+    rules_opts_free(&o.rules);
     for (size_t i = 0; i < o.n_owned; i++)
         free(o.owned[i]);
     free(o.owned);

@@ -46,12 +46,20 @@ static cw_code block_tx(void *arg, cw_tx *tx, cw_err *err)
                 p->st.inputs_unresolved++;
         }
     cw_code rc = records_tx(p, c->t, tx, "confirmed", &c->blk, &c->ids, err);
-    if (rc || p->cfg.flows == NULL)
-        return rc;
     size_t n;
-    if ((rc = flows_tx(p->cfg.flows, c->t, &c->jn, tx, &p->findings, &n, &p->st.flows, err)))
-        return rc;
-    return records_flows(p, c->t, tx, p->findings, n, "confirmed", &c->blk, &c->ids, err);
+    if (rc == CW_OK && p->cfg.flows) {
+        if ((rc = flows_tx(p->cfg.flows, c->t, &c->jn, tx, &p->findings, &n, &p->st.flows, err)))
+            return rc;
+        rc = records_flows(p, c->t, tx, p->findings, n, "confirmed", &c->blk, &c->ids, err);
+    }
+    if (rc == CW_OK && p->cfg.rules) {
+        /* after flows: the payer's cluster includes this tx's merge */
+        const rule_finding *rf;
+        if ((rc = rules_tx(p->cfg.rules, c->t, &c->jn, tx, c->blk.time, &rf, &n, &p->st.rules, err)))
+            return rc;
+        rc = records_rules(p, c->t, tx, rf, n, "confirmed", &c->blk, &c->ids, err);
+    }
+    return rc;
 }
 
 /* chainstate_connect with the block's journal around it. */
@@ -85,6 +93,12 @@ cw_code connect_write_back(pipeline *p, store_txn *t, cw_err *err)
     cw_code rc = CW_OK;
     for (size_t i = 0; p->cfg.flows && rc == CW_OK && i < sizeof dbs / sizeof *dbs; i++)
         rc = store_write_back(t, dbs[i], err);
+    /* the rules' per-address and per-output records are read by key only;
+     * rule_pair is walked by prefix (a cursor), so it is written through */
+    if (p->cfg.rules && rc == CW_OK)
+        rc = store_write_back(t, STORE_RULE_ADDR, err);
+    if (p->cfg.rules && rc == CW_OK)
+        rc = store_write_back(t, STORE_RULE_TRACE, err);
     return rc;
 }
 
@@ -173,7 +187,8 @@ static cw_code write_disconnect(store_txn *t, void *arg, cw_err *err)
     chainstate_block blk;
     cw_code rc = chainstate_disconnect_tip(t, &blk, &ids, err);
     if (rc == CW_OK)
-        rc = journal_revert_block(t, blk.hash, p->cfg.flows != NULL, err); /* clusters and exposure as before the block */
+        rc = journal_revert_block(t, blk.hash, p->cfg.flows != NULL || p->cfg.rules != NULL,
+                                  err); /* clusters, exposure and rule stats as before the block */
     if (rc == CW_OK)
         rc = records_reorged(p, t, &ids, err);
     cw_buf_free(&ids);

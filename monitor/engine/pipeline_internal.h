@@ -136,6 +136,11 @@ cw_code records_tx(pipeline *p, store_txn *t, const cw_tx *tx, const char *statu
  * CW_ENOMEM (t is then aborted, never written with fields missing). */
 cw_code records_flows(pipeline *p, store_txn *t, const cw_tx *tx, const flow_finding *f, size_t n,
                       const char *status, const chainstate_block *blk, cw_buf *ids, cw_err *err);
+/* The pattern rules' records (rules/rules.h) of a tx's findings, as
+ * records_flows: `rule` the rule's name, `severity` the rule's, `risk`
+ * the address's after it, `evidence` an object, `explanation` words. */
+cw_code records_rules(pipeline *p, store_txn *t, const cw_tx *tx, const rule_finding *f, size_t n,
+                      const char *status, const chainstate_block *blk, cw_buf *ids, cw_err *err);
 /* A `reorged` record for each id (32 hex chars each) whose latest record
  * is `confirmed`. */
 cw_code records_reorged(pipeline *p, store_txn *t, const cw_buf *ids, cw_err *err);

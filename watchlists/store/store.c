@@ -34,6 +34,9 @@ static const struct {
     [STORE_TAINT] = {"taint", 0},
     [STORE_EXPOSURE] = {"exposure", 0},
     [STORE_JOURNAL] = {"journal", 0},
+    [STORE_RULE_ADDR] = {"rule_addr", 0},
+    [STORE_RULE_PAIR] = {"rule_pair", 0},
+    [STORE_RULE_TRACE] = {"rule_trace", 0},
 };
 
 struct cw_store {

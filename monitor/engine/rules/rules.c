@@ -1,0 +1,1054 @@
+#include "rules.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "chains/bitcoin/hint.h"
+#include "chains/hex.h"
+#include "monitor/records/alert.h"
+#include "watchlists/chaindb.h"
+#include "watchlists/cluster.h"
+#include "watchlists/watchlist.h"
+
+#define DAY 86400ull
+
+static const char *const rule_names[RULE_COUNT] = {"shared_payout", "consolidator", "payout_toward_designated",
+                                                   "off_ramp_after_pool", "test_then_salary"};
+static const uint64_t rule_bits[RULE_COUNT] = {RS_SHARED_PAYOUT, RS_CONSOLIDATOR, RS_TOWARD_DESIGNATED, RS_OFF_RAMP,
+                                               RS_TEST_THEN_SALARY};
+
+const char *rule_name(rule_kind r) { return r < RULE_COUNT ? rule_names[r] : "?"; }
+
+const char *rule_risk_name(rule_risk r)
+{
+    static const char *const names[] = {"none", "low", "medium", "high", "severe"};
+    return (unsigned)r <= RISK_SEVERE ? names[r] : "?";
+}
+
+void rules_config_default(rules_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->enabled = true;
+    /* USD 2,000-8,000 a month in the sources; the band is wider on both
+     * sides (bonuses, part months, fees) */
+    c->salary_cents = (rule_band){150000, 1200000};
+    /* first payments of USD 24-636 */
+    c->tiny_cents = (rule_band){1000, 100000};
+    /* without a price: at USD 40,000 a bitcoin (docs/rules.md) */
+    c->salary_native = (rule_band){3750000, 30000000};
+    c->tiny_native = (rule_band){25000, 250000};
+    c->min_gap = 20 * DAY;
+    c->max_gap = 130 * DAY; /* "gaps of 1-4 months" */
+    c->min_recurring = 3;
+    c->shared_min_payers = 2;
+    c->shared_max_payers = 12;
+    c->pool_min_sources = 5;
+    c->pool_window = 62 * DAY;
+    c->test_window = 45 * DAY;
+    c->hops = 4;
+    c->sweep_ppm = 800000;
+    c->offramp_min_pieces = 3;
+    c->weight[RULE_SHARED_PAYOUT] = 2;
+    c->weight[RULE_CONSOLIDATOR] = 3;
+    c->weight[RULE_TOWARD_DESIGNATED] = 4;
+    c->weight[RULE_OFF_RAMP] = 2;
+    c->weight[RULE_TEST_THEN_SALARY] = 1;
+    c->toward_pool_weight = 3;
+    c->risk_at[RISK_LOW] = 1;
+    c->risk_at[RISK_MEDIUM] = 2;
+    c->risk_at[RISK_HIGH] = 3;
+    c->risk_at[RISK_SEVERE] = 6;
+    c->severity[RULE_SHARED_PAYOUT] = RISK_MEDIUM;
+    c->severity[RULE_CONSOLIDATOR] = RISK_HIGH;
+    c->severity[RULE_TOWARD_DESIGNATED] = RISK_SEVERE;
+    c->severity[RULE_OFF_RAMP] = RISK_HIGH;
+    c->severity[RULE_TEST_THEN_SALARY] = RISK_LOW;
+}
+
+const char *rules_config_check(const rules_config *c)
+{
+    if (c->salary_cents.lo > c->salary_cents.hi || c->salary_native.lo > c->salary_native.hi)
+        return "the salary band's low end is above its high end";
+    if (c->tiny_cents.lo > c->tiny_cents.hi || c->tiny_native.lo > c->tiny_native.hi)
+        return "the tiny band's low end is above its high end";
+    if (c->tiny_cents.hi >= c->salary_cents.lo || c->tiny_native.hi >= c->salary_native.lo)
+        return "the tiny band must end below the salary band";
+    if (c->min_gap > c->max_gap)
+        return "the cadence's shortest gap is above its longest";
+    if (c->shared_min_payers > c->shared_max_payers)
+        return "shared-payout-min-payers is above shared-payout-max-payers";
+    if (c->min_recurring < 2)
+        return "a recurring payer needs at least 2 payments";
+    for (int r = RISK_LOW; r < RISK_SEVERE; r++)
+        if (c->risk_at[r] > c->risk_at[r + 1])
+            return "risk thresholds must rise from low to severe";
+    return NULL;
+}
+
+rule_risk rules_risk(const rules_config *c, uint64_t score)
+{
+    for (int r = RISK_SEVERE; r >= RISK_LOW; r--)
+        if (score >= c->risk_at[r])
+            return (rule_risk)r;
+    return RISK_NONE;
+}
+
+/* ---------- scratch: findings and their evidence, kept until the next call ---------- */
+
+static struct {
+    rule_finding *f;
+    size_t n, cap;
+} out;
+
+static void scratch_reset(void)
+{
+    for (size_t i = 0; i < out.n; i++)
+        json_decref(out.f[i].evidence);
+    out.n = 0;
+}
+
+static rule_finding *finding_add(cw_err *err)
+{
+    if (out.n == out.cap) {
+        size_t cap = out.cap ? out.cap * 2 : 16;
+        rule_finding *g = realloc(out.f, cap * sizeof *g);
+        if (g == NULL) {
+            cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory for %zu findings", out.n + 1);
+            return NULL;
+        }
+        out.f = g, out.cap = cap;
+    }
+    rule_finding *f = &out.f[out.n++];
+    memset(f, 0, sizeof *f);
+    return f;
+}
+
+/* ---------- small helpers ---------- */
+
+/* The finding's words (cut at the buffer's end, addresses included). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void explain(rule_finding *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->explanation, sizeof f->explanation, fmt, ap);
+    va_end(ap);
+}
+
+static void day_text(uint64_t when, char out_[11])
+{
+    time_t t = (time_t)when;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out_, 11, "%Y-%m-%d", &tm);
+}
+
+static void key_text(const uint8_t *key, size_t klen, char *buf, size_t cap)
+{
+    if (wl_key_to_text(key, klen, buf, cap) == 0)
+        cw_hex_encode(key, klen < 40 ? klen : 40, buf), (void)cap;
+}
+
+static json_t *txid_json(const uint8_t id[32])
+{
+    char h[65];
+    cw_hex_encode_rev(id, 32, h);
+    return json_string(h);
+}
+
+static json_t *day_json(uint64_t when)
+{
+    char d[11];
+    day_text(when, d);
+    return json_string(d);
+}
+
+typedef enum { BAND_NONE = 0, BAND_TINY, BAND_SALARY } band_kind;
+
+typedef struct {
+    band_kind kind;
+    bool usd;
+    uint64_t cents;
+} amount_view;
+
+static amount_view classify(const rules_config *c, uint64_t sats, int64_t when)
+{
+    amount_view a = {BAND_NONE, false, 0};
+    a.usd = prices_cents(c->prices, "BTC", 8, sats, when, &a.cents);
+    const rule_band *sal = a.usd ? &c->salary_cents : &c->salary_native, *tiny = a.usd ? &c->tiny_cents : &c->tiny_native;
+    uint64_t v = a.usd ? a.cents : sats;
+    if (v >= sal->lo && v <= sal->hi)
+        a.kind = BAND_SALARY;
+    else if (v >= tiny->lo && v <= tiny->hi)
+        a.kind = BAND_TINY;
+    return a;
+}
+
+static const char *money_text(const amount_view *a, uint64_t sats, char *buf, size_t cap)
+{
+    if (a->usd)
+        snprintf(buf, cap, "USD %llu.%02llu", (unsigned long long)(a->cents / 100), (unsigned long long)(a->cents % 100));
+    else
+        snprintf(buf, cap, "%llu sat", (unsigned long long)sats);
+    return buf;
+}
+
+static bool is_offramp(const label *lb)
+{
+    for (; lb; lb = lb->next)
+        if (strcmp(lb->category, "exchange") == 0 || strcmp(lb->category, "otc") == 0 ||
+            strcmp(lb->category, "instant_swapper") == 0 || strcmp(lb->category, "dex") == 0 ||
+            strcmp(lb->category, "bridge") == 0 || strcmp(lb->category, "custodial_wallet") == 0)
+            return true;
+    return false;
+}
+
+/* ---------- evidence: an address's counterparties ---------- */
+
+#define EVIDENCE_MAX 32
+
+typedef struct {
+    json_t *arr;
+    bool only_recurring;
+    uint64_t since; /* only pairs last seen at or after (pools' window) */
+    size_t n, total;
+    bool ok;
+} pairs_ctx;
+
+static json_t *pair_json(const uint8_t *cp, size_t clen, const rs_pair *p, const char *role)
+{
+    char who[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
+    key_text(cp, clen, who, sizeof who);
+    json_t *o = json_object();
+    bool ok = true;
+    alert_put(o, role, json_string(who), &ok);
+    alert_put(o, "payments", json_integer((json_int_t)p->count), &ok);
+    alert_put(o, "tiny_first", json_boolean(p->flags & RS_PAIR_TINY_FIRST), &ok);
+    alert_put(o, "first", day_json(p->first_time), &ok);
+    alert_put(o, "last", day_json(p->last_time), &ok);
+    alert_put(o, "first_txid", txid_json(p->first_txid), &ok);
+    alert_put(o, "last_txid", txid_json(p->last_txid), &ok);
+    alert_put(o, "total_usd_cents", json_integer((json_int_t)p->total_cents), &ok);
+    alert_put(o, "total_base_units", json_integer((json_int_t)p->total_native), &ok);
+    alert_put(o, "min_gap_days", json_integer((json_int_t)(p->min_gap / DAY)), &ok);
+    alert_put(o, "max_gap_days", json_integer((json_int_t)(p->max_gap / DAY)), &ok);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static bool payer_cb(void *ctx, const uint8_t *cp, size_t clen, const rs_pair *p)
+{
+    pairs_ctx *c = ctx;
+    if (c->only_recurring && !(p->flags & RS_PAIR_RECURRING))
+        return true;
+    if (p->last_time < c->since)
+        return true;
+    c->total++;
+    if (c->n < EVIDENCE_MAX) {
+        json_t *o = pair_json(cp, clen, p, "payer");
+        alert_push(c->arr, o, &c->ok);
+        c->n++;
+    }
+    return c->ok;
+}
+
+static bool source_cb(void *ctx, const uint8_t *cp, size_t clen, const rs_pair *p)
+{
+    pairs_ctx *c = ctx;
+    if (p->last_time < c->since)
+        return true;
+    c->total++;
+    if (c->n < EVIDENCE_MAX) {
+        json_t *o = pair_json(cp, clen, p, "source");
+        alert_push(c->arr, o, &c->ok);
+        c->n++;
+    }
+    return c->ok;
+}
+
+/* The payers of payee (recurring ones only when asked) as a JSON array. */
+static cw_code payers_json(store_txn *t, const uint8_t *payee, size_t plen, bool only_recurring, json_t **arr,
+                           size_t *total, cw_err *err)
+{
+    pairs_ctx c = {json_array(), only_recurring, 0, 0, 0, true};
+    cw_code rc = rs_pair_each(t, RS_KIND_PAYER, payee, plen, payer_cb, &c, err);
+    if (rc == CW_OK && (!c.ok || c.arr == NULL))
+        rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
+    if (rc) {
+        json_decref(c.arr);
+        return rc;
+    }
+    *arr = c.arr;
+    if (total)
+        *total = c.total;
+    return CW_OK;
+}
+
+/* ---------- findings ---------- */
+
+static rule_finding *fire(const rules_config *cfg, rule_kind r, const char *address, uint64_t amount,
+                          const amount_view *a, uint64_t score, json_t *evidence, cw_err *err)
+{
+    rule_finding *f = finding_add(err);
+    if (f == NULL) {
+        json_decref(evidence);
+        return NULL;
+    }
+    f->rule = r;
+    snprintf(f->address, sizeof f->address, "%s", address);
+    f->amount = amount;
+    f->amount_usd = a && a->usd;
+    f->cents = a && a->usd ? a->cents : 0;
+    f->score = score;
+    f->risk = rules_risk(cfg, score);
+    f->evidence = evidence;
+    return f;
+}
+
+/* Adds a rule's bit and weight to an address's record (read, change,
+ * write when journaled). *already: the bit was set before. */
+static cw_code mark(const rules_config *cfg, store_txn *t, journal *j, const uint8_t *key, size_t klen, uint64_t bit,
+                    unsigned weight, bool *already, uint64_t *score, cw_err *err)
+{
+    rs_addr a;
+    cw_code rc = rs_addr_get(t, key, klen, &a, err);
+    if (rc == CW_ENOTFOUND)
+        memset(&a, 0, sizeof a), rc = CW_OK;
+    if (rc)
+        return rc;
+    (void)cfg;
+    *already = (a.fired & bit) != 0;
+    if (!*already) {
+        a.fired |= bit;
+        a.score += weight;
+        if (j && (rc = rs_addr_put(j, key, klen, &a, err)))
+            return rc;
+    }
+    *score = a.score;
+    return CW_OK;
+}
+
+typedef struct {
+    const rules_config *cfg;
+    store_txn *t;
+    journal *j;
+    const cw_tx *tx;
+    int64_t when;
+    rules_stats *st;
+} run;
+
+/* payout_toward_designated on one payout address (origin), naming its
+ * payers. target: the designated address or the pool reached. */
+static cw_code toward_one(run *r, const uint8_t *payout, size_t plen, bool to_pool, const char *target,
+                          const char *pool, unsigned hops, const rs_trace *tr, uint64_t amount, cw_err *err)
+{
+    uint64_t bit = to_pool ? RS_TOWARD_POOL : RS_TOWARD_DESIGNATED;
+    unsigned w = to_pool ? r->cfg->toward_pool_weight : r->cfg->weight[RULE_TOWARD_DESIGNATED];
+    /* a designated address spending is a designated_address record already */
+    bool listed;
+    cw_code rc = wl_is_listed(r->t, payout, plen, &listed, err);
+    if (rc || listed)
+        return rc;
+    if (!to_pool && pool == NULL) {
+        /* straight from the address: only a payout (paid on cadence) counts;
+         * through a pool, the pool's sources were judged when they swept */
+        rs_addr pa;
+        if ((rc = rs_addr_get(r->t, payout, plen, &pa, err)) == CW_ENOTFOUND)
+            return CW_OK;
+        if (rc || pa.recurring_payers == 0)
+            return rc;
+    }
+    bool already;
+    uint64_t score;
+    rc = mark(r->cfg, r->t, r->j, payout, plen, bit, w, &already, &score, err);
+    if (rc || already)
+        return rc;
+    json_t *payers;
+    size_t n_payers;
+    if ((rc = payers_json(r->t, payout, plen, false, &payers, &n_payers, err)))
+        return rc;
+    char addr[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
+    key_text(payout, plen, addr, sizeof addr);
+    json_t *ev = json_object();
+    bool ok = true;
+    alert_put(ev, "target", json_string(target), &ok);
+    alert_put(ev, "target_kind", json_string(to_pool ? "consolidator" : "designated"), &ok);
+    alert_put(ev, "via_pool", pool ? json_string(pool) : json_null(), &ok);
+    alert_put(ev, "hops", json_integer(hops), &ok);
+    alert_put(ev, "left_payout_txid", tr ? txid_json(tr->first_txid) : json_null(), &ok);
+    alert_put(ev, "hit_txid", txid_json(r->tx->txid), &ok);
+    alert_put(ev, "hit_date", day_json((uint64_t)r->when), &ok);
+    alert_put(ev, "payers", payers, &ok);
+    if (!ok) {
+        json_decref(ev);
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
+    }
+    rule_finding *f = fire(r->cfg, RULE_TOWARD_DESIGNATED, addr, amount, NULL, score, ev, err);
+    if (f == NULL)
+        return CW_ENOMEM;
+    r->st->fired[RULE_TOWARD_DESIGNATED]++;
+    if (to_pool)
+        explain(f,
+                 "Money paid to %s (by %zu payer%s) was swept into %s, an address pooling the pay of several "
+                 "payout addresses (consolidator). Payers paying this address fund a pooling network; "
+                 "the payer named in the evidence should review who it pays here.",
+                 addr, n_payers, n_payers == 1 ? "" : "s", target);
+    else
+        explain(f,
+                 "Money paid to %s (by %zu payer%s) reached %s, an address under DPRK-program sanctions, %u "
+                 "transaction%s later%s%s. The payer named in the evidence is paying a DPRK-linked payout address "
+                 "and should stop.",
+                 addr, n_payers, n_payers == 1 ? "" : "s", target, hops, hops == 1 ? "" : "s",
+                 pool ? " through the pool " : "", pool ? pool : "");
+    return CW_OK;
+}
+
+typedef struct {
+    uint8_t key[WL_KEY_MAX];
+    size_t len;
+} key_buf;
+
+typedef struct {
+    key_buf *k;
+    size_t n, cap;
+    bool nomem;
+} key_list;
+
+static bool collect_source(void *ctx, const uint8_t *cp, size_t clen, const rs_pair *p)
+{
+    (void)p;
+    key_list *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        key_buf *g = realloc(l->k, cap * sizeof *g);
+        if (g == NULL) {
+            l->nomem = true;
+            return false;
+        }
+        l->k = g, l->cap = cap;
+    }
+    memcpy(l->k[l->n].key, cp, clen);
+    l->k[l->n++].len = clen;
+    return true;
+}
+
+/* The trace reached a target: the payouts behind it are the origin (a
+ * payout) or the sources of the origin (a pool). */
+static cw_code toward(run *r, const rs_trace *tr, bool to_pool, const char *target, uint64_t amount, cw_err *err)
+{
+    if (!tr->pool)
+        return toward_one(r, tr->origin, tr->origin_len, to_pool, target, NULL, tr->hops, tr, amount, err);
+    char pool[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
+    key_text(tr->origin, tr->origin_len, pool, sizeof pool);
+    key_list l = {0};
+    cw_code rc = rs_pair_each(r->t, RS_KIND_SOURCE, tr->origin, tr->origin_len, collect_source, &l, err);
+    if (rc == CW_OK && l.nomem)
+        rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory tracing back a pool");
+    for (size_t i = 0; rc == CW_OK && i < l.n; i++)
+        rc = toward_one(r, l.k[i].key, l.k[i].len, to_pool, target, pool, tr->hops + 1, tr, amount, err);
+    free(l.k);
+    return rc;
+}
+
+/* ---------- per input ---------- */
+
+typedef struct {
+    bool has_addr;
+    uint8_t key[WL_KEY_MAX];
+    size_t klen;
+    bool payout_like, pool_like, flagged_pool;
+} in_view;
+
+static struct {
+    in_view *in;
+    size_t cap;
+} ins;
+
+static cw_code grow_inputs(size_t n, cw_err *err)
+{
+    if (n <= ins.cap)
+        return CW_OK;
+    size_t cap = ins.cap ? ins.cap : 64;
+    while (cap < n)
+        cap *= 2;
+    in_view *g = realloc(ins.in, cap * sizeof *g);
+    if (g == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory for a tx of %zu inputs", n);
+    ins.in = g, ins.cap = cap;
+    return CW_OK;
+}
+
+/* ---------- the sweep side: pools ---------- */
+
+typedef struct {
+    uint64_t since;
+    size_t n;
+} count_ctx;
+
+static bool count_recent(void *ctx, const uint8_t *cp, size_t clen, const rs_pair *p)
+{
+    (void)cp, (void)clen;
+    count_ctx *c = ctx;
+    if (p->last_time >= c->since)
+        c->n++;
+    return true;
+}
+
+static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_t olen, const char *otext,
+                          uint64_t value, const amount_view *a, cw_err *err)
+{
+    const rules_config *cfg = r->cfg;
+    rs_pair p;
+    cw_code rc = rs_pair_get(r->t, RS_KIND_SOURCE, okey, olen, src->key, src->klen, &p, err);
+    bool fresh = rc == CW_ENOTFOUND;
+    if (fresh)
+        memset(&p, 0, sizeof p), rc = CW_OK;
+    if (rc)
+        return rc;
+    if (fresh) {
+        p.first_time = (uint64_t)r->when;
+        memcpy(p.first_txid, r->tx->txid, 32);
+        p.first_native = value, p.first_cents = a->cents;
+    } else {
+        uint64_t gap = (uint64_t)r->when - p.last_time;
+        if (p.min_gap == 0 || gap < p.min_gap)
+            p.min_gap = gap;
+        if (gap > p.max_gap)
+            p.max_gap = gap;
+    }
+    p.count++;
+    p.last_time = (uint64_t)r->when;
+    memcpy(p.last_txid, r->tx->txid, 32);
+    p.last_native = value, p.last_cents = a->cents;
+    p.total_native += value, p.total_cents += a->cents;
+    if (r->j && (rc = rs_pair_put(r->j, RS_KIND_SOURCE, okey, olen, src->key, src->klen, &p, err)))
+        return rc;
+    rs_addr ad;
+    if ((rc = rs_addr_get(r->t, okey, olen, &ad, err)) == CW_ENOTFOUND)
+        memset(&ad, 0, sizeof ad), ad.first_seen = (uint64_t)r->when, rc = CW_OK;
+    if (rc)
+        return rc;
+    ad.n_in++;
+    ad.in_native += value, ad.in_cents += a->cents;
+    ad.last_seen = (uint64_t)r->when;
+    if (fresh)
+        ad.pool_sources++;
+    if (r->j && (rc = rs_addr_put(r->j, okey, olen, &ad, err)))
+        return rc;
+    if (ad.fired & RS_CONSOLIDATOR) {
+        /* a new source into a flagged pool: that payout is tied to it too */
+        if (fresh) {
+            rs_trace tr = {0};
+            memcpy(tr.origin, src->key, src->klen);
+            tr.origin_len = src->klen;
+            tr.hops = 1;
+            memcpy(tr.first_txid, r->tx->txid, 32);
+            return toward_one(r, src->key, src->klen, true, otext, NULL, 1, &tr, value, err);
+        }
+        return CW_OK;
+    }
+    /* distinct payout-like sources within the window */
+    count_ctx cc = {(uint64_t)r->when > cfg->pool_window ? (uint64_t)r->when - cfg->pool_window : 0, 0};
+    if (!fresh && r->j == NULL)
+        return CW_OK;
+    if ((rc = rs_pair_each(r->t, RS_KIND_SOURCE, okey, olen, count_recent, &cc, err)))
+        return rc;
+    if (r->j == NULL && fresh)
+        cc.n++; /* read only: this sweep's pair was not written */
+    if (cc.n < cfg->pool_min_sources)
+        return CW_OK;
+    bool already;
+    uint64_t score;
+    if ((rc = mark(cfg, r->t, r->j, okey, olen, RS_CONSOLIDATOR, cfg->weight[RULE_CONSOLIDATOR], &already, &score, err)) ||
+        already)
+        return rc;
+    pairs_ctx pc = {json_array(), false, cc.since, 0, 0, true};
+    if ((rc = rs_pair_each(r->t, RS_KIND_SOURCE, okey, olen, source_cb, &pc, err)) == CW_OK && (!pc.ok || !pc.arr))
+        rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
+    if (rc) {
+        json_decref(pc.arr);
+        return rc;
+    }
+    json_t *ev = json_object();
+    bool ok = true;
+    char d0[11], d1[11];
+    day_text(cc.since, d0), day_text((uint64_t)r->when, d1);
+    alert_put(ev, "sources", pc.arr, &ok);
+    alert_put(ev, "sources_in_window", json_integer((json_int_t)cc.n), &ok);
+    alert_put(ev, "window_from", json_string(d0), &ok);
+    alert_put(ev, "window_to", json_string(d1), &ok);
+    alert_put(ev, "pooled_usd_cents", json_integer((json_int_t)ad.in_cents), &ok);
+    alert_put(ev, "pooled_base_units", json_integer((json_int_t)ad.in_native), &ok);
+    if (!ok) {
+        json_decref(ev);
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
+    }
+    rule_finding *f = fire(cfg, RULE_CONSOLIDATOR, otext, value, a, score, ev, err);
+    if (f == NULL)
+        return CW_ENOMEM;
+    r->st->fired[RULE_CONSOLIDATOR]++;
+    char m[48];
+    explain(f,
+             "%s pools money from %zu payout addresses (each paid on a salary-like cadence by its own payer) "
+             "between %s and %s, %s in all so far: the shape of an IT-worker consolidation address, which pools "
+             "the pay of several roles before it moves on.",
+             otext, cc.n, d0, d1,
+             money_text(&(amount_view){BAND_NONE, ad.in_cents > 0, ad.in_cents}, ad.in_native, m, sizeof m));
+    /* every payout that fed it is now tied to a flagged pool */
+    key_list l = {0};
+    rc = rs_pair_each(r->t, RS_KIND_SOURCE, okey, olen, collect_source, &l, err);
+    if (rc == CW_OK && l.nomem)
+        rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory tracing back a pool");
+    for (size_t i = 0; rc == CW_OK && i < l.n; i++) {
+        rs_trace tr = {0};
+        memcpy(tr.origin, l.k[i].key, l.k[i].len);
+        tr.origin_len = l.k[i].len;
+        tr.hops = 1;
+        memcpy(tr.first_txid, r->tx->txid, 32);
+        rc = toward_one(r, l.k[i].key, l.k[i].len, true, otext, NULL, 1, &tr, value, err);
+    }
+    free(l.k);
+    return rc;
+}
+
+/* ---------- the payment side: payouts ---------- */
+
+static cw_code pay_into(run *r, const uint8_t *payer, size_t payer_len, const uint8_t *okey, size_t olen,
+                        const char *otext, uint64_t value, const amount_view *a, cw_err *err)
+{
+    const rules_config *cfg = r->cfg;
+    uint64_t now = (uint64_t)r->when;
+    rs_pair p;
+    cw_code rc = rs_pair_get(r->t, RS_KIND_PAYER, okey, olen, payer, payer_len, &p, err);
+    bool fresh = rc == CW_ENOTFOUND;
+    if (fresh)
+        memset(&p, 0, sizeof p), rc = CW_OK;
+    if (rc)
+        return rc;
+    if (fresh) {
+        p.first_time = now;
+        memcpy(p.first_txid, r->tx->txid, 32);
+        p.first_native = value, p.first_cents = a->cents;
+        if (a->kind == BAND_TINY)
+            p.flags |= RS_PAIR_TINY_FIRST;
+    }
+    if (a->kind == BAND_TINY && p.count > 0)
+        return CW_OK; /* a small payment after salaries says nothing the rules use */
+    bool tested = false;
+    if (a->kind == BAND_TINY) {
+        p.tiny++;
+    } else {
+        if (p.count > 0) {
+            uint64_t gap = now - p.last_time;
+            if (p.min_gap == 0 || gap < p.min_gap)
+                p.min_gap = gap;
+            if (gap > p.max_gap)
+                p.max_gap = gap;
+            if (gap >= cfg->min_gap && gap <= cfg->max_gap)
+                p.at_cadence++;
+        } else if (p.tiny > 0 && now - p.first_time <= cfg->test_window && !(p.flags & RS_PAIR_TEST_FIRED)) {
+            tested = true;
+            p.flags |= RS_PAIR_TEST_FIRED;
+        }
+        p.count++;
+    }
+    p.last_time = now;
+    memcpy(p.last_txid, r->tx->txid, 32);
+    p.last_native = value, p.last_cents = a->cents;
+    p.total_native += value, p.total_cents += a->cents;
+    bool recurring_now = a->kind == BAND_SALARY && !(p.flags & RS_PAIR_RECURRING) &&
+                         p.at_cadence + 1 >= cfg->min_recurring;
+    if (recurring_now)
+        p.flags |= RS_PAIR_RECURRING;
+    if (r->j && (rc = rs_pair_put(r->j, RS_KIND_PAYER, okey, olen, payer, payer_len, &p, err)))
+        return rc;
+    rs_addr ad;
+    if ((rc = rs_addr_get(r->t, okey, olen, &ad, err)) == CW_ENOTFOUND)
+        memset(&ad, 0, sizeof ad), ad.first_seen = now, rc = CW_OK;
+    if (rc)
+        return rc;
+    ad.n_in++;
+    ad.in_native += value, ad.in_cents += a->cents;
+    ad.last_seen = now;
+    if (recurring_now)
+        ad.recurring_payers++;
+    if (a->kind == BAND_SALARY)
+        ad.salaries++;
+    if (r->j && (rc = rs_addr_put(r->j, okey, olen, &ad, err)))
+        return rc;
+    /* the payer's side */
+    rs_addr pa;
+    if ((rc = rs_addr_get(r->t, payer, payer_len, &pa, err)) == CW_ENOTFOUND)
+        memset(&pa, 0, sizeof pa), pa.first_seen = now, rc = CW_OK;
+    if (rc)
+        return rc;
+    pa.n_out++;
+    pa.out_native += value, pa.out_cents += a->cents;
+    pa.last_seen = now;
+    if (r->j && (rc = rs_addr_put(r->j, payer, payer_len, &pa, err)))
+        return rc;
+    char m[48], payer_text[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
+    key_text(payer, payer_len, payer_text, sizeof payer_text);
+    if (tested) {
+        bool already;
+        uint64_t score;
+        if ((rc = mark(cfg, r->t, r->j, okey, olen, RS_TEST_THEN_SALARY, cfg->weight[RULE_TEST_THEN_SALARY], &already,
+                       &score, err)))
+            return rc;
+        if (!already) {
+            json_t *ev = pair_json(payer, payer_len, &p, "payer");
+            if (ev == NULL)
+                return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
+            bool ok = true;
+            amount_view t0 = {BAND_TINY, p.first_cents > 0, p.first_cents};
+            alert_put(ev, "test_usd_cents", json_integer((json_int_t)p.first_cents), &ok);
+            alert_put(ev, "test_base_units", json_integer((json_int_t)p.first_native), &ok);
+            alert_put(ev, "salary_usd_cents", json_integer((json_int_t)a->cents), &ok);
+            alert_put(ev, "salary_base_units", json_integer((json_int_t)value), &ok);
+            if (!ok) {
+                json_decref(ev);
+                return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
+            }
+            rule_finding *f = fire(cfg, RULE_TEST_THEN_SALARY, otext, value, a, score, ev, err);
+            if (f == NULL)
+                return CW_ENOMEM;
+            r->st->fired[RULE_TEST_THEN_SALARY]++;
+            char m0[48], d0[11];
+            day_text(p.first_time, d0);
+            explain(f,
+                     "%s was first paid a tiny amount (%s on %s) and then a salary-sized one (%s) by the same payer "
+                     "%s: the test-then-salary start seen in IT-worker payouts. Weak alone (many payroll set-ups "
+                     "test an address first); it counts when other rules agree.",
+                     otext, money_text(&t0, p.first_native, m0, sizeof m0), d0, money_text(a, value, m, sizeof m),
+                     payer_text);
+        }
+    }
+    if (recurring_now && ad.recurring_payers >= cfg->shared_min_payers &&
+        ad.recurring_payers <= cfg->shared_max_payers) {
+        bool already;
+        uint64_t score;
+        if ((rc = mark(cfg, r->t, r->j, okey, olen, RS_SHARED_PAYOUT, cfg->weight[RULE_SHARED_PAYOUT], &already, &score,
+                       err)))
+            return rc;
+        if (already)
+            return CW_OK;
+        json_t *payers;
+        size_t n;
+        if ((rc = payers_json(r->t, okey, olen, true, &payers, &n, err)))
+            return rc;
+        json_t *ev = json_object();
+        bool ok = true;
+        alert_put(ev, "payers", payers, &ok);
+        alert_put(ev, "recurring_payers", json_integer((json_int_t)ad.recurring_payers), &ok);
+        alert_put(ev, "received_usd_cents", json_integer((json_int_t)ad.in_cents), &ok);
+        alert_put(ev, "received_base_units", json_integer((json_int_t)ad.in_native), &ok);
+        if (!ok) {
+            json_decref(ev);
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
+        }
+        rule_finding *f = fire(cfg, RULE_SHARED_PAYOUT, otext, value, a, score, ev, err);
+        if (f == NULL)
+            return CW_ENOMEM;
+        r->st->fired[RULE_SHARED_PAYOUT]++;
+        explain(f,
+                 "%s is paid salary-sized amounts on a monthly-like cadence (gaps of %llu-%llu days) by %llu unrelated "
+                 "payers (distinct wallets): one payout address shared by several personas, as DPRK IT workers "
+                 "do. This payment: %s from %s.",
+                 otext, (unsigned long long)(cfg->min_gap / DAY), (unsigned long long)(cfg->max_gap / DAY),
+                 (unsigned long long)ad.recurring_payers, money_text(a, value, m, sizeof m), payer_text);
+    }
+    return CW_OK;
+}
+
+/* ---------- the trace forward ---------- */
+
+static cw_code trace_out(run *r, const rs_trace *origin, uint32_t vout, const cw_addr *oa, const uint8_t *okey,
+                         size_t olen, const char *otext, const label *lb, uint64_t value, cw_err *err)
+{
+    const rules_config *cfg = r->cfg;
+    rs_trace tr = *origin;
+    tr.hops = (uint8_t)(origin->hops + 1);
+    if (tr.hops == 1)
+        memcpy(tr.first_txid, r->tx->txid, 32);
+    if (tr.hops > cfg->hops)
+        return CW_OK;
+    r->st->traced++;
+    /* a designated address or a member of a designated cluster */
+    bool listed;
+    cw_code rc = wl_is_listed(r->t, okey, olen, &listed, err);
+    if (rc)
+        return rc;
+    if (!listed) {
+        cluster_info ci;
+        if ((rc = cluster_find_listed(r->t, okey, olen, false, &ci, NULL, err)))
+            return rc;
+        listed = ci.designated > 0 && cluster_propagates(&ci);
+    }
+    (void)oa;
+    if (listed)
+        return toward(r, &tr, false, otext, value, err);
+    if (lb) {
+        /* a labelled service: the end of the trace; pooled money arriving
+         * there is an off-ramp piece */
+        if (!tr.pool || !is_offramp(lb))
+            return CW_OK;
+        rs_addr pa;
+        if ((rc = rs_addr_get(r->t, tr.origin, tr.origin_len, &pa, err)) == CW_ENOTFOUND)
+            return CW_OK;
+        if (rc || !(pa.fired & RS_CONSOLIDATOR))
+            return rc;
+        amount_view a = {BAND_NONE, false, 0};
+        a.usd = prices_cents(cfg->prices, "BTC", 8, value, r->when, &a.cents);
+        pa.offramp_pieces++;
+        pa.offramp_native += value, pa.offramp_cents += a.cents;
+        pa.out_native += value, pa.out_cents += a.cents, pa.n_out++;
+        bool fires = pa.offramp_pieces >= cfg->offramp_min_pieces && !(pa.fired & RS_OFF_RAMP);
+        if (fires)
+            pa.fired |= RS_OFF_RAMP, pa.score += cfg->weight[RULE_OFF_RAMP];
+        if (r->j && (rc = rs_addr_put(r->j, tr.origin, tr.origin_len, &pa, err)))
+            return rc;
+        if (!fires)
+            return CW_OK;
+        char pool[CW_ADDR_TEXT_MAX + WL_KEY_MAX], m[48];
+        key_text(tr.origin, tr.origin_len, pool, sizeof pool);
+        json_t *ev = json_object();
+        bool ok = true;
+        alert_put(ev, "pool", json_string(pool), &ok);
+        alert_put(ev, "service", json_string(otext), &ok);
+        alert_put(ev, "service_entity", json_string(lb->entity[0] ? lb->entity : lb->category), &ok);
+        alert_put(ev, "service_category", json_string(lb->category), &ok);
+        alert_put(ev, "pieces", json_integer((json_int_t)pa.offramp_pieces), &ok);
+        alert_put(ev, "off_ramped_usd_cents", json_integer((json_int_t)pa.offramp_cents), &ok);
+        alert_put(ev, "off_ramped_base_units", json_integer((json_int_t)pa.offramp_native), &ok);
+        alert_put(ev, "hops", json_integer(tr.hops), &ok);
+        alert_put(ev, "left_pool_txid", txid_json(tr.first_txid), &ok);
+        alert_put(ev, "hit_txid", txid_json(r->tx->txid), &ok);
+        if (!ok) {
+            json_decref(ev);
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
+        }
+        rule_finding *f = fire(cfg, RULE_OFF_RAMP, pool, value, &a, pa.score, ev, err);
+        if (f == NULL)
+            return CW_ENOMEM;
+        r->st->fired[RULE_OFF_RAMP]++;
+        explain(f,
+                 "%s, flagged as a consolidator of payout addresses, has sent its pooled money to labelled "
+                 "exchange/OTC/swap services in %llu payments so far (%s in all; this one to %s, %s): the "
+                 "off-ramp in pieces that follows IT-worker pooling.",
+                 pool, (unsigned long long)pa.offramp_pieces,
+                 money_text(&(amount_view){BAND_NONE, pa.offramp_cents > 0, pa.offramp_cents}, pa.offramp_native, m,
+                            sizeof m),
+                 otext, lb->entity[0] ? lb->entity : lb->category);
+        return CW_OK;
+    }
+    if (r->j == NULL || tr.hops >= cfg->hops)
+        return CW_OK;
+    uint8_t op[CHAINDB_OUTPOINT_LEN];
+    chaindb_outpoint_key(r->tx->txid, vout, op);
+    return rs_trace_put(r->j, op, &tr, err);
+}
+
+/* ---------- per tx ---------- */
+
+cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx *tx, int64_t when,
+                 const rule_finding **found, size_t *n, rules_stats *st, cw_err *err)
+{
+    scratch_reset();
+    *found = out.f;
+    *n = 0;
+    rules_stats dummy;
+    if (st == NULL)
+        st = &dummy;
+    if (!cfg->enabled || (tx->flags & CW_TX_COINBASE))
+        return CW_OK;
+    st->txs++;
+    run r = {cfg, t, j, tx, when, st};
+    cw_code rc = grow_inputs(tx->n_in, err);
+    if (rc)
+        return rc;
+    /* 1. inputs */
+    const in_view *payout_src = NULL;
+    rs_trace origin;
+    bool have_origin = false;
+    size_t first_addr = (size_t)-1;
+    for (size_t i = 0; i < tx->n_in; i++) {
+        in_view *v = &ins.in[i];
+        memset(v, 0, sizeof *v);
+        const cw_txin *ti = &tx->in[i];
+        cw_addr a;
+        if (ti->resolved && ti->addr.kind != CW_ADDR_NONE)
+            a = ti->addr, v->has_addr = true;
+        else if (!ti->resolved && btc_input_hint(ti, (cw_net)tx->net, &a))
+            v->has_addr = true;
+        if (v->has_addr) {
+            v->klen = wl_key_from_addr(&a, v->key);
+            if (first_addr == (size_t)-1)
+                first_addr = i;
+            rs_addr ad;
+            rc = rs_addr_get(t, v->key, v->klen, &ad, err);
+            if (rc == CW_OK) {
+                v->payout_like = ad.salaries > 0;
+                v->pool_like = ad.pool_sources > 0;
+                v->flagged_pool = (ad.fired & RS_CONSOLIDATOR) != 0;
+            } else if (rc != CW_ENOTFOUND) {
+                return rc;
+            }
+            if (v->payout_like && payout_src == NULL)
+                payout_src = v;
+            /* the nearest origin: a pool or payout spending, else what its coins carry */
+            if (v->pool_like || v->payout_like) {
+                if (!have_origin || origin.hops > 0 || (v->pool_like && !origin.pool)) {
+                    memset(&origin, 0, sizeof origin);
+                    memcpy(origin.origin, v->key, v->klen);
+                    origin.origin_len = v->klen;
+                    origin.pool = v->pool_like;
+                    origin.hops = 0;
+                    have_origin = true;
+                }
+            }
+        }
+        if (ti->resolved) {
+            uint8_t op[CHAINDB_OUTPOINT_LEN];
+            chaindb_outpoint_key(ti->prev_txid, ti->prev_vout, op);
+            rs_trace carried;
+            rc = rs_trace_get(t, op, &carried, err);
+            if (rc == CW_OK) {
+                if (!have_origin || carried.hops < origin.hops)
+                    origin = carried, have_origin = true;
+                if (j && (rc = rs_trace_del(j, op, err)))
+                    return rc;
+            } else if (rc != CW_ENOTFOUND) {
+                return rc;
+            }
+        }
+    }
+    if (first_addr == (size_t)-1)
+        return CW_OK; /* nobody we can name pays */
+    const uint8_t *payer_root = NULL;
+    size_t payer_len = 0;
+    cluster_info payer_ci;
+    uint64_t total_in = 0;
+    bool all_resolved = true;
+    for (size_t i = 0; i < tx->n_in; i++) {
+        total_in += tx->in[i].resolved ? tx->in[i].value : 0;
+        all_resolved &= tx->in[i].resolved;
+    }
+    /* 2. outputs */
+    for (size_t o = 0; o < tx->n_out; o++) {
+        const cw_txout *to = &tx->out[o];
+        if (to->addr.kind == CW_ADDR_NONE || to->value == 0)
+            continue;
+        uint8_t okey[WL_KEY_MAX];
+        size_t olen = wl_key_from_addr(&to->addr, okey);
+        bool change = false;
+        for (size_t i = 0; i < tx->n_in && !change; i++)
+            change = ins.in[i].has_addr && ins.in[i].klen == olen && memcmp(ins.in[i].key, okey, olen) == 0;
+        if (change)
+            continue;
+        const label *lb = cfg->labels ? labels_find(cfg->labels, &to->addr) : NULL;
+        amount_view a = {BAND_NONE, false, 0};
+        bool need_text = payout_src || have_origin;
+        if (!need_text) {
+            a = classify(cfg, to->value, when);
+            need_text = a.kind != BAND_NONE && lb == NULL;
+        }
+        if (!need_text)
+            continue;
+        char otext[CW_ADDR_TEXT_MAX];
+        if (cw_addr_format(&to->addr, otext, sizeof otext) == 0)
+            continue;
+        /* a payout-like address paying (nearly) all it spends to one
+         * address sweeps; a part of it (rent, a purchase) is a payment */
+        bool sweep = payout_src && all_resolved && total_in > 0 &&
+                     (unsigned __int128)to->value * 1000000u >= (unsigned __int128)total_in * cfg->sweep_ppm;
+        if (sweep && lb == NULL) {
+            st->sweeps++;
+            a.usd = prices_cents(cfg->prices, "BTC", 8, to->value, when, &a.cents);
+            if ((rc = sweep_into(&r, payout_src, okey, olen, otext, to->value, &a, err)))
+                return rc;
+        } else if (!sweep && lb == NULL) {
+            if (have_origin || payout_src)
+                a = classify(cfg, to->value, when);
+            if (a.kind != BAND_NONE && payer_root == NULL) {
+                payer_root = ins.in[first_addr].key;
+                payer_len = ins.in[first_addr].klen;
+                if (cfg->payer_cluster) {
+                    if ((rc = cluster_find(t, payer_root, payer_len, &payer_ci, NULL, err)))
+                        return rc;
+                    payer_root = payer_ci.root.key;
+                    payer_len = payer_ci.root.len;
+                }
+            }
+            if (a.kind != BAND_NONE) {
+                st->payments++;
+                if ((rc = pay_into(&r, payer_root, payer_len, okey, olen, otext, to->value, &a, err)))
+                    return rc;
+            }
+        }
+        if (have_origin && (rc = trace_out(&r, &origin, (uint32_t)o, &to->addr, okey, olen, otext, lb, to->value, err)))
+            return rc;
+    }
+    *found = out.f;
+    *n = out.n;
+    return CW_OK;
+}
+
+json_t *rules_address_json(const rules_config *cfg, store_txn *t, const uint8_t *key, size_t klen, cw_code *rc,
+                           cw_err *err)
+{
+    rs_addr a;
+    *rc = rs_addr_get(t, key, klen, &a, err);
+    if (*rc == CW_ENOTFOUND) {
+        *rc = CW_OK;
+        return NULL;
+    }
+    if (*rc)
+        return NULL;
+    json_t *o = json_object(), *fired = json_array();
+    bool ok = true;
+    for (int k = 0; k < RULE_COUNT; k++)
+        if (a.fired & rule_bits[k])
+            alert_push(fired, json_string(rule_names[k]), &ok);
+    if ((a.fired & RS_TOWARD_POOL) && !(a.fired & RS_TOWARD_DESIGNATED))
+        alert_push(fired, json_string(rule_names[RULE_TOWARD_DESIGNATED]), &ok);
+    alert_put(o, "rules", fired, &ok);
+    alert_put(o, "score", json_integer((json_int_t)a.score), &ok);
+    alert_put(o, "risk", json_string(rule_risk_name(rules_risk(cfg, a.score))), &ok);
+    alert_put(o, "payments_in", json_integer((json_int_t)a.n_in), &ok);
+    alert_put(o, "payments_out", json_integer((json_int_t)a.n_out), &ok);
+    alert_put(o, "in_usd_cents", json_integer((json_int_t)a.in_cents), &ok);
+    alert_put(o, "in_base_units", json_integer((json_int_t)a.in_native), &ok);
+    alert_put(o, "out_usd_cents", json_integer((json_int_t)a.out_cents), &ok);
+    alert_put(o, "out_base_units", json_integer((json_int_t)a.out_native), &ok);
+    alert_put(o, "first_seen", a.first_seen ? day_json(a.first_seen) : json_null(), &ok);
+    alert_put(o, "last_seen", a.last_seen ? day_json(a.last_seen) : json_null(), &ok);
+    alert_put(o, "recurring_payers", json_integer((json_int_t)a.recurring_payers), &ok);
+    alert_put(o, "pool_sources", json_integer((json_int_t)a.pool_sources), &ok);
+    json_t *payers = NULL;
+    if (ok && (*rc = payers_json(t, key, klen, false, &payers, NULL, err))) {
+        json_decref(o);
+        return NULL;
+    }
+    alert_put(o, "payers", payers, &ok);
+    pairs_ctx pc = {json_array(), false, 0, 0, 0, true};
+    if (ok && (*rc = rs_pair_each(t, RS_KIND_SOURCE, key, klen, source_cb, &pc, err))) {
+        json_decref(pc.arr);
+        json_decref(o);
+        return NULL;
+    }
+    alert_put(o, "sources", pc.ok ? pc.arr : NULL, &ok);
+    if (!ok) {
+        json_decref(o);
+        *rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory");
+        return NULL;
+    }
+    return o;
+}
