@@ -7,32 +7,36 @@
  * how often, and where the money goes next. Three tables hold exactly what
  * that needs, nothing more (ordinary traffic outside the amount bands the
  * rules look at writes nothing):
- *   rule_addr  address key -> totals in and out (USD cents and native base
- *              units), first and last seen, how many payers pay it on a
- *              recurring cadence, how many payout-like addresses pooled
- *              into it, which rules fired on it (a bit each) and its score;
- *   rule_pair  kind(1) | payee key length(1) | payee key | counterparty key
- *              -> the pair's payments: count, first/last time and txid,
- *              amounts, smallest and largest gap, payments at cadence.
- *              Kind 'P': a payer (cluster root on UTXO chains, account on
- *              account chains) paying a payee; kind 'S': a payout-like
- *              address sweeping into a pool. A prefix walk over kind|payee
- *              lists an address's counterparties (the evidence of a record
- *              and the trace back from a pool to the payouts that fed it);
+ *   rule_addr  address key -> one record: totals in and out (USD cents
+ *              and native base units), first and last seen, how many payers
+ *              pay it on a recurring cadence, how many payout-like
+ *              addresses pooled into it, which rules fired on it (a bit
+ *              each) and its score; then its counterparties (at most
+ *              RS_LIST_MAX), each with the pair's payments: count,
+ *              first/last time and txid, amounts, smallest and largest
+ *              gap, payments at cadence. Kind 'P': a payer (cluster root
+ *              on UTXO chains, account on account chains) paying it; kind
+ *              'S': a payout-like address sweeping into it (a pool). One
+ *              record per address, so a payment is one read and one write
+ *              (the throughput bound: scripts/bench rules), and the list
+ *              is the evidence of a record and the trace back from a pool
+ *              to the payouts that fed it;
+ *   rule_origin address key -> whether it is a payout paid on cadence or a
+ *              pool (the trace starts from them; see below);
  *   rule_trace outpoint(36) -> the payout or pool address its money came
  *              from and after how many hops: followed forward like
  *              exposure's taint, deleted when spent, so a payment into a
  *              designated address or a labelled exchange can be traced back
  *              to the payouts that fed it.
- * Every write goes through the journal (journal.h), so disconnecting a
- * block restores the three tables byte for byte, and live and replay (one
- * code path, connect.c) write the same bytes. Values are little-endian
- * fixed fields (the module owns the encoding); a value of another length
- * is CW_EDAMAGED, never "absent".
+ * Both tables are read by key only, so the pipeline keeps their writes in
+ * memory until the commit (store_write_back). Every write goes through the
+ * journal (journal.h), so disconnecting a block restores them byte for byte, and live and replay (one
+ * code path, connect.c) write the same bytes. Values are varints (the
+ * module owns the encoding: rulestats.c); a value that does not decode is
+ * CW_EDAMAGED, never "absent".
  *
  * Errors: store errors pass up (CW_ESTORE, CW_EDAMAGED, CW_EFULL); CW_EARG
- * for a key over WL_KEY_MAX. Cursors read LMDB only, so these tables are
- * never write-back (store_write_back).
+ * for a key over WL_KEY_MAX.
  */
 #ifndef CW_RULESTATS_H
 #define CW_RULESTATS_H
@@ -99,20 +103,47 @@ typedef struct {
     uint8_t first_txid[32];         /* the tx that left the origin */
 } rs_trace;
 
-/* An address's stats; CW_ENOTFOUND when none. */
-cw_code rs_addr_get(store_txn *t, const uint8_t *key, size_t klen, rs_addr *out, cw_err *err);
-cw_code rs_addr_put(journal *j, const uint8_t *key, size_t klen, const rs_addr *v, cw_err *err);
+#define RS_LIST_MAX 64
 
-/* A pair's stats; CW_ENOTFOUND when none. */
-cw_code rs_pair_get(store_txn *t, char kind, const uint8_t *payee, size_t plen, const uint8_t *cp, size_t clen,
-                    rs_pair *out, cw_err *err);
-cw_code rs_pair_put(journal *j, char kind, const uint8_t *payee, size_t plen, const uint8_t *cp, size_t clen,
-                    const rs_pair *v, cw_err *err);
-/* Calls fn for each counterparty of payee under kind, in key order; fn
- * returns false to stop. A read error that cut the walk is returned. */
-typedef bool (*rs_pair_fn)(void *ctx, const uint8_t *cp, size_t clen, const rs_pair *v);
-cw_code rs_pair_each(store_txn *t, char kind, const uint8_t *payee, size_t plen, rs_pair_fn fn, void *ctx,
-                     cw_err *err);
+/* One counterparty of an address: kind RS_KIND_PAYER (a payer paying it)
+ * or RS_KIND_SOURCE (a payout-like address sweeping into it). */
+typedef struct {
+    char kind;
+    uint8_t klen;
+    uint8_t key[WL_KEY_MAX];
+    rs_pair p;
+} rs_entry;
+
+/* An address's whole record: its stats and its counterparties, in the
+ * order they first paid (at most RS_LIST_MAX: an address paid by more is
+ * no payout, and its new counterparties are not kept). */
+typedef struct {
+    rs_addr a;
+    size_t n;
+    rs_entry e[RS_LIST_MAX];
+} rs_record;
+
+/* An address's stats only (the hot path: is an input a payout or a
+ * pool?); CW_ENOTFOUND when none. */
+cw_code rs_addr_get(store_txn *t, const uint8_t *key, size_t klen, rs_addr *out, cw_err *err);
+/* The whole record; CW_ENOTFOUND (and *out empty) when none. */
+cw_code rs_record_get(store_txn *t, const uint8_t *key, size_t klen, rs_record *out, cw_err *err);
+/* Writes the whole record, journaled. */
+cw_code rs_record_put(journal *j, const uint8_t *key, size_t klen, const rs_record *r, cw_err *err);
+/* The entry of (kind, key), or NULL. */
+rs_entry *rs_record_find(rs_record *r, char kind, const uint8_t *key, size_t klen);
+/* A new zeroed entry for (kind, key); NULL when the record is full. */
+rs_entry *rs_record_add(rs_record *r, char kind, const uint8_t *key, size_t klen);
+
+/* rule_origin: the few addresses a trace starts from (a payout paid on
+ * cadence, a pool of two or more payouts), apart from rule_addr so that
+ * the check every input makes is a small table's (its Bloom filter nearly
+ * always answers). */
+enum { RS_ORIGIN_PAYOUT = 1, RS_ORIGIN_POOL = 2 };
+/* *flags 0 when the address is neither; store errors. */
+cw_code rs_origin_get(store_txn *t, const uint8_t *key, size_t klen, unsigned *flags, cw_err *err);
+/* Adds flags to the address's (journaled; nothing written when set already). */
+cw_code rs_origin_add(journal *j, const uint8_t *key, size_t klen, unsigned flags, cw_err *err);
 
 /* An output's trace; CW_ENOTFOUND when it carries none. */
 cw_code rs_trace_get(store_txn *t, const uint8_t outpoint[36], rs_trace *out, cw_err *err);

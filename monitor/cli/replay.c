@@ -189,6 +189,10 @@ static void summary(const char *src, const char *datadir, int64_t from, const pi
                        f->multiparty_example[k]);
         printf("  exposure    %llu outputs carrying designated money\n", (unsigned long long)f->taint_outputs);
     }
+    if (st->rules.txs)
+        printf("  rules       %llu payments in the salary or tiny band tracked, %llu sweeps, %llu outputs traced\n",
+               (unsigned long long)st->rules.payments, (unsigned long long)st->rules.sweeps,
+               (unsigned long long)st->rules.traced);
     summary_skips(bd, info);
     printf("  elapsed     %.2f s\n", el);
 }

@@ -93,12 +93,10 @@ cw_code connect_write_back(pipeline *p, store_txn *t, cw_err *err)
     cw_code rc = CW_OK;
     for (size_t i = 0; p->cfg.flows && rc == CW_OK && i < sizeof dbs / sizeof *dbs; i++)
         rc = store_write_back(t, dbs[i], err);
-    /* the rules' per-address and per-output records are read by key only;
-     * rule_pair is walked by prefix (a cursor), so it is written through */
-    if (p->cfg.rules && rc == CW_OK)
-        rc = store_write_back(t, STORE_RULE_ADDR, err);
-    if (p->cfg.rules && rc == CW_OK)
-        rc = store_write_back(t, STORE_RULE_TRACE, err);
+    /* the rules' tables are read by key only (rulestats.h) */
+    static const store_db rdbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN};
+    for (size_t i = 0; p->cfg.rules && rc == CW_OK && i < sizeof rdbs / sizeof *rdbs; i++)
+        rc = store_write_back(t, rdbs[i], err);
     return rc;
 }
 

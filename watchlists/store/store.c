@@ -35,8 +35,8 @@ static const struct {
     [STORE_EXPOSURE] = {"exposure", 0},
     [STORE_JOURNAL] = {"journal", 0},
     [STORE_RULE_ADDR] = {"rule_addr", 0},
-    [STORE_RULE_PAIR] = {"rule_pair", 0},
     [STORE_RULE_TRACE] = {"rule_trace", 0},
+    [STORE_RULE_ORIGIN] = {"rule_origin", 0},
 };
 
 struct cw_store {

@@ -78,9 +78,9 @@ typedef enum {
     STORE_TAINT,   /* outpoint (36) -> taint record */
     STORE_EXPOSURE, /* address key -> exposure record */
     STORE_JOURNAL, /* block hash -> journal of old values, for an exact disconnect */
-    STORE_RULE_ADDR,  /* address key -> the pattern rules' stats (rulestats.h) */
-    STORE_RULE_PAIR,  /* kind | payee | counterparty -> a pair's payments (rulestats.h) */
+    STORE_RULE_ADDR,  /* address key -> the pattern rules' stats and counterparties (rulestats.h) */
     STORE_RULE_TRACE, /* outpoint (36) -> the payout or pool its money came from (rulestats.h) */
+    STORE_RULE_ORIGIN, /* address key -> RS_ORIGIN_* flags: payouts and pools a trace starts from (rulestats.h) */
     STORE_DB_COUNT
 } store_db;
 

@@ -212,14 +212,6 @@ static bool is_offramp(const label *lb)
 
 #define EVIDENCE_MAX 32
 
-typedef struct {
-    json_t *arr;
-    bool only_recurring;
-    uint64_t since; /* only pairs last seen at or after (pools' window) */
-    size_t n, total;
-    bool ok;
-} pairs_ctx;
-
 static json_t *pair_json(const uint8_t *cp, size_t clen, const rs_pair *p, const char *role)
 {
     char who[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
@@ -244,52 +236,50 @@ static json_t *pair_json(const uint8_t *cp, size_t clen, const rs_pair *p, const
     return o;
 }
 
-static bool payer_cb(void *ctx, const uint8_t *cp, size_t clen, const rs_pair *p)
+/* The record's counterparties of one kind as a JSON array: recurring ones
+ * only (payers) when asked, those last seen at or after `since`, at most
+ * EVIDENCE_MAX (*total: how many matched). */
+static cw_code entries_json(const rs_record *rec, char kind, bool only_recurring, uint64_t since, json_t **arr,
+                            size_t *total, cw_err *err)
 {
-    pairs_ctx *c = ctx;
-    if (c->only_recurring && !(p->flags & RS_PAIR_RECURRING))
-        return true;
-    if (p->last_time < c->since)
-        return true;
-    c->total++;
-    if (c->n < EVIDENCE_MAX) {
-        json_t *o = pair_json(cp, clen, p, "payer");
-        alert_push(c->arr, o, &c->ok);
-        c->n++;
+    json_t *a = json_array();
+    bool ok = a != NULL;
+    size_t n = 0, all = 0;
+    for (size_t i = 0; ok && i < rec->n; i++) {
+        const rs_entry *e = &rec->e[i];
+        if (e->kind != kind || (only_recurring && !(e->p.flags & RS_PAIR_RECURRING)) || e->p.last_time < since)
+            continue;
+        all++;
+        if (n++ < EVIDENCE_MAX)
+            alert_push(a, pair_json(e->key, e->klen, &e->p, kind == RS_KIND_PAYER ? "payer" : "source"), &ok);
     }
-    return c->ok;
-}
-
-static bool source_cb(void *ctx, const uint8_t *cp, size_t clen, const rs_pair *p)
-{
-    pairs_ctx *c = ctx;
-    if (p->last_time < c->since)
-        return true;
-    c->total++;
-    if (c->n < EVIDENCE_MAX) {
-        json_t *o = pair_json(cp, clen, p, "source");
-        alert_push(c->arr, o, &c->ok);
-        c->n++;
+    if (!ok) {
+        json_decref(a);
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
     }
-    return c->ok;
-}
-
-/* The payers of payee (recurring ones only when asked) as a JSON array. */
-static cw_code payers_json(store_txn *t, const uint8_t *payee, size_t plen, bool only_recurring, json_t **arr,
-                           size_t *total, cw_err *err)
-{
-    pairs_ctx c = {json_array(), only_recurring, 0, 0, 0, true};
-    cw_code rc = rs_pair_each(t, RS_KIND_PAYER, payee, plen, payer_cb, &c, err);
-    if (rc == CW_OK && (!c.ok || c.arr == NULL))
-        rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
-    if (rc) {
-        json_decref(c.arr);
-        return rc;
-    }
-    *arr = c.arr;
+    *arr = a;
     if (total)
-        *total = c.total;
+        *total = all;
     return CW_OK;
+}
+
+/* A record read for change (heap: it is large); *found false when the
+ * address has none (an empty record). */
+static cw_code rec_load(store_txn *t, const uint8_t *key, size_t klen, rs_record **out, bool *found, cw_err *err)
+{
+    *out = malloc(sizeof **out);
+    if (*out == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory");
+    cw_code rc = rs_record_get(t, key, klen, *out, err);
+    if (found)
+        *found = rc == CW_OK;
+    if (rc == CW_ENOTFOUND)
+        rc = CW_OK;
+    if (rc) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 /* ---------- findings ---------- */
@@ -313,27 +303,15 @@ static rule_finding *fire(const rules_config *cfg, rule_kind r, const char *addr
     return f;
 }
 
-/* Adds a rule's bit and weight to an address's record (read, change,
- * write when journaled). *already: the bit was set before. */
-static cw_code mark(const rules_config *cfg, store_txn *t, journal *j, const uint8_t *key, size_t klen, uint64_t bit,
-                    unsigned weight, bool *already, uint64_t *score, cw_err *err)
+/* Adds a rule's bit and weight to a record in memory; false when the bit
+ * was set already (the rule fires once per address). */
+static bool mark(rs_record *rec, uint64_t bit, unsigned weight)
 {
-    rs_addr a;
-    cw_code rc = rs_addr_get(t, key, klen, &a, err);
-    if (rc == CW_ENOTFOUND)
-        memset(&a, 0, sizeof a), rc = CW_OK;
-    if (rc)
-        return rc;
-    (void)cfg;
-    *already = (a.fired & bit) != 0;
-    if (!*already) {
-        a.fired |= bit;
-        a.score += weight;
-        if (j && (rc = rs_addr_put(j, key, klen, &a, err)))
-            return rc;
-    }
-    *score = a.score;
-    return CW_OK;
+    if (rec->a.fired & bit)
+        return false;
+    rec->a.fired |= bit;
+    rec->a.score += weight;
+    return true;
 }
 
 typedef struct {
@@ -345,8 +323,13 @@ typedef struct {
     rules_stats *st;
 } run;
 
-/* payout_toward_designated on one payout address (origin), naming its
- * payers. target: the designated address or the pool reached. */
+static cw_code rec_save(run *r, const uint8_t *key, size_t klen, const rs_record *rec, cw_err *err)
+{
+    return r->j ? rs_record_put(r->j, key, klen, rec, err) : CW_OK;
+}
+
+/* payout_toward_designated on one payout address, naming its payers.
+ * target: the designated address or the pool reached. */
 static cw_code toward_one(run *r, const uint8_t *payout, size_t plen, bool to_pool, const char *target,
                           const char *pool, unsigned hops, const rs_trace *tr, uint64_t amount, cw_err *err)
 {
@@ -357,23 +340,23 @@ static cw_code toward_one(run *r, const uint8_t *payout, size_t plen, bool to_po
     cw_code rc = wl_is_listed(r->t, payout, plen, &listed, err);
     if (rc || listed)
         return rc;
-    if (!to_pool && pool == NULL) {
-        /* straight from the address: only a payout (paid on cadence) counts;
-         * through a pool, the pool's sources were judged when they swept */
-        rs_addr pa;
-        if ((rc = rs_addr_get(r->t, payout, plen, &pa, err)) == CW_ENOTFOUND)
-            return CW_OK;
-        if (rc || pa.recurring_payers == 0)
-            return rc;
-    }
-    bool already;
-    uint64_t score;
-    rc = mark(r->cfg, r->t, r->j, payout, plen, bit, w, &already, &score, err);
-    if (rc || already)
+    rs_record *rec;
+    bool found;
+    if ((rc = rec_load(r->t, payout, plen, &rec, &found, err)))
         return rc;
-    json_t *payers;
-    size_t n_payers;
-    if ((rc = payers_json(r->t, payout, plen, false, &payers, &n_payers, err)))
+    /* straight from the address: only a payout (paid on cadence) counts;
+     * through a pool, the pool's sources were judged when they swept */
+    if ((!to_pool && pool == NULL && rec->a.recurring_payers == 0) || !mark(rec, bit, w)) {
+        free(rec);
+        return CW_OK;
+    }
+    json_t *payers = NULL;
+    size_t n_payers = 0;
+    if ((rc = rec_save(r, payout, plen, rec, err)) == CW_OK)
+        rc = entries_json(rec, RS_KIND_PAYER, false, 0, &payers, &n_payers, err);
+    uint64_t score = rec->a.score;
+    free(rec);
+    if (rc)
         return rc;
     char addr[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
     key_text(payout, plen, addr, sizeof addr);
@@ -397,17 +380,17 @@ static cw_code toward_one(run *r, const uint8_t *payout, size_t plen, bool to_po
     r->st->fired[RULE_TOWARD_DESIGNATED]++;
     if (to_pool)
         explain(f,
-                 "Money paid to %s (by %zu payer%s) was swept into %s, an address pooling the pay of several "
-                 "payout addresses (consolidator). Payers paying this address fund a pooling network; "
-                 "the payer named in the evidence should review who it pays here.",
-                 addr, n_payers, n_payers == 1 ? "" : "s", target);
+                "Money paid to %s (by %zu payer%s) was swept into %s, an address pooling the pay of several "
+                "payout addresses (consolidator). Payers paying this address fund a pooling network; "
+                "the payer named in the evidence should review who it pays here.",
+                addr, n_payers, n_payers == 1 ? "" : "s", target);
     else
         explain(f,
-                 "Money paid to %s (by %zu payer%s) reached %s, an address under DPRK-program sanctions, %u "
-                 "transaction%s later%s%s. The payer named in the evidence is paying a DPRK-linked payout address "
-                 "and should stop.",
-                 addr, n_payers, n_payers == 1 ? "" : "s", target, hops, hops == 1 ? "" : "s",
-                 pool ? " through the pool " : "", pool ? pool : "");
+                "Money paid to %s (by %zu payer%s) reached %s, an address under DPRK-program sanctions, %u "
+                "transaction%s later%s%s. The payer named in the evidence is paying a DPRK-linked payout address "
+                "and should stop.",
+                addr, n_payers, n_payers == 1 ? "" : "s", target, hops, hops == 1 ? "" : "s",
+                pool ? " through the pool " : "", pool ? pool : "");
     return CW_OK;
 }
 
@@ -416,28 +399,19 @@ typedef struct {
     size_t len;
 } key_buf;
 
-typedef struct {
-    key_buf *k;
-    size_t n, cap;
-    bool nomem;
-} key_list;
-
-static bool collect_source(void *ctx, const uint8_t *cp, size_t clen, const rs_pair *p)
+/* The pool's sources (kind S), copied: toward_one reads other records. */
+static cw_code pool_sources(const rs_record *rec, key_buf **out, size_t *n, cw_err *err)
 {
-    (void)p;
-    key_list *l = ctx;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        key_buf *g = realloc(l->k, cap * sizeof *g);
-        if (g == NULL) {
-            l->nomem = true;
-            return false;
+    *n = 0;
+    *out = malloc((rec->n ? rec->n : 1) * sizeof **out);
+    if (*out == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory tracing back a pool");
+    for (size_t i = 0; i < rec->n; i++)
+        if (rec->e[i].kind == RS_KIND_SOURCE) {
+            memcpy((*out)[*n].key, rec->e[i].key, rec->e[i].klen);
+            (*out)[(*n)++].len = rec->e[i].klen;
         }
-        l->k = g, l->cap = cap;
-    }
-    memcpy(l->k[l->n].key, cp, clen);
-    l->k[l->n++].len = clen;
-    return true;
+    return CW_OK;
 }
 
 /* The trace reached a target: the payouts behind it are the origin (a
@@ -448,13 +422,17 @@ static cw_code toward(run *r, const rs_trace *tr, bool to_pool, const char *targ
         return toward_one(r, tr->origin, tr->origin_len, to_pool, target, NULL, tr->hops, tr, amount, err);
     char pool[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
     key_text(tr->origin, tr->origin_len, pool, sizeof pool);
-    key_list l = {0};
-    cw_code rc = rs_pair_each(r->t, RS_KIND_SOURCE, tr->origin, tr->origin_len, collect_source, &l, err);
-    if (rc == CW_OK && l.nomem)
-        rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory tracing back a pool");
-    for (size_t i = 0; rc == CW_OK && i < l.n; i++)
-        rc = toward_one(r, l.k[i].key, l.k[i].len, to_pool, target, pool, tr->hops + 1, tr, amount, err);
-    free(l.k);
+    rs_record *rec;
+    cw_code rc = rec_load(r->t, tr->origin, tr->origin_len, &rec, NULL, err);
+    if (rc)
+        return rc;
+    key_buf *src;
+    size_t n;
+    rc = pool_sources(rec, &src, &n, err);
+    free(rec);
+    for (size_t i = 0; rc == CW_OK && i < n; i++)
+        rc = toward_one(r, src[i].key, src[i].len, to_pool, target, pool, tr->hops + 1u, tr, amount, err);
+    free(src);
     return rc;
 }
 
@@ -464,7 +442,9 @@ typedef struct {
     bool has_addr;
     uint8_t key[WL_KEY_MAX];
     size_t klen;
-    bool payout_like, pool_like, flagged_pool;
+    bool payout_like;  /* paid a salary-sized amount: its sweeps feed pools */
+    bool recurring;    /* paid on cadence: a payout the trace starts from */
+    bool pool_like;    /* two or more payouts swept into it: the trace starts from it too */
 } in_view;
 
 static struct {
@@ -486,136 +466,130 @@ static cw_code grow_inputs(size_t n, cw_err *err)
     return CW_OK;
 }
 
-/* ---------- the sweep side: pools ---------- */
-
-typedef struct {
-    uint64_t since;
-    size_t n;
-} count_ctx;
-
-static bool count_recent(void *ctx, const uint8_t *cp, size_t clen, const rs_pair *p)
+/* One payment into a pair: count, gaps, amounts, last tx. */
+static void pair_note(rs_pair *p, bool fresh, uint64_t now, const uint8_t txid[32], uint64_t value, uint64_t cents)
 {
-    (void)cp, (void)clen;
-    count_ctx *c = ctx;
-    if (p->last_time >= c->since)
-        c->n++;
-    return true;
+    if (fresh) {
+        p->first_time = now;
+        memcpy(p->first_txid, txid, 32);
+        p->first_native = value, p->first_cents = cents;
+    }
+    p->last_time = now;
+    memcpy(p->last_txid, txid, 32);
+    p->last_native = value, p->last_cents = cents;
+    p->total_native += value, p->total_cents += cents;
 }
+
+/* ---------- the sweep side: pools ---------- */
 
 static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_t olen, const char *otext,
                           uint64_t value, const amount_view *a, cw_err *err)
 {
     const rules_config *cfg = r->cfg;
-    rs_pair p;
-    cw_code rc = rs_pair_get(r->t, RS_KIND_SOURCE, okey, olen, src->key, src->klen, &p, err);
-    bool fresh = rc == CW_ENOTFOUND;
-    if (fresh)
-        memset(&p, 0, sizeof p), rc = CW_OK;
+    uint64_t now = (uint64_t)r->when;
+    rs_record *rec;
+    bool found;
+    cw_code rc = rec_load(r->t, okey, olen, &rec, &found, err);
     if (rc)
         return rc;
-    if (fresh) {
-        p.first_time = (uint64_t)r->when;
-        memcpy(p.first_txid, r->tx->txid, 32);
-        p.first_native = value, p.first_cents = a->cents;
-    } else {
-        uint64_t gap = (uint64_t)r->when - p.last_time;
-        if (p.min_gap == 0 || gap < p.min_gap)
-            p.min_gap = gap;
-        if (gap > p.max_gap)
-            p.max_gap = gap;
+    rs_entry *e = rs_record_find(rec, RS_KIND_SOURCE, src->key, src->klen);
+    bool fresh = e == NULL;
+    if (fresh && (e = rs_record_add(rec, RS_KIND_SOURCE, src->key, src->klen)) == NULL) {
+        free(rec);
+        return CW_OK; /* swept into by too many to be a pool of payouts */
     }
-    p.count++;
-    p.last_time = (uint64_t)r->when;
-    memcpy(p.last_txid, r->tx->txid, 32);
-    p.last_native = value, p.last_cents = a->cents;
-    p.total_native += value, p.total_cents += a->cents;
-    if (r->j && (rc = rs_pair_put(r->j, RS_KIND_SOURCE, okey, olen, src->key, src->klen, &p, err)))
+    if (!fresh) {
+        uint64_t gap = now - e->p.last_time;
+        if (e->p.min_gap == 0 || gap < e->p.min_gap)
+            e->p.min_gap = gap;
+        if (gap > e->p.max_gap)
+            e->p.max_gap = gap;
+    }
+    e->p.count++;
+    pair_note(&e->p, fresh, now, r->tx->txid, value, a->cents);
+    if (!found)
+        rec->a.first_seen = now;
+    rec->a.n_in++;
+    rec->a.in_native += value, rec->a.in_cents += a->cents;
+    rec->a.last_seen = now;
+    rec->a.pool_sources += fresh;
+    if (fresh && rec->a.pool_sources == 2 && r->j && (rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_POOL, err))) {
+        free(rec);
         return rc;
-    rs_addr ad;
-    if ((rc = rs_addr_get(r->t, okey, olen, &ad, err)) == CW_ENOTFOUND)
-        memset(&ad, 0, sizeof ad), ad.first_seen = (uint64_t)r->when, rc = CW_OK;
-    if (rc)
-        return rc;
-    ad.n_in++;
-    ad.in_native += value, ad.in_cents += a->cents;
-    ad.last_seen = (uint64_t)r->when;
-    if (fresh)
-        ad.pool_sources++;
-    if (r->j && (rc = rs_addr_put(r->j, okey, olen, &ad, err)))
-        return rc;
-    if (ad.fired & RS_CONSOLIDATOR) {
+    }
+    if (rec->a.fired & RS_CONSOLIDATOR) {
         /* a new source into a flagged pool: that payout is tied to it too */
-        if (fresh) {
-            rs_trace tr = {0};
-            memcpy(tr.origin, src->key, src->klen);
-            tr.origin_len = src->klen;
-            tr.hops = 1;
-            memcpy(tr.first_txid, r->tx->txid, 32);
-            return toward_one(r, src->key, src->klen, true, otext, NULL, 1, &tr, value, err);
-        }
-        return CW_OK;
+        rc = rec_save(r, okey, olen, rec, err);
+        free(rec);
+        if (rc || !fresh)
+            return rc;
+        rs_trace tr = {0};
+        memcpy(tr.origin, src->key, src->klen);
+        tr.origin_len = src->klen;
+        tr.hops = 1;
+        memcpy(tr.first_txid, r->tx->txid, 32);
+        return toward_one(r, src->key, src->klen, true, otext, NULL, 1, &tr, value, err);
     }
     /* distinct payout-like sources within the window */
-    count_ctx cc = {(uint64_t)r->when > cfg->pool_window ? (uint64_t)r->when - cfg->pool_window : 0, 0};
-    if (!fresh && r->j == NULL)
-        return CW_OK;
-    if ((rc = rs_pair_each(r->t, RS_KIND_SOURCE, okey, olen, count_recent, &cc, err)))
+    uint64_t since = now > cfg->pool_window ? now - cfg->pool_window : 0;
+    size_t in_window = 0;
+    for (size_t i = 0; i < rec->n; i++)
+        in_window += rec->e[i].kind == RS_KIND_SOURCE && rec->e[i].p.last_time >= since;
+    if (in_window < cfg->pool_min_sources || !mark(rec, RS_CONSOLIDATOR, cfg->weight[RULE_CONSOLIDATOR])) {
+        rc = rec_save(r, okey, olen, rec, err);
+        free(rec);
         return rc;
-    if (r->j == NULL && fresh)
-        cc.n++; /* read only: this sweep's pair was not written */
-    if (cc.n < cfg->pool_min_sources)
-        return CW_OK;
-    bool already;
-    uint64_t score;
-    if ((rc = mark(cfg, r->t, r->j, okey, olen, RS_CONSOLIDATOR, cfg->weight[RULE_CONSOLIDATOR], &already, &score, err)) ||
-        already)
-        return rc;
-    pairs_ctx pc = {json_array(), false, cc.since, 0, 0, true};
-    if ((rc = rs_pair_each(r->t, RS_KIND_SOURCE, okey, olen, source_cb, &pc, err)) == CW_OK && (!pc.ok || !pc.arr))
-        rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
+    }
+    json_t *sources = NULL;
+    key_buf *all = NULL;
+    size_t n_all = 0;
+    if ((rc = rec_save(r, okey, olen, rec, err)) == CW_OK &&
+        (rc = entries_json(rec, RS_KIND_SOURCE, false, since, &sources, NULL, err)) == CW_OK)
+        rc = pool_sources(rec, &all, &n_all, err);
+    rs_addr ad = rec->a;
+    free(rec);
     if (rc) {
-        json_decref(pc.arr);
+        json_decref(sources);
         return rc;
     }
     json_t *ev = json_object();
     bool ok = true;
     char d0[11], d1[11];
-    day_text(cc.since, d0), day_text((uint64_t)r->when, d1);
-    alert_put(ev, "sources", pc.arr, &ok);
-    alert_put(ev, "sources_in_window", json_integer((json_int_t)cc.n), &ok);
+    day_text(since, d0), day_text(now, d1);
+    alert_put(ev, "sources", sources, &ok);
+    alert_put(ev, "sources_in_window", json_integer((json_int_t)in_window), &ok);
     alert_put(ev, "window_from", json_string(d0), &ok);
     alert_put(ev, "window_to", json_string(d1), &ok);
     alert_put(ev, "pooled_usd_cents", json_integer((json_int_t)ad.in_cents), &ok);
     alert_put(ev, "pooled_base_units", json_integer((json_int_t)ad.in_native), &ok);
     if (!ok) {
         json_decref(ev);
+        free(all);
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
     }
-    rule_finding *f = fire(cfg, RULE_CONSOLIDATOR, otext, value, a, score, ev, err);
-    if (f == NULL)
+    rule_finding *f = fire(cfg, RULE_CONSOLIDATOR, otext, value, a, ad.score, ev, err);
+    if (f == NULL) {
+        free(all);
         return CW_ENOMEM;
+    }
     r->st->fired[RULE_CONSOLIDATOR]++;
     char m[48];
     explain(f,
-             "%s pools money from %zu payout addresses (each paid on a salary-like cadence by its own payer) "
-             "between %s and %s, %s in all so far: the shape of an IT-worker consolidation address, which pools "
-             "the pay of several roles before it moves on.",
-             otext, cc.n, d0, d1,
-             money_text(&(amount_view){BAND_NONE, ad.in_cents > 0, ad.in_cents}, ad.in_native, m, sizeof m));
+            "%s pools money from %zu payout addresses (each paid salary-sized amounts by its own payer) "
+            "between %s and %s, %s in all so far: the shape of an IT-worker consolidation address, which pools "
+            "the pay of several roles before it moves on.",
+            otext, in_window, d0, d1,
+            money_text(&(amount_view){BAND_NONE, ad.in_cents > 0, ad.in_cents}, ad.in_native, m, sizeof m));
     /* every payout that fed it is now tied to a flagged pool */
-    key_list l = {0};
-    rc = rs_pair_each(r->t, RS_KIND_SOURCE, okey, olen, collect_source, &l, err);
-    if (rc == CW_OK && l.nomem)
-        rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory tracing back a pool");
-    for (size_t i = 0; rc == CW_OK && i < l.n; i++) {
+    for (size_t i = 0; rc == CW_OK && i < n_all; i++) {
         rs_trace tr = {0};
-        memcpy(tr.origin, l.k[i].key, l.k[i].len);
-        tr.origin_len = l.k[i].len;
+        memcpy(tr.origin, all[i].key, all[i].len);
+        tr.origin_len = all[i].len;
         tr.hops = 1;
         memcpy(tr.first_txid, r->tx->txid, 32);
-        rc = toward_one(r, l.k[i].key, l.k[i].len, true, otext, NULL, 1, &tr, value, err);
+        rc = toward_one(r, all[i].key, all[i].len, true, otext, NULL, 1, &tr, value, err);
     }
-    free(l.k);
+    free(all);
     return rc;
 }
 
@@ -626,124 +600,103 @@ static cw_code pay_into(run *r, const uint8_t *payer, size_t payer_len, const ui
 {
     const rules_config *cfg = r->cfg;
     uint64_t now = (uint64_t)r->when;
-    rs_pair p;
-    cw_code rc = rs_pair_get(r->t, RS_KIND_PAYER, okey, olen, payer, payer_len, &p, err);
-    bool fresh = rc == CW_ENOTFOUND;
-    if (fresh)
-        memset(&p, 0, sizeof p), rc = CW_OK;
+    rs_record *rec;
+    bool found;
+    cw_code rc = rec_load(r->t, okey, olen, &rec, &found, err);
     if (rc)
         return rc;
-    if (fresh) {
-        p.first_time = now;
-        memcpy(p.first_txid, r->tx->txid, 32);
-        p.first_native = value, p.first_cents = a->cents;
-        if (a->kind == BAND_TINY)
-            p.flags |= RS_PAIR_TINY_FIRST;
-    }
-    if (a->kind == BAND_TINY && p.count > 0)
+    rs_entry *e = rs_record_find(rec, RS_KIND_PAYER, payer, payer_len);
+    bool fresh = e == NULL;
+    if (!fresh && a->kind == BAND_TINY && e->p.count > 0) {
+        free(rec);
         return CW_OK; /* a small payment after salaries says nothing the rules use */
+    }
+    if (fresh && (e = rs_record_add(rec, RS_KIND_PAYER, payer, payer_len)) == NULL) {
+        free(rec);
+        return CW_OK; /* paid by too many to be a payout address */
+    }
+    rs_pair *p = &e->p;
+    if (fresh && a->kind == BAND_TINY)
+        p->flags |= RS_PAIR_TINY_FIRST;
     bool tested = false;
     if (a->kind == BAND_TINY) {
-        p.tiny++;
+        p->tiny++;
     } else {
-        if (p.count > 0) {
-            uint64_t gap = now - p.last_time;
-            if (p.min_gap == 0 || gap < p.min_gap)
-                p.min_gap = gap;
-            if (gap > p.max_gap)
-                p.max_gap = gap;
+        if (p->count > 0) {
+            uint64_t gap = now - p->last_time;
+            if (p->min_gap == 0 || gap < p->min_gap)
+                p->min_gap = gap;
+            if (gap > p->max_gap)
+                p->max_gap = gap;
             if (gap >= cfg->min_gap && gap <= cfg->max_gap)
-                p.at_cadence++;
-        } else if (p.tiny > 0 && now - p.first_time <= cfg->test_window && !(p.flags & RS_PAIR_TEST_FIRED)) {
+                p->at_cadence++;
+        } else if (p->tiny > 0 && now - p->first_time <= cfg->test_window && !(p->flags & RS_PAIR_TEST_FIRED)) {
             tested = true;
-            p.flags |= RS_PAIR_TEST_FIRED;
+            p->flags |= RS_PAIR_TEST_FIRED;
         }
-        p.count++;
+        p->count++;
     }
-    p.last_time = now;
-    memcpy(p.last_txid, r->tx->txid, 32);
-    p.last_native = value, p.last_cents = a->cents;
-    p.total_native += value, p.total_cents += a->cents;
-    bool recurring_now = a->kind == BAND_SALARY && !(p.flags & RS_PAIR_RECURRING) &&
-                         p.at_cadence + 1 >= cfg->min_recurring;
+    pair_note(p, fresh, now, r->tx->txid, value, a->cents);
+    bool recurring_now =
+        a->kind == BAND_SALARY && !(p->flags & RS_PAIR_RECURRING) && p->at_cadence + 1 >= cfg->min_recurring;
     if (recurring_now)
-        p.flags |= RS_PAIR_RECURRING;
-    if (r->j && (rc = rs_pair_put(r->j, RS_KIND_PAYER, okey, olen, payer, payer_len, &p, err)))
+        p->flags |= RS_PAIR_RECURRING;
+    if (!found)
+        rec->a.first_seen = now;
+    rec->a.n_in++;
+    rec->a.in_native += value, rec->a.in_cents += a->cents;
+    rec->a.last_seen = now;
+    rec->a.recurring_payers += recurring_now;
+    if (recurring_now && rec->a.recurring_payers == 1 && r->j &&
+        (rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_PAYOUT, err))) {
+        free(rec);
         return rc;
-    rs_addr ad;
-    if ((rc = rs_addr_get(r->t, okey, olen, &ad, err)) == CW_ENOTFOUND)
-        memset(&ad, 0, sizeof ad), ad.first_seen = now, rc = CW_OK;
+    }
+    rec->a.salaries += a->kind == BAND_SALARY;
+    rs_pair pair = *p;
+    tested = tested && mark(rec, RS_TEST_THEN_SALARY, cfg->weight[RULE_TEST_THEN_SALARY]);
+    uint64_t test_score = rec->a.score;
+    bool shared = recurring_now && rec->a.recurring_payers >= cfg->shared_min_payers &&
+                  rec->a.recurring_payers <= cfg->shared_max_payers &&
+                  mark(rec, RS_SHARED_PAYOUT, cfg->weight[RULE_SHARED_PAYOUT]);
+    json_t *payers = NULL;
+    if ((rc = rec_save(r, okey, olen, rec, err)) == CW_OK && shared)
+        rc = entries_json(rec, RS_KIND_PAYER, true, 0, &payers, NULL, err);
+    rs_addr ad = rec->a;
+    free(rec);
     if (rc)
-        return rc;
-    ad.n_in++;
-    ad.in_native += value, ad.in_cents += a->cents;
-    ad.last_seen = now;
-    if (recurring_now)
-        ad.recurring_payers++;
-    if (a->kind == BAND_SALARY)
-        ad.salaries++;
-    if (r->j && (rc = rs_addr_put(r->j, okey, olen, &ad, err)))
-        return rc;
-    /* the payer's side */
-    rs_addr pa;
-    if ((rc = rs_addr_get(r->t, payer, payer_len, &pa, err)) == CW_ENOTFOUND)
-        memset(&pa, 0, sizeof pa), pa.first_seen = now, rc = CW_OK;
-    if (rc)
-        return rc;
-    pa.n_out++;
-    pa.out_native += value, pa.out_cents += a->cents;
-    pa.last_seen = now;
-    if (r->j && (rc = rs_addr_put(r->j, payer, payer_len, &pa, err)))
         return rc;
     char m[48], payer_text[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
     key_text(payer, payer_len, payer_text, sizeof payer_text);
     if (tested) {
-        bool already;
-        uint64_t score;
-        if ((rc = mark(cfg, r->t, r->j, okey, olen, RS_TEST_THEN_SALARY, cfg->weight[RULE_TEST_THEN_SALARY], &already,
-                       &score, err)))
-            return rc;
-        if (!already) {
-            json_t *ev = pair_json(payer, payer_len, &p, "payer");
-            if (ev == NULL)
-                return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
-            bool ok = true;
-            amount_view t0 = {BAND_TINY, p.first_cents > 0, p.first_cents};
-            alert_put(ev, "test_usd_cents", json_integer((json_int_t)p.first_cents), &ok);
-            alert_put(ev, "test_base_units", json_integer((json_int_t)p.first_native), &ok);
-            alert_put(ev, "salary_usd_cents", json_integer((json_int_t)a->cents), &ok);
-            alert_put(ev, "salary_base_units", json_integer((json_int_t)value), &ok);
-            if (!ok) {
-                json_decref(ev);
-                return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
-            }
-            rule_finding *f = fire(cfg, RULE_TEST_THEN_SALARY, otext, value, a, score, ev, err);
-            if (f == NULL)
-                return CW_ENOMEM;
-            r->st->fired[RULE_TEST_THEN_SALARY]++;
-            char m0[48], d0[11];
-            day_text(p.first_time, d0);
-            explain(f,
-                     "%s was first paid a tiny amount (%s on %s) and then a salary-sized one (%s) by the same payer "
-                     "%s: the test-then-salary start seen in IT-worker payouts. Weak alone (many payroll set-ups "
-                     "test an address first); it counts when other rules agree.",
-                     otext, money_text(&t0, p.first_native, m0, sizeof m0), d0, money_text(a, value, m, sizeof m),
-                     payer_text);
+        json_t *ev = pair_json(payer, payer_len, &pair, "payer");
+        bool ok = ev != NULL;
+        amount_view t0 = {BAND_TINY, pair.first_cents > 0, pair.first_cents};
+        alert_put(ev, "test_usd_cents", json_integer((json_int_t)pair.first_cents), &ok);
+        alert_put(ev, "test_base_units", json_integer((json_int_t)pair.first_native), &ok);
+        alert_put(ev, "salary_usd_cents", json_integer((json_int_t)a->cents), &ok);
+        alert_put(ev, "salary_base_units", json_integer((json_int_t)value), &ok);
+        if (!ok) {
+            json_decref(ev);
+            json_decref(payers);
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
         }
+        rule_finding *f = fire(cfg, RULE_TEST_THEN_SALARY, otext, value, a, test_score, ev, err);
+        if (f == NULL) {
+            json_decref(payers);
+            return CW_ENOMEM;
+        }
+        r->st->fired[RULE_TEST_THEN_SALARY]++;
+        char m0[48], d0[11];
+        day_text(pair.first_time, d0);
+        explain(f,
+                "%s was first paid a tiny amount (%s on %s) and then a salary-sized one (%s) by the same payer "
+                "%s: the test-then-salary start seen in IT-worker payouts. Weak alone (many payroll set-ups "
+                "test an address first); it counts when other rules agree.",
+                otext, money_text(&t0, pair.first_native, m0, sizeof m0), d0, money_text(a, value, m, sizeof m),
+                payer_text);
     }
-    if (recurring_now && ad.recurring_payers >= cfg->shared_min_payers &&
-        ad.recurring_payers <= cfg->shared_max_payers) {
-        bool already;
-        uint64_t score;
-        if ((rc = mark(cfg, r->t, r->j, okey, olen, RS_SHARED_PAYOUT, cfg->weight[RULE_SHARED_PAYOUT], &already, &score,
-                       err)))
-            return rc;
-        if (already)
-            return CW_OK;
-        json_t *payers;
-        size_t n;
-        if ((rc = payers_json(r->t, okey, olen, true, &payers, &n, err)))
-            return rc;
+    if (shared) {
         json_t *ev = json_object();
         bool ok = true;
         alert_put(ev, "payers", payers, &ok);
@@ -754,24 +707,24 @@ static cw_code pay_into(run *r, const uint8_t *payer, size_t payer_len, const ui
             json_decref(ev);
             return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
         }
-        rule_finding *f = fire(cfg, RULE_SHARED_PAYOUT, otext, value, a, score, ev, err);
+        rule_finding *f = fire(cfg, RULE_SHARED_PAYOUT, otext, value, a, ad.score, ev, err);
         if (f == NULL)
             return CW_ENOMEM;
         r->st->fired[RULE_SHARED_PAYOUT]++;
         explain(f,
-                 "%s is paid salary-sized amounts on a monthly-like cadence (gaps of %llu-%llu days) by %llu unrelated "
-                 "payers (distinct wallets): one payout address shared by several personas, as DPRK IT workers "
-                 "do. This payment: %s from %s.",
-                 otext, (unsigned long long)(cfg->min_gap / DAY), (unsigned long long)(cfg->max_gap / DAY),
-                 (unsigned long long)ad.recurring_payers, money_text(a, value, m, sizeof m), payer_text);
+                "%s is paid salary-sized amounts on a monthly-like cadence (gaps of %llu-%llu days) by %llu unrelated "
+                "payers (distinct wallets): one payout address shared by several personas, as DPRK IT workers "
+                "do. This payment: %s from %s.",
+                otext, (unsigned long long)(cfg->min_gap / DAY), (unsigned long long)(cfg->max_gap / DAY),
+                (unsigned long long)ad.recurring_payers, money_text(a, value, m, sizeof m), payer_text);
     }
     return CW_OK;
 }
 
 /* ---------- the trace forward ---------- */
 
-static cw_code trace_out(run *r, const rs_trace *origin, uint32_t vout, const cw_addr *oa, const uint8_t *okey,
-                         size_t olen, const char *otext, const label *lb, uint64_t value, cw_err *err)
+static cw_code trace_out(run *r, const rs_trace *origin, uint32_t vout, const uint8_t *okey, size_t olen,
+                         const char *otext, const label *lb, uint64_t value, cw_err *err)
 {
     const rules_config *cfg = r->cfg;
     rs_trace tr = *origin;
@@ -792,7 +745,6 @@ static cw_code trace_out(run *r, const rs_trace *origin, uint32_t vout, const cw
             return rc;
         listed = ci.designated > 0 && cluster_propagates(&ci);
     }
-    (void)oa;
     if (listed)
         return toward(r, &tr, false, otext, value, err);
     if (lb) {
@@ -800,23 +752,25 @@ static cw_code trace_out(run *r, const rs_trace *origin, uint32_t vout, const cw
          * there is an off-ramp piece */
         if (!tr.pool || !is_offramp(lb))
             return CW_OK;
-        rs_addr pa;
-        if ((rc = rs_addr_get(r->t, tr.origin, tr.origin_len, &pa, err)) == CW_ENOTFOUND)
-            return CW_OK;
-        if (rc || !(pa.fired & RS_CONSOLIDATOR))
+        rs_record *rec;
+        bool found;
+        if ((rc = rec_load(r->t, tr.origin, tr.origin_len, &rec, &found, err)))
             return rc;
+        if (!found || !(rec->a.fired & RS_CONSOLIDATOR)) {
+            free(rec);
+            return CW_OK;
+        }
         amount_view a = {BAND_NONE, false, 0};
         a.usd = prices_cents(cfg->prices, "BTC", 8, value, r->when, &a.cents);
-        pa.offramp_pieces++;
-        pa.offramp_native += value, pa.offramp_cents += a.cents;
-        pa.out_native += value, pa.out_cents += a.cents, pa.n_out++;
-        bool fires = pa.offramp_pieces >= cfg->offramp_min_pieces && !(pa.fired & RS_OFF_RAMP);
-        if (fires)
-            pa.fired |= RS_OFF_RAMP, pa.score += cfg->weight[RULE_OFF_RAMP];
-        if (r->j && (rc = rs_addr_put(r->j, tr.origin, tr.origin_len, &pa, err)))
+        rec->a.offramp_pieces++;
+        rec->a.offramp_native += value, rec->a.offramp_cents += a.cents;
+        rec->a.out_native += value, rec->a.out_cents += a.cents, rec->a.n_out++;
+        bool fires = rec->a.offramp_pieces >= cfg->offramp_min_pieces && mark(rec, RS_OFF_RAMP, cfg->weight[RULE_OFF_RAMP]);
+        rc = rec_save(r, tr.origin, tr.origin_len, rec, err);
+        rs_addr pa = rec->a;
+        free(rec);
+        if (rc || !fires)
             return rc;
-        if (!fires)
-            return CW_OK;
         char pool[CW_ADDR_TEXT_MAX + WL_KEY_MAX], m[48];
         key_text(tr.origin, tr.origin_len, pool, sizeof pool);
         json_t *ev = json_object();
@@ -840,13 +794,13 @@ static cw_code trace_out(run *r, const rs_trace *origin, uint32_t vout, const cw
             return CW_ENOMEM;
         r->st->fired[RULE_OFF_RAMP]++;
         explain(f,
-                 "%s, flagged as a consolidator of payout addresses, has sent its pooled money to labelled "
-                 "exchange/OTC/swap services in %llu payments so far (%s in all; this one to %s, %s): the "
-                 "off-ramp in pieces that follows IT-worker pooling.",
-                 pool, (unsigned long long)pa.offramp_pieces,
-                 money_text(&(amount_view){BAND_NONE, pa.offramp_cents > 0, pa.offramp_cents}, pa.offramp_native, m,
-                            sizeof m),
-                 otext, lb->entity[0] ? lb->entity : lb->category);
+                "%s, flagged as a consolidator of payout addresses, has sent its pooled money to labelled "
+                "exchange/OTC/swap services in %llu payments so far (%s in all; this one to %s, %s): the "
+                "off-ramp in pieces that follows IT-worker pooling.",
+                pool, (unsigned long long)pa.offramp_pieces,
+                money_text(&(amount_view){BAND_NONE, pa.offramp_cents > 0, pa.offramp_cents}, pa.offramp_native, m,
+                           sizeof m),
+                otext, lb->entity[0] ? lb->entity : lb->category);
         return CW_OK;
     }
     if (r->j == NULL || tr.hops >= cfg->hops)
@@ -874,7 +828,18 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
     cw_code rc = grow_inputs(tx->n_in, err);
     if (rc)
         return rc;
-    /* 1. inputs */
+    /* 1. inputs. Whether an input is a payout sweeping (its record) is
+     * asked only when the tx has a sweep's shape (one output taking most
+     * of what it spends); whether it starts a trace, from the small
+     * rule_origin table. */
+    uint64_t total_in = 0;
+    bool all_resolved = true, sweep_shape = false;
+    for (size_t i = 0; i < tx->n_in; i++) {
+        total_in += tx->in[i].resolved ? tx->in[i].value : 0;
+        all_resolved &= tx->in[i].resolved;
+    }
+    for (size_t o = 0; all_resolved && total_in > 0 && o < tx->n_out && !sweep_shape; o++)
+        sweep_shape = (unsigned __int128)tx->out[o].value * 1000000u >= (unsigned __int128)total_in * cfg->sweep_ppm;
     const in_view *payout_src = NULL;
     rs_trace origin;
     bool have_origin = false;
@@ -892,19 +857,23 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
             v->klen = wl_key_from_addr(&a, v->key);
             if (first_addr == (size_t)-1)
                 first_addr = i;
-            rs_addr ad;
-            rc = rs_addr_get(t, v->key, v->klen, &ad, err);
-            if (rc == CW_OK) {
-                v->payout_like = ad.salaries > 0;
-                v->pool_like = ad.pool_sources > 0;
-                v->flagged_pool = (ad.fired & RS_CONSOLIDATOR) != 0;
-            } else if (rc != CW_ENOTFOUND) {
+            unsigned of;
+            if ((rc = rs_origin_get(t, v->key, v->klen, &of, err)))
                 return rc;
+            v->recurring = (of & RS_ORIGIN_PAYOUT) != 0;
+            v->pool_like = (of & RS_ORIGIN_POOL) != 0;
+            if (sweep_shape && payout_src == NULL) {
+                rs_addr ad;
+                rc = rs_addr_get(t, v->key, v->klen, &ad, err);
+                if (rc == CW_OK)
+                    v->payout_like = ad.salaries > 0;
+                else if (rc != CW_ENOTFOUND)
+                    return rc;
+                if (v->payout_like)
+                    payout_src = v;
             }
-            if (v->payout_like && payout_src == NULL)
-                payout_src = v;
             /* the nearest origin: a pool or payout spending, else what its coins carry */
-            if (v->pool_like || v->payout_like) {
+            if (v->pool_like || v->recurring) {
                 if (!have_origin || origin.hops > 0 || (v->pool_like && !origin.pool)) {
                     memset(&origin, 0, sizeof origin);
                     memcpy(origin.origin, v->key, v->klen);
@@ -935,12 +904,6 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
     const uint8_t *payer_root = NULL;
     size_t payer_len = 0;
     cluster_info payer_ci;
-    uint64_t total_in = 0;
-    bool all_resolved = true;
-    for (size_t i = 0; i < tx->n_in; i++) {
-        total_in += tx->in[i].resolved ? tx->in[i].value : 0;
-        all_resolved &= tx->in[i].resolved;
-    }
     /* 2. outputs */
     for (size_t o = 0; o < tx->n_out; o++) {
         const cw_txout *to = &tx->out[o];
@@ -993,7 +956,7 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
                     return rc;
             }
         }
-        if (have_origin && (rc = trace_out(&r, &origin, (uint32_t)o, &to->addr, okey, olen, otext, lb, to->value, err)))
+        if (have_origin && (rc = trace_out(&r, &origin, (uint32_t)o, okey, olen, otext, lb, to->value, err)))
             return rc;
     }
     *found = out.f;
@@ -1004,47 +967,44 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
 json_t *rules_address_json(const rules_config *cfg, store_txn *t, const uint8_t *key, size_t klen, cw_code *rc,
                            cw_err *err)
 {
-    rs_addr a;
-    *rc = rs_addr_get(t, key, klen, &a, err);
-    if (*rc == CW_ENOTFOUND) {
-        *rc = CW_OK;
+    rs_record *rec;
+    bool found;
+    if ((*rc = rec_load(t, key, klen, &rec, &found, err)))
+        return NULL;
+    if (!found) {
+        free(rec);
         return NULL;
     }
-    if (*rc)
-        return NULL;
-    json_t *o = json_object(), *fired = json_array();
+    const rs_addr *a = &rec->a;
+    json_t *o = json_object(), *fired = json_array(), *payers = NULL, *sources = NULL;
     bool ok = true;
     for (int k = 0; k < RULE_COUNT; k++)
-        if (a.fired & rule_bits[k])
+        if ((a->fired & rule_bits[k]) || (k == RULE_TOWARD_DESIGNATED && (a->fired & RS_TOWARD_POOL)))
             alert_push(fired, json_string(rule_names[k]), &ok);
-    if ((a.fired & RS_TOWARD_POOL) && !(a.fired & RS_TOWARD_DESIGNATED))
-        alert_push(fired, json_string(rule_names[RULE_TOWARD_DESIGNATED]), &ok);
     alert_put(o, "rules", fired, &ok);
-    alert_put(o, "score", json_integer((json_int_t)a.score), &ok);
-    alert_put(o, "risk", json_string(rule_risk_name(rules_risk(cfg, a.score))), &ok);
-    alert_put(o, "payments_in", json_integer((json_int_t)a.n_in), &ok);
-    alert_put(o, "payments_out", json_integer((json_int_t)a.n_out), &ok);
-    alert_put(o, "in_usd_cents", json_integer((json_int_t)a.in_cents), &ok);
-    alert_put(o, "in_base_units", json_integer((json_int_t)a.in_native), &ok);
-    alert_put(o, "out_usd_cents", json_integer((json_int_t)a.out_cents), &ok);
-    alert_put(o, "out_base_units", json_integer((json_int_t)a.out_native), &ok);
-    alert_put(o, "first_seen", a.first_seen ? day_json(a.first_seen) : json_null(), &ok);
-    alert_put(o, "last_seen", a.last_seen ? day_json(a.last_seen) : json_null(), &ok);
-    alert_put(o, "recurring_payers", json_integer((json_int_t)a.recurring_payers), &ok);
-    alert_put(o, "pool_sources", json_integer((json_int_t)a.pool_sources), &ok);
-    json_t *payers = NULL;
-    if (ok && (*rc = payers_json(t, key, klen, false, &payers, NULL, err))) {
+    alert_put(o, "score", json_integer((json_int_t)a->score), &ok);
+    alert_put(o, "risk", json_string(rule_risk_name(rules_risk(cfg, a->score))), &ok);
+    alert_put(o, "payments_in", json_integer((json_int_t)a->n_in), &ok);
+    alert_put(o, "payments_out", json_integer((json_int_t)a->n_out), &ok);
+    alert_put(o, "in_usd_cents", json_integer((json_int_t)a->in_cents), &ok);
+    alert_put(o, "in_base_units", json_integer((json_int_t)a->in_native), &ok);
+    alert_put(o, "out_usd_cents", json_integer((json_int_t)a->out_cents), &ok);
+    alert_put(o, "out_base_units", json_integer((json_int_t)a->out_native), &ok);
+    alert_put(o, "first_seen", a->first_seen ? day_json(a->first_seen) : json_null(), &ok);
+    alert_put(o, "last_seen", a->last_seen ? day_json(a->last_seen) : json_null(), &ok);
+    alert_put(o, "salary_payments", json_integer((json_int_t)a->salaries), &ok);
+    alert_put(o, "recurring_payers", json_integer((json_int_t)a->recurring_payers), &ok);
+    alert_put(o, "pool_sources", json_integer((json_int_t)a->pool_sources), &ok);
+    if (ok && (*rc = entries_json(rec, RS_KIND_PAYER, false, 0, &payers, NULL, err)) == CW_OK)
+        *rc = entries_json(rec, RS_KIND_SOURCE, false, 0, &sources, NULL, err);
+    free(rec);
+    if (*rc) {
+        json_decref(payers);
         json_decref(o);
         return NULL;
     }
     alert_put(o, "payers", payers, &ok);
-    pairs_ctx pc = {json_array(), false, 0, 0, 0, true};
-    if (ok && (*rc = rs_pair_each(t, RS_KIND_SOURCE, key, klen, source_cb, &pc, err))) {
-        json_decref(pc.arr);
-        json_decref(o);
-        return NULL;
-    }
-    alert_put(o, "sources", pc.ok ? pc.arr : NULL, &ok);
+    alert_put(o, "sources", sources, &ok);
     if (!ok) {
         json_decref(o);
         *rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory");
