@@ -265,6 +265,8 @@ static void datadir_make(const char *root, char dd[4096], const char *designated
     }
 }
 
+static char *keep_root; /* set: replay_rules leaves its directory (and sets this to it) */
+
 /* Replays the scenario's chain into a new datadir (extra options after
  * the defaults); returns the pattern rules' records (confirmed only), in
  * file order, and sets *exit_code. */
@@ -304,7 +306,10 @@ static json_t *replay_rules(scen *s, const char *designated, const char *labels,
             json_array_append(rules, r);
     }
     json_decref(all);
-    test_remove_dir(root);
+    if (keep_root)
+        keep_root = root;
+    else
+        test_remove_dir(root);
     return rules;
 }
 
@@ -586,6 +591,50 @@ Test(rules, consolidator_toward_pool_and_off_ramp_with_exact_records, .timeout =
     cr_assert_eq(num(oev, "off_ramped_base_units"), (json_int_t)(p1 + p2 + p3));
     cr_assert_eq(num(o, "amount"), (json_int_t)p3);
     json_decref(recs);
+    cb_chain_free(&s.c);
+}
+
+Test(rules, trace_draws_the_pool_and_its_payouts, .timeout = 60)
+{
+    scen s;
+    wallet pool, payouts[5];
+    const char *sweeps[5], *pieces[3];
+    pool_scenario(&s, false, sweeps, pieces, &pool, payouts);
+    int rc;
+    keep_root = (char *)1;
+    json_t *recs = replay_rules(&s, NULL, labels_text(), NULL, &rc, NULL);
+    char *root = keep_root;
+    keep_root = NULL;
+    cr_assert_eq(rc, 0);
+    json_decref(recs);
+    char dd[4200], dot[4200];
+    snprintf(dd, sizeof dd, "%s/data", root);
+    snprintf(dot, sizeof dot, "%s/pool.dot", root);
+    char *trace[] = {CW_BIN, "trace", (char *)text(&pool.a), "--datadir", dd, "--network", "regtest", "--dot", dot, NULL};
+    char *out, *err;
+    cr_assert_eq(run_cmd(trace, NULL, 0, &out, &err), 0, "%s", err);
+    json_t *tr = json_loads(out, 0, NULL);
+    cr_assert_not_null(tr, "%s", out);
+    json_t *pat = json_object_get(tr, "patterns");
+    cr_assert_str_eq(str(pat, "risk"), "high");
+    cr_assert_eq(num(pat, "pool_sources"), 5);
+    cr_assert_eq(json_array_size(json_object_get(pat, "sources")), 5);
+    json_decref(tr);
+    free(out), free(err);
+    FILE *f = fopen(dot, "r");
+    cr_assert_not_null(f);
+    char buf[16384];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    cr_assert(strstr(buf, "risk high (score 5)\\nconsolidator, off_ramp_after_pool"), "%s", buf);
+    for (int i = 0; i < 5; i++) {
+        char edge[400];
+        snprintf(edge, sizeof edge, "\"source:%s\" -> \"addr:%s\" [label=\"1 payment, ", text(&payouts[i].a),
+                 text(&pool.a));
+        cr_assert(strstr(buf, edge), "payout %d sweeps into the pool: %s", i, buf);
+    }
+    test_remove_dir(root);
     cb_chain_free(&s.c);
 }
 
