@@ -102,10 +102,16 @@ cw_code rs_record_get(store_txn *t, const uint8_t *key, size_t klen, rs_record *
 {
     memset(&out->a, 0, sizeof out->a);
     out->n = 0;
+    out->stored = false;
+    out->raw = (cw_span){NULL, 0};
     cw_span v;
     cw_code rc = store_get(t, STORE_RULE_ADDR, key, klen, &v, err);
+    if (rc == CW_ENOTFOUND)
+        out->raw.n = 1; /* read and absent: the journal logs "absent" without a read */
     if (rc)
         return rc;
+    out->stored = true;
+    out->raw = v;
     const char *why = record_decode(v, out);
     if (why) {
         memset(&out->a, 0, sizeof out->a);
@@ -146,7 +152,9 @@ cw_code rs_record_put(journal *j, const uint8_t *key, size_t klen, const rs_reco
             at += 32;
         }
     }
-    cw_code rc = journal_put(j, STORE_RULE_ADDR, key, klen, buf, at, err);
+    cw_code rc = r->stored ? journal_put_known(j, STORE_RULE_ADDR, key, klen, &r->raw, buf, at, err)
+                 : r->raw.n == 1 && r->raw.p == NULL ? journal_put_known(j, STORE_RULE_ADDR, key, klen, NULL, buf, at, err)
+                                                     : journal_put(j, STORE_RULE_ADDR, key, klen, buf, at, err);
     free(buf);
     return rc;
 }
@@ -180,7 +188,7 @@ cw_code rs_origin_get(store_txn *t, const uint8_t *key, size_t klen, unsigned *f
         return CW_OK;
     if (rc)
         return rc;
-    if (v.n != 1 || v.p[0] == 0 || v.p[0] > 3)
+    if (v.n != 1 || v.p[0] == 0 || v.p[0] > 7)
         return store_damaged(t, err, "a rule_origin record that does not decode");
     *flags = v.p[0];
     return CW_OK;
@@ -240,7 +248,7 @@ const char *rs_check_record(store_db db, cw_span k, cw_span v)
     case STORE_RULE_ORIGIN:
         if (k.n == 0 || k.n > WL_KEY_MAX)
             return "a key that is not an address key";
-        return v.n == 1 && v.p[0] >= 1 && v.p[0] <= 3 ? NULL : "a value that is not origin flags";
+        return v.n == 1 && v.p[0] >= 1 && v.p[0] <= 7 ? NULL : "a value that is not origin flags";
     case STORE_RULE_TRACE:
         if (k.n != 36)
             return "a key that is not an outpoint (36 bytes)";

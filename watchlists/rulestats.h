@@ -121,6 +121,8 @@ typedef struct {
     rs_addr a;
     size_t n;
     rs_entry e[RS_LIST_MAX];
+    bool stored;   /* rs_record_get found it ... */
+    cw_span raw;   /* ... as these bytes, good until the next write in the transaction */
 } rs_record;
 
 /* An address's stats only (the hot path: is an input a payout or a
@@ -128,7 +130,10 @@ typedef struct {
 cw_code rs_addr_get(store_txn *t, const uint8_t *key, size_t klen, rs_addr *out, cw_err *err);
 /* The whole record; CW_ENOTFOUND (and *out empty) when none. */
 cw_code rs_record_get(store_txn *t, const uint8_t *key, size_t klen, rs_record *out, cw_err *err);
-/* Writes the whole record, journaled. */
+/* Writes the whole record, journaled. When it was read by rs_record_get
+ * and nothing was written in the transaction since, the journal takes the
+ * old value from it (r->stored, r->raw) rather than reading it again; a
+ * record built otherwise must have stored false (the key is read). */
 cw_code rs_record_put(journal *j, const uint8_t *key, size_t klen, const rs_record *r, cw_err *err);
 /* The entry of (kind, key), or NULL. */
 rs_entry *rs_record_find(rs_record *r, char kind, const uint8_t *key, size_t klen);
@@ -138,8 +143,12 @@ rs_entry *rs_record_add(rs_record *r, char kind, const uint8_t *key, size_t klen
 /* rule_origin: the few addresses a trace starts from (a payout paid on
  * cadence, a pool of two or more payouts), apart from rule_addr so that
  * the check every input makes is a small table's (its Bloom filter nearly
- * always answers). */
-enum { RS_ORIGIN_PAYOUT = 1, RS_ORIGIN_POOL = 2 };
+ * always answers), and the payers that pay salaries. */
+enum {
+    RS_ORIGIN_PAYOUT = 1,
+    RS_ORIGIN_POOL = 2,
+    RS_ORIGIN_PAYER = 4, /* a payer that has paid a salary-sized amount: its tiny payments are worth keeping */
+};
 /* *flags 0 when the address is neither; store errors. */
 cw_code rs_origin_get(store_txn *t, const uint8_t *key, size_t klen, unsigned *flags, cw_err *err);
 /* Adds flags to the address's (journaled; nothing written when set already). */

@@ -431,6 +431,10 @@ static void test_scenario(scen *s, int salary_day, const char **txid, wallet *w)
     wallet *funders[] = {&ea};
     scen_start(s, funders, 1);
     scen_day(s, 1);
+    /* the employer pays salaries (here to someone else, first in the
+     * block): only such a payer's tiny payments are kept */
+    wallet other = wallet_make(102);
+    pay(s, &ea, &other, NULL, SALARY);
     pay(s, &ea, w, NULL, TINY);
     scen_mine(s);
     scen_day(s, salary_day);

@@ -480,11 +480,17 @@ static void pair_note(rs_pair *p, bool fresh, uint64_t now, const uint8_t txid[3
     p->total_native += value, p->total_cents += cents;
 }
 
+/* The paid address's text, made only when a rule fires (formatting every
+ * output's address costs more than the rest of the rules' work). */
+#define LAZY_TEXT char lazy_text_[CW_ADDR_TEXT_MAX + WL_KEY_MAX] = ""
+#define OTEXT (lazy_text_[0] ? lazy_text_ : (key_text(okey, olen, lazy_text_, sizeof lazy_text_), lazy_text_))
+
 /* ---------- the sweep side: pools ---------- */
 
-static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_t olen, const char *otext,
-                          uint64_t value, const amount_view *a, cw_err *err)
+static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_t olen, uint64_t value,
+                          const amount_view *a, cw_err *err)
 {
+    LAZY_TEXT;
     const rules_config *cfg = r->cfg;
     uint64_t now = (uint64_t)r->when;
     rs_record *rec;
@@ -513,14 +519,13 @@ static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_
     rec->a.in_native += value, rec->a.in_cents += a->cents;
     rec->a.last_seen = now;
     rec->a.pool_sources += fresh;
-    if (fresh && rec->a.pool_sources == 2 && r->j && (rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_POOL, err))) {
-        free(rec);
-        return rc;
-    }
+    bool now_pool = fresh && rec->a.pool_sources == 2; /* rule_origin learns it after the record is saved */
     if (rec->a.fired & RS_CONSOLIDATOR) {
         /* a new source into a flagged pool: that payout is tied to it too */
         rc = rec_save(r, okey, olen, rec, err);
         free(rec);
+        if (rc == CW_OK && now_pool && r->j)
+            rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_POOL, err);
         if (rc || !fresh)
             return rc;
         rs_trace tr = {0};
@@ -528,7 +533,7 @@ static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_
         tr.origin_len = src->klen;
         tr.hops = 1;
         memcpy(tr.first_txid, r->tx->txid, 32);
-        return toward_one(r, src->key, src->klen, true, otext, NULL, 1, &tr, value, err);
+        return toward_one(r, src->key, src->klen, true, OTEXT, NULL, 1, &tr, value, err);
     }
     /* distinct payout-like sources within the window */
     uint64_t since = now > cfg->pool_window ? now - cfg->pool_window : 0;
@@ -538,6 +543,8 @@ static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_
     if (in_window < cfg->pool_min_sources || !mark(rec, RS_CONSOLIDATOR, cfg->weight[RULE_CONSOLIDATOR])) {
         rc = rec_save(r, okey, olen, rec, err);
         free(rec);
+        if (rc == CW_OK && now_pool && r->j)
+            rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_POOL, err);
         return rc;
     }
     json_t *sources = NULL;
@@ -546,6 +553,8 @@ static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_
     if ((rc = rec_save(r, okey, olen, rec, err)) == CW_OK &&
         (rc = entries_json(rec, RS_KIND_SOURCE, false, since, &sources, NULL, err)) == CW_OK)
         rc = pool_sources(rec, &all, &n_all, err);
+    if (rc == CW_OK && now_pool && r->j)
+        rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_POOL, err);
     rs_addr ad = rec->a;
     free(rec);
     if (rc) {
@@ -567,7 +576,7 @@ static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_
         free(all);
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
     }
-    rule_finding *f = fire(cfg, RULE_CONSOLIDATOR, otext, value, a, ad.score, ev, err);
+    rule_finding *f = fire(cfg, RULE_CONSOLIDATOR, OTEXT, value, a, ad.score, ev, err);
     if (f == NULL) {
         free(all);
         return CW_ENOMEM;
@@ -578,7 +587,7 @@ static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_
             "%s pools money from %zu payout addresses (each paid salary-sized amounts by its own payer) "
             "between %s and %s, %s in all so far: the shape of an IT-worker consolidation address, which pools "
             "the pay of several roles before it moves on.",
-            otext, in_window, d0, d1,
+            OTEXT, in_window, d0, d1,
             money_text(&(amount_view){BAND_NONE, ad.in_cents > 0, ad.in_cents}, ad.in_native, m, sizeof m));
     /* every payout that fed it is now tied to a flagged pool */
     for (size_t i = 0; rc == CW_OK && i < n_all; i++) {
@@ -587,7 +596,7 @@ static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_
         tr.origin_len = all[i].len;
         tr.hops = 1;
         memcpy(tr.first_txid, r->tx->txid, 32);
-        rc = toward_one(r, all[i].key, all[i].len, true, otext, NULL, 1, &tr, value, err);
+        rc = toward_one(r, all[i].key, all[i].len, true, OTEXT, NULL, 1, &tr, value, err);
     }
     free(all);
     return rc;
@@ -596,8 +605,9 @@ static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_
 /* ---------- the payment side: payouts ---------- */
 
 static cw_code pay_into(run *r, const uint8_t *payer, size_t payer_len, const uint8_t *okey, size_t olen,
-                        const char *otext, uint64_t value, const amount_view *a, cw_err *err)
+                        uint64_t value, const amount_view *a, cw_err *err)
 {
+    LAZY_TEXT;
     const rules_config *cfg = r->cfg;
     uint64_t now = (uint64_t)r->when;
     rs_record *rec;
@@ -647,11 +657,7 @@ static cw_code pay_into(run *r, const uint8_t *payer, size_t payer_len, const ui
     rec->a.in_native += value, rec->a.in_cents += a->cents;
     rec->a.last_seen = now;
     rec->a.recurring_payers += recurring_now;
-    if (recurring_now && rec->a.recurring_payers == 1 && r->j &&
-        (rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_PAYOUT, err))) {
-        free(rec);
-        return rc;
-    }
+    bool now_payout = recurring_now && rec->a.recurring_payers == 1; /* rule_origin learns it after the save */
     rec->a.salaries += a->kind == BAND_SALARY;
     rs_pair pair = *p;
     tested = tested && mark(rec, RS_TEST_THEN_SALARY, cfg->weight[RULE_TEST_THEN_SALARY]);
@@ -662,6 +668,8 @@ static cw_code pay_into(run *r, const uint8_t *payer, size_t payer_len, const ui
     json_t *payers = NULL;
     if ((rc = rec_save(r, okey, olen, rec, err)) == CW_OK && shared)
         rc = entries_json(rec, RS_KIND_PAYER, true, 0, &payers, NULL, err);
+    if (rc == CW_OK && now_payout && r->j)
+        rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_PAYOUT, err);
     rs_addr ad = rec->a;
     free(rec);
     if (rc)
@@ -681,7 +689,7 @@ static cw_code pay_into(run *r, const uint8_t *payer, size_t payer_len, const ui
             json_decref(payers);
             return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
         }
-        rule_finding *f = fire(cfg, RULE_TEST_THEN_SALARY, otext, value, a, test_score, ev, err);
+        rule_finding *f = fire(cfg, RULE_TEST_THEN_SALARY, OTEXT, value, a, test_score, ev, err);
         if (f == NULL) {
             json_decref(payers);
             return CW_ENOMEM;
@@ -693,7 +701,7 @@ static cw_code pay_into(run *r, const uint8_t *payer, size_t payer_len, const ui
                 "%s was first paid a tiny amount (%s on %s) and then a salary-sized one (%s) by the same payer "
                 "%s: the test-then-salary start seen in IT-worker payouts. Weak alone (many payroll set-ups "
                 "test an address first); it counts when other rules agree.",
-                otext, money_text(&t0, pair.first_native, m0, sizeof m0), d0, money_text(a, value, m, sizeof m),
+                OTEXT, money_text(&t0, pair.first_native, m0, sizeof m0), d0, money_text(a, value, m, sizeof m),
                 payer_text);
     }
     if (shared) {
@@ -707,7 +715,7 @@ static cw_code pay_into(run *r, const uint8_t *payer, size_t payer_len, const ui
             json_decref(ev);
             return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
         }
-        rule_finding *f = fire(cfg, RULE_SHARED_PAYOUT, otext, value, a, ad.score, ev, err);
+        rule_finding *f = fire(cfg, RULE_SHARED_PAYOUT, OTEXT, value, a, ad.score, ev, err);
         if (f == NULL)
             return CW_ENOMEM;
         r->st->fired[RULE_SHARED_PAYOUT]++;
@@ -715,7 +723,7 @@ static cw_code pay_into(run *r, const uint8_t *payer, size_t payer_len, const ui
                 "%s is paid salary-sized amounts on a monthly-like cadence (gaps of %llu-%llu days) by %llu unrelated "
                 "payers (distinct wallets): one payout address shared by several personas, as DPRK IT workers "
                 "do. This payment: %s from %s.",
-                otext, (unsigned long long)(cfg->min_gap / DAY), (unsigned long long)(cfg->max_gap / DAY),
+                OTEXT, (unsigned long long)(cfg->min_gap / DAY), (unsigned long long)(cfg->max_gap / DAY),
                 (unsigned long long)ad.recurring_payers, money_text(a, value, m, sizeof m), payer_text);
     }
     return CW_OK;
@@ -724,8 +732,9 @@ static cw_code pay_into(run *r, const uint8_t *payer, size_t payer_len, const ui
 /* ---------- the trace forward ---------- */
 
 static cw_code trace_out(run *r, const rs_trace *origin, uint32_t vout, const uint8_t *okey, size_t olen,
-                         const char *otext, const label *lb, uint64_t value, cw_err *err)
+                         const label *lb, uint64_t value, cw_err *err)
 {
+    LAZY_TEXT;
     const rules_config *cfg = r->cfg;
     rs_trace tr = *origin;
     tr.hops = (uint8_t)(origin->hops + 1);
@@ -746,7 +755,7 @@ static cw_code trace_out(run *r, const rs_trace *origin, uint32_t vout, const ui
         listed = ci.designated > 0 && cluster_propagates(&ci);
     }
     if (listed)
-        return toward(r, &tr, false, otext, value, err);
+        return toward(r, &tr, false, OTEXT, value, err);
     if (lb) {
         /* a labelled service: the end of the trace; pooled money arriving
          * there is an off-ramp piece */
@@ -776,7 +785,7 @@ static cw_code trace_out(run *r, const rs_trace *origin, uint32_t vout, const ui
         json_t *ev = json_object();
         bool ok = true;
         alert_put(ev, "pool", json_string(pool), &ok);
-        alert_put(ev, "service", json_string(otext), &ok);
+        alert_put(ev, "service", json_string(OTEXT), &ok);
         alert_put(ev, "service_entity", json_string(lb->entity[0] ? lb->entity : lb->category), &ok);
         alert_put(ev, "service_category", json_string(lb->category), &ok);
         alert_put(ev, "pieces", json_integer((json_int_t)pa.offramp_pieces), &ok);
@@ -800,7 +809,7 @@ static cw_code trace_out(run *r, const rs_trace *origin, uint32_t vout, const ui
                 pool, (unsigned long long)pa.offramp_pieces,
                 money_text(&(amount_view){BAND_NONE, pa.offramp_cents > 0, pa.offramp_cents}, pa.offramp_native, m,
                            sizeof m),
-                otext, lb->entity[0] ? lb->entity : lb->category);
+                OTEXT, lb->entity[0] ? lb->entity : lb->category);
         return CW_OK;
     }
     if (r->j == NULL || tr.hops >= cfg->hops)
@@ -925,9 +934,6 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
         }
         if (!need_text)
             continue;
-        char otext[CW_ADDR_TEXT_MAX];
-        if (cw_addr_format(&to->addr, otext, sizeof otext) == 0)
-            continue;
         /* a payout-like address paying (nearly) all it spends to one
          * address sweeps; a part of it (rent, a purchase) is a payment */
         bool sweep = payout_src && all_resolved && total_in > 0 &&
@@ -935,7 +941,7 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
         if (sweep && lb == NULL) {
             st->sweeps++;
             a.usd = prices_cents(cfg->prices, "BTC", 8, to->value, when, &a.cents);
-            if ((rc = sweep_into(&r, payout_src, okey, olen, otext, to->value, &a, err)))
+            if ((rc = sweep_into(&r, payout_src, okey, olen, to->value, &a, err)))
                 return rc;
         } else if (!sweep && lb == NULL) {
             if (have_origin || payout_src)
@@ -950,13 +956,24 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
                     payer_len = payer_ci.root.len;
                 }
             }
+            if (a.kind == BAND_TINY) {
+                /* tiny payments are most of all payments; only a payer that
+                 * pays salaries makes one worth keeping (test_then_salary) */
+                unsigned pf;
+                if ((rc = rs_origin_get(t, payer_root, payer_len, &pf, err)))
+                    return rc;
+                if (!(pf & RS_ORIGIN_PAYER))
+                    a.kind = BAND_NONE;
+            }
             if (a.kind != BAND_NONE) {
                 st->payments++;
-                if ((rc = pay_into(&r, payer_root, payer_len, okey, olen, otext, to->value, &a, err)))
+                if ((rc = pay_into(&r, payer_root, payer_len, okey, olen, to->value, &a, err)))
+                    return rc;
+                if (a.kind == BAND_SALARY && j && (rc = rs_origin_add(j, payer_root, payer_len, RS_ORIGIN_PAYER, err)))
                     return rc;
             }
         }
-        if (have_origin && (rc = trace_out(&r, &origin, (uint32_t)o, okey, olen, otext, lb, to->value, err)))
+        if (have_origin && (rc = trace_out(&r, &origin, (uint32_t)o, okey, olen, lb, to->value, err)))
             return rc;
     }
     *found = out.f;
