@@ -225,8 +225,16 @@ void scen_init(const scen_opts *o, scen_rand_fn rnd)
         uint32_t pool = actor_new("itw_consolidator", g, false);
         for (int r = 0; r < 12; r++) {
             uint32_t emp = actor_new("itw_employer", g, true);
+            /* the employer is a real company: it pays two ordinary employees
+             * monthly from the start, before it hires the worker */
+            for (int k = 0; k < 2; k++) {
+                uint32_t staff = actor_new("legit_employee", 0, false);
+                uint64_t b = usd_between(3000, 7000);
+                for (uint64_t w = t0 + between(1, 3) * DAY; w < t1; w += between(29, 31) * DAY)
+                    pay(w, emp, staff, b);
+            }
             uint32_t to = payout[r < 9 ? r : r - 9]; /* roles 9-11 share payouts 0-2 */
-            uint64_t when = t0 + between(5, 70) * DAY + below(DAY);
+            uint64_t when = t0 + between(15, 70) * DAY + below(DAY);
             if (below(2))
                 pay(when - between(2, 10) * DAY, emp, to, usd_between(24, 636));
             uint64_t base = usd_between(2000, 8000);

@@ -6,7 +6,8 @@
  *
  * IT-worker network (--itw-networks N, each): 12 roles (personas), each
  * paid about monthly (gaps 28-35 days, now and then a skipped month) by its
- * own unwitting employer, USD 2,000-8,000 a time, half of them after a
+ * own unwitting employer (a company that also pays two ordinary employees
+ * monthly), USD 2,000-8,000 a time, half of them after a
  * tiny first payment (USD 24-636); 9 payout addresses, 3 of them shared by
  * two personas; each payout address sweeps what it got into the network's
  * consolidator 1-5 days later; the consolidator moves the pool on monthly

@@ -331,7 +331,8 @@ static cw_code rec_save(run *r, const uint8_t *key, size_t klen, const rs_record
 /* payout_toward_designated on one payout address, naming its payers.
  * target: the designated address or the pool reached. */
 static cw_code toward_one(run *r, const uint8_t *payout, size_t plen, bool to_pool, const char *target,
-                          const char *pool, unsigned hops, const rs_trace *tr, uint64_t amount, cw_err *err)
+                          const char *pool, const uint8_t *swept_txid, unsigned hops, const rs_trace *tr,
+                          uint64_t amount, cw_err *err)
 {
     uint64_t bit = to_pool ? RS_TOWARD_POOL : RS_TOWARD_DESIGNATED;
     unsigned w = to_pool ? r->cfg->toward_pool_weight : r->cfg->weight[RULE_TOWARD_DESIGNATED];
@@ -366,7 +367,10 @@ static cw_code toward_one(run *r, const uint8_t *payout, size_t plen, bool to_po
     alert_put(ev, "target_kind", json_string(to_pool ? "consolidator" : "designated"), &ok);
     alert_put(ev, "via_pool", pool ? json_string(pool) : json_null(), &ok);
     alert_put(ev, "hops", json_integer(hops), &ok);
-    alert_put(ev, "left_payout_txid", tr ? txid_json(tr->first_txid) : json_null(), &ok);
+    /* the path: the payout's last sweep into the pool (through a pool),
+     * the tx that left the payout or the pool, the tx that hit */
+    alert_put(ev, "swept_into_pool_txid", swept_txid ? txid_json(swept_txid) : json_null(), &ok);
+    alert_put(ev, pool ? "left_pool_txid" : "left_payout_txid", tr ? txid_json(tr->first_txid) : json_null(), &ok);
     alert_put(ev, "hit_txid", txid_json(r->tx->txid), &ok);
     alert_put(ev, "hit_date", day_json((uint64_t)r->when), &ok);
     alert_put(ev, "payers", payers, &ok);
@@ -374,7 +378,9 @@ static cw_code toward_one(run *r, const uint8_t *payout, size_t plen, bool to_po
         json_decref(ev);
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
     }
-    rule_finding *f = fire(r->cfg, RULE_TOWARD_DESIGNATED, addr, amount, NULL, score, ev, err);
+    amount_view av = {BAND_NONE, false, 0};
+    av.usd = prices_cents(r->cfg->prices, "BTC", 8, amount, r->when, &av.cents);
+    rule_finding *f = fire(r->cfg, RULE_TOWARD_DESIGNATED, addr, amount, &av, score, ev, err);
     if (f == NULL)
         return CW_ENOMEM;
     r->st->fired[RULE_TOWARD_DESIGNATED]++;
@@ -397,6 +403,7 @@ static cw_code toward_one(run *r, const uint8_t *payout, size_t plen, bool to_po
 typedef struct {
     uint8_t key[WL_KEY_MAX];
     size_t len;
+    uint8_t swept[32]; /* its last sweep into the pool */
 } key_buf;
 
 /* The pool's sources (kind S), copied: toward_one reads other records. */
@@ -409,6 +416,7 @@ static cw_code pool_sources(const rs_record *rec, key_buf **out, size_t *n, cw_e
     for (size_t i = 0; i < rec->n; i++)
         if (rec->e[i].kind == RS_KIND_SOURCE) {
             memcpy((*out)[*n].key, rec->e[i].key, rec->e[i].klen);
+            memcpy((*out)[*n].swept, rec->e[i].p.last_txid, 32);
             (*out)[(*n)++].len = rec->e[i].klen;
         }
     return CW_OK;
@@ -419,7 +427,7 @@ static cw_code pool_sources(const rs_record *rec, key_buf **out, size_t *n, cw_e
 static cw_code toward(run *r, const rs_trace *tr, bool to_pool, const char *target, uint64_t amount, cw_err *err)
 {
     if (!tr->pool)
-        return toward_one(r, tr->origin, tr->origin_len, to_pool, target, NULL, tr->hops, tr, amount, err);
+        return toward_one(r, tr->origin, tr->origin_len, to_pool, target, NULL, NULL, tr->hops, tr, amount, err);
     char pool[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
     key_text(tr->origin, tr->origin_len, pool, sizeof pool);
     rs_record *rec;
@@ -431,7 +439,7 @@ static cw_code toward(run *r, const rs_trace *tr, bool to_pool, const char *targ
     rc = pool_sources(rec, &src, &n, err);
     free(rec);
     for (size_t i = 0; rc == CW_OK && i < n; i++)
-        rc = toward_one(r, src[i].key, src[i].len, to_pool, target, pool, tr->hops + 1u, tr, amount, err);
+        rc = toward_one(r, src[i].key, src[i].len, to_pool, target, pool, src[i].swept, tr->hops + 1u, tr, amount, err);
     free(src);
     return rc;
 }
@@ -533,7 +541,7 @@ static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_
         tr.origin_len = src->klen;
         tr.hops = 1;
         memcpy(tr.first_txid, r->tx->txid, 32);
-        return toward_one(r, src->key, src->klen, true, OTEXT, NULL, 1, &tr, value, err);
+        return toward_one(r, src->key, src->klen, true, OTEXT, NULL, NULL, 1, &tr, value, err);
     }
     /* distinct payout-like sources within the window */
     uint64_t since = now > cfg->pool_window ? now - cfg->pool_window : 0;
@@ -596,7 +604,7 @@ static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_
         tr.origin_len = all[i].len;
         tr.hops = 1;
         memcpy(tr.first_txid, r->tx->txid, 32);
-        rc = toward_one(r, all[i].key, all[i].len, true, OTEXT, NULL, 1, &tr, value, err);
+        rc = toward_one(r, all[i].key, all[i].len, true, OTEXT, NULL, all[i].swept, 1, &tr, value, err);
     }
     free(all);
     return rc;
