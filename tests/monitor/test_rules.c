@@ -183,6 +183,8 @@ static void scen_mine(scen *s)
     for (size_t i = 0; i < s->n_txs; i++)
         body[i] = &s->txs[i];
     s->tip = (long)cb_chain_mine(&s->c, s->tip, &miner, 1, body, s->n_txs);
+    for (size_t i = 0; i < s->n_txs; i++) /* the block holds their bytes now */
+        cb_tx_free(&s->txs[i]);
     s->n_txs = 0;
 }
 
