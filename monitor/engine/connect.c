@@ -7,8 +7,8 @@
  *
  * Design note. Each block is connected in one write transaction
  * (store_write) with everything it causes: chain state (chainstate.h),
- * clusters and exposure with the journal that undoes them (flows.h,
- * journal.h), its records into the alerts table and the outbox (records.c),
+ * clusters, exposure and the pattern rules' stats with the journal that
+ * undoes them (flows.h, rules/rules.h, journal.h), its records into the alerts table and the outbox (records.c),
  * the trail head and the feed counters; the sinks get the records after
  * the commit (outbox.c). A disconnect is one transaction too: chain state
  * by the undo record, clusters and exposure by the journal, and a

@@ -13,8 +13,8 @@
  *   outbox.c    the outbox's numbering and its flush to the sinks
  *
  * Commit protocol (every write of the pipeline follows it). Everything a
- * block causes (utxo, undo, chain tip, clusters and exposure with their
- * journal, its records, the trail head, the feed counters) is written in
+ * block causes (utxo, undo, chain tip, clusters, exposure and the pattern
+ * rules' stats with their journal, its records, the trail head, the feed counters) is written in
  * one write transaction (store_write, or a replay batch's), and each record
  * goes into the outbox in that same transaction. After the commit the
  * outbox is handed to the sinks in order; entries leave it only after the
