@@ -689,8 +689,28 @@ Test(rules, payout_toward_designated_names_the_payer, .timeout = 60)
     const char *hit;
     designated_scenario(&s, false, &hit, &w, &d);
     int rc;
+    keep_root = (char *)1;
     json_t *recs = replay_rules(&s, text(&d), NULL, NULL, &rc, NULL);
+    char *root = keep_root;
+    keep_root = NULL;
     cr_assert_eq(rc, 0);
+    /* screen reads the same stats: the payout's risk holds it (exit 11) */
+    char dd[4200];
+    snprintf(dd, sizeof dd, "%s/data", root);
+    char *screen[] = {CW_BIN, "screen", (char *)text(&w.a), "--datadir", dd, NULL};
+    char *out, *err;
+    cr_assert_eq(run_cmd(screen, NULL, 0, &out, &err), 11, "%s", err);
+    json_t *sc = json_loads(out, 0, NULL);
+    cr_assert_not_null(sc, "%s", out);
+    cr_assert_str_eq(str(sc, "decision"), "hold");
+    json_t *pat = json_object_get(sc, "patterns");
+    cr_assert_str_eq(str(pat, "risk"), "high");
+    cr_assert_eq(num(pat, "recurring_payers"), 1);
+    cr_assert_eq(num(pat, "salary_payments"), 3);
+    cr_assert_str_eq(json_string_value(json_array_get(json_object_get(pat, "rules"), 0)), "payout_toward_designated");
+    json_decref(sc);
+    free(out), free(err);
+    test_remove_dir(root);
     cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
     json_t *r = json_array_get(recs, 0);
     cr_assert_str_eq(str(r, "rule"), "payout_toward_designated");
