@@ -489,10 +489,10 @@ Test(rules, test_then_salary_not_after_the_window, .timeout = 60)
 /* ---- consolidator, payout_toward_designated (toward the pool), off_ramp_after_pool ---- */
 
 #define EXCHANGE_SEED 700
-/* Five payout addresses, each paid a salary by its own employer on day
- * 1+i, each sweeping into the pool (twin: into its own deposit address) on
- * day 3+i; on days 20, 21, 22 the pool sends a third of what it holds to a
- * labelled exchange each time. */
+/* Five payout addresses, each paid a salary monthly by its own employer
+ * (days 1+i, 31+i, 61+i), each sweeping all three into the pool (twin:
+ * into its own deposit address) on day 70+i; on days 80, 81, 82 the pool
+ * sends a third of what it holds to a labelled exchange each time. */
 static void pool_scenario(scen *s, bool twin, const char *sweep_ids[5], const char *piece_ids[3], wallet *pool,
                           wallet payouts[5])
 {
@@ -508,20 +508,22 @@ static void pool_scenario(scen *s, bool twin, const char *sweep_ids[5], const ch
     for (int i = 0; i < 5; i++)
         deposit[i] = wallet_make(400 + (uint32_t)i);
     scen_start(s, funders, 5);
+    /* three monthly salaries each (days 1+i, 31+i, 61+i): payouts on cadence */
+    for (int m = 0; m < 3; m++)
+        for (int i = 0; i < 5; i++) {
+            scen_day(s, 1 + 30 * m + i);
+            pay(s, &emp[i], &payouts[i], NULL, SALARY + (uint64_t)i * 1000000);
+            scen_mine(s);
+        }
     for (int i = 0; i < 5; i++) {
-        scen_day(s, 1 + i);
-        pay(s, &emp[i], &payouts[i], NULL, SALARY + (uint64_t)i * 1000000);
-        scen_mine(s);
-    }
-    for (int i = 0; i < 5; i++) {
-        scen_day(s, 10 + i);
+        scen_day(s, 70 + i);
         sweep_ids[i] = sweep(s, &payouts[i], twin ? &deposit[i] : pool, NULL);
         scen_mine(s);
     }
     cw_addr ex = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, EXCHANGE_SEED);
     wallet *src = twin ? &deposit[0] : pool;
     for (int i = 0; i < 3; i++) {
-        scen_day(s, 20 + i);
+        scen_day(s, 80 + i);
         uint64_t total = cb_coins_value(src->coins, src->n);
         piece_ids[i] = pay(s, src, NULL, &ex, i == 2 ? total - 2000 : total / 3);
         scen_mine(s);
@@ -563,9 +565,9 @@ Test(rules, consolidator_toward_pool_and_off_ramp_with_exact_records, .timeout =
         json_t *e = json_array_get(srcs, (size_t)i);
         cr_assert_str_eq(str(e, "source"), text(&payouts[i].a));
         cr_assert_str_eq(str(e, "first_txid"), sweeps[i]);
-        /* each payout got SALARY + i*0.01 BTC and swept it less 1,000 sat */
-        cr_assert_eq(num(e, "total_base_units"), (json_int_t)(SALARY + (uint64_t)i * 1000000 - 1000));
-        pooled += SALARY + (uint64_t)i * 1000000 - 1000;
+        /* each payout got 3 x (SALARY + i*0.01 BTC) and swept it less 1,000 sat */
+        cr_assert_eq(num(e, "total_base_units"), (json_int_t)(3 * (SALARY + (uint64_t)i * 1000000) - 1000));
+        pooled += 3 * (SALARY + (uint64_t)i * 1000000) - 1000;
     }
     cr_assert_eq(num(ev, "pooled_base_units"), (json_int_t)pooled);
     for (int i = 0; i < 5; i++) {

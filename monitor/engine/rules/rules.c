@@ -543,11 +543,26 @@ static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_
         memcpy(tr.first_txid, r->tx->txid, 32);
         return toward_one(r, src->key, src->klen, true, OTEXT, NULL, NULL, 1, &tr, value, err);
     }
-    /* distinct payout-like sources within the window */
+    /* distinct payouts (paid on cadence: rule_origin) that swept in within
+     * the window; one salary-sized payment makes an address sweep, but a
+     * merchant paid in full by salaried people is no pool of payouts */
     uint64_t since = now > cfg->pool_window ? now - cfg->pool_window : 0;
     size_t in_window = 0;
     for (size_t i = 0; i < rec->n; i++)
         in_window += rec->e[i].kind == RS_KIND_SOURCE && rec->e[i].p.last_time >= since;
+    if (in_window >= cfg->pool_min_sources) {
+        in_window = 0;
+        for (size_t i = 0; rc == CW_OK && i < rec->n; i++) {
+            unsigned of = 0;
+            if (rec->e[i].kind == RS_KIND_SOURCE && rec->e[i].p.last_time >= since &&
+                (rc = rs_origin_get(r->t, rec->e[i].key, rec->e[i].klen, &of, err)) == CW_OK)
+                in_window += (of & RS_ORIGIN_PAYOUT) != 0;
+        }
+        if (rc) {
+            free(rec);
+            return rc;
+        }
+    }
     if (in_window < cfg->pool_min_sources || !mark(rec, RS_CONSOLIDATOR, cfg->weight[RULE_CONSOLIDATOR])) {
         rc = rec_save(r, okey, olen, rec, err);
         free(rec);
