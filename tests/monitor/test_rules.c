@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "chains/hex.h"
+#include "monitor/api/trace_svg.h"
 #include "monitor/engine/pipeline.h"
 #include "monitor/engine/rules/prices.h"
 #include "monitor/engine/rules/rules.h"
@@ -793,6 +794,17 @@ Test(rules, payout_toward_designated_names_the_payer, .timeout = 60)
     cr_assert_not_null(tr, "%s", tout);
     cr_assert(json_equal(json_object_get(tr, "patterns"), pat), "%s", tout);
     cr_assert(strstr(str(tr, "summary"), "; pattern risk high"), "%s", tout);
+    /* the review console's graph of a case draws them from the same trace */
+    cw_buf svg = CW_BUF_INIT;
+    cr_assert_eq(trace_svg(tr, NULL, &svg, NULL), CW_OK);
+    cr_assert_eq(cw_buf_append(&svg, "", 1, NULL), CW_OK);
+    char want[300];
+    snprintf(want, sizeof want, "data-id=\"patterns:%s\"", text(&w.a));
+    cr_assert(strstr((char *)svg.p, want), "%s", (char *)svg.p);
+    cr_assert(strstr((char *)svg.p, ">pattern risk high (score 4)</text>"), "%s", (char *)svg.p);
+    cr_assert(strstr((char *)svg.p, ">payout_toward_designated</text>"), "%s", (char *)svg.p);
+    cr_assert(strstr((char *)svg.p, ">1 payer(s), 0 pooled payout(s)</text>"), "%s", (char *)svg.p);
+    cw_buf_free(&svg);
     json_decref(tr);
     free(tout), free(terr);
     json_decref(sc);
