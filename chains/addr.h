@@ -3,7 +3,9 @@
  * cw_addr (addr_parse.c) and a cw_addr becomes text (addr_format.c).
  *
  * EVM: 0x + 40 hex digits, EIP-55 checked when mixed case, formatted with
- * the EIP-55 checksum. Tron: base58check with version byte 0x41 ('T...').
+ * the EIP-55 checksum. Tron: base58check with version byte 0x41 ('T...'),
+ * or the hex form java-tron's API prints, "41" + 40 hex digits (parsed,
+ * never written: the canonical text is T...).
  * Neither carries a network in its text; they parse on any `net`.
  * Bitcoin: base58check P2PKH/P2SH and bech32/bech32m segwit, for mainnet,
  * testnet3, testnet4, signet and regtest. Testnet3, testnet4 and signet share

@@ -37,6 +37,21 @@ static cw_code parse_evm(const char *s, cw_addr *out, cw_err *err)
     return CW_OK;
 }
 
+/* Tron's hex form, as java-tron's API prints addresses without visible=true:
+ * "41" + 40 hex digits (either case). No base58 address is 42 characters
+ * long (21 bytes and a 4-byte checksum are 33 or 34), so the two forms
+ * cannot be confused. */
+static cw_code parse_tron_hex(const char *s, cw_addr *out, cw_err *err)
+{
+    uint8_t payload[21];
+    size_t n;
+    cw_err herr;
+    if (cw_hex_decode(s, 42, payload, sizeof payload, &n, &herr))
+        return cw_err_set(err, CW_EFORMAT, herr.offset, "Tron hex address: character %zu is not hex", herr.offset);
+    cw_addr_set(out, CW_CHAIN_TRON, CW_NET_MAIN, CW_ADDR_TRON, 0, payload + 1, 20);
+    return CW_OK;
+}
+
 /* The address space a segwit HRP belongs to. */
 static bool space_of_hrp(const char *hrp, cw_net *space)
 {
@@ -140,6 +155,8 @@ cw_code cw_addr_parse(const char *text, int net, cw_addr *out, cw_err *err)
         return parse_segwit(text, net, out, err);
     if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
         return parse_evm(text, out, err);
+    if (len == 42 && text[0] == '4' && text[1] == '1')
+        return parse_tron_hex(text, out, err);
     cw_code rc = parse_base58(text, net, out, err);
     if (rc == CW_EFORMAT && strchr(text, '1') != NULL) {
         /* Not base58: maybe bech32 with a prefix we do not know. */

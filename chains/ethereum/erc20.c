@@ -30,21 +30,23 @@ cw_code erc20_call_decode_at(cw_span data, size_t base, cw_chain chain, erc20_ca
     bool tron = chain == CW_CHAIN_TRON;
     cw_code rc;
     if (sel == ERC20_SEL_TRANSFER) {
-        if (data.n != ERC20_TRANSFER_LEN)
+        if (data.n < ERC20_TRANSFER_LEN)
             return cw_err_set(err, CW_EFORMAT, base,
-                              "byte %zu, field transfer calldata: %zu bytes, transfer(address,uint256) takes exactly %d",
+                              "byte %zu, field transfer calldata: %zu bytes, transfer(address,uint256) takes %d",
                               base, data.n, ERC20_TRANSFER_LEN);
+        out->trailing = data.n - ERC20_TRANSFER_LEN;
         if ((rc = addr_word(data.p + 4, base + 4, "transfer to", tron, out->to, err)))
             return rc;
         out->kind = ERC20_CALL_TRANSFER;
         return cw_u256_from_be(data.p + 36, 32, &out->amount, err);
     }
     if (sel == ERC20_SEL_TRANSFER_FROM) {
-        if (data.n != ERC20_TRANSFER_FROM_LEN)
+        if (data.n < ERC20_TRANSFER_FROM_LEN)
             return cw_err_set(
                 err, CW_EFORMAT, base,
-                "byte %zu, field transferFrom calldata: %zu bytes, transferFrom(address,address,uint256) takes exactly %d",
+                "byte %zu, field transferFrom calldata: %zu bytes, transferFrom(address,address,uint256) takes %d",
                 base, data.n, ERC20_TRANSFER_FROM_LEN);
+        out->trailing = data.n - ERC20_TRANSFER_FROM_LEN;
         if ((rc = addr_word(data.p + 4, base + 4, "transferFrom from", tron, out->from, err)) ||
             (rc = addr_word(data.p + 36, base + 36, "transferFrom to", tron, out->to, err)))
             return rc;

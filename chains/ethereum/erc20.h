@@ -10,8 +10,12 @@
  * Tron wallets also write the 21-byte form (0x41 before the 20 bytes) into
  * the word; with a Tron contract that one extra byte is accepted.
  * Decoding is strict because screening must not miss a recipient: calldata
- * that has a transfer selector but another length or a dirty address word
- * is refused (the caller fails closed), not read as "no token transfer".
+ * that has a transfer selector but is too short for its arguments, or a
+ * dirty address word, is refused (the caller fails closed), not read as
+ * "no token transfer". Bytes after the arguments are accepted and counted
+ * (erc20_call.trailing): Solidity's ABI decoder and USDT's onlyPayloadSize
+ * ignore them, so such a call moves the tokens on chain, and refusing it
+ * would leave a real mainnet transfer undecodable.
  *
  * Logs: Transfer(address indexed from, address indexed to, uint256 value),
  * topic0 = keccak256("Transfer(address,address,uint256)") = ddf252ad...
@@ -52,13 +56,15 @@ typedef struct {
     uint8_t from[20]; /* transferFrom only */
     uint8_t to[20];
     cw_u256 amount;
+    size_t trailing;  /* calldata bytes after the arguments (the contract ignores them) */
 } erc20_call;
 
 /* Reads calldata. Not a transfer selector: CW_OK with kind NONE. A
- * transfer selector with a length other than 68 (100), or an address word
+ * transfer selector with fewer than 68 (100) bytes, or an address word
  * whose first 12 bytes are not zero (for CW_CHAIN_TRON: 11 zeros and 0x41
- * also pass): CW_EFORMAT naming the offset and the field. `chain` is
- * CW_CHAIN_EVM or CW_CHAIN_TRON. */
+ * also pass): CW_EFORMAT naming the offset and the field. Longer calldata is
+ * read, the extra bytes counted in out->trailing. `chain` is CW_CHAIN_EVM
+ * or CW_CHAIN_TRON. */
 cw_code erc20_call_decode(cw_span data, cw_chain chain, erc20_call *out, cw_err *err);
 /* The same, with error offsets counted from `base` (where the calldata
  * stands in the caller's input, e.g. a tx: eth_tx_call_decode) rather than

@@ -9,11 +9,10 @@
  */
 #include "tx.h"
 
-#include <secp256k1.h>
-#include <secp256k1_recovery.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "chains/ecrecover.h"
 #include "chains/ethereum/erc20.h"
 #include "chains/ethereum/rlp.h"
 #include "chains/keccak.h"
@@ -518,41 +517,32 @@ cw_code eth_tx_check(const eth_tx *tx, const eth_rules *rules, cw_err *err)
 
 /* ---- signatures ---- */
 
-static const uint8_t CURVE_N[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                    0xff, 0xff, 0xff, 0xff, 0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48,
-                                    0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
+/* n/2: EIP-2's bound on s (a high s is the same signature's malleated twin). */
 static const uint8_t CURVE_HALF_N[32] = {0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                                          0xff, 0xff, 0xff, 0xff, 0xff, 0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4,
                                          0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0};
-static const uint8_t ZERO32[32];
 
-/* The signer of hash by (r, s, recid); `what` names the signature in errors. */
+/* The signer of hash by (r, s, recid) through chains/ecrecover (which
+ * checks r and s against the order), with Ethereum's own rule on top: s at
+ * most n/2 (EIP-2). Every refusal is CW_EFORMAT (tx.h's contract), its
+ * message led by `what` (the tx's signature or an authorization). */
 static cw_code recover(const uint8_t hash[32], const uint8_t r[32], const uint8_t s[32], int recid, const char *what,
                        eth_signer *out, cw_err *err)
 {
-    if (memcmp(r, ZERO32, 32) == 0 || memcmp(r, CURVE_N, 32) >= 0)
-        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: r is %s the secp256k1 order (invalid signature)", what,
-                          memcmp(r, ZERO32, 32) == 0 ? "zero, not below" : "not below");
-    if (memcmp(s, ZERO32, 32) == 0 || memcmp(s, CURVE_N, 32) >= 0)
-        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: s is %s the secp256k1 order (invalid signature)", what,
-                          memcmp(s, ZERO32, 32) == 0 ? "zero, not below" : "not below");
-    if (memcmp(s, CURVE_HALF_N, 32) > 0)
-        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: s is above n/2 (EIP-2 requires low s; invalid signature)",
-                          what);
     uint8_t sig64[64];
     memcpy(sig64, r, 32);
     memcpy(sig64 + 32, s, 32);
-    secp256k1_ecdsa_recoverable_signature sig;
-    secp256k1_pubkey pub;
-    if (!secp256k1_ecdsa_recoverable_signature_parse_compact(secp256k1_context_static, &sig, sig64, recid) ||
-        !secp256k1_ecdsa_recover(secp256k1_context_static, &pub, &sig, hash))
-        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: no public key recovers from it (invalid signature)", what);
-    size_t n = 65;
-    secp256k1_ec_pubkey_serialize(secp256k1_context_static, out->pubkey, &n, &pub, SECP256K1_EC_UNCOMPRESSED);
-    uint8_t h[32];
-    cw_keccak256(out->pubkey + 1, 64, h);
-    memcpy(out->addr, h + 12, 20);
-    return CW_OK;
+    cw_err e = {0};
+    eth_signer got; /* *out is written only for a signature Ethereum accepts */
+    if (cw_ecrecover(hash, sig64, recid, got.addr, got.pubkey, &e) == CW_OK) {
+        if (memcmp(s, CURVE_HALF_N, 32) <= 0) {
+            *out = got;
+            return CW_OK;
+        }
+        cw_err_set(&e, CW_EFORMAT, CW_NO_OFFSET, "signature: s is above n/2 (EIP-2 requires low s)");
+    }
+    const char *msg = strncmp(e.msg, "signature: ", 11) == 0 ? e.msg + 11 : e.msg;
+    return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s: %s (invalid signature)", what, msg);
 }
 
 cw_code eth_tx_recover(const eth_tx *tx, eth_signer *out, cw_err *err)

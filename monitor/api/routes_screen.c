@@ -2,7 +2,7 @@
  * routes_screen.c: GET /api/v1/address/{address} (Chainalysis' free
  * sanctions API's shape) and POST /v1/screen (screen.h's answer, as
  * `chainwatch screen` gives it, for an address, a batch of addresses, a raw
- * tx or a PSBT).
+ * Bitcoin or Ethereum tx, a signed Tron tx (java-tron's JSON) or a PSBT).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +11,7 @@
 #include "chains/bitcoin/psbt.h"
 #include "chains/bitcoin/tx.h"
 #include "chains/hex.h"
+#include "chains/tron/api.h"
 #include "monitor/cli/cli.h"
 #include "monitor/engine/decode_eth.h"
 #include "monitor/engine/screen.h"
@@ -345,29 +346,95 @@ static void screen_tx_reply(const api_request *req, store_txn *t, cw_tx *tx, con
     json_decref(ans);
 }
 
-/* Is the body's tx an Ethereum one: "chain":"ethereum", or no chain and
- * 0x-prefixed hex or RLP (a list byte, or a type 1-4 byte and a list),
- * as `chainwatch screen` tells them. False after a 400 for a bad chain. */
-static bool is_eth_tx(const json_t *body, const json_t *txv, api_reply *rep)
+enum { TX_BITCOIN, TX_ETHEREUM, TX_TRON, TX_REFUSED };
+
+/* The body's tx's chain: "chain" when given; else told by its form, as
+ * `chainwatch screen` tells them: a JSON object (java-tron's signed tx)
+ * is Tron's, 0x-prefixed hex or RLP (a list byte, or a type 1-4 byte and a
+ * list) Ethereum's, other hex Bitcoin's. TX_REFUSED after a 400 for a bad
+ * chain. */
+static int tx_chain(const json_t *body, const json_t *txv, api_reply *rep)
 {
     const json_t *ch = json_object_get(body, "chain");
     const char *c = json_string_value(ch);
-    if (ch && (!c || (strcmp(c, "bitcoin") != 0 && strcmp(c, "ethereum") != 0))) {
-        api_reply_error(rep, 400, "bad_request", "chain: \"bitcoin\" or \"ethereum\"");
-        return false;
+    if (ch && (!c || (strcmp(c, "bitcoin") != 0 && strcmp(c, "ethereum") != 0 && strcmp(c, "tron") != 0))) {
+        api_reply_error(rep, 400, "bad_request", "chain: \"bitcoin\", \"ethereum\" or \"tron\"");
+        return TX_REFUSED;
     }
     if (c)
-        return strcmp(c, "ethereum") == 0;
+        return strcmp(c, "ethereum") == 0 ? TX_ETHEREUM : strcmp(c, "tron") == 0 ? TX_TRON : TX_BITCOIN;
+    if (json_is_object(txv))
+        return TX_TRON;
     const char *t = json_string_value(txv);
     if (t == NULL)
-        return false;
+        return TX_BITCOIN;
     if (t[0] == '0' && (t[1] == 'x' || t[1] == 'X'))
-        return true;
+        return TX_ETHEREUM;
     uint8_t b[2];
     size_t got;
     if (strlen(t) < 4 || cw_hex_decode(t, 4, b, 2, &got, NULL) != CW_OK)
-        return false;
-    return b[0] >= 0xc0 || (b[0] >= 1 && b[0] <= 4 && b[1] >= 0xc0);
+        return TX_BITCOIN;
+    return b[0] >= 0xc0 || (b[0] >= 1 && b[0] <= 4 && b[1] >= 0xc0) ? TX_ETHEREUM : TX_BITCOIN;
+}
+
+/* Adds risk and the (empty) alert ids of an account-chain answer. */
+static void reply_account(api_reply *rep, json_t *ans, screen_decision d)
+{
+    bool ok = true;
+    alert_put(ans, "risk", json_string(risk_of(d)), &ok);
+    alert_put(ans, "alert_id", json_null(), &ok); /* records of account chains are the watch's, not named here */
+    alert_put(ans, "alert_ids", json_array(), &ok);
+    if (ok)
+        api_reply_json(rep, 200, ans);
+    else
+        api_reply_error(rep, 500, "out_of_memory", "out of memory building the reply");
+}
+
+/* A signed Tron tx, as java-tron's HTTP API returns it (an object, or
+ * that JSON as a string): decoded from its signed bytes, txID checked,
+ * signer recovered and checked, screened as `chainwatch screen --chain
+ * tron` does (screen_answer). */
+static void screen_tron_reply(const api_request *req, store_txn *t, const json_t *txv, const screen_params *p,
+                              const json_t *body, api_reply *rep)
+{
+    if (p->amount >= 0 || json_object_get(body, "network")) {
+        api_reply_error(rep, 400, "bad_request", "network and amount (BTC) are for Bitcoin, not a Tron tx");
+        return;
+    }
+    char *text = NULL;
+    const char *json = NULL;
+    if (json_is_object(txv))
+        json = text = json_dumps(txv, JSON_COMPACT);
+    else if (json_is_string(txv))
+        json = json_string_value(txv);
+    if (json == NULL) {
+        api_reply_error(rep, json_is_object(txv) ? 500 : 400, json_is_object(txv) ? "out_of_memory" : "bad_request",
+                        json_is_object(txv) ? "out of memory" : "tx: a signed Tron tx as java-tron's HTTP API returns it "
+                                                                "(an object with txID, raw_data_hex, signature)");
+        return;
+    }
+    tron_signed tron;
+    cw_err err = {0};
+    if (tron_signed_parse(json, strlen(json), &tron, &err)) {
+        api_reply_error(rep, err.code == CW_ENOMEM ? 500 : 400, err.code == CW_ENOMEM ? "out_of_memory" : "bad_tx",
+                        "tx: %s", err.msg);
+        free(text);
+        return;
+    }
+    free(text);
+    cw_addr signer;
+    tron_addr(&signer, tron.signer);
+    screen_subject s = {.acct = &tron.tx, .acct_signer = &signer, .net = CW_NET_MAIN, .amount = -1,
+                        .direction = p->direction};
+    json_t *ans;
+    screen_decision d;
+    if (screen_answer(api_core_flows(req, CW_NET_MAIN), t, &s, &ans, &d, &err)) {
+        api_reply_store_error(rep, &err);
+    } else {
+        reply_account(rep, ans, d);
+        json_decref(ans);
+    }
+    tron_signed_free(&tron);
 }
 
 /* An Ethereum tx: decoded (sender recovered, token call read), screened
@@ -434,7 +501,7 @@ static void post_screen(const api_request *req, api_reply *rep, void *ctx)
     }
     const json_t *addr = json_object_get(body, "address"), *addrs = json_object_get(body, "addresses"),
                  *txv = json_object_get(body, "tx"), *psbtv = json_object_get(body, "psbt");
-    int given = !!addr + !!addrs + !!txv + !!psbtv;
+    int given = !!addr + !!addrs + !!txv + !!psbtv, chain = TX_BITCOIN;
     screen_params p;
     if (given != 1) {
         api_reply_error(rep, 400, "bad_request", "give exactly one of address, addresses, tx or psbt");
@@ -493,8 +560,13 @@ static void post_screen(const api_request *req, api_reply *rep, void *ctx)
                 json_decref(results);
                 json_decref(out);
             }
-        } else if (txv && is_eth_tx(body, txv, rep)) {
-            screen_eth_reply(req, t, json_string_value(txv), &p, body, rep);
+        } else if (txv && (chain = tx_chain(body, txv, rep)) == TX_TRON) {
+            screen_tron_reply(req, t, txv, &p, body, rep);
+        } else if (txv && chain == TX_ETHEREUM) {
+            if (json_is_string(txv))
+                screen_eth_reply(req, t, json_string_value(txv), &p, body, rep);
+            else
+                api_reply_error(rep, 400, "bad_request", "tx: the signed Ethereum tx as hex (0x02f8...)");
         } else if (rep->status == 0) {
             cw_buf raw = CW_BUF_INIT;
             const char *text = json_string_value(txv ? txv : psbtv);

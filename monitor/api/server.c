@@ -312,14 +312,41 @@ static const char *request_key(struct MHD_Connection *c)
     return NULL;
 }
 
-/* Token bucket per key slot: rate per second, burst of one second's. */
-static bool rate_ok(api_server *srv, size_t slot)
+/* The bucket of a key (hash; NULL: no valid key), under srv->mu: found by
+ * linear probing from the hash; a new key takes the first free slot, or,
+ * with every slot taken (more than API_MAX_BUCKETS keys over the server's
+ * life), the slot idle longest. */
+static api_bucket *bucket_of(api_server *srv, const uint8_t *hash)
+{
+    if (hash == NULL)
+        return &srv->anon_bucket;
+    size_t h = ((size_t)hash[0] | (size_t)hash[1] << 8) % API_MAX_BUCKETS;
+    api_bucket *idle = NULL;
+    for (size_t i = 0; i < API_MAX_BUCKETS; i++) {
+        api_bucket *b = &srv->buckets[(h + i) % API_MAX_BUCKETS];
+        if (b->used && memcmp(b->hash, hash, 32) == 0)
+            return b;
+        if (!b->used) {
+            idle = b;
+            break;
+        }
+        if (idle == NULL || b->last < idle->last)
+            idle = b;
+    }
+    memset(idle, 0, sizeof *idle);
+    memcpy(idle->hash, hash, 32);
+    idle->used = true;
+    return idle;
+}
+
+/* Token bucket per key: rate per second, burst of one second's. */
+static bool rate_ok(api_server *srv, const uint8_t *hash)
 {
     if (srv->cfg.rate_per_key == 0)
         return true;
     double now = now_mono(), rate = srv->cfg.rate_per_key;
     pthread_mutex_lock(&srv->mu);
-    api_bucket *b = &srv->buckets[slot % API_MAX_BUCKETS];
+    api_bucket *b = bucket_of(srv, hash);
     if (b->last == 0) {
         b->tokens = rate;
         b->last = now;
@@ -479,7 +506,8 @@ static bool admit(api_server *srv, struct MHD_Connection *c, req_state *r, const
     const struct api_route_def *route = &srv->routes[idx];
     r->route = route;
     const char *key = request_key(c);
-    size_t slot = API_MAX_BUCKETS - 1; /* unauthenticated requests share one bucket */
+    uint8_t key_hash[32];
+    bool keyed = false; /* unauthenticated requests share one bucket */
     if (key) {
         keys_refresh(srv);
         pthread_rwlock_rdlock(&srv->keys_lock);
@@ -487,7 +515,8 @@ static bool admit(api_server *srv, struct MHD_Connection *c, req_state *r, const
         if (e) {
             r->pub.role = e->role;
             snprintf(r->key_name, sizeof r->key_name, "%s", e->name);
-            slot = (size_t)(e - srv->keys.v);
+            memcpy(key_hash, e->hash, 32);
+            keyed = true;
         }
         pthread_rwlock_unlock(&srv->keys_lock);
         r->pub.key_name = r->key_name;
@@ -506,7 +535,7 @@ static bool admit(api_server *srv, struct MHD_Connection *c, req_state *r, const
                             route->pattern, api_role_name(route->role), api_role_name(r->pub.role));
         return false;
     }
-    if (!rate_ok(srv, slot)) {
+    if (!rate_ok(srv, keyed ? key_hash : NULL)) {
         api_reply_error(rep, 429, "rate_limited", "more than %u requests per second for this key: retry in a second",
                         srv->cfg.rate_per_key);
         return false;
@@ -554,6 +583,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
+        /* MHD's timeout is on idleness only: a body dripped a byte at a time
+         * (slowloris) would hold the connection for ever. The whole request
+         * gets timeout_s; past it the connection is closed (MHD cannot
+         * queue a reply while the body is still coming). */
+        if (now_mono() - r->t0 > (double)srv->timeout_s) {
+            count(srv, (size_t)r->route_idx, 408, now_mono() - r->t0);
+            return MHD_NO;
+        }
         if (r->too_large)
             return MHD_YES; /* chunked past the limit: dropped, answered at the end */
         if (r->body.n + n > srv->max_body) {
@@ -614,6 +651,7 @@ cw_code api_server_new(const api_config *cfg, cw_store *s, api_status *status, a
     srv->store = s;
     srv->status = status;
     srv->max_body = cfg->max_body ? cfg->max_body : (size_t)1 << 20;
+    srv->timeout_s = cfg->timeout_s ? cfg->timeout_s : 10;
     srv->started_at = (int64_t)time(NULL);
     pthread_mutex_init(&srv->mu, NULL);
     pthread_rwlockattr_t ra;
@@ -713,7 +751,7 @@ cw_code api_server_start(api_server *srv, cw_err *err)
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)(srv->cfg.timeout_s ? srv->cfg.timeout_s : 10), MHD_OPTION_CONNECTION_LIMIT,
+        srv->timeout_s, MHD_OPTION_CONNECTION_LIMIT,
         srv->cfg.max_connections ? srv->cfg.max_connections : 1024u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024, /* MHD zeroes the pool per request: keep it small */
         MHD_OPTION_END);

@@ -34,7 +34,11 @@ typedef struct {
     _Atomic uint64_t count, sum_us;
 } api_route_stats;
 
+/* A key's token bucket, found by the key's hash (never by its line in the
+ * key file: lines shift when a key is removed). */
 typedef struct {
+    uint8_t hash[32];
+    bool used;
     double tokens, last;
 } api_bucket;
 
@@ -43,6 +47,7 @@ struct api_server {
     cw_store *store;
     api_status *status;
     size_t max_body;
+    unsigned timeout_s; /* idle limit (MHD's) and whole-request limit (server.c) */
     int64_t started_at;
     struct MHD_Daemon *daemon;
     unsigned port;
@@ -58,7 +63,8 @@ struct api_server {
     cw_store *views[API_MAX_VIEWS];
     size_t n_views;
     pthread_key_t tkey;
-    api_bucket buckets[API_MAX_BUCKETS];
+    api_bucket buckets[API_MAX_BUCKETS]; /* open addressing by key hash */
+    api_bucket anon_bucket;               /* requests without a valid key share it */
     pthread_rwlock_t keys_lock;
     api_keyset keys;
     struct timespec keys_mtime;

@@ -20,6 +20,7 @@
 #include "monitor/records/keys.h"
 #include "monitor/records/sink.h"
 #include "monitor/sources/eth_follow.h"
+#include "monitor/sources/tron_follow.h"
 #include "stop.h"
 #include "watchlists/store/store.h"
 #include "watchlists/tokens.h"
@@ -45,6 +46,7 @@ typedef struct {
     cw_store *store;
     alert_sink sink;
     eth_follow *node;
+    tron_follow *tron;
     tokens_table tokens;
     bool tokens_set;
     account *a;
@@ -56,6 +58,7 @@ static void run_close(run_ctx *c)
 {
     account_close(c->a);
     eth_follow_close(c->node);
+    tron_follow_close(c->tron);
     alert_sink_close(&c->sink);
     store_close(c->store);
     if (c->tokens_set)
@@ -68,7 +71,7 @@ static int run_open(run_ctx *c, const account_run_opts *o, int64_t start, bool q
 {
     cw_err err = {0};
     char what[64];
-    snprintf(what, sizeof what, "%s --chain ethereum", c->verb);
+    snprintf(what, sizeof what, "%s --chain %s", c->verb, o->tron ? "tron" : "ethereum");
     if ((c->sk = keys_secret_open(o->datadir, &err)) == NULL) {
         cli_fail(what, &err);
         fprintf(stderr, "chainwatch: %s: run 'chainwatch init --datadir %s' first\n", c->verb, o->datadir);
@@ -86,26 +89,41 @@ static int run_open(run_ctx *c, const account_run_opts *o, int64_t start, bool q
     c->tokens_set = true;
     if (o->tokens && tokens_load_csv(&c->tokens, o->tokens, &err))
         return cli_fail(what, &err);
-    rpc_options ro = {.url = o->rpc, .rate = (double)o->rpc_rate, .retries = 3};
-    if (eth_follow_open(&ro, &c->node, &err))
-        return cli_fail(what, &err);
-    if (eth_follow_chain_id(c->node, &c->chain_id, &err)) {
-        fprintf(stderr, "chainwatch: %s: cannot ask the node its chain: %s\n", c->verb, err.msg);
-        return CLI_EXIT_FAIL;
+    const account_source *src;
+    if (o->tron) {
+        feed_tron_config fc = {.endpoint = o->zmq_tron};
+        tron_http_options ho = {.url = o->tron_http, .retries = 3};
+        if (tron_follow_open(&fc, &ho, &c->tron, &err))
+            return cli_fail(what, &err);
+        if (tron_follow_chain_id(c->tron, &c->chain_id, &err)) {
+            fprintf(stderr, "chainwatch: %s: cannot ask the node its chain (block 0): %s\n", c->verb, err.msg);
+            return CLI_EXIT_FAIL;
+        }
+        tron_network_name(c->chain_id, c->network);
+        src = tron_follow_source(c->tron);
+    } else {
+        rpc_options ro = {.url = o->rpc, .rate = (double)o->rpc_rate, .retries = 3};
+        if (eth_follow_open(&ro, &c->node, &err))
+            return cli_fail(what, &err);
+        if (eth_follow_chain_id(c->node, &c->chain_id, &err)) {
+            fprintf(stderr, "chainwatch: %s: cannot ask the node its chain: %s\n", c->verb, err.msg);
+            return CLI_EXIT_FAIL;
+        }
+        eth_network_name(c->chain_id, c->network);
+        src = eth_follow_source(c->node);
     }
-    eth_network_name(c->chain_id, c->network);
     account_config ac = {.store = c->store,
-                         .chain = "ethereum",
+                         .chain = o->tron ? "tron" : "ethereum",
                          .network = c->network,
-                         .native_symbol = "ETH",
-                         .native_decimals = 18,
+                         .native_symbol = o->tron ? "TRX" : "ETH",
+                         .native_decimals = o->tron ? 6 : 18,
                          .chain_id = c->chain_id,
                          .net = CW_NET_MAIN,
                          .sk = c->sk,
                          .sink = alert_sink_line,
                          .durable = alert_sink_durable,
                          .sink_ctx = &c->sink,
-                         .src = eth_follow_source(c->node),
+                         .src = src,
                          .start = start,
                          .confirmations = (uint32_t)o->confirmations,
                          .finalized = o->finalized,
@@ -149,8 +167,13 @@ int account_run_watch(const account_run_opts *o)
         run_close(&c);
         return rc;
     }
-    run_log("watch", "info", "watching ethereum %s (chain id %llu) at %s: %s; alerts to %s", c.network,
-         (unsigned long long)c.chain_id, o->rpc,
+    if (c.tron) { /* triggers at or below our tip are not kept: the engine has those blocks */
+        pipeline_stats st0;
+        pipeline_stats_get(account_pipeline(c.a), &st0);
+        tron_follow_set_tip(c.tron, st0.tip_height);
+    }
+    run_log("watch", "info", "watching %s %s (chain id %llu) at %s: %s; alerts to %s", o->tron ? "tron" : "ethereum",
+         c.network, (unsigned long long)c.chain_id, o->tron ? o->zmq_tron : o->rpc,
          o->finalized ? "blocks up to the finalized tag" : o->confirmations == 1 ? "every block at the head"
                                                                                  : "blocks with --confirmations",
          o->alerts ? o->alerts : "<datadir>/alerts.jsonl");
@@ -160,7 +183,24 @@ int account_run_watch(const account_run_opts *o)
     uint64_t last_txs = 0;
     bool warned = false;
     rc = CLI_EXIT_OK;
+    uint64_t bad_seen = 0, bad_logged = 0;
     while (!cli_stop_requested()) {
+        if (c.tron) { /* the node's triggers for up to --poll-ms; gaps refilled over HTTP */
+            cw_code trc = tron_follow_poll(c.tron, (int)o->poll_ms, &bad_seen, &err);
+            if (trc == CW_EIO && err.code == CW_EIO && strstr(err.msg, "ZeroMQ") != NULL) {
+                rc = CLI_EXIT_FAIL;
+                run_log("watch", "error", "stopping: %s", err.msg);
+                break;
+            }
+            if (trc)
+                run_log("watch", "warn", "refilling a gap over HTTP: %s (the block is asked for again when it is due)",
+                        err.msg);
+            if (bad_seen > bad_logged) {
+                run_log("watch", "warn", "%llu malformed messages from the node's queue so far (skipped)",
+                        (unsigned long long)bad_seen);
+                bad_logged = bad_seen;
+            }
+        }
         /* pending first: a tx seen pending and mined before the next poll
          * still gets its mempool record before its confirmation */
         cw_code prc = account_poll_pending(c.a, &err);
@@ -193,7 +233,8 @@ int account_run_watch(const account_run_opts *o)
             last_txs = st.txs;
             last_status = now;
         }
-        sleep_ms(o->poll_ms);
+        if (!c.tron)
+            sleep_ms(o->poll_ms);
     }
     if (pipeline_flush(p, &err))
         run_log("watch", "warn", "final flush: %s (the records stay in the outbox for the next start)", err.msg);

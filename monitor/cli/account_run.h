@@ -1,5 +1,5 @@
 /*
- * account_run.h: `watch --chain ethereum` and `replay --chain ethereum`:
+ * account_run.h: `watch --chain ethereum|tron` and `replay --chain ethereum`:
  * the account-chain engine (monitor/engine/account.h) over an Ethereum
  * node's JSON-RPC (monitor/sources/eth_follow.h), with the same keys,
  * store, alerts file and ZeroMQ publisher as the Bitcoin verbs. watch.c
@@ -26,6 +26,10 @@ typedef struct {
     unsigned hops;           /* account exposure: follow this many transfers (0: off) */
     const labels *labels;    /* services that stop it, or NULL */
     uint32_t min_share_ppm, hold_share_ppm; /* indirect_exposure records (account.h) */
+    /* --chain tron (watch only): java-tron's native queue and HTTP API
+     * (monitor/sources/tron_follow.h) instead of --rpc */
+    bool tron;
+    const char *zmq_tron, *tron_http;
 } account_run_opts;
 
 /* The CLI_EXIT_* codes of watch and replay (cli.h). */

@@ -12,6 +12,7 @@
 #include "chains/hex.h"
 #include "args.h"
 #include "cli.h"
+#include "decode_tron.h"
 #include "monitor/engine/decode.h"
 #include "monitor/engine/decode_eth.h"
 #include "watchlists/tokens.h"
@@ -22,6 +23,7 @@ static const char decode_usage[] =
     "usage: chainwatch decode tx HEX|-           [--network N]\n"
     "       chainwatch decode block FILE|-       [--network N] [--summary]\n"
     "       chainwatch decode tx --chain ethereum 0xHEX|@FILE|FILE|- [--tokens FILE]\n"
+    "       chainwatch decode tx --chain tron FILE|- [--tokens FILE]\n"
     "\n"
     "Decodes Bitcoin transactions and blocks into one JSON object per line.\n"
     "Input is raw bytes or hex text; '-' reads standard input. A block file may\n"
@@ -30,6 +32,13 @@ static const char decode_usage[] =
     "height, tx_count, merkle_ok and witness_commitment comes first, then one\n"
     "object per tx: txid, wtxid, size, vsize, weight, coinbase,\n"
     "inputs [{prevout, hint}], outputs [{n, value, type, address}].\n"
+    "\n"
+    "With --chain tron, FILE is a signed tx as java-tron's HTTP API returns it\n"
+    "(txID, raw_data_hex, signature): one object with txid (checked against\n"
+    "sha256 of the signed bytes), contract_type, owner (the signer, recovered and\n"
+    "checked against the owner in the signed bytes), to, asset_kind, asset,\n"
+    "symbol, decimals, amount (base units), contract, call_value, memo, timestamp,\n"
+    "expiration, fee_limit, signatures. raw_data is never read.\n"
     "\n"
     "--chain ethereum: one signed tx (legacy, EIP-2930, 1559, 4844, 7702; hex\n"
     "with or without 0x, or raw bytes from a file) as one object: hash, type,\n"
@@ -251,7 +260,7 @@ static int decode_eth_tx(const char *source, const char *tokens_path)
     return rc;
 }
 
-static const char *const chains[] = {"bitcoin", "ethereum", NULL};
+static const char *const chains[] = {"bitcoin", "ethereum", "tron", NULL};
 
 int cmd_decode(int argc, char **argv)
 {
@@ -259,9 +268,9 @@ int cmd_decode(int argc, char **argv)
     bool summary = false;
     int chain = 0;
     cli_arg args[] = {
-        {"chain", ARG_ENUM, &chain, .choices = chains, .metavar = "C", .help = "bitcoin (default) or ethereum"},
+        {"chain", ARG_ENUM, &chain, .choices = chains, .metavar = "C", .help = "bitcoin (default), ethereum or tron"},
         {"tokens", ARG_PATH, &tokens_path, .metavar = "FILE",
-         .help = "ethereum: more known tokens, as chain,token,contract_address,\ndecimals[,source] (built in: USDT, USDC)"},
+         .help = "ethereum, tron: more known tokens, as chain,token,\ncontract_address,decimals[,source] (built in: USDT, USDC)"},
         {"network", ARG_STRING, &netname, .metavar = "N", .help = "main (default), test, testnet4, signet, regtest"},
         {"summary", ARG_FLAG, &summary, .help = "print a human-readable summary of each block instead"},
         {0},
@@ -275,6 +284,14 @@ int cmd_decode(int argc, char **argv)
     if (cli_args_parse("decode", args, argc, argv, pos, 2, &n_pos))
         return CLI_EXIT_USAGE;
     const char *what = pos[0] ? pos[0] : "", *source = pos[1];
+    if (chain == 2) {
+        if (strcmp(what, "tx") != 0 || source == NULL || netname || summary) {
+            fprintf(stderr, "chainwatch: decode: --chain tron decodes one signed tx: chainwatch decode tx --chain tron "
+                            "FILE|- (no --network, --summary)\n");
+            return CLI_EXIT_USAGE;
+        }
+        return decode_tron_tx(source, tokens_path);
+    }
     if (chain == 1) {
         if (strcmp(what, "tx") != 0 || source == NULL || netname || summary) {
             fprintf(stderr, "chainwatch: decode: --chain ethereum decodes one tx: chainwatch decode tx --chain "
@@ -284,7 +301,7 @@ int cmd_decode(int argc, char **argv)
         return decode_eth_tx(source, tokens_path);
     }
     if (tokens_path) {
-        fprintf(stderr, "chainwatch: decode: --tokens is for --chain ethereum\n");
+        fprintf(stderr, "chainwatch: decode: --tokens is for --chain ethereum or tron\n");
         return CLI_EXIT_USAGE;
     }
     cw_net net = CW_NET_MAIN;

@@ -11,6 +11,7 @@
 #include "chains/addr.h"
 #include "chains/bitcoin/tx.h"
 #include "chains/hex.h"
+#include "chains/tron/api.h"
 #include "args.h"
 #include "cli.h"
 #include "args_flows.h"
@@ -33,7 +34,10 @@ static const char usage[] =
     "               cannot be told from typos here: use `watchlist lookup`\n"
     "  RAWTX        a raw transaction as hex (told from an address by its length),\n"
     "               @FILE (raw bytes or hex) or - (standard input); a signed\n"
-    "               Ethereum tx (0x02f8..., 0xf86c...) is told by its form\n"
+    "               Ethereum tx (0x02f8..., 0xf86c...) is told by its form; a\n"
+    "               signed Tron tx as java-tron's HTTP API returns it (JSON:\n"
+    "               txID, raw_data_hex, signature) as @FILE, the JSON itself,\n"
+    "               or - with --chain tron\n"
     "\n"
     "Options:\n";
 
@@ -64,6 +68,11 @@ static const char usage_tail[] =
     "recipient (read from the calldata; `token` names the token when known) and a\n"
     "type 4 tx's authorities and delegates are each screened as an ADDRESS, with\n"
     "their roles. Malformed calldata behind a transfer selector is refused (2).\n"
+    "Tron tx: decoded from its signed bytes (raw_data_hex; txID checked), its\n"
+    "signer recovered and checked against the owner in them (else 2); the signer\n"
+    "and every transfer's sender and recipient (a TRC-20 transfer's recipient from\n"
+    "its calldata, never the token contract) are screened as ADDRESSes with their\n"
+    "roles; `transfers` lists what it moves, amounts exact in base units.\n"
     "\n"
     "Exit status: 0 allow, 10 review, 11 hold, 12 block; 1 error; 2 usage or bad\n"
     "input (a mistyped address is never 'allow'); 3 the store could not be read\n"
@@ -188,7 +197,7 @@ static bool is_raw_tx(const char *subject)
     size_t n = strlen(subject);
     bool eth_hex = n > 42 && subject[0] == '0' && (subject[1] == 'x' || subject[1] == 'X') &&
                    cw_looks_like_hex((const uint8_t *)subject + 2, n - 2);
-    return strcmp(subject, "-") == 0 || subject[0] == '@' || eth_hex ||
+    return strcmp(subject, "-") == 0 || subject[0] == '@' || subject[0] == '{' || eth_hex ||
            (n > WL_TEXT_MAX && cw_looks_like_hex((const uint8_t *)subject, n));
 }
 
@@ -204,6 +213,41 @@ static bool looks_eth(const char *subject, const cw_buf *raw)
         return false;
     uint8_t b0 = raw->p[0], b1 = raw->p[1];
     return b0 >= 0xc0 || (b0 >= 1 && b0 <= 4 && b1 >= 0xc0);
+}
+
+/* A Tron tx's JSON: --chain tron, or (auto) the JSON itself or an @FILE
+ * holding a JSON object. Reads it into raw (CLI exit code in *rc). */
+static bool tron_json_subject(const char *subject, int chain, cw_buf *raw, int *rc)
+{
+    *rc = CLI_EXIT_OK;
+    if (chain != 3 && chain != 0)
+        return false;
+    cw_err err = {0};
+    cw_code c = CW_OK;
+    if (subject[0] == '{')
+        c = cw_buf_append(raw, subject, strlen(subject), &err);
+    else if (subject[0] == '@' || (chain == 3 && strcmp(subject, "-") == 0))
+        c = cw_read_file(subject[0] == '@' ? subject + 1 : subject, MAX_TX_BYTES, raw, &err);
+    else if (chain == 0)
+        return false;
+    else
+        c = cw_err_set(&err, CW_EARG, CW_NO_OFFSET, "a Tron tx is JSON: @FILE, - or the JSON itself");
+    if (c) {
+        *rc = cli_fail("screen: tron tx", &err);
+        return true;
+    }
+    size_t i = 0;
+    while (i < raw->n && (raw->p[i] == ' ' || raw->p[i] == '\t' || raw->p[i] == '\n' || raw->p[i] == '\r'))
+        i++;
+    if (i < raw->n && raw->p[i] == '{')
+        return true;
+    if (chain == 3) {
+        fprintf(stderr, "chainwatch: screen: tron tx: not a JSON object (a signed tx as java-tron's HTTP API returns it)\n");
+        *rc = CLI_EXIT_USAGE;
+        return true;
+    }
+    raw->n = 0; /* auto: an @FILE that is not JSON is read again as raw bytes or hex */
+    return false;
 }
 
 /* The tx's bytes from the subject; CLI exit code. */
@@ -227,7 +271,7 @@ static int read_tx(const char *subject, cw_buf *raw)
 }
 
 static const char *const directions[] = {"deposit", "withdrawal", NULL};
-static const char *const chains[] = {"auto", "bitcoin", "ethereum", NULL};
+static const char *const chains[] = {"auto", "bitcoin", "ethereum", "tron", NULL};
 
 typedef struct {
     const char *subject, *datadir, *netname;
@@ -264,7 +308,7 @@ static void screen_args(screen_opts *o)
                  "ambiguous: write 100%)"},
         {"datadir", ARG_PATH, &o->datadir, .metavar = "D", .help = "default ~/.chainwatch"},
         {"chain", ARG_ENUM, &o->chain, .choices = chains, .metavar = "C",
-         .help = "the RAWTX's chain: auto (default: told by its form),\nbitcoin or ethereum"},
+         .help = "the RAWTX's chain: auto (default: told by its form),\nbitcoin, ethereum or tron"},
         {"tokens", ARG_PATH, &o->tokens_path, .metavar = "FILE",
          .help = "Ethereum: more known tokens (chain,token,contract_address,\ndecimals[,source]; built in: USDT, USDC)"},
         {0},
@@ -317,17 +361,27 @@ int cmd_screen(int argc, char **argv)
     void *arena_mem = NULL;
     cw_tx tx;
     cw_err err = {0};
-    bool is_eth = false, have_tokens = false;
+    bool is_eth = false, have_tokens = false, is_tron = false;
     tokens_table tokens;
     eth_view ev;
+    tron_signed tron = {0};
     if (rc == CLI_EXIT_OK && !raw_tx) {
         rc = cli_screen_address("screen", o.subject, o.netname ? (int)net : CW_NET_ANY, &addr);
         if (rc == CLI_EXIT_OK && !o.netname && addr.chain == CW_CHAIN_BITCOIN)
             net = (cw_net)addr.net; /* its labels are of its network */
     } else if (rc == CLI_EXIT_OK) {
+        is_tron = tron_json_subject(o.subject, o.chain, &raw, &rc);
+        if (is_tron && rc == CLI_EXIT_OK && (o.netname || o.amount >= 0)) {
+            fprintf(stderr, "chainwatch: screen: --network and --amount (BTC) are for Bitcoin, not a Tron tx\n");
+            rc = CLI_EXIT_USAGE;
+        }
+        /* decoded from the signed bytes, its signer recovered and checked: else refused (2) */
+        if (is_tron && rc == CLI_EXIT_OK && tron_signed_parse((const char *)raw.p, raw.n, &tron, &err))
+            rc = cli_fail("screen: tron tx", &err);
         /* Ethereum's reader also takes hex with 0x (in the argument or the file) */
-        rc = o.chain == 1 ? read_tx(o.subject, &raw) : cli_eth_raw_tx("screen: tx", o.subject, MAX_TX_BYTES, &raw);
-        is_eth = rc == CLI_EXIT_OK && (o.chain == 2 || (o.chain == 0 && looks_eth(o.subject, &raw)));
+        if (!is_tron)
+            rc = o.chain == 1 ? read_tx(o.subject, &raw) : cli_eth_raw_tx("screen: tx", o.subject, MAX_TX_BYTES, &raw);
+        is_eth = !is_tron && rc == CLI_EXIT_OK && (o.chain == 2 || (o.chain == 0 && looks_eth(o.subject, &raw)));
         if (rc == CLI_EXIT_OK && is_eth) {
             if (o.netname || o.amount >= 0) {
                 fprintf(stderr, "chainwatch: screen: --network and --amount (BTC) are for Bitcoin, not an Ethereum tx\n");
@@ -350,7 +404,7 @@ int cmd_screen(int argc, char **argv)
                     rc = CLI_EXIT_USAGE;
                 }
             }
-        } else if (rc == CLI_EXIT_OK) {
+        } else if (rc == CLI_EXIT_OK && !is_tron) {
             size_t cap = btc_arena_bound(raw.n);
             cw_arena arena;
             if ((arena_mem = malloc(cap)) == NULL)
@@ -380,7 +434,11 @@ int cmd_screen(int argc, char **argv)
         /* the one answer, as POST /v1/screen gives it (screen_answer) */
         json_t *out = NULL;
         screen_decision d = SCREEN_ALLOW;
-        screen_subject subj = {raw_tx ? NULL : &addr, raw_tx && !is_eth ? &tx : NULL, is_eth ? &ev : NULL, net,
+        cw_addr signer;
+        if (is_tron)
+            tron_addr(&signer, tron.signer);
+        screen_subject subj = {raw_tx ? NULL : &addr, raw_tx && !is_eth && !is_tron ? &tx : NULL, is_eth ? &ev : NULL,
+                               is_tron ? &tron.tx : NULL, is_tron ? &signer : NULL, net,
                                o.amount, o.direction >= 0 ? directions[o.direction] : NULL};
         if (screen_answer(&o.fo.cfg, t, &subj, &out, &d, &err)) {
             rc = cli_unchecked("screen", &err);
@@ -395,6 +453,8 @@ int cmd_screen(int argc, char **argv)
     if (have_tokens)
         tokens_free(&tokens);
     free(arena_mem);
+    if (is_tron)
+        tron_signed_free(&tron);
     cw_buf_free(&raw);
     flows_opts_free(&o.fo);
     return rc;

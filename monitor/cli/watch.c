@@ -83,15 +83,16 @@ typedef struct {
     cli_arg api_args[6];
     int chain;                 /* index in watch_chains */
     const char *rpc, *tokens;  /* --chain ethereum */
+    const char *zmq_tron, *tron_http; /* --chain tron */
     int64_t rpc_rate, confirmations, poll_ms;
     bool finalized;
     char **owned; /* strings from the config file */
     size_t n_owned, cap_owned;
-    cli_arg args[26];
+    cli_arg args[28];
 } watch_opts;
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
-static const char *const watch_chains[] = {"bitcoin", "ethereum", NULL};
+static const char *const watch_chains[] = {"bitcoin", "ethereum", "tron", NULL};
 
 /* Every option is a flag and, but for --datadir and --config (the file is
  * found through them), a chainwatch.conf key of the same name. */
@@ -128,19 +129,26 @@ static void watch_args(watch_opts *o)
          .from = ARG_CONF},
         {.kind = ARG_MORE, .dest = o->api_args, .help = "The HTTP API (with --api):"},
         {"chain", ARG_ENUM, &o->chain, .choices = watch_chains, .metavar = "CHAIN",
-         .help = "bitcoin (default: the ZeroMQ feeds above) or ethereum\n(a node's JSON-RPC, --rpc)", .from = ARG_CONF},
+         .help = "bitcoin (default: the ZeroMQ feeds above), ethereum\n(a node's JSON-RPC, --rpc) or tron (--zmqpubtron, --tron-http)",
+         .from = ARG_CONF},
+        {"zmqpubtron", ARG_STRING, &o->zmq_tron, .metavar = "EP",
+         .help = "--chain tron: java-tron's native queue\n(event.subscribe.native bindport: tcp://127.0.0.1:5555)",
+         .from = ARG_CONF},
+        {"tron-http", ARG_STRING, &o->tron_http, .metavar = "URL",
+         .help = "--chain tron: java-tron's HTTP API (http://127.0.0.1:8090):\nevery start and every gap is read there",
+         .from = ARG_CONF},
         {"rpc", ARG_STRING, &o->rpc, .metavar = "URL",
          .help = "--chain ethereum: the node's HTTP JSON-RPC (http://127.0.0.1:8545)", .from = ARG_CONF},
         {"rpc-rate", ARG_INT, &o->rpc_rate, 0, 100000, .metavar = "N",
          .help = "at most N requests a second to the node (0: no limit, the default)", .from = ARG_CONF},
         {"confirmations", ARG_INT, &o->confirmations, 1, 10000, .metavar = "N",
-         .help = "--chain ethereum: connect a block once N blocks count it\n(1, the default: the head)", .from = ARG_CONF},
+         .help = "--chain ethereum, tron: connect a block once N blocks count\nit (ethereum's default 1: the head)", .from = ARG_CONF},
         {"finalized", ARG_FLAG, &o->finalized,
-         .help = "--chain ethereum: connect blocks up to the node's finalized tag", .from = ARG_CONF},
+         .help = "--chain ethereum: connect blocks up to the node's finalized\ntag; tron (its default): up to the solidified block", .from = ARG_CONF},
         {"poll-ms", ARG_INT, &o->poll_ms, 10, 600000, .metavar = "MS",
-         .help = "--chain ethereum: ask the node every MS milliseconds (default 1000)", .from = ARG_CONF},
+         .help = "--chain ethereum: ask the node every MS milliseconds (default\n1000); tron: wait on its queue MS at a time (default 200)", .from = ARG_CONF},
         {"tokens", ARG_PATH, &o->tokens, .metavar = "FILE",
-         .help = "--chain ethereum: more known tokens (chain,token,contract_address,decimals)", .from = ARG_CONF},
+         .help = "--chain ethereum, tron: more known tokens\n(chain,token,contract_address,decimals)", .from = ARG_CONF},
         {.kind = ARG_MORE, .dest = o->rules.args, .help = "Pattern rules (on by default; docs/rules.md):"},
         {0},
     };
@@ -395,6 +403,48 @@ int cmd_watch(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
     }
     log_level = o.log_level;
+    if (rc == CLI_EXIT_OK && o.chain != 2 && (o.zmq_tron || o.tron_http)) {
+        fprintf(stderr, "chainwatch: watch: --zmqpubtron and --tron-http are for --chain tron\n");
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc == CLI_EXIT_OK && o.chain == 2) { /* tron: the native queue and the HTTP API (account_run.c) */
+        if (o.zmq_tron == NULL || o.tron_http == NULL) {
+            fprintf(stderr, "chainwatch: watch: --chain tron needs --zmqpubtron=tcp://127.0.0.1:5555 (java-tron's native "
+                            "queue) and --tron-http=http://127.0.0.1:8090 (its HTTP API)\n");
+            rc = CLI_EXIT_USAGE;
+        } else if (o.endpoint[0] || o.endpoint[1] || o.endpoint[2] || o.rest || o.record || o.rpc) {
+            fprintf(stderr, "chainwatch: watch: --chain tron follows --zmqpubtron and --tron-http: the Bitcoin ZeroMQ, "
+                            "--rest, --record and --rpc options are other chains'\n");
+            rc = CLI_EXIT_USAGE;
+        } else if (o.finalized && cli_args_given(o.args, "confirmations")) {
+            fprintf(stderr, "chainwatch: watch: --finalized and --confirmations: give one of them\n");
+            rc = CLI_EXIT_USAGE;
+        } else if (rules_opts_given(&o.rules)) {
+            fprintf(stderr, "chainwatch: watch: --%s: the pattern rules are Bitcoin's; --chain tron does not run "
+                            "them (docs/rules.md)\n", rules_opts_given(&o.rules));
+            rc = CLI_EXIT_USAGE;
+        } else {
+            cw_err ferr = {0};
+            if (flows_opts_load(&o.flows, CW_NET_MAIN, &ferr)) {
+                rc = cli_fail("watch", &ferr);
+            } else {
+                const flows_config *fc = flows_opts_config(&o.flows);
+                /* solidified blocks are confirmed unless --confirmations asks for the head */
+                bool finalized = o.finalized || !cli_args_given(o.args, "confirmations");
+                account_run_opts ao = {o.datadir, o.alerts, o.pub, NULL, o.tokens, 0, o.confirmations, finalized,
+                                       cli_args_given(o.args, "poll-ms") ? o.poll_ms : 200, o.start_height,
+                                       o.status_interval, -1, -1, 1, fc ? fc->hops : 0, fc ? fc->labels : NULL,
+                                       fc ? fc->min_share_ppm : 0, fc ? fc->hold_share_ppm : 0, true, o.zmq_tron,
+                                       o.tron_http};
+                rc = account_run_watch(&ao);
+            }
+        }
+        for (size_t i = 0; i < o.n_owned; i++)
+            free(o.owned[i]);
+        free(o.owned);
+        flows_opts_free(&o.flows);
+        return rc;
+    }
     if (rc == CLI_EXIT_OK && o.chain == 1) { /* ethereum: the node is asked over JSON-RPC (account_run.c) */
         if (o.rpc == NULL) {
             fprintf(stderr, "chainwatch: watch: --chain ethereum needs --rpc http://127.0.0.1:8545 (the node's JSON-RPC)\n");
@@ -418,7 +468,7 @@ int cmd_watch(int argc, char **argv)
                 account_run_opts ao = {o.datadir, o.alerts, o.pub, o.rpc, o.tokens, o.rpc_rate, o.confirmations,
                                        o.finalized, o.poll_ms, o.start_height, o.status_interval, -1, -1, 1,
                                        fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
-                                       fc ? fc->hold_share_ppm : 0};
+                                       fc ? fc->hold_share_ppm : 0, false, NULL, NULL};
                 rc = account_run_watch(&ao);
             }
         }

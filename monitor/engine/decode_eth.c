@@ -112,6 +112,8 @@ void decode_eth_tx_json(cw_json *j, const eth_view *v)
         put_addr(j, "from", v->call.kind == ERC20_CALL_TRANSFER_FROM ? v->call.from : v->from.addr);
         put_addr(j, "recipient", v->call.to);
         put_dec(j, "amount", &v->call.amount);
+        cw_json_key(j, "trailing_bytes"); /* after the arguments: the token ignores them, the transfer stands */
+        cw_json_u64(j, v->call.trailing);
         cw_json_obj_end(j);
     }
     if (tx->type == ETH_TX_SET_CODE) {

@@ -320,7 +320,9 @@ static json_t *entity_json(store_txn *t, const first_ref *r)
  * chain's as the node prints it (kept in display order, with its 0x). */
 static void hash_hex(const pipeline *p, const uint8_t h[32], char out[67])
 {
-    if (p->account) {
+    if (p->account && p->chain_name && strcmp(p->chain_name, "tron") == 0) {
+        cw_hex_encode(h, 32, out); /* Tron prints txids and block ids without 0x */
+    } else if (p->account) {
         out[0] = '0', out[1] = 'x';
         cw_hex_encode(h, 32, out + 2);
     } else

@@ -657,6 +657,107 @@ cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj,
     return rc;
 }
 
+/* ---- an account-chain transaction ---- */
+
+static const char *xfer_kind_name(uint8_t k)
+{
+    static const char *const names[] = {"value", "token_log", "token_call", "trc10"};
+    return k < sizeof names / sizeof *names ? names[k] : "unknown";
+}
+
+static json_t *transfer_json(const cw_transfer *x)
+{
+    bool ok = true;
+    char from[CW_ADDR_TEXT_MAX], to[CW_ADDR_TEXT_MAX], asset[CW_ADDR_TEXT_MAX], amount[CW_U256_DEC_MAX];
+    json_t *o = json_object();
+    alert_put(o, "kind", json_string(xfer_kind_name(x->kind)), &ok);
+    alert_put(o, "from", cw_addr_format(&x->from, from, sizeof from) ? json_string(from) : json_null(), &ok);
+    alert_put(o, "to", cw_addr_format(&x->to, to, sizeof to) ? json_string(to) : json_null(), &ok);
+    const char *kind = x->asset.kind == CW_ASSET_NATIVE ? "native" : x->asset.kind == CW_ASSET_TRC10 ? "trc10" : "token";
+    if (x->asset.kind == CW_ASSET_NATIVE)
+        snprintf(asset, sizeof asset, "%s", x->from.chain == CW_CHAIN_TRON ? "TRX" : "ETH");
+    else if (x->asset.kind == CW_ASSET_TRC10)
+        snprintf(asset, sizeof asset, "%llu", (unsigned long long)x->asset.id);
+    else if (cw_addr_format(&x->asset.contract, asset, sizeof asset) == 0)
+        asset[0] = '\0';
+    alert_put(o, "asset_kind", json_string(kind), &ok);
+    alert_put(o, "asset", json_string(asset), &ok);
+    cw_u256_to_dec(&x->amount, amount);
+    alert_put(o, "amount", json_string(amount), &ok);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+typedef struct {
+    cw_addr addr;
+    bool role[3]; /* signer, from, to */
+} acct_entry;
+
+static void acct_add(acct_entry *list, size_t *n, const cw_addr *a, int role)
+{
+    if (a->kind == CW_ADDR_NONE)
+        return;
+    for (size_t i = 0; i < *n; i++)
+        if (cw_addr_eq(&list[i].addr, a)) {
+            list[i].role[role] = true;
+            return;
+        }
+    memset(&list[*n], 0, sizeof list[*n]);
+    list[*n].addr = *a;
+    list[(*n)++].role[role] = true;
+}
+
+cw_code screen_account_tx(const flows_config *cfg, store_txn *t, const cw_tx *tx, const cw_addr *signer, json_t *obj,
+                          screen_decision *out, cw_err *err)
+{
+    *out = SCREEN_ALLOW;
+    bool ok = true;
+    char txid[65];
+    cw_hex_encode(tx->txid, 32, txid); /* account chains: display order as kept */
+    alert_put(obj, "subject", json_string(txid), &ok);
+    acct_entry *list = calloc(2 * tx->n_xfer + 1, sizeof *list);
+    if (list == NULL)
+        return nomem(err);
+    size_t n = 0;
+    json_t *transfers = json_array();
+    if (signer)
+        acct_add(list, &n, signer, 0);
+    for (size_t i = 0; i < tx->n_xfer; i++) {
+        acct_add(list, &n, &tx->xfer[i].from, 1);
+        acct_add(list, &n, &tx->xfer[i].to, 2);
+        alert_push(transfers, transfer_json(&tx->xfer[i]), &ok);
+    }
+    alert_put(obj, "transfers", transfers, &ok);
+    json_t *addresses = json_array();
+    cw_code rc = CW_OK;
+    static const char *const roles[] = {"signer", "from", "to"};
+    for (size_t i = 0; i < n && rc == CW_OK; i++) {
+        char text[CW_ADDR_TEXT_MAX];
+        cw_addr_format(&list[i].addr, text, sizeof text);
+        json_t *a = json_object(), *reasons = json_array(), *r = json_array();
+        for (int k = 0; k < 3; k++)
+            if (list[i].role[k])
+                alert_push(r, json_string(roles[k]), &ok);
+        screen_decision d = SCREEN_ALLOW;
+        rc = reasons ? screen_address(cfg, t, &list[i].addr, -1, reasons, &d, err) : nomem(err);
+        alert_put(a, "address", json_string(text), &ok);
+        alert_put(a, "roles", r, &ok);
+        alert_put(a, "decision", json_string(screen_decision_name(d)), &ok);
+        alert_put(a, "reasons", reasons, &ok);
+        alert_push(addresses, a, &ok);
+        worst(out, d);
+    }
+    free(list);
+    alert_put(obj, "addresses", addresses, &ok);
+    alert_put(obj, "reasons", json_array(), &ok);
+    if (rc == CW_OK && !ok)
+        rc = nomem(err);
+    return rc;
+}
+
 typedef struct {
     store_txn *t;
     unsigned hops;
@@ -941,7 +1042,11 @@ cw_code screen_answer(const flows_config *cfg, store_txn *t, const screen_subjec
     *d = SCREEN_ALLOW;
     bool ok = out != NULL; /* alert_put latches a failed allocation: no partial answer is given */
     cw_code c = ok ? screen_tip_json(t, &tip, err) : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
-    if (c == CW_OK && s->eth) {
+    if (c == CW_OK && s->acct) {
+        alert_put(out, "type", json_string("tx"), &ok);
+        alert_put(out, "chain", json_string(cw_chain_name((cw_chain)s->acct->chain)), &ok);
+        c = screen_account_tx(cfg, t, s->acct, s->acct_signer, out, d, err);
+    } else if (c == CW_OK && s->eth) {
         alert_put(out, "type", json_string("tx"), &ok);
         c = screen_eth_tx(cfg, t, s->eth, out, d, err);
     } else if (c == CW_OK && s->addr == NULL) {

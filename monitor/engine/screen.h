@@ -120,6 +120,20 @@ cw_code screen_address(const flows_config *cfg, store_txn *t, const cw_addr *a, 
  * findings). *out is the most severe decision of all. cfg must be enabled. */
 cw_code screen_tx(const flows_config *cfg, store_txn *t, cw_tx *tx, json_t *obj, screen_decision *out, cw_err *err);
 
+/* Screens an account-chain tx (Tron today; any cw_tx whose value moves as
+ * transfers, chains/model.h): every distinct address it names, the
+ * signer, each transfer's from and to (a TRC-20 call's recipient from its
+ * calldata, never the contract called), is screened as screen_address
+ * does with no amount (account-chain exposure is not kept), and sets on
+ * obj subject (the txid as the node prints it), transfers ([{kind, from,
+ * to, asset_kind, asset, amount}], amounts exact decimal strings),
+ * addresses ([{address, roles ("signer", "from", "to"), decision,
+ * reasons}]) and reasons (the tx's own findings: none for account
+ * chains). signer may be NULL. *out is the most severe decision. Errors as
+ * screen_address's. */
+cw_code screen_account_tx(const flows_config *cfg, store_txn *t, const cw_tx *tx, const cw_addr *signer, json_t *obj,
+                          screen_decision *out, cw_err *err);
+
 /* Most authorizations screen_eth_tx takes: each costs 25000 gas, so 2048
  * need 51M gas, above any Ethereum block (and EIP-7825's 2^24 per tx). */
 #define SCREEN_ETH_AUTH_MAX 2048
@@ -155,13 +169,17 @@ cw_code screen_eth_tx(const flows_config *cfg, store_txn *t, const eth_view *v, 
                       cw_err *err);
 
 /* What screen_answer screens: an address (addr), a decoded Bitcoin tx
- * (tx, of network net) or a decoded Ethereum tx (eth); exactly one is
- * set. amount: satoshis at stake, -1 for none (Bitcoin addresses only);
- * direction: "deposit", "withdrawal" or NULL. */
+ * (tx, of network net), a decoded Ethereum tx (eth) or a decoded
+ * account-chain tx (acct: a signed Tron tx's, chain acct->chain, with its
+ * recovered signer acct_signer, NULL when unknown); exactly one of addr,
+ * tx, eth and acct is set. amount: satoshis at stake, -1 for none
+ * (Bitcoin addresses only); direction: "deposit", "withdrawal" or NULL. */
 typedef struct {
     const cw_addr *addr;
     cw_tx *tx;
     const eth_view *eth;
+    const cw_tx *acct;
+    const cw_addr *acct_signer;
     cw_net net;
     int64_t amount;
     const char *direction;
@@ -173,12 +191,13 @@ json_t *screen_policy_json(const flows_config *cfg);
 
 /* The one answer of `chainwatch screen` and the API's POST /v1/screen, so
  * both say the same: {type ("address"|"tx"), subject, chain (address,
- * Ethereum tx) or network (Bitcoin tx), reasons, (tx: addresses, and
- * what screen_tx or screen_eth_tx set), patterns (the pattern rules, read
- * only: an address's stats or null; a Bitcoin tx's findings as if it
- * confirmed now, an array; absent for an Ethereum tx: the rules are
- * Bitcoin's), tip, direction, amount, decision (a pattern risk of high or
- * severe holds, medium reviews), policy}, into *out (the caller's), and the
+ * Ethereum or account-chain tx) or network (Bitcoin tx), reasons, (tx:
+ * addresses, and what screen_tx, screen_eth_tx or screen_account_tx
+ * set), patterns (the pattern rules, read only: an address's stats or
+ * null; a Bitcoin tx's findings as if it confirmed now, an array; absent
+ * for an Ethereum or account-chain tx: the rules are Bitcoin's), tip,
+ * direction, amount, decision (a pattern risk of high or severe holds,
+ * medium reviews), policy}, into *out (the caller's), and the
  * decision into *d. Errors: the store's (never a partial answer),
  * CW_ENOMEM. */
 cw_code screen_answer(const flows_config *cfg, store_txn *t, const screen_subject *s, json_t **out, screen_decision *d,

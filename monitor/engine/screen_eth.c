@@ -97,6 +97,7 @@ cw_code screen_eth_tx(const flows_config *cfg, store_txn *t, const eth_view *v, 
                   addr_json(v->call.kind == ERC20_CALL_TRANSFER_FROM ? v->call.from : v->from.addr), &ok);
         alert_put(token, "recipient", addr_json(v->call.to), &ok);
         alert_put(token, "amount", dec_json(&v->call.amount), &ok);
+        alert_put(token, "trailing_bytes", json_integer((json_int_t)v->call.trailing), &ok);
     }
     alert_put(obj, "token", token, &ok);
 

@@ -100,6 +100,7 @@ int bench_lookup(int argc, char **argv);
 int bench_feed(int argc, char **argv);
 int bench_coins(int argc, char **argv);
 int bench_keylink(int argc, char **argv);
+int bench_tron(int argc, char **argv);
 int bench_eth(int argc, char **argv);
 
 int main(int argc, char **argv)
@@ -112,6 +113,8 @@ int main(int argc, char **argv)
         return bench_coins(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "keylink") == 0)
         return bench_keylink(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "tron") == 0)
+        return bench_tron(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "eth") == 0)
         return bench_eth(argc, argv);
     if (argc < 3 || strcmp(argv[1], "decode") != 0) {
@@ -120,6 +123,7 @@ int main(int argc, char **argv)
                         "       cw_bench feed BLOCKFILE\n"
                         "       cw_bench coins [N [REPS]]\n"
                         "       cw_bench keylink BLOCKFILE... (raw blocks)\n"
+                        "       cw_bench tron [BLOCKS [TXS]]\n"
                         "       cw_bench eth [HEXFILE]\n");
         return 2;
     }

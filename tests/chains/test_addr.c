@@ -260,3 +260,26 @@ Test(addr, tron_base58)
     cr_assert_str_eq(back, "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t");
     cr_assert_eq(cw_addr_parse("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u", CW_NET_ANY, &a, &err), CW_ECHECKSUM);
 }
+
+/* Tron's hex form as java-tron's API prints it (getblockbynum's
+ * owner_address 41c33e... and USDT's contract_address in
+ * gettransactioninfobyblocknum_30864600): the same key as its T-form. */
+Test(addr, tron_hex_form)
+{
+    cw_addr a, b;
+    cw_err err = {0};
+    cr_assert_eq(cw_addr_parse("41a614f803b6fd780986a42c78ec9c7f77e6ded13c", CW_NET_ANY, &a, &err), CW_OK, "%s",
+                 err.msg);
+    cr_assert_eq(cw_addr_parse("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", CW_NET_ANY, &b, &err), CW_OK);
+    cr_assert(cw_addr_eq(&a, &b));
+    cr_assert_eq(cw_addr_parse("41A614F803B6FD780986A42C78EC9C7F77E6DED13C", CW_NET_ANY, &a, &err), CW_OK);
+    cr_assert(cw_addr_eq(&a, &b));
+    char back[CW_ADDR_TEXT_MAX];
+    cw_addr_format(&a, back, sizeof back);
+    cr_assert_str_eq(back, "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t");
+    /* a stray character is named by its position */
+    cr_assert_eq(cw_addr_parse("41a614f803b6fd780986a42c78ec9c7f77e6ded1xc", CW_NET_ANY, &a, &err), CW_EFORMAT);
+    cr_assert(strstr(err.msg, "Tron hex address: character 40") != NULL, "%s", err.msg);
+    /* one digit short: not the hex form, and no base58 either */
+    cr_assert_neq(cw_addr_parse("41a614f803b6fd780986a42c78ec9c7f77e6ded13", CW_NET_ANY, &a, &err), CW_OK);
+}

@@ -384,6 +384,16 @@ Test(eth, eip155_example)
     cr_assert_eq(eth_tx_recover(&tx, &s, &err), CW_OK, "%s", err.msg);
     addr_text(s.addr, who);
     cr_assert_str_eq(who, KEY46_ADDR);
+    /* the recovered public key (chains/ecrecover, for key links) is the
+     * key's own, as libsecp256k1 derives it from the private key */
+    secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+    secp256k1_pubkey pk;
+    uint8_t want[65];
+    size_t wn = sizeof want;
+    cr_assert(secp256k1_ec_pubkey_create(ctx, &pk, ETH_TEST_KEY));
+    secp256k1_ec_pubkey_serialize(ctx, want, &wn, &pk, SECP256K1_EC_UNCOMPRESSED);
+    secp256k1_context_destroy(ctx);
+    cr_assert_arr_eq(s.pubkey, want, 65);
     /* libsecp256k1 signs with RFC 6979 nonces, as the example did: the same bytes */
     eth_tx again = tx;
     memset(again.r, 0, 32);
@@ -686,6 +696,20 @@ Test(eth, types_2_3_4_signed_here_round_trip)
         cr_assert_arr_eq(x[1].to.payload, to, 20);
         cr_assert_eq(x[1].amount.w[0], 1234500000);
         cr_assert_eq(eth_tx_to_model(&d, &s, ETH_MODEL_CALLDATA, x, 1, &m, &err), CW_ENOMEM);
+        /* bytes after the call's arguments (the token ignores them): the
+         * same transfer, never a refused tx the follower cannot record */
+        uint8_t longer[68 + 7];
+        cr_assert_eq(d.data.n, 68);
+        memcpy(longer, d.data.p, 68);
+        memset(longer + 68, 0xab, 7);
+        eth_tx dl = d;
+        dl.data = (cw_span){longer, sizeof longer};
+        cr_assert_eq(eth_tx_to_model(&dl, &s, ETH_MODEL_CALLDATA, x, 2, &m, &err), CW_OK, "%s", err.msg);
+        cr_assert_eq(m.n_xfer, 2);
+        cr_assert_arr_eq(x[1].to.payload, to, 20);
+        cr_assert_eq(x[1].amount.w[0], 1234500000);
+        dl.data.n = 67; /* too short for its arguments: refused */
+        cr_assert_eq(eth_tx_to_model(&dl, &s, ETH_MODEL_CALLDATA, x, 2, &m, &err), CW_EFORMAT);
         free(b);
     }
     /* type 3 and 4 cannot create a contract; type 2 can */
@@ -709,7 +733,17 @@ Test(eth, erc20_calldata_and_logs)
     cr_assert_eq(c.amount.w[0], 5000000);
     cr_assert_eq(erc20_call_decode((cw_span){data, 67}, CW_CHAIN_EVM, &c, &err), CW_EFORMAT);
     cr_assert(strstr(err.msg, "67 bytes"), "%s", err.msg);
-    cr_assert_eq(erc20_call_decode((cw_span){data, 69}, CW_CHAIN_EVM, &c, &err), CW_EFORMAT);
+    cr_assert_eq(c.trailing, 0);
+    /* bytes after the arguments: Solidity and USDT ignore them, the
+     * transfer happens; read, and counted */
+    memset(data + 68, 0xee, 32);
+    cr_assert_eq(erc20_call_decode((cw_span){data, 69}, CW_CHAIN_EVM, &c, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(c.trailing, 1);
+    cr_assert_eq(erc20_call_decode((cw_span){data, 100}, CW_CHAIN_EVM, &c, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(c.kind, ERC20_CALL_TRANSFER);
+    cr_assert_arr_eq(c.to, to, 20);
+    cr_assert_eq(c.amount.w[0], 5000000);
+    cr_assert_eq(c.trailing, 32);
     data[15] = 0x41; /* the 21-byte Tron form in the word */
     cr_assert_eq(erc20_call_decode((cw_span){data, 68}, CW_CHAIN_EVM, &c, &err), CW_EFORMAT);
     cr_assert_eq(err.offset, 15);
@@ -737,6 +771,7 @@ Test(eth, erc20_calldata_and_logs)
     cr_assert_arr_eq(x.from.payload, USDT, 20, "transferFrom: from is the call's");
     cr_assert_eq(x.kind, CW_XFER_TOKEN_CALL);
     cr_assert_eq(erc20_call_decode((cw_span){data, 99}, CW_CHAIN_EVM, &c, &err), CW_EFORMAT);
+    cr_assert(strstr(err.msg, "99 bytes, transferFrom(address,address,uint256) takes 100"), "%s", err.msg);
     /* another selector, or too short for one: no token call */
     data[0] = 0x09;
     cr_assert_eq(erc20_call_decode((cw_span){data, 100}, CW_CHAIN_EVM, &c, &err), CW_OK);

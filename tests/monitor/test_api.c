@@ -9,6 +9,7 @@
  */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -18,14 +19,20 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "chains/addr.h"
 #include "chains/buf.h"
 #include "chains/hex.h"
 #include "monitor/api/request.h"
 #include "tests/support.h"
+#include "tests/tron_fixture.h"
 
 #define SUEX_BTC "1295rkVyNfFpqZpXvKGhDqwhP1jZcNNDMV"
 #define GENESIS_ADDR "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa" /* not listed */
@@ -872,6 +879,91 @@ Test(api, rate_limit_per_key)
     fx_done(&fx);
 }
 
+/* A key's rate bucket is its own, not its line's in the key file: removing
+ * an earlier key must not hand a drained key a fresh burst (buckets were
+ * indexed by position, which shifts on removal). */
+Test(api, rate_bucket_survives_removal_of_another_key)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *opts[] = {"--api-rate", "20", NULL};
+    serve_start(&fx, opts, NULL);
+    /* drain ops (third key) */
+    for (int i = 0; i < 40; i++) {
+        reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_admin, NULL);
+        free(r.body);
+    }
+    char *o, *e;
+    char *argv[] = {CW_BIN, "apikey", "remove", "exchange", "--datadir", fx.dd, NULL};
+    cr_assert_eq(run_cmd(argv, NULL, 0, &o, &e), 0, "%s", e);
+    free(o), free(e);
+    /* keep ops drained until the server has seen the removal (exchange: 401) */
+    bool gone = false;
+    for (int i = 0; i < 3000 && !gone; i++) {
+        reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_admin, NULL);
+        free(r.body);
+        r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_screen, NULL);
+        gone = r.status == 401;
+        free(r.body);
+    }
+    cr_assert(gone, "the server never dropped the removed key");
+    int ok = 0;
+    for (int i = 0; i < 10; i++) {
+        reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_admin, NULL);
+        ok += r.status == 200;
+        free(r.body);
+    }
+    /* drained and refilled at 20/s for the few ms of 10 requests: 1 or 2 pass, not a new burst of 10 */
+    cr_assert_leq(ok, 4, "ops got a fresh bucket after another key was removed: %d of 10 passed", ok);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
+/* --api-timeout is a limit on the whole request, not only on idleness: a
+ * client dripping its body a byte at a time under the idle limit
+ * (slowloris) is cut off once the request is older than the limit. */
+Test(api, slow_body_is_cut_at_the_request_time_limit, .timeout = 60)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *opts[] = {"--api-timeout", "2", NULL};
+    serve_start(&fx, opts, NULL);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)fx.port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    char head[300];
+    int hn = snprintf(head, sizeof head,
+                      "POST /v1/screen HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: %s\r\n"
+                      "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n",
+                      fx.key_screen);
+    cr_assert_eq(send(fd, head, (size_t)hn, MSG_NOSIGNAL), hn);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    bool cut = false;
+    char got[512] = "";
+    for (int i = 0; i < 14 && !cut; i++) {
+        struct timespec d = {0, 700 * 1000 * 1000}; /* under the 2 s idle limit */
+        nanosleep(&d, NULL);
+        ssize_t r = recv(fd, got, sizeof got - 1, MSG_DONTWAIT);
+        if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+            cut = true;
+            break;
+        }
+        if (send(fd, " ", 1, MSG_NOSIGNAL) != 1)
+            cut = true;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    close(fd);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    cr_assert(cut, "a body dripped under the idle limit kept the request open for %.1f s (limit 2 s)", secs);
+    cr_assert_leq(secs, 5.0, "cut after %.1f s, limit 2 s", secs);
+    if (got[0])
+        cr_assert(strstr(got, " 408 "), "%s", got);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
 /* EIP-155's example tx (chains/ethereum's vector): it pays 0x3535...35,
  * listed by the fixture's own list. */
 #define EIP155_TX                                                                                                      \
@@ -912,6 +1004,88 @@ Test(api, ethereum_tx_as_the_cli_screens_it)
     free(o), free(e);
     json_decref(cli);
     json_decref(api);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
+/* A signed Tron tx as java-tron's HTTP API returns it: a real mainnet USDT
+ * payment (signed_txs.jsonl line 0) re-signed with its recipient replaced
+ * by TA3941uFAvmVibSkQ6fMJXxmaSNovX86mz, a Cheil Credit Bank address on
+ * the OFAC list of 2025-11-19 (sdn_advanced.xml, uid 22985). POST
+ * /v1/screen gives the answer `chainwatch screen --chain tron` prints,
+ * whether the tx comes as an object (told by its shape) or as a string
+ * with "chain":"tron"; refusals are 400s naming the field. */
+Test(api, tron_tx_as_the_cli_screens_it, .timeout = 120)
+{
+    api_fx fx;
+    fx_make(&fx);
+    char *imp[] = {CW_BIN, "watchlist", "import", "sdn-advanced", CW_SDN_XML, "--datadir", fx.dd, NULL};
+    must_run(imp);
+    serve_start(&fx, NULL, NULL);
+    cw_addr cheil;
+    cr_assert_eq(cw_addr_parse("TA3941uFAvmVibSkQ6fMJXxmaSNovX86mz", CW_NET_ANY, &cheil, NULL), CW_OK);
+    json_t *t = tron_test_resigned(0, cheil.payload);
+    char *txt = json_dumps(t, JSON_COMPACT);
+    /* by its shape: tx is an object */
+    json_t *req = json_pack("{s:O,s:s}", "tx", t, "direction", "withdrawal");
+    char *body = json_dumps(req, JSON_COMPACT);
+    reply r = http(&fx, "POST", "/v1/screen", fx.key_screen, body);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *api = js(&r);
+    free(r.body), free(body), json_decref(req);
+    cr_assert_str_eq(json_string_value(json_object_get(api, "chain")), "tron");
+    cr_assert_str_eq(json_string_value(json_object_get(api, "type")), "tx");
+    cr_assert_str_eq(json_string_value(json_object_get(api, "subject")), json_string_value(json_object_get(t, "txID")));
+    cr_assert_str_eq(json_string_value(json_object_get(api, "decision")), "block");
+    cr_assert_str_eq(json_string_value(json_object_get(api, "risk")), "severe");
+    cr_assert_str_eq(json_string_value(json_object_get(api, "direction")), "withdrawal");
+    json_t *x = json_array_get(json_object_get(api, "transfers"), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(x, "to")), "TA3941uFAvmVibSkQ6fMJXxmaSNovX86mz");
+    cr_assert_str_eq(json_string_value(json_object_get(x, "amount")), "41677389");
+    /* named: "chain":"tron" and the JSON as a string */
+    req = json_pack("{s:s,s:s,s:s}", "chain", "tron", "tx", txt, "direction", "withdrawal");
+    body = json_dumps(req, JSON_COMPACT);
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, body);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *api2 = js(&r);
+    free(r.body), free(body), json_decref(req);
+    cr_assert(json_equal(api, api2), "object and string forms differ:\n%s", json_dumps(api2, JSON_SORT_KEYS));
+    json_decref(api2);
+    /* the CLI, same tx on stdin */
+    char *o, *e;
+    char *argv[] = {CW_BIN, "screen", "--chain", "tron", "-", "--direction", "withdrawal", "--datadir", fx.dd, NULL};
+    cr_assert_eq(run_cmd(argv, (const uint8_t *)txt, strlen(txt), &o, &e), 12, "%s", e);
+    json_t *cli = json_loads(o, 0, NULL);
+    cr_assert_not_null(cli, "%s", o);
+    json_object_del(api, "risk");
+    json_object_del(api, "alert_id");
+    json_object_del(api, "alert_ids");
+    cr_assert(json_equal(api, cli), "API and CLI differ:\n%s\n%s", json_dumps(api, JSON_SORT_KEYS), o);
+    free(o), free(e);
+    json_decref(cli);
+    json_decref(api);
+    /* refusals: BTC amount, a tampered signature, not JSON, a chain unknown */
+    req = json_pack("{s:O,s:s}", "tx", t, "amount", "1");
+    body = json_dumps(req, JSON_COMPACT);
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, body);
+    is_error(&r, 400, "bad_request");
+    free(body), json_decref(req);
+    json_t *orig = tron_api_tx(5);
+    json_object_set(t, "signature", json_object_get(orig, "signature"));
+    req = json_pack("{s:O}", "tx", t);
+    body = json_dumps(req, JSON_COMPACT);
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, body);
+    cr_assert_eq(r.status, 400, "%s", r.body);
+    cr_assert(strstr(r.body, "\"bad_tx\"") && strstr(r.body, "signature[0]"), "%s", r.body);
+    free(r.body), free(body), json_decref(req), json_decref(orig);
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, "{\"chain\":\"tron\",\"tx\":\"0a02abcd\"}");
+    is_error(&r, 400, "bad_tx");
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, "{\"chain\":\"tron\",\"tx\":7}");
+    is_error(&r, 400, "bad_request");
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, "{\"chain\":\"dogecoin\",\"tx\":{}}");
+    is_error(&r, 400, "bad_request");
+    free(txt);
+    json_decref(t);
     serve_stop(&fx);
     fx_done(&fx);
 }

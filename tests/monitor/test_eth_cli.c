@@ -202,6 +202,22 @@ Test(eth_cli, decode_token_calls_and_the_token_table)
     cr_assert(strcmp(jstr(t, "recipient"), KIM_EVM) != 0, "EIP-55 mixed case: %s", jstr(t, "recipient"));
     cr_assert_str_eq(jstr(t, "amount"), "2500000000");
     cr_assert_str_eq(jstr(t, "from"), KEY46_ADDR);
+    cr_assert_eq(json_integer_value(json_object_get(t, "trailing_bytes")), 0);
+    json_decref(j);
+    free(tx);
+    /* 5 bytes after the arguments: USDT ignores them and pays, so the call
+     * is read (recipient and amount as without them) and the bytes counted */
+    uint8_t longer[68 + 5];
+    memcpy(longer, data, 68);
+    memset(longer + 68, 0xab, 5);
+    tx = signed_tx(USDT_ETH, longer, sizeof longer, 0);
+    cr_assert_eq(cw(&j, &err, "decode", "tx", "--chain", "ethereum", tx), 0, "%s", err);
+    free(err);
+    cr_assert_eq(json_integer_value(json_object_get(j, "data_size")), 73);
+    t = json_object_get(j, "token");
+    cr_assert(strcasecmp(jstr(t, "recipient"), KIM_EVM) == 0, "%s", jstr(t, "recipient"));
+    cr_assert_str_eq(jstr(t, "amount"), "2500000000");
+    cr_assert_eq(json_integer_value(json_object_get(t, "trailing_bytes")), 5);
     json_decref(j);
     free(tx);
     /* an unknown token: symbol null; named by --tokens */
@@ -314,6 +330,17 @@ Test(eth_cli, screen_a_usdt_payment_to_a_listed_address)
     cr_assert_str_eq(jstr(address_entry(j, USDT_ETH), "decision"), "allow");
     cr_assert_str_eq(json_string_value(json_array_get(json_object_get(address_entry(j, USDT_ETH), "roles"), 0)),
                      "token_contract");
+    json_decref(j);
+    free(tx);
+    /* the same payment with bytes after its arguments: still blocked */
+    uint8_t longer[68 + 32];
+    memcpy(longer, data, 68);
+    memset(longer + 68, 0, 32);
+    tx = signed_tx(USDT_ETH, longer, sizeof longer, 0);
+    cr_assert_eq(cw(&j, &err, "screen", tx, "--datadir", dd), 12, "%s", err);
+    free(err);
+    cr_assert_str_eq(jstr(address_entry(j, KIM_EVM), "decision"), "block");
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "token"), "trailing_bytes")), 32);
     json_decref(j);
     free(tx);
     /* ETH paid straight to Lazarus Group's address: block, role `to` */

@@ -1,0 +1,316 @@
+/* watch --chain tron end to end: a real ZeroMQ PUB in the test sends
+ * triggers as java-tron's native queue does (tests/tron_fixture.h builds
+ * them from real mainnet txs and their real infos), a real HTTP server in
+ * the test answers the /wallet calls in java-tron's shapes, and chainwatch runs as
+ * a separate process against the real 2025-11-19 SDN list. A USDT payment
+ * to a Cheil Credit Bank address (TA3941uFAvmVibSkQ6fMJXxmaSNovX86mz,
+ * uid 22985) is the real USDT tx 0130dfde with its recipient replaced and
+ * re-signed (tron_test_resigned), its info the real one with the log's
+ * recipient replaced the same way. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "chains/addr.h"
+#include "chains/hex.h"
+#include "tests/support.h"
+#include "tests/tron_fixture.h"
+#include "tests/tron_http_server.h"
+#include "tests/zmq_pub.h"
+
+#define CHEIL "TA3941uFAvmVibSkQ6fMJXxmaSNovX86mz"
+#define N0 69316562
+/* block 0 of mainnet ends in TIP-474's chain id 0x2b6653dc */
+#define GENESIS_ID "00000000000000001ebf88508a03865c71d452e25f4d51194196a1d22b6653dc"
+/* eth_sign.h's ETH_TEST_KEY's account: the re-signed txs' owner */
+#define TEST_OWNER_WORD "0000000000000000000000009d8a62f656a8d1615c1294fd71e9cfb3e4855a4f"
+
+typedef struct {
+    char dir[128];
+    zpub *pub;
+    tron_server *http;
+    json_t *pay[2];  /* the two payments to Cheil (HTTP API shape) */
+    json_t *info[2]; /* their infos (blockNumber set when served) */
+} rig;
+
+static const char *jstr(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+
+/* A USDT payment to Cheil from signed_txs.jsonl line `line`, and its info. */
+static void payment(size_t line, const char *info_of, json_t **tx, json_t **info)
+{
+    cw_addr cheil;
+    cr_assert_eq(cw_addr_parse(CHEIL, CW_NET_ANY, &cheil, NULL), CW_OK);
+    *tx = tron_test_resigned(line, cheil.payload);
+    *info = tron_info_by_id(info_of, 0);
+    json_object_set(*info, "id", json_object_get(*tx, "txID"));
+    json_t *topics = json_object_get(json_array_get(json_object_get(*info, "log"), 0), "topics");
+    char word[65];
+    snprintf(word, sizeof word, "000000000000000000000000");
+    cw_hex_encode(cheil.payload, 20, word + 24);
+    json_array_set_new(topics, 1, json_string(TEST_OWNER_WORD));
+    json_array_set_new(topics, 2, json_string(word));
+}
+
+static void rig_start(rig *r)
+{
+    snprintf(r->dir, sizeof r->dir, "/tmp/cw-tron-watch-XXXXXX");
+    cr_assert_not_null(mkdtemp(r->dir));
+    char *argv1[] = {CW_BIN, "init", "--datadir", r->dir, NULL};
+    char *out, *err;
+    cr_assert_eq(run_cmd(argv1, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char *argv2[] = {CW_BIN, "watchlist", "import", "sdn-advanced", CW_SDN_XML, "--datadir", r->dir, NULL};
+    cr_assert_eq(run_cmd(argv2, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    r->pub = zpub_start();
+    r->http = tron_server_start();
+    cr_assert_not_null(r->http);
+    char *g = strdup("{\"blockID\":\"" GENESIS_ID "\",\"block_header\":{\"raw_data\":{\"number\":0,\"parentHash\":"
+                     "\"957dc2d350daecc7bb6a38f3938ebde0a0c1cedafe15f0edae4256a2907449f6\",\"timestamp\":0}}}");
+    tron_server_set(r->http, 0, g, NULL);
+    free(g);
+    payment(0, "0130dfde9281a48378109039ef512229d5359fbee2a8adbb17ad73aebc67ea99", &r->pay[0], &r->info[0]);
+    payment(2, "46710419b68bd4a87ad3227011874f34602d986a61c264676dfb70a06b5d24ed", &r->pay[1], &r->info[1]);
+}
+
+static void rig_stop(rig *r)
+{
+    zpub_stop(r->pub);
+    tron_server_stop(r->http);
+    for (int i = 0; i < 2; i++)
+        json_decref(r->pay[i]), json_decref(r->info[i]);
+    test_remove_dir(strdup(r->dir));
+}
+
+/* Block n (blockID tag, parent's tag) with payments `which` (bit 0: pay[0],
+ * bit 1: pay[1]) served over HTTP; with `send`, also its triggers on the
+ * queue, latestSolidifiedBlockNumber `solid`. */
+static void block(rig *r, int64_t n, uint8_t tag, uint8_t ptag, int which, bool send, int64_t solid)
+{
+    json_t *txs = json_array(), *infos = json_array();
+    for (int i = 0; i < 2; i++)
+        if (which & (1 << i)) {
+            json_array_append(txs, r->pay[i]);
+            json_t *in = json_deep_copy(r->info[i]);
+            json_object_set_new(in, "blockNumber", json_integer(n));
+            json_array_append_new(infos, in);
+        }
+    char parent[65], id[65];
+    tron_block_id(n - 1, ptag, parent);
+    tron_block_id(n, tag, id);
+    char *body = tron_block_body(n, tag, parent, 1700000000000 + n * 3000, txs); /* the triggers' timeStamp */
+    char *it = json_dumps(infos, JSON_COMPACT);
+    tron_server_set(r->http, n, body, it);
+    free(body);
+    free(it);
+    if (send) {
+        char *bt = tron_trig_block(n, id, txs, solid);
+        const void *fr[2] = {"blockTrigger", bt};
+        size_t ln[2] = {12, strlen(bt)};
+        zpub_send_frames(r->pub, fr, ln, 2);
+        free(bt);
+        int logs = 0;
+        for (size_t i = 0; i < json_array_size(txs); i++) {
+            char *tt = tron_trig_tx(json_array_get(txs, i), json_array_get(infos, i), n, id, solid, (int)i, logs);
+            logs += (int)json_array_size(json_object_get(json_array_get(infos, i), "log"));
+            const void *f2[2] = {"transactionTrigger", tt};
+            size_t l2[2] = {18, strlen(tt)};
+            zpub_send_frames(r->pub, f2, l2, 2);
+            free(tt);
+        }
+    }
+    json_decref(txs);
+    json_decref(infos);
+}
+
+static pid_t start_watch(rig *r, const char *extra)
+{
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        char log[200];
+        snprintf(log, sizeof log, "%s/watch.log", r->dir);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(fd, 2);
+        dup2(fd, 1);
+        char zmq[128], http[128];
+        snprintf(zmq, sizeof zmq, "--zmqpubtron=%s", zpub_endpoint(r->pub));
+        snprintf(http, sizeof http, "--tron-http=%s", tron_server_url(r->http));
+        char *argv[16] = {CW_BIN, "watch", "--chain", "tron", zmq, http, "--datadir", r->dir, "--start-height",
+                          "69316562", "--status-interval", "0", "--poll-ms", "50", (char *)extra, NULL};
+        execv(CW_BIN, argv);
+        _exit(127);
+    }
+    char log[200];
+    snprintf(log, sizeof log, "%s/watch.log", r->dir);
+    for (int i = 0; i < 300; i++) {
+        size_t n;
+        FILE *f = fopen(log, "r");
+        char line[1024];
+        bool ready = false;
+        while (f && fgets(line, sizeof line, f))
+            ready |= strstr(line, "watching tron mainnet (chain id 728126428)") != NULL;
+        if (f)
+            fclose(f);
+        (void)n;
+        if (ready) {
+            zpub_wait_subscribers(r->pub, 400);
+            return pid;
+        }
+        test_sleep_ms(50);
+    }
+    cr_assert_fail("watch did not start (see %s/watch.log)", r->dir);
+    return pid;
+}
+
+static void stop_watch(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    int st;
+    waitpid(pid, &st, 0);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "watch exited %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+/* Records of txid with status (all addresses). */
+static size_t count(json_t *all, const char *txid, const char *status, json_t **last)
+{
+    size_t n = 0, i;
+    json_t *r;
+    json_array_foreach(all, i, r)
+    {
+        if (strcmp(jstr(r, "txid") ? jstr(r, "txid") : "", txid) == 0 && strcmp(jstr(r, "status"), status) == 0) {
+            n++;
+            if (last)
+                *last = r;
+        }
+    }
+    return n;
+}
+
+static json_t *wait_record(rig *r, const char *txid, const char *status)
+{
+    for (int i = 0; i < 300; i++) {
+        json_t *all = alerts_read(r->dir), *hit = NULL;
+        if (count(all, txid, status, &hit)) {
+            json_incref(hit);
+            json_decref(all);
+            return hit;
+        }
+        json_decref(all);
+        test_sleep_ms(50);
+    }
+    cr_assert_fail("no %s record of %s (see %s/watch.log)", status, txid, r->dir);
+    return NULL;
+}
+
+/* Mempool (in a block not yet solidified), then confirmed when solidified;
+ * a block whose triggers were lost is refilled over HTTP; each status once. */
+Test(tron_watch, usdt_to_cheil_once_per_status_and_gap_refilled, .timeout = 120)
+{
+    rig r;
+    rig_start(&r);
+    block(&r, N0, 0xaa, 0xaa, 0, false, 0);
+    pid_t w = start_watch(&r, NULL);
+    const char *t1 = jstr(r.pay[0], "txID"), *t2 = jstr(r.pay[1], "txID");
+    block(&r, N0, 0xaa, 0xaa, 0, true, N0 - 1);
+    block(&r, N0 + 1, 0xaa, 0xaa, 1, true, N0 - 1);
+    json_t *m = wait_record(&r, t1, "mempool");
+    cr_assert_str_eq(jstr(m, "chain"), "tron");
+    cr_assert_str_eq(jstr(m, "network"), "mainnet");
+    cr_assert_str_eq(jstr(m, "address"), CHEIL);
+    cr_assert_str_eq(jstr(m, "amount"), "41677389");
+    cr_assert_str_eq(jstr(json_object_get(m, "asset"), "symbol"), "USDT");
+    cr_assert_str_eq(jstr(json_object_get(m, "asset"), "contract"), "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t");
+    cr_assert_str_eq(jstr(json_object_get(m, "entity"), "name"), "CHEIL CREDIT BANK");
+    cr_assert_str_eq(jstr(json_object_get(m, "entity"), "uid"), "22985");
+    /* N0+2 solidifies N0+1: confirmed, same id */
+    block(&r, N0 + 2, 0xaa, 0xaa, 0, true, N0 + 1);
+    json_t *c = wait_record(&r, t1, "confirmed");
+    cr_assert_str_eq(jstr(c, "id"), jstr(m, "id"));
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(c, "block"), "height")), N0 + 1);
+    /* N0+3's triggers are lost; it is on the node (HTTP) with the second payment */
+    size_t before = tron_server_requests(r.http, "/wallet/getblockbynum");
+    block(&r, N0 + 3, 0xaa, 0xaa, 2, false, 0);
+    block(&r, N0 + 4, 0xaa, 0xaa, 0, true, N0 + 2);
+    json_t *m2 = wait_record(&r, t2, "mempool");
+    cr_assert_gt(tron_server_requests(r.http, "/wallet/getblockbynum"), before, "the gap came over HTTP");
+    cr_assert_gt(tron_server_requests(r.http, "/wallet/gettransactioninfobyblocknum"), 0);
+    block(&r, N0 + 5, 0xaa, 0xaa, 0, true, N0 + 4);
+    json_t *c2 = wait_record(&r, t2, "confirmed");
+    cr_assert_str_eq(jstr(c2, "id"), jstr(m2, "id"));
+    cr_assert_str_eq(jstr(c2, "amount"), "1000");
+    stop_watch(w);
+    json_t *all = alerts_read(r.dir);
+    cr_assert_eq(count(all, t1, "mempool", NULL), 1);
+    cr_assert_eq(count(all, t1, "confirmed", NULL), 1);
+    cr_assert_eq(count(all, t2, "mempool", NULL), 1);
+    cr_assert_eq(count(all, t2, "confirmed", NULL), 1);
+    json_decref(all);
+    json_decref(m), json_decref(c), json_decref(m2), json_decref(c2);
+    rig_stop(&r);
+}
+
+/* --confirmations 1: blocks connect at the head; the node replaces the
+ * block with the payment before it is solidified: reorged, same id. */
+Test(tron_watch, replaced_unsolidified_block_is_reorged, .timeout = 120)
+{
+    rig r;
+    rig_start(&r);
+    block(&r, N0, 0xaa, 0xaa, 0, false, 0);
+    pid_t w = start_watch(&r, "--confirmations=1");
+    const char *t1 = jstr(r.pay[0], "txID");
+    block(&r, N0, 0xaa, 0xaa, 0, true, N0 - 5);
+    block(&r, N0 + 1, 0xaa, 0xaa, 1, true, N0 - 5);
+    json_t *c = wait_record(&r, t1, "confirmed");
+    /* the node switches to another N0+1 (without the payment) and builds on it */
+    block(&r, N0 + 1, 0xbb, 0xaa, 0, true, N0 - 4);
+    block(&r, N0 + 2, 0xbb, 0xbb, 0, true, N0 - 3);
+    json_t *g = wait_record(&r, t1, "reorged");
+    cr_assert_str_eq(jstr(g, "id"), jstr(c, "id"));
+    stop_watch(w);
+    json_t *all = alerts_read(r.dir);
+    cr_assert_eq(count(all, t1, "mempool", NULL), 1, "sighted once, before its block was connected");
+    cr_assert_eq(count(all, t1, "confirmed", NULL), 1);
+    cr_assert_eq(count(all, t1, "reorged", NULL), 1);
+    json_decref(all);
+    json_decref(c), json_decref(g);
+    rig_stop(&r);
+}
+
+/* kill -9 after the mempool record; what the node did meanwhile is read
+ * over HTTP at the restart: nothing lost, nothing repeated. */
+Test(tron_watch, kill_9_loses_and_repeats_nothing, .timeout = 120)
+{
+    rig r;
+    rig_start(&r);
+    block(&r, N0, 0xaa, 0xaa, 0, false, 0);
+    pid_t w = start_watch(&r, NULL);
+    const char *t1 = jstr(r.pay[0], "txID"), *t2 = jstr(r.pay[1], "txID");
+    block(&r, N0, 0xaa, 0xaa, 0, true, N0 - 1);
+    block(&r, N0 + 1, 0xaa, 0xaa, 1, true, N0 - 1);
+    json_t *m = wait_record(&r, t1, "mempool");
+    kill(w, SIGKILL);
+    waitpid(w, NULL, 0);
+    /* while it is down: N0+2 (the second payment) and N0+3 */
+    block(&r, N0 + 2, 0xaa, 0xaa, 2, true, N0);
+    block(&r, N0 + 3, 0xaa, 0xaa, 0, true, N0 + 1);
+    w = start_watch(&r, NULL);
+    block(&r, N0 + 4, 0xaa, 0xaa, 0, true, N0 + 3);
+    json_t *c = wait_record(&r, t1, "confirmed");
+    json_t *c2 = wait_record(&r, t2, "confirmed");
+    cr_assert_str_eq(jstr(c, "id"), jstr(m, "id"));
+    stop_watch(w);
+    json_t *all = alerts_read(r.dir);
+    cr_assert_eq(count(all, t1, "mempool", NULL), 1);
+    cr_assert_eq(count(all, t1, "confirmed", NULL), 1);
+    cr_assert_eq(count(all, t2, "confirmed", NULL), 1);
+    cr_assert_eq(count(all, t2, "mempool", NULL), 0, "seen first when solidified: no sighting before");
+    json_decref(all);
+    json_decref(m), json_decref(c), json_decref(c2);
+    rig_stop(&r);
+}
