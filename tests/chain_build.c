@@ -393,6 +393,7 @@ void cb_chain_init(cb_chain *c, cw_net net)
     memset(c, 0, sizeof *c);
     c->net = net;
     c->time0 = 1700000000;
+    c->spacing = 600;
     c->bits = 0x207fffff;
 }
 
@@ -417,7 +418,7 @@ size_t cb_chain_mine(cb_chain *c, long parent, const cb_pay *pays, size_t n_pays
         outs[o].value = pays[o].value;
         outs[o].script_len = btc_script_for_addr(&pays[o].addr, outs[o].script);
     }
-    cb_header h = {.version = 0x20000000, .time = c->time0 + 600u * (uint32_t)b->height, .bits = c->bits,
+    cb_header h = {.version = 0x20000000, .time = c->time0 + c->spacing * (uint32_t)b->height, .bits = c->bits,
                    .nonce = (uint32_t)idx, .height = b->height};
     memcpy(h.prev, b->prev, 32);
     /* the tail: the block's index (two blocks at one height differ), then OP_1 */

@@ -156,7 +156,8 @@ typedef struct {
 
 typedef struct {
     cw_net net;
-    uint32_t time0;    /* a block at height h has time time0 + 600 h */
+    uint32_t time0;    /* a block at height h has time time0 + spacing * h */
+    uint32_t spacing;  /* 600 unless the test sets it (a day a block for monthly payments) */
     uint32_t bits;     /* every block's (0x207fffff: regtest's) */
     cb_block *blocks;  /* in the order mined: the order they are written */
     size_t n, cap;

@@ -1,4 +1,5 @@
 #include "store_check.h"
+#include "rulestats.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +43,10 @@ static const char *check_record(store_txn *t, store_db db, cw_span k, cw_span v)
         return exposure_check_record(db, k, v);
     case STORE_ACCT_EXPOSURE:
         return acct_exposure_check_record(k, v);
+    case STORE_RULE_ADDR:
+    case STORE_RULE_TRACE:
+    case STORE_RULE_ORIGIN:
+        return rs_check_record(db, k, v);
     case STORE_JOURNAL:
         return k.n == 32 ? NULL : "a key that is not a block hash (32 bytes)";
     case STORE_KEYLINK:

@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "chains/json.h"
+#include "monitor/engine/rules/rules.h"
 #include "keys.h"
 #include "request.h"
 #include "server_internal.h"
@@ -631,12 +632,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 /* ---- lifecycle ---- */
 
-/* A server thread's end: its flows_tx scratch (POST /v1/screen of a tx);
+/* A server thread's end: its flows_tx and rules_tx scratch (POST
+ * /v1/screen of a tx);
  * its view is closed by api_server_free. */
 static void thread_end(void *v)
 {
     (void)v;
     flows_thread_free();
+    rules_thread_free();
 }
 
 cw_code api_server_new(const api_config *cfg, cw_store *s, api_status *status, api_server **out, cw_err *err)

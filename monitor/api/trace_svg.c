@@ -156,14 +156,21 @@ cw_code trace_svg(const json_t *tr, const char *case_txid, cw_buf *out, cw_err *
     }
     snprintf(a->title, sizeof a->title, "%s", addr ? addr : "");
     const json_t *cl = json_object_get(tr, "cluster");
-    int width = MARGIN * 2 + (int)n * NODE_W + ((int)n - 1) * GAP;
+    /* the pattern rules' view, a note right of the address, when a rule
+     * fired on it (stats alone, which every salary-sized payee has, are
+     * left to `trace`) */
+    const json_t *pat = json_object_get(tr, "patterns");
+    if (json_array_size(json_object_get(pat, "rules")) == 0 && json_integer_value(json_object_get(pat, "score")) == 0)
+        pat = NULL;
+    int cols = (int)n + (json_is_object(pat) ? 1 : 0);
+    int width = MARGIN * 2 + cols * NODE_W + (cols - 1) * GAP;
     int height = MARGIN * 2 + NODE_H + (json_is_object(cl) ? NODE_H + GAP : 0) + 24;
     svg_out o = {out, err, CW_OK};
     fmt(&o,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"trace\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n",
         width, height, width, height);
     raw(&o, "<style>.node rect{fill:#fff;stroke:#555;stroke-width:1.5}.node.designated rect{fill:#f4cccc;stroke:#c00;"
-            "stroke-width:2.5}.node.subject rect{fill:#fff2cc;stroke:#b45f06;stroke-width:3}.node.case-tx rect{"
+            "stroke-width:2.5}.node.patterns rect{fill:#fce5cd;stroke:#b45f06}.node.subject rect{fill:#fff2cc;stroke:#b45f06;stroke-width:3}.node.case-tx rect{"
             "stroke:#1155cc;stroke-width:3}.node.cluster rect{fill:#f3f3f3;stroke-dasharray:6 4}text{font:12px "
             "sans-serif}.edge{stroke:#333;stroke-width:1.5;fill:none;marker-end:url(#arrow)}.edge.tainted{stroke:#c00;"
             "stroke-width:2.5}.label{font:11px sans-serif;fill:#900}</style>\n"
@@ -201,6 +208,31 @@ cw_code trace_svg(const json_t *tr, const char *case_txid, cw_buf *out, cw_err *
         fmt(&o, "<path class=\"edge\" style=\"stroke-dasharray:5 4;marker-end:none\" d=\"M%d,%d V%d\"/>\n",
             x + NODE_W / 2, y, MARGIN + 24 + NODE_H, 0);
         draw_node(&o, &c, x, y);
+    }
+    if (json_is_object(pat)) {
+        node q;
+        memset(&q, 0, sizeof q);
+        q.kind = "patterns";
+        snprintf(q.id, sizeof q.id, "patterns:%s", addr ? addr : "");
+        snprintf(q.line[0], sizeof q.line[0], "pattern risk %s (score %lld)",
+                 json_string_value(json_object_get(pat, "risk")) ? json_string_value(json_object_get(pat, "risk")) : "?",
+                 (long long)json_integer_value(json_object_get(pat, "score")));
+        char rules[160] = "";
+        size_t i;
+        json_t *x;
+        json_array_foreach(json_object_get(pat, "rules"), i, x)
+        {
+            size_t k = strlen(rules);
+            snprintf(rules + k, sizeof rules - k, "%s%s", k ? ", " : "", json_string_value(x));
+        }
+        snprintf(q.line[1], sizeof q.line[1], "%.60s", rules[0] ? rules : "no rule fired");
+        snprintf(q.line[2], sizeof q.line[2], "%zu payer(s), %zu pooled payout(s)",
+                 json_array_size(json_object_get(pat, "payers")), json_array_size(json_object_get(pat, "sources")));
+        snprintf(q.title, sizeof q.title, "pattern rules: %s", rules[0] ? rules : "no rule fired");
+        int x0 = MARGIN + (int)n * (NODE_W + GAP), y0 = MARGIN + 24;
+        fmt(&o, "<path class=\"edge\" style=\"stroke-dasharray:2 3;marker-end:none\" d=\"M%d,%d H%d\"/>\n",
+            x0 - GAP, y0 + NODE_H / 2, x0, 0);
+        draw_node(&o, &q, x0, y0);
     }
     raw(&o, "<text x=\"20\" y=\"24\" class=\"caption\" style=\"font-size:11px\">");
     text(&o, json_string_value(json_object_get(tr, "summary")) ? json_string_value(json_object_get(tr, "summary")) : "");

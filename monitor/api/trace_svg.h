@@ -3,7 +3,9 @@
  * review console from the same evidence `chainwatch trace` prints
  * (screen_trace, engine/screen.h) and `trace --dot` draws: the designated
  * source, each tx of the path in order (the case's own tx marked), the
- * address of the case, and its cluster when that has designated members.
+ * address of the case, its cluster when that has designated members, and
+ * the pattern rules' view of it (risk, rules fired, payers, pooled
+ * payouts: a note right of the address) when a rule fired on it.
  *
  * No layout engine: the path is one row left to right (the flow's order
  * is the story), the cluster a box under the address. Every text is

@@ -29,6 +29,7 @@
 #include "stop.h"
 #include "account_run.h"
 #include "args_flows.h"
+#include "args_rules.h"
 #include "monitor/engine/decode.h"
 #include "monitor/records/keys.h"
 #include "monitor/engine/pipeline.h"
@@ -199,6 +200,10 @@ static void summary(const char *src, const char *datadir, int64_t from, const pi
                (unsigned long long)k->keys, (unsigned long long)k->seen, (unsigned long long)k->designated,
                (unsigned long long)k->links, (unsigned long long)k->unchecked, (unsigned long long)k->mismatch,
                (unsigned long long)k->bad_key);
+    if (st->rules.txs)
+        printf("  rules       %llu payments in the salary or tiny band tracked, %llu sweeps, %llu outputs traced\n",
+               (unsigned long long)st->rules.payments, (unsigned long long)st->rules.sweeps,
+               (unsigned long long)st->rules.traced);
     summary_skips(bd, info);
     printf("  elapsed     %.2f s\n", el);
 }
@@ -246,6 +251,8 @@ int cmd_replay(int argc, char **argv)
         return capture_rc;
     flows_opts fo;
     flows_opts_init(&fo);
+    rules_opts ro;
+    rules_opts_init(&ro);
     const char *blocksdir_path = NULL, *rawblocks_path = NULL, *datadir = NULL, *alerts = NULL, *netname = NULL,
                *pub = NULL;
     bool no_state = false, allow_gaps = false;
@@ -291,6 +298,7 @@ int cmd_replay(int argc, char **argv)
          .help = "commit at least every N txs (default 250000): smaller\n"
                  "batches lose less to a kill, bigger ones are faster."},
         {.kind = ARG_MORE, .dest = fo.args, .help = "Clusters and exposure (on by default):"},
+        {.kind = ARG_MORE, .dest = ro.args, .help = "Pattern rules (on by default; docs/rules.md):"},
         {0},
     };
     if (cli_wants_help(argc, argv) || argc < 2) {
@@ -313,6 +321,12 @@ int cmd_replay(int argc, char **argv)
         }
         if (to >= 0 && from > to) {
             fprintf(stderr, "chainwatch: replay: --from %lld is above --to %lld\n", (long long)from, (long long)to);
+            return CLI_EXIT_USAGE;
+        }
+        const char *rg = rules_opts_given(&ro);
+        if (rg) {
+            fprintf(stderr, "chainwatch: replay: --%s: the pattern rules are Bitcoin's; --chain ethereum does not run "
+                            "them (docs/rules.md)\n", rg);
             return CLI_EXIT_USAGE;
         }
         char edd[4096];
@@ -445,11 +459,19 @@ int cmd_replay(int argc, char **argv)
         cli_fail("replay", &err);
         goto out;
     }
+    if (rules_opts_load(&ro, fo.labels, fo.cfg.enabled, &err)) {
+        rc = err.code == CW_EARG || err.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+        fprintf(stderr, "chainwatch: replay: %s\n", err.msg);
+        goto out;
+    }
     char flows_line[512];
     flows_opts_describe(&fo, flows_line, sizeof flows_line);
     fprintf(stderr, "chainwatch: replay: %s\n", flows_line);
+    rules_opts_describe(&ro, flows_line, sizeof flows_line);
+    fprintf(stderr, "chainwatch: replay: %s\n", flows_line);
     pipeline_config pc = {.store = store, .net = net, .sk = sk, .sink = alert_sink_line, .durable = alert_sink_durable,
-                          .sink_ctx = &sink, .start_height = -1, .flows = flows_opts_config(&fo)};
+                          .sink_ctx = &sink, .start_height = -1, .flows = flows_opts_config(&fo),
+                          .rules = rules_opts_config(&ro)};
     if (pipeline_open(&pc, &p, &err)) {
         cli_fail("replay", &err);
         goto out;
@@ -566,5 +588,6 @@ out:
     store_close(store);
     blocksdir_close(bd);
     flows_opts_free(&fo);
+    rules_opts_free(&ro);
     return rc;
 }

@@ -31,6 +31,7 @@
 #include "cli.h"
 #include "stop.h"
 #include "args_flows.h"
+#include "args_rules.h"
 #include "monitor/sources/feed_dispatch.h"
 #include "monitor/records/keys.h"
 #include "monitor/engine/pipeline.h"
@@ -122,6 +123,8 @@ int cmd_replay_capture(int argc, char **argv)
     int level = FEED_LOG_WARN;
     flows_opts fo;
     flows_opts_init(&fo);
+    rules_opts ro;
+    rules_opts_init(&ro);
     cli_arg args[] = {
         {"capture", ARG_PATH, &path, .metavar = "FILE", .help = "a capture written by watch --record"},
         {"datadir", ARG_PATH, &datadir, .metavar = "D", .help = "default ~/.chainwatch"},
@@ -134,6 +137,7 @@ int cmd_replay_capture(int argc, char **argv)
         {"log-level", ARG_ENUM, &level, .choices = log_levels, .metavar = "LEVEL",
          .help = "error, warn (default), info or debug"},
         {.kind = ARG_MORE, .dest = fo.args, .help = "Clusters and exposure (on by default), as watch takes them:"},
+        {.kind = ARG_MORE, .dest = ro.args, .help = "Pattern rules (on by default; docs/rules.md), as watch takes them:"},
         {0},
     };
     if (cli_wants_help(argc, argv)) {
@@ -195,6 +199,11 @@ int cmd_replay_capture(int argc, char **argv)
         rc = cli_fail("replay", &err);
         goto out;
     }
+    if (rules_opts_load(&ro, fo.labels, fo.cfg.enabled, &err)) {
+        rc = err.code == CW_EARG || err.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+        fprintf(stderr, "chainwatch: replay: %s\n", err.msg);
+        goto out;
+    }
     char flows_line[512];
     flows_opts_describe(&fo, flows_line, sizeof flows_line);
     fprintf(stderr, "chainwatch: replay: %s\n", flows_line);
@@ -210,7 +219,8 @@ int cmd_replay_capture(int argc, char **argv)
                           .start_height = start_height,
                           .stop = cli_stop_flag(),
                           .sequence_feed = (info.topics & (1u << FEED_SEQUENCE)) != 0,
-                          .flows = flows_opts_config(&fo)};
+                          .flows = flows_opts_config(&fo),
+                          .rules = rules_opts_config(&ro)};
     if (pipeline_open(&pc, &p, &err)) {
         rc = cli_fail("replay", &err);
         goto out;
@@ -350,5 +360,6 @@ out:
 early_out: /* before the store was opened; rc says why */
     capture_reader_close(reader);
     flows_opts_free(&fo);
+    rules_opts_free(&ro);
     return rc;
 }

@@ -25,8 +25,9 @@ static const char trace_usage[] =
     "How designated money reached ADDR, as the monitor followed it: its closest\n"
     "tainted payment (the designated source address, the txs of the path in\n"
     "order, the hops), what it received tainted in all and in how many payments;\n"
-    "its own designations; its cluster when that has designated members; and the\n"
-    "monitor's tip (what it has seen so far).\n"
+    "its own designations; its cluster when that has designated members; what\n"
+    "the pattern rules learnt of it (payers, pooled payouts, rules fired, risk);\n"
+    "and the monitor's tip (what it has seen so far).\n"
     "\n"
     "An address designated money never reached prints exposed false (exit 0), and\n"
     "its graph holds the address alone.\n"
@@ -131,6 +132,52 @@ static void entity_text(const json_t *entity, char *out, size_t cap)
 
 /* The trace as a graph, from the JSON trace already built (one source of
  * truth for both outputs). */
+/* The pattern rules' evidence: each payer (a wallet: its cluster root)
+ * paying the address, and each payout address sweeping into it when it is
+ * a pool, with the pair's payments, dates and amounts; the rules fired and
+ * the risk under the address. */
+static void trace_dot_patterns(const json_t *pat, const char *addr_id, dot_out *b)
+{
+    if (!json_is_object(pat))
+        return;
+    char id[400], label[1024], rules[256] = "";
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(pat, "rules"), i, x)
+    {
+        size_t n = strlen(rules);
+        snprintf(rules + n, sizeof rules - n, "%s%s", n ? ", " : "", json_string_value(x));
+    }
+    snprintf(id, sizeof id, "%s:patterns", addr_id);
+    snprintf(label, sizeof label, "risk %s (score %lld)\n%s", json_string_value(json_object_get(pat, "risk")),
+             (long long)json_integer_value(json_object_get(pat, "score")), rules[0] ? rules : "no rule fired");
+    dot_node(b, id, label, NULL, ", shape=note, style=filled, fillcolor=\"#fce5cd\"");
+    dot_edge(b, id, addr_id, NULL, ", style=dotted, arrowhead=none");
+    static const char *const kinds[2] = {"payers", "sources"};
+    for (int k = 0; k < 2; k++)
+        json_array_foreach(json_object_get(pat, kinds[k]), i, x)
+        {
+            const char *who = json_string_value(json_object_get(x, k ? "source" : "payer"));
+            snprintf(id, sizeof id, "%s:%s", k ? "source" : "payer", who);
+            snprintf(label, sizeof label, "%s\n%s", who, k ? "payout address (sweeps in)" : "payer (wallet)");
+            dot_node(b, id, label, NULL,
+                     k ? ", shape=ellipse, style=filled, fillcolor=\"#d9ead3\"" : ", shape=box, style=rounded");
+            long long cents = json_integer_value(json_object_get(x, "total_usd_cents"));
+            char amt[64];
+            if (cents > 0)
+                snprintf(amt, sizeof amt, "USD %lld.%02lld", cents / 100, cents % 100);
+            else
+                btc_text((uint64_t)json_integer_value(json_object_get(x, "total_base_units")), amt, sizeof amt);
+            snprintf(label, sizeof label, "%lld payment%s, %s to %s\n%s\ngaps %lld-%lld days",
+                     (long long)json_integer_value(json_object_get(x, "payments")),
+                     json_integer_value(json_object_get(x, "payments")) == 1 ? "" : "s",
+                     json_string_value(json_object_get(x, "first")), json_string_value(json_object_get(x, "last")),
+                     amt, (long long)json_integer_value(json_object_get(x, "min_gap_days")),
+                     (long long)json_integer_value(json_object_get(x, "max_gap_days")));
+            dot_edge(b, id, addr_id, label, k ? ", color=\"#38761d\"" : ", color=\"#1155cc\"");
+        }
+}
+
 static void trace_dot(const json_t *tr, dot_out *b)
 {
     const char *addr = json_string_value(json_object_get(tr, "address"));
@@ -241,6 +288,7 @@ static void trace_dot(const json_t *tr, dot_out *b)
                  json_string_value(json_object_get(x, "received")), ppm / 10000, ppm % 10000);
         dot_edge(b, tx_id, addr_id, label, ", color=\"#cc0000\", penwidth=2");
     }
+    trace_dot_patterns(json_object_get(tr, "patterns"), addr_id, b);
     dot_raw(b, "}\n");
 }
 

@@ -35,6 +35,7 @@
 #include "monitor/sources/rest.h"
 #include "account_run.h"
 #include "args_flows.h"
+#include "args_rules.h"
 #include "monitor/records/sink.h"
 #include "watchlists/store/store.h"
 
@@ -76,6 +77,7 @@ typedef struct {
     int64_t start_height, rcvhwm;
     uint64_t status_interval;
     flows_opts flows;
+    rules_opts rules;
     const char *api; /* --api HOST:PORT: the HTTP API in this process */
     cli_api_opts api_opts;
     cli_arg api_args[6];
@@ -86,7 +88,7 @@ typedef struct {
     bool finalized;
     char **owned; /* strings from the config file */
     size_t n_owned, cap_owned;
-    cli_arg args[27];
+    cli_arg args[28];
 } watch_opts;
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
@@ -147,6 +149,7 @@ static void watch_args(watch_opts *o)
          .help = "--chain ethereum: ask the node every MS milliseconds (default\n1000); tron: wait on its queue MS at a time (default 200)", .from = ARG_CONF},
         {"tokens", ARG_PATH, &o->tokens, .metavar = "FILE",
          .help = "--chain ethereum, tron: more known tokens\n(chain,token,contract_address,decimals)", .from = ARG_CONF},
+        {.kind = ARG_MORE, .dest = o->rules.args, .help = "Pattern rules (on by default; docs/rules.md):"},
         {0},
     };
     _Static_assert(sizeof t / sizeof *t == sizeof o->args / sizeof *o->args, "watch_opts.args fits the table");
@@ -363,6 +366,7 @@ int cmd_watch(int argc, char **argv)
     api_server *api = NULL;
     api_status api_st;
     flows_opts_init(&o.flows);
+    rules_opts_init(&o.rules);
     o.start_height = -1;
     o.status_interval = 60;
     o.log_level = 2;
@@ -415,6 +419,10 @@ int cmd_watch(int argc, char **argv)
         } else if (o.finalized && cli_args_given(o.args, "confirmations")) {
             fprintf(stderr, "chainwatch: watch: --finalized and --confirmations: give one of them\n");
             rc = CLI_EXIT_USAGE;
+        } else if (rules_opts_given(&o.rules)) {
+            fprintf(stderr, "chainwatch: watch: --%s: the pattern rules are Bitcoin's; --chain tron does not run "
+                            "them (docs/rules.md)\n", rules_opts_given(&o.rules));
+            rc = CLI_EXIT_USAGE;
         } else {
             cw_err ferr = {0};
             if (flows_opts_load(&o.flows, CW_NET_MAIN, &ferr)) {
@@ -446,6 +454,10 @@ int cmd_watch(int argc, char **argv)
             rc = CLI_EXIT_USAGE;
         } else if (o.finalized && cli_args_given(o.args, "confirmations")) {
             fprintf(stderr, "chainwatch: watch: --finalized and --confirmations: give one of them\n");
+            rc = CLI_EXIT_USAGE;
+        } else if (rules_opts_given(&o.rules)) {
+            fprintf(stderr, "chainwatch: watch: --%s: the pattern rules are Bitcoin's; --chain ethereum does not run "
+                            "them (docs/rules.md)\n", rules_opts_given(&o.rules));
             rc = CLI_EXIT_USAGE;
         } else {
             cw_err ferr = {0};
@@ -514,6 +526,11 @@ int cmd_watch(int argc, char **argv)
         cli_fail("watch", &err);
         goto out;
     }
+    if (rules_opts_load(&o.rules, o.flows.labels, o.flows.cfg.enabled, &err)) {
+        rc = err.code == CW_EARG || err.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+        fprintf(stderr, "chainwatch: watch: %s\n", err.msg);
+        goto out;
+    }
     if (o.rest && rest_open(o.rest, &rest, &err)) {
         cli_fail("watch --rest", &err);
         goto out;
@@ -542,7 +559,7 @@ int cmd_watch(int argc, char **argv)
     }
     pipeline_config pc = {store, net, sk, alert_sink_line, alert_sink_durable, &sk_out, rest, o.start_height,
                           cli_stop_flag(), o.endpoint[FEED_SEQUENCE] != NULL,
-                          flows_opts_config(&o.flows)};
+                          flows_opts_config(&o.flows), rules_opts_config(&o.rules)};
     if (pipeline_open(&pc, &p, &err)) {
         cli_fail("watch", &err);
         goto out;
@@ -671,6 +688,7 @@ out:
     alert_sink_close(&sk_out);
     store_close(store);
     flows_opts_free(&o.flows);
+    rules_opts_free(&o.rules);
     for (size_t i = 0; i < o.n_owned; i++)
         free(o.owned[i]);
     free(o.owned);

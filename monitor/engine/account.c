@@ -74,7 +74,7 @@ cw_code account_open(const account_config *cfg, account **out, cw_err *err)
     a->cfg = *cfg;
     a->chain = strcmp(cfg->chain, "tron") == 0 ? CW_CHAIN_TRON : CW_CHAIN_EVM;
     pipeline_config pc = {cfg->store, cfg->net, cfg->sk, cfg->sink, cfg->durable, cfg->sink_ctx, NULL, cfg->start,
-                          cfg->stop, false, NULL};
+                          cfg->stop, false, NULL, NULL}; /* no flows, no pattern rules: Bitcoin only */
     cw_code rc = pipeline_open(&pc, &a->p, err);
     if (rc) {
         free(a);

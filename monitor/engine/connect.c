@@ -7,8 +7,8 @@
  *
  * Design note. Each block is connected in one write transaction
  * (store_write) with everything it causes: chain state (chainstate.h),
- * clusters and exposure with the journal that undoes them (flows.h,
- * journal.h), its records into the alerts table and the outbox (records.c),
+ * clusters, exposure and the pattern rules' stats with the journal that
+ * undoes them (flows.h, rules/rules.h, journal.h), its records into the alerts table and the outbox (records.c),
  * the trail head and the feed counters; the sinks get the records after
  * the commit (outbox.c). A disconnect is one transaction too: chain state
  * by the undo record, clusters and exposure by the journal, and a
@@ -53,12 +53,20 @@ static cw_code block_tx(void *arg, cw_tx *tx, cw_err *err)
     cw_code rc = keylink_tx(&c->jn, tx, c->blk.height, &c->scope, &p->st.keylink, err);
     if (rc == CW_OK)
         rc = records_tx(p, c->t, tx, "confirmed", &c->blk, &c->ids, err);
-    if (rc || p->cfg.flows == NULL)
-        return rc;
     size_t n;
-    if ((rc = flows_tx(p->cfg.flows, c->t, &c->jn, tx, &p->findings, &n, &p->st.flows, err)))
-        return rc;
-    return records_flows(p, c->t, tx, p->findings, n, "confirmed", &c->blk, &c->ids, err);
+    if (rc == CW_OK && p->cfg.flows) {
+        if ((rc = flows_tx(p->cfg.flows, c->t, &c->jn, tx, &p->findings, &n, &p->st.flows, err)))
+            return rc;
+        rc = records_flows(p, c->t, tx, p->findings, n, "confirmed", &c->blk, &c->ids, err);
+    }
+    if (rc == CW_OK && p->cfg.rules) {
+        /* after flows: the payer's cluster includes this tx's merge */
+        const rule_finding *rf;
+        if ((rc = rules_tx(p->cfg.rules, c->t, &c->jn, tx, c->blk.time, &rf, &n, &p->st.rules, err)))
+            return rc;
+        rc = records_rules(p, c->t, tx, rf, n, "confirmed", &c->blk, &c->ids, err);
+    }
+    return rc;
 }
 
 /* chainstate_connect with the block's journal around it. */
@@ -94,6 +102,10 @@ cw_code connect_write_back(pipeline *p, store_txn *t, cw_err *err)
     cw_code rc = CW_OK;
     for (size_t i = 0; p->cfg.flows && rc == CW_OK && i < sizeof dbs / sizeof *dbs; i++)
         rc = store_write_back(t, dbs[i], err);
+    /* the rules' tables are read by key only (rulestats.h) */
+    static const store_db rdbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN};
+    for (size_t i = 0; p->cfg.rules && rc == CW_OK && i < sizeof rdbs / sizeof *rdbs; i++)
+        rc = store_write_back(t, rdbs[i], err);
     return rc;
 }
 
@@ -182,7 +194,8 @@ static cw_code write_disconnect(store_txn *t, void *arg, cw_err *err)
     chainstate_block blk;
     cw_code rc = chainstate_disconnect_tip(t, &blk, &ids, err);
     if (rc == CW_OK)
-        rc = journal_revert_block(t, blk.hash, p->cfg.flows != NULL, err); /* clusters, exposure, key links as before the block */
+        rc = journal_revert_block(t, blk.hash, p->cfg.flows != NULL || p->cfg.rules != NULL,
+                                  err); /* clusters, exposure, key links and rule stats as before the block */
     if (rc == CW_OK) /* key links of a block whose journal was pruned */
         rc = keylink_disconnect(t, CW_CHAIN_BITCOIN, blk.height, NULL, err);
     if (rc == CW_OK)

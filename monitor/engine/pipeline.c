@@ -101,7 +101,10 @@ cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err)
         (crc = store_filter_enable(cfg->store, STORE_KEYLINK, err)) ||
         (cfg->flows && ((crc = store_filter_enable(cfg->store, STORE_CLUSTER, err)) ||
                         (crc = store_filter_enable(cfg->store, STORE_CLUSTER_INFO, err)) ||
-                        (crc = store_filter_enable(cfg->store, STORE_TAINT, err))))) {
+                        (crc = store_filter_enable(cfg->store, STORE_TAINT, err)))) ||
+        (cfg->rules && ((crc = store_filter_enable(cfg->store, STORE_RULE_ADDR, err)) ||
+                        (crc = store_filter_enable(cfg->store, STORE_RULE_TRACE, err)) ||
+                        (crc = store_filter_enable(cfg->store, STORE_RULE_ORIGIN, err))))) {
         pipeline_close(p);
         return crc;
     }

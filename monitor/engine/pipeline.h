@@ -51,6 +51,7 @@
 #include "monitor/records/alert.h"
 #include "chains/model.h"
 #include "flows.h"
+#include "rules/rules.h"
 #include "monitor/sources/rest.h"
 #include "watchlists/keylink.h"
 #include "watchlists/store/store.h"
@@ -79,6 +80,7 @@ typedef struct {
     volatile const int *stop; /* when set and nonzero, long syncs stop between blocks */
     bool sequence_feed;       /* the 'sequence' topic is subscribed: mempool records wait for its 'A' */
     const flows_config *flows; /* clusters and exposure (flows.h); NULL: off */
+    const rules_config *rules; /* the pattern rules (rules/rules.h) on confirmed blocks; NULL: off */
 } pipeline_config;
 
 /* The rules records are counted by (pipeline_stats.by_rule). */
@@ -87,6 +89,11 @@ typedef enum {
     PIPELINE_RULE_CLUSTER_HIT,
     PIPELINE_RULE_INDIRECT_EXPOSURE,
     PIPELINE_RULE_FEED_GAP,
+    PIPELINE_RULE_SHARED_PAYOUT, /* the pattern rules, in rule_kind order (rules/rules.h) */
+    PIPELINE_RULE_CONSOLIDATOR,
+    PIPELINE_RULE_TOWARD_DESIGNATED,
+    PIPELINE_RULE_OFF_RAMP,
+    PIPELINE_RULE_TEST_THEN_SALARY,
     PIPELINE_RULE_COUNT
 } pipeline_rule;
 /* "designated_address", ... as in the records' `rule` field. */
@@ -102,6 +109,7 @@ typedef struct {
     uint64_t reorged;         /* records re-issued with status reorged */
     flows_stats flows;        /* clustering and exposure counters */
     keylink_stats keylink;    /* keys revealed by confirmed txs and the links they made (keylink.h) */
+    rules_stats rules;        /* pattern rules' counters */
     uint64_t cached_coins;    /* outputs of the open batch held in memory (coins.h) */
     uint64_t cache_bytes;     /* the memory that cache uses */
 } pipeline_stats;

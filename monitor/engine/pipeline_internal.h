@@ -13,9 +13,10 @@
  *   outbox.c    the outbox's numbering and its flush to the sinks
  *
  * Commit protocol (every write of the pipeline follows it). Everything a
- * block causes (utxo, undo, chain tip, clusters and exposure with their
- * journal, its records, the cases its hold records open and their webhook
- * events (cases.h), the trail head, the feed counters) is written in
+ * block causes (utxo, undo, chain tip, clusters, exposure, key links and
+ * the pattern rules' stats with their journal, its records, the cases its
+ * hold records open and their webhook events (cases.h), the trail head,
+ * the feed counters) is written in
  * one write transaction (store_write, or a replay batch's), and each record
  * goes into the outbox in that same transaction. After the commit the
  * outbox is handed to the sinks in order; entries leave it only after the
@@ -163,6 +164,11 @@ cw_code records_account_exposure(pipeline *p, store_txn *t, const cw_tx *tx, con
                                  cw_err *err);
 /* How many designated addresses an account tx's transfers touch (read only). */
 cw_code records_account_hits(store_txn *t, const cw_tx *tx, size_t *hits, cw_err *err);
+/* The pattern rules' records (rules/rules.h) of a tx's findings, as
+ * records_flows: `rule` the rule's name, `severity` the rule's, `risk`
+ * the address's after it, `evidence` an object, `explanation` words. */
+cw_code records_rules(pipeline *p, store_txn *t, const cw_tx *tx, const rule_finding *f, size_t n,
+                      const char *status, const chainstate_block *blk, cw_buf *ids, cw_err *err);
 /* A `reorged` record for each id (32 hex chars each) whose latest record
  * is `confirmed`. */
 cw_code records_reorged(pipeline *p, store_txn *t, const cw_buf *ids, cw_err *err);

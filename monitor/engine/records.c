@@ -154,8 +154,9 @@ static json_t *built(json_t *r, bool ok)
 
 const char *pipeline_rule_name(pipeline_rule r)
 {
-    static const char *const names[PIPELINE_RULE_COUNT] = {"designated_address", "cluster_hit", "indirect_exposure",
-                                                           "feed_gap"};
+    static const char *const names[PIPELINE_RULE_COUNT] = {
+        "designated_address", "cluster_hit", "indirect_exposure", "feed_gap", "shared_payout", "consolidator",
+        "payout_toward_designated", "off_ramp_after_pool", "test_then_salary"};
     return r < PIPELINE_RULE_COUNT ? names[r] : "?";
 }
 
@@ -577,6 +578,61 @@ cw_code records_flows(pipeline *p, store_txn *t, const cw_tx *tx, const flow_fin
             alert_put(r, "share_ppm", json_integer(f[i].share_ppm), &ok);
             alert_put(r, "output_value", json_integer((json_int_t)f[i].value), &ok);
         }
+        r = built(r, ok);
+        rc = commit_record(p, t, r, err);
+        json_decref(r);
+        if (rc)
+            return rc;
+    }
+    return CW_OK;
+}
+
+cw_code records_rules(pipeline *p, store_txn *t, const cw_tx *tx, const rule_finding *f, size_t n,
+                      const char *status, const chainstate_block *blk, cw_buf *ids, cw_err *err)
+{
+    if (n == 0)
+        return CW_OK;
+    char txid[65], seen[32];
+    cw_hex_encode_rev(tx->txid, 32, txid);
+    now_iso(seen);
+    const char *network = cw_net_name((cw_net)p->cfg.net);
+    for (size_t i = 0; i < n; i++) {
+        const char *rule = rule_name(f[i].rule);
+        char id[33];
+        alert_id("bitcoin", network, txid, rule, f[i].address, id);
+        if (ids && cw_buf_append(ids, id, 32, err))
+            return CW_ENOMEM;
+        bool skip;
+        cw_code rc = already_recorded(p, t, id, status, blk, &skip, err);
+        if (rc)
+            return rc;
+        if (skip)
+            continue;
+        rule_risk sev = p->cfg.rules->severity[f[i].rule];
+        rule_risk worst = f[i].risk > sev ? f[i].risk : sev;
+        const char *decision = worst >= RISK_HIGH ? "hold" : "review";
+        bool ok = true;
+        json_t *r = json_object();
+        alert_put(r, "id", json_string(id), &ok);
+        alert_put(r, "rule", json_string(rule), &ok);
+        alert_put(r, "severity", json_string(rule_risk_name(sev)), &ok);
+        alert_put(r, "risk", json_string(rule_risk_name(f[i].risk)), &ok);
+        alert_put(r, "score", json_integer((json_int_t)f[i].score), &ok);
+        alert_put(r, "decision", json_string(decision), &ok);
+        alert_put(r, "status", json_string(status), &ok);
+        alert_put(r, "chain", json_string("bitcoin"), &ok);
+        alert_put(r, "network", json_string(network), &ok);
+        alert_put(r, "txid", json_string(txid), &ok);
+        alert_put(r, "block", blk ? block_json(p, blk) : json_null(), &ok);
+        alert_put(r, "direction", json_null(), &ok);
+        alert_put(r, "address", json_string(f[i].address), &ok);
+        alert_put(r, "entity", json_null(), &ok);
+        alert_put(r, "amount", json_integer((json_int_t)f[i].amount), &ok);
+        alert_put(r, "amount_usd_cents", f[i].amount_usd ? json_integer((json_int_t)f[i].cents) : json_null(), &ok);
+        alert_put(r, "asset", json_string("BTC"), &ok);
+        alert_put(r, "evidence", json_incref(f[i].evidence), &ok);
+        alert_put(r, "explanation", json_string(f[i].explanation), &ok);
+        alert_put(r, "seen_at", json_string(seen), &ok);
         r = built(r, ok);
         rc = commit_record(p, t, r, err);
         json_decref(r);

@@ -3,12 +3,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "chains/addr.h"
 #include "chains/bitcoin/hint.h"
 #include "chains/hex.h"
 #include "monitor/records/alert.h"
 #include "chainstate.h"
+#include "rules/rules.h"
 #include "watchlists/acct_exposure.h"
 #include "watchlists/labels.h"
 #include "watchlists/watchlist.h"
@@ -933,11 +935,88 @@ cw_code screen_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t *tr, 
                  cluster_propagates(&c) ? "" : " (a service or supercluster: propagation stops)");
     }
     alert_put(tr, "cluster", cl, &ok);
+    /* the pattern rules' view of it (rules.h): payers, pooled sources, risk */
+    rules_config rcfg;
+    rules_config_default(&rcfg);
+    json_t *pat = rules_address_json(&rcfg, t, key, kn, &rc, err);
+    if (rc)
+        return rc;
+    if (pat) {
+        size_t n = strlen(summary);
+        snprintf(summary + n, sizeof summary - n, "; pattern risk %s",
+                 json_string_value(json_object_get(pat, "risk")));
+    }
+    alert_put(tr, "patterns", pat ? pat : json_null(), &ok);
     alert_put(tr, "summary", json_string(summary), &ok);
     return ok ? CW_OK : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "trace: out of memory building the answer");
 }
 
 /* ---- the answer of screen and POST /v1/screen ---- */
+
+/* The pattern rules, read only (rules.h): what watch and replay learnt of
+ * an address, or what a tx would make the rules find if it confirmed now,
+ * under `patterns`. A risk of high or severe holds, medium reviews. */
+static void rules_for_screen(const flows_config *cfg, rules_config *rc)
+{
+    rules_config_default(rc);
+    rc->labels = cfg->labels;
+    rc->payer_cluster = true;
+}
+
+static void raise_to(screen_decision *d, rule_risk r)
+{
+    screen_decision want = r >= RISK_HIGH ? SCREEN_HOLD : r == RISK_MEDIUM ? SCREEN_REVIEW : SCREEN_ALLOW;
+    if (want > *d)
+        *d = want;
+}
+
+static cw_code screen_rules_address(const flows_config *cfg, store_txn *t, const cw_addr *a, json_t *out,
+                                    screen_decision *d, cw_err *err)
+{
+    rules_config rc;
+    rules_for_screen(cfg, &rc);
+    uint8_t key[WL_KEY_MAX];
+    size_t kn = wl_key_from_addr(a, key);
+    cw_code c;
+    json_t *j = rules_address_json(&rc, t, key, kn, &c, err);
+    if (c)
+        return c;
+    bool ok = true;
+    if (j) {
+        const char *risk = json_string_value(json_object_get(j, "risk"));
+        for (int r = RISK_LOW; risk && r <= RISK_SEVERE; r++)
+            if (strcmp(risk, rule_risk_name((rule_risk)r)) == 0)
+                raise_to(d, (rule_risk)r);
+    }
+    alert_put(out, "patterns", j ? j : json_null(), &ok);
+    return ok ? CW_OK : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+}
+
+static cw_code screen_rules_tx(const flows_config *cfg, store_txn *t, const cw_tx *tx, json_t *out,
+                               screen_decision *d, cw_err *err)
+{
+    rules_config rc;
+    rules_for_screen(cfg, &rc);
+    const rule_finding *f;
+    size_t n;
+    cw_code c = rules_tx(&rc, t, NULL, tx, (int64_t)time(NULL), &f, &n, NULL, err);
+    if (c)
+        return c;
+    json_t *arr = json_array();
+    bool ok = arr != NULL;
+    for (size_t i = 0; ok && i < n; i++) {
+        json_t *o = json_object();
+        alert_put(o, "rule", json_string(rule_name(f[i].rule)), &ok);
+        alert_put(o, "address", json_string(f[i].address), &ok);
+        alert_put(o, "risk", json_string(rule_risk_name(f[i].risk)), &ok);
+        alert_put(o, "evidence", json_incref(f[i].evidence), &ok);
+        alert_put(o, "explanation", json_string(f[i].explanation), &ok);
+        alert_push(arr, o, &ok);
+        raise_to(d, f[i].risk);
+    }
+    alert_put(out, "patterns", arr, &ok);
+    return ok ? CW_OK : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+}
 
 json_t *screen_policy_json(const flows_config *cfg)
 {
@@ -974,6 +1053,8 @@ cw_code screen_answer(const flows_config *cfg, store_txn *t, const screen_subjec
         alert_put(out, "type", json_string("tx"), &ok);
         alert_put(out, "network", json_string(cw_net_name(s->net)), &ok);
         c = screen_tx(cfg, t, s->tx, out, d, err);
+        if (c == CW_OK)
+            c = screen_rules_tx(cfg, t, s->tx, out, d, err);
     } else if (c == CW_OK) {
         json_t *reasons = json_array();
         alert_put(out, "type", json_string("address"), &ok);
@@ -984,6 +1065,8 @@ cw_code screen_answer(const flows_config *cfg, store_txn *t, const screen_subjec
         c = reasons ? screen_address(cfg, t, s->addr, s->amount, reasons, d, err)
                     : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
         alert_put(out, "reasons", reasons, &ok); /* filled: the reference goes to out */
+        if (c == CW_OK)
+            c = screen_rules_address(cfg, t, s->addr, out, d, err);
     }
     if (c == CW_OK) {
         alert_put(out, "tip", tip, &ok);

@@ -145,7 +145,9 @@ cw_code screen_account_tx(const flows_config *cfg, store_txn *t, const cw_tx *tx
  * graph): into tr (the caller's object) address, hops_limit, tip,
  * designations, exposed, beyond_hops, exposure (the closest tainted
  * payment: source_address, source_entity, path of txids, hops, amounts;
- * or null), cluster (when it has designated members; else null) and a
+ * or null), cluster (when it has designated members; else null),
+ * patterns (a Bitcoin address: the pattern rules' stats of it, payers,
+ * pooled payouts, rules fired and risk, rules_address_json; or null) and a
  * one-line summary. Read only; store errors are returned. */
 cw_code screen_trace(store_txn *t, const cw_addr *a, unsigned hops, json_t *tr, cw_err *err);
 /* "Name (PROGRAM, PROGRAM)" of an entity object, or "no longer listed". */
@@ -191,8 +193,11 @@ json_t *screen_policy_json(const flows_config *cfg);
  * both say the same: {type ("address"|"tx"), subject, chain (address,
  * Ethereum or account-chain tx) or network (Bitcoin tx), reasons, (tx:
  * addresses, and what screen_tx, screen_eth_tx or screen_account_tx
- * set), tip,
- * direction, amount, decision, policy}, into *out (the caller's), and the
+ * set), patterns (the pattern rules, read only: an address's stats or
+ * null; a Bitcoin tx's findings as if it confirmed now, an array; absent
+ * for an Ethereum or account-chain tx: the rules are Bitcoin's), tip,
+ * direction, amount, decision (a pattern risk of high or severe holds,
+ * medium reviews), policy}, into *out (the caller's), and the
  * decision into *d. Errors: the store's (never a partial answer),
  * CW_ENOMEM. */
 cw_code screen_answer(const flows_config *cfg, store_txn *t, const screen_subject *s, json_t **out, screen_decision *d,

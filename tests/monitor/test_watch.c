@@ -598,7 +598,7 @@ Test(watch, two_block_reorg_reverts_state_and_the_alert, .timeout = 60)
     rest_client *rc;
     cr_assert_eq(rest_open(rest_server_url(srv), &rc, NULL), CW_OK);
     cw_buf records = CW_BUF_INIT;
-    pipeline_config pc = {s, CW_NET_REGTEST, sk, sink_collect, NULL, &records, rc, 100, NULL, false, NULL};
+    pipeline_config pc = {s, CW_NET_REGTEST, sk, sink_collect, NULL, &records, rc, 100, NULL, false, NULL, NULL};
     pipeline *p;
     cw_err err = {0};
     cr_assert_eq(pipeline_open(&pc, &p, &err), CW_OK, "%s", err.msg);
@@ -745,7 +745,7 @@ Test(watch, every_held_hit_is_recorded_at_its_accept, .timeout = 60)
     cw_store *s;
     char *dir = fresh_store(&s, sk, listed);
     cw_buf records = CW_BUF_INIT;
-    pipeline_config pc = {s, CW_NET_REGTEST, sk, sink_collect, NULL, &records, NULL, 100, NULL, true, NULL};
+    pipeline_config pc = {s, CW_NET_REGTEST, sk, sink_collect, NULL, &records, NULL, 100, NULL, true, NULL, NULL};
     pipeline *p;
     cw_err err = {0};
     cr_assert_eq(pipeline_open(&pc, &p, &err), CW_OK, "%s", err.msg);

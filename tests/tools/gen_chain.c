@@ -21,6 +21,7 @@
 #include "chains/bitcoin/script.h"
 #include "chains/buf.h"
 #include "tests/chain_build.h"
+#include "gen_scenario.h"
 
 static uint64_t rng;
 static uint64_t next_rand(void)
@@ -137,6 +138,12 @@ int main(int argc, char **argv)
     uint64_t start_time = 1700000000; /* block 0's time; each next block 600 s later */
     cw_addr pay[16];
     size_t n_pay = 0;
+    const char *scenario = NULL, *truth = NULL, *prices = NULL;
+    uint64_t interval = 600;
+    static cw_addr exch[64];
+    cw_addr facilitator;
+    bool have_facilitator = false;
+    scen_opts so = {.itw_networks = 4, .employees = 500, .freelancers = 100, .contributors = 80, .exchanges = exch};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--out") == 0 && v) out = v, i++;
@@ -147,6 +154,27 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--xor") == 0) xor = true;
         else if (strcmp(a, "--pay-every") == 0 && v) pay_every = atol(v), i++;
         else if (strcmp(a, "--spend-paid") == 0) spend_paid = true;
+        else if (strcmp(a, "--scenario") == 0 && v) scenario = v, i++;
+        else if (strcmp(a, "--truth") == 0 && v) truth = v, i++;
+        else if (strcmp(a, "--prices") == 0 && v) prices = v, i++;
+        else if (strcmp(a, "--block-interval") == 0 && v) interval = strtoull(v, NULL, 10), i++;
+        else if (strcmp(a, "--itw-networks") == 0 && v) so.itw_networks = (unsigned)atol(v), i++;
+        else if (strcmp(a, "--employees") == 0 && v) so.employees = (unsigned)atol(v), i++;
+        else if (strcmp(a, "--freelancers") == 0 && v) so.freelancers = (unsigned)atol(v), i++;
+        else if (strcmp(a, "--contributors") == 0 && v) so.contributors = (unsigned)atol(v), i++;
+        else if ((strcmp(a, "--exchange") == 0 || strcmp(a, "--facilitator") == 0) && v) {
+            cw_err err;
+            cw_addr x;
+            if (cw_addr_parse(v, CW_NET_ANY, &x, &err)) {
+                fprintf(stderr, "cw_genchain: %s %s: %s\n", a, v, err.msg);
+                return 2;
+            }
+            if (a[2] == 'f')
+                facilitator = x, have_facilitator = true;
+            else if (so.n_exchanges < 64)
+                exch[so.n_exchanges++] = x;
+            i++;
+        }
         else if (strcmp(a, "--start-time") == 0 && v) start_time = strtoull(v, NULL, 10), i++;
         else if (strcmp(a, "--pay") == 0 && v && n_pay < 16) {
             cw_err err;
@@ -158,7 +186,10 @@ int main(int argc, char **argv)
         } else {
             fprintf(stderr, "usage: cw_genchain --out DIR [--blocks N] [--txs-per-block M] [--seed S] [--xor]\n"
                             "                   [--network regtest|main|...] [--pay ADDR]... [--pay-every N]\n"
-                            "                   [--start-time UNIX] [--spend-paid]\n");
+                            "                   [--start-time UNIX] [--spend-paid] [--block-interval SECONDS]\n"
+                            "                   [--scenario payroll --truth FILE --prices FILE --exchange ADDR...\n"
+                            "                    --facilitator ADDR --itw-networks N --employees N --freelancers N\n"
+                            "                    --contributors N]\n");
             return 2;
         }
     }
@@ -167,7 +198,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "cw_genchain: --out DIR is required; --blocks >= 1; --pay-every >= 1; a known --network\n");
         return 2;
     }
+    if (scenario && (strcmp(scenario, "payroll") != 0 || truth == NULL || prices == NULL || so.n_exchanges == 0 ||
+                     interval < 1)) {
+        fprintf(stderr, "cw_genchain: --scenario payroll needs --truth FILE, --prices FILE and --exchange ADDR\n");
+        return 2;
+    }
     rng = seed * 0x9E3779B97F4A7C15ull + 1;
+    if (scenario) {
+        start_time -= start_time % 86400; /* days of the price file start at midnight UTC */
+        so.start_time = start_time;
+        so.end_time = start_time + (uint64_t)blocks * interval;
+        so.facilitator = have_facilitator ? &facilitator : NULL;
+        so.net = net;
+        scen_init(&so, next_rand);
+    }
     if (cb_mkdirs(out) != 0) {
         perror(out);
         return 1;
@@ -183,7 +227,8 @@ int main(int argc, char **argv)
     cw_buf blk = CW_BUF_INIT, file = CW_BUF_INIT;
     cb_header hdr = {.version = 0x20000000, .bits = 0x207fffff};
     cb_tx *txs = calloc((size_t)per_block + 1, sizeof *txs);
-    const cb_tx **body = malloc(((size_t)per_block + 1) * sizeof *body);
+    size_t body_cap = (size_t)per_block + 1;
+    const cb_tx **body = malloc(body_cap * sizeof *body);
     int file_no = 0;
     uint64_t total_txs = 0;
     for (long h = 0; h < blocks; h++) {
@@ -199,19 +244,36 @@ int main(int argc, char **argv)
             body[n] = &txs[1 + n];
             n++;
         }
+        hdr.time = (uint32_t)(start_time + (uint64_t)h * interval);
+        if (scenario && h > 0) { /* the scenario's txs due in this block's time */
+            cb_tx *st;
+            size_t ns = scen_block(hdr.time, hdr.time + interval, &st);
+            if (n + ns > body_cap) {
+                body_cap = n + ns;
+                body = realloc(body, body_cap * sizeof *body);
+            }
+            for (size_t k = 0; k < ns; k++)
+                body[n++] = &st[k];
+        }
         /* the first block seeds the pool with many outputs, so txs start at once */
         size_t n_cb_out = h == 0 ? 4000 : 1;
-        cb_output *cb_out = malloc(n_cb_out * sizeof *cb_out);
+        cb_output *fund = NULL;
+        size_t n_fund = h == 0 && scenario ? scen_funding(&fund) : 0;
+        cb_output *cb_out = malloc((n_cb_out + n_fund) * sizeof *cb_out);
         for (size_t o = 0; o < n_cb_out; o++) {
             cb_out[o].value = 5000000000ull / n_cb_out;
             cb_out[o].script_len = random_script(0, cb_out[o].script);
         }
+        for (size_t o = 0; o < n_fund; o++)
+            cb_out[n_cb_out + o] = fund[o];
+        free(fund);
         static const uint8_t tail[1] = {0x51}; /* OP_1 after the height */
-        hdr.time = (uint32_t)(start_time + (uint64_t)h * 600);
         hdr.nonce = (uint32_t)h;
         hdr.height = h;
         uint8_t hash[32];
-        cb_block_serialize(&blk, hash, &hdr, &txs[0], tail, sizeof tail, cb_out, n_cb_out, body, n);
+        cb_block_serialize(&blk, hash, &hdr, &txs[0], tail, sizeof tail, cb_out, n_cb_out + n_fund, body, n);
+        if (n_fund)
+            scen_funded(txs[0].txid, (uint32_t)n_cb_out);
         memcpy(hdr.prev, hash, 32);
         /* coinbase outputs join the pool (no maturity: nothing here validates it) */
         for (size_t o = 0; o < n_cb_out; o++)
@@ -235,6 +297,14 @@ int main(int argc, char **argv)
     }
     printf("cw_genchain: %ld blocks, %llu txs, %d files%s in %s (seed %llu)\n", blocks, (unsigned long long)total_txs,
            file_no, xor ? ", xor-obfuscated" : "", out, (unsigned long long)seed);
+    if (scenario) {
+        if (scen_write_truth(truth) != 0 || scen_write_prices(prices) != 0) {
+            perror(truth);
+            return 1;
+        }
+        scen_free();
+        printf("cw_genchain: scenario payroll: ground truth in %s, prices in %s\n", truth, prices);
+    }
     for (long i = 0; i <= per_block; i++)
         cb_tx_free(&txs[i]);
     free(txs), free(body), free(pool);

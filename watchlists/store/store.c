@@ -42,6 +42,9 @@ static const struct {
     [STORE_CASE_AUDIT] = {"case_audit", 0},
     [STORE_HOOKS] = {"hooks", 0},
     [STORE_HOOK_STATE] = {"hook_state", 0},
+    [STORE_RULE_ADDR] = {"rule_addr", 0},
+    [STORE_RULE_TRACE] = {"rule_trace", 0},
+    [STORE_RULE_ORIGIN] = {"rule_origin", 0},
 };
 
 /* What a store and its views share: the environment's map-change lock.

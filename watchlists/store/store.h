@@ -96,6 +96,9 @@ typedef enum {
     STORE_CASE_AUDIT, /* alert id + entry seq (8, BE) -> signed audit entry */
     STORE_HOOKS,   /* event seq (8, BE) -> webhook event (hookdb.h) */
     STORE_HOOK_STATE, /* endpoint cursor / dead letter (hookdb.h) */
+    STORE_RULE_ADDR,  /* address key -> the pattern rules' stats and counterparties (rulestats.h) */
+    STORE_RULE_TRACE, /* outpoint (36) -> the payout or pool its money came from (rulestats.h) */
+    STORE_RULE_ORIGIN, /* address key -> RS_ORIGIN_* flags: payouts and pools a trace starts from (rulestats.h) */
     STORE_DB_COUNT
 } store_db;
 

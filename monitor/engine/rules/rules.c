@@ -1,0 +1,1066 @@
+#include "rules.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "chains/bitcoin/hint.h"
+#include "chains/hex.h"
+#include "monitor/records/alert.h"
+#include "watchlists/chaindb.h"
+#include "watchlists/cluster.h"
+#include "watchlists/watchlist.h"
+
+#define DAY 86400ull
+
+static const char *const rule_names[RULE_COUNT] = {"shared_payout", "consolidator", "payout_toward_designated",
+                                                   "off_ramp_after_pool", "test_then_salary"};
+static const uint64_t rule_bits[RULE_COUNT] = {RS_SHARED_PAYOUT, RS_CONSOLIDATOR, RS_TOWARD_DESIGNATED, RS_OFF_RAMP,
+                                               RS_TEST_THEN_SALARY};
+
+const char *rule_name(rule_kind r) { return r < RULE_COUNT ? rule_names[r] : "?"; }
+
+const char *rule_risk_name(rule_risk r)
+{
+    static const char *const names[] = {"none", "low", "medium", "high", "severe"};
+    return (unsigned)r <= RISK_SEVERE ? names[r] : "?";
+}
+
+void rules_config_default(rules_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->enabled = true;
+    /* USD 2,000-8,000 a month in the sources; the band is wider on both
+     * sides (bonuses, part months, fees) */
+    c->salary_cents = (rule_band){150000, 1200000};
+    /* first payments of USD 24-636 */
+    c->tiny_cents = (rule_band){1000, 100000};
+    /* without a price: at USD 40,000 a bitcoin (docs/rules.md) */
+    c->salary_native = (rule_band){3750000, 30000000};
+    c->tiny_native = (rule_band){25000, 250000};
+    c->min_gap = 20 * DAY;
+    c->max_gap = 130 * DAY; /* "gaps of 1-4 months" */
+    c->min_recurring = 3;
+    c->shared_min_payers = 2;
+    c->shared_max_payers = 12;
+    c->pool_min_sources = 5;
+    c->pool_window = 62 * DAY;
+    c->test_window = 45 * DAY;
+    c->hops = 4;
+    c->sweep_ppm = 800000;
+    c->offramp_min_pieces = 3;
+    c->weight[RULE_SHARED_PAYOUT] = 2;
+    c->weight[RULE_CONSOLIDATOR] = 3;
+    c->weight[RULE_TOWARD_DESIGNATED] = 4;
+    c->weight[RULE_OFF_RAMP] = 2;
+    c->weight[RULE_TEST_THEN_SALARY] = 1;
+    c->toward_pool_weight = 3;
+    c->risk_at[RISK_LOW] = 1;
+    c->risk_at[RISK_MEDIUM] = 2;
+    c->risk_at[RISK_HIGH] = 3;
+    c->risk_at[RISK_SEVERE] = 6;
+    c->severity[RULE_SHARED_PAYOUT] = RISK_MEDIUM;
+    c->severity[RULE_CONSOLIDATOR] = RISK_HIGH;
+    c->severity[RULE_TOWARD_DESIGNATED] = RISK_SEVERE;
+    c->severity[RULE_OFF_RAMP] = RISK_HIGH;
+    c->severity[RULE_TEST_THEN_SALARY] = RISK_LOW;
+}
+
+const char *rules_config_check(const rules_config *c)
+{
+    if (c->salary_cents.lo > c->salary_cents.hi || c->salary_native.lo > c->salary_native.hi)
+        return "the salary band's low end is above its high end";
+    if (c->tiny_cents.lo > c->tiny_cents.hi || c->tiny_native.lo > c->tiny_native.hi)
+        return "the tiny band's low end is above its high end";
+    if (c->tiny_cents.hi >= c->salary_cents.lo || c->tiny_native.hi >= c->salary_native.lo)
+        return "the tiny band must end below the salary band";
+    if (c->min_gap > c->max_gap)
+        return "the cadence's shortest gap is above its longest";
+    if (c->shared_min_payers > c->shared_max_payers)
+        return "shared-payout-min-payers is above shared-payout-max-payers";
+    if (c->min_recurring < 2)
+        return "a recurring payer needs at least 2 payments";
+    for (int r = RISK_LOW; r < RISK_SEVERE; r++)
+        if (c->risk_at[r] > c->risk_at[r + 1])
+            return "risk thresholds must rise from low to severe";
+    return NULL;
+}
+
+rule_risk rules_risk(const rules_config *c, uint64_t score)
+{
+    for (int r = RISK_SEVERE; r >= RISK_LOW; r--)
+        if (score >= c->risk_at[r])
+            return (rule_risk)r;
+    return RISK_NONE;
+}
+
+/* ---------- scratch: findings and their evidence, kept until the next call ---------- */
+
+static void scratch_reset(void);
+
+/* One per thread: the API's threads screen txs (screen_answer) while
+ * `watch --api` runs the pipeline's rules in the same process
+ * (rules_thread_free at a thread's end). */
+static _Thread_local struct {
+    rule_finding *f;
+    size_t n, cap;
+} out;
+
+void rules_thread_free(void)
+{
+    scratch_reset();
+    free(out.f);
+    memset(&out, 0, sizeof out);
+}
+
+static void scratch_reset(void)
+{
+    for (size_t i = 0; i < out.n; i++)
+        json_decref(out.f[i].evidence);
+    out.n = 0;
+}
+
+static rule_finding *finding_add(cw_err *err)
+{
+    if (out.n == out.cap) {
+        size_t cap = out.cap ? out.cap * 2 : 16;
+        rule_finding *g = realloc(out.f, cap * sizeof *g);
+        if (g == NULL) {
+            cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory for %zu findings", out.n + 1);
+            return NULL;
+        }
+        out.f = g, out.cap = cap;
+    }
+    rule_finding *f = &out.f[out.n++];
+    memset(f, 0, sizeof *f);
+    return f;
+}
+
+/* ---------- small helpers ---------- */
+
+/* The finding's words (cut at the buffer's end, addresses included). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void explain(rule_finding *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->explanation, sizeof f->explanation, fmt, ap);
+    va_end(ap);
+}
+
+static void day_text(uint64_t when, char out_[11])
+{
+    time_t t = (time_t)when;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out_, 11, "%Y-%m-%d", &tm);
+}
+
+static void key_text(const uint8_t *key, size_t klen, char *buf, size_t cap)
+{
+    if (wl_key_to_text(key, klen, buf, cap) == 0)
+        cw_hex_encode(key, klen < 40 ? klen : 40, buf), (void)cap;
+}
+
+static json_t *txid_json(const uint8_t id[32])
+{
+    char h[65];
+    cw_hex_encode_rev(id, 32, h);
+    return json_string(h);
+}
+
+static json_t *day_json(uint64_t when)
+{
+    char d[11];
+    day_text(when, d);
+    return json_string(d);
+}
+
+typedef enum { BAND_NONE = 0, BAND_TINY, BAND_SALARY } band_kind;
+
+typedef struct {
+    band_kind kind;
+    bool usd;
+    uint64_t cents;
+} amount_view;
+
+static amount_view classify(const rules_config *c, uint64_t sats, int64_t when)
+{
+    amount_view a = {BAND_NONE, false, 0};
+    a.usd = prices_cents(c->prices, "BTC", 8, sats, when, &a.cents);
+    const rule_band *sal = a.usd ? &c->salary_cents : &c->salary_native, *tiny = a.usd ? &c->tiny_cents : &c->tiny_native;
+    uint64_t v = a.usd ? a.cents : sats;
+    if (v >= sal->lo && v <= sal->hi)
+        a.kind = BAND_SALARY;
+    else if (v >= tiny->lo && v <= tiny->hi)
+        a.kind = BAND_TINY;
+    return a;
+}
+
+static const char *money_text(const amount_view *a, uint64_t sats, char *buf, size_t cap)
+{
+    if (a->usd)
+        snprintf(buf, cap, "USD %llu.%02llu", (unsigned long long)(a->cents / 100), (unsigned long long)(a->cents % 100));
+    else
+        snprintf(buf, cap, "%llu sat", (unsigned long long)sats);
+    return buf;
+}
+
+static bool is_offramp(const label *lb)
+{
+    for (; lb; lb = lb->next)
+        if (strcmp(lb->category, "exchange") == 0 || strcmp(lb->category, "otc") == 0 ||
+            strcmp(lb->category, "instant_swapper") == 0 || strcmp(lb->category, "dex") == 0 ||
+            strcmp(lb->category, "bridge") == 0 || strcmp(lb->category, "custodial_wallet") == 0)
+            return true;
+    return false;
+}
+
+/* ---------- evidence: an address's counterparties ---------- */
+
+#define EVIDENCE_MAX 32
+
+static json_t *pair_json(const uint8_t *cp, size_t clen, const rs_pair *p, const char *role)
+{
+    char who[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
+    key_text(cp, clen, who, sizeof who);
+    json_t *o = json_object();
+    bool ok = true;
+    alert_put(o, role, json_string(who), &ok);
+    alert_put(o, "payments", json_integer((json_int_t)p->count), &ok);
+    alert_put(o, "tiny_first", json_boolean(p->flags & RS_PAIR_TINY_FIRST), &ok);
+    alert_put(o, "first", day_json(p->first_time), &ok);
+    alert_put(o, "last", day_json(p->last_time), &ok);
+    alert_put(o, "first_txid", txid_json(p->first_txid), &ok);
+    alert_put(o, "last_txid", txid_json(p->last_txid), &ok);
+    alert_put(o, "total_usd_cents", json_integer((json_int_t)p->total_cents), &ok);
+    alert_put(o, "total_base_units", json_integer((json_int_t)p->total_native), &ok);
+    alert_put(o, "min_gap_days", json_integer((json_int_t)(p->min_gap / DAY)), &ok);
+    alert_put(o, "max_gap_days", json_integer((json_int_t)(p->max_gap / DAY)), &ok);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* The record's counterparties of one kind as a JSON array: recurring ones
+ * only (payers) when asked, those last seen at or after `since`, at most
+ * EVIDENCE_MAX (*total: how many matched). */
+static cw_code entries_json(const rs_record *rec, char kind, bool only_recurring, uint64_t since, json_t **arr,
+                            size_t *total, cw_err *err)
+{
+    json_t *a = json_array();
+    bool ok = a != NULL;
+    size_t n = 0, all = 0;
+    for (size_t i = 0; ok && i < rec->n; i++) {
+        const rs_entry *e = &rec->e[i];
+        if (e->kind != kind || (only_recurring && !(e->p.flags & RS_PAIR_RECURRING)) || e->p.last_time < since)
+            continue;
+        all++;
+        if (n++ < EVIDENCE_MAX)
+            alert_push(a, pair_json(e->key, e->klen, &e->p, kind == RS_KIND_PAYER ? "payer" : "source"), &ok);
+    }
+    if (!ok) {
+        json_decref(a);
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
+    }
+    *arr = a;
+    if (total)
+        *total = all;
+    return CW_OK;
+}
+
+/* A record read for change (heap: it is large); *found false when the
+ * address has none (an empty record). */
+static cw_code rec_load(store_txn *t, const uint8_t *key, size_t klen, rs_record **out, bool *found, cw_err *err)
+{
+    *out = malloc(sizeof **out);
+    if (*out == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory");
+    cw_code rc = rs_record_get(t, key, klen, *out, err);
+    if (found)
+        *found = rc == CW_OK;
+    if (rc == CW_ENOTFOUND)
+        rc = CW_OK;
+    if (rc) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* ---------- findings ---------- */
+
+static rule_finding *fire(const rules_config *cfg, rule_kind r, const char *address, uint64_t amount,
+                          const amount_view *a, uint64_t score, json_t *evidence, cw_err *err)
+{
+    rule_finding *f = finding_add(err);
+    if (f == NULL) {
+        json_decref(evidence);
+        return NULL;
+    }
+    f->rule = r;
+    snprintf(f->address, sizeof f->address, "%s", address);
+    f->amount = amount;
+    f->amount_usd = a && a->usd;
+    f->cents = a && a->usd ? a->cents : 0;
+    f->score = score;
+    f->risk = rules_risk(cfg, score);
+    f->evidence = evidence;
+    return f;
+}
+
+/* Adds a rule's bit and weight to a record in memory; false when the bit
+ * was set already (the rule fires once per address). */
+static bool mark(rs_record *rec, uint64_t bit, unsigned weight)
+{
+    if (rec->a.fired & bit)
+        return false;
+    rec->a.fired |= bit;
+    rec->a.score += weight;
+    return true;
+}
+
+typedef struct {
+    const rules_config *cfg;
+    store_txn *t;
+    journal *j;
+    const cw_tx *tx;
+    int64_t when;
+    rules_stats *st;
+} run;
+
+static cw_code rec_save(run *r, const uint8_t *key, size_t klen, const rs_record *rec, cw_err *err)
+{
+    return r->j ? rs_record_put(r->j, key, klen, rec, err) : CW_OK;
+}
+
+/* payout_toward_designated on one payout address, naming its payers.
+ * target: the designated address or the pool reached. */
+static cw_code toward_one(run *r, const uint8_t *payout, size_t plen, bool to_pool, const char *target,
+                          const char *pool, const uint8_t *swept_txid, unsigned hops, const rs_trace *tr,
+                          uint64_t amount, cw_err *err)
+{
+    uint64_t bit = to_pool ? RS_TOWARD_POOL : RS_TOWARD_DESIGNATED;
+    unsigned w = to_pool ? r->cfg->toward_pool_weight : r->cfg->weight[RULE_TOWARD_DESIGNATED];
+    /* a designated address spending is a designated_address record already */
+    bool listed;
+    cw_code rc = wl_is_listed(r->t, payout, plen, &listed, err);
+    if (rc || listed)
+        return rc;
+    rs_record *rec;
+    bool found;
+    if ((rc = rec_load(r->t, payout, plen, &rec, &found, err)))
+        return rc;
+    /* straight from the address: only a payout (paid on cadence) counts;
+     * through a pool, the pool's sources were judged when they swept */
+    if ((!to_pool && pool == NULL && rec->a.recurring_payers == 0) || !mark(rec, bit, w)) {
+        free(rec);
+        return CW_OK;
+    }
+    json_t *payers = NULL;
+    size_t n_payers = 0;
+    if ((rc = rec_save(r, payout, plen, rec, err)) == CW_OK)
+        rc = entries_json(rec, RS_KIND_PAYER, false, 0, &payers, &n_payers, err);
+    uint64_t score = rec->a.score;
+    free(rec);
+    if (rc)
+        return rc;
+    char addr[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
+    key_text(payout, plen, addr, sizeof addr);
+    json_t *ev = json_object();
+    bool ok = true;
+    alert_put(ev, "target", json_string(target), &ok);
+    alert_put(ev, "target_kind", json_string(to_pool ? "consolidator" : "designated"), &ok);
+    alert_put(ev, "via_pool", pool ? json_string(pool) : json_null(), &ok);
+    alert_put(ev, "hops", json_integer(hops), &ok);
+    /* the path: the payout's last sweep into the pool (through a pool),
+     * the tx that left the payout or the pool, the tx that hit */
+    alert_put(ev, "swept_into_pool_txid", swept_txid ? txid_json(swept_txid) : json_null(), &ok);
+    alert_put(ev, pool ? "left_pool_txid" : "left_payout_txid", tr ? txid_json(tr->first_txid) : json_null(), &ok);
+    alert_put(ev, "hit_txid", txid_json(r->tx->txid), &ok);
+    alert_put(ev, "hit_date", day_json((uint64_t)r->when), &ok);
+    alert_put(ev, "payers", payers, &ok);
+    if (!ok) {
+        json_decref(ev);
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
+    }
+    amount_view av = {BAND_NONE, false, 0};
+    av.usd = prices_cents(r->cfg->prices, "BTC", 8, amount, r->when, &av.cents);
+    rule_finding *f = fire(r->cfg, RULE_TOWARD_DESIGNATED, addr, amount, &av, score, ev, err);
+    if (f == NULL)
+        return CW_ENOMEM;
+    r->st->fired[RULE_TOWARD_DESIGNATED]++;
+    if (to_pool)
+        explain(f,
+                "Money paid to %s (by %zu payer%s) was swept into %s, an address pooling the pay of several "
+                "payout addresses (consolidator). Payers paying this address fund a pooling network; "
+                "the payer named in the evidence should review who it pays here.",
+                addr, n_payers, n_payers == 1 ? "" : "s", target);
+    else
+        explain(f,
+                "Money paid to %s (by %zu payer%s) reached %s, an address under DPRK-program sanctions, %u "
+                "transaction%s later%s%s. The payer named in the evidence is paying a DPRK-linked payout address "
+                "and should stop.",
+                addr, n_payers, n_payers == 1 ? "" : "s", target, hops, hops == 1 ? "" : "s",
+                pool ? " through the pool " : "", pool ? pool : "");
+    return CW_OK;
+}
+
+typedef struct {
+    uint8_t key[WL_KEY_MAX];
+    size_t len;
+    uint8_t swept[32]; /* its last sweep into the pool */
+} key_buf;
+
+/* The pool's sources (kind S), copied: toward_one reads other records. */
+static cw_code pool_sources(const rs_record *rec, key_buf **out, size_t *n, cw_err *err)
+{
+    *n = 0;
+    *out = malloc((rec->n ? rec->n : 1) * sizeof **out);
+    if (*out == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory tracing back a pool");
+    for (size_t i = 0; i < rec->n; i++)
+        if (rec->e[i].kind == RS_KIND_SOURCE) {
+            memcpy((*out)[*n].key, rec->e[i].key, rec->e[i].klen);
+            memcpy((*out)[*n].swept, rec->e[i].p.last_txid, 32);
+            (*out)[(*n)++].len = rec->e[i].klen;
+        }
+    return CW_OK;
+}
+
+/* The trace reached a target: the payouts behind it are the origin (a
+ * payout) or the sources of the origin (a pool). */
+static cw_code toward(run *r, const rs_trace *tr, bool to_pool, const char *target, uint64_t amount, cw_err *err)
+{
+    if (!tr->pool)
+        return toward_one(r, tr->origin, tr->origin_len, to_pool, target, NULL, NULL, tr->hops, tr, amount, err);
+    char pool[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
+    key_text(tr->origin, tr->origin_len, pool, sizeof pool);
+    rs_record *rec;
+    cw_code rc = rec_load(r->t, tr->origin, tr->origin_len, &rec, NULL, err);
+    if (rc)
+        return rc;
+    key_buf *src;
+    size_t n;
+    rc = pool_sources(rec, &src, &n, err);
+    free(rec);
+    for (size_t i = 0; rc == CW_OK && i < n; i++)
+        rc = toward_one(r, src[i].key, src[i].len, to_pool, target, pool, src[i].swept, tr->hops + 1u, tr, amount, err);
+    free(src);
+    return rc;
+}
+
+/* ---------- per input ---------- */
+
+typedef struct {
+    bool has_addr;
+    uint8_t key[WL_KEY_MAX];
+    size_t klen;
+    bool payout_like;  /* paid a salary-sized amount: its sweeps feed pools */
+    bool recurring;    /* paid on cadence: a payout the trace starts from */
+    bool pool_like;    /* two or more payouts swept into it: the trace starts from it too */
+} in_view;
+
+static struct {
+    in_view *in;
+    size_t cap;
+} ins;
+
+static cw_code grow_inputs(size_t n, cw_err *err)
+{
+    if (n <= ins.cap)
+        return CW_OK;
+    size_t cap = ins.cap ? ins.cap : 64;
+    while (cap < n)
+        cap *= 2;
+    in_view *g = realloc(ins.in, cap * sizeof *g);
+    if (g == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory for a tx of %zu inputs", n);
+    ins.in = g, ins.cap = cap;
+    return CW_OK;
+}
+
+/* One payment into a pair: count, gaps, amounts, last tx. */
+static void pair_note(rs_pair *p, bool fresh, uint64_t now, const uint8_t txid[32], uint64_t value, uint64_t cents)
+{
+    if (fresh) {
+        p->first_time = now;
+        memcpy(p->first_txid, txid, 32);
+        p->first_native = value, p->first_cents = cents;
+    }
+    p->last_time = now;
+    memcpy(p->last_txid, txid, 32);
+    p->last_native = value, p->last_cents = cents;
+    p->total_native += value, p->total_cents += cents;
+}
+
+/* The paid address's text, made only when a rule fires (formatting every
+ * output's address costs more than the rest of the rules' work). */
+#define LAZY_TEXT char lazy_text_[CW_ADDR_TEXT_MAX + WL_KEY_MAX] = ""
+#define OTEXT (lazy_text_[0] ? lazy_text_ : (key_text(okey, olen, lazy_text_, sizeof lazy_text_), lazy_text_))
+
+/* ---------- the sweep side: pools ---------- */
+
+static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_t olen, uint64_t value,
+                          const amount_view *a, cw_err *err)
+{
+    LAZY_TEXT;
+    const rules_config *cfg = r->cfg;
+    uint64_t now = (uint64_t)r->when;
+    rs_record *rec;
+    bool found;
+    cw_code rc = rec_load(r->t, okey, olen, &rec, &found, err);
+    if (rc)
+        return rc;
+    rs_entry *e = rs_record_find(rec, RS_KIND_SOURCE, src->key, src->klen);
+    bool fresh = e == NULL;
+    if (fresh && (e = rs_record_add(rec, RS_KIND_SOURCE, src->key, src->klen)) == NULL) {
+        free(rec);
+        return CW_OK; /* swept into by too many to be a pool of payouts */
+    }
+    if (!fresh) {
+        uint64_t gap = now - e->p.last_time;
+        if (e->p.min_gap == 0 || gap < e->p.min_gap)
+            e->p.min_gap = gap;
+        if (gap > e->p.max_gap)
+            e->p.max_gap = gap;
+    }
+    e->p.count++;
+    pair_note(&e->p, fresh, now, r->tx->txid, value, a->cents);
+    if (!found)
+        rec->a.first_seen = now;
+    rec->a.n_in++;
+    rec->a.in_native += value, rec->a.in_cents += a->cents;
+    rec->a.last_seen = now;
+    rec->a.pool_sources += fresh;
+    bool now_pool = fresh && rec->a.pool_sources == 2; /* rule_origin learns it after the record is saved */
+    if (rec->a.fired & RS_CONSOLIDATOR) {
+        /* a new source into a flagged pool: that payout is tied to it too */
+        rc = rec_save(r, okey, olen, rec, err);
+        free(rec);
+        if (rc == CW_OK && now_pool && r->j)
+            rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_POOL, err);
+        if (rc || !fresh)
+            return rc;
+        rs_trace tr = {0};
+        memcpy(tr.origin, src->key, src->klen);
+        tr.origin_len = src->klen;
+        tr.hops = 1;
+        memcpy(tr.first_txid, r->tx->txid, 32);
+        return toward_one(r, src->key, src->klen, true, OTEXT, NULL, NULL, 1, &tr, value, err);
+    }
+    /* distinct payouts (paid on cadence: rule_origin) that swept in within
+     * the window; one salary-sized payment makes an address sweep, but a
+     * merchant paid in full by salaried people is no pool of payouts */
+    uint64_t since = now > cfg->pool_window ? now - cfg->pool_window : 0;
+    size_t in_window = 0;
+    for (size_t i = 0; i < rec->n; i++)
+        in_window += rec->e[i].kind == RS_KIND_SOURCE && rec->e[i].p.last_time >= since;
+    if (in_window >= cfg->pool_min_sources) {
+        in_window = 0;
+        for (size_t i = 0; rc == CW_OK && i < rec->n; i++) {
+            unsigned of = 0;
+            if (rec->e[i].kind == RS_KIND_SOURCE && rec->e[i].p.last_time >= since &&
+                (rc = rs_origin_get(r->t, rec->e[i].key, rec->e[i].klen, &of, err)) == CW_OK)
+                in_window += (of & RS_ORIGIN_PAYOUT) != 0;
+        }
+        if (rc) {
+            free(rec);
+            return rc;
+        }
+    }
+    if (in_window < cfg->pool_min_sources || !mark(rec, RS_CONSOLIDATOR, cfg->weight[RULE_CONSOLIDATOR])) {
+        rc = rec_save(r, okey, olen, rec, err);
+        free(rec);
+        if (rc == CW_OK && now_pool && r->j)
+            rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_POOL, err);
+        return rc;
+    }
+    json_t *sources = NULL;
+    key_buf *all = NULL;
+    size_t n_all = 0;
+    if ((rc = rec_save(r, okey, olen, rec, err)) == CW_OK &&
+        (rc = entries_json(rec, RS_KIND_SOURCE, false, since, &sources, NULL, err)) == CW_OK)
+        rc = pool_sources(rec, &all, &n_all, err);
+    if (rc == CW_OK && now_pool && r->j)
+        rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_POOL, err);
+    rs_addr ad = rec->a;
+    free(rec);
+    if (rc) {
+        json_decref(sources);
+        return rc;
+    }
+    json_t *ev = json_object();
+    bool ok = true;
+    char d0[11], d1[11];
+    day_text(since, d0), day_text(now, d1);
+    alert_put(ev, "sources", sources, &ok);
+    alert_put(ev, "sources_in_window", json_integer((json_int_t)in_window), &ok);
+    alert_put(ev, "window_from", json_string(d0), &ok);
+    alert_put(ev, "window_to", json_string(d1), &ok);
+    alert_put(ev, "pooled_usd_cents", json_integer((json_int_t)ad.in_cents), &ok);
+    alert_put(ev, "pooled_base_units", json_integer((json_int_t)ad.in_native), &ok);
+    if (!ok) {
+        json_decref(ev);
+        free(all);
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
+    }
+    rule_finding *f = fire(cfg, RULE_CONSOLIDATOR, OTEXT, value, a, ad.score, ev, err);
+    if (f == NULL) {
+        free(all);
+        return CW_ENOMEM;
+    }
+    r->st->fired[RULE_CONSOLIDATOR]++;
+    char m[48];
+    explain(f,
+            "%s pools money from %zu payout addresses (each paid salary-sized amounts by its own payer) "
+            "between %s and %s, %s in all so far: the shape of an IT-worker consolidation address, which pools "
+            "the pay of several roles before it moves on.",
+            OTEXT, in_window, d0, d1,
+            money_text(&(amount_view){BAND_NONE, ad.in_cents > 0, ad.in_cents}, ad.in_native, m, sizeof m));
+    /* every payout that fed it is now tied to a flagged pool */
+    for (size_t i = 0; rc == CW_OK && i < n_all; i++) {
+        rs_trace tr = {0};
+        memcpy(tr.origin, all[i].key, all[i].len);
+        tr.origin_len = all[i].len;
+        tr.hops = 1;
+        memcpy(tr.first_txid, r->tx->txid, 32);
+        rc = toward_one(r, all[i].key, all[i].len, true, OTEXT, NULL, all[i].swept, 1, &tr, value, err);
+    }
+    free(all);
+    return rc;
+}
+
+/* ---------- the payment side: payouts ---------- */
+
+static cw_code pay_into(run *r, const uint8_t *payer, size_t payer_len, const uint8_t *okey, size_t olen,
+                        uint64_t value, const amount_view *a, cw_err *err)
+{
+    LAZY_TEXT;
+    const rules_config *cfg = r->cfg;
+    uint64_t now = (uint64_t)r->when;
+    rs_record *rec;
+    bool found;
+    cw_code rc = rec_load(r->t, okey, olen, &rec, &found, err);
+    if (rc)
+        return rc;
+    rs_entry *e = rs_record_find(rec, RS_KIND_PAYER, payer, payer_len);
+    bool fresh = e == NULL;
+    if (!fresh && a->kind == BAND_TINY && e->p.count > 0) {
+        free(rec);
+        return CW_OK; /* a small payment after salaries says nothing the rules use */
+    }
+    if (fresh && (e = rs_record_add(rec, RS_KIND_PAYER, payer, payer_len)) == NULL) {
+        free(rec);
+        return CW_OK; /* paid by too many to be a payout address */
+    }
+    rs_pair *p = &e->p;
+    if (fresh && a->kind == BAND_TINY)
+        p->flags |= RS_PAIR_TINY_FIRST;
+    bool tested = false;
+    if (a->kind == BAND_TINY) {
+        p->tiny++;
+    } else {
+        if (p->count > 0) {
+            uint64_t gap = now - p->last_time;
+            if (p->min_gap == 0 || gap < p->min_gap)
+                p->min_gap = gap;
+            if (gap > p->max_gap)
+                p->max_gap = gap;
+            if (gap >= cfg->min_gap && gap <= cfg->max_gap)
+                p->at_cadence++;
+        } else if (p->tiny > 0 && now - p->first_time <= cfg->test_window && !(p->flags & RS_PAIR_TEST_FIRED)) {
+            tested = true;
+            p->flags |= RS_PAIR_TEST_FIRED;
+        }
+        p->count++;
+    }
+    pair_note(p, fresh, now, r->tx->txid, value, a->cents);
+    bool recurring_now =
+        a->kind == BAND_SALARY && !(p->flags & RS_PAIR_RECURRING) && p->at_cadence + 1 >= cfg->min_recurring;
+    if (recurring_now)
+        p->flags |= RS_PAIR_RECURRING;
+    if (!found)
+        rec->a.first_seen = now;
+    rec->a.n_in++;
+    rec->a.in_native += value, rec->a.in_cents += a->cents;
+    rec->a.last_seen = now;
+    rec->a.recurring_payers += recurring_now;
+    bool now_payout = recurring_now && rec->a.recurring_payers == 1; /* rule_origin learns it after the save */
+    rec->a.salaries += a->kind == BAND_SALARY;
+    rs_pair pair = *p;
+    tested = tested && mark(rec, RS_TEST_THEN_SALARY, cfg->weight[RULE_TEST_THEN_SALARY]);
+    uint64_t test_score = rec->a.score;
+    bool shared = recurring_now && rec->a.recurring_payers >= cfg->shared_min_payers &&
+                  rec->a.recurring_payers <= cfg->shared_max_payers &&
+                  mark(rec, RS_SHARED_PAYOUT, cfg->weight[RULE_SHARED_PAYOUT]);
+    json_t *payers = NULL;
+    if ((rc = rec_save(r, okey, olen, rec, err)) == CW_OK && shared)
+        rc = entries_json(rec, RS_KIND_PAYER, true, 0, &payers, NULL, err);
+    if (rc == CW_OK && now_payout && r->j)
+        rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_PAYOUT, err);
+    rs_addr ad = rec->a;
+    free(rec);
+    if (rc)
+        return rc;
+    char m[48], payer_text[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
+    key_text(payer, payer_len, payer_text, sizeof payer_text);
+    if (tested) {
+        json_t *ev = pair_json(payer, payer_len, &pair, "payer");
+        bool ok = ev != NULL;
+        amount_view t0 = {BAND_TINY, pair.first_cents > 0, pair.first_cents};
+        alert_put(ev, "test_usd_cents", json_integer((json_int_t)pair.first_cents), &ok);
+        alert_put(ev, "test_base_units", json_integer((json_int_t)pair.first_native), &ok);
+        alert_put(ev, "salary_usd_cents", json_integer((json_int_t)a->cents), &ok);
+        alert_put(ev, "salary_base_units", json_integer((json_int_t)value), &ok);
+        if (!ok) {
+            json_decref(ev);
+            json_decref(payers);
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
+        }
+        rule_finding *f = fire(cfg, RULE_TEST_THEN_SALARY, OTEXT, value, a, test_score, ev, err);
+        if (f == NULL) {
+            json_decref(payers);
+            return CW_ENOMEM;
+        }
+        r->st->fired[RULE_TEST_THEN_SALARY]++;
+        char m0[48], d0[11];
+        day_text(pair.first_time, d0);
+        explain(f,
+                "%s was first paid a tiny amount (%s on %s) and then a salary-sized one (%s) by the same payer "
+                "%s: the test-then-salary start seen in IT-worker payouts. Weak alone (many payroll set-ups "
+                "test an address first); it counts when other rules agree.",
+                OTEXT, money_text(&t0, pair.first_native, m0, sizeof m0), d0, money_text(a, value, m, sizeof m),
+                payer_text);
+    }
+    if (shared) {
+        json_t *ev = json_object();
+        bool ok = true;
+        alert_put(ev, "payers", payers, &ok);
+        alert_put(ev, "recurring_payers", json_integer((json_int_t)ad.recurring_payers), &ok);
+        alert_put(ev, "received_usd_cents", json_integer((json_int_t)ad.in_cents), &ok);
+        alert_put(ev, "received_base_units", json_integer((json_int_t)ad.in_native), &ok);
+        if (!ok) {
+            json_decref(ev);
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
+        }
+        rule_finding *f = fire(cfg, RULE_SHARED_PAYOUT, OTEXT, value, a, ad.score, ev, err);
+        if (f == NULL)
+            return CW_ENOMEM;
+        r->st->fired[RULE_SHARED_PAYOUT]++;
+        explain(f,
+                "%s is paid salary-sized amounts on a monthly-like cadence (gaps of %llu-%llu days) by %llu unrelated "
+                "payers (distinct wallets): one payout address shared by several personas, as DPRK IT workers "
+                "do. This payment: %s from %s.",
+                OTEXT, (unsigned long long)(cfg->min_gap / DAY), (unsigned long long)(cfg->max_gap / DAY),
+                (unsigned long long)ad.recurring_payers, money_text(a, value, m, sizeof m), payer_text);
+    }
+    return CW_OK;
+}
+
+/* ---------- the trace forward ---------- */
+
+static cw_code trace_out(run *r, const rs_trace *origin, uint32_t vout, const uint8_t *okey, size_t olen,
+                         const label *lb, uint64_t value, cw_err *err)
+{
+    LAZY_TEXT;
+    const rules_config *cfg = r->cfg;
+    rs_trace tr = *origin;
+    tr.hops = (uint8_t)(origin->hops + 1);
+    if (tr.hops == 1)
+        memcpy(tr.first_txid, r->tx->txid, 32);
+    if (tr.hops > cfg->hops)
+        return CW_OK;
+    r->st->traced++;
+    /* a designated address or a member of a designated cluster */
+    bool listed;
+    cw_code rc = wl_is_listed(r->t, okey, olen, &listed, err);
+    if (rc)
+        return rc;
+    if (!listed) {
+        cluster_info ci;
+        if ((rc = cluster_find_listed(r->t, okey, olen, false, &ci, NULL, err)))
+            return rc;
+        listed = ci.designated > 0 && cluster_propagates(&ci);
+    }
+    if (listed)
+        return toward(r, &tr, false, OTEXT, value, err);
+    if (lb) {
+        /* a labelled service: the end of the trace; pooled money arriving
+         * there is an off-ramp piece */
+        if (!tr.pool || !is_offramp(lb))
+            return CW_OK;
+        rs_record *rec;
+        bool found;
+        if ((rc = rec_load(r->t, tr.origin, tr.origin_len, &rec, &found, err)))
+            return rc;
+        if (!found || !(rec->a.fired & RS_CONSOLIDATOR)) {
+            free(rec);
+            return CW_OK;
+        }
+        amount_view a = {BAND_NONE, false, 0};
+        a.usd = prices_cents(cfg->prices, "BTC", 8, value, r->when, &a.cents);
+        rec->a.offramp_pieces++;
+        rec->a.offramp_native += value, rec->a.offramp_cents += a.cents;
+        rec->a.out_native += value, rec->a.out_cents += a.cents, rec->a.n_out++;
+        bool fires = rec->a.offramp_pieces >= cfg->offramp_min_pieces && mark(rec, RS_OFF_RAMP, cfg->weight[RULE_OFF_RAMP]);
+        rc = rec_save(r, tr.origin, tr.origin_len, rec, err);
+        rs_addr pa = rec->a;
+        free(rec);
+        if (rc || !fires)
+            return rc;
+        char pool[CW_ADDR_TEXT_MAX + WL_KEY_MAX], m[48];
+        key_text(tr.origin, tr.origin_len, pool, sizeof pool);
+        json_t *ev = json_object();
+        bool ok = true;
+        alert_put(ev, "pool", json_string(pool), &ok);
+        alert_put(ev, "service", json_string(OTEXT), &ok);
+        alert_put(ev, "service_entity", json_string(lb->entity[0] ? lb->entity : lb->category), &ok);
+        alert_put(ev, "service_category", json_string(lb->category), &ok);
+        alert_put(ev, "pieces", json_integer((json_int_t)pa.offramp_pieces), &ok);
+        alert_put(ev, "off_ramped_usd_cents", json_integer((json_int_t)pa.offramp_cents), &ok);
+        alert_put(ev, "off_ramped_base_units", json_integer((json_int_t)pa.offramp_native), &ok);
+        alert_put(ev, "hops", json_integer(tr.hops), &ok);
+        alert_put(ev, "left_pool_txid", txid_json(tr.first_txid), &ok);
+        alert_put(ev, "hit_txid", txid_json(r->tx->txid), &ok);
+        if (!ok) {
+            json_decref(ev);
+            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
+        }
+        rule_finding *f = fire(cfg, RULE_OFF_RAMP, pool, value, &a, pa.score, ev, err);
+        if (f == NULL)
+            return CW_ENOMEM;
+        r->st->fired[RULE_OFF_RAMP]++;
+        explain(f,
+                "%s, flagged as a consolidator of payout addresses, has sent its pooled money to labelled "
+                "exchange/OTC/swap services in %llu payments so far (%s in all; this one to %s, %s): the "
+                "off-ramp in pieces that follows IT-worker pooling.",
+                pool, (unsigned long long)pa.offramp_pieces,
+                money_text(&(amount_view){BAND_NONE, pa.offramp_cents > 0, pa.offramp_cents}, pa.offramp_native, m,
+                           sizeof m),
+                OTEXT, lb->entity[0] ? lb->entity : lb->category);
+        return CW_OK;
+    }
+    if (r->j == NULL || tr.hops >= cfg->hops)
+        return CW_OK;
+    uint8_t op[CHAINDB_OUTPOINT_LEN];
+    chaindb_outpoint_key(r->tx->txid, vout, op);
+    return rs_trace_put(r->j, op, &tr, err);
+}
+
+/* ---------- per tx ---------- */
+
+cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx *tx, int64_t when,
+                 const rule_finding **found, size_t *n, rules_stats *st, cw_err *err)
+{
+    scratch_reset();
+    *found = out.f;
+    *n = 0;
+    rules_stats dummy;
+    if (st == NULL)
+        st = &dummy;
+    if (!cfg->enabled || (tx->flags & CW_TX_COINBASE))
+        return CW_OK;
+    st->txs++;
+    run r = {cfg, t, j, tx, when, st};
+    cw_code rc = grow_inputs(tx->n_in, err);
+    if (rc)
+        return rc;
+    /* 1. inputs. Whether an input is a payout sweeping (its record) is
+     * asked only when the tx has a sweep's shape (one output taking most
+     * of what it spends); whether it starts a trace, from the small
+     * rule_origin table. */
+    uint64_t total_in = 0;
+    bool all_resolved = true, sweep_shape = false;
+    for (size_t i = 0; i < tx->n_in; i++) {
+        total_in += tx->in[i].resolved ? tx->in[i].value : 0;
+        all_resolved &= tx->in[i].resolved;
+    }
+    for (size_t o = 0; all_resolved && total_in > 0 && o < tx->n_out && !sweep_shape; o++)
+        sweep_shape = (unsigned __int128)tx->out[o].value * 1000000u >= (unsigned __int128)total_in * cfg->sweep_ppm;
+    const in_view *payout_src = NULL;
+    rs_trace origin;
+    bool have_origin = false;
+    size_t first_addr = (size_t)-1;
+    for (size_t i = 0; i < tx->n_in; i++) {
+        in_view *v = &ins.in[i];
+        memset(v, 0, sizeof *v);
+        const cw_txin *ti = &tx->in[i];
+        cw_addr a;
+        if (ti->resolved && ti->addr.kind != CW_ADDR_NONE)
+            a = ti->addr, v->has_addr = true;
+        else if (!ti->resolved && btc_input_hint(ti, (cw_net)tx->net, &a))
+            v->has_addr = true;
+        if (v->has_addr) {
+            v->klen = wl_key_from_addr(&a, v->key);
+            if (first_addr == (size_t)-1)
+                first_addr = i;
+            unsigned of;
+            if ((rc = rs_origin_get(t, v->key, v->klen, &of, err)))
+                return rc;
+            v->recurring = (of & RS_ORIGIN_PAYOUT) != 0;
+            v->pool_like = (of & RS_ORIGIN_POOL) != 0;
+            if (sweep_shape && payout_src == NULL) {
+                rs_addr ad;
+                rc = rs_addr_get(t, v->key, v->klen, &ad, err);
+                if (rc == CW_OK)
+                    v->payout_like = ad.salaries > 0;
+                else if (rc != CW_ENOTFOUND)
+                    return rc;
+                if (v->payout_like)
+                    payout_src = v;
+            }
+            /* the nearest origin: a pool or payout spending, else what its coins carry */
+            if (v->pool_like || v->recurring) {
+                if (!have_origin || origin.hops > 0 || (v->pool_like && !origin.pool)) {
+                    memset(&origin, 0, sizeof origin);
+                    memcpy(origin.origin, v->key, v->klen);
+                    origin.origin_len = v->klen;
+                    origin.pool = v->pool_like;
+                    origin.hops = 0;
+                    have_origin = true;
+                }
+            }
+        }
+        if (ti->resolved) {
+            uint8_t op[CHAINDB_OUTPOINT_LEN];
+            chaindb_outpoint_key(ti->prev_txid, ti->prev_vout, op);
+            rs_trace carried;
+            rc = rs_trace_get(t, op, &carried, err);
+            if (rc == CW_OK) {
+                if (!have_origin || carried.hops < origin.hops)
+                    origin = carried, have_origin = true;
+                if (j && (rc = rs_trace_del(j, op, err)))
+                    return rc;
+            } else if (rc != CW_ENOTFOUND) {
+                return rc;
+            }
+        }
+    }
+    if (first_addr == (size_t)-1)
+        return CW_OK; /* nobody we can name pays */
+    const uint8_t *payer_root = NULL;
+    size_t payer_len = 0;
+    cluster_info payer_ci;
+    /* 2. outputs */
+    for (size_t o = 0; o < tx->n_out; o++) {
+        const cw_txout *to = &tx->out[o];
+        if (to->addr.kind == CW_ADDR_NONE || to->value == 0)
+            continue;
+        uint8_t okey[WL_KEY_MAX];
+        size_t olen = wl_key_from_addr(&to->addr, okey);
+        bool change = false;
+        for (size_t i = 0; i < tx->n_in && !change; i++)
+            change = ins.in[i].has_addr && ins.in[i].klen == olen && memcmp(ins.in[i].key, okey, olen) == 0;
+        if (change)
+            continue;
+        const label *lb = cfg->labels ? labels_find(cfg->labels, &to->addr) : NULL;
+        amount_view a = {BAND_NONE, false, 0};
+        bool need_text = payout_src || have_origin;
+        if (!need_text) {
+            a = classify(cfg, to->value, when);
+            need_text = a.kind != BAND_NONE && lb == NULL;
+        }
+        if (!need_text)
+            continue;
+        /* a payout-like address paying (nearly) all it spends to one
+         * address sweeps; a part of it (rent, a purchase) is a payment */
+        bool sweep = payout_src && all_resolved && total_in > 0 &&
+                     (unsigned __int128)to->value * 1000000u >= (unsigned __int128)total_in * cfg->sweep_ppm;
+        if (sweep && lb == NULL) {
+            st->sweeps++;
+            a.usd = prices_cents(cfg->prices, "BTC", 8, to->value, when, &a.cents);
+            if ((rc = sweep_into(&r, payout_src, okey, olen, to->value, &a, err)))
+                return rc;
+        } else if (!sweep && lb == NULL) {
+            if (have_origin || payout_src)
+                a = classify(cfg, to->value, when);
+            if (a.kind != BAND_NONE && payer_root == NULL) {
+                payer_root = ins.in[first_addr].key;
+                payer_len = ins.in[first_addr].klen;
+                if (cfg->payer_cluster) {
+                    if ((rc = cluster_find(t, payer_root, payer_len, &payer_ci, NULL, err)))
+                        return rc;
+                    payer_root = payer_ci.root.key;
+                    payer_len = payer_ci.root.len;
+                }
+            }
+            if (a.kind == BAND_TINY) {
+                /* tiny payments are most of all payments; only a payer that
+                 * pays salaries makes one worth keeping (test_then_salary) */
+                unsigned pf;
+                if ((rc = rs_origin_get(t, payer_root, payer_len, &pf, err)))
+                    return rc;
+                if (!(pf & RS_ORIGIN_PAYER))
+                    a.kind = BAND_NONE;
+            }
+            if (a.kind != BAND_NONE) {
+                st->payments++;
+                if ((rc = pay_into(&r, payer_root, payer_len, okey, olen, to->value, &a, err)))
+                    return rc;
+                if (a.kind == BAND_SALARY && j && (rc = rs_origin_add(j, payer_root, payer_len, RS_ORIGIN_PAYER, err)))
+                    return rc;
+            }
+        }
+        if (have_origin && (rc = trace_out(&r, &origin, (uint32_t)o, okey, olen, lb, to->value, err)))
+            return rc;
+    }
+    *found = out.f;
+    *n = out.n;
+    return CW_OK;
+}
+
+json_t *rules_address_json(const rules_config *cfg, store_txn *t, const uint8_t *key, size_t klen, cw_code *rc,
+                           cw_err *err)
+{
+    rs_record *rec;
+    bool found;
+    if ((*rc = rec_load(t, key, klen, &rec, &found, err)))
+        return NULL;
+    if (!found) {
+        free(rec);
+        return NULL;
+    }
+    const rs_addr *a = &rec->a;
+    json_t *o = json_object(), *fired = json_array(), *payers = NULL, *sources = NULL;
+    bool ok = true;
+    for (int k = 0; k < RULE_COUNT; k++)
+        if ((a->fired & rule_bits[k]) || (k == RULE_TOWARD_DESIGNATED && (a->fired & RS_TOWARD_POOL)))
+            alert_push(fired, json_string(rule_names[k]), &ok);
+    alert_put(o, "rules", fired, &ok);
+    alert_put(o, "score", json_integer((json_int_t)a->score), &ok);
+    alert_put(o, "risk", json_string(rule_risk_name(rules_risk(cfg, a->score))), &ok);
+    alert_put(o, "payments_in", json_integer((json_int_t)a->n_in), &ok);
+    alert_put(o, "payments_out", json_integer((json_int_t)a->n_out), &ok);
+    alert_put(o, "in_usd_cents", json_integer((json_int_t)a->in_cents), &ok);
+    alert_put(o, "in_base_units", json_integer((json_int_t)a->in_native), &ok);
+    alert_put(o, "out_usd_cents", json_integer((json_int_t)a->out_cents), &ok);
+    alert_put(o, "out_base_units", json_integer((json_int_t)a->out_native), &ok);
+    alert_put(o, "first_seen", a->first_seen ? day_json(a->first_seen) : json_null(), &ok);
+    alert_put(o, "last_seen", a->last_seen ? day_json(a->last_seen) : json_null(), &ok);
+    alert_put(o, "salary_payments", json_integer((json_int_t)a->salaries), &ok);
+    alert_put(o, "recurring_payers", json_integer((json_int_t)a->recurring_payers), &ok);
+    alert_put(o, "pool_sources", json_integer((json_int_t)a->pool_sources), &ok);
+    if (ok && (*rc = entries_json(rec, RS_KIND_PAYER, false, 0, &payers, NULL, err)) == CW_OK)
+        *rc = entries_json(rec, RS_KIND_SOURCE, false, 0, &sources, NULL, err);
+    free(rec);
+    if (*rc) {
+        json_decref(payers);
+        json_decref(o);
+        return NULL;
+    }
+    alert_put(o, "payers", payers, &ok);
+    alert_put(o, "sources", sources, &ok);
+    if (!ok) {
+        json_decref(o);
+        *rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory");
+        return NULL;
+    }
+    return o;
+}

@@ -1,0 +1,142 @@
+/*
+ * rules.h: the pattern rules for DPRK IT-worker payout networks, run on
+ * every confirmed tx (watch and replay, the same code: connect.c) and read
+ * only for screening.
+ *
+ * Design note. The rules read payments, not chains: per tx they need the
+ * paying side (input addresses, and for UTXO chains the outpoints spent),
+ * the payer's identity (the cluster root on UTXO chains, the sender account
+ * on account chains) and the outputs (address, amount, asset). cw_tx is that
+ * model for both families (chains/model.h): an account-chain transfer is a
+ * tx with one input (the sender) and an output per transfer, so the Ethereum
+ * and Tron engines feed rules_tx as Bitcoin does; only the trace forward is
+ * per outpoint (UTXO) and becomes per account there.
+ *
+ * Per tx, in order (docs/rules.md has the why and the sources):
+ *   1. Inputs: is an input address payout-like (paid on cadence by a payer)
+ *      or a pool (payout-like addresses swept into it)? What trace does each
+ *      spent output carry (rulestats.h: rule_trace)?
+ *   2. Outputs, each not back to an input address and not a labelled
+ *      service (exchange hot wallets are never payees):
+ *      - a sweep (a payout-like input pays it): the output's address learns
+ *        a pool source; `consolidator` fires when enough distinct sources
+ *        swept into it within the window, and every source then gets
+ *        `payout_toward_designated` (toward the pool);
+ *      - otherwise a payment in the tiny or salary band by the payer:
+ *        the pair's cadence; `shared_payout` when enough distinct payers
+ *        pay the address on cadence; `test_then_salary` when a tiny first
+ *        payment was followed by a salary-sized one;
+ *      - the trace: money from a payout or pool reaching a designated
+ *        address or cluster within `hops` fires `payout_toward_designated`
+ *        on the payouts behind it (the pool's sources, traced back through
+ *        rule_pair), naming their payers; pooled money reaching labelled
+ *        exchanges/OTC/swap services in `min_pieces` payments fires
+ *        `off_ramp_after_pool` on the pool.
+ * Each rule fires once per address (the address's fired bits), and adds
+ * its weight to the address's score; the score gives the risk.
+ * Amounts: USD cents through prices.h when the asset has a price on the
+ * tx's day, else the native bands (satoshis). Integers only.
+ */
+#ifndef CW_RULES_H
+#define CW_RULES_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chains/addr.h"
+#include "chains/model.h"
+#include "prices.h"
+#include "watchlists/labels.h"
+#include "watchlists/rulestats.h"
+#include "watchlists/store/journal.h"
+
+typedef enum {
+    RULE_SHARED_PAYOUT = 0,
+    RULE_CONSOLIDATOR,
+    RULE_TOWARD_DESIGNATED,
+    RULE_OFF_RAMP,
+    RULE_TEST_THEN_SALARY,
+    RULE_COUNT
+} rule_kind;
+
+/* "shared_payout", ... as in the records' `rule` field. */
+const char *rule_name(rule_kind r);
+
+typedef enum { RISK_NONE = 0, RISK_LOW, RISK_MEDIUM, RISK_HIGH, RISK_SEVERE } rule_risk;
+const char *rule_risk_name(rule_risk r); /* "none", "low", ... */
+
+typedef struct {
+    uint64_t lo, hi; /* inclusive */
+} rule_band;
+
+typedef struct {
+    bool enabled;
+    bool payer_cluster;        /* payer = the first input's cluster root (clusters on); else its address */
+    const prices *prices;      /* NULL: native bands only (stablecoins still 1:1) */
+    const labels *labels;      /* services: never payees; exchanges/OTC/swaps are off-ramps */
+    /* bands: USD cents with a price, satoshis without */
+    rule_band salary_cents, tiny_cents;
+    rule_band salary_native, tiny_native;
+    uint64_t min_gap, max_gap;     /* seconds: a gap in this range is "on cadence" */
+    unsigned min_recurring;        /* salary-sized payments at cadence that make a payer recurring (payments, >= 2) */
+    unsigned shared_min_payers;    /* shared_payout: recurring payers (>= 2) */
+    unsigned shared_max_payers;    /* ... and at most (more is a service, not a payout) */
+    unsigned pool_min_sources;     /* consolidator: payout-like sources ... */
+    uint64_t pool_window;          /* ... within this many seconds */
+    uint64_t test_window;          /* test_then_salary: seconds from the tiny payment to the salary */
+    unsigned hops;                 /* trace forward this many txs (1..8) */
+    uint32_t sweep_ppm;            /* a payout-like address paying this share of its inputs or more sweeps */
+    unsigned offramp_min_pieces;   /* off_ramp_after_pool: payments into labelled services */
+    unsigned toward_pool_weight;   /* the score of payout_toward_designated when the target is a flagged pool */
+    unsigned weight[RULE_COUNT];   /* score per rule */
+    unsigned risk_at[5];           /* score thresholds for RISK_LOW..RISK_SEVERE (index = risk) */
+    rule_risk severity[RULE_COUNT]; /* the record's severity per rule */
+} rules_config;
+
+/* The defaults of docs/rules.md, enabled. */
+void rules_config_default(rules_config *c);
+/* A reason the config cannot work (bands upside down, min above max, ...),
+ * or NULL. */
+const char *rules_config_check(const rules_config *c);
+
+/* The risk of a score (RISK_NONE below risk_at[RISK_LOW]). */
+rule_risk rules_risk(const rules_config *c, uint64_t score);
+
+typedef struct {
+    rule_kind rule;
+    char address[CW_ADDR_TEXT_MAX]; /* the address the record is about */
+    uint64_t amount;              /* the triggering payment, base units */
+    uint64_t cents;               /* ... in USD cents, when amount_usd */
+    bool amount_usd;
+    uint64_t score;               /* the address's score after this rule */
+    rule_risk risk;
+    json_t *evidence;             /* owned by the rules scratch until the next rules_tx */
+    char explanation[1024];
+} rule_finding;
+
+typedef struct {
+    uint64_t txs, payments, sweeps, traced, fired[RULE_COUNT];
+} rules_stats;
+
+/* Runs the rules on tx, confirmed at unix time `when`. With a journal j
+ * (t is its write transaction) the stats are written; with j == NULL only
+ * read (screening: nothing changes, findings as if the tx confirmed
+ * now). The payer is the cluster root of the first input address with
+ * payer_cluster (clusters on), else that address. *found and
+ * *n receive the findings, owned here until the next call on the same
+ * thread (the scratch is per thread; rules_thread_free). Not reentrant.
+ * Store errors pass up (the caller aborts t); CW_ENOMEM. */
+cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx *tx, int64_t when,
+                 const rule_finding **found, size_t *n, rules_stats *st, cw_err *err);
+
+/* Frees the calling thread's rules_tx scratch (findings handed out die). */
+void rules_thread_free(void);
+
+/* The stats of one address as JSON (screen, trace): NULL when it has none
+ * (*rc CW_OK) or on error (*rc set, err filled). */
+json_t *rules_address_json(const rules_config *cfg, store_txn *t, const uint8_t *key, size_t klen, cw_code *rc,
+                           cw_err *err);
+
+#endif

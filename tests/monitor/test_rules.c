@@ -1,0 +1,1141 @@
+/*
+ * test_rules: the pattern rules (monitor/engine/rules/) and their stats
+ * (watchlists/rulestats): each rule fires on its scenario with the exact
+ * records expected and not on its legitimate twin; a reorg undoes the
+ * stats byte for byte; live (block by block, as watch gets them) and
+ * replay give the same records; prices and options are refused with a
+ * clear message; a store error stops the run (fail closed).
+ *
+ * Scenarios are hand-made regtest chains (tests/chain_build.h) with one
+ * block a day, so monthly payments are 30 blocks apart. Amounts are in the
+ * native bands (no --prices: 0.0375-0.3 BTC salary, 0.00025-0.0025 BTC
+ * tiny) unless a test gives prices. Dates in the expectations were
+ * computed independently (Python: datetime.utcfromtimestamp(1700000000 +
+ * day * 86400)).
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "chains/hex.h"
+#include "monitor/api/trace_svg.h"
+#include "monitor/engine/pipeline.h"
+#include "monitor/engine/rules/prices.h"
+#include "monitor/engine/rules/rules.h"
+#include "monitor/records/keys.h"
+#include "tests/chain_build.h"
+#include "tests/support.h"
+#include "watchlists/rulestats.h"
+#include "watchlists/store/store.h"
+
+#define BTC 100000000ull
+#define SALARY (BTC / 10) /* 0.1 BTC: in the native salary band */
+#define TINY (BTC / 1000) /* 0.001 BTC: in the tiny band */
+
+/* ---------- prices ---------- */
+
+Test(prices, parses_and_converts)
+{
+    const char *csv = "date,asset,usd\r\n2024-03-01,BTC,43210.55\n2024-03-03,btc,40000\n\n2024-03-01,ETH,3000.123456\n";
+    prices *p;
+    cw_err err = {0};
+    cr_assert_eq(prices_parse(csv, strlen(csv), "p.csv", &p, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(prices_count(p), 3);
+    int64_t d;
+    cr_assert(prices_day("2024-03-01", 10, &d));
+    cr_assert_eq(d, 19783); /* Python: (date(2024,3,1) - date(1970,1,1)).days */
+    uint64_t c;
+    /* 12,345,678 sat at USD 43,210.55: 533,463 cents (Python: 12345678*4321055//10**8) */
+    cr_assert(prices_cents(p, "BTC", 8, 12345678, d * 86400 + 3600, &c));
+    cr_assert_eq(c, 533463);
+    /* the 2nd has no row: the latest earlier day (the 1st) */
+    cr_assert(prices_cents(p, "BTC", 8, 12345678, (d + 1) * 86400, &c));
+    cr_assert_eq(c, 533463);
+    /* the 3rd: 0.1 BTC at 40,000 = 400,000 cents */
+    cr_assert(prices_cents(p, "BTC", 8, SALARY, (d + 2) * 86400, &c));
+    cr_assert_eq(c, 400000);
+    /* before the first row: no price, never a later one */
+    cr_assert_not(prices_cents(p, "BTC", 8, SALARY, (d - 1) * 86400, &c));
+    /* stablecoins 1:1 without a row: 2,500 USDC (6 decimals) */
+    cr_assert(prices_cents(p, "USDC", 6, 2500000000ull, d * 86400, &c));
+    cr_assert_eq(c, 250000);
+    cr_assert(prices_cents(NULL, "usdt", 6, 1999999, 0, &c));
+    cr_assert_eq(c, 199);
+    cr_assert_not(prices_cents(p, "DOGE", 8, 1, d * 86400, &c));
+    prices_free(p);
+}
+
+Test(prices, refuses_with_line)
+{
+    static const struct {
+        const char *text, *msg;
+    } bad[] = {
+        {"", "line 1: empty"},
+        {"date,asset,price\n", "line 1: the header must be date,asset,usd"},
+        {"date,asset,usd\n2024-02-30,BTC,1\n", "line 2: the date is not YYYY-MM-DD"},
+        {"date,asset,usd\n2024-02-01,BTC\n", "line 2: 3 fields expected"},
+        {"date,asset,usd\n2024-02-01,BTC,1,2\n", "line 2: 3 fields expected"},
+        {"date,asset,usd\n2024-02-01,BTC,-5\n", "line 2: the usd price is not a positive decimal"},
+        {"date,asset,usd\n2024-02-01,BTC,1e5\n", "line 2: the usd price"},
+        {"date,asset,usd\n2024-02-01,BTC,0\n", "line 2: the usd price"},
+        {"date,asset,usd\n2024-02-01,BTC,1.1234567\n", "line 2: the usd price"},
+        {"date,asset,usd\n2024-02-01,B TC,1\n", "line 2: the asset is not a ticker"},
+        {"date,asset,usd\n\n\n2024-02-01,,1\n", "line 4: the asset"},
+        {"date,asset,usd\n2024-02-01,BTC,1\n2024-02-01,btc,2\n", "btc has two prices for one day"},
+        {"date,asset,usd\n2024-02-01,BTC,1\0\n", "a NUL byte"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        prices *p = (prices *)1;
+        cw_err err = {0};
+        size_t n = strlen(bad[i].text) + (strstr(bad[i].msg, "NUL") ? 2 : 0);
+        cr_assert_eq(prices_parse(bad[i].text, n, "p.csv", &p, &err), CW_EFORMAT, "case %zu", i);
+        cr_assert_null(p);
+        cr_assert(strstr(err.msg, bad[i].msg) && strncmp(err.msg, "p.csv", 5) == 0, "case %zu: %s", i, err.msg);
+    }
+    prices *p;
+    cw_err err = {0};
+    cr_assert_eq(prices_load("/nonexistent/prices.csv", &p, &err), CW_EIO);
+    cr_assert(strstr(err.msg, "/nonexistent/prices.csv"), "%s", err.msg);
+}
+
+Test(rules, config_check)
+{
+    rules_config c;
+    rules_config_default(&c);
+    cr_assert_null(rules_config_check(&c));
+    cr_assert_eq(rules_risk(&c, 0), RISK_NONE);
+    cr_assert_eq(rules_risk(&c, 1), RISK_LOW);
+    cr_assert_eq(rules_risk(&c, 2), RISK_MEDIUM);
+    cr_assert_eq(rules_risk(&c, 5), RISK_HIGH);
+    cr_assert_eq(rules_risk(&c, 6), RISK_SEVERE);
+    c.tiny_native.hi = c.salary_native.lo;
+    cr_assert_str_eq(rules_config_check(&c), "the tiny band must end below the salary band");
+    rules_config_default(&c);
+    c.min_gap = c.max_gap + 1;
+    cr_assert_str_eq(rules_config_check(&c), "the cadence's shortest gap is above its longest");
+}
+
+/* ---------- scenarios ---------- */
+
+typedef struct {
+    cw_addr a;
+    cb_coin coins[16];
+    size_t n;
+} wallet;
+
+typedef struct {
+    cb_chain c;
+    long tip;
+    cb_tx txs[32];
+    size_t n_txs;
+    wallet *funded[16];
+    size_t n_funded;
+} scen;
+
+static wallet wallet_make(uint32_t seed)
+{
+    wallet w;
+    memset(&w, 0, sizeof w);
+    w.a = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, seed);
+    return w;
+}
+
+static const char *text(const cw_addr *a)
+{
+    static char buf[8][96];
+    static int k;
+    return cb_addr_text(a, buf[k++ & 7]);
+}
+
+/* Block 0 (day 0) funds the paying wallets with 50 BTC each. */
+static void scen_start(scen *s, wallet **payers, size_t n)
+{
+    memset(s, 0, sizeof *s);
+    cb_chain_init(&s->c, CW_NET_REGTEST);
+    s->c.spacing = 86400;
+    cb_pay pays[16];
+    for (size_t i = 0; i < n; i++)
+        pays[i] = (cb_pay){payers[i]->a, 50 * BTC};
+    s->tip = (long)cb_chain_mine(&s->c, -1, pays, n, NULL, 0);
+    for (size_t i = 0; i < n; i++) {
+        payers[i]->coins[0] = cb_chain_coinbase_coin(&s->c, (size_t)s->tip, (uint32_t)i);
+        payers[i]->n = 1;
+    }
+}
+
+/* Mines empty blocks up to day - 1: the next block mined is day's. */
+static void scen_day(scen *s, int64_t day)
+{
+    cb_pay miner = {cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 9999), 1};
+    while (s->c.blocks[s->tip].height + 1 < day)
+        s->tip = (long)cb_chain_mine(&s->c, s->tip, &miner, 1, NULL, 0);
+}
+
+/* Mines the pending txs into the next block. */
+static void scen_mine(scen *s)
+{
+    cb_pay miner = {cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 9999), 1};
+    const cb_tx *body[32];
+    for (size_t i = 0; i < s->n_txs; i++)
+        body[i] = &s->txs[i];
+    s->tip = (long)cb_chain_mine(&s->c, s->tip, &miner, 1, body, s->n_txs);
+    for (size_t i = 0; i < s->n_txs; i++) /* the block holds their bytes now */
+        cb_tx_free(&s->txs[i]);
+    s->n_txs = 0;
+}
+
+static cb_tx *next_tx(scen *s)
+{
+    cr_assert_lt(s->n_txs, 32);
+    cb_tx *t = &s->txs[s->n_txs++];
+    *t = (cb_tx)CB_TX_INIT;
+    return t;
+}
+
+/* from pays value to `to` (a wallet that may spend it later, or NULL with
+ * an address), change back to from; returns the txid (display hex). */
+static const char *pay(scen *s, wallet *from, wallet *to, const cw_addr *to_addr, uint64_t value)
+{
+    cr_assert_gt(from->n, 0);
+    uint64_t total = cb_coins_value(from->coins, from->n);
+    cr_assert_gt(total, value + 1000);
+    cb_pay out[2] = {{to ? to->a : *to_addr, value}, {from->a, total - value - 1000}};
+    cb_tx *t = next_tx(s);
+    cb_tx_pay(t, from->coins, from->n, out, 2);
+    from->coins[0] = cb_tx_coin(t, 1);
+    from->n = 1;
+    if (to) {
+        cr_assert_lt(to->n, 16);
+        to->coins[to->n++] = cb_tx_coin(t, 0);
+    }
+    static char ids[16][65];
+    static int k;
+    return cb_txid_hex(t->txid, ids[k++ & 15]);
+}
+
+/* w sends everything it has to `to` (less a fee of 1,000 sat). */
+static const char *sweep(scen *s, wallet *w, wallet *to, const cw_addr *to_addr)
+{
+    cr_assert_gt(w->n, 0);
+    uint64_t total = cb_coins_value(w->coins, w->n);
+    cb_pay out = {to ? to->a : *to_addr, total - 1000};
+    cb_tx *t = next_tx(s);
+    cb_tx_pay(t, w->coins, w->n, &out, 1);
+    w->n = 0;
+    if (to)
+        to->coins[to->n++] = cb_tx_coin(t, 0);
+    static char ids[16][65];
+    static int k;
+    return cb_txid_hex(t->txid, ids[k++ & 15]);
+}
+
+static char *temp_dir(void)
+{
+    char *d = strdup("/tmp/cw_rules_XXXXXX");
+    cr_assert_not_null(mkdtemp(d));
+    return d;
+}
+
+static void write_text(const char *path, const char *s)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(s, f);
+    fclose(f);
+}
+
+/* A datadir with keys and `designated` (may be NULL) listed under DPRK4. */
+static void datadir_make(const char *root, char dd[4096], const char *designated)
+{
+    snprintf(dd, 4096, "%s/data", root);
+    char *out, *err;
+    char *init[] = {CW_BIN, "init", "--datadir", dd, NULL};
+    cr_assert_eq(run_cmd(init, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    if (designated) {
+        char csv[4200], body[400];
+        snprintf(csv, sizeof csv, "%s/list.csv", root);
+        snprintf(body, sizeof body, "chain,address,entity,program,note\nbitcoin,%s,Test facilitator,DPRK4,\n", designated);
+        write_text(csv, body);
+        char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", dd, NULL};
+        cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
+        free(out), free(err);
+    }
+}
+
+static char *keep_root; /* set: replay_rules leaves its directory (and sets this to it) */
+
+/* Replays the scenario's chain into a new datadir (extra options after
+ * the defaults); returns the pattern rules' records (confirmed only), in
+ * file order, and sets *exit_code. */
+static json_t *replay_rules(scen *s, const char *designated, const char *labels, char **extra, int *exit_code,
+                            char **stderr_out)
+{
+    char *root = temp_dir(), blocks[4200], dd[4096];
+    snprintf(blocks, sizeof blocks, "%s/blocks", root);
+    cr_assert_eq(cb_chain_write(&s->c, blocks, false), 0);
+    datadir_make(root, dd, designated);
+    char lab[4200];
+    char *argv[32] = {CW_BIN, "replay", "--blocksdir", blocks, "--datadir", dd, "--network", "regtest"};
+    int n = 8;
+    if (labels) {
+        snprintf(lab, sizeof lab, "%s/labels.csv", root);
+        write_text(lab, labels);
+        argv[n++] = "--labels";
+        argv[n++] = lab;
+    }
+    for (int i = 0; extra && extra[i]; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    char *out, *err;
+    *exit_code = run_cmd(argv, NULL, 0, &out, &err);
+    free(out);
+    if (stderr_out)
+        *stderr_out = err;
+    else
+        free(err);
+    json_t *all = alerts_read(dd), *rules = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(all, i, r)
+    {
+        const char *rule = json_string_value(json_object_get(r, "rule"));
+        if (rule && (strcmp(rule, "designated_address") && strcmp(rule, "cluster_hit") && strcmp(rule, "indirect_exposure")))
+            json_array_append(rules, r);
+    }
+    json_decref(all);
+    if (keep_root)
+        keep_root = root;
+    else
+        test_remove_dir(root);
+    return rules;
+}
+
+static json_t *find_rec(json_t *recs, const char *rule, const char *addr)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(recs, i, r)
+    {
+        if (strcmp(json_string_value(json_object_get(r, "rule")), rule) == 0 &&
+            strcmp(json_string_value(json_object_get(r, "address")), addr) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+static const char *str(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+static json_int_t num(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
+
+/* ---- shared_payout ---- */
+
+/* A payout address paid 0.1 BTC on days 1, 31, 61 by employer A and on
+ * days 5, 35, 65 by employer B; the twin's second payer pays weekly (days
+ * 5, 12, 19: no monthly cadence). */
+static void shared_scenario(scen *s, bool twin, const char **fire_txid, wallet *w)
+{
+    static wallet ea, eb;
+    ea = wallet_make(1), eb = wallet_make(2);
+    *w = wallet_make(100);
+    wallet *funders[] = {&ea, &eb};
+    scen_start(s, funders, 2);
+    int a_days[] = {1, 31, 61}, b_days[] = {5, 35, 65}, b_twin[] = {5, 12, 19};
+    int ia = 0, ib = 0;
+    for (int day = 1; day <= 70; day++) {
+        bool any = false;
+        if (ia < 3 && a_days[ia] == day) {
+            scen_day(s, day), pay(s, &ea, w, NULL, SALARY), ia++, any = true;
+        }
+        if (ib < 3 && (twin ? b_twin : b_days)[ib] == day) {
+            if (!any)
+                scen_day(s, day);
+            const char *id = pay(s, &eb, w, NULL, SALARY);
+            if (ib == 2)
+                *fire_txid = id;
+            ib++, any = true;
+        }
+        if (any)
+            scen_mine(s);
+    }
+}
+
+Test(rules, shared_payout_fires_with_exact_record, .timeout = 60)
+{
+    scen s;
+    wallet w;
+    const char *txid = NULL;
+    shared_scenario(&s, false, &txid, &w);
+    int rc;
+    json_t *recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 1, "exactly one pattern record: %s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_str_eq(str(r, "rule"), "shared_payout");
+    cr_assert_str_eq(str(r, "address"), text(&w.a));
+    cr_assert_str_eq(str(r, "txid"), txid);
+    cr_assert_str_eq(str(r, "severity"), "medium");
+    cr_assert_str_eq(str(r, "risk"), "medium");
+    cr_assert_eq(num(r, "score"), 2);
+    cr_assert_str_eq(str(r, "decision"), "review");
+    cr_assert_str_eq(str(r, "status"), "confirmed");
+    cr_assert_eq(num(r, "amount"), (json_int_t)SALARY);
+    cr_assert(json_is_null(json_object_get(r, "amount_usd_cents")), "no prices: no USD");
+    cr_assert_eq(num(json_object_get(r, "block"), "height"), 65);
+    json_t *ev = json_object_get(r, "evidence");
+    cr_assert_eq(num(ev, "recurring_payers"), 2);
+    cr_assert_eq(num(ev, "received_base_units"), (json_int_t)(6 * SALARY));
+    json_t *payers = json_object_get(ev, "payers");
+    cr_assert_eq(json_array_size(payers), 2);
+    wallet ea = wallet_make(1), eb = wallet_make(2);
+    json_t *p0 = json_array_get(payers, 0), *p1 = json_array_get(payers, 1);
+    cr_assert_str_eq(str(p0, "payer"), text(&ea.a));
+    cr_assert_str_eq(str(p1, "payer"), text(&eb.a));
+    cr_assert_eq(num(p0, "payments"), 3);
+    cr_assert_str_eq(str(p0, "first"), "2023-11-15");
+    cr_assert_str_eq(str(p0, "last"), "2024-01-14");
+    cr_assert_str_eq(str(p1, "first"), "2023-11-19");
+    cr_assert_str_eq(str(p1, "last"), "2024-01-18");
+    cr_assert_eq(num(p0, "min_gap_days"), 30);
+    cr_assert_eq(num(p0, "max_gap_days"), 30);
+    cr_assert_eq(num(p1, "total_base_units"), (json_int_t)(3 * SALARY));
+    cr_assert_str_eq(str(p1, "last_txid"), txid);
+    cr_assert(strstr(str(r, "explanation"), "unrelated payers") && strstr(str(r, "explanation"), text(&w.a)),
+              "%s", str(r, "explanation"));
+    json_decref(recs);
+    cb_chain_free(&s.c);
+}
+
+Test(rules, shared_payout_not_on_weekly_second_payer, .timeout = 60)
+{
+    scen s;
+    wallet w;
+    const char *txid = NULL;
+    shared_scenario(&s, true, &txid, &w);
+    int rc;
+    json_t *recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 0, "no pattern record: %s", json_dumps(recs, 0));
+    json_decref(recs);
+    cb_chain_free(&s.c);
+}
+
+/* ---- test_then_salary ---- */
+
+static void test_scenario(scen *s, int salary_day, const char **txid, wallet *w)
+{
+    static wallet ea;
+    ea = wallet_make(3);
+    *w = wallet_make(101);
+    wallet *funders[] = {&ea};
+    scen_start(s, funders, 1);
+    scen_day(s, 1);
+    /* the employer pays salaries (here to someone else, first in the
+     * block): only such a payer's tiny payments are kept */
+    wallet other = wallet_make(102);
+    pay(s, &ea, &other, NULL, SALARY);
+    pay(s, &ea, w, NULL, TINY);
+    scen_mine(s);
+    scen_day(s, salary_day);
+    *txid = pay(s, &ea, w, NULL, SALARY);
+    scen_mine(s);
+}
+
+Test(rules, test_then_salary_fires_low, .timeout = 60)
+{
+    scen s;
+    wallet w;
+    const char *txid;
+    test_scenario(&s, 10, &txid, &w);
+    int rc;
+    json_t *recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_str_eq(str(r, "rule"), "test_then_salary");
+    cr_assert_str_eq(str(r, "address"), text(&w.a));
+    cr_assert_str_eq(str(r, "txid"), txid);
+    cr_assert_str_eq(str(r, "severity"), "low");
+    cr_assert_str_eq(str(r, "risk"), "low");
+    cr_assert_eq(num(r, "score"), 1);
+    cr_assert_str_eq(str(r, "decision"), "review");
+    json_t *ev = json_object_get(r, "evidence");
+    cr_assert_eq(num(ev, "test_base_units"), (json_int_t)TINY);
+    cr_assert_eq(num(ev, "salary_base_units"), (json_int_t)SALARY);
+    cr_assert_str_eq(str(ev, "first"), "2023-11-15");
+    cr_assert_str_eq(str(ev, "last"), "2023-11-24");
+    cr_assert(json_is_true(json_object_get(ev, "tiny_first")));
+    json_decref(recs);
+    cb_chain_free(&s.c);
+}
+
+Test(rules, test_then_salary_not_after_the_window, .timeout = 60)
+{
+    scen s;
+    wallet w;
+    const char *txid;
+    test_scenario(&s, 60, &txid, &w); /* 59 days: past the 45-day window */
+    int rc;
+    json_t *recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 0, "%s", json_dumps(recs, 0));
+    json_decref(recs);
+    cb_chain_free(&s.c);
+}
+
+/* ---- consolidator, payout_toward_designated (toward the pool), off_ramp_after_pool ---- */
+
+#define EXCHANGE_SEED 700
+/* Five payout addresses, each paid a salary monthly by its own employer
+ * (days 1+i, 31+i, 61+i), each sweeping all three into the pool (twin:
+ * into its own deposit address) on day 70+i; on days 80, 81, 82 the pool
+ * sends a third of what it holds to a labelled exchange each time. */
+static void pool_scenario(scen *s, bool twin, const char *sweep_ids[5], const char *piece_ids[3], wallet *pool,
+                          wallet payouts[5])
+{
+    static wallet emp[5];
+    wallet *funders[5];
+    for (int i = 0; i < 5; i++) {
+        emp[i] = wallet_make(10 + (uint32_t)i);
+        payouts[i] = wallet_make(200 + (uint32_t)i);
+        funders[i] = &emp[i];
+    }
+    *pool = wallet_make(300);
+    static wallet deposit[5];
+    for (int i = 0; i < 5; i++)
+        deposit[i] = wallet_make(400 + (uint32_t)i);
+    scen_start(s, funders, 5);
+    /* three monthly salaries each (days 1+i, 31+i, 61+i): payouts on cadence */
+    for (int m = 0; m < 3; m++)
+        for (int i = 0; i < 5; i++) {
+            scen_day(s, 1 + 30 * m + i);
+            pay(s, &emp[i], &payouts[i], NULL, SALARY + (uint64_t)i * 1000000);
+            scen_mine(s);
+        }
+    for (int i = 0; i < 5; i++) {
+        scen_day(s, 70 + i);
+        sweep_ids[i] = sweep(s, &payouts[i], twin ? &deposit[i] : pool, NULL);
+        scen_mine(s);
+    }
+    cw_addr ex = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, EXCHANGE_SEED);
+    wallet *src = twin ? &deposit[0] : pool;
+    for (int i = 0; i < 3; i++) {
+        scen_day(s, 80 + i);
+        uint64_t total = cb_coins_value(src->coins, src->n);
+        piece_ids[i] = pay(s, src, NULL, &ex, i == 2 ? total - 2000 : total / 3);
+        scen_mine(s);
+    }
+}
+
+static char *labels_text(void)
+{
+    static char buf[300];
+    cw_addr ex = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, EXCHANGE_SEED);
+    snprintf(buf, sizeof buf, "chain,address,entity,category,source\nBTC,%s,Test Exchange,exchange,test\n", text(&ex));
+    return buf;
+}
+
+Test(rules, consolidator_toward_pool_and_off_ramp_with_exact_records, .timeout = 60)
+{
+    scen s;
+    wallet pool, payouts[5];
+    const char *sweeps[5], *pieces[3];
+    pool_scenario(&s, false, sweeps, pieces, &pool, payouts);
+    int rc;
+    json_t *recs = replay_rules(&s, NULL, labels_text(), NULL, &rc, NULL);
+    cr_assert_eq(rc, 0);
+    /* the consolidator on the pool, the five payouts tied to it, the off-ramp */
+    cr_assert_eq(json_array_size(recs), 7, "%s", json_dumps(recs, JSON_INDENT(1)));
+    json_t *c = find_rec(recs, "consolidator", text(&pool.a));
+    cr_assert_not_null(c);
+    cr_assert_str_eq(str(c, "txid"), sweeps[4]);
+    cr_assert_str_eq(str(c, "severity"), "high");
+    cr_assert_str_eq(str(c, "risk"), "high");
+    cr_assert_eq(num(c, "score"), 3);
+    cr_assert_str_eq(str(c, "decision"), "hold");
+    json_t *ev = json_object_get(c, "evidence");
+    cr_assert_eq(num(ev, "sources_in_window"), 5);
+    json_t *srcs = json_object_get(ev, "sources");
+    cr_assert_eq(json_array_size(srcs), 5);
+    uint64_t pooled = 0;
+    for (int i = 0; i < 5; i++) {
+        json_t *e = json_array_get(srcs, (size_t)i);
+        cr_assert_str_eq(str(e, "source"), text(&payouts[i].a));
+        cr_assert_str_eq(str(e, "first_txid"), sweeps[i]);
+        /* each payout got 3 x (SALARY + i*0.01 BTC) and swept it less 1,000 sat */
+        cr_assert_eq(num(e, "total_base_units"), (json_int_t)(3 * (SALARY + (uint64_t)i * 1000000) - 1000));
+        pooled += 3 * (SALARY + (uint64_t)i * 1000000) - 1000;
+    }
+    cr_assert_eq(num(ev, "pooled_base_units"), (json_int_t)pooled);
+    for (int i = 0; i < 5; i++) {
+        json_t *t = find_rec(recs, "payout_toward_designated", text(&payouts[i].a));
+        cr_assert_not_null(t, "payout %d tied to the pool", i);
+        cr_assert_str_eq(str(t, "txid"), sweeps[4]);
+        cr_assert_str_eq(str(t, "severity"), "severe");
+        cr_assert_str_eq(str(t, "risk"), "high"); /* weight 3 toward a pool */
+        cr_assert_eq(num(t, "score"), 3);
+        json_t *tev = json_object_get(t, "evidence");
+        cr_assert_str_eq(str(tev, "target"), text(&pool.a));
+        cr_assert_str_eq(str(tev, "target_kind"), "consolidator");
+        json_t *payer = json_array_get(json_object_get(tev, "payers"), 0);
+        wallet emp = wallet_make(10 + (uint32_t)i);
+        cr_assert_str_eq(str(payer, "payer"), text(&emp.a), "the record names the payer to stop");
+    }
+    json_t *o = find_rec(recs, "off_ramp_after_pool", text(&pool.a));
+    cr_assert_not_null(o);
+    cr_assert_str_eq(str(o, "txid"), pieces[2]);
+    cr_assert_str_eq(str(o, "severity"), "high");
+    cr_assert_str_eq(str(o, "risk"), "high");
+    cr_assert_eq(num(o, "score"), 5);
+    json_t *oev = json_object_get(o, "evidence");
+    cr_assert_eq(num(oev, "pieces"), 3);
+    cr_assert_str_eq(str(oev, "service_entity"), "Test Exchange");
+    /* the pieces as pool_scenario cut them: a third, a third of the rest,
+     * then all but 2,000 sat; 1,000 sat of fee each */
+    uint64_t p1 = pooled / 3, t1 = pooled - p1 - 1000, p2 = t1 / 3, t2 = t1 - p2 - 1000, p3 = t2 - 2000;
+    cr_assert_eq(num(oev, "off_ramped_base_units"), (json_int_t)(p1 + p2 + p3));
+    cr_assert_eq(num(o, "amount"), (json_int_t)p3);
+    json_decref(recs);
+    cb_chain_free(&s.c);
+}
+
+Test(rules, trace_draws_the_pool_and_its_payouts, .timeout = 60)
+{
+    scen s;
+    wallet pool, payouts[5];
+    const char *sweeps[5], *pieces[3];
+    pool_scenario(&s, false, sweeps, pieces, &pool, payouts);
+    int rc;
+    keep_root = (char *)1;
+    json_t *recs = replay_rules(&s, NULL, labels_text(), NULL, &rc, NULL);
+    char *root = keep_root;
+    keep_root = NULL;
+    cr_assert_eq(rc, 0);
+    json_decref(recs);
+    char dd[4200], dot[4200];
+    snprintf(dd, sizeof dd, "%s/data", root);
+    snprintf(dot, sizeof dot, "%s/pool.dot", root);
+    char *trace[] = {CW_BIN, "trace", (char *)text(&pool.a), "--datadir", dd, "--network", "regtest", "--dot", dot, NULL};
+    char *out, *err;
+    cr_assert_eq(run_cmd(trace, NULL, 0, &out, &err), 0, "%s", err);
+    json_t *tr = json_loads(out, 0, NULL);
+    cr_assert_not_null(tr, "%s", out);
+    json_t *pat = json_object_get(tr, "patterns");
+    cr_assert_str_eq(str(pat, "risk"), "high");
+    cr_assert_eq(num(pat, "pool_sources"), 5);
+    cr_assert_eq(json_array_size(json_object_get(pat, "sources")), 5);
+    json_decref(tr);
+    free(out), free(err);
+    FILE *f = fopen(dot, "r");
+    cr_assert_not_null(f);
+    char buf[16384];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    cr_assert(strstr(buf, "risk high (score 5)\\nconsolidator, off_ramp_after_pool"), "%s", buf);
+    for (int i = 0; i < 5; i++) {
+        char edge[400];
+        snprintf(edge, sizeof edge, "\"source:%s\" -> \"addr:%s\" [label=\"1 payment, ", text(&payouts[i].a),
+                 text(&pool.a));
+        cr_assert(strstr(buf, edge), "payout %d sweeps into the pool: %s", i, buf);
+    }
+    test_remove_dir(root);
+    cb_chain_free(&s.c);
+}
+
+Test(rules, no_pool_when_each_sweeps_to_its_own_deposit, .timeout = 60)
+{
+    scen s;
+    wallet pool, payouts[5];
+    const char *sweeps[5], *pieces[3];
+    pool_scenario(&s, true, sweeps, pieces, &pool, payouts);
+    int rc;
+    json_t *recs = replay_rules(&s, NULL, labels_text(), NULL, &rc, NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 0, "%s", json_dumps(recs, 0));
+    json_decref(recs);
+    cb_chain_free(&s.c);
+}
+
+/* POST /v1/screen {"address": addr} to a real `chainwatch serve` on
+ * 127.0.0.1:0 over datadir dd (a screen key added first): the answer's
+ * JSON (the caller's). serve's stderr goes to dd/serve.log, checked for
+ * sanitizer reports after SIGTERM. */
+static json_t *api_screen(const char *dd, const char *addr)
+{
+    char *out, *err;
+    char *add[] = {CW_BIN, "apikey", "add", "rules", "--role", "screen", "--datadir", (char *)dd, NULL};
+    cr_assert_eq(run_cmd(add, NULL, 0, &out, &err), 0, "%s", err);
+    char key[128];
+    cr_assert_eq(sscanf(out, "%127s", key), 1, "%s", out);
+    free(out), free(err);
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    char logp[4300];
+    snprintf(logp, sizeof logp, "%s/serve.log", dd);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        int logfd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(logfd, 2);
+        char *argv[] = {CW_BIN, "serve", "--listen", "127.0.0.1:0", "--datadir", (char *)dd, NULL};
+        execv(CW_BIN, argv);
+        _exit(127);
+    }
+    close(p[1]);
+    char line[128] = "";
+    size_t got = 0;
+    for (int tries = 0; tries < 1000 && !memchr(line, '\n', got); tries++) {
+        ssize_t r = read(p[0], line + got, sizeof line - 1 - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        line[got] = '\0';
+    }
+    close(p[0]);
+    unsigned port = 0;
+    cr_assert(sscanf(line, "{\"port\":%u}", &port) == 1 && port > 0, "serve did not start: '%s'", line);
+    char url[64], hdr[200], body[300];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/v1/screen", port);
+    snprintf(hdr, sizeof hdr, "X-API-Key: %s", key);
+    snprintf(body, sizeof body, "{\"address\":\"%s\"}", addr);
+    char *curl[] = {"/usr/bin/curl", "-s", "-H", hdr, "-d", body, url, NULL};
+    int crc = run_cmd(curl, NULL, 0, &out, &err);
+    kill(pid, SIGTERM);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert_eq(crc, 0, "curl: %s", err);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "serve ended with status %d", st);
+    cw_buf b = CW_BUF_INIT;
+    if (cw_read_file(logp, 1 << 22, &b, NULL) == CW_OK) {
+        cw_buf_append(&b, "", 1, NULL);
+        cr_assert(!strstr((char *)b.p, "Sanitizer") && !strstr((char *)b.p, "runtime error"), "serve: %s",
+                  (char *)b.p);
+    }
+    cw_buf_free(&b);
+    json_t *j = json_loads(out, 0, NULL);
+    cr_assert_not_null(j, "%s", out);
+    free(out), free(err);
+    return j;
+}
+
+/* ---- payout_toward_designated (a designated address) ---- */
+
+/* A payout paid on days 1, 31, 61 by its employer (twin: on day 1 only)
+ * sends what it holds to a designated address on day 62. */
+static void designated_scenario(scen *s, bool twin, const char **hit, wallet *w, cw_addr *desig)
+{
+    static wallet ea;
+    ea = wallet_make(20);
+    *w = wallet_make(120);
+    *desig = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 800);
+    wallet *funders[] = {&ea};
+    scen_start(s, funders, 1);
+    int days[] = {1, 31, 61};
+    for (int i = 0; i < (twin ? 1 : 3); i++) {
+        scen_day(s, days[i]);
+        pay(s, &ea, w, NULL, SALARY);
+        scen_mine(s);
+    }
+    scen_day(s, 62);
+    *hit = sweep(s, w, NULL, desig);
+    scen_mine(s);
+}
+
+Test(rules, payout_toward_designated_names_the_payer, .timeout = 60)
+{
+    scen s;
+    wallet w;
+    cw_addr d;
+    const char *hit;
+    designated_scenario(&s, false, &hit, &w, &d);
+    int rc;
+    keep_root = (char *)1;
+    json_t *recs = replay_rules(&s, text(&d), NULL, NULL, &rc, NULL);
+    char *root = keep_root;
+    keep_root = NULL;
+    cr_assert_eq(rc, 0);
+    /* screen reads the same stats: the payout's risk holds it (exit 11) */
+    char dd[4200];
+    snprintf(dd, sizeof dd, "%s/data", root);
+    char *screen[] = {CW_BIN, "screen", (char *)text(&w.a), "--datadir", dd, NULL};
+    char *out, *err;
+    cr_assert_eq(run_cmd(screen, NULL, 0, &out, &err), 11, "%s", err);
+    json_t *sc = json_loads(out, 0, NULL);
+    cr_assert_not_null(sc, "%s", out);
+    cr_assert_str_eq(str(sc, "decision"), "hold");
+    json_t *pat = json_object_get(sc, "patterns");
+    cr_assert_str_eq(str(pat, "risk"), "high");
+    cr_assert_eq(num(pat, "recurring_payers"), 1);
+    cr_assert_eq(num(pat, "salary_payments"), 3);
+    cr_assert_str_eq(json_string_value(json_array_get(json_object_get(pat, "rules"), 0)), "payout_toward_designated");
+    /* the HTTP API answers from the same code (screen_answer): the same
+     * patterns and decision, with the API's risk word for hold */
+    json_t *api = api_screen(dd, text(&w.a));
+    cr_assert_str_eq(str(api, "decision"), "hold");
+    cr_assert_str_eq(str(api, "risk"), "high");
+    cr_assert(json_equal(json_object_get(api, "patterns"), pat), "%s", json_dumps(api, 0));
+    json_decref(api);
+    /* trace (screen_trace, which the console's graph draws too) has them */
+    char *trace[] = {CW_BIN, "trace", (char *)text(&w.a), "--datadir", dd, NULL};
+    char *tout, *terr;
+    cr_assert_eq(run_cmd(trace, NULL, 0, &tout, &terr), 0, "%s", terr);
+    json_t *tr = json_loads(tout, 0, NULL);
+    cr_assert_not_null(tr, "%s", tout);
+    cr_assert(json_equal(json_object_get(tr, "patterns"), pat), "%s", tout);
+    cr_assert(strstr(str(tr, "summary"), "; pattern risk high"), "%s", tout);
+    /* the review console's graph of a case draws them from the same trace */
+    cw_buf svg = CW_BUF_INIT;
+    cr_assert_eq(trace_svg(tr, NULL, &svg, NULL), CW_OK);
+    cr_assert_eq(cw_buf_append(&svg, "", 1, NULL), CW_OK);
+    char want[300];
+    snprintf(want, sizeof want, "data-id=\"patterns:%s\"", text(&w.a));
+    cr_assert(strstr((char *)svg.p, want), "%s", (char *)svg.p);
+    cr_assert(strstr((char *)svg.p, ">pattern risk high (score 4)</text>"), "%s", (char *)svg.p);
+    cr_assert(strstr((char *)svg.p, ">payout_toward_designated</text>"), "%s", (char *)svg.p);
+    cr_assert(strstr((char *)svg.p, ">1 payer(s), 0 pooled payout(s)</text>"), "%s", (char *)svg.p);
+    cw_buf_free(&svg);
+    json_decref(tr);
+    free(tout), free(terr);
+    json_decref(sc);
+    free(out), free(err);
+    test_remove_dir(root);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_str_eq(str(r, "rule"), "payout_toward_designated");
+    cr_assert_str_eq(str(r, "address"), text(&w.a));
+    cr_assert_str_eq(str(r, "txid"), hit);
+    cr_assert_str_eq(str(r, "severity"), "severe");
+    cr_assert_str_eq(str(r, "risk"), "high");
+    cr_assert_eq(num(r, "score"), 4);
+    cr_assert_str_eq(str(r, "decision"), "hold");
+    json_t *ev = json_object_get(r, "evidence");
+    cr_assert_str_eq(str(ev, "target"), text(&d));
+    cr_assert_str_eq(str(ev, "target_kind"), "designated");
+    cr_assert_eq(num(ev, "hops"), 1);
+    cr_assert_str_eq(str(ev, "hit_date"), "2024-01-15");
+    wallet ea = wallet_make(20);
+    json_t *payer = json_array_get(json_object_get(ev, "payers"), 0);
+    cr_assert_str_eq(str(payer, "payer"), text(&ea.a));
+    cr_assert_eq(num(payer, "payments"), 3);
+    cr_assert(strstr(str(r, "explanation"), "DPRK-program sanctions"), "%s", str(r, "explanation"));
+    json_decref(recs);
+    cb_chain_free(&s.c);
+}
+
+Test(rules, no_toward_designated_from_a_one_off_payee, .timeout = 60)
+{
+    scen s;
+    wallet w;
+    cw_addr d;
+    const char *hit;
+    designated_scenario(&s, true, &hit, &w, &d);
+    int rc;
+    json_t *recs = replay_rules(&s, text(&d), NULL, NULL, &rc, NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 0, "only the designated_address record: %s", json_dumps(recs, 0));
+    json_decref(recs);
+    cb_chain_free(&s.c);
+}
+
+/* ---- options ---- */
+
+Test(rules, options_refused_with_a_message, .timeout = 60)
+{
+    scen s;
+    wallet w;
+    const char *txid;
+    test_scenario(&s, 10, &txid, &w);
+    static const struct {
+        const char *a, *b, *msg;
+    } bad[] = {
+        {"--salary-min-usd", "9000", "rules: the salary band's low end is above its high end"},
+        {"--recurring-payments", "1", "--recurring-payments: '1' is out of range"},
+        {"--severity-consolidator", "extreme", "--severity-consolidator"},
+        {"--rules-hops", "9", "--rules-hops: '9' is out of range (1 to 8)"},
+        {"--cadence-min-gap", "200d", "rules: the cadence's shortest gap is above its longest"},
+        {"--prices", "/nonexistent/p.csv", "cannot read /nonexistent/p.csv"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *extra[5] = {(char *)bad[i].a, (char *)bad[i].b, NULL};
+        if (strcmp(bad[i].a, "--salary-min-usd") == 0)
+            extra[2] = "--salary-max-usd", extra[3] = "100", extra[4] = NULL;
+        int rc;
+        char *err;
+        json_t *recs = replay_rules(&s, NULL, NULL, extra, &rc, &err);
+        cr_assert_neq(rc, 0, "case %zu", i);
+        cr_assert(rc == 2 || strcmp(bad[i].a, "--prices") == 0, "case %zu: usage errors exit 2 (%d)", i, rc);
+        cr_assert(strstr(err, bad[i].msg), "case %zu: %s", i, err);
+        cr_assert_eq(json_array_size(recs), 0);
+        json_decref(recs);
+        free(err);
+    }
+    /* the account chains do not run the rules: a rules option with --chain
+     * ethereum is refused before any node is asked (none listens here) */
+    char *eth[] = {CW_BIN, "replay", "--chain", "ethereum", "--rpc", "http://127.0.0.1:9", "--from", "0",
+                   "--rules", "on", NULL};
+    char *eout, *eerr;
+    cr_assert_eq(run_cmd(eth, NULL, 0, &eout, &eerr), 2, "%s", eerr);
+    cr_assert(strstr(eerr, "--rules: the pattern rules are Bitcoin's; --chain ethereum does not run them"), "%s", eerr);
+    free(eout), free(eerr);
+    char *ethw[] = {CW_BIN, "watch", "--chain", "ethereum", "--rpc", "http://127.0.0.1:9", "--datadir", "/nonexistent",
+                    "--consolidator-min-sources", "7", NULL};
+    cr_assert_eq(run_cmd(ethw, NULL, 0, &eout, &eerr), 2, "%s", eerr);
+    cr_assert(strstr(eerr, "--consolidator-min-sources: the pattern rules are Bitcoin's"), "%s", eerr);
+    free(eout), free(eerr);
+    /* a bad prices file is refused naming its line */
+    char *root = temp_dir(), pf[4200];
+    snprintf(pf, sizeof pf, "%s/p.csv", root);
+    write_text(pf, "date,asset,usd\n2024-01-01,BTC,abc\n");
+    char *extra[] = {"--prices", pf, NULL};
+    int rc;
+    char *err;
+    json_t *recs = replay_rules(&s, NULL, NULL, extra, &rc, &err);
+    cr_assert_eq(rc, 2);
+    cr_assert(strstr(err, "p.csv line 2: the usd price"), "%s", err);
+    json_decref(recs);
+    free(err);
+    /* chainwatch.conf: [rules] keys are the flags' names, checked alike */
+    char conf[4200], dd[4096];
+    datadir_make(root, dd, NULL);
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", dd);
+    write_text(conf, "[rules]\nrecurring-payments = 1\n");
+    char *watch[] = {CW_BIN, "watch", "--datadir", dd, "--zmqpubrawblock", "tcp://127.0.0.1:1", "--network", "regtest", NULL};
+    char *out;
+    cr_assert_eq(run_cmd(watch, NULL, 0, &out, &err), 2);
+    cr_assert(strstr(err, "recurring-payments") && strstr(err, "line 2"), "%s", err);
+    free(out), free(err);
+    test_remove_dir(root);
+    cb_chain_free(&s.c);
+}
+
+/* ---------- in process: reorg and live ---------- */
+
+static bool sink_collect(void *ctx, const char *line, size_t len)
+{
+    cw_buf_append(ctx, line, len, NULL);
+    cw_buf_append(ctx, "\n", 1, NULL);
+    return true;
+}
+
+/* The rules' tables, key and value, in key order. */
+static void dump_rules(cw_store *s, cw_buf *out)
+{
+    out->n = 0;
+    store_txn *t;
+    cr_assert_eq(store_begin(s, false, &t, NULL), CW_OK);
+    store_db dbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN};
+    for (size_t d = 0; d < 3; d++) {
+        store_cursor *c;
+        cr_assert_eq(store_cursor_open(t, dbs[d], &c, NULL), CW_OK);
+        cw_span k, v;
+        for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v)) {
+            uint8_t n[2] = {(uint8_t)d, (uint8_t)k.n};
+            cw_buf_append(out, n, 2, NULL);
+            cw_buf_append(out, k.p, k.n, NULL);
+            cw_buf_append(out, v.p, v.n, NULL);
+        }
+        cr_assert_eq(store_cursor_error(c, NULL), CW_OK);
+        store_cursor_close(c);
+    }
+    store_abort(t);
+}
+
+typedef struct {
+    cw_store *s;
+    pipeline *p;
+    uint8_t sk[64];
+    char *dir;
+    cw_buf records;
+    flows_config fc;
+    rules_config rc;
+} live;
+
+static void live_open(live *l)
+{
+    memset(l, 0, sizeof *l);
+    l->dir = temp_dir();
+    cr_assert_eq(store_open(l->dir, 0, false, &l->s, NULL), CW_OK);
+    char pub[65];
+    bool created;
+    cr_assert_eq(keys_create(l->dir, pub, &created, NULL), CW_OK);
+    cr_assert_eq(keys_load_secret(l->dir, l->sk, NULL), CW_OK);
+    flows_config_default(&l->fc);
+    rules_config_default(&l->rc);
+    l->rc.payer_cluster = true;
+    pipeline_config pc = {.store = l->s, .net = CW_NET_REGTEST, .sk = l->sk, .sink = sink_collect,
+                          .sink_ctx = &l->records, .start_height = -1, .flows = &l->fc, .rules = &l->rc};
+    cw_err err = {0};
+    cr_assert_eq(pipeline_open(&pc, &l->p, &err), CW_OK, "%s", err.msg);
+}
+
+static void live_close(live *l)
+{
+    pipeline_close(l->p);
+    store_close(l->s);
+    cw_buf_free(&l->records);
+    test_remove_dir(l->dir);
+}
+
+/* A 'D' for the tip: without REST the pipeline disconnects it. */
+static void disconnect_tip(live *l, const cb_block *b)
+{
+    uint8_t body[33];
+    for (int i = 0; i < 32; i++)
+        body[i] = b->hash[31 - i];
+    body[32] = 'D';
+    cw_err err = {0};
+    cr_assert_eq(pipeline_sequence(l->p, body, sizeof body, &err), CW_OK, "%s", err.msg);
+}
+
+Test(rules, reorg_undoes_the_stats_exactly, .timeout = 60)
+{
+    scen s;
+    wallet w;
+    const char *txid = NULL;
+    shared_scenario(&s, false, &txid, &w);
+    live l;
+    live_open(&l);
+    cw_err err = {0};
+    /* up to day 60: two recurring payments of A, two of B so far */
+    size_t cut = 0;
+    while (cut < s.c.n && s.c.blocks[cut].height <= 60)
+        cut++;
+    for (size_t i = 0; i < cut; i++)
+        cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
+    cw_buf before = CW_BUF_INIT, after = CW_BUF_INIT, again = CW_BUF_INIT;
+    dump_rules(l.s, &before);
+    cr_assert_gt(before.n, 0);
+    /* the rest: A's third payment makes it recurring, B's fires shared_payout */
+    for (size_t i = cut; i < s.c.n; i++)
+        cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
+    cw_buf_append(&l.records, "", 1, NULL);
+    cr_assert(strstr((char *)l.records.p, "\"rule\":\"shared_payout\""), "%s", (char *)l.records.p);
+    dump_rules(l.s, &after);
+    cr_assert(after.n != before.n || memcmp(after.p, before.p, after.n) != 0, "the blocks changed the stats");
+    for (size_t i = s.c.n; i-- > cut;)
+        disconnect_tip(&l, &s.c.blocks[i]);
+    dump_rules(l.s, &again);
+    cr_assert_eq(again.n, before.n, "sizes %zu vs %zu", again.n, before.n);
+    cr_assert_eq(memcmp(again.p, before.p, before.n), 0, "the stats after connect+disconnect differ from before");
+    l.records.n = 0;
+    /* and connecting them again gives the same stats and the same record */
+    for (size_t i = cut; i < s.c.n; i++)
+        cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
+    cw_buf third = CW_BUF_INIT;
+    dump_rules(l.s, &third);
+    cr_assert_eq(third.n, after.n);
+    cr_assert_eq(memcmp(third.p, after.p, after.n), 0);
+    cw_buf_append(&l.records, "", 1, NULL);
+    cr_assert(strstr((char *)l.records.p, "\"rule\":\"shared_payout\"") && strstr((char *)l.records.p, txid),
+              "%s", (char *)l.records.p);
+    cw_buf_free(&before), cw_buf_free(&after), cw_buf_free(&again), cw_buf_free(&third);
+    live_close(&l);
+    cb_chain_free(&s.c);
+}
+
+/* The fields that may differ between two runs: when it was seen, the
+ * signature and the trail link (its hash covers seen_at). */
+static char *stable(json_t *r)
+{
+    json_t *c = json_deep_copy(r);
+    json_object_del(c, "seen_at");
+    json_object_del(c, "sig");
+    json_object_del(c, "prev");
+    char *s = json_dumps(c, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref(c);
+    return s;
+}
+
+Test(rules, live_and_replay_give_the_same_records, .timeout = 90)
+{
+    scen s;
+    wallet pool, payouts[5];
+    const char *sweeps[5], *pieces[3];
+    pool_scenario(&s, false, sweeps, pieces, &pool, payouts);
+    /* replay, the CLI */
+    int rc;
+    json_t *replayed = replay_rules(&s, NULL, labels_text(), NULL, &rc, NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(replayed), 7);
+    /* live: block by block as the rawblock feed gives them */
+    live l;
+    live_open(&l);
+    char *root = temp_dir(), lab[4200];
+    snprintf(lab, sizeof lab, "%s/labels.csv", root);
+    write_text(lab, labels_text());
+    labels *lb;
+    cw_err err = {0};
+    cr_assert_eq(labels_load(lab, CW_NET_REGTEST, &lb, NULL, &err), CW_OK, "%s", err.msg);
+    pipeline_close(l.p);
+    l.fc.labels = lb;
+    l.rc.labels = lb;
+    pipeline_config pc = {.store = l.s, .net = CW_NET_REGTEST, .sk = l.sk, .sink = sink_collect,
+                          .sink_ctx = &l.records, .start_height = -1, .flows = &l.fc, .rules = &l.rc};
+    cr_assert_eq(pipeline_open(&pc, &l.p, &err), CW_OK, "%s", err.msg);
+    for (size_t i = 0; i < s.c.n; i++)
+        cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
+    cw_buf_append(&l.records, "", 1, NULL);
+    json_t *lived = json_array();
+    for (char *line = (char *)l.records.p, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+        json_t *r = json_loadb(line, (size_t)(nl - line), 0, NULL);
+        cr_assert_not_null(r);
+        const char *rule = str(r, "rule");
+        if (strcmp(rule, "designated_address") && strcmp(rule, "cluster_hit") && strcmp(rule, "indirect_exposure"))
+            json_array_append(lived, r);
+        json_decref(r);
+    }
+    cr_assert_eq(json_array_size(lived), json_array_size(replayed));
+    for (size_t i = 0; i < json_array_size(lived); i++) {
+        char *a = stable(json_array_get(lived, i)), *b = stable(json_array_get(replayed, i));
+        cr_assert_str_eq(a, b, "record %zu differs", i);
+        free(a), free(b);
+    }
+    json_decref(lived);
+    json_decref(replayed);
+    live_close(&l);
+    labels_free(lb);
+    test_remove_dir(root);
+    cb_chain_free(&s.c);
+}
+
+/* ---------- fail closed ---------- */
+
+Test(rules, a_store_error_reading_rule_stats_stops_the_run, .timeout = 60)
+{
+    scen s;
+    wallet w;
+    const char *txid = NULL;
+    shared_scenario(&s, false, &txid, &w);
+    /* every LMDB read of the payout's key fails; its record is read from
+     * LMDB from the second block on (one commit per block) */
+    uint8_t key[WL_KEY_MAX];
+    size_t kn = wl_key_from_addr(&w.a, key);
+    char hex[2 * WL_KEY_MAX + 1], spec[400];
+    cw_hex_encode(key, kn, hex);
+    snprintf(spec, sizeof spec, "mdb_get:1+:EIO@%s", hex);
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+    setenv("CW_FAIL_MDB", spec, 1);
+    int rc;
+    char *err;
+    char *extra[] = {"--batch-txs", "1", NULL};
+    json_t *recs = replay_rules(&s, NULL, NULL, extra, &rc, &err);
+    unsetenv("LD_PRELOAD");
+    unsetenv("CW_FAIL_MDB");
+    cr_assert(rc == 1 || rc == 3, "a store error stops replay: exit %d, %s", rc, err);
+    cr_assert(strstr(err, "nothing from height"), "%s", err);
+    cr_assert_eq(json_array_size(recs), 0, "no rule record past the error: %s", json_dumps(recs, 0));
+    json_decref(recs);
+    free(err);
+    cb_chain_free(&s.c);
+}

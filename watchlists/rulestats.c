@@ -1,0 +1,259 @@
+#include "rulestats.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chains/le.h"
+
+/* rs_addr and rs_pair are runs of uint64_t (the pair then two txids). A
+ * record is the address's fields as varints in declaration order, a count
+ * byte, then per entry kind(1) klen(1) txids(1: 1 when the first and last
+ * txid differ) key, the pair's fields as varints, the last txid and, when
+ * they differ, the first. */
+#define ADDR_FIELDS (sizeof(rs_addr) / 8)
+#define PAIR_FIELDS ((sizeof(rs_pair) - 64) / 8)
+#define TRACE_MIN ((size_t)(1 + 1 + 32 + 1)) /* pool, hops, txid, origin length */
+
+_Static_assert(sizeof(rs_addr) % 8 == 0, "rs_addr is uint64_t fields only");
+
+/* Varints (LEB128): most fields of a fresh record are zero or small, and
+ * the bytes written per payment bound the rules' throughput. */
+static size_t put_var(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+/* Reads n varints into v; false when they run past end or overflow. */
+static bool get_vars(const uint8_t **p, const uint8_t *end, uint64_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t x = 0;
+        for (int shift = 0;; shift += 7) {
+            if (*p >= end || shift > 63)
+                return false;
+            uint8_t b = *(*p)++;
+            x |= (uint64_t)(b & 0x7f) << shift;
+            if (!(b & 0x80))
+                break;
+        }
+        v[i] = x;
+    }
+    return true;
+}
+
+/* NULL when v is a well-formed record (decoded into r when r is not NULL). */
+static const char *record_decode(cw_span v, rs_record *r)
+{
+    const uint8_t *p = v.p, *end = v.p + v.n;
+    rs_addr a;
+    if (!get_vars(&p, end, (uint64_t *)&a, ADDR_FIELDS) || p >= end)
+        return "a rule_addr record whose fields do not decode";
+    size_t n = *p++;
+    if (n > RS_LIST_MAX)
+        return "a rule_addr record with too many counterparties";
+    if (r) {
+        r->a = a;
+        r->n = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (end - p < 3)
+            return "a rule_addr record cut inside a counterparty";
+        char kind = (char)p[0];
+        size_t klen = p[1];
+        bool two = p[2] & 1;
+        if ((kind != RS_KIND_PAYER && kind != RS_KIND_SOURCE) || klen == 0 || klen > WL_KEY_MAX ||
+            (size_t)(end - p) < 3 + klen)
+            return "a rule_addr record with a counterparty that does not decode";
+        rs_entry e;
+        e.kind = kind;
+        e.klen = (uint8_t)klen;
+        memcpy(e.key, p + 3, klen);
+        p += 3 + klen;
+        if (!get_vars(&p, end, (uint64_t *)&e.p, PAIR_FIELDS) || (size_t)(end - p) < (two ? 64u : 32u))
+            return "a rule_addr record with a counterparty that does not decode";
+        memcpy(e.p.last_txid, p, 32);
+        memcpy(e.p.first_txid, two ? p + 32 : p, 32);
+        p += two ? 64 : 32;
+        if (r)
+            r->e[i] = e;
+    }
+    return p == end ? NULL : "a rule_addr record with bytes after its counterparties";
+}
+
+cw_code rs_addr_get(store_txn *t, const uint8_t *key, size_t klen, rs_addr *out, cw_err *err)
+{
+    cw_span v;
+    cw_code rc = store_get(t, STORE_RULE_ADDR, key, klen, &v, err);
+    if (rc)
+        return rc;
+    const uint8_t *p = v.p;
+    if (!get_vars(&p, v.p + v.n, (uint64_t *)out, ADDR_FIELDS))
+        return store_damaged(t, err, "a rule_addr record whose fields do not decode");
+    return CW_OK;
+}
+
+cw_code rs_record_get(store_txn *t, const uint8_t *key, size_t klen, rs_record *out, cw_err *err)
+{
+    memset(&out->a, 0, sizeof out->a);
+    out->n = 0;
+    out->stored = false;
+    out->raw = (cw_span){NULL, 0};
+    cw_span v;
+    cw_code rc = store_get(t, STORE_RULE_ADDR, key, klen, &v, err);
+    if (rc == CW_ENOTFOUND)
+        out->raw.n = 1; /* read and absent: the journal logs "absent" without a read */
+    if (rc)
+        return rc;
+    out->stored = true;
+    out->raw = v;
+    const char *why = record_decode(v, out);
+    if (why) {
+        memset(&out->a, 0, sizeof out->a);
+        out->n = 0;
+        return store_damaged(t, err, "%s", why);
+    }
+    return CW_OK;
+}
+
+cw_code rs_record_put(journal *j, const uint8_t *key, size_t klen, const rs_record *r, cw_err *err)
+{
+    if (klen == 0 || klen > WL_KEY_MAX || r->n > RS_LIST_MAX)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "rule stats: a key over %d bytes or too many counterparties",
+                          WL_KEY_MAX);
+    uint8_t *buf = malloc(ADDR_FIELDS * 10 + 1 + r->n * (3 + WL_KEY_MAX + PAIR_FIELDS * 10 + 64));
+    if (buf == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rule stats: out of memory");
+    size_t at = 0;
+    const uint64_t *f = (const uint64_t *)&r->a;
+    for (size_t i = 0; i < ADDR_FIELDS; i++)
+        at += put_var(buf + at, f[i]);
+    buf[at++] = (uint8_t)r->n;
+    for (size_t i = 0; i < r->n; i++) {
+        const rs_entry *e = &r->e[i];
+        bool two = memcmp(e->p.first_txid, e->p.last_txid, 32) != 0;
+        buf[at] = (uint8_t)e->kind;
+        buf[at + 1] = e->klen;
+        buf[at + 2] = two;
+        memcpy(buf + at + 3, e->key, e->klen);
+        at += 3 + e->klen;
+        const uint64_t *pf = (const uint64_t *)&e->p;
+        for (size_t k = 0; k < PAIR_FIELDS; k++)
+            at += put_var(buf + at, pf[k]);
+        memcpy(buf + at, e->p.last_txid, 32);
+        at += 32;
+        if (two) {
+            memcpy(buf + at, e->p.first_txid, 32);
+            at += 32;
+        }
+    }
+    cw_code rc = r->stored ? journal_put_known(j, STORE_RULE_ADDR, key, klen, &r->raw, buf, at, err)
+                 : r->raw.n == 1 && r->raw.p == NULL ? journal_put_known(j, STORE_RULE_ADDR, key, klen, NULL, buf, at, err)
+                                                     : journal_put(j, STORE_RULE_ADDR, key, klen, buf, at, err);
+    free(buf);
+    return rc;
+}
+
+rs_entry *rs_record_find(rs_record *r, char kind, const uint8_t *key, size_t klen)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->e[i].kind == kind && r->e[i].klen == klen && memcmp(r->e[i].key, key, klen) == 0)
+            return &r->e[i];
+    return NULL;
+}
+
+rs_entry *rs_record_add(rs_record *r, char kind, const uint8_t *key, size_t klen)
+{
+    if (r->n >= RS_LIST_MAX || klen == 0 || klen > WL_KEY_MAX)
+        return NULL;
+    rs_entry *e = &r->e[r->n++];
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    e->klen = (uint8_t)klen;
+    memcpy(e->key, key, klen);
+    return e;
+}
+
+cw_code rs_origin_get(store_txn *t, const uint8_t *key, size_t klen, unsigned *flags, cw_err *err)
+{
+    *flags = 0;
+    cw_span v;
+    cw_code rc = store_get(t, STORE_RULE_ORIGIN, key, klen, &v, err);
+    if (rc == CW_ENOTFOUND)
+        return CW_OK;
+    if (rc)
+        return rc;
+    if (v.n != 1 || v.p[0] == 0 || v.p[0] > 7)
+        return store_damaged(t, err, "a rule_origin record that does not decode");
+    *flags = v.p[0];
+    return CW_OK;
+}
+
+cw_code rs_origin_add(journal *j, const uint8_t *key, size_t klen, unsigned flags, cw_err *err)
+{
+    unsigned old;
+    cw_code rc = rs_origin_get(j->t, key, klen, &old, err);
+    if (rc || (old | flags) == old)
+        return rc;
+    uint8_t b = (uint8_t)(old | flags);
+    return journal_put(j, STORE_RULE_ORIGIN, key, klen, &b, 1, err);
+}
+
+cw_code rs_trace_get(store_txn *t, const uint8_t outpoint[36], rs_trace *out, cw_err *err)
+{
+    cw_span v;
+    cw_code rc = store_get(t, STORE_RULE_TRACE, outpoint, 36, &v, err);
+    if (rc)
+        return rc;
+    if (v.n < TRACE_MIN || v.n != TRACE_MIN + (size_t)v.p[34] || v.p[34] > WL_KEY_MAX)
+        return store_damaged(t, err, "a rule_trace record of %zu bytes that does not decode", v.n);
+    out->pool = v.p[0];
+    out->hops = v.p[1];
+    memcpy(out->first_txid, v.p + 2, 32);
+    out->origin_len = v.p[34];
+    memcpy(out->origin, v.p + TRACE_MIN, out->origin_len);
+    return CW_OK;
+}
+
+cw_code rs_trace_put(journal *j, const uint8_t outpoint[36], const rs_trace *v, cw_err *err)
+{
+    if (v->origin_len > WL_KEY_MAX)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "rule stats: a key over %d bytes", WL_KEY_MAX);
+    uint8_t buf[TRACE_MIN + WL_KEY_MAX];
+    buf[0] = v->pool;
+    buf[1] = v->hops;
+    memcpy(buf + 2, v->first_txid, 32);
+    buf[34] = (uint8_t)v->origin_len;
+    memcpy(buf + TRACE_MIN, v->origin, v->origin_len);
+    return journal_put(j, STORE_RULE_TRACE, outpoint, 36, buf, TRACE_MIN + v->origin_len, err);
+}
+
+cw_code rs_trace_del(journal *j, const uint8_t outpoint[36], cw_err *err)
+{
+    return journal_del(j, STORE_RULE_TRACE, outpoint, 36, err);
+}
+
+const char *rs_check_record(store_db db, cw_span k, cw_span v)
+{
+    switch (db) {
+    case STORE_RULE_ADDR:
+        if (k.n == 0 || k.n > WL_KEY_MAX)
+            return "a key that is not an address key";
+        return record_decode(v, NULL);
+    case STORE_RULE_ORIGIN:
+        if (k.n == 0 || k.n > WL_KEY_MAX)
+            return "a key that is not an address key";
+        return v.n == 1 && v.p[0] >= 1 && v.p[0] <= 7 ? NULL : "a value that is not origin flags";
+    case STORE_RULE_TRACE:
+        if (k.n != 36)
+            return "a key that is not an outpoint (36 bytes)";
+        return v.n >= TRACE_MIN && v.n == TRACE_MIN + (size_t)v.p[34] ? NULL : "a value that does not decode";
+    default:
+        return NULL;
+    }
+}

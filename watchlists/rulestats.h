@@ -1,0 +1,167 @@
+/*
+ * rulestats.h: the statistics the pattern rules (monitor/engine/rules/)
+ * keep per address, per (payee, counterparty) pair and per unspent output,
+ * in LMDB, every write through the block's journal.
+ *
+ * Design note. The rules judge payouts by who pays an address, how much,
+ * how often, and where the money goes next. Three tables hold exactly what
+ * that needs, nothing more (ordinary traffic outside the amount bands the
+ * rules look at writes nothing):
+ *   rule_addr  address key -> one record: totals in and out (USD cents
+ *              and native base units), first and last seen, how many payers
+ *              pay it on a recurring cadence, how many payout-like
+ *              addresses pooled into it, which rules fired on it (a bit
+ *              each) and its score; then its counterparties (at most
+ *              RS_LIST_MAX), each with the pair's payments: count,
+ *              first/last time and txid, amounts, smallest and largest
+ *              gap, payments at cadence. Kind 'P': a payer (cluster root
+ *              on UTXO chains, account on account chains) paying it; kind
+ *              'S': a payout-like address sweeping into it (a pool). One
+ *              record per address, so a payment is one read and one write
+ *              (the throughput bound: scripts/bench rules), and the list
+ *              is the evidence of a record and the trace back from a pool
+ *              to the payouts that fed it;
+ *   rule_origin address key -> whether it is a payout paid on cadence or a
+ *              pool (the trace starts from them; see below);
+ *   rule_trace outpoint(36) -> the payout or pool address its money came
+ *              from and after how many hops: followed forward like
+ *              exposure's taint, deleted when spent, so a payment into a
+ *              designated address or a labelled exchange can be traced back
+ *              to the payouts that fed it.
+ * Both tables are read by key only, so the pipeline keeps their writes in
+ * memory until the commit (store_write_back). Every write goes through the
+ * journal (journal.h), so disconnecting a block restores them byte for byte, and live and replay (one
+ * code path, connect.c) write the same bytes. Values are varints (the
+ * module owns the encoding: rulestats.c); a value that does not decode is
+ * CW_EDAMAGED, never "absent".
+ *
+ * Errors: store errors pass up (CW_ESTORE, CW_EDAMAGED, CW_EFULL); CW_EARG
+ * for a key over WL_KEY_MAX.
+ */
+#ifndef CW_RULESTATS_H
+#define CW_RULESTATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "watchlist.h"
+#include "watchlists/store/journal.h"
+#include "watchlists/store/store.h"
+
+/* rule bits of rule_addr.fired */
+enum {
+    RS_SHARED_PAYOUT = 1 << 0,
+    RS_CONSOLIDATOR = 1 << 1,
+    RS_TOWARD_DESIGNATED = 1 << 2, /* its money reached a designated address or cluster */
+    RS_OFF_RAMP = 1 << 3,
+    RS_TEST_THEN_SALARY = 1 << 4,
+    RS_TOWARD_POOL = 1 << 5,       /* its money reached a flagged consolidator */
+};
+
+typedef struct {
+    uint64_t n_in, n_out;           /* payments in the rules' bands, in and out */
+    uint64_t in_cents, out_cents;   /* of those, USD cents (0 when no price) */
+    uint64_t in_native, out_native; /* base units (satoshis) */
+    uint64_t first_seen, last_seen; /* block times */
+    uint64_t recurring_payers;      /* payers whose payments reached the cadence */
+    uint64_t pool_sources;          /* payout-like addresses that swept into it */
+    uint64_t fired;                 /* RS_* bits */
+    uint64_t score;                 /* the weights of the rules fired (rules.h) */
+    uint64_t offramp_pieces;        /* pooled money reaching labelled services, payments */
+    uint64_t offramp_cents, offramp_native;
+    uint64_t salaries;              /* salary-sized payments received from payers */
+} rs_addr;
+
+typedef struct {
+    uint64_t count;                 /* salary-sized payments (kind P) or sweeps (kind S) */
+    uint64_t tiny;                  /* tiny payments before the first salary-sized one */
+    uint64_t at_cadence;            /* payments whose gap to the one before was in the cadence */
+    uint64_t first_time, last_time;
+    uint64_t min_gap, max_gap;      /* seconds; 0 with fewer than two payments */
+    uint64_t total_cents, total_native;
+    uint64_t first_cents, first_native;  /* the pair's first payment (tiny or not) */
+    uint64_t last_cents, last_native;
+    uint64_t flags;                 /* RS_PAIR_* */
+    uint8_t first_txid[32], last_txid[32];
+} rs_pair;
+
+enum {
+    RS_PAIR_RECURRING = 1 << 0, /* counted in the payee's recurring_payers */
+    RS_PAIR_TEST_FIRED = 1 << 1,
+    RS_PAIR_TINY_FIRST = 1 << 2, /* the first payment was tiny */
+};
+
+#define RS_KIND_PAYER 'P'
+#define RS_KIND_SOURCE 'S'
+
+typedef struct {
+    uint8_t origin[WL_KEY_MAX];     /* payout or pool address (watchlist key) */
+    size_t origin_len;
+    uint8_t pool;                   /* 1: origin is a pool (consolidation) address */
+    uint8_t hops;                   /* txs since the origin: 1 = paid straight by it */
+    uint8_t first_txid[32];         /* the tx that left the origin */
+} rs_trace;
+
+#define RS_LIST_MAX 64
+
+/* One counterparty of an address: kind RS_KIND_PAYER (a payer paying it)
+ * or RS_KIND_SOURCE (a payout-like address sweeping into it). */
+typedef struct {
+    char kind;
+    uint8_t klen;
+    uint8_t key[WL_KEY_MAX];
+    rs_pair p;
+} rs_entry;
+
+/* An address's whole record: its stats and its counterparties, in the
+ * order they first paid (at most RS_LIST_MAX: an address paid by more is
+ * no payout, and its new counterparties are not kept). */
+typedef struct {
+    rs_addr a;
+    size_t n;
+    rs_entry e[RS_LIST_MAX];
+    bool stored;   /* rs_record_get found it ... */
+    cw_span raw;   /* ... as these bytes, good until the next write in the transaction */
+} rs_record;
+
+/* An address's stats only (the hot path: is an input a payout or a
+ * pool?); CW_ENOTFOUND when none. */
+cw_code rs_addr_get(store_txn *t, const uint8_t *key, size_t klen, rs_addr *out, cw_err *err);
+/* The whole record; CW_ENOTFOUND (and *out empty) when none. */
+cw_code rs_record_get(store_txn *t, const uint8_t *key, size_t klen, rs_record *out, cw_err *err);
+/* Writes the whole record, journaled. When it was read by rs_record_get
+ * and nothing was written in the transaction since, the journal takes the
+ * old value from it (r->stored, r->raw) rather than reading it again; a
+ * record built otherwise must have stored false (the key is read). */
+cw_code rs_record_put(journal *j, const uint8_t *key, size_t klen, const rs_record *r, cw_err *err);
+/* The entry of (kind, key), or NULL. */
+rs_entry *rs_record_find(rs_record *r, char kind, const uint8_t *key, size_t klen);
+/* A new zeroed entry for (kind, key); NULL when the record is full. */
+rs_entry *rs_record_add(rs_record *r, char kind, const uint8_t *key, size_t klen);
+
+/* rule_origin: the few addresses a trace starts from (a payout paid on
+ * cadence, a pool of two or more payouts), apart from rule_addr so that
+ * the check every input makes is a small table's (its Bloom filter nearly
+ * always answers), and the payers that pay salaries. */
+enum {
+    RS_ORIGIN_PAYOUT = 1,
+    RS_ORIGIN_POOL = 2,
+    RS_ORIGIN_PAYER = 4, /* a payer that has paid a salary-sized amount: its tiny payments are worth keeping */
+};
+/* *flags 0 when the address is neither; store errors. */
+cw_code rs_origin_get(store_txn *t, const uint8_t *key, size_t klen, unsigned *flags, cw_err *err);
+/* Adds flags to the address's (journaled; nothing written when set already). */
+cw_code rs_origin_add(journal *j, const uint8_t *key, size_t klen, unsigned flags, cw_err *err);
+
+/* An output's trace; CW_ENOTFOUND when it carries none. */
+cw_code rs_trace_get(store_txn *t, const uint8_t outpoint[36], rs_trace *out, cw_err *err);
+cw_code rs_trace_put(journal *j, const uint8_t outpoint[36], const rs_trace *v, cw_err *err);
+/* Spent: absent is fine. */
+cw_code rs_trace_del(journal *j, const uint8_t outpoint[36], cw_err *err);
+
+/* `watchlist check`: NULL when k/v is a well-formed record of db (the
+ * three tables above; any other db: NULL), else what is wrong. */
+const char *rs_check_record(store_db db, cw_span k, cw_span v);
+
+#endif
