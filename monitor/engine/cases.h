@@ -77,14 +77,18 @@ cw_code cases_on_record(store_txn *t, const uint8_t sk[64], const json_t *rec, c
  * id: CW_EARG). A transition that is not allowed: CW_EARG with *conflict
  * set (the message says the case's state). On success the case is updated,
  * the entry appended and (release, block) an event queued; *entry_out,
- * when not NULL, receives the new entry (caller decrefs). */
+ * when not NULL, receives the new entry (caller decrefs). CW_EDAMAGED when
+ * the case's trail does not check against sk's public half (as cases_show
+ * checks it, the case's state included): no step is taken on a case whose
+ * state or trail was changed behind this module's back. */
 cw_code cases_act(store_txn *t, const uint8_t sk[64], const char *id, case_action a, const char *actor,
                   const char *reason, bool *conflict, json_t **entry_out, cw_err *err);
 
 /* The case with its audit entries: the case record plus "audit": [entries]
  * and "trail": {"ok": bool, "error": text or null} from checking every
  * entry's signature against pk and the chain from the hold record to
- * "head". A trail that does not check is reported, not an error (the
+ * "head", and the case's state against its last entry's. A trail that
+ * does not check is reported, not an error (the
  * reviewer must see it). CW_ENOTFOUND; store errors; CW_ENOMEM. */
 cw_code cases_show(store_txn *t, const uint8_t pk[32], const char *id, json_t **out, cw_err *err);
 

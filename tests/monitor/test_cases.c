@@ -890,3 +890,129 @@ Test(cases, later_sightings_of_the_payment_are_noted)
     json_decref(j);
     cases_rm_root(root);
 }
+
+/* ---- the report never invents an amount; the case's state is checked
+ * against its trail ---- */
+
+/* A hold record of another chain, signed with the datadir's key. */
+static void account_hold(const uint8_t *sk, const char *id, json_t *amount, json_t *asset, bool known, cw_buf *line,
+                         json_t **rec)
+{
+    *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:s, s:s, s:s}", "id", id, "decision", "hold",
+                     "rule", "designated_address", "status", "confirmed", "address",
+                     "0x00000000000000000000000000000000000000aa", "txid",
+                     "0x1111111111111111111111111111111111111111111111111111111111111111", "direction", "to_designated",
+                     "amount", amount, "asset", asset, "amount_known", known, "chain", "ethereum", "network",
+                     "mainnet", "seen_at", "2026-12-03T00:00:00.000Z");
+    cr_assert_not_null(*rec);
+    line->n = 0;
+    cr_assert_eq(alert_sign(*rec, sk, line, NULL), CW_OK);
+}
+
+static json_t *blocked_report(store_txn *t, const uint8_t *sk, json_t *rec, const cw_buf *line)
+{
+    cw_err e = {0};
+    bool conflict;
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    cr_assert_eq(cases_on_record(t, sk, rec, (const char *)line->p, line->n, &e), CW_OK, "%s", e.msg);
+    cr_assert_eq(cases_act(t, sk, id, CASE_BLOCK, "alice", "listed", &conflict, NULL, &e), CW_OK, "%s", e.msg);
+    json_t *r = NULL;
+    cr_assert_eq(cases_report(t, id, &conflict, &r, &e), CW_OK, "%s", e.msg);
+    return r;
+}
+
+Test(cases, the_report_states_amounts_in_the_assets_units_or_null)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    cw_err e = {0};
+    uint8_t *sk = keys_secret_open(dd, &e);
+    cr_assert_not_null(sk, "%s", e.msg);
+    cw_store *s;
+    cr_assert_eq(store_open(dd, 0, false, &s, &e), CW_OK, "%s", e.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, true, &t, &e), CW_OK);
+    cw_buf line = CW_BUF_INIT;
+    json_t *rec, *r, *prop;
+    /* 1.5 ether in wei (a 256-bit amount is a decimal string) */
+    account_hold(sk, "000000000000000000000000000000e1", json_string("1500000000000000000"),
+                 json_pack("{s:s, s:s, s:n, s:i}", "kind", "native", "symbol", "ETH", "contract", "decimals", 18),
+                 true, &line, &rec);
+    r = blocked_report(t, sk, rec, &line);
+    prop = json_object_get(r, "property");
+    cr_assert_str_eq(jstr(prop, "amount"), "1.500000000000000000", "%s", json_dumps(prop, 0));
+    cr_assert_str_eq(jstr(prop, "amount_base_units"), "1500000000000000000");
+    cr_assert(strstr(jstr(prop, "description"), "1.500000000000000000 ETH to designated address 0x0000"),
+              "%s", jstr(prop, "description"));
+    json_decref(r), json_decref(rec);
+    /* 7 base units of a 6-decimal token */
+    account_hold(sk, "000000000000000000000000000000e2", json_string("7"),
+                 json_pack("{s:s, s:s, s:s, s:i}", "kind", "token", "symbol", "USDT", "contract",
+                           "0xdac17f958d2ee523a2206206994597c13d831ec7", "decimals", 6),
+                 true, &line, &rec);
+    r = blocked_report(t, sk, rec, &line);
+    cr_assert_str_eq(jstr(json_object_get(r, "property"), "amount"), "0.000007");
+    json_decref(r), json_decref(rec);
+    /* a token without metadata: its decimals are unknown, so is the amount */
+    account_hold(sk, "000000000000000000000000000000e3", json_string("123"),
+                 json_pack("{s:s, s:n, s:s, s:n}", "kind", "token", "symbol", "contract",
+                           "0x00000000000000000000000000000000000000bb", "decimals"),
+                 true, &line, &rec);
+    r = blocked_report(t, sk, rec, &line);
+    prop = json_object_get(r, "property");
+    cr_assert(json_is_null(json_object_get(prop, "amount")), "%s", json_dumps(prop, 0));
+    cr_assert(strstr(jstr(prop, "description"), "an unknown amount of 0x00000000000000000000000000000000000000bb"),
+              "%s", jstr(prop, "description"));
+    json_decref(r), json_decref(rec);
+    /* a bitcoin payment whose amount the record says is not known */
+    account_hold(sk, "000000000000000000000000000000e4", json_integer(0), json_string("BTC"), false, &line, &rec);
+    r = blocked_report(t, sk, rec, &line);
+    cr_assert(json_is_null(json_object_get(json_object_get(r, "property"), "amount")), "not 0.00000000");
+    json_decref(r), json_decref(rec);
+    store_abort(t);
+    store_close(s);
+    keys_secret_free(sk);
+    cw_buf_free(&line);
+    cases_rm_root(root);
+}
+
+Test(cases, a_state_changed_behind_the_trail_is_seen_and_takes_no_step)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "cases", "block", CASE_ID, "--datadir", dd, "--actor", "alice", "--reason", "listed"),
+                 0, "%s", err);
+    free(err);
+    /* the case record (not signed) rewritten: blocked -> open */
+    cw_store *s;
+    cw_err e = {0};
+    cr_assert_eq(store_open(dd, 0, false, &s, &e), CW_OK, "%s", e.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, true, &t, &e), CW_OK);
+    cw_span v;
+    cr_assert_eq(casedb_get(t, CASE_ID, &v, &e), CW_OK);
+    char *rec = strndup((const char *)v.p, v.n);
+    char *at = strstr(rec, "\"state\":\"blocked\"");
+    cr_assert_not_null(at, "%s", rec);
+    size_t tail = strlen(at + 17);
+    memcpy(at, "\"state\":\"open\"", 14);
+    memmove(at + 14, at + 17, tail + 1);
+    cr_assert_eq(casedb_put(t, CASE_ID, rec, strlen(rec), &e), CW_OK);
+    cr_assert_eq(store_commit(t, &e), CW_OK);
+    store_close(s);
+    free(rec);
+    json_t *j;
+    cr_assert_eq(cw(&j, &err, "cases", "show", CASE_ID, "--datadir", dd), 1, "%s", err);
+    free(err);
+    json_t *tr = json_object_get(j, "trail");
+    cr_assert(json_is_false(json_object_get(tr, "ok")));
+    cr_assert(strstr(jstr(tr, "error"), "open") && strstr(jstr(tr, "error"), "blocked"), "%s", jstr(tr, "error"));
+    json_decref(j);
+    /* and the forged "open" lets no one release the blocked payment */
+    int rc = cw(NULL, &err, "cases", "release", CASE_ID, "--datadir", dd, "--actor", "mallory", "--reason", "x");
+    cr_assert_eq(rc, 3, "a damaged case is a store error: %d %s", rc, err);
+    cr_assert(strstr(err, "does not check"), "%s", err);
+    free(err);
+    cases_rm_root(root);
+}
