@@ -676,6 +676,14 @@ Test(cases, the_trace_graph_is_drawn_from_the_trace_evidence)
     cr_assert_eq(cw_buf_append(&b, "", 1, NULL), CW_OK);
     cr_assert_null(strstr((const char *)b.p, "<script>"));
     cr_assert(strstr((const char *)b.p, "&lt;script&gt;x&lt;/script&gt;&amp;"));
+    /* a long name is cut to fit a node, never inside a UTF-8 character:
+     * 59 ASCII letters then U+00E9 (2 bytes) crosses the 60-byte cut */
+    json_object_set_new(ent, "name", json_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\xc3\xa9 Trading"));
+    b.n = 0;
+    cr_assert_eq(trace_svg(tr, HOLD_TXID, &b, &e), CW_OK);
+    doc = xmlReadMemory((const char *)b.p, (int)b.n, "graph.svg", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
+    cr_assert_not_null(doc, "the SVG with a cut non-ASCII name parses as XML");
+    xmlFreeDoc(doc);
     cw_buf_free(&b);
     json_decref(tr);
     cases_rm_root(root);
