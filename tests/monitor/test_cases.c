@@ -1024,3 +1024,48 @@ Test(cases, a_state_changed_behind_the_trail_is_seen_and_takes_no_step)
     free(err);
     cases_rm_root(root);
 }
+
+/* A decision the store cannot take is never reported as taken: exit 1 or 3, no
+ * entry on stdout, the case still open; a full map's retry (MAP_FULL at
+ * commit: store_write grows the map and runs the step again) records the
+ * decision once. */
+Test(cases, a_decision_the_store_refuses_is_not_reported_taken, .timeout = 60)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    static const char *const faults[] = {"mdb_txn_commit:1+:EIO", "mdb_put:1+:EIO", "mdb_put:2:ENOSPC"};
+    for (size_t i = 0; i < sizeof faults / sizeof *faults; i++) {
+        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+        setenv("CW_FAIL_MDB", faults[i], 1);
+        json_t *j = NULL;
+        char *err;
+        int rc = cw(&j, &err, "cases", "block", CASE_ID, "--datadir", dd, "--actor", "a", "--reason", "r");
+        unsetenv("LD_PRELOAD");
+        unsetenv("CW_FAIL_MDB");
+        cr_assert(rc == 1 || rc == 3, "%s: a failure (1) or store error (3), not %d: %s", faults[i], rc, err);
+        cr_assert_null(j, "%s: nothing printed as recorded", faults[i]);
+        free(err);
+        cr_assert_eq(cw(&j, &err, "cases", "show", CASE_ID, "--datadir", dd), 0, "%s", err);
+        free(err);
+        cr_assert_str_eq(jstr(j, "state"), "open", "%s", faults[i]);
+        cr_assert_eq(json_array_size(json_object_get(j, "audit")), 1);
+        json_decref(j);
+    }
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+    setenv("CW_FAIL_COMMIT", "2", 1); /* 1: store_open's, 2: the decision's */
+    json_t *j;
+    char *err;
+    int rc = cw(&j, &err, "cases", "block", CASE_ID, "--datadir", dd, "--actor", "a", "--reason", "r");
+    unsetenv("LD_PRELOAD");
+    unsetenv("CW_FAIL_COMMIT");
+    cr_assert_eq(rc, 0, "%s", err);
+    free(err);
+    cr_assert_eq(jint(j, "seq"), 2);
+    json_decref(j);
+    cr_assert_eq(cw(&j, &err, "cases", "show", CASE_ID, "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_str_eq(jstr(j, "state"), "blocked");
+    cr_assert_eq(json_array_size(json_object_get(j, "audit")), 2, "the retried step is recorded once");
+    json_decref(j);
+    cases_rm_root(root);
+}
