@@ -1069,3 +1069,112 @@ Test(cases, a_decision_the_store_refuses_is_not_reported_taken, .timeout = 60)
     json_decref(j);
     cases_rm_root(root);
 }
+
+/* ---- webhooks: kill -9 of the deliverer; a receiver that hangs ---- */
+
+/* At least once, in order, across kill -9: the deliverer is killed while it
+ * posts; a new one continues from the stored cursor. By arrival, each
+ * successful seq is the one before it (the one in flight at the kill, sent
+ * again) or the next; every event arrives. */
+Test(webhooks, kill_9_of_the_deliverer_loses_and_reorders_nothing, .timeout = 60)
+{
+    char root[64], dd[128], url[64];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    uint8_t pk[32];
+    cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
+    receiver *r = receiver_start(0, 0, 200);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", r->port);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);
+        execl(CW_BIN, CW_BIN, "cases", "deliver", url, "--datadir", dd, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 5000; i++) { /* until the first event arrived */
+        pthread_mutex_lock(&r->mu);
+        size_t n = json_array_size(r->got);
+        pthread_mutex_unlock(&r->mu);
+        if (n >= 1)
+            break;
+        test_sleep_ms(1);
+    }
+    kill(pid, SIGKILL);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFSIGNALED(status), "killed");
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "cases", "deliver", url, "--until-idle", "--datadir", dd), 0, "%s", err);
+    free(err);
+    pthread_mutex_lock(&r->mu);
+    long long last = 0;
+    size_t i, dup = 0;
+    json_t *q;
+    json_array_foreach(r->got, i, q)
+    {
+        long long s = jint(q, "seq");
+        cr_assert(s == last || s == last + 1, "seq %lld after %lld: %s", s, last, json_dumps(r->got, JSON_COMPACT));
+        dup += s == last;
+        last = s;
+        assert_signed(q, pk);
+    }
+    cr_assert_eq(last, BLOCK_RECORDS + 1, "every event arrived");
+    cr_assert_leq(dup, 1, "only the event in flight at the kill is sent again");
+    pthread_mutex_unlock(&r->mu);
+    receiver_stop(r);
+    cr_assert_eq(stored_events(dd), 0);
+    cases_rm_root(root);
+}
+
+/* A receiver that accepts and never answers costs its timeout per try,
+ * then backs off and ends in dead letters (listed); the other endpoint
+ * gets every event in order meanwhile. */
+Test(webhooks, a_hanging_receiver_does_not_hold_back_the_others, .timeout = 60)
+{
+    char root[64], dd[128], hang_url[64], url[64];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    uint8_t pk[32];
+    cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
+    int hang = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    cr_assert_eq(bind(hang, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(listen(hang, 64), 0); /* connections complete in the kernel; nothing ever answers */
+    cr_assert_eq(getsockname(hang, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(hang_url, sizeof hang_url, "http://127.0.0.1:%u/hook", ntohs(sa.sin_port));
+    receiver *r = receiver_start(0, 0, 200);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", r->port);
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "cases", "deliver", hang_url, url, "--until-idle", "--timeout-ms", "150",
+                    "--max-tries", "2", "--retry-base-ms", "10", "--datadir", dd),
+                 0, "%s", err);
+    free(err);
+    pthread_mutex_lock(&r->mu);
+    cr_assert_eq(json_array_size(r->got), BLOCK_RECORDS + 1);
+    cr_assert_eq(assert_delivered_in_order(r, 1, pk), BLOCK_RECORDS + 1);
+    pthread_mutex_unlock(&r->mu);
+    receiver_stop(r);
+    close(hang);
+    /* the hanging endpoint's events are dead letters, each listed */
+    char *argv[] = {CW_BIN, "cases", "webhooks", "--datadir", dd, NULL};
+    char *out;
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
+    size_t dead = 0, lines = 0;
+    for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"), lines++) {
+        json_t *j = json_loads(l, 0, NULL);
+        cr_assert_not_null(j, "%s", l);
+        if (jstr(j, "dead_letter")) {
+            cr_assert_str_eq(jstr(j, "dead_letter"), hang_url);
+            cr_assert_eq(jint(j, "seq"), (long long)dead + 1);
+            cr_assert_eq(jint(j, "attempts"), 2);
+            dead++;
+        } else if (jstr(j, "endpoint") && strcmp(jstr(j, "endpoint"), hang_url) == 0)
+            cr_assert_eq(jint(j, "dead"), BLOCK_RECORDS + 1);
+        json_decref(j);
+    }
+    cr_assert_eq(dead, BLOCK_RECORDS + 1, "%s", out);
+    free(out), free(err);
+    cr_assert_eq(stored_events(dd), 0, "both endpoints are past every event");
+    cases_rm_root(root);
+}
