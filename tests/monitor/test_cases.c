@@ -1178,3 +1178,69 @@ Test(webhooks, a_hanging_receiver_does_not_hold_back_the_others, .timeout = 60)
     cr_assert_eq(stored_events(dd), 0, "both endpoints are past every event");
     cases_rm_root(root);
 }
+
+/* The retry delay runs from the failed try's end, not from the start of
+ * the pass: a try that took its whole timeout (300 ms) is not followed by
+ * the next one after less than the base delay (1000 ms). The hanging
+ * receiver notes when each connection arrives and never answers. A lower
+ * bound only: a slow machine makes the gap longer, never shorter. */
+typedef struct {
+    int fd;
+    int n;
+    uint64_t at_ms[2];
+    int conns[2];
+} hang_recv;
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void *hang_accept(void *arg)
+{
+    hang_recv *h = arg;
+    while (h->n < 2) {
+        int c = accept(h->fd, NULL, NULL);
+        if (c < 0)
+            break;
+        h->at_ms[h->n] = mono_ms();
+        h->conns[h->n++] = c; /* kept open, never answered */
+    }
+    return NULL;
+}
+
+Test(webhooks, the_retry_delay_runs_from_the_failed_tries_end, .timeout = 60)
+{
+    char root[64], dd[128], url[64];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    hang_recv h = {.fd = socket(AF_INET, SOCK_STREAM, 0)};
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    cr_assert_eq(bind(h.fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(listen(h.fd, 8), 0);
+    cr_assert_eq(getsockname(h.fd, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", ntohs(sa.sin_port));
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, hang_accept, &h), 0);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);
+        execl(CW_BIN, CW_BIN, "cases", "deliver", url, "--timeout-ms", "300", "--retry-base-ms", "1000",
+              "--datadir", dd, (char *)NULL);
+        _exit(127);
+    }
+    pthread_join(th, NULL);
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert_eq(h.n, 2);
+    uint64_t gap = h.at_ms[1] - h.at_ms[0];
+    cr_assert_geq(gap, 300 + 1000 - 20, "the second try came %llu ms after the first (300 ms timeout + 1000 ms delay)",
+                  (unsigned long long)gap);
+    close(h.conns[0]), close(h.conns[1]), close(h.fd);
+    cases_rm_root(root);
+}
