@@ -370,17 +370,40 @@ typedef struct {
     uint64_t expect;
     char error[200];
     bool nomem;
+    char state[16]; /* the state after the entries so far ("" before the first) */
 } trail_walk;
+
+/* Whether an entry's state follows from the state before it by its action
+ * (cases.h's state machine): the trail itself says where the case stands,
+ * so a state written behind the module's back cannot be carried forward
+ * by a later entry that copies it. */
+static bool transition_ok(const char *before, const char *action, const char *after)
+{
+    if (!action || !after)
+        return false;
+    if (before[0] == '\0')
+        return is(action, "open") && is(after, "open");
+    if (is(action, "release"))
+        return is(before, "open") && is(after, "released");
+    if (is(action, "block"))
+        return is(before, "open") && is(after, "blocked");
+    if (is(action, "note") || is(action, "confirmed") || is(action, "reorged"))
+        return is(before, after);
+    return false;
+}
 
 static bool check_entry(void *ctx, uint64_t seq, cw_span line)
 {
     trail_walk *w = ctx;
     json_t *e = json_loadb((const char *)line.p, line.n, 0, NULL);
-    if (e == NULL || json_array_append_new(w->entries, e) != 0) {
-        if (e == NULL && w->error[0] == '\0')
+    if (e == NULL) {
+        if (w->error[0] == '\0')
             snprintf(w->error, sizeof w->error, "entry %llu is not JSON", (unsigned long long)seq);
-        else
-            w->nomem = true;
+        return true;
+    }
+    if (json_array_append_new(w->entries, e) != 0) { /* e is freed */
+        w->nomem = true;
+        return false;
     }
     if (w->error[0])
         return true; /* keep listing what is there; the first problem is what is said */
@@ -395,8 +418,14 @@ static bool check_entry(void *ctx, uint64_t seq, cw_span line)
     else if (memcmp(link.prev, w->prev, 32) != 0)
         snprintf(w->error, sizeof w->error, "entry %llu does not follow the entry before it (prev differs)",
                  (unsigned long long)seq);
-    else
+    else if (!transition_ok(w->state, str(e, "action"), str(e, "state")))
+        snprintf(w->error, sizeof w->error, "entry %llu: %.12s to state %.12s does not follow from %.12s",
+                 (unsigned long long)seq, str(e, "action") ? str(e, "action") : "?",
+                 str(e, "state") ? str(e, "state") : "?", w->state[0] ? w->state : "no entry");
+    else {
         memcpy(w->prev, link.hash, 32);
+        snprintf(w->state, sizeof w->state, "%s", str(e, "state"));
+    }
     return true;
 }
 

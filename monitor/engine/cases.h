@@ -12,7 +12,9 @@
  * `prev` the line hash of the signed hold record that opened the case:
  * the trail is chained to the alert itself. casedb.h stores entries append
  * only; the case record keeps the number and hash of the last entry, and
- * cases_show verifies the whole chain every time it is shown.
+ * cases_show verifies the whole chain every time it is shown, and that
+ * each entry's state follows from the one before by its action (the
+ * unsigned case record's state must be the last entry's).
  *
  * States: open -> released | blocked. A released or blocked case takes
  * notes only; release of a blocked case, block of a released one, or the

@@ -1244,3 +1244,57 @@ Test(webhooks, the_retry_delay_runs_from_the_failed_tries_end, .timeout = 60)
     close(h.conns[0]), close(h.conns[1]), close(h.fd);
     cases_rm_root(root);
 }
+
+/* Every entry's state follows from the one before by its action: a
+ * tampered state is not laundered by the next entry chainwatch appends (a
+ * confirmation copies the case's state into a freshly signed entry). */
+Test(cases, a_tampered_state_is_not_laundered_by_a_later_entry)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    cw_err e = {0};
+    uint8_t *sk = keys_secret_open(dd, &e);
+    cr_assert_not_null(sk, "%s", e.msg);
+    cw_store *s;
+    cr_assert_eq(store_open(dd, 0, false, &s, &e), CW_OK, "%s", e.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, true, &t, &e), CW_OK);
+    cw_buf line = CW_BUF_INIT;
+    json_t *rec;
+    const char *id = "000000000000000000000000000000f1";
+    synthetic_hold(sk, id, &line, &rec);
+    cr_assert_eq(cases_on_record(t, sk, rec, (const char *)line.p, line.n, &e), CW_OK, "%s", e.msg);
+    bool conflict;
+    cr_assert_eq(cases_act(t, sk, id, CASE_BLOCK, "alice", "listed", &conflict, NULL, &e), CW_OK, "%s", e.msg);
+    /* the case record rewritten behind the module's back: blocked -> open */
+    cw_span v;
+    cr_assert_eq(casedb_get(t, id, &v, &e), CW_OK);
+    json_t *c = json_loadb((const char *)v.p, v.n, 0, NULL);
+    json_object_set_new(c, "state", json_string("open"));
+    cw_buf b = CW_BUF_INIT;
+    cr_assert_eq(alert_canonical(c, &b, &e), CW_OK);
+    cr_assert_eq(casedb_put(t, id, (const char *)b.p, b.n, &e), CW_OK);
+    json_decref(c);
+    cw_buf_free(&b);
+    /* then the payment confirms: chainwatch appends a signed entry */
+    json_object_set_new(rec, "status", json_string("confirmed"));
+    json_object_set_new(rec, "block", json_pack("{s:i, s:s}", "height", 103, "hash", "00ab"));
+    cr_assert_eq(alert_sign(rec, sk, &line, NULL), CW_OK);
+    cw_code rc = cases_on_record(t, sk, rec, (const char *)line.p, line.n, &e);
+    json_t *shown = NULL;
+    uint8_t pk[32];
+    memcpy(pk, sk + 32, 32);
+    cr_assert_eq(cases_show(t, pk, id, &shown, &e), CW_OK, "%s", e.msg);
+    json_t *tr = json_object_get(shown, "trail");
+    cr_assert(rc != CW_OK || json_is_false(json_object_get(tr, "ok")),
+              "a blocked case turned open is seen (confirm: %d): %s", rc, json_dumps(tr, 0));
+    cr_assert_neq(cases_act(t, sk, id, CASE_RELEASE, "mallory", "x", &conflict, NULL, &e), CW_OK,
+                  "and the blocked payment cannot be released");
+    json_decref(shown);
+    json_decref(rec);
+    store_abort(t);
+    store_close(s);
+    keys_secret_free(sk);
+    cw_buf_free(&line);
+    cases_rm_root(root);
+}
