@@ -739,7 +739,14 @@ cw_code cases_report(store_txn *t, const char *id, bool *conflict, json_t **out,
     alert_put(tx, "evidence", copy_or_null(al, "evidence"), &ok);
     alert_put(tx, "seen_at", copy_or_null(al, "seen_at"), &ok);
     alert_put(r, "transaction", tx, &ok);
-    /* (C) the sanctions target and program */
+    /* (C) the sanctions target and program. The designated address is the
+     * case's own only under designated_address; indirect exposure names
+     * the source the money came from, a cluster hit the designated member
+     * (the case's address is the customer's, not the target's). */
+    const char *designated = is(str(al, "rule"), "designated_address") ? str(al, "address")
+                             : is(str(al, "rule"), "indirect_exposure") ? str(al, "source_address")
+                             : is(str(al, "rule"), "cluster_hit")       ? str(al, "designated_member")
+                                                                         : NULL;
     json_t *ent = json_object_get(al, "entity");
     json_t *party = json_object();
     alert_put(party, "name", copy_or_null(ent, "name"), &ok);
@@ -750,17 +757,23 @@ cw_code cases_report(store_txn *t, const char *id, bool *conflict, json_t **out,
                                                                          : json_array(),
               &ok);
     alert_put(party, "designated", copy_or_null(ent, "designated"), &ok);
-    alert_put(party, "address", copy_or_null(al, "address"), &ok);
+    alert_put(party, "address", designated ? json_string(designated) : json_null(), &ok);
     alert_put(r, "designated_party", party, &ok);
     /* (D) the property and (E) its value */
     json_t *prop = json_object();
     char desc[400];
     {
         json_t *amt = unit_amount(al);
-        snprintf(desc, sizeof desc, "virtual currency: %s %s %s designated address %s in transaction %s",
-                 amt && json_string_value(amt) ? json_string_value(amt) : "an unknown amount of",
-                 asset_text(al), is(str(al, "direction"), "from_designated") ? "from" : "to",
-                 str(al, "address") ? str(al, "address") : "?", str(al, "txid") ? str(al, "txid") : "?");
+        const char *a = amt && json_string_value(amt) ? json_string_value(amt) : "an unknown amount of";
+        const char *txid = str(al, "txid") ? str(al, "txid") : "?", *addr = str(al, "address") ? str(al, "address") : "?";
+        if (is(str(al, "rule"), "designated_address"))
+            snprintf(desc, sizeof desc, "virtual currency: %s %s %s designated address %s in transaction %s", a,
+                     asset_text(al), is(str(al, "direction"), "from_designated") ? "from" : "to", addr, txid);
+        else /* the case's address is exposed to, or clustered with, the designated one */
+            snprintf(desc, sizeof desc,
+                     "virtual currency: %s %s paid to %s in transaction %s (rule %s: linked to designated address %s)",
+                     a, asset_text(al), addr, txid, str(al, "rule") ? str(al, "rule") : "?",
+                     designated ? designated : "unknown");
         json_decref(amt);
     }
     alert_put(prop, "description", json_string(desc), &ok);

@@ -326,6 +326,13 @@ Test(cases, a_blocked_case_has_a_report_draft)
     cr_assert_eq(jint(prop, "amount_base_units"), 30000000);
     cr_assert_str_eq(jstr(prop, "amount"), "0.30000000");
     cr_assert_str_eq(jstr(prop, "asset"), "BTC");
+    /* the case is indirect exposure: the payment went to the watched
+     * deposit address, which is not designated; the designated party's
+     * address is the exposure's source (as `trace` shows it) */
+    cr_assert_str_eq(jstr(party, "address"), "mqBXtoBQx88vMij3Hj8YM3RXDDvbrNfx9v", "%s", json_dumps(party, 0));
+    cr_assert_null(strstr(jstr(prop, "description"), "designated address " EXPOSED_TAPROOT), "%s",
+                   jstr(prop, "description"));
+    cr_assert(strstr(jstr(prop, "description"), "mqBXtoBQx88vMij3Hj8YM3RXDDvbrNfx9v"), "%s", jstr(prop, "description"));
     cr_assert(json_is_null(json_object_get(prop, "value_usd")), "the dollar value is the holder's to fill");
     cr_assert(json_is_null(json_object_get(json_object_get(j, "holder"), "name")));
     json_t *tx = json_object_get(j, "transaction");
