@@ -349,7 +349,7 @@ cw_code cases_act(store_txn *t, const uint8_t sk[64], const char *id, case_actio
          * which holds the block entry just appended */
         json_t *report = NULL;
         bool not_blocked = false;
-        rc = cases_report(t, id, &not_blocked, &report, err);
+        rc = cases_report(t, NULL, id, &not_blocked, &report, err); /* the trail was checked above */
         if (rc == CW_OK)
             rc = queue_event3(t, "case.blocked", now, "case", summary(c), "entry", json_incref(entry), "report", report,
                               err);
@@ -680,7 +680,7 @@ static const char *asset_text(const json_t *al)
     return s ? s : "(unknown asset)";
 }
 
-cw_code cases_report(store_txn *t, const char *id, bool *conflict, json_t **out, cw_err *err)
+cw_code cases_report(store_txn *t, const uint8_t pk[32], const char *id, bool *conflict, json_t **out, cw_err *err)
 {
     *conflict = false;
     json_t *c;
@@ -694,11 +694,19 @@ cw_code cases_report(store_txn *t, const char *id, bool *conflict, json_t **out,
         json_decref(c);
         return rc;
     }
-    /* the block entry: its actor, reason and time are the blocking's */
+    /* the block entry: its actor, reason and time are the blocking's; a
+     * draft for OFAC is drawn from a trail that checks, or not at all */
     trail_walk w = {.entries = json_array()};
     uint8_t dummy[32] = {0};
-    w.pk = dummy;
-    rc = w.entries ? casedb_audit_each(t, id, check_entry, &w, err) : nomem(err, "a report");
+    if (pk) {
+        rc = trail_verify(t, pk, id, c, &w, err);
+        if (rc == CW_OK && w.error[0])
+            rc = store_damaged(t, err, "the audit trail of case %s does not check (%s): no report is drawn from it",
+                               id, w.error);
+    } else {
+        w.pk = dummy;
+        rc = w.entries ? casedb_audit_each(t, id, check_entry, &w, err) : nomem(err, "a report");
+    }
     json_t *blk = NULL;
     for (size_t i = 0; rc == CW_OK && i < json_array_size(w.entries); i++)
         if (is(str(json_array_get(w.entries, i), "action"), "block"))

@@ -112,8 +112,11 @@ cw_code cases_count(store_txn *t, cases_counts *out, cw_err *err);
  * initial report of blocked property to hold, filled from the case, the
  * record and the block entry, with fields chainwatch cannot know (the
  * holder's name and address, the US dollar value) present and null for
- * the compliance officer to fill. */
-cw_code cases_report(store_txn *t, const char *id, bool *conflict, json_t **out, cw_err *err);
+ * the compliance officer to fill. pk: the trail is checked against it as
+ * cases_show checks it, and a trail that does not check is CW_EDAMAGED
+ * (no draft for OFAC from a forged entry); NULL only for a caller that
+ * checked it in t already (cases_act). */
+cw_code cases_report(store_txn *t, const uint8_t pk[32], const char *id, bool *conflict, json_t **out, cw_err *err);
 /* The report as one printable HTML page (every value escaped), appended
  * to out. */
 cw_code cases_report_html(const json_t *report, cw_buf *out, cw_err *err);

@@ -932,7 +932,7 @@ static json_t *blocked_report(store_txn *t, const uint8_t *sk, json_t *rec, cons
     cr_assert_eq(cases_on_record(t, sk, rec, (const char *)line->p, line->n, &e), CW_OK, "%s", e.msg);
     cr_assert_eq(cases_act(t, sk, id, CASE_BLOCK, "alice", "listed", &conflict, NULL, &e), CW_OK, "%s", e.msg);
     json_t *r = NULL;
-    cr_assert_eq(cases_report(t, id, &conflict, &r, &e), CW_OK, "%s", e.msg);
+    cr_assert_eq(cases_report(t, sk + 32, id, &conflict, &r, &e), CW_OK, "%s", e.msg);
     return r;
 }
 
@@ -1303,5 +1303,44 @@ Test(cases, a_tampered_state_is_not_laundered_by_a_later_entry)
     store_close(s);
     keys_secret_free(sk);
     cw_buf_free(&line);
+    cases_rm_root(root);
+}
+
+/* A report is drawn from a trail that checks, or not at all: the block
+ * entry's reason rewritten (signature kept) makes `cases report` a store
+ * error (3) with nothing printed, not a draft carrying the forged reason. */
+Test(cases, no_report_is_drawn_from_a_trail_that_does_not_check)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "cases", "block", CASE_ID, "--datadir", dd, "--actor", "alice", "--reason", "listed"),
+                 0, "%s", err);
+    free(err);
+    cw_store *s;
+    cw_err e = {0};
+    cr_assert_eq(store_open(dd, 0, false, &s, &e), CW_OK, "%s", e.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, true, &t, &e), CW_OK);
+    uint8_t k[40];
+    memcpy(k, CASE_ID, 32);
+    memset(k + 32, 0, 8);
+    k[39] = 2;
+    cw_span v;
+    cr_assert_eq(store_get(t, STORE_CASE_AUDIT, k, 40, &v, &e), CW_OK);
+    char *old = strndup((const char *)v.p, v.n);
+    char *at = strstr(old, "\"reason\":\"listed\"");
+    cr_assert_not_null(at);
+    at[10] = 'L';
+    cr_assert_eq(store_put(t, STORE_CASE_AUDIT, k, 40, old, strlen(old), &e), CW_OK);
+    cr_assert_eq(store_commit(t, &e), CW_OK);
+    store_close(s);
+    free(old);
+    json_t *j = NULL;
+    int rc = cw(&j, &err, "cases", "report", CASE_ID, "--datadir", dd);
+    cr_assert_eq(rc, 3, "exit %d: %s", rc, err);
+    cr_assert_null(j, "no draft printed");
+    cr_assert(strstr(err, "does not check"), "%s", err);
+    free(err);
     cases_rm_root(root);
 }
