@@ -203,7 +203,7 @@ static void post_action(const api_request *req, api_reply *rep, const cases_ctx 
     if (a == CASE_BLOCK) { /* the report draft with the decision (also GET .../report) */
         json_t *r = NULL;
         bool not_blocked;
-        if (cases_report(t, w.id, &not_blocked, &r, &err) == CW_OK)
+        if (cases_report(t, c->pk, w.id, &not_blocked, &r, &err) == CW_OK)
             alert_put(o, "report", r, &ok);
     }
     if (ok)
@@ -217,7 +217,7 @@ static void post_release(const api_request *req, api_reply *rep, void *ctx) { po
 static void post_block(const api_request *req, api_reply *rep, void *ctx) { post_action(req, rep, ctx, CASE_BLOCK); }
 static void post_note(const api_request *req, api_reply *rep, void *ctx) { post_action(req, rep, ctx, CASE_NOTE); }
 
-static void report(const api_request *req, api_reply *rep, bool html)
+static void report(const api_request *req, api_reply *rep, const cases_ctx *c, bool html)
 {
     if (!only_params(req, rep, NULL))
         return;
@@ -229,7 +229,7 @@ static void report(const api_request *req, api_reply *rep, bool html)
         api_reply_store_error(rep, &err);
         return;
     }
-    if (cases_report(t, api_param(req, "id"), &conflict, &r, &err)) {
+    if (cases_report(t, c->pk, api_param(req, "id"), &conflict, &r, &err)) {
         reply_err(rep, &err, conflict);
         return;
     }
@@ -246,17 +246,9 @@ static void report(const api_request *req, api_reply *rep, bool html)
     json_decref(r);
 }
 
-static void get_report(const api_request *req, api_reply *rep, void *ctx)
-{
-    (void)ctx;
-    report(req, rep, false);
-}
+static void get_report(const api_request *req, api_reply *rep, void *ctx) { report(req, rep, ctx, false); }
 
-static void get_report_html(const api_request *req, api_reply *rep, void *ctx)
-{
-    (void)ctx;
-    report(req, rep, true);
-}
+static void get_report_html(const api_request *req, api_reply *rep, void *ctx) { report(req, rep, ctx, true); }
 
 static void get_graph(const api_request *req, api_reply *rep, void *ctx)
 {

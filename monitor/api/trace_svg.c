@@ -2,6 +2,7 @@
 #include "trace_svg.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "monitor/engine/cases.h"
@@ -56,10 +57,44 @@ static void raw(svg_out *o, const char *s)
         o->rc = cw_buf_append(o->b, s, strlen(s), o->err);
 }
 
+/* The length of the sequence at s when it is one well-formed UTF-8
+ * character, else 0. */
+static size_t utf8_char(const unsigned char *s)
+{
+    size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 && s[0] >= 0xc2 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
+                           : (s[0] & 0xf8) == 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* Text, escaped. Node lines are cut to fit (snprintf's %.60s) and a cut
+ * can fall inside a multibyte character: what is not well-formed UTF-8 is
+ * left out, or the SVG would not parse as XML (nor show in the console). */
 static void text(svg_out *o, const char *s)
 {
+    char *clean = strdup(s ? s : "");
+    if (clean == NULL) {
+        if (o->rc == CW_OK)
+            o->rc = cw_err_set(o->err, CW_ENOMEM, CW_NO_OFFSET, "out of memory drawing the trace graph");
+        return;
+    }
+    size_t w = 0;
+    for (size_t r = 0; clean[r];) {
+        size_t n = utf8_char((const unsigned char *)clean + r);
+        if (n == 0) {
+            r++;
+            continue;
+        }
+        memmove(clean + w, clean + r, n);
+        w += n;
+        r += n;
+    }
+    clean[w] = '\0';
     if (o->rc == CW_OK)
-        o->rc = cases_html_escape(o->b, s, o->err);
+        o->rc = cases_html_escape(o->b, clean, o->err);
+    free(clean);
 }
 
 static void fmt(svg_out *o, const char *f, int a, int b, int c, int d)

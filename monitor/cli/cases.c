@@ -128,15 +128,18 @@ static int do_show(const char *id, const char *datadir)
 
 static int do_report(const char *id, bool html, const char *datadir)
 {
+    cw_err err = {0};
+    uint8_t pk[32];
+    if (keys_load_public(datadir, pk, &err))
+        return cli_unchecked("cases report", &err);
     cw_store *s;
     store_txn *t;
     int rc = cli_store_read("cases report", datadir, &s, &t);
     if (rc)
         return rc;
-    cw_err err = {0};
     json_t *r = NULL;
     bool conflict = false;
-    if (cases_report(t, id, &conflict, &r, &err)) {
+    if (cases_report(t, pk, id, &conflict, &r, &err)) {
         if (conflict) {
             fprintf(stderr, "chainwatch: cases report: %s\n", err.msg);
             rc = CLI_EXIT_CONFLICT;

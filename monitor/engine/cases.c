@@ -291,6 +291,9 @@ static bool valid_utf8(const char *s)
     return ok;
 }
 
+static cw_code trail_check_before_step(store_txn *t, const uint8_t sk[64], const char *id, const json_t *c,
+                                       cw_err *err);
+
 cw_code cases_act(store_txn *t, const uint8_t sk[64], const char *id, case_action a, const char *actor,
                   const char *reason, bool *conflict, json_t **entry_out, cw_err *err)
 {
@@ -307,10 +310,14 @@ cw_code cases_act(store_txn *t, const uint8_t sk[64], const char *id, case_actio
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET,
                           "a reason is required: 1 to %d bytes of UTF-8 (no control characters but newline and tab)",
                           CASES_REASON_MAX);
-    json_t *c;
+    json_t *c = NULL;
     cw_code rc = load_case(t, id, &c, err);
-    if (rc)
+    if (rc == CW_OK)
+        rc = trail_check_before_step(t, sk, id, c, err);
+    if (rc) {
+        json_decref(c);
         return rc;
+    }
     const char *state = str(c, "state");
     const char *next = state;
     if (a != CASE_NOTE) {
@@ -342,7 +349,7 @@ cw_code cases_act(store_txn *t, const uint8_t sk[64], const char *id, case_actio
          * which holds the block entry just appended */
         json_t *report = NULL;
         bool not_blocked = false;
-        rc = cases_report(t, id, &not_blocked, &report, err);
+        rc = cases_report(t, NULL, id, &not_blocked, &report, err); /* the trail was checked above */
         if (rc == CW_OK)
             rc = queue_event3(t, "case.blocked", now, "case", summary(c), "entry", json_incref(entry), "report", report,
                               err);
@@ -363,17 +370,40 @@ typedef struct {
     uint64_t expect;
     char error[200];
     bool nomem;
+    char state[16]; /* the state after the entries so far ("" before the first) */
 } trail_walk;
+
+/* Whether an entry's state follows from the state before it by its action
+ * (cases.h's state machine): the trail itself says where the case stands,
+ * so a state written behind the module's back cannot be carried forward
+ * by a later entry that copies it. */
+static bool transition_ok(const char *before, const char *action, const char *after)
+{
+    if (!action || !after)
+        return false;
+    if (before[0] == '\0')
+        return is(action, "open") && is(after, "open");
+    if (is(action, "release"))
+        return is(before, "open") && is(after, "released");
+    if (is(action, "block"))
+        return is(before, "open") && is(after, "blocked");
+    if (is(action, "note") || is(action, "confirmed") || is(action, "reorged"))
+        return is(before, after);
+    return false;
+}
 
 static bool check_entry(void *ctx, uint64_t seq, cw_span line)
 {
     trail_walk *w = ctx;
     json_t *e = json_loadb((const char *)line.p, line.n, 0, NULL);
-    if (e == NULL || json_array_append_new(w->entries, e) != 0) {
-        if (e == NULL && w->error[0] == '\0')
+    if (e == NULL) {
+        if (w->error[0] == '\0')
             snprintf(w->error, sizeof w->error, "entry %llu is not JSON", (unsigned long long)seq);
-        else
-            w->nomem = true;
+        return true;
+    }
+    if (json_array_append_new(w->entries, e) != 0) { /* e is freed */
+        w->nomem = true;
+        return false;
     }
     if (w->error[0])
         return true; /* keep listing what is there; the first problem is what is said */
@@ -388,8 +418,14 @@ static bool check_entry(void *ctx, uint64_t seq, cw_span line)
     else if (memcmp(link.prev, w->prev, 32) != 0)
         snprintf(w->error, sizeof w->error, "entry %llu does not follow the entry before it (prev differs)",
                  (unsigned long long)seq);
-    else
+    else if (!transition_ok(w->state, str(e, "action"), str(e, "state")))
+        snprintf(w->error, sizeof w->error, "entry %llu: %.12s to state %.12s does not follow from %.12s",
+                 (unsigned long long)seq, str(e, "action") ? str(e, "action") : "?",
+                 str(e, "state") ? str(e, "state") : "?", w->state[0] ? w->state : "no entry");
+    else {
         memcpy(w->prev, link.hash, 32);
+        snprintf(w->state, sizeof w->state, "%s", str(e, "state"));
+    }
     return true;
 }
 
@@ -399,49 +435,81 @@ static bool hex32(const char *s, uint8_t out[32])
     return s && strlen(s) == 64 && cw_hex_decode(s, 64, out, 32, &n, NULL) == CW_OK && n == 32;
 }
 
-cw_code cases_show(store_txn *t, const uint8_t pk[32], const char *id, json_t **out, cw_err *err)
+/* Checks the trail of case c (loaded from id) against pk: every entry's
+ * signature, the chain from the hold record to the case's head, and the
+ * case's state against the state its last entry records (the case record
+ * is not signed: a state changed behind the trail's back must show).
+ * w->entries receives the entries, w->error the first problem (empty when
+ * none). Store errors and CW_ENOMEM are returned. */
+static cw_code trail_verify(store_txn *t, const uint8_t pk[32], const char *id, const json_t *c, trail_walk *w,
+                            cw_err *err)
 {
-    json_t *c;
-    cw_code rc = load_case(t, id, &c, err);
-    if (rc)
-        return rc;
-    trail_walk w = {.entries = json_array(), .pk = pk};
+    w->pk = pk;
     uint8_t head[32], opened[32];
     if (!hex32(str(c, "opened_by"), opened) || !hex32(str(c, "head"), head))
-        snprintf(w.error, sizeof w.error, "the case record has no valid trail head");
+        snprintf(w->error, sizeof w->error, "the case record has no valid trail head");
     else {
         /* the hold record the trail starts from must be the one stored */
         cw_buf b = CW_BUF_INIT;
         uint8_t h[32];
         json_t *al = json_object_get(c, "alert");
         if (al == NULL || alert_canonical(al, &b, NULL) != CW_OK)
-            snprintf(w.error, sizeof w.error, "the case's hold record is missing or not canonical");
+            snprintf(w->error, sizeof w->error, "the case's hold record is missing or not canonical");
         else {
             alert_line_hash((const char *)b.p, b.n, h);
             char reason[160];
             if (memcmp(h, opened, 32) != 0)
-                snprintf(w.error, sizeof w.error, "the case's hold record is not the one that opened it");
+                snprintf(w->error, sizeof w->error, "the case's hold record is not the one that opened it");
             else if (alert_verify((const char *)b.p, b.n, pk, reason) != CW_OK)
-                snprintf(w.error, sizeof w.error, "the hold record: %s", reason);
+                snprintf(w->error, sizeof w->error, "the hold record: %s", reason);
         }
         cw_buf_free(&b);
-        memcpy(w.prev, opened, 32);
+        memcpy(w->prev, opened, 32);
     }
-    if (w.entries == NULL) {
-        json_decref(c);
+    if (w->entries == NULL)
         return nomem(err, "a case");
-    }
-    rc = casedb_audit_each(t, id, check_entry, &w, err);
-    if (rc == CW_OK && w.nomem)
+    cw_code rc = casedb_audit_each(t, id, check_entry, w, err);
+    if (rc == CW_OK && w->nomem)
         rc = nomem(err, "a case's audit trail");
-    if (rc == CW_OK && w.error[0] == '\0') {
+    if (rc == CW_OK && w->error[0] == '\0') {
         json_int_t n = json_integer_value(json_object_get(c, "entries"));
-        if ((json_int_t)w.expect != n)
-            snprintf(w.error, sizeof w.error, "the trail holds %llu entries, the case says %lld",
-                     (unsigned long long)w.expect, (long long)n);
-        else if (memcmp(w.prev, head, 32) != 0)
-            snprintf(w.error, sizeof w.error, "the last entry is not the case's head");
+        const json_t *last = json_array_get(w->entries, json_array_size(w->entries) - 1);
+        if ((json_int_t)w->expect != n)
+            snprintf(w->error, sizeof w->error, "the trail holds %llu entries, the case says %lld",
+                     (unsigned long long)w->expect, (long long)n);
+        else if (memcmp(w->prev, head, 32) != 0)
+            snprintf(w->error, sizeof w->error, "the last entry is not the case's head");
+        else if (!is(str(last, "state"), str(c, "state")))
+            snprintf(w->error, sizeof w->error, "the case says it is %.20s, its last audit entry says %.20s",
+                     str(c, "state") ? str(c, "state") : "(no state)", str(last, "state") ? str(last, "state") : "?");
     }
+    return rc;
+}
+
+/* A decision is taken on a trail that checks, or not at all: a case whose
+ * state or trail was changed behind the module's back is damaged (fail
+ * closed), not released or blocked on the strength of an unsigned field.
+ * The public key is the second half of a libsodium secret key. */
+static cw_code trail_check_before_step(store_txn *t, const uint8_t sk[64], const char *id, const json_t *c,
+                                       cw_err *err)
+{
+    trail_walk w = {.entries = json_array()};
+    cw_code rc = trail_verify(t, sk + 32, id, c, &w, err);
+    json_decref(w.entries);
+    if (rc == CW_OK && w.error[0])
+        rc = store_damaged(t, err, "the audit trail of case %s does not check (%s): no step is taken on it", id,
+                           w.error);
+    return rc;
+}
+
+cw_code cases_show(store_txn *t, const uint8_t pk[32], const char *id, json_t **out, cw_err *err)
+{
+    json_t *c;
+    cw_code rc = load_case(t, id, &c, err);
+    if (rc)
+        return rc;
+    trail_walk w = {.entries = json_array()};
+    rc = trail_verify(t, pk, id, c, &w, err);
     if (rc) {
         json_decref(w.entries);
         json_decref(c);
@@ -552,16 +620,67 @@ cw_code cases_count(store_txn *t, cases_counts *out, cw_err *err)
 
 /* ---- the blocking report draft ---- */
 
-static json_t *btc_amount(json_int_t sats)
+/* The amount of a record in whole units, as text: base units (an integer,
+ * or a decimal string for 256-bit amounts) shifted by the asset's
+ * decimals (8 for "BTC"; an asset object's "decimals"). null when the
+ * record says the amount is not known, or the decimals are not known (a
+ * token chainwatch has no metadata for): a report must not invent a
+ * number. */
+static json_t *unit_amount(const json_t *al)
 {
-    char b[48];
-    if (sats < 0)
+    const json_t *amt = json_object_get(al, "amount"), *as = json_object_get(al, "asset");
+    if (!json_is_true(json_object_get(al, "amount_known")) && json_object_get(al, "amount_known") != NULL)
         return json_null();
-    snprintf(b, sizeof b, "%lld.%08lld", (long long)(sats / 100000000), (long long)(sats % 100000000));
-    return json_string(b);
+    char digits[96];
+    if (json_is_integer(amt) && json_integer_value(amt) >= 0)
+        snprintf(digits, sizeof digits, "%lld", (long long)json_integer_value(amt));
+    else if (json_is_string(amt) && json_string_length(amt) > 0 && json_string_length(amt) < 80 &&
+             strspn(json_string_value(amt), "0123456789") == json_string_length(amt))
+        snprintf(digits, sizeof digits, "%s", json_string_value(amt));
+    else
+        return json_null();
+    json_int_t dec = -1;
+    if (json_is_string(as) && strcmp(json_string_value(as), "BTC") == 0)
+        dec = 8;
+    else if (json_is_object(as) && json_is_integer(json_object_get(as, "decimals")))
+        dec = json_integer_value(json_object_get(as, "decimals"));
+    if (dec < 0 || dec > 77)
+        return json_null();
+    size_t n = strlen(digits), d = (size_t)dec, o = 0;
+    char out[200];
+    if (n <= d) { /* 0.000ddd */
+        out[o++] = '0';
+        out[o++] = '.';
+        memset(out + o, '0', d - n);
+        o += d - n;
+        memcpy(out + o, digits, n);
+        o += n;
+    } else {
+        memcpy(out, digits, n - d);
+        o = n - d;
+        if (d) {
+            out[o++] = '.';
+            memcpy(out + o, digits + n - d, d);
+            o += d;
+        }
+    }
+    out[o] = '\0';
+    return json_string(out);
 }
 
-cw_code cases_report(store_txn *t, const char *id, bool *conflict, json_t **out, cw_err *err)
+/* The asset as a reader names it: "BTC", a token's symbol or contract. */
+static const char *asset_text(const json_t *al)
+{
+    const json_t *as = json_object_get(al, "asset");
+    if (json_is_string(as))
+        return json_string_value(as);
+    const char *s = json_string_value(json_object_get(as, "symbol"));
+    if (s == NULL)
+        s = json_string_value(json_object_get(as, "contract"));
+    return s ? s : "(unknown asset)";
+}
+
+cw_code cases_report(store_txn *t, const uint8_t pk[32], const char *id, bool *conflict, json_t **out, cw_err *err)
 {
     *conflict = false;
     json_t *c;
@@ -575,11 +694,19 @@ cw_code cases_report(store_txn *t, const char *id, bool *conflict, json_t **out,
         json_decref(c);
         return rc;
     }
-    /* the block entry: its actor, reason and time are the blocking's */
+    /* the block entry: its actor, reason and time are the blocking's; a
+     * draft for OFAC is drawn from a trail that checks, or not at all */
     trail_walk w = {.entries = json_array()};
     uint8_t dummy[32] = {0};
-    w.pk = dummy;
-    rc = w.entries ? casedb_audit_each(t, id, check_entry, &w, err) : nomem(err, "a report");
+    if (pk) {
+        rc = trail_verify(t, pk, id, c, &w, err);
+        if (rc == CW_OK && w.error[0])
+            rc = store_damaged(t, err, "the audit trail of case %s does not check (%s): no report is drawn from it",
+                               id, w.error);
+    } else {
+        w.pk = dummy;
+        rc = w.entries ? casedb_audit_each(t, id, check_entry, &w, err) : nomem(err, "a report");
+    }
     json_t *blk = NULL;
     for (size_t i = 0; rc == CW_OK && i < json_array_size(w.entries); i++)
         if (is(str(json_array_get(w.entries, i), "action"), "block"))
@@ -596,7 +723,6 @@ cw_code cases_report(store_txn *t, const char *id, bool *conflict, json_t **out,
     char day[11] = "";
     if (when && strlen(when) >= 10)
         memcpy(day, when, 10);
-    json_int_t sats = json_integer_value(json_object_get(al, "amount"));
     bool ok = true;
     json_t *r = json_object();
     alert_put(r, "type", json_string("blocked_property_report_draft"), &ok);
@@ -621,7 +747,14 @@ cw_code cases_report(store_txn *t, const char *id, bool *conflict, json_t **out,
     alert_put(tx, "evidence", copy_or_null(al, "evidence"), &ok);
     alert_put(tx, "seen_at", copy_or_null(al, "seen_at"), &ok);
     alert_put(r, "transaction", tx, &ok);
-    /* (C) the sanctions target and program */
+    /* (C) the sanctions target and program. The designated address is the
+     * case's own only under designated_address; indirect exposure names
+     * the source the money came from, a cluster hit the designated member
+     * (the case's address is the customer's, not the target's). */
+    const char *designated = is(str(al, "rule"), "designated_address") ? str(al, "address")
+                             : is(str(al, "rule"), "indirect_exposure") ? str(al, "source_address")
+                             : is(str(al, "rule"), "cluster_hit")       ? str(al, "designated_member")
+                                                                         : NULL;
     json_t *ent = json_object_get(al, "entity");
     json_t *party = json_object();
     alert_put(party, "name", copy_or_null(ent, "name"), &ok);
@@ -632,23 +765,29 @@ cw_code cases_report(store_txn *t, const char *id, bool *conflict, json_t **out,
                                                                          : json_array(),
               &ok);
     alert_put(party, "designated", copy_or_null(ent, "designated"), &ok);
-    alert_put(party, "address", copy_or_null(al, "address"), &ok);
+    alert_put(party, "address", designated ? json_string(designated) : json_null(), &ok);
     alert_put(r, "designated_party", party, &ok);
     /* (D) the property and (E) its value */
     json_t *prop = json_object();
     char desc[400];
     {
-        json_t *amt = btc_amount(sats);
-        snprintf(desc, sizeof desc, "virtual currency: %s %s %s designated address %s in transaction %s",
-                 amt && json_string_value(amt) ? json_string_value(amt) : "an unknown amount of",
-                 str(al, "asset") ? str(al, "asset") : "", is(str(al, "direction"), "from_designated") ? "from" : "to",
-                 str(al, "address") ? str(al, "address") : "?", str(al, "txid") ? str(al, "txid") : "?");
+        json_t *amt = unit_amount(al);
+        const char *a = amt && json_string_value(amt) ? json_string_value(amt) : "an unknown amount of";
+        const char *txid = str(al, "txid") ? str(al, "txid") : "?", *addr = str(al, "address") ? str(al, "address") : "?";
+        if (is(str(al, "rule"), "designated_address"))
+            snprintf(desc, sizeof desc, "virtual currency: %s %s %s designated address %s in transaction %s", a,
+                     asset_text(al), is(str(al, "direction"), "from_designated") ? "from" : "to", addr, txid);
+        else /* the case's address is exposed to, or clustered with, the designated one */
+            snprintf(desc, sizeof desc,
+                     "virtual currency: %s %s paid to %s in transaction %s (rule %s: linked to designated address %s)",
+                     a, asset_text(al), addr, txid, str(al, "rule") ? str(al, "rule") : "?",
+                     designated ? designated : "unknown");
         json_decref(amt);
     }
     alert_put(prop, "description", json_string(desc), &ok);
     alert_put(prop, "asset", copy_or_null(al, "asset"), &ok);
     alert_put(prop, "amount_base_units", copy_or_null(al, "amount"), &ok);
-    alert_put(prop, "amount", btc_amount(sats), &ok);
+    alert_put(prop, "amount", unit_amount(al), &ok);
     alert_put(prop, "amount_known", copy_or_null(al, "amount_known"), &ok);
     alert_put(prop, "value_usd", json_null(), &ok);
     alert_put(prop, "value_note",

@@ -12,7 +12,9 @@
  * `prev` the line hash of the signed hold record that opened the case:
  * the trail is chained to the alert itself. casedb.h stores entries append
  * only; the case record keeps the number and hash of the last entry, and
- * cases_show verifies the whole chain every time it is shown.
+ * cases_show verifies the whole chain every time it is shown, and that
+ * each entry's state follows from the one before by its action (the
+ * unsigned case record's state must be the last entry's).
  *
  * States: open -> released | blocked. A released or blocked case takes
  * notes only; release of a blocked case, block of a released one, or the
@@ -77,14 +79,18 @@ cw_code cases_on_record(store_txn *t, const uint8_t sk[64], const json_t *rec, c
  * id: CW_EARG). A transition that is not allowed: CW_EARG with *conflict
  * set (the message says the case's state). On success the case is updated,
  * the entry appended and (release, block) an event queued; *entry_out,
- * when not NULL, receives the new entry (caller decrefs). */
+ * when not NULL, receives the new entry (caller decrefs). CW_EDAMAGED when
+ * the case's trail does not check against sk's public half (as cases_show
+ * checks it, the case's state included): no step is taken on a case whose
+ * state or trail was changed behind this module's back. */
 cw_code cases_act(store_txn *t, const uint8_t sk[64], const char *id, case_action a, const char *actor,
                   const char *reason, bool *conflict, json_t **entry_out, cw_err *err);
 
 /* The case with its audit entries: the case record plus "audit": [entries]
  * and "trail": {"ok": bool, "error": text or null} from checking every
  * entry's signature against pk and the chain from the hold record to
- * "head". A trail that does not check is reported, not an error (the
+ * "head", and the case's state against its last entry's. A trail that
+ * does not check is reported, not an error (the
  * reviewer must see it). CW_ENOTFOUND; store errors; CW_ENOMEM. */
 cw_code cases_show(store_txn *t, const uint8_t pk[32], const char *id, json_t **out, cw_err *err);
 
@@ -106,8 +112,11 @@ cw_code cases_count(store_txn *t, cases_counts *out, cw_err *err);
  * initial report of blocked property to hold, filled from the case, the
  * record and the block entry, with fields chainwatch cannot know (the
  * holder's name and address, the US dollar value) present and null for
- * the compliance officer to fill. */
-cw_code cases_report(store_txn *t, const char *id, bool *conflict, json_t **out, cw_err *err);
+ * the compliance officer to fill. pk: the trail is checked against it as
+ * cases_show checks it, and a trail that does not check is CW_EDAMAGED
+ * (no draft for OFAC from a forged entry); NULL only for a caller that
+ * checked it in t already (cases_act). */
+cw_code cases_report(store_txn *t, const uint8_t pk[32], const char *id, bool *conflict, json_t **out, cw_err *err);
 /* The report as one printable HTML page (every value escaped), appended
  * to out. */
 cw_code cases_report_html(const json_t *report, cw_buf *out, cw_err *err);

@@ -290,7 +290,10 @@ cw_code webhook_pass(cw_store *s, const uint8_t sk[64], const webhook_config *cf
             char why[160] = "", type[64];
             event_type(&f.body, type, sizeof type);
             bool ok = post(cfg, sk, url, f.seq, type, (const char *)f.body.p, f.body.n, why, sizeof why);
-            try_result r = {url, cfg, f.seq, now_ms, ok, why, &f.body, {0}};
+            /* the retry delay runs from the try's end: a try that took its
+             * whole timeout must not be followed at once by the next */
+            uint64_t ended = webhook_now_ms();
+            try_result r = {url, cfg, f.seq, ended > now_ms ? ended : now_ms, ok, why, &f.body, {0}};
             rc = store_write(s, write_try, &r, err);
             cw_buf_free(&f.body);
             if (rc)

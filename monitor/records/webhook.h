@@ -8,7 +8,8 @@
  * next, when it may be tried again): events go to an endpoint one at a
  * time, in order, and a failing event holds back the ones after it, so a
  * receiver never sees "released" before "opened". A failed try is retried
- * after base, 2*base, 4*base, ... (capped at max) milliseconds; after
+ * after base, 2*base, 4*base, ... (capped at max) milliseconds counted
+ * from the end of the failed try (a timeout included); after
  * max_tries failures the event becomes a dead letter for that endpoint
  * (kept in the store, listed by `chainwatch cases webhooks`) and the
  * cursor moves on. The cursor is written after every try, so a restart
@@ -69,7 +70,8 @@ bool webhook_verify(const uint8_t pk[32], const char *header, const char *body, 
 
 /* One delivery pass over every configured endpoint at time now_ms (Unix
  * ms): each endpoint whose retry time has come gets its due events in
- * order until one fails or none is left; then events every endpoint took
+ * order until one fails or none is left (a failure's retry time counts
+ * from the wall clock at the try's end, never before now_ms); then events every endpoint took
  * are pruned. Store writes go through store_write (no transaction of this
  * thread may be open). Store errors stop the pass and are returned; a
  * receiver's failure is not an error (it is counted and scheduled). stop,

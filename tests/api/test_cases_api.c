@@ -6,6 +6,7 @@
  * it. Screenshots are kept in build/console-shots/. */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +219,63 @@ Test(cases_api, queue_decisions_and_refusals, .timeout = 60)
     cr_assert_eq(json_array_size(json_object_get(j, "audit")), 3);
     json_decref(j);
     free(out), free(err);
+    cases_rm_root(root);
+}
+
+/* Decisions on one case from many API threads at once: LMDB's one writer
+ * serialises them, so exactly one is taken (200) and every other is a
+ * conflict (409); the trail holds the one decision. */
+typedef struct {
+    const server *s;
+    const char *path;
+    long code;
+    pthread_barrier_t *go;
+} racer;
+
+static void *race(void *arg)
+{
+    racer *r = arg;
+    char *out;
+    pthread_barrier_wait(r->go);
+    r->code = http(r->s, "POST", r->path, r->s->review_key, "{\"reason\":\"race\"}", &out, NULL, 0);
+    free(out);
+    return NULL;
+}
+
+Test(cases_api, concurrent_decisions_have_one_winner, .timeout = 60)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    server s = {0};
+    serve_start(dd, &s);
+    enum { N = 8 };
+    racer r[N];
+    pthread_t th[N];
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, N);
+    for (int i = 0; i < N; i++) {
+        r[i] = (racer){&s, i % 2 ? "/v1/cases/" CASE_ID "/block" : "/v1/cases/" CASE_ID "/release", 0, &go};
+        cr_assert_eq(pthread_create(&th[i], NULL, race, &r[i]), 0);
+    }
+    int won = 0, refused = 0;
+    const char *winner = NULL;
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        if (r[i].code == 200) {
+            won++;
+            winner = strstr(r[i].path, "block") ? "blocked" : "released";
+        }
+        refused += r[i].code == 409;
+    }
+    pthread_barrier_destroy(&go);
+    cr_assert_eq(won, 1, "exactly one decision is taken (%d)", won);
+    cr_assert_eq(refused, N - 1, "every other one is a conflict (%d)", refused);
+    json_t *j = http_json(&s, "GET", "/v1/cases/" CASE_ID, s.review_key, NULL, 200);
+    cr_assert_str_eq(jstr(j, "state"), winner);
+    cr_assert_eq(json_array_size(json_object_get(j, "audit")), 2, "open + the one decision");
+    cr_assert(json_is_true(json_object_get(json_object_get(j, "trail"), "ok")));
+    json_decref(j);
+    serve_stop(&s);
     cases_rm_root(root);
 }
 

@@ -77,6 +77,19 @@ try {
   if (!(await page.locator('button[data-action="release"]').isDisabled())) fail('release stays enabled');
   await page.screenshot({ path: `${shots}/3-released.png`, fullPage: true });
 
+  // markup in an actor or reason is text on the page, never markup or script
+  const evil = '<img src=x onerror="window.__cwxss=1"><script>window.__cwxss=2</script>';
+  await page.fill('#actor', '<b onmouseover="window.__cwxss=3">Mallory</b>');
+  await page.fill('#reason', evil);
+  await page.click('button[data-action="note"]');
+  const note = page.locator('#audit tr.audit-row[data-action="note"]');
+  await note.waitFor({ timeout: 10000 }).catch(() => fail('the audit trail does not show the note'));
+  const noteText = await note.innerText();
+  if (!noteText.includes(evil) || !noteText.includes('<b onmouseover=')) fail(`the note is not shown as text: ${noteText}`);
+  if ((await page.locator('#audit img, #audit script, #audit b').count()) !== 0) fail('markup from a reason became elements');
+  await note.hover();
+  if ((await page.evaluate(() => window.__cwxss)) !== undefined) fail('script from a reason or actor ran');
+
   // back in the queue: no longer open
   await page.goto(base + '/console/');
   await page.waitForTimeout(300);

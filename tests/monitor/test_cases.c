@@ -326,6 +326,13 @@ Test(cases, a_blocked_case_has_a_report_draft)
     cr_assert_eq(jint(prop, "amount_base_units"), 30000000);
     cr_assert_str_eq(jstr(prop, "amount"), "0.30000000");
     cr_assert_str_eq(jstr(prop, "asset"), "BTC");
+    /* the case is indirect exposure: the payment went to the watched
+     * deposit address, which is not designated; the designated party's
+     * address is the exposure's source (as `trace` shows it) */
+    cr_assert_str_eq(jstr(party, "address"), "mqBXtoBQx88vMij3Hj8YM3RXDDvbrNfx9v", "%s", json_dumps(party, 0));
+    cr_assert_null(strstr(jstr(prop, "description"), "designated address " EXPOSED_TAPROOT), "%s",
+                   jstr(prop, "description"));
+    cr_assert(strstr(jstr(prop, "description"), "mqBXtoBQx88vMij3Hj8YM3RXDDvbrNfx9v"), "%s", jstr(prop, "description"));
     cr_assert(json_is_null(json_object_get(prop, "value_usd")), "the dollar value is the holder's to fill");
     cr_assert(json_is_null(json_object_get(json_object_get(j, "holder"), "name")));
     json_t *tx = json_object_get(j, "transaction");
@@ -676,6 +683,14 @@ Test(cases, the_trace_graph_is_drawn_from_the_trace_evidence)
     cr_assert_eq(cw_buf_append(&b, "", 1, NULL), CW_OK);
     cr_assert_null(strstr((const char *)b.p, "<script>"));
     cr_assert(strstr((const char *)b.p, "&lt;script&gt;x&lt;/script&gt;&amp;"));
+    /* a long name is cut to fit a node, never inside a UTF-8 character:
+     * 59 ASCII letters then U+00E9 (2 bytes) crosses the 60-byte cut */
+    json_object_set_new(ent, "name", json_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\xc3\xa9 Trading"));
+    b.n = 0;
+    cr_assert_eq(trace_svg(tr, HOLD_TXID, &b, &e), CW_OK);
+    doc = xmlReadMemory((const char *)b.p, (int)b.n, "graph.svg", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
+    cr_assert_not_null(doc, "the SVG with a cut non-ASCII name parses as XML");
+    xmlFreeDoc(doc);
     cw_buf_free(&b);
     json_decref(tr);
     cases_rm_root(root);
@@ -888,5 +903,444 @@ Test(cases, later_sightings_of_the_payment_are_noted)
     cr_assert(strstr(jstr(json_array_get(audit, 2), "reason"), "confirmed in block 777 ab12"));
     cr_assert(strstr(jstr(json_array_get(audit, 3), "reason"), "left the best chain"));
     json_decref(j);
+    cases_rm_root(root);
+}
+
+/* ---- the report never invents an amount; the case's state is checked
+ * against its trail ---- */
+
+/* A hold record of another chain, signed with the datadir's key. */
+static void account_hold(const uint8_t *sk, const char *id, json_t *amount, json_t *asset, bool known, cw_buf *line,
+                         json_t **rec)
+{
+    *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:s, s:s, s:s}", "id", id, "decision", "hold",
+                     "rule", "designated_address", "status", "confirmed", "address",
+                     "0x00000000000000000000000000000000000000aa", "txid",
+                     "0x1111111111111111111111111111111111111111111111111111111111111111", "direction", "to_designated",
+                     "amount", amount, "asset", asset, "amount_known", known, "chain", "ethereum", "network",
+                     "mainnet", "seen_at", "2026-12-03T00:00:00.000Z");
+    cr_assert_not_null(*rec);
+    line->n = 0;
+    cr_assert_eq(alert_sign(*rec, sk, line, NULL), CW_OK);
+}
+
+static json_t *blocked_report(store_txn *t, const uint8_t *sk, json_t *rec, const cw_buf *line)
+{
+    cw_err e = {0};
+    bool conflict;
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    cr_assert_eq(cases_on_record(t, sk, rec, (const char *)line->p, line->n, &e), CW_OK, "%s", e.msg);
+    cr_assert_eq(cases_act(t, sk, id, CASE_BLOCK, "alice", "listed", &conflict, NULL, &e), CW_OK, "%s", e.msg);
+    json_t *r = NULL;
+    cr_assert_eq(cases_report(t, sk + 32, id, &conflict, &r, &e), CW_OK, "%s", e.msg);
+    return r;
+}
+
+Test(cases, the_report_states_amounts_in_the_assets_units_or_null)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    cw_err e = {0};
+    uint8_t *sk = keys_secret_open(dd, &e);
+    cr_assert_not_null(sk, "%s", e.msg);
+    cw_store *s;
+    cr_assert_eq(store_open(dd, 0, false, &s, &e), CW_OK, "%s", e.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, true, &t, &e), CW_OK);
+    cw_buf line = CW_BUF_INIT;
+    json_t *rec, *r, *prop;
+    /* 1.5 ether in wei (a 256-bit amount is a decimal string) */
+    account_hold(sk, "000000000000000000000000000000e1", json_string("1500000000000000000"),
+                 json_pack("{s:s, s:s, s:n, s:i}", "kind", "native", "symbol", "ETH", "contract", "decimals", 18),
+                 true, &line, &rec);
+    r = blocked_report(t, sk, rec, &line);
+    prop = json_object_get(r, "property");
+    cr_assert_str_eq(jstr(prop, "amount"), "1.500000000000000000", "%s", json_dumps(prop, 0));
+    cr_assert_str_eq(jstr(prop, "amount_base_units"), "1500000000000000000");
+    cr_assert(strstr(jstr(prop, "description"), "1.500000000000000000 ETH to designated address 0x0000"),
+              "%s", jstr(prop, "description"));
+    json_decref(r), json_decref(rec);
+    /* 7 base units of a 6-decimal token */
+    account_hold(sk, "000000000000000000000000000000e2", json_string("7"),
+                 json_pack("{s:s, s:s, s:s, s:i}", "kind", "token", "symbol", "USDT", "contract",
+                           "0xdac17f958d2ee523a2206206994597c13d831ec7", "decimals", 6),
+                 true, &line, &rec);
+    r = blocked_report(t, sk, rec, &line);
+    cr_assert_str_eq(jstr(json_object_get(r, "property"), "amount"), "0.000007");
+    json_decref(r), json_decref(rec);
+    /* a token without metadata: its decimals are unknown, so is the amount */
+    account_hold(sk, "000000000000000000000000000000e3", json_string("123"),
+                 json_pack("{s:s, s:n, s:s, s:n}", "kind", "token", "symbol", "contract",
+                           "0x00000000000000000000000000000000000000bb", "decimals"),
+                 true, &line, &rec);
+    r = blocked_report(t, sk, rec, &line);
+    prop = json_object_get(r, "property");
+    cr_assert(json_is_null(json_object_get(prop, "amount")), "%s", json_dumps(prop, 0));
+    cr_assert(strstr(jstr(prop, "description"), "an unknown amount of 0x00000000000000000000000000000000000000bb"),
+              "%s", jstr(prop, "description"));
+    json_decref(r), json_decref(rec);
+    /* a bitcoin payment whose amount the record says is not known */
+    account_hold(sk, "000000000000000000000000000000e4", json_integer(0), json_string("BTC"), false, &line, &rec);
+    r = blocked_report(t, sk, rec, &line);
+    cr_assert(json_is_null(json_object_get(json_object_get(r, "property"), "amount")), "not 0.00000000");
+    json_decref(r), json_decref(rec);
+    store_abort(t);
+    store_close(s);
+    keys_secret_free(sk);
+    cw_buf_free(&line);
+    cases_rm_root(root);
+}
+
+Test(cases, a_state_changed_behind_the_trail_is_seen_and_takes_no_step)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "cases", "block", CASE_ID, "--datadir", dd, "--actor", "alice", "--reason", "listed"),
+                 0, "%s", err);
+    free(err);
+    /* the case record (not signed) rewritten: blocked -> open */
+    cw_store *s;
+    cw_err e = {0};
+    cr_assert_eq(store_open(dd, 0, false, &s, &e), CW_OK, "%s", e.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, true, &t, &e), CW_OK);
+    cw_span v;
+    cr_assert_eq(casedb_get(t, CASE_ID, &v, &e), CW_OK);
+    char *rec = strndup((const char *)v.p, v.n);
+    char *at = strstr(rec, "\"state\":\"blocked\"");
+    cr_assert_not_null(at, "%s", rec);
+    size_t tail = strlen(at + 17);
+    memcpy(at, "\"state\":\"open\"", 14);
+    memmove(at + 14, at + 17, tail + 1);
+    cr_assert_eq(casedb_put(t, CASE_ID, rec, strlen(rec), &e), CW_OK);
+    cr_assert_eq(store_commit(t, &e), CW_OK);
+    store_close(s);
+    free(rec);
+    json_t *j;
+    cr_assert_eq(cw(&j, &err, "cases", "show", CASE_ID, "--datadir", dd), 1, "%s", err);
+    free(err);
+    json_t *tr = json_object_get(j, "trail");
+    cr_assert(json_is_false(json_object_get(tr, "ok")));
+    cr_assert(strstr(jstr(tr, "error"), "open") && strstr(jstr(tr, "error"), "blocked"), "%s", jstr(tr, "error"));
+    json_decref(j);
+    /* and the forged "open" lets no one release the blocked payment */
+    int rc = cw(NULL, &err, "cases", "release", CASE_ID, "--datadir", dd, "--actor", "mallory", "--reason", "x");
+    cr_assert_eq(rc, 3, "a damaged case is a store error: %d %s", rc, err);
+    cr_assert(strstr(err, "does not check"), "%s", err);
+    free(err);
+    cases_rm_root(root);
+}
+
+/* A decision the store cannot take is never reported as taken: exit 1 or 3, no
+ * entry on stdout, the case still open; a full map's retry (MAP_FULL at
+ * commit: store_write grows the map and runs the step again) records the
+ * decision once. */
+Test(cases, a_decision_the_store_refuses_is_not_reported_taken, .timeout = 60)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    static const char *const faults[] = {"mdb_txn_commit:1+:EIO", "mdb_put:1+:EIO", "mdb_put:2:ENOSPC"};
+    for (size_t i = 0; i < sizeof faults / sizeof *faults; i++) {
+        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+        setenv("CW_FAIL_MDB", faults[i], 1);
+        json_t *j = NULL;
+        char *err;
+        int rc = cw(&j, &err, "cases", "block", CASE_ID, "--datadir", dd, "--actor", "a", "--reason", "r");
+        unsetenv("LD_PRELOAD");
+        unsetenv("CW_FAIL_MDB");
+        cr_assert(rc == 1 || rc == 3, "%s: a failure (1) or store error (3), not %d: %s", faults[i], rc, err);
+        cr_assert_null(j, "%s: nothing printed as recorded", faults[i]);
+        free(err);
+        cr_assert_eq(cw(&j, &err, "cases", "show", CASE_ID, "--datadir", dd), 0, "%s", err);
+        free(err);
+        cr_assert_str_eq(jstr(j, "state"), "open", "%s", faults[i]);
+        cr_assert_eq(json_array_size(json_object_get(j, "audit")), 1);
+        json_decref(j);
+    }
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+    setenv("CW_FAIL_COMMIT", "2", 1); /* 1: store_open's, 2: the decision's */
+    json_t *j;
+    char *err;
+    int rc = cw(&j, &err, "cases", "block", CASE_ID, "--datadir", dd, "--actor", "a", "--reason", "r");
+    unsetenv("LD_PRELOAD");
+    unsetenv("CW_FAIL_COMMIT");
+    cr_assert_eq(rc, 0, "%s", err);
+    free(err);
+    cr_assert_eq(jint(j, "seq"), 2);
+    json_decref(j);
+    cr_assert_eq(cw(&j, &err, "cases", "show", CASE_ID, "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_str_eq(jstr(j, "state"), "blocked");
+    cr_assert_eq(json_array_size(json_object_get(j, "audit")), 2, "the retried step is recorded once");
+    json_decref(j);
+    cases_rm_root(root);
+}
+
+/* ---- webhooks: kill -9 of the deliverer; a receiver that hangs ---- */
+
+/* At least once, in order, across kill -9: the deliverer is killed while it
+ * posts; a new one continues from the stored cursor. By arrival, each
+ * successful seq is the one before it (the one in flight at the kill, sent
+ * again) or the next; every event arrives. */
+Test(webhooks, kill_9_of_the_deliverer_loses_and_reorders_nothing, .timeout = 60)
+{
+    char root[64], dd[128], url[64];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    uint8_t pk[32];
+    cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
+    receiver *r = receiver_start(0, 0, 200);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", r->port);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);
+        execl(CW_BIN, CW_BIN, "cases", "deliver", url, "--datadir", dd, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 5000; i++) { /* until the first event arrived */
+        pthread_mutex_lock(&r->mu);
+        size_t n = json_array_size(r->got);
+        pthread_mutex_unlock(&r->mu);
+        if (n >= 1)
+            break;
+        test_sleep_ms(1);
+    }
+    kill(pid, SIGKILL);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFSIGNALED(status), "killed");
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "cases", "deliver", url, "--until-idle", "--datadir", dd), 0, "%s", err);
+    free(err);
+    pthread_mutex_lock(&r->mu);
+    long long last = 0;
+    size_t i, dup = 0;
+    json_t *q;
+    json_array_foreach(r->got, i, q)
+    {
+        long long s = jint(q, "seq");
+        cr_assert(s == last || s == last + 1, "seq %lld after %lld: %s", s, last, json_dumps(r->got, JSON_COMPACT));
+        dup += s == last;
+        last = s;
+        assert_signed(q, pk);
+    }
+    cr_assert_eq(last, BLOCK_RECORDS + 1, "every event arrived");
+    cr_assert_leq(dup, 1, "only the event in flight at the kill is sent again");
+    pthread_mutex_unlock(&r->mu);
+    receiver_stop(r);
+    cr_assert_eq(stored_events(dd), 0);
+    cases_rm_root(root);
+}
+
+/* A receiver that accepts and never answers costs its timeout per try,
+ * then backs off and ends in dead letters (listed); the other endpoint
+ * gets every event in order meanwhile. */
+Test(webhooks, a_hanging_receiver_does_not_hold_back_the_others, .timeout = 60)
+{
+    char root[64], dd[128], hang_url[64], url[64];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    uint8_t pk[32];
+    cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
+    int hang = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    cr_assert_eq(bind(hang, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(listen(hang, 64), 0); /* connections complete in the kernel; nothing ever answers */
+    cr_assert_eq(getsockname(hang, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(hang_url, sizeof hang_url, "http://127.0.0.1:%u/hook", ntohs(sa.sin_port));
+    receiver *r = receiver_start(0, 0, 200);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", r->port);
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "cases", "deliver", hang_url, url, "--until-idle", "--timeout-ms", "150",
+                    "--max-tries", "2", "--retry-base-ms", "10", "--datadir", dd),
+                 0, "%s", err);
+    free(err);
+    pthread_mutex_lock(&r->mu);
+    cr_assert_eq(json_array_size(r->got), BLOCK_RECORDS + 1);
+    cr_assert_eq(assert_delivered_in_order(r, 1, pk), BLOCK_RECORDS + 1);
+    pthread_mutex_unlock(&r->mu);
+    receiver_stop(r);
+    close(hang);
+    /* the hanging endpoint's events are dead letters, each listed */
+    char *argv[] = {CW_BIN, "cases", "webhooks", "--datadir", dd, NULL};
+    char *out;
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
+    size_t dead = 0, lines = 0;
+    for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"), lines++) {
+        json_t *j = json_loads(l, 0, NULL);
+        cr_assert_not_null(j, "%s", l);
+        if (jstr(j, "dead_letter")) {
+            cr_assert_str_eq(jstr(j, "dead_letter"), hang_url);
+            cr_assert_eq(jint(j, "seq"), (long long)dead + 1);
+            cr_assert_eq(jint(j, "attempts"), 2);
+            dead++;
+        } else if (jstr(j, "endpoint") && strcmp(jstr(j, "endpoint"), hang_url) == 0)
+            cr_assert_eq(jint(j, "dead"), BLOCK_RECORDS + 1);
+        json_decref(j);
+    }
+    cr_assert_eq(dead, BLOCK_RECORDS + 1, "%s", out);
+    free(out), free(err);
+    cr_assert_eq(stored_events(dd), 0, "both endpoints are past every event");
+    cases_rm_root(root);
+}
+
+/* The retry delay runs from the failed try's end, not from the start of
+ * the pass: a try that took its whole timeout (300 ms) is not followed by
+ * the next one after less than the base delay (1000 ms). The hanging
+ * receiver notes when each connection arrives and never answers. A lower
+ * bound only: a slow machine makes the gap longer, never shorter. */
+typedef struct {
+    int fd;
+    int n;
+    uint64_t at_ms[2];
+    int conns[2];
+} hang_recv;
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void *hang_accept(void *arg)
+{
+    hang_recv *h = arg;
+    while (h->n < 2) {
+        int c = accept(h->fd, NULL, NULL);
+        if (c < 0)
+            break;
+        h->at_ms[h->n] = mono_ms();
+        h->conns[h->n++] = c; /* kept open, never answered */
+    }
+    return NULL;
+}
+
+Test(webhooks, the_retry_delay_runs_from_the_failed_tries_end, .timeout = 60)
+{
+    char root[64], dd[128], url[64];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    hang_recv h = {.fd = socket(AF_INET, SOCK_STREAM, 0)};
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    cr_assert_eq(bind(h.fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(listen(h.fd, 8), 0);
+    cr_assert_eq(getsockname(h.fd, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", ntohs(sa.sin_port));
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, hang_accept, &h), 0);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);
+        execl(CW_BIN, CW_BIN, "cases", "deliver", url, "--timeout-ms", "300", "--retry-base-ms", "1000",
+              "--datadir", dd, (char *)NULL);
+        _exit(127);
+    }
+    pthread_join(th, NULL);
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert_eq(h.n, 2);
+    uint64_t gap = h.at_ms[1] - h.at_ms[0];
+    cr_assert_geq(gap, 300 + 1000 - 20, "the second try came %llu ms after the first (300 ms timeout + 1000 ms delay)",
+                  (unsigned long long)gap);
+    close(h.conns[0]), close(h.conns[1]), close(h.fd);
+    cases_rm_root(root);
+}
+
+/* Every entry's state follows from the one before by its action: a
+ * tampered state is not laundered by the next entry chainwatch appends (a
+ * confirmation copies the case's state into a freshly signed entry). */
+Test(cases, a_tampered_state_is_not_laundered_by_a_later_entry)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    cw_err e = {0};
+    uint8_t *sk = keys_secret_open(dd, &e);
+    cr_assert_not_null(sk, "%s", e.msg);
+    cw_store *s;
+    cr_assert_eq(store_open(dd, 0, false, &s, &e), CW_OK, "%s", e.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, true, &t, &e), CW_OK);
+    cw_buf line = CW_BUF_INIT;
+    json_t *rec;
+    const char *id = "000000000000000000000000000000f1";
+    synthetic_hold(sk, id, &line, &rec);
+    cr_assert_eq(cases_on_record(t, sk, rec, (const char *)line.p, line.n, &e), CW_OK, "%s", e.msg);
+    bool conflict;
+    cr_assert_eq(cases_act(t, sk, id, CASE_BLOCK, "alice", "listed", &conflict, NULL, &e), CW_OK, "%s", e.msg);
+    /* the case record rewritten behind the module's back: blocked -> open */
+    cw_span v;
+    cr_assert_eq(casedb_get(t, id, &v, &e), CW_OK);
+    json_t *c = json_loadb((const char *)v.p, v.n, 0, NULL);
+    json_object_set_new(c, "state", json_string("open"));
+    cw_buf b = CW_BUF_INIT;
+    cr_assert_eq(alert_canonical(c, &b, &e), CW_OK);
+    cr_assert_eq(casedb_put(t, id, (const char *)b.p, b.n, &e), CW_OK);
+    json_decref(c);
+    cw_buf_free(&b);
+    /* then the payment confirms: chainwatch appends a signed entry */
+    json_object_set_new(rec, "status", json_string("confirmed"));
+    json_object_set_new(rec, "block", json_pack("{s:i, s:s}", "height", 103, "hash", "00ab"));
+    cr_assert_eq(alert_sign(rec, sk, &line, NULL), CW_OK);
+    cw_code rc = cases_on_record(t, sk, rec, (const char *)line.p, line.n, &e);
+    json_t *shown = NULL;
+    uint8_t pk[32];
+    memcpy(pk, sk + 32, 32);
+    cr_assert_eq(cases_show(t, pk, id, &shown, &e), CW_OK, "%s", e.msg);
+    json_t *tr = json_object_get(shown, "trail");
+    cr_assert(rc != CW_OK || json_is_false(json_object_get(tr, "ok")),
+              "a blocked case turned open is seen (confirm: %d): %s", rc, json_dumps(tr, 0));
+    cr_assert_neq(cases_act(t, sk, id, CASE_RELEASE, "mallory", "x", &conflict, NULL, &e), CW_OK,
+                  "and the blocked payment cannot be released");
+    json_decref(shown);
+    json_decref(rec);
+    store_abort(t);
+    store_close(s);
+    keys_secret_free(sk);
+    cw_buf_free(&line);
+    cases_rm_root(root);
+}
+
+/* A report is drawn from a trail that checks, or not at all: the block
+ * entry's reason rewritten (signature kept) makes `cases report` a store
+ * error (3) with nothing printed, not a draft carrying the forged reason. */
+Test(cases, no_report_is_drawn_from_a_trail_that_does_not_check)
+{
+    char root[64], dd[128];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "cases", "block", CASE_ID, "--datadir", dd, "--actor", "alice", "--reason", "listed"),
+                 0, "%s", err);
+    free(err);
+    cw_store *s;
+    cw_err e = {0};
+    cr_assert_eq(store_open(dd, 0, false, &s, &e), CW_OK, "%s", e.msg);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, true, &t, &e), CW_OK);
+    uint8_t k[40];
+    memcpy(k, CASE_ID, 32);
+    memset(k + 32, 0, 8);
+    k[39] = 2;
+    cw_span v;
+    cr_assert_eq(store_get(t, STORE_CASE_AUDIT, k, 40, &v, &e), CW_OK);
+    char *old = strndup((const char *)v.p, v.n);
+    char *at = strstr(old, "\"reason\":\"listed\"");
+    cr_assert_not_null(at);
+    at[10] = 'L';
+    cr_assert_eq(store_put(t, STORE_CASE_AUDIT, k, 40, old, strlen(old), &e), CW_OK);
+    cr_assert_eq(store_commit(t, &e), CW_OK);
+    store_close(s);
+    free(old);
+    json_t *j = NULL;
+    int rc = cw(&j, &err, "cases", "report", CASE_ID, "--datadir", dd);
+    cr_assert_eq(rc, 3, "exit %d: %s", rc, err);
+    cr_assert_null(j, "no draft printed");
+    cr_assert(strstr(err, "does not check"), "%s", err);
+    free(err);
     cases_rm_root(root);
 }
