@@ -109,27 +109,6 @@ static void btc_text(uint64_t sats, char *out, size_t cap)
     snprintf(out, cap, "%llu.%08llu BTC", (unsigned long long)(sats / 100000000), (unsigned long long)(sats % 100000000));
 }
 
-/* "Name (PROGRAM, PROGRAM)" of an entity object, or "no longer listed". */
-static void entity_text(const json_t *entity, char *out, size_t cap)
-{
-    if (entity == NULL || json_is_null(entity)) {
-        snprintf(out, cap, "no longer listed");
-        return;
-    }
-    const char *name = json_string_value(json_object_get(entity, "name"));
-    size_t n = (size_t)snprintf(out, cap, "%s", name ? name : json_string_value(json_object_get(entity, "uid")));
-    size_t i;
-    json_t *p;
-    json_array_foreach(json_object_get(entity, "programs"), i, p)
-    {
-        if (n >= cap)
-            break;
-        n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? ", " : " (", json_string_value(p));
-        if (i + 1 == json_array_size(json_object_get(entity, "programs")) && n < cap)
-            n += (size_t)snprintf(out + n, cap - n, ")");
-    }
-}
-
 /* The trace as a graph, from the JSON trace already built (one source of
  * truth for both outputs). */
 /* The pattern rules' evidence: each payer (a wallet: its cluster root)
@@ -192,7 +171,7 @@ static void trace_dot(const json_t *tr, dot_out *b)
     bool listed = json_array_size(json_object_get(tr, "designations")) > 0;
     const json_t *exp = json_object_get(tr, "exposure");
     if (listed) {
-        entity_text(json_object_get(json_array_get(json_object_get(tr, "designations"), 0), "entity"), name,
+        screen_entity_text(json_object_get(json_array_get(json_object_get(tr, "designations"), 0), "entity"), name,
                     sizeof name);
         snprintf(label, sizeof label, "%s\ndesignated: %s", addr, name);
     } else if (json_is_object(exp)) {
@@ -213,7 +192,7 @@ static void trace_dot(const json_t *tr, dot_out *b)
         const char *src = json_string_value(json_object_get(exp, "source_address"));
         char src_id[256];
         snprintf(src_id, sizeof src_id, "addr:%s", src);
-        entity_text(json_object_get(exp, "source_entity"), name, sizeof name);
+        screen_entity_text(json_object_get(exp, "source_entity"), name, sizeof name);
         snprintf(label, sizeof label, "%s\ndesignated: %s", src, name);
         dot_node(b, src_id, label, NULL,
                  ", shape=ellipse, style=filled, fillcolor=\"#f4cccc\", color=\"#cc0000\", fontcolor=\"#990000\", "
@@ -252,7 +231,7 @@ static void trace_dot(const json_t *tr, dot_out *b)
         dot_node(b, cluster_id, label, NULL, ", shape=folder, style=dashed");
         if (dm && strcmp(dm, addr) != 0) {
             snprintf(dm_id, sizeof dm_id, "addr:%s", dm);
-            entity_text(json_object_get(member, "entity"), name, sizeof name);
+            screen_entity_text(json_object_get(member, "entity"), name, sizeof name);
             snprintf(label, sizeof label, "%s\ndesignated: %s", dm, name);
             dot_node(b, dm_id, label, NULL,
                      ", shape=ellipse, style=filled, fillcolor=\"#f4cccc\", color=\"#cc0000\", fontcolor=\"#990000\", "
@@ -272,7 +251,7 @@ static void trace_dot(const json_t *tr, dot_out *b)
         const char *contract = json_string_value(json_object_get(as, "contract"));
         char src_id[256], tx_id[256];
         snprintf(src_id, sizeof src_id, "addr:%s", src ? src : "?");
-        entity_text(json_object_get(x, "source_entity"), name, sizeof name);
+        screen_entity_text(json_object_get(x, "source_entity"), name, sizeof name);
         snprintf(label, sizeof label, "%s\ndesignated: %s", src ? src : "?", name);
         dot_node(b, src_id, label, NULL,
                  ", shape=ellipse, style=filled, fillcolor=\"#f4cccc\", color=\"#cc0000\", fontcolor=\"#990000\", "
