@@ -162,6 +162,13 @@ int cmd_replay_capture(int argc, char **argv)
         goto early_out;
     }
     view.reader = reader;
+    if (info.chain != CAPTURE_CHAIN_BITCOIN) {
+        fprintf(stderr,
+                "chainwatch: replay: %s is a capture of tron %s (format version %u): this chainwatch replays "
+                "Bitcoin captures only\n",
+                path, info.network, info.version);
+        goto early_out;
+    }
     cw_net net = info.net;
     if (netname) {
         cw_net asked;
