@@ -408,9 +408,9 @@ int cmd_watch(int argc, char **argv)
             fprintf(stderr, "chainwatch: watch: --chain tron needs --zmqpubtron=tcp://127.0.0.1:5555 (java-tron's native "
                             "queue) and --tron-http=http://127.0.0.1:8090 (its HTTP API)\n");
             rc = CLI_EXIT_USAGE;
-        } else if (o.endpoint[0] || o.endpoint[1] || o.endpoint[2] || o.rest || o.record || o.rpc) {
+        } else if (o.endpoint[0] || o.endpoint[1] || o.endpoint[2] || o.rest || o.rpc) {
             fprintf(stderr, "chainwatch: watch: --chain tron follows --zmqpubtron and --tron-http: the Bitcoin ZeroMQ, "
-                            "--rest, --record and --rpc options are other chains'\n");
+                            "--rest and --rpc options are other chains'\n");
             rc = CLI_EXIT_USAGE;
         } else if (o.finalized && cli_args_given(o.args, "confirmations")) {
             fprintf(stderr, "chainwatch: watch: --finalized and --confirmations: give one of them\n");
@@ -427,7 +427,7 @@ int cmd_watch(int argc, char **argv)
                                        cli_args_given(o.args, "poll-ms") ? o.poll_ms : 200, o.start_height,
                                        o.status_interval, -1, -1, 1, fc ? fc->hops : 0, fc ? fc->labels : NULL,
                                        fc ? fc->min_share_ppm : 0, fc ? fc->hold_share_ppm : 0, true, o.zmq_tron,
-                                       o.tron_http};
+                                       o.tron_http, o.record, NULL};
                 rc = account_run_watch(&ao);
             }
         }
@@ -456,7 +456,7 @@ int cmd_watch(int argc, char **argv)
                 account_run_opts ao = {o.datadir, o.alerts, o.pub, o.rpc, o.tokens, o.rpc_rate, o.confirmations,
                                        o.finalized, o.poll_ms, o.start_height, o.status_interval, -1, -1, 1,
                                        fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
-                                       fc ? fc->hold_share_ppm : 0, false, NULL, NULL};
+                                       fc ? fc->hold_share_ppm : 0, false, NULL, NULL, NULL, NULL};
                 rc = account_run_watch(&ao);
             }
         }
