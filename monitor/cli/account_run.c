@@ -537,7 +537,7 @@ int account_run_replay(const account_run_opts *o)
     return rc;
 }
 
-/* Reads the capture's HTTP exchanges (first pass). */
+/* Reads the capture's HTTP exchanges (first pass), up to any damage. */
 static int load_answers(const char *path, tron_answers *a)
 {
     capture_reader *r;
@@ -574,9 +574,11 @@ static int load_answers(const char *path, tron_answers *a)
         memcpy(x->reply, m.frame[2], m.len[2]);
     }
     capture_reader_close(r);
-    if (rc) { /* a damaged capture: nothing replayed */
+    if (rc == CW_ETRUNC || rc == CW_EFORMAT || rc == CW_ELIMIT)
+        return CLI_EXIT_OK; /* damage: the replay runs up to it and reports it there */
+    if (rc) {
         fprintf(stderr, "chainwatch: replay: %s\n", err.msg);
-        return rc == CW_EIO ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+        return CLI_EXIT_FAIL;
     }
     return CLI_EXIT_OK;
 }

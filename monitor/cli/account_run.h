@@ -44,8 +44,8 @@ int account_run_replay(const account_run_opts *o);
  * engine as watch runs them, the HTTP calls answered from the capture's
  * exchanges (the same request: its recorded replies in order, the last one
  * again once they are used up; a request never recorded is an error that
- * names it). Exit codes as watch; a damaged capture is 2 after the
- * records before it. */
+ * names it). Exit codes as watch; a capture cut short or damaged is
+ * replayed up to the damage, then reported with its offset, exit 2. */
 int account_run_replay_tron_capture(const account_run_opts *o);
 
 #endif

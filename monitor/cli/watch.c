@@ -57,6 +57,7 @@ static const char usage[] =
     "--record FILE appends every message the feed receives (bad ones too), with\n"
     "its arrival time, to a capture file (written as received, synced every\n"
     "second); 'chainwatch replay --capture FILE' runs it through this same code.\n"
+    "With --chain tron it records the queue's triggers and the HTTP replies used.\n"
     "\n"
     "Defaults: --alerts <datadir>/alerts.jsonl, --network main, --status-interval 60\n"
     "(seconds, or with s, m, h; 0 is off). Numbers are whole, with no sign: a\n"

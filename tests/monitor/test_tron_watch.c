@@ -408,10 +408,17 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     char *a4[] = {CW_BIN, "init", "--datadir", d3, NULL};
     cr_assert_eq(run_cmd(a4, NULL, 0, &out, &err), 0, "%s", err);
     free(out), free(err);
+    char *a6[] = {CW_BIN, "watchlist", "import", "sdn-advanced", CW_SDN_XML, "--datadir", d3, NULL};
+    cr_assert_eq(run_cmd(a6, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
     char *a5[] = {CW_BIN, "replay", "--capture", cut, "--datadir", d3, "--start-height", "69316562", NULL};
     cr_assert_eq(run_cmd(a5, NULL, 0, &out, &err), 2, "%s\n%s", out, err);
     cr_assert(strstr(err, cut) && strstr(err, "cut short"), "%s", err);
     free(out), free(err);
+    json_t *before_cut = alerts_read(d3);
+    cr_assert_eq(count(before_cut, t1, "mempool", NULL), 1, "the records before the cut are written");
+    cr_assert_eq(count(before_cut, t2, "mempool", NULL), 1);
+    json_decref(before_cut);
     json_decref(live);
     json_decref(again);
     test_remove_dir(strdup(d2));
