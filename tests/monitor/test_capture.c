@@ -976,9 +976,6 @@ Test(capture, tron_capture_round_trip)
      * never recorded here, so it says so and stops, exit 1 */
     patch(path, 13, "nile", 4);
     char *dd = setup_datadir(), *out, *e;
-    cr_assert_eq(replay(path, dd, NULL, NULL, &out, &e), 2, "%s %s", out, e); /* still the 2-frame exchange */
-    cr_assert(strstr(e, "record at byte") && strstr(e, "an HTTP exchange of 2 frames"), "%s", e);
-    free(out), free(e);
     patch(path, 18 + rec1 + 12, "\x03\x00\x00\x80", 4);
     cr_assert_eq(replay(path, dd, NULL, NULL, &out, &e), 1, "%s %s", out, e);
     cr_assert(strstr(e, "/wallet/getblockbynum {\"num\":0") && strstr(e, "holds no reply to it"), "%s", e);
