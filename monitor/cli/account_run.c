@@ -19,6 +19,7 @@
 #include "monitor/engine/account.h"
 #include "monitor/records/keys.h"
 #include "monitor/records/sink.h"
+#include "monitor/sources/capture.h"
 #include "monitor/sources/eth_follow.h"
 #include "monitor/sources/tron_follow.h"
 #include "stop.h"
@@ -39,6 +40,184 @@ static void run_log(const char *verb, const char *level, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+/* ---- --chain tron: recording and replaying a capture (capture.h v2) ---- */
+
+#define HELD_MAX 8
+
+/* watch --record: the queue's messages and the HTTP replies used. A
+ * capture that cannot be written stops the recording, never the
+ * monitoring (as in the Bitcoin watch). The replies asked for before the
+ * chain is known (block 0: it names the network in the header) are held
+ * until the file is opened. */
+typedef struct {
+    capture_writer *w;
+    const char *path;
+    bool failed;
+    double last_sync;
+    size_t n_held;
+    struct {
+        char *path, *body;
+        uint8_t *reply;
+        size_t n;
+        double t;
+    } held[HELD_MAX];
+} tron_recorder;
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void tron_recorder_fail(tron_recorder *r, const cw_err *err)
+{
+    run_log("watch", "error", "recording to %s: %s; recording stopped after %llu messages (watching goes on)",
+            r->path, err->msg, (unsigned long long)capture_writer_count(r->w));
+    cw_err ignored = {0};
+    capture_writer_close(r->w, &ignored);
+    r->w = NULL;
+    r->failed = true;
+}
+
+static void tron_recorder_sync(tron_recorder *r, bool force)
+{
+    double now = cli_seconds();
+    if (r->w == NULL || !capture_writer_dirty(r->w) || (!force && now - r->last_sync < 1.0))
+        return;
+    cw_err err = {0};
+    if (capture_writer_sync(r->w, &err))
+        tron_recorder_fail(r, &err);
+    r->last_sync = now;
+}
+
+static void tron_record_http(void *ctx, const char *path, const char *body, const cw_buf *reply)
+{
+    tron_recorder *r = ctx;
+    if (r->failed)
+        return;
+    double t = wall_now();
+    if (r->w == NULL) { /* before the header: held */
+        if (r->n_held == HELD_MAX) {
+            cw_err e = {.code = CW_ELIMIT};
+            snprintf(e.msg, sizeof e.msg, "more than %d HTTP replies before the chain was known", HELD_MAX);
+            tron_recorder_fail(r, &e);
+            return;
+        }
+        size_t i = r->n_held;
+        r->held[i].path = strdup(path);
+        r->held[i].body = strdup(body);
+        r->held[i].reply = malloc(reply->n ? reply->n : 1);
+        r->held[i].n = reply->n;
+        r->held[i].t = t;
+        if (r->held[i].reply && reply->n)
+            memcpy(r->held[i].reply, reply->p, reply->n);
+        r->n_held++;
+        if (!r->held[i].path || !r->held[i].body || !r->held[i].reply) {
+            cw_err e = {.code = CW_ENOMEM};
+            snprintf(e.msg, sizeof e.msg, "out of memory holding an HTTP reply");
+            tron_recorder_fail(r, &e);
+        }
+        return;
+    }
+    cw_err err = {0};
+    if (capture_write_http(r->w, t, path, body, reply->p, reply->n, &err))
+        tron_recorder_fail(r, &err);
+    else
+        tron_recorder_sync(r, false);
+}
+
+static void tron_record_message(void *ctx, unsigned nframes, const void *const frame[3], const size_t len[3])
+{
+    tron_recorder *r = ctx;
+    if (r->w == NULL)
+        return;
+    feed_message m = {.frame = {frame[0], frame[1], frame[2]},
+                      .len = {len[0], len[1], len[2]},
+                      .nframes = nframes,
+                      .received_at = wall_now()};
+    cw_err err = {0};
+    if (capture_write(r->w, &m, &err))
+        tron_recorder_fail(r, &err);
+    else
+        tron_recorder_sync(r, false);
+}
+
+/* Opens the file once the network is known and writes what was held. */
+static cw_code tron_recorder_open(tron_recorder *r, const char *network, cw_err *err)
+{
+    capture_open_info ci;
+    cw_code rc = r->failed ? CW_OK : capture_writer_open_tron(r->path, network, &r->w, &ci, err);
+    if (rc)
+        return rc;
+    if (ci.cut_bytes && !r->failed)
+        run_log("watch", "warn", "capture %s ended in a partial record at byte %llu (%llu bytes, left by a crash): cut off",
+                r->path, (unsigned long long)ci.cut_at, (unsigned long long)ci.cut_bytes);
+    for (size_t i = 0; i < r->n_held && r->w; i++) {
+        cw_err werr = {0};
+        if (capture_write_http(r->w, r->held[i].t, r->held[i].path, r->held[i].body, r->held[i].reply, r->held[i].n,
+                               &werr))
+            tron_recorder_fail(r, &werr);
+    }
+    return CW_OK;
+}
+
+static void tron_recorder_close(tron_recorder *r)
+{
+    if (r->w) {
+        cw_err err = {0};
+        if (capture_writer_close(r->w, &err))
+            run_log("watch", "error", "closing the capture %s: %s", r->path, err.msg);
+        r->w = NULL;
+    }
+    for (size_t i = 0; i < r->n_held; i++)
+        free(r->held[i].path), free(r->held[i].body), free(r->held[i].reply);
+    r->n_held = 0;
+}
+
+/* replay --capture: the capture's HTTP exchanges, answered by request. */
+typedef struct {
+    char *path, *body;
+    uint8_t *reply;
+    size_t n;
+    bool used;
+} tron_exchange;
+
+typedef struct {
+    const char *file;
+    tron_exchange *x;
+    size_t n, cap;
+} tron_answers;
+
+static cw_code tron_answer(void *ctx, const char *path, const char *body, cw_buf *reply, cw_err *err)
+{
+    tron_answers *a = ctx;
+    tron_exchange *again = NULL;
+    for (size_t i = 0; i < a->n; i++) {
+        tron_exchange *x = &a->x[i];
+        if (strcmp(x->path, path) != 0 || strcmp(x->body, body) != 0)
+            continue;
+        if (!x->used) {
+            x->used = true;
+            again = x;
+            break;
+        }
+        again = x; /* the last one used, if none is left */
+    }
+    if (again == NULL)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET,
+                          "%s %s: the capture %s holds no reply to it (the live run never asked it)", path, body,
+                          a->file);
+    return cw_buf_append(reply, again->reply, again->n, err);
+}
+
+static void tron_answers_free(tron_answers *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->x[i].path), free(a->x[i].body), free(a->x[i].reply);
+    free(a->x);
+}
+
 /* What watch and replay both open. */
 typedef struct {
     const char *verb;
@@ -52,6 +231,8 @@ typedef struct {
     account *a;
     char network[32];
     uint64_t chain_id;
+    tron_recorder *rec;     /* watch --chain tron --record */
+    tron_answers *answers;  /* replay --capture of a Tron capture */
 } run_ctx;
 
 static void run_close(run_ctx *c)
@@ -93,6 +274,16 @@ static int run_open(run_ctx *c, const account_run_opts *o, int64_t start, bool q
     if (o->tron) {
         feed_tron_config fc = {.endpoint = o->zmq_tron};
         tron_http_options ho = {.url = o->tron_http, .retries = 3};
+        if (c->rec) {
+            fc.tap = tron_record_message;
+            fc.tap_ctx = c->rec;
+            ho.tap = tron_record_http;
+            ho.hook_ctx = c->rec;
+        }
+        if (c->answers) {
+            ho.answer = tron_answer;
+            ho.hook_ctx = c->answers;
+        }
         if (tron_follow_open(&fc, &ho, &c->tron, &err))
             return cli_fail(what, &err);
         if (tron_follow_chain_id(c->tron, &c->chain_id, &err)) {
@@ -100,6 +291,8 @@ static int run_open(run_ctx *c, const account_run_opts *o, int64_t start, bool q
             return CLI_EXIT_FAIL;
         }
         tron_network_name(c->chain_id, c->network);
+        if (c->rec && tron_recorder_open(c->rec, c->network, &err))
+            return cli_fail("watch --record", &err);
         src = tron_follow_source(c->tron);
     } else {
         rpc_options ro = {.url = o->rpc, .rate = (double)o->rpc_rate, .retries = 3};
@@ -160,11 +353,15 @@ static void sleep_ms(int64_t ms)
 int account_run_watch(const account_run_opts *o)
 {
     run_ctx c = {.verb = "watch", .sink = {.fd = -1}};
+    tron_recorder rec = {.path = o->record};
+    if (o->tron && o->record)
+        c.rec = &rec;
     cli_stop_install();
     signal(SIGPIPE, SIG_IGN);
     int rc = run_open(&c, o, o->start, false);
     if (rc) {
         run_close(&c);
+        tron_recorder_close(&rec);
         return rc;
     }
     if (c.tron) { /* triggers at or below our tip are not kept: the engine has those blocks */
@@ -235,6 +432,8 @@ int account_run_watch(const account_run_opts *o)
         }
         if (!c.tron)
             sleep_ms(o->poll_ms);
+        if (c.rec)
+            tron_recorder_sync(c.rec, false);
     }
     if (pipeline_flush(p, &err))
         run_log("watch", "warn", "final flush: %s (the records stay in the outbox for the next start)", err.msg);
@@ -243,7 +442,11 @@ int account_run_watch(const account_run_opts *o)
     run_log("watch", "info", "stopped: tip %lld, blocks +%llu -%llu, %llu txs, %llu alerts", (long long)st.tip_height,
          (unsigned long long)st.blocks_connected, (unsigned long long)st.blocks_disconnected,
          (unsigned long long)st.txs, (unsigned long long)st.alerts);
+    if (c.rec && c.rec->w)
+        run_log("watch", "info", "recorded %llu records to %s", (unsigned long long)capture_writer_count(c.rec->w),
+                o->record);
     run_close(&c);
+    tron_recorder_close(&rec);
     return rc;
 }
 
@@ -363,5 +566,151 @@ int account_run_replay(const account_run_opts *o)
     run_close(&c);
     if (rc == CLI_EXIT_OK && interrupted)
         rc = 130;
+    return rc;
+}
+
+/* Reads the capture's HTTP exchanges (first pass), up to any damage. */
+static int load_answers(const char *path, tron_answers *a)
+{
+    capture_reader *r;
+    cw_err err = {0};
+    if (capture_reader_open(path, &r, NULL, &err))
+        return cli_fail("replay", &err);
+    feed_message m;
+    bool got = true;
+    cw_code rc = CW_OK;
+    while (rc == CW_OK && (rc = capture_read(r, &m, &got, &err)) == CW_OK && got) {
+        if (capture_reader_kind(r) != CAPTURE_REC_HTTP)
+            continue;
+        if (a->n == a->cap) {
+            size_t nc = a->cap ? a->cap * 2 : 64;
+            tron_exchange *nx = realloc(a->x, nc * sizeof *nx);
+            if (nx == NULL) {
+                rc = cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "%s: out of memory for its HTTP replies", path);
+                break;
+            }
+            a->x = nx;
+            a->cap = nc;
+        }
+        tron_exchange *x = &a->x[a->n];
+        x->path = strndup((const char *)m.frame[0], m.len[0]);
+        x->body = strndup((const char *)m.frame[1], m.len[1]);
+        x->reply = malloc(m.len[2] ? m.len[2] : 1);
+        x->n = m.len[2];
+        x->used = false;
+        a->n++;
+        if (!x->path || !x->body || !x->reply) {
+            rc = cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "%s: out of memory for its HTTP replies", path);
+            break;
+        }
+        memcpy(x->reply, m.frame[2], m.len[2]);
+    }
+    capture_reader_close(r);
+    if (rc == CW_ETRUNC || rc == CW_EFORMAT || rc == CW_ELIMIT)
+        return CLI_EXIT_OK; /* damage: the replay runs up to it and reports it there */
+    if (rc) {
+        fprintf(stderr, "chainwatch: replay: %s\n", err.msg);
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
+}
+
+int account_run_replay_tron_capture(const account_run_opts *o)
+{
+    tron_answers ans = {.file = o->capture};
+    int rc = load_answers(o->capture, &ans);
+    if (rc) {
+        tron_answers_free(&ans);
+        return rc;
+    }
+    run_ctx c = {.verb = "replay", .sink = {.fd = -1}, .answers = &ans};
+    account_run_opts ro = *o;
+    ro.zmq_tron = "inproc://chainwatch-replay"; /* nothing publishes there: the capture's messages are taken */
+    ro.tron_http = "http://capture.invalid";     /* never asked: answered from the capture */
+    cli_stop_install();
+    rc = run_open(&c, &ro, o->start, false);
+    capture_reader *r = NULL;
+    cw_err err = {0};
+    if (rc == CLI_EXIT_OK && capture_reader_open(o->capture, &r, NULL, &err))
+        rc = cli_fail("replay", &err);
+    if (rc) {
+        run_close(&c);
+        tron_answers_free(&ans);
+        return rc;
+    }
+    pipeline_stats st0;
+    pipeline_stats_get(account_pipeline(c.a), &st0);
+    tron_follow_set_tip(c.tron, st0.tip_height);
+    feed_tron *feed = tron_follow_feed(c.tron);
+    uint64_t messages = 0, bad = 0, warnings = 0;
+    double t0 = cli_seconds();
+    for (;;) {
+        if (cli_stop_requested()) {
+            rc = 130;
+            break;
+        }
+        feed_message m;
+        bool got;
+        cw_err rerr = {0};
+        if (capture_read(r, &m, &got, &rerr)) {
+            fprintf(stderr, "chainwatch: replay: %s (the records before it are written)\n", rerr.msg);
+            rc = rerr.code == CW_EIO ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+            break;
+        }
+        if (!got)
+            break;
+        if (capture_reader_kind(r) == CAPTURE_REC_HTTP)
+            continue;
+        messages++;
+        if (m.nframes == 2)
+            feed_tron_take(feed, (const char *)m.frame[0], m.len[0], (const char *)m.frame[1], m.len[1]);
+        else
+            bad++; /* the live feed refused it the same way: not 2 frames */
+        /* as watch's loop does after reading the queue */
+        cw_code trc = tron_follow_poll(c.tron, 0, &bad, &err);
+        if (trc) {
+            warnings++;
+            run_log("replay", "warn", "refilling a gap: %s", err.msg);
+        }
+        cw_code prc = account_poll_pending(c.a, &err);
+        if (store_error_stops(prc)) {
+            rc = prc == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
+            run_log("replay", "error", "stopping: the store failed (%s)", err.msg);
+            break;
+        }
+        if (prc) {
+            warnings++;
+            run_log("replay", "warn", "pending txs: %s", err.msg);
+        }
+        cw_code src = account_sync(c.a, &err);
+        if (store_error_stops(src)) {
+            rc = src == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
+            run_log("replay", "error", "stopping: the store failed (%s)", err.msg);
+            break;
+        }
+        if (src) {
+            warnings++;
+            run_log("replay", "warn", "following the capture: %s", err.msg);
+        }
+    }
+    pipeline *p = account_pipeline(c.a);
+    if (pipeline_flush(p, &err)) {
+        run_log("replay", "warn", "final flush: %s (the records stay in the outbox)", err.msg);
+        if (rc == CLI_EXIT_OK)
+            rc = CLI_EXIT_FAIL;
+    }
+    pipeline_stats st;
+    pipeline_stats_get(p, &st);
+    printf("replayed tron %s capture %s into %s\n", c.network, o->capture, o->datadir);
+    printf("  messages    %llu (%llu malformed)\n", (unsigned long long)messages, (unsigned long long)bad);
+    printf("  http        %zu recorded replies\n", ans.n);
+    printf("  blocks      %llu connected, %llu disconnected, tip %lld\n", (unsigned long long)st.blocks_connected,
+           (unsigned long long)st.blocks_disconnected, (long long)st.tip_height);
+    printf("  alerts      %llu records\n", (unsigned long long)st.alerts);
+    printf("  warnings    %llu\n", (unsigned long long)warnings);
+    printf("  elapsed     %.2f s\n", cli_seconds() - t0);
+    capture_reader_close(r);
+    run_close(&c);
+    tron_answers_free(&ans);
     return rc;
 }

@@ -30,10 +30,22 @@ typedef struct {
      * (monitor/sources/tron_follow.h) instead of --rpc */
     bool tron;
     const char *zmq_tron, *tron_http;
+    /* --chain tron: watch --record FILE appends the queue's messages and
+     * the HTTP replies used to a capture (capture.h version 2); replay
+     * --capture FILE runs such a capture instead of the node (no network) */
+    const char *record, *capture;
 } account_run_opts;
 
 /* The CLI_EXIT_* codes of watch and replay (cli.h). */
 int account_run_watch(const account_run_opts *o);
 int account_run_replay(const account_run_opts *o);
+/* replay --capture of a Tron capture (o->capture; o->tron set): every
+ * trigger in the capture's order through tron_follow and the account
+ * engine as watch runs them, the HTTP calls answered from the capture's
+ * exchanges (the same request: its recorded replies in order, the last one
+ * again once they are used up; a request never recorded is an error that
+ * names it). Exit codes as watch; a capture cut short or damaged is
+ * replayed up to the damage, then reported with its offset, exit 2. */
+int account_run_replay_tron_capture(const account_run_opts *o);
 
 #endif

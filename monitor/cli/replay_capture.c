@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "monitor/sources/capture.h"
+#include "account_run.h"
 #include "cli.h"
 #include "stop.h"
 #include "args_flows.h"
@@ -56,6 +57,9 @@ static const char usage[] =
     "offset and skipped, as watch skips them. --pub also publishes each record on\n"
     "a ZeroMQ PUB socket (topic alert), as watch --pub does. The clustering and\n"
     "exposure options below are watch's: pass the ones the recording ran with.\n"
+    "A Tron capture (watch --chain tron --record) runs through the Tron follower\n"
+    "and the account engine, every HTTP call answered from the capture (no\n"
+    "network); give --start-height as watch had it.\n"
     "\n"
     "Shows progress on a terminal and prints a summary (frames, txs, blocks,\n"
     "alerts, elapsed). Defaults: --datadir ~/.chainwatch, --alerts\n"
@@ -166,6 +170,30 @@ int cmd_replay_capture(int argc, char **argv)
         goto early_out;
     }
     view.reader = reader;
+    if (info.chain == CAPTURE_CHAIN_TRON) { /* account_run.c: tron_follow and the account engine */
+        if (netname && strcmp(netname, info.network) != 0) {
+            fprintf(stderr, "chainwatch: replay: %s was recorded on tron %s, not %s\n", path, info.network, netname);
+            goto early_out;
+        }
+        if (rest_url) {
+            fprintf(stderr, "chainwatch: replay: --rest is Bitcoin's: a Tron capture holds its HTTP replies\n");
+            goto early_out;
+        }
+        capture_reader_close(reader);
+        reader = NULL;
+        cw_err ferr = {0};
+        if (flows_opts_load(&fo, CW_NET_MAIN, &ferr)) {
+            rc = cli_fail("replay", &ferr);
+            goto early_out;
+        }
+        const flows_config *fc = flows_opts_config(&fo);
+        /* as watch --chain tron: solidified blocks are confirmed */
+        account_run_opts ao = {datadir, alerts, pub, NULL, NULL, 0, 1, true, 0, start_height, 0, -1, -1, 1,
+                               fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
+                               fc ? fc->hold_share_ppm : 0, true, NULL, NULL, NULL, path};
+        rc = account_run_replay_tron_capture(&ao);
+        goto early_out;
+    }
     cw_net net = info.net;
     if (netname) {
         cw_net asked;

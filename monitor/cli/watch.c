@@ -58,6 +58,7 @@ static const char usage[] =
     "--record FILE appends every message the feed receives (bad ones too), with\n"
     "its arrival time, to a capture file (written as received, synced every\n"
     "second); 'chainwatch replay --capture FILE' runs it through this same code.\n"
+    "With --chain tron it records the queue's triggers and the HTTP replies used.\n"
     "\n"
     "Defaults: --alerts <datadir>/alerts.jsonl, --network main, --status-interval 60\n"
     "(seconds, or with s, m, h; 0 is off). Numbers are whole, with no sign: a\n"
@@ -412,9 +413,9 @@ int cmd_watch(int argc, char **argv)
             fprintf(stderr, "chainwatch: watch: --chain tron needs --zmqpubtron=tcp://127.0.0.1:5555 (java-tron's native "
                             "queue) and --tron-http=http://127.0.0.1:8090 (its HTTP API)\n");
             rc = CLI_EXIT_USAGE;
-        } else if (o.endpoint[0] || o.endpoint[1] || o.endpoint[2] || o.rest || o.record || o.rpc) {
+        } else if (o.endpoint[0] || o.endpoint[1] || o.endpoint[2] || o.rest || o.rpc) {
             fprintf(stderr, "chainwatch: watch: --chain tron follows --zmqpubtron and --tron-http: the Bitcoin ZeroMQ, "
-                            "--rest, --record and --rpc options are other chains'\n");
+                            "--rest and --rpc options are other chains'\n");
             rc = CLI_EXIT_USAGE;
         } else if (o.finalized && cli_args_given(o.args, "confirmations")) {
             fprintf(stderr, "chainwatch: watch: --finalized and --confirmations: give one of them\n");
@@ -435,7 +436,7 @@ int cmd_watch(int argc, char **argv)
                                        cli_args_given(o.args, "poll-ms") ? o.poll_ms : 200, o.start_height,
                                        o.status_interval, -1, -1, 1, fc ? fc->hops : 0, fc ? fc->labels : NULL,
                                        fc ? fc->min_share_ppm : 0, fc ? fc->hold_share_ppm : 0, true, o.zmq_tron,
-                                       o.tron_http};
+                                       o.tron_http, o.record, NULL};
                 rc = account_run_watch(&ao);
             }
         }
@@ -468,7 +469,7 @@ int cmd_watch(int argc, char **argv)
                 account_run_opts ao = {o.datadir, o.alerts, o.pub, o.rpc, o.tokens, o.rpc_rate, o.confirmations,
                                        o.finalized, o.poll_ms, o.start_height, o.status_interval, -1, -1, 1,
                                        fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
-                                       fc ? fc->hold_share_ppm : 0, false, NULL, NULL};
+                                       fc ? fc->hold_share_ppm : 0, false, NULL, NULL, NULL, NULL};
                 rc = account_run_watch(&ao);
             }
         }

@@ -23,7 +23,7 @@
 #define MAGIC "CWCAP"
 #define MAGIC_LEN 5
 #define NET_NAME_MAX 16
-#define HEADER_MAX (7 + 1 + NET_NAME_MAX + 1)
+#define HEADER_MAX (7 + 2 * (1 + NET_NAME_MAX) + 1)
 #define RECORD_MIN 16u      /* time (8) + frame count (4) + one empty frame (4) */
 #define READ_CHUNK (1u << 20)
 
@@ -56,18 +56,59 @@ static void put_f64(uint8_t *p, double d)
         p[i] = (uint8_t)(bits >> (8 * i));
 }
 
-/* The header a writer puts at the start of a new file; its length. */
-static size_t make_header(uint8_t out[HEADER_MAX], cw_net net, unsigned topics)
+/* The header a writer puts at the start of a new file; its length.
+ * Bitcoin: version 1 (read by every chainwatch that reads captures);
+ * another chain: version 2, which names it. */
+static size_t make_header(uint8_t out[HEADER_MAX], capture_chain chain, const char *network, unsigned topics)
 {
-    const char *name = cw_net_name(net);
-    size_t n = strlen(name);
+    size_t n = strlen(network), at = 7;
     memcpy(out, MAGIC, MAGIC_LEN);
-    out[5] = (uint8_t)('0' + CAPTURE_VERSION);
+    out[5] = chain == CAPTURE_CHAIN_BITCOIN ? '1' : '2';
     out[6] = '\n';
-    out[7] = (uint8_t)n;
-    memcpy(out + 8, name, n);
-    out[8 + n] = (uint8_t)topics;
-    return 9 + n;
+    if (chain != CAPTURE_CHAIN_BITCOIN) {
+        out[at++] = 4;
+        memcpy(out + at, "tron", 4);
+        at += 4;
+    }
+    out[at++] = (uint8_t)n;
+    memcpy(out + at, network, n);
+    at += n;
+    out[at++] = (uint8_t)topics;
+    return at;
+}
+
+static bool tron_name_ok(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    return n > 0;
+}
+
+/* Reads one length-prefixed name at p[at] (1..NET_NAME_MAX bytes) into
+ * out; *next is where the field after it starts. */
+static cw_code header_name(const uint8_t *p, size_t n, size_t at, const char *path, const char *what, char *out,
+                           size_t *next, cw_err *err)
+{
+    if (n < at + 1)
+        return cw_err_set(err, CW_ETRUNC, n, "%s: byte %zu: the file ends inside its header", path, n);
+    size_t nl = p[at];
+    if (nl == 0 || nl > NET_NAME_MAX)
+        return cw_err_set(err, CW_EFORMAT, at, "%s: byte %zu: %s name length %zu (1..%d)", path, at, what, nl,
+                          NET_NAME_MAX);
+    if (n < at + 1 + nl)
+        return cw_err_set(err, CW_ETRUNC, n, "%s: byte %zu: the file ends inside its header", path, n);
+    memcpy(out, p + at + 1, nl);
+    out[nl] = '\0';
+    *next = at + 1 + nl;
+    return CW_OK;
+}
+
+static void printable(char *s)
+{
+    for (; *s; s++)
+        if (*s < 0x20 || *s > 0x7e)
+            *s = '?';
 }
 
 /* Parses a header from the first `n` bytes of the file. */
@@ -77,35 +118,53 @@ static cw_code parse_header(const uint8_t *p, size_t n, const char *path, captur
     if (memcmp(p, MAGIC, m) != 0 || (n >= 7 && !(p[5] >= '0' && p[5] <= '9' && p[6] == '\n')))
         return cw_err_set(err, CW_EFORMAT, 0, "%s: not a chainwatch capture (byte 0: no \"CWCAP<version>\\n\" magic)",
                           path);
-    if (n >= 6 && p[5] != '0' + CAPTURE_VERSION)
-        return cw_err_set(err, CW_EFORMAT, 5, "%s: byte 5: capture format version %c, this chainwatch reads version %d",
-                          path, p[5], CAPTURE_VERSION);
+    if (n >= 6 && p[5] != '1' && p[5] != '2')
+        return cw_err_set(err, CW_EFORMAT, 5,
+                          "%s: byte 5: capture format version %c, this chainwatch reads versions 1 and 2", path, p[5]);
     if (n < 8)
         return cw_err_set(err, CW_ETRUNC, n, "%s: byte %zu: the file ends inside its header", path, n);
-    size_t nl = p[7];
-    if (nl == 0 || nl > NET_NAME_MAX)
-        return cw_err_set(err, CW_EFORMAT, 7, "%s: byte 7: network name length %zu (1..%d)", path, nl, NET_NAME_MAX);
-    if (n < 9 + nl)
+    unsigned version = (unsigned)(p[5] - '0');
+    capture_info ci = {.version = version, .chain = CAPTURE_CHAIN_BITCOIN};
+    size_t at = 7;
+    cw_code rc;
+    if (version == 2) {
+        char chain[NET_NAME_MAX + 1];
+        if ((rc = header_name(p, n, at, path, "chain", chain, &at, err)))
+            return rc;
+        if (strcmp(chain, "bitcoin") == 0)
+            ci.chain = CAPTURE_CHAIN_BITCOIN;
+        else if (strcmp(chain, "tron") == 0)
+            ci.chain = CAPTURE_CHAIN_TRON;
+        else {
+            printable(chain);
+            return cw_err_set(err, CW_EFORMAT, 8, "%s: byte 8: unknown chain '%s' (bitcoin or tron)", path, chain);
+        }
+    }
+    size_t net_at = at;
+    if ((rc = header_name(p, n, at, path, "network", ci.network, &at, err)))
+        return rc;
+    size_t nl = strlen(ci.network);
+    bool known = ci.chain == CAPTURE_CHAIN_BITCOIN ? cw_net_from_name(ci.network, &ci.net)
+                                                   : tron_name_ok(ci.network, nl);
+    if (nl != (size_t)p[net_at] || !known) {
+        memcpy(ci.network, p + net_at + 1, p[net_at]);
+        ci.network[p[net_at]] = '\0';
+        printable(ci.network);
+        return cw_err_set(err, CW_EFORMAT, net_at + 1, "%s: byte %zu: unknown network '%s' (chain %s)", path, net_at + 1,
+                          ci.network, ci.chain == CAPTURE_CHAIN_TRON ? "tron" : "bitcoin");
+    }
+    if (ci.chain == CAPTURE_CHAIN_TRON)
+        ci.net = CW_NET_MAIN;
+    if (n < at + 1)
         return cw_err_set(err, CW_ETRUNC, n, "%s: byte %zu: the file ends inside its header", path, n);
-    char name[NET_NAME_MAX + 1];
-    memcpy(name, p + 8, nl);
-    name[nl] = '\0';
-    cw_net net;
-    if (strlen(name) != nl || !cw_net_from_name(name, &net)) {
-        for (size_t i = 0; i < nl; i++)
-            if (name[i] < 0x20 || name[i] > 0x7e)
-                name[i] = '?';
-        return cw_err_set(err, CW_EFORMAT, 8, "%s: byte 8: unknown network '%s'", path, name);
-    }
-    unsigned topics = p[8 + nl];
+    unsigned topics = p[at];
     if (topics == 0 || topics > FEED_ALL_TOPICS)
-        return cw_err_set(err, CW_EFORMAT, 8 + nl, "%s: byte %zu: topics byte 0x%02x (bits 0-2, at least one)", path,
-                          8 + nl, topics);
-    if (info) {
-        info->net = net;
-        info->topics = topics;
-        info->header_len = 9 + nl;
-    }
+        return cw_err_set(err, CW_EFORMAT, at, "%s: byte %zu: topics byte 0x%02x (bits 0-2, at least one)", path, at,
+                          topics);
+    ci.topics = topics;
+    ci.header_len = at + 1;
+    if (info)
+        *info = ci;
     return CW_OK;
 }
 
@@ -124,6 +183,7 @@ struct capture_reader {
     cw_err failure;    /* sticky after an error: the rest cannot be framed */
     bool failed;
     capture_info info;
+    capture_record_kind kind; /* of the last record returned */
 };
 
 static cw_code refresh_size(capture_reader *r, cw_err *err)
@@ -286,6 +346,14 @@ cw_code capture_read(capture_reader *r, feed_message *m, bool *got, cw_err *err)
                            (unsigned long long)total, have);
     const uint8_t *p = r->buf + (r->pos - r->buf_off);
     uint32_t nframes = get32(p + 12);
+    capture_record_kind kind = CAPTURE_REC_MESSAGE;
+    if (r->info.version >= 2 && (nframes & CAPTURE_HTTP_FLAG)) {
+        kind = CAPTURE_REC_HTTP;
+        nframes &= ~CAPTURE_HTTP_FLAG;
+        if (nframes != 3)
+            return fail_record(r, CW_EFORMAT, err, "an HTTP exchange of %u frames (3: path, request body, reply)",
+                               nframes);
+    }
     if (nframes == 0)
         return fail_record(r, CW_EFORMAT, err, "a message of 0 frames");
     memset(m, 0, sizeof *m);
@@ -308,8 +376,14 @@ cw_code capture_read(capture_reader *r, feed_message *m, bool *got, cw_err *err)
         return fail_record(r, CW_EFORMAT, err, "%llu bytes after its %u frame%s (the lengths do not add up)",
                            (unsigned long long)(total - off), stored, stored == 1 ? "" : "s");
     r->pos += total;
+    r->kind = kind;
     *got = true;
     return CW_OK;
+}
+
+capture_record_kind capture_reader_kind(const capture_reader *r)
+{
+    return r ? r->kind : CAPTURE_REC_MESSAGE;
 }
 
 uint64_t capture_reader_offset(const capture_reader *r)
@@ -339,6 +413,7 @@ void capture_reader_close(capture_reader *r)
 
 struct capture_writer {
     int fd;
+    unsigned version; /* of the file's header */
     char *path;
     uint64_t size;   /* the end of the last whole record */
     uint64_t count;
@@ -372,12 +447,21 @@ static cw_code write_all(int fd, const uint8_t *p, size_t n, size_t *done)
 
 /* Reads an existing capture through: checks it is ours (same network and
  * topics), counts its records and cuts a partial last one. */
-static cw_code adopt_existing(capture_writer *w, cw_net net, unsigned topics, capture_open_info *info, cw_err *err)
+static cw_code adopt_existing(capture_writer *w, capture_chain chain, const char *network, cw_net net,
+                              unsigned topics, capture_open_info *info, cw_err *err)
 {
     capture_reader r;
     capture_info ci;
     cw_code rc = reader_init(&r, w->fd, false, w->path, &ci, err);
-    if (rc == CW_OK && (ci.net != net || ci.topics != topics)) {
+    if (rc == CW_OK && (ci.chain != chain || strcmp(ci.network, network) != 0) && chain == CAPTURE_CHAIN_TRON)
+        rc = cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                        "%s holds a capture of %s %s; this run is tron %s: record to a new file", w->path,
+                        ci.chain == CAPTURE_CHAIN_TRON ? "tron" : "bitcoin", ci.network, network);
+    else if (rc == CW_OK && ci.chain != chain)
+        rc = cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                        "%s holds a capture of tron %s; this run is bitcoin %s: record to a new file", w->path,
+                        ci.network, network);
+    else if (rc == CW_OK && (ci.net != net || ci.topics != topics)) {
         char want[64] = "", have[64] = "";
         for (int t = 0; t < FEED_TOPIC_COUNT; t++) {
             if (topics & (1u << t))
@@ -420,6 +504,9 @@ static cw_code adopt_existing(capture_writer *w, cw_net net, unsigned topics, ca
     return rc;
 }
 
+static cw_code writer_open(const char *path, capture_chain chain, const char *network, cw_net net, unsigned topics,
+                           capture_writer **out, capture_open_info *info, cw_err *err);
+
 cw_code capture_writer_open(const char *path, cw_net net, unsigned topics, capture_writer **out,
                             capture_open_info *info, cw_err *err)
 {
@@ -430,6 +517,25 @@ cw_code capture_writer_open(const char *path, cw_net net, unsigned topics, captu
                           topics);
     if ((int)net < 0 || (int)net >= CW_NET_COUNT)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "capture_writer_open: unknown network %d", (int)net);
+    return writer_open(path, CAPTURE_CHAIN_BITCOIN, cw_net_name(net), net, topics, out, info, err);
+}
+
+cw_code capture_writer_open_tron(const char *path, const char *network, capture_writer **out,
+                                 capture_open_info *info, cw_err *err)
+{
+    if (path == NULL || out == NULL || network == NULL)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "capture_writer_open_tron: NULL %s",
+                          path == NULL ? "path" : out == NULL ? "out" : "network");
+    size_t n = strlen(network);
+    if (n > NET_NAME_MAX || !tron_name_ok(network, n))
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                          "capture_writer_open_tron: network '%.40s' (1..16 of a-z, 0-9, '-')", network);
+    return writer_open(path, CAPTURE_CHAIN_TRON, network, CW_NET_MAIN, CAPTURE_TRON_TOPICS, out, info, err);
+}
+
+static cw_code writer_open(const char *path, capture_chain chain, const char *network, cw_net net, unsigned topics,
+                           capture_writer **out, capture_open_info *info, cw_err *err)
+{
     capture_open_info local;
     if (info == NULL)
         info = &local;
@@ -454,7 +560,7 @@ cw_code capture_writer_open(const char *path, cw_net net, unsigned topics, captu
         return rc;
     }
     uint8_t hdr[HEADER_MAX], old[HEADER_MAX];
-    size_t hl = make_header(hdr, net, topics);
+    size_t hl = make_header(hdr, chain, network, topics);
     struct stat st;
     if (fstat(w->fd, &st) != 0) {
         cw_code rc = cw_err_set(err, CW_EIO, CW_NO_OFFSET, "capture %s: stat: %s", path, strerror(errno));
@@ -478,18 +584,19 @@ cw_code capture_writer_open(const char *path, cw_net net, unsigned topics, captu
             rc = cw_err_set(err, CW_EIO, CW_NO_OFFSET, "capture %s: sync: %s", path, strerror(errno));
         w->size = hl;
     } else {
-        rc = adopt_existing(w, net, topics, info, err);
+        rc = adopt_existing(w, chain, network, net, topics, info, err);
     }
     if (rc) {
         writer_free(w);
         return rc;
     }
     info->size = w->size;
+    w->version = chain == CAPTURE_CHAIN_BITCOIN ? 1 : 2;
     *out = w;
     return CW_OK;
 }
 
-cw_code capture_write(capture_writer *w, const feed_message *m, cw_err *err)
+static cw_code write_record(capture_writer *w, const feed_message *m, uint32_t flag, cw_err *err)
 {
     if (w == NULL || m == NULL)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "capture_write: NULL %s", w ? "message" : "writer");
@@ -516,7 +623,7 @@ cw_code capture_write(capture_writer *w, const feed_message *m, cw_err *err)
     uint8_t *p = w->buf;
     put32(p, (uint32_t)len);
     put_f64(p + 4, m->received_at);
-    put32(p + 12, m->nframes);
+    put32(p + 12, m->nframes | flag);
     size_t off = 16;
     for (unsigned i = 0; i < stored; i++) {
         put32(p + off, (uint32_t)m->len[i]);
@@ -541,6 +648,29 @@ cw_code capture_write(capture_writer *w, const feed_message *m, cw_err *err)
     w->count++;
     w->dirty = true;
     return CW_OK;
+}
+
+cw_code capture_write(capture_writer *w, const feed_message *m, cw_err *err)
+{
+    if (m != NULL && (m->nframes & CAPTURE_HTTP_FLAG))
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "capture_write: a message of %u frames", m->nframes);
+    return write_record(w, m, 0, err);
+}
+
+cw_code capture_write_http(capture_writer *w, double received_at, const char *path, const char *body,
+                           const uint8_t *reply, size_t reply_len, cw_err *err)
+{
+    if (w == NULL || path == NULL || body == NULL || (reply == NULL && reply_len))
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "capture_write_http: NULL %s",
+                          w == NULL ? "writer" : path == NULL ? "path" : body == NULL ? "body" : "reply");
+    if (w->version < 2)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                          "capture %s: a version-1 (bitcoin) capture holds no HTTP exchanges", w->path);
+    feed_message m = {.frame = {(const uint8_t *)path, (const uint8_t *)body, reply},
+                      .len = {strlen(path), strlen(body), reply_len},
+                      .nframes = 3,
+                      .received_at = received_at};
+    return write_record(w, &m, CAPTURE_HTTP_FLAG, err);
 }
 
 cw_code capture_writer_sync(capture_writer *w, cw_err *err)

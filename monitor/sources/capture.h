@@ -14,7 +14,7 @@
  * leaves at most its last record cut short, which the reader reports with
  * its offset and the writer cuts off when it opens the file again.
  *
- * FORMAT, version 1. Integers are unsigned little-endian.
+ * FORMAT, version 1 (Bitcoin). Integers are unsigned little-endian.
  *
  *   Header, at offset 0:
  *     off  size  field
@@ -41,6 +41,28 @@
  * A file that ends inside a record (its length prefix included) is cut
  * short; bytes after a complete record are always the start of another.
  *
+ * FORMAT, version 2: a capture that names its chain (written for Tron;
+ * Bitcoin recorders still write version 1, and both are read).
+ *
+ *   Header, at offset 0:
+ *     0    7     "CWCAP2\n"
+ *     7    1     c, the length of the chain name, 1..16
+ *     8    c     the chain: "bitcoin" or "tron"
+ *     8+c  1     n, the length of the network name, 1..16
+ *     9+c  n     the network: for bitcoin as in version 1; for tron the
+ *                name tron_network_name() gives ("mainnet", "nile",
+ *                "shasta", "chain-<id>"; a-z, 0-9 and '-')
+ *     9+c+n 1    topics: bitcoin as in version 1; tron 7 (blockTrigger,
+ *                transactionTrigger, solidityTrigger: CAPTURE_TRON_TOPICS)
+ *
+ *   Records as in version 1, of two kinds told apart by bit 31 of F:
+ *     clear: a feed message (tron: F = 2, the trigger name and its JSON);
+ *     set (CAPTURE_HTTP_FLAG): an HTTP exchange the follower made and
+ *       its successful reply, F & 0x7fffffff = 3 frames: the request path
+ *       ("/wallet/getblockbynum"), the request body ({"num":5}), the reply
+ *       body; received_at is when the reply came. A replay answers the
+ *       same request from these, in order, without any network.
+ *
  * Contract: every function takes a cw_err * last (may be NULL), returns
  * CW_OK or a code with the message naming the file and, for the bytes of
  * the file, the byte offset (also in err->offset). Nothing here exits or
@@ -56,14 +78,22 @@
 #include "chains/model.h"
 #include "feed_check.h"
 
-#define CAPTURE_VERSION 1
+#define CAPTURE_VERSION 2       /* the newest version read (1 and 2 are) */
+#define CAPTURE_HTTP_FLAG 0x80000000u /* bit 31 of F: an HTTP exchange record (version 2) */
+#define CAPTURE_TRON_TOPICS 7u
+
+typedef enum { CAPTURE_CHAIN_BITCOIN = 0, CAPTURE_CHAIN_TRON = 1 } capture_chain;
+typedef enum { CAPTURE_REC_MESSAGE = 0, CAPTURE_REC_HTTP = 1 } capture_record_kind;
 /* The largest record accepted (L): well above the feed's 16 MB frame
  * limit; a bigger length can only be a damaged file. */
 #define CAPTURE_MAX_RECORD ((uint32_t)64 * 1024 * 1024)
 
 /* What a capture's header says. */
 typedef struct {
-    cw_net net;
+    unsigned version;     /* 1 or 2 */
+    capture_chain chain;  /* version 1: always bitcoin */
+    char network[17];     /* the header's network name */
+    cw_net net;           /* bitcoin's network (tron: CW_NET_MAIN) */
     unsigned topics;      /* bit mask of feed_topic, never 0 */
     uint64_t header_len;  /* where the first record starts */
 } capture_info;
@@ -95,6 +125,19 @@ typedef struct {
 cw_code capture_writer_open(const char *path, cw_net net, unsigned topics, capture_writer **out,
                             capture_open_info *info, cw_err *err);
 
+/* As capture_writer_open, for a Tron capture (version 2, chain "tron",
+ * `network` as tron_network_name() spells it, topics CAPTURE_TRON_TOPICS).
+ * Refuses CW_EARG for NULL arguments, a network name that is not 1..16
+ * of a-z, 0-9, '-', and an existing capture of another chain or network. */
+cw_code capture_writer_open_tron(const char *path, const char *network, capture_writer **out,
+                                 capture_open_info *info, cw_err *err);
+
+/* Appends one HTTP exchange record (version 2 files only: CW_EARG on a
+ * Bitcoin capture): the request path and body (NUL-terminated) and the
+ * reply's reply_len bytes. Errors as capture_write. */
+cw_code capture_write_http(capture_writer *w, double received_at, const char *path, const char *body,
+                           const uint8_t *reply, size_t reply_len, cw_err *err);
+
 /* Appends one record (one write(2)). Refuses CW_EARG for NULL arguments,
  * nframes 0, a NULL frame with a nonzero length, and CW_ELIMIT for a
  * message larger than CAPTURE_MAX_RECORD allows. CW_EIO when the write
@@ -122,9 +165,9 @@ typedef struct capture_reader capture_reader;
  * Refuses: CW_EARG for NULL path/out; CW_EIO when the file cannot be
  * opened or read; CW_ETRUNC for a file shorter than its header; CW_EFORMAT
  * when the first bytes are not the magic "CWCAP" + digit + newline ("not a
- * chainwatch capture", offset 0), for a version other than 1 (offset 5),
- * a network name of bad length or unknown (offset 7 or 8), or a topics byte
- * that is 0 or above 7 (its offset). *out is set only on CW_OK. */
+ * chainwatch capture", offset 0), for a version other than 1 or 2 (offset
+ * 5), a chain or network name of bad length or unknown (its offset), or a
+ * topics byte that is 0 or above 7 (its offset). *out is set only on CW_OK. */
 cw_code capture_reader_open(const char *path, capture_reader **out, capture_info *info, cw_err *err);
 
 /* Reads the next record into *m and sets *got. m's frames point into the
@@ -134,10 +177,16 @@ cw_code capture_reader_open(const char *path, capture_reader **out, capture_info
  * the file ends inside the record (a recorder stopped mid-write, or a
  * length pointing past the end), CW_ELIMIT for a length above
  * CAPTURE_MAX_RECORD, CW_EFORMAT for a length below 16, a frame count of
- * 0, or frame lengths that do not add up to the record's length, CW_EIO
+ * 0, an HTTP exchange (version 2) of other than 3 frames, or frame
+ * lengths that do not add up to the record's length, CW_EIO
  * when reading fails. After an error every later call returns it again
  * (the rest of the file cannot be framed). CW_EARG for NULL arguments. */
 cw_code capture_read(capture_reader *r, feed_message *m, bool *got, cw_err *err);
+
+/* The kind of the record the last capture_read returned (version 1:
+ * always CAPTURE_REC_MESSAGE). For CAPTURE_REC_HTTP, the message's
+ * frames are the path, the request body and the reply; nframes is 3. */
+capture_record_kind capture_reader_kind(const capture_reader *r);
 
 /* The offset of the record the last capture_read returned (or failed on);
  * the header's length before the first read. */

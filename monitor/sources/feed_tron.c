@@ -21,6 +21,8 @@ typedef struct {
 } pblock;
 
 struct feed_tron {
+    void (*tap)(void *ctx, unsigned nframes, const void *const frame[3], const size_t len[3]);
+    void *tap_ctx;
     feed_tron_config cfg;
     char endpoint[256];
     void *ctx, *sock;
@@ -371,6 +373,8 @@ cw_code feed_tron_open(const feed_tron_config *cfg, feed_tron **out, cw_err *err
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
     f->cfg = *cfg;
     snprintf(f->endpoint, sizeof f->endpoint, "%s", cfg->endpoint);
+    f->tap = cfg->tap;
+    f->tap_ctx = cfg->tap_ctx;
     f->last = f->top = f->solidified = -1;
     for (int i = 0; i < HIST; i++)
         f->hist[i].number = -1;
@@ -476,6 +480,13 @@ cw_code feed_tron_next(feed_tron *f, int timeout_ms, feed_tron_event *ev, bool *
         more = zmq_msg_more(mm);
         n++;
         over |= n > 2;
+    }
+    if (f->tap) {
+        const void *fr[3] = {0};
+        size_t ln[3] = {0};
+        for (int i = 0; i < (n < 3 ? n : 3); i++)
+            fr[i] = zmq_msg_data(&m[i]), ln[i] = zmq_msg_size(&m[i]);
+        f->tap(f->tap_ctx, (unsigned)n, fr, ln);
     }
     if (n != 2 || over) {
         char cnt[16];

@@ -39,6 +39,11 @@ typedef struct {
     int rcvhwm;            /* 0: 100000 (a block is a burst of triggers) */
     int64_t maxmsgsize;    /* 0: 16 MB */
     unsigned max_pending;  /* blocks held while not whole; 0: 64 (older ones become gaps) */
+    /* --record: called with every message read off the socket (malformed
+     * ones too) before it is assembled: its frame count and its first
+     * min(nframes, 3) frames, valid during the call. NULL: none. */
+    void (*tap)(void *ctx, unsigned nframes, const void *const frame[3], const size_t len[3]);
+    void *tap_ctx;
 } feed_tron_config;
 
 typedef enum {

@@ -219,6 +219,7 @@ void tron_follow_close(tron_follow *t)
 
 const account_source *tron_follow_source(tron_follow *t) { return &t->src; }
 tron_http *tron_follow_http(tron_follow *t) { return t->http; }
+feed_tron *tron_follow_feed(tron_follow *t) { return t->feed; }
 
 void tron_follow_set_tip(tron_follow *t, int64_t tip)
 {

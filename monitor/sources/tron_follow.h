@@ -44,6 +44,9 @@ cw_code tron_follow_open(const feed_tron_config *fc, const tron_http_options *ho
 void tron_follow_close(tron_follow *t);
 const account_source *tron_follow_source(tron_follow *t);
 tron_http *tron_follow_http(tron_follow *t);
+/* The queue it reads (replay --capture hands it recorded messages with
+ * feed_tron_take). */
+feed_tron *tron_follow_feed(tron_follow *t);
 
 /* Reads the feed for up to timeout_ms (and whatever is queued): keeps
  * whole blocks, refills gaps over HTTP, notes solidified numbers. A gap

@@ -101,6 +101,13 @@ cw_code tron_http_post(tron_http *h, const char *path, const char *body, const c
 {
     char url[URL_MAX + 128];
     snprintf(url, sizeof url, "%s%s", h->url, path);
+    if (h->o.answer) {
+        reply->n = 0;
+        h->stats.requests++;
+        cw_code rc = h->o.answer(h->o.hook_ctx, path, body, reply, err);
+        h->stats.bytes += reply->n;
+        return rc;
+    }
     char ebuf[CURL_ERROR_SIZE];
     unsigned delay = h->o.backoff_ms;
     for (unsigned attempt = 0;; attempt++) {
@@ -123,8 +130,11 @@ cw_code tron_http_post(tron_http *h, const char *path, const char *body, const c
         if (h->over)
             return cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET, "%s at %s: the reply is over %zu bytes", what, h->url,
                               h->o.max_reply);
-        if (cc == CURLE_OK && status == 200)
+        if (cc == CURLE_OK && status == 200) {
+            if (h->o.tap)
+                h->o.tap(h->o.hook_ctx, path, body, reply);
             return CW_OK;
+        }
         bool retry = cc != CURLE_OK || status >= 500 || status == 429;
         if (!retry || attempt >= h->o.retries) {
             if (cc != CURLE_OK)

@@ -39,6 +39,14 @@ typedef struct {
     long timeout_ms;          /* 0: 60000 */
     unsigned retries;         /* transport retries after the first try */
     unsigned backoff_ms;      /* first retry's delay (0: 200), doubling */
+    /* Record and replay (capture.h version 2). tap: called with every
+     * request that got a 200 reply (its path, body and reply): watch
+     * --record. answer: when set, no request is made and answer fills the
+     * reply (replay --capture: the recorded one), or fails with the error
+     * tron_http_post returns. Both NULL: none. */
+    void (*tap)(void *ctx, const char *path, const char *body, const cw_buf *reply);
+    cw_code (*answer)(void *ctx, const char *path, const char *body, cw_buf *reply, cw_err *err);
+    void *hook_ctx;
 } tron_http_options;
 
 /* CW_EARG for a URL that is not http(s)://host..., over 400 bytes, or with

@@ -508,7 +508,7 @@ Test(capture, reader_reports_damage_with_its_offset)
     } cases[] = {
         {"bad magic", 0, 0, "XWCAP", 5, 0, false, CW_EFORMAT, 0, 0, "not a chainwatch capture"},
         {"text file", 0, 0, "hello\nworld", 11, 0, false, CW_EFORMAT, 0, 0, "not a chainwatch capture"},
-        {"wrong version", 0, 5, "2", 1, 0, false, CW_EFORMAT, 5, 0, "version 2"},
+        {"wrong version", 0, 5, "3", 1, 0, false, CW_EFORMAT, 5, 0, "version 3"},
         {"empty file", 1, 0, NULL, 0, 0, false, CW_ETRUNC, 0, 0, "empty"},
         {"header cut", 11, 0, NULL, 0, 0, false, CW_ETRUNC, 11, 0, "inside its header"},
         {"unknown network", 0, 8, "regtesx", 7, 0, false, CW_EFORMAT, 8, 0, "unknown network 'regtesx'"},
@@ -749,10 +749,16 @@ Test(capture, replay_of_damaged_captures, .timeout = 120)
     cr_assert_eq(replay(path, dd, NULL, NULL, &out, &err), 2, "%s %s", out, err);
     cr_assert(strstr(err, "not a chainwatch capture") && strstr(err, path), "%s", err);
     free(out), free(err);
+    snprintf(path, sizeof path, "%s/v3.cwcap", dir);
+    write_file(path, "CWCAP3\n\x07regtest\x07", 16);
+    cr_assert_eq(replay(path, dd, NULL, NULL, &out, &err), 2, "%s %s", out, err);
+    cr_assert(strstr(err, "byte 5: capture format version 3"), "%s", err);
+    free(out), free(err);
+    /* version 2 names its chain first: a Bitcoin network there is no chain */
     snprintf(path, sizeof path, "%s/v2.cwcap", dir);
     write_file(path, "CWCAP2\n\x07regtest\x07", 16);
     cr_assert_eq(replay(path, dd, NULL, NULL, &out, &err), 2, "%s %s", out, err);
-    cr_assert(strstr(err, "byte 5: capture format version 2"), "%s", err);
+    cr_assert(strstr(err, "byte 8: unknown chain 'regtest' (bitcoin or tron)"), "%s", err);
     free(out), free(err);
     /* a missing file: an I/O failure */
     snprintf(path, sizeof path, "%s/missing.cwcap", dir);
@@ -858,5 +864,124 @@ Test(capture, replay_of_a_damaged_block_exits_nonzero, .timeout = 120)
     cr_assert(strstr(out, "10 connected"), "%s", out);
     free(out), free(err);
     test_remove_dir(dd);
+    test_remove_dir(dir);
+}
+
+/* Version 2 (capture.h FORMAT): a Tron capture names its chain and holds
+ * the node's triggers and the HTTP exchanges the follower made, told apart
+ * by bit 31 of the frame count. Real data: a Nile blockTrigger and the
+ * getblockbynum reply of java-tron's docs (data/tron). */
+Test(capture, tron_capture_round_trip)
+{
+    char *dir = temp_dir();
+    char path[600];
+    snprintf(path, sizeof path, "%s/t.cwcap", dir);
+    size_t tn, rn;
+    uint8_t *trig = fixture("tron/sample_blockTrigger_nile_2021-07-21.json", &tn);
+    uint8_t *reply = fixture("tron/api/getblockbynum_30864544.getblock-docs.json", &rn);
+    const char *req = "{\"num\":30864544,\"visible\":false}";
+    capture_writer *w;
+    capture_open_info oi;
+    cw_err err = {0};
+    cr_assert_eq(capture_writer_open_tron(path, "nile", &w, &oi, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(oi.size, 18, "header: 7 magic + 1 + \"tron\" + 1 + \"nile\" + 1 topics byte");
+    feed_message m = {.frame = {(const uint8_t *)"blockTrigger", trig}, .len = {12, tn}, .nframes = 2,
+                      .received_at = 1626850000.123456};
+    cr_assert_eq(capture_write(w, &m, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(capture_write_http(w, 1626850000.5, "/wallet/getblockbynum", req, reply, rn, &err), CW_OK, "%s",
+                 err.msg);
+    cr_assert_eq(capture_writer_close(w, &err), CW_OK, "%s", err.msg);
+
+    size_t n;
+    uint8_t *raw = read_whole(path, &n);
+    uint64_t rec1 = 4 + 12 + 4 + 12 + 4 + tn, rec2 = 4 + 12 + 4 + 21 + 4 + strlen(req) + 4 + rn;
+    cr_assert_eq(n, 18 + rec1 + rec2);
+    cr_assert_eq(memcmp(raw, "CWCAP2\n\x04tron\x04nile\x07", 18), 0);
+    cr_assert_eq(memcmp(raw + 18 + 12, "\x02\x00\x00\x00", 4), 0, "a trigger: F = 2");
+    cr_assert_eq(memcmp(raw + 18 + rec1 + 12, "\x03\x00\x00\x80", 4), 0, "an HTTP exchange: F = 3 | bit 31");
+    free(raw);
+
+    capture_reader *r;
+    capture_info info;
+    cr_assert_eq(capture_reader_open(path, &r, &info, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(info.version, 2);
+    cr_assert_eq(info.chain, CAPTURE_CHAIN_TRON);
+    cr_assert_str_eq(info.network, "nile");
+    cr_assert_eq(info.topics, CAPTURE_TRON_TOPICS);
+    cr_assert_eq(info.header_len, 18);
+    feed_message g;
+    bool got;
+    cr_assert_eq(capture_read(r, &g, &got, &err), CW_OK, "%s", err.msg);
+    cr_assert(got);
+    cr_assert_eq(capture_reader_kind(r), CAPTURE_REC_MESSAGE);
+    cr_assert_eq(g.nframes, 2);
+    cr_assert_eq(g.len[0], 12);
+    cr_assert_eq(memcmp(g.frame[0], "blockTrigger", 12), 0);
+    cr_assert_eq(g.len[1], tn);
+    cr_assert_eq(memcmp(g.frame[1], trig, tn), 0);
+    cr_assert_eq(g.received_at, 1626850000.123456);
+    cr_assert_eq(capture_read(r, &g, &got, &err), CW_OK, "%s", err.msg);
+    cr_assert(got);
+    cr_assert_eq(capture_reader_kind(r), CAPTURE_REC_HTTP);
+    cr_assert_eq(capture_reader_offset(r), 18 + rec1);
+    cr_assert_eq(g.nframes, 3);
+    cr_assert_eq(g.len[0], 21);
+    cr_assert_eq(memcmp(g.frame[0], "/wallet/getblockbynum", 21), 0);
+    cr_assert_eq(g.len[1], strlen(req));
+    cr_assert_eq(memcmp(g.frame[1], req, g.len[1]), 0);
+    cr_assert_eq(g.len[2], rn);
+    cr_assert_eq(memcmp(g.frame[2], reply, rn), 0);
+    cr_assert_eq(g.received_at, 1626850000.5);
+    cr_assert_eq(capture_read(r, &g, &got, &err), CW_OK);
+    cr_assert_not(got);
+    capture_reader_close(r);
+
+    /* appended to by the same chain and network; refused to others */
+    cr_assert_eq(capture_writer_open_tron(path, "nile", &w, &oi, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(oi.records, 2);
+    cr_assert_eq(capture_writer_close(w, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(capture_writer_open_tron(path, "mainnet", &w, &oi, &err), CW_EARG);
+    cr_assert(strstr(err.msg, "capture of tron nile; this run is tron mainnet"), "%s", err.msg);
+    cr_assert_eq(capture_writer_open(path, CW_NET_MAIN, FEED_ALL_TOPICS, &w, &oi, &err), CW_EARG);
+    cr_assert(strstr(err.msg, "capture of tron nile; this run is bitcoin main"), "%s", err.msg);
+    cr_assert_eq(capture_writer_open_tron(path, "Nile!", &w, &oi, &err), CW_EARG);
+    cr_assert(strstr(err.msg, "a-z, 0-9"), "%s", err.msg);
+
+    /* a Bitcoin (version 1) capture holds no HTTP exchange, nor is it a tron one */
+    char bpath[600];
+    snprintf(bpath, sizeof bpath, "%s/b.cwcap", dir);
+    cr_assert_eq(capture_writer_open(bpath, CW_NET_REGTEST, FEED_ALL_TOPICS, &w, &oi, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(capture_write_http(w, 1.0, "/wallet/getnowblock", "{}", (const uint8_t *)"{}", 2, &err), CW_EARG);
+    cr_assert(strstr(err.msg, "holds no HTTP exchanges"), "%s", err.msg);
+    cr_assert_eq(capture_writer_close(w, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(capture_writer_open_tron(bpath, "nile", &w, &oi, &err), CW_EARG);
+    cr_assert(strstr(err.msg, "capture of bitcoin regtest; this run is tron nile"), "%s", err.msg);
+
+    /* an HTTP exchange of 2 frames: damage, with its offset; so are an unknown
+     * chain and a tron network name out of its alphabet */
+    patch(path, 18 + rec1 + 12, "\x02\x00\x00\x80", 4);
+    int ok;
+    cr_assert_eq(read_until_error(path, &err, &ok), CW_EFORMAT);
+    cr_assert_eq(ok, 1);
+    cr_assert_eq(err.offset, 18 + rec1);
+    cr_assert(strstr(err.msg, "an HTTP exchange of 2 frames"), "%s", err.msg);
+    patch(path, 8, "trox", 4);
+    cr_assert_eq(capture_reader_open(path, &r, &info, &err), CW_EFORMAT);
+    cr_assert(strstr(err.msg, "byte 8: unknown chain 'trox'"), "%s", err.msg);
+    patch(path, 8, "tron", 4);
+    patch(path, 13, "Nile", 4);
+    cr_assert_eq(capture_reader_open(path, &r, &info, &err), CW_EFORMAT);
+    cr_assert(strstr(err.msg, "byte 13: unknown network 'Nile' (chain tron)"), "%s", err.msg);
+    /* replay answers HTTP from the capture only: block 0 (the chain) was
+     * never recorded here, so it says so and stops, exit 1 */
+    patch(path, 13, "nile", 4);
+    char *dd = setup_datadir(), *out, *e;
+    patch(path, 18 + rec1 + 12, "\x03\x00\x00\x80", 4);
+    cr_assert_eq(replay(path, dd, NULL, NULL, &out, &e), 1, "%s %s", out, e);
+    cr_assert(strstr(e, "/wallet/getblockbynum {\"num\":0") && strstr(e, "holds no reply to it"), "%s", e);
+    free(out), free(e);
+    test_remove_dir(dd);
+    free(trig);
+    free(reply);
     test_remove_dir(dir);
 }
