@@ -168,6 +168,17 @@ static void post_action(const api_request *req, api_reply *rep, const cases_ctx 
     const char *reason = json_string_value(json_object_get(body, "reason"));
     const char *who = json_string_value(json_object_get(body, "actor"));
     const char *key = req->key_name ? req->key_name : "";
+    /* The server appends "(key NAME)" itself: an actor holding parentheses
+     * could name another key in the signed trail ("bob (key admin)"), and a
+     * control character could fake a second line in the printed trail. */
+    for (const unsigned char *q = (const unsigned char *)(who ? who : ""); *q; q++) {
+        if (*q == '(' || *q == ')' || *q < 0x20 || *q == 0x7f) {
+            api_reply_error(rep, 400, "bad_request",
+                            "actor: parentheses and control characters are refused (the server adds the key's name)");
+            json_decref(body);
+            return;
+        }
+    }
     act_write w = {c, api_param(req, "id"), a, "", reason ? reason : "", false, NULL};
     int n;
     if (who && who[0] && key[0])

@@ -179,6 +179,11 @@ Test(cases_api, queue_decisions_and_refusals, .timeout = 60)
         {"POST", "/v1/cases/" CASE_ID "/release", "{\"reason\":\"\"}", 400, "a reason is required"},
         {"POST", "/v1/cases/" CASE_ID "/release", "{\"reason\":7}", 400, "must be a string"},
         {"POST", "/v1/cases/" CASE_ID "/release", "{\"reason\":\"x\",\"amount\":1}", 400, "unknown field"},
+        /* an actor cannot name another key, nor break the printed trail's lines */
+        {"POST", "/v1/cases/" CASE_ID "/release", "{\"reason\":\"x\",\"actor\":\"bob (key admin)\"}", 400,
+         "the server adds the key's name"},
+        {"POST", "/v1/cases/" CASE_ID "/release", "{\"reason\":\"x\",\"actor\":\"bob\\nalice\"}", 400,
+         "control characters are refused"},
         {"POST", "/v1/cases/00000000000000000000000000000000/block", "{\"reason\":\"x\"}", 404, "no case"},
         {"GET", "/v1/cases/" CASE_ID "/report", NULL, 409, "blocked cases only"},
     };
