@@ -897,9 +897,12 @@ Test(api, rate_bucket_survives_removal_of_another_key)
     char *argv[] = {CW_BIN, "apikey", "remove", "exchange", "--datadir", fx.dd, NULL};
     cr_assert_eq(run_cmd(argv, NULL, 0, &o, &e), 0, "%s", e);
     free(o), free(e);
-    /* keep ops drained until the server has seen the removal (exchange: 401) */
+    /* keep ops drained until the server has seen the removal (exchange: 401).
+     * The server looks at the key file once a second: pace the loop (2 ms a
+     * round, up to 6 s), or a fast machine runs it out before the next look. */
     bool gone = false;
     for (int i = 0; i < 3000 && !gone; i++) {
+        test_sleep_ms(2);
         reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_admin, NULL);
         free(r.body);
         r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_screen, NULL);
