@@ -449,40 +449,39 @@ cw_code tron_raw_check_signer(const tron_raw *r, const uint8_t *sig, size_t n, u
                       r->permission_id ? " (a multi-signature permission: not supported)" : "");
 }
 
+/* The next transfer of xf: from -> to, amount; asset native unless set after. */
+static cw_transfer *xfer_add(cw_transfer *xf, size_t *n, cw_xfer_kind kind, const uint8_t from[20],
+                             const uint8_t to[20], uint64_t amount)
+{
+    cw_transfer *t = &xf[(*n)++];
+    memset(t, 0, sizeof *t);
+    t->kind = kind;
+    tron_addr(&t->from, from);
+    tron_addr(&t->to, to);
+    cw_u256_set_u64(&t->amount, amount);
+    return t;
+}
+
 cw_code tron_raw_transfers(const tron_raw *r, bool calldata, cw_transfer *xf, size_t *n, cw_err *err)
 {
     *n = 0;
     cw_transfer *t;
     switch (r->contract_type) {
     case TRON_CT_TRANSFER:
+        xfer_add(xf, n, CW_XFER_VALUE, r->owner, r->to, r->amount);
+        return CW_OK;
     case TRON_CT_TRANSFER_ASSET:
-        t = &xf[(*n)++];
-        memset(t, 0, sizeof *t);
-        t->kind = r->contract_type == TRON_CT_TRANSFER ? CW_XFER_VALUE : CW_XFER_TRC10;
-        tron_addr(&t->from, r->owner);
-        tron_addr(&t->to, r->to);
-        t->asset.kind = r->contract_type == TRON_CT_TRANSFER ? CW_ASSET_NATIVE : CW_ASSET_TRC10;
-        t->asset.id = r->contract_type == TRON_CT_TRANSFER ? 0 : r->asset_id;
-        cw_u256_set_u64(&t->amount, r->amount);
+        t = xfer_add(xf, n, CW_XFER_TRC10, r->owner, r->to, r->amount);
+        t->asset.kind = CW_ASSET_TRC10;
+        t->asset.id = r->asset_id;
         return CW_OK;
     case TRON_CT_TRIGGER_SMART: {
-        if (r->call_value) {
-            t = &xf[(*n)++];
-            memset(t, 0, sizeof *t);
-            t->kind = CW_XFER_VALUE;
-            tron_addr(&t->from, r->owner);
-            tron_addr(&t->to, r->contract);
-            cw_u256_set_u64(&t->amount, r->call_value);
-        }
+        if (r->call_value)
+            xfer_add(xf, n, CW_XFER_VALUE, r->owner, r->contract, r->call_value);
         if (r->call_token_value) {
-            t = &xf[(*n)++];
-            memset(t, 0, sizeof *t);
-            t->kind = CW_XFER_TRC10;
-            tron_addr(&t->from, r->owner);
-            tron_addr(&t->to, r->contract);
+            t = xfer_add(xf, n, CW_XFER_TRC10, r->owner, r->contract, r->call_token_value);
             t->asset.kind = CW_ASSET_TRC10;
             t->asset.id = r->token_id;
-            cw_u256_set_u64(&t->amount, r->call_token_value);
         }
         if (!calldata)
             return CW_OK;

@@ -687,6 +687,16 @@ Test(tron, contract_fields_read)
     cr_assert_eq(r.owner[19], 20);
     cr_assert_eq(r.to[0], 21);
     cr_assert_eq(r.to[19], 40);
+    cw_transfer xf[TRON_CALL_XFER_MAX];
+    size_t nx;
+    cr_assert_eq(tron_raw_transfers(&r, true, xf, &nx, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(nx, 1);
+    cr_assert_eq(xf[0].kind, CW_XFER_TRC10);
+    cr_assert_eq(xf[0].asset.kind, CW_ASSET_TRC10);
+    cr_assert_eq(xf[0].asset.id, 1002000);
+    cr_assert_eq(xf[0].amount.w[0], 123456789);
+    cr_assert_eq(xf[0].from.payload[0], 1);
+    cr_assert_eq(xf[0].to.payload[0], 21);
     cr_assert_eq(parse_hex("5a75081f12710a31747970652e676f6f676c65617069732e636f6d2f70726f746f636f6c2e54726967676572536d"
                            "617274436f6e7472616374123c0a15410102030405060708090a0b0c0d0e0f101112131412154115161718191a"
                            "1b1c1d1e1f20212223242526272818072204a9059cbb28083090943d",
@@ -700,4 +710,18 @@ Test(tron, contract_fields_read)
     cr_assert_eq(r.token_id, 1002000);
     cr_assert_eq(r.call_data.n, 4);
     cr_assert_eq(memcmp(r.call_data.p, "\xa9\x05\x9c\xbb", 4), 0);
+    /* without calldata: the TRX and the TRC-10 sent along, to the contract */
+    cr_assert_eq(tron_raw_transfers(&r, false, xf, &nx, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(nx, 2);
+    cr_assert_eq(xf[0].kind, CW_XFER_VALUE);
+    cr_assert_eq(xf[0].asset.kind, CW_ASSET_NATIVE);
+    cr_assert_eq(xf[0].amount.w[0], 7);
+    cr_assert_eq(xf[0].to.payload[0], 21);
+    cr_assert_eq(xf[1].kind, CW_XFER_TRC10);
+    cr_assert_eq(xf[1].asset.kind, CW_ASSET_TRC10);
+    cr_assert_eq(xf[1].asset.id, 1002000);
+    cr_assert_eq(xf[1].amount.w[0], 8);
+    cr_assert_eq(xf[1].from.payload[0], 1);
+    /* with it: a transfer selector whose arguments are missing is refused */
+    cr_assert_eq(tron_raw_transfers(&r, true, xf, &nx, &err), CW_EFORMAT);
 }
