@@ -33,17 +33,6 @@
 #include "watchlists/watchlist.h"
 
 
-static void now_iso(char out[32])
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char base[24];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, 32, "%.20s.%03dZ", base, (int)((ts.tv_nsec / 1000000) % 1000));
-}
-
 /* ---------- the audit trail (alert.h) ---------- */
 
 /* The trail head (alertdb.h) is read and written inside each record's own
@@ -462,7 +451,7 @@ static cw_code tx_records_of(pipeline *p, store_txn *t, const cw_tx *tx, const m
 {
     char txid[65], seen[32];
     cw_hex_encode_rev(tx->txid, 32, txid);
-    now_iso(seen);
+    alert_now_iso(seen);
     const char *network = p->network_name;
     for (size_t i = 0; i < n; i++) {
         char addr[CW_ADDR_TEXT_MAX];
@@ -519,7 +508,7 @@ cw_code records_flows(pipeline *p, store_txn *t, const cw_tx *tx, const flow_fin
     const flows_config *fc = p->cfg.flows;
     char txid[65], seen[32];
     cw_hex_encode_rev(tx->txid, 32, txid);
-    now_iso(seen);
+    alert_now_iso(seen);
     const char *network = p->network_name;
     for (size_t i = 0; i < n; i++) {
         char addr[CW_ADDR_TEXT_MAX], source[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
@@ -594,7 +583,7 @@ cw_code records_rules(pipeline *p, store_txn *t, const cw_tx *tx, const rule_fin
         return CW_OK;
     char txid[65], seen[32];
     cw_hex_encode_rev(tx->txid, 32, txid);
-    now_iso(seen);
+    alert_now_iso(seen);
     const char *network = cw_net_name((cw_net)p->cfg.net);
     for (size_t i = 0; i < n; i++) {
         const char *rule = rule_name(f[i].rule);
@@ -656,7 +645,7 @@ cw_code records_reorged(pipeline *p, store_txn *t, const cw_buf *ids, cw_err *er
         if (st && strcmp(st, "confirmed") == 0) {
             char seen[32];
             bool ok = true;
-            now_iso(seen);
+            alert_now_iso(seen);
             alert_put(prev, "status", json_string("reorged"), &ok);
             alert_put(prev, "seen_at", json_string(seen), &ok);
             json_object_del(prev, "sig");
@@ -688,7 +677,7 @@ cw_code pipeline_gap(pipeline *p, const char *topic, uint32_t expected, uint32_t
 {
     p->st.feed_gaps++;
     char seen[32];
-    now_iso(seen);
+    alert_now_iso(seen);
     json_t *r = json_object();
     char id[33], what[96];
     bool ok = true;
@@ -827,7 +816,7 @@ cw_code records_account_tx(pipeline *p, store_txn *t, const cw_tx *tx, const cha
     }
     char txid[67], seen[32];
     hash_hex(p, tx->txid, txid);
-    now_iso(seen);
+    alert_now_iso(seen);
     bool failed = (tx->flags & CW_TX_FAILED) != 0;
     static const char *const xfer_kinds[] = {"value", "token_log", "token_call", "trc10"};
     for (size_t i = 0; rc == CW_OK && i < ml.n; i++) {
@@ -896,7 +885,7 @@ cw_code records_account_exposure(pipeline *p, store_txn *t, const cw_tx *tx, con
     bool skip;
     if ((rc = already_recorded(p, t, id, "confirmed", blk, &skip, err)) || skip)
         return rc;
-    now_iso(seen);
+    alert_now_iso(seen);
     bool ok = true;
     json_t *r = record_base(p, t, id, "indirect_exposure", hold ? "high" : "medium", hold ? "hold" : "review",
                             "confirmed", txid, blk, false, addr, &ref, seen, &ok);
