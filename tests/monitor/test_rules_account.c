@@ -314,7 +314,7 @@ static json_t *patterns(eng *e)
 
 /* The fields that differ between two runs: when seen, the signature and
  * the trail (its hash covers seen_at). */
-__attribute__((unused)) static char *stable(json_t *r)
+static char *stable(json_t *r)
 {
     json_t *c = json_deep_copy(r);
     json_object_del(c, "seen_at");
@@ -853,4 +853,219 @@ Test(rules_account, shared_payout_in_tron_usdt, .timeout = 60)
     json_decref(recs);
     eng_close(&e);
     kept_reset();
+}
+
+/* ---------- reorg, live = replay, fail closed ---------- */
+
+/* The rules' tables, key and value, in key order. */
+static void dump_rules(cw_store *s, cw_buf *out)
+{
+    out->n = 0;
+    store_txn *t;
+    cr_assert_eq(store_begin(s, false, &t, NULL), CW_OK);
+    store_db dbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN};
+    for (size_t d = 0; d < 3; d++) {
+        store_cursor *c;
+        cr_assert_eq(store_cursor_open(t, dbs[d], &c, NULL), CW_OK);
+        cw_span k, v;
+        for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v)) {
+            uint8_t n[2] = {(uint8_t)d, (uint8_t)k.n};
+            cw_buf_append(out, n, 2, NULL);
+            cw_buf_append(out, k.p, k.n, NULL);
+            cw_buf_append(out, v.p, v.n, NULL);
+        }
+        cr_assert_eq(store_cursor_error(c, NULL), CW_OK);
+        store_cursor_close(c);
+    }
+    store_abort(t);
+}
+
+/* Every scenario above in one chain, in `kept` (the pool with its pieces,
+ * the designated hit and its twins, a test payment). */
+static void everything(eng *e)
+{
+    cw_addr q = acct(CW_CHAIN_EVM, 0x500), into[5] = {q, q, q, q, q};
+    pool_scenario(e, 0x40, into, true);
+    cw_addr w, emp;
+    designated_scenario(e, &w, &emp);
+    cw_addr p = acct(CW_CHAIN_EVM, 0x40), t = acct(CW_CHAIN_EVM, 0x190);
+    day_pay(e, 80, &p, &t, TINY, USDC);
+    day_pay(e, 90, &p, &t, SALARY, USDC);
+}
+
+Test(rules_account, a_reorg_restores_the_rule_tables_byte_for_byte, .timeout = 90)
+{
+    /* the chain, built once */
+    eng a;
+    eng_open(&a, CW_CHAIN_EVM, NULL);
+    eng_start(&a, NULL);
+    everything(&a);
+    json_t *all = patterns(&a);
+    cr_assert_eq(json_array_size(all), 9, "7 of the pool, 1 designated, 1 test: %s", json_dumps(all, 0));
+    json_decref(all);
+    /* again, into a fresh datadir, cut before the pool's fifth sweep
+     * (block 3 + 4 = 7: the five payouts' three months are blocks 1-3) */
+    eng b;
+    eng_open(&b, CW_CHAIN_EVM, NULL);
+    eng_start(&b, NULL);
+    size_t cut = 7, n = kept.n;
+    for (size_t i = 0; i < cut; i++)
+        connect_block(&b, &kept.blocks[i]);
+    cw_buf before = CW_BUF_INIT, after = CW_BUF_INIT, again = CW_BUF_INIT, third = CW_BUF_INIT;
+    dump_rules(b.store, &before);
+    cr_assert_gt(before.n, 0);
+    for (size_t i = cut; i < n; i++)
+        connect_block(&b, &kept.blocks[i]);
+    dump_rules(b.store, &after);
+    cr_assert(after.n != before.n || memcmp(after.p, before.p, after.n) != 0, "the blocks changed the tables");
+    json_t *first = patterns(&b);
+    cr_assert_eq(json_array_size(first), 9);
+    cw_err er = {0};
+    for (size_t i = n; i-- > cut;)
+        cr_assert_eq(account_disconnect_tip(b.a, &er), CW_OK, "%s", er.msg);
+    dump_rules(b.store, &again);
+    cr_assert_eq(again.n, before.n, "sizes %zu vs %zu", again.n, before.n);
+    cr_assert_eq(memcmp(again.p, before.p, before.n), 0, "the tables after connect+disconnect differ from before");
+    /* the records the undone blocks made are reorged */
+    size_t i, reorged = 0;
+    json_t *r;
+    json_array_foreach(b.lines, i, r) reorged += is_pattern(str(r, "rule")) && strcmp(str(r, "status"), "reorged") == 0;
+    cr_assert_eq(reorged, 9);
+    /* connected again: the same tables, the same records (ids) */
+    json_array_clear(b.lines);
+    for (size_t k = cut; k < n; k++)
+        connect_block(&b, &kept.blocks[k]);
+    dump_rules(b.store, &third);
+    cr_assert_eq(third.n, after.n);
+    cr_assert_eq(memcmp(third.p, after.p, after.n), 0);
+    json_t *second = patterns(&b);
+    cr_assert_eq(json_array_size(second), 9);
+    for (size_t k = 0; k < 9; k++) { /* (seq: the trail went on with the reorged records) */
+        json_object_del(json_array_get(first, k), "seq");
+        json_object_del(json_array_get(second, k), "seq");
+        char *x = stable(json_array_get(first, k)), *y = stable(json_array_get(second, k));
+        cr_assert_str_eq(x, y, "record %zu", k);
+        free(x), free(y);
+    }
+    json_decref(first), json_decref(second);
+    /* and the store checks clean, account traces included */
+    eng_stop(&b);
+    char *chk[] = {CW_BIN, "watchlist", "check", "--datadir", b.dir, NULL};
+    char *out, *err;
+    cr_assert_eq(run_cmd(chk, NULL, 0, &out, &err), 0, "%s %s", out, err);
+    free(out), free(err);
+    cw_buf_free(&before), cw_buf_free(&after), cw_buf_free(&again), cw_buf_free(&third);
+    eng_close(&a);
+    eng_close(&b);
+    kept_reset();
+}
+
+/* A source that hands out the blocks in `kept` (by number). */
+static cw_code kept_block(void *ctx, int64_t number, account_block **out, cw_err *err)
+{
+    (void)ctx;
+    if (number < 1 || (size_t)number > kept.n)
+        return cw_err_set(err, CW_ENOTFOUND, CW_NO_OFFSET, "no block %lld", (long long)number);
+    *out = &kept.blocks[number - 1].b;
+    return CW_OK;
+}
+static void kept_free(void *ctx, account_block *b) { (void)ctx, (void)b; }
+
+Test(rules_account, live_and_replay_give_the_same_records, .timeout = 90)
+{
+    /* live: block by block, each its own transaction */
+    eng a;
+    eng_open(&a, CW_CHAIN_EVM, NULL);
+    eng_start(&a, NULL);
+    everything(&a);
+    /* replay: the same blocks in batches of 4 per transaction */
+    eng b;
+    eng_open(&b, CW_CHAIN_EVM, NULL);
+    static account_source src = {.block = kept_block, .block_free = kept_free};
+    eng_start(&b, &src);
+    cw_err er = {0};
+    cr_assert_eq(account_replay(b.a, 1, (int64_t)kept.n, 4, NULL, NULL, &er), CW_OK, "%s", er.msg);
+    cr_assert_eq(json_array_size(a.lines), json_array_size(b.lines));
+    cr_assert_gt(json_array_size(a.lines), 9);
+    for (size_t i = 0; i < json_array_size(a.lines); i++) {
+        char *x = stable(json_array_get(a.lines, i)), *y = stable(json_array_get(b.lines, i));
+        cr_assert_str_eq(x, y, "record %zu differs", i);
+        free(x), free(y);
+    }
+    cw_buf da = CW_BUF_INIT, db = CW_BUF_INIT;
+    dump_rules(a.store, &da);
+    dump_rules(b.store, &db);
+    cr_assert_eq(da.n, db.n);
+    cr_assert_eq(memcmp(da.p, db.p, da.n), 0, "the same tables");
+    pipeline_stats st;
+    pipeline_stats_get(account_pipeline(b.a), &st);
+    cr_assert_eq(st.by_rule[PIPELINE_RULE_CONSOLIDATOR], 1);
+    cr_assert_eq(st.by_rule[PIPELINE_RULE_TOWARD_DESIGNATED], 6);
+    cr_assert_eq(st.by_rule[PIPELINE_RULE_OFF_RAMP], 1);
+    cr_assert_eq(st.by_rule[PIPELINE_RULE_TEST_THEN_SALARY], 1);
+    cr_assert_eq(st.rules.sweeps, 7, "five into the pool, the payout's, the one-off payee's");
+    cr_assert_eq(st.rules.fired[RULE_CONSOLIDATOR], 1);
+    cw_buf_free(&da), cw_buf_free(&db);
+    eng_close(&a);
+    eng_close(&b);
+    kept_reset();
+}
+
+/* Run in a child with the fault shim (CW_ACCTRULES_FAULT set): every LMDB
+ * read of the payout's key fails. Its record is first read from LMDB in
+ * the second block (the first creates it; the store's filter answers
+ * "absent" before that): that block must fail whole. */
+Test(rules_account, fault_child, .timeout = 60)
+{
+    if (getenv("CW_ACCTRULES_FAULT") == NULL)
+        cr_skip_test("run by a_store_error_in_the_rules_aborts_the_block");
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr w = acct(CW_CHAIN_EVM, 0x100), p1 = acct(CW_CHAIN_EVM, 1), p2 = acct(CW_CHAIN_EVM, 2);
+    hand_block b1, b2;
+    block_init(&b1, 1, 0);
+    pay(&b1, &p1, &w, SALARY, USDC);
+    connect_block(&e, &b1);
+    block_init(&b2, 2, 30);
+    pay(&b2, &p2, &w, SALARY, USDC);
+    cw_err er = {0};
+    cw_code rc = account_connect(e.a, &b2.b, &er);
+    cr_assert(rc == CW_EDAMAGED || rc == CW_ESTORE, "a store error, not %d: %s", rc, er.msg);
+    cr_assert(strstr(er.msg, "Input/output error"), "%s", er.msg);
+    cr_assert_eq(json_array_size(e.lines), 0, "nothing recorded: %s", json_dumps(e.lines, 0));
+    pipeline_stats st;
+    pipeline_stats_get(account_pipeline(e.a), &st);
+    cr_assert_eq(st.tip_height, 1, "the block was not connected");
+    printf("FAULT-CHILD-OK %s\n", er.msg);
+    fflush(stdout);
+    eng_close(&e);
+}
+
+Test(rules_account, a_store_error_in_the_rules_aborts_the_block, .timeout = 60)
+{
+    cw_addr w = acct(CW_CHAIN_EVM, 0x100);
+    uint8_t key[WL_KEY_MAX];
+    size_t kn = wl_key_from_addr(&w, key);
+    char hex[2 * WL_KEY_MAX + 1], spec[400];
+    cw_hex_encode(key, kn, hex);
+    snprintf(spec, sizeof spec, "mdb_get:1+:EIO@%s", hex);
+    char self[4096];
+    ssize_t sn = readlink("/proc/self/exe", self, sizeof self - 1);
+    cr_assert_gt(sn, 0);
+    self[sn] = '\0';
+    unsetenv("BXFI_MAP"); /* the child is a criterion run of its own, not one of our sandbox's workers */
+    setenv("CW_ACCTRULES_FAULT", "1", 1);
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+    setenv("CW_FAIL_MDB", spec, 1);
+    char *argv[] = {self, "--filter", "rules_account/fault_child", "--verbose", NULL};
+    char *out, *err;
+    int rc = run_cmd(argv, NULL, 0, &out, &err);
+    unsetenv("LD_PRELOAD");
+    unsetenv("CW_FAIL_MDB");
+    unsetenv("CW_ACCTRULES_FAULT");
+    cr_assert_eq(rc, 0, "%s %s", out, err);
+    cr_assert(strstr(out, "FAULT-CHILD-OK") || strstr(err, "FAULT-CHILD-OK"), "%s %s", out, err);
+    cr_assert(strstr(err, "Passing: 1"), "%s", err);
+    free(out), free(err);
 }
