@@ -1069,3 +1069,36 @@ Test(rules_account, a_store_error_in_the_rules_aborts_the_block, .timeout = 60)
     cr_assert(strstr(err, "Passing: 1"), "%s", err);
     free(out), free(err);
 }
+
+/* ---------- exact USD of 256-bit amounts ---------- */
+
+Test(rules_account, prices_of_256_bit_amounts_are_exact_and_saturate)
+{
+    /* 3,000 DAI (18 decimals, a stablecoin: 1 USD) does not fit in 64 bits */
+    cw_u256 v;
+    cw_err err = {0};
+    cr_assert_eq(cw_u256_from_dec("3000000000000000000000", 22, &v, &err), CW_OK);
+    uint64_t cents = 0;
+    cr_assert(prices_cents_u256(NULL, "DAI", 18, &v, (int64_t)T0, &cents));
+    cr_assert_eq(cents, 300000);
+    /* 1,234.5678999... ETH at USD 2,000.123456: floor(1234567899999999999999 * 2000123456 / 10^22)
+     * = 246928821 cents (Python: 1234567899999999999999 * 2000123456 // 10**22) */
+    prices *px;
+    const char *csv = "date,asset,usd\n2023-12-31,ETH,2000.123456\n";
+    cr_assert_eq(prices_parse(csv, strlen(csv), "p.csv", &px, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(cw_u256_from_dec("1234567899999999999999", 22, &v, &err), CW_OK);
+    cr_assert(prices_cents_u256(px, "ETH", 18, &v, (int64_t)T0, &cents));
+    cr_assert_eq(cents, 246928821ull);
+    /* the same through the 64-bit path: 1.5 ETH */
+    cw_u256_set_u64(&v, 1500000000000000000ull);
+    cr_assert(prices_cents_u256(px, "ETH", 18, &v, (int64_t)T0, &cents));
+    cr_assert_eq(cents, 300018); /* 1.5 * 2000.123456 = 3000.185184 */
+    /* 2^255 units of a 6-decimal stablecoin: saturated, never wrapped */
+    cw_u256 huge = {{0, 0, 0, 1ull << 63}};
+    cr_assert(prices_cents_u256(NULL, "USDC", 6, &huge, (int64_t)T0, &cents));
+    cr_assert_eq(cents, UINT64_MAX);
+    /* no price: an unknown symbol, or decimals past what is computed */
+    cr_assert_not(prices_cents_u256(px, "XYZ", 18, &v, (int64_t)T0, &cents));
+    cr_assert_not(prices_cents_u256(NULL, "USDC", 73, &huge, (int64_t)T0, &cents));
+    prices_free(px);
+}
