@@ -1102,3 +1102,32 @@ Test(rules_account, prices_of_256_bit_amounts_are_exact_and_saturate)
     cr_assert_not(prices_cents_u256(NULL, "USDC", 73, &huge, (int64_t)T0, &cents));
     prices_free(px);
 }
+
+/* ---------- the CLI: [rules] in chainwatch.conf with --chain ethereum ---------- */
+
+Test(rules_account, rules_config_lines_are_read_and_checked_for_account_chains, .timeout = 60)
+{
+    char *dir = strdup("/tmp/cw-acctrules-conf-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    char conf[600];
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", dir);
+    FILE *f = fopen(conf, "w");
+    cr_assert_not_null(f);
+    fputs("[rules]\nsalary-min-trx = 20000\ntiny-max-trx = 25000\n", f);
+    fclose(f);
+    /* read from the file and checked before any node is asked (none listens) */
+    char *argv[] = {CW_BIN, "watch", "--chain", "tron", "--zmqpubtron", "tcp://127.0.0.1:9", "--tron-http",
+                    "http://127.0.0.1:9", "--datadir", dir, NULL};
+    char *out, *err;
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 2, "%s %s", out, err);
+    cr_assert(strstr(err, "rules: an asset's tiny band must end below its salary band"), "%s", err);
+    free(out), free(err);
+    f = fopen(conf, "w");
+    fputs("[rules]\nsalary-min-eth = 1,5\n", f);
+    fclose(f);
+    char *eth[] = {CW_BIN, "watch", "--chain", "ethereum", "--rpc", "http://127.0.0.1:9", "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(eth, NULL, 0, &out, &err), 2, "%s %s", out, err);
+    cr_assert(strstr(err, "--salary-min-eth: '1,5' is not an amount in ETH"), "%s", err);
+    free(out), free(err);
+    test_remove_dir(dir);
+}
