@@ -1131,3 +1131,43 @@ Test(rules_account, rules_config_lines_are_read_and_checked_for_account_chains, 
     free(out), free(err);
     test_remove_dir(dir);
 }
+
+/* ---------- 256-bit amounts: exact bands, saturated totals ---------- */
+
+Test(rules_account, eth_totals_saturate_and_bands_compare_exactly, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr w = acct(CW_CHAIN_EVM, 0x109), p = acct(CW_CHAIN_EVM, 12), w2 = acct(CW_CHAIN_EVM, 0x10a);
+    /* four monthly payments of 5 ETH: 2e19 wei in all, past 2^63-1 */
+    for (unsigned k = 0; k < 4; k++)
+        day_pay(&e, k * 30, &p, &w, "5000000000000000000", NULL);
+    /* the band's top, exactly (6 ETH), and one wei above it (not kept) */
+    day_pay(&e, 1, &p, &w2, "6000000000000000000", NULL);
+    day_pay(&e, 31, &p, &w2, "6000000000000000001", NULL);
+    store_txn *t;
+    cw_err er = {0};
+    cr_assert_eq(store_begin(e.store, false, &t, &er), CW_OK);
+    uint8_t key[WL_KEY_MAX];
+    size_t kn = wl_key_from_addr(&w, key);
+    cw_code rc;
+    json_t *j = rules_address_json(&e.rc, t, key, kn, &rc, &er);
+    cr_assert_eq(rc, CW_OK, "%s", er.msg);
+    cr_assert_not_null(j);
+    cr_assert_eq(num(j, "payments_in"), 4);
+    cr_assert_eq(num(j, "in_base_units"), INT64_MAX, "saturated at 2^63-1, not wrapped: %s", json_dumps(j, 0));
+    json_t *py = json_array_get(json_object_get(j, "payers"), 0);
+    cr_assert_eq(num(py, "payments"), 4);
+    cr_assert_eq(num(py, "total_base_units"), INT64_MAX);
+    json_decref(j);
+    kn = wl_key_from_addr(&w2, key);
+    j = rules_address_json(&e.rc, t, key, kn, &rc, &er);
+    cr_assert_eq(rc, CW_OK, "%s", er.msg);
+    cr_assert_eq(num(j, "payments_in"), 1, "6 ETH is in the band, 6 ETH + 1 wei is not: %s", json_dumps(j, 0));
+    cr_assert_eq(num(j, "in_base_units"), 6000000000000000000LL);
+    json_decref(j);
+    store_abort(t);
+    eng_close(&e);
+    kept_reset();
+}

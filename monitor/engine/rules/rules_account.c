@@ -15,7 +15,7 @@
  *   token's symbol: USDC, USDT ... 1:1; else --prices by symbol: ETH, TRX,
  *   WETH ...), else the asset's band in rules_config.asset_band (symbol and
  *   decimals must both match), else the transfer is not scored. Bands
- *   compare the exact 256-bit amount; the stats' totals saturate.
+ *   compare the exact 256-bit amount; the stats' totals saturate at 2^63-1.
  * - Only assets we can name carry anything: the native coin and tokens in
  *   the tokens table. A token's Transfer log can be emitted by any contract
  *   with any `from`, so an unknown token could make an innocent payout
@@ -81,9 +81,11 @@ static amount_view view_of(const rules_config *cfg, const rules_unit *u, const c
                            bool *scored)
 {
     amount_view a = {BAND_NONE, false, 0, 0, u};
-    if (!cw_u256_to_u64(amount, &a.native))
-        a.native = UINT64_MAX;
+    if (!cw_u256_to_u64(amount, &a.native) || a.native > RS_TOTAL_MAX)
+        a.native = RS_TOTAL_MAX; /* the stats' cap (rulestats.h); the bands compare the exact amount */
     a.usd = prices_cents_u256(cfg->prices, u->symbol, u->decimals, amount, when, &a.cents);
+    if (a.usd && a.cents > RS_TOTAL_MAX)
+        a.cents = RS_TOTAL_MAX;
     if (a.usd) {
         *scored = true;
         if (a.cents >= cfg->salary_cents.lo && a.cents <= cfg->salary_cents.hi)
