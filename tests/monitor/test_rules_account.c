@@ -1171,3 +1171,31 @@ Test(rules_account, eth_totals_saturate_and_bands_compare_exactly, .timeout = 60
     eng_close(&e);
     kept_reset();
 }
+
+Test(rules_account, a_trace_is_passed_on_only_within_its_window, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr emp = acct(CW_CHAIN_EVM, 0x80), w = acct(CW_CHAIN_EVM, 0x180), m = acct(CW_CHAIN_EVM, 0x580),
+            emp2 = acct(CW_CHAIN_EVM, 0x81), w2 = acct(CW_CHAIN_EVM, 0x181), m2 = acct(CW_CHAIN_EVM, 0x581),
+            l1 = parse(L1);
+    unsigned days[] = {0, 30, 60};
+    for (int k = 0; k < 3; k++) {
+        day_pay(&e, days[k], &emp, &w, SALARY, USDC);
+        day_pay(&e, days[k], &emp2, &w2, SALARY, USDC);
+    }
+    day_pay(&e, 62, &w, &m, SWEEP, USDC);
+    day_pay(&e, 62, &w2, &m2, SWEEP, USDC);
+    /* m pays L1 63 days after it got the payout's money (window 62d): no
+     * record; m2 on day 62 + 62: still within */
+    int64_t hit = day_pay(&e, 124, &m2, &l1, "8000000000", USDC);
+    day_pay(&e, 125, &m, &l1, "8000000000", USDC);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    cr_assert_str_eq(str(json_array_get(recs, 0), "address"), text(&w2));
+    cr_assert_str_eq(str(json_array_get(recs, 0), "txid"), txid_of(&e, hit, 0));
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}

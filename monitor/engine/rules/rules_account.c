@@ -115,6 +115,12 @@ static bool is_sweep(const rules_config *cfg, const rs_addr *ad, const amount_vi
     return (unsigned __int128)v * 1000000u >= (unsigned __int128)(in - out) * cfg->sweep_ppm;
 }
 
+/* Is a trace an account got at `got` still passed on at `now`? */
+static bool fresh(const rules_config *cfg, uint64_t got, int64_t now)
+{
+    return (uint64_t)now <= got || (uint64_t)now - got <= cfg->trace_window;
+}
+
 /* The trace carried by a transfer from an account to `to`. */
 static cw_code trace_to(rules_run *r, const rs_trace *origin, const uint8_t *tkey, size_t tlen, const label *lb,
                         const amount_view *a, cw_err *err)
@@ -133,7 +139,7 @@ static cw_code trace_to(rules_run *r, const rs_trace *origin, const uint8_t *tke
         return rc;
     rs_trace have;
     rc = rs_trace_account_get(r->t, tkey, tlen, &have, err);
-    if (rc == CW_OK && have.hops <= tr.hops && (uint64_t)r->when - have.when <= cfg->trace_window)
+    if (rc == CW_OK && have.hops <= tr.hops && fresh(cfg, have.when, r->when))
         return CW_OK; /* it carries a nearer (or as near) origin already */
     if (rc != CW_OK && rc != CW_ENOTFOUND)
         return rc;
@@ -182,7 +188,7 @@ cw_code rules_account_tx(const rules_config *cfg, const rules_chain *chain, stor
         } else {
             rc = rs_trace_account_get(t, fkey, flen, &origin, err);
             if (rc == CW_OK)
-                have_origin = (uint64_t)when - origin.when <= cfg->trace_window;
+                have_origin = fresh(cfg, origin.when, when);
             else if (rc != CW_ENOTFOUND)
                 break;
             rc = CW_OK;
