@@ -758,7 +758,7 @@ Test(capture, replay_of_damaged_captures, .timeout = 120)
     snprintf(path, sizeof path, "%s/v2.cwcap", dir);
     write_file(path, "CWCAP2\n\x07regtest\x07", 16);
     cr_assert_eq(replay(path, dd, NULL, NULL, &out, &err), 2, "%s %s", out, err);
-    cr_assert(strstr(err, "byte 8: unknown chain 'regtest' (bitcoin or tron)"), "%s", err);
+    cr_assert(strstr(err, "byte 8: unknown chain 'regtest' (bitcoin, tron or ethereum)"), "%s", err);
     free(out), free(err);
     /* a missing file: an I/O failure */
     snprintf(path, sizeof path, "%s/missing.cwcap", dir);
