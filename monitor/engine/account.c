@@ -494,10 +494,10 @@ static cw_code sync_round(account *a, bool *moved, cw_err *err)
                 char t[67];
                 hex0x(tip.hash, t);
                 return cw_err_set(err, CW_ECHECKSUM, CW_NO_OFFSET,
-                                  "the node's chain shares none of our last %u blocks (%lld..%lld, tip %.18s...): a "
-                                  "reorg deeper than --max-reorg %u is not followed (another chain, or a node that "
-                                  "lies about its blocks); nothing was undone",
-                                  a->cfg.max_reorg, (long long)h, (long long)tip.height, t, a->cfg.max_reorg);
+                                  "the node's chain shares none of our blocks %lld..%lld (tip %.18s...): a reorg "
+                                  "deeper than --max-reorg %u is not followed (another chain, or a node that lies "
+                                  "about its blocks); nothing was undone",
+                                  (long long)h, (long long)tip.height, t, a->cfg.max_reorg);
             }
             memcpy(claimed, theirs, 32);
             memcpy(above, ours, 32);

@@ -1392,3 +1392,79 @@ Test(eth_follow, record_then_replay_capture_gives_the_live_records, .timeout = 1
     test_remove_dir(d2);
     test_remove_dir(dir);
 }
+
+/* ---------- a node that lies about its chain: watch stops, fail closed ---------- */
+
+/* Blocks 1..3 (one payment to L1 each) followed through the proxy; then
+ * the proxy lies as `set` says and block 4 (a payment) is mined. watch
+ * must stop by itself, exit 1, with a line naming the blocks (want), and
+ * nothing past block 3 recorded. */
+static void lying_node_case(void (*set)(rpc_proxy *), const char *extra, const char *want1, const char *want2)
+{
+    node n;
+    node_start(&n);
+    rpc_proxy px;
+    proxy_start(&px, n.url);
+    char *hs[4];
+    for (int i = 0; i < 3; i++) {
+        hs[i] = send_tx(&n, ACCT1, L1, "0x7", NULL, NULL);
+        mine(&n);
+    }
+    char *dir = new_datadir();
+    pid_t w = start_watch(dir, px.url, "--start-height=1", extra);
+    json_decref(wait_record(dir, hs[2], L1, "confirmed"));
+    pthread_mutex_lock(&px.mu);
+    set(&px);
+    pthread_mutex_unlock(&px.mu);
+    hs[3] = send_tx(&n, ACCT1, L1, "0x8", NULL, NULL);
+    mine(&n);
+    int status = 0;
+    pid_t done = 0;
+    for (int waited = 0; waited < 20000 && (done = waitpid(w, &status, WNOHANG)) == 0; waited += 50)
+        test_sleep_ms(50);
+    if (done == 0) {
+        kill(w, SIGTERM);
+        waitpid(w, &status, 0);
+    }
+    char log[600];
+    snprintf(log, sizeof log, "%s/watch.log", dir);
+    char *text = read_text(log);
+    cr_assert_neq(done, 0, "watch went on following a lying node:\n%s", text);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d (want exit 1):\n%s", status, text);
+    cr_assert(strstr(text, "error: watch: stopping: ") && strstr(text, want1) && strstr(text, want2),
+              "no clear error naming the blocks (%s, %s):\n%s", want1, want2, text);
+    free(text);
+    json_t *all = alerts_read(dir);
+    /* its mempool record may be there (the pending poll is not the chain) */
+    cr_assert_null(find(all, hs[3], L1, "confirmed"), "block 4 was followed from a lying node");
+    cr_assert_null(find(all, hs[2], L1, "reorged"), "our blocks were undone for a lying node");
+    for (int i = 0; i < 3; i++)
+        cr_assert_not_null(find(all, hs[i], L1, "confirmed"));
+    json_decref(all);
+    MHD_stop_daemon(px.d);
+    pthread_mutex_destroy(&px.mu);
+    for (int i = 0; i < 4; i++)
+        free(hs[i]);
+    test_remove_dir(dir);
+    node_stop(&n);
+}
+
+static void lie_parent(rpc_proxy *px) { px->lie_parent_from = 4; }
+static void lie_hashes(rpc_proxy *px) { px->lie_hashes = true; }
+
+Test(eth_follow, a_node_whose_blocks_never_link_stops_watch, .timeout = 90)
+{
+    /* block 4 names a parent that is not block 3, every time: 16 in a row */
+    lying_node_case(lie_parent, NULL, "does not link, 16 times in a row", "its block 4 (0x");
+}
+
+Test(eth_follow, a_node_whose_hashes_lie_stops_watch_before_undoing_anything, .timeout = 90)
+{
+    /* its hash at every height is 0x22..22: no block in common; deeper than
+     * --max-reorg 2 it stops at once */
+    lying_node_case(lie_hashes, "--max-reorg=2", "shares none of our blocks 1..3", "--max-reorg 2");
+    /* within the default 64: the block above the fork is not the one its
+     * hash said, 16 times in a row */
+    lying_node_case(lie_hashes, NULL, "does not link, 16 times in a row",
+                    "its hash at 1 is 0x222222");
+}
