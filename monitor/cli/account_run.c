@@ -280,18 +280,15 @@ static cw_code eth_answer(void *ctx, const char *req, size_t req_len, cw_buf *re
         return rerr.code;
     }
     uint64_t at = capture_reader_offset(a->r);
-    static const char *const outcomes[] = {"ok", "eio", "elimit", "enomem"};
-    static const cw_code codes[] = {CW_OK, CW_EIO, CW_ELIMIT, CW_ENOMEM};
-    int k = -1;
-    for (int i = 0; capture_reader_kind(a->r) == CAPTURE_REC_HTTP && i < 4; i++)
-        if (m.len[0] == strlen(outcomes[i]) && memcmp(m.frame[0], outcomes[i], m.len[0]) == 0)
-            k = i;
-    if (k < 0 || m.len[1] != req_len || memcmp(m.frame[1], req, req_len) != 0) {
+    capture_eth_kind kind;
+    cw_code outcome = CW_OK;
+    bool known = capture_eth_record(a->r, &m, &kind, &outcome, &a->why) == CW_OK;
+    if (known && kind != CAPTURE_ETH_EXCHANGE)
+        known = false, cw_err_set(&a->why, CW_EFORMAT, at, "%s: record at byte %llu: a second settings record",
+                                  a->file, (unsigned long long)at);
+    if (!known || m.len[1] != req_len || memcmp(m.frame[1], req, req_len) != 0) {
         a->done = a->diverged = true;
-        if (k < 0)
-            cw_err_set(&a->why, CW_EFORMAT, at, "%s: record at byte %llu: not an exchange (its first frame is no outcome)",
-                       a->file, (unsigned long long)at);
-        else
+        if (known)
             cw_err_set(&a->why, CW_EFORMAT, at,
                        "%s: record at byte %llu: the replay asked %.60s where the live run asked %.60s: it no longer "
                        "follows the capture (another datadir state or other options than the recording's?)",
@@ -300,8 +297,8 @@ static cw_code eth_answer(void *ctx, const char *req, size_t req_len, cw_buf *re
         return CW_EFORMAT;
     }
     a->used++;
-    if (codes[k] != CW_OK)
-        return cw_err_set(err, codes[k], CW_NO_OFFSET, "%.*s", (int)(m.len[2] < 250 ? m.len[2] : 250),
+    if (outcome != CW_OK)
+        return cw_err_set(err, outcome, CW_NO_OFFSET, "%.*s", (int)(m.len[2] < 250 ? m.len[2] : 250),
                           (const char *)m.frame[2]);
     return cw_buf_append(reply, m.frame[2], m.len[2], err);
 }
@@ -912,15 +909,6 @@ int account_run_replay_tron_capture(const account_run_opts *o)
 
 /* ---- replay --capture of an Ethereum capture ---- */
 
-static bool eth_outcome_known(const feed_message *m)
-{
-    static const char *const names[] = {"ok", "eio", "elimit", "enomem"};
-    for (size_t i = 0; i < 4; i++)
-        if (m->len[0] == strlen(names[i]) && memcmp(m->frame[0], names[i], m->len[0]) == 0)
-            return true;
-    return false;
-}
-
 /* Reads an Ethereum capture through before anything is replayed: its
  * settings record (the first; *settings a new reference, its tokens bytes
  * appended to tokens) and how many exchanges follow. The reader's errors
@@ -945,23 +933,21 @@ static cw_code eth_capture_scan(const char *path, json_t **settings, cw_buf *tok
         if ((rc = capture_read(r, &m, &got, err)) || !got)
             break;
         uint64_t at = capture_reader_offset(r);
-        if (capture_reader_kind(r) != CAPTURE_REC_HTTP) {
-            rc = cw_err_set(err, CW_EFORMAT, at, "%s: record at byte %llu: a feed message in an ethereum capture (only "
-                            "JSON-RPC exchanges belong there)", path, (unsigned long long)at);
+        capture_eth_kind kind;
+        cw_code outcome;
+        if ((rc = capture_eth_record(r, &m, &kind, &outcome, err)))
+            break;
+        if (first != (kind == CAPTURE_ETH_SETTINGS)) {
+            rc = cw_err_set(err, CW_EFORMAT, at, "%s: record at byte %llu: %s", path, (unsigned long long)at,
+                            first ? "the first record is not the settings record" : "a second settings record");
         } else if (first) {
             json_error_t je;
-            if (m.len[0] != 8 || memcmp(m.frame[0], "settings", 8) != 0)
-                rc = cw_err_set(err, CW_EFORMAT, at, "%s: record at byte %llu: the first record is not the settings "
-                                "record", path, (unsigned long long)at);
-            else if ((*settings = json_loadb((const char *)m.frame[1], m.len[1], 0, &je)) == NULL ||
-                     !json_is_object(*settings))
+            if ((*settings = json_loadb((const char *)m.frame[1], m.len[1], 0, &je)) == NULL ||
+                !json_is_object(*settings))
                 rc = cw_err_set(err, CW_EFORMAT, at, "%s: record at byte %llu: the settings are not a JSON object",
                                 path, (unsigned long long)at);
             else
                 rc = cw_buf_append(tokens, m.frame[2], m.len[2], err);
-        } else if (!eth_outcome_known(&m)) {
-            rc = cw_err_set(err, CW_EFORMAT, at, "%s: record at byte %llu: an exchange whose outcome is not ok, eio, "
-                            "elimit or enomem", path, (unsigned long long)at);
         } else {
             (*exchanges)++;
         }

@@ -401,6 +401,40 @@ capture_record_kind capture_reader_kind(const capture_reader *r)
     return r ? r->kind : CAPTURE_REC_MESSAGE;
 }
 
+cw_code capture_eth_record(const capture_reader *r, const feed_message *m, capture_eth_kind *kind, cw_code *outcome,
+                           cw_err *err)
+{
+    if (r == NULL || m == NULL || kind == NULL || outcome == NULL)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "capture_eth_record: NULL argument");
+    if (r->info.chain != CAPTURE_CHAIN_ETHEREUM)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "%s is a capture of %s, not ethereum", r->path,
+                          capture_chain_name(r->info.chain));
+    if (r->kind != CAPTURE_REC_HTTP || m->nframes != 3)
+        return cw_err_set(err, CW_EFORMAT, r->rec_off,
+                          "%s: record at byte %llu: a feed message in an ethereum capture (only JSON-RPC exchanges "
+                          "belong there)",
+                          r->path, (unsigned long long)r->rec_off);
+    static const struct {
+        const char *name;
+        cw_code code;
+        capture_eth_kind kind;
+    } names[] = {{"settings", CW_OK, CAPTURE_ETH_SETTINGS},
+                 {"ok", CW_OK, CAPTURE_ETH_EXCHANGE},
+                 {"eio", CW_EIO, CAPTURE_ETH_EXCHANGE},
+                 {"elimit", CW_ELIMIT, CAPTURE_ETH_EXCHANGE},
+                 {"enomem", CW_ENOMEM, CAPTURE_ETH_EXCHANGE}};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (m->len[0] == strlen(names[i].name) && memcmp(m->frame[0], names[i].name, m->len[0]) == 0) {
+            *kind = names[i].kind;
+            *outcome = names[i].code;
+            return CW_OK;
+        }
+    return cw_err_set(err, CW_EFORMAT, r->rec_off,
+                      "%s: record at byte %llu: an exchange whose outcome is not ok, eio, elimit or enomem (nor the "
+                      "settings record)",
+                      r->path, (unsigned long long)r->rec_off);
+}
+
 uint64_t capture_reader_offset(const capture_reader *r)
 {
     return r ? r->rec_off : 0;

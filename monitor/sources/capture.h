@@ -214,6 +214,21 @@ cw_code capture_read(capture_reader *r, feed_message *m, bool *got, cw_err *err)
  * frames are the path, the request body and the reply; nframes is 3. */
 capture_record_kind capture_reader_kind(const capture_reader *r);
 
+/* An Ethereum capture's records (version 2, chain ethereum). */
+typedef enum { CAPTURE_ETH_SETTINGS = 0, CAPTURE_ETH_EXCHANGE = 1 } capture_eth_kind;
+
+/* What the record m that the last capture_read returned is in an
+ * Ethereum capture: the settings record (first frame "settings"), or an
+ * exchange with *outcome CW_OK ("ok": the third frame is the node's HTTP
+ * body) or the transport error it recorded (CW_EIO "eio", CW_ELIMIT
+ * "elimit", CW_ENOMEM "enomem": the third frame is its message).
+ * CW_EFORMAT with the record's offset for a feed message (no exchange) or a
+ * first frame that is none of those names; CW_EARG for NULL arguments or a
+ * capture of another chain. Whether the settings record comes first is
+ * the caller's to check. */
+cw_code capture_eth_record(const capture_reader *r, const feed_message *m, capture_eth_kind *kind, cw_code *outcome,
+                           cw_err *err);
+
 /* The offset of the record the last capture_read returned (or failed on);
  * the header's length before the first read. */
 uint64_t capture_reader_offset(const capture_reader *r);
