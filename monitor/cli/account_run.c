@@ -257,9 +257,14 @@ static void tron_answers_free(tron_answers *a)
 typedef struct {
     const char *file;
     capture_reader *r;
-    uint64_t used, total; /* exchanges answered, and in the file (the settings record not counted) */
+    uint64_t used, total; /* exchanges answered, and in the file (the settings records not counted) */
     bool done, diverged;
     cw_err why; /* diverged, or a read error */
+    /* a settings record after the first: the live watch stopped and was
+     * started again (appending to the same capture); its settings */
+    bool restart;
+    json_t *next_set;
+    cw_buf next_tokens;
 } eth_answers;
 
 static cw_code eth_answer(void *ctx, const char *req, size_t req_len, cw_buf *reply, cw_err *err)
@@ -283,9 +288,15 @@ static cw_code eth_answer(void *ctx, const char *req, size_t req_len, cw_buf *re
     capture_eth_kind kind;
     cw_code outcome = CW_OK;
     bool known = capture_eth_record(a->r, &m, &kind, &outcome, &a->why) == CW_OK;
-    if (known && kind != CAPTURE_ETH_EXCHANGE)
-        known = false, cw_err_set(&a->why, CW_EFORMAT, at, "%s: record at byte %llu: a second settings record",
-                                  a->file, (unsigned long long)at);
+    if (known && kind == CAPTURE_ETH_SETTINGS) { /* the live run ended here (and started again) */
+        a->done = a->restart = true;
+        a->next_set = json_loadb((const char *)m.frame[1], m.len[1], 0, NULL);
+        a->next_tokens.n = 0;
+        if (cw_buf_append(&a->next_tokens, m.frame[2], m.len[2], err))
+            return CW_ENOMEM;
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "the live run stopped here (byte %llu) and started again",
+                          (unsigned long long)at);
+    }
     if (!known || m.len[1] != req_len || memcmp(m.frame[1], req, req_len) != 0) {
         a->done = a->diverged = true;
         if (known)
@@ -937,17 +948,19 @@ static cw_code eth_capture_scan(const char *path, json_t **settings, cw_buf *tok
         cw_code outcome;
         if ((rc = capture_eth_record(r, &m, &kind, &outcome, err)))
             break;
-        if (first != (kind == CAPTURE_ETH_SETTINGS)) {
-            rc = cw_err_set(err, CW_EFORMAT, at, "%s: record at byte %llu: %s", path, (unsigned long long)at,
-                            first ? "the first record is not the settings record" : "a second settings record");
-        } else if (first) {
+        if (first && kind != CAPTURE_ETH_SETTINGS) {
+            rc = cw_err_set(err, CW_EFORMAT, at, "%s: record at byte %llu: the first record is not the settings record",
+                            path, (unsigned long long)at);
+        } else if (kind == CAPTURE_ETH_SETTINGS) { /* the first, or a watch started again on the same file */
+            json_t *later = NULL;
+            json_t **dst = first ? settings : &later;
             json_error_t je;
-            if ((*settings = json_loadb((const char *)m.frame[1], m.len[1], 0, &je)) == NULL ||
-                !json_is_object(*settings))
+            if ((*dst = json_loadb((const char *)m.frame[1], m.len[1], 0, &je)) == NULL || !json_is_object(*dst))
                 rc = cw_err_set(err, CW_EFORMAT, at, "%s: record at byte %llu: the settings are not a JSON object",
                                 path, (unsigned long long)at);
-            else
+            else if (first)
                 rc = cw_buf_append(tokens, m.frame[2], m.len[2], err);
+            json_decref(later);
         } else {
             (*exchanges)++;
         }
@@ -969,6 +982,110 @@ static int64_t setting(const json_t *s, const char *name, int64_t dflt)
     return json_is_integer(v) ? (int64_t)json_integer_value(v) : json_is_boolean(v) ? json_is_true(v) : dflt;
 }
 
+/* Totals over a capture's sessions (one per watch run that recorded to it). */
+typedef struct {
+    uint64_t polls, failed, connected, disconnected, alerts;
+    int64_t tip;
+    char network[32];
+} eth_replay_sums;
+
+/* One session: the settings `set` and tokens as the live watch had them,
+ * its polls until the capture says it stopped (or the replay diverged).
+ * CLI_EXIT_OK, or the exit code after the message. */
+static int eth_replay_session(const account_run_opts *o, eth_answers *ans, const json_t *set, const cw_buf *tokens,
+                              unsigned session, eth_replay_sums *sum)
+{
+    account_run_opts ro = *o;
+    ro.confirmations = setting(set, "confirmations", 1);
+    ro.finalized = setting(set, "finalized", 0) != 0;
+    ro.start = setting(set, "start", -1);
+    ro.max_reorg = setting(set, "max_reorg", 0);
+    ro.rpc = "http://capture.invalid"; /* never asked: answered from the capture */
+    ro.rpc_rate = 0;
+    ro.tokens = NULL;
+    int64_t tip_then = setting(set, "tip", -1);
+    int64_t hops = setting(set, "hops", 0), min_ppm = setting(set, "min_share_ppm", 0),
+            hold_ppm = setting(set, "hold_share_ppm", 0);
+    if (hops != (int64_t)o->hops || min_ppm != (int64_t)o->min_share_ppm || hold_ppm != (int64_t)o->hold_share_ppm) {
+        fprintf(stderr, "chainwatch: replay: %s was recorded with exposure over %lld hops (min share %lld ppm, hold "
+                        "from %lld ppm); this replay has %u hops (%u, %u ppm): pass the clustering and exposure "
+                        "options watch ran with\n", o->capture, (long long)hops, (long long)min_ppm,
+                (long long)hold_ppm, o->hops, o->min_share_ppm, o->hold_share_ppm);
+        return CLI_EXIT_USAGE;
+    }
+    /* the recording's --tokens file, as it was then */
+    char tokpath[] = "/tmp/chainwatch-tokens-XXXXXX";
+    if (tokens->n) {
+        int fd = mkstemp(tokpath);
+        bool ok = fd >= 0 && write(fd, tokens->p, tokens->n) == (ssize_t)tokens->n;
+        if (fd >= 0)
+            close(fd);
+        if (!ok) {
+            fprintf(stderr, "chainwatch: replay: cannot write the capture's tokens to %s: %s\n", tokpath,
+                    strerror(errno));
+            if (fd >= 0)
+                unlink(tokpath);
+            return CLI_EXIT_FAIL;
+        }
+        ro.tokens = tokpath;
+    }
+    run_ctx c = {.verb = "replay", .sink = {.fd = -1}, .eth_ans = ans};
+    int rc = run_open(&c, &ro, ro.start, false);
+    if (ro.tokens)
+        unlink(tokpath);
+    if (rc == CLI_EXIT_OK) {
+        pipeline_stats st0;
+        pipeline_stats_get(account_pipeline(c.a), &st0);
+        if (st0.tip_height != tip_then) {
+            fprintf(stderr, "chainwatch: replay: session %u of the recording began on a datadir whose tip was block "
+                            "%lld; this one's is %lld: replay into a datadir in that state (a new one, when the "
+                            "recording began on a new one)%s\n", session, (long long)tip_then,
+                    (long long)st0.tip_height,
+                    session > 1 ? " (a watch killed between asking for a block and recording it leaves a capture "
+                                  "that replays only up to there)" : "");
+            rc = CLI_EXIT_USAGE;
+        }
+    }
+    if (rc) {
+        run_close(&c);
+        return rc;
+    }
+    snprintf(sum->network, sizeof sum->network, "%s", c.network);
+    poll_log pend = {"replay", "pending txs", "(as the live run had it)", false, "", 0, 0, NULL};
+    poll_log follow = {"replay", "following the node", "(as the live run had it)", false, "", 0, 0, NULL};
+    pend.mute = follow.mute = &ans->done;
+    cw_err err = {0};
+    while (!ans->done) {
+        if (cli_stop_requested()) {
+            rc = 130;
+            break;
+        }
+        sum->polls++;
+        if ((rc = poll_once(&c, o->datadir, &pend, &follow, &err)))
+            break;
+    }
+    if (ans->diverged) {
+        fprintf(stderr, "chainwatch: replay: %s (the records before it are written)\n", ans->why.msg);
+        if (rc == CLI_EXIT_OK)
+            rc = ans->why.code == CW_EIO ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+    }
+    pipeline *p = account_pipeline(c.a);
+    if (pipeline_flush(p, &err)) {
+        run_log("replay", "warn", "final flush: %s (the records stay in the outbox)", err.msg);
+        if (rc == CLI_EXIT_OK)
+            rc = CLI_EXIT_FAIL;
+    }
+    pipeline_stats st;
+    pipeline_stats_get(p, &st);
+    sum->failed += pend.failures + follow.failures;
+    sum->connected += st.blocks_connected;
+    sum->disconnected += st.blocks_disconnected;
+    sum->alerts += st.alerts;
+    sum->tip = st.tip_height;
+    run_close(&c);
+    return rc;
+}
+
 int account_run_replay_eth_capture(const account_run_opts *o)
 {
     json_t *set = NULL;
@@ -983,108 +1100,49 @@ int account_run_replay_eth_capture(const account_run_opts *o)
         cw_buf_free(&tokens);
         return scan == CW_EIO || scan == CW_ENOMEM ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
     }
-    account_run_opts ro = *o;
-    ro.confirmations = setting(set, "confirmations", 1);
-    ro.finalized = setting(set, "finalized", 0) != 0;
-    ro.start = setting(set, "start", -1);
-    ro.max_reorg = setting(set, "max_reorg", 0);
-    ro.rpc = "http://capture.invalid"; /* never asked: answered from the capture */
-    ro.rpc_rate = 0;
-    ro.tokens = NULL;
-    int64_t tip_then = setting(set, "tip", -1);
-    int64_t hops = setting(set, "hops", 0), min_ppm = setting(set, "min_share_ppm", 0),
-            hold_ppm = setting(set, "hold_share_ppm", 0);
-    json_decref(set);
-    if (hops != (int64_t)o->hops || min_ppm != (int64_t)o->min_share_ppm || hold_ppm != (int64_t)o->hold_share_ppm) {
-        fprintf(stderr, "chainwatch: replay: %s was recorded with exposure over %lld hops (min share %lld ppm, hold "
-                        "from %lld ppm); this replay has %u hops (%u, %u ppm): pass the clustering and exposure "
-                        "options watch ran with\n", o->capture, (long long)hops, (long long)min_ppm,
-                (long long)hold_ppm, o->hops, o->min_share_ppm, o->hold_share_ppm);
-        cw_buf_free(&tokens);
-        return CLI_EXIT_USAGE;
-    }
-    /* the recording's --tokens file, as it was then */
-    char tokpath[] = "/tmp/chainwatch-tokens-XXXXXX";
-    if (tokens.n) {
-        int fd = mkstemp(tokpath);
-        bool ok = fd >= 0 && write(fd, tokens.p, tokens.n) == (ssize_t)tokens.n;
-        if (fd >= 0)
-            close(fd);
-        if (!ok) {
-            fprintf(stderr, "chainwatch: replay: cannot write the capture's tokens to %s: %s\n", tokpath,
-                    strerror(errno));
-            if (fd >= 0)
-                unlink(tokpath);
-            cw_buf_free(&tokens);
-            return CLI_EXIT_FAIL;
-        }
-        ro.tokens = tokpath;
-    }
-    cw_buf_free(&tokens);
     eth_answers ans = {.file = o->capture, .total = total};
-    run_ctx c = {.verb = "replay", .sink = {.fd = -1}, .eth_ans = &ans};
     int rc = CLI_EXIT_OK;
     feed_message m;
     bool got = false;
     if (capture_reader_open(o->capture, &ans.r, NULL, &err) || capture_read(ans.r, &m, &got, &err)) /* the settings */
         rc = cli_fail("replay", &err);
     cli_stop_install();
-    if (rc == CLI_EXIT_OK)
-        rc = run_open(&c, &ro, ro.start, false);
-    if (ro.tokens)
-        unlink(tokpath);
-    pipeline_stats st0 = {0};
-    if (rc == CLI_EXIT_OK) {
-        pipeline_stats_get(account_pipeline(c.a), &st0);
-        if (st0.tip_height != tip_then) {
-            fprintf(stderr, "chainwatch: replay: the recording started on a datadir whose tip was block %lld; this "
-                            "one's is %lld: replay into a datadir in that state (a new one, when the recording "
-                            "started on a new one)\n", (long long)tip_then, (long long)st0.tip_height);
+    eth_replay_sums sum = {.tip = -1};
+    double t0 = cli_seconds();
+    unsigned sessions = 0;
+    while (rc == CLI_EXIT_OK) {
+        rc = eth_replay_session(o, &ans, set, &tokens, ++sessions, &sum);
+        json_decref(set);
+        set = NULL;
+        if (rc || !ans.restart)
+            break;
+        /* the next watch run's settings; its exchanges follow */
+        set = ans.next_set;
+        ans.next_set = NULL;
+        cw_buf_free(&tokens);
+        tokens = ans.next_tokens;
+        ans.next_tokens = (cw_buf)CW_BUF_INIT;
+        ans.restart = ans.done = false;
+        if (set == NULL) {
+            fprintf(stderr, "chainwatch: replay: %s: the settings of session %u are not JSON\n", o->capture,
+                    sessions + 1);
             rc = CLI_EXIT_USAGE;
         }
     }
-    if (rc) {
-        run_close(&c);
-        capture_reader_close(ans.r);
-        return rc;
+    json_decref(set);
+    json_decref(ans.next_set);
+    cw_buf_free(&tokens);
+    cw_buf_free(&ans.next_tokens);
+    if (sessions && sum.network[0]) {
+        printf("replayed ethereum %s capture %s into %s\n", sum.network, o->capture, o->datadir);
+        printf("  exchanges   %llu of %llu answered (%llu polls, %u watch run%s)\n", (unsigned long long)ans.used,
+               (unsigned long long)ans.total, (unsigned long long)sum.polls, sessions, sessions == 1 ? "" : "s");
+        printf("  blocks      %llu connected, %llu disconnected, tip %lld\n", (unsigned long long)sum.connected,
+               (unsigned long long)sum.disconnected, (long long)sum.tip);
+        printf("  alerts      %llu records\n", (unsigned long long)sum.alerts);
+        printf("  node errors %llu failed polls (as the live run saw them)\n", (unsigned long long)sum.failed);
+        printf("  elapsed     %.2f s\n", cli_seconds() - t0);
     }
-    double t0 = cli_seconds();
-    poll_log pend = {"replay", "pending txs", "(as the live run had it)", false, "", 0, 0, NULL};
-    poll_log follow = {"replay", "following the node", "(as the live run had it)", false, "", 0, 0, NULL};
-    pend.mute = follow.mute = &ans.done;
-    uint64_t polls = 0;
-    while (!ans.done) {
-        if (cli_stop_requested()) {
-            rc = 130;
-            break;
-        }
-        polls++;
-        if ((rc = poll_once(&c, o->datadir, &pend, &follow, &err)))
-            break;
-    }
-    if (ans.diverged) {
-        fprintf(stderr, "chainwatch: replay: %s (the records before it are written)\n", ans.why.msg);
-        if (rc == CLI_EXIT_OK)
-            rc = ans.why.code == CW_EIO ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
-    }
-    pipeline *p = account_pipeline(c.a);
-    if (pipeline_flush(p, &err)) {
-        run_log("replay", "warn", "final flush: %s (the records stay in the outbox)", err.msg);
-        if (rc == CLI_EXIT_OK)
-            rc = CLI_EXIT_FAIL;
-    }
-    pipeline_stats st;
-    pipeline_stats_get(p, &st);
-    printf("replayed ethereum %s capture %s into %s\n", c.network, o->capture, o->datadir);
-    printf("  exchanges   %llu of %llu answered (%llu polls)\n", (unsigned long long)ans.used,
-           (unsigned long long)ans.total, (unsigned long long)polls);
-    printf("  blocks      %llu connected, %llu disconnected, tip %lld\n", (unsigned long long)st.blocks_connected,
-           (unsigned long long)st.blocks_disconnected, (long long)st.tip_height);
-    printf("  alerts      %llu records\n", (unsigned long long)st.alerts);
-    printf("  node errors %llu failed polls (as the live run saw them)\n",
-           (unsigned long long)(pend.failures + follow.failures));
-    printf("  elapsed     %.2f s\n", cli_seconds() - t0);
-    run_close(&c);
     capture_reader_close(ans.r);
     return rc;
 }

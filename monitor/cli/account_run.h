@@ -59,7 +59,9 @@ int account_run_replay_tron_capture(const account_run_opts *o);
  * options the recording ran with (its settings record). Until the
  * exchanges are used up: the live run's records, all but seen_at, sig and
  * prev. A replay that asks anything else than the live run did stops
- * there (exit 2, naming the offset). */
+ * there (exit 2, naming the offset). A settings record after the first
+ * (watch started again on the same file) starts the next session as the
+ * live run did; the datadir's tip must then be the recorded one. */
 int account_run_replay_eth_capture(const account_run_opts *o);
 
 #endif

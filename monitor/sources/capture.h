@@ -67,7 +67,8 @@
  *
  *   Ethereum (docs/capture.md has the whole story): every record is an
  *   exchange (bit 31 set), in the order the follower made them:
- *     the first: frame 0 "settings", frame 1 a JSON object of what the
+ *     the first (and the first of each later watch run appending to
+ *       the file): frame 0 "settings", frame 1 a JSON object of what the
  *       watch ran with that decides its records (confirmations,
  *       finalized, start, the datadir's tip), frame 2 the bytes of its
  *       --tokens file (empty: none);

@@ -1324,12 +1324,6 @@ Test(eth_follow, record_then_replay_capture_gives_the_live_records, .timeout = 1
         test_sleep_ms(25);
     }
     stop_watch(w);
-    MHD_stop_daemon(px.d);
-    pthread_mutex_destroy(&px.mu);
-    node_stop(&n); /* the replay has no node at all */
-    json_t *live = lines_but_run_fields(dir);
-    cr_assert_eq(json_array_size(live), 8, "mempool+confirmed for h1 and h2, mempool, confirmed, reorged, confirmed "
-                 "for h3: %zu", json_array_size(live));
     char log[600];
     snprintf(log, sizeof log, "%s/watch.log", dir);
     char *text = read_text(log);
@@ -1342,6 +1336,20 @@ Test(eth_follow, record_then_replay_capture_gives_the_live_records, .timeout = 1
     cr_assert(strstr(text, "pending txs: the node answers again (the last error was repeated by 2 more failed polls)"),
               "%s", text);
     free(text);
+    unlink(log); /* start_watch waits for the new run's first line */
+    /* watch started again on the same capture: a second session in it */
+    w = start_watch(dir, px.url, topt, ropt);
+    char *h4 = send_tx(&n, ACCT1, L2, "0x99", NULL, NULL);
+    json_decref(wait_record(dir, h4, L2, "mempool"));
+    mine(&n);
+    json_decref(wait_record(dir, h4, L2, "confirmed"));
+    stop_watch(w);
+    MHD_stop_daemon(px.d);
+    pthread_mutex_destroy(&px.mu);
+    node_stop(&n); /* the replay has no node at all */
+    json_t *live = lines_but_run_fields(dir);
+    cr_assert_eq(json_array_size(live), 10, "mempool+confirmed for h1 and h2, mempool, confirmed, reorged, confirmed "
+                 "for h3, mempool+confirmed for h4: %zu", json_array_size(live));
 
     char *d2 = new_datadir(), *out, *err;
     char *rep[] = {CW_BIN, "replay", "--capture", cap, "--datadir", d2, NULL};
@@ -1349,6 +1357,7 @@ Test(eth_follow, record_then_replay_capture_gives_the_live_records, .timeout = 1
     cr_assert(strstr(out, "replayed ethereum chain-31337 capture"), "%s", out);
     cr_assert(strstr(out, "node errors 3 failed polls"), "%s\n%s", out, err);
     cr_assert(strstr(out, "1 disconnected"), "%s", out);
+    cr_assert(strstr(out, "2 watch runs"), "%s", out);
     free(out), free(err);
     json_t *again = lines_but_run_fields(d2);
     cr_assert_eq(json_array_size(again), json_array_size(live), "%zu records, the live run %zu",
@@ -1388,7 +1397,7 @@ Test(eth_follow, record_then_replay_capture_gives_the_live_records, .timeout = 1
     }
     cr_assert_gt(file_size(cap), 1000);
     json_decref(live), json_decref(again), json_decref(raw);
-    free(h1), free(h2), free(h3), free(token);
+    free(h1), free(h2), free(h3), free(h4), free(token);
     test_remove_dir(d2);
     test_remove_dir(dir);
 }
