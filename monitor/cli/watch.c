@@ -484,7 +484,7 @@ int cmd_watch(int argc, char **argv)
         return rc;
     }
     if (rc == CLI_EXIT_OK && (o.rpc || o.finalized || o.tokens || o.max_reorg)) {
-        fprintf(stderr, "chainwatch: watch: --rpc, --finalized, --tokens and --max-reorg are for --chain ethereum\n");
+        fprintf(stderr, "chainwatch: watch: --rpc, --finalized, --tokens and --max-reorg are for --chain ethereum (--max-reorg for tron too)\n");
         rc = CLI_EXIT_USAGE;
     }
     if (rc == CLI_EXIT_OK && !o.endpoint[0] && !o.endpoint[1] && !o.endpoint[2]) {

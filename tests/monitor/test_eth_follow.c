@@ -425,14 +425,16 @@ static json_t *comparable(json_t *all)
     return out;
 }
 
-#define KILL_BLOCKS 30
+/* more than a catch-up batch (32 blocks a write transaction): the kill
+ * lands inside the second batch, which must leave nothing behind */
+#define KILL_BLOCKS 70
 
 Test(eth_follow, kill9_mid_stream_loses_and_repeats_nothing_and_replay_equals_live, .timeout = 180)
 {
     node n;
     node_start(&n);
     char *hs[KILL_BLOCKS];
-    for (int i = 0; i < KILL_BLOCKS; i++) { /* blocks 1..30, one payment each */
+    for (int i = 0; i < KILL_BLOCKS; i++) { /* blocks 1..70, one payment each */
         char v[24];
         snprintf(v, sizeof v, "0x%x", 1000 + i);
         hs[i] = send_tx(&n, ACCT1, i % 2 ? L2 : L1, v, NULL, NULL);
@@ -491,7 +493,7 @@ Test(eth_follow, kill9_mid_stream_loses_and_repeats_nothing_and_replay_equals_li
     char *rep[] = {CW_BIN, "replay", "--chain", "ethereum", "--rpc", n.url, "--from", "1", "--to", to,
                    "--datadir", dir2, "--batch-blocks", "7", NULL};
     cr_assert_eq(run_cmd(rep, NULL, 0, &out, &err), 0, "%s%s", out, err);
-    cr_assert(strstr(out, "30 connected") != NULL, "%s", out);
+    cr_assert(strstr(out, "70 connected") != NULL, "%s", out);
     free(out), free(err);
     json_t *replayed = alerts_read(dir2);
     json_t *a = comparable(all), *b = comparable(replayed);
