@@ -891,6 +891,11 @@ int account_run_replay_tron_capture(const account_run_opts *o)
             run_log("replay", "error", "stopping: the store failed (%s)", err.msg);
             break;
         }
+        if (src == CW_ECHECKSUM) { /* as watch: the node's chain cannot be followed (account.h) */
+            rc = CLI_EXIT_FAIL;
+            run_log("replay", "error", "stopping: %s", err.msg);
+            break;
+        }
         if (src) {
             warnings++;
             run_log("replay", "warn", "following the capture: %s", err.msg);
