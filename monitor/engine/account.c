@@ -5,7 +5,11 @@
  * only: an account chain has no coins to restore), plus the journal for
  * what exposure writes. Each block, each disconnect, each mempool sighting
  * is one write transaction (store_write) and then a flush, as connect.c
- * and mempool.c do for Bitcoin.
+ * and mempool.c do for Bitcoin; catching up (more than a batch due) and
+ * replay put a batch of blocks in one (pipeline_batch). Before anything of
+ * ours is undone the node's block above the fork is checked against what
+ * its hashes said: a node that cannot be followed stops the sync
+ * (CW_ECHECKSUM, account.h) rather than rewriting our chain.
  */
 #include "account.h"
 

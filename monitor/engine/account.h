@@ -147,7 +147,9 @@ void account_close(account *a);
 /* Brings the connected chain up to the followed height (confirmations or
  * finalized): walks down to a fork when our tip is off the node's chain,
  * disconnects (reorged records), connects the node's blocks one
- * transaction each, each flushed and made durable. CW_OK with *stop set:
+ * transaction each, or 32 a transaction while more than 32 are due
+ * (catching up: one commit and one fsync per batch; a batch is whole or
+ * not at all), each flushed and made durable. CW_OK with *stop set:
  * stopped between blocks. CW_ECHECKSUM: the node's chain cannot be
  * followed (account_config.max_reorg): stop, do not retry. The sources
  * never return CW_ECHECKSUM, so it always means this. */
