@@ -8,8 +8,11 @@
  */
 #include "account_run.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -40,15 +43,15 @@ static void run_log(const char *verb, const char *level, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-/* ---- --chain tron: recording and replaying a capture (capture.h v2) ---- */
+/* ---- recording and replaying a capture (capture.h v2): tron, ethereum ---- */
 
 #define HELD_MAX 8
 
-/* watch --record: the queue's messages and the HTTP replies used. A
- * capture that cannot be written stops the recording, never the
- * monitoring (as in the Bitcoin watch). The replies asked for before the
- * chain is known (block 0: it names the network in the header) are held
- * until the file is opened. */
+/* watch --record: tron's queue messages and HTTP replies, or every
+ * JSON-RPC exchange of ethereum's follower. A capture that cannot be
+ * written stops the recording, never the monitoring (as in the Bitcoin
+ * watch). The exchanges made before the chain is known (it names the
+ * network in the header) are held until the file is opened. */
 typedef struct {
     capture_writer *w;
     const char *path;
@@ -61,7 +64,7 @@ typedef struct {
         size_t n;
         double t;
     } held[HELD_MAX];
-} tron_recorder;
+} cap_recorder;
 
 static double wall_now(void)
 {
@@ -70,7 +73,7 @@ static double wall_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void tron_recorder_fail(tron_recorder *r, const cw_err *err)
+static void recorder_fail(cap_recorder *r, const cw_err *err)
 {
     run_log("watch", "error", "recording to %s: %s; recording stopped after %llu messages (watching goes on)",
             r->path, err->msg, (unsigned long long)capture_writer_count(r->w));
@@ -80,20 +83,20 @@ static void tron_recorder_fail(tron_recorder *r, const cw_err *err)
     r->failed = true;
 }
 
-static void tron_recorder_sync(tron_recorder *r, bool force)
+static void recorder_sync(cap_recorder *r, bool force)
 {
     double now = cli_seconds();
     if (r->w == NULL || !capture_writer_dirty(r->w) || (!force && now - r->last_sync < 1.0))
         return;
     cw_err err = {0};
     if (capture_writer_sync(r->w, &err))
-        tron_recorder_fail(r, &err);
+        recorder_fail(r, &err);
     r->last_sync = now;
 }
 
 static void tron_record_http(void *ctx, const char *path, const char *body, const cw_buf *reply)
 {
-    tron_recorder *r = ctx;
+    cap_recorder *r = ctx;
     if (r->failed)
         return;
     double t = wall_now();
@@ -101,7 +104,7 @@ static void tron_record_http(void *ctx, const char *path, const char *body, cons
         if (r->n_held == HELD_MAX) {
             cw_err e = {.code = CW_ELIMIT};
             snprintf(e.msg, sizeof e.msg, "more than %d HTTP replies before the chain was known", HELD_MAX);
-            tron_recorder_fail(r, &e);
+            recorder_fail(r, &e);
             return;
         }
         size_t i = r->n_held;
@@ -116,20 +119,20 @@ static void tron_record_http(void *ctx, const char *path, const char *body, cons
         if (!r->held[i].path || !r->held[i].body || !r->held[i].reply) {
             cw_err e = {.code = CW_ENOMEM};
             snprintf(e.msg, sizeof e.msg, "out of memory holding an HTTP reply");
-            tron_recorder_fail(r, &e);
+            recorder_fail(r, &e);
         }
         return;
     }
     cw_err err = {0};
     if (capture_write_http(r->w, t, path, body, reply->p, reply->n, &err))
-        tron_recorder_fail(r, &err);
+        recorder_fail(r, &err);
     else
-        tron_recorder_sync(r, false);
+        recorder_sync(r, false);
 }
 
 static void tron_record_message(void *ctx, unsigned nframes, const void *const frame[3], const size_t len[3])
 {
-    tron_recorder *r = ctx;
+    cap_recorder *r = ctx;
     if (r->w == NULL)
         return;
     feed_message m = {.frame = {frame[0], frame[1], frame[2]},
@@ -138,31 +141,57 @@ static void tron_record_message(void *ctx, unsigned nframes, const void *const f
                       .received_at = wall_now()};
     cw_err err = {0};
     if (capture_write(r->w, &m, &err))
-        tron_recorder_fail(r, &err);
+        recorder_fail(r, &err);
     else
-        tron_recorder_sync(r, false);
+        recorder_sync(r, false);
 }
 
-/* Opens the file once the network is known and writes what was held. */
-static cw_code tron_recorder_open(tron_recorder *r, const char *network, cw_err *err)
+/* Opens the file once the network is known, writes the settings record
+ * (ethereum: settings JSON and the tokens file's bytes; tron: none) and
+ * then what was held. */
+static cw_code recorder_open(cap_recorder *r, capture_chain chain, const char *network, const char *settings,
+                             const cw_buf *tokens, cw_err *err)
 {
-    capture_open_info ci;
-    cw_code rc = r->failed ? CW_OK : capture_writer_open_tron(r->path, network, &r->w, &ci, err);
+    capture_open_info ci = {0};
+    cw_code rc = r->failed ? CW_OK : capture_writer_open_v2(r->path, chain, network, &r->w, &ci, err);
     if (rc)
         return rc;
     if (ci.cut_bytes && !r->failed)
         run_log("watch", "warn", "capture %s ended in a partial record at byte %llu (%llu bytes, left by a crash): cut off",
                 r->path, (unsigned long long)ci.cut_at, (unsigned long long)ci.cut_bytes);
+    if (settings && r->w) {
+        cw_err werr = {0};
+        if (capture_write_http(r->w, wall_now(), "settings", settings, tokens->p, tokens->n, &werr))
+            recorder_fail(r, &werr);
+    }
     for (size_t i = 0; i < r->n_held && r->w; i++) {
         cw_err werr = {0};
         if (capture_write_http(r->w, r->held[i].t, r->held[i].path, r->held[i].body, r->held[i].reply, r->held[i].n,
                                &werr))
-            tron_recorder_fail(r, &werr);
+            recorder_fail(r, &werr);
     }
     return CW_OK;
 }
 
-static void tron_recorder_close(tron_recorder *r)
+/* ethereum: rpc.h's tap. The outcome's name (capture.h). */
+static const char *eth_outcome_name(cw_code rc)
+{
+    return rc == CW_OK ? "ok" : rc == CW_ELIMIT ? "elimit" : rc == CW_ENOMEM ? "enomem" : "eio";
+}
+
+static void eth_record_rpc(void *ctx, const char *req, size_t req_len, cw_code rc, const cw_err *err,
+                           const cw_buf *reply)
+{
+    (void)req_len; /* the request is text without NULs (json_dumps) */
+    if (rc == CW_OK) {
+        tron_record_http(ctx, "ok", req, reply);
+        return;
+    }
+    cw_buf msg = {(uint8_t *)(uintptr_t)err->msg, strlen(err->msg), 0};
+    tron_record_http(ctx, eth_outcome_name(rc), req, &msg);
+}
+
+static void recorder_close(cap_recorder *r)
 {
     if (r->w) {
         cw_err err = {0};
@@ -218,6 +247,104 @@ static void tron_answers_free(tron_answers *a)
     free(a->x);
 }
 
+/* replay --capture of an Ethereum capture: the follower's requests are
+ * answered from the capture's exchanges strictly in order, each request
+ * checked byte for byte against the one recorded (rpc.h's answer). The
+ * capture was read through once before (eth_capture_scan): a damaged one
+ * never gets here. done: the exchanges are used up (the live run stopped
+ * there) or the replay asked something else than the live run did
+ * (diverged): either way the replay stops at once. */
+typedef struct {
+    const char *file;
+    capture_reader *r;
+    uint64_t used, total; /* exchanges answered, and in the file (the settings records not counted) */
+    bool done, diverged;
+    cw_err why; /* diverged, or a read error */
+    /* a settings record after the first: the live watch stopped and was
+     * started again (appending to the same capture); its settings */
+    bool restart;
+    json_t *next_set;
+    cw_buf next_tokens;
+} eth_answers;
+
+static cw_code eth_answer(void *ctx, const char *req, size_t req_len, cw_buf *reply, cw_err *err)
+{
+    eth_answers *a = ctx;
+    if (a->done)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "the capture %s is used up", a->file);
+    feed_message m;
+    bool got = false;
+    cw_err rerr = {0};
+    if (capture_read(a->r, &m, &got, &rerr) || !got) {
+        a->done = true;
+        if (got == false && rerr.code == CW_OK)
+            return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "the capture %s ends here (the live run stopped)", a->file);
+        a->diverged = true;
+        a->why = rerr;
+        *err = rerr;
+        return rerr.code;
+    }
+    uint64_t at = capture_reader_offset(a->r);
+    capture_eth_kind kind;
+    cw_code outcome = CW_OK;
+    bool known = capture_eth_record(a->r, &m, &kind, &outcome, &a->why) == CW_OK;
+    if (known && kind == CAPTURE_ETH_SETTINGS) { /* the live run ended here (and started again) */
+        a->done = a->restart = true;
+        a->next_set = json_loadb((const char *)m.frame[1], m.len[1], 0, NULL);
+        a->next_tokens.n = 0;
+        if (cw_buf_append(&a->next_tokens, m.frame[2], m.len[2], err))
+            return CW_ENOMEM;
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "the live run stopped here (byte %llu) and started again",
+                          (unsigned long long)at);
+    }
+    if (!known || m.len[1] != req_len || memcmp(m.frame[1], req, req_len) != 0) {
+        a->done = a->diverged = true;
+        if (known)
+            cw_err_set(&a->why, CW_EFORMAT, at,
+                       "%s: record at byte %llu: the replay asked %.60s where the live run asked %.60s: it no longer "
+                       "follows the capture (another datadir state or other options than the recording's?)",
+                       a->file, (unsigned long long)at, req, (const char *)m.frame[1]);
+        *err = a->why;
+        return CW_EFORMAT;
+    }
+    a->used++;
+    if (outcome != CW_OK)
+        return cw_err_set(err, outcome, CW_NO_OFFSET, "%.*s", (int)(m.len[2] < 250 ? m.len[2] : 250),
+                          (const char *)m.frame[2]);
+    return cw_buf_append(reply, m.frame[2], m.len[2], err);
+}
+
+/* The settings record's JSON (capture.h): what decides the records beside
+ * the node's answers. A new string (free it), NULL without memory. */
+static char *eth_settings_text(const account_run_opts *o, int64_t start, int64_t tip)
+{
+    json_t *j = json_pack("{sIsbsIsIsIsIsIsI}", "confirmations", (json_int_t)o->confirmations, "finalized",
+                          o->finalized, "start", (json_int_t)start, "tip", (json_int_t)tip, "hops",
+                          (json_int_t)o->hops, "min_share_ppm", (json_int_t)o->min_share_ppm, "hold_share_ppm",
+                          (json_int_t)o->hold_share_ppm, "max_reorg", (json_int_t)o->max_reorg);
+    char *t = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(j);
+    return t;
+}
+
+/* A whole (small) file: the --tokens CSV kept in the capture. */
+static cw_code eth_read_file(const char *path, cw_buf *out, cw_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot read %s: %s", path, strerror(errno));
+    char chunk[4096];
+    size_t n;
+    cw_code rc = CW_OK;
+    while (rc == CW_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = out->n + n > (16u << 20) ? cw_err_set(err, CW_ELIMIT, CW_NO_OFFSET, "%s: over 16 MB", path)
+                                      : cw_buf_append(out, chunk, n, err);
+    if (rc == CW_OK && ferror(f))
+        rc = cw_err_set(err, CW_EIO, CW_NO_OFFSET, "reading %s failed", path);
+    fclose(f);
+    return rc;
+}
+
 /* What watch and replay both open. */
 typedef struct {
     const char *verb;
@@ -231,8 +358,9 @@ typedef struct {
     account *a;
     char network[32];
     uint64_t chain_id;
-    tron_recorder *rec;     /* watch --chain tron --record */
+    cap_recorder *rec;     /* watch --chain tron|ethereum --record */
     tron_answers *answers;  /* replay --capture of a Tron capture */
+    eth_answers *eth_ans;   /* replay --capture of an Ethereum capture */
 } run_ctx;
 
 static void run_close(run_ctx *c)
@@ -291,11 +419,19 @@ static int run_open(run_ctx *c, const account_run_opts *o, int64_t start, bool q
             return CLI_EXIT_FAIL;
         }
         tron_network_name(c->chain_id, c->network);
-        if (c->rec && tron_recorder_open(c->rec, c->network, &err))
+        if (c->rec && recorder_open(c->rec, CAPTURE_CHAIN_TRON, c->network, NULL, NULL, &err))
             return cli_fail("watch --record", &err);
         src = tron_follow_source(c->tron);
     } else {
         rpc_options ro = {.url = o->rpc, .rate = (double)o->rpc_rate, .retries = 3};
+        if (c->rec) {
+            ro.tap = eth_record_rpc;
+            ro.hook_ctx = c->rec;
+        }
+        if (c->eth_ans) {
+            ro.answer = eth_answer;
+            ro.hook_ctx = c->eth_ans;
+        }
         if (eth_follow_open(&ro, &c->node, &err))
             return cli_fail(what, &err);
         if (eth_follow_chain_id(c->node, &c->chain_id, &err)) {
@@ -320,6 +456,7 @@ static int run_open(run_ctx *c, const account_run_opts *o, int64_t start, bool q
                          .start = start,
                          .confirmations = (uint32_t)o->confirmations,
                          .finalized = o->finalized,
+                         .max_reorg = o->max_reorg > 0 ? (uint32_t)o->max_reorg : 0,
                          .stop = cli_stop_flag(),
                          .tokens = &c->tokens,
                          .hops = o->hops,
@@ -329,6 +466,21 @@ static int run_open(run_ctx *c, const account_run_opts *o, int64_t start, bool q
                          .rules = o->rules};
     if (account_open(&ac, &c->a, &err))
         return cli_fail(what, &err);
+    if (c->rec && !o->tron) { /* now the network and the datadir's tip are known */
+        pipeline_stats st0;
+        pipeline_stats_get(account_pipeline(c->a), &st0);
+        cw_buf tokens = CW_BUF_INIT;
+        char *settings = eth_settings_text(o, start, st0.tip_height);
+        cw_code rc = settings ? CW_OK : cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+        if (rc == CW_OK && o->tokens)
+            rc = eth_read_file(o->tokens, &tokens, &err);
+        if (rc == CW_OK)
+            rc = recorder_open(c->rec, CAPTURE_CHAIN_ETHEREUM, c->network, settings, &tokens, &err);
+        free(settings);
+        cw_buf_free(&tokens);
+        if (rc)
+            return cli_fail("watch --record", &err);
+    }
     /* records a crash left in the outbox go out first, minus what the file has */
     alert_sink_load_tail(&c->sink);
     if (pipeline_flush(account_pipeline(c->a), &err)) {
@@ -351,18 +503,85 @@ static void sleep_ms(int64_t ms)
     }
 }
 
+/* A poll that fails again and again (a provider's rate limit, a node
+ * down): one line when its error starts or changes, and one when it
+ * clears, each saying how many polls repeated the error before. */
+typedef struct {
+    const char *verb, *what, *again; /* "pending txs", "(asking again every 1000 ms)" */
+    bool failing;
+    char last[CW_ERR_MSG_MAX];
+    uint64_t repeats; /* polls that failed with `last` after the one logged */
+    uint64_t failures; /* all failed polls */
+    const bool *mute;  /* set: nothing logged (a replay's capture is used up) */
+} poll_log;
+
+static void poll_log_result(poll_log *l, cw_code rc, const cw_err *err)
+{
+    if (l->mute && *l->mute)
+        return;
+    if (rc)
+        l->failures++;
+    if (rc == CW_OK) {
+        if (l->failing)
+            run_log(l->verb, "info", "%s: the node answers again (the last error was repeated by %llu more failed "
+                                     "poll%s)", l->what, (unsigned long long)l->repeats, l->repeats == 1 ? "" : "s");
+        l->failing = false;
+        l->repeats = 0;
+        return;
+    }
+    if (l->failing && strcmp(l->last, err->msg) == 0) {
+        l->repeats++;
+        return;
+    }
+    if (l->failing)
+        run_log(l->verb, "warn", "%s: %s %s (the previous error was repeated by %llu more failed poll%s)", l->what,
+                err->msg, l->again, (unsigned long long)l->repeats, l->repeats == 1 ? "" : "s");
+    else
+        run_log(l->verb, "warn", "%s: %s %s", l->what, err->msg, l->again);
+    l->failing = true;
+    l->repeats = 0;
+    snprintf(l->last, sizeof l->last, "%s", err->msg);
+}
+
+/* One poll of the node, as watch makes it and a capture's replay repeats
+ * it: new pending txs first (a tx seen pending and mined before the next
+ * poll still gets its mempool record before its confirmation), then the
+ * chain. CLI_EXIT_OK to go on; else the exit code to stop with, logged. */
+static int poll_once(run_ctx *c, const char *datadir, poll_log *pend, poll_log *follow, cw_err *err)
+{
+    cw_code prc = account_poll_pending(c->a, err);
+    if (store_error_stops(prc)) {
+        run_log(c->verb, "error", "stopping: the store failed (%s). Fix it (chainwatch watchlist check --datadir %s) "
+                "and start watch again: it catches up from its tip", err->msg, datadir);
+        return prc == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
+    }
+    poll_log_result(pend, prc, err);
+    cw_code src = account_sync(c->a, err);
+    if (store_error_stops(src)) {
+        run_log(c->verb, "error", "stopping: the store failed (%s). Fix it (chainwatch watchlist check --datadir %s) "
+                "and start watch again: it catches up from its tip", err->msg, datadir);
+        return src == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
+    }
+    if (src == CW_ECHECKSUM) { /* the node's chain does not link (account.h): never retried */
+        run_log(c->verb, "error", "stopping: %s", err->msg);
+        return CLI_EXIT_FAIL;
+    }
+    poll_log_result(follow, src, err);
+    return CLI_EXIT_OK;
+}
+
 int account_run_watch(const account_run_opts *o)
 {
     run_ctx c = {.verb = "watch", .sink = {.fd = -1}};
-    tron_recorder rec = {.path = o->record};
-    if (o->tron && o->record)
+    cap_recorder rec = {.path = o->record};
+    if (o->record)
         c.rec = &rec;
     cli_stop_install();
     signal(SIGPIPE, SIG_IGN);
     int rc = run_open(&c, o, o->start, false);
     if (rc) {
         run_close(&c);
-        tron_recorder_close(&rec);
+        recorder_close(&rec);
         return rc;
     }
     if (c.tron) { /* triggers at or below our tip are not kept: the engine has those blocks */
@@ -379,7 +598,10 @@ int account_run_watch(const account_run_opts *o)
     cw_err err = {0};
     double last_status = cli_seconds();
     uint64_t last_txs = 0;
-    bool warned = false;
+    char again[64];
+    snprintf(again, sizeof again, "(asking again every %lld ms)", (long long)o->poll_ms);
+    poll_log pend = {"watch", "pending txs", again, false, "", 0, 0, NULL};
+    poll_log follow = {"watch", "following the node", again, false, "", 0, 0, NULL};
     rc = CLI_EXIT_OK;
     uint64_t bad_seen = 0, bad_logged = 0;
     while (!cli_stop_requested()) {
@@ -399,27 +621,8 @@ int account_run_watch(const account_run_opts *o)
                 bad_logged = bad_seen;
             }
         }
-        /* pending first: a tx seen pending and mined before the next poll
-         * still gets its mempool record before its confirmation */
-        cw_code prc = account_poll_pending(c.a, &err);
-        if (store_error_stops(prc)) {
-            rc = prc == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
-            run_log("watch", "error", "stopping: the store failed (%s). Fix it (chainwatch watchlist check --datadir %s) "
-                 "and start watch again: it catches up from its tip", err.msg, o->datadir);
+        if ((rc = poll_once(&c, o->datadir, &pend, &follow, &err)))
             break;
-        }
-        if (prc)
-            run_log("watch", "warn", "pending txs: %s", err.msg);
-        cw_code src = account_sync(c.a, &err);
-        if (store_error_stops(src)) {
-            rc = src == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
-            run_log("watch", "error", "stopping: the store failed (%s). Fix it (chainwatch watchlist check --datadir %s) "
-                 "and start watch again: it catches up from its tip", err.msg, o->datadir);
-            break;
-        }
-        if (src && !warned)
-            run_log("watch", "warn", "following the node: %s (asking again every %lld ms)", err.msg, (long long)o->poll_ms);
-        warned = src != CW_OK;
         double now = cli_seconds();
         if (o->status_interval && now - last_status >= (double)o->status_interval) {
             pipeline_stats st;
@@ -434,7 +637,7 @@ int account_run_watch(const account_run_opts *o)
         if (!c.tron)
             sleep_ms(o->poll_ms);
         if (c.rec)
-            tron_recorder_sync(c.rec, false);
+            recorder_sync(c.rec, false);
     }
     if (pipeline_flush(p, &err))
         run_log("watch", "warn", "final flush: %s (the records stay in the outbox for the next start)", err.msg);
@@ -447,7 +650,7 @@ int account_run_watch(const account_run_opts *o)
         run_log("watch", "info", "recorded %llu records to %s", (unsigned long long)capture_writer_count(c.rec->w),
                 o->record);
     run_close(&c);
-    tron_recorder_close(&rec);
+    recorder_close(&rec);
     return rc;
 }
 
@@ -705,6 +908,11 @@ int account_run_replay_tron_capture(const account_run_opts *o)
             run_log("replay", "error", "stopping: the store failed (%s)", err.msg);
             break;
         }
+        if (src == CW_ECHECKSUM) { /* as watch: the node's chain cannot be followed (account.h) */
+            rc = CLI_EXIT_FAIL;
+            run_log("replay", "error", "stopping: %s", err.msg);
+            break;
+        }
         if (src) {
             warnings++;
             run_log("replay", "warn", "following the capture: %s", err.msg);
@@ -729,5 +937,234 @@ int account_run_replay_tron_capture(const account_run_opts *o)
     capture_reader_close(r);
     run_close(&c);
     tron_answers_free(&ans);
+    return rc;
+}
+
+/* ---- replay --capture of an Ethereum capture ---- */
+
+/* Reads an Ethereum capture through before anything is replayed: its
+ * settings record (the first; *settings a new reference, its tokens bytes
+ * appended to tokens) and how many exchanges follow. The reader's errors
+ * (a cut or damaged capture, with the offset), and CW_EFORMAT with the
+ * offset for a record that is no exchange, a first record that is no
+ * settings record or settings that are not a JSON object. */
+static cw_code eth_capture_scan(const char *path, json_t **settings, cw_buf *tokens, uint64_t *exchanges, cw_err *err)
+{
+    *settings = NULL;
+    *exchanges = 0;
+    capture_reader *r;
+    capture_info info;
+    cw_code rc = capture_reader_open(path, &r, &info, err);
+    if (rc)
+        return rc;
+    if (info.chain != CAPTURE_CHAIN_ETHEREUM)
+        rc = cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s is a capture of %s, not ethereum", path,
+                        capture_chain_name(info.chain));
+    for (bool first = true; rc == CW_OK; first = false) {
+        feed_message m;
+        bool got = false;
+        if ((rc = capture_read(r, &m, &got, err)) || !got)
+            break;
+        uint64_t at = capture_reader_offset(r);
+        capture_eth_kind kind;
+        cw_code outcome;
+        if ((rc = capture_eth_record(r, &m, &kind, &outcome, err)))
+            break;
+        if (first && kind != CAPTURE_ETH_SETTINGS) {
+            rc = cw_err_set(err, CW_EFORMAT, at, "%s: record at byte %llu: the first record is not the settings record",
+                            path, (unsigned long long)at);
+        } else if (kind == CAPTURE_ETH_SETTINGS) { /* the first, or a watch started again on the same file */
+            json_t *later = NULL;
+            json_t **dst = first ? settings : &later;
+            json_error_t je;
+            if ((*dst = json_loadb((const char *)m.frame[1], m.len[1], 0, &je)) == NULL || !json_is_object(*dst))
+                rc = cw_err_set(err, CW_EFORMAT, at, "%s: record at byte %llu: the settings are not a JSON object",
+                                path, (unsigned long long)at);
+            else if (first)
+                rc = cw_buf_append(tokens, m.frame[2], m.len[2], err);
+            json_decref(later);
+        } else {
+            (*exchanges)++;
+        }
+    }
+    if (rc == CW_OK && *settings == NULL)
+        rc = cw_err_set(err, CW_ETRUNC, capture_reader_pos(r), "%s: byte %llu: no settings record (the recording "
+                        "never began)", path, (unsigned long long)capture_reader_pos(r));
+    capture_reader_close(r);
+    if (rc) {
+        json_decref(*settings);
+        *settings = NULL;
+    }
+    return rc;
+}
+
+static int64_t setting(const json_t *s, const char *name, int64_t dflt)
+{
+    json_t *v = json_object_get(s, name);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : json_is_boolean(v) ? json_is_true(v) : dflt;
+}
+
+/* Totals over a capture's sessions (one per watch run that recorded to it). */
+typedef struct {
+    uint64_t polls, failed, connected, disconnected, alerts;
+    int64_t tip;
+    char network[32];
+} eth_replay_sums;
+
+/* One session: the settings `set` and tokens as the live watch had them,
+ * its polls until the capture says it stopped (or the replay diverged).
+ * CLI_EXIT_OK, or the exit code after the message. */
+static int eth_replay_session(const account_run_opts *o, eth_answers *ans, const json_t *set, const cw_buf *tokens,
+                              unsigned session, eth_replay_sums *sum)
+{
+    account_run_opts ro = *o;
+    ro.confirmations = setting(set, "confirmations", 1);
+    ro.finalized = setting(set, "finalized", 0) != 0;
+    ro.start = setting(set, "start", -1);
+    ro.max_reorg = setting(set, "max_reorg", 0);
+    ro.rpc = "http://capture.invalid"; /* never asked: answered from the capture */
+    ro.rpc_rate = 0;
+    ro.tokens = NULL;
+    int64_t tip_then = setting(set, "tip", -1);
+    int64_t hops = setting(set, "hops", 0), min_ppm = setting(set, "min_share_ppm", 0),
+            hold_ppm = setting(set, "hold_share_ppm", 0);
+    if (hops != (int64_t)o->hops || min_ppm != (int64_t)o->min_share_ppm || hold_ppm != (int64_t)o->hold_share_ppm) {
+        fprintf(stderr, "chainwatch: replay: %s was recorded with exposure over %lld hops (min share %lld ppm, hold "
+                        "from %lld ppm); this replay has %u hops (%u, %u ppm): pass the clustering and exposure "
+                        "options watch ran with\n", o->capture, (long long)hops, (long long)min_ppm,
+                (long long)hold_ppm, o->hops, o->min_share_ppm, o->hold_share_ppm);
+        return CLI_EXIT_USAGE;
+    }
+    /* the recording's --tokens file, as it was then */
+    char tokpath[] = "/tmp/chainwatch-tokens-XXXXXX";
+    if (tokens->n) {
+        int fd = mkstemp(tokpath);
+        bool ok = fd >= 0 && write(fd, tokens->p, tokens->n) == (ssize_t)tokens->n;
+        if (fd >= 0)
+            close(fd);
+        if (!ok) {
+            fprintf(stderr, "chainwatch: replay: cannot write the capture's tokens to %s: %s\n", tokpath,
+                    strerror(errno));
+            if (fd >= 0)
+                unlink(tokpath);
+            return CLI_EXIT_FAIL;
+        }
+        ro.tokens = tokpath;
+    }
+    run_ctx c = {.verb = "replay", .sink = {.fd = -1}, .eth_ans = ans};
+    int rc = run_open(&c, &ro, ro.start, false);
+    if (ro.tokens)
+        unlink(tokpath);
+    if (rc == CLI_EXIT_OK) {
+        pipeline_stats st0;
+        pipeline_stats_get(account_pipeline(c.a), &st0);
+        if (st0.tip_height != tip_then) {
+            fprintf(stderr, "chainwatch: replay: session %u of the recording began on a datadir whose tip was block "
+                            "%lld; this one's is %lld: replay into a datadir in that state (a new one, when the "
+                            "recording began on a new one)%s\n", session, (long long)tip_then,
+                    (long long)st0.tip_height,
+                    session > 1 ? " (a watch killed between asking for a block and recording it leaves a capture "
+                                  "that replays only up to there)" : "");
+            rc = CLI_EXIT_USAGE;
+        }
+    }
+    if (rc) {
+        run_close(&c);
+        return rc;
+    }
+    snprintf(sum->network, sizeof sum->network, "%s", c.network);
+    poll_log pend = {"replay", "pending txs", "(as the live run had it)", false, "", 0, 0, NULL};
+    poll_log follow = {"replay", "following the node", "(as the live run had it)", false, "", 0, 0, NULL};
+    pend.mute = follow.mute = &ans->done;
+    cw_err err = {0};
+    while (!ans->done) {
+        if (cli_stop_requested()) {
+            rc = 130;
+            break;
+        }
+        sum->polls++;
+        if ((rc = poll_once(&c, o->datadir, &pend, &follow, &err)))
+            break;
+    }
+    if (ans->diverged) {
+        fprintf(stderr, "chainwatch: replay: %s (the records before it are written)\n", ans->why.msg);
+        if (rc == CLI_EXIT_OK)
+            rc = ans->why.code == CW_EIO ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+    }
+    pipeline *p = account_pipeline(c.a);
+    if (pipeline_flush(p, &err)) {
+        run_log("replay", "warn", "final flush: %s (the records stay in the outbox)", err.msg);
+        if (rc == CLI_EXIT_OK)
+            rc = CLI_EXIT_FAIL;
+    }
+    pipeline_stats st;
+    pipeline_stats_get(p, &st);
+    sum->failed += pend.failures + follow.failures;
+    sum->connected += st.blocks_connected;
+    sum->disconnected += st.blocks_disconnected;
+    sum->alerts += st.alerts;
+    sum->tip = st.tip_height;
+    run_close(&c);
+    return rc;
+}
+
+int account_run_replay_eth_capture(const account_run_opts *o)
+{
+    json_t *set = NULL;
+    cw_buf tokens = CW_BUF_INIT;
+    uint64_t total = 0;
+    cw_err err = {0};
+    cw_code scan = eth_capture_scan(o->capture, &set, &tokens, &total, &err);
+    if (scan) {
+        fprintf(stderr, "chainwatch: replay: %s: refused, nothing replayed%s\n", err.msg,
+                scan == CW_ETRUNC ? " (a recorder that crashed leaves its last record cut short: 'truncate -s "
+                                    "OFFSET FILE' keeps the records before it)" : "");
+        cw_buf_free(&tokens);
+        return scan == CW_EIO || scan == CW_ENOMEM ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+    }
+    eth_answers ans = {.file = o->capture, .total = total};
+    int rc = CLI_EXIT_OK;
+    feed_message m;
+    bool got = false;
+    if (capture_reader_open(o->capture, &ans.r, NULL, &err) || capture_read(ans.r, &m, &got, &err)) /* the settings */
+        rc = cli_fail("replay", &err);
+    cli_stop_install();
+    eth_replay_sums sum = {.tip = -1};
+    double t0 = cli_seconds();
+    unsigned sessions = 0;
+    while (rc == CLI_EXIT_OK) {
+        rc = eth_replay_session(o, &ans, set, &tokens, ++sessions, &sum);
+        json_decref(set);
+        set = NULL;
+        if (rc || !ans.restart)
+            break;
+        /* the next watch run's settings; its exchanges follow */
+        set = ans.next_set;
+        ans.next_set = NULL;
+        cw_buf_free(&tokens);
+        tokens = ans.next_tokens;
+        ans.next_tokens = (cw_buf)CW_BUF_INIT;
+        ans.restart = ans.done = false;
+        if (set == NULL) {
+            fprintf(stderr, "chainwatch: replay: %s: the settings of session %u are not JSON\n", o->capture,
+                    sessions + 1);
+            rc = CLI_EXIT_USAGE;
+        }
+    }
+    json_decref(set);
+    json_decref(ans.next_set);
+    cw_buf_free(&tokens);
+    cw_buf_free(&ans.next_tokens);
+    if (sessions && sum.network[0]) {
+        printf("replayed ethereum %s capture %s into %s\n", sum.network, o->capture, o->datadir);
+        printf("  exchanges   %llu of %llu answered (%llu polls, %u watch run%s)\n", (unsigned long long)ans.used,
+               (unsigned long long)ans.total, (unsigned long long)sum.polls, sessions, sessions == 1 ? "" : "s");
+        printf("  blocks      %llu connected, %llu disconnected, tip %lld\n", (unsigned long long)sum.connected,
+               (unsigned long long)sum.disconnected, (long long)sum.tip);
+        printf("  alerts      %llu records\n", (unsigned long long)sum.alerts);
+        printf("  node errors %llu failed polls (as the live run saw them)\n", (unsigned long long)sum.failed);
+        printf("  elapsed     %.2f s\n", cli_seconds() - t0);
+    }
+    capture_reader_close(ans.r);
     return rc;
 }

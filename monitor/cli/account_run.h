@@ -38,6 +38,10 @@ typedef struct {
     /* The pattern rules (rules/rules.h) on confirmed blocks, or NULL: off.
      * Set after the positional fields above (watch.c, replay.c). */
     const rules_config *rules;
+    /* --chain ethereum (watch): the deepest reorg followed (account.h's
+     * max_reorg; 0: its default); the same record and replay --capture
+     * work as for tron, every JSON-RPC exchange in the capture */
+    int64_t max_reorg;
 } account_run_opts;
 
 /* The CLI_EXIT_* codes of watch and replay (cli.h). */
@@ -51,5 +55,17 @@ int account_run_replay(const account_run_opts *o);
  * names it). Exit codes as watch; a capture cut short or damaged is
  * replayed up to the damage, then reported with its offset, exit 2. */
 int account_run_replay_tron_capture(const account_run_opts *o);
+/* replay --capture of an Ethereum capture (o->capture): read through
+ * first, and refused (exit 2, naming the byte offset) when it is cut or
+ * damaged, before anything is replayed; then watch's polls over the
+ * capture's exchanges, each request answered by the next recorded
+ * exchange after checking it is the same request (no network), with the
+ * options the recording ran with (its settings record). Until the
+ * exchanges are used up: the live run's records, all but seen_at, sig and
+ * prev. A replay that asks anything else than the live run did stops
+ * there (exit 2, naming the offset). A settings record after the first
+ * (watch started again on the same file) starts the next session as the
+ * live run did; the datadir's tip must then be the recorded one. */
+int account_run_replay_eth_capture(const account_run_opts *o);
 
 #endif

@@ -59,7 +59,10 @@ static const char usage[] =
     "exposure options below are watch's: pass the ones the recording ran with.\n"
     "A Tron capture (watch --chain tron --record) runs through the Tron follower\n"
     "and the account engine, every HTTP call answered from the capture (no\n"
-    "network); give --start-height as watch had it.\n"
+    "network); give --start-height as watch had it. An Ethereum capture (watch\n"
+    "--chain ethereum --record) answers the follower's every JSON-RPC request\n"
+    "from its recorded exchanges, in order, with the settings watch ran with;\n"
+    "it is read through first and refused (exit 2) when cut or damaged.\n"
     "\n"
     "Shows progress on a terminal and prints a summary (frames, txs, blocks,\n"
     "alerts, elapsed). Defaults: --datadir ~/.chainwatch, --alerts\n"
@@ -195,8 +198,38 @@ int cmd_replay_capture(int argc, char **argv)
         /* as watch --chain tron: solidified blocks are confirmed */
         account_run_opts ao = {datadir, alerts, pub, NULL, NULL, 0, 1, true, 0, start_height, 0, -1, -1, 1,
                                fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
-                               fc ? fc->hold_share_ppm : 0, true, NULL, NULL, NULL, path, rules_opts_config(&ro)};
+                               fc ? fc->hold_share_ppm : 0, true, NULL, NULL, NULL, path, rules_opts_config(&ro), 0};
         rc = account_run_replay_tron_capture(&ao);
+        goto early_out;
+    }
+    if (info.chain == CAPTURE_CHAIN_ETHEREUM) { /* account_run.c: the follower's JSON-RPC, answered from the capture */
+        if (netname && strcmp(netname, info.network) != 0) {
+            fprintf(stderr, "chainwatch: replay: %s was recorded on ethereum %s, not %s\n", path, info.network, netname);
+            goto early_out;
+        }
+        if (rest_url || start_height >= 0) {
+            fprintf(stderr, "chainwatch: replay: --%s is not for an ethereum capture: it holds the node's answers and "
+                            "the options watch ran with\n", rest_url ? "rest" : "start-height");
+            goto early_out;
+        }
+        capture_reader_close(reader);
+        reader = NULL;
+        cw_err ferr = {0};
+        if (flows_opts_load(&fo, CW_NET_MAIN, &ferr)) {
+            rc = cli_fail("replay", &ferr);
+            goto early_out;
+        }
+        if (rules_opts_load(&ro, fo.labels, false, &ferr)) { /* payers are accounts */
+            fprintf(stderr, "chainwatch: replay: %s\n", ferr.msg);
+            rc = ferr.code == CW_EARG || ferr.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+            goto early_out;
+        }
+        const flows_config *fc = flows_opts_config(&fo);
+        account_run_opts ao = {datadir, alerts, pub, NULL, NULL, 0, 1, false, 0, -1, 0, -1, -1, 1,
+                               fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
+                               fc ? fc->hold_share_ppm : 0, false, NULL, NULL, NULL, path,
+                               rules_opts_config(&ro), 0};
+        rc = account_run_replay_eth_capture(&ao);
         goto early_out;
     }
     cw_net net = info.net;

@@ -58,7 +58,8 @@ static const char usage[] =
     "--record FILE appends every message the feed receives (bad ones too), with\n"
     "its arrival time, to a capture file (written as received, synced every\n"
     "second); 'chainwatch replay --capture FILE' runs it through this same code.\n"
-    "With --chain tron it records the queue's triggers and the HTTP replies used.\n"
+    "With --chain tron it records the queue's triggers and the HTTP replies used;\n"
+    "with --chain ethereum every JSON-RPC exchange (docs/capture.md).\n"
     "\n"
     "Defaults: --alerts <datadir>/alerts.jsonl, --network main, --status-interval 60\n"
     "(seconds, or with s, m, h; 0 is off). Numbers are whole, with no sign: a\n"
@@ -85,11 +86,11 @@ typedef struct {
     int chain;                 /* index in watch_chains */
     const char *rpc, *tokens;  /* --chain ethereum */
     const char *zmq_tron, *tron_http; /* --chain tron */
-    int64_t rpc_rate, confirmations, poll_ms;
+    int64_t rpc_rate, confirmations, poll_ms, max_reorg;
     bool finalized;
     char **owned; /* strings from the config file */
     size_t n_owned, cap_owned;
-    cli_arg args[28];
+    cli_arg args[29];
 } watch_opts;
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
@@ -151,6 +152,9 @@ static void watch_args(watch_opts *o)
         {"tokens", ARG_PATH, &o->tokens, .metavar = "FILE",
          .help = "--chain ethereum, tron: more known tokens\n(chain,token,contract_address,decimals)", .from = ARG_CONF},
         {.kind = ARG_MORE, .dest = o->rules.args, .help = "Pattern rules (on by default; docs/rules.md):"},
+        {"max-reorg", ARG_INT, &o->max_reorg, 1, 100000, .metavar = "N",
+         .help = "--chain ethereum, tron: the deepest reorg followed (default 64); a\nnode whose chain forks deeper, or never links, stops watch",
+         .from = ARG_CONF},
         {0},
     };
     _Static_assert(sizeof t / sizeof *t == sizeof o->args / sizeof *o->args, "watch_opts.args fits the table");
@@ -435,7 +439,7 @@ int cmd_watch(int argc, char **argv)
                                        cli_args_given(o.args, "poll-ms") ? o.poll_ms : 200, o.start_height,
                                        o.status_interval, -1, -1, 1, fc ? fc->hops : 0, fc ? fc->labels : NULL,
                                        fc ? fc->min_share_ppm : 0, fc ? fc->hold_share_ppm : 0, true, o.zmq_tron,
-                                       o.tron_http, o.record, NULL, rules_opts_config(&o.rules)};
+                                       o.tron_http, o.record, NULL, rules_opts_config(&o.rules), o.max_reorg};
                 rc = account_run_watch(&ao);
             }
         }
@@ -450,8 +454,8 @@ int cmd_watch(int argc, char **argv)
         if (o.rpc == NULL) {
             fprintf(stderr, "chainwatch: watch: --chain ethereum needs --rpc http://127.0.0.1:8545 (the node's JSON-RPC)\n");
             rc = CLI_EXIT_USAGE;
-        } else if (o.endpoint[0] || o.endpoint[1] || o.endpoint[2] || o.rest || o.record) {
-            fprintf(stderr, "chainwatch: watch: --chain ethereum follows --rpc: the ZeroMQ, --rest and --record options are Bitcoin's\n");
+        } else if (o.endpoint[0] || o.endpoint[1] || o.endpoint[2] || o.rest) {
+            fprintf(stderr, "chainwatch: watch: --chain ethereum follows --rpc: the ZeroMQ and --rest options are Bitcoin's\n");
             rc = CLI_EXIT_USAGE;
         } else if (o.finalized && cli_args_given(o.args, "confirmations")) {
             fprintf(stderr, "chainwatch: watch: --finalized and --confirmations: give one of them\n");
@@ -468,8 +472,8 @@ int cmd_watch(int argc, char **argv)
                 account_run_opts ao = {o.datadir, o.alerts, o.pub, o.rpc, o.tokens, o.rpc_rate, o.confirmations,
                                        o.finalized, o.poll_ms, o.start_height, o.status_interval, -1, -1, 1,
                                        fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
-                                       fc ? fc->hold_share_ppm : 0, false, NULL, NULL, NULL, NULL,
-                                       rules_opts_config(&o.rules)};
+                                       fc ? fc->hold_share_ppm : 0, false, NULL, NULL, o.record, NULL,
+                                       rules_opts_config(&o.rules), o.max_reorg};
                 rc = account_run_watch(&ao);
             }
         }
@@ -480,8 +484,8 @@ int cmd_watch(int argc, char **argv)
         rules_opts_free(&o.rules);
         return rc;
     }
-    if (rc == CLI_EXIT_OK && (o.rpc || o.finalized || o.tokens)) {
-        fprintf(stderr, "chainwatch: watch: --rpc, --finalized and --tokens are for --chain ethereum\n");
+    if (rc == CLI_EXIT_OK && (o.rpc || o.finalized || o.tokens || o.max_reorg)) {
+        fprintf(stderr, "chainwatch: watch: --rpc, --finalized, --tokens and --max-reorg are for --chain ethereum (--max-reorg for tron too)\n");
         rc = CLI_EXIT_USAGE;
     }
     if (rc == CLI_EXIT_OK && !o.endpoint[0] && !o.endpoint[1] && !o.endpoint[2]) {

@@ -5,7 +5,11 @@
  * only: an account chain has no coins to restore), plus the journal for
  * what exposure, key links and the pattern rules write. Each block, each disconnect, each mempool sighting
  * is one write transaction (store_write) and then a flush, as connect.c
- * and mempool.c do for Bitcoin.
+ * and mempool.c do for Bitcoin; catching up (more than a batch due) and
+ * replay put a batch of blocks in one (pipeline_batch). Before anything of
+ * ours is undone the node's block above the fork is checked against what
+ * its hashes said: a node that cannot be followed stops the sync
+ * (CW_ECHECKSUM, account.h) rather than rewriting our chain.
  */
 #include "account.h"
 
@@ -24,12 +28,28 @@
 /* Syncs restarted because the node moved under us (a reorg between our
  * walk to the fork and the fetch of the next block) before giving up. */
 #define ACCOUNT_SYNC_ROUNDS 8
+/* Catching up: when more than this many blocks are due, they are
+ * connected this many per write transaction (one commit and one fsync per
+ * batch, not per block), as account_replay does. */
+#define ACCOUNT_CATCHUP_BATCH 32
+#define ACCOUNT_FLIPS_KEPT 8
 
 struct account {
     account_config cfg;
     rules_chain rchain; /* the assets as the rules name them */
     pipeline *p;
     cw_chain chain; /* CW_CHAIN_TRON for "tron", else CW_CHAIN_EVM: whose key links a disconnect takes back */
+    /* A node that cannot be followed (account_config.max_reorg): its
+     * contradictions in a row and the last one, and the blocks reorged
+     * away lately with how often each was. */
+    unsigned lies;
+    char lie[200];
+    struct {
+        int64_t height;
+        uint8_t hash[32];
+        unsigned n;
+    } flips[ACCOUNT_FLIPS_KEPT];
+    unsigned next_flip;
 };
 
 pipeline *account_pipeline(account *a) { return a->p; }
@@ -73,6 +93,8 @@ cw_code account_open(const account_config *cfg, account **out, cw_err *err)
     if (a == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
     a->cfg = *cfg;
+    if (a->cfg.max_reorg == 0)
+        a->cfg.max_reorg = ACCOUNT_MAX_REORG_DEFAULT;
     a->chain = strcmp(cfg->chain, "tron") == 0 ? CW_CHAIN_TRON : CW_CHAIN_EVM;
     /* no flows (clusters are Bitcoin's); the rules: their tables' filters
      * and write-back, and their records' severities */
@@ -322,6 +344,127 @@ static cw_code followed_height(account *a, int64_t *target, cw_err *err)
     return CW_OK;
 }
 
+static void hex0x(const uint8_t h[32], char out[67])
+{
+    out[0] = '0', out[1] = 'x';
+    cw_hex_encode(h, 32, out + 2);
+}
+
+/* The node contradicted itself (or moved under us): one more in a row;
+ * CW_ECHECKSUM once there were ACCOUNT_LIE_REPEATS in a row. */
+static cw_code contradiction(account *a, const char *what, bool *moved, cw_err *err)
+{
+    snprintf(a->lie, sizeof a->lie, "%s", what);
+    *moved = true;
+    if (++a->lies < ACCOUNT_LIE_REPEATS)
+        return CW_OK;
+    chaindb_tip tip;
+    char t[67] = "?";
+    if (connect_read_tip(a->p, &tip, NULL) == CW_OK && tip.valid)
+        hex0x(tip.hash, t);
+    return cw_err_set(err, CW_ECHECKSUM, CW_NO_OFFSET,
+                      "the node's chain does not link, %u times in a row: %s (a node that lies about its blocks): "
+                      "nothing past our tip %lld (%.18s...) is committed",
+                      a->lies, a->lie, (long long)a->p->st.tip_height, t);
+}
+
+/* Block `hash` at `height` is about to be reorged away: CW_ECHECKSUM when
+ * it was ACCOUNT_FLIP_MAX times already (the node's chain flips). */
+static cw_code count_flip(account *a, int64_t height, const uint8_t hash[32], cw_err *err)
+{
+    unsigned i;
+    for (i = 0; i < ACCOUNT_FLIPS_KEPT; i++)
+        if (a->flips[i].n && a->flips[i].height == height && memcmp(a->flips[i].hash, hash, 32) == 0)
+            break;
+    if (i == ACCOUNT_FLIPS_KEPT) {
+        i = a->next_flip++ % ACCOUNT_FLIPS_KEPT;
+        a->flips[i].height = height;
+        memcpy(a->flips[i].hash, hash, 32);
+        a->flips[i].n = 0;
+    }
+    if (++a->flips[i].n <= ACCOUNT_FLIP_MAX)
+        return CW_OK;
+    char h[67];
+    hex0x(hash, h);
+    return cw_err_set(err, CW_ECHECKSUM, CW_NO_OFFSET,
+                      "the node's chain flips back and forth: block %lld (%s) would be reorged away for the %u. time "
+                      "(a node that lies about its blocks, or several nodes behind one URL): not followed; our tip "
+                      "stays block %lld",
+                      (long long)height, h, a->flips[i].n, (long long)a->p->st.tip_height);
+}
+
+typedef struct {
+    account *a;
+    account_block **blocks;
+    size_t n;
+} replay_batch;
+
+static cw_code batch_fn(pipeline *p, void *ctx, cw_err *err);
+
+/* Connects blocks next..target (the first may be fetched already: *first,
+ * taken over), one transaction per block, or ACCOUNT_CATCHUP_BATCH per
+ * transaction while more than a batch is due. Every block must link to
+ * the one before (our tip first): one that does not is a contradiction
+ * (moved). */
+static cw_code connect_up_to(account *a, int64_t next, int64_t target, account_block **first, bool *moved,
+                             cw_err *err)
+{
+    const account_source *s = a->cfg.src;
+    pipeline *p = a->p;
+    account_block *bl[ACCOUNT_CATCHUP_BATCH];
+    cw_code rc = CW_OK;
+    for (int64_t h = next; h <= target && rc == CW_OK && !*moved;) {
+        if (a->cfg.stop && *a->cfg.stop)
+            break;
+        chaindb_tip tip;
+        if ((rc = connect_read_tip(p, &tip, err)))
+            break;
+        size_t want = target - h + 1 > ACCOUNT_CATCHUP_BATCH ? ACCOUNT_CATCHUP_BATCH : 1, n = 0;
+        const uint8_t *prev = tip.valid ? tip.hash : NULL;
+        int64_t prev_height = tip.valid ? tip.height : h - 1;
+        while (n < want) {
+            account_block *b = NULL;
+            if (*first && h == next)
+                b = *first, *first = NULL;
+            else if ((rc = s->block(s->ctx, h, &b, err))) {
+                if (rc == CW_ENOTFOUND)
+                    rc = CW_OK, *moved = true; /* above the node's head now: it moved */
+                break;
+            }
+            if (prev && memcmp(b->parent, prev, 32) != 0) {
+                char what[200], bh[67], ph[67], ours[67];
+                hex0x(b->hash, bh), hex0x(b->parent, ph), hex0x(prev, ours);
+                snprintf(what, sizeof what, "its block %lld (%.18s...) names parent %.18s..., but block %lld is "
+                         "%.18s...", (long long)b->number, bh, ph, (long long)prev_height, ours);
+                s->block_free(s->ctx, b);
+                rc = contradiction(a, what, moved, err);
+                break;
+            }
+            bl[n++] = b;
+            prev = b->hash;
+            prev_height = b->number;
+            h++;
+        }
+        if (n == 1 && want == 1)
+            rc = rc ? rc : account_connect(a, bl[0], err);
+        else if (n > 0 && rc == CW_OK) {
+            replay_batch rb = {a, bl, n};
+            rc = pipeline_batch(p, batch_fn, &rb, err);
+        } else if (n > 0) { /* connect what linked, then report the error */
+            cw_err keep = err ? *err : (cw_err){0};
+            replay_batch rb = {a, bl, n};
+            cw_code brc = pipeline_batch(p, batch_fn, &rb, err);
+            if (brc)
+                rc = brc;
+            else if (err)
+                *err = keep;
+        }
+        for (size_t i = 0; i < n; i++)
+            s->block_free(s->ctx, bl[i]);
+    }
+    return rc;
+}
+
 /* One round: walk to the fork, disconnect, connect up to the target.
  * *moved: a fetched block did not extend our tip (the node reorged under
  * us): run again. */
@@ -336,6 +479,8 @@ static cw_code sync_round(account *a, bool *moved, cw_err *err)
     chaindb_tip tip;
     if ((rc = connect_read_tip(p, &tip, err)))
         return rc;
+    const account_source *s = a->cfg.src;
+    account_block *first = NULL; /* the node's block above the fork, checked before ours are undone */
     int64_t next;
     if (!tip.valid) {
         next = a->cfg.start >= 0 ? a->cfg.start : target;
@@ -350,6 +495,8 @@ static cw_code sync_round(account *a, bool *moved, cw_err *err)
             if (have_ours && have_theirs && memcmp(ours, theirs, 32) == 0)
                 return CW_OK; /* the node is behind us on our own chain (restarted, resyncing, another node): wait */
         }
+        uint8_t claimed[32], above[32]; /* the node's hash and ours at h + 1 */
+        bool have_claimed = false;
         for (;;) {
             uint8_t ours[32], theirs[32];
             bool have_ours, have_theirs;
@@ -361,39 +508,74 @@ static cw_code sync_round(account *a, bool *moved, cw_err *err)
                 return rc;
             if (have_theirs && memcmp(ours, theirs, 32) == 0)
                 break;
+            if (tip.height - h + 1 > (int64_t)a->cfg.max_reorg) {
+                char t[67];
+                hex0x(tip.hash, t);
+                return cw_err_set(err, CW_ECHECKSUM, CW_NO_OFFSET,
+                                  "the node's chain shares none of our blocks %lld..%lld (tip %.18s...): a reorg "
+                                  "deeper than --max-reorg %u is not followed (another chain, or a node that lies "
+                                  "about its blocks); nothing was undone",
+                                  (long long)h, (long long)tip.height, t, a->cfg.max_reorg);
+            }
+            memcpy(claimed, theirs, 32);
+            memcpy(above, ours, 32);
+            have_claimed = have_theirs;
             h--;
+        }
+        if (h < tip.height) {
+            /* a reorg: the node's block above the fork must be the one its
+             * hash said and link to our block at the fork, or nothing of
+             * ours is undone */
+            if ((rc = s->block(s->ctx, h + 1, &first, err)))
+                return rc == CW_ENOTFOUND ? (*moved = true, CW_OK) : rc;
+            uint8_t fork[32];
+            bool have_fork;
+            if ((rc = our_hash_at(a, h, fork, &have_fork, err))) {
+                s->block_free(s->ctx, first);
+                return rc;
+            }
+            char what[200] = "";
+            char bh[67], x[67];
+            hex0x(first->hash, bh);
+            if (have_claimed && memcmp(first->hash, claimed, 32) != 0) {
+                hex0x(claimed, x);
+                snprintf(what, sizeof what, "its hash at %lld is %.18s..., but the block it sends for %lld is %.18s...",
+                         (long long)h + 1, x, (long long)h + 1, bh);
+            } else if (have_fork && memcmp(first->parent, fork, 32) != 0) {
+                hex0x(first->parent, x);
+                snprintf(what, sizeof what, "its block %lld (%.18s...) names parent %.18s..., but its hash at %lld is "
+                         "ours", (long long)h + 1, bh, x, (long long)h);
+            }
+            if (what[0] == '\0' && have_claimed)
+                rc = count_flip(a, h + 1, above, err);
+            if (what[0] || rc) {
+                s->block_free(s->ctx, first);
+                return rc ? rc : contradiction(a, what, moved, err);
+            }
         }
         for (;;) {
             if ((rc = connect_read_tip(p, &tip, err)))
-                return rc;
+                break;
             if (!tip.valid || tip.height <= h)
                 break;
             if ((rc = account_disconnect_tip(a, err)))
-                return rc;
+                break;
+        }
+        if (rc) {
+            if (first)
+                s->block_free(s->ctx, first);
+            return rc;
         }
         next = h + 1;
     }
     if (next < 0)
         next = 0;
-    const account_source *s = a->cfg.src;
-    for (int64_t h = next; h <= target; h++) {
-        if (a->cfg.stop && *a->cfg.stop)
-            break;
-        account_block *b = NULL;
-        if ((rc = s->block(s->ctx, h, &b, err)))
-            return rc == CW_ENOTFOUND ? (*moved = true, CW_OK) : rc;
-        if ((rc = connect_read_tip(p, &tip, err)) == CW_OK && tip.valid && memcmp(b->parent, tip.hash, 32) != 0) {
-            s->block_free(s->ctx, b);
-            *moved = true;
-            return CW_OK;
-        }
-        if (rc == CW_OK)
-            rc = account_connect(a, b, err);
-        s->block_free(s->ctx, b);
-        if (rc)
-            return rc;
-    }
-    return CW_OK;
+    rc = connect_up_to(a, next, target, &first, moved, err);
+    if (first)
+        s->block_free(s->ctx, first);
+    if (rc == CW_OK && !*moved)
+        a->lies = 0;
+    return rc;
 }
 
 cw_code account_sync(account *a, cw_err *err)
@@ -473,12 +655,6 @@ cw_code account_holds(account *a, int64_t from, int64_t to, bool *held, cw_err *
     *held = have && memcmp(ours, theirs, 32) == 0;
     return CW_OK;
 }
-
-typedef struct {
-    account *a;
-    account_block **blocks;
-    size_t n;
-} replay_batch;
 
 static cw_code batch_fn(pipeline *p, void *ctx, cw_err *err)
 {

@@ -89,6 +89,10 @@ typedef struct {
     cw_code (*pending)(void *ctx, account_pending_fn fn, void *fn_ctx, cw_err *err);
 } account_source;
 
+#define ACCOUNT_MAX_REORG_DEFAULT 64
+#define ACCOUNT_LIE_REPEATS 16
+#define ACCOUNT_FLIP_MAX 3
+
 /* Copied by account_open; pointers borrowed until account_close. */
 typedef struct {
     cw_store *store;
@@ -106,6 +110,15 @@ typedef struct {
     int64_t start;           /* first block on an empty store; -1: the followed head */
     uint32_t confirmations;  /* >= 1; a block is connected with this many blocks counting itself */
     bool finalized;          /* follow the node's "finalized" tag instead */
+    /* The deepest reorg followed (0: ACCOUNT_MAX_REORG_DEFAULT). A node
+     * whose chain cannot be followed fails account_sync with CW_ECHECKSUM,
+     * naming the blocks, before anything is disconnected or connected for
+     * it: a fork deeper than this; the node contradicting itself (its
+     * block at h+1 does not name its block at h as parent, or is not the
+     * block its hash at h+1 said) ACCOUNT_LIE_REPEATS times in a row; or
+     * one block reorged away ACCOUNT_FLIP_MAX times (a chain that flips
+     * back and forth). The caller stops: it is a node to fix, not a wait. */
+    uint32_t max_reorg;
     volatile const int *stop; /* set: syncs stop between blocks */
     /* Known tokens (watchlists/tokens.h): records name a token's symbol and
      * decimals; an unknown token is recorded with its contract and a null
@@ -139,8 +152,12 @@ void account_close(account *a);
 /* Brings the connected chain up to the followed height (confirmations or
  * finalized): walks down to a fork when our tip is off the node's chain,
  * disconnects (reorged records), connects the node's blocks one
- * transaction each, each flushed and made durable. CW_OK with *stop set:
- * stopped between blocks. */
+ * transaction each, or 32 a transaction while more than 32 are due
+ * (catching up: one commit and one fsync per batch; a batch is whole or
+ * not at all), each flushed and made durable. CW_OK with *stop set:
+ * stopped between blocks. CW_ECHECKSUM: the node's chain cannot be
+ * followed (account_config.max_reorg): stop, do not retry. The sources
+ * never return CW_ECHECKSUM, so it always means this. */
 cw_code account_sync(account *a, cw_err *err);
 /* Asks the source for new pending txs and records `mempool` sightings of
  * those touching a designated address (committed, handed to the sink, made

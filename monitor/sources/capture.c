@@ -59,6 +59,16 @@ static void put_f64(uint8_t *p, double d)
 /* The header a writer puts at the start of a new file; its length.
  * Bitcoin: version 1 (read by every chainwatch that reads captures);
  * another chain: version 2, which names it. */
+const char *capture_chain_name(capture_chain chain)
+{
+    switch (chain) {
+    case CAPTURE_CHAIN_BITCOIN: return "bitcoin";
+    case CAPTURE_CHAIN_TRON: return "tron";
+    case CAPTURE_CHAIN_ETHEREUM: return "ethereum";
+    }
+    return "?";
+}
+
 static size_t make_header(uint8_t out[HEADER_MAX], capture_chain chain, const char *network, unsigned topics)
 {
     size_t n = strlen(network), at = 7;
@@ -66,9 +76,10 @@ static size_t make_header(uint8_t out[HEADER_MAX], capture_chain chain, const ch
     out[5] = chain == CAPTURE_CHAIN_BITCOIN ? '1' : '2';
     out[6] = '\n';
     if (chain != CAPTURE_CHAIN_BITCOIN) {
-        out[at++] = 4;
-        memcpy(out + at, "tron", 4);
-        at += 4;
+        const char *name = capture_chain_name(chain);
+        out[at++] = (uint8_t)strlen(name);
+        memcpy(out + at, name, strlen(name));
+        at += strlen(name);
     }
     out[at++] = (uint8_t)n;
     memcpy(out + at, network, n);
@@ -77,7 +88,8 @@ static size_t make_header(uint8_t out[HEADER_MAX], capture_chain chain, const ch
     return at;
 }
 
-static bool tron_name_ok(const char *s, size_t n)
+/* A version-2 network name (tron, ethereum): a-z, 0-9 and '-'. */
+static bool v2_name_ok(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
@@ -135,9 +147,12 @@ static cw_code parse_header(const uint8_t *p, size_t n, const char *path, captur
             ci.chain = CAPTURE_CHAIN_BITCOIN;
         else if (strcmp(chain, "tron") == 0)
             ci.chain = CAPTURE_CHAIN_TRON;
+        else if (strcmp(chain, "ethereum") == 0)
+            ci.chain = CAPTURE_CHAIN_ETHEREUM;
         else {
             printable(chain);
-            return cw_err_set(err, CW_EFORMAT, 8, "%s: byte 8: unknown chain '%s' (bitcoin or tron)", path, chain);
+            return cw_err_set(err, CW_EFORMAT, 8, "%s: byte 8: unknown chain '%s' (bitcoin, tron or ethereum)", path,
+                              chain);
         }
     }
     size_t net_at = at;
@@ -145,15 +160,15 @@ static cw_code parse_header(const uint8_t *p, size_t n, const char *path, captur
         return rc;
     size_t nl = strlen(ci.network);
     bool known = ci.chain == CAPTURE_CHAIN_BITCOIN ? cw_net_from_name(ci.network, &ci.net)
-                                                   : tron_name_ok(ci.network, nl);
+                                                   : v2_name_ok(ci.network, nl);
     if (nl != (size_t)p[net_at] || !known) {
         memcpy(ci.network, p + net_at + 1, p[net_at]);
         ci.network[p[net_at]] = '\0';
         printable(ci.network);
         return cw_err_set(err, CW_EFORMAT, net_at + 1, "%s: byte %zu: unknown network '%s' (chain %s)", path, net_at + 1,
-                          ci.network, ci.chain == CAPTURE_CHAIN_TRON ? "tron" : "bitcoin");
+                          ci.network, capture_chain_name(ci.chain));
     }
-    if (ci.chain == CAPTURE_CHAIN_TRON)
+    if (ci.chain != CAPTURE_CHAIN_BITCOIN)
         ci.net = CW_NET_MAIN;
     if (n < at + 1)
         return cw_err_set(err, CW_ETRUNC, n, "%s: byte %zu: the file ends inside its header", path, n);
@@ -386,6 +401,40 @@ capture_record_kind capture_reader_kind(const capture_reader *r)
     return r ? r->kind : CAPTURE_REC_MESSAGE;
 }
 
+cw_code capture_eth_record(const capture_reader *r, const feed_message *m, capture_eth_kind *kind, cw_code *outcome,
+                           cw_err *err)
+{
+    if (r == NULL || m == NULL || kind == NULL || outcome == NULL)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "capture_eth_record: NULL argument");
+    if (r->info.chain != CAPTURE_CHAIN_ETHEREUM)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "%s is a capture of %s, not ethereum", r->path,
+                          capture_chain_name(r->info.chain));
+    if (r->kind != CAPTURE_REC_HTTP || m->nframes != 3)
+        return cw_err_set(err, CW_EFORMAT, r->rec_off,
+                          "%s: record at byte %llu: a feed message in an ethereum capture (only JSON-RPC exchanges "
+                          "belong there)",
+                          r->path, (unsigned long long)r->rec_off);
+    static const struct {
+        const char *name;
+        cw_code code;
+        capture_eth_kind kind;
+    } names[] = {{"settings", CW_OK, CAPTURE_ETH_SETTINGS},
+                 {"ok", CW_OK, CAPTURE_ETH_EXCHANGE},
+                 {"eio", CW_EIO, CAPTURE_ETH_EXCHANGE},
+                 {"elimit", CW_ELIMIT, CAPTURE_ETH_EXCHANGE},
+                 {"enomem", CW_ENOMEM, CAPTURE_ETH_EXCHANGE}};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (m->len[0] == strlen(names[i].name) && memcmp(m->frame[0], names[i].name, m->len[0]) == 0) {
+            *kind = names[i].kind;
+            *outcome = names[i].code;
+            return CW_OK;
+        }
+    return cw_err_set(err, CW_EFORMAT, r->rec_off,
+                      "%s: record at byte %llu: an exchange whose outcome is not ok, eio, elimit or enomem (nor the "
+                      "settings record)",
+                      r->path, (unsigned long long)r->rec_off);
+}
+
 uint64_t capture_reader_offset(const capture_reader *r)
 {
     return r ? r->rec_off : 0;
@@ -453,14 +502,10 @@ static cw_code adopt_existing(capture_writer *w, capture_chain chain, const char
     capture_reader r;
     capture_info ci;
     cw_code rc = reader_init(&r, w->fd, false, w->path, &ci, err);
-    if (rc == CW_OK && (ci.chain != chain || strcmp(ci.network, network) != 0) && chain == CAPTURE_CHAIN_TRON)
+    if (rc == CW_OK && (ci.chain != chain || (chain != CAPTURE_CHAIN_BITCOIN && strcmp(ci.network, network) != 0)))
         rc = cw_err_set(err, CW_EARG, CW_NO_OFFSET,
-                        "%s holds a capture of %s %s; this run is tron %s: record to a new file", w->path,
-                        ci.chain == CAPTURE_CHAIN_TRON ? "tron" : "bitcoin", ci.network, network);
-    else if (rc == CW_OK && ci.chain != chain)
-        rc = cw_err_set(err, CW_EARG, CW_NO_OFFSET,
-                        "%s holds a capture of tron %s; this run is bitcoin %s: record to a new file", w->path,
-                        ci.network, network);
+                        "%s holds a capture of %s %s; this run is %s %s: record to a new file", w->path,
+                        capture_chain_name(ci.chain), ci.network, capture_chain_name(chain), network);
     else if (rc == CW_OK && (ci.net != net || ci.topics != topics)) {
         char want[64] = "", have[64] = "";
         for (int t = 0; t < FEED_TOPIC_COUNT; t++) {
@@ -520,17 +565,26 @@ cw_code capture_writer_open(const char *path, cw_net net, unsigned topics, captu
     return writer_open(path, CAPTURE_CHAIN_BITCOIN, cw_net_name(net), net, topics, out, info, err);
 }
 
+cw_code capture_writer_open_v2(const char *path, capture_chain chain, const char *network, capture_writer **out,
+                               capture_open_info *info, cw_err *err)
+{
+    if (path == NULL || out == NULL || network == NULL)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "capture_writer_open_v2: NULL %s",
+                          path == NULL ? "path" : out == NULL ? "out" : "network");
+    if (chain != CAPTURE_CHAIN_TRON && chain != CAPTURE_CHAIN_ETHEREUM)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "capture_writer_open_v2: chain %d (tron or ethereum)", (int)chain);
+    size_t n = strlen(network);
+    if (n > NET_NAME_MAX || !v2_name_ok(network, n))
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                          "capture_writer_open_v2: network '%.40s' (1..16 of a-z, 0-9, '-')", network);
+    return writer_open(path, chain, network, CW_NET_MAIN,
+                       chain == CAPTURE_CHAIN_TRON ? CAPTURE_TRON_TOPICS : CAPTURE_ETH_TOPICS, out, info, err);
+}
+
 cw_code capture_writer_open_tron(const char *path, const char *network, capture_writer **out,
                                  capture_open_info *info, cw_err *err)
 {
-    if (path == NULL || out == NULL || network == NULL)
-        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "capture_writer_open_tron: NULL %s",
-                          path == NULL ? "path" : out == NULL ? "out" : "network");
-    size_t n = strlen(network);
-    if (n > NET_NAME_MAX || !tron_name_ok(network, n))
-        return cw_err_set(err, CW_EARG, CW_NO_OFFSET,
-                          "capture_writer_open_tron: network '%.40s' (1..16 of a-z, 0-9, '-')", network);
-    return writer_open(path, CAPTURE_CHAIN_TRON, network, CW_NET_MAIN, CAPTURE_TRON_TOPICS, out, info, err);
+    return capture_writer_open_v2(path, CAPTURE_CHAIN_TRON, network, out, info, err);
 }
 
 static cw_code writer_open(const char *path, capture_chain chain, const char *network, cw_net net, unsigned topics,

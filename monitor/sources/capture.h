@@ -47,13 +47,15 @@
  *   Header, at offset 0:
  *     0    7     "CWCAP2\n"
  *     7    1     c, the length of the chain name, 1..16
- *     8    c     the chain: "bitcoin" or "tron"
+ *     8    c     the chain: "bitcoin", "tron" or "ethereum"
  *     8+c  1     n, the length of the network name, 1..16
  *     9+c  n     the network: for bitcoin as in version 1; for tron the
  *                name tron_network_name() gives ("mainnet", "nile",
- *                "shasta", "chain-<id>"; a-z, 0-9 and '-')
+ *                "shasta", "chain-<id>"); for ethereum eth_network_name()'s
+ *                ("mainnet", "sepolia", "chain-31337"); a-z, 0-9 and '-'
  *     9+c+n 1    topics: bitcoin as in version 1; tron 7 (blockTrigger,
- *                transactionTrigger, solidityTrigger: CAPTURE_TRON_TOPICS)
+ *                transactionTrigger, solidityTrigger: CAPTURE_TRON_TOPICS);
+ *                ethereum 1 (CAPTURE_ETH_TOPICS)
  *
  *   Records as in version 1, of two kinds told apart by bit 31 of F:
  *     clear: a feed message (tron: F = 2, the trigger name and its JSON);
@@ -62,6 +64,20 @@
  *       ("/wallet/getblockbynum"), the request body ({"num":5}), the reply
  *       body; received_at is when the reply came. A replay answers the
  *       same request from these, in order, without any network.
+ *
+ *   Ethereum (docs/capture.md has the whole story): every record is an
+ *   exchange (bit 31 set), in the order the follower made them:
+ *     the first (and the first of each later watch run appending to
+ *       the file): frame 0 "settings", frame 1 a JSON object of what the
+ *       watch ran with that decides its records (confirmations,
+ *       finalized, start, the datadir's tip), frame 2 the bytes of its
+ *       --tokens file (empty: none);
+ *     each after it: frame 0 the outcome, "ok" or the transport error
+ *       "eio", "elimit", "enomem"; frame 1 the JSON-RPC request text as
+ *       sent (an object, or a batch's array); frame 2 for "ok" the node's
+ *       HTTP body as received, else the error's message. A replay answers
+ *       the follower's requests from these strictly in order, each request
+ *       checked byte for byte against the recorded one.
  *
  * Contract: every function takes a cw_err * last (may be NULL), returns
  * CW_OK or a code with the message naming the file and, for the bytes of
@@ -82,7 +98,11 @@
 #define CAPTURE_HTTP_FLAG 0x80000000u /* bit 31 of F: an HTTP exchange record (version 2) */
 #define CAPTURE_TRON_TOPICS 7u
 
-typedef enum { CAPTURE_CHAIN_BITCOIN = 0, CAPTURE_CHAIN_TRON = 1 } capture_chain;
+#define CAPTURE_ETH_TOPICS 1u   /* ethereum: bit 0, JSON-RPC exchanges (the only kind) */
+
+typedef enum { CAPTURE_CHAIN_BITCOIN = 0, CAPTURE_CHAIN_TRON = 1, CAPTURE_CHAIN_ETHEREUM = 2 } capture_chain;
+/* "bitcoin", "tron", "ethereum" (as the version-2 header spells them). */
+const char *capture_chain_name(capture_chain chain);
 typedef enum { CAPTURE_REC_MESSAGE = 0, CAPTURE_REC_HTTP = 1 } capture_record_kind;
 /* The largest record accepted (L): well above the feed's 16 MB frame
  * limit; a bigger length can only be a damaged file. */
@@ -131,6 +151,13 @@ cw_code capture_writer_open(const char *path, cw_net net, unsigned topics, captu
  * of a-z, 0-9, '-', and an existing capture of another chain or network. */
 cw_code capture_writer_open_tron(const char *path, const char *network, capture_writer **out,
                                  capture_open_info *info, cw_err *err);
+
+/* As capture_writer_open_tron, for chain tron or ethereum (topics
+ * CAPTURE_TRON_TOPICS or CAPTURE_ETH_TOPICS); the network as the chain's
+ * follower names it (eth_network_name: "mainnet", "chain-31337").
+ * CW_EARG for another chain. */
+cw_code capture_writer_open_v2(const char *path, capture_chain chain, const char *network, capture_writer **out,
+                               capture_open_info *info, cw_err *err);
 
 /* Appends one HTTP exchange record (version 2 files only: CW_EARG on a
  * Bitcoin capture): the request path and body (NUL-terminated) and the
@@ -187,6 +214,21 @@ cw_code capture_read(capture_reader *r, feed_message *m, bool *got, cw_err *err)
  * always CAPTURE_REC_MESSAGE). For CAPTURE_REC_HTTP, the message's
  * frames are the path, the request body and the reply; nframes is 3. */
 capture_record_kind capture_reader_kind(const capture_reader *r);
+
+/* An Ethereum capture's records (version 2, chain ethereum). */
+typedef enum { CAPTURE_ETH_SETTINGS = 0, CAPTURE_ETH_EXCHANGE = 1 } capture_eth_kind;
+
+/* What the record m that the last capture_read returned is in an
+ * Ethereum capture: the settings record (first frame "settings"), or an
+ * exchange with *outcome CW_OK ("ok": the third frame is the node's HTTP
+ * body) or the transport error it recorded (CW_EIO "eio", CW_ELIMIT
+ * "elimit", CW_ENOMEM "enomem": the third frame is its message).
+ * CW_EFORMAT with the record's offset for a feed message (no exchange) or a
+ * first frame that is none of those names; CW_EARG for NULL arguments or a
+ * capture of another chain. Whether the settings record comes first is
+ * the caller's to check. */
+cw_code capture_eth_record(const capture_reader *r, const feed_message *m, capture_eth_kind *kind, cw_code *outcome,
+                           cw_err *err);
 
 /* The offset of the record the last capture_read returned (or failed on);
  * the header's length before the first read. */

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chains/buf.h"
 #include "chains/err.h"
 
 typedef struct rpc_client rpc_client;
@@ -40,6 +41,19 @@ typedef struct {
     long timeout_ms;          /* 0: 60000 */
     unsigned retries;         /* transport retries after the first try */
     unsigned backoff_ms;      /* first retry's delay; doubles each time (0: 200) */
+    /* Record and replay (capture.h version 2, chain ethereum). An exchange
+     * is one request text (rpc_call's object, rpc_batch's array, exactly as
+     * sent) and its outcome after the retries: CW_OK with the node's HTTP
+     * body (not yet parsed: a bad reply is refused the same way on replay),
+     * or the transport's error (CW_EIO, CW_ELIMIT, CW_ENOMEM) and its
+     * message. tap, when set, is told every exchange once it is over
+     * (watch --record). answer, when set, replaces the network: no request
+     * is made, no rate limit waited for; it fills reply (CW_OK) or returns
+     * an error with err filled, and that is the exchange's outcome (replay
+     * --capture). Both NULL: neither. hook_ctx is passed to both. */
+    void (*tap)(void *ctx, const char *req, size_t req_len, cw_code rc, const cw_err *err, const cw_buf *reply);
+    cw_code (*answer)(void *ctx, const char *req, size_t req_len, cw_buf *reply, cw_err *err);
+    void *hook_ctx;
 } rpc_options;
 
 /* The node answered with a JSON-RPC error object: code and message are

@@ -2,7 +2,9 @@
  * `replay --capture` reads them: each record through the feed checks
  * (monitor/sources/feed_check.c), a GAP's held message taken back. Every
  * frame lies in the file, record offsets grow, a refusal says why and
- * sticks. Version 2 (Tron) captures: an HTTP exchange has its 3 frames. */
+ * sticks. Version 2 (Tron) captures: an HTTP exchange has its 3 frames.
+ * Ethereum captures: each record is the settings record or an exchange
+ * with a known outcome (capture_eth_record), or refused with its offset. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +49,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (size_t j = 0; j < m.len[i]; j++)
                 sum += m.frame[i][j]; /* ASan: each frame is inside the reader's buffer */
         (void)sum;
+        if (info.chain == CAPTURE_CHAIN_ETHEREUM) {
+            capture_eth_kind k;
+            cw_code o = CW_ETRUNC;
+            cw_err e = {0};
+            cw_code rc2 = capture_eth_record(r, &m, &k, &o, &e);
+            if (rc2 == CW_OK && (capture_reader_kind(r) != CAPTURE_REC_HTTP ||
+                                 (o != CW_OK && o != CW_EIO && o != CW_ELIMIT && o != CW_ENOMEM) ||
+                                 (k == CAPTURE_ETH_SETTINGS && o != CW_OK)))
+                abort();
+            if (rc2 != CW_OK && (rc2 != CW_EFORMAT || e.offset != at || e.msg[0] == '\0'))
+                abort();
+            continue;
+        }
         if (capture_reader_kind(r) == CAPTURE_REC_HTTP) {
             /* version 2's HTTP exchange: path, request body, reply */
             if (info.version < 2 || m.nframes != 3)

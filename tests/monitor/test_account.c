@@ -412,7 +412,7 @@ Test(account, screen_trace_and_cluster_on_evm_addresses, .timeout = 60)
 /* ---------- account_sync against a source of hand-built blocks ---------- */
 
 typedef struct {
-    hand_block blk[16];
+    hand_block blk[128];
     int64_t head; /* the node's newest block */
 } fake_node;
 
@@ -506,4 +506,80 @@ Test(account, sync_follows_waits_for_a_node_behind_and_reorgs_deeper_than_one, .
     cr_assert_eq(account_open(&c, &f.a, &err), CW_EARG);
     cr_assert(strstr(err.msg, "chain id 1, the node is chain id 137") != NULL, "%s", err.msg);
     close_engine(&f);
+}
+
+/* Catching up 100 blocks goes 32 per write transaction (ACCOUNT_CATCHUP_BATCH):
+ * every record once, in order, the trail without a hole; a reorg of 40
+ * blocks is undone exactly and its replacement connected in batches too.
+ * Then a node whose block 100 flips between two branches on every sync:
+ * followed 3 times each way, then stopped (CW_ECHECKSUM) with our tip as
+ * it was. */
+Test(account, catch_up_in_batches_reorg_exactly_and_stop_a_flipping_node, .timeout = 60)
+{
+    static fake_node fk;
+    memset(&fk, 0, sizeof fk);
+    for (int64_t n = 1; n <= 100; n++)
+        branch_block(&fk, n, 0, 999);
+    fk.head = 100;
+    fixture_t f;
+    open_engine(&f, 0);
+    account_close(f.a);
+    json_decref(lines);
+    lines = NULL;
+    account_source src = {&fk, fk_head, NULL, fk_hash, fk_block, fk_free, NULL};
+    account_config c = {.store = f.store, .chain = "ethereum", .network = "mainnet", .native_symbol = "ETH",
+                        .native_decimals = 18, .chain_id = 1, .net = CW_NET_MAIN, .sk = f.sk, .sink = sink,
+                        .durable = durable, .src = &src, .start = 1, .confirmations = 1};
+    cw_err err = {0};
+    cr_assert_eq(account_open(&c, &f.a, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(account_sync(f.a, &err), CW_OK, "%s", err.msg);
+    pipeline_stats st;
+    pipeline_stats_get(account_pipeline(f.a), &st);
+    cr_assert_eq(st.tip_height, 100);
+    cr_assert_eq(st.blocks_connected, 100);
+    cr_assert_eq(json_array_size(lines), 100);
+    for (size_t i = 0; i < 100; i++) {
+        json_t *r = json_array_get(lines, i);
+        cr_assert_eq(json_integer_value(json_object_get(r, "seq")), (json_int_t)i + 1, "the trail, in order");
+        cr_assert_eq(json_integer_value(json_object_get(json_object_get(r, "block"), "height")), (json_int_t)i + 1);
+        cr_assert_str_eq(json_string_value(json_object_get(r, "status")), "confirmed");
+    }
+    /* 61..100 replaced by 61'..101' */
+    for (int64_t n = 61; n <= 101; n++)
+        branch_block(&fk, n, 9, 61);
+    fk.head = 101;
+    cr_assert_eq(account_sync(f.a, &err), CW_OK, "%s", err.msg);
+    pipeline_stats_get(account_pipeline(f.a), &st);
+    cr_assert_eq(st.tip_height, 101);
+    cr_assert_eq(st.blocks_disconnected, 40);
+    cr_assert_eq(st.blocks_connected, 100 + 41);
+    cr_assert_eq(st.reorged, 40);
+    cr_assert_eq(json_array_size(lines), 100 + 40 + 41);
+    for (size_t i = 100; i < 140; i++) /* newest first */
+        cr_assert_eq(json_integer_value(json_object_get(json_object_get(json_array_get(lines, i), "block"), "height")),
+                     (json_int_t)(100 - (i - 100)));
+    /* block 101 flips between branch 9 and branch 5 on every sync */
+    hand_block b9 = fk.blk[101], b5;
+    branch_block(&fk, 101, 5, 101);
+    b5 = fk.blk[101];
+    b5.b.parent[1] = 9; /* on 100', as 101' is */
+    b5.b.txs = b5.tx, b9.b.txs = b9.tx;
+    cw_code rc = CW_OK;
+    int syncs = 0;
+    for (; syncs < 20 && rc == CW_OK; syncs++) {
+        fk.blk[101] = syncs % 2 ? b9 : b5;
+        fk.blk[101].b.txs = fk.blk[101].tx;
+        for (size_t k = 0; k < fk.blk[101].b.n_txs; k++)
+            fk.blk[101].tx[k].xfer = fk.blk[101].x[k];
+        rc = account_sync(f.a, &err);
+    }
+    cr_assert_eq(rc, CW_ECHECKSUM, "%s", err.msg);
+    cr_assert_eq(syncs, 7, "3 flips each way are followed, the 4th of one block is not (%d)", syncs);
+    cr_assert(strstr(err.msg, "flips back and forth: block 101 (0xbb09") && strstr(err.msg, "4. time"), "%s", err.msg);
+    pipeline_stats_get(account_pipeline(f.a), &st);
+    cr_assert_eq(st.tip_height, 101);
+    cr_assert_eq(st.blocks_disconnected, 40 + 6);
+    close_engine(&f);
+    json_decref(lines);
+    lines = NULL;
 }

@@ -758,7 +758,7 @@ Test(capture, replay_of_damaged_captures, .timeout = 120)
     snprintf(path, sizeof path, "%s/v2.cwcap", dir);
     write_file(path, "CWCAP2\n\x07regtest\x07", 16);
     cr_assert_eq(replay(path, dd, NULL, NULL, &out, &err), 2, "%s %s", out, err);
-    cr_assert(strstr(err, "byte 8: unknown chain 'regtest' (bitcoin or tron)"), "%s", err);
+    cr_assert(strstr(err, "byte 8: unknown chain 'regtest' (bitcoin, tron or ethereum)"), "%s", err);
     free(out), free(err);
     /* a missing file: an I/O failure */
     snprintf(path, sizeof path, "%s/missing.cwcap", dir);
@@ -983,5 +983,101 @@ Test(capture, tron_capture_round_trip)
     test_remove_dir(dd);
     free(trig);
     free(reply);
+    test_remove_dir(dir);
+}
+
+/* Ethereum (version 2, chain ethereum): the settings record, then
+ * exchanges with their outcome. Every record is told apart by
+ * capture_eth_record; what is none of them is refused with its offset,
+ * and replay --capture refuses such a file before replaying anything. */
+Test(capture, ethereum_capture_records_and_refusals)
+{
+    char *dir = temp_dir();
+    char path[600];
+    snprintf(path, sizeof path, "%s/e.cwcap", dir);
+    capture_writer *w;
+    capture_open_info oi;
+    cw_err err = {0};
+    cr_assert_eq(capture_writer_open_v2(path, CAPTURE_CHAIN_ETHEREUM, "chain-31337", &w, &oi, &err), CW_OK, "%s",
+                 err.msg);
+    cr_assert_eq(oi.size, 29, "header: 7 magic + 1 + \"ethereum\" + 1 + \"chain-31337\" + 1 topics byte");
+    const char *set = "{\"confirmations\":1,\"finalized\":false,\"start\":-1,\"tip\":-1}";
+    const char *q1 = "{\"id\":1,\"jsonrpc\":\"2.0\",\"method\":\"eth_chainId\",\"params\":[]}";
+    const char *a1 = "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x7a69\"}";
+    const char *q2 = "{\"id\":2,\"jsonrpc\":\"2.0\",\"method\":\"eth_blockNumber\",\"params\":[]}";
+    const char *e2 = "eth_blockNumber at http://127.0.0.1:8545: Connection refused (after 4 tries)";
+    cr_assert_eq(capture_write_http(w, 1.0, "settings", set, NULL, 0, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(capture_write_http(w, 2.0, "ok", q1, (const uint8_t *)a1, strlen(a1), &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(capture_write_http(w, 3.0, "eio", q2, (const uint8_t *)e2, strlen(e2), &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(capture_writer_close(w, &err), CW_OK, "%s", err.msg);
+    size_t n;
+    uint8_t *raw = read_whole(path, &n);
+    cr_assert_eq(memcmp(raw, "CWCAP2\n\x08" "ethereum\x0b" "chain-31337\x01", 29), 0);
+    free(raw);
+
+    capture_reader *r;
+    capture_info info;
+    cr_assert_eq(capture_reader_open(path, &r, &info, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(info.chain, CAPTURE_CHAIN_ETHEREUM);
+    cr_assert_str_eq(info.network, "chain-31337");
+    cr_assert_eq(info.topics, CAPTURE_ETH_TOPICS);
+    static const capture_eth_kind kinds[] = {CAPTURE_ETH_SETTINGS, CAPTURE_ETH_EXCHANGE, CAPTURE_ETH_EXCHANGE};
+    static const cw_code outcomes[] = {CW_OK, CW_OK, CW_EIO};
+    for (int i = 0; i < 3; i++) {
+        feed_message g;
+        bool got;
+        cr_assert_eq(capture_read(r, &g, &got, &err), CW_OK, "%s", err.msg);
+        cr_assert(got);
+        capture_eth_kind k;
+        cw_code o;
+        cr_assert_eq(capture_eth_record(r, &g, &k, &o, &err), CW_OK, "%s", err.msg);
+        cr_assert_eq(k, kinds[i]);
+        cr_assert_eq(o, outcomes[i]);
+        if (i == 2)
+            cr_assert(g.len[2] == strlen(e2) && memcmp(g.frame[2], e2, g.len[2]) == 0);
+    }
+    capture_reader_close(r);
+    /* appended to by the same chain and network only */
+    cr_assert_eq(capture_writer_open_v2(path, CAPTURE_CHAIN_ETHEREUM, "chain-31337", &w, &oi, &err), CW_OK, "%s",
+                 err.msg);
+    cr_assert_eq(oi.records, 3);
+    cr_assert_eq(capture_writer_close(w, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(capture_writer_open_v2(path, CAPTURE_CHAIN_ETHEREUM, "mainnet", &w, &oi, &err), CW_EARG);
+    cr_assert(strstr(err.msg, "capture of ethereum chain-31337; this run is ethereum mainnet"), "%s", err.msg);
+    cr_assert_eq(capture_writer_open_tron(path, "chain-31337", &w, &oi, &err), CW_EARG);
+    cr_assert(strstr(err.msg, "capture of ethereum chain-31337; this run is tron chain-31337"), "%s", err.msg);
+    cr_assert_eq(capture_writer_open_v2(path, CAPTURE_CHAIN_BITCOIN, "main", &w, &oi, &err), CW_EARG);
+
+    /* an outcome that is none ("oops" over "eio"): refused with the offset,
+     * by the reader's check and by replay before anything is replayed */
+    uint64_t third = 29 + (4 + 12 + 4 + 8 + 4 + strlen(set) + 4) + (4 + 12 + 4 + 2 + 4 + strlen(q1) + 4 + strlen(a1));
+    patch(path, third + 16 + 4, "oop", 3);
+    cr_assert_eq(capture_reader_open(path, &r, &info, &err), CW_OK, "%s", err.msg);
+    feed_message g;
+    bool got;
+    capture_eth_kind k;
+    cw_code o;
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(capture_read(r, &g, &got, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(capture_eth_record(r, &g, &k, &o, &err), CW_EFORMAT);
+    cr_assert_eq(err.offset, third);
+    cr_assert(strstr(err.msg, "outcome is not ok, eio"), "%s", err.msg);
+    capture_reader_close(r);
+    char *dd = setup_datadir(), *out, *e;
+    cr_assert_eq(replay(path, dd, NULL, NULL, &out, &e), 2, "%s %s", out, e);
+    char want[64];
+    snprintf(want, sizeof want, "record at byte %llu", (unsigned long long)third);
+    cr_assert(strstr(e, want) && strstr(e, "refused, nothing replayed"), "%s", e);
+    free(out), free(e);
+    /* the settings record missing: the first record is an exchange */
+    patch(path, third + 16 + 4, "eio", 3);
+    patch(path, 29 + 16 + 4, "ok\0\0\0\0\0\0", 8); /* frame 0's bytes; its length still says 8: not an outcome */
+    cr_assert_eq(replay(path, dd, NULL, NULL, &out, &e), 2, "%s %s", out, e);
+    cr_assert(strstr(e, "record at byte 29"), "%s", e);
+    free(out), free(e);
+    json_t *none = alerts_read(dd);
+    cr_assert_eq(json_array_size(none), 0);
+    json_decref(none);
+    test_remove_dir(dd);
     test_remove_dir(dir);
 }

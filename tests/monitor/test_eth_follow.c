@@ -425,14 +425,16 @@ static json_t *comparable(json_t *all)
     return out;
 }
 
-#define KILL_BLOCKS 30
+/* more than a catch-up batch (32 blocks a write transaction): the kill
+ * lands inside the second batch, which must leave nothing behind */
+#define KILL_BLOCKS 70
 
 Test(eth_follow, kill9_mid_stream_loses_and_repeats_nothing_and_replay_equals_live, .timeout = 180)
 {
     node n;
     node_start(&n);
     char *hs[KILL_BLOCKS];
-    for (int i = 0; i < KILL_BLOCKS; i++) { /* blocks 1..30, one payment each */
+    for (int i = 0; i < KILL_BLOCKS; i++) { /* blocks 1..70, one payment each */
         char v[24];
         snprintf(v, sizeof v, "0x%x", 1000 + i);
         hs[i] = send_tx(&n, ACCT1, i % 2 ? L2 : L1, v, NULL, NULL);
@@ -491,7 +493,7 @@ Test(eth_follow, kill9_mid_stream_loses_and_repeats_nothing_and_replay_equals_li
     char *rep[] = {CW_BIN, "replay", "--chain", "ethereum", "--rpc", n.url, "--from", "1", "--to", to,
                    "--datadir", dir2, "--batch-blocks", "7", NULL};
     cr_assert_eq(run_cmd(rep, NULL, 0, &out, &err), 0, "%s%s", out, err);
-    cr_assert(strstr(out, "30 connected") != NULL, "%s", out);
+    cr_assert(strstr(out, "70 connected") != NULL, "%s", out);
     free(out), free(err);
     json_t *replayed = alerts_read(dir2);
     json_t *a = comparable(all), *b = comparable(replayed);
@@ -986,8 +988,14 @@ typedef struct {
     const char *upstream;
     pthread_mutex_t mu;
     bool forget;
+    int refuse_more;     /* after `forget`'s one refusal, refuse this many more */
     const char *message; /* the error's message; NULL: "filter not found" */
     int forgotten, new_filters;
+    /* a lying node: from block lie_parent_from on (> 0), a block with its
+     * txs names parent 0x11..11; with lie_hashes, every block asked
+     * without txs (the follower's hash_at) has hash 0x22..22 */
+    long lie_parent_from;
+    bool lie_hashes;
 } rpc_proxy;
 
 typedef struct {
@@ -1024,9 +1032,15 @@ static enum MHD_Result proxy_answer(void *cls, struct MHD_Connection *con, const
     json_t *req = json_loadb(in->p ? in->p : "", in->n, 0, NULL);
     const char *m = json_string_value(json_object_get(req, "method"));
     pthread_mutex_lock(&px->mu);
-    bool refuse = m && strcmp(m, "eth_getFilterChanges") == 0 && px->forget;
-    if (refuse)
+    bool refuse = m && strcmp(m, "eth_getFilterChanges") == 0 && (px->forget || px->refuse_more > 0);
+    if (refuse && !px->forget)
+        px->refuse_more--, px->forgotten++;
+    else if (refuse)
         px->forget = false, px->forgotten++;
+    json_t *params = json_object_get(req, "params");
+    bool by_number = m && strcmp(m, "eth_getBlockByNumber") == 0;
+    long lie_from = px->lie_parent_from;
+    bool lie_hash = px->lie_hashes;
     if (m && strcmp(m, "eth_newPendingTransactionFilter") == 0 && px->forgotten)
         px->new_filters++;
     pthread_mutex_unlock(&px->mu);
@@ -1048,6 +1062,24 @@ static enum MHD_Result proxy_answer(void *cls, struct MHD_Connection *con, const
         curl_easy_perform(h);
         curl_slist_free_all(hd);
         curl_easy_cleanup(h);
+        json_t *rep = by_number && (lie_from > 0 || lie_hash) ? json_loadb(out.p ? out.p : "", out.n, 0, NULL) : NULL;
+        json_t *blk = json_object_get(rep, "result");
+        const char *num = json_string_value(json_object_get(blk, "number"));
+        bool full = json_is_true(json_array_get(params, 1)), changed = false;
+        if (num && full && lie_from > 0 && strtol(num, NULL, 16) >= lie_from) {
+            json_object_set_new(blk, "parentHash", json_string("0x1111111111111111111111111111111111111111111111111111111111111111"));
+            changed = true;
+        }
+        if (num && !full && lie_hash) {
+            json_object_set_new(blk, "hash", json_string("0x2222222222222222222222222222222222222222222222222222222222222222"));
+            changed = true;
+        }
+        if (changed) {
+            free(out.p);
+            out.p = json_dumps(rep, JSON_COMPACT);
+            out.n = strlen(out.p);
+        }
+        json_decref(rep);
     }
     json_decref(req);
     struct MHD_Response *r = MHD_create_response_from_buffer(out.n, out.p ? out.p : (char *)"", MHD_RESPMEM_MUST_COPY);
@@ -1183,4 +1215,267 @@ Test(eth_follow, another_filter_error_is_logged_not_a_new_filter, .timeout = 90)
     free(h1), free(h2);
     test_remove_dir(dir);
     node_stop(&n);
+}
+
+/* ---------- record and replay (capture.h, docs/capture.md) ---------- */
+
+/* The alerts file's lines, each without what differs between two runs by
+ * definition: seen_at (when this run saw it), sig (each datadir signs with
+ * its own key) and prev (the hash of the line before, which holds both).
+ * Re-serialized canonically (sorted keys, no spaces), as the file is. */
+static json_t *lines_but_run_fields(const char *dir)
+{
+    json_t *all = alerts_read(dir), *out = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(all, i, r)
+    {
+        json_object_del(r, "seen_at");
+        json_object_del(r, "sig");
+        json_object_del(r, "prev");
+        json_array_append_new(out, json_string(json_dumps(r, JSON_SORT_KEYS | JSON_COMPACT)));
+    }
+    json_decref(all);
+    return out;
+}
+
+static void copy_cut(const char *from, const char *to, long cut, long flip_at)
+{
+    FILE *in = fopen(from, "rb"), *o = fopen(to, "wb");
+    cr_assert(in && o);
+    fseek(in, 0, SEEK_END);
+    long size = ftell(in);
+    fseek(in, 0, SEEK_SET);
+    char *bytes = malloc((size_t)size);
+    cr_assert_eq(fread(bytes, 1, (size_t)size, in), (size_t)size);
+    if (flip_at >= 0)
+        bytes[flip_at] = (char)0xff;
+    fwrite(bytes, 1, (size_t)(size - cut), o);
+    fclose(in), fclose(o), free(bytes);
+}
+
+static long file_size(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+/* watch --chain ethereum --record, then replay --capture of the file into
+ * a new datadir with the node gone: the same records, line for line. The
+ * live run saw ETH and MiniToken payments pending and mined, a reorg
+ * (anvil_reorg) and the same tx mined again, and errors from the node (a
+ * proxy refusing the pending poll 3 times): the replay can only match by
+ * answering from the capture. */
+Test(eth_follow, record_then_replay_capture_gives_the_live_records, .timeout = 150)
+{
+    node n;
+    node_start(&n);
+    rpc_proxy px;
+    proxy_start(&px, n.url);
+    px.message = "rate limit exceeded";
+    char *token = deploy_token(&n); /* block 1 */
+    char *dir = new_datadir();
+    char csv[600], topt[620], cap[600], ropt[620];
+    snprintf(csv, sizeof csv, "%s/tokens.csv", dir);
+    FILE *f = fopen(csv, "w");
+    fprintf(f, "chain,token,contract_address,decimals,source\nETH,MINI,%s,6,test deployment\n", token);
+    fclose(f);
+    snprintf(topt, sizeof topt, "--tokens=%s", csv);
+    snprintf(cap, sizeof cap, "%s/eth.cwcap", dir);
+    snprintf(ropt, sizeof ropt, "--record=%s", cap);
+    pid_t w = start_watch(dir, px.url, topt, ropt);
+
+    char *h1 = send_tx(&n, ACCT1, L1, "0x14d1120d7b160000", NULL, NULL);
+    json_decref(wait_record(dir, h1, L1, "mempool"));
+    mine(&n);
+    json_decref(wait_record(dir, h1, L1, "confirmed"));
+    char data[2 + 8 + 64 + 64 + 1];
+    transfer_data(L2, 2500000, data);
+    char *h2 = send_tx(&n, ACCT0, token, NULL, data, "0x30000");
+    json_decref(wait_record(dir, h2, L2, "mempool"));
+    /* the node refuses the pending poll 3 times: recorded as errors */
+    pthread_mutex_lock(&px.mu);
+    px.forget = true;
+    px.refuse_more = 2;
+    pthread_mutex_unlock(&px.mu);
+    for (int i = 0; i < 200 && proxy_get(&px, &px.forgotten) < 3; i++)
+        test_sleep_ms(25);
+    cr_assert_eq(proxy_get(&px, &px.forgotten), 3);
+    mine(&n);
+    json_decref(wait_record(dir, h2, L2, "confirmed"));
+    /* a reorg: the block is replaced by one without the tx, which is mined again */
+    char *h3 = send_tx(&n, ACCT1, L1, "0x2a", NULL, NULL);
+    json_t *raw = call(&n, "eth_getRawTransactionByHash", json_pack("[s]", h3));
+    json_decref(wait_record(dir, h3, L1, "mempool"));
+    mine(&n);
+    json_decref(wait_record(dir, h3, L1, "confirmed"));
+    json_decref(call(&n, "anvil_reorg", json_pack("[i[]]", 1)));
+    json_decref(wait_record(dir, h3, L1, "reorged"));
+    json_decref(call(&n, "eth_sendRawTransaction", json_pack("[O]", raw)));
+    mine(&n);
+    for (int i = 0; i < 400; i++) {
+        json_t *all = alerts_read(dir);
+        size_t k = json_array_size(all);
+        json_decref(all);
+        if (k >= 8)
+            break;
+        test_sleep_ms(25);
+    }
+    stop_watch(w);
+    char log[600];
+    snprintf(log, sizeof log, "%s/watch.log", dir);
+    char *text = read_text(log);
+    /* the failing poll: one line when it started, one when it cleared, with the count */
+    size_t starts = 0;
+    for (const char *q = text; (q = strstr(q, "pending txs: eth_getFilterChanges")) != NULL; q++)
+        starts++;
+    cr_assert_eq(starts, 1, "one line for 3 failed polls with one error:\n%s", text);
+    cr_assert(strstr(text, "rate limit exceeded (asking again every 50 ms)"), "%s", text);
+    cr_assert(strstr(text, "pending txs: the node answers again (the last error was repeated by 2 more failed polls)"),
+              "%s", text);
+    free(text);
+    unlink(log); /* start_watch waits for the new run's first line */
+    /* watch started again on the same capture: a second session in it */
+    w = start_watch(dir, px.url, topt, ropt);
+    char *h4 = send_tx(&n, ACCT1, L2, "0x99", NULL, NULL);
+    json_decref(wait_record(dir, h4, L2, "mempool"));
+    mine(&n);
+    json_decref(wait_record(dir, h4, L2, "confirmed"));
+    stop_watch(w);
+    MHD_stop_daemon(px.d);
+    pthread_mutex_destroy(&px.mu);
+    node_stop(&n); /* the replay has no node at all */
+    json_t *live = lines_but_run_fields(dir);
+    cr_assert_eq(json_array_size(live), 10, "mempool+confirmed for h1 and h2, mempool, confirmed, reorged, confirmed "
+                 "for h3, mempool+confirmed for h4: %zu", json_array_size(live));
+
+    char *d2 = new_datadir(), *out, *err;
+    char *rep[] = {CW_BIN, "replay", "--capture", cap, "--datadir", d2, NULL};
+    cr_assert_eq(run_cmd(rep, NULL, 0, &out, &err), 0, "%s\n%s", out, err);
+    cr_assert(strstr(out, "replayed ethereum chain-31337 capture"), "%s", out);
+    cr_assert(strstr(out, "node errors 3 failed polls"), "%s\n%s", out, err);
+    cr_assert(strstr(out, "1 disconnected"), "%s", out);
+    cr_assert(strstr(out, "2 watch runs"), "%s", out);
+    free(out), free(err);
+    json_t *again = lines_but_run_fields(d2);
+    cr_assert_eq(json_array_size(again), json_array_size(live), "%zu records, the live run %zu",
+                 json_array_size(again), json_array_size(live));
+    for (size_t i = 0; i < json_array_size(live); i++)
+        cr_assert_str_eq(json_string_value(json_array_get(again, i)), json_string_value(json_array_get(live, i)),
+                         "record %zu differs", i);
+    char path[600];
+    snprintf(path, sizeof path, "%s/alerts.jsonl", d2);
+    char *ver[] = {CW_BIN, "verify", path, "--datadir", d2, NULL};
+    cr_assert_eq(run_cmd(ver, NULL, 0, &out, &err), 0, "%s%s", out, err);
+    free(out), free(err);
+    /* the same capture into a datadir that holds it already: it would not
+     * follow the capture, so it is refused before any poll */
+    cr_assert_eq(run_cmd(rep, NULL, 0, &out, &err), 2, "%s\n%s", out, err);
+    cr_assert(strstr(err, "whose tip was block -1"), "%s", err);
+    free(out), free(err);
+
+    /* cut short, or a length damaged: refused with the offset, nothing replayed */
+    char cut[620];
+    snprintf(cut, sizeof cut, "%s/cut.cwcap", dir);
+    const long cuts[][2] = {{3, -1}, {0, 32}}; /* the first record's length, high byte (header: 29 bytes) */
+    for (size_t k = 0; k < 2; k++) {
+        copy_cut(cap, cut, cuts[k][0], cuts[k][1]);
+        char *d3 = new_datadir();
+        char *rep3[] = {CW_BIN, "replay", "--capture", cut, "--datadir", d3, NULL};
+        cr_assert_eq(run_cmd(rep3, NULL, 0, &out, &err), 2, "%s\n%s", out, err);
+        cr_assert(strstr(err, cut) && strstr(err, "record at byte") && strstr(err, "refused, nothing replayed"), "%s",
+                  err);
+        if (k == 0)
+            cr_assert(strstr(err, "cut short"), "%s", err);
+        free(out), free(err);
+        json_t *none = alerts_read(d3);
+        cr_assert_eq(json_array_size(none), 0, "a damaged capture replayed records");
+        json_decref(none);
+        test_remove_dir(d3);
+    }
+    cr_assert_gt(file_size(cap), 1000);
+    json_decref(live), json_decref(again), json_decref(raw);
+    free(h1), free(h2), free(h3), free(h4), free(token);
+    test_remove_dir(d2);
+    test_remove_dir(dir);
+}
+
+/* ---------- a node that lies about its chain: watch stops, fail closed ---------- */
+
+/* Blocks 1..3 (one payment to L1 each) followed through the proxy; then
+ * the proxy lies as `set` says and block 4 (a payment) is mined. watch
+ * must stop by itself, exit 1, with a line naming the blocks (want), and
+ * nothing past block 3 recorded. */
+static void lying_node_case(void (*set)(rpc_proxy *), const char *extra, const char *want1, const char *want2)
+{
+    node n;
+    node_start(&n);
+    rpc_proxy px;
+    proxy_start(&px, n.url);
+    char *hs[4];
+    for (int i = 0; i < 3; i++) {
+        hs[i] = send_tx(&n, ACCT1, L1, "0x7", NULL, NULL);
+        mine(&n);
+    }
+    char *dir = new_datadir();
+    pid_t w = start_watch(dir, px.url, "--start-height=1", extra);
+    json_decref(wait_record(dir, hs[2], L1, "confirmed"));
+    pthread_mutex_lock(&px.mu);
+    set(&px);
+    pthread_mutex_unlock(&px.mu);
+    hs[3] = send_tx(&n, ACCT1, L1, "0x8", NULL, NULL);
+    mine(&n);
+    int status = 0;
+    pid_t done = 0;
+    for (int waited = 0; waited < 20000 && (done = waitpid(w, &status, WNOHANG)) == 0; waited += 50)
+        test_sleep_ms(50);
+    if (done == 0) {
+        kill(w, SIGTERM);
+        waitpid(w, &status, 0);
+    }
+    char log[600];
+    snprintf(log, sizeof log, "%s/watch.log", dir);
+    char *text = read_text(log);
+    cr_assert_neq(done, 0, "watch went on following a lying node:\n%s", text);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d (want exit 1):\n%s", status, text);
+    cr_assert(strstr(text, "error: watch: stopping: ") && strstr(text, want1) && strstr(text, want2),
+              "no clear error naming the blocks (%s, %s):\n%s", want1, want2, text);
+    free(text);
+    json_t *all = alerts_read(dir);
+    /* its mempool record may be there (the pending poll is not the chain) */
+    cr_assert_null(find(all, hs[3], L1, "confirmed"), "block 4 was followed from a lying node");
+    cr_assert_null(find(all, hs[2], L1, "reorged"), "our blocks were undone for a lying node");
+    for (int i = 0; i < 3; i++)
+        cr_assert_not_null(find(all, hs[i], L1, "confirmed"));
+    json_decref(all);
+    MHD_stop_daemon(px.d);
+    pthread_mutex_destroy(&px.mu);
+    for (int i = 0; i < 4; i++)
+        free(hs[i]);
+    test_remove_dir(dir);
+    node_stop(&n);
+}
+
+static void lie_parent(rpc_proxy *px) { px->lie_parent_from = 4; }
+static void lie_hashes(rpc_proxy *px) { px->lie_hashes = true; }
+
+Test(eth_follow, a_node_whose_blocks_never_link_stops_watch, .timeout = 90)
+{
+    /* block 4 names a parent that is not block 3, every time: 16 in a row */
+    lying_node_case(lie_parent, NULL, "does not link, 16 times in a row", "its block 4 (0x");
+}
+
+Test(eth_follow, a_node_whose_hashes_lie_stops_watch_before_undoing_anything, .timeout = 90)
+{
+    /* its hash at every height is 0x22..22: no block in common; deeper than
+     * --max-reorg 2 it stops at once */
+    lying_node_case(lie_hashes, "--max-reorg=2", "shares none of our blocks 1..3", "--max-reorg 2");
+    /* within the default 64: the block above the fork is not the one its
+     * hash said, 16 times in a row */
+    lying_node_case(lie_hashes, NULL, "does not link, 16 times in a row",
+                    "its hash at 1 is 0x222222");
 }
