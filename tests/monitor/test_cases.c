@@ -957,6 +957,7 @@ Test(cases, the_report_states_amounts_in_the_assets_units_or_null)
     prop = json_object_get(r, "property");
     cr_assert_str_eq(jstr(prop, "amount"), "1.500000000000000000", "%s", json_dumps(prop, 0));
     cr_assert_str_eq(jstr(prop, "amount_base_units"), "1500000000000000000");
+    cr_assert_str_eq(jstr(prop, "amount_text"), "1.500000000000000000 ETH");
     cr_assert(strstr(jstr(prop, "description"), "1.500000000000000000 ETH to designated address 0x0000"),
               "%s", jstr(prop, "description"));
     json_decref(r), json_decref(rec);
@@ -966,7 +967,18 @@ Test(cases, the_report_states_amounts_in_the_assets_units_or_null)
                            "0xdac17f958d2ee523a2206206994597c13d831ec7", "decimals", 6),
                  true, &line, &rec);
     r = blocked_report(t, sk, rec, &line);
-    cr_assert_str_eq(jstr(json_object_get(r, "property"), "amount"), "0.000007");
+    prop = json_object_get(r, "property");
+    cr_assert_str_eq(jstr(prop, "amount"), "0.000007");
+    cr_assert_str_eq(jstr(prop, "amount_text"), "0.000007 USDT");
+    cr_assert_str_eq(jstr(json_object_get(prop, "asset"), "contract"), "0xdac17f958d2ee523a2206206994597c13d831ec7");
+    cr_assert(strstr(jstr(prop, "description"), "0.000007 USDT to designated address"), "%s", jstr(prop, "description"));
+    {
+        cw_buf html = CW_BUF_INIT;
+        cr_assert_eq(cases_report_html(r, &html, &e), CW_OK);
+        cr_assert_eq(cw_buf_append(&html, "", 1, &e), CW_OK);
+        cr_assert(strstr((char *)html.p, "<th>amount_text</th><td>0.000007 USDT</td>"), "%s", (char *)html.p);
+        cw_buf_free(&html);
+    }
     json_decref(r), json_decref(rec);
     /* a token without metadata: its decimals are unknown, so is the amount */
     account_hold(sk, "000000000000000000000000000000e3", json_string("123"),
@@ -976,6 +988,7 @@ Test(cases, the_report_states_amounts_in_the_assets_units_or_null)
     r = blocked_report(t, sk, rec, &line);
     prop = json_object_get(r, "property");
     cr_assert(json_is_null(json_object_get(prop, "amount")), "%s", json_dumps(prop, 0));
+    cr_assert_str_eq(jstr(prop, "amount_text"), "123 base units of 0x00000000000000000000000000000000000000bb");
     cr_assert(strstr(jstr(prop, "description"), "an unknown amount of 0x00000000000000000000000000000000000000bb"),
               "%s", jstr(prop, "description"));
     json_decref(r), json_decref(rec);
