@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "chains/buf.h"
+#include "monitor/engine/cases.h"
+#include "monitor/records/alert.h"
 #include "monitor/records/keys.h"
 #include "monitor/records/webhook.h"
 #include "tests/cases_fixture.h"
@@ -431,5 +433,93 @@ Test(cases_api, serve_delivers_webhooks_of_the_queue_and_its_decisions, .timeout
     json_decref(last);
     pthread_mutex_unlock(&r->mu);
     receiver_stop(r);
+    cases_rm_root(root);
+}
+
+/* ---- amounts in their asset (monitor/records/amount.h, console.js) ---- */
+
+/* Opens the case of an Ethereum hold shaped as records_account_exposure
+ * writes it (an indirect exposure held at the share threshold: the money
+ * came from Lazarus Group's listed ETH address, uid 27307 in the SDN list
+ * of ../shared/data/ofac), signed with the datadir's key, as watch
+ * --chain ethereum would; its id is alert_id's. */
+static void eth_hold(const char *dd, const char *txid, const char *addr, const char *amount, json_t *asset, char id[33])
+{
+    cw_err e = {0};
+    uint8_t *sk = keys_secret_open(dd, &e);
+    cr_assert_not_null(sk, "%s", e.msg);
+    alert_id("ethereum", "mainnet", txid, "indirect_exposure", addr, id);
+    json_t *rec = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:i, s:i}, s:s, s:s, s:n, "
+        "s:{s:n, s:s, s:s, s:[s], s:s, s:s}, s:s, s:b, s:i, s:[s], s:s, s:i, s:o, s:s, s:b, s:s}",
+        "id", id, "rule", "indirect_exposure", "severity", "high", "decision", "hold", "status", "confirmed", "chain",
+        "ethereum", "network", "mainnet", "txid", txid, "block", "hash",
+        "0x9f5e8d3c1b2a4f6e8d7c6b5a49382716f5e4d3c2b1a09f8e7d6c5b4a39281706", "height", 21000123, "time", 1733200000,
+        "direction", "from_designated", "address", addr, "linked_from", "entity", "designated", "list", "sdn", "name",
+        "LAZARUS GROUP", "programs", "DPRK3", "source", "ofac", "uid", "27307", "seen_at", "2026-12-03T09:00:00.000Z",
+        "watched", 0, "hops", 1, "evidence", txid, "source_address", "0x098B716B8Aaf21512996dC57EB0615e2383E2f96",
+        "share_ppm", 1000000, "asset", asset, "amount", amount, "amount_known", 1, "transfer_amount", amount);
+    cr_assert_not_null(rec);
+    cw_buf line = CW_BUF_INIT;
+    cr_assert_eq(alert_sign(rec, sk, &line, &e), CW_OK, "%s", e.msg);
+    cw_store *st;
+    store_txn *t;
+    cr_assert_eq(store_open(dd, 0, false, &st, &e), CW_OK, "%s", e.msg);
+    cr_assert_eq(store_begin(st, true, &t, &e), CW_OK, "%s", e.msg);
+    cr_assert_eq(cases_on_record(t, sk, rec, (const char *)line.p, line.n, &e), CW_OK, "%s", e.msg);
+    cr_assert_eq(store_commit(t, &e), CW_OK, "%s", e.msg);
+    store_close(st);
+    json_decref(rec);
+    cw_buf_free(&line);
+    keys_secret_free(sk);
+}
+
+Test(console, an_ethereum_usdt_hold_shows_its_exact_amount_and_asset_in_chromium, .timeout = 120)
+{
+    char root[64], dd[128], usdt[33], wei[33];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    /* 12345678901234567 base units: above 2^53, so a float would round it */
+    eth_hold(dd, "0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060",
+             "0x28c6c06298d514db089934071355e5743bf21d60", "12345678901234567",
+             json_pack("{s:s, s:s, s:s, s:i}", "kind", "token", "contract", "0xdac17f958d2ee523a2206206994597c13d831ec7",
+                       "symbol", "USDT", "decimals", 6),
+             usdt);
+    eth_hold(dd, "0x3a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9",
+             "0x21a31ee1afc51d94c2efccaa2092ad1028285549", "1",
+             json_pack("{s:s, s:s, s:n, s:i}", "kind", "native", "symbol", "ETH", "contract", "decimals", 18), wei);
+    server s = {0};
+    serve_start(dd, &s);
+    /* the API says the same as the page will */
+    char path[128];
+    snprintf(path, sizeof path, "/v1/cases/%s", usdt);
+    json_t *j = http_json(&s, "GET", path, s.review_key, NULL, 200);
+    cr_assert_str_eq(jstr(j, "amount"), "12345678901234567");
+    cr_assert_str_eq(jstr(json_object_get(j, "asset"), "symbol"), "USDT");
+    json_decref(j);
+    mkdir(CW_CONSOLE_SHOTS, 0755);
+    char e_url[128], e_key[200], e_usdt[80], e_wei[80], e_shots[600];
+    snprintf(e_url, sizeof e_url, "CW_CONSOLE_URL=http://127.0.0.1:%u", s.port);
+    snprintf(e_key, sizeof e_key, "CW_API_KEY=%s", s.review_key);
+    snprintf(e_usdt, sizeof e_usdt, "CW_USDT_ID=%s", usdt);
+    snprintf(e_wei, sizeof e_wei, "CW_WEI_ID=%s", wei);
+    snprintf(e_shots, sizeof e_shots, "CW_SHOTS=%s", CW_CONSOLE_SHOTS);
+    char *argv[] = {"/usr/bin/env", e_url, e_key, e_usdt, e_wei, e_shots, "node", CW_CONSOLE_DIR "/console_amounts.mjs",
+                    NULL};
+    char *out, *err;
+    int rc = run_cmd(argv, NULL, 0, &out, &err);
+    cr_assert_eq(rc, 0, "the console test failed (screenshots in %s): %s%s", CW_CONSOLE_SHOTS, out, err);
+    cr_assert(strstr(out, "console_amounts: ok"), "%s", out);
+    free(out), free(err);
+    /* the report's JSON: the asset and the exact amount */
+    snprintf(path, sizeof path, "/v1/cases/%s/report", usdt);
+    j = http_json(&s, "GET", path, s.review_key, NULL, 200);
+    json_t *prop = json_object_get(j, "property");
+    cr_assert_str_eq(jstr(prop, "amount"), "12345678901.234567");
+    cr_assert_str_eq(jstr(prop, "amount_base_units"), "12345678901234567");
+    cr_assert_str_eq(jstr(prop, "amount_text"), "12345678901.234567 USDT");
+    cr_assert_str_eq(jstr(json_object_get(prop, "asset"), "contract"), "0xdac17f958d2ee523a2206206994597c13d831ec7");
+    cr_assert_str_eq(jstr(json_object_get(j, "designated_party"), "address"), "0x098B716B8Aaf21512996dC57EB0615e2383E2f96");
+    json_decref(j);
+    serve_stop(&s);
     cases_rm_root(root);
 }
