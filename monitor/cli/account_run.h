@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cli.h"
 #include "watchlists/labels.h"
 
 typedef struct {
@@ -34,6 +35,9 @@ typedef struct {
      * the HTTP replies used to a capture (capture.h version 2); replay
      * --capture FILE runs such a capture instead of the node (no network) */
     const char *record, *capture;
+    /* watch --webhook: the webhook outbox delivered by this process (cli.h);
+     * NULL or no URL: none */
+    const cli_webhook_opts *webhook;
 } account_run_opts;
 
 /* The CLI_EXIT_* codes of watch and replay (cli.h). */

@@ -190,7 +190,7 @@ int cmd_replay_capture(int argc, char **argv)
         /* as watch --chain tron: solidified blocks are confirmed */
         account_run_opts ao = {datadir, alerts, pub, NULL, NULL, 0, 1, true, 0, start_height, 0, -1, -1, 1,
                                fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
-                               fc ? fc->hold_share_ppm : 0, true, NULL, NULL, NULL, path};
+                               fc ? fc->hold_share_ppm : 0, true, NULL, NULL, NULL, path, NULL};
         rc = account_run_replay_tron_capture(&ao);
         goto early_out;
     }

@@ -37,6 +37,7 @@
 #include "args_flows.h"
 #include "args_rules.h"
 #include "monitor/records/sink.h"
+#include "monitor/records/webhook.h"
 #include "watchlists/store/store.h"
 
 static const char usage[] =
@@ -82,6 +83,8 @@ typedef struct {
     const char *api; /* --api HOST:PORT: the HTTP API in this process */
     cli_api_opts api_opts;
     cli_arg api_args[6];
+    cli_webhook_opts hooks; /* --webhook URL: the outbox delivered by this process */
+    cli_arg hook_args[4];
     int chain;                 /* index in watch_chains */
     const char *rpc, *tokens;  /* --chain ethereum */
     const char *zmq_tron, *tron_http; /* --chain tron */
@@ -89,7 +92,7 @@ typedef struct {
     bool finalized;
     char **owned; /* strings from the config file */
     size_t n_owned, cap_owned;
-    cli_arg args[28];
+    cli_arg args[29];
 } watch_opts;
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
@@ -151,11 +154,14 @@ static void watch_args(watch_opts *o)
         {"tokens", ARG_PATH, &o->tokens, .metavar = "FILE",
          .help = "--chain ethereum, tron: more known tokens\n(chain,token,contract_address,decimals)", .from = ARG_CONF},
         {.kind = ARG_MORE, .dest = o->rules.args, .help = "Pattern rules (on by default; docs/rules.md):"},
+        {.kind = ARG_MORE, .dest = o->hook_args, .help = "Webhooks (the hold queue's events, as serve --webhook):"},
         {0},
     };
     _Static_assert(sizeof t / sizeof *t == sizeof o->args / sizeof *o->args, "watch_opts.args fits the table");
     o->api_opts = (cli_api_opts)CLI_API_OPTS_INIT;
     cli_api_table(&o->api_opts, o->api_args);
+    o->hooks = (cli_webhook_opts)CLI_WEBHOOK_OPTS_INIT;
+    cli_webhook_table(&o->hooks, o->hook_args);
     memcpy(o->args, t, sizeof t);
 }
 
@@ -365,6 +371,7 @@ int cmd_watch(int argc, char **argv)
 {
     watch_opts o = {0};
     api_server *api = NULL;
+    webhook_runner *hooks = NULL;
     api_status api_st;
     flows_opts_init(&o.flows);
     rules_opts_init(&o.rules);
@@ -404,6 +411,10 @@ int cmd_watch(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
     }
     log_level = o.log_level;
+    if (rc == CLI_EXIT_OK && o.hooks.url && !webhook_url_valid(o.hooks.url)) {
+        fprintf(stderr, "chainwatch: watch: --webhook: not an http:// or https:// URL (at most 400 bytes)\n");
+        rc = CLI_EXIT_USAGE;
+    }
     if (rc == CLI_EXIT_OK && o.chain != 2 && (o.zmq_tron || o.tron_http)) {
         fprintf(stderr, "chainwatch: watch: --zmqpubtron and --tron-http are for --chain tron\n");
         rc = CLI_EXIT_USAGE;
@@ -436,7 +447,7 @@ int cmd_watch(int argc, char **argv)
                                        cli_args_given(o.args, "poll-ms") ? o.poll_ms : 200, o.start_height,
                                        o.status_interval, -1, -1, 1, fc ? fc->hops : 0, fc ? fc->labels : NULL,
                                        fc ? fc->min_share_ppm : 0, fc ? fc->hold_share_ppm : 0, true, o.zmq_tron,
-                                       o.tron_http, o.record, NULL};
+                                       o.tron_http, o.record, NULL, &o.hooks};
                 rc = account_run_watch(&ao);
             }
         }
@@ -469,7 +480,7 @@ int cmd_watch(int argc, char **argv)
                 account_run_opts ao = {o.datadir, o.alerts, o.pub, o.rpc, o.tokens, o.rpc_rate, o.confirmations,
                                        o.finalized, o.poll_ms, o.start_height, o.status_interval, -1, -1, 1,
                                        fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
-                                       fc ? fc->hold_share_ppm : 0, false, NULL, NULL, NULL, NULL};
+                                       fc ? fc->hold_share_ppm : 0, false, NULL, NULL, NULL, NULL, &o.hooks};
                 rc = account_run_watch(&ao);
             }
         }
@@ -575,6 +586,12 @@ int cmd_watch(int argc, char **argv)
         }
         logf_(2, "API listening on %s (port %u)", o.api, api_server_port(api));
     }
+    if (cli_webhook_start(&o.hooks, store, o.datadir, &hooks, &err)) { /* after the monitor lock, as the API */
+        rc = cli_fail("watch --webhook", &err);
+        goto out;
+    }
+    if (hooks)
+        logf_(2, "delivering webhooks to %s", o.hooks.url);
 
     /* Counters saved by the last run: what came while we were down shows up
      * as a gap (or, if the node restarted, as a restart). */
@@ -680,6 +697,7 @@ int cmd_watch(int argc, char **argv)
     logf_(2, "stopped");
     rc = failed ? fail_code : CLI_EXIT_OK;
 out:
+    webhook_runner_stop(hooks); /* its thread and view end before the store closes */
     api_server_free(api); /* its threads and views end before the store closes */
     pipeline_close(p);
     keys_secret_free(sk);
