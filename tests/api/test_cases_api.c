@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,6 +31,8 @@ typedef struct {
     unsigned port;
     char review_key[128], screen_key[128];
     const char *extra[3]; /* more options for serve (NULL-terminated) */
+    const char *env[3];   /* NAME=VALUE set in serve's environment (NULL-terminated), e.g. the fault shim's */
+    const char *errfile;  /* serve's stderr goes there when set */
 } server;
 
 static const char *jstr(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
@@ -49,8 +52,10 @@ static void add_key(const char *dd, const char *name, const char *role, char *ou
  * its first stdout line. */
 static void serve_start(const char *dd, server *s)
 {
-    add_key(dd, "rev", "review", s->review_key, sizeof s->review_key);
-    add_key(dd, "scr", "screen", s->screen_key, sizeof s->screen_key);
+    if (s->review_key[0] == '\0') { /* a restart keeps its keys */
+        add_key(dd, "rev", "review", s->review_key, sizeof s->review_key);
+        add_key(dd, "scr", "screen", s->screen_key, sizeof s->screen_key);
+    }
     int out[2];
     cr_assert_eq(pipe(out), 0);
     s->pid = fork();
@@ -58,6 +63,16 @@ static void serve_start(const char *dd, server *s)
     if (s->pid == 0) {
         dup2(out[1], 1);
         close(out[0]);
+        for (int i = 0; i < 3 && s->env[i]; i++) {
+            char name[64];
+            size_t k = strcspn(s->env[i], "=");
+            snprintf(name, sizeof name, "%.*s", (int)k, s->env[i]);
+            setenv(name, s->env[i] + k + 1, 1);
+        }
+        if (s->errfile) {
+            int fd = open(s->errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            dup2(fd, 2);
+        }
         execl(CW_BIN, CW_BIN, "serve", "--datadir", dd, "--listen", "127.0.0.1:0", s->extra[0], s->extra[1], (char *)NULL);
         _exit(127);
     }
@@ -521,5 +536,113 @@ Test(console, an_ethereum_usdt_hold_shows_its_exact_amount_and_asset_in_chromium
     cr_assert_str_eq(jstr(json_object_get(j, "designated_party"), "address"), "0x098B716B8Aaf21512996dC57EB0615e2383E2f96");
     json_decref(j);
     serve_stop(&s);
+    cases_rm_root(root);
+}
+
+/* ---- the answer to a decision is the store's truth ---- */
+
+/* How many calls of fn the trace file (CW_TRACE_MDB=1: "[fn N]" lines) holds. */
+static int traced_calls(const char *path, const char *fn)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    char line[256], want[64];
+    snprintf(want, sizeof want, "[%s ", fn);
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strncmp(line, want, strlen(want)) == 0;
+    fclose(f);
+    return n;
+}
+
+static long long store_entries(const char *dd, char *state, size_t cap)
+{
+    char *show[] = {CW_BIN, "cases", "show", CASE_ID, "--datadir", (char *)dd, NULL}, *out, *err;
+    cr_assert_eq(run_cmd(show, NULL, 0, &out, &err), 0, "%s", err);
+    json_t *j = json_loads(out, 0, NULL);
+    cr_assert_not_null(j);
+    snprintf(state, cap, "%s", jstr(j, "state"));
+    long long n = json_integer_value(json_object_get(j, "entries"));
+    json_decref(j);
+    free(out), free(err);
+    return n;
+}
+
+/* A release, block or note succeeds or fails as a whole, and the answer
+ * says which: every LMDB read and transaction of the request failed in
+ * turn (tests/tools/fault.c), the API's answer is compared with the store
+ * read afterwards by another process. A 200 means the step is in the store
+ * and the answer shows the case as stored; an error means nothing of it
+ * is. (Before, the case was read again in a new transaction after the
+ * commit, and a failure there answered 500 for a recorded decision.) */
+Test(cases_api, a_decision_answer_never_contradicts_the_store, .timeout = 300)
+{
+    char root[64], dd[128], trace[200], env_fail[120];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    snprintf(trace, sizeof trace, "%s/trace.txt", root);
+    /* the calls serve makes before the request, and with it */
+    server s = {0};
+    s.env[0] = "LD_PRELOAD=" CW_FAULT_PRELOAD;
+    s.env[1] = "CW_TRACE_MDB=1";
+    s.errfile = trace;
+    serve_start(dd, &s);
+    test_sleep_ms(200);
+    static const char *const fns[] = {"mdb_txn_begin", "mdb_get", "mdb_cursor_get", "mdb_cursor_open", "mdb_put"};
+    int before[5], after[5];
+    for (int i = 0; i < 5; i++)
+        before[i] = traced_calls(trace, fns[i]);
+    char *out;
+    cr_assert_eq(http(&s, "POST", "/v1/cases/" CASE_ID "/note", s.review_key, "{\"reason\":\"traced\"}", &out, NULL, 0),
+                 200, "%s", out);
+    free(out);
+    for (int i = 0; i < 5; i++)
+        after[i] = traced_calls(trace, fns[i]);
+    serve_stop(&s);
+    char state[32];
+    long long entries = store_entries(dd, state, sizeof state);
+    int tried = 0, refused = 0;
+    for (int f = 0; f < 5; f++) {
+        cr_assert_gt(after[f], before[f], "a decision calls %s", fns[f]);
+        for (int n = before[f] + 1; n <= after[f]; n++) {
+            snprintf(env_fail, sizeof env_fail, "CW_FAIL_MDB=%s:%d:EIO", fns[f], n);
+            s.env[1] = env_fail;
+            s.errfile = "/dev/null";
+            serve_start(dd, &s);
+            test_sleep_ms(50); /* as above: the request comes after the start's own calls */
+            char *body;
+            long code = http(&s, "POST", "/v1/cases/" CASE_ID "/note", s.review_key, "{\"reason\":\"under fault\"}",
+                             &body, NULL, 0);
+            serve_stop(&s);
+            long long now = store_entries(dd, state, sizeof state);
+            json_t *j = json_loads(body, 0, NULL);
+            cr_assert_not_null(j, "%s", body);
+            if (code == 200) {
+                cr_assert_eq(now, entries + 1, "%s: 200 and the note is stored", env_fail);
+                cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "case"), "entries")), now,
+                             "%s: the answer shows the case as stored: %s", env_fail, body);
+                cr_assert_str_eq(jstr(json_object_get(j, "entry"), "action"), "note");
+            } else {
+                cr_assert_geq(code, 500, "%s: %s", env_fail, body);
+                cr_assert_eq(now, entries, "%s: answered %ld (%s) but the note was stored", env_fail, code, body);
+                refused++;
+            }
+            entries = now;
+            json_decref(j);
+            free(body);
+            tried++;
+        }
+    }
+    cr_assert_gt(refused, 0, "some injected faults failed the request (else the sweep tested nothing)");
+    cr_log_info("%d faults injected, %d refused the step", tried, refused);
+    /* a release under no fault answers the released case */
+    s.env[0] = NULL;
+    s.errfile = NULL;
+    serve_start(dd, &s);
+    json_t *j = http_json(&s, "POST", "/v1/cases/" CASE_ID "/release", s.review_key, "{\"reason\":\"ok\"}", 200);
+    cr_assert_str_eq(jstr(json_object_get(j, "case"), "state"), "released");
+    json_decref(j);
+    serve_stop(&s);
+    cr_assert_eq(store_entries(dd, state, sizeof state), entries + 1);
+    cr_assert_str_eq(state, "released");
     cases_rm_root(root);
 }
