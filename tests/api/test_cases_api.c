@@ -587,21 +587,22 @@ Test(cases_api, a_decision_answer_never_contradicts_the_store, .timeout = 300)
     s.errfile = trace;
     serve_start(dd, &s);
     test_sleep_ms(200);
-    static const char *const fns[] = {"mdb_txn_begin", "mdb_get", "mdb_cursor_get", "mdb_cursor_open", "mdb_put"};
-    int before[5], after[5];
-    for (int i = 0; i < 5; i++)
+    static const char *const fns[] = {"mdb_txn_begin", "mdb_get", "mdb_cursor_get", "mdb_cursor_open", "mdb_put",
+                                      "mdb_txn_commit"};
+    int before[6], after[6];
+    for (int i = 0; i < 6; i++)
         before[i] = traced_calls(trace, fns[i]);
     char *out;
     cr_assert_eq(http(&s, "POST", "/v1/cases/" CASE_ID "/note", s.review_key, "{\"reason\":\"traced\"}", &out, NULL, 0),
                  200, "%s", out);
     free(out);
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 6; i++)
         after[i] = traced_calls(trace, fns[i]);
     serve_stop(&s);
     char state[32];
     long long entries = store_entries(dd, state, sizeof state);
     int tried = 0, refused = 0;
-    for (int f = 0; f < 5; f++) {
+    for (int f = 0; f < 6; f++) {
         cr_assert_gt(after[f], before[f], "a decision calls %s", fns[f]);
         for (int n = before[f] + 1; n <= after[f]; n++) {
             snprintf(env_fail, sizeof env_fail, "CW_FAIL_MDB=%s:%d:EIO", fns[f], n);
