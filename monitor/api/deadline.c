@@ -23,7 +23,6 @@ struct api_deadline {
     bool stop;
     long long limit_ms;
     api_deadline_conn *head;
-    atomic_ullong cut;
 };
 
 static long long mono_ms(void)
@@ -45,7 +44,6 @@ static void *watchdog(void *arg)
             if (now - atomic_load_explicit(&c->since_ms, memory_order_relaxed) > d->limit_ms) {
                 shutdown(c->fd, SHUT_RDWR); /* MHD's next read or write fails; MHD closes it */
                 c->cut = true;
-                atomic_fetch_add_explicit(&d->cut, 1, memory_order_relaxed);
             }
         }
         struct timespec until;
@@ -139,9 +137,4 @@ void api_deadline_waiting(api_deadline_conn *c)
         return;
     atomic_store_explicit(&c->since_ms, mono_ms(), memory_order_relaxed);
     atomic_store_explicit(&c->receiving, true, memory_order_relaxed);
-}
-
-uint64_t api_deadline_cut(const api_deadline *d)
-{
-    return d ? atomic_load_explicit(&((api_deadline *)d)->cut, memory_order_relaxed) : 0;
 }

@@ -26,8 +26,6 @@
 #ifndef CW_API_DEADLINE_H
 #define CW_API_DEADLINE_H
 
-#include <stdint.h>
-
 typedef struct api_deadline api_deadline;
 typedef struct api_deadline_conn api_deadline_conn;
 
@@ -47,7 +45,5 @@ void api_deadline_close(api_deadline *d, api_deadline_conn *c);
 void api_deadline_received(api_deadline_conn *c);
 /* Its answer was queued: the clock starts again for the next request. */
 void api_deadline_waiting(api_deadline_conn *c);
-/* Connections the watchdog shut down so far (for /metrics and tests). */
-uint64_t api_deadline_cut(const api_deadline *d);
 
 #endif
