@@ -247,8 +247,9 @@ cw_code cases_on_record(store_txn *t, const uint8_t sk[64], const json_t *rec, c
     alert_put(c, "entries", json_integer(0), &ok);
     alert_put(c, "opened_by", json_string(hex), &ok);
     alert_put(c, "head", json_string(hex), &ok);
+    /* amount_known: the queue shows "an unknown amount" as the case page does (amount.h) */
     static const char *const copied[] = {"rule", "address", "txid", "amount", "asset", "chain", "network", "entity",
-                                         "direction"};
+                                         "direction", "amount_known"};
     for (size_t i = 0; i < sizeof copied / sizeof *copied; i++)
         alert_put(c, copied[i], copy_or_null(rec, copied[i]), &ok);
     alert_put(c, "alert", json_deep_copy(rec), &ok);

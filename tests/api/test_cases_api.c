@@ -510,6 +510,7 @@ Test(console, an_ethereum_usdt_hold_shows_its_exact_amount_and_asset_in_chromium
     json_t *j = http_json(&s, "GET", path, s.review_key, NULL, 200);
     cr_assert_str_eq(jstr(j, "amount"), "12345678901234567");
     cr_assert_str_eq(jstr(json_object_get(j, "asset"), "symbol"), "USDT");
+    cr_assert(json_is_true(json_object_get(j, "amount_known")), "the case carries whether the amount is known");
     json_decref(j);
     mkdir(CW_CONSOLE_SHOTS, 0755);
     char e_url[128], e_key[200], e_usdt[80], e_wei[80], e_shots[600];
