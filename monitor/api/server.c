@@ -686,6 +686,11 @@ cw_code api_server_new(const api_config *cfg, cw_store *s, api_status *status, a
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "api: no thread key");
     }
     atomic_store(&srv->keys_checked, 0);
+    /* MHD's timeout is on idleness: the whole request (line, headers, body) gets timeout_s */
+    if ((srv->deadline = api_deadline_new(srv->timeout_s)) == NULL) {
+        api_server_free(srv);
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "api: cannot start the request deadline's thread");
+    }
     *out = srv;
     return CW_OK;
 }
@@ -770,11 +775,6 @@ cw_code api_server_start(api_server *srv, cw_err *err)
         threads = API_MAX_VIEWS;
     /* TURBO: optimistic non-blocking reads and fewer shutdown() calls (MHD: "most effects with epoll") */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | (v6 ? MHD_USE_IPv6 : 0);
-    /* MHD's timeout is on idleness: the whole request (line, headers, body) gets timeout_s */
-    if ((srv->deadline = api_deadline_new(srv->timeout_s)) == NULL) {
-        api_keys_free(&srv->keys);
-        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "api: cannot start the request deadline's thread");
-    }
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -785,8 +785,6 @@ cw_code api_server_start(api_server *srv, cw_err *err)
         MHD_OPTION_END);
     (void)slen;
     if (srv->daemon == NULL) {
-        api_deadline_free(srv->deadline);
-        srv->deadline = NULL;
         api_keys_free(&srv->keys);
         return cw_err_set(err, CW_EIO, CW_NO_OFFSET,
                           "api: cannot listen on %s (in use, or not an address of this host)", srv->cfg.listen);
