@@ -130,6 +130,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     json_object_set_new(o, "status", json_integer(status));
     json_array_append_new(r->got, o);
     pthread_mutex_unlock(&r->mu);
+    if (r->delay_ms > 0)
+        test_sleep_ms(r->delay_ms);
     struct MHD_Response *resp = MHD_create_response_from_buffer(2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
     MHD_destroy_response(resp);

@@ -35,6 +35,7 @@ typedef struct receiver {
     int status_when_failing;
     json_t *got; /* [{"seq","type","sig","body","status"}] in arrival order */
     unsigned port;
+    volatile int delay_ms; /* each answer waits this long after the request is recorded (a slow receiver) */
 } receiver;
 /* Starts one on 127.0.0.1:port (0: a free port, in ->port). */
 receiver *receiver_start(unsigned port, int fail_first, int status_when_failing);

@@ -122,14 +122,28 @@ typedef struct {
     const char *reason;
     bool conflict;
     json_t *entry;
+    json_t *shown, *report; /* the case as the step left it, and a block's report draft */
 } act_write;
 
+/* The step and the answer in one transaction: the case is read back (and a
+ * block's report drawn) before the commit, so the answer never depends on
+ * a read after it. A failure to read fails the whole step: nothing is
+ * recorded and the error is the answer; once the commit succeeds, the
+ * answer is the committed state. */
 static cw_code act_fn(store_txn *t, void *arg, cw_err *err)
 {
     act_write *w = arg;
     json_decref(w->entry); /* a retry after a full map starts over */
-    w->entry = NULL;
-    return cases_act(t, w->c->sk, w->id, w->a, w->actor, w->reason, &w->conflict, &w->entry, err);
+    json_decref(w->shown);
+    json_decref(w->report);
+    w->entry = w->shown = w->report = NULL;
+    cw_code rc = cases_act(t, w->c->sk, w->id, w->a, w->actor, w->reason, &w->conflict, &w->entry, err);
+    if (rc == CW_OK)
+        rc = cases_show(t, w->c->pk, w->id, &w->shown, err);
+    bool not_blocked;
+    if (rc == CW_OK && w->a == CASE_BLOCK) /* the trail was checked by cases_act in t: pk NULL */
+        rc = cases_report(t, NULL, w->id, &not_blocked, &w->report, err);
+    return rc;
 }
 
 static void post_action(const api_request *req, api_reply *rep, const cases_ctx *c, case_action a)
@@ -179,7 +193,7 @@ static void post_action(const api_request *req, api_reply *rep, const cases_ctx 
             return;
         }
     }
-    act_write w = {c, api_param(req, "id"), a, "", reason ? reason : "", false, NULL};
+    act_write w = {c, api_param(req, "id"), a, "", reason ? reason : "", false, NULL, NULL, NULL};
     int n;
     if (who && who[0] && key[0])
         n = snprintf(w.actor, sizeof w.actor, "%s (key %s)", who, key);
@@ -194,29 +208,19 @@ static void post_action(const api_request *req, api_reply *rep, const cases_ctx 
     cw_err err = {0};
     cw_code rc = api_write(req, act_fn, &w, &err);
     json_decref(body);
-    if (rc) {
+    if (rc) { /* nothing of the step was committed */
         json_decref(w.entry);
+        json_decref(w.shown);
+        json_decref(w.report);
         reply_err(rep, &err, w.conflict);
-        return;
-    }
-    /* the case as it now is, in a new read (api_write ended the old one) */
-    store_txn *t;
-    json_t *cs = NULL;
-    if (api_read(req, &t, &err) || cases_show(t, c->pk, w.id, &cs, &err)) {
-        json_decref(w.entry);
-        api_reply_store_error(rep, &err);
         return;
     }
     json_t *o = json_object();
     bool ok = true;
-    alert_put(o, "case", cs, &ok);
+    alert_put(o, "case", w.shown, &ok);
     alert_put(o, "entry", w.entry, &ok);
-    if (a == CASE_BLOCK) { /* the report draft with the decision (also GET .../report) */
-        json_t *r = NULL;
-        bool not_blocked;
-        if (cases_report(t, c->pk, w.id, &not_blocked, &r, &err) == CW_OK)
-            alert_put(o, "report", r, &ok);
-    }
+    if (w.report) /* a block: the report draft with the decision (also GET .../report) */
+        alert_put(o, "report", w.report, &ok);
     if (ok)
         api_reply_json(rep, 200, o);
     else

@@ -34,6 +34,7 @@
 #include "monitor/engine/rules/rules.h"
 #include "keys.h"
 #include "request.h"
+#include "deadline.h"
 #include "server_internal.h"
 #include "monitor/engine/flows.h"
 #include "monitor/records/alert.h"
@@ -386,11 +387,31 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     return r;
 }
 
+/* Each connection's record for the request deadline (deadline.h). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    api_server *srv = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? api_deadline_open(srv->deadline, ci->connect_fd) : NULL;
+    } else {
+        api_deadline_close(srv->deadline, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+static api_deadline_conn *deadline_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
-    (void)c;
     (void)toe;
+    api_deadline_waiting(deadline_of(c)); /* the next request's clock starts */
     req_state *r = *con_cls;
     if (r == NULL)
         return;
@@ -613,6 +634,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return send_reply(c, r, &r->early, (size_t)r->route_idx, NULL);
     }
     /* the whole request is here */
+    api_deadline_received(deadline_of(c));
     if (cw_buf_append(&r->body, "", 1, NULL)) { /* NUL-terminated for handlers */
         api_reply_error(&r->early, 500, "out_of_memory", "out of memory reading the body");
         return send_reply(c, r, &r->early, (size_t)r->route_idx, NULL);
@@ -664,6 +686,11 @@ cw_code api_server_new(const api_config *cfg, cw_store *s, api_status *status, a
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "api: no thread key");
     }
     atomic_store(&srv->keys_checked, 0);
+    /* MHD's timeout is on idleness: the whole request (line, headers, body) gets timeout_s */
+    if ((srv->deadline = api_deadline_new(srv->timeout_s)) == NULL) {
+        api_server_free(srv);
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "api: cannot start the request deadline's thread");
+    }
     *out = srv;
     return CW_OK;
 }
@@ -753,7 +780,8 @@ cw_code api_server_start(api_server *srv, cw_err *err)
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
         srv->timeout_s, MHD_OPTION_CONNECTION_LIMIT,
         srv->cfg.max_connections ? srv->cfg.max_connections : 1024u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024, /* MHD zeroes the pool per request: keep it small */
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024, /* MHD zeroes the pool per request: keep it small */
         MHD_OPTION_END);
     (void)slen;
     if (srv->daemon == NULL) {
@@ -776,6 +804,7 @@ void api_server_free(api_server *srv)
         return;
     if (srv->daemon)
         MHD_stop_daemon(srv->daemon);
+    api_deadline_free(srv->deadline); /* after the daemon: every connection closed */
     for (size_t i = 0; i < srv->n_views; i++)
         store_close(srv->views[i]);
     if (srv->core_free)

@@ -71,6 +71,7 @@ struct api_server {
     ino_t keys_ino;
     _Atomic int64_t keys_checked;
     void *core; /* the core routes' state (routes.c), freed with the server */
+    struct api_deadline *deadline; /* the time to send a request, bounded (deadline.h) */
     void (*core_free)(void *core);
 };
 

@@ -7,6 +7,7 @@
 
 #include "monitor/engine/cases.h"
 #include "monitor/engine/screen.h"
+#include "monitor/records/amount.h"
 
 #define NODE_W 230
 #define NODE_H 74
@@ -40,9 +41,13 @@ static void short_addr(const char *a, char *out, size_t cap)
         snprintf(out, cap, "%s", a ? a : "?");
 }
 
-static void btc(long long sats, char *out, size_t cap)
+/* A Bitcoin trace's amount (satoshis) as amount.h writes it. */
+static void btc(const json_t *sats, char *out, size_t cap)
 {
-    snprintf(out, cap, "%lld.%08lld BTC", sats / 100000000, sats % 100000000);
+    json_t *rec = json_pack("{s:O, s:s}", "amount", sats ? (json_t *)sats : json_null(), "asset", "BTC");
+    if (rec == NULL || amount_text(rec, out, cap) == 0)
+        snprintf(out, cap, "? BTC");
+    json_decref(rec);
 }
 
 typedef struct {
@@ -179,10 +184,10 @@ cw_code trace_svg(const json_t *tr, const char *case_txid, cw_buf *out, cw_err *
     snprintf(a->line[0], sizeof a->line[0], "%s", listed ? "the case's address (designated)" : "the case's address");
     snprintf(a->line[1], sizeof a->line[1], "%s", s1);
     if (json_is_object(exp)) {
-        btc(json_integer_value(json_object_get(exp, "tainted_received")), s2, sizeof s2);
+        btc(json_object_get(exp, "tainted_received"), s2, sizeof s2);
         snprintf(a->line[2], sizeof a->line[2], "%.40s tainted, %lld hop(s)", s2,
                  (long long)json_integer_value(json_object_get(exp, "hops")));
-        btc(json_integer_value(json_object_get(exp, "closest_amount")), s2, sizeof s2);
+        btc(json_object_get(exp, "closest_amount"), s2, sizeof s2);
         snprintf(a->edge, sizeof a->edge, "%.40s tainted", s2);
     } else if (listed) {
         screen_entity_text(json_object_get(json_array_get(json_object_get(tr, "designations"), 0), "entity"), name,

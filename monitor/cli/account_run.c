@@ -7,6 +7,7 @@
  * in the Bitcoin watch.
  */
 #include "account_run.h"
+#include "monitor/records/webhook.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -584,6 +585,16 @@ int account_run_watch(const account_run_opts *o)
         recorder_close(&rec);
         return rc;
     }
+    webhook_runner *hooks = NULL; /* after run_open took the monitor lock: one watch per datadir */
+    cw_err herr = {0};
+    if (o->webhook && cli_webhook_start(o->webhook, c.store, o->datadir, &hooks, &herr)) {
+        rc = cli_fail("watch --webhook", &herr);
+        run_close(&c);
+        recorder_close(&rec);
+        return rc;
+    }
+    if (hooks)
+        run_log("watch", "info", "delivering webhooks to %s", o->webhook->url);
     if (c.tron) { /* triggers at or below our tip are not kept: the engine has those blocks */
         pipeline_stats st0;
         pipeline_stats_get(account_pipeline(c.a), &st0);
@@ -649,6 +660,7 @@ int account_run_watch(const account_run_opts *o)
     if (c.rec && c.rec->w)
         run_log("watch", "info", "recorded %llu records to %s", (unsigned long long)capture_writer_count(c.rec->w),
                 o->record);
+    webhook_runner_stop(hooks); /* its thread and view end before the store closes */
     run_close(&c);
     recorder_close(&rec);
     return rc;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "monitor/engine/rules/rules.h"
+#include "cli.h"
 #include "watchlists/labels.h"
 
 typedef struct {
@@ -42,6 +43,9 @@ typedef struct {
      * max_reorg; 0: its default); the same record and replay --capture
      * work as for tron, every JSON-RPC exchange in the capture */
     int64_t max_reorg;
+    /* watch --webhook: the webhook outbox delivered by this process (cli.h);
+     * NULL or no URL: none */
+    const cli_webhook_opts *webhook;
 } account_run_opts;
 
 /* The CLI_EXIT_* codes of watch and replay (cli.h). */

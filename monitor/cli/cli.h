@@ -116,6 +116,27 @@ void cli_api_table(cli_api_opts *o, void *t);
 cw_code cli_api_start(const cli_api_opts *o, const char *listen, const char *datadir, cw_store *s, api_status *status,
                       const void *flows_template, const char *feed_name, api_server **out, cw_err *err);
 
+/* ---- webhook delivery in the verb's process, shared by serve and watch
+ * (serve.c): the deliverer of monitor/records/webhook.h on a thread ---- */
+typedef struct webhook_runner webhook_runner;
+typedef struct {
+    const char *url;       /* --webhook URL, or NULL: no delivery here */
+    int64_t max_tries;     /* --webhook-max-tries */
+    int64_t retry_base_ms; /* --webhook-retry-base-ms */
+} cli_webhook_opts;
+#define CLI_WEBHOOK_OPTS_INIT {NULL, 8, 1000}
+/* Fills t (a cli_arg[4] of args.h, the last the table's end) with the
+ * webhook options pointing into o, each also a chainwatch.conf key (for
+ * watch; serve reads no file). */
+void cli_webhook_table(cli_webhook_opts *o, void *t);
+/* Starts delivery of the datadir's webhook outbox to o->url on a thread
+ * (webhook_runner_start over s) when o->url is set; *out stays NULL when
+ * it is not. CW_EARG: the URL is not http(s) (webhook_url_valid), or
+ * another deliverer holds the datadir's webhooks.lock; else the runner's
+ * errors. Stop with webhook_runner_stop before closing s. */
+cw_code cli_webhook_start(const cli_webhook_opts *o, cw_store *s, const char *datadir, webhook_runner **out,
+                          cw_err *err);
+
 /* ---- shared by the screening verbs (screen.c) ---- */
 
 /* The datadir to use: `given` itself when not NULL (returned as is, buf

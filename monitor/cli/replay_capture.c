@@ -198,7 +198,7 @@ int cmd_replay_capture(int argc, char **argv)
         /* as watch --chain tron: solidified blocks are confirmed */
         account_run_opts ao = {datadir, alerts, pub, NULL, NULL, 0, 1, true, 0, start_height, 0, -1, -1, 1,
                                fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
-                               fc ? fc->hold_share_ppm : 0, true, NULL, NULL, NULL, path, rules_opts_config(&ro), 0};
+                               fc ? fc->hold_share_ppm : 0, true, NULL, NULL, NULL, path, rules_opts_config(&ro), 0, NULL};
         rc = account_run_replay_tron_capture(&ao);
         goto early_out;
     }
@@ -228,7 +228,7 @@ int cmd_replay_capture(int argc, char **argv)
         account_run_opts ao = {datadir, alerts, pub, NULL, NULL, 0, 1, false, 0, -1, 0, -1, -1, 1,
                                fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
                                fc ? fc->hold_share_ppm : 0, false, NULL, NULL, NULL, path,
-                               rules_opts_config(&ro), 0};
+                               rules_opts_config(&ro), 0, NULL};
         rc = account_run_replay_eth_capture(&ao);
         goto early_out;
     }

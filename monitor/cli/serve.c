@@ -36,7 +36,7 @@ void cli_api_table(cli_api_opts *o, void *t)
         {"api-max-body", ARG_SIZE, &o->max_body, 1024, (int64_t)64 << 20, .metavar = "SIZE",
          .help = "largest request body (default 1M; more: 413)"},
         {"api-timeout", ARG_SECONDS, &o->timeout, 1, 3600, .metavar = "S",
-         .help = "idle connection and request time limit (default 10s)"},
+         .help = "idle limit, and the most time a client may take to send\na request: line, headers and body (default 10s)"},
         {"api-rate", ARG_INT, &o->rate, 0, 10000000, .metavar = "N",
          .help = "requests per second per API key (default 0: no limit;\npast it: 429)"},
         {0},
@@ -71,10 +71,42 @@ cw_code cli_api_start(const cli_api_opts *o, const char *listen, const char *dat
     return CW_OK;
 }
 
+void cli_webhook_table(cli_webhook_opts *o, void *t)
+{
+    const cli_arg table[] = {
+        {"webhook", ARG_STRING, &o->url, .metavar = "URL",
+         .help = "also deliver the webhook outbox (case and decision events,\nsigned) to URL from this process, as "
+                 "chainwatch cases deliver does;\nmore URLs: run cases deliver beside it instead",
+         .from = ARG_CONF},
+        {"webhook-max-tries", ARG_INT, &o->max_tries, 1, 1000, .metavar = "N",
+         .help = "failed tries before an event is a dead letter (default 8)", .from = ARG_CONF},
+        {"webhook-retry-base-ms", ARG_INT, &o->retry_base_ms, 1, 86400000, .metavar = "MS",
+         .help = "first retry delay, doubled each try (default 1000)", .from = ARG_CONF},
+        {0},
+    };
+    memcpy(t, table, sizeof table);
+}
+
+cw_code cli_webhook_start(const cli_webhook_opts *o, cw_store *s, const char *datadir, webhook_runner **out,
+                          cw_err *err)
+{
+    *out = NULL;
+    if (o->url == NULL)
+        return CW_OK;
+    if (!webhook_url_valid(o->url))
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "'%.60s' is not an http:// or https:// URL (at most 400 bytes)",
+                          o->url);
+    webhook_config hc = {.urls = {o->url}, .n_urls = 1, .max_tries = (uint32_t)o->max_tries,
+                         .base_ms = (uint64_t)o->retry_base_ms};
+    return webhook_runner_start(s, datadir, &hc, out, err);
+}
+
 int cmd_serve(int argc, char **argv)
 {
-    const char *listen = "127.0.0.1:8480", *datadir_opt = NULL, *webhook = NULL;
-    int64_t hook_tries = 8, hook_base_ms = 1000;
+    const char *listen = "127.0.0.1:8480", *datadir_opt = NULL;
+    cli_webhook_opts wo = CLI_WEBHOOK_OPTS_INIT;
+    cli_arg hook_t[4];
+    cli_webhook_table(&wo, hook_t);
     cli_api_opts ao = CLI_API_OPTS_INIT;
     flows_opts fo;
     flows_opts_init(&fo);
@@ -84,13 +116,7 @@ int cmd_serve(int argc, char **argv)
         {"listen", ARG_STRING, &listen, .metavar = "HOST:PORT",
          .help = "where to listen (default 127.0.0.1:8480; port 0: any free\nport, printed at start)"},
         {"datadir", ARG_PATH, &datadir_opt, .metavar = "D", .help = "default ~/.chainwatch"},
-        {"webhook", ARG_STRING, &webhook, .metavar = "URL",
-         .help = "also deliver the webhook outbox (case and decision events,\nsigned) to URL, as chainwatch cases deliver does;\n"
-                 "more URLs: run cases deliver beside serve instead"},
-        {"webhook-max-tries", ARG_INT, &hook_tries, 1, 1000, .metavar = "N",
-         .help = "failed tries before an event is a dead letter (default 8)"},
-        {"webhook-retry-base-ms", ARG_INT, &hook_base_ms, 1, 86400000, .metavar = "MS",
-         .help = "first retry delay, doubled each try (default 1000)"},
+        {NULL, ARG_MORE, hook_t, .help = NULL},
         {NULL, ARG_MORE, api_t, .help = NULL},
         {NULL, ARG_MORE, fo.args, .help = "The screening policy of POST /v1/screen (as chainwatch screen):"},
         {0},
@@ -113,7 +139,7 @@ int cmd_serve(int argc, char **argv)
         flows_opts_free(&fo);
         return CLI_EXIT_USAGE;
     }
-    if (webhook && !webhook_url_valid(webhook)) {
+    if (wo.url && !webhook_url_valid(wo.url)) {
         fprintf(stderr, "chainwatch: serve: --webhook: not an http:// or https:// URL (at most 400 bytes)\n");
         flows_opts_free(&fo);
         return CLI_EXIT_USAGE;
@@ -128,12 +154,10 @@ int cmd_serve(int argc, char **argv)
     cli_stop_install();
     api_server *srv = NULL;
     webhook_runner *hooks = NULL;
-    webhook_config hc = {.urls = {webhook}, .n_urls = 1, .max_tries = (uint32_t)hook_tries,
-                         .base_ms = (uint64_t)hook_base_ms};
     int rc = CLI_EXIT_OK;
     if (cli_api_start(&ao, listen, datadir, s, NULL, &fo, "serve", &srv, &err)) {
         rc = cli_fail("serve", &err);
-    } else if (webhook && webhook_runner_start(s, datadir, &hc, &hooks, &err)) {
+    } else if (cli_webhook_start(&wo, s, datadir, &hooks, &err)) {
         rc = cli_fail("serve: --webhook", &err);
         api_server_free(srv);
     } else {

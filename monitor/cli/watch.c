@@ -37,6 +37,7 @@
 #include "args_flows.h"
 #include "args_rules.h"
 #include "monitor/records/sink.h"
+#include "monitor/records/webhook.h"
 #include "watchlists/store/store.h"
 
 static const char usage[] =
@@ -83,6 +84,8 @@ typedef struct {
     const char *api; /* --api HOST:PORT: the HTTP API in this process */
     cli_api_opts api_opts;
     cli_arg api_args[6];
+    cli_webhook_opts hooks; /* --webhook URL: the outbox delivered by this process */
+    cli_arg hook_args[4];
     int chain;                 /* index in watch_chains */
     const char *rpc, *tokens;  /* --chain ethereum */
     const char *zmq_tron, *tron_http; /* --chain tron */
@@ -90,7 +93,7 @@ typedef struct {
     bool finalized;
     char **owned; /* strings from the config file */
     size_t n_owned, cap_owned;
-    cli_arg args[29];
+    cli_arg args[30];
 } watch_opts;
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
@@ -155,11 +158,14 @@ static void watch_args(watch_opts *o)
         {"max-reorg", ARG_INT, &o->max_reorg, 1, 100000, .metavar = "N",
          .help = "--chain ethereum, tron: the deepest reorg followed (default 64); a\nnode whose chain forks deeper, or never links, stops watch",
          .from = ARG_CONF},
+        {.kind = ARG_MORE, .dest = o->hook_args, .help = "Webhooks (the hold queue's events, as serve --webhook):"},
         {0},
     };
     _Static_assert(sizeof t / sizeof *t == sizeof o->args / sizeof *o->args, "watch_opts.args fits the table");
     o->api_opts = (cli_api_opts)CLI_API_OPTS_INIT;
     cli_api_table(&o->api_opts, o->api_args);
+    o->hooks = (cli_webhook_opts)CLI_WEBHOOK_OPTS_INIT;
+    cli_webhook_table(&o->hooks, o->hook_args);
     memcpy(o->args, t, sizeof t);
 }
 
@@ -369,6 +375,7 @@ int cmd_watch(int argc, char **argv)
 {
     watch_opts o = {0};
     api_server *api = NULL;
+    webhook_runner *hooks = NULL;
     api_status api_st;
     flows_opts_init(&o.flows);
     rules_opts_init(&o.rules);
@@ -408,6 +415,10 @@ int cmd_watch(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
     }
     log_level = o.log_level;
+    if (rc == CLI_EXIT_OK && o.hooks.url && !webhook_url_valid(o.hooks.url)) {
+        fprintf(stderr, "chainwatch: watch: --webhook: not an http:// or https:// URL (at most 400 bytes)\n");
+        rc = CLI_EXIT_USAGE;
+    }
     if (rc == CLI_EXIT_OK && o.chain != 2 && (o.zmq_tron || o.tron_http)) {
         fprintf(stderr, "chainwatch: watch: --zmqpubtron and --tron-http are for --chain tron\n");
         rc = CLI_EXIT_USAGE;
@@ -439,7 +450,7 @@ int cmd_watch(int argc, char **argv)
                                        cli_args_given(o.args, "poll-ms") ? o.poll_ms : 200, o.start_height,
                                        o.status_interval, -1, -1, 1, fc ? fc->hops : 0, fc ? fc->labels : NULL,
                                        fc ? fc->min_share_ppm : 0, fc ? fc->hold_share_ppm : 0, true, o.zmq_tron,
-                                       o.tron_http, o.record, NULL, rules_opts_config(&o.rules), o.max_reorg};
+                                       o.tron_http, o.record, NULL, rules_opts_config(&o.rules), o.max_reorg, &o.hooks};
                 rc = account_run_watch(&ao);
             }
         }
@@ -473,7 +484,7 @@ int cmd_watch(int argc, char **argv)
                                        o.finalized, o.poll_ms, o.start_height, o.status_interval, -1, -1, 1,
                                        fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
                                        fc ? fc->hold_share_ppm : 0, false, NULL, NULL, o.record, NULL,
-                                       rules_opts_config(&o.rules), o.max_reorg};
+                                       rules_opts_config(&o.rules), o.max_reorg, &o.hooks};
                 rc = account_run_watch(&ao);
             }
         }
@@ -580,6 +591,12 @@ int cmd_watch(int argc, char **argv)
         }
         logf_(2, "API listening on %s (port %u)", o.api, api_server_port(api));
     }
+    if (cli_webhook_start(&o.hooks, store, o.datadir, &hooks, &err)) { /* after the monitor lock, as the API */
+        rc = cli_fail("watch --webhook", &err);
+        goto out;
+    }
+    if (hooks)
+        logf_(2, "delivering webhooks to %s", o.hooks.url);
 
     /* Counters saved by the last run: what came while we were down shows up
      * as a gap (or, if the node restarted, as a restart). */
@@ -685,6 +702,7 @@ int cmd_watch(int argc, char **argv)
     logf_(2, "stopped");
     rc = failed ? fail_code : CLI_EXIT_OK;
 out:
+    webhook_runner_stop(hooks); /* its thread and view end before the store closes */
     api_server_free(api); /* its threads and views end before the store closes */
     pipeline_close(p);
     keys_secret_free(sk);

@@ -11,6 +11,7 @@
 
 #include "chains/hex.h"
 #include "monitor/records/alert.h"
+#include "monitor/records/amount.h"
 #include "watchlists/casedb.h"
 #include "watchlists/hookdb.h"
 
@@ -235,8 +236,9 @@ cw_code cases_on_record(store_txn *t, const uint8_t sk[64], const json_t *rec, c
     alert_put(c, "entries", json_integer(0), &ok);
     alert_put(c, "opened_by", json_string(hex), &ok);
     alert_put(c, "head", json_string(hex), &ok);
+    /* amount_known: the queue shows "an unknown amount" as the case page does (amount.h) */
     static const char *const copied[] = {"rule", "address", "txid", "amount", "asset", "chain", "network", "entity",
-                                         "direction"};
+                                         "direction", "amount_known"};
     for (size_t i = 0; i < sizeof copied / sizeof *copied; i++)
         alert_put(c, copied[i], copy_or_null(rec, copied[i]), &ok);
     alert_put(c, "alert", json_deep_copy(rec), &ok);
@@ -609,64 +611,13 @@ cw_code cases_count(store_txn *t, cases_counts *out, cw_err *err)
 
 /* ---- the blocking report draft ---- */
 
-/* The amount of a record in whole units, as text: base units (an integer,
- * or a decimal string for 256-bit amounts) shifted by the asset's
- * decimals (8 for "BTC"; an asset object's "decimals"). null when the
- * record says the amount is not known, or the decimals are not known (a
- * token chainwatch has no metadata for): a report must not invent a
- * number. */
+/* The amount of a record in whole units (amount.h), or null when it is
+ * not known (or the token's decimals are not): a report must not invent
+ * a number. */
 static json_t *unit_amount(const json_t *al)
 {
-    const json_t *amt = json_object_get(al, "amount"), *as = json_object_get(al, "asset");
-    if (!json_is_true(json_object_get(al, "amount_known")) && json_object_get(al, "amount_known") != NULL)
-        return json_null();
-    char digits[96];
-    if (json_is_integer(amt) && json_integer_value(amt) >= 0)
-        snprintf(digits, sizeof digits, "%lld", (long long)json_integer_value(amt));
-    else if (json_is_string(amt) && json_string_length(amt) > 0 && json_string_length(amt) < 80 &&
-             strspn(json_string_value(amt), "0123456789") == json_string_length(amt))
-        snprintf(digits, sizeof digits, "%s", json_string_value(amt));
-    else
-        return json_null();
-    json_int_t dec = -1;
-    if (json_is_string(as) && strcmp(json_string_value(as), "BTC") == 0)
-        dec = 8;
-    else if (json_is_object(as) && json_is_integer(json_object_get(as, "decimals")))
-        dec = json_integer_value(json_object_get(as, "decimals"));
-    if (dec < 0 || dec > 77)
-        return json_null();
-    size_t n = strlen(digits), d = (size_t)dec, o = 0;
-    char out[200];
-    if (n <= d) { /* 0.000ddd */
-        out[o++] = '0';
-        out[o++] = '.';
-        memset(out + o, '0', d - n);
-        o += d - n;
-        memcpy(out + o, digits, n);
-        o += n;
-    } else {
-        memcpy(out, digits, n - d);
-        o = n - d;
-        if (d) {
-            out[o++] = '.';
-            memcpy(out + o, digits + n - d, d);
-            o += d;
-        }
-    }
-    out[o] = '\0';
-    return json_string(out);
-}
-
-/* The asset as a reader names it: "BTC", a token's symbol or contract. */
-static const char *asset_text(const json_t *al)
-{
-    const json_t *as = json_object_get(al, "asset");
-    if (json_is_string(as))
-        return json_string_value(as);
-    const char *s = json_string_value(json_object_get(as, "symbol"));
-    if (s == NULL)
-        s = json_string_value(json_object_get(as, "contract"));
-    return s ? s : "(unknown asset)";
+    char u[AMOUNT_TEXT_MAX];
+    return amount_of_record(al, u, sizeof u) ? json_string(u) : json_null();
 }
 
 cw_code cases_report(store_txn *t, const uint8_t pk[32], const char *id, bool *conflict, json_t **out, cw_err *err)
@@ -761,15 +712,17 @@ cw_code cases_report(store_txn *t, const uint8_t pk[32], const char *id, bool *c
     char desc[400];
     {
         json_t *amt = unit_amount(al);
+        char tb[64];
         const char *a = amt && json_string_value(amt) ? json_string_value(amt) : "an unknown amount of";
+        const char *asset_name = amount_asset_name(json_object_get(al, "asset"), tb, sizeof tb);
         const char *txid = str(al, "txid") ? str(al, "txid") : "?", *addr = str(al, "address") ? str(al, "address") : "?";
         if (is(str(al, "rule"), "designated_address"))
             snprintf(desc, sizeof desc, "virtual currency: %s %s %s designated address %s in transaction %s", a,
-                     asset_text(al), is(str(al, "direction"), "from_designated") ? "from" : "to", addr, txid);
+                     asset_name, is(str(al, "direction"), "from_designated") ? "from" : "to", addr, txid);
         else /* the case's address is exposed to, or clustered with, the designated one */
             snprintf(desc, sizeof desc,
                      "virtual currency: %s %s paid to %s in transaction %s (rule %s: linked to designated address %s)",
-                     a, asset_text(al), addr, txid, str(al, "rule") ? str(al, "rule") : "?",
+                     a, asset_name, addr, txid, str(al, "rule") ? str(al, "rule") : "?",
                      designated ? designated : "unknown");
         json_decref(amt);
     }
@@ -778,9 +731,27 @@ cw_code cases_report(store_txn *t, const uint8_t pk[32], const char *id, bool *c
     alert_put(prop, "amount_base_units", copy_or_null(al, "amount"), &ok);
     alert_put(prop, "amount", unit_amount(al), &ok);
     alert_put(prop, "amount_known", copy_or_null(al, "amount_known"), &ok);
-    alert_put(prop, "value_usd", json_null(), &ok);
+    {
+        char text[AMOUNT_TEXT_MAX];
+        amount_text(al, text, sizeof text);
+        alert_put(prop, "amount_text", json_string(text), &ok);
+    }
+    /* the record's own USD value (pattern rules with --prices), else for the officer to fill */
+    const json_t *cents = json_object_get(al, "amount_usd_cents");
+    if (json_is_integer(cents) && json_integer_value(cents) >= 0) {
+        char usd[32];
+        snprintf(usd, sizeof usd, "%lld.%02lld", (long long)json_integer_value(cents) / 100,
+                 (long long)json_integer_value(cents) % 100);
+        alert_put(prop, "value_usd", json_string(usd), &ok);
+    } else {
+        alert_put(prop, "value_usd", json_null(), &ok);
+    }
     alert_put(prop, "value_note",
-              json_string("the actual or, if unknown, estimated value in US dollars: fill in at the blocking date's rate"),
+              json_string(json_is_integer(cents) && json_integer_value(cents) >= 0
+                              ? "estimated from the price at the payment's date (--prices): check it against the "
+                                "blocking date's rate"
+                              : "the actual or, if unknown, estimated value in US dollars: fill in at the blocking "
+                                "date's rate"),
               &ok);
     alert_put(r, "property", prop, &ok);
     /* (F) the date the property was blocked */

@@ -11,11 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "chains/buf.h"
+#include "monitor/engine/cases.h"
+#include "monitor/records/alert.h"
 #include "monitor/records/keys.h"
 #include "monitor/records/webhook.h"
 #include "tests/cases_fixture.h"
@@ -28,6 +31,8 @@ typedef struct {
     unsigned port;
     char review_key[128], screen_key[128];
     const char *extra[3]; /* more options for serve (NULL-terminated) */
+    const char *env[3];   /* NAME=VALUE set in serve's environment (NULL-terminated), e.g. the fault shim's */
+    const char *errfile;  /* serve's stderr goes there when set */
 } server;
 
 static const char *jstr(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
@@ -47,8 +52,10 @@ static void add_key(const char *dd, const char *name, const char *role, char *ou
  * its first stdout line. */
 static void serve_start(const char *dd, server *s)
 {
-    add_key(dd, "rev", "review", s->review_key, sizeof s->review_key);
-    add_key(dd, "scr", "screen", s->screen_key, sizeof s->screen_key);
+    if (s->review_key[0] == '\0') { /* a restart keeps its keys */
+        add_key(dd, "rev", "review", s->review_key, sizeof s->review_key);
+        add_key(dd, "scr", "screen", s->screen_key, sizeof s->screen_key);
+    }
     int out[2];
     cr_assert_eq(pipe(out), 0);
     s->pid = fork();
@@ -56,6 +63,16 @@ static void serve_start(const char *dd, server *s)
     if (s->pid == 0) {
         dup2(out[1], 1);
         close(out[0]);
+        for (int i = 0; i < 3 && s->env[i]; i++) {
+            char name[64];
+            size_t k = strcspn(s->env[i], "=");
+            snprintf(name, sizeof name, "%.*s", (int)k, s->env[i]);
+            setenv(name, s->env[i] + k + 1, 1);
+        }
+        if (s->errfile) {
+            int fd = open(s->errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            dup2(fd, 2);
+        }
         execl(CW_BIN, CW_BIN, "serve", "--datadir", dd, "--listen", "127.0.0.1:0", s->extra[0], s->extra[1], (char *)NULL);
         _exit(127);
     }
@@ -431,5 +448,203 @@ Test(cases_api, serve_delivers_webhooks_of_the_queue_and_its_decisions, .timeout
     json_decref(last);
     pthread_mutex_unlock(&r->mu);
     receiver_stop(r);
+    cases_rm_root(root);
+}
+
+/* ---- amounts in their asset (monitor/records/amount.h, console.js) ---- */
+
+/* Opens the case of an Ethereum hold shaped as records_account_exposure
+ * writes it (an indirect exposure held at the share threshold: the money
+ * came from Lazarus Group's listed ETH address, uid 27307 in the SDN list
+ * of ../shared/data/ofac), signed with the datadir's key, as watch
+ * --chain ethereum would; its id is alert_id's. */
+static void eth_hold(const char *dd, const char *txid, const char *addr, const char *amount, json_t *asset, char id[33])
+{
+    cw_err e = {0};
+    uint8_t *sk = keys_secret_open(dd, &e);
+    cr_assert_not_null(sk, "%s", e.msg);
+    alert_id("ethereum", "mainnet", txid, "indirect_exposure", addr, id);
+    json_t *rec = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:i, s:i}, s:s, s:s, s:n, "
+        "s:{s:n, s:s, s:s, s:[s], s:s, s:s}, s:s, s:b, s:i, s:[s], s:s, s:i, s:o, s:s, s:b, s:s}",
+        "id", id, "rule", "indirect_exposure", "severity", "high", "decision", "hold", "status", "confirmed", "chain",
+        "ethereum", "network", "mainnet", "txid", txid, "block", "hash",
+        "0x9f5e8d3c1b2a4f6e8d7c6b5a49382716f5e4d3c2b1a09f8e7d6c5b4a39281706", "height", 21000123, "time", 1733200000,
+        "direction", "from_designated", "address", addr, "linked_from", "entity", "designated", "list", "sdn", "name",
+        "LAZARUS GROUP", "programs", "DPRK3", "source", "ofac", "uid", "27307", "seen_at", "2026-12-03T09:00:00.000Z",
+        "watched", 0, "hops", 1, "evidence", txid, "source_address", "0x098B716B8Aaf21512996dC57EB0615e2383E2f96",
+        "share_ppm", 1000000, "asset", asset, "amount", amount, "amount_known", 1, "transfer_amount", amount);
+    cr_assert_not_null(rec);
+    cw_buf line = CW_BUF_INIT;
+    cr_assert_eq(alert_sign(rec, sk, &line, &e), CW_OK, "%s", e.msg);
+    cw_store *st;
+    store_txn *t;
+    cr_assert_eq(store_open(dd, 0, false, &st, &e), CW_OK, "%s", e.msg);
+    cr_assert_eq(store_begin(st, true, &t, &e), CW_OK, "%s", e.msg);
+    cr_assert_eq(cases_on_record(t, sk, rec, (const char *)line.p, line.n, &e), CW_OK, "%s", e.msg);
+    cr_assert_eq(store_commit(t, &e), CW_OK, "%s", e.msg);
+    store_close(st);
+    json_decref(rec);
+    cw_buf_free(&line);
+    keys_secret_free(sk);
+}
+
+Test(console, an_ethereum_usdt_hold_shows_its_exact_amount_and_asset_in_chromium, .timeout = 120)
+{
+    char root[64], dd[128], usdt[33], wei[33];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    /* 12345678901234567 base units: above 2^53, so a float would round it */
+    eth_hold(dd, "0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060",
+             "0x28c6c06298d514db089934071355e5743bf21d60", "12345678901234567",
+             json_pack("{s:s, s:s, s:s, s:i}", "kind", "token", "contract", "0xdac17f958d2ee523a2206206994597c13d831ec7",
+                       "symbol", "USDT", "decimals", 6),
+             usdt);
+    eth_hold(dd, "0x3a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9",
+             "0x21a31ee1afc51d94c2efccaa2092ad1028285549", "1",
+             json_pack("{s:s, s:s, s:n, s:i}", "kind", "native", "symbol", "ETH", "contract", "decimals", 18), wei);
+    server s = {0};
+    serve_start(dd, &s);
+    /* the API says the same as the page will */
+    char path[128];
+    snprintf(path, sizeof path, "/v1/cases/%s", usdt);
+    json_t *j = http_json(&s, "GET", path, s.review_key, NULL, 200);
+    cr_assert_str_eq(jstr(j, "amount"), "12345678901234567");
+    cr_assert_str_eq(jstr(json_object_get(j, "asset"), "symbol"), "USDT");
+    cr_assert(json_is_true(json_object_get(j, "amount_known")), "the case carries whether the amount is known");
+    json_decref(j);
+    mkdir(CW_CONSOLE_SHOTS, 0755);
+    char e_url[128], e_key[200], e_usdt[80], e_wei[80], e_shots[600];
+    snprintf(e_url, sizeof e_url, "CW_CONSOLE_URL=http://127.0.0.1:%u", s.port);
+    snprintf(e_key, sizeof e_key, "CW_API_KEY=%s", s.review_key);
+    snprintf(e_usdt, sizeof e_usdt, "CW_USDT_ID=%s", usdt);
+    snprintf(e_wei, sizeof e_wei, "CW_WEI_ID=%s", wei);
+    snprintf(e_shots, sizeof e_shots, "CW_SHOTS=%s", CW_CONSOLE_SHOTS);
+    char *argv[] = {"/usr/bin/env", e_url, e_key, e_usdt, e_wei, e_shots, "node", CW_CONSOLE_DIR "/console_amounts.mjs",
+                    NULL};
+    char *out, *err;
+    int rc = run_cmd(argv, NULL, 0, &out, &err);
+    cr_assert_eq(rc, 0, "the console test failed (screenshots in %s): %s%s", CW_CONSOLE_SHOTS, out, err);
+    cr_assert(strstr(out, "console_amounts: ok"), "%s", out);
+    free(out), free(err);
+    /* the report's JSON: the asset and the exact amount */
+    snprintf(path, sizeof path, "/v1/cases/%s/report", usdt);
+    j = http_json(&s, "GET", path, s.review_key, NULL, 200);
+    json_t *prop = json_object_get(j, "property");
+    cr_assert_str_eq(jstr(prop, "amount"), "12345678901.234567");
+    cr_assert_str_eq(jstr(prop, "amount_base_units"), "12345678901234567");
+    cr_assert_str_eq(jstr(prop, "amount_text"), "12345678901.234567 USDT");
+    cr_assert_str_eq(jstr(json_object_get(prop, "asset"), "contract"), "0xdac17f958d2ee523a2206206994597c13d831ec7");
+    cr_assert_str_eq(jstr(json_object_get(j, "designated_party"), "address"), "0x098B716B8Aaf21512996dC57EB0615e2383E2f96");
+    json_decref(j);
+    serve_stop(&s);
+    cases_rm_root(root);
+}
+
+/* ---- the answer to a decision is the store's truth ---- */
+
+/* How many calls of fn the trace file (CW_TRACE_MDB=1: "[fn N]" lines) holds. */
+static int traced_calls(const char *path, const char *fn)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    char line[256], want[64];
+    snprintf(want, sizeof want, "[%s ", fn);
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strncmp(line, want, strlen(want)) == 0;
+    fclose(f);
+    return n;
+}
+
+static long long store_entries(const char *dd, char *state, size_t cap)
+{
+    char *show[] = {CW_BIN, "cases", "show", CASE_ID, "--datadir", (char *)dd, NULL}, *out, *err;
+    cr_assert_eq(run_cmd(show, NULL, 0, &out, &err), 0, "%s", err);
+    json_t *j = json_loads(out, 0, NULL);
+    cr_assert_not_null(j);
+    snprintf(state, cap, "%s", jstr(j, "state"));
+    long long n = json_integer_value(json_object_get(j, "entries"));
+    json_decref(j);
+    free(out), free(err);
+    return n;
+}
+
+/* A release, block or note succeeds or fails as a whole, and the answer
+ * says which: every LMDB read and transaction of the request failed in
+ * turn (tests/tools/fault.c), the API's answer is compared with the store
+ * read afterwards by another process. A 200 means the step is in the store
+ * and the answer shows the case as stored; an error means nothing of it
+ * is. (Before, the case was read again in a new transaction after the
+ * commit, and a failure there answered 500 for a recorded decision.) */
+Test(cases_api, a_decision_answer_never_contradicts_the_store, .timeout = 300)
+{
+    char root[64], dd[128], trace[200], env_fail[120];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    snprintf(trace, sizeof trace, "%s/trace.txt", root);
+    /* the calls serve makes before the request, and with it */
+    server s = {0};
+    s.env[0] = "LD_PRELOAD=" CW_FAULT_PRELOAD;
+    s.env[1] = "CW_TRACE_MDB=1";
+    s.errfile = trace;
+    serve_start(dd, &s);
+    test_sleep_ms(200);
+    static const char *const fns[] = {"mdb_txn_begin", "mdb_get", "mdb_cursor_get", "mdb_cursor_open", "mdb_put",
+                                      "mdb_txn_commit"};
+    int before[6], after[6];
+    for (int i = 0; i < 6; i++)
+        before[i] = traced_calls(trace, fns[i]);
+    char *out;
+    cr_assert_eq(http(&s, "POST", "/v1/cases/" CASE_ID "/note", s.review_key, "{\"reason\":\"traced\"}", &out, NULL, 0),
+                 200, "%s", out);
+    free(out);
+    for (int i = 0; i < 6; i++)
+        after[i] = traced_calls(trace, fns[i]);
+    serve_stop(&s);
+    char state[32];
+    long long entries = store_entries(dd, state, sizeof state);
+    int tried = 0, refused = 0;
+    for (int f = 0; f < 6; f++) {
+        cr_assert_gt(after[f], before[f], "a decision calls %s", fns[f]);
+        for (int n = before[f] + 1; n <= after[f]; n++) {
+            snprintf(env_fail, sizeof env_fail, "CW_FAIL_MDB=%s:%d:EIO", fns[f], n);
+            s.env[1] = env_fail;
+            s.errfile = "/dev/null";
+            serve_start(dd, &s);
+            test_sleep_ms(50); /* as above: the request comes after the start's own calls */
+            char *body;
+            long code = http(&s, "POST", "/v1/cases/" CASE_ID "/note", s.review_key, "{\"reason\":\"under fault\"}",
+                             &body, NULL, 0);
+            serve_stop(&s);
+            long long now = store_entries(dd, state, sizeof state);
+            json_t *j = json_loads(body, 0, NULL);
+            cr_assert_not_null(j, "%s", body);
+            if (code == 200) {
+                cr_assert_eq(now, entries + 1, "%s: 200 and the note is stored", env_fail);
+                cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "case"), "entries")), now,
+                             "%s: the answer shows the case as stored: %s", env_fail, body);
+                cr_assert_str_eq(jstr(json_object_get(j, "entry"), "action"), "note");
+            } else {
+                cr_assert_geq(code, 500, "%s: %s", env_fail, body);
+                cr_assert_eq(now, entries, "%s: answered %ld (%s) but the note was stored", env_fail, code, body);
+                refused++;
+            }
+            entries = now;
+            json_decref(j);
+            free(body);
+            tried++;
+        }
+    }
+    cr_assert_gt(refused, 0, "some injected faults failed the request (else the sweep tested nothing)");
+    cr_log_info("%d faults injected, %d refused the step", tried, refused);
+    /* a release under no fault answers the released case */
+    s.env[0] = NULL;
+    s.errfile = NULL;
+    serve_start(dd, &s);
+    json_t *j = http_json(&s, "POST", "/v1/cases/" CASE_ID "/release", s.review_key, "{\"reason\":\"ok\"}", 200);
+    cr_assert_str_eq(jstr(json_object_get(j, "case"), "state"), "released");
+    json_decref(j);
+    serve_stop(&s);
+    cr_assert_eq(store_entries(dd, state, sizeof state), entries + 1);
+    cr_assert_str_eq(state, "released");
     cases_rm_root(root);
 }

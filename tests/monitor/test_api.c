@@ -967,6 +967,78 @@ Test(api, slow_body_is_cut_at_the_request_time_limit, .timeout = 60)
     fx_done(&fx);
 }
 
+/* Sends head, then one byte of drip every 700 ms (under the 2 s idle
+ * limit) until the server closes the connection or 14 bytes went; returns
+ * the seconds from connect to the close (-1: never closed); what the
+ * server sent goes to got. */
+static double drip_until_cut(const api_fx *fx, const char *head, const char *drip, char *got, size_t cap)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)fx->port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
+    got[0] = '\0';
+    bool cut = false;
+    for (size_t i = 0; i < 14 && !cut; i++) {
+        struct timespec d = {0, 700 * 1000 * 1000};
+        nanosleep(&d, NULL);
+        ssize_t r = recv(fd, got, cap - 1, MSG_DONTWAIT);
+        if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+            got[r > 0 ? r : 0] = '\0';
+            cut = true;
+            break;
+        }
+        if (send(fd, drip + (i % strlen(drip)), 1, MSG_NOSIGNAL) != 1)
+            cut = true;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    close(fd);
+    return cut ? (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 : -1;
+}
+
+/* The same limit holds before the body: a request line or headers sent a
+ * byte at a time under the idle limit (libmicrohttpd's timeout resets at
+ * every byte) are cut once the connection has waited 2 s for its request;
+ * a request that completes in time is answered. */
+Test(api, slow_headers_and_request_line_are_cut_at_the_request_time_limit, .timeout = 60)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *opts[] = {"--api-timeout", "2", NULL};
+    serve_start(&fx, opts, NULL);
+    char got[512];
+    double secs = drip_until_cut(&fx, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ", "abcdefg", got, sizeof got);
+    cr_assert_gt(secs, 0, "headers dripped under the idle limit kept the connection for 10 s (limit 2 s)");
+    cr_assert(secs >= 1.9 && secs <= 4.5, "headers cut after %.1f s, limit 2 s", secs);
+    cr_assert_eq(got[0], '\0', "no answer to a request never finished: %s", got);
+    secs = drip_until_cut(&fx, "G", "ET /healthz", got, sizeof got);
+    cr_assert_gt(secs, 0, "a dripped request line kept the connection for 10 s (limit 2 s)");
+    cr_assert(secs >= 1.9 && secs <= 4.5, "request line cut after %.1f s, limit 2 s", secs);
+    /* slow but in time: the headers end after about 1.4 s */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)fx.port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    const char *parts[] = {"GET /healthz HTTP/1.1\r\n", "Host: 127.0.0.1\r\n", "Connection: close\r\n\r\n"};
+    for (int i = 0; i < 3; i++) {
+        if (i)
+            test_sleep_ms(700);
+        cr_assert_eq(send(fd, parts[i], strlen(parts[i]), MSG_NOSIGNAL), (ssize_t)strlen(parts[i]));
+    }
+    size_t n = 0;
+    for (ssize_t r; n < sizeof got - 1 && (r = recv(fd, got + n, sizeof got - 1 - n, 0)) > 0;)
+        n += (size_t)r;
+    got[n] = '\0';
+    close(fd);
+    cr_assert(strncmp(got, "HTTP/1.1 200", 12) == 0 || strncmp(got, "HTTP/1.1 503", 12) == 0,
+              "a request finished within the limit is answered: %s", got);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
 /* EIP-155's example tx (chains/ethereum's vector): it pays 0x3535...35,
  * listed by the fixture's own list. */
 #define EIP155_TX                                                                                                      \

@@ -957,6 +957,7 @@ Test(cases, the_report_states_amounts_in_the_assets_units_or_null)
     prop = json_object_get(r, "property");
     cr_assert_str_eq(jstr(prop, "amount"), "1.500000000000000000", "%s", json_dumps(prop, 0));
     cr_assert_str_eq(jstr(prop, "amount_base_units"), "1500000000000000000");
+    cr_assert_str_eq(jstr(prop, "amount_text"), "1.500000000000000000 ETH");
     cr_assert(strstr(jstr(prop, "description"), "1.500000000000000000 ETH to designated address 0x0000"),
               "%s", jstr(prop, "description"));
     json_decref(r), json_decref(rec);
@@ -966,7 +967,18 @@ Test(cases, the_report_states_amounts_in_the_assets_units_or_null)
                            "0xdac17f958d2ee523a2206206994597c13d831ec7", "decimals", 6),
                  true, &line, &rec);
     r = blocked_report(t, sk, rec, &line);
-    cr_assert_str_eq(jstr(json_object_get(r, "property"), "amount"), "0.000007");
+    prop = json_object_get(r, "property");
+    cr_assert_str_eq(jstr(prop, "amount"), "0.000007");
+    cr_assert_str_eq(jstr(prop, "amount_text"), "0.000007 USDT");
+    cr_assert_str_eq(jstr(json_object_get(prop, "asset"), "contract"), "0xdac17f958d2ee523a2206206994597c13d831ec7");
+    cr_assert(strstr(jstr(prop, "description"), "0.000007 USDT to designated address"), "%s", jstr(prop, "description"));
+    {
+        cw_buf html = CW_BUF_INIT;
+        cr_assert_eq(cases_report_html(r, &html, &e), CW_OK);
+        cr_assert_eq(cw_buf_append(&html, "", 1, &e), CW_OK);
+        cr_assert(strstr((char *)html.p, "<th>amount_text</th><td>0.000007 USDT</td>"), "%s", (char *)html.p);
+        cw_buf_free(&html);
+    }
     json_decref(r), json_decref(rec);
     /* a token without metadata: its decimals are unknown, so is the amount */
     account_hold(sk, "000000000000000000000000000000e3", json_string("123"),
@@ -976,6 +988,7 @@ Test(cases, the_report_states_amounts_in_the_assets_units_or_null)
     r = blocked_report(t, sk, rec, &line);
     prop = json_object_get(r, "property");
     cr_assert(json_is_null(json_object_get(prop, "amount")), "%s", json_dumps(prop, 0));
+    cr_assert_str_eq(jstr(prop, "amount_text"), "123 base units of 0x00000000000000000000000000000000000000bb");
     cr_assert(strstr(jstr(prop, "description"), "an unknown amount of 0x00000000000000000000000000000000000000bb"),
               "%s", jstr(prop, "description"));
     json_decref(r), json_decref(rec);
@@ -1342,5 +1355,231 @@ Test(cases, no_report_is_drawn_from_a_trail_that_does_not_check)
     cr_assert_null(j, "no draft printed");
     cr_assert(strstr(err, "does not check"), "%s", err);
     free(err);
+    cases_rm_root(root);
+}
+
+/* ---- watch --webhook: the deliverer in watch's own process ---- */
+
+#include "tests/rest_server.h"
+#include "tests/zmq_pub.h"
+
+typedef struct {
+    uint8_t **blocks;
+    size_t *lens;
+    uint8_t (*chain)[32];
+    size_t chain_len, n;
+    rest_server *srv;
+    zpub *pub;
+} hook_node;
+
+/* The real regtest chain behind a REST interface (watch catches up from it
+ * at start: the hold of the fixture is raised by watch itself) and a
+ * ZeroMQ publisher that sends nothing. */
+static void hook_node_start(hook_node *h)
+{
+    h->n = regtest_blocks_load(&h->blocks, &h->lens, &h->chain, &h->chain_len);
+    h->srv = rest_server_start();
+    cr_assert_not_null(h->srv);
+    for (size_t i = 0; i < h->n; i++)
+        rest_server_add_block(h->srv, h->blocks[i], h->lens[i]);
+    rest_server_set_chain(h->srv, h->chain, h->chain_len);
+    h->pub = zpub_start();
+}
+
+static void hook_node_stop(hook_node *h)
+{
+    zpub_stop(h->pub);
+    rest_server_stop(h->srv);
+    regtest_blocks_free(h->blocks, h->lens, h->chain, h->n);
+}
+
+static pid_t watch_with_webhook(const char *root, const char *dd, const hook_node *h, const char *url)
+{
+    char a_rest[200], a_zmq[200], a_watch[300], a_hook[200], log[300], alerts[300];
+    snprintf(a_rest, sizeof a_rest, "--rest=%s", rest_server_url(h->srv));
+    snprintf(a_zmq, sizeof a_zmq, "--zmqpubrawblock=%s", zpub_endpoint(h->pub));
+    snprintf(a_watch, sizeof a_watch, "--watch=%s/watch.txt", root);
+    /* url NULL: the datadir's chainwatch.conf names it */
+    snprintf(a_hook, sizeof a_hook, "--webhook=%s", url ? url : "");
+    snprintf(log, sizeof log, "%s/watch.log", root);
+    snprintf(alerts, sizeof alerts, "--alerts=%s/alerts.jsonl", root);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (url)
+            execl(CW_BIN, CW_BIN, "watch", "--datadir", dd, "--network", "regtest", a_zmq, a_rest, "--start-height=1",
+                  a_watch, alerts, "--status-interval=0", a_hook, "--webhook-retry-base-ms=50", "--webhook-max-tries=60",
+                  (char *)NULL);
+        else
+            execl(CW_BIN, CW_BIN, "watch", "--datadir", dd, "--network", "regtest", a_zmq, a_rest, "--start-height=1",
+                  a_watch, alerts, "--status-interval=0", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void hook_watch_stop(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "watch stopped cleanly (status %d)", st);
+}
+
+/* `cases webhooks`: the endpoint's line and the summary's last_seq. */
+static json_t *hook_status(const char *dd, long long *last_seq)
+{
+    char *argv[] = {CW_BIN, "cases", "webhooks", "--datadir", (char *)dd, NULL}, *out, *err;
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
+    json_t *ep = NULL;
+    *last_seq = -1;
+    for (char *save, *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        json_t *j = json_loads(l, 0, NULL);
+        cr_assert_not_null(j, "%s", l);
+        if (json_object_get(j, "endpoint") && ep == NULL)
+            ep = json_incref(j);
+        if (json_object_get(j, "last_seq"))
+            *last_seq = jint(j, "last_seq");
+        json_decref(j);
+    }
+    free(out), free(err);
+    return ep;
+}
+
+/* Waits until r has answered 200 to every event up to the store's last
+ * one (events_stored 0), up to 20 s; returns that last seq. */
+static long long wait_all_taken(const char *dd, receiver *r)
+{
+    for (int i = 0; i < 400; i++) {
+        long long last;
+        json_t *ep = hook_status(dd, &last);
+        bool done = ep && last > 0 && jint(ep, "delivered") == last;
+        json_decref(ep);
+        if (done)
+            return last;
+        test_sleep_ms(50);
+    }
+    pthread_mutex_lock(&r->mu);
+    char *got = json_dumps(r->got, JSON_COMPACT);
+    pthread_mutex_unlock(&r->mu);
+    cr_assert_fail("the events were not all delivered; the receiver got %s", got);
+    return -1;
+}
+
+Test(webhooks, watch_delivers_its_own_holds_signed_once_the_receiver_is_up, .timeout = 90)
+{
+    char root[64], dd[128], url[80];
+    cases_prepare_datadir(root, sizeof root, dd, sizeof dd);
+    hook_node h;
+    hook_node_start(&h);
+    /* a port nothing listens on yet: the receiver is down */
+    receiver *gone = receiver_start(0, 0, 0);
+    unsigned port = gone->port;
+    receiver_stop(gone);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hooks/chainwatch", port);
+    pid_t pid = watch_with_webhook(root, dd, &h, url);
+    /* watch catches up, records the hold and its case, and tries (and
+     * fails) to deliver: the endpoint's cursor counts the failed tries */
+    json_t *ep = NULL;
+    for (int i = 0; i < 400; i++) {
+        long long last;
+        json_decref(ep);
+        ep = hook_status(dd, &last);
+        if (ep && jint(ep, "attempts") >= 3)
+            break;
+        test_sleep_ms(50);
+    }
+    cr_assert_not_null(ep, "watch never tried the endpoint");
+    cr_assert_geq(jint(ep, "attempts"), 3, "failed tries while the receiver is down");
+    cr_assert_eq(jint(ep, "delivered"), 0);
+    json_decref(ep);
+    /* the receiver comes up on that port: the retries reach it */
+    receiver *r = receiver_start(port, 0, 0);
+    long long last = wait_all_taken(dd, r);
+    cr_assert_eq(last, BLOCK_RECORDS + 1, "6 alert.blocked and one case.opened, all raised by watch");
+    hook_watch_stop(pid);
+    uint8_t pk[32];
+    cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
+    pthread_mutex_lock(&r->mu);
+    cr_assert_eq(json_array_size(r->got), (size_t)last, "each event once");
+    cr_assert_eq(assert_delivered_in_order(r, 1, pk), (size_t)last); /* signatures checked with libsodium */
+    pthread_mutex_unlock(&r->mu);
+    cr_assert_eq(stored_events(dd), 0, "delivered events leave the store");
+    receiver_stop(r);
+    hook_node_stop(&h);
+    cases_rm_root(root);
+}
+
+/* kill -9 while the receiver holds an event: the contract is at least once
+ * with a stable id. Nothing is lost; the one event in flight (received,
+ * its 2xx never seen by watch) is sent again by the next run with the same
+ * seq and the same bytes, so a receiver that deduplicates on seq sees
+ * every event exactly once, in order. */
+Test(webhooks, watch_killed_mid_delivery_loses_nothing_and_repeats_only_the_event_in_flight, .timeout = 90)
+{
+    char root[64], dd[128], url[80];
+    cases_prepare_datadir(root, sizeof root, dd, sizeof dd);
+    hook_node h;
+    hook_node_start(&h);
+    receiver *r = receiver_start(0, 0, 0);
+    r->delay_ms = 1500; /* each answer comes late: the kill lands while one is held */
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hooks/chainwatch", r->port);
+    /* configured in chainwatch.conf this time, as a service would be */
+    char conf[200], text[300];
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", dd);
+    snprintf(text, sizeof text, "webhook = %s\nwebhook-retry-base-ms = 50\n", url);
+    FILE *f = fopen(conf, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+    pid_t pid = watch_with_webhook(root, dd, &h, NULL);
+    size_t seen = 0;
+    for (int i = 0; i < 600 && seen < 3; i++) {
+        test_sleep_ms(20);
+        pthread_mutex_lock(&r->mu);
+        seen = json_array_size(r->got);
+        pthread_mutex_unlock(&r->mu);
+    }
+    cr_assert_eq(seen, 3, "the third event arrived (and is held)");
+    kill(pid, SIGKILL);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFSIGNALED(st));
+    r->delay_ms = 0;
+    test_sleep_ms(1600); /* the held answer ends (to a closed connection) */
+    pid = watch_with_webhook(root, dd, &h, NULL);
+    long long last = wait_all_taken(dd, r);
+    hook_watch_stop(pid);
+    cr_assert_eq(last, BLOCK_RECORDS + 1);
+    uint8_t pk[32];
+    cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
+    pthread_mutex_lock(&r->mu);
+    /* in arrival order: 1, 2, 3 (killed while held), then 3 again and the rest */
+    size_t n = json_array_size(r->got);
+    cr_assert_eq(n, (size_t)last + 1, "one repeat: the event in flight");
+    long long want[16], k = 0;
+    for (long long s = 1; s <= 3; s++)
+        want[k++] = s;
+    for (long long s = 3; s <= last; s++)
+        want[k++] = s;
+    const char *first3 = NULL;
+    for (size_t i = 0; i < n; i++) {
+        json_t *q = json_array_get(r->got, i);
+        cr_assert_eq(jint(q, "seq"), want[i], "request %zu", i);
+        assert_signed(q, pk);
+        if (jint(q, "seq") == 3) {
+            if (first3 == NULL)
+                first3 = jstr(q, "body");
+            else
+                cr_assert_str_eq(jstr(q, "body"), first3, "the repeat is the same event, byte for byte");
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    cr_assert_eq(stored_events(dd), 0);
+    receiver_stop(r);
+    hook_node_stop(&h);
     cases_rm_root(root);
 }

@@ -18,6 +18,9 @@
 
 #include "chains/addr.h"
 #include "chains/hex.h"
+#include "monitor/records/keys.h"
+#include "monitor/records/webhook.h"
+#include "tests/cases_fixture.h"
 #include "tests/support.h"
 #include "tests/tron_fixture.h"
 #include "tests/tron_http_server.h"
@@ -423,5 +426,61 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     json_decref(again);
     test_remove_dir(strdup(d2));
     test_remove_dir(strdup(d3));
+    rig_stop(&r);
+}
+
+/* watch --chain tron --webhook: the account chains' watch delivers its
+ * outbox from its own process too: the payment to Cheil Credit Bank is a
+ * `block` record, announced as alert.blocked, signed with the datadir's
+ * key (checked with libsodium through webhook_verify). */
+Test(tron_watch, webhook_delivered_from_watch_itself, .timeout = 120)
+{
+    rig r;
+    rig_start(&r);
+    receiver *hook = receiver_start(0, 1, 503); /* the first try fails: retried */
+    char arg[120];
+    snprintf(arg, sizeof arg, "--webhook=http://127.0.0.1:%u/hooks", hook->port);
+    block(&r, N0, 0xaa, 0xaa, 0, false, 0);
+    /* start_watch takes one extra option: the retry delay comes from chainwatch.conf */
+    char conf[300];
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", r.dir);
+    FILE *f = fopen(conf, "w");
+    cr_assert_not_null(f);
+    fputs("webhook-retry-base-ms = 50\n", f);
+    fclose(f);
+    pid_t w = start_watch(&r, arg);
+    const char *t1 = jstr(r.pay[0], "txID");
+    block(&r, N0, 0xaa, 0xaa, 0, true, N0 - 1);
+    block(&r, N0 + 1, 0xaa, 0xaa, 1, true, N0 - 1);
+    json_decref(wait_record(&r, t1, "mempool"));
+    size_t ok = 0;
+    for (int i = 0; i < 300 && ok == 0; i++) {
+        test_sleep_ms(50);
+        pthread_mutex_lock(&hook->mu);
+        size_t k;
+        json_t *q;
+        json_array_foreach(hook->got, k, q) ok += json_integer_value(json_object_get(q, "status")) == 200;
+        pthread_mutex_unlock(&hook->mu);
+    }
+    stop_watch(w);
+    uint8_t pk[32];
+    cr_assert_eq(keys_load_public(r.dir, pk, NULL), CW_OK);
+    pthread_mutex_lock(&hook->mu);
+    cr_assert_geq(json_array_size(hook->got), 2, "a failed try, then the event");
+    cr_assert_eq(json_integer_value(json_object_get(json_array_get(hook->got, 0), "status")), 503);
+    json_t *q = json_array_get(hook->got, 1);
+    cr_assert_eq(json_integer_value(json_object_get(q, "seq")), 1, "the same event again");
+    cr_assert_str_eq(jstr(q, "type"), "alert.blocked");
+    const char *body = jstr(q, "body");
+    cr_assert(webhook_verify(pk, jstr(q, "sig"), body, strlen(body)), "signed with the datadir's key");
+    json_t *ev = json_loads(body, 0, NULL);
+    json_t *al = json_object_get(ev, "alert");
+    cr_assert_str_eq(jstr(al, "txid"), t1);
+    cr_assert_str_eq(jstr(al, "address"), CHEIL);
+    cr_assert_str_eq(jstr(al, "amount"), "41677389");
+    cr_assert_str_eq(jstr(json_object_get(al, "asset"), "symbol"), "USDT");
+    json_decref(ev);
+    pthread_mutex_unlock(&hook->mu);
+    receiver_stop(hook);
     rig_stop(&r);
 }

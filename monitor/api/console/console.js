@@ -42,10 +42,40 @@ function el(tag, text, cls) {
   return e;
 }
 
-function btc(sats) {
-  if (typeof sats !== 'number') return '?';
-  const s = String(sats).padStart(9, '0');
-  return s.slice(0, -8) + '.' + s.slice(-8) + ' BTC';
+/* A record's amount in its asset, exactly as monitor/records/amount.h
+ * writes it: base units (Bitcoin: an integer of satoshis; account chains:
+ * a decimal string, up to 78 digits) moved across the point as text,
+ * never through floating point, every decimal kept; the asset's symbol,
+ * else its contract; USD when the record has amount_usd_cents. */
+function units(digits, decimals) {
+  if (!/^[0-9]{1,78}$/.test(digits) || !Number.isInteger(decimals) || decimals < 0 || decimals > 77) return null;
+  if (decimals === 0) return digits;
+  const s = digits.padStart(decimals + 1, '0');
+  return s.slice(0, s.length - decimals) + '.' + s.slice(s.length - decimals);
+}
+
+function assetName(asset) {
+  if (typeof asset === 'string') return asset;
+  if (asset && typeof asset === 'object') {
+    if (asset.symbol) return asset.symbol;
+    if (asset.contract) return asset.contract;
+    if (Number.isInteger(asset.id)) return 'TRC-10 token ' + asset.id;
+  }
+  return '(unknown asset)';
+}
+
+function amountText(rec) {
+  const amt = rec.amount, asset = rec.asset;
+  const name = assetName(asset);
+  const digits = Number.isSafeInteger(amt) && amt >= 0 ? String(amt) : typeof amt === 'string' ? amt : null;
+  const decimals = asset === 'BTC' ? 8 : asset && typeof asset === 'object' ? asset.decimals : null;
+  let t;
+  if (rec.amount_known === false || digits === null || !/^[0-9]{1,78}$/.test(digits)) t = 'an unknown amount of ' + name;
+  else if (units(digits, decimals) === null) t = digits + ' base units of ' + name;
+  else t = units(digits, decimals) + ' ' + name;
+  const c = rec.amount_usd_cents;
+  if (Number.isSafeInteger(c) && c >= 0) t += ' (USD ' + Math.floor(c / 100) + '.' + String(c % 100).padStart(2, '0') + ')';
+  return t;
 }
 
 function party(entity) {
@@ -95,7 +125,7 @@ async function loadQueue(append) {
     tr.appendChild(el('td', c.state, 'state-' + c.state));
     tr.appendChild(el('td', c.rule));
     tr.appendChild(el('td', c.address, 'mono'));
-    tr.appendChild(el('td', btc(c.amount)));
+    tr.appendChild(el('td', amountText(c)));
     tr.appendChild(el('td', party(c.entity)));
     tr.appendChild(el('td', c.opened_at));
     tr.addEventListener('click', () => { location.href = link.href; });
@@ -139,7 +169,8 @@ async function loadCase() {
   evidenceRow(dl, 'Decision', a.decision + ' (severity ' + a.severity + ')');
   evidenceRow(dl, 'Address', a.address, true);
   evidenceRow(dl, 'Direction', a.direction);
-  evidenceRow(dl, 'Amount', btc(a.amount) + (a.amount_known === false ? ' (not known in full)' : ''));
+  evidenceRow(dl, 'Amount', amountText(a));
+  if (a.asset && typeof a.asset === 'object' && a.asset.contract) evidenceRow(dl, 'Token contract', a.asset.contract, true);
   evidenceRow(dl, 'Designated party', party(a.entity) + (a.entity && a.entity.list ? ' · list ' + a.entity.list : ''));
   evidenceRow(dl, 'Transaction', a.txid, true);
   evidenceRow(dl, 'Block', a.block ? a.block.height + ' ' + a.block.hash : 'mempool', true);
