@@ -259,16 +259,24 @@ static cw_code metrics_text(const api_request *req, cw_buf *b, cw_err *err)
         snprintf(route, sizeof route, "%s %s", idx == API_ROUTE_NONE ? "-" : srv->routes[idx].method,
                  idx == API_ROUTE_NONE ? "unmatched" : srv->routes[idx].pattern);
         const api_route_stats *s = &srv->stats[idx];
-        for (int k = 0; rc == CW_OK && k < API_LAT_BUCKETS; k++)
+        uint64_t le = 0;
+        for (int k = 0; rc == CW_OK && k < API_LAT_BUCKETS; k++) {
+            le += atomic_load(&s->in[k]);
             rc = put(b, err, "chainwatch_api_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n", route,
-                     api_latency_le[k], (unsigned long long)atomic_load(&s->le[k]));
+                     api_latency_le[k], (unsigned long long)le);
+        }
+        /* a request counted in its bucket and not yet in count (another
+         * thread, between two adds) must not make +Inf smaller than a bound */
+        uint64_t all = atomic_load(&s->count);
+        if (all < le)
+            all = le;
         if (rc == CW_OK)
             rc = put(b, err,
                      "chainwatch_api_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n"
                      "chainwatch_api_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
                      "chainwatch_api_request_duration_seconds_count{route=\"%s\"} %llu\n",
-                     route, (unsigned long long)atomic_load(&s->count), route, atomic_load(&s->sum_us) / 1e6, route,
-                     (unsigned long long)atomic_load(&s->count));
+                     route, (unsigned long long)all, route, atomic_load(&s->sum_us) / 1e6, route,
+                     (unsigned long long)all);
     }
     for (size_t i = 0; rc == CW_OK && i < srv->n_metrics; i++)
         rc = srv->metrics[i].fn(srv->metrics[i].ctx, t, b, err);

@@ -34,6 +34,7 @@
 #include "monitor/engine/rules/rules.h"
 #include "keys.h"
 #include "request.h"
+#include "routes.h"
 #include "server_internal.h"
 #include "monitor/engine/flows.h"
 #include "monitor/records/alert.h"
@@ -65,12 +66,13 @@ static double now_mono(void)
 
 /* ---- per-request state ---- */
 
-typedef struct {
+typedef struct req_state {
     api_request pub;
     api_server *srv;
     double t0;
-    char *target; /* the raw target */
-    size_t target_len;
+    char *target; /* the raw target (target_cap bytes, kept when the state is reused) */
+    size_t target_len, target_cap;
+    struct req_state *next_free; /* on its thread's free list */
     const struct api_route_def *route;
     const char *pnames[API_MAX_PARAMS];
     size_t pname_lens[API_MAX_PARAMS];
@@ -86,6 +88,18 @@ typedef struct {
     char key_name[API_KEY_NAME_MAX + 1];
     api_url url; /* last and big (12 kB): not zeroed per request, api_url_parse sets what it uses */
 } req_state;
+
+/* A server thread's own state (in srv->tkey, made at its first request):
+ * its view of the store (also listed in srv->views, closed by
+ * api_server_free) and the request states its ended requests left, reused
+ * by its next ones (a request's state is 12 kB: a malloc and free of that
+ * size per request made glibc consolidate its free lists each time). */
+#define API_THREAD_FREE_MAX 64
+typedef struct {
+    cw_store *view;
+    req_state *free;
+    size_t n_free;
+} api_thread;
 
 const char *api_param(const api_request *req, const char *name)
 {
@@ -110,10 +124,24 @@ void api_query_names(const api_request *req, const char *const **names, size_t *
     *n = r->url.n_query;
 }
 
-/* This thread's view of the store (opened at its first request). */
+/* This thread's state (made at its first request), NULL out of memory. */
+static api_thread *thread_state(api_server *srv)
+{
+    api_thread *th = pthread_getspecific(srv->tkey);
+    if (th == NULL && (th = calloc(1, sizeof *th)) != NULL && pthread_setspecific(srv->tkey, th) != 0) {
+        free(th);
+        th = NULL;
+    }
+    return th;
+}
+
+/* This thread's view of the store (opened at its first read). */
 static cw_code thread_view(api_server *srv, cw_store **out, cw_err *err)
 {
-    cw_store *v = pthread_getspecific(srv->tkey);
+    api_thread *th = thread_state(srv);
+    if (th == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+    cw_store *v = th->view;
     if (v == NULL) {
         cw_code rc = store_view_open(srv->store, srv->cfg.writable, &v, err);
         if (rc)
@@ -126,7 +154,7 @@ static cw_code thread_view(api_server *srv, cw_store **out, cw_err *err)
         }
         srv->views[srv->n_views++] = v;
         pthread_mutex_unlock(&srv->mu);
-        pthread_setspecific(srv->tkey, v);
+        th->view = v;
     }
     *out = v;
     return CW_OK;
@@ -169,6 +197,14 @@ cw_code api_write(const api_request *req, store_write_fn fn, void *ctx, cw_err *
 /* ---- replies ---- */
 
 static void reply_reset(api_reply *rep) { rep->body.n = 0; }
+
+cw_buf *api_reply_buf(api_reply *rep, int status, const char *content_type)
+{
+    reply_reset(rep);
+    rep->status = status;
+    rep->content_type = content_type;
+    return &rep->body;
+}
 
 void api_reply_body(api_reply *rep, int status, const char *content_type, const void *data, size_t n)
 {
@@ -368,16 +404,35 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
     (void)c;
     api_server *srv = cls;
-    req_state *r = malloc(sizeof *r);
-    if (r == NULL)
+    api_thread *th = thread_state(srv);
+    req_state *r;
+    char *target = NULL;
+    size_t target_cap = 0;
+    if (th && th->free) {
+        r = th->free;
+        th->free = r->next_free;
+        th->n_free--;
+        target = r->target;
+        target_cap = r->target_cap;
+    } else if ((r = malloc(sizeof *r)) == NULL) {
         return NULL;
+    }
     memset(r, 0, offsetof(req_state, url));
     r->url.n_seg = r->url.n_query = 0;
     r->url.path[0] = '\0';
     r->srv = srv;
     r->t0 = now_mono();
     r->target_len = strlen(uri);
-    r->target = strdup(uri);
+    if (r->target_len + 1 > target_cap) {
+        free(target);
+        target_cap = r->target_len + 1 > 256 ? r->target_len + 1 : 256;
+        if ((target = malloc(target_cap)) == NULL)
+            target_cap = 0; /* admit answers 500 */
+    }
+    if (target)
+        memcpy(target, uri, r->target_len + 1);
+    r->target = target;
+    r->target_cap = target_cap;
     r->pub.priv = r;
     r->pub.server = srv;
     r->pub.body = "";
@@ -397,9 +452,16 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     store_abort(r->txn);
     cw_buf_free(&r->body);
     cw_buf_free(&r->early.body);
+    *con_cls = NULL;
+    api_thread *th = pthread_getspecific(r->srv->tkey);
+    if (th && th->n_free < API_THREAD_FREE_MAX) { /* kept for this thread's next request */
+        r->next_free = th->free;
+        th->free = r;
+        th->n_free++;
+        return;
+    }
     free(r->target);
     free(r);
-    *con_cls = NULL;
 }
 
 static void count(api_server *srv, size_t route_idx, int status, double seconds)
@@ -409,9 +471,11 @@ static void count(api_server *srv, size_t route_idx, int status, double seconds)
     if (cls < 1 || cls > 5)
         cls = 5;
     atomic_fetch_add_explicit(&s->by_class[cls], 1, memory_order_relaxed);
-    for (int i = 0; i < API_LAT_BUCKETS; i++)
-        if (seconds <= api_latency_le[i])
-            atomic_fetch_add_explicit(&s->le[i], 1, memory_order_relaxed);
+    int i = 0;
+    while (i < API_LAT_BUCKETS && seconds > api_latency_le[i])
+        i++;
+    if (i < API_LAT_BUCKETS) /* past the last bound: in count only (+Inf) */
+        atomic_fetch_add_explicit(&s->in[i], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->sum_us, (uint64_t)(seconds * 1e6), memory_order_relaxed);
 }
@@ -632,14 +696,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 /* ---- lifecycle ---- */
 
-/* A server thread's end: its flows_tx and rules_tx scratch (POST
- * /v1/screen of a tx);
- * its view is closed by api_server_free. */
+/* A server thread's end: its request states, its flows_tx and rules_tx
+ * scratch (POST /v1/screen of a tx) and its entity memo; its view is
+ * closed by api_server_free. */
 static void thread_end(void *v)
 {
-    (void)v;
+    api_thread *th = v;
+    while (th->free) {
+        req_state *r = th->free;
+        th->free = r->next_free;
+        free(r->target);
+        free(r);
+    }
+    free(th);
     flows_thread_free();
     rules_thread_free();
+    api_screen_thread_free();
 }
 
 cw_code api_server_new(const api_config *cfg, cw_store *s, api_status *status, api_server **out, cw_err *err)

@@ -30,7 +30,8 @@ struct api_route_def {
 
 typedef struct {
     _Atomic uint64_t by_class[6]; /* [2] 2xx ... [5] 5xx */
-    _Atomic uint64_t le[API_LAT_BUCKETS]; /* cumulative: requests at or under each bound */
+    _Atomic uint64_t in[API_LAT_BUCKETS]; /* requests over bound i-1, at or under bound i (one add a
+                                            * request; /metrics sums them into Prometheus' cumulative le) */
     _Atomic uint64_t count, sum_us;
 } api_route_stats;
 

@@ -1025,6 +1025,30 @@ Test(api, tron_tx_as_the_cli_screens_it, .timeout = 120)
     char *imp[] = {CW_BIN, "watchlist", "import", "sdn-advanced", CW_SDN_XML, "--datadir", fx.dd, NULL};
     must_run(imp);
     serve_start(&fx, NULL, NULL);
+    /* GET /api/v1/address writes its answer without a JSON tree: the exact
+     * bytes, as Chainalysis names an identification (SDN_ADVANCED.XML: Kim
+     * Sang Man, uid 43377, DPRK4, designated 2023-05-23; Lazarus Group, uid
+     * 27307, DPRK3, 2019-09-13), one space between the fields; twice (the
+     * second answer comes from the thread's parsed-entity memo) */
+    for (int round = 0; round < 2; round++) {
+        reply a = http(&fx, "GET", "/api/v1/address/1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ", fx.key_screen, NULL);
+        cr_assert_str_eq(a.body,
+                         "{\"identifications\":[{\"category\":\"sanctions\",\"description\":\"Kim Sang Man is designated "
+                         "on the SDN list (programs: DPRK4); ofac-sdn lists 1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ under it "
+                         "(ofac-sdn entry 43377).\",\"name\":\"SANCTIONS: OFAC SDN Kim Sang Man 2023-05-23 "
+                         "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ\",\"url\":\"https://sanctionssearch.ofac.treas.gov/"
+                         "Details.aspx?id=43377\"}]}\n");
+        free(a.body);
+        /* an EVM address given in lower case is named in its checksummed form */
+        a = http(&fx, "GET", "/api/v1/address/0x098b716b8aaf21512996dc57eb0615e2383e2f96", fx.key_screen, NULL);
+        cr_assert_str_eq(a.body,
+                         "{\"identifications\":[{\"category\":\"sanctions\",\"description\":\"Lazarus Group is "
+                         "designated on the SDN list (programs: DPRK3); ofac-sdn lists "
+                         "0x098B716B8Aaf21512996dC57EB0615e2383E2f96 under it (ofac-sdn entry 27307).\",\"name\":"
+                         "\"SANCTIONS: OFAC SDN Lazarus Group 2019-09-13 0x098B716B8Aaf21512996dC57EB0615e2383E2f96\","
+                         "\"url\":\"https://sanctionssearch.ofac.treas.gov/Details.aspx?id=27307\"}]}\n");
+        free(a.body);
+    }
     cw_addr cheil;
     cr_assert_eq(cw_addr_parse("TA3941uFAvmVibSkQ6fMJXxmaSNovX86mz", CW_NET_ANY, &cheil, NULL), CW_OK);
     json_t *t = tron_test_resigned(0, cheil.payload);
