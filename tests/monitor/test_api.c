@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/socket.h>
@@ -31,6 +32,7 @@
 #include "chains/buf.h"
 #include "chains/hex.h"
 #include "monitor/api/request.h"
+#include "monitor/cli/cli.h"
 #include "tests/support.h"
 #include "tests/tron_fixture.h"
 
@@ -1121,4 +1123,41 @@ Test(api, tron_tx_as_the_cli_screens_it, .timeout = 120)
     json_decref(t);
     serve_stop(&fx);
     fx_done(&fx);
+}
+
+/* replay --nice N (cli_nice): the backfill beside a screening API runs at
+ * a lower CPU priority, its later threads too (Linux keeps niceness per
+ * thread; a thread inherits its creator's). In a child: the test's own
+ * priority is left alone. */
+static void *thread_nice(void *p)
+{
+    errno = 0;
+    *(int *)p = getpriority(PRIO_PROCESS, 0);
+    return NULL;
+}
+
+Test(api, replay_nice_lowers_the_priority_of_later_threads)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int base = getpriority(PRIO_PROCESS, 0);
+        if (cli_nice("replay", 0) != 0 || getpriority(PRIO_PROCESS, 0) != base)
+            _exit(1); /* 0: no change */
+        if (cli_nice("replay", 5) != 0)
+            _exit(2);
+        int want = base + 5 > 19 ? 19 : base + 5;
+        if (getpriority(PRIO_PROCESS, 0) != want)
+            _exit(3);
+        int seen = -100;
+        pthread_t th;
+        if (pthread_create(&th, NULL, thread_nice, &seen) != 0 || pthread_join(th, NULL) != 0 || seen != want)
+            _exit(4);
+        if (cli_nice("replay", 19) != 0 || getpriority(PRIO_PROCESS, 0) != 19)
+            _exit(5); /* capped at 19 */
+        _exit(0);
+    }
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "step %d failed", WEXITSTATUS(st));
 }
