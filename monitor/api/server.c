@@ -4,8 +4,10 @@
  * Design note. MHD runs a pool of threads (cfg.threads), each with its own
  * epoll loop; a connection stays on one thread, and its handler runs
  * there. Each thread opens its own view of the store at its first request
- * (store_view_open, kept in a pthread key) and one read transaction per
- * request. Per request: the raw target comes from MHD's URI log callback
+ * (store_view_open, kept in its api_thread, in a pthread key) and one read
+ * transaction per request (the view renews one reset LMDB transaction),
+ * and reuses the states of its ended requests (a screening allocates its
+ * reply's body, which MHD frees, and MHD's own). Per request: the raw target comes from MHD's URI log callback
  * (before MHD decodes anything) and is parsed by api_url_parse; the body is
  * collected up to max_body; then key, role, rate, route. Counters for
  * /metrics are relaxed atomics per route (no lock on the request path but
