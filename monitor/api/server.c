@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "chains/json.h"
@@ -792,10 +793,35 @@ static cw_code parse_listen(const char *listen, struct sockaddr_storage *ss, soc
     return CW_OK;
 }
 
+/* Before the server threads bind one port each (SO_REUSEPORT, below): a
+ * plain bind of the address, which fails while anything holds the port (a
+ * reuseport group such as another serve's too: a plain socket never joins
+ * one), so a second server on a port in use is refused as before. Port 0
+ * becomes the free port it got, which the threads then share. */
+static cw_code probe_port(struct sockaddr_storage *ss, socklen_t len, bool v6, const char *listen, cw_err *err)
+{
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "api: no socket for %s: %s", listen, strerror(errno));
+    int one = 1; /* as MHD's listening sockets: a port in TIME_WAIT is free */
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (v6)
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    socklen_t got = len;
+    if (bind(fd, (struct sockaddr *)ss, len) != 0 || getsockname(fd, (struct sockaddr *)ss, &got) != 0) {
+        int e = errno;
+        close(fd);
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "api: cannot listen on %s (%s)", listen,
+                          e == EADDRINUSE ? "in use" : strerror(e));
+    }
+    close(fd);
+    return CW_OK;
+}
+
 cw_code api_server_start(api_server *srv, cw_err *err)
 {
     struct sockaddr_storage ss;
-    socklen_t slen;
+    socklen_t slen = sizeof(struct sockaddr_storage);
     bool v6 = false, loopback = false;
     cw_code rc = parse_listen(srv->cfg.listen, &ss, &slen, &v6, &loopback, err);
     if (rc)
@@ -820,20 +846,36 @@ cw_code api_server_start(api_server *srv, cw_err *err)
     unsigned threads = srv->cfg.threads ? srv->cfg.threads : 2;
     if (threads > API_MAX_VIEWS)
         threads = API_MAX_VIEWS;
+    if (threads > 1 && (rc = probe_port(&ss, slen, v6, srv->cfg.listen, err))) {
+        api_keys_free(&srv->keys);
+        return rc;
+    }
+    unsigned limit = srv->cfg.max_connections ? srv->cfg.max_connections : 1024u;
+    limit = limit / threads ? limit / threads : 1;
     /* TURBO: optimistic non-blocking reads and fewer shutdown() calls (MHD: "most effects with epoll") */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | (v6 ? MHD_USE_IPv6 : 0);
-    srv->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        srv->timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-        srv->cfg.max_connections ? srv->cfg.max_connections : 1024u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024, /* MHD zeroes the pool per request: keep it small */
-        MHD_OPTION_END);
-    (void)slen;
-    if (srv->daemon == NULL) {
-        api_keys_free(&srv->keys);
-        return cw_err_set(err, CW_EIO, CW_NO_OFFSET,
-                          "api: cannot listen on %s (in use, or not an address of this host)", srv->cfg.listen);
+    for (unsigned i = 0; i < threads; i++) {
+        struct MHD_Daemon *d = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+            MHD_OPTION_LISTENING_ADDRESS_REUSE, threads > 1 ? 1u : 0u, MHD_OPTION_CONNECTION_TIMEOUT,
+            srv->timeout_s, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024, /* MHD zeroes the pool per request: keep it small */
+            MHD_OPTION_END);
+        if (d == NULL) {
+            for (size_t k = 0; k < srv->n_more; k++)
+                MHD_stop_daemon(srv->more[k]);
+            srv->n_more = 0;
+            if (srv->daemon)
+                MHD_stop_daemon(srv->daemon);
+            srv->daemon = NULL;
+            api_keys_free(&srv->keys);
+            return cw_err_set(err, CW_EIO, CW_NO_OFFSET,
+                              "api: cannot listen on %s (in use, or not an address of this host)", srv->cfg.listen);
+        }
+        if (i == 0)
+            srv->daemon = d;
+        else
+            srv->more[srv->n_more++] = d;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = di ? di->port : 0;
@@ -848,6 +890,8 @@ void api_server_free(api_server *srv)
 {
     if (srv == NULL)
         return;
+    for (size_t i = 0; i < srv->n_more; i++)
+        MHD_stop_daemon(srv->more[i]);
     if (srv->daemon)
         MHD_stop_daemon(srv->daemon);
     for (size_t i = 0; i < srv->n_views; i++)

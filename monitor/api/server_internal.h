@@ -50,7 +50,9 @@ struct api_server {
     size_t max_body;
     unsigned timeout_s; /* idle limit (MHD's) and whole-request limit (server.c) */
     int64_t started_at;
-    struct MHD_Daemon *daemon;
+    struct MHD_Daemon *daemon;                  /* the first server thread's (NULL until started) */
+    struct MHD_Daemon *more[API_MAX_VIEWS - 1]; /* the others': one daemon a thread, on one port */
+    size_t n_more;
     unsigned port;
     struct api_route_def routes[API_MAX_ROUTES];
     size_t n_routes;

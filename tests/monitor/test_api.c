@@ -1161,3 +1161,40 @@ Test(api, replay_nice_lowers_the_priority_of_later_threads)
     cr_assert_eq(waitpid(pid, &st, 0), pid);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "step %d failed", WEXITSTATUS(st));
 }
+
+/* --api-threads N: one listening socket per server thread on the one port
+ * (SO_REUSEPORT: the kernel spreads new connections over them; one shared
+ * socket let the first thread awake accept a whole burst, and the others
+ * idle), counted in /proc/net/tcp; a second server on that port is still
+ * refused ("in use"), not let into the group. */
+Test(api, each_server_thread_listens_and_a_port_in_use_is_refused)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *opts[] = {"--api-threads", "3", NULL};
+    serve_start(&fx, opts, NULL);
+    FILE *f = fopen("/proc/net/tcp", "r");
+    cr_assert_not_null(f);
+    char line[512];
+    int listening = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned port, st;
+        if (sscanf(line, " %*d: %*8[0-9A-F]:%x %*8[0-9A-F]:%*x %x", &port, &st) == 2 && port == fx.port && st == 0x0A)
+            listening++;
+    }
+    fclose(f);
+    cr_assert_eq(listening, 3, "listening sockets on port %u: %d", fx.port, listening);
+    char listen[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%u", fx.port);
+    char *o, *e;
+    char *argv[] = {CW_BIN, "serve", "--listen", listen, "--datadir", fx.dd, "--api-threads", "2", NULL};
+    int rc = run_cmd(argv, NULL, 0, &o, &e);
+    cr_assert_neq(rc, 0, "a second server on the port started");
+    cr_assert(strstr(e, "in use"), "%s", e);
+    free(o), free(e);
+    reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_screen, NULL);
+    cr_assert_str_eq(r.body, "{\"identifications\":[]}\n");
+    free(r.body);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
