@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "chains/be.h"
+
 #define ACCT_ASSET_LEN 21
 #define ACCT_KEY_MAX (1 + WL_KEY_MAX + ACCT_ASSET_LEN)
 #define ACCT_VAL_FIXED (1 + 1 + 32 + 32 + 32 + 1)
@@ -17,8 +19,7 @@ static size_t make_key(const cw_addr *a, const cw_asset *as, uint8_t out[ACCT_KE
     if (as->kind == CW_ASSET_TOKEN && as->contract.len == 20)
         memcpy(p + 1, as->contract.payload, 20);
     else if (as->kind == CW_ASSET_TRC10)
-        for (int i = 0; i < 8; i++)
-            p[13 + i] = (uint8_t)(as->id >> (56 - 8 * i));
+        cw_put_be(p + 13, as->id, 8);
     return 1 + kn + ACCT_ASSET_LEN;
 }
 

@@ -8,7 +8,8 @@
  *           of canonical JSON, no newline)
  *   outbox  sequence number (8, big-endian, from 1, so the outbox walks
  *           oldest first) -> a signed record committed with its block and
- *           not yet made durable by the sinks
+ *           not yet made durable by the sinks; a sequence queue
+ *           (watchlists/store/seqq.h: keys, walks and removal are its)
  *   cursor  "trail" -> the audit trail head: seq(8, BE) and the line hash
  *           of the last record (32) (alert.h); "records" -> the number of
  *           alert ids in `alerts` (8, BE), "records/RULE" -> those of

@@ -3,19 +3,7 @@
 #include <jansson.h>
 #include <string.h>
 
-static void be64(uint64_t v, uint8_t k[8])
-{
-    for (int i = 0; i < 8; i++)
-        k[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static uint64_t get_be64(const uint8_t *k)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | k[i];
-    return v;
-}
+#include "chains/be.h"
 
 static bool hex_id(const uint8_t *p, size_t n)
 {
@@ -84,7 +72,7 @@ cw_code casedb_audit_append(store_txn *t, const char *id, uint64_t seq, const ch
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "audit entries are numbered from 1");
     uint8_t k[CASEDB_ID_LEN + 8];
     memcpy(k, id, CASEDB_ID_LEN);
-    be64(seq, k + CASEDB_ID_LEN);
+    cw_put_be(k + CASEDB_ID_LEN, seq, 8);
     cw_span old;
     rc = store_get(t, STORE_CASE_AUDIT, k, sizeof k, &old, err);
     if (rc == CW_OK)
@@ -110,7 +98,7 @@ cw_code casedb_audit_each(store_txn *t, const char *id, casedb_audit_fn fn, void
             break; /* past this case's entries */
         if (k.n != CASEDB_ID_LEN + 8)
             continue;
-        if (!fn(ctx, get_be64(k.p + CASEDB_ID_LEN), v))
+        if (!fn(ctx, cw_get_be(k.p + CASEDB_ID_LEN, 8), v))
             break;
     }
     rc = store_cursor_error(c, err);

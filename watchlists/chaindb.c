@@ -3,16 +3,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "chains/be.h"
 #include "chains/le.h"
 
 #define TIP_KEY "tip"
 #define FLOWS_FP_KEY "flows.wl_fp"
 
-static void height_key(int64_t h, uint8_t k[8])
-{
-    for (int i = 0; i < 8; i++)
-        k[i] = (uint8_t)((uint64_t)h >> (56 - 8 * i)); /* big-endian: the chain sorts by height */
-}
+/* big-endian: the chain sorts by height */
+static void height_key(int64_t h, uint8_t k[8]) { cw_put_be(k, (uint64_t)h, 8); }
 
 
 /* ---- utxo ---- */
@@ -20,10 +18,7 @@ static void height_key(int64_t h, uint8_t k[8])
 void chaindb_outpoint_key(const uint8_t txid[32], uint32_t vout, uint8_t k[CHAINDB_OUTPOINT_LEN])
 {
     memcpy(k, txid, 32);
-    k[32] = (uint8_t)(vout >> 24);
-    k[33] = (uint8_t)(vout >> 16);
-    k[34] = (uint8_t)(vout >> 8);
-    k[35] = (uint8_t)vout;
+    cw_put_be(k + 32, vout, 4);
 }
 
 size_t chaindb_coin_encode(uint64_t value, const cw_addr *a, uint8_t out[CHAINDB_COIN_MAX])
@@ -118,9 +113,7 @@ bool chaindb_chain_key_height(cw_span k, uint64_t *height)
 {
     if (k.n != 8)
         return false;
-    *height = 0;
-    for (int i = 0; i < 8; i++)
-        *height = *height << 8 | k.p[i];
+    *height = cw_get_be(k.p, 8);
     return true;
 }
 

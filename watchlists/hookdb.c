@@ -3,34 +3,13 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "chains/buf.h"
+#include "chains/be.h"
+#include "watchlists/store/seqq.h"
 
 #define COUNTER_KEY "n"
 #define CURSOR_LEN 28
 
-static void be64(uint64_t v, uint8_t *k)
-{
-    for (int i = 0; i < 8; i++)
-        k[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static uint64_t get_be64(const uint8_t *k)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | k[i];
-    return v;
-}
-
-static void be32(uint32_t v, uint8_t *k)
-{
-    for (int i = 0; i < 4; i++)
-        k[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-static uint32_t get_be32(const uint8_t *k) { return (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3]; }
-
-/* ---- events ---- */
+/* ---- events: a sequence queue (seqq.h) with its own counter ---- */
 
 cw_code hookdb_event_last(store_txn *t, uint64_t *seq, cw_err *err)
 {
@@ -41,9 +20,9 @@ cw_code hookdb_event_last(store_txn *t, uint64_t *seq, cw_err *err)
         return CW_OK;
     if (rc)
         return rc;
-    if (v.n != 8)
+    if (v.n != SEQQ_KEY_LEN)
         return store_damaged(t, err, "the webhook event counter is %zu bytes, 8 expected", v.n);
-    *seq = get_be64(v.p);
+    *seq = seqq_key_seq(v.p);
     return CW_OK;
 }
 
@@ -53,10 +32,10 @@ cw_code hookdb_event_add(store_txn *t, const char *body, size_t n, uint64_t *seq
     cw_code rc = hookdb_event_last(t, &last, err);
     if (rc)
         return rc;
-    uint8_t k[8];
-    be64(last + 1, k);
-    if ((rc = store_put(t, STORE_HOOKS, k, 8, body, n, err)) ||
-        (rc = store_put(t, STORE_HOOK_STATE, COUNTER_KEY, 1, k, 8, err)))
+    uint8_t k[SEQQ_KEY_LEN];
+    seqq_key(last + 1, k);
+    if ((rc = seqq_put(t, STORE_HOOKS, last + 1, body, n, err)) ||
+        (rc = store_put(t, STORE_HOOK_STATE, COUNTER_KEY, 1, k, sizeof k, err)))
         return rc;
     *seq = last + 1;
     return CW_OK;
@@ -64,57 +43,17 @@ cw_code hookdb_event_add(store_txn *t, const char *body, size_t n, uint64_t *seq
 
 cw_code hookdb_event_get(store_txn *t, uint64_t seq, cw_span *body, cw_err *err)
 {
-    uint8_t k[8];
-    be64(seq, k);
-    return store_get(t, STORE_HOOKS, k, 8, body, err);
+    return seqq_get(t, STORE_HOOKS, seq, body, err);
 }
 
 cw_code hookdb_event_each(store_txn *t, uint64_t after, hookdb_event_fn fn, void *ctx, cw_err *err)
 {
-    store_cursor *c;
-    cw_code rc = store_cursor_open(t, STORE_HOOKS, &c, err);
-    if (rc)
-        return rc;
-    uint8_t from[8];
-    be64(after + 1, from);
-    cw_span k, v;
-    for (bool more = store_cursor_seek(c, from, 8, &k, &v); more; more = store_cursor_next(c, &k, &v))
-        if (k.n == 8 && !fn(ctx, get_be64(k.p), v))
-            break;
-    rc = store_cursor_error(c, err);
-    store_cursor_close(c);
-    return rc;
-}
-
-typedef struct {
-    uint64_t last;
-    cw_buf keys;
-    cw_code rc;
-    cw_err *err;
-} remove_ctx;
-
-static bool collect(void *ctx, uint64_t seq, cw_span body)
-{
-    (void)body;
-    remove_ctx *r = ctx;
-    if (seq > r->last)
-        return false;
-    uint8_t k[8];
-    be64(seq, k);
-    return (r->rc = cw_buf_append(&r->keys, k, 8, r->err)) == CW_OK;
+    return seqq_each(t, STORE_HOOKS, after, fn, ctx, err);
 }
 
 cw_code hookdb_event_remove_through(store_txn *t, uint64_t last, cw_err *err)
 {
-    /* keys first, deletes after: a cursor does not survive deletes under it */
-    remove_ctx r = {last, CW_BUF_INIT, CW_OK, err};
-    cw_code rc = hookdb_event_each(t, 0, collect, &r, err);
-    if (rc == CW_OK)
-        rc = r.rc;
-    for (size_t i = 0; rc == CW_OK && i + 8 <= r.keys.n; i += 8)
-        rc = store_del(t, STORE_HOOKS, r.keys.p + i, 8, NULL, 0, err);
-    cw_buf_free(&r.keys);
-    return rc;
+    return seqq_remove_through(t, STORE_HOOKS, last, err);
 }
 
 /* ---- endpoints ---- */
@@ -133,10 +72,10 @@ static cw_code url_key(const char *url, uint8_t k[HOOKDB_URL_MAX + 1], size_t *k
 
 static void decode_cursor(const uint8_t *p, hookdb_endpoint *ep)
 {
-    ep->delivered = get_be64(p);
-    ep->attempts = get_be32(p + 8);
-    ep->next_ms = get_be64(p + 12);
-    ep->dead = get_be64(p + 20);
+    ep->delivered = cw_get_be(p, 8);
+    ep->attempts = (uint32_t)cw_get_be(p + 8, 4);
+    ep->next_ms = cw_get_be(p + 12, 8);
+    ep->dead = cw_get_be(p + 20, 8);
 }
 
 cw_code hookdb_endpoint_get(store_txn *t, const char *url, hookdb_endpoint *ep, cw_err *err)
@@ -160,10 +99,10 @@ cw_code hookdb_endpoint_put(store_txn *t, const char *url, const hookdb_endpoint
     cw_code rc = url_key(url, k, &kn, err);
     if (rc)
         return rc;
-    be64(ep->delivered, v);
-    be32(ep->attempts, v + 8);
-    be64(ep->next_ms, v + 12);
-    be64(ep->dead, v + 20);
+    cw_put_be(v, ep->delivered, 8);
+    cw_put_be(v + 8, ep->attempts, 4);
+    cw_put_be(v + 12, ep->next_ms, 8);
+    cw_put_be(v + 20, ep->dead, 8);
     return store_put(t, STORE_HOOK_STATE, k, kn, v, sizeof v, err);
 }
 
@@ -203,7 +142,7 @@ cw_code hookdb_dead_put(store_txn *t, const char *url, uint64_t seq, const char 
         return rc;
     k[0] = 'd';
     k[kn] = 0;
-    be64(seq, k + kn + 1);
+    seqq_key(seq, k + kn + 1);
     return store_put(t, STORE_HOOK_STATE, k, kn + 9, rec, n, err);
 }
 
@@ -222,7 +161,7 @@ cw_code hookdb_dead_each(store_txn *t, hookdb_dead_fn fn, void *ctx, cw_err *err
         char url[HOOKDB_URL_MAX + 1];
         memcpy(url, k.p + 1, k.n - 10);
         url[k.n - 10] = '\0';
-        if (!fn(ctx, url, get_be64(k.p + k.n - 8), v))
+        if (!fn(ctx, url, seqq_key_seq(k.p + k.n - 8), v))
             break;
     }
     rc = store_cursor_error(c, err);
@@ -233,7 +172,7 @@ cw_code hookdb_dead_each(store_txn *t, hookdb_dead_fn fn, void *ctx, cw_err *err
 const char *hookdb_check_record(store_db db, cw_span k, cw_span v)
 {
     if (db == STORE_HOOKS) {
-        if (k.n != 8)
+        if (k.n != SEQQ_KEY_LEN)
             return "a key that is not an event number (8 bytes)";
     } else if (db == STORE_HOOK_STATE) {
         if (k.n == 1 && k.p[0] == 'n')

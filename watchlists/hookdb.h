@@ -5,7 +5,8 @@
  *
  * Formats:
  *   hooks       event number (8, big-endian, from 1) -> the event body, the
- *               exact bytes POSTed (canonical JSON, no newline)
+ *               exact bytes POSTed (canonical JSON, no newline); a sequence
+ *               queue (watchlists/store/seqq.h: keys, walks and removal)
  *   hook_state  "n" -> the last event number handed out (8, BE): numbers
  *               are never reused, even once older events are pruned
  *               'c' + endpoint URL -> its cursor: delivered (8, BE), the

@@ -117,11 +117,16 @@ static cw_code witness_utxo(const uint8_t *buf, const pair *p, uint64_t *value, 
     return CW_OK;
 }
 
-static cw_code parse_global(btc_reader *r, cw_net net, cw_arena *arena, btc_psbt *out, bool *have_tx)
+/* Walks the map at r up to its 0x00 separator: each pair is read, counted
+ * (at most PSBT_MAX_PAIRS), refused when its key was given before in this
+ * map, then handed to fn with its key type (ctx: the map's state), whose
+ * error stops the walk. map names the map in errors ("global", "input 1",
+ * "output 0"). */
+typedef cw_code (*pair_fn)(void *ctx, btc_reader *r, const pair *p, uint8_t type, const char *map);
+
+static cw_code walk_map(btc_reader *r, const char *map, pair_fn fn, void *ctx)
 {
-    const uint8_t *buf = r->buf;
     size_t map_at = r->pos, n = 0;
-    const char *map = "global";
     for (;;) {
         pair p;
         bool end;
@@ -132,242 +137,246 @@ static cw_code parse_global(btc_reader *r, cw_net net, cw_arena *arena, btc_psbt
             return CW_OK;
         if (++n > PSBT_MAX_PAIRS)
             return cw_err_set(r->err, CW_ELIMIT, p.key_at, "%s: more than %d keys", map, PSBT_MAX_PAIRS);
-        if (duplicate(buf, map_at, &p))
+        if (duplicate(r->buf, map_at, &p))
             return bad(r->err, p.key_at, map, "a key given twice");
-        uint8_t type = buf[p.key_at];
-        switch (type) {
-        case 0x00: {
-            if ((rc = key_len(r->err, &p, 1, map, "the unsigned tx")))
-                return rc;
-            cw_code trc = btc_tx_parse(buf + p.val_at, p.vlen, NULL, net, arena, &out->tx, r->err);
-            if (trc)
-                return cw_err_prefix(r->err, trc, "global: the unsigned tx at byte %zu", p.val_at);
-            if (out->tx.flags & CW_TX_SEGWIT)
-                return bad(r->err, p.val_at, map, "the unsigned tx is serialized with witnesses");
-            for (size_t i = 0; i < out->tx.n_in; i++)
-                if (out->tx.in[i].script_sig.n)
-                    return bad(r->err, p.val_at, map, "the unsigned tx has a scriptSig (it must be unsigned)");
-            *have_tx = true;
-            break;
+        if ((rc = fn(ctx, r, &p, r->buf[p.key_at], map)))
+            return rc;
+    }
+}
+
+typedef struct {
+    cw_net net;
+    cw_arena *arena;
+    btc_psbt *out;
+    bool have_tx;
+} global_map;
+
+static cw_code global_pair(void *ctx, btc_reader *r, const pair *p, uint8_t type, const char *map)
+{
+    global_map *g = ctx;
+    const uint8_t *buf = r->buf;
+    cw_code rc;
+    switch (type) {
+    case 0x00: {
+        if ((rc = key_len(r->err, p, 1, map, "the unsigned tx")))
+            return rc;
+        cw_code trc = btc_tx_parse(buf + p->val_at, p->vlen, NULL, g->net, g->arena, &g->out->tx, r->err);
+        if (trc)
+            return cw_err_prefix(r->err, trc, "global: the unsigned tx at byte %zu", p->val_at);
+        if (g->out->tx.flags & CW_TX_SEGWIT)
+            return bad(r->err, p->val_at, map, "the unsigned tx is serialized with witnesses");
+        for (size_t i = 0; i < g->out->tx.n_in; i++)
+            if (g->out->tx.in[i].script_sig.n)
+                return bad(r->err, p->val_at, map, "the unsigned tx has a scriptSig (it must be unsigned)");
+        g->have_tx = true;
+        return CW_OK;
+    }
+    case 0x01:
+        if (p->klen != 79)
+            return bad(r->err, p->key_at, map, "an xpub key that is not 78 bytes after the type");
+        return bip32_value(r->err, p, map);
+    case 0x02: case 0x03: case 0x04: case 0x05: case 0x06:
+        return bad(r->err, p->key_at, map, "a PSBT version 2 field in a version 0 PSBT");
+    case 0xfb:
+        if ((rc = key_len(r->err, p, 1, map, "the version")))
+            return rc;
+        if (p->vlen != 4)
+            return bad(r->err, p->val_at, map, "a version that is not 4 bytes");
+        g->out->version = btc_le32(buf + p->val_at);
+        if (g->out->version != 0)
+            return cw_err_set(r->err, CW_EFORMAT, p->val_at, "%s: byte %zu: PSBT version %u: only version 0 is read",
+                              map, p->val_at, g->out->version);
+        return CW_OK;
+    default: /* proprietary and unknown: kept by BIP-174, not read here */
+        return CW_OK;
+    }
+}
+
+static cw_code parse_global(btc_reader *r, cw_net net, cw_arena *arena, btc_psbt *out, bool *have_tx)
+{
+    global_map g = {net, arena, out, false};
+    cw_code rc = walk_map(r, "global", global_pair, &g);
+    *have_tx = g.have_tx;
+    return rc;
+}
+
+typedef struct {
+    cw_net net;
+    cw_arena *arena;
+    btc_psbt *out;
+    cw_txin *in;
+    bool have_w, have_nw, final;
+    uint64_t w_value, nw_value;
+    cw_span w_script, nw_script;
+} input_map;
+
+static cw_code input_pair(void *ctx, btc_reader *r, const pair *p, uint8_t type, const char *map)
+{
+    input_map *m = ctx;
+    const uint8_t *buf = r->buf;
+    cw_code rc;
+    switch (type) {
+    case 0x00: { /* the whole previous tx: its txid must be the one spent */
+        if ((rc = key_len(r->err, p, 1, map, "the non-witness UTXO")))
+            return rc;
+        size_t mark = m->arena->used;
+        cw_tx prev;
+        cw_code trc = btc_tx_parse(buf + p->val_at, p->vlen, NULL, m->net, m->arena, &prev, r->err);
+        if (trc) {
+            m->arena->used = mark;
+            return cw_err_prefix(r->err, trc, "%s: the non-witness UTXO at byte %zu", map, p->val_at);
         }
-        case 0x01:
-            if (p.klen != 79)
-                return bad(r->err, p.key_at, map, "an xpub key that is not 78 bytes after the type");
-            if ((rc = bip32_value(r->err, &p, map)))
-                return rc;
-            break;
-        case 0x02: case 0x03: case 0x04: case 0x05: case 0x06:
-            return bad(r->err, p.key_at, map, "a PSBT version 2 field in a version 0 PSBT");
-        case 0xfb:
-            if ((rc = key_len(r->err, &p, 1, map, "the version")))
-                return rc;
-            if (p.vlen != 4)
-                return bad(r->err, p.val_at, map, "a version that is not 4 bytes");
-            out->version = btc_le32(buf + p.val_at);
-            if (out->version != 0)
-                return cw_err_set(r->err, CW_EFORMAT, p.val_at, "%s: byte %zu: PSBT version %u: only version 0 is read",
-                                  map, p.val_at, out->version);
-            break;
-        default: /* proprietary and unknown: kept by BIP-174, not read here */
-            break;
+        bool match = memcmp(prev.txid, m->in->prev_txid, 32) == 0 && m->in->prev_vout < prev.n_out;
+        if (match) {
+            m->nw_value = prev.out[m->in->prev_vout].value;
+            m->nw_script = prev.out[m->in->prev_vout].script;
         }
+        m->arena->used = mark; /* prev's arrays are not kept */
+        if (!match)
+            return bad(r->err, p->val_at, map, "the non-witness UTXO is not the tx this input spends");
+        m->have_nw = true;
+        return CW_OK;
+    }
+    case 0x01:
+        if ((rc = key_len(r->err, p, 1, map, "the witness UTXO")) ||
+            (rc = witness_utxo(buf, p, &m->w_value, &m->w_script, map, r->err)))
+            return rc;
+        m->have_w = true;
+        return CW_OK;
+    case 0x02:
+        if ((rc = key_pubkey(r->err, p, map, "a partial signature")))
+            return rc;
+        if (p->vlen == 0)
+            return bad(r->err, p->val_at, map, "an empty partial signature");
+        m->out->n_partial_sigs++;
+        return CW_OK;
+    case 0x03:
+        if ((rc = key_len(r->err, p, 1, map, "the sighash type")))
+            return rc;
+        if (p->vlen != 4)
+            return bad(r->err, p->val_at, map, "a sighash type that is not 4 bytes");
+        return CW_OK;
+    case 0x04: case 0x05: case 0x09:
+        return key_len(r->err, p, 1, map, type == 0x04 ? "the redeem script" : type == 0x05 ? "the witness script"
+                                                                                          : "the proof of reserves");
+    case 0x07: case 0x08:
+        if ((rc = key_len(r->err, p, 1, map, type == 0x07 ? "the final scriptSig" : "the final witness")))
+            return rc;
+        m->final = true;
+        return CW_OK;
+    case 0x06:
+        if ((rc = key_pubkey(r->err, p, map, "a BIP32 derivation")))
+            return rc;
+        return bip32_value(r->err, p, map);
+    case 0x0a: case 0x0c:
+        return key_len(r->err, p, 21, map, "a 20-byte hash preimage");
+    case 0x0b: case 0x0d:
+        return key_len(r->err, p, 33, map, "a 32-byte hash preimage");
+    case 0x0e: case 0x0f: case 0x10: case 0x11: case 0x12:
+        return bad(r->err, p->key_at, map, "a PSBT version 2 field in a version 0 PSBT");
+    case 0x13:
+        if ((rc = key_len(r->err, p, 1, map, "the taproot key signature")))
+            return rc;
+        if (p->vlen != 64 && p->vlen != 65)
+            return bad(r->err, p->val_at, map, "a taproot key signature of other than 64 or 65 bytes");
+        m->out->n_partial_sigs++;
+        return CW_OK;
+    case 0x14:
+        if ((rc = key_len(r->err, p, 65, map, "a taproot script signature")))
+            return rc;
+        if (p->vlen != 64 && p->vlen != 65)
+            return bad(r->err, p->val_at, map, "a taproot script signature of other than 64 or 65 bytes");
+        m->out->n_partial_sigs++;
+        return CW_OK;
+    case 0x15:
+        if (p->klen < 34 || (p->klen - 34) % 32 != 0)
+            return bad(r->err, p->key_at, map, "a taproot leaf script key that is not a control block");
+        if (p->vlen == 0)
+            return bad(r->err, p->val_at, map, "an empty taproot leaf script");
+        return CW_OK;
+    case 0x16: {
+        if ((rc = key_len(r->err, p, 33, map, "a taproot BIP32 derivation")))
+            return rc;
+        btc_reader v = {buf, p->val_at, p->val_at + p->vlen, r->err};
+        uint64_t nh;
+        if (btc_read_compact(&v, &nh, "leaf hash count"))
+            return cw_err_prefix(r->err, r->err ? r->err->code : CW_ETRUNC, "%s", map);
+        if (nh > btc_left(&v) / 32 || btc_left(&v) - nh * 32 < 4 || (btc_left(&v) - nh * 32) % 4 != 0)
+            return bad(r->err, p->val_at, map, "a taproot BIP32 derivation of the wrong length");
+        return CW_OK;
+    }
+    case 0x17: case 0x18:
+        if ((rc = key_len(r->err, p, 1, map, type == 0x17 ? "the taproot internal key" : "the taproot merkle root")))
+            return rc;
+        if (p->vlen != 32)
+            return bad(r->err, p->val_at, map, "a taproot key or merkle root that is not 32 bytes");
+        return CW_OK;
+    default:
+        return CW_OK;
     }
 }
 
 static cw_code parse_input(btc_reader *r, size_t idx, cw_net net, cw_arena *arena, btc_psbt *out)
 {
-    const uint8_t *buf = r->buf;
-    size_t map_at = r->pos, n = 0;
+    size_t map_at = r->pos;
     char map[32];
     snprintf(map, sizeof map, "input %zu", idx);
-    cw_txin *in = &out->tx.in[idx];
-    bool have_w = false, have_nw = false, final = false;
-    uint64_t w_value = 0, nw_value = 0;
-    cw_span w_script = {0}, nw_script = {0};
-    for (;;) {
-        pair p;
-        bool end;
-        cw_code rc = next_pair(r, &p, &end, map);
-        if (rc)
-            return rc;
-        if (end)
-            break;
-        if (++n > PSBT_MAX_PAIRS)
-            return cw_err_set(r->err, CW_ELIMIT, p.key_at, "%s: more than %d keys", map, PSBT_MAX_PAIRS);
-        if (duplicate(buf, map_at, &p))
-            return bad(r->err, p.key_at, map, "a key given twice");
-        uint8_t type = buf[p.key_at];
-        switch (type) {
-        case 0x00: { /* the whole previous tx: its txid must be the one spent */
-            if ((rc = key_len(r->err, &p, 1, map, "the non-witness UTXO")))
-                return rc;
-            size_t mark = arena->used;
-            cw_tx prev;
-            cw_code trc = btc_tx_parse(buf + p.val_at, p.vlen, NULL, net, arena, &prev, r->err);
-            if (trc) {
-                arena->used = mark;
-                return cw_err_prefix(r->err, trc, "%s: the non-witness UTXO at byte %zu", map, p.val_at);
-            }
-            bool match = memcmp(prev.txid, in->prev_txid, 32) == 0 && in->prev_vout < prev.n_out;
-            if (match) {
-                nw_value = prev.out[in->prev_vout].value;
-                nw_script = prev.out[in->prev_vout].script;
-            }
-            arena->used = mark; /* prev's arrays are not kept */
-            if (!match)
-                return bad(r->err, p.val_at, map, "the non-witness UTXO is not the tx this input spends");
-            have_nw = true;
-            break;
-        }
-        case 0x01:
-            if ((rc = key_len(r->err, &p, 1, map, "the witness UTXO")) ||
-                (rc = witness_utxo(buf, &p, &w_value, &w_script, map, r->err)))
-                return rc;
-            have_w = true;
-            break;
-        case 0x02:
-            if ((rc = key_pubkey(r->err, &p, map, "a partial signature")))
-                return rc;
-            if (p.vlen == 0)
-                return bad(r->err, p.val_at, map, "an empty partial signature");
-            out->n_partial_sigs++;
-            break;
-        case 0x03:
-            if ((rc = key_len(r->err, &p, 1, map, "the sighash type")))
-                return rc;
-            if (p.vlen != 4)
-                return bad(r->err, p.val_at, map, "a sighash type that is not 4 bytes");
-            break;
-        case 0x04: case 0x05: case 0x09:
-            if ((rc = key_len(r->err, &p, 1, map, type == 0x04 ? "the redeem script" : type == 0x05 ? "the witness script"
-                                                                                                    : "the proof of reserves")))
-                return rc;
-            break;
-        case 0x07: case 0x08:
-            if ((rc = key_len(r->err, &p, 1, map, type == 0x07 ? "the final scriptSig" : "the final witness")))
-                return rc;
-            final = true;
-            break;
-        case 0x06:
-            if ((rc = key_pubkey(r->err, &p, map, "a BIP32 derivation")) || (rc = bip32_value(r->err, &p, map)))
-                return rc;
-            break;
-        case 0x0a: case 0x0c:
-            if ((rc = key_len(r->err, &p, 21, map, "a 20-byte hash preimage")))
-                return rc;
-            break;
-        case 0x0b: case 0x0d:
-            if ((rc = key_len(r->err, &p, 33, map, "a 32-byte hash preimage")))
-                return rc;
-            break;
-        case 0x0e: case 0x0f: case 0x10: case 0x11: case 0x12:
-            return bad(r->err, p.key_at, map, "a PSBT version 2 field in a version 0 PSBT");
-        case 0x13:
-            if ((rc = key_len(r->err, &p, 1, map, "the taproot key signature")))
-                return rc;
-            if (p.vlen != 64 && p.vlen != 65)
-                return bad(r->err, p.val_at, map, "a taproot key signature of other than 64 or 65 bytes");
-            out->n_partial_sigs++;
-            break;
-        case 0x14:
-            if ((rc = key_len(r->err, &p, 65, map, "a taproot script signature")))
-                return rc;
-            if (p.vlen != 64 && p.vlen != 65)
-                return bad(r->err, p.val_at, map, "a taproot script signature of other than 64 or 65 bytes");
-            out->n_partial_sigs++;
-            break;
-        case 0x15:
-            if (p.klen < 34 || (p.klen - 34) % 32 != 0)
-                return bad(r->err, p.key_at, map, "a taproot leaf script key that is not a control block");
-            if (p.vlen == 0)
-                return bad(r->err, p.val_at, map, "an empty taproot leaf script");
-            break;
-        case 0x16: {
-            if ((rc = key_len(r->err, &p, 33, map, "a taproot BIP32 derivation")))
-                return rc;
-            btc_reader v = {buf, p.val_at, p.val_at + p.vlen, r->err};
-            uint64_t nh;
-            if (btc_read_compact(&v, &nh, "leaf hash count"))
-                return cw_err_prefix(r->err, r->err ? r->err->code : CW_ETRUNC, "%s", map);
-            if (nh > btc_left(&v) / 32 || btc_left(&v) - nh * 32 < 4 || (btc_left(&v) - nh * 32) % 4 != 0)
-                return bad(r->err, p.val_at, map, "a taproot BIP32 derivation of the wrong length");
-            break;
-        }
-        case 0x17: case 0x18:
-            if ((rc = key_len(r->err, &p, 1, map, type == 0x17 ? "the taproot internal key" : "the taproot merkle root")))
-                return rc;
-            if (p.vlen != 32)
-                return bad(r->err, p.val_at, map, "a taproot key or merkle root that is not 32 bytes");
-            break;
-        default:
-            break;
-        }
-    }
-    if (have_w && have_nw &&
-        (w_value != nw_value || w_script.n != nw_script.n || memcmp(w_script.p, nw_script.p, w_script.n) != 0))
+    input_map m = {.net = net, .arena = arena, .out = out, .in = &out->tx.in[idx]};
+    cw_code rc = walk_map(r, map, input_pair, &m);
+    if (rc)
+        return rc;
+    if (m.have_w && m.have_nw &&
+        (m.w_value != m.nw_value || m.w_script.n != m.nw_script.n ||
+         memcmp(m.w_script.p, m.nw_script.p, m.w_script.n) != 0))
         return bad(r->err, map_at, map, "the witness UTXO and the non-witness UTXO disagree");
-    if (have_w || have_nw) {
-        in->value = have_nw ? nw_value : w_value;
-        cw_span s = have_nw ? nw_script : w_script;
-        btc_script_classify(s.p, s.n, net, &in->addr);
-        in->resolved = true;
+    if (m.have_w || m.have_nw) {
+        m.in->value = m.have_nw ? m.nw_value : m.w_value;
+        cw_span s = m.have_nw ? m.nw_script : m.w_script;
+        btc_script_classify(s.p, s.n, net, &m.in->addr);
+        m.in->resolved = true;
         out->n_utxo++;
     }
-    out->n_final += final;
+    out->n_final += m.final;
     return CW_OK;
 }
 
-static cw_code parse_output(btc_reader *r, size_t idx, btc_psbt *out)
+static cw_code output_pair(void *ctx, btc_reader *r, const pair *p, uint8_t type, const char *map)
 {
-    (void)out;
-    const uint8_t *buf = r->buf;
-    size_t map_at = r->pos, n = 0;
+    (void)ctx;
+    cw_code rc;
+    switch (type) {
+    case 0x00: case 0x01:
+        return key_len(r->err, p, 1, map, type == 0 ? "the redeem script" : "the witness script");
+    case 0x02:
+        if ((rc = key_pubkey(r->err, p, map, "a BIP32 derivation")))
+            return rc;
+        return bip32_value(r->err, p, map);
+    case 0x03: case 0x04:
+        return bad(r->err, p->key_at, map, "a PSBT version 2 field in a version 0 PSBT");
+    case 0x05:
+        if ((rc = key_len(r->err, p, 1, map, "the taproot internal key")))
+            return rc;
+        if (p->vlen != 32)
+            return bad(r->err, p->val_at, map, "a taproot internal key that is not 32 bytes");
+        return CW_OK;
+    case 0x06:
+        if ((rc = key_len(r->err, p, 1, map, "the taproot tree")))
+            return rc;
+        if (p->vlen == 0)
+            return bad(r->err, p->val_at, map, "an empty taproot tree");
+        return CW_OK;
+    case 0x07:
+        return key_len(r->err, p, 33, map, "a taproot BIP32 derivation");
+    default:
+        return CW_OK;
+    }
+}
+
+static cw_code parse_output(btc_reader *r, size_t idx)
+{
     char map[32];
     snprintf(map, sizeof map, "output %zu", idx);
-    for (;;) {
-        pair p;
-        bool end;
-        cw_code rc = next_pair(r, &p, &end, map);
-        if (rc)
-            return rc;
-        if (end)
-            return CW_OK;
-        if (++n > PSBT_MAX_PAIRS)
-            return cw_err_set(r->err, CW_ELIMIT, p.key_at, "%s: more than %d keys", map, PSBT_MAX_PAIRS);
-        if (duplicate(buf, map_at, &p))
-            return bad(r->err, p.key_at, map, "a key given twice");
-        uint8_t type = buf[p.key_at];
-        switch (type) {
-        case 0x00: case 0x01:
-            if ((rc = key_len(r->err, &p, 1, map, type == 0 ? "the redeem script" : "the witness script")))
-                return rc;
-            break;
-        case 0x02:
-            if ((rc = key_pubkey(r->err, &p, map, "a BIP32 derivation")) || (rc = bip32_value(r->err, &p, map)))
-                return rc;
-            break;
-        case 0x03: case 0x04:
-            return bad(r->err, p.key_at, map, "a PSBT version 2 field in a version 0 PSBT");
-        case 0x05:
-            if ((rc = key_len(r->err, &p, 1, map, "the taproot internal key")))
-                return rc;
-            if (p.vlen != 32)
-                return bad(r->err, p.val_at, map, "a taproot internal key that is not 32 bytes");
-            break;
-        case 0x06:
-            if ((rc = key_len(r->err, &p, 1, map, "the taproot tree")))
-                return rc;
-            if (p.vlen == 0)
-                return bad(r->err, p.val_at, map, "an empty taproot tree");
-            break;
-        case 0x07:
-            if ((rc = key_len(r->err, &p, 33, map, "a taproot BIP32 derivation")))
-                return rc;
-            break;
-        default:
-            break;
-        }
-    }
+    return walk_map(r, map, output_pair, NULL);
 }
 
 cw_code btc_psbt_parse(const uint8_t *buf, size_t len, cw_net net, cw_arena *arena, btc_psbt *out, cw_err *err)
@@ -387,7 +396,7 @@ cw_code btc_psbt_parse(const uint8_t *buf, size_t len, cw_net net, cw_arena *are
         if ((rc = parse_input(&r, i, net, arena, out)))
             return rc;
     for (size_t i = 0; i < out->tx.n_out; i++)
-        if ((rc = parse_output(&r, i, out)))
+        if ((rc = parse_output(&r, i)))
             return rc;
     if (r.pos != len)
         return cw_err_set(err, CW_EFORMAT, r.pos, "byte %zu: %zu bytes after the last output's map", r.pos, len - r.pos);

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "chains/be.h"
+
 void eth_rlp_init(eth_rlp *r, const uint8_t *buf, size_t len)
 {
     r->base = buf;
@@ -127,10 +129,7 @@ cw_code eth_rlp_uint64(eth_rlp *r, const char *field, uint64_t *out, cw_err *err
     cw_code rc = read_int(r, field, 8, &s, err);
     if (rc)
         return rc;
-    uint64_t v = 0;
-    for (size_t i = 0; i < s.n; i++)
-        v = v << 8 | s.p[i];
-    *out = v;
+    *out = cw_get_be(s.p, (int)s.n); /* read_int: at most 8 bytes */
     return CW_OK;
 }
 

@@ -1,5 +1,7 @@
 #include "tx.h"
 
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "chains/addr.h"
@@ -116,132 +118,109 @@ cw_code tron_asset_id_parse(const uint8_t *p, size_t n, size_t at, const char *w
     return CW_OK;
 }
 
-static cw_code parse_transfer(tron_pb *r, tron_raw *out, cw_err *err)
+/* ---- the value-moving contracts: one loop, a field table each ---- */
+
+typedef enum {
+    FIELD_ADDR,     /* 21 bytes starting 0x41 -> uint8_t[20] (read_addr) */
+    FIELD_AMOUNT,   /* non-negative int64 -> uint64_t (read_amount) */
+    FIELD_BYTES,    /* bytes -> cw_span into the input */
+    FIELD_ASSET_ID, /* a TRC-10 id as decimal text -> uint64_t */
+} field_kind;
+
+#define NO_FLAG SIZE_MAX
+
+typedef struct {
+    uint32_t num;
+    field_kind kind;
+    const char *name;
+    size_t off;     /* offsetof(tron_raw, where the value goes) */
+    size_t has_off; /* offsetof(tron_raw, its bool has_ flag), or NO_FLAG */
+    bool required;  /* "has no <name>" when absent: named in table order */
+} field_spec;
+
+typedef struct {
+    const char *msg;
+    const field_spec *fields;
+    size_t n;
+} message_spec;
+
+#define FIELDS(msg, table) {msg, table, sizeof table / sizeof *table}
+#define AT(member) offsetof(tron_raw, member)
+
+static const field_spec transfer_fields[] = {
+    {1, FIELD_ADDR, "owner_address", AT(owner), AT(has_owner), true},
+    {2, FIELD_ADDR, "to_address", AT(to), AT(has_to), true},
+    {3, FIELD_AMOUNT, "amount", AT(amount), NO_FLAG, false},
+};
+static const field_spec transfer_asset_fields[] = {
+    {1, FIELD_ASSET_ID, "asset_name", AT(asset_id), NO_FLAG, true},
+    {2, FIELD_ADDR, "owner_address", AT(owner), AT(has_owner), true},
+    {3, FIELD_ADDR, "to_address", AT(to), AT(has_to), true},
+    {4, FIELD_AMOUNT, "amount", AT(amount), NO_FLAG, false},
+};
+static const field_spec trigger_fields[] = {
+    {1, FIELD_ADDR, "owner_address", AT(owner), AT(has_owner), true},
+    {2, FIELD_ADDR, "contract_address", AT(contract), AT(has_contract), true},
+    {3, FIELD_AMOUNT, "call_value", AT(call_value), NO_FLAG, false},
+    {4, FIELD_BYTES, "data", AT(call_data), NO_FLAG, false},
+    {5, FIELD_AMOUNT, "call_token_value", AT(call_token_value), NO_FLAG, false},
+    {6, FIELD_AMOUNT, "token_id", AT(token_id), NO_FLAG, false},
+};
+static const message_spec transfer_msg = FIELDS("TransferContract", transfer_fields);
+static const message_spec transfer_asset_msg = FIELDS("TransferAssetContract", transfer_asset_fields);
+static const message_spec trigger_msg = FIELDS("TriggerSmartContract", trigger_fields);
+
+static cw_code read_field(const message_spec *m, const field_spec *fs, const tron_pb_field *f, tron_raw *out,
+                          cw_err *err)
 {
-    static const char M[] = "TransferContract";
+    void *dst = (char *)out + fs->off;
+    cw_code rc;
+    switch (fs->kind) {
+    case FIELD_ADDR: return read_addr(f, m->msg, fs->name, dst, err);
+    case FIELD_AMOUNT: return read_amount(f, m->msg, fs->name, dst, err);
+    case FIELD_BYTES:
+        if (!(rc = want_wire(f, TRON_PB_LEN, m->msg, fs->name, err)))
+            *(cw_span *)dst = f->bytes;
+        return rc;
+    case FIELD_ASSET_ID: {
+        if ((rc = want_wire(f, TRON_PB_LEN, m->msg, fs->name, err)))
+            return rc;
+        char what[64];
+        snprintf(what, sizeof what, "%s.%s", m->msg, fs->name);
+        return tron_asset_id_parse(f->bytes.p, f->bytes.n, f->bytes_at, what, dst, err);
+    }
+    }
+    return cw_err_set(err, CW_EFORMAT, f->at, "%s.%s: no reader", m->msg, fs->name); /* not reached */
+}
+
+/* Reads message r by m's table: every field known and singular, each
+ * value read into out; then the required ones present. */
+static cw_code parse_fields(tron_pb *r, const message_spec *m, tron_raw *out, cw_err *err)
+{
     uint64_t seen = 0;
     tron_pb_field f;
     bool done;
     cw_code rc;
     while (!(rc = tron_pb_next(r, &f, &done, err)) && !done) {
-        switch (f.num) {
-        case 1:
-            if (!(rc = once(&seen, &f, M, "owner_address", err)))
-                rc = read_addr(&f, M, "owner_address", out->owner, err);
-            out->has_owner = true;
-            break;
-        case 2:
-            if (!(rc = once(&seen, &f, M, "to_address", err)))
-                rc = read_addr(&f, M, "to_address", out->to, err);
-            out->has_to = true;
-            break;
-        case 3:
-            if (!(rc = once(&seen, &f, M, "amount", err)))
-                rc = read_amount(&f, M, "amount", &out->amount, err);
-            break;
-        default:
-            rc = cw_err_set(err, CW_EFORMAT, f.at, "%s: unknown field %u at byte %zu", M, f.num, f.at);
-        }
+        const field_spec *fs = NULL;
+        for (size_t i = 0; i < m->n && !fs; i++)
+            if (m->fields[i].num == f.num)
+                fs = &m->fields[i];
+        if (!fs)
+            return cw_err_set(err, CW_EFORMAT, f.at, "%s: unknown field %u at byte %zu", m->msg, f.num, f.at);
+        if (!(rc = once(&seen, &f, m->msg, fs->name, err)))
+            rc = read_field(m, fs, &f, out, err);
+        if (fs->has_off != NO_FLAG)
+            *(bool *)((char *)out + fs->has_off) = true;
         if (rc)
             return rc;
     }
     if (rc)
         return rc;
-    if (!out->has_owner || !out->has_to)
-        return cw_err_set(err, CW_EFORMAT, r->base, "%s at byte %zu has no %s", M, r->base,
-                          out->has_owner ? "to_address" : "owner_address");
-    return CW_OK;
-}
-
-static cw_code parse_transfer_asset(tron_pb *r, tron_raw *out, cw_err *err)
-{
-    static const char M[] = "TransferAssetContract";
-    uint64_t seen = 0;
-    tron_pb_field f;
-    bool done, has_asset = false;
-    cw_code rc;
-    while (!(rc = tron_pb_next(r, &f, &done, err)) && !done) {
-        switch (f.num) {
-        case 1:
-            if (!(rc = once(&seen, &f, M, "asset_name", err)) && !(rc = want_wire(&f, TRON_PB_LEN, M, "asset_name", err)))
-                rc = tron_asset_id_parse(f.bytes.p, f.bytes.n, f.bytes_at, "TransferAssetContract.asset_name", &out->asset_id,
-                                   err);
-            has_asset = true;
-            break;
-        case 2:
-            if (!(rc = once(&seen, &f, M, "owner_address", err)))
-                rc = read_addr(&f, M, "owner_address", out->owner, err);
-            out->has_owner = true;
-            break;
-        case 3:
-            if (!(rc = once(&seen, &f, M, "to_address", err)))
-                rc = read_addr(&f, M, "to_address", out->to, err);
-            out->has_to = true;
-            break;
-        case 4:
-            if (!(rc = once(&seen, &f, M, "amount", err)))
-                rc = read_amount(&f, M, "amount", &out->amount, err);
-            break;
-        default:
-            rc = cw_err_set(err, CW_EFORMAT, f.at, "%s: unknown field %u at byte %zu", M, f.num, f.at);
-        }
-        if (rc)
-            return rc;
-    }
-    if (rc)
-        return rc;
-    if (!out->has_owner || !out->has_to || !has_asset)
-        return cw_err_set(err, CW_EFORMAT, r->base, "%s at byte %zu has no %s", M, r->base,
-                          !has_asset ? "asset_name" : out->has_owner ? "to_address" : "owner_address");
-    return CW_OK;
-}
-
-static cw_code parse_trigger(tron_pb *r, tron_raw *out, cw_err *err)
-{
-    static const char M[] = "TriggerSmartContract";
-    uint64_t seen = 0;
-    tron_pb_field f;
-    bool done;
-    cw_code rc;
-    while (!(rc = tron_pb_next(r, &f, &done, err)) && !done) {
-        switch (f.num) {
-        case 1:
-            if (!(rc = once(&seen, &f, M, "owner_address", err)))
-                rc = read_addr(&f, M, "owner_address", out->owner, err);
-            out->has_owner = true;
-            break;
-        case 2:
-            if (!(rc = once(&seen, &f, M, "contract_address", err)))
-                rc = read_addr(&f, M, "contract_address", out->contract, err);
-            out->has_contract = true;
-            break;
-        case 3:
-            if (!(rc = once(&seen, &f, M, "call_value", err)))
-                rc = read_amount(&f, M, "call_value", &out->call_value, err);
-            break;
-        case 4:
-            if (!(rc = once(&seen, &f, M, "data", err)) && !(rc = want_wire(&f, TRON_PB_LEN, M, "data", err)))
-                out->call_data = f.bytes;
-            break;
-        case 5:
-            if (!(rc = once(&seen, &f, M, "call_token_value", err)))
-                rc = read_amount(&f, M, "call_token_value", &out->call_token_value, err);
-            break;
-        case 6:
-            if (!(rc = once(&seen, &f, M, "token_id", err)))
-                rc = read_amount(&f, M, "token_id", &out->token_id, err);
-            break;
-        default:
-            rc = cw_err_set(err, CW_EFORMAT, f.at, "%s: unknown field %u at byte %zu", M, f.num, f.at);
-        }
-        if (rc)
-            return rc;
-    }
-    if (rc)
-        return rc;
-    if (!out->has_owner || !out->has_contract)
-        return cw_err_set(err, CW_EFORMAT, r->base, "%s at byte %zu has no %s", M, r->base,
-                          out->has_owner ? "contract_address" : "owner_address");
+    for (size_t i = 0; i < m->n; i++)
+        if (m->fields[i].required && !(seen & 1ull << (m->fields[i].num & 63)))
+            return cw_err_set(err, CW_EFORMAT, r->base, "%s at byte %zu has no %s", m->msg, r->base,
+                              m->fields[i].name);
     return CW_OK;
 }
 
@@ -298,9 +277,9 @@ static cw_code parse_any(const tron_pb_field *pf, tron_raw *out, cw_err *err)
     tron_pb v;
     tron_pb_init(&v, value.bytes.p, value.bytes.n, value.bytes_at);
     switch (out->contract_type) {
-    case TRON_CT_TRANSFER: return parse_transfer(&v, out, err);
-    case TRON_CT_TRANSFER_ASSET: return parse_transfer_asset(&v, out, err);
-    case TRON_CT_TRIGGER_SMART: return parse_trigger(&v, out, err);
+    case TRON_CT_TRANSFER: return parse_fields(&v, &transfer_msg, out, err);
+    case TRON_CT_TRANSFER_ASSET: return parse_fields(&v, &transfer_asset_msg, out, err);
+    case TRON_CT_TRIGGER_SMART: return parse_fields(&v, &trigger_msg, out, err);
     default: return parse_other(&v, out, err);
     }
 }
@@ -470,40 +449,39 @@ cw_code tron_raw_check_signer(const tron_raw *r, const uint8_t *sig, size_t n, u
                       r->permission_id ? " (a multi-signature permission: not supported)" : "");
 }
 
+/* The next transfer of xf: from -> to, amount; asset native unless set after. */
+static cw_transfer *xfer_add(cw_transfer *xf, size_t *n, cw_xfer_kind kind, const uint8_t from[20],
+                             const uint8_t to[20], uint64_t amount)
+{
+    cw_transfer *t = &xf[(*n)++];
+    memset(t, 0, sizeof *t);
+    t->kind = kind;
+    tron_addr(&t->from, from);
+    tron_addr(&t->to, to);
+    cw_u256_set_u64(&t->amount, amount);
+    return t;
+}
+
 cw_code tron_raw_transfers(const tron_raw *r, bool calldata, cw_transfer *xf, size_t *n, cw_err *err)
 {
     *n = 0;
     cw_transfer *t;
     switch (r->contract_type) {
     case TRON_CT_TRANSFER:
+        xfer_add(xf, n, CW_XFER_VALUE, r->owner, r->to, r->amount);
+        return CW_OK;
     case TRON_CT_TRANSFER_ASSET:
-        t = &xf[(*n)++];
-        memset(t, 0, sizeof *t);
-        t->kind = r->contract_type == TRON_CT_TRANSFER ? CW_XFER_VALUE : CW_XFER_TRC10;
-        tron_addr(&t->from, r->owner);
-        tron_addr(&t->to, r->to);
-        t->asset.kind = r->contract_type == TRON_CT_TRANSFER ? CW_ASSET_NATIVE : CW_ASSET_TRC10;
-        t->asset.id = r->contract_type == TRON_CT_TRANSFER ? 0 : r->asset_id;
-        cw_u256_set_u64(&t->amount, r->amount);
+        t = xfer_add(xf, n, CW_XFER_TRC10, r->owner, r->to, r->amount);
+        t->asset.kind = CW_ASSET_TRC10;
+        t->asset.id = r->asset_id;
         return CW_OK;
     case TRON_CT_TRIGGER_SMART: {
-        if (r->call_value) {
-            t = &xf[(*n)++];
-            memset(t, 0, sizeof *t);
-            t->kind = CW_XFER_VALUE;
-            tron_addr(&t->from, r->owner);
-            tron_addr(&t->to, r->contract);
-            cw_u256_set_u64(&t->amount, r->call_value);
-        }
+        if (r->call_value)
+            xfer_add(xf, n, CW_XFER_VALUE, r->owner, r->contract, r->call_value);
         if (r->call_token_value) {
-            t = &xf[(*n)++];
-            memset(t, 0, sizeof *t);
-            t->kind = CW_XFER_TRC10;
-            tron_addr(&t->from, r->owner);
-            tron_addr(&t->to, r->contract);
+            t = xfer_add(xf, n, CW_XFER_TRC10, r->owner, r->contract, r->call_token_value);
             t->asset.kind = CW_ASSET_TRC10;
             t->asset.id = r->token_id;
-            cw_u256_set_u64(&t->amount, r->call_token_value);
         }
         if (!calldata)
             return CW_OK;

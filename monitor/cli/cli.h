@@ -48,6 +48,7 @@
 
 #include "chains/buf.h"
 #include "chains/err.h"
+#include "chains/json.h"
 #include "chains/model.h"
 #include "watchlists/store/store.h"
 #include "watchlists/tokens.h"
@@ -169,6 +170,10 @@ bool cli_out_ok(const char *verb);
  * write failed (reported as above), so a verb writing thousands of lines
  * stops at once rather than writing on into a full disk. */
 int cli_write_buf(const char *verb, cw_buf *b);
+/* One JSON line: ends j's line (j writes into out) and writes out as
+ * cli_write_buf does; when j failed (out of memory) writes nothing and
+ * reports it as `what` failing (cli_fail). */
+int cli_write_json_line(const char *verb, const char *what, cw_json *j, cw_buf *out);
 
 /* A raw signed Ethereum tx from `source` (decode.c): hex with or without
  * 0x, "-" (standard input) or @FILE / FILE (raw bytes or hex text) into

@@ -178,9 +178,7 @@ static int decode_tx_input(cw_buf *in, cw_net net)
         cw_json j;
         cw_json_init(&j, &out);
         decode_tx_json(&j, &tx);
-        cw_json_newline(&j);
-        rc = cw_json_ok(&j) ? cli_write_buf("decode", &out)
-                            : cli_fail("decode tx", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
+        rc = cli_write_json_line("decode", "decode tx", &j, &out);
         cw_buf_free(&out);
     }
     free(mem);
@@ -249,9 +247,7 @@ static int decode_eth_tx(const char *source, const char *tokens_path)
             cw_json j;
             cw_json_init(&j, &out);
             decode_eth_tx_json(&j, &v);
-            cw_json_newline(&j);
-            rc = cw_json_ok(&j) ? cli_write_buf("decode", &out)
-                                : cli_fail("decode tx", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
+            rc = cli_write_json_line("decode", "decode tx", &j, &out);
             cw_buf_free(&out);
         }
     }

@@ -129,9 +129,7 @@ int decode_tron_tx(const char *source, const char *tokens_path)
             cw_json j;
             cw_json_init(&j, &out);
             decode_tron_json(&j, &s, &tokens);
-            cw_json_newline(&j);
-            rc = cw_json_ok(&j) ? cli_write_buf("decode", &out)
-                                : cli_fail("decode tx --chain tron", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
+            rc = cli_write_json_line("decode", "decode tx --chain tron", &j, &out);
             tron_signed_free(&s);
         }
     }

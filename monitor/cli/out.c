@@ -158,3 +158,11 @@ int cli_write_buf(const char *verb, cw_buf *b)
     b->n = 0;
     return cli_out_ok(verb) ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
+
+int cli_write_json_line(const char *verb, const char *what, cw_json *j, cw_buf *out)
+{
+    cw_json_newline(j);
+    if (cw_json_ok(j))
+        return cli_write_buf(verb, out);
+    return cli_fail(what, &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
+}

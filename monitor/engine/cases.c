@@ -14,17 +14,6 @@
 #include "watchlists/casedb.h"
 #include "watchlists/hookdb.h"
 
-static void now_iso(char out[32])
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char base[24];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, 32, "%.20s.%03dZ", base, (int)((ts.tv_nsec / 1000000) % 1000));
-}
-
 static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 static bool is(const char *a, const char *b) { return a && strcmp(a, b) == 0; }
@@ -205,7 +194,7 @@ static cw_code record_update(store_txn *t, const uint8_t sk[64], const char *id,
     snprintf(state, sizeof state, "%s", str(c, "state") ? str(c, "state") : "");
     snprintf(when, sizeof when, "%s", str(rec, "seen_at") ? str(rec, "seen_at") : "");
     if (when[0] == '\0')
-        now_iso(when);
+        alert_now_iso(when);
     rc = append_entry(t, sk, c, status, "chainwatch", reason, when, state, NULL, err);
     if (rc == CW_OK)
         rc = save_case(t, c, err);
@@ -220,7 +209,7 @@ cw_code cases_on_record(store_txn *t, const uint8_t sk[64], const json_t *rec, c
     if (id == NULL || decision == NULL)
         return CW_OK;
     char now[32];
-    now_iso(now);
+    alert_now_iso(now);
     if (is(decision, "block"))
         return is(status, "reorged") ? CW_OK
                                      : queue_event(t, "alert.blocked", now, "alert", json_deep_copy(rec), NULL, NULL, err);
@@ -335,7 +324,7 @@ cw_code cases_act(store_txn *t, const uint8_t sk[64], const char *id, case_actio
         return store_damaged(t, err, "the case record of %s has no state", id);
     }
     char now[32];
-    now_iso(now);
+    alert_now_iso(now);
     char next_s[16];
     snprintf(next_s, sizeof next_s, "%s", next);
     json_t *entry = NULL;

@@ -33,17 +33,6 @@
 #include "watchlists/watchlist.h"
 
 
-static void now_iso(char out[32])
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char base[24];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, 32, "%.20s.%03dZ", base, (int)((ts.tv_nsec / 1000000) % 1000));
-}
-
 /* ---------- the audit trail (alert.h) ---------- */
 
 /* The trail head (alertdb.h) is read and written inside each record's own
@@ -463,7 +452,7 @@ static cw_code tx_records_of(pipeline *p, store_txn *t, const cw_tx *tx, const m
 {
     char txid[65], seen[32];
     cw_hex_encode_rev(tx->txid, 32, txid);
-    now_iso(seen);
+    alert_now_iso(seen);
     const char *network = p->network_name;
     for (size_t i = 0; i < n; i++) {
         char addr[CW_ADDR_TEXT_MAX];
@@ -520,7 +509,7 @@ cw_code records_flows(pipeline *p, store_txn *t, const cw_tx *tx, const flow_fin
     const flows_config *fc = p->cfg.flows;
     char txid[65], seen[32];
     cw_hex_encode_rev(tx->txid, 32, txid);
-    now_iso(seen);
+    alert_now_iso(seen);
     const char *network = p->network_name;
     for (size_t i = 0; i < n; i++) {
         char addr[CW_ADDR_TEXT_MAX], source[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
@@ -588,19 +577,25 @@ cw_code records_flows(pipeline *p, store_txn *t, const cw_tx *tx, const flow_fin
     return CW_OK;
 }
 
+static json_t *asset_json(const pipeline *p, const cw_asset *as, bool *ok);
+
 cw_code records_rules(pipeline *p, store_txn *t, const cw_tx *tx, const rule_finding *f, size_t n,
                       const char *status, const chainstate_block *blk, cw_buf *ids, cw_err *err)
 {
     if (n == 0)
         return CW_OK;
-    char txid[65], seen[32];
-    cw_hex_encode_rev(tx->txid, 32, txid);
-    now_iso(seen);
-    const char *network = cw_net_name((cw_net)p->cfg.net);
+    char txid[67], seen[32];
+    hash_hex(p, tx->txid, txid); /* Bitcoin's reversed; an account chain's as its other records */
+    alert_now_iso(seen);
+    /* an account chain's records name their chain and network as its
+     * other records do (account.c), and the transfer's asset and exact
+     * amount (records_account_tx) */
+    const char *chain = p->account ? p->chain_name : "bitcoin";
+    const char *network = p->account ? p->network_name : cw_net_name((cw_net)p->cfg.net);
     for (size_t i = 0; i < n; i++) {
         const char *rule = rule_name(f[i].rule);
         char id[33];
-        alert_id("bitcoin", network, txid, rule, f[i].address, id);
+        alert_id(chain, network, txid, rule, f[i].address, id);
         if (ids && cw_buf_append(ids, id, 32, err))
             return CW_ENOMEM;
         bool skip;
@@ -621,16 +616,19 @@ cw_code records_rules(pipeline *p, store_txn *t, const cw_tx *tx, const rule_fin
         alert_put(r, "score", json_integer((json_int_t)f[i].score), &ok);
         alert_put(r, "decision", json_string(decision), &ok);
         alert_put(r, "status", json_string(status), &ok);
-        alert_put(r, "chain", json_string("bitcoin"), &ok);
+        alert_put(r, "chain", json_string(chain), &ok);
         alert_put(r, "network", json_string(network), &ok);
         alert_put(r, "txid", json_string(txid), &ok);
         alert_put(r, "block", blk ? block_json(p, blk) : json_null(), &ok);
         alert_put(r, "direction", json_null(), &ok);
         alert_put(r, "address", json_string(f[i].address), &ok);
         alert_put(r, "entity", json_null(), &ok);
-        alert_put(r, "amount", json_integer((json_int_t)f[i].amount), &ok);
+        char dec[CW_U256_DEC_MAX];
+        if (f[i].account)
+            cw_u256_to_dec(&f[i].amount_exact, dec);
+        alert_put(r, "amount", f[i].account ? json_string(dec) : json_integer((json_int_t)f[i].amount), &ok);
         alert_put(r, "amount_usd_cents", f[i].amount_usd ? json_integer((json_int_t)f[i].cents) : json_null(), &ok);
-        alert_put(r, "asset", json_string("BTC"), &ok);
+        alert_put(r, "asset", f[i].account ? asset_json(p, &f[i].asset, &ok) : json_string("BTC"), &ok);
         alert_put(r, "evidence", json_incref(f[i].evidence), &ok);
         alert_put(r, "explanation", json_string(f[i].explanation), &ok);
         alert_put(r, "seen_at", json_string(seen), &ok);
@@ -657,7 +655,7 @@ cw_code records_reorged(pipeline *p, store_txn *t, const cw_buf *ids, cw_err *er
         if (st && strcmp(st, "confirmed") == 0) {
             char seen[32];
             bool ok = true;
-            now_iso(seen);
+            alert_now_iso(seen);
             alert_put(prev, "status", json_string("reorged"), &ok);
             alert_put(prev, "seen_at", json_string(seen), &ok);
             json_object_del(prev, "sig");
@@ -689,7 +687,7 @@ cw_code pipeline_gap(pipeline *p, const char *topic, uint32_t expected, uint32_t
 {
     p->st.feed_gaps++;
     char seen[32];
-    now_iso(seen);
+    alert_now_iso(seen);
     json_t *r = json_object();
     char id[33], what[96];
     bool ok = true;
@@ -828,7 +826,7 @@ cw_code records_account_tx(pipeline *p, store_txn *t, const cw_tx *tx, const cha
     }
     char txid[67], seen[32];
     hash_hex(p, tx->txid, txid);
-    now_iso(seen);
+    alert_now_iso(seen);
     bool failed = (tx->flags & CW_TX_FAILED) != 0;
     static const char *const xfer_kinds[] = {"value", "token_log", "token_call", "trc10"};
     for (size_t i = 0; rc == CW_OK && i < ml.n; i++) {
@@ -897,7 +895,7 @@ cw_code records_account_exposure(pipeline *p, store_txn *t, const cw_tx *tx, con
     bool skip;
     if ((rc = already_recorded(p, t, id, "confirmed", blk, &skip, err)) || skip)
         return rc;
-    now_iso(seen);
+    alert_now_iso(seen);
     bool ok = true;
     json_t *r = record_base(p, t, id, "indirect_exposure", hold ? "high" : "medium", hold ? "hold" : "review",
                             "confirmed", txid, blk, false, addr, &ref, seen, &ok);

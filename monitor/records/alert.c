@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "chains/hex.h"
 #include "chains/json.h"
@@ -333,4 +334,15 @@ void alert_push(json_t *arr, json_t *val, bool *ok)
 {
     if (json_array_append_new(arr, val) != 0)
         *ok = false;
+}
+
+void alert_now_iso(char out[ALERT_TIME_MAX])
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char base[24];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, ALERT_TIME_MAX, "%.20s.%03dZ", base, (int)((ts.tv_nsec / 1000000) % 1000));
 }

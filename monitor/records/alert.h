@@ -115,4 +115,10 @@ cw_code alert_check(const char *line, size_t len, const uint8_t pk[32], alert_li
 void alert_put(json_t *obj, const char *key, json_t *val, bool *ok);
 void alert_push(json_t *arr, json_t *val, bool *ok);
 
+/* The time now as records write it (an alert's seen_at, a case's audit
+ * times): UTC, ISO 8601 with milliseconds, "2026-12-03T10:15:00.123Z"
+ * (24 chars and a NUL). */
+#define ALERT_TIME_MAX 32
+void alert_now_iso(char out[ALERT_TIME_MAX]);
+
 #endif

@@ -2,84 +2,22 @@
 """Independent oracle for tests/chains/test_keylink.c: every form of a public
 key computed with nothing but Python's standard library (hashlib for SHA-256
 and RIPEMD-160, integer arithmetic for secp256k1, and the Keccak-f[1600]
-permutation written out below from the Keccak reference, FIPS 202 section 3
-with the original 0x01 padding Ethereum uses). No code is shared with the C
-implementation. Run: python3 tests/chains/keylink_oracle.py [RAW_BLOCK...]"""
-import hashlib
+permutation written out from the Keccak reference, FIPS 202 section 3 with
+the original 0x01 padding Ethereum uses: the curve, Keccak-256 and
+Base58Check are tests/tools/oracle_common.py's, shared with tron_oracle.py).
+No code is shared with the C implementation. Run: python3 tests/chains/keylink_oracle.py [RAW_BLOCK...]"""
+import hashlib, os, sys
 
-P = 2**256 - 2**32 - 977
-N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-G = (0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798,
-     0x483ADA7726A3C4655DA4FBFC0E1108A8FD17B448A68554199C47D08FFB10D4B8)
-
-def add(a, b):
-    if a is None: return b
-    if b is None: return a
-    if a[0] == b[0] and (a[1] + b[1]) % P == 0: return None
-    if a == b: l = 3 * a[0] * a[0] * pow(2 * a[1], P - 2, P) % P
-    else: l = (b[1] - a[1]) * pow(b[0] - a[0], P - 2, P) % P
-    x = (l * l - a[0] - b[0]) % P
-    return (x, (l * (a[0] - x) - a[1]) % P)
-
-def mul(k, pt):
-    r = None
-    while k:
-        if k & 1: r = add(r, pt)
-        pt = add(pt, pt); k >>= 1
-    return r
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tools'))
+from oracle_common import G, P, add, b58check, keccak256, mul
 
 def lift_x(x):
     y = pow((x**3 + 7) % P, (P + 1) // 4, P)
     return (x, y if y % 2 == 0 else P - y)
 
-# Keccak-f[1600]
-RC = [0x0000000000000001, 0x0000000000008082, 0x800000000000808A, 0x8000000080008000, 0x000000000000808B,
-      0x0000000080000001, 0x8000000080008081, 0x8000000000008009, 0x000000000000008A, 0x0000000000000088,
-      0x0000000080008009, 0x000000008000000A, 0x000000008000808B, 0x800000000000008B, 0x8000000000008089,
-      0x8000000000008003, 0x8000000000008002, 0x8000000000000080, 0x000000000000800A, 0x800000008000000A,
-      0x8000000080008081, 0x8000000000008080, 0x0000000080000001, 0x8000000080008008]
-M = 2**64 - 1
-def rol(v, n): n %= 64; return ((v << n) | (v >> (64 - n))) & M
-def keccak_f(A):
-    for rnd in range(24):
-        C = [A[x][0] ^ A[x][1] ^ A[x][2] ^ A[x][3] ^ A[x][4] for x in range(5)]
-        D = [C[(x - 1) % 5] ^ rol(C[(x + 1) % 5], 1) for x in range(5)]
-        A = [[A[x][y] ^ D[x] for y in range(5)] for x in range(5)]
-        B = [[0] * 5 for _ in range(5)]
-        x, y = 1, 0
-        cur = A[x][y]
-        for t in range(24):  # rho and pi
-            x, y = y, (2 * x + 3 * y) % 5
-            cur, A[x][y] = A[x][y], rol(cur, (t + 1) * (t + 2) // 2)
-        B = [[A[x][y] ^ ((~A[(x + 1) % 5][y]) & A[(x + 2) % 5][y]) for y in range(5)] for x in range(5)]
-        B[0][0] ^= RC[rnd]
-        A = B
-    return A
-def keccak256(data):
-    rate = 136
-    msg = bytearray(data) + b'\x01'
-    while len(msg) % rate: msg += b'\x00'
-    msg[-1] |= 0x80
-    A = [[0] * 5 for _ in range(5)]
-    for off in range(0, len(msg), rate):
-        blk = msg[off:off + rate]
-        for i in range(rate // 8):
-            A[i % 5][i // 5] ^= int.from_bytes(blk[8 * i:8 * i + 8], 'little')
-        A = keccak_f(A)
-    return b''.join(A[i % 5][i // 5].to_bytes(8, 'little') for i in range(4))
-
-assert keccak256(b'').hex() == 'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470'  # the published empty-input vector
-
 def sha256(b): return hashlib.sha256(b).digest()
 def hash160(b): return hashlib.new('ripemd160', sha256(b)).digest()
 def tagged(tag, msg): t = sha256(tag.encode()); return sha256(t + t + msg)
-
-B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
-def b58check(payload):
-    b = payload + sha256(sha256(payload))[:4]
-    n = int.from_bytes(b, 'big'); s = ''
-    while n: n, r = divmod(n, 58); s = B58[r] + s
-    return '1' * (len(b) - len(b.lstrip(b'\0'))) + s
 
 CH = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l'
 def polymod(v):

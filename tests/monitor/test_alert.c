@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "chains/hex.h"
@@ -1434,4 +1435,23 @@ Test(trail, checkpoint_vouches_for_durable_records_only, .timeout = 60)
     free(out), free(err);
     rm_tree(root);
     free(root);
+}
+
+/* The records' one clock text (seen_at, case audit times): UTC with
+ * milliseconds, 24 chars, and the second it says is now (ISO text sorts as
+ * time: between the seconds before and after, as gmtime gives them). */
+Test(alert, now_iso_is_utc_with_milliseconds)
+{
+    char t[ALERT_TIME_MAX], lo[32], hi[32];
+    struct tm tm;
+    time_t before = time(NULL);
+    alert_now_iso(t);
+    time_t after = time(NULL);
+    strftime(lo, sizeof lo, "%Y-%m-%dT%H:%M:%S", gmtime_r(&before, &tm));
+    strftime(hi, sizeof hi, "%Y-%m-%dT%H:%M:%S", gmtime_r(&after, &tm));
+    cr_assert_eq(strlen(t), 24, "'%s'", t);
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+    for (size_t i = 0; i < 24; i++)
+        cr_assert(shape[i] == 'd' ? t[i] >= '0' && t[i] <= '9' : t[i] == shape[i], "'%s' at %zu", t, i);
+    cr_assert(strncmp(t, lo, 19) >= 0 && strncmp(t, hi, 19) <= 0, "'%s' is not between %s and %s", t, lo, hi);
 }
