@@ -11,7 +11,14 @@
  *           not yet made durable by the sinks; a sequence queue
  *           (watchlists/store/seqq.h: keys, walks and removal are its)
  *   cursor  "trail" -> the audit trail head: seq(8, BE) and the line hash
- *           of the last record (32) (alert.h); the cursor's other keys are
+ *           of the last record (32) (alert.h); "records" -> the number of
+ *           alert ids in `alerts` (8, BE), "records/RULE" -> those of
+ *           RULE (8, BE): kept by alertdb_latest_put in the transaction
+ *           that adds the id, so /metrics reads them instead of walking
+ *           the table. A store from before them has no "records": the
+ *           first new id counts the table once. The alerts table is never
+ *           undone by a reorg (a reorged record replaces its id's latest),
+ *           so neither are the counts. The cursor's other keys are
  *           chaindb.h's
  *
  * Every function works inside the caller's transaction t.
@@ -31,7 +38,22 @@
 /* The latest record of an alert id (valid until t ends or changes);
  * CW_ENOTFOUND if the id has none. */
 cw_code alertdb_latest_get(store_txn *t, const char *id, cw_span *line, cw_err *err);
-cw_code alertdb_latest_put(store_txn *t, const char *id, const char *line, size_t n, cw_err *err);
+/* Stores line as id's latest record. A new id counts one more for rule
+ * (its record's "rule"; NULL or longer than ALERTDB_RULE_MAX: in the
+ * total only); a later record of an id counts nothing (an id's rule is
+ * part of it, alert_id). */
+cw_code alertdb_latest_put(store_txn *t, const char *id, const char *rule, const char *line, size_t n, cw_err *err);
+
+#define ALERTDB_RULE_MAX 63
+/* Called once per rule with its count of alert ids, in no set order. */
+typedef void (*alertdb_count_fn)(void *ctx, const char *rule, uint64_t n);
+/* The alert ids by rule: the kept counts (O(rules)), or, in a store no
+ * new id was written to since they exist, a walk of the table (*walked
+ * true). *total (may be NULL): every id, those without a rule too.
+ * Errors: the store's; CW_EDAMAGED for a count or record that does not
+ * decode; CW_ENOMEM. */
+cw_code alertdb_count_by_rule(store_txn *t, alertdb_count_fn fn, void *ctx, uint64_t *total, bool *walked,
+                              cw_err *err);
 
 /* ---- outbox ---- */
 

@@ -25,6 +25,9 @@ const flows_config *api_core_flows(const api_request *req, cw_net net);
 const tokens_table *api_core_tokens(const api_request *req);
 
 cw_code api_routes_screen(api_server *srv, cw_err *err);
+/* Frees the calling server thread's memo of parsed entity records
+ * (routes_screen.c), at the thread's end. */
+void api_screen_thread_free(void);
 cw_code api_routes_alerts(api_server *srv, cw_err *err);
 cw_code api_routes_ops(api_server *srv, cw_err *err);
 

@@ -21,6 +21,7 @@
 #include "routes.h"
 #include "server_internal.h"
 #include "status.h"
+#include "watchlists/alertdb.h"
 #include "watchlists/chaindb.h"
 #include "watchlists/watchlist.h"
 
@@ -156,45 +157,16 @@ static cw_code put(cw_buf *b, cw_err *err, const char *fmt, ...)
 }
 
 typedef struct {
-    char rule[40];
-    uint64_t n;
-} rule_count;
+    cw_buf *b;
+    cw_code rc;
+    cw_err *err;
+} rules_out;
 
-/* Records by rule: a walk of the alerts table (latest record per id). */
-static cw_code records_by_rule(store_txn *t, rule_count *rc, size_t cap, size_t *n, cw_err *err)
+static void put_rule(void *ctx, const char *rule, uint64_t n)
 {
-    *n = 0;
-    store_cursor *c;
-    cw_code r = store_cursor_open(t, STORE_ALERTS, &c, err);
-    if (r)
-        return r;
-    cw_span k, v;
-    for (bool has = store_cursor_seek(c, NULL, 0, &k, &v); has; has = store_cursor_next(c, &k, &v)) {
-        /* "rule":"NAME" in the canonical line: no parse per record */
-        const char *p = memmem(v.p, v.n, "\"rule\":\"", 8);
-        if (p == NULL)
-            continue;
-        p += 8;
-        const char *q = memchr(p, '"', (size_t)((const char *)v.p + v.n - p));
-        if (q == NULL || q - p >= 40)
-            continue;
-        size_t len = (size_t)(q - p), i;
-        for (i = 0; i < *n; i++)
-            if (strlen(rc[i].rule) == len && memcmp(rc[i].rule, p, len) == 0)
-                break;
-        if (i == *n) {
-            if (*n == cap)
-                continue;
-            memcpy(rc[i].rule, p, len);
-            rc[i].rule[len] = '\0';
-            rc[i].n = 0;
-            (*n)++;
-        }
-        rc[i].n++;
-    }
-    r = store_cursor_error(c, err);
-    store_cursor_close(c);
-    return r;
+    rules_out *o = ctx;
+    if (o->rc == CW_OK)
+        o->rc = put(o->b, o->err, "chainwatch_records{rule=\"%s\"} %llu\n", rule, (unsigned long long)n);
 }
 
 static cw_code metrics_text(const api_request *req, cw_buf *b, cw_err *err)
@@ -212,15 +184,15 @@ static cw_code metrics_text(const api_request *req, cw_buf *b, cw_err *err)
     rc = put(b, err, "# HELP chainwatch_tip_height Height of the last block the monitor connected.\n"
                      "# TYPE chainwatch_tip_height gauge\nchainwatch_tip_height %lld\n",
              tip.valid ? (long long)tip.height : -1LL);
-    rule_count rules[32];
-    size_t nr = 0;
-    if (rc == CW_OK)
-        rc = records_by_rule(t, rules, 32, &nr, err);
+    /* the counts the pipeline keeps with the records (alertdb.h): O(rules) */
     if (rc == CW_OK)
         rc = put(b, err, "# HELP chainwatch_records Alert records kept, by rule (latest record per alert id).\n"
                          "# TYPE chainwatch_records gauge\n");
-    for (size_t i = 0; rc == CW_OK && i < nr; i++)
-        rc = put(b, err, "chainwatch_records{rule=\"%s\"} %llu\n", rules[i].rule, (unsigned long long)rules[i].n);
+    rules_out ro = {b, CW_OK, err};
+    if (rc == CW_OK)
+        rc = alertdb_count_by_rule(t, put_rule, &ro, NULL, NULL, err);
+    if (rc == CW_OK)
+        rc = ro.rc;
     if (rc == CW_OK && st) {
         int64_t last = atomic_load(&st->last_message), lb = atomic_load(&st->last_block);
         rc = put(b, err,
@@ -259,16 +231,24 @@ static cw_code metrics_text(const api_request *req, cw_buf *b, cw_err *err)
         snprintf(route, sizeof route, "%s %s", idx == API_ROUTE_NONE ? "-" : srv->routes[idx].method,
                  idx == API_ROUTE_NONE ? "unmatched" : srv->routes[idx].pattern);
         const api_route_stats *s = &srv->stats[idx];
-        for (int k = 0; rc == CW_OK && k < API_LAT_BUCKETS; k++)
+        uint64_t le = 0;
+        for (int k = 0; rc == CW_OK && k < API_LAT_BUCKETS; k++) {
+            le += atomic_load(&s->in[k]);
             rc = put(b, err, "chainwatch_api_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n", route,
-                     api_latency_le[k], (unsigned long long)atomic_load(&s->le[k]));
+                     api_latency_le[k], (unsigned long long)le);
+        }
+        /* a request counted in its bucket and not yet in count (another
+         * thread, between two adds) must not make +Inf smaller than a bound */
+        uint64_t all = atomic_load(&s->count);
+        if (all < le)
+            all = le;
         if (rc == CW_OK)
             rc = put(b, err,
                      "chainwatch_api_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n"
                      "chainwatch_api_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
                      "chainwatch_api_request_duration_seconds_count{route=\"%s\"} %llu\n",
-                     route, (unsigned long long)atomic_load(&s->count), route, atomic_load(&s->sum_us) / 1e6, route,
-                     (unsigned long long)atomic_load(&s->count));
+                     route, (unsigned long long)all, route, atomic_load(&s->sum_us) / 1e6, route,
+                     (unsigned long long)all);
     }
     for (size_t i = 0; rc == CW_OK && i < srv->n_metrics; i++)
         rc = srv->metrics[i].fn(srv->metrics[i].ctx, t, b, err);

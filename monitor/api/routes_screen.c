@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "chains/addr.h"
+#include "chains/json.h"
 #include "chains/bitcoin/psbt.h"
 #include "chains/bitcoin/tx.h"
 #include "chains/hex.h"
@@ -17,34 +18,127 @@
 #include "monitor/engine/screen.h"
 #include "monitor/records/alert.h"
 #include "routes.h"
+#include "watchlists/watchlist.h"
 
 #define SCREEN_BATCH_MAX 1000
 
-/* ---- GET /api/v1/address/{address} ---- */
+/* ---- GET /api/v1/address/{address} ----
+ *
+ * The hot path of the API (exchanges call it for every deposit address and
+ * withdrawal): no JSON tree is built. The address is parsed and formatted
+ * once, its designations are read from the watchlist (wl_lookup) and each
+ * one's identification is written straight into the reply with the JSON
+ * writer, keys in canonical (sorted) order, so the bytes are what
+ * alert_canonical would print for the same object. Only a listed
+ * address's entity record is parsed (jansson). */
+
+/* An entity's fields as an identification names them, pointing into
+ * `stored` (NULL: absent from the store or the record). */
+typedef struct {
+    json_t *stored; /* the parsed record (owned), NULL when there is none */
+    const char *name, *list, *designated;
+    const json_t *programs;
+} entity_fields;
+
+/* A server thread's last parsed entity records, each with the exact bytes
+ * it was parsed from. A record is read from the store on every request and
+ * its parse reused only when those bytes are the same: a memo of the parse
+ * (jansson's is most of a listed address's cost), never a stale answer. */
+#define ENTITY_MEMO_SLOTS 32
+typedef struct {
+    uint8_t *raw;
+    size_t n;
+    entity_fields f;
+} entity_memo;
+static _Thread_local entity_memo entity_memos[ENTITY_MEMO_SLOTS];
+
+static void memo_clear(entity_memo *m)
+{
+    json_decref(m->f.stored);
+    free(m->raw);
+    memset(m, 0, sizeof *m);
+}
+
+void api_screen_thread_free(void)
+{
+    for (size_t i = 0; i < ENTITY_MEMO_SLOTS; i++)
+        memo_clear(&entity_memos[i]);
+}
+
+static size_t memo_slot(const char *source, const char *uid)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = source; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    for (const char *p = uid; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return h % ENTITY_MEMO_SLOTS;
+}
+
+/* The entity record of one designation, with screen_entity_json's rules:
+ * an absent record gives no fields (the identification still names the
+ * address); a record that does not parse is damage, a read error the
+ * store's, and both are errors (503), never a shorter answer. *out points
+ * at this thread's memo or at tmp; the caller decrefs tmp->stored. */
+static cw_code entity_read(store_txn *t, const char *source, const char *uid, entity_fields *tmp,
+                           const entity_fields **out, cw_err *err)
+{
+    memset(tmp, 0, sizeof *tmp);
+    *out = tmp;
+    cw_span ej;
+    cw_code rc = wl_entity_json(t, source, uid, &ej, err);
+    if (rc == CW_ENOTFOUND)
+        return CW_OK;
+    if (rc)
+        return rc;
+    entity_memo *m = &entity_memos[memo_slot(source, uid)];
+    if (m->raw && m->n == ej.n && memcmp(m->raw, ej.p, ej.n) == 0) {
+        *out = &m->f;
+        return CW_OK;
+    }
+    json_error_t jerr;
+    if ((tmp->stored = json_loadb((const char *)ej.p, ej.n, 0, &jerr)) == NULL)
+        return json_error_code(&jerr) == json_error_out_of_memory
+                   ? cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory reading entity %s/%s", source, uid)
+                   : store_damaged(t, err, "the record of entity %s/%s does not parse", source, uid);
+    tmp->name = json_string_value(json_object_get(tmp->stored, "name"));
+    tmp->list = json_string_value(json_object_get(tmp->stored, "list"));
+    tmp->designated = json_string_value(json_object_get(tmp->stored, "designated"));
+    tmp->programs = json_object_get(tmp->stored, "programs");
+    uint8_t *raw = malloc(ej.n ? ej.n : 1);
+    if (raw) { /* kept for the next request; without memory, used once */
+        memo_clear(m);
+        memcpy(raw, ej.p, ej.n);
+        m->raw = raw;
+        m->n = ej.n;
+        m->f = *tmp;
+        tmp->stored = NULL;
+        *out = &m->f;
+    }
+    return CW_OK;
+}
 
 /* One identification of a designation, as Chainalysis names them:
  * name "SANCTIONS: OFAC SDN <entity> <designated> <address>". */
-static json_t *identification(const json_t *entity, const char *address)
+static void write_identification(cw_json *j, const entity_fields *f, const char *source, const char *uid,
+                                 const char *address)
 {
-    const char *name = json_string_value(json_object_get(entity, "name"));
-    const char *list = json_string_value(json_object_get(entity, "list"));
-    const char *source = json_string_value(json_object_get(entity, "source"));
-    const char *uid = json_string_value(json_object_get(entity, "uid"));
-    const char *designated = json_string_value(json_object_get(entity, "designated"));
-    const json_t *programs = json_object_get(entity, "programs");
+    const char *name = f->name, *list = f->list, *designated = f->designated;
     bool ofac = source && strncmp(source, "ofac", 4) == 0;
     char nm[600], desc[1200], url[300];
-    snprintf(nm, sizeof nm, "SANCTIONS: %s%s%s%s%s %s", ofac ? "OFAC " : "", list ? list : (source ? source : ""),
+    snprintf(nm, sizeof nm, "SANCTIONS: %s%s%s%s%s%s", ofac ? "OFAC " : "", list ? list : (source ? source : ""),
              name ? " " : "", name ? name : "", designated ? " " : "", designated ? designated : "");
     size_t l = strlen(nm);
     snprintf(nm + l, sizeof nm - l, "%s%s", nm[l - 1] == ' ' ? "" : " ", address);
     char progs[300] = "";
-    size_t i;
-    json_t *p;
-    json_array_foreach(programs, i, p)
+    size_t i, pl = 0;
+    const json_t *p;
+    json_array_foreach(f->programs, i, p)
     {
-        size_t pl = strlen(progs);
-        snprintf(progs + pl, sizeof progs - pl, "%s%s", pl ? ", " : "", json_string_value(p) ? json_string_value(p) : "");
+        const char *ps = json_string_value(p);
+        pl += (size_t)snprintf(progs + pl, sizeof progs - pl, "%s%s", pl ? ", " : "", ps ? ps : "");
+        if (pl >= sizeof progs)
+            pl = sizeof progs - 1;
     }
     snprintf(desc, sizeof desc, "%s is designated%s%s%s%s%s%s; %s lists %s under it (%s entry %s).",
              name ? name : "This entity", list ? " on the " : "", list ? list : "", list ? " list" : "",
@@ -56,17 +150,39 @@ static json_t *identification(const json_t *entity, const char *address)
         snprintf(url, sizeof url, "https://www.opensanctions.org/entities/%s/", uid);
     else
         url[0] = '\0';
-    json_t *o = json_object();
-    bool ok = true;
-    alert_put(o, "category", json_string("sanctions"), &ok);
-    alert_put(o, "name", json_string(nm), &ok);
-    alert_put(o, "description", json_string(desc), &ok);
-    alert_put(o, "url", url[0] ? json_string(url) : json_null(), &ok);
-    if (!ok) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    cw_json_obj_begin(j); /* keys in canonical order */
+    cw_json_key(j, "category");
+    cw_json_str(j, "sanctions");
+    cw_json_key(j, "description");
+    cw_json_str(j, desc);
+    cw_json_key(j, "name");
+    cw_json_str(j, nm);
+    cw_json_key(j, "url");
+    cw_json_str(j, url[0] ? url : NULL);
+    cw_json_obj_end(j);
+}
+
+typedef struct {
+    store_txn *t;
+    const char *address; /* canonical text */
+    cw_json *j;
+    cw_code rc; /* the first error reading an entity */
+    cw_err *err;
+} ident_ctx;
+
+/* The address's own designations only (Chainalysis lists the address's
+ * identifications; key-linked forms are POST /v1/screen's hold). */
+static void ident_of_ref(void *ctx, const wl_ref *r)
+{
+    ident_ctx *c = ctx;
+    if (c->rc || (r->flags & WL_REF_LINKED))
+        return;
+    entity_fields tmp;
+    const entity_fields *f;
+    c->rc = entity_read(c->t, r->source, r->uid, &tmp, &f, c->err);
+    if (c->rc == CW_OK)
+        write_identification(c->j, f, r->source, r->uid, c->address);
+    json_decref(tmp.stored);
 }
 
 static void get_address(const api_request *req, api_reply *rep, void *ctx)
@@ -81,43 +197,35 @@ static void get_address(const api_request *req, api_reply *rep, void *ctx)
                         text, err.msg);
         return;
     }
+    char canon[CW_ADDR_TEXT_MAX];
+    uint8_t key[WL_KEY_MAX];
+    size_t kn = wl_key_from_addr(&a, key);
+    if (cw_addr_format(&a, canon, sizeof canon) == 0) {
+        api_reply_error(rep, 400, "bad_address", "'%.120s' has no form chainwatch can look up", text);
+        return;
+    }
     store_txn *t;
     if (api_read(req, &t, &err)) {
         api_reply_store_error(rep, &err);
         return;
     }
-    json_t *reasons = json_array(), *ids = json_array(), *out = json_object();
-    screen_decision d;
-    cw_code rc = reasons && ids && out ? screen_designations(t, &a, reasons, &d, &err)
-                                       : cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
-    bool ok = rc == CW_OK;
-    char canon[CW_ADDR_TEXT_MAX];
-    cw_addr_format(&a, canon, sizeof canon);
-    size_t i;
-    json_t *r;
-    /* the address's own designations only (Chainalysis lists the address's
-     * identifications; key-linked forms are POST /v1/screen's hold) */
-    json_array_foreach(reasons, i, r)
-    {
-        const char *kind = json_string_value(json_object_get(r, "kind"));
-        if (ok && kind && strcmp(kind, "designated") == 0)
-            alert_push(ids, identification(json_object_get(r, "entity"), canon), &ok);
-    }
-    if (rc == CW_OK && !ok)
-        rc = cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory building the reply");
-    if (rc == CW_OK) {
-        alert_put(out, "identifications", ids, &ok);
-        ids = NULL;
-        if (ok)
-            api_reply_json(rep, 200, out);
-        else
-            api_reply_error(rep, 500, "out_of_memory", "out of memory building the reply");
-    } else {
+    cw_json j;
+    cw_json_init(&j, api_reply_buf(rep, 200, "application/json"));
+    cw_json_obj_begin(&j);
+    cw_json_key(&j, "identifications");
+    cw_json_arr_begin(&j);
+    ident_ctx ic = {t, canon, &j, CW_OK, &err};
+    size_t count = 0;
+    cw_code rc = wl_lookup(t, key, kn, ident_of_ref, &ic, &count, &err);
+    if (rc == CW_OK)
+        rc = ic.rc;
+    cw_json_arr_end(&j);
+    cw_json_obj_end(&j);
+    cw_json_newline(&j);
+    if (rc)
         api_reply_store_error(rep, &err);
-    }
-    json_decref(reasons);
-    json_decref(ids);
-    json_decref(out);
+    else if (!cw_json_ok(&j))
+        api_reply_error(rep, 500, "out_of_memory", "out of memory building the reply");
 }
 
 /* ---- POST /v1/screen ---- */

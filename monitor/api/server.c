@@ -4,8 +4,10 @@
  * Design note. MHD runs a pool of threads (cfg.threads), each with its own
  * epoll loop; a connection stays on one thread, and its handler runs
  * there. Each thread opens its own view of the store at its first request
- * (store_view_open, kept in a pthread key) and one read transaction per
- * request. Per request: the raw target comes from MHD's URI log callback
+ * (store_view_open, kept in its api_thread, in a pthread key) and one read
+ * transaction per request (the view renews one reset LMDB transaction),
+ * and reuses the states of its ended requests (a screening allocates its
+ * reply's body, which MHD frees, and MHD's own). Per request: the raw target comes from MHD's URI log callback
  * (before MHD decodes anything) and is parsed by api_url_parse; the body is
  * collected up to max_body; then key, role, rate, route. Counters for
  * /metrics are relaxed atomics per route (no lock on the request path but
@@ -28,6 +30,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "chains/json.h"
@@ -35,6 +38,7 @@
 #include "keys.h"
 #include "request.h"
 #include "deadline.h"
+#include "routes.h"
 #include "server_internal.h"
 #include "monitor/engine/flows.h"
 #include "monitor/records/alert.h"
@@ -66,12 +70,13 @@ static double now_mono(void)
 
 /* ---- per-request state ---- */
 
-typedef struct {
+typedef struct req_state {
     api_request pub;
     api_server *srv;
     double t0;
-    char *target; /* the raw target */
-    size_t target_len;
+    char *target; /* the raw target (target_cap bytes, kept when the state is reused) */
+    size_t target_len, target_cap;
+    struct req_state *next_free; /* on its thread's free list */
     const struct api_route_def *route;
     const char *pnames[API_MAX_PARAMS];
     size_t pname_lens[API_MAX_PARAMS];
@@ -87,6 +92,18 @@ typedef struct {
     char key_name[API_KEY_NAME_MAX + 1];
     api_url url; /* last and big (12 kB): not zeroed per request, api_url_parse sets what it uses */
 } req_state;
+
+/* A server thread's own state (in srv->tkey, made at its first request):
+ * its view of the store (also listed in srv->views, closed by
+ * api_server_free) and the request states its ended requests left, reused
+ * by its next ones (a request's state is 12 kB: a malloc and free of that
+ * size per request made glibc consolidate its free lists each time). */
+#define API_THREAD_FREE_MAX 64
+typedef struct {
+    cw_store *view;
+    req_state *free;
+    size_t n_free;
+} api_thread;
 
 const char *api_param(const api_request *req, const char *name)
 {
@@ -111,10 +128,24 @@ void api_query_names(const api_request *req, const char *const **names, size_t *
     *n = r->url.n_query;
 }
 
-/* This thread's view of the store (opened at its first request). */
+/* This thread's state (made at its first request), NULL out of memory. */
+static api_thread *thread_state(api_server *srv)
+{
+    api_thread *th = pthread_getspecific(srv->tkey);
+    if (th == NULL && (th = calloc(1, sizeof *th)) != NULL && pthread_setspecific(srv->tkey, th) != 0) {
+        free(th);
+        th = NULL;
+    }
+    return th;
+}
+
+/* This thread's view of the store (opened at its first read). */
 static cw_code thread_view(api_server *srv, cw_store **out, cw_err *err)
 {
-    cw_store *v = pthread_getspecific(srv->tkey);
+    api_thread *th = thread_state(srv);
+    if (th == NULL)
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+    cw_store *v = th->view;
     if (v == NULL) {
         cw_code rc = store_view_open(srv->store, srv->cfg.writable, &v, err);
         if (rc)
@@ -127,7 +158,7 @@ static cw_code thread_view(api_server *srv, cw_store **out, cw_err *err)
         }
         srv->views[srv->n_views++] = v;
         pthread_mutex_unlock(&srv->mu);
-        pthread_setspecific(srv->tkey, v);
+        th->view = v;
     }
     *out = v;
     return CW_OK;
@@ -170,6 +201,14 @@ cw_code api_write(const api_request *req, store_write_fn fn, void *ctx, cw_err *
 /* ---- replies ---- */
 
 static void reply_reset(api_reply *rep) { rep->body.n = 0; }
+
+cw_buf *api_reply_buf(api_reply *rep, int status, const char *content_type)
+{
+    reply_reset(rep);
+    rep->status = status;
+    rep->content_type = content_type;
+    return &rep->body;
+}
 
 void api_reply_body(api_reply *rep, int status, const char *content_type, const void *data, size_t n)
 {
@@ -369,16 +408,35 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
     (void)c;
     api_server *srv = cls;
-    req_state *r = malloc(sizeof *r);
-    if (r == NULL)
+    api_thread *th = thread_state(srv);
+    req_state *r;
+    char *target = NULL;
+    size_t target_cap = 0;
+    if (th && th->free) {
+        r = th->free;
+        th->free = r->next_free;
+        th->n_free--;
+        target = r->target;
+        target_cap = r->target_cap;
+    } else if ((r = malloc(sizeof *r)) == NULL) {
         return NULL;
+    }
     memset(r, 0, offsetof(req_state, url));
     r->url.n_seg = r->url.n_query = 0;
     r->url.path[0] = '\0';
     r->srv = srv;
     r->t0 = now_mono();
     r->target_len = strlen(uri);
-    r->target = strdup(uri);
+    if (r->target_len + 1 > target_cap) {
+        free(target);
+        target_cap = r->target_len + 1 > 256 ? r->target_len + 1 : 256;
+        if ((target = malloc(target_cap)) == NULL)
+            target_cap = 0; /* admit answers 500 */
+    }
+    if (target)
+        memcpy(target, uri, r->target_len + 1);
+    r->target = target;
+    r->target_cap = target_cap;
     r->pub.priv = r;
     r->pub.server = srv;
     r->pub.body = "";
@@ -418,9 +476,16 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     store_abort(r->txn);
     cw_buf_free(&r->body);
     cw_buf_free(&r->early.body);
+    *con_cls = NULL;
+    api_thread *th = pthread_getspecific(r->srv->tkey);
+    if (th && th->n_free < API_THREAD_FREE_MAX) { /* kept for this thread's next request */
+        r->next_free = th->free;
+        th->free = r;
+        th->n_free++;
+        return;
+    }
     free(r->target);
     free(r);
-    *con_cls = NULL;
 }
 
 static void count(api_server *srv, size_t route_idx, int status, double seconds)
@@ -430,9 +495,11 @@ static void count(api_server *srv, size_t route_idx, int status, double seconds)
     if (cls < 1 || cls > 5)
         cls = 5;
     atomic_fetch_add_explicit(&s->by_class[cls], 1, memory_order_relaxed);
-    for (int i = 0; i < API_LAT_BUCKETS; i++)
-        if (seconds <= api_latency_le[i])
-            atomic_fetch_add_explicit(&s->le[i], 1, memory_order_relaxed);
+    int i = 0;
+    while (i < API_LAT_BUCKETS && seconds > api_latency_le[i])
+        i++;
+    if (i < API_LAT_BUCKETS) /* past the last bound: in count only (+Inf) */
+        atomic_fetch_add_explicit(&s->in[i], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->sum_us, (uint64_t)(seconds * 1e6), memory_order_relaxed);
 }
@@ -654,14 +721,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 /* ---- lifecycle ---- */
 
-/* A server thread's end: its flows_tx and rules_tx scratch (POST
- * /v1/screen of a tx);
- * its view is closed by api_server_free. */
+/* A server thread's end: its request states, its flows_tx and rules_tx
+ * scratch (POST /v1/screen of a tx) and its entity memo; its view is
+ * closed by api_server_free. */
 static void thread_end(void *v)
 {
-    (void)v;
+    api_thread *th = v;
+    while (th->free) {
+        req_state *r = th->free;
+        th->free = r->next_free;
+        free(r->target);
+        free(r);
+    }
+    free(th);
     flows_thread_free();
     rules_thread_free();
+    api_screen_thread_free();
 }
 
 cw_code api_server_new(const api_config *cfg, cw_store *s, api_status *status, api_server **out, cw_err *err)
@@ -745,10 +820,35 @@ static cw_code parse_listen(const char *listen, struct sockaddr_storage *ss, soc
     return CW_OK;
 }
 
+/* Before the server threads bind one port each (SO_REUSEPORT, below): a
+ * plain bind of the address, which fails while anything holds the port (a
+ * reuseport group such as another serve's too: a plain socket never joins
+ * one), so a second server on a port in use is refused as before. Port 0
+ * becomes the free port it got, which the threads then share. */
+static cw_code probe_port(struct sockaddr_storage *ss, socklen_t len, bool v6, const char *listen, cw_err *err)
+{
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "api: no socket for %s: %s", listen, strerror(errno));
+    int one = 1; /* as MHD's listening sockets: a port in TIME_WAIT is free */
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (v6)
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    socklen_t got = len;
+    if (bind(fd, (struct sockaddr *)ss, len) != 0 || getsockname(fd, (struct sockaddr *)ss, &got) != 0) {
+        int e = errno;
+        close(fd);
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "api: cannot listen on %s (%s)", listen,
+                          e == EADDRINUSE ? "in use" : strerror(e));
+    }
+    close(fd);
+    return CW_OK;
+}
+
 cw_code api_server_start(api_server *srv, cw_err *err)
 {
     struct sockaddr_storage ss;
-    socklen_t slen;
+    socklen_t slen = sizeof(struct sockaddr_storage);
     bool v6 = false, loopback = false;
     cw_code rc = parse_listen(srv->cfg.listen, &ss, &slen, &v6, &loopback, err);
     if (rc)
@@ -773,21 +873,37 @@ cw_code api_server_start(api_server *srv, cw_err *err)
     unsigned threads = srv->cfg.threads ? srv->cfg.threads : 2;
     if (threads > API_MAX_VIEWS)
         threads = API_MAX_VIEWS;
+    if (threads > 1 && (rc = probe_port(&ss, slen, v6, srv->cfg.listen, err))) {
+        api_keys_free(&srv->keys);
+        return rc;
+    }
+    unsigned limit = srv->cfg.max_connections ? srv->cfg.max_connections : 1024u;
+    limit = limit / threads ? limit / threads : 1;
     /* TURBO: optimistic non-blocking reads and fewer shutdown() calls (MHD: "most effects with epoll") */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | (v6 ? MHD_USE_IPv6 : 0);
-    srv->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        srv->timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-        srv->cfg.max_connections ? srv->cfg.max_connections : 1024u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024, /* MHD zeroes the pool per request: keep it small */
-        MHD_OPTION_END);
-    (void)slen;
-    if (srv->daemon == NULL) {
-        api_keys_free(&srv->keys);
-        return cw_err_set(err, CW_EIO, CW_NO_OFFSET,
-                          "api: cannot listen on %s (in use, or not an address of this host)", srv->cfg.listen);
+    for (unsigned i = 0; i < threads; i++) {
+        struct MHD_Daemon *d = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+            MHD_OPTION_LISTENING_ADDRESS_REUSE, threads > 1 ? 1u : 0u, MHD_OPTION_CONNECTION_TIMEOUT,
+            srv->timeout_s, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024, /* MHD zeroes the pool per request: keep it small */
+            MHD_OPTION_END);
+        if (d == NULL) {
+            for (size_t k = 0; k < srv->n_more; k++)
+                MHD_stop_daemon(srv->more[k]);
+            srv->n_more = 0;
+            if (srv->daemon)
+                MHD_stop_daemon(srv->daemon);
+            srv->daemon = NULL;
+            api_keys_free(&srv->keys);
+            return cw_err_set(err, CW_EIO, CW_NO_OFFSET,
+                              "api: cannot listen on %s (in use, or not an address of this host)", srv->cfg.listen);
+        }
+        if (i == 0)
+            srv->daemon = d;
+        else
+            srv->more[srv->n_more++] = d;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = di ? di->port : 0;
@@ -802,6 +918,8 @@ void api_server_free(api_server *srv)
 {
     if (srv == NULL)
         return;
+    for (size_t i = 0; i < srv->n_more; i++)
+        MHD_stop_daemon(srv->more[i]);
     if (srv->daemon)
         MHD_stop_daemon(srv->daemon);
     api_deadline_free(srv->deadline); /* after the daemon: every connection closed */

@@ -142,6 +142,12 @@ void api_reply_error(api_reply *rep, int status, const char *code, const char *f
 /* A store error as the reply: 503 "store_error" with its message (never
  * an empty answer); CW_ENOMEM is 500. */
 void api_reply_store_error(api_reply *rep, const cw_err *err);
+/* The reply's body, emptied, for a handler that writes its answer in
+ * place (no copy; e.g. with the JSON writer, chains/json.h): the reply is
+ * set to status and content_type (a static string) now. On a failure to
+ * write (cw_json_ok false) the handler replaces the reply with
+ * api_reply_error, as any later call does. Owned by the reply. */
+cw_buf *api_reply_buf(api_reply *rep, int status, const char *content_type);
 /* Any other body (HTML, SVG, text): data copied, content_type a static
  * string such as "text/html; charset=utf-8". */
 void api_reply_body(api_reply *rep, int status, const char *content_type, const void *data, size_t n);

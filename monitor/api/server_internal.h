@@ -30,7 +30,8 @@ struct api_route_def {
 
 typedef struct {
     _Atomic uint64_t by_class[6]; /* [2] 2xx ... [5] 5xx */
-    _Atomic uint64_t le[API_LAT_BUCKETS]; /* cumulative: requests at or under each bound */
+    _Atomic uint64_t in[API_LAT_BUCKETS]; /* requests over bound i-1, at or under bound i (one add a
+                                            * request; /metrics sums them into Prometheus' cumulative le) */
     _Atomic uint64_t count, sum_us;
 } api_route_stats;
 
@@ -49,7 +50,9 @@ struct api_server {
     size_t max_body;
     unsigned timeout_s; /* idle limit (MHD's) and whole-request limit (server.c) */
     int64_t started_at;
-    struct MHD_Daemon *daemon;
+    struct MHD_Daemon *daemon;                  /* the first server thread's (NULL until started) */
+    struct MHD_Daemon *more[API_MAX_VIEWS - 1]; /* the others': one daemon a thread, on one port */
+    size_t n_more;
     unsigned port;
     struct api_route_def routes[API_MAX_ROUTES];
     size_t n_routes;

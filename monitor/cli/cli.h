@@ -253,6 +253,15 @@ cw_code cli_parse_btc(const char *v, uint64_t *sats, cw_err *err);
  * anything), for progress lines and elapsed times. Never fails. */
 double cli_seconds(void);
 
+/* Lowers the calling thread's CPU priority by n (0 to 19, as nice(1):
+ * niceness now + n, at most 19), for a backfill that must not take the
+ * CPU from a screening API beside it. Threads started after inherit it:
+ * call it before starting any. 0 is a no-op. Returns CLI_EXIT_OK, or
+ * CLI_EXIT_FAIL after one line on stderr naming verb (the priority was not
+ * lowered: the caller stops rather than run at the priority it was told
+ * not to take). */
+int cli_nice(const char *verb, int64_t n);
+
 /* True when any of argv[0..argc) is exactly --help or -h, wherever it
  * stands (also as another option's value, also after "--"): help wins over
  * every other argument (args.c). */

@@ -261,7 +261,7 @@ int cmd_replay(int argc, char **argv)
     static const char *const chains[] = {"bitcoin", "ethereum", NULL};
     int chain = 0;
     const char *rpc = NULL, *tokens = NULL;
-    int64_t rpc_rate = 0, batch_blocks = 64;
+    int64_t rpc_rate = 0, batch_blocks = 64, nice_n = 0;
     cli_arg args[] = {
         {"chain", ARG_ENUM, &chain, .choices = chains, .metavar = "CHAIN",
          .help = "bitcoin (default: --blocksdir or --rawblocks) or ethereum\n(blocks --from..--to asked of the node at --rpc)"},
@@ -297,6 +297,9 @@ int cmd_replay(int argc, char **argv)
         {"batch-txs", ARG_INT, &batch_txs, 1, INT32_MAX, .metavar = "N",
          .help = "commit at least every N txs (default 250000): smaller\n"
                  "batches lose less to a kill, bigger ones are faster."},
+        {"nice", ARG_INT, &nice_n, 0, 19, .metavar = "N",
+         .help = "lower the replay's CPU priority by N (as nice -n N; 19 the\nlowest): a backfill beside a screening API "
+                 "(README, API)"},
         {.kind = ARG_MORE, .dest = fo.args, .help = "Clusters and exposure (on by default):"},
         {.kind = ARG_MORE, .dest = ro.args, .help = "Pattern rules (on by default; docs/rules.md):"},
         {0},
@@ -313,6 +316,8 @@ int cmd_replay(int argc, char **argv)
     int n_pos;
     if (cli_args_parse("replay", args, argc, argv, NULL, 0, &n_pos))
         return CLI_EXIT_USAGE;
+    if (cli_nice("replay", nice_n)) /* before any thread starts: they inherit it */
+        return CLI_EXIT_FAIL;
     if (chain == 1) { /* ethereum (account_run.c) */
         if (rpc == NULL || from < 0 || blocksdir_path || rawblocks_path || no_state || netname) {
             fprintf(stderr, "chainwatch: replay: --chain ethereum takes --rpc URL and --from N (and --to M); not "

@@ -109,7 +109,8 @@ static cw_code commit_record(pipeline *p, store_txn *t, json_t *rec, cw_err *err
     if (rc == CW_OK && id == NULL)
         rc = cw_err_set(err, CW_EARG, CW_NO_OFFSET, "an alert record without an id (nothing written)");
     if (rc == CW_OK)
-        rc = alertdb_latest_put(t, id, (const char *)line.p, line.n, err);
+        rc = alertdb_latest_put(t, id, json_string_value(json_object_get(rec, "rule")), (const char *)line.p, line.n,
+                                err);
     if (rc == CW_OK) /* a hold opens its case with the record: never one without the other (cases.h) */
         rc = cases_on_record(t, p->cfg.sk, rec, (const char *)line.p, line.n, err);
     if (rc == CW_OK)

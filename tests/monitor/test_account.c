@@ -19,6 +19,7 @@
 #include "monitor/engine/account.h"
 #include "monitor/records/keys.h"
 #include "tests/support.h"
+#include "watchlists/alertdb.h"
 #include "watchlists/acct_exposure.h"
 
 #define L1 "0x901bb9583b24d97e995513c6778dc6888ab6870e"
@@ -65,6 +66,43 @@ static size_t records_of(const char *rule, const char *addr, json_t **first)
     return n;
 }
 static bool durable(void *ctx) { (void)ctx; return true; }
+
+typedef struct {
+    json_t *by_rule; /* rule -> count, from alertdb */
+} kept_counts;
+
+static void kept_one(void *ctx, const char *rule, uint64_t n)
+{
+    json_object_set_new(((kept_counts *)ctx)->by_rule, rule, json_integer((json_int_t)n));
+}
+
+/* alertdb's record counts (what /metrics serves) against an independent
+ * tally: the distinct ids, by rule, of every record handed over. */
+static void counts_match_records(cw_store *s)
+{
+    json_t *ids = json_object(), *want = json_object();
+    size_t i;
+    json_t *r;
+    json_array_foreach(lines, i, r)
+    {
+        const char *id = json_string_value(json_object_get(r, "id")), *rule = json_string_value(json_object_get(r, "rule"));
+        if (json_object_get(ids, id))
+            continue;
+        json_object_set_new(ids, id, json_true());
+        json_object_set_new(want, rule, json_integer(json_integer_value(json_object_get(want, rule)) + 1));
+    }
+    kept_counts k = {json_object()};
+    store_txn *t;
+    cw_err err = {0};
+    uint64_t total = 0;
+    cr_assert_eq(store_begin(s, false, &t, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(alertdb_count_by_rule(t, kept_one, &k, &total, NULL, &err), CW_OK, "%s", err.msg);
+    store_abort(t);
+    cr_assert(json_equal(k.by_rule, want), "kept %s, records say %s", json_dumps(k.by_rule, JSON_SORT_KEYS),
+              json_dumps(want, JSON_SORT_KEYS));
+    cr_assert_eq(total, json_object_size(ids));
+    json_decref(ids), json_decref(want), json_decref(k.by_rule);
+}
 
 typedef struct {
     account_block b;
@@ -262,8 +300,10 @@ Test(account, haircut_per_asset_hops_services_and_a_reorg_that_takes_it_back, .t
     cr_assert_eq(records_of("indirect_exposure", B_, &rg), 2, "B's record, then its reorged");
     cr_assert_str_eq(json_string_value(json_object_get(json_array_get(lines, json_array_size(lines) - 1), "status")),
                      "reorged");
+    counts_match_records(f.store); /* a reorged record is its id's latest: no id more, none less */
     /* block 2 again, now extending the tip: the same state */
     connect(&f, &b2);
+    counts_match_records(f.store);
     cr_assert(exp_of(&f, B_, NULL, &e));
     dec_is(&e.tainted, "10");
     close_engine(&f);

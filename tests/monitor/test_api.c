@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/socket.h>
@@ -31,6 +32,7 @@
 #include "chains/buf.h"
 #include "chains/hex.h"
 #include "monitor/api/request.h"
+#include "monitor/cli/cli.h"
 #include "tests/support.h"
 #include "tests/tron_fixture.h"
 
@@ -714,6 +716,12 @@ Test(api, screening_while_replay_writes_and_alerts_paging)
     cr_assert(strstr(r.body, "chainwatch_api_request_duration_seconds_bucket{route=\"GET /api/v1/address/{address}\",le=\"+Inf\"}"),
               "%s", r.body);
     free(r.body);
+    /* the counts are the store's (alertdb.h), not the server's: the same after a restart */
+    serve_stop(&fx);
+    serve_start(&fx, NULL, NULL);
+    r = http(&fx, "GET", "/metrics", NULL, NULL);
+    cr_assert(strstr(r.body, want), "after a restart: %s not in:\n%s", want, r.body);
+    free(r.body);
     r = http(&fx, "GET", "/healthz", NULL, NULL);
     json_t *h = js(&r);
     cr_assert_eq(json_integer_value(json_object_get(json_object_get(h, "store"), "tip_height")), 29, "%s", r.body);
@@ -1097,6 +1105,30 @@ Test(api, tron_tx_as_the_cli_screens_it, .timeout = 120)
     char *imp[] = {CW_BIN, "watchlist", "import", "sdn-advanced", CW_SDN_XML, "--datadir", fx.dd, NULL};
     must_run(imp);
     serve_start(&fx, NULL, NULL);
+    /* GET /api/v1/address writes its answer without a JSON tree: the exact
+     * bytes, as Chainalysis names an identification (SDN_ADVANCED.XML: Kim
+     * Sang Man, uid 43377, DPRK4, designated 2023-05-23; Lazarus Group, uid
+     * 27307, DPRK3, 2019-09-13), one space between the fields; twice (the
+     * second answer comes from the thread's parsed-entity memo) */
+    for (int round = 0; round < 2; round++) {
+        reply a = http(&fx, "GET", "/api/v1/address/1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ", fx.key_screen, NULL);
+        cr_assert_str_eq(a.body,
+                         "{\"identifications\":[{\"category\":\"sanctions\",\"description\":\"Kim Sang Man is designated "
+                         "on the SDN list (programs: DPRK4); ofac-sdn lists 1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ under it "
+                         "(ofac-sdn entry 43377).\",\"name\":\"SANCTIONS: OFAC SDN Kim Sang Man 2023-05-23 "
+                         "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ\",\"url\":\"https://sanctionssearch.ofac.treas.gov/"
+                         "Details.aspx?id=43377\"}]}\n");
+        free(a.body);
+        /* an EVM address given in lower case is named in its checksummed form */
+        a = http(&fx, "GET", "/api/v1/address/0x098b716b8aaf21512996dc57eb0615e2383e2f96", fx.key_screen, NULL);
+        cr_assert_str_eq(a.body,
+                         "{\"identifications\":[{\"category\":\"sanctions\",\"description\":\"Lazarus Group is "
+                         "designated on the SDN list (programs: DPRK3); ofac-sdn lists "
+                         "0x098B716B8Aaf21512996dC57EB0615e2383E2f96 under it (ofac-sdn entry 27307).\",\"name\":"
+                         "\"SANCTIONS: OFAC SDN Lazarus Group 2019-09-13 0x098B716B8Aaf21512996dC57EB0615e2383E2f96\","
+                         "\"url\":\"https://sanctionssearch.ofac.treas.gov/Details.aspx?id=27307\"}]}\n");
+        free(a.body);
+    }
     cw_addr cheil;
     cr_assert_eq(cw_addr_parse("TA3941uFAvmVibSkQ6fMJXxmaSNovX86mz", CW_NET_ANY, &cheil, NULL), CW_OK);
     json_t *t = tron_test_resigned(0, cheil.payload);
@@ -1161,6 +1193,80 @@ Test(api, tron_tx_as_the_cli_screens_it, .timeout = 120)
     is_error(&r, 400, "bad_request");
     free(txt);
     json_decref(t);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
+/* replay --nice N (cli_nice): the backfill beside a screening API runs at
+ * a lower CPU priority, its later threads too (Linux keeps niceness per
+ * thread; a thread inherits its creator's). In a child: the test's own
+ * priority is left alone. */
+static void *thread_nice(void *p)
+{
+    errno = 0;
+    *(int *)p = getpriority(PRIO_PROCESS, 0);
+    return NULL;
+}
+
+Test(api, replay_nice_lowers_the_priority_of_later_threads)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int base = getpriority(PRIO_PROCESS, 0);
+        if (cli_nice("replay", 0) != 0 || getpriority(PRIO_PROCESS, 0) != base)
+            _exit(1); /* 0: no change */
+        if (cli_nice("replay", 5) != 0)
+            _exit(2);
+        int want = base + 5 > 19 ? 19 : base + 5;
+        if (getpriority(PRIO_PROCESS, 0) != want)
+            _exit(3);
+        int seen = -100;
+        pthread_t th;
+        if (pthread_create(&th, NULL, thread_nice, &seen) != 0 || pthread_join(th, NULL) != 0 || seen != want)
+            _exit(4);
+        if (cli_nice("replay", 19) != 0 || getpriority(PRIO_PROCESS, 0) != 19)
+            _exit(5); /* capped at 19 */
+        _exit(0);
+    }
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "step %d failed", WEXITSTATUS(st));
+}
+
+/* --api-threads N: one listening socket per server thread on the one port
+ * (SO_REUSEPORT: the kernel spreads new connections over them; one shared
+ * socket let the first thread awake accept a whole burst, and the others
+ * idle), counted in /proc/net/tcp; a second server on that port is still
+ * refused ("in use"), not let into the group. */
+Test(api, each_server_thread_listens_and_a_port_in_use_is_refused)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *opts[] = {"--api-threads", "3", NULL};
+    serve_start(&fx, opts, NULL);
+    FILE *f = fopen("/proc/net/tcp", "r");
+    cr_assert_not_null(f);
+    char line[512];
+    int listening = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned port, st;
+        if (sscanf(line, " %*d: %*8[0-9A-F]:%x %*8[0-9A-F]:%*x %x", &port, &st) == 2 && port == fx.port && st == 0x0A)
+            listening++;
+    }
+    fclose(f);
+    cr_assert_eq(listening, 3, "listening sockets on port %u: %d", fx.port, listening);
+    char listen[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%u", fx.port);
+    char *o, *e;
+    char *argv[] = {CW_BIN, "serve", "--listen", listen, "--datadir", fx.dd, "--api-threads", "2", NULL};
+    int rc = run_cmd(argv, NULL, 0, &o, &e);
+    cr_assert_neq(rc, 0, "a second server on the port started");
+    cr_assert(strstr(e, "in use"), "%s", e);
+    free(o), free(e);
+    reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_screen, NULL);
+    cr_assert_str_eq(r.body, "{\"identifications\":[]}\n");
+    free(r.body);
     serve_stop(&fx);
     fx_done(&fx);
 }

@@ -307,6 +307,110 @@ Test(store, views_read_on_other_threads_while_the_map_grows, .timeout = 120)
     test_remove_dir(dir);
 }
 
+/* ---- alertdb's record counts (what /metrics reads) ---- */
+
+typedef struct {
+    char rule[8][64];
+    uint64_t n[8];
+    size_t k;
+} counts_seen;
+
+static void count_one(void *ctx, const char *rule, uint64_t n)
+{
+    counts_seen *c = ctx;
+    cr_assert_lt(c->k, 8);
+    snprintf(c->rule[c->k], sizeof c->rule[c->k], "%s", rule);
+    c->n[c->k++] = n;
+}
+
+static uint64_t count_of(const counts_seen *c, const char *rule)
+{
+    for (size_t i = 0; i < c->k; i++)
+        if (strcmp(c->rule[i], rule) == 0)
+            return c->n[i];
+    return 0;
+}
+
+static counts_seen counts_now(cw_store *s, uint64_t *total, bool *walked)
+{
+    counts_seen c = {0};
+    store_txn *t;
+    cw_err err = {0};
+    cr_assert_eq(store_begin(s, false, &t, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(alertdb_count_by_rule(t, count_one, &c, total, walked, &err), CW_OK, "%s", err.msg);
+    store_abort(t);
+    return c;
+}
+
+static void put_record(cw_store *s, const char *id, const char *rule)
+{
+    char line[200];
+    snprintf(line, sizeof line, "{\"id\":\"%s\",\"rule\":\"%s\"}", id, rule);
+    store_txn *t;
+    cw_err err = {0};
+    cr_assert_eq(store_begin(s, true, &t, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(alertdb_latest_put(t, id, rule, line, strlen(line), &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_commit(t, &err), CW_OK, "%s", err.msg);
+}
+
+Test(store, record_counts_by_rule_are_kept_exact_and_a_store_without_them_is_counted_once)
+{
+    char *dir = tmpdir();
+    cw_store *s;
+    cw_err err = {0};
+    cr_assert_eq(store_open(dir, 0, false, &s, &err), CW_OK, "%s", err.msg);
+    uint64_t total = 99;
+    bool walked = false;
+    counts_seen c = counts_now(s, &total, &walked);
+    cr_assert_eq(c.k, 0);
+    cr_assert_eq(total, 0);
+    put_record(s, "a1", "designated_address");
+    put_record(s, "a2", "designated_address");
+    put_record(s, "b1", "cluster_hit");
+    put_record(s, "a1", "designated_address"); /* a later record of a1 (e.g. reorged): no new id */
+    c = counts_now(s, &total, &walked);
+    cr_assert(!walked, "kept counts, no walk");
+    cr_assert_eq(c.k, 2);
+    cr_assert_eq(count_of(&c, "designated_address"), 2);
+    cr_assert_eq(count_of(&c, "cluster_hit"), 1);
+    cr_assert_eq(total, 3);
+    /* a store from before the counts: remove them, as an old store lacks them */
+    store_txn *t;
+    cr_assert_eq(store_begin(s, true, &t, &err), CW_OK);
+    cr_assert_eq(store_del(t, STORE_CURSOR, "records", 7, NULL, 0, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_del(t, STORE_CURSOR, "records/designated_address", 26, NULL, 0, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_del(t, STORE_CURSOR, "records/cluster_hit", 19, NULL, 0, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_commit(t, &err), CW_OK, "%s", err.msg);
+    c = counts_now(s, &total, &walked);
+    cr_assert(walked, "no counts kept: the table is walked");
+    cr_assert_eq(count_of(&c, "designated_address"), 2);
+    cr_assert_eq(count_of(&c, "cluster_hit"), 1);
+    cr_assert_eq(total, 3);
+    /* the first new id counts the table, then itself */
+    put_record(s, "c1", "indirect_exposure");
+    put_record(s, "b1", "cluster_hit");
+    c = counts_now(s, &total, &walked);
+    cr_assert(!walked);
+    cr_assert_eq(c.k, 3);
+    cr_assert_eq(count_of(&c, "designated_address"), 2);
+    cr_assert_eq(count_of(&c, "cluster_hit"), 1);
+    cr_assert_eq(count_of(&c, "indirect_exposure"), 1);
+    cr_assert_eq(total, 4);
+    /* an aborted write counts nothing */
+    cr_assert_eq(store_begin(s, true, &t, &err), CW_OK);
+    cr_assert_eq(alertdb_latest_put(t, "d1", "cluster_hit", "{}", 2, &err), CW_OK, "%s", err.msg);
+    store_abort(t);
+    /* reopened (a restart): the same counts */
+    store_close(s);
+    cr_assert_eq(store_open(dir, 0, false, &s, &err), CW_OK, "%s", err.msg);
+    c = counts_now(s, &total, &walked);
+    cr_assert(!walked);
+    cr_assert_eq(count_of(&c, "cluster_hit"), 1);
+    cr_assert_eq(total, 4);
+    store_close(s);
+    test_remove_dir(dir);
+}
+
 /* ---------- seqq.c: the outboxes' bytes ---------- */
 
 /* Every key and value of db as "keyhex=valuehex;" in key order. */

@@ -1,0 +1,30 @@
+/* nice.c: a verb's CPU priority lowered (cli_nice, cli.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int cli_nice(const char *verb, int64_t n)
+{
+    if (n <= 0)
+        return CLI_EXIT_OK;
+    /* nice(2) on Linux sets the calling thread's value, which threads
+     * started after inherit: the verb calls this before it starts any */
+    errno = 0;
+    int now = getpriority(PRIO_PROCESS, 0);
+    if (now == -1 && errno) {
+        fprintf(stderr, "chainwatch: %s: --nice %lld: cannot read the CPU priority: %s\n", verb, (long long)n,
+                strerror(errno));
+        return CLI_EXIT_FAIL;
+    }
+    int want = now + (int)n > 19 ? 19 : now + (int)n;
+    if (setpriority(PRIO_PROCESS, 0, want) != 0) {
+        fprintf(stderr, "chainwatch: %s: --nice %lld: cannot lower the CPU priority to %d: %s\n", verb, (long long)n,
+                want, strerror(errno));
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
+}
