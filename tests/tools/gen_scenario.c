@@ -135,8 +135,11 @@ static void push(event e)
 {
     e.tag = S.next_tag;
     S.next_tag = TAG_NONE;
-    if (e.time >= S.o.end_time)
+    if (e.time >= S.o.end_time) { /* past the end: dropped, with a batch's lists */
+        free(e.batch);
+        free(e.batch_cents);
         return;
+    }
     e.seq = S.seq++;
     if (S.nh == S.caph) {
         S.caph = S.caph ? S.caph * 2 : 4096;
