@@ -13,6 +13,9 @@
 #define ADDR_FIELDS (sizeof(rs_addr) / 8)
 #define PAIR_FIELDS ((sizeof(rs_pair) - 64) / 8)
 #define TRACE_MIN ((size_t)(1 + 1 + 32 + 1)) /* pool, hops, txid, origin length */
+/* an account's: pool, hops, txid, when (8, LE), origin length, origin */
+#define ATRACE_MIN ((size_t)(1 + 1 + 32 + 8 + 1))
+#define ATRACE_TAG 'A'
 
 _Static_assert(sizeof(rs_addr) % 8 == 0, "rs_addr is uint64_t fields only");
 
@@ -215,6 +218,7 @@ cw_code rs_trace_get(store_txn *t, const uint8_t outpoint[36], rs_trace *out, cw
     out->pool = v.p[0];
     out->hops = v.p[1];
     memcpy(out->first_txid, v.p + 2, 32);
+    out->when = 0;
     out->origin_len = v.p[34];
     memcpy(out->origin, v.p + TRACE_MIN, out->origin_len);
     return CW_OK;
@@ -238,6 +242,58 @@ cw_code rs_trace_del(journal *j, const uint8_t outpoint[36], cw_err *err)
     return journal_del(j, STORE_RULE_TRACE, outpoint, 36, err);
 }
 
+static cw_code account_trace_key(const uint8_t *key, size_t klen, uint8_t out[WL_KEY_MAX], cw_err *err)
+{
+    if (klen == 0 || klen + 1 > WL_KEY_MAX || klen + 1 == 36)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                          "rule stats: an account trace key of %zu bytes (1..%d, never 35: it would read as an outpoint)",
+                          klen, WL_KEY_MAX - 1);
+    out[0] = ATRACE_TAG;
+    memcpy(out + 1, key, klen);
+    return CW_OK;
+}
+
+static bool account_trace_ok(cw_span v) { return v.n >= ATRACE_MIN && v.n == ATRACE_MIN + (size_t)v.p[42] && v.p[42] > 0; }
+
+cw_code rs_trace_account_get(store_txn *t, const uint8_t *key, size_t klen, rs_trace *out, cw_err *err)
+{
+    uint8_t k[WL_KEY_MAX];
+    cw_code rc = account_trace_key(key, klen, k, err);
+    if (rc)
+        return rc;
+    cw_span v;
+    if ((rc = store_get(t, STORE_RULE_TRACE, k, klen + 1, &v, err)))
+        return rc;
+    if (!account_trace_ok(v))
+        return store_damaged(t, err, "an account's rule_trace record of %zu bytes that does not decode", v.n);
+    memset(out, 0, sizeof *out);
+    out->pool = v.p[0];
+    out->hops = v.p[1];
+    memcpy(out->first_txid, v.p + 2, 32);
+    out->when = cw_get_le(v.p + 34, 8);
+    out->origin_len = v.p[42];
+    memcpy(out->origin, v.p + ATRACE_MIN, out->origin_len);
+    return CW_OK;
+}
+
+cw_code rs_trace_account_put(journal *j, const uint8_t *key, size_t klen, const rs_trace *v, cw_err *err)
+{
+    uint8_t k[WL_KEY_MAX];
+    cw_code rc = account_trace_key(key, klen, k, err);
+    if (rc)
+        return rc;
+    if (v->origin_len == 0 || v->origin_len > WL_KEY_MAX)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "rule stats: an origin key of %zu bytes", v->origin_len);
+    uint8_t buf[ATRACE_MIN + WL_KEY_MAX];
+    buf[0] = v->pool;
+    buf[1] = v->hops;
+    memcpy(buf + 2, v->first_txid, 32);
+    cw_put_le(buf + 34, v->when, 8);
+    buf[42] = (uint8_t)v->origin_len;
+    memcpy(buf + ATRACE_MIN, v->origin, v->origin_len);
+    return journal_put(j, STORE_RULE_TRACE, k, klen + 1, buf, ATRACE_MIN + v->origin_len, err);
+}
+
 const char *rs_check_record(store_db db, cw_span k, cw_span v)
 {
     switch (db) {
@@ -250,8 +306,10 @@ const char *rs_check_record(store_db db, cw_span k, cw_span v)
             return "a key that is not an address key";
         return v.n == 1 && v.p[0] >= 1 && v.p[0] <= 7 ? NULL : "a value that is not origin flags";
     case STORE_RULE_TRACE:
+        if (k.n >= 2 && k.n <= WL_KEY_MAX && k.n != 36 && k.p[0] == ATRACE_TAG)
+            return account_trace_ok(v) ? NULL : "an account's trace that does not decode";
         if (k.n != 36)
-            return "a key that is not an outpoint (36 bytes)";
+            return "a key that is neither an outpoint (36 bytes) nor an account's ('A' and its address key)";
         return v.n >= TRACE_MIN && v.n == TRACE_MIN + (size_t)v.p[34] ? NULL : "a value that does not decode";
     default:
         return NULL;

@@ -27,7 +27,16 @@
  *              from and after how many hops: followed forward like
  *              exposure's taint, deleted when spent, so a payment into a
  *              designated address or a labelled exchange can be traced back
- *              to the payouts that fed it.
+ *              to the payouts that fed it. On account chains (no outputs)
+ *              the trace is per account: 'A' || address key (27 bytes for
+ *              an EVM or Tron account; a key of 36 bytes is refused, so the
+ *              two shapes never meet) -> the same, plus when the account
+ *              got it (rs_trace_account_get).
+ * Native totals (in_native, out_native, offramp_native, a pair's
+ * total_native ...) are uint64: an account chain's amounts are 256-bit,
+ * and a total that would pass 2^64-1 stays at UINT64_MAX (saturates, never
+ * wraps; rules.c adds with rs_sat_add). Rules compare the exact amounts;
+ * these totals are the evidence's.
  * Both tables are read by key only, so the pipeline keeps their writes in
  * memory until the commit (store_write_back). Every write goes through the
  * journal (journal.h), so disconnecting a block restores them byte for byte, and live and replay (one
@@ -62,7 +71,7 @@ enum {
 typedef struct {
     uint64_t n_in, n_out;           /* payments in the rules' bands, in and out */
     uint64_t in_cents, out_cents;   /* of those, USD cents (0 when no price) */
-    uint64_t in_native, out_native; /* base units (satoshis) */
+    uint64_t in_native, out_native; /* base units (satoshis; an account chain's asset units), saturated */
     uint64_t first_seen, last_seen; /* block times */
     uint64_t recurring_payers;      /* payers whose payments reached the cadence */
     uint64_t pool_sources;          /* payout-like addresses that swept into it */
@@ -101,6 +110,7 @@ typedef struct {
     uint8_t pool;                   /* 1: origin is a pool (consolidation) address */
     uint8_t hops;                   /* txs since the origin: 1 = paid straight by it */
     uint8_t first_txid[32];         /* the tx that left the origin */
+    uint64_t when;                  /* account traces: when the account got it (unix time); 0 for outpoints */
 } rs_trace;
 
 #define RS_LIST_MAX 64
@@ -160,8 +170,20 @@ cw_code rs_trace_put(journal *j, const uint8_t outpoint[36], const rs_trace *v, 
 /* Spent: absent is fine. */
 cw_code rs_trace_del(journal *j, const uint8_t outpoint[36], cw_err *err);
 
+/* An account's trace (account chains: key = the account's address key,
+ * at most WL_KEY_MAX - 1 bytes and never 35: 'A' || key must not be 36
+ * bytes long, an outpoint's length; CW_EARG otherwise); CW_ENOTFOUND when
+ * it carries none. Traces of accounts are replaced (the nearest origin
+ * wins: rules_account.c), never deleted but by the journal. */
+cw_code rs_trace_account_get(store_txn *t, const uint8_t *key, size_t klen, rs_trace *out, cw_err *err);
+cw_code rs_trace_account_put(journal *j, const uint8_t *key, size_t klen, const rs_trace *v, cw_err *err);
+
+/* a + b, or UINT64_MAX when that does not fit (totals saturate). */
+static inline uint64_t rs_sat_add(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
+
 /* `watchlist check`: NULL when k/v is a well-formed record of db (the
- * three tables above; any other db: NULL), else what is wrong. */
+ * three tables above, both key shapes of rule_trace; any other db: NULL),
+ * else what is wrong. */
 const char *rs_check_record(store_db db, cw_span k, cw_span v);
 
 #endif

@@ -325,7 +325,8 @@ static int run_open(run_ctx *c, const account_run_opts *o, int64_t start, bool q
                          .hops = o->hops,
                          .labels = o->labels,
                          .min_share_ppm = o->min_share_ppm,
-                         .hold_share_ppm = o->hold_share_ppm};
+                         .hold_share_ppm = o->hold_share_ppm,
+                         .rules = o->rules};
     if (account_open(&ac, &c->a, &err))
         return cli_fail(what, &err);
     /* records a crash left in the outbox go out first, minus what the file has */
@@ -450,6 +451,22 @@ int account_run_watch(const account_run_opts *o)
     return rc;
 }
 
+/* The replay summary's records, by rule, and what the pattern rules did
+ * (as replay.c prints them for Bitcoin). */
+static void print_alerts_and_rules(const pipeline_stats *st)
+{
+    printf("  alerts      %llu records", (unsigned long long)st->alerts);
+    for (int r = 0; r < PIPELINE_RULE_COUNT; r++)
+        if (st->by_rule[r])
+            printf(", %s %llu", pipeline_rule_name((pipeline_rule)r), (unsigned long long)st->by_rule[r]);
+    printf("\n");
+    if (st->rules.txs)
+        printf("  rules       %llu txs judged, %llu payments in the salary or tiny band tracked, %llu sweeps, %llu "
+               "transfers traced\n",
+               (unsigned long long)st->rules.txs, (unsigned long long)st->rules.payments,
+               (unsigned long long)st->rules.sweeps, (unsigned long long)st->rules.traced);
+}
+
 typedef struct {
     bool tty;
     double t0, last;
@@ -557,7 +574,7 @@ int account_run_replay(const account_run_opts *o)
                interrupted ? " (interrupted: run again to continue)" : "");
     printf("  blocks      %llu connected\n", (unsigned long long)st.blocks_connected);
     printf("  txs         %llu (%.0f tx/s)\n", (unsigned long long)st.txs, (double)st.txs / (el + 1e-9));
-    printf("  alerts      %llu records\n", (unsigned long long)st.alerts);
+    print_alerts_and_rules(&st);
     rpc_stats rs;
     rpc_stats_get(eth_follow_rpc(c.node), &rs);
     printf("  node        %llu requests, %llu retries, %.1f MB\n", (unsigned long long)rs.requests,
@@ -706,7 +723,7 @@ int account_run_replay_tron_capture(const account_run_opts *o)
     printf("  http        %zu recorded replies\n", ans.n);
     printf("  blocks      %llu connected, %llu disconnected, tip %lld\n", (unsigned long long)st.blocks_connected,
            (unsigned long long)st.blocks_disconnected, (long long)st.tip_height);
-    printf("  alerts      %llu records\n", (unsigned long long)st.alerts);
+    print_alerts_and_rules(&st);
     printf("  warnings    %llu\n", (unsigned long long)warnings);
     printf("  elapsed     %.2f s\n", cli_seconds() - t0);
     capture_reader_close(r);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "monitor/engine/rules/rules.h"
 #include "watchlists/labels.h"
 
 typedef struct {
@@ -34,6 +35,9 @@ typedef struct {
      * the HTTP replies used to a capture (capture.h version 2); replay
      * --capture FILE runs such a capture instead of the node (no network) */
     const char *record, *capture;
+    /* The pattern rules (rules/rules.h) on confirmed blocks, or NULL: off.
+     * Set after the positional fields above (watch.c, replay.c). */
+    const rules_config *rules;
 } account_run_opts;
 
 /* The CLI_EXIT_* codes of watch and replay (cli.h). */

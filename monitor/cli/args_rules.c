@@ -25,6 +25,7 @@ void rules_opts_init(rules_opts *o)
     for (int r = RISK_LOW; r <= RISK_SEVERE; r++)
         o->risk_at[r] = c->risk_at[r];
     o->min_gap = c->min_gap, o->max_gap = c->max_gap, o->pool_window = c->pool_window, o->test_window = c->test_window;
+    o->trace_window = c->trace_window;
     const int64_t usd_max = 1000000000; /* a billion dollars: cents fit easily */
     const cli_arg t[] = {
         {"rules", ARG_SWITCH, &c->enabled, .metavar = "on|off",
@@ -46,6 +47,18 @@ void rules_opts_init(rules_opts *o)
         {"tiny-min-btc", ARG_BTC, &o->tiny_sat[0], .metavar = "BTC",
          .help = "the tiny band without a price (default 0.00025-0.0025)", .from = ARG_CONF},
         {"tiny-max-btc", ARG_BTC, &o->tiny_sat[1], .metavar = "BTC", .from = ARG_CONF},
+        {"salary-min-eth", ARG_STRING, &o->asset_text[0][0], .metavar = "ETH",
+         .help = "--chain ethereum: the salary band of ether without a price\n(default 0.75-6)", .from = ARG_CONF},
+        {"salary-max-eth", ARG_STRING, &o->asset_text[0][1], .metavar = "ETH", .from = ARG_CONF},
+        {"tiny-min-eth", ARG_STRING, &o->asset_text[0][2], .metavar = "ETH",
+         .help = "... its tiny band (default 0.005-0.5)", .from = ARG_CONF},
+        {"tiny-max-eth", ARG_STRING, &o->asset_text[0][3], .metavar = "ETH", .from = ARG_CONF},
+        {"salary-min-trx", ARG_STRING, &o->asset_text[1][0], .metavar = "TRX",
+         .help = "--chain tron: the salary band of TRX without a price\n(default 15000-120000)", .from = ARG_CONF},
+        {"salary-max-trx", ARG_STRING, &o->asset_text[1][1], .metavar = "TRX", .from = ARG_CONF},
+        {"tiny-min-trx", ARG_STRING, &o->asset_text[1][2], .metavar = "TRX",
+         .help = "... its tiny band (default 100-10000)", .from = ARG_CONF},
+        {"tiny-max-trx", ARG_STRING, &o->asset_text[1][3], .metavar = "TRX", .from = ARG_CONF},
         {"cadence-min-gap", ARG_SECONDS, &o->min_gap, 0, 3650 * 86400LL, .metavar = "T",
          .help = "a gap between two salaries on cadence, shortest\n(default 20d)", .from = ARG_CONF},
         {"cadence-max-gap", ARG_SECONDS, &o->max_gap, 0, 3650 * 86400LL, .metavar = "T",
@@ -67,6 +80,9 @@ void rules_opts_init(rules_opts *o)
          .help = "test_then_salary: tiny to salary within (default 45d)", .from = ARG_CONF},
         {"rules-hops", ARG_INT, &o->hops, 1, 8, .metavar = "N",
          .help = "follow payouts and pools N txs (default 4, at most 8)", .from = ARG_CONF},
+        {"rules-trace-window", ARG_SECONDS, &o->trace_window, 3600, 3650 * 86400LL, .metavar = "T",
+         .help = "account chains: an account passes on the trace it got\nfor this long (default 62d)",
+         .from = ARG_CONF},
         {"off-ramp-min-pieces", ARG_INT, &o->pieces, 1, 100000, .metavar = "N",
          .help = "off_ramp_after_pool: payments into labelled exchange,\nOTC or swap services (default 3)",
          .from = ARG_CONF},
@@ -101,9 +117,64 @@ void rules_opts_init(rules_opts *o)
     memcpy(o->args, t, sizeof t);
 }
 
+/* An amount in whole units ("1.5") as base units with `decimals`
+ * decimals, exactly. */
+static cw_code parse_units(const char *name, const char *unit, const char *s, unsigned decimals, cw_u256 *out,
+                           cw_err *err)
+{
+    char digits[CW_U256_DEC_MAX + 80];
+    size_t n = 0, frac = 0, i = 0, whole = 0;
+    bool point = false, ok = s[0] != '\0';
+    for (; ok && s[i]; i++) {
+        if (s[i] == '.' && !point && whole > 0) {
+            point = true;
+        } else if (s[i] >= '0' && s[i] <= '9' && n + 1 < CW_U256_DEC_MAX) {
+            if (point && ++frac > decimals)
+                ok = false;
+            whole += !point;
+            if (n > 0 || s[i] != '0')
+                digits[n++] = s[i];
+        } else {
+            ok = false;
+        }
+    }
+    if (!ok || whole == 0 || (point && frac == 0))
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                          "--%s: '%s' is not an amount in %s (digits, at most %u after the point)", name, s, unit,
+                          decimals);
+    for (; frac < decimals; frac++)
+        digits[n++] = '0';
+    if (n == 0)
+        digits[n++] = '0';
+    size_t skip = 0;
+    while (skip + 1 < n && digits[skip] == '0')
+        skip++;
+    cw_err e = {0};
+    if (cw_u256_from_dec(digits + skip, n - skip, out, &e))
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "--%s: '%s' is too large", name, s);
+    return CW_OK;
+}
+
 cw_code rules_opts_load(rules_opts *o, const labels *services, bool clusters, cw_err *err)
 {
     rules_config *c = &o->cfg;
+    static const char *const names[2][4] = {{"salary-min-eth", "salary-max-eth", "tiny-min-eth", "tiny-max-eth"},
+                                            {"salary-min-trx", "salary-max-trx", "tiny-min-trx", "tiny-max-trx"}};
+    static const char *const units[2] = {"ETH", "TRX"};
+    for (int a = 0; a < 2; a++) {
+        rule_asset_band *b = NULL;
+        for (size_t i = 0; i < RULES_ASSET_BANDS && b == NULL; i++)
+            if (strcmp(c->asset_band[i].symbol, units[a]) == 0)
+                b = &c->asset_band[i];
+        cw_u256 *ends[4] = {&b->salary.lo, &b->salary.hi, &b->tiny.lo, &b->tiny.hi};
+        for (int k = 0; k < 4; k++) {
+            cw_code rc;
+            if (o->asset_text[a][k] &&
+                (rc = parse_units(names[a][k], units[a], o->asset_text[a][k], b->decimals, ends[k], err)))
+                return rc;
+        }
+    }
+    c->trace_window = o->trace_window;
     c->salary_cents = (rule_band){(uint64_t)o->salary_usd[0] * 100, (uint64_t)o->salary_usd[1] * 100};
     c->tiny_cents = (rule_band){(uint64_t)o->tiny_usd[0] * 100, (uint64_t)o->tiny_usd[1] * 100};
     c->salary_native = (rule_band){o->salary_sat[0], o->salary_sat[1]};

@@ -14,7 +14,7 @@
 #include "args.h"
 #include "monitor/engine/rules/rules.h"
 
-#define RULES_OPTS_MAX 40
+#define RULES_OPTS_MAX 52
 
 typedef struct {
     rules_config cfg;
@@ -26,13 +26,17 @@ typedef struct {
     int64_t recurring, min_payers, max_payers, min_sources, hops, pieces;
     int64_t weight[RULE_COUNT], toward_pool_weight, risk_at[5];
     int severity[RULE_COUNT];
-    uint64_t min_gap, max_gap, pool_window, test_window;
+    uint64_t min_gap, max_gap, pool_window, test_window, trace_window;
+    /* account chains' native bands as given (ETH, TRX x salary lo/hi,
+     * tiny lo/hi), in whole units: parsed by rules_opts_load */
+    const char *asset_text[2][4];
     cli_arg args[RULES_OPTS_MAX];
 } rules_opts;
 
 /* The defaults and the table (pointing into o: do not copy o after). */
 void rules_opts_init(rules_opts *o);
-/* Takes what the table read into cfg, loads --prices, and checks the
+/* Takes what the table read into cfg (the ETH and TRX amounts parsed
+ * exactly: at most 18 and 6 decimals), loads --prices, and checks the
  * result (rules_config_check): CW_EARG naming the option, or the prices
  * file's error. services: the labels the flows options loaded (or NULL);
  * clusters: payers are cluster roots. */
@@ -40,9 +44,7 @@ cw_code rules_opts_load(rules_opts *o, const labels *services, bool clusters, cw
 /* The configuration for pipeline_config.rules: NULL when --rules off. */
 const rules_config *rules_opts_config(const rules_opts *o);
 /* The first rules option the command line gave (its name), NULL when
- * none or when --rules off was given: the account chains (--chain
- * ethereum) do not run the pattern rules, which are Bitcoin's (payouts
- * are outputs, pools are sweeps), and refuse them rather than ignore them. */
+ * none or when --rules off was given. */
 const char *rules_opts_given(const rules_opts *o);
 /* One line for the start of a run. */
 void rules_opts_describe(const rules_opts *o, char *out, size_t cap);

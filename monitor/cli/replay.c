@@ -323,12 +323,6 @@ int cmd_replay(int argc, char **argv)
             fprintf(stderr, "chainwatch: replay: --from %lld is above --to %lld\n", (long long)from, (long long)to);
             return CLI_EXIT_USAGE;
         }
-        const char *rg = rules_opts_given(&ro);
-        if (rg) {
-            fprintf(stderr, "chainwatch: replay: --%s: the pattern rules are Bitcoin's; --chain ethereum does not run "
-                            "them (docs/rules.md)\n", rg);
-            return CLI_EXIT_USAGE;
-        }
         char edd[4096];
         if (datadir == NULL && !store_default_datadir(edd, sizeof edd)) {
             fprintf(stderr, "chainwatch: replay: HOME is not set: pass --datadir\n");
@@ -340,12 +334,23 @@ int cmd_replay(int argc, char **argv)
             flows_opts_free(&fo);
             return frc;
         }
+        if (rules_opts_load(&ro, fo.labels, false, &ferr)) { /* payers are accounts */
+            fprintf(stderr, "chainwatch: replay: %s\n", ferr.msg);
+            flows_opts_free(&fo);
+            rules_opts_free(&ro);
+            return ferr.code == CW_EARG || ferr.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+        }
+        char rules_line[512];
+        rules_opts_describe(&ro, rules_line, sizeof rules_line);
+        fprintf(stderr, "chainwatch: replay: %s\n", rules_line);
         const flows_config *fc = flows_opts_config(&fo);
         account_run_opts ao = {datadir ? datadir : edd, alerts, pub, rpc, tokens, rpc_rate, 1, false, 0, -1, 0,
                                from, to, batch_blocks, fc ? fc->hops : 0, fc ? fc->labels : NULL,
-                               fc ? fc->min_share_ppm : 0, fc ? fc->hold_share_ppm : 0, false, NULL, NULL, NULL, NULL};
+                               fc ? fc->min_share_ppm : 0, fc ? fc->hold_share_ppm : 0, false, NULL, NULL, NULL, NULL,
+                               rules_opts_config(&ro)};
         int arc = account_run_replay(&ao);
         flows_opts_free(&fo);
+        rules_opts_free(&ro);
         return arc;
     }
     if (rpc || tokens) {

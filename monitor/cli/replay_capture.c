@@ -186,11 +186,16 @@ int cmd_replay_capture(int argc, char **argv)
             rc = cli_fail("replay", &ferr);
             goto early_out;
         }
+        if (rules_opts_load(&ro, fo.labels, false, &ferr)) { /* payers are accounts */
+            fprintf(stderr, "chainwatch: replay: %s\n", ferr.msg);
+            rc = ferr.code == CW_EARG || ferr.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+            goto early_out;
+        }
         const flows_config *fc = flows_opts_config(&fo);
         /* as watch --chain tron: solidified blocks are confirmed */
         account_run_opts ao = {datadir, alerts, pub, NULL, NULL, 0, 1, true, 0, start_height, 0, -1, -1, 1,
                                fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
-                               fc ? fc->hold_share_ppm : 0, true, NULL, NULL, NULL, path};
+                               fc ? fc->hold_share_ppm : 0, true, NULL, NULL, NULL, path, rules_opts_config(&ro)};
         rc = account_run_replay_tron_capture(&ao);
         goto early_out;
     }

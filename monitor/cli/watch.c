@@ -420,14 +420,13 @@ int cmd_watch(int argc, char **argv)
         } else if (o.finalized && cli_args_given(o.args, "confirmations")) {
             fprintf(stderr, "chainwatch: watch: --finalized and --confirmations: give one of them\n");
             rc = CLI_EXIT_USAGE;
-        } else if (rules_opts_given(&o.rules)) {
-            fprintf(stderr, "chainwatch: watch: --%s: the pattern rules are Bitcoin's; --chain tron does not run "
-                            "them (docs/rules.md)\n", rules_opts_given(&o.rules));
-            rc = CLI_EXIT_USAGE;
         } else {
             cw_err ferr = {0};
             if (flows_opts_load(&o.flows, CW_NET_MAIN, &ferr)) {
                 rc = cli_fail("watch", &ferr);
+            } else if (rules_opts_load(&o.rules, o.flows.labels, false, &ferr)) { /* payers are accounts */
+                rc = ferr.code == CW_EARG || ferr.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+                fprintf(stderr, "chainwatch: watch: %s\n", ferr.msg);
             } else {
                 const flows_config *fc = flows_opts_config(&o.flows);
                 /* solidified blocks are confirmed unless --confirmations asks for the head */
@@ -436,7 +435,7 @@ int cmd_watch(int argc, char **argv)
                                        cli_args_given(o.args, "poll-ms") ? o.poll_ms : 200, o.start_height,
                                        o.status_interval, -1, -1, 1, fc ? fc->hops : 0, fc ? fc->labels : NULL,
                                        fc ? fc->min_share_ppm : 0, fc ? fc->hold_share_ppm : 0, true, o.zmq_tron,
-                                       o.tron_http, o.record, NULL};
+                                       o.tron_http, o.record, NULL, rules_opts_config(&o.rules)};
                 rc = account_run_watch(&ao);
             }
         }
@@ -444,6 +443,7 @@ int cmd_watch(int argc, char **argv)
             free(o.owned[i]);
         free(o.owned);
         flows_opts_free(&o.flows);
+        rules_opts_free(&o.rules);
         return rc;
     }
     if (rc == CLI_EXIT_OK && o.chain == 1) { /* ethereum: the node is asked over JSON-RPC (account_run.c) */
@@ -456,20 +456,20 @@ int cmd_watch(int argc, char **argv)
         } else if (o.finalized && cli_args_given(o.args, "confirmations")) {
             fprintf(stderr, "chainwatch: watch: --finalized and --confirmations: give one of them\n");
             rc = CLI_EXIT_USAGE;
-        } else if (rules_opts_given(&o.rules)) {
-            fprintf(stderr, "chainwatch: watch: --%s: the pattern rules are Bitcoin's; --chain ethereum does not run "
-                            "them (docs/rules.md)\n", rules_opts_given(&o.rules));
-            rc = CLI_EXIT_USAGE;
         } else {
             cw_err ferr = {0};
             if (flows_opts_load(&o.flows, CW_NET_MAIN, &ferr)) {
                 rc = cli_fail("watch", &ferr);
+            } else if (rules_opts_load(&o.rules, o.flows.labels, false, &ferr)) { /* payers are accounts */
+                rc = ferr.code == CW_EARG || ferr.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+                fprintf(stderr, "chainwatch: watch: %s\n", ferr.msg);
             } else {
                 const flows_config *fc = flows_opts_config(&o.flows); /* --clusters off: no exposure either */
                 account_run_opts ao = {o.datadir, o.alerts, o.pub, o.rpc, o.tokens, o.rpc_rate, o.confirmations,
                                        o.finalized, o.poll_ms, o.start_height, o.status_interval, -1, -1, 1,
                                        fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
-                                       fc ? fc->hold_share_ppm : 0, false, NULL, NULL, NULL, NULL};
+                                       fc ? fc->hold_share_ppm : 0, false, NULL, NULL, NULL, NULL,
+                                       rules_opts_config(&o.rules)};
                 rc = account_run_watch(&ao);
             }
         }
@@ -477,6 +477,7 @@ int cmd_watch(int argc, char **argv)
             free(o.owned[i]);
         free(o.owned);
         flows_opts_free(&o.flows);
+        rules_opts_free(&o.rules);
         return rc;
     }
     if (rc == CLI_EXIT_OK && (o.rpc || o.finalized || o.tokens)) {

@@ -3,7 +3,7 @@
  * (its lock, outbox, trail, records and sinks); confirmed state is
  * chaindb's chain of hashes, tip and per-block undo records (alert ids
  * only: an account chain has no coins to restore), plus the journal for
- * what exposure writes. Each block, each disconnect, each mempool sighting
+ * what exposure, key links and the pattern rules write. Each block, each disconnect, each mempool sighting
  * is one write transaction (store_write) and then a flush, as connect.c
  * and mempool.c do for Bitcoin.
  */
@@ -27,6 +27,7 @@
 
 struct account {
     account_config cfg;
+    rules_chain rchain; /* the assets as the rules name them */
     pipeline *p;
     cw_chain chain; /* CW_CHAIN_TRON for "tron", else CW_CHAIN_EVM: whose key links a disconnect takes back */
 };
@@ -73,8 +74,11 @@ cw_code account_open(const account_config *cfg, account **out, cw_err *err)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
     a->cfg = *cfg;
     a->chain = strcmp(cfg->chain, "tron") == 0 ? CW_CHAIN_TRON : CW_CHAIN_EVM;
+    /* no flows (clusters are Bitcoin's); the rules: their tables' filters
+     * and write-back, and their records' severities */
     pipeline_config pc = {cfg->store, cfg->net, cfg->sk, cfg->sink, cfg->durable, cfg->sink_ctx, NULL, cfg->start,
-                          cfg->stop, false, NULL, NULL}; /* no flows, no pattern rules: Bitcoin only */
+                          cfg->stop, false, NULL, cfg->rules};
+    a->rchain = (rules_chain){cfg->native_symbol, cfg->native_decimals, cfg->tokens};
     cw_code rc = pipeline_open(&pc, &a->p, err);
     if (rc) {
         free(a);
@@ -171,6 +175,14 @@ static cw_code connect_in(account *a, store_txn *t, const account_block *b, cw_e
                                               ppm, ppm >= (a->cfg.hold_share_ppm ? a->cfg.hold_share_ppm : 100000),
                                               &blk, &ids, err);
         }
+        /* the pattern rules on its transfers (a reverted tx moved nothing) */
+        if (rc == CW_OK && a->cfg.rules && !(tx->flags & CW_TX_FAILED)) {
+            const rule_finding *rf;
+            size_t n = 0;
+            rc = rules_account_tx(a->cfg.rules, &a->rchain, t, &jn, tx, (int64_t)b->time, &rf, &n, &p->st.rules, err);
+            if (rc == CW_OK)
+                rc = records_rules(p, t, tx, rf, n, "confirmed", &blk, &ids, err);
+        }
     }
     chaindb_undo none = CHAINDB_UNDO_INIT;
     chaindb_tip now = {true, b->number, {0}};
@@ -212,7 +224,8 @@ static cw_code write_connect(store_txn *t, void *arg, cw_err *err)
 {
     connect_write *w = arg;
     w->a->p->st = w->st0; /* a full map's retry counts again from the start */
-    return connect_in(w->a, t, w->b, err);
+    cw_code rc = connect_write_back(w->a->p, t, err); /* the rules' tables, as a Bitcoin block's */
+    return rc ? rc : connect_in(w->a, t, w->b, err);
 }
 
 cw_code account_connect(account *a, const account_block *b, cw_err *err)
@@ -240,7 +253,8 @@ static cw_code write_disconnect(store_txn *t, void *arg, cw_err *err)
     chainstate_block blk;
     cw_code rc = chainstate_disconnect_tip(t, &blk, &ids, err); /* no coins in the undo record: the chain, the tip, the ids */
     if (rc == CW_OK)
-        rc = journal_revert_block(t, blk.hash, w->a->cfg.hops > 0, err); /* exposure and key links as before the block */
+        rc = journal_revert_block(t, blk.hash, w->a->cfg.hops > 0 || w->a->cfg.rules != NULL,
+                                  err); /* exposure, key links and rule stats as before the block */
     if (rc == CW_OK) /* and links of a block whose journal was pruned */
         rc = keylink_disconnect(t, w->a->chain, blk.height, NULL, err);
     if (rc == CW_OK)

@@ -120,6 +120,11 @@ typedef struct {
      * 2 hops on, at least min_share_ppm of it (0: 1%); hold from
      * hold_share_ppm (0: 10%), else review. */
     uint32_t min_share_ppm, hold_share_ppm;
+    /* The pattern rules (rules/rules.h) on each confirmed block's
+     * transfers (rules_account_tx: payer = the sending account), in the
+     * block's transaction with its journal; records as Bitcoin's rules
+     * records with the transfer's asset. NULL: off. */
+    const rules_config *rules;
 } account_config;
 
 typedef struct account account;

@@ -587,19 +587,25 @@ cw_code records_flows(pipeline *p, store_txn *t, const cw_tx *tx, const flow_fin
     return CW_OK;
 }
 
+static json_t *asset_json(const pipeline *p, const cw_asset *as, bool *ok);
+
 cw_code records_rules(pipeline *p, store_txn *t, const cw_tx *tx, const rule_finding *f, size_t n,
                       const char *status, const chainstate_block *blk, cw_buf *ids, cw_err *err)
 {
     if (n == 0)
         return CW_OK;
-    char txid[65], seen[32];
-    cw_hex_encode_rev(tx->txid, 32, txid);
+    char txid[67], seen[32];
+    hash_hex(p, tx->txid, txid); /* Bitcoin's reversed; an account chain's as its other records */
     now_iso(seen);
-    const char *network = cw_net_name((cw_net)p->cfg.net);
+    /* an account chain's records name their chain and network as its
+     * other records do (account.c), and the transfer's asset and exact
+     * amount (records_account_tx) */
+    const char *chain = p->account ? p->chain_name : "bitcoin";
+    const char *network = p->account ? p->network_name : cw_net_name((cw_net)p->cfg.net);
     for (size_t i = 0; i < n; i++) {
         const char *rule = rule_name(f[i].rule);
         char id[33];
-        alert_id("bitcoin", network, txid, rule, f[i].address, id);
+        alert_id(chain, network, txid, rule, f[i].address, id);
         if (ids && cw_buf_append(ids, id, 32, err))
             return CW_ENOMEM;
         bool skip;
@@ -620,16 +626,19 @@ cw_code records_rules(pipeline *p, store_txn *t, const cw_tx *tx, const rule_fin
         alert_put(r, "score", json_integer((json_int_t)f[i].score), &ok);
         alert_put(r, "decision", json_string(decision), &ok);
         alert_put(r, "status", json_string(status), &ok);
-        alert_put(r, "chain", json_string("bitcoin"), &ok);
+        alert_put(r, "chain", json_string(chain), &ok);
         alert_put(r, "network", json_string(network), &ok);
         alert_put(r, "txid", json_string(txid), &ok);
         alert_put(r, "block", blk ? block_json(p, blk) : json_null(), &ok);
         alert_put(r, "direction", json_null(), &ok);
         alert_put(r, "address", json_string(f[i].address), &ok);
         alert_put(r, "entity", json_null(), &ok);
-        alert_put(r, "amount", json_integer((json_int_t)f[i].amount), &ok);
+        char dec[CW_U256_DEC_MAX];
+        if (f[i].account)
+            cw_u256_to_dec(&f[i].amount_exact, dec);
+        alert_put(r, "amount", f[i].account ? json_string(dec) : json_integer((json_int_t)f[i].amount), &ok);
         alert_put(r, "amount_usd_cents", f[i].amount_usd ? json_integer((json_int_t)f[i].cents) : json_null(), &ok);
-        alert_put(r, "asset", json_string("BTC"), &ok);
+        alert_put(r, "asset", f[i].account ? asset_json(p, &f[i].asset, &ok) : json_string("BTC"), &ok);
         alert_put(r, "evidence", json_incref(f[i].evidence), &ok);
         alert_put(r, "explanation", json_string(f[i].explanation), &ok);
         alert_put(r, "seen_at", json_string(seen), &ok);

@@ -880,18 +880,26 @@ Test(rules, options_refused_with_a_message, .timeout = 60)
         json_decref(recs);
         free(err);
     }
-    /* the account chains do not run the rules: a rules option with --chain
-     * ethereum is refused before any node is asked (none listens here) */
+    /* the account chains run the rules too (test_rules_account.c): their
+     * options are checked alike, before any node is asked (none listens
+     * here) */
     char *eth[] = {CW_BIN, "replay", "--chain", "ethereum", "--rpc", "http://127.0.0.1:9", "--from", "0",
-                   "--rules", "on", NULL};
+                   "--salary-min-eth", "0.5x", NULL};
     char *eout, *eerr;
     cr_assert_eq(run_cmd(eth, NULL, 0, &eout, &eerr), 2, "%s", eerr);
-    cr_assert(strstr(eerr, "--rules: the pattern rules are Bitcoin's; --chain ethereum does not run them"), "%s", eerr);
+    cr_assert(strstr(eerr, "--salary-min-eth: '0.5x' is not an amount in ETH (digits, at most 18 after the point)"),
+              "%s", eerr);
     free(eout), free(eerr);
     char *ethw[] = {CW_BIN, "watch", "--chain", "ethereum", "--rpc", "http://127.0.0.1:9", "--datadir", "/nonexistent",
-                    "--consolidator-min-sources", "7", NULL};
+                    "--tiny-max-eth", "0.8", NULL};
     cr_assert_eq(run_cmd(ethw, NULL, 0, &eout, &eerr), 2, "%s", eerr);
-    cr_assert(strstr(eerr, "--consolidator-min-sources: the pattern rules are Bitcoin's"), "%s", eerr);
+    cr_assert(strstr(eerr, "rules: an asset's tiny band must end below its salary band"), "%s", eerr);
+    free(eout), free(eerr);
+    char *tronw[] = {CW_BIN, "watch", "--chain", "tron", "--zmqpubtron", "tcp://127.0.0.1:9", "--tron-http",
+                     "http://127.0.0.1:9", "--datadir", "/nonexistent", "--salary-min-trx", "1.0000001", NULL};
+    cr_assert_eq(run_cmd(tronw, NULL, 0, &eout, &eerr), 2, "%s", eerr);
+    cr_assert(strstr(eerr, "--salary-min-trx: '1.0000001' is not an amount in TRX (digits, at most 6 after the point)"),
+              "%s", eerr);
     free(eout), free(eerr);
     /* a bad prices file is refused naming its line */
     char *root = temp_dir(), pf[4200];

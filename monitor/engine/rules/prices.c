@@ -221,14 +221,11 @@ static bool stablecoin(const char *asset)
     return false;
 }
 
-bool prices_cents(const prices *p, const char *asset, unsigned decimals, uint64_t amount, int64_t when,
-                  uint64_t *cents)
+/* The micro-dollar price of a whole unit of asset on when's UTC day (or
+ * the latest earlier day), or a stablecoin's 1 USD; false when none. */
+static bool price_micro(const prices *p, const char *asset, int64_t when, uint64_t *micro)
 {
-    if (decimals > 30)
-        return false;
     int64_t day = when >= 0 ? when / 86400 : (when - 86399) / 86400;
-    uint64_t micro = 0;
-    bool have = false;
     if (p && p->n) {
         /* the last row of asset with row.day <= day */
         size_t lo = 0, hi = p->n;
@@ -244,18 +241,51 @@ bool prices_cents(const prices *p, const char *asset, unsigned decimals, uint64_
                 hi = mid;
         }
         if (lo > 0 && strcasecmp(p->rows[lo - 1].asset, asset) == 0) {
-            micro = p->rows[lo - 1].micro;
-            have = true;
+            *micro = p->rows[lo - 1].micro;
+            return true;
         }
     }
-    if (!have && stablecoin(asset))
-        micro = 1000000, have = true;
-    if (!have)
+    if (stablecoin(asset)) {
+        *micro = 1000000;
+        return true;
+    }
+    return false;
+}
+
+bool prices_cents(const prices *p, const char *asset, unsigned decimals, uint64_t amount, int64_t when,
+                  uint64_t *cents)
+{
+    uint64_t micro = 0;
+    if (decimals > 30 || !price_micro(p, asset, when, &micro))
         return false;
     /* cents = amount * micro / 10^decimals / 10^4, in 128 bits */
     unsigned __int128 v = (unsigned __int128)amount * micro;
     for (unsigned i = 0; i < decimals + 4; i++)
         v /= 10;
     *cents = v > UINT64_MAX ? UINT64_MAX : (uint64_t)v;
+    return true;
+}
+
+bool prices_cents_u256(const prices *p, const char *asset, unsigned decimals, const cw_u256 *amount, int64_t when,
+                       uint64_t *cents)
+{
+    uint64_t micro = 0;
+    if (decimals > PRICES_DECIMALS_MAX || !price_micro(p, asset, when, &micro))
+        return false;
+    /* floor(amount * micro / 10^(decimals + 4)) over 512 bits: exact */
+    static const cw_u256 ten = {{10, 0, 0, 0}}, one = {{1, 0, 0, 0}};
+    cw_u256 num, den = one, r;
+    cw_u256_set_u64(&num, micro);
+    for (unsigned i = 0; i < decimals + 4; i++) { /* 10^76 < 2^256 */
+        cw_u256 next;
+        cw_u256_mul_div(&next, &den, &ten, &one);
+        den = next;
+    }
+    uint64_t v;
+    if (!cw_u256_mul_div(&r, amount, &num, &den))
+        v = UINT64_MAX; /* cannot overflow with den >= 10^4 and micro < 2^64, but never wrap */
+    else if (!cw_u256_to_u64(&r, &v))
+        v = UINT64_MAX;
+    *cents = v;
     return true;
 }

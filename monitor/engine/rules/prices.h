@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "chains/err.h"
+#include "chains/u256.h"
 
 typedef struct prices prices;
 
@@ -43,6 +44,13 @@ size_t prices_count(const prices *p);
  * saturates at UINT64_MAX. */
 bool prices_cents(const prices *p, const char *asset, unsigned decimals, uint64_t amount, int64_t when,
                   uint64_t *cents);
+
+/* The same for an exact 256-bit amount (account chains: an 18-decimal
+ * stablecoin's salary does not fit in 64 bits). Exact floor; saturates at
+ * UINT64_MAX; false (no price) for decimals above PRICES_DECIMALS_MAX. */
+#define PRICES_DECIMALS_MAX 72
+bool prices_cents_u256(const prices *p, const char *asset, unsigned decimals, const cw_u256 *amount, int64_t when,
+                       uint64_t *cents);
 
 /* Days since 1970-01-01 of a YYYY-MM-DD date; false when it is not one. */
 bool prices_day(const char *s, size_t n, int64_t *day);

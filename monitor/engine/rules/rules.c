@@ -1,4 +1,4 @@
-#include "rules.h"
+#include "rules_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 #include "watchlists/cluster.h"
 #include "watchlists/watchlist.h"
 
-#define DAY 86400ull
+#define DAY RULES_DAY
 
 static const char *const rule_names[RULE_COUNT] = {"shared_payout", "consolidator", "payout_toward_designated",
                                                    "off_ramp_after_pool", "test_then_salary"};
@@ -40,6 +40,33 @@ void rules_config_default(rules_config *c)
     /* without a price: at USD 40,000 a bitcoin (docs/rules.md) */
     c->salary_native = (rule_band){3750000, 30000000};
     c->tiny_native = (rule_band){25000, 250000};
+    /* account chains without a price (docs/rules.md): ETH at USD 2,000,
+     * TRX at USD 0.10, the USD bands above converted */
+    static const struct {
+        const char *sym;
+        unsigned dec;
+        uint64_t sal_lo, sal_hi, tiny_lo, tiny_hi; /* in 10^-6 of a whole unit */
+    } bands[] = {{"ETH", 18, 750000, 6000000, 5000, 500000},
+                 {"TRX", 6, 15000000000ull, 120000000000ull, 100000000, 10000000000ull}};
+    for (size_t i = 0; i < sizeof bands / sizeof *bands; i++) {
+        rule_asset_band *b = &c->asset_band[i];
+        snprintf(b->symbol, sizeof b->symbol, "%s", bands[i].sym);
+        b->decimals = bands[i].dec;
+        cw_u256 scale, one = {{1, 0, 0, 0}}, v;
+        cw_u256_set_u64(&scale, 1);
+        for (unsigned d = 6; d < bands[i].dec; d++) {
+            cw_u256 ten = {{10, 0, 0, 0}}, next;
+            cw_u256_mul_div(&next, &scale, &ten, &one);
+            scale = next;
+        }
+        const uint64_t *ends[4] = {&bands[i].sal_lo, &bands[i].sal_hi, &bands[i].tiny_lo, &bands[i].tiny_hi};
+        cw_u256 *dst[4] = {&b->salary.lo, &b->salary.hi, &b->tiny.lo, &b->tiny.hi};
+        for (int k = 0; k < 4; k++) {
+            cw_u256_set_u64(&v, *ends[k]);
+            cw_u256_mul_div(dst[k], &v, &scale, &one);
+        }
+    }
+    c->trace_window = 62 * DAY;
     c->min_gap = 20 * DAY;
     c->max_gap = 130 * DAY; /* "gaps of 1-4 months" */
     c->min_recurring = 3;
@@ -76,6 +103,13 @@ const char *rules_config_check(const rules_config *c)
         return "the tiny band's low end is above its high end";
     if (c->tiny_cents.hi >= c->salary_cents.lo || c->tiny_native.hi >= c->salary_native.lo)
         return "the tiny band must end below the salary band";
+    for (size_t i = 0; i < RULES_ASSET_BANDS && c->asset_band[i].symbol[0]; i++) {
+        const rule_asset_band *b = &c->asset_band[i];
+        if (cw_u256_cmp(&b->salary.lo, &b->salary.hi) > 0 || cw_u256_cmp(&b->tiny.lo, &b->tiny.hi) > 0)
+            return "an asset's salary or tiny band has its low end above its high end";
+        if (cw_u256_cmp(&b->tiny.hi, &b->salary.lo) >= 0)
+            return "an asset's tiny band must end below its salary band";
+    }
     if (c->min_gap > c->max_gap)
         return "the cadence's shortest gap is above its longest";
     if (c->shared_min_payers > c->shared_max_payers)
@@ -98,7 +132,7 @@ rule_risk rules_risk(const rules_config *c, uint64_t score)
 
 /* ---------- scratch: findings and their evidence, kept until the next call ---------- */
 
-static void scratch_reset(void);
+void rules_scratch_reset(void);
 
 /* One per thread: the API's threads screen txs (screen_answer) while
  * `watch --api` runs the pipeline's rules in the same process
@@ -110,12 +144,18 @@ static _Thread_local struct {
 
 void rules_thread_free(void)
 {
-    scratch_reset();
+    rules_scratch_reset();
     free(out.f);
     memset(&out, 0, sizeof out);
 }
 
-static void scratch_reset(void)
+void rules_scratch_out(const rule_finding **found, size_t *n)
+{
+    *found = out.f;
+    *n = out.n;
+}
+
+void rules_scratch_reset(void)
 {
     for (size_t i = 0; i < out.n; i++)
         json_decref(out.f[i].evidence);
@@ -166,11 +206,27 @@ static void key_text(const uint8_t *key, size_t klen, char *buf, size_t cap)
         cw_hex_encode(key, klen < 40 ? klen : 40, buf), (void)cap;
 }
 
-static json_t *txid_json(const uint8_t id[32])
+/* A txid as the chain's records print it (records.c: hash_hex): Bitcoin's
+ * reversed, an account chain's in display order (Ethereum's with 0x). */
+static json_t *txid_json(uint8_t chain, const uint8_t id[32])
 {
-    char h[65];
-    cw_hex_encode_rev(id, 32, h);
+    char h[67];
+    if (chain == CW_CHAIN_EVM) {
+        h[0] = '0', h[1] = 'x';
+        cw_hex_encode(id, 32, h + 2);
+    } else if (chain == CW_CHAIN_TRON) {
+        cw_hex_encode(id, 32, h);
+    } else {
+        cw_hex_encode_rev(id, 32, h);
+    }
     return json_string(h);
+}
+
+/* The chain of an address key (watchlist.h: 'a', chain, ...); Bitcoin's
+ * for anything else (a cluster root is an address key too). */
+static uint8_t key_chain(const uint8_t *key, size_t klen)
+{
+    return klen > 2 && key[0] == 'a' ? key[1] : CW_CHAIN_BITCOIN;
 }
 
 static json_t *day_json(uint64_t when)
@@ -180,17 +236,9 @@ static json_t *day_json(uint64_t when)
     return json_string(d);
 }
 
-typedef enum { BAND_NONE = 0, BAND_TINY, BAND_SALARY } band_kind;
-
-typedef struct {
-    band_kind kind;
-    bool usd;
-    uint64_t cents;
-} amount_view;
-
 static amount_view classify(const rules_config *c, uint64_t sats, int64_t when)
 {
-    amount_view a = {BAND_NONE, false, 0};
+    amount_view a = {BAND_NONE, false, 0, sats, NULL};
     a.usd = prices_cents(c->prices, "BTC", 8, sats, when, &a.cents);
     const rule_band *sal = a.usd ? &c->salary_cents : &c->salary_native, *tiny = a.usd ? &c->tiny_cents : &c->tiny_native;
     uint64_t v = a.usd ? a.cents : sats;
@@ -201,13 +249,41 @@ static amount_view classify(const rules_config *c, uint64_t sats, int64_t when)
     return a;
 }
 
-static const char *money_text(const amount_view *a, uint64_t sats, char *buf, size_t cap)
+/* Bitcoin's amount view of a value: its USD cents when BTC has a price. */
+static amount_view btc_view(const rules_config *c, uint64_t sats, int64_t when)
 {
-    if (a->usd)
+    amount_view a = {BAND_NONE, false, 0, sats, NULL};
+    a.usd = prices_cents(c->prices, "BTC", 8, sats, when, &a.cents);
+    return a;
+}
+
+/* money_text's buffer: "at least " + 78 digits and a point + a symbol */
+#define MONEY_MAX 128
+
+static const char *money_text(const amount_view *a, uint64_t native, char *buf, size_t cap)
+{
+    if (a->usd) {
         snprintf(buf, cap, "USD %llu.%02llu", (unsigned long long)(a->cents / 100), (unsigned long long)(a->cents % 100));
-    else
-        snprintf(buf, cap, "%llu sat", (unsigned long long)sats);
+    } else if (a->unit == NULL) {
+        snprintf(buf, cap, "%llu sat", (unsigned long long)native);
+    } else if (a->unit->symbol == NULL) {
+        snprintf(buf, cap, "%llu base units", (unsigned long long)native);
+    } else {
+        char u[CW_U256_DEC_MAX + 2];
+        cw_u256 v;
+        cw_u256_set_u64(&v, native);
+        if (cw_u256_to_units(&v, a->unit->decimals, u, sizeof u) == 0)
+            snprintf(u, sizeof u, "?");
+        snprintf(buf, cap, "%s%s %s", native == UINT64_MAX ? "at least " : "", u, a->unit->symbol);
+    }
     return buf;
+}
+
+/* A total of a record (USD cents when it has any, else base units) in a's unit. */
+static amount_view total_view(const amount_view *a, uint64_t cents, uint64_t native)
+{
+    amount_view v = {BAND_NONE, cents > 0, cents, native, a ? a->unit : NULL};
+    return v;
 }
 
 static bool is_offramp(const label *lb)
@@ -224,7 +300,7 @@ static bool is_offramp(const label *lb)
 
 #define EVIDENCE_MAX 32
 
-static json_t *pair_json(const uint8_t *cp, size_t clen, const rs_pair *p, const char *role)
+static json_t *pair_json(uint8_t chain, const uint8_t *cp, size_t clen, const rs_pair *p, const char *role)
 {
     char who[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
     key_text(cp, clen, who, sizeof who);
@@ -235,8 +311,8 @@ static json_t *pair_json(const uint8_t *cp, size_t clen, const rs_pair *p, const
     alert_put(o, "tiny_first", json_boolean(p->flags & RS_PAIR_TINY_FIRST), &ok);
     alert_put(o, "first", day_json(p->first_time), &ok);
     alert_put(o, "last", day_json(p->last_time), &ok);
-    alert_put(o, "first_txid", txid_json(p->first_txid), &ok);
-    alert_put(o, "last_txid", txid_json(p->last_txid), &ok);
+    alert_put(o, "first_txid", txid_json(chain, p->first_txid), &ok);
+    alert_put(o, "last_txid", txid_json(chain, p->last_txid), &ok);
     alert_put(o, "total_usd_cents", json_integer((json_int_t)p->total_cents), &ok);
     alert_put(o, "total_base_units", json_integer((json_int_t)p->total_native), &ok);
     alert_put(o, "min_gap_days", json_integer((json_int_t)(p->min_gap / DAY)), &ok);
@@ -251,8 +327,8 @@ static json_t *pair_json(const uint8_t *cp, size_t clen, const rs_pair *p, const
 /* The record's counterparties of one kind as a JSON array: recurring ones
  * only (payers) when asked, those last seen at or after `since`, at most
  * EVIDENCE_MAX (*total: how many matched). */
-static cw_code entries_json(const rs_record *rec, char kind, bool only_recurring, uint64_t since, json_t **arr,
-                            size_t *total, cw_err *err)
+static cw_code entries_json(uint8_t chain, const rs_record *rec, char kind, bool only_recurring, uint64_t since,
+                            json_t **arr, size_t *total, cw_err *err)
 {
     json_t *a = json_array();
     bool ok = a != NULL;
@@ -263,7 +339,7 @@ static cw_code entries_json(const rs_record *rec, char kind, bool only_recurring
             continue;
         all++;
         if (n++ < EVIDENCE_MAX)
-            alert_push(a, pair_json(e->key, e->klen, &e->p, kind == RS_KIND_PAYER ? "payer" : "source"), &ok);
+            alert_push(a, pair_json(chain, e->key, e->klen, &e->p, kind == RS_KIND_PAYER ? "payer" : "source"), &ok);
     }
     if (!ok) {
         json_decref(a);
@@ -296,21 +372,30 @@ static cw_code rec_load(store_txn *t, const uint8_t *key, size_t klen, rs_record
 
 /* ---------- findings ---------- */
 
-static rule_finding *fire(const rules_config *cfg, rule_kind r, const char *address, uint64_t amount,
-                          const amount_view *a, uint64_t score, json_t *evidence, cw_err *err)
+typedef rules_run run;
+
+/* A finding about address, made by the payment a (of the transfer
+ * r->xfer on account chains). */
+static rule_finding *fire(const run *r, rule_kind k, const char *address, const amount_view *a, uint64_t score,
+                          json_t *evidence, cw_err *err)
 {
     rule_finding *f = finding_add(err);
     if (f == NULL) {
         json_decref(evidence);
         return NULL;
     }
-    f->rule = r;
+    f->rule = k;
     snprintf(f->address, sizeof f->address, "%s", address);
-    f->amount = amount;
-    f->amount_usd = a && a->usd;
-    f->cents = a && a->usd ? a->cents : 0;
+    f->amount = a->native;
+    f->amount_usd = a->usd;
+    f->cents = a->usd ? a->cents : 0;
+    if (r->xfer) {
+        f->account = true;
+        f->asset = r->xfer->asset;
+        f->amount_exact = r->xfer->amount;
+    }
     f->score = score;
-    f->risk = rules_risk(cfg, score);
+    f->risk = rules_risk(r->cfg, score);
     f->evidence = evidence;
     return f;
 }
@@ -326,15 +411,6 @@ static bool mark(rs_record *rec, uint64_t bit, unsigned weight)
     return true;
 }
 
-typedef struct {
-    const rules_config *cfg;
-    store_txn *t;
-    journal *j;
-    const cw_tx *tx;
-    int64_t when;
-    rules_stats *st;
-} run;
-
 static cw_code rec_save(run *r, const uint8_t *key, size_t klen, const rs_record *rec, cw_err *err)
 {
     return r->j ? rs_record_put(r->j, key, klen, rec, err) : CW_OK;
@@ -344,7 +420,7 @@ static cw_code rec_save(run *r, const uint8_t *key, size_t klen, const rs_record
  * target: the designated address or the pool reached. */
 static cw_code toward_one(run *r, const uint8_t *payout, size_t plen, bool to_pool, const char *target,
                           const char *pool, const uint8_t *swept_txid, unsigned hops, const rs_trace *tr,
-                          uint64_t amount, cw_err *err)
+                          const amount_view *a, cw_err *err)
 {
     uint64_t bit = to_pool ? RS_TOWARD_POOL : RS_TOWARD_DESIGNATED;
     unsigned w = to_pool ? r->cfg->toward_pool_weight : r->cfg->weight[RULE_TOWARD_DESIGNATED];
@@ -366,7 +442,7 @@ static cw_code toward_one(run *r, const uint8_t *payout, size_t plen, bool to_po
     json_t *payers = NULL;
     size_t n_payers = 0;
     if ((rc = rec_save(r, payout, plen, rec, err)) == CW_OK)
-        rc = entries_json(rec, RS_KIND_PAYER, false, 0, &payers, &n_payers, err);
+        rc = entries_json(r->tx->chain, rec, RS_KIND_PAYER, false, 0, &payers, &n_payers, err);
     uint64_t score = rec->a.score;
     free(rec);
     if (rc)
@@ -381,18 +457,17 @@ static cw_code toward_one(run *r, const uint8_t *payout, size_t plen, bool to_po
     alert_put(ev, "hops", json_integer(hops), &ok);
     /* the path: the payout's last sweep into the pool (through a pool),
      * the tx that left the payout or the pool, the tx that hit */
-    alert_put(ev, "swept_into_pool_txid", swept_txid ? txid_json(swept_txid) : json_null(), &ok);
-    alert_put(ev, pool ? "left_pool_txid" : "left_payout_txid", tr ? txid_json(tr->first_txid) : json_null(), &ok);
-    alert_put(ev, "hit_txid", txid_json(r->tx->txid), &ok);
+    uint8_t ch = r->tx->chain;
+    alert_put(ev, "swept_into_pool_txid", swept_txid ? txid_json(ch, swept_txid) : json_null(), &ok);
+    alert_put(ev, pool ? "left_pool_txid" : "left_payout_txid", tr ? txid_json(ch, tr->first_txid) : json_null(), &ok);
+    alert_put(ev, "hit_txid", txid_json(ch, r->tx->txid), &ok);
     alert_put(ev, "hit_date", day_json((uint64_t)r->when), &ok);
     alert_put(ev, "payers", payers, &ok);
     if (!ok) {
         json_decref(ev);
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
     }
-    amount_view av = {BAND_NONE, false, 0};
-    av.usd = prices_cents(r->cfg->prices, "BTC", 8, amount, r->when, &av.cents);
-    rule_finding *f = fire(r->cfg, RULE_TOWARD_DESIGNATED, addr, amount, &av, score, ev, err);
+    rule_finding *f = fire(r, RULE_TOWARD_DESIGNATED, addr, a, score, ev, err);
     if (f == NULL)
         return CW_ENOMEM;
     r->st->fired[RULE_TOWARD_DESIGNATED]++;
@@ -436,10 +511,10 @@ static cw_code pool_sources(const rs_record *rec, key_buf **out, size_t *n, cw_e
 
 /* The trace reached a target: the payouts behind it are the origin (a
  * payout) or the sources of the origin (a pool). */
-static cw_code toward(run *r, const rs_trace *tr, bool to_pool, const char *target, uint64_t amount, cw_err *err)
+static cw_code toward(run *r, const rs_trace *tr, bool to_pool, const char *target, const amount_view *a, cw_err *err)
 {
     if (!tr->pool)
-        return toward_one(r, tr->origin, tr->origin_len, to_pool, target, NULL, NULL, tr->hops, tr, amount, err);
+        return toward_one(r, tr->origin, tr->origin_len, to_pool, target, NULL, NULL, tr->hops, tr, a, err);
     char pool[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
     key_text(tr->origin, tr->origin_len, pool, sizeof pool);
     rs_record *rec;
@@ -451,7 +526,7 @@ static cw_code toward(run *r, const rs_trace *tr, bool to_pool, const char *targ
     rc = pool_sources(rec, &src, &n, err);
     free(rec);
     for (size_t i = 0; rc == CW_OK && i < n; i++)
-        rc = toward_one(r, src[i].key, src[i].len, to_pool, target, pool, src[i].swept, tr->hops + 1u, tr, amount, err);
+        rc = toward_one(r, src[i].key, src[i].len, to_pool, target, pool, src[i].swept, tr->hops + 1u, tr, a, err);
     free(src);
     return rc;
 }
@@ -497,7 +572,7 @@ static void pair_note(rs_pair *p, bool fresh, uint64_t now, const uint8_t txid[3
     p->last_time = now;
     memcpy(p->last_txid, txid, 32);
     p->last_native = value, p->last_cents = cents;
-    p->total_native += value, p->total_cents += cents;
+    p->total_native = rs_sat_add(p->total_native, value), p->total_cents = rs_sat_add(p->total_cents, cents);
 }
 
 /* The paid address's text, made only when a rule fires (formatting every
@@ -507,10 +582,11 @@ static void pair_note(rs_pair *p, bool fresh, uint64_t now, const uint8_t txid[3
 
 /* ---------- the sweep side: pools ---------- */
 
-static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_t olen, uint64_t value,
-                          const amount_view *a, cw_err *err)
+cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const uint8_t *okey, size_t olen,
+                         const amount_view *a, cw_err *err)
 {
     LAZY_TEXT;
+    uint64_t value = a->native;
     const rules_config *cfg = r->cfg;
     uint64_t now = (uint64_t)r->when;
     rs_record *rec;
@@ -518,9 +594,9 @@ static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_
     cw_code rc = rec_load(r->t, okey, olen, &rec, &found, err);
     if (rc)
         return rc;
-    rs_entry *e = rs_record_find(rec, RS_KIND_SOURCE, src->key, src->klen);
+    rs_entry *e = rs_record_find(rec, RS_KIND_SOURCE, src_key, src_len);
     bool fresh = e == NULL;
-    if (fresh && (e = rs_record_add(rec, RS_KIND_SOURCE, src->key, src->klen)) == NULL) {
+    if (fresh && (e = rs_record_add(rec, RS_KIND_SOURCE, src_key, src_len)) == NULL) {
         free(rec);
         return CW_OK; /* swept into by too many to be a pool of payouts */
     }
@@ -536,7 +612,7 @@ static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_
     if (!found)
         rec->a.first_seen = now;
     rec->a.n_in++;
-    rec->a.in_native += value, rec->a.in_cents += a->cents;
+    rec->a.in_native = rs_sat_add(rec->a.in_native, value), rec->a.in_cents = rs_sat_add(rec->a.in_cents, a->cents);
     rec->a.last_seen = now;
     rec->a.pool_sources += fresh;
     bool now_pool = fresh && rec->a.pool_sources == 2; /* rule_origin learns it after the record is saved */
@@ -549,11 +625,11 @@ static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_
         if (rc || !fresh)
             return rc;
         rs_trace tr = {0};
-        memcpy(tr.origin, src->key, src->klen);
-        tr.origin_len = src->klen;
+        memcpy(tr.origin, src_key, src_len);
+        tr.origin_len = src_len;
         tr.hops = 1;
         memcpy(tr.first_txid, r->tx->txid, 32);
-        return toward_one(r, src->key, src->klen, true, OTEXT, NULL, NULL, 1, &tr, value, err);
+        return toward_one(r, src_key, src_len, true, OTEXT, NULL, NULL, 1, &tr, a, err);
     }
     /* distinct payouts (paid on cadence: rule_origin) that swept in within
      * the window; one salary-sized payment makes an address sweep, but a
@@ -586,7 +662,7 @@ static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_
     key_buf *all = NULL;
     size_t n_all = 0;
     if ((rc = rec_save(r, okey, olen, rec, err)) == CW_OK &&
-        (rc = entries_json(rec, RS_KIND_SOURCE, false, since, &sources, NULL, err)) == CW_OK)
+        (rc = entries_json(r->tx->chain, rec, RS_KIND_SOURCE, false, since, &sources, NULL, err)) == CW_OK)
         rc = pool_sources(rec, &all, &n_all, err);
     if (rc == CW_OK && now_pool && r->j)
         rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_POOL, err);
@@ -611,19 +687,19 @@ static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_
         free(all);
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
     }
-    rule_finding *f = fire(cfg, RULE_CONSOLIDATOR, OTEXT, value, a, ad.score, ev, err);
+    rule_finding *f = fire(r, RULE_CONSOLIDATOR, OTEXT, a, ad.score, ev, err);
     if (f == NULL) {
         free(all);
         return CW_ENOMEM;
     }
     r->st->fired[RULE_CONSOLIDATOR]++;
-    char m[48];
+    char m[MONEY_MAX];
+    amount_view pooled = total_view(a, ad.in_cents, ad.in_native);
     explain(f,
             "%s pools money from %zu payout addresses (each paid salary-sized amounts by its own payer) "
             "between %s and %s, %s in all so far: the shape of an IT-worker consolidation address, which pools "
             "the pay of several roles before it moves on.",
-            OTEXT, in_window, d0, d1,
-            money_text(&(amount_view){BAND_NONE, ad.in_cents > 0, ad.in_cents}, ad.in_native, m, sizeof m));
+            OTEXT, in_window, d0, d1, money_text(&pooled, ad.in_native, m, sizeof m));
     /* every payout that fed it is now tied to a flagged pool */
     for (size_t i = 0; rc == CW_OK && i < n_all; i++) {
         rs_trace tr = {0};
@@ -631,7 +707,7 @@ static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_
         tr.origin_len = all[i].len;
         tr.hops = 1;
         memcpy(tr.first_txid, r->tx->txid, 32);
-        rc = toward_one(r, all[i].key, all[i].len, true, OTEXT, NULL, all[i].swept, 1, &tr, value, err);
+        rc = toward_one(r, all[i].key, all[i].len, true, OTEXT, NULL, all[i].swept, 1, &tr, a, err);
     }
     free(all);
     return rc;
@@ -639,10 +715,11 @@ static cw_code sweep_into(run *r, const in_view *src, const uint8_t *okey, size_
 
 /* ---------- the payment side: payouts ---------- */
 
-static cw_code pay_into(run *r, const uint8_t *payer, size_t payer_len, const uint8_t *okey, size_t olen,
-                        uint64_t value, const amount_view *a, cw_err *err)
+cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uint8_t *okey, size_t olen,
+                       const amount_view *a, cw_err *err)
 {
     LAZY_TEXT;
+    uint64_t value = a->native;
     const rules_config *cfg = r->cfg;
     uint64_t now = (uint64_t)r->when;
     rs_record *rec;
@@ -689,7 +766,7 @@ static cw_code pay_into(run *r, const uint8_t *payer, size_t payer_len, const ui
     if (!found)
         rec->a.first_seen = now;
     rec->a.n_in++;
-    rec->a.in_native += value, rec->a.in_cents += a->cents;
+    rec->a.in_native = rs_sat_add(rec->a.in_native, value), rec->a.in_cents = rs_sat_add(rec->a.in_cents, a->cents);
     rec->a.last_seen = now;
     rec->a.recurring_payers += recurring_now;
     bool now_payout = recurring_now && rec->a.recurring_payers == 1; /* rule_origin learns it after the save */
@@ -702,19 +779,19 @@ static cw_code pay_into(run *r, const uint8_t *payer, size_t payer_len, const ui
                   mark(rec, RS_SHARED_PAYOUT, cfg->weight[RULE_SHARED_PAYOUT]);
     json_t *payers = NULL;
     if ((rc = rec_save(r, okey, olen, rec, err)) == CW_OK && shared)
-        rc = entries_json(rec, RS_KIND_PAYER, true, 0, &payers, NULL, err);
+        rc = entries_json(r->tx->chain, rec, RS_KIND_PAYER, true, 0, &payers, NULL, err);
     if (rc == CW_OK && now_payout && r->j)
         rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_PAYOUT, err);
     rs_addr ad = rec->a;
     free(rec);
     if (rc)
         return rc;
-    char m[48], payer_text[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
+    char m[MONEY_MAX], payer_text[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
     key_text(payer, payer_len, payer_text, sizeof payer_text);
     if (tested) {
-        json_t *ev = pair_json(payer, payer_len, &pair, "payer");
+        json_t *ev = pair_json(r->tx->chain, payer, payer_len, &pair, "payer");
         bool ok = ev != NULL;
-        amount_view t0 = {BAND_TINY, pair.first_cents > 0, pair.first_cents};
+        amount_view t0 = {BAND_TINY, pair.first_cents > 0, pair.first_cents, pair.first_native, a->unit};
         alert_put(ev, "test_usd_cents", json_integer((json_int_t)pair.first_cents), &ok);
         alert_put(ev, "test_base_units", json_integer((json_int_t)pair.first_native), &ok);
         alert_put(ev, "salary_usd_cents", json_integer((json_int_t)a->cents), &ok);
@@ -724,13 +801,13 @@ static cw_code pay_into(run *r, const uint8_t *payer, size_t payer_len, const ui
             json_decref(payers);
             return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
         }
-        rule_finding *f = fire(cfg, RULE_TEST_THEN_SALARY, OTEXT, value, a, test_score, ev, err);
+        rule_finding *f = fire(r, RULE_TEST_THEN_SALARY, OTEXT, a, test_score, ev, err);
         if (f == NULL) {
             json_decref(payers);
             return CW_ENOMEM;
         }
         r->st->fired[RULE_TEST_THEN_SALARY]++;
-        char m0[48], d0[11];
+        char m0[MONEY_MAX], d0[11];
         day_text(pair.first_time, d0);
         explain(f,
                 "%s was first paid a tiny amount (%s on %s) and then a salary-sized one (%s) by the same payer "
@@ -750,7 +827,7 @@ static cw_code pay_into(run *r, const uint8_t *payer, size_t payer_len, const ui
             json_decref(ev);
             return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
         }
-        rule_finding *f = fire(cfg, RULE_SHARED_PAYOUT, OTEXT, value, a, ad.score, ev, err);
+        rule_finding *f = fire(r, RULE_SHARED_PAYOUT, OTEXT, a, ad.score, ev, err);
         if (f == NULL)
             return CW_ENOMEM;
         r->st->fired[RULE_SHARED_PAYOUT]++;
@@ -766,10 +843,91 @@ static cw_code pay_into(run *r, const uint8_t *payer, size_t payer_len, const ui
 
 /* ---------- the trace forward ---------- */
 
+cw_code rules_trace_reach(run *r, const rs_trace *tr, const uint8_t *okey, size_t olen, bool clusters,
+                          const label *lb, const amount_view *a, bool *carry, cw_err *err)
+{
+    LAZY_TEXT;
+    const rules_config *cfg = r->cfg;
+    *carry = false;
+    /* a designated address (linked keys included: wl_is_listed) or a
+     * member of a designated cluster */
+    bool listed;
+    cw_code rc = wl_is_listed(r->t, okey, olen, &listed, err);
+    if (rc)
+        return rc;
+    if (!listed && clusters) {
+        cluster_info ci;
+        if ((rc = cluster_find_listed(r->t, okey, olen, false, &ci, NULL, err)))
+            return rc;
+        listed = ci.designated > 0 && cluster_propagates(&ci);
+    }
+    if (listed)
+        return toward(r, tr, false, OTEXT, a, err);
+    if (lb == NULL) {
+        *carry = true;
+        return CW_OK;
+    }
+    /* a labelled service: the end of the trace; pooled money arriving
+     * there is an off-ramp piece */
+    if (!tr->pool || !is_offramp(lb))
+        return CW_OK;
+    rs_record *rec;
+    bool found;
+    if ((rc = rec_load(r->t, tr->origin, tr->origin_len, &rec, &found, err)))
+        return rc;
+    if (!found || !(rec->a.fired & RS_CONSOLIDATOR)) {
+        free(rec);
+        return CW_OK;
+    }
+    uint64_t value = a->native, cents = a->usd ? a->cents : 0;
+    rec->a.offramp_pieces++;
+    rec->a.offramp_native = rs_sat_add(rec->a.offramp_native, value);
+    rec->a.offramp_cents = rs_sat_add(rec->a.offramp_cents, cents);
+    rec->a.out_native = rs_sat_add(rec->a.out_native, value);
+    rec->a.out_cents = rs_sat_add(rec->a.out_cents, cents);
+    rec->a.n_out++;
+    bool fires = rec->a.offramp_pieces >= cfg->offramp_min_pieces && mark(rec, RS_OFF_RAMP, cfg->weight[RULE_OFF_RAMP]);
+    rc = rec_save(r, tr->origin, tr->origin_len, rec, err);
+    rs_addr pa = rec->a;
+    free(rec);
+    if (rc || !fires)
+        return rc;
+    char pool[CW_ADDR_TEXT_MAX + WL_KEY_MAX], m[MONEY_MAX];
+    key_text(tr->origin, tr->origin_len, pool, sizeof pool);
+    json_t *ev = json_object();
+    bool ok = true;
+    alert_put(ev, "pool", json_string(pool), &ok);
+    alert_put(ev, "service", json_string(OTEXT), &ok);
+    alert_put(ev, "service_entity", json_string(lb->entity[0] ? lb->entity : lb->category), &ok);
+    alert_put(ev, "service_category", json_string(lb->category), &ok);
+    alert_put(ev, "pieces", json_integer((json_int_t)pa.offramp_pieces), &ok);
+    alert_put(ev, "off_ramped_usd_cents", json_integer((json_int_t)pa.offramp_cents), &ok);
+    alert_put(ev, "off_ramped_base_units", json_integer((json_int_t)pa.offramp_native), &ok);
+    alert_put(ev, "hops", json_integer(tr->hops), &ok);
+    alert_put(ev, "left_pool_txid", txid_json(r->tx->chain, tr->first_txid), &ok);
+    alert_put(ev, "hit_txid", txid_json(r->tx->chain, r->tx->txid), &ok);
+    if (!ok) {
+        json_decref(ev);
+        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
+    }
+    rule_finding *f = fire(r, RULE_OFF_RAMP, pool, a, pa.score, ev, err);
+    if (f == NULL)
+        return CW_ENOMEM;
+    r->st->fired[RULE_OFF_RAMP]++;
+    amount_view total = total_view(a, pa.offramp_cents, pa.offramp_native);
+    explain(f,
+            "%s, flagged as a consolidator of payout addresses, has sent its pooled money to labelled "
+            "exchange/OTC/swap services in %llu payments so far (%s in all; this one to %s, %s): the "
+            "off-ramp in pieces that follows IT-worker pooling.",
+            pool, (unsigned long long)pa.offramp_pieces, money_text(&total, pa.offramp_native, m, sizeof m), OTEXT,
+            lb->entity[0] ? lb->entity : lb->category);
+    return CW_OK;
+}
+
+/* Bitcoin: the trace carried to output vout. */
 static cw_code trace_out(run *r, const rs_trace *origin, uint32_t vout, const uint8_t *okey, size_t olen,
                          const label *lb, uint64_t value, cw_err *err)
 {
-    LAZY_TEXT;
     const rules_config *cfg = r->cfg;
     rs_trace tr = *origin;
     tr.hops = (uint8_t)(origin->hops + 1);
@@ -778,80 +936,31 @@ static cw_code trace_out(run *r, const rs_trace *origin, uint32_t vout, const ui
     if (tr.hops > cfg->hops)
         return CW_OK;
     r->st->traced++;
-    /* a designated address or a member of a designated cluster */
-    bool listed;
-    cw_code rc = wl_is_listed(r->t, okey, olen, &listed, err);
-    if (rc)
+    amount_view a = btc_view(cfg, value, r->when);
+    bool carry;
+    cw_code rc = rules_trace_reach(r, &tr, okey, olen, true, lb, &a, &carry, err);
+    if (rc || !carry || r->j == NULL || tr.hops >= cfg->hops)
         return rc;
-    if (!listed) {
-        cluster_info ci;
-        if ((rc = cluster_find_listed(r->t, okey, olen, false, &ci, NULL, err)))
-            return rc;
-        listed = ci.designated > 0 && cluster_propagates(&ci);
-    }
-    if (listed)
-        return toward(r, &tr, false, OTEXT, value, err);
-    if (lb) {
-        /* a labelled service: the end of the trace; pooled money arriving
-         * there is an off-ramp piece */
-        if (!tr.pool || !is_offramp(lb))
-            return CW_OK;
-        rs_record *rec;
-        bool found;
-        if ((rc = rec_load(r->t, tr.origin, tr.origin_len, &rec, &found, err)))
-            return rc;
-        if (!found || !(rec->a.fired & RS_CONSOLIDATOR)) {
-            free(rec);
-            return CW_OK;
-        }
-        amount_view a = {BAND_NONE, false, 0};
-        a.usd = prices_cents(cfg->prices, "BTC", 8, value, r->when, &a.cents);
-        rec->a.offramp_pieces++;
-        rec->a.offramp_native += value, rec->a.offramp_cents += a.cents;
-        rec->a.out_native += value, rec->a.out_cents += a.cents, rec->a.n_out++;
-        bool fires = rec->a.offramp_pieces >= cfg->offramp_min_pieces && mark(rec, RS_OFF_RAMP, cfg->weight[RULE_OFF_RAMP]);
-        rc = rec_save(r, tr.origin, tr.origin_len, rec, err);
-        rs_addr pa = rec->a;
-        free(rec);
-        if (rc || !fires)
-            return rc;
-        char pool[CW_ADDR_TEXT_MAX + WL_KEY_MAX], m[48];
-        key_text(tr.origin, tr.origin_len, pool, sizeof pool);
-        json_t *ev = json_object();
-        bool ok = true;
-        alert_put(ev, "pool", json_string(pool), &ok);
-        alert_put(ev, "service", json_string(OTEXT), &ok);
-        alert_put(ev, "service_entity", json_string(lb->entity[0] ? lb->entity : lb->category), &ok);
-        alert_put(ev, "service_category", json_string(lb->category), &ok);
-        alert_put(ev, "pieces", json_integer((json_int_t)pa.offramp_pieces), &ok);
-        alert_put(ev, "off_ramped_usd_cents", json_integer((json_int_t)pa.offramp_cents), &ok);
-        alert_put(ev, "off_ramped_base_units", json_integer((json_int_t)pa.offramp_native), &ok);
-        alert_put(ev, "hops", json_integer(tr.hops), &ok);
-        alert_put(ev, "left_pool_txid", txid_json(tr.first_txid), &ok);
-        alert_put(ev, "hit_txid", txid_json(r->tx->txid), &ok);
-        if (!ok) {
-            json_decref(ev);
-            return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
-        }
-        rule_finding *f = fire(cfg, RULE_OFF_RAMP, pool, value, &a, pa.score, ev, err);
-        if (f == NULL)
-            return CW_ENOMEM;
-        r->st->fired[RULE_OFF_RAMP]++;
-        explain(f,
-                "%s, flagged as a consolidator of payout addresses, has sent its pooled money to labelled "
-                "exchange/OTC/swap services in %llu payments so far (%s in all; this one to %s, %s): the "
-                "off-ramp in pieces that follows IT-worker pooling.",
-                pool, (unsigned long long)pa.offramp_pieces,
-                money_text(&(amount_view){BAND_NONE, pa.offramp_cents > 0, pa.offramp_cents}, pa.offramp_native, m,
-                           sizeof m),
-                OTEXT, lb->entity[0] ? lb->entity : lb->category);
-        return CW_OK;
-    }
-    if (r->j == NULL || tr.hops >= cfg->hops)
-        return CW_OK;
     uint8_t op[CHAINDB_OUTPOINT_LEN];
     chaindb_outpoint_key(r->tx->txid, vout, op);
     return rs_trace_put(r->j, op, &tr, err);
+}
+
+cw_code rules_note_sent(run *r, const uint8_t *key, size_t klen, const amount_view *a, cw_err *err)
+{
+    if (r->j == NULL)
+        return CW_OK;
+    rs_record *rec;
+    bool found;
+    cw_code rc = rec_load(r->t, key, klen, &rec, &found, err);
+    if (rc == CW_OK && found) {
+        rec->a.n_out++;
+        rec->a.out_native = rs_sat_add(rec->a.out_native, a->native);
+        rec->a.out_cents = rs_sat_add(rec->a.out_cents, a->usd ? a->cents : 0);
+        rc = rec_save(r, key, klen, rec, err);
+    }
+    free(rec);
+    return rc;
 }
 
 /* ---------- per tx ---------- */
@@ -859,7 +968,7 @@ static cw_code trace_out(run *r, const rs_trace *origin, uint32_t vout, const ui
 cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx *tx, int64_t when,
                  const rule_finding **found, size_t *n, rules_stats *st, cw_err *err)
 {
-    scratch_reset();
+    rules_scratch_reset();
     *found = out.f;
     *n = 0;
     rules_stats dummy;
@@ -868,7 +977,7 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
     if (!cfg->enabled || (tx->flags & CW_TX_COINBASE))
         return CW_OK;
     st->txs++;
-    run r = {cfg, t, j, tx, when, st};
+    run r = {cfg, t, j, tx, when, st, NULL};
     cw_code rc = grow_inputs(tx->n_in, err);
     if (rc)
         return rc;
@@ -961,7 +1070,7 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
         if (change)
             continue;
         const label *lb = cfg->labels ? labels_find(cfg->labels, &to->addr) : NULL;
-        amount_view a = {BAND_NONE, false, 0};
+        amount_view a = {BAND_NONE, false, 0, to->value, NULL};
         bool need_text = payout_src || have_origin;
         if (!need_text) {
             a = classify(cfg, to->value, when);
@@ -976,7 +1085,7 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
         if (sweep && lb == NULL) {
             st->sweeps++;
             a.usd = prices_cents(cfg->prices, "BTC", 8, to->value, when, &a.cents);
-            if ((rc = sweep_into(&r, payout_src, okey, olen, to->value, &a, err)))
+            if ((rc = rules_sweep_into(&r, payout_src->key, payout_src->klen, okey, olen, &a, err)))
                 return rc;
         } else if (!sweep && lb == NULL) {
             if (have_origin || payout_src)
@@ -1002,7 +1111,7 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
             }
             if (a.kind != BAND_NONE) {
                 st->payments++;
-                if ((rc = pay_into(&r, payer_root, payer_len, okey, olen, to->value, &a, err)))
+                if ((rc = rules_pay_into(&r, payer_root, payer_len, okey, olen, &a, err)))
                     return rc;
                 if (a.kind == BAND_SALARY && j && (rc = rs_origin_add(j, payer_root, payer_len, RS_ORIGIN_PAYER, err)))
                     return rc;
@@ -1047,8 +1156,9 @@ json_t *rules_address_json(const rules_config *cfg, store_txn *t, const uint8_t 
     alert_put(o, "salary_payments", json_integer((json_int_t)a->salaries), &ok);
     alert_put(o, "recurring_payers", json_integer((json_int_t)a->recurring_payers), &ok);
     alert_put(o, "pool_sources", json_integer((json_int_t)a->pool_sources), &ok);
-    if (ok && (*rc = entries_json(rec, RS_KIND_PAYER, false, 0, &payers, NULL, err)) == CW_OK)
-        *rc = entries_json(rec, RS_KIND_SOURCE, false, 0, &sources, NULL, err);
+    uint8_t chain = key_chain(key, klen);
+    if (ok && (*rc = entries_json(chain, rec, RS_KIND_PAYER, false, 0, &payers, NULL, err)) == CW_OK)
+        *rc = entries_json(chain, rec, RS_KIND_SOURCE, false, 0, &sources, NULL, err);
     free(rec);
     if (*rc) {
         json_decref(payers);

@@ -7,10 +7,13 @@
  * paying side (input addresses, and for UTXO chains the outpoints spent),
  * the payer's identity (the cluster root on UTXO chains, the sender account
  * on account chains) and the outputs (address, amount, asset). cw_tx is that
- * model for both families (chains/model.h): an account-chain transfer is a
- * tx with one input (the sender) and an output per transfer, so the Ethereum
- * and Tron engines feed rules_tx as Bitcoin does; only the trace forward is
- * per outpoint (UTXO) and becomes per account there.
+ * model for both families (chains/model.h). Bitcoin's txs go through
+ * rules_tx (inputs and outputs); an account chain's through
+ * rules_account_tx, transfer by transfer (rules_account.c: payer = the
+ * sending account, a sweep judged against what the account received and
+ * has not sent on, the trace kept per account). Both call the same
+ * pay/sweep/trace/fire steps (rules_internal.h), so a rule means the same
+ * on every chain.
  *
  * Per tx, in order (docs/rules.md has the why and the sources):
  *   1. Inputs: is an input address payout-like (paid on cadence by a payer)
@@ -50,6 +53,7 @@
 #include "prices.h"
 #include "watchlists/labels.h"
 #include "watchlists/rulestats.h"
+#include "watchlists/tokens.h"
 #include "watchlists/store/journal.h"
 
 typedef enum {
@@ -71,6 +75,20 @@ typedef struct {
     uint64_t lo, hi; /* inclusive */
 } rule_band;
 
+/* An account chain's native band for one asset, in its base units
+ * (exact 256-bit): used when the asset has no price. */
+typedef struct {
+    cw_u256 lo, hi; /* inclusive */
+} rule_band256;
+
+typedef struct {
+    char symbol[16];       /* "ETH", "TRX" (compared without case); "" ends the list */
+    unsigned decimals;     /* must match the asset's too (18, 6) */
+    rule_band256 salary, tiny;
+} rule_asset_band;
+
+#define RULES_ASSET_BANDS 4
+
 typedef struct {
     bool enabled;
     bool payer_cluster;        /* payer = the first input's cluster root (clusters on); else its address */
@@ -79,6 +97,10 @@ typedef struct {
     /* bands: USD cents with a price, satoshis without */
     rule_band salary_cents, tiny_cents;
     rule_band salary_native, tiny_native;
+    /* account chains without a price: per asset (ETH and TRX by default);
+     * an asset with neither a price nor a band is not scored */
+    rule_asset_band asset_band[RULES_ASSET_BANDS];
+    uint64_t trace_window;         /* account chains: an account passes a trace on for this long after it got it */
     uint64_t min_gap, max_gap;     /* seconds: a gap in this range is "on cadence" */
     unsigned min_recurring;        /* salary-sized payments at cadence that make a payer recurring (payments, >= 2) */
     unsigned shared_min_payers;    /* shared_payout: recurring payers (>= 2) */
@@ -107,7 +129,10 @@ rule_risk rules_risk(const rules_config *c, uint64_t score);
 typedef struct {
     rule_kind rule;
     char address[CW_ADDR_TEXT_MAX]; /* the address the record is about */
-    uint64_t amount;              /* the triggering payment, base units */
+    uint64_t amount;              /* the triggering payment, base units (account chains: saturated) */
+    bool account;                 /* an account chain's: the transfer's asset and exact amount */
+    cw_asset asset;
+    cw_u256 amount_exact;
     uint64_t cents;               /* ... in USD cents, when amount_usd */
     bool amount_usd;
     uint64_t score;               /* the address's score after this rule */
@@ -130,6 +155,27 @@ typedef struct {
  * Store errors pass up (the caller aborts t); CW_ENOMEM. */
 cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx *tx, int64_t when,
                  const rule_finding **found, size_t *n, rules_stats *st, cw_err *err);
+
+/* An account chain's assets as the rules name them. */
+typedef struct {
+    const char *native_symbol;   /* "ETH", "TRX" */
+    unsigned native_decimals;    /* 18, 6 */
+    const tokens_table *tokens;  /* known tokens (symbol, decimals), or NULL */
+} rules_chain;
+
+/* rules_tx for an account chain's tx (rules_account.c): each transfer of
+ * a confirmed, successful tx (a CW_TX_FAILED tx moved nothing: no
+ * findings) is a payment from its `from` account to its `to`. Skipped:
+ * TOKEN_CALL transfers (a pending call's intent, never in a block),
+ * contract creations, zero amounts, self-transfers. Amounts: USD cents when
+ * the asset has a price (stablecoins by their token symbol 1:1, else
+ * cfg->prices by symbol), else the asset's band in cfg->asset_band; an
+ * unknown token (not in chain->tokens) or a TRC-10 asset is not scored and
+ * carries no trace (any contract can log a Transfer with any `from`). Same
+ * journal, scratch and error contract as rules_tx; findings carry the
+ * transfer's asset and exact amount (account true). */
+cw_code rules_account_tx(const rules_config *cfg, const rules_chain *chain, store_txn *t, journal *j, const cw_tx *tx,
+                         int64_t when, const rule_finding **found, size_t *n, rules_stats *st, cw_err *err);
 
 /* Frees the calling thread's rules_tx scratch (findings handed out die). */
 void rules_thread_free(void);

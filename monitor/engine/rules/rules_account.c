@@ -1,0 +1,225 @@
+/*
+ * rules_account.c: the pattern rules on account chains (Ethereum, Tron):
+ * rules_account_tx (rules.h). The rules themselves are rules.c's
+ * (rules_internal.h); this file says what a payment, a sweep and a trace
+ * are when money moves as transfers between accounts.
+ *
+ * Design note.
+ * - A payment is one transfer of a confirmed, successful tx: payer = the
+ *   `from` account (an account is its own wallet: no clustering), payee =
+ *   `to`. Skipped as on Bitcoin: a payee that is a labelled service, and
+ *   (the account form of change) a transfer to itself; and what is not a
+ *   movement: TOKEN_CALL transfers (a pending call's calldata), contract
+ *   creations, zero amounts.
+ * - Amounts: USD cents when the asset has a price on the day (a known
+ *   token's symbol: USDC, USDT ... 1:1; else --prices by symbol: ETH, TRX,
+ *   WETH ...), else the asset's band in rules_config.asset_band (symbol and
+ *   decimals must both match), else the transfer is not scored. Bands
+ *   compare the exact 256-bit amount; the stats' totals saturate.
+ * - Only assets we can name carry anything: the native coin and tokens in
+ *   the tokens table. A token's Transfer log can be emitted by any contract
+ *   with any `from`, so an unknown token could make an innocent payout
+ *   "pay" a designated address; it is neither scored nor traced.
+ * - A sweep: an account has no inputs to compare an output with. A
+ *   payout-like account (it received a salary-sized payment) sweeps when
+ *   one transfer moves at least sweep_ppm of what it received in the bands
+ *   and has not sent on yet (in USD cents for a priced transfer, in base
+ *   units for an unpriced one of an account never paid in a priced asset).
+ *   Its sends of scored assets count as sent on (rules_note_sent), so
+ *   once it swept its pay, small payments after it are payments.
+ * - The trace is per account (rulestats.h: 'A' || key): an account that is
+ *   a payout paid on cadence or a pool starts one with each transfer out;
+ *   an account that got a trace passes it on with its transfers for
+ *   trace_window after it got it (balances are fungible: any later transfer
+ *   may be that money, so the window bounds the guess), up to `hops`
+ *   transfers from the origin. Nearest origin wins: a trace replaces the
+ *   account's when it has fewer hops or the old one expired. Reaching a
+ *   designated address (linked keys too) or a labelled service is
+ *   rules.c's (rules_trace_reach); there are no clusters here.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "rules_internal.h"
+#include "watchlists/watchlist.h"
+
+/* The unit and price symbol of a transfer's asset; false when the rules
+ * cannot name it (an unknown token, a TRC-10 asset). */
+static bool asset_unit(const rules_chain *ch, const cw_asset *as, rules_unit *u)
+{
+    if (as->kind == CW_ASSET_NATIVE) {
+        u->symbol = ch->native_symbol;
+        u->decimals = ch->native_decimals;
+        return u->symbol != NULL;
+    }
+    if (as->kind != CW_ASSET_TOKEN || ch->tokens == NULL)
+        return false;
+    const token_info *ti = tokens_find(ch->tokens, &as->contract);
+    if (ti == NULL)
+        return false;
+    u->symbol = ti->symbol;
+    u->decimals = ti->decimals;
+    return true;
+}
+
+static const rule_asset_band *asset_band(const rules_config *cfg, const rules_unit *u)
+{
+    for (size_t i = 0; i < RULES_ASSET_BANDS && cfg->asset_band[i].symbol[0]; i++)
+        if (cfg->asset_band[i].decimals == u->decimals && strcasecmp(cfg->asset_band[i].symbol, u->symbol) == 0)
+            return &cfg->asset_band[i];
+    return NULL;
+}
+
+static bool in_band256(const cw_u256 *v, const rule_band256 *b)
+{
+    return cw_u256_cmp(v, &b->lo) >= 0 && cw_u256_cmp(v, &b->hi) <= 0;
+}
+
+/* The view of a transfer: *scored false when neither a price nor a band
+ * applies (kind NONE then). */
+static amount_view view_of(const rules_config *cfg, const rules_unit *u, const cw_u256 *amount, int64_t when,
+                           bool *scored)
+{
+    amount_view a = {BAND_NONE, false, 0, 0, u};
+    if (!cw_u256_to_u64(amount, &a.native))
+        a.native = UINT64_MAX;
+    a.usd = prices_cents_u256(cfg->prices, u->symbol, u->decimals, amount, when, &a.cents);
+    if (a.usd) {
+        *scored = true;
+        if (a.cents >= cfg->salary_cents.lo && a.cents <= cfg->salary_cents.hi)
+            a.kind = BAND_SALARY;
+        else if (a.cents >= cfg->tiny_cents.lo && a.cents <= cfg->tiny_cents.hi)
+            a.kind = BAND_TINY;
+        return a;
+    }
+    const rule_asset_band *b = asset_band(cfg, u);
+    *scored = b != NULL;
+    if (b && in_band256(amount, &b->salary))
+        a.kind = BAND_SALARY;
+    else if (b && in_band256(amount, &b->tiny))
+        a.kind = BAND_TINY;
+    return a;
+}
+
+/* Is this transfer by a payout-like account a sweep? ad: its stats. */
+static bool is_sweep(const rules_config *cfg, const rs_addr *ad, const amount_view *a)
+{
+    uint64_t in = a->usd ? ad->in_cents : ad->in_native, out = a->usd ? ad->out_cents : ad->out_native;
+    uint64_t v = a->usd ? a->cents : a->native;
+    if (!a->usd && ad->in_cents > 0)
+        return false; /* paid in a priced asset: its unpriced sends are no measure of it */
+    if (in <= out)
+        return false; /* sent on all it received already */
+    return (unsigned __int128)v * 1000000u >= (unsigned __int128)(in - out) * cfg->sweep_ppm;
+}
+
+/* The trace carried by a transfer from an account to `to`. */
+static cw_code trace_to(rules_run *r, const rs_trace *origin, const uint8_t *tkey, size_t tlen, const label *lb,
+                        const amount_view *a, cw_err *err)
+{
+    const rules_config *cfg = r->cfg;
+    rs_trace tr = *origin;
+    tr.hops = (uint8_t)(origin->hops + 1);
+    if (tr.hops == 1)
+        memcpy(tr.first_txid, r->tx->txid, 32);
+    if (tr.hops > cfg->hops)
+        return CW_OK;
+    r->st->traced++;
+    bool carry;
+    cw_code rc = rules_trace_reach(r, &tr, tkey, tlen, false, lb, a, &carry, err);
+    if (rc || !carry || r->j == NULL || tr.hops >= cfg->hops)
+        return rc;
+    rs_trace have;
+    rc = rs_trace_account_get(r->t, tkey, tlen, &have, err);
+    if (rc == CW_OK && have.hops <= tr.hops && (uint64_t)r->when - have.when <= cfg->trace_window)
+        return CW_OK; /* it carries a nearer (or as near) origin already */
+    if (rc != CW_OK && rc != CW_ENOTFOUND)
+        return rc;
+    tr.when = (uint64_t)r->when;
+    return rs_trace_account_put(r->j, tkey, tlen, &tr, err);
+}
+
+cw_code rules_account_tx(const rules_config *cfg, const rules_chain *chain, store_txn *t, journal *j, const cw_tx *tx,
+                         int64_t when, const rule_finding **found, size_t *n, rules_stats *st, cw_err *err)
+{
+    rules_scratch_reset();
+    rules_scratch_out(found, n);
+    rules_stats dummy;
+    if (st == NULL)
+        st = &dummy;
+    if (!cfg->enabled || (tx->flags & CW_TX_FAILED) || tx->n_xfer == 0)
+        return CW_OK;
+    st->txs++;
+    rules_run r = {cfg, t, j, tx, when, st, NULL};
+    cw_code rc = CW_OK;
+    for (size_t k = 0; rc == CW_OK && k < tx->n_xfer; k++) {
+        const cw_transfer *x = &tx->xfer[k];
+        if (x->kind == CW_XFER_TOKEN_CALL || x->from.kind == CW_ADDR_NONE || x->to.kind == CW_ADDR_NONE ||
+            cw_u256_is_zero(&x->amount) || cw_addr_eq(&x->from, &x->to))
+            continue;
+        rules_unit unit;
+        if (!asset_unit(chain, &x->asset, &unit))
+            continue; /* an asset we cannot name: see the design note */
+        r.xfer = x;
+        bool scored;
+        amount_view a = view_of(cfg, &unit, &x->amount, when, &scored);
+        uint8_t fkey[WL_KEY_MAX], tkey[WL_KEY_MAX];
+        size_t flen = wl_key_from_addr(&x->from, fkey), tlen = wl_key_from_addr(&x->to, tkey);
+        /* where a trace starts: the payer itself (a payout on cadence, a
+         * pool), else the trace it got, while fresh */
+        unsigned of;
+        if ((rc = rs_origin_get(t, fkey, flen, &of, err)))
+            break;
+        rs_trace origin;
+        bool have_origin = (of & (RS_ORIGIN_PAYOUT | RS_ORIGIN_POOL)) != 0;
+        if (have_origin) {
+            memset(&origin, 0, sizeof origin);
+            memcpy(origin.origin, fkey, flen);
+            origin.origin_len = flen;
+            origin.pool = (of & RS_ORIGIN_POOL) != 0;
+        } else {
+            rc = rs_trace_account_get(t, fkey, flen, &origin, err);
+            if (rc == CW_OK)
+                have_origin = (uint64_t)when - origin.when <= cfg->trace_window;
+            else if (rc != CW_ENOTFOUND)
+                break;
+            rc = CW_OK;
+        }
+        const label *lb = cfg->labels ? labels_find(cfg->labels, &x->to) : NULL;
+        /* a payout-like payer: is this its sweep? */
+        bool sweep = false;
+        if (scored) {
+            rs_addr ad;
+            rc = rs_addr_get(t, fkey, flen, &ad, err);
+            if (rc == CW_OK && ad.salaries > 0) {
+                sweep = lb == NULL && is_sweep(cfg, &ad, &a);
+                rc = rules_note_sent(&r, fkey, flen, &a, err);
+            } else if (rc == CW_ENOTFOUND) {
+                rc = CW_OK;
+            }
+            if (rc)
+                break;
+        }
+        if (sweep) {
+            st->sweeps++;
+            rc = rules_sweep_into(&r, fkey, flen, tkey, tlen, &a, err);
+        } else if (lb == NULL && a.kind != BAND_NONE) {
+            /* tiny payments are kept only from payers that pay salaries
+             * (rules.h, test_then_salary) */
+            if (a.kind == BAND_TINY && !(of & RS_ORIGIN_PAYER))
+                a.kind = BAND_NONE;
+            if (a.kind != BAND_NONE) {
+                st->payments++;
+                rc = rules_pay_into(&r, fkey, flen, tkey, tlen, &a, err);
+                if (rc == CW_OK && a.kind == BAND_SALARY && j)
+                    rc = rs_origin_add(j, fkey, flen, RS_ORIGIN_PAYER, err);
+            }
+        }
+        if (rc == CW_OK && have_origin)
+            rc = trace_to(&r, &origin, tkey, tlen, lb, &a, err);
+    }
+    if (rc)
+        return rc;
+    rules_scratch_out(found, n);
+    return CW_OK;
+}

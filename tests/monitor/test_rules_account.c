@@ -1,0 +1,1071 @@
+/*
+ * test_rules_account.c: the pattern rules on account chains
+ * (monitor/engine/rules/rules_account.c) through the account engine
+ * (account_connect, account_replay), blocks built by hand (no node).
+ *
+ * The money is the real USDC contract on Ethereum and the real USDT
+ * contract on Tron (the built-in tokens, so the symbol path is real), and
+ * ETH without a price for the native bands. Each rule fires on its
+ * IT-worker shape and not on its legitimate twin (a payroll processor
+ * whose employees sweep to their own deposit addresses or an exchange, a
+ * freelancer with many clients, DAO contributors).
+ *
+ * Oracles: dates by hand from 2024-01-01 (a leap year: day 60 is
+ * 2024-03-01); amounts: USDC has 6 decimals, so USD 3,000 is 3000000000
+ * units and 300000 cents; the USDC and USDT contract texts are the
+ * well-known ones (EIP-55 for USDC, base58 for Tron's USDT), not the
+ * codec's output. The watchlist is the real OFAC SDN subset: L1 is
+ * entity 29702's ETH address.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "chains/addr.h"
+#include "chains/hex.h"
+#include "monitor/engine/account.h"
+#include "monitor/records/keys.h"
+#include "tests/support.h"
+#include "watchlists/rulestats.h"
+#include "watchlists/watchlist.h"
+
+#define T0 1704067200ull /* 2024-01-01 00:00:00 UTC */
+#define USDC "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48" /* as Etherscan prints it */
+#define TRON_USDT "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+#define L1 "0x901bb9583b24d97e995513c6778dc6888ab6870e"
+#define X_ "0x6000000000000000000000000000000000000006" /* an exchange (labels) */
+#define SALARY "3000000000"   /* USD 3,000 in USDC */
+#define TINY "50000000"       /* USD 50 */
+#define SWEEP "9000000000"    /* three salaries */
+
+static const char *str(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+static json_int_t num(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
+
+/* An account of the chain: 20 bytes, all zero but the first (0x10 + hi)
+ * and the last (lo); its text has digits only on Ethereum. */
+static cw_addr acct(cw_chain chain, unsigned n)
+{
+    uint8_t p[20] = {0};
+    p[0] = (uint8_t)(0x10 + (n >> 8));
+    p[19] = (uint8_t)n;
+    cw_addr a;
+    cw_addr_set(&a, chain, CW_NET_MAIN, chain == CW_CHAIN_TRON ? CW_ADDR_TRON : CW_ADDR_EVM, 0, p, 20);
+    return a;
+}
+
+static cw_addr parse(const char *s)
+{
+    cw_addr a;
+    cw_err err = {0};
+    cr_assert_eq(cw_addr_parse(s, 0, &a, &err), CW_OK, "%s: %s", s, err.msg);
+    return a;
+}
+
+/* The address's text (static buffers, 8 in turn). */
+static const char *text(const cw_addr *a)
+{
+    static char buf[8][CW_ADDR_TEXT_MAX];
+    static int at;
+    char *b = buf[at++ % 8];
+    cr_assert(cw_addr_format(a, b, CW_ADDR_TEXT_MAX) > 0);
+    return b;
+}
+
+static const char *const pattern_rules[] = {"shared_payout", "consolidator", "payout_toward_designated",
+                                            "off_ramp_after_pool", "test_then_salary", NULL};
+
+static bool is_pattern(const char *rule)
+{
+    for (int i = 0; pattern_rules[i]; i++)
+        if (strcmp(rule, pattern_rules[i]) == 0)
+            return true;
+    return false;
+}
+
+/* ---------- the engine over a fresh datadir ---------- */
+
+typedef struct {
+    char *dir;
+    cw_store *store;
+    uint8_t *sk;
+    labels *lb;
+    tokens_table tokens;
+    rules_config rc;
+    prices *px;
+    account *a;
+    json_t *lines; /* every record handed over, parsed */
+    cw_chain chain;
+    int64_t number; /* the next block's */
+} eng;
+
+static bool sink(void *ctx, const char *line, size_t len)
+{
+    eng *e = ctx;
+    json_t *r = json_loadb(line, len, 0, NULL);
+    cr_assert_not_null(r);
+    json_array_append_new(e->lines, r);
+    return true;
+}
+static bool durable(void *ctx) { (void)ctx; return true; }
+
+static void eng_open(eng *e, cw_chain chain, const char *prices_csv)
+{
+    memset(e, 0, sizeof *e);
+    e->chain = chain;
+    e->number = 1;
+    e->lines = json_array();
+    e->dir = strdup("/tmp/cw-acctrules-XXXXXX");
+    cr_assert_not_null(mkdtemp(e->dir));
+    char *out, *err;
+    char *init[] = {CW_BIN, "init", "--datadir", e->dir, NULL};
+    cr_assert_eq(run_cmd(init, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char *imp[] = {CW_BIN, "watchlist", "import", "sdn-csv", CW_DATA_DIR "/ofac/sdn_subset.csv", "--comments",
+                   CW_DATA_DIR "/ofac/sdn_comments_subset.csv", "--datadir", e->dir, NULL};
+    cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char path[600];
+    snprintf(path, sizeof path, "%s/labels.csv", e->dir);
+    FILE *lf = fopen(path, "w");
+    cr_assert_not_null(lf);
+    cw_addr tx_ = acct(CW_CHAIN_TRON, 0x600);
+    fprintf(lf, "chain,address,entity,category,source\nETH,%s,Some exchange,exchange,test\nTRON,%s,Some exchange,exchange,test\n",
+            X_, text(&tx_));
+    fclose(lf);
+    cw_err er = {0};
+    cr_assert_eq(labels_load(path, CW_NET_MAIN, &e->lb, NULL, &er), CW_OK, "%s", er.msg);
+    cr_assert_eq(tokens_init(&e->tokens, &er), CW_OK, "%s", er.msg);
+    rules_config_default(&e->rc);
+    e->rc.labels = e->lb;
+    if (prices_csv) {
+        cr_assert_eq(prices_parse(prices_csv, strlen(prices_csv), "prices.csv", &e->px, &er), CW_OK, "%s", er.msg);
+        e->rc.prices = e->px;
+    }
+    cr_assert_eq(store_open(e->dir, 0, false, &e->store, &er), CW_OK, "%s", er.msg);
+    cr_assert_not_null(e->sk = keys_secret_open(e->dir, &er), "%s", er.msg);
+}
+
+static const account_source no_source = {0};
+
+static void eng_start(eng *e, const account_source *src)
+{
+    bool tron = e->chain == CW_CHAIN_TRON;
+    account_config c = {.store = e->store, .chain = tron ? "tron" : "ethereum", .network = "mainnet",
+                        .native_symbol = tron ? "TRX" : "ETH", .native_decimals = tron ? 6 : 18,
+                        .chain_id = tron ? 728126428 : 1, .net = CW_NET_MAIN, .sk = e->sk, .sink = sink,
+                        .durable = durable, .sink_ctx = e, .src = src ? src : &no_source, .start = -1,
+                        .confirmations = 1, .tokens = &e->tokens, .hops = 0, .labels = e->lb, .rules = &e->rc};
+    cw_err er = {0};
+    cr_assert_eq(account_open(&c, &e->a, &er), CW_OK, "%s", er.msg);
+}
+
+static void eng_stop(eng *e)
+{
+    account_close(e->a);
+    e->a = NULL;
+}
+
+static void eng_close(eng *e)
+{
+    eng_stop(e);
+    store_close(e->store);
+    keys_secret_free(e->sk);
+    labels_free(e->lb);
+    tokens_free(&e->tokens);
+    prices_free(e->px);
+    json_decref(e->lines);
+    test_remove_dir(e->dir);
+}
+
+/* ---------- blocks by hand ---------- */
+
+#define BLOCK_TXS 16
+
+typedef struct {
+    account_block b;
+    cw_tx tx[BLOCK_TXS];
+    cw_transfer x[BLOCK_TXS];
+} hand_block;
+
+/* Block `number` on day `day` (its parent is number - 1). */
+static void block_init(hand_block *h, int64_t number, unsigned day)
+{
+    memset(h, 0, sizeof *h);
+    h->b.number = number;
+    h->b.hash[0] = 0xbb;
+    h->b.hash[30] = (uint8_t)(number >> 8);
+    h->b.hash[31] = (uint8_t)number;
+    h->b.parent[0] = 0xbb;
+    h->b.parent[30] = (uint8_t)((number - 1) >> 8);
+    h->b.parent[31] = (uint8_t)(number - 1);
+    h->b.time = T0 + (uint64_t)day * 86400;
+    h->b.txs = h->tx;
+}
+
+/* One tx moving amount (decimal base units) of token (NULL: the native coin). */
+static cw_tx *pay(hand_block *h, const cw_addr *from, const cw_addr *to, const char *amount, const char *token)
+{
+    cr_assert_lt(h->b.n_txs, BLOCK_TXS);
+    size_t i = h->b.n_txs++;
+    cw_tx *tx = &h->tx[i];
+    tx->chain = from->chain;
+    tx->txid[0] = 0x7e;
+    tx->txid[29] = (uint8_t)(h->b.number >> 8);
+    tx->txid[30] = (uint8_t)h->b.number;
+    tx->txid[31] = (uint8_t)i;
+    tx->xfer = &h->x[i];
+    tx->n_xfer = 1;
+    cw_transfer *x = &h->x[i];
+    x->kind = token ? CW_XFER_TOKEN_LOG : CW_XFER_VALUE;
+    x->from = *from;
+    x->to = *to;
+    if (token) {
+        x->asset.kind = CW_ASSET_TOKEN;
+        x->asset.contract = parse(token);
+    }
+    cw_err err = {0};
+    cr_assert_eq(cw_u256_from_dec(amount, strlen(amount), &x->amount, &err), CW_OK, "%s", err.msg);
+    return tx;
+}
+
+/* The txid of a block's i-th tx as records print it. */
+static const char *txid_of(const eng *e, int64_t number, unsigned i)
+{
+    static char buf[4][67];
+    static int at;
+    char *b = buf[at++ % 4];
+    uint8_t id[32] = {0};
+    id[0] = 0x7e, id[29] = (uint8_t)(number >> 8), id[30] = (uint8_t)number, id[31] = (uint8_t)i;
+    if (e->chain == CW_CHAIN_TRON) {
+        cw_hex_encode(id, 32, b);
+    } else {
+        b[0] = '0', b[1] = 'x';
+        cw_hex_encode(id, 32, b + 2);
+    }
+    return b;
+}
+
+/* A day's block: up to 8 payments of one amount and asset, from[i] to to[i]. */
+typedef struct {
+    hand_block *blocks;
+    size_t n, cap;
+} chain_log;
+
+static chain_log kept; /* every block connected, for the replay and the reorg tests */
+
+static void connect_block(eng *e, hand_block *h)
+{
+    cw_err er = {0};
+    cr_assert_eq(account_connect(e->a, &h->b, &er), CW_OK, "block %lld: %s", (long long)h->b.number, er.msg);
+}
+
+/* Builds day's block with n payments, connects it (when e) and keeps it
+ * (in `kept`); returns its number. */
+static int64_t day_pays(eng *e, unsigned day, size_t n, const cw_addr *from, const cw_addr *to, const char *amount,
+                        const char *token)
+{
+    if (kept.n == kept.cap) {
+        kept.cap = kept.cap ? kept.cap * 2 : 64;
+        kept.blocks = realloc(kept.blocks, kept.cap * sizeof *kept.blocks);
+        cr_assert_not_null(kept.blocks);
+    }
+    hand_block *h = &kept.blocks[kept.n++];
+    block_init(h, e->number++, day);
+    for (size_t i = 0; i < n; i++)
+        pay(h, &from[i], &to[i], amount, token);
+    h->b.txs = h->tx; /* the array moved with realloc: point at its own txs */
+    for (size_t i = 0; i < h->b.n_txs; i++)
+        h->tx[i].xfer = &h->x[i];
+    connect_block(e, h);
+    return h->b.number;
+}
+
+static int64_t day_pay(eng *e, unsigned day, const cw_addr *from, const cw_addr *to, const char *amount,
+                       const char *token)
+{
+    return day_pays(e, day, 1, from, to, amount, token);
+}
+
+static void kept_reset(void)
+{
+    free(kept.blocks);
+    memset(&kept, 0, sizeof kept);
+}
+
+/* The pattern records handed over (confirmed), in order. */
+static json_t *patterns(eng *e)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(e->lines, i, r)
+    {
+        if (is_pattern(str(r, "rule")) && strcmp(str(r, "status"), "confirmed") == 0)
+            json_array_append(out, r);
+    }
+    return out;
+}
+
+/* The fields that differ between two runs: when seen, the signature and
+ * the trail (its hash covers seen_at). */
+static char *stable(json_t *r)
+{
+    json_t *c = json_deep_copy(r);
+    json_object_del(c, "seen_at");
+    json_object_del(c, "sig");
+    json_object_del(c, "prev");
+    char *s = json_dumps(c, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref(c);
+    return s;
+}
+
+/* ---------- shared_payout ---------- */
+
+/* Two payers pay W USD 3,000 on days 0/30/60 and 1/31/61. */
+static void shared_scenario(eng *e, const cw_addr *w, const cw_addr *p1, const cw_addr *p2, const char *amount,
+                            const char *token)
+{
+    unsigned days[] = {0, 30, 60};
+    for (int k = 0; k < 3; k++) {
+        day_pay(e, days[k], p1, w, amount, token);
+        day_pay(e, days[k] + 1, p2, w, amount, token);
+    }
+}
+
+Test(rules_account, shared_payout_in_usdc_with_the_exact_record, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr w = acct(CW_CHAIN_EVM, 0x100), p1 = acct(CW_CHAIN_EVM, 1), p2 = acct(CW_CHAIN_EVM, 2);
+    shared_scenario(&e, &w, &p1, &p2, SALARY, USDC);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 1, "exactly one pattern record: %s", json_dumps(recs, 0));
+    json_t *r = json_deep_copy(json_array_get(recs, 0));
+    /* what the engine adds to every record: checked, then left out */
+    cr_assert_eq(strlen(str(r, "id")), 32);
+    cr_assert(str(r, "seen_at") && str(r, "sig") && str(r, "prev"));
+    cr_assert_gt(num(r, "seq"), 0);
+    const char *fields[] = {"id", "seen_at", "sig", "prev", "seq", NULL};
+    for (int i = 0; fields[i]; i++)
+        json_object_del(r, fields[i]);
+    char want[4096];
+    /* block 6 (day 61, 2024-03-02 = 1709337600), its only tx */
+    snprintf(
+        want, sizeof want,
+        "{\"rule\":\"shared_payout\",\"severity\":\"medium\",\"risk\":\"medium\",\"score\":2,\"decision\":\"review\","
+        "\"status\":\"confirmed\",\"chain\":\"ethereum\",\"network\":\"mainnet\",\"txid\":\"%s\","
+        "\"block\":{\"hash\":\"0xbb0000000000000000000000000000000000000000000000000000000000%04x\",\"height\":6,"
+        "\"time\":1709337600},\"direction\":null,\"address\":\"%s\",\"entity\":null,\"amount\":\"3000000000\","
+        "\"amount_usd_cents\":300000,\"asset\":{\"kind\":\"token\",\"contract\":\"" USDC "\",\"symbol\":\"USDC\","
+        "\"decimals\":6},"
+        "\"evidence\":{\"payers\":["
+        "{\"payer\":\"%s\",\"payments\":3,\"tiny_first\":false,\"first\":\"2024-01-01\",\"last\":\"2024-03-01\","
+        "\"first_txid\":\"%s\",\"last_txid\":\"%s\",\"total_usd_cents\":900000,\"total_base_units\":9000000000,"
+        "\"min_gap_days\":30,\"max_gap_days\":30},"
+        "{\"payer\":\"%s\",\"payments\":3,\"tiny_first\":false,\"first\":\"2024-01-02\",\"last\":\"2024-03-02\","
+        "\"first_txid\":\"%s\",\"last_txid\":\"%s\",\"total_usd_cents\":900000,\"total_base_units\":9000000000,"
+        "\"min_gap_days\":30,\"max_gap_days\":30}],"
+        "\"recurring_payers\":2,\"received_usd_cents\":1800000,\"received_base_units\":18000000000},"
+        "\"explanation\":\"%s is paid salary-sized amounts on a monthly-like cadence (gaps of 20-130 days) by 2 "
+        "unrelated payers (distinct wallets): one payout address shared by several personas, as DPRK IT workers do. "
+        "This payment: USD 3000.00 from %s.\"}",
+        txid_of(&e, 6, 0), 6, text(&w), text(&p1), txid_of(&e, 1, 0), txid_of(&e, 5, 0), text(&p2), txid_of(&e, 2, 0),
+        txid_of(&e, 6, 0), text(&w), text(&p2));
+    json_error_t je;
+    json_t *exp = json_loads(want, 0, &je);
+    cr_assert_not_null(exp, "%s at %d", je.text, je.position);
+    char *got = json_dumps(r, JSON_SORT_KEYS | JSON_COMPACT), *wanted = json_dumps(exp, JSON_SORT_KEYS | JSON_COMPACT);
+    cr_assert_str_eq(got, wanted);
+    free(got), free(wanted);
+    json_decref(exp), json_decref(r), json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}
+
+Test(rules_account, no_shared_payout_for_a_freelancer_with_many_clients, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr f = acct(CW_CHAIN_EVM, 0x101);
+    /* five clients pay per invoice, 3 times each, 10 days apart (no
+     * monthly cadence); a sixth is a monthly retainer: one recurring payer */
+    for (unsigned c = 0; c < 5; c++) {
+        cw_addr cl = acct(CW_CHAIN_EVM, 0x20 + c);
+        for (unsigned k = 0; k < 3; k++)
+            day_pay(&e, 2 + c * 3 + k * 10, &cl, &f, SALARY, USDC);
+    }
+    cw_addr retainer = acct(CW_CHAIN_EVM, 0x30);
+    for (unsigned k = 0; k < 4; k++)
+        day_pay(&e, 1 + k * 30, &retainer, &f, SALARY, USDC);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 0, "%s", json_dumps(recs, 0));
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}
+
+Test(rules_account, shared_payout_in_eth_without_a_price_uses_the_eth_band, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr w = acct(CW_CHAIN_EVM, 0x102), p1 = acct(CW_CHAIN_EVM, 3), p2 = acct(CW_CHAIN_EVM, 4);
+    /* 1.5 ETH: in the ETH salary band (0.75-6) */
+    shared_scenario(&e, &w, &p1, &p2, "1500000000000000000", NULL);
+    /* 10 ETH a month is above the band: no payment the rules keep */
+    cw_addr w2 = acct(CW_CHAIN_EVM, 0x103), p3 = acct(CW_CHAIN_EVM, 5), p4 = acct(CW_CHAIN_EVM, 6);
+    shared_scenario(&e, &w2, &p3, &p4, "10000000000000000000", NULL);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_str_eq(str(r, "rule"), "shared_payout");
+    cr_assert_str_eq(str(r, "address"), text(&w));
+    cr_assert_str_eq(str(r, "amount"), "1500000000000000000");
+    cr_assert(json_is_null(json_object_get(r, "amount_usd_cents")));
+    json_t *as = json_object_get(r, "asset");
+    cr_assert_str_eq(str(as, "kind"), "native");
+    cr_assert_str_eq(str(as, "symbol"), "ETH");
+    cr_assert_eq(num(as, "decimals"), 18);
+    json_t *ev = json_object_get(r, "evidence");
+    cr_assert_eq(num(ev, "received_usd_cents"), 0);
+    cr_assert_eq(num(ev, "received_base_units"), 9000000000000000000LL); /* 6 x 1.5 ETH */
+    cr_assert(strstr(str(r, "explanation"), "This payment: 1.5 ETH from "), "%s", str(r, "explanation"));
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}
+
+Test(rules_account, eth_with_a_price_is_judged_in_usd, .timeout = 60)
+{
+    eng e;
+    /* ETH at USD 2,000 from 2023-12-31 on: 1.5 ETH is USD 3,000.00; 10 ETH
+     * (USD 20,000) is above the USD band */
+    eng_open(&e, CW_CHAIN_EVM, "date,asset,usd\n2023-12-31,ETH,2000\n");
+    eng_start(&e, NULL);
+    cw_addr w = acct(CW_CHAIN_EVM, 0x104), p1 = acct(CW_CHAIN_EVM, 7), p2 = acct(CW_CHAIN_EVM, 8);
+    shared_scenario(&e, &w, &p1, &p2, "1500000000000000000", NULL);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_eq(num(r, "amount_usd_cents"), 300000);
+    cr_assert_eq(num(json_object_get(r, "evidence"), "received_usd_cents"), 1800000);
+    cr_assert(strstr(str(r, "explanation"), "This payment: USD 3000.00 from "), "%s", str(r, "explanation"));
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}
+
+/* ---------- test_then_salary ---------- */
+
+Test(rules_account, test_then_salary_fires_low_and_not_after_the_window, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr p = acct(CW_CHAIN_EVM, 9), u = acct(CW_CHAIN_EVM, 0x105), w = acct(CW_CHAIN_EVM, 0x106);
+    cw_addr dao = acct(CW_CHAIN_EVM, 10), c = acct(CW_CHAIN_EVM, 0x107), friend_ = acct(CW_CHAIN_EVM, 11),
+            g = acct(CW_CHAIN_EVM, 0x108);
+    day_pay(&e, 0, &p, &u, SALARY, USDC);  /* p pays salaries: its tiny payments count */
+    day_pay(&e, 0, &dao, &u, SALARY, USDC);
+    int64_t tiny = day_pay(&e, 2, &p, &w, TINY, USDC);
+    int64_t sal = day_pay(&e, 10, &p, &w, SALARY, USDC);
+    /* twin: the DAO tests its contributor's address, pays the first salary
+     * two months later (past the 45-day window) */
+    day_pay(&e, 2, &dao, &c, TINY, USDC);
+    day_pay(&e, 62, &dao, &c, SALARY, USDC);
+    /* twin: a tiny payment from a payer that pays no salaries is not kept */
+    day_pay(&e, 3, &friend_, &g, TINY, USDC);
+    day_pay(&e, 5, &friend_, &g, SALARY, USDC);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_str_eq(str(r, "rule"), "test_then_salary");
+    cr_assert_str_eq(str(r, "address"), text(&w));
+    cr_assert_str_eq(str(r, "txid"), txid_of(&e, sal, 0));
+    cr_assert_str_eq(str(r, "severity"), "low");
+    cr_assert_str_eq(str(r, "risk"), "low");
+    cr_assert_eq(num(r, "score"), 1);
+    cr_assert_str_eq(str(r, "decision"), "review");
+    cr_assert_str_eq(str(r, "amount"), SALARY);
+    json_t *ev = json_object_get(r, "evidence");
+    cr_assert_str_eq(str(ev, "payer"), text(&p));
+    cr_assert_eq(json_is_true(json_object_get(ev, "tiny_first")), true);
+    cr_assert_str_eq(str(ev, "first"), "2024-01-03");
+    cr_assert_str_eq(str(ev, "first_txid"), txid_of(&e, tiny, 0));
+    cr_assert_eq(num(ev, "test_usd_cents"), 5000);
+    cr_assert_eq(num(ev, "test_base_units"), 50000000);
+    cr_assert_eq(num(ev, "salary_usd_cents"), 300000);
+    char want[600];
+    snprintf(want, sizeof want, "%s was first paid a tiny amount (USD 50.00 on 2024-01-03) and then a salary-sized "
+                                "one (USD 3000.00) by the same payer %s:",
+             text(&w), text(&p));
+    cr_assert(strstr(str(r, "explanation"), want), "%s", str(r, "explanation"));
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}
+
+/* ---------- consolidator, payout_toward_designated toward it, off_ramp_after_pool ---------- */
+
+/* Five payouts, each paid USD 3,000 on days 0, 30, 60 by its own payer,
+ * each sweeping its USD 9,000 into `into[i]` on days 62..66; then, when
+ * pieces, the pool sends 3 pieces of USD 10,000 to the exchange X on days
+ * 70-72. Returns the number of the first sweep's block. */
+static int64_t pool_scenario(eng *e, unsigned base, const cw_addr *into, bool pieces)
+{
+    cw_addr payer[5], payout[5];
+    for (unsigned i = 0; i < 5; i++)
+        payer[i] = acct(CW_CHAIN_EVM, base + i), payout[i] = acct(CW_CHAIN_EVM, base + 0x100 + i);
+    unsigned days[] = {0, 30, 60};
+    for (int k = 0; k < 3; k++)
+        day_pays(e, days[k], 5, payer, payout, SALARY, USDC);
+    int64_t first = 0;
+    for (unsigned i = 0; i < 5; i++) {
+        int64_t n = day_pay(e, 62 + i, &payout[i], &into[i], SWEEP, USDC);
+        if (i == 0)
+            first = n;
+    }
+    if (pieces) {
+        cw_addr x = parse(X_);
+        for (unsigned k = 0; k < 3; k++)
+            day_pay(e, 70 + k, &into[0], &x, "10000000000", USDC);
+    }
+    return first;
+}
+
+Test(rules_account, consolidator_toward_pool_and_off_ramp_with_exact_records, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr q = acct(CW_CHAIN_EVM, 0x500), into[5] = {q, q, q, q, q};
+    int64_t first = pool_scenario(&e, 0x40, into, true);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 7, "%s", json_dumps(recs, JSON_INDENT(1)));
+    /* the fifth sweep (day 66) makes q a consolidator */
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_str_eq(str(r, "rule"), "consolidator");
+    cr_assert_str_eq(str(r, "address"), text(&q));
+    cr_assert_str_eq(str(r, "txid"), txid_of(&e, first + 4, 0));
+    cr_assert_str_eq(str(r, "severity"), "high");
+    cr_assert_str_eq(str(r, "risk"), "high");
+    cr_assert_eq(num(r, "score"), 3);
+    cr_assert_str_eq(str(r, "decision"), "hold");
+    cr_assert_str_eq(str(r, "amount"), SWEEP);
+    cr_assert_eq(num(r, "amount_usd_cents"), 900000);
+    json_t *ev = json_object_get(r, "evidence");
+    cr_assert_eq(num(ev, "sources_in_window"), 5);
+    cr_assert_eq(json_array_size(json_object_get(ev, "sources")), 5);
+    cr_assert_eq(num(ev, "pooled_usd_cents"), 4500000);
+    cr_assert_str_eq(str(ev, "window_from"), "2024-01-05"); /* day 66 - 62 = day 4 */
+    cr_assert_str_eq(str(ev, "window_to"), "2024-03-07");
+    json_t *s0 = json_array_get(json_object_get(ev, "sources"), 0);
+    cw_addr w0 = acct(CW_CHAIN_EVM, 0x140);
+    cr_assert_str_eq(str(s0, "source"), text(&w0));
+    cr_assert_eq(num(s0, "payments"), 1);
+    cr_assert_str_eq(str(s0, "last_txid"), txid_of(&e, first, 0));
+    cr_assert(strstr(str(r, "explanation"), "pools money from 5 payout addresses"), "%s", str(r, "explanation"));
+    cr_assert(strstr(str(r, "explanation"), "USD 45000.00 in all so far"), "%s", str(r, "explanation"));
+    /* then each payout that fed it, naming its payer */
+    for (unsigned i = 0; i < 5; i++) {
+        json_t *t = json_array_get(recs, 1 + i);
+        cw_addr w = acct(CW_CHAIN_EVM, 0x140 + i), payer = acct(CW_CHAIN_EVM, 0x40 + i);
+        cr_assert_str_eq(str(t, "rule"), "payout_toward_designated");
+        cr_assert_str_eq(str(t, "address"), text(&w));
+        cr_assert_str_eq(str(t, "txid"), txid_of(&e, first + 4, 0));
+        cr_assert_str_eq(str(t, "severity"), "severe");
+        cr_assert_str_eq(str(t, "risk"), "high");
+        cr_assert_eq(num(t, "score"), 3);
+        cr_assert_str_eq(str(t, "decision"), "hold");
+        json_t *tev = json_object_get(t, "evidence");
+        cr_assert_str_eq(str(tev, "target"), text(&q));
+        cr_assert_str_eq(str(tev, "target_kind"), "consolidator");
+        cr_assert_str_eq(str(tev, "swept_into_pool_txid"), txid_of(&e, first + i, 0));
+        json_t *py = json_array_get(json_object_get(tev, "payers"), 0);
+        cr_assert_str_eq(str(py, "payer"), text(&payer));
+        cr_assert_eq(num(py, "payments"), 3);
+        cr_assert_eq(num(py, "total_usd_cents"), 900000);
+    }
+    /* three pieces to a labelled exchange: the off-ramp, on the third */
+    r = json_array_get(recs, 6);
+    cr_assert_str_eq(str(r, "rule"), "off_ramp_after_pool");
+    cr_assert_str_eq(str(r, "address"), text(&q));
+    cr_assert_str_eq(str(r, "txid"), txid_of(&e, first + 7, 0));
+    cr_assert_str_eq(str(r, "severity"), "high");
+    cr_assert_str_eq(str(r, "risk"), "high");
+    cr_assert_eq(num(r, "score"), 5);
+    cr_assert_str_eq(str(r, "amount"), "10000000000");
+    ev = json_object_get(r, "evidence");
+    cr_assert_str_eq(str(ev, "service"), X_);
+    cr_assert_str_eq(str(ev, "service_entity"), "Some exchange");
+    cr_assert_str_eq(str(ev, "service_category"), "exchange");
+    cr_assert_eq(num(ev, "pieces"), 3);
+    cr_assert_eq(num(ev, "off_ramped_usd_cents"), 3000000);
+    cr_assert_eq(num(ev, "hops"), 1);
+    cr_assert_str_eq(str(ev, "left_pool_txid"), txid_of(&e, first + 7, 0));
+    cr_assert(strstr(str(r, "explanation"), "in 3 payments so far (USD 30000.00 in all; this one to " X_
+                                            ", Some exchange)"),
+              "%s", str(r, "explanation"));
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}
+
+Test(rules_account, no_pool_when_a_payroll_processors_employees_sweep_to_their_own_deposits, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    /* one processor pays five employees; three sweep to their own deposit
+     * addresses, two to a labelled exchange (never a payee) */
+    cw_addr proc = acct(CW_CHAIN_EVM, 0x60), emp[5], dep[5], x = parse(X_);
+    for (unsigned i = 0; i < 5; i++)
+        emp[i] = acct(CW_CHAIN_EVM, 0x160 + i), dep[i] = i < 3 ? acct(CW_CHAIN_EVM, 0x560 + i) : x;
+    cw_addr procs[5] = {proc, proc, proc, proc, proc};
+    unsigned days[] = {0, 30, 60};
+    for (int k = 0; k < 3; k++)
+        day_pays(&e, days[k], 5, procs, emp, SALARY, USDC);
+    for (unsigned i = 0; i < 5; i++)
+        day_pay(&e, 62 + i, &emp[i], &dep[i], SWEEP, USDC);
+    /* and each deposit address goes on to the exchange in pieces */
+    for (unsigned i = 0; i < 3; i++)
+        for (unsigned k = 0; k < 3; k++)
+            day_pay(&e, 70 + k, &dep[i], &x, "3000000000", USDC);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 0, "%s", json_dumps(recs, 0));
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}
+
+/* ---------- payout_toward_designated (a designated address) ---------- */
+
+/* POST /v1/screen {"address": addr} to a real `chainwatch serve` on
+ * 127.0.0.1:0 over datadir dd (a screen key added first): the answer. */
+static json_t *api_screen(const char *dd, const char *addr)
+{
+    char *out, *err;
+    char *add[] = {CW_BIN, "apikey", "add", "rules", "--role", "screen", "--datadir", (char *)dd, NULL};
+    cr_assert_eq(run_cmd(add, NULL, 0, &out, &err), 0, "%s", err);
+    char key[128];
+    cr_assert_eq(sscanf(out, "%127s", key), 1, "%s", out);
+    free(out), free(err);
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    char logp[4300];
+    snprintf(logp, sizeof logp, "%s/serve.log", dd);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        int logfd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(logfd, 2);
+        char *argv[] = {CW_BIN, "serve", "--listen", "127.0.0.1:0", "--datadir", (char *)dd, NULL};
+        execv(CW_BIN, argv);
+        _exit(127);
+    }
+    close(p[1]);
+    char line[128] = "";
+    size_t got = 0;
+    for (int tries = 0; tries < 1000 && !memchr(line, '\n', got); tries++) {
+        ssize_t r = read(p[0], line + got, sizeof line - 1 - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        line[got] = '\0';
+    }
+    close(p[0]);
+    unsigned port = 0;
+    cr_assert(sscanf(line, "{\"port\":%u}", &port) == 1 && port > 0, "serve did not start: '%s'", line);
+    char url[64], hdr[200], body[300];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/v1/screen", port);
+    snprintf(hdr, sizeof hdr, "X-API-Key: %s", key);
+    snprintf(body, sizeof body, "{\"address\":\"%s\"}", addr);
+    char *curl[] = {"/usr/bin/curl", "-s", "-H", hdr, "-d", body, url, NULL};
+    int crc = run_cmd(curl, NULL, 0, &out, &err);
+    kill(pid, SIGTERM);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert_eq(crc, 0, "curl: %s", err);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "serve ended with status %d", st);
+    json_t *j = json_loads(out, 0, NULL);
+    cr_assert_not_null(j, "%s", out);
+    free(out), free(err);
+    return j;
+}
+
+/* A payout paid on days 0, 30, 60 by e sends its pay to m (day 62), m
+ * sends on to the designated L1 (day 63). Twins: DAO contributors paid
+ * monthly whose money goes on in pieces to an ordinary address, and a
+ * one-off payee whose money reaches L1 the same way. Returns the number
+ * of the block of the payout's sweep (the hit is the next block). */
+static int64_t designated_scenario(eng *e, cw_addr *w_out, cw_addr *e_out)
+{
+    cw_addr emp = acct(CW_CHAIN_EVM, 0x70), w = acct(CW_CHAIN_EVM, 0x170), m = acct(CW_CHAIN_EVM, 0x570), l1 = parse(L1);
+    cw_addr dao = acct(CW_CHAIN_EVM, 0x71), c[3], daos[3] = {dao, dao, dao};
+    for (unsigned i = 0; i < 3; i++)
+        c[i] = acct(CW_CHAIN_EVM, 0x171 + i);
+    cw_addr m2 = acct(CW_CHAIN_EVM, 0x571), n = acct(CW_CHAIN_EVM, 0x572), o = acct(CW_CHAIN_EVM, 0x174),
+            m3 = acct(CW_CHAIN_EVM, 0x573);
+    unsigned days[] = {0, 30, 60};
+    day_pay(e, 0, &dao, &o, SALARY, USDC); /* the one-off payee */
+    day_pay(e, 5, &o, &m3, "2500000000", USDC);
+    day_pay(e, 6, &m3, &l1, "2000000000", USDC);
+    for (int k = 0; k < 3; k++) {
+        day_pay(e, days[k], &emp, &w, SALARY, USDC);
+        day_pays(e, days[k], 3, daos, c, SALARY, USDC);
+    }
+    int64_t sweep = day_pay(e, 62, &w, &m, SWEEP, USDC);
+    day_pay(e, 63, &m, &l1, "8000000000", USDC);
+    for (unsigned i = 0; i < 3; i++)
+        for (unsigned k = 0; k < 3; k++)
+            day_pay(e, 64 + k, &c[i], &m2, "1000000000", USDC);
+    day_pay(e, 70, &m2, &n, "5000000000", USDC);
+    *w_out = w;
+    *e_out = emp;
+    return sweep;
+}
+
+Test(rules_account, payout_toward_designated_names_the_payer_and_screen_shows_it, .timeout = 90)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr w, emp, l1 = parse(L1);
+    int64_t sweep = designated_scenario(&e, &w, &emp);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_str_eq(str(r, "rule"), "payout_toward_designated");
+    cr_assert_str_eq(str(r, "address"), text(&w));
+    cr_assert_str_eq(str(r, "txid"), txid_of(&e, sweep + 1, 0));
+    cr_assert_str_eq(str(r, "severity"), "severe");
+    cr_assert_str_eq(str(r, "risk"), "high");
+    cr_assert_eq(num(r, "score"), 4);
+    cr_assert_str_eq(str(r, "decision"), "hold");
+    cr_assert_str_eq(str(r, "amount"), "8000000000");
+    cr_assert_eq(num(r, "amount_usd_cents"), 800000);
+    json_t *ev = json_object_get(r, "evidence");
+    cr_assert_str_eq(str(ev, "target"), text(&l1));
+    cr_assert_str_eq(str(ev, "target_kind"), "designated");
+    cr_assert(json_is_null(json_object_get(ev, "via_pool")));
+    cr_assert_eq(num(ev, "hops"), 2);
+    cr_assert_str_eq(str(ev, "left_payout_txid"), txid_of(&e, sweep, 0));
+    cr_assert_str_eq(str(ev, "hit_txid"), txid_of(&e, sweep + 1, 0));
+    cr_assert_str_eq(str(ev, "hit_date"), "2024-03-04");
+    json_t *py = json_array_get(json_object_get(ev, "payers"), 0);
+    cr_assert_str_eq(str(py, "payer"), text(&emp));
+    cr_assert_eq(num(py, "payments"), 3);
+    char want[600];
+    snprintf(want, sizeof want, "Money paid to %s (by 1 payer) reached %s, an address under DPRK-program sanctions, 2 "
+                                "transactions later. The payer named in the evidence",
+             text(&w), text(&l1));
+    cr_assert(strstr(str(r, "explanation"), want), "%s", str(r, "explanation"));
+    /* the designated address's own records are the engine's usual ones */
+    size_t i, direct = 0;
+    json_t *x;
+    json_array_foreach(e.lines, i, x) direct += strcmp(str(x, "rule"), "designated_address") == 0;
+    cr_assert_eq(direct, 2, "m's and the one-off payee's payments to L1");
+    json_decref(recs);
+    /* screen and POST /v1/screen read the same stats (read only) */
+    eng_stop(&e);
+    char *sc_argv[] = {CW_BIN, "screen", (char *)text(&w), "--datadir", e.dir, NULL};
+    char *out, *err;
+    cr_assert_eq(run_cmd(sc_argv, NULL, 0, &out, &err), 11, "%s %s", out, err);
+    json_t *sc = json_loads(out, 0, NULL);
+    cr_assert_not_null(sc, "%s", out);
+    cr_assert_str_eq(str(sc, "decision"), "hold");
+    json_t *pat = json_object_get(sc, "patterns");
+    cr_assert_str_eq(str(pat, "risk"), "high");
+    cr_assert_eq(num(pat, "score"), 4);
+    cr_assert_eq(num(pat, "recurring_payers"), 1);
+    cr_assert_eq(num(pat, "salary_payments"), 3);
+    cr_assert_eq(num(pat, "in_usd_cents"), 900000);
+    cr_assert_eq(num(pat, "payments_out"), 1, "the sweep was sent on");
+    cr_assert_eq(num(pat, "out_usd_cents"), 900000);
+    cr_assert_str_eq(json_string_value(json_array_get(json_object_get(pat, "rules"), 0)), "payout_toward_designated");
+    json_t *pp = json_array_get(json_object_get(pat, "payers"), 0);
+    cr_assert_str_eq(str(pp, "payer"), text(&emp));
+    cr_assert_str_eq(str(pp, "first_txid"), txid_of(&e, 4, 0), "an Ethereum txid as records print it");
+    json_t *api = api_screen(e.dir, text(&w));
+    cr_assert_str_eq(str(api, "decision"), "hold");
+    cr_assert(json_equal(json_object_get(api, "patterns"), pat), "%s", json_dumps(api, 0));
+    json_decref(api);
+    /* a contributor: paid on cadence, nothing fired */
+    cw_addr c0 = acct(CW_CHAIN_EVM, 0x171);
+    char *sc2[] = {CW_BIN, "screen", (char *)text(&c0), "--datadir", e.dir, NULL};
+    free(out), free(err);
+    cr_assert_eq(run_cmd(sc2, NULL, 0, &out, &err), 0, "%s %s", out, err);
+    json_decref(sc);
+    sc = json_loads(out, 0, NULL);
+    cr_assert_str_eq(str(json_object_get(sc, "patterns"), "risk"), "none");
+    json_decref(sc);
+    free(out), free(err);
+    eng_close(&e);
+    kept_reset();
+}
+
+/* ---------- Tron: USDT through the same engine ---------- */
+
+Test(rules_account, shared_payout_in_tron_usdt, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_TRON, NULL);
+    eng_start(&e, NULL);
+    cw_addr w = acct(CW_CHAIN_TRON, 0x100), p1 = acct(CW_CHAIN_TRON, 1), p2 = acct(CW_CHAIN_TRON, 2);
+    shared_scenario(&e, &w, &p1, &p2, SALARY, TRON_USDT);
+    /* and a freelancer's clients on Tron: nothing */
+    cw_addr f = acct(CW_CHAIN_TRON, 0x101);
+    for (unsigned c = 0; c < 4; c++) {
+        cw_addr cl = acct(CW_CHAIN_TRON, 0x20 + c);
+        for (unsigned k = 0; k < 3; k++)
+            day_pay(&e, 2 + c * 3 + k * 9, &cl, &f, SALARY, TRON_USDT);
+    }
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_str_eq(str(r, "rule"), "shared_payout");
+    cr_assert_str_eq(str(r, "chain"), "tron");
+    cr_assert_str_eq(str(r, "address"), text(&w));
+    cr_assert_eq(str(r, "address")[0], 'T');
+    cr_assert_str_eq(str(r, "txid"), txid_of(&e, 6, 0));
+    cr_assert_eq(strncmp(str(r, "txid"), "7e", 2), 0, "Tron prints txids without 0x");
+    cr_assert_str_eq(str(r, "amount"), SALARY);
+    cr_assert_eq(num(r, "amount_usd_cents"), 300000);
+    json_t *as = json_object_get(r, "asset");
+    cr_assert_str_eq(str(as, "kind"), "token");
+    cr_assert_str_eq(str(as, "contract"), TRON_USDT);
+    cr_assert_str_eq(str(as, "symbol"), "USDT");
+    cr_assert_eq(num(as, "decimals"), 6);
+    json_t *py = json_array_get(json_object_get(json_object_get(r, "evidence"), "payers"), 1);
+    cr_assert_str_eq(str(py, "payer"), text(&p2));
+    cr_assert_str_eq(str(py, "last_txid"), txid_of(&e, 6, 0));
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}
+
+/* ---------- reorg, live = replay, fail closed ---------- */
+
+/* The rules' tables, key and value, in key order. */
+static void dump_rules(cw_store *s, cw_buf *out)
+{
+    out->n = 0;
+    store_txn *t;
+    cr_assert_eq(store_begin(s, false, &t, NULL), CW_OK);
+    store_db dbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN};
+    for (size_t d = 0; d < 3; d++) {
+        store_cursor *c;
+        cr_assert_eq(store_cursor_open(t, dbs[d], &c, NULL), CW_OK);
+        cw_span k, v;
+        for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v)) {
+            uint8_t n[2] = {(uint8_t)d, (uint8_t)k.n};
+            cw_buf_append(out, n, 2, NULL);
+            cw_buf_append(out, k.p, k.n, NULL);
+            cw_buf_append(out, v.p, v.n, NULL);
+        }
+        cr_assert_eq(store_cursor_error(c, NULL), CW_OK);
+        store_cursor_close(c);
+    }
+    store_abort(t);
+}
+
+/* Every scenario above in one chain, in `kept` (the pool with its pieces,
+ * the designated hit and its twins, a test payment). */
+static void everything(eng *e)
+{
+    cw_addr q = acct(CW_CHAIN_EVM, 0x500), into[5] = {q, q, q, q, q};
+    pool_scenario(e, 0x40, into, true);
+    cw_addr w, emp;
+    designated_scenario(e, &w, &emp);
+    cw_addr p = acct(CW_CHAIN_EVM, 0x40), t = acct(CW_CHAIN_EVM, 0x190);
+    day_pay(e, 80, &p, &t, TINY, USDC);
+    day_pay(e, 90, &p, &t, SALARY, USDC);
+}
+
+Test(rules_account, a_reorg_restores_the_rule_tables_byte_for_byte, .timeout = 90)
+{
+    /* the chain, built once */
+    eng a;
+    eng_open(&a, CW_CHAIN_EVM, NULL);
+    eng_start(&a, NULL);
+    everything(&a);
+    json_t *all = patterns(&a);
+    cr_assert_eq(json_array_size(all), 9, "7 of the pool, 1 designated, 1 test: %s", json_dumps(all, 0));
+    json_decref(all);
+    /* again, into a fresh datadir, cut before the pool's fifth sweep
+     * (block 3 + 4 = 7: the five payouts' three months are blocks 1-3) */
+    eng b;
+    eng_open(&b, CW_CHAIN_EVM, NULL);
+    eng_start(&b, NULL);
+    size_t cut = 7, n = kept.n;
+    for (size_t i = 0; i < cut; i++)
+        connect_block(&b, &kept.blocks[i]);
+    cw_buf before = CW_BUF_INIT, after = CW_BUF_INIT, again = CW_BUF_INIT, third = CW_BUF_INIT;
+    dump_rules(b.store, &before);
+    cr_assert_gt(before.n, 0);
+    for (size_t i = cut; i < n; i++)
+        connect_block(&b, &kept.blocks[i]);
+    dump_rules(b.store, &after);
+    cr_assert(after.n != before.n || memcmp(after.p, before.p, after.n) != 0, "the blocks changed the tables");
+    json_t *first = patterns(&b);
+    cr_assert_eq(json_array_size(first), 9);
+    cw_err er = {0};
+    for (size_t i = n; i-- > cut;)
+        cr_assert_eq(account_disconnect_tip(b.a, &er), CW_OK, "%s", er.msg);
+    dump_rules(b.store, &again);
+    cr_assert_eq(again.n, before.n, "sizes %zu vs %zu", again.n, before.n);
+    cr_assert_eq(memcmp(again.p, before.p, before.n), 0, "the tables after connect+disconnect differ from before");
+    /* the records the undone blocks made are reorged */
+    size_t i, reorged = 0;
+    json_t *r;
+    json_array_foreach(b.lines, i, r) reorged += is_pattern(str(r, "rule")) && strcmp(str(r, "status"), "reorged") == 0;
+    cr_assert_eq(reorged, 9);
+    /* connected again: the same tables, the same records (ids) */
+    json_array_clear(b.lines);
+    for (size_t k = cut; k < n; k++)
+        connect_block(&b, &kept.blocks[k]);
+    dump_rules(b.store, &third);
+    cr_assert_eq(third.n, after.n);
+    cr_assert_eq(memcmp(third.p, after.p, after.n), 0);
+    json_t *second = patterns(&b);
+    cr_assert_eq(json_array_size(second), 9);
+    for (size_t k = 0; k < 9; k++) { /* (seq: the trail went on with the reorged records) */
+        json_object_del(json_array_get(first, k), "seq");
+        json_object_del(json_array_get(second, k), "seq");
+        char *x = stable(json_array_get(first, k)), *y = stable(json_array_get(second, k));
+        cr_assert_str_eq(x, y, "record %zu", k);
+        free(x), free(y);
+    }
+    json_decref(first), json_decref(second);
+    /* and the store checks clean, account traces included */
+    eng_stop(&b);
+    char *chk[] = {CW_BIN, "watchlist", "check", "--datadir", b.dir, NULL};
+    char *out, *err;
+    cr_assert_eq(run_cmd(chk, NULL, 0, &out, &err), 0, "%s %s", out, err);
+    free(out), free(err);
+    cw_buf_free(&before), cw_buf_free(&after), cw_buf_free(&again), cw_buf_free(&third);
+    eng_close(&a);
+    eng_close(&b);
+    kept_reset();
+}
+
+/* A source that hands out the blocks in `kept` (by number). */
+static cw_code kept_block(void *ctx, int64_t number, account_block **out, cw_err *err)
+{
+    (void)ctx;
+    if (number < 1 || (size_t)number > kept.n)
+        return cw_err_set(err, CW_ENOTFOUND, CW_NO_OFFSET, "no block %lld", (long long)number);
+    *out = &kept.blocks[number - 1].b;
+    return CW_OK;
+}
+static void kept_free(void *ctx, account_block *b) { (void)ctx, (void)b; }
+
+Test(rules_account, live_and_replay_give_the_same_records, .timeout = 90)
+{
+    /* live: block by block, each its own transaction */
+    eng a;
+    eng_open(&a, CW_CHAIN_EVM, NULL);
+    eng_start(&a, NULL);
+    everything(&a);
+    /* replay: the same blocks in batches of 4 per transaction */
+    eng b;
+    eng_open(&b, CW_CHAIN_EVM, NULL);
+    static account_source src = {.block = kept_block, .block_free = kept_free};
+    eng_start(&b, &src);
+    cw_err er = {0};
+    cr_assert_eq(account_replay(b.a, 1, (int64_t)kept.n, 4, NULL, NULL, &er), CW_OK, "%s", er.msg);
+    cr_assert_eq(json_array_size(a.lines), json_array_size(b.lines));
+    cr_assert_gt(json_array_size(a.lines), 9);
+    for (size_t i = 0; i < json_array_size(a.lines); i++) {
+        char *x = stable(json_array_get(a.lines, i)), *y = stable(json_array_get(b.lines, i));
+        cr_assert_str_eq(x, y, "record %zu differs", i);
+        free(x), free(y);
+    }
+    cw_buf da = CW_BUF_INIT, db = CW_BUF_INIT;
+    dump_rules(a.store, &da);
+    dump_rules(b.store, &db);
+    cr_assert_eq(da.n, db.n);
+    cr_assert_eq(memcmp(da.p, db.p, da.n), 0, "the same tables");
+    pipeline_stats st;
+    pipeline_stats_get(account_pipeline(b.a), &st);
+    cr_assert_eq(st.by_rule[PIPELINE_RULE_CONSOLIDATOR], 1);
+    cr_assert_eq(st.by_rule[PIPELINE_RULE_TOWARD_DESIGNATED], 6);
+    cr_assert_eq(st.by_rule[PIPELINE_RULE_OFF_RAMP], 1);
+    cr_assert_eq(st.by_rule[PIPELINE_RULE_TEST_THEN_SALARY], 1);
+    cr_assert_eq(st.rules.sweeps, 7, "five into the pool, the payout's, the one-off payee's");
+    cr_assert_eq(st.rules.fired[RULE_CONSOLIDATOR], 1);
+    cw_buf_free(&da), cw_buf_free(&db);
+    eng_close(&a);
+    eng_close(&b);
+    kept_reset();
+}
+
+/* Run in a child with the fault shim (CW_ACCTRULES_FAULT set): every LMDB
+ * read of the payout's key fails. Its record is first read from LMDB in
+ * the second block (the first creates it; the store's filter answers
+ * "absent" before that): that block must fail whole. */
+Test(rules_account, fault_child, .timeout = 60)
+{
+    if (getenv("CW_ACCTRULES_FAULT") == NULL)
+        cr_skip_test("run by a_store_error_in_the_rules_aborts_the_block");
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr w = acct(CW_CHAIN_EVM, 0x100), p1 = acct(CW_CHAIN_EVM, 1), p2 = acct(CW_CHAIN_EVM, 2);
+    hand_block b1, b2;
+    block_init(&b1, 1, 0);
+    pay(&b1, &p1, &w, SALARY, USDC);
+    connect_block(&e, &b1);
+    block_init(&b2, 2, 30);
+    pay(&b2, &p2, &w, SALARY, USDC);
+    cw_err er = {0};
+    cw_code rc = account_connect(e.a, &b2.b, &er);
+    cr_assert(rc == CW_EDAMAGED || rc == CW_ESTORE, "a store error, not %d: %s", rc, er.msg);
+    cr_assert(strstr(er.msg, "Input/output error"), "%s", er.msg);
+    cr_assert_eq(json_array_size(e.lines), 0, "nothing recorded: %s", json_dumps(e.lines, 0));
+    pipeline_stats st;
+    pipeline_stats_get(account_pipeline(e.a), &st);
+    cr_assert_eq(st.tip_height, 1, "the block was not connected");
+    printf("FAULT-CHILD-OK %s\n", er.msg);
+    fflush(stdout);
+    eng_close(&e);
+}
+
+Test(rules_account, a_store_error_in_the_rules_aborts_the_block, .timeout = 60)
+{
+    cw_addr w = acct(CW_CHAIN_EVM, 0x100);
+    uint8_t key[WL_KEY_MAX];
+    size_t kn = wl_key_from_addr(&w, key);
+    char hex[2 * WL_KEY_MAX + 1], spec[400];
+    cw_hex_encode(key, kn, hex);
+    snprintf(spec, sizeof spec, "mdb_get:1+:EIO@%s", hex);
+    char self[4096];
+    ssize_t sn = readlink("/proc/self/exe", self, sizeof self - 1);
+    cr_assert_gt(sn, 0);
+    self[sn] = '\0';
+    unsetenv("BXFI_MAP"); /* the child is a criterion run of its own, not one of our sandbox's workers */
+    setenv("CW_ACCTRULES_FAULT", "1", 1);
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+    setenv("CW_FAIL_MDB", spec, 1);
+    char *argv[] = {self, "--filter", "rules_account/fault_child", "--verbose", NULL};
+    char *out, *err;
+    int rc = run_cmd(argv, NULL, 0, &out, &err);
+    unsetenv("LD_PRELOAD");
+    unsetenv("CW_FAIL_MDB");
+    unsetenv("CW_ACCTRULES_FAULT");
+    cr_assert_eq(rc, 0, "%s %s", out, err);
+    cr_assert(strstr(out, "FAULT-CHILD-OK") || strstr(err, "FAULT-CHILD-OK"), "%s %s", out, err);
+    cr_assert(strstr(err, "Passing: 1"), "%s", err);
+    free(out), free(err);
+}
