@@ -34,8 +34,9 @@
  *              got it (rs_trace_account_get).
  * Native totals (in_native, out_native, offramp_native, a pair's
  * total_native ...) are uint64: an account chain's amounts are 256-bit,
- * and a total that would pass 2^64-1 stays at UINT64_MAX (saturates, never
- * wraps; rules.c adds with rs_sat_add). Rules compare the exact amounts;
+ * and an amount or a total that would pass 2^63-1 (RS_TOTAL_MAX: the
+ * records' JSON integers are signed) stays there: it saturates, never
+ * wraps (rules.c adds with rs_sat_add). Rules compare the exact amounts;
  * these totals are the evidence's.
  * Both tables are read by key only, so the pipeline keeps their writes in
  * memory until the commit (store_write_back). Every write goes through the
@@ -71,7 +72,7 @@ enum {
 typedef struct {
     uint64_t n_in, n_out;           /* payments in the rules' bands, in and out */
     uint64_t in_cents, out_cents;   /* of those, USD cents (0 when no price) */
-    uint64_t in_native, out_native; /* base units (satoshis; an account chain's asset units), saturated */
+    uint64_t in_native, out_native; /* base units (satoshis; an account chain's asset units), saturated at RS_TOTAL_MAX */
     uint64_t first_seen, last_seen; /* block times */
     uint64_t recurring_payers;      /* payers whose payments reached the cadence */
     uint64_t pool_sources;          /* payout-like addresses that swept into it */
@@ -178,8 +179,14 @@ cw_code rs_trace_del(journal *j, const uint8_t outpoint[36], cw_err *err);
 cw_code rs_trace_account_get(store_txn *t, const uint8_t *key, size_t klen, rs_trace *out, cw_err *err);
 cw_code rs_trace_account_put(journal *j, const uint8_t *key, size_t klen, const rs_trace *v, cw_err *err);
 
-/* a + b, or UINT64_MAX when that does not fit (totals saturate). */
-static inline uint64_t rs_sat_add(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
+/* The cap of a total: 2^63-1, the largest integer a record's JSON carries
+ * (jansson's integers are signed 64-bit). */
+#define RS_TOTAL_MAX ((uint64_t)INT64_MAX)
+/* a + b, or RS_TOTAL_MAX when it would pass it (totals saturate). */
+static inline uint64_t rs_sat_add(uint64_t a, uint64_t b)
+{
+    return a >= RS_TOTAL_MAX || b >= RS_TOTAL_MAX - a ? RS_TOTAL_MAX : a + b;
+}
 
 /* `watchlist check`: NULL when k/v is a well-formed record of db (the
  * three tables above, both key shapes of rule_trace; any other db: NULL),

@@ -102,6 +102,7 @@ int bench_coins(int argc, char **argv);
 int bench_keylink(int argc, char **argv);
 int bench_tron(int argc, char **argv);
 int bench_eth(int argc, char **argv);
+int bench_rules_account(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
@@ -117,6 +118,8 @@ int main(int argc, char **argv)
         return bench_tron(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "eth") == 0)
         return bench_eth(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "rules-account") == 0)
+        return bench_rules_account(argc, argv);
     if (argc < 3 || strcmp(argv[1], "decode") != 0) {
         fprintf(stderr, "usage: cw_bench decode BLOCKFILE... (raw blocks or blk records)\n"
                         "       cw_bench lookup DATADIR\n"

@@ -1069,3 +1069,133 @@ Test(rules_account, a_store_error_in_the_rules_aborts_the_block, .timeout = 60)
     cr_assert(strstr(err, "Passing: 1"), "%s", err);
     free(out), free(err);
 }
+
+/* ---------- exact USD of 256-bit amounts ---------- */
+
+Test(rules_account, prices_of_256_bit_amounts_are_exact_and_saturate)
+{
+    /* 3,000 DAI (18 decimals, a stablecoin: 1 USD) does not fit in 64 bits */
+    cw_u256 v;
+    cw_err err = {0};
+    cr_assert_eq(cw_u256_from_dec("3000000000000000000000", 22, &v, &err), CW_OK);
+    uint64_t cents = 0;
+    cr_assert(prices_cents_u256(NULL, "DAI", 18, &v, (int64_t)T0, &cents));
+    cr_assert_eq(cents, 300000);
+    /* 1,234.5678999... ETH at USD 2,000.123456: floor(1234567899999999999999 * 2000123456 / 10^22)
+     * = 246928821 cents (Python: 1234567899999999999999 * 2000123456 // 10**22) */
+    prices *px;
+    const char *csv = "date,asset,usd\n2023-12-31,ETH,2000.123456\n";
+    cr_assert_eq(prices_parse(csv, strlen(csv), "p.csv", &px, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(cw_u256_from_dec("1234567899999999999999", 22, &v, &err), CW_OK);
+    cr_assert(prices_cents_u256(px, "ETH", 18, &v, (int64_t)T0, &cents));
+    cr_assert_eq(cents, 246928821ull);
+    /* the same through the 64-bit path: 1.5 ETH */
+    cw_u256_set_u64(&v, 1500000000000000000ull);
+    cr_assert(prices_cents_u256(px, "ETH", 18, &v, (int64_t)T0, &cents));
+    cr_assert_eq(cents, 300018); /* 1.5 * 2000.123456 = 3000.185184 */
+    /* 2^255 units of a 6-decimal stablecoin: saturated, never wrapped */
+    cw_u256 huge = {{0, 0, 0, 1ull << 63}};
+    cr_assert(prices_cents_u256(NULL, "USDC", 6, &huge, (int64_t)T0, &cents));
+    cr_assert_eq(cents, UINT64_MAX);
+    /* no price: an unknown symbol, or decimals past what is computed */
+    cr_assert_not(prices_cents_u256(px, "XYZ", 18, &v, (int64_t)T0, &cents));
+    cr_assert_not(prices_cents_u256(NULL, "USDC", 73, &huge, (int64_t)T0, &cents));
+    prices_free(px);
+}
+
+/* ---------- the CLI: [rules] in chainwatch.conf with --chain ethereum ---------- */
+
+Test(rules_account, rules_config_lines_are_read_and_checked_for_account_chains, .timeout = 60)
+{
+    char *dir = strdup("/tmp/cw-acctrules-conf-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    char conf[600];
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", dir);
+    FILE *f = fopen(conf, "w");
+    cr_assert_not_null(f);
+    fputs("[rules]\nsalary-min-trx = 20000\ntiny-max-trx = 25000\n", f);
+    fclose(f);
+    /* read from the file and checked before any node is asked (none listens) */
+    char *argv[] = {CW_BIN, "watch", "--chain", "tron", "--zmqpubtron", "tcp://127.0.0.1:9", "--tron-http",
+                    "http://127.0.0.1:9", "--datadir", dir, NULL};
+    char *out, *err;
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 2, "%s %s", out, err);
+    cr_assert(strstr(err, "rules: an asset's tiny band must end below its salary band"), "%s", err);
+    free(out), free(err);
+    f = fopen(conf, "w");
+    fputs("[rules]\nsalary-min-eth = 1,5\n", f);
+    fclose(f);
+    char *eth[] = {CW_BIN, "watch", "--chain", "ethereum", "--rpc", "http://127.0.0.1:9", "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(eth, NULL, 0, &out, &err), 2, "%s %s", out, err);
+    cr_assert(strstr(err, "--salary-min-eth: '1,5' is not an amount in ETH"), "%s", err);
+    free(out), free(err);
+    test_remove_dir(dir);
+}
+
+/* ---------- 256-bit amounts: exact bands, saturated totals ---------- */
+
+Test(rules_account, eth_totals_saturate_and_bands_compare_exactly, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr w = acct(CW_CHAIN_EVM, 0x109), p = acct(CW_CHAIN_EVM, 12), w2 = acct(CW_CHAIN_EVM, 0x10a);
+    /* four monthly payments of 5 ETH: 2e19 wei in all, past 2^63-1 */
+    for (unsigned k = 0; k < 4; k++)
+        day_pay(&e, k * 30, &p, &w, "5000000000000000000", NULL);
+    /* the band's top, exactly (6 ETH), and one wei above it (not kept) */
+    day_pay(&e, 1, &p, &w2, "6000000000000000000", NULL);
+    day_pay(&e, 31, &p, &w2, "6000000000000000001", NULL);
+    store_txn *t;
+    cw_err er = {0};
+    cr_assert_eq(store_begin(e.store, false, &t, &er), CW_OK);
+    uint8_t key[WL_KEY_MAX];
+    size_t kn = wl_key_from_addr(&w, key);
+    cw_code rc;
+    json_t *j = rules_address_json(&e.rc, t, key, kn, &rc, &er);
+    cr_assert_eq(rc, CW_OK, "%s", er.msg);
+    cr_assert_not_null(j);
+    cr_assert_eq(num(j, "payments_in"), 4);
+    cr_assert_eq(num(j, "in_base_units"), INT64_MAX, "saturated at 2^63-1, not wrapped: %s", json_dumps(j, 0));
+    json_t *py = json_array_get(json_object_get(j, "payers"), 0);
+    cr_assert_eq(num(py, "payments"), 4);
+    cr_assert_eq(num(py, "total_base_units"), INT64_MAX);
+    json_decref(j);
+    kn = wl_key_from_addr(&w2, key);
+    j = rules_address_json(&e.rc, t, key, kn, &rc, &er);
+    cr_assert_eq(rc, CW_OK, "%s", er.msg);
+    cr_assert_eq(num(j, "payments_in"), 1, "6 ETH is in the band, 6 ETH + 1 wei is not: %s", json_dumps(j, 0));
+    cr_assert_eq(num(j, "in_base_units"), 6000000000000000000LL);
+    json_decref(j);
+    store_abort(t);
+    eng_close(&e);
+    kept_reset();
+}
+
+Test(rules_account, a_trace_is_passed_on_only_within_its_window, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr emp = acct(CW_CHAIN_EVM, 0x80), w = acct(CW_CHAIN_EVM, 0x180), m = acct(CW_CHAIN_EVM, 0x580),
+            emp2 = acct(CW_CHAIN_EVM, 0x81), w2 = acct(CW_CHAIN_EVM, 0x181), m2 = acct(CW_CHAIN_EVM, 0x581),
+            l1 = parse(L1);
+    unsigned days[] = {0, 30, 60};
+    for (int k = 0; k < 3; k++) {
+        day_pay(&e, days[k], &emp, &w, SALARY, USDC);
+        day_pay(&e, days[k], &emp2, &w2, SALARY, USDC);
+    }
+    day_pay(&e, 62, &w, &m, SWEEP, USDC);
+    day_pay(&e, 62, &w2, &m2, SWEEP, USDC);
+    /* m pays L1 63 days after it got the payout's money (window 62d): no
+     * record; m2 on day 62 + 62: still within */
+    int64_t hit = day_pay(&e, 124, &m2, &l1, "8000000000", USDC);
+    day_pay(&e, 125, &m, &l1, "8000000000", USDC);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    cr_assert_str_eq(str(json_array_get(recs, 0), "address"), text(&w2));
+    cr_assert_str_eq(str(json_array_get(recs, 0), "txid"), txid_of(&e, hit, 0));
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}

@@ -269,6 +269,9 @@ bool prices_cents(const prices *p, const char *asset, unsigned decimals, uint64_
 bool prices_cents_u256(const prices *p, const char *asset, unsigned decimals, const cw_u256 *amount, int64_t when,
                        uint64_t *cents)
 {
+    uint64_t small;
+    if (decimals <= 30 && cw_u256_to_u64(amount, &small))
+        return prices_cents(p, asset, decimals, small, when, cents); /* the common case, in 128 bits */
     uint64_t micro = 0;
     if (decimals > PRICES_DECIMALS_MAX || !price_micro(p, asset, when, &micro))
         return false;

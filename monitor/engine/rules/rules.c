@@ -274,7 +274,7 @@ static const char *money_text(const amount_view *a, uint64_t native, char *buf, 
         cw_u256_set_u64(&v, native);
         if (cw_u256_to_units(&v, a->unit->decimals, u, sizeof u) == 0)
             snprintf(u, sizeof u, "?");
-        snprintf(buf, cap, "%s%s %s", native == UINT64_MAX ? "at least " : "", u, a->unit->symbol);
+        snprintf(buf, cap, "%s%s %s", native == RS_TOTAL_MAX ? "at least " : "", u, a->unit->symbol);
     }
     return buf;
 }

@@ -129,7 +129,7 @@ rule_risk rules_risk(const rules_config *c, uint64_t score);
 typedef struct {
     rule_kind rule;
     char address[CW_ADDR_TEXT_MAX]; /* the address the record is about */
-    uint64_t amount;              /* the triggering payment, base units (account chains: saturated) */
+    uint64_t amount;              /* the triggering payment, base units (account chains: saturated at 2^63-1) */
     bool account;                 /* an account chain's: the transfer's asset and exact amount */
     cw_asset asset;
     cw_u256 amount_exact;

@@ -15,7 +15,7 @@
  *   token's symbol: USDC, USDT ... 1:1; else --prices by symbol: ETH, TRX,
  *   WETH ...), else the asset's band in rules_config.asset_band (symbol and
  *   decimals must both match), else the transfer is not scored. Bands
- *   compare the exact 256-bit amount; the stats' totals saturate.
+ *   compare the exact 256-bit amount; the stats' totals saturate at 2^63-1.
  * - Only assets we can name carry anything: the native coin and tokens in
  *   the tokens table. A token's Transfer log can be emitted by any contract
  *   with any `from`, so an unknown token could make an innocent payout
@@ -81,9 +81,11 @@ static amount_view view_of(const rules_config *cfg, const rules_unit *u, const c
                            bool *scored)
 {
     amount_view a = {BAND_NONE, false, 0, 0, u};
-    if (!cw_u256_to_u64(amount, &a.native))
-        a.native = UINT64_MAX;
+    if (!cw_u256_to_u64(amount, &a.native) || a.native > RS_TOTAL_MAX)
+        a.native = RS_TOTAL_MAX; /* the stats' cap (rulestats.h); the bands compare the exact amount */
     a.usd = prices_cents_u256(cfg->prices, u->symbol, u->decimals, amount, when, &a.cents);
+    if (a.usd && a.cents > RS_TOTAL_MAX)
+        a.cents = RS_TOTAL_MAX;
     if (a.usd) {
         *scored = true;
         if (a.cents >= cfg->salary_cents.lo && a.cents <= cfg->salary_cents.hi)
@@ -113,6 +115,12 @@ static bool is_sweep(const rules_config *cfg, const rs_addr *ad, const amount_vi
     return (unsigned __int128)v * 1000000u >= (unsigned __int128)(in - out) * cfg->sweep_ppm;
 }
 
+/* Is a trace an account got at `got` still passed on at `now`? */
+static bool fresh(const rules_config *cfg, uint64_t got, int64_t now)
+{
+    return (uint64_t)now <= got || (uint64_t)now - got <= cfg->trace_window;
+}
+
 /* The trace carried by a transfer from an account to `to`. */
 static cw_code trace_to(rules_run *r, const rs_trace *origin, const uint8_t *tkey, size_t tlen, const label *lb,
                         const amount_view *a, cw_err *err)
@@ -131,7 +139,7 @@ static cw_code trace_to(rules_run *r, const rs_trace *origin, const uint8_t *tke
         return rc;
     rs_trace have;
     rc = rs_trace_account_get(r->t, tkey, tlen, &have, err);
-    if (rc == CW_OK && have.hops <= tr.hops && (uint64_t)r->when - have.when <= cfg->trace_window)
+    if (rc == CW_OK && have.hops <= tr.hops && fresh(cfg, have.when, r->when))
         return CW_OK; /* it carries a nearer (or as near) origin already */
     if (rc != CW_OK && rc != CW_ENOTFOUND)
         return rc;
@@ -180,7 +188,7 @@ cw_code rules_account_tx(const rules_config *cfg, const rules_chain *chain, stor
         } else {
             rc = rs_trace_account_get(t, fkey, flen, &origin, err);
             if (rc == CW_OK)
-                have_origin = (uint64_t)when - origin.when <= cfg->trace_window;
+                have_origin = fresh(cfg, origin.when, when);
             else if (rc != CW_ENOTFOUND)
                 break;
             rc = CW_OK;

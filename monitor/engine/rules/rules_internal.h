@@ -28,7 +28,7 @@ typedef struct {
     band_kind kind;
     bool usd;               /* cents is its value in USD cents */
     uint64_t cents;
-    uint64_t native;        /* base units (satoshis; account chains: saturated at UINT64_MAX) */
+    uint64_t native;        /* base units (satoshis; account chains: saturated at RS_TOTAL_MAX) */
     const rules_unit *unit; /* NULL: satoshis */
 } amount_view;
 
