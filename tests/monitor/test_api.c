@@ -1270,3 +1270,95 @@ Test(api, each_server_thread_listens_and_a_port_in_use_is_refused)
     serve_stop(&fx);
     fx_done(&fx);
 }
+
+/* Starts `serve --listen 127.0.0.1:PORT --api-threads 2` on datadir dd,
+ * its stdout on *out_fd (the port line when it listens). */
+static pid_t serve_spawn(const char *dd, unsigned port, int *out_fd)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(p[1], 1);
+        int nul = open("/dev/null", O_WRONLY);
+        dup2(nul, 2);
+        /* slow between binding and listening: the other server starts inside that window */
+        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+        setenv("CW_DELAY_LISTEN", "400", 1);
+        close(p[0]);
+        close(p[1]);
+        char listen[64];
+        snprintf(listen, sizeof listen, "127.0.0.1:%u", port);
+        char *argv[] = {CW_BIN, "serve", "--listen", listen, "--datadir", (char *)dd, "--api-threads", "2", NULL};
+        execv(CW_BIN, argv);
+        _exit(127);
+    }
+    close(p[1]);
+    *out_fd = p[0];
+    return pid;
+}
+
+/* Whether a spawned serve listens: true at its port line, false when it
+ * ended (EOF) first. */
+static bool serve_listened(int fd)
+{
+    char buf[256];
+    size_t got = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + got, sizeof buf - 1 - got);
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+        buf[got] = '\0';
+        if (strchr(buf, '\n'))
+            return strncmp(buf, "{\"port\":", 8) == 0;
+    }
+}
+
+/* SO_REUSEPORT lets every socket of the same user with the option join a
+ * port's group: two servers started at the same moment must not both pass
+ * the check for a port in use (a plain bind, then closed) and then share
+ * the port, each answering from its own datadir. Each server is slowed
+ * between binding and listening (CW_DELAY_LISTEN, tests/tools/fault.c) so
+ * the second starts inside the first's window: at most one listens. */
+Test(api, two_servers_started_at_once_never_share_a_port, .timeout = 120)
+{
+    char root[] = "/tmp/cw-api-race-XXXXXX";
+    cr_assert_not_null(mkdtemp(root));
+    char dd[2][300];
+    for (int i = 0; i < 2; i++) {
+        snprintf(dd[i], sizeof dd[i], "%s/dd%d", root, i);
+        char *init[] = {CW_BIN, "init", "--datadir", dd[i], NULL};
+        must_run(init);
+    }
+    int both = 0, none = 0;
+    for (int round = 0; round < 3; round++) {
+        int s = socket(AF_INET, SOCK_STREAM, 0); /* a free port */
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t al = sizeof a;
+        cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+        cr_assert_eq(getsockname(s, (struct sockaddr *)&a, &al), 0);
+        close(s);
+        unsigned port = ntohs(a.sin_port);
+        int fd[2];
+        pid_t pid[2];
+        for (int i = 0; i < 2; i++)
+            pid[i] = serve_spawn(dd[i], port, &fd[i]);
+        int up = 0;
+        for (int i = 0; i < 2; i++) {
+            up += serve_listened(fd[i]);
+            close(fd[i]);
+        }
+        for (int i = 0; i < 2; i++) {
+            kill(pid[i], SIGTERM);
+            int st;
+            cr_assert_eq(waitpid(pid[i], &st, 0), pid[i]);
+        }
+        both += up == 2;
+        none += up == 0;
+    }
+    test_remove_dir(strdup(root));
+    cr_assert_eq(both, 0, "in %d of 3 rounds both servers listened on one port", both);
+    cr_assert_lt(none, 3, "no server ever started");
+}
