@@ -1362,3 +1362,77 @@ Test(api, two_servers_started_at_once_never_share_a_port, .timeout = 120)
     cr_assert_eq(both, 0, "in %d of 3 rounds both servers listened on one port", both);
     cr_assert_lt(none, 3, "no server ever started");
 }
+
+/* src copied to dst with each `from` replaced by `to` (NULL: copied as is). */
+static void file_with(const char *src, const char *dst, const char *from, const char *to)
+{
+    cw_buf b = CW_BUF_INIT;
+    cr_assert_eq(cw_read_file(src, 1 << 24, &b, NULL), CW_OK, "%s", src);
+    cr_assert_eq(cw_buf_append(&b, "", 1, NULL), CW_OK);
+    FILE *f = fopen(dst, "w");
+    cr_assert_not_null(f);
+    const char *p = (const char *)b.p, *hit;
+    int n = 0;
+    while (from && (hit = strstr(p, from)) != NULL) {
+        fwrite(p, 1, (size_t)(hit - p), f);
+        fputs(to, f);
+        p = hit + strlen(from);
+        n++;
+    }
+    fputs(p, f);
+    fclose(f);
+    cr_assert(from == NULL || n > 0, "'%s' not in %s", from, src);
+    cw_buf_free(&b);
+}
+
+static void sdn_reimport(api_fx *fx, const char *from, const char *to)
+{
+    char csv[300], com[300];
+    snprintf(csv, sizeof csv, "%s/sdn.csv", fx->root);
+    snprintf(com, sizeof com, "%s/comments.csv", fx->root);
+    file_with(CW_DATA_DIR "/ofac/sdn_subset.csv", csv, from, to);
+    file_with(CW_DATA_DIR "/ofac/sdn_comments_subset.csv", com, NULL, NULL);
+    char *imp[] = {CW_BIN, "watchlist", "import", "sdn-csv", csv, "--comments", com, "--datadir", fx->dd, NULL};
+    must_run(imp);
+}
+
+/* GET /api/v1/address reuses a thread's parsed entity record only while
+ * the store holds the same bytes: an import while serve runs (the entity
+ * renamed to a name of the same length, so its record keeps its length;
+ * the address delisted; listed again) is seen by the next answer of every
+ * server thread, never the memo's. */
+Test(api, address_answer_follows_imports_while_serving, .timeout = 60)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *opts[] = {"--api-threads", "2", NULL};
+    serve_start(&fx, opts, NULL);
+    const char *names[] = {"SUEX OTC, S.R.O.", "SUEX OTD, S.R.O.", NULL, "SUEX OTC, S.R.O."};
+    for (int step = 0; step < 4; step++) {
+        if (step == 1)
+            sdn_reimport(&fx, "\"SUEX OTC, S.R.O.\"", "\"SUEX OTD, S.R.O.\"");
+        else if (step == 2)
+            sdn_reimport(&fx, "Digital Currency Address - XBT " SUEX_BTC, "Website suex.example");
+        else if (step == 3)
+            sdn_reimport(&fx, NULL, NULL);
+        for (int i = 0; i < 8; i++) { /* each of the two threads answers some (one connection each) */
+            reply r = http(&fx, "GET", "/api/v1/address/" SUEX_BTC, fx.key_screen, NULL);
+            cr_assert_eq(r.status, 200, "%s", r.body);
+            json_t *j = js(&r);
+            json_t *ids = json_object_get(j, "identifications");
+            if (names[step] == NULL) {
+                cr_assert_eq(json_array_size(ids), 0, "step %d: delisted, yet %s", step, r.body);
+            } else {
+                char want[200];
+                snprintf(want, sizeof want, "SANCTIONS: OFAC SDN %s " SUEX_BTC, names[step]);
+                cr_assert_eq(json_array_size(ids), 1, "step %d: %s", step, r.body);
+                cr_assert_str_eq(json_string_value(json_object_get(json_array_get(ids, 0), "name")), want,
+                                 "step %d", step);
+            }
+            json_decref(j);
+            free(r.body);
+        }
+    }
+    serve_stop(&fx);
+    fx_done(&fx);
+}
