@@ -1436,3 +1436,31 @@ Test(api, address_answer_follows_imports_while_serving, .timeout = 60)
     serve_stop(&fx);
     fx_done(&fx);
 }
+
+/* The entity memo never hides a store error: once the entity record of a
+ * listed address cannot be read, the answer is 503, though the thread
+ * parsed that record for the request before (one server thread, so the
+ * memo is the same; the key is "ofac-sdn\0" "33151", SUEX's record). */
+Test(api, an_entity_read_error_is_503_though_the_memo_has_it)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *opts[] = {"--api-threads", "1", NULL};
+    const char *env[] = {"LD_PRELOAD=" CW_FAULT_PRELOAD, "CW_FAIL_MDB=mdb_get:2+:EIO@6f6661632d73646e003333313531",
+                         NULL};
+    serve_start(&fx, opts, env);
+    reply r = http(&fx, "GET", "/api/v1/address/" SUEX_BTC, fx.key_screen, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(strstr(r.body, "SUEX OTC, S.R.O."), "%s", r.body);
+    free(r.body);
+    for (int i = 0; i < 2; i++) {
+        r = http(&fx, "GET", "/api/v1/address/" SUEX_BTC, fx.key_screen, NULL);
+        cr_assert(strstr(r.body, "could not be made"), "%s", r.body);
+        is_error(&r, 503, "store_error");
+    }
+    r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_screen, NULL); /* other reads still work */
+    cr_assert_str_eq(r.body, "{\"identifications\":[]}\n");
+    free(r.body);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
