@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <time.h>
 
@@ -750,6 +751,7 @@ cw_code api_server_new(const api_config *cfg, cw_store *s, api_status *status, a
     srv->max_body = cfg->max_body ? cfg->max_body : (size_t)1 << 20;
     srv->timeout_s = cfg->timeout_s ? cfg->timeout_s : 10;
     srv->started_at = (int64_t)time(NULL);
+    srv->port_lock = -1;
     pthread_mutex_init(&srv->mu, NULL);
     pthread_rwlockattr_t ra;
     pthread_rwlockattr_init(&ra);
@@ -845,6 +847,32 @@ static cw_code probe_port(struct sockaddr_storage *ss, socklen_t len, bool v6, c
     return CW_OK;
 }
 
+/* The port's claim, held from before the threads bind until the server
+ * is freed: an abstract Unix socket named after the port (Linux; gone with
+ * the process, whatever way it ends). The plain bind of probe_port refuses
+ * a port some socket holds, but between that probe and the threads' binds
+ * another server's probe passes too, and SO_REUSEPORT then lets both
+ * processes (same user) join one group and share the port, each answering
+ * from its own datadir. A second server finds the name taken and is
+ * refused. Named by the port alone: two servers with several threads on
+ * one port of two addresses are refused too (rare; use --api-threads 1). */
+static cw_code port_claim(api_server *srv, unsigned port, const char *listen, cw_err *err)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "api: no socket to claim %s: %s", listen, strerror(errno));
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    int n = snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "chainwatch-api/tcp/%u", port);
+    if (bind(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) != 0) {
+        int e = errno;
+        close(fd);
+        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "api: cannot listen on %s (%s)", listen,
+                          e == EADDRINUSE ? "in use by another chainwatch server" : strerror(e));
+    }
+    srv->port_lock = fd;
+    return CW_OK;
+}
+
 cw_code api_server_start(api_server *srv, cw_err *err)
 {
     struct sockaddr_storage ss;
@@ -873,7 +901,10 @@ cw_code api_server_start(api_server *srv, cw_err *err)
     unsigned threads = srv->cfg.threads ? srv->cfg.threads : 2;
     if (threads > API_MAX_VIEWS)
         threads = API_MAX_VIEWS;
-    if (threads > 1 && (rc = probe_port(&ss, slen, v6, srv->cfg.listen, err))) {
+    if (threads > 1 && ((rc = probe_port(&ss, slen, v6, srv->cfg.listen, err)) ||
+                        (rc = port_claim(srv, ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                        : ((struct sockaddr_in *)&ss)->sin_port),
+                                         srv->cfg.listen, err)))) {
         api_keys_free(&srv->keys);
         return rc;
     }
@@ -896,6 +927,9 @@ cw_code api_server_start(api_server *srv, cw_err *err)
             if (srv->daemon)
                 MHD_stop_daemon(srv->daemon);
             srv->daemon = NULL;
+            if (srv->port_lock >= 0)
+                close(srv->port_lock);
+            srv->port_lock = -1;
             api_keys_free(&srv->keys);
             return cw_err_set(err, CW_EIO, CW_NO_OFFSET,
                               "api: cannot listen on %s (in use, or not an address of this host)", srv->cfg.listen);
@@ -923,6 +957,8 @@ void api_server_free(api_server *srv)
     if (srv->daemon)
         MHD_stop_daemon(srv->daemon);
     api_deadline_free(srv->deadline); /* after the daemon: every connection closed */
+    if (srv->port_lock >= 0)
+        close(srv->port_lock); /* after the daemons: the port is free */
     for (size_t i = 0; i < srv->n_views; i++)
         store_close(srv->views[i]);
     if (srv->core_free)

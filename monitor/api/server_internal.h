@@ -54,6 +54,7 @@ struct api_server {
     struct MHD_Daemon *more[API_MAX_VIEWS - 1]; /* the others': one daemon a thread, on one port */
     size_t n_more;
     unsigned port;
+    int port_lock; /* the port's claim among chainwatch servers (server.c port_claim), -1 when none */
     struct api_route_def routes[API_MAX_ROUTES];
     size_t n_routes;
     api_route_stats stats[API_MAX_ROUTES + 1];

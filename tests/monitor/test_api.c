@@ -1270,3 +1270,197 @@ Test(api, each_server_thread_listens_and_a_port_in_use_is_refused)
     serve_stop(&fx);
     fx_done(&fx);
 }
+
+/* Starts `serve --listen 127.0.0.1:PORT --api-threads 2` on datadir dd,
+ * its stdout on *out_fd (the port line when it listens). */
+static pid_t serve_spawn(const char *dd, unsigned port, int *out_fd)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(p[1], 1);
+        int nul = open("/dev/null", O_WRONLY);
+        dup2(nul, 2);
+        /* slow between binding and listening: the other server starts inside that window */
+        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+        setenv("CW_DELAY_LISTEN", "400", 1);
+        close(p[0]);
+        close(p[1]);
+        char listen[64];
+        snprintf(listen, sizeof listen, "127.0.0.1:%u", port);
+        char *argv[] = {CW_BIN, "serve", "--listen", listen, "--datadir", (char *)dd, "--api-threads", "2", NULL};
+        execv(CW_BIN, argv);
+        _exit(127);
+    }
+    close(p[1]);
+    *out_fd = p[0];
+    return pid;
+}
+
+/* Whether a spawned serve listens: true at its port line, false when it
+ * ended (EOF) first. */
+static bool serve_listened(int fd)
+{
+    char buf[256];
+    size_t got = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + got, sizeof buf - 1 - got);
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+        buf[got] = '\0';
+        if (strchr(buf, '\n'))
+            return strncmp(buf, "{\"port\":", 8) == 0;
+    }
+}
+
+/* SO_REUSEPORT lets every socket of the same user with the option join a
+ * port's group: two servers started at the same moment must not both pass
+ * the check for a port in use (a plain bind, then closed) and then share
+ * the port, each answering from its own datadir. Each server is slowed
+ * between binding and listening (CW_DELAY_LISTEN, tests/tools/fault.c) so
+ * the second starts inside the first's window: at most one listens. */
+Test(api, two_servers_started_at_once_never_share_a_port, .timeout = 120)
+{
+    char root[] = "/tmp/cw-api-race-XXXXXX";
+    cr_assert_not_null(mkdtemp(root));
+    char dd[2][300];
+    for (int i = 0; i < 2; i++) {
+        snprintf(dd[i], sizeof dd[i], "%s/dd%d", root, i);
+        char *init[] = {CW_BIN, "init", "--datadir", dd[i], NULL};
+        must_run(init);
+    }
+    int both = 0, none = 0;
+    for (int round = 0; round < 3; round++) {
+        int s = socket(AF_INET, SOCK_STREAM, 0); /* a free port */
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t al = sizeof a;
+        cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+        cr_assert_eq(getsockname(s, (struct sockaddr *)&a, &al), 0);
+        close(s);
+        unsigned port = ntohs(a.sin_port);
+        int fd[2];
+        pid_t pid[2];
+        for (int i = 0; i < 2; i++)
+            pid[i] = serve_spawn(dd[i], port, &fd[i]);
+        int up = 0;
+        for (int i = 0; i < 2; i++) {
+            up += serve_listened(fd[i]);
+            close(fd[i]);
+        }
+        for (int i = 0; i < 2; i++) {
+            kill(pid[i], SIGTERM);
+            int st;
+            cr_assert_eq(waitpid(pid[i], &st, 0), pid[i]);
+        }
+        both += up == 2;
+        none += up == 0;
+    }
+    test_remove_dir(strdup(root));
+    cr_assert_eq(both, 0, "in %d of 3 rounds both servers listened on one port", both);
+    cr_assert_lt(none, 3, "no server ever started");
+}
+
+/* src copied to dst with each `from` replaced by `to` (NULL: copied as is). */
+static void file_with(const char *src, const char *dst, const char *from, const char *to)
+{
+    cw_buf b = CW_BUF_INIT;
+    cr_assert_eq(cw_read_file(src, 1 << 24, &b, NULL), CW_OK, "%s", src);
+    cr_assert_eq(cw_buf_append(&b, "", 1, NULL), CW_OK);
+    FILE *f = fopen(dst, "w");
+    cr_assert_not_null(f);
+    const char *p = (const char *)b.p, *hit;
+    int n = 0;
+    while (from && (hit = strstr(p, from)) != NULL) {
+        fwrite(p, 1, (size_t)(hit - p), f);
+        fputs(to, f);
+        p = hit + strlen(from);
+        n++;
+    }
+    fputs(p, f);
+    fclose(f);
+    cr_assert(from == NULL || n > 0, "'%s' not in %s", from, src);
+    cw_buf_free(&b);
+}
+
+static void sdn_reimport(api_fx *fx, const char *from, const char *to)
+{
+    char csv[300], com[300];
+    snprintf(csv, sizeof csv, "%s/sdn.csv", fx->root);
+    snprintf(com, sizeof com, "%s/comments.csv", fx->root);
+    file_with(CW_DATA_DIR "/ofac/sdn_subset.csv", csv, from, to);
+    file_with(CW_DATA_DIR "/ofac/sdn_comments_subset.csv", com, NULL, NULL);
+    char *imp[] = {CW_BIN, "watchlist", "import", "sdn-csv", csv, "--comments", com, "--datadir", fx->dd, NULL};
+    must_run(imp);
+}
+
+/* GET /api/v1/address reuses a thread's parsed entity record only while
+ * the store holds the same bytes: an import while serve runs (the entity
+ * renamed to a name of the same length, so its record keeps its length;
+ * the address delisted; listed again) is seen by the next answer of every
+ * server thread, never the memo's. */
+Test(api, address_answer_follows_imports_while_serving, .timeout = 60)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *opts[] = {"--api-threads", "2", NULL};
+    serve_start(&fx, opts, NULL);
+    const char *names[] = {"SUEX OTC, S.R.O.", "SUEX OTD, S.R.O.", NULL, "SUEX OTC, S.R.O."};
+    for (int step = 0; step < 4; step++) {
+        if (step == 1)
+            sdn_reimport(&fx, "\"SUEX OTC, S.R.O.\"", "\"SUEX OTD, S.R.O.\"");
+        else if (step == 2)
+            sdn_reimport(&fx, "Digital Currency Address - XBT " SUEX_BTC, "Website suex.example");
+        else if (step == 3)
+            sdn_reimport(&fx, NULL, NULL);
+        for (int i = 0; i < 8; i++) { /* each of the two threads answers some (one connection each) */
+            reply r = http(&fx, "GET", "/api/v1/address/" SUEX_BTC, fx.key_screen, NULL);
+            cr_assert_eq(r.status, 200, "%s", r.body);
+            json_t *j = js(&r);
+            json_t *ids = json_object_get(j, "identifications");
+            if (names[step] == NULL) {
+                cr_assert_eq(json_array_size(ids), 0, "step %d: delisted, yet %s", step, r.body);
+            } else {
+                char want[200];
+                snprintf(want, sizeof want, "SANCTIONS: OFAC SDN %s " SUEX_BTC, names[step]);
+                cr_assert_eq(json_array_size(ids), 1, "step %d: %s", step, r.body);
+                cr_assert_str_eq(json_string_value(json_object_get(json_array_get(ids, 0), "name")), want,
+                                 "step %d", step);
+            }
+            json_decref(j);
+            free(r.body);
+        }
+    }
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
+/* The entity memo never hides a store error: once the entity record of a
+ * listed address cannot be read, the answer is 503, though the thread
+ * parsed that record for the request before (one server thread, so the
+ * memo is the same; the key is "ofac-sdn\0" "33151", SUEX's record). */
+Test(api, an_entity_read_error_is_503_though_the_memo_has_it)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *opts[] = {"--api-threads", "1", NULL};
+    const char *env[] = {"LD_PRELOAD=" CW_FAULT_PRELOAD, "CW_FAIL_MDB=mdb_get:2+:EIO@6f6661632d73646e003333313531",
+                         NULL};
+    serve_start(&fx, opts, env);
+    reply r = http(&fx, "GET", "/api/v1/address/" SUEX_BTC, fx.key_screen, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(strstr(r.body, "SUEX OTC, S.R.O."), "%s", r.body);
+    free(r.body);
+    for (int i = 0; i < 2; i++) {
+        r = http(&fx, "GET", "/api/v1/address/" SUEX_BTC, fx.key_screen, NULL);
+        cr_assert(strstr(r.body, "could not be made"), "%s", r.body);
+        is_error(&r, 503, "store_error");
+    }
+    r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_screen, NULL); /* other reads still work */
+    cr_assert_str_eq(r.body, "{\"identifications\":[]}\n");
+    free(r.body);
+    serve_stop(&fx);
+    fx_done(&fx);
+}

@@ -51,6 +51,12 @@
  *     or /dev/null included, is CW_FAIL_IO=fsync:1+:EIO@any,fdatasync:1+:EIO@any
  *     (a program that syncs only what it should then fails only there).
  *
+ * CW_DELAY_LISTEN=MS
+ *     every listen() of the process sleeps MS milliseconds first: a server
+ *     slow between binding its port and listening on it, so a test can
+ *     start a second server inside that window (two `serve` racing for one
+ *     port).
+ *
  * CW_TRACE_MDB=1 logs "[FUNC N]" to stderr at each call of an intercepted
  * LMDB or libc function, to find the N of a test.
  *
@@ -87,9 +93,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 static const struct {
@@ -513,3 +521,18 @@ DIR *opendir(const char *name)
 #else
 static void alloc_arm_at_txn(void) {}
 #endif
+
+/* ---- a slow listen() (CW_DELAY_LISTEN) ---- */
+
+int listen(int fd, int backlog)
+{
+    REAL(listen);
+    const char *v = getenv("CW_DELAY_LISTEN");
+    long ms = v ? strtol(v, NULL, 10) : 0;
+    if (ms > 0) {
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
+    return real(fd, backlog);
+}
