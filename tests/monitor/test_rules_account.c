@@ -1199,3 +1199,33 @@ Test(rules_account, a_trace_is_passed_on_only_within_its_window, .timeout = 60)
     eng_close(&e);
     kept_reset();
 }
+
+/* An adversary cannot start the window early: a payout that first sends
+ * 1 base unit of USDC to m (day 61) and its whole pay 59 days later (day
+ * 120) must not see m's trace expire 62 days after the dust (day 123):
+ * m paying L1 on day 130 is 10 days after it got the money. (Found in
+ * review: the account's trace kept the dust's date, so the money passed
+ * untraced.) */
+Test(rules_account, dust_before_the_money_does_not_shorten_the_trace_window, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr emp = acct(CW_CHAIN_EVM, 0x82), w = acct(CW_CHAIN_EVM, 0x182), m = acct(CW_CHAIN_EVM, 0x582),
+            l1 = parse(L1);
+    unsigned days[] = {0, 30, 60};
+    for (int k = 0; k < 3; k++)
+        day_pay(&e, days[k], &emp, &w, SALARY, USDC);
+    day_pay(&e, 61, &w, &m, "1", USDC);
+    day_pay(&e, 120, &w, &m, SWEEP, USDC);
+    int64_t hit = day_pay(&e, 130, &m, &l1, "8000000000", USDC);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_str_eq(str(r, "rule"), "payout_toward_designated");
+    cr_assert_str_eq(str(r, "address"), text(&w));
+    cr_assert_str_eq(str(r, "txid"), txid_of(&e, hit, 0));
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}

@@ -33,7 +33,9 @@
  *   trace_window after it got it (balances are fungible: any later transfer
  *   may be that money, so the window bounds the guess), up to `hops`
  *   transfers from the origin. Nearest origin wins: a trace replaces the
- *   account's when it has fewer hops or the old one expired. Reaching a
+ *   account's when it has fewer hops or the old one expired; the same
+ *   origin again restarts the window (its hops and first tx kept), so
+ *   dust sent ahead of the money cannot make the money's trace expire. Reaching a
  *   designated address (linked keys too) or a labelled service is
  *   rules.c's (rules_trace_reach); there are no clusters here.
  */
@@ -139,10 +141,17 @@ static cw_code trace_to(rules_run *r, const rs_trace *origin, const uint8_t *tke
         return rc;
     rs_trace have;
     rc = rs_trace_account_get(r->t, tkey, tlen, &have, err);
-    if (rc == CW_OK && have.hops <= tr.hops && fresh(cfg, have.when, r->when))
-        return CW_OK; /* it carries a nearer (or as near) origin already */
     if (rc != CW_OK && rc != CW_ENOTFOUND)
         return rc;
+    if (rc == CW_OK && have.hops <= tr.hops && fresh(cfg, have.when, r->when)) {
+        /* it carries a nearer (or as near) origin already. The same
+         * origin's new money restarts the window (else 1 base unit sent
+         * ahead would make the money itself expire early: an evasion) */
+        if (have.pool != tr.pool || have.origin_len != tr.origin_len ||
+            memcmp(have.origin, tr.origin, tr.origin_len) != 0 || have.when >= (uint64_t)r->when)
+            return CW_OK;
+        tr = have;
+    }
     tr.when = (uint64_t)r->when;
     return rs_trace_account_put(r->j, tkey, tlen, &tr, err);
 }
