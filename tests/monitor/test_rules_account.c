@@ -1229,3 +1229,36 @@ Test(rules_account, dust_before_the_money_does_not_shorten_the_trace_window, .ti
     eng_close(&e);
     kept_reset();
 }
+
+/* The counterparty list holds RS_LIST_MAX entries of both kinds: an
+ * adversary who first fills its pool's list (64 one-off salary-sized
+ * payments from throwaway accounts, the same money sent round: gas only)
+ * must not make the five payouts' sweeps vanish. Found in review: the
+ * full list dropped every new source silently, so no consolidator. A
+ * one-off payer (never recurring) gives way to a source. */
+Test(rules_account, a_pool_list_filled_with_one_off_payers_still_takes_its_sources, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr q = acct(CW_CHAIN_EVM, 0x501), into[5] = {q, q, q, q, q};
+    for (unsigned b = 0; b < RS_LIST_MAX / 8; b++) {
+        cw_addr from[8], to[8];
+        for (unsigned i = 0; i < 8; i++)
+            from[i] = acct(CW_CHAIN_EVM, 0x700 + b * 8 + i), to[i] = q;
+        day_pays(&e, 1, 8, from, to, SALARY, USDC);
+    }
+    int64_t first = pool_scenario(&e, 0x48, into, false);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 6, "a consolidator and its 5 payouts: %s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_str_eq(str(r, "rule"), "consolidator");
+    cr_assert_str_eq(str(r, "address"), text(&q));
+    cr_assert_str_eq(str(r, "txid"), txid_of(&e, first + 4, 0));
+    json_t *ev = json_object_get(r, "evidence");
+    cr_assert_eq(num(ev, "sources_in_window"), 5);
+    cr_assert_eq(json_array_size(json_object_get(ev, "sources")), 5);
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}
