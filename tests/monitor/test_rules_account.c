@@ -1262,3 +1262,42 @@ Test(rules_account, a_pool_list_filled_with_one_off_payers_still_takes_its_sourc
     eng_close(&e);
     kept_reset();
 }
+
+/* A mint (a Transfer log from the zero account) and a burn (to it) move
+ * no money between people: the zero account is nobody's payer. Found in
+ * review: monthly USDC mints to w counted 0x00..00 as a second
+ * "unrelated payer", so one employer and the token's issuer made a
+ * shared_payout. The twin: the same with a second real payer fires. */
+Test(rules_account, mints_and_burns_are_no_payments, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr zero = parse("0x0000000000000000000000000000000000000000");
+    cw_addr w = acct(CW_CHAIN_EVM, 0x190), p1 = acct(CW_CHAIN_EVM, 0x90);
+    shared_scenario(&e, &w, &p1, &zero, SALARY, USDC);
+    day_pay(&e, 70, &w, &zero, SALARY, USDC); /* a burn */
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 0, "%s", json_dumps(recs, 0));
+    json_decref(recs);
+    cw_err er = {0};
+    store_txn *t;
+    cr_assert_eq(store_begin(e.store, false, &t, &er), CW_OK, "%s", er.msg);
+    uint8_t k[WL_KEY_MAX];
+    size_t kl = wl_key_from_addr(&zero, k);
+    rs_addr ad;
+    cr_assert_eq(rs_addr_get(t, k, kl, &ad, &er), CW_ENOTFOUND, "the zero account has no record");
+    unsigned of = 9;
+    cr_assert_eq(rs_origin_get(t, k, kl, &of, &er), CW_OK);
+    cr_assert_eq(of, 0, "nor is it a payer");
+    store_abort(t);
+    /* the twin: a second real payer */
+    cw_addr w2 = acct(CW_CHAIN_EVM, 0x191), p2 = acct(CW_CHAIN_EVM, 0x91), p3 = acct(CW_CHAIN_EVM, 0x92);
+    shared_scenario(&e, &w2, &p2, &p3, SALARY, USDC);
+    recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    cr_assert_str_eq(str(json_array_get(recs, 0), "address"), text(&w2));
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}

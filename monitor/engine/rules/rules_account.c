@@ -10,7 +10,8 @@
  *   `to`. Skipped as on Bitcoin: a payee that is a labelled service, and
  *   (the account form of change) a transfer to itself; and what is not a
  *   movement: TOKEN_CALL transfers (a pending call's calldata), contract
- *   creations, zero amounts.
+ *   creations, zero amounts, mints and burns (from or to the zero account:
+ *   else a token's issuer would be a "payer" of everyone it mints to).
  * - Amounts: USD cents when the asset has a price on the day (a known
  *   token's symbol: USDC, USDT ... 1:1; else --prices by symbol: ETH, TRX,
  *   WETH ...), else the asset's band in rules_config.asset_band (symbol and
@@ -61,6 +62,19 @@ static bool asset_unit(const rules_chain *ch, const cw_asset *as, rules_unit *u)
         return false;
     u->symbol = ti->symbol;
     u->decimals = ti->decimals;
+    return true;
+}
+
+/* The zero account (0x00..00; Tron's T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb):
+ * a token's Transfer log from it is a mint, to it a burn. Nobody holds
+ * it: it pays and is paid by nobody. */
+static bool zero_account(const cw_addr *a)
+{
+    if (a->kind != CW_ADDR_EVM && a->kind != CW_ADDR_TRON)
+        return false;
+    for (size_t i = 0; i < a->len; i++)
+        if (a->payload[i])
+            return false;
     return true;
 }
 
@@ -172,7 +186,8 @@ cw_code rules_account_tx(const rules_config *cfg, const rules_chain *chain, stor
     for (size_t k = 0; rc == CW_OK && k < tx->n_xfer; k++) {
         const cw_transfer *x = &tx->xfer[k];
         if (x->kind == CW_XFER_TOKEN_CALL || x->from.kind == CW_ADDR_NONE || x->to.kind == CW_ADDR_NONE ||
-            cw_u256_is_zero(&x->amount) || cw_addr_eq(&x->from, &x->to))
+            cw_u256_is_zero(&x->amount) || cw_addr_eq(&x->from, &x->to) || zero_account(&x->from) ||
+            zero_account(&x->to))
             continue;
         rules_unit unit;
         if (!asset_unit(chain, &x->asset, &unit))
