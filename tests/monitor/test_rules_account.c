@@ -1301,3 +1301,43 @@ Test(rules_account, mints_and_burns_are_no_payments, .timeout = 60)
     eng_close(&e);
     kept_reset();
 }
+
+/* What is no payment cannot make a second payer. Each payee is paid on
+ * cadence by p1 in real USDC and by p2 in a form that moved nothing or
+ * that nobody can name: a token that only claims to be USDC (its own
+ * contract: the symbol comes from the tokens table by contract, never
+ * from the token), a reverted tx, a pending call's calldata
+ * (TOKEN_CALL). Counted, each would be a shared_payout; the twin with
+ * real USDC from p2 is one. */
+typedef enum { FORM_FAKE_TOKEN, FORM_FAILED, FORM_TOKEN_CALL, FORM_REAL, FORM_N } pay_form;
+
+Test(rules_account, fake_tokens_reverted_txs_and_calls_are_no_payments, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    unsigned days[] = {0, 30, 60};
+    for (int f = 0; f < FORM_N; f++) {
+        cw_addr w = acct(CW_CHAIN_EVM, 0x1a0 + f), p1 = acct(CW_CHAIN_EVM, 0xa0 + f), p2 = acct(CW_CHAIN_EVM, 0xb0 + f);
+        for (int k = 0; k < 3; k++) {
+            hand_block h1, h2;
+            block_init(&h1, e.number++, days[k]);
+            pay(&h1, &p1, &w, SALARY, USDC);
+            connect_block(&e, &h1);
+            block_init(&h2, e.number++, days[k] + 1);
+            cw_tx *tx = pay(&h2, &p2, &w, SALARY, f == FORM_FAKE_TOKEN ? "0x00000000000000000000000000000000000dead1" : USDC);
+            if (f == FORM_FAILED)
+                tx->flags |= CW_TX_FAILED;
+            if (f == FORM_TOKEN_CALL)
+                h2.x[0].kind = CW_XFER_TOKEN_CALL;
+            connect_block(&e, &h2);
+        }
+    }
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    cw_addr real = acct(CW_CHAIN_EVM, 0x1a0 + FORM_REAL);
+    cr_assert_str_eq(str(json_array_get(recs, 0), "rule"), "shared_payout");
+    cr_assert_str_eq(str(json_array_get(recs, 0), "address"), text(&real));
+    json_decref(recs);
+    eng_close(&e);
+}
