@@ -1341,3 +1341,31 @@ Test(rules_account, fake_tokens_reverted_txs_and_calls_are_no_payments, .timeout
     json_decref(recs);
     eng_close(&e);
 }
+
+/* A test payment in ETH (no price) and a salary in USDC: the record must
+ * not write the ETH amount as USDC. Found in review: the explanation said
+ * "10000000000000000 USDC" (0.01 ETH in wei, in the salary's unit: ten
+ * billion dollars). The pair keeps no asset per payment, so the amount is
+ * given in base units. */
+Test(rules_account, a_test_payment_in_another_asset_is_not_written_in_the_salarys, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr p = acct(CW_CHAIN_EVM, 0xc0), u = acct(CW_CHAIN_EVM, 0x1c0), w = acct(CW_CHAIN_EVM, 0x1c1);
+    day_pay(&e, 0, &p, &u, SALARY, USDC);
+    day_pay(&e, 2, &p, &w, "10000000000000000", NULL); /* 0.01 ETH: the ETH tiny band */
+    int64_t sal = day_pay(&e, 10, &p, &w, SALARY, USDC);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_str_eq(str(r, "rule"), "test_then_salary");
+    cr_assert_str_eq(str(r, "txid"), txid_of(&e, sal, 0));
+    const char *x = str(r, "explanation");
+    cr_assert_null(strstr(x, "10000000000000000 USDC"), "%s", x);
+    cr_assert(strstr(x, "a tiny amount (10000000000000000 base units on 2024-01-03)"), "%s", x);
+    cr_assert_eq(num(json_object_get(r, "evidence"), "test_base_units"), 10000000000000000LL);
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}

@@ -830,7 +830,12 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
     if (tested) {
         json_t *ev = pair_json(r->tx->chain, payer, payer_len, &pair, "payer");
         bool ok = ev != NULL;
-        amount_view t0 = {BAND_TINY, pair.first_cents > 0, pair.first_cents, pair.first_native, a->unit};
+        /* an unpriced test before a priced salary was in another asset
+         * (account chains: a band's, e.g. ETH before USDC) than a's, and the
+         * pair keeps no asset per payment: its base units, unnamed */
+        static const rules_unit unnamed = {NULL, 0};
+        amount_view t0 = {BAND_TINY, pair.first_cents > 0, pair.first_cents, pair.first_native,
+                          pair.first_cents == 0 && a->usd && a->unit ? &unnamed : a->unit};
         alert_put(ev, "test_usd_cents", json_integer((json_int_t)pair.first_cents), &ok);
         alert_put(ev, "test_base_units", json_integer((json_int_t)pair.first_native), &ok);
         alert_put(ev, "salary_usd_cents", json_integer((json_int_t)a->cents), &ok);
