@@ -1217,7 +1217,7 @@ Test(rules_account, dust_before_the_money_does_not_shorten_the_trace_window, .ti
     for (int k = 0; k < 3; k++)
         day_pay(&e, days[k], &emp, &w, SALARY, USDC);
     day_pay(&e, 61, &w, &m, "1", USDC);
-    day_pay(&e, 120, &w, &m, SWEEP, USDC);
+    int64_t money = day_pay(&e, 120, &w, &m, SWEEP, USDC);
     int64_t hit = day_pay(&e, 130, &m, &l1, "8000000000", USDC);
     json_t *recs = patterns(&e);
     cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
@@ -1225,6 +1225,9 @@ Test(rules_account, dust_before_the_money_does_not_shorten_the_trace_window, .ti
     cr_assert_str_eq(str(r, "rule"), "payout_toward_designated");
     cr_assert_str_eq(str(r, "address"), text(&w));
     cr_assert_str_eq(str(r, "txid"), txid_of(&e, hit, 0));
+    /* the evidence names the money's tx, not the dust's */
+    cr_assert_str_eq(str(json_object_get(r, "evidence"), "left_payout_txid"), txid_of(&e, money, 0));
+    cr_assert_eq(num(json_object_get(r, "evidence"), "hops"), 2);
     json_decref(recs);
     eng_close(&e);
     kept_reset();

@@ -35,7 +35,8 @@
  *   may be that money, so the window bounds the guess), up to `hops`
  *   transfers from the origin. Nearest origin wins: a trace replaces the
  *   account's when it has fewer hops or the old one expired; the same
- *   origin again restarts the window (its hops and first tx kept), so
+ *   origin again restarts the window (the nearer hops kept; at equal
+ *   hops the new money's tx becomes the evidence's), so
  *   dust sent ahead of the money cannot make the money's trace expire. Reaching a
  *   designated address (linked keys too) or a labelled service is
  *   rules.c's (rules_trace_reach); there are no clusters here.
@@ -164,7 +165,8 @@ static cw_code trace_to(rules_run *r, const rs_trace *origin, const uint8_t *tke
         if (have.pool != tr.pool || have.origin_len != tr.origin_len ||
             memcmp(have.origin, tr.origin, tr.origin_len) != 0 || have.when >= (uint64_t)r->when)
             return CW_OK;
-        tr = have;
+        if (have.hops < tr.hops)
+            tr = have; /* as near as it was; at the same hops the new money's tx is the evidence */
     }
     tr.when = (uint64_t)r->when;
     return rs_trace_account_put(r->j, tkey, tlen, &tr, err);
