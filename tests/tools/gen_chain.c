@@ -138,7 +138,7 @@ int main(int argc, char **argv)
     uint64_t start_time = 1700000000; /* block 0's time; each next block 600 s later */
     cw_addr pay[16];
     size_t n_pay = 0;
-    const char *scenario = NULL, *truth = NULL, *prices = NULL;
+    const char *scenario = NULL, *truth = NULL, *prices = NULL, *plan = NULL;
     uint64_t interval = 600;
     static cw_addr exch[64];
     cw_addr facilitator;
@@ -157,6 +157,7 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--scenario") == 0 && v) scenario = v, i++;
         else if (strcmp(a, "--truth") == 0 && v) truth = v, i++;
         else if (strcmp(a, "--prices") == 0 && v) prices = v, i++;
+        else if (strcmp(a, "--account-plan") == 0 && v) plan = v, i++;
         else if (strcmp(a, "--block-interval") == 0 && v) interval = strtoull(v, NULL, 10), i++;
         else if (strcmp(a, "--itw-networks") == 0 && v) so.itw_networks = (unsigned)atol(v), i++;
         else if (strcmp(a, "--employees") == 0 && v) so.employees = (unsigned)atol(v), i++;
@@ -189,9 +190,42 @@ int main(int argc, char **argv)
                             "                   [--start-time UNIX] [--spend-paid] [--block-interval SECONDS]\n"
                             "                   [--scenario payroll --truth FILE --prices FILE --exchange ADDR...\n"
                             "                    --facilitator ADDR --itw-networks N --employees N --freelancers N\n"
-                            "                    --contributors N]\n");
+                            "                    --contributors N]\n"
+                            "       cw_genchain --scenario payroll --account-plan FILE --truth FILE --exchange 0xADDR...\n"
+                            "                   [--facilitator 0xADDR] [--prices FILE] [--seed S] [--blocks N]\n"
+                            "                   [--block-interval SECONDS] [--start-time UNIX] [--itw-networks N] ...\n");
             return 2;
         }
+    }
+    if (plan) { /* account mode: the scenario alone, as token transfers (gen_scenario.h) */
+        bool evm = true;
+        for (size_t k = 0; k < so.n_exchanges; k++)
+            evm = evm && exch[k].chain == CW_CHAIN_EVM;
+        if (have_facilitator)
+            evm = evm && facilitator.chain == CW_CHAIN_EVM;
+        if (scenario == NULL || strcmp(scenario, "payroll") != 0 || truth == NULL || so.n_exchanges == 0 || !evm ||
+            blocks < 1 || interval < 1) {
+            fprintf(stderr, "cw_genchain: --account-plan needs --scenario payroll, --truth FILE and --exchange 0xADDR "
+                            "(EVM addresses only)\n");
+            return 2;
+        }
+        rng = seed * 0x9E3779B97F4A7C15ull + 1;
+        start_time -= start_time % 86400;
+        so.start_time = start_time;
+        so.end_time = start_time + (uint64_t)blocks * interval;
+        so.facilitator = have_facilitator ? &facilitator : NULL;
+        so.net = CW_NET_MAIN;
+        so.account = true;
+        scen_init(&so, next_rand);
+        int bad = scen_write_plan(plan) != 0 || scen_write_truth(truth) != 0 || (prices && scen_write_prices(prices) != 0);
+        scen_free();
+        if (bad) {
+            fprintf(stderr, "cw_genchain: cannot write %s, %s%s%s\n", plan, truth, prices ? " or " : "", prices ? prices : "");
+            return 1;
+        }
+        printf("cw_genchain: scenario payroll (seed %llu) as account payments: plan in %s, ground truth in %s\n",
+               (unsigned long long)seed, plan, truth);
+        return 0;
     }
     cw_net net;
     if (out == NULL || blocks < 1 || per_block < 0 || pay_every < 1 || !cw_net_from_name(netname, &net)) {

@@ -15,10 +15,15 @@
 
 #include "chains/addr.h"
 #include "chains/bitcoin/script.h"
+#include "chains/hash.h"
 
 #define DAY 86400ull
 #define FEE 1000
 #define FUND (1000000000000ull) /* 10,000 BTC per paying actor: nothing checks supply */
+/* Account mode: a paying actor's token balance (USD 1,000,000,000 in
+ * 6-decimal units); a few hundred payers stay far below 2^64. */
+#define FUND_UNITS (1000000000000000ull)
+#define UNITS_PER_CENT 10000ull
 
 typedef struct {
     cw_addr addr;
@@ -28,9 +33,11 @@ typedef struct {
     int group;
     bool funded;
     bool external; /* an exchange or the facilitator: receives only */
+    uint64_t units; /* account mode: token balance in base units */
 } actor;
 
 typedef enum { EV_PAY = 1, EV_SWEEP, EV_PIECE, EV_PARTIAL, EV_EXSWEEP } ev_kind;
+enum { TAG_NONE = 0, TAG_TEST = 1 }; /* a tiny first payment (account plans name it) */
 
 typedef struct {
     uint64_t time, seq;
@@ -41,6 +48,7 @@ typedef struct {
     uint32_t *batch;     /* EV_PAY batches: payees and cents follow */
     uint64_t *batch_cents;
     uint32_t n_batch;
+    uint8_t tag; /* TAG_*: set from S.next_tag by push() */
 } event;
 
 static struct {
@@ -59,6 +67,9 @@ static struct {
     uint32_t *exch_actor; /* actor ids of the labelled exchanges */
     uint32_t facilitator;
     bool have_facilitator;
+    uint8_t next_tag; /* the tag of the next push() (then back to TAG_NONE) */
+    FILE *plan;       /* account mode: scen_write_plan's output while it runs */
+    bool plan_err;
 } S;
 
 static void *xrealloc(void *p, size_t n)
@@ -83,7 +94,14 @@ static uint32_t actor_new(const char *role, int group, bool funded)
     actor *x = &S.a[S.n];
     memset(x, 0, sizeof *x);
     /* seeds from 0x10000 up: the tests' hand-made addresses use small ones */
-    x->addr = cb_addr_make(S.o.net, (S.seed & 3) == 3 ? CW_ADDR_P2TR : CW_ADDR_P2WPKH, 0x10000 + S.seed);
+    if (S.o.account) { /* a 20-byte account: SHA-256("cwev" || seed), its first 20 bytes */
+        uint8_t in[8] = {'c', 'w', 'e', 'v', (uint8_t)S.seed, (uint8_t)(S.seed >> 8), (uint8_t)(S.seed >> 16),
+                         (uint8_t)(S.seed >> 24)}, h[32];
+        cw_sha256(in, sizeof in, h);
+        x->addr = (cw_addr){.chain = CW_CHAIN_EVM, .kind = CW_ADDR_EVM, .len = 20};
+        memcpy(x->addr.payload, h, 20);
+    } else
+        x->addr = cb_addr_make(S.o.net, (S.seed & 3) == 3 ? CW_ADDR_P2TR : CW_ADDR_P2WPKH, 0x10000 + S.seed);
     S.seed++;
     x->role = role;
     x->group = group;
@@ -115,8 +133,13 @@ static bool ev_less(const event *a, const event *b) { return a->time != b->time 
 
 static void push(event e)
 {
-    if (e.time >= S.o.end_time)
+    e.tag = S.next_tag;
+    S.next_tag = TAG_NONE;
+    if (e.time >= S.o.end_time) { /* past the end: dropped, with a batch's lists */
+        free(e.batch);
+        free(e.batch_cents);
         return;
+    }
     e.seq = S.seq++;
     if (S.nh == S.caph) {
         S.caph = S.caph ? S.caph * 2 : 4096;
@@ -235,8 +258,10 @@ void scen_init(const scen_opts *o, scen_rand_fn rnd)
             }
             uint32_t to = payout[r < 9 ? r : r - 9]; /* roles 9-11 share payouts 0-2 */
             uint64_t when = t0 + between(15, 70) * DAY + below(DAY);
-            if (below(2))
+            if (below(2)) {
+                S.next_tag = TAG_TEST;
                 pay(when - between(2, 10) * DAY, emp, to, usd_between(24, 636));
+            }
             uint64_t base = usd_between(2000, 8000);
             for (; when < t1; when += (below(10) == 0 ? 2 : 1) * between(28, 35) * DAY) {
                 uint64_t c = base * between(90, 110) / 100;
@@ -268,8 +293,10 @@ void scen_init(const scen_opts *o, scen_rand_fn rnd)
             dep[i] = actor_new("exchange_deposit", 0, false);
             base[i] = usd_between(2000, 8000);
             sweeps[i] = below(10) < 7;
-            if (below(10) == 0)
+            if (below(10) == 0) {
+                S.next_tag = TAG_TEST;
                 pay(t0 + between(10, 20) * DAY, proc, emp[i], usd_between(24, 200));
+            }
         }
         for (uint64_t when = t0 + 25 * DAY; when < t1; when += month) {
             for (unsigned i = 0; i < o->employees; i += 100) {
@@ -491,6 +518,93 @@ static void run_event(event *e)
     }
     free(e->batch);
     free(e->batch_cents);
+}
+
+/* ---- account mode: the same events as token transfers ---- */
+
+static const char *const ev_name[] = {[EV_PAY] = "pay", [EV_SWEEP] = "sweep", [EV_PIECE] = "piece",
+                                      [EV_PARTIAL] = "partial", [EV_EXSWEEP] = "exsweep"};
+
+static void plan_transfer(uint64_t when, uint32_t from, uint32_t to, uint64_t units, const char *kind)
+{
+    S.a[from].units -= units;
+    S.a[to].units += units;
+    if (fprintf(S.plan, "pay,%llu,%u,%u,%llu,%s\n", (unsigned long long)when, from, to, (unsigned long long)units,
+                kind) < 0)
+        S.plan_err = true;
+}
+
+/* What run_event does with coins, done with balances: a payment needs the
+ * payer to hold it all (funded payers always do), a sweep moves the whole
+ * balance, a piece its share, a partial payment its ppm of the balance. */
+static void run_event_account(event *e)
+{
+    actor *x = &S.a[e->from];
+    const char *kind = e->tag == TAG_TEST ? "test" : ev_name[e->kind];
+    switch (e->kind) {
+    case EV_PAY: {
+        uint32_t n = e->n_batch ? e->n_batch : 1;
+        uint64_t total = 0;
+        for (uint32_t i = 0; i < n; i++)
+            total += (e->n_batch ? e->batch_cents[i] : e->cents) * UNITS_PER_CENT;
+        if (x->units < total)
+            break;
+        for (uint32_t i = 0; i < n; i++)
+            plan_transfer(e->time, e->from, e->n_batch ? e->batch[i] : e->to,
+                          (e->n_batch ? e->batch_cents[i] : e->cents) * UNITS_PER_CENT, kind);
+        break;
+    }
+    case EV_SWEEP:
+        if (x->units)
+            plan_transfer(e->time, e->from, e->to, x->units, kind);
+        break;
+    case EV_PIECE:
+        if (x->units)
+            plan_transfer(e->time, e->from, e->to, e->share <= 1 ? x->units : x->units / e->share, kind);
+        break;
+    case EV_PARTIAL: {
+        uint64_t part = (uint64_t)((unsigned __int128)x->units * e->share / 1000000);
+        if (part && part < x->units)
+            plan_transfer(e->time, e->from, e->to, part, kind);
+        break;
+    }
+    case EV_EXSWEEP: /* every deposit address holding tokens, one transfer each, into the hot wallet */
+        for (size_t i = 0; i < S.n; i++)
+            if (S.a[i].units && strcmp(S.a[i].role, "exchange_deposit") == 0)
+                plan_transfer(e->time, (uint32_t)i, e->to, S.a[i].units, kind);
+        break;
+    }
+    free(e->batch);
+    free(e->batch_cents);
+}
+
+int scen_write_plan(const char *path)
+{
+    S.plan = fopen(path, "w");
+    if (S.plan == NULL)
+        return -1;
+    S.plan_err = false;
+    fprintf(S.plan, "# cw_genchain account plan v1: amounts in token base units (6 decimals, USD 1 = 1000000)\n");
+    fprintf(S.plan, "# actor,ID,ADDRESS,ROLE,GROUP,FUNDED_UNITS | pay,UNIX_TIME,FROM_ID,TO_ID,UNITS,KIND | "
+                    "balance,ID,UNITS (each actor's balance at the end)\n");
+    for (size_t i = 0; i < S.n; i++) {
+        char t[CW_ADDR_TEXT_MAX];
+        cw_addr_format(&S.a[i].addr, t, sizeof t);
+        S.a[i].units = S.a[i].funded ? FUND_UNITS : 0;
+        fprintf(S.plan, "actor,%zu,%s,%s,%d,%llu\n", i, t, S.a[i].role, S.a[i].group,
+                (unsigned long long)S.a[i].units);
+    }
+    while (S.nh) {
+        event e = pop();
+        run_event_account(&e);
+    }
+    for (size_t i = 0; i < S.n; i++)
+        fprintf(S.plan, "balance,%zu,%llu\n", i, (unsigned long long)S.a[i].units);
+    bool bad = S.plan_err || ferror(S.plan);
+    if (fclose(S.plan) != 0)
+        bad = true;
+    S.plan = NULL;
+    return bad ? -1 : 0;
 }
 
 size_t scen_block(uint64_t t0, uint64_t t1, cb_tx **txs)

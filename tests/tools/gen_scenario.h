@@ -23,6 +23,24 @@
  * --contributors contributors monthly in one batch each, a tenth of them
  * paid by both.
  *
+ * Account mode (opts.account: --account-plan FILE): the same actors and
+ * the same schedule (the same random draws, so the same seed gives the
+ * same scenario) as token transfers between 20-byte EVM accounts, for a
+ * driver to replay on an EVM node (scripts/anvil-scenario): no coins, no
+ * funding txs; paying actors start with FUND_UNITS; amounts are token
+ * base units with 6 decimals (USD 1 = 1,000,000 units: a stablecoin);
+ * a sweep, piece or partial payment is an explicit amount computed from
+ * the running balances; a batch is one transfer per payee; the exchange's
+ * weekly sweep is one transfer per deposit address. The plan (text, one
+ * record a line, '#' comments):
+ *   actor,ID,ADDRESS,ROLE,GROUP,FUNDED_UNITS   (IDs 0.. in order; ADDRESS
+ *                                               EIP-55; role/group as truth)
+ *   pay,UNIX_TIME,FROM_ID,TO_ID,UNITS,KIND     (in time order; KIND pay,
+ *                                               test, sweep, piece, partial,
+ *                                               exsweep)
+ *   balance,ID,UNITS                           (every actor's balance after
+ *                                               all payments: the driver's check)
+ *
  * Ground truth (CSV address,role,group): itw_payout, itw_shared_payout
  * (paid by two personas), itw_consolidator,
  * itw_employer, legit_employee, legit_freelancer, legit_contributor,
@@ -44,6 +62,7 @@ typedef struct {
     const cw_addr *facilitator; /* a designated DPRK address, or NULL */
     uint64_t start_time, end_time;
     cw_net net;
+    bool account; /* account mode: EVM accounts, scen_write_plan instead of blocks */
 } scen_opts;
 
 typedef uint64_t (*scen_rand_fn)(void);
@@ -60,6 +79,9 @@ size_t scen_block(uint64_t t0, uint64_t t1, cb_tx **txs);
 /* Writes the ground truth and the daily prices (date,asset,usd). 0 or -1. */
 int scen_write_truth(const char *path);
 int scen_write_prices(const char *path);
+/* Account mode: runs the whole schedule and writes the plan (format
+ * above). Instead of scen_funding/scen_funded/scen_block. 0 or -1. */
+int scen_write_plan(const char *path);
 void scen_free(void);
 
 #endif
