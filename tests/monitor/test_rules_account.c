@@ -1199,3 +1199,176 @@ Test(rules_account, a_trace_is_passed_on_only_within_its_window, .timeout = 60)
     eng_close(&e);
     kept_reset();
 }
+
+/* An adversary cannot start the window early: a payout that first sends
+ * 1 base unit of USDC to m (day 61) and its whole pay 59 days later (day
+ * 120) must not see m's trace expire 62 days after the dust (day 123):
+ * m paying L1 on day 130 is 10 days after it got the money. (Found in
+ * review: the account's trace kept the dust's date, so the money passed
+ * untraced.) */
+Test(rules_account, dust_before_the_money_does_not_shorten_the_trace_window, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr emp = acct(CW_CHAIN_EVM, 0x82), w = acct(CW_CHAIN_EVM, 0x182), m = acct(CW_CHAIN_EVM, 0x582),
+            l1 = parse(L1);
+    unsigned days[] = {0, 30, 60};
+    for (int k = 0; k < 3; k++)
+        day_pay(&e, days[k], &emp, &w, SALARY, USDC);
+    day_pay(&e, 61, &w, &m, "1", USDC);
+    int64_t money = day_pay(&e, 120, &w, &m, SWEEP, USDC);
+    int64_t hit = day_pay(&e, 130, &m, &l1, "8000000000", USDC);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_str_eq(str(r, "rule"), "payout_toward_designated");
+    cr_assert_str_eq(str(r, "address"), text(&w));
+    cr_assert_str_eq(str(r, "txid"), txid_of(&e, hit, 0));
+    /* the evidence names the money's tx, not the dust's */
+    cr_assert_str_eq(str(json_object_get(r, "evidence"), "left_payout_txid"), txid_of(&e, money, 0));
+    cr_assert_eq(num(json_object_get(r, "evidence"), "hops"), 2);
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}
+
+/* The counterparty list holds RS_LIST_MAX entries of both kinds: an
+ * adversary who first fills its pool's list (64 one-off salary-sized
+ * payments from throwaway accounts, the same money sent round: gas only)
+ * must not make the five payouts' sweeps vanish. Found in review: the
+ * full list dropped every new source silently, so no consolidator. A
+ * one-off payer (never recurring) gives way to a source. */
+Test(rules_account, a_pool_list_filled_with_one_off_payers_still_takes_its_sources, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr q = acct(CW_CHAIN_EVM, 0x501), into[5] = {q, q, q, q, q};
+    for (unsigned b = 0; b < RS_LIST_MAX / 8; b++) {
+        cw_addr from[8], to[8];
+        for (unsigned i = 0; i < 8; i++)
+            from[i] = acct(CW_CHAIN_EVM, 0x700 + b * 8 + i), to[i] = q;
+        day_pays(&e, 1, 8, from, to, SALARY, USDC);
+    }
+    int64_t first = pool_scenario(&e, 0x48, into, false);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 6, "a consolidator and its 5 payouts: %s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_str_eq(str(r, "rule"), "consolidator");
+    cr_assert_str_eq(str(r, "address"), text(&q));
+    cr_assert_str_eq(str(r, "txid"), txid_of(&e, first + 4, 0));
+    json_t *ev = json_object_get(r, "evidence");
+    cr_assert_eq(num(ev, "sources_in_window"), 5);
+    cr_assert_eq(json_array_size(json_object_get(ev, "sources")), 5);
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}
+
+/* A mint (a Transfer log from the zero account) and a burn (to it) move
+ * no money between people: the zero account is nobody's payer. Found in
+ * review: monthly USDC mints to w counted 0x00..00 as a second
+ * "unrelated payer", so one employer and the token's issuer made a
+ * shared_payout. The twin: the same with a second real payer fires. */
+Test(rules_account, mints_and_burns_are_no_payments, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr zero = parse("0x0000000000000000000000000000000000000000");
+    cw_addr w = acct(CW_CHAIN_EVM, 0x190), p1 = acct(CW_CHAIN_EVM, 0x90);
+    shared_scenario(&e, &w, &p1, &zero, SALARY, USDC);
+    day_pay(&e, 70, &w, &zero, SALARY, USDC); /* a burn */
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 0, "%s", json_dumps(recs, 0));
+    json_decref(recs);
+    cw_err er = {0};
+    store_txn *t;
+    cr_assert_eq(store_begin(e.store, false, &t, &er), CW_OK, "%s", er.msg);
+    uint8_t k[WL_KEY_MAX];
+    size_t kl = wl_key_from_addr(&zero, k);
+    rs_addr ad;
+    cr_assert_eq(rs_addr_get(t, k, kl, &ad, &er), CW_ENOTFOUND, "the zero account has no record");
+    unsigned of = 9;
+    cr_assert_eq(rs_origin_get(t, k, kl, &of, &er), CW_OK);
+    cr_assert_eq(of, 0, "nor is it a payer");
+    store_abort(t);
+    /* the twin: a second real payer */
+    cw_addr w2 = acct(CW_CHAIN_EVM, 0x191), p2 = acct(CW_CHAIN_EVM, 0x91), p3 = acct(CW_CHAIN_EVM, 0x92);
+    shared_scenario(&e, &w2, &p2, &p3, SALARY, USDC);
+    recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    cr_assert_str_eq(str(json_array_get(recs, 0), "address"), text(&w2));
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}
+
+/* What is no payment cannot make a second payer. Each payee is paid on
+ * cadence by p1 in real USDC and by p2 in a form that moved nothing or
+ * that nobody can name: a token that only claims to be USDC (its own
+ * contract: the symbol comes from the tokens table by contract, never
+ * from the token), a reverted tx, a pending call's calldata
+ * (TOKEN_CALL). Counted, each would be a shared_payout; the twin with
+ * real USDC from p2 is one. */
+typedef enum { FORM_FAKE_TOKEN, FORM_FAILED, FORM_TOKEN_CALL, FORM_REAL, FORM_N } pay_form;
+
+Test(rules_account, fake_tokens_reverted_txs_and_calls_are_no_payments, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    unsigned days[] = {0, 30, 60};
+    for (int f = 0; f < FORM_N; f++) {
+        cw_addr w = acct(CW_CHAIN_EVM, 0x1a0 + f), p1 = acct(CW_CHAIN_EVM, 0xa0 + f), p2 = acct(CW_CHAIN_EVM, 0xb0 + f);
+        for (int k = 0; k < 3; k++) {
+            hand_block h1, h2;
+            block_init(&h1, e.number++, days[k]);
+            pay(&h1, &p1, &w, SALARY, USDC);
+            connect_block(&e, &h1);
+            block_init(&h2, e.number++, days[k] + 1);
+            cw_tx *tx = pay(&h2, &p2, &w, SALARY, f == FORM_FAKE_TOKEN ? "0x00000000000000000000000000000000000dead1" : USDC);
+            if (f == FORM_FAILED)
+                tx->flags |= CW_TX_FAILED;
+            if (f == FORM_TOKEN_CALL)
+                h2.x[0].kind = CW_XFER_TOKEN_CALL;
+            connect_block(&e, &h2);
+        }
+    }
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    cw_addr real = acct(CW_CHAIN_EVM, 0x1a0 + FORM_REAL);
+    cr_assert_str_eq(str(json_array_get(recs, 0), "rule"), "shared_payout");
+    cr_assert_str_eq(str(json_array_get(recs, 0), "address"), text(&real));
+    json_decref(recs);
+    eng_close(&e);
+}
+
+/* A test payment in ETH (no price) and a salary in USDC: the record must
+ * not write the ETH amount as USDC. Found in review: the explanation said
+ * "10000000000000000 USDC" (0.01 ETH in wei, in the salary's unit: ten
+ * billion dollars). The pair keeps no asset per payment, so the amount is
+ * given in base units. */
+Test(rules_account, a_test_payment_in_another_asset_is_not_written_in_the_salarys, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr p = acct(CW_CHAIN_EVM, 0xc0), u = acct(CW_CHAIN_EVM, 0x1c0), w = acct(CW_CHAIN_EVM, 0x1c1);
+    day_pay(&e, 0, &p, &u, SALARY, USDC);
+    day_pay(&e, 2, &p, &w, "10000000000000000", NULL); /* 0.01 ETH: the ETH tiny band */
+    int64_t sal = day_pay(&e, 10, &p, &w, SALARY, USDC);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_str_eq(str(r, "rule"), "test_then_salary");
+    cr_assert_str_eq(str(r, "txid"), txid_of(&e, sal, 0));
+    const char *x = str(r, "explanation");
+    cr_assert_null(strstr(x, "10000000000000000 USDC"), "%s", x);
+    cr_assert(strstr(x, "a tiny amount (10000000000000000 base units on 2024-01-03)"), "%s", x);
+    cr_assert_eq(num(json_object_get(r, "evidence"), "test_base_units"), 10000000000000000LL);
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}

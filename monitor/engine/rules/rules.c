@@ -582,6 +582,41 @@ static void pair_note(rs_pair *p, bool fresh, uint64_t now, const uint8_t txid[3
 
 /* ---------- the sweep side: pools ---------- */
 
+/* A full list (RS_LIST_MAX) and a new source: one entry that is no
+ * evidence of a pool gives way, else nothing (the list stays full). First
+ * the one-off payer (never recurring) seen longest ago, else the source
+ * that is not a payout paid on cadence seen longest ago: otherwise anyone
+ * could fill a pool's list with throwaway payments (the same money sent
+ * round) before its payouts sweep in, and the consolidator would never
+ * fire. Deterministic: the entries' order and times only. */
+static cw_code make_room_for_source(run *r, rs_record *rec, cw_err *err)
+{
+    size_t victim = rec->n;
+    for (size_t i = 0; i < rec->n; i++) {
+        const rs_entry *e = &rec->e[i];
+        if (e->kind == RS_KIND_PAYER && !(e->p.flags & RS_PAIR_RECURRING) &&
+            (victim == rec->n || e->p.last_time < rec->e[victim].p.last_time))
+            victim = i;
+    }
+    bool payer = victim < rec->n;
+    for (size_t i = 0; !payer && i < rec->n; i++) {
+        const rs_entry *e = &rec->e[i];
+        unsigned of = 0;
+        if (e->kind != RS_KIND_SOURCE)
+            continue;
+        cw_code rc = rs_origin_get(r->t, e->key, e->klen, &of, err);
+        if (rc)
+            return rc;
+        if (!(of & RS_ORIGIN_PAYOUT) && (victim == rec->n || e->p.last_time < rec->e[victim].p.last_time))
+            victim = i;
+    }
+    if (victim < rec->n) {
+        memmove(&rec->e[victim], &rec->e[victim + 1], (rec->n - victim - 1) * sizeof rec->e[0]);
+        rec->n--;
+    }
+    return CW_OK;
+}
+
 cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const uint8_t *okey, size_t olen,
                          const amount_view *a, cw_err *err)
 {
@@ -596,9 +631,13 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
         return rc;
     rs_entry *e = rs_record_find(rec, RS_KIND_SOURCE, src_key, src_len);
     bool fresh = e == NULL;
+    if (fresh && rec->n >= RS_LIST_MAX && (rc = make_room_for_source(r, rec, err))) {
+        free(rec);
+        return rc;
+    }
     if (fresh && (e = rs_record_add(rec, RS_KIND_SOURCE, src_key, src_len)) == NULL) {
         free(rec);
-        return CW_OK; /* swept into by too many to be a pool of payouts */
+        return CW_OK; /* swept into by too many payouts on cadence to be a pool of a few */
     }
     if (!fresh) {
         uint64_t gap = now - e->p.last_time;
@@ -791,7 +830,12 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
     if (tested) {
         json_t *ev = pair_json(r->tx->chain, payer, payer_len, &pair, "payer");
         bool ok = ev != NULL;
-        amount_view t0 = {BAND_TINY, pair.first_cents > 0, pair.first_cents, pair.first_native, a->unit};
+        /* an unpriced test before a priced salary was in another asset
+         * (account chains: a band's, e.g. ETH before USDC) than a's, and the
+         * pair keeps no asset per payment: its base units, unnamed */
+        static const rules_unit unnamed = {NULL, 0};
+        amount_view t0 = {BAND_TINY, pair.first_cents > 0, pair.first_cents, pair.first_native,
+                          pair.first_cents == 0 && a->usd && a->unit ? &unnamed : a->unit};
         alert_put(ev, "test_usd_cents", json_integer((json_int_t)pair.first_cents), &ok);
         alert_put(ev, "test_base_units", json_integer((json_int_t)pair.first_native), &ok);
         alert_put(ev, "salary_usd_cents", json_integer((json_int_t)a->cents), &ok);

@@ -167,7 +167,8 @@ typedef struct {
  * a confirmed, successful tx (a CW_TX_FAILED tx moved nothing: no
  * findings) is a payment from its `from` account to its `to`. Skipped:
  * TOKEN_CALL transfers (a pending call's intent, never in a block),
- * contract creations, zero amounts, self-transfers. Amounts: USD cents when
+ * contract creations, zero amounts, self-transfers, mints and burns (the
+ * zero account on either side). Amounts: USD cents when
  * the asset has a price (stablecoins by their token symbol 1:1, else
  * cfg->prices by symbol), else the asset's band in cfg->asset_band; an
  * unknown token (not in chain->tokens) or a TRC-10 asset is not scored and

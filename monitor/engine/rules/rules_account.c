@@ -10,7 +10,8 @@
  *   `to`. Skipped as on Bitcoin: a payee that is a labelled service, and
  *   (the account form of change) a transfer to itself; and what is not a
  *   movement: TOKEN_CALL transfers (a pending call's calldata), contract
- *   creations, zero amounts.
+ *   creations, zero amounts, mints and burns (from or to the zero account:
+ *   else a token's issuer would be a "payer" of everyone it mints to).
  * - Amounts: USD cents when the asset has a price on the day (a known
  *   token's symbol: USDC, USDT ... 1:1; else --prices by symbol: ETH, TRX,
  *   WETH ...), else the asset's band in rules_config.asset_band (symbol and
@@ -33,7 +34,10 @@
  *   trace_window after it got it (balances are fungible: any later transfer
  *   may be that money, so the window bounds the guess), up to `hops`
  *   transfers from the origin. Nearest origin wins: a trace replaces the
- *   account's when it has fewer hops or the old one expired. Reaching a
+ *   account's when it has fewer hops or the old one expired; the same
+ *   origin again restarts the window (the nearer hops kept; at equal
+ *   hops the new money's tx becomes the evidence's), so
+ *   dust sent ahead of the money cannot make the money's trace expire. Reaching a
  *   designated address (linked keys too) or a labelled service is
  *   rules.c's (rules_trace_reach); there are no clusters here.
  */
@@ -59,6 +63,19 @@ static bool asset_unit(const rules_chain *ch, const cw_asset *as, rules_unit *u)
         return false;
     u->symbol = ti->symbol;
     u->decimals = ti->decimals;
+    return true;
+}
+
+/* The zero account (0x00..00; Tron's T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb):
+ * a token's Transfer log from it is a mint, to it a burn. Nobody holds
+ * it: it pays and is paid by nobody. */
+static bool zero_account(const cw_addr *a)
+{
+    if (a->kind != CW_ADDR_EVM && a->kind != CW_ADDR_TRON)
+        return false;
+    for (size_t i = 0; i < a->len; i++)
+        if (a->payload[i])
+            return false;
     return true;
 }
 
@@ -139,10 +156,18 @@ static cw_code trace_to(rules_run *r, const rs_trace *origin, const uint8_t *tke
         return rc;
     rs_trace have;
     rc = rs_trace_account_get(r->t, tkey, tlen, &have, err);
-    if (rc == CW_OK && have.hops <= tr.hops && fresh(cfg, have.when, r->when))
-        return CW_OK; /* it carries a nearer (or as near) origin already */
     if (rc != CW_OK && rc != CW_ENOTFOUND)
         return rc;
+    if (rc == CW_OK && have.hops <= tr.hops && fresh(cfg, have.when, r->when)) {
+        /* it carries a nearer (or as near) origin already. The same
+         * origin's new money restarts the window (else 1 base unit sent
+         * ahead would make the money itself expire early: an evasion) */
+        if (have.pool != tr.pool || have.origin_len != tr.origin_len ||
+            memcmp(have.origin, tr.origin, tr.origin_len) != 0 || have.when >= (uint64_t)r->when)
+            return CW_OK;
+        if (have.hops < tr.hops)
+            tr = have; /* as near as it was; at the same hops the new money's tx is the evidence */
+    }
     tr.when = (uint64_t)r->when;
     return rs_trace_account_put(r->j, tkey, tlen, &tr, err);
 }
@@ -163,7 +188,8 @@ cw_code rules_account_tx(const rules_config *cfg, const rules_chain *chain, stor
     for (size_t k = 0; rc == CW_OK && k < tx->n_xfer; k++) {
         const cw_transfer *x = &tx->xfer[k];
         if (x->kind == CW_XFER_TOKEN_CALL || x->from.kind == CW_ADDR_NONE || x->to.kind == CW_ADDR_NONE ||
-            cw_u256_is_zero(&x->amount) || cw_addr_eq(&x->from, &x->to))
+            cw_u256_is_zero(&x->amount) || cw_addr_eq(&x->from, &x->to) || zero_account(&x->from) ||
+            zero_account(&x->to))
             continue;
         rules_unit unit;
         if (!asset_unit(chain, &x->asset, &unit))
