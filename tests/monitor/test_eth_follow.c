@@ -1354,6 +1354,18 @@ Test(eth_follow, record_then_replay_capture_gives_the_live_records, .timeout = 1
                  "for h3, mempool+confirmed for h4: %zu", json_array_size(live));
 
     char *d2 = new_datadir(), *out, *err;
+    /* other pattern-rules options than watch ran with would give other
+     * records: refused before any poll, nothing written */
+    const char *other_rules[] = {"--recurring-payments=4", "--rules=off", "--salary-max-eth=123"};
+    for (size_t k = 0; k < 3; k++) {
+        char *rep0[] = {CW_BIN, "replay", "--capture", cap, "--datadir", d2, (char *)other_rules[k], NULL};
+        cr_assert_eq(run_cmd(rep0, NULL, 0, &out, &err), 2, "%s: %s\n%s", other_rules[k], out, err);
+        cr_assert(strstr(err, "pattern rules"), "%s: %s", other_rules[k], err);
+        free(out), free(err);
+        json_t *none = alerts_read(d2);
+        cr_assert_eq(json_array_size(none), 0, "%s: a replay with other rules wrote records", other_rules[k]);
+        json_decref(none);
+    }
     char *rep[] = {CW_BIN, "replay", "--capture", cap, "--datadir", d2, NULL};
     cr_assert_eq(run_cmd(rep, NULL, 0, &out, &err), 0, "%s\n%s", out, err);
     cr_assert(strstr(out, "replayed ethereum chain-31337 capture"), "%s", out);
