@@ -21,6 +21,7 @@
 
 #include <sodium.h>
 
+#include "chains/be.h"
 #include "cli.h"
 #include "monitor/engine/account.h"
 #include "monitor/engine/rules/prices.h"
@@ -318,9 +319,39 @@ static cw_code eth_answer(void *ctx, const char *req, size_t req_len, cw_buf *re
     return cw_buf_append(reply, m.frame[2], m.len[2], err);
 }
 
+static void labels_digest_one(void *ctx, const uint8_t *key, size_t klen, const label *first)
+{
+    crypto_generichash_state *h = ctx;
+    uint8_t n[8];
+    cw_put_be(n, klen, 8);
+    crypto_generichash_update(h, n, sizeof n);
+    crypto_generichash_update(h, key, klen);
+    for (const label *l = first; l; l = l->next) {
+        const char *f[5] = {l->entity, l->category, l->source, l->chain, l->address};
+        for (int i = 0; i < 5; i++)
+            crypto_generichash_update(h, (const unsigned char *)(f[i] ? f[i] : ""), strlen(f[i] ? f[i] : "") + 1);
+    }
+}
+
+/* The --labels index (services: they stop exposure and are the rules'
+ * off-ramps, so they decide records) as the hex BLAKE2b of its addresses
+ * and labels, in file order; "" without labels. */
+static void eth_labels_digest(const labels *l, char hex[65])
+{
+    hex[0] = '\0';
+    if (l == NULL)
+        return;
+    crypto_generichash_state h;
+    unsigned char d[32];
+    crypto_generichash_init(&h, NULL, 0, sizeof d);
+    labels_each(l, labels_digest_one, &h);
+    crypto_generichash_final(&h, d, sizeof d);
+    sodium_bin2hex(hex, 65, d, sizeof d);
+}
+
 /* The pattern rules' configuration as JSON (the settings record's
  * `rules`): every value that decides a rule record, the prices table by
- * its digest (prices_digest). Other rules options give other records, so
+ * its digest (prices_digest), the --labels by theirs. Other rules options give other records, so
  * a replay compares its own with the recording's (json_equal). A new
  * reference; NULL without memory. */
 static json_t *eth_rules_json(const rules_config *r)
@@ -362,7 +393,10 @@ static json_t *eth_rules_json(const rules_config *r)
     char hex[65];
     prices_digest(r->prices, d);
     sodium_bin2hex(hex, sizeof hex, d, sizeof d);
+    char lab[65];
+    eth_labels_digest(r->labels, lab); /* the off-ramps and services that are never payees */
     ok = ok && json_object_set_new(j, "prices_blake2b", json_string(hex)) == 0 &&
+         json_object_set_new(j, "labels_blake2b", json_string(lab)) == 0 &&
          json_object_set(j, "weight", weight) == 0 && json_object_set(j, "severity", sev) == 0 &&
          json_object_set(j, "risk_at", risk) == 0 && json_object_set(j, "asset_bands", bands) == 0;
     json_decref(more), json_decref(weight), json_decref(sev), json_decref(risk), json_decref(bands);
@@ -382,6 +416,12 @@ static char *eth_settings_text(const account_run_opts *o, int64_t start, int64_t
                           (json_int_t)o->hops, "min_share_ppm", (json_int_t)o->min_share_ppm, "hold_share_ppm",
                           (json_int_t)o->hold_share_ppm, "max_reorg", (json_int_t)o->max_reorg, "rules",
                           eth_rules_json(o->rules));
+    char lab[65];
+    eth_labels_digest(o->labels, lab);
+    if (j && json_object_set_new(j, "labels_blake2b", json_string(lab))) {
+        json_decref(j);
+        j = NULL;
+    }
     char *t = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
     return t;
@@ -1123,6 +1163,17 @@ static int eth_replay_session(const account_run_opts *o, eth_answers *ans, const
         return mine ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
     }
     json_decref(mine);
+    /* so do the --labels (not in the capture: the same file, or refused) */
+    char lab[65];
+    eth_labels_digest(o->labels, lab);
+    const char *lab_then = json_string_value(json_object_get(set, "labels_blake2b"));
+    if (lab_then == NULL || strcmp(lab_then, lab) != 0) {
+        fprintf(stderr, "chainwatch: replay: %s: session %u was recorded with %s; this replay has %s: pass the "
+                        "--labels file (and --clusters) watch ran with, unchanged\n", o->capture, session,
+                lab_then == NULL ? "labels unknown (an older watch)" : lab_then[0] ? "a --labels file" : "no --labels",
+                lab[0] ? (lab_then && lab_then[0] ? "another --labels file" : "a --labels file") : "none");
+        return CLI_EXIT_USAGE;
+    }
     /* the recording's --tokens file, as it was then */
     char tokpath[] = "/tmp/chainwatch-tokens-XXXXXX";
     if (tokens->n) {

@@ -1396,8 +1396,14 @@ Test(eth_follow, record_then_replay_capture_gives_the_live_records, .timeout = 1
     char *d2 = new_datadir(), *out, *err;
     /* other pattern-rules options than watch ran with would give other
      * records: refused before any poll, nothing written */
-    const char *other_rules[] = {"--recurring-payments=4", "--rules=off", "--salary-max-eth=123"};
-    for (size_t k = 0; k < 3; k++) {
+    char labels[620], lopt[640];
+    snprintf(labels, sizeof labels, "%s/labels.csv", dir);
+    f = fopen(labels, "w");
+    fprintf(f, "chain,address,entity,category,source\nETH,%s,Some exchange,exchange,test\n", L2);
+    fclose(f);
+    snprintf(lopt, sizeof lopt, "--labels=%s", labels);
+    const char *other_rules[] = {"--recurring-payments=4", "--rules=off", "--salary-max-eth=123", lopt};
+    for (size_t k = 0; k < 4; k++) {
         char *rep0[] = {CW_BIN, "replay", "--capture", cap, "--datadir", d2, (char *)other_rules[k], NULL};
         cr_assert_eq(run_cmd(rep0, NULL, 0, &out, &err), 2, "%s: %s\n%s", other_rules[k], out, err);
         cr_assert(strstr(err, "pattern rules"), "%s: %s", other_rules[k], err);
