@@ -19,8 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "chains/be.h"
 #include "cli.h"
 #include "monitor/engine/account.h"
+#include "monitor/engine/rules/prices.h"
 #include "monitor/records/keys.h"
 #include "monitor/records/sink.h"
 #include "monitor/sources/capture.h"
@@ -315,14 +319,109 @@ static cw_code eth_answer(void *ctx, const char *req, size_t req_len, cw_buf *re
     return cw_buf_append(reply, m.frame[2], m.len[2], err);
 }
 
+static void labels_digest_one(void *ctx, const uint8_t *key, size_t klen, const label *first)
+{
+    crypto_generichash_state *h = ctx;
+    uint8_t n[8];
+    cw_put_be(n, klen, 8);
+    crypto_generichash_update(h, n, sizeof n);
+    crypto_generichash_update(h, key, klen);
+    for (const label *l = first; l; l = l->next) {
+        const char *f[5] = {l->entity, l->category, l->source, l->chain, l->address};
+        for (int i = 0; i < 5; i++)
+            crypto_generichash_update(h, (const unsigned char *)(f[i] ? f[i] : ""), strlen(f[i] ? f[i] : "") + 1);
+    }
+}
+
+/* The --labels index (services: they stop exposure and are the rules'
+ * off-ramps, so they decide records) as the hex BLAKE2b of its addresses
+ * and labels, in file order; "" without labels. */
+static void eth_labels_digest(const labels *l, char hex[65])
+{
+    hex[0] = '\0';
+    if (l == NULL)
+        return;
+    crypto_generichash_state h;
+    unsigned char d[32];
+    crypto_generichash_init(&h, NULL, 0, sizeof d);
+    labels_each(l, labels_digest_one, &h);
+    crypto_generichash_final(&h, d, sizeof d);
+    sodium_bin2hex(hex, 65, d, sizeof d);
+}
+
+/* The pattern rules' configuration as JSON (the settings record's
+ * `rules`): every value that decides a rule record, the prices table by
+ * its digest (prices_digest), the --labels by theirs. Other rules options give other records, so
+ * a replay compares its own with the recording's (json_equal). A new
+ * reference; NULL without memory. */
+static json_t *eth_rules_json(const rules_config *r)
+{
+    if (r == NULL || !r->enabled)
+        return json_pack("{sb}", "enabled", 0);
+    json_t *j = json_pack("{sbsbsIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsI}", "enabled", 1, "payer_cluster",
+                          r->payer_cluster, "salary_cents_lo", (json_int_t)r->salary_cents.lo, "salary_cents_hi",
+                          (json_int_t)r->salary_cents.hi, "tiny_cents_lo", (json_int_t)r->tiny_cents.lo,
+                          "tiny_cents_hi", (json_int_t)r->tiny_cents.hi, "salary_native_lo",
+                          (json_int_t)r->salary_native.lo, "salary_native_hi", (json_int_t)r->salary_native.hi,
+                          "tiny_native_lo", (json_int_t)r->tiny_native.lo, "tiny_native_hi",
+                          (json_int_t)r->tiny_native.hi, "trace_window", (json_int_t)r->trace_window, "min_gap",
+                          (json_int_t)r->min_gap, "max_gap", (json_int_t)r->max_gap, "min_recurring",
+                          (json_int_t)r->min_recurring, "shared_min_payers", (json_int_t)r->shared_min_payers,
+                          "shared_max_payers", (json_int_t)r->shared_max_payers, "pool_min_sources",
+                          (json_int_t)r->pool_min_sources, "pool_window", (json_int_t)r->pool_window,
+                          "test_window", (json_int_t)r->test_window, "hops", (json_int_t)r->hops, "sweep_ppm",
+                          (json_int_t)r->sweep_ppm);
+    json_t *more = json_pack("{sIsIsI}", "offramp_min_pieces", (json_int_t)r->offramp_min_pieces,
+                             "toward_pool_weight", (json_int_t)r->toward_pool_weight, "prices",
+                             (json_int_t)prices_count(r->prices));
+    json_t *weight = json_array(), *sev = json_array(), *risk = json_array(), *bands = json_array();
+    bool ok = j && more && weight && sev && risk && bands && json_object_update(j, more) == 0;
+    for (int i = 0; ok && i < RULE_COUNT; i++)
+        ok = json_array_append_new(weight, json_integer(r->weight[i])) == 0 &&
+             json_array_append_new(sev, json_integer(r->severity[i])) == 0;
+    for (int i = 0; ok && i < 5; i++)
+        ok = json_array_append_new(risk, json_integer(r->risk_at[i])) == 0;
+    for (int i = 0; ok && i < RULES_ASSET_BANDS && r->asset_band[i].symbol[0]; i++) {
+        const rule_asset_band *b = &r->asset_band[i];
+        char v[4][CW_U256_DEC_MAX];
+        cw_u256_to_dec(&b->salary.lo, v[0]), cw_u256_to_dec(&b->salary.hi, v[1]);
+        cw_u256_to_dec(&b->tiny.lo, v[2]), cw_u256_to_dec(&b->tiny.hi, v[3]);
+        ok = json_array_append_new(bands, json_pack("[sIssss]", b->symbol, (json_int_t)b->decimals, v[0], v[1],
+                                                    v[2], v[3])) == 0;
+    }
+    unsigned char d[32];
+    char hex[65];
+    prices_digest(r->prices, d);
+    sodium_bin2hex(hex, sizeof hex, d, sizeof d);
+    char lab[65];
+    eth_labels_digest(r->labels, lab); /* the off-ramps and services that are never payees */
+    ok = ok && json_object_set_new(j, "prices_blake2b", json_string(hex)) == 0 &&
+         json_object_set_new(j, "labels_blake2b", json_string(lab)) == 0 &&
+         json_object_set(j, "weight", weight) == 0 && json_object_set(j, "severity", sev) == 0 &&
+         json_object_set(j, "risk_at", risk) == 0 && json_object_set(j, "asset_bands", bands) == 0;
+    json_decref(more), json_decref(weight), json_decref(sev), json_decref(risk), json_decref(bands);
+    if (!ok) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
 /* The settings record's JSON (capture.h): what decides the records beside
  * the node's answers. A new string (free it), NULL without memory. */
 static char *eth_settings_text(const account_run_opts *o, int64_t start, int64_t tip)
 {
-    json_t *j = json_pack("{sIsbsIsIsIsIsIsI}", "confirmations", (json_int_t)o->confirmations, "finalized",
+    json_t *j = json_pack("{sIsbsIsIsIsIsIsIso}", "confirmations", (json_int_t)o->confirmations, "finalized",
                           o->finalized, "start", (json_int_t)start, "tip", (json_int_t)tip, "hops",
                           (json_int_t)o->hops, "min_share_ppm", (json_int_t)o->min_share_ppm, "hold_share_ppm",
-                          (json_int_t)o->hold_share_ppm, "max_reorg", (json_int_t)o->max_reorg);
+                          (json_int_t)o->hold_share_ppm, "max_reorg", (json_int_t)o->max_reorg, "rules",
+                          eth_rules_json(o->rules));
+    char lab[65];
+    eth_labels_digest(o->labels, lab);
+    if (j && json_object_set_new(j, "labels_blake2b", json_string(lab))) {
+        json_decref(j);
+        j = NULL;
+    }
     char *t = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
     return t;
@@ -1045,6 +1144,34 @@ static int eth_replay_session(const account_run_opts *o, eth_answers *ans, const
                         "from %lld ppm); this replay has %u hops (%u, %u ppm): pass the clustering and exposure "
                         "options watch ran with\n", o->capture, (long long)hops, (long long)min_ppm,
                 (long long)hold_ppm, o->hops, o->min_share_ppm, o->hold_share_ppm);
+        return CLI_EXIT_USAGE;
+    }
+    /* the pattern rules decide records too: the same, or refused */
+    json_t *mine = eth_rules_json(o->rules);
+    const json_t *theirs = json_object_get(set, "rules");
+    bool same = mine && theirs && json_equal(mine, (json_t *)theirs);
+    if (!same) {
+        char *a = theirs ? json_dumps(theirs, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        char *b = mine ? json_dumps(mine, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        fprintf(stderr, "chainwatch: replay: %s: session %u was recorded with other pattern rules options than this "
+                        "replay's (they would give other records): pass the rules options watch ran with "
+                        "(--rules, --prices, the bands, windows and weights of docs/rules.md)\n  recorded: %s\n  "
+                        "this replay: %s\n", o->capture, session, a ? a : "(none: recorded by an older watch)",
+                b ? b : "(out of memory)");
+        free(a), free(b);
+        json_decref(mine);
+        return mine ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+    }
+    json_decref(mine);
+    /* so do the --labels (not in the capture: the same file, or refused) */
+    char lab[65];
+    eth_labels_digest(o->labels, lab);
+    const char *lab_then = json_string_value(json_object_get(set, "labels_blake2b"));
+    if (lab_then == NULL || strcmp(lab_then, lab) != 0) {
+        fprintf(stderr, "chainwatch: replay: %s: session %u was recorded with %s; this replay has %s: pass the "
+                        "--labels file (and --clusters) watch ran with, unchanged\n", o->capture, session,
+                lab_then == NULL ? "labels unknown (an older watch)" : lab_then[0] ? "a --labels file" : "no --labels",
+                lab[0] ? (lab_then && lab_then[0] ? "another --labels file" : "a --labels file") : "none");
         return CLI_EXIT_USAGE;
     }
     /* the recording's --tokens file, as it was then */

@@ -1178,6 +1178,46 @@ Test(eth_follow, a_node_that_never_answers_times_out_with_a_clear_error, .timeou
     close(s);
 }
 
+/* A node down or hanging fails every poll with the same error; watch logs
+ * an error once until it changes (poll_log), so its text must not carry
+ * what differs from try to try: libcurl's "after 301 milliseconds" /
+ * "after 0 ms" (before, such a node's error was logged at every poll). */
+Test(eth_follow, a_node_down_or_hanging_fails_with_the_same_words_every_time, .timeout = 30)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0), closed = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in sb = sa;
+    cr_assert_eq(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(listen(s, 8), 0); /* nobody answers */
+    cr_assert_eq(bind(closed, (struct sockaddr *)&sb, sizeof sb), 0); /* bound, not listening: refused */
+    socklen_t sl = sizeof sa;
+    getsockname(s, (struct sockaddr *)&sa, &sl);
+    sl = sizeof sb;
+    getsockname(closed, (struct sockaddr *)&sb, &sl);
+    unsigned ports[2] = {ntohs(sa.sin_port), ntohs(sb.sin_port)};
+    for (int k = 0; k < 2; k++) {
+        char url[64], first[CW_ERR_MSG_MAX] = "";
+        snprintf(url, sizeof url, "http://127.0.0.1:%u", ports[k]);
+        rpc_options o = {.url = url, .timeout_ms = 150 + 60 * k, .retries = 0, .backoff_ms = 10};
+        rpc_client *c;
+        cw_err err = {0};
+        cr_assert_eq(rpc_open(&o, &c, &err), CW_OK, "%s", err.msg);
+        for (int i = 0; i < 3; i++) {
+            json_t *r = NULL;
+            cr_assert_eq(rpc_call(c, "eth_blockNumber", NULL, &r, &err), CW_EIO, "%s", err.msg);
+            cr_assert(strstr(err.msg, url) && !strstr(err.msg, " milliseconds") && !strstr(err.msg, " ms:"),
+                      "an elapsed time in the error: %s", err.msg);
+            if (i == 0)
+                snprintf(first, sizeof first, "%s", err.msg);
+            cr_assert_str_eq(err.msg, first);
+        }
+        if (k == 0)
+            cr_assert(strstr(first, "150 ms in all"), "%s", first);
+        rpc_close(c);
+    }
+    close(s), close(closed);
+}
+
 /* Any other error of eth_getFilterChanges (a provider's rate limit here)
  * is not a forgotten filter: it is logged, and the same filter is asked
  * again at the next poll (before, each such error silently made a new
@@ -1354,6 +1394,24 @@ Test(eth_follow, record_then_replay_capture_gives_the_live_records, .timeout = 1
                  "for h3, mempool+confirmed for h4: %zu", json_array_size(live));
 
     char *d2 = new_datadir(), *out, *err;
+    /* other pattern-rules options than watch ran with would give other
+     * records: refused before any poll, nothing written */
+    char labels[620], lopt[640];
+    snprintf(labels, sizeof labels, "%s/labels.csv", dir);
+    f = fopen(labels, "w");
+    fprintf(f, "chain,address,entity,category,source\nETH,%s,Some exchange,exchange,test\n", L2);
+    fclose(f);
+    snprintf(lopt, sizeof lopt, "--labels=%s", labels);
+    const char *other_rules[] = {"--recurring-payments=4", "--rules=off", "--salary-max-eth=123", lopt};
+    for (size_t k = 0; k < 4; k++) {
+        char *rep0[] = {CW_BIN, "replay", "--capture", cap, "--datadir", d2, (char *)other_rules[k], NULL};
+        cr_assert_eq(run_cmd(rep0, NULL, 0, &out, &err), 2, "%s: %s\n%s", other_rules[k], out, err);
+        cr_assert(strstr(err, "pattern rules"), "%s: %s", other_rules[k], err);
+        free(out), free(err);
+        json_t *none = alerts_read(d2);
+        cr_assert_eq(json_array_size(none), 0, "%s: a replay with other rules wrote records", other_rules[k]);
+        json_decref(none);
+    }
     char *rep[] = {CW_BIN, "replay", "--capture", cap, "--datadir", d2, NULL};
     cr_assert_eq(run_cmd(rep, NULL, 0, &out, &err), 0, "%s\n%s", out, err);
     cr_assert(strstr(out, "replayed ethereum chain-31337 capture"), "%s", out);

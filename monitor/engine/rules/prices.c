@@ -6,6 +6,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
+#include "chains/be.h"
+
 typedef struct {
     char asset[16];
     int64_t day;
@@ -211,6 +215,20 @@ void prices_free(prices *p)
 }
 
 size_t prices_count(const prices *p) { return p ? p->n : 0; }
+
+void prices_digest(const prices *p, unsigned char out[32])
+{
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    for (size_t i = 0; p && i < p->n; i++) {
+        unsigned char row[sizeof p->rows[i].asset + 16] = {0};
+        memcpy(row, p->rows[i].asset, strnlen(p->rows[i].asset, sizeof p->rows[i].asset));
+        cw_put_be(row + sizeof p->rows[i].asset, (uint64_t)p->rows[i].day, 8);
+        cw_put_be(row + sizeof p->rows[i].asset + 8, p->rows[i].micro, 8);
+        crypto_generichash_update(&h, row, sizeof row);
+    }
+    crypto_generichash_final(&h, out, 32);
+}
 
 static bool stablecoin(const char *asset)
 {

@@ -37,6 +37,10 @@ cw_code prices_parse(const char *text, size_t len, const char *name, prices **ou
 cw_code prices_load(const char *path, prices **out, cw_err *err);
 void prices_free(prices *p);
 size_t prices_count(const prices *p);
+/* A BLAKE2b-256 digest of the table's rows (asset, day, price), in their
+ * sorted order: equal tables, equal digests (a capture's settings record
+ * names the prices a recording ran with). p NULL: the empty table's. */
+void prices_digest(const prices *p, unsigned char out[32]);
 
 /* USD cents of `amount` base units of `asset` (decimals: 8 for BTC) on
  * the UTC day of unix time `when`: true and *cents set when a price is
