@@ -1372,3 +1372,42 @@ Test(rules_account, a_test_payment_in_another_asset_is_not_written_in_the_salary
     eng_close(&e);
     kept_reset();
 }
+
+/* A designated address paid on cadence by two payers (two pools paying a
+ * facilitator monthly, as the anvil scenario's seeds 3 and 6 do) is no
+ * payout to find: each payment to it is a designated_address record
+ * (severe) already, and a pattern record on it only said less, later.
+ * Bitcoin never gave one; the account chains did. Twin: the same payments
+ * to an unlisted address fire shared_payout. */
+Test(rules_account, a_designated_address_paid_on_cadence_gets_no_pattern_record, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr l1 = parse(L1), p1 = acct(CW_CHAIN_EVM, 0x90), p2 = acct(CW_CHAIN_EVM, 0x91);
+    shared_scenario(&e, &l1, &p1, &p2, SALARY, USDC);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 0, "%s", json_dumps(recs, 0));
+    json_decref(recs);
+    size_t i, hits = 0;
+    json_t *r;
+    json_array_foreach(e.lines, i, r)
+    {
+        if (strcmp(str(r, "rule"), "designated_address") == 0 && strcmp(str(r, "status"), "confirmed") == 0)
+            hits++;
+    }
+    cr_assert_eq(hits, 6, "every payment to the designated address is its own record");
+    eng_close(&e);
+    kept_reset();
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr w = acct(CW_CHAIN_EVM, 0x92);
+    shared_scenario(&e, &w, &p1, &p2, SALARY, USDC);
+    recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    cr_assert_str_eq(str(json_array_get(recs, 0), "rule"), "shared_payout");
+    cr_assert_str_eq(str(json_array_get(recs, 0), "address"), text(&w));
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}

@@ -617,6 +617,11 @@ static cw_code make_room_for_source(run *r, rs_record *rec, cw_err *err)
     return CW_OK;
 }
 
+/* A designated address (linked keys included) is no payout or pool to
+ * find: every payment into it is a designated_address record (severe)
+ * already, and a pattern record on it would only say less, later. Its
+ * payers and sweepers are still judged, by the trace (rules_trace_reach).
+ * Both rules_sweep_into and rules_pay_into start with that check. */
 cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const uint8_t *okey, size_t olen,
                          const amount_view *a, cw_err *err)
 {
@@ -626,7 +631,11 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
     uint64_t now = (uint64_t)r->when;
     rs_record *rec;
     bool found;
-    cw_code rc = rec_load(r->t, okey, olen, &rec, &found, err);
+    bool listed;
+    cw_code rc = wl_is_listed(r->t, okey, olen, &listed, err);
+    if (rc || listed)
+        return rc;
+    rc = rec_load(r->t, okey, olen, &rec, &found, err);
     if (rc)
         return rc;
     rs_entry *e = rs_record_find(rec, RS_KIND_SOURCE, src_key, src_len);
@@ -763,7 +772,11 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
     uint64_t now = (uint64_t)r->when;
     rs_record *rec;
     bool found;
-    cw_code rc = rec_load(r->t, okey, olen, &rec, &found, err);
+    bool listed;
+    cw_code rc = wl_is_listed(r->t, okey, olen, &listed, err);
+    if (rc || listed)
+        return rc;
+    rc = rec_load(r->t, okey, olen, &rec, &found, err);
     if (rc)
         return rc;
     rs_entry *e = rs_record_find(rec, RS_KIND_PAYER, payer, payer_len);
