@@ -236,3 +236,65 @@ static void support_kill_children(void)
 }
 
 __attribute__((constructor)) static void support_init(void) { atexit(support_kill_children); }
+
+
+json_t *test_api_screen(const char *dd, const char *addr)
+{
+    char *out, *err;
+    char *add[] = {CW_BIN, "apikey", "add", "rules", "--role", "screen", "--datadir", (char *)dd, NULL};
+    cr_assert_eq(run_cmd(add, NULL, 0, &out, &err), 0, "%s", err);
+    char key[128];
+    cr_assert_eq(sscanf(out, "%127s", key), 1, "%s", out);
+    free(out), free(err);
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    char logp[4300];
+    snprintf(logp, sizeof logp, "%s/serve.log", dd);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        int logfd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(logfd, 2);
+        char *argv[] = {CW_BIN, "serve", "--listen", "127.0.0.1:0", "--datadir", (char *)dd, NULL};
+        execv(CW_BIN, argv);
+        _exit(127);
+    }
+    close(p[1]);
+    char line[128] = "";
+    size_t got = 0;
+    for (int tries = 0; tries < 1000 && !memchr(line, '\n', got); tries++) {
+        ssize_t r = read(p[0], line + got, sizeof line - 1 - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        line[got] = '\0';
+    }
+    close(p[0]);
+    unsigned port = 0;
+    cr_assert(sscanf(line, "{\"port\":%u}", &port) == 1 && port > 0, "serve did not start: '%s'", line);
+    char url[64], hdr[200], body[300];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/v1/screen", port);
+    snprintf(hdr, sizeof hdr, "X-API-Key: %s", key);
+    snprintf(body, sizeof body, "{\"address\":\"%s\"}", addr);
+    char *curl[] = {"/usr/bin/curl", "-s", "-H", hdr, "-d", body, url, NULL};
+    int crc = run_cmd(curl, NULL, 0, &out, &err);
+    kill(pid, SIGTERM);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert_eq(crc, 0, "curl: %s", err);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "serve ended with status %d", st);
+    cw_buf b = CW_BUF_INIT;
+    if (cw_read_file(logp, 1 << 22, &b, NULL) == CW_OK) {
+        cw_buf_append(&b, "", 1, NULL);
+        cr_assert(!strstr((char *)b.p, "Sanitizer") && !strstr((char *)b.p, "runtime error"), "serve: %s",
+                  (char *)b.p);
+    }
+    cw_buf_free(&b);
+    json_t *j = json_loads(out, 0, NULL);
+    cr_assert_not_null(j, "%s", out);
+    free(out), free(err);
+    return j;
+}

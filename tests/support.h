@@ -47,4 +47,10 @@ void watch_wait_ready(const char *datadir, zpub *pub);
 /* SIGTERM, then asserts the watcher exited 0. */
 void watch_stop(pid_t pid);
 
+/* POST /v1/screen {"address": addr} to a real `chainwatch serve` on
+ * 127.0.0.1:0 over datadir dd (an API key with the screen role added
+ * first): the answer's JSON (the caller json_decref()s). serve's stderr
+ * goes to dd/serve.log, checked for sanitizer reports after SIGTERM. */
+json_t *test_api_screen(const char *dd, const char *addr);
+
 #endif

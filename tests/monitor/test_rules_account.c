@@ -648,62 +648,6 @@ Test(rules_account, no_pool_when_a_payroll_processors_employees_sweep_to_their_o
 
 /* ---------- payout_toward_designated (a designated address) ---------- */
 
-/* POST /v1/screen {"address": addr} to a real `chainwatch serve` on
- * 127.0.0.1:0 over datadir dd (a screen key added first): the answer. */
-static json_t *api_screen(const char *dd, const char *addr)
-{
-    char *out, *err;
-    char *add[] = {CW_BIN, "apikey", "add", "rules", "--role", "screen", "--datadir", (char *)dd, NULL};
-    cr_assert_eq(run_cmd(add, NULL, 0, &out, &err), 0, "%s", err);
-    char key[128];
-    cr_assert_eq(sscanf(out, "%127s", key), 1, "%s", out);
-    free(out), free(err);
-    int p[2];
-    cr_assert_eq(pipe(p), 0);
-    char logp[4300];
-    snprintf(logp, sizeof logp, "%s/serve.log", dd);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        dup2(p[1], 1);
-        close(p[0]);
-        close(p[1]);
-        int logfd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(logfd, 2);
-        char *argv[] = {CW_BIN, "serve", "--listen", "127.0.0.1:0", "--datadir", (char *)dd, NULL};
-        execv(CW_BIN, argv);
-        _exit(127);
-    }
-    close(p[1]);
-    char line[128] = "";
-    size_t got = 0;
-    for (int tries = 0; tries < 1000 && !memchr(line, '\n', got); tries++) {
-        ssize_t r = read(p[0], line + got, sizeof line - 1 - got);
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-        line[got] = '\0';
-    }
-    close(p[0]);
-    unsigned port = 0;
-    cr_assert(sscanf(line, "{\"port\":%u}", &port) == 1 && port > 0, "serve did not start: '%s'", line);
-    char url[64], hdr[200], body[300];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/v1/screen", port);
-    snprintf(hdr, sizeof hdr, "X-API-Key: %s", key);
-    snprintf(body, sizeof body, "{\"address\":\"%s\"}", addr);
-    char *curl[] = {"/usr/bin/curl", "-s", "-H", hdr, "-d", body, url, NULL};
-    int crc = run_cmd(curl, NULL, 0, &out, &err);
-    kill(pid, SIGTERM);
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    cr_assert_eq(crc, 0, "curl: %s", err);
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "serve ended with status %d", st);
-    json_t *j = json_loads(out, 0, NULL);
-    cr_assert_not_null(j, "%s", out);
-    free(out), free(err);
-    return j;
-}
-
 /* A payout paid on days 0, 30, 60 by e sends its pay to m (day 62), m
  * sends on to the designated L1 (day 63). Twins: DAO contributors paid
  * monthly whose money goes on in pieces to an ordinary address, and a
@@ -797,7 +741,7 @@ Test(rules_account, payout_toward_designated_names_the_payer_and_screen_shows_it
     json_t *pp = json_array_get(json_object_get(pat, "payers"), 0);
     cr_assert_str_eq(str(pp, "payer"), text(&emp));
     cr_assert_str_eq(str(pp, "first_txid"), txid_of(&e, 4, 0), "an Ethereum txid as records print it");
-    json_t *api = api_screen(e.dir, text(&w));
+    json_t *api = test_api_screen(e.dir, text(&w));
     cr_assert_str_eq(str(api, "decision"), "hold");
     cr_assert(json_equal(json_object_get(api, "patterns"), pat), "%s", json_dumps(api, 0));
     json_decref(api);
