@@ -617,11 +617,21 @@ static cw_code make_room_for_source(run *r, rs_record *rec, cw_err *err)
     return CW_OK;
 }
 
-/* A designated address (linked keys included) is no payout or pool to
- * find: every payment into it is a designated_address record (severe)
+/* The record of the payee of a sweep or a payment, or *rec NULL when the
+ * payee is designated (linked keys included): it is no payout or pool to
+ * find, every payment into it is a designated_address record (severe)
  * already, and a pattern record on it would only say less, later. Its
- * payers and sweepers are still judged, by the trace (rules_trace_reach).
- * Both rules_sweep_into and rules_pay_into start with that check. */
+ * payers and sweepers are still judged, by the trace (rules_trace_reach). */
+static cw_code payee_load(run *r, const uint8_t *okey, size_t olen, rs_record **rec, bool *found, cw_err *err)
+{
+    bool listed;
+    *rec = NULL;
+    cw_code rc = wl_is_listed(r->t, okey, olen, &listed, err);
+    if (rc || listed)
+        return rc;
+    return rec_load(r->t, okey, olen, rec, found, err);
+}
+
 cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const uint8_t *okey, size_t olen,
                          const amount_view *a, cw_err *err)
 {
@@ -631,12 +641,8 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
     uint64_t now = (uint64_t)r->when;
     rs_record *rec;
     bool found;
-    bool listed;
-    cw_code rc = wl_is_listed(r->t, okey, olen, &listed, err);
-    if (rc || listed)
-        return rc;
-    rc = rec_load(r->t, okey, olen, &rec, &found, err);
-    if (rc)
+    cw_code rc = payee_load(r, okey, olen, &rec, &found, err);
+    if (rc || rec == NULL)
         return rc;
     rs_entry *e = rs_record_find(rec, RS_KIND_SOURCE, src_key, src_len);
     bool fresh = e == NULL;
@@ -772,12 +778,8 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
     uint64_t now = (uint64_t)r->when;
     rs_record *rec;
     bool found;
-    bool listed;
-    cw_code rc = wl_is_listed(r->t, okey, olen, &listed, err);
-    if (rc || listed)
-        return rc;
-    rc = rec_load(r->t, okey, olen, &rec, &found, err);
-    if (rc)
+    cw_code rc = payee_load(r, okey, olen, &rec, &found, err);
+    if (rc || rec == NULL)
         return rc;
     rs_entry *e = rs_record_find(rec, RS_KIND_PAYER, payer, payer_len);
     bool fresh = e == NULL;
