@@ -1273,7 +1273,10 @@ static json_t *lines_but_run_fields(const char *dir)
         json_object_del(r, "seen_at");
         json_object_del(r, "sig");
         json_object_del(r, "prev");
-        json_array_append_new(out, json_string(json_dumps(r, JSON_SORT_KEYS | JSON_COMPACT)));
+        char *line = json_dumps(r, JSON_SORT_KEYS | JSON_COMPACT);
+        cr_assert_not_null(line);
+        json_array_append_new(out, json_string(line));
+        free(line);
     }
     json_decref(all);
     return out;
