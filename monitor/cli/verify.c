@@ -300,11 +300,9 @@ int cmd_verify(int argc, char **argv)
         {"from-start", ARG_FLAG, &from_start, .help = "FILE must hold the whole trail, from seq 1"},
         {0},
     };
-    if (cli_wants_help(argc, argv)) {
-        fputs(verify_usage, stdout);
-        cli_args_usage(stdout, args);
-        return CLI_EXIT_OK;
-    }
+    int help_rc;
+    if (cli_args_help(argc, argv, false, verify_usage, args, &help_rc))
+        return help_rc;
     int n_pos;
     if (cli_args_parse("verify", args, argc, argv, &file, 1, &n_pos))
         return CLI_EXIT_USAGE;

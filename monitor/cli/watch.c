@@ -385,11 +385,9 @@ int cmd_watch(int argc, char **argv)
     o.confirmations = 1;
     o.poll_ms = 1000;
     watch_args(&o);
-    if (cli_wants_help(argc, argv)) {
-        fputs(usage, stdout);
-        cli_args_usage(stdout, o.args);
-        return CLI_EXIT_OK;
-    }
+    int help_rc;
+    if (cli_args_help(argc, argv, false, usage, o.args, &help_rc))
+        return help_rc;
     int n_pos;
     int rc = cli_args_parse("watch", o.args, argc, argv, NULL, 0, &n_pos);
     if (rc)
