@@ -371,6 +371,61 @@ static void record_message(void *ctx, const feed_message *m)
         recorder_sync(r, false);
 }
 
+/* watch --chain tron (java-tron's native queue and HTTP API) or ethereum
+ * (the node's JSON-RPC): the chain's options checked, --finalized or
+ * --confirmations, the flow and rule options loaded (payers are
+ * accounts), then account_run_watch (account_run.c). The exit code; the
+ * caller frees o's options. */
+static int watch_account_chain(watch_opts *o)
+{
+    bool tron = o->chain == 2;
+    if (tron && (o->zmq_tron == NULL || o->tron_http == NULL)) {
+        fprintf(stderr, "chainwatch: watch: --chain tron needs --zmqpubtron=tcp://127.0.0.1:5555 (java-tron's native "
+                        "queue) and --tron-http=http://127.0.0.1:8090 (its HTTP API)\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (tron && (o->endpoint[0] || o->endpoint[1] || o->endpoint[2] || o->rest || o->rpc)) {
+        fprintf(stderr, "chainwatch: watch: --chain tron follows --zmqpubtron and --tron-http: the Bitcoin ZeroMQ, "
+                        "--rest and --rpc options are other chains'\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (!tron && o->rpc == NULL) {
+        fprintf(stderr, "chainwatch: watch: --chain ethereum needs --rpc http://127.0.0.1:8545 (the node's JSON-RPC)\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (!tron && (o->endpoint[0] || o->endpoint[1] || o->endpoint[2] || o->rest)) {
+        fprintf(stderr, "chainwatch: watch: --chain ethereum follows --rpc: the ZeroMQ and --rest options are Bitcoin's\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->finalized && cli_args_given(o->args, "confirmations")) {
+        fprintf(stderr, "chainwatch: watch: --finalized and --confirmations: give one of them\n");
+        return CLI_EXIT_USAGE;
+    }
+    cw_err ferr = {0};
+    if (flows_opts_load(&o->flows, CW_NET_MAIN, &ferr))
+        return cli_fail("watch", &ferr);
+    if (rules_opts_load(&o->rules, o->flows.labels, false, &ferr)) { /* payers are accounts */
+        fprintf(stderr, "chainwatch: watch: %s\n", ferr.msg);
+        return ferr.code == CW_EARG || ferr.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+    }
+    const flows_config *fc = flows_opts_config(&o->flows); /* --clusters off: no exposure either */
+    account_run_opts ao = {o->datadir, o->alerts, o->pub, o->rpc, o->tokens, o->rpc_rate, o->confirmations,
+                           o->finalized, o->poll_ms, o->start_height, o->status_interval, -1, -1, 1,
+                           fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
+                           fc ? fc->hold_share_ppm : 0, false, NULL, NULL, o->record, NULL,
+                           rules_opts_config(&o->rules), o->max_reorg, &o->hooks};
+    if (tron) { /* no --rpc; solidified blocks are confirmed unless --confirmations asks for the head */
+        ao.rpc = NULL;
+        ao.rpc_rate = 0;
+        ao.finalized = o->finalized || !cli_args_given(o->args, "confirmations");
+        ao.poll_ms = cli_args_given(o->args, "poll-ms") ? o->poll_ms : 200;
+        ao.tron = true;
+        ao.zmq_tron = o->zmq_tron;
+        ao.tron_http = o->tron_http;
+    }
+    return account_run_watch(&ao);
+}
+
 int cmd_watch(int argc, char **argv)
 {
     watch_opts o = {0};
@@ -421,71 +476,8 @@ int cmd_watch(int argc, char **argv)
         fprintf(stderr, "chainwatch: watch: --zmqpubtron and --tron-http are for --chain tron\n");
         rc = CLI_EXIT_USAGE;
     }
-    if (rc == CLI_EXIT_OK && o.chain == 2) { /* tron: the native queue and the HTTP API (account_run.c) */
-        if (o.zmq_tron == NULL || o.tron_http == NULL) {
-            fprintf(stderr, "chainwatch: watch: --chain tron needs --zmqpubtron=tcp://127.0.0.1:5555 (java-tron's native "
-                            "queue) and --tron-http=http://127.0.0.1:8090 (its HTTP API)\n");
-            rc = CLI_EXIT_USAGE;
-        } else if (o.endpoint[0] || o.endpoint[1] || o.endpoint[2] || o.rest || o.rpc) {
-            fprintf(stderr, "chainwatch: watch: --chain tron follows --zmqpubtron and --tron-http: the Bitcoin ZeroMQ, "
-                            "--rest and --rpc options are other chains'\n");
-            rc = CLI_EXIT_USAGE;
-        } else if (o.finalized && cli_args_given(o.args, "confirmations")) {
-            fprintf(stderr, "chainwatch: watch: --finalized and --confirmations: give one of them\n");
-            rc = CLI_EXIT_USAGE;
-        } else {
-            cw_err ferr = {0};
-            if (flows_opts_load(&o.flows, CW_NET_MAIN, &ferr)) {
-                rc = cli_fail("watch", &ferr);
-            } else if (rules_opts_load(&o.rules, o.flows.labels, false, &ferr)) { /* payers are accounts */
-                rc = ferr.code == CW_EARG || ferr.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
-                fprintf(stderr, "chainwatch: watch: %s\n", ferr.msg);
-            } else {
-                const flows_config *fc = flows_opts_config(&o.flows);
-                /* solidified blocks are confirmed unless --confirmations asks for the head */
-                bool finalized = o.finalized || !cli_args_given(o.args, "confirmations");
-                account_run_opts ao = {o.datadir, o.alerts, o.pub, NULL, o.tokens, 0, o.confirmations, finalized,
-                                       cli_args_given(o.args, "poll-ms") ? o.poll_ms : 200, o.start_height,
-                                       o.status_interval, -1, -1, 1, fc ? fc->hops : 0, fc ? fc->labels : NULL,
-                                       fc ? fc->min_share_ppm : 0, fc ? fc->hold_share_ppm : 0, true, o.zmq_tron,
-                                       o.tron_http, o.record, NULL, rules_opts_config(&o.rules), o.max_reorg, &o.hooks};
-                rc = account_run_watch(&ao);
-            }
-        }
-        for (size_t i = 0; i < o.n_owned; i++)
-            free(o.owned[i]);
-        free(o.owned);
-        flows_opts_free(&o.flows);
-        rules_opts_free(&o.rules);
-        return rc;
-    }
-    if (rc == CLI_EXIT_OK && o.chain == 1) { /* ethereum: the node is asked over JSON-RPC (account_run.c) */
-        if (o.rpc == NULL) {
-            fprintf(stderr, "chainwatch: watch: --chain ethereum needs --rpc http://127.0.0.1:8545 (the node's JSON-RPC)\n");
-            rc = CLI_EXIT_USAGE;
-        } else if (o.endpoint[0] || o.endpoint[1] || o.endpoint[2] || o.rest) {
-            fprintf(stderr, "chainwatch: watch: --chain ethereum follows --rpc: the ZeroMQ and --rest options are Bitcoin's\n");
-            rc = CLI_EXIT_USAGE;
-        } else if (o.finalized && cli_args_given(o.args, "confirmations")) {
-            fprintf(stderr, "chainwatch: watch: --finalized and --confirmations: give one of them\n");
-            rc = CLI_EXIT_USAGE;
-        } else {
-            cw_err ferr = {0};
-            if (flows_opts_load(&o.flows, CW_NET_MAIN, &ferr)) {
-                rc = cli_fail("watch", &ferr);
-            } else if (rules_opts_load(&o.rules, o.flows.labels, false, &ferr)) { /* payers are accounts */
-                rc = ferr.code == CW_EARG || ferr.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
-                fprintf(stderr, "chainwatch: watch: %s\n", ferr.msg);
-            } else {
-                const flows_config *fc = flows_opts_config(&o.flows); /* --clusters off: no exposure either */
-                account_run_opts ao = {o.datadir, o.alerts, o.pub, o.rpc, o.tokens, o.rpc_rate, o.confirmations,
-                                       o.finalized, o.poll_ms, o.start_height, o.status_interval, -1, -1, 1,
-                                       fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
-                                       fc ? fc->hold_share_ppm : 0, false, NULL, NULL, o.record, NULL,
-                                       rules_opts_config(&o.rules), o.max_reorg, &o.hooks};
-                rc = account_run_watch(&ao);
-            }
-        }
+    if (rc == CLI_EXIT_OK && (o.chain == 1 || o.chain == 2)) {
+        rc = watch_account_chain(&o);
         for (size_t i = 0; i < o.n_owned; i++)
             free(o.owned[i]);
         free(o.owned);
