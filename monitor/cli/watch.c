@@ -373,8 +373,8 @@ static void record_message(void *ctx, const feed_message *m)
 
 /* watch --chain tron (java-tron's native queue and HTTP API) or ethereum
  * (the node's JSON-RPC): the chain's options checked, --finalized or
- * --confirmations, the flow and rule options loaded (payers are
- * accounts), then account_run_watch (account_run.c). The exit code; the
+ * --confirmations, the flow and rule options loaded
+ * (rules_opts_load_account), then account_run_watch (account_run.c). The exit code; the
  * caller frees o's options. */
 static int watch_account_chain(watch_opts *o)
 {
@@ -401,13 +401,9 @@ static int watch_account_chain(watch_opts *o)
         fprintf(stderr, "chainwatch: watch: --finalized and --confirmations: give one of them\n");
         return CLI_EXIT_USAGE;
     }
-    cw_err ferr = {0};
-    if (flows_opts_load(&o->flows, CW_NET_MAIN, &ferr))
-        return cli_fail("watch", &ferr);
-    if (rules_opts_load(&o->rules, o->flows.labels, false, &ferr)) { /* payers are accounts */
-        fprintf(stderr, "chainwatch: watch: %s\n", ferr.msg);
-        return ferr.code == CW_EARG || ferr.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
-    }
+    int rc = rules_opts_load_account("watch", &o->rules, &o->flows);
+    if (rc)
+        return rc;
     const flows_config *fc = flows_opts_config(&o->flows); /* --clusters off: no exposure either */
     account_run_opts ao = {o->datadir, o->alerts, o->pub, o->rpc, o->tokens, o->rpc_rate, o->confirmations,
                            o->finalized, o->poll_ms, o->start_height, o->status_interval, -1, -1, 1,
