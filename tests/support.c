@@ -188,7 +188,10 @@ void watch_wait_ready(const char *datadir, zpub *pub)
             break;
         test_sleep_ms(50);
     }
-    zpub_wait_subscribers(pub, 500);
+    /* the subscription itself, not a guess at how long it takes: 500 ms
+     * was once too short under ASan on two loaded cores, and the blocks
+     * sent before it were lost */
+    cr_assert(zpub_wait_subscription(pub, 20000), "watch never subscribed to %s", zpub_endpoint(pub));
 }
 
 void watch_stop(pid_t pid)

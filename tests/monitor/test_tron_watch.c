@@ -162,7 +162,7 @@ static pid_t start_watch(rig *r, const char *extra)
             fclose(f);
         (void)n;
         if (ready) {
-            zpub_wait_subscribers(r->pub, 400);
+            cr_assert(zpub_wait_subscription(r->pub, 20000), "watch never subscribed");
             return pid;
         }
         test_sleep_ms(50);
