@@ -1465,6 +1465,54 @@ Test(eth_follow, record_then_replay_capture_gives_the_live_records, .timeout = 1
     test_remove_dir(dir);
 }
 
+/* A datadir whose tip is at the recorded height but on another branch
+ * would not follow the recorded answers either: replay --capture compares
+ * the tip's hash too (before, heights only) and refuses it naming both
+ * hashes; a datadir on the recorded branch replays. anvil_reorg replaces
+ * blocks 1..2 (block 2 paid L1) with empty ones: same heights, other
+ * hashes. */
+Test(eth_follow, replay_capture_refuses_a_datadir_on_another_branch_at_the_same_height, .timeout = 90)
+{
+    node n;
+    node_start(&n);
+    mine(&n);
+    free(send_tx(&n, ACCT1, L1, "0x7", NULL, NULL));
+    mine(&n);
+    json_t *x2 = call(&n, "eth_getBlockByNumber", json_pack("[sb]", "0x2", 0));
+    char *a = new_datadir(), *same = new_datadir(), *out, *err;
+    cr_assert_eq(replay_range(n.url, a, "1", "2", &out, &err), 0, "%s%s", out, err);
+    free(out), free(err);
+    cr_assert_eq(replay_range(n.url, same, "1", "2", &out, &err), 0, "%s%s", out, err);
+    free(out), free(err);
+    char cap[600], ropt[620];
+    snprintf(cap, sizeof cap, "%s/eth.cwcap", a);
+    snprintf(ropt, sizeof ropt, "--record=%s", cap);
+    stop_watch(start_watch(a, n.url, ropt, NULL)); /* a session that began on tip 2 of branch x */
+    json_decref(call(&n, "anvil_reorg", json_pack("[i[]]", 2)));
+    json_t *y2 = call(&n, "eth_getBlockByNumber", json_pack("[sb]", "0x2", 0));
+    const char *hx = json_string_value(json_object_get(x2, "hash")), *hy = json_string_value(json_object_get(y2, "hash"));
+    cr_assert(hx && hy && strcasecmp(hx, hy) != 0, "anvil_reorg gave block 2 another hash: %s %s", hx, hy);
+    char *b = new_datadir();
+    cr_assert_eq(replay_range(n.url, b, "1", "2", &out, &err), 0, "%s%s", out, err);
+    free(out), free(err);
+    node_stop(&n);
+    char *rep[] = {CW_BIN, "replay", "--capture", cap, "--datadir", b, NULL};
+    cr_assert_eq(run_cmd(rep, NULL, 0, &out, &err), 2, "%s\n%s", out, err);
+    char want[400];
+    snprintf(want, sizeof want, "whose tip was block 2 %s; this one's tip is block 2 %s: it followed another branch",
+             hx, hy);
+    cr_assert(strstr(err, want), "want '%s' in:\n%s", want, err);
+    cr_assert(strstr(out, "replayed") == NULL, "a refused replay printed a summary: %s", out);
+    free(out), free(err);
+    /* the same height on the recorded branch: replayed */
+    char *ok[] = {CW_BIN, "replay", "--capture", cap, "--datadir", same, NULL};
+    cr_assert_eq(run_cmd(ok, NULL, 0, &out, &err), 0, "%s\n%s", out, err);
+    cr_assert(strstr(out, "replayed ethereum chain-31337 capture"), "%s", out);
+    free(out), free(err);
+    json_decref(x2), json_decref(y2);
+    test_remove_dir(a), test_remove_dir(same), test_remove_dir(b);
+}
+
 /* ---------- a node that lies about its chain: watch stops, fail closed ---------- */
 
 /* Blocks 1..3 (one payment to L1 each) followed through the proxy; then
