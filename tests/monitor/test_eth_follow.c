@@ -34,6 +34,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include "watchlists/store/store.h"
 #include "watchlists/watchlist.h"
 
 #define L1 "0x901bb9583b24d97e995513c6778dc6888ab6870e"
@@ -504,6 +505,137 @@ Test(eth_follow, kill9_mid_stream_loses_and_repeats_nothing_and_replay_equals_li
         free(hs[i]);
     test_remove_dir(dir);
     test_remove_dir(dir2);
+    node_stop(&n);
+}
+
+/* ---------- an honest reorg deeper than a catch-up batch ---------- */
+
+#define DEEP_TIP 45   /* blocks 1..45 on the first branch */
+#define DEEP 40       /* 6..45 replaced: more than a catch-up batch (32) */
+#define ONE_ETH 1000000000000000000ull /* a salary-sized payment (docs/rules.md: 0.75-6 ETH) */
+
+/* The state a chain leaves that does not depend on how it was followed:
+ * the connected chain, exposure and the pattern rules' tables (rules_only:
+ * those alone). */
+static void dump_state(const char *dir, bool rules_only, cw_buf *out)
+{
+    cw_store *s;
+    cw_err err = {0};
+    cr_assert_eq(store_open(dir, 0, true, &s, &err), CW_OK, "%s", err.msg);
+    const store_db dbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN, STORE_CHAIN, STORE_ACCT_EXPOSURE};
+    test_dump_tables(s, dbs, rules_only ? 3 : sizeof dbs / sizeof dbs[0], out);
+    store_close(s);
+}
+
+static void pay_wei(node *n, const char *from, const char *to, unsigned long long wei)
+{
+    char v[24];
+    snprintf(v, sizeof v, "0x%llx", wei);
+    free(send_tx(n, from, to, v, NULL, NULL));
+}
+
+/* watch follows 45 blocks (a salary-sized payment to L1 and one to a
+ * plain address in each), then the node switches to a branch that
+ * replaces blocks 6..45 (40 blocks, other payments: L2 is paid) and grows
+ * it to 47. The result must be what a fresh replay of the winning chain
+ * gives: the same records (those of the lost blocks reorged, the rest
+ * equal but for the run fields) and the same chain, exposure and rules
+ * tables byte for byte. */
+Test(eth_follow, a_reorg_deeper_than_a_batch_equals_a_fresh_replay_of_the_winner, .timeout = 120)
+{
+    node n;
+    node_start(&n);
+    for (int i = 1; i <= DEEP_TIP; i++) {
+        char plain[43];
+        snprintf(plain, sizeof plain, "0x%040x", 0xa000 + i);
+        pay_wei(&n, ACCT1, L1, ONE_ETH + (unsigned long long)i);
+        pay_wei(&n, ACCT0, plain, 2 * ONE_ETH + (unsigned long long)i);
+        mine(&n);
+    }
+    char *live = new_datadir();
+    pid_t w = start_watch(live, n.url, "--start-height=1", NULL);
+    size_t seen = 0;
+    for (int i = 0; i < 600 && seen < DEEP_TIP; i++) {
+        json_t *all = alerts_read(live);
+        seen = json_array_size(all);
+        json_decref(all);
+        test_sleep_ms(25);
+    }
+    cr_assert_eq(seen, DEEP_TIP, "one record per payment to L1 before the reorg");
+    /* the winning branch: 40 new blocks from 6 on, with other payments
+     * (anvil_reorg: [tx, index of the new block]), then two more */
+    json_t *txs = json_array();
+    for (int k = 0; k < DEEP; k += 3) {
+        char v[24], plain[43];
+        snprintf(v, sizeof v, "0x%llx", 3 * ONE_ETH + (unsigned long long)k);
+        snprintf(plain, sizeof plain, "0x%040x", 0xb000 + k);
+        json_array_append_new(txs, json_pack("[{ssssss}i]", "from", ACCT2, "to", k % 2 ? L2 : plain, "value", v, k));
+    }
+    json_decref(call(&n, "anvil_reorg", json_pack("[io]", DEEP, txs)));
+    mine(&n);
+    mine(&n);
+    json_t *head = call(&n, "eth_blockNumber", NULL);
+    cr_assert_str_eq(json_string_value(head), "0x2f", "the winner is 47 blocks long");
+    json_decref(head);
+    /* watch undoes 40 blocks and connects 42: wait for the last block's
+     * payment to L2 (block 6 + 39, odd k) */
+    const size_t want = DEEP_TIP + DEEP + 7; /* 45 confirmed, 40 reorged, L2 paid at k = 3, 9, ..., 39 */
+    for (int i = 0; i < 800 && seen < want; i++) {
+        json_t *all = alerts_read(live);
+        seen = json_array_size(all);
+        json_decref(all);
+        test_sleep_ms(25);
+    }
+    test_sleep_ms(300); /* a repeat would show up now */
+    stop_watch(w);
+    char log[600];
+    snprintf(log, sizeof log, "%s/watch.log", live);
+    char *text = read_text(log);
+    cr_assert(strstr(text, "stopped: tip 47, blocks +87 -40,"), "45 connected, 40 undone, 42 connected:\n%s", text);
+    free(text);
+    json_t *all = alerts_read(live);
+    cr_assert_eq(json_array_size(all), want, "%zu records", json_array_size(all));
+    /* the records of the blocks that stayed and of the winner's, in order */
+    json_t *kept = json_array();
+    size_t i, reorged = 0;
+    json_t *r;
+    json_array_foreach(all, i, r)
+    {
+        bool lost = false;
+        size_t j;
+        json_t *q;
+        json_array_foreach(all, j, q) lost |= strcmp(s_of(q, "status"), "reorged") == 0 &&
+                                             strcmp(s_of(q, "id"), s_of(r, "id")) == 0;
+        reorged += strcmp(s_of(r, "status"), "reorged") == 0;
+        if (!lost)
+            json_array_append(kept, r);
+    }
+    cr_assert_eq(reorged, DEEP, "each record of blocks 6..45 reorged once");
+    cr_assert_eq(json_array_size(kept), 5 + 7);
+
+    char *fresh = new_datadir(), *out, *err;
+    char *rep[] = {CW_BIN, "replay", "--chain", "ethereum", "--rpc", n.url, "--from", "1", "--to", "47",
+                   "--datadir", fresh, NULL};
+    cr_assert_eq(run_cmd(rep, NULL, 0, &out, &err), 0, "%s%s", out, err);
+    cr_assert(strstr(out, "47 connected") != NULL, "%s", out);
+    free(out), free(err);
+    json_t *replayed = alerts_read(fresh);
+    json_t *a = comparable(kept), *b = comparable(replayed);
+    char *ta = json_dumps(a, JSON_COMPACT), *tb = json_dumps(b, JSON_COMPACT);
+    cr_assert(json_equal(a, b), "the live records differ from a fresh replay's:\n%s\n%s", ta, tb);
+    free(ta), free(tb);
+    cw_buf sa = CW_BUF_INIT, sb = CW_BUF_INIT;
+    dump_state(live, true, &sa);
+    cr_assert_gt(sa.n, 0, "the salary-sized payments are in the rules' stats");
+    dump_state(live, false, &sa);
+    dump_state(fresh, false, &sb);
+    cr_assert_gt(sa.n, 47 * 40, "the chain and the rules' stats are in the dump (%zu bytes)", sa.n);
+    cr_assert_eq(sa.n, sb.n, "the tables: %zu bytes live, %zu replayed", sa.n, sb.n);
+    cr_assert_eq(memcmp(sa.p, sb.p, sa.n), 0, "the tables differ from a fresh replay's");
+    cw_buf_free(&sa), cw_buf_free(&sb);
+    json_decref(a), json_decref(b), json_decref(all), json_decref(kept), json_decref(replayed);
+    test_remove_dir(live);
+    test_remove_dir(fresh);
     node_stop(&n);
 }
 
