@@ -639,6 +639,112 @@ Test(eth_follow, a_reorg_deeper_than_a_batch_equals_a_fresh_replay_of_the_winner
     node_stop(&n);
 }
 
+/* ---------- a node whose block flips between two branches ---------- */
+
+/* Records of txid with status (any address). */
+static size_t n_records(const char *dir, const char *txid, const char *status)
+{
+    json_t *all = alerts_read(dir);
+    size_t i, n = 0;
+    json_t *r;
+    json_array_foreach(all, i, r) n += same_hex(s_of(r, "txid"), txid) && strcmp(s_of(r, "status"), status) == 0;
+    json_decref(all);
+    return n;
+}
+
+static void wait_records(const char *dir, const char *txid, const char *status, size_t want)
+{
+    for (int i = 0; i < 400 && n_records(dir, txid, status) < want; i++)
+        test_sleep_ms(25);
+    cr_assert_eq(n_records(dir, txid, status), want, "%s records of %s (see %s/watch.log)", status, txid, dir);
+}
+
+/* Block 2 as A (paying L1) or B (paying L2): back to the snapshot of block
+ * 1, the same signed tx, the same base fee and timestamp, so that each
+ * branch's block 2 has the same hash every time it comes back. The next
+ * snapshot's id in *snap. */
+static void block2_as(node *n, char **snap, const char *raw)
+{
+    if (*snap) {
+        json_t *ok = call(n, "evm_revert", json_pack("[s]", *snap));
+        cr_assert(json_is_true(ok));
+        json_decref(ok);
+        free(*snap);
+    }
+    json_t *id = call(n, "evm_snapshot", NULL);
+    *snap = strdup(json_string_value(id));
+    json_decref(id);
+    json_decref(call(n, "eth_sendRawTransaction", json_pack("[s]", raw)));
+    json_decref(call(n, "anvil_setNextBlockBaseFeePerGas", json_pack("[s]", "0x3b9aca00")));
+    json_decref(call(n, "evm_mine", json_pack("[i]", 1900000000)));
+}
+
+/* The engine's flip-flop stop (test_account.c) against a real node: block
+ * 2 alternates between A and B. Each switch is a reorg watch follows
+ * (records reorged, then confirmed on the other branch), until A would be
+ * reorged away a 4th time: watch stops by itself, exit 1, naming block 2
+ * and A's hash, with its tip still A. */
+Test(eth_follow, a_node_whose_block_flips_between_two_branches_stops_watch, .timeout = 90)
+{
+    node n;
+    node_start(&n);
+    mine(&n);
+    char *raw[2], *tx[2];
+    const char *to[2] = {L1, L2};
+    for (int k = 0; k < 2; k++) { /* the two txs, signed once (ACCT1's nonce 0 both) */
+        json_t *t = json_pack("{ssssssss}", "from", ACCT1, "to", to[k], "value", "0x2a", "gasPrice", "0x3b9aca00");
+        json_t *h = call(&n, "eth_signTransaction", json_pack("[o]", t));
+        raw[k] = strdup(json_string_value(h));
+        json_decref(h);
+    }
+    char *snap = NULL;
+    block2_as(&n, &snap, raw[0]);
+    json_t *a = call(&n, "eth_getBlockByNumber", json_pack("[sb]", "0x2", 0));
+    tx[0] = strdup(json_string_value(json_array_get(json_object_get(a, "transactions"), 0)));
+    char *dir = new_datadir();
+    pid_t w = start_watch(dir, n.url, "--start-height=1", NULL);
+    wait_records(dir, tx[0], "confirmed", 1);
+    for (int k = 1; k <= 6; k++) {
+        int now = k % 2, was = 1 - now; /* B at odd switches */
+        block2_as(&n, &snap, raw[now]);
+        if (k == 1) {
+            json_t *b = call(&n, "eth_getBlockByNumber", json_pack("[sb]", "0x2", 0));
+            tx[1] = strdup(json_string_value(json_array_get(json_object_get(b, "transactions"), 0)));
+            cr_assert(!same_hex(s_of(a, "hash"), s_of(b, "hash")));
+            json_decref(b);
+        }
+        wait_records(dir, tx[was], "reorged", (size_t)(k + 1) / 2);
+        wait_records(dir, tx[now], "confirmed", (size_t)k / 2 + 1);
+    }
+    json_t *again = call(&n, "eth_getBlockByNumber", json_pack("[sb]", "0x2", 0));
+    cr_assert_str_eq(s_of(again, "hash"), s_of(a, "hash"), "A came back with its hash");
+    json_decref(again);
+    /* the 7th switch would reorg A away a 4th time */
+    block2_as(&n, &snap, raw[1]);
+    int st = -1;
+    for (int i = 0; i < 400 && waitpid(w, &st, WNOHANG) == 0; i++)
+        test_sleep_ms(25);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "watch stopped by itself with exit 1 (%d)",
+              WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    char log[600], want[200];
+    snprintf(log, sizeof log, "%s/watch.log", dir);
+    char *text = read_text(log);
+    snprintf(want, sizeof want, "flips back and forth: block 2 (%s) would be reorged away a 4. time",
+             s_of(a, "hash"));
+    cr_assert(strstr(text, want), "want '%s' in:\n%s", want, text);
+    cr_assert(strstr(text, "not followed; our tip stays block 2\n"), "the message whole (before, cut at 256 bytes "
+              "before the tip): %s", text);
+    free(text);
+    cr_assert_eq(n_records(dir, tx[0], "reorged"), 3, "A's 4th reorg is not committed");
+    cr_assert_eq(n_records(dir, tx[1], "confirmed"), 3);
+    json_decref(a);
+    for (int k = 0; k < 2; k++)
+        free(raw[k]), free(tx[k]);
+    free(snap);
+    test_remove_dir(dir);
+    node_stop(&n);
+}
+
 /* ---------- the node's JSON, checked (tests/data/eth_follow/block2.json) ---------- */
 
 static json_t *block2(void)
