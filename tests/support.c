@@ -301,3 +301,24 @@ json_t *test_api_screen(const char *dd, const char *addr)
     free(out), free(err);
     return j;
 }
+
+void test_dump_tables(cw_store *s, const store_db *dbs, size_t n, cw_buf *out)
+{
+    out->n = 0;
+    store_txn *t;
+    cr_assert_eq(store_begin(s, false, &t, NULL), CW_OK);
+    for (size_t d = 0; d < n; d++) {
+        store_cursor *c;
+        cr_assert_eq(store_cursor_open(t, dbs[d], &c, NULL), CW_OK);
+        cw_span k, v;
+        for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v)) {
+            uint8_t h[2] = {(uint8_t)d, (uint8_t)k.n};
+            cw_buf_append(out, h, 2, NULL);
+            cw_buf_append(out, k.p, k.n, NULL);
+            cw_buf_append(out, v.p, v.n, NULL);
+        }
+        cr_assert_eq(store_cursor_error(c, NULL), CW_OK);
+        store_cursor_close(c);
+    }
+    store_abort(t);
+}
