@@ -255,12 +255,16 @@ double cli_seconds(void);
 
 /* Lowers the calling thread's CPU priority by n (0 to 19, as nice(1):
  * niceness now + n, at most 19), for a backfill that must not take the
- * CPU from a screening API beside it. Threads started after inherit it:
- * call it before starting any. 0 is a no-op. Returns CLI_EXIT_OK, or
- * CLI_EXIT_FAIL after one line on stderr naming verb (the priority was not
- * lowered: the caller stops rather than run at the priority it was told
- * not to take). */
-int cli_nice(const char *verb, int64_t n);
+ * CPU from a screening API beside it; with idle, also moves it to Linux's
+ * SCHED_IDLE policy (as chrt --idle 0, systemd's CPUSchedulingPolicy=idle):
+ * the kernel then runs it only when no other task wants that CPU, and a
+ * request waking the API takes the CPU from it at once, where a nice 19
+ * task can still finish its slice first. Threads started after inherit
+ * both: call it before starting any. n == 0 and !idle is a no-op. Returns
+ * CLI_EXIT_OK, or CLI_EXIT_FAIL after one line on stderr naming verb and
+ * the option (the priority was not lowered: the caller stops rather than
+ * run at the priority it was told not to take). */
+int cli_nice(const char *verb, int64_t n, bool idle);
 
 /* True when any of argv[0..argc) is exactly --help or -h, wherever it
  * stands (also as another option's value, also after "--"): help wins over

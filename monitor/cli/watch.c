@@ -91,9 +91,11 @@ typedef struct {
     const char *zmq_tron, *tron_http; /* --chain tron */
     int64_t rpc_rate, confirmations, poll_ms, max_reorg;
     bool finalized;
+    int64_t nice; /* --nice N, --cpu-idle: a catch-up beside a screening API */
+    bool cpu_idle;
     char **owned; /* strings from the config file */
     size_t n_owned, cap_owned;
-    cli_arg args[30];
+    cli_arg args[32];
 } watch_opts;
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
@@ -157,6 +159,13 @@ static void watch_args(watch_opts *o)
         {.kind = ARG_MORE, .dest = o->rules.args, .help = "Pattern rules (on by default; docs/rules.md):"},
         {"max-reorg", ARG_INT, &o->max_reorg, 1, 100000, .metavar = "N",
          .help = "--chain ethereum, tron: the deepest reorg followed (default 64); a\nnode whose chain forks deeper, or never links, stops watch",
+         .from = ARG_CONF},
+        {"nice", ARG_INT, &o->nice, 0, 19, .metavar = "N",
+         .help = "lower watch's CPU priority by N (as nice -n N), e.g. for a long\ncatch-up beside 'chainwatch serve' "
+                 "(README, API);\nnot with --api", .from = ARG_CONF},
+        {"cpu-idle", ARG_FLAG, &o->cpu_idle,
+         .help = "run only on CPU time nothing else wants (Linux SCHED_IDLE);\na busy machine can then hold watch back "
+                 "without limit:\nfor a catch-up, not for following the tip; not with --api",
          .from = ARG_CONF},
         {.kind = ARG_MORE, .dest = o->hook_args, .help = "Webhooks (the hold queue's events, as serve --webhook):"},
         {0},
@@ -468,6 +477,15 @@ int cmd_watch(int argc, char **argv)
         fprintf(stderr, "chainwatch: watch: --webhook: not an http:// or https:// URL (at most 400 bytes)\n");
         rc = CLI_EXIT_USAGE;
     }
+    if (rc == CLI_EXIT_OK && (o.nice > 0 || o.cpu_idle) && o.api) {
+        /* the API's threads would inherit the lower priority: the very
+         * thing --nice is for is keeping the CPU for them */
+        fprintf(stderr, "chainwatch: watch: --nice and --cpu-idle lower the whole process, --api's threads too: run "
+                        "the API as 'chainwatch serve' beside it\n");
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc == CLI_EXIT_OK)
+        rc = cli_nice("watch", o.nice, o.cpu_idle); /* before any thread starts: they inherit it */
     if (rc == CLI_EXIT_OK && o.chain != 2 && (o.zmq_tron || o.tron_http)) {
         fprintf(stderr, "chainwatch: watch: --zmqpubtron and --tron-http are for --chain tron\n");
         rc = CLI_EXIT_USAGE;

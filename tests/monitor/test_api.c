@@ -7,11 +7,13 @@
  * export` and the CSV itself) and a regtest list for replays.
  * Also the request parser (monitor/api/request.h) directly.
  */
+#define _GNU_SOURCE /* SCHED_IDLE */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1170,14 +1172,21 @@ Test(api, tron_tx_as_the_cli_screens_it, .timeout = 120)
     fx_done(&fx);
 }
 
-/* replay --nice N (cli_nice): the backfill beside a screening API runs at
- * a lower CPU priority, its later threads too (Linux keeps niceness per
- * thread; a thread inherits its creator's). In a child: the test's own
- * priority is left alone. */
+/* replay --nice N and --cpu-idle (cli_nice): the backfill beside a
+ * screening API runs at a lower CPU priority, then under SCHED_IDLE, its
+ * later threads too (Linux keeps niceness and policy per thread; a thread
+ * inherits its creator's). In a child: the test's own priority is left
+ * alone. */
 static void *thread_nice(void *p)
 {
     errno = 0;
     *(int *)p = getpriority(PRIO_PROCESS, 0);
+    return NULL;
+}
+
+static void *thread_policy(void *p)
+{
+    *(int *)p = sched_getscheduler(0);
     return NULL;
 }
 
@@ -1187,9 +1196,9 @@ Test(api, replay_nice_lowers_the_priority_of_later_threads)
     cr_assert_geq(pid, 0);
     if (pid == 0) {
         int base = getpriority(PRIO_PROCESS, 0);
-        if (cli_nice("replay", 0) != 0 || getpriority(PRIO_PROCESS, 0) != base)
+        if (cli_nice("replay", 0, false) != 0 || getpriority(PRIO_PROCESS, 0) != base)
             _exit(1); /* 0: no change */
-        if (cli_nice("replay", 5) != 0)
+        if (cli_nice("replay", 5, false) != 0)
             _exit(2);
         int want = base + 5 > 19 ? 19 : base + 5;
         if (getpriority(PRIO_PROCESS, 0) != want)
@@ -1198,13 +1207,39 @@ Test(api, replay_nice_lowers_the_priority_of_later_threads)
         pthread_t th;
         if (pthread_create(&th, NULL, thread_nice, &seen) != 0 || pthread_join(th, NULL) != 0 || seen != want)
             _exit(4);
-        if (cli_nice("replay", 19) != 0 || getpriority(PRIO_PROCESS, 0) != 19)
+        if (cli_nice("replay", 19, false) != 0 || getpriority(PRIO_PROCESS, 0) != 19)
             _exit(5); /* capped at 19 */
+        if (sched_getscheduler(0) != SCHED_OTHER)
+            _exit(6); /* --nice alone keeps the policy */
+        if (cli_nice("replay", 0, true) != 0 || sched_getscheduler(0) != SCHED_IDLE)
+            _exit(7); /* --cpu-idle */
+        seen = -100;
+        if (pthread_create(&th, NULL, thread_policy, &seen) != 0 || pthread_join(th, NULL) != 0 || seen != SCHED_IDLE)
+            _exit(8); /* and the threads started after */
         _exit(0);
     }
     int st = 0;
     cr_assert_eq(waitpid(pid, &st, 0), pid);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "step %d failed", WEXITSTATUS(st));
+}
+
+/* watch --nice/--cpu-idle lower the whole process: with --api in it, the
+ * API's threads would run at the priority meant to keep the CPU for them,
+ * so the pair is refused, naming the way out. */
+Test(api, watch_refuses_nice_with_its_own_api, .timeout = 60)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *variants[2][2] = {{"--nice", "5"}, {"--cpu-idle", NULL}};
+    for (int v = 0; v < 2; v++) {
+        char *argv[] = {CW_BIN, "watch", "--datadir", fx.dd, "--network", "regtest", "--zmqpubrawtx=tcp://127.0.0.1:1",
+                        "--api", "127.0.0.1:0", (char *)variants[v][0], (char *)variants[v][1], NULL};
+        char *o, *e;
+        cr_assert_eq(run_cmd(argv, NULL, 0, &o, &e), 2, "%s: %s", variants[v][0], e);
+        cr_assert(strstr(e, "--nice and --cpu-idle lower the whole process") && strstr(e, "chainwatch serve"), "%s", e);
+        free(o), free(e);
+    }
+    fx_done(&fx);
 }
 
 /* --api-threads N: one listening socket per server thread on the one port
