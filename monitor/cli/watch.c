@@ -338,15 +338,8 @@ static void log_event(void *ctx, feed_log_level level, const char *line)
 typedef struct {
     capture_writer *w;
     const char *path;
-    double last_sync; /* CLOCK_MONOTONIC seconds */
+    double last_sync; /* cli_seconds() */
 } recorder;
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void recorder_fail(recorder *r, const cw_err *err)
 {
@@ -359,7 +352,7 @@ static void recorder_fail(recorder *r, const cw_err *err)
 /* Makes what was recorded durable at least once a second. */
 static void recorder_sync(recorder *r, bool force)
 {
-    double now = mono_s();
+    double now = cli_seconds();
     if (r->w == NULL || !capture_writer_dirty(r->w) || (!force && now - r->last_sync < 1.0))
         return;
     cw_err err = {0};
@@ -571,7 +564,7 @@ int cmd_watch(int argc, char **argv)
         if (ci.cut_bytes)
             logf_(1, "capture %s ended in a partial record at byte %llu (%llu bytes, left by a crash): cut off",
                   o.record, (unsigned long long)ci.cut_at, (unsigned long long)ci.cut_bytes);
-        rec.last_sync = mono_s();
+        rec.last_sync = cli_seconds();
     }
     feed_config fc = {{o.endpoint[0], o.endpoint[1], o.endpoint[2]}, (int)o.rcvhwm, 0, record_message, &rec};
     if (feed_open(&fc, &f, &err)) {
