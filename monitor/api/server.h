@@ -193,6 +193,9 @@ typedef struct {
     const char *feed_name;   /* for /healthz: what feeds the store ("watch", "serve": none of its own) */
     const void *flows_template; /* a flows_opts (monitor/cli/args_flows.h) as the verb read it: the screening
                                  * policy (hops, shares, labels file); NULL: the defaults */
+    struct webhook_runner *webhooks; /* the verb's webhook deliverer (monitor/records/webhook.h), reported by
+                                      * /healthz and /metrics; NULL: none in this process. It must outlive
+                                      * the server (stop it after api_server_free). */
 } api_config;
 
 /* Live facts of a `watch` running in the same process, for /metrics and

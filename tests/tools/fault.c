@@ -51,6 +51,13 @@
  *     or /dev/null included, is CW_FAIL_IO=fsync:1+:EIO@any,fdatasync:1+:EIO@any
  *     (a program that syncs only what it should then fails only there).
  *
+ * CW_FAULT_WHILE=PATH
+ *     CW_FAIL_MDB and CW_FAIL_IO apply only while the file PATH exists
+ *     (checked at each call they could match; calls made while it is
+ *     absent are neither failed nor counted): a test switches a fault on
+ *     and off in a running process by creating and removing the file, e.g.
+ *     a store that fails for a while and then recovers.
+ *
  * CW_DELAY_LISTEN=MS
  *     every listen() of the process sleeps MS milliseconds first: a server
  *     slow between binding its port and listening on it, so a test can
@@ -157,8 +164,8 @@ static bool should_fail(const char *var, const char *fn, bool is_disk, const MDB
 {
     static int counts[2][MAX_SPECS]; /* [0] CW_FAIL_MDB, [1] CW_FAIL_IO */
     int *count = counts[strcmp(var, "CW_FAIL_IO") == 0];
-    const char *spec = getenv(var);
-    if (spec == NULL)
+    const char *spec = getenv(var), *gate = getenv("CW_FAULT_WHILE");
+    if (spec == NULL || (gate && access(gate, F_OK) != 0))
         return false;
     size_t fl = strlen(fn);
     bool fail = false;
