@@ -22,6 +22,7 @@
 #include "chains/hex.h"
 #include "monitor/records/alert.h"
 #include "monitor/records/webhook.h"
+#include "deadline.h"
 #include "routes.h"
 #include "server_internal.h"
 #include "status.h"
@@ -275,6 +276,17 @@ static cw_code metrics_text(const api_request *req, cw_buf *b, cw_err *err)
                      "chainwatch_api_request_duration_seconds_count{route=\"%s\"} %llu\n",
                      route, (unsigned long long)all, route, atomic_load(&s->sum_us) / 1e6, route,
                      (unsigned long long)all);
+    }
+    if (rc == CW_OK) {
+        uint64_t cut_req, cut_rep;
+        api_deadline_counts(srv->deadline, &cut_req, &cut_rep);
+        rc = put(b, err,
+                 "# HELP chainwatch_api_connections_cut_total Connections closed by the server for taking longer than "
+                 "--api-timeout to send a request (phase request) or to take its reply (phase reply).\n"
+                 "# TYPE chainwatch_api_connections_cut_total counter\n"
+                 "chainwatch_api_connections_cut_total{phase=\"request\"} %llu\n"
+                 "chainwatch_api_connections_cut_total{phase=\"reply\"} %llu\n",
+                 (unsigned long long)cut_req, (unsigned long long)cut_rep);
     }
     if (rc == CW_OK && srv->cfg.webhooks) {
         webhook_health h;

@@ -36,7 +36,7 @@ void cli_api_table(cli_api_opts *o, void *t)
         {"api-max-body", ARG_SIZE, &o->max_body, 1024, (int64_t)64 << 20, .metavar = "SIZE",
          .help = "largest request body (default 1M; more: 413)"},
         {"api-timeout", ARG_SECONDS, &o->timeout, 1, 3600, .metavar = "S",
-         .help = "idle limit, and the most time a client may take to send\na request: line, headers and body (default 10s)"},
+         .help = "idle limit, and the most time a client may take to send\na request (line, headers and body) or to take its reply\n(default 10s)"},
         {"api-rate", ARG_INT, &o->rate, 0, 10000000, .metavar = "N",
          .help = "requests per second per API key (default 0: no limit;\npast it: 429)"},
         {0},

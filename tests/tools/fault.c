@@ -64,6 +64,12 @@
  *     start a second server inside that window (two `serve` racing for one
  *     port).
  *
+ * CW_SNDBUF=BYTES
+ *     every socket the process accepts (accept, accept4) gets SO_SNDBUF
+ *     BYTES (the kernel doubles it): a server whose replies wait in a small
+ *     send buffer, as over a slow network, where on loopback the kernel
+ *     would buffer megabytes of a reply a client does not read.
+ *
  * CW_TRACE_MDB=1 logs "[FUNC N]" to stderr at each call of an intercepted
  * LMDB or libc function, to find the N of a test.
  *
@@ -542,4 +548,27 @@ int listen(int fd, int backlog)
             ;
     }
     return real(fd, backlog);
+}
+
+/* ---- a small send buffer on accepted sockets (CW_SNDBUF) ---- */
+
+static int small_sndbuf(int fd)
+{
+    const char *v = getenv("CW_SNDBUF");
+    int n = v ? atoi(v) : 0;
+    if (fd >= 0 && n > 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &n, sizeof n);
+    return fd;
+}
+
+int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    REAL(accept);
+    return small_sndbuf(real(fd, addr, len));
+}
+
+int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    REAL(accept4);
+    return small_sndbuf(real(fd, addr, len, flags));
 }
