@@ -477,12 +477,13 @@ static void runner_wait(webhook_runner *r, uint64_t wait)
     pthread_mutex_unlock(&r->mu);
 }
 
-static void runner_log(const char *fmt, ...)
+/* A line in watch's log format ("<UTC time> <level>: ..."), on stderr. */
+static void runner_log(const char *level, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
+    __attribute__((format(printf, 2, 3)))
 #endif
     ;
-static void runner_log(const char *fmt, ...)
+static void runner_log(const char *level, const char *fmt, ...)
 {
     char ts[32], line[CW_ERR_MSG_MAX + 600];
     time_t now = time(NULL);
@@ -493,7 +494,7 @@ static void runner_log(const char *fmt, ...)
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     /* one write: the line is not interleaved with the monitor's own */
-    fprintf(stderr, "%s chainwatch: webhooks: %s\n", ts, line);
+    fprintf(stderr, "%s %s: webhooks: %s\n", ts, level, line);
 }
 
 static void *runner_main(void *arg)
@@ -522,7 +523,7 @@ static void *runner_main(void *arg)
             h->delivered += st.delivered, h->failed += st.failed, h->dead += st.dead;
             pthread_mutex_unlock(&r->mu);
             if (changed)
-                runner_log("delivery to %s %s: %s; the events stay in the store, retrying after %llu ms, then up to "
+                runner_log("error", "delivery to %s %s: %s; the events stay in the store, retrying after %llu ms, then up to "
                            "every %d s (webhooks.lock is kept)",
                            r->cfg.urls[0], first ? "is failing" : "still failing, now", err.msg,
                            (unsigned long long)backoff, WEBHOOK_STORE_RETRY_MAX_MS / 1000);
@@ -540,7 +541,7 @@ static void *runner_main(void *arg)
             h->pending = st.pending;
             pthread_mutex_unlock(&r->mu);
             if (was)
-                runner_log("delivery to %s resumed after %.1f s of store errors (%llu failed passes so far); %llu "
+                runner_log("info", "delivery to %s resumed after %.1f s of store errors (%llu failed passes so far); %llu "
                            "events still owed",
                            r->cfg.urls[0], (double)(webhook_now_ms() - since) / 1000.0, (unsigned long long)n,
                            (unsigned long long)st.pending);
@@ -572,9 +573,9 @@ bool webhook_runner_describe(webhook_runner *r, char *out, size_t cap)
     if (r == NULL)
         snprintf(out, cap, "%s", "");
     else if (h.failing)
-        snprintf(out, cap, ", webhooks: FAILING for %llu s (%s; next try in %llu ms), %llu pending",
+        snprintf(out, cap, ", webhooks: FAILING for %llu s (%s; next try in %llu ms)",
                  (unsigned long long)((webhook_now_ms() - h.failing_since_ms) / 1000), h.error,
-                 (unsigned long long)h.retry_ms, (unsigned long long)h.pending);
+                 (unsigned long long)h.retry_ms);
     else
         snprintf(out, cap, ", webhooks: %llu delivered, %llu pending", (unsigned long long)h.delivered,
                  (unsigned long long)h.pending);

@@ -130,7 +130,7 @@ typedef struct {
     uint64_t retry_ms;          /* the current delay before the next pass while failing (0: not failing) */
     uint64_t store_errors;      /* failed passes since start */
     uint64_t delivered, failed, dead; /* tries since start (webhook_stats summed) */
-    uint64_t pending;           /* events owed after the last pass that worked */
+    uint64_t pending;           /* events owed after the last pass that worked (unknown while failing) */
 } webhook_health;
 
 /* Copies r's state into h (a short lock shared with the thread; never
@@ -140,7 +140,7 @@ void webhook_runner_health(webhook_runner *r, webhook_health *h);
 /* r's state as a phrase for a status line, written into out: "" when r
  * is NULL, else ", webhooks: D delivered, P pending" or, while store
  * errors stop delivery, ", webhooks: FAILING for S s (the error; next try
- * in T ms), P pending". True when failing. */
+ * in T ms)". True when failing. */
 bool webhook_runner_describe(webhook_runner *r, char *out, size_t cap);
 
 /* Stops the thread (between two events), closes the view, frees r and
