@@ -507,8 +507,9 @@ static void *runner_main(void *arg)
         uint64_t now = webhook_now_ms(), wait = 200;
         cw_code rc = webhook_pass(r->view, r->sk, &r->cfg, now, &r->stop, &st, &err);
         if (rc) {
-            backoff = backoff == 0 ? WEBHOOK_STORE_RETRY_MIN_MS
-                                   : backoff * 2 > WEBHOOK_STORE_RETRY_MAX_MS ? WEBHOOK_STORE_RETRY_MAX_MS : backoff * 2;
+            backoff = backoff == 0 ? WEBHOOK_STORE_RETRY_MIN_MS : backoff * 2;
+            if (backoff > WEBHOOK_STORE_RETRY_MAX_MS)
+                backoff = WEBHOOK_STORE_RETRY_MAX_MS;
             if (err.msg[0] == '\0')
                 snprintf(err.msg, sizeof err.msg, "store error %d", (int)rc);
             pthread_mutex_lock(&r->mu);
@@ -523,8 +524,9 @@ static void *runner_main(void *arg)
             h->delivered += st.delivered, h->failed += st.failed, h->dead += st.dead;
             pthread_mutex_unlock(&r->mu);
             if (changed)
-                runner_log("error", "delivery to %s %s: %s; the events stay in the store, retrying after %llu ms, then up to "
-                           "every %d s (webhooks.lock is kept)",
+                runner_log("error",
+                           "delivery to %s %s: %s; the events stay in the store, retrying after %llu ms, then up "
+                           "to every %d s (webhooks.lock is kept)",
                            r->cfg.urls[0], first ? "is failing" : "still failing, now", err.msg,
                            (unsigned long long)backoff, WEBHOOK_STORE_RETRY_MAX_MS / 1000);
             wait = backoff;
@@ -541,8 +543,9 @@ static void *runner_main(void *arg)
             h->pending = st.pending;
             pthread_mutex_unlock(&r->mu);
             if (was)
-                runner_log("info", "delivery to %s resumed after %.1f s of store errors (%llu failed passes so far); %llu "
-                           "events still owed",
+                runner_log("info",
+                           "delivery to %s resumed after %.1f s of store errors (%llu failed passes so far); "
+                           "%llu events still owed",
                            r->cfg.urls[0], (double)(webhook_now_ms() - since) / 1000.0, (unsigned long long)n,
                            (unsigned long long)st.pending);
             backoff = 0;
