@@ -578,6 +578,7 @@ Test(cases_api, serve_webhook_delivery_survives_a_failing_store_and_reports_it, 
     json_decref(h);
     serve_stop(&s);
     cr_assert_eq(lines_with(errfile, "resumed after"), 1, "the recovery is logged");
+    cr_assert_eq(lines_with(errfile, "AddressSanitizer") + lines_with(errfile, "runtime error"), 0, "no sanitizer report");
     uint8_t pk[32];
     cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
     pthread_mutex_lock(&r->mu);

@@ -1761,6 +1761,7 @@ Test(webhooks, watch_delivery_backs_off_on_store_errors_reports_them_and_resumes
     }
     hook_watch_stop(pid);
     cr_assert_eq(hook_log_lines(log, "resumed after"), 1, "the recovery is logged");
+    cr_assert_eq(hook_log_lines(log, "AddressSanitizer") + hook_log_lines(log, "runtime error"), 0, "no sanitizer report");
     cr_assert_eq(hook_log_lines(log, "stopped"), 1);
     uint8_t pk[32];
     cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
