@@ -540,6 +540,12 @@ Test(cases_api, serve_webhook_delivery_survives_a_failing_store_and_reports_it, 
     pthread_mutex_lock(&r->mu);
     cr_assert_eq(json_array_size(r->got), 0, "nothing sent while the cursor cannot be read");
     pthread_mutex_unlock(&r->mu);
+    /* the failing deliverer keeps webhooks.lock: a second one is refused */
+    char *argv[] = {CW_BIN, "cases", "deliver", url, "--until-idle", "--datadir", dd, NULL}, *d_out, *d_err;
+    int d_rc = run_cmd(argv, NULL, 0, &d_out, &d_err);
+    cr_assert_neq(d_rc, 0, "a second deliverer ran beside the failing one: %s", d_err);
+    cr_assert(strstr(d_err, "another deliverer holds"), "%s", d_err);
+    free(d_out), free(d_err);
     /* logged once, with what failed and where, however many passes failed */
     char needle[200];
     snprintf(needle, sizeof needle, "webhooks: delivery to %s is failing", url);
