@@ -764,10 +764,13 @@ int account_run_watch(const account_run_opts *o)
         if (o->status_interval && now - last_status >= (double)o->status_interval) {
             pipeline_stats st;
             pipeline_stats_get(p, &st);
-            run_log("watch", "info", "status: %.1f tx/s, tip %lld, node %lld, blocks +%llu -%llu, alerts %llu",
+            char wh[CW_ERR_MSG_MAX + 128];
+            bool hooks_failing = webhook_runner_describe(hooks, wh, sizeof wh);
+            run_log("watch", hooks_failing ? "warn" : "info",
+                    "status: %.1f tx/s, tip %lld, node %lld, blocks +%llu -%llu, alerts %llu%s",
                  (double)(st.txs - last_txs) / (now - last_status), (long long)st.tip_height, (long long)st.node_height,
                  (unsigned long long)st.blocks_connected, (unsigned long long)st.blocks_disconnected,
-                 (unsigned long long)st.alerts);
+                 (unsigned long long)st.alerts, wh);
             last_txs = st.txs;
             last_status = now;
         }
@@ -780,9 +783,11 @@ int account_run_watch(const account_run_opts *o)
         run_log("watch", "warn", "final flush: %s (the records stay in the outbox for the next start)", err.msg);
     pipeline_stats st;
     pipeline_stats_get(p, &st);
-    run_log("watch", "info", "stopped: tip %lld, blocks +%llu -%llu, %llu txs, %llu alerts", (long long)st.tip_height,
-         (unsigned long long)st.blocks_connected, (unsigned long long)st.blocks_disconnected,
-         (unsigned long long)st.txs, (unsigned long long)st.alerts);
+    char wh[CW_ERR_MSG_MAX + 128];
+    bool hooks_failing = webhook_runner_describe(hooks, wh, sizeof wh);
+    run_log("watch", hooks_failing ? "warn" : "info", "stopped: tip %lld, blocks +%llu -%llu, %llu txs, %llu alerts%s",
+         (long long)st.tip_height, (unsigned long long)st.blocks_connected, (unsigned long long)st.blocks_disconnected,
+         (unsigned long long)st.txs, (unsigned long long)st.alerts, wh);
     if (c.rec && c.rec->w)
         run_log("watch", "info", "recorded %llu records to %s", (unsigned long long)capture_writer_count(c.rec->w),
                 o->record);
