@@ -26,7 +26,8 @@
  *     bytes all collide: only worth it where nobody can choose them without
  *     breaking the digest (and the secret seed).
  * Seed: give a secret random one (libsodium's randombytes) where keys come
- * from outside, so nobody can pick keys that collide and make probes long;
+ * from outside, so nobody can pick keys that collide and make probes long
+ * (watchlists/htab_secret.h draws one and sets the table up with it);
  * chains/ has no randomness of its own.
  *
  * Values: vsize bytes per entry, aligned for any type whose size is vsize

@@ -37,21 +37,9 @@ void cases_prepare_datadir(char *root, size_t cap, char *dd, size_t dcap)
     snprintf(root, cap, "/tmp/cw-cases-XXXXXX");
     cr_assert_not_null(mkdtemp(root));
     snprintf(dd, dcap, "%s/dd", root);
-    char blocks[256], path[300], list[300], watch[300];
+    char blocks[256], list[300], watch[300];
     snprintf(blocks, sizeof blocks, "%s/blocks", root);
-    cr_assert_eq(mkdir(blocks, 0700), 0);
-    size_t n, kn;
-    uint8_t *raw = fixture("btc/regtest-v30/blk00000.dat.bz2", &n);
-    uint8_t *key = fixture("btc/regtest-v30/xor.dat", &kn);
-    snprintf(path, sizeof path, "%s/blk00000.dat", blocks);
-    FILE *f = fopen(path, "wb");
-    cr_assert_eq(fwrite(raw, 1, n, f), n);
-    fclose(f);
-    snprintf(path, sizeof path, "%s/xor.dat", blocks);
-    f = fopen(path, "wb");
-    cr_assert_eq(fwrite(key, 1, kn, f), kn);
-    fclose(f);
-    free(raw), free(key);
+    regtest_blocksdir(blocks);
     snprintf(list, sizeof list, "%s/list.csv", root);
     write_text(list, "chain,address,entity,program,note\n"
                      "bitcoin,bcrt1q4x7w9d6luc7ru88rk6ncknf55a5un4kyees2a0,Test front company,DPRK4,\n"

@@ -4,12 +4,15 @@
 #include <bzlib.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -155,6 +158,82 @@ json_t *alerts_read(const char *datadir)
     return all;
 }
 
+json_t *alerts_find(json_t *all, const char *txid, const char *status, const char *block)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(all, i, r) {
+        const char *t = json_string_value(json_object_get(r, "txid"));
+        const char *s = json_string_value(json_object_get(r, "status"));
+        const char *b = json_string_value(json_object_get(json_object_get(r, "block"), "hash"));
+        if (t && s && strcmp(t, txid) == 0 && strcmp(s, status) == 0 && (!block || (b && strcmp(b, block) == 0)))
+            return r;
+    }
+    return NULL;
+}
+
+static int cw_vin(const uint8_t *in, size_t in_len, json_t **j, char **errout, va_list ap)
+{
+    char *argv[40] = {CW_BIN};
+    int n = 1;
+    for (char *a; (a = va_arg(ap, char *)) != NULL && n < 38;)
+        argv[n++] = a;
+    argv[n] = NULL;
+    char *out, *err;
+    int rc = run_cmd(argv, in, in_len, &out, &err);
+    if (j) {
+        json_error_t e;
+        *j = out[0] ? json_loads(out, 0, &e) : NULL;
+        cr_assert(out[0] == '\0' || *j, "%s %s: stdout is not one JSON object (%s): %s", argv[1], n > 2 ? argv[2] : "",
+                  e.text, out);
+        cr_assert(strchr(out, '\n') == NULL || strchr(out, '\n')[1] == '\0', "one line of output: %s", out);
+    }
+    free(out);
+    if (errout)
+        *errout = err;
+    else
+        free(err);
+    return rc;
+}
+
+int cw_in(const uint8_t *in, size_t in_len, json_t **j, char **errout, ...)
+{
+    va_list ap;
+    va_start(ap, errout);
+    int rc = cw_vin(in, in_len, j, errout, ap);
+    va_end(ap);
+    return rc;
+}
+
+int cw_in_text(const char *in, json_t **j, char **errout, ...)
+{
+    va_list ap;
+    va_start(ap, errout);
+    int rc = cw_vin((const uint8_t *)in, in ? strlen(in) : 0, j, errout, ap);
+    va_end(ap);
+    return rc;
+}
+
+void regtest_blocksdir(const char *dir)
+{
+    cr_assert_eq(mkdir(dir, 0700), 0, "%s: %s", dir, strerror(errno));
+    size_t n, kn;
+    uint8_t *raw = fixture("btc/regtest-v30/blk00000.dat.bz2", &n);
+    uint8_t *key = fixture("btc/regtest-v30/xor.dat", &kn);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/blk00000.dat", dir);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "%s", path);
+    cr_assert_eq(fwrite(raw, 1, n, f), n);
+    cr_assert_eq(fclose(f), 0);
+    snprintf(path, sizeof path, "%s/xor.dat", dir);
+    f = fopen(path, "wb");
+    cr_assert_not_null(f, "%s", path);
+    cr_assert_eq(fwrite(key, 1, kn, f), kn);
+    cr_assert_eq(fclose(f), 0);
+    free(raw), free(key);
+}
+
 void test_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -241,27 +320,30 @@ static void support_kill_children(void)
 __attribute__((constructor)) static void support_init(void) { atexit(support_kill_children); }
 
 
-json_t *test_api_screen(const char *dd, const char *addr)
+pid_t test_serve_start(const char *dd, const char *log, const char *const *opts, const char *const *env,
+                       unsigned *port)
 {
-    char *out, *err;
-    char *add[] = {CW_BIN, "apikey", "add", "rules", "--role", "screen", "--datadir", (char *)dd, NULL};
-    cr_assert_eq(run_cmd(add, NULL, 0, &out, &err), 0, "%s", err);
-    char key[128];
-    cr_assert_eq(sscanf(out, "%127s", key), 1, "%s", out);
-    free(out), free(err);
     int p[2];
     cr_assert_eq(pipe(p), 0);
-    char logp[4300];
-    snprintf(logp, sizeof logp, "%s/serve.log", dd);
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
         dup2(p[1], 1);
         close(p[0]);
         close(p[1]);
-        int logfd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(logfd, 2);
-        char *argv[] = {CW_BIN, "serve", "--listen", "127.0.0.1:0", "--datadir", (char *)dd, NULL};
+        int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        dup2(logfd, 2); /* serve's messages, and a sanitizer's reports */
+        for (int i = 0; env && env[i]; i++) {
+            char name[64];
+            const char *eq = strchr(env[i], '=');
+            snprintf(name, sizeof name, "%.*s", (int)(eq - env[i]), env[i]);
+            setenv(name, eq + 1, 1);
+        }
+        char *argv[32] = {CW_BIN, "serve", "--listen", "127.0.0.1:0", "--datadir", (char *)dd};
+        int n = 6;
+        for (int i = 0; opts && opts[i] && n < 30; i++)
+            argv[n++] = (char *)opts[i];
+        argv[n] = NULL;
         execv(CW_BIN, argv);
         _exit(127);
     }
@@ -276,8 +358,23 @@ json_t *test_api_screen(const char *dd, const char *addr)
         line[got] = '\0';
     }
     close(p[0]);
-    unsigned port = 0;
-    cr_assert(sscanf(line, "{\"port\":%u}", &port) == 1 && port > 0, "serve did not start: '%s'", line);
+    *port = 0;
+    cr_assert(sscanf(line, "{\"port\":%u}", port) == 1 && *port > 0, "serve did not start: '%s'", line);
+    return pid;
+}
+
+json_t *test_api_screen(const char *dd, const char *addr)
+{
+    char *out, *err;
+    char *add[] = {CW_BIN, "apikey", "add", "rules", "--role", "screen", "--datadir", (char *)dd, NULL};
+    cr_assert_eq(run_cmd(add, NULL, 0, &out, &err), 0, "%s", err);
+    char key[128];
+    cr_assert_eq(sscanf(out, "%127s", key), 1, "%s", out);
+    free(out), free(err);
+    char logp[4300];
+    snprintf(logp, sizeof logp, "%s/serve.log", dd);
+    unsigned port;
+    pid_t pid = test_serve_start(dd, logp, NULL, NULL, &port);
     char url[64], hdr[200], body[300];
     snprintf(url, sizeof url, "http://127.0.0.1:%u/v1/screen", port);
     snprintf(hdr, sizeof hdr, "X-API-Key: %s", key);

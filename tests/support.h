@@ -34,11 +34,28 @@ cw_arena test_arena(size_t len);
 /* Runs argv (NULL-terminated) with stdin from `in` (may be NULL), captures
  * stdout and stderr (caller frees), returns the exit status. */
 int run_cmd(char *const argv[], const uint8_t *in, size_t in_len, char **out, char **err);
+/* Runs chainwatch (CW_BIN) with the arguments after errout (NULL-terminated,
+ * at most 37) and stdin `in` (in_len bytes; in may be NULL). When j is
+ * given, *j is stdout parsed as one JSON object on one line (NULL when
+ * stdout is empty; anything else fails the test); *errout gets stderr
+ * (caller frees; freed when errout is NULL). Returns the exit status. */
+int cw_in(const uint8_t *in, size_t in_len, json_t **j, char **errout, ...);
+/* cw_in with a NUL-terminated text as stdin (NULL: none). */
+int cw_in_text(const char *in, json_t **j, char **errout, ...);
 
 /* Every record of <datadir>/alerts.jsonl, parsed (an empty array when the
  * file is absent); a whole line that is not JSON fails the test, a last
  * line without its newline (being written) is left for the next read. */
 json_t *alerts_read(const char *datadir);
+/* The first record in all (alerts_read) of txid and status, and of the
+ * block whose hash is `block` when block is not NULL; NULL when none. A
+ * borrowed reference. */
+json_t *alerts_find(json_t *all, const char *txid, const char *status, const char *block);
+
+/* The real regtest node's block files (SOURCES.md: btc/regtest-v30) as the
+ * node wrote them, blk00000.dat (obfuscated) and xor.dat, in a new
+ * directory dir (mode 0700): what `replay --blocksdir` reads. */
+void regtest_blocksdir(const char *dir);
 
 void test_sleep_ms(int ms);
 /* rm -rf dir (kept, and named on stderr, when CW_KEEP_TEST_DIRS is set), and free(dir). */
@@ -54,6 +71,15 @@ void watch_stop(pid_t pid);
  * first): the answer's JSON (the caller json_decref()s). serve's stderr
  * goes to dd/serve.log, checked for sanitizer reports after SIGTERM. */
 json_t *test_api_screen(const char *dd, const char *addr);
+/* Starts `chainwatch serve --listen 127.0.0.1:0 --datadir dd` and the
+ * extra options opts (NULL-terminated, may be NULL), with the environment
+ * env added (NAME=VALUE, NULL-terminated, may be NULL); its stderr is
+ * appended to log (sanitizer reports included: the caller checks them
+ * after stopping it). Reads the {"port":N} line serve prints on stdout
+ * once it listens: the pid, the port in *port; fails the test when
+ * serve does not start. */
+pid_t test_serve_start(const char *dd, const char *log, const char *const *opts, const char *const *env,
+                       unsigned *port);
 
 /* The tables dbs[0..n) of s, each key and value in key order, into out
  * (replaced; one read transaction): two stores hold the same state exactly

@@ -19,12 +19,12 @@
  * was listed. The list is the first dataset.
  */
 #include <jansson.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chains/hashtab.h"
+#include "htab_secret.h"
 #include "import.h"
 #include "import_file.h"
 
@@ -124,17 +124,9 @@ static holder_rec *holder_named(os_state *s, const char *id)
     holder_rec *h = holder_find(s, id);
     if (h)
         return h;
-    if (s->index.cap == 0) {
-        uint64_t seed;
-        if (sodium_init() < 0) {
-            s->oom = true;
-            return NULL;
-        }
-        randombytes_buf(&seed, sizeof seed); /* a list file must not be able to pick ids that collide */
-        if (cw_htab_init(&s->index, 0, sizeof(size_t), 0, seed, 64, NULL)) {
-            s->oom = true;
-            return NULL;
-        }
+    if (s->index.cap == 0 && htab_secret_init(&s->index, 0, sizeof(size_t), 0, 64, NULL)) {
+        s->oom = true; /* a list file must not be able to pick ids that collide: a secret seed or nothing */
+        return NULL;
     }
     if (s->n_holders == s->cap_holders) {
         size_t cap = s->cap_holders ? s->cap_holders * 2 : 32;

@@ -7,7 +7,6 @@
 #include "labels.h"
 
 #include <ctype.h>
-#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 
 #include "chains/addr.h"
 #include "chains/hashtab.h"
+#include "htab_secret.h"
 #include "csv.h"
 #include "watchlist.h"
 
@@ -283,14 +283,14 @@ cw_code labels_load(const char *path, cw_net net, labels **out, labels_stats *st
     labels_stats st_local;
     labels_stats *st = st_out ? st_out : &st_local;
     memset(st, 0, sizeof *st);
-    if (sodium_init() < 0)
-        return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: libsodium could not start (no randomness)", path);
-    uint64_t seed;
-    randombytes_buf(&seed, sizeof seed); /* a labels file must not be able to pick keys that collide */
     labels *l = calloc(1, sizeof *l);
-    if (l == NULL || cw_htab_init(&l->index, 0, sizeof(size_t), 0, seed, 1024, NULL)) {
-        free(l);
+    if (l == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s: out of memory", path);
+    /* a labels file must not be able to pick keys that collide: a secret seed */
+    cw_code irc = htab_secret_init(&l->index, 0, sizeof(size_t), 0, 1024, err);
+    if (irc) {
+        free(l);
+        return cw_err_prefix(err, irc, "%s", path);
     }
     csv_reader r;
     cw_code rc = csv_open(&r, path, NULL, NULL, err);

@@ -12,7 +12,6 @@
 #include "keylink.h"
 
 #include <jansson.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include "chains/addr.h"
 #include "chains/hash.h"
 #include "chains/hashtab.h"
+#include "htab_secret.h"
 #include "chains/json.h"
 #include "ticker.h"
 
@@ -633,17 +633,9 @@ wl_entity *wl_import_entity(wl_import *imp, const char *uid)
     size_t *at = cw_htab_get(&imp->index, uid, strlen(uid));
     if (at)
         return imp->ents[*at - 1];
-    if (imp->index.cap == 0) {
-        uint64_t seed;
-        if (sodium_init() < 0) {
-            imp->failed = true;
-            return NULL;
-        }
-        randombytes_buf(&seed, sizeof seed); /* a list file must not be able to pick uids that collide */
-        if (cw_htab_init(&imp->index, 0, sizeof(size_t), 0, seed, 256, NULL)) {
-            imp->failed = true;
-            return NULL;
-        }
+    if (imp->index.cap == 0 && htab_secret_init(&imp->index, 0, sizeof(size_t), 0, 256, NULL)) {
+        imp->failed = true; /* a list file must not be able to pick uids that collide: a secret seed or nothing */
+        return NULL;
     }
     if (imp->n_ents == imp->cap_ents) {
         size_t cap = imp->cap_ents ? imp->cap_ents * 2 : 64;

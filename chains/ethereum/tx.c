@@ -58,15 +58,26 @@ static cw_code read_chain_id(eth_rlp *r, eth_tx *tx, cw_err *err)
     return CW_OK;
 }
 
+/* Opens the list field `field` for reading (*list) and keeps the whole
+ * encoded list item, header included, in *kept: the tx's access list,
+ * blob hashes and authorizations are kept as they came (tx.h). */
+static cw_code read_kept_list(eth_rlp *r, const char *field, eth_rlp *list, cw_span *kept, cw_err *err)
+{
+    eth_rlp_item item;
+    cw_code rc = eth_rlp_list(r, field, list, &item, err);
+    if (rc)
+        return rc;
+    kept->p = r->base + item.off;
+    kept->n = item.size;
+    return CW_OK;
+}
+
 static cw_code read_access_list(eth_rlp *r, eth_tx *tx, cw_err *err)
 {
     eth_rlp list, entry, keys;
-    eth_rlp_item item;
-    cw_code rc = eth_rlp_list(r, "accessList", &list, &item, err);
+    cw_code rc = read_kept_list(r, "accessList", &list, &tx->access_list, err);
     if (rc)
         return rc;
-    tx->access_list.p = r->base + item.off;
-    tx->access_list.n = item.size;
     size_t i = 0;
     for (; !eth_rlp_done(&list); i++) {
         uint8_t addr[20], key[32];
@@ -89,12 +100,9 @@ static cw_code read_access_list(eth_rlp *r, eth_tx *tx, cw_err *err)
 static cw_code read_blob_hashes(eth_rlp *r, eth_tx *tx, cw_err *err)
 {
     eth_rlp list;
-    eth_rlp_item item;
-    cw_code rc = eth_rlp_list(r, "blobVersionedHashes", &list, &item, err);
+    cw_code rc = read_kept_list(r, "blobVersionedHashes", &list, &tx->blob_hashes, err);
     if (rc)
         return rc;
-    tx->blob_hashes.p = r->base + item.off;
-    tx->blob_hashes.n = item.size;
     while (!eth_rlp_done(&list)) {
         uint8_t h[32];
         if ((rc = eth_rlp_fixed(&list, "blobVersionedHash", 32, h, err)))
@@ -136,12 +144,9 @@ static cw_code read_auth(eth_rlp *list, eth_auth *a, cw_err *err)
 static cw_code read_auth_list(eth_rlp *r, eth_tx *tx, cw_err *err)
 {
     eth_rlp list;
-    eth_rlp_item item;
-    cw_code rc = eth_rlp_list(r, "authorizationList", &list, &item, err);
+    cw_code rc = read_kept_list(r, "authorizationList", &list, &tx->auth_list, err);
     if (rc)
         return rc;
-    tx->auth_list.p = r->base + item.off;
-    tx->auth_list.n = item.size;
     for (size_t i = 0; !eth_rlp_done(&list); i++) {
         if ((rc = read_auth(&list, NULL, err)))
             return cw_err_prefix(err, rc, "authorization %zu", i);

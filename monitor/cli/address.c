@@ -28,11 +28,9 @@ int cmd_address(int argc, char **argv)
          .help = "main, test, testnet4, signet or regtest: an address of\nanother network is refused"},
         {0},
     };
-    if (cli_wants_help(argc, argv) || argc < 2) {
-        fputs(address_usage, argc < 2 ? stderr : stdout);
-        cli_args_usage(argc < 2 ? stderr : stdout, args);
-        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
-    }
+    int help_rc;
+    if (cli_args_help(argc, argv, true, address_usage, args, &help_rc))
+        return help_rc;
     int n_pos;
     if (cli_args_parse("address", args, argc, argv, &text, 1, &n_pos))
         return CLI_EXIT_USAGE;

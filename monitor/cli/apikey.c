@@ -36,12 +36,9 @@ int cmd_apikey(int argc, char **argv)
         {"datadir", ARG_PATH, &datadir_opt, .metavar = "D", .help = "default ~/.chainwatch"},
         {0},
     };
-    if (cli_wants_help(argc, argv) || argc < 2) {
-        FILE *f = argc < 2 ? stderr : stdout;
-        fputs(usage, f);
-        cli_args_usage(f, t);
-        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
-    }
+    int help_rc;
+    if (cli_args_help(argc, argv, true, usage, t, &help_rc))
+        return help_rc;
     const char *pos[2] = {NULL, NULL};
     int n_pos;
     if (cli_args_parse("apikey", t, argc, argv, pos, 2, &n_pos))

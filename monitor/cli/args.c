@@ -238,3 +238,15 @@ bool cli_wants_help(int argc, char **argv)
             return true;
     return false;
 }
+
+bool cli_args_help(int argc, char **argv, bool needs_args, const char *usage, const cli_arg *table, int *exit_code)
+{
+    bool bare = needs_args && argc < 2;
+    if (!bare && !cli_wants_help(argc, argv))
+        return false;
+    FILE *f = bare ? stderr : stdout;
+    fputs(usage, f);
+    cli_args_usage(f, table);
+    *exit_code = bare ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    return true;
+}

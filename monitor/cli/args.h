@@ -81,4 +81,12 @@ bool cli_args_given(const cli_arg *table, const char *name);
  * ARG_MORE parts headed by their help. */
 void cli_args_usage(FILE *f, const cli_arg *table);
 
+/* A verb's usage when it is asked for: usage, then the table's options
+ * (cli_args_usage). Asked is --help or -h anywhere (cli_wants_help):
+ * printed on stdout, *exit_code CLI_EXIT_OK; or, for a verb that needs
+ * arguments (needs_args), none at all: printed on stderr, *exit_code
+ * CLI_EXIT_USAGE. Returns whether it printed (the verb then returns
+ * *exit_code); false leaves *exit_code alone. */
+bool cli_args_help(int argc, char **argv, bool needs_args, const char *usage, const cli_arg *table, int *exit_code);
+
 #endif

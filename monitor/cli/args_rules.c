@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
+
 static const char *const severities[] = {"none", "low", "medium", "high", "severe", NULL};
 
 void rules_opts_init(rules_opts *o)
@@ -228,6 +230,18 @@ const char *rules_opts_given(const rules_opts *o)
         if (a->kind != ARG_MORE && a->given)
             return a->name;
     return NULL;
+}
+
+int rules_opts_load_account(const char *verb, rules_opts *o, flows_opts *fo)
+{
+    cw_err err = {0};
+    if (flows_opts_load(fo, CW_NET_MAIN, &err))
+        return cli_fail(verb, &err);
+    if (rules_opts_load(o, fo->labels, false, &err)) {
+        fprintf(stderr, "chainwatch: %s: %s\n", verb, err.msg);
+        return err.code == CW_EARG || err.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
 }
 
 void rules_opts_free(rules_opts *o)

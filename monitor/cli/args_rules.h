@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "args.h"
+#include "args_flows.h"
 #include "monitor/engine/rules/rules.h"
 
 #define RULES_OPTS_MAX 52
@@ -41,6 +42,15 @@ void rules_opts_init(rules_opts *o);
  * file's error. services: the labels the flows options loaded (or NULL);
  * clusters: payers are cluster roots. */
 cw_code rules_opts_load(rules_opts *o, const labels *services, bool clusters, cw_err *err);
+/* What verb (watch, replay) loads before following or replaying an
+ * account chain (Ethereum, Tron, or a capture of one): the flow options
+ * (flows_opts_load, CW_NET_MAIN: account addresses name no Bitcoin
+ * network), then the rules' with the services those loaded, payers being
+ * accounts (no clusters). Returns CLI_EXIT_OK, or the exit code after one
+ * line "chainwatch: VERB: ..." on stderr: cli_fail's for the flow options;
+ * CLI_EXIT_USAGE for a bad rules option or prices file (CW_EARG,
+ * CW_EFORMAT), else CLI_EXIT_FAIL. The caller frees fo and o either way. */
+int rules_opts_load_account(const char *verb, rules_opts *o, flows_opts *fo);
 /* The configuration for pipeline_config.rules: NULL when --rules off. */
 const rules_config *rules_opts_config(const rules_opts *o);
 /* The first rules option the command line gave (its name), NULL when

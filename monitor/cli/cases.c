@@ -303,11 +303,9 @@ int cmd_cases(int argc, char **argv)
          .help = "deliver: per request (default 5000)"},
         {0},
     };
-    if (cli_wants_help(argc, argv) || argc < 2) {
-        fputs(cases_usage, argc < 2 ? stderr : stdout);
-        cli_args_usage(argc < 2 ? stderr : stdout, args);
-        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
-    }
+    int help_rc;
+    if (cli_args_help(argc, argv, true, cases_usage, args, &help_rc))
+        return help_rc;
     const char *sub = argv[1];
     const char *pos[WEBHOOK_MAX_URLS] = {0};
     int n_pos = 0;

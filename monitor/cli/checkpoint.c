@@ -36,11 +36,9 @@ int cmd_checkpoint(int argc, char **argv)
         {"datadir", ARG_PATH, &given, .metavar = "D", .help = "default ~/.chainwatch"},
         {0},
     };
-    if (cli_wants_help(argc, argv)) {
-        fputs(checkpoint_usage, stdout);
-        cli_args_usage(stdout, args);
-        return CLI_EXIT_OK;
-    }
+    int help_rc;
+    if (cli_args_help(argc, argv, false, checkpoint_usage, args, &help_rc))
+        return help_rc;
     int n_pos;
     if (cli_args_parse("checkpoint", args, argc, argv, NULL, 0, &n_pos))
         return CLI_EXIT_USAGE;

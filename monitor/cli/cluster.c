@@ -42,11 +42,9 @@ int cmd_cluster(int argc, char **argv)
         {"network", ARG_STRING, &netname, .metavar = "N", .help = "main, test, testnet4, signet or regtest"},
         {0},
     };
-    if (cli_wants_help(argc, argv) || argc < 2) {
-        fputs(cluster_usage, argc < 2 ? stderr : stdout);
-        cli_args_usage(argc < 2 ? stderr : stdout, args);
-        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
-    }
+    int help_rc;
+    if (cli_args_help(argc, argv, true, cluster_usage, args, &help_rc))
+        return help_rc;
     cw_addr a;
     cw_store *s = NULL;
     store_txn *t = NULL;

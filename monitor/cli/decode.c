@@ -271,11 +271,9 @@ int cmd_decode(int argc, char **argv)
         {"summary", ARG_FLAG, &summary, .help = "print a human-readable summary of each block instead"},
         {0},
     };
-    if (cli_wants_help(argc, argv) || argc < 2) {
-        fputs(decode_usage, argc < 2 ? stderr : stdout);
-        cli_args_usage(argc < 2 ? stderr : stdout, args);
-        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
-    }
+    int help_rc;
+    if (cli_args_help(argc, argv, true, decode_usage, args, &help_rc))
+        return help_rc;
     int n_pos;
     if (cli_args_parse("decode", args, argc, argv, pos, 2, &n_pos))
         return CLI_EXIT_USAGE;

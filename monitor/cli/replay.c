@@ -336,17 +336,11 @@ int cmd_replay(int argc, char **argv)
             fprintf(stderr, "chainwatch: replay: HOME is not set: pass --datadir\n");
             return CLI_EXIT_USAGE;
         }
-        cw_err ferr = {0};
-        if (flows_opts_load(&fo, CW_NET_MAIN, &ferr)) {
-            int frc = cli_fail("replay", &ferr);
-            flows_opts_free(&fo);
-            return frc;
-        }
-        if (rules_opts_load(&ro, fo.labels, false, &ferr)) { /* payers are accounts */
-            fprintf(stderr, "chainwatch: replay: %s\n", ferr.msg);
+        int lrc = rules_opts_load_account("replay", &ro, &fo);
+        if (lrc) {
             flows_opts_free(&fo);
             rules_opts_free(&ro);
-            return ferr.code == CW_EARG || ferr.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+            return lrc;
         }
         char rules_line[512];
         rules_opts_describe(&ro, rules_line, sizeof rules_line);

@@ -173,63 +173,35 @@ int cmd_replay_capture(int argc, char **argv)
         goto early_out;
     }
     view.reader = reader;
-    if (info.chain == CAPTURE_CHAIN_TRON) { /* account_run.c: tron_follow and the account engine */
+    /* account_run.c: a Tron capture feeds tron_follow, an Ethereum one
+     * answers the follower's JSON-RPC; the account engine either way */
+    if (info.chain == CAPTURE_CHAIN_TRON || info.chain == CAPTURE_CHAIN_ETHEREUM) {
+        bool tron = info.chain == CAPTURE_CHAIN_TRON;
         if (netname && strcmp(netname, info.network) != 0) {
-            fprintf(stderr, "chainwatch: replay: %s was recorded on tron %s, not %s\n", path, info.network, netname);
+            fprintf(stderr, "chainwatch: replay: %s was recorded on %s %s, not %s\n", path, tron ? "tron" : "ethereum",
+                    info.network, netname);
             goto early_out;
         }
-        if (rest_url) {
+        if (tron && rest_url) {
             fprintf(stderr, "chainwatch: replay: --rest is Bitcoin's: a Tron capture holds its HTTP replies\n");
             goto early_out;
         }
-        capture_reader_close(reader);
-        reader = NULL;
-        cw_err ferr = {0};
-        if (flows_opts_load(&fo, CW_NET_MAIN, &ferr)) {
-            rc = cli_fail("replay", &ferr);
-            goto early_out;
-        }
-        if (rules_opts_load(&ro, fo.labels, false, &ferr)) { /* payers are accounts */
-            fprintf(stderr, "chainwatch: replay: %s\n", ferr.msg);
-            rc = ferr.code == CW_EARG || ferr.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
-            goto early_out;
-        }
-        const flows_config *fc = flows_opts_config(&fo);
-        /* as watch --chain tron: solidified blocks are confirmed */
-        account_run_opts ao = {datadir, alerts, pub, NULL, NULL, 0, 1, true, 0, start_height, 0, -1, -1, 1,
-                               fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
-                               fc ? fc->hold_share_ppm : 0, true, NULL, NULL, NULL, path, rules_opts_config(&ro), 0, NULL};
-        rc = account_run_replay_tron_capture(&ao);
-        goto early_out;
-    }
-    if (info.chain == CAPTURE_CHAIN_ETHEREUM) { /* account_run.c: the follower's JSON-RPC, answered from the capture */
-        if (netname && strcmp(netname, info.network) != 0) {
-            fprintf(stderr, "chainwatch: replay: %s was recorded on ethereum %s, not %s\n", path, info.network, netname);
-            goto early_out;
-        }
-        if (rest_url || start_height >= 0) {
+        if (!tron && (rest_url || start_height >= 0)) {
             fprintf(stderr, "chainwatch: replay: --%s is not for an ethereum capture: it holds the node's answers and "
                             "the options watch ran with\n", rest_url ? "rest" : "start-height");
             goto early_out;
         }
         capture_reader_close(reader);
         reader = NULL;
-        cw_err ferr = {0};
-        if (flows_opts_load(&fo, CW_NET_MAIN, &ferr)) {
-            rc = cli_fail("replay", &ferr);
+        if ((rc = rules_opts_load_account("replay", &ro, &fo)))
             goto early_out;
-        }
-        if (rules_opts_load(&ro, fo.labels, false, &ferr)) { /* payers are accounts */
-            fprintf(stderr, "chainwatch: replay: %s\n", ferr.msg);
-            rc = ferr.code == CW_EARG || ferr.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
-            goto early_out;
-        }
         const flows_config *fc = flows_opts_config(&fo);
-        account_run_opts ao = {datadir, alerts, pub, NULL, NULL, 0, 1, false, 0, -1, 0, -1, -1, 1,
+        /* finalized for Tron as watch --chain tron (solidified blocks are
+         * confirmed); an ethereum capture's start is -1 (refused above) */
+        account_run_opts ao = {datadir, alerts, pub, NULL, NULL, 0, 1, tron, 0, start_height, 0, -1, -1, 1,
                                fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
-                               fc ? fc->hold_share_ppm : 0, false, NULL, NULL, NULL, path,
-                               rules_opts_config(&ro), 0, NULL};
-        rc = account_run_replay_eth_capture(&ao);
+                               fc ? fc->hold_share_ppm : 0, tron, NULL, NULL, NULL, path, rules_opts_config(&ro), 0, NULL};
+        rc = tron ? account_run_replay_tron_capture(&ao) : account_run_replay_eth_capture(&ao);
         goto early_out;
     }
     cw_net net = info.net;

@@ -1,6 +1,5 @@
 /* `chainwatch verify`: the signatures and the audit trail of an alert file. */
 #include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include "monitor/records/alert.h"
 #include "chains/hashtab.h"
 #include "chains/hex.h"
+#include "watchlists/htab_secret.h"
 #include "args.h"
 #include "cli.h"
 #include "monitor/records/keys.h"
@@ -55,14 +55,9 @@ static const seen_rec *seen_get(const seen_set *s, uint64_t seq) { return cw_hta
 
 static bool seen_add(seen_set *s, uint64_t seq, unsigned long line, const uint8_t hash[32])
 {
-    if (s->t.cap == 0) {
-        uint64_t seed;
-        if (sodium_init() < 0)
-            return false;
-        randombytes_buf(&seed, sizeof seed); /* a file must not be able to pick seqs that collide */
-        if (cw_htab_init(&s->t, sizeof seq, sizeof(seen_rec), 0, seed, 1024, NULL))
-            return false;
-    }
+    /* a file must not be able to pick seqs that collide: a secret seed */
+    if (s->t.cap == 0 && htab_secret_init(&s->t, sizeof seq, sizeof(seen_rec), 0, 1024, NULL))
+        return false;
     void *v = NULL;
     if (cw_htab_put(&s->t, &seq, sizeof seq, &v, NULL, NULL))
         return false;
@@ -305,11 +300,9 @@ int cmd_verify(int argc, char **argv)
         {"from-start", ARG_FLAG, &from_start, .help = "FILE must hold the whole trail, from seq 1"},
         {0},
     };
-    if (cli_wants_help(argc, argv)) {
-        fputs(verify_usage, stdout);
-        cli_args_usage(stdout, args);
-        return CLI_EXIT_OK;
-    }
+    int help_rc;
+    if (cli_args_help(argc, argv, false, verify_usage, args, &help_rc))
+        return help_rc;
     int n_pos;
     if (cli_args_parse("verify", args, argc, argv, &file, 1, &n_pos))
         return CLI_EXIT_USAGE;

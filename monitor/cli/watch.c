@@ -341,15 +341,8 @@ static void log_event(void *ctx, feed_log_level level, const char *line)
 typedef struct {
     capture_writer *w;
     const char *path;
-    double last_sync; /* CLOCK_MONOTONIC seconds */
+    double last_sync; /* cli_seconds() */
 } recorder;
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void recorder_fail(recorder *r, const cw_err *err)
 {
@@ -362,7 +355,7 @@ static void recorder_fail(recorder *r, const cw_err *err)
 /* Makes what was recorded durable at least once a second. */
 static void recorder_sync(recorder *r, bool force)
 {
-    double now = mono_s();
+    double now = cli_seconds();
     if (r->w == NULL || !capture_writer_dirty(r->w) || (!force && now - r->last_sync < 1.0))
         return;
     cw_err err = {0};
@@ -383,6 +376,57 @@ static void record_message(void *ctx, const feed_message *m)
         recorder_sync(r, false);
 }
 
+/* watch --chain tron (java-tron's native queue and HTTP API) or ethereum
+ * (the node's JSON-RPC): the chain's options checked, --finalized or
+ * --confirmations, the flow and rule options loaded
+ * (rules_opts_load_account), then account_run_watch (account_run.c). The exit code; the
+ * caller frees o's options. */
+static int watch_account_chain(watch_opts *o)
+{
+    bool tron = o->chain == 2;
+    if (tron && (o->zmq_tron == NULL || o->tron_http == NULL)) {
+        fprintf(stderr, "chainwatch: watch: --chain tron needs --zmqpubtron=tcp://127.0.0.1:5555 (java-tron's native "
+                        "queue) and --tron-http=http://127.0.0.1:8090 (its HTTP API)\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (tron && (o->endpoint[0] || o->endpoint[1] || o->endpoint[2] || o->rest || o->rpc)) {
+        fprintf(stderr, "chainwatch: watch: --chain tron follows --zmqpubtron and --tron-http: the Bitcoin ZeroMQ, "
+                        "--rest and --rpc options are other chains'\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (!tron && o->rpc == NULL) {
+        fprintf(stderr, "chainwatch: watch: --chain ethereum needs --rpc http://127.0.0.1:8545 (the node's JSON-RPC)\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (!tron && (o->endpoint[0] || o->endpoint[1] || o->endpoint[2] || o->rest)) {
+        fprintf(stderr, "chainwatch: watch: --chain ethereum follows --rpc: the ZeroMQ and --rest options are Bitcoin's\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->finalized && cli_args_given(o->args, "confirmations")) {
+        fprintf(stderr, "chainwatch: watch: --finalized and --confirmations: give one of them\n");
+        return CLI_EXIT_USAGE;
+    }
+    int rc = rules_opts_load_account("watch", &o->rules, &o->flows);
+    if (rc)
+        return rc;
+    const flows_config *fc = flows_opts_config(&o->flows); /* --clusters off: no exposure either */
+    account_run_opts ao = {o->datadir, o->alerts, o->pub, o->rpc, o->tokens, o->rpc_rate, o->confirmations,
+                           o->finalized, o->poll_ms, o->start_height, o->status_interval, -1, -1, 1,
+                           fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
+                           fc ? fc->hold_share_ppm : 0, false, NULL, NULL, o->record, NULL,
+                           rules_opts_config(&o->rules), o->max_reorg, &o->hooks};
+    if (tron) { /* no --rpc; solidified blocks are confirmed unless --confirmations asks for the head */
+        ao.rpc = NULL;
+        ao.rpc_rate = 0;
+        ao.finalized = o->finalized || !cli_args_given(o->args, "confirmations");
+        ao.poll_ms = cli_args_given(o->args, "poll-ms") ? o->poll_ms : 200;
+        ao.tron = true;
+        ao.zmq_tron = o->zmq_tron;
+        ao.tron_http = o->tron_http;
+    }
+    return account_run_watch(&ao);
+}
+
 int cmd_watch(int argc, char **argv)
 {
     watch_opts o = {0};
@@ -397,11 +441,9 @@ int cmd_watch(int argc, char **argv)
     o.confirmations = 1;
     o.poll_ms = 1000;
     watch_args(&o);
-    if (cli_wants_help(argc, argv)) {
-        fputs(usage, stdout);
-        cli_args_usage(stdout, o.args);
-        return CLI_EXIT_OK;
-    }
+    int help_rc;
+    if (cli_args_help(argc, argv, false, usage, o.args, &help_rc))
+        return help_rc;
     int n_pos;
     int rc = cli_args_parse("watch", o.args, argc, argv, NULL, 0, &n_pos);
     if (rc)
@@ -444,71 +486,8 @@ int cmd_watch(int argc, char **argv)
         fprintf(stderr, "chainwatch: watch: --zmqpubtron and --tron-http are for --chain tron\n");
         rc = CLI_EXIT_USAGE;
     }
-    if (rc == CLI_EXIT_OK && o.chain == 2) { /* tron: the native queue and the HTTP API (account_run.c) */
-        if (o.zmq_tron == NULL || o.tron_http == NULL) {
-            fprintf(stderr, "chainwatch: watch: --chain tron needs --zmqpubtron=tcp://127.0.0.1:5555 (java-tron's native "
-                            "queue) and --tron-http=http://127.0.0.1:8090 (its HTTP API)\n");
-            rc = CLI_EXIT_USAGE;
-        } else if (o.endpoint[0] || o.endpoint[1] || o.endpoint[2] || o.rest || o.rpc) {
-            fprintf(stderr, "chainwatch: watch: --chain tron follows --zmqpubtron and --tron-http: the Bitcoin ZeroMQ, "
-                            "--rest and --rpc options are other chains'\n");
-            rc = CLI_EXIT_USAGE;
-        } else if (o.finalized && cli_args_given(o.args, "confirmations")) {
-            fprintf(stderr, "chainwatch: watch: --finalized and --confirmations: give one of them\n");
-            rc = CLI_EXIT_USAGE;
-        } else {
-            cw_err ferr = {0};
-            if (flows_opts_load(&o.flows, CW_NET_MAIN, &ferr)) {
-                rc = cli_fail("watch", &ferr);
-            } else if (rules_opts_load(&o.rules, o.flows.labels, false, &ferr)) { /* payers are accounts */
-                rc = ferr.code == CW_EARG || ferr.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
-                fprintf(stderr, "chainwatch: watch: %s\n", ferr.msg);
-            } else {
-                const flows_config *fc = flows_opts_config(&o.flows);
-                /* solidified blocks are confirmed unless --confirmations asks for the head */
-                bool finalized = o.finalized || !cli_args_given(o.args, "confirmations");
-                account_run_opts ao = {o.datadir, o.alerts, o.pub, NULL, o.tokens, 0, o.confirmations, finalized,
-                                       cli_args_given(o.args, "poll-ms") ? o.poll_ms : 200, o.start_height,
-                                       o.status_interval, -1, -1, 1, fc ? fc->hops : 0, fc ? fc->labels : NULL,
-                                       fc ? fc->min_share_ppm : 0, fc ? fc->hold_share_ppm : 0, true, o.zmq_tron,
-                                       o.tron_http, o.record, NULL, rules_opts_config(&o.rules), o.max_reorg, &o.hooks};
-                rc = account_run_watch(&ao);
-            }
-        }
-        for (size_t i = 0; i < o.n_owned; i++)
-            free(o.owned[i]);
-        free(o.owned);
-        flows_opts_free(&o.flows);
-        rules_opts_free(&o.rules);
-        return rc;
-    }
-    if (rc == CLI_EXIT_OK && o.chain == 1) { /* ethereum: the node is asked over JSON-RPC (account_run.c) */
-        if (o.rpc == NULL) {
-            fprintf(stderr, "chainwatch: watch: --chain ethereum needs --rpc http://127.0.0.1:8545 (the node's JSON-RPC)\n");
-            rc = CLI_EXIT_USAGE;
-        } else if (o.endpoint[0] || o.endpoint[1] || o.endpoint[2] || o.rest) {
-            fprintf(stderr, "chainwatch: watch: --chain ethereum follows --rpc: the ZeroMQ and --rest options are Bitcoin's\n");
-            rc = CLI_EXIT_USAGE;
-        } else if (o.finalized && cli_args_given(o.args, "confirmations")) {
-            fprintf(stderr, "chainwatch: watch: --finalized and --confirmations: give one of them\n");
-            rc = CLI_EXIT_USAGE;
-        } else {
-            cw_err ferr = {0};
-            if (flows_opts_load(&o.flows, CW_NET_MAIN, &ferr)) {
-                rc = cli_fail("watch", &ferr);
-            } else if (rules_opts_load(&o.rules, o.flows.labels, false, &ferr)) { /* payers are accounts */
-                rc = ferr.code == CW_EARG || ferr.code == CW_EFORMAT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
-                fprintf(stderr, "chainwatch: watch: %s\n", ferr.msg);
-            } else {
-                const flows_config *fc = flows_opts_config(&o.flows); /* --clusters off: no exposure either */
-                account_run_opts ao = {o.datadir, o.alerts, o.pub, o.rpc, o.tokens, o.rpc_rate, o.confirmations,
-                                       o.finalized, o.poll_ms, o.start_height, o.status_interval, -1, -1, 1,
-                                       fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
-                                       fc ? fc->hold_share_ppm : 0, false, NULL, NULL, o.record, NULL,
-                                       rules_opts_config(&o.rules), o.max_reorg, &o.hooks};
-                rc = account_run_watch(&ao);
-            }
-        }
+    if (rc == CLI_EXIT_OK && (o.chain == 1 || o.chain == 2)) {
+        rc = watch_account_chain(&o);
         for (size_t i = 0; i < o.n_owned; i++)
             free(o.owned[i]);
         free(o.owned);
@@ -588,7 +567,7 @@ int cmd_watch(int argc, char **argv)
         if (ci.cut_bytes)
             logf_(1, "capture %s ended in a partial record at byte %llu (%llu bytes, left by a crash): cut off",
                   o.record, (unsigned long long)ci.cut_at, (unsigned long long)ci.cut_bytes);
-        rec.last_sync = mono_s();
+        rec.last_sync = cli_seconds();
     }
     feed_config fc = {{o.endpoint[0], o.endpoint[1], o.endpoint[2]}, (int)o.rcvhwm, 0, record_message, &rec};
     if (feed_open(&fc, &f, &err)) {

@@ -302,21 +302,6 @@ cw_code account_disconnect_tip(account *a, cw_err *err)
 
 /* ---------- following the node ---------- */
 
-static cw_code our_hash_at(account *a, int64_t h, uint8_t out[32], bool *have, cw_err *err)
-{
-    store_txn *t;
-    *have = false;
-    cw_code rc = store_begin(a->cfg.store, false, &t, err);
-    if (rc)
-        return rc;
-    rc = chaindb_hash_at(t, h, out, err);
-    store_abort(t);
-    if (rc == CW_ENOTFOUND)
-        return CW_OK;
-    *have = rc == CW_OK;
-    return rc;
-}
-
 /* The node's hash at h; *have false above its head. */
 static cw_code node_hash_at(account *a, int64_t h, uint8_t out[32], bool *have, cw_err *err)
 {
@@ -490,7 +475,8 @@ static cw_code sync_round(account *a, bool *moved, cw_err *err)
         if (tip.height > p->st.node_height) {
             uint8_t ours[32], theirs[32];
             bool have_ours, have_theirs;
-            if ((rc = our_hash_at(a, h, ours, &have_ours, err)) || (rc = node_hash_at(a, h, theirs, &have_theirs, err)))
+            if ((rc = connect_read_hash_at(a->cfg.store, h, ours, &have_ours, err)) ||
+                (rc = node_hash_at(a, h, theirs, &have_theirs, err)))
                 return rc;
             if (have_ours && have_theirs && memcmp(ours, theirs, 32) == 0)
                 return CW_OK; /* the node is behind us on our own chain (restarted, resyncing, another node): wait */
@@ -500,7 +486,7 @@ static cw_code sync_round(account *a, bool *moved, cw_err *err)
         for (;;) {
             uint8_t ours[32], theirs[32];
             bool have_ours, have_theirs;
-            if ((rc = our_hash_at(a, h, ours, &have_ours, err)))
+            if ((rc = connect_read_hash_at(a->cfg.store, h, ours, &have_ours, err)))
                 return rc;
             if (!have_ours)
                 break; /* below our first block */
@@ -530,7 +516,7 @@ static cw_code sync_round(account *a, bool *moved, cw_err *err)
                 return rc == CW_ENOTFOUND ? (*moved = true, CW_OK) : rc;
             uint8_t fork[32];
             bool have_fork;
-            if ((rc = our_hash_at(a, h, fork, &have_fork, err))) {
+            if ((rc = connect_read_hash_at(a->cfg.store, h, fork, &have_fork, err))) {
                 s->block_free(s->ctx, first);
                 return rc;
             }
@@ -645,10 +631,10 @@ cw_code account_holds(account *a, int64_t from, int64_t to, bool *held, cw_err *
     *held = false;
     uint8_t ours[32], theirs[32];
     bool have;
-    cw_code rc = our_hash_at(a, from, ours, &have, err);
+    cw_code rc = connect_read_hash_at(a->cfg.store, from, ours, &have, err);
     if (rc || !have)
         return rc;
-    if ((rc = our_hash_at(a, to, ours, &have, err)) || !have)
+    if ((rc = connect_read_hash_at(a->cfg.store, to, ours, &have, err)) || !have)
         return rc;
     if ((rc = node_hash_at(a, to, theirs, &have, err)))
         return rc;

@@ -1,10 +1,10 @@
 #include "coins.h"
 
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chains/hashtab.h"
+#include "watchlists/htab_secret.h"
 #include "watchlists/chaindb.h"
 
 /* An entry's value: the encoded coin. */
@@ -22,17 +22,12 @@ struct coins {
 cw_code coins_new(coins **out, cw_err *err)
 {
     coins *c = calloc(1, sizeof *c);
-    if (c == NULL || sodium_init() < 0) {
-        free(c);
+    if (c == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory for the prevout cache");
-    }
     /* txids are hashes, but anyone can grind txids whose bits collide in a
-     * known hash: the seed is secret (libsodium: the OS's CSPRNG). The
-     * digest hash reads 24 of the 36 bytes (the cache is probed four times
-     * per tx). */
-    uint64_t seed;
-    randombytes_buf(&seed, sizeof seed);
-    if (cw_htab_init(&c->t, COINS_KEY_LEN, sizeof(coin), CW_HTAB_DIGEST, seed, INITIAL_ENTRIES, err)) {
+     * known hash: the seed is secret. The digest hash reads 24 of the 36
+     * bytes (the cache is probed four times per tx). */
+    if (htab_secret_init(&c->t, COINS_KEY_LEN, sizeof(coin), CW_HTAB_DIGEST, INITIAL_ENTRIES, err)) {
         free(c);
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory for the prevout cache");
     }

@@ -231,14 +231,11 @@ cw_code connect_read_tip(pipeline *p, chaindb_tip *tip, cw_err *err)
     return rc;
 }
 
-/* Our block hash at height; *have false when we have none. A read error
- * is returned: read as "none" it would end the walk down to the fork
- * there and disconnect blocks the node still has. */
-static cw_code our_hash_at(pipeline *p, int64_t h, uint8_t out[32], bool *have, cw_err *err)
+cw_code connect_read_hash_at(cw_store *store, int64_t h, uint8_t out[32], bool *have, cw_err *err)
 {
     store_txn *t;
     *have = false;
-    cw_code rc = store_begin(p->cfg.store, false, &t, err);
+    cw_code rc = store_begin(store, false, &t, err);
     if (rc)
         return rc;
     rc = chaindb_hash_at(t, h, out, err);
@@ -270,7 +267,7 @@ cw_code pipeline_sync(pipeline *p, cw_err *err)
         uint8_t ours[32];
         bool have;
         if (tip.height > node_h) {
-            if ((rc = our_hash_at(p, node_h, ours, &have, err)))
+            if ((rc = connect_read_hash_at(p->cfg.store, node_h, ours, &have, err)))
                 return rc;
             if (have && memcmp(ours, node_best, 32) == 0)
                 return CW_OK; /* the node is behind us on our own chain (reindexing, another node): wait */
@@ -279,7 +276,7 @@ cw_code pipeline_sync(pipeline *p, cw_err *err)
         int64_t h = tip.height < node_h ? tip.height : node_h;
         for (;;) {
             uint8_t theirs[32];
-            if ((rc = our_hash_at(p, h, ours, &have, err)))
+            if ((rc = connect_read_hash_at(p->cfg.store, h, ours, &have, err)))
                 return rc;
             if (!have)
                 break; /* below our first block: every block we have is off the node's chain */

@@ -115,6 +115,12 @@ cw_code pipeline_put_counters(pipeline *p, store_txn *t, cw_err *err);
 
 /* The stored tip, in a read transaction of its own. */
 cw_code connect_read_tip(pipeline *p, chaindb_tip *tip, cw_err *err);
+/* Our block hash at height h, in a read transaction of its own (the
+ * Bitcoin pipeline's and the account engine's walks down to a fork);
+ * *have false, CW_OK, when we have none. A read error is returned: read
+ * as "none" it would end the walk there and disconnect blocks the node
+ * still has. */
+cw_code connect_read_hash_at(cw_store *store, int64_t h, uint8_t out[32], bool *have, cw_err *err);
 /* Clusters and exposure rewrite the same records often: with flows on,
  * their writes wait in memory until t's commit (store_write_back). */
 cw_code connect_write_back(pipeline *p, store_txn *t, cw_err *err);

@@ -142,6 +142,16 @@ static json_t *built(json_t *r, bool ok)
     return NULL;
 }
 
+/* Commits a new record r whose setters latched ok (built, commit_record)
+ * and releases it: the caller's reference is gone either way. */
+static cw_code commit_built(pipeline *p, store_txn *t, json_t *r, bool ok, cw_err *err)
+{
+    r = built(r, ok);
+    cw_code rc = commit_record(p, t, r, err);
+    json_decref(r);
+    return rc;
+}
+
 const char *pipeline_rule_name(pipeline_rule r)
 {
     static const char *const names[PIPELINE_RULE_COUNT] = {
@@ -373,6 +383,20 @@ static cw_code already_recorded(const pipeline *p, store_txn *t, const char *id,
     return CW_OK;
 }
 
+/* The record id of one (tx, rule, address) sighting, noted in ids (the
+ * ids a block's records carry, for records_reorged) before anything else
+ * can fail; *skip says the sighting is already recorded (already_recorded).
+ * CW_ENOMEM when ids cannot grow; a store error as latest_record's. */
+static cw_code sighting_id(const pipeline *p, store_txn *t, const char *chain, const char *network, const char *txid,
+                           const char *rule, const char *addr, const char *status, const chainstate_block *blk,
+                           cw_buf *ids, char id[33], bool *skip, cw_err *err)
+{
+    alert_id(chain, network, txid, rule, addr, id);
+    if (ids && cw_buf_append(ids, id, 32, err))
+        return CW_ENOMEM;
+    return already_recorded(p, t, id, status, blk, skip, err);
+}
+
 /* The fields every record of a tx has (the rule's own come after).
  * Every setter's failure is latched in *ok (alert_put). */
 static json_t *record_base(pipeline *p, store_txn *t, const char *id, const char *rule, const char *severity,
@@ -459,11 +483,9 @@ static cw_code tx_records_of(pipeline *p, store_txn *t, const cw_tx *tx, const m
         if (cw_addr_format(&m[i].addr, addr, sizeof addr) == 0)
             continue;
         char id[33];
-        alert_id(p->chain_name, network, txid, "designated_address", addr, id);
-        if (ids && cw_buf_append(ids, id, 32, err))
-            return CW_ENOMEM;
         bool skip;
-        cw_code rc = already_recorded(p, t, id, status, blk, &skip, err);
+        cw_code rc = sighting_id(p, t, p->chain_name, network, txid, "designated_address", addr, status, blk, ids, id,
+                                 &skip, err);
         if (rc)
             return rc;
         if (skip)
@@ -482,9 +504,7 @@ static cw_code tx_records_of(pipeline *p, store_txn *t, const cw_tx *tx, const m
         alert_put(r, "amount_known", json_boolean(m[i].to || m[i].resolved), &ok);
         if (m[i].returned)
             alert_put(r, "returned", json_integer((json_int_t)m[i].returned), &ok);
-        r = built(r, ok);
-        rc = commit_record(p, t, r, err);
-        json_decref(r);
+        rc = commit_built(p, t, r, ok, err);
         if (rc)
             return rc;
     }
@@ -527,11 +547,8 @@ cw_code records_flows(pipeline *p, store_txn *t, const cw_tx *tx, const flow_fin
             continue; /* the designation is gone (a newer import): nothing to say */
         wl_key_to_text(skey, sklen, source, sizeof source);
         char id[33];
-        alert_id(p->chain_name, network, txid, rule, addr, id);
-        if (ids && cw_buf_append(ids, id, 32, err))
-            return CW_ENOMEM;
         bool skip;
-        cw_code rc = already_recorded(p, t, id, status, blk, &skip, err);
+        cw_code rc = sighting_id(p, t, p->chain_name, network, txid, rule, addr, status, blk, ids, id, &skip, err);
         if (rc)
             return rc;
         if (skip)
@@ -568,9 +585,7 @@ cw_code records_flows(pipeline *p, store_txn *t, const cw_tx *tx, const flow_fin
             alert_put(r, "share_ppm", json_integer(f[i].share_ppm), &ok);
             alert_put(r, "output_value", json_integer((json_int_t)f[i].value), &ok);
         }
-        r = built(r, ok);
-        rc = commit_record(p, t, r, err);
-        json_decref(r);
+        rc = commit_built(p, t, r, ok, err);
         if (rc)
             return rc;
     }
@@ -595,11 +610,8 @@ cw_code records_rules(pipeline *p, store_txn *t, const cw_tx *tx, const rule_fin
     for (size_t i = 0; i < n; i++) {
         const char *rule = rule_name(f[i].rule);
         char id[33];
-        alert_id(chain, network, txid, rule, f[i].address, id);
-        if (ids && cw_buf_append(ids, id, 32, err))
-            return CW_ENOMEM;
         bool skip;
-        cw_code rc = already_recorded(p, t, id, status, blk, &skip, err);
+        cw_code rc = sighting_id(p, t, chain, network, txid, rule, f[i].address, status, blk, ids, id, &skip, err);
         if (rc)
             return rc;
         if (skip)
@@ -632,9 +644,7 @@ cw_code records_rules(pipeline *p, store_txn *t, const cw_tx *tx, const rule_fin
         alert_put(r, "evidence", json_incref(f[i].evidence), &ok);
         alert_put(r, "explanation", json_string(f[i].explanation), &ok);
         alert_put(r, "seen_at", json_string(seen), &ok);
-        r = built(r, ok);
-        rc = commit_record(p, t, r, err);
-        json_decref(r);
+        rc = commit_built(p, t, r, ok, err);
         if (rc)
             return rc;
     }
@@ -836,14 +846,11 @@ cw_code records_account_tx(pipeline *p, store_txn *t, const cw_tx *tx, const cha
         if (cw_addr_format(&m->addr, addr, sizeof addr) == 0)
             continue;
         char id[33];
-        alert_id(p->chain_name, p->network_name, txid, "designated_address", addr, id);
-        if (ids && cw_buf_append(ids, id, 32, err)) {
-            rc = CW_ENOMEM;
-            break;
-        }
         bool skip;
-        if ((rc = already_recorded(p, t, id, status, blk, &skip, err)) || skip)
-            continue;
+        if ((rc = sighting_id(p, t, p->chain_name, p->network_name, txid, "designated_address", addr, status, blk, ids,
+                              id, &skip, err)) ||
+            skip)
+            continue; /* an error ends the loop (rc) */
         bool ok = true;
         json_t *r = record_base(p, t, id, "designated_address", m->ref.linked ? "high" : "severe",
                                 m->ref.linked ? "hold" : "block", status, txid, blk, m->to, addr, &m->ref, seen, &ok);
@@ -862,9 +869,7 @@ cw_code records_account_tx(pipeline *p, store_txn *t, const cw_tx *tx, const cha
         const cw_addr *o = m->to ? &x->from : &x->to;
         alert_put(r, "counterparty", cw_addr_format(o, other, sizeof other) ? json_string(other) : json_null(), &ok);
         alert_put(r, "failed", json_boolean(failed), &ok);
-        r = built(r, ok);
-        rc = commit_record(p, t, r, err);
-        json_decref(r);
+        rc = commit_built(p, t, r, ok, err);
     }
     free(ml.m);
     return rc;
@@ -889,11 +894,10 @@ cw_code records_account_exposure(pipeline *p, store_txn *t, const cw_tx *tx, con
         return CW_OK;
     wl_key_to_text(source, source_len, src, sizeof src);
     hash_hex(p, tx->txid, txid);
-    alert_id(p->chain_name, p->network_name, txid, "indirect_exposure", addr, id);
-    if (ids && cw_buf_append(ids, id, 32, err))
-        return CW_ENOMEM;
     bool skip;
-    if ((rc = already_recorded(p, t, id, "confirmed", blk, &skip, err)) || skip)
+    if ((rc = sighting_id(p, t, p->chain_name, p->network_name, txid, "indirect_exposure", addr, "confirmed", blk, ids,
+                          id, &skip, err)) ||
+        skip)
         return rc;
     alert_now_iso(seen);
     bool ok = true;
@@ -915,8 +919,5 @@ cw_code records_account_exposure(pipeline *p, store_txn *t, const cw_tx *tx, con
     alert_put(r, "transfer_amount", json_string(dec), &ok);
     char other[CW_ADDR_TEXT_MAX];
     alert_put(r, "counterparty", cw_addr_format(&x->from, other, sizeof other) ? json_string(other) : json_null(), &ok);
-    r = built(r, ok);
-    rc = commit_record(p, t, r, err);
-    json_decref(r);
-    return rc;
+    return commit_built(p, t, r, ok, err);
 }

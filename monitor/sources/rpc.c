@@ -263,6 +263,24 @@ static json_t *request(rpc_client *c, const char *method, json_t *params, uint64
     return q;
 }
 
+/* Posts the request text (freed here) and parses the reply: a JSON value
+ * in *reply (the caller's), or post's error, or CW_EFORMAT naming `what`
+ * when the reply is not JSON. */
+static cw_code post_for_json(rpc_client *c, const char *what, char *text, json_t **reply, cw_err *err)
+{
+    *reply = NULL;
+    cw_code rc = post(c, what, text, strlen(text), err);
+    free(text);
+    if (rc)
+        return rc;
+    json_error_t je;
+    *reply = json_loadb((const char *)c->body.p, c->body.n, 0, &je);
+    if (*reply == NULL)
+        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s at %s: the reply is not JSON (%s at byte %d)", what,
+                          c->url, je.text, je.position);
+    return CW_OK;
+}
+
 cw_code rpc_call(rpc_client *c, const char *method, json_t *params, json_t **result, cw_err *err)
 {
     *result = NULL;
@@ -273,15 +291,10 @@ cw_code rpc_call(rpc_client *c, const char *method, json_t *params, json_t **res
     json_decref(q);
     if (text == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s at %s: out of memory building the request", method, c->url);
-    cw_code rc = post(c, method, text, strlen(text), err);
-    free(text);
+    json_t *r;
+    cw_code rc = post_for_json(c, method, text, &r, err);
     if (rc)
         return rc;
-    json_error_t je;
-    json_t *r = json_loadb((const char *)c->body.p, c->body.n, 0, &je);
-    if (r == NULL)
-        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s at %s: the reply is not JSON (%s at byte %d)", method,
-                          c->url, je.text, je.position);
     rc = take_reply(c, method, r, id, result, err);
     json_decref(r);
     return rc;
@@ -314,15 +327,10 @@ cw_code rpc_batch(rpc_client *c, size_t n, const char *const *methods, json_t **
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "%s at %s: out of memory building a batch", methods[0], c->url);
     char what[96];
     snprintf(what, sizeof what, "a batch of %zu %s", n, methods[0]);
-    cw_code rc = post(c, what, text, strlen(text), err);
-    free(text);
+    json_t *r;
+    cw_code rc = post_for_json(c, what, text, &r, err);
     if (rc)
         return rc;
-    json_error_t je;
-    json_t *r = json_loadb((const char *)c->body.p, c->body.n, 0, &je);
-    if (r == NULL)
-        return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s at %s: the reply is not JSON (%s at byte %d)", what,
-                          c->url, je.text, je.position);
     if (json_is_object(r)) { /* the node refused the batch as a whole */
         json_t *res;
         rc = take_reply(c, what, r, 0, &res, err);

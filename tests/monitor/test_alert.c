@@ -1173,22 +1173,10 @@ Test(sink, other_records_with_the_same_seq_are_written)
  * run `replay` over the real records of blocks 102..105. */
 static void trail_fixture(const char *root, char blocks[4096], char fresh[4096])
 {
-    char path[4096], csv[4096];
+    char csv[4096];
     file_path(blocks, root, "blocks");
     file_path(fresh, root, "fresh");
-    cr_assert_eq(mkdir(blocks, 0700), 0);
-    size_t n, kn;
-    uint8_t *raw = fixture("btc/regtest-v30/blk00000.dat.bz2", &n);
-    uint8_t *key = fixture("btc/regtest-v30/xor.dat", &kn);
-    file_path(path, blocks, "blk00000.dat");
-    FILE *f = fopen(path, "wb");
-    cr_assert_eq(fwrite(raw, 1, n, f), n);
-    fclose(f);
-    file_path(path, blocks, "xor.dat");
-    f = fopen(path, "wb");
-    cr_assert_eq(fwrite(key, 1, kn, f), kn);
-    fclose(f);
-    free(raw), free(key);
+    regtest_blocksdir(blocks);
     char *out, *err;
     char *init[] = {CW_BIN, "init", "--datadir", fresh, NULL};
     cr_assert_eq(run_cmd(init, NULL, 0, &out, &err), 0, "%s", err);

@@ -99,45 +99,9 @@ static void fx_make(api_fx *fx)
  * environment (NAME=VALUE, NULL-terminated); reads the port. */
 static void serve_start(api_fx *fx, const char *const *opts, const char *const *env)
 {
-    int p[2];
-    cr_assert_eq(pipe(p), 0);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        dup2(p[1], 1);
-        close(p[0]);
-        close(p[1]);
-        char logp[300];
-        snprintf(logp, sizeof logp, "%s/serve.log", fx->root);
-        int logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        dup2(logfd, 2); /* serve's messages, and a sanitizer's reports (serve_stop reads them) */
-        for (int i = 0; env && env[i]; i++) {
-            char name[64];
-            const char *eq = strchr(env[i], '=');
-            snprintf(name, sizeof name, "%.*s", (int)(eq - env[i]), env[i]);
-            setenv(name, eq + 1, 1);
-        }
-        char *argv[32] = {CW_BIN, "serve", "--listen", "127.0.0.1:0", "--datadir", fx->dd};
-        int n = 6;
-        for (int i = 0; opts && opts[i] && n < 30; i++)
-            argv[n++] = (char *)opts[i];
-        argv[n] = NULL;
-        execv(CW_BIN, argv);
-        _exit(127);
-    }
-    close(p[1]);
-    char line[128] = "";
-    size_t got = 0;
-    for (int tries = 0; tries < 1000 && !memchr(line, '\n', got); tries++) {
-        ssize_t r = read(p[0], line + got, sizeof line - 1 - got);
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-        line[got] = '\0';
-    }
-    close(p[0]);
-    cr_assert(sscanf(line, "{\"port\":%u}", &fx->port) == 1 && fx->port > 0, "serve did not start: '%s'", line);
-    fx->pid = pid;
+    char logp[300];
+    snprintf(logp, sizeof logp, "%s/serve.log", fx->root); /* serve_stop reads it for sanitizer reports */
+    fx->pid = test_serve_start(fx->dd, logp, opts, env, &fx->port);
 }
 
 /* SIGTERM; serve exits 0 and its log holds no sanitizer report (in the

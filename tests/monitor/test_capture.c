@@ -185,16 +185,7 @@ static char *setup_datadir(void)
 
 static bool has_record(json_t *all, const char *txid, const char *status, const char *block)
 {
-    size_t i;
-    json_t *r;
-    json_array_foreach(all, i, r) {
-        const char *t = json_string_value(json_object_get(r, "txid"));
-        const char *s = json_string_value(json_object_get(r, "status"));
-        const char *b = json_string_value(json_object_get(json_object_get(r, "block"), "hash"));
-        if (t && s && strcmp(t, txid) == 0 && strcmp(s, status) == 0 && (!block || (b && strcmp(b, block) == 0)))
-            return true;
-    }
-    return false;
+    return alerts_find(all, txid, status, block) != NULL;
 }
 
 static size_t count_rule(json_t *all, const char *rule)

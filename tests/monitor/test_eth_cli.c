@@ -25,30 +25,6 @@
 #define LAZARUS_EVM "0x098B716B8Aaf21512996dC57EB0615e2383E2f96"
 #define USDT_ETH "0xdAC17F958D2ee523a2206206994597C13D831ec7"
 
-static int cw_in(const uint8_t *in, size_t in_len, json_t **j, char **errout, ...)
-{
-    char *argv[40] = {CW_BIN};
-    int n = 1;
-    va_list ap;
-    va_start(ap, errout);
-    for (char *a; (a = va_arg(ap, char *)) != NULL && n < 38;)
-        argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-    char *out, *err;
-    int rc = run_cmd(argv, in, in_len, &out, &err);
-    if (j) {
-        json_error_t e;
-        *j = out[0] ? json_loads(out, 0, &e) : NULL;
-        cr_assert(out[0] == '\0' || *j, "stdout is not one JSON object (%s): %s", e.text, out);
-    }
-    free(out);
-    if (errout)
-        *errout = err;
-    else
-        free(err);
-    return rc;
-}
 #define cw(j, err, ...) cw_in(NULL, 0, j, err, __VA_ARGS__, NULL)
 
 static const char *jstr(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }

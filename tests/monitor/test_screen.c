@@ -43,34 +43,6 @@ static void rm_root(const char *root)
     cr_assert_eq(system(cmd), 0);
 }
 
-/* Runs chainwatch with the arguments (NULL-terminated) and standard input
- * `in`; *j gets stdout parsed as one JSON object (NULL when empty), *err
- * stderr (freed unless err is given). Returns the exit status. */
-static int cw_in(const uint8_t *in, size_t in_len, json_t **j, char **errout, ...)
-{
-    char *argv[40] = {CW_BIN};
-    int n = 1;
-    va_list ap;
-    va_start(ap, errout);
-    for (char *a; (a = va_arg(ap, char *)) != NULL && n < 38;)
-        argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-    char *out, *err;
-    int rc = run_cmd(argv, in, in_len, &out, &err);
-    if (j) {
-        json_error_t e;
-        *j = out[0] ? json_loads(out, 0, &e) : NULL;
-        cr_assert(out[0] == '\0' || *j, "%s %s: stdout is not one JSON object (%s): %s", argv[1], argv[2], e.text, out);
-        cr_assert(strchr(out, '\n') == NULL || strchr(out, '\n')[1] == '\0', "one line of output: %s", out);
-    }
-    free(out);
-    if (errout)
-        *errout = err;
-    else
-        free(err);
-    return rc;
-}
 #define cw(j, err, ...) cw_in(NULL, 0, j, err, __VA_ARGS__, NULL)
 
 static void write_text(const char *path, const char *text)
@@ -117,19 +89,7 @@ static void regtest_datadir(const char *root, const char *dd, const char *to)
     snprintf(blocks, sizeof blocks, "%s/blocks", root);
     struct stat st;
     if (stat(blocks, &st) != 0) {
-        cr_assert_eq(mkdir(blocks, 0700), 0);
-        size_t n, kn;
-        uint8_t *raw = fixture("btc/regtest-v30/blk00000.dat.bz2", &n);
-        uint8_t *key = fixture("btc/regtest-v30/xor.dat", &kn);
-        snprintf(path, sizeof path, "%s/blk00000.dat", blocks);
-        FILE *f = fopen(path, "wb");
-        cr_assert_eq(fwrite(raw, 1, n, f), n);
-        fclose(f);
-        snprintf(path, sizeof path, "%s/xor.dat", blocks);
-        f = fopen(path, "wb");
-        cr_assert_eq(fwrite(key, 1, kn, f), kn);
-        fclose(f);
-        free(raw), free(key);
+        regtest_blocksdir(blocks);
         snprintf(path, sizeof path, "%s/list.csv", root);
         write_text(path, "chain,address,entity,program,note\n"
                          "bitcoin," LISTED_SEGWIT ",Test front company,DPRK4,\n"

@@ -16,33 +16,7 @@
 
 #define CHEIL "TA3941uFAvmVibSkQ6fMJXxmaSNovX86mz"
 
-/* Runs chainwatch (NULL-terminated arguments) with stdin `in`; *j stdout
- * as one JSON object (NULL when empty), *err stderr. Returns the status. */
-static int cw_in(const char *in, json_t **j, char **errout, ...)
-{
-    char *argv[40] = {CW_BIN};
-    int n = 1;
-    va_list ap;
-    va_start(ap, errout);
-    for (char *a; (a = va_arg(ap, char *)) != NULL && n < 38;)
-        argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-    char *out, *err;
-    int rc = run_cmd(argv, (const uint8_t *)in, in ? strlen(in) : 0, &out, &err);
-    if (j) {
-        json_error_t e;
-        *j = out[0] ? json_loads(out, 0, &e) : NULL;
-        cr_assert(out[0] == '\0' || *j, "stdout is not one JSON object: %s", out);
-    }
-    free(out);
-    if (errout)
-        *errout = err;
-    else
-        free(err);
-    return rc;
-}
-#define cw(in, j, err, ...) cw_in(in, j, err, __VA_ARGS__, NULL)
+#define cw(in, j, err, ...) cw_in_text(in, j, err, __VA_ARGS__, NULL)
 
 static const char *jstr(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 

@@ -82,16 +82,7 @@ static pid_t start_watch(const char *dir, const char *ep, const char *rest, cons
 /* Waits until the file holds a record matching txid+status (+block hash). */
 static json_t *find(json_t *all, const char *txid, const char *status, const char *block)
 {
-    size_t i;
-    json_t *r;
-    json_array_foreach(all, i, r) {
-        const char *t = json_string_value(json_object_get(r, "txid"));
-        const char *s = json_string_value(json_object_get(r, "status"));
-        const char *b = json_string_value(json_object_get(json_object_get(r, "block"), "hash"));
-        if (t && s && strcmp(t, txid) == 0 && strcmp(s, status) == 0 && (!block || (b && strcmp(b, block) == 0)))
-            return r;
-    }
-    return NULL;
+    return alerts_find(all, txid, status, block);
 }
 
 static json_t *wait_for(const char *dir, const char *txid, const char *status, const char *block, int ms)
@@ -694,20 +685,7 @@ Test(watch, live_equals_replay, .timeout = 120)
     char *dir2 = setup_datadir(false);
     char blocks[700];
     snprintf(blocks, sizeof blocks, "%s/blocks", dir2);
-    cr_assert_eq(mkdir(blocks, 0700), 0);
-    size_t n, kn;
-    uint8_t *raw = fixture("btc/regtest-v30/blk00000.dat.bz2", &n);
-    uint8_t *key = fixture("btc/regtest-v30/xor.dat", &kn);
-    char path[800];
-    snprintf(path, sizeof path, "%s/blk00000.dat", blocks);
-    FILE *f = fopen(path, "wb");
-    fwrite(raw, 1, n, f);
-    fclose(f);
-    snprintf(path, sizeof path, "%s/xor.dat", blocks);
-    f = fopen(path, "wb");
-    fwrite(key, 1, kn, f);
-    fclose(f);
-    free(raw), free(key);
+    regtest_blocksdir(blocks);
     char *out, *err;
     char *argv[] = {CW_BIN, "replay", "--blocksdir", blocks, "--datadir", dir2, "--network", "regtest", NULL};
     cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
