@@ -13,7 +13,8 @@
 #define ADDR_FIELDS (sizeof(rs_addr) / 8)
 #define PAIR_FIELDS ((sizeof(rs_pair) - 64) / 8)
 #define TRACE_MIN ((size_t)(1 + 1 + 32 + 1)) /* pool, hops, txid, origin length */
-/* an account's: pool, hops, txid, when (8, LE), origin length, origin */
+/* an account's: pool, hops, txid, when (8, LE), origin length, origin,
+ * then the amount (8, LE; absent in records written before it was kept) */
 #define ATRACE_MIN ((size_t)(1 + 1 + 32 + 8 + 1))
 #define ATRACE_TAG 'A'
 
@@ -219,6 +220,7 @@ cw_code rs_trace_get(store_txn *t, const uint8_t outpoint[36], rs_trace *out, cw
     out->hops = v.p[1];
     memcpy(out->first_txid, v.p + 2, 32);
     out->when = 0;
+    out->amount = 0;
     out->origin_len = v.p[34];
     memcpy(out->origin, v.p + TRACE_MIN, out->origin_len);
     return CW_OK;
@@ -253,7 +255,11 @@ static cw_code account_trace_key(const uint8_t *key, size_t klen, uint8_t out[WL
     return CW_OK;
 }
 
-static bool account_trace_ok(cw_span v) { return v.n >= ATRACE_MIN && v.n == ATRACE_MIN + (size_t)v.p[42] && v.p[42] > 0; }
+static bool account_trace_ok(cw_span v)
+{
+    return v.n >= ATRACE_MIN && v.p[42] > 0 && v.p[42] <= WL_KEY_MAX &&
+           (v.n == ATRACE_MIN + (size_t)v.p[42] || v.n == ATRACE_MIN + (size_t)v.p[42] + 8);
+}
 
 cw_code rs_trace_account_get(store_txn *t, const uint8_t *key, size_t klen, rs_trace *out, cw_err *err)
 {
@@ -273,6 +279,7 @@ cw_code rs_trace_account_get(store_txn *t, const uint8_t *key, size_t klen, rs_t
     out->when = cw_get_le(v.p + 34, 8);
     out->origin_len = v.p[42];
     memcpy(out->origin, v.p + ATRACE_MIN, out->origin_len);
+    out->amount = v.n == ATRACE_MIN + out->origin_len + 8 ? cw_get_le(v.p + ATRACE_MIN + out->origin_len, 8) : RS_TOTAL_MAX;
     return CW_OK;
 }
 
@@ -284,14 +291,15 @@ cw_code rs_trace_account_put(journal *j, const uint8_t *key, size_t klen, const 
         return rc;
     if (v->origin_len == 0 || v->origin_len > WL_KEY_MAX)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "rule stats: an origin key of %zu bytes", v->origin_len);
-    uint8_t buf[ATRACE_MIN + WL_KEY_MAX];
+    uint8_t buf[ATRACE_MIN + WL_KEY_MAX + 8];
     buf[0] = v->pool;
     buf[1] = v->hops;
     memcpy(buf + 2, v->first_txid, 32);
     cw_put_le(buf + 34, v->when, 8);
     buf[42] = (uint8_t)v->origin_len;
     memcpy(buf + ATRACE_MIN, v->origin, v->origin_len);
-    return journal_put(j, STORE_RULE_TRACE, k, klen + 1, buf, ATRACE_MIN + v->origin_len, err);
+    cw_put_le(buf + ATRACE_MIN + v->origin_len, v->amount, 8);
+    return journal_put(j, STORE_RULE_TRACE, k, klen + 1, buf, ATRACE_MIN + v->origin_len + 8, err);
 }
 
 const char *rs_check_record(store_db db, cw_span k, cw_span v)

@@ -31,7 +31,8 @@
  *              the trace is per account: 'A' || address key (27 bytes for
  *              an EVM or Tron account; a key of 36 bytes is refused, so the
  *              two shapes never meet) -> the same, plus when the account
- *              got it (rs_trace_account_get).
+ *              got it and how much of the origin's money it got
+ *              (rs_trace_account_get).
  * Native totals (in_native, out_native, offramp_native, a pair's
  * total_native ...) are uint64: an account chain's amounts are 256-bit,
  * and an amount or a total that would pass 2^63-1 (RS_TOTAL_MAX: the
@@ -112,6 +113,12 @@ typedef struct {
     uint8_t hops;                   /* txs since the origin: 1 = paid straight by it */
     uint8_t first_txid[32];         /* the tx that left the origin */
     uint64_t when;                  /* account traces: when the account got it (unix time); 0 for outpoints */
+    /* account traces: how much of the origin's money the account got, in
+     * millionths of the least a hit needs (rules.h hit_min_*: so that
+     * assets add up), saturated at RS_TOTAL_MAX; a record written before
+     * it was kept reads RS_TOTAL_MAX (no limit). 0 for outpoints: an
+     * output's value is what it holds */
+    uint64_t amount;
 } rs_trace;
 
 #define RS_LIST_MAX 64

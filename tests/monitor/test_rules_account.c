@@ -1177,6 +1177,64 @@ Test(rules_account, dust_before_the_money_does_not_shorten_the_trace_window, .ti
     kept_reset();
 }
 
+/* Framing with dust: whoever a payout paid (m) sending on to a designated
+ * address makes a payout_toward_designated only with at least USD 100 of
+ * the payout's money (--rules-min-hit-usd; the trace carries how much of
+ * it each account got). m got USD 50 from w and sends USD 8,000 (its own
+ * money) to L1: no record. m2 got USD 60 twice from w2 (pieces add up) and
+ * sends USD 8,000: a record. m3 got USD 9,000 from w3 and sends USD 50,
+ * then exactly USD 100: the second is the record. Unpriced ETH: m4 got 1
+ * ETH from w4 (paid 2 ETH monthly) and sends 0.049 ETH, then 0.05 ETH (the
+ * default --rules-min-hit-eth): the second is the record. Every payment
+ * into L1 is a designated_address record, dust or not. */
+Test(rules_account, dust_reaching_a_designated_address_is_no_payout_hit, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr emp[4], w[4], m[4], l1 = parse(L1);
+    for (unsigned i = 0; i < 4; i++)
+        emp[i] = acct(CW_CHAIN_EVM, 0x90 + i), w[i] = acct(CW_CHAIN_EVM, 0x190 + i), m[i] = acct(CW_CHAIN_EVM, 0x590 + i);
+    unsigned days[] = {0, 30, 60};
+    for (int k = 0; k < 3; k++) {
+        for (unsigned i = 0; i < 3; i++)
+            day_pay(&e, days[k], &emp[i], &w[i], SALARY, USDC);
+        day_pay(&e, days[k], &emp[3], &w[3], "2000000000000000000", NULL);
+    }
+    day_pay(&e, 62, &w[0], &m[0], "50000000", USDC);
+    day_pay(&e, 62, &w[1], &m[1], "60000000", USDC);
+    day_pay(&e, 63, &w[1], &m[1], "60000000", USDC);
+    day_pay(&e, 62, &w[2], &m[2], SWEEP, USDC);
+    day_pay(&e, 62, &w[3], &m[3], "1000000000000000000", NULL);
+    day_pay(&e, 64, &m[0], &l1, "8000000000", USDC);
+    int64_t hit1 = day_pay(&e, 64, &m[1], &l1, "8000000000", USDC);
+    day_pay(&e, 64, &m[2], &l1, "50000000", USDC);
+    day_pay(&e, 64, &m[3], &l1, "49000000000000000", NULL);
+    int64_t hit2 = day_pay(&e, 65, &m[2], &l1, "100000000", USDC);
+    int64_t hit3 = day_pay(&e, 65, &m[3], &l1, "50000000000000000", NULL);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 3, "%s", json_dumps(recs, 0));
+    const cw_addr *who[3] = {&w[1], &w[2], &w[3]};
+    int64_t when[3] = {hit1, hit2, hit3};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *r = json_array_get(recs, i);
+        cr_assert_str_eq(str(r, "rule"), "payout_toward_designated");
+        cr_assert_str_eq(str(r, "address"), text(who[i]));
+        cr_assert_str_eq(str(r, "txid"), txid_of(&e, when[i], 0));
+        cr_assert_eq(num(json_object_get(r, "evidence"), "hops"), 2);
+    }
+    json_decref(recs);
+    size_t desig = 0, i;
+    json_t *r;
+    json_array_foreach(e.lines, i, r)
+    {
+        desig += strcmp(str(r, "rule"), "designated_address") == 0 && strcmp(str(r, "status"), "confirmed") == 0;
+    }
+    cr_assert_eq(desig, 6, "each payment into L1 is its record");
+    eng_close(&e);
+    kept_reset();
+}
+
 /* The counterparty list holds RS_LIST_MAX entries of both kinds: an
  * adversary who first fills its pool's list (64 one-off salary-sized
  * payments from throwaway accounts, the same money sent round: gas only)

@@ -45,9 +45,9 @@ void rules_config_default(rules_config *c)
     static const struct {
         const char *sym;
         unsigned dec;
-        uint64_t sal_lo, sal_hi, tiny_lo, tiny_hi; /* in 10^-6 of a whole unit */
-    } bands[] = {{"ETH", 18, 750000, 6000000, 5000, 500000},
-                 {"TRX", 6, 15000000000ull, 120000000000ull, 100000000, 10000000000ull}};
+        uint64_t sal_lo, sal_hi, tiny_lo, tiny_hi, hit; /* in 10^-6 of a whole unit */
+    } bands[] = {{"ETH", 18, 750000, 6000000, 5000, 500000, 50000},
+                 {"TRX", 6, 15000000000ull, 120000000000ull, 100000000, 10000000000ull, 1000000000ull}};
     for (size_t i = 0; i < sizeof bands / sizeof *bands; i++) {
         rule_asset_band *b = &c->asset_band[i];
         snprintf(b->symbol, sizeof b->symbol, "%s", bands[i].sym);
@@ -59,9 +59,10 @@ void rules_config_default(rules_config *c)
             cw_u256_mul_div(&next, &scale, &ten, &one);
             scale = next;
         }
-        const uint64_t *ends[4] = {&bands[i].sal_lo, &bands[i].sal_hi, &bands[i].tiny_lo, &bands[i].tiny_hi};
-        cw_u256 *dst[4] = {&b->salary.lo, &b->salary.hi, &b->tiny.lo, &b->tiny.hi};
-        for (int k = 0; k < 4; k++) {
+        const uint64_t *ends[5] = {&bands[i].sal_lo, &bands[i].sal_hi, &bands[i].tiny_lo, &bands[i].tiny_hi,
+                                   &bands[i].hit};
+        cw_u256 *dst[5] = {&b->salary.lo, &b->salary.hi, &b->tiny.lo, &b->tiny.hi, &b->hit_min};
+        for (int k = 0; k < 5; k++) {
             cw_u256_set_u64(&v, *ends[k]);
             cw_u256_mul_div(dst[k], &v, &scale, &one);
         }
@@ -76,6 +77,12 @@ void rules_config_default(rules_config *c)
     c->pool_window = 62 * DAY;
     c->test_window = 45 * DAY;
     c->hops = 4;
+    /* USD 100: a tenth of the tiny band's top, far below any salary: a
+     * framer must give that much to a designated address (and, traced, get
+     * it from the payout first); without a price, USD 100 at the bands'
+     * prices (BTC 40,000: 0.0025; ETH 2,000: 0.05; TRX 0.10: 1,000) */
+    c->hit_min_cents = 10000;
+    c->hit_min_native = 250000;
     c->sweep_ppm = 800000;
     c->offramp_min_pieces = 3;
     c->weight[RULE_SHARED_PAYOUT] = 2;
@@ -238,7 +245,7 @@ static json_t *day_json(uint64_t when)
 
 static amount_view classify(const rules_config *c, uint64_t sats, int64_t when)
 {
-    amount_view a = {BAND_NONE, false, 0, sats, NULL};
+    amount_view a = {BAND_NONE, false, 0, sats, NULL, false};
     a.usd = prices_cents(c->prices, "BTC", 8, sats, when, &a.cents);
     const rule_band *sal = a.usd ? &c->salary_cents : &c->salary_native, *tiny = a.usd ? &c->tiny_cents : &c->tiny_native;
     uint64_t v = a.usd ? a.cents : sats;
@@ -252,7 +259,7 @@ static amount_view classify(const rules_config *c, uint64_t sats, int64_t when)
 /* Bitcoin's amount view of a value: its USD cents when BTC has a price. */
 static amount_view btc_view(const rules_config *c, uint64_t sats, int64_t when)
 {
-    amount_view a = {BAND_NONE, false, 0, sats, NULL};
+    amount_view a = {BAND_NONE, false, 0, sats, NULL, false};
     a.usd = prices_cents(c->prices, "BTC", 8, sats, when, &a.cents);
     return a;
 }
@@ -282,7 +289,7 @@ static const char *money_text(const amount_view *a, uint64_t native, char *buf, 
 /* A total of a record (USD cents when it has any, else base units) in a's unit. */
 static amount_view total_view(const amount_view *a, uint64_t cents, uint64_t native)
 {
-    amount_view v = {BAND_NONE, cents > 0, cents, native, a ? a->unit : NULL};
+    amount_view v = {BAND_NONE, cents > 0, cents, native, a ? a->unit : NULL, false};
     return v;
 }
 
@@ -540,6 +547,8 @@ typedef struct {
     bool payout_like;  /* paid a salary-sized amount: its sweeps feed pools */
     bool recurring;    /* paid on cadence: a payout the trace starts from */
     bool pool_like;    /* two or more payouts swept into it: the trace starts from it too */
+    bool carried;      /* its coin carried a trace: tr */
+    rs_trace tr;
 } in_view;
 
 static struct {
@@ -850,7 +859,7 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
          * pair keeps no asset per payment: its base units, unnamed */
         static const rules_unit unnamed = {NULL, 0};
         amount_view t0 = {BAND_TINY, pair.first_cents > 0, pair.first_cents, pair.first_native,
-                          pair.first_cents == 0 && a->usd && a->unit ? &unnamed : a->unit};
+                          pair.first_cents == 0 && a->usd && a->unit ? &unnamed : a->unit, false};
         alert_put(ev, "test_usd_cents", json_integer((json_int_t)pair.first_cents), &ok);
         alert_put(ev, "test_base_units", json_integer((json_int_t)pair.first_native), &ok);
         alert_put(ev, "salary_usd_cents", json_integer((json_int_t)a->cents), &ok);
@@ -921,7 +930,7 @@ cw_code rules_trace_reach(run *r, const rs_trace *tr, const uint8_t *okey, size_
         listed = ci.designated > 0 && cluster_propagates(&ci);
     }
     if (listed)
-        return toward(r, tr, false, OTEXT, a, err);
+        return a->below_hit ? CW_OK : toward(r, tr, false, OTEXT, a, err);
     if (lb == NULL) {
         *carry = true;
         return CW_OK;
@@ -985,7 +994,7 @@ cw_code rules_trace_reach(run *r, const rs_trace *tr, const uint8_t *okey, size_
 
 /* Bitcoin: the trace carried to output vout. */
 static cw_code trace_out(run *r, const rs_trace *origin, uint32_t vout, const uint8_t *okey, size_t olen,
-                         const label *lb, uint64_t value, cw_err *err)
+                         const label *lb, uint64_t value, uint64_t traced_in, cw_err *err)
 {
     const rules_config *cfg = r->cfg;
     rs_trace tr = *origin;
@@ -996,6 +1005,11 @@ static cw_code trace_out(run *r, const rs_trace *origin, uint32_t vout, const ui
         return CW_OK;
     r->st->traced++;
     amount_view a = btc_view(cfg, value, r->when);
+    /* what of the origin's money this output can hold: the least of its
+     * value and the traced inputs' (rules_tx) */
+    uint64_t part = value < traced_in ? value : traced_in;
+    amount_view traced = btc_view(cfg, part, r->when);
+    a.below_hit = traced.usd ? traced.cents < cfg->hit_min_cents : part < cfg->hit_min_native;
     bool carry;
     cw_code rc = rules_trace_reach(r, &tr, okey, olen, true, lb, &a, &carry, err);
     if (rc || !carry || r->j == NULL || tr.hops >= cfg->hops)
@@ -1099,11 +1113,12 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
         if (ti->resolved) {
             uint8_t op[CHAINDB_OUTPOINT_LEN];
             chaindb_outpoint_key(ti->prev_txid, ti->prev_vout, op);
-            rs_trace carried;
-            rc = rs_trace_get(t, op, &carried, err);
+            rs_trace *carried = &v->tr;
+            rc = rs_trace_get(t, op, carried, err);
             if (rc == CW_OK) {
-                if (!have_origin || carried.hops < origin.hops)
-                    origin = carried, have_origin = true;
+                v->carried = true;
+                if (!have_origin || carried->hops < origin.hops)
+                    origin = *carried, have_origin = true;
                 if (j && (rc = rs_trace_del(j, op, err)))
                     return rc;
             } else if (rc != CW_ENOTFOUND) {
@@ -1113,6 +1128,20 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
     }
     if (first_addr == (size_t)-1)
         return CW_OK; /* nobody we can name pays */
+    /* the money of the origin's in this tx: the inputs that are the origin
+     * or carry its trace (an output gets the trace whole, but no more of
+     * the origin's money than came in: a framer paying a designated
+     * address from its own coins and a dust coin of a payout's is no hit) */
+    uint64_t traced_in = 0;
+    for (size_t i = 0; have_origin && i < tx->n_in; i++) {
+        const in_view *v = &ins.in[i];
+        bool own = (v->recurring || v->pool_like) && v->klen == origin.origin_len &&
+                   memcmp(v->key, origin.origin, v->klen) == 0;
+        bool via = v->carried && v->tr.origin_len == origin.origin_len && v->tr.pool == origin.pool &&
+                   memcmp(v->tr.origin, origin.origin, origin.origin_len) == 0;
+        if ((own || via) && tx->in[i].resolved)
+            traced_in = rs_sat_add(traced_in, tx->in[i].value);
+    }
     const uint8_t *payer_root = NULL;
     size_t payer_len = 0;
     cluster_info payer_ci;
@@ -1129,7 +1158,7 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
         if (change)
             continue;
         const label *lb = cfg->labels ? labels_find(cfg->labels, &to->addr) : NULL;
-        amount_view a = {BAND_NONE, false, 0, to->value, NULL};
+        amount_view a = {BAND_NONE, false, 0, to->value, NULL, false};
         bool need_text = payout_src || have_origin;
         if (!need_text) {
             a = classify(cfg, to->value, when);
@@ -1176,7 +1205,7 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
                     return rc;
             }
         }
-        if (have_origin && (rc = trace_out(&r, &origin, (uint32_t)o, okey, olen, lb, to->value, err)))
+        if (have_origin && (rc = trace_out(&r, &origin, (uint32_t)o, okey, olen, lb, to->value, traced_in, err)))
             return rc;
     }
     *found = out.f;

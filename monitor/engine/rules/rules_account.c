@@ -92,12 +92,36 @@ static bool in_band256(const cw_u256 *v, const rule_band256 *b)
     return cw_u256_cmp(v, &b->lo) >= 0 && cw_u256_cmp(v, &b->hi) <= 0;
 }
 
+#define HIT_PPM 1000000u
+
+/* A transfer's amount in millionths of the least a hit needs in its asset
+ * (rules.h hit_min_*; rs_trace.amount), saturated at RS_TOTAL_MAX: an
+ * asset without a price or a band cannot be judged, and counts whole. */
+static uint64_t hit_ppm(const rules_config *cfg, const rules_unit *u, const cw_u256 *amount, const amount_view *a)
+{
+    const rule_asset_band *b = a->usd ? NULL : asset_band(cfg, u);
+    if (a->usd) {
+        if (cfg->hit_min_cents == 0)
+            return RS_TOTAL_MAX;
+        unsigned __int128 v = (unsigned __int128)a->cents * HIT_PPM / cfg->hit_min_cents;
+        return v > RS_TOTAL_MAX ? RS_TOTAL_MAX : (uint64_t)v;
+    }
+    if (b == NULL || cw_u256_is_zero(&b->hit_min))
+        return RS_TOTAL_MAX;
+    cw_u256 ppm, v;
+    cw_u256_set_u64(&ppm, HIT_PPM);
+    uint64_t out;
+    if (!cw_u256_mul_div(&v, amount, &ppm, &b->hit_min) || !cw_u256_to_u64(&v, &out) || out > RS_TOTAL_MAX)
+        return RS_TOTAL_MAX;
+    return out;
+}
+
 /* The view of a transfer: *scored false when neither a price nor a band
  * applies (kind NONE then). */
 static amount_view view_of(const rules_config *cfg, const rules_unit *u, const cw_u256 *amount, int64_t when,
                            bool *scored)
 {
-    amount_view a = {BAND_NONE, false, 0, 0, u};
+    amount_view a = {BAND_NONE, false, 0, 0, u, false};
     if (!cw_u256_to_u64(amount, &a.native) || a.native > RS_TOTAL_MAX)
         a.native = RS_TOTAL_MAX; /* the stats' cap (rulestats.h); the bands compare the exact amount */
     a.usd = prices_cents_u256(cfg->prices, u->symbol, u->decimals, amount, when, &a.cents);
@@ -140,10 +164,18 @@ static bool fresh(const rules_config *cfg, uint64_t got, int64_t now)
 
 /* The trace carried by a transfer from an account to `to`. */
 static cw_code trace_to(rules_run *r, const rs_trace *origin, const uint8_t *tkey, size_t tlen, const label *lb,
-                        const amount_view *a, cw_err *err)
+                        const amount_view *a0, uint64_t ppm, cw_err *err)
 {
     const rules_config *cfg = r->cfg;
     rs_trace tr = *origin;
+    /* what of the origin's money this transfer can carry: no more than it
+     * moves, nor than the sender got of it (balances are fungible: the
+     * rest may be anyone's). A framer paid dust by a payout, sending its
+     * own money on to a designated address, carries the dust only */
+    tr.amount = ppm < origin->amount ? ppm : origin->amount;
+    amount_view av = *a0;
+    av.below_hit = tr.amount < HIT_PPM;
+    const amount_view *a = &av;
     tr.hops = (uint8_t)(origin->hops + 1);
     if (tr.hops == 1)
         memcpy(tr.first_txid, r->tx->txid, 32);
@@ -160,13 +192,19 @@ static cw_code trace_to(rules_run *r, const rs_trace *origin, const uint8_t *tke
         return rc;
     if (rc == CW_OK && have.hops <= tr.hops && fresh(cfg, have.when, r->when)) {
         /* it carries a nearer (or as near) origin already. The same
-         * origin's new money restarts the window (else 1 base unit sent
-         * ahead would make the money itself expire early: an evasion) */
+         * origin's new money adds to what it got and restarts the window
+         * (else 1 base unit sent ahead would make the money itself expire
+         * early: an evasion) */
         if (have.pool != tr.pool || have.origin_len != tr.origin_len ||
-            memcmp(have.origin, tr.origin, tr.origin_len) != 0 || have.when >= (uint64_t)r->when)
+            memcmp(have.origin, tr.origin, tr.origin_len) != 0)
             return CW_OK;
-        if (have.hops < tr.hops)
+        uint64_t sum = rs_sat_add(have.amount, tr.amount);
+        uint64_t when = have.when > (uint64_t)r->when ? have.when : (uint64_t)r->when;
+        if (have.hops < tr.hops || have.when >= (uint64_t)r->when)
             tr = have; /* as near as it was; at the same hops the new money's tx is the evidence */
+        tr.when = when;
+        tr.amount = sum;
+        return rs_trace_account_put(r->j, tkey, tlen, &tr, err);
     }
     tr.when = (uint64_t)r->when;
     return rs_trace_account_put(r->j, tkey, tlen, &tr, err);
@@ -211,6 +249,7 @@ cw_code rules_account_tx(const rules_config *cfg, const rules_chain *chain, stor
             memcpy(origin.origin, fkey, flen);
             origin.origin_len = flen;
             origin.pool = (of & RS_ORIGIN_POOL) != 0;
+            origin.amount = RS_TOTAL_MAX; /* its own money: all of it */
         } else {
             rc = rs_trace_account_get(t, fkey, flen, &origin, err);
             if (rc == CW_OK)
@@ -250,7 +289,7 @@ cw_code rules_account_tx(const rules_config *cfg, const rules_chain *chain, stor
             }
         }
         if (rc == CW_OK && have_origin)
-            rc = trace_to(&r, &origin, tkey, tlen, lb, &a, err);
+            rc = trace_to(&r, &origin, tkey, tlen, lb, &a, hit_ppm(cfg, &unit, &x->amount, &a), err);
     }
     if (rc)
         return rc;

@@ -30,6 +30,10 @@ typedef struct {
     uint64_t cents;
     uint64_t native;        /* base units (satoshis; account chains: saturated at RS_TOTAL_MAX) */
     const rules_unit *unit; /* NULL: satoshis */
+    /* the traced money it carries is below the least a hit needs
+     * (rules_config hit_min_*): reaching a designated address, it is no
+     * payout_toward_designated (the front end judges: rules_trace_reach) */
+    bool below_hit;
 } amount_view;
 
 /* One tx being judged. */
@@ -57,7 +61,8 @@ cw_code rules_sweep_into(rules_run *r, const uint8_t *src, size_t src_len, const
                          const amount_view *a, cw_err *err);
 /* A trace reaching okey (tr->hops counts this step): a designated address
  * (or, with clusters, a member of a designated cluster) fires
- * payout_toward_designated on the payouts behind it; a labelled service
+ * payout_toward_designated on the payouts behind it unless a->below_hit
+ * (dust: the hit is the designated_address record's alone); a labelled service
  * ends it (pooled money reaching an exchange/OTC/swap service is an
  * off-ramp piece). *carry: neither, the trace may go on past okey. */
 cw_code rules_trace_reach(rules_run *r, const rs_trace *tr, const uint8_t *okey, size_t olen, bool clusters,
