@@ -23,6 +23,13 @@
  *              to the payouts that fed it;
  *   rule_origin address key -> whether it is a payout paid on cadence or a
  *              pool (the trace starts from them; see below);
+ *   rule_pair  payee key + payer key -> the pair of a payer that is not in
+ *              the payee's full list (rs_pair_*): every payer is counted
+ *              and judged (a flood of throwaway payers cannot push the
+ *              real ones out of sight), the list keeps the recurring ones
+ *              first (the evidence), and the record counts the rest
+ *              (payers_beyond). Written only for an address paid by more
+ *              than RS_LIST_MAX, so a payout's payment stays one read;
  *   rule_trace outpoint(36) -> the payout or pool address its money came
  *              from and after how many hops: followed forward like
  *              exposure's taint, deleted when spent, so a payment into a
@@ -82,6 +89,7 @@ typedef struct {
     uint64_t offramp_pieces;        /* pooled money reaching labelled services, payments */
     uint64_t offramp_cents, offramp_native;
     uint64_t salaries;              /* salary-sized payments received from payers */
+    uint64_t payers_beyond;         /* distinct payers kept in rule_pair, not in the list (its payers + these = all) */
 } rs_addr;
 
 typedef struct {
@@ -171,6 +179,15 @@ enum {
 cw_code rs_origin_get(store_txn *t, const uint8_t *key, size_t klen, unsigned *flags, cw_err *err);
 /* Adds flags to the address's (journaled; nothing written when set already). */
 cw_code rs_origin_add(journal *j, const uint8_t *key, size_t klen, unsigned flags, cw_err *err);
+
+/* rule_pair: a payer's pair with a payee whose list had no room for it;
+ * CW_ENOTFOUND when none. CW_EARG for an empty key or one over WL_KEY_MAX. */
+cw_code rs_pair_get(store_txn *t, const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen, rs_pair *out,
+                    cw_err *err);
+cw_code rs_pair_put(journal *j, const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen, const rs_pair *p,
+                    cw_err *err);
+/* Moved into the list: absent is fine. */
+cw_code rs_pair_del(journal *j, const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen, cw_err *err);
 
 /* An output's trace; CW_ENOTFOUND when it carries none. */
 cw_code rs_trace_get(store_txn *t, const uint8_t outpoint[36], rs_trace *out, cw_err *err);

@@ -975,8 +975,8 @@ static void dump_rules(cw_store *s, cw_buf *out)
     out->n = 0;
     store_txn *t;
     cr_assert_eq(store_begin(s, false, &t, NULL), CW_OK);
-    store_db dbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN};
-    for (size_t d = 0; d < 3; d++) {
+    store_db dbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN, STORE_RULE_PAIR};
+    for (size_t d = 0; d < sizeof dbs / sizeof *dbs; d++) {
         store_cursor *c;
         cr_assert_eq(store_cursor_open(t, dbs[d], &c, NULL), CW_OK);
         cw_span k, v;

@@ -372,9 +372,11 @@ Test(rules_account, shared_payout_in_usdc_with_the_exact_record, .timeout = 60)
         "{\"payer\":\"%s\",\"payments\":3,\"tiny_first\":false,\"first\":\"2024-01-02\",\"last\":\"2024-03-02\","
         "\"first_txid\":\"%s\",\"last_txid\":\"%s\",\"total_usd_cents\":900000,\"total_base_units\":9000000000,"
         "\"min_gap_days\":30,\"max_gap_days\":30}],"
-        "\"recurring_payers\":2,\"received_usd_cents\":1800000,\"received_base_units\":18000000000},"
+        "\"recurring_payers\":2,\"payers_total\":2,\"payers_not_listed\":0,\"received_usd_cents\":1800000,"
+        "\"received_base_units\":18000000000},"
         "\"explanation\":\"%s is paid salary-sized amounts on a monthly-like cadence (gaps of 20-130 days) by 2 "
-        "unrelated payers (distinct wallets): one payout address shared by several personas, as DPRK IT workers do. "
+        "unrelated payers (distinct wallets; 2 distinct payers in all): one payout address shared by several personas, "
+        "as DPRK IT workers do. "
         "This payment: USD 3000.00 from %s.\"}",
         txid_of(&e, 6, 0), 6, text(&w), text(&p1), txid_of(&e, 1, 0), txid_of(&e, 5, 0), text(&p2), txid_of(&e, 2, 0),
         txid_of(&e, 6, 0), text(&w), text(&p2));
@@ -801,14 +803,58 @@ Test(rules_account, shared_payout_in_tron_usdt, .timeout = 60)
 
 /* ---------- reorg, live = replay, fail closed ---------- */
 
+/* A flood: 100 throwaway accounts (base, base + 1, ...) each pay w one
+ * salary (USD 3,000) on day `day`, 16 to a block (the same money sent
+ * round: gas only). */
+static void flood(eng *e, unsigned base, const cw_addr *w, unsigned day)
+{
+    cw_addr from[16], to[16];
+    for (unsigned i = 0; i < 100; i += 16) {
+        size_t n = 100 - i < 16 ? 100 - i : 16;
+        for (size_t k = 0; k < n; k++)
+            from[k] = acct(CW_CHAIN_EVM, base + i + (unsigned)k), to[k] = *w;
+        day_pays(e, day, n, from, to, SALARY, USDC);
+    }
+}
+
+/* The flood first, then two employers on cadence (days 10, 40, 70 and 12,
+ * 42, 72): shared_payout, naming both. */
+static int64_t flood_scenario(eng *e, const cw_addr *w, const cw_addr *p1, const cw_addr *p2)
+{
+    flood(e, 0x2000, w, 0);
+    int64_t last = 0;
+    for (unsigned k = 0; k < 3; k++) {
+        day_pay(e, 10 + 30 * k, p1, w, SALARY, USDC);
+        last = day_pay(e, 12 + 30 * k, p2, w, SALARY, USDC);
+    }
+    return last;
+}
+
+/* An address's stats as screen shows them (rules_address_json). */
+static json_t *stats_of(eng *e, const cw_addr *a)
+{
+    store_txn *t;
+    cw_err er = {0};
+    cr_assert_eq(store_begin(e->store, true, &t, &er), CW_OK);
+    uint8_t key[WL_KEY_MAX];
+    size_t kn = wl_key_from_addr(a, key);
+    cw_code rc;
+    json_t *j = rules_address_json(&e->rc, t, key, kn, &rc, &er);
+    cr_assert_eq(rc, CW_OK, "%s", er.msg);
+    cr_assert_not_null(j);
+    store_abort(t);
+    return j;
+}
+
+
 /* The rules' tables, key and value, in key order. */
 static void dump_rules(cw_store *s, cw_buf *out)
 {
     out->n = 0;
     store_txn *t;
     cr_assert_eq(store_begin(s, false, &t, NULL), CW_OK);
-    store_db dbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN};
-    for (size_t d = 0; d < 3; d++) {
+    store_db dbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN, STORE_RULE_PAIR};
+    for (size_t d = 0; d < sizeof dbs / sizeof *dbs; d++) {
         store_cursor *c;
         cr_assert_eq(store_cursor_open(t, dbs[d], &c, NULL), CW_OK);
         cw_span k, v;
@@ -825,7 +871,8 @@ static void dump_rules(cw_store *s, cw_buf *out)
 }
 
 /* Every scenario above in one chain, in `kept` (the pool with its pieces,
- * the designated hit and its twins, a test payment). */
+ * the designated hit and its twins, a test payment, a flood of throwaway
+ * payers before two real ones: rule_pair). */
 static void everything(eng *e)
 {
     cw_addr q = acct(CW_CHAIN_EVM, 0x500), into[5] = {q, q, q, q, q};
@@ -835,6 +882,8 @@ static void everything(eng *e)
     cw_addr p = acct(CW_CHAIN_EVM, 0x40), t = acct(CW_CHAIN_EVM, 0x190);
     day_pay(e, 80, &p, &t, TINY, USDC);
     day_pay(e, 90, &p, &t, SALARY, USDC);
+    cw_addr fw = acct(CW_CHAIN_EVM, 0x1a0), p1 = acct(CW_CHAIN_EVM, 0xa0), p2 = acct(CW_CHAIN_EVM, 0xa1);
+    flood_scenario(e, &fw, &p1, &p2);
 }
 
 Test(rules_account, a_reorg_restores_the_rule_tables_byte_for_byte, .timeout = 90)
@@ -845,7 +894,7 @@ Test(rules_account, a_reorg_restores_the_rule_tables_byte_for_byte, .timeout = 9
     eng_start(&a, NULL);
     everything(&a);
     json_t *all = patterns(&a);
-    cr_assert_eq(json_array_size(all), 9, "7 of the pool, 1 designated, 1 test: %s", json_dumps(all, 0));
+    cr_assert_eq(json_array_size(all), 10, "7 of the pool, 1 designated, 1 test, 1 shared: %s", json_dumps(all, 0));
     json_decref(all);
     /* again, into a fresh datadir, cut before the pool's fifth sweep
      * (block 3 + 4 = 7: the five payouts' three months are blocks 1-3) */
@@ -863,7 +912,7 @@ Test(rules_account, a_reorg_restores_the_rule_tables_byte_for_byte, .timeout = 9
     dump_rules(b.store, &after);
     cr_assert(after.n != before.n || memcmp(after.p, before.p, after.n) != 0, "the blocks changed the tables");
     json_t *first = patterns(&b);
-    cr_assert_eq(json_array_size(first), 9);
+    cr_assert_eq(json_array_size(first), 10);
     cw_err er = {0};
     for (size_t i = n; i-- > cut;)
         cr_assert_eq(account_disconnect_tip(b.a, &er), CW_OK, "%s", er.msg);
@@ -874,7 +923,7 @@ Test(rules_account, a_reorg_restores_the_rule_tables_byte_for_byte, .timeout = 9
     size_t i, reorged = 0;
     json_t *r;
     json_array_foreach(b.lines, i, r) reorged += is_pattern(str(r, "rule")) && strcmp(str(r, "status"), "reorged") == 0;
-    cr_assert_eq(reorged, 9);
+    cr_assert_eq(reorged, 10);
     /* connected again: the same tables, the same records (ids) */
     json_array_clear(b.lines);
     for (size_t k = cut; k < n; k++)
@@ -883,8 +932,8 @@ Test(rules_account, a_reorg_restores_the_rule_tables_byte_for_byte, .timeout = 9
     cr_assert_eq(third.n, after.n);
     cr_assert_eq(memcmp(third.p, after.p, after.n), 0);
     json_t *second = patterns(&b);
-    cr_assert_eq(json_array_size(second), 9);
-    for (size_t k = 0; k < 9; k++) { /* (seq: the trail went on with the reorged records) */
+    cr_assert_eq(json_array_size(second), 10);
+    for (size_t k = 0; k < 10; k++) { /* (seq: the trail went on with the reorged records) */
         json_object_del(json_array_get(first, k), "seq");
         json_object_del(json_array_get(second, k), "seq");
         char *x = stable(json_array_get(first, k)), *y = stable(json_array_get(second, k));
@@ -1173,6 +1222,61 @@ Test(rules_account, dust_before_the_money_does_not_shorten_the_trace_window, .ti
     cr_assert_str_eq(str(json_object_get(r, "evidence"), "left_payout_txid"), txid_of(&e, money, 0));
     cr_assert_eq(num(json_object_get(r, "evidence"), "hops"), 2);
     json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}
+
+/* A payee's list holds RS_LIST_MAX (64) payers. 100 throwaway payers sent
+ * in first must neither hide its two real payers (before: the list was
+ * full, their payments were not kept, no shared_payout) nor make one up
+ * (each pays once: none is recurring, whatever their number); and the
+ * count of distinct payers is exact, past the list too (rule_pair). */
+Test(rules_account, a_flood_of_throwaway_payers_neither_hides_nor_invents_a_shared_payout, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr w = acct(CW_CHAIN_EVM, 0x1a0), p1 = acct(CW_CHAIN_EVM, 0xa0), p2 = acct(CW_CHAIN_EVM, 0xa1);
+    int64_t fire = flood_scenario(&e, &w, &p1, &p2);
+    /* the twin: the same flood and one real payer only */
+    cw_addr w2 = acct(CW_CHAIN_EVM, 0x1a1), p3 = acct(CW_CHAIN_EVM, 0xa2);
+    flood(&e, 0x2100, &w2, 80);
+    for (unsigned k = 0; k < 3; k++)
+        day_pay(&e, 90 + 30 * k, &p3, &w2, SALARY, USDC);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 1, "only w's shared_payout: %s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_str_eq(str(r, "rule"), "shared_payout");
+    cr_assert_str_eq(str(r, "address"), text(&w));
+    cr_assert_str_eq(str(r, "txid"), txid_of(&e, fire, 0));
+    json_t *ev = json_object_get(r, "evidence");
+    cr_assert_eq(num(ev, "recurring_payers"), 2);
+    /* 100 + 2 distinct payers; the list keeps 64 (the two real ones took
+     * the places of the two oldest throwaways), 38 are counted past it */
+    cr_assert_eq(num(ev, "payers_total"), 102);
+    cr_assert_eq(num(ev, "payers_not_listed"), 38);
+    json_t *payers = json_object_get(ev, "payers");
+    cr_assert_eq(json_array_size(payers), 2, "%s", json_dumps(payers, 0));
+    cr_assert_str_eq(str(json_array_get(payers, 0), "payer"), text(&p1));
+    cr_assert_str_eq(str(json_array_get(payers, 1), "payer"), text(&p2));
+    cr_assert_eq(num(json_array_get(payers, 0), "payments"), 3);
+    cr_assert_str_eq(str(json_array_get(payers, 0), "first"), "2024-01-11");
+    cr_assert_str_eq(str(json_array_get(payers, 1), "last"), "2024-03-13");
+    cr_assert(strstr(str(r, "explanation"), "102 distinct payers in all"), "%s", str(r, "explanation"));
+    json_decref(recs);
+    /* screen tells the same */
+    json_t *j = stats_of(&e, &w);
+    cr_assert_eq(num(j, "payers_total"), 102);
+    cr_assert_eq(num(j, "payers_not_listed"), 38);
+    cr_assert_eq(num(j, "recurring_payers"), 2);
+    cr_assert_eq(num(j, "payments_in"), 106);
+    json_decref(j);
+    j = stats_of(&e, &w2);
+    cr_assert_eq(num(j, "payers_total"), 101);
+    cr_assert_eq(num(j, "payers_not_listed"), 37);
+    cr_assert_eq(num(j, "recurring_payers"), 1);
+    cr_assert_eq(json_array_size(json_object_get(j, "rules")), 0, "%s", json_dumps(j, 0));
+    json_decref(j);
     eng_close(&e);
     kept_reset();
 }

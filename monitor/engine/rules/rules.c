@@ -451,6 +451,7 @@ static cw_code toward_one(run *r, const uint8_t *payout, size_t plen, bool to_po
     if ((rc = rec_save(r, payout, plen, rec, err)) == CW_OK)
         rc = entries_json(r->tx->chain, rec, RS_KIND_PAYER, false, 0, &payers, &n_payers, err);
     uint64_t score = rec->a.score;
+    n_payers += rec->a.payers_beyond; /* every distinct payer, listed or not */
     free(rec);
     if (rc)
         return rc;
@@ -470,6 +471,7 @@ static cw_code toward_one(run *r, const uint8_t *payout, size_t plen, bool to_po
     alert_put(ev, "hit_txid", txid_json(ch, r->tx->txid), &ok);
     alert_put(ev, "hit_date", day_json((uint64_t)r->when), &ok);
     alert_put(ev, "payers", payers, &ok);
+    alert_put(ev, "payers_total", json_integer((json_int_t)n_payers), &ok);
     if (!ok) {
         json_decref(ev);
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
@@ -597,8 +599,9 @@ static void pair_note(rs_pair *p, bool fresh, uint64_t now, const uint8_t txid[3
  * that is not a payout paid on cadence seen longest ago: otherwise anyone
  * could fill a pool's list with throwaway payments (the same money sent
  * round) before its payouts sweep in, and the consolidator would never
- * fire. Deterministic: the entries' order and times only. */
-static cw_code make_room_for_source(run *r, rs_record *rec, cw_err *err)
+ * fire. A payer giving way goes on in rule_pair (counted in payers_beyond).
+ * Deterministic: the entries' order and times only. */
+static cw_code make_room_for_source(run *r, const uint8_t *okey, size_t olen, rs_record *rec, cw_err *err)
 {
     size_t victim = rec->n;
     for (size_t i = 0; i < rec->n; i++) {
@@ -620,6 +623,15 @@ static cw_code make_room_for_source(run *r, rs_record *rec, cw_err *err)
             victim = i;
     }
     if (victim < rec->n) {
+        const rs_entry *v = &rec->e[victim];
+        if (payer) { /* kept and counted in rule_pair (rulestats.h): it may pay again */
+            rec->a.payers_beyond++;
+            if (r->j) {
+                cw_code rc = rs_pair_put(r->j, okey, olen, v->key, v->klen, &v->p, err);
+                if (rc)
+                    return rc;
+            }
+        }
         memmove(&rec->e[victim], &rec->e[victim + 1], (rec->n - victim - 1) * sizeof rec->e[0]);
         rec->n--;
     }
@@ -655,7 +667,7 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
         return rc;
     rs_entry *e = rs_record_find(rec, RS_KIND_SOURCE, src_key, src_len);
     bool fresh = e == NULL;
-    if (fresh && rec->n >= RS_LIST_MAX && (rc = make_room_for_source(r, rec, err))) {
+    if (fresh && rec->n >= RS_LIST_MAX && (rc = make_room_for_source(r, okey, olen, rec, err))) {
         free(rec);
         return rc;
     }
@@ -778,6 +790,33 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
 
 /* ---------- the payment side: payouts ---------- */
 
+/* A payer not in okey's full list paid (b: its pair, updated): a payer
+ * that became recurring takes the list place of the one-off payer (never
+ * recurring) seen longest ago, which goes to rule_pair; else (or with no
+ * such payer) b is kept in rule_pair. Deterministic: the entries' order
+ * and times only. Writes only with a journal. */
+static cw_code pay_beyond(run *r, const uint8_t *okey, size_t olen, rs_record *rec, const rs_entry *b,
+                          bool recurring_now, cw_err *err)
+{
+    size_t victim = rec->n;
+    for (size_t i = 0; recurring_now && i < rec->n; i++) {
+        const rs_entry *e = &rec->e[i];
+        if (e->kind == RS_KIND_PAYER && !(e->p.flags & RS_PAIR_RECURRING) &&
+            (victim == rec->n || e->p.last_time < rec->e[victim].p.last_time))
+            victim = i;
+    }
+    if (victim == rec->n)
+        return r->j ? rs_pair_put(r->j, okey, olen, b->key, b->klen, &b->p, err) : CW_OK;
+    const rs_entry *v = &rec->e[victim];
+    cw_code rc = CW_OK;
+    if (r->j && ((rc = rs_pair_put(r->j, okey, olen, v->key, v->klen, &v->p, err)) ||
+                 (rc = rs_pair_del(r->j, okey, olen, b->key, b->klen, err))))
+        return rc;
+    memmove(&rec->e[victim], &rec->e[victim + 1], (rec->n - victim - 1) * sizeof rec->e[0]);
+    rec->e[rec->n - 1] = *b;
+    return CW_OK;
+}
+
 cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uint8_t *okey, size_t olen,
                        const amount_view *a, cw_err *err)
 {
@@ -792,13 +831,35 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
         return rc;
     rs_entry *e = rs_record_find(rec, RS_KIND_PAYER, payer, payer_len);
     bool fresh = e == NULL;
+    /* the list is full: the payer's pair is in rule_pair (or starts
+     * there). Every payer is judged and counted, so throwaway payers sent
+     * in first hide no real one; a payer that becomes recurring takes the
+     * place of a one-off payer in the list (the evidence) */
+    rs_entry beyond;
+    bool is_beyond = fresh && rec->n >= RS_LIST_MAX;
+    if (is_beyond) {
+        memset(&beyond, 0, sizeof beyond);
+        beyond.kind = RS_KIND_PAYER;
+        beyond.klen = (uint8_t)payer_len;
+        memcpy(beyond.key, payer, payer_len);
+        rc = rs_pair_get(r->t, okey, olen, payer, payer_len, &beyond.p, err);
+        if (rc != CW_OK && rc != CW_ENOTFOUND) {
+            free(rec);
+            return rc;
+        }
+        fresh = rc == CW_ENOTFOUND;
+        rc = CW_OK;
+        e = &beyond;
+    }
     if (!fresh && a->kind == BAND_TINY && e->p.count > 0) {
         free(rec);
         return CW_OK; /* a small payment after salaries says nothing the rules use */
     }
-    if (fresh && (e = rs_record_add(rec, RS_KIND_PAYER, payer, payer_len)) == NULL) {
+    if (is_beyond)
+        rec->a.payers_beyond += fresh;
+    else if (fresh && (e = rs_record_add(rec, RS_KIND_PAYER, payer, payer_len)) == NULL) {
         free(rec);
-        return CW_OK; /* paid by too many to be a payout address */
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "rules: a payer key of %zu bytes", payer_len);
     }
     rs_pair *p = &e->p;
     if (fresh && a->kind == BAND_TINY)
@@ -840,12 +901,19 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
     bool shared = recurring_now && rec->a.recurring_payers >= cfg->shared_min_payers &&
                   rec->a.recurring_payers <= cfg->shared_max_payers &&
                   mark(rec, RS_SHARED_PAYOUT, cfg->weight[RULE_SHARED_PAYOUT]);
+    if (is_beyond && (rc = pay_beyond(r, okey, olen, rec, &beyond, recurring_now, err))) {
+        free(rec);
+        return rc;
+    }
     json_t *payers = NULL;
     if ((rc = rec_save(r, okey, olen, rec, err)) == CW_OK && shared)
         rc = entries_json(r->tx->chain, rec, RS_KIND_PAYER, true, 0, &payers, NULL, err);
     if (rc == CW_OK && now_payout && r->j)
         rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_PAYOUT, err);
     rs_addr ad = rec->a;
+    size_t listed = 0;
+    for (size_t i = 0; i < rec->n; i++)
+        listed += rec->e[i].kind == RS_KIND_PAYER;
     free(rec);
     if (rc)
         return rc;
@@ -889,6 +957,8 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
         bool ok = true;
         alert_put(ev, "payers", payers, &ok);
         alert_put(ev, "recurring_payers", json_integer((json_int_t)ad.recurring_payers), &ok);
+        alert_put(ev, "payers_total", json_integer((json_int_t)(listed + ad.payers_beyond)), &ok);
+        alert_put(ev, "payers_not_listed", json_integer((json_int_t)ad.payers_beyond), &ok);
         alert_put(ev, "received_usd_cents", json_integer((json_int_t)ad.in_cents), &ok);
         alert_put(ev, "received_base_units", json_integer((json_int_t)ad.in_native), &ok);
         if (!ok) {
@@ -901,10 +971,11 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
         r->st->fired[RULE_SHARED_PAYOUT]++;
         explain(f,
                 "%s is paid salary-sized amounts on a monthly-like cadence (gaps of %llu-%llu days) by %llu unrelated "
-                "payers (distinct wallets): one payout address shared by several personas, as DPRK IT workers "
-                "do. This payment: %s from %s.",
+                "payers (distinct wallets; %llu distinct payers in all): one payout address shared by several "
+                "personas, as DPRK IT workers do. This payment: %s from %s.",
                 OTEXT, (unsigned long long)(cfg->min_gap / DAY), (unsigned long long)(cfg->max_gap / DAY),
-                (unsigned long long)ad.recurring_payers, money_text(a, value, m, sizeof m), payer_text);
+                (unsigned long long)ad.recurring_payers, (unsigned long long)(listed + ad.payers_beyond),
+                money_text(a, value, m, sizeof m), payer_text);
     }
     return CW_OK;
 }
@@ -1243,6 +1314,12 @@ json_t *rules_address_json(const rules_config *cfg, store_txn *t, const uint8_t 
     alert_put(o, "last_seen", a->last_seen ? day_json(a->last_seen) : json_null(), &ok);
     alert_put(o, "salary_payments", json_integer((json_int_t)a->salaries), &ok);
     alert_put(o, "recurring_payers", json_integer((json_int_t)a->recurring_payers), &ok);
+    size_t listed = 0;
+    for (size_t i = 0; i < rec->n; i++)
+        listed += rec->e[i].kind == RS_KIND_PAYER;
+    /* every distinct payer: the list's, and those past its cap (rule_pair) */
+    alert_put(o, "payers_total", json_integer((json_int_t)(listed + a->payers_beyond)), &ok);
+    alert_put(o, "payers_not_listed", json_integer((json_int_t)a->payers_beyond), &ok);
     alert_put(o, "pool_sources", json_integer((json_int_t)a->pool_sources), &ok);
     uint8_t chain = key_chain(key, klen);
     if (ok && (*rc = entries_json(chain, rec, RS_KIND_PAYER, false, 0, &payers, NULL, err)) == CW_OK)
