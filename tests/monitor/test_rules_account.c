@@ -367,13 +367,13 @@ Test(rules_account, shared_payout_in_usdc_with_the_exact_record, .timeout = 60)
         "\"decimals\":6},"
         "\"evidence\":{\"payers\":["
         "{\"payer\":\"%s\",\"payments\":3,\"tiny_first\":false,\"first\":\"2024-01-01\",\"last\":\"2024-03-01\","
-        "\"first_txid\":\"%s\",\"last_txid\":\"%s\",\"total_usd_cents\":900000,\"total_base_units\":9000000000,"
+        "\"first_txid\":\"%s\",\"last_txid\":\"%s\",\"total_usd_cents\":900000,\"total_base_units\":0,"
         "\"min_gap_days\":30,\"max_gap_days\":30},"
         "{\"payer\":\"%s\",\"payments\":3,\"tiny_first\":false,\"first\":\"2024-01-02\",\"last\":\"2024-03-02\","
-        "\"first_txid\":\"%s\",\"last_txid\":\"%s\",\"total_usd_cents\":900000,\"total_base_units\":9000000000,"
+        "\"first_txid\":\"%s\",\"last_txid\":\"%s\",\"total_usd_cents\":900000,\"total_base_units\":0,"
         "\"min_gap_days\":30,\"max_gap_days\":30}],"
         "\"recurring_payers\":2,\"payers_total\":2,\"payers_not_listed\":0,\"received_usd_cents\":1800000,"
-        "\"received_base_units\":18000000000},"
+        "\"received_base_units\":0},"
         "\"explanation\":\"%s is paid salary-sized amounts on a monthly-like cadence (gaps of 20-130 days) by 2 "
         "unrelated payers (distinct wallets; 2 distinct payers in all): one payout address shared by several personas, "
         "as DPRK IT workers do. "
@@ -1279,6 +1279,116 @@ Test(rules_account, a_flood_of_throwaway_payers_neither_hides_nor_invents_a_shar
     json_decref(j);
     eng_close(&e);
     kept_reset();
+}
+
+/* The stats of an address, or NULL when it has none. */
+static json_t *stats_or_null(eng *e, const cw_addr *a)
+{
+    store_txn *t;
+    cw_err er = {0};
+    cr_assert_eq(store_begin(e->store, true, &t, &er), CW_OK);
+    uint8_t key[WL_KEY_MAX];
+    size_t kn = wl_key_from_addr(a, key);
+    cw_code rc;
+    json_t *j = rules_address_json(&e->rc, t, key, kn, &rc, &er);
+    cr_assert_eq(rc, CW_OK, "%s", er.msg);
+    store_abort(t);
+    return j;
+}
+
+/* Totals are per unit (USD cents with a price, the coin's base units
+ * without), so nothing mixes: w is paid USD 3,000 in USDC by p1 and 2 ETH
+ * (no ETH price) by p2, monthly, three times each. Its 5.5 ETH to q is a
+ * sweep (80% of the 6 ETH it got: before, one USDC payment made every
+ * unpriced send "no measure", and in_base_units added USDC units to wei),
+ * its USD 8,000 to q2 a sweep of its USDC. w2, paid 4 x 5 ETH (20 ETH, past
+ * 2^64 wei), sending 8 ETH to q3 is no sweep (40%: before, the totals
+ * stopped at 2^63-1 wei, about 9.2 ETH, and 8 ETH looked like 87% of it). */
+Test(rules_account, totals_are_per_asset_and_the_sweep_test_compares_like_with_like, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr w = acct(CW_CHAIN_EVM, 0x1b0), p1 = acct(CW_CHAIN_EVM, 0xb0), p2 = acct(CW_CHAIN_EVM, 0xb1),
+            q = acct(CW_CHAIN_EVM, 0x5b0), q2 = acct(CW_CHAIN_EVM, 0x5b1), w2 = acct(CW_CHAIN_EVM, 0x1b2),
+            p3 = acct(CW_CHAIN_EVM, 0xb2), q3 = acct(CW_CHAIN_EVM, 0x5b2);
+    for (unsigned k = 0; k < 3; k++) {
+        day_pay(&e, 30 * k, &p1, &w, SALARY, USDC);
+        day_pay(&e, 30 * k + 1, &p2, &w, "2000000000000000000", NULL);
+    }
+    for (unsigned k = 0; k < 4; k++)
+        day_pay(&e, 30 * k, &p3, &w2, "5000000000000000000", NULL);
+    int64_t eth_sweep = day_pay(&e, 95, &w, &q, "5500000000000000000", NULL);
+    int64_t usd_sweep = day_pay(&e, 96, &w, &q2, "8000000000", USDC);
+    day_pay(&e, 97, &w2, &q3, "8000000000000000000", NULL);
+    json_t *j = stats_of(&e, &w);
+    cr_assert_eq(num(j, "payments_in"), 6);
+    cr_assert_eq(num(j, "in_usd_cents"), 900000, "the USDC: %s", json_dumps(j, 0));
+    cr_assert_eq(num(j, "in_base_units"), 6000000000000000000LL, "the ETH alone: %s", json_dumps(j, 0));
+    cr_assert_eq(num(j, "payments_out"), 2);
+    cr_assert_eq(num(j, "out_usd_cents"), 800000);
+    cr_assert_eq(num(j, "out_base_units"), 5500000000000000000LL);
+    json_t *py = json_object_get(j, "payers");
+    cr_assert_eq(num(json_array_get(py, 0), "total_usd_cents"), 900000);
+    cr_assert_eq(num(json_array_get(py, 0), "total_base_units"), 0, "USDC units are no coin's");
+    cr_assert_eq(num(json_array_get(py, 1), "total_usd_cents"), 0);
+    cr_assert_eq(num(json_array_get(py, 1), "total_base_units"), 6000000000000000000LL);
+    json_decref(j);
+    /* the sweeps: each destination has w as its one source */
+    const cw_addr *dst[2] = {&q, &q2};
+    int64_t blk[2] = {eth_sweep, usd_sweep};
+    for (int i = 0; i < 2; i++) {
+        j = stats_of(&e, dst[i]);
+        cr_assert_eq(num(j, "pool_sources"), 1, "%s", json_dumps(j, 0));
+        json_t *src = json_array_get(json_object_get(j, "sources"), 0);
+        cr_assert_str_eq(str(src, "source"), text(&w));
+        cr_assert_str_eq(str(src, "last_txid"), txid_of(&e, blk[i], 0));
+        json_decref(j);
+    }
+    /* w2: 20 ETH in, exactly (shown at the JSON cap), and 8 ETH is no sweep:
+     * q3 is neither a pool nor paid (8 ETH is past the salary band) */
+    j = stats_of(&e, &w2);
+    cr_assert_eq(num(j, "in_base_units"), INT64_MAX);
+    cr_assert_eq(num(j, "out_base_units"), 8000000000000000000LL, "sent on, counted: %s", json_dumps(j, 0));
+    json_decref(j);
+    cr_assert_null(stats_or_null(&e, &q3), "8 of 20 ETH is no sweep");
+    eng_close(&e);
+    kept_reset();
+}
+
+/* `watchlist check` of the new shapes: rule_pair (payee + payer -> a
+ * pair) and an account's trace with its amount (and without: written
+ * before it was kept), each cut or padded by a byte. */
+Test(rules_account, rule_pair_and_account_trace_records_are_checked)
+{
+    uint8_t k[1 + 2 * 21], v[1 + 32 + 64];
+    k[0] = 21;
+    memset(k + 1, 0x11, 42);
+    size_t fields = (sizeof(rs_pair) - 64) / 8;
+    memset(v, 0, sizeof v); /* two = 0, every field 0, one txid */
+    size_t vn = 1 + fields + 32;
+    cr_assert_null(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 43}, (cw_span){v, vn}));
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 43}, (cw_span){v, vn - 1}),
+                     "a value that is not a pair's payments");
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 43}, (cw_span){v, vn + 1}),
+                     "a value that is not a pair's payments");
+    v[0] = 1; /* two txids announced, one there */
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 43}, (cw_span){v, vn}),
+                     "a value that is not a pair's payments");
+    v[0] = 0;
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 22}, (cw_span){v, vn}),
+                     "a key that is not a payee's and a payer's address keys");
+    k[0] = 0;
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 43}, (cw_span){v, vn}),
+                     "a key that is not a payee's and a payer's address keys");
+    /* an account trace: 'A' + 21-byte key -> pool, hops, txid, when, origin length, origin [, amount] */
+    uint8_t tk[22] = {'A'}, tv[43 + 21 + 8] = {0};
+    tv[42] = 21;
+    cr_assert_null(rs_check_record(STORE_RULE_TRACE, (cw_span){tk, 22}, (cw_span){tv, 43 + 21}));
+    cr_assert_null(rs_check_record(STORE_RULE_TRACE, (cw_span){tk, 22}, (cw_span){tv, 43 + 21 + 8}));
+    for (size_t n = 43 + 21 + 1; n < 43 + 21 + 8; n++)
+        cr_assert_str_eq(rs_check_record(STORE_RULE_TRACE, (cw_span){tk, 22}, (cw_span){tv, n}),
+                         "an account's trace that does not decode");
 }
 
 /* Framing with dust: whoever a payout paid (m) sending on to a designated

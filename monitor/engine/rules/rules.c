@@ -245,7 +245,7 @@ static json_t *day_json(uint64_t when)
 
 static amount_view classify(const rules_config *c, uint64_t sats, int64_t when)
 {
-    amount_view a = {BAND_NONE, false, 0, sats, NULL, false};
+    amount_view a = {BAND_NONE, false, 0, sats, NULL, false, true, sats, 0};
     a.usd = prices_cents(c->prices, "BTC", 8, sats, when, &a.cents);
     const rule_band *sal = a.usd ? &c->salary_cents : &c->salary_native, *tiny = a.usd ? &c->tiny_cents : &c->tiny_native;
     uint64_t v = a.usd ? a.cents : sats;
@@ -259,7 +259,7 @@ static amount_view classify(const rules_config *c, uint64_t sats, int64_t when)
 /* Bitcoin's amount view of a value: its USD cents when BTC has a price. */
 static amount_view btc_view(const rules_config *c, uint64_t sats, int64_t when)
 {
-    amount_view a = {BAND_NONE, false, 0, sats, NULL, false};
+    amount_view a = {BAND_NONE, false, 0, sats, NULL, false, true, sats, 0};
     a.usd = prices_cents(c->prices, "BTC", 8, sats, when, &a.cents);
     return a;
 }
@@ -286,11 +286,24 @@ static const char *money_text(const amount_view *a, uint64_t native, char *buf, 
     return buf;
 }
 
-/* A total of a record (USD cents when it has any, else base units) in a's unit. */
-static amount_view total_view(const amount_view *a, uint64_t cents, uint64_t native)
+/* A record's total in words, per unit (rulestats.h): "USD 120.00", "1.5
+ * ETH", "USD 120.00 and 1.5 ETH" (the coin's without a price: its unit is
+ * r->coin, satoshis when NULL); buf holds TOTALS_MAX. */
+#define TOTALS_MAX (2 * MONEY_MAX + 8)
+static const char *totals_text(const rules_run *r, uint64_t cents, uint64_t native, char *buf, size_t cap)
 {
-    amount_view v = {BAND_NONE, cents > 0, cents, native, a ? a->unit : NULL, false};
-    return v;
+    char u[MONEY_MAX], n[MONEY_MAX];
+    amount_view usd = {BAND_NONE, true, cents, 0, NULL, false, false, 0, 0};
+    amount_view coin = {BAND_NONE, false, 0, native, r->coin, false, true, native, 0};
+    money_text(&usd, 0, u, sizeof u);
+    money_text(&coin, native, n, sizeof n);
+    if (native == 0)
+        snprintf(buf, cap, "%s", u);
+    else if (cents == 0)
+        snprintf(buf, cap, "%s", n);
+    else
+        snprintf(buf, cap, "%s and %s", u, n);
+    return buf;
 }
 
 static bool is_offramp(const label *lb)
@@ -572,18 +585,32 @@ static cw_code grow_inputs(size_t n, cw_err *err)
     return CW_OK;
 }
 
-/* One payment into a pair: count, gaps, amounts, last tx. */
-static void pair_note(rs_pair *p, bool fresh, uint64_t now, const uint8_t txid[32], uint64_t value, uint64_t cents)
+/* a's amount into the totals, per unit (rulestats.h): USD cents with a
+ * price, else the coin's base units (128-bit: *hi, or saturated at
+ * RS_TOTAL_MAX when hi is NULL); a token without a price: neither. */
+static void total_add(uint64_t *cents, uint64_t *native, uint64_t *hi, const amount_view *a)
 {
+    if (a->usd)
+        *cents = rs_sat_add(*cents, a->cents);
+    else if (a->coin && hi)
+        rs_wide_add(native, hi, a->exact_lo, a->exact_hi);
+    else if (a->coin)
+        *native = rs_sat_add(*native, a->native);
+}
+
+/* One payment into a pair: count, gaps, amounts, last tx. */
+static void pair_note(rs_pair *p, bool fresh, uint64_t now, const uint8_t txid[32], const amount_view *a)
+{
+    uint64_t cents = a->usd ? a->cents : 0;
     if (fresh) {
         p->first_time = now;
         memcpy(p->first_txid, txid, 32);
-        p->first_native = value, p->first_cents = cents;
+        p->first_native = a->native, p->first_cents = cents;
     }
     p->last_time = now;
     memcpy(p->last_txid, txid, 32);
-    p->last_native = value, p->last_cents = cents;
-    p->total_native = rs_sat_add(p->total_native, value), p->total_cents = rs_sat_add(p->total_cents, cents);
+    p->last_native = a->native, p->last_cents = cents;
+    total_add(&p->total_cents, &p->total_native, NULL, a);
 }
 
 /* The paid address's text, made only when a rule fires (formatting every
@@ -657,7 +684,6 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
                          const amount_view *a, cw_err *err)
 {
     LAZY_TEXT;
-    uint64_t value = a->native;
     const rules_config *cfg = r->cfg;
     uint64_t now = (uint64_t)r->when;
     rs_record *rec;
@@ -683,11 +709,11 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
             e->p.max_gap = gap;
     }
     e->p.count++;
-    pair_note(&e->p, fresh, now, r->tx->txid, value, a->cents);
+    pair_note(&e->p, fresh, now, r->tx->txid, a);
     if (!found)
         rec->a.first_seen = now;
     rec->a.n_in++;
-    rec->a.in_native = rs_sat_add(rec->a.in_native, value), rec->a.in_cents = rs_sat_add(rec->a.in_cents, a->cents);
+    total_add(&rec->a.in_cents, &rec->a.in_native, &rec->a.in_native_hi, a);
     rec->a.last_seen = now;
     rec->a.pool_sources += fresh;
     bool now_pool = fresh && rec->a.pool_sources == 2; /* rule_origin learns it after the record is saved */
@@ -756,7 +782,7 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
     alert_put(ev, "window_from", json_string(d0), &ok);
     alert_put(ev, "window_to", json_string(d1), &ok);
     alert_put(ev, "pooled_usd_cents", json_integer((json_int_t)ad.in_cents), &ok);
-    alert_put(ev, "pooled_base_units", json_integer((json_int_t)ad.in_native), &ok);
+    alert_put(ev, "pooled_base_units", json_integer((json_int_t)rs_wide_cap(ad.in_native, ad.in_native_hi)), &ok);
     if (!ok) {
         json_decref(ev);
         free(all);
@@ -768,13 +794,13 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
         return CW_ENOMEM;
     }
     r->st->fired[RULE_CONSOLIDATOR]++;
-    char m[MONEY_MAX];
-    amount_view pooled = total_view(a, ad.in_cents, ad.in_native);
+    char m[TOTALS_MAX];
     explain(f,
             "%s pools money from %zu payout addresses (each paid salary-sized amounts by its own payer) "
             "between %s and %s, %s in all so far: the shape of an IT-worker consolidation address, which pools "
             "the pay of several roles before it moves on.",
-            OTEXT, in_window, d0, d1, money_text(&pooled, ad.in_native, m, sizeof m));
+            OTEXT, in_window, d0, d1,
+            totals_text(r, ad.in_cents, rs_wide_cap(ad.in_native, ad.in_native_hi), m, sizeof m));
     /* every payout that fed it is now tied to a flagged pool */
     for (size_t i = 0; rc == CW_OK && i < n_all; i++) {
         rs_trace tr = {0};
@@ -882,7 +908,7 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
         }
         p->count++;
     }
-    pair_note(p, fresh, now, r->tx->txid, value, a->cents);
+    pair_note(p, fresh, now, r->tx->txid, a);
     bool recurring_now =
         a->kind == BAND_SALARY && !(p->flags & RS_PAIR_RECURRING) && p->at_cadence + 1 >= cfg->min_recurring;
     if (recurring_now)
@@ -890,7 +916,7 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
     if (!found)
         rec->a.first_seen = now;
     rec->a.n_in++;
-    rec->a.in_native = rs_sat_add(rec->a.in_native, value), rec->a.in_cents = rs_sat_add(rec->a.in_cents, a->cents);
+    total_add(&rec->a.in_cents, &rec->a.in_native, &rec->a.in_native_hi, a);
     rec->a.last_seen = now;
     rec->a.recurring_payers += recurring_now;
     bool now_payout = recurring_now && rec->a.recurring_payers == 1; /* rule_origin learns it after the save */
@@ -927,7 +953,7 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
          * pair keeps no asset per payment: its base units, unnamed */
         static const rules_unit unnamed = {NULL, 0};
         amount_view t0 = {BAND_TINY, pair.first_cents > 0, pair.first_cents, pair.first_native,
-                          pair.first_cents == 0 && a->usd && a->unit ? &unnamed : a->unit, false};
+                          pair.first_cents == 0 && a->usd && a->unit ? &unnamed : a->unit, false, false, 0, 0};
         alert_put(ev, "test_usd_cents", json_integer((json_int_t)pair.first_cents), &ok);
         alert_put(ev, "test_base_units", json_integer((json_int_t)pair.first_native), &ok);
         alert_put(ev, "salary_usd_cents", json_integer((json_int_t)a->cents), &ok);
@@ -960,7 +986,7 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
         alert_put(ev, "payers_total", json_integer((json_int_t)(listed + ad.payers_beyond)), &ok);
         alert_put(ev, "payers_not_listed", json_integer((json_int_t)ad.payers_beyond), &ok);
         alert_put(ev, "received_usd_cents", json_integer((json_int_t)ad.in_cents), &ok);
-        alert_put(ev, "received_base_units", json_integer((json_int_t)ad.in_native), &ok);
+        alert_put(ev, "received_base_units", json_integer((json_int_t)rs_wide_cap(ad.in_native, ad.in_native_hi)), &ok);
         if (!ok) {
             json_decref(ev);
             return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
@@ -1018,12 +1044,9 @@ cw_code rules_trace_reach(run *r, const rs_trace *tr, const uint8_t *okey, size_
         free(rec);
         return CW_OK;
     }
-    uint64_t value = a->native, cents = a->usd ? a->cents : 0;
     rec->a.offramp_pieces++;
-    rec->a.offramp_native = rs_sat_add(rec->a.offramp_native, value);
-    rec->a.offramp_cents = rs_sat_add(rec->a.offramp_cents, cents);
-    rec->a.out_native = rs_sat_add(rec->a.out_native, value);
-    rec->a.out_cents = rs_sat_add(rec->a.out_cents, cents);
+    total_add(&rec->a.offramp_cents, &rec->a.offramp_native, NULL, a);
+    total_add(&rec->a.out_cents, &rec->a.out_native, &rec->a.out_native_hi, a);
     rec->a.n_out++;
     bool fires = rec->a.offramp_pieces >= cfg->offramp_min_pieces && mark(rec, RS_OFF_RAMP, cfg->weight[RULE_OFF_RAMP]);
     rc = rec_save(r, tr->origin, tr->origin_len, rec, err);
@@ -1031,7 +1054,7 @@ cw_code rules_trace_reach(run *r, const rs_trace *tr, const uint8_t *okey, size_
     free(rec);
     if (rc || !fires)
         return rc;
-    char pool[CW_ADDR_TEXT_MAX + WL_KEY_MAX], m[MONEY_MAX];
+    char pool[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
     key_text(tr->origin, tr->origin_len, pool, sizeof pool);
     json_t *ev = json_object();
     bool ok = true;
@@ -1053,12 +1076,12 @@ cw_code rules_trace_reach(run *r, const rs_trace *tr, const uint8_t *okey, size_
     if (f == NULL)
         return CW_ENOMEM;
     r->st->fired[RULE_OFF_RAMP]++;
-    amount_view total = total_view(a, pa.offramp_cents, pa.offramp_native);
+    char tt[TOTALS_MAX];
     explain(f,
             "%s, flagged as a consolidator of payout addresses, has sent its pooled money to labelled "
             "exchange/OTC/swap services in %llu payments so far (%s in all; this one to %s, %s): the "
             "off-ramp in pieces that follows IT-worker pooling.",
-            pool, (unsigned long long)pa.offramp_pieces, money_text(&total, pa.offramp_native, m, sizeof m), OTEXT,
+            pool, (unsigned long long)pa.offramp_pieces, totals_text(r, pa.offramp_cents, pa.offramp_native, tt, sizeof tt), OTEXT,
             lb->entity[0] ? lb->entity : lb->category);
     return CW_OK;
 }
@@ -1099,8 +1122,7 @@ cw_code rules_note_sent(run *r, const uint8_t *key, size_t klen, const amount_vi
     cw_code rc = rec_load(r->t, key, klen, &rec, &found, err);
     if (rc == CW_OK && found) {
         rec->a.n_out++;
-        rec->a.out_native = rs_sat_add(rec->a.out_native, a->native);
-        rec->a.out_cents = rs_sat_add(rec->a.out_cents, a->usd ? a->cents : 0);
+        total_add(&rec->a.out_cents, &rec->a.out_native, &rec->a.out_native_hi, a);
         rc = rec_save(r, key, klen, rec, err);
     }
     free(rec);
@@ -1121,7 +1143,7 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
     if (!cfg->enabled || (tx->flags & CW_TX_COINBASE))
         return CW_OK;
     st->txs++;
-    run r = {cfg, t, j, tx, when, st, NULL};
+    run r = {cfg, t, j, tx, when, st, NULL, NULL};
     cw_code rc = grow_inputs(tx->n_in, err);
     if (rc)
         return rc;
@@ -1229,7 +1251,7 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
         if (change)
             continue;
         const label *lb = cfg->labels ? labels_find(cfg->labels, &to->addr) : NULL;
-        amount_view a = {BAND_NONE, false, 0, to->value, NULL, false};
+        amount_view a = {BAND_NONE, false, 0, to->value, NULL, false, true, to->value, 0};
         bool need_text = payout_src || have_origin;
         if (!need_text) {
             a = classify(cfg, to->value, when);
@@ -1307,9 +1329,9 @@ json_t *rules_address_json(const rules_config *cfg, store_txn *t, const uint8_t 
     alert_put(o, "payments_in", json_integer((json_int_t)a->n_in), &ok);
     alert_put(o, "payments_out", json_integer((json_int_t)a->n_out), &ok);
     alert_put(o, "in_usd_cents", json_integer((json_int_t)a->in_cents), &ok);
-    alert_put(o, "in_base_units", json_integer((json_int_t)a->in_native), &ok);
+    alert_put(o, "in_base_units", json_integer((json_int_t)rs_wide_cap(a->in_native, a->in_native_hi)), &ok);
     alert_put(o, "out_usd_cents", json_integer((json_int_t)a->out_cents), &ok);
-    alert_put(o, "out_base_units", json_integer((json_int_t)a->out_native), &ok);
+    alert_put(o, "out_base_units", json_integer((json_int_t)rs_wide_cap(a->out_native, a->out_native_hi)), &ok);
     alert_put(o, "first_seen", a->first_seen ? day_json(a->first_seen) : json_null(), &ok);
     alert_put(o, "last_seen", a->last_seen ? day_json(a->last_seen) : json_null(), &ok);
     alert_put(o, "salary_payments", json_integer((json_int_t)a->salaries), &ok);

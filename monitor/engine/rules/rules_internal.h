@@ -34,6 +34,12 @@ typedef struct {
      * (rules_config hit_min_*): reaching a designated address, it is no
      * payout_toward_designated (the front end judges: rules_trace_reach) */
     bool below_hit;
+    /* the chain's coin (BTC, ETH, TRX), whose amounts without a price the
+     * stats total in base units (rulestats.h: in_native ...): a token is
+     * totalled in USD cents only. exact_lo/hi: the amount, 128-bit
+     * (saturated at 2^128-1): the totals the sweep test compares are exact */
+    bool coin;
+    uint64_t exact_lo, exact_hi;
 } amount_view;
 
 /* One tx being judged. */
@@ -45,6 +51,7 @@ typedef struct {
     int64_t when;
     rules_stats *st;
     const cw_transfer *xfer;  /* account chains: the transfer judged (its asset and exact amount go in findings) */
+    const rules_unit *coin;   /* the chain's coin (account chains; NULL: Bitcoin's satoshis) */
 } rules_run;
 
 /* The scratch of findings: emptied at the start of a tx, handed out at its end. */
