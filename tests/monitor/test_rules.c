@@ -786,6 +786,104 @@ Test(rules, no_toward_designated_from_a_one_off_payee, .timeout = 60)
     cb_chain_free(&s.c);
 }
 
+/* ---- shared_payout past a full counterparty list ---- */
+
+/* Day 1: a funder gives 100 throwaway addresses 0.4 BTC each (above the
+ * salary band: no payment); days 2-5: each pays w 0.1 BTC once (100
+ * distinct payers, 25 a block); then employers e1 (days 10, 40, 70) and e2
+ * (days 12, 42, 72; not in the twin) pay w 0.1 BTC. */
+static void flood_scenario(scen *s, bool twin, wallet *w, const char **fire)
+{
+    static wallet f, e1, e2, t[100];
+    f = wallet_make(40), e1 = wallet_make(41), e2 = wallet_make(42), *w = wallet_make(140);
+    wallet *funders[] = {&f, &e1, &e2};
+    scen_start(s, funders, 3);
+    scen_day(s, 1);
+    static cb_pay out[101];
+    for (uint32_t i = 0; i < 100; i++) {
+        t[i] = wallet_make(2000 + i);
+        out[i] = (cb_pay){t[i].a, 4 * SALARY};
+    }
+    out[100] = (cb_pay){f.a, 50 * BTC - 400 * SALARY - 10000};
+    cb_tx *ft = next_tx(s);
+    cb_tx_pay(ft, f.coins, f.n, out, 101);
+    for (uint32_t i = 0; i < 100; i++)
+        t[i].coins[0] = cb_tx_coin(ft, i), t[i].n = 1;
+    scen_mine(s);
+    for (int i = 0; i < 100; i++) {
+        if (i % 25 == 0)
+            scen_day(s, 2 + i / 25);
+        pay(s, &t[i], NULL, &w->a, SALARY);
+        if (i % 25 == 24)
+            scen_mine(s);
+    }
+    for (int k = 0; k < 3; k++) {
+        scen_day(s, 10 + 30 * k);
+        pay(s, &e1, NULL, &w->a, SALARY);
+        scen_mine(s);
+        if (twin)
+            continue;
+        scen_day(s, 12 + 30 * k);
+        *fire = pay(s, &e2, NULL, &w->a, SALARY);
+        scen_mine(s);
+    }
+}
+
+/* 100 throwaway payers first neither hide the two real ones' shared_payout
+ * (before: the full list kept neither) nor make one up with one real
+ * payer; every distinct payer is counted (records and screen). */
+Test(rules, a_flood_of_throwaway_payers_neither_hides_nor_invents_a_shared_payout, .timeout = 90)
+{
+    scen s;
+    wallet w;
+    const char *fire = NULL;
+    flood_scenario(&s, false, &w, &fire);
+    int rc;
+    keep_root = (char *)1;
+    json_t *recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
+    char *root = keep_root;
+    keep_root = NULL;
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_str_eq(str(r, "rule"), "shared_payout");
+    cr_assert_str_eq(str(r, "address"), text(&w.a));
+    cr_assert_str_eq(str(r, "txid"), fire);
+    json_t *ev = json_object_get(r, "evidence");
+    cr_assert_eq(num(ev, "payers_total"), 102);
+    cr_assert_eq(num(ev, "payers_not_listed"), 38);
+    json_t *payers = json_object_get(ev, "payers");
+    cr_assert_eq(json_array_size(payers), 2);
+    wallet e1 = wallet_make(41), e2 = wallet_make(42);
+    cr_assert_str_eq(str(json_array_get(payers, 0), "payer"), text(&e1.a));
+    cr_assert_str_eq(str(json_array_get(payers, 1), "payer"), text(&e2.a));
+    json_decref(recs);
+    char dd[4200];
+    snprintf(dd, sizeof dd, "%s/data", root);
+    char *screen[] = {CW_BIN, "screen", (char *)text(&w.a), "--datadir", dd, NULL};
+    char *out, *err;
+    run_cmd(screen, NULL, 0, &out, &err);
+    json_t *sc = json_loads(out, 0, NULL);
+    cr_assert_not_null(sc, "%s %s", out, err);
+    json_t *pat = json_object_get(sc, "patterns");
+    cr_assert_eq(num(pat, "payers_total"), 102, "%s", out);
+    cr_assert_eq(num(pat, "payers_not_listed"), 38);
+    cr_assert_eq(num(pat, "recurring_payers"), 2);
+    cr_assert_eq(num(pat, "payments_in"), 106);
+    cr_assert_eq(num(pat, "in_base_units"), (json_int_t)(106 * SALARY));
+    json_decref(sc);
+    free(out), free(err);
+    test_remove_dir(root);
+    cb_chain_free(&s.c);
+    /* the twin: the same flood, one real payer */
+    flood_scenario(&s, true, &w, &fire);
+    recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 0, "%s", json_dumps(recs, 0));
+    json_decref(recs);
+    cb_chain_free(&s.c);
+}
+
 /* ---- payout_toward_designated: the least that counts (framing with dust) ---- */
 
 /* Three payouts, each paid 0.1 BTC on days 1, 31, 61 by its own employer;
