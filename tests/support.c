@@ -188,7 +188,10 @@ void watch_wait_ready(const char *datadir, zpub *pub)
             break;
         test_sleep_ms(50);
     }
-    zpub_wait_subscribers(pub, 500);
+    /* the subscription itself, not a guess at how long it takes: 500 ms
+     * was once too short under ASan on two loaded cores, and the blocks
+     * sent before it were lost */
+    cr_assert(zpub_wait_subscription(pub, 20000), "watch never subscribed to %s", zpub_endpoint(pub));
 }
 
 void watch_stop(pid_t pid)
@@ -297,4 +300,25 @@ json_t *test_api_screen(const char *dd, const char *addr)
     cr_assert_not_null(j, "%s", out);
     free(out), free(err);
     return j;
+}
+
+void test_dump_tables(cw_store *s, const store_db *dbs, size_t n, cw_buf *out)
+{
+    out->n = 0;
+    store_txn *t;
+    cr_assert_eq(store_begin(s, false, &t, NULL), CW_OK);
+    for (size_t d = 0; d < n; d++) {
+        store_cursor *c;
+        cr_assert_eq(store_cursor_open(t, dbs[d], &c, NULL), CW_OK);
+        cw_span k, v;
+        for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v)) {
+            uint8_t h[2] = {(uint8_t)d, (uint8_t)k.n};
+            cw_buf_append(out, h, 2, NULL);
+            cw_buf_append(out, k.p, k.n, NULL);
+            cw_buf_append(out, v.p, v.n, NULL);
+        }
+        cr_assert_eq(store_cursor_error(c, NULL), CW_OK);
+        store_cursor_close(c);
+    }
+    store_abort(t);
 }

@@ -8,7 +8,9 @@
 
 #include <sys/types.h>
 
+#include "chains/buf.h"
 #include "chains/model.h"
+#include "watchlists/store/store.h"
 #include "zmq_pub.h"
 
 /* Reads ../shared/data/<rel>; a .bz2 file is decompressed. Aborts the test
@@ -52,5 +54,10 @@ void watch_stop(pid_t pid);
  * first): the answer's JSON (the caller json_decref()s). serve's stderr
  * goes to dd/serve.log, checked for sanitizer reports after SIGTERM. */
 json_t *test_api_screen(const char *dd, const char *addr);
+
+/* The tables dbs[0..n) of s, each key and value in key order, into out
+ * (replaced; one read transaction): two stores hold the same state exactly
+ * when their dumps are byte for byte equal. */
+void test_dump_tables(cw_store *s, const store_db *dbs, size_t n, cw_buf *out);
 
 #endif

@@ -21,6 +21,7 @@ struct tron_server {
     struct MHD_Daemon *d;
     pthread_mutex_t mu;
     char url[64];
+    uint16_t port;
     entry e[MAX_BLOCKS];
     size_t n;
     int fail_status, fail_times, delay_ms;
@@ -140,26 +141,49 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls, enum
     *con_cls = NULL;
 }
 
+/* A daemon on 127.0.0.1:port (0: an ephemeral one). */
+static struct MHD_Daemon *listen_on(tron_server *s, uint16_t port)
+{
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons(port);
+    return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_END); /* SO_REUSEADDR by default: the same port again */
+}
+
 tron_server *tron_server_start(void)
 {
     tron_server *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     pthread_mutex_init(&s->mu, NULL);
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_END);
+    s->d = listen_on(s, 0);
     const union MHD_DaemonInfo *info = s->d ? MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
     if (!info || info->port == 0) {
         fprintf(stderr, "tron_server: cannot listen on 127.0.0.1\n");
         tron_server_stop(s);
         return NULL;
     }
+    s->port = info->port;
     snprintf(s->url, sizeof s->url, "http://127.0.0.1:%u", (unsigned)info->port);
     return s;
+}
+
+void tron_server_refuse(tron_server *s, bool refuse)
+{
+    if (refuse && s->d) {
+        MHD_stop_daemon(s->d); /* the listening socket is closed: connections are refused */
+        s->d = NULL;
+    } else if (!refuse && s->d == NULL) {
+        for (int i = 0; i < 100 && (s->d = listen_on(s, s->port)) == NULL; i++) {
+            struct timespec ts = {0, 20000000L};
+            nanosleep(&ts, NULL);
+        }
+        if (s->d == NULL)
+            fprintf(stderr, "tron_server: cannot listen on 127.0.0.1:%u again\n", (unsigned)s->port);
+    }
 }
 
 const char *tron_server_url(const tron_server *s) { return s->url; }

@@ -14,6 +14,7 @@
 #ifndef CW_TEST_TRON_HTTP_SERVER_H
 #define CW_TEST_TRON_HTTP_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,9 @@ void tron_server_set(tron_server *s, int64_t number, const char *block_body, con
 void tron_server_fail(tron_server *s, int status, int times);
 /* Each answer waits ms first (0: none). */
 void tron_server_delay(tron_server *s, int ms);
+/* refuse: the server stops listening (connections are refused, as by a
+ * node that is down); false: it listens again on the same port. */
+void tron_server_refuse(tron_server *s, bool refuse);
 /* Requests answered (failed ones too), and those for one path. */
 size_t tron_server_requests(const tron_server *s, const char *path);
 void tron_server_stop(tron_server *s);

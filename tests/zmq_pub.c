@@ -30,9 +30,13 @@ zpub *zpub_start(void)
     cr_assert_not_null(p);
     p->ctx = zmq_ctx_new();
     cr_assert_not_null(p->ctx, "zpub: zmq_ctx_new: %s", zmq_strerror(errno));
-    p->sock = zmq_socket(p->ctx, ZMQ_PUB);
+    /* XPUB: a PUB to its subscribers, which also hands this side each
+     * subscription as it takes effect (zpub_wait_subscription); verbose,
+     * so a subscriber that reconnects is seen again */
+    p->sock = zmq_socket(p->ctx, ZMQ_XPUB);
     cr_assert_not_null(p->sock, "zpub: zmq_socket: %s", zmq_strerror(errno));
     int hwm = 1000, zero = 0, one = 1;
+    cr_assert_eq(zmq_setsockopt(p->sock, ZMQ_XPUB_VERBOSE, &one, sizeof one), 0);
     cr_assert_eq(zmq_setsockopt(p->sock, ZMQ_SNDHWM, &hwm, sizeof hwm), 0);
     cr_assert_eq(zmq_setsockopt(p->sock, ZMQ_LINGER, &zero, sizeof zero), 0);
     cr_assert_eq(zmq_setsockopt(p->sock, ZMQ_TCP_KEEPALIVE, &one, sizeof one), 0);
@@ -124,12 +128,25 @@ int zpub_replay_capture(zpub *p, const char *jsonl_path, int first, int count)
     return sent;
 }
 
-void zpub_wait_subscribers(zpub *p, int ms)
+bool zpub_wait_subscription(zpub *p, int cap_ms)
 {
-    (void)p;
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
+    bool seen = false;
+    zmq_pollitem_t it = {p->sock, 0, ZMQ_POLLIN, 0};
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long spent = (now.tv_sec - t0.tv_sec) * 1000L + (now.tv_nsec - t0.tv_nsec) / 1000000L;
+        /* before the first subscription: up to cap_ms; after it, until the
+         * rest of that subscriber's topics (sent together) stop coming */
+        long wait = seen ? 100 : cap_ms - spent;
+        if (wait <= 0 || zmq_poll(&it, 1, wait) <= 0)
+            return seen;
+        uint8_t msg[256];
+        int n = zmq_recv(p->sock, msg, sizeof msg, ZMQ_DONTWAIT);
+        if (n >= 1 && msg[0] == 1)
+            seen = true; /* 1: subscribe, 0: unsubscribe */
+    }
 }
 
 void zpub_stop(zpub *p)

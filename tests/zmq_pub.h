@@ -11,6 +11,7 @@
 #ifndef CW_TEST_ZMQ_PUB_H
 #define CW_TEST_ZMQ_PUB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,9 +39,13 @@ void zpub_send_frames(zpub *p, const void *const *frames, const size_t *lens, in
  * record). count < 0 = to the end. Returns how many were sent. */
 int zpub_replay_capture(zpub *p, const char *jsonl_path, int first, int count);
 
-/* Sleeps ms: a SUB that just connected gets nothing sent before its
- * subscription reaches the publisher (ZeroMQ's slow joiner). */
-void zpub_wait_subscribers(zpub *p, int ms);
+/* Waits until a subscriber's subscription reaches this publisher (up to
+ * cap_ms), then until the rest of its topics have (no more for 100 ms):
+ * from then on nothing sent to those topics is lost to ZeroMQ's slow
+ * joiner, however loaded the machine. Each subscription is seen once: a
+ * later call waits for a new subscriber (or one that reconnected).
+ * Returns whether one came. */
+bool zpub_wait_subscription(zpub *p, int cap_ms);
 
 /* Closes the socket (linger 0) and context. NULL is a no-op. */
 void zpub_stop(zpub *p);

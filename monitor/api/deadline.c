@@ -1,17 +1,21 @@
-/* deadline.c: a bound on the time to send a request (deadline.h). */
+/* deadline.c: a bound on the time to send a request and to take its reply
+ * (deadline.h). */
 #include "deadline.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
 
+enum { PHASE_HANDLING, PHASE_RECEIVING, PHASE_SENDING };
+
 struct api_deadline_conn {
     int fd;
-    atomic_llong since_ms; /* when it started waiting for the request */
-    atomic_bool receiving;
+    atomic_llong since_ms; /* when the phase began */
+    atomic_int phase;
     bool cut;
     api_deadline_conn *prev, *next;
 };
@@ -23,6 +27,7 @@ struct api_deadline {
     bool stop;
     long long limit_ms;
     api_deadline_conn *head;
+    _Atomic uint64_t cut_requests, cut_replies;
 };
 
 static long long mono_ms(void)
@@ -39,11 +44,14 @@ static void *watchdog(void *arg)
     while (!d->stop) {
         long long now = mono_ms();
         for (api_deadline_conn *c = d->head; c; c = c->next) {
-            if (c->cut || !atomic_load_explicit(&c->receiving, memory_order_relaxed))
+            int phase = atomic_load_explicit(&c->phase, memory_order_acquire);
+            if (c->cut || phase == PHASE_HANDLING)
                 continue;
             if (now - atomic_load_explicit(&c->since_ms, memory_order_relaxed) > d->limit_ms) {
                 shutdown(c->fd, SHUT_RDWR); /* MHD's next read or write fails; MHD closes it */
                 c->cut = true;
+                atomic_fetch_add_explicit(phase == PHASE_SENDING ? &d->cut_replies : &d->cut_requests, 1,
+                                          memory_order_relaxed);
             }
         }
         struct timespec until;
@@ -100,7 +108,7 @@ api_deadline_conn *api_deadline_open(api_deadline *d, int fd)
         return NULL;
     c->fd = fd;
     atomic_init(&c->since_ms, mono_ms());
-    atomic_init(&c->receiving, true);
+    atomic_init(&c->phase, PHASE_RECEIVING);
     pthread_mutex_lock(&d->mu);
     c->next = d->head;
     if (d->head)
@@ -128,7 +136,19 @@ void api_deadline_close(api_deadline *d, api_deadline_conn *c)
 void api_deadline_received(api_deadline_conn *c)
 {
     if (c)
-        atomic_store_explicit(&c->receiving, false, memory_order_relaxed);
+        atomic_store_explicit(&c->phase, PHASE_HANDLING, memory_order_relaxed);
+}
+
+/* The time is stored before the phase, the phase with release order and
+ * the watchdog reads it with acquire: it never sees a new phase with the
+ * last phase's time (which would cut a reply early). A plain store on
+ * x86. */
+void api_deadline_sending(api_deadline_conn *c, long long now_ms)
+{
+    if (c == NULL)
+        return;
+    atomic_store_explicit(&c->since_ms, now_ms, memory_order_relaxed);
+    atomic_store_explicit(&c->phase, PHASE_SENDING, memory_order_release);
 }
 
 void api_deadline_waiting(api_deadline_conn *c)
@@ -136,5 +156,11 @@ void api_deadline_waiting(api_deadline_conn *c)
     if (c == NULL)
         return;
     atomic_store_explicit(&c->since_ms, mono_ms(), memory_order_relaxed);
-    atomic_store_explicit(&c->receiving, true, memory_order_relaxed);
+    atomic_store_explicit(&c->phase, PHASE_RECEIVING, memory_order_release);
+}
+
+void api_deadline_counts(const api_deadline *d, uint64_t *requests, uint64_t *replies)
+{
+    *requests = d ? atomic_load_explicit(&((api_deadline *)d)->cut_requests, memory_order_relaxed) : 0;
+    *replies = d ? atomic_load_explicit(&((api_deadline *)d)->cut_replies, memory_order_relaxed) : 0;
 }

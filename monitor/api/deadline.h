@@ -1,36 +1,53 @@
 /*
- * deadline.h: a bound on the time a client may take to send a request.
+ * deadline.h: a bound on the time a client may take to send a request,
+ * and on the time it may take to read the reply.
  *
  * libmicrohttpd's connection timeout is on idleness: a client that sends a
  * request line or headers one byte every few seconds (slowloris) keeps a
  * connection, and a server thread's slot, for as long as it likes. The
  * server's own check (server.c) sees a dripped body only when bytes
- * arrive, and sees nothing before the headers are complete.
+ * arrive, and sees nothing before the headers are complete. The same holds
+ * the other way: a client that reads a large reply a byte at a time (a
+ * tiny receive window), or never, keeps the reply's buffer and the
+ * connection for as long as it keeps reading under the idle limit.
  *
  * Design note. Each connection gets a small record (MHD's socket context,
- * from MHD_OPTION_NOTIFY_CONNECTION) holding its socket and the time it
- * started waiting for a request: when it was accepted, then when its last
- * answer was queued (keep-alive). While the request is being received
- * (request line, headers, body) the record is "receiving"; once the whole
- * request is in and its handler runs it is not. A watchdog thread looks at
- * every record four times a second and, for one receiving longer than the
- * limit, shuts the socket down (shutdown(2), never close: the descriptor
- * stays MHD's) so MHD's next read fails and MHD closes the connection
- * itself. Records leave the list in MHD's CLOSED notification, under the
- * list's lock, before MHD closes the descriptor, so the watchdog never
- * shuts down a descriptor that was reused by another connection.
+ * from MHD_OPTION_NOTIFY_CONNECTION) holding its socket, a phase and the
+ * time the phase began. Receiving: from the accept, then from the moment
+ * the last reply was fully sent (keep-alive), until the whole request is
+ * in. Handling: the handler runs (off the clock: a handler's own time is
+ * its business, see server.h). Sending: from the moment the reply is
+ * queued until MHD reports it completed (all of it handed to the kernel,
+ * or the connection gone). A watchdog thread looks at every record four
+ * times a second and, for one receiving or sending longer than the limit,
+ * shuts the socket down (shutdown(2), never close: the descriptor stays
+ * MHD's) so MHD's next read or write fails and MHD closes the connection
+ * itself; it counts the cut by phase (api_deadline_counts, for /metrics).
+ * Records leave the list in MHD's CLOSED notification, under the list's
+ * lock, before MHD closes the descriptor, so the watchdog never shuts down
+ * a descriptor that was reused by another connection.
  *
- * Cost per request: two relaxed atomic stores; the lock is taken per
- * connection (start, close), not per request.
+ * One limit for both directions (--api-timeout): a reply that fits the
+ * kernel's socket buffers (a few MB on Linux) is complete at once, so only
+ * replies larger than that, to a client that does not read them, meet it.
+ *
+ * Cost per request: four relaxed atomic stores and one clock read (the
+ * next request's start, which the server read anyway before); the
+ * reply's start reuses the time the server takes for its latency
+ * histogram. The lock is taken per connection (start, close), not per
+ * request.
  */
 #ifndef CW_API_DEADLINE_H
 #define CW_API_DEADLINE_H
+
+#include <stdint.h>
 
 typedef struct api_deadline api_deadline;
 typedef struct api_deadline_conn api_deadline_conn;
 
 /* A watchdog closing connections that take more than limit_s seconds to
- * send a request. NULL when out of memory or the thread cannot start. */
+ * send a request or to take its reply. NULL when out of memory or the
+ * thread cannot start. */
 api_deadline *api_deadline_new(unsigned limit_s);
 /* Stops the watchdog and frees it; call after MHD_stop_daemon (every
  * connection closed). NULL is a no-op. */
@@ -43,7 +60,15 @@ api_deadline_conn *api_deadline_open(api_deadline *d, int fd);
 void api_deadline_close(api_deadline *d, api_deadline_conn *c);
 /* The whole request arrived (its handler runs): off the clock. */
 void api_deadline_received(api_deadline_conn *c);
-/* Its answer was queued: the clock starts again for the next request. */
+/* Its reply was queued at now_ms (CLOCK_MONOTONIC milliseconds): the
+ * clock runs until the reply is fully sent. */
+void api_deadline_sending(api_deadline_conn *c, long long now_ms);
+/* Its reply was fully sent (or the request ended otherwise): the clock
+ * starts again for the next request. */
 void api_deadline_waiting(api_deadline_conn *c);
+
+/* Connections cut since start: while sending a request, while taking a
+ * reply. d NULL: zeros. */
+void api_deadline_counts(const api_deadline *d, uint64_t *requests, uint64_t *replies);
 
 #endif

@@ -7,7 +7,10 @@
  * import time and the records by rule; from a `watch` running in the same
  * process (api_status), the feed's last message and block, blocks and txs
  * since start and whether the node answered. `serve` alone reports the
- * store's part and says the feed is not its own ("feed": null).
+ * store's part and says the feed is not its own ("feed": null). Either
+ * verb delivering webhooks (--webhook) reports its deliverer ("webhooks":
+ * failing or not, the store error that stops it, since when; null when
+ * this process delivers none): failing delivery is a problem (503).
  */
 #define _GNU_SOURCE /* memmem, timegm */
 #include <stdarg.h>
@@ -18,6 +21,8 @@
 
 #include "chains/hex.h"
 #include "monitor/records/alert.h"
+#include "monitor/records/webhook.h"
+#include "deadline.h"
 #include "routes.h"
 #include "server_internal.h"
 #include "status.h"
@@ -125,6 +130,28 @@ static void get_healthz(const api_request *req, api_reply *rep, void *ctx)
     } else {
         alert_put(out, "feed", json_null(), &ok); /* serve: the feed is a watch's, elsewhere */
         alert_put(out, "node_reachable", json_null(), &ok);
+    }
+    if (srv->cfg.webhooks) {
+        webhook_health h;
+        webhook_runner_health(srv->cfg.webhooks, &h);
+        json_t *w = json_object();
+        alert_put(w, "endpoint", json_string(h.url), &ok);
+        alert_put(w, "failing", json_boolean(h.failing), &ok);
+        alert_put(w, "error", h.failing ? json_string(h.error) : json_null(), &ok);
+        alert_put(w, "failing_for_s",
+                  h.failing ? json_integer((json_int_t)((uint64_t)now * 1000 > h.failing_since_ms
+                                                            ? ((uint64_t)now * 1000 - h.failing_since_ms) / 1000
+                                                            : 0))
+                            : json_null(),
+                  &ok);
+        alert_put(w, "store_errors", json_integer((json_int_t)h.store_errors), &ok);
+        alert_put(w, "delivered", json_integer((json_int_t)h.delivered), &ok);
+        alert_put(w, "pending", h.failing ? json_null() : json_integer((json_int_t)h.pending), &ok); /* unknown */
+        alert_put(out, "webhooks", w, &ok);
+        if (h.failing)
+            alert_push(problems, json_string("webhook delivery is failing (a store error; see webhooks.error)"), &ok);
+    } else {
+        alert_put(out, "webhooks", json_null(), &ok);
     }
     size_t np = problems ? json_array_size(problems) : 1;
     alert_put(out, "status", json_string(np == 0 ? "ok" : rc ? "down" : "degraded"), &ok);
@@ -249,6 +276,29 @@ static cw_code metrics_text(const api_request *req, cw_buf *b, cw_err *err)
                      "chainwatch_api_request_duration_seconds_count{route=\"%s\"} %llu\n",
                      route, (unsigned long long)all, route, atomic_load(&s->sum_us) / 1e6, route,
                      (unsigned long long)all);
+    }
+    if (rc == CW_OK) {
+        uint64_t cut_req, cut_rep;
+        api_deadline_counts(srv->deadline, &cut_req, &cut_rep);
+        rc = put(b, err,
+                 "# HELP chainwatch_api_connections_cut_total Connections closed by the server for taking longer than "
+                 "--api-timeout to send a request (phase request) or to take its reply (phase reply).\n"
+                 "# TYPE chainwatch_api_connections_cut_total counter\n"
+                 "chainwatch_api_connections_cut_total{phase=\"request\"} %llu\n"
+                 "chainwatch_api_connections_cut_total{phase=\"reply\"} %llu\n",
+                 (unsigned long long)cut_req, (unsigned long long)cut_rep);
+    }
+    if (rc == CW_OK && srv->cfg.webhooks) {
+        webhook_health h;
+        webhook_runner_health(srv->cfg.webhooks, &h);
+        rc = put(b, err,
+                 "# HELP chainwatch_webhook_failing Whether store errors stop webhook delivery now (1) or not (0).\n"
+                 "# TYPE chainwatch_webhook_failing gauge\nchainwatch_webhook_failing %d\n"
+                 "# HELP chainwatch_webhook_store_errors_total Delivery passes that ended in a store error.\n"
+                 "# TYPE chainwatch_webhook_store_errors_total counter\nchainwatch_webhook_store_errors_total %llu\n"
+                 "# HELP chainwatch_webhook_delivered_total Events delivered (2xx) since start.\n"
+                 "# TYPE chainwatch_webhook_delivered_total counter\nchainwatch_webhook_delivered_total %llu\n",
+                 h.failing ? 1 : 0, (unsigned long long)h.store_errors, (unsigned long long)h.delivered);
     }
     for (size_t i = 0; rc == CW_OK && i < srv->n_metrics; i++)
         rc = srv->metrics[i].fn(srv->metrics[i].ctx, t, b, err);

@@ -534,7 +534,10 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, req_state *r, api_re
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"chainwatch\"");
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)rep->status, resp);
     MHD_destroy_response(resp);
-    count(r->srv, route_idx, rep->status, now_mono() - r->t0);
+    double now = now_mono();
+    count(r->srv, route_idx, rep->status, now - r->t0);
+    if (ret == MHD_YES) /* the reply's own clock (deadline.h): a client must take it within the limit */
+        api_deadline_sending(deadline_of(c), (long long)(now * 1000.0));
     return ret;
 }
 

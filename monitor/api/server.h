@@ -186,13 +186,16 @@ typedef struct {
     const char *datadir;     /* where apikeys lives (keys.h) */
     unsigned threads;        /* server threads (0: 2) */
     size_t max_body;         /* bytes (0: 1 MiB); larger bodies are 413 */
-    unsigned timeout_s;      /* idle connection and request time limit (0: 10 s) */
+    unsigned timeout_s;      /* idle connection, request and reply time limit (0: 10 s; deadline.h) */
     unsigned rate_per_key;   /* requests per second per API key (0: unlimited); past it 429 */
     unsigned max_connections; /* (0: 1024) */
     bool writable;           /* the views may write (api_write); else read-only */
     const char *feed_name;   /* for /healthz: what feeds the store ("watch", "serve": none of its own) */
     const void *flows_template; /* a flows_opts (monitor/cli/args_flows.h) as the verb read it: the screening
                                  * policy (hops, shares, labels file); NULL: the defaults */
+    struct webhook_runner *webhooks; /* the verb's webhook deliverer (monitor/records/webhook.h), reported by
+                                      * /healthz and /metrics; NULL: none in this process. It must outlive
+                                      * the server (stop it after api_server_free). */
 } api_config;
 
 /* Live facts of a `watch` running in the same process, for /metrics and

@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "chains/be.h"
+#include "chains/hex.h"
 #include "cli.h"
 #include "monitor/engine/account.h"
 #include "monitor/engine/rules/prices.h"
@@ -31,6 +32,7 @@
 #include "monitor/sources/eth_follow.h"
 #include "monitor/sources/tron_follow.h"
 #include "stop.h"
+#include "watchlists/chaindb.h"
 #include "watchlists/store/store.h"
 #include "watchlists/tokens.h"
 
@@ -408,14 +410,16 @@ static json_t *eth_rules_json(const rules_config *r)
 }
 
 /* The settings record's JSON (capture.h): what decides the records beside
- * the node's answers. A new string (free it), NULL without memory. */
-static char *eth_settings_text(const account_run_opts *o, int64_t start, int64_t tip)
+ * the node's answers. tip_hash: the datadir's tip block's hash ("" for
+ * none), so that a replay into a datadir that followed another branch to
+ * the same height is refused. A new string (free it), NULL without memory. */
+static char *eth_settings_text(const account_run_opts *o, int64_t start, int64_t tip, const char *tip_hash)
 {
-    json_t *j = json_pack("{sIsbsIsIsIsIsIsIso}", "confirmations", (json_int_t)o->confirmations, "finalized",
-                          o->finalized, "start", (json_int_t)start, "tip", (json_int_t)tip, "hops",
-                          (json_int_t)o->hops, "min_share_ppm", (json_int_t)o->min_share_ppm, "hold_share_ppm",
-                          (json_int_t)o->hold_share_ppm, "max_reorg", (json_int_t)o->max_reorg, "rules",
-                          eth_rules_json(o->rules));
+    json_t *j = json_pack("{sIsbsIsIsssIsIsIsIso}", "confirmations", (json_int_t)o->confirmations, "finalized",
+                          o->finalized, "start", (json_int_t)start, "tip", (json_int_t)tip, "tip_hash", tip_hash,
+                          "hops", (json_int_t)o->hops, "min_share_ppm", (json_int_t)o->min_share_ppm,
+                          "hold_share_ppm", (json_int_t)o->hold_share_ppm, "max_reorg", (json_int_t)o->max_reorg,
+                          "rules", eth_rules_json(o->rules));
     char lab[65];
     eth_labels_digest(o->labels, lab);
     if (j && json_object_set_new(j, "labels_blake2b", json_string(lab))) {
@@ -462,6 +466,26 @@ typedef struct {
     tron_answers *answers;  /* replay --capture of a Tron capture */
     eth_answers *eth_ans;   /* replay --capture of an Ethereum capture */
 } run_ctx;
+
+/* The datadir's tip block's hash as the node writes it (0x and 64 hex
+ * digits), "" when nothing is connected: a capture's settings name it and
+ * its replay compares it (docs/capture.md). */
+static cw_code run_tip_hash(run_ctx *c, char out[67], cw_err *err)
+{
+    store_txn *t;
+    chaindb_tip tip = {0};
+    out[0] = '\0';
+    cw_code rc = store_begin(c->store, false, &t, err);
+    if (rc)
+        return rc;
+    rc = chaindb_get_tip(t, &tip, err);
+    store_abort(t);
+    if (rc == CW_OK && tip.valid) {
+        out[0] = '0', out[1] = 'x';
+        cw_hex_encode(tip.hash, 32, out + 2);
+    }
+    return rc;
+}
 
 static void run_close(run_ctx *c)
 {
@@ -570,8 +594,11 @@ static int run_open(run_ctx *c, const account_run_opts *o, int64_t start, bool q
         pipeline_stats st0;
         pipeline_stats_get(account_pipeline(c->a), &st0);
         cw_buf tokens = CW_BUF_INIT;
-        char *settings = eth_settings_text(o, start, st0.tip_height);
-        cw_code rc = settings ? CW_OK : cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+        char tip_hash[67];
+        cw_code rc = run_tip_hash(c, tip_hash, &err);
+        char *settings = rc ? NULL : eth_settings_text(o, start, st0.tip_height, tip_hash);
+        if (rc == CW_OK && settings == NULL)
+            rc = cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
         if (rc == CW_OK && o->tokens)
             rc = eth_read_file(o->tokens, &tokens, &err);
         if (rc == CW_OK)
@@ -737,10 +764,13 @@ int account_run_watch(const account_run_opts *o)
         if (o->status_interval && now - last_status >= (double)o->status_interval) {
             pipeline_stats st;
             pipeline_stats_get(p, &st);
-            run_log("watch", "info", "status: %.1f tx/s, tip %lld, node %lld, blocks +%llu -%llu, alerts %llu",
+            char wh[CW_ERR_MSG_MAX + 128];
+            bool hooks_failing = webhook_runner_describe(hooks, wh, sizeof wh);
+            run_log("watch", hooks_failing ? "warn" : "info",
+                    "status: %.1f tx/s, tip %lld, node %lld, blocks +%llu -%llu, alerts %llu%s",
                  (double)(st.txs - last_txs) / (now - last_status), (long long)st.tip_height, (long long)st.node_height,
                  (unsigned long long)st.blocks_connected, (unsigned long long)st.blocks_disconnected,
-                 (unsigned long long)st.alerts);
+                 (unsigned long long)st.alerts, wh);
             last_txs = st.txs;
             last_status = now;
         }
@@ -753,9 +783,11 @@ int account_run_watch(const account_run_opts *o)
         run_log("watch", "warn", "final flush: %s (the records stay in the outbox for the next start)", err.msg);
     pipeline_stats st;
     pipeline_stats_get(p, &st);
-    run_log("watch", "info", "stopped: tip %lld, blocks +%llu -%llu, %llu txs, %llu alerts", (long long)st.tip_height,
-         (unsigned long long)st.blocks_connected, (unsigned long long)st.blocks_disconnected,
-         (unsigned long long)st.txs, (unsigned long long)st.alerts);
+    char wh[CW_ERR_MSG_MAX + 128];
+    bool hooks_failing = webhook_runner_describe(hooks, wh, sizeof wh);
+    run_log("watch", hooks_failing ? "warn" : "info", "stopped: tip %lld, blocks +%llu -%llu, %llu txs, %llu alerts%s",
+         (long long)st.tip_height, (unsigned long long)st.blocks_connected, (unsigned long long)st.blocks_disconnected,
+         (unsigned long long)st.txs, (unsigned long long)st.alerts, wh);
     if (c.rec && c.rec->w)
         run_log("watch", "info", "recorded %llu records to %s", (unsigned long long)capture_writer_count(c.rec->w),
                 o->record);
@@ -1204,6 +1236,24 @@ static int eth_replay_session(const account_run_opts *o, eth_answers *ans, const
                     (long long)st0.tip_height,
                     session > 1 ? " (a watch killed between asking for a block and recording it leaves a capture "
                                   "that replays only up to there)" : "");
+            rc = CLI_EXIT_USAGE;
+        }
+    }
+    if (rc == CLI_EXIT_OK) { /* the same height on another branch would not follow the capture either */
+        const char *hash_then = json_string_value(json_object_get(set, "tip_hash"));
+        char hash_now[67];
+        cw_err terr = {0};
+        if (run_tip_hash(&c, hash_now, &terr)) {
+            rc = cli_fail("replay", &terr);
+        } else if (hash_then == NULL || strcmp(hash_then, hash_now) != 0) {
+            fprintf(stderr, "chainwatch: replay: session %u of the recording began on a datadir whose tip was block "
+                            "%lld %s; this one's tip is block %lld %s: it followed another branch, so the recorded "
+                            "answers would not follow it: replay into a datadir on the recorded branch (a copy of "
+                            "the live one as it was, or one filled by replay --from/--to from a node on that "
+                            "branch)\n", session, (long long)tip_then,
+                    hash_then == NULL ? "(hash unknown: recorded by an older watch)" : hash_then[0] ? hash_then
+                                                                                                     : "(none)",
+                    (long long)tip_then, hash_now[0] ? hash_now : "(none)");
             rc = CLI_EXIT_USAGE;
         }
     }

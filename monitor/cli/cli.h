@@ -110,15 +110,18 @@ typedef struct {
 /* Fills t (a cli_arg[6] of args.h, the last the table's end) with the API's options
  * pointing into o, for ARG_MORE in a verb's table (args.h). */
 void cli_api_table(cli_api_opts *o, void *t);
+typedef struct webhook_runner webhook_runner;
 /* Makes, registers (api_register_all) and starts the server on s for
  * listen; status: a watch's live facts or NULL; flows_template: the verb's
- * flows_opts (args_flows.h) or NULL. */
+ * flows_opts (args_flows.h) or NULL; hooks: the verb's webhook deliverer
+ * (cli_webhook_start) or NULL, for /healthz and /metrics: start it first
+ * and stop it after api_server_free. */
 cw_code cli_api_start(const cli_api_opts *o, const char *listen, const char *datadir, cw_store *s, api_status *status,
-                      const void *flows_template, const char *feed_name, api_server **out, cw_err *err);
+                      const void *flows_template, const char *feed_name, webhook_runner *hooks, api_server **out,
+                      cw_err *err);
 
 /* ---- webhook delivery in the verb's process, shared by serve and watch
  * (serve.c): the deliverer of monitor/records/webhook.h on a thread ---- */
-typedef struct webhook_runner webhook_runner;
 typedef struct {
     const char *url;       /* --webhook URL, or NULL: no delivery here */
     int64_t max_tries;     /* --webhook-max-tries */
@@ -133,7 +136,8 @@ void cli_webhook_table(cli_webhook_opts *o, void *t);
  * (webhook_runner_start over s) when o->url is set; *out stays NULL when
  * it is not. CW_EARG: the URL is not http(s) (webhook_url_valid), or
  * another deliverer holds the datadir's webhooks.lock; else the runner's
- * errors. Stop with webhook_runner_stop before closing s. */
+ * errors. Stop with webhook_runner_stop before closing s (and after
+ * api_server_free when the API was given it). */
 cw_code cli_webhook_start(const cli_webhook_opts *o, cw_store *s, const char *datadir, webhook_runner **out,
                           cw_err *err);
 
@@ -255,12 +259,16 @@ double cli_seconds(void);
 
 /* Lowers the calling thread's CPU priority by n (0 to 19, as nice(1):
  * niceness now + n, at most 19), for a backfill that must not take the
- * CPU from a screening API beside it. Threads started after inherit it:
- * call it before starting any. 0 is a no-op. Returns CLI_EXIT_OK, or
- * CLI_EXIT_FAIL after one line on stderr naming verb (the priority was not
- * lowered: the caller stops rather than run at the priority it was told
- * not to take). */
-int cli_nice(const char *verb, int64_t n);
+ * CPU from a screening API beside it; with idle, also moves it to Linux's
+ * SCHED_IDLE policy (as chrt --idle 0, systemd's CPUSchedulingPolicy=idle):
+ * the kernel then runs it only when no other task wants that CPU, and a
+ * request waking the API takes the CPU from it at once, where a nice 19
+ * task can still finish its slice first. Threads started after inherit
+ * both: call it before starting any. n == 0 and !idle is a no-op. Returns
+ * CLI_EXIT_OK, or CLI_EXIT_FAIL after one line on stderr naming verb and
+ * the option (the priority was not lowered: the caller stops rather than
+ * run at the priority it was told not to take). */
+int cli_nice(const char *verb, int64_t n, bool idle);
 
 /* True when any of argv[0..argc) is exactly --help or -h, wherever it
  * stands (also as another option's value, also after "--"): help wins over

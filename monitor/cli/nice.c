@@ -1,5 +1,7 @@
 /* nice.c: a verb's CPU priority lowered (cli_nice, cli.h). */
+#define _GNU_SOURCE /* SCHED_IDLE */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -7,8 +9,18 @@
 
 #include "cli.h"
 
-int cli_nice(const char *verb, int64_t n)
+int cli_nice(const char *verb, int64_t n, bool idle)
 {
+    if (idle) {
+        /* SCHED_IDLE takes priority 0; the nice value below still orders
+         * idle tasks among themselves */
+        struct sched_param sp = {.sched_priority = 0};
+        if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0) {
+            fprintf(stderr, "chainwatch: %s: --cpu-idle: cannot move to the SCHED_IDLE policy: %s\n", verb,
+                    strerror(errno));
+            return CLI_EXIT_FAIL;
+        }
+    }
     if (n <= 0)
         return CLI_EXIT_OK;
     /* nice(2) on Linux sets the calling thread's value, which threads

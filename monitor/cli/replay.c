@@ -255,7 +255,7 @@ int cmd_replay(int argc, char **argv)
     rules_opts_init(&ro);
     const char *blocksdir_path = NULL, *rawblocks_path = NULL, *datadir = NULL, *alerts = NULL, *netname = NULL,
                *pub = NULL;
-    bool no_state = false, allow_gaps = false;
+    bool no_state = false, allow_gaps = false, cpu_idle = false;
     /* heights fit a block header's 32-bit field */
     int64_t from = -1, to = -1, batch_txs = BATCH_TXS;
     static const char *const chains[] = {"bitcoin", "ethereum", NULL};
@@ -300,6 +300,9 @@ int cmd_replay(int argc, char **argv)
         {"nice", ARG_INT, &nice_n, 0, 19, .metavar = "N",
          .help = "lower the replay's CPU priority by N (as nice -n N; 19 the\nlowest): a backfill beside a screening API "
                  "(README, API)"},
+        {"cpu-idle", ARG_FLAG, &cpu_idle,
+         .help = "run only on CPU time nothing else wants (Linux SCHED_IDLE):\na backfill that never keeps a screening "
+                 "request waiting\nfor a CPU (README, API)"},
         {.kind = ARG_MORE, .dest = fo.args, .help = "Clusters and exposure (on by default):"},
         {.kind = ARG_MORE, .dest = ro.args, .help = "Pattern rules (on by default; docs/rules.md):"},
         {0},
@@ -316,7 +319,7 @@ int cmd_replay(int argc, char **argv)
     int n_pos;
     if (cli_args_parse("replay", args, argc, argv, NULL, 0, &n_pos))
         return CLI_EXIT_USAGE;
-    if (cli_nice("replay", nice_n)) /* before any thread starts: they inherit it */
+    if (cli_nice("replay", nice_n, cpu_idle)) /* before any thread starts: they inherit it */
         return CLI_EXIT_FAIL;
     if (chain == 1) { /* ethereum (account_run.c) */
         if (rpc == NULL || from < 0 || blocksdir_path || rawblocks_path || no_state || netname) {

@@ -36,7 +36,7 @@ void cli_api_table(cli_api_opts *o, void *t)
         {"api-max-body", ARG_SIZE, &o->max_body, 1024, (int64_t)64 << 20, .metavar = "SIZE",
          .help = "largest request body (default 1M; more: 413)"},
         {"api-timeout", ARG_SECONDS, &o->timeout, 1, 3600, .metavar = "S",
-         .help = "idle limit, and the most time a client may take to send\na request: line, headers and body (default 10s)"},
+         .help = "idle limit, and the most time a client may take to send\na request (line, headers and body) or to take its reply\n(default 10s)"},
         {"api-rate", ARG_INT, &o->rate, 0, 10000000, .metavar = "N",
          .help = "requests per second per API key (default 0: no limit;\npast it: 429)"},
         {0},
@@ -45,7 +45,8 @@ void cli_api_table(cli_api_opts *o, void *t)
 }
 
 cw_code cli_api_start(const cli_api_opts *o, const char *listen, const char *datadir, cw_store *s, api_status *status,
-                      const void *flows_template, const char *feed_name, api_server **out, cw_err *err)
+                      const void *flows_template, const char *feed_name, webhook_runner *hooks, api_server **out,
+                      cw_err *err)
 {
     api_config cfg = {
         .listen = listen,
@@ -58,6 +59,7 @@ cw_code cli_api_start(const cli_api_opts *o, const char *listen, const char *dat
         .feed_name = feed_name,
         .flows_template = flows_template,
         .writable = o->writable,
+        .webhooks = hooks,
     };
     api_server *srv;
     cw_code rc = api_server_new(&cfg, s, status, &srv, err);
@@ -155,11 +157,12 @@ int cmd_serve(int argc, char **argv)
     api_server *srv = NULL;
     webhook_runner *hooks = NULL;
     int rc = CLI_EXIT_OK;
-    if (cli_api_start(&ao, listen, datadir, s, NULL, &fo, "serve", &srv, &err)) {
-        rc = cli_fail("serve", &err);
-    } else if (cli_webhook_start(&wo, s, datadir, &hooks, &err)) {
+    /* the deliverer first: the server reports it (/healthz) and stops before it */
+    if (cli_webhook_start(&wo, s, datadir, &hooks, &err)) {
         rc = cli_fail("serve: --webhook", &err);
-        api_server_free(srv);
+    } else if (cli_api_start(&ao, listen, datadir, s, NULL, &fo, "serve", hooks, &srv, &err)) {
+        rc = cli_fail("serve", &err);
+        webhook_runner_stop(hooks);
     } else {
         fprintf(stderr, "chainwatch: serve: listening on %s (port %u), datadir %s; stop with SIGINT or SIGTERM\n",
                 listen, api_server_port(srv), datadir);
@@ -170,8 +173,8 @@ int cmd_serve(int argc, char **argv)
         while (!cli_stop_requested())
             nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
         fprintf(stderr, "chainwatch: serve: stopping\n");
-        webhook_runner_stop(hooks);
         api_server_free(srv);
+        webhook_runner_stop(hooks);
     }
     store_close(s);
     flows_opts_free(&fo);

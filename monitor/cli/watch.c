@@ -91,9 +91,11 @@ typedef struct {
     const char *zmq_tron, *tron_http; /* --chain tron */
     int64_t rpc_rate, confirmations, poll_ms, max_reorg;
     bool finalized;
+    int64_t nice; /* --nice N, --cpu-idle: a catch-up beside a screening API */
+    bool cpu_idle;
     char **owned; /* strings from the config file */
     size_t n_owned, cap_owned;
-    cli_arg args[30];
+    cli_arg args[32];
 } watch_opts;
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
@@ -157,6 +159,13 @@ static void watch_args(watch_opts *o)
         {.kind = ARG_MORE, .dest = o->rules.args, .help = "Pattern rules (on by default; docs/rules.md):"},
         {"max-reorg", ARG_INT, &o->max_reorg, 1, 100000, .metavar = "N",
          .help = "--chain ethereum, tron: the deepest reorg followed (default 64); a\nnode whose chain forks deeper, or never links, stops watch",
+         .from = ARG_CONF},
+        {"nice", ARG_INT, &o->nice, 0, 19, .metavar = "N",
+         .help = "lower watch's CPU priority by N (as nice -n N), e.g. for a long\ncatch-up beside 'chainwatch serve' "
+                 "(README, API);\nnot with --api", .from = ARG_CONF},
+        {"cpu-idle", ARG_FLAG, &o->cpu_idle,
+         .help = "run only on CPU time nothing else wants (Linux SCHED_IDLE);\na busy machine can then hold watch back "
+                 "without limit:\nfor a catch-up, not for following the tip; not with --api",
          .from = ARG_CONF},
         {.kind = ARG_MORE, .dest = o->hook_args, .help = "Webhooks (the hold queue's events, as serve --webhook):"},
         {0},
@@ -300,7 +309,7 @@ static int conf_read(const char *path, watch_opts *o)
 
 /* ---- the loop ---- */
 
-static void status_line(const pipeline *p, const feed *f, double elapsed, uint64_t *last_txs)
+static void status_line(const pipeline *p, const feed *f, webhook_runner *hooks, double elapsed, uint64_t *last_txs)
 {
     pipeline_stats ps;
     feed_stats fs;
@@ -312,10 +321,13 @@ static void status_line(const pipeline *p, const feed *f, double elapsed, uint64
     char lag[32] = "?";
     if (ps.node_height >= 0 && ps.tip_height >= 0)
         snprintf(lag, sizeof lag, "%lld", (long long)(ps.node_height - ps.tip_height));
-    logf_(2, "status: %.1f tx/s, tip %lld, blocks +%llu -%llu, alerts %llu, gaps %llu, bad frames %llu, lag %s blocks",
+    char wh[CW_ERR_MSG_MAX + 128];
+    bool hooks_failing = webhook_runner_describe(hooks, wh, sizeof wh);
+    logf_(hooks_failing ? 1 : 2,
+          "status: %.1f tx/s, tip %lld, blocks +%llu -%llu, alerts %llu, gaps %llu, bad frames %llu, lag %s blocks%s",
           rate, (long long)ps.tip_height, (unsigned long long)ps.blocks_connected,
           (unsigned long long)ps.blocks_disconnected, (unsigned long long)ps.alerts, (unsigned long long)gaps,
-          (unsigned long long)fs.bad, lag);
+          (unsigned long long)fs.bad, lag, wh);
 }
 
 static void log_event(void *ctx, feed_log_level level, const char *line)
@@ -419,6 +431,15 @@ int cmd_watch(int argc, char **argv)
         fprintf(stderr, "chainwatch: watch: --webhook: not an http:// or https:// URL (at most 400 bytes)\n");
         rc = CLI_EXIT_USAGE;
     }
+    if (rc == CLI_EXIT_OK && (o.nice > 0 || o.cpu_idle) && o.api) {
+        /* the API's threads would inherit the lower priority: the very
+         * thing --nice is for is keeping the CPU for them */
+        fprintf(stderr, "chainwatch: watch: --nice and --cpu-idle lower the whole process, --api's threads too: run "
+                        "the API as 'chainwatch serve' beside it\n");
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc == CLI_EXIT_OK)
+        rc = cli_nice("watch", o.nice, o.cpu_idle); /* before any thread starts: they inherit it */
     if (rc == CLI_EXIT_OK && o.chain != 2 && (o.zmq_tron || o.tron_http)) {
         fprintf(stderr, "chainwatch: watch: --zmqpubtron and --tron-http are for --chain tron\n");
         rc = CLI_EXIT_USAGE;
@@ -583,20 +604,22 @@ int cmd_watch(int argc, char **argv)
     }
     cli_stop_install();
     signal(SIGPIPE, SIG_IGN);
-    if (o.api) { /* after the pipeline took the monitor lock: one watch per datadir */
-        api_status_init(&api_st, (int64_t)time(NULL));
-        if (cli_api_start(&o.api_opts, o.api, o.datadir, store, &api_st, &o.flows, "watch", &api, &err)) {
-            rc = cli_fail("watch --api", &err);
-            goto out;
-        }
-        logf_(2, "API listening on %s (port %u)", o.api, api_server_port(api));
-    }
-    if (cli_webhook_start(&o.hooks, store, o.datadir, &hooks, &err)) { /* after the monitor lock, as the API */
+    /* after the pipeline took the monitor lock: one watch per datadir; the
+     * deliverer before the API, which reports it in /healthz */
+    if (cli_webhook_start(&o.hooks, store, o.datadir, &hooks, &err)) {
         rc = cli_fail("watch --webhook", &err);
         goto out;
     }
     if (hooks)
         logf_(2, "delivering webhooks to %s", o.hooks.url);
+    if (o.api) {
+        api_status_init(&api_st, (int64_t)time(NULL));
+        if (cli_api_start(&o.api_opts, o.api, o.datadir, store, &api_st, &o.flows, "watch", hooks, &api, &err)) {
+            rc = cli_fail("watch --api", &err);
+            goto out;
+        }
+        logf_(2, "API listening on %s (port %u)", o.api, api_server_port(api));
+    }
 
     /* Counters saved by the last run: what came while we were down shows up
      * as a gap (or, if the node restarted, as a restart). */
@@ -674,7 +697,7 @@ int cmd_watch(int argc, char **argv)
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (o.status_interval > 0 && (double)now.tv_sec - last_status >= (double)o.status_interval) {
-            status_line(p, f, (double)now.tv_sec - last_status, &last_txs);
+            status_line(p, f, hooks, (double)now.tv_sec - last_status, &last_txs);
             last_status = (double)now.tv_sec;
         }
     }
@@ -689,7 +712,7 @@ int cmd_watch(int argc, char **argv)
     /* after a store failure the counters would count the failed message as handled */
     if (!store_stopped && pipeline_save_counters(p, &err))
         logf_(1, "saving the feed counters: %s", err.msg);
-    status_line(p, f, 0, &last_txs);
+    status_line(p, f, hooks, 0, &last_txs);
     if (rec.w) {
         cw_err cerr = {0};
         uint64_t n = capture_writer_count(rec.w);
@@ -702,8 +725,8 @@ int cmd_watch(int argc, char **argv)
     logf_(2, "stopped");
     rc = failed ? fail_code : CLI_EXIT_OK;
 out:
+    api_server_free(api); /* its threads and views end before the store closes, and before the deliverer it reports */
     webhook_runner_stop(hooks); /* its thread and view end before the store closes */
-    api_server_free(api); /* its threads and views end before the store closes */
     pipeline_close(p);
     keys_secret_free(sk);
     feed_close(f);

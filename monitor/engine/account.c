@@ -387,9 +387,9 @@ static cw_code count_flip(account *a, int64_t height, const uint8_t hash[32], cw
     char h[67];
     hex0x(hash, h);
     return cw_err_set(err, CW_ECHECKSUM, CW_NO_OFFSET,
-                      "the node's chain flips back and forth: block %lld (%s) would be reorged away for the %u. time "
-                      "(a node that lies about its blocks, or several nodes behind one URL): not followed; our tip "
-                      "stays block %lld",
+                      /* under CW_ERR_MSG_MAX with the whole hash and 10-digit heights: the tip must not be cut */
+                      "the node's chain flips back and forth: block %lld (%s) would be reorged away a %u. time (a "
+                      "lying node, or several behind one URL): not followed; our tip stays block %lld",
                       (long long)height, h, a->flips[i].n, (long long)a->p->st.tip_height);
 }
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <unistd.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -451,39 +452,137 @@ cw_code webhook_lock(const char *datadir, int *fd, cw_err *err)
 
 struct webhook_runner {
     pthread_t thread;
-    pthread_mutex_t mu;
+    pthread_mutex_t mu; /* stop's wake-up and the health below */
     pthread_cond_t cv;
     volatile int stop;
     int lock_fd;
     uint8_t *sk;
     cw_store *view;
     webhook_config cfg;
+    webhook_health health; /* under mu */
 };
+
+/* The wait after a pass: until the earliest retry or 200 ms, or after a
+ * store error the backoff; stop wakes it. */
+static void runner_wait(webhook_runner *r, uint64_t wait)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += (long)(wait % 1000) * 1000000L;
+    until.tv_sec += (time_t)(wait / 1000) + until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&r->mu);
+    if (!r->stop)
+        pthread_cond_timedwait(&r->cv, &r->mu, &until);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* A line in watch's log format ("<UTC time> <level>: ..."), on stderr. */
+static void runner_log(const char *level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void runner_log(const char *level, const char *fmt, ...)
+{
+    char ts[32], line[CW_ERR_MSG_MAX + 600];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    /* one write: the line is not interleaved with the monitor's own */
+    fprintf(stderr, "%s %s: webhooks: %s\n", ts, level, line);
+}
 
 static void *runner_main(void *arg)
 {
     webhook_runner *r = arg;
+    uint64_t backoff = 0; /* 0: the last pass worked */
     while (!r->stop) {
         webhook_stats st;
         cw_err err = {0};
-        if (webhook_pass(r->view, r->sk, &r->cfg, webhook_now_ms(), &r->stop, &st, &err)) {
-            fprintf(stderr, "chainwatch: webhooks: delivery stopped: %s\n", err.msg);
-            break;
-        }
         uint64_t now = webhook_now_ms(), wait = 200;
-        if (st.next_due_ms > now && st.next_due_ms - now < wait)
-            wait = st.next_due_ms - now;
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += (long)(wait % 1000) * 1000000L;
-        until.tv_sec += (time_t)(wait / 1000) + until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
-        pthread_mutex_lock(&r->mu);
-        if (!r->stop)
-            pthread_cond_timedwait(&r->cv, &r->mu, &until);
-        pthread_mutex_unlock(&r->mu);
+        cw_code rc = webhook_pass(r->view, r->sk, &r->cfg, now, &r->stop, &st, &err);
+        if (rc) {
+            backoff = backoff == 0 ? WEBHOOK_STORE_RETRY_MIN_MS : backoff * 2;
+            if (backoff > WEBHOOK_STORE_RETRY_MAX_MS)
+                backoff = WEBHOOK_STORE_RETRY_MAX_MS;
+            if (err.msg[0] == '\0')
+                snprintf(err.msg, sizeof err.msg, "store error %d", (int)rc);
+            pthread_mutex_lock(&r->mu);
+            webhook_health *h = &r->health;
+            bool first = !h->failing, changed = first || strcmp(h->error, err.msg) != 0;
+            if (first)
+                h->failing_since_ms = now;
+            h->failing = true;
+            snprintf(h->error, sizeof h->error, "%s", err.msg);
+            h->retry_ms = backoff;
+            h->store_errors++;
+            h->delivered += st.delivered, h->failed += st.failed, h->dead += st.dead;
+            pthread_mutex_unlock(&r->mu);
+            if (changed)
+                runner_log("error",
+                           "delivery to %s %s: %s; the events stay in the store, retrying after %llu ms, then up "
+                           "to every %d s (webhooks.lock is kept)",
+                           r->cfg.urls[0], first ? "is failing" : "still failing, now", err.msg,
+                           (unsigned long long)backoff, WEBHOOK_STORE_RETRY_MAX_MS / 1000);
+            wait = backoff;
+        } else {
+            pthread_mutex_lock(&r->mu);
+            webhook_health *h = &r->health;
+            bool was = h->failing;
+            uint64_t since = h->failing_since_ms, n = h->store_errors;
+            h->failing = false;
+            h->error[0] = '\0';
+            h->failing_since_ms = 0;
+            h->retry_ms = 0;
+            h->delivered += st.delivered, h->failed += st.failed, h->dead += st.dead;
+            h->pending = st.pending;
+            pthread_mutex_unlock(&r->mu);
+            if (was)
+                runner_log("info",
+                           "delivery to %s resumed after %.1f s of store errors (%llu failed passes so far); "
+                           "%llu events still owed",
+                           r->cfg.urls[0], (double)(webhook_now_ms() - since) / 1000.0, (unsigned long long)n,
+                           (unsigned long long)st.pending);
+            backoff = 0;
+            uint64_t t = webhook_now_ms();
+            if (st.next_due_ms > t && st.next_due_ms - t < wait)
+                wait = st.next_due_ms - t;
+        }
+        runner_wait(r, wait);
     }
     return NULL;
+}
+
+void webhook_runner_health(webhook_runner *r, webhook_health *h)
+{
+    memset(h, 0, sizeof *h);
+    if (r == NULL)
+        return;
+    pthread_mutex_lock(&r->mu);
+    *h = r->health;
+    pthread_mutex_unlock(&r->mu);
+    h->url = r->cfg.urls[0];
+}
+
+bool webhook_runner_describe(webhook_runner *r, char *out, size_t cap)
+{
+    webhook_health h;
+    webhook_runner_health(r, &h);
+    if (r == NULL)
+        snprintf(out, cap, "%s", "");
+    else if (h.failing)
+        snprintf(out, cap, ", webhooks: FAILING for %llu s (%s; next try in %llu ms)",
+                 (unsigned long long)((webhook_now_ms() - h.failing_since_ms) / 1000), h.error,
+                 (unsigned long long)h.retry_ms);
+    else
+        snprintf(out, cap, ", webhooks: %llu delivered, %llu pending", (unsigned long long)h.delivered,
+                 (unsigned long long)h.pending);
+    return r != NULL && h.failing;
 }
 
 cw_code webhook_runner_start(cw_store *base, const char *datadir, const webhook_config *cfg, webhook_runner **out,

@@ -96,17 +96,56 @@ uint64_t webhook_now_ms(void);
  * be opened. *fd: the lock's descriptor, for the caller to close. */
 cw_code webhook_lock(const char *datadir, int *fd, cw_err *err);
 
-/* Delivery on a thread of its own (`serve --webhook`): takes the lock,
- * loads the signing key, opens a writable view of base (store_view_open)
- * and runs webhook_pass every 200 ms or when a retry is due, until
- * webhook_runner_stop. A store error stops the thread (reported on stderr
- * once); a receiver's failure never does. Errors from start: the lock's,
- * the key's, the view's; CW_ENOMEM. */
+/* Delivery on a thread of its own (`serve --webhook`, `watch --webhook`):
+ * takes the lock, loads the signing key, opens a writable view of base
+ * (store_view_open) and runs webhook_pass every 200 ms or when a retry is
+ * due, until webhook_runner_stop. A receiver's failure never stops it.
+ *
+ * A store error does not stop it either: the thread logs it on stderr
+ * (once when delivery starts failing and once more each time the message
+ * changes, never once per try), keeps the datadir's webhooks.lock (the
+ * cursors stay this process's to move: another deliverer would read the
+ * same failing store, or race this thread once the store answers again;
+ * webhook_pass leaves no transaction open), and tries a new pass after
+ * WEBHOOK_STORE_RETRY_MIN_MS, doubled after each failed pass up to
+ * WEBHOOK_STORE_RETRY_MAX_MS. The first pass that works logs the recovery
+ * and delivery goes on from the cursors: an event whose 2xx came but
+ * whose cursor write failed is sent again (the at-least-once contract
+ * above), none is skipped. webhook_runner_health reports the state, for
+ * /healthz, /metrics and watch's status line.
+ *
+ * Errors from start: the lock's, the key's, the view's; CW_ENOMEM. */
+#define WEBHOOK_STORE_RETRY_MIN_MS 200
+#define WEBHOOK_STORE_RETRY_MAX_MS 10000
 typedef struct webhook_runner webhook_runner;
 cw_code webhook_runner_start(cw_store *base, const char *datadir, const webhook_config *cfg, webhook_runner **out,
                              cw_err *err);
+
+/* The runner's state as of its last pass. */
+typedef struct {
+    const char *url;         /* the (first) endpoint, owned by the runner's config */
+    bool failing;            /* the last pass ended in a store error */
+    char error[CW_ERR_MSG_MAX]; /* that error's message ("" when not failing) */
+    uint64_t failing_since_ms;  /* Unix ms of the first failed pass of this run of failures (0: not failing) */
+    uint64_t retry_ms;          /* the current delay before the next pass while failing (0: not failing) */
+    uint64_t store_errors;      /* failed passes since start */
+    uint64_t delivered, failed, dead; /* tries since start (webhook_stats summed) */
+    uint64_t pending;           /* events owed after the last pass that worked (unknown while failing) */
+} webhook_health;
+
+/* Copies r's state into h (a short lock shared with the thread; never
+ * waits for a pass or a POST). r NULL: h zeroed. */
+void webhook_runner_health(webhook_runner *r, webhook_health *h);
+
+/* r's state as a phrase for a status line, written into out: "" when r
+ * is NULL, else ", webhooks: D delivered, P pending" or, while store
+ * errors stop delivery, ", webhooks: FAILING for S s (the error; next try
+ * in T ms)". True when failing. */
+bool webhook_runner_describe(webhook_runner *r, char *out, size_t cap);
+
 /* Stops the thread (between two events), closes the view, frees r and
- * releases the lock. NULL is a no-op. Call before closing base. */
+ * releases the lock. NULL is a no-op. Call before closing base, and after
+ * anything that reads webhook_runner_health (an API server) is gone. */
 void webhook_runner_stop(webhook_runner *r);
 
 #endif

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "chains/buf.h"
+#include "curl_why.h"
 
 #define RPC_URL_MAX 512
 
@@ -149,34 +150,6 @@ static void rate_wait(rpc_client *c)
     c->next_slot = (c->next_slot > now ? c->next_slot : now) + gap;
 }
 
-/* libcurl's message without what differs from try to try: its elapsed
- * times ("after 301 milliseconds", "after 0 ms"), so that a node down or
- * hanging fails every poll with the same words (watch logs an error once
- * until it changes). A timeout names the configured limits instead. */
-static void curl_why(const rpc_client *c, CURLcode cc, const char *ebuf, char *out, size_t cap)
-{
-    if (cc == CURLE_OPERATION_TIMEDOUT) {
-        snprintf(out, cap, "%s (limits: %ld ms to connect, %ld ms in all)", curl_easy_strerror(cc),
-                 c->o.connect_timeout_ms, c->o.timeout_ms);
-        return;
-    }
-    const char *src = ebuf[0] ? ebuf : curl_easy_strerror(cc);
-    size_t n = 0;
-    while (*src && n + 1 < cap) {
-        if (strncmp(src, " after ", 7) == 0 && src[7] >= '0' && src[7] <= '9') {
-            const char *q = src + 7;
-            while (*q >= '0' && *q <= '9')
-                q++;
-            if (strncmp(q, " milliseconds", 13) == 0 || strncmp(q, " ms", 3) == 0) {
-                src = q + (q[2] == 'i' ? 13 : 3);
-                continue;
-            }
-        }
-        out[n++] = *src++;
-    }
-    out[n] = 0;
-}
-
 /* POSTs body text; the reply in c->body. Retries transport failures. */
 static cw_code post_net(rpc_client *c, const char *what, const char *req, size_t len, cw_err *err)
 {
@@ -202,7 +175,7 @@ static cw_code post_net(rpc_client *c, const char *what, const char *req, size_t
                               c->o.max_reply);
         bool retry;
         if (cc != CURLE_OK) {
-            curl_why(c, cc, ebuf, why, sizeof why);
+            curl_why(cc, ebuf, c->o.connect_timeout_ms, c->o.timeout_ms, why, sizeof why);
             retry = true;
         } else if (status != 200) {
             /* a JSON-RPC error can come with a 4xx on some nodes: let the

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "curl_why.h"
+
 #define URL_MAX 400
 
 struct tron_http {
@@ -137,11 +139,15 @@ cw_code tron_http_post(tron_http *h, const char *path, const char *body, const c
         }
         bool retry = cc != CURLE_OK || status >= 500 || status == 429;
         if (!retry || attempt >= h->o.retries) {
-            if (cc != CURLE_OK)
-                return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "%s at %s: %s (after %u tries)", what, h->url,
-                                  ebuf[0] ? ebuf : curl_easy_strerror(cc), attempt + 1);
-            return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "%s at %s: HTTP status %ld (after %u tries): %.80s", what,
-                              h->url, status, attempt + 1, reply->n ? (const char *)reply->p : "");
+            if (cc != CURLE_OK) { /* the same words at every poll of one outage: logged once (curl_why.h) */
+                char why[CURL_ERROR_SIZE + 64];
+                curl_why(cc, ebuf, h->o.connect_timeout_ms, h->o.timeout_ms, why, sizeof why);
+                return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "%s at %s: %s (after %u %s)", what, h->url, why,
+                                  attempt + 1, attempt ? "tries" : "try");
+            }
+            return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "%s at %s: HTTP status %ld (after %u %s): %.80s", what,
+                              h->url, status, attempt + 1, attempt ? "tries" : "try",
+                              reply->n ? (const char *)reply->p : "");
         }
         h->stats.retries++;
         sleep_ms(delay);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "chains/buf.h"
+#include "chains/hex.h"
 #include "monitor/engine/cases.h"
 #include "monitor/records/alert.h"
 #include "monitor/records/keys.h"
@@ -445,6 +446,157 @@ Test(cases_api, serve_delivers_webhooks_of_the_queue_and_its_decisions, .timeout
     json_t *last = json_loads(jstr(json_array_get(r->got, 8), "body"), 0, NULL);
     cr_assert_str_eq(jstr(last, "type"), "case.released");
     cr_assert_str_eq(jstr(json_object_get(last, "entry"), "actor"), "dan (key rev)");
+    json_decref(last);
+    pthread_mutex_unlock(&r->mu);
+    receiver_stop(r);
+    cases_rm_root(root);
+}
+
+/* Lines of file holding needle. */
+static size_t lines_with(const char *file, const char *needle)
+{
+    FILE *f = fopen(file, "r");
+    cr_assert_not_null(f, "%s", file);
+    char line[2048];
+    size_t n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+/* serve --webhook while the store fails the deliverer's reads (the fault
+ * shim fails every read of the endpoint's cursor while a gate file exists:
+ * the store "recovers" when the test removes it). The thread logs the
+ * error once, /healthz is 503 naming it, /metrics says so, and no event
+ * is sent meanwhile; once the store answers, every event (the 7 of the
+ * replay and one decided during the failure) arrives exactly once, in
+ * seq order: no POST was made while the cursor could not be read, so the
+ * at-least-once contract allows no repeat here. */
+Test(cases_api, serve_webhook_delivery_survives_a_failing_store_and_reports_it, .timeout = 90)
+{
+    char root[64], dd[128], url[80], hook_arg[100], gate[200], errfile[200], fail[1200], e_fail[1300], e_gate[260];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    receiver *r = receiver_start(0, 0, 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hooks/chainwatch", r->port);
+    snprintf(hook_arg, sizeof hook_arg, "--webhook=%s", url);
+    /* the cursor's key (watchlists/hookdb.c url_key): 'c' and the URL */
+    char key[100], hex[200];
+    snprintf(key, sizeof key, "c%s", url);
+    cw_hex_encode((const uint8_t *)key, strlen(key), hex);
+    snprintf(fail, sizeof fail, "mdb_get:1+:EIO@%s", hex);
+    snprintf(e_fail, sizeof e_fail, "CW_FAIL_MDB=%s", fail);
+    snprintf(gate, sizeof gate, "%s/store-fails", root);
+    snprintf(e_gate, sizeof e_gate, "CW_FAULT_WHILE=%s", gate);
+    snprintf(errfile, sizeof errfile, "%s/serve.err", root);
+    FILE *g = fopen(gate, "w");
+    cr_assert_not_null(g);
+    fclose(g);
+    server s = {0};
+    s.extra[0] = hook_arg;
+    s.env[0] = "LD_PRELOAD=" CW_FAULT_PRELOAD;
+    s.env[1] = e_fail;
+    s.env[2] = e_gate;
+    s.errfile = errfile;
+    serve_start(dd, &s);
+    /* failing: /healthz says so once a few passes failed (backoff 200, 400, ... ms) */
+    json_t *h = NULL, *w = NULL;
+    char *out;
+    long code = 0;
+    for (int i = 0; i < 600; i++) { /* up to 30 s on a loaded machine */
+        code = http(&s, "GET", "/healthz", NULL, NULL, &out, NULL, 0);
+        json_decref(h);
+        h = json_loads(out, 0, NULL);
+        free(out);
+        w = json_object_get(h, "webhooks");
+        if (json_is_true(json_object_get(w, "failing")) &&
+            json_integer_value(json_object_get(w, "store_errors")) >= 3)
+            break;
+        test_sleep_ms(50);
+    }
+    cr_assert(json_is_true(json_object_get(w, "failing")), "healthz never said webhooks fail: %ld", code);
+    cr_assert_geq(json_integer_value(json_object_get(w, "store_errors")), 3);
+    cr_assert_eq(code, 503, "a failing deliverer makes /healthz 503");
+    cr_assert_str_eq(jstr(h, "status"), "degraded");
+    cr_assert_str_eq(jstr(w, "endpoint"), url);
+    char why[CW_ERR_MSG_MAX];
+    cr_assert_not_null(jstr(w, "error"));
+    snprintf(why, sizeof why, "%s", jstr(w, "error"));
+    cr_assert(strstr(why, "Input/output error"), "the store's error: %s", why);
+    bool named = false;
+    size_t k;
+    json_t *pr;
+    json_array_foreach(json_object_get(h, "problems"), k, pr) named |= strstr(json_string_value(pr), "webhook") != NULL;
+    cr_assert(named, "a named problem");
+    json_decref(h);
+    code = http(&s, "GET", "/metrics", NULL, NULL, &out, NULL, 0);
+    cr_assert_eq(code, 200);
+    cr_assert(strstr(out, "\nchainwatch_webhook_failing 1\n"), "%s", out);
+    free(out);
+    /* an event written while delivery fails: the API's write does not read the cursor */
+    json_t *j = http_json(&s, "POST", "/v1/cases/" CASE_ID "/release", s.review_key, "{\"reason\":\"ok\",\"actor\":\"dan\"}",
+                          200);
+    json_decref(j);
+    pthread_mutex_lock(&r->mu);
+    cr_assert_eq(json_array_size(r->got), 0, "nothing sent while the cursor cannot be read");
+    pthread_mutex_unlock(&r->mu);
+    /* the failing deliverer keeps webhooks.lock: a second one is refused */
+    char *argv[] = {CW_BIN, "cases", "deliver", url, "--until-idle", "--datadir", dd, NULL}, *d_out, *d_err;
+    int d_rc = run_cmd(argv, NULL, 0, &d_out, &d_err);
+    cr_assert_neq(d_rc, 0, "a second deliverer ran beside the failing one: %s", d_err);
+    cr_assert(strstr(d_err, "another deliverer holds"), "%s", d_err);
+    free(d_out), free(d_err);
+    /* logged once, with what failed and where, however many passes failed */
+    char needle[200];
+    snprintf(needle, sizeof needle, "webhooks: delivery to %s is failing", url);
+    cr_assert_eq(lines_with(errfile, needle), 1, "one line when delivery starts failing");
+    cr_assert_eq(lines_with(errfile, "still failing"), 0, "the same error is not logged again");
+    cr_assert_eq(lines_with(errfile, why), 1, "the line says what failed: %s", why);
+    /* the store recovers: everything arrives */
+    cr_assert_eq(unlink(gate), 0);
+    size_t ok = 0;
+    for (int i = 0; i < 600 && ok < 8; i++) { /* the backoff is at most 10 s; up to 30 s in all */
+        test_sleep_ms(50);
+        pthread_mutex_lock(&r->mu);
+        ok = json_array_size(r->got);
+        pthread_mutex_unlock(&r->mu);
+    }
+    cr_assert_eq(ok, 8, "the 8 events after the store recovered");
+    /* the thread's counters follow the pass that delivered: poll, then healthz is clean of webhooks */
+    for (int i = 0; i < 200; i++) {
+        code = http(&s, "GET", "/healthz", NULL, NULL, &out, NULL, 0);
+        h = json_loads(out, 0, NULL);
+        free(out);
+        w = json_object_get(h, "webhooks");
+        if (!json_is_true(json_object_get(w, "failing")) &&
+            json_integer_value(json_object_get(w, "delivered")) == 8)
+            break;
+        json_decref(h);
+        h = NULL;
+        test_sleep_ms(50);
+    }
+    cr_assert_not_null(h, "healthz never showed the recovery");
+    cr_assert(json_is_null(json_object_get(w, "error")), "no error once it works");
+    cr_assert_eq(json_integer_value(json_object_get(w, "pending")), 0);
+    named = false;
+    json_array_foreach(json_object_get(h, "problems"), k, pr) named |= strstr(json_string_value(pr), "webhook") != NULL;
+    cr_assert_not(named, "no webhook problem once it works");
+    json_decref(h);
+    serve_stop(&s);
+    cr_assert_eq(lines_with(errfile, "resumed after"), 1, "the recovery is logged");
+    cr_assert_eq(lines_with(errfile, "AddressSanitizer") + lines_with(errfile, "runtime error"), 0, "no sanitizer report");
+    uint8_t pk[32];
+    cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
+    pthread_mutex_lock(&r->mu);
+    cr_assert_eq(json_array_size(r->got), 8, "each event once");
+    for (size_t i = 0; i < 8; i++) {
+        json_t *q = json_array_get(r->got, i);
+        cr_assert_eq(json_integer_value(json_object_get(q, "seq")), (json_int_t)i + 1, "in order");
+        cr_assert_eq(json_integer_value(json_object_get(q, "status")), 200);
+        cr_assert(webhook_verify(pk, jstr(q, "sig"), jstr(q, "body"), strlen(jstr(q, "body"))));
+    }
+    json_t *last = json_loads(jstr(json_array_get(r->got, 7), "body"), 0, NULL);
+    cr_assert_str_eq(jstr(last, "type"), "case.released");
     json_decref(last);
     pthread_mutex_unlock(&r->mu);
     receiver_stop(r);

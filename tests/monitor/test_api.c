@@ -7,11 +7,13 @@
  * export` and the CSV itself) and a regtest list for replays.
  * Also the request parser (monitor/api/request.h) directly.
  */
+#define _GNU_SOURCE /* SCHED_IDLE */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1056,6 +1058,129 @@ Test(api, slow_headers_and_request_line_are_cut_at_the_request_time_limit, .time
     fx_done(&fx);
 }
 
+/* Opens a loopback connection to fx's server with a 4 KB receive buffer
+ * and sends req whole. */
+static int slow_client(const api_fx *fx, const char *req, size_t n)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int rcv = 4096;
+    cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv), 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)fx->port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    for (size_t sent = 0; sent < n;) {
+        ssize_t w = send(fd, req + sent, n - sent, MSG_NOSIGNAL);
+        cr_assert_gt(w, 0, "sending the request: %s", strerror(errno));
+        sent += (size_t)w;
+    }
+    return fd;
+}
+
+/* A client that takes its reply slowly: a batch screen of 1,000 addresses
+ * (about 300 KB of reply), read 2 KB every 50 ms (40 KB/s) through a 4 KB
+ * receive buffer. The server's send buffer is kept small (CW_SNDBUF, the
+ * fault shim: on loopback the kernel would otherwise take megabytes of the
+ * reply at once), so the server writes a little every fraction of a
+ * second: libmicrohttpd's idle timeout never fires, and the reply would
+ * take 7 s. With --api-timeout 2 the server closes the connection once the
+ * reply has waited 2 s (never before 2 s from the connect: the reply was
+ * not queued earlier), counts it in /metrics, and answers other clients
+ * meanwhile. Then a client that reads nothing at all is closed too. */
+Test(api, a_reply_the_client_does_not_take_within_the_limit_is_cut_and_counted, .timeout = 120)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *opts[] = {"--api-timeout", "2", NULL};
+    const char *env[] = {"LD_PRELOAD=" CW_FAULT_PRELOAD, "CW_SNDBUF=16384", NULL};
+    serve_start(&fx, opts, env);
+    cw_buf body = CW_BUF_INIT, req = CW_BUF_INIT;
+    cw_buf_append(&body, "{\"addresses\":[", 14, NULL);
+    for (int i = 0; i < 1000; i++)
+        cw_buf_append(&body, i ? ",\"" GENESIS_ADDR "\"" : "\"" GENESIS_ADDR "\"", strlen(GENESIS_ADDR) + 2 + (i > 0),
+                      NULL);
+    cw_buf_append(&body, "]}", 3, NULL); /* with the NUL, for http() */
+    /* the size of the reply, to a client that reads it at once */
+    reply one = http(&fx, "POST", "/v1/screen", fx.key_screen, (const char *)body.p);
+    cr_assert_eq(one.status, 200, "%s", one.body);
+    size_t one_len = strlen(one.body);
+    free(one.body);
+    cr_assert_gt(one_len, 200000, "a large reply: %zu bytes", one_len);
+    char head[400];
+    int hn = snprintf(head, sizeof head,
+                      "POST /v1/screen HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: %s\r\nContent-Type: application/json\r\n"
+                      "Content-Length: %zu\r\n\r\n",
+                      fx.key_screen, body.n - 1);
+    cw_buf_append(&req, head, (size_t)hn, NULL);
+    cw_buf_append(&req, body.p, body.n - 1, NULL);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int fd = slow_client(&fx, (const char *)req.p, req.n);
+    size_t got = 0;
+    bool cut = false, others_served = false;
+    char buf[2048];
+    for (int i = 0; i < 1800 && !cut; i++) { /* up to 90 s of slow reading */
+        ssize_t r = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (r > 0)
+            got += (size_t)r;
+        else if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+            cut = true;
+        if (i == 10) { /* another client, while this one holds its reply */
+            reply h = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_screen, NULL);
+            others_served = h.status == 200 && strstr(h.body, "\"identifications\":[]") != NULL;
+            cr_assert(others_served, "another client meanwhile: %ld %s", h.status, h.body);
+            free(h.body);
+        }
+        if (!cut)
+            test_sleep_ms(50);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    close(fd);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    cr_assert(cut, "a client taking its reply at 40 KB/s kept the connection for %.0f s (limit 2 s); it took %zu bytes",
+              secs, got);
+    cr_assert_geq(secs, 2.0, "cut after %.2f s: before the reply had waited the limit", secs);
+    cr_assert_lt(got, one_len, "the client did not take the whole reply (%zu bytes of %zu)", got, one_len);
+    cr_assert(others_served);
+    reply m = http(&fx, "GET", "/metrics", NULL, NULL);
+    cr_assert_eq(m.status, 200);
+    cr_assert(strstr(m.body, "\nchainwatch_api_connections_cut_total{phase=\"reply\"} 1\n"), "%s", m.body);
+    cr_assert(strstr(m.body, "\nchainwatch_api_connections_cut_total{phase=\"request\"} 0\n"), "%s", m.body);
+    free(m.body);
+    /* a client that reads nothing at all: the server closes its end too
+     * (by the limit, or by libmicrohttpd's idle timeout, the same 2 s). Its
+     * FIN waits behind the reply the client does not take, so the client
+     * cannot see it: the server's socket is looked at in /proc/net/tcp
+     * (state 01 ESTABLISHED until the server shuts it down) */
+    fd = slow_client(&fx, (const char *)req.p, req.n);
+    struct sockaddr_in me;
+    socklen_t ml = sizeof me;
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&me, &ml), 0);
+    cut = false;
+    int state = -1;
+    for (int i = 0; i < 900 && !cut; i++) {
+        FILE *f = fopen("/proc/net/tcp", "r");
+        cr_assert_not_null(f);
+        char line[512];
+        state = -1;
+        while (fgets(line, sizeof line, f)) {
+            unsigned lport, rport, st;
+            if (sscanf(line, " %*d: %*8x:%x %*8x:%x %x", &lport, &rport, &st) == 3 && lport == fx.port &&
+                rport == ntohs(me.sin_port))
+                state = (int)st;
+        }
+        fclose(f);
+        cut = state != 1; /* FIN_WAIT1 (a FIN queued), or gone */
+        if (!cut)
+            test_sleep_ms(100);
+    }
+    close(fd);
+    cr_assert(cut, "a client that reads nothing kept its connection for 90 s (state %d)", state);
+    cw_buf_free(&body);
+    cw_buf_free(&req);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
 /* EIP-155's example tx (chains/ethereum's vector): it pays 0x3535...35,
  * listed by the fixture's own list. */
 #define EIP155_TX                                                                                                      \
@@ -1206,14 +1331,21 @@ Test(api, tron_tx_as_the_cli_screens_it, .timeout = 120)
     fx_done(&fx);
 }
 
-/* replay --nice N (cli_nice): the backfill beside a screening API runs at
- * a lower CPU priority, its later threads too (Linux keeps niceness per
- * thread; a thread inherits its creator's). In a child: the test's own
- * priority is left alone. */
+/* replay --nice N and --cpu-idle (cli_nice): the backfill beside a
+ * screening API runs at a lower CPU priority, then under SCHED_IDLE, its
+ * later threads too (Linux keeps niceness and policy per thread; a thread
+ * inherits its creator's). In a child: the test's own priority is left
+ * alone. */
 static void *thread_nice(void *p)
 {
     errno = 0;
     *(int *)p = getpriority(PRIO_PROCESS, 0);
+    return NULL;
+}
+
+static void *thread_policy(void *p)
+{
+    *(int *)p = sched_getscheduler(0);
     return NULL;
 }
 
@@ -1223,9 +1355,9 @@ Test(api, replay_nice_lowers_the_priority_of_later_threads)
     cr_assert_geq(pid, 0);
     if (pid == 0) {
         int base = getpriority(PRIO_PROCESS, 0);
-        if (cli_nice("replay", 0) != 0 || getpriority(PRIO_PROCESS, 0) != base)
+        if (cli_nice("replay", 0, false) != 0 || getpriority(PRIO_PROCESS, 0) != base)
             _exit(1); /* 0: no change */
-        if (cli_nice("replay", 5) != 0)
+        if (cli_nice("replay", 5, false) != 0)
             _exit(2);
         int want = base + 5 > 19 ? 19 : base + 5;
         if (getpriority(PRIO_PROCESS, 0) != want)
@@ -1234,13 +1366,39 @@ Test(api, replay_nice_lowers_the_priority_of_later_threads)
         pthread_t th;
         if (pthread_create(&th, NULL, thread_nice, &seen) != 0 || pthread_join(th, NULL) != 0 || seen != want)
             _exit(4);
-        if (cli_nice("replay", 19) != 0 || getpriority(PRIO_PROCESS, 0) != 19)
+        if (cli_nice("replay", 19, false) != 0 || getpriority(PRIO_PROCESS, 0) != 19)
             _exit(5); /* capped at 19 */
+        if (sched_getscheduler(0) != SCHED_OTHER)
+            _exit(6); /* --nice alone keeps the policy */
+        if (cli_nice("replay", 0, true) != 0 || sched_getscheduler(0) != SCHED_IDLE)
+            _exit(7); /* --cpu-idle */
+        seen = -100;
+        if (pthread_create(&th, NULL, thread_policy, &seen) != 0 || pthread_join(th, NULL) != 0 || seen != SCHED_IDLE)
+            _exit(8); /* and the threads started after */
         _exit(0);
     }
     int st = 0;
     cr_assert_eq(waitpid(pid, &st, 0), pid);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "step %d failed", WEXITSTATUS(st));
+}
+
+/* watch --nice/--cpu-idle lower the whole process: with --api in it, the
+ * API's threads would run at the priority meant to keep the CPU for them,
+ * so the pair is refused, naming the way out. */
+Test(api, watch_refuses_nice_with_its_own_api, .timeout = 60)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *variants[2][2] = {{"--nice", "5"}, {"--cpu-idle", NULL}};
+    for (int v = 0; v < 2; v++) {
+        char *argv[] = {CW_BIN, "watch", "--datadir", fx.dd, "--network", "regtest", "--zmqpubrawtx=tcp://127.0.0.1:1",
+                        "--api", "127.0.0.1:0", (char *)variants[v][0], (char *)variants[v][1], NULL};
+        char *o, *e;
+        cr_assert_eq(run_cmd(argv, NULL, 0, &o, &e), 2, "%s: %s", variants[v][0], e);
+        cr_assert(strstr(e, "--nice and --cpu-idle lower the whole process") && strstr(e, "chainwatch serve"), "%s", e);
+        free(o), free(e);
+    }
+    fx_done(&fx);
 }
 
 /* --api-threads N: one listening socket per server thread on the one port

@@ -13,6 +13,7 @@
  * chainwatch's own verifier. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <curl/curl.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <microhttpd.h>
@@ -1584,6 +1585,191 @@ Test(webhooks, watch_killed_mid_delivery_loses_nothing_and_repeats_only_the_even
     }
     pthread_mutex_unlock(&r->mu);
     cr_assert_eq(stored_events(dd), 0);
+    receiver_stop(r);
+    hook_node_stop(&h);
+    cases_rm_root(root);
+}
+
+/* ---- watch --webhook --api: a store that fails the deliverer, then recovers ---- */
+
+static size_t hook_body(char *p, size_t size, size_t n, void *ctx)
+{
+    cw_buf_append(ctx, p, size * n, NULL);
+    return size * n;
+}
+
+/* GET http://127.0.0.1:port/path: the status, *out the body (caller frees). */
+static long hook_get(unsigned port, const char *path, char **out)
+{
+    CURL *h = curl_easy_init();
+    char url[200];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path);
+    cw_buf b = CW_BUF_INIT;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, hook_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
+    cr_assert_eq(curl_easy_perform(h), CURLE_OK, "GET %s", path);
+    long code = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(h);
+    cw_buf_append(&b, "", 1, NULL);
+    *out = (char *)b.p;
+    return code;
+}
+
+/* Lines of file holding needle. */
+static size_t hook_log_lines(const char *file, const char *needle)
+{
+    FILE *f = fopen(file, "r");
+    if (f == NULL)
+        return 0;
+    char line[4096];
+    size_t n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+/* The API's port from watch's log ("API listening on ... (port N)"), up to 30 s. */
+static unsigned hook_api_port(const char *log)
+{
+    for (int i = 0; i < 600; i++) {
+        FILE *f = fopen(log, "r");
+        char line[4096];
+        unsigned port = 0;
+        while (f && fgets(line, sizeof line, f)) {
+            const char *p = strstr(line, "API listening on ");
+            if (p && (p = strstr(p, "(port ")) && sscanf(p, "(port %u)", &port) == 1)
+                break;
+        }
+        if (f)
+            fclose(f);
+        if (port)
+            return port;
+        test_sleep_ms(50);
+    }
+    cr_assert_fail("watch --api never listened");
+    return 0;
+}
+
+/* watch catches up and raises its 7 events while every read of the
+ * endpoint's cursor fails (the fault shim, while the gate file exists):
+ * delivery is failing, and says so in the log (once), in /healthz (503,
+ * a named problem), /metrics and the status line; then the store
+ * recovers and the 7 events arrive exactly once, in seq order (no POST
+ * was made while the cursor could not be read: nothing to repeat). */
+Test(webhooks, watch_delivery_backs_off_on_store_errors_reports_them_and_resumes, .timeout = 120)
+{
+    char root[64], dd[128], url[80], gate[200], fail[1200], key[100], hex[200], log[200];
+    cases_prepare_datadir(root, sizeof root, dd, sizeof dd);
+    hook_node h;
+    hook_node_start(&h);
+    receiver *r = receiver_start(0, 0, 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hooks/chainwatch", r->port);
+    snprintf(key, sizeof key, "c%s", url); /* the cursor's key (watchlists/hookdb.c url_key) */
+    cw_hex_encode((const uint8_t *)key, strlen(key), hex);
+    snprintf(fail, sizeof fail, "mdb_get:1+:EIO@%s", hex);
+    snprintf(gate, sizeof gate, "%s/store-fails", root);
+    snprintf(log, sizeof log, "%s/watch.log", root);
+    FILE *g = fopen(gate, "w");
+    cr_assert_not_null(g);
+    fclose(g);
+    char a_rest[200], a_zmq[200], a_watch[300], a_hook[200], alerts[300];
+    snprintf(a_rest, sizeof a_rest, "--rest=%s", rest_server_url(h.srv));
+    snprintf(a_zmq, sizeof a_zmq, "--zmqpubrawblock=%s", zpub_endpoint(h.pub));
+    snprintf(a_watch, sizeof a_watch, "--watch=%s/watch.txt", root);
+    snprintf(a_hook, sizeof a_hook, "--webhook=%s", url);
+    snprintf(alerts, sizeof alerts, "--alerts=%s/alerts.jsonl", root);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+        setenv("CW_FAIL_MDB", fail, 1);
+        setenv("CW_FAULT_WHILE", gate, 1);
+        execl(CW_BIN, CW_BIN, "watch", "--datadir", dd, "--network", "regtest", a_zmq, a_rest, "--start-height=1",
+              a_watch, alerts, "--status-interval=1", a_hook, "--webhook-retry-base-ms=50", "--api=127.0.0.1:0",
+              (char *)NULL);
+        _exit(127);
+    }
+    unsigned port = hook_api_port(log);
+    /* the events are in the store (watch caught up), none delivered */
+    long long last = -1;
+    for (int i = 0; i < 600 && last != BLOCK_RECORDS + 1; i++) {
+        json_decref(hook_status(dd, &last));
+        if (last != BLOCK_RECORDS + 1)
+            test_sleep_ms(50);
+    }
+    cr_assert_eq(last, BLOCK_RECORDS + 1, "watch raised its events");
+    json_t *hz = NULL, *w = NULL;
+    char *out;
+    long code = 0;
+    for (int i = 0; i < 600; i++) {
+        code = hook_get(port, "/healthz", &out);
+        json_decref(hz);
+        hz = json_loads(out, 0, NULL);
+        free(out);
+        w = json_object_get(hz, "webhooks");
+        if (json_is_true(json_object_get(w, "failing")) && jint(w, "store_errors") >= 3 &&
+            hook_log_lines(log, "webhooks: FAILING") > 0)
+            break;
+        test_sleep_ms(50);
+    }
+    cr_assert(json_is_true(json_object_get(w, "failing")), "/healthz never said delivery fails (%ld)", code);
+    cr_assert_geq(jint(w, "store_errors"), 3);
+    cr_assert_eq(code, 503);
+    char why[CW_ERR_MSG_MAX];
+    snprintf(why, sizeof why, "%s", jstr(w, "error"));
+    cr_assert(strstr(why, "Input/output error"), "the store's error: %s", why);
+    bool named = false;
+    size_t k;
+    json_t *pr;
+    json_array_foreach(json_object_get(hz, "problems"), k, pr) named |= strstr(json_string_value(pr), "webhook") != NULL;
+    cr_assert(named, "a named problem in /healthz");
+    json_decref(hz);
+    cr_assert_geq(hook_log_lines(log, "webhooks: FAILING"), 1, "the status line says it");
+    code = hook_get(port, "/metrics", &out);
+    cr_assert_eq(code, 200);
+    cr_assert(strstr(out, "\nchainwatch_webhook_failing 1\n"), "%s", out);
+    free(out);
+    pthread_mutex_lock(&r->mu);
+    cr_assert_eq(json_array_size(r->got), 0, "nothing sent while the cursor cannot be read");
+    pthread_mutex_unlock(&r->mu);
+    char needle[CW_ERR_MSG_MAX + 200];
+    snprintf(needle, sizeof needle, "webhooks: delivery to %s is failing: %s", url, why);
+    cr_assert_eq(hook_log_lines(log, needle), 1, "logged once, with what failed and where");
+    cr_assert_eq(hook_log_lines(log, "still failing"), 0);
+    /* the store recovers */
+    cr_assert_eq(unlink(gate), 0);
+    last = wait_all_taken(dd, r);
+    cr_assert_eq(last, BLOCK_RECORDS + 1);
+    for (int i = 0; i < 400; i++) {
+        code = hook_get(port, "/healthz", &out);
+        hz = json_loads(out, 0, NULL);
+        free(out);
+        w = json_object_get(hz, "webhooks");
+        bool done = json_is_false(json_object_get(w, "failing")) && jint(w, "delivered") == last;
+        json_decref(hz);
+        if (done)
+            break;
+        cr_assert_lt(i, 399, "/healthz never showed the recovery");
+        test_sleep_ms(50);
+    }
+    hook_watch_stop(pid);
+    cr_assert_eq(hook_log_lines(log, "resumed after"), 1, "the recovery is logged");
+    cr_assert_eq(hook_log_lines(log, "AddressSanitizer") + hook_log_lines(log, "runtime error"), 0, "no sanitizer report");
+    cr_assert_eq(hook_log_lines(log, "stopped"), 1);
+    uint8_t pk[32];
+    cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
+    pthread_mutex_lock(&r->mu);
+    cr_assert_eq(json_array_size(r->got), (size_t)last, "each event once");
+    cr_assert_eq(assert_delivered_in_order(r, 1, pk), (size_t)last);
+    pthread_mutex_unlock(&r->mu);
+    cr_assert_eq(stored_events(dd), 0, "delivered events leave the store");
     receiver_stop(r);
     hook_node_stop(&h);
     cases_rm_root(root);

@@ -34,6 +34,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include "watchlists/store/store.h"
 #include "watchlists/watchlist.h"
 
 #define L1 "0x901bb9583b24d97e995513c6778dc6888ab6870e"
@@ -504,6 +505,244 @@ Test(eth_follow, kill9_mid_stream_loses_and_repeats_nothing_and_replay_equals_li
         free(hs[i]);
     test_remove_dir(dir);
     test_remove_dir(dir2);
+    node_stop(&n);
+}
+
+/* ---------- an honest reorg deeper than a catch-up batch ---------- */
+
+#define DEEP_TIP 45   /* blocks 1..45 on the first branch */
+#define DEEP 40       /* 6..45 replaced: more than a catch-up batch (32) */
+#define ONE_ETH 1000000000000000000ull /* a salary-sized payment (docs/rules.md: 0.75-6 ETH) */
+
+/* The state a chain leaves that does not depend on how it was followed:
+ * the connected chain, exposure and the pattern rules' tables (rules_only:
+ * those alone). */
+static void dump_state(const char *dir, bool rules_only, cw_buf *out)
+{
+    cw_store *s;
+    cw_err err = {0};
+    cr_assert_eq(store_open(dir, 0, true, &s, &err), CW_OK, "%s", err.msg);
+    const store_db dbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN, STORE_RULE_PAIR, STORE_CHAIN,
+                            STORE_ACCT_EXPOSURE};
+    test_dump_tables(s, dbs, rules_only ? 4 : sizeof dbs / sizeof dbs[0], out);
+    store_close(s);
+}
+
+static void pay_wei(node *n, const char *from, const char *to, unsigned long long wei)
+{
+    char v[24];
+    snprintf(v, sizeof v, "0x%llx", wei);
+    free(send_tx(n, from, to, v, NULL, NULL));
+}
+
+/* watch follows 45 blocks (a salary-sized payment to L1 and one to a
+ * plain address in each), then the node switches to a branch that
+ * replaces blocks 6..45 (40 blocks, other payments: L2 is paid) and grows
+ * it to 47. The result must be what a fresh replay of the winning chain
+ * gives: the same records (those of the lost blocks reorged, the rest
+ * equal but for the run fields) and the same chain, exposure and rules
+ * tables byte for byte. */
+Test(eth_follow, a_reorg_deeper_than_a_batch_equals_a_fresh_replay_of_the_winner, .timeout = 120)
+{
+    node n;
+    node_start(&n);
+    for (int i = 1; i <= DEEP_TIP; i++) {
+        char plain[43];
+        snprintf(plain, sizeof plain, "0x%040x", 0xa000 + i);
+        pay_wei(&n, ACCT1, L1, ONE_ETH + (unsigned long long)i);
+        pay_wei(&n, ACCT0, plain, 2 * ONE_ETH + (unsigned long long)i);
+        mine(&n);
+    }
+    char *live = new_datadir();
+    pid_t w = start_watch(live, n.url, "--start-height=1", NULL);
+    size_t seen = 0;
+    for (int i = 0; i < 600 && seen < DEEP_TIP; i++) {
+        json_t *all = alerts_read(live);
+        seen = json_array_size(all);
+        json_decref(all);
+        test_sleep_ms(25);
+    }
+    cr_assert_eq(seen, DEEP_TIP, "one record per payment to L1 before the reorg");
+    /* the winning branch: 40 new blocks from 6 on, with other payments
+     * (anvil_reorg: [tx, index of the new block]), then two more */
+    json_t *txs = json_array();
+    for (int k = 0; k < DEEP; k += 3) {
+        char v[24], plain[43];
+        snprintf(v, sizeof v, "0x%llx", 3 * ONE_ETH + (unsigned long long)k);
+        snprintf(plain, sizeof plain, "0x%040x", 0xb000 + k);
+        json_array_append_new(txs, json_pack("[{ssssss}i]", "from", ACCT2, "to", k % 2 ? L2 : plain, "value", v, k));
+    }
+    json_decref(call(&n, "anvil_reorg", json_pack("[io]", DEEP, txs)));
+    mine(&n);
+    mine(&n);
+    json_t *head = call(&n, "eth_blockNumber", NULL);
+    cr_assert_str_eq(json_string_value(head), "0x2f", "the winner is 47 blocks long");
+    json_decref(head);
+    /* watch undoes 40 blocks and connects 42: wait for the last block's
+     * payment to L2 (block 6 + 39, odd k) */
+    const size_t want = DEEP_TIP + DEEP + 7; /* 45 confirmed, 40 reorged, L2 paid at k = 3, 9, ..., 39 */
+    for (int i = 0; i < 800 && seen < want; i++) {
+        json_t *all = alerts_read(live);
+        seen = json_array_size(all);
+        json_decref(all);
+        test_sleep_ms(25);
+    }
+    test_sleep_ms(300); /* a repeat would show up now */
+    stop_watch(w);
+    char log[600];
+    snprintf(log, sizeof log, "%s/watch.log", live);
+    char *text = read_text(log);
+    cr_assert(strstr(text, "stopped: tip 47, blocks +87 -40,"), "45 connected, 40 undone, 42 connected:\n%s", text);
+    free(text);
+    json_t *all = alerts_read(live);
+    cr_assert_eq(json_array_size(all), want, "%zu records", json_array_size(all));
+    /* the records of the blocks that stayed and of the winner's, in order */
+    json_t *kept = json_array();
+    size_t i, reorged = 0;
+    json_t *r;
+    json_array_foreach(all, i, r)
+    {
+        bool lost = false;
+        size_t j;
+        json_t *q;
+        json_array_foreach(all, j, q) lost |= strcmp(s_of(q, "status"), "reorged") == 0 &&
+                                             strcmp(s_of(q, "id"), s_of(r, "id")) == 0;
+        reorged += strcmp(s_of(r, "status"), "reorged") == 0;
+        if (!lost)
+            json_array_append(kept, r);
+    }
+    cr_assert_eq(reorged, DEEP, "each record of blocks 6..45 reorged once");
+    cr_assert_eq(json_array_size(kept), 5 + 7);
+
+    char *fresh = new_datadir(), *out, *err;
+    char *rep[] = {CW_BIN, "replay", "--chain", "ethereum", "--rpc", n.url, "--from", "1", "--to", "47",
+                   "--datadir", fresh, NULL};
+    cr_assert_eq(run_cmd(rep, NULL, 0, &out, &err), 0, "%s%s", out, err);
+    cr_assert(strstr(out, "47 connected") != NULL, "%s", out);
+    free(out), free(err);
+    json_t *replayed = alerts_read(fresh);
+    json_t *a = comparable(kept), *b = comparable(replayed);
+    char *ta = json_dumps(a, JSON_COMPACT), *tb = json_dumps(b, JSON_COMPACT);
+    cr_assert(json_equal(a, b), "the live records differ from a fresh replay's:\n%s\n%s", ta, tb);
+    free(ta), free(tb);
+    cw_buf sa = CW_BUF_INIT, sb = CW_BUF_INIT;
+    dump_state(live, true, &sa);
+    cr_assert_gt(sa.n, 0, "the salary-sized payments are in the rules' stats");
+    dump_state(live, false, &sa);
+    dump_state(fresh, false, &sb);
+    cr_assert_gt(sa.n, 47 * 40, "the chain and the rules' stats are in the dump (%zu bytes)", sa.n);
+    cr_assert_eq(sa.n, sb.n, "the tables: %zu bytes live, %zu replayed", sa.n, sb.n);
+    cr_assert_eq(memcmp(sa.p, sb.p, sa.n), 0, "the tables differ from a fresh replay's");
+    cw_buf_free(&sa), cw_buf_free(&sb);
+    json_decref(a), json_decref(b), json_decref(all), json_decref(kept), json_decref(replayed);
+    test_remove_dir(live);
+    test_remove_dir(fresh);
+    node_stop(&n);
+}
+
+/* ---------- a node whose block flips between two branches ---------- */
+
+/* Records of txid with status (any address). */
+static size_t n_records(const char *dir, const char *txid, const char *status)
+{
+    json_t *all = alerts_read(dir);
+    size_t i, n = 0;
+    json_t *r;
+    json_array_foreach(all, i, r) n += same_hex(s_of(r, "txid"), txid) && strcmp(s_of(r, "status"), status) == 0;
+    json_decref(all);
+    return n;
+}
+
+static void wait_records(const char *dir, const char *txid, const char *status, size_t want)
+{
+    for (int i = 0; i < 400 && n_records(dir, txid, status) < want; i++)
+        test_sleep_ms(25);
+    cr_assert_eq(n_records(dir, txid, status), want, "%s records of %s (see %s/watch.log)", status, txid, dir);
+}
+
+/* Block 2 as A (paying L1) or B (paying L2): back to the snapshot of block
+ * 1, the same signed tx, the same base fee and timestamp, so that each
+ * branch's block 2 has the same hash every time it comes back. The next
+ * snapshot's id in *snap. */
+static void block2_as(node *n, char **snap, const char *raw)
+{
+    if (*snap) {
+        json_t *ok = call(n, "evm_revert", json_pack("[s]", *snap));
+        cr_assert(json_is_true(ok));
+        json_decref(ok);
+        free(*snap);
+    }
+    json_t *id = call(n, "evm_snapshot", NULL);
+    *snap = strdup(json_string_value(id));
+    json_decref(id);
+    json_decref(call(n, "eth_sendRawTransaction", json_pack("[s]", raw)));
+    json_decref(call(n, "anvil_setNextBlockBaseFeePerGas", json_pack("[s]", "0x3b9aca00")));
+    json_decref(call(n, "evm_mine", json_pack("[i]", 1900000000)));
+}
+
+/* The engine's flip-flop stop (test_account.c) against a real node: block
+ * 2 alternates between A and B. Each switch is a reorg watch follows
+ * (records reorged, then confirmed on the other branch), until A would be
+ * reorged away a 4th time: watch stops by itself, exit 1, naming block 2
+ * and A's hash, with its tip still A. */
+Test(eth_follow, a_node_whose_block_flips_between_two_branches_stops_watch, .timeout = 90)
+{
+    node n;
+    node_start(&n);
+    mine(&n);
+    char *raw[2], *tx[2];
+    const char *to[2] = {L1, L2};
+    for (int k = 0; k < 2; k++) { /* the two txs, signed once (ACCT1's nonce 0 both) */
+        json_t *t = json_pack("{ssssssss}", "from", ACCT1, "to", to[k], "value", "0x2a", "gasPrice", "0x3b9aca00");
+        json_t *h = call(&n, "eth_signTransaction", json_pack("[o]", t));
+        raw[k] = strdup(json_string_value(h));
+        json_decref(h);
+    }
+    char *snap = NULL;
+    block2_as(&n, &snap, raw[0]);
+    json_t *a = call(&n, "eth_getBlockByNumber", json_pack("[sb]", "0x2", 0));
+    tx[0] = strdup(json_string_value(json_array_get(json_object_get(a, "transactions"), 0)));
+    char *dir = new_datadir();
+    pid_t w = start_watch(dir, n.url, "--start-height=1", NULL);
+    wait_records(dir, tx[0], "confirmed", 1);
+    for (int k = 1; k <= 6; k++) {
+        int now = k % 2, was = 1 - now; /* B at odd switches */
+        block2_as(&n, &snap, raw[now]);
+        if (k == 1) {
+            json_t *b = call(&n, "eth_getBlockByNumber", json_pack("[sb]", "0x2", 0));
+            tx[1] = strdup(json_string_value(json_array_get(json_object_get(b, "transactions"), 0)));
+            cr_assert(!same_hex(s_of(a, "hash"), s_of(b, "hash")));
+            json_decref(b);
+        }
+        wait_records(dir, tx[was], "reorged", (size_t)(k + 1) / 2);
+        wait_records(dir, tx[now], "confirmed", (size_t)k / 2 + 1);
+    }
+    json_t *again = call(&n, "eth_getBlockByNumber", json_pack("[sb]", "0x2", 0));
+    cr_assert_str_eq(s_of(again, "hash"), s_of(a, "hash"), "A came back with its hash");
+    json_decref(again);
+    /* the 7th switch would reorg A away a 4th time */
+    block2_as(&n, &snap, raw[1]);
+    int st = -1;
+    for (int i = 0; i < 400 && waitpid(w, &st, WNOHANG) == 0; i++)
+        test_sleep_ms(25);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "watch stopped by itself with exit 1 (%d)",
+              WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    char log[600], want[200];
+    snprintf(log, sizeof log, "%s/watch.log", dir);
+    char *text = read_text(log);
+    snprintf(want, sizeof want, "flips back and forth: block 2 (%s) would be reorged away a 4. time",
+             s_of(a, "hash"));
+    cr_assert(strstr(text, want), "want '%s' in:\n%s", want, text);
+    cr_assert(strstr(text, "not followed; our tip stays block 2\n"), "the message whole (before, cut at 256 bytes "
+              "before the tip): %s", text);
+    free(text);
+    cr_assert_eq(n_records(dir, tx[0], "reorged"), 3, "A's 4th reorg is not committed");
+    cr_assert_eq(n_records(dir, tx[1], "confirmed"), 3);
+    json_decref(a);
+    for (int k = 0; k < 2; k++)
+        free(raw[k]), free(tx[k]);
+    free(snap);
+    test_remove_dir(dir);
     node_stop(&n);
 }
 
@@ -1463,6 +1702,54 @@ Test(eth_follow, record_then_replay_capture_gives_the_live_records, .timeout = 1
     free(h1), free(h2), free(h3), free(h4), free(token);
     test_remove_dir(d2);
     test_remove_dir(dir);
+}
+
+/* A datadir whose tip is at the recorded height but on another branch
+ * would not follow the recorded answers either: replay --capture compares
+ * the tip's hash too (before, heights only) and refuses it naming both
+ * hashes; a datadir on the recorded branch replays. anvil_reorg replaces
+ * blocks 1..2 (block 2 paid L1) with empty ones: same heights, other
+ * hashes. */
+Test(eth_follow, replay_capture_refuses_a_datadir_on_another_branch_at_the_same_height, .timeout = 90)
+{
+    node n;
+    node_start(&n);
+    mine(&n);
+    free(send_tx(&n, ACCT1, L1, "0x7", NULL, NULL));
+    mine(&n);
+    json_t *x2 = call(&n, "eth_getBlockByNumber", json_pack("[sb]", "0x2", 0));
+    char *a = new_datadir(), *same = new_datadir(), *out, *err;
+    cr_assert_eq(replay_range(n.url, a, "1", "2", &out, &err), 0, "%s%s", out, err);
+    free(out), free(err);
+    cr_assert_eq(replay_range(n.url, same, "1", "2", &out, &err), 0, "%s%s", out, err);
+    free(out), free(err);
+    char cap[600], ropt[620];
+    snprintf(cap, sizeof cap, "%s/eth.cwcap", a);
+    snprintf(ropt, sizeof ropt, "--record=%s", cap);
+    stop_watch(start_watch(a, n.url, ropt, NULL)); /* a session that began on tip 2 of branch x */
+    json_decref(call(&n, "anvil_reorg", json_pack("[i[]]", 2)));
+    json_t *y2 = call(&n, "eth_getBlockByNumber", json_pack("[sb]", "0x2", 0));
+    const char *hx = json_string_value(json_object_get(x2, "hash")), *hy = json_string_value(json_object_get(y2, "hash"));
+    cr_assert(hx && hy && strcasecmp(hx, hy) != 0, "anvil_reorg gave block 2 another hash: %s %s", hx, hy);
+    char *b = new_datadir();
+    cr_assert_eq(replay_range(n.url, b, "1", "2", &out, &err), 0, "%s%s", out, err);
+    free(out), free(err);
+    node_stop(&n);
+    char *rep[] = {CW_BIN, "replay", "--capture", cap, "--datadir", b, NULL};
+    cr_assert_eq(run_cmd(rep, NULL, 0, &out, &err), 2, "%s\n%s", out, err);
+    char want[400];
+    snprintf(want, sizeof want, "whose tip was block 2 %s; this one's tip is block 2 %s: it followed another branch",
+             hx, hy);
+    cr_assert(strstr(err, want), "want '%s' in:\n%s", want, err);
+    cr_assert(strstr(out, "replayed") == NULL, "a refused replay printed a summary: %s", out);
+    free(out), free(err);
+    /* the same height on the recorded branch: replayed */
+    char *ok[] = {CW_BIN, "replay", "--capture", cap, "--datadir", same, NULL};
+    cr_assert_eq(run_cmd(ok, NULL, 0, &out, &err), 0, "%s\n%s", out, err);
+    cr_assert(strstr(out, "replayed ethereum chain-31337 capture"), "%s", out);
+    free(out), free(err);
+    json_decref(x2), json_decref(y2);
+    test_remove_dir(a), test_remove_dir(same), test_remove_dir(b);
 }
 
 /* ---------- a node that lies about its chain: watch stops, fail closed ---------- */

@@ -14,7 +14,6 @@
 #include "tests/zmq_pub.h"
 
 #define CAPTURE "btc/regtest-v30/zmq-capture.jsonl"
-#define JOIN_MS 200
 #define WAIT_MS 5000
 
 typedef struct {
@@ -227,7 +226,7 @@ Test(feed, real_capture_replay, .timeout = 30)
     zpub *p = zpub_start();
     const char *ep = zpub_endpoint(p);
     feed *f = open_feed(ep, ep, ep);
-    zpub_wait_subscribers(p, JOIN_MS);
+    cr_assert(zpub_wait_subscription(p, 20000), "the feed never subscribed");
     cr_assert_eq(zpub_replay_capture(p, CAPTURE, 0, n), n);
 
     /* One socket keeps order, so events must match the file one to one. */
@@ -282,7 +281,7 @@ Test(feed, skipped_counter_is_a_gap_and_the_message_arrives, .timeout = 20)
 {
     zpub *p = zpub_start();
     feed *f = open_feed(zpub_endpoint(p), NULL, NULL);
-    zpub_wait_subscribers(p, JOIN_MS);
+    cr_assert(zpub_wait_subscription(p, 20000), "the feed never subscribed");
     feed_event ev;
     for (uint32_t i = 0; i < 3; i++)
         zpub_send(p, "rawtx", "abc", 3);
@@ -398,7 +397,7 @@ Test(feed, garbage_is_counted_and_good_messages_survive, .timeout = 30)
     zpub *p = zpub_start();
     const char *ep = zpub_endpoint(p);
     feed *f = open_feed(ep, ep, ep);
-    zpub_wait_subscribers(p, JOIN_MS);
+    cr_assert(zpub_wait_subscription(p, 20000), "the feed never subscribed");
     static const char *const topics[3] = {"rawtx", "rawblock", "sequence"};
     int good = 0, garbage = 0;
     while (garbage < 1000) {
@@ -442,7 +441,7 @@ Test(feed, topics_over_two_endpoints, .timeout = 20)
     zpub *a = zpub_start(), *b = zpub_start();
     cr_assert_str_neq(zpub_endpoint(a), zpub_endpoint(b));
     feed *f = open_feed(zpub_endpoint(a), zpub_endpoint(b), zpub_endpoint(b));
-    zpub_wait_subscribers(a, JOIN_MS);
+    cr_assert(zpub_wait_subscription(a, 20000) && zpub_wait_subscription(b, 20000), "the feed never subscribed");
     zpub_set_counter(a, "rawtx", 100);
     for (int i = 0; i < 5; i++)
         zpub_send(a, "rawtx", "tx", 2);
@@ -485,7 +484,7 @@ Test(feed, burst_of_5000_tx_and_a_1mb_block, .timeout = 60)
     zpub *p = zpub_start();
     const char *ep = zpub_endpoint(p);
     feed *f = open_feed(ep, ep, NULL); /* default rcvhwm: the feed is not read during the burst */
-    zpub_wait_subscribers(p, JOIN_MS);
+    cr_assert(zpub_wait_subscription(p, 20000), "the feed never subscribed");
     /* The publisher's SNDHWM is bitcoind's 1000, and libzmq's I/O thread
      * learns of drained messages in batches: a sender that never yields
      * loses everything after ~1000 on the PUB side (measured: exactly the
@@ -498,7 +497,7 @@ Test(feed, burst_of_5000_tx_and_a_1mb_block, .timeout = 60)
             zpub_send(p, "rawtx", r[i].body, r[i].len);
             ntx++;
             if (ntx % 25 == 0)
-                zpub_wait_subscribers(p, 2); /* generous: the suite may share two cores with others */
+                test_sleep_ms(2); /* paced: the suite may share two cores with others */
         }
     zpub_send(p, "rawblock", block, blen);
     int i = 0;

@@ -162,7 +162,7 @@ static pid_t start_watch(rig *r, const char *extra)
             fclose(f);
         (void)n;
         if (ready) {
-            zpub_wait_subscribers(r->pub, 400);
+            cr_assert(zpub_wait_subscription(r->pub, 20000), "watch never subscribed");
             return pid;
         }
         test_sleep_ms(50);
@@ -482,5 +482,83 @@ Test(tron_watch, webhook_delivered_from_watch_itself, .timeout = 120)
     json_decref(ev);
     pthread_mutex_unlock(&hook->mu);
     receiver_stop(hook);
+    rig_stop(&r);
+}
+
+/* Lines of watch's log holding a, from the first line holding `from` on
+ * (NULL: all of them); the last one in `last` when given. */
+static int log_lines(rig *r, const char *a, const char *from, char *last, size_t cap)
+{
+    char path[200], line[2048];
+    snprintf(path, sizeof path, "%s/watch.log", r->dir);
+    FILE *f = fopen(path, "r");
+    int n = 0;
+    bool on = from == NULL;
+    while (f && fgets(line, sizeof line, f))
+        if ((on |= strstr(line, from ? from : "") != NULL) && strstr(line, a)) {
+            n++;
+            if (last)
+                snprintf(last, cap, "%s", line);
+        }
+    if (f)
+        fclose(f);
+    return n;
+}
+
+static void wait_log(rig *r, const char *a, const char *from)
+{
+    for (int i = 0; i < 400 && log_lines(r, a, from, NULL, 0) == 0; i++)
+        test_sleep_ms(50);
+    cr_assert_gt(log_lines(r, a, from, NULL, 0), 0, "no '%s' in %s/watch.log", a, r->dir);
+}
+
+#define DOWN "warn: watch: following the node: /wallet/getblockbynum "
+
+/* The node's HTTP API goes down (connections refused) while a block it
+ * must give is due: every poll fails with the same error, logged once
+ * (before, the text carried libcurl's elapsed time, so an outage could log
+ * a line per poll: curl_why.h), and the recovery is logged with how many
+ * polls repeated the error; the block then comes and its record too. */
+Test(tron_watch, a_node_down_is_logged_once_and_its_recovery_too, .timeout = 120)
+{
+    rig r;
+    rig_start(&r);
+    block(&r, N0, 0xaa, 0xaa, 0, false, 0);
+    pid_t w = start_watch(&r, NULL);
+    const char *t2 = jstr(r.pay[1], "txID");
+    block(&r, N0, 0xaa, 0xaa, 0, true, N0 - 1);
+    block(&r, N0 + 1, 0xaa, 0xaa, 0, true, N0 - 1);
+    test_sleep_ms(200);
+    /* N0+2's triggers are lost while the node's HTTP API is down; N0+3
+     * solidifies it: the engine needs it over HTTP at every poll */
+    block(&r, N0 + 2, 0xaa, 0xaa, 2, false, 0);
+    tron_server_refuse(r.http, true);
+    block(&r, N0 + 3, 0xaa, 0xaa, 0, true, N0 + 2);
+    wait_log(&r, DOWN, NULL);
+    /* a poll with its 3 retries takes 1.4 s (backoff 200+400+800 ms): 2 or more */
+    test_sleep_ms(3500);
+    char first[2048];
+    cr_assert_eq(log_lines(&r, DOWN, NULL, first, sizeof first), 1, "one line for one outage (see %s/watch.log)",
+                 r.dir);
+    cr_assert(strstr(first, tron_server_url(r.http)) && strstr(first, "(after 4 tries)") && !strstr(first, " ms:") &&
+                  !strstr(first, "milliseconds"),
+              "%s", first);
+    cr_assert_leq(log_lines(&r, "refilling a gap over HTTP", NULL, NULL, 0), 1, "one gap, at most one line");
+    cr_assert_eq(log_lines(&r, "the node answers again", DOWN, NULL, 0), 0);
+    tron_server_refuse(r.http, false);
+    wait_log(&r, "info: watch: following the node: the node answers again", DOWN);
+    char back[2048];
+    log_lines(&r, "the node answers again", DOWN, back, sizeof back);
+    const char *rep = strstr(back, "repeated by ");
+    cr_assert_not_null(rep, "%s", back);
+    long more = strtol(rep + 12, NULL, 10);
+    cr_assert_geq(more, 1, "the failed polls after the logged one are counted: %s", back);
+    block(&r, N0 + 4, 0xaa, 0xaa, 0, true, N0 + 3);
+    json_t *c2 = wait_record(&r, t2, "confirmed");
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(c2, "block"), "height")), N0 + 2);
+    stop_watch(w);
+    cr_assert_eq(log_lines(&r, DOWN, NULL, NULL, 0), 1);
+    cr_assert_eq(log_lines(&r, "the node answers again", DOWN, NULL, 0), 1);
+    json_decref(c2);
     rig_stop(&r);
 }

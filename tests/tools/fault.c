@@ -51,11 +51,24 @@
  *     or /dev/null included, is CW_FAIL_IO=fsync:1+:EIO@any,fdatasync:1+:EIO@any
  *     (a program that syncs only what it should then fails only there).
  *
+ * CW_FAULT_WHILE=PATH
+ *     CW_FAIL_MDB and CW_FAIL_IO apply only while the file PATH exists
+ *     (checked at each call they could match; calls made while it is
+ *     absent are neither failed nor counted): a test switches a fault on
+ *     and off in a running process by creating and removing the file, e.g.
+ *     a store that fails for a while and then recovers.
+ *
  * CW_DELAY_LISTEN=MS
  *     every listen() of the process sleeps MS milliseconds first: a server
  *     slow between binding its port and listening on it, so a test can
  *     start a second server inside that window (two `serve` racing for one
  *     port).
+ *
+ * CW_SNDBUF=BYTES
+ *     every socket the process accepts (accept, accept4) gets SO_SNDBUF
+ *     BYTES (the kernel doubles it): a server whose replies wait in a small
+ *     send buffer, as over a slow network, where on loopback the kernel
+ *     would buffer megabytes of a reply a client does not read.
  *
  * CW_TRACE_MDB=1 logs "[FUNC N]" to stderr at each call of an intercepted
  * LMDB or libc function, to find the N of a test.
@@ -157,8 +170,8 @@ static bool should_fail(const char *var, const char *fn, bool is_disk, const MDB
 {
     static int counts[2][MAX_SPECS]; /* [0] CW_FAIL_MDB, [1] CW_FAIL_IO */
     int *count = counts[strcmp(var, "CW_FAIL_IO") == 0];
-    const char *spec = getenv(var);
-    if (spec == NULL)
+    const char *spec = getenv(var), *gate = getenv("CW_FAULT_WHILE");
+    if (spec == NULL || (gate && access(gate, F_OK) != 0))
         return false;
     size_t fl = strlen(fn);
     bool fail = false;
@@ -535,4 +548,27 @@ int listen(int fd, int backlog)
             ;
     }
     return real(fd, backlog);
+}
+
+/* ---- a small send buffer on accepted sockets (CW_SNDBUF) ---- */
+
+static int small_sndbuf(int fd)
+{
+    const char *v = getenv("CW_SNDBUF");
+    int n = v ? atoi(v) : 0;
+    if (fd >= 0 && n > 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &n, sizeof n);
+    return fd;
+}
+
+int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    REAL(accept);
+    return small_sndbuf(real(fd, addr, len));
+}
+
+int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    REAL(accept4);
+    return small_sndbuf(real(fd, addr, len, flags));
 }
