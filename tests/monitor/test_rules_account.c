@@ -1106,6 +1106,14 @@ Test(rules_account, rules_config_lines_are_read_and_checked_for_account_chains, 
     cr_assert_eq(run_cmd(eth, NULL, 0, &out, &err), 2, "%s %s", out, err);
     cr_assert(strstr(err, "--salary-min-eth: '1,5' is not an amount in ETH"), "%s", err);
     free(out), free(err);
+    /* the hit minimum's lines too (TRX has 6 decimals) */
+    f = fopen(conf, "w");
+    fputs("[rules]\nrules-min-hit-trx = 1000.0000001\n", f);
+    fclose(f);
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 2, "%s %s", out, err);
+    cr_assert(strstr(err, "--rules-min-hit-trx: '1000.0000001' is not an amount in TRX (digits, at most 6 after the point)"),
+              "%s", err);
+    free(out), free(err);
     test_remove_dir(dir);
 }
 

@@ -42,6 +42,12 @@
  *   dust sent ahead of the money cannot make the money's trace expire. Reaching a
  *   designated address (linked keys too) or a labelled service is
  *   rules.c's (rules_trace_reach); there are no clusters here.
+ * - How much: a trace also keeps how much of the origin's money the
+ *   account got (rs_trace.amount, in millionths of the hit minimum so that
+ *   assets add up; the same origin's pieces add up). A transfer carries on
+ *   the least of its amount and that; below the minimum (rules.h
+ *   hit_min_*) reaching a designated address is no payout_toward_designated:
+ *   whoever a payout paid dust cannot frame it with its own money.
  */
 #include <string.h>
 #include <strings.h>
