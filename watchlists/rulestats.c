@@ -13,7 +13,8 @@
 #define ADDR_FIELDS (sizeof(rs_addr) / 8)
 #define PAIR_FIELDS ((sizeof(rs_pair) - 64) / 8)
 #define TRACE_MIN ((size_t)(1 + 1 + 32 + 1)) /* pool, hops, txid, origin length */
-/* an account's: pool, hops, txid, when (8, LE), origin length, origin */
+/* an account's: pool, hops, txid, when (8, LE), origin length, origin,
+ * then the amount (8, LE; absent in records written before it was kept) */
 #define ATRACE_MIN ((size_t)(1 + 1 + 32 + 8 + 1))
 #define ATRACE_TAG 'A'
 
@@ -219,6 +220,7 @@ cw_code rs_trace_get(store_txn *t, const uint8_t outpoint[36], rs_trace *out, cw
     out->hops = v.p[1];
     memcpy(out->first_txid, v.p + 2, 32);
     out->when = 0;
+    out->amount = 0;
     out->origin_len = v.p[34];
     memcpy(out->origin, v.p + TRACE_MIN, out->origin_len);
     return CW_OK;
@@ -253,7 +255,86 @@ static cw_code account_trace_key(const uint8_t *key, size_t klen, uint8_t out[WL
     return CW_OK;
 }
 
-static bool account_trace_ok(cw_span v) { return v.n >= ATRACE_MIN && v.n == ATRACE_MIN + (size_t)v.p[42] && v.p[42] > 0; }
+/* rule_pair: key plen(1) payee payer; value two(1) the pair's fields as
+ * varints, the last txid and, when they differ, the first. */
+static cw_code pair_key(const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen,
+                        uint8_t out[1 + 2 * WL_KEY_MAX], size_t *n, cw_err *err)
+{
+    if (plen == 0 || plen > WL_KEY_MAX || klen == 0 || klen > WL_KEY_MAX)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "rule stats: a pair's key of %zu and %zu bytes (1..%d each)",
+                          plen, klen, WL_KEY_MAX);
+    out[0] = (uint8_t)plen;
+    memcpy(out + 1, payee, plen);
+    memcpy(out + 1 + plen, payer, klen);
+    *n = 1 + plen + klen;
+    return CW_OK;
+}
+
+static bool pair_decode(cw_span v, rs_pair *out)
+{
+    const uint8_t *p = v.p, *end = v.p + v.n;
+    rs_pair pr;
+    if (v.n < 1 || v.p[0] > 1)
+        return false;
+    bool two = *p++;
+    if (!get_vars(&p, end, (uint64_t *)&pr, PAIR_FIELDS) || (size_t)(end - p) != (two ? 64u : 32u))
+        return false;
+    memcpy(pr.last_txid, p, 32);
+    memcpy(pr.first_txid, two ? p + 32 : p, 32);
+    if (out)
+        *out = pr;
+    return true;
+}
+
+cw_code rs_pair_get(store_txn *t, const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen, rs_pair *out,
+                    cw_err *err)
+{
+    uint8_t k[1 + 2 * WL_KEY_MAX];
+    size_t kn = 0;
+    cw_code rc = pair_key(payee, plen, payer, klen, k, &kn, err);
+    cw_span v;
+    if (rc || (rc = store_get(t, STORE_RULE_PAIR, k, kn, &v, err)))
+        return rc;
+    if (!pair_decode(v, out))
+        return store_damaged(t, err, "a rule_pair record of %zu bytes that does not decode", v.n);
+    return CW_OK;
+}
+
+cw_code rs_pair_put(journal *j, const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen, const rs_pair *p,
+                    cw_err *err)
+{
+    uint8_t k[1 + 2 * WL_KEY_MAX], buf[1 + PAIR_FIELDS * 10 + 64];
+    size_t kn = 0, at = 0;
+    cw_code rc = pair_key(payee, plen, payer, klen, k, &kn, err);
+    if (rc)
+        return rc;
+    bool two = memcmp(p->first_txid, p->last_txid, 32) != 0;
+    buf[at++] = two;
+    const uint64_t *pf = (const uint64_t *)p;
+    for (size_t i = 0; i < PAIR_FIELDS; i++)
+        at += put_var(buf + at, pf[i]);
+    memcpy(buf + at, p->last_txid, 32);
+    at += 32;
+    if (two) {
+        memcpy(buf + at, p->first_txid, 32);
+        at += 32;
+    }
+    return journal_put(j, STORE_RULE_PAIR, k, kn, buf, at, err);
+}
+
+cw_code rs_pair_del(journal *j, const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen, cw_err *err)
+{
+    uint8_t k[1 + 2 * WL_KEY_MAX];
+    size_t kn = 0;
+    cw_code rc = pair_key(payee, plen, payer, klen, k, &kn, err);
+    return rc ? rc : journal_del(j, STORE_RULE_PAIR, k, kn, err);
+}
+
+static bool account_trace_ok(cw_span v)
+{
+    return v.n >= ATRACE_MIN && v.p[42] > 0 && v.p[42] <= WL_KEY_MAX &&
+           (v.n == ATRACE_MIN + (size_t)v.p[42] || v.n == ATRACE_MIN + (size_t)v.p[42] + 8);
+}
 
 cw_code rs_trace_account_get(store_txn *t, const uint8_t *key, size_t klen, rs_trace *out, cw_err *err)
 {
@@ -273,6 +354,7 @@ cw_code rs_trace_account_get(store_txn *t, const uint8_t *key, size_t klen, rs_t
     out->when = cw_get_le(v.p + 34, 8);
     out->origin_len = v.p[42];
     memcpy(out->origin, v.p + ATRACE_MIN, out->origin_len);
+    out->amount = v.n == ATRACE_MIN + out->origin_len + 8 ? cw_get_le(v.p + ATRACE_MIN + out->origin_len, 8) : RS_TOTAL_MAX;
     return CW_OK;
 }
 
@@ -284,14 +366,15 @@ cw_code rs_trace_account_put(journal *j, const uint8_t *key, size_t klen, const 
         return rc;
     if (v->origin_len == 0 || v->origin_len > WL_KEY_MAX)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "rule stats: an origin key of %zu bytes", v->origin_len);
-    uint8_t buf[ATRACE_MIN + WL_KEY_MAX];
+    uint8_t buf[ATRACE_MIN + WL_KEY_MAX + 8];
     buf[0] = v->pool;
     buf[1] = v->hops;
     memcpy(buf + 2, v->first_txid, 32);
     cw_put_le(buf + 34, v->when, 8);
     buf[42] = (uint8_t)v->origin_len;
     memcpy(buf + ATRACE_MIN, v->origin, v->origin_len);
-    return journal_put(j, STORE_RULE_TRACE, k, klen + 1, buf, ATRACE_MIN + v->origin_len, err);
+    cw_put_le(buf + ATRACE_MIN + v->origin_len, v->amount, 8);
+    return journal_put(j, STORE_RULE_TRACE, k, klen + 1, buf, ATRACE_MIN + v->origin_len + 8, err);
 }
 
 const char *rs_check_record(store_db db, cw_span k, cw_span v)
@@ -305,6 +388,10 @@ const char *rs_check_record(store_db db, cw_span k, cw_span v)
         if (k.n == 0 || k.n > WL_KEY_MAX)
             return "a key that is not an address key";
         return v.n == 1 && v.p[0] >= 1 && v.p[0] <= 7 ? NULL : "a value that is not origin flags";
+    case STORE_RULE_PAIR:
+        if (k.n < 3 || k.p[0] == 0 || k.p[0] > WL_KEY_MAX || k.n <= 1u + k.p[0] || k.n > 1u + k.p[0] + WL_KEY_MAX)
+            return "a key that is not a payee's and a payer's address keys";
+        return pair_decode(v, NULL) ? NULL : "a value that is not a pair's payments";
     case STORE_RULE_TRACE:
         if (k.n >= 2 && k.n <= WL_KEY_MAX && k.n != 36 && k.p[0] == ATRACE_TAG)
             return account_trace_ok(v) ? NULL : "an account's trace that does not decode";

@@ -23,6 +23,13 @@
  *              to the payouts that fed it;
  *   rule_origin address key -> whether it is a payout paid on cadence or a
  *              pool (the trace starts from them; see below);
+ *   rule_pair  payee key + payer key -> the pair of a payer that is not in
+ *              the payee's full list (rs_pair_*): every payer is counted
+ *              and judged (a flood of throwaway payers cannot push the
+ *              real ones out of sight), the list keeps the recurring ones
+ *              first (the evidence), and the record counts the rest
+ *              (payers_beyond). Written only for an address paid by more
+ *              than RS_LIST_MAX, so a payout's payment stays one read;
  *   rule_trace outpoint(36) -> the payout or pool address its money came
  *              from and after how many hops: followed forward like
  *              exposure's taint, deleted when spent, so a payment into a
@@ -31,13 +38,15 @@
  *              the trace is per account: 'A' || address key (27 bytes for
  *              an EVM or Tron account; a key of 36 bytes is refused, so the
  *              two shapes never meet) -> the same, plus when the account
- *              got it (rs_trace_account_get).
- * Native totals (in_native, out_native, offramp_native, a pair's
- * total_native ...) are uint64: an account chain's amounts are 256-bit,
- * and an amount or a total that would pass 2^63-1 (RS_TOTAL_MAX: the
- * records' JSON integers are signed) stays there: it saturates, never
- * wraps (rules.c adds with rs_sat_add). Rules compare the exact amounts;
- * these totals are the evidence's.
+ *              got it and how much of the origin's money it got
+ *              (rs_trace_account_get).
+ * Native totals: an address's in_native and out_native are 128-bit
+ * (*_native_hi: wei pass 2^64 at 18.4 ETH; the account sweep test compares
+ * them, exactly); the others (offramp_native, a pair's total_native ...)
+ * are uint64 and, like an amount or total a record carries, stay at
+ * 2^63-1 (RS_TOTAL_MAX: the records' JSON integers are signed) rather than
+ * pass it: they saturate, never wrap (rs_sat_add, rs_wide_add). These are
+ * the evidence's.
  * Both tables are read by key only, so the pipeline keeps their writes in
  * memory until the commit (store_write_back). Every write goes through the
  * journal (journal.h), so disconnecting a block restores them byte for byte, and live and replay (one
@@ -69,18 +78,24 @@ enum {
     RS_TOWARD_POOL = 1 << 5,       /* its money reached a flagged consolidator */
 };
 
+/* Totals are per unit, never mixed: a payment with a price counts in USD
+ * cents (*_cents, any asset), one without in base units of the chain's
+ * coin (*_native: satoshis, wei, sun); a token is scored only with a
+ * price, so its base units are never added to anything. */
 typedef struct {
     uint64_t n_in, n_out;           /* payments in the rules' bands, in and out */
-    uint64_t in_cents, out_cents;   /* of those, USD cents (0 when no price) */
-    uint64_t in_native, out_native; /* base units (satoshis; an account chain's asset units), saturated at RS_TOTAL_MAX */
+    uint64_t in_cents, out_cents;   /* those with a price, USD cents */
+    uint64_t in_native, out_native; /* those of the coin without one, base units: low words (*_native_hi) */
     uint64_t first_seen, last_seen; /* block times */
     uint64_t recurring_payers;      /* payers whose payments reached the cadence */
     uint64_t pool_sources;          /* payout-like addresses that swept into it */
     uint64_t fired;                 /* RS_* bits */
     uint64_t score;                 /* the weights of the rules fired (rules.h) */
     uint64_t offramp_pieces;        /* pooled money reaching labelled services, payments */
-    uint64_t offramp_cents, offramp_native;
+    uint64_t offramp_cents, offramp_native; /* per unit as above; offramp_native saturates at RS_TOTAL_MAX */
     uint64_t salaries;              /* salary-sized payments received from payers */
+    uint64_t payers_beyond;         /* distinct payers kept in rule_pair, not in the list (its payers + these = all) */
+    uint64_t in_native_hi, out_native_hi; /* in_native and out_native are 128-bit: these are their high words */
 } rs_addr;
 
 typedef struct {
@@ -89,7 +104,7 @@ typedef struct {
     uint64_t at_cadence;            /* payments whose gap to the one before was in the cadence */
     uint64_t first_time, last_time;
     uint64_t min_gap, max_gap;      /* seconds; 0 with fewer than two payments */
-    uint64_t total_cents, total_native;
+    uint64_t total_cents, total_native; /* per unit as rs_addr's (total_native saturated at RS_TOTAL_MAX) */
     uint64_t first_cents, first_native;  /* the pair's first payment (tiny or not) */
     uint64_t last_cents, last_native;
     uint64_t flags;                 /* RS_PAIR_* */
@@ -112,6 +127,12 @@ typedef struct {
     uint8_t hops;                   /* txs since the origin: 1 = paid straight by it */
     uint8_t first_txid[32];         /* the tx that left the origin */
     uint64_t when;                  /* account traces: when the account got it (unix time); 0 for outpoints */
+    /* account traces: how much of the origin's money the account got, in
+     * millionths of the least a hit needs (rules.h hit_min_*: so that
+     * assets add up), saturated at RS_TOTAL_MAX; a record written before
+     * it was kept reads RS_TOTAL_MAX (no limit). 0 for outpoints: an
+     * output's value is what it holds */
+    uint64_t amount;
 } rs_trace;
 
 #define RS_LIST_MAX 64
@@ -165,6 +186,15 @@ cw_code rs_origin_get(store_txn *t, const uint8_t *key, size_t klen, unsigned *f
 /* Adds flags to the address's (journaled; nothing written when set already). */
 cw_code rs_origin_add(journal *j, const uint8_t *key, size_t klen, unsigned flags, cw_err *err);
 
+/* rule_pair: a payer's pair with a payee whose list had no room for it;
+ * CW_ENOTFOUND when none. CW_EARG for an empty key or one over WL_KEY_MAX. */
+cw_code rs_pair_get(store_txn *t, const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen, rs_pair *out,
+                    cw_err *err);
+cw_code rs_pair_put(journal *j, const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen, const rs_pair *p,
+                    cw_err *err);
+/* Moved into the list: absent is fine. */
+cw_code rs_pair_del(journal *j, const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen, cw_err *err);
+
 /* An output's trace; CW_ENOTFOUND when it carries none. */
 cw_code rs_trace_get(store_txn *t, const uint8_t outpoint[36], rs_trace *out, cw_err *err);
 cw_code rs_trace_put(journal *j, const uint8_t outpoint[36], const rs_trace *v, cw_err *err);
@@ -187,6 +217,20 @@ static inline uint64_t rs_sat_add(uint64_t a, uint64_t b)
 {
     return a >= RS_TOTAL_MAX || b >= RS_TOTAL_MAX - a ? RS_TOTAL_MAX : a + b;
 }
+
+/* (*lo, *hi) += (add_lo, add_hi), 128-bit, saturating at 2^128-1. */
+static inline void rs_wide_add(uint64_t *lo, uint64_t *hi, uint64_t add_lo, uint64_t add_hi)
+{
+    uint64_t l = *lo + add_lo, c = l < *lo, h = *hi + add_hi;
+    bool over = h < *hi || h + c < h;
+    if (over) {
+        *lo = *hi = UINT64_MAX;
+        return;
+    }
+    *lo = l, *hi = h + c;
+}
+/* A 128-bit total as a record's JSON integer: saturated at RS_TOTAL_MAX. */
+static inline uint64_t rs_wide_cap(uint64_t lo, uint64_t hi) { return hi || lo > RS_TOTAL_MAX ? RS_TOTAL_MAX : lo; }
 
 /* `watchlist check`: NULL when k/v is a well-formed record of db (the
  * three tables above, both key shapes of rule_trace; any other db: NULL),

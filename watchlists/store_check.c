@@ -46,6 +46,7 @@ static const char *check_record(store_txn *t, store_db db, cw_span k, cw_span v)
     case STORE_RULE_ADDR:
     case STORE_RULE_TRACE:
     case STORE_RULE_ORIGIN:
+    case STORE_RULE_PAIR:
         return rs_check_record(db, k, v);
     case STORE_JOURNAL:
         return k.n == 32 ? NULL : "a key that is not a block hash (32 bytes)";

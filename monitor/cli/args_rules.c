@@ -28,6 +28,7 @@ void rules_opts_init(rules_opts *o)
         o->risk_at[r] = c->risk_at[r];
     o->min_gap = c->min_gap, o->max_gap = c->max_gap, o->pool_window = c->pool_window, o->test_window = c->test_window;
     o->trace_window = c->trace_window;
+    o->hit_min_usd = (int64_t)(c->hit_min_cents / 100), o->hit_min_sat = c->hit_min_native;
     const int64_t usd_max = 1000000000; /* a billion dollars: cents fit easily */
     const cli_arg t[] = {
         {"rules", ARG_SWITCH, &c->enabled, .metavar = "on|off",
@@ -85,6 +86,16 @@ void rules_opts_init(rules_opts *o)
         {"rules-trace-window", ARG_SECONDS, &o->trace_window, 3600, 3650 * 86400LL, .metavar = "T",
          .help = "account chains: an account passes on the trace it got\nfor this long (default 62d)",
          .from = ARG_CONF},
+        {"rules-min-hit-usd", ARG_INT, &o->hit_min_usd, 0, usd_max, .metavar = "USD",
+         .help = "payout_toward_designated: the least traced money reaching\na designated address that counts; less is its\n"
+                 "designated_address record only (default 100)",
+         .from = ARG_CONF},
+        {"rules-min-hit-btc", ARG_BTC, &o->hit_min_sat, .metavar = "BTC",
+         .help = "... without a price (default 0.0025)", .from = ARG_CONF},
+        {"rules-min-hit-eth", ARG_STRING, &o->asset_text[0][4], .metavar = "ETH",
+         .help = "... of ether (default 0.05)", .from = ARG_CONF},
+        {"rules-min-hit-trx", ARG_STRING, &o->asset_text[1][4], .metavar = "TRX",
+         .help = "... of TRX (default 1000)", .from = ARG_CONF},
         {"off-ramp-min-pieces", ARG_INT, &o->pieces, 1, 100000, .metavar = "N",
          .help = "off_ramp_after_pool: payments into labelled exchange,\nOTC or swap services (default 3)",
          .from = ARG_CONF},
@@ -160,16 +171,17 @@ static cw_code parse_units(const char *name, const char *unit, const char *s, un
 cw_code rules_opts_load(rules_opts *o, const labels *services, bool clusters, cw_err *err)
 {
     rules_config *c = &o->cfg;
-    static const char *const names[2][4] = {{"salary-min-eth", "salary-max-eth", "tiny-min-eth", "tiny-max-eth"},
-                                            {"salary-min-trx", "salary-max-trx", "tiny-min-trx", "tiny-max-trx"}};
+    static const char *const names[2][5] = {
+        {"salary-min-eth", "salary-max-eth", "tiny-min-eth", "tiny-max-eth", "rules-min-hit-eth"},
+        {"salary-min-trx", "salary-max-trx", "tiny-min-trx", "tiny-max-trx", "rules-min-hit-trx"}};
     static const char *const units[2] = {"ETH", "TRX"};
     for (int a = 0; a < 2; a++) {
         rule_asset_band *b = NULL;
         for (size_t i = 0; i < RULES_ASSET_BANDS && b == NULL; i++)
             if (strcmp(c->asset_band[i].symbol, units[a]) == 0)
                 b = &c->asset_band[i];
-        cw_u256 *ends[4] = {&b->salary.lo, &b->salary.hi, &b->tiny.lo, &b->tiny.hi};
-        for (int k = 0; k < 4; k++) {
+        cw_u256 *ends[5] = {&b->salary.lo, &b->salary.hi, &b->tiny.lo, &b->tiny.hi, &b->hit_min};
+        for (int k = 0; k < 5; k++) {
             cw_code rc;
             if (o->asset_text[a][k] &&
                 (rc = parse_units(names[a][k], units[a], o->asset_text[a][k], b->decimals, ends[k], err)))
@@ -177,6 +189,7 @@ cw_code rules_opts_load(rules_opts *o, const labels *services, bool clusters, cw
         }
     }
     c->trace_window = o->trace_window;
+    c->hit_min_cents = (uint64_t)o->hit_min_usd * 100, c->hit_min_native = o->hit_min_sat;
     c->salary_cents = (rule_band){(uint64_t)o->salary_usd[0] * 100, (uint64_t)o->salary_usd[1] * 100};
     c->tiny_cents = (rule_band){(uint64_t)o->tiny_usd[0] * 100, (uint64_t)o->tiny_usd[1] * 100};
     c->salary_native = (rule_band){o->salary_sat[0], o->salary_sat[1]};

@@ -15,7 +15,7 @@
 #include "args_flows.h"
 #include "monitor/engine/rules/rules.h"
 
-#define RULES_OPTS_MAX 52
+#define RULES_OPTS_MAX 56
 
 typedef struct {
     rules_config cfg;
@@ -28,9 +28,11 @@ typedef struct {
     int64_t weight[RULE_COUNT], toward_pool_weight, risk_at[5];
     int severity[RULE_COUNT];
     uint64_t min_gap, max_gap, pool_window, test_window, trace_window;
+    int64_t hit_min_usd;
+    uint64_t hit_min_sat;
     /* account chains' native bands as given (ETH, TRX x salary lo/hi,
-     * tiny lo/hi), in whole units: parsed by rules_opts_load */
-    const char *asset_text[2][4];
+     * tiny lo/hi, the least hit), in whole units: parsed by rules_opts_load */
+    const char *asset_text[2][5];
     cli_arg args[RULES_OPTS_MAX];
 } rules_opts;
 

@@ -522,8 +522,9 @@ static void dump_state(const char *dir, bool rules_only, cw_buf *out)
     cw_store *s;
     cw_err err = {0};
     cr_assert_eq(store_open(dir, 0, true, &s, &err), CW_OK, "%s", err.msg);
-    const store_db dbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN, STORE_CHAIN, STORE_ACCT_EXPOSURE};
-    test_dump_tables(s, dbs, rules_only ? 3 : sizeof dbs / sizeof dbs[0], out);
+    const store_db dbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN, STORE_RULE_PAIR, STORE_CHAIN,
+                            STORE_ACCT_EXPOSURE};
+    test_dump_tables(s, dbs, rules_only ? 4 : sizeof dbs / sizeof dbs[0], out);
     store_close(s);
 }
 

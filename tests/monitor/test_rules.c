@@ -272,6 +272,7 @@ static void datadir_make(const char *root, char dd[4096], const char *designated
 }
 
 static char *keep_root; /* set: replay_rules leaves its directory (and sets this to it) */
+static size_t designated_records; /* replay_rules: the designated_address records of the last replay */
 
 /* Replays the scenario's chain into a new datadir (extra options after
  * the defaults); returns the pattern rules' records (confirmed only), in
@@ -305,9 +306,11 @@ static json_t *replay_rules(scen *s, const char *designated, const char *labels,
     json_t *all = alerts_read(dd), *rules = json_array();
     size_t i;
     json_t *r;
+    designated_records = 0;
     json_array_foreach(all, i, r)
     {
         const char *rule = json_string_value(json_object_get(r, "rule"));
+        designated_records += rule && strcmp(rule, "designated_address") == 0;
         if (rule && (strcmp(rule, "designated_address") && strcmp(rule, "cluster_hit") && strcmp(rule, "indirect_exposure")))
             json_array_append(rules, r);
     }
@@ -783,6 +786,199 @@ Test(rules, no_toward_designated_from_a_one_off_payee, .timeout = 60)
     cb_chain_free(&s.c);
 }
 
+/* ---- shared_payout past a full counterparty list ---- */
+
+/* Day 1: a funder gives 100 throwaway addresses 0.4 BTC each (above the
+ * salary band: no payment); days 2-5: each pays w 0.1 BTC once (100
+ * distinct payers, 25 a block); then employers e1 (days 10, 40, 70) and e2
+ * (days 12, 42, 72; not in the twin) pay w 0.1 BTC. */
+static void flood_scenario(scen *s, bool twin, wallet *w, const char **fire)
+{
+    static wallet f, e1, e2, t[100];
+    f = wallet_make(40), e1 = wallet_make(41), e2 = wallet_make(42), *w = wallet_make(140);
+    wallet *funders[] = {&f, &e1, &e2};
+    scen_start(s, funders, 3);
+    scen_day(s, 1);
+    static cb_pay out[101];
+    for (uint32_t i = 0; i < 100; i++) {
+        t[i] = wallet_make(2000 + i);
+        out[i] = (cb_pay){t[i].a, 4 * SALARY};
+    }
+    out[100] = (cb_pay){f.a, 50 * BTC - 400 * SALARY - 10000};
+    cb_tx *ft = next_tx(s);
+    cb_tx_pay(ft, f.coins, f.n, out, 101);
+    for (uint32_t i = 0; i < 100; i++)
+        t[i].coins[0] = cb_tx_coin(ft, i), t[i].n = 1;
+    scen_mine(s);
+    for (int i = 0; i < 100; i++) {
+        if (i % 25 == 0)
+            scen_day(s, 2 + i / 25);
+        pay(s, &t[i], NULL, &w->a, SALARY);
+        if (i % 25 == 24)
+            scen_mine(s);
+    }
+    for (int k = 0; k < 3; k++) {
+        scen_day(s, 10 + 30 * k);
+        pay(s, &e1, NULL, &w->a, SALARY);
+        scen_mine(s);
+        if (twin)
+            continue;
+        scen_day(s, 12 + 30 * k);
+        *fire = pay(s, &e2, NULL, &w->a, SALARY);
+        scen_mine(s);
+    }
+}
+
+/* 100 throwaway payers first neither hide the two real ones' shared_payout
+ * (before: the full list kept neither) nor make one up with one real
+ * payer; every distinct payer is counted (records and screen). */
+Test(rules, a_flood_of_throwaway_payers_neither_hides_nor_invents_a_shared_payout, .timeout = 90)
+{
+    scen s;
+    wallet w;
+    const char *fire = NULL;
+    flood_scenario(&s, false, &w, &fire);
+    int rc;
+    keep_root = (char *)1;
+    json_t *recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
+    char *root = keep_root;
+    keep_root = NULL;
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_str_eq(str(r, "rule"), "shared_payout");
+    cr_assert_str_eq(str(r, "address"), text(&w.a));
+    cr_assert_str_eq(str(r, "txid"), fire);
+    json_t *ev = json_object_get(r, "evidence");
+    cr_assert_eq(num(ev, "payers_total"), 102);
+    cr_assert_eq(num(ev, "payers_not_listed"), 38);
+    json_t *payers = json_object_get(ev, "payers");
+    cr_assert_eq(json_array_size(payers), 2);
+    wallet e1 = wallet_make(41), e2 = wallet_make(42);
+    cr_assert_str_eq(str(json_array_get(payers, 0), "payer"), text(&e1.a));
+    cr_assert_str_eq(str(json_array_get(payers, 1), "payer"), text(&e2.a));
+    json_decref(recs);
+    char dd[4200];
+    snprintf(dd, sizeof dd, "%s/data", root);
+    char *screen[] = {CW_BIN, "screen", (char *)text(&w.a), "--datadir", dd, NULL};
+    char *out, *err;
+    run_cmd(screen, NULL, 0, &out, &err);
+    json_t *sc = json_loads(out, 0, NULL);
+    cr_assert_not_null(sc, "%s %s", out, err);
+    json_t *pat = json_object_get(sc, "patterns");
+    cr_assert_eq(num(pat, "payers_total"), 102, "%s", out);
+    cr_assert_eq(num(pat, "payers_not_listed"), 38);
+    cr_assert_eq(num(pat, "recurring_payers"), 2);
+    cr_assert_eq(num(pat, "payments_in"), 106);
+    cr_assert_eq(num(pat, "in_base_units"), (json_int_t)(106 * SALARY));
+    json_decref(sc);
+    free(out), free(err);
+    test_remove_dir(root);
+    cb_chain_free(&s.c);
+    /* the twin: the same flood, one real payer */
+    flood_scenario(&s, true, &w, &fire);
+    recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 0, "%s", json_dumps(recs, 0));
+    json_decref(recs);
+    cb_chain_free(&s.c);
+}
+
+/* ---- payout_toward_designated: the least that counts (framing with dust) ---- */
+
+/* Three payouts, each paid 0.1 BTC on days 1, 31, 61 by its own employer;
+ * on day 62 each pays a merchant (M1 0.05 BTC, M2 0.0005 BTC, M3 0.05 BTC),
+ * and on day 63 each merchant pays the designated address: M1 20,000 sat
+ * of the payout's coin (dust: below the default 0.0025 BTC), M2 1 BTC from
+ * its own 50 BTC and the payout's 0.0005 BTC coin (1 BTC reaches it, but
+ * only 0.0005 of it can be the payout's), M3 0.003 BTC of the payout's
+ * coin (above the minimum: the only payout_toward_designated). */
+static void framing_scenario(scen *s, wallet w[3], const char *hit[3], cw_addr *desig)
+{
+    static wallet e[3], m[3];
+    wallet *funders[6];
+    for (int i = 0; i < 3; i++) {
+        e[i] = wallet_make(30 + (uint32_t)i), m[i] = wallet_make(130 + (uint32_t)i), w[i] = wallet_make(230 + (uint32_t)i);
+        funders[i] = &e[i], funders[3 + i] = &m[i];
+    }
+    *desig = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 801);
+    scen_start(s, funders, 6);
+    int days[] = {1, 31, 61};
+    for (int d = 0; d < 3; d++) {
+        scen_day(s, days[d]);
+        for (int i = 0; i < 3; i++)
+            pay(s, &e[i], &w[i], NULL, SALARY);
+        scen_mine(s);
+    }
+    scen_day(s, 62);
+    /* the merchants' own coins first: M2 then spends both */
+    m[0].n = 0, m[2].n = 0;
+    pay(s, &w[0], &m[0], NULL, BTC / 20);
+    pay(s, &w[1], &m[1], NULL, BTC / 2000);
+    pay(s, &w[2], &m[2], NULL, BTC / 20);
+    scen_mine(s);
+    scen_day(s, 63);
+    hit[0] = pay(s, &m[0], NULL, desig, 20000);
+    hit[1] = pay(s, &m[1], NULL, desig, BTC);
+    hit[2] = pay(s, &m[2], NULL, desig, 300000);
+    scen_mine(s);
+}
+
+Test(rules, dust_reaching_a_designated_address_is_no_payout_hit, .timeout = 90)
+{
+    scen s;
+    wallet w[3];
+    const char *hit[3];
+    cw_addr d;
+    framing_scenario(&s, w, hit, &d);
+    int rc;
+    json_t *recs = replay_rules(&s, text(&d), NULL, NULL, &rc, NULL);
+    cr_assert_eq(rc, 0);
+    /* every payment into the designated address is its record, dust or not */
+    cr_assert_eq(designated_records, 3, "three designated_address records");
+    cr_assert_eq(json_array_size(recs), 1, "only M3's hit counts: %s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_str_eq(str(r, "rule"), "payout_toward_designated");
+    cr_assert_str_eq(str(r, "address"), text(&w[2].a));
+    cr_assert_str_eq(str(r, "txid"), hit[2]);
+    cr_assert_eq(num(json_object_get(r, "evidence"), "hops"), 2);
+    json_decref(recs);
+    /* the minimum is an option: at 0.0002 BTC M1's 20,000 sat count, and
+     * M2's 1 BTC (0.0005 of it the payout's); at 0.0006 M2's does not:
+     * what counts is the payout's part, not what the tx sends */
+    char *lower[] = {"--rules-min-hit-btc", "0.0002", NULL};
+    recs = replay_rules(&s, text(&d), NULL, lower, &rc, NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 3, "%s", json_dumps(recs, 0));
+    cr_assert_not_null(find_rec(recs, "payout_toward_designated", text(&w[0].a)));
+    cr_assert_not_null(find_rec(recs, "payout_toward_designated", text(&w[1].a)));
+    json_decref(recs);
+    char *part[] = {"--rules-min-hit-btc", "0.0006", NULL};
+    recs = replay_rules(&s, text(&d), NULL, part, &rc, NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    cr_assert_not_null(find_rec(recs, "payout_toward_designated", text(&w[2].a)));
+    json_decref(recs);
+    /* with a price, the USD minimum applies (USD 100 at USD 40,000 a
+     * bitcoin: 0.0025 BTC, as without one) and --rules-min-hit-usd moves it */
+    char *root = temp_dir(), prices[4200];
+    snprintf(prices, sizeof prices, "%s/prices.csv", root);
+    write_text(prices, "date,asset,usd\n2023-01-01,BTC,40000\n");
+    char *usd[] = {"--prices", prices, NULL};
+    recs = replay_rules(&s, text(&d), NULL, usd, &rc, NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    cr_assert_not_null(find_rec(recs, "payout_toward_designated", text(&w[2].a)));
+    json_decref(recs);
+    char *usd8[] = {"--prices", prices, "--rules-min-hit-usd", "8", NULL}; /* 20,000 sat = USD 8 */
+    recs = replay_rules(&s, text(&d), NULL, usd8, &rc, NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_not_null(find_rec(recs, "payout_toward_designated", text(&w[0].a)), "%s", json_dumps(recs, 0));
+    json_decref(recs);
+    test_remove_dir(root);
+    cb_chain_free(&s.c);
+}
+
 /* ---- options ---- */
 
 Test(rules, options_refused_with_a_message, .timeout = 60)
@@ -877,8 +1073,8 @@ static void dump_rules(cw_store *s, cw_buf *out)
     out->n = 0;
     store_txn *t;
     cr_assert_eq(store_begin(s, false, &t, NULL), CW_OK);
-    store_db dbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN};
-    for (size_t d = 0; d < 3; d++) {
+    store_db dbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN, STORE_RULE_PAIR};
+    for (size_t d = 0; d < sizeof dbs / sizeof *dbs; d++) {
         store_cursor *c;
         cr_assert_eq(store_cursor_open(t, dbs[d], &c, NULL), CW_OK);
         cw_span k, v;

@@ -367,14 +367,16 @@ Test(rules_account, shared_payout_in_usdc_with_the_exact_record, .timeout = 60)
         "\"decimals\":6},"
         "\"evidence\":{\"payers\":["
         "{\"payer\":\"%s\",\"payments\":3,\"tiny_first\":false,\"first\":\"2024-01-01\",\"last\":\"2024-03-01\","
-        "\"first_txid\":\"%s\",\"last_txid\":\"%s\",\"total_usd_cents\":900000,\"total_base_units\":9000000000,"
+        "\"first_txid\":\"%s\",\"last_txid\":\"%s\",\"total_usd_cents\":900000,\"total_base_units\":0,"
         "\"min_gap_days\":30,\"max_gap_days\":30},"
         "{\"payer\":\"%s\",\"payments\":3,\"tiny_first\":false,\"first\":\"2024-01-02\",\"last\":\"2024-03-02\","
-        "\"first_txid\":\"%s\",\"last_txid\":\"%s\",\"total_usd_cents\":900000,\"total_base_units\":9000000000,"
+        "\"first_txid\":\"%s\",\"last_txid\":\"%s\",\"total_usd_cents\":900000,\"total_base_units\":0,"
         "\"min_gap_days\":30,\"max_gap_days\":30}],"
-        "\"recurring_payers\":2,\"received_usd_cents\":1800000,\"received_base_units\":18000000000},"
+        "\"recurring_payers\":2,\"payers_total\":2,\"payers_not_listed\":0,\"received_usd_cents\":1800000,"
+        "\"received_base_units\":0},"
         "\"explanation\":\"%s is paid salary-sized amounts on a monthly-like cadence (gaps of 20-130 days) by 2 "
-        "unrelated payers (distinct wallets): one payout address shared by several personas, as DPRK IT workers do. "
+        "unrelated payers (distinct wallets; 2 distinct payers in all): one payout address shared by several personas, "
+        "as DPRK IT workers do. "
         "This payment: USD 3000.00 from %s.\"}",
         txid_of(&e, 6, 0), 6, text(&w), text(&p1), txid_of(&e, 1, 0), txid_of(&e, 5, 0), text(&p2), txid_of(&e, 2, 0),
         txid_of(&e, 6, 0), text(&w), text(&p2));
@@ -801,15 +803,60 @@ Test(rules_account, shared_payout_in_tron_usdt, .timeout = 60)
 
 /* ---------- reorg, live = replay, fail closed ---------- */
 
+/* A flood: 100 throwaway accounts (base, base + 1, ...) each pay w one
+ * salary (USD 3,000) on day `day`, 16 to a block (the same money sent
+ * round: gas only). */
+static void flood(eng *e, unsigned base, const cw_addr *w, unsigned day)
+{
+    cw_addr from[16], to[16];
+    for (unsigned i = 0; i < 100; i += 16) {
+        size_t n = 100 - i < 16 ? 100 - i : 16;
+        for (size_t k = 0; k < n; k++)
+            from[k] = acct(CW_CHAIN_EVM, base + i + (unsigned)k), to[k] = *w;
+        day_pays(e, day, n, from, to, SALARY, USDC);
+    }
+}
+
+/* The flood first, then two employers on cadence (days 10, 40, 70 and 12,
+ * 42, 72): shared_payout, naming both. */
+static int64_t flood_scenario(eng *e, const cw_addr *w, const cw_addr *p1, const cw_addr *p2)
+{
+    flood(e, 0x2000, w, 0);
+    int64_t last = 0;
+    for (unsigned k = 0; k < 3; k++) {
+        day_pay(e, 10 + 30 * k, p1, w, SALARY, USDC);
+        last = day_pay(e, 12 + 30 * k, p2, w, SALARY, USDC);
+    }
+    return last;
+}
+
+/* An address's stats as screen shows them (rules_address_json). */
+static json_t *stats_of(eng *e, const cw_addr *a)
+{
+    store_txn *t;
+    cw_err er = {0};
+    cr_assert_eq(store_begin(e->store, true, &t, &er), CW_OK);
+    uint8_t key[WL_KEY_MAX];
+    size_t kn = wl_key_from_addr(a, key);
+    cw_code rc;
+    json_t *j = rules_address_json(&e->rc, t, key, kn, &rc, &er);
+    cr_assert_eq(rc, CW_OK, "%s", er.msg);
+    cr_assert_not_null(j);
+    store_abort(t);
+    return j;
+}
+
+
 /* The rules' tables, key and value, in key order. */
 static void dump_rules(cw_store *s, cw_buf *out)
 {
-    const store_db dbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN};
-    test_dump_tables(s, dbs, 3, out);
+    const store_db dbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN, STORE_RULE_PAIR};
+    test_dump_tables(s, dbs, sizeof dbs / sizeof *dbs, out);
 }
 
 /* Every scenario above in one chain, in `kept` (the pool with its pieces,
- * the designated hit and its twins, a test payment). */
+ * the designated hit and its twins, a test payment, a flood of throwaway
+ * payers before two real ones: rule_pair). */
 static void everything(eng *e)
 {
     cw_addr q = acct(CW_CHAIN_EVM, 0x500), into[5] = {q, q, q, q, q};
@@ -819,6 +866,8 @@ static void everything(eng *e)
     cw_addr p = acct(CW_CHAIN_EVM, 0x40), t = acct(CW_CHAIN_EVM, 0x190);
     day_pay(e, 80, &p, &t, TINY, USDC);
     day_pay(e, 90, &p, &t, SALARY, USDC);
+    cw_addr fw = acct(CW_CHAIN_EVM, 0x1a0), p1 = acct(CW_CHAIN_EVM, 0xa0), p2 = acct(CW_CHAIN_EVM, 0xa1);
+    flood_scenario(e, &fw, &p1, &p2);
 }
 
 Test(rules_account, a_reorg_restores_the_rule_tables_byte_for_byte, .timeout = 90)
@@ -829,7 +878,7 @@ Test(rules_account, a_reorg_restores_the_rule_tables_byte_for_byte, .timeout = 9
     eng_start(&a, NULL);
     everything(&a);
     json_t *all = patterns(&a);
-    cr_assert_eq(json_array_size(all), 9, "7 of the pool, 1 designated, 1 test: %s", json_dumps(all, 0));
+    cr_assert_eq(json_array_size(all), 10, "7 of the pool, 1 designated, 1 test, 1 shared: %s", json_dumps(all, 0));
     json_decref(all);
     /* again, into a fresh datadir, cut before the pool's fifth sweep
      * (block 3 + 4 = 7: the five payouts' three months are blocks 1-3) */
@@ -847,7 +896,7 @@ Test(rules_account, a_reorg_restores_the_rule_tables_byte_for_byte, .timeout = 9
     dump_rules(b.store, &after);
     cr_assert(after.n != before.n || memcmp(after.p, before.p, after.n) != 0, "the blocks changed the tables");
     json_t *first = patterns(&b);
-    cr_assert_eq(json_array_size(first), 9);
+    cr_assert_eq(json_array_size(first), 10);
     cw_err er = {0};
     for (size_t i = n; i-- > cut;)
         cr_assert_eq(account_disconnect_tip(b.a, &er), CW_OK, "%s", er.msg);
@@ -858,7 +907,7 @@ Test(rules_account, a_reorg_restores_the_rule_tables_byte_for_byte, .timeout = 9
     size_t i, reorged = 0;
     json_t *r;
     json_array_foreach(b.lines, i, r) reorged += is_pattern(str(r, "rule")) && strcmp(str(r, "status"), "reorged") == 0;
-    cr_assert_eq(reorged, 9);
+    cr_assert_eq(reorged, 10);
     /* connected again: the same tables, the same records (ids) */
     json_array_clear(b.lines);
     for (size_t k = cut; k < n; k++)
@@ -867,8 +916,8 @@ Test(rules_account, a_reorg_restores_the_rule_tables_byte_for_byte, .timeout = 9
     cr_assert_eq(third.n, after.n);
     cr_assert_eq(memcmp(third.p, after.p, after.n), 0);
     json_t *second = patterns(&b);
-    cr_assert_eq(json_array_size(second), 9);
-    for (size_t k = 0; k < 9; k++) { /* (seq: the trail went on with the reorged records) */
+    cr_assert_eq(json_array_size(second), 10);
+    for (size_t k = 0; k < 10; k++) { /* (seq: the trail went on with the reorged records) */
         json_object_del(json_array_get(first, k), "seq");
         json_object_del(json_array_get(second, k), "seq");
         char *x = stable(json_array_get(first, k)), *y = stable(json_array_get(second, k));
@@ -1057,6 +1106,14 @@ Test(rules_account, rules_config_lines_are_read_and_checked_for_account_chains, 
     cr_assert_eq(run_cmd(eth, NULL, 0, &out, &err), 2, "%s %s", out, err);
     cr_assert(strstr(err, "--salary-min-eth: '1,5' is not an amount in ETH"), "%s", err);
     free(out), free(err);
+    /* the hit minimum's lines too (TRX has 6 decimals) */
+    f = fopen(conf, "w");
+    fputs("[rules]\nrules-min-hit-trx = 1000.0000001\n", f);
+    fclose(f);
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 2, "%s %s", out, err);
+    cr_assert(strstr(err, "--rules-min-hit-trx: '1000.0000001' is not an amount in TRX (digits, at most 6 after the point)"),
+              "%s", err);
+    free(out), free(err);
     test_remove_dir(dir);
 }
 
@@ -1157,6 +1214,229 @@ Test(rules_account, dust_before_the_money_does_not_shorten_the_trace_window, .ti
     cr_assert_str_eq(str(json_object_get(r, "evidence"), "left_payout_txid"), txid_of(&e, money, 0));
     cr_assert_eq(num(json_object_get(r, "evidence"), "hops"), 2);
     json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}
+
+/* A payee's list holds RS_LIST_MAX (64) payers. 100 throwaway payers sent
+ * in first must neither hide its two real payers (before: the list was
+ * full, their payments were not kept, no shared_payout) nor make one up
+ * (each pays once: none is recurring, whatever their number); and the
+ * count of distinct payers is exact, past the list too (rule_pair). */
+Test(rules_account, a_flood_of_throwaway_payers_neither_hides_nor_invents_a_shared_payout, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr w = acct(CW_CHAIN_EVM, 0x1a0), p1 = acct(CW_CHAIN_EVM, 0xa0), p2 = acct(CW_CHAIN_EVM, 0xa1);
+    int64_t fire = flood_scenario(&e, &w, &p1, &p2);
+    /* the twin: the same flood and one real payer only */
+    cw_addr w2 = acct(CW_CHAIN_EVM, 0x1a1), p3 = acct(CW_CHAIN_EVM, 0xa2);
+    flood(&e, 0x2100, &w2, 80);
+    for (unsigned k = 0; k < 3; k++)
+        day_pay(&e, 90 + 30 * k, &p3, &w2, SALARY, USDC);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 1, "only w's shared_payout: %s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0);
+    cr_assert_str_eq(str(r, "rule"), "shared_payout");
+    cr_assert_str_eq(str(r, "address"), text(&w));
+    cr_assert_str_eq(str(r, "txid"), txid_of(&e, fire, 0));
+    json_t *ev = json_object_get(r, "evidence");
+    cr_assert_eq(num(ev, "recurring_payers"), 2);
+    /* 100 + 2 distinct payers; the list keeps 64 (the two real ones took
+     * the places of the two oldest throwaways), 38 are counted past it */
+    cr_assert_eq(num(ev, "payers_total"), 102);
+    cr_assert_eq(num(ev, "payers_not_listed"), 38);
+    json_t *payers = json_object_get(ev, "payers");
+    cr_assert_eq(json_array_size(payers), 2, "%s", json_dumps(payers, 0));
+    cr_assert_str_eq(str(json_array_get(payers, 0), "payer"), text(&p1));
+    cr_assert_str_eq(str(json_array_get(payers, 1), "payer"), text(&p2));
+    cr_assert_eq(num(json_array_get(payers, 0), "payments"), 3);
+    cr_assert_str_eq(str(json_array_get(payers, 0), "first"), "2024-01-11");
+    cr_assert_str_eq(str(json_array_get(payers, 1), "last"), "2024-03-13");
+    cr_assert(strstr(str(r, "explanation"), "102 distinct payers in all"), "%s", str(r, "explanation"));
+    json_decref(recs);
+    /* screen tells the same */
+    json_t *j = stats_of(&e, &w);
+    cr_assert_eq(num(j, "payers_total"), 102);
+    cr_assert_eq(num(j, "payers_not_listed"), 38);
+    cr_assert_eq(num(j, "recurring_payers"), 2);
+    cr_assert_eq(num(j, "payments_in"), 106);
+    json_decref(j);
+    j = stats_of(&e, &w2);
+    cr_assert_eq(num(j, "payers_total"), 101);
+    cr_assert_eq(num(j, "payers_not_listed"), 37);
+    cr_assert_eq(num(j, "recurring_payers"), 1);
+    cr_assert_eq(json_array_size(json_object_get(j, "rules")), 0, "%s", json_dumps(j, 0));
+    json_decref(j);
+    eng_close(&e);
+    kept_reset();
+}
+
+/* The stats of an address, or NULL when it has none. */
+static json_t *stats_or_null(eng *e, const cw_addr *a)
+{
+    store_txn *t;
+    cw_err er = {0};
+    cr_assert_eq(store_begin(e->store, true, &t, &er), CW_OK);
+    uint8_t key[WL_KEY_MAX];
+    size_t kn = wl_key_from_addr(a, key);
+    cw_code rc;
+    json_t *j = rules_address_json(&e->rc, t, key, kn, &rc, &er);
+    cr_assert_eq(rc, CW_OK, "%s", er.msg);
+    store_abort(t);
+    return j;
+}
+
+/* Totals are per unit (USD cents with a price, the coin's base units
+ * without), so nothing mixes: w is paid USD 3,000 in USDC by p1 and 2 ETH
+ * (no ETH price) by p2, monthly, three times each. Its 5.5 ETH to q is a
+ * sweep (80% of the 6 ETH it got: before, one USDC payment made every
+ * unpriced send "no measure", and in_base_units added USDC units to wei),
+ * its USD 8,000 to q2 a sweep of its USDC. w2, paid 4 x 5 ETH (20 ETH, past
+ * 2^64 wei), sending 8 ETH to q3 is no sweep (40%: before, the totals
+ * stopped at 2^63-1 wei, about 9.2 ETH, and 8 ETH looked like 87% of it). */
+Test(rules_account, totals_are_per_asset_and_the_sweep_test_compares_like_with_like, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr w = acct(CW_CHAIN_EVM, 0x1b0), p1 = acct(CW_CHAIN_EVM, 0xb0), p2 = acct(CW_CHAIN_EVM, 0xb1),
+            q = acct(CW_CHAIN_EVM, 0x5b0), q2 = acct(CW_CHAIN_EVM, 0x5b1), w2 = acct(CW_CHAIN_EVM, 0x1b2),
+            p3 = acct(CW_CHAIN_EVM, 0xb2), q3 = acct(CW_CHAIN_EVM, 0x5b2);
+    for (unsigned k = 0; k < 3; k++) {
+        day_pay(&e, 30 * k, &p1, &w, SALARY, USDC);
+        day_pay(&e, 30 * k + 1, &p2, &w, "2000000000000000000", NULL);
+    }
+    for (unsigned k = 0; k < 4; k++)
+        day_pay(&e, 30 * k, &p3, &w2, "5000000000000000000", NULL);
+    int64_t eth_sweep = day_pay(&e, 95, &w, &q, "5500000000000000000", NULL);
+    int64_t usd_sweep = day_pay(&e, 96, &w, &q2, "8000000000", USDC);
+    day_pay(&e, 97, &w2, &q3, "8000000000000000000", NULL);
+    json_t *j = stats_of(&e, &w);
+    cr_assert_eq(num(j, "payments_in"), 6);
+    cr_assert_eq(num(j, "in_usd_cents"), 900000, "the USDC: %s", json_dumps(j, 0));
+    cr_assert_eq(num(j, "in_base_units"), 6000000000000000000LL, "the ETH alone: %s", json_dumps(j, 0));
+    cr_assert_eq(num(j, "payments_out"), 2);
+    cr_assert_eq(num(j, "out_usd_cents"), 800000);
+    cr_assert_eq(num(j, "out_base_units"), 5500000000000000000LL);
+    json_t *py = json_object_get(j, "payers");
+    cr_assert_eq(num(json_array_get(py, 0), "total_usd_cents"), 900000);
+    cr_assert_eq(num(json_array_get(py, 0), "total_base_units"), 0, "USDC units are no coin's");
+    cr_assert_eq(num(json_array_get(py, 1), "total_usd_cents"), 0);
+    cr_assert_eq(num(json_array_get(py, 1), "total_base_units"), 6000000000000000000LL);
+    json_decref(j);
+    /* the sweeps: each destination has w as its one source */
+    const cw_addr *dst[2] = {&q, &q2};
+    int64_t blk[2] = {eth_sweep, usd_sweep};
+    for (int i = 0; i < 2; i++) {
+        j = stats_of(&e, dst[i]);
+        cr_assert_eq(num(j, "pool_sources"), 1, "%s", json_dumps(j, 0));
+        json_t *src = json_array_get(json_object_get(j, "sources"), 0);
+        cr_assert_str_eq(str(src, "source"), text(&w));
+        cr_assert_str_eq(str(src, "last_txid"), txid_of(&e, blk[i], 0));
+        json_decref(j);
+    }
+    /* w2: 20 ETH in, exactly (shown at the JSON cap), and 8 ETH is no sweep:
+     * q3 is neither a pool nor paid (8 ETH is past the salary band) */
+    j = stats_of(&e, &w2);
+    cr_assert_eq(num(j, "in_base_units"), INT64_MAX);
+    cr_assert_eq(num(j, "out_base_units"), 8000000000000000000LL, "sent on, counted: %s", json_dumps(j, 0));
+    json_decref(j);
+    cr_assert_null(stats_or_null(&e, &q3), "8 of 20 ETH is no sweep");
+    eng_close(&e);
+    kept_reset();
+}
+
+/* `watchlist check` of the new shapes: rule_pair (payee + payer -> a
+ * pair) and an account's trace with its amount (and without: written
+ * before it was kept), each cut or padded by a byte. */
+Test(rules_account, rule_pair_and_account_trace_records_are_checked)
+{
+    uint8_t k[1 + 2 * 21], v[1 + 32 + 64];
+    k[0] = 21;
+    memset(k + 1, 0x11, 42);
+    size_t fields = (sizeof(rs_pair) - 64) / 8;
+    memset(v, 0, sizeof v); /* two = 0, every field 0, one txid */
+    size_t vn = 1 + fields + 32;
+    cr_assert_null(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 43}, (cw_span){v, vn}));
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 43}, (cw_span){v, vn - 1}),
+                     "a value that is not a pair's payments");
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 43}, (cw_span){v, vn + 1}),
+                     "a value that is not a pair's payments");
+    v[0] = 1; /* two txids announced, one there */
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 43}, (cw_span){v, vn}),
+                     "a value that is not a pair's payments");
+    v[0] = 0;
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 22}, (cw_span){v, vn}),
+                     "a key that is not a payee's and a payer's address keys");
+    k[0] = 0;
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 43}, (cw_span){v, vn}),
+                     "a key that is not a payee's and a payer's address keys");
+    /* an account trace: 'A' + 21-byte key -> pool, hops, txid, when, origin length, origin [, amount] */
+    uint8_t tk[22] = {'A'}, tv[43 + 21 + 8] = {0};
+    tv[42] = 21;
+    cr_assert_null(rs_check_record(STORE_RULE_TRACE, (cw_span){tk, 22}, (cw_span){tv, 43 + 21}));
+    cr_assert_null(rs_check_record(STORE_RULE_TRACE, (cw_span){tk, 22}, (cw_span){tv, 43 + 21 + 8}));
+    for (size_t n = 43 + 21 + 1; n < 43 + 21 + 8; n++)
+        cr_assert_str_eq(rs_check_record(STORE_RULE_TRACE, (cw_span){tk, 22}, (cw_span){tv, n}),
+                         "an account's trace that does not decode");
+}
+
+/* Framing with dust: whoever a payout paid (m) sending on to a designated
+ * address makes a payout_toward_designated only with at least USD 100 of
+ * the payout's money (--rules-min-hit-usd; the trace carries how much of
+ * it each account got). m got USD 50 from w and sends USD 8,000 (its own
+ * money) to L1: no record. m2 got USD 60 twice from w2 (pieces add up) and
+ * sends USD 8,000: a record. m3 got USD 9,000 from w3 and sends USD 50,
+ * then exactly USD 100: the second is the record. Unpriced ETH: m4 got 1
+ * ETH from w4 (paid 2 ETH monthly) and sends 0.049 ETH, then 0.05 ETH (the
+ * default --rules-min-hit-eth): the second is the record. Every payment
+ * into L1 is a designated_address record, dust or not. */
+Test(rules_account, dust_reaching_a_designated_address_is_no_payout_hit, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr emp[4], w[4], m[4], l1 = parse(L1);
+    for (unsigned i = 0; i < 4; i++)
+        emp[i] = acct(CW_CHAIN_EVM, 0x90 + i), w[i] = acct(CW_CHAIN_EVM, 0x190 + i), m[i] = acct(CW_CHAIN_EVM, 0x590 + i);
+    unsigned days[] = {0, 30, 60};
+    for (int k = 0; k < 3; k++) {
+        for (unsigned i = 0; i < 3; i++)
+            day_pay(&e, days[k], &emp[i], &w[i], SALARY, USDC);
+        day_pay(&e, days[k], &emp[3], &w[3], "2000000000000000000", NULL);
+    }
+    day_pay(&e, 62, &w[0], &m[0], "50000000", USDC);
+    day_pay(&e, 62, &w[1], &m[1], "60000000", USDC);
+    day_pay(&e, 63, &w[1], &m[1], "60000000", USDC);
+    day_pay(&e, 62, &w[2], &m[2], SWEEP, USDC);
+    day_pay(&e, 62, &w[3], &m[3], "1000000000000000000", NULL);
+    day_pay(&e, 64, &m[0], &l1, "8000000000", USDC);
+    int64_t hit1 = day_pay(&e, 64, &m[1], &l1, "8000000000", USDC);
+    day_pay(&e, 64, &m[2], &l1, "50000000", USDC);
+    day_pay(&e, 64, &m[3], &l1, "49000000000000000", NULL);
+    int64_t hit2 = day_pay(&e, 65, &m[2], &l1, "100000000", USDC);
+    int64_t hit3 = day_pay(&e, 65, &m[3], &l1, "50000000000000000", NULL);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 3, "%s", json_dumps(recs, 0));
+    const cw_addr *who[3] = {&w[1], &w[2], &w[3]};
+    int64_t when[3] = {hit1, hit2, hit3};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *r = json_array_get(recs, i);
+        cr_assert_str_eq(str(r, "rule"), "payout_toward_designated");
+        cr_assert_str_eq(str(r, "address"), text(who[i]));
+        cr_assert_str_eq(str(r, "txid"), txid_of(&e, when[i], 0));
+        cr_assert_eq(num(json_object_get(r, "evidence"), "hops"), 2);
+    }
+    json_decref(recs);
+    size_t desig = 0, i;
+    json_t *r;
+    json_array_foreach(e.lines, i, r)
+    {
+        desig += strcmp(str(r, "rule"), "designated_address") == 0 && strcmp(str(r, "status"), "confirmed") == 0;
+    }
+    cr_assert_eq(desig, 6, "each payment into L1 is its record");
     eng_close(&e);
     kept_reset();
 }

@@ -45,6 +45,7 @@ static const struct {
     [STORE_RULE_ADDR] = {"rule_addr", 0},
     [STORE_RULE_TRACE] = {"rule_trace", 0},
     [STORE_RULE_ORIGIN] = {"rule_origin", 0},
+    [STORE_RULE_PAIR] = {"rule_pair", 0},
 };
 
 /* What a store and its views share: the environment's map-change lock.

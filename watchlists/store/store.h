@@ -99,6 +99,7 @@ typedef enum {
     STORE_RULE_ADDR,  /* address key -> the pattern rules' stats and counterparties (rulestats.h) */
     STORE_RULE_TRACE, /* outpoint (36) -> the payout or pool its money came from (rulestats.h) */
     STORE_RULE_ORIGIN, /* address key -> RS_ORIGIN_* flags: payouts and pools a trace starts from (rulestats.h) */
+    STORE_RULE_PAIR, /* payee + payer -> a payer's pair past the payee's full list (rulestats.h) */
     STORE_DB_COUNT
 } store_db;
 

@@ -45,9 +45,9 @@ void rules_config_default(rules_config *c)
     static const struct {
         const char *sym;
         unsigned dec;
-        uint64_t sal_lo, sal_hi, tiny_lo, tiny_hi; /* in 10^-6 of a whole unit */
-    } bands[] = {{"ETH", 18, 750000, 6000000, 5000, 500000},
-                 {"TRX", 6, 15000000000ull, 120000000000ull, 100000000, 10000000000ull}};
+        uint64_t sal_lo, sal_hi, tiny_lo, tiny_hi, hit; /* in 10^-6 of a whole unit */
+    } bands[] = {{"ETH", 18, 750000, 6000000, 5000, 500000, 50000},
+                 {"TRX", 6, 15000000000ull, 120000000000ull, 100000000, 10000000000ull, 1000000000ull}};
     for (size_t i = 0; i < sizeof bands / sizeof *bands; i++) {
         rule_asset_band *b = &c->asset_band[i];
         snprintf(b->symbol, sizeof b->symbol, "%s", bands[i].sym);
@@ -59,9 +59,10 @@ void rules_config_default(rules_config *c)
             cw_u256_mul_div(&next, &scale, &ten, &one);
             scale = next;
         }
-        const uint64_t *ends[4] = {&bands[i].sal_lo, &bands[i].sal_hi, &bands[i].tiny_lo, &bands[i].tiny_hi};
-        cw_u256 *dst[4] = {&b->salary.lo, &b->salary.hi, &b->tiny.lo, &b->tiny.hi};
-        for (int k = 0; k < 4; k++) {
+        const uint64_t *ends[5] = {&bands[i].sal_lo, &bands[i].sal_hi, &bands[i].tiny_lo, &bands[i].tiny_hi,
+                                   &bands[i].hit};
+        cw_u256 *dst[5] = {&b->salary.lo, &b->salary.hi, &b->tiny.lo, &b->tiny.hi, &b->hit_min};
+        for (int k = 0; k < 5; k++) {
             cw_u256_set_u64(&v, *ends[k]);
             cw_u256_mul_div(dst[k], &v, &scale, &one);
         }
@@ -76,6 +77,12 @@ void rules_config_default(rules_config *c)
     c->pool_window = 62 * DAY;
     c->test_window = 45 * DAY;
     c->hops = 4;
+    /* USD 100: a tenth of the tiny band's top, far below any salary: a
+     * framer must give that much to a designated address (and, traced, get
+     * it from the payout first); without a price, USD 100 at the bands'
+     * prices (BTC 40,000: 0.0025; ETH 2,000: 0.05; TRX 0.10: 1,000) */
+    c->hit_min_cents = 10000;
+    c->hit_min_native = 250000;
     c->sweep_ppm = 800000;
     c->offramp_min_pieces = 3;
     c->weight[RULE_SHARED_PAYOUT] = 2;
@@ -238,7 +245,7 @@ static json_t *day_json(uint64_t when)
 
 static amount_view classify(const rules_config *c, uint64_t sats, int64_t when)
 {
-    amount_view a = {BAND_NONE, false, 0, sats, NULL};
+    amount_view a = {BAND_NONE, false, 0, sats, NULL, false, true, sats, 0};
     a.usd = prices_cents(c->prices, "BTC", 8, sats, when, &a.cents);
     const rule_band *sal = a.usd ? &c->salary_cents : &c->salary_native, *tiny = a.usd ? &c->tiny_cents : &c->tiny_native;
     uint64_t v = a.usd ? a.cents : sats;
@@ -252,7 +259,7 @@ static amount_view classify(const rules_config *c, uint64_t sats, int64_t when)
 /* Bitcoin's amount view of a value: its USD cents when BTC has a price. */
 static amount_view btc_view(const rules_config *c, uint64_t sats, int64_t when)
 {
-    amount_view a = {BAND_NONE, false, 0, sats, NULL};
+    amount_view a = {BAND_NONE, false, 0, sats, NULL, false, true, sats, 0};
     a.usd = prices_cents(c->prices, "BTC", 8, sats, when, &a.cents);
     return a;
 }
@@ -279,11 +286,24 @@ static const char *money_text(const amount_view *a, uint64_t native, char *buf, 
     return buf;
 }
 
-/* A total of a record (USD cents when it has any, else base units) in a's unit. */
-static amount_view total_view(const amount_view *a, uint64_t cents, uint64_t native)
+/* A record's total in words, per unit (rulestats.h): "USD 120.00", "1.5
+ * ETH", "USD 120.00 and 1.5 ETH" (the coin's without a price: its unit is
+ * r->coin, satoshis when NULL); buf holds TOTALS_MAX. */
+#define TOTALS_MAX (2 * MONEY_MAX + 8)
+static const char *totals_text(const rules_run *r, uint64_t cents, uint64_t native, char *buf, size_t cap)
 {
-    amount_view v = {BAND_NONE, cents > 0, cents, native, a ? a->unit : NULL};
-    return v;
+    char u[MONEY_MAX], n[MONEY_MAX];
+    amount_view usd = {BAND_NONE, true, cents, 0, NULL, false, false, 0, 0};
+    amount_view coin = {BAND_NONE, false, 0, native, r->coin, false, true, native, 0};
+    money_text(&usd, 0, u, sizeof u);
+    money_text(&coin, native, n, sizeof n);
+    if (native == 0)
+        snprintf(buf, cap, "%s", u);
+    else if (cents == 0)
+        snprintf(buf, cap, "%s", n);
+    else
+        snprintf(buf, cap, "%s and %s", u, n);
+    return buf;
 }
 
 static bool is_offramp(const label *lb)
@@ -444,6 +464,7 @@ static cw_code toward_one(run *r, const uint8_t *payout, size_t plen, bool to_po
     if ((rc = rec_save(r, payout, plen, rec, err)) == CW_OK)
         rc = entries_json(r->tx->chain, rec, RS_KIND_PAYER, false, 0, &payers, &n_payers, err);
     uint64_t score = rec->a.score;
+    n_payers += rec->a.payers_beyond; /* every distinct payer, listed or not */
     free(rec);
     if (rc)
         return rc;
@@ -463,6 +484,7 @@ static cw_code toward_one(run *r, const uint8_t *payout, size_t plen, bool to_po
     alert_put(ev, "hit_txid", txid_json(ch, r->tx->txid), &ok);
     alert_put(ev, "hit_date", day_json((uint64_t)r->when), &ok);
     alert_put(ev, "payers", payers, &ok);
+    alert_put(ev, "payers_total", json_integer((json_int_t)n_payers), &ok);
     if (!ok) {
         json_decref(ev);
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
@@ -540,6 +562,8 @@ typedef struct {
     bool payout_like;  /* paid a salary-sized amount: its sweeps feed pools */
     bool recurring;    /* paid on cadence: a payout the trace starts from */
     bool pool_like;    /* two or more payouts swept into it: the trace starts from it too */
+    bool carried;      /* its coin carried a trace: tr */
+    rs_trace tr;
 } in_view;
 
 static struct {
@@ -561,18 +585,32 @@ static cw_code grow_inputs(size_t n, cw_err *err)
     return CW_OK;
 }
 
-/* One payment into a pair: count, gaps, amounts, last tx. */
-static void pair_note(rs_pair *p, bool fresh, uint64_t now, const uint8_t txid[32], uint64_t value, uint64_t cents)
+/* a's amount into the totals, per unit (rulestats.h): USD cents with a
+ * price, else the coin's base units (128-bit: *hi, or saturated at
+ * RS_TOTAL_MAX when hi is NULL); a token without a price: neither. */
+static void total_add(uint64_t *cents, uint64_t *native, uint64_t *hi, const amount_view *a)
 {
+    if (a->usd)
+        *cents = rs_sat_add(*cents, a->cents);
+    else if (a->coin && hi)
+        rs_wide_add(native, hi, a->exact_lo, a->exact_hi);
+    else if (a->coin)
+        *native = rs_sat_add(*native, a->native);
+}
+
+/* One payment into a pair: count, gaps, amounts, last tx. */
+static void pair_note(rs_pair *p, bool fresh, uint64_t now, const uint8_t txid[32], const amount_view *a)
+{
+    uint64_t cents = a->usd ? a->cents : 0;
     if (fresh) {
         p->first_time = now;
         memcpy(p->first_txid, txid, 32);
-        p->first_native = value, p->first_cents = cents;
+        p->first_native = a->native, p->first_cents = cents;
     }
     p->last_time = now;
     memcpy(p->last_txid, txid, 32);
-    p->last_native = value, p->last_cents = cents;
-    p->total_native = rs_sat_add(p->total_native, value), p->total_cents = rs_sat_add(p->total_cents, cents);
+    p->last_native = a->native, p->last_cents = cents;
+    total_add(&p->total_cents, &p->total_native, NULL, a);
 }
 
 /* The paid address's text, made only when a rule fires (formatting every
@@ -588,8 +626,9 @@ static void pair_note(rs_pair *p, bool fresh, uint64_t now, const uint8_t txid[3
  * that is not a payout paid on cadence seen longest ago: otherwise anyone
  * could fill a pool's list with throwaway payments (the same money sent
  * round) before its payouts sweep in, and the consolidator would never
- * fire. Deterministic: the entries' order and times only. */
-static cw_code make_room_for_source(run *r, rs_record *rec, cw_err *err)
+ * fire. A payer giving way goes on in rule_pair (counted in payers_beyond).
+ * Deterministic: the entries' order and times only. */
+static cw_code make_room_for_source(run *r, const uint8_t *okey, size_t olen, rs_record *rec, cw_err *err)
 {
     size_t victim = rec->n;
     for (size_t i = 0; i < rec->n; i++) {
@@ -611,6 +650,15 @@ static cw_code make_room_for_source(run *r, rs_record *rec, cw_err *err)
             victim = i;
     }
     if (victim < rec->n) {
+        const rs_entry *v = &rec->e[victim];
+        if (payer) { /* kept and counted in rule_pair (rulestats.h): it may pay again */
+            rec->a.payers_beyond++;
+            if (r->j) {
+                cw_code rc = rs_pair_put(r->j, okey, olen, v->key, v->klen, &v->p, err);
+                if (rc)
+                    return rc;
+            }
+        }
         memmove(&rec->e[victim], &rec->e[victim + 1], (rec->n - victim - 1) * sizeof rec->e[0]);
         rec->n--;
     }
@@ -636,7 +684,6 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
                          const amount_view *a, cw_err *err)
 {
     LAZY_TEXT;
-    uint64_t value = a->native;
     const rules_config *cfg = r->cfg;
     uint64_t now = (uint64_t)r->when;
     rs_record *rec;
@@ -646,7 +693,7 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
         return rc;
     rs_entry *e = rs_record_find(rec, RS_KIND_SOURCE, src_key, src_len);
     bool fresh = e == NULL;
-    if (fresh && rec->n >= RS_LIST_MAX && (rc = make_room_for_source(r, rec, err))) {
+    if (fresh && rec->n >= RS_LIST_MAX && (rc = make_room_for_source(r, okey, olen, rec, err))) {
         free(rec);
         return rc;
     }
@@ -662,11 +709,11 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
             e->p.max_gap = gap;
     }
     e->p.count++;
-    pair_note(&e->p, fresh, now, r->tx->txid, value, a->cents);
+    pair_note(&e->p, fresh, now, r->tx->txid, a);
     if (!found)
         rec->a.first_seen = now;
     rec->a.n_in++;
-    rec->a.in_native = rs_sat_add(rec->a.in_native, value), rec->a.in_cents = rs_sat_add(rec->a.in_cents, a->cents);
+    total_add(&rec->a.in_cents, &rec->a.in_native, &rec->a.in_native_hi, a);
     rec->a.last_seen = now;
     rec->a.pool_sources += fresh;
     bool now_pool = fresh && rec->a.pool_sources == 2; /* rule_origin learns it after the record is saved */
@@ -735,7 +782,7 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
     alert_put(ev, "window_from", json_string(d0), &ok);
     alert_put(ev, "window_to", json_string(d1), &ok);
     alert_put(ev, "pooled_usd_cents", json_integer((json_int_t)ad.in_cents), &ok);
-    alert_put(ev, "pooled_base_units", json_integer((json_int_t)ad.in_native), &ok);
+    alert_put(ev, "pooled_base_units", json_integer((json_int_t)rs_wide_cap(ad.in_native, ad.in_native_hi)), &ok);
     if (!ok) {
         json_decref(ev);
         free(all);
@@ -747,13 +794,13 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
         return CW_ENOMEM;
     }
     r->st->fired[RULE_CONSOLIDATOR]++;
-    char m[MONEY_MAX];
-    amount_view pooled = total_view(a, ad.in_cents, ad.in_native);
+    char m[TOTALS_MAX];
     explain(f,
             "%s pools money from %zu payout addresses (each paid salary-sized amounts by its own payer) "
             "between %s and %s, %s in all so far: the shape of an IT-worker consolidation address, which pools "
             "the pay of several roles before it moves on.",
-            OTEXT, in_window, d0, d1, money_text(&pooled, ad.in_native, m, sizeof m));
+            OTEXT, in_window, d0, d1,
+            totals_text(r, ad.in_cents, rs_wide_cap(ad.in_native, ad.in_native_hi), m, sizeof m));
     /* every payout that fed it is now tied to a flagged pool */
     for (size_t i = 0; rc == CW_OK && i < n_all; i++) {
         rs_trace tr = {0};
@@ -769,6 +816,33 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
 
 /* ---------- the payment side: payouts ---------- */
 
+/* A payer not in okey's full list paid (b: its pair, updated): a payer
+ * that became recurring takes the list place of the one-off payer (never
+ * recurring) seen longest ago, which goes to rule_pair; else (or with no
+ * such payer) b is kept in rule_pair. Deterministic: the entries' order
+ * and times only. Writes only with a journal. */
+static cw_code pay_beyond(run *r, const uint8_t *okey, size_t olen, rs_record *rec, const rs_entry *b,
+                          bool recurring_now, cw_err *err)
+{
+    size_t victim = rec->n;
+    for (size_t i = 0; recurring_now && i < rec->n; i++) {
+        const rs_entry *e = &rec->e[i];
+        if (e->kind == RS_KIND_PAYER && !(e->p.flags & RS_PAIR_RECURRING) &&
+            (victim == rec->n || e->p.last_time < rec->e[victim].p.last_time))
+            victim = i;
+    }
+    if (victim == rec->n)
+        return r->j ? rs_pair_put(r->j, okey, olen, b->key, b->klen, &b->p, err) : CW_OK;
+    const rs_entry *v = &rec->e[victim];
+    cw_code rc = CW_OK;
+    if (r->j && ((rc = rs_pair_put(r->j, okey, olen, v->key, v->klen, &v->p, err)) ||
+                 (rc = rs_pair_del(r->j, okey, olen, b->key, b->klen, err))))
+        return rc;
+    memmove(&rec->e[victim], &rec->e[victim + 1], (rec->n - victim - 1) * sizeof rec->e[0]);
+    rec->e[rec->n - 1] = *b;
+    return CW_OK;
+}
+
 cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uint8_t *okey, size_t olen,
                        const amount_view *a, cw_err *err)
 {
@@ -783,13 +857,35 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
         return rc;
     rs_entry *e = rs_record_find(rec, RS_KIND_PAYER, payer, payer_len);
     bool fresh = e == NULL;
+    /* the list is full: the payer's pair is in rule_pair (or starts
+     * there). Every payer is judged and counted, so throwaway payers sent
+     * in first hide no real one; a payer that becomes recurring takes the
+     * place of a one-off payer in the list (the evidence) */
+    rs_entry beyond;
+    bool is_beyond = fresh && rec->n >= RS_LIST_MAX;
+    if (is_beyond) {
+        memset(&beyond, 0, sizeof beyond);
+        beyond.kind = RS_KIND_PAYER;
+        beyond.klen = (uint8_t)payer_len;
+        memcpy(beyond.key, payer, payer_len);
+        rc = rs_pair_get(r->t, okey, olen, payer, payer_len, &beyond.p, err);
+        if (rc != CW_OK && rc != CW_ENOTFOUND) {
+            free(rec);
+            return rc;
+        }
+        fresh = rc == CW_ENOTFOUND;
+        rc = CW_OK;
+        e = &beyond;
+    }
     if (!fresh && a->kind == BAND_TINY && e->p.count > 0) {
         free(rec);
         return CW_OK; /* a small payment after salaries says nothing the rules use */
     }
-    if (fresh && (e = rs_record_add(rec, RS_KIND_PAYER, payer, payer_len)) == NULL) {
+    if (is_beyond)
+        rec->a.payers_beyond += fresh;
+    else if (fresh && (e = rs_record_add(rec, RS_KIND_PAYER, payer, payer_len)) == NULL) {
         free(rec);
-        return CW_OK; /* paid by too many to be a payout address */
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "rules: a payer key of %zu bytes", payer_len);
     }
     rs_pair *p = &e->p;
     if (fresh && a->kind == BAND_TINY)
@@ -812,7 +908,7 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
         }
         p->count++;
     }
-    pair_note(p, fresh, now, r->tx->txid, value, a->cents);
+    pair_note(p, fresh, now, r->tx->txid, a);
     bool recurring_now =
         a->kind == BAND_SALARY && !(p->flags & RS_PAIR_RECURRING) && p->at_cadence + 1 >= cfg->min_recurring;
     if (recurring_now)
@@ -820,7 +916,7 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
     if (!found)
         rec->a.first_seen = now;
     rec->a.n_in++;
-    rec->a.in_native = rs_sat_add(rec->a.in_native, value), rec->a.in_cents = rs_sat_add(rec->a.in_cents, a->cents);
+    total_add(&rec->a.in_cents, &rec->a.in_native, &rec->a.in_native_hi, a);
     rec->a.last_seen = now;
     rec->a.recurring_payers += recurring_now;
     bool now_payout = recurring_now && rec->a.recurring_payers == 1; /* rule_origin learns it after the save */
@@ -831,12 +927,19 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
     bool shared = recurring_now && rec->a.recurring_payers >= cfg->shared_min_payers &&
                   rec->a.recurring_payers <= cfg->shared_max_payers &&
                   mark(rec, RS_SHARED_PAYOUT, cfg->weight[RULE_SHARED_PAYOUT]);
+    if (is_beyond && (rc = pay_beyond(r, okey, olen, rec, &beyond, recurring_now, err))) {
+        free(rec);
+        return rc;
+    }
     json_t *payers = NULL;
     if ((rc = rec_save(r, okey, olen, rec, err)) == CW_OK && shared)
         rc = entries_json(r->tx->chain, rec, RS_KIND_PAYER, true, 0, &payers, NULL, err);
     if (rc == CW_OK && now_payout && r->j)
         rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_PAYOUT, err);
     rs_addr ad = rec->a;
+    size_t listed = 0;
+    for (size_t i = 0; i < rec->n; i++)
+        listed += rec->e[i].kind == RS_KIND_PAYER;
     free(rec);
     if (rc)
         return rc;
@@ -850,7 +953,7 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
          * pair keeps no asset per payment: its base units, unnamed */
         static const rules_unit unnamed = {NULL, 0};
         amount_view t0 = {BAND_TINY, pair.first_cents > 0, pair.first_cents, pair.first_native,
-                          pair.first_cents == 0 && a->usd && a->unit ? &unnamed : a->unit};
+                          pair.first_cents == 0 && a->usd && a->unit ? &unnamed : a->unit, false, false, 0, 0};
         alert_put(ev, "test_usd_cents", json_integer((json_int_t)pair.first_cents), &ok);
         alert_put(ev, "test_base_units", json_integer((json_int_t)pair.first_native), &ok);
         alert_put(ev, "salary_usd_cents", json_integer((json_int_t)a->cents), &ok);
@@ -880,8 +983,10 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
         bool ok = true;
         alert_put(ev, "payers", payers, &ok);
         alert_put(ev, "recurring_payers", json_integer((json_int_t)ad.recurring_payers), &ok);
+        alert_put(ev, "payers_total", json_integer((json_int_t)(listed + ad.payers_beyond)), &ok);
+        alert_put(ev, "payers_not_listed", json_integer((json_int_t)ad.payers_beyond), &ok);
         alert_put(ev, "received_usd_cents", json_integer((json_int_t)ad.in_cents), &ok);
-        alert_put(ev, "received_base_units", json_integer((json_int_t)ad.in_native), &ok);
+        alert_put(ev, "received_base_units", json_integer((json_int_t)rs_wide_cap(ad.in_native, ad.in_native_hi)), &ok);
         if (!ok) {
             json_decref(ev);
             return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
@@ -892,10 +997,11 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
         r->st->fired[RULE_SHARED_PAYOUT]++;
         explain(f,
                 "%s is paid salary-sized amounts on a monthly-like cadence (gaps of %llu-%llu days) by %llu unrelated "
-                "payers (distinct wallets): one payout address shared by several personas, as DPRK IT workers "
-                "do. This payment: %s from %s.",
+                "payers (distinct wallets; %llu distinct payers in all): one payout address shared by several "
+                "personas, as DPRK IT workers do. This payment: %s from %s.",
                 OTEXT, (unsigned long long)(cfg->min_gap / DAY), (unsigned long long)(cfg->max_gap / DAY),
-                (unsigned long long)ad.recurring_payers, money_text(a, value, m, sizeof m), payer_text);
+                (unsigned long long)ad.recurring_payers, (unsigned long long)(listed + ad.payers_beyond),
+                money_text(a, value, m, sizeof m), payer_text);
     }
     return CW_OK;
 }
@@ -921,7 +1027,7 @@ cw_code rules_trace_reach(run *r, const rs_trace *tr, const uint8_t *okey, size_
         listed = ci.designated > 0 && cluster_propagates(&ci);
     }
     if (listed)
-        return toward(r, tr, false, OTEXT, a, err);
+        return a->below_hit ? CW_OK : toward(r, tr, false, OTEXT, a, err);
     if (lb == NULL) {
         *carry = true;
         return CW_OK;
@@ -938,12 +1044,9 @@ cw_code rules_trace_reach(run *r, const rs_trace *tr, const uint8_t *okey, size_
         free(rec);
         return CW_OK;
     }
-    uint64_t value = a->native, cents = a->usd ? a->cents : 0;
     rec->a.offramp_pieces++;
-    rec->a.offramp_native = rs_sat_add(rec->a.offramp_native, value);
-    rec->a.offramp_cents = rs_sat_add(rec->a.offramp_cents, cents);
-    rec->a.out_native = rs_sat_add(rec->a.out_native, value);
-    rec->a.out_cents = rs_sat_add(rec->a.out_cents, cents);
+    total_add(&rec->a.offramp_cents, &rec->a.offramp_native, NULL, a);
+    total_add(&rec->a.out_cents, &rec->a.out_native, &rec->a.out_native_hi, a);
     rec->a.n_out++;
     bool fires = rec->a.offramp_pieces >= cfg->offramp_min_pieces && mark(rec, RS_OFF_RAMP, cfg->weight[RULE_OFF_RAMP]);
     rc = rec_save(r, tr->origin, tr->origin_len, rec, err);
@@ -951,7 +1054,7 @@ cw_code rules_trace_reach(run *r, const rs_trace *tr, const uint8_t *okey, size_
     free(rec);
     if (rc || !fires)
         return rc;
-    char pool[CW_ADDR_TEXT_MAX + WL_KEY_MAX], m[MONEY_MAX];
+    char pool[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
     key_text(tr->origin, tr->origin_len, pool, sizeof pool);
     json_t *ev = json_object();
     bool ok = true;
@@ -973,19 +1076,19 @@ cw_code rules_trace_reach(run *r, const rs_trace *tr, const uint8_t *okey, size_
     if (f == NULL)
         return CW_ENOMEM;
     r->st->fired[RULE_OFF_RAMP]++;
-    amount_view total = total_view(a, pa.offramp_cents, pa.offramp_native);
+    char tt[TOTALS_MAX];
     explain(f,
             "%s, flagged as a consolidator of payout addresses, has sent its pooled money to labelled "
             "exchange/OTC/swap services in %llu payments so far (%s in all; this one to %s, %s): the "
             "off-ramp in pieces that follows IT-worker pooling.",
-            pool, (unsigned long long)pa.offramp_pieces, money_text(&total, pa.offramp_native, m, sizeof m), OTEXT,
+            pool, (unsigned long long)pa.offramp_pieces, totals_text(r, pa.offramp_cents, pa.offramp_native, tt, sizeof tt), OTEXT,
             lb->entity[0] ? lb->entity : lb->category);
     return CW_OK;
 }
 
 /* Bitcoin: the trace carried to output vout. */
 static cw_code trace_out(run *r, const rs_trace *origin, uint32_t vout, const uint8_t *okey, size_t olen,
-                         const label *lb, uint64_t value, cw_err *err)
+                         const label *lb, uint64_t value, uint64_t traced_in, cw_err *err)
 {
     const rules_config *cfg = r->cfg;
     rs_trace tr = *origin;
@@ -996,6 +1099,11 @@ static cw_code trace_out(run *r, const rs_trace *origin, uint32_t vout, const ui
         return CW_OK;
     r->st->traced++;
     amount_view a = btc_view(cfg, value, r->when);
+    /* what of the origin's money this output can hold: the least of its
+     * value and the traced inputs' (rules_tx) */
+    uint64_t part = value < traced_in ? value : traced_in;
+    amount_view traced = btc_view(cfg, part, r->when);
+    a.below_hit = traced.usd ? traced.cents < cfg->hit_min_cents : part < cfg->hit_min_native;
     bool carry;
     cw_code rc = rules_trace_reach(r, &tr, okey, olen, true, lb, &a, &carry, err);
     if (rc || !carry || r->j == NULL || tr.hops >= cfg->hops)
@@ -1014,8 +1122,7 @@ cw_code rules_note_sent(run *r, const uint8_t *key, size_t klen, const amount_vi
     cw_code rc = rec_load(r->t, key, klen, &rec, &found, err);
     if (rc == CW_OK && found) {
         rec->a.n_out++;
-        rec->a.out_native = rs_sat_add(rec->a.out_native, a->native);
-        rec->a.out_cents = rs_sat_add(rec->a.out_cents, a->usd ? a->cents : 0);
+        total_add(&rec->a.out_cents, &rec->a.out_native, &rec->a.out_native_hi, a);
         rc = rec_save(r, key, klen, rec, err);
     }
     free(rec);
@@ -1036,7 +1143,7 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
     if (!cfg->enabled || (tx->flags & CW_TX_COINBASE))
         return CW_OK;
     st->txs++;
-    run r = {cfg, t, j, tx, when, st, NULL};
+    run r = {cfg, t, j, tx, when, st, NULL, NULL};
     cw_code rc = grow_inputs(tx->n_in, err);
     if (rc)
         return rc;
@@ -1099,11 +1206,12 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
         if (ti->resolved) {
             uint8_t op[CHAINDB_OUTPOINT_LEN];
             chaindb_outpoint_key(ti->prev_txid, ti->prev_vout, op);
-            rs_trace carried;
-            rc = rs_trace_get(t, op, &carried, err);
+            rs_trace *carried = &v->tr;
+            rc = rs_trace_get(t, op, carried, err);
             if (rc == CW_OK) {
-                if (!have_origin || carried.hops < origin.hops)
-                    origin = carried, have_origin = true;
+                v->carried = true;
+                if (!have_origin || carried->hops < origin.hops)
+                    origin = *carried, have_origin = true;
                 if (j && (rc = rs_trace_del(j, op, err)))
                     return rc;
             } else if (rc != CW_ENOTFOUND) {
@@ -1113,6 +1221,20 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
     }
     if (first_addr == (size_t)-1)
         return CW_OK; /* nobody we can name pays */
+    /* the money of the origin's in this tx: the inputs that are the origin
+     * or carry its trace (an output gets the trace whole, but no more of
+     * the origin's money than came in: a framer paying a designated
+     * address from its own coins and a dust coin of a payout's is no hit) */
+    uint64_t traced_in = 0;
+    for (size_t i = 0; have_origin && i < tx->n_in; i++) {
+        const in_view *v = &ins.in[i];
+        bool own = (v->recurring || v->pool_like) && v->klen == origin.origin_len &&
+                   memcmp(v->key, origin.origin, v->klen) == 0;
+        bool via = v->carried && v->tr.origin_len == origin.origin_len && v->tr.pool == origin.pool &&
+                   memcmp(v->tr.origin, origin.origin, origin.origin_len) == 0;
+        if ((own || via) && tx->in[i].resolved)
+            traced_in = rs_sat_add(traced_in, tx->in[i].value);
+    }
     const uint8_t *payer_root = NULL;
     size_t payer_len = 0;
     cluster_info payer_ci;
@@ -1129,7 +1251,7 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
         if (change)
             continue;
         const label *lb = cfg->labels ? labels_find(cfg->labels, &to->addr) : NULL;
-        amount_view a = {BAND_NONE, false, 0, to->value, NULL};
+        amount_view a = {BAND_NONE, false, 0, to->value, NULL, false, true, to->value, 0};
         bool need_text = payout_src || have_origin;
         if (!need_text) {
             a = classify(cfg, to->value, when);
@@ -1176,7 +1298,7 @@ cw_code rules_tx(const rules_config *cfg, store_txn *t, journal *j, const cw_tx 
                     return rc;
             }
         }
-        if (have_origin && (rc = trace_out(&r, &origin, (uint32_t)o, okey, olen, lb, to->value, err)))
+        if (have_origin && (rc = trace_out(&r, &origin, (uint32_t)o, okey, olen, lb, to->value, traced_in, err)))
             return rc;
     }
     *found = out.f;
@@ -1207,13 +1329,19 @@ json_t *rules_address_json(const rules_config *cfg, store_txn *t, const uint8_t 
     alert_put(o, "payments_in", json_integer((json_int_t)a->n_in), &ok);
     alert_put(o, "payments_out", json_integer((json_int_t)a->n_out), &ok);
     alert_put(o, "in_usd_cents", json_integer((json_int_t)a->in_cents), &ok);
-    alert_put(o, "in_base_units", json_integer((json_int_t)a->in_native), &ok);
+    alert_put(o, "in_base_units", json_integer((json_int_t)rs_wide_cap(a->in_native, a->in_native_hi)), &ok);
     alert_put(o, "out_usd_cents", json_integer((json_int_t)a->out_cents), &ok);
-    alert_put(o, "out_base_units", json_integer((json_int_t)a->out_native), &ok);
+    alert_put(o, "out_base_units", json_integer((json_int_t)rs_wide_cap(a->out_native, a->out_native_hi)), &ok);
     alert_put(o, "first_seen", a->first_seen ? day_json(a->first_seen) : json_null(), &ok);
     alert_put(o, "last_seen", a->last_seen ? day_json(a->last_seen) : json_null(), &ok);
     alert_put(o, "salary_payments", json_integer((json_int_t)a->salaries), &ok);
     alert_put(o, "recurring_payers", json_integer((json_int_t)a->recurring_payers), &ok);
+    size_t listed = 0;
+    for (size_t i = 0; i < rec->n; i++)
+        listed += rec->e[i].kind == RS_KIND_PAYER;
+    /* every distinct payer: the list's, and those past its cap (rule_pair) */
+    alert_put(o, "payers_total", json_integer((json_int_t)(listed + a->payers_beyond)), &ok);
+    alert_put(o, "payers_not_listed", json_integer((json_int_t)a->payers_beyond), &ok);
     alert_put(o, "pool_sources", json_integer((json_int_t)a->pool_sources), &ok);
     uint8_t chain = key_chain(key, klen);
     if (ok && (*rc = entries_json(chain, rec, RS_KIND_PAYER, false, 0, &payers, NULL, err)) == CW_OK)

@@ -85,6 +85,7 @@ typedef struct {
     char symbol[16];       /* "ETH", "TRX" (compared without case); "" ends the list */
     unsigned decimals;     /* must match the asset's too (18, 6) */
     rule_band256 salary, tiny;
+    cw_u256 hit_min;       /* payout_toward_designated: the least that counts as a hit without a price */
 } rule_asset_band;
 
 #define RULES_ASSET_BANDS 4
@@ -109,6 +110,12 @@ typedef struct {
     uint64_t pool_window;          /* ... within this many seconds */
     uint64_t test_window;          /* test_then_salary: seconds from the tiny payment to the salary */
     unsigned hops;                 /* trace forward this many txs (1..8) */
+    /* payout_toward_designated: the least traced money reaching a
+     * designated address that counts (USD cents with a price, satoshis
+     * without; account chains: asset_band[].hit_min). Less is no hit: dust
+     * sent on to a designated address by whoever a payout paid would
+     * otherwise put a severe record on the payout and name its payers */
+    uint64_t hit_min_cents, hit_min_native;
     uint32_t sweep_ppm;            /* a payout-like address paying this share of its inputs or more sweeps */
     unsigned offramp_min_pieces;   /* off_ramp_after_pool: payments into labelled services */
     unsigned toward_pool_weight;   /* the score of payout_toward_designated when the target is a flagged pool */

@@ -16,7 +16,9 @@
  *   token's symbol: USDC, USDT ... 1:1; else --prices by symbol: ETH, TRX,
  *   WETH ...), else the asset's band in rules_config.asset_band (symbol and
  *   decimals must both match), else the transfer is not scored. Bands
- *   compare the exact 256-bit amount; the stats' totals saturate at 2^63-1.
+ *   compare the exact 256-bit amount. The stats total per unit
+ *   (rulestats.h): USD cents with a price, the coin's base units without
+ *   (128-bit for an address), never a token's base units.
  * - Only assets we can name carry anything: the native coin and tokens in
  *   the tokens table. A token's Transfer log can be emitted by any contract
  *   with any `from`, so an unknown token could make an innocent payout
@@ -24,8 +26,8 @@
  * - A sweep: an account has no inputs to compare an output with. A
  *   payout-like account (it received a salary-sized payment) sweeps when
  *   one transfer moves at least sweep_ppm of what it received in the bands
- *   and has not sent on yet (in USD cents for a priced transfer, in base
- *   units for an unpriced one of an account never paid in a priced asset).
+ *   and has not sent on yet, like with like: a priced transfer in USD
+ *   cents, an unpriced coin transfer in the coin's base units (exact).
  *   Its sends of scored assets count as sent on (rules_note_sent), so
  *   once it swept its pay, small payments after it are payments.
  * - The trace is per account (rulestats.h: 'A' || key): an account that is
@@ -40,6 +42,12 @@
  *   dust sent ahead of the money cannot make the money's trace expire. Reaching a
  *   designated address (linked keys too) or a labelled service is
  *   rules.c's (rules_trace_reach); there are no clusters here.
+ * - How much: a trace also keeps how much of the origin's money the
+ *   account got (rs_trace.amount, in millionths of the hit minimum so that
+ *   assets add up; the same origin's pieces add up). A transfer carries on
+ *   the least of its amount and that; below the minimum (rules.h
+ *   hit_min_*) reaching a designated address is no payout_toward_designated:
+ *   whoever a payout paid dust cannot frame it with its own money.
  */
 #include <string.h>
 #include <strings.h>
@@ -92,12 +100,38 @@ static bool in_band256(const cw_u256 *v, const rule_band256 *b)
     return cw_u256_cmp(v, &b->lo) >= 0 && cw_u256_cmp(v, &b->hi) <= 0;
 }
 
+#define HIT_PPM 1000000u
+
+/* A transfer's amount in millionths of the least a hit needs in its asset
+ * (rules.h hit_min_*; rs_trace.amount), saturated at RS_TOTAL_MAX: an
+ * asset without a price or a band cannot be judged, and counts whole. */
+static uint64_t hit_ppm(const rules_config *cfg, const rules_unit *u, const cw_u256 *amount, const amount_view *a)
+{
+    const rule_asset_band *b = a->usd ? NULL : asset_band(cfg, u);
+    if (a->usd) {
+        if (cfg->hit_min_cents == 0)
+            return RS_TOTAL_MAX;
+        unsigned __int128 v = (unsigned __int128)a->cents * HIT_PPM / cfg->hit_min_cents;
+        return v > RS_TOTAL_MAX ? RS_TOTAL_MAX : (uint64_t)v;
+    }
+    if (b == NULL || cw_u256_is_zero(&b->hit_min))
+        return RS_TOTAL_MAX;
+    cw_u256 ppm, v;
+    cw_u256_set_u64(&ppm, HIT_PPM);
+    uint64_t out;
+    if (!cw_u256_mul_div(&v, amount, &ppm, &b->hit_min) || !cw_u256_to_u64(&v, &out) || out > RS_TOTAL_MAX)
+        return RS_TOTAL_MAX;
+    return out;
+}
+
 /* The view of a transfer: *scored false when neither a price nor a band
  * applies (kind NONE then). */
-static amount_view view_of(const rules_config *cfg, const rules_unit *u, const cw_u256 *amount, int64_t when,
+static amount_view view_of(const rules_config *cfg, const rules_unit *u, bool coin, const cw_u256 *amount, int64_t when,
                            bool *scored)
 {
-    amount_view a = {BAND_NONE, false, 0, 0, u};
+    amount_view a = {BAND_NONE, false, 0, 0, u, false, coin, amount->w[0], amount->w[1]};
+    if (amount->w[2] | amount->w[3])
+        a.exact_lo = a.exact_hi = UINT64_MAX; /* past 2^128: saturated, as the totals */
     if (!cw_u256_to_u64(amount, &a.native) || a.native > RS_TOTAL_MAX)
         a.native = RS_TOTAL_MAX; /* the stats' cap (rulestats.h); the bands compare the exact amount */
     a.usd = prices_cents_u256(cfg->prices, u->symbol, u->decimals, amount, when, &a.cents);
@@ -120,16 +154,31 @@ static amount_view view_of(const rules_config *cfg, const rules_unit *u, const c
     return a;
 }
 
-/* Is this transfer by a payout-like account a sweep? ad: its stats. */
+/* Is this transfer by a payout-like account a sweep? ad: its stats. Like
+ * with like (rulestats.h: totals per unit): a priced transfer against
+ * what it got and sent with a price (USD cents), the coin's without one
+ * against the coin's without one (base units, exact: 128-bit totals); a
+ * token without a price has no totals, and is no sweep. */
 static bool is_sweep(const rules_config *cfg, const rs_addr *ad, const amount_view *a)
 {
-    uint64_t in = a->usd ? ad->in_cents : ad->in_native, out = a->usd ? ad->out_cents : ad->out_native;
-    uint64_t v = a->usd ? a->cents : a->native;
-    if (!a->usd && ad->in_cents > 0)
-        return false; /* paid in a priced asset: its unpriced sends are no measure of it */
+    typedef unsigned __int128 u128;
+    u128 in, out, v;
+    if (a->usd)
+        in = ad->in_cents, out = ad->out_cents, v = a->cents;
+    else if (a->coin)
+        in = (u128)ad->in_native_hi << 64 | ad->in_native, out = (u128)ad->out_native_hi << 64 | ad->out_native,
+        v = (u128)a->exact_hi << 64 | a->exact_lo;
+    else
+        return false;
     if (in <= out)
         return false; /* sent on all it received already */
-    return (unsigned __int128)v * 1000000u >= (unsigned __int128)(in - out) * cfg->sweep_ppm;
+    /* v * 1e6 >= (in - out) * ppm without overflow (the share is at most 1e6 ppm) */
+    u128 d = in - out;
+    if (v >= d)
+        return true;
+    if (d >> 100) /* past 2^100 base units (10^12 ether): to a millionth */
+        return v >= d / 1000000u * cfg->sweep_ppm;
+    return v * 1000000u >= d * cfg->sweep_ppm;
 }
 
 /* Is a trace an account got at `got` still passed on at `now`? */
@@ -140,10 +189,18 @@ static bool fresh(const rules_config *cfg, uint64_t got, int64_t now)
 
 /* The trace carried by a transfer from an account to `to`. */
 static cw_code trace_to(rules_run *r, const rs_trace *origin, const uint8_t *tkey, size_t tlen, const label *lb,
-                        const amount_view *a, cw_err *err)
+                        const amount_view *a0, uint64_t ppm, cw_err *err)
 {
     const rules_config *cfg = r->cfg;
     rs_trace tr = *origin;
+    /* what of the origin's money this transfer can carry: no more than it
+     * moves, nor than the sender got of it (balances are fungible: the
+     * rest may be anyone's). A framer paid dust by a payout, sending its
+     * own money on to a designated address, carries the dust only */
+    tr.amount = ppm < origin->amount ? ppm : origin->amount;
+    amount_view av = *a0;
+    av.below_hit = tr.amount < HIT_PPM;
+    const amount_view *a = &av;
     tr.hops = (uint8_t)(origin->hops + 1);
     if (tr.hops == 1)
         memcpy(tr.first_txid, r->tx->txid, 32);
@@ -160,13 +217,19 @@ static cw_code trace_to(rules_run *r, const rs_trace *origin, const uint8_t *tke
         return rc;
     if (rc == CW_OK && have.hops <= tr.hops && fresh(cfg, have.when, r->when)) {
         /* it carries a nearer (or as near) origin already. The same
-         * origin's new money restarts the window (else 1 base unit sent
-         * ahead would make the money itself expire early: an evasion) */
+         * origin's new money adds to what it got and restarts the window
+         * (else 1 base unit sent ahead would make the money itself expire
+         * early: an evasion) */
         if (have.pool != tr.pool || have.origin_len != tr.origin_len ||
-            memcmp(have.origin, tr.origin, tr.origin_len) != 0 || have.when >= (uint64_t)r->when)
+            memcmp(have.origin, tr.origin, tr.origin_len) != 0)
             return CW_OK;
-        if (have.hops < tr.hops)
+        uint64_t sum = rs_sat_add(have.amount, tr.amount);
+        uint64_t when = have.when > (uint64_t)r->when ? have.when : (uint64_t)r->when;
+        if (have.hops < tr.hops || have.when >= (uint64_t)r->when)
             tr = have; /* as near as it was; at the same hops the new money's tx is the evidence */
+        tr.when = when;
+        tr.amount = sum;
+        return rs_trace_account_put(r->j, tkey, tlen, &tr, err);
     }
     tr.when = (uint64_t)r->when;
     return rs_trace_account_put(r->j, tkey, tlen, &tr, err);
@@ -183,7 +246,8 @@ cw_code rules_account_tx(const rules_config *cfg, const rules_chain *chain, stor
     if (!cfg->enabled || (tx->flags & CW_TX_FAILED) || tx->n_xfer == 0)
         return CW_OK;
     st->txs++;
-    rules_run r = {cfg, t, j, tx, when, st, NULL};
+    rules_unit coin = {chain->native_symbol, chain->native_decimals};
+    rules_run r = {cfg, t, j, tx, when, st, NULL, &coin};
     cw_code rc = CW_OK;
     for (size_t k = 0; rc == CW_OK && k < tx->n_xfer; k++) {
         const cw_transfer *x = &tx->xfer[k];
@@ -196,7 +260,7 @@ cw_code rules_account_tx(const rules_config *cfg, const rules_chain *chain, stor
             continue; /* an asset we cannot name: see the design note */
         r.xfer = x;
         bool scored;
-        amount_view a = view_of(cfg, &unit, &x->amount, when, &scored);
+        amount_view a = view_of(cfg, &unit, x->asset.kind == CW_ASSET_NATIVE, &x->amount, when, &scored);
         uint8_t fkey[WL_KEY_MAX], tkey[WL_KEY_MAX];
         size_t flen = wl_key_from_addr(&x->from, fkey), tlen = wl_key_from_addr(&x->to, tkey);
         /* where a trace starts: the payer itself (a payout on cadence, a
@@ -211,6 +275,7 @@ cw_code rules_account_tx(const rules_config *cfg, const rules_chain *chain, stor
             memcpy(origin.origin, fkey, flen);
             origin.origin_len = flen;
             origin.pool = (of & RS_ORIGIN_POOL) != 0;
+            origin.amount = RS_TOTAL_MAX; /* its own money: all of it */
         } else {
             rc = rs_trace_account_get(t, fkey, flen, &origin, err);
             if (rc == CW_OK)
@@ -250,7 +315,7 @@ cw_code rules_account_tx(const rules_config *cfg, const rules_chain *chain, stor
             }
         }
         if (rc == CW_OK && have_origin)
-            rc = trace_to(&r, &origin, tkey, tlen, lb, &a, err);
+            rc = trace_to(&r, &origin, tkey, tlen, lb, &a, hit_ppm(cfg, &unit, &x->amount, &a), err);
     }
     if (rc)
         return rc;

@@ -30,6 +30,16 @@ typedef struct {
     uint64_t cents;
     uint64_t native;        /* base units (satoshis; account chains: saturated at RS_TOTAL_MAX) */
     const rules_unit *unit; /* NULL: satoshis */
+    /* the traced money it carries is below the least a hit needs
+     * (rules_config hit_min_*): reaching a designated address, it is no
+     * payout_toward_designated (the front end judges: rules_trace_reach) */
+    bool below_hit;
+    /* the chain's coin (BTC, ETH, TRX), whose amounts without a price the
+     * stats total in base units (rulestats.h: in_native ...): a token is
+     * totalled in USD cents only. exact_lo/hi: the amount, 128-bit
+     * (saturated at 2^128-1): the totals the sweep test compares are exact */
+    bool coin;
+    uint64_t exact_lo, exact_hi;
 } amount_view;
 
 /* One tx being judged. */
@@ -41,6 +51,7 @@ typedef struct {
     int64_t when;
     rules_stats *st;
     const cw_transfer *xfer;  /* account chains: the transfer judged (its asset and exact amount go in findings) */
+    const rules_unit *coin;   /* the chain's coin (account chains; NULL: Bitcoin's satoshis) */
 } rules_run;
 
 /* The scratch of findings: emptied at the start of a tx, handed out at its end. */
@@ -57,7 +68,8 @@ cw_code rules_sweep_into(rules_run *r, const uint8_t *src, size_t src_len, const
                          const amount_view *a, cw_err *err);
 /* A trace reaching okey (tr->hops counts this step): a designated address
  * (or, with clusters, a member of a designated cluster) fires
- * payout_toward_designated on the payouts behind it; a labelled service
+ * payout_toward_designated on the payouts behind it unless a->below_hit
+ * (dust: the hit is the designated_address record's alone); a labelled service
  * ends it (pooled money reaching an exchange/OTC/swap service is an
  * off-ramp piece). *carry: neither, the trace may go on past okey. */
 cw_code rules_trace_reach(rules_run *r, const rs_trace *tr, const uint8_t *okey, size_t olen, bool clusters,
