@@ -241,7 +241,9 @@ static json_t *find(json_t *all, const char *txid, const char *addr, const char 
 /* Waits (10 s) for such a record; a new reference. */
 static json_t *wait_record(const char *dir, const char *txid, const char *addr, const char *status)
 {
-    for (int i = 0; i < 400; i++) {
+    /* up to 60 s: 10 s was once too short under load (a cap, not a bound
+     * on how fast watch must be; a record found ends the wait at once) */
+    for (int i = 0; i < 2400; i++) {
         json_t *all = alerts_read(dir);
         json_t *r = find(all, txid, addr, status);
         if (r) {
