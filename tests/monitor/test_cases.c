@@ -511,7 +511,7 @@ Test(webhooks, an_endpoint_down_across_a_restart_gets_everything_after, .timeout
     /* until it has tried twice (its cursor says so), however slow the machine */
     char *argv[] = {CW_BIN, "cases", "webhooks", "--datadir", dd, NULL};
     char *out, *err;
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 1200; i++) { /* a cap of 60 s */
         test_sleep_ms(50);
         cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
         json_t *st = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
@@ -1435,7 +1435,7 @@ static json_t *hook_status(const char *dd, long long *last_seq)
  * one (events_stored 0), up to 20 s; returns that last seq. */
 static long long wait_all_taken(const char *dd, receiver *r)
 {
-    for (int i = 0; i < 400; i++) {
+    for (int i = 0; i < 1200; i++) { /* a cap of 60 s */
         long long last;
         json_t *ep = hook_status(dd, &last);
         bool done = ep && last > 0 && jint(ep, "delivered") == last;
@@ -1466,7 +1466,7 @@ Test(webhooks, watch_delivers_its_own_holds_signed_once_the_receiver_is_up, .tim
     /* watch catches up, records the hold and its case, and tries (and
      * fails) to deliver: the endpoint's cursor counts the failed tries */
     json_t *ep = NULL;
-    for (int i = 0; i < 400; i++) {
+    for (int i = 0; i < 1200; i++) { /* a cap of 60 s */
         long long last;
         json_decref(ep);
         ep = hook_status(dd, &last);
@@ -1723,7 +1723,7 @@ Test(webhooks, watch_delivery_backs_off_on_store_errors_reports_them_and_resumes
     cr_assert_eq(unlink(gate), 0);
     last = wait_all_taken(dd, r);
     cr_assert_eq(last, BLOCK_RECORDS + 1);
-    for (int i = 0; i < 400; i++) {
+    for (int i = 0; i < 1200; i++) { /* a cap of 60 s */
         code = hook_get(port, "/healthz", &out);
         hz = json_loads(out, 0, NULL);
         free(out);

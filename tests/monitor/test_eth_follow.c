@@ -384,7 +384,7 @@ Test(eth_follow, reorg_gives_reorged_then_confirmed_again_with_one_id, .timeout 
     /* the same signed tx is mined again, in another block */
     json_decref(call(&n, "eth_sendRawTransaction", json_pack("[O]", raw)));
     mine(&n);
-    for (int i = 0; i < 400; i++) {
+    for (int i = 0; i < 2400; i++) { /* a cap of 60 s */
         json_t *all = alerts_read(dir);
         size_t k = json_array_size(all);
         json_decref(all);
@@ -1601,7 +1601,7 @@ Test(eth_follow, record_then_replay_capture_gives_the_live_records, .timeout = 1
     json_decref(wait_record(dir, h3, L1, "reorged"));
     json_decref(call(&n, "eth_sendRawTransaction", json_pack("[O]", raw)));
     mine(&n);
-    for (int i = 0; i < 400; i++) {
+    for (int i = 0; i < 2400; i++) { /* a cap of 60 s */
         json_t *all = alerts_read(dir);
         size_t k = json_array_size(all);
         json_decref(all);

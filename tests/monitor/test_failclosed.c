@@ -1184,7 +1184,7 @@ Test(failclosed, an_unreadable_feed_counter_stops_watch_at_start, .timeout = 60)
     zpub_send(pub, "rawblock", s.c.blocks[0].raw.p, s.c.blocks[0].raw.n);
     zpub_send(pub, "rawblock", s.c.blocks[1].raw.p, s.c.blocks[1].raw.n);
     size_t distinct;
-    for (int waited = 0; waited < 10000 && records_of_tx(&s, &distinct) < N_DESIG; waited += 50)
+    for (int waited = 0; waited < 60000 && records_of_tx(&s, &distinct) < N_DESIG; waited += 50)
         test_sleep_ms(50);
     cr_assert_eq(watch_end(pid, 0), -1, "watch ended by itself");
     hex_of("seq.rawblock", strlen("seq.rawblock"), hex);
