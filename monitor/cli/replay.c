@@ -463,7 +463,7 @@ int cmd_replay(int argc, char **argv)
         goto out;
     }
     if (flows_opts_load(&fo, net, &err)) {
-        cli_fail("replay", &err);
+        rc = cli_fail("replay", &err);
         goto out;
     }
     if (rules_opts_load(&ro, fo.labels, fo.cfg.enabled, &err)) {
@@ -480,7 +480,7 @@ int cmd_replay(int argc, char **argv)
                           .sink_ctx = &sink, .start_height = -1, .flows = flows_opts_config(&fo),
                           .rules = rules_opts_config(&ro)};
     if (pipeline_open(&pc, &p, &err)) {
-        cli_fail("replay", &err);
+        rc = cli_fail("replay", &err);
         goto out;
     }
     /* records a crash left in the outbox go out first, minus what the file has */

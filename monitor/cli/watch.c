@@ -532,15 +532,15 @@ int cmd_watch(int argc, char **argv)
     snprintf(alerts_default, sizeof alerts_default, "%s/alerts.jsonl", o.datadir);
     const char *alerts = o.alerts ? o.alerts : alerts_default;
     if (alert_sink_open(&sk_out, alerts, &err)) {
-        cli_fail("watch", &err);
+        rc = cli_fail("watch", &err);
         goto out;
     }
     if (o.pub && alert_sink_bind_pub(&sk_out, o.pub, &err)) {
-        cli_fail("watch", &err);
+        rc = cli_fail("watch", &err);
         goto out;
     }
     if (flows_opts_load(&o.flows, net, &err)) {
-        cli_fail("watch", &err);
+        rc = cli_fail("watch", &err);
         goto out;
     }
     if (rules_opts_load(&o.rules, o.flows.labels, o.flows.cfg.enabled, &err)) {
@@ -549,7 +549,7 @@ int cmd_watch(int argc, char **argv)
         goto out;
     }
     if (o.rest && rest_open(o.rest, &rest, &err)) {
-        cli_fail("watch --rest", &err);
+        rc = cli_fail("watch --rest", &err);
         goto out;
     }
     unsigned topics = 0;
@@ -561,7 +561,7 @@ int cmd_watch(int argc, char **argv)
         if (stat(o.record, &rst) == 0 && rst.st_size > (64 << 20)) /* every record is checked before appending */
             logf_(2, "checking the %lld MB already in %s", (long long)(rst.st_size >> 20), o.record);
         if (capture_writer_open(o.record, net, topics, &rec.w, &ci, &err)) {
-            cli_fail("watch --record", &err);
+            rc = cli_fail("watch --record", &err);
             goto out;
         }
         if (ci.cut_bytes)
@@ -571,14 +571,14 @@ int cmd_watch(int argc, char **argv)
     }
     feed_config fc = {{o.endpoint[0], o.endpoint[1], o.endpoint[2]}, (int)o.rcvhwm, 0, record_message, &rec};
     if (feed_open(&fc, &f, &err)) {
-        cli_fail("watch", &err);
+        rc = cli_fail("watch", &err);
         goto out;
     }
     pipeline_config pc = {store, net, sk, alert_sink_line, alert_sink_durable, &sk_out, rest, o.start_height,
                           cli_stop_flag(), o.endpoint[FEED_SEQUENCE] != NULL,
                           flows_opts_config(&o.flows), rules_opts_config(&o.rules)};
     if (pipeline_open(&pc, &p, &err)) {
-        cli_fail("watch", &err);
+        rc = cli_fail("watch", &err);
         goto out;
     }
     cli_stop_install();

@@ -2122,3 +2122,31 @@ Test(flows, a_delisting_undesignates_an_existing_cluster)
     cb_tx_free(&m1), cb_tx_free(&p1), cb_tx_free(&p2);
     scene_free(s);
 }
+
+/* A labels file that cannot be read is the user's input: replay and watch
+ * (Bitcoin, as the account chains and replay --capture already did) exit 2
+ * naming the file and line, before reading any block or feed. */
+Test(flows, a_bad_labels_file_is_a_usage_error_on_every_path, .timeout = 60)
+{
+    scene sc, *s = &sc;
+    scene_new(s);
+    designate(s, W("D", 10));
+    mine(s, -1, NULL, 0, NULL, 0);
+    write_blocks(s);
+    const char *dd = datadir(s, "dd");
+    char labels[sizeof s->root + 32];
+    snprintf(labels, sizeof labels, "%.63s/bad-labels.csv", s->root);
+    write_file(labels, "garbage,,,\n");
+    char *rp[] = {CW_BIN, "replay", "--blocksdir", s->blocks, "--datadir", (char *)dd, "--network", "regtest",
+                  "--labels", labels, NULL};
+    char *wa[] = {CW_BIN, "watch", "--datadir", (char *)dd, "--network", "regtest", "--zmqpubrawtx=tcp://127.0.0.1:1",
+                  "--labels", labels, NULL};
+    char *const *cmds[] = {rp, wa};
+    for (int i = 0; i < 2; i++) {
+        char *out, *err;
+        cr_assert_eq(run_cmd(cmds[i], NULL, 0, &out, &err), 2, "%s: %s", cmds[i][1], err);
+        cr_assert(strstr(err, "bad-labels.csv: line 1: the header must be"), "%s: %s", cmds[i][1], err);
+        free(out), free(err);
+    }
+    scene_free(s);
+}
