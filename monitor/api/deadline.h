@@ -22,7 +22,11 @@
  * times a second and, for one receiving or sending longer than the limit,
  * shuts the socket down (shutdown(2), never close: the descriptor stays
  * MHD's) so MHD's next read or write fails and MHD closes the connection
- * itself; it counts the cut by phase (api_deadline_counts, for /metrics).
+ * itself; it counts the cut by phase (api_deadline_counts, for /metrics):
+ * a receiving connection that got no byte since the phase began is idle
+ * (a keep-alive connection a client's pool holds, or one that never sent
+ * anything), not a slow request, and is counted apart (the kernel's time
+ * of the last data received, TCP_INFO, read only for a connection cut).
  * Records leave the list in MHD's CLOSED notification, under the list's
  * lock, before MHD closes the descriptor, so the watchdog never shuts down
  * a descriptor that was reused by another connection.
@@ -67,8 +71,9 @@ void api_deadline_sending(api_deadline_conn *c, long long now_ms);
  * starts again for the next request. */
 void api_deadline_waiting(api_deadline_conn *c);
 
-/* Connections cut since start: while sending a request, while taking a
- * reply. d NULL: zeros. */
-void api_deadline_counts(const api_deadline *d, uint64_t *requests, uint64_t *replies);
+/* Connections cut since start: while sending a request (some of it
+ * came, not all), while taking a reply, and idle (nothing of a request
+ * came: a pooled keep-alive connection). d NULL: zeros. */
+void api_deadline_counts(const api_deadline *d, uint64_t *requests, uint64_t *replies, uint64_t *idle);
 
 #endif

@@ -1192,6 +1192,56 @@ Test(api, a_reply_the_client_does_not_take_within_the_limit_is_cut_and_counted, 
     fx_done(&fx);
 }
 
+/* A client that keeps its connection open between requests (a pooled
+ * keep-alive connection, as HTTP client libraries keep them) and sends
+ * nothing more is closed once idle for the limit, but it is no slow
+ * request: /metrics does not count it as one (an operator alerting on
+ * chainwatch_api_connections_cut_total{phase="request"} for slowloris
+ * would be paged by every idle pool). Before, the watchdog cut it first
+ * and counted it. The wait is a lower bound only: 4 s idle, limit 2 s. */
+Test(api, an_idle_keep_alive_connection_is_not_counted_as_a_slow_request, .timeout = 60)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *opts[] = {"--api-timeout", "2", NULL};
+    serve_start(&fx, opts, NULL);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)fx.port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    const char *req = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    cr_assert_eq(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+    char got[4096];
+    size_t n = 0;
+    for (ssize_t r; n < sizeof got - 1 && !(n > 4 && got[n - 1] == '\n' && strstr(got, "\r\n\r\n{") &&
+                                              got[n - 2] == '}') &&
+                    (r = recv(fd, got + n, sizeof got - 1 - n, 0)) > 0;) {
+        n += (size_t)r;
+        got[n] = '\0';
+    }
+    got[n] = '\0';
+    cr_assert(strncmp(got, "HTTP/1.1 200", 12) == 0 || strncmp(got, "HTTP/1.1 503", 12) == 0, "%s", got);
+    cr_assert_null(strstr(got, "Connection: close"), "a keep-alive reply: %s", got);
+    /* idle: closed by the server within a few seconds */
+    ssize_t r = recv(fd, got, sizeof got, 0);
+    cr_assert_leq(r, 0, "nothing more comes on an idle connection");
+    close(fd);
+    reply m = http(&fx, "GET", "/metrics", NULL, NULL);
+    cr_assert_eq(m.status, 200);
+    cr_assert(strstr(m.body, "\nchainwatch_api_connections_cut_total{phase=\"request\"} 0\n"), "%s",
+              strstr(m.body, "chainwatch_api_connections_cut_total") ? strstr(m.body, "chainwatch_api_connections_cut_total")
+                                                                      : m.body);
+    free(m.body);
+    /* a request dripped under the idle limit still counts as one */
+    cr_assert_gt(drip_until_cut(&fx, "G", "ET /healthz", got, sizeof got), 0, "a dripped request line was never cut");
+    m = http(&fx, "GET", "/metrics", NULL, NULL);
+    cr_assert_eq(m.status, 200);
+    cr_assert(strstr(m.body, "\nchainwatch_api_connections_cut_total{phase=\"request\"} 1\n"), "%s", m.body);
+    free(m.body);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
 /* EIP-155's example tx (chains/ethereum's vector): it pays 0x3535...35,
  * listed by the fixture's own list. */
 #define EIP155_TX                                                                                                      \
