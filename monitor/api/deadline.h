@@ -31,9 +31,13 @@
  * lock, before MHD closes the descriptor, so the watchdog never shuts down
  * a descriptor that was reused by another connection.
  *
- * One limit for both directions (--api-timeout): a reply that fits the
- * kernel's socket buffers (a few MB on Linux) is complete at once, so only
- * replies larger than that, to a client that does not read them, meet it.
+ * One limit for both directions (--api-timeout): a reply the kernel takes
+ * whole is complete at once. Linux's send buffer starts at tcp_wmem's
+ * 16 KB and grows with the connection's window (up to 4 MB): on loopback
+ * or a LAN a batch reply goes at once, but to a distant or slow client a
+ * large reply takes as long as the link needs, and one larger than the
+ * limit times the client's rate (300 KB in 10 s: 30 KB/s) is cut even
+ * from a steady reader. The limit is a total, not a rate.
  *
  * Cost per request: four relaxed atomic stores and one clock read (the
  * next request's start, which the server read anyway before); the
