@@ -146,7 +146,8 @@ static void get_healthz(const api_request *req, api_reply *rep, void *ctx)
                   &ok);
         alert_put(w, "store_errors", json_integer((json_int_t)h.store_errors), &ok);
         alert_put(w, "delivered", json_integer((json_int_t)h.delivered), &ok);
-        alert_put(w, "pending", h.failing ? json_null() : json_integer((json_int_t)h.pending), &ok); /* unknown */
+        /* null: unknown (failing, or the first pass has not ended yet) */
+        alert_put(w, "pending", h.failing || !h.pending_known ? json_null() : json_integer((json_int_t)h.pending), &ok);
         alert_put(out, "webhooks", w, &ok);
         if (h.failing)
             alert_push(problems, json_string("webhook delivery is failing (a store error; see webhooks.error)"), &ok);
