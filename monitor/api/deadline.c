@@ -5,12 +5,17 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <netinet/in.h>
+#include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_received */
 #include <sys/socket.h>
 #include <time.h>
 
-enum { PHASE_HANDLING, PHASE_RECEIVING, PHASE_SENDING };
+/* RECEIVING: the first request, from the accept; WAITING: a later one,
+ * from the last reply's end (keep-alive). Both on the clock. */
+enum { PHASE_HANDLING, PHASE_RECEIVING, PHASE_SENDING, PHASE_WAITING };
 
 struct api_deadline_conn {
     int fd;
@@ -27,7 +32,7 @@ struct api_deadline {
     bool stop;
     long long limit_ms;
     api_deadline_conn *head;
-    _Atomic uint64_t cut_requests, cut_replies;
+    _Atomic uint64_t cut_requests, cut_replies, cut_idle;
 };
 
 static long long mono_ms(void)
@@ -35,6 +40,28 @@ static long long mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether fd got any of a request in the phase being cut (waited_ms
+ * long): a request begun and not finished (a slow one) rather than a
+ * connection idle since its accept or since its last reply (a keep-alive
+ * one a client's pool holds). From the kernel's TCP_INFO, read only for a
+ * connection being cut, never per request: for the first request, any
+ * byte received at all (bytes that came before the accept count too); for
+ * a later one, data received since the last reply (the kernel's time of
+ * the last data, in jiffies: a few ms coarse, hence 20 ms; a part of a
+ * request pipelined before that reply's end reads as idle). Unknown: a
+ * request. */
+static bool received_in_phase(int fd, bool first, long long waited_ms)
+{
+    struct tcp_info ti;
+    socklen_t n = sizeof ti;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &n) != 0)
+        return true;
+    if (first)
+        return n < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received ||
+               ti.tcpi_bytes_received > 0;
+    return (long long)ti.tcpi_last_data_recv + 20 < waited_ms;
 }
 
 static void *watchdog(void *arg)
@@ -47,11 +74,14 @@ static void *watchdog(void *arg)
             int phase = atomic_load_explicit(&c->phase, memory_order_acquire);
             if (c->cut || phase == PHASE_HANDLING)
                 continue;
-            if (now - atomic_load_explicit(&c->since_ms, memory_order_relaxed) > d->limit_ms) {
+            long long waited = now - atomic_load_explicit(&c->since_ms, memory_order_relaxed);
+            if (waited > d->limit_ms) {
+                _Atomic uint64_t *n = phase == PHASE_SENDING ? &d->cut_replies
+                                      : received_in_phase(c->fd, phase == PHASE_RECEIVING, waited) ? &d->cut_requests
+                                                                                                    : &d->cut_idle;
+                atomic_fetch_add_explicit(n, 1, memory_order_relaxed); /* counted before the client can see it */
                 shutdown(c->fd, SHUT_RDWR); /* MHD's next read or write fails; MHD closes it */
                 c->cut = true;
-                atomic_fetch_add_explicit(phase == PHASE_SENDING ? &d->cut_replies : &d->cut_requests, 1,
-                                          memory_order_relaxed);
             }
         }
         struct timespec until;
@@ -156,11 +186,12 @@ void api_deadline_waiting(api_deadline_conn *c)
     if (c == NULL)
         return;
     atomic_store_explicit(&c->since_ms, mono_ms(), memory_order_relaxed);
-    atomic_store_explicit(&c->phase, PHASE_RECEIVING, memory_order_release);
+    atomic_store_explicit(&c->phase, PHASE_WAITING, memory_order_release);
 }
 
-void api_deadline_counts(const api_deadline *d, uint64_t *requests, uint64_t *replies)
+void api_deadline_counts(const api_deadline *d, uint64_t *requests, uint64_t *replies, uint64_t *idle)
 {
+    *idle = d ? atomic_load_explicit(&((api_deadline *)d)->cut_idle, memory_order_relaxed) : 0;
     *requests = d ? atomic_load_explicit(&((api_deadline *)d)->cut_requests, memory_order_relaxed) : 0;
     *replies = d ? atomic_load_explicit(&((api_deadline *)d)->cut_replies, memory_order_relaxed) : 0;
 }

@@ -22,14 +22,22 @@
  * times a second and, for one receiving or sending longer than the limit,
  * shuts the socket down (shutdown(2), never close: the descriptor stays
  * MHD's) so MHD's next read or write fails and MHD closes the connection
- * itself; it counts the cut by phase (api_deadline_counts, for /metrics).
+ * itself; it counts the cut by phase (api_deadline_counts, for /metrics):
+ * a receiving connection that got no byte since the phase began is idle
+ * (a keep-alive connection a client's pool holds, or one that never sent
+ * anything), not a slow request, and is counted apart (the kernel's time
+ * of the last data received, TCP_INFO, read only for a connection cut).
  * Records leave the list in MHD's CLOSED notification, under the list's
  * lock, before MHD closes the descriptor, so the watchdog never shuts down
  * a descriptor that was reused by another connection.
  *
- * One limit for both directions (--api-timeout): a reply that fits the
- * kernel's socket buffers (a few MB on Linux) is complete at once, so only
- * replies larger than that, to a client that does not read them, meet it.
+ * One limit for both directions (--api-timeout): a reply the kernel takes
+ * whole is complete at once. Linux's send buffer starts at tcp_wmem's
+ * 16 KB and grows with the connection's window (up to 4 MB): on loopback
+ * or a LAN a batch reply goes at once, but to a distant or slow client a
+ * large reply takes as long as the link needs, and one larger than the
+ * limit times the client's rate (300 KB in 10 s: 30 KB/s) is cut even
+ * from a steady reader. The limit is a total, not a rate.
  *
  * Cost per request: four relaxed atomic stores and one clock read (the
  * next request's start, which the server read anyway before); the
@@ -67,8 +75,9 @@ void api_deadline_sending(api_deadline_conn *c, long long now_ms);
  * starts again for the next request. */
 void api_deadline_waiting(api_deadline_conn *c);
 
-/* Connections cut since start: while sending a request, while taking a
- * reply. d NULL: zeros. */
-void api_deadline_counts(const api_deadline *d, uint64_t *requests, uint64_t *replies);
+/* Connections cut since start: while sending a request (some of it
+ * came, not all), while taking a reply, and idle (nothing of a request
+ * came: a pooled keep-alive connection). d NULL: zeros. */
+void api_deadline_counts(const api_deadline *d, uint64_t *requests, uint64_t *replies, uint64_t *idle);
 
 #endif

@@ -146,7 +146,8 @@ static void get_healthz(const api_request *req, api_reply *rep, void *ctx)
                   &ok);
         alert_put(w, "store_errors", json_integer((json_int_t)h.store_errors), &ok);
         alert_put(w, "delivered", json_integer((json_int_t)h.delivered), &ok);
-        alert_put(w, "pending", h.failing ? json_null() : json_integer((json_int_t)h.pending), &ok); /* unknown */
+        /* null: unknown (failing, or the first pass has not ended yet) */
+        alert_put(w, "pending", h.failing || !h.pending_known ? json_null() : json_integer((json_int_t)h.pending), &ok);
         alert_put(out, "webhooks", w, &ok);
         if (h.failing)
             alert_push(problems, json_string("webhook delivery is failing (a store error; see webhooks.error)"), &ok);
@@ -278,15 +279,17 @@ static cw_code metrics_text(const api_request *req, cw_buf *b, cw_err *err)
                      (unsigned long long)all);
     }
     if (rc == CW_OK) {
-        uint64_t cut_req, cut_rep;
-        api_deadline_counts(srv->deadline, &cut_req, &cut_rep);
+        uint64_t cut_req, cut_rep, cut_idle;
+        api_deadline_counts(srv->deadline, &cut_req, &cut_rep, &cut_idle);
         rc = put(b, err,
                  "# HELP chainwatch_api_connections_cut_total Connections closed by the server for taking longer than "
-                 "--api-timeout to send a request (phase request) or to take its reply (phase reply).\n"
+                 "--api-timeout to send a request (phase request: some of it came), to take its reply (phase reply), "
+                 "or for sending nothing that long (phase idle: a keep-alive connection a client holds open).\n"
                  "# TYPE chainwatch_api_connections_cut_total counter\n"
                  "chainwatch_api_connections_cut_total{phase=\"request\"} %llu\n"
-                 "chainwatch_api_connections_cut_total{phase=\"reply\"} %llu\n",
-                 (unsigned long long)cut_req, (unsigned long long)cut_rep);
+                 "chainwatch_api_connections_cut_total{phase=\"reply\"} %llu\n"
+                 "chainwatch_api_connections_cut_total{phase=\"idle\"} %llu\n",
+                 (unsigned long long)cut_req, (unsigned long long)cut_rep, (unsigned long long)cut_idle);
     }
     if (rc == CW_OK && srv->cfg.webhooks) {
         webhook_health h;

@@ -179,9 +179,26 @@ int cli_args_set_conf(cli_arg *table, const char *name, const char *value, char 
         snprintf(why, why_cap, "unknown option '%s'", cli_quote(name, q, sizeof q));
         return 0;
     }
-    if (!(d->from & ARG_CONF) || d->kind == ARG_FLAG) {
+    if (!(d->from & ARG_CONF)) {
         snprintf(why, why_cap, "--%s is a command-line option only, not one for the config file", d->name);
         return 0;
+    }
+    if (d->kind == ARG_FLAG) { /* a line of its own: name = true or false (the command line's flag wins) */
+        static const char *const yes[] = {"true", "yes", "on", "1", NULL}, *const no[] = {"false", "no", "off", "0", NULL};
+        int v = -1;
+        for (int i = 0; yes[i]; i++)
+            if (strcmp(value, yes[i]) == 0)
+                v = 1;
+            else if (strcmp(value, no[i]) == 0)
+                v = 0;
+        if (v < 0) {
+            snprintf(why, why_cap, "--%s is true or false in the config file, not '%s'", d->name,
+                     cli_quote(value, q, sizeof q));
+            return -1;
+        }
+        if (!d->given)
+            *(bool *)d->dest = v == 1;
+        return 1;
     }
     cw_err err = {0};
     if (take(d, value, !d->given, &err)) {

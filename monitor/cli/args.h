@@ -68,7 +68,8 @@ int cli_args_parse(const char *verb, cli_arg *table, int argc, char **argv, cons
 
 /* One option by name, as chainwatch.conf gives it (after cli_args_parse:
  * flags win, so an option the command line gave is checked and left as it
- * is). Returns 1 when taken; 0 when the table has no such option, or it is
+ * is; a flag's value is true, yes, on, 1 or false, no, off, 0). Returns 1
+ * when taken; 0 when the table has no such option, or it is
  * not one chainwatch.conf may set (why says which); -1 for a bad value
  * (why: "--hops: '9' is out of range (1 to 8)"). value must outlive the
  * table's use (strings are not copied). */

@@ -541,6 +541,7 @@ static void *runner_main(void *arg)
             h->retry_ms = 0;
             h->delivered += st.delivered, h->failed += st.failed, h->dead += st.dead;
             h->pending = st.pending;
+            h->pending_known = true;
             pthread_mutex_unlock(&r->mu);
             if (was)
                 runner_log("info",
@@ -579,6 +580,9 @@ bool webhook_runner_describe(webhook_runner *r, char *out, size_t cap)
         snprintf(out, cap, ", webhooks: FAILING for %llu s (%s; next try in %llu ms)",
                  (unsigned long long)((webhook_now_ms() - h.failing_since_ms) / 1000), h.error,
                  (unsigned long long)h.retry_ms);
+    else if (!h.pending_known)
+        snprintf(out, cap, ", webhooks: %llu delivered, pending not yet known (the first pass runs)",
+                 (unsigned long long)h.delivered);
     else
         snprintf(out, cap, ", webhooks: %llu delivered, %llu pending", (unsigned long long)h.delivered,
                  (unsigned long long)h.pending);

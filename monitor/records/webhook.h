@@ -131,6 +131,8 @@ typedef struct {
     uint64_t store_errors;      /* failed passes since start */
     uint64_t delivered, failed, dead; /* tries since start (webhook_stats summed) */
     uint64_t pending;           /* events owed after the last pass that worked (unknown while failing) */
+    bool pending_known;         /* a pass has worked since start: before its end (a backlog's first pass
+                                 * can take minutes), pending is unknown, not 0 */
 } webhook_health;
 
 /* Copies r's state into h (a short lock shared with the thread; never
@@ -138,7 +140,8 @@ typedef struct {
 void webhook_runner_health(webhook_runner *r, webhook_health *h);
 
 /* r's state as a phrase for a status line, written into out: "" when r
- * is NULL, else ", webhooks: D delivered, P pending" or, while store
+ * is NULL, else ", webhooks: D delivered, P pending" (", pending not yet
+ * known" before the first pass ends) or, while store
  * errors stop delivery, ", webhooks: FAILING for S s (the error; next try
  * in T ms)". True when failing. */
 bool webhook_runner_describe(webhook_runner *r, char *out, size_t cap);

@@ -1124,3 +1124,59 @@ Test(cli_strict, an_allocation_failure_never_prints_a_partial_answer, .timeout =
     test_remove_dir(dir);
 #endif
 }
+
+/* A flag marked for chainwatch.conf (watch's --cpu-idle, --finalized) is
+ * a line 'name = true' (or false): before, every flag was refused there as
+ * "a command-line option only", though watch --help says each option but
+ * --datadir and --config is also a line of the file. */
+Test(cli_strict, a_conf_flag_is_true_or_false_in_the_config_file)
+{
+    bool idle = false, cli_only = false;
+    cli_arg t[] = {
+        {"cpu-idle", ARG_FLAG, &idle, .help = "a flag", .from = ARG_CONF},
+        {"only", ARG_FLAG, &cli_only, .help = "a flag"},
+        {0},
+    };
+    char *argv[] = {"x", NULL};
+    int n_pos;
+    cr_assert_eq(cli_args_parse("x", t, 1, argv, NULL, 0, &n_pos), CLI_EXIT_OK);
+    char why[300];
+    cr_assert_eq(cli_args_set_conf(t, "cpu-idle", "yes", why, sizeof why), 1, "%s", why);
+    cr_assert(idle);
+    cr_assert_eq(cli_args_set_conf(t, "cpu-idle", "false", why, sizeof why), 1, "%s", why);
+    cr_assert(!idle);
+    cr_assert_eq(cli_args_set_conf(t, "cpu-idle", "2", why, sizeof why), -1);
+    cr_assert_str_eq(why, "--cpu-idle is true or false in the config file, not '2'");
+    cr_assert(!idle);
+    cr_assert_eq(cli_args_set_conf(t, "only", "true", why, sizeof why), 0);
+    cr_assert(strstr(why, "command-line option only"), "%s", why);
+    cr_assert(!cli_only);
+    /* the command line's flag wins over the file's false */
+    char *argv2[] = {"x", "--cpu-idle", NULL};
+    cr_assert_eq(cli_args_parse("x", t, 2, argv2, NULL, 0, &n_pos), CLI_EXIT_OK);
+    cr_assert(idle);
+    cr_assert_eq(cli_args_set_conf(t, "cpu-idle", "false", why, sizeof why), 1, "%s", why);
+    cr_assert(idle, "the flag wins");
+}
+
+/* watch reads cpu-idle from chainwatch.conf and refuses it beside its own
+ * --api (the API's threads would run at the idle priority too). */
+Test(cli_strict, watch_conf_cpu_idle_is_refused_beside_api)
+{
+    char tmpl[] = "/tmp/cwstrict-conf-XXXXXX";
+    cr_assert_not_null(mkdtemp(tmpl));
+    char conf[200];
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", tmpl);
+    FILE *f = fopen(conf, "w");
+    cr_assert_not_null(f);
+    fputs("# a catch-up\ncpu-idle = true\n", f);
+    fclose(f);
+    char *argv[] = {CW_BIN, "watch", "--datadir", tmpl, "--api=127.0.0.1:0", "--zmqpubrawblock=tcp://127.0.0.1:1", NULL};
+    result r = run_to(argv, NULL, 0, "/dev/null");
+    cr_assert_eq(r.code, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "--nice and --cpu-idle lower the whole process"), "%s", r.err);
+    free(r.err);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpl);
+    cr_assert_eq(system(cmd), 0);
+}
