@@ -165,7 +165,8 @@ static void watch_args(watch_opts *o)
                  "(README, API);\nnot with --api", .from = ARG_CONF},
         {"cpu-idle", ARG_FLAG, &o->cpu_idle,
          .help = "run only on CPU time nothing else wants (Linux SCHED_IDLE);\na busy machine can then hold watch back "
-                 "without limit:\nfor a catch-up, not for following the tip; not with --api",
+                 "without limit,\nand store writers beside it (serve's case decisions, its\nwebhooks) wait while it "
+                 "holds the write lock: for a\ncatch-up, not for following the tip; not with --api",
          .from = ARG_CONF},
         {.kind = ARG_MORE, .dest = o->hook_args, .help = "Webhooks (the hold queue's events, as serve --webhook):"},
         {0},
