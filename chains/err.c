@@ -56,6 +56,7 @@ const char *cw_code_name(cw_code code)
     case CW_EFULL: return "store full";
     case CW_ENOTFOUND: return "not found";
     case CW_EDAMAGED: return "store damaged";
+    case CW_EVERSION: return "store format";
     }
     return "unknown error";
 }

@@ -27,6 +27,7 @@ typedef enum {
     CW_EFULL,      /* the store's map is full: grow it and retry the transaction */
     CW_ENOTFOUND,  /* a looked-up item does not exist */
     CW_EDAMAGED,   /* the store's file is cut or damaged: nothing read from it can be trusted */
+    CW_EVERSION,   /* the store was written in a format this version does not read (store.h: STORE_FORMAT) */
 } cw_code;
 
 #define CW_NO_OFFSET ((size_t)-1)

@@ -20,6 +20,8 @@ static const char *check_record(store_txn *t, store_db db, cw_span k, cw_span v)
 {
     if (db == STORE_CURSOR && alertdb_is_trail_key(k))
         return alertdb_check_record(db, k, v);
+    if (db == STORE_CURSOR && k.n == strlen(STORE_FORMAT_KEY) && memcmp(k.p, STORE_FORMAT_KEY, k.n) == 0)
+        return v.n == 8 && cw_get_le(v.p, 8) == STORE_FORMAT ? NULL : "a store format record that is not this format";
     switch (db) {
     case STORE_WL_ADDR:
     case STORE_WL_ENTITY:

@@ -175,13 +175,18 @@ int cli_print_json(const char *verb, const json_t *v);
 
 /* Prints "chainwatch: <context>: <message>" to stderr and returns the exit
  * code for the error, the one mapping of the verbs that change things: 3
- * for a damaged store (CW_EDAMAGED); 1 for I/O, memory, a store refusing a
+ * for a damaged store (CW_EDAMAGED) or one in another format (CW_EVERSION,
+ * with cli_store_format_hint's line); 1 for I/O, memory, a store refusing a
  * write (a full disk), a full map, a missing block or store part (CW_EIO,
  * CW_ENOMEM, CW_ESTORE, CW_EFULL, CW_ENOTFOUND); 2 for input and argument
  * errors (every other code). The read verbs (lookup, stats, diff, export,
  * check, screen, cluster, trace) answer every store error with 3 through
  * cli_unchecked (1 is lookup's "not listed"). */
 int cli_fail(const char *context, const cw_err *err);
+/* After the error line of a store in another format (CW_EVERSION, which
+ * every verb answers with 3): a second line, "chainwatch: <context>: "
+ * STORE_FORMAT_HINT, saying what to do. No-op for every other code. */
+void cli_store_format_hint(const char *context, const cw_err *err);
 
 /* ---- checked output (out.c) ----
  * Every verb's output is checked: a write that fails (a full disk, a closed

@@ -130,6 +130,7 @@ const char *cli_quote(const char *text, char *out, size_t cap)
 int cli_fail(const char *context, const cw_err *err)
 {
     fprintf(stderr, "chainwatch: %s: %s\n", context, err->msg);
+    cli_store_format_hint(context, err);
     switch (err->code) {
     case CW_EIO:
     case CW_ENOMEM:
@@ -138,10 +139,17 @@ int cli_fail(const char *context, const cw_err *err)
     case CW_ENOTFOUND: /* a block or store part missing at run time */
         return CLI_EXIT_FAIL;
     case CW_EDAMAGED: /* every verb: a damaged store is "could not check", never a result */
+    case CW_EVERSION: /* a store this version must not read: nothing checked either */
         return CLI_EXIT_UNCHECKED;
     default:
         return CLI_EXIT_USAGE;
     }
+}
+
+void cli_store_format_hint(const char *context, const cw_err *err)
+{
+    if (err->code == CW_EVERSION)
+        fprintf(stderr, "chainwatch: %s: %s\n", context, STORE_FORMAT_HINT);
 }
 
 double cli_seconds(void)

@@ -103,6 +103,7 @@ int cli_store_read(const char *verb, const char *datadir, cw_store **s, store_tx
         fprintf(stderr, "chainwatch: %s: %s%s%s%s\n", verb, err.msg,
                 err.code == CW_ENOTFOUND ? "; for a datadir from an older chainwatch, 'chainwatch init --datadir " : "",
                 err.code == CW_ENOTFOUND ? datadir : "", err.code == CW_ENOTFOUND ? "' adds it, keeping key and data" : "");
+        cli_store_format_hint(verb, &err);
         return CLI_EXIT_UNCHECKED;
     }
     if (store_begin(*s, false, t, &err)) {
@@ -154,6 +155,7 @@ int cli_print_json(const char *verb, const json_t *v)
 int cli_unchecked(const char *verb, const cw_err *err)
 {
     fprintf(stderr, "chainwatch: %s: %s\n", verb, err->msg);
+    cli_store_format_hint(verb, err);
     return err->code == CW_ENOMEM ? CLI_EXIT_FAIL : CLI_EXIT_UNCHECKED;
 }
 

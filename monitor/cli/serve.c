@@ -150,6 +150,7 @@ int cmd_serve(int argc, char **argv)
     cw_err err = {0};
     if (store_open(datadir, 0, !ao.writable, &s, &err)) {
         fprintf(stderr, "chainwatch: serve: %s\n", err.msg);
+        cli_store_format_hint("serve", &err);
         flows_opts_free(&fo);
         return CLI_EXIT_UNCHECKED;
     }

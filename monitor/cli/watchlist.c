@@ -832,10 +832,15 @@ static int cmd_check(wl_opts *o)
     check_ctx cc = {0};
     store_check_counts counts;
     cw_code rc = store_check(s, print_damage, &cc, &counts, &err);
+    unsigned format = store_format(s);
     store_close(s);
     if (rc)
         return unchecked("watchlist check", &err);
     size_t damaged = 0;
+    if (format)
+        printf("  %-14s %u\n", "format", format);
+    else /* read only, the store holds no record: its first write stamps it */
+        printf("  %-14s none yet (no records; the first write sets %d)\n", "format", STORE_FORMAT);
     for (int d = 0; d < STORE_DB_COUNT; d++) {
         printf("  %-14s %zu records%s", store_db_name((store_db)d), counts.records[d], counts.damaged[d] ? "," : "\n");
         if (counts.damaged[d])

@@ -555,8 +555,8 @@ Test(api, store_error_is_5xx_never_clean)
 {
     api_fx fx;
     fx_make(&fx);
-    /* every LMDB read fails as a failing disk would */
-    const char *env[] = {"LD_PRELOAD=" CW_FAULT_PRELOAD, "CW_FAIL_MDB=mdb_get:1+:EIO,mdb_cursor_get:1+:EIO", NULL};
+    /* every LMDB read after the open's (its format read) fails as a failing disk would */
+    const char *env[] = {"LD_PRELOAD=" CW_FAULT_PRELOAD, "CW_FAIL_MDB=mdb_get:2+:EIO,mdb_cursor_get:1+:EIO", NULL};
     serve_start(&fx, NULL, env);
     reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_screen, NULL);
     cr_assert(strstr(r.body, "could not be made"), "%s", r.body);

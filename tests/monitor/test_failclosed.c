@@ -149,7 +149,8 @@ Test(failclosed, lookup_read_error_is_exit_3_not_unlisted, .timeout = 60)
     cr_assert(strstr(out, "\"listed\":true") != NULL, "%s", out);
     free(out), free(err);
     static const char *const faults[] = {"mdb_cursor_get:1:EIO", "mdb_cursor_get:1+:MDB_CORRUPTED",
-                                         "mdb_cursor_get:2:MDB_PAGE_NOTFOUND", "mdb_get:1+:EIO",
+                                         "mdb_cursor_get:2:MDB_PAGE_NOTFOUND", "mdb_get:1:EIO" /* the open's format read */,
+                                         "mdb_get:2+:EIO",
                                          "mdb_cursor_open:1:MDB_BAD_TXN"};
     for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
         char spec[128];
@@ -188,7 +189,7 @@ Test(failclosed, stats_diff_export_read_error_is_exit_3, .timeout = 60)
     /* export: a designation's entity record unreadable is an error, not a
      * row with an empty entity */
     char ek[300];
-    snprintf(ek, sizeof ek, "CW_FAIL_MDB=mdb_get:1:EIO");
+    snprintf(ek, sizeof ek, "CW_FAIL_MDB=mdb_get:2:EIO"); /* the 1st is store_open's format read */
     char *argv[] = {CW_BIN, "watchlist", "export", "--datadir", s.dd, NULL};
     char *out, *err;
     int rc = run_faulty(argv, &out, &err, ek, NULL);
@@ -213,7 +214,7 @@ Test(failclosed, screen_cluster_trace_read_error_is_exit_3, .timeout = 60)
         cr_assert(i != 0 || rc == 12, "screen of a listed address: exit %d (want 12, block): %s %s", rc, out, err);
         cr_assert(i == 0 || rc == 0, "%s: exit %d: %s", verbs[i], rc, err);
         free(out), free(err);
-        const char *faults[] = {"CW_FAIL_MDB=mdb_cursor_get:1+:EIO", "CW_FAIL_MDB=mdb_get:1+:MDB_CORRUPTED"};
+        const char *faults[] = {"CW_FAIL_MDB=mdb_cursor_get:1+:EIO", "CW_FAIL_MDB=mdb_get:2+:MDB_CORRUPTED"}; /* after the open's format read */
         for (int f = 0; f < 2; f++) {
             rc = run_faulty(argv, &out, &err, faults[f], NULL);
             char what[128];

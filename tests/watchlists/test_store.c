@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <lmdb.h>
 
 #include "monitor/engine/coins.h"
 #include "chains/hex.h"
@@ -582,4 +584,196 @@ Test(store, outboxes_read_and_remove_records_stored_as_raw_keys)
     store_abort(t);
     store_close(s);
     test_remove_dir(dir);
+}
+
+/* ---------- the store's format version (store.h, "Format version") ---------- */
+
+/* Puts (f >= 0) or deletes (f < 0) the format record of dir's store
+ * (made when absent), and puts one wl_meta record when `data`: what an
+ * older or newer chainwatch leaves behind, written with LMDB itself (the
+ * store API refuses such a store). */
+static void format_set(const char *dir, long long f, bool data)
+{
+    char file[300];
+    snprintf(file, sizeof file, "%s/store.mdb", dir);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi cur, meta;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    cr_assert_eq(mdb_env_set_maxdbs(env, 32), 0);
+    cr_assert_eq(mdb_env_open(env, file, MDB_NOSUBDIR, 0600), 0);
+    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "cursor", MDB_CREATE, &cur), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "wl_meta", MDB_CREATE, &meta), 0);
+    MDB_val k = {strlen(STORE_FORMAT_KEY), (void *)STORE_FORMAT_KEY}, v;
+    if (data) {
+        MDB_val mk = {3, "src"}, mv = {2, "{}"};
+        cr_assert_eq(mdb_put(txn, meta, &mk, &mv, 0), 0);
+    }
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)((unsigned long long)f >> (8 * i));
+    v = (MDB_val){8, b};
+    int rc = f < 0 ? mdb_del(txn, cur, &k, NULL) : mdb_put(txn, cur, &k, &v, 0);
+    cr_assert(rc == 0 || (f < 0 && rc == MDB_NOTFOUND), "%s", mdb_strerror(rc));
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* Both opens of dir refuse with code and a message holding every part of
+ * `want` (NULL-terminated) and the store's path. */
+static void refused_both_ways(const char *dir, cw_code code, const char *const *want)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/store.mdb", dir);
+    for (int ro = 0; ro < 2; ro++) {
+        cw_store *s = NULL;
+        cw_err err = {0};
+        cr_assert_eq(store_open(dir, 0, ro, &s, &err), code, "%s open: %s", ro ? "read-only" : "writable", err.msg);
+        cr_assert_null(s);
+        cr_assert(strstr(err.msg, path), "%s", err.msg);
+        for (const char *const *w = want; *w; w++)
+            cr_assert(strstr(err.msg, *w), "'%s' not in: %s", *w, err.msg);
+        cr_assert_null(strstr(err.msg, "run 'chainwatch init"), "%s", err.msg);
+    }
+}
+
+Test(store, a_new_store_is_stamped_with_its_format_and_another_format_is_refused)
+{
+    char *dir = tmpdir();
+    cw_store *s;
+    store_txn *t;
+    cw_span v;
+    cw_err err = {0};
+    /* the first writable open of a new datadir writes format 1, 8 bytes LE */
+    cr_assert_eq(store_open(dir, 0, false, &s, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_format(s), 1);
+    cr_assert_eq(STORE_FORMAT, 1);
+    cr_assert_eq(store_begin(s, false, &t, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_get(t, STORE_CURSOR, "store.format", 12, &v, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(v.n, 8);
+    cr_assert_eq(memcmp(v.p, "\x01\0\0\0\0\0\0\0", 8), 0);
+    store_abort(t);
+    store_close(s);
+    cr_assert_eq(store_open(dir, 0, true, &s, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_format(s), 1);
+    store_close(s);
+
+    /* records and no format: written before versioning */
+    format_set(dir, -1, true);
+    refused_both_ways(dir, CW_EVERSION,
+                      (const char *const[]){"earlier chainwatch", "no store format", "reads format 1",
+                                            "pattern-rule records", NULL});
+    /* a newer format, and an older one (below the first: no upgrade) */
+    format_set(dir, 2, false);
+    refused_both_ways(dir, CW_EVERSION,
+                      (const char *const[]){"newer chainwatch (format 2; this one reads 1)", NULL});
+    format_set(dir, 0, false);
+    refused_both_ways(dir, CW_EVERSION,
+                      (const char *const[]){"older chainwatch (format 0; this one reads 1 and has no upgrade", NULL});
+    test_remove_dir(dir);
+
+    /* no records and no format (an init before versioning wrote nothing):
+     * read only opens it as format 0, the first writable open stamps it */
+    dir = tmpdir();
+    cr_assert_eq(store_open(dir, 0, false, &s, &err), CW_OK, "%s", err.msg);
+    store_close(s);
+    format_set(dir, -1, false);
+    cr_assert_eq(store_open(dir, 0, true, &s, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_format(s), 0);
+    store_close(s);
+    cr_assert_eq(store_open(dir, 0, false, &s, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_format(s), 1);
+    store_close(s);
+    cr_assert_eq(store_open(dir, 0, true, &s, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_format(s), 1);
+    store_close(s);
+
+    /* a format record of the wrong size is damage, not a format */
+    cr_assert_eq(store_open(dir, 0, false, &s, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_begin(s, true, &t, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_put(t, STORE_CURSOR, STORE_FORMAT_KEY, strlen(STORE_FORMAT_KEY), "\x01", 1, &err), CW_OK);
+    cr_assert_eq(store_commit(t, &err), CW_OK, "%s", err.msg);
+    store_close(s);
+    refused_both_ways(dir, CW_EDAMAGED, (const char *const[]){STORE_DAMAGED, "format record is 1 bytes", NULL});
+    test_remove_dir(dir);
+}
+
+#define cwrun(err, ...) cw_in(NULL, 0, NULL, err, __VA_ARGS__, NULL)
+
+/* Every verb that opens the store refuses a datadir written before
+ * versioning with exit 3, the error and the what-to-do line; and the
+ * advice works: a new datadir with the old key, init, import, screen. */
+Test(store, every_verb_refuses_an_unversioned_datadir_and_the_advice_works, .timeout = 120)
+{
+    char *root = tmpdir();
+    char dd[300], nd[300], csv[300], blocks[300], cmd[1200];
+    snprintf(dd, sizeof dd, "%s/old", root);
+    snprintf(nd, sizeof nd, "%s/new", root);
+    snprintf(csv, sizeof csv, "%s/list.csv", root);
+    snprintf(blocks, sizeof blocks, "%s/blocks", root);
+    regtest_blocksdir(blocks);
+    FILE *f = fopen(csv, "w");
+    cr_assert_not_null(f);
+    fputs("chain,address,entity,program,note\nbitcoin,1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ,Test entity,DPRK3,t\n", f);
+    fclose(f);
+    char *err;
+    cr_assert_eq(cwrun(&err, "init", "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_eq(cwrun(&err, "watchlist", "import", "csv", csv, "--source", "internal", "--datadir", dd), 0, "%s",
+                 err);
+    free(err);
+    format_set(dd, -1, false); /* the import's records stay: an older chainwatch's datadir */
+
+    const char *addr = "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ";
+    char *const verbs[][8] = {
+        {"screen", (char *)addr, "--datadir", dd, NULL},
+        {"cluster", (char *)addr, "--datadir", dd, NULL},
+        {"trace", (char *)addr, "--datadir", dd, NULL},
+        {"watchlist", "lookup", (char *)addr, "--datadir", dd, NULL},
+        {"watchlist", "stats", "--datadir", dd, NULL},
+        {"watchlist", "check", "--datadir", dd, NULL},
+        {"watchlist", "import", "csv", csv, "--source", "internal", "--datadir", dd},
+        {"replay", "--blocksdir", blocks, "--network", "regtest", "--datadir", dd},
+        {"serve", "--listen", "127.0.0.1:0", "--datadir", dd, NULL},
+        {"cases", "list", "--datadir", dd, NULL},
+        {"init", "--datadir", dd, NULL},
+    };
+    for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) {
+        char *argv[12] = {CW_BIN};
+        for (int k = 0; k < 8 && verbs[i][k]; k++)
+            argv[k + 1] = verbs[i][k];
+        char *out;
+        int rc = run_cmd(argv, NULL, 0, &out, &err);
+        cr_assert_eq(rc, 3, "%s %s: exit %d: %s", verbs[i][0], verbs[i][1], rc, err);
+        cr_assert(strstr(err, "written by an earlier chainwatch (no store format; this one reads format 1)") &&
+                      strstr(err, dd) && strstr(err, STORE_FORMAT_HINT),
+                  "%s %s: %s", verbs[i][0], verbs[i][1], err);
+        free(out), free(err);
+    }
+    /* the refusals changed nothing: the old store is still unversioned with its records */
+    cw_store *s;
+    cw_err e = {0};
+    cr_assert_eq(store_open(dd, 0, true, &s, &e), CW_EVERSION, "%s", e.msg);
+
+    /* the advice: the old key into a new directory, init, import, screen */
+    cr_assert_eq(mkdir(nd, 0700), 0);
+    snprintf(cmd, sizeof cmd, "cp '%s/signing.key' '%s/signing.pub' '%s/'", dd, dd, nd);
+    cr_assert_eq(system(cmd), 0);
+    char *out;
+    cr_assert_eq(cw_in(NULL, 0, NULL, &err, "init", "--datadir", nd, NULL), 0, "%s", err);
+    free(err);
+    char *argv[] = {CW_BIN, "init", "--datadir", nd, NULL};
+    cr_assert_eq(run_cmd(argv, NULL, 0, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "kept the existing signing key"), "%s", out);
+    free(out), free(err);
+    cr_assert_eq(cwrun(&err, "watchlist", "import", "csv", csv, "--source", "internal", "--datadir", nd), 0, "%s",
+                 err);
+    free(err);
+    cr_assert_eq(cwrun(&err, "screen", (char *)addr, "--datadir", nd), 12, "%s", err);
+    free(err);
+    cr_assert_eq(store_open(nd, 0, true, &s, &e), CW_OK, "%s", e.msg);
+    cr_assert_eq(store_format(s), STORE_FORMAT);
+    store_close(s);
+    test_remove_dir(root);
 }

@@ -69,6 +69,7 @@ struct cw_store {
     bloom *filter[STORE_DB_COUNT]; /* store_filter_enable: absent keys answered from memory */
     uint64_t guard_fp[STORE_DB_COUNT]; /* wl_addr's filter: the fingerprint of wl_meta it was built at */
     bool readonly;
+    unsigned format; /* store_format */
     size_t map_size;
     char path[4096];
 };
@@ -238,6 +239,63 @@ static cw_code check_names(MDB_txn *txn, cw_store *s, cw_err *err)
     return rc == MDB_NOTFOUND ? CW_OK : lmdb_fail(err, rc, "databases", s);
 }
 
+/* The store's format (store.h, "Format version"), checked in the open's
+ * transaction before any module reads a record. present[db] is false for a
+ * database a read-only open did not find. A store without the format key
+ * and without records is new (or made by an `init` before versioning, which
+ * wrote nothing): a writable open stamps it. */
+static cw_code check_format(MDB_txn *txn, cw_store *s, const bool *present, cw_err *err)
+{
+    MDB_val k = {strlen(STORE_FORMAT_KEY), (void *)STORE_FORMAT_KEY}, v;
+    int rc = present[STORE_CURSOR] ? mdb_get(txn, s->dbi[STORE_CURSOR], &k, &v) : MDB_NOTFOUND;
+    if (rc == 0) {
+        if (v.mv_size != 8)
+            return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET, "%s %s: its format record is %zu bytes, not 8 (%s)",
+                              STORE_DAMAGED, s->path, v.mv_size, STORE_DAMAGED_HINT);
+        uint64_t f = 0;
+        for (int i = 7; i >= 0; i--)
+            f = f << 8 | ((const uint8_t *)v.mv_data)[i];
+        if (f == STORE_FORMAT) {
+            s->format = STORE_FORMAT;
+            return CW_OK;
+        }
+        if (f > STORE_FORMAT)
+            return cw_err_set(err, CW_EVERSION, CW_NO_OFFSET,
+                              "store %s was written by a newer chainwatch (format %llu; this one reads %d): "
+                              "refused, it would misread it",
+                              s->path, (unsigned long long)f, STORE_FORMAT);
+        /* an older versioned format: no upgrade exists yet (format 1 is the first) */
+        return cw_err_set(err, CW_EVERSION, CW_NO_OFFSET,
+                          "store %s was written by an older chainwatch (format %llu; this one reads %d and has no "
+                          "upgrade from it): refused, it would misread it",
+                          s->path, (unsigned long long)f, STORE_FORMAT);
+    }
+    if (rc != MDB_NOTFOUND)
+        return lmdb_fail(err, rc, "format", s);
+    for (int i = 0; i < STORE_DB_COUNT; i++) {
+        MDB_stat st;
+        if (!present[i])
+            continue;
+        if ((rc = mdb_stat(txn, s->dbi[i], &st)))
+            return lmdb_fail(err, rc, db_defs[i].name, s);
+        if (st.ms_entries > 0)
+            return cw_err_set(err, CW_EVERSION, CW_NO_OFFSET,
+                              "store %s was written by an earlier chainwatch (no store format; this one reads format "
+                              "%d): refused, its pattern-rule records differ and would misread",
+                              s->path, STORE_FORMAT);
+    }
+    if (s->readonly)
+        return CW_OK; /* format 0: nothing to misread; the first writable open stamps it */
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)((uint64_t)STORE_FORMAT >> (8 * i));
+    v = (MDB_val){8, b};
+    if ((rc = mdb_put(txn, s->dbi[STORE_CURSOR], &k, &v, 0)))
+        return lmdb_fail(err, rc, "writing its format", s);
+    s->format = STORE_FORMAT;
+    return CW_OK;
+}
+
 cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store **out, cw_err *err)
 {
     struct stat st;
@@ -329,20 +387,15 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
         store_close(s);
         return c;
     }
+    bool present[STORE_DB_COUNT];
+    int missing = -1; /* the first database a read-only open did not find */
     for (int i = 0; i < STORE_DB_COUNT; i++) {
         rc = mdb_dbi_open(txn, db_defs[i].name, db_defs[i].flags | (readonly ? 0 : MDB_CREATE), &s->dbi[i]);
+        present[i] = rc == 0;
         if (rc == MDB_NOTFOUND && readonly) {
-            cw_code d = check_names(txn, s, err);
-            mdb_txn_abort(txn);
-            if (d) {
-                store_close(s);
-                return d;
-            }
-            store_close(s);
-            return cw_err_set(err, CW_ENOTFOUND, CW_NO_OFFSET,
-                              "store %s has no %s database yet (run 'chainwatch init --datadir %s' to add it, "
-                              "or import a watchlist)",
-                              datadir, db_defs[i].name, datadir);
+            if (missing < 0)
+                missing = i;
+            continue;
         }
         if (rc) {
             cw_code c = lmdb_fail(err, rc, db_defs[i].name, s);
@@ -350,6 +403,22 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
             store_close(s);
             return c;
         }
+    }
+    /* the format first: a store of another format may lack a database, and
+     * "run init" would be the wrong advice for it */
+    cw_code fc = check_format(txn, s, present, err);
+    if (fc == CW_OK && missing >= 0) {
+        fc = check_names(txn, s, err);
+        if (fc == CW_OK)
+            fc = cw_err_set(err, CW_ENOTFOUND, CW_NO_OFFSET,
+                            "store %s has no %s database yet (run 'chainwatch init --datadir %s' to add it, "
+                            "or import a watchlist)",
+                            datadir, db_defs[missing].name, datadir);
+    }
+    if (fc) {
+        mdb_txn_abort(txn);
+        store_close(s);
+        return fc;
     }
     if ((rc = mdb_txn_commit(txn))) {
         cw_code c = lmdb_fail(err, rc, "commit", s);
@@ -392,6 +461,7 @@ cw_code store_view_open(cw_store *base, bool writable, cw_store **out, cw_err *e
     v->view = true;
     memcpy(v->dbi, base->dbi, sizeof v->dbi);
     v->readonly = !writable;
+    v->format = base->format;
     v->map_size = base->map_size;
     memcpy(v->path, base->path, sizeof v->path);
     pthread_mutex_lock(&views_mu);
@@ -413,6 +483,8 @@ static void txn_leave(cw_store *s)
     if (--s->open_txns == 0)
         pthread_rwlock_unlock(&s->sh->lock);
 }
+
+unsigned store_format(const cw_store *s) { return s->format; }
 
 const char *store_path(const cw_store *s) { return s->path; }
 

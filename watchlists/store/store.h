@@ -48,11 +48,25 @@
  * CW_EFULL: store_write() is the one place that aborts, grows the map and
  * runs the write again.
  *
+ * Format version: the cursor table's key STORE_FORMAT_KEY ("store.format",
+ * 8 bytes little-endian) holds the format the store was written in. No
+ * module's key can take it: cursor keys are "tip", "trail", "flows.wl_fp",
+ * "seq.<topic>" and "records[/<rule>]" (chaindb.c, alertdb.c), and the
+ * "store." prefix is the store's own. The first writable open of a store
+ * that holds no record at all (`init`, or any verb on a fresh datadir)
+ * writes STORE_FORMAT; every open (read only too) checks it before anything
+ * is read, and refuses with CW_EVERSION ("what" in the message; the CLI adds
+ * STORE_FORMAT_HINT) a store that holds records but no format (written
+ * before versioning), a newer format, or an older one this version has no
+ * upgrade from (none exists yet). Bump STORE_FORMAT whenever a module's
+ * encoding changes in a way the previous release would misread.
+ *
  * Errors, each with LMDB's message and what to do about it:
  *   CW_EFULL      the map is full (see above)
  *   CW_EDAMAGED   the file is cut or LMDB finds it damaged (STORE_DAMAGED)
  *   CW_ESTORE     any other LMDB failure (readers full, bad value size, ...)
  *   CW_ENOTFOUND  no such key; from store_open: an older datadir
+ *   CW_EVERSION   from store_open: a store format this version does not read
  *   CW_EIO        the datadir or lock file cannot be made or read
  *   CW_EARG       a write on a read-only store, a bad key size or database
  *   CW_ENOMEM     out of memory
@@ -103,6 +117,18 @@ typedef enum {
     STORE_DB_COUNT
 } store_db;
 
+/* The store format this version writes and reads (see "Format version"
+ * above): 1 is the first versioned one (rule_addr with the pair counts,
+ * rule_pair). Stores written before versioning carry no format. */
+#define STORE_FORMAT 1
+#define STORE_FORMAT_KEY "store.format" /* in STORE_CURSOR; 8 bytes LE */
+/* What a user does about a CW_EVERSION store (the CLI prints it after the
+ * error; README "Upgrading" has the steps). */
+#define STORE_FORMAT_HINT                                                                                              \
+    "keep the chainwatch that wrote this datadir for it, or start a new datadir: copy signing.key, signing.pub "    \
+    "(and apikeys, chainwatch.conf) into a new directory, run 'chainwatch init --datadir NEW', import the "          \
+    "watchlists again and replay or watch from the height you need (README: Upgrading)"
+
 typedef struct cw_store cw_store;
 typedef struct store_txn store_txn;
 
@@ -124,8 +150,11 @@ bool store_default_datadir(char *buf, size_t cap);
  * map_size 0 means STORE_DEFAULT_MAP_SIZE, or the file's size if larger.
  * Refuses (CW_EDAMAGED, STORE_DAMAGED) a store.mdb shorter than its last
  * used page or empty (only `init` may replace an empty one: it removes it
- * first), and one LMDB finds damaged; CW_ENOTFOUND (read only) when an
- * intact store lacks a database this version reads. CW_EIO: a read-only
+ * first), and one LMDB finds damaged; CW_EVERSION for a store in another
+ * format (see "Format version" above; a writable open writes STORE_FORMAT
+ * into a store without records); CW_ENOTFOUND (read only) when an intact
+ * store of this format, or one without records, lacks a database this
+ * version reads. CW_EIO: a read-only
  * open of a datadir or store.mdb that does not exist, a datadir that is
  * not a directory or cannot be created (mode 0700), a lock file that
  * cannot be made (a full disk). Writable opens create every database.
@@ -146,6 +175,9 @@ void store_close(cw_store *s);
  * every open transaction holds the shared map lock. Free with store_close
  * before base. */
 cw_code store_view_open(cw_store *base, bool writable, cw_store **out, cw_err *err);
+/* The format read at open: STORE_FORMAT, or 0 for a store without records
+ * opened read only before any writable open stamped it. */
+unsigned store_format(const cw_store *s);
 /* "<datadir>/store.mdb", owned by s. */
 const char *store_path(const cw_store *s);
 /* The database's name in the file ("wl_addr", ...). */
