@@ -916,6 +916,21 @@ Test(api, rate_bucket_survives_removal_of_another_key)
                   passed + 10, secs);
 }
 
+/* A raw TCP connection to the fixture's server on 127.0.0.1, for the tests
+ * that must control each byte (slow requests, slow readers); rcvbuf > 0
+ * sets SO_RCVBUF before connecting. */
+static int raw_connect(const api_fx *fx, int rcvbuf)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    if (rcvbuf > 0)
+        cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf), 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)fx->port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
 /* --api-timeout is a limit on the whole request, not only on idleness: a
  * client dripping its body a byte at a time under the idle limit
  * (slowloris) is cut off once the request is older than the limit. */
@@ -925,10 +940,7 @@ Test(api, slow_body_is_cut_at_the_request_time_limit, .timeout = 60)
     fx_make(&fx);
     const char *opts[] = {"--api-timeout", "2", NULL};
     serve_start(&fx, opts, NULL);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)fx.port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    int fd = raw_connect(&fx, 0);
     char head[300];
     int hn = snprintf(head, sizeof head,
                       "POST /v1/screen HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: %s\r\n"
@@ -969,12 +981,9 @@ Test(api, slow_body_is_cut_at_the_request_time_limit, .timeout = 60)
  * server sent goes to got. */
 static double drip_until_cut(const api_fx *fx, const char *head, const char *drip, char *got, size_t cap)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)fx->port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    int fd = raw_connect(fx, 0);
     cr_assert_eq(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
     got[0] = '\0';
     bool cut = false;
@@ -1014,10 +1023,7 @@ Test(api, slow_headers_and_request_line_are_cut_at_the_request_time_limit, .time
     cr_assert_gt(secs, 0, "a dripped request line kept the connection for 10 s (limit 2 s)");
     cr_assert_geq(secs, 1.9, "request line cut after %.1f s, limit 2 s", secs); /* no upper bound: see above */
     /* slow but in time: the headers end after about 1.4 s */
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)fx.port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    int fd = raw_connect(&fx, 0);
     const char *parts[] = {"GET /healthz HTTP/1.1\r\n", "Host: 127.0.0.1\r\n", "Connection: close\r\n\r\n"};
     for (int i = 0; i < 3; i++) {
         if (i)
@@ -1039,12 +1045,7 @@ Test(api, slow_headers_and_request_line_are_cut_at_the_request_time_limit, .time
  * and sends req whole. */
 static int slow_client(const api_fx *fx, const char *req, size_t n)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    int rcv = 4096;
-    cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv), 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)fx->port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    int fd = raw_connect(fx, 4096);
     for (size_t sent = 0; sent < n;) {
         ssize_t w = send(fd, req + sent, n - sent, MSG_NOSIGNAL);
         cr_assert_gt(w, 0, "sending the request: %s", strerror(errno));
@@ -1171,10 +1172,7 @@ Test(api, an_idle_keep_alive_connection_is_not_counted_as_a_slow_request, .timeo
     fx_make(&fx);
     const char *opts[] = {"--api-timeout", "2", NULL};
     serve_start(&fx, opts, NULL);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)fx.port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    int fd = raw_connect(&fx, 0);
     const char *req = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     cr_assert_eq(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
     char got[4096];

@@ -1070,24 +1070,8 @@ static bool sink_collect(void *ctx, const char *line, size_t len)
 /* The rules' tables, key and value, in key order. */
 static void dump_rules(cw_store *s, cw_buf *out)
 {
-    out->n = 0;
-    store_txn *t;
-    cr_assert_eq(store_begin(s, false, &t, NULL), CW_OK);
-    store_db dbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN, STORE_RULE_PAIR};
-    for (size_t d = 0; d < sizeof dbs / sizeof *dbs; d++) {
-        store_cursor *c;
-        cr_assert_eq(store_cursor_open(t, dbs[d], &c, NULL), CW_OK);
-        cw_span k, v;
-        for (bool more = store_cursor_seek(c, NULL, 0, &k, &v); more; more = store_cursor_next(c, &k, &v)) {
-            uint8_t n[2] = {(uint8_t)d, (uint8_t)k.n};
-            cw_buf_append(out, n, 2, NULL);
-            cw_buf_append(out, k.p, k.n, NULL);
-            cw_buf_append(out, v.p, v.n, NULL);
-        }
-        cr_assert_eq(store_cursor_error(c, NULL), CW_OK);
-        store_cursor_close(c);
-    }
-    store_abort(t);
+    static const store_db dbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN, STORE_RULE_PAIR};
+    test_dump_tables(s, dbs, sizeof dbs / sizeof *dbs, out);
 }
 
 typedef struct {
