@@ -1375,32 +1375,52 @@ static void hook_node_stop(hook_node *h)
     regtest_blocks_free(h->blocks, h->lens, h->chain, h->n);
 }
 
-static pid_t watch_with_webhook(const char *root, const char *dd, const hook_node *h, const char *url)
+/* watch following the hook node, its records' events delivered to url
+ * (NULL: the datadir's chainwatch.conf names it); with env (NAME, VALUE
+ * pairs, NULL-ended: the fault shim's switches) and its own options in
+ * place of the fast-retry ones (opts, NULL-ended) when given. Output to
+ * <root>/watch.log. */
+static pid_t watch_hooked(const char *root, const char *dd, const hook_node *h, const char *url,
+                          const char *const *env, const char *const *opts)
 {
     char a_rest[200], a_zmq[200], a_watch[300], a_hook[200], log[300], alerts[300];
     snprintf(a_rest, sizeof a_rest, "--rest=%s", rest_server_url(h->srv));
     snprintf(a_zmq, sizeof a_zmq, "--zmqpubrawblock=%s", zpub_endpoint(h->pub));
     snprintf(a_watch, sizeof a_watch, "--watch=%s/watch.txt", root);
-    /* url NULL: the datadir's chainwatch.conf names it */
     snprintf(a_hook, sizeof a_hook, "--webhook=%s", url ? url : "");
     snprintf(log, sizeof log, "%s/watch.log", root);
     snprintf(alerts, sizeof alerts, "--alerts=%s/alerts.jsonl", root);
+    static const char *const fast[] = {"--status-interval=0", "--webhook-retry-base-ms=50", "--webhook-max-tries=60",
+                                       NULL};
+    static const char *const plain[] = {"--status-interval=0", NULL};
+    const char *const *tail = url ? (opts ? opts : fast) : plain;
+    const char *argv[32] = {CW_BIN, "watch", "--datadir", dd, "--network", "regtest", a_zmq, a_rest, "--start-height=1",
+                            a_watch, alerts};
+    int n = 11;
+    if (url)
+        argv[n++] = a_hook;
+    for (const char *const *o = tail; *o; o++) {
+        cr_assert_lt(n, 31);
+        argv[n++] = *o;
+    }
+    argv[n] = NULL;
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         dup2(fd, 1);
         dup2(fd, 2);
-        if (url)
-            execl(CW_BIN, CW_BIN, "watch", "--datadir", dd, "--network", "regtest", a_zmq, a_rest, "--start-height=1",
-                  a_watch, alerts, "--status-interval=0", a_hook, "--webhook-retry-base-ms=50", "--webhook-max-tries=60",
-                  (char *)NULL);
-        else
-            execl(CW_BIN, CW_BIN, "watch", "--datadir", dd, "--network", "regtest", a_zmq, a_rest, "--start-height=1",
-                  a_watch, alerts, "--status-interval=0", (char *)NULL);
+        for (const char *const *e = env; e && e[0]; e += 2)
+            setenv(e[0], e[1], 1);
+        execv(CW_BIN, (char *const *)argv);
         _exit(127);
     }
     return pid;
+}
+
+static pid_t watch_with_webhook(const char *root, const char *dd, const hook_node *h, const char *url)
+{
+    return watch_hooked(root, dd, h, url, NULL, NULL);
 }
 
 static void hook_watch_stop(pid_t pid)
@@ -1652,26 +1672,9 @@ Test(webhooks, watch_delivery_backs_off_on_store_errors_reports_them_and_resumes
     FILE *g = fopen(gate, "w");
     cr_assert_not_null(g);
     fclose(g);
-    char a_rest[200], a_zmq[200], a_watch[300], a_hook[200], alerts[300];
-    snprintf(a_rest, sizeof a_rest, "--rest=%s", rest_server_url(h.srv));
-    snprintf(a_zmq, sizeof a_zmq, "--zmqpubrawblock=%s", zpub_endpoint(h.pub));
-    snprintf(a_watch, sizeof a_watch, "--watch=%s/watch.txt", root);
-    snprintf(a_hook, sizeof a_hook, "--webhook=%s", url);
-    snprintf(alerts, sizeof alerts, "--alerts=%s/alerts.jsonl", root);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
-        setenv("CW_FAIL_MDB", fail, 1);
-        setenv("CW_FAULT_WHILE", gate, 1);
-        execl(CW_BIN, CW_BIN, "watch", "--datadir", dd, "--network", "regtest", a_zmq, a_rest, "--start-height=1",
-              a_watch, alerts, "--status-interval=1", a_hook, "--webhook-retry-base-ms=50", "--api=127.0.0.1:0",
-              (char *)NULL);
-        _exit(127);
-    }
+    const char *env[] = {"LD_PRELOAD", CW_FAULT_PRELOAD, "CW_FAIL_MDB", fail, "CW_FAULT_WHILE", gate, NULL};
+    const char *opts[] = {"--status-interval=1", "--webhook-retry-base-ms=50", "--api=127.0.0.1:0", NULL};
+    pid_t pid = watch_hooked(root, dd, &h, url, env, opts);
     unsigned port = hook_api_port(log);
     /* the events are in the store (watch caught up), none delivered */
     long long last = -1;
