@@ -20,6 +20,8 @@ enum { PHASE_HANDLING, PHASE_RECEIVING, PHASE_SENDING, PHASE_WAITING };
 struct api_deadline_conn {
     int fd;
     atomic_llong since_ms; /* when the phase began */
+    atomic_llong extra_ms; /* sending: the reply's allowance past the limit */
+    long long reply_rate;  /* the watchdog's, copied at open */
     atomic_int phase;
     bool cut;
     api_deadline_conn *prev, *next;
@@ -30,7 +32,7 @@ struct api_deadline {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
-    long long limit_ms;
+    long long limit_ms, reply_rate;
     api_deadline_conn *head;
     _Atomic uint64_t cut_requests, cut_replies, cut_idle;
 };
@@ -75,7 +77,8 @@ static void *watchdog(void *arg)
             if (c->cut || phase == PHASE_HANDLING)
                 continue;
             long long waited = now - atomic_load_explicit(&c->since_ms, memory_order_relaxed);
-            if (waited > d->limit_ms) {
+            long long extra = phase == PHASE_SENDING ? atomic_load_explicit(&c->extra_ms, memory_order_relaxed) : 0;
+            if (waited > d->limit_ms + extra) {
                 _Atomic uint64_t *n = phase == PHASE_SENDING ? &d->cut_replies
                                       : received_in_phase(c->fd, phase == PHASE_RECEIVING, waited) ? &d->cut_requests
                                                                                                     : &d->cut_idle;
@@ -95,12 +98,13 @@ static void *watchdog(void *arg)
     return NULL;
 }
 
-api_deadline *api_deadline_new(unsigned limit_s)
+api_deadline *api_deadline_new(unsigned limit_s, unsigned reply_rate)
 {
     api_deadline *d = calloc(1, sizeof *d);
     if (d == NULL)
         return NULL;
     d->limit_ms = (long long)limit_s * 1000;
+    d->reply_rate = reply_rate ? reply_rate : 16384;
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     if (pthread_create(&d->thread, NULL, watchdog, d) != 0) {
@@ -137,7 +141,9 @@ api_deadline_conn *api_deadline_open(api_deadline *d, int fd)
     if (c == NULL)
         return NULL;
     c->fd = fd;
+    c->reply_rate = d->reply_rate;
     atomic_init(&c->since_ms, mono_ms());
+    atomic_init(&c->extra_ms, 0);
     atomic_init(&c->phase, PHASE_RECEIVING);
     pthread_mutex_lock(&d->mu);
     c->next = d->head;
@@ -169,15 +175,16 @@ void api_deadline_received(api_deadline_conn *c)
         atomic_store_explicit(&c->phase, PHASE_HANDLING, memory_order_relaxed);
 }
 
-/* The time is stored before the phase, the phase with release order and
- * the watchdog reads it with acquire: it never sees a new phase with the
- * last phase's time (which would cut a reply early). A plain store on
- * x86. */
-void api_deadline_sending(api_deadline_conn *c, long long now_ms)
+/* The time and allowance are stored before the phase, the phase with
+ * release order and the watchdog reads it with acquire: it never sees a
+ * new phase with the last phase's time (which would cut a reply early).
+ * Plain stores on x86. */
+void api_deadline_sending(api_deadline_conn *c, long long now_ms, size_t reply_bytes)
 {
     if (c == NULL)
         return;
     atomic_store_explicit(&c->since_ms, now_ms, memory_order_relaxed);
+    atomic_store_explicit(&c->extra_ms, (long long)reply_bytes * 1000 / c->reply_rate, memory_order_relaxed);
     atomic_store_explicit(&c->phase, PHASE_SENDING, memory_order_release);
 }
 

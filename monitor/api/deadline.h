@@ -31,15 +31,17 @@
  * lock, before MHD closes the descriptor, so the watchdog never shuts down
  * a descriptor that was reused by another connection.
  *
- * One limit for both directions (--api-timeout): a reply the kernel takes
- * whole is complete at once. Linux's send buffer starts at tcp_wmem's
- * 16 KB and grows with the connection's window (up to 4 MB): on loopback
- * or a LAN a batch reply goes at once, but to a distant or slow client a
- * large reply takes as long as the link needs, and one larger than the
- * limit times the client's rate (300 KB in 10 s: 30 KB/s) is cut even
- * from a steady reader. The limit is a total, not a rate.
+ A request gets the limit (--api-timeout). A reply gets the limit plus a
+ * second per reply_rate bytes of it (--api-reply-rate, 16 KB by default):
+ * a reply the kernel takes whole is complete at once (Linux's send buffer
+ * starts at tcp_wmem's 16 KB and grows with the window, up to 4 MB), but
+ * to a distant or slow client a large reply takes as long as the link
+ * needs, and a flat limit would cut a steady reader of a batch answer
+ * (300 KB in 10 s is 30 KB/s). With the allowance a reader at reply_rate
+ * or faster keeps any reply, and one that reads slower, or a byte at a
+ * time, is still cut.
  *
- * Cost per request: four relaxed atomic stores and one clock read (the
+ * Cost per request: five relaxed atomic stores and one clock read (the
  * next request's start, which the server read anyway before); the
  * reply's start reuses the time the server takes for its latency
  * histogram. The lock is taken per connection (start, close), not per
@@ -48,15 +50,17 @@
 #ifndef CW_API_DEADLINE_H
 #define CW_API_DEADLINE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct api_deadline api_deadline;
 typedef struct api_deadline_conn api_deadline_conn;
 
 /* A watchdog closing connections that take more than limit_s seconds to
- * send a request or to take its reply. NULL when out of memory or the
- * thread cannot start. */
-api_deadline *api_deadline_new(unsigned limit_s);
+ * send a request, or more than limit_s seconds plus one per reply_rate
+ * bytes (> 0) to take a reply. NULL when out of memory or the thread
+ * cannot start. */
+api_deadline *api_deadline_new(unsigned limit_s, unsigned reply_rate);
 /* Stops the watchdog and frees it; call after MHD_stop_daemon (every
  * connection closed). NULL is a no-op. */
 void api_deadline_free(api_deadline *d);
@@ -68,9 +72,9 @@ api_deadline_conn *api_deadline_open(api_deadline *d, int fd);
 void api_deadline_close(api_deadline *d, api_deadline_conn *c);
 /* The whole request arrived (its handler runs): off the clock. */
 void api_deadline_received(api_deadline_conn *c);
-/* Its reply was queued at now_ms (CLOCK_MONOTONIC milliseconds): the
- * clock runs until the reply is fully sent. */
-void api_deadline_sending(api_deadline_conn *c, long long now_ms);
+/* Its reply (reply_bytes of body) was queued at now_ms (CLOCK_MONOTONIC
+ * milliseconds): the clock runs until the reply is fully sent. */
+void api_deadline_sending(api_deadline_conn *c, long long now_ms, size_t reply_bytes);
 /* Its reply was fully sent (or the request ended otherwise): the clock
  * starts again for the next request. */
 void api_deadline_waiting(api_deadline_conn *c);

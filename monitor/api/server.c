@@ -510,6 +510,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, req_state *r, api_re
 {
     static const char oom[] = "{\"error\":{\"code\":\"internal\",\"message\":\"the handler set no reply\"}}\n";
     struct MHD_Response *resp;
+    size_t body_n = rep->body.n; /* the reply's allowance (deadline.h); MHD owns the body below */
     if (rep->status == 0 || (rep->body.p == NULL && rep->body.n == 0 && rep->status >= 400)) {
         rep->status = 500;
         resp = MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
@@ -537,7 +538,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, req_state *r, api_re
     double now = now_mono();
     count(r->srv, route_idx, rep->status, now - r->t0);
     if (ret == MHD_YES) /* the reply's own clock (deadline.h): a client must take it within the limit */
-        api_deadline_sending(deadline_of(c), (long long)(now * 1000.0));
+        api_deadline_sending(deadline_of(c), (long long)(now * 1000.0), body_n);
     return ret;
 }
 
@@ -767,7 +768,7 @@ cw_code api_server_new(const api_config *cfg, cw_store *s, api_status *status, a
     }
     atomic_store(&srv->keys_checked, 0);
     /* MHD's timeout is on idleness: the whole request (line, headers, body) gets timeout_s */
-    if ((srv->deadline = api_deadline_new(srv->timeout_s)) == NULL) {
+    if ((srv->deadline = api_deadline_new(srv->timeout_s, cfg->reply_rate ? cfg->reply_rate : 16384)) == NULL) {
         api_server_free(srv);
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "api: cannot start the request deadline's thread");
     }

@@ -187,6 +187,7 @@ typedef struct {
     unsigned threads;        /* server threads (0: 2) */
     size_t max_body;         /* bytes (0: 1 MiB); larger bodies are 413 */
     unsigned timeout_s;      /* idle connection, request and reply time limit (0: 10 s; deadline.h) */
+    unsigned reply_rate;     /* bytes/s: a reply's limit grows by a second per reply_rate bytes (0: 16384) */
     unsigned rate_per_key;   /* requests per second per API key (0: unlimited); past it 429 */
     unsigned max_connections; /* (0: 1024) */
     bool writable;           /* the views may write (api_write); else read-only */

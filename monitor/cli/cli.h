@@ -103,11 +103,12 @@ typedef struct {
     uint64_t max_body, timeout;
     int64_t rate;
     bool writable; /* routes that write (api_write): serve then opens the store read-write */
+    int64_t reply_rate; /* --api-reply-rate: bytes/s a reply may take past --api-timeout */
 } cli_api_opts;
 /* writable: the hold queue's routes record reviewers' decisions
  * (monitor/api/cases_api.h), in serve and in watch --api alike. */
-#define CLI_API_OPTS_INIT {false, 2, (uint64_t)1 << 20, 10, 0, true}
-/* Fills t (a cli_arg[6] of args.h, the last the table's end) with the API's options
+#define CLI_API_OPTS_INIT {false, 2, (uint64_t)1 << 20, 10, 0, true, 16384}
+/* Fills t (a cli_arg[7] of args.h, the last the table's end) with the API's options
  * pointing into o, for ARG_MORE in a verb's table (args.h). */
 void cli_api_table(cli_api_opts *o, void *t);
 typedef struct webhook_runner webhook_runner;

@@ -83,7 +83,7 @@ typedef struct {
     rules_opts rules;
     const char *api; /* --api HOST:PORT: the HTTP API in this process */
     cli_api_opts api_opts;
-    cli_arg api_args[6];
+    cli_arg api_args[7];
     cli_webhook_opts hooks; /* --webhook URL: the outbox delivered by this process */
     cli_arg hook_args[4];
     int chain;                 /* index in watch_chains */

@@ -1060,15 +1060,16 @@ static int slow_client(const api_fx *fx, const char *req, size_t n)
  * fault shim: on loopback the kernel would otherwise take megabytes of the
  * reply at once), so the server writes a little every fraction of a
  * second: libmicrohttpd's idle timeout never fires, and the reply would
- * take 7 s. With --api-timeout 2 the server closes the connection once the
- * reply has waited 2 s (never before 2 s from the connect: the reply was
- * not queued earlier), counts it in /metrics, and answers other clients
+ * take 7 s. With --api-timeout 2 and --api-reply-rate 1M (the reply's
+ * allowance: 0.3 s) the server closes the connection once the reply has
+ * waited 2.3 s (never before 2 s from the connect: the reply was not
+ * queued earlier), counts it in /metrics, and answers other clients
  * meanwhile. Then a client that reads nothing at all is closed too. */
 Test(api, a_reply_the_client_does_not_take_within_the_limit_is_cut_and_counted, .timeout = 120)
 {
     api_fx fx;
     fx_make(&fx);
-    const char *opts[] = {"--api-timeout", "2", NULL};
+    const char *opts[] = {"--api-timeout", "2", "--api-reply-rate", "1048576", NULL};
     const char *env[] = {"LD_PRELOAD=" CW_FAULT_PRELOAD, "CW_SNDBUF=16384", NULL};
     serve_start(&fx, opts, env);
     cw_buf body = CW_BUF_INIT, req = CW_BUF_INIT;
@@ -1153,6 +1154,75 @@ Test(api, a_reply_the_client_does_not_take_within_the_limit_is_cut_and_counted, 
     }
     close(fd);
     cr_assert(cut, "a client that reads nothing kept its connection for 90 s (state %d)", state);
+    cw_buf_free(&body);
+    cw_buf_free(&req);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
+/* A steady reader of a large reply keeps it past --api-timeout: the same
+ * 300 KB batch answer read 2 KB every 40 ms (about 50 KB/s, 3-6 s in all)
+ * with --api-timeout 1, under the default --api-reply-rate (16 KB/s: the
+ * reply may take 1 s + 18 s). The whole reply arrives. The read taking
+ * over 1.5 s is asserted so that the test shows something: a flat limit
+ * of 1 s would have cut it (a slow machine only reads slower, and 19 s is
+ * over 3 times the nominal time). */
+Test(api, a_steady_reader_of_a_large_reply_keeps_it_past_the_limit, .timeout = 120)
+{
+    api_fx fx;
+    fx_make(&fx);
+    const char *opts[] = {"--api-timeout", "1", NULL};
+    const char *env[] = {"LD_PRELOAD=" CW_FAULT_PRELOAD, "CW_SNDBUF=16384", NULL};
+    serve_start(&fx, opts, env);
+    cw_buf body = CW_BUF_INIT, req = CW_BUF_INIT;
+    cw_buf_append(&body, "{\"addresses\":[", 14, NULL);
+    for (int i = 0; i < 1000; i++)
+        cw_buf_append(&body, i ? ",\"" GENESIS_ADDR "\"" : "\"" GENESIS_ADDR "\"", strlen(GENESIS_ADDR) + 2 + (i > 0),
+                      NULL);
+    cw_buf_append(&body, "]}", 3, NULL);
+    char head[400];
+    int hn = snprintf(head, sizeof head,
+                      "POST /v1/screen HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: %s\r\nContent-Type: application/json\r\n"
+                      "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                      fx.key_screen, body.n - 1);
+    cw_buf_append(&req, head, (size_t)hn, NULL);
+    cw_buf_append(&req, body.p, body.n - 1, NULL);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int fd = slow_client(&fx, (const char *)req.p, req.n);
+    cw_buf got = CW_BUF_INIT;
+    char buf[2048];
+    bool ended = false, reset = false;
+    for (int i = 0; i < 3000 && !ended; i++) { /* a cap: 120 s of reading */
+        ssize_t r = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (r > 0)
+            cw_buf_append(&got, buf, (size_t)r, NULL);
+        else if (r == 0)
+            ended = true;
+        else if (errno != EAGAIN && errno != EWOULDBLOCK)
+            ended = reset = true;
+        if (!ended)
+            test_sleep_ms(40);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    close(fd);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    cr_assert(ended && !reset, "the reply did not end cleanly (%zu bytes in %.1f s)", got.n, secs);
+    cr_assert_gt(secs, 1.5, "read in %.2f s: too fast to show the allowance", secs);
+    /* all of it: the status line, and the body up to its closing brace */
+    cw_buf_append(&got, "", 1, NULL);
+    const char *text = (const char *)got.p;
+    cr_assert(strncmp(text, "HTTP/1.1 200", 12) == 0, "%.200s", text);
+    const char *b = strstr(text, "\r\n\r\n");
+    cr_assert_not_null(b);
+    json_t *j = json_loads(b + 4, 0, NULL);
+    cr_assert_not_null(j, "the body is whole JSON (%zu bytes read)", got.n);
+    cr_assert_eq(json_array_size(json_object_get(j, "results")), 1000, "%.300s", b + 4);
+    json_decref(j);
+    reply m = http(&fx, "GET", "/metrics", NULL, NULL);
+    cr_assert(strstr(m.body, "\nchainwatch_api_connections_cut_total{phase=\"reply\"} 0\n"), "%s", m.body);
+    free(m.body);
+    cw_buf_free(&got);
     cw_buf_free(&body);
     cw_buf_free(&req);
     serve_stop(&fx);
