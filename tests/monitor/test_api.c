@@ -1041,6 +1041,25 @@ Test(api, slow_headers_and_request_line_are_cut_at_the_request_time_limit, .time
     fx_done(&fx);
 }
 
+/* A batch screen of 1,000 addresses (about 300 KB of reply): its JSON body
+ * into body (NUL-ended, for http()) and the whole HTTP request, with the
+ * screen key, into req (close: "Connection: close"). */
+static void batch_request(const api_fx *fx, bool close, cw_buf *body, cw_buf *req)
+{
+    cw_buf_append(body, "{\"addresses\":[", 14, NULL);
+    for (int i = 0; i < 1000; i++)
+        cw_buf_append(body, i ? ",\"" GENESIS_ADDR "\"" : "\"" GENESIS_ADDR "\"", strlen(GENESIS_ADDR) + 2 + (i > 0),
+                      NULL);
+    cw_buf_append(body, "]}", 3, NULL);
+    char head[400];
+    int hn = snprintf(head, sizeof head,
+                      "POST /v1/screen HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: %s\r\nContent-Type: application/json\r\n"
+                      "Content-Length: %zu\r\n%s\r\n",
+                      fx->key_screen, body->n - 1, close ? "Connection: close\r\n" : "");
+    cw_buf_append(req, head, (size_t)hn, NULL);
+    cw_buf_append(req, body->p, body->n - 1, NULL);
+}
+
 /* Opens a loopback connection to fx's server with a 4 KB receive buffer
  * and sends req whole. */
 static int slow_client(const api_fx *fx, const char *req, size_t n)
@@ -1073,24 +1092,13 @@ Test(api, a_reply_the_client_does_not_take_within_the_limit_is_cut_and_counted, 
     const char *env[] = {"LD_PRELOAD=" CW_FAULT_PRELOAD, "CW_SNDBUF=16384", NULL};
     serve_start(&fx, opts, env);
     cw_buf body = CW_BUF_INIT, req = CW_BUF_INIT;
-    cw_buf_append(&body, "{\"addresses\":[", 14, NULL);
-    for (int i = 0; i < 1000; i++)
-        cw_buf_append(&body, i ? ",\"" GENESIS_ADDR "\"" : "\"" GENESIS_ADDR "\"", strlen(GENESIS_ADDR) + 2 + (i > 0),
-                      NULL);
-    cw_buf_append(&body, "]}", 3, NULL); /* with the NUL, for http() */
+    batch_request(&fx, false, &body, &req);
     /* the size of the reply, to a client that reads it at once */
     reply one = http(&fx, "POST", "/v1/screen", fx.key_screen, (const char *)body.p);
     cr_assert_eq(one.status, 200, "%s", one.body);
     size_t one_len = strlen(one.body);
     free(one.body);
     cr_assert_gt(one_len, 200000, "a large reply: %zu bytes", one_len);
-    char head[400];
-    int hn = snprintf(head, sizeof head,
-                      "POST /v1/screen HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: %s\r\nContent-Type: application/json\r\n"
-                      "Content-Length: %zu\r\n\r\n",
-                      fx.key_screen, body.n - 1);
-    cw_buf_append(&req, head, (size_t)hn, NULL);
-    cw_buf_append(&req, body.p, body.n - 1, NULL);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int fd = slow_client(&fx, (const char *)req.p, req.n);
@@ -1176,18 +1184,7 @@ Test(api, a_steady_reader_of_a_large_reply_keeps_it_past_the_limit, .timeout = 1
     const char *env[] = {"LD_PRELOAD=" CW_FAULT_PRELOAD, "CW_SNDBUF=16384", NULL};
     serve_start(&fx, opts, env);
     cw_buf body = CW_BUF_INIT, req = CW_BUF_INIT;
-    cw_buf_append(&body, "{\"addresses\":[", 14, NULL);
-    for (int i = 0; i < 1000; i++)
-        cw_buf_append(&body, i ? ",\"" GENESIS_ADDR "\"" : "\"" GENESIS_ADDR "\"", strlen(GENESIS_ADDR) + 2 + (i > 0),
-                      NULL);
-    cw_buf_append(&body, "]}", 3, NULL);
-    char head[400];
-    int hn = snprintf(head, sizeof head,
-                      "POST /v1/screen HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: %s\r\nContent-Type: application/json\r\n"
-                      "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                      fx.key_screen, body.n - 1);
-    cw_buf_append(&req, head, (size_t)hn, NULL);
-    cw_buf_append(&req, body.p, body.n - 1, NULL);
+    batch_request(&fx, true, &body, &req);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int fd = slow_client(&fx, (const char *)req.p, req.n);
