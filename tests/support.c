@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -418,4 +419,41 @@ void test_dump_tables(cw_store *s, const store_db *dbs, size_t n, cw_buf *out)
         store_cursor_close(c);
     }
     store_abort(t);
+}
+
+pid_t test_anvil_start(const char *path, const char *dir, const char *const *extra, char url[64])
+{
+    char log[600];
+    snprintf(log, sizeof log, "%s/anvil.log", dir);
+    const char *argv[24] = {path, "--host", "127.0.0.1", "--port", "0", "--no-mining", "--chain-id", "31337"};
+    int n = 8;
+    for (const char *const *e = extra; e && *e; e++) {
+        cr_assert_lt(n, 23);
+        argv[n++] = *e;
+    }
+    argv[n] = NULL;
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed assertion ends the test process: anvil goes with it */
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execv(path, (char *const *)argv);
+        _exit(127);
+    }
+    int port = 0;
+    for (int i = 0; i < 400 && port == 0; i++) {
+        test_sleep_ms(50);
+        FILE *f = fopen(log, "r");
+        char line[512];
+        while (f && fgets(line, sizeof line, f))
+            if (sscanf(line, "Listening on 127.0.0.1:%d", &port) == 1)
+                break;
+        if (f)
+            fclose(f);
+    }
+    cr_assert_gt(port, 0, "anvil (%s) did not start: is it installed (scripts/setup)?", path);
+    snprintf(url, 64, "http://127.0.0.1:%d", port);
+    return pid;
 }

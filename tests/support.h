@@ -81,6 +81,14 @@ json_t *test_api_screen(const char *dd, const char *addr);
 pid_t test_serve_start(const char *dd, const char *log, const char *const *opts, const char *const *env,
                        unsigned *port);
 
+/* Starts anvil (the binary at path) on 127.0.0.1, port 0, not mining
+ * (evm_mine mines), chain id 31337, with extra arguments (NULL-ended, or
+ * NULL), its output in <dir>/anvil.log; it dies with the test process
+ * (PR_SET_PDEATHSIG). Waits for its "Listening on" line and writes
+ * http://127.0.0.1:PORT into url; fails the test when it does not start
+ * (not installed: scripts/setup). Returns its pid. */
+pid_t test_anvil_start(const char *path, const char *dir, const char *const *extra, char url[64]);
+
 /* The tables dbs[0..n) of s, each key and value in key order, into out
  * (replaced; one read transaction): two stores hold the same state exactly
  * when their dumps are byte for byte equal. */

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,32 +54,7 @@ static void node_start(node *n)
 {
     n->dir = strdup("/tmp/cw-anvil-XXXXXX");
     cr_assert_not_null(mkdtemp(n->dir));
-    char log[600];
-    snprintf(log, sizeof log, "%s/anvil.log", n->dir);
-    n->pid = fork();
-    cr_assert_geq(n->pid, 0);
-    if (n->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed assertion ends the test process: anvil goes with it */
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execl(CW_ANVIL, CW_ANVIL, "--host", "127.0.0.1", "--port", "0", "--no-mining", "--chain-id", "31337",
-              (char *)NULL);
-        _exit(127);
-    }
-    int port = 0;
-    for (int i = 0; i < 300 && port == 0; i++) {
-        test_sleep_ms(50);
-        FILE *f = fopen(log, "r");
-        char line[512];
-        while (f && fgets(line, sizeof line, f))
-            if (sscanf(line, "Listening on 127.0.0.1:%d", &port) == 1)
-                break;
-        if (f)
-            fclose(f);
-    }
-    cr_assert_gt(port, 0, "anvil (%s) did not start: is it installed (scripts/setup)?", CW_ANVIL);
-    snprintf(n->url, sizeof n->url, "http://127.0.0.1:%d", port);
+    n->pid = test_anvil_start(CW_ANVIL, n->dir, NULL, n->url);
     rpc_options o = {.url = n->url, .retries = 2};
     cw_err err = {0};
     cr_assert_eq(rpc_open(&o, &n->c, &err), CW_OK, "%s", err.msg);

@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,35 +73,11 @@ static void run_ok(char *const argv[])
 
 static pid_t anvil_start(const char *dir, int accounts, char url[64])
 {
-    char log[600], acc[16];
-    snprintf(log, sizeof log, "%s/anvil.log", dir);
+    char acc[16];
     snprintf(acc, sizeof acc, "%d", accounts);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed assertion ends the test: anvil goes with it */
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        /* genesis before the plan's first day (2023-11-14): block times are the plan's */
-        execl(CW_ANVIL, CW_ANVIL, "--host", "127.0.0.1", "--port", "0", "--no-mining", "--accounts", acc,
-              "--timestamp", "1699000000", "--gas-limit", "2000000000", "--chain-id", "31337", (char *)NULL);
-        _exit(127);
-    }
-    int port = 0;
-    for (int i = 0; i < 400 && port == 0; i++) {
-        test_sleep_ms(50);
-        FILE *f = fopen(log, "r");
-        char line[512];
-        while (f && fgets(line, sizeof line, f))
-            if (sscanf(line, "Listening on 127.0.0.1:%d", &port) == 1)
-                break;
-        if (f)
-            fclose(f);
-    }
-    cr_assert_gt(port, 0, "anvil (%s) did not start: is it installed (scripts/setup)?", CW_ANVIL);
-    snprintf(url, 64, "http://127.0.0.1:%d", port);
-    return pid;
+    /* genesis before the plan's first day (2023-11-14): block times are the plan's */
+    const char *extra[] = {"--accounts", acc, "--timestamp", "1699000000", "--gas-limit", "2000000000", NULL};
+    return test_anvil_start(CW_ANVIL, dir, extra, url);
 }
 
 static int actor_of(const char *addr)
