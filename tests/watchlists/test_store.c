@@ -309,6 +309,52 @@ Test(store, views_read_on_other_threads_while_the_map_grows, .timeout = 120)
     test_remove_dir(dir);
 }
 
+/* ---- the map grows ahead of a full one ---- */
+
+typedef struct {
+    int round, calls;
+} counted_fill;
+
+/* 200 keys of 400 bytes a round (about 100 KB with LMDB's pages) */
+static cw_code fill_counted(store_txn *t, void *ctx, cw_err *err)
+{
+    counted_fill *f = ctx;
+    f->calls++;
+    uint8_t val[400];
+    memset(val, f->round, sizeof val);
+    for (int i = 0; i < 200; i++) {
+        char k[32];
+        int n = snprintf(k, sizeof k, "g%d-%d", f->round, i);
+        cw_code rc = store_put(t, STORE_UTXO, k, (size_t)n, val, sizeof val, err);
+        if (rc)
+            return rc;
+    }
+    return CW_OK;
+}
+
+/* A full map aborts a write whole and store_write runs it again: a
+ * replay's batch (up to 250,000 txs) done twice. Writes far smaller than
+ * the map must never find it full: it doubles once the file passes half
+ * of it. Before the fix the 9th round of 1 MiB ran twice. */
+Test(store, the_map_grows_before_a_write_finds_it_full)
+{
+    char *dir = tmpdir();
+    cw_store *s;
+    cw_err err = {0};
+    cr_assert_eq(store_open(dir, (size_t)1 << 20, false, &s, &err), CW_OK, "%s", err.msg);
+    size_t first = store_map_size(s);
+    for (int round = 0; round < 60; round++) {
+        counted_fill f = {round, 0};
+        cr_assert_eq(store_write(s, fill_counted, &f, &err), CW_OK, "round %d: %s", round, err.msg);
+        cr_assert_eq(f.calls, 1, "round %d of 60 (about 100 KB) ran %d times: the map (%zu bytes) was full", round,
+                     f.calls, store_map_size(s));
+    }
+    cr_assert_geq(store_map_size(s), first * 8, "60 rounds of about 100 KB grew a 1 MiB map to %zu bytes only",
+                  store_map_size(s));
+    store_close(s);
+    test_remove_dir(dir);
+}
+
 /* ---- alertdb's record counts (what /metrics reads) ---- */
 
 typedef struct {

@@ -187,8 +187,9 @@ size_t store_map_size(const cw_store *s);
 
 /* One write transaction: begins it, runs fn(t, ctx, err), commits. fn's
  * error (or the commit's) aborts the transaction whole and is returned;
- * CW_EFULL instead doubles the map (the only place the map grows) and runs
- * fn again in a new transaction, STORE_WRITE_TRIES times at most, so fn
+ * CW_EFULL instead doubles the map (the only place the map grows, with
+ * the growth ahead after a commit that leaves the file past half the map)
+ * and runs fn again in a new transaction, STORE_WRITE_TRIES times at most, so fn
  * must be redoable: everything it changes outside t it resets itself at
  * its start. No transaction of this process may be open around the call
  * (LMDB resizes the map only then). */
