@@ -175,6 +175,7 @@ static cw_code connect_in(account *a, store_txn *t, const account_block *b, cw_e
     for (size_t i = 0; rc == CW_OK && i < b->n_txs; i++) {
         const cw_tx *tx = &b->txs[i];
         p->st.txs++;
+        pipeline_give_way(p);
         /* the signer's key first (a reverted tx was signed too): when one of
          * its forms is designated, the others are linked, and this tx is
          * recorded as sent from a designated address, as Bitcoin's are */

@@ -40,6 +40,7 @@ static cw_code block_tx(void *arg, cw_tx *tx, cw_err *err)
     block_ctx *c = arg;
     pipeline *p = c->p;
     p->st.txs++;
+    pipeline_give_way(p);
     if (!(tx->flags & CW_TX_COINBASE))
         for (size_t i = 0; i < tx->n_in; i++) {
             if (tx->in[i].resolved)

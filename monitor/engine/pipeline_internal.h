@@ -99,6 +99,9 @@ struct pipeline {
     const tokens_table *tokens; /* account chains: known tokens (tokens.h), or NULL */
     pipeline_stats st;
     pipeline_stats st_at_batch; /* st when the open batch began: a failed batch restores it */
+    bool give_way;            /* pipeline.c: the process runs SCHED_IDLE (--cpu-idle): pipeline_give_way yields */
+    unsigned give_way_txs;    /* txs since the clock was last read */
+    uint64_t give_way_at_ns;  /* CLOCK_MONOTONIC of the last yield */
 };
 
 /* ---- pipeline.c ---- */
@@ -110,6 +113,10 @@ cw_code pipeline_refresh_clusters(pipeline *p, cw_err *err);
 /* Writes the noted feed counters into t (the block's own transaction, or
  * the batch's). */
 cw_code pipeline_put_counters(pipeline *p, store_txn *t, cw_err *err);
+/* Called once per tx of a block being connected. When the process runs
+ * SCHED_IDLE (--cpu-idle), yields the CPU after PIPELINE_GIVE_WAY_US of
+ * work: see pipeline.c for why. Otherwise nothing. */
+void pipeline_give_way(pipeline *p);
 
 /* ---- connect.c ---- */
 

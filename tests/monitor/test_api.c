@@ -1475,6 +1475,80 @@ Test(api, replay_nice_lowers_the_priority_of_later_threads)
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "step %d failed", WEXITSTATUS(st));
 }
 
+/* The yields counted in stderr by the fault shim (CW_COUNT_YIELD). */
+static long yields_in(const char *err)
+{
+    const char *at = strstr(err, "fault: ");
+    long n = -1;
+    cr_assert(at && sscanf(at, "fault: %ld sched_yield calls", &n) == 1, "no yield count in:\n%s", err);
+    return n;
+}
+
+/* replay --cpu-idle gives way: SCHED_IDLE alone lets the scheduler run the
+ * replay until its next tick (4 ms at HZ=250) while a screening request
+ * waits for the CPU (pipeline.c, pipeline_give_way), so the replay yields
+ * after every half millisecond of work; at the default priority it never
+ * yields. Both replays connect the same chain into the same records. Small
+ * (2,000 txs): a SCHED_IDLE process on cores busy with other suites runs
+ * at a fraction of a percent of a CPU. */
+Test(api, replay_cpu_idle_yields_to_other_tasks_and_connects_the_same, .timeout = 240)
+{
+    char root[] = "/tmp/cw-api-yield-XXXXXX";
+    cr_assert_not_null(mkdtemp(root));
+    char blocks[300], dd[2][300], alerts[2][300];
+    snprintf(blocks, sizeof blocks, "%s/blocks", root);
+    char *gen[] = {CW_GENCHAIN, "--out", blocks, "--network", "regtest", "--blocks", "10", "--txs-per-block", "200",
+                   "--seed", "3", "--spend-paid", NULL};
+    must_run(gen);
+    char *out[2], *err[2];
+    for (int i = 0; i < 2; i++) {
+        snprintf(dd[i], sizeof dd[i], "%s/dd%d", root, i);
+        snprintf(alerts[i], sizeof alerts[i], "%s/alerts%d.jsonl", root, i);
+        char *init[] = {CW_BIN, "init", "--datadir", dd[i], NULL};
+        must_run(init);
+        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+        setenv("CW_COUNT_YIELD", "1", 1);
+        char *rep[] = {CW_BIN, "replay", "--blocksdir", blocks, "--datadir", dd[i], "--network", "regtest",
+                       "--alerts", alerts[i], i ? "--cpu-idle" : NULL, NULL};
+        int rc = run_cmd(rep, NULL, 0, &out[i], &err[i]);
+        unsetenv("LD_PRELOAD");
+        unsetenv("CW_COUNT_YIELD");
+        cr_assert_eq(rc, 0, "%s", err[i]);
+    }
+    long plain = yields_in(err[0]), idle = yields_in(err[1]);
+    cr_assert_eq(plain, 0, "a default-priority replay yielded %ld times", plain);
+    cr_assert_gt(idle, 0, "a --cpu-idle replay of 2,000 txs never yielded");
+    cr_assert_leq(idle, 2010 / 16, "%ld yields: more than one per 16 txs", idle);
+    /* the same chain connected: the summaries' counts (not the datadir,
+     * the rates or the time) */
+    char *counts[2];
+    for (int i = 0; i < 2; i++) {
+        counts[i] = strstr(out[i], "\n  blocks");
+        cr_assert_not_null(counts[i], "%s", out[i]);
+        char *el = strstr(out[i], "  elapsed");
+        cr_assert_not_null(el, "%s", out[i]);
+        *el = 0;
+        char *tx = strstr(out[i], "tx/s"); /* "txs N (R tx/s)": the rate differs */
+        cr_assert_not_null(tx, "%s", out[i]);
+        char *open = tx;
+        while (open > out[i] && *open != '(')
+            open--;
+        memmove(open, tx + 4, strlen(tx + 4) + 1);
+        char *mb = strstr(out[i], "MB/s");
+        if (mb) {
+            char *o2 = mb;
+            while (o2 > out[i] && *o2 != '(')
+                o2--;
+            memmove(o2, mb + 4, strlen(mb + 4) + 1);
+        }
+    }
+    cr_assert_str_eq(counts[0], counts[1], "the two replays' summaries differ");
+    cr_assert_not_null(strstr(counts[0], "blocks      10 connected"), "%s", counts[0]);
+    for (int i = 0; i < 2; i++)
+        free(out[i]), free(err[i]);
+    test_remove_dir(strdup(root));
+}
+
 /* watch --nice/--cpu-idle lower the whole process: with --api in it, the
  * API's threads would run at the priority meant to keep the CPU for them,
  * so the pair is refused, naming the way out. */

@@ -73,6 +73,10 @@
  * CW_TRACE_MDB=1 logs "[FUNC N]" to stderr at each call of an intercepted
  * LMDB or libc function, to find the N of a test.
  *
+ * CW_COUNT_YIELD=1 prints at exit how many times the process called
+ * sched_yield ("fault: N sched_yield calls"): a --cpu-idle replay gives way
+ * to other tasks by yielding (pipeline_give_way), a default one never.
+ *
  * CW_FAIL_ALLOC=N
  *     once the process computes its first alert id (its first
  *     crypto_generichash_init: libsodium's BLAKE2b serves alert ids and the
@@ -448,6 +452,25 @@ void *realloc(void *p, size_t n)
 {
     /* realloc(p, 0) frees: not an allocation that can fail */
     return n && alloc_fails() ? NULL : __libc_realloc(p, n);
+}
+
+static long yields;
+
+static void report_yields(void) { fprintf(stderr, "fault: %ld sched_yield calls\n", yields); }
+
+__attribute__((constructor)) static void count_yields(void)
+{
+    if (getenv("CW_COUNT_YIELD"))
+        atexit(report_yields); /* printed even when there was none */
+}
+
+int sched_yield(void)
+{
+    static int (*real)(void);
+    if (real == NULL)
+        real = (int (*)(void))dlsym(RTLD_NEXT, "sched_yield");
+    __atomic_fetch_add(&yields, 1, __ATOMIC_RELAXED);
+    return real();
 }
 
 static void report(void)
