@@ -315,7 +315,7 @@ static void screen_args(screen_opts *o)
         {"chain", ARG_ENUM, &o->chain, .choices = chains, .metavar = "C",
          .help = "the RAWTX's chain: auto (default: told by its form),\nbitcoin, ethereum or tron"},
         {"tokens", ARG_PATH, &o->tokens_path, .metavar = "FILE",
-         .help = "Ethereum, Tron: more known tokens (chain,token,contract_address,\ndecimals[,source]; built in: USDT, USDC)"},
+         .help = "Ethereum, Tron: more known tokens\n(chain,token,contract_address,decimals[,source];\nbuilt in: USDT, USDC)"},
         {0},
     };
     _Static_assert(sizeof t / sizeof *t == sizeof o->args / sizeof *o->args, "screen_opts.args fits the table");
