@@ -1711,6 +1711,36 @@ static void assert_json(const json_t *got, const char *want)
     json_decref(w);
 }
 
+/* The oracle of "as if it confirmed now": the same payment confirmed in the
+ * next block at `when`, its txid `txid_hex` (the raw tx's, as printed:
+ * 0x for Ethereum), makes exactly one pattern record, whose rule,
+ * address, risk, evidence and explanation are the screen's finding. */
+static void confirm_and_compare(eng *e, const cw_addr *from, const cw_addr *to, const char *amount, const char *token,
+                                const char *txid_hex, uint64_t when, const json_t *screened)
+{
+    eng_start(e, NULL);
+    json_array_clear(e->lines);
+    hand_block h;
+    block_init(&h, e->number++, 0);
+    h.b.time = when;
+    cw_tx *tx = pay(&h, from, to, amount, token);
+    size_t n;
+    const char *hex = txid_hex[0] == '0' && txid_hex[1] == 'x' ? txid_hex + 2 : txid_hex;
+    cr_assert_eq(cw_hex_decode(hex, 64, tx->txid, 32, &n, NULL), CW_OK);
+    connect_block(e, &h);
+    json_t *recs = patterns(e);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0), *f = json_array_get(screened, 0);
+    const char *keys[] = {"rule", "address", "risk", "evidence", "explanation", NULL};
+    for (int i = 0; keys[i]; i++)
+        cr_assert(json_equal(json_object_get(r, keys[i]), json_object_get(f, keys[i])), "%s: %s vs %s", keys[i],
+                  json_dumps(json_object_get(r, keys[i]), JSON_SORT_KEYS),
+                  json_dumps(json_object_get(f, keys[i]), JSON_SORT_KEYS));
+    cr_assert_str_eq(str(r, "txid"), txid_hex);
+    json_decref(recs);
+    eng_stop(e);
+}
+
 /* Ethereum: the signer S has paid the payout W a salary twice (days 1, 31)
  * and another employer p1 three times (days 0, 30, 60): one recurring
  * payer, no record. S's raw USDC transfer of the third salary today (30
@@ -1794,6 +1824,8 @@ Test(rules_account, screen_of_a_raw_eth_tx_runs_the_rules_read_only, .timeout = 
     json_decref(api);
     dump_rules(e.store, &rules1);
     assert_same(&rules0, &rules1, "the rule tables after POST /v1/screen");
+    /* and confirmed today, the same payment records the same finding */
+    confirm_and_compare(&e, &s, &w, SALARY, USDC, hash, now, pat);
     json_decref(pat);
     free(hit), free(twin);
     cw_buf_free(&all0), cw_buf_free(&all1), cw_buf_free(&rules0), cw_buf_free(&rules1);
@@ -1883,6 +1915,7 @@ Test(rules_account, screen_of_a_raw_tron_tx_runs_the_rules_read_only, .timeout =
     json_decref(api);
     dump_rules(e.store, &rules1);
     assert_same(&rules0, &rules1, "the rule tables after POST /v1/screen");
+    confirm_and_compare(&e, &s, &x, "41677389", TRON_USDT, txid, (uint64_t)time(NULL), pat);
     free(body), free(hit_text), free(twin_text);
     json_decref(req), json_decref(pat), json_decref(hit), json_decref(twin);
     cw_buf_free(&all0), cw_buf_free(&all1), cw_buf_free(&rules0), cw_buf_free(&rules1);
