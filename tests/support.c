@@ -366,6 +366,13 @@ pid_t test_serve_start(const char *dd, const char *log, const char *const *opts,
 
 json_t *test_api_screen(const char *dd, const char *addr)
 {
+    char body[300];
+    snprintf(body, sizeof body, "{\"address\":\"%s\"}", addr);
+    return test_api_screen_body(dd, NULL, body);
+}
+
+json_t *test_api_screen_body(const char *dd, const char *const *opts, const char *body)
+{
     char *out, *err;
     char *add[] = {CW_BIN, "apikey", "add", "rules", "--role", "screen", "--datadir", (char *)dd, NULL};
     cr_assert_eq(run_cmd(add, NULL, 0, &out, &err), 0, "%s", err);
@@ -375,12 +382,11 @@ json_t *test_api_screen(const char *dd, const char *addr)
     char logp[4300];
     snprintf(logp, sizeof logp, "%s/serve.log", dd);
     unsigned port;
-    pid_t pid = test_serve_start(dd, logp, NULL, NULL, &port);
-    char url[64], hdr[200], body[300];
+    pid_t pid = test_serve_start(dd, logp, opts, NULL, &port);
+    char url[64], hdr[200];
     snprintf(url, sizeof url, "http://127.0.0.1:%u/v1/screen", port);
     snprintf(hdr, sizeof hdr, "X-API-Key: %s", key);
-    snprintf(body, sizeof body, "{\"address\":\"%s\"}", addr);
-    char *curl[] = {"/usr/bin/curl", "-s", "-H", hdr, "-d", body, url, NULL};
+    char *curl[] = {"/usr/bin/curl", "-s", "-H", hdr, "-d", (char *)body, url, NULL};
     int crc = run_cmd(curl, NULL, 0, &out, &err);
     kill(pid, SIGTERM);
     int st;

@@ -71,6 +71,9 @@ void watch_stop(pid_t pid);
  * first): the answer's JSON (the caller json_decref()s). serve's stderr
  * goes to dd/serve.log, checked for sanitizer reports after SIGTERM. */
 json_t *test_api_screen(const char *dd, const char *addr);
+/* The same with the request body `body` (JSON text) and serve's extra
+ * options opts (NULL-terminated, may be NULL: e.g. --labels FILE). */
+json_t *test_api_screen_body(const char *dd, const char *const *opts, const char *body);
 /* Starts `chainwatch serve --listen 127.0.0.1:0 --datadir dd` and the
  * extra options opts (NULL-terminated, may be NULL), with the environment
  * env added (NAME=VALUE, NULL-terminated, may be NULL); its stderr is

@@ -533,7 +533,7 @@ static void screen_tron_reply(const api_request *req, store_txn *t, const json_t
     cw_addr signer;
     tron_addr(&signer, tron.signer);
     screen_subject s = {.acct = &tron.tx, .acct_signer = &signer, .net = CW_NET_MAIN, .amount = -1,
-                        .direction = p->direction};
+                        .direction = p->direction, .tokens = api_core_tokens(req)};
     json_t *ans;
     screen_decision d;
     if (screen_answer(api_core_flows(req, CW_NET_MAIN), t, &s, &ans, &d, &err)) {
@@ -566,7 +566,8 @@ static void screen_eth_reply(const api_request *req, store_txn *t, const char *t
         cw_buf_free(&raw);
         return;
     }
-    screen_subject s = {.eth = &ev, .net = CW_NET_MAIN, .amount = -1, .direction = p->direction};
+    screen_subject s = {.eth = &ev, .net = CW_NET_MAIN, .amount = -1, .direction = p->direction,
+                        .tokens = api_core_tokens(req)};
     json_t *ans;
     screen_decision d;
     if (screen_answer(api_core_flows(req, CW_NET_MAIN), t, &s, &ans, &d, &err)) {

@@ -73,6 +73,9 @@ static const char usage_tail[] =
     "and every transfer's sender and recipient (a TRC-20 transfer's recipient from\n"
     "its calldata, never the token contract) are screened as ADDRESSes with their\n"
     "roles; `transfers` lists what it moves, amounts exact in base units.\n"
+    "`patterns`: the pattern rules, read only: an ADDRESS's stats; a RAWTX's\n"
+    "findings as if it confirmed now (Ethereum and Tron: its value and the token\n"
+    "transfer its calldata asks for). Risk high or severe holds, medium reviews.\n"
     "\n"
     "Exit status: 0 allow, 10 review, 11 hold, 12 block; 1 error; 2 usage or bad\n"
     "input (a mistyped address is never 'allow'); 3 the store could not be read\n"
@@ -312,7 +315,7 @@ static void screen_args(screen_opts *o)
         {"chain", ARG_ENUM, &o->chain, .choices = chains, .metavar = "C",
          .help = "the RAWTX's chain: auto (default: told by its form),\nbitcoin, ethereum or tron"},
         {"tokens", ARG_PATH, &o->tokens_path, .metavar = "FILE",
-         .help = "Ethereum: more known tokens (chain,token,contract_address,\ndecimals[,source]; built in: USDT, USDC)"},
+         .help = "Ethereum, Tron: more known tokens\n(chain,token,contract_address,decimals[,source];\nbuilt in: USDT, USDC)"},
         {0},
     };
     _Static_assert(sizeof t / sizeof *t == sizeof o->args / sizeof *o->args, "screen_opts.args fits the table");
@@ -380,6 +383,8 @@ int cmd_screen(int argc, char **argv)
         /* decoded from the signed bytes, its signer recovered and checked: else refused (2) */
         if (is_tron && rc == CLI_EXIT_OK && tron_signed_parse((const char *)raw.p, raw.n, &tron, &err))
             rc = cli_fail("screen: tron tx", &err);
+        else if (is_tron && rc == CLI_EXIT_OK && (rc = cli_tokens_load("screen", o.tokens_path, &tokens)) == CLI_EXIT_OK)
+            have_tokens = true; /* the pattern rules name USDT by them */
         /* Ethereum's reader also takes hex with 0x (in the argument or the file) */
         if (!is_tron)
             rc = o.chain == 1 ? read_tx(o.subject, &raw) : cli_eth_raw_tx("screen: tx", o.subject, MAX_TX_BYTES, &raw);
@@ -418,8 +423,9 @@ int cmd_screen(int argc, char **argv)
             }
         }
     }
-    if (rc == CLI_EXIT_OK && !is_eth && (o.chain == 2 || o.tokens_path)) {
-        fprintf(stderr, "chainwatch: screen: --chain ethereum and --tokens take an Ethereum RAWTX\n");
+    if (rc == CLI_EXIT_OK && !is_eth && (o.chain == 2 || (o.tokens_path && !is_tron))) {
+        fprintf(stderr, "chainwatch: screen: --chain ethereum takes an Ethereum RAWTX, --tokens an Ethereum or Tron "
+                        "one\n");
         rc = CLI_EXIT_USAGE;
     }
     if (rc == CLI_EXIT_OK && flows_opts_load(&o.fo, net, &err))
@@ -441,7 +447,8 @@ int cmd_screen(int argc, char **argv)
             tron_addr(&signer, tron.signer);
         screen_subject subj = {raw_tx ? NULL : &addr, raw_tx && !is_eth && !is_tron ? &tx : NULL, is_eth ? &ev : NULL,
                                is_tron ? &tron.tx : NULL, is_tron ? &signer : NULL, net,
-                               o.amount, o.direction >= 0 ? directions[o.direction] : NULL};
+                               o.amount, o.direction >= 0 ? directions[o.direction] : NULL,
+                               have_tokens ? &tokens : NULL};
         if (screen_answer(&o.fo.cfg, t, &subj, &out, &d, &err)) {
             rc = cli_unchecked("screen", &err);
         } else {

@@ -665,6 +665,10 @@ static const char *xfer_kind_name(uint8_t k)
     return k < sizeof names / sizeof *names ? names[k] : "unknown";
 }
 
+/* An account chain's coin: its symbol and decimals (transfers, the rules). */
+static const char *native_symbol(uint8_t chain) { return chain == CW_CHAIN_TRON ? "TRX" : "ETH"; }
+static unsigned native_decimals(uint8_t chain) { return chain == CW_CHAIN_TRON ? 6 : 18; }
+
 static json_t *transfer_json(const cw_transfer *x)
 {
     bool ok = true;
@@ -675,7 +679,7 @@ static json_t *transfer_json(const cw_transfer *x)
     alert_put(o, "to", cw_addr_format(&x->to, to, sizeof to) ? json_string(to) : json_null(), &ok);
     const char *kind = x->asset.kind == CW_ASSET_NATIVE ? "native" : x->asset.kind == CW_ASSET_TRC10 ? "trc10" : "token";
     if (x->asset.kind == CW_ASSET_NATIVE)
-        snprintf(asset, sizeof asset, "%s", x->from.chain == CW_CHAIN_TRON ? "TRX" : "ETH");
+        snprintf(asset, sizeof asset, "%s", native_symbol(x->from.chain));
     else if (x->asset.kind == CW_ASSET_TRC10)
         snprintf(asset, sizeof asset, "%llu", (unsigned long long)x->asset.id);
     else if (cw_addr_format(&x->asset.contract, asset, sizeof asset) == 0)
@@ -992,16 +996,10 @@ static cw_code screen_rules_address(const flows_config *cfg, store_txn *t, const
     return ok ? CW_OK : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
 }
 
-static cw_code screen_rules_tx(const flows_config *cfg, store_txn *t, const cw_tx *tx, json_t *out,
-                               screen_decision *d, cw_err *err)
+/* Findings as `patterns` on out: [{rule, address, risk, evidence,
+ * explanation}], the decision raised by each one's risk. */
+static cw_code patterns_put(const rule_finding *f, size_t n, json_t *out, screen_decision *d, cw_err *err)
 {
-    rules_config rc;
-    rules_for_screen(cfg, &rc);
-    const rule_finding *f;
-    size_t n;
-    cw_code c = rules_tx(&rc, t, NULL, tx, (int64_t)time(NULL), &f, &n, NULL, err);
-    if (c)
-        return c;
     json_t *arr = json_array();
     bool ok = arr != NULL;
     for (size_t i = 0; ok && i < n; i++) {
@@ -1016,6 +1014,32 @@ static cw_code screen_rules_tx(const flows_config *cfg, store_txn *t, const cw_t
     }
     alert_put(out, "patterns", arr, &ok);
     return ok ? CW_OK : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+}
+
+static cw_code screen_rules_tx(const flows_config *cfg, store_txn *t, const cw_tx *tx, json_t *out,
+                               screen_decision *d, cw_err *err)
+{
+    rules_config rc;
+    rules_for_screen(cfg, &rc);
+    const rule_finding *f;
+    size_t n;
+    cw_code c = rules_tx(&rc, t, NULL, tx, (int64_t)time(NULL), &f, &n, NULL, err);
+    return c ? c : patterns_put(f, n, out, d, err);
+}
+
+/* A raw account-chain tx (tx: its transfers as it asks them, token calls
+ * included): the rules read only, as if it confirmed now
+ * (rules_account_raw_tx). */
+static cw_code screen_rules_account(const flows_config *cfg, store_txn *t, const cw_tx *tx,
+                                    const tokens_table *tokens, json_t *out, screen_decision *d, cw_err *err)
+{
+    rules_config rc;
+    rules_for_screen(cfg, &rc);
+    rules_chain ch = {native_symbol(tx->chain), native_decimals(tx->chain), tokens};
+    const rule_finding *f;
+    size_t n;
+    cw_code c = rules_account_raw_tx(&rc, &ch, t, tx, (int64_t)time(NULL), &f, &n, err);
+    return c ? c : patterns_put(f, n, out, d, err);
 }
 
 json_t *screen_policy_json(const flows_config *cfg)
@@ -1046,9 +1070,18 @@ cw_code screen_answer(const flows_config *cfg, store_txn *t, const screen_subjec
         alert_put(out, "type", json_string("tx"), &ok);
         alert_put(out, "chain", json_string(cw_chain_name((cw_chain)s->acct->chain)), &ok);
         c = screen_account_tx(cfg, t, s->acct, s->acct_signer, out, d, err);
+        if (c == CW_OK)
+            c = screen_rules_account(cfg, t, s->acct, s->tokens, out, d, err);
     } else if (c == CW_OK && s->eth) {
         alert_put(out, "type", json_string("tx"), &ok);
         c = screen_eth_tx(cfg, t, s->eth, out, d, err);
+        /* what it asks as transfers: its value, and the token call in its calldata */
+        cw_transfer xf[ETH_TX_XFER_MAX];
+        cw_tx tx;
+        if (c == CW_OK)
+            c = eth_tx_to_model(&s->eth->tx, &s->eth->from, ETH_MODEL_CALLDATA, xf, ETH_TX_XFER_MAX, &tx, err);
+        if (c == CW_OK)
+            c = screen_rules_account(cfg, t, &tx, s->tokens, out, d, err);
     } else if (c == CW_OK && s->addr == NULL) {
         alert_put(out, "type", json_string("tx"), &ok);
         alert_put(out, "network", json_string(cw_net_name(s->net)), &ok);

@@ -173,7 +173,10 @@ cw_code screen_eth_tx(const flows_config *cfg, store_txn *t, const eth_view *v, 
  * account-chain tx (acct: a signed Tron tx's, chain acct->chain, with its
  * recovered signer acct_signer, NULL when unknown); exactly one of addr,
  * tx, eth and acct is set. amount: satoshis at stake, -1 for none
- * (Bitcoin addresses only); direction: "deposit", "withdrawal" or NULL. */
+ * (Bitcoin addresses only); direction: "deposit", "withdrawal" or NULL.
+ * tokens: the known tokens (watchlists/tokens.h) the pattern rules name
+ * and price an eth or acct tx's token transfer by (a stablecoin 1:1), or
+ * NULL: none known, a token transfer is then not scored (rules.h). */
 typedef struct {
     const cw_addr *addr;
     cw_tx *tx;
@@ -183,6 +186,7 @@ typedef struct {
     cw_net net;
     int64_t amount;
     const char *direction;
+    const tokens_table *tokens;
 } screen_subject;
 
 /* The policy an answer was made under: {hops, min_share_ppm, min_amount,
@@ -194,8 +198,10 @@ json_t *screen_policy_json(const flows_config *cfg);
  * Ethereum or account-chain tx) or network (Bitcoin tx), reasons, (tx:
  * addresses, and what screen_tx, screen_eth_tx or screen_account_tx
  * set), patterns (the pattern rules, read only: an address's stats or
- * null; a Bitcoin tx's findings as if it confirmed now, an array; absent
- * for an Ethereum or account-chain tx: the rules are Bitcoin's), tip,
+ * null; a tx's findings as if it confirmed now, an array of {rule,
+ * address, risk, evidence, explanation}: a Bitcoin tx's by rules_tx, an
+ * Ethereum or account-chain tx's by rules_account_raw_tx, its transfers
+ * being its value and the token call in its calldata), tip,
  * direction, amount, decision (a pattern risk of high or severe holds,
  * medium reviews), policy}, into *out (the caller's), and the
  * decision into *d. Errors: the store's (never a partial answer),

@@ -25,17 +25,25 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "chains/addr.h"
+#include "chains/ethereum/tx.h"
 #include "chains/hex.h"
+#include "chains/keccak.h"
 #include "monitor/engine/account.h"
 #include "monitor/records/keys.h"
+#include "tests/eth_sign.h"
 #include "tests/support.h"
+#include "tests/tron_fixture.h"
 #include "watchlists/rulestats.h"
 #include "watchlists/watchlist.h"
 
 #define T0 1704067200ull /* 2024-01-01 00:00:00 UTC */
+/* Day 0 of the blocks built by hand: T0, or (screening a raw tx, which the
+ * rules judge as confirmed now) some days before today. */
+static uint64_t day0 = T0;
 #define USDC "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48" /* as Etherscan prints it */
 #define TRON_USDT "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
 #define L1 "0x901bb9583b24d97e995513c6778dc6888ab6870e"
@@ -204,7 +212,7 @@ static void block_init(hand_block *h, int64_t number, unsigned day)
     h->b.parent[0] = 0xbb;
     h->b.parent[30] = (uint8_t)((number - 1) >> 8);
     h->b.parent[31] = (uint8_t)(number - 1);
-    h->b.time = T0 + (uint64_t)day * 86400;
+    h->b.time = day0 + (uint64_t)day * 86400;
     h->b.txs = h->tx;
 }
 
@@ -524,21 +532,22 @@ Test(rules_account, test_then_salary_fires_low_and_not_after_the_window, .timeou
 static int64_t pool_scenario(eng *e, unsigned base, const cw_addr *into, bool pieces)
 {
     cw_addr payer[5], payout[5];
+    const char *usd = e->chain == CW_CHAIN_TRON ? TRON_USDT : USDC; /* Tron: USDT, the same amounts */
     for (unsigned i = 0; i < 5; i++)
-        payer[i] = acct(CW_CHAIN_EVM, base + i), payout[i] = acct(CW_CHAIN_EVM, base + 0x100 + i);
+        payer[i] = acct(e->chain, base + i), payout[i] = acct(e->chain, base + 0x100 + i);
     unsigned days[] = {0, 30, 60};
     for (int k = 0; k < 3; k++)
-        day_pays(e, days[k], 5, payer, payout, SALARY, USDC);
+        day_pays(e, days[k], 5, payer, payout, SALARY, usd);
     int64_t first = 0;
     for (unsigned i = 0; i < 5; i++) {
-        int64_t n = day_pay(e, 62 + i, &payout[i], &into[i], SWEEP, USDC);
+        int64_t n = day_pay(e, 62 + i, &payout[i], &into[i], SWEEP, usd);
         if (i == 0)
             first = n;
     }
     if (pieces) {
         cw_addr x = parse(X_);
         for (unsigned k = 0; k < 3; k++)
-            day_pay(e, 70 + k, &into[0], &x, "10000000000", USDC);
+            day_pay(e, 70 + k, &into[0], &x, "10000000000", usd);
     }
     return first;
 }
@@ -1616,6 +1625,300 @@ Test(rules_account, a_designated_address_paid_on_cadence_gets_no_pattern_record,
     cr_assert_str_eq(str(json_array_get(recs, 0), "rule"), "shared_payout");
     cr_assert_str_eq(str(json_array_get(recs, 0), "address"), text(&w));
     json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}
+
+/* ---------- screen of a raw tx: the rules read only, as if it confirmed now ---------- */
+
+#define KEY46_ADDR "0x9d8A62f656a8d1615C1294fd71e9CFb3E4855A4F" /* eth_sign.h's ETH_TEST_KEY: every raw tx's signer */
+
+/* Every table of the store: a screen must leave it byte for byte as it was. */
+static void dump_all(cw_store *s, cw_buf *out)
+{
+    store_db dbs[STORE_DB_COUNT];
+    for (int i = 0; i < STORE_DB_COUNT; i++)
+        dbs[i] = (store_db)i;
+    test_dump_tables(s, dbs, STORE_DB_COUNT, out);
+}
+
+static void assert_same(const cw_buf *a, const cw_buf *b, const char *what)
+{
+    cr_assert_eq(a->n, b->n, "%s: %zu bytes, then %zu", what, a->n, b->n);
+    cr_assert_eq(memcmp(a->p, b->p, a->n), 0, "%s changed", what);
+}
+
+/* The day of unix time t (UTC) as the evidence writes it (4 buffers in turn). */
+static const char *day_of(uint64_t t)
+{
+    static char buf[4][11];
+    static int at;
+    char *d = buf[at++ % 4];
+    time_t tt = (time_t)t;
+    struct tm tm;
+    cr_assert_not_null(gmtime_r(&tt, &tm));
+    cr_assert_eq(strftime(d, 11, "%Y-%m-%d", &tm), 10);
+    return d;
+}
+
+/* A USDC transfer(to, amount) signed by the test key (type 2, chain id 1),
+ * as hex with 0x (malloc'd); its hash as nodes print it into hash: keccak
+ * of the whole typed encoding (EIP-2718), computed here. */
+static char *usdc_transfer(const cw_addr *to, uint64_t amount, char hash[67])
+{
+    uint8_t data[68] = {0xa9, 0x05, 0x9c, 0xbb}; /* transfer(address,uint256) */
+    memcpy(data + 16, to->payload, 20);
+    for (int i = 0; i < 8; i++)
+        data[67 - i] = (uint8_t)(amount >> (8 * i));
+    eth_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.type = ETH_TX_DYNAMIC_FEE;
+    tx.has_chain_id = true;
+    tx.chain_id = 1;
+    tx.nonce = 7;
+    cw_u256_set_u64(&tx.max_priority_fee, 1000000000);
+    cw_u256_set_u64(&tx.max_fee, 40000000000ull);
+    tx.gas = 80000;
+    tx.has_to = true;
+    cw_addr c = parse(USDC);
+    memcpy(tx.to, c.payload, 20);
+    tx.data.p = data;
+    tx.data.n = sizeof data;
+    eth_test_sign(&tx, ETH_TEST_KEY);
+    size_t len;
+    uint8_t *b = eth_test_encode(&tx, &len), h[32];
+    cw_keccak256(b, len, h);
+    hash[0] = '0', hash[1] = 'x';
+    cw_hex_encode(h, 32, hash + 2);
+    char *hex = malloc(2 * len + 3);
+    cr_assert_not_null(hex);
+    hex[0] = '0', hex[1] = 'x';
+    cw_hex_encode(b, len, hex + 2);
+    free(b);
+    return hex;
+}
+
+static char *canon(const json_t *j) { return json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT); }
+
+static void assert_json(const json_t *got, const char *want)
+{
+    json_error_t je;
+    json_t *w = json_loads(want, 0, &je);
+    cr_assert_not_null(w, "%s at %d: %s", je.text, je.position, want);
+    char *g = canon(got), *x = canon(w);
+    cr_assert_str_eq(g, x);
+    free(g), free(x);
+    json_decref(w);
+}
+
+/* The oracle of "as if it confirmed now": the same payment confirmed in the
+ * next block at `when`, its txid `txid_hex` (the raw tx's, as printed:
+ * 0x for Ethereum), makes exactly one pattern record, whose rule,
+ * address, risk, evidence and explanation are the screen's finding. */
+static void confirm_and_compare(eng *e, const cw_addr *from, const cw_addr *to, const char *amount, const char *token,
+                                const char *txid_hex, uint64_t when, const json_t *screened)
+{
+    eng_start(e, NULL);
+    json_array_clear(e->lines);
+    hand_block h;
+    block_init(&h, e->number++, 0);
+    h.b.time = when;
+    cw_tx *tx = pay(&h, from, to, amount, token);
+    size_t n;
+    const char *hex = txid_hex[0] == '0' && txid_hex[1] == 'x' ? txid_hex + 2 : txid_hex;
+    cr_assert_eq(cw_hex_decode(hex, 64, tx->txid, 32, &n, NULL), CW_OK);
+    connect_block(e, &h);
+    json_t *recs = patterns(e);
+    cr_assert_eq(json_array_size(recs), 1, "%s", json_dumps(recs, 0));
+    json_t *r = json_array_get(recs, 0), *f = json_array_get(screened, 0);
+    const char *keys[] = {"rule", "address", "risk", "evidence", "explanation", NULL};
+    for (int i = 0; keys[i]; i++)
+        cr_assert(json_equal(json_object_get(r, keys[i]), json_object_get(f, keys[i])), "%s: %s vs %s", keys[i],
+                  json_dumps(json_object_get(r, keys[i]), JSON_SORT_KEYS),
+                  json_dumps(json_object_get(f, keys[i]), JSON_SORT_KEYS));
+    cr_assert_str_eq(str(r, "txid"), txid_hex);
+    json_decref(recs);
+    eng_stop(e);
+}
+
+/* Ethereum: the signer S has paid the payout W a salary twice (days 1, 31)
+ * and another employer p1 three times (days 0, 30, 60): one recurring
+ * payer, no record. S's raw USDC transfer of the third salary today (30
+ * days on) would make S recurring too: screen finds the shared_payout
+ * (medium: review) the confirmed tx would record, and writes nothing. Twin:
+ * the same transfer of USD 20,000 (above the salary band): no pattern,
+ * allow. */
+Test(rules_account, screen_of_a_raw_eth_tx_runs_the_rules_read_only, .timeout = 90)
+{
+    /* the evidence names today: not in the last minute of a day */
+    if (86400 - time(NULL) % 86400 < 60)
+        sleep(61);
+    uint64_t now = (uint64_t)time(NULL);
+    day0 = now / 86400 * 86400 - 61 * 86400ull;
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr w = acct(CW_CHAIN_EVM, 0x100), p1 = acct(CW_CHAIN_EVM, 1), s = parse(KEY46_ADDR);
+    int64_t b1 = day_pay(&e, 0, &p1, &w, SALARY, USDC);
+    int64_t b2 = day_pay(&e, 1, &s, &w, SALARY, USDC);
+    day_pay(&e, 30, &p1, &w, SALARY, USDC);
+    day_pay(&e, 31, &s, &w, SALARY, USDC);
+    int64_t b5 = day_pay(&e, 60, &p1, &w, SALARY, USDC);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 0, "one recurring payer: no record yet: %s", json_dumps(recs, 0));
+    json_decref(recs);
+    eng_stop(&e);
+    cw_buf all0 = CW_BUF_INIT, rules0 = CW_BUF_INIT, all1 = CW_BUF_INIT, rules1 = CW_BUF_INIT;
+    dump_all(e.store, &all0);
+    dump_rules(e.store, &rules0);
+    cr_assert_gt(rules0.n, 0);
+
+    char hash[67], twin_hash[67];
+    char *hit = usdc_transfer(&w, 3000000000ull, hash), *twin = usdc_transfer(&w, 20000000000ull, twin_hash);
+    json_t *j;
+    char *err;
+    cr_assert_eq(cw_in(NULL, 0, &j, &err, "screen", hit, "--datadir", e.dir, NULL), 10, "review: %s", err);
+    free(err);
+    cr_assert_str_eq(str(j, "decision"), "review");
+    cr_assert_str_eq(str(j, "subject"), hash);
+    cr_assert_eq(json_array_size(json_object_get(j, "reasons")), 0);
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(j, "addresses"), i, a) cr_assert_str_eq(str(a, "decision"), "allow");
+    char want[4096];
+    snprintf(want, sizeof want,
+             "[{\"rule\":\"shared_payout\",\"address\":\"%s\",\"risk\":\"medium\",\"evidence\":{\"payers\":["
+             "{\"payer\":\"%s\",\"payments\":3,\"tiny_first\":false,\"first\":\"%s\",\"last\":\"%s\","
+             "\"first_txid\":\"%s\",\"last_txid\":\"%s\",\"total_usd_cents\":900000,\"total_base_units\":0,"
+             "\"min_gap_days\":30,\"max_gap_days\":30},"
+             "{\"payer\":\"%s\",\"payments\":3,\"tiny_first\":false,\"first\":\"%s\",\"last\":\"%s\","
+             "\"first_txid\":\"%s\",\"last_txid\":\"%s\",\"total_usd_cents\":900000,\"total_base_units\":0,"
+             "\"min_gap_days\":30,\"max_gap_days\":30}],"
+             "\"recurring_payers\":2,\"payers_total\":2,\"payers_not_listed\":0,\"received_usd_cents\":1800000,"
+             "\"received_base_units\":0},"
+             "\"explanation\":\"%s is paid salary-sized amounts on a monthly-like cadence (gaps of 20-130 days) by 2 "
+             "unrelated payers (distinct wallets; 2 distinct payers in all): one payout address shared by several "
+             "personas, as DPRK IT workers do. This payment: USD 3000.00 from %s.\"}]",
+             text(&w), text(&p1), day_of(day0), day_of(day0 + 60 * 86400ull), txid_of(&e, b1, 0),
+             txid_of(&e, b5, 0), text(&s), day_of(day0 + 86400), day_of(now), txid_of(&e, b2, 0), hash, text(&w),
+             text(&s));
+    json_t *pat = json_incref(json_object_get(j, "patterns"));
+    assert_json(pat, want);
+    json_decref(j);
+
+    cr_assert_eq(cw_in(NULL, 0, &j, &err, "screen", twin, "--datadir", e.dir, NULL), 0, "allow: %s", err);
+    free(err);
+    cr_assert_str_eq(str(j, "decision"), "allow");
+    cr_assert_str_eq(str(j, "subject"), twin_hash);
+    assert_json(json_object_get(j, "patterns"), "[]");
+    json_decref(j);
+    dump_all(e.store, &all1);
+    assert_same(&all0, &all1, "the store after two screens");
+
+    /* POST /v1/screen: the same answer (screen_answer) */
+    char body[1024];
+    snprintf(body, sizeof body, "{\"tx\":\"%s\"}", hit);
+    json_t *api = test_api_screen_body(e.dir, NULL, body);
+    cr_assert_str_eq(str(api, "decision"), "review", "%s", json_dumps(api, 0));
+    cr_assert(json_equal(json_object_get(api, "patterns"), pat), "%s", json_dumps(api, 0));
+    json_decref(api);
+    dump_rules(e.store, &rules1);
+    assert_same(&rules0, &rules1, "the rule tables after POST /v1/screen");
+    /* and confirmed today, the same payment records the same finding */
+    confirm_and_compare(&e, &s, &w, SALARY, USDC, hash, now, pat);
+    json_decref(pat);
+    free(hit), free(twin);
+    cw_buf_free(&all0), cw_buf_free(&all1), cw_buf_free(&rules0), cw_buf_free(&rules1);
+    eng_close(&e);
+    kept_reset();
+    day0 = T0;
+}
+
+/* Tron: the signer's account S is a flagged consolidator (five payouts
+ * swept their USDT into it) that has sent two pieces to a labelled
+ * exchange X. Its raw USDT transfer to X (the real signed_txs.jsonl line
+ * 0, USDT 41.677389, re-signed by the test key with X as recipient) is the
+ * third piece: off_ramp_after_pool (score 3 + 2: high, hold), as the
+ * confirmed tx would record. Twin: the same transfer to its real recipient
+ * (an ordinary account): nothing. Nothing written either way. */
+Test(rules_account, screen_of_a_raw_tron_tx_runs_the_rules_read_only, .timeout = 90)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_TRON, NULL);
+    eng_start(&e, NULL);
+    cw_addr k = parse(KEY46_ADDR), s, x = acct(CW_CHAIN_TRON, 0x600);
+    cw_addr_set(&s, CW_CHAIN_TRON, CW_NET_MAIN, CW_ADDR_TRON, 0, k.payload, 20);
+    cw_addr into[5] = {s, s, s, s, s};
+    pool_scenario(&e, 0x40, into, false);
+    day_pay(&e, 70, &s, &x, "10000000000", TRON_USDT);
+    day_pay(&e, 71, &s, &x, "10000000000", TRON_USDT);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 6, "the consolidator and its 5 payouts, no off-ramp yet: %s",
+                 json_dumps(recs, 0));
+    cr_assert_str_eq(str(json_array_get(recs, 0), "rule"), "consolidator");
+    cr_assert_str_eq(str(json_array_get(recs, 0), "address"), text(&s));
+    json_decref(recs);
+    eng_stop(&e);
+    cw_buf all0 = CW_BUF_INIT, rules0 = CW_BUF_INIT, all1 = CW_BUF_INIT, rules1 = CW_BUF_INIT;
+    dump_all(e.store, &all0);
+    dump_rules(e.store, &rules0);
+
+    char labels_path[600];
+    snprintf(labels_path, sizeof labels_path, "%s/labels.csv", e.dir);
+    json_t *hit = tron_test_resigned(0, x.payload), *twin = tron_test_resigned(0, NULL);
+    char *hit_text = json_dumps(hit, JSON_COMPACT), *twin_text = json_dumps(twin, JSON_COMPACT);
+    const char *txid = str(hit, "txID");
+    json_t *j;
+    char *err;
+    cr_assert_eq(cw_in(NULL, 0, &j, &err, "screen", hit_text, "--chain", "tron", "--labels", labels_path, "--datadir",
+                       e.dir, NULL),
+                 11, "hold: %s", err);
+    free(err);
+    cr_assert_str_eq(str(j, "decision"), "hold");
+    cr_assert_str_eq(str(j, "subject"), txid);
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(j, "addresses"), i, a) cr_assert_str_eq(str(a, "decision"), "allow");
+    char want[4096];
+    /* USD 41.677389 (6 decimals) is 4167 cents (floored): 2 x 1,000,000 + 4,167 */
+    snprintf(want, sizeof want,
+             "[{\"rule\":\"off_ramp_after_pool\",\"address\":\"%s\",\"risk\":\"high\",\"evidence\":{"
+             "\"pool\":\"%s\",\"service\":\"%s\",\"service_entity\":\"Some exchange\","
+             "\"service_category\":\"exchange\",\"pieces\":3,\"off_ramped_usd_cents\":2004167,"
+             "\"off_ramped_base_units\":0,\"hops\":1,\"left_pool_txid\":\"%s\",\"hit_txid\":\"%s\"},"
+             "\"explanation\":\"%s, flagged as a consolidator of payout addresses, has sent its pooled money to "
+             "labelled exchange/OTC/swap services in 3 payments so far (USD 20041.67 in all; this one to %s, Some "
+             "exchange): the off-ramp in pieces that follows IT-worker pooling.\"}]",
+             text(&s), text(&s), text(&x), txid, txid, text(&s), text(&x));
+    json_t *pat = json_incref(json_object_get(j, "patterns"));
+    assert_json(pat, want);
+    json_decref(j);
+
+    cr_assert_eq(cw_in(NULL, 0, &j, &err, "screen", twin_text, "--chain", "tron", "--labels", labels_path,
+                       "--datadir", e.dir, NULL),
+                 0, "allow: %s", err);
+    free(err);
+    cr_assert_str_eq(str(j, "decision"), "allow");
+    cr_assert_str_eq(str(j, "subject"), str(twin, "txID"));
+    assert_json(json_object_get(j, "patterns"), "[]");
+    json_decref(j);
+    dump_all(e.store, &all1);
+    assert_same(&all0, &all1, "the store after two screens");
+
+    /* POST /v1/screen of the signed tx object: the same patterns and decision */
+    json_t *req = json_pack("{s:O}", "tx", hit);
+    char *body = json_dumps(req, JSON_COMPACT);
+    const char *opts[] = {"--labels", labels_path, NULL};
+    json_t *api = test_api_screen_body(e.dir, opts, body);
+    cr_assert_str_eq(str(api, "decision"), "hold", "%s", json_dumps(api, 0));
+    cr_assert(json_equal(json_object_get(api, "patterns"), pat), "%s", json_dumps(api, 0));
+    json_decref(api);
+    dump_rules(e.store, &rules1);
+    assert_same(&rules0, &rules1, "the rule tables after POST /v1/screen");
+    confirm_and_compare(&e, &s, &x, "41677389", TRON_USDT, txid, (uint64_t)time(NULL), pat);
+    free(body), free(hit_text), free(twin_text);
+    json_decref(req), json_decref(pat), json_decref(hit), json_decref(twin);
+    cw_buf_free(&all0), cw_buf_free(&all1), cw_buf_free(&rules0), cw_buf_free(&rules1);
     eng_close(&e);
     kept_reset();
 }

@@ -180,10 +180,29 @@ typedef struct {
  * cfg->prices by symbol), else the asset's band in cfg->asset_band; an
  * unknown token (not in chain->tokens) or a TRC-10 asset is not scored and
  * carries no trace (any contract can log a Transfer with any `from`). Same
- * journal, scratch and error contract as rules_tx; findings carry the
- * transfer's asset and exact amount (account true). */
+ * journal, scratch and error contract as rules_tx (j NULL: read only,
+ * every write skipped); findings carry the transfer's asset and exact
+ * amount (account true). */
 cw_code rules_account_tx(const rules_config *cfg, const rules_chain *chain, store_txn *t, journal *j, const cw_tx *tx,
                          int64_t when, const rule_finding **found, size_t *n, rules_stats *st, cw_err *err);
+
+/* rules_account_tx for a signed tx that has not run (screen and POST
+ * /v1/screen of a raw Ethereum or Tron tx): read only (no journal:
+ * nothing is written, t may be a read transaction), findings as if tx
+ * confirmed successfully at `when` (now). Its transfers are what it asks
+ * (chains/ethereum/tx.h eth_tx_to_model with ETH_MODEL_CALLDATA,
+ * chains/tron/tx.h tron_raw_transfers with calldata): the native value,
+ * and the ERC-20/TRC-20 transfer/transferFrom call decoded from the
+ * calldata (CW_XFER_TOKEN_CALL). rules_account_tx skips TOKEN_CALL
+ * transfers because a confirmed tx's Transfer logs are what happened;
+ * a raw tx has no logs, so the decoded call is the only evidence of the
+ * token payment it makes, and is judged as that payment (a payer's
+ * transferFrom of another account's tokens: that account pays). Not
+ * seen: internal calls, tokens a called contract moves itself, a revert
+ * (only running the tx tells). CW_TX_FAILED and every skip otherwise as
+ * rules_account_tx; same scratch and errors. */
+cw_code rules_account_raw_tx(const rules_config *cfg, const rules_chain *chain, store_txn *t, const cw_tx *tx,
+                             int64_t when, const rule_finding **found, size_t *n, cw_err *err);
 
 /* Frees the calling thread's rules_tx scratch (findings handed out die). */
 void rules_thread_free(void);

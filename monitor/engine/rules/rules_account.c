@@ -9,9 +9,23 @@
  *   `from` account (an account is its own wallet: no clustering), payee =
  *   `to`. Skipped as on Bitcoin: a payee that is a labelled service, and
  *   (the account form of change) a transfer to itself; and what is not a
- *   movement: TOKEN_CALL transfers (a pending call's calldata), contract
- *   creations, zero amounts, mints and burns (from or to the zero account:
- *   else a token's issuer would be a "payer" of everyone it mints to).
+ *   movement: TOKEN_CALL transfers (a pending call's calldata: a mined
+ *   tx's token moves are its Transfer logs), contract creations, zero
+ *   amounts, mints and burns (from or to the zero account: else a token's
+ *   issuer would be a "payer" of everyone it mints to).
+ * - A raw tx (rules_account_raw_tx: screen, before broadcast) has not run:
+ *   it has no logs, and what it asks is all there is to judge. Its
+ *   transfers are its native value and the ERC-20/TRC-20
+ *   transfer/transferFrom call read from its calldata (TOKEN_CALL, from =
+ *   the call's `from` for transferFrom, else the signer), judged as the
+ *   payments they would be if the tx confirmed now and succeeded, with
+ *   the same skips otherwise. What only running it shows (internal calls,
+ *   a contract's own Transfers, a revert) is not there.
+ * - Read only (no journal: screening): every write below is skipped
+ *   whole (the stats, pairs, origins and traces the payment would write
+ *   are only read), so each transfer is judged against the store as it
+ *   is; the findings are those the confirmed tx would make, one transfer
+ *   at a time.
  * - Amounts: USD cents when the asset has a price on the day (a known
  *   token's symbol: USDC, USDT ... 1:1; else --prices by symbol: ETH, TRX,
  *   WETH ...), else the asset's band in rules_config.asset_band (symbol and
@@ -235,8 +249,11 @@ static cw_code trace_to(rules_run *r, const rs_trace *origin, const uint8_t *tke
     return rs_trace_account_put(r->j, tkey, tlen, &tr, err);
 }
 
-cw_code rules_account_tx(const rules_config *cfg, const rules_chain *chain, store_txn *t, journal *j, const cw_tx *tx,
-                         int64_t when, const rule_finding **found, size_t *n, rules_stats *st, cw_err *err)
+/* rules_account_tx and rules_account_raw_tx: calls says whether a
+ * TOKEN_CALL transfer is a payment (a raw tx's: the call is all it shows)
+ * or skipped (a confirmed tx's: its Transfer logs are what happened). */
+static cw_code account_tx(const rules_config *cfg, const rules_chain *chain, store_txn *t, journal *j, const cw_tx *tx,
+                          int64_t when, bool calls, const rule_finding **found, size_t *n, rules_stats *st, cw_err *err)
 {
     rules_scratch_reset();
     rules_scratch_out(found, n);
@@ -251,7 +268,7 @@ cw_code rules_account_tx(const rules_config *cfg, const rules_chain *chain, stor
     cw_code rc = CW_OK;
     for (size_t k = 0; rc == CW_OK && k < tx->n_xfer; k++) {
         const cw_transfer *x = &tx->xfer[k];
-        if (x->kind == CW_XFER_TOKEN_CALL || x->from.kind == CW_ADDR_NONE || x->to.kind == CW_ADDR_NONE ||
+        if ((x->kind == CW_XFER_TOKEN_CALL && !calls) || x->from.kind == CW_ADDR_NONE || x->to.kind == CW_ADDR_NONE ||
             cw_u256_is_zero(&x->amount) || cw_addr_eq(&x->from, &x->to) || zero_account(&x->from) ||
             zero_account(&x->to))
             continue;
@@ -321,4 +338,16 @@ cw_code rules_account_tx(const rules_config *cfg, const rules_chain *chain, stor
         return rc;
     rules_scratch_out(found, n);
     return CW_OK;
+}
+
+cw_code rules_account_tx(const rules_config *cfg, const rules_chain *chain, store_txn *t, journal *j, const cw_tx *tx,
+                         int64_t when, const rule_finding **found, size_t *n, rules_stats *st, cw_err *err)
+{
+    return account_tx(cfg, chain, t, j, tx, when, false, found, n, st, err);
+}
+
+cw_code rules_account_raw_tx(const rules_config *cfg, const rules_chain *chain, store_txn *t, const cw_tx *tx,
+                             int64_t when, const rule_finding **found, size_t *n, cw_err *err)
+{
+    return account_tx(cfg, chain, t, NULL, tx, when, true, found, n, NULL, err);
 }
