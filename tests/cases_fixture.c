@@ -118,8 +118,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     json_object_set_new(o, "status", json_integer(status));
     json_array_append_new(r->got, o);
     pthread_mutex_unlock(&r->mu);
-    if (r->delay_ms > 0)
-        test_sleep_ms(r->delay_ms);
+    int delay = atomic_load_explicit(&r->delay_ms, memory_order_relaxed);
+    if (delay > 0)
+        test_sleep_ms(delay);
     struct MHD_Response *resp = MHD_create_response_from_buffer(2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
     MHD_destroy_response(resp);
@@ -142,6 +143,7 @@ receiver *receiver_start(unsigned port, int fail_first, int status_when_failing)
 {
     receiver *r = calloc(1, sizeof *r);
     pthread_mutex_init(&r->mu, NULL);
+    atomic_init(&r->delay_ms, 0);
     r->fail_first = fail_first;
     r->status_when_failing = status_when_failing;
     r->got = json_array();

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #define CASES_EXPOSED_TAPROOT "bcrt1p9emuswdssstyl89vhvcuzd3lkpscen03tr40ppq503xrxj3g73hqm2g07p"
@@ -35,7 +36,8 @@ typedef struct receiver {
     int status_when_failing;
     json_t *got; /* [{"seq","type","sig","body","status"}] in arrival order */
     unsigned port;
-    volatile int delay_ms; /* each answer waits this long after the request is recorded (a slow receiver) */
+    atomic_int delay_ms; /* each answer waits this long after the request is recorded (a slow receiver); set by
+                          * the test while MHD's thread reads it: an atomic (relaxed: it carries only itself) */
 } receiver;
 /* Starts one on 127.0.0.1:port (0: a free port, in ->port). */
 receiver *receiver_start(unsigned port, int fail_first, int status_when_failing);

@@ -81,7 +81,7 @@ static void decode_cursor(const uint8_t *p, hookdb_endpoint *ep)
 cw_code hookdb_endpoint_get(store_txn *t, const char *url, hookdb_endpoint *ep, cw_err *err)
 {
     uint8_t k[HOOKDB_URL_MAX + 1];
-    size_t kn;
+    size_t kn = 0;
     cw_code rc = url_key(url, k, &kn, err);
     cw_span v;
     if (rc || (rc = store_get(t, STORE_HOOK_STATE, k, kn, &v, err)))
@@ -95,7 +95,7 @@ cw_code hookdb_endpoint_get(store_txn *t, const char *url, hookdb_endpoint *ep, 
 cw_code hookdb_endpoint_put(store_txn *t, const char *url, const hookdb_endpoint *ep, cw_err *err)
 {
     uint8_t k[HOOKDB_URL_MAX + 1], v[CURSOR_LEN];
-    size_t kn;
+    size_t kn = 0;
     cw_code rc = url_key(url, k, &kn, err);
     if (rc)
         return rc;
@@ -136,7 +136,7 @@ cw_code hookdb_endpoint_each(store_txn *t, hookdb_endpoint_fn fn, void *ctx, cw_
 cw_code hookdb_dead_put(store_txn *t, const char *url, uint64_t seq, const char *rec, size_t n, cw_err *err)
 {
     uint8_t k[HOOKDB_URL_MAX + 1 + 1 + 8];
-    size_t kn;
+    size_t kn = 0;
     cw_code rc = url_key(url, k, &kn, err);
     if (rc)
         return rc;

@@ -21,7 +21,7 @@ typedef struct {
  * separator. */
 static cw_code next_pair(btc_reader *r, pair *p, bool *end, const char *map)
 {
-    uint64_t kl, vl;
+    uint64_t kl = 0, vl = 0;
     size_t at = r->pos;
     if (btc_read_compact(r, &kl, "key length"))
         return cw_err_prefix(r->err, r->err ? r->err->code : CW_ETRUNC, "%s", map);
@@ -52,8 +52,8 @@ static cw_code next_pair(btc_reader *r, pair *p, bool *end, const char *map)
 static bool duplicate(const uint8_t *buf, size_t map_at, const pair *p)
 {
     btc_reader r = {buf, map_at, p->key_at, NULL};
-    pair q;
-    bool end;
+    pair q = {0};
+    bool end = false;
     while (r.pos < p->key_at) {
         size_t before = r.pos;
         if (next_pair(&r, &q, &end, "") || end)
@@ -105,7 +105,7 @@ static cw_code witness_utxo(const uint8_t *buf, const pair *p, uint64_t *value, 
                             cw_err *err)
 {
     btc_reader r = {buf, p->val_at, p->val_at + p->vlen, err};
-    uint64_t sl;
+    uint64_t sl = 0;
     if (btc_read_u64(&r, value, "witness UTXO value") || btc_read_compact(&r, &sl, "witness UTXO script length"))
         return cw_err_prefix(err, err ? err->code : CW_ETRUNC, "%s", map);
     if (btc_left(&r) != sl)
@@ -128,8 +128,8 @@ static cw_code walk_map(btc_reader *r, const char *map, pair_fn fn, void *ctx)
 {
     size_t map_at = r->pos, n = 0;
     for (;;) {
-        pair p;
-        bool end;
+        pair p = {0};
+        bool end = false;
         cw_code rc = next_pair(r, &p, &end, map);
         if (rc)
             return rc;
@@ -298,7 +298,7 @@ static cw_code input_pair(void *ctx, btc_reader *r, const pair *p, uint8_t type,
         if ((rc = key_len(r->err, p, 33, map, "a taproot BIP32 derivation")))
             return rc;
         btc_reader v = {buf, p->val_at, p->val_at + p->vlen, r->err};
-        uint64_t nh;
+        uint64_t nh = 0;
         if (btc_read_compact(&v, &nh, "leaf hash count"))
             return cw_err_prefix(r->err, r->err ? r->err->code : CW_ETRUNC, "%s", map);
         if (nh > btc_left(&v) / 32 || btc_left(&v) - nh * 32 < 4 || (btc_left(&v) - nh * 32) % 4 != 0)

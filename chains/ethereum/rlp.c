@@ -76,7 +76,7 @@ cw_code eth_rlp_next(eth_rlp *r, const char *field, eth_rlp_item *it, cw_err *er
 
 cw_code eth_rlp_bytes(eth_rlp *r, const char *field, cw_span *out, cw_err *err)
 {
-    eth_rlp_item it;
+    eth_rlp_item it = {0};
     size_t at = r->pos;
     cw_code rc = eth_rlp_next(r, field, &it, err);
     if (rc)
@@ -145,7 +145,7 @@ cw_code eth_rlp_u256(eth_rlp *r, const char *field, cw_u256 *out, cw_err *err)
 cw_code eth_rlp_list(eth_rlp *r, const char *field, eth_rlp *sub, eth_rlp_item *item, cw_err *err)
 {
     size_t at = r->pos;
-    eth_rlp_item it;
+    eth_rlp_item it = {0};
     if (r->depth + 1 > ETH_RLP_DEPTH_MAX && at < r->end)
         return cw_err_set(err, CW_ELIMIT, at, "byte %zu, field %s: lists nested deeper than %d", at, field,
                           ETH_RLP_DEPTH_MAX);
@@ -179,7 +179,7 @@ cw_code eth_rlp_check(const uint8_t *buf, size_t len, cw_err *err)
     eth_rlp stack[ETH_RLP_DEPTH_MAX + 1];
     unsigned top = 0;
     eth_rlp_init(&stack[0], buf, len);
-    eth_rlp_item it;
+    eth_rlp_item it = {0};
     cw_code rc = eth_rlp_next(&stack[0], "item", &it, err);
     if (rc)
         return rc;

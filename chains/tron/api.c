@@ -439,7 +439,7 @@ cw_code tron_block_apply_infos(tron_block *b, const char *text, size_t n, cw_err
         char iw[160];
         snprintf(iw, sizeof iw, "%s: [%zu]", W, i);
         uint8_t id[32];
-        int64_t num;
+        int64_t num = 0;
         if (!json_is_object(in)) {
             rc = cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s is not an object", iw);
             goto out;
@@ -680,7 +680,7 @@ static cw_code parse_tx_trigger(const json_t *o, tron_trigger *t, const char *W,
         const json_t *log = json_array_get(logs, i);
         char lw[200];
         snprintf(lw, sizeof lw, "%s: logList[%zu]", W, i);
-        int64_t idx;
+        int64_t idx = 0;
         bool is;
         if (!json_is_object(log))
             return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "%s is not an object", lw);

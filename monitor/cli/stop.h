@@ -7,6 +7,7 @@
 #ifndef CW_CLI_STOP_H
 #define CW_CLI_STOP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 /* Installs the handler for SIGINT and SIGTERM, without SA_RESTART: a
@@ -17,7 +18,10 @@ void cli_stop_install(void);
 /* True once SIGINT or SIGTERM arrived after cli_stop_install. */
 bool cli_stop_requested(void);
 /* The flag itself, nonzero once a stop was requested, for code below the
- * CLI that polls it (pipeline_config.stop). Never NULL; owned here. */
-volatile const int *cli_stop_flag(void);
+ * CLI that polls it (pipeline_config.stop, account_config.stop,
+ * webhook_pass): a stop request is an atomic_int everywhere, read with a
+ * relaxed atomic_load (the flag carries only itself). Never NULL; owned
+ * here. */
+const atomic_int *cli_stop_flag(void);
 
 #endif

@@ -400,7 +400,7 @@ static cw_code connect_up_to(account *a, int64_t next, int64_t target, account_b
     account_block *bl[ACCOUNT_CATCHUP_BATCH];
     cw_code rc = CW_OK;
     for (int64_t h = next; h <= target && rc == CW_OK && !*moved;) {
-        if (a->cfg.stop && *a->cfg.stop)
+        if (a->cfg.stop && atomic_load_explicit(a->cfg.stop, memory_order_relaxed))
             break;
         chaindb_tip tip;
         if ((rc = connect_read_tip(p, &tip, err)))
@@ -676,7 +676,7 @@ cw_code account_replay(account *a, int64_t from, int64_t to, unsigned batch,
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory for a batch of %u blocks", batch);
     const account_source *s = a->cfg.src;
     for (int64_t h = from; h <= to && rc == CW_OK;) {
-        if (a->cfg.stop && *a->cfg.stop)
+        if (a->cfg.stop && atomic_load_explicit(a->cfg.stop, memory_order_relaxed))
             break;
         replay_batch rb = {a, bl, 0};
         for (; rb.n < batch && h <= to; h++) {

@@ -119,7 +119,7 @@ typedef struct {
      * one block reorged away ACCOUNT_FLIP_MAX times (a chain that flips
      * back and forth). The caller stops: it is a node to fix, not a wait. */
     uint32_t max_reorg;
-    volatile const int *stop; /* set: syncs stop between blocks */
+    const atomic_int *stop;   /* set: syncs stop between blocks (as pipeline_config.stop) */
     /* Known tokens (watchlists/tokens.h): records name a token's symbol and
      * decimals; an unknown token is recorded with its contract and a null
      * symbol. NULL: none known. */

@@ -495,7 +495,7 @@ static cw_code trail_check_before_step(store_txn *t, const uint8_t sk[64], const
 
 cw_code cases_show(store_txn *t, const uint8_t pk[32], const char *id, json_t **out, cw_err *err)
 {
-    json_t *c;
+    json_t *c = NULL;
     cw_code rc = load_case(t, id, &c, err);
     if (rc)
         return rc;

@@ -301,7 +301,7 @@ cw_code pipeline_sync(pipeline *p, cw_err *err)
         next = 0;
     cw_buf blk = CW_BUF_INIT;
     for (int64_t h = next; h <= node_h && rc == CW_OK; h++) {
-        if (p->cfg.stop && *p->cfg.stop)
+        if (p->cfg.stop && atomic_load_explicit(p->cfg.stop, memory_order_relaxed))
             break; /* SIGINT/SIGTERM: stop between blocks; the next start catches up */
         uint8_t hash[32];
         if ((rc = rest_block_hash_at(p->cfg.rest, h, hash, err)))

@@ -21,7 +21,8 @@
  * Contract common to every entry point below.
  *   - One thread. A pipeline is not thread-safe: every call on it (and on
  *     its store's writer) comes from one thread. Only *cfg.stop may be
- *     changed from elsewhere (a signal handler, stop.h).
+ *     changed from elsewhere (a signal handler, stop.h): it is an atomic,
+ *     read with a relaxed load between blocks.
  *   - Which errors stop the monitor. A code for which store_error_stops()
  *     (store.h) is true (CW_ESTORE, CW_EDAMAGED, CW_EFULL) means the store did not
  *     answer: the transaction it happened in was aborted whole (what
@@ -45,6 +46,7 @@
 #ifndef CW_PIPELINE_H
 #define CW_PIPELINE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -77,7 +79,7 @@ typedef struct {
     void *sink_ctx;
     rest_client *rest;        /* NULL: no recovery, blocks must arrive in order */
     int64_t start_height;     /* first height to connect on an empty store; -1: the node's tip */
-    volatile const int *stop; /* when set and nonzero, long syncs stop between blocks */
+    const atomic_int *stop;   /* when set and nonzero, long syncs stop between blocks */
     bool sequence_feed;       /* the 'sequence' topic is subscribed: mempool records wait for its 'A' */
     const flows_config *flows; /* clusters and exposure (flows.h); NULL: off */
     const rules_config *rules; /* the pattern rules (rules/rules.h) on confirmed blocks; NULL: off */

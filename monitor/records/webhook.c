@@ -257,14 +257,14 @@ static const char *event_type(const cw_buf *b, char *out, size_t cap)
 }
 
 cw_code webhook_pass(cw_store *s, const uint8_t sk[64], const webhook_config *cfg, uint64_t now_ms,
-                     volatile const int *stop, webhook_stats *st, cw_err *err)
+                     const atomic_int *stop, webhook_stats *st, cw_err *err)
 {
     memset(st, 0, sizeof *st);
     cw_code rc = CW_OK;
     for (size_t i = 0; rc == CW_OK && i < cfg->n_urls; i++) {
         const char *url = cfg->urls[i];
         for (;;) {
-            if (stop && *stop)
+            if (stop && atomic_load_explicit(stop, memory_order_relaxed))
                 break;
             store_txn *t;
             if ((rc = store_begin(s, false, &t, err)))
@@ -454,7 +454,12 @@ struct webhook_runner {
     pthread_t thread;
     pthread_mutex_t mu; /* stop's wake-up and the health below */
     pthread_cond_t cv;
-    volatile int stop;
+    /* Set once by webhook_runner_stop (under mu, so a runner_wait that
+     * checked it under mu cannot miss the signal); read by the thread
+     * without mu between passes and, through webhook_pass, between events:
+     * an atomic, relaxed, as it carries only itself (the mutex and the
+     * join order everything else). */
+    atomic_int stop;
     int lock_fd;
     uint8_t *sk;
     cw_store *view;
@@ -472,7 +477,7 @@ static void runner_wait(webhook_runner *r, uint64_t wait)
     until.tv_sec += (time_t)(wait / 1000) + until.tv_nsec / 1000000000L;
     until.tv_nsec %= 1000000000L;
     pthread_mutex_lock(&r->mu);
-    if (!r->stop)
+    if (!atomic_load_explicit(&r->stop, memory_order_relaxed))
         pthread_cond_timedwait(&r->cv, &r->mu, &until);
     pthread_mutex_unlock(&r->mu);
 }
@@ -501,7 +506,7 @@ static void *runner_main(void *arg)
 {
     webhook_runner *r = arg;
     uint64_t backoff = 0; /* 0: the last pass worked */
-    while (!r->stop) {
+    while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
         webhook_stats st;
         cw_err err = {0};
         uint64_t now = webhook_now_ms(), wait = 200;
@@ -595,6 +600,7 @@ cw_code webhook_runner_start(cw_store *base, const char *datadir, const webhook_
     webhook_runner *r = calloc(1, sizeof *r);
     if (r == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+    atomic_init(&r->stop, 0);
     r->cfg = *cfg;
     r->lock_fd = -1;
     cw_code rc = webhook_lock(datadir, &r->lock_fd, err);
@@ -628,7 +634,7 @@ void webhook_runner_stop(webhook_runner *r)
     if (r == NULL)
         return;
     pthread_mutex_lock(&r->mu);
-    r->stop = 1;
+    atomic_store_explicit(&r->stop, 1, memory_order_relaxed);
     pthread_cond_signal(&r->cv);
     pthread_mutex_unlock(&r->mu);
     pthread_join(r->thread, NULL);

@@ -32,6 +32,7 @@
 #ifndef CW_WEBHOOK_H
 #define CW_WEBHOOK_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,9 +76,11 @@ bool webhook_verify(const uint8_t pk[32], const char *header, const char *body, 
  * are pruned. Store writes go through store_write (no transaction of this
  * thread may be open). Store errors stop the pass and are returned; a
  * receiver's failure is not an error (it is counted and scheduled). stop,
- * when set and nonzero, ends the pass between two events. */
+ * when set and nonzero, ends the pass between two events; another thread
+ * or a signal handler may set it during the pass (read with a relaxed
+ * atomic_load: it carries only itself). */
 cw_code webhook_pass(cw_store *s, const uint8_t sk[64], const webhook_config *cfg, uint64_t now_ms,
-                     volatile const int *stop, webhook_stats *st, cw_err *err);
+                     const atomic_int *stop, webhook_stats *st, cw_err *err);
 
 /* The webhook state as JSON lines appended to out: one per endpoint with
  * a cursor ({"endpoint", "delivered", "attempts", "next_try_ms", "dead",

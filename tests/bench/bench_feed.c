@@ -50,7 +50,6 @@ typedef struct {
     void *ctx, *sock;
     uint32_t counter_tx, counter_block;
     pthread_t thread;
-    volatile int ready;
 } publisher;
 
 static void pub_send(publisher *p, const char *topic, cw_span body, uint32_t *counter)

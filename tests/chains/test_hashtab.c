@@ -84,7 +84,7 @@ Test(hashtab, insert_find_delete_grow)
     uint8_t k[36];
     for (uint32_t i = 0; i < N; i++) {
         outpoint(k, i);
-        void *v;
+        void *v = NULL;
         bool added = false;
         cr_assert_eq(cw_htab_put(&t, k, 36, &v, &added, &err), CW_OK, "%s", err.msg);
         cr_assert(added);
@@ -140,8 +140,8 @@ Test(hashtab, random_ops_match_an_array)
     for (uint32_t op = 1; op <= OPS; op++) {
         uint32_t key = (uint32_t)(rnd() % KEYS);
         if (rnd() % 3) {
-            void *v;
-            bool added;
+            void *v = NULL;
+            bool added = false;
             cr_assert_eq(cw_htab_put(&t, &key, sizeof key, &v, &added, NULL), CW_OK);
             cr_assert_eq(added, oracle[key] == 0, "op %u key %u", op, key);
             present += added;
@@ -181,7 +181,7 @@ Test(hashtab, forced_collisions_wrap_around)
     for (uint32_t i = 0; i < N; i++) {
         k[20] = (uint8_t)i; /* a byte the digest hash does not read */
         cr_assert_eq(cw_htab_hash(&t, k, 36), h0);
-        void *v;
+        void *v = NULL;
         cr_assert_eq(cw_htab_put(&t, k, 36, &v, NULL, NULL), CW_OK);
         *(uint32_t *)v = i + 100;
     }
@@ -202,7 +202,7 @@ Test(hashtab, forced_collisions_wrap_around)
     /* more of them than fit: the table grows, the run stays whole */
     for (uint32_t i = 0; i < 200; i++) {
         k[20] = (uint8_t)i;
-        void *v;
+        void *v = NULL;
         cr_assert_eq(cw_htab_put(&t, k, 36, &v, NULL, NULL), CW_OK);
         *(uint32_t *)v = i + 100;
     }
@@ -222,7 +222,7 @@ Test(hashtab, byte_string_keys_by_reference)
     static const char *const keys[] = {"", "a", "ab", "abc", "b", "NK-2vDnD2WdWXLbBLP4xWTyZZ", "a\0b", "a\0c"};
     static const size_t lens[] = {0, 1, 2, 3, 1, 25, 3, 3};
     for (size_t i = 0; i < 8; i++) {
-        void *v;
+        void *v = NULL;
         bool added;
         cr_assert_eq(cw_htab_put(&t, keys[i], lens[i], &v, &added, NULL), CW_OK);
         cr_assert(added, "key %zu is its own key", i);
@@ -252,7 +252,7 @@ Test(hashtab, iteration_visits_each_entry_once)
     enum { N = 5000 };
     static uint8_t seen[N];
     for (uint32_t i = 0; i < N; i++) {
-        void *v;
+        void *v = NULL;
         cr_assert_eq(cw_htab_put(&t, &i, sizeof i, &v, NULL, NULL), CW_OK);
         *(uint32_t *)v = ~i;
     }
@@ -345,7 +345,7 @@ Test(hashtab, growth_out_of_memory_drops_nothing)
     cw_err err = {0};
     cr_assert_eq(cw_htab_init(&t, sizeof(uint32_t), sizeof(uint32_t), 0, 3, 0, NULL), CW_OK);
     uint32_t i = 0;
-    void *v;
+    void *v = NULL;
     for (; (cw_htab_count(&t) + 2) * 10 <= t.cap * 7; i++) {
         cr_assert_eq(cw_htab_put(&t, &i, sizeof i, &v, NULL, NULL), CW_OK);
         *(uint32_t *)v = i;

@@ -1527,7 +1527,8 @@ Test(webhooks, watch_killed_mid_delivery_loses_nothing_and_repeats_only_the_even
     hook_node h;
     hook_node_start(&h);
     receiver *r = receiver_start(0, 0, 0);
-    r->delay_ms = 1500; /* each answer comes late: the kill lands while one is held */
+    /* each answer comes late: the kill lands while one is held */
+    atomic_store_explicit(&r->delay_ms, 1500, memory_order_relaxed);
     snprintf(url, sizeof url, "http://127.0.0.1:%u/hooks/chainwatch", r->port);
     /* configured in chainwatch.conf this time, as a service would be */
     char conf[200], text[300];
@@ -1550,7 +1551,7 @@ Test(webhooks, watch_killed_mid_delivery_loses_nothing_and_repeats_only_the_even
     int st;
     cr_assert_eq(waitpid(pid, &st, 0), pid);
     cr_assert(WIFSIGNALED(st));
-    r->delay_ms = 0;
+    atomic_store_explicit(&r->delay_ms, 0, memory_order_relaxed);
     test_sleep_ms(1600); /* the held answer ends (to a closed connection) */
     pid = watch_with_webhook(root, dd, &h, NULL);
     long long last = wait_all_taken(dd, r);

@@ -1037,7 +1037,7 @@ cw_code rules_trace_reach(run *r, const rs_trace *tr, const uint8_t *okey, size_
     if (!tr->pool || !is_offramp(lb))
         return CW_OK;
     rs_record *rec;
-    bool found;
+    bool found = false;
     if ((rc = rec_load(r->t, tr->origin, tr->origin_len, &rec, &found, err)))
         return rc;
     if (!found || !(rec->a.fired & RS_CONSOLIDATOR)) {
@@ -1118,7 +1118,7 @@ cw_code rules_note_sent(run *r, const uint8_t *key, size_t klen, const amount_vi
     if (r->j == NULL)
         return CW_OK;
     rs_record *rec;
-    bool found;
+    bool found = false;
     cw_code rc = rec_load(r->t, key, klen, &rec, &found, err);
     if (rc == CW_OK && found) {
         rec->a.n_out++;
