@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -353,6 +354,84 @@ Test(store, the_map_grows_before_a_write_finds_it_full)
                   store_map_size(s));
     store_close(s);
     test_remove_dir(dir);
+}
+
+/* The process's address space, in bytes (VmSize), or 0. */
+static size_t address_space_used(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    size_t kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %zu kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb * 1024;
+}
+
+/* A map that cannot grow: the process's address space is capped (ulimit
+ * -v, systemd's LimitAS=) below what the doubled map needs. LMDB's
+ * mdb_env_set_mapsize unmaps the map before it maps the new size, and
+ * when that mmap fails it leaves the environment with no map at all: the
+ * next transaction reads unmapped memory (SIGSEGV). The growth ahead,
+ * which ignores its failure, made every later write of such a store a
+ * crash; a write that finds the map full must instead say that the map
+ * cannot grow, and the store stay readable. In a child: the limit stays
+ * there. Before the fix: the child died of signal 11 at the write after
+ * the growth ahead failed. */
+Test(store, a_map_that_cannot_grow_is_an_error_not_a_crash, .timeout = 120)
+{
+    char *dir = tmpdir();
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        cw_store *s;
+        cw_err err = {0};
+        if (store_open(dir, (size_t)1 << 20, false, &s, &err))
+            _exit(2);
+        int round = 0;
+        for (; store_map_size(s) < (size_t)16 << 20; round++) { /* grown freely to 16 MiB */
+            counted_fill f = {round % 250, 0};
+            if (round == 500 || store_write(s, fill_counted, &f, &err))
+                _exit(3);
+        }
+        size_t used = address_space_used();
+        /* 4 MiB to spare: the map's next doubling needs 16 MiB more */
+        struct rlimit rl;
+        if (used == 0 || getrlimit(RLIMIT_AS, &rl))
+            _exit(4);
+        rl.rlim_cur = used + ((size_t)4 << 20);
+        if (setrlimit(RLIMIT_AS, &rl))
+            _exit(4);
+        size_t map = store_map_size(s);
+        cw_code rc = CW_OK;
+        for (int i = 0; rc == CW_OK && i < 400; i++, round++) {
+            counted_fill f = {round % 250, 0};
+            rc = store_write(s, fill_counted, &f, &err);
+        }
+        if (rc == CW_OK)
+            _exit(5); /* 400 rounds (33 MB) fitted a 16 MiB map */
+        if (rc != CW_ESTORE || strstr(err.msg, "cannot grow") == NULL || strstr(err.msg, "address space") == NULL) {
+            fprintf(stderr, "the full map's error (code %d): %s\n", rc, err.msg);
+            _exit(6);
+        }
+        if (store_map_size(s) != map)
+            _exit(7);
+        /* what was written is still there */
+        store_txn *t;
+        cw_span v;
+        if (store_begin(s, false, &t, &err) || store_get(t, STORE_UTXO, "g0-0", 4, &v, &err) || v.n != 400)
+            _exit(8);
+        store_abort(t);
+        store_close(s);
+        _exit(0);
+    }
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    test_remove_dir(dir);
+    cr_assert(!WIFSIGNALED(st), "the store crashed (signal %d) once its map could not grow", WTERMSIG(st));
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "step %d failed", WEXITSTATUS(st));
 }
 
 /* ---- alertdb's record counts (what /metrics reads) ---- */
