@@ -1,7 +1,9 @@
 /* The store's caches under stress: the prevout cache against a reference,
  * Bloom filters across aborted transactions and imports by another
  * process, and a replay whose batch commit finds the map full. */
+#define _GNU_SOURCE /* RTLD_NEXT */
 #include <criterion/criterion.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -431,6 +433,158 @@ Test(store, a_map_that_cannot_grow_is_an_error_not_a_crash, .timeout = 120)
     cr_assert_eq(waitpid(pid, &st, 0), pid);
     test_remove_dir(dir);
     cr_assert(!WIFSIGNALED(st), "the store crashed (signal %d) once its map could not grow", WTERMSIG(st));
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "step %d failed", WEXITSTATUS(st));
+}
+
+/* ---- growth ahead on two threads ---- */
+
+/* LMDB resizes a map by munmap, then mmap of the new size. This test's own
+ * munmap (the executable's definition wins over libc's for liblmdb's call)
+ * sleeps after unmapping a map of store.mdb while slow_unmap is set: the
+ * window in which another thread that reads the environment without the
+ * store's lock reads unmapped memory, held open for 300 ms. */
+static _Atomic int slow_unmap;
+
+/* Whether addr starts a mapping of a store.mdb (/proc/self/maps). */
+static bool maps_a_store(void *addr)
+{
+    char want[32], line[512];
+    snprintf(want, sizeof want, "%lx-", (unsigned long)addr);
+    FILE *f = fopen("/proc/self/maps", "r");
+    bool found = false;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = strncmp(line, want, strlen(want)) == 0 && strstr(line, "/store.mdb") != NULL;
+    if (f)
+        fclose(f);
+    return found;
+}
+
+int munmap(void *addr, size_t len)
+{
+    static int (*real)(void *, size_t);
+    if (real == NULL)
+        real = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
+    bool slow = atomic_load(&slow_unmap) && maps_a_store(addr);
+    int rc = real(addr, len);
+    if (slow)
+        usleep(300000);
+    return rc;
+}
+
+/* And mdb_env_info, which store.c calls, is this test's too: on the view's
+ * writing thread (slow_info) it waits 100 ms first, as a thread the
+ * scheduler preempts between its commit and its look at the file's size:
+ * meanwhile the base, waiting for the lock exclusive, takes it and unmaps. */
+static _Thread_local int slow_info;
+
+int mdb_env_info(MDB_env *env, MDB_envinfo *stat)
+{
+    static int (*real)(MDB_env *, MDB_envinfo *);
+    if (real == NULL)
+        real = (int (*)(MDB_env *, MDB_envinfo *))dlsym(RTLD_NEXT, "mdb_env_info");
+    if (slow_info)
+        usleep(100000);
+    return real(env, stat);
+}
+
+typedef struct {
+    cw_store *view;
+    _Atomic int go, done;
+    cw_code rc;
+} ahead_writer;
+
+/* a write that takes 100 ms: the other thread's growth waits for it */
+static cw_code slow_put(store_txn *t, void *ctx, cw_err *err)
+{
+    (void)ctx;
+    usleep(100000);
+    return store_put(t, STORE_CURSOR, "slow", 4, "put", 3, err);
+}
+
+static void *ahead_write(void *p)
+{
+    ahead_writer *w = p;
+    while (!atomic_load(&w->go))
+        usleep(1000);
+    slow_info = 1;
+    w->rc = store_write(w->view, slow_put, NULL, NULL);
+    atomic_store(&w->done, 1);
+    return NULL;
+}
+
+typedef struct {
+    counted_fill f;
+    ahead_writer *w;
+} fill_then_let_go;
+
+/* the base's write: lets the view's writer begin (it waits for LMDB's
+ * write lock, holding the store's lock shared), then fills 5 rounds;
+ * redoable (a full map): the rounds start where they started */
+static cw_code fill_letting_go(store_txn *t, void *ctx, cw_err *err)
+{
+    fill_then_let_go *g = ctx;
+    atomic_store(&g->w->go, 1);
+    usleep(50000);
+    counted_fill f = g->f;
+    cw_code rc = CW_OK;
+    for (int i = 0; rc == CW_OK && i < 5; i++, f.round++)
+        rc = fill_counted(t, &f, err);
+    return rc;
+}
+
+/* Growth ahead runs after every commit, on every thread that writes:
+ * watch's pipeline (the base), and beside it the API's case decisions and
+ * the webhook deliverer (writable views). Its look at the file's size
+ * (mdb_env_info, mdb_env_stat) reads LMDB's meta pages in the map, so it
+ * must not run while another thread resizes it. Here the base's commit
+ * passes half the map and its growth waits, writer first, for the view's
+ * slow write; the view commits and, preempted (slow_info), looks at the
+ * size while the base unmaps. Before the fix: SIGSEGV in mdb_env_info (the
+ * look took no lock). In a child: a crash is reported, not suffered. */
+Test(store, growth_ahead_on_two_threads_never_reads_a_map_being_resized, .timeout = 60)
+{
+    char *dir = tmpdir();
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        cw_store *s, *v;
+        cw_err err = {0};
+        if (store_open(dir, (size_t)4 << 20, false, &s, &err) || store_view_open(s, true, &v, &err))
+            _exit(2);
+        /* the file to 1.5 MiB, under half of the 4 MiB map; the racing
+         * write (5 rounds, about 500 KB) then takes it past half */
+        char file[4200];
+        snprintf(file, sizeof file, "%s/store.mdb", dir);
+        int round = 0;
+        for (struct stat fs; stat(file, &fs) == 0 && fs.st_size < (off_t)(3 << 19); round++) {
+            counted_fill f = {round, 0};
+            if (round == 100 || store_write(s, fill_counted, &f, &err))
+                _exit(3);
+        }
+        if (store_map_size(s) != (size_t)4 << 20)
+            _exit(4); /* grew before the race was set up */
+        ahead_writer w = {v, 0, 0, CW_OK};
+        pthread_t th;
+        if (pthread_create(&th, NULL, ahead_write, &w))
+            _exit(5);
+        atomic_store(&slow_unmap, 1);
+        size_t before = store_map_size(s);
+        fill_then_let_go g = {{round, 0}, &w};
+        cw_code rc = store_write(s, fill_letting_go, &g, &err);
+        pthread_join(th, NULL);
+        atomic_store(&slow_unmap, 0);
+        if (rc || w.rc)
+            _exit(6);
+        if (store_map_size(s) == before)
+            _exit(7); /* never grew: the test did not test growth */
+        store_close(v);
+        store_close(s);
+        _exit(0);
+    }
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    test_remove_dir(dir);
+    cr_assert(!WIFSIGNALED(st), "a thread read the map while another resized it (signal %d)", WTERMSIG(st));
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "step %d failed", WEXITSTATUS(st));
 }
 
