@@ -594,7 +594,14 @@ static void store_grow_ahead(cw_store *s)
 {
     MDB_envinfo info;
     MDB_stat st;
-    if (s->open_txns || mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &st))
+    if (s->open_txns)
+        return;
+    /* both read LMDB's meta pages, in the map: under the lock shared, as
+     * a transaction, since another thread (a view) may be resizing it */
+    pthread_rwlock_rdlock(&s->sh->lock);
+    bool read = !s->sh->lost && mdb_env_info(s->env, &info) == 0 && mdb_env_stat(s->env, &st) == 0;
+    pthread_rwlock_unlock(&s->sh->lock);
+    if (!read)
         return;
     if (((uint64_t)info.me_last_pgno + 1) * st.ms_psize > s->map_size / 2) {
         cw_err ignored = {0}; /* a lost map is not ignored: the next begin refuses it */
