@@ -444,6 +444,7 @@ Test(store, a_map_that_cannot_grow_is_an_error_not_a_crash, .timeout = 120)
  * window in which another thread that reads the environment without the
  * store's lock reads unmapped memory, held open for 300 ms. */
 static _Atomic int slow_unmap;
+static _Atomic int count_unmaps, store_unmaps; /* store maps unmapped while count_unmaps is set */
 
 /* Whether addr starts a mapping of a store.mdb (/proc/self/maps). */
 static bool maps_a_store(void *addr)
@@ -464,7 +465,10 @@ int munmap(void *addr, size_t len)
     static int (*real)(void *, size_t);
     if (real == NULL)
         real = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
-    bool slow = atomic_load(&slow_unmap) && maps_a_store(addr);
+    bool store = (atomic_load(&slow_unmap) || atomic_load(&count_unmaps)) && maps_a_store(addr);
+    bool slow = store && atomic_load(&slow_unmap);
+    if (store)
+        atomic_fetch_add(&store_unmaps, 1);
     int rc = real(addr, len);
     if (slow)
         usleep(300000);
@@ -586,6 +590,37 @@ Test(store, growth_ahead_on_two_threads_never_reads_a_map_being_resized, .timeou
     test_remove_dir(dir);
     cr_assert(!WIFSIGNALED(st), "a thread read the map while another resized it (signal %d)", WTERMSIG(st));
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "step %d failed", WEXITSTATUS(st));
+}
+
+/* A writable view (the API's, the webhook deliverer's) copies the map
+ * size of its base when it opens; the base then grows the map ahead. The
+ * view's next write must not take that stale size for the file being
+ * past half of its map and resize the map again to the size it already
+ * has: a resize takes the lock exclusive (every API read waits for it)
+ * and drops the whole map's page tables. Before the fix: one such resize
+ * (an unmap of the store) at the view's write. */
+Test(store, a_view_does_not_resize_a_map_its_base_grew)
+{
+    char *dir = tmpdir();
+    cw_store *s, *v;
+    cw_err err = {0};
+    cr_assert_eq(store_open(dir, (size_t)1 << 20, false, &s, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_view_open(s, true, &v, &err), CW_OK, "%s", err.msg);
+    for (int round = 0; store_map_size(s) < (size_t)4 << 20; round++) {
+        cr_assert_lt(round, 100);
+        counted_fill f = {round, 0};
+        cr_assert_eq(store_write(s, fill_counted, &f, &err), CW_OK, "round %d: %s", round, err.msg);
+    }
+    atomic_store(&store_unmaps, 0);
+    atomic_store(&count_unmaps, 1);
+    cr_assert_eq(store_write(v, slow_put, NULL, &err), CW_OK, "%s", err.msg);
+    atomic_store(&count_unmaps, 0);
+    cr_assert_eq(atomic_load(&store_unmaps), 0, "the view's write resized a %zu-byte map %d times",
+                 store_map_size(s), atomic_load(&store_unmaps));
+    cr_assert_eq(store_map_size(v), store_map_size(s));
+    store_close(v);
+    store_close(s);
+    test_remove_dir(dir);
 }
 
 /* ---- alertdb's record counts (what /metrics reads) ---- */
