@@ -603,6 +603,8 @@ static void store_grow_ahead(cw_store *s)
     pthread_rwlock_unlock(&s->sh->lock);
     if (!read)
         return;
+    if (info.me_mapsize > s->map_size)
+        s->map_size = info.me_mapsize; /* grown by the base or another view since */
     if (((uint64_t)info.me_last_pgno + 1) * st.ms_psize > s->map_size / 2) {
         cw_err ignored = {0}; /* a lost map is not ignored: the next begin refuses it */
         (void)store_grow(s, &ignored);
