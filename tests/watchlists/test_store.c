@@ -372,6 +372,31 @@ static size_t address_space_used(void)
     return kb * 1024;
 }
 
+typedef struct {
+    cw_store *view;
+    _Atomic int start, held, done, released;
+    cw_code rc;
+} held_reader;
+
+/* Holds a read transaction from start until done (or 30 s). */
+static void *hold_a_read(void *p)
+{
+    held_reader *r = p;
+    while (!atomic_load(&r->start))
+        usleep(1000);
+    store_txn *t;
+    if ((r->rc = store_begin(r->view, false, &t, NULL)) == CW_OK) {
+        atomic_store(&r->held, 1);
+        for (int i = 0; i < 30000 && !atomic_load(&r->done); i++)
+            usleep(1000);
+        atomic_store(&r->released, 1);
+        store_abort(t);
+    } else {
+        atomic_store(&r->held, 1);
+    }
+    return NULL;
+}
+
 /* A map that cannot grow: the process's address space is capped (ulimit
  * -v, systemd's LimitAS=) below what the doubled map needs. LMDB's
  * mdb_env_set_mapsize unmaps the map before it maps the new size, and
@@ -381,7 +406,9 @@ static size_t address_space_used(void)
  * crash; a write that finds the map full must instead say that the map
  * cannot grow, and the store stay readable. In a child: the limit stays
  * there. Before the fix: the child died of signal 11 at the write after
- * the growth ahead failed. */
+ * the growth ahead failed; then (step 11) each commit past half the map
+ * took the lock exclusive to try the growth again, waiting for a read
+ * held on another thread. */
 Test(store, a_map_that_cannot_grow_is_an_error_not_a_crash, .timeout = 120)
 {
     char *dir = tmpdir();
@@ -398,6 +425,11 @@ Test(store, a_map_that_cannot_grow_is_an_error_not_a_crash, .timeout = 120)
             if (round == 500 || store_write(s, fill_counted, &f, &err))
                 _exit(3);
         }
+        /* a reader on another thread, started before the cap (its stack) */
+        held_reader hr = {0};
+        pthread_t th;
+        if (store_view_open(s, false, &hr.view, &err) || pthread_create(&th, NULL, hold_a_read, &hr))
+            _exit(9);
         size_t used = address_space_used();
         /* 4 MiB to spare: the map's next doubling needs 16 MiB more */
         struct rlimit rl;
@@ -407,7 +439,29 @@ Test(store, a_map_that_cannot_grow_is_an_error_not_a_crash, .timeout = 120)
         if (setrlimit(RLIMIT_AS, &rl))
             _exit(4);
         size_t map = store_map_size(s);
-        cw_code rc = CW_OK;
+        char file[4200];
+        snprintf(file, sizeof file, "%s/store.mdb", dir);
+        for (struct stat fs; stat(file, &fs) == 0 && fs.st_size < (off_t)(map / 2 + (map >> 4)); round++) {
+            counted_fill f = {round % 250, 0};
+            if (store_write(s, fill_counted, &f, &err) || store_map_size(s) != map)
+                _exit(12);
+        }
+        /* the file is past half the map: a growth ahead that cannot happen
+         * must not take the lock exclusive at every commit, waiting for
+         * every read of the API's threads and holding up the next ones */
+        atomic_store(&hr.start, 1);
+        while (!atomic_load(&hr.held))
+            usleep(1000);
+        counted_fill f0 = {round++ % 250, 0};
+        cw_code rc = store_write(s, fill_counted, &f0, &err);
+        bool waited = atomic_load(&hr.released);
+        atomic_store(&hr.done, 1);
+        pthread_join(th, NULL);
+        if (rc || hr.rc)
+            _exit(10);
+        if (waited)
+            _exit(11); /* the write returned only once the reader let go */
+        store_close(hr.view);
         for (int i = 0; rc == CW_OK && i < 400; i++, round++) {
             counted_fill f = {round % 250, 0};
             rc = store_write(s, fill_counted, &f, &err);
