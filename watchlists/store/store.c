@@ -605,7 +605,9 @@ static void store_grow_ahead(cw_store *s)
         return;
     if (info.me_mapsize > s->map_size)
         s->map_size = info.me_mapsize; /* grown by the base or another view since */
-    if (((uint64_t)info.me_last_pgno + 1) * st.ms_psize > s->map_size / 2) {
+    /* no address space for it: not tried (store_grow would take the lock
+     * exclusive, at every commit, to find that out) */
+    if (((uint64_t)info.me_last_pgno + 1) * st.ms_psize > s->map_size / 2 && room_for_map(s->map_size)) {
         cw_err ignored = {0}; /* a lost map is not ignored: the next begin refuses it */
         (void)store_grow(s, &ignored);
     }
