@@ -412,6 +412,27 @@ int posix_fallocate(int fd, off_t off, off_t len)
     return real(fd, off, len);
 }
 
+/* ---- sched_yield counted (CW_COUNT_YIELD; under ASan too) ---- */
+
+static long yields;
+
+static void report_yields(void) { fprintf(stderr, "fault: %ld sched_yield calls\n", yields); }
+
+__attribute__((constructor)) static void count_yields(void)
+{
+    if (getenv("CW_COUNT_YIELD"))
+        atexit(report_yields); /* printed even when there was none */
+}
+
+int sched_yield(void)
+{
+    static int (*real)(void);
+    if (real == NULL)
+        real = (int (*)(void))dlsym(RTLD_NEXT, "sched_yield");
+    __atomic_fetch_add(&yields, 1, __ATOMIC_RELAXED);
+    return real();
+}
+
 /* ---- allocations once record building starts (not under ASan) ---- */
 
 #if defined(__has_feature)
@@ -452,25 +473,6 @@ void *realloc(void *p, size_t n)
 {
     /* realloc(p, 0) frees: not an allocation that can fail */
     return n && alloc_fails() ? NULL : __libc_realloc(p, n);
-}
-
-static long yields;
-
-static void report_yields(void) { fprintf(stderr, "fault: %ld sched_yield calls\n", yields); }
-
-__attribute__((constructor)) static void count_yields(void)
-{
-    if (getenv("CW_COUNT_YIELD"))
-        atexit(report_yields); /* printed even when there was none */
-}
-
-int sched_yield(void)
-{
-    static int (*real)(void);
-    if (real == NULL)
-        real = (int (*)(void))dlsym(RTLD_NEXT, "sched_yield");
-    __atomic_fetch_add(&yields, 1, __ATOMIC_RELAXED);
-    return real();
 }
 
 static void report(void)

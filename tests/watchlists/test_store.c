@@ -1,12 +1,15 @@
 /* The store's caches under stress: the prevout cache against a reference,
  * Bloom filters across aborted transactions and imports by another
  * process, and a replay whose batch commit finds the map full. */
+#define _GNU_SOURCE /* RTLD_NEXT */
 #include <criterion/criterion.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -351,6 +354,325 @@ Test(store, the_map_grows_before_a_write_finds_it_full)
     }
     cr_assert_geq(store_map_size(s), first * 8, "60 rounds of about 100 KB grew a 1 MiB map to %zu bytes only",
                   store_map_size(s));
+    store_close(s);
+    test_remove_dir(dir);
+}
+
+/* The process's address space, in bytes (VmSize), or 0. */
+static size_t address_space_used(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    size_t kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %zu kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb * 1024;
+}
+
+typedef struct {
+    cw_store *view;
+    _Atomic int start, held, done, released;
+    cw_code rc;
+} held_reader;
+
+/* Holds a read transaction from start until done (or 30 s). */
+static void *hold_a_read(void *p)
+{
+    held_reader *r = p;
+    while (!atomic_load(&r->start))
+        usleep(1000);
+    store_txn *t;
+    if ((r->rc = store_begin(r->view, false, &t, NULL)) == CW_OK) {
+        atomic_store(&r->held, 1);
+        for (int i = 0; i < 30000 && !atomic_load(&r->done); i++)
+            usleep(1000);
+        atomic_store(&r->released, 1);
+        store_abort(t);
+    } else {
+        atomic_store(&r->held, 1);
+    }
+    return NULL;
+}
+
+/* A map that cannot grow: the process's address space is capped (ulimit
+ * -v, systemd's LimitAS=) below what the doubled map needs. LMDB's
+ * mdb_env_set_mapsize unmaps the map before it maps the new size, and
+ * when that mmap fails it leaves the environment with no map at all: the
+ * next transaction reads unmapped memory (SIGSEGV). The growth ahead,
+ * which ignores its failure, made every later write of such a store a
+ * crash; a write that finds the map full must instead say that the map
+ * cannot grow, and the store stay readable. In a child: the limit stays
+ * there. Before the fix: the child died of signal 11 at the write after
+ * the growth ahead failed; then (step 11) each commit past half the map
+ * took the lock exclusive to try the growth again, waiting for a read
+ * held on another thread. */
+Test(store, a_map_that_cannot_grow_is_an_error_not_a_crash, .timeout = 120)
+{
+    char *dir = tmpdir();
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        cw_store *s;
+        cw_err err = {0};
+        if (store_open(dir, (size_t)1 << 20, false, &s, &err))
+            _exit(2);
+        int round = 0;
+        for (; store_map_size(s) < (size_t)16 << 20; round++) { /* grown freely to 16 MiB */
+            counted_fill f = {round % 250, 0};
+            if (round == 500 || store_write(s, fill_counted, &f, &err))
+                _exit(3);
+        }
+        /* a reader on another thread, started before the cap (its stack) */
+        held_reader hr = {0};
+        pthread_t th;
+        if (store_view_open(s, false, &hr.view, &err) || pthread_create(&th, NULL, hold_a_read, &hr))
+            _exit(9);
+        size_t used = address_space_used();
+        /* 4 MiB to spare: the map's next doubling needs 16 MiB more */
+        struct rlimit rl;
+        if (used == 0 || getrlimit(RLIMIT_AS, &rl))
+            _exit(4);
+        rl.rlim_cur = used + ((size_t)4 << 20);
+        if (setrlimit(RLIMIT_AS, &rl))
+            _exit(4);
+        size_t map = store_map_size(s);
+        char file[4200];
+        snprintf(file, sizeof file, "%s/store.mdb", dir);
+        for (struct stat fs; stat(file, &fs) == 0 && fs.st_size < (off_t)(map / 2 + (map >> 4)); round++) {
+            counted_fill f = {round % 250, 0};
+            if (store_write(s, fill_counted, &f, &err) || store_map_size(s) != map)
+                _exit(12);
+        }
+        /* the file is past half the map: a growth ahead that cannot happen
+         * must not take the lock exclusive at every commit, waiting for
+         * every read of the API's threads and holding up the next ones */
+        atomic_store(&hr.start, 1);
+        while (!atomic_load(&hr.held))
+            usleep(1000);
+        counted_fill f0 = {round++ % 250, 0};
+        cw_code rc = store_write(s, fill_counted, &f0, &err);
+        bool waited = atomic_load(&hr.released);
+        atomic_store(&hr.done, 1);
+        pthread_join(th, NULL);
+        if (rc || hr.rc)
+            _exit(10);
+        if (waited)
+            _exit(11); /* the write returned only once the reader let go */
+        store_close(hr.view);
+        for (int i = 0; rc == CW_OK && i < 400; i++, round++) {
+            counted_fill f = {round % 250, 0};
+            rc = store_write(s, fill_counted, &f, &err);
+        }
+        if (rc == CW_OK)
+            _exit(5); /* 400 rounds (33 MB) fitted a 16 MiB map */
+        if (rc != CW_ESTORE || strstr(err.msg, "cannot grow") == NULL || strstr(err.msg, "address space") == NULL) {
+            fprintf(stderr, "the full map's error (code %d): %s\n", rc, err.msg);
+            _exit(6);
+        }
+        if (store_map_size(s) != map)
+            _exit(7);
+        /* what was written is still there */
+        store_txn *t;
+        cw_span v;
+        if (store_begin(s, false, &t, &err) || store_get(t, STORE_UTXO, "g0-0", 4, &v, &err) || v.n != 400)
+            _exit(8);
+        store_abort(t);
+        store_close(s);
+        _exit(0);
+    }
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    test_remove_dir(dir);
+    cr_assert(!WIFSIGNALED(st), "the store crashed (signal %d) once its map could not grow", WTERMSIG(st));
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "step %d failed", WEXITSTATUS(st));
+}
+
+/* ---- growth ahead on two threads ---- */
+
+/* LMDB resizes a map by munmap, then mmap of the new size. This test's own
+ * munmap (the executable's definition wins over libc's for liblmdb's call)
+ * sleeps after unmapping a map of store.mdb while slow_unmap is set: the
+ * window in which another thread that reads the environment without the
+ * store's lock reads unmapped memory, held open for 300 ms. */
+static _Atomic int slow_unmap;
+static _Atomic int count_unmaps, store_unmaps; /* store maps unmapped while count_unmaps is set */
+
+/* Whether addr starts a mapping of a store.mdb (/proc/self/maps). */
+static bool maps_a_store(void *addr)
+{
+    char want[32], line[512];
+    snprintf(want, sizeof want, "%lx-", (unsigned long)addr);
+    FILE *f = fopen("/proc/self/maps", "r");
+    bool found = false;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = strncmp(line, want, strlen(want)) == 0 && strstr(line, "/store.mdb") != NULL;
+    if (f)
+        fclose(f);
+    return found;
+}
+
+int munmap(void *addr, size_t len)
+{
+    static int (*real)(void *, size_t);
+    if (real == NULL)
+        real = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
+    bool store = (atomic_load(&slow_unmap) || atomic_load(&count_unmaps)) && maps_a_store(addr);
+    bool slow = store && atomic_load(&slow_unmap);
+    if (store)
+        atomic_fetch_add(&store_unmaps, 1);
+    int rc = real(addr, len);
+    if (slow)
+        usleep(300000);
+    return rc;
+}
+
+/* And mdb_env_info, which store.c calls, is this test's too: on the view's
+ * writing thread (slow_info) it waits 100 ms first, as a thread the
+ * scheduler preempts between its commit and its look at the file's size:
+ * meanwhile the base, waiting for the lock exclusive, takes it and unmaps. */
+static _Thread_local int slow_info;
+
+int mdb_env_info(MDB_env *env, MDB_envinfo *stat)
+{
+    static int (*real)(MDB_env *, MDB_envinfo *);
+    if (real == NULL)
+        real = (int (*)(MDB_env *, MDB_envinfo *))dlsym(RTLD_NEXT, "mdb_env_info");
+    if (slow_info)
+        usleep(100000);
+    return real(env, stat);
+}
+
+typedef struct {
+    cw_store *view;
+    _Atomic int go, done;
+    cw_code rc;
+} ahead_writer;
+
+/* a write that takes 100 ms: the other thread's growth waits for it */
+static cw_code slow_put(store_txn *t, void *ctx, cw_err *err)
+{
+    (void)ctx;
+    usleep(100000);
+    return store_put(t, STORE_CURSOR, "slow", 4, "put", 3, err);
+}
+
+static void *ahead_write(void *p)
+{
+    ahead_writer *w = p;
+    while (!atomic_load(&w->go))
+        usleep(1000);
+    slow_info = 1;
+    w->rc = store_write(w->view, slow_put, NULL, NULL);
+    atomic_store(&w->done, 1);
+    return NULL;
+}
+
+typedef struct {
+    counted_fill f;
+    ahead_writer *w;
+} fill_then_let_go;
+
+/* the base's write: lets the view's writer begin (it waits for LMDB's
+ * write lock, holding the store's lock shared), then fills 5 rounds;
+ * redoable (a full map): the rounds start where they started */
+static cw_code fill_letting_go(store_txn *t, void *ctx, cw_err *err)
+{
+    fill_then_let_go *g = ctx;
+    atomic_store(&g->w->go, 1);
+    usleep(50000);
+    counted_fill f = g->f;
+    cw_code rc = CW_OK;
+    for (int i = 0; rc == CW_OK && i < 5; i++, f.round++)
+        rc = fill_counted(t, &f, err);
+    return rc;
+}
+
+/* Growth ahead runs after every commit, on every thread that writes:
+ * watch's pipeline (the base), and beside it the API's case decisions and
+ * the webhook deliverer (writable views). Its look at the file's size
+ * (mdb_env_info, mdb_env_stat) reads LMDB's meta pages in the map, so it
+ * must not run while another thread resizes it. Here the base's commit
+ * passes half the map and its growth waits, writer first, for the view's
+ * slow write; the view commits and, preempted (slow_info), looks at the
+ * size while the base unmaps. Before the fix: SIGSEGV in mdb_env_info (the
+ * look took no lock). In a child: a crash is reported, not suffered. */
+Test(store, growth_ahead_on_two_threads_never_reads_a_map_being_resized, .timeout = 60)
+{
+    char *dir = tmpdir();
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        cw_store *s, *v;
+        cw_err err = {0};
+        if (store_open(dir, (size_t)4 << 20, false, &s, &err) || store_view_open(s, true, &v, &err))
+            _exit(2);
+        /* the file to 1.5 MiB, under half of the 4 MiB map; the racing
+         * write (5 rounds, about 500 KB) then takes it past half */
+        char file[4200];
+        snprintf(file, sizeof file, "%s/store.mdb", dir);
+        int round = 0;
+        for (struct stat fs; stat(file, &fs) == 0 && fs.st_size < (off_t)(3 << 19); round++) {
+            counted_fill f = {round, 0};
+            if (round == 100 || store_write(s, fill_counted, &f, &err))
+                _exit(3);
+        }
+        if (store_map_size(s) != (size_t)4 << 20)
+            _exit(4); /* grew before the race was set up */
+        ahead_writer w = {v, 0, 0, CW_OK};
+        pthread_t th;
+        if (pthread_create(&th, NULL, ahead_write, &w))
+            _exit(5);
+        atomic_store(&slow_unmap, 1);
+        size_t before = store_map_size(s);
+        fill_then_let_go g = {{round, 0}, &w};
+        cw_code rc = store_write(s, fill_letting_go, &g, &err);
+        pthread_join(th, NULL);
+        atomic_store(&slow_unmap, 0);
+        if (rc || w.rc)
+            _exit(6);
+        if (store_map_size(s) == before)
+            _exit(7); /* never grew: the test did not test growth */
+        store_close(v);
+        store_close(s);
+        _exit(0);
+    }
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    test_remove_dir(dir);
+    cr_assert(!WIFSIGNALED(st), "a thread read the map while another resized it (signal %d)", WTERMSIG(st));
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "step %d failed", WEXITSTATUS(st));
+}
+
+/* A writable view (the API's, the webhook deliverer's) copies the map
+ * size of its base when it opens; the base then grows the map ahead. The
+ * view's next write must not take that stale size for the file being
+ * past half of its map and resize the map again to the size it already
+ * has: a resize takes the lock exclusive (every API read waits for it)
+ * and drops the whole map's page tables. Before the fix: one such resize
+ * (an unmap of the store) at the view's write. */
+Test(store, a_view_does_not_resize_a_map_its_base_grew)
+{
+    char *dir = tmpdir();
+    cw_store *s, *v;
+    cw_err err = {0};
+    cr_assert_eq(store_open(dir, (size_t)1 << 20, false, &s, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_view_open(s, true, &v, &err), CW_OK, "%s", err.msg);
+    for (int round = 0; store_map_size(s) < (size_t)4 << 20; round++) {
+        cr_assert_lt(round, 100);
+        counted_fill f = {round, 0};
+        cr_assert_eq(store_write(s, fill_counted, &f, &err), CW_OK, "round %d: %s", round, err.msg);
+    }
+    atomic_store(&store_unmaps, 0);
+    atomic_store(&count_unmaps, 1);
+    cr_assert_eq(store_write(v, slow_put, NULL, &err), CW_OK, "%s", err.msg);
+    atomic_store(&count_unmaps, 0);
+    cr_assert_eq(atomic_load(&store_unmaps), 0, "the view's write resized a %zu-byte map %d times",
+                 store_map_size(s), atomic_load(&store_unmaps));
+    cr_assert_eq(store_map_size(v), store_map_size(s));
+    store_close(v);
     store_close(s);
     test_remove_dir(dir);
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 static const struct {
@@ -56,6 +57,10 @@ static const struct {
 typedef struct {
     pthread_rwlock_t lock;
     int refs; /* the base store and its views; under views_mu */
+    /* LMDB lost the map resizing it (map_lost): the errno, and the size it
+     * failed to map; written under the lock exclusive, read under it */
+    int lost;
+    size_t lost_size;
 } store_shared;
 static pthread_mutex_t views_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -501,6 +506,45 @@ cw_code store_damaged(const store_txn *t, cw_err *err, const char *fmt, ...)
 const char *store_db_name(store_db db) { return db < STORE_DB_COUNT ? db_defs[db].name : "?"; }
 size_t store_map_size(const cw_store *s) { return s->map_size; }
 
+/* LMDB (0.9) resizes a map by unmapping it and mapping the new size; when
+ * that mmap fails, mdb_env_set_mapsize returns the error with the
+ * environment left without a map, and any later call reads unmapped
+ * memory (SIGSEGV). So the growth is tried first in address space of its
+ * own, while the map is whole: a process whose address space is capped
+ * (ulimit -v, systemd's LimitAS=) is refused here and keeps its map.
+ * more is what the resize adds to the process (the old map goes first). */
+static bool room_for_map(size_t more)
+{
+    void *p = mmap(NULL, more, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return false;
+    munmap(p, more);
+    return true;
+}
+
+/* A resize that lost the map anyway (the room taken by another thread in
+ * between): every later transaction of the store and its views is
+ * refused with this, never run on an environment without a map. */
+static cw_code map_lost(const cw_store *s, cw_err *err)
+{
+    return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
+                      "store %s: the map was lost resizing it to %zu bytes (%s): restart chainwatch (if its "
+                      "address space is limited, ulimit -v or systemd's LimitAS=, raise the limit)",
+                      s->path, s->sh->lost_size, strerror(s->sh->lost));
+}
+
+/* mdb_env_set_mapsize(size) under the lock exclusive; a failure after
+ * LMDB unmapped the map is kept in sh (map_lost). */
+static int set_mapsize_locked(cw_store *s, size_t size)
+{
+    int rc = mdb_env_set_mapsize(s->env, size);
+    if (rc && rc != EINVAL) { /* EINVAL: refused before unmapping (a write transaction open) */
+        s->sh->lost = rc;
+        s->sh->lost_size = size;
+    }
+    return rc;
+}
+
 /* Doubles the map. No transaction of this process may be open: only
  * store_write calls it, between its attempts. */
 static cw_code store_grow(cw_store *s, cw_err *err)
@@ -510,11 +554,28 @@ static cw_code store_grow(cw_store *s, cw_err *err)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET,
                           "store %s: the map cannot grow while this thread has a transaction open", s->path);
     pthread_rwlock_wrlock(&s->sh->lock); /* no transaction of any view open */
+    if (s->sh->lost) {
+        cw_code c = map_lost(s, err);
+        pthread_rwlock_unlock(&s->sh->lock);
+        return c;
+    }
     MDB_envinfo info;
-    if (mdb_env_info(s->env, &info) == 0 && info.me_mapsize > next)
+    int rc = mdb_env_info(s->env, &info);
+    if (rc == 0 && info.me_mapsize > next)
         next = info.me_mapsize; /* a view (or another process) grew it meanwhile */
-    int rc = mdb_env_set_mapsize(s->env, next);
+    if (rc == 0 && next > info.me_mapsize && !room_for_map(next - info.me_mapsize)) {
+        pthread_rwlock_unlock(&s->sh->lock);
+        return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
+                          "store %s: the map cannot grow from %zu to %zu bytes: the process has no address space "
+                          "for it (raise its limit, ulimit -v or systemd's LimitAS=)",
+                          s->path, info.me_mapsize, next);
+    }
+    if (rc == 0)
+        rc = set_mapsize_locked(s, next);
+    bool lost = s->sh->lost != 0;
     pthread_rwlock_unlock(&s->sh->lock);
+    if (lost)
+        return map_lost(s, err);
     if (rc)
         return lmdb_fail(err, rc, "grow map", s);
     s->map_size = next;
@@ -533,10 +594,21 @@ static void store_grow_ahead(cw_store *s)
 {
     MDB_envinfo info;
     MDB_stat st;
-    if (s->open_txns || mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &st))
+    if (s->open_txns)
         return;
-    if (((uint64_t)info.me_last_pgno + 1) * st.ms_psize > s->map_size / 2) {
-        cw_err ignored = {0};
+    /* both read LMDB's meta pages, in the map: under the lock shared, as
+     * a transaction, since another thread (a view) may be resizing it */
+    pthread_rwlock_rdlock(&s->sh->lock);
+    bool read = !s->sh->lost && mdb_env_info(s->env, &info) == 0 && mdb_env_stat(s->env, &st) == 0;
+    pthread_rwlock_unlock(&s->sh->lock);
+    if (!read)
+        return;
+    if (info.me_mapsize > s->map_size)
+        s->map_size = info.me_mapsize; /* grown by the base or another view since */
+    /* no address space for it: not tried (store_grow would take the lock
+     * exclusive, at every commit, to find that out) */
+    if (((uint64_t)info.me_last_pgno + 1) * st.ms_psize > s->map_size / 2 && room_for_map(s->map_size)) {
+        cw_err ignored = {0}; /* a lost map is not ignored: the next begin refuses it */
         (void)store_grow(s, &ignored);
     }
 }
@@ -595,6 +667,11 @@ cw_code store_begin(cw_store *s, bool write, store_txn **out, cw_err *err)
     t->deleted = 0;
     t->write = write;
     txn_enter(s);
+    if (s->sh->lost) {
+        txn_leave(s);
+        free(t);
+        return map_lost(s, err);
+    }
     int rc = txn_open(s, write, &t->txn);
     if (rc == MDB_MAP_RESIZED && s->open_txns > 1) {
         txn_leave(s);
@@ -607,11 +684,16 @@ cw_code store_begin(cw_store *s, bool write, store_txn **out, cw_err *err)
         txn_leave(s);
         pthread_rwlock_wrlock(&s->sh->lock);
         MDB_envinfo info;
-        rc = mdb_env_set_mapsize(s->env, 0);
-        if (rc == 0 && mdb_env_info(s->env, &info) == 0)
+        rc = s->sh->lost ? 0 : set_mapsize_locked(s, 0);
+        if (rc == 0 && !s->sh->lost && mdb_env_info(s->env, &info) == 0)
             s->map_size = info.me_mapsize;
         pthread_rwlock_unlock(&s->sh->lock);
         txn_enter(s);
+        if (s->sh->lost) {
+            txn_leave(s);
+            free(t);
+            return map_lost(s, err);
+        }
         if (rc == 0)
             rc = txn_open(s, write, &t->txn);
     }

@@ -192,7 +192,10 @@ size_t store_map_size(const cw_store *s);
  * and runs fn again in a new transaction, STORE_WRITE_TRIES times at most, so fn
  * must be redoable: everything it changes outside t it resets itself at
  * its start. No transaction of this process may be open around the call
- * (LMDB resizes the map only then). */
+ * (LMDB resizes the map only then). A map the process has no address
+ * space to grow (ulimit -v, LimitAS=) is CW_ESTORE, the store left
+ * readable; a resize that lost the map makes every later transaction of
+ * the store and its views CW_ESTORE ("restart chainwatch"). */
 #define STORE_WRITE_TRIES 9 /* 8 doublings: 256 times the map */
 typedef cw_code (*store_write_fn)(store_txn *t, void *ctx, cw_err *err);
 cw_code store_write(cw_store *s, store_write_fn fn, void *ctx, cw_err *err);
