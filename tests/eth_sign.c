@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "chains/ethereum/rlp.h"
+#include "chains/hex.h"
+#include "chains/keccak.h"
 
 const uint8_t ETH_TEST_KEY[32] = {0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46,
                                   0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46,
@@ -102,4 +104,40 @@ uint8_t *eth_test_encode(const eth_tx *tx, size_t *len)
     cr_assert_eq(eth_tx_encode(tx, b, need, len, &err), CW_OK, "%s", err.msg);
     cr_assert_eq(*len, need);
     return b;
+}
+
+void eth_test_call(eth_tx *tx, const uint8_t to[20], const uint8_t *data, size_t n, uint64_t value, uint64_t nonce)
+{
+    memset(tx, 0, sizeof *tx);
+    tx->type = ETH_TX_DYNAMIC_FEE;
+    tx->has_chain_id = true;
+    tx->chain_id = 1;
+    tx->nonce = nonce;
+    cw_u256_set_u64(&tx->max_priority_fee, 1000000000);
+    cw_u256_set_u64(&tx->max_fee, 40000000000ull);
+    tx->gas = 80000;
+    tx->has_to = true;
+    memcpy(tx->to, to, 20);
+    cw_u256_set_u64(&tx->value, value);
+    tx->data.p = data;
+    tx->data.n = n;
+}
+
+char *eth_test_sign_hex(eth_tx *tx, const uint8_t key[32], const char *prefix, char hash[67])
+{
+    eth_test_sign(tx, key);
+    size_t len, pn = strlen(prefix);
+    uint8_t *b = eth_test_encode(tx, &len);
+    if (hash) {
+        uint8_t h[32];
+        cw_keccak256(b, len, h);
+        hash[0] = '0', hash[1] = 'x';
+        cw_hex_encode(h, 32, hash + 2);
+    }
+    char *hex = malloc(2 * len + pn + 1);
+    cr_assert_not_null(hex);
+    memcpy(hex, prefix, pn);
+    cw_hex_encode(b, len, hex + pn);
+    free(b);
+    return hex;
 }

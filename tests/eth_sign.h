@@ -22,5 +22,13 @@ void eth_test_sign_auth(eth_auth *a, const uint8_t key[32]);
 size_t eth_test_auth_list(const eth_auth *a, size_t n, uint8_t *buf, size_t cap);
 /* tx encoded into a malloc'd buffer (*len its size); asserts success. */
 uint8_t *eth_test_encode(const eth_tx *tx, size_t *len);
+/* tx (zeroed first) as the tests' type 2 call on chain 1: nonce, fees of
+ * 1 and 40 gwei, 80,000 gas, to (20 bytes), value (wei) and data (borrowed:
+ * keep it alive until the tx is encoded). */
+void eth_test_call(eth_tx *tx, const uint8_t to[20], const uint8_t *data, size_t n, uint64_t value, uint64_t nonce);
+/* tx signed with key and encoded, as hex after prefix ("0x" or "")
+ * (malloc'd); when hash is not NULL, the tx hash as nodes print it ("0x" and
+ * the keccak of the whole typed encoding, EIP-2718) into it. */
+char *eth_test_sign_hex(eth_tx *tx, const uint8_t key[32], const char *prefix, char hash[67]);
 
 #endif

@@ -37,36 +37,16 @@ static void parse_addr(const char *text, uint8_t out[20])
 
 /* tx signed with the test key and encoded, as hex after `prefix` ("0x" or
  * ""); malloc'd. */
-static char *sign_to_hex(eth_tx *tx, const char *prefix)
-{
-    eth_test_sign(tx, ETH_TEST_KEY);
-    size_t len, pn = strlen(prefix);
-    uint8_t *b = eth_test_encode(tx, &len);
-    char *hex = malloc(2 * len + pn + 1);
-    memcpy(hex, prefix, pn);
-    cw_hex_encode(b, len, hex + pn);
-    free(b);
-    return hex;
-}
+static char *sign_to_hex(eth_tx *tx, const char *prefix) { return eth_test_sign_hex(tx, ETH_TEST_KEY, prefix, NULL); }
 
 /* A type 2 tx signed with the test key calling `to` with data; hex with 0x
  * into out (malloc'd). */
 static char *signed_tx(const char *to, const uint8_t *data, size_t n, uint64_t value)
 {
     eth_tx tx;
-    memset(&tx, 0, sizeof tx);
-    tx.type = ETH_TX_DYNAMIC_FEE;
-    tx.has_chain_id = true;
-    tx.chain_id = 1;
-    tx.nonce = 3;
-    cw_u256_set_u64(&tx.max_priority_fee, 1000000000);
-    cw_u256_set_u64(&tx.max_fee, 40000000000ull);
-    tx.gas = 80000;
-    tx.has_to = true;
-    parse_addr(to, tx.to);
-    cw_u256_set_u64(&tx.value, value);
-    tx.data.p = data;
-    tx.data.n = n;
+    uint8_t a20[20];
+    parse_addr(to, a20);
+    eth_test_call(&tx, a20, data, n, value, 3);
     return sign_to_hex(&tx, "0x");
 }
 

@@ -1671,31 +1671,9 @@ static char *usdc_transfer(const cw_addr *to, uint64_t amount, char hash[67])
     for (int i = 0; i < 8; i++)
         data[67 - i] = (uint8_t)(amount >> (8 * i));
     eth_tx tx;
-    memset(&tx, 0, sizeof tx);
-    tx.type = ETH_TX_DYNAMIC_FEE;
-    tx.has_chain_id = true;
-    tx.chain_id = 1;
-    tx.nonce = 7;
-    cw_u256_set_u64(&tx.max_priority_fee, 1000000000);
-    cw_u256_set_u64(&tx.max_fee, 40000000000ull);
-    tx.gas = 80000;
-    tx.has_to = true;
     cw_addr c = parse(USDC);
-    memcpy(tx.to, c.payload, 20);
-    tx.data.p = data;
-    tx.data.n = sizeof data;
-    eth_test_sign(&tx, ETH_TEST_KEY);
-    size_t len;
-    uint8_t *b = eth_test_encode(&tx, &len), h[32];
-    cw_keccak256(b, len, h);
-    hash[0] = '0', hash[1] = 'x';
-    cw_hex_encode(h, 32, hash + 2);
-    char *hex = malloc(2 * len + 3);
-    cr_assert_not_null(hex);
-    hex[0] = '0', hex[1] = 'x';
-    cw_hex_encode(b, len, hex + 2);
-    free(b);
-    return hex;
+    eth_test_call(&tx, c.payload, data, sizeof data, 0, 7);
+    return eth_test_sign_hex(&tx, ETH_TEST_KEY, "0x", hash);
 }
 
 static char *canon(const json_t *j) { return json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT); }
