@@ -1379,9 +1379,20 @@ Test(rules_account, rule_pair_and_account_trace_records_are_checked)
     v[0] = 0;
     cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 22}, (cw_span){v, vn}),
                      "a key that is not a payee's and a payer's address keys");
-    k[0] = 0;
+    k[0] = 130; /* a payee's length over WL_KEY_MAX */
     cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 43}, (cw_span){v, vn}),
                      "a key that is not a payee's and a payer's address keys");
+    /* a pool's source past its list: 0x00 plen pool source (0x00 is no
+     * payee's length, so the shapes never meet) */
+    k[0] = 0, k[1] = 20;
+    cr_assert_null(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 43}, (cw_span){v, vn}));
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 43}, (cw_span){v, vn - 1}),
+                     "a value that is not a source's sweeps");
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 22}, (cw_span){v, vn}),
+                     "a key that is not a pool's and a source's address keys");
+    k[1] = 0;
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 43}, (cw_span){v, vn}),
+                     "a key that is not a pool's and a source's address keys");
     /* an account trace: 'A' + 21-byte key -> pool, hops, txid, when, origin length, origin [, amount] */
     uint8_t tk[22] = {'A'}, tv[43 + 21 + 8] = {0};
     tv[42] = 21;
