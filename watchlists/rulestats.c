@@ -255,18 +255,50 @@ static cw_code account_trace_key(const uint8_t *key, size_t klen, uint8_t out[WL
     return CW_OK;
 }
 
-/* rule_pair: key plen(1) payee payer; value two(1) the pair's fields as
- * varints, the last txid and, when they differ, the first. */
-static cw_code pair_key(const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen,
-                        uint8_t out[1 + 2 * WL_KEY_MAX], size_t *n, cw_err *err)
+/* rule_pair: a payer's key plen(1) payee payer, a pool source's
+ * 0x00 plen(1) pool source (plen is 1..WL_KEY_MAX, so a payer's key never
+ * starts with 0: the shapes never meet); value two(1) the pair's fields
+ * as varints, the last txid and, when they differ, the first. */
+#define PAIR_KEY_MAX (2 + 2 * WL_KEY_MAX)
+#define SOURCE_TAG 0x00
+
+static cw_code pair_key_of(char kind, const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen,
+                           uint8_t out[PAIR_KEY_MAX], size_t *n, cw_err *err)
 {
     if (plen == 0 || plen > WL_KEY_MAX || klen == 0 || klen > WL_KEY_MAX)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "rule stats: a pair's key of %zu and %zu bytes (1..%d each)",
                           plen, klen, WL_KEY_MAX);
-    out[0] = (uint8_t)plen;
-    memcpy(out + 1, payee, plen);
-    memcpy(out + 1 + plen, payer, klen);
-    *n = 1 + plen + klen;
+    size_t at = 0;
+    if (kind == RS_KIND_SOURCE)
+        out[at++] = SOURCE_TAG;
+    out[at++] = (uint8_t)plen;
+    memcpy(out + at, payee, plen);
+    memcpy(out + at + plen, payer, klen);
+    *n = at + plen + klen;
+    return CW_OK;
+}
+
+static cw_code pair_key(const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen,
+                        uint8_t out[PAIR_KEY_MAX], size_t *n, cw_err *err)
+{
+    return pair_key_of(RS_KIND_PAYER, payee, plen, payer, klen, out, n, err);
+}
+
+static cw_code pair_value(const rs_pair *p, uint8_t buf[1 + PAIR_FIELDS * 10 + 64], size_t *n)
+{
+    size_t at = 0;
+    bool two = memcmp(p->first_txid, p->last_txid, 32) != 0;
+    buf[at++] = two;
+    const uint64_t *pf = (const uint64_t *)p;
+    for (size_t i = 0; i < PAIR_FIELDS; i++)
+        at += put_var(buf + at, pf[i]);
+    memcpy(buf + at, p->last_txid, 32);
+    at += 32;
+    if (two) {
+        memcpy(buf + at, p->first_txid, 32);
+        at += 32;
+    }
+    *n = at;
     return CW_OK;
 }
 
@@ -289,7 +321,7 @@ static bool pair_decode(cw_span v, rs_pair *out)
 cw_code rs_pair_get(store_txn *t, const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen, rs_pair *out,
                     cw_err *err)
 {
-    uint8_t k[1 + 2 * WL_KEY_MAX];
+    uint8_t k[PAIR_KEY_MAX];
     size_t kn = 0;
     cw_code rc = pair_key(payee, plen, payer, klen, k, &kn, err);
     cw_span v;
@@ -303,28 +335,79 @@ cw_code rs_pair_get(store_txn *t, const uint8_t *payee, size_t plen, const uint8
 cw_code rs_pair_put(journal *j, const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen, const rs_pair *p,
                     cw_err *err)
 {
-    uint8_t k[1 + 2 * WL_KEY_MAX], buf[1 + PAIR_FIELDS * 10 + 64];
+    uint8_t k[PAIR_KEY_MAX], buf[1 + PAIR_FIELDS * 10 + 64];
     size_t kn = 0, at = 0;
     cw_code rc = pair_key(payee, plen, payer, klen, k, &kn, err);
-    if (rc)
+    if (rc || (rc = pair_value(p, buf, &at)))
         return rc;
-    bool two = memcmp(p->first_txid, p->last_txid, 32) != 0;
-    buf[at++] = two;
-    const uint64_t *pf = (const uint64_t *)p;
-    for (size_t i = 0; i < PAIR_FIELDS; i++)
-        at += put_var(buf + at, pf[i]);
-    memcpy(buf + at, p->last_txid, 32);
-    at += 32;
-    if (two) {
-        memcpy(buf + at, p->first_txid, 32);
-        at += 32;
-    }
     return journal_put(j, STORE_RULE_PAIR, k, kn, buf, at, err);
+}
+
+cw_code rs_source_get(store_txn *t, const uint8_t *pool, size_t plen, const uint8_t *src, size_t slen, rs_pair *out,
+                      cw_err *err)
+{
+    uint8_t k[PAIR_KEY_MAX];
+    size_t kn = 0;
+    cw_code rc = pair_key_of(RS_KIND_SOURCE, pool, plen, src, slen, k, &kn, err);
+    cw_span v;
+    if (rc || (rc = store_get(t, STORE_RULE_PAIR, k, kn, &v, err)))
+        return rc;
+    if (!pair_decode(v, out))
+        return store_damaged(t, err, "a rule_pair source record of %zu bytes that does not decode", v.n);
+    return CW_OK;
+}
+
+cw_code rs_source_put(journal *j, const uint8_t *pool, size_t plen, const uint8_t *src, size_t slen, const rs_pair *p,
+                      cw_err *err)
+{
+    uint8_t k[PAIR_KEY_MAX], buf[1 + PAIR_FIELDS * 10 + 64];
+    size_t kn = 0, vn = 0;
+    cw_code rc = pair_key_of(RS_KIND_SOURCE, pool, plen, src, slen, k, &kn, err);
+    if (rc || (rc = pair_value(p, buf, &vn)))
+        return rc;
+    return journal_put(j, STORE_RULE_PAIR, k, kn, buf, vn, err);
+}
+
+cw_code rs_source_walk_open(store_txn *t, const uint8_t *pool, size_t plen, rs_source_walk *w, cw_err *err)
+{
+    memset(w, 0, sizeof *w);
+    if (plen == 0 || plen > WL_KEY_MAX)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "rule stats: a pool key of %zu bytes (1..%d)", plen, WL_KEY_MAX);
+    w->t = t;
+    w->prefix[0] = SOURCE_TAG;
+    w->prefix[1] = (uint8_t)plen;
+    memcpy(w->prefix + 2, pool, plen);
+    w->n = 2 + plen;
+    return store_cursor_open(t, STORE_RULE_PAIR, &w->c, err);
+}
+
+cw_code rs_source_walk_next(rs_source_walk *w, uint8_t src[WL_KEY_MAX], size_t *slen, rs_pair *p, cw_err *err)
+{
+    cw_span k, v;
+    bool got = w->started ? store_cursor_next(w->c, &k, &v) : store_cursor_seek(w->c, w->prefix, w->n, &k, &v);
+    w->started = true;
+    if (!got) {
+        cw_code rc = store_cursor_error(w->c, err);
+        return rc ? rc : CW_ENOTFOUND;
+    }
+    if (k.n <= w->n || memcmp(k.p, w->prefix, w->n) != 0)
+        return CW_ENOTFOUND; /* past the pool's prefix: its last source */
+    if (k.n - w->n > WL_KEY_MAX || !pair_decode(v, p))
+        return store_damaged(w->t, err, "a rule_pair source record of %zu bytes that does not decode", v.n);
+    *slen = k.n - w->n;
+    memcpy(src, k.p + w->n, *slen);
+    return CW_OK;
+}
+
+void rs_source_walk_close(rs_source_walk *w)
+{
+    store_cursor_close(w->c);
+    w->c = NULL;
 }
 
 cw_code rs_pair_del(journal *j, const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen, cw_err *err)
 {
-    uint8_t k[1 + 2 * WL_KEY_MAX];
+    uint8_t k[PAIR_KEY_MAX];
     size_t kn = 0;
     cw_code rc = pair_key(payee, plen, payer, klen, k, &kn, err);
     return rc ? rc : journal_del(j, STORE_RULE_PAIR, k, kn, err);
@@ -389,6 +472,11 @@ const char *rs_check_record(store_db db, cw_span k, cw_span v)
             return "a key that is not an address key";
         return v.n == 1 && v.p[0] >= 1 && v.p[0] <= 7 ? NULL : "a value that is not origin flags";
     case STORE_RULE_PAIR:
+        if (k.n >= 1 && k.p[0] == SOURCE_TAG) {
+            if (k.n < 4 || k.p[1] == 0 || k.p[1] > WL_KEY_MAX || k.n <= 2u + k.p[1] || k.n > 2u + k.p[1] + WL_KEY_MAX)
+                return "a key that is not a pool's and a source's address keys";
+            return pair_decode(v, NULL) ? NULL : "a value that is not a source's sweeps";
+        }
         if (k.n < 3 || k.p[0] == 0 || k.p[0] > WL_KEY_MAX || k.n <= 1u + k.p[0] || k.n > 1u + k.p[0] + WL_KEY_MAX)
             return "a key that is not a payee's and a payer's address keys";
         return pair_decode(v, NULL) ? NULL : "a value that is not a pair's payments";

@@ -29,7 +29,15 @@
  *              real ones out of sight), the list keeps the recurring ones
  *              first (the evidence), and the record counts the rest
  *              (payers_beyond). Written only for an address paid by more
- *              than RS_LIST_MAX, so a payout's payment stays one read;
+ *              than RS_LIST_MAX, so a payout's payment stays one read.
+ *              Also 0x00 + pool key + source key -> the sweeps of a
+ *              source past a pool's full list (rs_source_*: a payer's key
+ *              starts with its payee's length, 1..WL_KEY_MAX, never 0, so
+ *              the two shapes never meet): every source is kept (the pool
+ *              record's pool_sources counts them all, listed or not) and
+ *              walked by the trace back from the pool in key order
+ *              (rs_source_walk: a cursor, so rule_pair is never a
+ *              write-back table, store_write_back);
  *   rule_trace outpoint(36) -> the payout or pool address its money came
  *              from and after how many hops: followed forward like
  *              exposure's taint, deleted when spent, so a payment into a
@@ -47,8 +55,10 @@
  * 2^63-1 (RS_TOTAL_MAX: the records' JSON integers are signed) rather than
  * pass it: they saturate, never wrap (rs_sat_add, rs_wide_add). These are
  * the evidence's.
- * Both tables are read by key only, so the pipeline keeps their writes in
- * memory until the commit (store_write_back). Every write goes through the
+ * rule_addr, rule_origin and rule_trace are read by key only, so the
+ * pipeline keeps their writes in memory until the commit
+ * (store_write_back); rule_pair is walked by a cursor (rs_source_walk),
+ * which sees no pending write-back write, so its writes go to LMDB. Every write goes through the
  * journal (journal.h), so disconnecting a block restores them byte for byte, and live and replay (one
  * code path, connect.c) write the same bytes. Values are varints (the
  * module owns the encoding: rulestats.c); a value that does not decode is
@@ -88,7 +98,7 @@ typedef struct {
     uint64_t in_native, out_native; /* those of the coin without one, base units: low words (*_native_hi) */
     uint64_t first_seen, last_seen; /* block times */
     uint64_t recurring_payers;      /* payers whose payments reached the cadence */
-    uint64_t pool_sources;          /* payout-like addresses that swept into it */
+    uint64_t pool_sources;          /* distinct payout-like addresses that swept into it (listed, or past the list in rule_pair) */
     uint64_t fired;                 /* RS_* bits */
     uint64_t score;                 /* the weights of the rules fired (rules.h) */
     uint64_t offramp_pieces;        /* pooled money reaching labelled services, payments */
@@ -194,6 +204,35 @@ cw_code rs_pair_put(journal *j, const uint8_t *payee, size_t plen, const uint8_t
                     cw_err *err);
 /* Moved into the list: absent is fine. */
 cw_code rs_pair_del(journal *j, const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen, cw_err *err);
+
+/* rule_pair, sources: a source's sweeps into a pool whose list had no
+ * room for it; CW_ENOTFOUND when none. CW_EARG for an empty key or one over
+ * WL_KEY_MAX. Never deleted but by the journal (a source past the list
+ * stays there). */
+cw_code rs_source_get(store_txn *t, const uint8_t *pool, size_t plen, const uint8_t *src, size_t slen, rs_pair *out,
+                      cw_err *err);
+cw_code rs_source_put(journal *j, const uint8_t *pool, size_t plen, const uint8_t *src, size_t slen, const rs_pair *p,
+                      cw_err *err);
+
+/* A pool's sources past its list, streamed in key order by a cursor (one
+ * at a time: no memory grows with the pool). Open it, call next until it
+ * returns CW_ENOTFOUND (the end) or an error (store errors; CW_EDAMAGED for
+ * a record that does not decode: never a silent end), then close it (always,
+ * before t ends). It reads LMDB only: rule_pair must not be write-back in
+ * t. Writes to other tables in t between calls are fine; writes to
+ * rule_pair are not. */
+typedef struct {
+    store_txn *t;
+    store_cursor *c;
+    uint8_t prefix[2 + WL_KEY_MAX];
+    size_t n;
+    bool started;
+} rs_source_walk;
+cw_code rs_source_walk_open(store_txn *t, const uint8_t *pool, size_t plen, rs_source_walk *w, cw_err *err);
+/* CW_OK: the next source's key (src, *slen) and sweeps (*p). */
+cw_code rs_source_walk_next(rs_source_walk *w, uint8_t src[WL_KEY_MAX], size_t *slen, rs_pair *p, cw_err *err);
+/* NULL cursor (open failed or closed already): a no-op. */
+void rs_source_walk_close(rs_source_walk *w);
 
 /* An output's trace; CW_ENOTFOUND when it carries none. */
 cw_code rs_trace_get(store_txn *t, const uint8_t outpoint[36], rs_trace *out, cw_err *err);

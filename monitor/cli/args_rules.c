@@ -21,6 +21,7 @@ void rules_opts_init(rules_opts *o)
     o->min_sources = c->pool_min_sources;
     o->hops = c->hops;
     o->pieces = c->offramp_min_pieces;
+    o->pool_trace_max = (int64_t)c->pool_trace_max;
     for (int r = 0; r < RULE_COUNT; r++)
         o->weight[r] = c->weight[r], o->severity[r] = (int)c->severity[r];
     o->toward_pool_weight = c->toward_pool_weight;
@@ -98,6 +99,10 @@ void rules_opts_init(rules_opts *o)
          .help = "... of TRX (default 1000)", .from = ARG_CONF},
         {"off-ramp-min-pieces", ARG_INT, &o->pieces, 1, 100000, .metavar = "N",
          .help = "off_ramp_after_pool: payments into labelled exchange,\nOTC or swap services (default 3)",
+         .from = ARG_CONF},
+        {"rules-pool-trace-max", ARG_INT, &o->pool_trace_max, 0, 100000000, .metavar = "N",
+         .help = "payout_toward_designated through a pool: sources past\nits 64-entry list walked per hit; the rest are\n"
+                 "counted in sources_not_examined (default 10000)",
          .from = ARG_CONF},
         {"weight-shared-payout", ARG_INT, &o->weight[RULE_SHARED_PAYOUT], 0, 100, .metavar = "N",
          .help = "score weights (defaults 2, 3, 4, 3, 2, 1)", .from = ARG_CONF},
@@ -199,6 +204,7 @@ cw_code rules_opts_load(rules_opts *o, const labels *services, bool clusters, cw
     c->pool_min_sources = (unsigned)o->min_sources;
     c->hops = (unsigned)o->hops;
     c->offramp_min_pieces = (unsigned)o->pieces;
+    c->pool_trace_max = (uint64_t)o->pool_trace_max;
     for (int r = 0; r < RULE_COUNT; r++)
         c->weight[r] = (unsigned)o->weight[r], c->severity[r] = (rule_risk)o->severity[r];
     c->toward_pool_weight = (unsigned)o->toward_pool_weight;

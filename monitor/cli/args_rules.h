@@ -24,7 +24,7 @@ typedef struct {
     /* read here (whole dollars, counts), copied into cfg by rules_opts_load */
     int64_t salary_usd[2], tiny_usd[2];
     uint64_t salary_sat[2], tiny_sat[2];
-    int64_t recurring, min_payers, max_payers, min_sources, hops, pieces;
+    int64_t recurring, min_payers, max_payers, min_sources, hops, pieces, pool_trace_max;
     int64_t weight[RULE_COUNT], toward_pool_weight, risk_at[5];
     int severity[RULE_COUNT];
     uint64_t min_gap, max_gap, pool_window, test_window, trace_window;

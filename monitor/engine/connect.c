@@ -103,8 +103,11 @@ cw_code connect_write_back(pipeline *p, store_txn *t, cw_err *err)
     cw_code rc = CW_OK;
     for (size_t i = 0; p->cfg.flows && rc == CW_OK && i < sizeof dbs / sizeof *dbs; i++)
         rc = store_write_back(t, dbs[i], err);
-    /* the rules' tables are read by key only (rulestats.h) */
-    static const store_db rdbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN, STORE_RULE_PAIR};
+    /* the rules' tables read by key only (rulestats.h); not rule_pair: the
+     * trace back from a pool walks its sources there with a cursor, which
+     * would not see pending write-back writes (and it is written only for
+     * addresses past a full 64-entry list) */
+    static const store_db rdbs[] = {STORE_RULE_ADDR, STORE_RULE_TRACE, STORE_RULE_ORIGIN};
     for (size_t i = 0; p->cfg.rules && rc == CW_OK && i < sizeof rdbs / sizeof *rdbs; i++)
         rc = store_write_back(t, rdbs[i], err);
     return rc;

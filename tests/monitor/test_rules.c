@@ -884,6 +884,177 @@ Test(rules, a_flood_of_throwaway_payers_neither_hides_nor_invents_a_shared_payou
     cb_chain_free(&s.c);
 }
 
+/* ---- a pool fed by more payouts than its list holds ---- */
+
+#define POOL_N 70
+
+/* Employer E pays each of POOL_N payouts 0.1 BTC on days 1, 31, 61 (one tx
+ * a month of POOL_N outputs: every payout is paid on cadence); on days 70,
+ * 71, 72 each payout sweeps all it holds into the pool P (30, 30 and 10 a
+ * day: the 65th to the 70th find P's 64-entry list full of payouts on
+ * cadence); on day 80 P sends all it holds to d (a designated address; in
+ * the twin an ordinary one). */
+static void big_pool_scenario(scen *s, wallet payouts[POOL_N], char sweep_ids[POOL_N][65], cw_addr *pool,
+                              const cw_addr *d, char hit[65])
+{
+    static wallet e;
+    e = wallet_make(50);
+    for (uint32_t i = 0; i < POOL_N; i++)
+        payouts[i] = wallet_make(3000 + i);
+    *pool = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 310);
+    wallet *funders[] = {&e};
+    scen_start(s, funders, 1);
+    static cb_pay out[POOL_N + 1];
+    for (int m = 0; m < 3; m++) {
+        scen_day(s, 1 + 30 * m);
+        uint64_t total = cb_coins_value(e.coins, e.n);
+        for (int i = 0; i < POOL_N; i++)
+            out[i] = (cb_pay){payouts[i].a, SALARY};
+        out[POOL_N] = (cb_pay){e.a, total - POOL_N * SALARY - 10000};
+        cb_tx *t = next_tx(s);
+        cb_tx_pay(t, e.coins, e.n, out, POOL_N + 1);
+        for (uint32_t i = 0; i < POOL_N; i++)
+            payouts[i].coins[payouts[i].n++] = cb_tx_coin(t, i);
+        e.coins[0] = cb_tx_coin(t, POOL_N), e.n = 1;
+        scen_mine(s);
+    }
+    static cb_coin pc[POOL_N];
+    for (int i = 0; i < POOL_N; i++) {
+        if (i % 30 == 0)
+            scen_day(s, 70 + i / 30);
+        snprintf(sweep_ids[i], 65, "%s", sweep(s, &payouts[i], NULL, pool));
+        pc[i] = cb_tx_coin(&s->txs[s->n_txs - 1], 0);
+        if (i % 30 == 29 || i == POOL_N - 1)
+            scen_mine(s);
+    }
+    scen_day(s, 80);
+    cb_tx *t = next_tx(s);
+    cb_pay o = {*d, cb_coins_value(pc, POOL_N) - 10000};
+    cb_tx_pay(t, pc, POOL_N, &o, 1);
+    cb_txid_hex(t->txid, hit);
+    scen_mine(s);
+}
+
+/* The payout_toward_designated records toward target_kind kind, checked
+ * to be about distinct payouts of ws; how many. */
+static size_t toward_records(json_t *recs, const char *kind, wallet *ws, size_t n_ws)
+{
+    bool seen[POOL_N] = {false};
+    size_t n = 0, i;
+    json_t *r;
+    json_array_foreach(recs, i, r)
+    {
+        json_t *ev = json_object_get(r, "evidence");
+        if (strcmp(str(r, "rule"), "payout_toward_designated") || strcmp(str(ev, "target_kind"), kind))
+            continue;
+        size_t k = 0;
+        while (k < n_ws && strcmp(str(r, "address"), text(&ws[k].a)))
+            k++;
+        cr_assert_lt(k, n_ws, "a record about %s, no payout of the pool", str(r, "address"));
+        cr_assert_not(seen[k], "two records toward %s about %s", kind, str(r, "address"));
+        seen[k] = true;
+        n++;
+    }
+    return n;
+}
+
+/* Every payout that swept into the pool is behind the money it sends to a
+ * designated address, the six past its 64-entry list too. Before: those
+ * six were never kept (the list full of payouts on cadence, the sweep was
+ * dropped whole: not counted in the pool's pool_sources or payments), so
+ * this test saw 64 payout_toward_designated records toward the designated
+ * address, not 70 (and 64 toward the pool). */
+Test(rules, every_payout_of_a_pool_past_its_list_is_behind_its_hit, .timeout = 120)
+{
+    scen s;
+    static wallet payouts[POOL_N];
+    static char sweeps[POOL_N][65];
+    char hit[65];
+    cw_addr pool, d = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 810);
+    big_pool_scenario(&s, payouts, sweeps, &pool, &d, hit);
+    char ptext[96], dtext[96];
+    snprintf(ptext, sizeof ptext, "%s", text(&pool));
+    snprintf(dtext, sizeof dtext, "%s", text(&d));
+    int rc;
+    keep_root = (char *)1;
+    json_t *recs = replay_rules(&s, dtext, NULL, NULL, &rc, NULL);
+    char *root = keep_root;
+    keep_root = NULL;
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(toward_records(recs, "designated", payouts, POOL_N), POOL_N, "%s", json_dumps(recs, 0));
+    cr_assert_eq(toward_records(recs, "consolidator", payouts, POOL_N), POOL_N);
+    cr_assert_not_null(find_rec(recs, "consolidator", ptext));
+    /* 1 consolidator + 70 toward the pool + 70 toward d, nothing else */
+    cr_assert_eq(json_array_size(recs), 1 + 2 * POOL_N);
+    size_t i;
+    json_t *r;
+    json_array_foreach(recs, i, r)
+    {
+        json_t *ev = json_object_get(r, "evidence");
+        if (strcmp(str(r, "rule"), "payout_toward_designated") || strcmp(str(ev, "target_kind"), "designated"))
+            continue;
+        cr_assert_str_eq(str(r, "txid"), hit);
+        cr_assert_str_eq(str(ev, "target"), dtext);
+        cr_assert_str_eq(str(ev, "via_pool"), ptext);
+        cr_assert_eq(num(ev, "hops"), 2);
+        cr_assert_eq(num(ev, "sources_total"), POOL_N);
+        cr_assert_eq(num(ev, "sources_not_listed"), POOL_N - 64);
+        cr_assert_eq(num(ev, "sources_not_examined"), 0);
+        /* the path: the payout's own sweep into the pool, from rule_pair for the six */
+        size_t k = 0;
+        while (strcmp(str(r, "address"), text(&payouts[k].a)))
+            k++;
+        cr_assert_str_eq(str(ev, "swept_into_pool_txid"), sweeps[k], "payout %zu", k);
+        cr_assert_eq(num(ev, "payers_total"), 1);
+    }
+    json_decref(recs);
+    /* screen: the pool's counts, every source */
+    char dd[4200];
+    snprintf(dd, sizeof dd, "%s/data", root);
+    char *screen[] = {CW_BIN, "screen", ptext, "--datadir", dd, NULL};
+    char *out, *err;
+    run_cmd(screen, NULL, 0, &out, &err);
+    json_t *sc = json_loads(out, 0, NULL);
+    cr_assert_not_null(sc, "%s %s", out, err);
+    json_t *pat = json_object_get(sc, "patterns");
+    cr_assert_eq(num(pat, "pool_sources"), POOL_N, "%s", out);
+    cr_assert_eq(num(pat, "sources_total"), POOL_N);
+    cr_assert_eq(num(pat, "sources_not_listed"), POOL_N - 64);
+    cr_assert_eq(num(pat, "payments_in"), POOL_N);
+    cr_assert_eq(num(pat, "in_base_units"), (json_int_t)(POOL_N * (3 * SALARY - 1000)));
+    json_decref(sc);
+    free(out), free(err);
+    /* `watchlist check` reads the new key shape as well-formed */
+    char *check[] = {CW_BIN, "watchlist", "check", "--datadir", dd, NULL};
+    cr_assert_eq(run_cmd(check, NULL, 0, &out, &err), 0, "%s %s", out, err);
+    free(out), free(err);
+    test_remove_dir(root);
+    /* a bound on the sources past the list walked per hit: the rest are
+     * counted in every record of the hit, never skipped silently */
+    char *bound[] = {"--rules-pool-trace-max", "2", NULL};
+    recs = replay_rules(&s, dtext, NULL, bound, &rc, NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(toward_records(recs, "designated", payouts, POOL_N), 64 + 2);
+    json_array_foreach(recs, i, r)
+    {
+        json_t *ev = json_object_get(r, "evidence");
+        if (strcmp(str(r, "rule"), "payout_toward_designated") == 0 && strcmp(str(ev, "target_kind"), "designated") == 0)
+            cr_assert_eq(num(ev, "sources_not_examined"), POOL_N - 64 - 2);
+    }
+    json_decref(recs);
+    cb_chain_free(&s.c);
+    /* the twin: the pool's money goes to an ordinary address */
+    cw_addr o = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 811);
+    big_pool_scenario(&s, payouts, sweeps, &pool, &o, hit);
+    recs = replay_rules(&s, dtext, NULL, NULL, &rc, NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(toward_records(recs, "designated", payouts, POOL_N), 0, "%s", json_dumps(recs, 0));
+    cr_assert_eq(toward_records(recs, "consolidator", payouts, POOL_N), POOL_N);
+    cr_assert_eq(json_array_size(recs), 1 + POOL_N);
+    json_decref(recs);
+    cb_chain_free(&s.c);
+}
+
 /* ---- payout_toward_designated: the least that counts (framing with dust) ---- */
 
 /* Three payouts, each paid 0.1 BTC on days 1, 31, 61 by its own employer;
@@ -1162,6 +1333,87 @@ Test(rules, reorg_undoes_the_stats_exactly, .timeout = 60)
     cw_buf_append(&l.records, "", 1, NULL);
     cr_assert(strstr((char *)l.records.p, "\"rule\":\"shared_payout\"") && strstr((char *)l.records.p, txid),
               "%s", (char *)l.records.p);
+    cw_buf_free(&before), cw_buf_free(&after), cw_buf_free(&again), cw_buf_free(&third);
+    live_close(&l);
+    cb_chain_free(&s.c);
+}
+
+/* The sources past a pool's list live in rule_pair, journaled like every
+ * rule table: disconnecting the blocks that put them there (and the hit
+ * that walked them) gives the tables back byte for byte. In process, in a
+ * datadir where the pool's target is designated. */
+Test(rules, reorg_undoes_a_pools_sources_past_its_list_exactly, .timeout = 120)
+{
+    scen s;
+    static wallet payouts[POOL_N];
+    static char sweeps[POOL_N][65];
+    char hit[65];
+    cw_addr pool, d = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 810);
+    big_pool_scenario(&s, payouts, sweeps, &pool, &d, hit);
+    live l;
+    memset(&l, 0, sizeof l);
+    l.dir = temp_dir();
+    char dd[4096];
+    datadir_make(l.dir, dd, text(&d));
+    cr_assert_eq(store_open(dd, 0, false, &l.s, NULL), CW_OK);
+    char pub[65];
+    bool created;
+    cr_assert_eq(keys_create(dd, pub, &created, NULL), CW_OK);
+    cr_assert_eq(keys_load_secret(dd, l.sk, NULL), CW_OK);
+    flows_config_default(&l.fc);
+    rules_config_default(&l.rc);
+    l.rc.payer_cluster = true;
+    pipeline_config pc = {.store = l.s, .net = CW_NET_REGTEST, .sk = l.sk, .sink = sink_collect,
+                          .sink_ctx = &l.records, .start_height = -1, .flows = &l.fc, .rules = &l.rc};
+    cw_err err = {0};
+    cr_assert_eq(pipeline_open(&pc, &l.p, &err), CW_OK, "%s", err.msg);
+    /* up to day 71: 60 sources, all in the list */
+    size_t cut = 0;
+    while (cut < s.c.n && s.c.blocks[cut].height < 72)
+        cut++;
+    for (size_t i = 0; i < cut; i++)
+        cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
+    cw_buf before = CW_BUF_INIT, after = CW_BUF_INIT, again = CW_BUF_INIT, third = CW_BUF_INIT;
+    dump_rules(l.s, &before);
+    /* day 72: six sources past the list; day 80: the hit walks them */
+    for (size_t i = cut; i < s.c.n; i++)
+        cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
+    cw_buf_append(&l.records, "", 1, NULL);
+    size_t n_hit = 0;
+    for (const char *p = (char *)l.records.p; (p = strstr(p, "\"target_kind\":\"designated\"")) != NULL; p++)
+        n_hit++;
+    cr_assert_eq(n_hit, POOL_N, "%s", (char *)l.records.p);
+    /* the six, read back through the walk's own API */
+    store_txn *t;
+    cr_assert_eq(store_begin(l.s, false, &t, &err), CW_OK);
+    uint8_t pk[WL_KEY_MAX];
+    size_t pl = wl_key_from_addr(&pool, pk);
+    rs_source_walk w;
+    cr_assert_eq(rs_source_walk_open(t, pk, pl, &w, &err), CW_OK);
+    uint8_t k[WL_KEY_MAX];
+    size_t kl, n_past = 0;
+    rs_pair pr;
+    cw_code rc;
+    while ((rc = rs_source_walk_next(&w, k, &kl, &pr, &err)) == CW_OK) {
+        n_past++;
+        cr_assert_eq(pr.count, 1);
+    }
+    cr_assert_eq(rc, CW_ENOTFOUND, "%s", err.msg);
+    rs_source_walk_close(&w);
+    store_abort(t);
+    cr_assert_eq(n_past, POOL_N - 64);
+    dump_rules(l.s, &after);
+    cr_assert(after.n != before.n || memcmp(after.p, before.p, after.n) != 0);
+    for (size_t i = s.c.n; i-- > cut;)
+        disconnect_tip(&l, &s.c.blocks[i]);
+    dump_rules(l.s, &again);
+    cr_assert_eq(again.n, before.n, "sizes %zu vs %zu", again.n, before.n);
+    cr_assert_eq(memcmp(again.p, before.p, before.n), 0, "the stats after connect+disconnect differ from before");
+    for (size_t i = cut; i < s.c.n; i++)
+        cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
+    dump_rules(l.s, &third);
+    cr_assert_eq(third.n, after.n);
+    cr_assert_eq(memcmp(third.p, after.p, after.n), 0);
     cw_buf_free(&before), cw_buf_free(&after), cw_buf_free(&again), cw_buf_free(&third);
     live_close(&l);
     cb_chain_free(&s.c);

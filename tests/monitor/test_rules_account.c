@@ -1379,9 +1379,20 @@ Test(rules_account, rule_pair_and_account_trace_records_are_checked)
     v[0] = 0;
     cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 22}, (cw_span){v, vn}),
                      "a key that is not a payee's and a payer's address keys");
-    k[0] = 0;
+    k[0] = 130; /* a payee's length over WL_KEY_MAX */
     cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 43}, (cw_span){v, vn}),
                      "a key that is not a payee's and a payer's address keys");
+    /* a pool's source past its list: 0x00 plen pool source (0x00 is no
+     * payee's length, so the shapes never meet) */
+    k[0] = 0, k[1] = 20;
+    cr_assert_null(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 43}, (cw_span){v, vn}));
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 43}, (cw_span){v, vn - 1}),
+                     "a value that is not a source's sweeps");
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 22}, (cw_span){v, vn}),
+                     "a key that is not a pool's and a source's address keys");
+    k[1] = 0;
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 43}, (cw_span){v, vn}),
+                     "a key that is not a pool's and a source's address keys");
     /* an account trace: 'A' + 21-byte key -> pool, hops, txid, when, origin length, origin [, amount] */
     uint8_t tk[22] = {'A'}, tv[43 + 21 + 8] = {0};
     tv[42] = 21;
@@ -1478,6 +1489,60 @@ Test(rules_account, a_pool_list_filled_with_one_off_payers_still_takes_its_sourc
     json_t *ev = json_object_get(r, "evidence");
     cr_assert_eq(num(ev, "sources_in_window"), 5);
     cr_assert_eq(json_array_size(json_object_get(ev, "sources")), 5);
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}
+
+/* The account-chain twin of the Bitcoin test
+ * every_payout_of_a_pool_past_its_list_is_behind_its_hit (the same steps:
+ * rules_internal.h): 70 payouts paid USD 3,000 on days 0, 30, 60 by one
+ * employer sweep into the pool q on day 62 (the 65th to 70th find its list
+ * full of payouts on cadence); on day 63 q pays L1 (designated). Every
+ * payout gets payout_toward_designated, the six past the list too (before:
+ * 64 records). */
+Test(rules_account, every_payout_of_a_pool_past_its_list_is_behind_its_hit, .timeout = 60)
+{
+    enum { N = 70, PER = 14 };
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr emp = acct(CW_CHAIN_EVM, 0x600), q = acct(CW_CHAIN_EVM, 0x601), l1 = parse(L1);
+    cw_addr payout[N], emps[PER], qs[PER];
+    for (unsigned i = 0; i < N; i++)
+        payout[i] = acct(CW_CHAIN_EVM, 0x900 + i);
+    for (unsigned i = 0; i < PER; i++)
+        emps[i] = emp, qs[i] = q;
+    unsigned days[] = {0, 30, 60};
+    for (int k = 0; k < 3; k++)
+        for (unsigned b = 0; b < N / PER; b++)
+            day_pays(&e, days[k], PER, emps, payout + b * PER, SALARY, USDC);
+    for (unsigned b = 0; b < N / PER; b++)
+        day_pays(&e, 62, PER, payout + b * PER, qs, SWEEP, USDC);
+    int64_t hit = day_pay(&e, 63, &q, &l1, "100000000000", USDC);
+    json_t *recs = patterns(&e);
+    bool seen[N] = {false};
+    size_t n_hit = 0, i;
+    json_t *r;
+    json_array_foreach(recs, i, r)
+    {
+        json_t *ev = json_object_get(r, "evidence");
+        if (strcmp(str(r, "rule"), "payout_toward_designated") || strcmp(str(ev, "target_kind"), "designated"))
+            continue;
+        unsigned k = 0;
+        while (k < N && strcmp(str(r, "address"), text(&payout[k])))
+            k++;
+        cr_assert_lt(k, N, "%s", str(r, "address"));
+        cr_assert_not(seen[k]);
+        seen[k] = true;
+        n_hit++;
+        cr_assert_str_eq(str(r, "txid"), txid_of(&e, hit, 0));
+        cr_assert_str_eq(str(ev, "via_pool"), text(&q));
+        cr_assert_eq(num(ev, "sources_total"), N);
+        cr_assert_eq(num(ev, "sources_not_listed"), N - RS_LIST_MAX);
+        cr_assert_eq(num(ev, "sources_not_examined"), 0);
+    }
+    cr_assert_eq(n_hit, N, "%s", json_dumps(recs, 0));
     json_decref(recs);
     eng_close(&e);
     kept_reset();

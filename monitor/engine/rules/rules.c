@@ -85,6 +85,7 @@ void rules_config_default(rules_config *c)
     c->hit_min_native = 250000;
     c->sweep_ppm = 800000;
     c->offramp_min_pieces = 3;
+    c->pool_trace_max = 10000;
     c->weight[RULE_SHARED_PAYOUT] = 2;
     c->weight[RULE_CONSOLIDATOR] = 3;
     c->weight[RULE_TOWARD_DESIGNATED] = 4;
@@ -436,11 +437,20 @@ static cw_code rec_save(run *r, const uint8_t *key, size_t klen, const rs_record
     return r->j ? rs_record_put(r->j, key, klen, rec, err) : CW_OK;
 }
 
+/* A pool's sources as its records count them: every distinct one
+ * (pool_sources: listed, or past the list in rule_pair) and those past
+ * the list. */
+typedef struct {
+    uint64_t total, not_listed;
+} src_counts;
+
 /* payout_toward_designated on one payout address, naming its payers.
- * target: the designated address or the pool reached. */
+ * target: the designated address or the pool reached; sc: the pool's
+ * source counts when the payout is one of a pool's sources walked (NULL
+ * otherwise; the walk adds sources_not_examined after: walk_sources). */
 static cw_code toward_one(run *r, const uint8_t *payout, size_t plen, bool to_pool, const char *target,
                           const char *pool, const uint8_t *swept_txid, unsigned hops, const rs_trace *tr,
-                          const amount_view *a, cw_err *err)
+                          const amount_view *a, const src_counts *sc, cw_err *err)
 {
     uint64_t bit = to_pool ? RS_TOWARD_POOL : RS_TOWARD_DESIGNATED;
     unsigned w = to_pool ? r->cfg->toward_pool_weight : r->cfg->weight[RULE_TOWARD_DESIGNATED];
@@ -485,6 +495,10 @@ static cw_code toward_one(run *r, const uint8_t *payout, size_t plen, bool to_po
     alert_put(ev, "hit_date", day_json((uint64_t)r->when), &ok);
     alert_put(ev, "payers", payers, &ok);
     alert_put(ev, "payers_total", json_integer((json_int_t)n_payers), &ok);
+    if (sc) {
+        alert_put(ev, "sources_total", json_integer((json_int_t)sc->total), &ok);
+        alert_put(ev, "sources_not_listed", json_integer((json_int_t)sc->not_listed), &ok);
+    }
     if (!ok) {
         json_decref(ev);
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
@@ -515,41 +529,116 @@ typedef struct {
     uint8_t swept[32]; /* its last sweep into the pool */
 } key_buf;
 
-/* The pool's sources (kind S), copied: toward_one reads other records. */
-static cw_code pool_sources(const rs_record *rec, key_buf **out, size_t *n, cw_err *err)
+/* A pool's listed sources (kind S), copied (toward_one reads other
+ * records), and its counts. */
+typedef struct {
+    key_buf *list;
+    size_t n;
+    src_counts sc;
+} pool_view;
+
+static cw_code pool_view_of(const rs_record *rec, pool_view *v, cw_err *err)
 {
-    *n = 0;
-    *out = malloc((rec->n ? rec->n : 1) * sizeof **out);
-    if (*out == NULL)
+    v->n = 0;
+    v->list = malloc((rec->n ? rec->n : 1) * sizeof *v->list);
+    if (v->list == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory tracing back a pool");
     for (size_t i = 0; i < rec->n; i++)
         if (rec->e[i].kind == RS_KIND_SOURCE) {
-            memcpy((*out)[*n].key, rec->e[i].key, rec->e[i].klen);
-            memcpy((*out)[*n].swept, rec->e[i].p.last_txid, 32);
-            (*out)[(*n)++].len = rec->e[i].klen;
+            memcpy(v->list[v->n].key, rec->e[i].key, rec->e[i].klen);
+            memcpy(v->list[v->n].swept, rec->e[i].p.last_txid, 32);
+            v->list[v->n++].len = rec->e[i].klen;
         }
+    v->sc.total = rec->a.pool_sources > v->n ? rec->a.pool_sources : v->n;
+    v->sc.not_listed = v->sc.total - v->n;
     return CW_OK;
 }
 
+/* How a walk over a pool's sources reaches each: through the pool, by the
+ * trace tr that reached target (pool: the pool's text), or, pool NULL,
+ * toward the pool just flagged (target: its text; each source's own
+ * sweep is the path). */
+typedef struct {
+    bool to_pool;
+    const char *target, *pool;
+    const rs_trace *tr;
+    const amount_view *a;
+} walk_how;
+
+static cw_code source_reached(run *r, const walk_how *w, const src_counts *sc, const uint8_t *key, size_t len,
+                              const uint8_t swept[32], cw_err *err)
+{
+    if (w->pool)
+        return toward_one(r, key, len, w->to_pool, w->target, w->pool, swept, w->tr->hops + 1u, w->tr, w->a, sc, err);
+    rs_trace tr = {0};
+    memcpy(tr.origin, key, len);
+    tr.origin_len = len;
+    tr.hops = 1;
+    memcpy(tr.first_txid, r->tx->txid, 32);
+    return toward_one(r, key, len, true, w->target, NULL, swept, 1, &tr, w->a, sc, err);
+}
+
+/* Every source of the pool pkey: the listed ones (v), then those past the
+ * list, streamed from rule_pair in key order (rs_source_walk: no memory
+ * grows with the pool), at most cfg->pool_trace_max of them. Each record
+ * it makes says how many of the pool's sources were not examined
+ * (sources_not_examined: past the bound, or counted but not kept by an
+ * older version): a cap reached is never a silent skip. */
+static cw_code walk_sources(run *r, const uint8_t *pkey, size_t plen, const pool_view *v, const walk_how *w,
+                            cw_err *err)
+{
+    size_t first = out.n; /* the findings this walk makes */
+    cw_code rc = CW_OK;
+    for (size_t i = 0; rc == CW_OK && i < v->n; i++)
+        rc = source_reached(r, w, &v->sc, v->list[i].key, v->list[i].len, v->list[i].swept, err);
+    uint64_t walked = 0, max = r->cfg->pool_trace_max;
+    if (rc == CW_OK && v->sc.not_listed > 0 && max > 0) {
+        rs_source_walk sw;
+        rc = rs_source_walk_open(r->t, pkey, plen, &sw, err);
+        while (rc == CW_OK && walked < max) {
+            uint8_t k[WL_KEY_MAX];
+            size_t kl;
+            rs_pair p;
+            if ((rc = rs_source_walk_next(&sw, k, &kl, &p, err)) == CW_ENOTFOUND) {
+                rc = CW_OK;
+                break;
+            }
+            if (rc == CW_OK) {
+                walked++;
+                rc = source_reached(r, w, &v->sc, k, kl, p.last_txid, err);
+            }
+        }
+        rs_source_walk_close(&sw);
+    }
+    if (rc)
+        return rc;
+    uint64_t not_examined = v->sc.not_listed > walked ? v->sc.not_listed - walked : 0;
+    bool ok = true;
+    for (size_t i = first; i < out.n; i++)
+        alert_put(out.f[i].evidence, "sources_not_examined", json_integer((json_int_t)not_examined), &ok);
+    return ok ? CW_OK : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
+}
+
 /* The trace reached a target: the payouts behind it are the origin (a
- * payout) or the sources of the origin (a pool). */
+ * payout) or the sources of the origin (a pool: walk_sources). */
 static cw_code toward(run *r, const rs_trace *tr, bool to_pool, const char *target, const amount_view *a, cw_err *err)
 {
     if (!tr->pool)
-        return toward_one(r, tr->origin, tr->origin_len, to_pool, target, NULL, NULL, tr->hops, tr, a, err);
+        return toward_one(r, tr->origin, tr->origin_len, to_pool, target, NULL, NULL, tr->hops, tr, a, NULL, err);
     char pool[CW_ADDR_TEXT_MAX + WL_KEY_MAX];
     key_text(tr->origin, tr->origin_len, pool, sizeof pool);
     rs_record *rec;
     cw_code rc = rec_load(r->t, tr->origin, tr->origin_len, &rec, NULL, err);
     if (rc)
         return rc;
-    key_buf *src;
-    size_t n;
-    rc = pool_sources(rec, &src, &n, err);
+    pool_view v;
+    rc = pool_view_of(rec, &v, err);
     free(rec);
-    for (size_t i = 0; rc == CW_OK && i < n; i++)
-        rc = toward_one(r, src[i].key, src[i].len, to_pool, target, pool, src[i].swept, tr->hops + 1u, tr, a, err);
-    free(src);
+    if (rc)
+        return rc;
+    walk_how w = {to_pool, target, pool, tr, a};
+    rc = walk_sources(r, tr->origin, tr->origin_len, &v, &w, err);
+    free(v.list);
     return rc;
 }
 
@@ -626,8 +715,11 @@ static void pair_note(rs_pair *p, bool fresh, uint64_t now, const uint8_t txid[3
  * that is not a payout paid on cadence seen longest ago: otherwise anyone
  * could fill a pool's list with throwaway payments (the same money sent
  * round) before its payouts sweep in, and the consolidator would never
- * fire. A payer giving way goes on in rule_pair (counted in payers_beyond).
- * Deterministic: the entries' order and times only. */
+ * fire. A payer giving way goes on in rule_pair (counted in payers_beyond),
+ * so does a source (counted in pool_sources still, walked by the trace
+ * back from the pool: walk_sources). With no such entry the new source
+ * itself goes to rule_pair (rules_sweep_into). Deterministic: the
+ * entries' order and times only. */
 static cw_code make_room_for_source(run *r, const uint8_t *okey, size_t olen, rs_record *rec, cw_err *err)
 {
     size_t victim = rec->n;
@@ -651,13 +743,13 @@ static cw_code make_room_for_source(run *r, const uint8_t *okey, size_t olen, rs
     }
     if (victim < rec->n) {
         const rs_entry *v = &rec->e[victim];
-        if (payer) { /* kept and counted in rule_pair (rulestats.h): it may pay again */
+        if (payer) /* kept and counted in rule_pair (rulestats.h): it may pay again */
             rec->a.payers_beyond++;
-            if (r->j) {
-                cw_code rc = rs_pair_put(r->j, okey, olen, v->key, v->klen, &v->p, err);
-                if (rc)
-                    return rc;
-            }
+        if (r->j) { /* a source too: it stays one of the pool's (pool_sources), past the list */
+            cw_code rc = payer ? rs_pair_put(r->j, okey, olen, v->key, v->klen, &v->p, err)
+                               : rs_source_put(r->j, okey, olen, v->key, v->klen, &v->p, err);
+            if (rc)
+                return rc;
         }
         memmove(&rec->e[victim], &rec->e[victim + 1], (rec->n - victim - 1) * sizeof rec->e[0]);
         rec->n--;
@@ -693,13 +785,35 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
         return rc;
     rs_entry *e = rs_record_find(rec, RS_KIND_SOURCE, src_key, src_len);
     bool fresh = e == NULL;
-    if (fresh && rec->n >= RS_LIST_MAX && (rc = make_room_for_source(r, okey, olen, rec, err))) {
-        free(rec);
-        return rc;
+    /* a full list: the source may be past it already (rule_pair); a new
+     * one takes the place of an entry that is no evidence of a pool, else
+     * it goes past the list itself. Kept and counted either way: the
+     * trace back from the pool walks them all (walk_sources) */
+    rs_entry beyond;
+    bool is_beyond = false;
+    if (fresh && rec->n >= RS_LIST_MAX) {
+        memset(&beyond, 0, sizeof beyond);
+        beyond.kind = RS_KIND_SOURCE;
+        beyond.klen = (uint8_t)src_len;
+        memcpy(beyond.key, src_key, src_len);
+        rc = rs_source_get(r->t, okey, olen, src_key, src_len, &beyond.p, err);
+        if (rc != CW_OK && rc != CW_ENOTFOUND) {
+            free(rec);
+            return rc;
+        }
+        is_beyond = rc == CW_OK;
+        fresh = !is_beyond;
+        rc = fresh ? make_room_for_source(r, okey, olen, rec, err) : CW_OK;
+        if (rc) {
+            free(rec);
+            return rc;
+        }
+        is_beyond = is_beyond || rec->n >= RS_LIST_MAX;
+        e = is_beyond ? &beyond : NULL;
     }
-    if (fresh && (e = rs_record_add(rec, RS_KIND_SOURCE, src_key, src_len)) == NULL) {
+    if (fresh && !is_beyond && (e = rs_record_add(rec, RS_KIND_SOURCE, src_key, src_len)) == NULL) {
         free(rec);
-        return CW_OK; /* swept into by too many payouts on cadence to be a pool of a few */
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "rules: a source key of %zu bytes", src_len);
     }
     if (!fresh) {
         uint64_t gap = now - e->p.last_time;
@@ -710,6 +824,10 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
     }
     e->p.count++;
     pair_note(&e->p, fresh, now, r->tx->txid, a);
+    if (is_beyond && r->j && (rc = rs_source_put(r->j, okey, olen, src_key, src_len, &e->p, err))) {
+        free(rec);
+        return rc;
+    }
     if (!found)
         rec->a.first_seen = now;
     rec->a.n_in++;
@@ -730,7 +848,7 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
         tr.origin_len = src_len;
         tr.hops = 1;
         memcpy(tr.first_txid, r->tx->txid, 32);
-        return toward_one(r, src_key, src_len, true, OTEXT, NULL, NULL, 1, &tr, a, err);
+        return toward_one(r, src_key, src_len, true, OTEXT, NULL, NULL, 1, &tr, a, NULL, err);
     }
     /* distinct payouts (paid on cadence: rule_origin) that swept in within
      * the window; one salary-sized payment makes an address sweep, but a
@@ -760,11 +878,10 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
         return rc;
     }
     json_t *sources = NULL;
-    key_buf *all = NULL;
-    size_t n_all = 0;
+    pool_view all = {NULL, 0, {0, 0}};
     if ((rc = rec_save(r, okey, olen, rec, err)) == CW_OK &&
         (rc = entries_json(r->tx->chain, rec, RS_KIND_SOURCE, false, since, &sources, NULL, err)) == CW_OK)
-        rc = pool_sources(rec, &all, &n_all, err);
+        rc = pool_view_of(rec, &all, err);
     if (rc == CW_OK && now_pool && r->j)
         rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_POOL, err);
     rs_addr ad = rec->a;
@@ -779,18 +896,21 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
     day_text(since, d0), day_text(now, d1);
     alert_put(ev, "sources", sources, &ok);
     alert_put(ev, "sources_in_window", json_integer((json_int_t)in_window), &ok);
+    /* every distinct source: the list's, and those past its cap (rule_pair) */
+    alert_put(ev, "sources_total", json_integer((json_int_t)all.sc.total), &ok);
+    alert_put(ev, "sources_not_listed", json_integer((json_int_t)all.sc.not_listed), &ok);
     alert_put(ev, "window_from", json_string(d0), &ok);
     alert_put(ev, "window_to", json_string(d1), &ok);
     alert_put(ev, "pooled_usd_cents", json_integer((json_int_t)ad.in_cents), &ok);
     alert_put(ev, "pooled_base_units", json_integer((json_int_t)rs_wide_cap(ad.in_native, ad.in_native_hi)), &ok);
     if (!ok) {
         json_decref(ev);
-        free(all);
+        free(all.list);
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
     }
     rule_finding *f = fire(r, RULE_CONSOLIDATOR, OTEXT, a, ad.score, ev, err);
     if (f == NULL) {
-        free(all);
+        free(all.list);
         return CW_ENOMEM;
     }
     r->st->fired[RULE_CONSOLIDATOR]++;
@@ -802,15 +922,9 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
             OTEXT, in_window, d0, d1,
             totals_text(r, ad.in_cents, rs_wide_cap(ad.in_native, ad.in_native_hi), m, sizeof m));
     /* every payout that fed it is now tied to a flagged pool */
-    for (size_t i = 0; rc == CW_OK && i < n_all; i++) {
-        rs_trace tr = {0};
-        memcpy(tr.origin, all[i].key, all[i].len);
-        tr.origin_len = all[i].len;
-        tr.hops = 1;
-        memcpy(tr.first_txid, r->tx->txid, 32);
-        rc = toward_one(r, all[i].key, all[i].len, true, OTEXT, NULL, all[i].swept, 1, &tr, a, err);
-    }
-    free(all);
+    walk_how w = {true, OTEXT, NULL, NULL, a};
+    rc = walk_sources(r, okey, olen, &all, &w, err);
+    free(all.list);
     return rc;
 }
 
@@ -1343,6 +1457,13 @@ json_t *rules_address_json(const rules_config *cfg, store_txn *t, const uint8_t 
     alert_put(o, "payers_total", json_integer((json_int_t)(listed + a->payers_beyond)), &ok);
     alert_put(o, "payers_not_listed", json_integer((json_int_t)a->payers_beyond), &ok);
     alert_put(o, "pool_sources", json_integer((json_int_t)a->pool_sources), &ok);
+    /* every distinct source too: the list's, and those past its cap (rule_pair) */
+    size_t listed_s = 0;
+    for (size_t i = 0; i < rec->n; i++)
+        listed_s += rec->e[i].kind == RS_KIND_SOURCE;
+    uint64_t s_total = a->pool_sources > listed_s ? a->pool_sources : listed_s;
+    alert_put(o, "sources_total", json_integer((json_int_t)s_total), &ok);
+    alert_put(o, "sources_not_listed", json_integer((json_int_t)(s_total - listed_s)), &ok);
     uint8_t chain = key_chain(key, klen);
     if (ok && (*rc = entries_json(chain, rec, RS_KIND_PAYER, false, 0, &payers, NULL, err)) == CW_OK)
         *rc = entries_json(chain, rec, RS_KIND_SOURCE, false, 0, &sources, NULL, err);

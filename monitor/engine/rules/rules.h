@@ -118,6 +118,11 @@ typedef struct {
     uint64_t hit_min_cents, hit_min_native;
     uint32_t sweep_ppm;            /* a payout-like address paying this share of its inputs or more sweeps */
     unsigned offramp_min_pieces;   /* off_ramp_after_pool: payments into labelled services */
+    /* payout_toward_designated through a pool: at most this many of the
+     * pool's sources past its 64-entry list (rule_pair) are walked per hit
+     * (each costs two reads); the rest are counted in the records'
+     * sources_not_examined, never skipped silently */
+    uint64_t pool_trace_max;
     unsigned toward_pool_weight;   /* the score of payout_toward_designated when the target is a flagged pool */
     unsigned weight[RULE_COUNT];   /* score per rule */
     unsigned risk_at[5];           /* score thresholds for RISK_LOW..RISK_SEVERE (index = risk) */
