@@ -318,54 +318,56 @@ static bool pair_decode(cw_span v, rs_pair *out)
     return true;
 }
 
-cw_code rs_pair_get(store_txn *t, const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen, rs_pair *out,
-                    cw_err *err)
+/* rs_pair_get and rs_source_get: one key shape each (pair_key_of), one
+ * value encoding. */
+static cw_code pair_get_of(char kind, store_txn *t, const uint8_t *owner, size_t olen, const uint8_t *other,
+                           size_t klen, rs_pair *out, cw_err *err)
 {
     uint8_t k[PAIR_KEY_MAX];
     size_t kn = 0;
-    cw_code rc = pair_key(payee, plen, payer, klen, k, &kn, err);
+    cw_code rc = pair_key_of(kind, owner, olen, other, klen, k, &kn, err);
     cw_span v;
     if (rc || (rc = store_get(t, STORE_RULE_PAIR, k, kn, &v, err)))
         return rc;
     if (!pair_decode(v, out))
-        return store_damaged(t, err, "a rule_pair record of %zu bytes that does not decode", v.n);
+        return store_damaged(t, err, "a rule_pair %s record of %zu bytes that does not decode",
+                             kind == RS_KIND_SOURCE ? "source" : "payer", v.n);
     return CW_OK;
+}
+
+static cw_code pair_put_of(char kind, journal *j, const uint8_t *owner, size_t olen, const uint8_t *other,
+                           size_t klen, const rs_pair *p, cw_err *err)
+{
+    uint8_t k[PAIR_KEY_MAX], buf[1 + PAIR_FIELDS * 10 + 64];
+    size_t kn = 0, vn = 0;
+    cw_code rc = pair_key_of(kind, owner, olen, other, klen, k, &kn, err);
+    if (rc || (rc = pair_value(p, buf, &vn)))
+        return rc;
+    return journal_put(j, STORE_RULE_PAIR, k, kn, buf, vn, err);
+}
+
+cw_code rs_pair_get(store_txn *t, const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen, rs_pair *out,
+                    cw_err *err)
+{
+    return pair_get_of(RS_KIND_PAYER, t, payee, plen, payer, klen, out, err);
 }
 
 cw_code rs_pair_put(journal *j, const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen, const rs_pair *p,
                     cw_err *err)
 {
-    uint8_t k[PAIR_KEY_MAX], buf[1 + PAIR_FIELDS * 10 + 64];
-    size_t kn = 0, at = 0;
-    cw_code rc = pair_key(payee, plen, payer, klen, k, &kn, err);
-    if (rc || (rc = pair_value(p, buf, &at)))
-        return rc;
-    return journal_put(j, STORE_RULE_PAIR, k, kn, buf, at, err);
+    return pair_put_of(RS_KIND_PAYER, j, payee, plen, payer, klen, p, err);
 }
 
 cw_code rs_source_get(store_txn *t, const uint8_t *pool, size_t plen, const uint8_t *src, size_t slen, rs_pair *out,
                       cw_err *err)
 {
-    uint8_t k[PAIR_KEY_MAX];
-    size_t kn = 0;
-    cw_code rc = pair_key_of(RS_KIND_SOURCE, pool, plen, src, slen, k, &kn, err);
-    cw_span v;
-    if (rc || (rc = store_get(t, STORE_RULE_PAIR, k, kn, &v, err)))
-        return rc;
-    if (!pair_decode(v, out))
-        return store_damaged(t, err, "a rule_pair source record of %zu bytes that does not decode", v.n);
-    return CW_OK;
+    return pair_get_of(RS_KIND_SOURCE, t, pool, plen, src, slen, out, err);
 }
 
 cw_code rs_source_put(journal *j, const uint8_t *pool, size_t plen, const uint8_t *src, size_t slen, const rs_pair *p,
                       cw_err *err)
 {
-    uint8_t k[PAIR_KEY_MAX], buf[1 + PAIR_FIELDS * 10 + 64];
-    size_t kn = 0, vn = 0;
-    cw_code rc = pair_key_of(RS_KIND_SOURCE, pool, plen, src, slen, k, &kn, err);
-    if (rc || (rc = pair_value(p, buf, &vn)))
-        return rc;
-    return journal_put(j, STORE_RULE_PAIR, k, kn, buf, vn, err);
+    return pair_put_of(RS_KIND_SOURCE, j, pool, plen, src, slen, p, err);
 }
 
 cw_code rs_source_walk_open(store_txn *t, const uint8_t *pool, size_t plen, rs_source_walk *w, cw_err *err)
