@@ -772,6 +772,20 @@ static cw_code payee_load(run *r, const uint8_t *okey, size_t olen, rs_record **
     return rec_load(r->t, okey, olen, rec, found, err);
 }
 
+/* The entry of kind (a payer, a pool's source) for key past okey's full
+ * list, read from rule_pair into *b: CW_OK when it is there, CW_ENOTFOUND
+ * when not (*b then a fresh entry), or the store's error. */
+static cw_code beyond_load(run *r, char kind, const uint8_t *okey, size_t olen, const uint8_t *key, size_t klen,
+                           rs_entry *b, cw_err *err)
+{
+    memset(b, 0, sizeof *b);
+    b->kind = kind;
+    b->klen = (uint8_t)klen;
+    memcpy(b->key, key, klen);
+    return kind == RS_KIND_SOURCE ? rs_source_get(r->t, okey, olen, key, klen, &b->p, err)
+                                  : rs_pair_get(r->t, okey, olen, key, klen, &b->p, err);
+}
+
 cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const uint8_t *okey, size_t olen,
                          const amount_view *a, cw_err *err)
 {
@@ -792,11 +806,7 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
     rs_entry beyond;
     bool is_beyond = false;
     if (fresh && rec->n >= RS_LIST_MAX) {
-        memset(&beyond, 0, sizeof beyond);
-        beyond.kind = RS_KIND_SOURCE;
-        beyond.klen = (uint8_t)src_len;
-        memcpy(beyond.key, src_key, src_len);
-        rc = rs_source_get(r->t, okey, olen, src_key, src_len, &beyond.p, err);
+        rc = beyond_load(r, RS_KIND_SOURCE, okey, olen, src_key, src_len, &beyond, err);
         if (rc != CW_OK && rc != CW_ENOTFOUND) {
             free(rec);
             return rc;
@@ -978,11 +988,7 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
     rs_entry beyond;
     bool is_beyond = fresh && rec->n >= RS_LIST_MAX;
     if (is_beyond) {
-        memset(&beyond, 0, sizeof beyond);
-        beyond.kind = RS_KIND_PAYER;
-        beyond.klen = (uint8_t)payer_len;
-        memcpy(beyond.key, payer, payer_len);
-        rc = rs_pair_get(r->t, okey, olen, payer, payer_len, &beyond.p, err);
+        rc = beyond_load(r, RS_KIND_PAYER, okey, olen, payer, payer_len, &beyond, err);
         if (rc != CW_OK && rc != CW_ENOTFOUND) {
             free(rec);
             return rc;
