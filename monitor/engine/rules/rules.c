@@ -537,6 +537,19 @@ typedef struct {
     src_counts sc;
 } pool_view;
 
+/* The pool's source counts: pool_sources counts every distinct source, the
+ * listed ones and those past the list (rule_pair). */
+static src_counts source_counts(const rs_record *rec)
+{
+    uint64_t listed = 0;
+    for (size_t i = 0; i < rec->n; i++)
+        listed += rec->e[i].kind == RS_KIND_SOURCE;
+    src_counts c;
+    c.total = rec->a.pool_sources > listed ? rec->a.pool_sources : listed;
+    c.not_listed = c.total - listed;
+    return c;
+}
+
 static cw_code pool_view_of(const rs_record *rec, pool_view *v, cw_err *err)
 {
     v->n = 0;
@@ -549,8 +562,7 @@ static cw_code pool_view_of(const rs_record *rec, pool_view *v, cw_err *err)
             memcpy(v->list[v->n].swept, rec->e[i].p.last_txid, 32);
             v->list[v->n++].len = rec->e[i].klen;
         }
-    v->sc.total = rec->a.pool_sources > v->n ? rec->a.pool_sources : v->n;
-    v->sc.not_listed = v->sc.total - v->n;
+    v->sc = source_counts(rec);
     return CW_OK;
 }
 
@@ -1463,13 +1475,9 @@ json_t *rules_address_json(const rules_config *cfg, store_txn *t, const uint8_t 
     alert_put(o, "payers_total", json_integer((json_int_t)(listed + a->payers_beyond)), &ok);
     alert_put(o, "payers_not_listed", json_integer((json_int_t)a->payers_beyond), &ok);
     alert_put(o, "pool_sources", json_integer((json_int_t)a->pool_sources), &ok);
-    /* every distinct source too: the list's, and those past its cap (rule_pair) */
-    size_t listed_s = 0;
-    for (size_t i = 0; i < rec->n; i++)
-        listed_s += rec->e[i].kind == RS_KIND_SOURCE;
-    uint64_t s_total = a->pool_sources > listed_s ? a->pool_sources : listed_s;
-    alert_put(o, "sources_total", json_integer((json_int_t)s_total), &ok);
-    alert_put(o, "sources_not_listed", json_integer((json_int_t)(s_total - listed_s)), &ok);
+    src_counts sc = source_counts(rec); /* every distinct source too, past the list included */
+    alert_put(o, "sources_total", json_integer((json_int_t)sc.total), &ok);
+    alert_put(o, "sources_not_listed", json_integer((json_int_t)sc.not_listed), &ok);
     uint8_t chain = key_chain(key, klen);
     if (ok && (*rc = entries_json(chain, rec, RS_KIND_PAYER, false, 0, &payers, NULL, err)) == CW_OK)
         *rc = entries_json(chain, rec, RS_KIND_SOURCE, false, 0, &sources, NULL, err);
