@@ -416,7 +416,7 @@ static int watch_account_chain(watch_opts *o)
                            o->finalized, o->poll_ms, o->start_height, o->status_interval, -1, -1, 1,
                            fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
                            fc ? fc->hold_share_ppm : 0, false, NULL, NULL, o->record, NULL,
-                           rules_opts_config(&o->rules), o->max_reorg, &o->hooks};
+                           rules_opts_config(&o->rules), o->max_reorg, &o->hooks, 0};
     if (tron) { /* no --rpc; solidified blocks are confirmed unless --confirmations asks for the head */
         ao.rpc = NULL;
         ao.rpc_rate = 0;
