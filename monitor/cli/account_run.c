@@ -1091,7 +1091,10 @@ static int tron_session_options(const account_run_opts *o, const tron_session *s
         return CLI_EXIT_FAIL;
     }
     char what[128], rt[200], gt[200];
-    bool differs = capture_settings_diff(set->rules, mine, "rules", what, sizeof what, rt, gt, sizeof rt);
+    /* rules on or off first: it explains every other difference */
+    bool differs = capture_settings_diff(json_object_get(set->rules, "enabled"), json_object_get(mine, "enabled"),
+                                         "rules.enabled", what, sizeof what, rt, gt, sizeof rt) ||
+                   capture_settings_diff(set->rules, mine, "rules", what, sizeof what, rt, gt, sizeof rt);
     json_decref(mine);
     if (differs) {
         fprintf(stderr, "chainwatch: replay: %s: session %u: the pattern rules differ from the recording's at %s: "

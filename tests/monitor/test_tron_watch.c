@@ -335,6 +335,64 @@ static json_t *comparable(json_t *all)
     return all;
 }
 
+/* The whole file at path (*n its length). */
+static uint8_t *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)size + 1);
+    cr_assert_eq(fread(b, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    *n = (size_t)size;
+    return b;
+}
+
+static void spill(const char *path, const uint8_t *b, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "%s", path);
+    cr_assert_eq(fwrite(b, 1, n, f), n);
+    fclose(f);
+}
+
+/* replay --capture cap --datadir dd [extra...]: the exit status, out and
+ * err (free them). */
+static int replay_capture(const char *cap, const char *dd, const char *x1, const char *x2, char **out, char **err)
+{
+    char *argv[] = {CW_BIN, "replay", "--capture", (char *)cap, "--datadir", (char *)dd, (char *)x1, (char *)x2, NULL};
+    return run_cmd(argv, NULL, 0, out, err);
+}
+
+/* A fresh datadir with the SDN list imported (as the rig's). */
+static void fresh_datadir(char *dir, bool import)
+{
+    cr_assert_not_null(mkdtemp(dir));
+    char *out, *err;
+    char *a1[] = {CW_BIN, "init", "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(a1, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    if (!import)
+        return;
+    char *a2[] = {CW_BIN, "watchlist", "import", "sdn-advanced", CW_SDN_XML, "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(a2, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+}
+
+static void assert_same_records(json_t *live, json_t *again)
+{
+    cr_assert_eq(json_array_size(again), json_array_size(live), "%zu records, the live run %zu",
+                 json_array_size(again), json_array_size(live));
+    for (size_t i = 0; i < json_array_size(live); i++) {
+        char *a = json_dumps(json_array_get(live, i), JSON_SORT_KEYS | JSON_COMPACT);
+        char *b = json_dumps(json_array_get(again, i), JSON_SORT_KEYS | JSON_COMPACT);
+        cr_assert_str_eq(b, a, "record %zu differs", i);
+        free(a), free(b);
+    }
+}
+
 /* watch --chain tron --record, then replay --capture of that file into a
  * fresh datadir with no node at all: the same records. The live run has a
  * gap refilled over HTTP (N0+3, whose triggers are lost, carries the second
@@ -383,17 +441,125 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     cr_assert_eq(run_cmd(a3, NULL, 0, &out, &err), 0, "%s\n%s", out, err);
     cr_assert(strstr(out, "replayed tron mainnet capture"), "%s", out);
     cr_assert(strstr(out, "  warnings    0\n"), "%s\n%s", out, err);
+    /* from the recorded start (N0): without it (the head) the replay would
+     * connect 4 blocks and ask for block N0-1, which the live run never did */
+    cr_assert(strstr(out, "  sessions    1 watch run, with the recorded settings\n"), "%s", out);
+    cr_assert(strstr(out, "  blocks      5 connected, 0 disconnected, tip 69316566\n"), "%s", out);
     free(out), free(err);
     cr_assert_eq(tron_server_requests(r.http, "/wallet/getblockbynum"), asked, "the replay asked the node");
     json_t *again = comparable(alerts_read(d2));
-    cr_assert_eq(json_array_size(again), json_array_size(live), "%zu records, the live run %zu",
-                 json_array_size(again), json_array_size(live));
-    for (size_t i = 0; i < json_array_size(live); i++) {
-        char *a = json_dumps(json_array_get(live, i), JSON_SORT_KEYS | JSON_COMPACT);
-        char *b = json_dumps(json_array_get(again, i), JSON_SORT_KEYS | JSON_COMPACT);
-        cr_assert_str_eq(b, a, "record %zu differs", i);
-        free(a), free(b);
+    assert_same_records(live, again);
+
+    /* the same datadir again: its tron chain is past where the capture
+     * starts (a new datadir's): refused before anything is replayed */
+    cr_assert_eq(replay_capture(cap, d2, NULL, NULL, &out, &err), 2, "%s\n%s", out, err);
+    cr_assert(strstr(err, "session 1: this datadir's tron chain is not where the recording began: recorded tip none "
+                          "(a new datadir), this datadir's tip block 69316566 0x"),
+              "%s", err);
+    cr_assert(strstr(err, "(past it: replayed already, or followed further)"), "%s", err);
+    free(out), free(err);
+    json_t *unchanged = comparable(alerts_read(d2));
+    assert_same_records(live, unchanged);
+    json_decref(unchanged);
+
+    /* options that contradict the recording's settings: refused, naming
+     * the setting, the recorded and the given value; nothing replayed */
+    char d4[128] = "/tmp/cw-tron-replay-XXXXXX";
+    fresh_datadir(d4, false);
+    static const struct {
+        const char *opt, *val, *msg;
+    } contra[] = {
+        {"--start-height", "69316563", "--start-height differs from the recording's: recorded 69316562, given 69316563"},
+        {"--hops", "2", "--hops differs from the recording's: recorded 3, given 2"},
+        {"--clusters", "off", "--hops differs from the recording's: recorded 3, given 0 (--clusters off)"},
+        {"--min-exposure", "2%", "--min-exposure differs from the recording's: recorded 10000 ppm, given 20000 ppm"},
+        {"--hold-exposure", "50%", "--hold-exposure differs from the recording's: recorded 100000 ppm, given 500000 ppm"},
+        {"--recurring-payments", "7", "the pattern rules differ from the recording's at rules.min_recurring: "
+                                      "recorded 3, given 7"},
+        {"--rules", "off", "the pattern rules differ from the recording's at rules.enabled: recorded true, given false"},
+    };
+    for (size_t i = 0; i < sizeof contra / sizeof *contra; i++) {
+        cr_assert_eq(replay_capture(cap, d4, contra[i].opt, contra[i].val, &out, &err), 2, "%s %s\n%s\n%s",
+                     contra[i].opt, contra[i].val, out, err);
+        cr_assert(strstr(err, contra[i].msg), "%s %s: %s", contra[i].opt, contra[i].val, err);
+        cr_assert(strstr(err, "session 1: "), "%s", err);
+        free(out), free(err);
     }
+    /* the recorded value given again is no contradiction (only checked up
+     * to the datadir here: d2 is past the start) */
+    cr_assert_eq(replay_capture(cap, d2, "--start-height", "69316562", &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "not where the recording began") && !strstr(err, "differs"), "%s", err);
+    free(out), free(err);
+    json_t *none = alerts_read(d4);
+    cr_assert_eq(json_array_size(none), 0, "a refused replay wrote records");
+    json_decref(none);
+
+    /* a settings record cut short or damaged: refused with its offset,
+     * nothing replayed. The header of a mainnet capture is 21 bytes
+     * ("CWCAP2\n", 4 "tron", 7 "mainnet", topics); the settings JSON
+     * starts 16 + 4 + 8 ("settings") + 4 bytes into the record: byte 53 */
+    size_t cn;
+    uint8_t *cb = slurp(cap, &cn);
+    cr_assert_eq(memcmp(cb, "CWCAP2\n\x04tron\x07mainnet\x07", 21), 0);
+    cr_assert_eq(memcmp(cb + 21 + 16, "\x08\0\0\0settings", 12), 0, "the first record is the settings record");
+    cr_assert_eq(memcmp(cb + 53, "{\"chain_id\":728126428,\"confirmations\":1,", 40), 0, "%.60s", cb + 53);
+    char bad[300];
+    snprintf(bad, sizeof bad, "%s/bad.cwcap", r.dir);
+    spill(bad, cb, 21 + 40);
+    cr_assert_eq(replay_capture(bad, d4, NULL, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "record at byte 21: ") && strstr(err, "cut short") &&
+                  strstr(err, "refused, nothing replayed"), "%s", err);
+    free(out), free(err);
+    uint8_t *fin = NULL;
+    for (size_t i = 53; fin == NULL && i + 16 <= cn; i++)
+        if (memcmp(cb + i, "\"finalized\":true", 16) == 0)
+            fin = cb + i;
+    cr_assert_not_null(fin);
+    memcpy(fin + 12, "4444", 4); /* the same length: the record still frames */
+    spill(bad, cb, cn);
+    cr_assert_eq(replay_capture(bad, d4, NULL, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "byte 53 (the settings record at byte 21): 'finalized' is not true or false"), "%s", err);
+    free(out), free(err);
+    memcpy(fin + 12, "true", 4);
+    cb[53] = '['; /* not JSON at its first byte */
+    spill(bad, cb, cn);
+    cr_assert_eq(replay_capture(bad, d4, NULL, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "(the settings record at byte 21): the settings are not JSON"), "%s", err);
+    free(out), free(err);
+    none = alerts_read(d4);
+    cr_assert_eq(json_array_size(none), 0, "a refused replay wrote records");
+    json_decref(none);
+
+    /* a capture from before settings were recorded (the same file without
+     * its settings record) still replays, with the options given and a
+     * warning that nothing was checked; watch refuses to append to it */
+    cb[53] = '{';
+    uint32_t first_len = (uint32_t)cb[21] | (uint32_t)cb[22] << 8 | (uint32_t)cb[23] << 16 | (uint32_t)cb[24] << 24;
+    char old[300];
+    snprintf(old, sizeof old, "%s/old.cwcap", r.dir);
+    memmove(cb + 21, cb + 21 + 4 + first_len, cn - 21 - 4 - first_len);
+    spill(old, cb, cn - 4 - first_len);
+    free(cb);
+    char d5[128] = "/tmp/cw-tron-replay-XXXXXX";
+    fresh_datadir(d5, true);
+    cr_assert_eq(replay_capture(old, d5, "--start-height", "69316562", &out, &err), 0, "%s\n%s", out, err);
+    cr_assert(strstr(err, "has no settings record (written by an older chainwatch): nothing checks"), "%s", err);
+    cr_assert(strstr(out, "(no settings recorded: run with the options given)"), "%s", out);
+    free(out), free(err);
+    json_t *legacy = comparable(alerts_read(d5));
+    assert_same_records(live, legacy);
+    json_decref(legacy);
+    char zmq[128], http[128], recopt[320];
+    snprintf(zmq, sizeof zmq, "--zmqpubtron=%s", zpub_endpoint(r.pub));
+    snprintf(http, sizeof http, "--tron-http=%s", tron_server_url(r.http));
+    snprintf(recopt, sizeof recopt, "--record=%s", old);
+    char *aw[] = {CW_BIN, "watch", "--chain", "tron", zmq, http, "--datadir", d4, recopt, NULL};
+    cr_assert_eq(run_cmd(aw, NULL, 0, &out, &err), 2, "%s\n%s", out, err);
+    cr_assert(strstr(err, "holds a tron capture without a settings record (written by an older chainwatch): record "
+                          "to a new file"), "%s", err);
+    free(out), free(err);
+    test_remove_dir(strdup(d4));
+    test_remove_dir(strdup(d5));
 
     /* cut short: the records before the cut, then a clear error, exit 2 */
     char cut[300];
@@ -415,7 +581,7 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     char *a6[] = {CW_BIN, "watchlist", "import", "sdn-advanced", CW_SDN_XML, "--datadir", d3, NULL};
     cr_assert_eq(run_cmd(a6, NULL, 0, &out, &err), 0, "%s", err);
     free(out), free(err);
-    char *a5[] = {CW_BIN, "replay", "--capture", cut, "--datadir", d3, "--start-height", "69316562", NULL};
+    char *a5[] = {CW_BIN, "replay", "--capture", cut, "--datadir", d3, NULL};
     cr_assert_eq(run_cmd(a5, NULL, 0, &out, &err), 2, "%s\n%s", out, err);
     cr_assert(strstr(err, cut) && strstr(err, "cut short"), "%s", err);
     free(out), free(err);
