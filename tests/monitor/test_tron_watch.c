@@ -413,6 +413,10 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     json_decref(wait_record(&r, t1, "mempool"));
     block(&r, N0 + 2, 0xaa, 0xaa, 0, true, N0 + 1);
     json_decref(wait_record(&r, t1, "confirmed"));
+    /* watch stopped and started again on the same file: a second session,
+     * after its own settings record (its datadir's tip then) */
+    stop_watch(w);
+    w = start_watch(&r, rec);
     size_t before = tron_server_requests(r.http, "/wallet/getblockbynum");
     block(&r, N0 + 3, 0xaa, 0xaa, 2, false, 0);
     block(&r, N0 + 4, 0xaa, 0xaa, 0, true, N0 + 2);
@@ -443,7 +447,7 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     cr_assert(strstr(out, "  warnings    0\n"), "%s\n%s", out, err);
     /* from the recorded start (N0): without it (the head) the replay would
      * connect 4 blocks and ask for block N0-1, which the live run never did */
-    cr_assert(strstr(out, "  sessions    1 watch run, with the recorded settings\n"), "%s", out);
+    cr_assert(strstr(out, "  sessions    2 watch runs, with the recorded settings\n"), "%s", out);
     cr_assert(strstr(out, "  blocks      5 connected, 0 disconnected, tip 69316566\n"), "%s", out);
     free(out), free(err);
     cr_assert_eq(tron_server_requests(r.http, "/wallet/getblockbynum"), asked, "the replay asked the node");
@@ -478,6 +482,18 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
                                       "recorded 3, given 7"},
         {"--rules", "off", "the pattern rules differ from the recording's at rules.enabled: recorded true, given false"},
     };
+    /* a --labels file (services stop exposure and are the rules' off-ramps):
+     * in the capture by its digest only, so the same file or none */
+    char labels[300];
+    snprintf(labels, sizeof labels, "%s/labels.csv", r.dir);
+    FILE *lf = fopen(labels, "w");
+    cr_assert_not_null(lf);
+    fprintf(lf, "chain,address,entity,category,source\nTRX,%s,Some exchange,exchange,test\n", CHEIL);
+    fclose(lf);
+    cr_assert_eq(replay_capture(cap, d4, "--labels", labels, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "session 1: the pattern rules differ from the recording's at rules.labels_blake2b: recorded "
+                          "\"\", given \""), "%s", err);
+    free(out), free(err);
     for (size_t i = 0; i < sizeof contra / sizeof *contra; i++) {
         cr_assert_eq(replay_capture(cap, d4, contra[i].opt, contra[i].val, &out, &err), 2, "%s %s\n%s\n%s",
                      contra[i].opt, contra[i].val, out, err);
@@ -534,11 +550,23 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
      * its settings record) still replays, with the options given and a
      * warning that nothing was checked; watch refuses to append to it */
     cb[53] = '{';
-    uint32_t first_len = (uint32_t)cb[21] | (uint32_t)cb[22] << 8 | (uint32_t)cb[23] << 16 | (uint32_t)cb[24] << 24;
+    size_t kept = 21, dropped = 0;
+    for (size_t at = 21; at < cn;) { /* capture.h: u32 L, f64 time, u32 F, then u32 length + frame 0 */
+        uint32_t len = (uint32_t)cb[at] | (uint32_t)cb[at + 1] << 8 | (uint32_t)cb[at + 2] << 16 |
+                       (uint32_t)cb[at + 3] << 24;
+        cr_assert_leq(at + 4 + len, cn);
+        bool settings = (cb[at + 15] & 0x80) && memcmp(cb + at + 16, "\x08\0\0\0settings", 12) == 0;
+        if (!settings) {
+            memmove(cb + kept, cb + at, 4 + (size_t)len);
+            kept += 4 + (size_t)len;
+        }
+        dropped += settings;
+        at += 4 + (size_t)len;
+    }
+    cr_assert_eq(dropped, 2, "one settings record per watch run");
     char old[300];
     snprintf(old, sizeof old, "%s/old.cwcap", r.dir);
-    memmove(cb + 21, cb + 21 + 4 + first_len, cn - 21 - 4 - first_len);
-    spill(old, cb, cn - 4 - first_len);
+    spill(old, cb, kept);
     free(cb);
     char d5[128] = "/tmp/cw-tron-replay-XXXXXX";
     fresh_datadir(d5, true);
