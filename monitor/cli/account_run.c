@@ -414,6 +414,19 @@ static json_t *eth_rules_json(const rules_config *r)
         ok = json_array_append_new(bands, json_pack("[sIssss]", b->symbol, (json_int_t)b->decimals, v[0], v[1],
                                                     v[2], v[3])) == 0;
     }
+    /* added after the first Ethereum captures: rules_json_compat drops
+     * them from this run's side when a recording lacks them */
+    json_t *hit_bands = json_array();
+    ok = ok && hit_bands && json_object_set_new(j, "pool_trace_max", json_integer((json_int_t)r->pool_trace_max)) == 0 &&
+         json_object_set_new(j, "hit_min_cents", json_integer((json_int_t)r->hit_min_cents)) == 0 &&
+         json_object_set_new(j, "hit_min_native", json_integer((json_int_t)r->hit_min_native)) == 0;
+    for (int i = 0; ok && i < RULES_ASSET_BANDS && r->asset_band[i].symbol[0]; i++) {
+        char v[CW_U256_DEC_MAX];
+        cw_u256_to_dec(&r->asset_band[i].hit_min, v);
+        ok = json_array_append_new(hit_bands, json_pack("[ss]", r->asset_band[i].symbol, v)) == 0;
+    }
+    ok = ok && json_object_set(j, "asset_hit_min", hit_bands) == 0;
+    json_decref(hit_bands);
     unsigned char d[32];
     char hex[65];
     prices_digest(r->prices, d);
@@ -430,6 +443,18 @@ static json_t *eth_rules_json(const rules_config *r)
         return NULL;
     }
     return j;
+}
+
+/* The rules keys eth_rules_json gained after the first Ethereum captures
+ * were recorded: a recording that lacks one cannot say what it was, so a
+ * replay of it compares the rest (mine: this run's rules JSON, changed in
+ * place). Tron captures carry settings only since they all had them. */
+static void rules_json_compat(json_t *mine, const json_t *recorded)
+{
+    static const char *const later[] = {"pool_trace_max", "hit_min_cents", "hit_min_native", "asset_hit_min"};
+    for (size_t i = 0; recorded && i < sizeof later / sizeof *later; i++)
+        if (json_object_get(recorded, later[i]) == NULL)
+            json_object_del(mine, later[i]);
 }
 
 /* The settings record's JSON (capture.h, capture_settings.h): what
@@ -1466,6 +1491,8 @@ static int eth_replay_session(const account_run_opts *o, eth_answers *ans, const
     /* the pattern rules decide records too: the same, or refused */
     json_t *mine = eth_rules_json(o->rules);
     const json_t *theirs = json_object_get(set, "rules");
+    if (mine)
+        rules_json_compat(mine, theirs);
     bool same = mine && theirs && json_equal(mine, (json_t *)theirs);
     if (!same) {
         char *a = theirs ? json_dumps(theirs, JSON_COMPACT | JSON_SORT_KEYS) : NULL;

@@ -480,6 +480,13 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
         {"--hold-exposure", "50%", "--hold-exposure differs from the recording's: recorded 100000 ppm, given 500000 ppm"},
         {"--recurring-payments", "7", "the pattern rules differ from the recording's at rules.min_recurring: "
                                       "recorded 3, given 7"},
+        {"--rules-pool-trace-max", "7", "the pattern rules differ from the recording's at rules.pool_trace_max: "
+                                        "recorded 10000, given 7"},
+        /* the default least hit, USD 100 (docs/rules.md): 0.05 ETH at USD 2,000 in wei, 1,000 TRX at USD 0.10
+         * in sun; given 5 TRX */
+        {"--rules-min-hit-trx", "5", "the pattern rules differ from the recording's at rules.asset_hit_min: recorded "
+                                     "[[\"ETH\",\"50000000000000000\"],[\"TRX\",\"1000000000\"]], given "
+                                     "[[\"ETH\",\"50000000000000000\"],[\"TRX\",\"5000000\"]]"},
         {"--rules", "off", "the pattern rules differ from the recording's at rules.enabled: recorded true, given false"},
     };
     /* a --labels file (services stop exposure and are the rules' off-ramps):
