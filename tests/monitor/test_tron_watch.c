@@ -466,6 +466,33 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     assert_same_records(live, unchanged);
     json_decref(unchanged);
 
+    /* the second session began on the first's tip: a datadir at that
+     * height on another branch (its hash patched in the capture) is
+     * refused there, after the first session is replayed */
+    {
+        size_t bn;
+        uint8_t *bb = slurp(cap, &bn);
+        uint8_t *second = NULL;
+        for (size_t i = 0, seen = 0; second == NULL && i + 14 <= bn; i++)
+            if (memcmp(bb + i, "\"tip_hash\":\"0x", 14) == 0 && ++seen == 1)
+                second = bb + i + 14;
+        cr_assert_not_null(second, "the second session's settings name its tip's hash");
+        second[63] = second[63] == '0' ? '1' : '0'; /* the last hex digit: the same length */
+        char branch[300];
+        snprintf(branch, sizeof branch, "%s/branch.cwcap", r.dir);
+        spill(branch, bb, bn);
+        free(bb);
+        char d6[128] = "/tmp/cw-tron-replay-XXXXXX";
+        fresh_datadir(d6, false);
+        cr_assert_eq(replay_capture(branch, d6, NULL, NULL, &out, &err), 2, "%s\n%s", out, err);
+        cr_assert(strstr(err, "session 2: this datadir's tron chain is not where the recording began: recorded tip "
+                              "block 69316563 0x"), "%s", err);
+        cr_assert(strstr(err, "(another branch or chain at that height)"), "%s", err);
+        cr_assert(strstr(out, "  sessions    1 watch run"), "the first session is replayed: %s", out);
+        free(out), free(err);
+        test_remove_dir(strdup(d6));
+    }
+
     /* options that contradict the recording's settings: refused, naming
      * the setting, the recorded and the given value; nothing replayed */
     char d4[128] = "/tmp/cw-tron-replay-XXXXXX";
