@@ -154,9 +154,17 @@ static void tron_record_message(void *ctx, unsigned nframes, const void *const f
         recorder_sync(r, false);
 }
 
-/* Opens the file once the network is known, writes the settings record
- * (ethereum: settings JSON and the tokens file's bytes; tron: none) and
- * then what was held. */
+/* A capture's settings record (capture_settings.h): an exchange whose
+ * path is "settings" (a request path always starts with '/'). */
+static bool is_settings_record(const capture_reader *r, const feed_message *m)
+{
+    return capture_reader_kind(r) == CAPTURE_REC_HTTP && m->len[0] == 8 && memcmp(m->frame[0], "settings", 8) == 0;
+}
+
+/* Opens the file once the network and the datadir's tip are known,
+ * writes the settings record (its JSON and the tokens file's bytes) and
+ * then what was held. An existing capture without a settings record first
+ * (an older watch's) is refused: record to a new file. */
 static cw_code recorder_open(cap_recorder *r, capture_chain chain, const char *network, const char *settings,
                              const cw_buf *tokens, cw_err *err)
 {
@@ -176,8 +184,7 @@ static cw_code recorder_open(cap_recorder *r, capture_chain chain, const char *n
         rc = capture_reader_open(r->path, &cr, NULL, err);
         if (rc == CW_OK)
             rc = capture_read(cr, &m, &got, err);
-        if (rc == CW_OK && !(got && capture_reader_kind(cr) == CAPTURE_REC_HTTP && m.len[0] == 8 &&
-                             memcmp(m.frame[0], "settings", 8) == 0))
+        if (rc == CW_OK && !(got && is_settings_record(cr, &m)))
             rc = cw_err_set(err, CW_EARG, CW_NO_OFFSET,
                             "%s holds a %s capture without a settings record (written by an older chainwatch): record "
                             "to a new file", r->path, capture_chain_name(chain));
@@ -980,13 +987,6 @@ int account_run_replay(const account_run_opts *o)
     if (rc == CLI_EXIT_OK && interrupted)
         rc = 130;
     return rc;
-}
-
-/* A capture's settings record (capture_settings.h): an exchange whose
- * path is "settings" (a request path always starts with '/'). */
-static bool is_settings_record(const capture_reader *r, const feed_message *m)
-{
-    return capture_reader_kind(r) == CAPTURE_REC_HTTP && m->len[0] == 8 && memcmp(m->frame[0], "settings", 8) == 0;
 }
 
 /* Reads the capture's HTTP exchanges (first pass), up to any damage; the
