@@ -1042,6 +1042,7 @@ typedef struct {
     capture_settings set;
     cw_buf tokens; /* the --tokens file's bytes, empty: none */
     uint64_t at;   /* the record's offset */
+    char network[17]; /* the capture header's */
 } tron_session;
 
 static void tron_session_free(tron_session *s)
@@ -1147,10 +1148,11 @@ static int tron_session_options(const account_run_opts *o, const tron_session *s
 static int tron_session_check(run_ctx *c, const account_run_opts *o, const tron_session *s, unsigned session)
 {
     const capture_settings *set = &s->set;
-    if (c->chain_id != set->chain_id) {
-        fprintf(stderr, "chainwatch: replay: %s: session %u: the chain id differs from the recording's: recorded %llu, "
-                        "the capture's block 0 gives %llu (a damaged capture)\n", o->capture, session,
-                (unsigned long long)set->chain_id, (unsigned long long)c->chain_id);
+    if (c->chain_id != set->chain_id || strcmp(c->network, s->network) != 0) {
+        fprintf(stderr, "chainwatch: replay: %s: session %u: the chain differs from the recording's: recorded chain id "
+                        "%llu (the header says %s), the capture's block 0 gives %llu (%s): a damaged capture\n",
+                o->capture, session, (unsigned long long)set->chain_id, s->network, (unsigned long long)c->chain_id,
+                c->network);
         return CLI_EXIT_USAGE;
     }
     pipeline_stats st0;
@@ -1340,7 +1342,8 @@ int account_run_replay_tron_capture(const account_run_opts *o)
     feed_message m;
     bool got = false;
     /* the first record: the settings record, read before anything is replayed */
-    if (capture_reader_open(o->capture, &r, NULL, &err)) {
+    capture_info info;
+    if (capture_reader_open(o->capture, &r, &info, &err)) {
         rc = cli_fail("replay", &err);
     } else if (capture_read(r, &m, &got, &err) || !got) {
         if (!got && err.code == CW_OK)
@@ -1361,6 +1364,8 @@ int account_run_replay_tron_capture(const account_run_opts *o)
     } else if (tron_session_read(o->capture, r, &m, &s, &err)) {
         fprintf(stderr, "chainwatch: replay: %s: refused, nothing replayed\n", err.msg);
         rc = err.code == CW_ENOMEM ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+    } else {
+        snprintf(s.network, sizeof s.network, "%s", info.network);
     }
     cli_stop_install();
     tron_replay_sums sum = {.st = {.tip_height = -1}};

@@ -571,6 +571,15 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     cr_assert(strstr(err, "byte 53 (the settings record at byte 21): 'finalized' is not true or false"), "%s", err);
     free(out), free(err);
     memcpy(fin + 12, "true", 4);
+    /* a header naming another chain than block 0's reply (and the settings) */
+    memcpy(cb + 13, "chain-1", 7);
+    spill(bad, cb, cn);
+    cr_assert_eq(replay_capture(bad, d4, NULL, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "session 1: the chain differs from the recording's: recorded chain id 728126428 (the header "
+                          "says chain-1), the capture's block 0 gives 728126428 (mainnet): a damaged capture"),
+              "%s", err);
+    free(out), free(err);
+    memcpy(cb + 13, "mainnet", 7);
     cb[53] = '['; /* not JSON at its first byte */
     spill(bad, cb, cn);
     cr_assert_eq(replay_capture(bad, d4, NULL, NULL, &out, &err), 2, "%s", err);
