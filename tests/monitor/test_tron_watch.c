@@ -490,6 +490,26 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
         cr_assert(strstr(err, "(another branch or chain at that height)"), "%s", err);
         cr_assert(strstr(out, "  sessions    1 watch run"), "the first session is replayed: %s", out);
         free(out), free(err);
+        /* the second settings record damaged: the first session replayed,
+         * then the damage named with its offset */
+        second[63] = second[63] == '0' ? '1' : '0';
+        bb = slurp(cap, &bn);
+        size_t fins = 0;
+        for (size_t i = 0; i + 16 <= bn; i++)
+            if (memcmp(bb + i, "\"finalized\":true", 16) == 0 && ++fins == 2)
+                memcpy(bb + i + 12, "4444", 4);
+        cr_assert_eq(fins, 2, "one settings record per session");
+        spill(branch, bb, bn);
+        free(bb);
+        test_remove_dir(strdup(d6));
+        strcpy(d6, "/tmp/cw-tron-replay-XXXXXX");
+        fresh_datadir(d6, false);
+        cr_assert_eq(replay_capture(branch, d6, NULL, NULL, &out, &err), 2, "%s\n%s", out, err);
+        cr_assert(strstr(err, "(the settings record at byte ") && strstr(err, "'finalized' is not true or false (the "
+                                                                            "records before it are written)"),
+                  "%s", err);
+        cr_assert(strstr(out, "  sessions    1 watch run"), "the first session is replayed: %s", out);
+        free(out), free(err);
         test_remove_dir(strdup(d6));
     }
 
@@ -559,6 +579,11 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     cr_assert_eq(replay_capture(bad, d4, NULL, NULL, &out, &err), 2, "%s", err);
     cr_assert(strstr(err, "record at byte 21: ") && strstr(err, "cut short") &&
                   strstr(err, "refused, nothing replayed"), "%s", err);
+    free(out), free(err);
+    spill(bad, cb, 21); /* the header alone: the recording never began */
+    cr_assert_eq(replay_capture(bad, d4, NULL, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "byte 21: no settings record (the recording never began): refused, nothing replayed"), "%s",
+              err);
     free(out), free(err);
     uint8_t *fin = NULL;
     for (size_t i = 53; fin == NULL && i + 16 <= cn; i++)
