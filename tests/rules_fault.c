@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "support.h"
@@ -147,6 +148,10 @@ static void check_api(const rules_fault_case *c, const char *spec)
 
 void rules_fault_check(const rules_fault_case *c, const char *const *specs)
 {
+    /* a finding may name today (hit_date, a pair's last day): the answers
+     * compared must not straddle midnight */
+    if (86400 - time(NULL) % 86400 < 60)
+        sleep(61);
     cw_buf before = CW_BUF_INIT, after = CW_BUF_INIT;
     dump_store(c, &before);
     cr_assert_gt(before.n, 0);

@@ -1653,8 +1653,8 @@ Test(rules, a_store_error_in_a_raw_btc_txs_rules_is_exit_3_and_503, .timeout = 9
 /* The hit of every_payout_of_a_pool_past_its_list_is_behind_its_hit seen
  * before it happens: the pool P's raw tx to the designated d names the 70
  * payouts behind it, the 6 past P's list walked in rule_pair (block: exit
- * 12, its address is listed). The store fails in the walk: at its first
- * read (the cursor's seek), at its third (two of the six read: the walk
+ * 12, its address is listed). The store fails in the walk: opening its
+ * cursor, at its first read (the seek), at its third (two of the six read: the walk
  * cut short must not answer five findings fewer), and at the record of
  * the last payout walked. Exit 3 and 503; nothing written. */
 Test(rules, a_store_error_walking_a_pools_sources_for_a_raw_tx_is_exit_3_and_503, .timeout = 120)
@@ -1695,7 +1695,8 @@ Test(rules, a_store_error_walking_a_pools_sources_for_a_raw_tx_is_exit_3_and_503
             greatest = past[i];
     }
     snprintf(last, sizeof last, "mdb_get:1+:EIO@%s#rule_addr", key_hex(greatest));
-    const char *specs[] = {"mdb_cursor_get:1+:EIO#rule_pair", "mdb_cursor_get:3:EIO#rule_pair", last, NULL};
+    const char *specs[] = {"mdb_cursor_open:1+:EIO#rule_pair", "mdb_cursor_get:1+:EIO#rule_pair",
+                           "mdb_cursor_get:3:EIO#rule_pair", last, NULL};
     const char *cli[] = {raw, "--network", "regtest", NULL};
     rules_fault_case c = {dd, NULL, cli, 12, body, NULL, "payout_toward_designated", CW_FAULT_PRELOAD};
     rules_fault_check(&c, specs);

@@ -987,7 +987,7 @@ cw_code store_cursor_open(store_txn *t, store_db db, store_cursor **out, cw_err 
     if (rc) {
         free(c);
         char what[48];
-        snprintf(what, sizeof what, "cursor on %s", db_defs[db].name);
+        snprintf(what, sizeof what, "cursor in %s", db_defs[db].name);
         return lmdb_fail(err, rc, what, t->s);
     }
     c->s = t->s;
