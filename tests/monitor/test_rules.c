@@ -798,7 +798,16 @@ Test(rules, no_toward_designated_from_a_one_off_payee, .timeout = 60)
  * salary band: no payment); days 2-5: each pays w 0.1 BTC once (100
  * distinct payers, 25 a block); then employers e1 (days 10, 40, 70) and e2
  * (days 12, 42, 72; not in the twin) pay w 0.1 BTC. */
+static void flood_scenario_raw(scen *s, bool twin, wallet *w, const char **fire, cw_buf *raw);
+
 static void flood_scenario(scen *s, bool twin, wallet *w, const char **fire)
+{
+    flood_scenario_raw(s, twin, w, fire, NULL);
+}
+
+/* The same; with raw, e2's third payment (the one that fires) is not
+ * mined: its bytes go to raw (a raw tx to screen). */
+static void flood_scenario_raw(scen *s, bool twin, wallet *w, const char **fire, cw_buf *raw)
 {
     static wallet f, e1, e2, t[100];
     f = wallet_make(40), e1 = wallet_make(41), e2 = wallet_make(42), *w = wallet_make(140);
@@ -831,6 +840,13 @@ static void flood_scenario(scen *s, bool twin, wallet *w, const char **fire)
             continue;
         scen_day(s, 12 + 30 * k);
         *fire = pay(s, &e2, NULL, &w->a, SALARY);
+        if (raw && k == 2) {
+            raw->n = 0;
+            cw_buf_append(raw, s->txs[0].full.p, s->txs[0].full.n, NULL);
+            cb_tx_free(&s->txs[0]);
+            s->n_txs = 0;
+            return;
+        }
         scen_mine(s);
     }
 }
@@ -1703,5 +1719,41 @@ Test(rules, a_store_error_walking_a_pools_sources_for_a_raw_tx_is_exit_3_and_503
     cb_chain_free(&s.c);
     cw_buf_free(&rawb);
     free(raw), free(body);
+    test_remove_dir(root);
+}
+
+/* e2's third payment of the flood (a_flood_of_throwaway_payers...) seen
+ * before it happens, the chain ending 2 days ago: w's list is full, so e2's
+ * pair is read past it (rule_pair: beyond_load); it makes e2 recurring,
+ * the second: shared_payout (review, exit 10). The store fails reading
+ * that pair, and in every other read the rules make (the sweep): exit 3
+ * and 503; nothing written. */
+Test(rules, a_store_error_reading_a_payers_pair_past_a_full_list_is_exit_3_and_503, .timeout = 90)
+{
+    scen s;
+    wallet w;
+    const char *fire = NULL;
+    cw_buf rawb = CW_BUF_INIT;
+    scen_time0 = (uint32_t)(time(NULL) - 72 * 86400);
+    flood_scenario_raw(&s, false, &w, &fire, &rawb);
+    scen_time0 = 0;
+    int rc;
+    keep_root = (char *)1;
+    json_t *recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
+    char *root = keep_root;
+    keep_root = NULL;
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 0, "one recurring payer: no record yet: %s", json_dumps(recs, 0));
+    json_decref(recs);
+    char *raw = hex_of(rawb.p, rawb.n), dd[4096], body[8192];
+    snprintf(dd, sizeof dd, "%s/data", root);
+    snprintf(body, sizeof body, "{\"tx\":\"%s\",\"network\":\"regtest\"}", raw);
+    const char *specs[] = {"mdb_get:1+:EIO#rule_pair", NULL};
+    const char *cli[] = {raw, "--network", "regtest", NULL};
+    rules_fault_case c = {dd, NULL, cli, 10, body, NULL, "shared_payout", CW_FAULT_PRELOAD};
+    rules_fault_check(&c, specs);
+    cb_chain_free(&s.c);
+    cw_buf_free(&rawb);
+    free(raw);
     test_remove_dir(root);
 }
