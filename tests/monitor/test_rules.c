@@ -916,19 +916,23 @@ Test(rules, a_flood_of_throwaway_payers_neither_hides_nor_invents_a_shared_payou
  * day: the 65th to the 70th find P's 64-entry list full of payouts on
  * cadence); on day 80 P sends all it holds to d (a designated address; in
  * the twin an ordinary one). */
+/* What big_pool_scenario_raw leaves unmined (a raw tx to screen). */
+typedef enum { POOL_ALL_MINED, POOL_RAW_HIT, POOL_RAW_LAST_SWEEP } pool_cut;
+
 static void big_pool_scenario_raw(scen *s, wallet payouts[POOL_N], char sweep_ids[POOL_N][65], cw_addr *pool,
-                                  const cw_addr *d, char hit[65], cw_buf *raw);
+                                  const cw_addr *d, char hit[65], pool_cut cut, cw_buf *raw);
 
 static void big_pool_scenario(scen *s, wallet payouts[POOL_N], char sweep_ids[POOL_N][65], cw_addr *pool,
                               const cw_addr *d, char hit[65])
 {
-    big_pool_scenario_raw(s, payouts, sweep_ids, pool, d, hit, NULL);
+    big_pool_scenario_raw(s, payouts, sweep_ids, pool, d, hit, POOL_ALL_MINED, NULL);
 }
 
-/* The same; with raw, the hit is not mined: its bytes go to raw (a raw
- * tx to screen). */
+/* The same, but the tx `cut` names is not mined: its bytes go to raw (a
+ * raw tx to screen): the hit (P to d), or the last payout's sweep into P
+ * (its list full; nothing after it). */
 static void big_pool_scenario_raw(scen *s, wallet payouts[POOL_N], char sweep_ids[POOL_N][65], cw_addr *pool,
-                                  const cw_addr *d, char hit[65], cw_buf *raw)
+                                  const cw_addr *d, char hit[65], pool_cut cut, cw_buf *raw)
 {
     static wallet e;
     e = wallet_make(50);
@@ -957,6 +961,14 @@ static void big_pool_scenario_raw(scen *s, wallet payouts[POOL_N], char sweep_id
             scen_day(s, 70 + i / 30);
         snprintf(sweep_ids[i], 65, "%s", sweep(s, &payouts[i], NULL, pool));
         pc[i] = cb_tx_coin(&s->txs[s->n_txs - 1], 0);
+        if (cut == POOL_RAW_LAST_SWEEP && i == POOL_N - 1) {
+            cb_tx *t = &s->txs[--s->n_txs];
+            raw->n = 0;
+            cw_buf_append(raw, t->full.p, t->full.n, NULL);
+            cb_tx_free(t);
+            scen_mine(s);
+            return;
+        }
         if (i % 30 == 29 || i == POOL_N - 1)
             scen_mine(s);
     }
@@ -965,7 +977,7 @@ static void big_pool_scenario_raw(scen *s, wallet payouts[POOL_N], char sweep_id
     cb_pay o = {*d, cb_coins_value(pc, POOL_N) - 10000};
     cb_tx_pay(t, pc, POOL_N, &o, 1);
     cb_txid_hex(t->txid, hit);
-    if (raw == NULL) {
+    if (cut != POOL_RAW_HIT) {
         scen_mine(s);
         return;
     }
@@ -1681,7 +1693,7 @@ Test(rules, a_store_error_walking_a_pools_sources_for_a_raw_tx_is_exit_3_and_503
     char hit[65];
     cw_addr pool, d = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 810);
     cw_buf rawb = CW_BUF_INIT;
-    big_pool_scenario_raw(&s, payouts, sweeps, &pool, &d, hit, &rawb);
+    big_pool_scenario_raw(&s, payouts, sweeps, &pool, &d, hit, POOL_RAW_HIT, &rawb);
     char dtext[96];
     snprintf(dtext, sizeof dtext, "%s", text(&d));
     int rc;
@@ -1751,6 +1763,45 @@ Test(rules, a_store_error_reading_a_payers_pair_past_a_full_list_is_exit_3_and_5
     const char *specs[] = {"mdb_get:1+:EIO#rule_pair", NULL};
     const char *cli[] = {raw, "--network", "regtest", NULL};
     rules_fault_case c = {dd, NULL, cli, 10, body, NULL, "shared_payout", CW_FAULT_PRELOAD};
+    rules_fault_check(&c, specs);
+    cb_chain_free(&s.c);
+    cw_buf_free(&rawb);
+    free(raw);
+    test_remove_dir(root);
+}
+
+/* The last payout's sweep into the pool P (every_payout_of_a_pool...)
+ * seen before it happens: P's list is full of payouts on cadence, so the
+ * source is read past it (rule_pair: beyond_load), every listed source's
+ * origin flags are read for one that could give way, and the source goes
+ * past the list; P is a flagged consolidator already: the payout gets
+ * payout_toward_designated toward it (high: hold, exit 11). The store
+ * fails reading the source's entry past the list, and in every other read
+ * the rules make (the sweep): exit 3 and 503; nothing written. */
+Test(rules, a_store_error_reading_a_pools_source_past_its_list_is_exit_3_and_503, .timeout = 120)
+{
+    scen s;
+    static wallet payouts[POOL_N];
+    static char sweeps[POOL_N][65];
+    char hit[65];
+    cw_addr pool, d = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 810);
+    cw_buf rawb = CW_BUF_INIT;
+    big_pool_scenario_raw(&s, payouts, sweeps, &pool, &d, hit, POOL_RAW_LAST_SWEEP, &rawb);
+    int rc;
+    keep_root = (char *)1;
+    json_t *recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
+    char *root = keep_root;
+    keep_root = NULL;
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 1 + POOL_N - 1, "the consolidator and 69 payouts toward it: %s",
+                 json_dumps(recs, 0));
+    json_decref(recs);
+    char *raw = hex_of(rawb.p, rawb.n), dd[4096], body[8192];
+    snprintf(dd, sizeof dd, "%s/data", root);
+    snprintf(body, sizeof body, "{\"tx\":\"%s\",\"network\":\"regtest\"}", raw);
+    const char *specs[] = {"mdb_get:1+:EIO#rule_pair", NULL};
+    const char *cli[] = {raw, "--network", "regtest", NULL};
+    rules_fault_case c = {dd, NULL, cli, 11, body, NULL, "payout_toward_designated", CW_FAULT_PRELOAD};
     rules_fault_check(&c, specs);
     cb_chain_free(&s.c);
     cw_buf_free(&rawb);
