@@ -100,15 +100,14 @@ static int sweep_cli(const rules_fault_case *c)
     unsetenv("LD_PRELOAD");
     cr_assert_eq(rc, c->want_exit, "traced: exit %d: %s", rc, err);
     int calls[2][4] = {{0}}, total = 0;
-    for (const char *p = err; (p = strchr(p, '[')) != NULL; p++)
+    for (const char *p = err, *close; (p = strchr(p, '[')) != NULL && (close = strchr(p, ']')) != NULL; p = close)
         for (int f = 0; f < 2; f++)
             for (int t = 0; t < 4; t++) {
-                char want[64];
+                char want[64], tail[40];
                 int n = snprintf(want, sizeof want, "[%s ", fns[f]);
-                const char *h = strncmp(p, want, (size_t)n) == 0 ? strchr(p, '#') : NULL;
-                char tail[40];
+                const char *h = strncmp(p, want, (size_t)n) == 0 ? memchr(p, '#', (size_t)(close - p)) : NULL;
                 snprintf(tail, sizeof tail, "#%s]", tables[t]);
-                if (h && h < strchr(p, ']') + 1 && strncmp(h, tail, strlen(tail)) == 0)
+                if (h && strncmp(h, tail, strlen(tail)) == 0)
                     calls[f][t]++, total++;
             }
     free(out), free(err);
