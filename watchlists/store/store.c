@@ -93,6 +93,7 @@ struct store_cursor {
     MDB_cursor *cur;
     cw_store *s;
     int rc; /* the LMDB error that ended the walk early (not MDB_NOTFOUND), else 0 */
+    store_db db; /* named in its errors */
 };
 
 /* LMDB's message plus what the user can do about it. */
@@ -928,8 +929,11 @@ cw_code store_get(store_txn *t, store_db db, const void *key, size_t klen, cw_sp
     int rc = mdb_get(t->txn, t->s->dbi[db], &k, &v);
     if (rc == MDB_NOTFOUND)
         return CW_ENOTFOUND;
-    if (rc)
-        return lmdb_fail(err, rc, "get", t->s);
+    if (rc) { /* which table: a user (and a test) can tell what was not read */
+        char what[48];
+        snprintf(what, sizeof what, "get in %s", db_defs[db].name);
+        return lmdb_fail(err, rc, what, t->s);
+    }
     val->p = v.mv_data;
     val->n = v.mv_size;
     return CW_OK;
@@ -982,16 +986,23 @@ cw_code store_cursor_open(store_txn *t, store_db db, store_cursor **out, cw_err 
     int rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c->cur);
     if (rc) {
         free(c);
-        return lmdb_fail(err, rc, "cursor", t->s);
+        char what[48];
+        snprintf(what, sizeof what, "cursor in %s", db_defs[db].name);
+        return lmdb_fail(err, rc, what, t->s);
     }
     c->s = t->s;
+    c->db = db;
     *out = c;
     return CW_OK;
 }
 
 cw_code store_cursor_error(const store_cursor *c, cw_err *err)
 {
-    return c->rc ? lmdb_fail(err, c->rc, "read", c->s) : CW_OK;
+    if (c->rc == 0)
+        return CW_OK;
+    char what[48];
+    snprintf(what, sizeof what, "read in %s", db_defs[c->db].name);
+    return lmdb_fail(err, c->rc, what, c->s);
 }
 
 static bool cursor_op(store_cursor *c, MDB_val *k, MDB_val *v, MDB_cursor_op op, cw_span *ks, cw_span *vs)
