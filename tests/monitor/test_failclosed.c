@@ -1391,3 +1391,55 @@ Test(failclosed, damaged_journal_chain_and_taint_records_name_the_store_and_the_
     store_close(s);
     test_remove_dir(dir);
 }
+
+/* A store that cannot be mapped (ulimit -v, systemd's LimitAS=, below the
+ * 1 GiB map; set in the forked child, a shell that then runs chainwatch)
+ * is a store error: exit 3 in every verb that opens the store, writing or
+ * reading, with the store's path and LMDB's reason. Before: 1 in the
+ * writing verbs (import, watch, init, cases' actions and deliver), the
+ * exit of their own files' failures. replay and replay --capture: their
+ * suites. */
+Test(failclosed, every_verb_answers_a_store_it_cannot_map_with_3, .timeout = 120)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    cr_skip_test("ASan's shadow memory cannot start under an address-space limit");
+#else
+    wl_scene s;
+    wl_scene_new(&s);
+    char csv[400], want[500], id[] = "00000000000000000000000000000000";
+    snprintf(csv, sizeof csv, "%s/list.csv", s.root);
+    snprintf(want, sizeof want, ": store %s/store.mdb: open: Cannot allocate memory", s.dd);
+    char *verbs[][16] = {
+        {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", s.dd, NULL},
+        {CW_BIN, "watch", "--zmqpubrawblock=tcp://127.0.0.1:9", "--network", "regtest", "--status-interval", "0",
+         "--datadir", s.dd, NULL},
+        {CW_BIN, "init", "--datadir", s.dd, NULL},
+        {CW_BIN, "cases", "release", id, "--actor", "a", "--reason", "r", "--datadir", s.dd, NULL},
+        {CW_BIN, "cases", "deliver", "http://127.0.0.1:9/hook", "--until-idle", "--datadir", s.dd, NULL},
+        {CW_BIN, "cases", "list", "--datadir", s.dd, NULL},
+        {CW_BIN, "watchlist", "lookup", s.text[0], "--datadir", s.dd, NULL},
+        {CW_BIN, "screen", s.text[0], "--network", "regtest", "--datadir", s.dd, NULL},
+        {CW_BIN, "checkpoint", "--datadir", s.dd, NULL},
+        {CW_BIN, "serve", "--listen", "127.0.0.1:0", "--datadir", s.dd, NULL},
+    };
+    for (size_t v = 0; v < sizeof verbs / sizeof verbs[0]; v++) {
+        char *argv[20] = {"/bin/sh", "-c", "ulimit -v 400000 && exec \"$0\" \"$@\""};
+        size_t n = 3;
+        for (size_t i = 0; verbs[v][i]; i++)
+            argv[n++] = verbs[v][i];
+        argv[n] = NULL;
+        char *out, *err;
+        int rc = run(argv, &out, &err);
+        cr_assert_eq(rc, 3, "%s %s: exit %d (want 3)\n%s", verbs[v][1], verbs[v][2], rc, err);
+        cr_assert(strstr(err, want) != NULL, "%s %s: the store and the reason are not named:\n%s", verbs[v][1],
+                  verbs[v][2], err);
+        free(out), free(err);
+    }
+    /* the store is intact: the same import works without the limit */
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", s.dd, NULL};
+    char *out, *err;
+    cr_assert_eq(run(imp, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    wl_scene_free(&s);
+#endif
+}
