@@ -55,7 +55,8 @@ static const char cases_usage[] =
     "            passes with --until-idle. SIGINT/SIGTERM end it between two\n"
     "            tries, a wait included (a request in flight: its --timeout-ms).\n"
     "\n"
-    "Exit status: 0 done; 1 a failure, or show: the trail does not verify;\n"
+    "Exit status: 0 done; 1 a failure that is not the store's (signing.key or\n"
+    "signing.pub unreadable, standard output), or show: the trail does not verify;\n"
     "2 bad input or no such case; 3 a store error (the store could not be\n"
     "opened, read or written, or is damaged);\n"
     "5 release or block refused in the case's state (already released or blocked),\n"
@@ -111,8 +112,8 @@ static int do_show(const char *id, const char *datadir)
 {
     cw_err err = {0};
     uint8_t pk[32];
-    if (keys_load_public(datadir, pk, &err))
-        return cli_unchecked("cases show", &err);
+    if (keys_load_public(datadir, pk, &err)) /* signing.pub: the verb's own file, not the store (1; 2 malformed) */
+        return cli_fail("cases show", &err);
     cw_store *s;
     store_txn *t;
     int rc = cli_store_read("cases show", datadir, &s, &t);
@@ -138,8 +139,8 @@ static int do_report(const char *id, bool html, const char *datadir)
 {
     cw_err err = {0};
     uint8_t pk[32];
-    if (keys_load_public(datadir, pk, &err))
-        return cli_unchecked("cases report", &err);
+    if (keys_load_public(datadir, pk, &err)) /* signing.pub: the verb's own file, not the store (1; 2 malformed) */
+        return cli_fail("cases report", &err);
     cw_store *s;
     store_txn *t;
     int rc = cli_store_read("cases report", datadir, &s, &t);

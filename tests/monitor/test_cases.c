@@ -1949,3 +1949,41 @@ Test(webhooks, deliver_failing_on_the_store_still_stops_on_sigterm, .timeout = 6
     receiver_stop(r);
     cases_rm_root(root);
 }
+
+/* Whose failure it was decides the exit status: a decision the store
+ * refuses to commit (a full disk) is a store error, 3, naming the store
+ * (before: 1); an unreadable signing.pub is the verb's own file, 1, naming
+ * it (before: 3, a store error's). */
+Test(cases, exit_statuses_say_whose_failure_it_was, .timeout = 60)
+{
+    char root[64], dd[128], want[300], pub[200], moved[200];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    char *err;
+    /* the 1st commit is store_open's; the decision's is refused */
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+    setenv("CW_FAIL_MDB", "mdb_txn_commit:2+:ENOSPC", 1);
+    int rc = cw(NULL, &err, "cases", "release", CASE_ID, "--actor", "alice", "--reason", "ok", "--datadir", dd);
+    unsetenv("LD_PRELOAD");
+    unsetenv("CW_FAIL_MDB");
+    snprintf(want, sizeof want, "chainwatch: cases release: store %s/store.mdb: commit: No space left on device", dd);
+    cr_assert_eq(rc, 3, "exit %d:\n%s", rc, err);
+    cr_assert(strstr(err, want), "%s", err);
+    free(err);
+    snprintf(pub, sizeof pub, "%s/signing.pub", dd);
+    snprintf(moved, sizeof moved, "%s/signing.pub.away", root);
+    cr_assert_eq(rename(pub, moved), 0);
+    static const char *const subs[] = {"show", "report"};
+    for (int i = 0; i < 2; i++) {
+        rc = cw(NULL, &err, "cases", subs[i], CASE_ID, "--datadir", dd);
+        cr_assert_eq(rc, 1, "%s: exit %d:\n%s", subs[i], rc, err);
+        snprintf(want, sizeof want, "chainwatch: cases %s: cannot open %s: No such file or directory", subs[i], pub);
+        cr_assert(strstr(err, want), "%s: %s", subs[i], err);
+        free(err);
+    }
+    cr_assert_eq(rename(moved, pub), 0);
+    /* nothing was taken: the case is still open and can be released */
+    cr_assert_eq(cw(NULL, &err, "cases", "release", CASE_ID, "--actor", "alice", "--reason", "ok", "--datadir", dd), 0,
+                 "%s", err);
+    free(err);
+    cases_rm_root(root);
+}
