@@ -176,7 +176,7 @@ static cw_code check_size(cw_store *s, cw_err *err)
     if ((rc = mdb_env_info(s->env, &info)) || (rc = mdb_env_stat(s->env, &st)))
         return lmdb_fail(err, rc, "open", s);
     if (stat(s->path, &fs) != 0)
-        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "store %s: %s", s->path, strerror(errno));
+        return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET, "store %s: %s", s->path, strerror(errno));
     uint64_t need = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
     if ((uint64_t)fs.st_size < need)
         return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET,
@@ -196,17 +196,17 @@ static cw_code reserve_lock_file(const char *datadir, bool readonly, cw_err *err
     snprintf(path, sizeof path, "%s/store.mdb-lock", datadir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) /* read only on a read-only datadir: LMDB says what it can do */
-        return readonly ? CW_OK : cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot create %s: %s", path, strerror(errno));
+        return readonly ? CW_OK : cw_err_set(err, CW_ESTORE, CW_NO_OFFSET, "cannot create %s: %s", path, strerror(errno));
     struct stat st;
     int rc = fstat(fd, &st) != 0 ? errno : 0;
     if (rc == 0 && st.st_blocks * 512 < LOCK_FILE_BYTES)
         rc = posix_fallocate(fd, 0, LOCK_FILE_BYTES);
     close(fd);
     if (rc == ENOSPC)
-        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot make %s: the disk is full: free space on it and run again",
+        return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET, "cannot make %s: the disk is full: free space on it and run again",
                           path);
     if (rc && rc != EOPNOTSUPP && rc != EINVAL)
-        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot make %s: %s", path, strerror(rc));
+        return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET, "cannot make %s: %s", path, strerror(rc));
     return CW_OK;
 }
 
@@ -309,14 +309,14 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
     snprintf(file, sizeof file, "%s/store.mdb", datadir);
     if (stat(datadir, &st) != 0) {
         if (readonly || errno != ENOENT)
-            return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "datadir %s: %s%s", datadir, strerror(errno),
+            return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET, "datadir %s: %s%s", datadir, strerror(errno),
                               readonly ? " (run 'chainwatch init' or import a watchlist first)" : "");
         if (mkdir(datadir, 0700) != 0)
-            return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot create datadir %s: %s", datadir, strerror(errno));
+            return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET, "cannot create datadir %s: %s", datadir, strerror(errno));
     } else if (!S_ISDIR(st.st_mode)) {
-        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "datadir %s is not a directory", datadir);
+        return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET, "datadir %s is not a directory", datadir);
     } else if (readonly && stat(file, &st) != 0) {
-        return cw_err_set(err, CW_EIO, CW_NO_OFFSET,
+        return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
                           "no store in %s (import a watchlist first: chainwatch watchlist import ... --datadir %s)",
                           datadir, datadir);
     } else if (stat(file, &st) == 0 && st.st_size == 0) {
