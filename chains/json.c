@@ -86,6 +86,11 @@ static void write_string(cw_json *j, const char *s, size_t n)
     size_t run = 0; /* bytes copied as they are, flushed in one append */
     for (size_t i = 0; i < n;) {
         unsigned char c = p[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') { /* most bytes: printable ASCII, kept */
+            run++;
+            i++;
+            continue;
+        }
         const char *esc = NULL;
         char ubuf[8];
         size_t step = 1;

@@ -12,37 +12,62 @@ static const uint64_t round_constants[24] = {
     0x8000000080008081ull, 0x8000000000008080ull, 0x0000000080000001ull, 0x8000000080008008ull,
 };
 
-static const unsigned rotations[24] = {1, 3, 6, 10, 15, 21, 28, 36, 45, 55, 2, 14,
-                                       27, 41, 56, 8, 25, 43, 62, 18, 39, 61, 20, 44};
-static const unsigned lanes[24] = {10, 7, 11, 17, 18, 3, 5, 16, 8, 21, 24, 4,
-                                   15, 23, 19, 13, 12, 2, 20, 14, 22, 9, 6, 1};
-
 static uint64_t rotl(uint64_t x, unsigned n) { return (x << n) | (x >> (64 - n)); }
 
+/* One round (theta, rho, pi, chi, iota) from in to out, written out lane by
+ * lane: the loop form with its (x + 1) % 5 indices and table-driven rho/pi
+ * cost about ten times as many instructions, and Keccak is on every path
+ * that touches Ethereum or Tron (tx hashes, senders, EIP-55 checksums of
+ * each address screened). Lane (x, y) is in[x + 5y]. Pi moves lane (x, y)
+ * to (y, 2x + 3y), so output row Y is built from the five lanes with
+ * 2x + 3y = Y (mod 5), each rotated by its rho offset; chi then mixes the
+ * row. The offsets are the standard ones (FIPS 202, table 2); the test
+ * suite checks this against a plain loop transcription of the spec. */
+static inline void keccak_round(const uint64_t in[25], uint64_t out[25], uint64_t rc)
+{
+    uint64_t c0 = in[0] ^ in[5] ^ in[10] ^ in[15] ^ in[20];
+    uint64_t c1 = in[1] ^ in[6] ^ in[11] ^ in[16] ^ in[21];
+    uint64_t c2 = in[2] ^ in[7] ^ in[12] ^ in[17] ^ in[22];
+    uint64_t c3 = in[3] ^ in[8] ^ in[13] ^ in[18] ^ in[23];
+    uint64_t c4 = in[4] ^ in[9] ^ in[14] ^ in[19] ^ in[24];
+    uint64_t d0 = c4 ^ rotl(c1, 1), d1 = c0 ^ rotl(c2, 1), d2 = c1 ^ rotl(c3, 1);
+    uint64_t d3 = c2 ^ rotl(c4, 1), d4 = c3 ^ rotl(c0, 1);
+    uint64_t b0, b1, b2, b3, b4;
+#define CHI_ROW(y)                                                                                                     \
+    do {                                                                                                               \
+        out[(y) + 0] = b0 ^ (~b1 & b2);                                                                                \
+        out[(y) + 1] = b1 ^ (~b2 & b3);                                                                                \
+        out[(y) + 2] = b2 ^ (~b3 & b4);                                                                                \
+        out[(y) + 3] = b3 ^ (~b4 & b0);                                                                                \
+        out[(y) + 4] = b4 ^ (~b0 & b1);                                                                                \
+    } while (0)
+    b0 = in[0] ^ d0, b1 = rotl(in[6] ^ d1, 44), b2 = rotl(in[12] ^ d2, 43);
+    b3 = rotl(in[18] ^ d3, 21), b4 = rotl(in[24] ^ d4, 14);
+    CHI_ROW(0);
+    out[0] ^= rc;
+    b0 = rotl(in[3] ^ d3, 28), b1 = rotl(in[9] ^ d4, 20), b2 = rotl(in[10] ^ d0, 3);
+    b3 = rotl(in[16] ^ d1, 45), b4 = rotl(in[22] ^ d2, 61);
+    CHI_ROW(5);
+    b0 = rotl(in[1] ^ d1, 1), b1 = rotl(in[7] ^ d2, 6), b2 = rotl(in[13] ^ d3, 25);
+    b3 = rotl(in[19] ^ d4, 8), b4 = rotl(in[20] ^ d0, 18);
+    CHI_ROW(10);
+    b0 = rotl(in[4] ^ d4, 27), b1 = rotl(in[5] ^ d0, 36), b2 = rotl(in[11] ^ d1, 10);
+    b3 = rotl(in[17] ^ d2, 15), b4 = rotl(in[23] ^ d3, 56);
+    CHI_ROW(15);
+    b0 = rotl(in[2] ^ d2, 62), b1 = rotl(in[8] ^ d3, 55), b2 = rotl(in[14] ^ d4, 39);
+    b3 = rotl(in[15] ^ d0, 41), b4 = rotl(in[21] ^ d1, 2);
+    CHI_ROW(20);
+#undef CHI_ROW
+}
+
+/* Keccak-f[1600]: 24 rounds, two at a time so the state goes from s to a
+ * scratch copy and back without a copy per round. */
 static void keccak_f(uint64_t s[25])
 {
-    for (int round = 0; round < 24; round++) {
-        uint64_t c[5], t;
-        for (int x = 0; x < 5; x++)
-            c[x] = s[x] ^ s[x + 5] ^ s[x + 10] ^ s[x + 15] ^ s[x + 20];
-        for (int x = 0; x < 5; x++) {
-            t = c[(x + 4) % 5] ^ rotl(c[(x + 1) % 5], 1);
-            for (int y = 0; y < 25; y += 5)
-                s[y + x] ^= t;
-        }
-        t = s[1];
-        for (int i = 0; i < 24; i++) { /* rho and pi */
-            uint64_t next = s[lanes[i]];
-            s[lanes[i]] = rotl(t, rotations[i]);
-            t = next;
-        }
-        for (int y = 0; y < 25; y += 5) { /* chi */
-            uint64_t row[5];
-            memcpy(row, s + y, sizeof row);
-            for (int x = 0; x < 5; x++)
-                s[y + x] = row[x] ^ (~row[(x + 1) % 5] & row[(x + 2) % 5]);
-        }
-        s[0] ^= round_constants[round];
+    uint64_t t[25];
+    for (int round = 0; round < 24; round += 2) {
+        keccak_round(s, t, round_constants[round]);
+        keccak_round(t, s, round_constants[round + 1]);
     }
 }
 

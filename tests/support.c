@@ -371,27 +371,48 @@ json_t *test_api_screen(const char *dd, const char *addr)
     return test_api_screen_body(dd, NULL, body);
 }
 
-json_t *test_api_screen_body(const char *dd, const char *const *opts, const char *body)
+void test_api_key(const char *dd, const char *name, const char *role, char key[128])
 {
     char *out, *err;
-    char *add[] = {CW_BIN, "apikey", "add", "rules", "--role", "screen", "--datadir", (char *)dd, NULL};
+    char *add[] = {CW_BIN, "apikey", "add", (char *)name, "--role", (char *)role, "--datadir", (char *)dd, NULL};
     cr_assert_eq(run_cmd(add, NULL, 0, &out, &err), 0, "%s", err);
-    char key[128];
     cr_assert_eq(sscanf(out, "%127s", key), 1, "%s", out);
     free(out), free(err);
+}
+
+json_t *test_api_post(unsigned port, const char *key, const char *path, const char *body, long *status)
+{
+    char url[300], hdr[200];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path);
+    snprintf(hdr, sizeof hdr, "X-API-Key: %s", key);
+    /* the status after the body, on a line of its own */
+    char *curl[] = {"/usr/bin/curl", "-s", "-w", "\n%{http_code}", "-H", hdr, "-d", (char *)body, url, NULL};
+    char *out, *err;
+    int crc = run_cmd(curl, NULL, 0, &out, &err);
+    cr_assert_eq(crc, 0, "curl: %s", err);
+    char *nl = strrchr(out, '\n');
+    cr_assert_not_null(nl, "%s", out);
+    *nl = '\0';
+    *status = strtol(nl + 1, NULL, 10);
+    json_t *j = json_loads(out, 0, NULL);
+    cr_assert_not_null(j, "%s", out);
+    free(out), free(err);
+    return j;
+}
+
+json_t *test_api_screen_body(const char *dd, const char *const *opts, const char *body)
+{
+    char key[128];
+    test_api_key(dd, "rules", "screen", key);
     char logp[4300];
     snprintf(logp, sizeof logp, "%s/serve.log", dd);
     unsigned port;
     pid_t pid = test_serve_start(dd, logp, opts, NULL, &port);
-    char url[64], hdr[200];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/v1/screen", port);
-    snprintf(hdr, sizeof hdr, "X-API-Key: %s", key);
-    char *curl[] = {"/usr/bin/curl", "-s", "-H", hdr, "-d", (char *)body, url, NULL};
-    int crc = run_cmd(curl, NULL, 0, &out, &err);
+    long status;
+    json_t *j = test_api_post(port, key, "/v1/screen", body, &status);
     kill(pid, SIGTERM);
     int st;
     cr_assert_eq(waitpid(pid, &st, 0), pid);
-    cr_assert_eq(crc, 0, "curl: %s", err);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "serve ended with status %d", st);
     cw_buf b = CW_BUF_INIT;
     if (cw_read_file(logp, 1 << 22, &b, NULL) == CW_OK) {
@@ -400,9 +421,6 @@ json_t *test_api_screen_body(const char *dd, const char *const *opts, const char
                   (char *)b.p);
     }
     cw_buf_free(&b);
-    json_t *j = json_loads(out, 0, NULL);
-    cr_assert_not_null(j, "%s", out);
-    free(out), free(err);
     return j;
 }
 

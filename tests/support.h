@@ -74,6 +74,13 @@ json_t *test_api_screen(const char *dd, const char *addr);
 /* The same with the request body `body` (JSON text) and serve's extra
  * options opts (NULL-terminated, may be NULL: e.g. --labels FILE). */
 json_t *test_api_screen_body(const char *dd, const char *const *opts, const char *body);
+/* An API key of role ("screen", "review", "admin") added to datadir dd
+ * under name (a name dd has no key of): the key into key. */
+void test_api_key(const char *dd, const char *name, const char *role, char key[128]);
+/* POSTs body (JSON text) to path ("/v1/screen") of the serve listening on
+ * 127.0.0.1:port, with the API key: the answer's JSON (the test fails when
+ * it is not JSON; the caller json_decref()s) and its HTTP status in *status. */
+json_t *test_api_post(unsigned port, const char *key, const char *path, const char *body, long *status);
 /* Starts `chainwatch serve --listen 127.0.0.1:0 --datadir dd` and the
  * extra options opts (NULL-terminated, may be NULL), with the environment
  * env added (NAME=VALUE, NULL-terminated, may be NULL); its stderr is

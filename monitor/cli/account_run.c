@@ -737,14 +737,14 @@ static int poll_once(run_ctx *c, const char *datadir, poll_log *pend, poll_log *
     if (store_error_stops(prc)) {
         run_log(c->verb, "error", "stopping: the store failed (%s). Fix it (chainwatch watchlist check --datadir %s) "
                 "and start watch again: it catches up from its tip", err->msg, datadir);
-        return prc == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
+        return cli_exit_status(prc);
     }
     poll_log_result(pend, prc, err);
     cw_code src = account_sync(c->a, err);
     if (store_error_stops(src)) {
         run_log(c->verb, "error", "stopping: the store failed (%s). Fix it (chainwatch watchlist check --datadir %s) "
                 "and start watch again: it catches up from its tip", err->msg, datadir);
-        return src == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
+        return cli_exit_status(src);
     }
     if (src == CW_ECHECKSUM) { /* the node's chain does not link (account.h): never retried */
         run_log(c->verb, "error", "stopping: %s", err->msg);
@@ -931,7 +931,7 @@ int account_run_replay(const account_run_opts *o)
         if (hrc) {
             fprintf(stderr, "chainwatch: replay: %s\n", err.msg);
             run_close(&c);
-            return store_error_stops(hrc) ? (hrc == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL) : CLI_EXIT_FAIL;
+            return store_error_stops(hrc) ? cli_exit_status(hrc) : CLI_EXIT_FAIL;
         }
         if (!held) {
             fprintf(stderr,
@@ -965,7 +965,7 @@ int account_run_replay(const account_run_opts *o)
     bool interrupted = cli_stop_requested();
     if (arc) {
         fprintf(stderr, "chainwatch: replay: %s\n", err.msg);
-        rc = store_error_stops(arc) ? (arc == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL)
+        rc = store_error_stops(arc) ? cli_exit_status(arc)
                                     : arc == CW_EARG ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
     }
     if (st.blocks_connected == 0)
@@ -1286,7 +1286,7 @@ static int tron_replay_session(const account_run_opts *ro, tron_answers *ans, ca
         }
         cw_code prc = account_poll_pending(c.a, &err);
         if (store_error_stops(prc)) {
-            rc = prc == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
+            rc = cli_exit_status(prc);
             run_log("replay", "error", "stopping: the store failed (%s)", err.msg);
             break;
         }
@@ -1296,7 +1296,7 @@ static int tron_replay_session(const account_run_opts *ro, tron_answers *ans, ca
         }
         cw_code src = account_sync(c.a, &err);
         if (store_error_stops(src)) {
-            rc = src == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
+            rc = cli_exit_status(src);
             run_log("replay", "error", "stopping: the store failed (%s)", err.msg);
             break;
         }
@@ -1313,8 +1313,8 @@ static int tron_replay_session(const account_run_opts *ro, tron_answers *ans, ca
     pipeline *p = account_pipeline(c.a);
     if (pipeline_flush(p, &err)) {
         run_log("replay", "warn", "final flush: %s (the records stay in the outbox)", err.msg);
-        if (rc == CLI_EXIT_OK)
-            rc = CLI_EXIT_FAIL;
+        if (rc == CLI_EXIT_OK) /* the alerts file's failure is 1, the store's 3 */
+            rc = cli_exit_status(err.code) == CLI_EXIT_UNCHECKED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
     }
     pipeline_stats st;
     pipeline_stats_get(p, &st);
@@ -1600,8 +1600,8 @@ static int eth_replay_session(const account_run_opts *o, eth_answers *ans, const
     pipeline *p = account_pipeline(c.a);
     if (pipeline_flush(p, &err)) {
         run_log("replay", "warn", "final flush: %s (the records stay in the outbox)", err.msg);
-        if (rc == CLI_EXIT_OK)
-            rc = CLI_EXIT_FAIL;
+        if (rc == CLI_EXIT_OK) /* the alerts file's failure is 1, the store's 3 */
+            rc = cli_exit_status(err.code) == CLI_EXIT_UNCHECKED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
     }
     pipeline_stats st;
     pipeline_stats_get(p, &st);

@@ -23,6 +23,10 @@ static const char usage[] =
     "manager, it cannot be shown again. Roles: screen (address and tx screening),\n"
     "review (also alerts and cases), admin (everything).\n"
     "\n"
+    "Exit status: 0 done; 1 DATADIR/apikeys could not be read or written, or\n"
+    "remove: no such key; 2 a usage error or a malformed apikeys file. The keys\n"
+    "are no part of the store: apikey has no store error (3).\n"
+    "\n"
     "Options:\n";
 
 static const char *const roles[] = {"screen", "review", "admin", NULL};

@@ -28,6 +28,7 @@ static const char cases_usage[] =
     "       chainwatch cases report ID [--html]\n"
     "       chainwatch cases webhooks\n"
     "       chainwatch cases deliver URL... [--until-idle] [--max-tries N] [--retry-base-ms MS]\n"
+    "                                       [--store-tries N]\n"
     "\n"
     "The hold queue. Every alert record whose decision is hold opens a case, keyed\n"
     "by the alert id, in the transaction that stores the record. A reviewer\n"
@@ -46,10 +47,18 @@ static const char cases_usage[] =
     "  deliver   posts the webhook outbox to the URLs given, in order per URL,\n"
     "            signed (X-Chainwatch-Signature), retried with exponential backoff;\n"
     "            runs until SIGINT/SIGTERM, or with --until-idle until nothing is\n"
-    "            owed. One deliverer per datadir (webhooks.lock).\n"
+    "            owed. One deliverer per datadir (webhooks.lock). A store error\n"
+    "            that can pass (LMDB refusing: too many readers, a full disk)\n"
+    "            is logged and retried after 0.2 s, doubled up to every 10 s;\n"
+    "            one that cannot (a damaged store, a map still full after it\n"
+    "            grew) ends it, exit 3, and so does one that lasts --store-tries\n"
+    "            passes with --until-idle. SIGINT/SIGTERM end it between two\n"
+    "            tries, a wait included (a request in flight: its --timeout-ms).\n"
     "\n"
-    "Exit status: 0 done; 1 a failure, or show: the trail does not verify;\n"
-    "2 bad input or no such case; 3 the store could not be read or is damaged;\n"
+    "Exit status: 0 done; 1 a failure that is not the store's (signing.key or\n"
+    "signing.pub unreadable, standard output), or show: the trail does not verify;\n"
+    "2 bad input or no such case; 3 a store error (the store could not be\n"
+    "opened, read or written, or is damaged);\n"
     "5 release or block refused in the case's state (already released or blocked),\n"
     "or report of a case that is not blocked.\n"
     "\n"
@@ -59,7 +68,7 @@ enum { CLI_EXIT_CONFLICT = 5 };
 
 typedef struct {
     const char *datadir, *status, *after, *actor, *reason;
-    int64_t limit, max_tries, base_ms, max_ms, timeout_ms;
+    int64_t limit, max_tries, base_ms, max_ms, timeout_ms, store_tries;
     bool html, until_idle;
 } cases_opts;
 
@@ -103,8 +112,8 @@ static int do_show(const char *id, const char *datadir)
 {
     cw_err err = {0};
     uint8_t pk[32];
-    if (keys_load_public(datadir, pk, &err))
-        return cli_unchecked("cases show", &err);
+    if (keys_load_public(datadir, pk, &err)) /* signing.pub: the verb's own file, not the store (1; 2 malformed) */
+        return cli_fail("cases show", &err);
     cw_store *s;
     store_txn *t;
     int rc = cli_store_read("cases show", datadir, &s, &t);
@@ -130,8 +139,8 @@ static int do_report(const char *id, bool html, const char *datadir)
 {
     cw_err err = {0};
     uint8_t pk[32];
-    if (keys_load_public(datadir, pk, &err))
-        return cli_unchecked("cases report", &err);
+    if (keys_load_public(datadir, pk, &err)) /* signing.pub: the verb's own file, not the store (1; 2 malformed) */
+        return cli_fail("cases report", &err);
     cw_store *s;
     store_txn *t;
     int rc = cli_store_read("cases report", datadir, &s, &t);
@@ -220,6 +229,30 @@ static int do_webhooks(const char *datadir)
     return rc;
 }
 
+/* Which errors of a delivery pass `cases deliver` waits out, by code.
+ * The deliverer of serve and watch (webhook_runner, webhook.h) retries
+ * every store error, as its process has other work; this process exists
+ * only to deliver, so an error that waiting cannot cure ends it with its
+ * exit status (3 for the store's) rather than retrying for ever:
+ *   passes:   CW_ESTORE (LMDB refused: too many readers, a full disk, a
+ *             permission: another process or the operator clears it),
+ *             CW_ENOMEM (memory other processes hold), CW_EIO;
+ *   does not: CW_EDAMAGED (the file reads the same damage on every try),
+ *             CW_EFULL (store_write already grew the map STORE_WRITE_TRIES
+ *             times: every later write fails the same way), CW_EVERSION,
+ *             and the input codes (a record this version cannot read). */
+static bool deliver_error_passes(cw_code c) { return c == CW_ESTORE || c == CW_ENOMEM || c == CW_EIO; }
+
+/* Sleeps ms, in slices of at most 100 ms, until a stop request. */
+static void deliver_wait(uint64_t ms)
+{
+    while (ms > 0 && !cli_stop_requested()) {
+        uint64_t step = ms < 100 ? ms : 100;
+        nanosleep(&(struct timespec){(time_t)(step / 1000), (long)(step % 1000) * 1000000L}, NULL);
+        ms -= step;
+    }
+}
+
 static int do_deliver(const char **urls, int n_urls, const cases_opts *o, const char *datadir)
 {
     webhook_config cfg = {.max_tries = (uint32_t)o->max_tries,
@@ -251,15 +284,56 @@ static int do_deliver(const char **urls, int n_urls, const cases_opts *o, const 
         rc = cli_fail("cases deliver", &err);
     cli_stop_install();
     uint64_t total_ok = 0, total_fail = 0, total_dead = 0;
+    /* store errors in a row (the webhook runner's backoff, webhook.h) */
+    uint64_t backoff = 0, since = 0;
+    int64_t failing = 0;
+    cw_err last = {0};
     while (rc == CLI_EXIT_OK && !cli_stop_requested()) {
         webhook_stats st;
-        if (webhook_pass(s, sk, &cfg, webhook_now_ms(), cli_stop_flag(), &st, &err)) {
-            rc = cli_fail("cases deliver", &err);
-            break;
-        }
+        cw_code prc = webhook_pass(s, sk, &cfg, webhook_now_ms(), cli_stop_flag(), &st, &err);
         total_ok += st.delivered;
         total_fail += st.failed;
         total_dead += st.dead;
+        if (prc) {
+            if (err.msg[0] == '\0')
+                snprintf(err.msg, sizeof err.msg, "store error %d", (int)prc);
+            if (!deliver_error_passes(prc)) {
+                rc = cli_fail("cases deliver", &err);
+                fprintf(stderr, "chainwatch: cases deliver: stopping: waiting cannot cure this (%s); the events stay "
+                                "in the store\n", cw_code_name(prc));
+                break;
+            }
+            if (failing++ == 0)
+                since = webhook_now_ms();
+            if (o->until_idle && failing >= o->store_tries) {
+                /* --until-idle promises an empty outbox: a store error that
+                 * outlasts the retries must not read as done */
+                rc = cli_fail("cases deliver", &err);
+                fprintf(stderr, "chainwatch: cases deliver: giving up after %lld passes in a row failed over %.1f s "
+                                "(--store-tries); the events stay in the store\n",
+                        (long long)failing, (double)(webhook_now_ms() - since) / 1000.0);
+                break;
+            }
+            backoff = backoff == 0 ? WEBHOOK_STORE_RETRY_MIN_MS : backoff * 2;
+            if (backoff > WEBHOOK_STORE_RETRY_MAX_MS)
+                backoff = WEBHOOK_STORE_RETRY_MAX_MS;
+            /* once when it starts failing, once more each time the error
+             * changes: never a line per try */
+            if (failing == 1 || strcmp(last.msg, err.msg) != 0)
+                fprintf(stderr, "chainwatch: cases deliver: delivery to %s %s: %s; the events stay in the store, "
+                                "retrying after %llu ms, then up to every %d s\n",
+                        cfg.urls[0], failing == 1 ? "is failing" : "still failing, now", err.msg,
+                        (unsigned long long)backoff, WEBHOOK_STORE_RETRY_MAX_MS / 1000);
+            last = err;
+            deliver_wait(backoff);
+            continue;
+        }
+        if (failing)
+            fprintf(stderr, "chainwatch: cases deliver: delivery to %s resumed after %.1f s of store errors (%lld "
+                            "failed passes); %llu events still owed\n",
+                    cfg.urls[0], (double)(webhook_now_ms() - since) / 1000.0, (long long)failing,
+                    (unsigned long long)st.pending);
+        failing = 0, backoff = 0, last.msg[0] = '\0';
         if (st.delivered || st.failed || st.dead)
             fprintf(stderr, "cases deliver: %llu delivered, %llu failed, %llu dead letters, %llu owed\n",
                     (unsigned long long)st.delivered, (unsigned long long)st.failed, (unsigned long long)st.dead,
@@ -270,8 +344,12 @@ static int do_deliver(const char **urls, int n_urls, const cases_opts *o, const 
         uint64_t now = webhook_now_ms(), wait = 200;
         if (st.next_due_ms > now && st.next_due_ms - now < wait)
             wait = st.next_due_ms - now;
-        struct timespec ts = {(time_t)(wait / 1000), (long)(wait % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
+        deliver_wait(wait);
+    }
+    if (rc == CLI_EXIT_OK && failing && o->until_idle) {
+        /* stopped while the store failed: the outbox was not emptied */
+        fprintf(stderr, "chainwatch: cases deliver: stopped while the store failed: %s\n", last.msg);
+        rc = cli_exit_status(last.code);
     }
     fprintf(stderr, "cases deliver: stopped: %llu delivered, %llu failed tries, %llu dead letters\n",
             (unsigned long long)total_ok, (unsigned long long)total_fail, (unsigned long long)total_dead);
@@ -283,7 +361,8 @@ static int do_deliver(const char **urls, int n_urls, const cases_opts *o, const 
 
 int cmd_cases(int argc, char **argv)
 {
-    cases_opts o = {.limit = 100, .max_tries = 8, .base_ms = 1000, .max_ms = 600000, .timeout_ms = 5000};
+    cases_opts o = {.limit = 100, .max_tries = 8, .base_ms = 1000, .max_ms = 600000, .timeout_ms = 5000,
+                    .store_tries = 6};
     cli_arg args[] = {
         {"datadir", ARG_PATH, &o.datadir, .metavar = "D", .help = "default ~/.chainwatch"},
         {"status", ARG_STRING, &o.status, .metavar = "S", .help = "list: open, released or blocked (default all)"},
@@ -301,6 +380,8 @@ int cmd_cases(int argc, char **argv)
          .help = "deliver: the longest retry delay (default 600000)"},
         {"timeout-ms", ARG_INT, &o.timeout_ms, 100, 600000, .metavar = "MS",
          .help = "deliver: per request (default 5000)"},
+        {"store-tries", ARG_INT, &o.store_tries, 1, 1000, .metavar = "N",
+         .help = "deliver --until-idle: passes in a row ending in a store\nerror before it gives up, exit 3 (default 6: about 6 s)"},
         {0},
     };
     int help_rc;

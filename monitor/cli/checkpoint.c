@@ -25,7 +25,11 @@ static const char checkpoint_usage[] =
     "(e.g. one a day, mailed or stored elsewhere): 'chainwatch verify FILE\n"
     "--checkpoint CP' then shows whether the file still holds that record,\n"
     "which a cut-off end (not visible in the chain itself) does not.\n"
-    "Runs beside a running watch (read only). Exit 0, or 1/3 on failure.\n"
+    "Runs beside a running watch (read only).\n"
+    "\n"
+    "Exit status: 0 printed; 1 the signing key could not be read, or standard\n"
+    "output failed; 2 a usage error or a malformed key; 3 a store error (the\n"
+    "store could not be opened or read, or is damaged).\n"
     "\n"
     "Options:\n";
 

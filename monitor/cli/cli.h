@@ -1,14 +1,22 @@
 /*
  * cli.h: the verbs of the chainwatch executable and their shared conventions.
  *
- * Exit codes: 0 success; 1 a runtime failure (I/O, out of memory); 2 a usage
- * error or invalid input (malformed tx/block, invalid address); 3 a check
- * that could not be made; 4 an import the shrink guard refused; 10-12
- * screen decisions. Machine
+ * Exit codes: 0 success; 1 a finding where the verb defines one (lookup's
+ * "not listed", verify's bad record, cases show's trail that does not
+ * verify), or a runtime failure that is not the store's (the alerts file,
+ * a capture or blocks file, standard output, out of memory, an
+ * interruption where the verb says so); 2 a usage error or invalid input
+ * (malformed tx/block, invalid address); 3 a store error: the store could
+ * not be opened, read or written, is damaged or in another format, so
+ * nothing was checked (cli_exit_status: CW_ESTORE, CW_EFULL, CW_EDAMAGED,
+ * CW_EVERSION); 4 an import the shrink guard refused; 5 a case action
+ * refused in the case's state; 10-12 screen decisions; 130 replay
+ * interrupted. Machine
  * output is one JSON object per line on stdout; errors are one line on
  * stderr, "chainwatch: <what>: <why>". Each verb reads its options with
  * the one table-driven parser of args.h; SIGINT/SIGTERM are stop.h's.
- * Every verb exits 2 on a usage error and 0 for --help; besides that:
+ * Every verb exits 2 on a usage error, 0 for --help, and 3 on a store
+ * error (verify and apikey read no store); besides that:
  *   decode, address        0 ok; 2 malformed input; 1 I/O
  *   watchlist import       0; 4 shrink guard; else cli_fail's code
  *   watchlist lookup       0 any listed; 1 none listed ("not listed", the
@@ -19,22 +27,27 @@
  *                          0; 3 the store unreadable (check: or damage
  *                          found; export: 1 when stdout fails)
  *   init, checkpoint       0; else cli_fail's code (1, 2 or 3)
- *   watch                  0 stopped by SIGINT/SIGTERM; 1 a failure (a store
- *                          error stops it); 3 the store is damaged
+ *   watch                  0 stopped by SIGINT/SIGTERM; 1 a failure that
+ *                          is not the store's (the feed, the alerts file);
+ *                          3 a store error stops it
  *   verify                 0 every record valid and one clean chain; 1 not;
  *                          2 an unreadable file, key or checkpoint
  *   replay                 0; 2 input refused or skipped (--allow-gaps);
- *                          1 a failure; 3 the store is damaged; 130 SIGINT/SIGTERM
+ *                          1 a failure (a block refused, the alerts file);
+ *                          3 a store error; 130 SIGINT/SIGTERM
  *   replay --capture       0; 2 a bad or cut capture or refused messages;
- *                          1 store, alerts file, interruption; 3 damaged
+ *                          1 the alerts file, interruption; 3 a store error
  *   screen                 0 allow, 10 review, 11 hold, 12 block; 1; 3
  *   cluster, trace         0; 2 bad input; 3 the store unreadable (trace: 1
  *                          the graph could not be written)
  *   cases                  0; 1 a failure (show: the audit trail does not
- *                          verify); 2 bad input or no such case; 3 the
- *                          store unreadable or damaged; 5 release/block
- *                          refused in the case's state, report of a case
- *                          that is not blocked
+ *                          verify); 2 bad input or no such case; 3 a store
+ *                          error (deliver: one that cannot pass, or one that
+ *                          persists with --until-idle; others are retried);
+ *                          5 release/block refused in the case's state,
+ *                          report of a case that is not blocked
+ *   serve                  0 stopped by SIGINT/SIGTERM; 1 a failure (the
+ *                          port); 2 usage, --webhook's lock held; 3 store
  * cli_finish_output turns a success into 1 when stdout could not be written.
  */
 #ifndef CW_CLI_H
@@ -54,8 +67,9 @@
 #include "watchlists/tokens.h"
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
-/* Screening verbs (lookup): the check itself could not be made. Distinct
- * from 1 ("not listed"), so a broken store never reads as a clean result. */
+/* A store error, every verb: the check itself could not be made. Distinct
+ * from 1 ("not listed", a finding, a file of the verb's own), so a broken
+ * store never reads as a clean result nor as a result at all. */
 enum { CLI_EXIT_UNCHECKED = 3 };
 /* `screen`: the decision, when the check was made (allow is 0). Above 3 so
  * a script testing "non-zero" never reads an error as a decision or the
@@ -174,15 +188,20 @@ int cli_unchecked(const char *verb, const cw_err *err);
 /* Prints a JSON value in canonical form (sorted keys, one line) on stdout. */
 int cli_print_json(const char *verb, const json_t *v);
 
-/* Prints "chainwatch: <context>: <message>" to stderr and returns the exit
- * code for the error, the one mapping of the verbs that change things: 3
- * for a damaged store (CW_EDAMAGED) or one in another format (CW_EVERSION,
- * with cli_store_format_hint's line); 1 for I/O, memory, a store refusing a
- * write (a full disk), a full map, a missing block or store part (CW_EIO,
- * CW_ENOMEM, CW_ESTORE, CW_EFULL, CW_ENOTFOUND); 2 for input and argument
- * errors (every other code). The read verbs (lookup, stats, diff, export,
- * check, screen, cluster, trace) answer every store error with 3 through
- * cli_unchecked (1 is lookup's "not listed"). */
+/* The exit status for an error code: the one mapping of cw_err codes to
+ * exit statuses. 3 (CLI_EXIT_UNCHECKED) for the store's errors: CW_ESTORE
+ * (LMDB refused: at open, e.g. a map that cannot be mapped under ulimit -v
+ * or a datadir whose store cannot be opened, or a read or write), CW_EFULL
+ * (a map still full after store_write grew it), CW_EDAMAGED, CW_EVERSION;
+ * 1 for CW_EIO (files and sockets other than the store: the alerts file,
+ * a capture, the node), CW_ENOMEM and CW_ENOTFOUND (a missing block); 2
+ * for input and argument errors (every other code); 0 for CW_OK. */
+int cli_exit_status(cw_code code);
+/* Prints "chainwatch: <context>: <message>" to stderr (with
+ * cli_store_format_hint's line for CW_EVERSION) and returns
+ * cli_exit_status(err->code). The read verbs (lookup, stats, diff, export,
+ * check, screen, cluster, trace) answer every error of reading the store
+ * with 3 through cli_unchecked (1 is lookup's "not listed"). */
 int cli_fail(const char *context, const cw_err *err);
 /* After the error line of a store in another format (CW_EVERSION, which
  * every verb answers with 3): a second line, "chainwatch: <context>: "

@@ -29,8 +29,9 @@ static const char cluster_usage[] =
     "\n"
     "For an EVM or Tron account the answer is applicable false with a note: account\n"
     "chains have no common-input clustering (see trace and screen for exposure).\n"
-    "Exit status: 0 found (a cluster of one included); 2 bad input; 3 the store\n"
-    "could not be read.\n"
+    "Exit status: 0 found (a cluster of one included); 1 out of memory or\n"
+    "standard output failed; 2 bad input; 3 a store error (the store could not\n"
+    "be opened or read, or is damaged).\n"
     "\n"
     "Options:\n";
 

@@ -25,6 +25,11 @@ static const char init_usage[] =
     "your alerts with 'chainwatch verify --pubkey HEX'. Running it again keeps\n"
     "the existing key; it never replaces one.\n"
     "\n"
+    "Exit status: 0 made (or kept); 1 the datadir or the key could not be made;\n"
+    "2 a usage error; 3 a store error (the store could not be made or opened:\n"
+    "a map that cannot be mapped under ulimit -v, a full disk, a damaged or\n"
+    "unreadable store.mdb). What a failed init made is removed again.\n"
+    "\n"
     "Options:\n";
 
 /* What this init made, so a failure (a full disk) takes it away again:

@@ -127,23 +127,30 @@ const char *cli_quote(const char *text, char *out, size_t cap)
     return out;
 }
 
+int cli_exit_status(cw_code code)
+{
+    switch (code) {
+    case CW_OK:
+        return CLI_EXIT_OK;
+    case CW_ESTORE:   /* LMDB refused: at open (the map could not be mapped, a datadir without a usable store), */
+    case CW_EFULL:    /* a read or a write (a full disk); a map still full after store_write grew it */
+    case CW_EDAMAGED: /* a damaged store is "could not check", never a result */
+    case CW_EVERSION: /* a store this version must not read: nothing checked either */
+        return CLI_EXIT_UNCHECKED;
+    case CW_EIO:      /* a file or socket other than the store: the alerts file, a capture, the node */
+    case CW_ENOMEM:
+    case CW_ENOTFOUND: /* a block missing at run time, a key not there */
+        return CLI_EXIT_FAIL;
+    default:
+        return CLI_EXIT_USAGE;
+    }
+}
+
 int cli_fail(const char *context, const cw_err *err)
 {
     fprintf(stderr, "chainwatch: %s: %s\n", context, err->msg);
     cli_store_format_hint(context, err);
-    switch (err->code) {
-    case CW_EIO:
-    case CW_ENOMEM:
-    case CW_ESTORE:    /* a write that failed (a full disk); the read verbs answer 3 (cli_unchecked) */
-    case CW_EFULL:     /* a full store is not the user's input */
-    case CW_ENOTFOUND: /* a block or store part missing at run time */
-        return CLI_EXIT_FAIL;
-    case CW_EDAMAGED: /* every verb: a damaged store is "could not check", never a result */
-    case CW_EVERSION: /* a store this version must not read: nothing checked either */
-        return CLI_EXIT_UNCHECKED;
-    default:
-        return CLI_EXIT_USAGE;
-    }
+    return cli_exit_status(err->code);
 }
 
 void cli_store_format_hint(const char *context, const cw_err *err)

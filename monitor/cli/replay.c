@@ -59,8 +59,9 @@ static const char usage[] =
     "\n"
     "Exit status: 0 replayed, nothing skipped; 2 a usage error, input refused\n"
     "(gaps, another network), or input skipped or left out by --allow-gaps\n"
-    "(every other readable block was still replayed); 1 a failure (store, I/O,\n"
-    "a block the pipeline refused); 130 interrupted.\n";
+    "(every other readable block was still replayed); 1 a failure (a block the\n"
+    "pipeline refused, the alerts file, I/O); 3 a store error (the store could\n"
+    "not be opened, read or written, or is damaged); 130 interrupted.\n";
 
 #define BATCH_TXS 250000
 #define BATCH_CACHE_BYTES ((uint64_t)512 << 20)
@@ -556,7 +557,7 @@ int cmd_replay(int argc, char **argv)
             if (store_error_stops(crc))
                 fprintf(stderr, "chainwatch: replay: nothing from height %lld on was recorded; fix the store and run "
                                 "replay again: it continues from the datadir's tip\n", (long long)batch_start);
-            rc = crc == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
+            rc = cli_exit_status(crc); /* 3 for the store's errors */
             break;
         }
         batch_start = h + 1;

@@ -18,7 +18,8 @@
  * So is one with bad frames or messages the pipeline refused (a damaged
  * block, and the blocks after it whose parent it was): every usable message
  * is still replayed, as watch would, but the exit status says the screen
- * is incomplete (1 instead when a refusal was the store's or the disk's).
+ * is incomplete (1 instead when a refusal was the disk's or memory's; a
+ * store error stops the replay, exit 3, and no later failure lowers that).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -81,7 +82,8 @@ static const char usage[] =
     "damaged (the records before the damage are replayed; the message names the\n"
     "byte offset), or holds bad frames or messages the pipeline refused (every\n"
     "other message is replayed; the summary counts them); 1 a failure of the\n"
-    "store, the alerts file or an interruption (SIGINT/SIGTERM).\n";
+    "alerts file or an interruption (SIGINT/SIGTERM); 3 a store error (the store\n"
+    "could not be opened, read or written, or is damaged).\n";
 
 /* What the log lines and the progress line share: a log line must not
  * land in the middle of the progress line. */
@@ -353,17 +355,19 @@ int cmd_replay_capture(int argc, char **argv)
     if (store_failed) {
         fprintf(stderr, "chainwatch: replay: stopped at message %llu: the store failed (%s); nothing of that message "
                         "was recorded\n", (unsigned long long)messages, store_err.msg);
-        rc = store_failed == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
+        rc = cli_exit_status(store_failed); /* 3: a store error */
     }
     if (pipeline_flush(p, &err)) {
         fprintf(stderr, "chainwatch: replay: final flush: %s (the records stay in the outbox for the next run)\n",
                 err.msg);
-        rc = CLI_EXIT_FAIL;
+        if (rc != CLI_EXIT_UNCHECKED) /* the alerts file's failure is 1; the store's 3, and it stays 3 */
+            rc = cli_exit_status(err.code) == CLI_EXIT_UNCHECKED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
     }
     /* after a store failure the counters would count the failed message as handled */
     if (!store_failed && pipeline_save_counters(p, &err)) {
         fprintf(stderr, "chainwatch: replay: saving the feed counters: %s\n", err.msg);
-        rc = CLI_EXIT_FAIL;
+        if (rc != CLI_EXIT_UNCHECKED)
+            rc = cli_exit_status(err.code) == CLI_EXIT_UNCHECKED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
     }
     if (read_failed) {
         /* everything before the damage was replayed; say where it stopped */

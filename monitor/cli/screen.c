@@ -77,9 +77,10 @@ static const char usage_tail[] =
     "findings as if it confirmed now (Ethereum and Tron: its value and the token\n"
     "transfer its calldata asks for). Risk high or severe holds, medium reviews.\n"
     "\n"
-    "Exit status: 0 allow, 10 review, 11 hold, 12 block; 1 error; 2 usage or bad\n"
-    "input (a mistyped address is never 'allow'); 3 the store could not be read\n"
-    "(never read a 3 as allow).\n";
+    "Exit status: 0 allow, 10 review, 11 hold, 12 block; 1 out of memory or\n"
+    "standard output failed; 2 usage or bad input (a mistyped address is never\n"
+    "'allow'); 3 a store error: the store could not be opened or read, or is\n"
+    "damaged (never read a 3 as allow).\n";
 
 #define MAX_TX_BYTES (4u << 20) /* a block's weight limit: no tx is larger */
 

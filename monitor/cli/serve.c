@@ -25,6 +25,11 @@ static const char usage[] =
     "chainwatch apikey add NAME --role screen|review|admin. Runs until SIGINT or\n"
     "SIGTERM. See the README's API section.\n"
     "\n"
+    "Exit status: 0 stopped by SIGINT/SIGTERM; 1 a failure (the address cannot\n"
+    "be listened on); 2 a usage error, or another deliverer holds --webhook's\n"
+    "lock; 3 a store error (the store could not be opened). Once serving, store\n"
+    "errors are answered per request (HTTP 503), and --webhook's are retried.\n"
+    "\n"
     "Options:\n";
 
 void cli_api_table(cli_api_opts *o, void *t)

@@ -35,8 +35,9 @@ static const char trace_usage[] =
     "lists, per asset (ETH, each token contract), what it received, how much of it\n"
     "was designated money (share_ppm: the haircut), the hops, the designated source\n"
     "and the tx of its closest designated payment.\n"
-    "Exit status: 0 traced; 1 the graph could not be written; 2 bad input; 3 the\n"
-    "store could not be read.\n"
+    "Exit status: 0 traced; 1 the graph could not be written (or out of memory);\n"
+    "2 bad input; 3 a store error (the store could not be opened or read, or is\n"
+    "damaged).\n"
     "\n"
     "Options:\n";
 

@@ -325,6 +325,7 @@ int cmd_verify(int argc, char **argv)
         cw_err err = {0};
         if (keys_load_public(datadir, pk, &err) != CW_OK) {
             cli_fail("verify", &err);
+            fprintf(stderr, "chainwatch: verify: or give the public key with --pubkey HEX\n");
             return CLI_EXIT_USAGE;
         }
     }

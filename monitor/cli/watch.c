@@ -69,6 +69,11 @@ static const char usage[] =
     "Run 'chainwatch init' and import a watchlist first. SIGINT/SIGTERM stop it\n"
     "cleanly; records are committed with their block and survive any crash.\n"
     "\n"
+    "Exit status: 0 stopped by SIGINT/SIGTERM; 1 a failure that is not the\n"
+    "store's (the signing key, the alerts file, the feed, the node's chain);\n"
+    "2 a usage error; 3 a store error: the store could not be opened, read or\n"
+    "written, or is damaged (it stops without committing the message).\n"
+    "\n"
     "Options; each but --datadir and --config is also a line of chainwatch.conf,\n"
     "'name = value' (no line length or count limit; flags win over the file):\n";
 
@@ -670,7 +675,7 @@ int cmd_watch(int argc, char **argv)
                          "tip",
                       err.msg, feed_topic_name(ev.topic), ev.seq, o.datadir);
                 failed = store_stopped = true;
-                fail_code = drc == CW_EDAMAGED ? CLI_EXIT_UNCHECKED : CLI_EXIT_FAIL;
+                fail_code = cli_exit_status(drc); /* 3: a store error */
                 break;
             }
         }

@@ -983,8 +983,8 @@ static cw_code screen_rules_address(const flows_config *cfg, store_txn *t, const
     size_t kn = wl_key_from_addr(a, key);
     cw_code c;
     json_t *j = rules_address_json(&rc, t, key, kn, &c, err);
-    if (c)
-        return c;
+    if (c) /* the answer would lack its patterns: the check was not made */
+        return cw_err_prefix(err, c, "pattern rules");
     bool ok = true;
     if (j) {
         const char *risk = json_string_value(json_object_get(j, "risk"));
@@ -1024,7 +1024,7 @@ static cw_code screen_rules_tx(const flows_config *cfg, store_txn *t, const cw_t
     const rule_finding *f;
     size_t n;
     cw_code c = rules_tx(&rc, t, NULL, tx, (int64_t)time(NULL), &f, &n, NULL, err);
-    return c ? c : patterns_put(f, n, out, d, err);
+    return c ? cw_err_prefix(err, c, "pattern rules") : patterns_put(f, n, out, d, err);
 }
 
 /* A raw account-chain tx (tx: its transfers as it asks them, token calls
@@ -1039,7 +1039,7 @@ static cw_code screen_rules_account(const flows_config *cfg, store_txn *t, const
     const rule_finding *f;
     size_t n;
     cw_code c = rules_account_raw_tx(&rc, &ch, t, tx, (int64_t)time(NULL), &f, &n, err);
-    return c ? c : patterns_put(f, n, out, d, err);
+    return c ? cw_err_prefix(err, c, "pattern rules") : patterns_put(f, n, out, d, err);
 }
 
 json_t *screen_policy_json(const flows_config *cfg)

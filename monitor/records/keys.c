@@ -177,7 +177,7 @@ cw_code keys_load_public(const char *datadir, uint8_t pk[32], cw_err *err)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot open %s: %s%s", path, strerror(errno),
-                          errno == ENOENT ? " (run 'chainwatch init', or pass --pubkey HEX)" : "");
+                          errno == ENOENT ? " (run 'chainwatch init' on this datadir)" : "");
     return read_hex_fd(fd, path, pk, 32, err);
 }
 

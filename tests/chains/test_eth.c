@@ -837,6 +837,89 @@ Test(eth, keccak_incremental_equals_one_shot)
     }
 }
 
+/* The unrolled permutation in chains/keccak.c against a plain transcription
+ * of FIPS 202 section 3.2 (rho offsets from the spec's t loop, pi as
+ * (x, y) -> (y, 2x + 3y)), over every length across three blocks, and two
+ * digests from the independent Python oracle (tests/tools/oracle_common.py:
+ * keccak256(b"abc"), and of the 1,000 bytes (i * 131 + 7) mod 256). */
+static void spec_keccak_f(uint64_t a[25])
+{
+    unsigned rho[25] = {0};
+    for (int t = 0, x = 1, y = 0; t < 24; t++) {
+        rho[x + 5 * y] = (unsigned)(((t + 1) * (t + 2) / 2) % 64);
+        int nx = y, ny = (2 * x + 3 * y) % 5;
+        x = nx, y = ny;
+    }
+    uint64_t rc = 0, lfsr = 1; /* round constants from the spec's rc(t) LFSR */
+    for (int round = 0; round < 24; round++) {
+        uint64_t c[5], b[25];
+        for (int x = 0; x < 5; x++)
+            c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
+        for (int x = 0; x < 5; x++)
+            for (int y = 0; y < 5; y++)
+                a[x + 5 * y] ^= c[(x + 4) % 5] ^ ((c[(x + 1) % 5] << 1) | (c[(x + 1) % 5] >> 63));
+        for (int x = 0; x < 5; x++)
+            for (int y = 0; y < 5; y++) {
+                uint64_t v = a[x + 5 * y];
+                unsigned r = rho[x + 5 * y];
+                b[y + 5 * ((2 * x + 3 * y) % 5)] = r ? (v << r) | (v >> (64 - r)) : v;
+            }
+        for (int x = 0; x < 5; x++)
+            for (int y = 0; y < 5; y++)
+                a[x + 5 * y] = b[x + 5 * y] ^ (~b[(x + 1) % 5 + 5 * y] & b[(x + 2) % 5 + 5 * y]);
+        rc = 0;
+        for (int j = 0; j < 7; j++) {
+            if (lfsr & 1)
+                rc |= 1ull << ((1u << j) - 1);
+            lfsr = (lfsr & 0x80) ? (lfsr << 1) ^ 0x171 : lfsr << 1;
+        }
+        a[0] ^= rc;
+    }
+}
+
+static void spec_keccak256(const uint8_t *p, size_t n, uint8_t out[32])
+{
+    uint64_t a[25] = {0};
+    uint8_t block[136];
+    for (;;) {
+        size_t take = n < 136 ? n : 136;
+        memset(block, 0, sizeof block);
+        memcpy(block, p, take);
+        if (take < 136) {
+            block[take] ^= 0x01;
+            block[135] ^= 0x80;
+        }
+        for (int i = 0; i < 17; i++)
+            for (int j = 0; j < 8; j++)
+                a[i] ^= (uint64_t)block[8 * i + j] << (8 * j);
+        spec_keccak_f(a);
+        if (take < 136)
+            break;
+        p += 136, n -= 136;
+    }
+    for (int i = 0; i < 32; i++)
+        out[i] = (uint8_t)(a[i / 8] >> (8 * (i % 8)));
+}
+
+Test(eth, keccak_permutation_matches_the_spec)
+{
+    uint8_t msg[1000], got[32], want[32];
+    char hex[65];
+    cw_keccak256("abc", 3, got);
+    cw_hex_encode(got, 32, hex);
+    cr_assert_str_eq(hex, "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45");
+    for (size_t i = 0; i < sizeof msg; i++)
+        msg[i] = (uint8_t)(i * 131 + 7);
+    cw_keccak256(msg, sizeof msg, got);
+    cw_hex_encode(got, 32, hex);
+    cr_assert_str_eq(hex, "715e32812f43e2bd7ee57abbdd71de13ad189f40c581505cbe90deda52631c69");
+    for (size_t n = 0; n <= 3 * 136 + 1; n++) {
+        cw_keccak256(msg, n, got);
+        spec_keccak256(msg, n, want);
+        cr_assert_arr_eq(got, want, 32, "length %zu", n);
+    }
+}
+
 /* EIP-7702: an authorization's offset is in the tx input (as tx.h says),
  * and what a node skips besides a bad signature: nonce 2^64-1 (EIP-7702
  * "verify the nonce is less than 2**64 - 1"). */

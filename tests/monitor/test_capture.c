@@ -19,6 +19,7 @@
 
 #include "chains/buf.h"
 #include "monitor/sources/capture.h"
+#include "monitor/sources/capture_settings.h"
 #include "tests/support.h"
 #include "tests/zmq_pub.h"
 
@@ -1073,9 +1074,46 @@ Test(capture, ethereum_capture_records_and_refusals)
     test_remove_dir(dir);
 }
 
+/* A store error is exit 3 in replay --capture too, naming the store and
+ * what failed: at open (ulimit -v below the map, in the forked child) and
+ * mid-replay (a commit on a full disk, the shim), where it stops the replay
+ * at the message that failed. Before: 1 for both, the exit of a failing
+ * alerts file or an interruption. The same store then replays the whole
+ * capture. */
+Test(capture, a_store_error_at_open_or_mid_replay_is_exit_3, .timeout = 120)
+{
+    char *dir = temp_dir();
+    char path[700], want[900], *out, *err;
+    snprintf(path, sizeof path, "%s/node.cwcap", dir);
+    write_node_capture(path, CAPTURE_MESSAGES, NULL, NULL, 0);
+    char *dd = setup_datadir();
+#if !defined(__SANITIZE_ADDRESS__) /* ASan's shadow memory cannot start under an address-space limit */
+    char *lim[] = {"/bin/sh", "-c", "ulimit -v 400000 && exec \"$0\" \"$@\"", CW_BIN, "replay", "--capture", path,
+                   "--datadir", dd, NULL};
+    int rc = run_cmd(lim, NULL, 0, &out, &err);
+    snprintf(want, sizeof want, "chainwatch: replay: store %s/store.mdb: open: Cannot allocate memory", dd);
+    cr_assert_eq(rc, 3, "ulimit -v: exit %d\n%s", rc, err);
+    cr_assert(strstr(err, want), "ulimit -v: %s", err);
+    free(out), free(err);
+#endif
+    /* commits past the start's fail: the first message that writes stops it */
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+    setenv("CW_FAIL_MDB", "mdb_txn_commit:20+:ENOSPC", 1);
+    int frc = replay(path, dd, NULL, NULL, &out, &err);
+    unsetenv("LD_PRELOAD");
+    unsetenv("CW_FAIL_MDB");
+    cr_assert_eq(frc, 3, "exit %d\n%s", frc, err);
+    snprintf(want, sizeof want, "store %s/store.mdb: commit: No space left on device", dd);
+    cr_assert(strstr(err, "chainwatch: replay: stopped at message ") && strstr(err, want), "%s", err);
+    free(out), free(err);
+    cr_assert_eq(replay(path, dd, NULL, NULL, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    test_remove_dir(dd);
+    test_remove_dir(dir);
+}
+
 /* ---------------- a settings record, read strictly ---------------- */
 
-#include "monitor/sources/capture_settings.h"
 
 /* The settings a Tron watch writes (account_run.c), keys sorted as
  * json_dumps(JSON_SORT_KEYS) writes them. */

@@ -1039,7 +1039,7 @@ Test(cases, a_decision_the_store_refuses_is_not_reported_taken, .timeout = 60)
         int rc = cw(&j, &err, "cases", "block", CASE_ID, "--datadir", dd, "--actor", "a", "--reason", "r");
         unsetenv("LD_PRELOAD");
         unsetenv("CW_FAIL_MDB");
-        cr_assert(rc == 1 || rc == 3, "%s: a failure (1) or store error (3), not %d: %s", faults[i], rc, err);
+        cr_assert_eq(rc, 3, "%s: a store error is exit 3, not %d: %s", faults[i], rc, err);
         cr_assert_null(j, "%s: nothing printed as recorded", faults[i]);
         free(err);
         cr_assert_eq(cw(&j, &err, "cases", "show", CASE_ID, "--datadir", dd), 0, "%s", err);
@@ -1752,5 +1752,238 @@ Test(webhooks, watch_delivery_backs_off_on_store_errors_reports_them_and_resumes
     cr_assert_eq(stored_events(dd), 0, "delivered events leave the store");
     receiver_stop(r);
     hook_node_stop(&h);
+    cases_rm_root(root);
+}
+
+/* ---- cases deliver on store errors (the in-process runner's rules) ---- */
+
+/* `cases deliver url --datadir dd opts...` in the background, stderr to
+ * log, with env (name, value pairs, NULL-terminated) set in the child. */
+static pid_t deliver_bg(const char *dd, const char *url, const char *log, const char *const *env,
+                        const char *const *opts)
+{
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int devnull = open("/dev/null", O_WRONLY);
+        if (fd < 0 || devnull < 0)
+            _exit(126);
+        dup2(fd, 2);
+        dup2(devnull, 1);
+        for (const char *const *e = env; e && *e; e += 2)
+            setenv(e[0], e[1], 1);
+        char *argv[16] = {CW_BIN, "cases", "deliver", (char *)url, "--datadir", (char *)dd};
+        int n = 6;
+        for (; opts && *opts && n < 15; opts++)
+            argv[n++] = (char *)*opts;
+        argv[n] = NULL;
+        execv(CW_BIN, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Waits (up to 60 s) until log holds needle; fails the test, with the
+ * log, when the deliverer ended first. */
+static void deliver_wait_log(pid_t pid, const char *log, const char *needle)
+{
+    for (int i = 0; i < 1200; i++) {
+        if (hook_log_lines(log, needle) > 0)
+            return;
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            char *text = read_text(log);
+            cr_assert_fail("the deliverer ended (status %d) before logging \"%s\":\n%s", status, needle, text);
+        }
+        test_sleep_ms(50);
+    }
+    cr_assert_fail("no \"%s\" in the deliverer's log", needle);
+}
+
+static size_t received(receiver *r)
+{
+    pthread_mutex_lock(&r->mu);
+    size_t n = json_array_size(r->got);
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+/* The fault: every mdb_txn_begin after the first (store_open's) is refused
+ * as LMDB refuses one when every reader slot is taken, CW_ESTORE "too many
+ * readers", an error another process clears. */
+#define READERS_FULL "mdb_txn_begin:2+:MDB_READERS_FULL"
+
+/* A store error that can pass is waited out as the deliverer of watch and
+ * serve waits it out: logged once with what failed and where, retried with
+ * backoff, nothing sent meanwhile; once the store answers, every event
+ * goes out once, in order, the recovery is logged, and --until-idle ends
+ * in 0. Before: `cases deliver` exited 1 at the first store error. */
+Test(webhooks, deliver_waits_out_a_store_error_that_can_pass, .timeout = 90)
+{
+    char root[64], dd[128], url[64], gate[200], log[200], needle[400];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    uint8_t pk[32];
+    cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
+    receiver *r = receiver_start(0, 0, 200);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", r->port);
+    snprintf(gate, sizeof gate, "%s/store-fails", root);
+    snprintf(log, sizeof log, "%s/deliver.log", root);
+    FILE *g = fopen(gate, "w");
+    cr_assert_not_null(g);
+    fclose(g);
+    const char *env[] = {"LD_PRELOAD", CW_FAULT_PRELOAD, "CW_FAIL_MDB", READERS_FULL, "CW_FAULT_WHILE", gate, NULL};
+    /* --store-tries far above what the test waits: a late wake-up of the
+     * test must not see it give up */
+    const char *opts[] = {"--until-idle", "--store-tries", "1000", NULL};
+    pid_t pid = deliver_bg(dd, url, log, env, opts);
+    snprintf(needle, sizeof needle, "chainwatch: cases deliver: delivery to %s is failing: store %s/store.mdb: ", url,
+             dd);
+    deliver_wait_log(pid, log, needle);
+    test_sleep_ms(800); /* passes at 200, 400 ms... fail the same way */
+    int status;
+    cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "it ended on a store error that can pass:\n%s", read_text(log));
+    cr_assert_eq(hook_log_lines(log, "too many readers"), 1, "once, naming the cause:\n%s", read_text(log));
+    cr_assert_eq(hook_log_lines(log, "still failing"), 0, "the same error is not logged again");
+    cr_assert_eq(received(r), 0, "nothing sent while the store fails");
+    cr_assert_eq(unlink(gate), 0); /* the store answers again */
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d:\n%s", status, read_text(log));
+    cr_assert_eq(hook_log_lines(log, "resumed after"), 1, "the recovery is logged:\n%s", read_text(log));
+    pthread_mutex_lock(&r->mu);
+    cr_assert_eq(json_array_size(r->got), BLOCK_RECORDS + 1, "each event once");
+    cr_assert_eq(assert_delivered_in_order(r, 1, pk), BLOCK_RECORDS + 1);
+    pthread_mutex_unlock(&r->mu);
+    cr_assert_eq(stored_events(dd), 0, "delivered events leave the store");
+    receiver_stop(r);
+    cases_rm_root(root);
+}
+
+/* With --until-idle a store error that persists ends in 3, naming the
+ * store and the cause, the events kept: never 0 ("nothing owed"), and
+ * never a wait without end. Before: exit 1 at the first failed pass. */
+Test(webhooks, deliver_until_idle_ends_in_3_when_a_store_error_persists, .timeout = 60)
+{
+    char root[64], dd[128], url[64], want[300];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    receiver *r = receiver_start(0, 0, 200);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", r->port);
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+    setenv("CW_FAIL_MDB", READERS_FULL, 1);
+    char *err;
+    int rc = cw(NULL, &err, "cases", "deliver", url, "--until-idle", "--store-tries", "3", "--datadir", dd);
+    unsetenv("LD_PRELOAD");
+    unsetenv("CW_FAIL_MDB");
+    cr_assert_eq(rc, 3, "exit %d:\n%s", rc, err);
+    snprintf(want, sizeof want, "chainwatch: cases deliver: store %s/store.mdb: ", dd);
+    cr_assert(strstr(err, want) && strstr(err, "too many readers"), "what failed and where:\n%s", err);
+    cr_assert(strstr(err, "giving up after 3 passes in a row failed"), "%s", err);
+    free(err);
+    cr_assert_eq(received(r), 0);
+    cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1, "the events stay in the store");
+    /* the same store, answering again: everything goes out, exit 0 */
+    cr_assert_eq(cw(NULL, &err, "cases", "deliver", url, "--until-idle", "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_eq(received(r), BLOCK_RECORDS + 1);
+    receiver_stop(r);
+    cases_rm_root(root);
+}
+
+/* A store error that waiting cannot cure ends the deliverer at once, with
+ * 3, even without --until-idle: a map still full after store_write grew it
+ * (CW_EFULL; before: exit 1), a damaged store (CW_EDAMAGED). */
+Test(webhooks, deliver_ends_in_3_on_a_store_error_waiting_cannot_cure, .timeout = 60)
+{
+    char root[64], dd[128], url[80], want[300], fail[600], key[100], hex[200];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    receiver *r = receiver_start(0, 0, 200);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", r->port);
+    snprintf(want, sizeof want, "chainwatch: cases deliver: store %s/store.mdb: ", dd);
+    snprintf(key, sizeof key, "c%s", url); /* the endpoint's cursor (watchlists/hookdb.c url_key) */
+    cw_hex_encode((const uint8_t *)key, strlen(key), hex);
+    snprintf(fail, sizeof fail, "mdb_get:1+:EIO@%s", hex);
+    static const char *const what[] = {"map is full", "store damaged"};
+    /* the 1st commit is store_open's: every write of a pass finds the map full */
+    const char *specs[] = {"mdb_txn_commit:2+:MDB_MAP_FULL", fail};
+    for (int i = 0; i < 2; i++) {
+        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+        setenv("CW_FAIL_MDB", specs[i], 1);
+        char *err;
+        int rc = cw(NULL, &err, "cases", "deliver", url, "--datadir", dd);
+        unsetenv("LD_PRELOAD");
+        unsetenv("CW_FAIL_MDB");
+        cr_assert_eq(rc, 3, "%s: exit %d:\n%s", specs[i], rc, err);
+        cr_assert(strstr(err, what[i]) && (strstr(err, want) || i == 1), "%s:\n%s", specs[i], err);
+        cr_assert(strstr(err, "stopping: waiting cannot cure this"), "%s:\n%s", specs[i], err);
+        free(err);
+    }
+    cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1, "the events stay in the store");
+    receiver_stop(r);
+    cases_rm_root(root);
+}
+
+/* Without --until-idle the deliverer waits out a store error for as long
+ * as it lasts, as a service does, and a stop request still ends it (exit
+ * 0, its summary line). Before: it exited 1 at the first store error. */
+Test(webhooks, deliver_failing_on_the_store_still_stops_on_sigterm, .timeout = 60)
+{
+    char root[64], dd[128], url[64], log[200], needle[400];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    receiver *r = receiver_start(0, 0, 200);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", r->port);
+    snprintf(log, sizeof log, "%s/deliver.log", root);
+    const char *env[] = {"LD_PRELOAD", CW_FAULT_PRELOAD, "CW_FAIL_MDB", READERS_FULL, NULL};
+    pid_t pid = deliver_bg(dd, url, log, env, NULL);
+    snprintf(needle, sizeof needle, "chainwatch: cases deliver: delivery to %s is failing: store %s/store.mdb: ", url,
+             dd);
+    deliver_wait_log(pid, log, needle);
+    test_sleep_ms(300);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "it ended on a store error that can pass:\n%s", read_text(log));
+    cr_assert_eq(kill(pid, SIGTERM), 0);
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d:\n%s", status, read_text(log));
+    cr_assert_eq(hook_log_lines(log, "cases deliver: stopped: 0 delivered"), 1, "%s", read_text(log));
+    cr_assert_eq(received(r), 0);
+    cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1);
+    receiver_stop(r);
+    cases_rm_root(root);
+}
+
+/* Whose failure it was decides the exit status: a decision the store
+ * refuses to commit (a full disk) is a store error, 3, naming the store
+ * (before: 1); an unreadable signing.pub is the verb's own file, 1, naming
+ * it (before: 3, a store error's). */
+Test(cases, exit_statuses_say_whose_failure_it_was, .timeout = 60)
+{
+    char root[64], dd[128], want[300], pub[200], moved[200];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    char *err;
+    /* the 1st commit is store_open's; the decision's is refused */
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+    setenv("CW_FAIL_MDB", "mdb_txn_commit:2+:ENOSPC", 1);
+    int rc = cw(NULL, &err, "cases", "release", CASE_ID, "--actor", "alice", "--reason", "ok", "--datadir", dd);
+    unsetenv("LD_PRELOAD");
+    unsetenv("CW_FAIL_MDB");
+    snprintf(want, sizeof want, "chainwatch: cases release: store %s/store.mdb: commit: No space left on device", dd);
+    cr_assert_eq(rc, 3, "exit %d:\n%s", rc, err);
+    cr_assert(strstr(err, want), "%s", err);
+    free(err);
+    snprintf(pub, sizeof pub, "%s/signing.pub", dd);
+    snprintf(moved, sizeof moved, "%s/signing.pub.away", root);
+    cr_assert_eq(rename(pub, moved), 0);
+    static const char *const subs[] = {"show", "report"};
+    for (int i = 0; i < 2; i++) {
+        rc = cw(NULL, &err, "cases", subs[i], CASE_ID, "--datadir", dd);
+        cr_assert_eq(rc, 1, "%s: exit %d:\n%s", subs[i], rc, err);
+        snprintf(want, sizeof want, "chainwatch: cases %s: cannot open %s: No such file or directory", subs[i], pub);
+        cr_assert(strstr(err, want), "%s: %s", subs[i], err);
+        free(err);
+    }
+    cr_assert_eq(rename(moved, pub), 0);
+    /* nothing was taken: the case is still open and can be released */
+    cr_assert_eq(cw(NULL, &err, "cases", "release", CASE_ID, "--actor", "alice", "--reason", "ok", "--datadir", dd), 0,
+                 "%s", err);
+    free(err);
     cases_rm_root(root);
 }

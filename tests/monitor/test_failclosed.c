@@ -444,13 +444,14 @@ Test(failclosed, watch_stops_on_a_watchlist_read_error_and_commits_nothing, .tim
 
 /* A map that stays full after store_write's growth (every commit fails
  * with MDB_MAP_FULL) used to fail one message and go on to the next, each
- * failing the same way: watch now stops, as for any other store error. */
+ * failing the same way: watch now stops, as for any other store error,
+ * with a store error's exit 3 (before: 1, a failure like the feed's). */
 Test(failclosed, watch_stops_when_the_map_stays_full_and_commits_nothing, .timeout = 60)
 {
     chain_scene s;
     chain_scene_new(&s);
     /* the start of watch commits three times; the fourth commit is the first block (stable: checked) */
-    watch_stops_and_commits_nothing(&s, "mdb_txn_commit:4+:MDB_MAP_FULL", 1);
+    watch_stops_and_commits_nothing(&s, "mdb_txn_commit:4+:MDB_MAP_FULL", 3);
     chain_scene_free(&s);
 }
 
@@ -688,28 +689,40 @@ Test(failclosed, check_counts_a_clean_store, .timeout = 120)
 }
 
 /* `init` on a full disk: every write the disk refuses (the shim's
- * ENOSPC) ends in one clear error, exit 1, no signal, and nothing left
- * behind that a later verb would read as a datadir; init then works once
- * there is room. */
+ * ENOSPC) ends in one clear error naming the file, no signal, and nothing
+ * left behind that a later verb would read as a datadir; init then works
+ * once there is room. The exit status says whose write it was: 3 for the
+ * store's (store.mdb, its lock file: a store error), 1 for the signing
+ * key's files (before, every one was 1). */
 Test(failclosed, init_on_a_full_disk_fails_cleanly_and_leaves_nothing, .timeout = 60)
 {
     char *root = tmpdir();
     char dd[300];
     snprintf(dd, sizeof dd, "%s/dd", root);
-    static const char *const specs[] = {"CW_FAIL_IO=disk:1+:ENOSPC",      "CW_FAIL_IO=posix_fallocate:1:ENOSPC",
-                                        "CW_FAIL_IO=pwrite:2+:ENOSPC",    "CW_FAIL_IO=fdatasync:1:ENOSPC",
-                                        "CW_FAIL_IO=write:1:ENOSPC",      "CW_FAIL_IO=write:2:ENOSPC",
-                                        "CW_FAIL_IO=fsync:1:ENOSPC",      "CW_FAIL_IO=fsync:2:ENOSPC",
-                                        "CW_FAIL_MDB=mdb_txn_commit:1:ENOSPC"};
+    static const struct {
+        const char *spec, *file;
+        int want;
+    } cases[] = {{"CW_FAIL_IO=disk:1+:ENOSPC", "store.mdb-lock", 3},
+                 {"CW_FAIL_IO=posix_fallocate:1:ENOSPC", "store.mdb-lock", 3},
+                 {"CW_FAIL_IO=pwrite:2+:ENOSPC", "store.mdb: commit", 3},
+                 {"CW_FAIL_IO=fdatasync:1:ENOSPC", "store.mdb: commit", 3},
+                 {"CW_FAIL_IO=write:1:ENOSPC", "signing.key", 1},
+                 {"CW_FAIL_IO=write:2:ENOSPC", "signing.pub", 1},
+                 {"CW_FAIL_IO=fsync:1:ENOSPC", "signing.key", 1},
+                 {"CW_FAIL_IO=fsync:2:ENOSPC", "signing.pub", 1},
+                 {"CW_FAIL_MDB=mdb_txn_commit:1:ENOSPC", "store.mdb: commit", 3}};
     char *init[] = {CW_BIN, "init", "--datadir", dd, NULL};
-    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *out, *err;
-        int rc = run_faulty(init, &out, &err, specs[i], NULL);
-        cr_assert_eq(rc, 1, "%s: exit %d\n%s", specs[i], rc, err);
+        int rc = run_faulty(init, &out, &err, cases[i].spec, NULL);
+        cr_assert_eq(rc, cases[i].want, "%s: exit %d (want %d)\n%s", cases[i].spec, rc, cases[i].want, err);
         cr_assert(strstr(err, "No space left") != NULL || strstr(err, "disk is full") != NULL,
-                  "%s: the error does not say the disk is full: %s", specs[i], err);
+                  "%s: the error does not say the disk is full: %s", cases[i].spec, err);
+        char where[400];
+        snprintf(where, sizeof where, "%s/%s", dd, cases[i].file);
+        cr_assert(strstr(err, where) != NULL, "%s: the error does not name %s: %s", cases[i].spec, where, err);
         struct stat st;
-        cr_assert(stat(dd, &st) != 0 && errno == ENOENT, "%s: init left %s behind", specs[i], dd);
+        cr_assert(stat(dd, &st) != 0 && errno == ENOENT, "%s: init left %s behind", cases[i].spec, dd);
         free(out), free(err);
     }
     /* an existing datadir: a failed init keeps its store and key */
@@ -962,8 +975,9 @@ Test(failclosed, import_fails_on_a_read_error_or_damage_in_the_previous_list, .t
 /* The exit codes of a store error: every read verb answers 3 for any
  * store error, a refusal (CW_ESTORE: too many readers) as much as damage
  * (before, check read an unreadable tip as no tip, exit 0); a full store
- * in a writing verb is 1 (before, CW_EFULL was 2, "bad input"). */
-Test(failclosed, read_verbs_answer_every_store_error_with_3_and_a_full_store_is_1, .timeout = 120)
+ * in a writing verb is a store error too, 3 (before, CW_EFULL was 2, "bad
+ * input", then 1, the exit of a failing alerts file). */
+Test(failclosed, read_verbs_answer_every_store_error_with_3_and_a_full_store_too, .timeout = 120)
 {
     wl_scene s;
     wl_scene_new(&s);
@@ -1001,8 +1015,11 @@ Test(failclosed, read_verbs_answer_every_store_error_with_3_and_a_full_store_is_
     snprintf(csv, sizeof csv, "%s/list.csv", s.root);
     char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", s.dd, NULL};
     int rc = run_faulty(imp, &out, &err, "CW_FAIL_MDB=mdb_txn_commit:1+:MDB_MAP_FULL", NULL);
-    cr_assert_eq(rc, 1, "a full store (CW_EFULL): exit %d (want 1)\n%s", rc, err);
+    cr_assert_eq(rc, 3, "a full store (CW_EFULL): exit %d (want 3)\n%s", rc, err);
     cr_assert(strstr(err, "map is full") != NULL, "%s", err);
+    char where[400];
+    snprintf(where, sizeof where, "chainwatch: watchlist import: store %s/store.mdb: ", s.dd);
+    cr_assert(strstr(err, where) != NULL, "the store is not named: %s", err);
     free(out), free(err);
     wl_scene_free(&s);
 }
@@ -1373,4 +1390,56 @@ Test(failclosed, damaged_journal_chain_and_taint_records_name_the_store_and_the_
     store_abort(t);
     store_close(s);
     test_remove_dir(dir);
+}
+
+/* A store that cannot be mapped (ulimit -v, systemd's LimitAS=, below the
+ * 1 GiB map; set in the forked child, a shell that then runs chainwatch)
+ * is a store error: exit 3 in every verb that opens the store, writing or
+ * reading, with the store's path and LMDB's reason. Before: 1 in the
+ * writing verbs (import, watch, init, cases' actions and deliver), the
+ * exit of their own files' failures. replay and replay --capture: their
+ * suites. */
+Test(failclosed, every_verb_answers_a_store_it_cannot_map_with_3, .timeout = 120)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    cr_skip_test("ASan's shadow memory cannot start under an address-space limit");
+#else
+    wl_scene s;
+    wl_scene_new(&s);
+    char csv[400], want[500], id[] = "00000000000000000000000000000000";
+    snprintf(csv, sizeof csv, "%s/list.csv", s.root);
+    snprintf(want, sizeof want, ": store %s/store.mdb: open: Cannot allocate memory", s.dd);
+    char *verbs[][16] = {
+        {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", s.dd, NULL},
+        {CW_BIN, "watch", "--zmqpubrawblock=tcp://127.0.0.1:9", "--network", "regtest", "--status-interval", "0",
+         "--datadir", s.dd, NULL},
+        {CW_BIN, "init", "--datadir", s.dd, NULL},
+        {CW_BIN, "cases", "release", id, "--actor", "a", "--reason", "r", "--datadir", s.dd, NULL},
+        {CW_BIN, "cases", "deliver", "http://127.0.0.1:9/hook", "--until-idle", "--datadir", s.dd, NULL},
+        {CW_BIN, "cases", "list", "--datadir", s.dd, NULL},
+        {CW_BIN, "watchlist", "lookup", s.text[0], "--datadir", s.dd, NULL},
+        {CW_BIN, "screen", s.text[0], "--network", "regtest", "--datadir", s.dd, NULL},
+        {CW_BIN, "checkpoint", "--datadir", s.dd, NULL},
+        {CW_BIN, "serve", "--listen", "127.0.0.1:0", "--datadir", s.dd, NULL},
+    };
+    for (size_t v = 0; v < sizeof verbs / sizeof verbs[0]; v++) {
+        char *argv[20] = {"/bin/sh", "-c", "ulimit -v 400000 && exec \"$0\" \"$@\""};
+        size_t n = 3;
+        for (size_t i = 0; verbs[v][i]; i++)
+            argv[n++] = verbs[v][i];
+        argv[n] = NULL;
+        char *out, *err;
+        int rc = run(argv, &out, &err);
+        cr_assert_eq(rc, 3, "%s %s: exit %d (want 3)\n%s", verbs[v][1], verbs[v][2], rc, err);
+        cr_assert(strstr(err, want) != NULL, "%s %s: the store and the reason are not named:\n%s", verbs[v][1],
+                  verbs[v][2], err);
+        free(out), free(err);
+    }
+    /* the store is intact: the same import works without the limit */
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", s.dd, NULL};
+    char *out, *err;
+    cr_assert_eq(run(imp, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    wl_scene_free(&s);
+#endif
 }

@@ -1436,3 +1436,73 @@ Test(replay, rawblocks_gap_below_the_chain_names_the_missing_parent)
     free(out), free(err);
     cleanup(&d);
 }
+
+/* Runs replay on d with env (name, value pairs, NULL-terminated) set for
+ * the child only. */
+static int replay_env(fixture_dirs *d, const char *dd, const char *const *env, char **out, char **err)
+{
+    for (const char *const *e = env; e && *e; e += 2)
+        setenv(e[0], e[1], 1);
+    char *argv[] = {CW_BIN, "replay", "--blocksdir", d->blocks, "--datadir", (char *)dd, "--network", "regtest", NULL};
+    int rc = run_cmd(argv, NULL, 0, out, err);
+    for (const char *const *e = env; e && *e; e += 2)
+        unsetenv(e[0]);
+    return rc;
+}
+
+/* A store error is exit 3, the convention of every verb, and the message
+ * names the store and what failed; 1 stays the alerts file's and a block's.
+ * Before, replay exited 1 for each of these but the damaged copy (3). The
+ * store of each case replays whole once the condition is gone. */
+Test(replay, a_store_error_at_open_or_in_a_batch_is_exit_3, .timeout = 120)
+{
+    fixture_dirs d;
+    make_dirs(&d, false, 0);
+    char *out, *err, want[400], dd2[200], cmd[1200];
+    snprintf(dd2, sizeof dd2, "%s/dd2", d.root);
+#if !defined(__SANITIZE_ADDRESS__) /* ASan's shadow memory cannot start under an address-space limit */
+    /* ulimit -v (RLIMIT_AS, systemd's LimitAS=) below the 1 GiB map, in
+     * the forked child: LMDB cannot map the store */
+    char *lim[] = {"/bin/sh", "-c", "ulimit -v 400000 && exec \"$0\" \"$@\"", CW_BIN, "replay", "--blocksdir",
+                   d.blocks, "--datadir", d.dd, "--network", "regtest", NULL};
+    int rc = run_cmd(lim, NULL, 0, &out, &err);
+    snprintf(want, sizeof want, "chainwatch: replay: store %s/store.mdb: open: Cannot allocate memory", d.dd);
+    cr_assert_eq(rc, 3, "ulimit -v: exit %d\n%s", rc, err);
+    cr_assert(strstr(err, want), "ulimit -v: %s", err);
+    free(out), free(err);
+#endif
+    /* a datadir whose store.mdb LMDB cannot open (a directory in its place) */
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s' && rm '%s/store.mdb' && mkdir '%s/store.mdb'", d.dd, dd2, dd2, dd2);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(replay_env(&d, dd2, NULL, &out, &err), 3, "%s", err);
+    snprintf(want, sizeof want, "chainwatch: replay: store %s/store.mdb: open: Is a directory", dd2);
+    cr_assert(strstr(err, want), "%s", err);
+    free(out), free(err);
+    /* a damaged copy: the meta pages zeroed */
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s' && dd if=/dev/zero of='%s/store.mdb' bs=4096 count=2 "
+                              "conv=notrunc status=none", dd2, d.dd, dd2, dd2);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(replay_env(&d, dd2, NULL, &out, &err), 3, "%s", err);
+    snprintf(want, sizeof want, "chainwatch: replay: store damaged: %s/store.mdb: open: MDB_INVALID", dd2);
+    cr_assert(strstr(err, want), "%s", err);
+    free(out), free(err);
+    /* LMDB refusing the open (permission denied, which root cannot be
+     * shown with a mode): the fault shim */
+    const char *denied[] = {"LD_PRELOAD", CW_FAULT_PRELOAD, "CW_FAIL_MDB", "mdb_env_open:1:EACCES", NULL};
+    cr_assert_eq(replay_env(&d, d.dd, denied, &out, &err), 3, "%s", err);
+    snprintf(want, sizeof want, "chainwatch: replay: store %s/store.mdb: open: Permission denied", d.dd);
+    cr_assert(strstr(err, want) && strstr(err, "check the datadir's owner and mode"), "%s", err);
+    free(out), free(err);
+    /* the batch's commit on a full disk (the 3rd commit: open, pipeline,
+     * then the one batch of the 106 blocks; the message checks it) */
+    const char *full[] = {"LD_PRELOAD", CW_FAULT_PRELOAD, "CW_FAIL_MDB", "mdb_txn_commit:3+:ENOSPC", NULL};
+    cr_assert_eq(replay_env(&d, d.dd, full, &out, &err), 3, "%s", err);
+    snprintf(want, sizeof want, "chainwatch: replay: height 105: store %s/store.mdb: commit: No space left on device",
+             d.dd);
+    cr_assert(strstr(err, want) && strstr(err, "nothing from height 0 on was recorded"), "%s", err);
+    free(out), free(err);
+    cr_assert_eq(replay(&d, NULL, NULL, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "106 connected"), "%s", out);
+    free(out), free(err);
+    cleanup(&d);
+}

@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "chains/hex.h"
@@ -32,6 +33,7 @@
 #include "monitor/engine/rules/rules.h"
 #include "monitor/records/keys.h"
 #include "tests/chain_build.h"
+#include "tests/rules_fault.h"
 #include "tests/support.h"
 #include "watchlists/rulestats.h"
 #include "watchlists/store/store.h"
@@ -155,12 +157,16 @@ static const char *text(const cw_addr *a)
     return cb_addr_text(a, buf[k++ & 7]);
 }
 
+static uint32_t scen_time0; /* set: block 0's time (a raw tx's screen judges it as confirmed now) */
+
 /* Block 0 (day 0) funds the paying wallets with 50 BTC each. */
 static void scen_start(scen *s, wallet **payers, size_t n)
 {
     memset(s, 0, sizeof *s);
     cb_chain_init(&s->c, CW_NET_REGTEST);
     s->c.spacing = 86400;
+    if (scen_time0)
+        s->c.time0 = scen_time0;
     cb_pay pays[16];
     for (size_t i = 0; i < n; i++)
         pays[i] = (cb_pay){payers[i]->a, 50 * BTC};
@@ -792,7 +798,16 @@ Test(rules, no_toward_designated_from_a_one_off_payee, .timeout = 60)
  * salary band: no payment); days 2-5: each pays w 0.1 BTC once (100
  * distinct payers, 25 a block); then employers e1 (days 10, 40, 70) and e2
  * (days 12, 42, 72; not in the twin) pay w 0.1 BTC. */
+static void flood_scenario_raw(scen *s, bool twin, wallet *w, const char **fire, cw_buf *raw);
+
 static void flood_scenario(scen *s, bool twin, wallet *w, const char **fire)
+{
+    flood_scenario_raw(s, twin, w, fire, NULL);
+}
+
+/* The same; with raw, e2's third payment (the one that fires) is not
+ * mined: its bytes go to raw (a raw tx to screen). */
+static void flood_scenario_raw(scen *s, bool twin, wallet *w, const char **fire, cw_buf *raw)
 {
     static wallet f, e1, e2, t[100];
     f = wallet_make(40), e1 = wallet_make(41), e2 = wallet_make(42), *w = wallet_make(140);
@@ -825,6 +840,13 @@ static void flood_scenario(scen *s, bool twin, wallet *w, const char **fire)
             continue;
         scen_day(s, 12 + 30 * k);
         *fire = pay(s, &e2, NULL, &w->a, SALARY);
+        if (raw && k == 2) {
+            raw->n = 0;
+            cw_buf_append(raw, s->txs[0].full.p, s->txs[0].full.n, NULL);
+            cb_tx_free(&s->txs[0]);
+            s->n_txs = 0;
+            return;
+        }
         scen_mine(s);
     }
 }
@@ -894,8 +916,23 @@ Test(rules, a_flood_of_throwaway_payers_neither_hides_nor_invents_a_shared_payou
  * day: the 65th to the 70th find P's 64-entry list full of payouts on
  * cadence); on day 80 P sends all it holds to d (a designated address; in
  * the twin an ordinary one). */
+/* What big_pool_scenario_raw leaves unmined (a raw tx to screen). */
+typedef enum { POOL_ALL_MINED, POOL_RAW_HIT, POOL_RAW_LAST_SWEEP } pool_cut;
+
+static void big_pool_scenario_raw(scen *s, wallet payouts[POOL_N], char sweep_ids[POOL_N][65], cw_addr *pool,
+                                  const cw_addr *d, char hit[65], pool_cut cut, cw_buf *raw);
+
 static void big_pool_scenario(scen *s, wallet payouts[POOL_N], char sweep_ids[POOL_N][65], cw_addr *pool,
                               const cw_addr *d, char hit[65])
+{
+    big_pool_scenario_raw(s, payouts, sweep_ids, pool, d, hit, POOL_ALL_MINED, NULL);
+}
+
+/* The same, but the tx `cut` names is not mined: its bytes go to raw (a
+ * raw tx to screen): the hit (P to d), or the last payout's sweep into P
+ * (its list full; nothing after it). */
+static void big_pool_scenario_raw(scen *s, wallet payouts[POOL_N], char sweep_ids[POOL_N][65], cw_addr *pool,
+                                  const cw_addr *d, char hit[65], pool_cut cut, cw_buf *raw)
 {
     static wallet e;
     e = wallet_make(50);
@@ -924,6 +961,14 @@ static void big_pool_scenario(scen *s, wallet payouts[POOL_N], char sweep_ids[PO
             scen_day(s, 70 + i / 30);
         snprintf(sweep_ids[i], 65, "%s", sweep(s, &payouts[i], NULL, pool));
         pc[i] = cb_tx_coin(&s->txs[s->n_txs - 1], 0);
+        if (cut == POOL_RAW_LAST_SWEEP && i == POOL_N - 1) {
+            cb_tx *t = &s->txs[--s->n_txs];
+            raw->n = 0;
+            cw_buf_append(raw, t->full.p, t->full.n, NULL);
+            cb_tx_free(t);
+            scen_mine(s);
+            return;
+        }
         if (i % 30 == 29 || i == POOL_N - 1)
             scen_mine(s);
     }
@@ -932,7 +977,14 @@ static void big_pool_scenario(scen *s, wallet payouts[POOL_N], char sweep_ids[PO
     cb_pay o = {*d, cb_coins_value(pc, POOL_N) - 10000};
     cb_tx_pay(t, pc, POOL_N, &o, 1);
     cb_txid_hex(t->txid, hit);
-    scen_mine(s);
+    if (cut != POOL_RAW_HIT) {
+        scen_mine(s);
+        return;
+    }
+    raw->n = 0;
+    cw_buf_append(raw, t->full.p, t->full.n, NULL);
+    cb_tx_free(t);
+    s->n_txs = 0;
 }
 
 /* The payout_toward_designated records toward target_kind kind, checked
@@ -1507,10 +1559,252 @@ Test(rules, a_store_error_reading_rule_stats_stops_the_run, .timeout = 60)
     json_t *recs = replay_rules(&s, NULL, NULL, extra, &rc, &err);
     unsetenv("LD_PRELOAD");
     unsetenv("CW_FAIL_MDB");
-    cr_assert(rc == 1 || rc == 3, "a store error stops replay: exit %d, %s", rc, err);
+    cr_assert_eq(rc, 3, "a store error stops replay with exit 3: exit %d, %s", rc, err);
     cr_assert(strstr(err, "nothing from height"), "%s", err);
     cr_assert_eq(json_array_size(recs), 0, "no rule record past the error: %s", json_dumps(recs, 0));
     json_decref(recs);
     free(err);
     cb_chain_free(&s.c);
+}
+
+/* ---------- a store error while the rules read a raw tx's tables: fail closed ---------- */
+
+/* The key's hex, for CW_FAIL_MDB's @HEX. */
+static const char *key_hex(const cw_addr *a)
+{
+    static char buf[4][2 * WL_KEY_MAX + 1];
+    static int at;
+    char *b = buf[at++ % 4];
+    uint8_t key[WL_KEY_MAX];
+    cw_hex_encode(key, wl_key_from_addr(a, key), b);
+    return b;
+}
+
+static char *hex_of(const uint8_t *p, size_t n)
+{
+    char *h = malloc(2 * n + 1);
+    cr_assert_not_null(h);
+    cw_hex_encode(p, n, h);
+    return h;
+}
+
+static void compact_size(cw_buf *b, size_t n)
+{
+    uint8_t c[3] = {0xfd, (uint8_t)n, (uint8_t)(n >> 8)};
+    cr_assert_lt(n, 0x10000);
+    cw_buf_append(b, n < 0xfd ? c + 1 : c, n < 0xfd ? 1 : 3, NULL);
+}
+
+/* A PSBT (BIP-174 version 0) of t, which spends the P2WPKH coin `in` and
+ * has n_out outputs, as hex: the unsigned tx (t's bytes without witness: a
+ * P2WPKH spend's scriptSig is empty), the coin as the input's witness UTXO,
+ * no output fields. */
+static char *psbt_hex(const cb_tx *t, const cb_coin *in, size_t n_out)
+{
+    cr_assert_eq(in->addr.kind, CW_ADDR_P2WPKH);
+    cw_buf b = CW_BUF_INIT;
+    cw_buf_append(&b, "psbt\xff\x01\x00", 7, NULL); /* magic; key: PSBT_GLOBAL_UNSIGNED_TX */
+    compact_size(&b, t->stripped.n);
+    cw_buf_append(&b, t->stripped.p, t->stripped.n, NULL);
+    cw_buf_append(&b, "\x00\x01\x01", 3, NULL); /* end of the global map; key: PSBT_IN_WITNESS_UTXO */
+    uint8_t u[8 + 1 + 22];
+    for (int i = 0; i < 8; i++)
+        u[i] = (uint8_t)(in->value >> (8 * i));
+    u[8] = 22, u[9] = 0x00, u[10] = 0x14; /* OP_0 <20 bytes> */
+    memcpy(u + 11, in->addr.payload, 20);
+    compact_size(&b, sizeof u);
+    cw_buf_append(&b, u, sizeof u, NULL);
+    cw_buf_append(&b, "\x00", 1, NULL); /* end of the input's map */
+    for (size_t i = 0; i < n_out; i++)
+        cw_buf_append(&b, "\x00", 1, NULL);
+    char *h = hex_of(b.p, b.n);
+    cw_buf_free(&b);
+    return h;
+}
+
+/* The shared payout of shared_scenario seen before it happens: A paid W
+ * on days 1, 31, 61 and B on days 5 and 35, the chain ending 4 days ago
+ * (day 65 is today); B's third salary to W (not mined) is screened as a
+ * raw tx and as a PSBT: shared_payout, medium (review: exit 10). The
+ * store then fails in each read the rules make: B's origin flags, the
+ * trace its coin carries, W's record (B's own rule_addr read, absent,
+ * succeeds first): exit 3 and 503, never the review without its finding
+ * (a screen of B's payment without the rules is "allow"); nothing written. */
+Test(rules, a_store_error_in_a_raw_btc_txs_rules_is_exit_3_and_503, .timeout = 90)
+{
+    scen s;
+    static wallet ea, eb, w;
+    ea = wallet_make(1), eb = wallet_make(2), w = wallet_make(100);
+    scen_time0 = (uint32_t)(time(NULL) - 65 * 86400);
+    wallet *funders[] = {&ea, &eb};
+    scen_start(&s, funders, 2);
+    scen_time0 = 0;
+    int a_days[] = {1, 31, 61}, b_days[] = {5, 35};
+    for (int k = 0, ia = 0, ib = 0; k < 5; k++) {
+        bool a = ib == 2 || (ia < 3 && a_days[ia] < b_days[ib]);
+        scen_day(&s, a ? a_days[ia] : b_days[ib]);
+        pay(&s, a ? &ea : &eb, &w, NULL, SALARY);
+        scen_mine(&s);
+        ia += a, ib += !a;
+    }
+    cb_coin spent = eb.coins[0];
+    pay(&s, &eb, &w, NULL, SALARY); /* the raw tx: not mined */
+    cb_tx *t = &s.txs[0];
+    char *raw = hex_of(t->full.p, t->full.n), *psbt = psbt_hex(t, &spent, 2);
+    int rc;
+    keep_root = (char *)1;
+    json_t *recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
+    char *root = keep_root;
+    keep_root = NULL;
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 0, "one recurring payer: no record yet: %s", json_dumps(recs, 0));
+    json_decref(recs);
+    char dd[4096], body[8192], w_spec[200];
+    snprintf(dd, sizeof dd, "%s/data", root);
+    snprintf(w_spec, sizeof w_spec, "mdb_get:1+:EIO@%s#rule_addr", key_hex(&w.a));
+    const char *specs[] = {"mdb_get:1+:EIO#rule_origin", "mdb_get:1+:EIO#rule_trace", w_spec, NULL};
+    snprintf(body, sizeof body, "{\"tx\":\"%s\",\"network\":\"regtest\"}", raw);
+    const char *cli[] = {raw, "--network", "regtest", NULL};
+    rules_fault_case c = {dd, NULL, cli, 10, body, NULL, "shared_payout", CW_FAULT_PRELOAD};
+    rules_fault_check(&c, specs);
+    /* the PSBT of the same payment (POST /v1/screen only: screen takes no PSBT) */
+    snprintf(body, sizeof body, "{\"psbt\":\"%s\",\"network\":\"regtest\"}", psbt);
+    rules_fault_case p = {dd, NULL, NULL, 10, body, NULL, "shared_payout", CW_FAULT_PRELOAD};
+    rules_fault_check(&p, specs);
+    for (size_t i = 0; i < s.n_txs; i++)
+        cb_tx_free(&s.txs[i]);
+    cb_chain_free(&s.c);
+    free(raw), free(psbt);
+    test_remove_dir(root);
+}
+
+/* The hit of every_payout_of_a_pool_past_its_list_is_behind_its_hit seen
+ * before it happens: the pool P's raw tx to the designated d names the 70
+ * payouts behind it, the 6 past P's list walked in rule_pair (block: exit
+ * 12, its address is listed). The store fails in the walk: opening its
+ * cursor, at its first read (the seek), at its third (two of the six read: the walk
+ * cut short must not answer five findings fewer), and at the record of
+ * the last payout walked. Exit 3 and 503; nothing written. */
+Test(rules, a_store_error_walking_a_pools_sources_for_a_raw_tx_is_exit_3_and_503, .timeout = 120)
+{
+    scen s;
+    static wallet payouts[POOL_N];
+    static char sweeps[POOL_N][65];
+    char hit[65];
+    cw_addr pool, d = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 810);
+    cw_buf rawb = CW_BUF_INIT;
+    big_pool_scenario_raw(&s, payouts, sweeps, &pool, &d, hit, POOL_RAW_HIT, &rawb);
+    char dtext[96];
+    snprintf(dtext, sizeof dtext, "%s", text(&d));
+    int rc;
+    keep_root = (char *)1;
+    json_t *recs = replay_rules(&s, dtext, NULL, NULL, &rc, NULL);
+    char *root = keep_root;
+    keep_root = NULL;
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 1 + POOL_N, "the consolidator and its payouts toward it: %s",
+                 json_dumps(recs, 0));
+    json_decref(recs);
+    char *raw = hex_of(rawb.p, rawb.n);
+    size_t bn = strlen(raw) + 64;
+    char *body = malloc(bn), dd[4096], last[200];
+    cr_assert_not_null(body);
+    snprintf(body, bn, "{\"tx\":\"%s\",\"network\":\"regtest\"}", raw);
+    snprintf(dd, sizeof dd, "%s/data", root);
+    /* the sources past the list are walked in key order: the last is the greatest key of the six */
+    const cw_addr *past[6];
+    for (int i = 0; i < 6; i++)
+        past[i] = &payouts[64 + i].a;
+    const cw_addr *greatest = past[0];
+    uint8_t kg[WL_KEY_MAX], k[WL_KEY_MAX];
+    for (int i = 1; i < 6; i++) {
+        size_t ng = wl_key_from_addr(greatest, kg), n = wl_key_from_addr(past[i], k);
+        if (memcmp(k, kg, n < ng ? n : ng) > 0 || (memcmp(k, kg, n < ng ? n : ng) == 0 && n > ng))
+            greatest = past[i];
+    }
+    snprintf(last, sizeof last, "mdb_get:1+:EIO@%s#rule_addr", key_hex(greatest));
+    const char *specs[] = {"mdb_cursor_open:1+:EIO#rule_pair", "mdb_cursor_get:1+:EIO#rule_pair",
+                           "mdb_cursor_get:3:EIO#rule_pair", last, NULL};
+    const char *cli[] = {raw, "--network", "regtest", NULL};
+    rules_fault_case c = {dd, NULL, cli, 12, body, NULL, "payout_toward_designated", CW_FAULT_PRELOAD};
+    rules_fault_check(&c, specs);
+    cb_chain_free(&s.c);
+    cw_buf_free(&rawb);
+    free(raw), free(body);
+    test_remove_dir(root);
+}
+
+/* e2's third payment of the flood (a_flood_of_throwaway_payers...) seen
+ * before it happens, the chain ending 2 days ago: w's list is full, so e2's
+ * pair is read past it (rule_pair: beyond_load); it makes e2 recurring,
+ * the second: shared_payout (review, exit 10). The store fails reading
+ * that pair, and in every other read the rules make (the sweep): exit 3
+ * and 503; nothing written. */
+Test(rules, a_store_error_reading_a_payers_pair_past_a_full_list_is_exit_3_and_503, .timeout = 90)
+{
+    scen s;
+    wallet w;
+    const char *fire = NULL;
+    cw_buf rawb = CW_BUF_INIT;
+    scen_time0 = (uint32_t)(time(NULL) - 72 * 86400);
+    flood_scenario_raw(&s, false, &w, &fire, &rawb);
+    scen_time0 = 0;
+    int rc;
+    keep_root = (char *)1;
+    json_t *recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
+    char *root = keep_root;
+    keep_root = NULL;
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 0, "one recurring payer: no record yet: %s", json_dumps(recs, 0));
+    json_decref(recs);
+    char *raw = hex_of(rawb.p, rawb.n), dd[4096], body[8192];
+    snprintf(dd, sizeof dd, "%s/data", root);
+    snprintf(body, sizeof body, "{\"tx\":\"%s\",\"network\":\"regtest\"}", raw);
+    const char *specs[] = {"mdb_get:1+:EIO#rule_pair", NULL};
+    const char *cli[] = {raw, "--network", "regtest", NULL};
+    rules_fault_case c = {dd, NULL, cli, 10, body, NULL, "shared_payout", CW_FAULT_PRELOAD};
+    rules_fault_check(&c, specs);
+    cb_chain_free(&s.c);
+    cw_buf_free(&rawb);
+    free(raw);
+    test_remove_dir(root);
+}
+
+/* The last payout's sweep into the pool P (every_payout_of_a_pool...)
+ * seen before it happens: P's list is full of payouts on cadence, so the
+ * source is read past it (rule_pair: beyond_load), every listed source's
+ * origin flags are read for one that could give way, and the source goes
+ * past the list; P is a flagged consolidator already: the payout gets
+ * payout_toward_designated toward it (high: hold, exit 11). The store
+ * fails reading the source's entry past the list, and in every other read
+ * the rules make (the sweep): exit 3 and 503; nothing written. */
+Test(rules, a_store_error_reading_a_pools_source_past_its_list_is_exit_3_and_503, .timeout = 120)
+{
+    scen s;
+    static wallet payouts[POOL_N];
+    static char sweeps[POOL_N][65];
+    char hit[65];
+    cw_addr pool, d = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 810);
+    cw_buf rawb = CW_BUF_INIT;
+    big_pool_scenario_raw(&s, payouts, sweeps, &pool, &d, hit, POOL_RAW_LAST_SWEEP, &rawb);
+    int rc;
+    keep_root = (char *)1;
+    json_t *recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
+    char *root = keep_root;
+    keep_root = NULL;
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 1 + POOL_N - 1, "the consolidator and 69 payouts toward it: %s",
+                 json_dumps(recs, 0));
+    json_decref(recs);
+    char *raw = hex_of(rawb.p, rawb.n), dd[4096], body[8192];
+    snprintf(dd, sizeof dd, "%s/data", root);
+    snprintf(body, sizeof body, "{\"tx\":\"%s\",\"network\":\"regtest\"}", raw);
+    const char *specs[] = {"mdb_get:1+:EIO#rule_pair", NULL};
+    const char *cli[] = {raw, "--network", "regtest", NULL};
+    rules_fault_case c = {dd, NULL, cli, 11, body, NULL, "payout_toward_designated", CW_FAULT_PRELOAD};
+    rules_fault_check(&c, specs);
+    cb_chain_free(&s.c);
+    cw_buf_free(&rawb);
+    free(raw);
+    test_remove_dir(root);
 }

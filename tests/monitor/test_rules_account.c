@@ -35,6 +35,7 @@
 #include "monitor/engine/account.h"
 #include "monitor/records/keys.h"
 #include "tests/eth_sign.h"
+#include "tests/rules_fault.h"
 #include "tests/support.h"
 #include "tests/tron_fixture.h"
 #include "watchlists/rulestats.h"
@@ -1962,6 +1963,90 @@ Test(rules_account, screen_of_a_raw_tron_tx_runs_the_rules_read_only, .timeout =
     free(body), free(hit_text), free(twin_text);
     json_decref(req), json_decref(pat), json_decref(hit), json_decref(twin);
     cw_buf_free(&all0), cw_buf_free(&all1), cw_buf_free(&rules0), cw_buf_free(&rules1);
+    eng_close(&e);
+    kept_reset();
+}
+
+/* ---------- a store error while the rules read a raw tx's tables: fail closed ---------- */
+
+/* The key's hex, for CW_FAIL_MDB's @HEX. */
+static const char *key_hex(const cw_addr *a)
+{
+    static char buf[4][2 * WL_KEY_MAX + 1];
+    static int at;
+    char *b = buf[at++ % 4];
+    uint8_t key[WL_KEY_MAX];
+    cw_hex_encode(key, wl_key_from_addr(a, key), b);
+    return b;
+}
+
+/* screen_of_a_raw_eth_tx's shared payout (the signer's third salary to
+ * W), the store failing in each read the rules make of it: the signer's
+ * origin flags, its account trace, the payee W's record (the signer's own
+ * rule_addr read, absent, succeeds first). Exit 3 and 503, never the
+ * review without its finding; nothing written (rules_fault.h). */
+Test(rules_account, a_store_error_in_a_raw_eth_txs_rules_is_exit_3_and_503, .timeout = 90)
+{
+    if (86400 - time(NULL) % 86400 < 60) /* the finding names today: the same in every answer */
+        sleep(61);
+    uint64_t now = (uint64_t)time(NULL);
+    day0 = now / 86400 * 86400 - 61 * 86400ull;
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr w = acct(CW_CHAIN_EVM, 0x100), p1 = acct(CW_CHAIN_EVM, 1), s = parse(KEY46_ADDR);
+    day_pay(&e, 0, &p1, &w, SALARY, USDC);
+    day_pay(&e, 1, &s, &w, SALARY, USDC);
+    day_pay(&e, 30, &p1, &w, SALARY, USDC);
+    day_pay(&e, 31, &s, &w, SALARY, USDC);
+    day_pay(&e, 60, &p1, &w, SALARY, USDC);
+    eng_stop(&e);
+    char hash[67], body[1024], w_spec[200];
+    char *hit = usdc_transfer(&w, 3000000000ull, hash);
+    snprintf(body, sizeof body, "{\"tx\":\"%s\"}", hit);
+    snprintf(w_spec, sizeof w_spec, "mdb_get:1+:EIO@%s#rule_addr", key_hex(&w));
+    const char *cli[] = {hit, NULL};
+    rules_fault_case c = {e.dir, e.store, cli, 10, body, NULL, "shared_payout", CW_FAULT_PRELOAD};
+    const char *specs[] = {"mdb_get:1+:EIO#rule_origin", "mdb_get:1+:EIO#rule_trace", w_spec, NULL};
+    rules_fault_check(&c, specs);
+    free(hit);
+    eng_close(&e);
+    kept_reset();
+    day0 = T0;
+}
+
+/* screen_of_a_raw_tron_tx's off-ramp piece (the flagged pool's USDT to a
+ * labelled exchange), the store failing in the rules' reads: the pool's
+ * origin flags, its record read to tell a sweep (the first), its record
+ * read again where the trace reaches the exchange (the second, after the
+ * first succeeded). Exit 3 and 503; nothing written. */
+Test(rules_account, a_store_error_in_a_raw_tron_txs_rules_is_exit_3_and_503, .timeout = 90)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_TRON, NULL);
+    eng_start(&e, NULL);
+    cw_addr k = parse(KEY46_ADDR), s, x = acct(CW_CHAIN_TRON, 0x600);
+    cw_addr_set(&s, CW_CHAIN_TRON, CW_NET_MAIN, CW_ADDR_TRON, 0, k.payload, 20);
+    cw_addr into[5] = {s, s, s, s, s};
+    pool_scenario(&e, 0x40, into, false);
+    day_pay(&e, 70, &s, &x, "10000000000", TRON_USDT);
+    day_pay(&e, 71, &s, &x, "10000000000", TRON_USDT);
+    eng_stop(&e);
+    char labels_path[600], first[200], second[200];
+    snprintf(labels_path, sizeof labels_path, "%s/labels.csv", e.dir);
+    json_t *hit = tron_test_resigned(0, x.payload);
+    char *hit_text = json_dumps(hit, JSON_COMPACT);
+    json_t *req = json_pack("{s:O}", "tx", hit);
+    char *body = json_dumps(req, JSON_COMPACT);
+    snprintf(first, sizeof first, "mdb_get:1:EIO@%s#rule_addr", key_hex(&s));
+    snprintf(second, sizeof second, "mdb_get:2:EIO@%s#rule_addr", key_hex(&s));
+    const char *cli[] = {hit_text, "--chain", "tron", "--labels", labels_path, NULL};
+    const char *opts[] = {"--labels", labels_path, NULL};
+    rules_fault_case c = {e.dir, e.store, cli, 11, body, opts, "off_ramp_after_pool", CW_FAULT_PRELOAD};
+    const char *specs[] = {"mdb_get:1+:EIO#rule_origin", first, second, NULL};
+    rules_fault_check(&c, specs);
+    free(body), free(hit_text);
+    json_decref(req), json_decref(hit);
     eng_close(&e);
     kept_reset();
 }

@@ -392,7 +392,7 @@ Test(screen, typos_usage_and_unreadable_stores)
         char *out, *e2;
         char *argv[] = {CW_BIN, (char *)verbs[k], "--help", NULL};
         cr_assert_eq(run_cmd(argv, NULL, 0, &out, &e2), 0);
-        cr_assert(strstr(out, "Exit status") && strstr(out, "3 the"), "%s", out);
+        cr_assert(strstr(out, "Exit status") && strstr(out, "3 a store error"), "%s", out);
         free(out), free(e2);
     }
     rm_root(root);

@@ -32,6 +32,15 @@
  *     database), e.g. CW_FAIL_MDB=mdb_get:1+:EIO@<hex of a watchlist key>
  *     fails every read of one address and nothing else. Each entry keeps
  *     its own count of the calls it matches.
+ *     Any entry of a function that takes a database (mdb_get, mdb_put,
+ *     mdb_del, mdb_cursor_get, mdb_cursor_open, mdb_stat) may end with
+ *     "#NAME" (after its "@HEX" when both): it then counts and fails only
+ *     calls on the database opened under NAME (mdb_dbi_open, as
+ *     store.c's names: wl_addr, rule_addr, ...), e.g.
+ *     CW_FAIL_MDB=mdb_get:1+:EIO#rule_addr fails every read of the pattern
+ *     rules' records and no read a screening of addresses makes before
+ *     them; mdb_get:1+:EIO@<hex>#rule_addr only that key's there;
+ *     mdb_cursor_get:1+:EIO#rule_pair a walk over rule_pair.
  *     A failed mdb_txn_commit aborts its transaction first (LMDB's contract:
  *     the transaction is gone either way); a failed mdb_cursor_get leaves
  *     the cursor where it was.
@@ -71,7 +80,8 @@
  *     would buffer megabytes of a reply a client does not read.
  *
  * CW_TRACE_MDB=1 logs "[FUNC N]" to stderr at each call of an intercepted
- * LMDB or libc function, to find the N of a test.
+ * LMDB or libc function, to find the N of a test; CW_TRACE_MDB=db logs
+ * "[FUNC N #NAME]" for the calls on a named database (to find its NAME).
  *
  * CW_COUNT_YIELD=1 prints at exit how many times the process called
  * sched_yield ("fault: N sched_yield calls"): a --cpu-idle replay gives way
@@ -164,13 +174,23 @@ static bool key_is(const char *h, size_t n, const MDB_val *k)
 
 #define MAX_SPECS 32
 
+/* The names of the databases the process opened (mdb_dbi_open), by
+ * handle, for "#NAME" entries; handles past the table or opened without a
+ * name have none. */
+#define MAX_DBIS 64
+static char dbi_names[MAX_DBIS][32];
+
+static const char *dbi_name(MDB_dbi dbi) { return dbi < MAX_DBIS && dbi_names[dbi][0] ? dbi_names[dbi] : NULL; }
+
 /* Does the spec list in env var `var` fail this call of `fn` (with `key`,
- * for the keyed functions)? Each entry counts the calls it matches (its
- * function, "disk" for every libc write when is_disk, and its key when it
- * names one; for a libc write, a regular file past the standard streams
- * (regular_fd) unless it says "@any"), so "mdb_get:2:EIO@abcd" is the second
- * read of that key. Sets *code. */
-static bool should_fail(const char *var, const char *fn, bool is_disk, const MDB_val *key, bool regular_fd, int *code)
+ * for the keyed functions, on database `db`, NULL when unnamed or not
+ * one's)? Each entry counts the calls it matches (its function, "disk" for
+ * every libc write when is_disk, its key when it names one, its database
+ * when it names one ("#NAME"); for a libc write, a regular file past the
+ * standard streams (regular_fd) unless it says "@any"), so
+ * "mdb_get:2:EIO@abcd" is the second read of that key. Sets *code. */
+static bool should_fail(const char *var, const char *fn, bool is_disk, const MDB_val *key, const char *db,
+                        bool regular_fd, int *code)
 {
     static int counts[2][MAX_SPECS]; /* [0] CW_FAIL_MDB, [1] CW_FAIL_IO */
     int *count = counts[strcmp(var, "CW_FAIL_IO") == 0];
@@ -190,16 +210,20 @@ static bool should_fail(const char *var, const char *fn, bool is_disk, const MDB
             size_t nl = (size_t)(c1 - p);
             bool full_disk = is_disk && strncmp(fn, "pread", 5) != 0; /* a full disk fails writes, not reads */
             bool match = (nl == fl && strncmp(p, fn, fl) == 0) || (full_disk && nl == 4 && strncmp(p, "disk", 4) == 0);
-            const char *at = memchr(c2, '@', (size_t)(end - c2));
+            const char *hash = is_disk ? NULL : memchr(c2, '#', (size_t)(end - c2));
+            const char *tail = hash ? hash : end; /* where "@HEX" ends */
+            const char *at = memchr(c2, '@', (size_t)(tail - c2));
             if (match && at && !is_disk)
-                match = key_is(at + 1, (size_t)(end - at - 1), key);
+                match = key_is(at + 1, (size_t)(tail - at - 1), key);
             else if (match && is_disk) /* a libc write: regular files past stdio, or "@any" descriptor */
                 match = at ? (size_t)(end - at - 1) == 3 && strncmp(at + 1, "any", 3) == 0 : regular_fd;
+            if (match && hash) /* "#NAME": calls on that database only */
+                match = db && strlen(db) == (size_t)(end - hash - 1) && strncmp(hash + 1, db, strlen(db)) == 0;
             if (match) {
                 int n = atoi(c1 + 1), call = ++count[i];
                 bool from = c2[-1] == '+';
                 if (!fail && (call == n || (from && call >= n))) {
-                    *code = parse_code(c2 + 1, (size_t)((at ? at : end) - c2 - 1));
+                    *code = parse_code(c2 + 1, (size_t)((at ? at : tail) - c2 - 1));
                     fail = true;
                 }
             }
@@ -209,55 +233,60 @@ static bool should_fail(const char *var, const char *fn, bool is_disk, const MDB
     return fail;
 }
 
-static void trace(const char *fn, int n)
+static void trace_db(const char *fn, int n, const char *db)
 {
-    if (getenv("CW_TRACE_MDB"))
+    const char *t = getenv("CW_TRACE_MDB");
+    if (t && db && strcmp(t, "db") == 0)
+        fprintf(stderr, "[%s %d #%s]\n", fn, n, db);
+    else if (t)
         fprintf(stderr, "[%s %d]\n", fn, n);
 }
+
+static void trace(const char *fn, int n) { trace_db(fn, n, NULL); }
 
 #define REAL(fn) static __typeof__(fn) *real; if (real == NULL) real = (__typeof__(fn) *)dlsym(RTLD_NEXT, #fn)
 
 /* The counters are plain ints: the programs under test make their LMDB
  * calls from one thread at a time, and a test needs exact numbering. */
-#define MDB_FAULT(fn, key)                                                                                             \
+#define MDB_FAULT(fn, key, db)                                                                                         \
     static int calls;                                                                                                  \
     int code;                                                                                                          \
-    trace(#fn, ++calls);                                                                                               \
-    if (should_fail("CW_FAIL_MDB", #fn, false, key, false, &code))                                                     \
+    trace_db(#fn, ++calls, db);                                                                                        \
+    if (should_fail("CW_FAIL_MDB", #fn, false, key, db, false, &code))                                                 \
         return code;
 
 int mdb_get(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data)
 {
     REAL(mdb_get);
-    MDB_FAULT(mdb_get, key)
+    MDB_FAULT(mdb_get, key, dbi_name(dbi))
     return real(txn, dbi, key, data);
 }
 
 int mdb_cursor_get(MDB_cursor *c, MDB_val *key, MDB_val *data, MDB_cursor_op op)
 {
     REAL(mdb_cursor_get);
-    MDB_FAULT(mdb_cursor_get, NULL)
+    MDB_FAULT(mdb_cursor_get, NULL, dbi_name(mdb_cursor_dbi(c)))
     return real(c, key, data, op);
 }
 
 int mdb_cursor_open(MDB_txn *txn, MDB_dbi dbi, MDB_cursor **c)
 {
     REAL(mdb_cursor_open);
-    MDB_FAULT(mdb_cursor_open, NULL)
+    MDB_FAULT(mdb_cursor_open, NULL, dbi_name(dbi))
     return real(txn, dbi, c);
 }
 
 int mdb_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data, unsigned flags)
 {
     REAL(mdb_put);
-    MDB_FAULT(mdb_put, key)
+    MDB_FAULT(mdb_put, key, dbi_name(dbi))
     return real(txn, dbi, key, data, flags);
 }
 
 int mdb_del(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data)
 {
     REAL(mdb_del);
-    MDB_FAULT(mdb_del, key)
+    MDB_FAULT(mdb_del, key, dbi_name(dbi))
     return real(txn, dbi, key, data);
 }
 
@@ -267,28 +296,31 @@ int mdb_txn_begin(MDB_env *env, MDB_txn *parent, unsigned flags, MDB_txn **txn)
 {
     REAL(mdb_txn_begin);
     alloc_arm_at_txn();
-    MDB_FAULT(mdb_txn_begin, NULL)
+    MDB_FAULT(mdb_txn_begin, NULL, NULL)
     return real(env, parent, flags, txn);
 }
 
 int mdb_env_open(MDB_env *env, const char *path, unsigned flags, mdb_mode_t mode)
 {
     REAL(mdb_env_open);
-    MDB_FAULT(mdb_env_open, NULL)
+    MDB_FAULT(mdb_env_open, NULL, NULL)
     return real(env, path, flags, mode);
 }
 
 int mdb_dbi_open(MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *dbi)
 {
     REAL(mdb_dbi_open);
-    MDB_FAULT(mdb_dbi_open, NULL)
-    return real(txn, name, flags, dbi);
+    MDB_FAULT(mdb_dbi_open, NULL, NULL)
+    int rc = real(txn, name, flags, dbi);
+    if (rc == 0 && name && *dbi < MAX_DBIS) /* remembered for "#NAME" */
+        snprintf(dbi_names[*dbi], sizeof dbi_names[*dbi], "%s", name);
+    return rc;
 }
 
 int mdb_stat(MDB_txn *txn, MDB_dbi dbi, MDB_stat *st)
 {
     REAL(mdb_stat);
-    MDB_FAULT(mdb_stat, NULL)
+    MDB_FAULT(mdb_stat, NULL, dbi_name(dbi))
     return real(txn, dbi, st);
 }
 
@@ -304,7 +336,7 @@ int mdb_txn_commit(MDB_txn *txn)
     int code;
     if (at && atoi(at) == calls)
         code = MDB_MAP_FULL;
-    else if (!should_fail("CW_FAIL_MDB", "mdb_txn_commit", false, NULL, false, &code))
+    else if (!should_fail("CW_FAIL_MDB", "mdb_txn_commit", false, NULL, NULL, false, &code))
         return real(txn);
     mdb_txn_abort(txn);
     return code;
@@ -324,7 +356,7 @@ static bool regular(int fd)
     bool reg = regular(fd);                                                                                            \
     if (reg)                                                                                                           \
         trace(#fn, ++calls);                                                                                           \
-    if (should_fail("CW_FAIL_IO", #fn, true, NULL, reg, &code)) {                                                      \
+    if (should_fail("CW_FAIL_IO", #fn, true, NULL, NULL, reg, &code)) {                                                \
         errno = code;                                                                                                  \
         return -1;                                                                                                     \
     }
@@ -407,7 +439,7 @@ int posix_fallocate(int fd, off_t off, off_t len)
     bool reg = regular(fd);
     if (reg)
         trace("posix_fallocate", ++calls);
-    if (should_fail("CW_FAIL_IO", "posix_fallocate", true, NULL, reg, &code))
+    if (should_fail("CW_FAIL_IO", "posix_fallocate", true, NULL, NULL, reg, &code))
         return code;
     return real(fd, off, len);
 }

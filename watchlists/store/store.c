@@ -93,6 +93,7 @@ struct store_cursor {
     MDB_cursor *cur;
     cw_store *s;
     int rc; /* the LMDB error that ended the walk early (not MDB_NOTFOUND), else 0 */
+    store_db db; /* named in its errors */
 };
 
 /* LMDB's message plus what the user can do about it. */
@@ -175,7 +176,7 @@ static cw_code check_size(cw_store *s, cw_err *err)
     if ((rc = mdb_env_info(s->env, &info)) || (rc = mdb_env_stat(s->env, &st)))
         return lmdb_fail(err, rc, "open", s);
     if (stat(s->path, &fs) != 0)
-        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "store %s: %s", s->path, strerror(errno));
+        return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET, "store %s: %s", s->path, strerror(errno));
     uint64_t need = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
     if ((uint64_t)fs.st_size < need)
         return cw_err_set(err, CW_EDAMAGED, CW_NO_OFFSET,
@@ -195,17 +196,17 @@ static cw_code reserve_lock_file(const char *datadir, bool readonly, cw_err *err
     snprintf(path, sizeof path, "%s/store.mdb-lock", datadir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) /* read only on a read-only datadir: LMDB says what it can do */
-        return readonly ? CW_OK : cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot create %s: %s", path, strerror(errno));
+        return readonly ? CW_OK : cw_err_set(err, CW_ESTORE, CW_NO_OFFSET, "cannot create %s: %s", path, strerror(errno));
     struct stat st;
     int rc = fstat(fd, &st) != 0 ? errno : 0;
     if (rc == 0 && st.st_blocks * 512 < LOCK_FILE_BYTES)
         rc = posix_fallocate(fd, 0, LOCK_FILE_BYTES);
     close(fd);
     if (rc == ENOSPC)
-        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot make %s: the disk is full: free space on it and run again",
+        return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET, "cannot make %s: the disk is full: free space on it and run again",
                           path);
     if (rc && rc != EOPNOTSUPP && rc != EINVAL)
-        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot make %s: %s", path, strerror(rc));
+        return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET, "cannot make %s: %s", path, strerror(rc));
     return CW_OK;
 }
 
@@ -308,14 +309,14 @@ cw_code store_open(const char *datadir, size_t map_size, bool readonly, cw_store
     snprintf(file, sizeof file, "%s/store.mdb", datadir);
     if (stat(datadir, &st) != 0) {
         if (readonly || errno != ENOENT)
-            return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "datadir %s: %s%s", datadir, strerror(errno),
+            return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET, "datadir %s: %s%s", datadir, strerror(errno),
                               readonly ? " (run 'chainwatch init' or import a watchlist first)" : "");
         if (mkdir(datadir, 0700) != 0)
-            return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot create datadir %s: %s", datadir, strerror(errno));
+            return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET, "cannot create datadir %s: %s", datadir, strerror(errno));
     } else if (!S_ISDIR(st.st_mode)) {
-        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "datadir %s is not a directory", datadir);
+        return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET, "datadir %s is not a directory", datadir);
     } else if (readonly && stat(file, &st) != 0) {
-        return cw_err_set(err, CW_EIO, CW_NO_OFFSET,
+        return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
                           "no store in %s (import a watchlist first: chainwatch watchlist import ... --datadir %s)",
                           datadir, datadir);
     } else if (stat(file, &st) == 0 && st.st_size == 0) {
@@ -928,8 +929,11 @@ cw_code store_get(store_txn *t, store_db db, const void *key, size_t klen, cw_sp
     int rc = mdb_get(t->txn, t->s->dbi[db], &k, &v);
     if (rc == MDB_NOTFOUND)
         return CW_ENOTFOUND;
-    if (rc)
-        return lmdb_fail(err, rc, "get", t->s);
+    if (rc) { /* which table: a user (and a test) can tell what was not read */
+        char what[48];
+        snprintf(what, sizeof what, "get in %s", db_defs[db].name);
+        return lmdb_fail(err, rc, what, t->s);
+    }
     val->p = v.mv_data;
     val->n = v.mv_size;
     return CW_OK;
@@ -982,16 +986,23 @@ cw_code store_cursor_open(store_txn *t, store_db db, store_cursor **out, cw_err 
     int rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c->cur);
     if (rc) {
         free(c);
-        return lmdb_fail(err, rc, "cursor", t->s);
+        char what[48];
+        snprintf(what, sizeof what, "cursor in %s", db_defs[db].name);
+        return lmdb_fail(err, rc, what, t->s);
     }
     c->s = t->s;
+    c->db = db;
     *out = c;
     return CW_OK;
 }
 
 cw_code store_cursor_error(const store_cursor *c, cw_err *err)
 {
-    return c->rc ? lmdb_fail(err, c->rc, "read", c->s) : CW_OK;
+    if (c->rc == 0)
+        return CW_OK;
+    char what[48];
+    snprintf(what, sizeof what, "read in %s", db_defs[c->db].name);
+    return lmdb_fail(err, c->rc, what, c->s);
 }
 
 static bool cursor_op(store_cursor *c, MDB_val *k, MDB_val *v, MDB_cursor_op op, cw_span *ks, cw_span *vs)

@@ -64,10 +64,13 @@
  * Errors, each with LMDB's message and what to do about it:
  *   CW_EFULL      the map is full (see above)
  *   CW_EDAMAGED   the file is cut or LMDB finds it damaged (STORE_DAMAGED)
- *   CW_ESTORE     any other LMDB failure (readers full, bad value size, ...)
+ *   CW_ESTORE     any other LMDB failure (readers full, bad value size, a
+ *                 map that cannot be mapped, ...); from store_open also a
+ *                 datadir, store.mdb or lock file that cannot be made or
+ *                 read (the store could not be opened: the CLI's exit 3,
+ *                 like every store error, never the 1 of a file of its own)
  *   CW_ENOTFOUND  no such key; from store_open: an older datadir
  *   CW_EVERSION   from store_open: a store format this version does not read
- *   CW_EIO        the datadir or lock file cannot be made or read
  *   CW_EARG       a write on a read-only store, a bad key size or database
  *   CW_ENOMEM     out of memory
  *
@@ -154,7 +157,7 @@ bool store_default_datadir(char *buf, size_t cap);
  * format (see "Format version" above; a writable open writes STORE_FORMAT
  * into a store without records); CW_ENOTFOUND (read only) when an intact
  * store of this format, or one without records, lacks a database this
- * version reads. CW_EIO: a read-only
+ * version reads. CW_ESTORE: a read-only
  * open of a datadir or store.mdb that does not exist, a datadir that is
  * not a directory or cannot be created (mode 0700), a lock file that
  * cannot be made (a full disk). Writable opens create every database.
