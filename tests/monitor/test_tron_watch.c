@@ -381,14 +381,14 @@ static void fresh_datadir(char *dir, bool import)
     free(out), free(err);
 }
 
-static void assert_same_records(json_t *live, json_t *again)
+static void assert_same_records(json_t *live, json_t *again, const char *what)
 {
     cr_assert_eq(json_array_size(again), json_array_size(live), "%zu records, the live run %zu",
                  json_array_size(again), json_array_size(live));
     for (size_t i = 0; i < json_array_size(live); i++) {
         char *a = json_dumps(json_array_get(live, i), JSON_SORT_KEYS | JSON_COMPACT);
         char *b = json_dumps(json_array_get(again, i), JSON_SORT_KEYS | JSON_COMPACT);
-        cr_assert_str_eq(b, a, "record %zu differs", i);
+        cr_assert_str_eq(b, a, "%s: record %zu differs", what, i);
         free(a), free(b);
     }
 }
@@ -405,6 +405,19 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     char cap[300], rec[320];
     snprintf(cap, sizeof cap, "%s/tron.cwcap", r.dir);
     snprintf(rec, sizeof rec, "--record=%s", cap);
+    /* a --tokens file (from chainwatch.conf) that renames USDT: the live
+     * records name it USDTX, and only a replay that takes the file's bytes
+     * from the capture can say so too */
+    char tokens[300], conf[300];
+    snprintf(tokens, sizeof tokens, "%s/tokens.csv", r.dir);
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", r.dir);
+    const char *token_rows = "chain,token,contract_address,decimals,source\n"
+                             "TRON,USDTX,TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t,6,test\n";
+    spill(tokens, (const uint8_t *)token_rows, strlen(token_rows));
+    FILE *cf = fopen(conf, "w");
+    cr_assert_not_null(cf);
+    fprintf(cf, "tokens = %s\n", tokens);
+    fclose(cf);
     block(&r, N0, 0xaa, 0xaa, 0, false, 0);
     pid_t w = start_watch(&r, rec);
     const char *t1 = jstr(r.pay[0], "txID"), *t2 = jstr(r.pay[1], "txID");
@@ -426,6 +439,9 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     json_decref(wait_record(&r, t2, "confirmed"));
     stop_watch(w);
     json_t *live = comparable(alerts_read(r.dir));
+    char *live_text = json_dumps(live, JSON_COMPACT);
+    cr_assert(strstr(live_text, "\"USDTX\"") && !strstr(live_text, "\"USDT\""), "%s", live_text);
+    free(live_text);
     cr_assert_eq(count(live, t1, "mempool", NULL), 1);
     cr_assert_eq(count(live, t2, "confirmed", NULL), 1);
 
@@ -452,7 +468,7 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     free(out), free(err);
     cr_assert_eq(tron_server_requests(r.http, "/wallet/getblockbynum"), asked, "the replay asked the node");
     json_t *again = comparable(alerts_read(d2));
-    assert_same_records(live, again);
+    assert_same_records(live, again, "the replay");
 
     /* the same datadir again: its tron chain is past where the capture
      * starts (a new datadir's): refused before anything is replayed */
@@ -463,7 +479,7 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     cr_assert(strstr(err, "(past it: replayed already, or followed further)"), "%s", err);
     free(out), free(err);
     json_t *unchanged = comparable(alerts_read(d2));
-    assert_same_records(live, unchanged);
+    assert_same_records(live, unchanged, "after the refused replay");
     json_decref(unchanged);
 
     /* the second session began on the first's tip: a datadir at that
@@ -573,6 +589,10 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     cr_assert_eq(memcmp(cb, "CWCAP2\n\x04tron\x07mainnet\x07", 21), 0);
     cr_assert_eq(memcmp(cb + 21 + 16, "\x08\0\0\0settings", 12), 0, "the first record is the settings record");
     cr_assert_eq(memcmp(cb + 53, "{\"chain_id\":728126428,\"confirmations\":1,", 40), 0, "%.60s", cb + 53);
+    uint32_t l1 = (uint32_t)cb[49] | (uint32_t)cb[50] << 8 | (uint32_t)cb[51] << 16 | (uint32_t)cb[52] << 24;
+    const uint8_t *f2 = cb + 53 + l1;
+    uint32_t l2 = (uint32_t)f2[0] | (uint32_t)f2[1] << 8 | (uint32_t)f2[2] << 16 | (uint32_t)f2[3] << 24;
+    cr_assert(l2 == strlen(token_rows) && memcmp(f2 + 4, token_rows, l2) == 0, "frame 2: the --tokens file's bytes");
     char bad[300];
     snprintf(bad, sizeof bad, "%s/bad.cwcap", r.dir);
     spill(bad, cb, 21 + 40);
@@ -642,8 +662,13 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     cr_assert(strstr(err, "has no settings record (written by an older chainwatch): nothing checks"), "%s", err);
     cr_assert(strstr(out, "(no settings recorded: run with the options given)"), "%s", out);
     free(out), free(err);
+    /* the same records but for what the settings carried: without the
+     * --tokens bytes USDT keeps its built-in name */
     json_t *legacy = comparable(alerts_read(d5));
-    assert_same_records(live, legacy);
+    cr_assert_eq(json_array_size(legacy), json_array_size(live));
+    char *legacy_text = json_dumps(legacy, JSON_COMPACT);
+    cr_assert(strstr(legacy_text, "\"USDT\"") && !strstr(legacy_text, "\"USDTX\""), "%s", legacy_text);
+    free(legacy_text);
     json_decref(legacy);
     char zmq[128], http[128], recopt[320];
     snprintf(zmq, sizeof zmq, "--zmqpubtron=%s", zpub_endpoint(r.pub));
