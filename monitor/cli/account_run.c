@@ -29,6 +29,7 @@
 #include "monitor/records/keys.h"
 #include "monitor/records/sink.h"
 #include "monitor/sources/capture.h"
+#include "monitor/sources/capture_settings.h"
 #include "monitor/sources/eth_follow.h"
 #include "monitor/sources/tron_follow.h"
 #include "stop.h"
@@ -153,9 +154,17 @@ static void tron_record_message(void *ctx, unsigned nframes, const void *const f
         recorder_sync(r, false);
 }
 
-/* Opens the file once the network is known, writes the settings record
- * (ethereum: settings JSON and the tokens file's bytes; tron: none) and
- * then what was held. */
+/* A capture's settings record (capture_settings.h): an exchange whose
+ * path is "settings" (a request path always starts with '/'). */
+static bool is_settings_record(const capture_reader *r, const feed_message *m)
+{
+    return capture_reader_kind(r) == CAPTURE_REC_HTTP && m->len[0] == 8 && memcmp(m->frame[0], "settings", 8) == 0;
+}
+
+/* Opens the file once the network and the datadir's tip are known,
+ * writes the settings record (its JSON and the tokens file's bytes) and
+ * then what was held. An existing capture without a settings record first
+ * (an older watch's) is refused: record to a new file. */
 static cw_code recorder_open(cap_recorder *r, capture_chain chain, const char *network, const char *settings,
                              const cw_buf *tokens, cw_err *err)
 {
@@ -166,6 +175,27 @@ static cw_code recorder_open(cap_recorder *r, capture_chain chain, const char *n
     if (ci.cut_bytes && !r->failed)
         run_log("watch", "warn", "capture %s ended in a partial record at byte %llu (%llu bytes, left by a crash): cut off",
                 r->path, (unsigned long long)ci.cut_at, (unsigned long long)ci.cut_bytes);
+    if (r->w && ci.records > 0) {
+        /* a capture from before settings were recorded (tron): appending a
+         * session to it would leave one whose first run nothing checks */
+        capture_reader *cr = NULL;
+        feed_message m;
+        bool got = false;
+        rc = capture_reader_open(r->path, &cr, NULL, err);
+        if (rc == CW_OK)
+            rc = capture_read(cr, &m, &got, err);
+        if (rc == CW_OK && !(got && is_settings_record(cr, &m)))
+            rc = cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                            "%s holds a %s capture without a settings record (written by an older chainwatch): record "
+                            "to a new file", r->path, capture_chain_name(chain));
+        capture_reader_close(cr);
+        if (rc) {
+            cw_err ignored = {0};
+            capture_writer_close(r->w, &ignored);
+            r->w = NULL;
+            return rc;
+        }
+    }
     if (settings && r->w) {
         cw_err werr = {0};
         if (capture_write_http(r->w, wall_now(), "settings", settings, tokens->p, tokens->n, &werr))
@@ -391,6 +421,19 @@ static json_t *eth_rules_json(const rules_config *r)
         ok = json_array_append_new(bands, json_pack("[sIssss]", b->symbol, (json_int_t)b->decimals, v[0], v[1],
                                                     v[2], v[3])) == 0;
     }
+    /* added after the first Ethereum captures: rules_json_compat drops
+     * them from this run's side when a recording lacks them */
+    json_t *hit_bands = json_array();
+    ok = ok && hit_bands && json_object_set_new(j, "pool_trace_max", json_integer((json_int_t)r->pool_trace_max)) == 0 &&
+         json_object_set_new(j, "hit_min_cents", json_integer((json_int_t)r->hit_min_cents)) == 0 &&
+         json_object_set_new(j, "hit_min_native", json_integer((json_int_t)r->hit_min_native)) == 0;
+    for (int i = 0; ok && i < RULES_ASSET_BANDS && r->asset_band[i].symbol[0]; i++) {
+        char v[CW_U256_DEC_MAX];
+        cw_u256_to_dec(&r->asset_band[i].hit_min, v);
+        ok = json_array_append_new(hit_bands, json_pack("[ss]", r->asset_band[i].symbol, v)) == 0;
+    }
+    ok = ok && json_object_set(j, "asset_hit_min", hit_bands) == 0;
+    json_decref(hit_bands);
     unsigned char d[32];
     char hex[65];
     prices_digest(r->prices, d);
@@ -409,17 +452,32 @@ static json_t *eth_rules_json(const rules_config *r)
     return j;
 }
 
-/* The settings record's JSON (capture.h): what decides the records beside
- * the node's answers. tip_hash: the datadir's tip block's hash ("" for
- * none), so that a replay into a datadir that followed another branch to
- * the same height is refused. A new string (free it), NULL without memory. */
-static char *eth_settings_text(const account_run_opts *o, int64_t start, int64_t tip, const char *tip_hash)
+/* The rules keys eth_rules_json gained after the first Ethereum captures
+ * were recorded: a recording that lacks one cannot say what it was, so a
+ * replay of it compares the rest (mine: this run's rules JSON, changed in
+ * place). Tron captures carry settings only since they all had them. */
+static void rules_json_compat(json_t *mine, const json_t *recorded)
 {
-    json_t *j = json_pack("{sIsbsIsIsssIsIsIsIso}", "confirmations", (json_int_t)o->confirmations, "finalized",
+    static const char *const later[] = {"pool_trace_max", "hit_min_cents", "hit_min_native", "asset_hit_min"};
+    for (size_t i = 0; recorded && i < sizeof later / sizeof *later; i++)
+        if (json_object_get(recorded, later[i]) == NULL)
+            json_object_del(mine, later[i]);
+}
+
+/* The settings record's JSON (capture.h, capture_settings.h): what
+ * decides the records beside the node's answers, for ethereum and tron
+ * alike. tip_hash: the datadir's tip block's hash ("" for none), so that a
+ * replay into a datadir that followed another branch to the same height is
+ * refused; chain_id: the one the follower checked (tron: block 0's, TIP-474;
+ * ethereum: eth_chainId). A new string (free it), NULL without memory. */
+static char *account_settings_text(const account_run_opts *o, int64_t start, int64_t tip, const char *tip_hash,
+                                   uint64_t chain_id)
+{
+    json_t *j = json_pack("{sIsbsIsIsssIsIsIsIsosI}", "confirmations", (json_int_t)o->confirmations, "finalized",
                           o->finalized, "start", (json_int_t)start, "tip", (json_int_t)tip, "tip_hash", tip_hash,
                           "hops", (json_int_t)o->hops, "min_share_ppm", (json_int_t)o->min_share_ppm,
                           "hold_share_ppm", (json_int_t)o->hold_share_ppm, "max_reorg", (json_int_t)o->max_reorg,
-                          "rules", eth_rules_json(o->rules));
+                          "rules", eth_rules_json(o->rules), "chain_id", (json_int_t)chain_id);
     char lab[65];
     eth_labels_digest(o->labels, lab);
     if (j && json_object_set_new(j, "labels_blake2b", json_string(lab))) {
@@ -543,8 +601,6 @@ static int run_open(run_ctx *c, const account_run_opts *o, int64_t start, bool q
             return CLI_EXIT_FAIL;
         }
         tron_network_name(c->chain_id, c->network);
-        if (c->rec && recorder_open(c->rec, CAPTURE_CHAIN_TRON, c->network, NULL, NULL, &err))
-            return cli_fail("watch --record", &err);
         src = tron_follow_source(c->tron);
     } else {
         rpc_options ro = {.url = o->rpc, .rate = (double)o->rpc_rate, .retries = 3};
@@ -590,19 +646,20 @@ static int run_open(run_ctx *c, const account_run_opts *o, int64_t start, bool q
                          .rules = o->rules};
     if (account_open(&ac, &c->a, &err))
         return cli_fail(what, &err);
-    if (c->rec && !o->tron) { /* now the network and the datadir's tip are known */
+    if (c->rec) { /* now the network and the datadir's tip are known */
         pipeline_stats st0;
         pipeline_stats_get(account_pipeline(c->a), &st0);
         cw_buf tokens = CW_BUF_INIT;
         char tip_hash[67];
         cw_code rc = run_tip_hash(c, tip_hash, &err);
-        char *settings = rc ? NULL : eth_settings_text(o, start, st0.tip_height, tip_hash);
+        char *settings = rc ? NULL : account_settings_text(o, start, st0.tip_height, tip_hash, c->chain_id);
         if (rc == CW_OK && settings == NULL)
             rc = cw_err_set(&err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
         if (rc == CW_OK && o->tokens)
             rc = eth_read_file(o->tokens, &tokens, &err);
         if (rc == CW_OK)
-            rc = recorder_open(c->rec, CAPTURE_CHAIN_ETHEREUM, c->network, settings, &tokens, &err);
+            rc = recorder_open(c->rec, o->tron ? CAPTURE_CHAIN_TRON : CAPTURE_CHAIN_ETHEREUM, c->network, settings,
+                               &tokens, &err);
         free(settings);
         cw_buf_free(&tokens);
         if (rc)
@@ -932,7 +989,8 @@ int account_run_replay(const account_run_opts *o)
     return rc;
 }
 
-/* Reads the capture's HTTP exchanges (first pass), up to any damage. */
+/* Reads the capture's HTTP exchanges (first pass), up to any damage; the
+ * settings records are none. */
 static int load_answers(const char *path, tron_answers *a)
 {
     capture_reader *r;
@@ -943,7 +1001,7 @@ static int load_answers(const char *path, tron_answers *a)
     bool got = true;
     cw_code rc = CW_OK;
     while (rc == CW_OK && (rc = capture_read(r, &m, &got, &err)) == CW_OK && got) {
-        if (capture_reader_kind(r) != CAPTURE_REC_HTTP)
+        if (capture_reader_kind(r) != CAPTURE_REC_HTTP || is_settings_record(r, &m))
             continue;
         if (a->n == a->cap) {
             size_t nc = a->cap ? a->cap * 2 : 64;
@@ -978,35 +1036,212 @@ static int load_answers(const char *path, tron_answers *a)
     return CLI_EXIT_OK;
 }
 
-int account_run_replay_tron_capture(const account_run_opts *o)
+/* One watch run's settings, from its settings record (the frames copied:
+ * they point into the reader's buffer). */
+typedef struct {
+    capture_settings set;
+    cw_buf tokens; /* the --tokens file's bytes, empty: none */
+    uint64_t at;   /* the record's offset */
+    char network[17]; /* the capture header's */
+} tron_session;
+
+static void tron_session_free(tron_session *s)
 {
-    tron_answers ans = {.file = o->capture};
-    int rc = load_answers(o->capture, &ans);
-    if (rc) {
-        tron_answers_free(&ans);
-        return rc;
+    capture_settings_free(&s->set);
+    cw_buf_free(&s->tokens);
+}
+
+/* Parses the settings record m (the last read from r) into *s. */
+static cw_code tron_session_read(const char *file, const capture_reader *r, const feed_message *m, tron_session *s,
+                                 cw_err *err)
+{
+    tron_session_free(s);
+    s->at = capture_reader_offset(r);
+    uint64_t json_at = s->at + 16 + 4 + m->len[0] + 4; /* capture.h: length, time, count, frame 0, frame 1's length */
+    cw_code rc = capture_settings_parse(m->frame[1], m->len[1], file, s->at, json_at, true, &s->set, err);
+    if (rc == CW_OK)
+        rc = cw_buf_append(&s->tokens, m->frame[2], m->len[2], err);
+    return rc;
+}
+
+static int given_differs(const char *file, unsigned session, const char *option, const char *recorded,
+                         const char *given)
+{
+    fprintf(stderr, "chainwatch: replay: %s: session %u: %s differs from the recording's: recorded %s, given %s "
+                    "(leave the option out: the capture's is used)\n", file, session, option, recorded, given);
+    return CLI_EXIT_USAGE;
+}
+
+/* The options a session runs with: the recording's settings, each option
+ * the command line gave checked against them; the rules and --labels
+ * (not in the capture: given again, or refused). CLI_EXIT_OK or the exit
+ * code after the message. */
+static int tron_session_options(const account_run_opts *o, const tron_session *s, unsigned session,
+                                account_run_opts *ro)
+{
+    const capture_settings *set = &s->set;
+    char a[64], b[64];
+    *ro = *o;
+    ro->confirmations = set->confirmations;
+    ro->finalized = set->finalized;
+    ro->max_reorg = set->max_reorg;
+    if ((o->given & ACCOUNT_GIVEN_START) && o->start != set->start) {
+        snprintf(a, sizeof a, set->start < 0 ? "none (the node's head)" : "%lld", (long long)set->start);
+        snprintf(b, sizeof b, "%lld", (long long)o->start);
+        return given_differs(o->capture, session, "--start-height", a, b);
     }
-    run_ctx c = {.verb = "replay", .sink = {.fd = -1}, .answers = &ans};
-    account_run_opts ro = *o;
-    ro.zmq_tron = "inproc://chainwatch-replay"; /* nothing publishes there: the capture's messages are taken */
-    ro.tron_http = "http://capture.invalid";     /* never asked: answered from the capture */
-    cli_stop_install();
-    rc = run_open(&c, &ro, o->start, false);
-    capture_reader *r = NULL;
-    cw_err err = {0};
-    if (rc == CLI_EXIT_OK && capture_reader_open(o->capture, &r, NULL, &err))
-        rc = cli_fail("replay", &err);
+    ro->start = set->start;
+    if ((o->given & ACCOUNT_GIVEN_HOPS) && o->hops != set->hops) {
+        snprintf(a, sizeof a, "%u", set->hops);
+        snprintf(b, sizeof b, o->hops ? "%u" : "%u (--clusters off)", o->hops);
+        return given_differs(o->capture, session, "--hops", a, b);
+    }
+    ro->hops = set->hops;
+    if ((o->given & ACCOUNT_GIVEN_MIN_SHARE) && o->min_share_ppm != set->min_share_ppm) {
+        snprintf(a, sizeof a, "%u ppm", set->min_share_ppm);
+        snprintf(b, sizeof b, "%u ppm", o->min_share_ppm);
+        return given_differs(o->capture, session, "--min-exposure", a, b);
+    }
+    ro->min_share_ppm = set->min_share_ppm;
+    if ((o->given & ACCOUNT_GIVEN_HOLD_SHARE) && o->hold_share_ppm != set->hold_share_ppm) {
+        snprintf(a, sizeof a, "%u ppm", set->hold_share_ppm);
+        snprintf(b, sizeof b, "%u ppm", o->hold_share_ppm);
+        return given_differs(o->capture, session, "--hold-exposure", a, b);
+    }
+    ro->hold_share_ppm = set->hold_share_ppm;
+    /* the pattern rules decide records: the same, or refused (the prices
+     * and labels files are in the capture by their digests only) */
+    json_t *mine = eth_rules_json(o->rules);
+    if (mine == NULL) {
+        fprintf(stderr, "chainwatch: replay: out of memory\n");
+        return CLI_EXIT_FAIL;
+    }
+    char what[128], rt[200], gt[200];
+    /* rules on or off first: it explains every other difference */
+    bool differs = capture_settings_diff(json_object_get(set->rules, "enabled"), json_object_get(mine, "enabled"),
+                                         "rules.enabled", what, sizeof what, rt, gt, sizeof rt) ||
+                   capture_settings_diff(set->rules, mine, "rules", what, sizeof what, rt, gt, sizeof rt);
+    json_decref(mine);
+    if (differs) {
+        fprintf(stderr, "chainwatch: replay: %s: session %u: the pattern rules differ from the recording's at %s: "
+                        "recorded %s, given %s: pass the rules options watch ran with (--rules, --prices, the bands, "
+                        "windows and weights of docs/rules.md, --labels)\n", o->capture, session, what, rt, gt);
+        return CLI_EXIT_USAGE;
+    }
+    char lab[65];
+    eth_labels_digest(o->labels, lab);
+    if (strcmp(lab, set->labels_blake2b) != 0) {
+        char ra[80], ga[80];
+        snprintf(ra, sizeof ra, set->labels_blake2b[0] ? "a file of BLAKE2b %s" : "none", set->labels_blake2b);
+        snprintf(ga, sizeof ga, lab[0] ? "a file of BLAKE2b %s" : "none", lab);
+        fprintf(stderr, "chainwatch: replay: %s: session %u: --labels differs from the recording's: recorded %s, "
+                        "given %s: pass the --labels file watch ran with, unchanged (it is not in the capture)\n",
+                o->capture, session, ra, ga);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* The datadir and the node (block 0, answered from the capture) as the
+ * recording's session began: the same chain id, the same tip (height and
+ * hash). CLI_EXIT_OK or the exit code after the message. */
+static int tron_session_check(run_ctx *c, const account_run_opts *o, const tron_session *s, unsigned session)
+{
+    const capture_settings *set = &s->set;
+    if (c->chain_id != set->chain_id || strcmp(c->network, s->network) != 0) {
+        fprintf(stderr, "chainwatch: replay: %s: session %u: the chain differs from the recording's: recorded chain id "
+                        "%llu (the header says %s), the capture's block 0 gives %llu (%s): a damaged capture\n",
+                o->capture, session, (unsigned long long)set->chain_id, s->network, (unsigned long long)c->chain_id,
+                c->network);
+        return CLI_EXIT_USAGE;
+    }
+    pipeline_stats st0;
+    pipeline_stats_get(account_pipeline(c->a), &st0);
+    char hash_now[67];
+    cw_err terr = {0};
+    if (run_tip_hash(c, hash_now, &terr))
+        return cli_fail("replay", &terr);
+    if (st0.tip_height != set->tip || strcmp(hash_now, set->tip_hash) != 0) {
+        char then[120], now[120];
+        snprintf(then, sizeof then, set->tip < 0 ? "none (a new datadir)" : "block %lld %s", (long long)set->tip,
+                 set->tip_hash);
+        snprintf(now, sizeof now, st0.tip_height < 0 ? "none (a new datadir)" : "block %lld %s",
+                 (long long)st0.tip_height, hash_now);
+        fprintf(stderr, "chainwatch: replay: %s: session %u: this datadir's tron chain is not where the recording "
+                        "began: recorded tip %s, this datadir's tip %s%s: replay into a datadir in the recorded state "
+                        "(a new one, when the recording began on a new one)%s\n", o->capture, session, then, now,
+                st0.tip_height > set->tip ? " (past it: replayed already, or followed further)"
+                : st0.tip_height == set->tip ? " (another branch or chain at that height)" : "",
+                session > 1 ? "; a watch killed between asking for a block and recording it leaves a capture that "
+                              "replays only up to there" : "");
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* Totals over a capture's sessions. */
+typedef struct {
+    uint64_t messages, bad, warnings, sessions;
+    pipeline_stats st; /* blocks, alerts and rules summed; tip_height the last session's */
+    char network[32];
+} tron_replay_sums;
+
+static void tron_sums_add(tron_replay_sums *sum, const pipeline_stats *st)
+{
+    sum->st.blocks_connected += st->blocks_connected;
+    sum->st.blocks_disconnected += st->blocks_disconnected;
+    sum->st.alerts += st->alerts;
+    sum->st.txs += st->txs;
+    for (int i = 0; i < PIPELINE_RULE_COUNT; i++)
+        sum->st.by_rule[i] += st->by_rule[i];
+    sum->st.rules.txs += st->rules.txs;
+    sum->st.rules.payments += st->rules.payments;
+    sum->st.rules.sweeps += st->rules.sweeps;
+    sum->st.rules.traced += st->rules.traced;
+    sum->st.tip_height = st->tip_height;
+}
+
+/* One watch run of the capture: its options (ro), the datadir checked
+ * against its settings s (NULL: an older capture, unchecked), then every
+ * trigger up to the end of the file or the next settings record (*next
+ * set, read into s). CLI_EXIT_OK or the exit code after the message. */
+static int tron_replay_session(const account_run_opts *ro, tron_answers *ans, capture_reader *r, tron_session *s,
+                               unsigned session, tron_replay_sums *sum, bool *next)
+{
+    *next = false;
+    char tokpath[] = "/tmp/chainwatch-tokens-XXXXXX";
+    account_run_opts o2 = *ro;
+    o2.tokens = NULL;
+    if (s && s->tokens.n) { /* the recording's --tokens file, as it was then */
+        int fd = mkstemp(tokpath);
+        bool ok = fd >= 0 && write(fd, s->tokens.p, s->tokens.n) == (ssize_t)s->tokens.n;
+        if (fd >= 0)
+            close(fd);
+        if (!ok) {
+            fprintf(stderr, "chainwatch: replay: cannot write the capture's tokens to %s: %s\n", tokpath,
+                    strerror(errno));
+            if (fd >= 0)
+                unlink(tokpath);
+            return CLI_EXIT_FAIL;
+        }
+        o2.tokens = tokpath;
+    }
+    run_ctx c = {.verb = "replay", .sink = {.fd = -1}, .answers = ans};
+    int rc = run_open(&c, &o2, o2.start, false);
+    if (o2.tokens)
+        unlink(tokpath);
+    if (rc == CLI_EXIT_OK && s)
+        rc = tron_session_check(&c, ro, s, session);
     if (rc) {
         run_close(&c);
-        tron_answers_free(&ans);
         return rc;
     }
+    snprintf(sum->network, sizeof sum->network, "%s", c.network);
     pipeline_stats st0;
     pipeline_stats_get(account_pipeline(c.a), &st0);
     tron_follow_set_tip(c.tron, st0.tip_height);
     feed_tron *feed = tron_follow_feed(c.tron);
-    uint64_t messages = 0, bad = 0, warnings = 0;
-    double t0 = cli_seconds();
+    cw_err err = {0};
     for (;;) {
         if (cli_stop_requested()) {
             rc = 130;
@@ -1022,17 +1257,31 @@ int account_run_replay_tron_capture(const account_run_opts *o)
         }
         if (!got)
             break;
+        if (is_settings_record(r, &m)) { /* the live watch stopped here and was started again */
+            if (s == NULL) {
+                fprintf(stderr, "chainwatch: replay: %s: record at byte %llu: a settings record in a capture that "
+                                "began without one (a damaged capture)\n", ro->capture,
+                        (unsigned long long)capture_reader_offset(r));
+                rc = CLI_EXIT_USAGE;
+            } else if (tron_session_read(ro->capture, r, &m, s, &err)) {
+                fprintf(stderr, "chainwatch: replay: %s (the records before it are written)\n", err.msg);
+                rc = err.code == CW_ENOMEM ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+            } else {
+                *next = true;
+            }
+            break;
+        }
         if (capture_reader_kind(r) == CAPTURE_REC_HTTP)
             continue;
-        messages++;
+        sum->messages++;
         if (m.nframes == 2)
             feed_tron_take(feed, (const char *)m.frame[0], m.len[0], (const char *)m.frame[1], m.len[1]);
         else
-            bad++; /* the live feed refused it the same way: not 2 frames */
+            sum->bad++; /* the live feed refused it the same way: not 2 frames */
         /* as watch's loop does after reading the queue */
-        cw_code trc = tron_follow_poll(c.tron, 0, &bad, &err);
+        cw_code trc = tron_follow_poll(c.tron, 0, &sum->bad, &err);
         if (trc) {
-            warnings++;
+            sum->warnings++;
             run_log("replay", "warn", "refilling a gap: %s", err.msg);
         }
         cw_code prc = account_poll_pending(c.a, &err);
@@ -1042,7 +1291,7 @@ int account_run_replay_tron_capture(const account_run_opts *o)
             break;
         }
         if (prc) {
-            warnings++;
+            sum->warnings++;
             run_log("replay", "warn", "pending txs: %s", err.msg);
         }
         cw_code src = account_sync(c.a, &err);
@@ -1057,7 +1306,7 @@ int account_run_replay_tron_capture(const account_run_opts *o)
             break;
         }
         if (src) {
-            warnings++;
+            sum->warnings++;
             run_log("replay", "warn", "following the capture: %s", err.msg);
         }
     }
@@ -1069,16 +1318,82 @@ int account_run_replay_tron_capture(const account_run_opts *o)
     }
     pipeline_stats st;
     pipeline_stats_get(p, &st);
-    printf("replayed tron %s capture %s into %s\n", c.network, o->capture, o->datadir);
-    printf("  messages    %llu (%llu malformed)\n", (unsigned long long)messages, (unsigned long long)bad);
-    printf("  http        %zu recorded replies\n", ans.n);
-    printf("  blocks      %llu connected, %llu disconnected, tip %lld\n", (unsigned long long)st.blocks_connected,
-           (unsigned long long)st.blocks_disconnected, (long long)st.tip_height);
-    print_alerts_and_rules(&st);
-    printf("  warnings    %llu\n", (unsigned long long)warnings);
-    printf("  elapsed     %.2f s\n", cli_seconds() - t0);
-    capture_reader_close(r);
+    tron_sums_add(sum, &st);
+    sum->sessions++;
     run_close(&c);
+    return rc;
+}
+
+int account_run_replay_tron_capture(const account_run_opts *o)
+{
+    tron_answers ans = {.file = o->capture};
+    int rc = load_answers(o->capture, &ans);
+    if (rc) {
+        tron_answers_free(&ans);
+        return rc;
+    }
+    account_run_opts ro = *o;
+    ro.zmq_tron = "inproc://chainwatch-replay"; /* nothing publishes there: the capture's messages are taken */
+    ro.tron_http = "http://capture.invalid";     /* never asked: answered from the capture */
+    capture_reader *r = NULL;
+    cw_err err = {0};
+    tron_session s = {.tokens = CW_BUF_INIT};
+    bool legacy = false;
+    feed_message m;
+    bool got = false;
+    /* the first record: the settings record, read before anything is replayed */
+    capture_info info;
+    if (capture_reader_open(o->capture, &r, &info, &err)) {
+        rc = cli_fail("replay", &err);
+    } else if (capture_read(r, &m, &got, &err) || !got) {
+        if (!got && err.code == CW_OK)
+            cw_err_set(&err, CW_ETRUNC, capture_reader_pos(r), "%s: byte %llu: no settings record (the recording "
+                       "never began)", o->capture, (unsigned long long)capture_reader_pos(r));
+        fprintf(stderr, "chainwatch: replay: %s: refused, nothing replayed\n", err.msg);
+        rc = err.code == CW_EIO || err.code == CW_ENOMEM ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+    } else if (!is_settings_record(r, &m)) {
+        /* written before captures carried their settings: readable, unchecked */
+        legacy = true;
+        fprintf(stderr, "chainwatch: replay: warning: %s has no settings record (written by an older chainwatch): "
+                        "nothing checks that the options given (--start-height, the exposure and rules options) and "
+                        "this datadir are the recording's; replaying with them as given\n", o->capture);
+        capture_reader_close(r);
+        r = NULL;
+        if (capture_reader_open(o->capture, &r, NULL, &err))
+            rc = cli_fail("replay", &err);
+    } else if (tron_session_read(o->capture, r, &m, &s, &err)) {
+        fprintf(stderr, "chainwatch: replay: %s: refused, nothing replayed\n", err.msg);
+        rc = err.code == CW_ENOMEM ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+    } else {
+        snprintf(s.network, sizeof s.network, "%s", info.network);
+    }
+    cli_stop_install();
+    tron_replay_sums sum = {.st = {.tip_height = -1}};
+    double t0 = cli_seconds();
+    for (unsigned session = 1; rc == CLI_EXIT_OK; session++) {
+        account_run_opts so = ro;
+        if (!legacy && (rc = tron_session_options(&ro, &s, session, &so)))
+            break;
+        bool next = false;
+        rc = tron_replay_session(&so, &ans, r, legacy ? NULL : &s, session, &sum, &next);
+        if (!next)
+            break;
+    }
+    if (sum.sessions) {
+        printf("replayed tron %s capture %s into %s\n", sum.network, o->capture, o->datadir);
+        printf("  sessions    %llu watch run%s%s\n", (unsigned long long)sum.sessions, sum.sessions == 1 ? "" : "s",
+               legacy ? " (no settings recorded: run with the options given)" : ", with the recorded settings");
+        printf("  messages    %llu (%llu malformed)\n", (unsigned long long)sum.messages, (unsigned long long)sum.bad);
+        printf("  http        %zu recorded replies\n", ans.n);
+        printf("  blocks      %llu connected, %llu disconnected, tip %lld\n",
+               (unsigned long long)sum.st.blocks_connected, (unsigned long long)sum.st.blocks_disconnected,
+               (long long)sum.st.tip_height);
+        print_alerts_and_rules(&sum.st);
+        printf("  warnings    %llu\n", (unsigned long long)sum.warnings);
+        printf("  elapsed     %.2f s\n", cli_seconds() - t0);
+    }
+    tron_session_free(&s);
+    capture_reader_close(r);
     tron_answers_free(&ans);
     return rc;
 }
@@ -1181,6 +1496,8 @@ static int eth_replay_session(const account_run_opts *o, eth_answers *ans, const
     /* the pattern rules decide records too: the same, or refused */
     json_t *mine = eth_rules_json(o->rules);
     const json_t *theirs = json_object_get(set, "rules");
+    if (mine)
+        rules_json_compat(mine, theirs);
     bool same = mine && theirs && json_equal(mine, (json_t *)theirs);
     if (!same) {
         char *a = theirs ? json_dumps(theirs, JSON_COMPACT | JSON_SORT_KEYS) : NULL;

@@ -46,7 +46,16 @@ typedef struct {
     /* watch --webhook: the webhook outbox delivered by this process (cli.h);
      * NULL or no URL: none */
     const cli_webhook_opts *webhook;
+    /* replay --capture of a Tron capture: which of the options above the
+     * command line gave (ACCOUNT_GIVEN_*): one not given takes the
+     * capture's settings record's value, one given must equal it */
+    unsigned given;
 } account_run_opts;
+
+#define ACCOUNT_GIVEN_START 1u      /* --start-height */
+#define ACCOUNT_GIVEN_HOPS 2u       /* --hops, or --clusters off (0) */
+#define ACCOUNT_GIVEN_MIN_SHARE 4u  /* --min-exposure, or --clusters off */
+#define ACCOUNT_GIVEN_HOLD_SHARE 8u /* --hold-exposure, or --clusters off */
 
 /* The CLI_EXIT_* codes of watch and replay (cli.h). */
 int account_run_watch(const account_run_opts *o);
@@ -56,8 +65,21 @@ int account_run_replay(const account_run_opts *o);
  * engine as watch runs them, the HTTP calls answered from the capture's
  * exchanges (the same request: its recorded replies in order, the last one
  * again once they are used up; a request never recorded is an error that
- * names it). Exit codes as watch; a capture cut short or damaged is
- * replayed up to the damage, then reported with its offset, exit 2. */
+ * names it). With the settings the recording ran with (its settings
+ * record, capture_settings.h: start, confirmations or finalized, max
+ * reorg, --tokens bytes, exposure); before anything is replayed it
+ * refuses (exit 2, naming the setting, the recorded and the given value)
+ * an option in o->given that differs, pattern rules or --labels other
+ * than the recording's, a datadir whose tip is not the one the recording
+ * began on (height and hash) or a node whose chain id is not the recorded
+ * one, and a settings record that is cut or damaged (with its byte
+ * offset). A settings record after the first is a watch started again on
+ * the same file: that session is replayed as the live one ran (its
+ * settings checked the same way). A capture written before settings were
+ * recorded (its first record is no settings record) is replayed with
+ * the options given, unchecked, after a warning. Exit codes as watch; a
+ * capture cut short or damaged after its settings record is replayed up
+ * to the damage, then reported with its offset, exit 2. */
 int account_run_replay_tron_capture(const account_run_opts *o);
 /* replay --capture of an Ethereum capture (o->capture): read through
  * first, and refused (exit 2, naming the byte offset) when it is cut or

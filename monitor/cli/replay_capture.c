@@ -60,10 +60,20 @@ static const char usage[] =
     "exposure options below are watch's: pass the ones the recording ran with.\n"
     "A Tron capture (watch --chain tron --record) runs through the Tron follower\n"
     "and the account engine, every HTTP call answered from the capture (no\n"
-    "network); give --start-height as watch had it. An Ethereum capture (watch\n"
-    "--chain ethereum --record) answers the follower's every JSON-RPC request\n"
-    "from its recorded exchanges, in order, with the settings watch ran with;\n"
-    "it is read through first and refused (exit 2) when cut or damaged.\n"
+    "network), with the settings watch ran with (its settings record: start\n"
+    "height, confirmations, max reorg, tokens, exposure): no option is needed.\n"
+    "Refused before anything is replayed (exit 2, naming the setting, the\n"
+    "recorded and the given value): an option that contradicts the recording\n"
+    "(--start-height, --hops, --min-exposure, --hold-exposure, --clusters off),\n"
+    "pattern rules options or --labels other than watch's (give the same files),\n"
+    "a datadir whose Tron chain is not where the recording began (a new one when\n"
+    "it began on one; one past it is refused), a cut or damaged settings record\n"
+    "(its byte offset). A capture from before settings were recorded replays\n"
+    "with the options given (--start-height as watch had it), after a warning.\n"
+    "An Ethereum capture (watch --chain ethereum --record) answers the\n"
+    "follower's every JSON-RPC request from its recorded exchanges, in order,\n"
+    "with the settings watch ran with; it is read through first and refused\n"
+    "(exit 2) when cut or damaged.\n"
     "\n"
     "Shows progress on a terminal and prints a summary (frames, txs, blocks,\n"
     "alerts, elapsed). Defaults: --datadir ~/.chainwatch, --alerts\n"
@@ -142,7 +152,7 @@ int cmd_replay_capture(int argc, char **argv)
         {"pub", ARG_STRING, &pub, .metavar = "EP", .help = "also publish each record (ZeroMQ PUB, topic alert)"},
         {"rest", ARG_STRING, &rest_url, .metavar = "URL", .help = "the node's REST interface, for missing blocks"},
         {"start-height", ARG_INT, &start_height, 0, INT32_MAX, .metavar = "H",
-         .help = "an empty datadir's first block when the node is asked"},
+         .help = "an empty datadir's first block when the node is asked\n(a Tron capture: its own; if given, it must agree)"},
         {"log-level", ARG_ENUM, &level, .choices = log_levels, .metavar = "LEVEL",
          .help = "error, warn (default), info or debug"},
         {.kind = ARG_MORE, .dest = fo.args, .help = "Clusters and exposure (on by default), as watch takes them:"},
@@ -202,7 +212,13 @@ int cmd_replay_capture(int argc, char **argv)
          * confirmed); an ethereum capture's start is -1 (refused above) */
         account_run_opts ao = {datadir, alerts, pub, NULL, NULL, 0, 1, tron, 0, start_height, 0, -1, -1, 1,
                                fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
-                               fc ? fc->hold_share_ppm : 0, tron, NULL, NULL, NULL, path, rules_opts_config(&ro), 0, NULL};
+                               fc ? fc->hold_share_ppm : 0, tron, NULL, NULL, NULL, path, rules_opts_config(&ro), 0, NULL, 0};
+        /* an option not given takes the capture's settings record's value */
+        bool clusters_off = fc == NULL && cli_args_given(fo.args, "clusters");
+        ao.given = (start_height >= 0 ? ACCOUNT_GIVEN_START : 0) |
+                   (clusters_off || cli_args_given(fo.args, "hops") ? ACCOUNT_GIVEN_HOPS : 0) |
+                   (clusters_off || cli_args_given(fo.args, "min-exposure") ? ACCOUNT_GIVEN_MIN_SHARE : 0) |
+                   (clusters_off || cli_args_given(fo.args, "hold-exposure") ? ACCOUNT_GIVEN_HOLD_SHARE : 0);
         rc = tron ? account_run_replay_tron_capture(&ao) : account_run_replay_eth_capture(&ao);
         goto early_out;
     }

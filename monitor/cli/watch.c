@@ -60,7 +60,8 @@ static const char usage[] =
     "its arrival time, to a capture file (written as received, synced every\n"
     "second); 'chainwatch replay --capture FILE' runs it through this same code.\n"
     "With --chain tron it records the queue's triggers and the HTTP replies used;\n"
-    "with --chain ethereum every JSON-RPC exchange (docs/capture.md).\n"
+    "with --chain ethereum every JSON-RPC exchange; both after a settings record\n"
+    "of the options that decide the records, which the replay uses (docs/capture.md).\n"
     "\n"
     "Defaults: --alerts <datadir>/alerts.jsonl, --network main, --status-interval 60\n"
     "(seconds, or with s, m, h; 0 is off). Numbers are whole, with no sign: a\n"
@@ -421,7 +422,7 @@ static int watch_account_chain(watch_opts *o)
                            o->finalized, o->poll_ms, o->start_height, o->status_interval, -1, -1, 1,
                            fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
                            fc ? fc->hold_share_ppm : 0, false, NULL, NULL, o->record, NULL,
-                           rules_opts_config(&o->rules), o->max_reorg, &o->hooks};
+                           rules_opts_config(&o->rules), o->max_reorg, &o->hooks, 0};
     if (tron) { /* no --rpc; solidified blocks are confirmed unless --confirmations asks for the head */
         ao.rpc = NULL;
         ao.rpc_rate = 0;

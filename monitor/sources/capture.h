@@ -64,6 +64,11 @@
  *       ("/wallet/getblockbynum"), the request body ({"num":5}), the reply
  *       body; received_at is when the reply came. A replay answers the
  *       same request from these, in order, without any network.
+ *   Tron: the first record (and the first of each later watch run
+ *   appending to the file) is the settings record, an exchange whose path
+ *   is "settings" (a request path starts with '/'), as Ethereum's below,
+ *   its JSON with chain_id too (capture_settings.h). Captures written
+ *   before it existed begin with the block-0 exchange: read, unchecked.
  *
  *   Ethereum (docs/capture.md has the whole story): every record is an
  *   exchange (bit 31 set), in the order the follower made them:

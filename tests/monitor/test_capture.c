@@ -19,6 +19,7 @@
 
 #include "chains/buf.h"
 #include "monitor/sources/capture.h"
+#include "monitor/sources/capture_settings.h"
 #include "tests/support.h"
 #include "tests/zmq_pub.h"
 
@@ -1109,4 +1110,145 @@ Test(capture, a_store_error_at_open_or_mid_replay_is_exit_3, .timeout = 120)
     free(out), free(err);
     test_remove_dir(dd);
     test_remove_dir(dir);
+}
+
+/* ---------------- a settings record, read strictly ---------------- */
+
+
+/* The settings a Tron watch writes (account_run.c), keys sorted as
+ * json_dumps(JSON_SORT_KEYS) writes them. */
+#define SETTINGS_OK                                                                                                   \
+    "{\"chain_id\":728126428,\"confirmations\":1,\"finalized\":true,\"hold_share_ppm\":100000,\"hops\":3,"           \
+    "\"labels_blake2b\":\"\",\"max_reorg\":0,\"min_share_ppm\":10000,\"rules\":{\"enabled\":false},\"start\":"      \
+    "69316562,\"tip\":-1,\"tip_hash\":\"\"}"
+
+/* SETTINGS_OK with `from` replaced by `to` (once). */
+static char *settings_with(const char *from, const char *to)
+{
+    const char *base = SETTINGS_OK, *at = strstr(base, from);
+    cr_assert_not_null(at, "%s", from);
+    char *s = malloc(strlen(base) + strlen(to) + 1);
+    size_t pre = (size_t)(at - base);
+    memcpy(s, base, pre);
+    strcpy(s + pre, to);
+    strcat(s, at + strlen(from));
+    return s;
+}
+
+Test(capture, settings_record_read_strictly)
+{
+    capture_settings st;
+    cw_err err = {0};
+    const char *ok = SETTINGS_OK;
+    cr_assert_eq(capture_settings_parse((const uint8_t *)ok, strlen(ok), "t.cwcap", 21, 53, true, &st, &err), CW_OK,
+                 "%s", err.msg);
+    cr_assert_eq(st.confirmations, 1);
+    cr_assert(st.finalized);
+    cr_assert_eq(st.start, 69316562);
+    cr_assert_eq(st.tip, -1);
+    cr_assert_str_eq(st.tip_hash, "");
+    cr_assert_eq(st.hops, 3);
+    cr_assert_eq(st.min_share_ppm, 10000);
+    cr_assert_eq(st.hold_share_ppm, 100000);
+    cr_assert(st.has_chain_id && st.chain_id == 728126428u);
+    cr_assert(json_is_false(json_object_get(st.rules, "enabled")));
+    capture_settings_free(&st);
+    capture_settings_free(&st); /* twice is fine */
+
+    /* a tip and its hash, no chain id where none is required */
+    char *t = settings_with("\"tip\":-1,\"tip_hash\":\"\"",
+                            "\"tip\":69316566,\"tip_hash\":\"0x000000000421afd6aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                            "aaaaaaaa\"");
+    char *u = strdup(t);
+    memmove(strstr(u, "\"chain_id\""), strstr(u, "\"confirmations\""), strlen(strstr(u, "\"confirmations\"")) + 1);
+    cr_assert_eq(capture_settings_parse((const uint8_t *)u, strlen(u), "t.cwcap", 21, 53, false, &st, &err), CW_OK,
+                 "%s", err.msg);
+    cr_assert_eq(st.tip, 69316566);
+    cr_assert_str_eq(st.tip_hash, "0x000000000421afd6aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    cr_assert(!st.has_chain_id);
+    capture_settings_free(&st);
+    cr_assert_eq(capture_settings_parse((const uint8_t *)u, strlen(u), "t.cwcap", 21, 53, true, &st, &err),
+                 CW_EFORMAT);
+    cr_assert_str_eq(err.msg, "t.cwcap: byte 53 (the settings record at byte 21): no 'chain_id' (0..9007199254740992)");
+    free(t), free(u);
+
+    /* each damage named, at the settings' first byte (53) or, for JSON
+     * syntax, the byte jansson stopped at */
+    static const struct {
+        const char *from, *to, *why;
+        size_t at;
+    } bad[] = {
+        {"\"confirmations\":1", "\"confirmations\":0", "'confirmations' is not an integer in 1..2147483647", 53},
+        {"\"finalized\":true", "\"finalized\":1", "'finalized' is not true or false", 53},
+        {"\"start\":69316562", "\"start\":-2", "'start' is not an integer in -1..2147483647", 53},
+        {"\"start\":69316562", "\"begin\":69316562", "no 'start' (-1..2147483647)", 53},
+        {"\"start\":69316562", "\"start\":\"69316562\"", "'start' is not an integer in -1..2147483647", 53},
+        {"\"tip\":-1", "\"tip\":5", "'tip' 5 and 'tip_hash' \"\" disagree (a tip has a hash, none has none)", 53},
+        {"\"tip_hash\":\"\"", "\"tip_hash\":\"0xAB\"",
+         "'tip_hash' is not \"\" or a string of 0x and 64 lowercase hex digits", 53},
+        {"\"hops\":3", "\"hops\":9", "'hops' is not an integer in 0..8", 53},
+        {"\"min_share_ppm\":10000", "\"min_share_ppm\":1000001", "'min_share_ppm' is not an integer in 0..1000000",
+         53},
+        {"\"max_reorg\":0", "\"max_reorg\":-1", "'max_reorg' is not an integer in 0..2147483647", 53},
+        {"\"rules\":{\"enabled\":false}", "\"rules\":[]",
+         "'rules' is not a JSON object (the pattern rules' configuration)", 53},
+        {"\"labels_blake2b\":\"\"", "\"labels_blake2b\":\"zz\"",
+         "'labels_blake2b' is not \"\" or a string of 64 lowercase hex digits", 53},
+        {"\"chain_id\":728126428", "\"chain_id\":-1", "'chain_id' is not an integer in 0..9007199254740992", 53},
+        /* a duplicate key would let two readers see two values; jansson
+         * stops just past the repeated key (it starts at index 90 of the
+         * text: Python's str.index) */
+        {"\"hops\":3", "\"hops\":3,\"hops\":4", "the settings are not JSON: duplicate object key near '\"hops\"'",
+         53 + 90 + 6},
+        {"{\"chain_id\"", "[\"chain_id\"", "the settings are not JSON: ", 53 + 12},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *s = settings_with(bad[i].from, bad[i].to);
+        memset(&err, 0, sizeof err);
+        cr_assert_eq(capture_settings_parse((const uint8_t *)s, strlen(s), "t.cwcap", 21, 53, true, &st, &err),
+                     CW_EFORMAT, "%s", s);
+        char want[300];
+        snprintf(want, sizeof want, "t.cwcap: byte %zu (the settings record at byte 21): %s", bad[i].at, bad[i].why);
+        cr_assert(strncmp(err.msg, want, strlen(want)) == 0, "case %zu: %s\nwant %s", i, err.msg, want);
+        cr_assert_eq(err.offset, bad[i].at, "case %zu", i);
+        cr_assert_null(st.rules, "nothing to free after a refusal");
+        free(s);
+    }
+    /* not an object; empty; cut short; too big */
+    cr_assert_eq(capture_settings_parse((const uint8_t *)"[1]", 3, "t.cwcap", 21, 53, true, &st, &err), CW_EFORMAT);
+    cr_assert_str_eq(err.msg, "t.cwcap: byte 53 (the settings record at byte 21): the settings are not a JSON object");
+    cr_assert_eq(capture_settings_parse((const uint8_t *)"", 0, "t.cwcap", 21, 53, true, &st, &err), CW_EFORMAT);
+    cr_assert(strstr(err.msg, "byte 53 (the settings record at byte 21): the settings are not JSON"), "%s", err.msg);
+    cr_assert_eq(capture_settings_parse((const uint8_t *)ok, 40, "t.cwcap", 21, 53, true, &st, &err), CW_EFORMAT);
+    cr_assert(strstr(err.msg, "byte 93 (the settings record at byte 21): the settings are not JSON"), "%s", err.msg);
+    cr_assert_eq(err.offset, 93, "the end of the 40 bytes given");
+    uint8_t *big = calloc(1, (1u << 20) + 1);
+    cr_assert_eq(capture_settings_parse(big, (1u << 20) + 1, "t.cwcap", 21, 53, true, &st, &err), CW_EFORMAT);
+    cr_assert_str_eq(err.msg, "t.cwcap: byte 53 (the settings record at byte 21): the settings are over 1 MB (a "
+                              "damaged record)");
+    free(big);
+    cr_assert_eq(capture_settings_parse(NULL, 1, "t.cwcap", 21, 53, true, &st, &err), CW_EARG);
+}
+
+Test(capture, settings_diff_names_the_first_difference)
+{
+    json_t *a = json_loads("{\"enabled\":true,\"min_gap\":1,\"weight\":[1,2],\"z\":{\"q\":1}}", 0, NULL);
+    json_t *b = json_loads("{\"enabled\":true,\"min_gap\":1,\"weight\":[1,3],\"z\":{\"q\":2},\"new\":1}", 0, NULL);
+    char what[64], rt[64], gt[64];
+    cr_assert_not(capture_settings_diff(a, a, "rules", what, sizeof what, rt, gt, sizeof rt));
+    cr_assert(capture_settings_diff(a, b, "rules", what, sizeof what, rt, gt, sizeof rt));
+    cr_assert_str_eq(what, "rules.new", "keys in sorted order, from both sides");
+    cr_assert_str_eq(rt, "(absent)");
+    cr_assert_str_eq(gt, "1");
+    json_object_del(b, "new");
+    cr_assert(capture_settings_diff(a, b, "rules", what, sizeof what, rt, gt, sizeof rt));
+    cr_assert_str_eq(what, "rules.weight");
+    cr_assert_str_eq(rt, "[1,2]");
+    cr_assert_str_eq(gt, "[1,3]");
+    json_array_set_new(json_object_get(b, "weight"), 1, json_integer(2));
+    cr_assert(capture_settings_diff(a, b, "rules", what, sizeof what, rt, gt, sizeof rt));
+    cr_assert_str_eq(what, "rules.z.q");
+    cr_assert_str_eq(rt, "1");
+    cr_assert_str_eq(gt, "2");
+    json_decref(a), json_decref(b);
 }

@@ -319,8 +319,9 @@ Test(tron_watch, kill_9_loses_and_repeats_nothing, .timeout = 120)
 }
 
 /* A record without what differs between two runs by design: when it was
- * seen, its signature (a signing key per datadir) and its place in the
- * datadir's trail. */
+ * seen, its signature (a signing key per datadir) and the hash of the line
+ * before it (which holds those two). Its place in the trail (seq) is the
+ * same: both datadirs began alike (docs/capture.md). */
 static json_t *comparable(json_t *all)
 {
     size_t i;
@@ -329,10 +330,67 @@ static json_t *comparable(json_t *all)
     {
         json_object_del(r, "seen_at");
         json_object_del(r, "sig");
-        json_object_del(r, "seq");
         json_object_del(r, "prev");
     }
     return all;
+}
+
+/* The whole file at path (*n its length). */
+static uint8_t *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)size + 1);
+    cr_assert_eq(fread(b, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    *n = (size_t)size;
+    return b;
+}
+
+static void spill(const char *path, const uint8_t *b, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "%s", path);
+    cr_assert_eq(fwrite(b, 1, n, f), n);
+    fclose(f);
+}
+
+/* replay --capture cap --datadir dd [extra...]: the exit status, out and
+ * err (free them). */
+static int replay_capture(const char *cap, const char *dd, const char *x1, const char *x2, char **out, char **err)
+{
+    char *argv[] = {CW_BIN, "replay", "--capture", (char *)cap, "--datadir", (char *)dd, (char *)x1, (char *)x2, NULL};
+    return run_cmd(argv, NULL, 0, out, err);
+}
+
+/* A fresh datadir with the SDN list imported (as the rig's). */
+static void fresh_datadir(char *dir, bool import)
+{
+    cr_assert_not_null(mkdtemp(dir));
+    char *out, *err;
+    char *a1[] = {CW_BIN, "init", "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(a1, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    if (!import)
+        return;
+    char *a2[] = {CW_BIN, "watchlist", "import", "sdn-advanced", CW_SDN_XML, "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(a2, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+}
+
+static void assert_same_records(json_t *live, json_t *again, const char *what)
+{
+    cr_assert_eq(json_array_size(again), json_array_size(live), "%zu records, the live run %zu",
+                 json_array_size(again), json_array_size(live));
+    for (size_t i = 0; i < json_array_size(live); i++) {
+        char *a = json_dumps(json_array_get(live, i), JSON_SORT_KEYS | JSON_COMPACT);
+        char *b = json_dumps(json_array_get(again, i), JSON_SORT_KEYS | JSON_COMPACT);
+        cr_assert_str_eq(b, a, "%s: record %zu differs", what, i);
+        free(a), free(b);
+    }
 }
 
 /* watch --chain tron --record, then replay --capture of that file into a
@@ -347,6 +405,19 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     char cap[300], rec[320];
     snprintf(cap, sizeof cap, "%s/tron.cwcap", r.dir);
     snprintf(rec, sizeof rec, "--record=%s", cap);
+    /* a --tokens file (from chainwatch.conf) that renames USDT: the live
+     * records name it USDTX, and only a replay that takes the file's bytes
+     * from the capture can say so too */
+    char tokens[300], conf[300];
+    snprintf(tokens, sizeof tokens, "%s/tokens.csv", r.dir);
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", r.dir);
+    const char *token_rows = "chain,token,contract_address,decimals,source\n"
+                             "TRON,USDTX,TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t,6,test\n";
+    spill(tokens, (const uint8_t *)token_rows, strlen(token_rows));
+    FILE *cf = fopen(conf, "w");
+    cr_assert_not_null(cf);
+    fprintf(cf, "tokens = %s\n", tokens);
+    fclose(cf);
     block(&r, N0, 0xaa, 0xaa, 0, false, 0);
     pid_t w = start_watch(&r, rec);
     const char *t1 = jstr(r.pay[0], "txID"), *t2 = jstr(r.pay[1], "txID");
@@ -355,6 +426,10 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     json_decref(wait_record(&r, t1, "mempool"));
     block(&r, N0 + 2, 0xaa, 0xaa, 0, true, N0 + 1);
     json_decref(wait_record(&r, t1, "confirmed"));
+    /* watch stopped and started again on the same file: a second session,
+     * after its own settings record (its datadir's tip then) */
+    stop_watch(w);
+    w = start_watch(&r, rec);
     size_t before = tron_server_requests(r.http, "/wallet/getblockbynum");
     block(&r, N0 + 3, 0xaa, 0xaa, 2, false, 0);
     block(&r, N0 + 4, 0xaa, 0xaa, 0, true, N0 + 2);
@@ -364,6 +439,9 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     json_decref(wait_record(&r, t2, "confirmed"));
     stop_watch(w);
     json_t *live = comparable(alerts_read(r.dir));
+    char *live_text = json_dumps(live, JSON_COMPACT);
+    cr_assert(strstr(live_text, "\"USDTX\"") && !strstr(live_text, "\"USDT\""), "%s", live_text);
+    free(live_text);
     cr_assert_eq(count(live, t1, "mempool", NULL), 1);
     cr_assert_eq(count(live, t2, "confirmed", NULL), 1);
 
@@ -378,21 +456,231 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     cr_assert_eq(run_cmd(a2, NULL, 0, &out, &err), 0, "%s", err);
     free(out), free(err);
     size_t asked = tron_server_requests(r.http, "/wallet/getblockbynum");
-    char *a3[] = {CW_BIN, "replay", "--capture", cap, "--datadir", d2, "--start-height", "69316562", NULL};
+    /* no options: the start height and the rest come from the capture */
+    char *a3[] = {CW_BIN, "replay", "--capture", cap, "--datadir", d2, NULL};
     cr_assert_eq(run_cmd(a3, NULL, 0, &out, &err), 0, "%s\n%s", out, err);
     cr_assert(strstr(out, "replayed tron mainnet capture"), "%s", out);
     cr_assert(strstr(out, "  warnings    0\n"), "%s\n%s", out, err);
+    /* from the recorded start (N0): without it (the head) the replay would
+     * connect 4 blocks and ask for block N0-1, which the live run never did */
+    cr_assert(strstr(out, "  sessions    2 watch runs, with the recorded settings\n"), "%s", out);
+    cr_assert(strstr(out, "  blocks      5 connected, 0 disconnected, tip 69316566\n"), "%s", out);
     free(out), free(err);
     cr_assert_eq(tron_server_requests(r.http, "/wallet/getblockbynum"), asked, "the replay asked the node");
     json_t *again = comparable(alerts_read(d2));
-    cr_assert_eq(json_array_size(again), json_array_size(live), "%zu records, the live run %zu",
-                 json_array_size(again), json_array_size(live));
-    for (size_t i = 0; i < json_array_size(live); i++) {
-        char *a = json_dumps(json_array_get(live, i), JSON_SORT_KEYS | JSON_COMPACT);
-        char *b = json_dumps(json_array_get(again, i), JSON_SORT_KEYS | JSON_COMPACT);
-        cr_assert_str_eq(b, a, "record %zu differs", i);
-        free(a), free(b);
+    assert_same_records(live, again, "the replay");
+
+    /* the same datadir again: its tron chain is past where the capture
+     * starts (a new datadir's): refused before anything is replayed */
+    cr_assert_eq(replay_capture(cap, d2, NULL, NULL, &out, &err), 2, "%s\n%s", out, err);
+    cr_assert(strstr(err, "session 1: this datadir's tron chain is not where the recording began: recorded tip none "
+                          "(a new datadir), this datadir's tip block 69316566 0x"),
+              "%s", err);
+    cr_assert(strstr(err, "(past it: replayed already, or followed further)"), "%s", err);
+    free(out), free(err);
+    json_t *unchanged = comparable(alerts_read(d2));
+    assert_same_records(live, unchanged, "after the refused replay");
+    json_decref(unchanged);
+
+    /* the second session began on the first's tip: a datadir at that
+     * height on another branch (its hash patched in the capture) is
+     * refused there, after the first session is replayed */
+    {
+        size_t bn;
+        uint8_t *bb = slurp(cap, &bn);
+        uint8_t *second = NULL;
+        for (size_t i = 0, seen = 0; second == NULL && i + 14 <= bn; i++)
+            if (memcmp(bb + i, "\"tip_hash\":\"0x", 14) == 0 && ++seen == 1)
+                second = bb + i + 14;
+        cr_assert_not_null(second, "the second session's settings name its tip's hash");
+        second[63] = second[63] == '0' ? '1' : '0'; /* the last hex digit: the same length */
+        char branch[300];
+        snprintf(branch, sizeof branch, "%s/branch.cwcap", r.dir);
+        spill(branch, bb, bn);
+        free(bb);
+        char d6[128] = "/tmp/cw-tron-replay-XXXXXX";
+        fresh_datadir(d6, false);
+        cr_assert_eq(replay_capture(branch, d6, NULL, NULL, &out, &err), 2, "%s\n%s", out, err);
+        cr_assert(strstr(err, "session 2: this datadir's tron chain is not where the recording began: recorded tip "
+                              "block 69316563 0x"), "%s", err);
+        cr_assert(strstr(err, "(another branch or chain at that height)"), "%s", err);
+        cr_assert(strstr(out, "  sessions    1 watch run"), "the first session is replayed: %s", out);
+        free(out), free(err);
+        /* the second settings record damaged (in a fresh copy of the
+         * capture): the first session replayed, then the damage named with
+         * its offset */
+        bb = slurp(cap, &bn);
+        size_t fins = 0;
+        for (size_t i = 0; i + 16 <= bn; i++)
+            if (memcmp(bb + i, "\"finalized\":true", 16) == 0 && ++fins == 2)
+                memcpy(bb + i + 12, "4444", 4);
+        cr_assert_eq(fins, 2, "one settings record per session");
+        spill(branch, bb, bn);
+        free(bb);
+        test_remove_dir(strdup(d6));
+        strcpy(d6, "/tmp/cw-tron-replay-XXXXXX");
+        fresh_datadir(d6, false);
+        cr_assert_eq(replay_capture(branch, d6, NULL, NULL, &out, &err), 2, "%s\n%s", out, err);
+        cr_assert(strstr(err, "(the settings record at byte ") && strstr(err, "'finalized' is not true or false (the "
+                                                                            "records before it are written)"),
+                  "%s", err);
+        cr_assert(strstr(out, "  sessions    1 watch run"), "the first session is replayed: %s", out);
+        free(out), free(err);
+        test_remove_dir(strdup(d6));
     }
+
+    /* options that contradict the recording's settings: refused, naming
+     * the setting, the recorded and the given value; nothing replayed */
+    char d4[128] = "/tmp/cw-tron-replay-XXXXXX";
+    fresh_datadir(d4, false);
+    static const struct {
+        const char *opt, *val, *msg;
+    } contra[] = {
+        {"--start-height", "69316563", "--start-height differs from the recording's: recorded 69316562, given 69316563"},
+        {"--hops", "2", "--hops differs from the recording's: recorded 3, given 2"},
+        {"--clusters", "off", "--hops differs from the recording's: recorded 3, given 0 (--clusters off)"},
+        {"--min-exposure", "2%", "--min-exposure differs from the recording's: recorded 10000 ppm, given 20000 ppm"},
+        {"--hold-exposure", "50%", "--hold-exposure differs from the recording's: recorded 100000 ppm, given 500000 ppm"},
+        {"--recurring-payments", "7", "the pattern rules differ from the recording's at rules.min_recurring: "
+                                      "recorded 3, given 7"},
+        {"--rules-pool-trace-max", "7", "the pattern rules differ from the recording's at rules.pool_trace_max: "
+                                        "recorded 10000, given 7"},
+        /* the default least hit, USD 100 (docs/rules.md): 0.05 ETH at USD 2,000 in wei, 1,000 TRX at USD 0.10
+         * in sun; given 5 TRX */
+        {"--rules-min-hit-trx", "5", "the pattern rules differ from the recording's at rules.asset_hit_min: recorded "
+                                     "[[\"ETH\",\"50000000000000000\"],[\"TRX\",\"1000000000\"]], given "
+                                     "[[\"ETH\",\"50000000000000000\"],[\"TRX\",\"5000000\"]]"},
+        {"--rules", "off", "the pattern rules differ from the recording's at rules.enabled: recorded true, given false"},
+    };
+    /* a --labels file (services stop exposure and are the rules' off-ramps):
+     * in the capture by its digest only, so the same file or none */
+    char labels[300];
+    snprintf(labels, sizeof labels, "%s/labels.csv", r.dir);
+    FILE *lf = fopen(labels, "w");
+    cr_assert_not_null(lf);
+    fprintf(lf, "chain,address,entity,category,source\nTRX,%s,Some exchange,exchange,test\n", CHEIL);
+    fclose(lf);
+    cr_assert_eq(replay_capture(cap, d4, "--labels", labels, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "session 1: the pattern rules differ from the recording's at rules.labels_blake2b: recorded "
+                          "\"\", given \""), "%s", err);
+    free(out), free(err);
+    for (size_t i = 0; i < sizeof contra / sizeof *contra; i++) {
+        cr_assert_eq(replay_capture(cap, d4, contra[i].opt, contra[i].val, &out, &err), 2, "%s %s\n%s\n%s",
+                     contra[i].opt, contra[i].val, out, err);
+        cr_assert(strstr(err, contra[i].msg), "%s %s: %s", contra[i].opt, contra[i].val, err);
+        cr_assert(strstr(err, "session 1: "), "%s", err);
+        free(out), free(err);
+    }
+    /* the recorded value given again is no contradiction (only checked up
+     * to the datadir here: d2 is past the start) */
+    cr_assert_eq(replay_capture(cap, d2, "--start-height", "69316562", &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "not where the recording began") && !strstr(err, "differs"), "%s", err);
+    free(out), free(err);
+    json_t *none = alerts_read(d4);
+    cr_assert_eq(json_array_size(none), 0, "a refused replay wrote records");
+    json_decref(none);
+
+    /* a settings record cut short or damaged: refused with its offset,
+     * nothing replayed. The header of a mainnet capture is 21 bytes
+     * ("CWCAP2\n", 4 "tron", 7 "mainnet", topics); the settings JSON
+     * starts 16 + 4 + 8 ("settings") + 4 bytes into the record: byte 53 */
+    size_t cn;
+    uint8_t *cb = slurp(cap, &cn);
+    cr_assert_eq(memcmp(cb, "CWCAP2\n\x04tron\x07mainnet\x07", 21), 0);
+    cr_assert_eq(memcmp(cb + 21 + 16, "\x08\0\0\0settings", 12), 0, "the first record is the settings record");
+    cr_assert_eq(memcmp(cb + 53, "{\"chain_id\":728126428,\"confirmations\":1,", 40), 0, "%.60s", cb + 53);
+    uint32_t l1 = (uint32_t)cb[49] | (uint32_t)cb[50] << 8 | (uint32_t)cb[51] << 16 | (uint32_t)cb[52] << 24;
+    const uint8_t *f2 = cb + 53 + l1;
+    uint32_t l2 = (uint32_t)f2[0] | (uint32_t)f2[1] << 8 | (uint32_t)f2[2] << 16 | (uint32_t)f2[3] << 24;
+    cr_assert(l2 == strlen(token_rows) && memcmp(f2 + 4, token_rows, l2) == 0, "frame 2: the --tokens file's bytes");
+    char bad[300];
+    snprintf(bad, sizeof bad, "%s/bad.cwcap", r.dir);
+    spill(bad, cb, 21 + 40);
+    cr_assert_eq(replay_capture(bad, d4, NULL, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "record at byte 21: ") && strstr(err, "cut short") &&
+                  strstr(err, "refused, nothing replayed"), "%s", err);
+    free(out), free(err);
+    spill(bad, cb, 21); /* the header alone: the recording never began */
+    cr_assert_eq(replay_capture(bad, d4, NULL, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "byte 21: no settings record (the recording never began): refused, nothing replayed"), "%s",
+              err);
+    free(out), free(err);
+    uint8_t *fin = NULL;
+    for (size_t i = 53; fin == NULL && i + 16 <= cn; i++)
+        if (memcmp(cb + i, "\"finalized\":true", 16) == 0)
+            fin = cb + i;
+    cr_assert_not_null(fin);
+    memcpy(fin + 12, "4444", 4); /* the same length: the record still frames */
+    spill(bad, cb, cn);
+    cr_assert_eq(replay_capture(bad, d4, NULL, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "byte 53 (the settings record at byte 21): 'finalized' is not true or false"), "%s", err);
+    free(out), free(err);
+    memcpy(fin + 12, "true", 4);
+    /* a header naming another chain than block 0's reply (and the settings) */
+    memcpy(cb + 13, "chain-1", 7);
+    spill(bad, cb, cn);
+    cr_assert_eq(replay_capture(bad, d4, NULL, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "session 1: the chain differs from the recording's: recorded chain id 728126428 (the header "
+                          "says chain-1), the capture's block 0 gives 728126428 (mainnet): a damaged capture"),
+              "%s", err);
+    free(out), free(err);
+    memcpy(cb + 13, "mainnet", 7);
+    cb[53] = '['; /* not JSON at its first byte */
+    spill(bad, cb, cn);
+    cr_assert_eq(replay_capture(bad, d4, NULL, NULL, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "(the settings record at byte 21): the settings are not JSON"), "%s", err);
+    free(out), free(err);
+    none = alerts_read(d4);
+    cr_assert_eq(json_array_size(none), 0, "a refused replay wrote records");
+    json_decref(none);
+
+    /* a capture from before settings were recorded (the same file without
+     * its settings record) still replays, with the options given and a
+     * warning that nothing was checked; watch refuses to append to it */
+    cb[53] = '{';
+    size_t kept = 21, dropped = 0;
+    for (size_t at = 21; at < cn;) { /* capture.h: u32 L, f64 time, u32 F, then u32 length + frame 0 */
+        uint32_t len = (uint32_t)cb[at] | (uint32_t)cb[at + 1] << 8 | (uint32_t)cb[at + 2] << 16 |
+                       (uint32_t)cb[at + 3] << 24;
+        cr_assert_leq(at + 4 + len, cn);
+        bool settings = (cb[at + 15] & 0x80) && memcmp(cb + at + 16, "\x08\0\0\0settings", 12) == 0;
+        if (!settings) {
+            memmove(cb + kept, cb + at, 4 + (size_t)len);
+            kept += 4 + (size_t)len;
+        }
+        dropped += settings;
+        at += 4 + (size_t)len;
+    }
+    cr_assert_eq(dropped, 2, "one settings record per watch run");
+    char old[300];
+    snprintf(old, sizeof old, "%s/old.cwcap", r.dir);
+    spill(old, cb, kept);
+    free(cb);
+    char d5[128] = "/tmp/cw-tron-replay-XXXXXX";
+    fresh_datadir(d5, true);
+    cr_assert_eq(replay_capture(old, d5, "--start-height", "69316562", &out, &err), 0, "%s\n%s", out, err);
+    cr_assert(strstr(err, "has no settings record (written by an older chainwatch): nothing checks"), "%s", err);
+    cr_assert(strstr(out, "(no settings recorded: run with the options given)"), "%s", out);
+    free(out), free(err);
+    /* the same records but for what the settings carried: without the
+     * --tokens bytes USDT keeps its built-in name */
+    json_t *legacy = comparable(alerts_read(d5));
+    cr_assert_eq(json_array_size(legacy), json_array_size(live));
+    char *legacy_text = json_dumps(legacy, JSON_COMPACT);
+    cr_assert(strstr(legacy_text, "\"USDT\"") && !strstr(legacy_text, "\"USDTX\""), "%s", legacy_text);
+    free(legacy_text);
+    json_decref(legacy);
+    char zmq[128], http[128], recopt[320];
+    snprintf(zmq, sizeof zmq, "--zmqpubtron=%s", zpub_endpoint(r.pub));
+    snprintf(http, sizeof http, "--tron-http=%s", tron_server_url(r.http));
+    snprintf(recopt, sizeof recopt, "--record=%s", old);
+    char *aw[] = {CW_BIN, "watch", "--chain", "tron", zmq, http, "--datadir", d4, recopt, NULL};
+    cr_assert_eq(run_cmd(aw, NULL, 0, &out, &err), 2, "%s\n%s", out, err);
+    cr_assert(strstr(err, "holds a tron capture without a settings record (written by an older chainwatch): record "
+                          "to a new file"), "%s", err);
+    free(out), free(err);
+    test_remove_dir(strdup(d4));
+    test_remove_dir(strdup(d5));
 
     /* cut short: the records before the cut, then a clear error, exit 2 */
     char cut[300];
@@ -414,7 +702,7 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     char *a6[] = {CW_BIN, "watchlist", "import", "sdn-advanced", CW_SDN_XML, "--datadir", d3, NULL};
     cr_assert_eq(run_cmd(a6, NULL, 0, &out, &err), 0, "%s", err);
     free(out), free(err);
-    char *a5[] = {CW_BIN, "replay", "--capture", cut, "--datadir", d3, "--start-height", "69316562", NULL};
+    char *a5[] = {CW_BIN, "replay", "--capture", cut, "--datadir", d3, NULL};
     cr_assert_eq(run_cmd(a5, NULL, 0, &out, &err), 2, "%s\n%s", out, err);
     cr_assert(strstr(err, cut) && strstr(err, "cut short"), "%s", err);
     free(out), free(err);
