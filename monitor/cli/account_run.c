@@ -1201,6 +1201,32 @@ static void tron_sums_add(tron_replay_sums *sum, const pipeline_stats *st)
     sum->st.tip_height = st->tip_height;
 }
 
+/* The recording's --tokens file, as it was then, written to a temporary
+ * file (tokpath, a mkstemp template the caller owns and unlinks once the
+ * run has read it) because the run takes tokens by path. *path is set to
+ * tokpath, or left as it is when the recording had no --tokens.
+ * CLI_EXIT_OK, or CLI_EXIT_FAIL after the message (nothing left behind). */
+static int capture_tokens_file(const cw_buf *tokens, char *tokpath, const char **path)
+{
+    if (tokens == NULL || tokens->n == 0)
+        return CLI_EXIT_OK;
+    errno = 0; /* a short write sets none */
+    int fd = mkstemp(tokpath);
+    bool ok = fd >= 0 && write(fd, tokens->p, tokens->n) == (ssize_t)tokens->n;
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    if (!ok) {
+        fprintf(stderr, "chainwatch: replay: cannot write the capture's tokens to %s: %s\n", tokpath,
+                fd >= 0 && e == 0 ? "short write" : strerror(e));
+        if (fd >= 0)
+            unlink(tokpath);
+        return CLI_EXIT_FAIL;
+    }
+    *path = tokpath;
+    return CLI_EXIT_OK;
+}
+
 /* One watch run of the capture: its options (ro), the datadir checked
  * against its settings s (NULL: an older capture, unchecked), then every
  * trigger up to the end of the file or the next settings record (*next
@@ -1212,20 +1238,8 @@ static int tron_replay_session(const account_run_opts *ro, tron_answers *ans, ca
     char tokpath[] = "/tmp/chainwatch-tokens-XXXXXX";
     account_run_opts o2 = *ro;
     o2.tokens = NULL;
-    if (s && s->tokens.n) { /* the recording's --tokens file, as it was then */
-        int fd = mkstemp(tokpath);
-        bool ok = fd >= 0 && write(fd, s->tokens.p, s->tokens.n) == (ssize_t)s->tokens.n;
-        if (fd >= 0)
-            close(fd);
-        if (!ok) {
-            fprintf(stderr, "chainwatch: replay: cannot write the capture's tokens to %s: %s\n", tokpath,
-                    strerror(errno));
-            if (fd >= 0)
-                unlink(tokpath);
-            return CLI_EXIT_FAIL;
-        }
-        o2.tokens = tokpath;
-    }
+    if (capture_tokens_file(s ? &s->tokens : NULL, tokpath, &o2.tokens))
+        return CLI_EXIT_FAIL;
     run_ctx c = {.verb = "replay", .sink = {.fd = -1}, .answers = ans};
     int rc = run_open(&c, &o2, o2.start, false);
     if (o2.tokens)
@@ -1523,22 +1537,9 @@ static int eth_replay_session(const account_run_opts *o, eth_answers *ans, const
                 lab[0] ? (lab_then && lab_then[0] ? "another --labels file" : "a --labels file") : "none");
         return CLI_EXIT_USAGE;
     }
-    /* the recording's --tokens file, as it was then */
     char tokpath[] = "/tmp/chainwatch-tokens-XXXXXX";
-    if (tokens->n) {
-        int fd = mkstemp(tokpath);
-        bool ok = fd >= 0 && write(fd, tokens->p, tokens->n) == (ssize_t)tokens->n;
-        if (fd >= 0)
-            close(fd);
-        if (!ok) {
-            fprintf(stderr, "chainwatch: replay: cannot write the capture's tokens to %s: %s\n", tokpath,
-                    strerror(errno));
-            if (fd >= 0)
-                unlink(tokpath);
-            return CLI_EXIT_FAIL;
-        }
-        ro.tokens = tokpath;
-    }
+    if (capture_tokens_file(tokens, tokpath, &ro.tokens))
+        return CLI_EXIT_FAIL;
     run_ctx c = {.verb = "replay", .sink = {.fd = -1}, .eth_ans = ans};
     int rc = run_open(&c, &ro, ro.start, false);
     if (ro.tokens)
