@@ -183,17 +183,7 @@ static void check_api(const rules_fault_case *c, const char *spec)
     cr_assert(json_equal(json_object_get(again, "patterns"), json_object_get(ok, "patterns")), "%s: %s vs %s", spec,
               json_dumps(again, 0), json_dumps(ok, 0));
     json_decref(ok), json_decref(again);
-    kill(pid, SIGTERM);
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "serve ended with status %d", st);
-    cw_buf b = CW_BUF_INIT;
-    if (cw_read_file(logp, 1 << 22, &b, NULL) == CW_OK) {
-        cw_buf_append(&b, "", 1, NULL);
-        cr_assert(!strstr((char *)b.p, "Sanitizer") && !strstr((char *)b.p, "runtime error"), "serve: %s",
-                  (char *)b.p);
-    }
-    cw_buf_free(&b);
+    test_serve_stop(pid, logp);
 }
 
 void rules_fault_check(const rules_fault_case *c, const char *const *specs)

@@ -410,18 +410,24 @@ json_t *test_api_screen_body(const char *dd, const char *const *opts, const char
     pid_t pid = test_serve_start(dd, logp, opts, NULL, &port);
     long status;
     json_t *j = test_api_post(port, key, "/v1/screen", body, &status);
+    test_serve_stop(pid, logp);
+    return j;
+}
+
+void test_serve_stop(pid_t pid, const char *log)
+{
     kill(pid, SIGTERM);
     int st;
     cr_assert_eq(waitpid(pid, &st, 0), pid);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "serve ended with status %d", st);
     cw_buf b = CW_BUF_INIT;
-    if (cw_read_file(logp, 1 << 22, &b, NULL) == CW_OK) {
+    if (cw_read_file(log, 1 << 22, &b, NULL) == CW_OK) {
         cw_buf_append(&b, "", 1, NULL);
         cr_assert(!strstr((char *)b.p, "Sanitizer") && !strstr((char *)b.p, "runtime error"), "serve: %s",
                   (char *)b.p);
+        unlink(log);
     }
     cw_buf_free(&b);
-    return j;
 }
 
 void test_dump_tables(cw_store *s, const store_db *dbs, size_t n, cw_buf *out)

@@ -91,6 +91,11 @@ json_t *test_api_post(unsigned port, const char *key, const char *path, const ch
 pid_t test_serve_start(const char *dd, const char *log, const char *const *opts, const char *const *env,
                        unsigned *port);
 
+/* Stops a serve started by test_serve_start (SIGTERM) and fails the test
+ * unless it exits 0 with no sanitizer report in log; the log is then
+ * removed, so the next serve of the test starts a clean one. */
+void test_serve_stop(pid_t pid, const char *log);
+
 /* Starts anvil (the binary at path) on 127.0.0.1, port 0, not mining
  * (evm_mine mines), chain id 31337, with extra arguments (NULL-ended, or
  * NULL), its output in <dir>/anvil.log; it dies with the test process
