@@ -41,7 +41,9 @@
  *   cluster, trace         0; 2 bad input; 3 the store unreadable (trace: 1
  *                          the graph could not be written)
  *   cases                  0; 1 a failure (show: the audit trail does not
- *                          verify); 2 bad input or no such case; 3 a store
+ *                          verify; deliver --until-idle stopped by
+ *                          SIGINT/SIGTERM with events owed); 2 bad input
+ *                          or no such case; 3 a store
  *                          error (deliver: one that cannot pass, or one that
  *                          persists with --until-idle; others are retried);
  *                          5 release/block refused in the case's state,
