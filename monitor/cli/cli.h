@@ -29,7 +29,8 @@
  *   init, checkpoint       0; else cli_fail's code (1, 2 or 3)
  *   watch                  0 stopped by SIGINT/SIGTERM; 1 a failure that
  *                          is not the store's (the feed, the alerts file);
- *                          3 a store error stops it
+ *                          3 a store error stops it (the final flush at
+ *                          a stop request included)
  *   verify                 0 every record valid and one clean chain; 1 not;
  *                          2 an unreadable file, key or checkpoint
  *   replay                 0; 2 input refused or skipped (--allow-gaps);
