@@ -58,8 +58,9 @@ static const char cases_usage[] =
     "Exit status: 0 done; 1 a failure that is not the store's (signing.key or\n"
     "signing.pub unreadable, standard output), or show: the trail does not verify,\n"
     "or deliver --until-idle stopped by SIGINT/SIGTERM with events owed;\n"
-    "2 bad input or no such case; 3 a store error (the store could not be\n"
-    "opened, read or written, or is damaged);\n"
+    "2 bad input or no such case, or deliver: another deliverer holds\n"
+    "webhooks.lock; 3 a store error (the store could not be opened, read or\n"
+    "written, or is damaged);\n"
     "5 release or block refused in the case's state (already released or blocked),\n"
     "or report of a case that is not blocked.\n"
     "\n"
@@ -272,10 +273,8 @@ static int do_deliver(const char **urls, int n_urls, const cases_opts *o, const 
     }
     cw_err err = {0};
     int lock;
-    if (webhook_lock(datadir, &lock, &err)) {
-        fprintf(stderr, "chainwatch: cases deliver: %s\n", err.msg);
-        return CLI_EXIT_FAIL;
-    }
+    if (webhook_lock(datadir, &lock, &err)) /* held by another deliverer: 2, as serve/watch --webhook; else 1 */
+        return cli_fail("cases deliver", &err);
     uint8_t *sk = keys_secret_open(datadir, &err);
     cw_store *s = NULL;
     int rc = CLI_EXIT_OK;

@@ -44,7 +44,8 @@
  *   cases                  0; 1 a failure (show: the audit trail does not
  *                          verify; deliver --until-idle stopped by
  *                          SIGINT/SIGTERM with events owed); 2 bad input
- *                          or no such case; 3 a store
+ *                          or no such case (deliver: another deliverer
+ *                          holds webhooks.lock); 3 a store
  *                          error (deliver: one that cannot pass, or one that
  *                          persists with --until-idle; others are retried);
  *                          5 release/block refused in the case's state,

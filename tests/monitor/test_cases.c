@@ -1981,6 +1981,26 @@ Test(webhooks, deliver_until_idle_stopped_with_events_owed_is_not_0, .timeout = 
     cases_rm_root(root);
 }
 
+/* Another deliverer holding webhooks.lock is exit 2, as serve --webhook
+ * and watch --webhook answer it (cli.h, serve --help), naming the lock;
+ * the events stay. Before: 1, a runtime failure's. */
+Test(webhooks, deliver_beside_another_deliverer_is_exit_2, .timeout = 60)
+{
+    char root[64], dd[128], want[300];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    int lock;
+    cr_assert_eq(webhook_lock(dd, &lock, NULL), CW_OK); /* this process is the other deliverer */
+    char *err;
+    int rc = cw(NULL, &err, "cases", "deliver", "http://127.0.0.1:9/hook", "--until-idle", "--datadir", dd);
+    cr_assert_eq(rc, 2, "exit %d:\n%s", rc, err);
+    snprintf(want, sizeof want, "chainwatch: cases deliver: another deliverer holds %s/webhooks.lock", dd);
+    cr_assert(strstr(err, want), "%s", err);
+    free(err);
+    close(lock);
+    cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1);
+    cases_rm_root(root);
+}
+
 /* Whose failure it was decides the exit status: a decision the store
  * refuses to commit (a full disk) is a store error, 3, naming the store
  * (before: 1); an unreadable signing.pub is the verb's own file, 1, naming
