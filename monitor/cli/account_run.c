@@ -836,8 +836,12 @@ int account_run_watch(const account_run_opts *o)
         if (c.rec)
             recorder_sync(c.rec, false);
     }
-    if (pipeline_flush(p, &err))
-        run_log("watch", "warn", "final flush: %s (the records stay in the outbox for the next start)", err.msg);
+    if (pipeline_flush(p, &err)) { /* a store error: 3, as in watch and the replays; the alerts file's: a warning */
+        run_log("watch", store_error_stops(err.code) ? "error" : "warn",
+                "final flush: %s (the records stay in the outbox for the next start)", err.msg);
+        if (store_error_stops(err.code) && rc == CLI_EXIT_OK)
+            rc = cli_exit_status(err.code);
+    }
     pipeline_stats st;
     pipeline_stats_get(p, &st);
     char wh[CW_ERR_MSG_MAX + 128];

@@ -56,9 +56,11 @@ static const char cases_usage[] =
     "            tries, a wait included (a request in flight: its --timeout-ms).\n"
     "\n"
     "Exit status: 0 done; 1 a failure that is not the store's (signing.key or\n"
-    "signing.pub unreadable, standard output), or show: the trail does not verify;\n"
-    "2 bad input or no such case; 3 a store error (the store could not be\n"
-    "opened, read or written, or is damaged);\n"
+    "signing.pub unreadable, standard output), or show: the trail does not verify,\n"
+    "or deliver --until-idle stopped by SIGINT/SIGTERM with events owed;\n"
+    "2 bad input or no such case, or deliver: another deliverer holds\n"
+    "webhooks.lock; 3 a store error (the store could not be opened, read or\n"
+    "written, or is damaged);\n"
     "5 release or block refused in the case's state (already released or blocked),\n"
     "or report of a case that is not blocked.\n"
     "\n"
@@ -271,10 +273,8 @@ static int do_deliver(const char **urls, int n_urls, const cases_opts *o, const 
     }
     cw_err err = {0};
     int lock;
-    if (webhook_lock(datadir, &lock, &err)) {
-        fprintf(stderr, "chainwatch: cases deliver: %s\n", err.msg);
-        return CLI_EXIT_FAIL;
-    }
+    if (webhook_lock(datadir, &lock, &err)) /* held by another deliverer: 2, as serve/watch --webhook; else 1 */
+        return cli_fail("cases deliver", &err);
     uint8_t *sk = keys_secret_open(datadir, &err);
     cw_store *s = NULL;
     int rc = CLI_EXIT_OK;
@@ -288,6 +288,10 @@ static int do_deliver(const char **urls, int n_urls, const cases_opts *o, const 
     uint64_t backoff = 0, since = 0;
     int64_t failing = 0;
     cw_err last = {0};
+    /* --until-idle: whether it ended with nothing owed, and what the last
+     * pass that worked left owed (a stop ends it before that) */
+    bool idle = false, owed_known = false;
+    uint64_t owed = 0;
     while (rc == CLI_EXIT_OK && !cli_stop_requested()) {
         webhook_stats st;
         cw_code prc = webhook_pass(s, sk, &cfg, webhook_now_ms(), cli_stop_flag(), &st, &err);
@@ -334,12 +338,15 @@ static int do_deliver(const char **urls, int n_urls, const cases_opts *o, const 
                     cfg.urls[0], (double)(webhook_now_ms() - since) / 1000.0, (long long)failing,
                     (unsigned long long)st.pending);
         failing = 0, backoff = 0, last.msg[0] = '\0';
+        owed = st.pending, owed_known = true;
         if (st.delivered || st.failed || st.dead)
             fprintf(stderr, "cases deliver: %llu delivered, %llu failed, %llu dead letters, %llu owed\n",
                     (unsigned long long)st.delivered, (unsigned long long)st.failed, (unsigned long long)st.dead,
                     (unsigned long long)st.pending);
-        if (o->until_idle && st.pending == 0)
+        if (o->until_idle && st.pending == 0) {
+            idle = true;
             break;
+        }
         /* sleep until the next retry is due, polling for new events every 200 ms */
         uint64_t now = webhook_now_ms(), wait = 200;
         if (st.next_due_ms > now && st.next_due_ms - now < wait)
@@ -350,6 +357,16 @@ static int do_deliver(const char **urls, int n_urls, const cases_opts *o, const 
         /* stopped while the store failed: the outbox was not emptied */
         fprintf(stderr, "chainwatch: cases deliver: stopped while the store failed: %s\n", last.msg);
         rc = cli_exit_status(last.code);
+    } else if (rc == CLI_EXIT_OK && o->until_idle && !idle) {
+        /* stopped (SIGINT/SIGTERM) with events owed: --until-idle's 0 says
+         * nothing is owed, so this is not 0 */
+        if (owed_known)
+            fprintf(stderr, "chainwatch: cases deliver: stopped with %llu events owed (they stay in the store)\n",
+                    (unsigned long long)owed);
+        else
+            fprintf(stderr, "chainwatch: cases deliver: stopped before a pass ended: events may be owed (they stay "
+                            "in the store)\n");
+        rc = CLI_EXIT_FAIL;
     }
     fprintf(stderr, "cases deliver: stopped: %llu delivered, %llu failed tries, %llu dead letters\n",
             (unsigned long long)total_ok, (unsigned long long)total_fail, (unsigned long long)total_dead);

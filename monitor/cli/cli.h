@@ -29,7 +29,8 @@
  *   init, checkpoint       0; else cli_fail's code (1, 2 or 3)
  *   watch                  0 stopped by SIGINT/SIGTERM; 1 a failure that
  *                          is not the store's (the feed, the alerts file);
- *                          3 a store error stops it
+ *                          3 a store error stops it (the final flush at
+ *                          a stop request included)
  *   verify                 0 every record valid and one clean chain; 1 not;
  *                          2 an unreadable file, key or checkpoint
  *   replay                 0; 2 input refused or skipped (--allow-gaps);
@@ -41,7 +42,10 @@
  *   cluster, trace         0; 2 bad input; 3 the store unreadable (trace: 1
  *                          the graph could not be written)
  *   cases                  0; 1 a failure (show: the audit trail does not
- *                          verify); 2 bad input or no such case; 3 a store
+ *                          verify; deliver --until-idle stopped by
+ *                          SIGINT/SIGTERM with events owed); 2 bad input
+ *                          or no such case (deliver: another deliverer
+ *                          holds webhooks.lock); 3 a store
  *                          error (deliver: one that cannot pass, or one that
  *                          persists with --until-idle; others are retried);
  *                          5 release/block refused in the case's state,

@@ -91,9 +91,16 @@ int cmd_init(int argc, char **argv)
         return CLI_EXIT_USAGE;
 
     bool new_dir = mkdir(datadir, 0700) == 0;
+    struct stat ds;
     if (!new_dir && errno != EEXIST) {
         cw_err e;
         cw_err_set(&e, CW_EIO, CW_NO_OFFSET, "cannot create datadir %s: %s", datadir, strerror(errno));
+        return cli_fail("init", &e);
+    }
+    if (!new_dir && (stat(datadir, &ds) != 0 || !S_ISDIR(ds.st_mode))) {
+        /* a file in its place: the datadir cannot be made (1, as above), no store error */
+        cw_err e;
+        cw_err_set(&e, CW_EIO, CW_NO_OFFSET, "cannot create datadir %s: a file of that name is in the way", datadir);
         return cli_fail("init", &e);
     }
     cw_err err = {0};

@@ -72,7 +72,8 @@ static const char usage[] =
     "Exit status: 0 stopped by SIGINT/SIGTERM; 1 a failure that is not the\n"
     "store's (the signing key, the alerts file, the feed, the node's chain);\n"
     "2 a usage error; 3 a store error: the store could not be opened, read or\n"
-    "written, or is damaged (it stops without committing the message).\n"
+    "written, or is damaged (it stops without committing the message), also\n"
+    "while it stops (the final flush of the outbox).\n"
     "\n"
     "Options; each but --datadir and --config is also a line of chainwatch.conf,\n"
     "'name = value' (no line length or count limit; flags win over the file):\n";
@@ -694,11 +695,22 @@ int cmd_watch(int argc, char **argv)
     bool got_held = false;
     if (feed_has_pending(f) && feed_next(f, 0, &held, &got_held, &err) == CW_OK && got_held)
         feed_dispatch(p, &held, log_event, NULL, NULL);
-    if (pipeline_flush(p, &err))
-        logf_(1, "final flush: %s (the records stay in the outbox for the next start)", err.msg);
+    /* a store error here is a store error too (3, as in the replays): a
+     * stop request is 0 only when the store answered to the end; the
+     * alerts file's failure stays a warning, as during the run (the
+     * records stay in the outbox) */
+    if (pipeline_flush(p, &err)) {
+        logf_(store_error_stops(err.code) ? 0 : 1, "final flush: %s (the records stay in the outbox for the next start)",
+              err.msg);
+        if (store_error_stops(err.code) && !failed)
+            failed = true, fail_code = cli_exit_status(err.code);
+    }
     /* after a store failure the counters would count the failed message as handled */
-    if (!store_stopped && pipeline_save_counters(p, &err))
-        logf_(1, "saving the feed counters: %s", err.msg);
+    if (!store_stopped && pipeline_save_counters(p, &err)) {
+        logf_(store_error_stops(err.code) ? 0 : 1, "saving the feed counters: %s", err.msg);
+        if (store_error_stops(err.code) && !failed)
+            failed = true, fail_code = cli_exit_status(err.code);
+    }
     status_line(p, f, hooks, 0, &last_txs);
     if (rec.w) {
         cw_err cerr = {0};

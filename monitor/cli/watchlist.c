@@ -67,6 +67,7 @@ static const char usage[] =
     "prints one line per damage found (database, key as hex, what is wrong) and\n"
     "exits 3 if there is any, else prints the records per database and exits 0.\n"
     "stats, diff, export and check exit 3, like lookup, when the store cannot be read.\n"
+    "diff and export exit 2 for a --source never imported (a typo exports nothing).\n"
     "\n"
     "Options:\n";
 
@@ -775,6 +776,18 @@ static int cmd_export(wl_opts *o)
     if (store_begin(s, false, &t, &err)) {
         store_close(s);
         return unchecked("watchlist export", &err);
+    }
+    if (o->source) { /* a mistyped source exports nothing: refused, as diff refuses it, never an empty list */
+        cw_span v;
+        cw_code sc = wl_source_json(t, WL_PROVENANCE, o->source, &v, &err);
+        if (sc) {
+            store_abort(t);
+            store_close(s);
+            if (sc != CW_ENOTFOUND)
+                return unchecked("watchlist export", &err);
+            fprintf(stderr, "chainwatch: watchlist export: no source '%s' in %s\n", o->source, o->datadir);
+            return CLI_EXIT_USAGE;
+        }
     }
     export_ctx c = {strcmp(fmt, "csv") == 0, t, o->source, 0, false, false, CW_OK, &err};
     if (c.csv)

@@ -1950,6 +1950,57 @@ Test(webhooks, deliver_failing_on_the_store_still_stops_on_sigterm, .timeout = 6
     cases_rm_root(root);
 }
 
+/* --until-idle promises that 0 means nothing is owed (README): a stop
+ * request (SIGTERM) that ends it while the receiver still refuses every
+ * event is exit 1, saying how many are owed, never 0. Without
+ * --until-idle the same stop is 0 (the test above and
+ * an_endpoint_down_across_a_restart_gets_everything_after). Before: 0. */
+Test(webhooks, deliver_until_idle_stopped_with_events_owed_is_not_0, .timeout = 60)
+{
+    char root[64], dd[128], url[64], log[200], want[100];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    /* bound, not listening: every connection is refused */
+    int hold = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    cr_assert_eq(bind(hold, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(getsockname(hold, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", ntohs(sa.sin_port));
+    snprintf(log, sizeof log, "%s/deliver.log", root);
+    const char *opts[] = {"--until-idle", "--retry-base-ms", "50", NULL};
+    pid_t pid = deliver_bg(dd, url, log, NULL, opts);
+    deliver_wait_log(pid, log, "cases deliver: 0 delivered, 1 failed");
+    int status;
+    cr_assert_eq(kill(pid, SIGTERM), 0);
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d:\n%s", status, read_text(log));
+    snprintf(want, sizeof want, "stopped with %d events owed", BLOCK_RECORDS + 1);
+    cr_assert_eq(hook_log_lines(log, want), 1, "%s", read_text(log));
+    cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1, "nothing lost");
+    close(hold);
+    cases_rm_root(root);
+}
+
+/* Another deliverer holding webhooks.lock is exit 2, as serve --webhook
+ * and watch --webhook answer it (cli.h, serve --help), naming the lock;
+ * the events stay. Before: 1, a runtime failure's. */
+Test(webhooks, deliver_beside_another_deliverer_is_exit_2, .timeout = 60)
+{
+    char root[64], dd[128], want[300];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    int lock;
+    cr_assert_eq(webhook_lock(dd, &lock, NULL), CW_OK); /* this process is the other deliverer */
+    char *err;
+    int rc = cw(NULL, &err, "cases", "deliver", "http://127.0.0.1:9/hook", "--until-idle", "--datadir", dd);
+    cr_assert_eq(rc, 2, "exit %d:\n%s", rc, err);
+    snprintf(want, sizeof want, "chainwatch: cases deliver: another deliverer holds %s/webhooks.lock", dd);
+    cr_assert(strstr(err, want), "%s", err);
+    free(err);
+    close(lock);
+    cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1);
+    cases_rm_root(root);
+}
+
 /* Whose failure it was decides the exit status: a decision the store
  * refuses to commit (a full disk) is a store error, 3, naming the store
  * (before: 1); an unreadable signing.pub is the verb's own file, 1, naming

@@ -1,6 +1,9 @@
 /* The chainwatch executable, run for real: outputs, exit codes, messages. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/support.h"
 
@@ -205,4 +208,36 @@ Test(cli, usage_errors_exit_2)
     cr_assert(strstr(out, "usage: chainwatch decode") != NULL);
     free(out);
     free(err);
+}
+
+/* init says "1 the datadir ... could not be made": a file where the
+ * datadir should be is that (as a datadir whose parent is missing), not
+ * a store error. Before: exit 3 ("datadir F is not a directory", from the
+ * store's open), while a missing parent was 1. Nothing is made. */
+Test(cli, init_over_a_file_is_exit_1_not_a_store_error)
+{
+    char dir[] = "/tmp/cw-cli-init-XXXXXX", file[64], missing[96];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(file, sizeof file, "%s/afile", dir);
+    FILE *f = fopen(file, "w");
+    cr_assert_not_null(f);
+    fputs("x\n", f);
+    fclose(f);
+    snprintf(missing, sizeof missing, "%s/no/such", dir);
+    const char *dds[] = {file, missing};
+    for (int i = 0; i < 2; i++) {
+        char *out, *err;
+        char *argv[] = {CW_BIN, "init", "--datadir", (char *)dds[i], NULL};
+        cr_assert_eq(run(argv, NULL, 0, &out, &err), 1, "%s: %s", dds[i], err);
+        cr_assert(strstr(err, "chainwatch: init: cannot create datadir ") && strstr(err, dds[i]), "%s", err);
+        free(out), free(err);
+    }
+    char *text = NULL;
+    size_t n = 0;
+    f = fopen(file, "r");
+    cr_assert_eq(getline(&text, &n, f), 2);
+    cr_assert_str_eq(text, "x\n", "the file is as before");
+    fclose(f), free(text);
+    unlink(file);
+    rmdir(dir);
 }

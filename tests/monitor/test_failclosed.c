@@ -1217,6 +1217,37 @@ Test(failclosed, an_unreadable_feed_counter_stops_watch_at_start, .timeout = 60)
     chain_scene_free(&s);
 }
 
+/* A stop request (SIGTERM) is exit 0 only when the store answered to the
+ * end: the final flush of the outbox and the saved feed counters read and
+ * write the store, and a store error there (every reader slot taken, from
+ * the moment the gate file exists) is exit 3, naming it, as in the
+ * replays. Before: exit 0, the error a warning in the log. */
+Test(failclosed, a_store_error_at_the_final_flush_is_exit_3, .timeout = 60)
+{
+    chain_scene s;
+    chain_scene_new(&s);
+    zpub *pub = zpub_start();
+    char log[400], gate[400];
+    snprintf(log, sizeof log, "%s/watch.log", s.dd);
+    snprintf(gate, sizeof gate, "%s/store-fails", s.dd);
+    setenv("CW_FAULT_WHILE", gate, 1); /* inherited by watch: the fault applies while gate exists */
+    pid_t pid = watch_start(s.dd, pub, NULL, "mdb_txn_begin:1+:MDB_READERS_FULL", log);
+    unsetenv("CW_FAULT_WHILE");
+    watch_wait_ready(s.dd, pub);
+    FILE *g = fopen(gate, "w");
+    cr_assert_not_null(g);
+    fclose(g);
+    kill(pid, SIGTERM);
+    int rc = watch_end(pid, 30000);
+    zpub_stop(pub);
+    unlink(gate);
+    char *text = slurp(log);
+    cr_assert_eq(rc, 3, "watch (exit %d) stopped on SIGTERM with the store failing:\n%s", rc, text);
+    cr_assert(strstr(text, "final flush") && strstr(text, "too many readers"), "%s", text);
+    free(text);
+    chain_scene_free(&s);
+}
+
 /* Catching up through REST walks down to the fork comparing our block
  * hashes with the node's: before, a read error there read as "no block at
  * that height", so the walk stopped as if it had found the fork. Now the

@@ -689,6 +689,23 @@ Test(watchlist, cli_lookup_exit_codes)
     cr_assert(strstr(out, "XBT,1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ,Kim,DPRK4,") != NULL, "%s", out);
     free(out);
     free(err);
+    /* a mistyped --source is refused (2), as diff refuses it: before, export
+     * printed a header and no address, exit 0, an empty list read as whole */
+    char *exp_src[] = {CW_BIN, "watchlist", "export", "--source", "old", "--datadir", dir, NULL};
+    cr_assert_eq(run_cmd(exp_src, NULL, 0, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "XBT,125W5ek3DT6Zqy5S2iPt4FHQdNMCbZA3FU,\"WU, Huihui\",DPRK3,source=old ") != NULL, "%s", out);
+    cr_assert(strstr(out, "source=ofac") == NULL, "only that source: %s", out);
+    free(out);
+    free(err);
+    for (int f = 0; f < 2; f++) {
+        char *typo[] = {CW_BIN, "watchlist", "export", "--format", f ? "json" : "csv", "--source", "olld", "--datadir",
+                        dir, NULL};
+        cr_assert_eq(run_cmd(typo, NULL, 0, &out, &err), 2, "%s", err);
+        cr_assert(strstr(err, "chainwatch: watchlist export: no source 'olld' in ") != NULL, "%s", err);
+        cr_assert_str_eq(out, "", "nothing exported");
+        free(out);
+        free(err);
+    }
     free(p);
     rm_rf(dir);
     free(dir);
