@@ -302,7 +302,7 @@ int cmd_replay(int argc, char **argv)
          .help = "lower the replay's CPU priority by N (as nice -n N; 19 the\nlowest): a backfill beside a screening API "
                  "(README, API)"},
         {"cpu-idle", ARG_FLAG, &cpu_idle,
-         .help = "run only on CPU time nothing else wants (Linux SCHED_IDLE,\nyielding every 0.5 ms of work): a "
+         .help = "run only on CPU time nothing else wants (Linux SCHED_IDLE,\nyielding every 50 us of work): a "
                  "backfill that keeps a\nscreening request waiting for a CPU as little as it can; a\nbusy machine can "
                  "hold it back without limit,\nand store writers beside "
                  "it (serve's case decisions) wait\nwhile it holds the write lock (README, API)"},

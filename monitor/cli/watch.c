@@ -171,7 +171,7 @@ static void watch_args(watch_opts *o)
          .help = "lower watch's CPU priority by N (as nice -n N), e.g. for a long\ncatch-up beside 'chainwatch serve' "
                  "(README, API);\nnot with --api", .from = ARG_CONF},
         {"cpu-idle", ARG_FLAG, &o->cpu_idle,
-         .help = "run only on CPU time nothing else wants (Linux SCHED_IDLE,\nyielding every 0.5 ms of work); a busy "
+         .help = "run only on CPU time nothing else wants (Linux SCHED_IDLE,\nyielding every 50 us of work); a busy "
                  "machine can then hold\nwatch back "
                  "without limit,\nand store writers beside it (serve's case decisions, its\nwebhooks) wait while it "
                  "holds the write lock: for a\ncatch-up, not for following the tip; not with --api",

@@ -83,7 +83,7 @@ static int cmp_item(const void *a, const void *b)
     return memcmp(((const flush_item *)a)->key, ((const flush_item *)b)->key, COINS_KEY_LEN);
 }
 
-cw_code coins_flush(coins *c, store_txn *t, cw_err *err)
+cw_code coins_flush(coins *c, store_txn *t, give_way *gw, cw_err *err)
 {
     size_t count = cw_htab_count(&c->t);
     if (count == 0)
@@ -96,8 +96,10 @@ cw_code coins_flush(coins *c, store_txn *t, cw_err *err)
         order[n++] = (flush_item){cw_htab_key(&c->t, i, &klen), cw_htab_val(&c->t, i)};
     qsort(order, n, sizeof *order, cmp_item); /* key order: neighbouring puts share B-tree pages */
     cw_code rc = CW_OK;
-    for (size_t i = 0; i < n && rc == CW_OK; i++)
+    for (size_t i = 0; i < n && rc == CW_OK; i++) {
         rc = chaindb_coin_put(t, order[i].key, order[i].v->val, order[i].v->vlen, err);
+        give_way_tick(gw);
+    }
     free(order);
     if (rc == CW_OK)
         coins_clear(c);

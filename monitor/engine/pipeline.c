@@ -2,13 +2,11 @@
  * pipeline.c: the pipeline's life (open, close, the datadir lock), its
  * stats and feed counters, the clusters' refresh against today's
  * watchlist, replay batches, and giving way to other tasks under
- * --cpu-idle. The rest is split by concern (pipeline_internal.h):
+ * --cpu-idle (give_way.h). The rest is split by concern (pipeline_internal.h):
  * connect.c, mempool.c, records.c, outbox.c.
  */
-#define _GNU_SOURCE /* SCHED_IDLE */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +96,7 @@ cw_code pipeline_open(const pipeline_config *cfg, pipeline **out, cw_err *err)
         return lrc;
     }
     p->st.node_height = -1;
-    p->give_way = sched_getscheduler(0) == SCHED_IDLE;
+    give_way_init(&p->give_way);
     cw_code crc = CW_OK;
     /* the watchlist, key links, clusters and taint: mostly asked about keys
      * they never held (key links: this process is the one writer, monitor.lock) */
@@ -215,32 +213,7 @@ cw_code pipeline_saved_counter(pipeline *p, const char *name, uint32_t *seq, boo
 
 /* ---------- giving way (--cpu-idle) ---------- */
 
-/* SCHED_IDLE is a weight, not a rank: the scheduler (EEVDF, Linux 6.6 on)
- * can pick an idle-policy task while a normal one is runnable, and then
- * looks again only at its next tick (HZ=250: 4 ms). A screening request
- * beside a --cpu-idle replay then waits up to that long for its CPU
- * (perf sched: serve runnable 3.7-4.0 ms while the replay ran in user
- * mode). A yield after every half millisecond of work hands the CPU to
- * whoever waits, and returns at once when nobody does. Measured beside
- * `serve` (wrk -c4, 2 shared cores, 6 s runs): p99 3.06-3.64 ms without,
- * 1.22-2.67 ms with. The clock (vDSO) is read every 16 txs. */
-#define PIPELINE_GIVE_WAY_US 500
-#define PIPELINE_GIVE_WAY_TXS 16
-
-void pipeline_give_way(pipeline *p)
-{
-    if (!p->give_way || ++p->give_way_txs < PIPELINE_GIVE_WAY_TXS)
-        return;
-    p->give_way_txs = 0;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-    if (now - p->give_way_at_ns < (uint64_t)PIPELINE_GIVE_WAY_US * 1000u)
-        return;
-    sched_yield();
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    p->give_way_at_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+void pipeline_give_way(pipeline *p) { give_way_tick(&p->give_way); }
 
 /* ---------- replay batches ---------- */
 
@@ -264,7 +237,7 @@ static cw_code write_batch(store_txn *t, void *arg, cw_err *err)
     if (rc == CW_OK)
         rc = w->fn(p, w->ctx, err);
     if (rc == CW_OK)
-        rc = coins_flush(p->cache, t, err);
+        rc = coins_flush(p->cache, t, &p->give_way, err);
     if (rc == CW_OK)
         rc = pipeline_put_counters(p, t, err);
     p->batch = NULL;

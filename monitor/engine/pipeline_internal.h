@@ -52,6 +52,7 @@
 #include "coins.h"
 #include "decode.h"
 #include "flows.h"
+#include "give_way.h"
 #include "pipeline.h"
 #include "watchlists/tokens.h"
 
@@ -99,9 +100,7 @@ struct pipeline {
     const tokens_table *tokens; /* account chains: known tokens (tokens.h), or NULL */
     pipeline_stats st;
     pipeline_stats st_at_batch; /* st when the open batch began: a failed batch restores it */
-    bool give_way;            /* pipeline.c: the process runs SCHED_IDLE (--cpu-idle): pipeline_give_way yields */
-    unsigned give_way_txs;    /* txs since the clock was last read */
-    uint64_t give_way_at_ns;  /* CLOCK_MONOTONIC of the last yield */
+    give_way give_way;        /* pipeline.c: yields often when the process runs SCHED_IDLE (--cpu-idle) */
 };
 
 /* ---- pipeline.c ---- */
@@ -113,9 +112,9 @@ cw_code pipeline_refresh_clusters(pipeline *p, cw_err *err);
 /* Writes the noted feed counters into t (the block's own transaction, or
  * the batch's). */
 cw_code pipeline_put_counters(pipeline *p, store_txn *t, cw_err *err);
-/* Called once per tx of a block being connected. When the process runs
- * SCHED_IDLE (--cpu-idle), yields the CPU after PIPELINE_GIVE_WAY_US of
- * work: see pipeline.c for why. Otherwise nothing. */
+/* Called once per tx of a block being connected: give_way_tick (when the
+ * process runs SCHED_IDLE, --cpu-idle, yields the CPU every GIVE_WAY_US of
+ * work; see give_way.h for why). Otherwise nothing. */
 void pipeline_give_way(pipeline *p);
 
 /* ---- connect.c ---- */
