@@ -690,11 +690,22 @@ int cmd_watch(int argc, char **argv)
         }
     }
     /* The MSG held behind a last GAP was recorded already: handle it too,
-     * or a replay of the capture would see one message the run did not. */
+     * or a replay of the capture would see one message the run did not.
+     * Not after a store failure (it would be screened against a store that
+     * does not answer); a store error in it stops as in the loop, or the
+     * counters saved below would count it handled and a restart would
+     * never screen it. */
     feed_event held;
     bool got_held = false;
-    if (feed_has_pending(f) && feed_next(f, 0, &held, &got_held, &err) == CW_OK && got_held)
-        feed_dispatch(p, &held, log_event, NULL, NULL);
+    if (!store_stopped && feed_has_pending(f) && feed_next(f, 0, &held, &got_held, &err) == CW_OK && got_held) {
+        cw_code hrc = feed_dispatch(p, &held, log_event, NULL, &err);
+        if (store_error_stops(hrc)) {
+            logf_(0, "stopping: the store failed (%s); nothing of %s #%u was recorded", err.msg,
+                  feed_topic_name(held.topic), held.seq);
+            failed = store_stopped = true;
+            fail_code = cli_exit_status(hrc);
+        }
+    }
     /* a store error here is a store error too (3, as in the replays): a
      * stop request is 0 only when the store answered to the end; the
      * alerts file's failure stays a warning, as during the run (the
