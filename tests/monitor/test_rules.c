@@ -1622,6 +1622,38 @@ static char *psbt_hex(const cb_tx *t, const cb_coin *in, size_t n_out)
     return h;
 }
 
+/* The raw-tx fault tests' common part: replays s (designated: an address
+ * listed for the run, or NULL) into a datadir kept for the screens,
+ * requires want_recs records (what: what they are), then screens the raw
+ * tx raw[0..n) from the CLI and the API, without a fault (exit want_exit,
+ * a finding of rule) and with each fault of specs (exit 3, 503; nothing
+ * written: rules_fault_check). Returns the datadir's root: the caller
+ * removes it (test_remove_dir) and may screen more in <root>/data. */
+static char *raw_tx_fault_check(scen *s, const char *designated, size_t want_recs, const char *what,
+                                const uint8_t *raw, size_t n, int want_exit, const char *rule,
+                                const char *const *specs)
+{
+    int rc;
+    keep_root = (char *)1;
+    json_t *recs = replay_rules(s, designated, NULL, NULL, &rc, NULL);
+    char *root = keep_root;
+    keep_root = NULL;
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), want_recs, "%s: %s", what, json_dumps(recs, 0));
+    json_decref(recs);
+    char *hex = hex_of(raw, n);
+    size_t bn = strlen(hex) + 64;
+    char *body = malloc(bn), dd[4096];
+    cr_assert_not_null(body);
+    snprintf(body, bn, "{\"tx\":\"%s\",\"network\":\"regtest\"}", hex);
+    snprintf(dd, sizeof dd, "%s/data", root);
+    const char *cli[] = {hex, "--network", "regtest", NULL};
+    rules_fault_case c = {dd, NULL, cli, want_exit, body, NULL, rule, CW_FAULT_PRELOAD};
+    rules_fault_check(&c, specs);
+    free(hex), free(body);
+    return root;
+}
+
 /* The shared payout of shared_scenario seen before it happens: A paid W
  * on days 1, 31, 61 and B on days 5 and 35, the chain ending 4 days ago
  * (day 65 is today); B's third salary to W (not mined) is screened as a
@@ -1650,31 +1682,21 @@ Test(rules, a_store_error_in_a_raw_btc_txs_rules_is_exit_3_and_503, .timeout = 9
     cb_coin spent = eb.coins[0];
     pay(&s, &eb, &w, NULL, SALARY); /* the raw tx: not mined */
     cb_tx *t = &s.txs[0];
-    char *raw = hex_of(t->full.p, t->full.n), *psbt = psbt_hex(t, &spent, 2);
-    int rc;
-    keep_root = (char *)1;
-    json_t *recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
-    char *root = keep_root;
-    keep_root = NULL;
-    cr_assert_eq(rc, 0);
-    cr_assert_eq(json_array_size(recs), 0, "one recurring payer: no record yet: %s", json_dumps(recs, 0));
-    json_decref(recs);
-    char dd[4096], body[8192], w_spec[200];
-    snprintf(dd, sizeof dd, "%s/data", root);
+    char *psbt = psbt_hex(t, &spent, 2), w_spec[200];
     snprintf(w_spec, sizeof w_spec, "mdb_get:1+:EIO@%s#rule_addr", key_hex(&w.a));
     const char *specs[] = {"mdb_get:1+:EIO#rule_origin", "mdb_get:1+:EIO#rule_trace", w_spec, NULL};
-    snprintf(body, sizeof body, "{\"tx\":\"%s\",\"network\":\"regtest\"}", raw);
-    const char *cli[] = {raw, "--network", "regtest", NULL};
-    rules_fault_case c = {dd, NULL, cli, 10, body, NULL, "shared_payout", CW_FAULT_PRELOAD};
-    rules_fault_check(&c, specs);
+    char *root = raw_tx_fault_check(&s, NULL, 0, "one recurring payer: no record yet", t->full.p, t->full.n, 10,
+                                    "shared_payout", specs);
     /* the PSBT of the same payment (POST /v1/screen only: screen takes no PSBT) */
+    char dd[4096], body[8192];
+    snprintf(dd, sizeof dd, "%s/data", root);
     snprintf(body, sizeof body, "{\"psbt\":\"%s\",\"network\":\"regtest\"}", psbt);
     rules_fault_case p = {dd, NULL, NULL, 10, body, NULL, "shared_payout", CW_FAULT_PRELOAD};
     rules_fault_check(&p, specs);
     for (size_t i = 0; i < s.n_txs; i++)
         cb_tx_free(&s.txs[i]);
     cb_chain_free(&s.c);
-    free(raw), free(psbt);
+    free(psbt);
     test_remove_dir(root);
 }
 
@@ -1694,23 +1716,8 @@ Test(rules, a_store_error_walking_a_pools_sources_for_a_raw_tx_is_exit_3_and_503
     cw_addr pool, d = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 810);
     cw_buf rawb = CW_BUF_INIT;
     big_pool_scenario_raw(&s, payouts, sweeps, &pool, &d, hit, POOL_RAW_HIT, &rawb);
-    char dtext[96];
+    char dtext[96], last[200];
     snprintf(dtext, sizeof dtext, "%s", text(&d));
-    int rc;
-    keep_root = (char *)1;
-    json_t *recs = replay_rules(&s, dtext, NULL, NULL, &rc, NULL);
-    char *root = keep_root;
-    keep_root = NULL;
-    cr_assert_eq(rc, 0);
-    cr_assert_eq(json_array_size(recs), 1 + POOL_N, "the consolidator and its payouts toward it: %s",
-                 json_dumps(recs, 0));
-    json_decref(recs);
-    char *raw = hex_of(rawb.p, rawb.n);
-    size_t bn = strlen(raw) + 64;
-    char *body = malloc(bn), dd[4096], last[200];
-    cr_assert_not_null(body);
-    snprintf(body, bn, "{\"tx\":\"%s\",\"network\":\"regtest\"}", raw);
-    snprintf(dd, sizeof dd, "%s/data", root);
     /* the sources past the list are walked in key order: the last is the greatest key of the six */
     const cw_addr *past[6];
     for (int i = 0; i < 6; i++)
@@ -1725,12 +1732,10 @@ Test(rules, a_store_error_walking_a_pools_sources_for_a_raw_tx_is_exit_3_and_503
     snprintf(last, sizeof last, "mdb_get:1+:EIO@%s#rule_addr", key_hex(greatest));
     const char *specs[] = {"mdb_cursor_open:1+:EIO#rule_pair", "mdb_cursor_get:1+:EIO#rule_pair",
                            "mdb_cursor_get:3:EIO#rule_pair", last, NULL};
-    const char *cli[] = {raw, "--network", "regtest", NULL};
-    rules_fault_case c = {dd, NULL, cli, 12, body, NULL, "payout_toward_designated", CW_FAULT_PRELOAD};
-    rules_fault_check(&c, specs);
+    char *root = raw_tx_fault_check(&s, dtext, 1 + POOL_N, "the consolidator and its payouts toward it", rawb.p,
+                                    rawb.n, 12, "payout_toward_designated", specs);
     cb_chain_free(&s.c);
     cw_buf_free(&rawb);
-    free(raw), free(body);
     test_remove_dir(root);
 }
 
@@ -1749,24 +1754,11 @@ Test(rules, a_store_error_reading_a_payers_pair_past_a_full_list_is_exit_3_and_5
     scen_time0 = (uint32_t)(time(NULL) - 72 * 86400);
     flood_scenario_raw(&s, false, &w, &fire, &rawb);
     scen_time0 = 0;
-    int rc;
-    keep_root = (char *)1;
-    json_t *recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
-    char *root = keep_root;
-    keep_root = NULL;
-    cr_assert_eq(rc, 0);
-    cr_assert_eq(json_array_size(recs), 0, "one recurring payer: no record yet: %s", json_dumps(recs, 0));
-    json_decref(recs);
-    char *raw = hex_of(rawb.p, rawb.n), dd[4096], body[8192];
-    snprintf(dd, sizeof dd, "%s/data", root);
-    snprintf(body, sizeof body, "{\"tx\":\"%s\",\"network\":\"regtest\"}", raw);
     const char *specs[] = {"mdb_get:1+:EIO#rule_pair", NULL};
-    const char *cli[] = {raw, "--network", "regtest", NULL};
-    rules_fault_case c = {dd, NULL, cli, 10, body, NULL, "shared_payout", CW_FAULT_PRELOAD};
-    rules_fault_check(&c, specs);
+    char *root = raw_tx_fault_check(&s, NULL, 0, "one recurring payer: no record yet", rawb.p, rawb.n, 10,
+                                    "shared_payout", specs);
     cb_chain_free(&s.c);
     cw_buf_free(&rawb);
-    free(raw);
     test_remove_dir(root);
 }
 
@@ -1787,24 +1779,10 @@ Test(rules, a_store_error_reading_a_pools_source_past_its_list_is_exit_3_and_503
     cw_addr pool, d = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 810);
     cw_buf rawb = CW_BUF_INIT;
     big_pool_scenario_raw(&s, payouts, sweeps, &pool, &d, hit, POOL_RAW_LAST_SWEEP, &rawb);
-    int rc;
-    keep_root = (char *)1;
-    json_t *recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
-    char *root = keep_root;
-    keep_root = NULL;
-    cr_assert_eq(rc, 0);
-    cr_assert_eq(json_array_size(recs), 1 + POOL_N - 1, "the consolidator and 69 payouts toward it: %s",
-                 json_dumps(recs, 0));
-    json_decref(recs);
-    char *raw = hex_of(rawb.p, rawb.n), dd[4096], body[8192];
-    snprintf(dd, sizeof dd, "%s/data", root);
-    snprintf(body, sizeof body, "{\"tx\":\"%s\",\"network\":\"regtest\"}", raw);
     const char *specs[] = {"mdb_get:1+:EIO#rule_pair", NULL};
-    const char *cli[] = {raw, "--network", "regtest", NULL};
-    rules_fault_case c = {dd, NULL, cli, 11, body, NULL, "payout_toward_designated", CW_FAULT_PRELOAD};
-    rules_fault_check(&c, specs);
+    char *root = raw_tx_fault_check(&s, NULL, 1 + POOL_N - 1, "the consolidator and 69 payouts toward it", rawb.p,
+                                    rawb.n, 11, "payout_toward_designated", specs);
     cb_chain_free(&s.c);
     cw_buf_free(&rawb);
-    free(raw);
     test_remove_dir(root);
 }
