@@ -1878,6 +1878,23 @@ Test(rules_account, screen_of_a_raw_eth_tx_runs_the_rules_read_only, .timeout = 
     day0 = T0;
 }
 
+/* The Tron off-ramp scenario of the raw-tx screens: the test key's account
+ * *s is a flagged consolidator (five payouts swept their USDT into it) that
+ * has sent two pieces to the exchange *x (labelled by the caller's
+ * labels.csv in e's dir). */
+static void tron_offramp_scenario(eng *e, cw_addr *s, cw_addr *x)
+{
+    eng_open(e, CW_CHAIN_TRON, NULL);
+    eng_start(e, NULL);
+    cw_addr k = parse(KEY46_ADDR);
+    *x = acct(CW_CHAIN_TRON, 0x600);
+    cw_addr_set(s, CW_CHAIN_TRON, CW_NET_MAIN, CW_ADDR_TRON, 0, k.payload, 20);
+    cw_addr into[5] = {*s, *s, *s, *s, *s};
+    pool_scenario(e, 0x40, into, false);
+    day_pay(e, 70, s, x, "10000000000", TRON_USDT);
+    day_pay(e, 71, s, x, "10000000000", TRON_USDT);
+}
+
 /* Tron: the signer's account S is a flagged consolidator (five payouts
  * swept their USDT into it) that has sent two pieces to a labelled
  * exchange X. Its raw USDT transfer to X (the real signed_txs.jsonl line
@@ -1888,14 +1905,8 @@ Test(rules_account, screen_of_a_raw_eth_tx_runs_the_rules_read_only, .timeout = 
 Test(rules_account, screen_of_a_raw_tron_tx_runs_the_rules_read_only, .timeout = 90)
 {
     eng e;
-    eng_open(&e, CW_CHAIN_TRON, NULL);
-    eng_start(&e, NULL);
-    cw_addr k = parse(KEY46_ADDR), s, x = acct(CW_CHAIN_TRON, 0x600);
-    cw_addr_set(&s, CW_CHAIN_TRON, CW_NET_MAIN, CW_ADDR_TRON, 0, k.payload, 20);
-    cw_addr into[5] = {s, s, s, s, s};
-    pool_scenario(&e, 0x40, into, false);
-    day_pay(&e, 70, &s, &x, "10000000000", TRON_USDT);
-    day_pay(&e, 71, &s, &x, "10000000000", TRON_USDT);
+    cw_addr s, x;
+    tron_offramp_scenario(&e, &s, &x);
     json_t *recs = patterns(&e);
     cr_assert_eq(json_array_size(recs), 6, "the consolidator and its 5 payouts, no off-ramp yet: %s",
                  json_dumps(recs, 0));
@@ -2023,14 +2034,8 @@ Test(rules_account, a_store_error_in_a_raw_eth_txs_rules_is_exit_3_and_503, .tim
 Test(rules_account, a_store_error_in_a_raw_tron_txs_rules_is_exit_3_and_503, .timeout = 90)
 {
     eng e;
-    eng_open(&e, CW_CHAIN_TRON, NULL);
-    eng_start(&e, NULL);
-    cw_addr k = parse(KEY46_ADDR), s, x = acct(CW_CHAIN_TRON, 0x600);
-    cw_addr_set(&s, CW_CHAIN_TRON, CW_NET_MAIN, CW_ADDR_TRON, 0, k.payload, 20);
-    cw_addr into[5] = {s, s, s, s, s};
-    pool_scenario(&e, 0x40, into, false);
-    day_pay(&e, 70, &s, &x, "10000000000", TRON_USDT);
-    day_pay(&e, 71, &s, &x, "10000000000", TRON_USDT);
+    cw_addr s, x;
+    tron_offramp_scenario(&e, &s, &x);
     eng_stop(&e);
     char labels_path[600], first[200], second[200];
     snprintf(labels_path, sizeof labels_path, "%s/labels.csv", e.dir);
