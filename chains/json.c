@@ -79,10 +79,10 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return len;
 }
 
-static void write_string(cw_json *j, const char *s, size_t n)
+/* s[0..n) escaped, without the quotes. */
+static void write_escaped(cw_json *j, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
-    putc_(j, '"');
     size_t run = 0; /* bytes copied as they are, flushed in one append */
     for (size_t i = 0; i < n;) {
         unsigned char c = p[i];
@@ -117,8 +117,24 @@ static void write_string(cw_json *j, const char *s, size_t n)
         }
     }
     put(j, p + n - run, run);
+}
+
+static void write_string(cw_json *j, const char *s, size_t n)
+{
+    putc_(j, '"');
+    write_escaped(j, s, n);
     putc_(j, '"');
 }
+
+void cw_json_str_begin(cw_json *j)
+{
+    pre_value(j);
+    putc_(j, '"');
+}
+
+void cw_json_str_add(cw_json *j, const char *s) { write_escaped(j, s, strlen(s)); }
+
+void cw_json_str_end(cw_json *j) { putc_(j, '"'); }
 
 void cw_json_key(cw_json *j, const char *key)
 {

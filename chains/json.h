@@ -61,6 +61,14 @@ void cw_json_key(cw_json *j, const char *key);
 void cw_json_str(cw_json *j, const char *s);
 /* n bytes from s (may contain NUL, written as \u0000); s not NULL unless n 0. */
 void cw_json_strn(cw_json *j, const char *s, size_t n);
+/* One string value written in pieces, for text assembled from several
+ * fields without a buffer: cw_json_str_begin, any number of
+ * cw_json_str_add (each a NUL-terminated string, not NULL, escaped as
+ * cw_json_str escapes; each piece on its own, so a UTF-8 sequence must not
+ * straddle two), then cw_json_str_end. No other call in between. */
+void cw_json_str_begin(cw_json *j);
+void cw_json_str_add(cw_json *j, const char *s);
+void cw_json_str_end(cw_json *j);
 void cw_json_u64(cw_json *j, uint64_t v);
 void cw_json_i64(cw_json *j, int64_t v);
 void cw_json_bool(cw_json *j, bool v);

@@ -64,3 +64,42 @@ Test(json, rejects_overlong_and_surrogates)
     cr_assert_str_eq(finish(&b), "\"\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
     cw_buf_free(&b);
 }
+
+/* A string written in pieces is the string of the pieces joined: each
+ * piece escaped, one pair of quotes, separators as for any value. */
+Test(json, string_in_pieces_equals_the_joined_string)
+{
+    cw_buf b = CW_BUF_INIT, w = CW_BUF_INIT;
+    cw_json j, k;
+    cw_json_init(&j, &b);
+    cw_json_init(&k, &w);
+    const char *pieces[] = {"Kim \"Sang\" Man", "", "\\ tab\t", "caf\xc3\xa9", " \x01 end"};
+    char joined[128] = "";
+    for (size_t i = 0; i < 5; i++)
+        strcat(joined, pieces[i]);
+    cw_json_arr_begin(&j);
+    cw_json_str(&j, "first");
+    cw_json_str_begin(&j);
+    for (size_t i = 0; i < 5; i++)
+        cw_json_str_add(&j, pieces[i]);
+    cw_json_str_end(&j);
+    cw_json_obj_begin(&j);
+    cw_json_key(&j, "k");
+    cw_json_str_begin(&j);
+    cw_json_str_end(&j);
+    cw_json_obj_end(&j);
+    cw_json_arr_end(&j);
+    cw_json_arr_begin(&k);
+    cw_json_str(&k, "first");
+    cw_json_str(&k, joined);
+    cw_json_obj_begin(&k);
+    cw_json_key(&k, "k");
+    cw_json_str(&k, "");
+    cw_json_obj_end(&k);
+    cw_json_arr_end(&k);
+    cr_assert(cw_json_ok(&j) && cw_json_ok(&k));
+    char *got = finish(&b), *want = finish(&w);
+    cr_assert_str_eq(got, want);
+    cr_assert_str_eq(got, "[\"first\",\"Kim \\\"Sang\\\" Man\\\\ tab\\tcaf\xc3\xa9 \\u0001 end\",{\"k\":\"\"}]");
+    cw_buf_free(&b), cw_buf_free(&w);
+}
