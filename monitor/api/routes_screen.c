@@ -140,15 +140,25 @@ static void write_identification(cw_json *j, const entity_fields *f, const char 
         cw_json_str_add(j, list);
         cw_json_str_add(j, " list");
     }
-    size_t i, n_progs = 0;
+    /* the programs joined by ", ", from the first with text on (entries
+     * before it that are empty or not strings add nothing, later ones an
+     * empty item); no clause when none has text */
+    size_t i;
+    bool started = false;
     const json_t *p;
     json_array_foreach(f->programs, i, p)
     {
         const char *ps = json_string_value(p);
-        cw_json_str_add(j, n_progs++ ? ", " : " (programs: ");
-        cw_json_str_add(j, ps ? ps : "");
+        if (started) {
+            cw_json_str_add(j, ", ");
+            cw_json_str_add(j, ps ? ps : "");
+        } else if (ps && ps[0]) {
+            cw_json_str_add(j, " (programs: ");
+            cw_json_str_add(j, ps);
+            started = true;
+        }
     }
-    if (n_progs)
+    if (started)
         cw_json_str_add(j, ")");
     cw_json_str_add(j, "; ");
     cw_json_str_add(j, source ? source : "the list");
