@@ -1214,12 +1214,13 @@ static int capture_tokens_file(const cw_buf *tokens, char *tokpath, const char *
 {
     if (tokens == NULL || tokens->n == 0)
         return CLI_EXIT_OK;
-    errno = 0; /* a short write sets none */
     int fd = mkstemp(tokpath);
-    bool ok = fd >= 0 && write(fd, tokens->p, tokens->n) == (ssize_t)tokens->n;
-    int e = errno;
     if (fd >= 0)
-        close(fd);
+        errno = 0; /* a short write sets none; mkstemp's tries may have left one */
+    bool ok = fd >= 0 && write(fd, tokens->p, tokens->n) == (ssize_t)tokens->n;
+    if (fd >= 0 && close(fd) != 0)
+        ok = false;
+    int e = errno;
     if (!ok) {
         fprintf(stderr, "chainwatch: replay: cannot write the capture's tokens to %s: %s\n", tokpath,
                 fd >= 0 && e == 0 ? "short write" : strerror(e));
