@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "support.h"
+#include "chains/hex.h"
 #include "watchlists/store/store.h"
+#include "watchlists/watchlist.h"
 
 static void dump_store(const rules_fault_case *c, cw_buf *out)
 {
@@ -209,4 +211,14 @@ void rules_fault_check(const rules_fault_case *c, const char *const *specs)
     cr_assert_eq(after.n, before.n, "the store after the screens: %zu bytes, then %zu", before.n, after.n);
     cr_assert_eq(memcmp(after.p, before.p, before.n), 0, "the store changed under the screens");
     cw_buf_free(&before), cw_buf_free(&after);
+}
+
+const char *rules_fault_key_hex(const cw_addr *a)
+{
+    static char buf[4][2 * WL_KEY_MAX + 1];
+    static int at;
+    char *b = buf[at++ % 4];
+    uint8_t key[WL_KEY_MAX];
+    cw_hex_encode(key, wl_key_from_addr(a, key), b);
+    return b;
 }

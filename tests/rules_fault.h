@@ -15,6 +15,7 @@
 #ifndef CW_TEST_RULES_FAULT_H
 #define CW_TEST_RULES_FAULT_H
 
+#include "chains/addr.h"
 #include "watchlists/store/store.h"
 
 typedef struct {
@@ -34,5 +35,9 @@ typedef struct {
  * finds c->rule (the rules did read: the fault is on a path the answer
  * depends on). Every table of the store is byte-identical after. */
 void rules_fault_check(const rules_fault_case *c, const char *const *specs);
+
+/* a's watchlist key in hex, for a spec's @HEX ("mdb_get:1+:EIO@HEX#rule_addr"):
+ * one of four static buffers in turn (four specs built at once stay valid). */
+const char *rules_fault_key_hex(const cw_addr *a);
 
 #endif

@@ -1569,16 +1569,6 @@ Test(rules, a_store_error_reading_rule_stats_stops_the_run, .timeout = 60)
 
 /* ---------- a store error while the rules read a raw tx's tables: fail closed ---------- */
 
-/* The key's hex, for CW_FAIL_MDB's @HEX. */
-static const char *key_hex(const cw_addr *a)
-{
-    static char buf[4][2 * WL_KEY_MAX + 1];
-    static int at;
-    char *b = buf[at++ % 4];
-    uint8_t key[WL_KEY_MAX];
-    cw_hex_encode(key, wl_key_from_addr(a, key), b);
-    return b;
-}
 
 static char *hex_of(const uint8_t *p, size_t n)
 {
@@ -1683,7 +1673,7 @@ Test(rules, a_store_error_in_a_raw_btc_txs_rules_is_exit_3_and_503, .timeout = 9
     pay(&s, &eb, &w, NULL, SALARY); /* the raw tx: not mined */
     cb_tx *t = &s.txs[0];
     char *psbt = psbt_hex(t, &spent, 2), w_spec[200];
-    snprintf(w_spec, sizeof w_spec, "mdb_get:1+:EIO@%s#rule_addr", key_hex(&w.a));
+    snprintf(w_spec, sizeof w_spec, "mdb_get:1+:EIO@%s#rule_addr", rules_fault_key_hex(&w.a));
     const char *specs[] = {"mdb_get:1+:EIO#rule_origin", "mdb_get:1+:EIO#rule_trace", w_spec, NULL};
     char *root = raw_tx_fault_check(&s, NULL, 0, "one recurring payer: no record yet", t->full.p, t->full.n, 10,
                                     "shared_payout", specs);
@@ -1729,7 +1719,7 @@ Test(rules, a_store_error_walking_a_pools_sources_for_a_raw_tx_is_exit_3_and_503
         if (memcmp(k, kg, n < ng ? n : ng) > 0 || (memcmp(k, kg, n < ng ? n : ng) == 0 && n > ng))
             greatest = past[i];
     }
-    snprintf(last, sizeof last, "mdb_get:1+:EIO@%s#rule_addr", key_hex(greatest));
+    snprintf(last, sizeof last, "mdb_get:1+:EIO@%s#rule_addr", rules_fault_key_hex(greatest));
     const char *specs[] = {"mdb_cursor_open:1+:EIO#rule_pair", "mdb_cursor_get:1+:EIO#rule_pair",
                            "mdb_cursor_get:3:EIO#rule_pair", last, NULL};
     char *root = raw_tx_fault_check(&s, dtext, 1 + POOL_N, "the consolidator and its payouts toward it", rawb.p,

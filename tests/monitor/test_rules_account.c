@@ -1785,6 +1785,31 @@ static void confirm_and_compare(eng *e, const cw_addr *from, const cw_addr *to, 
     eng_stop(e);
 }
 
+/* The Ethereum shared payout before its last payment: p1 pays w a USDC
+ * salary on days 0, 30 and 60, s (the test key's account) on days 1 and
+ * 31, day 0 being 61 days before today, in e opened and started here.
+ * Not in the last minute of a day (the findings name today: the same in
+ * every answer). blocks (or NULL) gets the blocks of days 0, 1 and 60.
+ * Returns now (Unix seconds). */
+static uint64_t eth_shared_payout_scenario(eng *e, cw_addr *w, cw_addr *p1, cw_addr *s, int64_t blocks[3])
+{
+    if (86400 - time(NULL) % 86400 < 60)
+        sleep(61);
+    uint64_t now = (uint64_t)time(NULL);
+    day0 = now / 86400 * 86400 - 61 * 86400ull;
+    eng_open(e, CW_CHAIN_EVM, NULL);
+    eng_start(e, NULL);
+    *w = acct(CW_CHAIN_EVM, 0x100), *p1 = acct(CW_CHAIN_EVM, 1), *s = parse(KEY46_ADDR);
+    int64_t b0 = day_pay(e, 0, p1, w, SALARY, USDC);
+    int64_t b1 = day_pay(e, 1, s, w, SALARY, USDC);
+    day_pay(e, 30, p1, w, SALARY, USDC);
+    day_pay(e, 31, s, w, SALARY, USDC);
+    int64_t b2 = day_pay(e, 60, p1, w, SALARY, USDC);
+    if (blocks)
+        blocks[0] = b0, blocks[1] = b1, blocks[2] = b2;
+    return now;
+}
+
 /* Ethereum: the signer S has paid the payout W a salary twice (days 1, 31)
  * and another employer p1 three times (days 0, 30, 60): one recurring
  * payer, no record. S's raw USDC transfer of the third salary today (30
@@ -1794,20 +1819,11 @@ static void confirm_and_compare(eng *e, const cw_addr *from, const cw_addr *to, 
  * allow. */
 Test(rules_account, screen_of_a_raw_eth_tx_runs_the_rules_read_only, .timeout = 90)
 {
-    /* the evidence names today: not in the last minute of a day */
-    if (86400 - time(NULL) % 86400 < 60)
-        sleep(61);
-    uint64_t now = (uint64_t)time(NULL);
-    day0 = now / 86400 * 86400 - 61 * 86400ull;
     eng e;
-    eng_open(&e, CW_CHAIN_EVM, NULL);
-    eng_start(&e, NULL);
-    cw_addr w = acct(CW_CHAIN_EVM, 0x100), p1 = acct(CW_CHAIN_EVM, 1), s = parse(KEY46_ADDR);
-    int64_t b1 = day_pay(&e, 0, &p1, &w, SALARY, USDC);
-    int64_t b2 = day_pay(&e, 1, &s, &w, SALARY, USDC);
-    day_pay(&e, 30, &p1, &w, SALARY, USDC);
-    day_pay(&e, 31, &s, &w, SALARY, USDC);
-    int64_t b5 = day_pay(&e, 60, &p1, &w, SALARY, USDC);
+    cw_addr w, p1, s;
+    int64_t b[3];
+    uint64_t now = eth_shared_payout_scenario(&e, &w, &p1, &s, b);
+    int64_t b1 = b[0], b2 = b[1], b5 = b[2];
     json_t *recs = patterns(&e);
     cr_assert_eq(json_array_size(recs), 0, "one recurring payer: no record yet: %s", json_dumps(recs, 0));
     json_decref(recs);
@@ -1980,16 +1996,6 @@ Test(rules_account, screen_of_a_raw_tron_tx_runs_the_rules_read_only, .timeout =
 
 /* ---------- a store error while the rules read a raw tx's tables: fail closed ---------- */
 
-/* The key's hex, for CW_FAIL_MDB's @HEX. */
-static const char *key_hex(const cw_addr *a)
-{
-    static char buf[4][2 * WL_KEY_MAX + 1];
-    static int at;
-    char *b = buf[at++ % 4];
-    uint8_t key[WL_KEY_MAX];
-    cw_hex_encode(key, wl_key_from_addr(a, key), b);
-    return b;
-}
 
 /* screen_of_a_raw_eth_tx's shared payout (the signer's third salary to
  * W), the store failing in each read the rules make of it: the signer's
@@ -1998,24 +2004,14 @@ static const char *key_hex(const cw_addr *a)
  * review without its finding; nothing written (rules_fault.h). */
 Test(rules_account, a_store_error_in_a_raw_eth_txs_rules_is_exit_3_and_503, .timeout = 90)
 {
-    if (86400 - time(NULL) % 86400 < 60) /* the finding names today: the same in every answer */
-        sleep(61);
-    uint64_t now = (uint64_t)time(NULL);
-    day0 = now / 86400 * 86400 - 61 * 86400ull;
     eng e;
-    eng_open(&e, CW_CHAIN_EVM, NULL);
-    eng_start(&e, NULL);
-    cw_addr w = acct(CW_CHAIN_EVM, 0x100), p1 = acct(CW_CHAIN_EVM, 1), s = parse(KEY46_ADDR);
-    day_pay(&e, 0, &p1, &w, SALARY, USDC);
-    day_pay(&e, 1, &s, &w, SALARY, USDC);
-    day_pay(&e, 30, &p1, &w, SALARY, USDC);
-    day_pay(&e, 31, &s, &w, SALARY, USDC);
-    day_pay(&e, 60, &p1, &w, SALARY, USDC);
+    cw_addr w, p1, s;
+    eth_shared_payout_scenario(&e, &w, &p1, &s, NULL);
     eng_stop(&e);
     char hash[67], body[1024], w_spec[200];
     char *hit = usdc_transfer(&w, 3000000000ull, hash);
     snprintf(body, sizeof body, "{\"tx\":\"%s\"}", hit);
-    snprintf(w_spec, sizeof w_spec, "mdb_get:1+:EIO@%s#rule_addr", key_hex(&w));
+    snprintf(w_spec, sizeof w_spec, "mdb_get:1+:EIO@%s#rule_addr", rules_fault_key_hex(&w));
     const char *cli[] = {hit, NULL};
     rules_fault_case c = {e.dir, e.store, cli, 10, body, NULL, "shared_payout", CW_FAULT_PRELOAD};
     const char *specs[] = {"mdb_get:1+:EIO#rule_origin", "mdb_get:1+:EIO#rule_trace", w_spec, NULL};
@@ -2043,8 +2039,8 @@ Test(rules_account, a_store_error_in_a_raw_tron_txs_rules_is_exit_3_and_503, .ti
     char *hit_text = json_dumps(hit, JSON_COMPACT);
     json_t *req = json_pack("{s:O}", "tx", hit);
     char *body = json_dumps(req, JSON_COMPACT);
-    snprintf(first, sizeof first, "mdb_get:1:EIO@%s#rule_addr", key_hex(&s));
-    snprintf(second, sizeof second, "mdb_get:2:EIO@%s#rule_addr", key_hex(&s));
+    snprintf(first, sizeof first, "mdb_get:1:EIO@%s#rule_addr", rules_fault_key_hex(&s));
+    snprintf(second, sizeof second, "mdb_get:2:EIO@%s#rule_addr", rules_fault_key_hex(&s));
     const char *cli[] = {hit_text, "--chain", "tron", "--labels", labels_path, NULL};
     const char *opts[] = {"--labels", labels_path, NULL};
     rules_fault_case c = {e.dir, e.store, cli, 11, body, opts, "off_ramp_after_pool", CW_FAULT_PRELOAD};
