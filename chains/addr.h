@@ -36,6 +36,13 @@
  * an unknown `net`). text must not be NULL. */
 cw_code cw_addr_parse(const char *text, int net, cw_addr *out, cw_err *err);
 
+/* cw_addr_parse, and on success the canonical text (what cw_addr_format
+ * writes) in canon, taken from the work the parse did: the text itself for
+ * base58check (one text per payload), lowercased for bech32, the checked
+ * text for a mixed-case EVM address; formatted only for a single-case EVM
+ * address (EIP-55) and Tron's hex form. On failure canon holds nothing of use. */
+cw_code cw_addr_parse_canon(const char *text, int net, cw_addr *out, char canon[CW_ADDR_TEXT_MAX], cw_err *err);
+
 /* Writes the canonical text (lowercase for bech32) and returns its length;
  * 0 when the kind has no text form or cap is too small. */
 size_t cw_addr_format(const cw_addr *addr, char *out, size_t cap);

@@ -10,7 +10,7 @@
 
 /* 0x + 40 hex digits. All-lower or all-upper carries no checksum; mixed
  * case must match EIP-55, or it is a typo. */
-static cw_code parse_evm(const char *s, cw_addr *out, cw_err *err)
+static cw_code parse_evm(const char *s, cw_addr *out, char *canon, cw_err *err)
 {
     size_t len = strlen(s);
     if (len != 42)
@@ -29,10 +29,13 @@ static cw_code parse_evm(const char *s, cw_addr *out, cw_err *err)
     }
     cw_addr_set(out, CW_CHAIN_EVM, CW_NET_MAIN, CW_ADDR_EVM, 0, payload, 20);
     if (lower && upper) {
-        char canon[CW_ADDR_TEXT_MAX];
-        cw_addr_format(out, canon, sizeof canon);
-        if (strcmp(canon + 2, s + 2) != 0)
+        char mine[CW_ADDR_TEXT_MAX];
+        char *c = canon ? canon : mine;
+        cw_addr_format(out, c, CW_ADDR_TEXT_MAX);
+        if (strcmp(c + 2, s + 2) != 0)
             return cw_err_set(err, CW_ECHECKSUM, CW_NO_OFFSET, "EVM address: bad checksum (EIP-55 mixed case)");
+    } else if (canon) {
+        cw_addr_format(out, canon, CW_ADDR_TEXT_MAX);
     }
     return CW_OK;
 }
@@ -139,7 +142,8 @@ static cw_code parse_base58(const char *s, int net, cw_addr *out, cw_err *err)
     return CW_OK;
 }
 
-cw_code cw_addr_parse(const char *text, int net, cw_addr *out, cw_err *err)
+/* canon: NULL, or CW_ADDR_TEXT_MAX bytes for the canonical text */
+static cw_code parse_any(const char *text, int net, cw_addr *out, char *canon, cw_err *err)
 {
     size_t len = strlen(text);
     if (len == 0)
@@ -151,13 +155,25 @@ cw_code cw_addr_parse(const char *text, int net, cw_addr *out, cw_err *err)
             return cw_err_set(err, CW_EFORMAT, i, "whitespace at character %zu", i);
     if (net != CW_NET_ANY && btc_params_for((cw_net)net) == NULL)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "unknown network %d", net);
-    if (has_segwit_prefix(text))
-        return parse_segwit(text, net, out, err);
+    cw_code rc;
+    if (has_segwit_prefix(text)) {
+        /* bech32/bech32m: one encoding of the HRP and data, in either case
+         * (never mixed, segwit_addr_decode refuses it); canonical lowercase */
+        if ((rc = parse_segwit(text, net, out, err)) == CW_OK && canon)
+            for (size_t i = 0; i <= len; i++)
+                canon[i] = (char)tolower((unsigned char)text[i]);
+        return rc;
+    }
     if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
-        return parse_evm(text, out, err);
-    if (len == 42 && text[0] == '4' && text[1] == '1')
-        return parse_tron_hex(text, out, err);
-    cw_code rc = parse_base58(text, net, out, err);
+        return parse_evm(text, out, canon, err);
+    if (len == 42 && text[0] == '4' && text[1] == '1') {
+        if ((rc = parse_tron_hex(text, out, err)) == CW_OK && canon)
+            cw_addr_format(out, canon, CW_ADDR_TEXT_MAX); /* the T... form */
+        return rc;
+    }
+    rc = parse_base58(text, net, out, err);
+    if (rc == CW_OK && canon) /* base58check is one text per payload: the text */
+        memcpy(canon, text, len + 1);
     if (rc == CW_EFORMAT && strchr(text, '1') != NULL) {
         /* Not base58: maybe bech32 with a prefix we do not know. */
         char hrp[BECH32_HRP_MAX + 1];
@@ -168,4 +184,14 @@ cw_code cw_addr_parse(const char *text, int net, cw_addr *out, cw_err *err)
             return cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "unknown prefix: human-readable part '%s'", hrp);
     }
     return rc;
+}
+
+cw_code cw_addr_parse(const char *text, int net, cw_addr *out, cw_err *err)
+{
+    return parse_any(text, net, out, NULL, err);
+}
+
+cw_code cw_addr_parse_canon(const char *text, int net, cw_addr *out, char canon[CW_ADDR_TEXT_MAX], cw_err *err)
+{
+    return parse_any(text, net, out, canon, err);
 }

@@ -283,3 +283,77 @@ Test(addr, tron_hex_form)
     /* one digit short: not the hex form, and no base58 either */
     cr_assert_neq(cw_addr_parse("41a614f803b6fd780986a42c78ec9c7f77e6ded13", CW_NET_ANY, &a, &err), CW_OK);
 }
+
+/* cw_addr_parse_canon: the canonical text from the parse itself is exactly
+ * cw_addr_format's, for every form a screening can be given: the
+ * bitcoinjs-lib fixtures (base58check and bech32/bech32m on three
+ * networks), BIP-173's uppercase P2WPKH (its lowercase form is BIP-173's
+ * own), EIP-55's mixed-case vectors, the same accounts in one case and
+ * with a "0X" prefix, and Tron in both its forms. Failures agree with
+ * cw_addr_parse, code and message. */
+static void canon_agrees(const char *text, int net, const char *want)
+{
+    cw_addr a, b;
+    cw_err err = {0}, err2 = {0};
+    char formatted[CW_ADDR_TEXT_MAX], canon[CW_ADDR_TEXT_MAX];
+    cr_assert_eq(cw_addr_parse(text, net, &a, &err), CW_OK, "%s: %s", text, err.msg);
+    cr_assert_gt(cw_addr_format(&a, formatted, sizeof formatted), 0);
+    cr_assert_eq(cw_addr_parse_canon(text, net, &b, canon, &err2), CW_OK, "%s: %s", text, err2.msg);
+    cr_assert(cw_addr_eq(&a, &b), "%s", text);
+    cr_assert_str_eq(canon, formatted, "%s", text);
+    if (want)
+        cr_assert_str_eq(canon, want, "%s", text);
+}
+
+Test(addr, parse_canon_is_the_formatted_text)
+{
+    json_t *root = fixture_json("addr/bitcoinjs-lib_address.json");
+    size_t i, n = 0;
+    json_t *v;
+    json_array_foreach(json_object_get(root, "standard"), i, v) {
+        const char *network = json_string_value(json_object_get(v, "network"));
+        const char *text = json_string_value(json_object_get(v, "base58check"));
+        if (text == NULL)
+            text = json_string_value(json_object_get(v, "bech32"));
+        if (strcmp(network, "litecoin") == 0)
+            continue;
+        int net = strcmp(network, "bitcoin") == 0 ? CW_NET_MAIN : strcmp(network, "testnet") == 0 ? CW_NET_TEST : CW_NET_REGTEST;
+        canon_agrees(text, net, NULL); /* fixtures hold BIP-173's uppercase P2WPKH too */
+        canon_agrees(text, CW_NET_ANY, NULL);
+        n++;
+    }
+    cr_assert_eq(n, 14);
+    json_decref(root);
+    root = fixture_json("addr/bitcoinjs-lib_p2tr.json");
+    n = 0;
+    json_array_foreach(json_object_get(root, "valid"), i, v) {
+        const char *text = json_string_value(json_object_get(json_object_get(v, "expected"), "address"));
+        if (text == NULL)
+            continue;
+        canon_agrees(text, CW_NET_ANY, text);
+        n++;
+    }
+    cr_assert_geq(n, 20);
+    json_decref(root);
+    canon_agrees("BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4", CW_NET_ANY, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4");
+    canon_agrees("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", CW_NET_ANY, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed");
+    canon_agrees("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", CW_NET_ANY, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed");
+    canon_agrees("0x5AAEB6053F3E94C9B9A09F33669435E7EF1BEAED", CW_NET_ANY, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed");
+    canon_agrees("0X5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", CW_NET_ANY, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed");
+    canon_agrees("0x098B716B8Aaf21512996dC57EB0615e2383E2f96", CW_NET_ANY, "0x098B716B8Aaf21512996dC57EB0615e2383E2f96");
+    canon_agrees("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", CW_NET_ANY, "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t");
+    canon_agrees("41A614F803B6FD780986A42C78EC9C7F77E6DED13C", CW_NET_ANY, "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t");
+    canon_agrees("1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ", CW_NET_ANY, "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ");
+    /* refusals are cw_addr_parse's, word for word */
+    const char *bad[] = {"0x098B716B8Aaf21512996dC57EB0615e2383E2F96", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5",
+                         "BC1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u", "", "1 2"};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        cw_addr a;
+        cw_err e1 = {0}, e2 = {0};
+        char canon[CW_ADDR_TEXT_MAX];
+        cw_code c1 = cw_addr_parse(bad[k], CW_NET_ANY, &a, &e1);
+        cr_assert_neq(c1, CW_OK, "'%s'", bad[k]);
+        cr_assert_eq(cw_addr_parse_canon(bad[k], CW_NET_ANY, &a, canon, &e2), c1, "'%s'", bad[k]);
+        cr_assert_str_eq(e2.msg, e1.msg);
+    }
+}

@@ -1,5 +1,7 @@
-/* libFuzzer target: address text. Property: whatever parses formats back to
- * text that parses to the same binary address (canonical round trip). */
+/* libFuzzer target: address text. Properties: whatever parses formats back
+ * to text that parses to the same binary address (canonical round trip),
+ * and cw_addr_parse_canon agrees with cw_addr_parse and gives exactly the
+ * text cw_addr_format writes. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cw_addr a, b;
         cw_err err;
         if (cw_addr_parse(text, net, &a, &err) != CW_OK) {
-            if (err.msg[0] == '\0')
+            char unused[CW_ADDR_TEXT_MAX];
+            cw_err err2;
+            if (err.msg[0] == '\0' || cw_addr_parse_canon(text, net, &b, unused, &err2) != err.code ||
+                strcmp(err.msg, err2.msg) != 0)
                 abort();
             continue;
         }
@@ -25,6 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (cw_addr_format(&a, canon, sizeof canon) == 0)
             abort();
         if (cw_addr_parse(canon, net, &b, &err) != CW_OK || !cw_addr_eq(&a, &b))
+            abort();
+        char from_parse[CW_ADDR_TEXT_MAX];
+        if (cw_addr_parse_canon(text, net, &b, from_parse, &err) != CW_OK || !cw_addr_eq(&a, &b) ||
+            strcmp(from_parse, canon) != 0)
             abort();
     }
     return 0;
