@@ -1,6 +1,7 @@
 #include "json.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,18 +80,44 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return len;
 }
 
-/* s[0..n) escaped, without the quotes. */
+/* How many bytes from p[0] on (of n) are printable ASCII other than '"'
+ * and '\\' (bytes kept as they are), eight at a time: a word holds a
+ * byte to look at when one is under 0x20, at or over 0x80, or equal to
+ * '"' or '\\' (the exact tests of "Bit Twiddling Hacks": a zero byte of
+ * x is in (x - 0x01..01) & ~x & 0x80..80, a byte under k <= 0x80 in
+ * (x - k * 0x01..01) & ~x & 0x80..80). The byte loop in write_escaped
+ * takes over at that word. */
+static size_t plain_prefix(const unsigned char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v, q, b;
+        memcpy(&v, p + i, 8);
+        q = v ^ (ones * '"');
+        b = v ^ (ones * '\\');
+        if (((v - ones * 0x20) & ~v & high) | (v & high) | ((q - ones) & ~q & high) | ((b - ones) & ~b & high))
+            break;
+    }
+    return i;
+}
+
+static bool plain_byte(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
+/* s[0..n) escaped, without the quotes. Plain bytes are copied in runs, one
+ * append a run: whole words by plain_prefix, then byte by byte up to the
+ * byte that needs a look (or the end). */
 static void write_escaped(cw_json *j, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t run = 0; /* bytes copied as they are, flushed in one append */
-    for (size_t i = 0; i < n;) {
-        unsigned char c = p[i];
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') { /* most bytes: printable ASCII, kept */
-            run++;
+    size_t start = 0; /* the current run of bytes copied as they are */
+    for (size_t i = 0;;) {
+        i += plain_prefix(p + i, n - i);
+        while (i < n && plain_byte(p[i]))
             i++;
-            continue;
-        }
+        if (i == n)
+            break;
+        unsigned char c = p[i];
         const char *esc = NULL;
         char ubuf[8];
         size_t step = 1;
@@ -102,21 +129,18 @@ static void write_escaped(cw_json *j, const char *s, size_t n)
         else if (c == '\b') esc = "\\b";
         else if (c == '\f') esc = "\\f";
         else if (c < 0x20) { snprintf(ubuf, sizeof ubuf, "\\u%04x", c); esc = ubuf; }
-        else if (c >= 0x80) {
+        else { /* >= 0x80: a valid UTF-8 sequence stays in the run */
             step = utf8_len(p + i, n - i);
             if (step == 0) { esc = "\xef\xbf\xbd"; step = 1; }
         }
         if (esc) {
-            put(j, p + i - run, run);
-            run = 0;
+            put(j, p + start, i - start);
             put(j, esc, strlen(esc));
-            i += step;
-        } else {
-            run += step;
-            i += step;
+            start = i + step;
         }
+        i += step;
     }
-    put(j, p + n - run, run);
+    put(j, p + start, n - start);
 }
 
 static void write_string(cw_json *j, const char *s, size_t n)

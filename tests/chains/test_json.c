@@ -103,3 +103,71 @@ Test(json, string_in_pieces_equals_the_joined_string)
     cr_assert_str_eq(got, "[\"first\",\"Kim \\\"Sang\\\" Man\\\\ tab\\tcaf\xc3\xa9 \\u0001 end\",{\"k\":\"\"}]");
     cw_buf_free(&b), cw_buf_free(&w);
 }
+
+/* The escape of one byte as RFC 8259 and the writer's rules give it: a
+ * lone byte at or over 0x80 is invalid UTF-8 and becomes U+FFFD. */
+static void ref_escape(unsigned char c, char *out)
+{
+    if (c == '"') strcpy(out, "\\\"");
+    else if (c == '\\') strcpy(out, "\\\\");
+    else if (c == '\n') strcpy(out, "\\n");
+    else if (c == '\r') strcpy(out, "\\r");
+    else if (c == '\t') strcpy(out, "\\t");
+    else if (c == '\b') strcpy(out, "\\b");
+    else if (c == '\f') strcpy(out, "\\f");
+    else if (c < 0x20) sprintf(out, "\\u%04x", c);
+    else if (c >= 0x80) strcpy(out, "\xef\xbf\xbd");
+    else { out[0] = (char)c; out[1] = '\0'; }
+}
+
+/* Every byte value at every position of a 19-byte run of plain text, and
+ * two of them apart: the eight-at-a-time scan of plain bytes hands each
+ * one to the byte loop wherever it sits in a word, and none is missed. */
+Test(json, every_byte_at_every_position)
+{
+    for (unsigned c = 1; c < 256; c++)
+        for (size_t pos = 0; pos < 19; pos++)
+            for (size_t gap = 0; gap < 10; gap += 9) {
+                char in[20], want[64] = "\"", esc[8];
+                memset(in, 'a', 19);
+                in[19] = '\0';
+                in[pos] = (char)c;
+                size_t second = pos + gap;
+                if (gap && second < 19)
+                    in[second] = (char)c;
+                for (size_t i = 0; i < 19; i++) {
+                    ref_escape((unsigned char)in[i], esc);
+                    strcat(want, esc);
+                }
+                strcat(want, "\"");
+                cw_buf b = CW_BUF_INIT;
+                cw_json j;
+                cw_json_init(&j, &b);
+                cw_json_str(&j, in);
+                cr_assert_str_eq(finish(&b), want, "byte 0x%02x at %zu (gap %zu)", c, pos, gap);
+                cw_buf_free(&b);
+            }
+}
+
+/* Valid UTF-8 of two, three and four bytes at every position of a plain
+ * run, across word boundaries: kept as it is, byte for byte. */
+Test(json, utf8_sequences_at_every_position)
+{
+    const char *seqs[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9d\x84\x9e"};
+    for (size_t k = 0; k < 3; k++)
+        for (size_t pos = 0; pos < 19; pos++) {
+            char in[32], want[40];
+            memset(in, 'a', pos);
+            strcpy(in + pos, seqs[k]);
+            size_t l = strlen(in);
+            memset(in + l, 'b', 19 - pos);
+            in[l + 19 - pos] = '\0';
+            snprintf(want, sizeof want, "\"%s\"", in);
+            cw_buf b = CW_BUF_INIT;
+            cw_json j;
+            cw_json_init(&j, &b);
+            cw_json_str(&j, in);
+            cr_assert_str_eq(finish(&b), want, "sequence %zu at %zu", k, pos);
+            cw_buf_free(&b);
+        }
+}
