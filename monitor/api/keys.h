@@ -8,7 +8,9 @@
  * text. A fast hash fits: the key is 256 random bits, so there is nothing
  * to guess that a slow password hash (pwhash) would protect. A presented
  * key is hashed and compared with every stored hash in constant time
- * (sodium_memcmp). The file is mode 0600, rewritten whole (temporary file,
+ * (sodium_memcmp); the server then keeps what a connection's key matched
+ * for that connection's later requests while the set is unchanged
+ * (server.c, api_conn). The file is mode 0600, rewritten whole (temporary file,
  * fsync, rename), so a reader sees the old or the new set, never half.
  */
 #ifndef CW_API_KEYS_H

@@ -94,6 +94,8 @@ typedef struct req_state {
     api_url url; /* last and big (12 kB): not zeroed per request, api_url_parse sets what it uses */
 } req_state;
 
+_Static_assert(sizeof(((req_state *)0)->key_name) == sizeof(((api_key_entry *)0)->name), "key_name copies a name");
+
 /* A server thread's own state (in srv->tkey, made at its first request):
  * its view of the store (also listed in srv->views, closed by
  * api_server_free) and the request states its ended requests left, reused
@@ -336,6 +338,7 @@ static void keys_refresh(api_server *srv)
     pthread_rwlock_wrlock(&srv->keys_lock);
     api_keys_free(&srv->keys);
     srv->keys = ks;
+    srv->keys_gen++; /* the keys connections kept (api_conn) are looked up again */
     srv->keys_mtime = mt;
     srv->keys_ino = ino;
     pthread_rwlock_unlock(&srv->keys_lock);
@@ -446,24 +449,88 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     return r;
 }
 
-/* Each connection's record for the request deadline (deadline.h). */
+/* A connection's own record (MHD's socket context): its record for the
+ * request deadline (deadline.h) and the API key it presented last.
+ *
+ * A client sends the same key with every request on a connection. The
+ * first is hashed and looked up (api_keys_check: BLAKE2b, then every
+ * stored hash compared); what it matched is kept here with the key's
+ * text, and while the key set is the one it matched in (keys_gen), a
+ * later request whose key has the same text (sodium_memcmp, constant
+ * time) takes the kept entry without hashing again: the hash was a
+ * twentieth of the server's CPU a screening. A key that matched nothing
+ * is not kept (it is looked up each time, as before). A reload of the key
+ * file (a key added or revoked) moves keys_gen, so a revoked key is
+ * refused from the reload on, exactly as without the record. The kept
+ * text is wiped (sodium_memzero) when replaced and when the connection
+ * closes. A connection is served by one thread at a time: no lock. */
+typedef struct {
+    api_deadline_conn *dl;
+    uint64_t key_gen; /* the srv->keys_gen entry was matched in; 0: nothing kept */
+    size_t key_n;
+    char key[API_KEY_TEXT_MAX];
+    api_key_entry entry; /* a copy: the set it came from may be freed by a reload */
+} api_conn;
+
+static void conn_forget_key(api_conn *k)
+{
+    sodium_memzero(k->key, sizeof k->key);
+    sodium_memzero(&k->entry, sizeof k->entry);
+    k->key_n = 0;
+    k->key_gen = 0;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
     api_server *srv = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-        *socket_context = ci ? api_deadline_open(srv->deadline, ci->connect_fd) : NULL;
+        api_conn *k = ci ? calloc(1, sizeof *k) : NULL;
+        if (k) /* without memory: no deadline and no kept key (deadline.h takes NULL) */
+            k->dl = api_deadline_open(srv->deadline, ci->connect_fd);
+        *socket_context = k;
     } else {
-        api_deadline_close(srv->deadline, *socket_context);
+        api_conn *k = *socket_context;
+        if (k) {
+            api_deadline_close(srv->deadline, k->dl);
+            conn_forget_key(k);
+            free(k);
+        }
         *socket_context = NULL;
     }
 }
 
-static api_deadline_conn *deadline_of(struct MHD_Connection *c)
+static api_conn *conn_of(struct MHD_Connection *c)
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     return ci ? ci->socket_context : NULL;
+}
+
+static api_deadline_conn *deadline_of(struct MHD_Connection *c)
+{
+    api_conn *k = conn_of(c);
+    return k ? k->dl : NULL;
+}
+
+/* The entry key[0..n) matches, under keys_lock (read): the connection's
+ * kept one when the text and the key set are the same, else looked up
+ * (and kept when it matched). */
+static const api_key_entry *conn_key_check(api_server *srv, api_conn *k, const char *key, size_t n)
+{
+    if (k && k->key_gen != 0 && k->key_gen == srv->keys_gen && k->key_n == n && sodium_memcmp(k->key, key, n) == 0)
+        return &k->entry;
+    const api_key_entry *e = api_keys_check(&srv->keys, key, n);
+    if (k) {
+        conn_forget_key(k);
+        if (e && n <= sizeof k->key) {
+            memcpy(k->key, key, n);
+            k->key_n = n;
+            k->entry = *e;
+            k->key_gen = srv->keys_gen;
+        }
+    }
+    return e;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -604,10 +671,10 @@ static bool admit(api_server *srv, struct MHD_Connection *c, req_state *r, const
     if (key) {
         keys_refresh(srv);
         pthread_rwlock_rdlock(&srv->keys_lock);
-        const api_key_entry *e = api_keys_check(&srv->keys, key, strnlen(key, 256));
+        const api_key_entry *e = conn_key_check(srv, conn_of(c), key, strnlen(key, 256));
         if (e) {
             r->pub.role = e->role;
-            snprintf(r->key_name, sizeof r->key_name, "%s", e->name);
+            memcpy(r->key_name, e->name, sizeof r->key_name); /* same size, NUL-terminated */
             memcpy(key_hash, e->hash, 32);
             keyed = true;
         }
@@ -707,12 +774,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     /* the whole request is here */
     api_deadline_received(deadline_of(c));
-    if (cw_buf_append(&r->body, "", 1, NULL)) { /* NUL-terminated for handlers */
-        api_reply_error(&r->early, 500, "out_of_memory", "out of memory reading the body");
-        return send_reply(c, r, &r->early, (size_t)r->route_idx, NULL);
+    if (r->body.n) { /* NUL-terminated for handlers; no body stays "" (no allocation per GET) */
+        if (cw_buf_append(&r->body, "", 1, NULL)) {
+            api_reply_error(&r->early, 500, "out_of_memory", "out of memory reading the body");
+            return send_reply(c, r, &r->early, (size_t)r->route_idx, NULL);
+        }
+        r->pub.body = (const char *)r->body.p;
+        r->pub.body_len = r->body.n - 1;
     }
-    r->pub.body = (const char *)r->body.p;
-    r->pub.body_len = r->body.n - 1;
     api_reply rep = {0};
     r->route->fn(&r->pub, &rep, r->route->ctx);
     if (r->txn) { /* end the reply's snapshot before sending */
@@ -894,6 +963,7 @@ cw_code api_server_start(api_server *srv, cw_err *err)
         return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "libsodium could not start");
     if ((rc = api_keys_load(srv->cfg.datadir, &srv->keys, err)))
         return rc;
+    srv->keys_gen = 1;
     char path[4200];
     snprintf(path, sizeof path, "%s/apikeys", srv->cfg.datadir);
     struct stat st;

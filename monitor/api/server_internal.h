@@ -71,6 +71,7 @@ struct api_server {
     api_bucket anon_bucket;               /* requests without a valid key share it */
     pthread_rwlock_t keys_lock;
     api_keyset keys;
+    uint64_t keys_gen; /* under keys_lock: 1 for the set loaded at start, + 1 each reload */
     struct timespec keys_mtime;
     ino_t keys_ino;
     _Atomic int64_t keys_checked;

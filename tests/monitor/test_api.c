@@ -1264,6 +1264,102 @@ Test(api, an_idle_keep_alive_connection_is_not_counted_as_a_slow_request, .timeo
     fx_done(&fx);
 }
 
+/* One GET on an open keep-alive connection; returns the status, the body
+ * in body (cap bytes). The reply must come whole on this connection. */
+static long ka_get(int fd, const char *target, const char *key, char *body, size_t cap)
+{
+    char req[512], got[8192];
+    int n = key ? snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: %s\r\n\r\n", target, key)
+                : snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", target);
+    cr_assert_eq(send(fd, req, (size_t)n, MSG_NOSIGNAL), n, "the connection was closed");
+    size_t have = 0, need = 0;
+    for (;;) {
+        ssize_t r = recv(fd, got + have, sizeof got - 1 - have, 0);
+        cr_assert_gt(r, 0, "the connection was closed before the reply to %s came whole", target);
+        have += (size_t)r;
+        got[have] = '\0';
+        char *end = strstr(got, "\r\n\r\n"), *cl = strcasestr(got, "\r\nContent-Length: ");
+        if (end && cl && cl < end) {
+            need = (size_t)(end + 4 - got) + strtoul(cl + 18, NULL, 10);
+            if (have >= need)
+                break;
+        }
+    }
+    cr_assert_eq(have, need, "nothing but the reply");
+    long status = strtol(got + 9, NULL, 10);
+    /* a request refused before its body is read (401, 403) ends its connection */
+    if (status < 400)
+        cr_assert_null(strstr(got, "Connection: close"), "a keep-alive reply: %s", got);
+    snprintf(body, cap, "%s", strstr(got, "\r\n\r\n") + 4);
+    return status;
+}
+
+/* A connection keeps the key it presented, and is checked again for each
+ * request (server.c api_conn): on one keep-alive connection that used a
+ * good key, a wrong key of the same length, no key, or a key of another
+ * role is refused or judged by its own role (a refusal closes the
+ * connection: the next step opens another and uses the good key first),
+ * and a key removed from the file stops working on the connection that
+ * used it. */
+static int ka_open(const api_fx *fx, const char *key)
+{
+    char body[4096];
+    int fd = raw_connect(fx, 0);
+    cr_assert_eq(ka_get(fd, "/api/v1/address/" SUEX_BTC, key, body, sizeof body), 200, "%s", body);
+    cr_assert(strstr(body, "SUEX OTC"), "%s", body);
+    return fd;
+}
+
+Test(api, a_keep_alive_connection_is_judged_by_each_requests_key, .timeout = 60)
+{
+    api_fx fx;
+    fx_make(&fx);
+    serve_start(&fx, NULL, NULL);
+    char body[4096], almost[80];
+    snprintf(almost, sizeof almost, "%s", fx.key_screen);
+    almost[strlen(almost) - 1] ^= 1; /* one bit off: the same length */
+    int fd = ka_open(&fx, fx.key_screen);
+    cr_assert_eq(ka_get(fd, "/api/v1/address/" SUEX_BTC, fx.key_screen, body, sizeof body), 200, "%s", body);
+    cr_assert_eq(ka_get(fd, "/api/v1/address/" SUEX_BTC, almost, body, sizeof body), 401, "%s", body);
+    close(fd);
+    fd = ka_open(&fx, fx.key_screen);
+    cr_assert_eq(ka_get(fd, "/api/v1/address/" SUEX_BTC, NULL, body, sizeof body), 401, "%s", body);
+    close(fd);
+    fd = ka_open(&fx, fx.key_screen);
+    cr_assert_eq(ka_get(fd, "/v1/alerts", fx.key_screen, body, sizeof body), 403, "%s", body);
+    close(fd);
+    fd = ka_open(&fx, fx.key_review);
+    cr_assert_eq(ka_get(fd, "/v1/alerts", fx.key_review, body, sizeof body), 200, "%s", body);
+    cr_assert_eq(ka_get(fd, "/api/v1/address/" SUEX_BTC, fx.key_screen, body, sizeof body), 200, "%s", body);
+    cr_assert_eq(ka_get(fd, "/v1/alerts", fx.key_screen, body, sizeof body), 403, "%s", body);
+    close(fd);
+    fd = ka_open(&fx, fx.key_screen);
+    cr_assert_eq(ka_get(fd, "/v1/alerts", fx.key_review, body, sizeof body), 200, "%s", body);
+    close(fd);
+    /* a key removed while a connection keeps it */
+    char late[80];
+    key_add(&fx, "late", "screen", late, sizeof late);
+    long st = 0;
+    for (int i = 0; i < 40 && st != 200; i++) {
+        test_sleep_ms(100);
+        reply r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, late, NULL);
+        st = r.status;
+        free(r.body);
+    }
+    cr_assert_eq(st, 200, "a new key was never accepted");
+    fd = ka_open(&fx, late);
+    char *rm[] = {CW_BIN, "apikey", "remove", "late", "--datadir", fx.dd, NULL};
+    must_run(rm);
+    for (int i = 0; i < 40 && st != 401; i++) {
+        test_sleep_ms(100);
+        st = ka_get(fd, "/api/v1/address/" GENESIS_ADDR, late, body, sizeof body);
+    }
+    cr_assert_eq(st, 401, "a removed key still works on the connection that used it");
+    close(fd);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
 /* EIP-155's example tx (chains/ethereum's vector): it pays 0x3535...35,
  * listed by the fixture's own list. */
 #define EIP155_TX                                                                                                      \
