@@ -1107,6 +1107,214 @@ Test(rules, every_payout_of_a_pool_past_its_list_is_behind_its_hit, .timeout = 1
     cb_chain_free(&s.c);
 }
 
+/* ---- the consolidator's window: sources past the list count too ---- */
+
+#define OLD_N 64
+
+/* from pays SALARY to each of n wallets in one tx (change back to from). */
+static void pay_many(scen *s, wallet *from, wallet *to, size_t n)
+{
+    static cb_pay out[OLD_N + 1];
+    cr_assert_leq(n, OLD_N);
+    uint64_t total = cb_coins_value(from->coins, from->n);
+    for (size_t i = 0; i < n; i++)
+        out[i] = (cb_pay){to[i].a, SALARY};
+    out[n] = (cb_pay){from->a, total - n * SALARY - 10000};
+    cb_tx *t = next_tx(s);
+    cb_tx_pay(t, from->coins, from->n, out, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_lt(to[i].n, 16);
+        to[i].coins[to[i].n++] = cb_tx_coin(t, (uint32_t)i);
+    }
+    from->coins[0] = cb_tx_coin(t, (uint32_t)n), from->n = 1;
+}
+
+/* A pool P whose 64-entry list is full of old sources when the pool it
+ * becomes starts (one block a day, 0.1 BTC salaries, each sweep all a
+ * wallet holds less 1,000 sat):
+ *   days 1, 31, 61  E pays O0..O63 (one tx), F pays N0..N2 (one tx; the
+ *                   twin: not on day 61, so the N are never payouts)
+ *   days 2, 3       O0..O31, then O32..O63 sweep their salary into P: its
+ *                   list is full; none is a payout yet (one salary each)
+ *   days 10, 40     G pays X; day 10 H pays Y (once)
+ *   day 61          the O and N become payouts paid on cadence
+ *   day 66          X sweeps into P: past the list (every listed source is
+ *                   a payout now, none gives way), not a payout; the O's
+ *                   sweeps (days 2, 3) are out of every window from here
+ *   day 67          Y sweeps into P: past the list, never a payout
+ *   day 70          G pays X a third time (the twin: not): X is a payout
+ *                   now, and its sweep of day 66 is in the window; O0 and
+ *                   O1 sweep again (listed, in the window)
+ *   days 71, 72, 73 N0, N1, N2 sweep into P (past the list)
+ * ids: the sweeps of N0..N2, X, Y, O0, O1 (days 71-73, 66, 67, 70). */
+static void late_pool_scenario(scen *s, bool twin, wallet o[OLD_N], wallet n[3], wallet *x, wallet *y, cw_addr *pool,
+                               char ids[7][65])
+{
+    static wallet e, f, g, h;
+    e = wallet_make(60), f = wallet_make(61), g = wallet_make(62), h = wallet_make(63);
+    for (uint32_t i = 0; i < OLD_N; i++)
+        o[i] = wallet_make(5000 + i);
+    for (uint32_t i = 0; i < 3; i++)
+        n[i] = wallet_make(5100 + i);
+    *x = wallet_make(5200), *y = wallet_make(5201);
+    *pool = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 320);
+    wallet *funders[] = {&e, &f, &g, &h};
+    scen_start(s, funders, 4);
+    scen_day(s, 1);
+    pay_many(s, &e, o, OLD_N);
+    pay_many(s, &f, n, 3);
+    scen_mine(s);
+    for (int d = 0; d < 2; d++) {
+        scen_day(s, 2 + d);
+        for (int i = 0; i < OLD_N / 2; i++)
+            sweep(s, &o[d * OLD_N / 2 + i], NULL, pool);
+        scen_mine(s);
+    }
+    scen_day(s, 10);
+    pay(s, &g, x, NULL, SALARY);
+    pay(s, &h, y, NULL, SALARY);
+    scen_mine(s);
+    scen_day(s, 31);
+    pay_many(s, &e, o, OLD_N);
+    pay_many(s, &f, n, 3);
+    scen_mine(s);
+    scen_day(s, 40);
+    pay(s, &g, x, NULL, SALARY);
+    scen_mine(s);
+    scen_day(s, 61);
+    pay_many(s, &e, o, OLD_N);
+    if (!twin)
+        pay_many(s, &f, n, 3);
+    scen_mine(s);
+    scen_day(s, 66);
+    snprintf(ids[3], 65, "%s", sweep(s, x, NULL, pool));
+    scen_mine(s);
+    scen_day(s, 67);
+    snprintf(ids[4], 65, "%s", sweep(s, y, NULL, pool));
+    scen_mine(s);
+    scen_day(s, 70);
+    if (!twin)
+        pay(s, &g, x, NULL, SALARY);
+    snprintf(ids[5], 65, "%s", sweep(s, &o[0], NULL, pool));
+    snprintf(ids[6], 65, "%s", sweep(s, &o[1], NULL, pool));
+    scen_mine(s);
+    for (int i = 0; i < 3; i++) {
+        scen_day(s, 71 + i);
+        snprintf(ids[i], 65, "%s", sweep(s, &n[i], NULL, pool));
+        scen_mine(s);
+    }
+}
+
+/* A consolidator whose qualifying sources all but two arrive after its
+ * list is full is flagged when the fifth payout sweeps in, with the exact
+ * window. Before: the window counted the listed sources only (O0 and O1:
+ * 2 of 5), so P was never flagged and this test saw no record at all.
+ * Expected, by hand from the schedule above (and checked with a short
+ * Python model of the window over the same sweeps, tests/tools/window_oracle.py):
+ * at N0's sweep (day 71) the payouts whose last sweep is within 62 days
+ * are O0, O1 (day 70), X (day 66: a payout since day 70), N0: 4; at N1's
+ * (day 72) 5: the consolidator fires there, its window 2023-11-24 (day 10)
+ * to 2024-01-25 (day 72); Y (a source, never a payout) and the O's sweeps
+ * of days 2-3 (out of the window) do not count. The pool then has 68
+ * sources (64 listed, X, Y, N0, N1 past the list); the flag ties each to
+ * it (68 records), and N2's sweep on day 73 one more: 70 records. */
+Test(rules, a_consolidator_seen_only_past_its_list_is_flagged_by_its_window, .timeout = 120)
+{
+    scen s;
+    static wallet o[OLD_N];
+    wallet n[3], x, y;
+    cw_addr pool;
+    char ids[7][65];
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids);
+    char ptext[96];
+    snprintf(ptext, sizeof ptext, "%s", text(&pool));
+    int rc;
+    keep_root = (char *)1;
+    json_t *recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
+    char *root = keep_root;
+    keep_root = NULL;
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 70, "%s", json_dumps(recs, 0));
+    json_t *c = find_rec(recs, "consolidator", ptext);
+    cr_assert_not_null(c);
+    cr_assert_str_eq(str(c, "txid"), ids[1], "fires on N1's sweep, the fifth payout in the window");
+    cr_assert_eq(num(c, "score"), 3);
+    json_t *ev = json_object_get(c, "evidence");
+    cr_assert_eq(num(ev, "sources_in_window"), 5);
+    cr_assert_eq(num(ev, "sources_in_window_not_listed"), 3);
+    cr_assert_eq(num(ev, "sources_total"), 68);
+    cr_assert_eq(num(ev, "sources_not_listed"), 4);
+    cr_assert_eq(num(ev, "sources_not_examined_by_window"), 0);
+    cr_assert_str_eq(str(ev, "window_from"), "2023-11-24");
+    cr_assert_str_eq(str(ev, "window_to"), "2024-01-25");
+    /* the listed sources in the window, then those past the list: this
+     * sweep's source, then the window index's newest first */
+    json_t *srcs = json_object_get(ev, "sources");
+    const wallet *want[5] = {&o[0], &o[1], &n[1], &n[0], &x};
+    const char *first[5] = {NULL, NULL, ids[1], ids[0], ids[3]};
+    const json_int_t total[5] = {SALARY - 1000 + 2 * SALARY - 1000, SALARY - 1000 + 2 * SALARY - 1000,
+                                 3 * SALARY - 1000, 3 * SALARY - 1000, 2 * SALARY - 1000};
+    cr_assert_eq(json_array_size(srcs), 5, "%s", json_dumps(srcs, 0));
+    for (size_t i = 0; i < 5; i++) {
+        json_t *e = json_array_get(srcs, i);
+        cr_assert_str_eq(str(e, "source"), text(&want[i]->a), "source %zu", i);
+        cr_assert_eq(num(e, "total_base_units"), total[i], "source %zu", i);
+        if (first[i])
+            cr_assert_str_eq(str(e, "first_txid"), first[i], "source %zu", i);
+    }
+    cr_assert_str_eq(str(json_array_get(srcs, 0), "last_txid"), ids[5]);
+    cr_assert_str_eq(str(json_array_get(srcs, 1), "last_txid"), ids[6]);
+    /* all that reached P by N1's sweep: 64 first sweeps, X, Y, O0 and O1
+     * again, N0 and N1 (each less 1,000 sat) */
+    json_int_t pooled = OLD_N * (SALARY - 1000) + (2 * SALARY - 1000) + (SALARY - 1000) + 2 * (2 * SALARY - 1000) +
+                        2 * (3 * SALARY - 1000);
+    cr_assert_eq(num(ev, "pooled_base_units"), pooled);
+    /* every source tied to the flagged pool, Y and N2 included */
+    size_t i;
+    json_t *r;
+    size_t toward = 0;
+    json_array_foreach(recs, i, r)
+    {
+        if (strcmp(str(r, "rule"), "payout_toward_designated") == 0) {
+            cr_assert_str_eq(str(json_object_get(r, "evidence"), "target_kind"), "consolidator");
+            toward++;
+        }
+    }
+    cr_assert_eq(toward, 69);
+    cr_assert_not_null(find_rec(recs, "payout_toward_designated", text(&y.a)));
+    json_t *n2 = find_rec(recs, "payout_toward_designated", text(&n[2].a));
+    cr_assert_not_null(n2);
+    cr_assert_str_eq(str(n2, "txid"), ids[2]);
+    json_decref(recs);
+    /* screen: the pool's counts; `watchlist check` reads the window index */
+    char dd[4200];
+    snprintf(dd, sizeof dd, "%s/data", root);
+    char *screen[] = {CW_BIN, "screen", ptext, "--datadir", dd, NULL};
+    char *out, *err;
+    run_cmd(screen, NULL, 0, &out, &err);
+    json_t *sc = json_loads(out, 0, NULL);
+    cr_assert_not_null(sc, "%s %s", out, err);
+    json_t *pat = json_object_get(sc, "patterns");
+    cr_assert_eq(num(pat, "sources_total"), 69, "%s", out);
+    cr_assert_eq(num(pat, "sources_not_listed"), 5);
+    cr_assert_eq(num(pat, "sources_not_examined_by_window"), 0);
+    json_decref(sc);
+    free(out), free(err);
+    char *check[] = {CW_BIN, "watchlist", "check", "--datadir", dd, NULL};
+    cr_assert_eq(run_cmd(check, NULL, 0, &out, &err), 0, "%s %s", out, err);
+    free(out), free(err);
+    test_remove_dir(root);
+    cb_chain_free(&s.c);
+    /* the twin: the N and X never become payouts: seven sources in the
+     * window (O0, O1, X, Y, N0..N2), two of them payouts: nothing */
+    late_pool_scenario(&s, true, o, n, &x, &y, &pool, ids);
+    recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 0, "%s", json_dumps(recs, 0));
+    json_decref(recs);
+    cb_chain_free(&s.c);
+}
+
 /* ---- payout_toward_designated: the least that counts (framing with dust) ---- */
 
 /* Three payouts, each paid 0.1 BTC on days 1, 31, 61 by its own employer;
