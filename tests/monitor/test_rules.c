@@ -1146,9 +1146,11 @@ static void pay_many(scen *s, wallet *from, wallet *to, size_t n)
  *                   now, and its sweep of day 66 is in the window; O0 and
  *                   O1 sweep again (listed, in the window)
  *   days 71, 72, 73 N0, N1, N2 sweep into P (past the list)
- * ids: the sweeps of N0..N2, X, Y, O0, O1 (days 71-73, 66, 67, 70). */
+ * ids: the sweeps of N0..N2, X, Y, O0, O1 (days 71-73, 66, 67, 70). With
+ * raw, N1's sweep is not mined: its bytes go to raw (a raw tx to screen),
+ * and nothing follows it. */
 static void late_pool_scenario(scen *s, bool twin, wallet o[OLD_N], wallet n[3], wallet *x, wallet *y, cw_addr *pool,
-                               char ids[7][65])
+                               char ids[7][65], cw_buf *raw)
 {
     static wallet e, f, g, h;
     e = wallet_make(60), f = wallet_make(61), g = wallet_make(62), h = wallet_make(63);
@@ -1201,6 +1203,13 @@ static void late_pool_scenario(scen *s, bool twin, wallet o[OLD_N], wallet n[3],
     for (int i = 0; i < 3; i++) {
         scen_day(s, 71 + i);
         snprintf(ids[i], 65, "%s", sweep(s, &n[i], NULL, pool));
+        if (raw && i == 1) {
+            cb_tx *t = &s->txs[--s->n_txs];
+            raw->n = 0;
+            cw_buf_append(raw, t->full.p, t->full.n, NULL);
+            cb_tx_free(t);
+            return;
+        }
         scen_mine(s);
     }
 }
@@ -1225,7 +1234,7 @@ Test(rules, a_consolidator_seen_only_past_its_list_is_flagged_by_its_window, .ti
     wallet n[3], x, y;
     cw_addr pool;
     char ids[7][65];
-    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids);
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, NULL);
     char ptext[96];
     snprintf(ptext, sizeof ptext, "%s", text(&pool));
     int rc;
@@ -1307,7 +1316,7 @@ Test(rules, a_consolidator_seen_only_past_its_list_is_flagged_by_its_window, .ti
     cb_chain_free(&s.c);
     /* the twin: the N and X never become payouts: seven sources in the
      * window (O0, O1, X, Y, N0..N2), two of them payouts: nothing */
-    late_pool_scenario(&s, true, o, n, &x, &y, &pool, ids);
+    late_pool_scenario(&s, true, o, n, &x, &y, &pool, ids, NULL);
     recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
     cr_assert_eq(rc, 0);
     cr_assert_eq(json_array_size(recs), 0, "%s", json_dumps(recs, 0));
@@ -1693,7 +1702,7 @@ Test(rules, reorg_undoes_a_pools_window_index_exactly, .timeout = 120)
     wallet n[3], x, y;
     cw_addr pool;
     char ids[7][65];
-    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids);
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, NULL);
     live l;
     live_open(&l);
     cw_err err = {0};
@@ -1784,7 +1793,7 @@ Test(rules, sources_past_a_list_from_before_the_window_index_are_counted_as_not_
     wallet n[3], x, y;
     cw_addr pool;
     char ids[7][65];
-    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids);
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, NULL);
     live l;
     live_open(&l);
     cw_err err = {0};
@@ -2130,6 +2139,32 @@ Test(rules, a_store_error_reading_a_pools_source_past_its_list_is_exit_3_and_503
     const char *specs[] = {"mdb_get:1+:EIO#rule_pair", NULL};
     char *root = raw_tx_fault_check(&s, NULL, 1 + POOL_N - 1, "the consolidator and 69 payouts toward it", rawb.p,
                                     rawb.n, 11, "payout_toward_designated", specs);
+    cb_chain_free(&s.c);
+    cw_buf_free(&rawb);
+    test_remove_dir(root);
+}
+
+/* A raw tx whose sweep makes a pool a consolidator through its window over
+ * the sources past its list (late_pool_scenario's N1 sweep, screened
+ * before it is mined: O0, O1, X and N0 in the window, N1 the fifth): a
+ * store error in the window index's walk (its first step, or a later one)
+ * or in a read of a source's sweeps for the evidence is exit 3 and 503,
+ * never a screen without the consolidator. */
+Test(rules, a_store_error_in_a_pools_window_past_its_list_is_exit_3_and_503, .timeout = 120)
+{
+    scen s;
+    static wallet o[OLD_N];
+    wallet n[3], x, y;
+    cw_addr pool;
+    char ids[7][65];
+    cw_buf rawb = CW_BUF_INIT;
+    scen_time0 = (uint32_t)(time(NULL) - 72 * 86400); /* N1's sweep, screened now, is day 72's */
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, &rawb);
+    scen_time0 = 0;
+    const char *specs[] = {"mdb_cursor_get:1+:EIO#rule_pair", "mdb_cursor_get:2+:EIO#rule_pair",
+                           "mdb_get:1+:EIO#rule_pair", NULL};
+    char *root = raw_tx_fault_check(&s, NULL, 0, "nothing before N1's sweep", rawb.p, rawb.n, 11, "consolidator",
+                                    specs);
     cb_chain_free(&s.c);
     cw_buf_free(&rawb);
     test_remove_dir(root);
