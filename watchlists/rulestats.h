@@ -37,7 +37,9 @@
  *              record's pool_sources counts them all, listed or not) and
  *              walked by the trace back from the pool in key order
  *              (rs_source_walk: a cursor, so rule_pair is never a
- *              write-back table, store_write_back);
+ *              write-back table, store_write_back). And the index the
+ *              consolidator's window reads them by (0xF0, 0xF1, 0xF2:
+ *              rs_window_*, below);
  *   rule_trace outpoint(36) -> the payout or pool address its money came
  *              from and after how many hops: followed forward like
  *              exposure's taint, deleted when spent, so a payment into a
