@@ -588,7 +588,8 @@ cw_code rs_window_walk_next(rs_window_walk *w, uint8_t src[WL_KEY_MAX], size_t *
     if (k.n <= w->n || memcmp(k.p, w->prefix, w->n) != 0)
         return CW_ENOTFOUND; /* past the pool's prefix */
     if (k.n <= w->n + 8 || k.n - w->n - 8 > WL_KEY_MAX || v.n != 1 || v.p[0] != index_mark)
-        return store_damaged(w->t, err, "a rule_pair window entry of %zu bytes that does not decode", k.n);
+        return store_damaged(w->t, err, "a rule_pair window entry (key of %zu bytes, value of %zu) that does not decode",
+                             k.n, v.n);
     *last = ~cw_get_be(k.p + w->n, 8);
     *slen = k.n - w->n - 8;
     memcpy(src, k.p + w->n + 8, *slen);

@@ -1324,6 +1324,46 @@ Test(rules, a_consolidator_seen_only_past_its_list_is_flagged_by_its_window, .ti
     cb_chain_free(&s.c);
 }
 
+/* `watchlist check` reads the consolidator window's index in rule_pair
+ * (rulestats.h): each shape well-formed, and each way it can be cut or
+ * bent named. Keys of 21-byte address keys. */
+Test(rules, window_index_records_are_checked)
+{
+    uint8_t k[2 + 8 + 2 * 21], one = 1, two = 2, count[8] = {5};
+    memset(k, 0x11, sizeof k);
+    /* window: 0xF0 plen pool ~last(8) source -> 1 */
+    k[0] = 0xF0, k[1] = 21;
+    cr_assert_null(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 52}, (cw_span){&one, 1}));
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 52}, (cw_span){&two, 1}),
+                     "a value that is not a window entry's mark");
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 52}, (cw_span){&one, 0}),
+                     "a value that is not a window entry's mark");
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 31}, (cw_span){&one, 1}),
+                     "a key that is not a pool's window entry (a pool's key, a time, a source's key)");
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 1}, (cw_span){&one, 1}),
+                     "a key that is not a pool's window entry (a pool's key, a time, a source's key)");
+    k[1] = 0;
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 52}, (cw_span){&one, 1}),
+                     "a key that is not a pool's window entry (a pool's key, a time, a source's key)");
+    /* waiting: 0xF1 slen source pool -> 1 */
+    k[0] = 0xF1, k[1] = 21;
+    cr_assert_null(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 44}, (cw_span){&one, 1}));
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 23}, (cw_span){&one, 1}),
+                     "a key that is not a waiting source's and its pool's keys");
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 44}, (cw_span){count, 8}),
+                     "a value that is not a waiting entry's mark");
+    k[1] = 130; /* over WL_KEY_MAX */
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 44}, (cw_span){&one, 1}),
+                     "a key that is not a waiting source's and its pool's keys");
+    /* count: 0xF2 plen pool -> 8 bytes LE */
+    k[0] = 0xF2, k[1] = 21;
+    cr_assert_null(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 23}, (cw_span){count, 8}));
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 23}, (cw_span){count, 7}),
+                     "a value that is not a count (8 bytes)");
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 24}, (cw_span){count, 8}),
+                     "a key that is not a pool's indexed count");
+}
+
 /* ---- payout_toward_designated: the least that counts (framing with dust) ---- */
 
 /* Three payouts, each paid 0.1 BTC on days 1, 31, 61 by its own employer;
@@ -1834,6 +1874,43 @@ Test(rules, sources_past_a_list_from_before_the_window_index_are_counted_as_not_
     cr_assert_not_null(pat, "%s", err.msg);
     cr_assert_eq(num(pat, "sources_not_examined_by_window"), 2);
     json_decref(pat);
+    live_close(&l);
+    cb_chain_free(&s.c);
+}
+
+/* A window entry that does not decode is damage the run stops on
+ * (CW_EDAMAGED, naming it), never a source not counted: X's entry (day 66)
+ * in P's window is bent after day 70, and N0's sweep (day 71) reads it. */
+Test(rules, a_damaged_window_entry_stops_the_run, .timeout = 120)
+{
+    scen s;
+    static wallet o[OLD_N];
+    wallet n[3], x, y;
+    cw_addr pool;
+    char ids[7][65];
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, NULL);
+    live l;
+    live_open(&l);
+    cw_err err = {0};
+    size_t i = 0;
+    for (; i < s.c.n && s.c.blocks[i].height <= 70; i++)
+        cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
+    uint8_t k[2 + 8 + 2 * WL_KEY_MAX];
+    size_t pl = wl_key_from_addr(&pool, k + 2);
+    k[0] = 0xF0, k[1] = (uint8_t)pl;
+    uint64_t inv = ~(uint64_t)(s.c.time0 + 66 * 86400ull); /* newest first: the time inverted, big-endian */
+    for (int b = 0; b < 8; b++)
+        k[2 + pl + b] = (uint8_t)(inv >> (56 - 8 * b));
+    size_t kn = 2 + pl + 8 + wl_key_from_addr(&x.a, k + 2 + pl + 8);
+    store_txn *t;
+    cr_assert_eq(store_begin(l.s, true, &t, &err), CW_OK);
+    cw_span v;
+    cr_assert_eq(store_get(t, STORE_RULE_PAIR, k, kn, &v, &err), CW_OK, "X is in P's window: %s", err.msg);
+    cr_assert_eq(store_put(t, STORE_RULE_PAIR, k, kn, "\x01\x01", 2, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_commit(t, &err), CW_OK, "%s", err.msg);
+    cw_code rc = pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err);
+    cr_assert_eq(rc, CW_EDAMAGED, "%d %s", rc, err.msg);
+    cr_assert(strstr(err.msg, "window entry") && strstr(err.msg, "rule_pair"), "%s", err.msg);
     live_close(&l);
     cb_chain_free(&s.c);
 }
