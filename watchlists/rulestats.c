@@ -419,8 +419,9 @@ _Static_assert(WL_KEY_MAX < WINDOW_TAG, "the window index's tags are above every
 static cw_code two_keys_check(size_t plen, size_t slen, cw_err *err)
 {
     if (plen == 0 || plen > WL_KEY_MAX || slen == 0 || slen > WL_KEY_MAX)
-        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "rule stats: a pool's and a source's key of %zu and %zu bytes (1..%d each)",
-                          plen, slen, WL_KEY_MAX);
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                          "rule stats: a pool's and a source's key of %zu and %zu bytes (1..%d each)", plen, slen,
+                          WL_KEY_MAX);
     return CW_OK;
 }
 
@@ -435,7 +436,8 @@ static size_t window_key(const uint8_t *pool, size_t plen, const uint8_t *src, s
     return 10 + plen + slen;
 }
 
-static size_t waiting_key(const uint8_t *src, size_t slen, const uint8_t *pool, size_t plen, uint8_t out[WINDOW_KEY_MAX])
+static size_t waiting_key(const uint8_t *src, size_t slen, const uint8_t *pool, size_t plen,
+                          uint8_t out[WINDOW_KEY_MAX])
 {
     out[0] = WAITING_TAG;
     out[1] = (uint8_t)slen;
@@ -451,7 +453,8 @@ cw_code rs_window_put(journal *j, const uint8_t *pool, size_t plen, const uint8_
 {
     uint8_t k[WINDOW_KEY_MAX];
     cw_code rc = two_keys_check(plen, slen, err);
-    return rc ? rc : journal_put(j, STORE_RULE_PAIR, k, window_key(pool, plen, src, slen, last, k), &index_mark, 1, err);
+    return rc ? rc
+              : journal_put(j, STORE_RULE_PAIR, k, window_key(pool, plen, src, slen, last, k), &index_mark, 1, err);
 }
 
 cw_code rs_window_del(journal *j, const uint8_t *pool, size_t plen, const uint8_t *src, size_t slen, uint64_t last,

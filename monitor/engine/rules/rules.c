@@ -721,17 +721,6 @@ static void pair_note(rs_pair *p, bool fresh, uint64_t now, const uint8_t txid[3
 
 /* ---------- the sweep side: pools ---------- */
 
-/* A full list (RS_LIST_MAX) and a new source: one entry that is no
- * evidence of a pool gives way, else nothing (the list stays full). First
- * the one-off payer (never recurring) seen longest ago, else the source
- * that is not a payout paid on cadence seen longest ago: otherwise anyone
- * could fill a pool's list with throwaway payments (the same money sent
- * round) before its payouts sweep in, and the consolidator would never
- * fire. A payer giving way goes on in rule_pair (counted in payers_beyond),
- * so does a source (counted in pool_sources still, walked by the trace
- * back from the pool: walk_sources). With no such entry the new source
- * itself goes to rule_pair (rules_sweep_into). Deterministic: the
- * entries' order and times only. */
 /* What one sweep put past a pool's list. */
 typedef struct {
     uint64_t placed;  /* sources that went past the list (read only too: as if written) */
@@ -741,6 +730,18 @@ typedef struct {
 static cw_code window_index(run *r, const uint8_t *okey, size_t olen, const uint8_t *src, size_t slen, bool newly,
                             uint64_t old_last, uint64_t last, past_note *pn, cw_err *err);
 
+/* A full list (RS_LIST_MAX) and a new source: one entry that is no
+ * evidence of a pool gives way, else nothing (the list stays full). First
+ * the one-off payer (never recurring) seen longest ago, else the source
+ * that is not a payout paid on cadence seen longest ago: otherwise anyone
+ * could fill a pool's list with throwaway payments (the same money sent
+ * round) before its payouts sweep in, and the consolidator would never
+ * fire. A payer giving way goes on in rule_pair (counted in payers_beyond),
+ * so does a source (counted in pool_sources still, walked by the trace
+ * back from the pool: walk_sources; a source given way is no payout, so
+ * it waits in the window index). With no such entry the new source
+ * itself goes to rule_pair (rules_sweep_into). Deterministic: the
+ * entries' order and times only. */
 static cw_code make_room_for_source(run *r, const uint8_t *okey, size_t olen, rs_record *rec, past_note *pn,
                                     cw_err *err)
 {
@@ -860,9 +861,10 @@ static cw_code window_promote(run *r, const uint8_t *key, size_t klen, cw_err *e
             return CW_OK;
         rs_pair p;
         if (rc || (rc = rs_source_get(r->t, pool, plen, key, klen, &p, err)) == CW_ENOTFOUND)
-            return rc == CW_ENOTFOUND
-                       ? store_damaged(r->t, err, "pattern rules: a source waiting in a pool's window index has no sweeps in rule_pair")
-                       : rc;
+            return rc == CW_ENOTFOUND ? store_damaged(r->t, err,
+                                                      "pattern rules: a source waiting in a pool's window index has "
+                                                      "no sweeps in rule_pair")
+                                      : rc;
         if (rc || (rc = rs_window_put(r->j, pool, plen, key, klen, p.last_time, err)) ||
             (rc = rs_waiting_del(r->j, key, klen, pool, plen, err)))
             return rc;
@@ -967,7 +969,8 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
     }
     if (pn.indexed && r->j) {
         uint64_t ix;
-        if ((rc = rs_indexed_get(r->t, okey, olen, &ix, err)) || (rc = rs_indexed_put(r->j, okey, olen, ix + pn.indexed, err))) {
+        if ((rc = rs_indexed_get(r->t, okey, olen, &ix, err)) ||
+            (rc = rs_indexed_put(r->j, okey, olen, ix + pn.indexed, err))) {
             free(rec);
             return rc;
         }
