@@ -1146,6 +1146,8 @@ static void pay_many(scen *s, wallet *from, wallet *to, size_t n)
  *                   now, and its sweep of day 66 is in the window; O0 and
  *                   O1 sweep again (listed, in the window)
  *   days 71, 72, 73 N0, N1, N2 sweep into P (past the list)
+ *   days 74, 75     F pays N0 again and N0 sweeps it into P (the twin: not):
+ *                   its window entry moves from day 71 to 75
  * ids: the sweeps of N0..N2, X, Y, O0, O1 (days 71-73, 66, 67, 70). With
  * raw, N1's sweep is not mined: its bytes go to raw (a raw tx to screen),
  * and nothing follows it. */
@@ -1212,6 +1214,14 @@ static void late_pool_scenario(scen *s, bool twin, wallet o[OLD_N], wallet n[3],
         }
         scen_mine(s);
     }
+    if (twin)
+        return;
+    scen_day(s, 74);
+    pay(s, &f, &n[0], NULL, SALARY);
+    scen_mine(s);
+    scen_day(s, 75);
+    sweep(s, &n[0], NULL, pool);
+    scen_mine(s);
 }
 
 /* A consolidator whose qualifying sources all but two arrive after its
@@ -1733,8 +1743,9 @@ Test(rules, reorg_undoes_a_pools_sources_past_its_list_exactly, .timeout = 120)
  * late_pool_scenario from day 66 on (X and Y going past the list, X
  * moving from waiting to the window on day 70, the N's sweeps, the flag)
  * gives the tables back byte for byte, and connecting them again the same
- * bytes. What the index holds after day 73, read through its own API: the
- * window, newest first, N2 (73), N1, N0, X (66); Y waits; 5 indexed. */
+ * bytes. What the index holds after day 75, read through its own API: the
+ * window, newest first, N0 (75: its entry of day 71 is gone), N2 (73), N1
+ * (72), X (66); Y waits; 5 indexed. */
 Test(rules, reorg_undoes_a_pools_window_index_exactly, .timeout = 120)
 {
     scen s;
@@ -1764,8 +1775,8 @@ Test(rules, reorg_undoes_a_pools_window_index_exactly, .timeout = 120)
     size_t pl = wl_key_from_addr(&pool, pk), kl;
     rs_window_walk w;
     cr_assert_eq(rs_window_walk_open(t, pk, pl, &w, &err), CW_OK);
-    const wallet *want[4] = {&n[2], &n[1], &n[0], &x};
-    const uint64_t day[4] = {73, 72, 71, 66};
+    const wallet *want[4] = {&n[0], &n[2], &n[1], &x};
+    const uint64_t day[4] = {75, 73, 72, 66};
     uint64_t last;
     for (int i = 0; i < 4; i++) {
         cr_assert_eq(rs_window_walk_next(&w, k, &kl, &last, &err), CW_OK, "%s", err.msg);

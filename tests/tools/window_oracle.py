@@ -28,6 +28,7 @@ def scenario(twin):
     ev += [(66, "sweep", "X", None), (67, "sweep", "Y", None)]
     ev += ([] if twin else [(70, "pay", "X", "G")]) + [(70, "sweep", "O0", None), (70, "sweep", "O1", None)]
     ev += [(71 + i, "sweep", news[i], None) for i in range(3)]
+    ev += [] if twin else [(74, "pay", "N0", "F"), (75, "sweep", "N0", None)]
     return ev
 
 
