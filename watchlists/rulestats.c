@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chains/be.h"
 #include "chains/le.h"
 
 /* rs_addr and rs_pair are runs of uint64_t (the pair then two txids). A
@@ -407,6 +408,199 @@ void rs_source_walk_close(rs_source_walk *w)
     w->c = NULL;
 }
 
+/* The window index (rulestats.h): 0xF0 plen pool ~last(8, BE) source,
+ * 0xF1 slen source pool, 0xF2 plen pool (a count, 8 bytes LE). */
+#define WINDOW_TAG 0xF0
+#define WAITING_TAG 0xF1
+#define INDEXED_TAG 0xF2
+#define WINDOW_KEY_MAX (2 + 8 + 2 * WL_KEY_MAX)
+_Static_assert(WL_KEY_MAX < WINDOW_TAG, "the window index's tags are above every payer key's first byte");
+
+static cw_code two_keys_check(size_t plen, size_t slen, cw_err *err)
+{
+    if (plen == 0 || plen > WL_KEY_MAX || slen == 0 || slen > WL_KEY_MAX)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET,
+                          "rule stats: a pool's and a source's key of %zu and %zu bytes (1..%d each)", plen, slen,
+                          WL_KEY_MAX);
+    return CW_OK;
+}
+
+static size_t window_key(const uint8_t *pool, size_t plen, const uint8_t *src, size_t slen, uint64_t last,
+                         uint8_t out[WINDOW_KEY_MAX])
+{
+    out[0] = WINDOW_TAG;
+    out[1] = (uint8_t)plen;
+    memcpy(out + 2, pool, plen);
+    cw_put_be(out + 2 + plen, ~last, 8);
+    memcpy(out + 10 + plen, src, slen);
+    return 10 + plen + slen;
+}
+
+static size_t waiting_key(const uint8_t *src, size_t slen, const uint8_t *pool, size_t plen,
+                          uint8_t out[WINDOW_KEY_MAX])
+{
+    out[0] = WAITING_TAG;
+    out[1] = (uint8_t)slen;
+    memcpy(out + 2, src, slen);
+    memcpy(out + 2 + slen, pool, plen);
+    return 2 + slen + plen;
+}
+
+static const uint8_t index_mark = 1;
+
+cw_code rs_window_put(journal *j, const uint8_t *pool, size_t plen, const uint8_t *src, size_t slen, uint64_t last,
+                      cw_err *err)
+{
+    uint8_t k[WINDOW_KEY_MAX];
+    cw_code rc = two_keys_check(plen, slen, err);
+    return rc ? rc
+              : journal_put(j, STORE_RULE_PAIR, k, window_key(pool, plen, src, slen, last, k), &index_mark, 1, err);
+}
+
+cw_code rs_window_del(journal *j, const uint8_t *pool, size_t plen, const uint8_t *src, size_t slen, uint64_t last,
+                      bool *had, cw_err *err)
+{
+    uint8_t k[WINDOW_KEY_MAX];
+    cw_code rc = two_keys_check(plen, slen, err);
+    if (rc)
+        return rc;
+    size_t kn = window_key(pool, plen, src, slen, last, k);
+    if (had) {
+        cw_span v;
+        rc = store_get(j->t, STORE_RULE_PAIR, k, kn, &v, err);
+        if (rc == CW_ENOTFOUND) {
+            *had = false;
+            return CW_OK;
+        }
+        if (rc)
+            return rc;
+        *had = true;
+    }
+    return journal_del(j, STORE_RULE_PAIR, k, kn, err);
+}
+
+cw_code rs_waiting_put(journal *j, const uint8_t *src, size_t slen, const uint8_t *pool, size_t plen, cw_err *err)
+{
+    uint8_t k[WINDOW_KEY_MAX];
+    cw_code rc = two_keys_check(plen, slen, err);
+    return rc ? rc : journal_put(j, STORE_RULE_PAIR, k, waiting_key(src, slen, pool, plen, k), &index_mark, 1, err);
+}
+
+cw_code rs_waiting_del(journal *j, const uint8_t *src, size_t slen, const uint8_t *pool, size_t plen, cw_err *err)
+{
+    uint8_t k[WINDOW_KEY_MAX];
+    cw_code rc = two_keys_check(plen, slen, err);
+    return rc ? rc : journal_del(j, STORE_RULE_PAIR, k, waiting_key(src, slen, pool, plen, k), err);
+}
+
+cw_code rs_waiting_get(store_txn *t, const uint8_t *src, size_t slen, const uint8_t *pool, size_t plen, cw_err *err)
+{
+    uint8_t k[WINDOW_KEY_MAX];
+    cw_span v;
+    cw_code rc = two_keys_check(plen, slen, err);
+    if (rc || (rc = store_get(t, STORE_RULE_PAIR, k, waiting_key(src, slen, pool, plen, k), &v, err)))
+        return rc;
+    if (v.n != 1 || v.p[0] != index_mark)
+        return store_damaged(t, err, "a rule_pair waiting entry of %zu bytes that does not decode", v.n);
+    return CW_OK;
+}
+
+cw_code rs_waiting_first(store_txn *t, const uint8_t *src, size_t slen, uint8_t pool[WL_KEY_MAX], size_t *plen,
+                         cw_err *err)
+{
+    if (slen == 0 || slen > WL_KEY_MAX)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "rule stats: a source key of %zu bytes (1..%d)", slen, WL_KEY_MAX);
+    uint8_t prefix[2 + WL_KEY_MAX];
+    prefix[0] = WAITING_TAG;
+    prefix[1] = (uint8_t)slen;
+    memcpy(prefix + 2, src, slen);
+    store_cursor *c;
+    cw_code rc = store_cursor_open(t, STORE_RULE_PAIR, &c, err);
+    if (rc)
+        return rc;
+    cw_span k, v;
+    if (!store_cursor_seek(c, prefix, 2 + slen, &k, &v)) {
+        rc = store_cursor_error(c, err);
+        store_cursor_close(c);
+        return rc ? rc : CW_ENOTFOUND;
+    }
+    if (k.n <= 2 + slen || memcmp(k.p, prefix, 2 + slen) != 0) {
+        store_cursor_close(c);
+        return CW_ENOTFOUND;
+    }
+    if (k.n - 2 - slen > WL_KEY_MAX || v.n != 1 || v.p[0] != index_mark) {
+        store_cursor_close(c);
+        return store_damaged(t, err, "a rule_pair waiting entry of %zu bytes that does not decode", v.n);
+    }
+    *plen = k.n - 2 - slen;
+    memcpy(pool, k.p + 2 + slen, *plen);
+    store_cursor_close(c);
+    return CW_OK;
+}
+
+static cw_code indexed_key(const uint8_t *pool, size_t plen, uint8_t out[2 + WL_KEY_MAX], cw_err *err)
+{
+    if (plen == 0 || plen > WL_KEY_MAX)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "rule stats: a pool key of %zu bytes (1..%d)", plen, WL_KEY_MAX);
+    out[0] = INDEXED_TAG;
+    out[1] = (uint8_t)plen;
+    memcpy(out + 2, pool, plen);
+    return CW_OK;
+}
+
+cw_code rs_indexed_get(store_txn *t, const uint8_t *pool, size_t plen, uint64_t *n, cw_err *err)
+{
+    uint8_t k[2 + WL_KEY_MAX];
+    cw_span v;
+    *n = 0;
+    cw_code rc = indexed_key(pool, plen, k, err);
+    if (rc || (rc = store_get(t, STORE_RULE_PAIR, k, 2 + plen, &v, err)))
+        return rc == CW_ENOTFOUND ? CW_OK : rc;
+    if (v.n != 8)
+        return store_damaged(t, err, "a rule_pair indexed count of %zu bytes that does not decode", v.n);
+    *n = cw_get_le(v.p, 8);
+    return CW_OK;
+}
+
+cw_code rs_indexed_put(journal *j, const uint8_t *pool, size_t plen, uint64_t n, cw_err *err)
+{
+    uint8_t k[2 + WL_KEY_MAX], b[8];
+    cw_code rc = indexed_key(pool, plen, k, err);
+    if (rc)
+        return rc;
+    cw_put_le(b, n, 8);
+    return journal_put(j, STORE_RULE_PAIR, k, 2 + plen, b, 8, err);
+}
+
+cw_code rs_window_walk_open(store_txn *t, const uint8_t *pool, size_t plen, rs_window_walk *w, cw_err *err)
+{
+    cw_code rc = rs_source_walk_open(t, pool, plen, w, err);
+    w->prefix[0] = WINDOW_TAG;
+    return rc;
+}
+
+cw_code rs_window_walk_next(rs_window_walk *w, uint8_t src[WL_KEY_MAX], size_t *slen, uint64_t *last, cw_err *err)
+{
+    cw_span k, v;
+    bool got = w->started ? store_cursor_next(w->c, &k, &v) : store_cursor_seek(w->c, w->prefix, w->n, &k, &v);
+    w->started = true;
+    if (!got) {
+        cw_code rc = store_cursor_error(w->c, err);
+        return rc ? rc : CW_ENOTFOUND;
+    }
+    if (k.n <= w->n || memcmp(k.p, w->prefix, w->n) != 0)
+        return CW_ENOTFOUND; /* past the pool's prefix */
+    if (k.n <= w->n + 8 || k.n - w->n - 8 > WL_KEY_MAX || v.n != 1 || v.p[0] != index_mark)
+        return store_damaged(w->t, err, "a rule_pair window entry (key of %zu bytes, value of %zu) that does not decode",
+                             k.n, v.n);
+    *last = ~cw_get_be(k.p + w->n, 8);
+    *slen = k.n - w->n - 8;
+    memcpy(src, k.p + w->n + 8, *slen);
+    return CW_OK;
+}
+
+void rs_window_walk_close(rs_window_walk *w) { rs_source_walk_close(w); }
+
 cw_code rs_pair_del(journal *j, const uint8_t *payee, size_t plen, const uint8_t *payer, size_t klen, cw_err *err)
 {
     uint8_t k[PAIR_KEY_MAX];
@@ -474,6 +668,21 @@ const char *rs_check_record(store_db db, cw_span k, cw_span v)
             return "a key that is not an address key";
         return v.n == 1 && v.p[0] >= 1 && v.p[0] <= 7 ? NULL : "a value that is not origin flags";
     case STORE_RULE_PAIR:
+        if (k.n >= 1 && k.p[0] == WINDOW_TAG) {
+            if (k.n < 2 || k.p[1] == 0 || k.p[1] > WL_KEY_MAX || k.n <= 10u + k.p[1] || k.n > 10u + k.p[1] + WL_KEY_MAX)
+                return "a key that is not a pool's window entry (a pool's key, a time, a source's key)";
+            return v.n == 1 && v.p[0] == index_mark ? NULL : "a value that is not a window entry's mark";
+        }
+        if (k.n >= 1 && k.p[0] == WAITING_TAG) {
+            if (k.n < 2 || k.p[1] == 0 || k.p[1] > WL_KEY_MAX || k.n <= 2u + k.p[1] || k.n > 2u + k.p[1] + WL_KEY_MAX)
+                return "a key that is not a waiting source's and its pool's keys";
+            return v.n == 1 && v.p[0] == index_mark ? NULL : "a value that is not a waiting entry's mark";
+        }
+        if (k.n >= 1 && k.p[0] == INDEXED_TAG) {
+            if (k.n < 3 || k.p[1] == 0 || k.p[1] > WL_KEY_MAX || k.n != 2u + k.p[1])
+                return "a key that is not a pool's indexed count";
+            return v.n == 8 ? NULL : "a value that is not a count (8 bytes)";
+        }
         if (k.n >= 1 && k.p[0] == SOURCE_TAG) {
             if (k.n < 4 || k.p[1] == 0 || k.p[1] > WL_KEY_MAX || k.n <= 2u + k.p[1] || k.n > 2u + k.p[1] + WL_KEY_MAX)
                 return "a key that is not a pool's and a source's address keys";

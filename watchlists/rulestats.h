@@ -37,7 +37,9 @@
  *              record's pool_sources counts them all, listed or not) and
  *              walked by the trace back from the pool in key order
  *              (rs_source_walk: a cursor, so rule_pair is never a
- *              write-back table, store_write_back);
+ *              write-back table, store_write_back). And the index the
+ *              consolidator's window reads them by (0xF0, 0xF1, 0xF2:
+ *              rs_window_*, below);
  *   rule_trace outpoint(36) -> the payout or pool address its money came
  *              from and after how many hops: followed forward like
  *              exposure's taint, deleted when spent, so a payment into a
@@ -233,6 +235,54 @@ cw_code rs_source_walk_open(store_txn *t, const uint8_t *pool, size_t plen, rs_s
 cw_code rs_source_walk_next(rs_source_walk *w, uint8_t src[WL_KEY_MAX], size_t *slen, rs_pair *p, cw_err *err);
 /* NULL cursor (open failed or closed already): a no-op. */
 void rs_source_walk_close(rs_source_walk *w);
+
+/* The consolidator's window over a pool's sources past its list: three
+ * more rule_pair key shapes (first byte above WL_KEY_MAX, so they never
+ * meet a payer's key or the 0x00 source shape), every write journaled.
+ * The invariant, for each source s kept past pool p's list (rs_source_*)
+ * since this index exists:
+ *   - s is a payout paid on cadence (rule_origin RS_ORIGIN_PAYOUT): the
+ *     window entry 0xF0 plen(1) p ~last(8, big-endian) s exists, last =
+ *     s's last sweep into p (rs_pair last_time), so a cursor reads p's
+ *     payouts past its list newest sweep first and stops at the window's
+ *     start (rs_window_walk);
+ *   - else the waiting entry 0xF1 slen(1) s p exists: when s becomes a
+ *     payout (rules.c, the one place RS_ORIGIN_PAYOUT is set) its waiting
+ *     entries move to the window (rs_waiting_first), so no check ever
+ *     reads rule_origin for a source past the list.
+ * And 0xF2 plen(1) p -> 8 bytes LE: how many of p's sources past its
+ * list are indexed so (rs_indexed_*); the pool's other sources past the
+ * list (kept by a chainwatch before this index, or counted and never kept
+ * before rule_pair kept sources) are not seen by the window, and the
+ * records say how many. Values of 0xF0 and 0xF1 entries: one byte, 1. */
+cw_code rs_window_put(journal *j, const uint8_t *pool, size_t plen, const uint8_t *src, size_t slen, uint64_t last,
+                      cw_err *err);
+/* Absent is fine. *had (may be NULL): whether it was there. */
+cw_code rs_window_del(journal *j, const uint8_t *pool, size_t plen, const uint8_t *src, size_t slen, uint64_t last,
+                      bool *had, cw_err *err);
+cw_code rs_waiting_put(journal *j, const uint8_t *src, size_t slen, const uint8_t *pool, size_t plen, cw_err *err);
+/* Absent is fine. */
+cw_code rs_waiting_del(journal *j, const uint8_t *src, size_t slen, const uint8_t *pool, size_t plen, cw_err *err);
+/* Whether (src, pool) waits: CW_OK or CW_ENOTFOUND. */
+cw_code rs_waiting_get(store_txn *t, const uint8_t *src, size_t slen, const uint8_t *pool, size_t plen, cw_err *err);
+/* The first pool src waits in (key order) into pool (*plen bytes); CW_ENOTFOUND
+ * when none. A cursor opened and closed per call, so the caller may write
+ * rule_pair between calls (moving each entry as it goes). */
+cw_code rs_waiting_first(store_txn *t, const uint8_t *src, size_t slen, uint8_t pool[WL_KEY_MAX], size_t *plen,
+                         cw_err *err);
+/* *n: the pool's indexed sources past its list (0 when none). */
+cw_code rs_indexed_get(store_txn *t, const uint8_t *pool, size_t plen, uint64_t *n, cw_err *err);
+cw_code rs_indexed_put(journal *j, const uint8_t *pool, size_t plen, uint64_t n, cw_err *err);
+
+/* A pool's window entries, newest last sweep first (same cursor contract
+ * as rs_source_walk: close always; no rule_pair write between calls). */
+typedef rs_source_walk rs_window_walk;
+cw_code rs_window_walk_open(store_txn *t, const uint8_t *pool, size_t plen, rs_window_walk *w, cw_err *err);
+/* CW_OK: the next source (src, *slen) and its last sweep (*last);
+ * CW_ENOTFOUND past the pool's last; CW_EDAMAGED for an entry that does not
+ * decode. */
+cw_code rs_window_walk_next(rs_window_walk *w, uint8_t src[WL_KEY_MAX], size_t *slen, uint64_t *last, cw_err *err);
+void rs_window_walk_close(rs_window_walk *w);
 
 /* An output's trace; CW_ENOTFOUND when it carries none. */
 cw_code rs_trace_get(store_txn *t, const uint8_t outpoint[36], rs_trace *out, cw_err *err);

@@ -2,9 +2,10 @@
  * reads them (watchlists/rulestats.c rs_check_record): rule_addr (an
  * address's stats and counterparties), rule_trace (an outpoint's or an
  * account's trace, with or without its amount), rule_origin, rule_pair (a
- * payer past a full list). Input: one byte picks the table, one the key's
- * length, then the key and the value. Damage is a message, never a crash
- * or a read past the value. */
+ * payer past a full list, a pool's source past its list, and the
+ * consolidator window's index: window, waiting and count entries). Input:
+ * one byte picks the table, one the key's length, then the key and the
+ * value. Damage is a message, never a crash or a read past the value. */
 #include <stdlib.h>
 #include <string.h>
 

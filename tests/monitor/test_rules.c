@@ -1107,6 +1107,273 @@ Test(rules, every_payout_of_a_pool_past_its_list_is_behind_its_hit, .timeout = 1
     cb_chain_free(&s.c);
 }
 
+/* ---- the consolidator's window: sources past the list count too ---- */
+
+#define OLD_N 64
+
+/* from pays SALARY to each of n wallets in one tx (change back to from). */
+static void pay_many(scen *s, wallet *from, wallet *to, size_t n)
+{
+    static cb_pay out[OLD_N + 1];
+    cr_assert_leq(n, OLD_N);
+    uint64_t total = cb_coins_value(from->coins, from->n);
+    for (size_t i = 0; i < n; i++)
+        out[i] = (cb_pay){to[i].a, SALARY};
+    out[n] = (cb_pay){from->a, total - n * SALARY - 10000};
+    cb_tx *t = next_tx(s);
+    cb_tx_pay(t, from->coins, from->n, out, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_lt(to[i].n, 16);
+        to[i].coins[to[i].n++] = cb_tx_coin(t, (uint32_t)i);
+    }
+    from->coins[0] = cb_tx_coin(t, (uint32_t)n), from->n = 1;
+}
+
+/* A pool P whose 64-entry list is full of old sources when the pool it
+ * becomes starts (one block a day, 0.1 BTC salaries, each sweep all a
+ * wallet holds less 1,000 sat):
+ *   days 1, 31, 61  E pays O0..O63 (one tx), F pays N0..N2 (one tx; the
+ *                   twin: not on day 61, so the N are never payouts)
+ *   days 2, 3       O0..O31, then O32..O63 sweep their salary into P: its
+ *                   list is full; none is a payout yet (one salary each)
+ *   days 10, 40     G pays X; day 10 H pays Y (once)
+ *   day 61          the O and N become payouts paid on cadence
+ *   day 66          X sweeps into P: past the list (every listed source is
+ *                   a payout now, none gives way), not a payout; the O's
+ *                   sweeps (days 2, 3) are out of every window from here
+ *   day 67          Y sweeps into P: past the list, never a payout
+ *   day 70          G pays X a third time (the twin: not): X is a payout
+ *                   now, and its sweep of day 66 is in the window; O0 and
+ *                   O1 sweep again (listed, in the window)
+ *   days 71, 72, 73 N0, N1, N2 sweep into P (past the list)
+ *   days 74, 75     F pays N0 again and N0 sweeps it into P (the twin: not):
+ *                   its window entry moves from day 71 to 75
+ * ids: the sweeps of N0..N2, X, Y, O0, O1 (days 71-73, 66, 67, 70). With
+ * raw, N1's sweep is not mined: its bytes go to raw (a raw tx to screen),
+ * and nothing follows it. */
+static void late_pool_scenario(scen *s, bool twin, wallet o[OLD_N], wallet n[3], wallet *x, wallet *y, cw_addr *pool,
+                               char ids[7][65], cw_buf *raw)
+{
+    static wallet e, f, g, h;
+    e = wallet_make(60), f = wallet_make(61), g = wallet_make(62), h = wallet_make(63);
+    for (uint32_t i = 0; i < OLD_N; i++)
+        o[i] = wallet_make(5000 + i);
+    for (uint32_t i = 0; i < 3; i++)
+        n[i] = wallet_make(5100 + i);
+    *x = wallet_make(5200), *y = wallet_make(5201);
+    *pool = cb_addr_make(CW_NET_REGTEST, CW_ADDR_P2WPKH, 320);
+    wallet *funders[] = {&e, &f, &g, &h};
+    scen_start(s, funders, 4);
+    scen_day(s, 1);
+    pay_many(s, &e, o, OLD_N);
+    pay_many(s, &f, n, 3);
+    scen_mine(s);
+    for (int d = 0; d < 2; d++) {
+        scen_day(s, 2 + d);
+        for (int i = 0; i < OLD_N / 2; i++)
+            sweep(s, &o[d * OLD_N / 2 + i], NULL, pool);
+        scen_mine(s);
+    }
+    scen_day(s, 10);
+    pay(s, &g, x, NULL, SALARY);
+    pay(s, &h, y, NULL, SALARY);
+    scen_mine(s);
+    scen_day(s, 31);
+    pay_many(s, &e, o, OLD_N);
+    pay_many(s, &f, n, 3);
+    scen_mine(s);
+    scen_day(s, 40);
+    pay(s, &g, x, NULL, SALARY);
+    scen_mine(s);
+    scen_day(s, 61);
+    pay_many(s, &e, o, OLD_N);
+    if (!twin)
+        pay_many(s, &f, n, 3);
+    scen_mine(s);
+    scen_day(s, 66);
+    snprintf(ids[3], 65, "%s", sweep(s, x, NULL, pool));
+    scen_mine(s);
+    scen_day(s, 67);
+    snprintf(ids[4], 65, "%s", sweep(s, y, NULL, pool));
+    scen_mine(s);
+    scen_day(s, 70);
+    if (!twin)
+        pay(s, &g, x, NULL, SALARY);
+    snprintf(ids[5], 65, "%s", sweep(s, &o[0], NULL, pool));
+    snprintf(ids[6], 65, "%s", sweep(s, &o[1], NULL, pool));
+    scen_mine(s);
+    for (int i = 0; i < 3; i++) {
+        scen_day(s, 71 + i);
+        snprintf(ids[i], 65, "%s", sweep(s, &n[i], NULL, pool));
+        if (raw && i == 1) {
+            cb_tx *t = &s->txs[--s->n_txs];
+            raw->n = 0;
+            cw_buf_append(raw, t->full.p, t->full.n, NULL);
+            cb_tx_free(t);
+            return;
+        }
+        scen_mine(s);
+    }
+    if (twin)
+        return;
+    scen_day(s, 74);
+    pay(s, &f, &n[0], NULL, SALARY);
+    scen_mine(s);
+    scen_day(s, 75);
+    sweep(s, &n[0], NULL, pool);
+    scen_mine(s);
+}
+
+/* A consolidator whose qualifying sources all but two arrive after its
+ * list is full is flagged when the fifth payout sweeps in, with the exact
+ * window. Before: the window counted the listed sources only (O0 and O1:
+ * 2 of 5), so P was never flagged and this test saw no record at all.
+ * Expected, by hand from the schedule above (and checked with a short
+ * Python model of the window over the same sweeps, tests/tools/window_oracle.py):
+ * at N0's sweep (day 71) the payouts whose last sweep is within 62 days
+ * are O0, O1 (day 70), X (day 66: a payout since day 70), N0: 4; at N1's
+ * (day 72) 5: the consolidator fires there, its window 2023-11-24 (day 10)
+ * to 2024-01-25 (day 72); Y (a source, never a payout) and the O's sweeps
+ * of days 2-3 (out of the window) do not count. The pool then has 68
+ * sources (64 listed, X, Y, N0, N1 past the list); the flag ties each to
+ * it (68 records), and N2's sweep on day 73 one more: 70 records. */
+Test(rules, a_consolidator_seen_only_past_its_list_is_flagged_by_its_window, .timeout = 120)
+{
+    scen s;
+    static wallet o[OLD_N];
+    wallet n[3], x, y;
+    cw_addr pool;
+    char ids[7][65];
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, NULL);
+    char ptext[96];
+    snprintf(ptext, sizeof ptext, "%s", text(&pool));
+    int rc;
+    keep_root = (char *)1;
+    json_t *recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
+    char *root = keep_root;
+    keep_root = NULL;
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 70, "%s", json_dumps(recs, 0));
+    json_t *c = find_rec(recs, "consolidator", ptext);
+    cr_assert_not_null(c);
+    cr_assert_str_eq(str(c, "txid"), ids[1], "fires on N1's sweep, the fifth payout in the window");
+    cr_assert_eq(num(c, "score"), 3);
+    json_t *ev = json_object_get(c, "evidence");
+    cr_assert_eq(num(ev, "sources_in_window"), 5);
+    cr_assert_eq(num(ev, "sources_in_window_not_listed"), 3);
+    cr_assert_eq(num(ev, "sources_total"), 68);
+    cr_assert_eq(num(ev, "sources_not_listed"), 4);
+    cr_assert_eq(num(ev, "sources_not_examined_by_window"), 0);
+    cr_assert_str_eq(str(ev, "window_from"), "2023-11-24");
+    cr_assert_str_eq(str(ev, "window_to"), "2024-01-25");
+    /* the listed sources in the window, then those past the list: this
+     * sweep's source, then the window index's newest first */
+    json_t *srcs = json_object_get(ev, "sources");
+    const wallet *want[5] = {&o[0], &o[1], &n[1], &n[0], &x};
+    const char *first[5] = {NULL, NULL, ids[1], ids[0], ids[3]};
+    const json_int_t total[5] = {SALARY - 1000 + 2 * SALARY - 1000, SALARY - 1000 + 2 * SALARY - 1000,
+                                 3 * SALARY - 1000, 3 * SALARY - 1000, 2 * SALARY - 1000};
+    cr_assert_eq(json_array_size(srcs), 5, "%s", json_dumps(srcs, 0));
+    for (size_t i = 0; i < 5; i++) {
+        json_t *e = json_array_get(srcs, i);
+        cr_assert_str_eq(str(e, "source"), text(&want[i]->a), "source %zu", i);
+        cr_assert_eq(num(e, "total_base_units"), total[i], "source %zu", i);
+        if (first[i])
+            cr_assert_str_eq(str(e, "first_txid"), first[i], "source %zu", i);
+    }
+    cr_assert_str_eq(str(json_array_get(srcs, 0), "last_txid"), ids[5]);
+    cr_assert_str_eq(str(json_array_get(srcs, 1), "last_txid"), ids[6]);
+    /* all that reached P by N1's sweep: 64 first sweeps, X, Y, O0 and O1
+     * again, N0 and N1 (each less 1,000 sat) */
+    json_int_t pooled = OLD_N * (SALARY - 1000) + (2 * SALARY - 1000) + (SALARY - 1000) + 2 * (2 * SALARY - 1000) +
+                        2 * (3 * SALARY - 1000);
+    cr_assert_eq(num(ev, "pooled_base_units"), pooled);
+    /* every source tied to the flagged pool, Y and N2 included */
+    size_t i;
+    json_t *r;
+    size_t toward = 0;
+    json_array_foreach(recs, i, r)
+    {
+        if (strcmp(str(r, "rule"), "payout_toward_designated") == 0) {
+            cr_assert_str_eq(str(json_object_get(r, "evidence"), "target_kind"), "consolidator");
+            toward++;
+        }
+    }
+    cr_assert_eq(toward, 69);
+    cr_assert_not_null(find_rec(recs, "payout_toward_designated", text(&y.a)));
+    json_t *n2 = find_rec(recs, "payout_toward_designated", text(&n[2].a));
+    cr_assert_not_null(n2);
+    cr_assert_str_eq(str(n2, "txid"), ids[2]);
+    json_decref(recs);
+    /* screen: the pool's counts; `watchlist check` reads the window index */
+    char dd[4200];
+    snprintf(dd, sizeof dd, "%s/data", root);
+    char *screen[] = {CW_BIN, "screen", ptext, "--datadir", dd, NULL};
+    char *out, *err;
+    run_cmd(screen, NULL, 0, &out, &err);
+    json_t *sc = json_loads(out, 0, NULL);
+    cr_assert_not_null(sc, "%s %s", out, err);
+    json_t *pat = json_object_get(sc, "patterns");
+    cr_assert_eq(num(pat, "sources_total"), 69, "%s", out);
+    cr_assert_eq(num(pat, "sources_not_listed"), 5);
+    cr_assert_eq(num(pat, "sources_not_examined_by_window"), 0);
+    json_decref(sc);
+    free(out), free(err);
+    char *check[] = {CW_BIN, "watchlist", "check", "--datadir", dd, NULL};
+    cr_assert_eq(run_cmd(check, NULL, 0, &out, &err), 0, "%s %s", out, err);
+    free(out), free(err);
+    test_remove_dir(root);
+    cb_chain_free(&s.c);
+    /* the twin: the N and X never become payouts: seven sources in the
+     * window (O0, O1, X, Y, N0..N2), two of them payouts: nothing */
+    late_pool_scenario(&s, true, o, n, &x, &y, &pool, ids, NULL);
+    recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(json_array_size(recs), 0, "%s", json_dumps(recs, 0));
+    json_decref(recs);
+    cb_chain_free(&s.c);
+}
+
+/* `watchlist check` reads the consolidator window's index in rule_pair
+ * (rulestats.h): each shape well-formed, and each way it can be cut or
+ * bent named. Keys of 21-byte address keys. */
+Test(rules, window_index_records_are_checked)
+{
+    uint8_t k[2 + 8 + 2 * 21], one = 1, two = 2, count[8] = {5};
+    memset(k, 0x11, sizeof k);
+    /* window: 0xF0 plen pool ~last(8) source -> 1 */
+    k[0] = 0xF0, k[1] = 21;
+    cr_assert_null(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 52}, (cw_span){&one, 1}));
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 52}, (cw_span){&two, 1}),
+                     "a value that is not a window entry's mark");
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 52}, (cw_span){&one, 0}),
+                     "a value that is not a window entry's mark");
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 31}, (cw_span){&one, 1}),
+                     "a key that is not a pool's window entry (a pool's key, a time, a source's key)");
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 1}, (cw_span){&one, 1}),
+                     "a key that is not a pool's window entry (a pool's key, a time, a source's key)");
+    k[1] = 0;
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 52}, (cw_span){&one, 1}),
+                     "a key that is not a pool's window entry (a pool's key, a time, a source's key)");
+    /* waiting: 0xF1 slen source pool -> 1 */
+    k[0] = 0xF1, k[1] = 21;
+    cr_assert_null(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 44}, (cw_span){&one, 1}));
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 23}, (cw_span){&one, 1}),
+                     "a key that is not a waiting source's and its pool's keys");
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 44}, (cw_span){count, 8}),
+                     "a value that is not a waiting entry's mark");
+    k[1] = 130; /* over WL_KEY_MAX */
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 44}, (cw_span){&one, 1}),
+                     "a key that is not a waiting source's and its pool's keys");
+    /* count: 0xF2 plen pool -> 8 bytes LE */
+    k[0] = 0xF2, k[1] = 21;
+    cr_assert_null(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 23}, (cw_span){count, 8}));
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 23}, (cw_span){count, 7}),
+                     "a value that is not a count (8 bytes)");
+    cr_assert_str_eq(rs_check_record(STORE_RULE_PAIR, (cw_span){k, 24}, (cw_span){count, 8}),
+                     "a key that is not a pool's indexed count");
+}
+
 /* ---- payout_toward_designated: the least that counts (framing with dust) ---- */
 
 /* Three payouts, each paid 0.1 BTC on days 1, 31, 61 by its own employer;
@@ -1471,6 +1738,194 @@ Test(rules, reorg_undoes_a_pools_sources_past_its_list_exactly, .timeout = 120)
     cb_chain_free(&s.c);
 }
 
+/* The window index (rule_pair's 0xF0 window, 0xF1 waiting and 0xF2 count
+ * entries) is journaled like every rule table: disconnecting the blocks of
+ * late_pool_scenario from day 66 on (X and Y going past the list, X
+ * moving from waiting to the window on day 70, the N's sweeps, the flag)
+ * gives the tables back byte for byte, and connecting them again the same
+ * bytes. What the index holds after day 75, read through its own API: the
+ * window, newest first, N0 (75: its entry of day 71 is gone), N2 (73), N1
+ * (72), X (66); Y waits; 5 indexed. */
+Test(rules, reorg_undoes_a_pools_window_index_exactly, .timeout = 120)
+{
+    scen s;
+    static wallet o[OLD_N];
+    wallet n[3], x, y;
+    cw_addr pool;
+    char ids[7][65];
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, NULL);
+    live l;
+    live_open(&l);
+    cw_err err = {0};
+    size_t cut = 0;
+    while (cut < s.c.n && s.c.blocks[cut].height < 66)
+        cut++;
+    for (size_t i = 0; i < cut; i++)
+        cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
+    cw_buf before = CW_BUF_INIT, after = CW_BUF_INIT, again = CW_BUF_INIT, third = CW_BUF_INIT;
+    dump_rules(l.s, &before);
+    for (size_t i = cut; i < s.c.n; i++)
+        cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
+    cw_buf_append(&l.records, "", 1, NULL);
+    cr_assert(strstr((char *)l.records.p, "\"rule\":\"consolidator\"") && strstr((char *)l.records.p, ids[1]), "%s",
+              (char *)l.records.p);
+    store_txn *t;
+    cr_assert_eq(store_begin(l.s, false, &t, &err), CW_OK);
+    uint8_t pk[WL_KEY_MAX], k[WL_KEY_MAX], ok_[WL_KEY_MAX];
+    size_t pl = wl_key_from_addr(&pool, pk), kl;
+    rs_window_walk w;
+    cr_assert_eq(rs_window_walk_open(t, pk, pl, &w, &err), CW_OK);
+    const wallet *want[4] = {&n[0], &n[2], &n[1], &x};
+    const uint64_t day[4] = {75, 73, 72, 66};
+    uint64_t last;
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(rs_window_walk_next(&w, k, &kl, &last, &err), CW_OK, "%s", err.msg);
+        cr_assert_eq(kl, wl_key_from_addr(&want[i]->a, ok_));
+        cr_assert_eq(memcmp(k, ok_, kl), 0, "window entry %d", i);
+        cr_assert_eq(last, s.c.time0 + day[i] * 86400, "window entry %d", i);
+    }
+    cr_assert_eq(rs_window_walk_next(&w, k, &kl, &last, &err), CW_ENOTFOUND);
+    rs_window_walk_close(&w);
+    size_t yl = wl_key_from_addr(&y.a, ok_);
+    cr_assert_eq(rs_waiting_first(t, ok_, yl, k, &kl, &err), CW_OK);
+    cr_assert(kl == pl && memcmp(k, pk, pl) == 0);
+    size_t xl = wl_key_from_addr(&x.a, ok_);
+    cr_assert_eq(rs_waiting_first(t, ok_, xl, k, &kl, &err), CW_ENOTFOUND);
+    uint64_t ix;
+    cr_assert_eq(rs_indexed_get(t, pk, pl, &ix, &err), CW_OK);
+    cr_assert_eq(ix, 5);
+    store_abort(t);
+    dump_rules(l.s, &after);
+    for (size_t i = s.c.n; i-- > cut;)
+        disconnect_tip(&l, &s.c.blocks[i]);
+    dump_rules(l.s, &again);
+    cr_assert_eq(again.n, before.n, "sizes %zu vs %zu", again.n, before.n);
+    cr_assert_eq(memcmp(again.p, before.p, before.n), 0, "the stats after connect+disconnect differ from before");
+    for (size_t i = cut; i < s.c.n; i++)
+        cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
+    dump_rules(l.s, &third);
+    cr_assert_eq(third.n, after.n);
+    cr_assert_eq(memcmp(third.p, after.p, after.n), 0);
+    cw_buf_free(&before), cw_buf_free(&after), cw_buf_free(&again), cw_buf_free(&third);
+    live_close(&l);
+    cb_chain_free(&s.c);
+}
+
+/* The record of the live pipeline's `rule` about addr, parsed (NULL when none). */
+static json_t *live_find(live *l, const char *rule, const char *addr)
+{
+    json_t *found = NULL;
+    for (const char *p = (const char *)l->records.p, *end = p + l->records.n; p < end && !found;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        json_t *r = json_loadb(p, len, 0, NULL);
+        if (r && str(r, "rule") && strcmp(str(r, "rule"), rule) == 0 && strcmp(str(r, "address"), addr) == 0)
+            found = r;
+        else
+            json_decref(r);
+        p += len + 1;
+    }
+    return found;
+}
+
+/* Sources a chainwatch before the window index kept past a pool's list
+ * have no index entry: the window cannot see them, and the record says how
+ * many. Simulated: after day 67 (X and Y past the list, waiting; 2
+ * indexed) their waiting entries and the count are deleted, as an earlier
+ * chainwatch would have left them. X becomes a payout on day 70 unseen, so
+ * the window counts O0, O1 and the N's only (by hand): 3 at N0's sweep, 4
+ * at N1's, 5 at N2's (day 73), where it fires; of the 5 sources past the
+ * list (X, Y, N0..N2) 3 are indexed: sources_not_examined_by_window 2.
+ * screen says the same. */
+Test(rules, sources_past_a_list_from_before_the_window_index_are_counted_as_not_examined, .timeout = 120)
+{
+    scen s;
+    static wallet o[OLD_N];
+    wallet n[3], x, y;
+    cw_addr pool;
+    char ids[7][65];
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, NULL);
+    live l;
+    live_open(&l);
+    cw_err err = {0};
+    size_t i = 0;
+    for (; i < s.c.n && s.c.blocks[i].height <= 67; i++)
+        cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
+    uint8_t pk[WL_KEY_MAX], k[2 + 2 * WL_KEY_MAX];
+    size_t pl = wl_key_from_addr(&pool, pk);
+    store_txn *t;
+    cr_assert_eq(store_begin(l.s, true, &t, &err), CW_OK);
+    k[0] = 0xF2, k[1] = (uint8_t)pl; /* the pool's count (rulestats.h) */
+    memcpy(k + 2, pk, pl);
+    cr_assert_eq(store_del(t, STORE_RULE_PAIR, k, 2 + pl, NULL, 0, &err), CW_OK, "%s", err.msg);
+    const wallet *waiting[2] = {&x, &y};
+    for (int w = 0; w < 2; w++) { /* 0xF1 slen source pool */
+        size_t sl = wl_key_from_addr(&waiting[w]->a, k + 2);
+        k[0] = 0xF1, k[1] = (uint8_t)sl;
+        memcpy(k + 2 + sl, pk, pl);
+        cr_assert_eq(store_del(t, STORE_RULE_PAIR, k, 2 + sl + pl, NULL, 0, &err), CW_OK, "%s", err.msg);
+    }
+    cr_assert_eq(store_commit(t, &err), CW_OK, "%s", err.msg);
+    for (; i < s.c.n; i++)
+        cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
+    json_t *c = live_find(&l, "consolidator", text(&pool));
+    cr_assert_not_null(c);
+    cr_assert_str_eq(str(c, "txid"), ids[2], "fires on N2's sweep: X's is not seen");
+    json_t *ev = json_object_get(c, "evidence");
+    cr_assert_eq(num(ev, "sources_in_window"), 5);
+    cr_assert_eq(num(ev, "sources_in_window_not_listed"), 3);
+    cr_assert_eq(num(ev, "sources_total"), 69);
+    cr_assert_eq(num(ev, "sources_not_listed"), 5);
+    cr_assert_eq(num(ev, "sources_not_examined_by_window"), 2);
+    json_decref(c);
+    cr_assert_eq(store_begin(l.s, false, &t, &err), CW_OK);
+    cw_code rc;
+    json_t *pat = rules_address_json(&l.rc, t, pk, pl, &rc, &err);
+    store_abort(t);
+    cr_assert_not_null(pat, "%s", err.msg);
+    cr_assert_eq(num(pat, "sources_not_examined_by_window"), 2);
+    json_decref(pat);
+    live_close(&l);
+    cb_chain_free(&s.c);
+}
+
+/* A window entry that does not decode is damage the run stops on
+ * (CW_EDAMAGED, naming it), never a source not counted: X's entry (day 66)
+ * in P's window is bent after day 70, and N0's sweep (day 71) reads it. */
+Test(rules, a_damaged_window_entry_stops_the_run, .timeout = 120)
+{
+    scen s;
+    static wallet o[OLD_N];
+    wallet n[3], x, y;
+    cw_addr pool;
+    char ids[7][65];
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, NULL);
+    live l;
+    live_open(&l);
+    cw_err err = {0};
+    size_t i = 0;
+    for (; i < s.c.n && s.c.blocks[i].height <= 70; i++)
+        cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
+    uint8_t k[2 + 8 + 2 * WL_KEY_MAX];
+    size_t pl = wl_key_from_addr(&pool, k + 2);
+    k[0] = 0xF0, k[1] = (uint8_t)pl;
+    uint64_t inv = ~(uint64_t)(s.c.time0 + 66 * 86400ull); /* newest first: the time inverted, big-endian */
+    for (int b = 0; b < 8; b++)
+        k[2 + pl + b] = (uint8_t)(inv >> (56 - 8 * b));
+    size_t kn = 2 + pl + 8 + wl_key_from_addr(&x.a, k + 2 + pl + 8);
+    store_txn *t;
+    cr_assert_eq(store_begin(l.s, true, &t, &err), CW_OK);
+    cw_span v;
+    cr_assert_eq(store_get(t, STORE_RULE_PAIR, k, kn, &v, &err), CW_OK, "X is in P's window: %s", err.msg);
+    cr_assert_eq(store_put(t, STORE_RULE_PAIR, k, kn, "\x01\x01", 2, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_commit(t, &err), CW_OK, "%s", err.msg);
+    cw_code rc = pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err);
+    cr_assert_eq(rc, CW_EDAMAGED, "%d %s", rc, err.msg);
+    cr_assert(strstr(err.msg, "window entry") && strstr(err.msg, "rule_pair"), "%s", err.msg);
+    live_close(&l);
+    cb_chain_free(&s.c);
+}
+
 /* The fields that may differ between two runs: when it was seen, the
  * signature and the trail link (its hash covers seen_at). */
 static char *stable(json_t *r)
@@ -1772,6 +2227,32 @@ Test(rules, a_store_error_reading_a_pools_source_past_its_list_is_exit_3_and_503
     const char *specs[] = {"mdb_get:1+:EIO#rule_pair", NULL};
     char *root = raw_tx_fault_check(&s, NULL, 1 + POOL_N - 1, "the consolidator and 69 payouts toward it", rawb.p,
                                     rawb.n, 11, "payout_toward_designated", specs);
+    cb_chain_free(&s.c);
+    cw_buf_free(&rawb);
+    test_remove_dir(root);
+}
+
+/* A raw tx whose sweep makes a pool a consolidator through its window over
+ * the sources past its list (late_pool_scenario's N1 sweep, screened
+ * before it is mined: O0, O1, X and N0 in the window, N1 the fifth): a
+ * store error in the window index's walk (its first step, or a later one)
+ * or in a read of a source's sweeps for the evidence is exit 3 and 503,
+ * never a screen without the consolidator. */
+Test(rules, a_store_error_in_a_pools_window_past_its_list_is_exit_3_and_503, .timeout = 120)
+{
+    scen s;
+    static wallet o[OLD_N];
+    wallet n[3], x, y;
+    cw_addr pool;
+    char ids[7][65];
+    cw_buf rawb = CW_BUF_INIT;
+    scen_time0 = (uint32_t)(time(NULL) - 72 * 86400); /* N1's sweep, screened now, is day 72's */
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, &rawb);
+    scen_time0 = 0;
+    const char *specs[] = {"mdb_cursor_get:1+:EIO#rule_pair", "mdb_cursor_get:2+:EIO#rule_pair",
+                           "mdb_get:1+:EIO#rule_pair", NULL};
+    char *root = raw_tx_fault_check(&s, NULL, 0, "nothing before N1's sweep", rawb.p, rawb.n, 11, "consolidator",
+                                    specs);
     cb_chain_free(&s.c);
     cw_buf_free(&rawb);
     test_remove_dir(root);

@@ -1549,6 +1549,110 @@ Test(rules_account, every_payout_of_a_pool_past_its_list_is_behind_its_hit, .tim
     kept_reset();
 }
 
+/* The account-chain twin of the Bitcoin test
+ * a_consolidator_seen_only_past_its_list_is_flagged_by_its_window (the
+ * same steps: rules_internal.h), the same schedule in USDC (USD 3,000
+ * salaries; each sweep all an account got and has not sent on), so the
+ * same counts (tests/tools/window_oracle.py): q's list fills on days 2-3
+ * with 64 payouts-to-be, which are payouts from day 61; X (past the list
+ * on day 66) becomes one on day 70, Y (day 67) never; O0 and O1 sweep
+ * again on day 70; N0, N1, N2 sweep on days 71-73. The window reaches 5 at
+ * N1's sweep: the consolidator (2 listed, 3 past the list), then 68
+ * sources tied to q and N2 on day 73: 70 records. The twin (no third
+ * salary for the N and X): nothing. Returns N1's sweep's block. */
+static int64_t late_pool_account(eng *e, bool twin, cw_addr o[RS_LIST_MAX], cw_addr n[3], cw_addr *x, cw_addr *q)
+{
+    enum { N = RS_LIST_MAX, PER = 16 };
+    cw_addr emp = acct(CW_CHAIN_EVM, 0xb10), f = acct(CW_CHAIN_EVM, 0xb11), g = acct(CW_CHAIN_EVM, 0xb12),
+            h = acct(CW_CHAIN_EVM, 0xb13), y = acct(CW_CHAIN_EVM, 0xb81);
+    cw_addr emps[PER], qs[PER], fs[3];
+    *q = acct(CW_CHAIN_EVM, 0xb14), *x = acct(CW_CHAIN_EVM, 0xb80);
+    for (unsigned i = 0; i < N; i++)
+        o[i] = acct(CW_CHAIN_EVM, 0xc00 + i);
+    for (unsigned i = 0; i < 3; i++)
+        n[i] = acct(CW_CHAIN_EVM, 0xb70 + i), fs[i] = f;
+    for (unsigned i = 0; i < PER; i++)
+        emps[i] = emp, qs[i] = *q;
+    const unsigned salary_days[] = {1, 31, 61};
+    for (int m = 0; m < 3; m++) {
+        for (unsigned b = 0; b < N / PER; b++)
+            day_pays(e, salary_days[m], PER, emps, o + b * PER, SALARY, USDC);
+        if (!(twin && m == 2))
+            day_pays(e, salary_days[m], 3, fs, n, SALARY, USDC);
+        if (m == 0) {
+            for (unsigned b = 0; b < N / PER; b++)
+                day_pays(e, 2 + b / 2, PER, o + b * PER, qs, SALARY, USDC);
+            day_pay(e, 10, &g, x, SALARY, USDC);
+            day_pay(e, 10, &h, &y, SALARY, USDC);
+        } else if (m == 1) {
+            day_pay(e, 40, &g, x, SALARY, USDC);
+        }
+    }
+    day_pay(e, 66, x, q, "6000000000", USDC);
+    day_pay(e, 67, &y, q, SALARY, USDC);
+    if (!twin)
+        day_pay(e, 70, &g, x, SALARY, USDC);
+    day_pays(e, 70, 2, o, qs, "6000000000", USDC);
+    int64_t fire = 0;
+    for (unsigned i = 0; i < 3; i++) {
+        int64_t b = day_pay(e, 71 + i, &n[i], q, SWEEP, USDC);
+        if (i == 1)
+            fire = b;
+    }
+    return fire;
+}
+
+Test(rules_account, a_consolidator_seen_only_past_its_list_is_flagged_by_its_window, .timeout = 60)
+{
+    eng e;
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    cw_addr o[RS_LIST_MAX], n[3], x, q;
+    int64_t fire = late_pool_account(&e, false, o, n, &x, &q);
+    json_t *recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 70, "%s", json_dumps(recs, 0));
+    json_t *c = NULL;
+    size_t i, toward = 0;
+    json_t *r;
+    json_array_foreach(recs, i, r)
+    {
+        if (strcmp(str(r, "rule"), "consolidator") == 0)
+            c = r;
+        else if (strcmp(str(r, "rule"), "payout_toward_designated") == 0 &&
+                 strcmp(str(json_object_get(r, "evidence"), "target_kind"), "consolidator") == 0)
+            toward++;
+    }
+    cr_assert_eq(toward, 69);
+    cr_assert_not_null(c);
+    cr_assert_str_eq(str(c, "address"), text(&q));
+    cr_assert_str_eq(str(c, "txid"), txid_of(&e, fire, 0));
+    json_t *ev = json_object_get(c, "evidence");
+    cr_assert_eq(num(ev, "sources_in_window"), 5);
+    cr_assert_eq(num(ev, "sources_in_window_not_listed"), 3);
+    cr_assert_eq(num(ev, "sources_total"), 68);
+    cr_assert_eq(num(ev, "sources_not_listed"), 4);
+    cr_assert_eq(num(ev, "sources_not_examined_by_window"), 0);
+    json_t *srcs = json_object_get(ev, "sources");
+    const cw_addr *want[5] = {&o[0], &o[1], &n[1], &n[0], &x};
+    const json_int_t cents[5] = {900000, 900000, 900000, 900000, 600000};
+    cr_assert_eq(json_array_size(srcs), 5, "%s", json_dumps(srcs, 0));
+    for (size_t k = 0; k < 5; k++) {
+        cr_assert_str_eq(str(json_array_get(srcs, k), "source"), text(want[k]), "source %zu", k);
+        cr_assert_eq(num(json_array_get(srcs, k), "total_usd_cents"), cents[k], "source %zu", k);
+    }
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+    eng_open(&e, CW_CHAIN_EVM, NULL);
+    eng_start(&e, NULL);
+    late_pool_account(&e, true, o, n, &x, &q);
+    recs = patterns(&e);
+    cr_assert_eq(json_array_size(recs), 0, "%s", json_dumps(recs, 0));
+    json_decref(recs);
+    eng_close(&e);
+    kept_reset();
+}
+
 /* A mint (a Transfer log from the zero account) and a burn (to it) move
  * no money between people: the zero account is nobody's payer. Found in
  * review: monthly USDC mints to w counted 0x00..00 as a second

@@ -721,6 +721,15 @@ static void pair_note(rs_pair *p, bool fresh, uint64_t now, const uint8_t txid[3
 
 /* ---------- the sweep side: pools ---------- */
 
+/* What one sweep put past a pool's list. */
+typedef struct {
+    uint64_t placed;  /* sources that went past the list (read only too: as if written) */
+    uint64_t indexed; /* sources the window index got for the first time (journal: the pool's indexed count grows) */
+} past_note;
+
+static cw_code window_index(run *r, const uint8_t *okey, size_t olen, const uint8_t *src, size_t slen, bool newly,
+                            uint64_t old_last, uint64_t last, past_note *pn, cw_err *err);
+
 /* A full list (RS_LIST_MAX) and a new source: one entry that is no
  * evidence of a pool gives way, else nothing (the list stays full). First
  * the one-off payer (never recurring) seen longest ago, else the source
@@ -729,10 +738,12 @@ static void pair_note(rs_pair *p, bool fresh, uint64_t now, const uint8_t txid[3
  * round) before its payouts sweep in, and the consolidator would never
  * fire. A payer giving way goes on in rule_pair (counted in payers_beyond),
  * so does a source (counted in pool_sources still, walked by the trace
- * back from the pool: walk_sources). With no such entry the new source
+ * back from the pool: walk_sources; a source given way is no payout, so
+ * it waits in the window index). With no such entry the new source
  * itself goes to rule_pair (rules_sweep_into). Deterministic: the
  * entries' order and times only. */
-static cw_code make_room_for_source(run *r, const uint8_t *okey, size_t olen, rs_record *rec, cw_err *err)
+static cw_code make_room_for_source(run *r, const uint8_t *okey, size_t olen, rs_record *rec, past_note *pn,
+                                    cw_err *err)
 {
     size_t victim = rec->n;
     for (size_t i = 0; i < rec->n; i++) {
@@ -757,9 +768,12 @@ static cw_code make_room_for_source(run *r, const uint8_t *okey, size_t olen, rs
         const rs_entry *v = &rec->e[victim];
         if (payer) /* kept and counted in rule_pair (rulestats.h): it may pay again */
             rec->a.payers_beyond++;
+        pn->placed += !payer;
         if (r->j) { /* a source too: it stays one of the pool's (pool_sources), past the list */
             cw_code rc = payer ? rs_pair_put(r->j, okey, olen, v->key, v->klen, &v->p, err)
                                : rs_source_put(r->j, okey, olen, v->key, v->klen, &v->p, err);
+            if (rc == CW_OK && !payer) /* the window sees it there too */
+                rc = window_index(r, okey, olen, v->key, v->klen, true, 0, v->p.last_time, pn, err);
             if (rc)
                 return rc;
         }
@@ -798,6 +812,103 @@ static cw_code beyond_load(run *r, char kind, const uint8_t *okey, size_t olen, 
                                   : rs_pair_get(r->t, okey, olen, key, klen, &b->p, err);
 }
 
+/* A source kept past the pool okey's list, indexed for the window
+ * (rulestats.h: the window index): a payout (rule_origin) gets its window
+ * entry at its last sweep `last` (the one at its previous sweep, old_last,
+ * goes), any other source its waiting entry (moved to the window when it
+ * becomes a payout: window_promote). newly: it has just gone past the list
+ * (else it was there, and may have been kept by a chainwatch before this
+ * index: then it is indexed now, for the first time). pn->indexed counts
+ * the first times. Journal only. */
+static cw_code window_index(run *r, const uint8_t *okey, size_t olen, const uint8_t *src, size_t slen, bool newly,
+                            uint64_t old_last, uint64_t last, past_note *pn, cw_err *err)
+{
+    unsigned of = 0;
+    cw_code rc = rs_origin_get(r->t, src, slen, &of, err);
+    if (rc)
+        return rc;
+    bool had = false;
+    if (of & RS_ORIGIN_PAYOUT) {
+        if (!newly && (rc = rs_window_del(r->j, okey, olen, src, slen, old_last, &had, err)))
+            return rc;
+        rc = rs_window_put(r->j, okey, olen, src, slen, last, err);
+    } else {
+        if (!newly) {
+            rc = rs_waiting_get(r->t, src, slen, okey, olen, err);
+            if (rc != CW_OK && rc != CW_ENOTFOUND)
+                return rc;
+            had = rc == CW_OK;
+            rc = CW_OK;
+        }
+        if (!had)
+            rc = rs_waiting_put(r->j, src, slen, okey, olen, err);
+    }
+    pn->indexed += rc == CW_OK && !had;
+    return rc;
+}
+
+/* key has just become a payout paid on cadence: every pool it waits in
+ * (past the pool's list, not a payout when it swept) now sees it in its
+ * window, at its last sweep there. Journal only; one cursor seek when it
+ * waits nowhere (the common case). */
+static cw_code window_promote(run *r, const uint8_t *key, size_t klen, cw_err *err)
+{
+    for (;;) {
+        uint8_t pool[WL_KEY_MAX];
+        size_t plen;
+        cw_code rc = rs_waiting_first(r->t, key, klen, pool, &plen, err);
+        if (rc == CW_ENOTFOUND)
+            return CW_OK;
+        rs_pair p;
+        if (rc || (rc = rs_source_get(r->t, pool, plen, key, klen, &p, err)) == CW_ENOTFOUND)
+            return rc == CW_ENOTFOUND ? store_damaged(r->t, err,
+                                                      "pattern rules: a source waiting in a pool's window index has "
+                                                      "no sweeps in rule_pair")
+                                      : rc;
+        if (rc || (rc = rs_window_put(r->j, pool, plen, key, klen, p.last_time, err)) ||
+            (rc = rs_waiting_del(r->j, key, klen, pool, plen, err)))
+            return rc;
+    }
+}
+
+/* The pool okey's payouts past its list whose last sweep is at or after
+ * since, newest first (the window index), not counting skip (the source
+ * sweeping now, counted by the caller): stops once *n reaches stop. With
+ * arr, each one's sweeps (read from rule_pair) go into it while it has
+ * fewer than room entries. */
+static cw_code window_past(run *r, const uint8_t *okey, size_t olen, uint64_t since, const uint8_t *skip,
+                           size_t skip_len, uint64_t stop, uint64_t *n, json_t *arr, size_t room, cw_err *err)
+{
+    *n = 0;
+    rs_window_walk w;
+    cw_code rc = rs_window_walk_open(r->t, okey, olen, &w, err);
+    while (rc == CW_OK && *n < stop) {
+        uint8_t k[WL_KEY_MAX];
+        size_t kl;
+        uint64_t last;
+        if ((rc = rs_window_walk_next(&w, k, &kl, &last, err)) == CW_ENOTFOUND) {
+            rc = CW_OK;
+            break;
+        }
+        if (rc || last < since)
+            break;
+        if (kl == skip_len && memcmp(k, skip, kl) == 0)
+            continue;
+        ++*n;
+        if (arr && json_array_size(arr) < room) {
+            /* the walk's cursor reads rule_pair: a read between its steps is fine */
+            rs_pair p;
+            if ((rc = rs_source_get(r->t, okey, olen, k, kl, &p, err)) == CW_OK &&
+                json_array_append_new(arr, pair_json(r->tx->chain, k, kl, &p, "source")))
+                rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
+            else if (rc == CW_ENOTFOUND)
+                rc = store_damaged(r->t, err, "pattern rules: a pool's window entry has no sweeps in rule_pair");
+        }
+    }
+    rs_window_walk_close(&w);
+    return rc;
+}
+
 cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const uint8_t *okey, size_t olen,
                          const amount_view *a, cw_err *err)
 {
@@ -814,9 +925,11 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
     /* a full list: the source may be past it already (rule_pair); a new
      * one takes the place of an entry that is no evidence of a pool, else
      * it goes past the list itself. Kept and counted either way: the
-     * trace back from the pool walks them all (walk_sources) */
+     * trace back from the pool walks them all (walk_sources), and the
+     * window sees them (the window index) */
     rs_entry beyond;
     bool is_beyond = false;
+    past_note pn = {0, 0};
     if (fresh && rec->n >= RS_LIST_MAX) {
         rc = beyond_load(r, RS_KIND_SOURCE, okey, olen, src_key, src_len, &beyond, err);
         if (rc != CW_OK && rc != CW_ENOTFOUND) {
@@ -825,7 +938,7 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
         }
         is_beyond = rc == CW_OK;
         fresh = !is_beyond;
-        rc = fresh ? make_room_for_source(r, okey, olen, rec, err) : CW_OK;
+        rc = fresh ? make_room_for_source(r, okey, olen, rec, &pn, err) : CW_OK;
         if (rc) {
             free(rec);
             return rc;
@@ -837,6 +950,7 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
         free(rec);
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "rules: a source key of %zu bytes", src_len);
     }
+    uint64_t old_last = e->p.last_time;
     if (!fresh) {
         uint64_t gap = now - e->p.last_time;
         if (e->p.min_gap == 0 || gap < e->p.min_gap)
@@ -846,9 +960,20 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
     }
     e->p.count++;
     pair_note(&e->p, fresh, now, r->tx->txid, a);
-    if (is_beyond && r->j && (rc = rs_source_put(r->j, okey, olen, src_key, src_len, &e->p, err))) {
+    pn.placed += fresh && is_beyond;
+    if (is_beyond && r->j &&
+        ((rc = rs_source_put(r->j, okey, olen, src_key, src_len, &e->p, err)) ||
+         (rc = window_index(r, okey, olen, src_key, src_len, fresh, old_last, now, &pn, err)))) {
         free(rec);
         return rc;
+    }
+    if (pn.indexed && r->j) {
+        uint64_t ix;
+        if ((rc = rs_indexed_get(r->t, okey, olen, &ix, err)) ||
+            (rc = rs_indexed_put(r->j, okey, olen, ix + pn.indexed, err))) {
+            free(rec);
+            return rc;
+        }
     }
     if (!found)
         rec->a.first_seen = now;
@@ -872,25 +997,40 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
         memcpy(tr.first_txid, r->tx->txid, 32);
         return toward_one(r, src_key, src_len, true, OTEXT, NULL, NULL, 1, &tr, a, NULL, err);
     }
-    /* distinct payouts (paid on cadence: rule_origin) that swept in within
-     * the window; one salary-sized payment makes an address sweep, but a
-     * merchant paid in full by salaried people is no pool of payouts */
+    /* distinct payouts (paid on cadence: rule_origin, as of now) whose
+     * last sweep into it is within the window, listed or past the list
+     * (rules.h: the consolidator's window); one salary-sized payment makes
+     * an address sweep, but a merchant paid in full by salaried people is
+     * no pool of payouts. Cheap first: the listed sources in the window
+     * whatever they are, the payouts past the list (the window index: no
+     * read of rule_origin, at most pool_min_sources steps), this source
+     * when it is past the list; rule_origin for the listed ones only when
+     * that many could be enough */
     uint64_t since = now > cfg->pool_window ? now - cfg->pool_window : 0;
-    size_t in_window = 0;
+    uint64_t listed_in = 0, past = 0, cur = 0, in_window = 0;
     for (size_t i = 0; i < rec->n; i++)
-        in_window += rec->e[i].kind == RS_KIND_SOURCE && rec->e[i].p.last_time >= since;
-    if (in_window >= cfg->pool_min_sources) {
-        in_window = 0;
+        listed_in += rec->e[i].kind == RS_KIND_SOURCE && rec->e[i].p.last_time >= since;
+    src_counts sc = source_counts(rec);
+    if (is_beyond) {
+        unsigned of = 0;
+        rc = rs_origin_get(r->t, src_key, src_len, &of, err);
+        cur = (of & RS_ORIGIN_PAYOUT) != 0;
+    }
+    if (rc == CW_OK && sc.not_listed > (uint64_t)is_beyond)
+        rc = window_past(r, okey, olen, since, src_key, src_len, cfg->pool_min_sources, &past, NULL, 0, err);
+    uint64_t listed_pay = 0;
+    if (rc == CW_OK && listed_in + past + cur >= cfg->pool_min_sources) {
         for (size_t i = 0; rc == CW_OK && i < rec->n; i++) {
             unsigned of = 0;
             if (rec->e[i].kind == RS_KIND_SOURCE && rec->e[i].p.last_time >= since &&
                 (rc = rs_origin_get(r->t, rec->e[i].key, rec->e[i].klen, &of, err)) == CW_OK)
-                in_window += (of & RS_ORIGIN_PAYOUT) != 0;
+                listed_pay += (of & RS_ORIGIN_PAYOUT) != 0;
         }
-        if (rc) {
-            free(rec);
-            return rc;
-        }
+        in_window = listed_pay + past + cur;
+    }
+    if (rc) {
+        free(rec);
+        return rc;
     }
     if (in_window < cfg->pool_min_sources || !mark(rec, RS_CONSOLIDATOR, cfg->weight[RULE_CONSOLIDATOR])) {
         rc = rec_save(r, okey, olen, rec, err);
@@ -899,28 +1039,47 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
             rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_POOL, err);
         return rc;
     }
+    /* it fires: the exact count (every payout past the list in the window,
+     * a cursor step each, once per pool), the evidence's sources (the
+     * listed ones in the window, then those past the list: this one, then
+     * the window index's newest first, EVIDENCE_MAX in all), and how many
+     * sources past the list the window could not see (kept by an earlier
+     * chainwatch, before the window index) */
     json_t *sources = NULL;
     pool_view all = {NULL, 0, {0, 0}};
+    uint64_t indexed = 0;
     if ((rc = rec_save(r, okey, olen, rec, err)) == CW_OK &&
         (rc = entries_json(r->tx->chain, rec, RS_KIND_SOURCE, false, since, &sources, NULL, err)) == CW_OK)
         rc = pool_view_of(rec, &all, err);
+    if (rc == CW_OK && cur && json_array_size(sources) < EVIDENCE_MAX &&
+        json_array_append_new(sources, pair_json(r->tx->chain, src_key, src_len, &e->p, "source")))
+        rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
+    if (rc == CW_OK && sc.not_listed > (uint64_t)is_beyond)
+        rc = window_past(r, okey, olen, since, src_key, src_len, UINT64_MAX, &past, sources, EVIDENCE_MAX, err);
+    if (rc == CW_OK && sc.not_listed > 0 && (rc = rs_indexed_get(r->t, okey, olen, &indexed, err)) == CW_OK && !r->j)
+        indexed += pn.placed; /* read only: as if written */
     if (rc == CW_OK && now_pool && r->j)
         rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_POOL, err);
     rs_addr ad = rec->a;
     free(rec);
     if (rc) {
         json_decref(sources);
+        free(all.list);
         return rc;
     }
+    in_window = listed_pay + past + cur;
+    uint64_t unseen = sc.not_listed > indexed ? sc.not_listed - indexed : 0;
     json_t *ev = json_object();
     bool ok = true;
     char d0[11], d1[11];
     day_text(since, d0), day_text(now, d1);
     alert_put(ev, "sources", sources, &ok);
     alert_put(ev, "sources_in_window", json_integer((json_int_t)in_window), &ok);
+    alert_put(ev, "sources_in_window_not_listed", json_integer((json_int_t)(past + cur)), &ok);
     /* every distinct source: the list's, and those past its cap (rule_pair) */
     alert_put(ev, "sources_total", json_integer((json_int_t)all.sc.total), &ok);
     alert_put(ev, "sources_not_listed", json_integer((json_int_t)all.sc.not_listed), &ok);
+    alert_put(ev, "sources_not_examined_by_window", json_integer((json_int_t)unseen), &ok);
     alert_put(ev, "window_from", json_string(d0), &ok);
     alert_put(ev, "window_to", json_string(d1), &ok);
     alert_put(ev, "pooled_usd_cents", json_integer((json_int_t)ad.in_cents), &ok);
@@ -938,10 +1097,10 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
     r->st->fired[RULE_CONSOLIDATOR]++;
     char m[TOTALS_MAX];
     explain(f,
-            "%s pools money from %zu payout addresses (each paid salary-sized amounts by its own payer) "
+            "%s pools money from %llu payout addresses (each paid salary-sized amounts by its own payer) "
             "between %s and %s, %s in all so far: the shape of an IT-worker consolidation address, which pools "
             "the pay of several roles before it moves on.",
-            OTEXT, in_window, d0, d1,
+            OTEXT, (unsigned long long)in_window, d0, d1,
             totals_text(r, ad.in_cents, rs_wide_cap(ad.in_native, ad.in_native_hi), m, sizeof m));
     /* every payout that fed it is now tied to a flagged pool */
     walk_how w = {true, OTEXT, NULL, NULL, a};
@@ -1066,8 +1225,8 @@ cw_code rules_pay_into(run *r, const uint8_t *payer, size_t payer_len, const uin
     json_t *payers = NULL;
     if ((rc = rec_save(r, okey, olen, rec, err)) == CW_OK && shared)
         rc = entries_json(r->tx->chain, rec, RS_KIND_PAYER, true, 0, &payers, NULL, err);
-    if (rc == CW_OK && now_payout && r->j)
-        rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_PAYOUT, err);
+    if (rc == CW_OK && now_payout && r->j && (rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_PAYOUT, err)) == CW_OK)
+        rc = window_promote(r, okey, olen, err); /* the pools it waits in past their lists see it now */
     rs_addr ad = rec->a;
     size_t listed = 0;
     for (size_t i = 0; i < rec->n; i++)
@@ -1478,6 +1637,16 @@ json_t *rules_address_json(const rules_config *cfg, store_txn *t, const uint8_t 
     src_counts sc = source_counts(rec); /* every distinct source too, past the list included */
     alert_put(o, "sources_total", json_integer((json_int_t)sc.total), &ok);
     alert_put(o, "sources_not_listed", json_integer((json_int_t)sc.not_listed), &ok);
+    /* those past the list the consolidator's window cannot see (kept by a
+     * chainwatch before the window index, or counted and never kept) */
+    uint64_t indexed = 0;
+    if (sc.not_listed > 0 && (*rc = rs_indexed_get(t, key, klen, &indexed, err))) {
+        free(rec);
+        json_decref(o);
+        return NULL;
+    }
+    alert_put(o, "sources_not_examined_by_window",
+              json_integer((json_int_t)(sc.not_listed > indexed ? sc.not_listed - indexed : 0)), &ok);
     uint8_t chain = key_chain(key, klen);
     if (ok && (*rc = entries_json(chain, rec, RS_KIND_PAYER, false, 0, &payers, NULL, err)) == CW_OK)
         *rc = entries_json(chain, rec, RS_KIND_SOURCE, false, 0, &sources, NULL, err);

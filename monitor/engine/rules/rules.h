@@ -23,8 +23,9 @@
  *      service (exchange hot wallets are never payees):
  *      - a sweep (a payout-like input pays it): the output's address learns
  *        a pool source; `consolidator` fires when enough distinct sources
- *        swept into it within the window, and every source then gets
- *        `payout_toward_designated` (toward the pool);
+ *        swept into it within the window (below: the consolidator's
+ *        window), and every source then gets `payout_toward_designated`
+ *        (toward the pool);
  *      - otherwise a payment in the tiny or salary band by the payer:
  *        the pair's cadence; `shared_payout` when enough distinct payers
  *        pay the address on cadence; `test_then_salary` when a tiny first
@@ -35,6 +36,34 @@
  *        rule_pair), naming their payers; pooled money reaching labelled
  *        exchanges/OTC/swap services in `min_pieces` payments fires
  *        `off_ramp_after_pool` on the pool.
+ * The consolidator's window, exactly. At each sweep into an address not
+ * yet flagged, with now the tx's time (a raw tx's: the screen's now):
+ *   counted: the distinct sources whose LAST sweep into it is at or after
+ *     now - pool_window (ends included) and that are payouts paid on
+ *     cadence as of now (rule_origin RS_ORIGIN_PAYOUT: a payer became
+ *     recurring for them; a source that becomes one after its sweep counts
+ *     from then on), wherever the pool keeps them: in its 64-entry list,
+ *     or past it in rule_pair (rulestats.h: the window index);
+ *   fires: when the count reaches pool_min_sources, once per address.
+ *   cost, bounded: the list's in-window sources (rule_origin read only
+ *     when that many could be enough), and at most pool_min_sources steps
+ *     of a cursor over the pool's payouts past its list, newest sweep
+ *     first (no rule_origin read: the index holds payouts only; a source
+ *     moves into it when it becomes a payout); once, when it fires, a
+ *     cursor step per payout past the list in the window, so the record's
+ *     count is exact. No cap is reached, so none under-counts.
+ *   records: the consolidator's evidence has sources_in_window (the count,
+ *     exact), sources_in_window_not_listed (those of them past the list),
+ *     sources (the listed ones in the window, payouts or not, then the
+ *     payouts past the list in the window, newest first: EVIDENCE_MAX, 32,
+ *     in all; the counts are not cut), sources_total and sources_not_listed
+ *     (every distinct source), window_from/window_to, and
+ *     sources_not_examined_by_window: sources past the list the window
+ *     cannot see, because a chainwatch before the window index kept them
+ *     there (or, before rule_pair kept sources, only counted them); 0 for
+ *     a pool whose sources went past its list under this version. They
+ *     count once they sweep into it again. screen's patterns give the same
+ *     number for any address.
  * Each rule fires once per address (the address's fired bits), and adds
  * its weight to the address's score; the score gives the risk.
  * Amounts: USD cents through prices.h when the asset has a price on the
@@ -106,8 +135,8 @@ typedef struct {
     unsigned min_recurring;        /* salary-sized payments at cadence that make a payer recurring (payments, >= 2) */
     unsigned shared_min_payers;    /* shared_payout: recurring payers (>= 2) */
     unsigned shared_max_payers;    /* ... and at most (more is a service, not a payout) */
-    unsigned pool_min_sources;     /* consolidator: payout-like sources ... */
-    uint64_t pool_window;          /* ... within this many seconds */
+    unsigned pool_min_sources;     /* consolidator: payouts paid on cadence, listed or past the list ... */
+    uint64_t pool_window;          /* ... whose last sweep is within this many seconds (above: the window) */
     uint64_t test_window;          /* test_then_salary: seconds from the tiny payment to the salary */
     unsigned hops;                 /* trace forward this many txs (1..8) */
     /* payout_toward_designated: the least traced money reaching a
