@@ -1191,6 +1191,60 @@ Test(eth_follow, watch_stops_when_the_block_commit_fails_and_commits_nothing, .t
     eth_watch_fails_closed("CW_FAIL_MDB", "mdb_txn_commit:2+:EIO");
 }
 
+/* SIGTERM with the store failing at the final flush (from the moment the
+ * gate file exists, every read of the outbox fails: the flush's walk over
+ * it, which an idle watch makes nowhere else): exit 3 naming the store's
+ * error, as Bitcoin's watch and the replays, never 0. The outbox worked
+ * before the gate (the block's record reached the file); a restart with a
+ * healthy store stops with 0, the record still once. */
+Test(eth_follow, a_store_error_at_the_final_flush_is_exit_3, .timeout = 60)
+{
+    node n;
+    node_start(&n);
+    char *dir = new_datadir();
+    char gate[600];
+    snprintf(gate, sizeof gate, "%s/store-fails", dir);
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1); /* inherited by watch only: the test execs nothing meanwhile */
+    setenv("CW_FAIL_MDB", "mdb_cursor_get:1+:EIO#outbox", 1);
+    setenv("CW_FAULT_WHILE", gate, 1);
+    pid_t w = start_watch(dir, n.url, NULL, NULL);
+    unsetenv("LD_PRELOAD");
+    unsetenv("CW_FAIL_MDB");
+    unsetenv("CW_FAULT_WHILE");
+    char *h = send_tx(&n, ACCT1, L1, "0x5", NULL, NULL);
+    mine(&n);
+    json_decref(wait_record(dir, h, L1, "confirmed"));
+    FILE *g = fopen(gate, "w");
+    cr_assert_not_null(g);
+    fclose(g);
+    kill(w, SIGTERM);
+    int st;
+    waitpid(w, &st, 0);
+    unlink(gate);
+    char log[600];
+    snprintf(log, sizeof log, "%s/watch.log", dir);
+    char *text = read_text(log);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3, "watch (status %d) stopped on SIGTERM with the store failing:\n%s",
+              st, text);
+    cr_assert(strstr(text, "error: watch: final flush: ") && strstr(text, "outbox: Input/output error"), "%s", text);
+    cr_assert_not(strstr(text, "stopping: the store failed"), "the failure came before the stop:\n%s", text);
+    free(text);
+    char log1[620];
+    snprintf(log1, sizeof log1, "%s/watch1.log", dir);
+    cr_assert_eq(rename(log, log1), 0); /* start_watch waits for its own "watching" line */
+    w = start_watch(dir, n.url, NULL, NULL);
+    stop_watch(w);
+    json_t *all = alerts_read(dir);
+    size_t confirmed = 0, i;
+    json_t *r;
+    json_array_foreach(all, i, r) confirmed += same_hex(s_of(r, "txid"), h) && strcmp(s_of(r, "status"), "confirmed") == 0;
+    cr_assert_eq(confirmed, 1, "%zu confirmed records of the payment", confirmed);
+    json_decref(all);
+    free(h);
+    test_remove_dir(dir);
+    node_stop(&n);
+}
+
 /* ---------- a node that forgets the pending filter ---------- */
 
 /* A JSON-RPC proxy on 127.0.0.1 in front of anvil (libmicrohttpd, its own

@@ -26,6 +26,8 @@
 #include "tests/tron_http_server.h"
 #include "tests/zmq_pub.h"
 
+static uint8_t *slurp(const char *path, size_t *n);
+
 #define CHEIL "TA3941uFAvmVibSkQ6fMJXxmaSNovX86mz"
 #define N0 69316562
 /* block 0 of mainnet ends in TIP-474's chain id 0x2b6653dc */
@@ -315,6 +317,58 @@ Test(tron_watch, kill_9_loses_and_repeats_nothing, .timeout = 120)
     cr_assert_eq(count(all, t2, "mempool", NULL), 0, "seen first when solidified: no sighting before");
     json_decref(all);
     json_decref(m), json_decref(c), json_decref(c2);
+    rig_stop(&r);
+}
+
+/* SIGTERM with the store failing at the final flush (from the moment the
+ * gate file exists, every read of the outbox fails: the flush's walk over
+ * it, which nothing else in an idle watch makes): exit 3 naming the store's
+ * error, as Bitcoin's watch and the replays, never 0. The outbox worked
+ * before the gate (the mempool record reached the file); nothing is lost:
+ * a restart with a healthy store flushes, exit 0, the record once. */
+Test(tron_watch, a_store_error_at_the_final_flush_is_exit_3, .timeout = 60)
+{
+    rig r;
+    rig_start(&r);
+    char gate[200];
+    snprintf(gate, sizeof gate, "%s/store-fails", r.dir);
+    block(&r, N0, 0xaa, 0xaa, 0, false, 0);
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1); /* inherited by watch only: the test execs nothing meanwhile */
+    setenv("CW_FAIL_MDB", "mdb_cursor_get:1+:EIO#outbox", 1);
+    setenv("CW_FAULT_WHILE", gate, 1);
+    pid_t w = start_watch(&r, NULL);
+    unsetenv("LD_PRELOAD");
+    unsetenv("CW_FAIL_MDB");
+    unsetenv("CW_FAULT_WHILE");
+    const char *t1 = jstr(r.pay[0], "txID");
+    block(&r, N0, 0xaa, 0xaa, 0, true, N0 - 1);
+    block(&r, N0 + 1, 0xaa, 0xaa, 1, true, N0 - 1);
+    json_decref(wait_record(&r, t1, "mempool"));
+    FILE *g = fopen(gate, "w");
+    cr_assert_not_null(g);
+    fclose(g);
+    kill(w, SIGTERM);
+    int st;
+    waitpid(w, &st, 0);
+    unlink(gate);
+    char log[200];
+    snprintf(log, sizeof log, "%s/watch.log", r.dir);
+    size_t n;
+    char *text = (char *)slurp(log, &n);
+    text[n] = '\0';
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3, "watch (status %d) stopped on SIGTERM with the store failing:\n%s",
+              st, text);
+    cr_assert(strstr(text, "error: watch: final flush: ") && strstr(text, "outbox: Input/output error"), "%s", text);
+    cr_assert_not(strstr(text, "stopping: the store failed"), "the failure came before the stop:\n%s", text);
+    free(text);
+    char log1[220];
+    snprintf(log1, sizeof log1, "%s/watch1.log", r.dir);
+    cr_assert_eq(rename(log, log1), 0); /* start_watch waits for its own "watching" line */
+    w = start_watch(&r, NULL);
+    stop_watch(w);
+    json_t *all = alerts_read(r.dir);
+    cr_assert_eq(count(all, t1, "mempool", NULL), 1);
+    json_decref(all);
     rig_stop(&r);
 }
 
