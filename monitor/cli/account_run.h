@@ -46,9 +46,10 @@ typedef struct {
     /* watch --webhook: the webhook outbox delivered by this process (cli.h);
      * NULL or no URL: none */
     const cli_webhook_opts *webhook;
-    /* replay --capture of a Tron capture: which of the options above the
-     * command line gave (ACCOUNT_GIVEN_*): one not given takes the
-     * capture's settings record's value, one given must equal it */
+    /* replay --capture of a Tron capture (of an Ethereum one: the
+     * confirmations, finalized and max_reorg bits): which of the options
+     * above the command line gave (ACCOUNT_GIVEN_*): one not given takes
+     * the capture's settings record's value, one given must equal it */
     unsigned given;
 } account_run_opts;
 
@@ -56,6 +57,9 @@ typedef struct {
 #define ACCOUNT_GIVEN_HOPS 2u       /* --hops, or --clusters off (0) */
 #define ACCOUNT_GIVEN_MIN_SHARE 4u  /* --min-exposure, or --clusters off */
 #define ACCOUNT_GIVEN_HOLD_SHARE 8u /* --hold-exposure, or --clusters off */
+#define ACCOUNT_GIVEN_CONFIRMATIONS 16u /* --confirmations */
+#define ACCOUNT_GIVEN_FINALIZED 32u     /* --finalized */
+#define ACCOUNT_GIVEN_MAX_REORG 64u     /* --max-reorg */
 
 /* The CLI_EXIT_* codes of watch and replay (cli.h). */
 int account_run_watch(const account_run_opts *o);
