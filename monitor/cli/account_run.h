@@ -95,7 +95,10 @@ int account_run_replay_tron_capture(const account_run_opts *o);
  * prev. A replay that asks anything else than the live run did stops
  * there (exit 2, naming the offset). A settings record after the first
  * (watch started again on the same file) starts the next session as the
- * live run did; the datadir's tip must then be the recorded one. */
+ * live run did; the datadir's tip must then be the recorded one. A
+ * --confirmations, --finalized or --max-reorg in o->given that differs
+ * from a session's recorded one is refused before that session (exit 2,
+ * naming the setting, the recorded and the given value). */
 int account_run_replay_eth_capture(const account_run_opts *o);
 
 #endif
