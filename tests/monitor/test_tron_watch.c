@@ -778,8 +778,8 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
  * confirmed when N0+3 counts it 3 deep; tip N0+1 with the head at N0+3:
  * replayed with the default, the solidified blocks, it would connect
  * nothing, and at the head everything). The recorded value given again is
- * accepted; a contradicting --confirmations, or --finalized, is refused
- * naming the setting and both values, nothing replayed. */
+ * accepted; a contradicting --confirmations, --finalized or --max-reorg is
+ * refused naming the setting and both values, nothing replayed. */
 Test(tron_watch, a_capture_recorded_with_confirmations_3_replays_with_them, .timeout = 120)
 {
     rig r;
@@ -852,18 +852,14 @@ Test(tron_watch, a_capture_recorded_with_confirmations_3_replays_with_them, .tim
     json_t *again = comparable(alerts_read(d2));
     assert_same_records(live, again, "the replay with no option");
     json_decref(again);
-    /* the recorded values given again: the same records */
-    char d3[128] = "/tmp/cw-tron-replay-XXXXXX";
-    fresh_datadir(d3, true);
-    cr_assert_eq(replay_capture(cap, d3, "--confirmations", "3", &out, &err), 0, "%s\n%s", out, err);
+    /* the recorded value given again is no contradiction (checked up to
+     * the datadir: d2 is past the start now) */
+    cr_assert_eq(replay_capture(cap, d2, "--confirmations", "3", &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "not where the recording began") && !strstr(err, "differs"), "%s", err);
     free(out), free(err);
-    again = comparable(alerts_read(d3));
-    assert_same_records(live, again, "the replay with --confirmations 3");
-    json_decref(again);
     json_decref(live);
     json_decref(m), json_decref(c);
     test_remove_dir(strdup(d2));
-    test_remove_dir(strdup(d3));
     rig_stop(&r);
 }
 
