@@ -1207,10 +1207,22 @@ Test(eth_follow, a_store_error_at_the_final_flush_is_exit_3, .timeout = 60)
     setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1); /* inherited by watch only: the test execs nothing meanwhile */
     setenv("CW_FAIL_MDB", "mdb_cursor_get:1+:EIO#outbox", 1);
     setenv("CW_FAULT_WHILE", gate, 1);
-    pid_t w = start_watch(dir, n.url, NULL, NULL);
+    pid_t w = start_watch(dir, n.url, "--status-interval=1", NULL);
     unsetenv("LD_PRELOAD");
     unsetenv("CW_FAIL_MDB");
     unsetenv("CW_FAULT_WHILE");
+    char log[600];
+    snprintf(log, sizeof log, "%s/watch.log", dir);
+    /* the pending filter is made at the first poll, after "watching": a
+     * status line comes after a poll, so a tx sent then is seen pending */
+    for (int i = 0; i < 2400; i++) {
+        char *t = read_text(log);
+        bool polled = strstr(t, "info: watch: status: ") != NULL;
+        free(t);
+        if (polled)
+            break;
+        test_sleep_ms(25);
+    }
     /* a pending payment: its record is handed to the file without a second
      * walk over the outbox (a block's is removed from it after an fsync,
      * which could still be under way when the test sees the line) */
@@ -1223,8 +1235,6 @@ Test(eth_follow, a_store_error_at_the_final_flush_is_exit_3, .timeout = 60)
     int st;
     waitpid(w, &st, 0);
     unlink(gate);
-    char log[600];
-    snprintf(log, sizeof log, "%s/watch.log", dir);
     char *text = read_text(log);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3, "watch (status %d) stopped on SIGTERM with the store failing:\n%s",
               st, text);
