@@ -37,6 +37,9 @@ struct rest_server {
     size_t chain_len;
     int fail_status, fail_times;
     size_t requests;
+    pthread_cond_t cv; /* signalled when `hold` is cleared */
+    bool hold;         /* rest_server_hold: requests wait */
+    size_t waiting;    /* requests waiting on `hold` now */
 };
 
 typedef struct {
@@ -221,6 +224,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     *upload_size = 0;
     reply r = {0};
     pthread_mutex_lock(&s->mu);
+    if (s->hold) { /* the client waits for its answer until the test lets it go */
+        s->waiting++;
+        while (s->hold)
+            pthread_cond_wait(&s->cv, &s->mu);
+        s->waiting--;
+    }
     s->requests++;
     if (s->fail_times > 0) {
         s->fail_times--;
@@ -250,6 +259,7 @@ rest_server *rest_server_start(void)
     if (!s)
         return NULL;
     pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
     struct sockaddr_in sa = {0};
     sa.sin_family = AF_INET;
     sa.sin_port = 0;
@@ -259,6 +269,7 @@ rest_server *rest_server_start(void)
                             (unsigned int)30, MHD_OPTION_END);
     if (!s->d) {
         fprintf(stderr, "rest_server: MHD_start_daemon on 127.0.0.1 failed\n");
+        pthread_cond_destroy(&s->cv);
         pthread_mutex_destroy(&s->mu);
         free(s);
         return NULL;
@@ -331,16 +342,36 @@ size_t rest_server_requests(const rest_server *s)
     return n;
 }
 
+void rest_server_hold(rest_server *s, bool on)
+{
+    pthread_mutex_lock(&s->mu);
+    s->hold = on;
+    if (!on)
+        pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+size_t rest_server_waiting(const rest_server *s)
+{
+    rest_server *m = (rest_server *)s; /* the mutex is state, not the server's value */
+    pthread_mutex_lock(&m->mu);
+    size_t n = m->waiting;
+    pthread_mutex_unlock(&m->mu);
+    return n;
+}
+
 void rest_server_stop(rest_server *s)
 {
     if (!s)
         return;
+    rest_server_hold(s, false); /* a held request would keep MHD_stop_daemon waiting */
     if (s->d)
         MHD_stop_daemon(s->d);
     for (size_t i = 0; i < s->nblocks; i++)
         free(s->blocks[i].bytes);
     free(s->blocks);
     free(s->chain);
+    pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }

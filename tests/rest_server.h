@@ -24,6 +24,7 @@
 #ifndef CW_TEST_REST_SERVER_H
 #define CW_TEST_REST_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,13 @@ void rest_server_set_chain(rest_server *s, const uint8_t (*hashes)[32], size_t n
 void rest_server_fail(rest_server *s, int http_status, int times);
 /* How many requests the server has answered, failed ones included. */
 size_t rest_server_requests(const rest_server *s);
+/* on: every request from now on waits, unanswered, until rest_server_hold
+ * (s, false) (a node slow to answer), so a test can act while the client
+ * is inside a request (signal it, switch a fault on). The server has one
+ * thread: while one request waits, no other is read. */
+void rest_server_hold(rest_server *s, bool on);
+/* How many requests wait on rest_server_hold now (0 or 1). */
+size_t rest_server_waiting(const rest_server *s);
 /* Stops the thread, closes connections and frees everything. NULL is a no-op. */
 void rest_server_stop(rest_server *s);
 

@@ -1076,6 +1076,32 @@ static int given_differs(const char *file, unsigned session, const char *option,
     return CLI_EXIT_USAGE;
 }
 
+/* --confirmations, --finalized and --max-reorg, when the replay's command
+ * line gave them (o->given), against the session's recorded ones
+ * (max_reorg 0: the engine's default): how deep blocks connect decides
+ * every record. CLI_EXIT_OK, or CLI_EXIT_USAGE after the message. */
+static int depth_given_differs(const account_run_opts *o, unsigned session, int64_t confirmations, bool finalized,
+                               int64_t max_reorg)
+{
+    char a[64], b[64];
+    if ((o->given & ACCOUNT_GIVEN_CONFIRMATIONS) && (finalized || o->confirmations != confirmations)) {
+        snprintf(a, sizeof a, finalized ? "--finalized" : "%lld", (long long)confirmations);
+        snprintf(b, sizeof b, "%lld", (long long)o->confirmations);
+        return given_differs(o->capture, session, "--confirmations", a, b);
+    }
+    if ((o->given & ACCOUNT_GIVEN_FINALIZED) && !finalized) {
+        snprintf(a, sizeof a, "--confirmations %lld", (long long)confirmations);
+        return given_differs(o->capture, session, "--finalized", a, "--finalized");
+    }
+    int64_t recorded = max_reorg ? max_reorg : ACCOUNT_MAX_REORG_DEFAULT;
+    if ((o->given & ACCOUNT_GIVEN_MAX_REORG) && o->max_reorg != recorded) {
+        snprintf(a, sizeof a, max_reorg ? "%lld" : "%lld (the default)", (long long)recorded);
+        snprintf(b, sizeof b, "%lld", (long long)o->max_reorg);
+        return given_differs(o->capture, session, "--max-reorg", a, b);
+    }
+    return CLI_EXIT_OK;
+}
+
 /* The options a session runs with: the recording's settings, each option
  * the command line gave checked against them; the rules and --labels
  * (not in the capture: given again, or refused). CLI_EXIT_OK or the exit
@@ -1086,6 +1112,9 @@ static int tron_session_options(const account_run_opts *o, const tron_session *s
     const capture_settings *set = &s->set;
     char a[64], b[64];
     *ro = *o;
+    int drc = depth_given_differs(o, session, set->confirmations, set->finalized, set->max_reorg);
+    if (drc)
+        return drc;
     ro->confirmations = set->confirmations;
     ro->finalized = set->finalized;
     ro->max_reorg = set->max_reorg;
@@ -1499,6 +1528,9 @@ static int eth_replay_session(const account_run_opts *o, eth_answers *ans, const
     ro.finalized = setting(set, "finalized", 0) != 0;
     ro.start = setting(set, "start", -1);
     ro.max_reorg = setting(set, "max_reorg", 0);
+    int drc = depth_given_differs(o, session, ro.confirmations, ro.finalized, ro.max_reorg);
+    if (drc)
+        return drc;
     ro.rpc = "http://capture.invalid"; /* never asked: answered from the capture */
     ro.rpc_rate = 0;
     ro.tokens = NULL;

@@ -46,9 +46,10 @@ typedef struct {
     /* watch --webhook: the webhook outbox delivered by this process (cli.h);
      * NULL or no URL: none */
     const cli_webhook_opts *webhook;
-    /* replay --capture of a Tron capture: which of the options above the
-     * command line gave (ACCOUNT_GIVEN_*): one not given takes the
-     * capture's settings record's value, one given must equal it */
+    /* replay --capture of a Tron capture (of an Ethereum one: the
+     * confirmations, finalized and max_reorg bits): which of the options
+     * above the command line gave (ACCOUNT_GIVEN_*): one not given takes
+     * the capture's settings record's value, one given must equal it */
     unsigned given;
 } account_run_opts;
 
@@ -56,6 +57,9 @@ typedef struct {
 #define ACCOUNT_GIVEN_HOPS 2u       /* --hops, or --clusters off (0) */
 #define ACCOUNT_GIVEN_MIN_SHARE 4u  /* --min-exposure, or --clusters off */
 #define ACCOUNT_GIVEN_HOLD_SHARE 8u /* --hold-exposure, or --clusters off */
+#define ACCOUNT_GIVEN_CONFIRMATIONS 16u /* --confirmations */
+#define ACCOUNT_GIVEN_FINALIZED 32u     /* --finalized */
+#define ACCOUNT_GIVEN_MAX_REORG 64u     /* --max-reorg */
 
 /* The CLI_EXIT_* codes of watch and replay (cli.h). */
 int account_run_watch(const account_run_opts *o);
@@ -91,7 +95,10 @@ int account_run_replay_tron_capture(const account_run_opts *o);
  * prev. A replay that asks anything else than the live run did stops
  * there (exit 2, naming the offset). A settings record after the first
  * (watch started again on the same file) starts the next session as the
- * live run did; the datadir's tip must then be the recorded one. */
+ * live run did; the datadir's tip must then be the recorded one. A
+ * --confirmations, --finalized or --max-reorg in o->given that differs
+ * from a session's recorded one is refused before that session (exit 2,
+ * naming the setting, the recorded and the given value). */
 int account_run_replay_eth_capture(const account_run_opts *o);
 
 #endif

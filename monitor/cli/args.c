@@ -197,7 +197,7 @@ int cli_args_set_conf(cli_arg *table, const char *name, const char *value, char 
             return -1;
         }
         if (!d->given)
-            *(bool *)d->dest = v == 1;
+            *(bool *)d->dest = v == 1, d->conf = true;
         return 1;
     }
     cw_err err = {0};
@@ -205,6 +205,7 @@ int cli_args_set_conf(cli_arg *table, const char *name, const char *value, char 
         snprintf(why, why_cap, "%s", err.msg);
         return -1;
     }
+    d->conf |= !d->given;
     return 1;
 }
 
@@ -212,6 +213,12 @@ bool cli_args_given(const cli_arg *table, const char *name)
 {
     const cli_arg *d = cfind(table, name);
     return d && d->given;
+}
+
+bool cli_args_chosen(const cli_arg *table, const char *name)
+{
+    const cli_arg *d = cfind(table, name);
+    return d && (d->given || d->conf);
 }
 
 /* Help column: "  --min-exposure-amount BTC  " is the widest in use. */

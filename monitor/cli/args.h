@@ -52,6 +52,7 @@ typedef struct {
     const char *help; /* usage text; "\n" starts an indented line; NULL hides it */
     unsigned from; /* ARG_CONF */
     bool given; /* set by cli_args_parse: the command line gave it */
+    bool conf;  /* set by cli_args_set_conf: chainwatch.conf gave it, the command line did not */
 } cli_arg;
 
 /* Reads argv[1..argc-1] against the table: "--name VALUE" and
@@ -77,6 +78,11 @@ int cli_args_set_conf(cli_arg *table, const char *name, const char *value, char 
 
 /* True when argv (cli_args_parse) gave the option named. */
 bool cli_args_given(const cli_arg *table, const char *name);
+/* True when argv or chainwatch.conf (cli_args_set_conf) gave the option
+ * named: for a default that depends on whether the user chose a value
+ * (watch --chain tron: --confirmations instead of the solidified block),
+ * which a line of chainwatch.conf chooses as the flag does. */
+bool cli_args_chosen(const cli_arg *table, const char *name);
 
 /* Prints the table as usage lines, "  --name METAVAR   help", in order,
  * ARG_MORE parts headed by their help. */

@@ -64,7 +64,8 @@ static const char usage[] =
     "height, confirmations, max reorg, tokens, exposure): no option is needed.\n"
     "Refused before anything is replayed (exit 2, naming the setting, the\n"
     "recorded and the given value): an option that contradicts the recording\n"
-    "(--start-height, --hops, --min-exposure, --hold-exposure, --clusters off),\n"
+    "(--start-height, --confirmations, --finalized, --max-reorg, --hops,\n"
+    "--min-exposure, --hold-exposure, --clusters off),\n"
     "pattern rules options or --labels other than watch's (give the same files),\n"
     "a datadir whose Tron chain is not where the recording began (a new one when\n"
     "it began on one; one past it is refused), a cut or damaged settings record\n"
@@ -73,7 +74,8 @@ static const char usage[] =
     "An Ethereum capture (watch --chain ethereum --record) answers the\n"
     "follower's every JSON-RPC request from its recorded exchanges, in order,\n"
     "with the settings watch ran with; it is read through first and refused\n"
-    "(exit 2) when cut or damaged.\n"
+    "(exit 2) when cut or damaged, or given a --confirmations, --finalized or\n"
+    "--max-reorg that contradicts the recording's.\n"
     "\n"
     "Shows progress on a terminal and prints a summary (frames, txs, blocks,\n"
     "alerts, elapsed). Defaults: --datadir ~/.chainwatch, --alerts\n"
@@ -138,7 +140,8 @@ static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL}
 int cmd_replay_capture(int argc, char **argv)
 {
     const char *path = NULL, *datadir = NULL, *alerts = NULL, *netname = NULL, *rest_url = NULL, *pub = NULL;
-    int64_t start_height = -1;
+    int64_t start_height = -1, confirmations = 1, max_reorg = 0;
+    bool finalized = false;
     int level = FEED_LOG_WARN;
     flows_opts fo;
     flows_opts_init(&fo);
@@ -155,6 +158,10 @@ int cmd_replay_capture(int argc, char **argv)
          .help = "an empty datadir's first block when the node is asked\n(a Tron capture: its own; if given, it must agree)"},
         {"log-level", ARG_ENUM, &level, .choices = log_levels, .metavar = "LEVEL",
          .help = "error, warn (default), info or debug"},
+        {"confirmations", ARG_INT, &confirmations, 1, 10000, .metavar = "N",
+         .help = "a Tron or Ethereum capture: its own; if given, it must agree"},
+        {"finalized", ARG_FLAG, &finalized, .help = "the same (a Tron capture's default)"},
+        {"max-reorg", ARG_INT, &max_reorg, 1, 100000, .metavar = "N", .help = "the same"},
         {.kind = ARG_MORE, .dest = fo.args, .help = "Clusters and exposure (on by default), as watch takes them:"},
         {.kind = ARG_MORE, .dest = ro.args, .help = "Pattern rules (on by default; docs/rules.md), as watch takes them:"},
         {0},
@@ -185,6 +192,16 @@ int cmd_replay_capture(int argc, char **argv)
         goto early_out;
     }
     view.reader = reader;
+    bool depth_given = cli_args_given(args, "confirmations") || finalized || cli_args_given(args, "max-reorg");
+    if (depth_given && info.chain != CAPTURE_CHAIN_TRON && info.chain != CAPTURE_CHAIN_ETHEREUM) {
+        fprintf(stderr, "chainwatch: replay: --confirmations, --finalized and --max-reorg are for a tron or ethereum "
+                        "capture: %s is bitcoin's\n", path);
+        goto early_out;
+    }
+    if (finalized && cli_args_given(args, "confirmations")) {
+        fprintf(stderr, "chainwatch: replay: --finalized and --confirmations: give one of them\n");
+        goto early_out;
+    }
     /* account_run.c: a Tron capture feeds tron_follow, an Ethereum one
      * answers the follower's JSON-RPC; the account engine either way */
     if (info.chain == CAPTURE_CHAIN_TRON || info.chain == CAPTURE_CHAIN_ETHEREUM) {
@@ -218,7 +235,15 @@ int cmd_replay_capture(int argc, char **argv)
         ao.given = (start_height >= 0 ? ACCOUNT_GIVEN_START : 0) |
                    (clusters_off || cli_args_given(fo.args, "hops") ? ACCOUNT_GIVEN_HOPS : 0) |
                    (clusters_off || cli_args_given(fo.args, "min-exposure") ? ACCOUNT_GIVEN_MIN_SHARE : 0) |
-                   (clusters_off || cli_args_given(fo.args, "hold-exposure") ? ACCOUNT_GIVEN_HOLD_SHARE : 0);
+                   (clusters_off || cli_args_given(fo.args, "hold-exposure") ? ACCOUNT_GIVEN_HOLD_SHARE : 0) |
+                   (cli_args_given(args, "confirmations") ? ACCOUNT_GIVEN_CONFIRMATIONS : 0) |
+                   (finalized ? ACCOUNT_GIVEN_FINALIZED : 0) |
+                   (cli_args_given(args, "max-reorg") ? ACCOUNT_GIVEN_MAX_REORG : 0);
+        /* checked against the settings record, which they then come from; a
+         * Tron capture without one (an older watch's) runs with them */
+        ao.confirmations = confirmations;
+        ao.finalized = finalized || (tron && !cli_args_given(args, "confirmations"));
+        ao.max_reorg = max_reorg;
         rc = tron ? account_run_replay_tron_capture(&ao) : account_run_replay_eth_capture(&ao);
         goto early_out;
     }

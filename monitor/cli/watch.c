@@ -411,7 +411,7 @@ static int watch_account_chain(watch_opts *o)
         fprintf(stderr, "chainwatch: watch: --chain ethereum follows --rpc: the ZeroMQ and --rest options are Bitcoin's\n");
         return CLI_EXIT_USAGE;
     }
-    if (o->finalized && cli_args_given(o->args, "confirmations")) {
+    if (o->finalized && cli_args_chosen(o->args, "confirmations")) { /* the flags or chainwatch.conf */
         fprintf(stderr, "chainwatch: watch: --finalized and --confirmations: give one of them\n");
         return CLI_EXIT_USAGE;
     }
@@ -427,8 +427,8 @@ static int watch_account_chain(watch_opts *o)
     if (tron) { /* no --rpc; solidified blocks are confirmed unless --confirmations asks for the head */
         ao.rpc = NULL;
         ao.rpc_rate = 0;
-        ao.finalized = o->finalized || !cli_args_given(o->args, "confirmations");
-        ao.poll_ms = cli_args_given(o->args, "poll-ms") ? o->poll_ms : 200;
+        ao.finalized = o->finalized || !cli_args_chosen(o->args, "confirmations");
+        ao.poll_ms = cli_args_chosen(o->args, "poll-ms") ? o->poll_ms : 200;
         ao.tron = true;
         ao.zmq_tron = o->zmq_tron;
         ao.tron_http = o->tron_http;

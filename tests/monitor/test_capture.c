@@ -763,6 +763,11 @@ Test(capture, replay_of_damaged_captures, .timeout = 120)
     cr_assert_eq(replay(path, dd, "--network", "main", &out, &err), 2, "%s %s", out, err);
     cr_assert(strstr(err, "recorded on regtest, not main"), "%s", err);
     free(out), free(err);
+    /* how deep blocks connect is the account chains' setting: not Bitcoin's */
+    cr_assert_eq(replay(path, dd, "--confirmations", "3", &out, &err), 2, "%s %s", out, err);
+    cr_assert(strstr(err, "--confirmations, --finalized and --max-reorg are for a tron or ethereum capture"), "%s",
+              err);
+    free(out), free(err);
     char *argv_missing[] = {CW_BIN, "replay", "--capture", NULL};
     cr_assert_eq(run_cmd(argv_missing, NULL, 0, &out, &err), 2);
     cr_assert(strstr(err, "--capture needs a value"), "%s", err);

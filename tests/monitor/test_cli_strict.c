@@ -1040,6 +1040,10 @@ Test(cli_strict, every_verb_refuses_through_the_one_parser)
         {{"screen", KIM1, "--direction", "in", NULL}, "chainwatch: screen: --direction is deposit or withdrawal, not 'in'"},
         {{"replay", "--blocksdir", "a", "--rawblocks", "b", NULL}, "chainwatch: replay: --blocksdir and --rawblocks"},
         {{"replay", "--capture", "c", "--start-height", "-1", NULL}, "chainwatch: replay: --start-height: '-1'"},
+        {{"replay", "--capture", "c", "--confirmations", "0", NULL},
+         "chainwatch: replay: --confirmations: '0' is out of range (1 to 10000)"},
+        {{"replay", "--capture", "c", "--max-reorg=3x", NULL}, "chainwatch: replay: --max-reorg: '3x'"},
+        {{"replay", "--capture", "c", "--finalized=yes", NULL}, "chainwatch: replay: --finalized takes no value ('yes' given)"},
         {{"watch", "--zmqpubrawtx=tcp://127.0.0.1:1", "--clusters", "maybe", NULL},
          "chainwatch: watch: --clusters takes on or off, not 'maybe'"},
     };

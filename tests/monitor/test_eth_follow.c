@@ -1191,6 +1191,72 @@ Test(eth_follow, watch_stops_when_the_block_commit_fails_and_commits_nothing, .t
     eth_watch_fails_closed("CW_FAIL_MDB", "mdb_txn_commit:2+:EIO");
 }
 
+/* SIGTERM with the store failing at the final flush (from the moment the
+ * gate file exists, every read of the outbox fails: the flush's walk over
+ * it, which an idle watch makes nowhere else): exit 3 naming the store's
+ * error, as Bitcoin's watch and the replays, never 0. The outbox worked
+ * before the gate (the pending payment's record reached the file); a
+ * restart with a healthy store stops with 0, the record still once. */
+Test(eth_follow, a_store_error_at_the_final_flush_is_exit_3, .timeout = 60)
+{
+    node n;
+    node_start(&n);
+    char *dir = new_datadir();
+    char gate[600];
+    snprintf(gate, sizeof gate, "%s/store-fails", dir);
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1); /* inherited by watch only: the test execs nothing meanwhile */
+    setenv("CW_FAIL_MDB", "mdb_cursor_get:1+:EIO#outbox", 1);
+    setenv("CW_FAULT_WHILE", gate, 1);
+    pid_t w = start_watch(dir, n.url, "--status-interval=1", NULL);
+    unsetenv("LD_PRELOAD");
+    unsetenv("CW_FAIL_MDB");
+    unsetenv("CW_FAULT_WHILE");
+    char log[600];
+    snprintf(log, sizeof log, "%s/watch.log", dir);
+    /* the pending filter is made at the first poll, after "watching": a
+     * status line comes after a poll, so a tx sent then is seen pending */
+    for (int i = 0; i < 2400; i++) {
+        char *t = read_text(log);
+        bool polled = strstr(t, "info: watch: status: ") != NULL;
+        free(t);
+        if (polled)
+            break;
+        test_sleep_ms(25);
+    }
+    /* a pending payment: its record is handed to the file without a second
+     * walk over the outbox (a block's is removed from it after an fsync,
+     * which could still be under way when the test sees the line) */
+    char *h = send_tx(&n, ACCT1, L1, "0x5", NULL, NULL);
+    json_decref(wait_record(dir, h, L1, "mempool"));
+    FILE *g = fopen(gate, "w");
+    cr_assert_not_null(g);
+    fclose(g);
+    kill(w, SIGTERM);
+    int st;
+    waitpid(w, &st, 0);
+    unlink(gate);
+    char *text = read_text(log);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3, "watch (status %d) stopped on SIGTERM with the store failing:\n%s",
+              st, text);
+    cr_assert(strstr(text, "error: watch: final flush: ") && strstr(text, "outbox: Input/output error"), "%s", text);
+    cr_assert_not(strstr(text, "stopping: the store failed"), "the failure came before the stop:\n%s", text);
+    free(text);
+    char log1[620];
+    snprintf(log1, sizeof log1, "%s/watch1.log", dir);
+    cr_assert_eq(rename(log, log1), 0); /* start_watch waits for its own "watching" line */
+    w = start_watch(dir, n.url, NULL, NULL);
+    stop_watch(w);
+    json_t *all = alerts_read(dir);
+    size_t seen = 0, i;
+    json_t *r;
+    json_array_foreach(all, i, r) seen += same_hex(s_of(r, "txid"), h) && strcmp(s_of(r, "status"), "mempool") == 0;
+    cr_assert_eq(seen, 1, "%zu mempool records of the payment", seen);
+    json_decref(all);
+    free(h);
+    test_remove_dir(dir);
+    node_stop(&n);
+}
+
 /* ---------- a node that forgets the pending filter ---------- */
 
 /* A JSON-RPC proxy on 127.0.0.1 in front of anvil (libmicrohttpd, its own
@@ -1681,6 +1747,23 @@ Test(eth_follow, record_then_replay_capture_gives_the_live_records, .timeout = 1
         free(out), free(err);
         json_t *none = alerts_read(d2);
         cr_assert_eq(json_array_size(none), 0, "%s: a replay with other rules wrote records", other_rules[k]);
+        json_decref(none);
+    }
+    /* how deep blocks connect, given against the recorded (--confirmations
+     * 1, watch's default): refused naming the setting and both values */
+    const char *other_depth[][2] = {
+        {"--confirmations=2", "session 1: --confirmations differs from the recording's: recorded 1, given 2"},
+        {"--finalized", "session 1: --finalized differs from the recording's: recorded --confirmations 1, given "
+                        "--finalized"},
+        {"--max-reorg=10", "session 1: --max-reorg differs from the recording's: recorded 64 (the default), given 10"},
+    };
+    for (size_t k = 0; k < 3; k++) {
+        char *rep0[] = {CW_BIN, "replay", "--capture", cap, "--datadir", d2, (char *)other_depth[k][0], NULL};
+        cr_assert_eq(run_cmd(rep0, NULL, 0, &out, &err), 2, "%s: %s\n%s", other_depth[k][0], out, err);
+        cr_assert(strstr(err, other_depth[k][1]), "%s: %s", other_depth[k][0], err);
+        free(out), free(err);
+        json_t *none = alerts_read(d2);
+        cr_assert_eq(json_array_size(none), 0, "%s: a refused replay wrote records", other_depth[k][0]);
         json_decref(none);
     }
     char *rep[] = {CW_BIN, "replay", "--capture", cap, "--datadir", d2, NULL};

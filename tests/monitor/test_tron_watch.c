@@ -26,6 +26,8 @@
 #include "tests/tron_http_server.h"
 #include "tests/zmq_pub.h"
 
+static uint8_t *slurp(const char *path, size_t *n);
+
 #define CHEIL "TA3941uFAvmVibSkQ6fMJXxmaSNovX86mz"
 #define N0 69316562
 /* block 0 of mainnet ends in TIP-474's chain id 0x2b6653dc */
@@ -315,6 +317,58 @@ Test(tron_watch, kill_9_loses_and_repeats_nothing, .timeout = 120)
     cr_assert_eq(count(all, t2, "mempool", NULL), 0, "seen first when solidified: no sighting before");
     json_decref(all);
     json_decref(m), json_decref(c), json_decref(c2);
+    rig_stop(&r);
+}
+
+/* SIGTERM with the store failing at the final flush (from the moment the
+ * gate file exists, every read of the outbox fails: the flush's walk over
+ * it, which nothing else in an idle watch makes): exit 3 naming the store's
+ * error, as Bitcoin's watch and the replays, never 0. The outbox worked
+ * before the gate (the mempool record reached the file); nothing is lost:
+ * a restart with a healthy store flushes, exit 0, the record once. */
+Test(tron_watch, a_store_error_at_the_final_flush_is_exit_3, .timeout = 60)
+{
+    rig r;
+    rig_start(&r);
+    char gate[200];
+    snprintf(gate, sizeof gate, "%s/store-fails", r.dir);
+    block(&r, N0, 0xaa, 0xaa, 0, false, 0);
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1); /* inherited by watch only: the test execs nothing meanwhile */
+    setenv("CW_FAIL_MDB", "mdb_cursor_get:1+:EIO#outbox", 1);
+    setenv("CW_FAULT_WHILE", gate, 1);
+    pid_t w = start_watch(&r, NULL);
+    unsetenv("LD_PRELOAD");
+    unsetenv("CW_FAIL_MDB");
+    unsetenv("CW_FAULT_WHILE");
+    const char *t1 = jstr(r.pay[0], "txID");
+    block(&r, N0, 0xaa, 0xaa, 0, true, N0 - 1);
+    block(&r, N0 + 1, 0xaa, 0xaa, 1, true, N0 - 1);
+    json_decref(wait_record(&r, t1, "mempool"));
+    FILE *g = fopen(gate, "w");
+    cr_assert_not_null(g);
+    fclose(g);
+    kill(w, SIGTERM);
+    int st;
+    waitpid(w, &st, 0);
+    unlink(gate);
+    char log[200];
+    snprintf(log, sizeof log, "%s/watch.log", r.dir);
+    size_t n;
+    char *text = (char *)slurp(log, &n);
+    text[n] = '\0';
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3, "watch (status %d) stopped on SIGTERM with the store failing:\n%s",
+              st, text);
+    cr_assert(strstr(text, "error: watch: final flush: ") && strstr(text, "outbox: Input/output error"), "%s", text);
+    cr_assert_not(strstr(text, "stopping: the store failed"), "the failure came before the stop:\n%s", text);
+    free(text);
+    char log1[220];
+    snprintf(log1, sizeof log1, "%s/watch1.log", r.dir);
+    cr_assert_eq(rename(log, log1), 0); /* start_watch waits for its own "watching" line */
+    w = start_watch(&r, NULL);
+    stop_watch(w);
+    json_t *all = alerts_read(r.dir);
+    cr_assert_eq(count(all, t1, "mempool", NULL), 1);
+    json_decref(all);
     rig_stop(&r);
 }
 
@@ -714,6 +768,98 @@ Test(tron_watch, record_then_replay_capture_gives_the_live_records, .timeout = 1
     json_decref(again);
     test_remove_dir(strdup(d2));
     test_remove_dir(strdup(d3));
+    rig_stop(&r);
+}
+
+/* A capture recorded with --confirmations 3 (blocks connect 3 deep at the
+ * head, not at the solidified block, so the settings record says
+ * confirmations 3, finalized false): a replay with no option takes them and
+ * gives the live run's records (the payment seen in N0+1 at the head, then
+ * confirmed when N0+3 counts it 3 deep; tip N0+1 with the head at N0+3:
+ * replayed with the default, the solidified blocks, it would connect
+ * nothing, and at the head everything). The recorded value given again is
+ * accepted; a contradicting --confirmations, --finalized or --max-reorg is
+ * refused naming the setting and both values, nothing replayed. */
+Test(tron_watch, a_capture_recorded_with_confirmations_3_replays_with_them, .timeout = 120)
+{
+    rig r;
+    rig_start(&r);
+    char cap[300], rec[320];
+    snprintf(cap, sizeof cap, "%s/tron.cwcap", r.dir);
+    snprintf(rec, sizeof rec, "--record=%s", cap);
+    block(&r, N0, 0xaa, 0xaa, 0, false, 0);
+    /* start_watch takes one extra option: --confirmations from chainwatch.conf */
+    char conf[300];
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", r.dir);
+    FILE *cf = fopen(conf, "w");
+    cr_assert_not_null(cf);
+    fprintf(cf, "confirmations = 3\n");
+    fclose(cf);
+    pid_t w = start_watch(&r, rec);
+    const char *t1 = jstr(r.pay[0], "txID");
+    block(&r, N0, 0xaa, 0xaa, 0, true, N0 - 9);
+    block(&r, N0 + 1, 0xaa, 0xaa, 1, true, N0 - 9);
+    json_t *m = wait_record(&r, t1, "mempool");
+    block(&r, N0 + 2, 0xaa, 0xaa, 0, true, N0 - 9);
+    block(&r, N0 + 3, 0xaa, 0xaa, 0, true, N0 - 9);
+    json_t *c = wait_record(&r, t1, "confirmed");
+    cr_assert_str_eq(jstr(c, "id"), jstr(m, "id"));
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(c, "block"), "height")), N0 + 1);
+    stop_watch(w);
+    char log[220];
+    snprintf(log, sizeof log, "%s/watch.log", r.dir);
+    size_t ln;
+    char *text = (char *)slurp(log, &ln);
+    text[ln] = '\0';
+    cr_assert(strstr(text, "blocks with --confirmations") && strstr(text, "stopped: tip 69316563, blocks +2 -0"), "%s",
+              text);
+    free(text);
+    json_t *live = comparable(alerts_read(r.dir));
+    cr_assert_eq(json_array_size(live), 2, "the mempool and the confirmed record");
+    size_t cn;
+    uint8_t *cb = slurp(cap, &cn);
+    cr_assert_eq(memcmp(cb + 53, "{\"chain_id\":728126428,\"confirmations\":3,\"finalized\":false,", 58), 0, "%.80s",
+                 cb + 53);
+    free(cb);
+
+    char d2[128] = "/tmp/cw-tron-replay-XXXXXX";
+    fresh_datadir(d2, true);
+    char *out, *err;
+    /* contradicting options first (refused before anything is replayed) */
+    static const struct {
+        const char *opt, *val, *msg;
+    } contra[] = {
+        {"--confirmations", "5", "session 1: --confirmations differs from the recording's: recorded 3, given 5"},
+        {"--confirmations", "1", "session 1: --confirmations differs from the recording's: recorded 3, given 1"},
+        {"--finalized", NULL, "session 1: --finalized differs from the recording's: recorded --confirmations 3, given "
+                              "--finalized"},
+        {"--max-reorg", "10", "session 1: --max-reorg differs from the recording's: recorded 64 (the default), given 10"},
+    };
+    for (size_t i = 0; i < sizeof contra / sizeof *contra; i++) {
+        cr_assert_eq(replay_capture(cap, d2, contra[i].opt, contra[i].val, &out, &err), 2, "%s %s\n%s\n%s",
+                     contra[i].opt, contra[i].val ? contra[i].val : "", out, err);
+        cr_assert(strstr(err, contra[i].msg), "%s: %s", contra[i].opt, err);
+        free(out), free(err);
+        json_t *none = alerts_read(d2);
+        cr_assert_eq(json_array_size(none), 0, "a refused replay wrote records");
+        json_decref(none);
+    }
+    /* no option: the recorded settings */
+    cr_assert_eq(replay_capture(cap, d2, NULL, NULL, &out, &err), 0, "%s\n%s", out, err);
+    cr_assert(strstr(out, "  sessions    1 watch run, with the recorded settings\n"), "%s", out);
+    cr_assert(strstr(out, "  blocks      2 connected, 0 disconnected, tip 69316563\n"), "%s", out);
+    free(out), free(err);
+    json_t *again = comparable(alerts_read(d2));
+    assert_same_records(live, again, "the replay with no option");
+    json_decref(again);
+    /* the recorded value given again is no contradiction (checked up to
+     * the datadir: d2 is past the start now) */
+    cr_assert_eq(replay_capture(cap, d2, "--confirmations", "3", &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "not where the recording began") && !strstr(err, "differs"), "%s", err);
+    free(out), free(err);
+    json_decref(live);
+    json_decref(m), json_decref(c);
+    test_remove_dir(strdup(d2));
     rig_stop(&r);
 }
 
