@@ -2334,6 +2334,19 @@ Test(webhooks, the_store_error_log_is_rate_limited)
          "delivery to http://127.0.0.1:9/h is failing: error A; the events stay in the store, retrying after 200 ms, "
          "then up to every 10 s");
     NONE(webhook_errlog_end(&l, u, 100, line, sizeof line)); /* a logged run: its line said it */
+    /* counted runs, then a new run after the window: its line carries them */
+    webhook_errlog_init(&l, 1000);
+    cr_assert_eq(webhook_errlog_failed(&l, u, 0, &a, 200, line, sizeof line), WEBHOOK_LOG_ERROR);
+    cr_assert_eq(webhook_errlog_worked(&l, u, 100, 0, line, sizeof line), WEBHOOK_LOG_INFO);
+    NONE(webhook_errlog_failed(&l, u, 200, &b, 200, line, sizeof line));
+    NONE(webhook_errlog_worked(&l, u, 300, 0, line, sizeof line));
+    LINE(webhook_errlog_failed(&l, u, 1500, &c, 200, line, sizeof line), WEBHOOK_LOG_ERROR,
+         "delivery to http://127.0.0.1:9/h is failing: error C; the events stay in the store, retrying after 200 ms, "
+         "then up to every 10 s; before this, 1 more run of store errors (1 failed pass) came and went in the last "
+         "1.3 s, not logged one by one (at most one line every 1 s)");
+    LINE(webhook_errlog_worked(&l, u, 1600, 0, line, sizeof line), WEBHOOK_LOG_INFO,
+         "delivery to http://127.0.0.1:9/h resumed after 0.1 s of store errors (1 failed pass); 0 events still owed");
+    NONE(webhook_errlog_end(&l, u, 1700, line, sizeof line)); /* nothing left uncounted */
 #undef NONE
 #undef LINE
 }
