@@ -241,25 +241,6 @@ static int do_webhooks(const char *datadir)
     return rc;
 }
 
-/* Which errors of a delivery pass `cases deliver` waits out. The
- * deliverer of serve and watch (webhook_runner, webhook.h) retries every
- * store error, as its process has other work; this process exists only to
- * deliver, so an error that waiting cannot cure ends it with its exit
- * status (3 for the store's) rather than retrying for ever:
- *   passes:   a store error store_error_passes says is a resource short
- *             now (reader slots, disk space, memory, a busy call: other
- *             processes or the operator free it), and CW_ENOMEM (memory
- *             other processes hold);
- *   does not: every other store error, as it recurs identically on every
- *             pass: a value too large (MDB_BAD_VALSIZE), a permission, the
- *             map lost, CW_EDAMAGED (an LMDB EIO included: a failed read or
- *             write of the disk), CW_EFULL (store_write already grew the
- *             map STORE_WRITE_TRIES times), CW_EVERSION, and the input
- *             codes (a record this version cannot read).
- * No CW_EIO: webhook_pass returns none (a receiver's failure is counted,
- * not returned; the store's I/O errors are CW_EDAMAGED). */
-static bool deliver_error_passes(const cw_err *err) { return store_error_passes(err) || err->code == CW_ENOMEM; }
-
 /* Sleeps ms, in slices of at most 100 ms, until a stop request. */
 static void deliver_wait(uint64_t ms)
 {
@@ -324,7 +305,16 @@ static int do_deliver(const char **urls, int n_urls, const cases_opts *o, const 
             if (err.msg[0] == '\0')
                 snprintf(err.msg, sizeof err.msg, "store error %d", (int)prc);
             last = err;
-            if (!deliver_error_passes(&err)) {
+            /* The deliverer of serve and watch (webhook_runner) retries
+             * every store error, as its process has other work; this one
+             * exists only to deliver, so an error that recurs identically
+             * on every pass (webhook_error_passes: a value too large, a
+             * permission, the map lost, damage, a disk's EIO, a map still
+             * full after it grew) ends it with its exit status, 3 for the
+             * store's, rather than a wait for ever. (No CW_EIO waits:
+             * webhook_pass returns none, a receiver's failure is counted
+             * and the store's I/O errors are CW_EDAMAGED.) */
+            if (!webhook_error_passes(&err)) {
                 rc = cli_fail("cases deliver", &err);
                 fprintf(stderr, "chainwatch: cases deliver: stopping: waiting cannot cure this (%s); the events stay "
                                 "in the store\n", cw_code_name(prc));

@@ -433,6 +433,8 @@ cw_code webhook_status(store_txn *t, cw_buf *out, cw_err *err)
 
 /* ---- the store errors' log (webhook_errlog) ---- */
 
+bool webhook_error_passes(const cw_err *err) { return store_error_passes(err) || err->code == CW_ENOMEM; }
+
 void webhook_errlog_init(webhook_errlog *l, uint64_t window_ms)
 {
     memset(l, 0, sizeof *l);
@@ -652,7 +654,10 @@ static void *runner_main(void *arg)
             h->delivered += st.delivered, h->failed += st.failed, h->dead += st.dead;
             pthread_mutex_unlock(&r->mu);
             if ((lv = webhook_errlog_failed(&log, r->cfg.urls[0], now, &err, backoff, line, sizeof line)))
-                runner_log(log_levels[lv], "%s (webhooks.lock is kept)", line);
+                runner_log(log_levels[lv], "%s (webhooks.lock is kept%s)", line,
+                           webhook_error_passes(&err) ? ""
+                                                      : "; this error does not pass by waiting: it recurs on every "
+                                                        "pass until the store is repaired");
             wait = backoff;
         } else {
             pthread_mutex_lock(&r->mu);

@@ -102,6 +102,15 @@ uint64_t webhook_now_ms(void);
  * the errno. *fd: the lock's descriptor, for the caller to close. */
 cw_code webhook_lock(const char *datadir, int *fd, cw_err *err);
 
+/* Whether a delivery pass's error can pass by waiting: a store error
+ * store_error_passes accepts (a resource short now: reader slots, disk
+ * space, memory, a busy call), or CW_ENOMEM (memory other processes
+ * hold). False for every other: it recurs identically on every pass.
+ * `cases deliver` stops on those (exit 3); the runner below keeps trying
+ * (its process has other work) and says in its log that it will not pass
+ * by waiting. */
+bool webhook_error_passes(const cw_err *err);
+
 /* The log of a deliverer's store errors, rate-limited: `cases deliver`
  * and the runner below print the lines it writes. A store that fails now
  * and then (every other pass, say) must not log two lines a pass, and a
@@ -160,7 +169,9 @@ webhook_log_level webhook_errlog_end(webhook_errlog *l, const char *url, uint64_
  *
  * A store error does not stop it either: the thread logs it on stderr
  * (rate-limited by webhook_errlog above: never once per try, nor two
- * lines per cycle of a store that comes and goes), keeps the datadir's
+ * lines per cycle of a store that comes and goes; a line about an error
+ * that does not pass by waiting, webhook_error_passes, says so), keeps
+ * the datadir's
  * webhooks.lock (the
  * cursors stay this process's to move: another deliverer would read the
  * same failing store, or race this thread once the store answers again;

@@ -719,6 +719,9 @@ Test(cases_api, serve_webhook_logs_a_flapping_store_at_a_bounded_rate, .timeout 
     serve_stop(&s);
     size_t faults = fault_count(flog);
     cr_assert_eq(lines_with(errfile, "is failing"), 1, "one line when it starts failing");
+    /* an LMDB EIO is damage (store_error_passes): the line says waiting will not cure it */
+    cr_assert_eq(lines_with(errfile, "this error does not pass by waiting: it recurs on every pass until the store "
+                                     "is repaired"), 1);
     cr_assert_eq(lines_with(errfile, "resumed after"), 1, "one recovery line");
     cr_assert_eq(lines_with(errfile, "still failing"), 0);
     cr_assert_eq(lines_with(errfile, "came and went"), 1, "the later runs as one line");
