@@ -509,7 +509,7 @@ static bool open_fails(const char *path, int flags, int *code)
 
 #define OPEN_BODY(call)                                                                                                \
     mode_t mode = 0;                                                                                                   \
-    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) { /* as glibc: a mode was passed */                  \
+    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) { /* as glibc: a mode was passed */                     \
         va_list ap;                                                                                                    \
         va_start(ap, flags);                                                                                           \
         mode = (mode_t)va_arg(ap, int);                                                                                \
