@@ -24,7 +24,8 @@
  *     mdb_env_open, mdb_dbi_open, mdb_stat. CODE is a number or one of
  *     MDB_NOTFOUND, MDB_CORRUPTED, MDB_PAGE_NOTFOUND, MDB_PANIC,
  *     MDB_VERSION_MISMATCH, MDB_INVALID, MDB_MAP_FULL, MDB_BAD_TXN,
- *     MDB_READERS_FULL, MDB_MAP_RESIZED, EIO, ENOSPC, ENOMEM, EACCES.
+ *     MDB_READERS_FULL, MDB_MAP_RESIZED, MDB_BAD_VALSIZE, MDB_TXN_FULL, EIO,
+ *     ENOSPC, ENOMEM, EACCES, EROFS, EINVAL, EAGAIN, EDQUOT.
  *     Example: CW_FAIL_MDB=mdb_get:1+:EIO (every read fails),
  *     CW_FAIL_MDB=mdb_cursor_get:3:MDB_CORRUPTED.
  *     For mdb_get, mdb_put and mdb_del an entry may end with "@HEX": it
