@@ -2171,7 +2171,8 @@ Test(webhooks, deliver_waits_out_each_store_error_that_can_pass, .timeout = 60)
  * directory the user may not write, EACCES, which root cannot get from a
  * chmod: the shim refuses the open) is a store it cannot open: exit 3,
  * naming webhooks.lock and the system's reason, as every verb's store
- * error (README's exit statuses). Before: exit 1. */
+ * error (README's exit statuses); serve --webhook likewise. Before: exit
+ * 1. */
 Test(webhooks, deliver_on_a_read_only_datadir_is_exit_3, .timeout = 60)
 {
     char root[64], dd[128], want[300];
@@ -2190,6 +2191,19 @@ Test(webhooks, deliver_on_a_read_only_datadir_is_exit_3, .timeout = 60)
         cr_assert(strstr(err, want), "%s: want %s\n%s", specs[i], want, err);
         free(err);
     }
+    /* serve --webhook's deliverer takes the same lock: the same answer */
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+    setenv("CW_FAIL_OPEN", specs[0], 1);
+    char *argv[] = {CW_BIN, "serve", "--datadir", dd, "--listen", "127.0.0.1:0", "--webhook", "http://127.0.0.1:9/h",
+                    NULL};
+    char *out, *err;
+    int rc = run_cmd(argv, NULL, 0, &out, &err);
+    unsetenv("LD_PRELOAD");
+    unsetenv("CW_FAIL_OPEN");
+    cr_assert_eq(rc, 3, "serve: exit %d:\n%s", rc, err);
+    snprintf(want, sizeof want, "chainwatch: serve: --webhook: cannot open %s/webhooks.lock: %s\n", dd, why[0]);
+    cr_assert(strstr(err, want), "want %s\n%s", want, err);
+    free(out), free(err);
     cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1);
     cases_rm_root(root);
 }
