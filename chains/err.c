@@ -10,6 +10,7 @@ cw_code cw_err_set(cw_err *err, cw_code code, size_t offset, const char *fmt, ..
         return code;
     err->code = code;
     err->offset = offset;
+    err->cause = 0;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);

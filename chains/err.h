@@ -37,6 +37,11 @@ typedef struct {
     cw_code code;
     size_t offset;             /* byte offset into the input, or CW_NO_OFFSET */
     char msg[CW_ERR_MSG_MAX];  /* one line, no trailing newline */
+    /* The library's or the system's error number behind code (an errno, an
+     * LMDB return code), 0 when none was given: for the module that set it
+     * to classify its own errors without reading msg (store.h:
+     * store_error_passes). cw_err_set clears it; cw_err_prefix keeps it. */
+    int cause;
 } cw_err;
 
 /* Fills `err` (if not NULL) and returns `code`, so callers can write

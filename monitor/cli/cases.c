@@ -48,20 +48,29 @@ static const char cases_usage[] =
     "            signed (X-Chainwatch-Signature), retried with exponential backoff;\n"
     "            runs until SIGINT/SIGTERM, or with --until-idle until nothing is\n"
     "            owed. One deliverer per datadir (webhooks.lock). A store error\n"
-    "            that can pass (LMDB refusing: too many readers, a full disk)\n"
-    "            is logged and retried after 0.2 s, doubled up to every 10 s;\n"
-    "            one that cannot (a damaged store, a map still full after it\n"
-    "            grew) ends it, exit 3, and so does one that lasts --store-tries\n"
-    "            passes with --until-idle (exit 1 when it was out of memory).\n"
-    "            SIGINT/SIGTERM end it between two tries, a wait included (a\n"
-    "            request in flight: its --timeout-ms).\n"
+    "            that can pass (a resource short now: LMDB's reader slots, a\n"
+    "            full disk or quota, memory) is retried after 0.2 s, doubled up\n"
+    "            to every 10 s; one that recurs identically on every pass (a\n"
+    "            value too large, a permission, a read-only filesystem, a\n"
+    "            damaged store, a map still full after it grew) ends it at\n"
+    "            once, exit 3, as does one that lasts --store-tries passes with\n"
+    "            --until-idle (exit 1 when it was out of memory); the events\n"
+    "            stay owed. Store errors are logged at most one line a minute\n"
+    "            while they come and go: \"is failing\" when a run of them\n"
+    "            starts, \"resumed\" when that run ends, and the runs between\n"
+    "            counted (runs, failed passes, the last error) into one \"came\n"
+    "            and went\" line once the minute is over or at the stop, or\n"
+    "            into the next \"is failing\" line; the stop line counts every\n"
+    "            failed pass. SIGINT/SIGTERM end it between two tries, a wait\n"
+    "            included (a request in flight: its --timeout-ms).\n"
     "\n"
     "Exit status: 0 done; 1 a failure that is not the store's (signing.key or\n"
     "signing.pub unreadable, standard output), or show: the trail does not verify,\n"
     "or deliver --until-idle stopped by SIGINT/SIGTERM with events owed;\n"
     "2 bad input or no such case, or deliver: another deliverer holds\n"
     "webhooks.lock; 3 a store error (the store could not be opened, read or\n"
-    "written, or is damaged);\n"
+    "written, or is damaged; deliver: webhooks.lock cannot be opened, as in a\n"
+    "read-only datadir);\n"
     "5 release or block refused in the case's state (already released or blocked),\n"
     "or report of a case that is not blocked.\n"
     "\n"
@@ -232,20 +241,6 @@ static int do_webhooks(const char *datadir)
     return rc;
 }
 
-/* Which errors of a delivery pass `cases deliver` waits out, by code.
- * The deliverer of serve and watch (webhook_runner, webhook.h) retries
- * every store error, as its process has other work; this process exists
- * only to deliver, so an error that waiting cannot cure ends it with its
- * exit status (3 for the store's) rather than retrying for ever:
- *   passes:   CW_ESTORE (LMDB refused: too many readers, a full disk, a
- *             permission: another process or the operator clears it),
- *             CW_ENOMEM (memory other processes hold), CW_EIO;
- *   does not: CW_EDAMAGED (the file reads the same damage on every try),
- *             CW_EFULL (store_write already grew the map STORE_WRITE_TRIES
- *             times: every later write fails the same way), CW_EVERSION,
- *             and the input codes (a record this version cannot read). */
-static bool deliver_error_passes(cw_code c) { return c == CW_ESTORE || c == CW_ENOMEM || c == CW_EIO; }
-
 /* Sleeps ms, in slices of at most 100 ms, until a stop request. */
 static void deliver_wait(uint64_t ms)
 {
@@ -274,7 +269,7 @@ static int do_deliver(const char **urls, int n_urls, const cases_opts *o, const 
     }
     cw_err err = {0};
     int lock;
-    if (webhook_lock(datadir, &lock, &err)) /* held by another deliverer: 2, as serve/watch --webhook; else 1 */
+    if (webhook_lock(datadir, &lock, &err)) /* held by another deliverer: 2, as serve/watch --webhook; else 3 */
         return cli_fail("cases deliver", &err);
     uint8_t *sk = keys_secret_open(datadir, &err);
     cw_store *s = NULL;
@@ -284,32 +279,49 @@ static int do_deliver(const char **urls, int n_urls, const cases_opts *o, const 
     else if (store_open(datadir, 0, false, &s, &err))
         rc = cli_fail("cases deliver", &err);
     cli_stop_install();
-    uint64_t total_ok = 0, total_fail = 0, total_dead = 0;
-    /* store errors in a row (the webhook runner's backoff, webhook.h) */
-    uint64_t backoff = 0, since = 0;
+    uint64_t total_ok = 0, total_fail = 0, total_dead = 0, total_store = 0;
+    /* store errors in a row (the webhook runner's backoff, webhook.h), and
+     * their log, rate-limited as the runner's (webhook_errlog) */
+    uint64_t backoff = 0;
     int64_t failing = 0;
+    uint64_t since = 0;
     cw_err last = {0};
+    webhook_errlog log;
+    webhook_errlog_init(&log, 0);
+    char line[1024];
     /* --until-idle: whether it ended with nothing owed, and what the last
      * pass that worked left owed (a stop ends it before that) */
     bool idle = false, owed_known = false;
     uint64_t owed = 0;
     while (rc == CLI_EXIT_OK && !cli_stop_requested()) {
         webhook_stats st;
-        cw_code prc = webhook_pass(s, sk, &cfg, webhook_now_ms(), cli_stop_flag(), &st, &err);
+        uint64_t now = webhook_now_ms();
+        cw_code prc = webhook_pass(s, sk, &cfg, now, cli_stop_flag(), &st, &err);
         total_ok += st.delivered;
         total_fail += st.failed;
         total_dead += st.dead;
         if (prc) {
+            total_store++;
             if (err.msg[0] == '\0')
                 snprintf(err.msg, sizeof err.msg, "store error %d", (int)prc);
-            if (!deliver_error_passes(prc)) {
+            last = err;
+            /* The deliverer of serve and watch (webhook_runner) retries
+             * every store error, as its process has other work; this one
+             * exists only to deliver, so an error that recurs identically
+             * on every pass (webhook_error_passes: a value too large, a
+             * permission, the map lost, damage, a disk's EIO, a map still
+             * full after it grew) ends it with its exit status, 3 for the
+             * store's, rather than a wait for ever. (No CW_EIO waits:
+             * webhook_pass returns none, a receiver's failure is counted
+             * and the store's I/O errors are CW_EDAMAGED.) */
+            if (!webhook_error_passes(&err)) {
                 rc = cli_fail("cases deliver", &err);
                 fprintf(stderr, "chainwatch: cases deliver: stopping: waiting cannot cure this (%s); the events stay "
                                 "in the store\n", cw_code_name(prc));
                 break;
             }
             if (failing++ == 0)
-                since = webhook_now_ms();
+                since = now;
             if (o->until_idle && failing >= o->store_tries) {
                 /* --until-idle promises an empty outbox: a store error that
                  * outlasts the retries must not read as done */
@@ -322,23 +334,14 @@ static int do_deliver(const char **urls, int n_urls, const cases_opts *o, const 
             backoff = backoff == 0 ? WEBHOOK_STORE_RETRY_MIN_MS : backoff * 2;
             if (backoff > WEBHOOK_STORE_RETRY_MAX_MS)
                 backoff = WEBHOOK_STORE_RETRY_MAX_MS;
-            /* once when it starts failing, once more each time the error
-             * changes: never a line per try */
-            if (failing == 1 || strcmp(last.msg, err.msg) != 0)
-                fprintf(stderr, "chainwatch: cases deliver: delivery to %s %s: %s; the events stay in the store, "
-                                "retrying after %llu ms, then up to every %d s\n",
-                        cfg.urls[0], failing == 1 ? "is failing" : "still failing, now", err.msg,
-                        (unsigned long long)backoff, WEBHOOK_STORE_RETRY_MAX_MS / 1000);
-            last = err;
+            if (webhook_errlog_failed(&log, cfg.urls[0], now, &err, backoff, line, sizeof line))
+                fprintf(stderr, "chainwatch: cases deliver: %s\n", line);
             deliver_wait(backoff);
             continue;
         }
-        if (failing)
-            fprintf(stderr, "chainwatch: cases deliver: delivery to %s resumed after %.1f s of store errors (%lld "
-                            "failed passes); %llu events still owed\n",
-                    cfg.urls[0], (double)(webhook_now_ms() - since) / 1000.0, (long long)failing,
-                    (unsigned long long)st.pending);
-        failing = 0, backoff = 0, last.msg[0] = '\0';
+        if (webhook_errlog_worked(&log, cfg.urls[0], webhook_now_ms(), st.pending, line, sizeof line))
+            fprintf(stderr, "chainwatch: cases deliver: %s\n", line);
+        failing = 0, backoff = 0;
         owed = st.pending, owed_known = true;
         if (st.delivered || st.failed || st.dead)
             fprintf(stderr, "cases deliver: %llu delivered, %llu failed, %llu dead letters, %llu owed\n",
@@ -349,11 +352,13 @@ static int do_deliver(const char **urls, int n_urls, const cases_opts *o, const 
             break;
         }
         /* sleep until the next retry is due, polling for new events every 200 ms */
-        uint64_t now = webhook_now_ms(), wait = 200;
-        if (st.next_due_ms > now && st.next_due_ms - now < wait)
-            wait = st.next_due_ms - now;
+        uint64_t t = webhook_now_ms(), wait = 200;
+        if (st.next_due_ms > t && st.next_due_ms - t < wait)
+            wait = st.next_due_ms - t;
         deliver_wait(wait);
     }
+    if (webhook_errlog_end(&log, cfg.urls[0], webhook_now_ms(), line, sizeof line))
+        fprintf(stderr, "chainwatch: cases deliver: %s\n", line);
     if (rc == CLI_EXIT_OK && failing && o->until_idle) {
         /* stopped while the store failed: the outbox was not emptied */
         fprintf(stderr, "chainwatch: cases deliver: stopped while the store failed: %s\n", last.msg);
@@ -369,8 +374,10 @@ static int do_deliver(const char **urls, int n_urls, const cases_opts *o, const 
                             "in the store)\n");
         rc = CLI_EXIT_FAIL;
     }
-    fprintf(stderr, "cases deliver: stopped: %llu delivered, %llu failed tries, %llu dead letters\n",
-            (unsigned long long)total_ok, (unsigned long long)total_fail, (unsigned long long)total_dead);
+    fprintf(stderr, "cases deliver: stopped: %llu delivered, %llu failed tries, %llu dead letters, %llu passes failed "
+                    "on the store\n",
+            (unsigned long long)total_ok, (unsigned long long)total_fail, (unsigned long long)total_dead,
+            (unsigned long long)total_store);
     store_close(s);
     keys_secret_free(sk);
     close(lock);

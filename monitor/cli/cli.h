@@ -46,8 +46,10 @@
  *                          SIGINT/SIGTERM with events owed); 2 bad input
  *                          or no such case (deliver: another deliverer
  *                          holds webhooks.lock); 3 a store
- *                          error (deliver: one that cannot pass, or one that
- *                          persists with --until-idle; others are retried);
+ *                          error (deliver: one that recurs on every pass,
+ *                          store_error_passes, or one that persists with
+ *                          --until-idle, others are retried; webhooks.lock
+ *                          that cannot be opened);
  *                          5 release/block refused in the case's state,
  *                          report of a case that is not blocked
  *   serve                  0 stopped by SIGINT/SIGTERM; 1 a failure (the

@@ -78,10 +78,11 @@ int cmd_cluster(int argc, char **argv)
                 alert_put(out, "listed", json_boolean(listed), &ok);
                 alert_put(out, "tip", tip, &ok);
                 rc = ok ? cli_print_json("cluster", out)
-                        : cli_unchecked("cluster", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory building the answer"});
+                        : cli_unchecked("cluster", &(cw_err){.code = CW_ENOMEM, .offset = CW_NO_OFFSET,
+                                                             .msg = "out of memory building the answer"});
             }
         } else if (!ok) {
-            rc = cli_unchecked("cluster", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
+            rc = cli_unchecked("cluster", &(cw_err){.code = CW_ENOMEM, .offset = CW_NO_OFFSET, .msg = "out of memory"});
         } else if (wl_is_listed(t, key, kn, &listed, &err) || screen_tip_json(t, &tip, &err) ||
                    cluster_find(t, key, kn, &c, join, &err) || screen_cluster_fields(t, &c, join, out, NULL, &err)) {
             json_decref(tip);
@@ -90,7 +91,8 @@ int cmd_cluster(int argc, char **argv)
             alert_put(out, "listed", json_boolean(listed), &ok);
             alert_put(out, "tip", tip, &ok);
             rc = ok ? cli_print_json("cluster", out)
-                    : cli_unchecked("cluster", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory building the answer"});
+                    : cli_unchecked("cluster", &(cw_err){.code = CW_ENOMEM, .offset = CW_NO_OFFSET,
+                                                         .msg = "out of memory building the answer"});
         }
         json_decref(out);
     }

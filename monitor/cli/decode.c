@@ -119,7 +119,7 @@ static int decode_one_block(block_walker *w, const uint8_t *p, size_t n, cw_net 
     decode_block_json(&hj, &s);
     cw_json_newline(&hj);
     if (!cw_json_ok(&hj) || cw_buf_append(out, txlines->p, txlines->n, &err))
-        return cli_fail("decode block", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
+        return cli_fail("decode block", &(cw_err){.code = CW_ENOMEM, .offset = CW_NO_OFFSET, .msg = "out of memory"});
     return cli_write_buf("decode", out);
 }
 
@@ -165,7 +165,7 @@ static int decode_tx_input(cw_buf *in, cw_net net)
     size_t cap = btc_arena_bound(in->n);
     void *mem = malloc(cap);
     if (mem == NULL)
-        return cli_fail("decode tx", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
+        return cli_fail("decode tx", &(cw_err){.code = CW_ENOMEM, .offset = CW_NO_OFFSET, .msg = "out of memory"});
     cw_arena arena;
     cw_arena_init(&arena, mem, cap);
     cw_tx tx;

@@ -179,5 +179,5 @@ int cli_write_json_line(const char *verb, const char *what, cw_json *j, cw_buf *
     cw_json_newline(j);
     if (cw_json_ok(j))
         return cli_write_buf(verb, out);
-    return cli_fail(what, &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
+    return cli_fail(what, &(cw_err){.code = CW_ENOMEM, .offset = CW_NO_OFFSET, .msg = "out of memory"});
 }

@@ -416,7 +416,7 @@ int cmd_screen(int argc, char **argv)
             size_t cap = btc_arena_bound(raw.n);
             cw_arena arena;
             if ((arena_mem = malloc(cap)) == NULL)
-                rc = cli_fail("screen", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
+                rc = cli_fail("screen", &(cw_err){.code = CW_ENOMEM, .offset = CW_NO_OFFSET, .msg = "out of memory"});
             else {
                 cw_arena_init(&arena, arena_mem, cap);
                 if (btc_tx_parse(raw.p, raw.n, NULL, net, &arena, &tx, &err))

@@ -324,7 +324,7 @@ int cmd_trace(int argc, char **argv)
         cw_err err = {0};
         json_t *tr = json_object();
         if (tr == NULL)
-            rc = cli_fail("trace", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
+            rc = cli_fail("trace", &(cw_err){.code = CW_ENOMEM, .offset = CW_NO_OFFSET, .msg = "out of memory"});
         else if (screen_trace(t, &a, (unsigned)hops, tr, &err)) {
             rc = cli_unchecked("trace", &err);
         } else {

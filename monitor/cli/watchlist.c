@@ -209,7 +209,8 @@ static int cmd_import(wl_opts *o)
     const char *source = o->source ? o->source : default_source(format);
     wl_import *imp = wl_import_new(source, format);
     if (imp == NULL)
-        return cli_fail("watchlist import", &(cw_err){CW_ENOMEM, CW_NO_OFFSET, "out of memory"});
+        return cli_fail("watchlist import",
+                        &(cw_err){.code = CW_ENOMEM, .offset = CW_NO_OFFSET, .msg = "out of memory"});
     wl_import_set_shrink(imp, o->max_shrink, o->allow_shrink);
     progress_ctx pc = {file, isatty(2) == 1, cli_seconds()};
     import_progress prog = {show_progress, &pc};

@@ -431,6 +431,121 @@ cw_code webhook_status(store_txn *t, cw_buf *out, cw_err *err)
     return rc;
 }
 
+/* ---- the store errors' log (webhook_errlog) ---- */
+
+bool webhook_error_passes(const cw_err *err) { return store_error_passes(err) || err->code == CW_ENOMEM; }
+
+void webhook_errlog_init(webhook_errlog *l, uint64_t window_ms)
+{
+    memset(l, 0, sizeof *l);
+    l->window_ms = window_ms ? window_ms : WEBHOOK_LOG_WINDOW_MS;
+}
+
+/* The counted runs as a clause: "N more runs of store errors (M failed
+ * passes) came and went in the last S s, not logged one by one". */
+static void errlog_hidden(const webhook_errlog *l, uint64_t now_ms, char *out, size_t cap)
+{
+    snprintf(out, cap, "%llu more run%s of store errors (%llu failed pass%s) came and went in the last %.1f s, not "
+                       "logged one by one (at most one line every %llu s)",
+             (unsigned long long)l->hidden_runs, l->hidden_runs == 1 ? "" : "s", (unsigned long long)l->hidden_fails,
+             l->hidden_fails == 1 ? "" : "es", (double)(now_ms - l->hidden_since_ms) / 1000.0,
+             (unsigned long long)(l->window_ms / 1000));
+}
+
+/* The current run joins the counted ones (it ended, or the deliverer
+ * stops, without its line). */
+static void errlog_hide_run(webhook_errlog *l)
+{
+    if (l->hidden_runs++ == 0)
+        l->hidden_since_ms = l->run_since_ms;
+    l->hidden_fails += l->run_fails;
+    snprintf(l->hidden_msg, sizeof l->hidden_msg, "%s", l->run_msg);
+}
+
+webhook_log_level webhook_errlog_failed(webhook_errlog *l, const char *url, uint64_t now_ms, const cw_err *err,
+                                        uint64_t retry_ms, char *line, size_t cap)
+{
+    const char *msg = err && err->msg[0] ? err->msg : "store error";
+    if (!l->failing) {
+        l->failing = true;
+        l->told = false;
+        l->run_since_ms = now_ms;
+        l->run_fails = 0;
+        l->runs++;
+    }
+    l->run_fails++;
+    l->fails++;
+    snprintf(l->run_msg, sizeof l->run_msg, "%s", msg);
+    if (now_ms < l->next_line_ms)
+        return WEBHOOK_LOG_NONE; /* counted: the run's line, or its change, waits for the quiet time's end */
+    if (l->told) {
+        if (strcmp(l->told_msg, msg) == 0)
+            return WEBHOOK_LOG_NONE;
+        snprintf(line, cap, "delivery to %s still failing, now: %s", url, msg);
+    } else {
+        char hidden[300] = "", lasting[120] = "";
+        if (l->hidden_runs) {
+            char h[260];
+            errlog_hidden(l, now_ms, h, sizeof h);
+            snprintf(hidden, sizeof hidden, "; before this, %s", h);
+        }
+        if (l->run_fails > 1) /* a run that started in the quiet time and lasted */
+            snprintf(lasting, sizeof lasting, " (failing for %.1f s, %llu failed passes)",
+                     (double)(now_ms - l->run_since_ms) / 1000.0, (unsigned long long)l->run_fails);
+        snprintf(line, cap,
+                 "delivery to %s is failing: %s%s; the events stay in the store, retrying after %llu ms, then up to "
+                 "every %d s%s",
+                 url, msg, lasting, (unsigned long long)retry_ms, WEBHOOK_STORE_RETRY_MAX_MS / 1000, hidden);
+        l->told = true;
+        l->hidden_runs = l->hidden_fails = l->hidden_since_ms = 0;
+    }
+    snprintf(l->told_msg, sizeof l->told_msg, "%s", msg);
+    l->next_line_ms = now_ms + l->window_ms;
+    return WEBHOOK_LOG_ERROR;
+}
+
+webhook_log_level webhook_errlog_worked(webhook_errlog *l, const char *url, uint64_t now_ms, uint64_t pending,
+                                        char *line, size_t cap)
+{
+    if (l->failing) {
+        l->failing = false;
+        if (l->told) {
+            l->told = false;
+            snprintf(line, cap, "delivery to %s resumed after %.1f s of store errors (%llu failed pass%s); %llu "
+                                "events still owed",
+                     url, (double)(now_ms - l->run_since_ms) / 1000.0, (unsigned long long)l->run_fails,
+                     l->run_fails == 1 ? "" : "es", (unsigned long long)pending);
+            return WEBHOOK_LOG_INFO;
+        }
+        errlog_hide_run(l);
+    }
+    if (l->hidden_runs == 0 || now_ms < l->next_line_ms)
+        return WEBHOOK_LOG_NONE;
+    char h[260];
+    errlog_hidden(l, now_ms, h, sizeof h);
+    snprintf(line, cap, "delivery to %s: %s; the last: %s; delivering between them", url, h, l->hidden_msg);
+    l->hidden_runs = l->hidden_fails = l->hidden_since_ms = 0;
+    l->next_line_ms = now_ms + l->window_ms;
+    return WEBHOOK_LOG_WARN;
+}
+
+webhook_log_level webhook_errlog_end(webhook_errlog *l, const char *url, uint64_t now_ms, char *line, size_t cap)
+{
+    bool still = l->failing && !l->told;
+    if (still) {
+        errlog_hide_run(l);
+        l->failing = false;
+    }
+    if (l->hidden_runs == 0)
+        return WEBHOOK_LOG_NONE;
+    char h[260];
+    errlog_hidden(l, now_ms, h, sizeof h);
+    snprintf(line, cap, "delivery to %s: %s; the last: %s%s", url, h, l->hidden_msg,
+             still ? " (still failing at the stop)" : "");
+    l->hidden_runs = l->hidden_fails = l->hidden_since_ms = 0;
+    return WEBHOOK_LOG_WARN;
+}
+
 /* ---- the lock and the runner ---- */
 
 cw_code webhook_lock(const char *datadir, int *fd, cw_err *err)
@@ -438,8 +553,13 @@ cw_code webhook_lock(const char *datadir, int *fd, cw_err *err)
     char path[4200];
     snprintf(path, sizeof path, "%s/webhooks.lock", datadir);
     int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (f < 0)
-        return cw_err_set(err, CW_EIO, CW_NO_OFFSET, "cannot open %s: %s", path, strerror(errno));
+    if (f < 0) { /* the datadir's own file: a store that cannot be opened (exit 3), never a file of the verb's */
+        int e = errno;
+        cw_err_set(err, CW_ESTORE, CW_NO_OFFSET, "cannot open %s: %s", path, strerror(e));
+        if (err)
+            err->cause = e;
+        return CW_ESTORE;
+    }
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
     if (fcntl(f, F_SETLK, &fl) != 0) {
         close(f);
@@ -502,10 +622,16 @@ static void runner_log(const char *level, const char *fmt, ...)
     fprintf(stderr, "%s %s: webhooks: %s\n", ts, level, line);
 }
 
+static const char *const log_levels[] = {"", "error", "warn", "info"};
+
 static void *runner_main(void *arg)
 {
     webhook_runner *r = arg;
     uint64_t backoff = 0; /* 0: the last pass worked */
+    webhook_errlog log;
+    webhook_errlog_init(&log, 0);
+    char line[1024];
+    webhook_log_level lv;
     while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
         webhook_stats st;
         cw_err err = {0};
@@ -519,8 +645,7 @@ static void *runner_main(void *arg)
                 snprintf(err.msg, sizeof err.msg, "store error %d", (int)rc);
             pthread_mutex_lock(&r->mu);
             webhook_health *h = &r->health;
-            bool first = !h->failing, changed = first || strcmp(h->error, err.msg) != 0;
-            if (first)
+            if (!h->failing)
                 h->failing_since_ms = now;
             h->failing = true;
             snprintf(h->error, sizeof h->error, "%s", err.msg);
@@ -528,18 +653,15 @@ static void *runner_main(void *arg)
             h->store_errors++;
             h->delivered += st.delivered, h->failed += st.failed, h->dead += st.dead;
             pthread_mutex_unlock(&r->mu);
-            if (changed)
-                runner_log("error",
-                           "delivery to %s %s: %s; the events stay in the store, retrying after %llu ms, then up "
-                           "to every %d s (webhooks.lock is kept)",
-                           r->cfg.urls[0], first ? "is failing" : "still failing, now", err.msg,
-                           (unsigned long long)backoff, WEBHOOK_STORE_RETRY_MAX_MS / 1000);
+            if ((lv = webhook_errlog_failed(&log, r->cfg.urls[0], now, &err, backoff, line, sizeof line)))
+                runner_log(log_levels[lv], "%s (webhooks.lock is kept%s)", line,
+                           webhook_error_passes(&err) ? ""
+                                                      : "; this error does not pass by waiting: it recurs on every "
+                                                        "pass until the store is repaired");
             wait = backoff;
         } else {
             pthread_mutex_lock(&r->mu);
             webhook_health *h = &r->health;
-            bool was = h->failing;
-            uint64_t since = h->failing_since_ms, n = h->store_errors;
             h->failing = false;
             h->error[0] = '\0';
             h->failing_since_ms = 0;
@@ -548,12 +670,8 @@ static void *runner_main(void *arg)
             h->pending = st.pending;
             h->pending_known = true;
             pthread_mutex_unlock(&r->mu);
-            if (was)
-                runner_log("info",
-                           "delivery to %s resumed after %.1f s of store errors (%llu failed passes so far); "
-                           "%llu events still owed",
-                           r->cfg.urls[0], (double)(webhook_now_ms() - since) / 1000.0, (unsigned long long)n,
-                           (unsigned long long)st.pending);
+            if ((lv = webhook_errlog_worked(&log, r->cfg.urls[0], webhook_now_ms(), st.pending, line, sizeof line)))
+                runner_log(log_levels[lv], "%s", line);
             backoff = 0;
             uint64_t t = webhook_now_ms();
             if (st.next_due_ms > t && st.next_due_ms - t < wait)
@@ -561,6 +679,8 @@ static void *runner_main(void *arg)
         }
         runner_wait(r, wait);
     }
+    if ((lv = webhook_errlog_end(&log, r->cfg.urls[0], webhook_now_ms(), line, sizeof line)))
+        runner_log(log_levels[lv], "%s", line);
     return NULL;
 }
 

@@ -95,9 +95,72 @@ uint64_t webhook_now_ms(void);
 
 /* Takes <datadir>/webhooks.lock (fcntl, held until the fd is closed): one
  * deliverer per datadir, or two would send events twice and race on the
- * cursors. CW_EARG when another process holds it, CW_EIO when it cannot
- * be opened. *fd: the lock's descriptor, for the caller to close. */
+ * cursors. CW_EARG when another process holds it; CW_ESTORE when it cannot
+ * be opened or made (a read-only datadir, a permission, no datadir: the
+ * store's own directory, so the CLI's exit 3 as for a store it cannot
+ * open), the message naming the path and the system's reason, err->cause
+ * the errno. *fd: the lock's descriptor, for the caller to close. */
 cw_code webhook_lock(const char *datadir, int *fd, cw_err *err);
+
+/* Whether a delivery pass's error can pass by waiting: a store error
+ * store_error_passes accepts (a resource short now: reader slots, disk
+ * space, memory, a busy call), or CW_ENOMEM (memory other processes
+ * hold). False for every other: it recurs identically on every pass.
+ * `cases deliver` stops on those (exit 3); the runner below keeps trying
+ * (its process has other work) and says in its log that it will not pass
+ * by waiting. */
+bool webhook_error_passes(const cw_err *err);
+
+/* The log of a deliverer's store errors, rate-limited: `cases deliver`
+ * and the runner below print the lines it writes. A store that fails now
+ * and then (every other pass, say) must not log two lines a pass, and a
+ * failure must still be seen at once. So:
+ *   - "delivery to URL is failing: ERROR; ..." when a run of failed passes
+ *     starts, unless such a line (or the two below) was logged less than
+ *     window_ms ago; a run that starts inside that quiet time is counted
+ *     instead, and announced by this line once the quiet time is over if
+ *     it lasts that long ("failing for S s");
+ *   - "delivery to URL still failing, now: ERROR" when a logged run's
+ *     error changes, under the same quiet time;
+ *   - "delivery to URL resumed after S s of store errors (N failed passes);
+ *     P events still owed" when a run that was logged ends (one for each
+ *     "is failing" line, so never more often than those);
+ *   - "delivery to URL: N more runs of store errors came and went ..." with
+ *     the runs and failed passes that were counted rather than logged, and
+ *     the last error: at the first pass that works once the quiet time is
+ *     over, and at the end (webhook_errlog_end); the next "is failing"
+ *     line carries them instead when it comes first.
+ * A store failing every other pass thus logs one "is failing" and one
+ * "resumed" line per window, the rest folded into counts, and nothing is
+ * left uncounted at a stop. Not thread-safe: one per deliverer. */
+#define WEBHOOK_LOG_WINDOW_MS 60000
+typedef enum { WEBHOOK_LOG_NONE = 0, WEBHOOK_LOG_ERROR, WEBHOOK_LOG_WARN, WEBHOOK_LOG_INFO } webhook_log_level;
+typedef struct {
+    uint64_t window_ms;    /* the quiet time after a line (0: WEBHOOK_LOG_WINDOW_MS) */
+    uint64_t next_line_ms; /* no "is failing", "still failing" or "came and went" line before this */
+    bool failing;          /* the last pass failed */
+    bool told;             /* this run of failures has its "is failing" line */
+    uint64_t run_since_ms, run_fails; /* the current (or last) run of failed passes */
+    uint64_t hidden_runs, hidden_fails, hidden_since_ms; /* counted, not logged one by one */
+    uint64_t runs, fails;  /* runs and failed passes since start */
+    char run_msg[CW_ERR_MSG_MAX];    /* the current run's last error */
+    char told_msg[CW_ERR_MSG_MAX];   /* the last error a line named */
+    char hidden_msg[CW_ERR_MSG_MAX]; /* the last error of the counted runs */
+} webhook_errlog;
+
+/* l before the first pass; window_ms 0: WEBHOOK_LOG_WINDOW_MS. */
+void webhook_errlog_init(webhook_errlog *l, uint64_t window_ms);
+/* A pass ended in err at now_ms (the next try after retry_ms): writes the
+ * line to log, if any, into line (cap bytes; 1024 hold any) and returns its
+ * level, WEBHOOK_LOG_NONE when nothing is to be logged. */
+webhook_log_level webhook_errlog_failed(webhook_errlog *l, const char *url, uint64_t now_ms, const cw_err *err,
+                                        uint64_t retry_ms, char *line, size_t cap);
+/* A pass worked at now_ms with pending events still owed: as above. */
+webhook_log_level webhook_errlog_worked(webhook_errlog *l, const char *url, uint64_t now_ms, uint64_t pending,
+                                        char *line, size_t cap);
+/* The deliverer stops: the runs counted and not yet logged, if any, as
+ * one "came and went" line (a run still failing included). */
+webhook_log_level webhook_errlog_end(webhook_errlog *l, const char *url, uint64_t now_ms, char *line, size_t cap);
 
 /* Delivery on a thread of its own (`serve --webhook`, `watch --webhook`):
  * takes the lock, loads the signing key, opens a writable view of base
@@ -105,14 +168,17 @@ cw_code webhook_lock(const char *datadir, int *fd, cw_err *err);
  * due, until webhook_runner_stop. A receiver's failure never stops it.
  *
  * A store error does not stop it either: the thread logs it on stderr
- * (once when delivery starts failing and once more each time the message
- * changes, never once per try), keeps the datadir's webhooks.lock (the
+ * (rate-limited by webhook_errlog above: never once per try, nor two
+ * lines per cycle of a store that comes and goes; a line about an error
+ * that does not pass by waiting, webhook_error_passes, says so), keeps
+ * the datadir's
+ * webhooks.lock (the
  * cursors stay this process's to move: another deliverer would read the
  * same failing store, or race this thread once the store answers again;
  * webhook_pass leaves no transaction open), and tries a new pass after
  * WEBHOOK_STORE_RETRY_MIN_MS, doubled after each failed pass up to
  * WEBHOOK_STORE_RETRY_MAX_MS. The first pass that works logs the recovery
- * and delivery goes on from the cursors: an event whose 2xx came but
+ * (of a run that was logged) and delivery goes on from the cursors: an event whose 2xx came but
  * whose cursor write failed is sent again (the at-least-once contract
  * above), none is skipped. webhook_runner_health reports the state, for
  * /healthz, /metrics and watch's status line.

@@ -34,7 +34,7 @@ typedef struct {
     unsigned port;
     char review_key[128], screen_key[128];
     const char *extra[3]; /* more options for serve (NULL-terminated) */
-    const char *env[3];   /* NAME=VALUE set in serve's environment (NULL-terminated), e.g. the fault shim's */
+    const char *env[5];   /* NAME=VALUE set in serve's environment (NULL-terminated), e.g. the fault shim's */
     const char *errfile;  /* serve's stderr goes there when set */
 } server;
 
@@ -66,7 +66,7 @@ static void serve_start(const char *dd, server *s)
     if (s->pid == 0) {
         dup2(out[1], 1);
         close(out[0]);
-        for (int i = 0; i < 3 && s->env[i]; i++) {
+        for (int i = 0; i < 5 && s->env[i]; i++) {
             char name[64];
             size_t k = strcspn(s->env[i], "=");
             snprintf(name, sizeof name, "%.*s", (int)k, s->env[i]);
@@ -640,6 +640,113 @@ Test(cases_api, serve_webhook_delivery_survives_a_failing_store_and_reports_it, 
     json_t *last = json_loads(jstr(json_array_get(r->got, 7), "body"), 0, NULL);
     cr_assert_str_eq(jstr(last, "type"), "case.released");
     json_decref(last);
+    pthread_mutex_unlock(&r->mu);
+    receiver_stop(r);
+    cases_rm_root(root);
+}
+
+/* Lines of a file, 0 when it does not exist (the shim's CW_FAULT_LOG:
+ * one per injected fault). */
+static size_t fault_count(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = 0;
+    for (int c; (c = fgetc(f)) != EOF;)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+/* The delivery thread of serve --webhook under a store that fails now
+ * and then (every read of the endpoint's cursor fails while the gate file
+ * exists; the shim logs each fault it injects, and each fails one pass):
+ * one "is failing" line, one "resumed" line, and the later runs folded
+ * into one "came and went" line at the stop, counting exactly the passes
+ * that failed after the first run. Before: a line when each run started
+ * and another when it ended (webhook_errlog, webhook.h). */
+Test(cases_api, serve_webhook_logs_a_flapping_store_at_a_bounded_rate, .timeout = 60)
+{
+    char root[64], dd[128], url[80], hook_arg[100], gate[200], errfile[200], flog[200], fail[1200], e_fail[1300],
+        e_gate[260], e_log[260];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    receiver *r = receiver_start(0, 0, 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hooks/chainwatch", r->port);
+    snprintf(hook_arg, sizeof hook_arg, "--webhook=%s", url);
+    char key[100], hex[200]; /* the cursor's key (watchlists/hookdb.c url_key): 'c' and the URL */
+    snprintf(key, sizeof key, "c%s", url);
+    cw_hex_encode((const uint8_t *)key, strlen(key), hex);
+    snprintf(fail, sizeof fail, "mdb_get:1+:EIO@%s", hex);
+    snprintf(e_fail, sizeof e_fail, "CW_FAIL_MDB=%s", fail);
+    snprintf(gate, sizeof gate, "%s/store-fails", root);
+    snprintf(e_gate, sizeof e_gate, "CW_FAULT_WHILE=%s", gate);
+    snprintf(flog, sizeof flog, "%s/faults.log", root);
+    snprintf(e_log, sizeof e_log, "CW_FAULT_LOG=%s", flog);
+    snprintf(errfile, sizeof errfile, "%s/serve.err", root);
+    FILE *g = fopen(gate, "w");
+    cr_assert_not_null(g);
+    fclose(g);
+    server s = {0};
+    s.extra[0] = hook_arg;
+    s.env[0] = "LD_PRELOAD=" CW_FAULT_PRELOAD;
+    s.env[1] = e_fail;
+    s.env[2] = e_gate;
+    s.env[3] = e_log;
+    s.errfile = errfile;
+    serve_start(dd, &s);
+    char needle[300];
+    snprintf(needle, sizeof needle, "webhooks: delivery to %s is failing: ", url);
+    for (int i = 0; i < 1200 && lines_with(errfile, needle) == 0; i++)
+        test_sleep_ms(25);
+    cr_assert_eq(lines_with(errfile, needle), 1, "delivery failing is logged");
+    cr_assert_eq(unlink(gate), 0);
+    for (int i = 0; i < 1200 && lines_with(errfile, "resumed after") == 0; i++)
+        test_sleep_ms(25);
+    cr_assert_eq(lines_with(errfile, "resumed after"), 1, "the recovery is logged");
+    /* four more runs: the fault on until a pass met it, then off */
+    for (int k = 0; k < 4; k++) {
+        size_t before = fault_count(flog);
+        g = fopen(gate, "w");
+        cr_assert_not_null(g);
+        fclose(g);
+        for (int i = 0; i < 1200 && fault_count(flog) == before; i++)
+            test_sleep_ms(25);
+        cr_assert_gt(fault_count(flog), before, "the deliverer met the fault again");
+        cr_assert_eq(unlink(gate), 0);
+        test_sleep_ms(500);
+    }
+    serve_stop(&s);
+    size_t faults = fault_count(flog);
+    cr_assert_eq(lines_with(errfile, "is failing"), 1, "one line when it starts failing");
+    /* an LMDB EIO is damage (store_error_passes): the line says waiting will not cure it */
+    cr_assert_eq(lines_with(errfile, "this error does not pass by waiting: it recurs on every pass until the store "
+                                     "is repaired"), 1);
+    cr_assert_eq(lines_with(errfile, "resumed after"), 1, "one recovery line");
+    cr_assert_eq(lines_with(errfile, "still failing"), 0);
+    cr_assert_eq(lines_with(errfile, "came and went"), 1, "the later runs as one line");
+    FILE *f = fopen(errfile, "r");
+    cr_assert_not_null(f);
+    char line[2048];
+    unsigned long long first = 0, hidden = 0, runs = 0;
+    snprintf(needle, sizeof needle, "webhooks: delivery to %s: ", url);
+    while (fgets(line, sizeof line, f)) {
+        const char *p;
+        if (strstr(line, "resumed after") && (p = strstr(line, "store errors (")))
+            first = strtoull(p + strlen("store errors ("), NULL, 10);
+        if (strstr(line, "came and went") && (p = strstr(line, needle))) {
+            runs = strtoull(p + strlen(needle), NULL, 10);
+            hidden = strtoull(strstr(p, "store errors (") + strlen("store errors ("), NULL, 10);
+            cr_assert(strstr(line, " warn: "), "%s", line);
+            cr_assert(strstr(line, "; the last: store damaged: ") && strstr(line, "Input/output error"), "%s", line);
+        }
+    }
+    fclose(f);
+    cr_assert_geq(first, 1);
+    cr_assert_eq(first + hidden, faults, "every failed pass counted once: %llu + %llu of %zu", first, hidden, faults);
+    cr_assert(runs >= 1 && runs <= 4 && runs <= hidden, "%llu runs of %llu passes", runs, hidden);
+    pthread_mutex_lock(&r->mu);
+    cr_assert_eq(json_array_size(r->got), 7, "each event once");
     pthread_mutex_unlock(&r->mu);
     receiver_stop(r);
     cases_rm_root(root);

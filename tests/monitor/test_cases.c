@@ -2038,3 +2038,329 @@ Test(cases, exit_statuses_say_whose_failure_it_was, .timeout = 60)
     free(err);
     cases_rm_root(root);
 }
+
+/* ---- cases deliver: which store errors pass, the lock, the log's rate ---- */
+
+/* Lines of a file (0 when it does not exist): the faults CW_FAULT_LOG
+ * recorded, one per failed call. */
+static size_t file_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = 0;
+    for (int c; (c = fgetc(f)) != EOF;)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+/* A store error that recurs identically on every pass ends the deliverer
+ * at once with 3, naming the store and the error, with or without
+ * --until-idle, after one failed pass (the shim's log of the faults it
+ * injected has one line): a value too large for LMDB (MDB_BAD_VALSIZE) at
+ * the write of the endpoint's cursor after a try, the event kept owed;
+ * and, at the pass's first transaction, a transaction too large, a
+ * permission and a read-only filesystem. Before: each was retried for
+ * ever without --until-idle (the first case hung), and with it failed
+ * --store-tries passes. */
+Test(webhooks, deliver_ends_in_3_at_once_on_a_store_error_that_recurs, .timeout = 60)
+{
+    char root[64], dd[128], url[64], want[300], flog[200];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    receiver *r = receiver_start(0, 0, 200);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", r->port);
+    snprintf(want, sizeof want, "chainwatch: cases deliver: store %s/store.mdb: ", dd);
+    snprintf(flog, sizeof flog, "%s/faults.log", root);
+    static const struct {
+        const char *spec, *says;
+        bool until_idle;
+    } cases[] = {
+        {"mdb_put:1+:MDB_BAD_VALSIZE#hook_state", "hook_state: MDB_BAD_VALSIZE", false},
+        {"mdb_put:1+:MDB_BAD_VALSIZE#hook_state", "(a key or value is too large for the store)", true},
+        {"mdb_txn_begin:2+:MDB_TXN_FULL", "begin transaction: MDB_TXN_FULL", true},
+        {"mdb_txn_begin:2+:EACCES", "begin transaction: Permission denied", false},
+        {"mdb_txn_begin:2+:EROFS", "begin transaction: Read-only file system", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unlink(flog);
+        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+        setenv("CW_FAIL_MDB", cases[i].spec, 1);
+        setenv("CW_FAULT_LOG", flog, 1);
+        char *err;
+        /* --store-tries 5: a retry would show in the faults' count */
+        int rc = cases[i].until_idle
+                     ? cw(NULL, &err, "cases", "deliver", url, "--until-idle", "--store-tries", "5", "--datadir", dd)
+                     : cw(NULL, &err, "cases", "deliver", url, "--datadir", dd);
+        unsetenv("LD_PRELOAD");
+        unsetenv("CW_FAIL_MDB");
+        unsetenv("CW_FAULT_LOG");
+        cr_assert_eq(rc, 3, "%s: exit %d:\n%s", cases[i].spec, rc, err);
+        cr_assert(strstr(err, want) && strstr(err, cases[i].says), "%s: what failed and where:\n%s", cases[i].spec,
+                  err);
+        cr_assert(strstr(err, "stopping: waiting cannot cure this (store error); the events stay in the store"),
+                  "%s:\n%s", cases[i].spec, err);
+        cr_assert_eq(file_lines(flog), 1, "%s: one pass, not retried:\n%s", cases[i].spec, err);
+        cr_assert_null(strstr(err, "is failing"), "%s: not logged as an error it waits out:\n%s", cases[i].spec, err);
+        free(err);
+    }
+    /* the try before the refused cursor write reached the receiver; the
+     * cursor did not move, so every event is still owed and delivered once
+     * the store takes the write */
+    cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1, "the events stay in the store");
+    char *err;
+    cr_assert_eq(cw(NULL, &err, "cases", "deliver", url, "--until-idle", "--datadir", dd), 0, "%s", err);
+    free(err);
+    cr_assert_eq(stored_events(dd), 0);
+    receiver_stop(r);
+    cases_rm_root(root);
+}
+
+/* The store errors that can pass are waited out, each named by its cause:
+ * a full disk at the commit, a quota, memory LMDB could not get, a call to
+ * try again, reader slots, a map another process grew. With --until-idle
+ * --store-tries 2 each ends in 3 after exactly 2 failed passes (the shim's
+ * count), "giving up", never at the first. */
+Test(webhooks, deliver_waits_out_each_store_error_that_can_pass, .timeout = 60)
+{
+    char root[64], dd[128], url[64], flog[200];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    /* bound, not listening: no event can go out, so every pass writes */
+    int hold = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    cr_assert_eq(bind(hold, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(getsockname(hold, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", ntohs(sa.sin_port));
+    snprintf(flog, sizeof flog, "%s/faults.log", root);
+    static const struct {
+        const char *spec, *says;
+    } cases[] = {
+        {"mdb_txn_commit:2+:ENOSPC", "commit: No space left on device (the disk is full"},
+        {"mdb_txn_begin:2+:EDQUOT", "begin transaction: Disk quota exceeded"},
+        {"mdb_txn_begin:2+:ENOMEM", "begin transaction: Cannot allocate memory"},
+        {"mdb_txn_begin:2+:EAGAIN", "begin transaction: Resource temporarily unavailable"},
+        {"mdb_txn_begin:2+:MDB_READERS_FULL", "begin transaction: MDB_READERS_FULL"},
+        {"mdb_txn_begin:2+:MDB_MAP_RESIZED", "begin transaction: MDB_MAP_RESIZED"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unlink(flog);
+        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+        setenv("CW_FAIL_MDB", cases[i].spec, 1);
+        setenv("CW_FAULT_LOG", flog, 1);
+        char *err;
+        int rc = cw(NULL, &err, "cases", "deliver", url, "--until-idle", "--store-tries", "2", "--datadir", dd);
+        unsetenv("LD_PRELOAD");
+        unsetenv("CW_FAIL_MDB");
+        unsetenv("CW_FAULT_LOG");
+        cr_assert_eq(rc, 3, "%s: exit %d:\n%s", cases[i].spec, rc, err);
+        cr_assert(strstr(err, cases[i].says), "%s: the cause:\n%s", cases[i].spec, err);
+        cr_assert(strstr(err, "giving up after 2 passes in a row failed"), "%s: waited out:\n%s", cases[i].spec, err);
+        cr_assert_null(strstr(err, "waiting cannot cure"), "%s:\n%s", cases[i].spec, err);
+        /* MDB_MAP_RESIZED: store_begin adopts the size and begins again */
+        size_t per_pass = strstr(cases[i].spec, "MAP_RESIZED") ? 2 : 1;
+        cr_assert_eq(file_lines(flog), 2 * per_pass, "%s: two passes:\n%s", cases[i].spec, err);
+        free(err);
+    }
+    close(hold);
+    cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1, "nothing lost");
+    cases_rm_root(root);
+}
+
+/* A datadir the deliverer cannot write (a read-only filesystem; a
+ * directory the user may not write, EACCES, which root cannot get from a
+ * chmod: the shim refuses the open) is a store it cannot open: exit 3,
+ * naming webhooks.lock and the system's reason, as every verb's store
+ * error (README's exit statuses); serve --webhook likewise. Before: exit
+ * 1. */
+Test(webhooks, deliver_on_a_read_only_datadir_is_exit_3, .timeout = 60)
+{
+    char root[64], dd[128], want[300];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    static const char *const specs[] = {"webhooks.lock:EROFS", "webhooks.lock:EACCES"};
+    static const char *const why[] = {"Read-only file system", "Permission denied"};
+    for (int i = 0; i < 2; i++) {
+        setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+        setenv("CW_FAIL_OPEN", specs[i], 1);
+        char *err;
+        int rc = cw(NULL, &err, "cases", "deliver", "http://127.0.0.1:9/hook", "--until-idle", "--datadir", dd);
+        unsetenv("LD_PRELOAD");
+        unsetenv("CW_FAIL_OPEN");
+        cr_assert_eq(rc, 3, "%s: exit %d:\n%s", specs[i], rc, err);
+        snprintf(want, sizeof want, "chainwatch: cases deliver: cannot open %s/webhooks.lock: %s\n", dd, why[i]);
+        cr_assert(strstr(err, want), "%s: want %s\n%s", specs[i], want, err);
+        free(err);
+    }
+    /* serve --webhook's deliverer takes the same lock: the same answer */
+    setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+    setenv("CW_FAIL_OPEN", specs[0], 1);
+    char *argv[] = {CW_BIN, "serve", "--datadir", dd, "--listen", "127.0.0.1:0", "--webhook", "http://127.0.0.1:9/h",
+                    NULL};
+    char *out, *err;
+    int rc = run_cmd(argv, NULL, 0, &out, &err);
+    unsetenv("LD_PRELOAD");
+    unsetenv("CW_FAIL_OPEN");
+    cr_assert_eq(rc, 3, "serve: exit %d:\n%s", rc, err);
+    snprintf(want, sizeof want, "chainwatch: serve: --webhook: cannot open %s/webhooks.lock: %s\n", dd, why[0]);
+    cr_assert(strstr(err, want), "want %s\n%s", want, err);
+    free(out), free(err);
+    cr_assert_eq(stored_events(dd), BLOCK_RECORDS + 1);
+    cases_rm_root(root);
+}
+
+/* The unsigned integer right after `after` in text. */
+static unsigned long long number_after(const char *text, const char *after)
+{
+    const char *p = strstr(text, after);
+    cr_assert_not_null(p, "no \"%s\" in:\n%s", after, text);
+    return strtoull(p + strlen(after), NULL, 10);
+}
+
+/* A store that fails now and then (the fault switched on and off by the
+ * gate file, CW_FAULT_WHILE) logs one "is failing" line, one "resumed"
+ * line, and the later runs folded into one "came and went" line with
+ * their exact count of failed passes (the shim's count of the faults it
+ * injected: each fails one pass), at the stop; the stop line counts every
+ * failed pass. Before: an "is failing" and a "resumed" line per run. */
+Test(webhooks, deliver_logs_a_flapping_store_at_a_bounded_rate, .timeout = 60)
+{
+    char root[64], dd[128], url[64], gate[200], log[200], flog[200], needle[400];
+    cases_hold_datadir(root, sizeof root, dd, sizeof dd);
+    receiver *r = receiver_start(0, 0, 200);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", r->port);
+    snprintf(gate, sizeof gate, "%s/store-fails", root);
+    snprintf(log, sizeof log, "%s/deliver.log", root);
+    snprintf(flog, sizeof flog, "%s/faults.log", root);
+    FILE *g = fopen(gate, "w");
+    cr_assert_not_null(g);
+    fclose(g);
+    const char *env[] = {"LD_PRELOAD", CW_FAULT_PRELOAD, "CW_FAIL_MDB", READERS_FULL, "CW_FAULT_WHILE", gate,
+                         "CW_FAULT_LOG", flog, NULL};
+    pid_t pid = deliver_bg(dd, url, log, env, NULL);
+    snprintf(needle, sizeof needle, "chainwatch: cases deliver: delivery to %s is failing: store %s/store.mdb: ", url,
+             dd);
+    deliver_wait_log(pid, log, needle);
+    cr_assert_eq(unlink(gate), 0);
+    deliver_wait_log(pid, log, "resumed after");
+    /* four more runs: the fault on until a pass met it, then off */
+    for (int k = 0; k < 4; k++) {
+        size_t before = file_lines(flog);
+        g = fopen(gate, "w");
+        cr_assert_not_null(g);
+        fclose(g);
+        for (int i = 0; i < 1200 && file_lines(flog) == before; i++)
+            test_sleep_ms(25);
+        cr_assert_gt(file_lines(flog), before, "the deliverer met the fault again");
+        cr_assert_eq(unlink(gate), 0);
+        test_sleep_ms(500); /* a pass that works between runs (a late one only merges two runs) */
+    }
+    cr_assert_eq(kill(pid, SIGTERM), 0);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    char *text = read_text(log);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d:\n%s", status, text);
+    size_t faults = file_lines(flog);
+    cr_assert_eq(hook_log_lines(log, "is failing"), 1, "one line when it starts failing:\n%s", text);
+    cr_assert_eq(hook_log_lines(log, "resumed after"), 1, "one recovery line:\n%s", text);
+    cr_assert_eq(hook_log_lines(log, "still failing"), 0, "%s", text);
+    cr_assert_eq(hook_log_lines(log, "came and went"), 1, "the other runs as one line:\n%s", text);
+    /* "(N failed passes)" of the recovery line, then the folded line's runs and passes */
+    unsigned long long first = number_after(strstr(text, "resumed after"), "store errors (");
+    const char *sum = strstr(text, "came and went");
+    while (sum > text && sum[-1] != '\n')
+        sum--;
+    snprintf(needle, sizeof needle, "%s: ", url);
+    unsigned long long runs = number_after(sum, needle), hidden = number_after(sum, "store errors (");
+    cr_assert_geq(first, 1);
+    cr_assert_eq(first + hidden, faults, "every failed pass counted once:\n%s", text);
+    cr_assert(runs >= 1 && runs <= 4 && runs <= hidden, "%llu runs of %llu passes:\n%s", runs, hidden, text);
+    cr_assert(strstr(sum, "; the last: store ") && strstr(sum, "too many readers"), "%s", text);
+    snprintf(needle, sizeof needle, "%zu passes failed on the store", faults);
+    cr_assert_eq(hook_log_lines(log, needle), 1, "the stop line counts them all:\n%s", text);
+    free(text);
+    cr_assert_eq(received(r), BLOCK_RECORDS + 1, "each event once");
+    receiver_stop(r);
+    cases_rm_root(root);
+}
+
+/* webhook_errlog's lines on a script of passes, with its own clock and a
+ * 1 s window: exactly which lines come, and what they say. */
+Test(webhooks, the_store_error_log_is_rate_limited)
+{
+    webhook_errlog l;
+    webhook_errlog_init(&l, 1000);
+    char line[1024];
+    const char *u = "http://127.0.0.1:9/h";
+    cw_err a = {.code = CW_ESTORE}, b = a, c = a, d = a, e = a;
+    snprintf(a.msg, sizeof a.msg, "error A");
+    snprintf(b.msg, sizeof b.msg, "error B");
+    snprintf(c.msg, sizeof c.msg, "error C");
+    snprintf(d.msg, sizeof d.msg, "error D");
+    snprintf(e.msg, sizeof e.msg, "error E");
+#define NONE(call) cr_assert_eq((line[0] = '\0', call), WEBHOOK_LOG_NONE, "%s", line)
+#define LINE(call, lv, text)                                                                                           \
+    do {                                                                                                               \
+        cr_assert_eq(call, lv);                                                                                        \
+        cr_assert_str_eq(line, text);                                                                                  \
+    } while (0)
+    LINE(webhook_errlog_failed(&l, u, 0, &a, 200, line, sizeof line), WEBHOOK_LOG_ERROR,
+         "delivery to http://127.0.0.1:9/h is failing: error A; the events stay in the store, retrying after 200 ms, "
+         "then up to every 10 s");
+    NONE(webhook_errlog_failed(&l, u, 200, &a, 400, line, sizeof line));
+    LINE(webhook_errlog_worked(&l, u, 400, 5, line, sizeof line), WEBHOOK_LOG_INFO,
+         "delivery to http://127.0.0.1:9/h resumed after 0.4 s of store errors (2 failed passes); 5 events still owed");
+    /* inside the second after the "is failing" line: counted */
+    NONE(webhook_errlog_failed(&l, u, 600, &a, 200, line, sizeof line));
+    NONE(webhook_errlog_worked(&l, u, 800, 5, line, sizeof line));
+    NONE(webhook_errlog_failed(&l, u, 900, &b, 200, line, sizeof line));
+    NONE(webhook_errlog_worked(&l, u, 950, 5, line, sizeof line));
+    /* the window is over: the counted runs, at the first pass that works */
+    LINE(webhook_errlog_worked(&l, u, 1100, 5, line, sizeof line), WEBHOOK_LOG_WARN,
+         "delivery to http://127.0.0.1:9/h: 2 more runs of store errors (2 failed passes) came and went in the last "
+         "0.5 s, not logged one by one (at most one line every 1 s); the last: error B; delivering between them");
+    /* a run that starts in the next window and lasts: announced at its end */
+    NONE(webhook_errlog_failed(&l, u, 1200, &c, 200, line, sizeof line));
+    NONE(webhook_errlog_failed(&l, u, 1400, &c, 400, line, sizeof line));
+    LINE(webhook_errlog_failed(&l, u, 2100, &c, 800, line, sizeof line), WEBHOOK_LOG_ERROR,
+         "delivery to http://127.0.0.1:9/h is failing: error C (failing for 0.9 s, 3 failed passes); the events stay "
+         "in the store, retrying after 800 ms, then up to every 10 s");
+    /* its change of error: once the window allows */
+    NONE(webhook_errlog_failed(&l, u, 2200, &d, 1600, line, sizeof line));
+    NONE(webhook_errlog_failed(&l, u, 3000, &c, 3200, line, sizeof line));
+    NONE(webhook_errlog_failed(&l, u, 3050, &d, 3200, line, sizeof line));
+    LINE(webhook_errlog_failed(&l, u, 3100, &d, 3200, line, sizeof line), WEBHOOK_LOG_ERROR,
+         "delivery to http://127.0.0.1:9/h still failing, now: error D");
+    NONE(webhook_errlog_failed(&l, u, 3150, &d, 3200, line, sizeof line));
+    LINE(webhook_errlog_worked(&l, u, 3200, 0, line, sizeof line), WEBHOOK_LOG_INFO,
+         "delivery to http://127.0.0.1:9/h resumed after 2.0 s of store errors (8 failed passes); 0 events still owed");
+    /* a run failing at the stop, inside the window: the stop's line */
+    NONE(webhook_errlog_failed(&l, u, 3300, &e, 200, line, sizeof line));
+    NONE(webhook_errlog_failed(&l, u, 3400, &e, 400, line, sizeof line));
+    LINE(webhook_errlog_end(&l, u, 3500, line, sizeof line), WEBHOOK_LOG_WARN,
+         "delivery to http://127.0.0.1:9/h: 1 more run of store errors (2 failed passes) came and went in the last "
+         "0.2 s, not logged one by one (at most one line every 1 s); the last: error E (still failing at the stop)");
+    NONE(webhook_errlog_end(&l, u, 3600, line, sizeof line));
+    cr_assert_eq(l.runs, 5);
+    cr_assert_eq(l.fails, 14);
+    /* a stop after a quiet run that ended: no line left over after the summary */
+    webhook_errlog_init(&l, 1000);
+    LINE(webhook_errlog_failed(&l, u, 0, &a, 200, line, sizeof line), WEBHOOK_LOG_ERROR,
+         "delivery to http://127.0.0.1:9/h is failing: error A; the events stay in the store, retrying after 200 ms, "
+         "then up to every 10 s");
+    NONE(webhook_errlog_end(&l, u, 100, line, sizeof line)); /* a logged run: its line said it */
+    /* counted runs, then a new run after the window: its line carries them */
+    webhook_errlog_init(&l, 1000);
+    cr_assert_eq(webhook_errlog_failed(&l, u, 0, &a, 200, line, sizeof line), WEBHOOK_LOG_ERROR);
+    cr_assert_eq(webhook_errlog_worked(&l, u, 100, 0, line, sizeof line), WEBHOOK_LOG_INFO);
+    NONE(webhook_errlog_failed(&l, u, 200, &b, 200, line, sizeof line));
+    NONE(webhook_errlog_worked(&l, u, 300, 0, line, sizeof line));
+    LINE(webhook_errlog_failed(&l, u, 1500, &c, 200, line, sizeof line), WEBHOOK_LOG_ERROR,
+         "delivery to http://127.0.0.1:9/h is failing: error C; the events stay in the store, retrying after 200 ms, "
+         "then up to every 10 s; before this, 1 more run of store errors (1 failed pass) came and went in the last "
+         "1.3 s, not logged one by one (at most one line every 1 s)");
+    LINE(webhook_errlog_worked(&l, u, 1600, 0, line, sizeof line), WEBHOOK_LOG_INFO,
+         "delivery to http://127.0.0.1:9/h resumed after 0.1 s of store errors (1 failed pass); 0 events still owed");
+    NONE(webhook_errlog_end(&l, u, 1700, line, sizeof line)); /* nothing left uncounted */
+#undef NONE
+#undef LINE
+}

@@ -24,7 +24,8 @@
  *     mdb_env_open, mdb_dbi_open, mdb_stat. CODE is a number or one of
  *     MDB_NOTFOUND, MDB_CORRUPTED, MDB_PAGE_NOTFOUND, MDB_PANIC,
  *     MDB_VERSION_MISMATCH, MDB_INVALID, MDB_MAP_FULL, MDB_BAD_TXN,
- *     MDB_READERS_FULL, MDB_MAP_RESIZED, EIO, ENOSPC, ENOMEM, EACCES.
+ *     MDB_READERS_FULL, MDB_MAP_RESIZED, MDB_BAD_VALSIZE, MDB_TXN_FULL, EIO,
+ *     ENOSPC, ENOMEM, EACCES, EROFS, EINVAL, EAGAIN, EDQUOT.
  *     Example: CW_FAIL_MDB=mdb_get:1+:EIO (every read fails),
  *     CW_FAIL_MDB=mdb_cursor_get:3:MDB_CORRUPTED.
  *     For mdb_get, mdb_put and mdb_del an entry may end with "@HEX": it
@@ -59,6 +60,19 @@
  *     cache took, whatever the program syncs, stdout redirected to a file
  *     or /dev/null included, is CW_FAIL_IO=fsync:1+:EIO@any,fdatasync:1+:EIO@any
  *     (a program that syncs only what it should then fails only there).
+ *
+ * CW_FAULT_LOG=PATH
+ *     each call CW_FAIL_MDB or CW_FAIL_IO fails appends one line "FUNC" to
+ *     PATH (created if absent): a test counts the faults a process met,
+ *     e.g. how many passes of a deliverer a gated fault failed.
+ *
+ * CW_FAIL_OPEN=NAME:ERRNO[,...]
+ *     every open, open64 or openat for writing (O_WRONLY, O_RDWR or
+ *     O_CREAT) of a path whose last component is NAME fails with ERRNO
+ *     (the names above, EROFS, or a number), as on a read-only filesystem
+ *     (EROFS) or a directory the user may not write (EACCES, which a test
+ *     running as root cannot get from a chmod), e.g.
+ *     CW_FAIL_OPEN=webhooks.lock:EROFS. Reads are never failed.
  *
  * CW_FAULT_WHILE=PATH
  *     CW_FAIL_MDB and CW_FAIL_IO apply only while the file PATH exists
@@ -123,6 +137,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -145,6 +161,12 @@ static const struct {
     {"ENOSPC", ENOSPC},
     {"ENOMEM", ENOMEM},
     {"EACCES", EACCES},
+    {"MDB_BAD_VALSIZE", MDB_BAD_VALSIZE},
+    {"MDB_TXN_FULL", MDB_TXN_FULL},
+    {"EROFS", EROFS},
+    {"EINVAL", EINVAL},
+    {"EAGAIN", EAGAIN},
+    {"EDQUOT", EDQUOT},
 };
 
 static int parse_code(const char *s, size_t n)
@@ -173,6 +195,22 @@ static bool key_is(const char *h, size_t n, const MDB_val *k)
 }
 
 #define MAX_SPECS 32
+
+/* CW_FAULT_LOG: one line per failed call, written with the system call
+ * itself (this file's write() is the shim's). */
+static void fault_log(const char *fn)
+{
+    const char *path = getenv("CW_FAULT_LOG");
+    if (path == NULL)
+        return;
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    char line[64];
+    int n = snprintf(line, sizeof line, "%s\n", fn);
+    (void)syscall(SYS_write, fd, line, (size_t)n);
+    (void)syscall(SYS_close, fd);
+}
 
 /* The names of the databases the process opened (mdb_dbi_open), by
  * handle, for "#NAME" entries; handles past the table or opened without a
@@ -225,6 +263,7 @@ static bool should_fail(const char *var, const char *fn, bool is_disk, const MDB
                 if (!fail && (call == n || (from && call >= n))) {
                     *code = parse_code(c2 + 1, (size_t)((at ? at : tail) - c2 - 1));
                     fail = true;
+                    fault_log(fn);
                 }
             }
         }
@@ -442,6 +481,64 @@ int posix_fallocate(int fd, off_t off, off_t len)
     if (should_fail("CW_FAIL_IO", "posix_fallocate", true, NULL, NULL, reg, &code))
         return code;
     return real(fd, off, len);
+}
+
+/* ---- opens for writing refused (CW_FAIL_OPEN) ---- */
+
+/* Does CW_FAIL_OPEN refuse opening path with flags? Sets *code. */
+static bool open_fails(const char *path, int flags, int *code)
+{
+    const char *spec = getenv("CW_FAIL_OPEN");
+    if (spec == NULL || path == NULL || !(flags & (O_WRONLY | O_RDWR | O_CREAT)))
+        return false;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    for (const char *p = spec; *p;) {
+        const char *end = strchr(p, ',');
+        if (end == NULL)
+            end = p + strlen(p);
+        const char *colon = memchr(p, ':', (size_t)(end - p));
+        if (colon && strlen(base) == (size_t)(colon - p) && strncmp(p, base, strlen(base)) == 0) {
+            *code = parse_code(colon + 1, (size_t)(end - colon - 1));
+            fault_log("open");
+            return true;
+        }
+        p = *end ? end + 1 : end;
+    }
+    return false;
+}
+
+#define OPEN_BODY(call)                                                                                                \
+    mode_t mode = 0;                                                                                                   \
+    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) { /* as glibc: a mode was passed */                     \
+        va_list ap;                                                                                                    \
+        va_start(ap, flags);                                                                                           \
+        mode = (mode_t)va_arg(ap, int);                                                                                \
+        va_end(ap);                                                                                                    \
+    }                                                                                                                  \
+    int code;                                                                                                          \
+    if (open_fails(path, flags, &code)) {                                                                              \
+        errno = code;                                                                                                  \
+        return -1;                                                                                                     \
+    }                                                                                                                  \
+    return call;
+
+int open(const char *path, int flags, ...)
+{
+    REAL(open);
+    OPEN_BODY(real(path, flags, mode))
+}
+
+int open64(const char *path, int flags, ...)
+{
+    REAL(open64);
+    OPEN_BODY(real(path, flags, mode))
+}
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+    REAL(openat);
+    OPEN_BODY(real(dirfd, path, flags, mode))
 }
 
 /* ---- sched_yield counted (CW_COUNT_YIELD; under ASan too) ---- */

@@ -96,8 +96,19 @@ struct store_cursor {
     store_db db; /* named in its errors */
 };
 
-/* LMDB's message plus what the user can do about it. */
+static cw_code lmdb_fail_text(cw_err *err, int rc, const char *what, const cw_store *s);
+
+/* LMDB's message plus what the user can do about it; err->cause is rc, for
+ * store_error_passes. */
 static cw_code lmdb_fail(cw_err *err, int rc, const char *what, const cw_store *s)
+{
+    cw_code c = lmdb_fail_text(err, rc, what, s);
+    if (err)
+        err->cause = rc;
+    return c;
+}
+
+static cw_code lmdb_fail_text(cw_err *err, int rc, const char *what, const cw_store *s)
 {
     const char *hint = "";
     cw_code code = CW_ESTORE;
@@ -134,6 +145,50 @@ static cw_code lmdb_fail(cw_err *err, int rc, const char *what, const cw_store *
         break;
     }
     return cw_err_set(err, code, CW_NO_OFFSET, "store %s: %s: %s%s", s ? s->path : "", what, mdb_strerror(rc), hint);
+}
+
+/* Which CW_ESTORE errors pass (store.h). By LMDB's and the kernel's
+ * codes, the cause lmdb_fail keeps:
+ *   pass: a resource short now, that other processes or the operator free
+ *     while this one waits, the request unchanged: MDB_READERS_FULL (reader
+ *     slots, freed as other readers end; mdb_reader_check clears dead
+ *     ones), ENOSPC and EDQUOT (a full disk or quota: LMDB aborts the
+ *     transaction whole, nothing of it written), ENOMEM (memory LMDB could
+ *     not allocate), EAGAIN, EINTR, EBUSY (a call to try again), and
+ *     MDB_MAP_RESIZED (another process grew the map while a transaction of
+ *     this one was open: the next begin adopts the new size).
+ *   do not: everything else, as it recurs identically on every pass:
+ *     MDB_BAD_VALSIZE (a key or value too large: the same record is too
+ *     large every time), MDB_TXN_FULL, MDB_DBS_FULL, MDB_CURSOR_FULL,
+ *     MDB_TLS_FULL, MDB_PAGE_FULL, MDB_BAD_RSLOT (limits and misuse fixed
+ *     in the code or the environment), EINVAL, EACCES, EPERM and EROFS (a
+ *     permission or a read-only filesystem: the descriptors this process
+ *     holds do not change), the map lost or not grown for want of address
+ *     space (cause 0: a restart or a new limit is needed), and any code
+ *     not named here: a deliverer that stops on it is restarted by its
+ *     service manager, one that waits on it would wait for ever.
+ * EIO is not CW_ESTORE at all: lmdb_fail reports it as damage, as LMDB
+ * cannot tell a passing read error from a bad sector, and after a failed
+ * write the kernel may have dropped the pages it could not write (a later
+ * fsync can then succeed without them): nothing read or written after it
+ * is trusted. */
+bool store_error_passes(const cw_err *err)
+{
+    if (err == NULL || err->code != CW_ESTORE)
+        return false;
+    switch (err->cause) {
+    case MDB_READERS_FULL:
+    case MDB_MAP_RESIZED:
+    case ENOSPC:
+    case EDQUOT:
+    case ENOMEM:
+    case EAGAIN:
+    case EINTR:
+    case EBUSY:
+        return true;
+    default:
+        return false;
+    }
 }
 
 static store_fatal_fn fatal_fn;
@@ -677,9 +732,11 @@ cw_code store_begin(cw_store *s, bool write, store_txn **out, cw_err *err)
     if (rc == MDB_MAP_RESIZED && s->open_txns > 1) {
         txn_leave(s);
         free(t);
-        return cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
-                          "store %s: another process grew the map while this one had a transaction open: run again",
-                          s->path);
+        cw_err_set(err, CW_ESTORE, CW_NO_OFFSET,
+                   "store %s: another process grew the map while this one had a transaction open: run again", s->path);
+        if (err)
+            err->cause = MDB_MAP_RESIZED; /* the next begin, with no transaction open, adopts it: it passes */
+        return CW_ESTORE;
     }
     if (rc == MDB_MAP_RESIZED) { /* another process grew the map: adopt it, no transaction of ours open */
         txn_leave(s);

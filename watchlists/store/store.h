@@ -73,6 +73,9 @@
  *   CW_EVERSION   from store_open: a store format this version does not read
  *   CW_EARG       a write on a read-only store, a bad key size or database
  *   CW_ENOMEM     out of memory
+ * An error LMDB returned keeps LMDB's code in err->cause, so that a caller
+ * able to wait can tell one that passes from one that recurs without
+ * reading the message (store_error_passes).
  *
  * Ownership: store_open returns a cw_store the caller frees with
  * store_close (after every transaction has ended); store_begin returns a
@@ -281,6 +284,19 @@ cw_code store_damaged(const store_txn *t, cw_err *err, const char *fmt, ...)
  * CW_EFULL too: store_write grew the map STORE_WRITE_TRIES times and it
  * still did not fit, so every later write would fail the same way. */
 static inline bool store_error_stops(cw_code c) { return c == CW_ESTORE || c == CW_EDAMAGED || c == CW_EFULL; }
+
+/* Whether a store error can pass: true for a CW_ESTORE whose cause (the
+ * LMDB or system code kept in err->cause) is a resource short now that
+ * other processes or the operator free while the caller waits (reader
+ * slots, disk space or quota, memory, EAGAIN/EINTR/EBUSY, a map another
+ * process grew), the same request then succeeding unchanged. False for
+ * every other error, as it recurs identically on every try: a value too
+ * large (MDB_BAD_VALSIZE), a transaction too large, a permission or a
+ * read-only filesystem, the map lost, an unknown code, and the other
+ * codes (CW_EDAMAGED, an LMDB EIO included; CW_EFULL after store_write's
+ * growth; CW_EVERSION). The list and the reasons: store.c. For a caller
+ * that can wait (a deliverer), never to skip anything. */
+bool store_error_passes(const cw_err *err);
 
 /* Cursor over a database in key order (and value order within a key).
  * seek/next/next_dup return false at the end AND on a read error: a walk
