@@ -236,19 +236,15 @@ static void get_address(const api_request *req, api_reply *rep, void *ctx)
     const char *text = api_param(req, "address");
     cw_addr a;
     cw_err err = {0};
-    if (cw_addr_parse(text, CW_NET_ANY, &a, &err)) {
+    char canon[CW_ADDR_TEXT_MAX]; /* from the parse: no second encoding (EIP-55's Keccak, base58's hashes) */
+    if (cw_addr_parse_canon(text, CW_NET_ANY, &a, canon, &err)) {
         /* fail closed: a typo is never "no identifications" */
         api_reply_error(rep, 400, "bad_address", "'%.120s' is not a Bitcoin, EVM or Tron address chainwatch can check: %s",
                         text, err.msg);
         return;
     }
-    char canon[CW_ADDR_TEXT_MAX];
     uint8_t key[WL_KEY_MAX];
     size_t kn = wl_key_from_addr(&a, key);
-    if (cw_addr_format(&a, canon, sizeof canon) == 0) {
-        api_reply_error(rep, 400, "bad_address", "'%.120s' has no form chainwatch can look up", text);
-        return;
-    }
     store_txn *t;
     if (api_read(req, &t, &err)) {
         api_reply_store_error(rep, &err);
