@@ -241,6 +241,18 @@ void test_sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+size_t test_file_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = 0;
+    for (int c; (c = fgetc(f)) != EOF;)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
 void test_remove_dir(char *dir)
 {
     if (getenv("CW_KEEP_TEST_DIRS"))

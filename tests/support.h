@@ -60,6 +60,9 @@ void regtest_blocksdir(const char *dir);
 void test_sleep_ms(int ms);
 /* rm -rf dir (kept, and named on stderr, when CW_KEEP_TEST_DIRS is set), and free(dir). */
 void test_remove_dir(char *dir);
+/* Lines (newlines) in the file at path, 0 when it does not exist: e.g.
+ * the faults the shim's CW_FAULT_LOG recorded, one a failed call. */
+size_t test_file_lines(const char *path);
 /* Waits (at most 15 s) for the watcher of datadir to log "watching (", then
  * for pub's subscribers: PUB drops what it sends before they join. */
 void watch_wait_ready(const char *datadir, zpub *pub);

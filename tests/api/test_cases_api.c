@@ -645,20 +645,6 @@ Test(cases_api, serve_webhook_delivery_survives_a_failing_store_and_reports_it, 
     cases_rm_root(root);
 }
 
-/* Lines of a file, 0 when it does not exist (the shim's CW_FAULT_LOG:
- * one per injected fault). */
-static size_t fault_count(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return 0;
-    size_t n = 0;
-    for (int c; (c = fgetc(f)) != EOF;)
-        n += c == '\n';
-    fclose(f);
-    return n;
-}
-
 /* The delivery thread of serve --webhook under a store that fails now
  * and then (every read of the endpoint's cursor fails while the gate file
  * exists; the shim logs each fault it injects, and each fails one pass):
@@ -706,18 +692,18 @@ Test(cases_api, serve_webhook_logs_a_flapping_store_at_a_bounded_rate, .timeout 
     cr_assert_eq(lines_with(errfile, "resumed after"), 1, "the recovery is logged");
     /* four more runs: the fault on until a pass met it, then off */
     for (int k = 0; k < 4; k++) {
-        size_t before = fault_count(flog);
+        size_t before = test_file_lines(flog);
         g = fopen(gate, "w");
         cr_assert_not_null(g);
         fclose(g);
-        for (int i = 0; i < 1200 && fault_count(flog) == before; i++)
+        for (int i = 0; i < 1200 && test_file_lines(flog) == before; i++)
             test_sleep_ms(25);
-        cr_assert_gt(fault_count(flog), before, "the deliverer met the fault again");
+        cr_assert_gt(test_file_lines(flog), before, "the deliverer met the fault again");
         cr_assert_eq(unlink(gate), 0);
         test_sleep_ms(500);
     }
     serve_stop(&s);
-    size_t faults = fault_count(flog);
+    size_t faults = test_file_lines(flog);
     cr_assert_eq(lines_with(errfile, "is failing"), 1, "one line when it starts failing");
     /* an LMDB EIO is damage (store_error_passes): the line says waiting will not cure it */
     cr_assert_eq(lines_with(errfile, "this error does not pass by waiting: it recurs on every pass until the store "

@@ -2041,20 +2041,6 @@ Test(cases, exit_statuses_say_whose_failure_it_was, .timeout = 60)
 
 /* ---- cases deliver: which store errors pass, the lock, the log's rate ---- */
 
-/* Lines of a file (0 when it does not exist): the faults CW_FAULT_LOG
- * recorded, one per failed call. */
-static size_t file_lines(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return 0;
-    size_t n = 0;
-    for (int c; (c = fgetc(f)) != EOF;)
-        n += c == '\n';
-    fclose(f);
-    return n;
-}
-
 /* A store error that recurs identically on every pass ends the deliverer
  * at once with 3, naming the store and the error, with or without
  * --until-idle, after one failed pass (the shim's log of the faults it
@@ -2100,7 +2086,7 @@ Test(webhooks, deliver_ends_in_3_at_once_on_a_store_error_that_recurs, .timeout 
                   err);
         cr_assert(strstr(err, "stopping: waiting cannot cure this (store error); the events stay in the store"),
                   "%s:\n%s", cases[i].spec, err);
-        cr_assert_eq(file_lines(flog), 1, "%s: one pass, not retried:\n%s", cases[i].spec, err);
+        cr_assert_eq(test_file_lines(flog), 1, "%s: one pass, not retried:\n%s", cases[i].spec, err);
         cr_assert_null(strstr(err, "is failing"), "%s: not logged as an error it waits out:\n%s", cases[i].spec, err);
         free(err);
     }
@@ -2159,7 +2145,7 @@ Test(webhooks, deliver_waits_out_each_store_error_that_can_pass, .timeout = 60)
         cr_assert_null(strstr(err, "waiting cannot cure"), "%s:\n%s", cases[i].spec, err);
         /* MDB_MAP_RESIZED: store_begin adopts the size and begins again */
         size_t per_pass = strstr(cases[i].spec, "MAP_RESIZED") ? 2 : 1;
-        cr_assert_eq(file_lines(flog), 2 * per_pass, "%s: two passes:\n%s", cases[i].spec, err);
+        cr_assert_eq(test_file_lines(flog), 2 * per_pass, "%s: two passes:\n%s", cases[i].spec, err);
         free(err);
     }
     close(hold);
@@ -2244,13 +2230,13 @@ Test(webhooks, deliver_logs_a_flapping_store_at_a_bounded_rate, .timeout = 60)
     deliver_wait_log(pid, log, "resumed after");
     /* four more runs: the fault on until a pass met it, then off */
     for (int k = 0; k < 4; k++) {
-        size_t before = file_lines(flog);
+        size_t before = test_file_lines(flog);
         g = fopen(gate, "w");
         cr_assert_not_null(g);
         fclose(g);
-        for (int i = 0; i < 1200 && file_lines(flog) == before; i++)
+        for (int i = 0; i < 1200 && test_file_lines(flog) == before; i++)
             test_sleep_ms(25);
-        cr_assert_gt(file_lines(flog), before, "the deliverer met the fault again");
+        cr_assert_gt(test_file_lines(flog), before, "the deliverer met the fault again");
         cr_assert_eq(unlink(gate), 0);
         test_sleep_ms(500); /* a pass that works between runs (a late one only merges two runs) */
     }
@@ -2259,7 +2245,7 @@ Test(webhooks, deliver_logs_a_flapping_store_at_a_bounded_rate, .timeout = 60)
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     char *text = read_text(log);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d:\n%s", status, text);
-    size_t faults = file_lines(flog);
+    size_t faults = test_file_lines(flog);
     cr_assert_eq(hook_log_lines(log, "is failing"), 1, "one line when it starts failing:\n%s", text);
     cr_assert_eq(hook_log_lines(log, "resumed after"), 1, "one recovery line:\n%s", text);
     cr_assert_eq(hook_log_lines(log, "still failing"), 0, "%s", text);
