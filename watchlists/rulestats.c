@@ -522,6 +522,8 @@ cw_code rs_waiting_get(store_txn *t, const uint8_t *src, size_t slen, const uint
 cw_code rs_waiting_first(store_txn *t, const uint8_t *src, size_t slen, uint8_t pool[WL_KEY_MAX], size_t *plen,
                          cw_err *err)
 {
+    if (slen == 0 || slen > WL_KEY_MAX)
+        return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "rule stats: a source key of %zu bytes (1..%d)", slen, WL_KEY_MAX);
     /* a walk of the prefix 0xF1 slen src: rs_source_walk's shape */
     rs_source_walk w;
     cw_code rc = rs_source_walk_open(t, src, slen, &w, err);
