@@ -373,6 +373,23 @@ static void assert_signed(const json_t *req, const uint8_t pk[32])
     free(msg);
 }
 
+/* A port with nothing listening on it: bound (so no other test's
+ * receiver, running in parallel, is given it) but not listening, so a
+ * connection to it is refused. Its URL (.../hook) goes into url, its number
+ * into *port (may be NULL); returns the socket, to close when done. */
+static int refused_port(char *url, size_t cap, unsigned *port)
+{
+    int hold = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    cr_assert_eq(bind(hold, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(getsockname(hold, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(url, cap, "http://127.0.0.1:%u/hook", ntohs(sa.sin_port));
+    if (port)
+        *port = ntohs(sa.sin_port);
+    return hold;
+}
+
 /* The successful requests: each event once, seq 1..n in order, of the
  * expected types; returns how many. */
 static size_t assert_delivered_in_order(const receiver *r, size_t from_seq, const uint8_t pk[32])
@@ -489,16 +506,8 @@ Test(webhooks, an_endpoint_down_across_a_restart_gets_everything_after, .timeout
     cases_hold_datadir(root, sizeof root, dd, sizeof dd);
     uint8_t pk[32];
     cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
-    /* a port with nothing listening on it: bound (so no other test's
-     * receiver, running in parallel, is given it) but not listening, so a
-     * connection is refused */
-    int hold = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof sa;
-    cr_assert_eq(bind(hold, (struct sockaddr *)&sa, sizeof sa), 0);
-    cr_assert_eq(getsockname(hold, (struct sockaddr *)&sa, &sl), 0);
-    unsigned port = ntohs(sa.sin_port);
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", port);
+    unsigned port;
+    int hold = refused_port(url, sizeof url, &port);
 
     pid_t pid = fork();
     cr_assert_neq(pid, -1);
@@ -1959,13 +1968,7 @@ Test(webhooks, deliver_until_idle_stopped_with_events_owed_is_not_0, .timeout = 
 {
     char root[64], dd[128], url[64], log[200], want[100];
     cases_hold_datadir(root, sizeof root, dd, sizeof dd);
-    /* bound, not listening: every connection is refused */
-    int hold = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof sa;
-    cr_assert_eq(bind(hold, (struct sockaddr *)&sa, sizeof sa), 0);
-    cr_assert_eq(getsockname(hold, (struct sockaddr *)&sa, &sl), 0);
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", ntohs(sa.sin_port));
+    int hold = refused_port(url, sizeof url, NULL); /* every connection is refused */
     snprintf(log, sizeof log, "%s/deliver.log", root);
     const char *opts[] = {"--until-idle", "--retry-base-ms", "50", NULL};
     pid_t pid = deliver_bg(dd, url, log, NULL, opts);
@@ -2111,13 +2114,7 @@ Test(webhooks, deliver_waits_out_each_store_error_that_can_pass, .timeout = 60)
 {
     char root[64], dd[128], url[64], flog[200];
     cases_hold_datadir(root, sizeof root, dd, sizeof dd);
-    /* bound, not listening: no event can go out, so every pass writes */
-    int hold = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof sa;
-    cr_assert_eq(bind(hold, (struct sockaddr *)&sa, sizeof sa), 0);
-    cr_assert_eq(getsockname(hold, (struct sockaddr *)&sa, &sl), 0);
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", ntohs(sa.sin_port));
+    int hold = refused_port(url, sizeof url, NULL); /* no event can go out, so every pass writes */
     snprintf(flog, sizeof flog, "%s/faults.log", root);
     static const struct {
         const char *spec, *says;
