@@ -253,6 +253,21 @@ size_t test_file_lines(const char *path)
     return n;
 }
 
+void test_fault_runs(const char *gate, const char *fault_log, int runs)
+{
+    for (int k = 0; k < runs; k++) {
+        size_t before = test_file_lines(fault_log);
+        FILE *g = fopen(gate, "w");
+        cr_assert_not_null(g, "%s", gate);
+        fclose(g);
+        for (int i = 0; i < 1200 && test_file_lines(fault_log) == before; i++)
+            test_sleep_ms(25);
+        cr_assert_gt(test_file_lines(fault_log), before, "the process met the fault again (run %d)", k + 1);
+        cr_assert_eq(unlink(gate), 0);
+        test_sleep_ms(500);
+    }
+}
+
 void test_remove_dir(char *dir)
 {
     if (getenv("CW_KEEP_TEST_DIRS"))

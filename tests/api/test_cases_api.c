@@ -672,7 +672,6 @@ Test(cases_api, serve_webhook_logs_a_flapping_store_at_a_bounded_rate, .timeout 
     cursor_fault_gate(root, url, gate, errfile, e_fail, e_gate);
     snprintf(flog, sizeof flog, "%s/faults.log", root);
     snprintf(e_log, sizeof e_log, "CW_FAULT_LOG=%s", flog);
-    FILE *g;
     server s = {0};
     s.extra[0] = hook_arg;
     s.env[0] = "LD_PRELOAD=" CW_FAULT_PRELOAD;
@@ -690,18 +689,7 @@ Test(cases_api, serve_webhook_logs_a_flapping_store_at_a_bounded_rate, .timeout 
     for (int i = 0; i < 1200 && lines_with(errfile, "resumed after") == 0; i++)
         test_sleep_ms(25);
     cr_assert_eq(lines_with(errfile, "resumed after"), 1, "the recovery is logged");
-    /* four more runs: the fault on until a pass met it, then off */
-    for (int k = 0; k < 4; k++) {
-        size_t before = test_file_lines(flog);
-        g = fopen(gate, "w");
-        cr_assert_not_null(g);
-        fclose(g);
-        for (int i = 0; i < 1200 && test_file_lines(flog) == before; i++)
-            test_sleep_ms(25);
-        cr_assert_gt(test_file_lines(flog), before, "the deliverer met the fault again");
-        cr_assert_eq(unlink(gate), 0);
-        test_sleep_ms(500);
-    }
+    test_fault_runs(gate, flog, 4); /* four more runs: the fault on until a pass met it, then off */
     serve_stop(&s);
     size_t faults = test_file_lines(flog);
     cr_assert_eq(lines_with(errfile, "is failing"), 1, "one line when it starts failing");

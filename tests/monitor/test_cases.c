@@ -2225,18 +2225,7 @@ Test(webhooks, deliver_logs_a_flapping_store_at_a_bounded_rate, .timeout = 60)
     deliver_wait_log(pid, log, needle);
     cr_assert_eq(unlink(gate), 0);
     deliver_wait_log(pid, log, "resumed after");
-    /* four more runs: the fault on until a pass met it, then off */
-    for (int k = 0; k < 4; k++) {
-        size_t before = test_file_lines(flog);
-        g = fopen(gate, "w");
-        cr_assert_not_null(g);
-        fclose(g);
-        for (int i = 0; i < 1200 && test_file_lines(flog) == before; i++)
-            test_sleep_ms(25);
-        cr_assert_gt(test_file_lines(flog), before, "the deliverer met the fault again");
-        cr_assert_eq(unlink(gate), 0);
-        test_sleep_ms(500); /* a pass that works between runs (a late one only merges two runs) */
-    }
+    test_fault_runs(gate, flog, 4); /* four more runs: the fault on until a pass met it, then off */
     cr_assert_eq(kill(pid, SIGTERM), 0);
     int status;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
