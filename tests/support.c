@@ -268,6 +268,18 @@ void test_fault_runs(const char *gate, const char *fault_log, int runs)
     }
 }
 
+int test_stop_with_gate(int pid, const char *gate)
+{
+    FILE *g = fopen(gate, "w");
+    cr_assert_not_null(g, "%s", gate);
+    fclose(g);
+    kill(pid, SIGTERM);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    unlink(gate);
+    return st;
+}
+
 void test_remove_dir(char *dir)
 {
     if (getenv("CW_KEEP_TEST_DIRS"))

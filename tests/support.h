@@ -69,6 +69,10 @@ size_t test_file_lines(const char *path);
  * most 30 s), removed, then 500 ms for a pass that works between runs (a
  * late one only merges two runs). */
 void test_fault_runs(const char *gate, const char *fault_log, int runs);
+/* SIGTERM to pid with the shim's CW_FAULT_WHILE gate file made first (the
+ * store failing from then on: the shutdown's final flush meets it), waits
+ * for it, removes the gate; returns its wait status. */
+int test_stop_with_gate(int pid, const char *gate);
 /* Waits (at most 15 s) for the watcher of datadir to log "watching (", then
  * for pub's subscribers: PUB drops what it sends before they join. */
 void watch_wait_ready(const char *datadir, zpub *pub);
