@@ -241,6 +241,45 @@ void test_sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+size_t test_file_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = 0;
+    for (int c; (c = fgetc(f)) != EOF;)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+void test_fault_runs(const char *gate, const char *fault_log, int runs)
+{
+    for (int k = 0; k < runs; k++) {
+        size_t before = test_file_lines(fault_log);
+        FILE *g = fopen(gate, "w");
+        cr_assert_not_null(g, "%s", gate);
+        fclose(g);
+        for (int i = 0; i < 1200 && test_file_lines(fault_log) == before; i++)
+            test_sleep_ms(25);
+        cr_assert_gt(test_file_lines(fault_log), before, "the process met the fault again (run %d)", k + 1);
+        cr_assert_eq(unlink(gate), 0);
+        test_sleep_ms(500);
+    }
+}
+
+int test_stop_with_gate(int pid, const char *gate)
+{
+    FILE *g = fopen(gate, "w");
+    cr_assert_not_null(g, "%s", gate);
+    fclose(g);
+    kill(pid, SIGTERM);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    unlink(gate);
+    return st;
+}
+
 void test_remove_dir(char *dir)
 {
     if (getenv("CW_KEEP_TEST_DIRS"))

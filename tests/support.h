@@ -60,6 +60,19 @@ void regtest_blocksdir(const char *dir);
 void test_sleep_ms(int ms);
 /* rm -rf dir (kept, and named on stderr, when CW_KEEP_TEST_DIRS is set), and free(dir). */
 void test_remove_dir(char *dir);
+/* Lines (newlines) in the file at path, 0 when it does not exist: e.g.
+ * the faults the shim's CW_FAULT_LOG recorded, one a failed call. */
+size_t test_file_lines(const char *path);
+/* runs runs of a store that fails now and then, behind the shim's
+ * CW_FAULT_WHILE gate file and counted in its CW_FAULT_LOG fault_log: the
+ * gate made, kept until a call met the fault (a line more in fault_log, at
+ * most 30 s), removed, then 500 ms for a pass that works between runs (a
+ * late one only merges two runs). */
+void test_fault_runs(const char *gate, const char *fault_log, int runs);
+/* SIGTERM to pid with the shim's CW_FAULT_WHILE gate file made first (the
+ * store failing from then on: the shutdown's final flush meets it), waits
+ * for it, removes the gate; returns its wait status. */
+int test_stop_with_gate(int pid, const char *gate);
 /* Waits (at most 15 s) for the watcher of datadir to log "watching (", then
  * for pub's subscribers: PUB drops what it sends before they join. */
 void watch_wait_ready(const char *datadir, zpub *pub);

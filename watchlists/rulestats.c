@@ -384,18 +384,32 @@ cw_code rs_source_walk_open(store_txn *t, const uint8_t *pool, size_t plen, rs_s
     return store_cursor_open(t, STORE_RULE_PAIR, &w->c, err);
 }
 
-cw_code rs_source_walk_next(rs_source_walk *w, uint8_t src[WL_KEY_MAX], size_t *slen, rs_pair *p, cw_err *err)
+/* The walk's next key under its prefix (the seek, then the cursor's
+ * steps): CW_OK with k at least the prefix long (the caller decodes what
+ * follows it: a key that is the prefix alone is the caller's damage, never
+ * the walk's end, which would hide every entry after it), CW_ENOTFOUND past
+ * the prefix, or the store's error. Shared by the three walks of rule_pair
+ * prefixes: a pool's sources, its window, the pools a source waits in. */
+static cw_code walk_step(rs_source_walk *w, cw_span *k, cw_span *v, cw_err *err)
 {
-    cw_span k, v;
-    bool got = w->started ? store_cursor_next(w->c, &k, &v) : store_cursor_seek(w->c, w->prefix, w->n, &k, &v);
+    bool got = w->started ? store_cursor_next(w->c, k, v) : store_cursor_seek(w->c, w->prefix, w->n, k, v);
     w->started = true;
     if (!got) {
         cw_code rc = store_cursor_error(w->c, err);
         return rc ? rc : CW_ENOTFOUND;
     }
-    if (k.n <= w->n || memcmp(k.p, w->prefix, w->n) != 0)
-        return CW_ENOTFOUND; /* past the pool's prefix: its last source */
-    if (k.n - w->n > WL_KEY_MAX || !pair_decode(v, p))
+    if (k->n < w->n || memcmp(k->p, w->prefix, w->n) != 0)
+        return CW_ENOTFOUND; /* past the prefix */
+    return CW_OK;
+}
+
+cw_code rs_source_walk_next(rs_source_walk *w, uint8_t src[WL_KEY_MAX], size_t *slen, rs_pair *p, cw_err *err)
+{
+    cw_span k, v;
+    cw_code rc = walk_step(w, &k, &v, err);
+    if (rc)
+        return rc; /* CW_ENOTFOUND past the pool's last source */
+    if (k.n == w->n || k.n - w->n > WL_KEY_MAX || !pair_decode(v, p))
         return store_damaged(w->t, err, "a rule_pair source record of %zu bytes that does not decode", v.n);
     *slen = k.n - w->n;
     memcpy(src, k.p + w->n, *slen);
@@ -510,32 +524,22 @@ cw_code rs_waiting_first(store_txn *t, const uint8_t *src, size_t slen, uint8_t 
 {
     if (slen == 0 || slen > WL_KEY_MAX)
         return cw_err_set(err, CW_EARG, CW_NO_OFFSET, "rule stats: a source key of %zu bytes (1..%d)", slen, WL_KEY_MAX);
-    uint8_t prefix[2 + WL_KEY_MAX];
-    prefix[0] = WAITING_TAG;
-    prefix[1] = (uint8_t)slen;
-    memcpy(prefix + 2, src, slen);
-    store_cursor *c;
-    cw_code rc = store_cursor_open(t, STORE_RULE_PAIR, &c, err);
-    if (rc)
-        return rc;
+    /* a walk of the prefix 0xF1 slen src: rs_source_walk's shape */
+    rs_source_walk w;
+    cw_code rc = rs_source_walk_open(t, src, slen, &w, err);
+    w.prefix[0] = WAITING_TAG;
     cw_span k, v;
-    if (!store_cursor_seek(c, prefix, 2 + slen, &k, &v)) {
-        rc = store_cursor_error(c, err);
-        store_cursor_close(c);
-        return rc ? rc : CW_ENOTFOUND;
+    if (rc == CW_OK && (rc = walk_step(&w, &k, &v, err)) == CW_OK) {
+        if (k.n == w.n || k.n - w.n > WL_KEY_MAX || v.n != 1 || v.p[0] != index_mark) {
+            rc = store_damaged(t, err, "a rule_pair waiting entry (key of %zu bytes, value of %zu) that does not decode",
+                               k.n, v.n);
+        } else {
+            *plen = k.n - w.n;
+            memcpy(pool, k.p + w.n, *plen);
+        }
     }
-    if (k.n <= 2 + slen || memcmp(k.p, prefix, 2 + slen) != 0) {
-        store_cursor_close(c);
-        return CW_ENOTFOUND;
-    }
-    if (k.n - 2 - slen > WL_KEY_MAX || v.n != 1 || v.p[0] != index_mark) {
-        store_cursor_close(c);
-        return store_damaged(t, err, "a rule_pair waiting entry of %zu bytes that does not decode", v.n);
-    }
-    *plen = k.n - 2 - slen;
-    memcpy(pool, k.p + 2 + slen, *plen);
-    store_cursor_close(c);
-    return CW_OK;
+    rs_source_walk_close(&w);
+    return rc;
 }
 
 static cw_code indexed_key(const uint8_t *pool, size_t plen, uint8_t out[2 + WL_KEY_MAX], cw_err *err)
@@ -582,14 +586,9 @@ cw_code rs_window_walk_open(store_txn *t, const uint8_t *pool, size_t plen, rs_w
 cw_code rs_window_walk_next(rs_window_walk *w, uint8_t src[WL_KEY_MAX], size_t *slen, uint64_t *last, cw_err *err)
 {
     cw_span k, v;
-    bool got = w->started ? store_cursor_next(w->c, &k, &v) : store_cursor_seek(w->c, w->prefix, w->n, &k, &v);
-    w->started = true;
-    if (!got) {
-        cw_code rc = store_cursor_error(w->c, err);
-        return rc ? rc : CW_ENOTFOUND;
-    }
-    if (k.n <= w->n || memcmp(k.p, w->prefix, w->n) != 0)
-        return CW_ENOTFOUND; /* past the pool's prefix */
+    cw_code rc = walk_step(w, &k, &v, err);
+    if (rc)
+        return rc; /* CW_ENOTFOUND past the pool's prefix */
     if (k.n <= w->n + 8 || k.n - w->n - 8 > WL_KEY_MAX || v.n != 1 || v.p[0] != index_mark)
         return store_damaged(w->t, err, "a rule_pair window entry (key of %zu bytes, value of %zu) that does not decode",
                              k.n, v.n);

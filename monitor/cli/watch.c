@@ -411,9 +411,21 @@ static int watch_account_chain(watch_opts *o)
         fprintf(stderr, "chainwatch: watch: --chain ethereum follows --rpc: the ZeroMQ and --rest options are Bitcoin's\n");
         return CLI_EXIT_USAGE;
     }
-    if (o->finalized && cli_args_chosen(o->args, "confirmations")) { /* the flags or chainwatch.conf */
-        fprintf(stderr, "chainwatch: watch: --finalized and --confirmations: give one of them\n");
-        return CLI_EXIT_USAGE;
+    /* --finalized and --confirmations exclude each other. A flag wins over
+     * chainwatch.conf (args.h), so only the two from the same place are
+     * refused; one on the command line and the other in the file: the
+     * command line's is taken, the file's left unused */
+    if (o->finalized && cli_args_chosen(o->args, "confirmations")) {
+        bool fin_flag = cli_args_given(o->args, "finalized"), conf_flag = cli_args_given(o->args, "confirmations");
+        if (fin_flag == conf_flag) {
+            fprintf(stderr, "chainwatch: watch: --finalized and --confirmations%s: give one of them\n",
+                    fin_flag ? "" : " (both in chainwatch.conf)");
+            return CLI_EXIT_USAGE;
+        }
+        if (fin_flag)
+            o->confirmations = 1; /* the default, unused when finalized */
+        else
+            o->finalized = false;
     }
     int rc = rules_opts_load_account("watch", &o->rules, &o->flows);
     if (rc)

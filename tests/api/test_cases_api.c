@@ -507,6 +507,26 @@ static size_t lines_with(const char *file, const char *needle)
     return n;
 }
 
+/* The fault shim's environment for a store that fails every read of the
+ * endpoint url's delivery cursor (its key, watchlists/hookdb.c url_key:
+ * 'c' and the URL) while the gate file root/store-fails exists, made here:
+ * e_fail (CW_FAIL_MDB=...) and e_gate (CW_FAULT_WHILE=gate); errfile is
+ * root/serve.err, for serve's stderr. */
+static void cursor_fault_gate(const char *root, const char *url, char gate[200], char errfile[200], char e_fail[1300],
+                              char e_gate[260])
+{
+    char key[100], hex[200];
+    snprintf(key, sizeof key, "c%s", url);
+    cw_hex_encode((const uint8_t *)key, strlen(key), hex);
+    snprintf(e_fail, 1300, "CW_FAIL_MDB=mdb_get:1+:EIO@%s", hex);
+    snprintf(gate, 200, "%s/store-fails", root);
+    snprintf(e_gate, 260, "CW_FAULT_WHILE=%s", gate);
+    snprintf(errfile, 200, "%s/serve.err", root);
+    FILE *g = fopen(gate, "w");
+    cr_assert_not_null(g);
+    fclose(g);
+}
+
 /* serve --webhook while the store fails the deliverer's reads (the fault
  * shim fails every read of the endpoint's cursor while a gate file exists:
  * the store "recovers" when the test removes it). The thread logs the
@@ -517,23 +537,12 @@ static size_t lines_with(const char *file, const char *needle)
  * at-least-once contract allows no repeat here. */
 Test(cases_api, serve_webhook_delivery_survives_a_failing_store_and_reports_it, .timeout = 90)
 {
-    char root[64], dd[128], url[80], hook_arg[100], gate[200], errfile[200], fail[1200], e_fail[1300], e_gate[260];
+    char root[64], dd[128], url[80], hook_arg[100], gate[200], errfile[200], e_fail[1300], e_gate[260];
     cases_hold_datadir(root, sizeof root, dd, sizeof dd);
     receiver *r = receiver_start(0, 0, 0);
     snprintf(url, sizeof url, "http://127.0.0.1:%u/hooks/chainwatch", r->port);
     snprintf(hook_arg, sizeof hook_arg, "--webhook=%s", url);
-    /* the cursor's key (watchlists/hookdb.c url_key): 'c' and the URL */
-    char key[100], hex[200];
-    snprintf(key, sizeof key, "c%s", url);
-    cw_hex_encode((const uint8_t *)key, strlen(key), hex);
-    snprintf(fail, sizeof fail, "mdb_get:1+:EIO@%s", hex);
-    snprintf(e_fail, sizeof e_fail, "CW_FAIL_MDB=%s", fail);
-    snprintf(gate, sizeof gate, "%s/store-fails", root);
-    snprintf(e_gate, sizeof e_gate, "CW_FAULT_WHILE=%s", gate);
-    snprintf(errfile, sizeof errfile, "%s/serve.err", root);
-    FILE *g = fopen(gate, "w");
-    cr_assert_not_null(g);
-    fclose(g);
+    cursor_fault_gate(root, url, gate, errfile, e_fail, e_gate);
     server s = {0};
     s.extra[0] = hook_arg;
     s.env[0] = "LD_PRELOAD=" CW_FAULT_PRELOAD;
@@ -645,20 +654,6 @@ Test(cases_api, serve_webhook_delivery_survives_a_failing_store_and_reports_it, 
     cases_rm_root(root);
 }
 
-/* Lines of a file, 0 when it does not exist (the shim's CW_FAULT_LOG:
- * one per injected fault). */
-static size_t fault_count(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return 0;
-    size_t n = 0;
-    for (int c; (c = fgetc(f)) != EOF;)
-        n += c == '\n';
-    fclose(f);
-    return n;
-}
-
 /* The delivery thread of serve --webhook under a store that fails now
  * and then (every read of the endpoint's cursor fails while the gate file
  * exists; the shim logs each fault it injects, and each fails one pass):
@@ -668,25 +663,15 @@ static size_t fault_count(const char *path)
  * and another when it ended (webhook_errlog, webhook.h). */
 Test(cases_api, serve_webhook_logs_a_flapping_store_at_a_bounded_rate, .timeout = 60)
 {
-    char root[64], dd[128], url[80], hook_arg[100], gate[200], errfile[200], flog[200], fail[1200], e_fail[1300],
-        e_gate[260], e_log[260];
+    char root[64], dd[128], url[80], hook_arg[100], gate[200], errfile[200], flog[200], e_fail[1300], e_gate[260],
+        e_log[260];
     cases_hold_datadir(root, sizeof root, dd, sizeof dd);
     receiver *r = receiver_start(0, 0, 0);
     snprintf(url, sizeof url, "http://127.0.0.1:%u/hooks/chainwatch", r->port);
     snprintf(hook_arg, sizeof hook_arg, "--webhook=%s", url);
-    char key[100], hex[200]; /* the cursor's key (watchlists/hookdb.c url_key): 'c' and the URL */
-    snprintf(key, sizeof key, "c%s", url);
-    cw_hex_encode((const uint8_t *)key, strlen(key), hex);
-    snprintf(fail, sizeof fail, "mdb_get:1+:EIO@%s", hex);
-    snprintf(e_fail, sizeof e_fail, "CW_FAIL_MDB=%s", fail);
-    snprintf(gate, sizeof gate, "%s/store-fails", root);
-    snprintf(e_gate, sizeof e_gate, "CW_FAULT_WHILE=%s", gate);
+    cursor_fault_gate(root, url, gate, errfile, e_fail, e_gate);
     snprintf(flog, sizeof flog, "%s/faults.log", root);
     snprintf(e_log, sizeof e_log, "CW_FAULT_LOG=%s", flog);
-    snprintf(errfile, sizeof errfile, "%s/serve.err", root);
-    FILE *g = fopen(gate, "w");
-    cr_assert_not_null(g);
-    fclose(g);
     server s = {0};
     s.extra[0] = hook_arg;
     s.env[0] = "LD_PRELOAD=" CW_FAULT_PRELOAD;
@@ -704,20 +689,9 @@ Test(cases_api, serve_webhook_logs_a_flapping_store_at_a_bounded_rate, .timeout 
     for (int i = 0; i < 1200 && lines_with(errfile, "resumed after") == 0; i++)
         test_sleep_ms(25);
     cr_assert_eq(lines_with(errfile, "resumed after"), 1, "the recovery is logged");
-    /* four more runs: the fault on until a pass met it, then off */
-    for (int k = 0; k < 4; k++) {
-        size_t before = fault_count(flog);
-        g = fopen(gate, "w");
-        cr_assert_not_null(g);
-        fclose(g);
-        for (int i = 0; i < 1200 && fault_count(flog) == before; i++)
-            test_sleep_ms(25);
-        cr_assert_gt(fault_count(flog), before, "the deliverer met the fault again");
-        cr_assert_eq(unlink(gate), 0);
-        test_sleep_ms(500);
-    }
+    test_fault_runs(gate, flog, 4); /* four more runs: the fault on until a pass met it, then off */
     serve_stop(&s);
-    size_t faults = fault_count(flog);
+    size_t faults = test_file_lines(flog);
     cr_assert_eq(lines_with(errfile, "is failing"), 1, "one line when it starts failing");
     /* an LMDB EIO is damage (store_error_passes): the line says waiting will not cure it */
     cr_assert_eq(lines_with(errfile, "this error does not pass by waiting: it recurs on every pass until the store "

@@ -36,20 +36,31 @@ static size_t asm_to_script(const char *asm_text, uint8_t *out)
     return n;
 }
 
+/* A row of bitcoinjs-lib's "standard" fixtures: its address text
+ * (base58check or bech32) and network; false for Litecoin's rows
+ * (Litecoin comes with its own decoder). */
+static bool standard_row(json_t *v, const char **text, int *net)
+{
+    const char *network = json_string_value(json_object_get(v, "network"));
+    *text = json_string_value(json_object_get(v, "base58check"));
+    if (*text == NULL)
+        *text = json_string_value(json_object_get(v, "bech32"));
+    if (strcmp(network, "litecoin") == 0)
+        return false;
+    *net = strcmp(network, "bitcoin") == 0 ? CW_NET_MAIN : strcmp(network, "testnet") == 0 ? CW_NET_TEST : CW_NET_REGTEST;
+    return true;
+}
+
 Test(addr, bitcoinjs_standard_addresses)
 {
     json_t *root = fixture_json("addr/bitcoinjs-lib_address.json");
     size_t i, checked = 0;
     json_t *v;
     json_array_foreach(json_object_get(root, "standard"), i, v) {
-        const char *network = json_string_value(json_object_get(v, "network"));
-        const char *text = json_string_value(json_object_get(v, "base58check"));
-        if (text == NULL)
-            text = json_string_value(json_object_get(v, "bech32"));
-        if (strcmp(network, "litecoin") == 0)
-            continue; /* Litecoin comes with its own decoder */
-        int net = strcmp(network, "bitcoin") == 0 ? CW_NET_MAIN
-                  : strcmp(network, "testnet") == 0 ? CW_NET_TEST : CW_NET_REGTEST;
+        const char *text;
+        int net;
+        if (!standard_row(v, &text, &net))
+            continue;
         cw_addr a;
         cw_err err = {0};
         cr_assert_eq(cw_addr_parse(text, net, &a, &err), CW_OK, "%s: %s", text, err.msg);
@@ -311,13 +322,10 @@ Test(addr, parse_canon_is_the_formatted_text)
     size_t i, n = 0;
     json_t *v;
     json_array_foreach(json_object_get(root, "standard"), i, v) {
-        const char *network = json_string_value(json_object_get(v, "network"));
-        const char *text = json_string_value(json_object_get(v, "base58check"));
-        if (text == NULL)
-            text = json_string_value(json_object_get(v, "bech32"));
-        if (strcmp(network, "litecoin") == 0)
+        const char *text;
+        int net;
+        if (!standard_row(v, &text, &net))
             continue;
-        int net = strcmp(network, "bitcoin") == 0 ? CW_NET_MAIN : strcmp(network, "testnet") == 0 ? CW_NET_TEST : CW_NET_REGTEST;
         canon_agrees(text, net, NULL); /* fixtures hold BIP-173's uppercase P2WPKH too */
         canon_agrees(text, CW_NET_ANY, NULL);
         n++;

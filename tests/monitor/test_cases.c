@@ -373,6 +373,23 @@ static void assert_signed(const json_t *req, const uint8_t pk[32])
     free(msg);
 }
 
+/* A port with nothing listening on it: bound (so no other test's
+ * receiver, running in parallel, is given it) but not listening, so a
+ * connection to it is refused. Its URL (.../hook) goes into url, its number
+ * into *port (may be NULL); returns the socket, to close when done. */
+static int refused_port(char *url, size_t cap, unsigned *port)
+{
+    int hold = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    cr_assert_eq(bind(hold, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(getsockname(hold, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(url, cap, "http://127.0.0.1:%u/hook", ntohs(sa.sin_port));
+    if (port)
+        *port = ntohs(sa.sin_port);
+    return hold;
+}
+
 /* The successful requests: each event once, seq 1..n in order, of the
  * expected types; returns how many. */
 static size_t assert_delivered_in_order(const receiver *r, size_t from_seq, const uint8_t pk[32])
@@ -489,16 +506,8 @@ Test(webhooks, an_endpoint_down_across_a_restart_gets_everything_after, .timeout
     cases_hold_datadir(root, sizeof root, dd, sizeof dd);
     uint8_t pk[32];
     cr_assert_eq(keys_load_public(dd, pk, NULL), CW_OK);
-    /* a port with nothing listening on it: bound (so no other test's
-     * receiver, running in parallel, is given it) but not listening, so a
-     * connection is refused */
-    int hold = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof sa;
-    cr_assert_eq(bind(hold, (struct sockaddr *)&sa, sizeof sa), 0);
-    cr_assert_eq(getsockname(hold, (struct sockaddr *)&sa, &sl), 0);
-    unsigned port = ntohs(sa.sin_port);
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", port);
+    unsigned port;
+    int hold = refused_port(url, sizeof url, &port);
 
     pid_t pid = fork();
     cr_assert_neq(pid, -1);
@@ -1959,13 +1968,7 @@ Test(webhooks, deliver_until_idle_stopped_with_events_owed_is_not_0, .timeout = 
 {
     char root[64], dd[128], url[64], log[200], want[100];
     cases_hold_datadir(root, sizeof root, dd, sizeof dd);
-    /* bound, not listening: every connection is refused */
-    int hold = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof sa;
-    cr_assert_eq(bind(hold, (struct sockaddr *)&sa, sizeof sa), 0);
-    cr_assert_eq(getsockname(hold, (struct sockaddr *)&sa, &sl), 0);
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", ntohs(sa.sin_port));
+    int hold = refused_port(url, sizeof url, NULL); /* every connection is refused */
     snprintf(log, sizeof log, "%s/deliver.log", root);
     const char *opts[] = {"--until-idle", "--retry-base-ms", "50", NULL};
     pid_t pid = deliver_bg(dd, url, log, NULL, opts);
@@ -2041,20 +2044,6 @@ Test(cases, exit_statuses_say_whose_failure_it_was, .timeout = 60)
 
 /* ---- cases deliver: which store errors pass, the lock, the log's rate ---- */
 
-/* Lines of a file (0 when it does not exist): the faults CW_FAULT_LOG
- * recorded, one per failed call. */
-static size_t file_lines(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return 0;
-    size_t n = 0;
-    for (int c; (c = fgetc(f)) != EOF;)
-        n += c == '\n';
-    fclose(f);
-    return n;
-}
-
 /* A store error that recurs identically on every pass ends the deliverer
  * at once with 3, naming the store and the error, with or without
  * --until-idle, after one failed pass (the shim's log of the faults it
@@ -2100,7 +2089,7 @@ Test(webhooks, deliver_ends_in_3_at_once_on_a_store_error_that_recurs, .timeout 
                   err);
         cr_assert(strstr(err, "stopping: waiting cannot cure this (store error); the events stay in the store"),
                   "%s:\n%s", cases[i].spec, err);
-        cr_assert_eq(file_lines(flog), 1, "%s: one pass, not retried:\n%s", cases[i].spec, err);
+        cr_assert_eq(test_file_lines(flog), 1, "%s: one pass, not retried:\n%s", cases[i].spec, err);
         cr_assert_null(strstr(err, "is failing"), "%s: not logged as an error it waits out:\n%s", cases[i].spec, err);
         free(err);
     }
@@ -2125,13 +2114,7 @@ Test(webhooks, deliver_waits_out_each_store_error_that_can_pass, .timeout = 60)
 {
     char root[64], dd[128], url[64], flog[200];
     cases_hold_datadir(root, sizeof root, dd, sizeof dd);
-    /* bound, not listening: no event can go out, so every pass writes */
-    int hold = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof sa;
-    cr_assert_eq(bind(hold, (struct sockaddr *)&sa, sizeof sa), 0);
-    cr_assert_eq(getsockname(hold, (struct sockaddr *)&sa, &sl), 0);
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", ntohs(sa.sin_port));
+    int hold = refused_port(url, sizeof url, NULL); /* no event can go out, so every pass writes */
     snprintf(flog, sizeof flog, "%s/faults.log", root);
     static const struct {
         const char *spec, *says;
@@ -2159,7 +2142,7 @@ Test(webhooks, deliver_waits_out_each_store_error_that_can_pass, .timeout = 60)
         cr_assert_null(strstr(err, "waiting cannot cure"), "%s:\n%s", cases[i].spec, err);
         /* MDB_MAP_RESIZED: store_begin adopts the size and begins again */
         size_t per_pass = strstr(cases[i].spec, "MAP_RESIZED") ? 2 : 1;
-        cr_assert_eq(file_lines(flog), 2 * per_pass, "%s: two passes:\n%s", cases[i].spec, err);
+        cr_assert_eq(test_file_lines(flog), 2 * per_pass, "%s: two passes:\n%s", cases[i].spec, err);
         free(err);
     }
     close(hold);
@@ -2242,24 +2225,13 @@ Test(webhooks, deliver_logs_a_flapping_store_at_a_bounded_rate, .timeout = 60)
     deliver_wait_log(pid, log, needle);
     cr_assert_eq(unlink(gate), 0);
     deliver_wait_log(pid, log, "resumed after");
-    /* four more runs: the fault on until a pass met it, then off */
-    for (int k = 0; k < 4; k++) {
-        size_t before = file_lines(flog);
-        g = fopen(gate, "w");
-        cr_assert_not_null(g);
-        fclose(g);
-        for (int i = 0; i < 1200 && file_lines(flog) == before; i++)
-            test_sleep_ms(25);
-        cr_assert_gt(file_lines(flog), before, "the deliverer met the fault again");
-        cr_assert_eq(unlink(gate), 0);
-        test_sleep_ms(500); /* a pass that works between runs (a late one only merges two runs) */
-    }
+    test_fault_runs(gate, flog, 4); /* four more runs: the fault on until a pass met it, then off */
     cr_assert_eq(kill(pid, SIGTERM), 0);
     int status;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     char *text = read_text(log);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d:\n%s", status, text);
-    size_t faults = file_lines(flog);
+    size_t faults = test_file_lines(flog);
     cr_assert_eq(hook_log_lines(log, "is failing"), 1, "one line when it starts failing:\n%s", text);
     cr_assert_eq(hook_log_lines(log, "resumed after"), 1, "one recovery line:\n%s", text);
     cr_assert_eq(hook_log_lines(log, "still failing"), 0, "%s", text);

@@ -950,6 +950,49 @@ Test(cli_strict, config_any_length_and_count_refusals_name_line_and_reason)
     test_remove_dir(dir);
 }
 
+/* watch --chain ethereum/tron: --finalized and --confirmations exclude
+ * each other, and a flag wins over chainwatch.conf (args.h): one given on
+ * the command line and the other in the file is the command line's (the
+ * run goes on to ask the node, here a closed port: exit 1); the two on the
+ * command line, or the two in the file, are refused (exit 2). Before: a
+ * --finalized flag with confirmations in chainwatch.conf (or the reverse)
+ * was refused, the file's line overriding the flag. */
+Test(cli_strict, a_flag_wins_over_chainwatch_conf_for_finalized_and_confirmations)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    char conf[160];
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", dd);
+    static const struct {
+        const char *file, *flag, *chain;
+        int code;
+        const char *line;
+    } cases[] = {
+        {"confirmations = 3\n", "--finalized", "ethereum", 1, "cannot ask the node its chain"},
+        {"finalized = true\n", "--confirmations=3", "ethereum", 1, "cannot ask the node its chain"},
+        {"confirmations = 3\n", "--finalized", "tron", 1, "cannot ask the node its chain"},
+        {"finalized = true\n", "--confirmations=3", "tron", 1, "cannot ask the node its chain"},
+        {"finalized = true\nconfirmations = 3\n", "--log-level=warn", "ethereum", 2,
+         "chainwatch: watch: --finalized and --confirmations (both in chainwatch.conf): give one of them"},
+        {"", "--finalized", "ethereum", 2, "chainwatch: watch: --finalized and --confirmations: give one of them"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        put_file(conf, cases[i].file, strlen(cases[i].file));
+        bool tron = strcmp(cases[i].chain, "tron") == 0;
+        bool both = cases[i].file[0] == '\0';
+        char *w[] = {CW_BIN, "watch", "--datadir", dd, "--chain", (char *)cases[i].chain,
+                     tron ? "--tron-http=http://127.0.0.1:9" : "--rpc=http://127.0.0.1:9",
+                     tron ? "--zmqpubtron=tcp://127.0.0.1:9" : "--poll-ms=1000", (char *)cases[i].flag,
+                     both ? "--confirmations=3" : NULL, NULL};
+        result r = run_to(w, NULL, 0, "/dev/null");
+        cr_assert_eq(r.code, cases[i].code, "case %zu exited %d: %s", i, r.code, r.err);
+        cr_assert(strstr(r.err, cases[i].line), "case %zu: no '%s' in: %s", i, cases[i].line, r.err);
+        if (cases[i].code != 2)
+            cr_assert_null(strstr(r.err, "give one of them"), "case %zu: %s", i, r.err);
+        free(r.err);
+    }
+    test_remove_dir(dir);
+}
+
 /* ---------- the one option parser (args.h) ---------- */
 
 Test(cli_strict, one_table_reads_argv_both_forms_and_prints_usage)

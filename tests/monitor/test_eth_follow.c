@@ -1228,13 +1228,7 @@ Test(eth_follow, a_store_error_at_the_final_flush_is_exit_3, .timeout = 60)
      * which could still be under way when the test sees the line) */
     char *h = send_tx(&n, ACCT1, L1, "0x5", NULL, NULL);
     json_decref(wait_record(dir, h, L1, "mempool"));
-    FILE *g = fopen(gate, "w");
-    cr_assert_not_null(g);
-    fclose(g);
-    kill(w, SIGTERM);
-    int st;
-    waitpid(w, &st, 0);
-    unlink(gate);
+    int st = test_stop_with_gate(w, gate); /* the final flush meets the failing store */
     char *text = read_text(log);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3, "watch (status %d) stopped on SIGTERM with the store failing:\n%s",
               st, text);

@@ -1926,6 +1926,62 @@ Test(rules, a_damaged_window_entry_stops_the_run, .timeout = 120)
     cb_chain_free(&s.c);
 }
 
+/* A rule_pair key that is a walk's prefix alone (0x00 or 0xF0 and a
+ * pool's key, 0xF1 and a source's key: nothing after it) is damage, never
+ * the walk's end. It sorts before every entry of its prefix, so read as
+ * the end it hid them all: the pool's sources from the trace, its whole
+ * window from the consolidator's count (a pool paid by payouts past its
+ * list never flagged), and the pools a source waits in from its promotion.
+ * Before: each walk answered CW_ENOTFOUND at once. */
+Test(rules, a_bare_prefix_key_in_rule_pair_is_damage_not_the_end)
+{
+    char *dir = temp_dir();
+    cw_store *st;
+    cw_err err = {0};
+    cr_assert_eq(store_open(dir, 0, false, &st, &err), CW_OK, "%s", err.msg);
+    uint8_t pool[20], src[20];
+    memset(pool, 0x51, sizeof pool);
+    memset(src, 0x52, sizeof src);
+    const uint8_t tags[3] = {0x00, 0xF0, 0xF1};
+    store_txn *t;
+    cr_assert_eq(store_begin(st, true, &t, &err), CW_OK, "%s", err.msg);
+    for (int i = 0; i < 3; i++) {
+        uint8_t k[2 + 20];
+        k[0] = tags[i], k[1] = 20;
+        memcpy(k + 2, tags[i] == 0xF1 ? src : pool, 20);
+        cr_assert_eq(store_put(t, STORE_RULE_PAIR, k, sizeof k, "\x01", 1, &err), CW_OK, "%s", err.msg);
+    }
+    cr_assert_eq(store_commit(t, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_begin(st, false, &t, &err), CW_OK, "%s", err.msg);
+    uint8_t k[WL_KEY_MAX];
+    size_t kl;
+    rs_source_walk sw;
+    rs_pair p;
+    cr_assert_eq(rs_source_walk_open(t, pool, 20, &sw, &err), CW_OK, "%s", err.msg);
+    cw_code rc = rs_source_walk_next(&sw, k, &kl, &p, &err);
+    cr_assert_eq(rc, CW_EDAMAGED, "the sources' walk: %d %s", rc, err.msg);
+    rs_source_walk_close(&sw);
+    rs_window_walk ww;
+    uint64_t last;
+    cr_assert_eq(rs_window_walk_open(t, pool, 20, &ww, &err), CW_OK, "%s", err.msg);
+    rc = rs_window_walk_next(&ww, k, &kl, &last, &err);
+    cr_assert_eq(rc, CW_EDAMAGED, "the window's walk: %d %s", rc, err.msg);
+    cr_assert(strstr(err.msg, "window entry"), "%s", err.msg);
+    rs_window_walk_close(&ww);
+    rc = rs_waiting_first(t, src, 20, k, &kl, &err);
+    cr_assert_eq(rc, CW_EDAMAGED, "the waiting entries: %d %s", rc, err.msg);
+    cr_assert(strstr(err.msg, "waiting entry"), "%s", err.msg);
+    /* another pool and source: nothing, as before */
+    pool[0] = src[0] = 0x50;
+    cr_assert_eq(rs_window_walk_open(t, pool, 20, &ww, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(rs_window_walk_next(&ww, k, &kl, &last, &err), CW_ENOTFOUND);
+    rs_window_walk_close(&ww);
+    cr_assert_eq(rs_waiting_first(t, src, 20, k, &kl, &err), CW_ENOTFOUND);
+    store_abort(t);
+    store_close(st);
+    test_remove_dir(dir);
+}
+
 /* The fields that may differ between two runs: when it was seen, the
  * signature and the trail link (its hash covers seen_at). */
 static char *stable(json_t *r)

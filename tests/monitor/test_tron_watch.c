@@ -344,13 +344,7 @@ Test(tron_watch, a_store_error_at_the_final_flush_is_exit_3, .timeout = 60)
     block(&r, N0, 0xaa, 0xaa, 0, true, N0 - 1);
     block(&r, N0 + 1, 0xaa, 0xaa, 1, true, N0 - 1);
     json_decref(wait_record(&r, t1, "mempool"));
-    FILE *g = fopen(gate, "w");
-    cr_assert_not_null(g);
-    fclose(g);
-    kill(w, SIGTERM);
-    int st;
-    waitpid(w, &st, 0);
-    unlink(gate);
+    int st = test_stop_with_gate(w, gate); /* the final flush meets the failing store */
     char log[200];
     snprintf(log, sizeof log, "%s/watch.log", r.dir);
     size_t n;
