@@ -1339,6 +1339,9 @@ typedef struct {
      * without txs (the follower's hash_at) has hash 0x22..22 */
     long lie_parent_from;
     bool lie_hashes;
+    /* a node slow to make a pending filter: each
+     * eth_newPendingTransactionFilter is forwarded this late */
+    int filter_delay_ms;
 } rpc_proxy;
 
 typedef struct {
@@ -1386,7 +1389,10 @@ static enum MHD_Result proxy_answer(void *cls, struct MHD_Connection *con, const
     bool lie_hash = px->lie_hashes;
     if (m && strcmp(m, "eth_newPendingTransactionFilter") == 0 && px->forgotten)
         px->new_filters++;
+    int delay = m && strcmp(m, "eth_newPendingTransactionFilter") == 0 ? px->filter_delay_ms : 0;
     pthread_mutex_unlock(&px->mu);
+    if (delay)
+        test_sleep_ms(delay);
     if (refuse) {
         json_t *e = json_pack("{sssOs{siss}}", "jsonrpc", "2.0", "id", json_object_get(req, "id"), "error", "code",
                               -32000, "message", px->message ? px->message : "filter not found");
@@ -1495,6 +1501,33 @@ Test(eth_follow, a_forgotten_pending_filter_is_made_again, .timeout = 90)
     MHD_stop_daemon(px.d);
     pthread_mutex_destroy(&px.mu);
     free(h1), free(h2);
+    test_remove_dir(dir);
+    node_stop(&n);
+}
+
+/* A node slow to make the pending filter (1 s here: a busy node): watch
+ * logs "watching" long before the filter exists, and a tx sent then would
+ * never be seen pending (the race the eth_follow tests lost under load).
+ * The filter line comes once the node made it: a tx sent after it is seen
+ * pending. A start_watch that waited for "watching" alone fails here every
+ * time. */
+Test(eth_follow, a_node_slow_to_make_the_filter_is_followed_from_the_filter_line, .timeout = 90)
+{
+    node n;
+    node_start(&n);
+    rpc_proxy px;
+    proxy_start(&px, n.url);
+    px.filter_delay_ms = 1000;
+    char *dir = new_datadir();
+    pid_t w = start_watch(dir, px.url, NULL, NULL);
+    char *h = send_tx(&n, ACCT1, L1, "0x13", NULL, NULL);
+    json_t *p = wait_record(dir, h, L1, "mempool");
+    cr_assert_str_eq(s_of(p, "amount"), "19");
+    stop_watch(w);
+    MHD_stop_daemon(px.d);
+    pthread_mutex_destroy(&px.mu);
+    json_decref(p);
+    free(h);
     test_remove_dir(dir);
     node_stop(&n);
 }
