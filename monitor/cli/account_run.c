@@ -523,6 +523,8 @@ typedef struct {
     cap_recorder *rec;     /* watch --chain tron|ethereum --record */
     tron_answers *answers;  /* replay --capture of a Tron capture */
     eth_answers *eth_ans;   /* replay --capture of an Ethereum capture */
+    bool note_filters;      /* watch: log each pending filter made (note_pending_filter) */
+    uint64_t filters_noted; /* the filters made so far that were logged */
 } run_ctx;
 
 /* The datadir's tip block's hash as the node writes it (0x and 64 hex
@@ -727,6 +729,29 @@ static void poll_log_result(poll_log *l, cw_code rc, const cw_err *err)
     snprintf(l->last, sizeof l->last, "%s", err->msg);
 }
 
+/* Ethereum's pending filter is made at watch's first poll (after its
+ * "watching" line), and again when the node forgot it: the node shows a
+ * filter only the txs that enter its pool after it was made, so a line
+ * says from when pending txs are seen (an operator, and the tests, wait
+ * for it) and what becomes of those sent before. A poll makes no RPC
+ * request for this, so a capture's replay asks the same as the live run. */
+static void note_pending_filter(run_ctx *c)
+{
+    if (!c->note_filters || c->node == NULL)
+        return;
+    uint64_t made = 0;
+    const char *id = eth_follow_pending_filter(c->node, &made);
+    if (made == c->filters_noted)
+        return;
+    if (c->filters_noted == 0)
+        run_log(c->verb, "info", "pending txs: following the node's pending pool from now on (filter %s): a tx "
+                "that entered it before this line is not seen pending; it is screened when its block is connected", id);
+    else
+        run_log(c->verb, "info", "pending txs: the node forgot the filter; a new one (filter %s) follows its pending "
+                "pool from now on: txs that entered it in between are screened when their blocks are connected", id);
+    c->filters_noted = made;
+}
+
 /* One poll of the node, as watch makes it and a capture's replay repeats
  * it: new pending txs first (a tx seen pending and mined before the next
  * poll still gets its mempool record before its confirmation), then the
@@ -740,6 +765,7 @@ static int poll_once(run_ctx *c, const char *datadir, poll_log *pend, poll_log *
         return cli_exit_status(prc);
     }
     poll_log_result(pend, prc, err);
+    note_pending_filter(c);
     cw_code src = account_sync(c->a, err);
     if (store_error_stops(src)) {
         run_log(c->verb, "error", "stopping: the store failed (%s). Fix it (chainwatch watchlist check --datadir %s) "
@@ -756,7 +782,7 @@ static int poll_once(run_ctx *c, const char *datadir, poll_log *pend, poll_log *
 
 int account_run_watch(const account_run_opts *o)
 {
-    run_ctx c = {.verb = "watch", .sink = {.fd = -1}};
+    run_ctx c = {.verb = "watch", .sink = {.fd = -1}, .note_filters = true};
     cap_recorder rec = {.path = o->record};
     if (o->record)
         c.rec = &rec;

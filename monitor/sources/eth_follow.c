@@ -19,6 +19,7 @@ struct eth_follow {
     account_source src;
     bool no_block_receipts; /* the node lacks eth_getBlockReceipts: per-tx receipts */
     char filter[80];        /* the pending-tx filter's id, "" before the first poll */
+    uint64_t filters_made;  /* filters the node gave (eth_follow_pending_filter) */
 };
 
 /* A block and the memory behind it (one free). */
@@ -751,8 +752,10 @@ static cw_code new_filter(eth_follow *f, cw_err *err)
     if (id == NULL || strlen(id) >= sizeof f->filter)
         rc = cw_err_set(err, CW_EFORMAT, CW_NO_OFFSET, "eth_newPendingTransactionFilter at %s: the filter id is not a short string",
                         rpc_url(f->rpc));
-    else
+    else {
         snprintf(f->filter, sizeof f->filter, "%s", id);
+        f->filters_made++;
+    }
     json_decref(r);
     return rc;
 }
@@ -852,6 +855,12 @@ void eth_follow_close(eth_follow *f)
 }
 
 const account_source *eth_follow_source(eth_follow *f) { return &f->src; }
+
+const char *eth_follow_pending_filter(const eth_follow *f, uint64_t *made)
+{
+    *made = f->filters_made;
+    return f->filter;
+}
 rpc_client *eth_follow_rpc(eth_follow *f) { return f->rpc; }
 
 cw_code eth_follow_chain_id(eth_follow *f, uint64_t *id, cw_err *err)

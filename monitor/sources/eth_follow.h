@@ -19,6 +19,11 @@
  *   came between is lost to the mempool view only; the block brings it),
  *   then eth_getTransactionByHash per hash (batched), checked like a
  *   block's tx, with an ERC-20 call in its calldata as a token transfer.
+ *   The filter is made at the first pending poll, not at open: the node
+ *   shows only txs that enter its pool after that, so a tx sent earlier
+ *   is seen only in its block. eth_follow_pending_filter tells the caller
+ *   when a filter was made (watch logs it: from that line on pending txs
+ *   are seen).
  * - A malformed reply is refused with CW_EFORMAT naming the method, the
  *   block or tx and the field.
  *
@@ -41,6 +46,15 @@ void eth_follow_close(eth_follow *f);
 /* The account_source over f (valid until eth_follow_close). */
 const account_source *eth_follow_source(eth_follow *f);
 rpc_client *eth_follow_rpc(eth_follow *f);
+/* The pending-tx filter: its id ("" before the first pending poll made
+ * one, or while a filter the node forgot is being made again; valid until
+ * the next poll) and, in *made, how many filters the node has given this
+ * follower (0 before the first; one more each time a forgotten filter is
+ * made again). A count that grew since the caller last looked means a
+ * filter made at the last poll: the node's pending txs from then on are
+ * seen, those that entered its pool before are not (their blocks bring
+ * them). */
+const char *eth_follow_pending_filter(const eth_follow *f, uint64_t *made);
 
 /* eth_chainId. */
 cw_code eth_follow_chain_id(eth_follow *f, uint64_t *id, cw_err *err);

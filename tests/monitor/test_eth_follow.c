@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -147,8 +148,41 @@ static char *new_datadir(void)
     return dir;
 }
 
+/* The line watch logs once its pending filter is made (at its first poll,
+ * after "watching ..."): a tx sent before it is never seen pending. */
+#define FILTER_MADE "info: watch: pending txs: following the node's pending pool from now on (filter 0x"
+
+/* Whether `line` is in path past byte `from`. */
+static bool logged_since(const char *path, long from, const char *line)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return false;
+    bool seen = false;
+    char buf[1024];
+    if (fseek(f, from, SEEK_SET) == 0)
+        while (!seen && fgets(buf, sizeof buf, f))
+            seen = strstr(buf, line) != NULL;
+    fclose(f);
+    return seen;
+}
+
+static long size_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
+/* Starts watch on dir (its output appended to dir/watch.log) and waits
+ * until this run (what it appends, not an earlier run's lines) has logged
+ * "watching" and that its pending filter is made (FILTER_MADE), so a tx
+ * the test sends then is seen pending; or until it exits (a test of a
+ * watch that stops at once looks at why itself). */
 static pid_t start_watch(const char *dir, const char *url, const char *extra1, const char *extra2)
 {
+    char log[600];
+    snprintf(log, sizeof log, "%s/watch.log", dir);
+    long from = size_of(log);
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
@@ -168,22 +202,16 @@ static pid_t start_watch(const char *dir, const char *url, const char *extra1, c
         execv(CW_BIN, argv);
         _exit(127);
     }
-    /* ready once it has logged that it watches */
-    char log[600];
-    snprintf(log, sizeof log, "%s/watch.log", dir);
-    for (int i = 0; i < 300; i++) {
-        FILE *f = fopen(log, "r");
-        char line[1024];
-        bool ready = false;
-        while (f && fgets(line, sizeof line, f))
-            ready |= strstr(line, "watching ethereum") != NULL;
-        if (f)
-            fclose(f);
-        if (ready)
+    /* up to 30 s: a cap, not a bound on how fast watch must start */
+    for (int i = 0; i < 600; i++) {
+        if (logged_since(log, from, "info: watch: watching ethereum") && logged_since(log, from, FILTER_MADE))
             return pid;
+        siginfo_t si = {0};
+        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
+            return pid; /* it stopped: left for the caller to reap */
         test_sleep_ms(50);
     }
-    cr_assert_fail("watch did not start (see %s)", log);
+    cr_assert_fail("watch did not start following the pending pool (see %s)", log);
     return pid;
 }
 
@@ -1207,22 +1235,12 @@ Test(eth_follow, a_store_error_at_the_final_flush_is_exit_3, .timeout = 60)
     setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1); /* inherited by watch only: the test execs nothing meanwhile */
     setenv("CW_FAIL_MDB", "mdb_cursor_get:1+:EIO#outbox", 1);
     setenv("CW_FAULT_WHILE", gate, 1);
-    pid_t w = start_watch(dir, n.url, "--status-interval=1", NULL);
+    pid_t w = start_watch(dir, n.url, NULL, NULL); /* its pending filter made: a tx sent now is seen pending */
     unsetenv("LD_PRELOAD");
     unsetenv("CW_FAIL_MDB");
     unsetenv("CW_FAULT_WHILE");
     char log[600];
     snprintf(log, sizeof log, "%s/watch.log", dir);
-    /* the pending filter is made at the first poll, after "watching": a
-     * status line comes after a poll, so a tx sent then is seen pending */
-    for (int i = 0; i < 2400; i++) {
-        char *t = read_text(log);
-        bool polled = strstr(t, "info: watch: status: ") != NULL;
-        free(t);
-        if (polled)
-            break;
-        test_sleep_ms(25);
-    }
     /* a pending payment: its record is handed to the file without a second
      * walk over the outbox (a block's is removed from it after an fsync,
      * which could still be under way when the test sees the line) */
@@ -1251,6 +1269,50 @@ Test(eth_follow, a_store_error_at_the_final_flush_is_exit_3, .timeout = 60)
     node_stop(&n);
 }
 
+/* ---------- when pending txs are seen from ---------- */
+
+/* watch makes its pending filter at its first poll, after "watching", and
+ * says so (FILTER_MADE): a node shows a filter only the txs that enter its
+ * pool after it was made. A tx already in the pool then is not seen
+ * pending, and not lost: it is screened when its block is connected (a
+ * `confirmed` record, no `mempool` one); a tx sent after the line gets
+ * both, with one id. */
+Test(eth_follow, a_tx_in_the_pool_before_the_filter_is_screened_when_mined, .timeout = 60)
+{
+    node n;
+    node_start(&n);
+    char *dir = new_datadir();
+    char *h0 = send_tx(&n, ACCT1, L1, "0x21", NULL, NULL); /* pending before watch starts */
+    pid_t w = start_watch(dir, n.url, NULL, NULL);
+    char *h1 = send_tx(&n, ACCT1, L2, "0x22", NULL, NULL);
+    json_t *p1 = wait_record(dir, h1, L2, "mempool");
+    mine(&n); /* block 1: both */
+    json_t *c0 = wait_record(dir, h0, L1, "confirmed");
+    json_t *c1 = wait_record(dir, h1, L2, "confirmed");
+    stop_watch(w);
+    cr_assert_str_eq(s_of(c0, "amount"), "33");
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(c0, "block"), "height")), 1);
+    cr_assert_str_eq(s_of(c1, "id"), s_of(p1, "id"));
+    json_t *all = alerts_read(dir);
+    cr_assert_null(find(all, h0, L1, "mempool"), "a tx in the pool before the filter was made was seen pending");
+    cr_assert_eq(json_array_size(all), 3, "h0 confirmed, h1 mempool and confirmed: %zu records",
+                 json_array_size(all));
+    json_decref(all);
+    char log[600];
+    snprintf(log, sizeof log, "%s/watch.log", dir);
+    char *text = read_text(log);
+    const char *watching = strstr(text, "info: watch: watching ethereum"), *made = strstr(text, FILTER_MADE);
+    cr_assert(watching && made && watching < made, "'watching', then the filter line:\n%s", text);
+    cr_assert_null(strstr(made + 1, FILTER_MADE), "one filter line for one filter:\n%s", text);
+    cr_assert(strstr(made, "a tx that entered it before this line is not seen pending; it is screened when its "
+                           "block is connected"), "%s", text);
+    free(text);
+    json_decref(p1), json_decref(c0), json_decref(c1);
+    free(h0), free(h1);
+    test_remove_dir(dir);
+    node_stop(&n);
+}
+
 /* ---------- a node that forgets the pending filter ---------- */
 
 /* A JSON-RPC proxy on 127.0.0.1 in front of anvil (libmicrohttpd, its own
@@ -1271,6 +1333,9 @@ typedef struct {
      * without txs (the follower's hash_at) has hash 0x22..22 */
     long lie_parent_from;
     bool lie_hashes;
+    /* a node slow to make a pending filter: each
+     * eth_newPendingTransactionFilter is forwarded this late */
+    int filter_delay_ms;
 } rpc_proxy;
 
 typedef struct {
@@ -1318,7 +1383,10 @@ static enum MHD_Result proxy_answer(void *cls, struct MHD_Connection *con, const
     bool lie_hash = px->lie_hashes;
     if (m && strcmp(m, "eth_newPendingTransactionFilter") == 0 && px->forgotten)
         px->new_filters++;
+    int delay = m && strcmp(m, "eth_newPendingTransactionFilter") == 0 ? px->filter_delay_ms : 0;
     pthread_mutex_unlock(&px->mu);
+    if (delay)
+        test_sleep_ms(delay);
     if (refuse) {
         json_t *e = json_pack("{sssOs{siss}}", "jsonrpc", "2.0", "id", json_object_get(req, "id"), "error", "code",
                               -32000, "message", px->message ? px->message : "filter not found");
@@ -1406,13 +1474,20 @@ Test(eth_follow, a_forgotten_pending_filter_is_made_again, .timeout = 90)
     pid_t w = start_watch(dir, px.url, NULL, NULL);
     char *h1 = send_tx(&n, ACCT1, L1, "0x11", NULL, NULL);
     json_decref(wait_record(dir, h1, L1, "mempool"));
+    char log[600];
+    snprintf(log, sizeof log, "%s/watch.log", dir);
+    long from = size_of(log);
     pthread_mutex_lock(&px.mu);
     px.forget = true;
     pthread_mutex_unlock(&px.mu);
-    for (int i = 0; i < 200 && proxy_get(&px, &px.new_filters) == 0; i++)
+    /* the line comes once the node made the new filter (the proxy counts
+     * the request before the node has answered it) */
+    const char *again = "info: watch: pending txs: the node forgot the filter; a new one (filter 0x";
+    for (int i = 0; i < 1200 && !logged_since(log, from, again); i++)
         test_sleep_ms(25);
+    cr_assert(logged_since(log, from, again), "no line for the new filter (see %s)", log);
     cr_assert_eq(proxy_get(&px, &px.forgotten), 1, "the node's refusal was never asked for");
-    cr_assert_geq(proxy_get(&px, &px.new_filters), 1, "no new filter after the node forgot the old one");
+    cr_assert_eq(proxy_get(&px, &px.new_filters), 1, "not one new filter after the node forgot the old one");
     /* the new filter works: a tx sent now gets its mempool record */
     char *h2 = send_tx(&n, ACCT1, L1, "0x12", NULL, NULL);
     json_decref(wait_record(dir, h2, L1, "mempool"));
@@ -1420,6 +1495,33 @@ Test(eth_follow, a_forgotten_pending_filter_is_made_again, .timeout = 90)
     MHD_stop_daemon(px.d);
     pthread_mutex_destroy(&px.mu);
     free(h1), free(h2);
+    test_remove_dir(dir);
+    node_stop(&n);
+}
+
+/* A node slow to make the pending filter (1 s here: a busy node): watch
+ * logs "watching" long before the filter exists, and a tx sent then would
+ * never be seen pending (the race the eth_follow tests lost under load).
+ * The filter line comes once the node made it: a tx sent after it is seen
+ * pending. A start_watch that waited for "watching" alone fails here every
+ * time. */
+Test(eth_follow, a_node_slow_to_make_the_filter_is_followed_from_the_filter_line, .timeout = 90)
+{
+    node n;
+    node_start(&n);
+    rpc_proxy px;
+    proxy_start(&px, n.url);
+    px.filter_delay_ms = 1000;
+    char *dir = new_datadir();
+    pid_t w = start_watch(dir, px.url, NULL, NULL);
+    char *h = send_tx(&n, ACCT1, L1, "0x13", NULL, NULL);
+    json_t *p = wait_record(dir, h, L1, "mempool");
+    cr_assert_str_eq(s_of(p, "amount"), "19");
+    stop_watch(w);
+    MHD_stop_daemon(px.d);
+    pthread_mutex_destroy(&px.mu);
+    json_decref(p);
+    free(h);
     test_remove_dir(dir);
     node_stop(&n);
 }

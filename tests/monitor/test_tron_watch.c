@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -133,13 +134,19 @@ static void block(rig *r, int64_t n, uint8_t tag, uint8_t ptag, int which, bool 
     json_decref(infos);
 }
 
+/* Starts watch (its output appended to r->dir/watch.log) and waits until
+ * this run has logged "watching" (a line past where the log ended when it
+ * was started: a restart on the same log never returns on the last run's
+ * line) and has subscribed to the publisher. */
 static pid_t start_watch(rig *r, const char *extra)
 {
+    char log[200];
+    snprintf(log, sizeof log, "%s/watch.log", r->dir);
+    struct stat lst;
+    long from = stat(log, &lst) == 0 ? (long)lst.st_size : 0;
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
-        char log[200];
-        snprintf(log, sizeof log, "%s/watch.log", r->dir);
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         dup2(fd, 2);
         dup2(fd, 1);
@@ -151,18 +158,15 @@ static pid_t start_watch(rig *r, const char *extra)
         execv(CW_BIN, argv);
         _exit(127);
     }
-    char log[200];
-    snprintf(log, sizeof log, "%s/watch.log", r->dir);
     for (int i = 0; i < 300; i++) {
-        size_t n;
         FILE *f = fopen(log, "r");
         char line[1024];
         bool ready = false;
-        while (f && fgets(line, sizeof line, f))
-            ready |= strstr(line, "watching tron mainnet (chain id 728126428)") != NULL;
+        if (f && fseek(f, from, SEEK_SET) == 0)
+            while (fgets(line, sizeof line, f))
+                ready |= strstr(line, "watching tron mainnet (chain id 728126428)") != NULL;
         if (f)
             fclose(f);
-        (void)n;
         if (ready) {
             cr_assert(zpub_wait_subscription(r->pub, 20000), "watch never subscribed");
             return pid;
