@@ -205,6 +205,9 @@ static void summary(const char *src, const char *datadir, int64_t from, const pi
         printf("  rules       %llu payments in the salary or tiny band tracked, %llu sweeps, %llu outputs traced\n",
                (unsigned long long)st->rules.payments, (unsigned long long)st->rules.sweeps,
                (unsigned long long)st->rules.traced);
+    if (st->gave_way) /* --cpu-idle: how long a task beside it could have waited */
+        printf("  cpu-idle    gave way %llu times; longest stretch without giving way %.1f ms of CPU\n",
+               (unsigned long long)st->gave_way, (double)st->longest_stretch_ns / 1e6);
     summary_skips(bd, info);
     printf("  elapsed     %.2f s\n", el);
 }

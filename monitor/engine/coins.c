@@ -110,8 +110,11 @@ cw_code coins_flush(coins *c, store_txn *t, give_way *gw, cw_err *err)
     if (order == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory flushing %zu cached coins", count);
     size_t n = 0, klen;
-    for (size_t i = cw_htab_next(&c->t, 0); i != CW_HTAB_NONE; i = cw_htab_next(&c->t, i + 1))
+    for (size_t i = cw_htab_next(&c->t, 0); i != CW_HTAB_NONE; i = cw_htab_next(&c->t, i + 1)) {
         order[n++] = (flush_item){cw_htab_key(&c->t, i, &klen), cw_htab_val(&c->t, i)};
+        if ((n & 255u) == 0)
+            give_way_tick(gw); /* a walk over millions of slots: 20 ms and more */
+    }
     /* key order: neighbouring puts share B-tree pages */
     if (gw && gw->on) {
         sort_giving_way sg = {gw, 0};

@@ -65,9 +65,9 @@ size_t coins_count(const coins *c);
 size_t coins_memory(const coins *c);
 
 /* Writes every coin into the utxo database of write transaction t, in key
- * order, and empties the cache; gw (may be NULL) is ticked as the sort goes
- * and per coin written, so a --cpu-idle replay gives way
- * during a large batch's flush too. CW_ENOMEM (no room to sort) or store_put's error (CW_EFULL: grow,
+ * order, and empties the cache; gw (may be NULL) is ticked as the coins are
+ * gathered and sorted and per coin written, so a --cpu-idle replay gives
+ * way during a large batch's flush too. CW_ENOMEM (no room to sort) or store_put's error (CW_EFULL: grow,
  * redo the batch); the cache then keeps its coins, some of them written:
  * the transaction must be aborted (and the cache cleared). */
 cw_code coins_flush(coins *c, store_txn *t, give_way *gw, cw_err *err);

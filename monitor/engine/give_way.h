@@ -11,8 +11,18 @@
  * when it yields every 500 us, 0.9-1.4 ms every 50 us; 0.15-0.5 ms with
  * nothing beside it. So a --cpu-idle backfill yields every
  * GIVE_WAY_US of work, in every loop that runs long: per tx connected,
- * per coin written at a batch's end. sched_yield returns at once when
- * nobody waits; the clock (vDSO) is read every GIVE_WAY_CALLS calls.
+ * per coin gathered, sorted and written at a batch's end, per write the
+ * commit moves from the write-back overlay into LMDB (store_txn_give_way).
+ * sched_yield returns at once when nobody waits; the clock (vDSO) is read
+ * every GIVE_WAY_CALLS calls.
+ *
+ * What stays un-yielded is counted rather than guessed: at each yield the
+ * thread's CPU time since the last one is taken, and the longest such
+ * stretch is kept (give_way.longest_ns; replay prints it). Measured on
+ * the api bench's replay: LMDB's commit (its page writes are kernel time,
+ * 50-220 ms a batch in syscalls of 1-3 ms, which a yield cannot split)
+ * and the prevout cache's doublings in the first batch stay; the
+ * user-space stretches of 20-80 ms at a batch's end are gone.
  *
  * Not thread-safe: one give_way per thread that calls it.
  */
@@ -26,9 +36,12 @@
 #define GIVE_WAY_CALLS 4
 
 typedef struct {
-    bool on;           /* the process ran SCHED_IDLE when give_way_init looked */
-    unsigned calls;    /* calls since the clock was last read */
-    uint64_t at_ns;    /* CLOCK_MONOTONIC of the last yield */
+    bool on;             /* the process ran SCHED_IDLE when give_way_init looked */
+    unsigned calls;      /* calls since the clock was last read */
+    uint64_t at_ns;      /* CLOCK_MONOTONIC of the last yield */
+    uint64_t cpu_at_ns;  /* the thread's CPU time at the last yield */
+    uint64_t yields;     /* sched_yield calls so far */
+    uint64_t longest_ns; /* the most CPU time the thread ran between two yields */
 } give_way;
 
 /* Looks at the process's scheduling policy once: g yields only under
@@ -38,5 +51,9 @@ void give_way_init(give_way *g);
 /* Called in a long loop: yields the CPU when g is on and GIVE_WAY_US have
  * passed since the last yield. g may be NULL (nothing). */
 void give_way_tick(give_way *g);
+
+/* give_way_tick for callbacks that take a context (store_txn_give_way):
+ * ctx is the give_way, or NULL. */
+void give_way_tick_ctx(void *ctx);
 
 #endif

@@ -166,6 +166,8 @@ void pipeline_stats_get(const pipeline *p, pipeline_stats *out)
     *out = p->st;
     out->cached_coins = coins_count(p->cache);
     out->cache_bytes = coins_memory(p->cache) + (p->batch ? store_pending_bytes(p->batch) : 0);
+    out->gave_way = p->give_way.yields;
+    out->longest_stretch_ns = p->give_way.longest_ns;
 }
 
 void pipeline_note_counter(pipeline *p, int topic, const char *name, uint32_t seq)
@@ -233,6 +235,8 @@ static cw_code write_batch(store_txn *t, void *arg, cw_err *err)
     p->st = p->st_at_batch;
     coins_clear(p->cache);
     p->batch = t;
+    if (p->give_way.on) /* the commit's move of the write-back writes into LMDB */
+        store_txn_give_way(t, give_way_tick_ctx, &p->give_way);
     cw_code rc = connect_write_back(p, t, err);
     if (rc == CW_OK)
         rc = w->fn(p, w->ctx, err);

@@ -114,6 +114,8 @@ typedef struct {
     rules_stats rules;        /* pattern rules' counters */
     uint64_t cached_coins;    /* outputs of the open batch held in memory (coins.h) */
     uint64_t cache_bytes;     /* the memory that cache uses */
+    uint64_t gave_way;        /* --cpu-idle: CPU yields (give_way.h); 0 otherwise */
+    uint64_t longest_stretch_ns; /* --cpu-idle: the most CPU time run between two yields */
 } pipeline_stats;
 
 /* Opens the pipeline on cfg->store and sets *out (untouched on failure).

@@ -1611,6 +1611,21 @@ Test(api, replay_cpu_idle_yields_to_other_tasks_and_connects_the_same, .timeout 
     cr_assert_gt(idle, 0, "a --cpu-idle replay of 2,000 txs never yielded");
     cr_assert_leq(idle, 1 + wall_us / GIVE_WAY_US, "%ld yields in %ld us: more than one per %d us of work", idle,
                   wall_us, GIVE_WAY_US);
+    /* the summary counts the same yields the shim saw, and says how long
+     * the longest stretch between two was; a default-priority run has no
+     * such line */
+    cr_assert_null(strstr(out[0], "cpu-idle"), "%s", out[0]);
+    char *line = strstr(out[1], "\n  cpu-idle    gave way ");
+    cr_assert_not_null(line, "%s", out[1]);
+    long said = -1;
+    double longest_ms = -1;
+    cr_assert_eq(sscanf(line, "\n  cpu-idle    gave way %ld times; longest stretch without giving way %lf ms of CPU",
+                        &said, &longest_ms),
+                 2, "%s", line);
+    cr_assert_eq(said, idle, "the summary says %ld yields, the shim counted %ld", said, idle);
+    cr_assert_gt(longest_ms, 0.0, "%s", line);
+    cr_assert_lt(longest_ms * 1000.0, (double)wall_us, "%s", line);
+    memmove(line + 1, strchr(line + 1, '\n') + 1, strlen(strchr(line + 1, '\n') + 1) + 1);
     /* the same chain connected: the summaries' counts (not the datadir,
      * the rates or the time) */
     char *counts[2];

@@ -121,6 +121,71 @@ Test(store, filter_rebuilt_in_an_aborted_transaction_forgets_no_key)
     cr_assert_eq(rc, CW_OK, "k0 exists but the filter says it does not (rc %d)", rc);
 }
 
+/* ---------- store.c: giving way during a commit ---------- */
+
+typedef struct {
+    int calls;
+} ticks;
+
+static void count_tick(void *ctx) { ((ticks *)ctx)->calls++; }
+
+/* A --cpu-idle replay's commit moves tens of thousands of write-back
+ * writes into LMDB; store_txn_give_way's tick comes while they are sorted
+ * and after every STORE_GIVE_WAY_PUTS of them (give_way.h), and the writes
+ * all land. N = 1,000: 15 ticks from the writes, 3 from gathering them,
+ * and one per 256 comparisons of the sort: at least 33 (no comparison
+ * sort of 1,000 keys makes fewer than log2(1000!) = 8,529), at most 39
+ * (N log2 N). A transaction without the hook, or with nothing written
+ * back, ticks never. */
+Test(store, commit_gives_way_while_it_moves_write_back_writes)
+{
+    char *dir = tmpdir();
+    cw_store *s;
+    cw_err err = {0};
+    cr_assert_eq(store_open(dir, 0, false, &s, &err), CW_OK, "%s", err.msg);
+    enum { N = 1000 };
+    ticks tk = {0};
+    store_txn *t;
+    cr_assert_eq(store_begin(s, true, &t, &err), CW_OK);
+    cr_assert_eq(store_write_back(t, STORE_EXPOSURE, &err), CW_OK, "%s", err.msg);
+    store_txn_give_way(t, count_tick, &tk);
+    for (uint32_t i = 0; i < N; i++) {
+        uint8_t k[36] = {0};
+        memcpy(k, &i, 4);
+        cr_assert_eq(store_put(t, STORE_EXPOSURE, k, 36, &i, 4, &err), CW_OK, "%s", err.msg);
+    }
+    cr_assert_eq(tk.calls, 0, "ticked before the commit");
+    cr_assert_eq(store_commit(t, &err), CW_OK, "%s", err.msg);
+    cr_assert_geq(tk.calls, N / STORE_GIVE_WAY_PUTS + N / 256 + 8529 / 256, "%d ticks", tk.calls);
+    cr_assert_leq(tk.calls, N / STORE_GIVE_WAY_PUTS + N / 256 + N * 10 / 256, "%d ticks", tk.calls);
+    cr_assert_eq(store_begin(s, false, &t, &err), CW_OK);
+    for (uint32_t i = 0; i < N; i++) {
+        uint8_t k[36] = {0};
+        memcpy(k, &i, 4);
+        cw_span v;
+        cr_assert_eq(store_get(t, STORE_EXPOSURE, k, 36, &v, &err), CW_OK, "key %u: %s", i, err.msg);
+        cr_assert(v.n == 4 && memcmp(v.p, &i, 4) == 0, "key %u's value", i);
+    }
+    store_abort(t);
+    /* no hook: the same writes, no tick; a hook with no write-back: none */
+    int before = tk.calls;
+    cr_assert_eq(store_begin(s, true, &t, &err), CW_OK);
+    cr_assert_eq(store_write_back(t, STORE_EXPOSURE, &err), CW_OK, "%s", err.msg);
+    for (uint32_t i = 0; i < N; i++) {
+        uint8_t k[36] = {1};
+        memcpy(k + 1, &i, 4);
+        cr_assert_eq(store_put(t, STORE_EXPOSURE, k, 36, "v", 1, &err), CW_OK, "%s", err.msg);
+    }
+    cr_assert_eq(store_commit(t, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_begin(s, true, &t, &err), CW_OK);
+    store_txn_give_way(t, count_tick, &tk);
+    cr_assert_eq(store_put(t, STORE_EXPOSURE, "direct", 6, "v", 1, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(store_commit(t, &err), CW_OK, "%s", err.msg);
+    cr_assert_eq(tk.calls, before, "%d ticks without the hook or the write-back", tk.calls - before);
+    store_close(s);
+    test_remove_dir(dir);
+}
+
 /* ---------- store.c: wl_addr's guard rebuild ---------- */
 
 /* Another process imports (wl_meta and wl_addr change). The next store_get

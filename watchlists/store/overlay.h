@@ -83,7 +83,9 @@ void overlay_each(const overlay *o, void (*fn)(void *ctx, const overlay_entry *e
 /* Every entry in (db, key) order, keys compared as LMDB's default does
  * (bytewise, then shorter first), for the flush; NULL when out of memory.
  * The caller frees the array (not the entries) before the next
- * overlay_set. */
-const overlay_entry **overlay_sorted(const overlay *o);
+ * overlay_set. tick (may be NULL) is called with ctx every few hundred
+ * entries gathered and comparisons made: a caller that gives way to other
+ * tasks (store_txn_give_way) does it there. */
+const overlay_entry **overlay_sorted(const overlay *o, void (*tick)(void *ctx), void *ctx);
 
 #endif

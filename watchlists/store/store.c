@@ -87,6 +87,8 @@ struct store_txn {
     bool guard_checked; /* wl_addr's filter was checked against wl_meta in this transaction */
     bool write;
     uint32_t deleted;   /* 1 << db: keys deleted straight in LMDB (an abort brings them back) */
+    void (*give_way)(void *ctx); /* store_txn_give_way */
+    void *give_way_ctx;
 };
 
 struct store_cursor {
@@ -722,6 +724,8 @@ cw_code store_begin(cw_store *s, bool write, store_txn **out, cw_err *err)
     t->guard_checked = false;
     t->deleted = 0;
     t->write = write;
+    t->give_way = NULL;
+    t->give_way_ctx = NULL;
     txn_enter(s);
     if (s->sh->lost) {
         txn_leave(s);
@@ -790,12 +794,18 @@ cw_code store_write_back(store_txn *t, store_db db, cw_err *err)
 
 size_t store_pending_bytes(const store_txn *t) { return t->ov ? overlay_bytes(t->ov) : 0; }
 
+void store_txn_give_way(store_txn *t, void (*tick)(void *ctx), void *ctx)
+{
+    t->give_way = tick;
+    t->give_way_ctx = ctx;
+}
+
 /* The overlay's writes into LMDB, in key order, just before the commit. */
 static int flush_overlay(store_txn *t)
 {
     if (t->ov == NULL || overlay_count(t->ov) == 0)
         return 0;
-    const overlay_entry **all = overlay_sorted(t->ov);
+    const overlay_entry **all = overlay_sorted(t->ov, t->give_way, t->give_way_ctx);
     if (all == NULL)
         return ENOMEM;
     int rc = 0;
@@ -805,6 +815,8 @@ static int flush_overlay(store_txn *t)
                           : mdb_put(t->txn, t->s->dbi[all[i]->db], &k, &v, 0);
         if (rc == MDB_NOTFOUND)
             rc = 0; /* deleted here, never committed */
+        if (t->give_way && (i & (STORE_GIVE_WAY_PUTS - 1)) == STORE_GIVE_WAY_PUTS - 1)
+            t->give_way(t->give_way_ctx);
     }
     free(all);
     return rc;
