@@ -993,6 +993,45 @@ Test(cli_strict, a_flag_wins_over_chainwatch_conf_for_finalized_and_confirmation
     test_remove_dir(dir);
 }
 
+/* The reverse of test_watch.c's shared chainwatch.conf: Bitcoin's lines
+ * (a feed, rest) and Ethereum's rpc-rate are left unused by an account
+ * chain's watch that has no use for them, each named in a warning (the run
+ * goes on to ask the node, a closed port: exit 1); as flags they are
+ * refused (exit 2). Before, the file's Bitcoin lines stopped the watch. */
+Test(cli_strict, an_account_watch_leaves_other_chains_conf_lines_unused)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    char conf[160], line[160];
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", dd);
+    static const char body[] = "zmqpubrawtx = tcp://127.0.0.1:28332\nrest = http://127.0.0.1:8332\nrpc-rate = 5\n";
+    put_file(conf, body, sizeof body - 1);
+    for (int tron = 0; tron < 2; tron++) {
+        const char *chain = tron ? "tron" : "ethereum";
+        char *w[] = {CW_BIN, "watch", "--datadir", dd, "--chain", (char *)chain,
+                     tron ? "--tron-http=http://127.0.0.1:9" : "--rpc=http://127.0.0.1:9",
+                     tron ? "--zmqpubtron=tcp://127.0.0.1:9" : NULL, NULL};
+        result r = run_to(w, NULL, 0, "/dev/null");
+        cr_assert_eq(r.code, 1, "%s: exit %d: %s", chain, r.code, r.err);
+        cr_assert(strstr(r.err, "cannot ask the node its chain"), "%s: %s", chain, r.err);
+        static const char *const names[] = {"zmqpubrawtx", "rest"};
+        for (size_t i = 0; i < 2; i++) {
+            snprintf(line, sizeof line, "chainwatch.conf: %s is for --chain bitcoin; not used by a%s %s watch", names[i],
+                     tron ? "" : "n", chain);
+            cr_assert(strstr(r.err, line), "no '%s' in: %s", line, r.err);
+        }
+        cr_assert_eq(strstr(r.err, "rpc-rate is for") != NULL, tron, "ethereum's own rpc-rate: %s", r.err);
+        free(r.err);
+        char *flag[] = {CW_BIN, "watch", "--datadir", dd, "--chain", (char *)chain, "--rest=http://127.0.0.1:8332", w[6],
+                        w[7], NULL};
+        snprintf(line, sizeof line, "chainwatch: watch: --rest is for --chain bitcoin, not %s", chain);
+        assert_refused(flag, line);
+    }
+    char *rpc[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "tron", "--tron-http=http://127.0.0.1:9",
+                   "--zmqpubtron=tcp://127.0.0.1:9", "--rpc=http://127.0.0.1:9", NULL};
+    assert_refused(rpc, "chainwatch: watch: --rpc is for --chain ethereum, not tron");
+    test_remove_dir(dir);
+}
+
 /* ---------- the one option parser (args.h) ---------- */
 
 Test(cli_strict, one_table_reads_argv_both_forms_and_prints_usage)
