@@ -1148,6 +1148,64 @@ Test(cli_strict, every_verb_refuses_through_the_one_parser)
     test_remove_dir(dir);
 }
 
+/* A --datadir that does not exist, in every verb that uses one: the exit
+ * status of the README's rule for the first thing the verb opens, and a
+ * message naming the path. The store first: it could not be opened, 3
+ * (cli_store_read's "missing datadir"; cases deliver's webhooks.lock too,
+ * serve and import cannot create it). The signing key first: 1, as for any
+ * unreadable key. apikey reads no store: 1, DATADIR/apikeys unreadable
+ * (before, list printed no keys, exit 0, and remove said "no key named").
+ * verify without --pubkey: 2, no key to check with. */
+Test(cli_strict, every_verb_on_a_missing_datadir_names_it_with_the_rule_s_status)
+{
+    char *dir = datadir(), *csv = malloc(strlen(dir) + 16);
+    sprintf(csv, "%s/own.csv", dir);
+    static const char missing[] = "/nonexistent/cw-missing-datadir";
+    static const struct {
+        const char *argv[6];
+        int code;
+    } cases[] = {
+        {{"screen", KIM1, NULL}, 3},
+        {{"cluster", KIM1, NULL}, 3},
+        {{"trace", KIM1, NULL}, 3},
+        {{"watchlist", "lookup", KIM1, NULL}, 3},
+        {{"watchlist", "stats", NULL}, 3},
+        {{"watchlist", "diff", NULL}, 3},
+        {{"watchlist", "export", NULL}, 3},
+        {{"watchlist", "check", NULL}, 3},
+        {{"watchlist", "import", "csv", "CSV", NULL}, 3},
+        {{"cases", "list", NULL}, 3},
+        {{"cases", "webhooks", NULL}, 3},
+        {{"cases", "deliver", "http://127.0.0.1:9/", "--until-idle", NULL}, 3},
+        {{"serve", "--listen", "127.0.0.1:0", NULL}, 3},
+        {{"cases", "show", "1", NULL}, 1},
+        {{"cases", "report", "1", NULL}, 1},
+        {{"cases", "release", "1", "--actor=a", "--reason=r", NULL}, 1},
+        {{"checkpoint", NULL}, 1},
+        {{"watch", "--zmqpubrawtx=tcp://127.0.0.1:1", NULL}, 1},
+        {{"replay", "--blocksdir", "/tmp", NULL}, 1},
+        {{"apikey", "list", NULL}, 1},
+        {{"apikey", "remove", "k", NULL}, 1},
+        {{"apikey", "add", "k", "--role=screen", NULL}, 1},
+        {{"verify", "CSV", NULL}, 2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *argv[10] = {CW_BIN};
+        int k = 1;
+        for (const char *const *a = cases[i].argv; *a; a++)
+            argv[k++] = strcmp(*a, "CSV") == 0 ? csv : (char *)*a;
+        argv[k++] = "--datadir";
+        argv[k++] = (char *)missing;
+        argv[k] = NULL;
+        result r = run_to(argv, NULL, 0, "/dev/null");
+        cr_assert_eq(r.code, cases[i].code, "%s %s: exit %d: %s", argv[1], argv[2], r.code, r.err);
+        cr_assert(strstr(r.err, missing), "%s %s does not name the datadir: %s", argv[1], argv[2], r.err);
+        free(r.err);
+    }
+    free(csv);
+    test_remove_dir(dir);
+}
+
 /* ---------- answers are whole or not given (tests/tools/fault.c, CW_FAIL_ALLOC) ---------- */
 
 /* An allocation failing anywhere after screen, cluster or trace opened the
