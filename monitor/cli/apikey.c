@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "args.h"
@@ -23,13 +24,26 @@ static const char usage[] =
     "manager, it cannot be shown again. Roles: screen (address and tx screening),\n"
     "review (also alerts and cases), admin (everything).\n"
     "\n"
-    "Exit status: 0 done; 1 DATADIR/apikeys could not be read or written, or\n"
-    "remove: no such key; 2 a usage error or a malformed apikeys file. The keys\n"
-    "are no part of the store: apikey has no store error (3).\n"
+    "Exit status: 0 done; 1 DATADIR/apikeys could not be read or written (or\n"
+    "DATADIR does not exist), or remove: no such key; 2 a usage error or a\n"
+    "malformed apikeys file. The keys are no part of the store: apikey has no\n"
+    "store error (3).\n"
     "\n"
     "Options:\n";
 
 static const char *const roles[] = {"screen", "review", "admin", NULL};
+
+/* A datadir that is not there has no apikeys file, but that is no empty
+ * set of keys: a mistyped --datadir would list none, exit 0 (add refuses
+ * it in api_keys_add). CLI_EXIT_OK, or CLI_EXIT_FAIL after one line. */
+static int datadir_there(const char *verb, const char *datadir)
+{
+    struct stat st;
+    if (stat(datadir, &st) == 0 && S_ISDIR(st.st_mode))
+        return CLI_EXIT_OK;
+    fprintf(stderr, "chainwatch: %s: datadir %s: not a directory (run 'chainwatch init' first)\n", verb, datadir);
+    return CLI_EXIT_FAIL;
+}
 
 int cmd_apikey(int argc, char **argv)
 {
@@ -72,12 +86,16 @@ int cmd_apikey(int argc, char **argv)
             fprintf(stderr, "chainwatch: apikey: remove NAME\n");
             return CLI_EXIT_USAGE;
         }
+        if (datadir_there("apikey remove", datadir))
+            return CLI_EXIT_FAIL;
         if (api_keys_remove(datadir, pos[1], &err))
             return cli_fail("apikey remove", &err);
         fprintf(stderr, "chainwatch: apikey: key '%s' removed\n", pos[1]);
         return CLI_EXIT_OK;
     }
     if (strcmp(what, "list") == 0 && n_pos == 1) {
+        if (datadir_there("apikey list", datadir))
+            return CLI_EXIT_FAIL;
         api_keyset ks;
         if (api_keys_load(datadir, &ks, &err))
             return cli_fail("apikey list", &err);

@@ -55,6 +55,9 @@
  *   serve                  0 stopped by SIGINT/SIGTERM; 1 a failure (the
  *                          port); 2 usage, --webhook's lock held; 3 store
  * cli_finish_output turns a success into 1 when stdout could not be written.
+ * A --datadir that does not exist is named, with the status of the first
+ * thing the verb opens there: 3 the store (or webhooks.lock), 1 the signing
+ * key or apikeys, 2 verify's public key.
  */
 #ifndef CW_CLI_H
 #define CW_CLI_H

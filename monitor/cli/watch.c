@@ -76,7 +76,10 @@ static const char usage[] =
     "while it stops (the final flush of the outbox).\n"
     "\n"
     "Options; each but --datadir and --config is also a line of chainwatch.conf,\n"
-    "'name = value' (no line length or count limit; flags win over the file):\n";
+    "'name = value' (no line length or count limit; flags win over the file).\n"
+    "An option for another --chain (as its help says) is refused as a flag; as a\n"
+    "line of the file it is left unused with a warning, so one file can serve the\n"
+    "watches of several chains:\n";
 
 typedef struct {
     const char *datadir;
@@ -154,7 +157,7 @@ static void watch_args(watch_opts *o)
         {"rpc", ARG_STRING, &o->rpc, .metavar = "URL",
          .help = "--chain ethereum: the node's HTTP JSON-RPC (http://127.0.0.1:8545)", .from = ARG_CONF},
         {"rpc-rate", ARG_INT, &o->rpc_rate, 0, 100000, .metavar = "N",
-         .help = "at most N requests a second to the node (0: no limit, the default)", .from = ARG_CONF},
+         .help = "--chain ethereum: at most N requests a second to the node\n(0: no limit, the default)", .from = ARG_CONF},
         {"confirmations", ARG_INT, &o->confirmations, 1, 10000, .metavar = "N",
          .help = "--chain ethereum, tron: connect a block once N blocks count\nit (ethereum's default 1: the head)", .from = ARG_CONF},
         {"finalized", ARG_FLAG, &o->finalized,
@@ -186,6 +189,18 @@ static void watch_args(watch_opts *o)
     cli_webhook_table(&o->hooks, o->hook_args);
     memcpy(o->args, t, sizeof t);
 }
+
+/* The options of some chains only (bit i: watch_chains[i]); the others
+ * are every chain's. */
+static const struct {
+    const char *name;
+    unsigned chains;
+} chain_only[] = {
+    {"zmqpubrawtx", 1u},   {"zmqpubrawblock", 1u}, {"zmqpubsequence", 1u}, {"rest", 1u},
+    {"rpc", 2u},           {"rpc-rate", 2u},       {"zmqpubtron", 4u},     {"tron-http", 4u},
+    {"confirmations", 6u}, {"finalized", 6u},      {"poll-ms", 6u},        {"tokens", 6u},
+    {"max-reorg", 6u},
+};
 
 static int log_level = 2; /* 0 error, 1 warn, 2 info, 3 debug */
 
@@ -316,6 +331,36 @@ static int conf_read(const char *path, watch_opts *o)
     return rc;
 }
 
+/* An option that is not for the chain watched (chain_only): given as a
+ * flag it is refused; a line of chainwatch.conf is left unused, with a
+ * warning naming it, so one file can serve the watches of several chains
+ * (finalized = true for Tron does not stop a Bitcoin watch). Nothing past
+ * this reads another chain's options. CLI_EXIT_OK, or CLI_EXIT_USAGE
+ * after one line. */
+static int other_chains_options(const watch_opts *o, const char *conf_path)
+{
+    const char *chain = watch_chains[o->chain];
+    for (int from_conf = 0; from_conf < 2; from_conf++) /* the refusals first: nothing logged before one */
+        for (size_t i = 0; i < sizeof chain_only / sizeof *chain_only; i++) {
+            const char *name = chain_only[i].name;
+            bool given = cli_args_given(o->args, name);
+            if (chain_only[i].chains & (1u << o->chain) || !cli_args_chosen(o->args, name) || given == from_conf)
+                continue;
+            char chains[40] = "", q[128];
+            for (int c = 0; watch_chains[c]; c++)
+                if (chain_only[i].chains & (1u << c))
+                    snprintf(chains + strlen(chains), sizeof chains - strlen(chains), "%s%s", *chains ? " and " : "",
+                             watch_chains[c]);
+            if (given) {
+                fprintf(stderr, "chainwatch: watch: --%s is for --chain %s, not %s\n", name, chains, chain);
+                return CLI_EXIT_USAGE;
+            }
+            logf_(1, "%s: %s is for --chain %s; not used by a%s %s watch", cli_quote(conf_path, q, sizeof q), name,
+                  chains, o->chain == 1 ? "n" : "", chain);
+        }
+    return CLI_EXIT_OK;
+}
+
 /* ---- the loop ---- */
 
 static void status_line(const pipeline *p, const feed *f, webhook_runner *hooks, double elapsed, uint64_t *last_txs)
@@ -386,7 +431,8 @@ static void record_message(void *ctx, const feed_message *m)
 }
 
 /* watch --chain tron (java-tron's native queue and HTTP API) or ethereum
- * (the node's JSON-RPC): the chain's options checked, --finalized or
+ * (the node's JSON-RPC): the chain's options checked (other chains'
+ * were, by other_chains_options), --finalized or
  * --confirmations, the flow and rule options loaded
  * (rules_opts_load_account), then account_run_watch (account_run.c). The exit code; the
  * caller frees o's options. */
@@ -398,17 +444,8 @@ static int watch_account_chain(watch_opts *o)
                         "queue) and --tron-http=http://127.0.0.1:8090 (its HTTP API)\n");
         return CLI_EXIT_USAGE;
     }
-    if (tron && (o->endpoint[0] || o->endpoint[1] || o->endpoint[2] || o->rest || o->rpc)) {
-        fprintf(stderr, "chainwatch: watch: --chain tron follows --zmqpubtron and --tron-http: the Bitcoin ZeroMQ, "
-                        "--rest and --rpc options are other chains'\n");
-        return CLI_EXIT_USAGE;
-    }
     if (!tron && o->rpc == NULL) {
         fprintf(stderr, "chainwatch: watch: --chain ethereum needs --rpc http://127.0.0.1:8545 (the node's JSON-RPC)\n");
-        return CLI_EXIT_USAGE;
-    }
-    if (!tron && (o->endpoint[0] || o->endpoint[1] || o->endpoint[2] || o->rest)) {
-        fprintf(stderr, "chainwatch: watch: --chain ethereum follows --rpc: the ZeroMQ and --rest options are Bitcoin's\n");
         return CLI_EXIT_USAGE;
     }
     /* --finalized and --confirmations exclude each other. A flag wins over
@@ -503,10 +540,8 @@ int cmd_watch(int argc, char **argv)
     }
     if (rc == CLI_EXIT_OK)
         rc = cli_nice("watch", o.nice, o.cpu_idle); /* before any thread starts: they inherit it */
-    if (rc == CLI_EXIT_OK && o.chain != 2 && (o.zmq_tron || o.tron_http)) {
-        fprintf(stderr, "chainwatch: watch: --zmqpubtron and --tron-http are for --chain tron\n");
-        rc = CLI_EXIT_USAGE;
-    }
+    if (rc == CLI_EXIT_OK)
+        rc = other_chains_options(&o, conf_path);
     if (rc == CLI_EXIT_OK && (o.chain == 1 || o.chain == 2)) {
         rc = watch_account_chain(&o);
         for (size_t i = 0; i < o.n_owned; i++)
@@ -515,10 +550,6 @@ int cmd_watch(int argc, char **argv)
         flows_opts_free(&o.flows);
         rules_opts_free(&o.rules);
         return rc;
-    }
-    if (rc == CLI_EXIT_OK && (o.rpc || o.finalized || o.tokens || o.max_reorg)) {
-        fprintf(stderr, "chainwatch: watch: --rpc, --finalized, --tokens and --max-reorg are for --chain ethereum (--max-reorg for tron too)\n");
-        rc = CLI_EXIT_USAGE;
     }
     if (rc == CLI_EXIT_OK && !o.endpoint[0] && !o.endpoint[1] && !o.endpoint[2]) {
         fprintf(stderr, "chainwatch: watch: no feed: pass --zmqpubrawtx=tcp://127.0.0.1:28332 (and rawblock, sequence)\n");

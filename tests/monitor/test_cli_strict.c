@@ -993,6 +993,45 @@ Test(cli_strict, a_flag_wins_over_chainwatch_conf_for_finalized_and_confirmation
     test_remove_dir(dir);
 }
 
+/* The reverse of test_watch.c's shared chainwatch.conf: Bitcoin's lines
+ * (a feed, rest) and Ethereum's rpc-rate are left unused by an account
+ * chain's watch that has no use for them, each named in a warning (the run
+ * goes on to ask the node, a closed port: exit 1); as flags they are
+ * refused (exit 2). Before, the file's Bitcoin lines stopped the watch. */
+Test(cli_strict, an_account_watch_leaves_other_chains_conf_lines_unused)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    char conf[160], line[160];
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", dd);
+    static const char body[] = "zmqpubrawtx = tcp://127.0.0.1:28332\nrest = http://127.0.0.1:8332\nrpc-rate = 5\n";
+    put_file(conf, body, sizeof body - 1);
+    for (int tron = 0; tron < 2; tron++) {
+        const char *chain = tron ? "tron" : "ethereum";
+        char *w[] = {CW_BIN, "watch", "--datadir", dd, "--chain", (char *)chain,
+                     tron ? "--tron-http=http://127.0.0.1:9" : "--rpc=http://127.0.0.1:9",
+                     tron ? "--zmqpubtron=tcp://127.0.0.1:9" : NULL, NULL};
+        result r = run_to(w, NULL, 0, "/dev/null");
+        cr_assert_eq(r.code, 1, "%s: exit %d: %s", chain, r.code, r.err);
+        cr_assert(strstr(r.err, "cannot ask the node its chain"), "%s: %s", chain, r.err);
+        static const char *const names[] = {"zmqpubrawtx", "rest"};
+        for (size_t i = 0; i < 2; i++) {
+            snprintf(line, sizeof line, "chainwatch.conf: %s is for --chain bitcoin; not used by a%s %s watch", names[i],
+                     tron ? "" : "n", chain);
+            cr_assert(strstr(r.err, line), "no '%s' in: %s", line, r.err);
+        }
+        cr_assert_eq(strstr(r.err, "rpc-rate is for") != NULL, tron, "ethereum's own rpc-rate: %s", r.err);
+        free(r.err);
+        char *flag[] = {CW_BIN, "watch", "--datadir", dd, "--chain", (char *)chain, "--rest=http://127.0.0.1:8332", w[6],
+                        w[7], NULL};
+        snprintf(line, sizeof line, "chainwatch: watch: --rest is for --chain bitcoin, not %s", chain);
+        assert_refused(flag, line);
+    }
+    char *rpc[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "tron", "--tron-http=http://127.0.0.1:9",
+                   "--zmqpubtron=tcp://127.0.0.1:9", "--rpc=http://127.0.0.1:9", NULL};
+    assert_refused(rpc, "chainwatch: watch: --rpc is for --chain ethereum, not tron");
+    test_remove_dir(dir);
+}
+
 /* ---------- the one option parser (args.h) ---------- */
 
 Test(cli_strict, one_table_reads_argv_both_forms_and_prints_usage)
@@ -1105,6 +1144,63 @@ Test(cli_strict, every_verb_refuses_through_the_one_parser)
         }
         argv[k] = NULL;
         assert_refused(argv, cases[i].line);
+    }
+    test_remove_dir(dir);
+}
+
+/* A --datadir that does not exist, in every verb that uses one: the exit
+ * status of the README's rule for the first thing the verb opens, and a
+ * message naming the path. The store first: it could not be opened, 3
+ * (cli_store_read's "missing datadir"; cases deliver's webhooks.lock too,
+ * serve and import cannot create it). The signing key first: 1, as for any
+ * unreadable key. apikey reads no store: 1, DATADIR/apikeys unreadable
+ * (before, list printed no keys, exit 0, and remove said "no key named").
+ * verify without --pubkey: 2, no key to check with. */
+Test(cli_strict, every_verb_on_a_missing_datadir_names_it_with_the_rule_s_status)
+{
+    char *dir = datadir(), csv[160]; /* own.csv: an import's file, and verify's (any file) */
+    snprintf(csv, sizeof csv, "%s/own.csv", dir);
+    static const char missing[] = "/nonexistent/cw-missing-datadir";
+    static const struct {
+        const char *argv[6];
+        int code;
+    } cases[] = {
+        {{"screen", KIM1, NULL}, 3},
+        {{"cluster", KIM1, NULL}, 3},
+        {{"trace", KIM1, NULL}, 3},
+        {{"watchlist", "lookup", KIM1, NULL}, 3},
+        {{"watchlist", "stats", NULL}, 3},
+        {{"watchlist", "diff", NULL}, 3},
+        {{"watchlist", "export", NULL}, 3},
+        {{"watchlist", "check", NULL}, 3},
+        {{"watchlist", "import", "csv", "CSV", NULL}, 3},
+        {{"cases", "list", NULL}, 3},
+        {{"cases", "webhooks", NULL}, 3},
+        {{"cases", "deliver", "http://127.0.0.1:9/", "--until-idle", NULL}, 3},
+        {{"serve", "--listen", "127.0.0.1:0", NULL}, 3},
+        {{"cases", "show", "1", NULL}, 1},
+        {{"cases", "report", "1", NULL}, 1},
+        {{"cases", "release", "1", "--actor=a", "--reason=r", NULL}, 1},
+        {{"checkpoint", NULL}, 1},
+        {{"watch", "--zmqpubrawtx=tcp://127.0.0.1:1", NULL}, 1},
+        {{"replay", "--blocksdir", "/tmp", NULL}, 1},
+        {{"apikey", "list", NULL}, 1},
+        {{"apikey", "remove", "k", NULL}, 1},
+        {{"apikey", "add", "k", "--role=screen", NULL}, 1},
+        {{"verify", "CSV", NULL}, 2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *argv[10] = {CW_BIN};
+        int k = 1;
+        for (const char *const *a = cases[i].argv; *a; a++)
+            argv[k++] = strcmp(*a, "CSV") == 0 ? csv : (char *)*a;
+        argv[k++] = "--datadir";
+        argv[k++] = (char *)missing;
+        argv[k] = NULL;
+        result r = run_to(argv, NULL, 0, "/dev/null");
+        cr_assert_eq(r.code, cases[i].code, "%s %s: exit %d: %s", argv[1], argv[2], r.code, r.err);
+        cr_assert(strstr(r.err, missing), "%s %s does not name the datadir: %s", argv[1], argv[2], r.err);
+        free(r.err);
     }
     test_remove_dir(dir);
 }

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -760,5 +761,67 @@ Test(watch, every_held_hit_is_recorded_at_its_accept, .timeout = 60)
     cw_buf_free(&records);
     free(txids);
     sodium_memzero(sk, sizeof sk);
+    test_remove_dir(dir);
+}
+
+/* The watch's log (stderr), as text: the start's lines are short. */
+static char *read_log(const char *path)
+{
+    char *text = malloc(1 << 16);
+    FILE *f = fopen(path, "r");
+    cr_assert(text && f, "%s", path);
+    text[fread(text, 1, (1 << 16) - 1, f)] = '\0';
+    fclose(f);
+    return text;
+}
+
+/* One chainwatch.conf serves the watches of several chains: its lines for
+ * another chain (a Tron run's finalized = true, Ethereum's rpc) are left
+ * unused, each named in a warning, and the Bitcoin watch starts; the same
+ * options as flags are refused (exit 2). Before, any of them in the file
+ * stopped every Bitcoin watch ("--rpc, --finalized, --tokens and
+ * --max-reorg are for --chain ethereum"). */
+Test(watch, another_chains_conf_lines_are_left_unused_their_flags_refused, .timeout = 60)
+{
+    char *dir = setup_datadir(false);
+    char conf[600], log[600];
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", dir);
+    snprintf(log, sizeof log, "%s/watch.log", dir);
+    FILE *f = fopen(conf, "w");
+    cr_assert_not_null(f);
+    fputs("finalized = true\nrpc = http://127.0.0.1:8545\nzmqpubtron = tcp://127.0.0.1:5555\nmax-reorg = 5\n", f);
+    cr_assert_eq(fclose(f), 0);
+    zpub *pub = zpub_start();
+    pid_t pid = start_watch(dir, zpub_endpoint(pub), NULL, NULL);
+    watch_wait_ready(dir, pub);
+    watch_stop(pid);
+    zpub_stop(pub);
+    static const char *const unused[] = {
+        "chainwatch.conf: finalized is for --chain ethereum and tron; not used by a bitcoin watch",
+        "chainwatch.conf: rpc is for --chain ethereum; not used by a bitcoin watch",
+        "chainwatch.conf: zmqpubtron is for --chain tron; not used by a bitcoin watch",
+        "chainwatch.conf: max-reorg is for --chain ethereum and tron; not used by a bitcoin watch",
+    };
+    char *text = read_log(log);
+    for (size_t i = 0; i < sizeof unused / sizeof *unused; i++)
+        cr_assert(strstr(text, unused[i]), "no '%s' in: %s", unused[i], text);
+    free(text);
+    static const struct {
+        const char *flag, *line;
+    } flags[] = {
+        {"--finalized", "chainwatch: watch: --finalized is for --chain ethereum and tron, not bitcoin"},
+        {"--rpc=http://127.0.0.1:8545", "chainwatch: watch: --rpc is for --chain ethereum, not bitcoin"},
+        {"--poll-ms=500", "chainwatch: watch: --poll-ms is for --chain ethereum and tron, not bitcoin"},
+    };
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
+        unlink(log);
+        pid = start_watch(dir, "tcp://127.0.0.1:1", NULL, flags[i].flag);
+        int status;
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "%s: status %d", flags[i].flag, status);
+        text = read_log(log);
+        cr_assert(strstr(text, flags[i].line), "no '%s' in: %s", flags[i].line, text);
+        free(text);
+    }
     test_remove_dir(dir);
 }
