@@ -1148,11 +1148,18 @@ static void pay_many(scen *s, wallet *from, wallet *to, size_t n)
  *   days 71, 72, 73 N0, N1, N2 sweep into P (past the list)
  *   days 74, 75     F pays N0 again and N0 sweeps it into P (the twin: not):
  *                   its window entry moves from day 71 to 75
- * ids: the sweeps of N0..N2, X, Y, O0, O1 (days 71-73, 66, 67, 70). With
- * raw, N1's sweep is not mined: its bytes go to raw (a raw tx to screen),
- * and nothing follows it. */
+ * ids: the sweeps of N0..N2, X, Y, O0, O1 (days 71-73, 66, 67, 70). end:
+ * where it stops (late_end). */
+typedef enum {
+    LATE_ALL,    /* every step above mined */
+    LATE_RAW_N1, /* N1's sweep not mined: its bytes go to raw (a raw tx to screen), nothing follows it */
+    /* on day 73 X sweeps again (its salary of day 70) instead of N2: that
+     * sweep (ids[2]) is left in s->txs[0], not mined, nothing follows it */
+    LATE_X_AGAIN
+} late_end;
+
 static void late_pool_scenario(scen *s, bool twin, wallet o[OLD_N], wallet n[3], wallet *x, wallet *y, cw_addr *pool,
-                               char ids[7][65], cw_buf *raw)
+                               char ids[7][65], late_end end, cw_buf *raw)
 {
     static wallet e, f, g, h;
     e = wallet_make(60), f = wallet_make(61), g = wallet_make(62), h = wallet_make(63);
@@ -1204,8 +1211,12 @@ static void late_pool_scenario(scen *s, bool twin, wallet o[OLD_N], wallet n[3],
     scen_mine(s);
     for (int i = 0; i < 3; i++) {
         scen_day(s, 71 + i);
+        if (end == LATE_X_AGAIN && i == 2) {
+            snprintf(ids[i], 65, "%s", sweep(s, x, NULL, pool));
+            return;
+        }
         snprintf(ids[i], 65, "%s", sweep(s, &n[i], NULL, pool));
-        if (raw && i == 1) {
+        if (end == LATE_RAW_N1 && i == 1) {
             cb_tx *t = &s->txs[--s->n_txs];
             raw->n = 0;
             cw_buf_append(raw, t->full.p, t->full.n, NULL);
@@ -1244,7 +1255,7 @@ Test(rules, a_consolidator_seen_only_past_its_list_is_flagged_by_its_window, .ti
     wallet n[3], x, y;
     cw_addr pool;
     char ids[7][65];
-    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, NULL);
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, LATE_ALL, NULL);
     char ptext[96];
     snprintf(ptext, sizeof ptext, "%s", text(&pool));
     int rc;
@@ -1326,7 +1337,7 @@ Test(rules, a_consolidator_seen_only_past_its_list_is_flagged_by_its_window, .ti
     cb_chain_free(&s.c);
     /* the twin: the N and X never become payouts: seven sources in the
      * window (O0, O1, X, Y, N0..N2), two of them payouts: nothing */
-    late_pool_scenario(&s, true, o, n, &x, &y, &pool, ids, NULL);
+    late_pool_scenario(&s, true, o, n, &x, &y, &pool, ids, LATE_ALL, NULL);
     recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
     cr_assert_eq(rc, 0);
     cr_assert_eq(json_array_size(recs), 0, "%s", json_dumps(recs, 0));
@@ -1574,10 +1585,19 @@ typedef struct {
     rules_config rc;
 } live;
 
-static void live_open(live *l)
+/* The live pipeline over a new store; datadir: in a datadir `chainwatch
+ * init` made, so the CLI and serve can screen against it (rules_fault.h:
+ * the test's own open store of it). */
+static void live_open_in(live *l, bool datadir)
 {
     memset(l, 0, sizeof *l);
     l->dir = temp_dir();
+    if (datadir) {
+        char *out, *err;
+        char *init[] = {CW_BIN, "init", "--datadir", l->dir, NULL};
+        cr_assert_eq(run_cmd(init, NULL, 0, &out, &err), 0, "%s", err);
+        free(out), free(err);
+    }
     cr_assert_eq(store_open(l->dir, 0, false, &l->s, NULL), CW_OK);
     char pub[65];
     bool created;
@@ -1591,6 +1611,8 @@ static void live_open(live *l)
     cw_err err = {0};
     cr_assert_eq(pipeline_open(&pc, &l->p, &err), CW_OK, "%s", err.msg);
 }
+
+static void live_open(live *l) { live_open_in(l, false); }
 
 static void live_close(live *l)
 {
@@ -1753,7 +1775,7 @@ Test(rules, reorg_undoes_a_pools_window_index_exactly, .timeout = 120)
     wallet n[3], x, y;
     cw_addr pool;
     char ids[7][65];
-    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, NULL);
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, LATE_ALL, NULL);
     live l;
     live_open(&l);
     cw_err err = {0};
@@ -1828,6 +1850,48 @@ static json_t *live_find(live *l, const char *rule, const char *addr)
     return found;
 }
 
+/* What a chainwatch before the window index leaves of late_pool_scenario's
+ * pool after day 67 (X and Y past its list, waiting; 2 indexed), made
+ * from the index l holds then: their waiting entries and the pool's count
+ * deleted. */
+static void forget_window_index(live *l, const cw_addr *pool, const wallet *x, const wallet *y)
+{
+    cw_err err = {0};
+    uint8_t pk[WL_KEY_MAX], k[2 + 2 * WL_KEY_MAX];
+    size_t pl = wl_key_from_addr(pool, pk);
+    store_txn *t;
+    cr_assert_eq(store_begin(l->s, true, &t, &err), CW_OK);
+    k[0] = 0xF2, k[1] = (uint8_t)pl; /* the pool's count (rulestats.h) */
+    memcpy(k + 2, pk, pl);
+    cr_assert_eq(store_del(t, STORE_RULE_PAIR, k, 2 + pl, NULL, 0, &err), CW_OK, "%s", err.msg);
+    const wallet *waiting[2] = {x, y};
+    for (int w = 0; w < 2; w++) { /* 0xF1 slen source pool */
+        size_t sl = wl_key_from_addr(&waiting[w]->a, k + 2);
+        k[0] = 0xF1, k[1] = (uint8_t)sl;
+        memcpy(k + 2 + sl, pk, pl);
+        cr_assert_eq(store_del(t, STORE_RULE_PAIR, k, 2 + sl + pl, NULL, 0, &err), CW_OK, "%s", err.msg);
+    }
+    cr_assert_eq(store_commit(t, &err), CW_OK, "%s", err.msg);
+}
+
+/* screen's patterns of the address pool in l's store (rules_address_json):
+ * its sources_not_examined_by_window. */
+static json_int_t pool_not_examined(live *l, const cw_addr *pool)
+{
+    cw_err err = {0};
+    uint8_t pk[WL_KEY_MAX];
+    size_t pl = wl_key_from_addr(pool, pk);
+    store_txn *t;
+    cr_assert_eq(store_begin(l->s, false, &t, &err), CW_OK);
+    cw_code rc;
+    json_t *pat = rules_address_json(&l->rc, t, pk, pl, &rc, &err);
+    store_abort(t);
+    cr_assert_not_null(pat, "%s", err.msg);
+    json_int_t n = num(pat, "sources_not_examined_by_window");
+    json_decref(pat);
+    return n;
+}
+
 /* Sources a chainwatch before the window index kept past a pool's list
  * have no index entry: the window cannot see them, and the record says how
  * many. Simulated: after day 67 (X and Y past the list, waiting; 2
@@ -1844,28 +1908,14 @@ Test(rules, sources_past_a_list_from_before_the_window_index_are_counted_as_not_
     wallet n[3], x, y;
     cw_addr pool;
     char ids[7][65];
-    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, NULL);
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, LATE_ALL, NULL);
     live l;
     live_open(&l);
     cw_err err = {0};
     size_t i = 0;
     for (; i < s.c.n && s.c.blocks[i].height <= 67; i++)
         cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
-    uint8_t pk[WL_KEY_MAX], k[2 + 2 * WL_KEY_MAX];
-    size_t pl = wl_key_from_addr(&pool, pk);
-    store_txn *t;
-    cr_assert_eq(store_begin(l.s, true, &t, &err), CW_OK);
-    k[0] = 0xF2, k[1] = (uint8_t)pl; /* the pool's count (rulestats.h) */
-    memcpy(k + 2, pk, pl);
-    cr_assert_eq(store_del(t, STORE_RULE_PAIR, k, 2 + pl, NULL, 0, &err), CW_OK, "%s", err.msg);
-    const wallet *waiting[2] = {&x, &y};
-    for (int w = 0; w < 2; w++) { /* 0xF1 slen source pool */
-        size_t sl = wl_key_from_addr(&waiting[w]->a, k + 2);
-        k[0] = 0xF1, k[1] = (uint8_t)sl;
-        memcpy(k + 2 + sl, pk, pl);
-        cr_assert_eq(store_del(t, STORE_RULE_PAIR, k, 2 + sl + pl, NULL, 0, &err), CW_OK, "%s", err.msg);
-    }
-    cr_assert_eq(store_commit(t, &err), CW_OK, "%s", err.msg);
+    forget_window_index(&l, &pool, &x, &y);
     for (; i < s.c.n; i++)
         cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
     json_t *c = live_find(&l, "consolidator", text(&pool));
@@ -1878,13 +1928,7 @@ Test(rules, sources_past_a_list_from_before_the_window_index_are_counted_as_not_
     cr_assert_eq(num(ev, "sources_not_listed"), 5);
     cr_assert_eq(num(ev, "sources_not_examined_by_window"), 2);
     json_decref(c);
-    cr_assert_eq(store_begin(l.s, false, &t, &err), CW_OK);
-    cw_code rc;
-    json_t *pat = rules_address_json(&l.rc, t, pk, pl, &rc, &err);
-    store_abort(t);
-    cr_assert_not_null(pat, "%s", err.msg);
-    cr_assert_eq(num(pat, "sources_not_examined_by_window"), 2);
-    json_decref(pat);
+    cr_assert_eq(pool_not_examined(&l, &pool), 2);
     live_close(&l);
     cb_chain_free(&s.c);
 }
@@ -1899,7 +1943,7 @@ Test(rules, a_damaged_window_entry_stops_the_run, .timeout = 120)
     wallet n[3], x, y;
     cw_addr pool;
     char ids[7][65];
-    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, NULL);
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, LATE_ALL, NULL);
     live l;
     live_open(&l);
     cw_err err = {0};
@@ -2303,7 +2347,7 @@ Test(rules, a_store_error_in_a_pools_window_past_its_list_is_exit_3_and_503, .ti
     char ids[7][65];
     cw_buf rawb = CW_BUF_INIT;
     scen_time0 = (uint32_t)(time(NULL) - 72 * 86400); /* N1's sweep, screened now, is day 72's */
-    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, &rawb);
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, LATE_RAW_N1, &rawb);
     scen_time0 = 0;
     const char *specs[] = {"mdb_cursor_get:1+:EIO#rule_pair", "mdb_cursor_get:2+:EIO#rule_pair",
                            "mdb_get:1+:EIO#rule_pair", NULL};
@@ -2312,4 +2356,112 @@ Test(rules, a_store_error_in_a_pools_window_past_its_list_is_exit_3_and_503, .ti
     cb_chain_free(&s.c);
     cw_buf_free(&rawb);
     test_remove_dir(root);
+}
+
+/* The screen of a sweep by a source a chainwatch before the window index
+ * kept past a pool's list says exactly what the record of the same tx
+ * says. late_pool_scenario with X sweeping again on day 73 (LATE_X_AGAIN),
+ * P's index after day 67 as an earlier chainwatch left it
+ * (forget_window_index): X's sweep of day 66 is not seen, so the window
+ * counts O0, O1 (day 70), N0 (71) and N1 (72): 4, no consolidator yet,
+ * and X and Y are not examined by it (2). X's sweep of day 73 (a payout
+ * since day 70) is the fifth: the consolidator, its window 5 (O0, O1 listed;
+ * X, N1, N0 past the list), and of the 4 sources past the list (X, Y, N0,
+ * N1) 3 are seen now: sources_not_examined_by_window 1 (Y), as rules.h
+ * says ("they count once they sweep into it again") and
+ * tests/tools/window_oracle.py's model of it prints ("X, Y unseen after day
+ * 67, X again on day 73": 5 in the window, 1 not seen, 69 records, 68
+ * sources). Before: the record
+ * said 1, the screen of the same tx 2 (it counted as seen only the sources
+ * its sweep put past the list, not one past it already but never indexed).
+ * The screen's finding, from `chainwatch screen` before the tx is mined,
+ * and the record of the tx mined (day 73 is today), field by field: the
+ * same. The screen's new read (is X in P's window at its last sweep, day
+ * 66) failing: exit 3 and 503, nothing written (rules_fault.h). */
+Test(rules, a_screen_of_a_sweep_kept_past_the_list_before_the_index_is_its_record, .timeout = 240)
+{
+    if (86400 - time(NULL) % 86400 < 120) /* the screen and the block name the same day */
+        sleep(121);
+    scen s;
+    static wallet o[OLD_N];
+    wallet n[3], x, y;
+    cw_addr pool;
+    char ids[7][65];
+    scen_time0 = (uint32_t)(time(NULL) - 73 * 86400); /* X's sweep, screened now, is day 73's */
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, LATE_X_AGAIN, NULL);
+    scen_time0 = 0;
+    char ptext[96];
+    snprintf(ptext, sizeof ptext, "%s", text(&pool));
+    live l;
+    live_open_in(&l, true);
+    cw_err err = {0};
+    size_t i = 0;
+    for (; i < s.c.n && s.c.blocks[i].height <= 67; i++)
+        cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
+    forget_window_index(&l, &pool, &x, &y);
+    for (; i < s.c.n; i++)
+        cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
+    cr_assert_null(live_find(&l, "consolidator", ptext), "4 in the window by N1's sweep");
+    cr_assert_eq(pool_not_examined(&l, &pool), 2);
+    /* the screen of X's sweep */
+    cr_assert_eq(s.n_txs, 1);
+    char *hex = hex_of(s.txs[0].full.p, s.txs[0].full.n), *out, *errs;
+    char *screen[] = {CW_BIN, "screen", hex, "--network", "regtest", "--datadir", l.dir, NULL};
+    cr_assert_eq(run_cmd(screen, NULL, 0, &out, &errs), 11, "%s %s", out, errs);
+    json_t *sc = json_loads(out, 0, NULL), *f = NULL, *p;
+    cr_assert_not_null(sc, "%s", out);
+    free(out), free(errs);
+    json_array_foreach(json_object_get(sc, "patterns"), i, p)
+    {
+        if (strcmp(str(p, "rule"), "consolidator") == 0)
+            f = p;
+    }
+    cr_assert_not_null(f, "%s", json_dumps(sc, 0));
+    /* the same read failing (X is a payout: its window entry at day 66) */
+    uint8_t k[2 + 8 + 2 * WL_KEY_MAX];
+    size_t pl = wl_key_from_addr(&pool, k + 2);
+    k[0] = 0xF0, k[1] = (uint8_t)pl;
+    uint64_t inv = ~(uint64_t)(s.c.time0 + 66 * 86400ull); /* newest first: the time inverted, big-endian */
+    for (int b = 0; b < 8; b++)
+        k[2 + pl + b] = (uint8_t)(inv >> (56 - 8 * b));
+    size_t kn = 2 + pl + 8 + wl_key_from_addr(&x.a, k + 2 + pl + 8);
+    char *khex = hex_of(k, kn), spec[300], body[4096];
+    snprintf(spec, sizeof spec, "mdb_get:1+:EIO@%s#rule_pair", khex);
+    snprintf(body, sizeof body, "{\"tx\":\"%s\",\"network\":\"regtest\"}", hex);
+    const char *cli[] = {hex, "--network", "regtest", NULL}, *specs[] = {spec, NULL};
+    rules_fault_case fc = {l.dir, l.s, cli, 11, body, NULL, "consolidator", CW_FAULT_PRELOAD};
+    rules_fault_check(&fc, specs);
+    free(khex), free(hex);
+    /* the record: the same tx mined on day 73 */
+    scen_mine(&s);
+    cr_assert_eq(pipeline_block(l.p, s.c.blocks[s.tip].raw.p, s.c.blocks[s.tip].raw.n, &err), CW_OK, "%s", err.msg);
+    json_t *c = live_find(&l, "consolidator", ptext);
+    cr_assert_not_null(c);
+    cr_assert_str_eq(str(c, "txid"), ids[2]);
+    json_t *ev = json_object_get(c, "evidence");
+    cr_assert_eq(num(ev, "sources_in_window"), 5);
+    cr_assert_eq(num(ev, "sources_in_window_not_listed"), 3);
+    cr_assert_eq(num(ev, "sources_total"), 68);
+    cr_assert_eq(num(ev, "sources_not_listed"), 4);
+    cr_assert_eq(num(ev, "sources_not_examined_by_window"), 1);
+    json_t *srcs = json_object_get(ev, "sources");
+    const wallet *want[5] = {&o[0], &o[1], &x, &n[1], &n[0]};
+    cr_assert_eq(json_array_size(srcs), 5, "%s", json_dumps(srcs, 0));
+    for (size_t e = 0; e < 5; e++)
+        cr_assert_str_eq(str(json_array_get(srcs, e), "source"), text(&want[e]->a), "source %zu", e);
+    const char *keys[] = {"rule", "address", "risk", "evidence", "explanation", NULL};
+    for (int e = 0; keys[e]; e++)
+        cr_assert(json_equal(json_object_get(c, keys[e]), json_object_get(f, keys[e])), "%s: record %s, screen %s",
+                  keys[e], json_dumps(json_object_get(c, keys[e]), JSON_SORT_KEYS),
+                  json_dumps(json_object_get(f, keys[e]), JSON_SORT_KEYS));
+    cr_assert_eq(pool_not_examined(&l, &pool), 1);
+    /* the consolidator and the 68 sources tied to it (the oracle's 69) */
+    size_t lines = 0;
+    for (size_t b = 0; b < l.records.n; b++)
+        lines += l.records.p[b] == '\n';
+    cr_assert_eq(lines, 69, "%.*s", (int)l.records.n, (const char *)l.records.p);
+    json_decref(c);
+    json_decref(sc);
+    live_close(&l);
+    cb_chain_free(&s.c);
 }

@@ -812,6 +812,19 @@ static cw_code beyond_load(run *r, char kind, const uint8_t *okey, size_t olen, 
                                   : rs_pair_get(r->t, okey, olen, key, klen, &b->p, err);
 }
 
+/* Whether src, kept past the pool okey's list, is in its window index:
+ * a payout's window entry at its last sweep `last`, any other source's
+ * waiting entry (*had). Absent is no error: a chainwatch before the index
+ * kept it there (rulestats.h). */
+static cw_code window_has(run *r, const uint8_t *okey, size_t olen, const uint8_t *src, size_t slen, bool payout,
+                          uint64_t last, bool *had, cw_err *err)
+{
+    cw_code rc = payout ? rs_window_get(r->t, okey, olen, src, slen, last, err)
+                        : rs_waiting_get(r->t, src, slen, okey, olen, err);
+    *had = rc == CW_OK;
+    return rc == CW_ENOTFOUND ? CW_OK : rc;
+}
+
 /* A source kept past the pool okey's list, indexed for the window
  * (rulestats.h: the window index): a payout (rule_origin) gets its window
  * entry at its last sweep `last` (the one at its previous sweep, old_last,
@@ -819,29 +832,22 @@ static cw_code beyond_load(run *r, char kind, const uint8_t *okey, size_t olen, 
  * becomes a payout: window_promote). newly: it has just gone past the list
  * (else it was there, and may have been kept by a chainwatch before this
  * index: then it is indexed now, for the first time). pn->indexed counts
- * the first times. Journal only. */
+ * the first times. Journal only (read only, rules_sweep_into counts the
+ * same first times when it needs them: window_has). */
 static cw_code window_index(run *r, const uint8_t *okey, size_t olen, const uint8_t *src, size_t slen, bool newly,
                             uint64_t old_last, uint64_t last, past_note *pn, cw_err *err)
 {
     unsigned of = 0;
     cw_code rc = rs_origin_get(r->t, src, slen, &of, err);
-    if (rc)
+    bool payout = (of & RS_ORIGIN_PAYOUT) != 0, had = false;
+    if (rc || (!newly && (rc = window_has(r, okey, olen, src, slen, payout, old_last, &had, err))))
         return rc;
-    bool had = false;
-    if (of & RS_ORIGIN_PAYOUT) {
-        if (!newly && (rc = rs_window_del(r->j, okey, olen, src, slen, old_last, &had, err)))
+    if (payout) {
+        if (had && (rc = rs_window_del(r->j, okey, olen, src, slen, old_last, NULL, err)))
             return rc;
         rc = rs_window_put(r->j, okey, olen, src, slen, last, err);
-    } else {
-        if (!newly) {
-            rc = rs_waiting_get(r->t, src, slen, okey, olen, err);
-            if (rc != CW_OK && rc != CW_ENOTFOUND)
-                return rc;
-            had = rc == CW_OK;
-            rc = CW_OK;
-        }
-        if (!had)
-            rc = rs_waiting_put(r->j, src, slen, okey, olen, err);
+    } else if (!had) {
+        rc = rs_waiting_put(r->j, src, slen, okey, olen, err);
     }
     pn->indexed += rc == CW_OK && !had;
     return rc;
@@ -1056,8 +1062,17 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
         rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
     if (rc == CW_OK && sc.not_listed > (uint64_t)is_beyond)
         rc = window_past(r, okey, olen, since, src_key, src_len, UINT64_MAX, &past, sources, EVIDENCE_MAX, err);
-    if (rc == CW_OK && sc.not_listed > 0 && (rc = rs_indexed_get(r->t, okey, olen, &indexed, err)) == CW_OK && !r->j)
-        indexed += pn.placed; /* read only: as if written */
+    if (rc == CW_OK && sc.not_listed > 0 && (rc = rs_indexed_get(r->t, okey, olen, &indexed, err)) == CW_OK && !r->j) {
+        /* read only: as if written (window_index's first times): the
+         * sources this sweep put past the list, and this source when it
+         * was past the list already but not indexed (kept by a chainwatch
+         * before the index: its sweep now is what the window sees) */
+        indexed += pn.placed;
+        bool had = true;
+        if (is_beyond && !fresh)
+            rc = window_has(r, okey, olen, src_key, src_len, cur != 0, old_last, &had, err);
+        indexed += !had;
+    }
     if (rc == CW_OK && now_pool && r->j)
         rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_POOL, err);
     rs_addr ad = rec->a;
