@@ -2314,7 +2314,11 @@ Test(rules, a_store_error_reading_a_payers_pair_past_a_full_list_is_exit_3_and_5
  * past the list; P is a flagged consolidator already: the payout gets
  * payout_toward_designated toward it (high: hold, exit 11). The store
  * fails reading the source's entry past the list, and in every other read
- * the rules make (the sweep): exit 3 and 503; nothing written. */
+ * the rules make (the sweep): exit 3 and 503; nothing written. And
+ * no walk over the pool's window: with every rule_pair cursor failing
+ * the screen answers the same (a screen of a sweep into a flagged pool
+ * reads a fixed number of records, whatever its window holds: measured 1
+ * rule_pair read and no cursor for 4, 30 and 120 payouts past the list). */
 Test(rules, a_store_error_reading_a_pools_source_past_its_list_is_exit_3_and_503, .timeout = 120)
 {
     scen s;
@@ -2327,6 +2331,29 @@ Test(rules, a_store_error_reading_a_pools_source_past_its_list_is_exit_3_and_503
     const char *specs[] = {"mdb_get:1+:EIO#rule_pair", NULL};
     char *root = raw_tx_fault_check(&s, NULL, 1 + POOL_N - 1, "the consolidator and 69 payouts toward it", rawb.p,
                                     rawb.n, 11, "payout_toward_designated", specs);
+    /* P is flagged: the screen walks neither its window (the consolidator's
+     * count is made once, when it fires) nor its sources past the list, so
+     * a screen into a busy pool costs no read per payout in its window
+     * (rules.h): every rule_pair cursor failing, the same answer */
+    char dd[4096], *hex = hex_of(rawb.p, rawb.n), *out[2], *err[2];
+    snprintf(dd, sizeof dd, "%s/data", root);
+    char *screen[] = {CW_BIN, "screen", hex, "--network", "regtest", "--datadir", dd, NULL};
+    int rc[2];
+    for (int f = 0; f < 2; f++) {
+        if (f) {
+            setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+            setenv("CW_FAIL_MDB", "mdb_cursor_open:1+:EIO#rule_pair,mdb_cursor_get:1+:EIO#rule_pair", 1);
+        }
+        rc[f] = run_cmd(screen, NULL, 0, &out[f], &err[f]);
+        unsetenv("LD_PRELOAD");
+        unsetenv("CW_FAIL_MDB");
+    }
+    cr_assert_eq(rc[0], 11, "%s", err[0]);
+    cr_assert_eq(rc[1], 11, "no rule_pair cursor: %s", err[1]);
+    cr_assert_str_eq(out[1], out[0]);
+    for (int f = 0; f < 2; f++)
+        free(out[f]), free(err[f]);
+    free(hex);
     cb_chain_free(&s.c);
     cw_buf_free(&rawb);
     test_remove_dir(root);
