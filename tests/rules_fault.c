@@ -222,3 +222,18 @@ const char *rules_fault_key_hex(const cw_addr *a)
     cw_hex_encode(key, wl_key_from_addr(a, key), b);
     return b;
 }
+
+const char *rules_fault_window_key_hex(const cw_addr *pool, const cw_addr *src, uint64_t last)
+{
+    static char buf[4][2 * (2 + 8 + 2 * WL_KEY_MAX) + 1];
+    static int at;
+    char *b = buf[at++ % 4];
+    uint8_t k[2 + 8 + 2 * WL_KEY_MAX];
+    size_t pl = wl_key_from_addr(pool, k + 2);
+    k[0] = 0xF0, k[1] = (uint8_t)pl;
+    uint64_t inv = ~last; /* newest first: the time inverted, big-endian */
+    for (int i = 0; i < 8; i++)
+        k[2 + pl + i] = (uint8_t)(inv >> (56 - 8 * i));
+    cw_hex_encode(k, 2 + pl + 8 + wl_key_from_addr(src, k + 2 + pl + 8), b);
+    return b;
+}

@@ -40,4 +40,9 @@ void rules_fault_check(const rules_fault_case *c, const char *const *specs);
  * one of four static buffers in turn (four specs built at once stay valid). */
 const char *rules_fault_key_hex(const cw_addr *a);
 
+/* The key of src's entry in pool's consolidator window at its last sweep
+ * `last` (rulestats.h: 0xF0 plen pool ~last src) in hex, for a spec's @HEX
+ * (rule_pair): one of four static buffers in turn. */
+const char *rules_fault_window_key_hex(const cw_addr *pool, const cw_addr *src, uint64_t last);
+
 #endif

@@ -20,6 +20,7 @@
 #include "chains/bitcoin/tx.h"
 #include "chains/hex.h"
 #include "chains/buf.h"
+#include "watchlists/watchlist.h"
 
 static uint8_t *bunzip(const uint8_t *in, size_t n, size_t *len)
 {
@@ -523,4 +524,23 @@ pid_t test_anvil_start(const char *path, const char *dir, const char *const *ext
     cr_assert_gt(port, 0, "anvil (%s) did not start: is it installed (scripts/setup)?", path);
     snprintf(url, 64, "http://127.0.0.1:%d", port);
     return pid;
+}
+
+void test_forget_window_index(cw_store *s, const cw_addr *pool, const cw_addr *const *srcs, size_t n)
+{
+    cw_err err = {0};
+    uint8_t pk[WL_KEY_MAX], k[2 + 2 * WL_KEY_MAX];
+    size_t pl = wl_key_from_addr(pool, pk);
+    store_txn *t;
+    cr_assert_eq(store_begin(s, true, &t, &err), CW_OK, "%s", err.msg);
+    k[0] = 0xF2, k[1] = (uint8_t)pl; /* the pool's count */
+    memcpy(k + 2, pk, pl);
+    cr_assert_eq(store_del(t, STORE_RULE_PAIR, k, 2 + pl, NULL, 0, &err), CW_OK, "%s", err.msg);
+    for (size_t i = 0; i < n; i++) { /* 0xF1 slen source pool */
+        size_t sl = wl_key_from_addr(srcs[i], k + 2);
+        k[0] = 0xF1, k[1] = (uint8_t)sl;
+        memcpy(k + 2 + sl, pk, pl);
+        cr_assert_eq(store_del(t, STORE_RULE_PAIR, k, 2 + sl + pl, NULL, 0, &err), CW_OK, "%s", err.msg);
+    }
+    cr_assert_eq(store_commit(t, &err), CW_OK, "%s", err.msg);
 }

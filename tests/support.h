@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include "chains/addr.h"
 #include "chains/buf.h"
 #include "chains/model.h"
 #include "watchlists/store/store.h"
@@ -121,5 +122,12 @@ pid_t test_anvil_start(const char *path, const char *dir, const char *const *ext
  * (replaced; one read transaction): two stores hold the same state exactly
  * when their dumps are byte for byte equal. */
 void test_dump_tables(cw_store *s, const store_db *dbs, size_t n, cw_buf *out);
+
+/* What a chainwatch before the consolidator window's index (rulestats.h)
+ * leaves of a pool's index: the waiting entries (0xF1) of the sources
+ * srcs[0..n) kept past its list, and its count (0xF2), deleted from s
+ * (one write transaction). The window no longer sees them until they
+ * sweep into the pool again. */
+void test_forget_window_index(cw_store *s, const cw_addr *pool, const cw_addr *const *srcs, size_t n);
 
 #endif

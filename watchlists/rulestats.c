@@ -471,6 +471,19 @@ cw_code rs_window_put(journal *j, const uint8_t *pool, size_t plen, const uint8_
               : journal_put(j, STORE_RULE_PAIR, k, window_key(pool, plen, src, slen, last, k), &index_mark, 1, err);
 }
 
+cw_code rs_window_get(store_txn *t, const uint8_t *pool, size_t plen, const uint8_t *src, size_t slen, uint64_t last,
+                      cw_err *err)
+{
+    uint8_t k[WINDOW_KEY_MAX];
+    cw_span v;
+    cw_code rc = two_keys_check(plen, slen, err);
+    if (rc || (rc = store_get(t, STORE_RULE_PAIR, k, window_key(pool, plen, src, slen, last, k), &v, err)))
+        return rc;
+    if (v.n != 1 || v.p[0] != index_mark)
+        return store_damaged(t, err, "a rule_pair window entry of %zu bytes that does not decode", v.n);
+    return CW_OK;
+}
+
 cw_code rs_window_del(journal *j, const uint8_t *pool, size_t plen, const uint8_t *src, size_t slen, uint64_t last,
                       bool *had, cw_err *err)
 {

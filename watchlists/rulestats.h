@@ -257,6 +257,10 @@ void rs_source_walk_close(rs_source_walk *w);
  * records say how many. Values of 0xF0 and 0xF1 entries: one byte, 1. */
 cw_code rs_window_put(journal *j, const uint8_t *pool, size_t plen, const uint8_t *src, size_t slen, uint64_t last,
                       cw_err *err);
+/* Whether src is in pool's window at last: CW_OK or CW_ENOTFOUND;
+ * CW_EDAMAGED for an entry that does not decode. */
+cw_code rs_window_get(store_txn *t, const uint8_t *pool, size_t plen, const uint8_t *src, size_t slen, uint64_t last,
+                      cw_err *err);
 /* Absent is fine. *had (may be NULL): whether it was there. */
 cw_code rs_window_del(journal *j, const uint8_t *pool, size_t plen, const uint8_t *src, size_t slen, uint64_t last,
                       bool *had, cw_err *err);

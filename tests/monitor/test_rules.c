@@ -1148,11 +1148,22 @@ static void pay_many(scen *s, wallet *from, wallet *to, size_t n)
  *   days 71, 72, 73 N0, N1, N2 sweep into P (past the list)
  *   days 74, 75     F pays N0 again and N0 sweeps it into P (the twin: not):
  *                   its window entry moves from day 71 to 75
- * ids: the sweeps of N0..N2, X, Y, O0, O1 (days 71-73, 66, 67, 70). With
- * raw, N1's sweep is not mined: its bytes go to raw (a raw tx to screen),
- * and nothing follows it. */
+ * ids: the sweeps of N0..N2, X, Y, O0, O1 (days 71-73, 66, 67, 70). end:
+ * where it stops (late_end). */
+typedef enum {
+    LATE_ALL, /* every step above mined */
+    /* the last sweep is left in s->txs[0], not mined (a raw tx to screen),
+     * and nothing follows it: */
+    LATE_N1_PENDING, /* N1's */
+    /* N1's, and E does not pay O61..O63 on day 61 (never payouts): X, Y
+     * and N0 take their places in the list when they sweep, and N1 Y's
+     * (Y goes past the list by N1's sweep) */
+    LATE_N1_PENDING_GIVE_WAY,
+    LATE_X_AGAIN /* on day 73, instead of N2's, X's again (its salary of day 70: ids[2]) */
+} late_end;
+
 static void late_pool_scenario(scen *s, bool twin, wallet o[OLD_N], wallet n[3], wallet *x, wallet *y, cw_addr *pool,
-                               char ids[7][65], cw_buf *raw)
+                               char ids[7][65], late_end end)
 {
     static wallet e, f, g, h;
     e = wallet_make(60), f = wallet_make(61), g = wallet_make(62), h = wallet_make(63);
@@ -1186,7 +1197,7 @@ static void late_pool_scenario(scen *s, bool twin, wallet o[OLD_N], wallet n[3],
     pay(s, &g, x, NULL, SALARY);
     scen_mine(s);
     scen_day(s, 61);
-    pay_many(s, &e, o, OLD_N);
+    pay_many(s, &e, o, end == LATE_N1_PENDING_GIVE_WAY ? OLD_N - 3 : OLD_N);
     if (!twin)
         pay_many(s, &f, n, 3);
     scen_mine(s);
@@ -1204,14 +1215,13 @@ static void late_pool_scenario(scen *s, bool twin, wallet o[OLD_N], wallet n[3],
     scen_mine(s);
     for (int i = 0; i < 3; i++) {
         scen_day(s, 71 + i);
-        snprintf(ids[i], 65, "%s", sweep(s, &n[i], NULL, pool));
-        if (raw && i == 1) {
-            cb_tx *t = &s->txs[--s->n_txs];
-            raw->n = 0;
-            cw_buf_append(raw, t->full.p, t->full.n, NULL);
-            cb_tx_free(t);
+        if (end == LATE_X_AGAIN && i == 2) {
+            snprintf(ids[i], 65, "%s", sweep(s, x, NULL, pool));
             return;
         }
+        snprintf(ids[i], 65, "%s", sweep(s, &n[i], NULL, pool));
+        if ((end == LATE_N1_PENDING || end == LATE_N1_PENDING_GIVE_WAY) && i == 1)
+            return;
         scen_mine(s);
     }
     if (twin)
@@ -1244,7 +1254,7 @@ Test(rules, a_consolidator_seen_only_past_its_list_is_flagged_by_its_window, .ti
     wallet n[3], x, y;
     cw_addr pool;
     char ids[7][65];
-    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, NULL);
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, LATE_ALL);
     char ptext[96];
     snprintf(ptext, sizeof ptext, "%s", text(&pool));
     int rc;
@@ -1326,7 +1336,7 @@ Test(rules, a_consolidator_seen_only_past_its_list_is_flagged_by_its_window, .ti
     cb_chain_free(&s.c);
     /* the twin: the N and X never become payouts: seven sources in the
      * window (O0, O1, X, Y, N0..N2), two of them payouts: nothing */
-    late_pool_scenario(&s, true, o, n, &x, &y, &pool, ids, NULL);
+    late_pool_scenario(&s, true, o, n, &x, &y, &pool, ids, LATE_ALL);
     recs = replay_rules(&s, NULL, NULL, NULL, &rc, NULL);
     cr_assert_eq(rc, 0);
     cr_assert_eq(json_array_size(recs), 0, "%s", json_dumps(recs, 0));
@@ -1574,10 +1584,19 @@ typedef struct {
     rules_config rc;
 } live;
 
-static void live_open(live *l)
+/* The live pipeline over a new store; datadir: in a datadir `chainwatch
+ * init` made, so the CLI and serve can screen against it (rules_fault.h:
+ * the test's own open store of it). */
+static void live_open_in(live *l, bool datadir)
 {
     memset(l, 0, sizeof *l);
     l->dir = temp_dir();
+    if (datadir) {
+        char *out, *err;
+        char *init[] = {CW_BIN, "init", "--datadir", l->dir, NULL};
+        cr_assert_eq(run_cmd(init, NULL, 0, &out, &err), 0, "%s", err);
+        free(out), free(err);
+    }
     cr_assert_eq(store_open(l->dir, 0, false, &l->s, NULL), CW_OK);
     char pub[65];
     bool created;
@@ -1591,6 +1610,8 @@ static void live_open(live *l)
     cw_err err = {0};
     cr_assert_eq(pipeline_open(&pc, &l->p, &err), CW_OK, "%s", err.msg);
 }
+
+static void live_open(live *l) { live_open_in(l, false); }
 
 static void live_close(live *l)
 {
@@ -1753,7 +1774,7 @@ Test(rules, reorg_undoes_a_pools_window_index_exactly, .timeout = 120)
     wallet n[3], x, y;
     cw_addr pool;
     char ids[7][65];
-    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, NULL);
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, LATE_ALL);
     live l;
     live_open(&l);
     cw_err err = {0};
@@ -1828,6 +1849,32 @@ static json_t *live_find(live *l, const char *rule, const char *addr)
     return found;
 }
 
+/* test_forget_window_index of late_pool_scenario's pool after day 67: X
+ * and Y past its list, waiting; 2 indexed. */
+static void forget_window_index(live *l, const cw_addr *pool, const wallet *x, const wallet *y)
+{
+    const cw_addr *waiting[2] = {&x->a, &y->a};
+    test_forget_window_index(l->s, pool, waiting, 2);
+}
+
+/* screen's patterns of the address pool in l's store (rules_address_json):
+ * its sources_not_examined_by_window. */
+static json_int_t pool_not_examined(live *l, const cw_addr *pool)
+{
+    cw_err err = {0};
+    uint8_t pk[WL_KEY_MAX];
+    size_t pl = wl_key_from_addr(pool, pk);
+    store_txn *t;
+    cr_assert_eq(store_begin(l->s, false, &t, &err), CW_OK);
+    cw_code rc;
+    json_t *pat = rules_address_json(&l->rc, t, pk, pl, &rc, &err);
+    store_abort(t);
+    cr_assert_not_null(pat, "%s", err.msg);
+    json_int_t n = num(pat, "sources_not_examined_by_window");
+    json_decref(pat);
+    return n;
+}
+
 /* Sources a chainwatch before the window index kept past a pool's list
  * have no index entry: the window cannot see them, and the record says how
  * many. Simulated: after day 67 (X and Y past the list, waiting; 2
@@ -1844,28 +1891,14 @@ Test(rules, sources_past_a_list_from_before_the_window_index_are_counted_as_not_
     wallet n[3], x, y;
     cw_addr pool;
     char ids[7][65];
-    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, NULL);
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, LATE_ALL);
     live l;
     live_open(&l);
     cw_err err = {0};
     size_t i = 0;
     for (; i < s.c.n && s.c.blocks[i].height <= 67; i++)
         cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
-    uint8_t pk[WL_KEY_MAX], k[2 + 2 * WL_KEY_MAX];
-    size_t pl = wl_key_from_addr(&pool, pk);
-    store_txn *t;
-    cr_assert_eq(store_begin(l.s, true, &t, &err), CW_OK);
-    k[0] = 0xF2, k[1] = (uint8_t)pl; /* the pool's count (rulestats.h) */
-    memcpy(k + 2, pk, pl);
-    cr_assert_eq(store_del(t, STORE_RULE_PAIR, k, 2 + pl, NULL, 0, &err), CW_OK, "%s", err.msg);
-    const wallet *waiting[2] = {&x, &y};
-    for (int w = 0; w < 2; w++) { /* 0xF1 slen source pool */
-        size_t sl = wl_key_from_addr(&waiting[w]->a, k + 2);
-        k[0] = 0xF1, k[1] = (uint8_t)sl;
-        memcpy(k + 2 + sl, pk, pl);
-        cr_assert_eq(store_del(t, STORE_RULE_PAIR, k, 2 + sl + pl, NULL, 0, &err), CW_OK, "%s", err.msg);
-    }
-    cr_assert_eq(store_commit(t, &err), CW_OK, "%s", err.msg);
+    forget_window_index(&l, &pool, &x, &y);
     for (; i < s.c.n; i++)
         cr_assert_eq(pipeline_block(l.p, s.c.blocks[i].raw.p, s.c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
     json_t *c = live_find(&l, "consolidator", text(&pool));
@@ -1878,13 +1911,7 @@ Test(rules, sources_past_a_list_from_before_the_window_index_are_counted_as_not_
     cr_assert_eq(num(ev, "sources_not_listed"), 5);
     cr_assert_eq(num(ev, "sources_not_examined_by_window"), 2);
     json_decref(c);
-    cr_assert_eq(store_begin(l.s, false, &t, &err), CW_OK);
-    cw_code rc;
-    json_t *pat = rules_address_json(&l.rc, t, pk, pl, &rc, &err);
-    store_abort(t);
-    cr_assert_not_null(pat, "%s", err.msg);
-    cr_assert_eq(num(pat, "sources_not_examined_by_window"), 2);
-    json_decref(pat);
+    cr_assert_eq(pool_not_examined(&l, &pool), 2);
     live_close(&l);
     cb_chain_free(&s.c);
 }
@@ -1899,7 +1926,7 @@ Test(rules, a_damaged_window_entry_stops_the_run, .timeout = 120)
     wallet n[3], x, y;
     cw_addr pool;
     char ids[7][65];
-    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, NULL);
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, LATE_ALL);
     live l;
     live_open(&l);
     cw_err err = {0};
@@ -2270,7 +2297,11 @@ Test(rules, a_store_error_reading_a_payers_pair_past_a_full_list_is_exit_3_and_5
  * past the list; P is a flagged consolidator already: the payout gets
  * payout_toward_designated toward it (high: hold, exit 11). The store
  * fails reading the source's entry past the list, and in every other read
- * the rules make (the sweep): exit 3 and 503; nothing written. */
+ * the rules make (the sweep): exit 3 and 503; nothing written. And
+ * no walk over the pool's window: with every rule_pair cursor failing
+ * the screen answers the same (a screen of a sweep into a flagged pool
+ * reads a fixed number of records, whatever its window holds: measured 1
+ * rule_pair read and no cursor for 4, 30 and 120 payouts past the list). */
 Test(rules, a_store_error_reading_a_pools_source_past_its_list_is_exit_3_and_503, .timeout = 120)
 {
     scen s;
@@ -2283,6 +2314,29 @@ Test(rules, a_store_error_reading_a_pools_source_past_its_list_is_exit_3_and_503
     const char *specs[] = {"mdb_get:1+:EIO#rule_pair", NULL};
     char *root = raw_tx_fault_check(&s, NULL, 1 + POOL_N - 1, "the consolidator and 69 payouts toward it", rawb.p,
                                     rawb.n, 11, "payout_toward_designated", specs);
+    /* P is flagged: the screen walks neither its window (the consolidator's
+     * count is made once, when it fires) nor its sources past the list, so
+     * a screen into a busy pool costs no read per payout in its window
+     * (rules.h): every rule_pair cursor failing, the same answer */
+    char dd[4096], *hex = hex_of(rawb.p, rawb.n), *out[2], *err[2];
+    snprintf(dd, sizeof dd, "%s/data", root);
+    char *screen[] = {CW_BIN, "screen", hex, "--network", "regtest", "--datadir", dd, NULL};
+    int rc[2];
+    for (int f = 0; f < 2; f++) {
+        if (f) {
+            setenv("LD_PRELOAD", CW_FAULT_PRELOAD, 1);
+            setenv("CW_FAIL_MDB", "mdb_cursor_open:1+:EIO#rule_pair,mdb_cursor_get:1+:EIO#rule_pair", 1);
+        }
+        rc[f] = run_cmd(screen, NULL, 0, &out[f], &err[f]);
+        unsetenv("LD_PRELOAD");
+        unsetenv("CW_FAIL_MDB");
+    }
+    cr_assert_eq(rc[0], 11, "%s", err[0]);
+    cr_assert_eq(rc[1], 11, "no rule_pair cursor: %s", err[1]);
+    cr_assert_str_eq(out[1], out[0]);
+    for (int f = 0; f < 2; f++)
+        free(out[f]), free(err[f]);
+    free(hex);
     cb_chain_free(&s.c);
     cw_buf_free(&rawb);
     test_remove_dir(root);
@@ -2301,15 +2355,211 @@ Test(rules, a_store_error_in_a_pools_window_past_its_list_is_exit_3_and_503, .ti
     wallet n[3], x, y;
     cw_addr pool;
     char ids[7][65];
-    cw_buf rawb = CW_BUF_INIT;
     scen_time0 = (uint32_t)(time(NULL) - 72 * 86400); /* N1's sweep, screened now, is day 72's */
-    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, &rawb);
+    late_pool_scenario(&s, false, o, n, &x, &y, &pool, ids, LATE_N1_PENDING);
     scen_time0 = 0;
     const char *specs[] = {"mdb_cursor_get:1+:EIO#rule_pair", "mdb_cursor_get:2+:EIO#rule_pair",
                            "mdb_get:1+:EIO#rule_pair", NULL};
-    char *root = raw_tx_fault_check(&s, NULL, 0, "nothing before N1's sweep", rawb.p, rawb.n, 11, "consolidator",
-                                    specs);
+    char *root = raw_tx_fault_check(&s, NULL, 0, "nothing before N1's sweep", s.txs[0].full.p, s.txs[0].full.n, 11,
+                                    "consolidator", specs);
+    cb_tx_free(&s.txs[0]);
     cb_chain_free(&s.c);
-    cw_buf_free(&rawb);
     test_remove_dir(root);
+}
+
+/* late_pool_scenario (end: one that leaves a sweep pending) for a screen
+ * of its last sweep that is "today", connected by the live pipeline l in
+ * a datadir (live_open_in) up to that sweep, with P's index forgotten
+ * after day 67 (forget: forget_window_index); *hex: the pending sweep. */
+static void late_pool_live(scen *s, live *l, late_end end, bool forget, wallet o[OLD_N], wallet n[3], wallet *x,
+                           wallet *y, cw_addr *pool, char ids[7][65], char **hex)
+{
+    if (86400 - time(NULL) % 86400 < 120) /* the screen and the block name the same day */
+        sleep(121);
+    int today = end == LATE_X_AGAIN ? 73 : 72;
+    scen_time0 = (uint32_t)(time(NULL) - today * 86400); /* the sweep, screened now, is today's */
+    late_pool_scenario(s, false, o, n, x, y, pool, ids, end);
+    scen_time0 = 0;
+    live_open_in(l, true);
+    cw_err err = {0};
+    for (size_t i = 0; i < s->c.n; i++) {
+        if (forget && s->c.blocks[i].height == 70)
+            forget_window_index(l, pool, x, y);
+        cr_assert_eq(pipeline_block(l->p, s->c.blocks[i].raw.p, s->c.blocks[i].raw.n, &err), CW_OK, "%s", err.msg);
+    }
+    cr_assert_eq(l->records.n, 0, "no record before the sweep: %.*s", (int)l->records.n, (const char *)l->records.p);
+    cr_assert_eq(s->n_txs, 1);
+    *hex = hex_of(s->txs[0].full.p, s->txs[0].full.n);
+}
+
+/* The screen of the pending sweep of late_pool_live (`chainwatch screen`
+ * against l's datadir, hold) and the records of the same tx mined today
+ * (txid) by l: as many (want), each the screen's finding in its place,
+ * field by field (rule, address, risk, evidence, explanation). Returns the
+ * consolidator's (the caller's). */
+static json_t *screen_is_record(scen *s, live *l, const char *hex, const char *txid, size_t want)
+{
+    char *out, *errs;
+    char *screen[] = {CW_BIN, "screen", (char *)hex, "--network", "regtest", "--datadir", l->dir, NULL};
+    cr_assert_eq(run_cmd(screen, NULL, 0, &out, &errs), 11, "%s %s", out, errs);
+    json_t *sc = json_loads(out, 0, NULL), *c = NULL;
+    cr_assert_not_null(sc, "%s", out);
+    free(out), free(errs);
+    json_t *found = json_object_get(sc, "patterns");
+    cr_assert_eq(json_array_size(found), want, "%s", json_dumps(found, 0));
+    scen_mine(s);
+    cw_err err = {0};
+    cr_assert_eq(pipeline_block(l->p, s->c.blocks[s->tip].raw.p, s->c.blocks[s->tip].raw.n, &err), CW_OK, "%s",
+                 err.msg);
+    size_t i = 0;
+    for (const char *p = (const char *)l->records.p, *end = p + l->records.n; p < end; i++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        json_t *r = json_loadb(p, (size_t)(nl - p), 0, NULL), *f = json_array_get(found, i);
+        cr_assert(r && f, "record %zu: %zu findings", i, json_array_size(found));
+        cr_assert_str_eq(str(r, "txid"), txid);
+        const char *keys[] = {"rule", "address", "risk", "evidence", "explanation", NULL};
+        for (int k = 0; keys[k]; k++)
+            cr_assert(json_equal(json_object_get(r, keys[k]), json_object_get(f, keys[k])),
+                      "record %zu's %s: %s, the screen's %s", i, keys[k],
+                      json_dumps(json_object_get(r, keys[k]), JSON_SORT_KEYS),
+                      json_dumps(json_object_get(f, keys[k]), JSON_SORT_KEYS));
+        if (strcmp(str(r, "rule"), "consolidator") == 0)
+            c = json_incref(r);
+        json_decref(r);
+        p = nl + 1;
+    }
+    cr_assert_eq(i, want);
+    json_decref(sc);
+    cr_assert_not_null(c);
+    return c;
+}
+
+/* What a screen of late_pool_scenario's firing sweep says is what the
+ * record of it says: N1's sweep (day 72), the fifth payout in the window,
+ * a new source past P's list (the trace back from the pool walks it in
+ * rule_pair, where the screen writes nothing). The records of the tx
+ * (tests/tools/window_oracle.py: 70 records in all, the last N2's): the
+ * consolidator, 5 in the window, and the 68 sources then tied to it (64
+ * listed, X, Y, N0, N1 past the list), each with sources_not_examined 0.
+ * Before: the screen's walk over rule_pair missed N1 (not written): no
+ * finding for it, and sources_not_examined 1 on the other 67. */
+Test(rules, a_screen_of_the_sweep_that_flags_a_pool_past_its_list_is_its_record, .timeout = 240)
+{
+    scen s;
+    static wallet o[OLD_N];
+    wallet n[3], x, y;
+    cw_addr pool;
+    char ids[7][65], *hex;
+    live l;
+    late_pool_live(&s, &l, LATE_N1_PENDING, false, o, n, &x, &y, &pool, ids, &hex);
+    json_t *c = screen_is_record(&s, &l, hex, ids[1], 69);
+    json_t *ev = json_object_get(c, "evidence");
+    cr_assert_eq(num(ev, "sources_in_window"), 5);
+    cr_assert_eq(num(ev, "sources_in_window_not_listed"), 3);
+    cr_assert_eq(num(ev, "sources_total"), 68);
+    cr_assert_eq(num(ev, "sources_not_listed"), 4);
+    cr_assert_eq(num(ev, "sources_not_examined_by_window"), 0);
+    json_decref(c);
+    const wallet *past[4] = {&x, &y, &n[0], &n[1]};
+    for (int i = 0; i < 4; i++) {
+        json_t *r = live_find(&l, "payout_toward_designated", text(&past[i]->a));
+        cr_assert_not_null(r, "source %d past the list", i);
+        cr_assert_eq(num(json_object_get(r, "evidence"), "sources_not_examined"), 0);
+        json_decref(r);
+    }
+    free(hex);
+    live_close(&l);
+    cb_chain_free(&s.c);
+}
+
+/* The same when the sweep that flags the pool takes a listed source's
+ * place (LATE_N1_PENDING_GIVE_WAY: O61..O63 never payouts, X, Y and N0
+ * took their places; N1's sweep takes Y's, which goes past the list there
+ * and then): the walk back from the pool finds Y in rule_pair, where the
+ * screen writes nothing. The window (the oracle's "O61..O63 unpaid"): O0,
+ * O1, X, N0, N1, all listed; past the list O61..O63 and Y. Before: the
+ * screen had no record of Y toward the pool, and sources_not_examined 1 on
+ * the others. */
+Test(rules, a_screen_of_the_sweep_that_flags_a_pool_and_takes_a_place_in_its_list_is_its_record, .timeout = 240)
+{
+    scen s;
+    static wallet o[OLD_N];
+    wallet n[3], x, y;
+    cw_addr pool;
+    char ids[7][65], *hex;
+    live l;
+    late_pool_live(&s, &l, LATE_N1_PENDING_GIVE_WAY, false, o, n, &x, &y, &pool, ids, &hex);
+    json_t *c = screen_is_record(&s, &l, hex, ids[1], 69);
+    json_t *ev = json_object_get(c, "evidence");
+    cr_assert_eq(num(ev, "sources_in_window"), 5);
+    cr_assert_eq(num(ev, "sources_in_window_not_listed"), 0);
+    cr_assert_eq(num(ev, "sources_total"), 68);
+    cr_assert_eq(num(ev, "sources_not_listed"), 4);
+    cr_assert_eq(num(ev, "sources_not_examined_by_window"), 0);
+    json_decref(c);
+    json_t *r = live_find(&l, "payout_toward_designated", text(&y.a));
+    cr_assert_not_null(r);
+    cr_assert_eq(num(json_object_get(r, "evidence"), "sources_not_examined"), 0);
+    json_decref(r);
+    free(hex);
+    live_close(&l);
+    cb_chain_free(&s.c);
+}
+
+/* The same for a sweep by a source a chainwatch before the window index
+ * kept past a pool's list. late_pool_scenario with X sweeping again on day
+ * 73 (LATE_X_AGAIN), P's index after day 67 as an earlier chainwatch left
+ * it (forget_window_index): X's sweep of day 66 is not seen, so the window
+ * counts O0, O1 (day 70), N0 (71) and N1 (72): 4, no consolidator yet,
+ * and X and Y are not examined by it (2). X's sweep of day 73 (a payout
+ * since day 70) is the fifth: the consolidator, its window 5 (O0, O1
+ * listed; X, N1, N0 past the list), and of the 4 sources past the list
+ * (X, Y, N0, N1) 3 are seen now: sources_not_examined_by_window 1 (Y), as
+ * rules.h says ("they count once they sweep into it again") and
+ * tests/tools/window_oracle.py's model of it prints ("X, Y unseen after day
+ * 67, X again on day 73": 5 in the window, 1 not seen, 69 records, 68
+ * sources). Before: the record said 1, the screen of the same tx 2 (it
+ * counted as seen only the sources its sweep put past the list, not one
+ * past it already but never indexed), and the screen's record of X toward
+ * the pool named X's sweep of day 66 (rule_pair as it was), the record the
+ * one of day 73. The screen's new read (is X in P's window at its last
+ * sweep, day 66) failing: exit 3 and 503, nothing written (rules_fault.h). */
+Test(rules, a_screen_of_a_sweep_kept_past_the_list_before_the_index_is_its_record, .timeout = 240)
+{
+    scen s;
+    static wallet o[OLD_N];
+    wallet n[3], x, y;
+    cw_addr pool;
+    char ids[7][65], *hex;
+    live l;
+    late_pool_live(&s, &l, LATE_X_AGAIN, true, o, n, &x, &y, &pool, ids, &hex);
+    cr_assert_eq(pool_not_examined(&l, &pool), 2);
+    /* the screen's read of X's window entry at day 66 (X is a payout) failing */
+    char spec[300], body[4096];
+    snprintf(spec, sizeof spec, "mdb_get:1+:EIO@%s#rule_pair",
+             rules_fault_window_key_hex(&pool, &x.a, s.c.time0 + 66 * 86400ull));
+    snprintf(body, sizeof body, "{\"tx\":\"%s\",\"network\":\"regtest\"}", hex);
+    const char *cli[] = {hex, "--network", "regtest", NULL}, *specs[] = {spec, NULL};
+    rules_fault_case fc = {l.dir, l.s, cli, 11, body, NULL, "consolidator", CW_FAULT_PRELOAD};
+    rules_fault_check(&fc, specs);
+    json_t *c = screen_is_record(&s, &l, hex, ids[2], 69);
+    json_t *ev = json_object_get(c, "evidence");
+    cr_assert_eq(num(ev, "sources_in_window"), 5);
+    cr_assert_eq(num(ev, "sources_in_window_not_listed"), 3);
+    cr_assert_eq(num(ev, "sources_total"), 68);
+    cr_assert_eq(num(ev, "sources_not_listed"), 4);
+    cr_assert_eq(num(ev, "sources_not_examined_by_window"), 1);
+    json_t *srcs = json_object_get(ev, "sources");
+    const wallet *want[5] = {&o[0], &o[1], &x, &n[1], &n[0]};
+    cr_assert_eq(json_array_size(srcs), 5, "%s", json_dumps(srcs, 0));
+    for (size_t e = 0; e < 5; e++)
+        cr_assert_str_eq(str(json_array_get(srcs, e), "source"), text(&want[e]->a), "source %zu", e);
+    json_decref(c);
+    json_t *r = live_find(&l, "payout_toward_designated", text(&x.a));
+    cr_assert_str_eq(str(json_object_get(r, "evidence"), "swept_into_pool_txid"), ids[2]);
+    json_decref(r);
+    cr_assert_eq(pool_not_examined(&l, &pool), 1);
+    free(hex);
+    live_close(&l);
+    cb_chain_free(&s.c);
 }

@@ -530,11 +530,16 @@ typedef struct {
 } key_buf;
 
 /* A pool's listed sources (kind S), copied (toward_one reads other
- * records), and its counts. */
+ * records), and its counts. Read only, unsaved: the sources past the list
+ * whose rule_pair entries the sweep being judged would have written (the
+ * source sweeping, a source it moved past the list), which the walk over
+ * rule_pair sees as if written (walk_sources). */
 typedef struct {
     key_buf *list;
     size_t n;
     src_counts sc;
+    const rs_entry *unsaved[2];
+    size_t n_unsaved;
 } pool_view;
 
 /* The pool's source counts: pool_sources counts every distinct source, the
@@ -553,6 +558,7 @@ static src_counts source_counts(const rs_record *rec)
 static cw_code pool_view_of(const rs_record *rec, pool_view *v, cw_err *err)
 {
     v->n = 0;
+    v->n_unsaved = 0;
     v->list = malloc((rec->n ? rec->n : 1) * sizeof *v->list);
     if (v->list == NULL)
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory tracing back a pool");
@@ -590,10 +596,29 @@ static cw_code source_reached(run *r, const walk_how *w, const src_counts *sc, c
     return toward_one(r, key, len, true, w->target, NULL, swept, 1, &tr, w->a, sc, err);
 }
 
+/* rule_pair's order of two keys (LMDB's: bytes, then the shorter first). */
+static int key_order(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    return c ? c : (an > bn) - (an < bn);
+}
+
+/* The least of v's unsaved sources not walked yet (done), or NULL. */
+static const rs_entry *unsaved_next(const pool_view *v, const bool done[2], size_t *at)
+{
+    const rs_entry *u = NULL;
+    for (size_t i = 0; i < v->n_unsaved; i++)
+        if (!done[i] && (u == NULL || key_order(v->unsaved[i]->key, v->unsaved[i]->klen, u->key, u->klen) < 0))
+            u = v->unsaved[i], *at = i;
+    return u;
+}
+
 /* Every source of the pool pkey: the listed ones (v), then those past the
  * list, streamed from rule_pair in key order (rs_source_walk: no memory
- * grows with the pool), at most cfg->pool_trace_max of them. Each record
- * it makes says how many of the pool's sources were not examined
+ * grows with the pool), at most cfg->pool_trace_max of them; read only,
+ * v's unsaved sources in their places in that order, as if written (a
+ * screen names what the record of the tx would: the sweep it is). Each
+ * record it makes says how many of the pool's sources were not examined
  * (sources_not_examined: past the bound, or counted but not kept by an
  * older version): a cap reached is never a silent skip. */
 static cw_code walk_sources(run *r, const uint8_t *pkey, size_t plen, const pool_view *v, const walk_how *w,
@@ -606,17 +631,31 @@ static cw_code walk_sources(run *r, const uint8_t *pkey, size_t plen, const pool
     uint64_t walked = 0, max = r->cfg->pool_trace_max;
     if (rc == CW_OK && v->sc.not_listed > 0 && max > 0) {
         rs_source_walk sw;
+        uint8_t k[WL_KEY_MAX];
+        size_t kl = 0, ui = 0;
+        rs_pair p;
+        bool have = false, end = false, done[2] = {false, false};
         rc = rs_source_walk_open(r->t, pkey, plen, &sw, err);
         while (rc == CW_OK && walked < max) {
-            uint8_t k[WL_KEY_MAX];
-            size_t kl;
-            rs_pair p;
-            if ((rc = rs_source_walk_next(&sw, k, &kl, &p, err)) == CW_ENOTFOUND) {
-                rc = CW_OK;
-                break;
+            if (!have && !end) {
+                if ((rc = rs_source_walk_next(&sw, k, &kl, &p, err)) == CW_ENOTFOUND)
+                    rc = CW_OK, end = true;
+                else if (rc)
+                    break;
+                else
+                    have = true;
             }
-            if (rc == CW_OK) {
-                walked++;
+            const rs_entry *u = unsaved_next(v, done, &ui);
+            if (!have && u == NULL)
+                break;
+            int c = !have ? -1 : u == NULL ? 1 : key_order(u->key, u->klen, k, kl);
+            walked++;
+            if (c <= 0) { /* an unsaved source first; at the same key, it is what would be written */
+                done[ui] = true;
+                have = have && c != 0;
+                rc = source_reached(r, w, &v->sc, u->key, u->klen, u->p.last_txid, err);
+            } else {
+                have = false;
                 rc = source_reached(r, w, &v->sc, k, kl, p.last_txid, err);
             }
         }
@@ -725,6 +764,8 @@ static void pair_note(rs_pair *p, bool fresh, uint64_t now, const uint8_t txid[3
 typedef struct {
     uint64_t placed;  /* sources that went past the list (read only too: as if written) */
     uint64_t indexed; /* sources the window index got for the first time (journal: the pool's indexed count grows) */
+    bool has_moved;   /* read only: a listed source gave way (moved, its entry, not written to rule_pair) */
+    rs_entry moved;
 } past_note;
 
 static cw_code window_index(run *r, const uint8_t *okey, size_t olen, const uint8_t *src, size_t slen, bool newly,
@@ -769,6 +810,8 @@ static cw_code make_room_for_source(run *r, const uint8_t *okey, size_t olen, rs
         if (payer) /* kept and counted in rule_pair (rulestats.h): it may pay again */
             rec->a.payers_beyond++;
         pn->placed += !payer;
+        if (!payer && !r->j) /* read only: the walk back from the pool sees it past the list */
+            pn->has_moved = true, pn->moved = *v;
         if (r->j) { /* a source too: it stays one of the pool's (pool_sources), past the list */
             cw_code rc = payer ? rs_pair_put(r->j, okey, olen, v->key, v->klen, &v->p, err)
                                : rs_source_put(r->j, okey, olen, v->key, v->klen, &v->p, err);
@@ -812,6 +855,19 @@ static cw_code beyond_load(run *r, char kind, const uint8_t *okey, size_t olen, 
                                   : rs_pair_get(r->t, okey, olen, key, klen, &b->p, err);
 }
 
+/* Whether src, kept past the pool okey's list, is in its window index:
+ * a payout's window entry at its last sweep `last`, any other source's
+ * waiting entry (*had). Absent is no error: a chainwatch before the index
+ * kept it there (rulestats.h). */
+static cw_code window_has(run *r, const uint8_t *okey, size_t olen, const uint8_t *src, size_t slen, bool payout,
+                          uint64_t last, bool *had, cw_err *err)
+{
+    cw_code rc = payout ? rs_window_get(r->t, okey, olen, src, slen, last, err)
+                        : rs_waiting_get(r->t, src, slen, okey, olen, err);
+    *had = rc == CW_OK;
+    return rc == CW_ENOTFOUND ? CW_OK : rc;
+}
+
 /* A source kept past the pool okey's list, indexed for the window
  * (rulestats.h: the window index): a payout (rule_origin) gets its window
  * entry at its last sweep `last` (the one at its previous sweep, old_last,
@@ -819,29 +875,22 @@ static cw_code beyond_load(run *r, char kind, const uint8_t *okey, size_t olen, 
  * becomes a payout: window_promote). newly: it has just gone past the list
  * (else it was there, and may have been kept by a chainwatch before this
  * index: then it is indexed now, for the first time). pn->indexed counts
- * the first times. Journal only. */
+ * the first times. Journal only (read only, rules_sweep_into counts the
+ * same first times when it needs them: window_has). */
 static cw_code window_index(run *r, const uint8_t *okey, size_t olen, const uint8_t *src, size_t slen, bool newly,
                             uint64_t old_last, uint64_t last, past_note *pn, cw_err *err)
 {
     unsigned of = 0;
     cw_code rc = rs_origin_get(r->t, src, slen, &of, err);
-    if (rc)
+    bool payout = (of & RS_ORIGIN_PAYOUT) != 0, had = false;
+    if (rc || (!newly && (rc = window_has(r, okey, olen, src, slen, payout, old_last, &had, err))))
         return rc;
-    bool had = false;
-    if (of & RS_ORIGIN_PAYOUT) {
-        if (!newly && (rc = rs_window_del(r->j, okey, olen, src, slen, old_last, &had, err)))
+    if (payout) {
+        if (had && (rc = rs_window_del(r->j, okey, olen, src, slen, old_last, NULL, err)))
             return rc;
         rc = rs_window_put(r->j, okey, olen, src, slen, last, err);
-    } else {
-        if (!newly) {
-            rc = rs_waiting_get(r->t, src, slen, okey, olen, err);
-            if (rc != CW_OK && rc != CW_ENOTFOUND)
-                return rc;
-            had = rc == CW_OK;
-            rc = CW_OK;
-        }
-        if (!had)
-            rc = rs_waiting_put(r->j, src, slen, okey, olen, err);
+    } else if (!had) {
+        rc = rs_waiting_put(r->j, src, slen, okey, olen, err);
     }
     pn->indexed += rc == CW_OK && !had;
     return rc;
@@ -929,7 +978,7 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
      * window sees them (the window index) */
     rs_entry beyond;
     bool is_beyond = false;
-    past_note pn = {0, 0};
+    past_note pn = {0};
     if (fresh && rec->n >= RS_LIST_MAX) {
         rc = beyond_load(r, RS_KIND_SOURCE, okey, olen, src_key, src_len, &beyond, err);
         if (rc != CW_OK && rc != CW_ENOTFOUND) {
@@ -1046,18 +1095,33 @@ cw_code rules_sweep_into(run *r, const uint8_t *src_key, size_t src_len, const u
      * sources past the list the window could not see (kept by an earlier
      * chainwatch, before the window index) */
     json_t *sources = NULL;
-    pool_view all = {NULL, 0, {0, 0}};
+    pool_view all = {.list = NULL};
     uint64_t indexed = 0;
     if ((rc = rec_save(r, okey, olen, rec, err)) == CW_OK &&
-        (rc = entries_json(r->tx->chain, rec, RS_KIND_SOURCE, false, since, &sources, NULL, err)) == CW_OK)
-        rc = pool_view_of(rec, &all, err);
+        (rc = entries_json(r->tx->chain, rec, RS_KIND_SOURCE, false, since, &sources, NULL, err)) == CW_OK &&
+        (rc = pool_view_of(rec, &all, err)) == CW_OK && !r->j) {
+        /* read only: what this sweep would have written past the list */
+        if (is_beyond)
+            all.unsaved[all.n_unsaved++] = e;
+        if (pn.has_moved)
+            all.unsaved[all.n_unsaved++] = &pn.moved;
+    }
     if (rc == CW_OK && cur && json_array_size(sources) < EVIDENCE_MAX &&
         json_array_append_new(sources, pair_json(r->tx->chain, src_key, src_len, &e->p, "source")))
         rc = cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "rules: out of memory building evidence");
     if (rc == CW_OK && sc.not_listed > (uint64_t)is_beyond)
         rc = window_past(r, okey, olen, since, src_key, src_len, UINT64_MAX, &past, sources, EVIDENCE_MAX, err);
-    if (rc == CW_OK && sc.not_listed > 0 && (rc = rs_indexed_get(r->t, okey, olen, &indexed, err)) == CW_OK && !r->j)
-        indexed += pn.placed; /* read only: as if written */
+    if (rc == CW_OK && sc.not_listed > 0 && (rc = rs_indexed_get(r->t, okey, olen, &indexed, err)) == CW_OK && !r->j) {
+        /* read only: as if written (window_index's first times): the
+         * sources this sweep put past the list, and this source when it
+         * was past the list already but not indexed (kept by a chainwatch
+         * before the index: its sweep now is what the window sees) */
+        indexed += pn.placed;
+        bool had = true;
+        if (is_beyond && !fresh)
+            rc = window_has(r, okey, olen, src_key, src_len, cur != 0, old_last, &had, err);
+        indexed += !had;
+    }
     if (rc == CW_OK && now_pool && r->j)
         rc = rs_origin_add(r->j, okey, olen, RS_ORIGIN_POOL, err);
     rs_addr ad = rec->a;

@@ -63,7 +63,11 @@
  *     there (or, before rule_pair kept sources, only counted them); 0 for
  *     a pool whose sources went past its list under this version. They
  *     count once they sweep into it again. screen's patterns give the same
- *     number for any address.
+ *     number for any address. Read only (a screen of a tx), what the sweep
+ *     would write past the list (the source sweeping, a source it moves
+ *     past the list, their first time in the window index) is read as if
+ *     written: the findings are the records of the tx, field by field.
+ *     A sweep into a pool already flagged reads none of its window.
  * Each rule fires once per address (the address's fired bits), and adds
  * its weight to the address's score; the score gives the risk.
  * Amounts: USD cents through prices.h when the asset has a price on the
