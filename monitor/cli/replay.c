@@ -308,7 +308,8 @@ int cmd_replay(int argc, char **argv)
          .help = "run only on CPU time nothing else wants (Linux SCHED_IDLE,\nyielding every 50 us of work): a "
                  "backfill that keeps a\nscreening request waiting for a CPU as little as it can; a\nbusy machine can "
                  "hold it back without limit,\nand store writers beside "
-                 "it (serve's case decisions) wait\nwhile it holds the write lock (README, API)"},
+                 "it (serve's case decisions) wait\nwhile it holds the write lock (README, API); the summary\nsays "
+                 "how often it gave way and its longest stretch without"},
         {.kind = ARG_MORE, .dest = fo.args, .help = "Clusters and exposure (on by default):"},
         {.kind = ARG_MORE, .dest = ro.args, .help = "Pattern rules (on by default; docs/rules.md):"},
         {0},
