@@ -1,10 +1,10 @@
-#define _GNU_SOURCE /* qsort_r */
 #include "coins.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "chains/hashtab.h"
+#include "chains/sort.h"
 #include "watchlists/htab_secret.h"
 #include "watchlists/chaindb.h"
 
@@ -84,23 +84,6 @@ static int cmp_item(const void *a, const void *b)
     return memcmp(((const flush_item *)a)->key, ((const flush_item *)b)->key, COINS_KEY_LEN);
 }
 
-/* The same order, giving way as it goes: sorting a large batch's coins
- * takes 100-200 ms, too long for a --cpu-idle replay to hold a CPU. A
- * comparison takes nanoseconds: the tick (a clock read every few) comes
- * every 256 of them. */
-typedef struct {
-    give_way *gw;
-    unsigned n;
-} sort_giving_way;
-
-static int cmp_item_giving_way(const void *a, const void *b, void *arg)
-{
-    sort_giving_way *s = arg;
-    if ((++s->n & 255u) == 0)
-        give_way_tick(s->gw);
-    return cmp_item(a, b);
-}
-
 cw_code coins_flush(coins *c, store_txn *t, give_way *gw, cw_err *err)
 {
     size_t count = cw_htab_count(&c->t);
@@ -116,11 +99,9 @@ cw_code coins_flush(coins *c, store_txn *t, give_way *gw, cw_err *err)
             give_way_tick(gw); /* a walk over millions of slots: 20 ms and more */
     }
     /* key order: neighbouring puts share B-tree pages */
-    if (gw && gw->on) {
-        sort_giving_way sg = {gw, 0};
-        qsort_r(order, n, sizeof *order, cmp_item_giving_way, &sg);
-    } else
-        qsort(order, n, sizeof *order, cmp_item);
+    /* giving way as it goes: sorting a large batch's coins takes 100-200
+     * ms, too long for a --cpu-idle replay to hold a CPU */
+    cw_sort_ticking(order, n, sizeof *order, cmp_item, gw && gw->on ? give_way_tick_ctx : NULL, gw);
     cw_code rc = CW_OK;
     for (size_t i = 0; i < n && rc == CW_OK; i++) {
         rc = chaindb_coin_put(t, order[i].key, order[i].v->val, order[i].v->vlen, err);

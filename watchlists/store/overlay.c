@@ -1,4 +1,3 @@
-#define _GNU_SOURCE /* qsort_r */
 #include "overlay.h"
 
 #include <sodium.h>
@@ -6,6 +5,7 @@
 #include <string.h>
 
 #include "chains/hashtab.h"
+#include "chains/sort.h"
 
 /* An entry and its key bytes, in one piece of a chunk: they never move, so
  * the tables hold the key by reference and the entry by pointer. */
@@ -185,22 +185,6 @@ static int cmp_item(const void *a, const void *b)
     return cmp_entry(&x->e, &y->e);
 }
 
-/* qsort_r's comparison with the caller's tick every 256 calls (a sort of
- * 50,000 entries makes about 800,000). */
-typedef struct {
-    void (*tick)(void *ctx);
-    void *ctx;
-    unsigned n;
-} sort_ticking;
-
-static int cmp_item_ticking(const void *a, const void *b, void *arg)
-{
-    sort_ticking *s = arg;
-    if ((++s->n & 255u) == 0)
-        s->tick(s->ctx);
-    return cmp_item(a, b);
-}
-
 const overlay_entry **overlay_sorted(const overlay *o, void (*tick)(void *ctx), void *ctx)
 {
     const overlay_entry **all = malloc((o->count + 1) * sizeof *all);
@@ -222,11 +206,7 @@ const overlay_entry **overlay_sorted(const overlay *o, void (*tick)(void *ctx), 
                 tick(ctx);
         }
     }
-    if (tick) {
-        sort_ticking st = {tick, ctx, 0};
-        qsort_r(items, k, sizeof *items, cmp_item_ticking, &st);
-    } else
-        qsort(items, k, sizeof *items, cmp_item);
+    cw_sort_ticking(items, k, sizeof *items, cmp_item, tick, ctx);
     for (size_t i = 0; i < k; i++)
         all[i] = items[i].e;
     free(items);
