@@ -420,6 +420,20 @@ void test_api_key(const char *dd, const char *name, const char *role, char key[1
     free(out), free(err);
 }
 
+void test_import_bystander(const char *dd)
+{
+    char csv[512];
+    snprintf(csv, sizeof csv, "%s/bystander.csv", dd);
+    FILE *f = fopen(csv, "w");
+    cr_assert_not_null(f, "%s", csv);
+    fputs("chain,address,entity,program,note\nbitcoin,1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa,Bystander,TEST,\n", f);
+    cr_assert_eq(fclose(f), 0);
+    char *out, *err;
+    char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--source", "bystander", "--datadir", (char *)dd, NULL};
+    cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
+    free(out), free(err);
+}
+
 json_t *test_api_post(unsigned port, const char *key, const char *path, const char *body, long *status)
 {
     char url[300], hdr[200];

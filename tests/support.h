@@ -91,6 +91,12 @@ json_t *test_api_screen_body(const char *dd, const char *const *opts, const char
 /* An API key of role ("screen", "review", "admin") added to datadir dd
  * under name (a name dd has no key of): the key into key. */
 void test_api_key(const char *dd, const char *name, const char *role, char key[128]);
+/* Imports into datadir dd (chainwatch init'ed) a one-line CSV watchlist
+ * of source "bystander" listing the genesis coinbase's address, which no
+ * generated chain pays: a store a screen will answer from (screens refuse
+ * a store no list was ever imported into) whose records it does not
+ * change. */
+void test_import_bystander(const char *dd);
 /* POSTs body (JSON text) to path ("/v1/screen") of the serve listening on
  * 127.0.0.1:port, with the API key: the answer's JSON (the test fails when
  * it is not JSON; the caller json_decref()s) and its HTTP status in *status. */

@@ -502,6 +502,23 @@ cw_code wl_source_each(store_txn *t, wl_source_record what, wl_json_fn fn, void 
     return rc;
 }
 
+static bool stop_at_first(void *ctx, cw_span json)
+{
+    (void)ctx, (void)json;
+    return false;
+}
+
+cw_code wl_require_imported(store_txn *t, cw_err *err)
+{
+    size_t n = 0;
+    cw_code rc = wl_source_each(t, WL_PROVENANCE, stop_at_first, NULL, &n, err);
+    if (rc == CW_OK && n == 0)
+        rc = cw_err_set(err, CW_ENOTFOUND, CW_NO_OFFSET,
+                        "no watchlist has been imported into this datadir, so every address would look not listed: "
+                        "check --datadir, or run 'chainwatch watchlist import' first");
+    return rc;
+}
+
 /* ---------- the import under construction ---------- */
 
 struct wl_entity {

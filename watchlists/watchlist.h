@@ -178,6 +178,12 @@ cw_code wl_source_json(store_txn *t, wl_source_record what, const char *source, 
  * code, never as "no more sources". */
 typedef bool (*wl_json_fn)(void *ctx, cw_span json);
 cw_code wl_source_each(store_txn *t, wl_source_record what, wl_json_fn fn, void *ctx, size_t *count, cw_err *err);
+/* CW_OK when at least one source has been imported into t's store;
+ * CW_ENOTFOUND when none has ("no watchlist has been imported ..."):
+ * every address would then look not listed, so a screen refuses rather
+ * than answer (a --datadir typo, or a store made by serve or init and
+ * never imported into); else the store's code. One cursor seek. */
+cw_code wl_require_imported(store_txn *t, cw_err *err);
 /* Walks every ref of every source in key order (what imports stored:
  * not the runtime key links of keylink.h); the store's code
  * (CW_ESTORE, CW_EDAMAGED) on a read error, CW_EDAMAGED for a ref that

@@ -260,6 +260,8 @@ static void get_address(const api_request *req, api_reply *rep, void *ctx)
     cw_code rc = wl_lookup(t, key, kn, ident_of_ref, &ic, &count, &err);
     if (rc == CW_OK)
         rc = ic.rc;
+    if (rc == CW_OK && count == 0) /* no identifications: only from a store a list was imported into */
+        rc = wl_require_imported(t, &err);
     cw_json_arr_end(&j);
     cw_json_obj_end(&j);
     cw_json_newline(&j);

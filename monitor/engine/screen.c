@@ -1065,7 +1065,10 @@ cw_code screen_answer(const flows_config *cfg, store_txn *t, const screen_subjec
     *answer = NULL;
     *d = SCREEN_ALLOW;
     bool ok = out != NULL; /* alert_put latches a failed allocation: no partial answer is given */
-    cw_code c = ok ? screen_tip_json(t, &tip, err) : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+    /* fail closed: a store no list was imported into answers nothing */
+    cw_code c = ok ? wl_require_imported(t, err) : cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory");
+    if (c == CW_OK)
+        c = screen_tip_json(t, &tip, err);
     if (c == CW_OK && s->acct) {
         alert_put(out, "type", json_string("tx"), &ok);
         alert_put(out, "chain", json_string(cw_chain_name((cw_chain)s->acct->chain)), &ok);

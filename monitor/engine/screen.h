@@ -205,7 +205,8 @@ json_t *screen_policy_json(const flows_config *cfg);
  * direction, amount, decision (a pattern risk of high or severe holds,
  * medium reviews), policy}, into *out (the caller's), and the
  * decision into *d. Errors: the store's (never a partial answer),
- * CW_ENOMEM. */
+ * CW_ENOMEM, and wl_require_imported's CW_ENOTFOUND for a store no
+ * watchlist was ever imported into (no answer rather than "allow"). */
 cw_code screen_answer(const flows_config *cfg, store_txn *t, const screen_subject *s, json_t **out, screen_decision *d,
                       cw_err *err);
 

@@ -569,6 +569,41 @@ Test(api, store_error_is_5xx_never_clean)
     fx_done(&fx);
 }
 
+/* A datadir no list was imported into (a --datadir typo: serve makes the
+ * store) answers no screening: 503, never {"identifications":[]} or
+ * allow. Once a list is imported, the running server answers. */
+Test(api, a_store_no_list_was_imported_into_answers_no_screening)
+{
+    api_fx fx;
+    memset(&fx, 0, sizeof fx);
+    snprintf(fx.root, sizeof fx.root, "/tmp/cw-api-XXXXXX");
+    cr_assert_not_null(mkdtemp(fx.root));
+    snprintf(fx.dd, sizeof fx.dd, "%s/dd", fx.root);
+    char *init[] = {CW_BIN, "init", "--datadir", fx.dd, NULL};
+    must_run(init);
+    key_add(&fx, "exchange", "screen", fx.key_screen, sizeof fx.key_screen);
+    serve_start(&fx, NULL, NULL);
+    const char *clean = "/api/v1/address/bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq";
+    reply r = http(&fx, "GET", clean, fx.key_screen, NULL);
+    cr_assert(strstr(r.body, "no watchlist has been imported"), "%s", r.body);
+    is_error(&r, 503, "store_error");
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, "{\"address\":\"" GENESIS_ADDR "\"}");
+    is_error(&r, 503, "store_error");
+    r = http(&fx, "POST", "/v1/screen", fx.key_screen, "{\"addresses\":[\"" GENESIS_ADDR "\"]}");
+    is_error(&r, 503, "store_error");
+    test_import_bystander(fx.dd); /* lists GENESIS_ADDR */
+    r = http(&fx, "GET", clean, fx.key_screen, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_str_eq(r.body, "{\"identifications\":[]}\n");
+    free(r.body);
+    r = http(&fx, "GET", "/api/v1/address/" GENESIS_ADDR, fx.key_screen, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(strstr(r.body, "\"category\":\"sanctions\""), "%s", r.body);
+    free(r.body);
+    serve_stop(&fx);
+    fx_done(&fx);
+}
+
 /* Screening goes on, right, while a replay writes blocks into the same
  * store; then the replay's records are served by /v1/alerts. */
 Test(api, screening_while_replay_writes_and_alerts_paging)

@@ -258,7 +258,8 @@ static void write_text(const char *path, const char *s)
     fclose(f);
 }
 
-/* A datadir with keys and `designated` (may be NULL) listed under DPRK4. */
+/* A datadir with keys and `designated` listed under DPRK4 (NULL: the
+ * bystander list of tests/support.h, nobody the chains pay). */
 static void datadir_make(const char *root, char dd[4096], const char *designated)
 {
     snprintf(dd, 4096, "%s/data", root);
@@ -274,7 +275,8 @@ static void datadir_make(const char *root, char dd[4096], const char *designated
         char *imp[] = {CW_BIN, "watchlist", "import", "csv", csv, "--datadir", dd, NULL};
         cr_assert_eq(run_cmd(imp, NULL, 0, &out, &err), 0, "%s", err);
         free(out), free(err);
-    }
+    } else
+        test_import_bystander(dd); /* a list, or a screen would refuse the store */
 }
 
 static char *keep_root; /* set: replay_rules leaves its directory (and sets this to it) */
@@ -1596,6 +1598,7 @@ static void live_open_in(live *l, bool datadir)
         char *init[] = {CW_BIN, "init", "--datadir", l->dir, NULL};
         cr_assert_eq(run_cmd(init, NULL, 0, &out, &err), 0, "%s", err);
         free(out), free(err);
+        test_import_bystander(l->dir);
     }
     cr_assert_eq(store_open(l->dir, 0, false, &l->s, NULL), CW_OK);
     char pub[65];

@@ -383,7 +383,14 @@ Test(screen, typos_usage_and_unreadable_stores)
     free(err);
     cr_assert_eq(cw(NULL, &err, "init", "--datadir", path), 0, "%s", err);
     free(err);
-    cr_assert_eq(cw(&j, &err, "screen", CLEAN, "--datadir", path), 0, "after init: %s", err);
+    /* a store no list was imported into (a --datadir typo that serve or
+     * init made): no answer, not "allow" */
+    cr_assert_eq(cw(&j, &err, "screen", CLEAN, "--datadir", path), 3, "after init: %s", err);
+    cr_assert_null(j);
+    cr_assert(strstr(err, "no watchlist has been imported"), "%s", err);
+    free(err);
+    test_import_bystander(path);
+    cr_assert_eq(cw(&j, &err, "screen", CLEAN, "--datadir", path), 0, "after an import: %s", err);
     free(err);
     json_decref(j);
     /* --help everywhere, naming the exit codes */
