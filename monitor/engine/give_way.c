@@ -41,4 +41,12 @@ void give_way_tick(give_way *g)
     g->at_ns = now_ns();
 }
 
+uint64_t give_way_longest_ns(const give_way *g)
+{
+    if (!g->on)
+        return 0;
+    uint64_t open = clock_ns(CLOCK_THREAD_CPUTIME_ID) - g->cpu_at_ns;
+    return open > g->longest_ns ? open : g->longest_ns;
+}
+
 void give_way_tick_ctx(void *ctx) { give_way_tick(ctx); }

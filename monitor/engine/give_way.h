@@ -41,7 +41,7 @@ typedef struct {
     uint64_t at_ns;      /* CLOCK_MONOTONIC of the last yield */
     uint64_t cpu_at_ns;  /* the thread's CPU time at the last yield */
     uint64_t yields;     /* sched_yield calls so far */
-    uint64_t longest_ns; /* the most CPU time the thread ran between two yields */
+    uint64_t longest_ns; /* the most CPU time the thread ran between two yields (give_way_longest_ns) */
 } give_way;
 
 /* Looks at the process's scheduling policy once: g yields only under
@@ -51,6 +51,11 @@ void give_way_init(give_way *g);
 /* Called in a long loop: yields the CPU when g is on and GIVE_WAY_US have
  * passed since the last yield. g may be NULL (nothing). */
 void give_way_tick(give_way *g);
+
+/* The longest stretch of CPU time g's thread ran between two yields, the
+ * one running now (since the last yield) included: a run's last commit
+ * comes after its last yield. 0 when g is off. Call it from g's thread. */
+uint64_t give_way_longest_ns(const give_way *g);
 
 /* give_way_tick for callbacks that take a context (store_txn_give_way):
  * ctx is the give_way, or NULL. */

@@ -167,7 +167,7 @@ void pipeline_stats_get(const pipeline *p, pipeline_stats *out)
     out->cached_coins = coins_count(p->cache);
     out->cache_bytes = coins_memory(p->cache) + (p->batch ? store_pending_bytes(p->batch) : 0);
     out->gave_way = p->give_way.yields;
-    out->longest_stretch_ns = p->give_way.longest_ns;
+    out->longest_stretch_ns = give_way_longest_ns(&p->give_way);
 }
 
 void pipeline_note_counter(pipeline *p, int topic, const char *name, uint32_t seq)

@@ -215,6 +215,8 @@ cw_code pipeline_sync(pipeline *p, cw_err *err);
  * take stays queued for the next flush. */
 cw_code pipeline_flush(pipeline *p, cw_err *err);
 
+/* The counters so far, into *out. From the pipeline's own thread: under
+ * --cpu-idle longest_stretch_ns reads that thread's CPU clock. */
 void pipeline_stats_get(const pipeline *p, pipeline_stats *out);
 
 /* The audit trail (alert.h). Every record gets the next seq and the hash of

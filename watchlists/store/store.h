@@ -252,13 +252,15 @@ cw_code store_write_back(store_txn *t, store_db db, cw_err *err);
 /* Memory held by t's pending writes (keys, values, table), 0 without
  * write-back: what a caller watches to commit before memory runs out. */
 size_t store_pending_bytes(const store_txn *t);
+#define STORE_GIVE_WAY_PUTS 64u
 /* Has store_commit call tick(ctx) as it moves t's pending write-back
  * writes into LMDB: while it sorts them and after every
  * STORE_GIVE_WAY_PUTS of them (a large batch's are tens of thousands,
  * tens of milliseconds of CPU). For a process that yields its CPU often
- * (--cpu-idle: monitor/engine/give_way.h); tick must not use t. NULL:
- * none (the default). LMDB's own commit that follows cannot be split. */
-#define STORE_GIVE_WAY_PUTS 64u
+ * (--cpu-idle: monitor/engine/give_way.h), which then yields holding the
+ * store's write lock, as it does all through its batch; tick must not use
+ * t. NULL: none (the default). LMDB's own commit that follows cannot be
+ * split. */
 void store_txn_give_way(store_txn *t, void (*tick)(void *ctx), void *ctx);
 
 /* A 64-bit FNV fingerprint of every key and value of db as t sees it (for
