@@ -4,8 +4,10 @@
  * (LMDB readers: never waits for the writer). `watch --api` runs the same
  * server inside the monitor's process (watch.c, cli_api_start).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "args.h"
@@ -153,6 +155,18 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "chainwatch: serve: --webhook: not an http:// or https:// URL (at most 400 bytes)\n");
         flows_opts_free(&fo);
         return CLI_EXIT_USAGE;
+    }
+    /* a datadir init made, never a new one: opened to write, LMDB would
+     * make a store at a mistyped path, and a server with nothing to answer
+     * from (screening refuses it, but serve would run) */
+    char store_path[4200];
+    struct stat st;
+    snprintf(store_path, sizeof store_path, "%s/store.mdb", datadir);
+    if (stat(store_path, &st) != 0) {
+        fprintf(stderr, "chainwatch: serve: %s: %s: check --datadir, or run 'chainwatch init --datadir %s' first\n",
+                store_path, strerror(errno), datadir);
+        flows_opts_free(&fo);
+        return CLI_EXIT_UNCHECKED;
     }
     cw_store *s = NULL;
     cw_err err = {0};

@@ -1202,6 +1202,17 @@ Test(cli_strict, every_verb_on_a_missing_datadir_names_it_with_the_rule_s_status
         cr_assert(strstr(r.err, missing), "%s %s does not name the datadir: %s", argv[1], argv[2], r.err);
         free(r.err);
     }
+    /* the typo a parent exists for: serve would have made a store there
+     * (LMDB opens to write) and run with nothing to answer from */
+    char typo[200];
+    snprintf(typo, sizeof typo, "%s/typo", dir);
+    char *serve[] = {CW_BIN, "serve", "--listen", "127.0.0.1:0", "--datadir", typo, NULL};
+    result r = run_to(serve, NULL, 0, "/dev/null");
+    cr_assert_eq(r.code, 3, "serve on %s: exit %d: %s", typo, r.code, r.err);
+    cr_assert(strstr(r.err, typo) && strstr(r.err, "chainwatch init"), "%s", r.err);
+    free(r.err);
+    struct stat st;
+    cr_assert_neq(stat(typo, &st), 0, "serve made %s", typo);
     test_remove_dir(dir);
 }
 
