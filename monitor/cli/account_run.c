@@ -809,10 +809,16 @@ int account_run_watch(const account_run_opts *o)
         pipeline_stats_get(account_pipeline(c.a), &st0);
         tron_follow_set_tip(c.tron, st0.tip_height);
     }
+    char depth[64];
+    if (o->finalized)
+        snprintf(depth, sizeof depth, "blocks up to the finalized tag");
+    else if (o->confirmations == 1)
+        snprintf(depth, sizeof depth, "every block at the head");
+    else
+        snprintf(depth, sizeof depth, "blocks %lld deep (--confirmations %lld)", (long long)o->confirmations,
+                 (long long)o->confirmations);
     run_log("watch", "info", "watching %s %s (chain id %llu) at %s: %s; alerts to %s", o->tron ? "tron" : "ethereum",
-         c.network, (unsigned long long)c.chain_id, o->tron ? o->zmq_tron : o->rpc,
-         o->finalized ? "blocks up to the finalized tag" : o->confirmations == 1 ? "every block at the head"
-                                                                                 : "blocks with --confirmations",
+         c.network, (unsigned long long)c.chain_id, o->tron ? o->zmq_tron : o->rpc, depth,
          o->alerts ? o->alerts : "<datadir>/alerts.jsonl");
     pipeline *p = account_pipeline(c.a);
     cw_err err = {0};

@@ -171,7 +171,8 @@ int cli_args_parse(const char *verb, cli_arg *table, int argc, char **argv, cons
     return CLI_EXIT_OK;
 }
 
-int cli_args_set_conf(cli_arg *table, const char *name, const char *value, char *why, size_t why_cap)
+/* One chainwatch.conf line against the table; stored only when store. */
+static int conf_line(cli_arg *table, const char *name, const char *value, bool store, char *why, size_t why_cap)
 {
     char q[80];
     cli_arg *d = find(table, name, strlen(name));
@@ -196,17 +197,28 @@ int cli_args_set_conf(cli_arg *table, const char *name, const char *value, char 
                      cli_quote(value, q, sizeof q));
             return -1;
         }
-        if (!d->given)
+        if (store && !d->given)
             *(bool *)d->dest = v == 1, d->conf = true;
         return 1;
     }
     cw_err err = {0};
-    if (take(d, value, !d->given, &err)) {
+    if (take(d, value, store && !d->given, &err)) {
         snprintf(why, why_cap, "%s", err.msg);
         return -1;
     }
-    d->conf |= !d->given;
+    if (store)
+        d->conf |= !d->given;
     return 1;
+}
+
+int cli_args_set_conf(cli_arg *table, const char *name, const char *value, char *why, size_t why_cap)
+{
+    return conf_line(table, name, value, true, why, why_cap);
+}
+
+int cli_args_check_conf(const cli_arg *table, const char *name, const char *value, char *why, size_t why_cap)
+{
+    return conf_line((cli_arg *)table, name, value, false, why, why_cap);
 }
 
 bool cli_args_given(const cli_arg *table, const char *name)

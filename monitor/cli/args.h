@@ -76,6 +76,11 @@ int cli_args_parse(const char *verb, cli_arg *table, int argc, char **argv, cons
  * table's use (strings are not copied). */
 int cli_args_set_conf(cli_arg *table, const char *name, const char *value, char *why, size_t why_cap);
 
+/* As cli_args_set_conf, but nothing is stored or marked: for a line of
+ * chainwatch.conf this run does not use (another chain's section, conf.h),
+ * whose name and value must still be sound. */
+int cli_args_check_conf(const cli_arg *table, const char *name, const char *value, char *why, size_t why_cap);
+
 /* True when argv (cli_args_parse) gave the option named. */
 bool cli_args_given(const cli_arg *table, const char *name);
 /* True when argv or chainwatch.conf (cli_args_set_conf) gave the option

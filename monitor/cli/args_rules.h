@@ -1,7 +1,7 @@
 /*
  * args_rules.h: the pattern rules' options `watch` and `replay` share
- * (flags and chainwatch.conf keys alike, e.g. under a [rules] header:
- * section headers are ignored, the names are global), as an option table
+ * (flags and chainwatch.conf keys alike, e.g. under a [rules] header,
+ * which is a heading only: conf.h), as an option table
  * for args.h, and the prices file they name. docs/rules.md explains each
  * rule and its defaults.
  */

@@ -36,6 +36,7 @@
 #include "account_run.h"
 #include "args_flows.h"
 #include "args_rules.h"
+#include "conf.h"
 #include "monitor/records/sink.h"
 #include "monitor/records/webhook.h"
 #include "watchlists/store/store.h"
@@ -76,10 +77,12 @@ static const char usage[] =
     "while it stops (the final flush of the outbox).\n"
     "\n"
     "Options; each but --datadir and --config is also a line of chainwatch.conf,\n"
-    "'name = value' (no line length or count limit; flags win over the file).\n"
-    "An option for another --chain (as its help says) is refused as a flag; as a\n"
-    "line of the file it is left unused with a warning, so one file can serve the\n"
-    "watches of several chains:\n";
+    "'name = value' (up to 1 MiB in all; flags win over the file). Lines under\n"
+    "[bitcoin], [ethereum] or [tron] are that chain's watch's alone and win over\n"
+    "the same option above the sections; [rules] is a heading; an option given\n"
+    "twice in one scope, or another section, is refused. An option for another\n"
+    "--chain (as its help says) is refused as a flag; above the sections it is\n"
+    "left unused with a warning, so one file can serve several chains' watches:\n";
 
 typedef struct {
     const char *datadir;
@@ -103,8 +106,7 @@ typedef struct {
     bool finalized;
     int64_t nice; /* --nice N, --cpu-idle: a catch-up beside a screening API */
     bool cpu_idle;
-    char **owned; /* strings from the config file */
-    size_t n_owned, cap_owned;
+    cli_conf conf; /* chainwatch.conf: the table's strings from it point into it */
     cli_arg args[32];
 } watch_opts;
 
@@ -223,22 +225,14 @@ static void logf_(int level, const char *fmt, ...)
 
 /* ---- options ---- */
 
-/* chainwatch.conf, read here rather than by inih: inih cuts lines at 200
- * characters and says only "line N", with N past the long line; a path or
- * an endpoint may be longer, and a refusal must say why. Any length, any
- * number of lines; "name = value" (or "name: value"), '#' or ';' starts a
- * comment line, " ;" an inline comment, "[section]" headers are ignored,
- * blanks around names and values are trimmed, a UTF-8 BOM is skipped.
- * CLI_EXIT_OK, or CLI_EXIT_USAGE after one line naming the file, the line
- * and the reason. */
-static char *trim(char *s)
+/* "bitcoin", "ethereum and tron": the chains of a chain_only mask. */
+static const char *chains_named(unsigned mask, char *out, size_t cap)
 {
-    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-        s++;
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-        s[--n] = '\0';
-    return s;
+    out[0] = '\0';
+    for (int c = 0; watch_chains[c]; c++)
+        if (mask & (1u << c))
+            snprintf(out + strlen(out), cap - strlen(out), "%s%s", *out ? " and " : "", watch_chains[c]);
+    return out;
 }
 
 static int conf_refused(const char *path, unsigned long line, const char *why)
@@ -249,86 +243,67 @@ static int conf_refused(const char *path, unsigned long line, const char *why)
     return CLI_EXIT_USAGE;
 }
 
-static int conf_read(const char *path, watch_opts *o)
+/* One line through the option table (stored when store): CLI_EXIT_OK, or
+ * CLI_EXIT_USAGE after one line naming the file and the line. */
+static int conf_take(const char *path, const cli_conf_line *l, watch_opts *o, bool store)
 {
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        fprintf(stderr, "chainwatch: watch: cannot read %s: %s\n", path, strerror(errno));
+    char why[CW_ERR_MSG_MAX + 64], q[128];
+    int r = store ? cli_args_set_conf(o->args, l->name, l->value, why, sizeof why)
+                  : cli_args_check_conf(o->args, l->name, l->value, why, sizeof why);
+    if (r < 0) {
+        fprintf(stderr, "chainwatch: watch: config: %s (%s line %lu)\n", why, cli_quote(path, q, sizeof q), l->line);
         return CLI_EXIT_USAGE;
     }
-    char *buf = NULL;
-    size_t cap = 0;
-    unsigned long line = 0;
-    int rc = CLI_EXIT_OK;
-    ssize_t n;
-    errno = 0;
-    while (rc == CLI_EXIT_OK && (n = getline(&buf, &cap, f)) >= 0) {
-        line++;
-        if ((size_t)n != strlen(buf)) {
-            rc = conf_refused(path, line, "it holds a NUL byte (is this a text file?)");
-            break;
-        }
-        char *s = buf;
-        if (line == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
-            s += 3;
-        s = trim(s);
-        if (*s == '\0' || *s == '#' || *s == ';')
-            continue;
-        if (*s == '[') {
-            if (s[strlen(s) - 1] != ']')
-                rc = conf_refused(path, line, "a section header without its closing ']'");
-            continue;
-        }
-        char *sep = s + strcspn(s, "=:");
-        if (*sep == '\0') {
-            rc = conf_refused(path, line, "no '=' (lines are name = value, like rcvhwm = 1000)");
-            break;
-        }
-        *sep = '\0';
-        char *name = trim(s), *value = sep + 1;
-        for (char *c = value; *c; c++)
-            if (*c == ';' && c > value && (c[-1] == ' ' || c[-1] == '\t')) {
-                *c = '\0';
-                break;
-            }
-        value = trim(value);
-        if (*name == '\0') {
-            rc = conf_refused(path, line, "no name before the '='");
-            break;
-        }
-        if (o->n_owned == o->cap_owned) {
-            size_t ncap = o->cap_owned ? 2 * o->cap_owned : 16;
-            char **grown = realloc(o->owned, ncap * sizeof *grown);
-            if (grown == NULL) {
-                rc = conf_refused(path, line, "out of memory");
-                break;
-            }
-            o->owned = grown;
-            o->cap_owned = ncap;
-        }
-        char *v = strdup(value);
-        if (v == NULL) {
-            rc = conf_refused(path, line, "out of memory");
-            break;
-        }
-        o->owned[o->n_owned++] = v;
-        char why[CW_ERR_MSG_MAX + 64];
-        int r = cli_args_set_conf(o->args, name, v, why, sizeof why);
-        if (r < 0) {
-            char q[128];
-            fprintf(stderr, "chainwatch: watch: config: %s (%s line %lu)\n", why, cli_quote(path, q, sizeof q), line);
-            rc = CLI_EXIT_USAGE;
-        } else if (r == 0) {
-            rc = conf_refused(path, line, why);
-        }
+    return r == 0 ? conf_refused(path, l->line, why) : CLI_EXIT_OK;
+}
+
+/* chainwatch.conf (conf.h): the whole file is checked first, every chain's
+ * section included, so a typo under [tron] stops a Bitcoin watch as it
+ * would a Tron one; a line under a chain's section must be an option of
+ * that chain (chain_only) and cannot be chain itself. Then the lines
+ * outside the chains' sections are used, chain among them, and then the
+ * watched chain's section, whose lines win over those. CLI_EXIT_OK, or
+ * CLI_EXIT_USAGE after one line naming the file, the line and why
+ * (CLI_EXIT_FAIL out of memory). */
+static int conf_apply(const char *path, watch_opts *o)
+{
+    cw_err err = {0};
+    cw_code code = cli_conf_read(path, watch_chains, &o->conf, &err);
+    if (code != CW_OK) {
+        fprintf(stderr, "chainwatch: watch: %s\n", err.msg);
+        return code == CW_ENOMEM ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
     }
-    if (rc == CLI_EXIT_OK && ferror(f)) {
-        fprintf(stderr, "chainwatch: watch: reading %s: %s\n", path, strerror(errno ? errno : EIO));
-        rc = CLI_EXIT_USAGE;
+    char why[160], chains[40];
+    for (size_t i = 0; i < o->conf.n; i++) {
+        const cli_conf_line *l = &o->conf.lines[i];
+        if (l->chain == CLI_CONF_EVERY_CHAIN)
+            continue;
+        const char *section = watch_chains[l->chain];
+        if (strcmp(l->name, "chain") == 0) {
+            snprintf(why, sizeof why, "chain cannot be set under [%s]: a chain's section is read by that chain's watch "
+                     "only (set chain above the sections, or pass --chain)", section);
+            return conf_refused(path, l->line, why);
+        }
+        for (size_t k = 0; k < sizeof chain_only / sizeof *chain_only; k++)
+            if (strcmp(l->name, chain_only[k].name) == 0 && !(chain_only[k].chains & (1u << l->chain))) {
+                snprintf(why, sizeof why, "%s is for --chain %s, so not a line for [%s]", l->name,
+                         chains_named(chain_only[k].chains, chains, sizeof chains), section);
+                return conf_refused(path, l->line, why);
+            }
+        int rc = conf_take(path, l, o, false);
+        if (rc)
+            return rc;
     }
-    free(buf);
-    fclose(f);
-    return rc;
+    for (int pass = 0; pass < 2; pass++) /* o->chain is known after the first */
+        for (size_t i = 0; i < o->conf.n; i++) {
+            const cli_conf_line *l = &o->conf.lines[i];
+            if (l->chain != (pass == 0 ? CLI_CONF_EVERY_CHAIN : o->chain))
+                continue;
+            int rc = conf_take(path, l, o, true);
+            if (rc)
+                return rc;
+        }
+    return CLI_EXIT_OK;
 }
 
 /* An option that is not for the chain watched (chain_only): given as a
@@ -346,11 +321,8 @@ static int other_chains_options(const watch_opts *o, const char *conf_path)
             bool given = cli_args_given(o->args, name);
             if (chain_only[i].chains & (1u << o->chain) || !cli_args_chosen(o->args, name) || given == from_conf)
                 continue;
-            char chains[40] = "", q[128];
-            for (int c = 0; watch_chains[c]; c++)
-                if (chain_only[i].chains & (1u << c))
-                    snprintf(chains + strlen(chains), sizeof chains - strlen(chains), "%s%s", *chains ? " and " : "",
-                             watch_chains[c]);
+            char chains[40], q[128];
+            chains_named(chain_only[i].chains, chains, sizeof chains);
             if (given) {
                 fprintf(stderr, "chainwatch: watch: --%s is for --chain %s, not %s\n", name, chains, chain);
                 return CLI_EXIT_USAGE;
@@ -516,7 +488,7 @@ int cmd_watch(int argc, char **argv)
     snprintf(conf, sizeof conf, "%s/chainwatch.conf", o.datadir);
     const char *conf_path = o.config ? o.config : conf;
     if (access(conf_path, R_OK) == 0) {
-        rc = conf_read(conf_path, &o);
+        rc = conf_apply(conf_path, &o);
     } else if (o.config) {
         fprintf(stderr, "chainwatch: watch: cannot read %s: %s\n", o.config, strerror(errno));
         rc = CLI_EXIT_USAGE;
@@ -544,9 +516,7 @@ int cmd_watch(int argc, char **argv)
         rc = other_chains_options(&o, conf_path);
     if (rc == CLI_EXIT_OK && (o.chain == 1 || o.chain == 2)) {
         rc = watch_account_chain(&o);
-        for (size_t i = 0; i < o.n_owned; i++)
-            free(o.owned[i]);
-        free(o.owned);
+        cli_conf_free(&o.conf);
         flows_opts_free(&o.flows);
         rules_opts_free(&o.rules);
         return rc;
@@ -556,9 +526,7 @@ int cmd_watch(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
     }
     if (rc) {
-        for (size_t i = 0; i < o.n_owned; i++)
-            free(o.owned[i]);
-        free(o.owned);
+        cli_conf_free(&o.conf);
         return rc;
     }
 
@@ -789,8 +757,6 @@ out:
     store_close(store);
     flows_opts_free(&o.flows);
     rules_opts_free(&o.rules);
-    for (size_t i = 0; i < o.n_owned; i++)
-        free(o.owned[i]);
-    free(o.owned);
+    cli_conf_free(&o.conf);
     return rc;
 }

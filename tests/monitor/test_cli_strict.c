@@ -19,6 +19,7 @@
 
 #include "monitor/cli/args.h"
 #include "monitor/cli/cli.h"
+#include "monitor/cli/conf.h"
 #include "monitor/records/keys.h"
 #include "monitor/records/alert.h"
 #include "tests/support.h"
@@ -920,8 +921,8 @@ Test(cli_strict, min_exposure_bare_one_is_refused)
     test_remove_dir(dir);
 }
 
-/* chainwatch.conf has no line length or entry cap (inih cut lines at 200
- * characters and took 32 entries, then said "line N: cannot use this line"
+/* chainwatch.conf has no line length or entry cap but its 1 MiB in all
+ * (inih cut lines at 200 characters and took 32 entries, then said "line N: cannot use this line"
  * with N past the long line); a refusal names the right line and why. */
 Test(cli_strict, config_any_length_and_count_refusals_name_line_and_reason)
 {
@@ -933,8 +934,22 @@ Test(cli_strict, config_any_length_and_count_refusals_name_line_and_reason)
     cr_assert_not_null(body);
     n += (size_t)snprintf(body + n, cap - n, "# %0500d\n", 0);               /* line 1: 500+ characters */
     n += (size_t)snprintf(body + n, cap - n, "rest = http://127.0.0.1:8332/%0400d\n", 0); /* line 2 */
-    for (int i = 0; i < 40; i++)                                             /* lines 3..42 */
-        n += (size_t)snprintf(body + n, cap - n, "rcvhwm = %d\n", i);
+    /* lines 3..42: forty options, each once (a repeat is refused, conf.h) */
+    static const char *const forty[] = {
+        "rcvhwm = 1000", "status-interval = 60", "log-level = info", "start-height = 0", "clusters = on",
+        "min-exposure = 1%", "hold-exposure = 50%", "cluster-limit = 100000", "payjoin-guard = on", "rules = on",
+        "salary-min-usd = 1000", "salary-max-usd = 20000", "tiny-min-usd = 1", "tiny-max-usd = 100",
+        "salary-min-btc = 0.01", "tiny-min-btc = 0.00001", "salary-min-eth = 0.3", "tiny-min-eth = 0.0001",
+        "salary-min-trx = 3000", "tiny-min-trx = 1", "cadence-min-gap = 10d", "cadence-max-gap = 40d",
+        "recurring-payments = 3", "shared-payout-min-payers = 3", "shared-payout-max-payers = 50",
+        "consolidator-min-sources = 5", "consolidator-window = 30d", "sweep-share = 80%", "test-window = 1d",
+        "rules-hops = 2", "rules-trace-window = 60d", "rules-min-hit-usd = 100", "rules-min-hit-btc = 0.001",
+        "rules-min-hit-eth = 0.03", "rules-min-hit-trx = 300", "off-ramp-min-pieces = 3",
+        "rules-pool-trace-max = 256", "risk-low = 20", "webhook-max-tries = 10", "webhook-retry-base-ms = 1000",
+    };
+    _Static_assert(sizeof forty / sizeof *forty == 40, "forty lines");
+    for (size_t i = 0; i < 40; i++)
+        n += (size_t)snprintf(body + n, cap - n, "%s\n", forty[i]);
     n += (size_t)snprintf(body + n, cap - n, "hops = 9\n"); /* line 43 */
     put_file(conf, body, n);
     char *w[] = {CW_BIN, "watch", "--datadir", dd, "--zmqpubrawtx=tcp://127.0.0.1:1", NULL};
@@ -943,7 +958,7 @@ Test(cli_strict, config_any_length_and_count_refusals_name_line_and_reason)
     static const char noeq[] = "rcvhwm = 1\n\njust words\n";
     put_file(conf, noeq, sizeof noeq - 1);
     assert_refused(w, "chainwatch.conf: line 3: cannot use this line: no '='");
-    static const char unknown[] = "[main]\nrcvhwm = 1\nzmqpubrawtxx = tcp://127.0.0.1:1\n";
+    static const char unknown[] = "[rules]\nrcvhwm = 1\nzmqpubrawtxx = tcp://127.0.0.1:1\n";
     put_file(conf, unknown, sizeof unknown - 1);
     assert_refused(w, "chainwatch.conf: line 3: cannot use this line: unknown option 'zmqpubrawtxx'");
     free(body);
@@ -1029,6 +1044,138 @@ Test(cli_strict, an_account_watch_leaves_other_chains_conf_lines_unused)
     char *rpc[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "tron", "--tron-http=http://127.0.0.1:9",
                    "--zmqpubtron=tcp://127.0.0.1:9", "--rpc=http://127.0.0.1:9", NULL};
     assert_refused(rpc, "chainwatch: watch: --rpc is for --chain ethereum, not tron");
+    test_remove_dir(dir);
+}
+
+/* conf.h's reading of the file, alone: comments (a line's and a blank
+ * then ';'), a BOM, CRLF, "name: value", a last line without its newline,
+ * chain sections and [rules], each line's number and scope; and every
+ * refusal with its line: an unknown section, a header without ']', no '=',
+ * no name, a NUL byte, an option repeated in one scope (a chain's header
+ * twice is one scope; [rules] is outside the chains' sections). */
+Test(cli_strict, conf_reads_lines_and_sections_and_refuses_by_line)
+{
+    static const char *const chains[] = {"bitcoin", "ethereum", "tron", NULL};
+    static const char text[] = "\xef\xbb\xbf# a comment\r\nrcvhwm = 5 ; inline\r\n[ tron ]\nconfirmations: 19\n\n"
+                               "[rules]\nrules = on\n[ethereum]\nconfirmations = 12\nrest = http://h/a;b\n"
+                               "[tron]\n  ; another\npoll-ms=300";
+    cli_conf c;
+    cw_err err = {0};
+    cr_assert_eq(cli_conf_parse(text, sizeof text - 1, chains, &c, &err), CW_OK, "%s", err.msg);
+    static const struct {
+        unsigned long line;
+        int chain;
+        const char *name, *value;
+    } want[] = {
+        {2, CLI_CONF_EVERY_CHAIN, "rcvhwm", "5"},
+        {4, 2, "confirmations", "19"},
+        {7, CLI_CONF_EVERY_CHAIN, "rules", "on"},
+        {9, 1, "confirmations", "12"},
+        {10, 1, "rest", "http://h/a;b"},
+        {13, 2, "poll-ms", "300"},
+    };
+    cr_assert_eq(c.n, sizeof want / sizeof *want);
+    for (size_t i = 0; i < c.n; i++) {
+        cr_assert_eq(c.lines[i].line, want[i].line, "line %zu: %lu", i, c.lines[i].line);
+        cr_assert_eq(c.lines[i].chain, want[i].chain, "line %zu", i);
+        cr_assert_str_eq(c.lines[i].name, want[i].name);
+        cr_assert_str_eq(c.lines[i].value, want[i].value);
+    }
+    cli_conf_free(&c);
+    cr_assert_eq(cli_conf_parse("", 0, chains, &c, &err), CW_OK);
+    cr_assert_eq(c.n, 0);
+    cli_conf_free(&c);
+    static const char same_name_two_scopes[] = "a = 1\n[tron]\na = 2\n[ethereum]\na = 3\n";
+    cr_assert_eq(cli_conf_parse(same_name_two_scopes, sizeof same_name_two_scopes - 1, chains, &c, &err), CW_OK,
+                 "%s", err.msg);
+    cr_assert_eq(c.n, 3);
+    cli_conf_free(&c);
+
+    static const struct {
+        const char *text;
+        size_t len; /* 0: strlen */
+        const char *msg;
+    } bad[] = {
+        {"a = 1\n[main]\nb = 2\n", 0,
+         "line 2: cannot use this line: unknown section '[main]': the sections are [bitcoin], [ethereum], [tron] "
+         "(that chain's watch only) and [rules]"},
+        {"[Tron]\n", 0, "line 1: cannot use this line: unknown section '[Tron]'"},
+        {"[tron\nconfirmations = 3\n", 0, "line 1: cannot use this line: a section header without its closing ']'"},
+        {"a = 1\n\njust words\n", 0, "line 3: cannot use this line: no '=' (lines are name = value, like rcvhwm = 1000)"},
+        {"a = 1\n = 3\n", 0, "line 2: cannot use this line: no name before the '='"},
+        {"a = 1\n# x\0y\n", 12, "line 2: cannot use this line: it holds a NUL byte (is this a text file?)"},
+        {"a = 1\nb = 2\n\na = 3\n", 0,
+         "line 4: cannot use this line: a is already set on line 1 (outside the chains' sections); give it once"},
+        {"a = 1\na = 2\na = 3\n", 0, "line 2: cannot use this line: a is already set on line 1 ("},
+        {"[tron]\na = 1\n[ethereum]\na = 2\n[tron]\na = 3\n", 0,
+         "line 6: cannot use this line: a is already set on line 2 (in [tron]); give it once"},
+        {"[rules]\na = 1\n[bitcoin]\nb = 1\n[rules]\na = 2\n", 0,
+         "line 6: cannot use this line: a is already set on line 2 (outside the chains' sections)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        size_t len = bad[i].len ? bad[i].len : strlen(bad[i].text);
+        err = (cw_err){0};
+        c.n = 99;
+        cr_assert_eq(cli_conf_parse(bad[i].text, len, chains, &c, &err), CW_EARG, "case %zu", i);
+        cr_assert(strncmp(err.msg, bad[i].msg, strlen(bad[i].msg)) == 0, "case %zu: %s", i, err.msg);
+        cr_assert(c.n == 0 && c.lines == NULL && c.text == NULL, "case %zu: left lines behind", i);
+    }
+}
+
+/* One chainwatch.conf for the watches of three chains: a [chain] section's
+ * lines are that chain's watch's alone (an Ethereum watch leaves [tron]'s
+ * finalized, a Tron watch [ethereum]'s confirmations: either used would
+ * be "give one of them", exit 2; each goes on to ask the node, a closed
+ * port: exit 1), and no watch warns of them. The whole file is checked by
+ * every watch (exit 2, naming the line): an unknown option or a bad value
+ * in another chain's section, another chain's option under a section,
+ * chain under a section, an unknown section, a repeat. Before, section
+ * headers were ignored: the file's last confirmations served both chains. */
+Test(cli_strict, conf_chain_sections_are_that_chains_watch_only)
+{
+    char *dir = datadir(), *dd = dd_of(dir);
+    char conf[160];
+    snprintf(conf, sizeof conf, "%s/chainwatch.conf", dd);
+    static const char shared[] = "[tron]\nfinalized = true\nzmqpubtron = tcp://127.0.0.1:9\n"
+                                 "[ethereum]\nconfirmations = 3\nrpc-rate = 5\n";
+    put_file(conf, shared, sizeof shared - 1);
+    for (int tron = 0; tron < 2; tron++) {
+        const char *chain = tron ? "tron" : "ethereum";
+        char *w[] = {CW_BIN, "watch", "--datadir", dd, "--chain", (char *)chain,
+                     tron ? "--tron-http=http://127.0.0.1:9" : "--rpc=http://127.0.0.1:9", NULL};
+        result r = run_to(w, NULL, 0, "/dev/null");
+        cr_assert_eq(r.code, 1, "%s: exit %d: %s", chain, r.code, r.err);
+        cr_assert(strstr(r.err, "cannot ask the node its chain"), "%s: %s", chain, r.err);
+        cr_assert_null(strstr(r.err, " is for --chain"), "%s: %s", chain, r.err);
+        free(r.err);
+    }
+    static const struct {
+        const char *file, *line;
+    } bad[] = {
+        {"rcvhwm = 5\n[tron]\nconfirmatons = 3\n", "chainwatch.conf: line 3: cannot use this line: unknown option "
+                                                   "'confirmatons'"},
+        {"[tron]\nconfirmations = abc\n", "chainwatch: watch: config: --confirmations: 'abc' is not a whole number ("},
+        {"[bitcoin]\nrpc = http://127.0.0.1:8545\n",
+         "chainwatch.conf: line 2: cannot use this line: rpc is for --chain ethereum, so not a line for [bitcoin]"},
+        {"[ethereum]\nfinalized = true\n[bitcoin]\nconfirmations = 2\n",
+         "line 4: cannot use this line: confirmations is for --chain ethereum and tron, so not a line for [bitcoin]"},
+        {"[ethereum]\nchain = ethereum\n", "chainwatch.conf: line 2: cannot use this line: chain cannot be set under "
+                                           "[ethereum]"},
+        {"[main]\nrcvhwm = 5\n", "chainwatch.conf: line 1: cannot use this line: unknown section '[main]'"},
+        {"[tron]\nconfirmations = 3\n[bitcoin]\nrcvhwm = 5\n[tron]\nconfirmations = 19\n",
+         "chainwatch.conf: line 6: cannot use this line: confirmations is already set on line 2 (in [tron])"},
+    };
+    static const char *const chains[] = {"bitcoin", "ethereum", "tron"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        put_file(conf, bad[i].file, strlen(bad[i].file));
+        for (int k = 0; k < 3; k++) {
+            char *w[] = {CW_BIN, "watch", "--datadir", dd, "--chain", (char *)chains[k],
+                         k == 0 ? "--zmqpubrawtx=tcp://127.0.0.1:1" : k == 1 ? "--rpc=http://127.0.0.1:9"
+                                                                            : "--tron-http=http://127.0.0.1:9",
+                         NULL};
+            assert_refused(w, bad[i].line);
+        }
+    }
     test_remove_dir(dir);
 }
 

@@ -786,12 +786,15 @@ Test(tron_watch, a_capture_recorded_with_confirmations_3_replays_with_them, .tim
     snprintf(cap, sizeof cap, "%s/tron.cwcap", r.dir);
     snprintf(rec, sizeof rec, "--record=%s", cap);
     block(&r, N0, 0xaa, 0xaa, 0, false, 0);
-    /* start_watch takes one extra option: --confirmations from chainwatch.conf */
+    /* start_watch takes one extra option: --confirmations from chainwatch.conf,
+     * in its [tron] section (conf.h), which wins over the line outside the
+     * sections; the [ethereum] one is not this watch's. The capture's
+     * settings record and the log say 3. */
     char conf[300];
     snprintf(conf, sizeof conf, "%s/chainwatch.conf", r.dir);
     FILE *cf = fopen(conf, "w");
     cr_assert_not_null(cf);
-    fprintf(cf, "confirmations = 3\n");
+    fprintf(cf, "[tron]\nconfirmations = 3\n[ethereum]\nconfirmations = 12\n[rules]\nconfirmations = 7\n");
     fclose(cf);
     pid_t w = start_watch(&r, rec);
     const char *t1 = jstr(r.pay[0], "txID");
@@ -809,7 +812,7 @@ Test(tron_watch, a_capture_recorded_with_confirmations_3_replays_with_them, .tim
     size_t ln;
     char *text = (char *)slurp(log, &ln);
     text[ln] = '\0';
-    cr_assert(strstr(text, "blocks with --confirmations") && strstr(text, "stopped: tip 69316563, blocks +2 -0"), "%s",
+    cr_assert(strstr(text, "blocks 3 deep (--confirmations 3)") && strstr(text, "stopped: tip 69316563, blocks +2 -0"), "%s",
               text);
     free(text);
     json_t *live = comparable(alerts_read(r.dir));

@@ -777,10 +777,11 @@ static char *read_log(const char *path)
 
 /* One chainwatch.conf serves the watches of several chains: its lines for
  * another chain (a Tron run's finalized = true, Ethereum's rpc) are left
- * unused, each named in a warning, and the Bitcoin watch starts; the same
- * options as flags are refused (exit 2). Before, any of them in the file
- * stopped every Bitcoin watch ("--rpc, --finalized, --tokens and
- * --max-reorg are for --chain ethereum"). */
+ * unused, each named in a warning, and the Bitcoin watch starts; the lines
+ * under [ethereum] and [tron] are left without one (they are those chains'
+ * watches' alone, conf.h). The same options as flags are refused (exit 2).
+ * Before, any of them in the file stopped every Bitcoin watch ("--rpc,
+ * --finalized, --tokens and --max-reorg are for --chain ethereum"). */
 Test(watch, another_chains_conf_lines_are_left_unused_their_flags_refused, .timeout = 60)
 {
     char *dir = setup_datadir(false);
@@ -789,7 +790,9 @@ Test(watch, another_chains_conf_lines_are_left_unused_their_flags_refused, .time
     snprintf(log, sizeof log, "%s/watch.log", dir);
     FILE *f = fopen(conf, "w");
     cr_assert_not_null(f);
-    fputs("finalized = true\nrpc = http://127.0.0.1:8545\nzmqpubtron = tcp://127.0.0.1:5555\nmax-reorg = 5\n", f);
+    fputs("finalized = true\nrpc = http://127.0.0.1:8545\nzmqpubtron = tcp://127.0.0.1:5555\nmax-reorg = 5\n"
+          "[ethereum]\nconfirmations = 12\n[tron]\ntron-http = http://127.0.0.1:8090\n[bitcoin]\nrcvhwm = 5000\n",
+          f);
     cr_assert_eq(fclose(f), 0);
     zpub *pub = zpub_start();
     pid_t pid = start_watch(dir, zpub_endpoint(pub), NULL, NULL);
@@ -805,6 +808,9 @@ Test(watch, another_chains_conf_lines_are_left_unused_their_flags_refused, .time
     char *text = read_log(log);
     for (size_t i = 0; i < sizeof unused / sizeof *unused; i++)
         cr_assert(strstr(text, unused[i]), "no '%s' in: %s", unused[i], text);
+    /* the [ethereum] and [tron] sections are not this watch's: no warning */
+    cr_assert_null(strstr(text, "confirmations is for"), "%s", text);
+    cr_assert_null(strstr(text, "tron-http is for"), "%s", text);
     free(text);
     static const struct {
         const char *flag, *line;
