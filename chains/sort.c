@@ -3,6 +3,14 @@
 #include "sort.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+int cw_bytes_cmp(const void *a, size_t an, const void *b, size_t bn)
+{
+    size_t n = an < bn ? an : bn;
+    int c = n ? memcmp(a, b, n) : 0;
+    return c ? c : (an > bn) - (an < bn);
+}
 
 typedef struct {
     int (*cmp)(const void *, const void *);

@@ -1,5 +1,5 @@
 /*
- * sort.h: a sort that calls back as it goes.
+ * sort.h: the order of byte strings, and a sort that calls back as it goes.
  *
  * A --cpu-idle backfill sorts hundreds of thousands of items at a batch's
  * end (the prevout cache's coins, the store's write-back overlay) and must
@@ -15,6 +15,13 @@
 #include <stddef.h>
 
 #define CW_SORT_TICK_EVERY 256u
+
+/* The order of byte strings: byte by byte (as unsigned), and a string
+ * before any longer one it begins. LMDB's default key order (the store's
+ * write-back overlay and the rules' merge with stored keys must agree with
+ * it) and canonical JSON's order of member names as UTF-8. Negative, 0 or
+ * positive, as memcmp; a or b may be NULL when its length is 0. */
+int cw_bytes_cmp(const void *a, size_t an, const void *b, size_t bn);
 
 /* Sorts n items of size bytes at base with cmp, as qsort does, calling
  * tick(ctx) after every CW_SORT_TICK_EVERY comparisons. tick NULL: a plain

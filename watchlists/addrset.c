@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chains/sort.h"
 #include "watchlist.h"
 
 typedef struct {
@@ -20,9 +21,7 @@ struct addrset {
 static int cmp_key(const void *a, const void *b)
 {
     const set_key *x = a, *y = b;
-    size_t n = x->len < y->len ? x->len : y->len;
-    int c = memcmp(x->key, y->key, n);
-    return c ? c : (x->len > y->len) - (x->len < y->len);
+    return cw_bytes_cmp(x->key, x->len, y->key, y->len);
 }
 
 cw_code addrset_load(const char *path, addrset **out, cw_err *err)

@@ -6,6 +6,7 @@
 
 #include "chains/buf.h"
 #include "chains/le.h"
+#include "chains/sort.h"
 
 #define MAX_DEPTH 64
 #define CLUSTER_KEY_MAX_STORED 255 /* union by size keeps trees below log2(size); deeper is a damaged store */
@@ -214,9 +215,7 @@ const char *cluster_check_record(store_txn *t, store_db db, cw_span k, cw_span v
 
 static int key_cmp(const cluster_key *a, const cluster_key *b)
 {
-    size_t n = a->len < b->len ? a->len : b->len;
-    int c = memcmp(a->key, b->key, n);
-    return c ? c : (a->len > b->len) - (a->len < b->len);
+    return cw_bytes_cmp(a->key, a->len, b->key, b->len);
 }
 
 /* had_entry false: the node is known to have none (saves the journal's read). */

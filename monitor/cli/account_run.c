@@ -584,7 +584,7 @@ static int run_open(run_ctx *c, const account_run_opts *o, int64_t start, bool q
         return cli_fail(what, &err);
     const account_source *src;
     if (o->tron) {
-        feed_tron_config fc = {.endpoint = o->zmq_tron};
+        feed_tron_config fc = {.endpoint = o->zmq_tron, .rcvhwm = (int)o->rcvhwm};
         tron_http_options ho = {.url = o->tron_http, .retries = 3};
         if (c->rec) {
             fc.tap = tron_record_message;

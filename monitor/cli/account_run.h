@@ -51,6 +51,9 @@ typedef struct {
      * above the command line gave (ACCOUNT_GIVEN_*): one not given takes
      * the capture's settings record's value, one given must equal it */
     unsigned given;
+    /* --chain tron (watch): the native queue's ZeroMQ receive high-water
+     * mark (feed_tron.h; 0: its default) */
+    int64_t rcvhwm;
 } account_run_opts;
 
 #define ACCOUNT_GIVEN_START 1u      /* --start-height */

@@ -129,13 +129,14 @@ static void watch_args(watch_opts *o)
         {"pub", ARG_STRING, &o->pub, .metavar = "EP", .help = "also publish records on this ZeroMQ endpoint",
          .from = ARG_CONF},
         {"network", ARG_STRING, &o->network, .metavar = "NET",
-         .help = "main (default), test, testnet4, signet or regtest", .from = ARG_CONF},
+         .help = "--chain bitcoin: main (default), test, testnet4, signet or\nregtest (ethereum, tron: the node's chain id names it)",
+         .from = ARG_CONF},
         {"datadir", ARG_PATH, &o->datadir, .metavar = "D", .help = "default ~/.chainwatch"},
         {"config", ARG_PATH, &o->config, .metavar = "FILE", .help = "default <datadir>/chainwatch.conf"},
         {"start-height", ARG_INT, &o->start_height, 0, INT32_MAX, .metavar = "H",
          .help = "where an empty datadir starts (with --rest)", .from = ARG_CONF},
         {"rcvhwm", ARG_INT, &o->rcvhwm, 0, INT32_MAX, .metavar = "N",
-         .help = "ZeroMQ receive high-water mark (0: ZeroMQ's default)", .from = ARG_CONF},
+         .help = "--chain bitcoin, tron: the feed's ZeroMQ receive high-water\nmark in messages (0: the default, 100000)", .from = ARG_CONF},
         {"status-interval", ARG_SECONDS, &o->status_interval, 0, INT32_MAX, .metavar = "SECS",
          .help = "a status line this often (default 60; 0 is off)", .from = ARG_CONF},
         {"log-level", ARG_ENUM, &o->log_level, .choices = log_levels, .metavar = "LEVEL",
@@ -201,7 +202,7 @@ static const struct {
     {"zmqpubrawtx", 1u},   {"zmqpubrawblock", 1u}, {"zmqpubsequence", 1u}, {"rest", 1u},
     {"rpc", 2u},           {"rpc-rate", 2u},       {"zmqpubtron", 4u},     {"tron-http", 4u},
     {"confirmations", 6u}, {"finalized", 6u},      {"poll-ms", 6u},        {"tokens", 6u},
-    {"max-reorg", 6u},
+    {"max-reorg", 6u},     {"network", 1u},        {"rcvhwm", 5u},
 };
 
 static int log_level = 2; /* 0 error, 1 warn, 2 info, 3 debug */
@@ -444,7 +445,7 @@ static int watch_account_chain(watch_opts *o)
                            o->finalized, o->poll_ms, o->start_height, o->status_interval, -1, -1, 1,
                            fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
                            fc ? fc->hold_share_ppm : 0, false, NULL, NULL, o->record, NULL,
-                           rules_opts_config(&o->rules), o->max_reorg, &o->hooks, 0};
+                           rules_opts_config(&o->rules), o->max_reorg, &o->hooks, 0, 0};
     if (tron) { /* no --rpc; solidified blocks are confirmed unless --confirmations asks for the head */
         ao.rpc = NULL;
         ao.rpc_rate = 0;
@@ -453,6 +454,7 @@ static int watch_account_chain(watch_opts *o)
         ao.tron = true;
         ao.zmq_tron = o->zmq_tron;
         ao.tron_http = o->tron_http;
+        ao.rcvhwm = o->rcvhwm;
     }
     return account_run_watch(&ao);
 }

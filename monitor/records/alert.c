@@ -11,6 +11,7 @@
 
 #include "chains/hex.h"
 #include "chains/json.h"
+#include "chains/sort.h"
 
 void alert_id(const char *chain, const char *network, const char *txid, const char *rule, const char *address,
               char out[33])
@@ -41,11 +42,7 @@ typedef struct {
 static int member_cmp(const void *a, const void *b)
 {
     const member *x = a, *y = b;
-    size_t n = x->len < y->len ? x->len : y->len;
-    int c = memcmp(x->key, y->key, n);
-    if (c)
-        return c;
-    return (x->len > y->len) - (x->len < y->len);
+    return cw_bytes_cmp(x->key, x->len, y->key, y->len);
 }
 
 /* path names where in the record a refused value sits, for the message. */

@@ -1009,16 +1009,18 @@ Test(cli_strict, a_flag_wins_over_chainwatch_conf_for_finalized_and_confirmation
 }
 
 /* The reverse of test_watch.c's shared chainwatch.conf: Bitcoin's lines
- * (a feed, rest) and Ethereum's rpc-rate are left unused by an account
- * chain's watch that has no use for them, each named in a warning (the run
- * goes on to ask the node, a closed port: exit 1); as flags they are
- * refused (exit 2). Before, the file's Bitcoin lines stopped the watch. */
+ * (a feed, rest, network; rcvhwm for Ethereum) and Ethereum's rpc-rate are
+ * left unused by an account chain's watch that has no use for them, each
+ * named in a warning (the run goes on to ask the node, a closed port: exit
+ * 1); as flags they are refused (exit 2). Before, the file's Bitcoin lines
+ * stopped the watch, and --network and --rcvhwm were taken and ignored. */
 Test(cli_strict, an_account_watch_leaves_other_chains_conf_lines_unused)
 {
     char *dir = datadir(), *dd = dd_of(dir);
     char conf[160], line[160];
     snprintf(conf, sizeof conf, "%s/chainwatch.conf", dd);
-    static const char body[] = "zmqpubrawtx = tcp://127.0.0.1:28332\nrest = http://127.0.0.1:8332\nrpc-rate = 5\n";
+    static const char body[] = "zmqpubrawtx = tcp://127.0.0.1:28332\nrest = http://127.0.0.1:8332\nrpc-rate = 5\n"
+                               "network = regtest\nrcvhwm = 5000\n";
     put_file(conf, body, sizeof body - 1);
     for (int tron = 0; tron < 2; tron++) {
         const char *chain = tron ? "tron" : "ethereum";
@@ -1035,6 +1037,13 @@ Test(cli_strict, an_account_watch_leaves_other_chains_conf_lines_unused)
             cr_assert(strstr(r.err, line), "no '%s' in: %s", line, r.err);
         }
         cr_assert_eq(strstr(r.err, "rpc-rate is for") != NULL, tron, "ethereum's own rpc-rate: %s", r.err);
+        /* Bitcoin's network (an account chain's is its chain id's); rcvhwm
+         * is Tron's queue's too */
+        snprintf(line, sizeof line, "chainwatch.conf: network is for --chain bitcoin; not used by a%s %s watch",
+                 tron ? "" : "n", chain);
+        cr_assert(strstr(r.err, line), "no '%s' in: %s", line, r.err);
+        cr_assert_eq(strstr(r.err, "rcvhwm is for --chain bitcoin and tron; not used by an ethereum watch") != NULL,
+                     !tron, "%s", r.err);
         free(r.err);
         char *flag[] = {CW_BIN, "watch", "--datadir", dd, "--chain", (char *)chain, "--rest=http://127.0.0.1:8332", w[6],
                         w[7], NULL};
@@ -1044,6 +1053,19 @@ Test(cli_strict, an_account_watch_leaves_other_chains_conf_lines_unused)
     char *rpc[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "tron", "--tron-http=http://127.0.0.1:9",
                    "--zmqpubtron=tcp://127.0.0.1:9", "--rpc=http://127.0.0.1:9", NULL};
     assert_refused(rpc, "chainwatch: watch: --rpc is for --chain ethereum, not tron");
+    char *net[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "tron", "--tron-http=http://127.0.0.1:9",
+                   "--zmqpubtron=tcp://127.0.0.1:9", "--network=regtest", NULL};
+    assert_refused(net, "chainwatch: watch: --network is for --chain bitcoin, not tron");
+    char *hwm[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "ethereum", "--rpc=http://127.0.0.1:9", "--rcvhwm=5",
+                   NULL};
+    assert_refused(hwm, "chainwatch: watch: --rcvhwm is for --chain bitcoin and tron, not ethereum");
+    /* Tron's queue takes it: the run goes on to ask the node */
+    char *tron_hwm[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "tron", "--tron-http=http://127.0.0.1:9",
+                        "--zmqpubtron=tcp://127.0.0.1:9", "--rcvhwm=5", NULL};
+    result r = run_to(tron_hwm, NULL, 0, "/dev/null");
+    cr_assert_eq(r.code, 1, "exit %d: %s", r.code, r.err);
+    cr_assert(strstr(r.err, "cannot ask the node its chain"), "%s", r.err);
+    free(r.err);
     test_remove_dir(dir);
 }
 

@@ -154,9 +154,7 @@ static int cmp_entry(const void *a, const void *b)
     const overlay_entry *x = *(const overlay_entry *const *)a, *y = *(const overlay_entry *const *)b;
     if (x->db != y->db)
         return x->db < y->db ? -1 : 1;
-    size_t n = x->klen < y->klen ? x->klen : y->klen;
-    int c = memcmp(x->key, y->key, n);
-    return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+    return cw_bytes_cmp(x->key, x->klen, y->key, y->klen);
 }
 
 /* Big-endian bytes [off, off + 8) of a key, zero-padded. */

@@ -8,6 +8,7 @@
 
 #include "chains/bitcoin/hint.h"
 #include "chains/hex.h"
+#include "chains/sort.h"
 #include "monitor/records/alert.h"
 #include "watchlists/chaindb.h"
 #include "watchlists/cluster.h"
@@ -596,19 +597,12 @@ static cw_code source_reached(run *r, const walk_how *w, const src_counts *sc, c
     return toward_one(r, key, len, true, w->target, NULL, swept, 1, &tr, w->a, sc, err);
 }
 
-/* rule_pair's order of two keys (LMDB's: bytes, then the shorter first). */
-static int key_order(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
-{
-    int c = memcmp(a, b, an < bn ? an : bn);
-    return c ? c : (an > bn) - (an < bn);
-}
-
 /* The least of v's unsaved sources not walked yet (done), or NULL. */
 static const rs_entry *unsaved_next(const pool_view *v, const bool done[2], size_t *at)
 {
     const rs_entry *u = NULL;
     for (size_t i = 0; i < v->n_unsaved; i++)
-        if (!done[i] && (u == NULL || key_order(v->unsaved[i]->key, v->unsaved[i]->klen, u->key, u->klen) < 0))
+        if (!done[i] && (u == NULL || cw_bytes_cmp(v->unsaved[i]->key, v->unsaved[i]->klen, u->key, u->klen) < 0))
             u = v->unsaved[i], *at = i;
     return u;
 }
@@ -648,7 +642,7 @@ static cw_code walk_sources(run *r, const uint8_t *pkey, size_t plen, const pool
             const rs_entry *u = unsaved_next(v, done, &ui);
             if (!have && u == NULL)
                 break;
-            int c = !have ? -1 : u == NULL ? 1 : key_order(u->key, u->klen, k, kl);
+            int c = !have ? -1 : u == NULL ? 1 : cw_bytes_cmp(u->key, u->klen, k, kl);
             walked++;
             if (c <= 0) { /* an unsaved source first; at the same key, it is what would be written */
                 done[ui] = true;
