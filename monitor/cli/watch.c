@@ -55,7 +55,8 @@ static const char usage[] =
     "reorganised away (reorged). Gaps and node restarts in the feed are recorded as\n"
     "feed_gap records. With --rest (the node's -rest=1 interface) chainwatch fetches\n"
     "blocks it missed and follows reorgs; at start it catches up from its last block\n"
-    "(or from --start-height on an empty datadir).\n"
+    "(or from --start-height on an empty datadir), a progress line every\n"
+    "--status-interval.\n"
     "\n"
     "--record FILE appends every message the feed receives (bad ones too), with\n"
     "its arrival time, to a capture file (written as received, synced every\n"
@@ -357,6 +358,34 @@ static void status_line(const pipeline *p, const feed *f, webhook_runner *hooks,
           (unsigned long long)fs.bad, lag, wh);
 }
 
+/* A catch-up from the node (pipeline_sync, at start and after a gap) can
+ * take hours: a line every --status-interval while it connects blocks (the
+ * main loop's status lines wait for it), and after the start's catch-up a
+ * line saying what it did. */
+typedef struct {
+    uint64_t interval;   /* seconds between lines; 0: none */
+    double began, last;  /* cli_seconds(): this catch-up's start, its last line */
+    int64_t from, connected, node_height;
+} catch_up;
+
+static void on_catch_up(void *ctx, int64_t from, int64_t connected, int64_t node_height)
+{
+    catch_up *c = ctx;
+    double now = cli_seconds();
+    if (connected < from) { /* a catch-up begins */
+        c->began = c->last = now;
+        c->from = from;
+    }
+    c->connected = connected, c->node_height = node_height;
+    if (c->interval == 0 || now - c->last < (double)c->interval || connected < from)
+        return;
+    c->last = now;
+    double rate = (double)(connected - from + 1) / (now - c->began + 1e-9);
+    double left = (double)(node_height - connected) / rate;
+    logf_(2, "catching up: block %lld of %lld, %.1f blocks/s, about %02d:%02d:%02d left", (long long)connected,
+          (long long)node_height, rate, (int)(left / 3600), (int)(left / 60) % 60, (int)left % 60);
+}
+
 static void log_event(void *ctx, feed_log_level level, const char *line)
 {
     (void)ctx;
@@ -462,6 +491,7 @@ static int watch_account_chain(watch_opts *o)
 int cmd_watch(int argc, char **argv)
 {
     watch_opts o = {0};
+    catch_up cu = {0};
     api_server *api = NULL;
     webhook_runner *hooks = NULL;
     api_status api_st;
@@ -596,9 +626,10 @@ int cmd_watch(int argc, char **argv)
         rc = cli_fail("watch", &err);
         goto out;
     }
+    cu.interval = o.status_interval;
     pipeline_config pc = {store, net, sk, alert_sink_line, alert_sink_durable, &sk_out, rest, o.start_height,
                           cli_stop_flag(), o.endpoint[FEED_SEQUENCE] != NULL,
-                          flows_opts_config(&o.flows), rules_opts_config(&o.rules)};
+                          flows_opts_config(&o.flows), rules_opts_config(&o.rules), on_catch_up, &cu};
     if (pipeline_open(&pc, &p, &err)) {
         rc = cli_fail("watch", &err);
         goto out;
@@ -644,7 +675,14 @@ int cmd_watch(int argc, char **argv)
     logf_(2, "watching (%s): rawtx %s, rawblock %s, sequence %s; rest %s; alerts to %s%s%s", cw_net_name(net),
           o.endpoint[0] ? o.endpoint[0] : "-", o.endpoint[1] ? o.endpoint[1] : "-", o.endpoint[2] ? o.endpoint[2] : "-",
           o.rest ? o.rest : "none", alerts, o.record ? "; recording to " : "", o.record ? o.record : "");
+    cu.from = -1;
     cw_code src = rest ? pipeline_sync(p, &err) : CW_OK;
+    if (cu.from >= 0 && cu.connected >= cu.from) {
+        double secs = cli_seconds() - cu.began;
+        logf_(2, "%s: blocks %lld..%lld (%lld) in %.1f s, %.1f blocks/s", cu.connected < cu.node_height ?
+              "catching up stopped" : "caught up", (long long)cu.from, (long long)cu.connected,
+              (long long)(cu.connected - cu.from + 1), secs, (double)(cu.connected - cu.from + 1) / (secs + 1e-9));
+    }
     if (store_error_stops(src)) { /* the node's errors are retried; the store's stop, as in the loop below */
         rc = cli_fail("watch: catching up with the node", &err);
         goto out;
@@ -661,7 +699,9 @@ int cmd_watch(int argc, char **argv)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     double last_status = (double)t0.tv_sec;
-    uint64_t last_txs = 0;
+    pipeline_stats caught; /* the first status line's rate counts from here, not the catch-up's txs */
+    pipeline_stats_get(p, &caught);
+    uint64_t last_txs = caught.txs;
     while (!cli_stop_requested()) {
         feed_event ev;
         bool got = false;

@@ -99,7 +99,7 @@ cw_code account_open(const account_config *cfg, account **out, cw_err *err)
     /* no flows (clusters are Bitcoin's); the rules: their tables' filters
      * and write-back, and their records' severities */
     pipeline_config pc = {cfg->store, cfg->net, cfg->sk, cfg->sink, cfg->durable, cfg->sink_ctx, NULL, cfg->start,
-                          cfg->stop, false, NULL, cfg->rules};
+                          cfg->stop, false, NULL, cfg->rules, NULL, NULL};
     a->rchain = (rules_chain){cfg->native_symbol, cfg->native_decimals, cfg->tokens};
     cw_code rc = pipeline_open(&pc, &a->p, err);
     if (rc) {

@@ -303,6 +303,8 @@ cw_code pipeline_sync(pipeline *p, cw_err *err)
     if (next < 0)
         next = 0;
     cw_buf blk = CW_BUF_INIT;
+    if (next <= node_h && p->cfg.sync_progress)
+        p->cfg.sync_progress(p->cfg.sync_progress_ctx, next, next - 1, node_h);
     for (int64_t h = next; h <= node_h && rc == CW_OK; h++) {
         if (p->cfg.stop && atomic_load_explicit(p->cfg.stop, memory_order_relaxed))
             break; /* SIGINT/SIGTERM: stop between blocks; the next start catches up */
@@ -312,6 +314,8 @@ cw_code pipeline_sync(pipeline *p, cw_err *err)
         if ((rc = rest_block(p->cfg.rest, hash, &blk, err)))
             break;
         rc = connect_block(p, blk.p, blk.n, h, err);
+        if (rc == CW_OK && p->cfg.sync_progress)
+            p->cfg.sync_progress(p->cfg.sync_progress_ctx, next, h, node_h);
     }
     cw_buf_free(&blk);
     return rc;

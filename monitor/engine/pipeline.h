@@ -83,6 +83,13 @@ typedef struct {
     bool sequence_feed;       /* the 'sequence' topic is subscribed: mempool records wait for its 'A' */
     const flows_config *flows; /* clusters and exposure (flows.h); NULL: off */
     const rules_config *rules; /* the pattern rules (rules/rules.h) on confirmed blocks; NULL: off */
+    /* A long catch-up's progress: pipeline_sync calls it once as it starts
+     * connecting blocks from `from` (connected == from - 1) and after each
+     * block it connects (connected: that block's height), node_height
+     * being the node's tip it catches up to. NULL: none. It must not call
+     * into the pipeline. */
+    void (*sync_progress)(void *ctx, int64_t from, int64_t connected, int64_t node_height);
+    void *sync_progress_ctx;
 } pipeline_config;
 
 /* The rules records are counted by (pipeline_stats.by_rule). */

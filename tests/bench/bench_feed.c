@@ -240,7 +240,7 @@ int bench_feed(int argc, char **argv)
     char alerts[300];
     snprintf(alerts, sizeof alerts, "%s/alerts.jsonl", dir);
     sink_ctx sc = {open(alerts, O_WRONLY | O_CREAT | O_APPEND, 0644), 0, NULL, 0, 0};
-    pipeline_config pc = {store, CW_NET_MAIN, sk, sink, durable, &sc, NULL, -1, NULL, false, NULL, NULL};
+    pipeline_config pc = {store, CW_NET_MAIN, sk, sink, durable, &sc, NULL, -1, NULL, false, NULL, NULL, NULL, NULL};
     pipeline *pl;
     pipeline_open(&pc, &pl, &err);
     printf("feed bench: %zu txs of %s, %zu of them pay a listed address; alerts fsynced to a file\n", pub.n, argv[2],

@@ -94,7 +94,7 @@ static void env_open(env *e)
     cr_assert_eq(wl_import_commit(e->s, imp, &sum, &err), CW_OK, "%s", err.msg);
     wl_import_free(imp);
     e->out = (cw_buf)CW_BUF_INIT;
-    pipeline_config pc = {e->s, CW_NET_REGTEST, e->sk, sink_collect, NULL, &e->out, NULL, 0, NULL, false, NULL, NULL};
+    pipeline_config pc = {e->s, CW_NET_REGTEST, e->sk, sink_collect, NULL, &e->out, NULL, 0, NULL, false, NULL, NULL, NULL, NULL};
     cr_assert_eq(pipeline_open(&pc, &e->p, &err), CW_OK, "%s", err.msg);
 }
 

@@ -50,7 +50,8 @@ static char *setup_datadir(bool list_coinbase)
     return dir;
 }
 
-static pid_t start_watch(const char *dir, const char *ep, const char *rest, const char *extra)
+/* start_watch with up to 4 more options (NULL-terminated). */
+static pid_t start_watch_with(const char *dir, const char *ep, const char *rest, const char *const *extra)
 {
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
@@ -65,18 +66,24 @@ static pid_t start_watch(const char *dir, const char *ep, const char *rest, cons
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         dup2(fd, 2);
         dup2(fd, 1);
-        char *argv[16] = {CW_BIN, "watch", "--datadir", (char *)dir, "--network", "regtest", a1, a2, a3, alerts,
+        char *argv[20] = {CW_BIN, "watch", "--datadir", (char *)dir, "--network", "regtest", a1, a2, a3, alerts,
                           "--status-interval", "0"};
         int n = 12;
         if (rest)
             argv[n++] = a4;
-        if (extra)
-            argv[n++] = (char *)extra;
+        for (int i = 0; extra && extra[i] && i < 4; i++)
+            argv[n++] = (char *)extra[i];
         argv[n] = NULL;
         execv(CW_BIN, argv);
         _exit(127);
     }
     return pid;
+}
+
+static pid_t start_watch(const char *dir, const char *ep, const char *rest, const char *extra)
+{
+    const char *more[] = {extra, NULL};
+    return start_watch_with(dir, ep, rest, more);
 }
 
 
@@ -590,7 +597,7 @@ Test(watch, two_block_reorg_reverts_state_and_the_alert, .timeout = 60)
     rest_client *rc;
     cr_assert_eq(rest_open(rest_server_url(srv), &rc, NULL), CW_OK);
     cw_buf records = CW_BUF_INIT;
-    pipeline_config pc = {s, CW_NET_REGTEST, sk, sink_collect, NULL, &records, rc, 100, NULL, false, NULL, NULL};
+    pipeline_config pc = {s, CW_NET_REGTEST, sk, sink_collect, NULL, &records, rc, 100, NULL, false, NULL, NULL, NULL, NULL};
     pipeline *p;
     cw_err err = {0};
     cr_assert_eq(pipeline_open(&pc, &p, &err), CW_OK, "%s", err.msg);
@@ -724,7 +731,7 @@ Test(watch, every_held_hit_is_recorded_at_its_accept, .timeout = 60)
     cw_store *s;
     char *dir = fresh_store(&s, sk, listed);
     cw_buf records = CW_BUF_INIT;
-    pipeline_config pc = {s, CW_NET_REGTEST, sk, sink_collect, NULL, &records, NULL, 100, NULL, true, NULL, NULL};
+    pipeline_config pc = {s, CW_NET_REGTEST, sk, sink_collect, NULL, &records, NULL, 100, NULL, true, NULL, NULL, NULL, NULL};
     pipeline *p;
     cw_err err = {0};
     cr_assert_eq(pipeline_open(&pc, &p, &err), CW_OK, "%s", err.msg);
@@ -830,4 +837,61 @@ Test(watch, another_chains_conf_lines_are_left_unused_their_flags_refused, .time
         free(text);
     }
     test_remove_dir(dir);
+}
+
+/* A catch-up from the node shows where it is and says what it did: with
+ * --status-interval 1 and the node holding its answers for 1.5 s a few
+ * requests in, the next block connected brings a "catching up" line (the
+ * block, the node's tip, the rate, the time left); when the node's whole
+ * chain from --start-height 1 is in, "caught up" counts every block. The
+ * status line after it counts the txs that came since, not the catch-up's.
+ * Before, a catch-up of hours printed nothing until it was done. */
+Test(watch, a_catch_up_shows_its_progress_and_what_it_did, .timeout = 60)
+{
+    regtest_node node;
+    node_start(&node);
+    size_t tip = node.chain_len - 1;
+    rest_server_set_chain(node.srv, node.chain, node.chain_len);
+    char *dir = setup_datadir(true);
+    zpub *pub = zpub_start();
+    const char *more[] = {"--start-height=1", "--status-interval=1", NULL};
+    pid_t pid = start_watch_with(dir, zpub_endpoint(pub), rest_server_url(node.srv), more);
+    for (int waited = 0; rest_server_requests(node.srv) < 4 && waited < 20000; waited++)
+        test_sleep_ms(1);
+    rest_server_hold(node.srv, true); /* a slow node, mid-way */
+    test_sleep_ms(1500);
+    rest_server_hold(node.srv, false);
+    char log[600], want[160];
+    snprintf(log, sizeof log, "%s/watch.log", dir);
+    snprintf(want, sizeof want, "caught up: blocks 1..%zu (%zu) in ", tip, tip);
+    watch_wait_ready(dir, pub); /* the log exists */
+    char *text = NULL;
+    for (int waited = 0; waited < 20000; waited += 50) {
+        free(text);
+        text = read_log(log);
+        if (strstr(text, want))
+            break;
+        test_sleep_ms(50);
+    }
+    /* the main loop's first status line after it (a second later) */
+    for (int waited = 0; waited < 10000 && !strstr(text, "info: status: "); waited += 50) {
+        test_sleep_ms(50);
+        free(text);
+        text = read_log(log);
+    }
+    const char *status = strstr(text, "info: status: ");
+    cr_assert(status, "no status line after the catch-up: %s", text);
+    cr_assert(strncmp(status, "info: status: 0.0 tx/s, tip ", 28) == 0,
+              "the first status line counted the catch-up's txs: %s", text);
+    free(text);
+    watch_stop(pid);
+    zpub_stop(pub);
+    text = read_log(log);
+    cr_assert(strstr(text, want), "no '%s' in: %s", want, text);
+    snprintf(want, sizeof want, " of %zu, ", tip);
+    const char *line = strstr(text, "info: catching up: block ");
+    cr_assert(line && strstr(line, want) && strstr(line, " blocks/s, about "), "no progress line in: %s", text);
+    free(text);
+    test_remove_dir(dir);
+    node_stop(&node);
 }
