@@ -15,7 +15,11 @@
  * `reorged` record for each alert the block had confirmed. A crash at any
  * point leaves the store at a block boundary; the records of a block
  * rolled back are made again when it is connected again, with the same
- * ids (pipeline_internal.h: the commit protocol).
+ * ids (pipeline_internal.h: the commit protocol). A catch-up from the
+ * node (pipeline_sync) connects its blocks in batches instead, as replay
+ * does: fetched first, outside any transaction (a slow or failing node
+ * never holds the write lock), then connected in one (pipeline_batch),
+ * still ending at a block boundary.
  */
 #include <string.h>
 
@@ -250,6 +254,31 @@ cw_code connect_read_hash_at(cw_store *store, int64_t h, uint8_t out[32], bool *
     return rc;
 }
 
+/* A catch-up's batch: at most SYNC_BATCH_BLOCKS blocks, fetched until
+ * they reach SYNC_BATCH_BYTES (a few mainnet blocks' worth of memory; the
+ * commit and the coin cache's flush are paid once a batch). */
+#define SYNC_BATCH_BLOCKS 64
+#define SYNC_BATCH_BYTES ((size_t)64 << 20)
+
+typedef struct {
+    cw_buf blk[SYNC_BATCH_BLOCKS];
+    size_t n;      /* blocks fetched */
+    int64_t first; /* blk[0]'s height */
+} sync_batch;
+
+/* pipeline_batch's fn: the fetched blocks into the open batch. Run again
+ * from the first when a full map made the batch start over. */
+static cw_code sync_connect(pipeline *p, void *ctx, cw_err *err)
+{
+    const sync_batch *b = ctx;
+    for (size_t i = 0; i < b->n; i++) {
+        cw_code rc = connect_block(p, b->blk[i].p, b->blk[i].n, b->first + (int64_t)i, err);
+        if (rc)
+            return rc;
+    }
+    return CW_OK;
+}
+
 cw_code pipeline_sync(pipeline *p, cw_err *err)
 {
     if (p->cfg.rest == NULL)
@@ -302,22 +331,41 @@ cw_code pipeline_sync(pipeline *p, cw_err *err)
     }
     if (next < 0)
         next = 0;
-    cw_buf blk = CW_BUF_INIT;
     if (next <= node_h && p->cfg.sync_progress)
         p->cfg.sync_progress(p->cfg.sync_progress_ctx, next, next - 1, node_h);
-    for (int64_t h = next; h <= node_h && rc == CW_OK; h++) {
-        if (p->cfg.stop && atomic_load_explicit(p->cfg.stop, memory_order_relaxed))
-            break; /* SIGINT/SIGTERM: stop between blocks; the next start catches up */
-        uint8_t hash[32];
-        if ((rc = rest_block_hash_at(p->cfg.rest, h, hash, err)))
-            break;
-        if ((rc = rest_block(p->cfg.rest, hash, &blk, err)))
-            break;
-        rc = connect_block(p, blk.p, blk.n, h, err);
-        if (rc == CW_OK && p->cfg.sync_progress)
-            p->cfg.sync_progress(p->cfg.sync_progress_ctx, next, h, node_h);
+    sync_batch b = {.first = next};
+    cw_code fetch_rc = CW_OK;
+    cw_err fetch_err = {0};
+    bool stopped = false;
+    for (int64_t h = next; h <= node_h && rc == CW_OK && fetch_rc == CW_OK && !stopped;) {
+        size_t bytes = 0;
+        b.first = h;
+        for (b.n = 0; h <= node_h && b.n < SYNC_BATCH_BLOCKS && bytes < SYNC_BATCH_BYTES; b.n++, h++) {
+            /* SIGINT/SIGTERM: what was fetched is connected; the next start catches up */
+            if ((stopped = p->cfg.stop && atomic_load_explicit(p->cfg.stop, memory_order_relaxed)))
+                break;
+            uint8_t hash[32];
+            fetch_rc = rest_block_hash_at(p->cfg.rest, h, hash, &fetch_err);
+            if (fetch_rc == CW_OK)
+                fetch_rc = rest_block(p->cfg.rest, hash, &b.blk[b.n], &fetch_err);
+            if (fetch_rc)
+                break;
+            bytes += b.blk[b.n].n;
+        }
+        if (b.n == 1)
+            rc = connect_block(p, b.blk[0].p, b.blk[0].n, b.first, err);
+        else if (b.n > 1)
+            rc = pipeline_batch(p, sync_connect, &b, err);
+        if (rc == CW_OK && b.n && p->cfg.sync_progress)
+            p->cfg.sync_progress(p->cfg.sync_progress_ctx, next, b.first + (int64_t)b.n - 1, node_h);
     }
-    cw_buf_free(&blk);
+    for (size_t i = 0; i < SYNC_BATCH_BLOCKS; i++)
+        cw_buf_free(&b.blk[i]);
+    if (rc == CW_OK && fetch_rc) { /* the blocks before the node's error are in */
+        if (err)
+            *err = fetch_err;
+        rc = fetch_rc;
+    }
     return rc;
 }
 

@@ -85,7 +85,7 @@ typedef struct {
     const rules_config *rules; /* the pattern rules (rules/rules.h) on confirmed blocks; NULL: off */
     /* A long catch-up's progress: pipeline_sync calls it once as it starts
      * connecting blocks from `from` (connected == from - 1) and after each
-     * block it connects (connected: that block's height), node_height
+     * batch it connects (connected: the batch's last height), node_height
      * being the node's tip it catches up to. NULL: none. It must not call
      * into the pipeline. */
     void (*sync_progress)(void *ctx, int64_t from, int64_t connected, int64_t node_height);
@@ -209,10 +209,13 @@ cw_code pipeline_batch(pipeline *p, pipeline_batch_fn fn, void *ctx, cw_err *err
  * it waits (CW_OK). Otherwise it disconnects our blocks above the fork,
  * one write transaction each (no depth limit of its own), and connects the
  * node's up to its tip (from start_height, or the node's tip, on an empty
- * store). With flows, a block older than the journal's last 288
+ * store): fetched a batch at a time (up to 64 blocks or 64 MiB) outside
+ * any transaction, each batch connected in one (pipeline_batch), so a
+ * node error leaves the blocks fetched before it connected and is then
+ * returned. With flows, a block older than the journal's last 288
  * (JOURNAL_KEEP_BLOCKS) cannot be disconnected: CW_ESTORE ("a reorg this
  * deep needs a rebuild"), which stops the monitor. *cfg.stop set: it
- * returns CW_OK between two connected blocks, partly caught up (the next
+ * connects what it fetched and returns CW_OK, partly caught up (the next
  * start continues); the walk down and the disconnects do not look at it.
  * REST errors (rest.h) are returned as they are. */
 cw_code pipeline_sync(pipeline *p, cw_err *err);

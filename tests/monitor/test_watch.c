@@ -839,6 +839,15 @@ Test(watch, another_chains_conf_lines_are_left_unused_their_flags_refused, .time
     test_remove_dir(dir);
 }
 
+/* Holds the node's answers once it has answered n requests (chaininfo,
+ * then a hash and a block for each height): a catch-up caught mid-batch. */
+static void node_hold_after(rest_server *srv, size_t n)
+{
+    for (int waited = 0; rest_server_requests(srv) < n && waited < 20000; waited++)
+        test_sleep_ms(1);
+    rest_server_hold(srv, true);
+}
+
 /* A catch-up from the node shows where it is and says what it did: with
  * --status-interval 1 and the node holding its answers for 1.5 s a few
  * requests in, the next block connected brings a "catching up" line (the
@@ -856,9 +865,7 @@ Test(watch, a_catch_up_shows_its_progress_and_what_it_did, .timeout = 60)
     zpub *pub = zpub_start();
     const char *more[] = {"--start-height=1", "--status-interval=1", NULL};
     pid_t pid = start_watch_with(dir, zpub_endpoint(pub), rest_server_url(node.srv), more);
-    for (int waited = 0; rest_server_requests(node.srv) < 4 && waited < 20000; waited++)
-        test_sleep_ms(1);
-    rest_server_hold(node.srv, true); /* a slow node, mid-way */
+    node_hold_after(node.srv, 4); /* a slow node, mid-way */
     test_sleep_ms(1500);
     rest_server_hold(node.srv, false);
     char log[600], want[160];
@@ -892,6 +899,63 @@ Test(watch, a_catch_up_shows_its_progress_and_what_it_did, .timeout = 60)
     const char *line = strstr(text, "info: catching up: block ");
     cr_assert(line && strstr(line, want) && strstr(line, " blocks/s, about "), "no progress line in: %s", text);
     free(text);
+    test_remove_dir(dir);
+    node_stop(&node);
+}
+
+/* A node that fails mid-catch-up (every answer from some point on an HTTP
+ * 500): the blocks fetched before the failure are connected, each once,
+ * and the rest wait for the next sync. Batching the catch-up must not
+ * throw a batch's fetched blocks away with the node's error: the records
+ * are exactly the coinbase payments to the listed miner of blocks 1..K,
+ * K the last block the summary line says was connected. */
+Test(watch, a_node_failing_mid_catch_up_keeps_the_blocks_it_gave, .timeout = 60)
+{
+    regtest_node node;
+    node_start(&node);
+    size_t tip = node.chain_len - 1;
+    rest_server_set_chain(node.srv, node.chain, node.chain_len);
+    char *dir = setup_datadir(true);
+    zpub *pub = zpub_start();
+    const char *more[] = {"--start-height=1", NULL};
+    pid_t pid = start_watch_with(dir, zpub_endpoint(pub), rest_server_url(node.srv), more);
+    node_hold_after(node.srv, 3); /* chaininfo and block 1's two requests answered */
+    rest_server_fail(node.srv, 500, 1000000);
+    rest_server_hold(node.srv, false);
+    char log[600];
+    snprintf(log, sizeof log, "%s/watch.log", dir);
+    watch_wait_ready(dir, pub);
+    char *text = NULL;
+    for (int waited = 0; waited < 20000; waited += 50) {
+        free(text);
+        text = read_log(log);
+        if (strstr(text, "catching up stopped: blocks 1.."))
+            break;
+        test_sleep_ms(50);
+    }
+    watch_stop(pid);
+    zpub_stop(pub);
+    const char *line = strstr(text, "catching up stopped: blocks 1..");
+    cr_assert(line, "no summary of a partial catch-up in: %s", text);
+    cr_assert(strstr(text, "warn: catching up with the node: "), "the node's error is not logged: %s", text);
+    unsigned long k = strtoul(line + strlen("catching up stopped: blocks 1.."), NULL, 10);
+    cr_assert(k >= 1 && k < tip, "connected up to %lu of %zu", k, tip);
+    free(text);
+    json_t *all = alerts_read(dir);
+    size_t i, per_height[200] = {0}, n = 0;
+    json_t *r;
+    json_array_foreach(all, i, r) {
+        const char *st = json_string_value(json_object_get(r, "status"));
+        if (st == NULL || strcmp(st, "confirmed") != 0)
+            continue;
+        json_int_t h = json_integer_value(json_object_get(json_object_get(r, "block"), "height"));
+        cr_assert(h >= 1 && (unsigned long)h <= k, "a record of block %lld, past the %lu connected", (long long)h, k);
+        per_height[h]++, n++;
+    }
+    for (unsigned long h = 1; h <= k; h++)
+        cr_assert_geq(per_height[h], 1, "block %lu connected without its record", h);
+    cr_assert_eq(count_rule(all, "designated_address", "confirmed"), n);
+    json_decref(all);
     test_remove_dir(dir);
     node_stop(&node);
 }
