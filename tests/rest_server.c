@@ -39,6 +39,7 @@ struct rest_server {
     size_t requests;
     pthread_cond_t cv; /* signalled when `hold` is cleared */
     bool hold;         /* rest_server_hold: requests wait */
+    size_t hold_at;    /* rest_server_hold_at: hold from this many answered requests on (0: not armed) */
     size_t waiting;    /* requests waiting on `hold` now */
 };
 
@@ -224,6 +225,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     *upload_size = 0;
     reply r = {0};
     pthread_mutex_lock(&s->mu);
+    if (s->hold_at && s->requests >= s->hold_at)
+        s->hold = true, s->hold_at = 0;
     if (s->hold) { /* the client waits for its answer until the test lets it go */
         s->waiting++;
         while (s->hold)
@@ -348,6 +351,13 @@ void rest_server_hold(rest_server *s, bool on)
     s->hold = on;
     if (!on)
         pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void rest_server_hold_at(rest_server *s, size_t n)
+{
+    pthread_mutex_lock(&s->mu);
+    s->hold_at = n;
     pthread_mutex_unlock(&s->mu);
 }
 

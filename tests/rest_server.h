@@ -52,6 +52,11 @@ size_t rest_server_requests(const rest_server *s);
  * is inside a request (signal it, switch a fault on). The server has one
  * thread: while one request waits, no other is read. */
 void rest_server_hold(rest_server *s, bool on);
+/* Holds as rest_server_hold(s, true) does, from the request after the
+ * n-th answered (n >= 1) on, decided by the server itself: a test catches
+ * a client mid-way however fast it runs. rest_server_hold(s, false)
+ * releases it. */
+void rest_server_hold_at(rest_server *s, size_t n);
 /* How many requests wait on rest_server_hold now (0 or 1). */
 size_t rest_server_waiting(const rest_server *s);
 /* Stops the thread, closes connections and frees everything. NULL is a no-op. */

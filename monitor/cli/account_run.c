@@ -37,8 +37,23 @@
 #include "watchlists/store/store.h"
 #include "watchlists/tokens.h"
 
+/* The log's levels, most severe first; run_log writes a line whose level
+ * is at most log_max (watch --log-level: account_run_watch sets it). */
+static const char *const log_levels[] = {"error", "warn", "info", "debug"};
+static int log_max = 2;
+
+static int log_rank(const char *level)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(level, log_levels[i]) == 0)
+            return i;
+    return 2;
+}
+
 static void run_log(const char *verb, const char *level, const char *fmt, ...)
 {
+    if (log_rank(level) > log_max)
+        return;
     char ts[32];
     time_t now = time(NULL);
     struct tm tm;
@@ -782,6 +797,7 @@ static int poll_once(run_ctx *c, const char *datadir, poll_log *pend, poll_log *
 
 int account_run_watch(const account_run_opts *o)
 {
+    log_max = o->log_level ? log_rank(o->log_level) : 2;
     run_ctx c = {.verb = "watch", .sink = {.fd = -1}, .note_filters = true};
     cap_recorder rec = {.path = o->record};
     if (o->record)
@@ -811,12 +827,11 @@ int account_run_watch(const account_run_opts *o)
     }
     char depth[64];
     if (o->finalized)
-        snprintf(depth, sizeof depth, "blocks up to the finalized tag");
+        snprintf(depth, sizeof depth, o->tron ? "blocks up to the solidified block" : "blocks up to the finalized tag");
     else if (o->confirmations == 1)
         snprintf(depth, sizeof depth, "every block at the head");
     else
-        snprintf(depth, sizeof depth, "blocks %lld deep (--confirmations %lld)", (long long)o->confirmations,
-                 (long long)o->confirmations);
+        snprintf(depth, sizeof depth, "blocks %lld deep (--confirmations)", (long long)o->confirmations);
     run_log("watch", "info", "watching %s %s (chain id %llu) at %s: %s; alerts to %s", o->tron ? "tron" : "ethereum",
          c.network, (unsigned long long)c.chain_id, o->tron ? o->zmq_tron : o->rpc, depth,
          o->alerts ? o->alerts : "<datadir>/alerts.jsonl");

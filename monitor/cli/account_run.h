@@ -54,6 +54,9 @@ typedef struct {
     /* --chain tron (watch): the native queue's ZeroMQ receive high-water
      * mark (feed_tron.h; 0: its default) */
     int64_t rcvhwm;
+    /* watch --log-level: "error", "warn", "info" or "debug", the lines
+     * logged up to it; NULL: info */
+    const char *log_level;
 } account_run_opts;
 
 #define ACCOUNT_GIVEN_START 1u      /* --start-height */

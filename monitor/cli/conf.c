@@ -73,9 +73,10 @@ static cw_code no_repeats(const cli_conf *c, const char *const *chains, cw_err *
         return CW_OK;
     /* first is the line just before again in (scope, name, line) order:
      * with three or more, the one again repeats most nearly */
-    char scope[64], why[200];
+    char scope[64], why[200], q[64];
     scope_name(chains, again->chain, scope, sizeof scope);
-    snprintf(why, sizeof why, "%s is already set on line %lu (%s); give it once", again->name, first->line, scope);
+    snprintf(why, sizeof why, "%s is already set on line %lu (%s); give it once", cli_quote(again->name, q, sizeof q),
+             first->line, scope);
     return refused(err, CW_NO_OFFSET, again->line, why);
 }
 
@@ -111,6 +112,14 @@ cw_code cli_conf_parse(const char *text, size_t len, const char *const *chains, 
         s = trim(s);
         if (*s == '\0' || *s == '#' || *s == ';')
             continue;
+        /* an inline comment, as bitcoin.conf's lines have them: from a ';'
+         * or '#' after a blank (a URL's '#fragment' has none before it) */
+        for (char *p = s + 1; *p; p++)
+            if ((*p == ';' || *p == '#') && (p[-1] == ' ' || p[-1] == '\t')) {
+                *p = '\0';
+                s = trim(s);
+                break;
+            }
         if (*s == '[') {
             size_t n = strlen(s);
             if (s[n - 1] != ']') {
@@ -141,13 +150,7 @@ cw_code cli_conf_parse(const char *text, size_t len, const char *const *chains, 
             break;
         }
         *sep = '\0';
-        char *name = trim(s), *value = sep + 1;
-        for (char *p = value; *p; p++)
-            if (*p == ';' && p > value && (p[-1] == ' ' || p[-1] == '\t')) {
-                *p = '\0';
-                break;
-            }
-        value = trim(value);
+        char *name = trim(s), *value = trim(sep + 1);
         if (*name == '\0') {
             rc = refused(err, at, line, "no name before the '='");
             break;
@@ -187,6 +190,7 @@ cw_code cli_conf_read(const char *path, const char *const *chains, cli_conf *out
         fclose(f);
         return cw_err_set(err, CW_ENOMEM, CW_NO_OFFSET, "out of memory reading %s", q);
     }
+    errno = 0; /* fread sets it only on some failures: no stale value reported */
     size_t n = fread(buf, 1, CLI_CONF_MAX_BYTES + 1, f);
     int failed = ferror(f) ? (errno ? errno : EIO) : 0;
     fclose(f);

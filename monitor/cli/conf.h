@@ -4,7 +4,8 @@
  *
  * The text: "name = value" (or "name: value") lines, up to
  * CLI_CONF_MAX_BYTES in all, of any length; a line starting with '#' or
- * ';' is a comment, and so is the rest of a line from a ';' after a blank;
+ * ';' is a comment, and so is the rest of a line from a ';' or '#' after a
+ * blank (a value cannot hold " #" or " ;");
  * blanks around names and values are trimmed; a UTF-8 BOM is skipped.
  * A "[name]" line starts a section:
  *   - a chain's name, one of the `chains` the caller gives ([bitcoin],

@@ -356,7 +356,7 @@ int cmd_replay(int argc, char **argv)
         account_run_opts ao = {datadir ? datadir : edd, alerts, pub, rpc, tokens, rpc_rate, 1, false, 0, -1, 0,
                                from, to, batch_blocks, fc ? fc->hops : 0, fc ? fc->labels : NULL,
                                fc ? fc->min_share_ppm : 0, fc ? fc->hold_share_ppm : 0, false, NULL, NULL, NULL, NULL,
-                               rules_opts_config(&ro), 0, NULL, 0, 0};
+                               rules_opts_config(&ro), 0, NULL, 0, 0, NULL};
         int arc = account_run_replay(&ao);
         flows_opts_free(&fo);
         rules_opts_free(&ro);

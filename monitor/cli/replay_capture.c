@@ -229,7 +229,7 @@ int cmd_replay_capture(int argc, char **argv)
          * confirmed); an ethereum capture's start is -1 (refused above) */
         account_run_opts ao = {datadir, alerts, pub, NULL, NULL, 0, 1, tron, 0, start_height, 0, -1, -1, 1,
                                fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
-                               fc ? fc->hold_share_ppm : 0, tron, NULL, NULL, NULL, path, rules_opts_config(&ro), 0, NULL, 0, 0};
+                               fc ? fc->hold_share_ppm : 0, tron, NULL, NULL, NULL, path, rules_opts_config(&ro), 0, NULL, 0, 0, NULL};
         /* an option not given takes the capture's settings record's value */
         bool clusters_off = fc == NULL && cli_args_given(fo.args, "clusters");
         ao.given = (start_height >= 0 ? ACCOUNT_GIVEN_START : 0) |

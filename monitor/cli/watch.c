@@ -204,6 +204,16 @@ static const struct {
     {"rpc", 2u},           {"rpc-rate", 2u},       {"zmqpubtron", 4u},     {"tron-http", 4u},
     {"confirmations", 6u}, {"finalized", 6u},      {"poll-ms", 6u},        {"tokens", 6u},
     {"max-reorg", 6u},     {"network", 1u},        {"rcvhwm", 5u},
+    /* the API in watch's process, and the cluster options that only
+     * common-input clusters use, are Bitcoin's watch's (beside an account
+     * chain's watch, `chainwatch serve` reads the same store) */
+    {"api", 1u},           {"allow-remote", 1u},   {"api-threads", 1u},    {"api-max-body", 1u},
+    {"api-timeout", 1u},   {"api-reply-rate", 1u}, {"api-rate", 1u},       {"watch", 1u},
+    {"cluster-limit", 1u}, {"payjoin-guard", 1u},  {"min-exposure-amount", 1u},
+    /* the rules' amounts in a chain's own coin */
+    {"salary-min-btc", 1u}, {"tiny-min-btc", 1u},   {"rules-min-hit-btc", 1u},
+    {"salary-min-eth", 2u}, {"tiny-min-eth", 2u},   {"rules-min-hit-eth", 2u},
+    {"salary-min-trx", 4u}, {"tiny-min-trx", 4u},   {"rules-min-hit-trx", 4u},
 };
 
 static int log_level = 2; /* 0 error, 1 warn, 2 info, 3 debug */
@@ -259,14 +269,16 @@ static int conf_take(const char *path, const cli_conf_line *l, watch_opts *o, bo
     return r == 0 ? conf_refused(path, l->line, why) : CLI_EXIT_OK;
 }
 
-/* chainwatch.conf (conf.h): the whole file is checked first, every chain's
- * section included, so a typo under [tron] stops a Bitcoin watch as it
- * would a Tron one; a line under a chain's section must be an option of
- * that chain (chain_only) and cannot be chain itself. Then the lines
- * outside the chains' sections are used, chain among them, and then the
- * watched chain's section, whose lines win over those. CLI_EXIT_OK, or
- * CLI_EXIT_USAGE after one line naming the file, the line and why
- * (CLI_EXIT_FAIL out of memory). */
+/* chainwatch.conf (conf.h): every line is checked first, in the file's
+ * order, every chain's section included, so a typo under [tron] stops a
+ * Bitcoin watch as it would a Tron one: its name, its value's syntax and
+ * range (args.h), and under a chain's section that the option is that
+ * chain's (chain_only) and not chain itself. What depends on the chain
+ * watched (a network's name, the rules' amounts together) is checked by
+ * that chain's watch. Then the lines outside the chains' sections are
+ * used, chain among them, and then the watched chain's section, whose
+ * lines win over those. CLI_EXIT_OK, or CLI_EXIT_USAGE after one line
+ * naming the file, the line and why (CLI_EXIT_FAIL out of memory). */
 static int conf_apply(const char *path, watch_opts *o)
 {
     cw_err err = {0};
@@ -278,20 +290,20 @@ static int conf_apply(const char *path, watch_opts *o)
     char why[160], chains[40];
     for (size_t i = 0; i < o->conf.n; i++) {
         const cli_conf_line *l = &o->conf.lines[i];
-        if (l->chain == CLI_CONF_EVERY_CHAIN)
-            continue;
-        const char *section = watch_chains[l->chain];
-        if (strcmp(l->name, "chain") == 0) {
-            snprintf(why, sizeof why, "chain cannot be set under [%s]: a chain's section is read by that chain's watch "
-                     "only (set chain above the sections, or pass --chain)", section);
-            return conf_refused(path, l->line, why);
-        }
-        for (size_t k = 0; k < sizeof chain_only / sizeof *chain_only; k++)
-            if (strcmp(l->name, chain_only[k].name) == 0 && !(chain_only[k].chains & (1u << l->chain))) {
-                snprintf(why, sizeof why, "%s is for --chain %s, so not a line for [%s]", l->name,
-                         chains_named(chain_only[k].chains, chains, sizeof chains), section);
+        if (l->chain != CLI_CONF_EVERY_CHAIN) {
+            const char *section = watch_chains[l->chain];
+            if (strcmp(l->name, "chain") == 0) {
+                snprintf(why, sizeof why, "chain cannot be set under [%s]: a chain's section is read by that chain's "
+                         "watch only (set chain above the sections, or pass --chain)", section);
                 return conf_refused(path, l->line, why);
             }
+            for (size_t k = 0; k < sizeof chain_only / sizeof *chain_only; k++)
+                if (strcmp(l->name, chain_only[k].name) == 0 && !(chain_only[k].chains & (1u << l->chain))) {
+                    snprintf(why, sizeof why, "%s is for --chain %s, so not a line for [%s]", l->name,
+                             chains_named(chain_only[k].chains, chains, sizeof chains), section);
+                    return conf_refused(path, l->line, why);
+                }
+        }
         int rc = conf_take(path, l, o, false);
         if (rc)
             return rc;
@@ -382,6 +394,8 @@ static void on_catch_up(void *ctx, int64_t from, int64_t connected, int64_t node
     c->last = now;
     double rate = (double)(connected - from + 1) / (now - c->began + 1e-9);
     double left = (double)(node_height - connected) / rate;
+    if (left > 359999) /* shown as 99:59:59: the cast below stays defined */
+        left = 359999;
     logf_(2, "catching up: block %lld of %lld, %.1f blocks/s, about %02d:%02d:%02d left", (long long)connected,
           (long long)node_height, rate, (int)(left / 3600), (int)(left / 60) % 60, (int)left % 60);
 }
@@ -474,7 +488,7 @@ static int watch_account_chain(watch_opts *o)
                            o->finalized, o->poll_ms, o->start_height, o->status_interval, -1, -1, 1,
                            fc ? fc->hops : 0, fc ? fc->labels : NULL, fc ? fc->min_share_ppm : 0,
                            fc ? fc->hold_share_ppm : 0, false, NULL, NULL, o->record, NULL,
-                           rules_opts_config(&o->rules), o->max_reorg, &o->hooks, 0, 0};
+                           rules_opts_config(&o->rules), o->max_reorg, &o->hooks, 0, 0, NULL};
     if (tron) { /* no --rpc; solidified blocks are confirmed unless --confirmations asks for the head */
         ao.rpc = NULL;
         ao.rpc_rate = 0;
@@ -485,6 +499,7 @@ static int watch_account_chain(watch_opts *o)
         ao.tron_http = o->tron_http;
         ao.rcvhwm = o->rcvhwm;
     }
+    ao.log_level = log_levels[o->log_level];
     return account_run_watch(&ao);
 }
 

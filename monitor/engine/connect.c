@@ -255,7 +255,7 @@ cw_code connect_read_hash_at(cw_store *store, int64_t h, uint8_t out[32], bool *
 }
 
 /* A catch-up's batch: at most SYNC_BATCH_BLOCKS blocks, fetched until
- * they reach SYNC_BATCH_BYTES (a few mainnet blocks' worth of memory; the
+ * they reach SYNC_BATCH_BYTES (the memory held is that plus one block; the
  * commit and the coin cache's flush are paid once a batch). */
 #define SYNC_BATCH_BLOCKS 64
 #define SYNC_BATCH_BYTES ((size_t)64 << 20)
@@ -358,9 +358,11 @@ cw_code pipeline_sync(pipeline *p, cw_err *err)
             rc = pipeline_batch(p, sync_connect, &b, err);
         if (rc == CW_OK && b.n && p->cfg.sync_progress)
             p->cfg.sync_progress(p->cfg.sync_progress_ctx, next, b.first + (int64_t)b.n - 1, node_h);
+        /* freed each batch: a slot would keep the capacity of the largest
+         * block it ever held, 64 of them far past SYNC_BATCH_BYTES */
+        for (size_t i = 0; i < SYNC_BATCH_BLOCKS; i++)
+            cw_buf_free(&b.blk[i]);
     }
-    for (size_t i = 0; i < SYNC_BATCH_BLOCKS; i++)
-        cw_buf_free(&b.blk[i]);
     if (rc == CW_OK && fetch_rc) { /* the blocks before the node's error are in */
         if (err)
             *err = fetch_err;

@@ -7,6 +7,7 @@
 #include "chains/bitcoin/coinjoin.h"
 #include "chains/bitcoin/hint.h"
 #include "chains/hex.h"
+#include "chains/sort.h"
 #include "chainstate.h"
 #include "watchlists/watchlist.h"
 
@@ -115,11 +116,11 @@ static flow_finding *add_finding(size_t *n, flows_stats *st, flow_kind kind, boo
     return f;
 }
 
+/* cluster.c's order of roots (cw_bytes_cmp): which of two equal-sized
+ * clusters' roots a union keeps */
 static bool key_less(const cluster_key *a, const cluster_key *b)
 {
-    size_t n = a->len < b->len ? a->len : b->len;
-    int c = memcmp(a->key, b->key, n);
-    return c ? c < 0 : a->len < b->len;
+    return cw_bytes_cmp(a->key, a->len, b->key, b->len) < 0;
 }
 
 static bool same_root(const cluster_info *a, const cluster_info *b)

@@ -16,10 +16,11 @@
  * a request is answered without touching the disk, as a node with the
  * chain in its cache would.
  */
+#define _POSIX_C_SOURCE 200809L /* sigaction, sigsuspend */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
+#include <string.h>
 
 #include "chains/addr.h"
 #include "chains/buf.h"
@@ -73,15 +74,21 @@ int main(int argc, char **argv)
     blocksdir_close(bd);
     rest_server_set_chain(s, (const uint8_t(*)[32])chain, n);
     free(chain);
+    /* the signals are blocked but while sigsuspend waits: one that comes
+     * between the check and the wait is not lost */
     struct sigaction sa = {.sa_handler = on_signal};
+    sigset_t block, wait_mask;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigprocmask(SIG_BLOCK, &block, &wait_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     const char *url = rest_server_url(s);
-    const char *port = url + 17; /* after "http://127.0.0.1:" */
-    printf("listening on port %s, tip %zu\n", port, n - 1);
+    printf("listening on port %s, tip %zu\n", strrchr(url, ':') + 1, n - 1);
     fflush(stdout);
     while (!stop)
-        pause();
+        sigsuspend(&wait_mask);
     rest_server_stop(s);
     return 0;
 }

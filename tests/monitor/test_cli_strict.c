@@ -1059,6 +1059,17 @@ Test(cli_strict, an_account_watch_leaves_other_chains_conf_lines_unused)
     char *hwm[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "ethereum", "--rpc=http://127.0.0.1:9", "--rcvhwm=5",
                    NULL};
     assert_refused(hwm, "chainwatch: watch: --rcvhwm is for --chain bitcoin and tron, not ethereum");
+    /* taken and never used before: the API in watch's process (serve reads
+     * an account chain's store beside it), deposit addresses, the BTC band */
+    char *api[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "ethereum", "--rpc=http://127.0.0.1:9",
+                   "--api=127.0.0.1:0", NULL};
+    assert_refused(api, "chainwatch: watch: --api is for --chain bitcoin, not ethereum");
+    char *dep[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "tron", "--tron-http=http://127.0.0.1:9",
+                   "--zmqpubtron=tcp://127.0.0.1:9", "--watch=deposits.txt", NULL};
+    assert_refused(dep, "chainwatch: watch: --watch is for --chain bitcoin, not tron");
+    char *btc[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "tron", "--tron-http=http://127.0.0.1:9",
+                   "--zmqpubtron=tcp://127.0.0.1:9", "--salary-min-btc=0.01", NULL};
+    assert_refused(btc, "chainwatch: watch: --salary-min-btc is for --chain bitcoin, not tron");
     /* Tron's queue takes it: the run goes on to ask the node */
     char *tron_hwm[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "tron", "--tron-http=http://127.0.0.1:9",
                         "--zmqpubtron=tcp://127.0.0.1:9", "--rcvhwm=5", NULL};
@@ -1069,8 +1080,8 @@ Test(cli_strict, an_account_watch_leaves_other_chains_conf_lines_unused)
     test_remove_dir(dir);
 }
 
-/* conf.h's reading of the file, alone: comments (a line's and a blank
- * then ';'), a BOM, CRLF, "name: value", a last line without its newline,
+/* conf.h's reading of the file, alone: comments (a line's, and a blank
+ * then ';' or '#' on a value's line or a header's), a BOM, CRLF, "name: value", a last line without its newline,
  * chain sections and [rules], each line's number and scope; and every
  * refusal with its line: an unknown section, a header without ']', no '=',
  * no name, a NUL byte, an option repeated in one scope (a chain's header
@@ -1080,7 +1091,8 @@ Test(cli_strict, conf_reads_lines_and_sections_and_refuses_by_line)
     static const char *const chains[] = {"bitcoin", "ethereum", "tron", NULL};
     static const char text[] = "\xef\xbb\xbf# a comment\r\nrcvhwm = 5 ; inline\r\n[ tron ]\nconfirmations: 19\n\n"
                                "[rules]\nrules = on\n[ethereum]\nconfirmations = 12\nrest = http://h/a;b\n"
-                               "[tron]\n  ; another\npoll-ms=300";
+                               "[tron]\n  ; another\npoll-ms=300\n[rules] ; a heading\nalerts = /x.jsonl # main\n"
+                               "pub = tcp://h/#f";
     cli_conf c;
     cw_err err = {0};
     cr_assert_eq(cli_conf_parse(text, sizeof text - 1, chains, &c, &err), CW_OK, "%s", err.msg);
@@ -1095,6 +1107,8 @@ Test(cli_strict, conf_reads_lines_and_sections_and_refuses_by_line)
         {9, 1, "confirmations", "12"},
         {10, 1, "rest", "http://h/a;b"},
         {13, 2, "poll-ms", "300"},
+        {15, CLI_CONF_EVERY_CHAIN, "alerts", "/x.jsonl"},
+        {16, CLI_CONF_EVERY_CHAIN, "pub", "tcp://h/#f"},
     };
     cr_assert_eq(c.n, sizeof want / sizeof *want);
     for (size_t i = 0; i < c.n; i++) {
@@ -1184,6 +1198,13 @@ Test(cli_strict, conf_chain_sections_are_that_chains_watch_only)
         {"[ethereum]\nchain = ethereum\n", "chainwatch.conf: line 2: cannot use this line: chain cannot be set under "
                                            "[ethereum]"},
         {"[main]\nrcvhwm = 5\n", "chainwatch.conf: line 1: cannot use this line: unknown section '[main]'"},
+        {"[tron]\napi = 127.0.0.1:8480\n", "line 2: cannot use this line: api is for --chain bitcoin, so not a line for [tron]"},
+        {"[tron]\nrcvhwm = 5\n[ethereum]\nwatch = deposits.txt\n",
+         "line 4: cannot use this line: watch is for --chain bitcoin, so not a line for [ethereum]"},
+        {"[ethereum]\nsalary-min-trx = 3000\n",
+         "line 2: cannot use this line: salary-min-trx is for --chain tron, so not a line for [ethereum]"},
+        {"[tron] ; Tron's\nconfirmations = 19 # solidified is the default\nconfirmations = 20\n",
+         "line 3: cannot use this line: confirmations is already set on line 2 (in [tron])"},
         {"[tron]\nconfirmations = 3\n[bitcoin]\nrcvhwm = 5\n[tron]\nconfirmations = 19\n",
          "chainwatch.conf: line 6: cannot use this line: confirmations is already set on line 2 (in [tron])"},
     };
