@@ -540,12 +540,16 @@ int cmd_watch(int argc, char **argv)
         fprintf(stderr, "chainwatch: watch: cannot read %s: %s\n", o.config, strerror(errno));
         rc = CLI_EXIT_USAGE;
     }
+    log_level = o.log_level;
+    /* another chain's options first: --network foo on a Tron watch is for
+     * Bitcoin, before it is an unknown network */
+    if (rc == CLI_EXIT_OK)
+        rc = other_chains_options(&o, conf_path);
     cw_net net = CW_NET_MAIN;
-    if (rc == CLI_EXIT_OK && o.network && !cw_net_from_name(o.network, &net)) {
+    if (rc == CLI_EXIT_OK && o.chain == 0 && o.network && !cw_net_from_name(o.network, &net)) {
         fprintf(stderr, "chainwatch: watch: unknown network '%s'\n", o.network);
         rc = CLI_EXIT_USAGE;
     }
-    log_level = o.log_level;
     if (rc == CLI_EXIT_OK && o.hooks.url && !webhook_url_valid(o.hooks.url)) {
         fprintf(stderr, "chainwatch: watch: --webhook: not an http:// or https:// URL (at most 400 bytes)\n");
         rc = CLI_EXIT_USAGE;
@@ -559,8 +563,6 @@ int cmd_watch(int argc, char **argv)
     }
     if (rc == CLI_EXIT_OK)
         rc = cli_nice("watch", o.nice, o.cpu_idle); /* before any thread starts: they inherit it */
-    if (rc == CLI_EXIT_OK)
-        rc = other_chains_options(&o, conf_path);
     if (rc == CLI_EXIT_OK && (o.chain == 1 || o.chain == 2)) {
         rc = watch_account_chain(&o);
         cli_conf_free(&o.conf);

@@ -958,6 +958,11 @@ Test(cli_strict, config_any_length_and_count_refusals_name_line_and_reason)
     static const char noeq[] = "rcvhwm = 1\n\njust words\n";
     put_file(conf, noeq, sizeof noeq - 1);
     assert_refused(w, "chainwatch.conf: line 3: cannot use this line: no '='");
+    /* a wrong --config: a device that never ends, a directory */
+    char *zero[] = {CW_BIN, "watch", "--datadir", dd, "--config", "/dev/zero", "--zmqpubrawtx=tcp://127.0.0.1:1", NULL};
+    assert_refused(zero, "chainwatch: watch: /dev/zero: more than 1048576 bytes (is this chainwatch.conf?)");
+    char *isdir[] = {CW_BIN, "watch", "--datadir", dd, "--config", dir, "--zmqpubrawtx=tcp://127.0.0.1:1", NULL};
+    assert_refused(isdir, ": Is a directory");
     static const char unknown[] = "[rules]\nrcvhwm = 1\nzmqpubrawtxx = tcp://127.0.0.1:1\n";
     put_file(conf, unknown, sizeof unknown - 1);
     assert_refused(w, "chainwatch.conf: line 3: cannot use this line: unknown option 'zmqpubrawtxx'");
@@ -1054,7 +1059,7 @@ Test(cli_strict, an_account_watch_leaves_other_chains_conf_lines_unused)
                    "--zmqpubtron=tcp://127.0.0.1:9", "--rpc=http://127.0.0.1:9", NULL};
     assert_refused(rpc, "chainwatch: watch: --rpc is for --chain ethereum, not tron");
     char *net[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "tron", "--tron-http=http://127.0.0.1:9",
-                   "--zmqpubtron=tcp://127.0.0.1:9", "--network=regtest", NULL};
+                   "--zmqpubtron=tcp://127.0.0.1:9", "--network=nile", NULL};
     assert_refused(net, "chainwatch: watch: --network is for --chain bitcoin, not tron");
     char *hwm[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "ethereum", "--rpc=http://127.0.0.1:9", "--rcvhwm=5",
                    NULL};
