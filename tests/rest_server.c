@@ -349,8 +349,8 @@ void rest_server_hold(rest_server *s, bool on)
 {
     pthread_mutex_lock(&s->mu);
     s->hold = on;
-    if (!on)
-        pthread_cond_broadcast(&s->cv);
+    if (!on) /* and an arm that never fired: it would hold a later request, or the stop */
+        s->hold_at = 0, pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
 }
 

@@ -53,9 +53,9 @@ size_t rest_server_requests(const rest_server *s);
  * thread: while one request waits, no other is read. */
 void rest_server_hold(rest_server *s, bool on);
 /* Holds as rest_server_hold(s, true) does, from the request after the
- * n-th answered (n >= 1) on, decided by the server itself: a test catches
- * a client mid-way however fast it runs. rest_server_hold(s, false)
- * releases it. */
+ * n-th answered (n >= 1) on, decided by the server itself: a test that
+ * arms it before the client starts catches the client mid-way however
+ * fast it runs. rest_server_hold(s, false) releases it (and disarms it). */
 void rest_server_hold_at(rest_server *s, size_t n);
 /* How many requests wait on rest_server_hold now (0 or 1). */
 size_t rest_server_waiting(const rest_server *s);

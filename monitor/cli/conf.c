@@ -112,7 +112,7 @@ cw_code cli_conf_parse(const char *text, size_t len, const char *const *chains, 
         s = trim(s);
         if (*s == '\0' || *s == '#' || *s == ';')
             continue;
-        /* an inline comment, as bitcoin.conf's lines have them: from a ';'
+        /* an inline comment (bitcoin.conf's start at any '#'): from a ';'
          * or '#' after a blank (a URL's '#fragment' has none before it) */
         for (char *p = s + 1; *p; p++)
             if ((*p == ';' || *p == '#') && (p[-1] == ' ' || p[-1] == '\t')) {

@@ -210,11 +210,24 @@ static const struct {
     {"api", 1u},           {"allow-remote", 1u},   {"api-threads", 1u},    {"api-max-body", 1u},
     {"api-timeout", 1u},   {"api-reply-rate", 1u}, {"api-rate", 1u},       {"watch", 1u},
     {"cluster-limit", 1u}, {"payjoin-guard", 1u},  {"min-exposure-amount", 1u},
-    /* the rules' amounts in a chain's own coin */
-    {"salary-min-btc", 1u}, {"tiny-min-btc", 1u},   {"rules-min-hit-btc", 1u},
-    {"salary-min-eth", 2u}, {"tiny-min-eth", 2u},   {"rules-min-hit-eth", 2u},
-    {"salary-min-trx", 4u}, {"tiny-min-trx", 4u},   {"rules-min-hit-trx", 4u},
+    /* the rules' amounts in a chain's own coin; the account rules' trace */
+    {"salary-min-btc", 1u}, {"salary-max-btc", 1u}, {"tiny-min-btc", 1u},   {"tiny-max-btc", 1u},
+    {"rules-min-hit-btc", 1u},
+    {"salary-min-eth", 2u}, {"salary-max-eth", 2u}, {"tiny-min-eth", 2u},   {"tiny-max-eth", 2u},
+    {"rules-min-hit-eth", 2u},
+    {"salary-min-trx", 4u}, {"salary-max-trx", 4u}, {"tiny-min-trx", 4u},   {"tiny-max-trx", 4u},
+    {"rules-min-hit-trx", 4u},
+    {"rules-trace-window", 6u},
 };
+
+/* False when the option is another chain's (chain_only). */
+static bool option_for_chain(const char *name, int chain)
+{
+    for (size_t k = 0; k < sizeof chain_only / sizeof *chain_only; k++)
+        if (strcmp(name, chain_only[k].name) == 0)
+            return (chain_only[k].chains & (1u << chain)) != 0;
+    return true;
+}
 
 static int log_level = 2; /* 0 error, 1 warn, 2 info, 3 debug */
 
@@ -298,7 +311,7 @@ static int conf_apply(const char *path, watch_opts *o)
                 return conf_refused(path, l->line, why);
             }
             for (size_t k = 0; k < sizeof chain_only / sizeof *chain_only; k++)
-                if (strcmp(l->name, chain_only[k].name) == 0 && !(chain_only[k].chains & (1u << l->chain))) {
+                if (strcmp(l->name, chain_only[k].name) == 0 && !option_for_chain(l->name, l->chain)) {
                     snprintf(why, sizeof why, "%s is for --chain %s, so not a line for [%s]", l->name,
                              chains_named(chain_only[k].chains, chains, sizeof chains), section);
                     return conf_refused(path, l->line, why);
@@ -308,10 +321,16 @@ static int conf_apply(const char *path, watch_opts *o)
         if (rc)
             return rc;
     }
-    for (int pass = 0; pass < 2; pass++) /* o->chain is known after the first */
+    /* chain first (the flag's, else the line's), then the lines above the
+     * sections but another chain's options (other_chains_options names
+     * them), then the chain's own section */
+    for (int pass = 0; pass < 3; pass++)
         for (size_t i = 0; i < o->conf.n; i++) {
             const cli_conf_line *l = &o->conf.lines[i];
-            if (l->chain != (pass == 0 ? CLI_CONF_EVERY_CHAIN : o->chain))
+            bool chain_line = strcmp(l->name, "chain") == 0;
+            if (pass == 0 ? l->chain != CLI_CONF_EVERY_CHAIN || !chain_line
+                : pass == 1 ? l->chain != CLI_CONF_EVERY_CHAIN || chain_line || !option_for_chain(l->name, o->chain)
+                            : l->chain != o->chain)
                 continue;
             int rc = conf_take(path, l, o, true);
             if (rc)
@@ -321,29 +340,32 @@ static int conf_apply(const char *path, watch_opts *o)
 }
 
 /* An option that is not for the chain watched (chain_only): given as a
- * flag it is refused; a line of chainwatch.conf is left unused, with a
- * warning naming it, so one file can serve the watches of several chains
- * (finalized = true for Tron does not stop a Bitcoin watch). Nothing past
- * this reads another chain's options. CLI_EXIT_OK, or CLI_EXIT_USAGE
- * after one line. */
+ * flag it is refused; a line of chainwatch.conf above the sections was
+ * not used (conf_apply) and is named here in a warning, so one file can
+ * serve the watches of several chains (finalized = true for Tron does not
+ * stop a Bitcoin watch, an api line for Bitcoin's does not reach a Tron
+ * watch). CLI_EXIT_OK, or CLI_EXIT_USAGE after one line. */
 static int other_chains_options(const watch_opts *o, const char *conf_path)
 {
     const char *chain = watch_chains[o->chain];
-    for (int from_conf = 0; from_conf < 2; from_conf++) /* the refusals first: nothing logged before one */
-        for (size_t i = 0; i < sizeof chain_only / sizeof *chain_only; i++) {
-            const char *name = chain_only[i].name;
-            bool given = cli_args_given(o->args, name);
-            if (chain_only[i].chains & (1u << o->chain) || !cli_args_chosen(o->args, name) || given == from_conf)
-                continue;
-            char chains[40], q[128];
-            chains_named(chain_only[i].chains, chains, sizeof chains);
-            if (given) {
-                fprintf(stderr, "chainwatch: watch: --%s is for --chain %s, not %s\n", name, chains, chain);
-                return CLI_EXIT_USAGE;
-            }
-            logf_(1, "%s: %s is for --chain %s; not used by a%s %s watch", cli_quote(conf_path, q, sizeof q), name,
-                  chains, o->chain == 1 ? "n" : "", chain);
+    char chains[40], q[128];
+    for (size_t i = 0; i < sizeof chain_only / sizeof *chain_only; i++) /* the refusals first: nothing logged before one */
+        if (!(chain_only[i].chains & (1u << o->chain)) && cli_args_given(o->args, chain_only[i].name)) {
+            fprintf(stderr, "chainwatch: watch: --%s is for --chain %s, not %s\n", chain_only[i].name,
+                    chains_named(chain_only[i].chains, chains, sizeof chains), chain);
+            return CLI_EXIT_USAGE;
         }
+    for (size_t i = 0; i < sizeof chain_only / sizeof *chain_only; i++) {
+        const char *name = chain_only[i].name;
+        if (chain_only[i].chains & (1u << o->chain))
+            continue;
+        for (size_t k = 0; k < o->conf.n; k++)
+            if (o->conf.lines[k].chain == CLI_CONF_EVERY_CHAIN && strcmp(o->conf.lines[k].name, name) == 0) {
+                logf_(1, "%s: %s is for --chain %s; not used by a%s %s watch", cli_quote(conf_path, q, sizeof q), name,
+                      chains_named(chain_only[i].chains, chains, sizeof chains), o->chain == 1 ? "n" : "", chain);
+                break;
+            }
+    }
     return CLI_EXIT_OK;
 }
 

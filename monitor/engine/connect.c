@@ -255,8 +255,9 @@ cw_code connect_read_hash_at(cw_store *store, int64_t h, uint8_t out[32], bool *
 }
 
 /* A catch-up's batch: at most SYNC_BATCH_BLOCKS blocks, fetched until
- * they reach SYNC_BATCH_BYTES (the memory held is that plus one block; the
- * commit and the coin cache's flush are paid once a batch). */
+ * they reach SYNC_BATCH_BYTES (the memory held: that plus one block, up to
+ * twice over as buffers grow by doubling; the commit and the coin cache's
+ * flush are paid once a batch). */
 #define SYNC_BATCH_BLOCKS 64
 #define SYNC_BATCH_BYTES ((size_t)64 << 20)
 

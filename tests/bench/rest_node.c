@@ -16,7 +16,8 @@
  * a request is answered without touching the disk, as a node with the
  * chain in its cache would.
  */
-#define _POSIX_C_SOURCE 200809L /* sigaction, sigsuspend */
+#define _POSIX_C_SOURCE 200809L /* sigwait */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,9 +27,6 @@
 #include "chains/buf.h"
 #include "monitor/sources/blocksdir.h"
 #include "tests/rest_server.h"
-
-static volatile sig_atomic_t stop;
-static void on_signal(int sig) { (void)sig, stop = 1; }
 
 int main(int argc, char **argv)
 {
@@ -53,6 +51,14 @@ int main(int argc, char **argv)
         blocksdir_close(bd);
         return 1;
     }
+    /* SIGINT and SIGTERM blocked in every thread (the server's inherits the
+     * mask) and taken by sigwait below: none is delivered to a thread that
+     * does not wait for it */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
     size_t n = (size_t)info.best_height + 1;
     uint8_t(*chain)[32] = malloc(n * sizeof *chain);
     rest_server *s = rest_server_start();
@@ -74,21 +80,11 @@ int main(int argc, char **argv)
     blocksdir_close(bd);
     rest_server_set_chain(s, (const uint8_t(*)[32])chain, n);
     free(chain);
-    /* the signals are blocked but while sigsuspend waits: one that comes
-     * between the check and the wait is not lost */
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigset_t block, wait_mask;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigprocmask(SIG_BLOCK, &block, &wait_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     const char *url = rest_server_url(s);
     printf("listening on port %s, tip %zu\n", strrchr(url, ':') + 1, n - 1);
     fflush(stdout);
-    while (!stop)
-        sigsuspend(&wait_mask);
+    int sig;
+    sigwait(&stop, &sig);
     rest_server_stop(s);
     return 0;
 }

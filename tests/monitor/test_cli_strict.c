@@ -1025,7 +1025,8 @@ Test(cli_strict, an_account_watch_leaves_other_chains_conf_lines_unused)
     char conf[160], line[160];
     snprintf(conf, sizeof conf, "%s/chainwatch.conf", dd);
     static const char body[] = "zmqpubrawtx = tcp://127.0.0.1:28332\nrest = http://127.0.0.1:8332\nrpc-rate = 5\n"
-                               "network = regtest\nrcvhwm = 5000\n";
+                               "network = regtest\nrcvhwm = 5000\napi = 127.0.0.1:8480\n"
+                               "watch = /nonexistent/deposits.txt\n";
     put_file(conf, body, sizeof body - 1);
     for (int tron = 0; tron < 2; tron++) {
         const char *chain = tron ? "tron" : "ethereum";
@@ -1049,6 +1050,12 @@ Test(cli_strict, an_account_watch_leaves_other_chains_conf_lines_unused)
         cr_assert(strstr(r.err, line), "no '%s' in: %s", line, r.err);
         cr_assert_eq(strstr(r.err, "rcvhwm is for --chain bitcoin and tron; not used by an ethereum watch") != NULL,
                      !tron, "%s", r.err);
+        /* not used, so neither the deposit file nobody has nor an API line
+         * that --cpu-idle would refuse stops the watch */
+        snprintf(line, sizeof line, "chainwatch.conf: api is for --chain bitcoin; not used by a%s %s watch",
+                 tron ? "" : "n", chain);
+        cr_assert(strstr(r.err, line), "no '%s' in: %s", line, r.err);
+        cr_assert(strstr(r.err, "chainwatch.conf: watch is for --chain bitcoin"), "%s", r.err);
         free(r.err);
         char *flag[] = {CW_BIN, "watch", "--datadir", dd, "--chain", (char *)chain, "--rest=http://127.0.0.1:8332", w[6],
                         w[7], NULL};
@@ -1073,8 +1080,16 @@ Test(cli_strict, an_account_watch_leaves_other_chains_conf_lines_unused)
                    "--zmqpubtron=tcp://127.0.0.1:9", "--watch=deposits.txt", NULL};
     assert_refused(dep, "chainwatch: watch: --watch is for --chain bitcoin, not tron");
     char *btc[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "tron", "--tron-http=http://127.0.0.1:9",
-                   "--zmqpubtron=tcp://127.0.0.1:9", "--salary-min-btc=0.01", NULL};
-    assert_refused(btc, "chainwatch: watch: --salary-min-btc is for --chain bitcoin, not tron");
+                   "--zmqpubtron=tcp://127.0.0.1:9", "--salary-max-btc=0.5", NULL};
+    assert_refused(btc, "chainwatch: watch: --salary-max-btc is for --chain bitcoin, not tron");
+    /* the file's api line above the sections is Bitcoin's: a Tron watch
+     * under --cpu-idle (which refuses --api) goes on to ask the node */
+    char *idle[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "tron", "--tron-http=http://127.0.0.1:9",
+                    "--zmqpubtron=tcp://127.0.0.1:9", "--cpu-idle", NULL};
+    result ri = run_to(idle, NULL, 0, "/dev/null");
+    cr_assert_eq(ri.code, 1, "exit %d: %s", ri.code, ri.err);
+    cr_assert(strstr(ri.err, "cannot ask the node its chain"), "%s", ri.err);
+    free(ri.err);
     /* Tron's queue takes it: the run goes on to ask the node */
     char *tron_hwm[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "tron", "--tron-http=http://127.0.0.1:9",
                         "--zmqpubtron=tcp://127.0.0.1:9", "--rcvhwm=5", NULL};

@@ -839,12 +839,11 @@ Test(watch, another_chains_conf_lines_are_left_unused_their_flags_refused, .time
     test_remove_dir(dir);
 }
 
-/* Holds the node's answers once it has answered n requests (chaininfo,
- * then a hash and a block for each height), and waits for the request
- * held: a catch-up caught mid-batch, whatever the machine's speed. */
-static void node_hold_after(rest_server *srv, size_t n)
+/* Waits for the request rest_server_hold_at(srv, n) holds (armed before
+ * the watch starts: chaininfo, then a hash and a block for each height):
+ * a catch-up caught mid-batch, whatever the machine's speed. */
+static void node_held_after(rest_server *srv, size_t n)
 {
-    rest_server_hold_at(srv, n);
     for (int waited = 0; rest_server_waiting(srv) == 0 && waited < 20000; waited++)
         test_sleep_ms(1);
     cr_assert_eq(rest_server_waiting(srv), 1, "the catch-up never reached request %zu", n + 1);
@@ -866,8 +865,9 @@ Test(watch, a_catch_up_shows_its_progress_and_what_it_did, .timeout = 60)
     char *dir = setup_datadir(true);
     zpub *pub = zpub_start();
     const char *more[] = {"--start-height=1", "--status-interval=1", NULL};
+    rest_server_hold_at(node.srv, 4); /* a slow node, mid-way */
     pid_t pid = start_watch_with(dir, zpub_endpoint(pub), rest_server_url(node.srv), more);
-    node_hold_after(node.srv, 4); /* a slow node, mid-way */
+    node_held_after(node.srv, 4);
     test_sleep_ms(1500);
     rest_server_hold(node.srv, false);
     char log[600], want[160];
@@ -920,8 +920,9 @@ Test(watch, a_node_failing_mid_catch_up_keeps_the_blocks_it_gave, .timeout = 60)
     char *dir = setup_datadir(true);
     zpub *pub = zpub_start();
     const char *more[] = {"--start-height=1", NULL};
+    rest_server_hold_at(node.srv, 21); /* chaininfo and blocks 1..10: a batch of ten */
     pid_t pid = start_watch_with(dir, zpub_endpoint(pub), rest_server_url(node.srv), more);
-    node_hold_after(node.srv, 21); /* chaininfo and blocks 1..10: a batch of ten */
+    node_held_after(node.srv, 21);
     rest_server_fail(node.srv, 500, 1000000);
     rest_server_hold(node.srv, false);
     char log[600];
