@@ -220,13 +220,13 @@ static const struct {
     {"rules-trace-window", 6u},
 };
 
-/* False when the option is another chain's (chain_only). */
-static bool option_for_chain(const char *name, int chain)
+/* The chains an option is for: its chain_only mask, or every chain's. */
+static unsigned option_chains(const char *name)
 {
     for (size_t k = 0; k < sizeof chain_only / sizeof *chain_only; k++)
         if (strcmp(name, chain_only[k].name) == 0)
-            return (chain_only[k].chains & (1u << chain)) != 0;
-    return true;
+            return chain_only[k].chains;
+    return ~0u;
 }
 
 static int log_level = 2; /* 0 error, 1 warn, 2 info, 3 debug */
@@ -310,12 +310,12 @@ static int conf_apply(const char *path, watch_opts *o)
                          "watch only (set chain above the sections, or pass --chain)", section);
                 return conf_refused(path, l->line, why);
             }
-            for (size_t k = 0; k < sizeof chain_only / sizeof *chain_only; k++)
-                if (strcmp(l->name, chain_only[k].name) == 0 && !option_for_chain(l->name, l->chain)) {
-                    snprintf(why, sizeof why, "%s is for --chain %s, so not a line for [%s]", l->name,
-                             chains_named(chain_only[k].chains, chains, sizeof chains), section);
-                    return conf_refused(path, l->line, why);
-                }
+            unsigned for_chains = option_chains(l->name);
+            if (!(for_chains & (1u << l->chain))) {
+                snprintf(why, sizeof why, "%s is for --chain %s, so not a line for [%s]", l->name,
+                         chains_named(for_chains, chains, sizeof chains), section);
+                return conf_refused(path, l->line, why);
+            }
         }
         int rc = conf_take(path, l, o, false);
         if (rc)
@@ -329,7 +329,7 @@ static int conf_apply(const char *path, watch_opts *o)
             const cli_conf_line *l = &o->conf.lines[i];
             bool chain_line = strcmp(l->name, "chain") == 0;
             if (pass == 0 ? l->chain != CLI_CONF_EVERY_CHAIN || !chain_line
-                : pass == 1 ? l->chain != CLI_CONF_EVERY_CHAIN || chain_line || !option_for_chain(l->name, o->chain)
+                : pass == 1 ? l->chain != CLI_CONF_EVERY_CHAIN || chain_line || !(option_chains(l->name) & (1u << o->chain))
                             : l->chain != o->chain)
                 continue;
             int rc = conf_take(path, l, o, true);
@@ -355,16 +355,12 @@ static int other_chains_options(const watch_opts *o, const char *conf_path)
                     chains_named(chain_only[i].chains, chains, sizeof chains), chain);
             return CLI_EXIT_USAGE;
         }
-    for (size_t i = 0; i < sizeof chain_only / sizeof *chain_only; i++) {
-        const char *name = chain_only[i].name;
-        if (chain_only[i].chains & (1u << o->chain))
-            continue;
-        for (size_t k = 0; k < o->conf.n; k++)
-            if (o->conf.lines[k].chain == CLI_CONF_EVERY_CHAIN && strcmp(o->conf.lines[k].name, name) == 0) {
-                logf_(1, "%s: %s is for --chain %s; not used by a%s %s watch", cli_quote(conf_path, q, sizeof q), name,
-                      chains_named(chain_only[i].chains, chains, sizeof chains), o->chain == 1 ? "n" : "", chain);
-                break;
-            }
+    for (size_t k = 0; k < o->conf.n; k++) { /* each name once above the sections (conf.h refuses a repeat) */
+        const cli_conf_line *l = &o->conf.lines[k];
+        unsigned for_chains = option_chains(l->name);
+        if (l->chain == CLI_CONF_EVERY_CHAIN && !(for_chains & (1u << o->chain)))
+            logf_(1, "%s: %s is for --chain %s; not used by a%s %s watch", cli_quote(conf_path, q, sizeof q), l->name,
+                  chains_named(for_chains, chains, sizeof chains), o->chain == 1 ? "n" : "", chain);
     }
     return CLI_EXIT_OK;
 }

@@ -334,7 +334,7 @@ cw_code pipeline_sync(pipeline *p, cw_err *err)
         next = 0;
     if (next <= node_h && p->cfg.sync_progress)
         p->cfg.sync_progress(p->cfg.sync_progress_ctx, next, next - 1, node_h);
-    sync_batch b = {.first = next};
+    sync_batch b = {0};
     cw_code fetch_rc = CW_OK;
     cw_err fetch_err = {0};
     bool stopped = false;
@@ -353,7 +353,7 @@ cw_code pipeline_sync(pipeline *p, cw_err *err)
                 break;
             bytes += b.blk[b.n].n;
         }
-        if (b.n == 1)
+        if (b.n == 1) /* a gap's one block: its own transaction, as a block from the feed */
             rc = connect_block(p, b.blk[0].p, b.blk[0].n, b.first, err);
         else if (b.n > 1)
             rc = pipeline_batch(p, sync_connect, &b, err);

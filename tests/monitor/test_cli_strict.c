@@ -418,6 +418,15 @@ static void assert_refused(char *const argv[], const char *line)
     free(r.err);
 }
 
+/* The watch got past its options: it asks the node (a closed port), exit 1. */
+static void assert_asks_the_node(char *const argv[])
+{
+    result r = run_to(argv, NULL, 0, "/dev/null");
+    cr_assert_eq(r.code, 1, "exit %d: %s", r.code, r.err);
+    cr_assert(strstr(r.err, "cannot ask the node its chain"), "%s", r.err);
+    free(r.err);
+}
+
 Test(cli_strict, every_numeric_flag_refuses_garbage)
 {
     char *dir = datadir(), *dd = dd_of(dir);
@@ -1062,41 +1071,36 @@ Test(cli_strict, an_account_watch_leaves_other_chains_conf_lines_unused)
         snprintf(line, sizeof line, "chainwatch: watch: --rest is for --chain bitcoin, not %s", chain);
         assert_refused(flag, line);
     }
-    char *rpc[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "tron", "--tron-http=http://127.0.0.1:9",
-                   "--zmqpubtron=tcp://127.0.0.1:9", "--rpc=http://127.0.0.1:9", NULL};
-    assert_refused(rpc, "chainwatch: watch: --rpc is for --chain ethereum, not tron");
-    char *net[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "tron", "--tron-http=http://127.0.0.1:9",
-                   "--zmqpubtron=tcp://127.0.0.1:9", "--network=nile", NULL};
-    assert_refused(net, "chainwatch: watch: --network is for --chain bitcoin, not tron");
-    char *hwm[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "ethereum", "--rpc=http://127.0.0.1:9", "--rcvhwm=5",
-                   NULL};
-    assert_refused(hwm, "chainwatch: watch: --rcvhwm is for --chain bitcoin and tron, not ethereum");
-    /* taken and never used before: the API in watch's process (serve reads
-     * an account chain's store beside it), deposit addresses, the BTC band */
-    char *api[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "ethereum", "--rpc=http://127.0.0.1:9",
-                   "--api=127.0.0.1:0", NULL};
-    assert_refused(api, "chainwatch: watch: --api is for --chain bitcoin, not ethereum");
-    char *dep[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "tron", "--tron-http=http://127.0.0.1:9",
-                   "--zmqpubtron=tcp://127.0.0.1:9", "--watch=deposits.txt", NULL};
-    assert_refused(dep, "chainwatch: watch: --watch is for --chain bitcoin, not tron");
-    char *btc[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "tron", "--tron-http=http://127.0.0.1:9",
-                   "--zmqpubtron=tcp://127.0.0.1:9", "--salary-max-btc=0.5", NULL};
-    assert_refused(btc, "chainwatch: watch: --salary-max-btc is for --chain bitcoin, not tron");
+    /* another chain's flags, the last four taken and never used before: the
+     * API in watch's process (serve reads an account chain's store beside
+     * it), deposit addresses, the BTC band */
+    static const struct {
+        bool tron;
+        const char *flag, *line;
+    } refused[] = {
+        {true, "--rpc=http://127.0.0.1:9", "chainwatch: watch: --rpc is for --chain ethereum, not tron"},
+        {true, "--network=nile", "chainwatch: watch: --network is for --chain bitcoin, not tron"},
+        {false, "--rcvhwm=5", "chainwatch: watch: --rcvhwm is for --chain bitcoin and tron, not ethereum"},
+        {false, "--api=127.0.0.1:0", "chainwatch: watch: --api is for --chain bitcoin, not ethereum"},
+        {true, "--watch=deposits.txt", "chainwatch: watch: --watch is for --chain bitcoin, not tron"},
+        {true, "--salary-max-btc=0.5", "chainwatch: watch: --salary-max-btc is for --chain bitcoin, not tron"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        bool tron = refused[i].tron;
+        char *w[] = {CW_BIN, "watch", "--datadir", dd, "--chain", tron ? "tron" : "ethereum",
+                     tron ? "--tron-http=http://127.0.0.1:9" : "--rpc=http://127.0.0.1:9",
+                     (char *)refused[i].flag, tron ? "--zmqpubtron=tcp://127.0.0.1:9" : NULL, NULL};
+        assert_refused(w, refused[i].line);
+    }
     /* the file's api line above the sections is Bitcoin's: a Tron watch
      * under --cpu-idle (which refuses --api) goes on to ask the node */
     char *idle[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "tron", "--tron-http=http://127.0.0.1:9",
                     "--zmqpubtron=tcp://127.0.0.1:9", "--cpu-idle", NULL};
-    result ri = run_to(idle, NULL, 0, "/dev/null");
-    cr_assert_eq(ri.code, 1, "exit %d: %s", ri.code, ri.err);
-    cr_assert(strstr(ri.err, "cannot ask the node its chain"), "%s", ri.err);
-    free(ri.err);
+    assert_asks_the_node(idle);
     /* Tron's queue takes it: the run goes on to ask the node */
     char *tron_hwm[] = {CW_BIN, "watch", "--datadir", dd, "--chain", "tron", "--tron-http=http://127.0.0.1:9",
                         "--zmqpubtron=tcp://127.0.0.1:9", "--rcvhwm=5", NULL};
-    result r = run_to(tron_hwm, NULL, 0, "/dev/null");
-    cr_assert_eq(r.code, 1, "exit %d: %s", r.code, r.err);
-    cr_assert(strstr(r.err, "cannot ask the node its chain"), "%s", r.err);
-    free(r.err);
+    assert_asks_the_node(tron_hwm);
     test_remove_dir(dir);
 }
 

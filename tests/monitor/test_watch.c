@@ -839,14 +839,24 @@ Test(watch, another_chains_conf_lines_are_left_unused_their_flags_refused, .time
     test_remove_dir(dir);
 }
 
-/* Waits for the request rest_server_hold_at(srv, n) holds (armed before
- * the watch starts: chaininfo, then a hash and a block for each height):
- * a catch-up caught mid-batch, whatever the machine's speed. */
-static void node_held_after(rest_server *srv, size_t n)
+/* A watch catching up from --start-height 1 over a node serving the whole
+ * regtest chain, which holds its answers after n requests (chaininfo,
+ * then a hash and a block for each height; armed before the watch starts):
+ * returns once a request is held, the catch-up caught mid-batch whatever
+ * the machine's speed. */
+static pid_t start_catch_up(regtest_node *node, char **dir, zpub **pub, const char *more, size_t n)
 {
-    for (int waited = 0; rest_server_waiting(srv) == 0 && waited < 20000; waited++)
+    node_start(node);
+    rest_server_set_chain(node->srv, node->chain, node->chain_len);
+    *dir = setup_datadir(true);
+    *pub = zpub_start();
+    const char *extra[] = {"--start-height=1", more, NULL};
+    rest_server_hold_at(node->srv, n);
+    pid_t pid = start_watch_with(*dir, zpub_endpoint(*pub), rest_server_url(node->srv), extra);
+    for (int waited = 0; rest_server_waiting(node->srv) == 0 && waited < 20000; waited++)
         test_sleep_ms(1);
-    cr_assert_eq(rest_server_waiting(srv), 1, "the catch-up never reached request %zu", n + 1);
+    cr_assert_eq(rest_server_waiting(node->srv), 1, "the catch-up never reached request %zu", n + 1);
+    return pid;
 }
 
 /* A catch-up from the node shows where it is and says what it did: with
@@ -859,15 +869,10 @@ static void node_held_after(rest_server *srv, size_t n)
 Test(watch, a_catch_up_shows_its_progress_and_what_it_did, .timeout = 60)
 {
     regtest_node node;
-    node_start(&node);
+    char *dir;
+    zpub *pub;
+    pid_t pid = start_catch_up(&node, &dir, &pub, "--status-interval=1", 4); /* a slow node, mid-way */
     size_t tip = node.chain_len - 1;
-    rest_server_set_chain(node.srv, node.chain, node.chain_len);
-    char *dir = setup_datadir(true);
-    zpub *pub = zpub_start();
-    const char *more[] = {"--start-height=1", "--status-interval=1", NULL};
-    rest_server_hold_at(node.srv, 4); /* a slow node, mid-way */
-    pid_t pid = start_watch_with(dir, zpub_endpoint(pub), rest_server_url(node.srv), more);
-    node_held_after(node.srv, 4);
     test_sleep_ms(1500);
     rest_server_hold(node.srv, false);
     char log[600], want[160];
@@ -914,15 +919,10 @@ Test(watch, a_catch_up_shows_its_progress_and_what_it_did, .timeout = 60)
 Test(watch, a_node_failing_mid_catch_up_keeps_the_blocks_it_gave, .timeout = 60)
 {
     regtest_node node;
-    node_start(&node);
+    char *dir;
+    zpub *pub;
+    pid_t pid = start_catch_up(&node, &dir, &pub, NULL, 21); /* chaininfo and blocks 1..10: a batch of ten */
     size_t tip = node.chain_len - 1;
-    rest_server_set_chain(node.srv, node.chain, node.chain_len);
-    char *dir = setup_datadir(true);
-    zpub *pub = zpub_start();
-    const char *more[] = {"--start-height=1", NULL};
-    rest_server_hold_at(node.srv, 21); /* chaininfo and blocks 1..10: a batch of ten */
-    pid_t pid = start_watch_with(dir, zpub_endpoint(pub), rest_server_url(node.srv), more);
-    node_held_after(node.srv, 21);
     rest_server_fail(node.srv, 500, 1000000);
     rest_server_hold(node.srv, false);
     char log[600];
